@@ -1,0 +1,24 @@
+# Installs the Debian packages FlowTier needs to build and test.  Sourced by
+# run-tests.sh and run-demo.sh.  Installs only what is missing, so a
+# machine that has everything pays one dpkg query.
+
+FT_DEB_PACKAGES="gcc pkg-config meson ninja-build libcmocka-dev libjansson-dev
+openvswitch-switch iproute2"
+
+ft_install_deps() {
+    local missing=() p
+    for p in $FT_DEB_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+            | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}"
+    local sudo=
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts Open vSwitch's system instance on install; the tests run
+    # their own instances in private directories and need it off.
+    $sudo systemctl stop openvswitch-switch >/dev/null 2>&1 || true
+}
