@@ -1,0 +1,847 @@
+/*
+ * test-classifier.c - unit tests for mgmt/classifier.c.
+ *
+ * Hand-written cases for insertion, duplicates, replacement, removal and
+ * iteration, then a randomized comparison against a trivial linear
+ * classifier: same rule for every lookup, and every bit the classifier did
+ * not report in 'wc' may change without changing the linear answer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mgmt/classifier.h"
+
+/* Deterministic pseudo-random numbers (splitmix64). */
+struct rng {
+    uint64_t state;
+};
+
+static uint64_t
+rng_next(struct rng *rng)
+{
+    uint64_t z = (rng->state += UINT64_C(0x9e3779b97f4a7c15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint32_t
+rng_range(struct rng *rng, uint32_t n)
+{
+    return rng_next(rng) % n;
+}
+
+static uint32_t
+prefix_mask(unsigned int len)
+{
+    return len ? UINT32_MAX << (32 - len) : 0;
+}
+
+/* A rule as the tests hold it. */
+struct trule {
+    struct ft_cls_rule cr;
+    uint64_t ref_seq;       /* Insertion order, for the linear reference. */
+    bool in;                /* In the classifier now. */
+};
+
+static void
+trule_init(struct trule *r, const struct ft_flow *key,
+           const struct ft_flow *mask, int32_t priority)
+{
+    memset(r, 0, sizeof *r);
+    ft_match_init(&r->cr.match, key, mask);
+    r->cr.priority = priority;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hand-written cases. */
+
+static void
+ip_flow(struct ft_flow *f, uint32_t in_port, uint32_t nw_src, uint32_t nw_dst,
+        uint8_t nw_proto, uint16_t tp_dst)
+{
+    ft_flow_zero(f);
+    f->in_port = in_port;
+    f->dl_type = FT_ETH_TYPE_IP;
+    f->nw_src = nw_src;
+    f->nw_dst = nw_dst;
+    f->nw_proto = nw_proto;
+    f->tp_dst = tp_dst;
+}
+
+static void
+test_insert_duplicate(void **state)
+{
+    struct ft_classifier cls;
+    struct trule a, b, c;
+    struct ft_flow key, mask;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 1, 0x0a000001, 0, 6, 80);
+    ft_flow_zero(&mask);
+    mask.in_port = UINT32_MAX;
+    mask.nw_src = prefix_mask(24);
+
+    trule_init(&a, &key, &mask, 100);
+    trule_init(&b, &key, &mask, 100);
+    trule_init(&c, &key, &mask, 200);
+
+    assert_null(ft_cls_insert(&cls, &a.cr));
+    assert_ptr_equal(ft_cls_insert(&cls, &b.cr), &a.cr);
+    assert_int_equal(ft_cls_count(&cls), 1);
+    assert_null(ft_cls_insert(&cls, &c.cr));
+    assert_int_equal(ft_cls_count(&cls), 2);
+
+    /* Same masked key, two priorities: the higher one wins. */
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &c.cr);
+    assert_ptr_equal(ft_cls_find_exact(&cls, &a.cr.match, 100), &a.cr);
+    assert_ptr_equal(ft_cls_find_exact(&cls, &a.cr.match, 200), &c.cr);
+    assert_null(ft_cls_find_exact(&cls, &a.cr.match, 150));
+
+    ft_cls_remove(&cls, &c.cr);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &a.cr);
+    ft_cls_remove(&cls, &a.cr);
+    assert_null(ft_cls_lookup(&cls, &key, NULL));
+    assert_int_equal(ft_cls_count(&cls), 0);
+    assert_int_equal(cls.n_subtables, 0);
+    ft_cls_destroy(&cls);
+}
+
+static void
+test_replace_keeps_position(void **state)
+{
+    struct ft_classifier cls;
+    struct trule a, b, x;
+    struct ft_flow key, mask_a, mask_x;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 3, 0x0a000001, 0x0a000002, 17, 53);
+    ft_flow_zero(&mask_a);
+    mask_a.in_port = UINT32_MAX;
+    ft_flow_zero(&mask_x);
+    mask_x.tp_dst = UINT16_MAX;
+
+    /* 'a' and 'x' tie on priority; 'a' came first and wins. */
+    trule_init(&a, &key, &mask_a, 7);
+    trule_init(&x, &key, &mask_x, 7);
+    assert_null(ft_cls_insert(&cls, &a.cr));
+    assert_null(ft_cls_insert(&cls, &x.cr));
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &a.cr);
+
+    /* 'b' replaces 'a' and inherits its place in the tie. */
+    trule_init(&b, &key, &mask_a, 7);
+    assert_ptr_equal(ft_cls_insert(&cls, &b.cr), &a.cr);
+    ft_cls_replace(&cls, &a.cr, &b.cr);
+    assert_int_equal(ft_cls_count(&cls), 2);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &b.cr);
+    assert_ptr_equal(ft_cls_find_exact(&cls, &b.cr.match, 7), &b.cr);
+
+    ft_cls_remove(&cls, &b.cr);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &x.cr);
+    ft_cls_remove(&cls, &x.cr);
+    ft_cls_destroy(&cls);
+}
+
+static void
+test_remove_updates_max_priority(void **state)
+{
+    struct ft_classifier cls;
+    struct trule hi, lo, mid;
+    struct ft_flow key, mask1, mask2, wc;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 1, 0x0a010203, 0xc0a80001, 6, 22);
+    ft_flow_zero(&mask1);
+    mask1.nw_src = prefix_mask(16);
+    ft_flow_zero(&mask2);
+    mask2.tp_dst = UINT16_MAX;
+
+    trule_init(&hi, &key, &mask1, 100);
+    trule_init(&lo, &key, &mask1, 10);
+    trule_init(&mid, &key, &mask2, 50);
+    assert_null(ft_cls_insert(&cls, &hi.cr));
+    assert_null(ft_cls_insert(&cls, &lo.cr));
+    assert_null(ft_cls_insert(&cls, &mid.cr));
+
+    /* nw_src's subtable (max 100) is searched first, then tp_dst's (max 50
+     * < 100) is skipped: only nw_src/16 is consulted. */
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &hi.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(16));
+    assert_int_equal(wc.tp_dst, 0);
+
+    /* Now the nw_src subtable's maximum drops to 10: tp_dst's subtable
+     * comes first, wins, and nw_src is not consulted at all. */
+    ft_cls_remove(&cls, &hi.cr);
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &mid.cr);
+    assert_int_equal(wc.tp_dst, UINT16_MAX);
+    assert_int_equal(wc.nw_src, 0);
+
+    /* A key that misses tp_dst consults both and finds 'lo'. */
+    key.tp_dst = 23;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &lo.cr);
+    assert_int_equal(wc.tp_dst, UINT16_MAX);
+    assert_int_equal(wc.nw_src, prefix_mask(16));
+
+    ft_cls_remove(&cls, &mid.cr);
+    ft_cls_remove(&cls, &lo.cr);
+    assert_int_equal(cls.n_subtables, 0);
+    ft_cls_destroy(&cls);
+}
+
+static void
+test_catchall_and_miss(void **state)
+{
+    struct ft_classifier cls;
+    struct trule any, web;
+    struct ft_flow key, mask, wc;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 1, 1, 2, 6, 80);
+    ft_flow_zero(&mask);
+    trule_init(&any, &key, &mask, 0);
+    mask.tp_dst = UINT16_MAX;
+    trule_init(&web, &key, &mask, 10);
+
+    assert_null(ft_cls_lookup(&cls, &key, NULL));
+    assert_null(ft_cls_insert(&cls, &any.cr));
+    assert_null(ft_cls_insert(&cls, &web.cr));
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &web.cr);
+    key.tp_dst = 443;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.tp_dst, UINT16_MAX);
+    wc.tp_dst = 0;
+    assert_true(ft_flow_is_zero(&wc));
+    ft_cls_remove(&cls, &any.cr);
+    ft_cls_remove(&cls, &web.cr);
+    ft_cls_destroy(&cls);
+}
+
+static int
+collect_cb(struct ft_cls_rule *rule, void *aux)
+{
+    struct ft_cls_rule **seen = aux;
+
+    while (*seen) {
+        seen++;
+    }
+    *seen = rule;
+    return 0;
+}
+
+static bool
+seen_has(struct ft_cls_rule **seen, const struct trule *r)
+{
+    for (; *seen; seen++) {
+        if (*seen == &r->cr) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+stop_cb(struct ft_cls_rule *rule, void *aux)
+{
+    int *n = aux;
+
+    (void) rule;
+    return ++*n == 2 ? 42 : 0;
+}
+
+static void
+test_foreach_loose(void **state)
+{
+    struct ft_classifier cls;
+    struct trule r[5];
+    struct ft_cls_rule *seen[8];
+    struct ft_flow key, mask;
+    struct ft_match target;
+    int n;
+
+    (void) state;
+    ft_cls_init(&cls);
+
+    /* r0: nw_src=10.1.0.0/16.  r1: nw_src=10.0.0.0/8.  r2: nw_src=11/8.
+     * r3: nw_src=10.1.2.3/32,tp_dst=80.  r4: tp_dst=80 only. */
+    ip_flow(&key, 0, 0x0a010203, 0, 0, 80);
+    ft_flow_zero(&mask);
+    mask.nw_src = prefix_mask(16);
+    trule_init(&r[0], &key, &mask, 1);
+    mask.nw_src = prefix_mask(8);
+    trule_init(&r[1], &key, &mask, 2);
+    key.nw_src = 0x0b000000;
+    trule_init(&r[2], &key, &mask, 3);
+    key.nw_src = 0x0a010203;
+    mask.nw_src = UINT32_MAX;
+    mask.tp_dst = UINT16_MAX;
+    trule_init(&r[3], &key, &mask, 4);
+    ft_flow_zero(&mask);
+    mask.tp_dst = UINT16_MAX;
+    trule_init(&r[4], &key, &mask, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_null(ft_cls_insert(&cls, &r[i].cr));
+    }
+
+    /* Target nw_src=10.0.0.0/8: r0, r1, r3 (masks cover /8, keys agree). */
+    ft_flow_zero(&key);
+    ft_flow_zero(&mask);
+    key.nw_src = 0x0a000000;
+    mask.nw_src = prefix_mask(8);
+    ft_match_init(&target, &key, &mask);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(ft_cls_foreach(&cls, &target, collect_cb, seen), 0);
+    assert_true(seen_has(seen, &r[0]));
+    assert_true(seen_has(seen, &r[1]));
+    assert_true(seen_has(seen, &r[3]));
+    assert_null(seen[3]);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ft_cls_rule_is_loose_match(&r[i].cr, &target),
+                         i == 0 || i == 1 || i == 3);
+    }
+
+    /* Target nw_src=10.1.0.0/16: r1's /8 does not cover it. */
+    key.nw_src = 0x0a010000;
+    mask.nw_src = prefix_mask(16);
+    ft_match_init(&target, &key, &mask);
+    memset(seen, 0, sizeof seen);
+    ft_cls_foreach(&cls, &target, collect_cb, seen);
+    assert_true(seen_has(seen, &r[0]));
+    assert_true(seen_has(seen, &r[3]));
+    assert_null(seen[2]);
+
+    /* No target: all five; a callback's nonzero return stops the walk. */
+    memset(seen, 0, sizeof seen);
+    ft_cls_foreach(&cls, NULL, collect_cb, seen);
+    for (int i = 0; i < 5; i++) {
+        assert_true(seen_has(seen, &r[i]));
+    }
+    n = 0;
+    assert_int_equal(ft_cls_foreach(&cls, NULL, stop_cb, &n), 42);
+    assert_int_equal(n, 2);
+
+    for (int i = 0; i < 5; i++) {
+        ft_cls_remove(&cls, &r[i].cr);
+    }
+    ft_cls_destroy(&cls);
+}
+
+static void
+test_many_rules_one_subtable(void **state)
+{
+    enum { N = 5000 };
+    struct ft_classifier cls;
+    struct trule *r = calloc(N, sizeof *r);
+    struct ft_flow key, mask;
+
+    (void) state;
+    assert_non_null(r);
+    ft_cls_init(&cls);
+    ft_flow_zero(&mask);
+    mask.nw_dst = UINT32_MAX;
+    ip_flow(&key, 0, 0, 0, 0, 0);
+
+    /* Grows the hash table many times, then shrinks it. */
+    for (int i = 0; i < N; i++) {
+        key.nw_dst = i * 7919;
+        trule_init(&r[i], &key, &mask, i % 3);
+        assert_null(ft_cls_insert(&cls, &r[i].cr));
+    }
+    for (int i = 0; i < N; i++) {
+        key.nw_dst = i * 7919;
+        assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &r[i].cr);
+    }
+    for (int i = 0; i < N; i += 2) {
+        ft_cls_remove(&cls, &r[i].cr);
+    }
+    for (int i = 0; i < N; i++) {
+        key.nw_dst = i * 7919;
+        assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL),
+                         i % 2 ? &r[i].cr : NULL);
+    }
+    for (int i = 1; i < N; i += 2) {
+        ft_cls_remove(&cls, &r[i].cr);
+    }
+    assert_int_equal(ft_cls_count(&cls), 0);
+    ft_cls_destroy(&cls);
+    free(r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Randomized comparison with a linear classifier. */
+
+enum {
+    F_IN_PORT, F_DL_TYPE, F_NW_PROTO, F_TP_DST, F_NW_SRC, F_NW_DST,
+    F_TP_SRC, F_METADATA, F_REG3, F_DL_DST, F_VLAN, N_FIELDS
+};
+
+struct world {
+    struct rng rng;
+    uint64_t metadata_pool[4];
+    uint32_t reg_pool[4];
+};
+
+/* A key whose fields come from small pools, so that rules overlap. */
+static void
+random_flow(struct world *w, struct ft_flow *f)
+{
+    static const uint32_t nw_pool[] = {
+        0x0a000001, 0x0a000101, 0x0a010001, 0xc0a80001, 0xc0a80002,
+        0xac100504,
+    };
+    static const uint16_t tp_pool[] = { 22, 80, 443, 8080 };
+    static const uint16_t sport_pool[] = { 1000, 1001, 0x1234, 0xff00 };
+    static const uint16_t type_pool[] = {
+        FT_ETH_TYPE_IP, FT_ETH_TYPE_IPV6, FT_ETH_TYPE_ARP,
+    };
+    static const uint8_t proto_pool[] = { 1, 6, 17 };
+    struct rng *rng = &w->rng;
+    uint64_t *words = ft_flow_u64_rw(f);
+
+    /* Everything random first, then the pooled fields on top. */
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        words[i] = rng_next(rng);
+    }
+    f->in_port = 1 + rng_range(rng, 4);
+    f->dl_type = type_pool[rng_range(rng, 3)];
+    f->nw_proto = proto_pool[rng_range(rng, 3)];
+    f->tp_dst = tp_pool[rng_range(rng, 4)];
+    f->tp_src = sport_pool[rng_range(rng, 4)];
+    f->nw_src = nw_pool[rng_range(rng, 6)];
+    f->nw_dst = nw_pool[rng_range(rng, 6)];
+    if (rng_range(rng, 2)) {
+        f->nw_src ^= rng_next(rng) & 0xff;
+    }
+    if (rng_range(rng, 2)) {
+        f->nw_dst ^= rng_next(rng) & 0xffff;
+    }
+    f->metadata = w->metadata_pool[rng_range(rng, 4)];
+    f->regs[3] = w->reg_pool[rng_range(rng, 4)];
+    f->dl_dst.ea[0] = rng_range(rng, 2);
+    f->vlans[0].tci = rng_range(rng, 3) ? FT_VLAN_CFI | (1 + rng_range(rng, 2))
+                                        : 0;
+}
+
+static void
+random_mask(struct world *w, struct ft_flow *m)
+{
+    struct rng *rng = &w->rng;
+
+    ft_flow_zero(m);
+    for (int field = 0; field < N_FIELDS; field++) {
+        if (rng_range(rng, 10) >= 4) {
+            continue;
+        }
+        switch (field) {
+        case F_IN_PORT:
+            m->in_port = UINT32_MAX;
+            break;
+        case F_DL_TYPE:
+            m->dl_type = UINT16_MAX;
+            break;
+        case F_NW_PROTO:
+            m->nw_proto = UINT8_MAX;
+            break;
+        case F_TP_DST:
+            m->tp_dst = UINT16_MAX;
+            break;
+        case F_NW_SRC:
+            m->nw_src = prefix_mask(8 + rng_range(rng, 25));
+            break;
+        case F_NW_DST:
+            m->nw_dst = prefix_mask(1 + rng_range(rng, 32));
+            break;
+        case F_TP_SRC:
+            m->tp_src = rng_range(rng, 2) ? 0xff00 : rng_next(rng);
+            break;
+        case F_METADATA:
+            m->metadata = rng_next(rng) & rng_next(rng);
+            break;
+        case F_REG3:
+            m->regs[3] = rng_next(rng);
+            break;
+        case F_DL_DST:
+            m->dl_dst.ea[0] = 0x01;         /* Multicast bit only. */
+            break;
+        case F_VLAN:
+            m->vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+            break;
+        }
+    }
+}
+
+struct ref {
+    struct trule **pool;    /* Every rule ever made; 'in' tells which. */
+    size_t n, allocated;
+    size_t n_in;
+    uint64_t next_seq;
+};
+
+static const struct trule *
+ref_lookup(const struct ref *ref, const struct ft_flow *flow)
+{
+    const struct trule *best = NULL;
+
+    for (size_t i = 0; i < ref->n; i++) {
+        const struct trule *r = ref->pool[i];
+
+        if (r->in && ft_match_contains(&r->cr.match, flow)
+            && (!best || r->cr.priority > best->cr.priority
+                || (r->cr.priority == best->cr.priority
+                    && r->ref_seq < best->ref_seq))) {
+            best = r;
+        }
+    }
+    return best;
+}
+
+static struct trule *
+ref_find_dup(const struct ref *ref, const struct trule *rule)
+{
+    for (size_t i = 0; i < ref->n; i++) {
+        struct trule *r = ref->pool[i];
+
+        if (r->in && r->cr.priority == rule->cr.priority
+            && ft_match_equal(&r->cr.match, &rule->cr.match)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static struct trule *
+ref_new_rule(struct ref *ref)
+{
+    struct trule *r = calloc(1, sizeof *r);
+
+    assert_non_null(r);
+    if (ref->n == ref->allocated) {
+        ref->allocated = ref->allocated ? 2 * ref->allocated : 1024;
+        ref->pool = realloc(ref->pool, ref->allocated * sizeof *ref->pool);
+        assert_non_null(ref->pool);
+    }
+    ref->pool[ref->n++] = r;
+    return r;
+}
+
+/* Inserts 'r' in both classifiers, checking that they agree on whether it
+ * duplicates a rule already in. */
+static void
+both_insert(struct ft_classifier *cls, struct ref *ref, struct trule *r)
+{
+    struct trule *dup = ref_find_dup(ref, r);
+    struct ft_cls_rule *got = ft_cls_insert(cls, &r->cr);
+
+    assert_ptr_equal(got, dup ? &dup->cr : NULL);
+    if (!dup) {
+        r->in = true;
+        r->ref_seq = ref->next_seq++;
+        ref->n_in++;
+    }
+}
+
+static void
+both_remove(struct ft_classifier *cls, struct ref *ref, struct trule *r)
+{
+    ft_cls_remove(cls, &r->cr);
+    r->in = false;
+    ref->n_in--;
+}
+
+/* Replaces 'old' by a fresh copy. */
+static void
+both_replace(struct ft_classifier *cls, struct ref *ref, struct trule *old)
+{
+    struct trule *new = ref_new_rule(ref);
+
+    trule_init(new, &old->cr.match.flow, &old->cr.match.mask,
+               old->cr.priority);
+    assert_ptr_equal(ft_cls_insert(cls, &new->cr), &old->cr);
+    ft_cls_replace(cls, &old->cr, &new->cr);
+    new->in = true;
+    new->ref_seq = old->ref_seq;
+    old->in = false;
+}
+
+static struct trule *
+random_rule_in(struct world *w, const struct ref *ref, bool in)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        struct trule *r = ref->pool[rng_range(&w->rng, ref->n)];
+
+        if (r->in == in) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Checks foreach against a brute-force filter with a random target. */
+static int
+count_cb(struct ft_cls_rule *rule, void *aux)
+{
+    struct trule *r = (struct trule *) rule;
+    size_t *n = aux;
+
+    assert_true(r->in);
+    (*n)++;
+    return 0;
+}
+
+static void
+check_foreach(struct world *w, const struct ft_classifier *cls,
+              const struct ref *ref)
+{
+    struct ft_flow key, mask;
+    struct ft_match target;
+    size_t n_cls = 0, n_ref = 0;
+
+    random_flow(w, &key);
+    random_mask(w, &mask);
+    ft_match_init(&target, &key, &mask);
+    ft_cls_foreach(cls, &target, count_cb, &n_cls);
+    for (size_t i = 0; i < ref->n; i++) {
+        const struct trule *r = ref->pool[i];
+        const uint64_t *rm = ft_flow_u64(&r->cr.match.mask);
+        const uint64_t *tm = ft_flow_u64(&mask);
+        bool loose = r->in;
+
+        for (size_t k = 0; loose && k < FT_FLOW_U64S; k++) {
+            loose = (rm[k] & tm[k]) == tm[k];
+        }
+        loose = loose && ft_flow_equal_masked(&r->cr.match.flow, &key, &mask);
+        n_ref += loose;
+        if (r->in) {
+            assert_int_equal(ft_cls_rule_is_loose_match(&r->cr, &target),
+                             loose);
+        }
+    }
+    assert_int_equal(n_cls, n_ref);
+
+    n_cls = 0;
+    ft_cls_foreach(cls, NULL, count_cb, &n_cls);
+    assert_int_equal(n_cls, ref->n_in);
+}
+
+/* One lookup, checked against the reference, and its wildcards checked by
+ * changing bits outside 'wc' 'n_perturb' times. */
+static void
+check_lookup(struct world *w, const struct ft_classifier *cls,
+             const struct ref *ref, const struct ft_flow *key,
+             int n_perturb, size_t *n_hits)
+{
+    const struct ft_cls_rule *got;
+    const struct trule *want;
+    struct ft_flow wc;
+
+    ft_flow_zero(&wc);
+    got = ft_cls_lookup(cls, key, &wc);
+    want = ref_lookup(ref, key);
+    assert_ptr_equal(got, want ? &want->cr : NULL);
+    assert_ptr_equal(ft_cls_lookup(cls, key, NULL), got);
+    *n_hits += got != NULL;
+
+    for (int i = 0; i < n_perturb; i++) {
+        struct ft_flow other, noise;
+        const uint64_t *k = ft_flow_u64(key);
+        const uint64_t *m = ft_flow_u64(&wc);
+        uint64_t *o = ft_flow_u64_rw(&other);
+        const uint64_t *n = ft_flow_u64(&noise);
+
+        /* Noise from the pools (plausible values that hit other rules)
+         * or, one time in four, entirely random bits. */
+        random_flow(w, &noise);
+        if (!rng_range(&w->rng, 4)) {
+            uint64_t *nw = ft_flow_u64_rw(&noise);
+
+            for (size_t j = 0; j < FT_FLOW_U64S; j++) {
+                nw[j] = rng_next(&w->rng);
+            }
+        }
+        for (size_t j = 0; j < FT_FLOW_U64S; j++) {
+            o[j] = (k[j] & m[j]) | (n[j] & ~m[j]);
+        }
+        assert_ptr_equal(ref_lookup(ref, &other), want);
+    }
+}
+
+static void
+run_random(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups)
+{
+    struct world w = { .rng = { seed } };
+    struct ft_flow masks[16];
+    struct ft_classifier cls;
+    struct ref ref = { NULL, 0, 0, 0, 0 };
+    size_t n_hits = 0;
+    bool has_catchall = false;
+
+    assert_true(n_masks <= 16);
+    for (int i = 0; i < 4; i++) {
+        w.metadata_pool[i] = rng_next(&w.rng);
+        w.reg_pool[i] = rng_next(&w.rng);
+    }
+    for (size_t i = 0; i < n_masks; i++) {
+        random_mask(&w, &masks[i]);
+        has_catchall |= ft_flow_is_zero(&masks[i]);
+    }
+
+    ft_cls_init(&cls);
+    for (size_t i = 0; i < n_rules; i++) {
+        struct trule *r = ref_new_rule(&ref);
+        struct ft_flow key;
+
+        random_flow(&w, &key);
+        trule_init(r, &key, &masks[rng_range(&w.rng, n_masks)],
+                   rng_range(&w.rng, 16));
+        both_insert(&cls, &ref, r);
+    }
+    assert_int_equal(ft_cls_count(&cls), ref.n_in);
+    assert_true(ref.n_in > n_rules / 2);
+
+    for (size_t i = 0; i < n_lookups; i++) {
+        struct ft_flow key;
+
+        random_flow(&w, &key);
+        if (!rng_range(&w.rng, 8)) {
+            /* Entirely random: misses nearly everything. */
+            uint64_t *k = ft_flow_u64_rw(&key);
+
+            for (size_t j = 0; j < FT_FLOW_U64S; j++) {
+                k[j] = rng_next(&w.rng);
+            }
+        } else if (rng_range(&w.rng, 4)) {
+            /* Derived from a rule: it (or something better) matches. */
+            const struct trule *r = ref.pool[rng_range(&w.rng, ref.n)];
+            uint64_t *k = ft_flow_u64_rw(&key);
+            const uint64_t *rk = ft_flow_u64(&r->cr.match.flow);
+            const uint64_t *rm = ft_flow_u64(&r->cr.match.mask);
+
+            for (size_t j = 0; j < FT_FLOW_U64S; j++) {
+                k[j] = rk[j] | (k[j] & ~rm[j]);
+            }
+        }
+        check_lookup(&w, &cls, &ref, &key, i % 2 ? 0 : 3, &n_hits);
+
+        if (i % 40 == 0) {
+            struct trule *r;
+
+            switch (rng_range(&w.rng, 4)) {
+            case 0:
+                r = random_rule_in(&w, &ref, true);
+                if (r) {
+                    both_remove(&cls, &ref, r);
+                }
+                break;
+            case 1:
+                /* Reinsertion, perhaps now a duplicate of a replacement. */
+                r = random_rule_in(&w, &ref, false);
+                if (r) {
+                    both_insert(&cls, &ref, r);
+                }
+                break;
+            case 2:
+                r = random_rule_in(&w, &ref, true);
+                if (r) {
+                    both_replace(&cls, &ref, r);
+                }
+                break;
+            case 3: {
+                struct ft_flow key2;
+
+                r = ref_new_rule(&ref);
+                random_flow(&w, &key2);
+                trule_init(r, &key2, &masks[rng_range(&w.rng, n_masks)],
+                           rng_range(&w.rng, 16));
+                both_insert(&cls, &ref, r);
+                break;
+            }
+            }
+            assert_int_equal(ft_cls_count(&cls), ref.n_in);
+        }
+        if (i % 5000 == 0) {
+            check_foreach(&w, &cls, &ref);
+        }
+    }
+
+    /* Many lookups must hit and, unless a catch-all mask was drawn, some
+     * must miss, or the test proves little. */
+    assert_true(n_hits > n_lookups / 2);
+    if (!has_catchall) {
+        assert_true(n_hits < n_lookups);
+    }
+
+    /* Empty it in random order, checking as it drains. */
+    while (ref.n_in) {
+        struct trule *r = random_rule_in(&w, &ref, true);
+
+        if (!r) {
+            for (size_t i = 0; i < ref.n && !r; i++) {
+                r = ref.pool[i]->in ? ref.pool[i] : NULL;
+            }
+        }
+        both_remove(&cls, &ref, r);
+        if (ref.n_in % 64 == 0) {
+            struct ft_flow key;
+
+            random_flow(&w, &key);
+            check_lookup(&w, &cls, &ref, &key, 1, &n_hits);
+        }
+    }
+    assert_int_equal(ft_cls_count(&cls), 0);
+    assert_int_equal(cls.n_subtables, 0);
+    ft_cls_destroy(&cls);
+
+    for (size_t i = 0; i < ref.n; i++) {
+        free(ref.pool[i]);
+    }
+    free(ref.pool);
+}
+
+static void
+test_random_vs_linear(void **state)
+{
+    (void) state;
+    run_random(1, 1200, 8, 60000);
+    run_random(2, 1000, 5, 40000);
+}
+
+static void
+test_random_few_masks(void **state)
+{
+    (void) state;
+    /* Few masks and many duplicates of each masked key. */
+    run_random(3, 400, 2, 10000);
+    run_random(4, 300, 12, 10000);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_insert_duplicate),
+        cmocka_unit_test(test_replace_keeps_position),
+        cmocka_unit_test(test_remove_updates_max_priority),
+        cmocka_unit_test(test_catchall_and_miss),
+        cmocka_unit_test(test_foreach_loose),
+        cmocka_unit_test(test_many_rules_one_subtable),
+        cmocka_unit_test(test_random_vs_linear),
+        cmocka_unit_test(test_random_few_masks),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
