@@ -15,10 +15,12 @@
  *     those words;
  *
  *   - an open-addressed hash table (linear probing, power-of-two size, at
- *     most half full) over the masked key.  Each slot has a 32-bit hash in
- *     'hashes' (0 = empty; stored hashes always have the top bit set) and a
- *     rule in 'heads'.  A probe reads only the dense 'hashes' array until a
- *     hash matches, so a miss costs one or two cache lines;
+ *     most half full) over the masked key.  A slot holds the key's 32-bit
+ *     hash (0 = empty; stored hashes always have the top bit set), the
+ *     priority of its chain's head and the head itself; the masked key
+ *     words of slot i sit at 'keys[i * n_words]'.  So a probe that misses
+ *     reads one slot line, and one that hits reads a slot line and a key
+ *     line, never the rule (except to break a priority tie);
  *
  *   - for each distinct masked key, a chain of rules through 'next', by
  *     decreasing priority.  Rules in one chain have identical matches, so
@@ -26,7 +28,7 @@
  *
  *   - the highest priority among its rules ('max_priority') and how many
  *     rules have it ('max_count').  When the last of those goes, the new
- *     maximum is recomputed from the chain heads: O(heads), and only then.
+ *     maximum is recomputed from the slots: O(slots), and only then.
  *
  * The classifier keeps its subtables sorted by 'max_priority', descending.
  *
@@ -34,9 +36,11 @@
  * ====
  *
  * Lookup: for each subtable searched, O(words) to hash plus an expected
- * O(1) probe; no allocation.  Insert and remove: O(subtables) to find the
- * subtable by mask, O(chain length) within it, amortized O(1) for the hash
- * table to grow or shrink.
+ * O(1) probe; no allocation.  Subtables are probed in batches: hash and
+ * prefetch the slots of several, then probe them and prefetch the keys,
+ * then compare, so that their cache misses overlap.  Insert and remove:
+ * O(subtables) to find the subtable by mask, O(chain length) within it,
+ * amortized O(1) for the hash table to grow or shrink.
  *
  * Allocation failure aborts, as everywhere in FlowTier (the interface has
  * no failure path for it, and a half-inserted rule would be worse).
@@ -49,14 +53,21 @@
 
 #define CLS_MIN_SLOTS 8u
 #define CLS_HASH_TAG (UINT32_C(1) << 31)    /* Set in every stored hash. */
+#define CLS_BATCH 8                         /* Subtables probed together. */
+
+struct cls_slot {
+    uint32_t hash;                      /* 0 = empty. */
+    int32_t priority;                   /* head->priority. */
+    struct ft_cls_rule *head;           /* Best rule of the chain. */
+};
 
 struct ft_cls_subtable {
     /* Read by every lookup that reaches this subtable. */
     int32_t max_priority;
     uint32_t n_words;
     uint32_t slot_mask;                 /* Number of slots - 1. */
-    uint32_t *hashes;                   /* 0 = empty slot. */
-    struct ft_cls_rule **heads;         /* Chain heads, parallel to hashes. */
+    struct cls_slot *slots;
+    uint64_t *keys;                     /* n_words per slot. */
     uint8_t words[FT_FLOW_U64S];        /* Indexes of the words masked. */
     uint64_t mask_words[FT_FLOW_U64S];  /* Mask of words[i]. */
 
@@ -71,7 +82,7 @@ struct ft_cls_subtable {
 static void *
 cls_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size);
+    void *p = calloc(n ? n : 1, size ? size : 1);
 
     if (!p) {
         abort();
@@ -89,17 +100,28 @@ cls_xrealloc(void *p, size_t size)
     return p;
 }
 
-/* Hash of the words of 'key' (already masked, one value per word of 'st')
- * that the subtable's mask touches, tagged as stored in 'hashes'. */
+static inline size_t
+cls_n_slots(const struct ft_cls_subtable *st)
+{
+    return (size_t) st->slot_mask + 1;
+}
+
+/* Hash of the 'n_words' masked key words in 'masked', tagged as stored in
+ * the slots.  Private to the classifier (no other module sees these
+ * hashes), so it trades flow.h's 32-bit murmur steps for one 64-bit
+ * multiply per word: lookups hash once per subtable searched. */
 static inline uint32_t
 cls_hash_words(const uint64_t *masked, uint32_t n_words)
 {
-    uint32_t hash = 0;
+    uint64_t hash = n_words;
 
     for (uint32_t i = 0; i < n_words; i++) {
-        hash = ft_hash_add64(hash, masked[i]);
+        hash = (hash ^ masked[i]) * UINT64_C(0x9e3779b97f4a7c15);
+        hash ^= hash >> 32;
     }
-    return ft_hash_finish(hash, n_words * 8) | CLS_HASH_TAG;
+    hash *= UINT64_C(0xd6e8feb86659fd93);
+    hash ^= hash >> 32;
+    return (uint32_t) hash | CLS_HASH_TAG;
 }
 
 /* Fills 'masked' with the words of 'flow' under 'st''s mask; returns their
@@ -116,32 +138,31 @@ cls_mask_key(const struct ft_cls_subtable *st, const struct ft_flow *flow,
     return cls_hash_words(masked, st->n_words);
 }
 
-/* True if 'rule' (of subtable 'st', normalized) has the masked key
- * 'masked'. */
 static inline bool
-cls_rule_has_key(const struct ft_cls_subtable *st,
-                 const struct ft_cls_rule *rule, const uint64_t *masked)
+cls_slot_has_key(const struct ft_cls_subtable *st, uint32_t slot,
+                 const uint64_t *masked)
 {
-    const uint64_t *r = ft_flow_u64(&rule->match.flow);
+    const uint64_t *k = &st->keys[(size_t) slot * st->n_words];
+
+    uint64_t diff = 0;
 
     for (uint32_t i = 0; i < st->n_words; i++) {
-        if (r[st->words[i]] != masked[i]) {
-            return false;
-        }
+        diff |= k[i] ^ masked[i];
     }
-    return true;
+    return !diff;
 }
 
-/* Returns the slot holding the chain for 'masked' (hash 'hash'), or -1. */
+/* Returns the slot holding the chain for 'masked' (hash 'hash'), probing
+ * from slot 'i' on, or -1. */
 static inline long
-cls_find_slot(const struct ft_cls_subtable *st, const uint64_t *masked,
-              uint32_t hash)
+cls_probe(const struct ft_cls_subtable *st, const uint64_t *masked,
+          uint32_t hash, uint32_t i)
 {
-    for (uint32_t i = hash & st->slot_mask; ; i = (i + 1) & st->slot_mask) {
-        uint32_t h = st->hashes[i];
+    for (;; i = (i + 1) & st->slot_mask) {
+        uint32_t h = st->slots[i].hash;
 
         if (h == hash) {
-            if (cls_rule_has_key(st, st->heads[i], masked)) {
+            if (cls_slot_has_key(st, i, masked)) {
                 return i;
             }
         } else if (!h) {
@@ -150,36 +171,48 @@ cls_find_slot(const struct ft_cls_subtable *st, const uint64_t *masked,
     }
 }
 
-/* Puts 'head' in the first free slot of its probe sequence. */
+static inline long
+cls_find_slot(const struct ft_cls_subtable *st, const uint64_t *masked,
+              uint32_t hash)
+{
+    return cls_probe(st, masked, hash, hash & st->slot_mask);
+}
+
+/* Puts a chain headed by 'head', of masked key 'masked', in the first free
+ * slot of its probe sequence. */
 static void
-cls_slot_put(struct ft_cls_subtable *st, struct ft_cls_rule *head)
+cls_slot_put(struct ft_cls_subtable *st, struct ft_cls_rule *head,
+             const uint64_t *masked)
 {
     uint32_t i = head->hash & st->slot_mask;
 
-    while (st->hashes[i]) {
+    while (st->slots[i].hash) {
         i = (i + 1) & st->slot_mask;
     }
-    st->hashes[i] = head->hash;
-    st->heads[i] = head;
+    st->slots[i].hash = head->hash;
+    st->slots[i].priority = head->priority;
+    st->slots[i].head = head;
+    memcpy(&st->keys[(size_t) i * st->n_words], masked,
+           st->n_words * sizeof *masked);
 }
 
 static void
 cls_resize(struct ft_cls_subtable *st, size_t n_slots)
 {
-    uint32_t *old_hashes = st->hashes;
-    struct ft_cls_rule **old_heads = st->heads;
-    size_t old_n = st->hashes ? (size_t) st->slot_mask + 1 : 0;
+    struct cls_slot *old_slots = st->slots;
+    uint64_t *old_keys = st->keys;
+    size_t old_n = old_slots ? cls_n_slots(st) : 0;
 
-    st->hashes = cls_xcalloc(n_slots, sizeof *st->hashes);
-    st->heads = cls_xcalloc(n_slots, sizeof *st->heads);
+    st->slots = cls_xcalloc(n_slots, sizeof *st->slots);
+    st->keys = cls_xcalloc(n_slots * st->n_words, sizeof *st->keys);
     st->slot_mask = n_slots - 1;
     for (size_t i = 0; i < old_n; i++) {
-        if (old_hashes[i]) {
-            cls_slot_put(st, old_heads[i]);
+        if (old_slots[i].hash) {
+            cls_slot_put(st, old_slots[i].head, &old_keys[i * st->n_words]);
         }
     }
-    free(old_hashes);
-    free(old_heads);
+    free(old_slots);
+    free(old_keys);
 }
 
 /* Empties slot 'i' and shifts back the entries of the same probe run so
@@ -192,23 +225,33 @@ cls_slot_delete(struct ft_cls_subtable *st, uint32_t i)
 
     for (;;) {
         j = (j + 1) & mask;
-        if (!st->hashes[j]) {
+        if (!st->slots[j].hash) {
             break;
         }
 
         /* Entry j may move to the hole at i unless its home slot lies
          * cyclically in (i, j]. */
-        uint32_t home = st->hashes[j] & mask;
+        uint32_t home = st->slots[j].hash & mask;
         bool stays = i <= j ? (home > i && home <= j)
                             : (home > i || home <= j);
         if (!stays) {
-            st->hashes[i] = st->hashes[j];
-            st->heads[i] = st->heads[j];
+            st->slots[i] = st->slots[j];
+            memcpy(&st->keys[(size_t) i * st->n_words],
+                   &st->keys[(size_t) j * st->n_words],
+                   st->n_words * sizeof *st->keys);
             i = j;
         }
     }
-    st->hashes[i] = 0;
-    st->heads[i] = NULL;
+    memset(&st->slots[i], 0, sizeof st->slots[i]);
+}
+
+/* Makes 'head' the head of the chain in 'slot'. */
+static inline void
+cls_slot_set_head(struct ft_cls_subtable *st, long slot,
+                  struct ft_cls_rule *head)
+{
+    st->slots[slot].head = head;
+    st->slots[slot].priority = head->priority;
 }
 
 static struct ft_cls_subtable *
@@ -235,8 +278,8 @@ static void
 cls_subtable_destroy(struct ft_cls_subtable *st)
 {
     if (st) {
-        free(st->hashes);
-        free(st->heads);
+        free(st->slots);
+        free(st->keys);
         free(st);
     }
 }
@@ -321,16 +364,16 @@ cls_remove_subtable(struct ft_classifier *cls, struct ft_cls_subtable *st)
     cls_subtable_destroy(st);
 }
 
-/* Recomputes 'st''s max_priority and max_count from its chain heads (each
- * head is the best rule of its chain). */
+/* Recomputes 'st''s max_priority and max_count from its slots (each slot
+ * has its chain's best priority). */
 static void
 cls_subtable_recompute_max(struct ft_cls_subtable *st)
 {
     st->max_priority = INT32_MIN;
     st->max_count = 0;
-    for (size_t i = 0; i <= st->slot_mask; i++) {
-        if (st->hashes[i]) {
-            int32_t p = st->heads[i]->priority;
+    for (size_t i = 0; i < cls_n_slots(st); i++) {
+        if (st->slots[i].hash) {
+            int32_t p = st->slots[i].priority;
 
             if (p > st->max_priority) {
                 st->max_priority = p;
@@ -363,14 +406,15 @@ ft_cls_destroy(struct ft_classifier *cls)
     }
 }
 
-/* Links 'rule' (hash, subtable set) into the chain whose head is in slot
- * 'slot', by decreasing priority.  Returns an existing rule of the same
- * priority instead, if there is one. */
+/* Links 'rule' (hash, subtable set) into the chain in slot 'slot', by
+ * decreasing priority.  Returns an existing rule of the same priority
+ * instead, if there is one. */
 static struct ft_cls_rule *
 cls_chain_insert(struct ft_cls_subtable *st, long slot,
                  struct ft_cls_rule *rule)
 {
-    struct ft_cls_rule **prev = &st->heads[slot];
+    struct ft_cls_rule *head = st->slots[slot].head;
+    struct ft_cls_rule **prev = &head;
 
     while (*prev && (*prev)->priority > rule->priority) {
         prev = &(*prev)->next;
@@ -380,6 +424,7 @@ cls_chain_insert(struct ft_cls_subtable *st, long slot,
     }
     rule->next = *prev;
     *prev = rule;
+    cls_slot_set_head(st, slot, head);
     return NULL;
 }
 
@@ -414,10 +459,10 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
             return dup;
         }
     } else {
-        if (2 * (st->n_heads + 1) > (size_t) st->slot_mask + 1) {
-            cls_resize(st, 2 * ((size_t) st->slot_mask + 1));
+        if (2 * (st->n_heads + 1) > cls_n_slots(st)) {
+            cls_resize(st, 2 * cls_n_slots(st));
         }
-        cls_slot_put(st, rule);
+        cls_slot_put(st, rule, masked);
         st->n_heads++;
     }
 
@@ -440,27 +485,14 @@ cls_rule_slot(const struct ft_cls_subtable *st, const struct ft_cls_rule *rule)
 {
     uint64_t masked[FT_FLOW_U64S];
     const uint64_t *r = ft_flow_u64(&rule->match.flow);
+    long slot;
 
     for (uint32_t i = 0; i < st->n_words; i++) {
-        masked[i] = r[st->words[i]];
+        masked[i] = r[st->words[i]] & st->mask_words[i];
     }
-    return cls_find_slot(st, masked, rule->hash);
-}
-
-/* Returns the link that points to 'rule' within its chain. */
-static struct ft_cls_rule **
-cls_rule_link(struct ft_cls_subtable *st, const struct ft_cls_rule *rule)
-{
-    long slot = cls_rule_slot(st, rule);
-    struct ft_cls_rule **prev;
-
+    slot = cls_find_slot(st, masked, rule->hash);
     assert(slot >= 0);
-    prev = &st->heads[slot];
-    while (*prev != rule) {
-        assert(*prev);
-        prev = &(*prev)->next;
-    }
-    return prev;
+    return slot;
 }
 
 void
@@ -468,7 +500,7 @@ ft_cls_replace(struct ft_classifier *cls, struct ft_cls_rule *old,
                struct ft_cls_rule *new)
 {
     struct ft_cls_subtable *st = old->subtable;
-    struct ft_cls_rule **link = cls_rule_link(st, old);
+    long slot = cls_rule_slot(st, old);
 
     assert(new->priority == old->priority);
     assert(ft_match_equal(&new->match, &old->match));
@@ -478,7 +510,16 @@ ft_cls_replace(struct ft_classifier *cls, struct ft_cls_rule *old,
     new->next = old->next;
     new->hnext = NULL;
     new->subtable = st;
-    *link = new;            /* A chain head's slot keeps its hash. */
+    if (st->slots[slot].head == old) {
+        cls_slot_set_head(st, slot, new);
+    } else {
+        struct ft_cls_rule *prev = st->slots[slot].head;
+
+        while (prev->next != old) {
+            prev = prev->next;
+        }
+        prev->next = new;
+    }
 
     old->next = NULL;
     old->subtable = NULL;
@@ -490,22 +531,20 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
     struct ft_cls_subtable *st = rule->subtable;
     long slot = cls_rule_slot(st, rule);
 
-    assert(slot >= 0);
-    if (st->heads[slot] == rule) {
+    if (st->slots[slot].head == rule) {
         if (rule->next) {
-            st->heads[slot] = rule->next;
+            cls_slot_set_head(st, slot, rule->next);
         } else {
             cls_slot_delete(st, slot);
             st->n_heads--;
         }
     } else {
-        struct ft_cls_rule **prev = &st->heads[slot]->next;
+        struct ft_cls_rule *prev = st->slots[slot].head;
 
-        while (*prev != rule) {
-            assert(*prev);
-            prev = &(*prev)->next;
+        while (prev->next != rule) {
+            prev = prev->next;
         }
-        *prev = rule->next;
+        prev->next = rule->next;
     }
     rule->next = NULL;
     rule->subtable = NULL;
@@ -517,9 +556,8 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
         return;
     }
 
-    if (st->n_heads * 8 < (size_t) st->slot_mask + 1
-        && st->slot_mask + 1 > CLS_MIN_SLOTS) {
-        cls_resize(st, ((size_t) st->slot_mask + 1) / 2);
+    if (st->n_heads * 8 < cls_n_slots(st) && cls_n_slots(st) > CLS_MIN_SLOTS) {
+        cls_resize(st, cls_n_slots(st) / 2);
     }
     if (rule->priority == st->max_priority && !--st->max_count) {
         cls_subtable_recompute_max(st);
@@ -535,36 +573,89 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
     const struct ft_cls_rule *best = NULL;
     int32_t best_priority = INT32_MIN;
 
-    for (size_t i = 0; i < cls->n_subtables; i++) {
-        const struct ft_cls_subtable *st = cls->subtables[i];
-        uint64_t masked[FT_FLOW_U64S];
-        const struct ft_cls_rule *rule;
-        uint32_t hash;
-        long slot;
+    for (size_t base = 0; base < cls->n_subtables; base += CLS_BATCH) {
+        struct ft_cls_subtable *const *sts = &cls->subtables[base];
+        uint64_t masked[CLS_BATCH][FT_FLOW_U64S];
+        uint32_t hashes[CLS_BATCH];
+        long cand[CLS_BATCH];
+        size_t n = cls->n_subtables - base;
 
-        /* A subtable whose best rule cannot beat what we have, and none
-         * after it, needs no look: stop before consulting its bits.  On a
-         * tie, search on: an equal-priority rule inserted earlier wins. */
-        if (best && st->max_priority < best_priority) {
-            break;
+        if (n > CLS_BATCH) {
+            n = CLS_BATCH;
         }
 
-        hash = cls_mask_key(st, flow, masked);
-        if (wcw) {
-            for (uint32_t k = 0; k < st->n_words; k++) {
-                wcw[st->words[k]] |= st->mask_words[k];
+        /* Stage 1: hash each key and prefetch its home slot.  Subtables
+         * that cannot beat the best match so far end the batch (and, as
+         * they are sorted, the search). */
+        for (size_t b = 0; b < n; b++) {
+            const struct ft_cls_subtable *st = sts[b];
+
+            if (best && st->max_priority < best_priority) {
+                n = b;
+                break;
+            }
+            hashes[b] = cls_mask_key(st, flow, masked[b]);
+            __builtin_prefetch(&st->slots[hashes[b] & st->slot_mask]);
+        }
+
+        /* Stage 2: find the first slot with the same hash, and prefetch
+         * its key. */
+        for (size_t b = 0; b < n; b++) {
+            const struct ft_cls_subtable *st = sts[b];
+            uint32_t i = hashes[b] & st->slot_mask;
+
+            for (;; i = (i + 1) & st->slot_mask) {
+                uint32_t h = st->slots[i].hash;
+
+                if (h == hashes[b]) {
+                    cand[b] = i;
+                    __builtin_prefetch(&st->keys[(size_t) i * st->n_words]);
+                    break;
+                } else if (!h) {
+                    cand[b] = -1;
+                    break;
+                }
             }
         }
 
-        slot = cls_find_slot(st, masked, hash);
-        if (slot < 0) {
-            continue;
+        /* Stage 3: compare keys, in priority order.  This is the search
+         * proper: each subtable it reaches is consulted, and its mask goes
+         * into 'wc'.  A subtable whose best rule cannot beat what we have
+         * needs no look; on a tie, search on: an equal-priority rule
+         * inserted earlier wins. */
+        for (size_t b = 0; b < n; b++) {
+            const struct ft_cls_subtable *st = sts[b];
+            const struct cls_slot *slot;
+            long i;
+
+            if (best && st->max_priority < best_priority) {
+                return best;
+            }
+            if (wcw) {
+                for (uint32_t k = 0; k < st->n_words; k++) {
+                    wcw[st->words[k]] |= st->mask_words[k];
+                }
+            }
+
+            i = cand[b];
+            if (i >= 0 && !cls_slot_has_key(st, i, masked[b])) {
+                /* A hash collision: probe on past it. */
+                i = cls_probe(st, masked[b], hashes[b],
+                              (i + 1) & st->slot_mask);
+            }
+            if (i < 0) {
+                continue;
+            }
+            slot = &st->slots[i];
+            if (!best || slot->priority > best_priority
+                || (slot->priority == best_priority
+                    && slot->head->seq < best->seq)) {
+                best = slot->head;
+                best_priority = slot->priority;
+            }
         }
-        rule = st->heads[slot];
-        if (!best || rule->priority > best_priority
-            || (rule->priority == best_priority && rule->seq < best->seq)) {
-            best = rule;
-            best_priority = rule->priority;
+        if (n < CLS_BATCH) {
+            break;
         }
     }
     return best;
@@ -590,7 +681,7 @@ ft_cls_find_exact(const struct ft_classifier *cls,
     if (slot < 0) {
         return NULL;
     }
-    for (rule = st->heads[slot]; rule; rule = rule->next) {
+    for (rule = st->slots[slot].head; rule; rule = rule->next) {
         if (rule->priority == priority) {
             return rule;
         }
@@ -645,8 +736,8 @@ ft_cls_foreach(const struct ft_classifier *cls, const struct ft_match *target,
         if (target && !cls_subtable_covers(st, target)) {
             continue;
         }
-        for (size_t s = 0; s <= st->slot_mask; s++) {
-            struct ft_cls_rule *rule = st->heads[s];
+        for (size_t s = 0; s < cls_n_slots(st); s++) {
+            struct ft_cls_rule *rule = st->slots[s].head;
 
             /* Rules of one chain share their key, so one test serves the
              * whole chain. */
