@@ -1,0 +1,96 @@
+/*
+ * emc.h - the exact-match cache in front of the megaflow cache.
+ *
+ * Most packets belong to a few busy connections.  The exact-match cache
+ * (EMC) maps a packet's whole flow key to the megaflow that covers it, so
+ * that a hit costs one hash of the key, one probe and one key comparison,
+ * whatever the number of subtables in the megaflow cache behind it.
+ *
+ * Design
+ * ======
+ *
+ * A 2-way set-associative table of (key, key hash, megaflow) entries; the
+ * set is chosen by the low bits of the hash.  A new entry goes into way 0;
+ * a live entry there moves to way 1, evicting what way 1 held, so way 0 is
+ * the newest and way 1 the older entry.  Lookups and insertions allocate
+ * nothing.
+ *
+ * Invalidation
+ * ============
+ *
+ * Each entry holds a reference to its megaflow (swpath/dpcls.h).  When the
+ * megaflow cache removes a megaflow it marks it dead; an EMC hit on a dead
+ * megaflow is a miss, and the entry is cleared and its reference dropped
+ * then.  So removing megaflows needs no walk of the EMC, and a removed
+ * megaflow is never returned.
+ *
+ * Thread-safety: none; the thread that owns the megaflow cache owns its
+ * EMCs.
+ */
+#ifndef SWPATH_EMC_H
+#define SWPATH_EMC_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/flow.h"
+#include "swpath/dpcls.h"
+
+#define FT_EMC_DEFAULT_ENTRIES 8192
+
+struct ft_emc_entry {
+    struct ft_dpcls_flow *flow;     /* NULL if empty; holds a reference. */
+    uint32_t hash;
+    struct ft_flow key;
+};
+
+struct ft_emc {
+    struct ft_emc_entry *entries;   /* 2 * (n_sets_mask + 1) entries. */
+    uint32_t n_sets_mask;
+    uint64_t n_hits;
+    uint64_t n_misses;
+    uint64_t n_stale;               /* Hits on removed megaflows. */
+};
+
+/* Initializes 'emc' with room for 'n_entries' entries (rounded up to a
+ * power of 2, at least 2).  Returns 0 or -ENOMEM. */
+int ft_emc_init(struct ft_emc *emc, size_t n_entries);
+
+/* Drops every entry's reference and frees the table. */
+void ft_emc_uninit(struct ft_emc *emc);
+
+/* Empties 'emc', dropping every entry's reference. */
+void ft_emc_flush(struct ft_emc *emc);
+
+/* The hash of the whole key that the EMC indexes by. */
+static inline uint32_t
+ft_emc_hash(const struct ft_flow *key)
+{
+    const uint64_t *k = ft_flow_u64(key);
+    uint32_t hash = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        hash = ft_hash_add64(hash, k[i]);
+    }
+    return ft_hash_finish(hash, FT_FLOW_U64S * 8);
+}
+
+/* Returns the live megaflow cached for exactly 'key' (whose ft_emc_hash()
+ * is 'hash'), or NULL.  The megaflow stays valid until the caller next
+ * changes the megaflow cache or this EMC. */
+struct ft_dpcls_flow *ft_emc_lookup(struct ft_emc *emc,
+                                    const struct ft_flow *key,
+                                    uint32_t hash);
+
+/* Caches 'flow' (live, and containing 'key') for 'key', taking a
+ * reference to it. */
+void ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key,
+                   uint32_t hash, struct ft_dpcls_flow *flow);
+
+/* The usual receive path: the EMC, then on a miss the megaflow cache 'cls'
+ * (caching its answer in the EMC).  Returns the megaflow or NULL. */
+struct ft_dpcls_flow *ft_emc_lookup_cls(struct ft_emc *emc,
+                                        struct ft_dpcls *cls,
+                                        const struct ft_flow *key);
+
+#endif /* swpath/emc.h */
