@@ -19,6 +19,7 @@
 
 #include "flowtier/dp-actions.h"
 #include "swpath/execute.h"
+#include "swpath/flow-extract.h"
 #include "swpath/packet.h"
 
 #define BUF_SIZE 2048
@@ -1039,6 +1040,66 @@ test_batch(void **state)
     free(cap);
 }
 
+/* The flow parser sees in the rewritten frame what the actions set. */
+static void
+test_extract_after_actions(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dp_action *a;
+    struct ft_flow before, after;
+    uint8_t f[BUF_SIZE];
+    struct test_pkt tp;
+    size_t len;
+
+    (void) state;
+    len = build_ipv4(f, 0, FT_IPPROTO_TCP, 12);
+    test_pkt_init(&tp, f, len);
+    assert_int_equal(ft_flow_extract(f, len, 1, &before), 0);
+
+    a = ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN);
+    a->push_vlan.tpid = FT_ETH_TYPE_VLAN;
+    a->push_vlan.tci = FT_VLAN_CFI | 3 << FT_VLAN_PCP_SHIFT | 999;
+    a = ft_dp_actions_put(&acts, FT_DPA_SET_IPV4);
+    a->ipv4.src = 0xac100001;
+    a->ipv4.src_mask = 0xffffffff;
+    a->ipv4.tos = 0xb8;
+    a->ipv4.tos_mask = FT_IP_DSCP_MASK;
+    a->ipv4.ttl = 3;
+    a->ipv4.ttl_mask = 0xff;
+    a = ft_dp_actions_put(&acts, FT_DPA_SET_L4);
+    a->l4.proto = FT_IPPROTO_TCP;
+    a->l4.dst = 8080;
+    a->l4.dst_mask = 0xffff;
+    assert_int_equal(ft_execute_actions(&tp.pkt, &acts, NULL, NULL), 0);
+    assert_int_equal(ft_flow_extract(ft_packet_data(&tp.pkt), tp.pkt.size,
+                                     1, &after), 0);
+
+    assert_int_equal(after.vlans[0].tpid, FT_ETH_TYPE_VLAN);
+    assert_int_equal(after.vlans[0].tci,
+                     FT_VLAN_CFI | 3 << FT_VLAN_PCP_SHIFT | 999);
+    assert_int_equal(after.nw_src, 0xac100001);
+    assert_int_equal(after.nw_tos, 0xb8 | (before.nw_tos & FT_IP_ECN_MASK));
+    assert_int_equal(after.nw_ttl, 3);
+    assert_int_equal(after.tp_dst, 8080);
+    /* Everything else is as before. */
+    after.vlans[0] = before.vlans[0];
+    after.nw_src = before.nw_src;
+    after.nw_tos = before.nw_tos;
+    after.nw_ttl = before.nw_ttl;
+    after.tp_dst = before.tp_dst;
+    assert_true(ft_flow_equal(&after, &before));
+
+    /* And popping the tag gives the original key back at L2. */
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put(&acts, FT_DPA_POP_VLAN);
+    assert_int_equal(ft_execute_actions(&tp.pkt, &acts, NULL, NULL), 0);
+    assert_int_equal(ft_flow_extract(ft_packet_data(&tp.pkt), tp.pkt.size,
+                                     1, &after), 0);
+    assert_int_equal(after.vlans[0].tci, 0);
+    assert_int_equal(after.dl_type, FT_ETH_TYPE_IP);
+    ft_dp_actions_uninit(&acts);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1119,7 @@ main(void)
         cmocka_unit_test(test_truncated_frames),
         cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_extract_after_actions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
