@@ -119,6 +119,7 @@ class OvsSandbox:
                                'ovs-vswitchd in %s' % self.dir)
         self.ctl = Unixctl(ctls[0])
         self.dp_to_of = self._port_map()
+        self.flood_orders = self._flood_orders()
 
     def stop(self):
         if self.ctl:
@@ -150,6 +151,37 @@ class OvsSandbox:
         if set(mapping.values()) != want:
             raise HarnessError('unexpected OVS ports in dpif/show:\n' + text)
         return mapping
+
+    def _flood_orders(self):
+        """OVS floods in the order of its internal port lists (one for
+        NORMAL, one for FLOOD and ALL), fixed for a given set of ports.
+        Returns {input port: [output tuples]}, in OpenFlow numbers, as
+        learned from tracing a broadcast through each kind of flood."""
+        path = os.path.join(self.dir, 'flood.flows')
+        orders = {}
+        for action in ('NORMAL', 'FLOOD', 'ALL'):
+            with open(path, 'w') as f:
+                f.write('priority=0,actions=%s\n' % action)
+            err = self.load(path, False)
+            if err:
+                raise HarnessError('loading %s: %s' % (action, err))
+            for port in list(range(1, self.n_ports + 1)) + ['LOCAL']:
+                flow = ('in_port=%s,dl_src=02:00:00:00:00:01,'
+                        'dl_dst=ff:ff:ff:ff:ff:ff' % port)
+                text, acts = self.trace(flow)
+                if acts is None:
+                    raise HarnessError('tracing %s: %s' % (flow, text))
+                order = tuple(split_top(canonical_ports(acts,
+                                                        self.dp_to_of)))
+                inp = packet_in_port(flow)
+                expect = {str(p) for p in range(1, self.n_ports + 1)}
+                expect = (expect | {str(OFPP_LOCAL)}) - {str(inp)}
+                if set(order) != expect or len(order) != len(expect):
+                    raise HarnessError('%s from %s floods to %s' %
+                                       (action, port, acts))
+                if order not in orders.setdefault(inp, []):
+                    orders[inp].append(order)
+        return orders
 
     def load(self, flows_file, of13):
         """Replaces br0's table with 'flows_file'.  Returns None, or the
@@ -226,7 +258,9 @@ class FlowTier:
 
 class OvsAsSecond:
     """Stand-in for FlowTier that traces with the same OVS a second time
-    (after reloading the table): checks the harness end to end."""
+    and rewrites its floods into ascending port order, as FlowTier floods:
+    checks the harness (and that OVS's flooding orders are stable) end to
+    end."""
 
     def __init__(self, ovs):
         self.ovs = ovs
@@ -235,6 +269,8 @@ class OvsAsSecond:
         text, acts = self.ovs.trace(flow)
         if acts is not None:
             acts = canonical_ports(acts, self.ovs.dp_to_of)
+            acts = canonical_floods(
+                acts, self.ovs.flood_orders.get(packet_in_port(flow)))
         return text, acts
 
 
@@ -272,38 +308,44 @@ def canonical_ports(acts, dp_to_of):
     return ','.join(out)
 
 
-def sort_output_runs(acts):
-    """Sorts each run of consecutive plain outputs (numbers)."""
-    if acts is None or acts == 'drop':
+def packet_in_port(flow):
+    """The OpenFlow input port of an ovs-ofctl flow string."""
+    m = re.search(r'(?:^|,)in_port=([^,]+)', flow)
+    if not m:
+        return None
+    v = m.group(1)
+    return OFPP_LOCAL if v == 'LOCAL' else int(v)
+
+
+def canonical_floods(acts, orders):
+    """Rewrites every run of plain outputs that is exactly one of 'orders'
+    (OVS's flooding orders for the packet's input port) into ascending
+    port order, FlowTier's flooding order."""
+    if acts is None or acts == 'drop' or not orders:
         return acts
     toks = split_top(acts)
-    out, run = [], []
-    for tok in toks + [None]:
-        if tok is not None and tok.isdigit():
-            run.append(int(tok))
-            continue
-        out += [str(p) for p in sorted(run)]
-        run = []
-        if tok is not None:
-            out.append(tok)
+    out, i = [], 0
+    while i < len(toks):
+        for order in orders:
+            n = len(order)
+            if tuple(toks[i:i + n]) == order:
+                out += sorted(order, key=int)
+                i += n
+                break
+        else:
+            out.append(toks[i])
+            i += 1
     return ','.join(out)
 
 
-FLOOD_RE = re.compile(r'^\s*(FLOOD|ALL|output:(FLOOD|ALL))\s*$|flooding',
-                      re.M)
-
-
-def compare(ovs_text, ovs_acts, ft_acts):
-    """Returns True when the actions agree."""
+def compare(ovs_acts, ft_acts, orders):
+    """Returns True when the actions agree.  Only OVS's side is rewritten:
+    FlowTier's floods are already ascending, and an ascending run may
+    contain one of OVS's orders across two floods (2,3,4,65534,2,3,... holds
+    65534,2,3,4)."""
     if ovs_acts is None or ft_acts is None:
         return False
-    if ovs_acts == ft_acts:
-        return True
-    # OVS floods in its internal port order, FlowTier in ascending port
-    # order: when OVS's trace flooded, compare output runs as sets.
-    if FLOOD_RE.search(ovs_text):
-        return sort_output_runs(ovs_acts) == sort_output_runs(ft_acts)
-    return False
+    return canonical_floods(ovs_acts, orders) == ft_acts
 
 
 # ---------------------------------------------------------------------------
@@ -874,7 +916,8 @@ class Runner:
             ft_text, ft_acts = self.second.trace(path, pkt)
             if self.verbose:
                 print('%s: %s\n  -> %s' % (name, pkt, ovs_acts))
-            if compare(ovs_text, ovs_acts, ft_acts):
+            orders = self.ovs.flood_orders.get(packet_in_port(pkt))
+            if compare(ovs_acts, ft_acts, orders):
                 self.passed += 1
                 continue
             self.failed += 1
@@ -902,6 +945,11 @@ class Runner:
         print('--- datapath actions (OVS ports mapped to OpenFlow ports):')
         print('  ovs:      %s' % ovs_acts)
         print('  flowtier: %s' % ft_acts)
+        print('  ovs with floods in ascending order: %s' % canonical_floods(
+            ovs_acts, self.ovs.flood_orders.get(packet_in_port(pkt))))
+        orders = self.ovs.flood_orders.get(packet_in_port(pkt), [])
+        print('  (OVS floods from this port as: %s)'
+              % ' or '.join(','.join(o) for o in orders))
         sys.stdout.flush()
 
 
