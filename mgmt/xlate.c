@@ -434,6 +434,13 @@ xlate_normal(struct xctx *ctx)
         ctx->out->uses_normal = true;
     }
     ft_normal_result_init(&res);
+    /* With a priority tag (VID 0), whether NORMAL's outputs carry a tag
+     * at all depends on the PCP (a VID 0, PCP 0 tag is no tag), which
+     * ft_normal_xlate() does not mark in every case. */
+    if (ctx->flow.vlans[0].tci & FT_VLAN_CFI
+        && !(ctx->flow.vlans[0].tci & FT_VLAN_VID_MASK)) {
+        ctx->wc.vlans[0].tci |= FT_VLAN_PCP_MASK;
+    }
     ft_normal_xlate(ctx->br, &ctx->flow, &ctx->wc, ctx->in->now,
                     ctx->in->may_learn, &res, ctx->trace ? &trace : NULL);
     if (ctx->trace) {
@@ -639,6 +646,9 @@ do_actions(struct xctx *ctx, const struct ft_ofpacts *acts)
             }
             break;
         case FT_OFPACT_SET_TUNNEL:
+            /* Matched so that the loop check's flow comparison is
+             * decided by the megaflow too. */
+            ctx->wc.tun_id = UINT64_MAX;
             flow->tun_id = a->set_tunnel.tun_id;
             break;
         case FT_OFPACT_WRITE_METADATA:
