@@ -5,6 +5,7 @@
  */
 #include "mgmt/ofp-flow.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -118,8 +119,15 @@ ft_port_parse(const char *text, const struct ft_port_map *ports,
         unsigned long long v;
 
         errno = 0;
-        v = strtoull(text, &end, 0);
-        if (errno || *end) {
+        if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+            v = text[2] ? strtoull(text + 2, &end, 16) : 0;
+            if (!text[2] || !isxdigit((unsigned char) text[2])) {
+                end = (char *) text;    /* "0x" alone, "0x-1": refuse. */
+            }
+        } else {
+            v = strtoull(text, &end, 10);   /* "010" is ten, not octal. */
+        }
+        if (errno || *end || end == text) {
             return ft_error_set(err, -EINVAL, "'%s' is not a port number",
                                 text);
         }
