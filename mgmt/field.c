@@ -768,6 +768,42 @@ parse_mask(const struct ft_field *f, const char *s, union ft_value *m,
     return parse_one(f, s, m, true, err);
 }
 
+/* Parses the named forms of nw_frag ("later") and tcp_flags ("+syn-ack",
+ * "syn|ack"), which carry their own mask. */
+static int
+parse_named(const struct ft_field *f, const char *text,
+            union ft_value *value, union ft_value *mask,
+            struct ft_error *err)
+{
+    uint64_t v, m;
+    bool masked = false;
+
+    if (f->format == FT_FMT_FRAG) {
+        if (parse_frag(text, &v, &m)) {
+            return ft_error_set(err, -EINVAL, "'%s' is not one of no, yes, "
+                                "first, later, not_later", text);
+        }
+        masked = m != FT_FRAG_MASK;
+    } else {
+        int error = parse_tcp_flags(text, &v, &m, &masked, err);
+
+        if (error) {
+            return error;
+        }
+    }
+    if (masked && !mask) {
+        return ft_error_set(err, -EINVAL, "'%s' matches only some bits, "
+                            "which is not possible here", text);
+    }
+    memset(value, 0, sizeof *value);
+    value->u64 = v;
+    if (mask) {
+        memset(mask, 0, sizeof *mask);
+        mask->u64 = m;
+    }
+    return 0;
+}
+
 int
 ft_field_parse(const struct ft_field *f, const char *text,
                union ft_value *value, union ft_value *mask,
@@ -781,46 +817,9 @@ ft_field_parse(const struct ft_field *f, const char *text,
     if (!*text) {
         return ft_error_set(err, -EINVAL, "missing value");
     }
-    if (f->format == FT_FMT_FRAG && (text[0] < '0' || text[0] > '9')) {
-        uint64_t v, m;
-
-        if (parse_frag(text, &v, &m)) {
-            return ft_error_set(err, -EINVAL, "'%s' is not one of no, yes, "
-                                "first, later, not_later", text);
-        }
-        if (!mask && m != FT_FRAG_MASK) {
-            return ft_error_set(err, -EINVAL, "'%s' needs a maskable "
-                                "context", text);
-        }
-        memset(value, 0, sizeof *value);
-        value->u64 = v;
-        if (mask) {
-            memset(mask, 0, sizeof *mask);
-            mask->u64 = m;
-        }
-        return 0;
-    }
-    if (f->format == FT_FMT_TCP_FLAGS && !slash) {
-        uint64_t v, m;
-        bool has_mask = false;
-
-        if (text[0] < '0' || text[0] > '9') {
-            error = parse_tcp_flags(text, &v, &m, &has_mask, err);
-            if (error) {
-                return error;
-            }
-            if (has_mask && !mask) {
-                return ft_error_set(err, -EINVAL, "'%s': +flag/-flag form "
-                                    "needs a maskable context", text);
-            }
-            memset(value, 0, sizeof *value);
-            value->u64 = v;
-            if (mask) {
-                memset(mask, 0, sizeof *mask);
-                mask->u64 = m;
-            }
-            return 0;
-        }
+    if ((f->format == FT_FMT_FRAG || f->format == FT_FMT_TCP_FLAGS)
+        && (text[0] < '0' || text[0] > '9')) {
+        return parse_named(f, text, value, mask, err);
     }
     if (len >= sizeof buf) {
         return ft_error_set(err, -EINVAL, "value '%.20s...' is too long",

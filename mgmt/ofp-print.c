@@ -32,8 +32,7 @@ set_field_name(const struct ft_field *f)
 }
 
 static void
-put_field(const struct ft_match *m, enum ft_field_id id, const char *name,
-          struct ds *out)
+put_field(const struct ft_match *m, enum ft_field_id id, struct ds *out)
 {
     const struct ft_field *f = ft_field_from_id(id);
     union ft_value v, mask;
@@ -42,7 +41,7 @@ put_field(const struct ft_match *m, enum ft_field_id id, const char *name,
     if (ft_field_mask_is_zero(f, &mask)) {
         return;
     }
-    ds_put_format(out, "%s=", name ? name : f->name);
+    ds_put_format(out, "%s=", f->name);
     ft_field_format(f, &v, &mask, out);
     ds_put_char(out, ',');
 }
@@ -118,6 +117,60 @@ put_vlan(const struct ft_match *m, struct ds *out)
     }
 }
 
+/* The L3 and L4 part of a match, in OVS's order. */
+static void
+put_l3_l4(const struct ft_match *m, bool is_arp, bool is_v6,
+          bool skip_proto, struct ds *out)
+{
+    const struct ft_flow *f = &m->flow;
+    const struct ft_flow *w = &m->mask;
+
+    if (is_v6) {
+        put_field(m, FT_F_IPV6_SRC, out);
+        put_field(m, FT_F_IPV6_DST, out);
+        if (w->ipv6_label) {
+            ds_put_format(out, "ipv6_label=0x%05"PRIx32, f->ipv6_label);
+            if (w->ipv6_label != 0xfffff) {
+                ds_put_format(out, "/0x%05"PRIx32, w->ipv6_label);
+            }
+            ds_put_char(out, ',');
+        }
+    } else if (is_arp) {
+        put_field(m, FT_F_ARP_SPA, out);
+        put_field(m, FT_F_ARP_TPA, out);
+    } else {
+        put_field(m, FT_F_IPV4_SRC, out);
+        put_field(m, FT_F_IPV4_DST, out);
+    }
+    if (!skip_proto && w->nw_proto) {
+        ds_put_format(out, "%s=%u,", is_arp ? "arp_op" : "nw_proto",
+                      f->nw_proto);
+    }
+    if (is_arp) {
+        put_field(m, FT_F_ARP_SHA, out);
+        put_field(m, FT_F_ARP_THA, out);
+    }
+    if (w->nw_tos & FT_IP_DSCP_MASK) {
+        ds_put_format(out, "nw_tos=%u,", f->nw_tos & FT_IP_DSCP_MASK);
+    }
+    if (w->nw_tos & FT_IP_ECN_MASK) {
+        ds_put_format(out, "nw_ecn=%u,", f->nw_tos & FT_IP_ECN_MASK);
+    }
+    put_field(m, FT_F_IP_TTL, out);
+    put_field(m, FT_F_IP_FRAG, out);
+    if (skip_proto && (f->nw_proto == FT_IPPROTO_ICMP
+                       || f->nw_proto == FT_IPPROTO_ICMPV6)) {
+        put_field(m, FT_F_ICMP_TYPE, out);
+        put_field(m, FT_F_ICMP_CODE, out);
+    } else {
+        put_field(m, FT_F_TP_SRC, out);
+        put_field(m, FT_F_TP_DST, out);
+    }
+    if (skip_proto && f->nw_proto == FT_IPPROTO_TCP) {
+        put_field(m, FT_F_TCP_FLAGS, out);
+    }
+}
+
 void
 ft_match_format(const struct ft_match *m, int priority,
                 const struct ft_port_map *ports, struct ds *out)
@@ -138,70 +191,27 @@ ft_match_format(const struct ft_match *m, int priority,
         ds_put_format(out, "%s,", sh);
     }
     for (int i = 0; i < FT_N_REGS; i++) {
-        put_field(m, FT_F_REG0 + i, NULL, out);
+        put_field(m, FT_F_REG0 + i, out);
     }
-    put_field(m, FT_F_TUN_ID, NULL, out);
-    put_field(m, FT_F_TUN_SRC, NULL, out);
-    put_field(m, FT_F_TUN_DST, NULL, out);
-    put_field(m, FT_F_TUN_TOS, NULL, out);
-    put_field(m, FT_F_TUN_TTL, NULL, out);
-    put_field(m, FT_F_TUN_FLAGS, NULL, out);
-    put_field(m, FT_F_METADATA, NULL, out);
+    put_field(m, FT_F_TUN_ID, out);
+    put_field(m, FT_F_TUN_SRC, out);
+    put_field(m, FT_F_TUN_DST, out);
+    put_field(m, FT_F_TUN_TOS, out);
+    put_field(m, FT_F_TUN_TTL, out);
+    put_field(m, FT_F_TUN_FLAGS, out);
+    put_field(m, FT_F_METADATA, out);
     if (w->in_port) {
         ds_put_cstr(out, "in_port=");
         ft_port_format(f->in_port, ports, out);
         ds_put_char(out, ',');
     }
     put_vlan(m, out);
-    put_field(m, FT_F_ETH_SRC, NULL, out);
-    put_field(m, FT_F_ETH_DST, NULL, out);
+    put_field(m, FT_F_ETH_SRC, out);
+    put_field(m, FT_F_ETH_DST, out);
     if (!sh && w->dl_type) {
         ds_put_format(out, "dl_type=0x%04"PRIx16",", f->dl_type);
     }
-    if (is_v6) {
-        put_field(m, FT_F_IPV6_SRC, NULL, out);
-        put_field(m, FT_F_IPV6_DST, NULL, out);
-        if (w->ipv6_label) {
-            ds_put_format(out, "ipv6_label=0x%05"PRIx32, f->ipv6_label);
-            if (w->ipv6_label != 0xfffff) {
-                ds_put_format(out, "/0x%05"PRIx32, w->ipv6_label);
-            }
-            ds_put_char(out, ',');
-        }
-    } else if (is_arp) {
-        put_field(m, FT_F_ARP_SPA, NULL, out);
-        put_field(m, FT_F_ARP_TPA, NULL, out);
-    } else {
-        put_field(m, FT_F_IPV4_SRC, NULL, out);
-        put_field(m, FT_F_IPV4_DST, NULL, out);
-    }
-    if (!skip_proto && w->nw_proto) {
-        ds_put_format(out, "%s=%u,", is_arp ? "arp_op" : "nw_proto",
-                      f->nw_proto);
-    }
-    if (is_arp) {
-        put_field(m, FT_F_ARP_SHA, NULL, out);
-        put_field(m, FT_F_ARP_THA, NULL, out);
-    }
-    if (w->nw_tos & FT_IP_DSCP_MASK) {
-        ds_put_format(out, "nw_tos=%u,", f->nw_tos & FT_IP_DSCP_MASK);
-    }
-    if (w->nw_tos & FT_IP_ECN_MASK) {
-        ds_put_format(out, "nw_ecn=%u,", f->nw_tos & FT_IP_ECN_MASK);
-    }
-    put_field(m, FT_F_IP_TTL, NULL, out);
-    put_field(m, FT_F_IP_FRAG, NULL, out);
-    if (skip_proto && (f->nw_proto == FT_IPPROTO_ICMP
-                       || f->nw_proto == FT_IPPROTO_ICMPV6)) {
-        put_field(m, FT_F_ICMP_TYPE, NULL, out);
-        put_field(m, FT_F_ICMP_CODE, NULL, out);
-    } else {
-        put_field(m, FT_F_TP_SRC, NULL, out);
-        put_field(m, FT_F_TP_DST, NULL, out);
-    }
-    if (skip_proto && f->nw_proto == FT_IPPROTO_TCP) {
-        put_field(m, FT_F_TCP_FLAGS, NULL, out);
-    }
+    put_l3_l4(m, is_arp, is_v6, skip_proto, out);
     if (out->len > start) {
         ds_chomp(out, ",");
     }
@@ -293,7 +303,7 @@ format_set_field(const struct ft_ofpact_set_field *sf,
     if (sf->spelling > FT_SPELL_LOAD
         && sf->spelling < sizeof mod_names / sizeof mod_names[0]) {
         ds_put_format(out, "%s:", mod_names[sf->spelling]);
-        ft_field_format(f, &sf->value, NULL, out);
+        ft_field_format(f, &sf->value, out);
         return;
     }
     ds_put_cstr(out, "set_field:");
