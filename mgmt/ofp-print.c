@@ -303,7 +303,7 @@ format_set_field(const struct ft_ofpact_set_field *sf,
     if (sf->spelling > FT_SPELL_LOAD
         && sf->spelling < sizeof mod_names / sizeof mod_names[0]) {
         ds_put_format(out, "%s:", mod_names[sf->spelling]);
-        ft_field_format(f, &sf->value, out);
+        ft_field_format(f, &sf->value, NULL, out);
         return;
     }
     ds_put_cstr(out, "set_field:");
