@@ -26,9 +26,10 @@
  *     decreasing priority.  Rules in one chain have identical matches, so
  *     their priorities are distinct and the head is the chain's best rule;
  *
- *   - the highest priority among its rules ('max_priority') and how many
- *     rules have it ('max_count').  When the last of those goes, the new
- *     maximum is recomputed from the slots: O(slots), and only then.
+ *   - how many rules it has at each priority, as a max-heap of distinct
+ *     priorities indexed by a small hash map, so that its highest priority
+ *     ('max_priority') stays exact in O(log distinct priorities) per insert
+ *     or remove, whatever the order rules come and go in.
  *
  * The classifier keeps its subtables sorted by 'max_priority', descending.
  *
@@ -41,6 +42,9 @@
  * then compare, so that their cache misses overlap.  Insert and remove:
  * O(subtables) to find the subtable by mask, O(chain length) within it,
  * amortized O(1) for the hash table to grow or shrink.
+ *
+ * The rules' 'hnext' member is unused: chains of equal masked keys hang off
+ * the slots, which need no links.
  *
  * Allocation failure aborts, as everywhere in FlowTier (the interface has
  * no failure path for it, and a half-inserted rule would be worse).
@@ -61,6 +65,12 @@ struct cls_slot {
     struct ft_cls_rule *head;           /* Best rule of the chain. */
 };
 
+/* One distinct priority of a subtable and how many of its rules have it. */
+struct cls_prio {
+    int32_t priority;
+    uint32_t count;
+};
+
 struct ft_cls_subtable {
     /* Read by every lookup that reaches this subtable. */
     int32_t max_priority;
@@ -72,7 +82,10 @@ struct ft_cls_subtable {
     uint64_t mask_words[FT_FLOW_U64S];  /* Mask of words[i]. */
 
     /* Maintenance only. */
-    size_t max_count;                   /* Rules at max_priority. */
+    struct cls_prio *prios;             /* Max-heap by priority. */
+    uint32_t n_prios, allocated_prios;
+    uint32_t *prio_map;                 /* Heap index + 1 by priority. */
+    uint32_t prio_map_mask;             /* Map size - 1; 0 if no map. */
     size_t n_heads;                     /* Occupied slots. */
     size_t n_rules;
     uint32_t mask_hash;
@@ -280,6 +293,8 @@ cls_subtable_destroy(struct ft_cls_subtable *st)
     if (st) {
         free(st->slots);
         free(st->keys);
+        free(st->prios);
+        free(st->prio_map);
         free(st);
     }
 }
@@ -364,25 +379,201 @@ cls_remove_subtable(struct ft_classifier *cls, struct ft_cls_subtable *st)
     cls_subtable_destroy(st);
 }
 
-/* Recomputes 'st''s max_priority and max_count from its slots (each slot
- * has its chain's best priority). */
-static void
-cls_subtable_recompute_max(struct ft_cls_subtable *st)
-{
-    st->max_priority = INT32_MIN;
-    st->max_count = 0;
-    for (size_t i = 0; i < cls_n_slots(st); i++) {
-        if (st->slots[i].hash) {
-            int32_t p = st->slots[i].priority;
+/* Priority histogram: a max-heap of the distinct priorities, and an
+ * open-addressed map (linear probing, at most half full) from priority to
+ * heap position, so that a priority's count is found in O(1) and the heap
+ * can move it in O(log n). */
 
-            if (p > st->max_priority) {
-                st->max_priority = p;
-                st->max_count = 1;
-            } else if (p == st->max_priority) {
-                st->max_count++;
-            }
+static inline uint32_t
+cls_prio_hash(int32_t priority)
+{
+    uint32_t h = (uint32_t) priority * UINT32_C(0x9e3779b1);
+
+    return h ^ (h >> 15);
+}
+
+/* Returns the map cell that names 'priority''s heap entry, or NULL. */
+static uint32_t *
+cls_prio_find(struct ft_cls_subtable *st, int32_t priority)
+{
+    uint32_t mask = st->prio_map_mask;
+
+    if (!st->prio_map) {
+        return NULL;
+    }
+    for (uint32_t i = cls_prio_hash(priority) & mask; ;
+         i = (i + 1) & mask) {
+        uint32_t e = st->prio_map[i];
+
+        if (!e) {
+            return NULL;
+        }
+        if (st->prios[e - 1].priority == priority) {
+            return &st->prio_map[i];
         }
     }
+}
+
+static void
+cls_prio_map_put(struct ft_cls_subtable *st, uint32_t idx)
+{
+    uint32_t mask = st->prio_map_mask;
+    uint32_t i = cls_prio_hash(st->prios[idx].priority) & mask;
+
+    while (st->prio_map[i]) {
+        i = (i + 1) & mask;
+    }
+    st->prio_map[i] = idx + 1;
+}
+
+static void
+cls_prio_map_resize(struct ft_cls_subtable *st, size_t size)
+{
+    free(st->prio_map);
+    st->prio_map = cls_xcalloc(size, sizeof *st->prio_map);
+    st->prio_map_mask = size - 1;
+    for (uint32_t i = 0; i < st->n_prios; i++) {
+        cls_prio_map_put(st, i);
+    }
+}
+
+/* Empties map cell 'cell', shifting its probe run back (as
+ * cls_slot_delete() does for slots). */
+static void
+cls_prio_map_delete(struct ft_cls_subtable *st, uint32_t *cell)
+{
+    uint32_t mask = st->prio_map_mask;
+    uint32_t i = cell - st->prio_map;
+    uint32_t j = i;
+
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!st->prio_map[j]) {
+            break;
+        }
+
+        uint32_t home = cls_prio_hash(st->prios[st->prio_map[j] - 1].priority)
+                        & mask;
+        bool stays = i <= j ? (home > i && home <= j)
+                            : (home > i || home <= j);
+        if (!stays) {
+            st->prio_map[i] = st->prio_map[j];
+            i = j;
+        }
+    }
+    st->prio_map[i] = 0;
+}
+
+/* Swaps heap entries 'a' and 'b', and the map cells that name them. */
+static void
+cls_prio_swap(struct ft_cls_subtable *st, uint32_t a, uint32_t b)
+{
+    uint32_t *cell_a = cls_prio_find(st, st->prios[a].priority);
+    uint32_t *cell_b = cls_prio_find(st, st->prios[b].priority);
+    struct cls_prio tmp = st->prios[a];
+
+    st->prios[a] = st->prios[b];
+    st->prios[b] = tmp;
+    *cell_a = b + 1;
+    *cell_b = a + 1;
+}
+
+static void
+cls_prio_sift_up(struct ft_cls_subtable *st, uint32_t idx)
+{
+    while (idx > 0) {
+        uint32_t parent = (idx - 1) / 2;
+
+        if (st->prios[parent].priority >= st->prios[idx].priority) {
+            break;
+        }
+        cls_prio_swap(st, idx, parent);
+        idx = parent;
+    }
+}
+
+static void
+cls_prio_sift_down(struct ft_cls_subtable *st, uint32_t idx)
+{
+    for (;;) {
+        uint32_t child = 2 * idx + 1;
+
+        if (child >= st->n_prios) {
+            break;
+        }
+        if (child + 1 < st->n_prios
+            && st->prios[child + 1].priority > st->prios[child].priority) {
+            child++;
+        }
+        if (st->prios[child].priority <= st->prios[idx].priority) {
+            break;
+        }
+        cls_prio_swap(st, idx, child);
+        idx = child;
+    }
+}
+
+static void
+cls_prio_update_max(struct ft_cls_subtable *st)
+{
+    st->max_priority = st->n_prios ? st->prios[0].priority : INT32_MIN;
+}
+
+/* Counts one more rule at 'priority'. */
+static void
+cls_prio_add(struct ft_cls_subtable *st, int32_t priority)
+{
+    uint32_t *cell = cls_prio_find(st, priority);
+
+    if (cell) {
+        st->prios[*cell - 1].count++;
+        return;
+    }
+    if (st->n_prios == st->allocated_prios) {
+        st->allocated_prios = st->allocated_prios
+                              ? 2 * st->allocated_prios : 4;
+        st->prios = cls_xrealloc(st->prios,
+                                 st->allocated_prios * sizeof *st->prios);
+    }
+    st->prios[st->n_prios].priority = priority;
+    st->prios[st->n_prios].count = 1;
+    st->n_prios++;
+    if (!st->prio_map || 2 * st->n_prios > st->prio_map_mask + 1) {
+        /* Rebuilding maps every entry, the new one included. */
+        cls_prio_map_resize(st, st->prio_map ? 2 * (st->prio_map_mask + 1)
+                                             : 8);
+    } else {
+        cls_prio_map_put(st, st->n_prios - 1);
+    }
+    cls_prio_sift_up(st, st->n_prios - 1);
+    cls_prio_update_max(st);
+}
+
+/* Counts one rule fewer at 'priority', which has at least one. */
+static void
+cls_prio_del(struct ft_cls_subtable *st, int32_t priority)
+{
+    uint32_t *cell = cls_prio_find(st, priority);
+    uint32_t idx, last;
+
+    assert(cell);
+    idx = *cell - 1;
+    if (--st->prios[idx].count) {
+        return;
+    }
+    last = st->n_prios - 1;
+    if (idx != last) {
+        /* Move the last entry into the hole, then restore heap order. */
+        cls_prio_swap(st, idx, last);
+        cell = cls_prio_find(st, priority);
+    }
+    cls_prio_map_delete(st, cell);
+    st->n_prios--;
+    if (idx != last) {
+        cls_prio_sift_down(st, idx);
+        cls_prio_sift_up(st, idx);
+    }
+    cls_prio_update_max(st);
 }
 
 void
@@ -469,12 +660,9 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
     rule->seq = cls->next_seq++;
     st->n_rules++;
     cls->n_rules++;
-    if (rule->priority > st->max_priority) {
-        st->max_priority = rule->priority;
-        st->max_count = 1;
+    cls_prio_add(st, rule->priority);
+    if (st->max_priority == rule->priority) {
         cls_subtable_reposition(cls, st);
-    } else if (rule->priority == st->max_priority) {
-        st->max_count++;
     }
     return NULL;
 }
@@ -530,6 +718,7 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
 {
     struct ft_cls_subtable *st = rule->subtable;
     long slot = cls_rule_slot(st, rule);
+    int32_t old_max;
 
     if (st->slots[slot].head == rule) {
         if (rule->next) {
@@ -559,8 +748,9 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
     if (st->n_heads * 8 < cls_n_slots(st) && cls_n_slots(st) > CLS_MIN_SLOTS) {
         cls_resize(st, cls_n_slots(st) / 2);
     }
-    if (rule->priority == st->max_priority && !--st->max_count) {
-        cls_subtable_recompute_max(st);
+    old_max = st->max_priority;
+    cls_prio_del(st, rule->priority);
+    if (st->max_priority != old_max) {
         cls_subtable_reposition(cls, st);
     }
 }

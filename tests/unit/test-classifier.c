@@ -382,6 +382,47 @@ test_many_rules_one_subtable(void **state)
     free(r);
 }
 
+/* Removing rules from the top priority down makes the subtable's maximum
+ * change at every step; it must stay exact (and cheap). */
+static void
+test_max_priority_descending_removal(void **state)
+{
+    enum { N = 20000 };
+    struct ft_classifier cls;
+    struct trule *r = calloc(N, sizeof *r);
+    struct trule any;
+    struct ft_flow key, mask, wc;
+
+    (void) state;
+    assert_non_null(r);
+    ft_cls_init(&cls);
+    ip_flow(&key, 0, 0, 0, 0, 0);
+    ft_flow_zero(&mask);
+    trule_init(&any, &key, &mask, N / 2);
+    assert_null(ft_cls_insert(&cls, &any.cr));
+    mask.nw_dst = UINT32_MAX;
+    for (int i = 0; i < N; i++) {
+        key.nw_dst = i;
+        trule_init(&r[i], &key, &mask, i);
+        assert_null(ft_cls_insert(&cls, &r[i].cr));
+    }
+
+    for (int top = N - 1; top >= 0; top--) {
+        /* The nw_dst subtable's maximum is 'top'. */
+        key.nw_dst = top;
+        ft_flow_zero(&wc);
+        assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc),
+                         top > N / 2 ? &r[top].cr : &any.cr);
+        /* Below the catch-all's priority it is not even searched. */
+        assert_int_equal(wc.nw_dst, top >= N / 2 ? UINT32_MAX : 0);
+        ft_cls_remove(&cls, &r[top].cr);
+    }
+    assert_int_equal(ft_cls_count(&cls), 1);
+    ft_cls_remove(&cls, &any.cr);
+    ft_cls_destroy(&cls);
+    free(r);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Randomized comparison with a linear classifier. */
 
@@ -839,6 +880,7 @@ main(void)
         cmocka_unit_test(test_catchall_and_miss),
         cmocka_unit_test(test_foreach_loose),
         cmocka_unit_test(test_many_rules_one_subtable),
+        cmocka_unit_test(test_max_priority_descending_removal),
         cmocka_unit_test(test_random_vs_linear),
         cmocka_unit_test(test_random_few_masks),
     };
