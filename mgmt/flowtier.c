@@ -33,10 +33,11 @@ static const struct ft_command commands[] = {
     },
     {
         .name = "parse-flows",
-        .usage = "FILE",
+        .usage = "[--port NAME=NUMBER]... FILE",
         .help = "Parse each flow of FILE as 'ovs-ofctl add-flows' does and "
                 "print it in\ncanonical form, or 'FILE:LINE: reason' for "
-                "each line that does not parse.\nExits with status 1 if "
+                "each line that does not parse.  --port names ports so that\n"
+                "flows may say in_port=NAME and output:NAME.\nExits with status 1 if "
                 "any line is bad.",
         .run = ft_cli_parse_flows,
     },

@@ -310,6 +310,7 @@ out:
 
 struct parse_ctx {
     const char *file;
+    const struct ft_port_map *ports;
     int n_errors;
 };
 
@@ -321,13 +322,13 @@ parse_line(const char *line, int lineno, void *aux_)
     struct ft_error err;
 
     ft_flow_spec_init(&spec);
-    if (ft_flow_spec_parse(line, FT_FLOW_ADD, NULL, &spec, &err)) {
+    if (ft_flow_spec_parse(line, FT_FLOW_ADD, aux->ports, &spec, &err)) {
         printf("%s:%d: %s\n", aux->file, lineno, err.reason);
         aux->n_errors++;
     } else {
         struct ds s = DS_EMPTY_INITIALIZER;
 
-        ft_flow_spec_format(&spec, NULL, &s);
+        ft_flow_spec_format(&spec, aux->ports, &s);
         printf("%s\n", ds_cstr(&s));
         ds_destroy(&s);
     }
@@ -337,16 +338,41 @@ parse_line(const char *line, int lineno, void *aux_)
 int
 ft_cli_parse_flows(int argc, char *argv[])
 {
+    struct ft_port_map map;
     struct parse_ctx pc;
+    const char *file = NULL;
+    int status = 2;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: flowtier parse-flows FILE\n");
-        return 2;
+    ft_port_map_init(&map);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        struct ft_xport xp;
+
+        if (!strcmp(arg, "--port") && i + 1 < argc) {
+            if (add_port_arg(argv[++i], &xp, &map)) {
+                goto out;
+            }
+        } else if (!strncmp(arg, "--port=", 7)) {
+            if (add_port_arg(arg + 7, &xp, &map)) {
+                goto out;
+            }
+        } else if (arg[0] != '-' && !file) {
+            file = arg;
+        } else {
+            file = NULL;
+            break;
+        }
     }
-    pc.file = argv[1];
+    if (!file) {
+        fprintf(stderr, "usage: flowtier parse-flows [--port NAME=NUMBER]... "
+                "FILE\n");
+        goto out;
+    }
+    pc.file = file;
+    pc.ports = &map;
     pc.n_errors = 0;
-    if (for_each_line(argv[1], parse_line, &pc)) {
-        return 1;
-    }
-    return pc.n_errors ? 1 : 0;
+    status = for_each_line(file, parse_line, &pc) || pc.n_errors ? 1 : 0;
+out:
+    ft_port_map_destroy(&map);
+    return status;
 }
