@@ -425,9 +425,9 @@ static int
 load(struct ft_db *db, struct ft_db_warnings *warnings, struct ft_error *err)
 {
     struct db_journal *j = &db->journal;
-    size_t size, good;
-    bool fresh;
-    char *buf;
+    size_t size = 0, good = 0;
+    bool fresh = false;
+    char *buf = NULL;
     int error;
 
     error = read_file(j->fd, j->path, &buf, &size, err);

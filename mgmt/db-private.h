@@ -1,8 +1,8 @@
 /*
  * db-private.h - internals shared by the configuration database's files:
  * db-schema.c (column types, values and their syntaxes), db.c (rows,
- * operations, transactions, the ovs-vsctl verbs) and db-journal.c (the
- * write-ahead journal).  Not for use outside mgmt/db*.c.
+ * operations, transactions), db-vsctl.c (the ovs-vsctl verbs) and
+ * db-journal.c (the write-ahead journal).  Not for use outside mgmt/db*.c.
  */
 #ifndef FLOWTIER_MGMT_DB_PRIVATE_H
 #define FLOWTIER_MGMT_DB_PRIVATE_H 1
@@ -45,6 +45,47 @@ struct ft_db {
     struct ft_db_txn *txn;      /* The open transaction, or NULL. */
     struct db_journal journal;
 };
+
+/* A transaction: the operations it applied and how to undo them. */
+enum db_undo_kind {
+    DB_UNDO_INSERT,     /* Row 'name' was inserted: remove it. */
+    DB_UNDO_DELETE,     /* 'row' was removed: put it back. */
+    DB_UNDO_COLUMN,     /* Column 'col' of 'name' was 'old'. */
+    DB_UNDO_LIST_ADD,   /* Element 'idx' of list 'col' was added. */
+    DB_UNDO_LIST_DEL,   /* Element 'idx' of list 'col', 'str', was removed. */
+};
+
+struct db_undo {
+    enum db_undo_kind kind;
+    enum ft_db_table table;
+    char *name;
+    struct ft_db_row *row;
+    size_t col, idx;
+    struct ft_db_datum old;
+    char *str;
+};
+
+struct ft_db_txn {
+    struct ft_db *db;
+    json_t *ops;                /* Operations applied that changed data. */
+    struct db_undo *undo;
+    size_t n_undo, allocated;
+    struct ft_error error;      /* First failure; poisons the txn. */
+};
+
+/* db.c, for db-vsctl.c. */
+const char *db_table_name(enum ft_db_table);
+struct ft_db_row *db_row_find(const struct ft_db *, enum ft_db_table,
+                              const char *name);
+json_t *db_op_new(const char *op, enum ft_db_table, const char *row,
+                  const struct ft_db_column *);
+int db_op_error(struct ft_error *, int code, enum ft_db_table,
+                const char *row, const struct ft_db_column *,
+                const struct ft_error *inner);
+int db_apply_op(struct ft_db_txn *, json_t *op, struct ft_error *);
+int db_txn_fail(struct ft_db_txn *, int error, const struct ft_error *,
+                struct ft_error *);
+int db_txn_poisoned(const struct ft_db_txn *, struct ft_error *);
 
 /* db-schema.c. */
 const struct ft_db_column *db_column_find(enum ft_db_table, const char *name,

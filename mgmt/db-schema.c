@@ -893,7 +893,9 @@ json_type_error(const struct ft_db_column *col, struct ft_error *err)
         [FT_DB_LIST] = "an array of strings",
     };
 
-    return ft_error_set(err, -EINVAL, "expected %s%s", names[col->type],
+    return ft_error_set(err, -EINVAL, "expected %s%s",
+                        (size_t) col->type < N_ELEMS(names)
+                        ? names[col->type] : "another type",
                         col->optional ? " or null" : "");
 }
 

@@ -2,11 +2,11 @@
  * db.c - the configuration database's rows, operations and transactions.
  *
  * Rows live in memory, one sorted array per table.  Every change, whether
- * it comes from an ovs-vsctl-style verb, a topology call (add-br,
- * add-port) or the journal's replay, is an "operation": a small JSON
+ * it comes from an ovs-vsctl-style verb or a topology call (db-vsctl.c)
+ * or from the journal's replay, is an "operation": a small JSON
  * object such as {"op":"map_put","table":"Bridge","row":"br0",
  * "column":"other_config","key":"max-idle","value":"5000"}.  One function,
- * apply_op(), validates and applies operations and records how to undo
+ * db_apply_op(), validates and applies operations and records how to undo
  * them, so what is replayed from the journal is exactly what was
  * committed.  A transaction is the list of operations it applied plus
  * their undo log; commit adds the operations that keep references whole
@@ -85,8 +85,8 @@ ft_db_warnings_destroy(struct ft_db_warnings *w)
 
 /* ---- Rows and tables. ---- */
 
-static const char *
-table_name(enum ft_db_table t)
+const char *
+db_table_name(enum ft_db_table t)
 {
     return ft_db_schema(t)->name;
 }
@@ -144,7 +144,7 @@ table_find(const struct db_table *t, const char *name, size_t *idx)
     return false;
 }
 
-static struct ft_db_row *
+struct ft_db_row *
 db_row_find(const struct ft_db *db, enum ft_db_table t, const char *name)
 {
     size_t idx;
@@ -202,37 +202,11 @@ db_state_clear(struct ft_db *db)
 
 /* ---- Transactions: the undo log. ---- */
 
-enum undo_kind {
-    UNDO_INSERT,        /* Row 'name' was inserted: remove it. */
-    UNDO_DELETE,        /* 'row' was removed: put it back. */
-    UNDO_COLUMN,        /* Column 'col' of 'name' was 'old'. */
-    UNDO_LIST_ADD,      /* Element 'idx' of list 'col' was added. */
-    UNDO_LIST_DEL,      /* Element 'idx' of list 'col', 'str', was removed. */
-};
-
-struct undo {
-    enum undo_kind kind;
-    enum ft_db_table table;
-    char *name;
-    struct ft_db_row *row;
-    size_t col, idx;
-    struct ft_db_datum old;
-    char *str;
-};
-
-struct ft_db_txn {
-    struct ft_db *db;
-    json_t *ops;                /* Operations applied that changed data. */
-    struct undo *undo;
-    size_t n_undo, allocated;
-    struct ft_error error;      /* First failure; poisons the txn. */
-};
-
-static struct undo *
-undo_push(struct ft_db_txn *txn, enum undo_kind kind, enum ft_db_table t,
+static struct db_undo *
+undo_push(struct ft_db_txn *txn, enum db_undo_kind kind, enum ft_db_table t,
           const char *name)
 {
-    struct undo *u;
+    struct db_undo *u;
 
     if (txn->n_undo >= txn->allocated) {
         txn->allocated = txn->allocated ? 2 * txn->allocated : 16;
@@ -250,7 +224,7 @@ undo_push(struct ft_db_txn *txn, enum undo_kind kind, enum ft_db_table t,
 }
 
 static void
-undo_free(struct undo *u)
+undo_free(struct db_undo *u)
 {
     free(u->name);
     row_destroy(u->row);
@@ -259,32 +233,32 @@ undo_free(struct undo *u)
 }
 
 static void
-undo_apply(struct ft_db *db, struct undo *u)
+undo_apply(struct ft_db *db, struct db_undo *u)
 {
     struct db_table *t = &db->tables[u->table];
     struct ft_db_row *row;
 
     switch (u->kind) {
-    case UNDO_INSERT:
+    case DB_UNDO_INSERT:
         row_destroy(table_remove(t, u->name));
         break;
-    case UNDO_DELETE:
+    case DB_UNDO_DELETE:
         table_insert(t, u->row);
         u->row = NULL;
         break;
-    case UNDO_COLUMN:
+    case DB_UNDO_COLUMN:
         row = db_row_find(db, u->table, u->name);
         if (row) {
             db_datum_swap(&row->cols[u->col], &u->old);
         }
         break;
-    case UNDO_LIST_ADD:
+    case DB_UNDO_LIST_ADD:
         row = db_row_find(db, u->table, u->name);
         if (row) {
             db_list_remove(&row->cols[u->col], u->idx);
         }
         break;
-    case UNDO_LIST_DEL:
+    case DB_UNDO_LIST_DEL:
         row = db_row_find(db, u->table, u->name);
         if (row) {
             db_list_insert(&row->cols[u->col], u->idx, u->str);
@@ -326,12 +300,12 @@ txn_create(struct ft_db *db)
 
 /* ---- Operations. ---- */
 
-static json_t *
-op_new(const char *op, enum ft_db_table t, const char *row,
-       const struct ft_db_column *col)
+json_t *
+db_op_new(const char *op, enum ft_db_table t, const char *row,
+          const struct ft_db_column *col)
 {
     json_t *j = json_pack("{s:s, s:s, s:s}", "op", op, "table",
-                          table_name(t), "row", row);
+                          db_table_name(t), "row", row);
 
     if (col) {
         json_object_set_new(j, "column", json_string(col->name));
@@ -339,12 +313,13 @@ op_new(const char *op, enum ft_db_table t, const char *row,
     return j;
 }
 
-static int
-op_error(struct ft_error *err, int code, enum ft_db_table t, const char *row,
-         const struct ft_db_column *col, const struct ft_error *inner)
+int
+db_op_error(struct ft_error *err, int code, enum ft_db_table t,
+            const char *row, const struct ft_db_column *col,
+            const struct ft_error *inner)
 {
-    return ft_error_set(err, code, "%s %s column %s: %s", table_name(t), row,
-                        col->name, inner->reason);
+    return ft_error_set(err, code, "%s %s column %s: %s", db_table_name(t),
+                        row, col->name, inner->reason);
 }
 
 static int
@@ -356,187 +331,235 @@ op_string(const json_t *op, const char *member, const char **s,
                                  "\"%s\"", member);
 }
 
-/* Applies 'op' within 'txn', recording its undo.  Sets '*changed' to
- * whether the data changed.  On error nothing is changed. */
+/* One column operation being applied. */
+struct col_op {
+    struct ft_db_txn *txn;
+    const json_t *op;
+    enum ft_db_table t;
+    const char *name;
+    struct ft_db_row *row;
+    const struct ft_db_column *col;
+    size_t ci;
+    const json_t *value;        /* "value" member, or NULL. */
+};
+
+static struct db_undo *
+col_op_undo(const struct col_op *c, enum db_undo_kind kind)
+{
+    struct db_undo *u = undo_push(c->txn, kind, c->t, c->name);
+
+    u->col = c->ci;
+    return u;
+}
+
 static int
-apply_op__(struct ft_db_txn *txn, const json_t *op, bool *changed,
+col_op_set(const struct col_op *c, bool *changed, struct ft_error *err)
+{
+    struct ft_db_datum d;
+    struct ft_error e;
+
+    if (db_datum_from_json(c->col, c->value ? c->value : json_null(), &d,
+                           &e)) {
+        return db_op_error(err, e.code, c->t, c->name, c->col, &e);
+    }
+    if (db_datum_equal(&d, &c->row->cols[c->ci], c->col)) {
+        db_datum_destroy(&d);
+        return 0;
+    }
+    col_op_undo(c, DB_UNDO_COLUMN)->old = c->row->cols[c->ci];
+    c->row->cols[c->ci] = d;
+    *changed = true;
+    return 0;
+}
+
+static int
+col_op_map(const struct col_op *c, bool put, bool *changed,
            struct ft_error *err)
 {
-    struct ft_db *db = txn->db;
-    const char *verb, *tname, *name, *cname, *key, *value;
-    const struct ft_db_column *col = NULL;
-    struct ft_db_row *row;
+    struct ft_db_datum *d = &c->row->cols[c->ci];
+    const char *key, *value = NULL;
     struct ft_error e;
-    enum ft_db_table t;
-    struct undo *u;
-    size_t ci = 0, idx;
-    const json_t *jv;
-    int error;
+    bool found;
+    size_t idx;
 
-    *changed = false;
-    if (op_string(op, "op", &verb, err) || op_string(op, "table", &tname, err)
-        || op_string(op, "row", &name, err)) {
+    if (c->col->type != FT_DB_MAP) {
+        return ft_error_set(err, -EINVAL, "%s %s column %s is not a map",
+                            db_table_name(c->t), c->name, c->col->name);
+    }
+    if (op_string(c->op, "key", &key, err)
+        || (put && op_string(c->op, "value", &value, err))) {
         return -EINVAL;
     }
-    error = ft_db_table_from_name(tname, &t, err);
-    if (error) {
-        return error;
+    if (put && db_map_value_check(c->col, key, value, &e)) {
+        return db_op_error(err, e.code, c->t, c->name, c->col, &e);
     }
-    row = db_row_find(db, t, name);
+    found = db_map_find(d, key, &idx);
+    if (put ? found && !strcmp(d->values[idx], value) : !found) {
+        return 0;
+    }
+    db_datum_clone(&col_op_undo(c, DB_UNDO_COLUMN)->old, d);
+    if (!put) {
+        db_map_remove(d, idx);
+    } else if (found) {
+        free(d->values[idx]);
+        d->values[idx] = xstrdup(value);
+    } else {
+        db_map_insert(d, idx, xstrdup(key), xstrdup(value));
+    }
+    *changed = true;
+    return 0;
+}
 
-    if (!strcmp(verb, "insert")) {
-        if (row) {
-            return ft_error_set(err, -EEXIST, "row \"%s\" already exists in "
-                                "table %s", name, table_name(t));
-        }
-        if (!*name) {
-            return ft_error_set(err, -EINVAL, "%s row name may not be empty",
-                                table_name(t));
-        }
-        table_insert(&db->tables[t], row_create(t, name));
-        undo_push(txn, UNDO_INSERT, t, name);
+static int
+col_op_int_set(const struct col_op *c, bool add, bool *changed,
+               struct ft_error *err)
+{
+    struct ft_db_datum *d = &c->row->cols[c->ci];
+    struct ft_error e;
+    size_t idx;
+    int64_t x;
+
+    if (c->col->type != FT_DB_INT_SET || !json_is_integer(c->value)) {
+        return ft_error_set(err, -EINVAL, "%s %s column %s: needs an integer "
+                            "set and an integer value", db_table_name(c->t),
+                            c->name, c->col->name);
+    }
+    x = json_integer_value(c->value);
+    if (add && (x < c->col->min || x > c->col->max)) {
+        ft_error_set(&e, -EINVAL, "%"PRId64" is not in the valid range "
+                     "%"PRId64" to %"PRId64" (inclusive)", x, c->col->min,
+                     c->col->max);
+        return db_op_error(err, e.code, c->t, c->name, c->col, &e);
+    }
+    if (add == db_set_find(d, x, &idx)) {
+        return 0;
+    }
+    db_datum_clone(&col_op_undo(c, DB_UNDO_COLUMN)->old, d);
+    if (add) {
+        db_set_insert(d, idx, x);
+    } else {
+        db_set_remove(d, idx);
+    }
+    *changed = true;
+    return 0;
+}
+
+static int
+col_op_list(const struct col_op *c, bool add, bool *changed,
+            struct ft_error *err)
+{
+    struct ft_db_datum *d = &c->row->cols[c->ci];
+    struct db_undo *u;
+    const char *value;
+    size_t idx;
+
+    if (c->col->type != FT_DB_LIST || !json_is_string(c->value)) {
+        return ft_error_set(err, -EINVAL, "%s %s column %s: needs a list and "
+                            "a string value", db_table_name(c->t), c->name,
+                            c->col->name);
+    }
+    value = json_string_value(c->value);
+    if (add) {
+        col_op_undo(c, DB_UNDO_LIST_ADD)->idx = d->n;
+        db_list_insert(d, d->n, xstrdup(value));
         *changed = true;
         return 0;
     }
-    if (!row) {
-        return ft_error_set(err, -ENOENT, "no row \"%s\" in table %s", name,
-                            table_name(t));
-    }
-    if (!strcmp(verb, "delete")) {
-        u = undo_push(txn, UNDO_DELETE, t, NULL);
-        u->row = table_remove(&db->tables[t], name);
-        *changed = true;
-        return 0;
-    }
-
-    if (op_string(op, "column", &cname, err)) {
-        return -EINVAL;
-    }
-    col = db_column_find(t, cname, &ci);
-    if (!col || !ci) {
-        return ft_error_set(err, -EINVAL, "%s does not contain a writable "
-                            "column named \"%s\"", table_name(t), cname);
-    }
-    jv = json_object_get(op, "value");
-
-    if (!strcmp(verb, "set")) {
-        struct ft_db_datum d;
-
-        if (db_datum_from_json(col, jv ? jv : json_null(), &d, &e)) {
-            return op_error(err, e.code, t, name, col, &e);
-        }
-        if (db_datum_equal(&d, &row->cols[ci], col)) {
-            db_datum_destroy(&d);
-            return 0;
-        }
-        u = undo_push(txn, UNDO_COLUMN, t, name);
-        u->col = ci;
-        u->old = row->cols[ci];
-        row->cols[ci] = d;
-    } else if (!strcmp(verb, "map_put") || !strcmp(verb, "map_del")) {
-        struct ft_db_datum *d = &row->cols[ci];
-        bool put = verb[4] == 'p';
-        bool found;
-
-        if (col->type != FT_DB_MAP) {
-            return ft_error_set(err, -EINVAL, "%s %s column %s is not a map",
-                                table_name(t), name, col->name);
-        }
-        if (op_string(op, "key", &key, err)
-            || (put && op_string(op, "value", &value, err))) {
-            return -EINVAL;
-        }
-        if (put && db_map_value_check(col, key, value, &e)) {
-            return op_error(err, e.code, t, name, col, &e);
-        }
-        found = db_map_find(d, key, &idx);
-        if (put ? found && !strcmp(d->values[idx], value) : !found) {
-            return 0;
-        }
-        u = undo_push(txn, UNDO_COLUMN, t, name);
-        u->col = ci;
-        db_datum_clone(&u->old, d);
-        if (!put) {
-            db_map_remove(d, idx);
-        } else if (found) {
-            free(d->values[idx]);
-            d->values[idx] = xstrdup(value);
-        } else {
-            db_map_insert(d, idx, xstrdup(key), xstrdup(value));
-        }
-    } else if (!strcmp(verb, "set_add") || !strcmp(verb, "set_del")) {
-        struct ft_db_datum *d = &row->cols[ci];
-        bool add = verb[4] == 'a';
-        int64_t x;
-        bool found;
-
-        if (col->type != FT_DB_INT_SET || !json_is_integer(jv)) {
-            return ft_error_set(err, -EINVAL, "%s %s column %s: %s needs an "
-                                "integer set and value", table_name(t), name,
-                                col->name, verb);
-        }
-        x = json_integer_value(jv);
-        if (add && (x < col->min || x > col->max)) {
-            ft_error_set(&e, -EINVAL, "%"PRId64" is not in the valid range "
-                         "%"PRId64" to %"PRId64" (inclusive)", x, col->min,
-                         col->max);
-            return op_error(err, e.code, t, name, col, &e);
-        }
-        found = db_set_find(d, x, &idx);
-        if (add == found) {
-            return 0;
-        }
-        u = undo_push(txn, UNDO_COLUMN, t, name);
-        u->col = ci;
-        db_datum_clone(&u->old, d);
-        if (add) {
-            db_set_insert(d, idx, x);
-        } else {
-            db_set_remove(d, idx);
-        }
-    } else if (!strcmp(verb, "list_add") || !strcmp(verb, "list_del")) {
-        struct ft_db_datum *d = &row->cols[ci];
-
-        if (col->type != FT_DB_LIST || !json_is_string(jv)) {
-            return ft_error_set(err, -EINVAL, "%s %s column %s: %s needs a "
-                                "list and a string value", table_name(t),
-                                name, col->name, verb);
-        }
-        value = json_string_value(jv);
-        if (verb[5] == 'a') {
-            u = undo_push(txn, UNDO_LIST_ADD, t, name);
-            u->col = ci;
-            u->idx = d->n;
-            db_list_insert(d, d->n, xstrdup(value));
-        } else {
-            for (idx = 0; idx < d->n; idx++) {
-                if (!strcmp(d->strs[idx], value)) {
-                    break;
-                }
-            }
-            if (idx >= d->n) {
-                return 0;
-            }
-            u = undo_push(txn, UNDO_LIST_DEL, t, name);
-            u->col = ci;
+    for (idx = 0; idx < d->n; idx++) {
+        if (!strcmp(d->strs[idx], value)) {
+            u = col_op_undo(c, DB_UNDO_LIST_DEL);
             u->idx = idx;
             u->str = d->strs[idx];
             d->strs[idx] = NULL;
             d->n--;
             memmove(&d->strs[idx], &d->strs[idx + 1],
                     (d->n - idx) * sizeof *d->strs);
+            *changed = true;
+            break;
         }
+    }
+    return 0;
+}
+
+static int
+row_op(struct ft_db_txn *txn, const char *verb, enum ft_db_table t,
+       const char *name, struct ft_db_row *row, bool *changed,
+       struct ft_error *err)
+{
+    struct ft_db *db = txn->db;
+
+    if (!strcmp(verb, "insert")) {
+        if (row) {
+            return ft_error_set(err, -EEXIST, "row \"%s\" already exists in "
+                                "table %s", name, db_table_name(t));
+        }
+        if (!*name) {
+            return ft_error_set(err, -EINVAL, "%s row name may not be empty",
+                                db_table_name(t));
+        }
+        table_insert(&db->tables[t], row_create(t, name));
+        undo_push(txn, DB_UNDO_INSERT, t, name);
     } else {
-        return ft_error_set(err, -EINVAL, "unknown operation \"%s\"", verb);
+        undo_push(txn, DB_UNDO_DELETE, t, NULL)->row
+            = table_remove(&db->tables[t], name);
     }
     *changed = true;
     return 0;
 }
 
+/* Applies 'op' within 'txn', recording its undo.  Sets '*changed' to
+ * whether the data changed.  On error nothing is changed. */
+static int
+apply_op__(struct ft_db_txn *txn, const json_t *op, bool *changed,
+           struct ft_error *err)
+{
+    const char *verb, *tname, *cname;
+    struct col_op c = { .txn = txn, .op = op };
+    int error;
+
+    *changed = false;
+    if (op_string(op, "op", &verb, err) || op_string(op, "table", &tname, err)
+        || op_string(op, "row", &c.name, err)) {
+        return -EINVAL;
+    }
+    error = ft_db_table_from_name(tname, &c.t, err);
+    if (error) {
+        return error;
+    }
+    c.row = db_row_find(txn->db, c.t, c.name);
+    if (!c.row && strcmp(verb, "insert")) {
+        return ft_error_set(err, -ENOENT, "no row \"%s\" in table %s",
+                            c.name, db_table_name(c.t));
+    }
+    if (!strcmp(verb, "insert") || !strcmp(verb, "delete")) {
+        return row_op(txn, verb, c.t, c.name, c.row, changed, err);
+    }
+
+    if (op_string(op, "column", &cname, err)) {
+        return -EINVAL;
+    }
+    c.col = db_column_find(c.t, cname, &c.ci);
+    if (!c.col || !c.ci) {
+        return ft_error_set(err, -EINVAL, "%s does not contain a writable "
+                            "column named \"%s\"", db_table_name(c.t), cname);
+    }
+    c.value = json_object_get(op, "value");
+    if (!strcmp(verb, "set")) {
+        return col_op_set(&c, changed, err);
+    } else if (!strcmp(verb, "map_put") || !strcmp(verb, "map_del")) {
+        return col_op_map(&c, verb[4] == 'p', changed, err);
+    } else if (!strcmp(verb, "set_add") || !strcmp(verb, "set_del")) {
+        return col_op_int_set(&c, verb[4] == 'a', changed, err);
+    } else if (!strcmp(verb, "list_add") || !strcmp(verb, "list_del")) {
+        return col_op_list(&c, verb[5] == 'a', changed, err);
+    }
+    return ft_error_set(err, -EINVAL, "unknown operation \"%s\"", verb);
+}
+
 /* Applies 'op' (whose reference this function takes) in 'txn' and, if it
  * changed anything, adds it to the transaction's operations. */
-static int
-apply_op(struct ft_db_txn *txn, json_t *op, struct ft_error *err)
+int
+db_apply_op(struct ft_db_txn *txn, json_t *op, struct ft_error *err)
 {
     bool changed;
     int error = apply_op__(txn, op, &changed, err);
@@ -606,14 +629,15 @@ fix_refs(struct ft_db_txn *txn, enum ft_db_table from, const char *cname,
 
             if (!table_find(tt, d->strs[j], &idx)) {
                 error = ft_error_set(err, -EINVAL, "%s %s column %s: no %s "
-                                     "named \"%s\"", table_name(from),
-                                     r->cols[0].s, cname, table_name(to),
+                                     "named \"%s\"", db_table_name(from),
+                                     r->cols[0].s, cname, db_table_name(to),
                                      d->strs[j]);
             } else if (owner[idx]) {
                 error = ft_error_set(err, -EINVAL, "%s %s is in both %s %s "
-                                     "and %s %s", table_name(to), d->strs[j],
-                                     table_name(from), owner[idx]->cols[0].s,
-                                     table_name(from), r->cols[0].s);
+                                     "and %s %s", db_table_name(to),
+                                     d->strs[j], db_table_name(from),
+                                     owner[idx]->cols[0].s,
+                                     db_table_name(from), r->cols[0].s);
             } else {
                 owner[idx] = r;
             }
@@ -627,8 +651,8 @@ fix_refs(struct ft_db_txn *txn, enum ft_db_table from, const char *cname,
     }
     for (size_t i = 0; i < n_orphans; i++) {
         if (!error) {
-            error = apply_op(txn, op_new("delete", to, orphans[i], NULL),
-                             err);
+            error = db_apply_op(txn, db_op_new("delete", to, orphans[i], NULL),
+                                err);
         }
         free(orphans[i]);
     }
@@ -724,10 +748,10 @@ assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
             && ifaces[i]->cols[port_ci].i == want[i]) {
             continue;
         }
-        op = op_new("set", FT_DB_INTERFACE, ifaces[i]->cols[0].s,
-                    &ft_db_schema(FT_DB_INTERFACE)->columns[port_ci]);
+        op = db_op_new("set", FT_DB_INTERFACE, ifaces[i]->cols[0].s,
+                       &ft_db_schema(FT_DB_INTERFACE)->columns[port_ci]);
         json_object_set_new(op, "value", json_integer(want[i]));
-        error = apply_op(txn, op, err);
+        error = db_apply_op(txn, op, err);
     }
     free(want);
     free(ifaces);
@@ -820,9 +844,9 @@ ft_db_txn_abort(struct ft_db_txn *txn)
 }
 
 /* Records the first failure of 'txn' and returns it in 'err'. */
-static int
-txn_fail(struct ft_db_txn *txn, int error, const struct ft_error *e,
-         struct ft_error *err)
+int
+db_txn_fail(struct ft_db_txn *txn, int error, const struct ft_error *e,
+            struct ft_error *err)
 {
     if (error) {
         if (!txn->error.code) {
@@ -838,563 +862,13 @@ txn_fail(struct ft_db_txn *txn, int error, const struct ft_error *e,
 }
 
 /* Returns the error of a poisoned 'txn'. */
-static int
-txn_poisoned(const struct ft_db_txn *txn, struct ft_error *err)
+int
+db_txn_poisoned(const struct ft_db_txn *txn, struct ft_error *err)
 {
     if (txn->error.code && err) {
         *err = txn->error;
     }
     return txn->error.code;
-}
-
-/* ---- ovs-vsctl-style verbs. ---- */
-
-static int
-resolve_row(const struct ft_db *db, const char *tname, const char *rname,
-            enum ft_db_table *t, struct ft_db_row **row, struct ft_error *err)
-{
-    int error = ft_db_table_from_name(tname, t, err);
-
-    if (error) {
-        return error;
-    }
-    *row = db_row_find(db, *t, rname);
-    return *row ? 0 : ft_error_set(err, -ENOENT, "no row \"%s\" in table %s",
-                                   rname, table_name(*t));
-}
-
-static const struct ft_db_column *
-resolve_column(enum ft_db_table t, const char *name, bool write, size_t *ci,
-               struct ft_error *err)
-{
-    const struct ft_db_column *col = db_column_find(t, name, ci);
-
-    if (!col) {
-        ft_error_set(err, -EINVAL, "%s does not contain a column whose name "
-                     "matches \"%s\"", table_name(t), name);
-        return NULL;
-    }
-    if (write && col->read_only) {
-        ft_error_set(err, -EINVAL, "cannot modify read-only column %s in "
-                     "table %s", col->name, table_name(t));
-        return NULL;
-    }
-    return col;
-}
-
-static int
-check_args(int argc, int min, const char *usage, struct ft_error *err)
-{
-    return argc < min ? ft_error_set(err, -EINVAL, "expected %s", usage) : 0;
-}
-
-/* Splits "COLUMN[:KEY]" at the first ':' into a new 'column' and 'key'
- * (NULL without one; a quoted key is unquoted). */
-static int
-split_column_key(const char *arg, size_t len, char **column, char **key,
-                 struct ft_error *err)
-{
-    const char *colon = memchr(arg, ':', len);
-    size_t clen = colon ? (size_t) (colon - arg) : len;
-    int error = 0;
-
-    *column = xmalloc(clen + 1);
-    memcpy(*column, arg, clen);
-    (*column)[clen] = '\0';
-    *key = NULL;
-    if (colon) {
-        char *raw = xmalloc(len - clen);
-
-        memcpy(raw, colon + 1, len - clen - 1);
-        raw[len - clen - 1] = '\0';
-        error = db_atom_parse_string(raw, key, err);
-        free(raw);
-        if (error) {
-            free(*column);
-            *column = NULL;
-        }
-    }
-    return error;
-}
-
-static int
-set_one(struct ft_db_txn *txn, enum ft_db_table t, const char *rname,
-        const char *arg, struct ft_error *err)
-{
-    const char *eq = strchr(arg, '=');
-    const struct ft_db_column *col;
-    char *cname, *key;
-    struct ft_error e;
-    json_t *op;
-    size_t ci;
-    int error;
-
-    if (!eq || !eq[1]) {
-        return ft_error_set(err, -EINVAL, "%s: argument does not end in \"=\" "
-                            "followed by a value", arg);
-    }
-    error = split_column_key(arg, eq - arg, &cname, &key, err);
-    if (error) {
-        return error;
-    }
-    col = resolve_column(t, cname, true, &ci, err);
-    if (!col) {
-        error = -EINVAL;
-    } else if (key) {
-        char *value;
-
-        if (col->type != FT_DB_MAP) {
-            error = ft_error_set(err, -EINVAL, "cannot specify key to set "
-                                 "for non-map column %s", col->name);
-        } else if (db_atom_parse_string(eq + 1, &value, &e)) {
-            error = op_error(err, e.code, t, rname, col, &e);
-        } else {
-            op = op_new("map_put", t, rname, col);
-            json_object_set_new(op, "key", json_string(key));
-            json_object_set_new(op, "value", json_string(value));
-            free(value);
-            error = apply_op(txn, op, err);
-        }
-    } else {
-        struct ft_db_datum d;
-
-        if (db_datum_parse(col, eq + 1, &d, &e)) {
-            error = op_error(err, e.code, t, rname, col, &e);
-        } else {
-            op = op_new("set", t, rname, col);
-            json_object_set_new(op, "value", db_datum_to_json(col, &d));
-            db_datum_destroy(&d);
-            error = apply_op(txn, op, err);
-        }
-    }
-    free(cname);
-    free(key);
-    return error;
-}
-
-int
-ft_db_set(struct ft_db_txn *txn, int argc, const char *const *argv,
-          struct ft_error *err)
-{
-    struct ft_db_row *row;
-    enum ft_db_table t;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = check_args(argc, 3, "TABLE RECORD COLUMN[:KEY]=VALUE...", &e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, &e);
-    }
-    for (int i = 2; !error && i < argc; i++) {
-        error = set_one(txn, t, argv[1], argv[i], &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_clear(struct ft_db_txn *txn, int argc, const char *const *argv,
-            struct ft_error *err)
-{
-    struct ft_db_row *row;
-    enum ft_db_table t;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = check_args(argc, 3, "TABLE RECORD COLUMN...", &e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, &e);
-    }
-    for (int i = 2; !error && i < argc; i++) {
-        const struct ft_db_column *col;
-        struct ft_db_datum d;
-        json_t *op;
-        size_t ci;
-
-        col = resolve_column(t, argv[i], true, &ci, &e);
-        if (!col) {
-            error = -EINVAL;
-            break;
-        }
-        db_datum_init_default(&d, col);
-        if ((col->type == FT_DB_STRING || col->type == FT_DB_INT)
-            && !col->optional && !col->default_value) {
-            db_datum_destroy(&d);
-            error = ft_error_set(&e, -EINVAL, "cannot clear column %s of "
-                                 "table %s: it may not be empty", col->name,
-                                 table_name(t));
-            break;
-        }
-        op = op_new("set", t, argv[1], col);
-        json_object_set_new(op, "value", db_datum_to_json(col, &d));
-        db_datum_destroy(&d);
-        error = apply_op(txn, op, &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-/* Parses 'text' as elements of collection column 'col' (or, for a map
- * whose elements are given as bare keys, as a list of keys). */
-static int
-parse_elements(const struct ft_db_column *col, const char *text,
-               bool keys_only, struct ft_db_datum *d, struct ft_error *err)
-{
-    static const struct ft_db_column key_list = {
-        .name = "keys", .type = FT_DB_LIST,
-    };
-
-    return db_datum_parse(keys_only ? &key_list : col, text, d, err);
-}
-
-static int
-add_remove(struct ft_db_txn *txn, int argc, const char *const *argv,
-           bool add, struct ft_error *e)
-{
-    const struct ft_db_column *col;
-    struct ft_db_row *row;
-    enum ft_db_table t;
-    size_t ci;
-    int error;
-
-    error = check_args(argc, 4, "TABLE RECORD COLUMN VALUE...", e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, e);
-    }
-    if (error) {
-        return error;
-    }
-    col = resolve_column(t, argv[2], true, &ci, e);
-    if (!col) {
-        return -EINVAL;
-    }
-    if (col->type != FT_DB_MAP && col->type != FT_DB_INT_SET
-        && col->type != FT_DB_LIST) {
-        return ft_error_set(e, -EINVAL, "cannot %s %s column %s of table %s; "
-                            "use set", add ? "add to" : "remove from",
-                            "scalar", col->name, table_name(t));
-    }
-    for (int i = 3; !error && i < argc; i++) {
-        bool keys_only = col->type == FT_DB_MAP && !add
-                         && !strchr(argv[i], '=');
-        struct ft_error pe;
-        struct ft_db_datum d;
-
-        if (parse_elements(col, argv[i], keys_only, &d, &pe)) {
-            return op_error(e, pe.code, t, argv[1], col, &pe);
-        }
-        for (size_t j = 0; !error && j < d.n; j++) {
-            const struct ft_db_datum *cur = &row->cols[ci];
-            json_t *op = NULL;
-            size_t idx;
-
-            if (col->type == FT_DB_MAP) {
-                bool found = db_map_find(cur, d.strs[j], &idx);
-
-                if (add && !found) {
-                    op = op_new("map_put", t, argv[1], col);
-                    json_object_set_new(op, "value",
-                                        json_string(d.values[j]));
-                } else if (!add && found
-                           && (keys_only
-                               || !strcmp(cur->values[idx], d.values[j]))) {
-                    op = op_new("map_del", t, argv[1], col);
-                }
-                if (op) {
-                    json_object_set_new(op, "key", json_string(d.strs[j]));
-                }
-            } else if (col->type == FT_DB_INT_SET) {
-                op = op_new(add ? "set_add" : "set_del", t, argv[1], col);
-                json_object_set_new(op, "value", json_integer(d.ints[j]));
-            } else {
-                bool found = false;
-
-                for (idx = 0; idx < cur->n && !found; idx++) {
-                    found = !strcmp(cur->strs[idx], d.strs[j]);
-                }
-                if (add != found) {
-                    op = op_new(add ? "list_add" : "list_del", t, argv[1],
-                                col);
-                    json_object_set_new(op, "value", json_string(d.strs[j]));
-                }
-            }
-            if (op) {
-                error = apply_op(txn, op, e);
-            }
-        }
-        db_datum_destroy(&d);
-    }
-    return error;
-}
-
-int
-ft_db_add(struct ft_db_txn *txn, int argc, const char *const *argv,
-          struct ft_error *err)
-{
-    struct ft_error e;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    return txn_fail(txn, add_remove(txn, argc, argv, true, &e), &e, err);
-}
-
-int
-ft_db_remove(struct ft_db_txn *txn, int argc, const char *const *argv,
-             struct ft_error *err)
-{
-    struct ft_error e;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    return txn_fail(txn, add_remove(txn, argc, argv, false, &e), &e, err);
-}
-
-/* ---- Topology and flows. ---- */
-
-static int
-op_list(struct ft_db_txn *txn, const char *verb, enum ft_db_table t,
-        const char *row, const char *column, const char *value,
-        struct ft_error *err)
-{
-    json_t *op = op_new(verb, t, row, db_column_find(t, column, NULL));
-
-    json_object_set_new(op, "value", json_string(value));
-    return apply_op(txn, op, err);
-}
-
-static int
-op_row(struct ft_db_txn *txn, const char *verb, enum ft_db_table t,
-       const char *row, struct ft_error *err)
-{
-    return apply_op(txn, op_new(verb, t, row, NULL), err);
-}
-
-static int
-check_name(const char *what, const char *name, struct ft_error *err)
-{
-    if (!name || !*name) {
-        return ft_error_set(err, -EINVAL, "%s name may not be empty", what);
-    }
-    return 0;
-}
-
-static int
-check_port_free(const struct ft_db *db, const char *name,
-                struct ft_error *err)
-{
-    const struct ft_db_row *br = ft_db_port_bridge(db, name);
-
-    if (db_row_find(db, FT_DB_PORT, name)) {
-        return ft_error_set(err, -EEXIST, "port \"%s\" already exists%s%s",
-                            name, br ? " on bridge " : "",
-                            br ? br->cols[0].s : "");
-    }
-    if (db_row_find(db, FT_DB_INTERFACE, name)) {
-        return ft_error_set(err, -EEXIST, "interface \"%s\" already exists",
-                            name);
-    }
-    return 0;
-}
-
-static int
-add_port__(struct ft_db_txn *txn, const char *br, const char *port,
-           const char *type, struct ft_error *e)
-{
-    int error = check_port_free(txn->db, port, e);
-
-    if (!error) {
-        error = op_row(txn, "insert", FT_DB_PORT, port, e);
-    }
-    if (!error) {
-        error = op_row(txn, "insert", FT_DB_INTERFACE, port, e);
-    }
-    if (!error && type) {
-        json_t *op = op_new("set", FT_DB_INTERFACE, port,
-                            db_column_find(FT_DB_INTERFACE, "type", NULL));
-
-        json_object_set_new(op, "value", json_string(type));
-        error = apply_op(txn, op, e);
-    }
-    if (!error) {
-        error = op_list(txn, "list_add", FT_DB_PORT, port, "interfaces",
-                        port, e);
-    }
-    if (!error) {
-        error = op_list(txn, "list_add", FT_DB_BRIDGE, br, "ports", port, e);
-    }
-    return error;
-}
-
-int
-ft_db_add_br(struct ft_db_txn *txn, const char *br, struct ft_error *err)
-{
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = check_name("bridge", br, &e);
-    if (!error && db_row_find(txn->db, FT_DB_BRIDGE, br)) {
-        error = ft_error_set(&e, -EEXIST, "bridge \"%s\" already exists", br);
-    }
-    if (!error) {
-        error = check_port_free(txn->db, br, &e);
-    }
-    if (!error) {
-        error = op_row(txn, "insert", FT_DB_BRIDGE, br, &e);
-    }
-    if (!error) {
-        error = add_port__(txn, br, br, "internal", &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_del_br(struct ft_db_txn *txn, const char *br, struct ft_error *err)
-{
-    struct ft_error e;
-    int error = 0;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    if (!db_row_find(txn->db, FT_DB_BRIDGE, br)) {
-        error = ft_error_set(&e, -ENOENT, "no bridge named \"%s\"", br);
-    } else {
-        error = op_row(txn, "delete", FT_DB_BRIDGE, br, &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_add_port(struct ft_db_txn *txn, const char *br, const char *port,
-               const char *type, struct ft_error *err)
-{
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = check_name("port", port, &e);
-    if (!error && !db_row_find(txn->db, FT_DB_BRIDGE, br)) {
-        error = ft_error_set(&e, -ENOENT, "no bridge named \"%s\"", br);
-    }
-    if (!error) {
-        error = add_port__(txn, br, port, type, &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_del_port(struct ft_db_txn *txn, const char *br, const char *port,
-               struct ft_error *err)
-{
-    const struct ft_db_row *owner;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    owner = ft_db_port_bridge(txn->db, port);
-    if (br && !db_row_find(txn->db, FT_DB_BRIDGE, br)) {
-        error = ft_error_set(&e, -ENOENT, "no bridge named \"%s\"", br);
-    } else if (!owner || (br && strcmp(owner->cols[0].s, br))) {
-        error = ft_error_set(&e, -ENOENT, "%s%s has no port named \"%s\"",
-                             br ? "bridge " : "the database",
-                             br ? br : "", port);
-    } else {
-        error = op_list(txn, "list_del", FT_DB_BRIDGE, owner->cols[0].s,
-                        "ports", port, &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-static int
-find_bridge(const struct ft_db_txn *txn, const char *br,
-            struct ft_db_row **row, struct ft_error *e)
-{
-    *row = db_row_find(txn->db, FT_DB_BRIDGE, br);
-    return *row ? 0 : ft_error_set(e, -ENOENT, "no bridge named \"%s\"", br);
-}
-
-int
-ft_db_flow_add(struct ft_db_txn *txn, const char *br, const char *flow,
-               struct ft_error *err)
-{
-    struct ft_db_row *row;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = find_bridge(txn, br, &row, &e);
-    if (!error) {
-        error = op_list(txn, "list_add", FT_DB_BRIDGE, br, "flows", flow, &e);
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,
-               struct ft_error *err)
-{
-    const struct ft_db_datum *flows;
-    struct ft_db_row *row;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = find_bridge(txn, br, &row, &e);
-    if (!error) {
-        size_t i;
-
-        flows = ft_db_row_get(row, "flows");
-        for (i = 0; i < flows->n && strcmp(flows->strs[i], flow); i++) {
-            continue;
-        }
-        if (i >= flows->n) {
-            error = ft_error_set(&e, -ENOENT, "bridge %s has no flow \"%s\"",
-                                 br, flow);
-        } else {
-            error = op_list(txn, "list_del", FT_DB_BRIDGE, br, "flows", flow,
-                            &e);
-        }
-    }
-    return txn_fail(txn, error, &e, err);
-}
-
-int
-ft_db_flows_clear(struct ft_db_txn *txn, const char *br,
-                  struct ft_error *err)
-{
-    struct ft_db_row *row;
-    struct ft_error e;
-    int error;
-
-    if (txn->error.code) {
-        return txn_poisoned(txn, err);
-    }
-    error = find_bridge(txn, br, &row, &e);
-    if (!error) {
-        json_t *op = op_new("set", FT_DB_BRIDGE, br,
-                            db_column_find(FT_DB_BRIDGE, "flows", NULL));
-
-        json_object_set_new(op, "value", json_array());
-        error = apply_op(txn, op, &e);
-    }
-    return txn_fail(txn, error, &e, err);
 }
 
 /* ---- Reading. ---- */
@@ -1519,138 +993,6 @@ uint64_t
 ft_db_seq(const struct ft_db *db)
 {
     return db->seq;
-}
-
-int
-ft_db_get(const struct ft_db *db, int argc, const char *const *argv,
-          struct ds *out, struct ft_error *err)
-{
-    struct ft_db_row *row;
-    enum ft_db_table t;
-    struct ds s = DS_EMPTY_INITIALIZER;
-    int error;
-
-    error = check_args(argc, 3, "TABLE RECORD COLUMN[:KEY]...", err);
-    if (!error) {
-        error = resolve_row(db, argv[0], argv[1], &t, &row, err);
-    }
-    for (int i = 2; !error && i < argc; i++) {
-        const struct ft_db_column *col;
-        char *cname, *key;
-        size_t ci, idx;
-
-        error = split_column_key(argv[i], strlen(argv[i]), &cname, &key, err);
-        if (error) {
-            break;
-        }
-        col = resolve_column(t, cname, false, &ci, err);
-        if (!col) {
-            error = -EINVAL;
-        } else if (!key) {
-            db_datum_format(col, &row->cols[ci], &s);
-            ds_put_char(&s, '\n');
-        } else if (col->type != FT_DB_MAP) {
-            error = ft_error_set(err, -EINVAL, "cannot specify key to get "
-                                 "for non-map column %s", col->name);
-        } else if (!db_map_find(&row->cols[ci], key, &idx)) {
-            error = ft_error_set(err, -ENOENT, "no key \"%s\" in %s record "
-                                 "\"%s\" column %s", key, table_name(t),
-                                 argv[1], col->name);
-        } else {
-            db_string_format(row->cols[ci].values[idx], &s);
-            ds_put_char(&s, '\n');
-        }
-        free(cname);
-        free(key);
-    }
-    if (!error) {
-        ds_put_cstr(out, ds_cstr(&s));
-    }
-    ds_destroy(&s);
-    return error;
-}
-
-static void
-list_row(const struct ft_db_row *row, enum ft_db_format format,
-         struct ds *out, json_t *data)
-{
-    const struct ft_db_table_schema *ts = ft_db_schema(row->table);
-    json_t *jrow = json_array();
-
-    for (size_t i = 0; i < ts->n_columns; i++) {
-        if (format == FT_DB_FORMAT_JSON) {
-            json_array_append_new(jrow, db_datum_to_ovsdb_json(
-                                      &ts->columns[i], &row->cols[i]));
-        } else {
-            ds_put_format(out, "%-20s: ", ts->columns[i].name);
-            db_datum_format(&ts->columns[i], &row->cols[i], out);
-            ds_put_char(out, '\n');
-        }
-    }
-    json_array_append_new(data, jrow);
-}
-
-int
-ft_db_list(const struct ft_db *db, int argc, const char *const *argv,
-           enum ft_db_format format, struct ds *out, struct ft_error *err)
-{
-    const struct ft_db_row **rows;
-    const struct ft_db_table_schema *ts;
-    enum ft_db_table t;
-    size_t n = 0;
-    json_t *data;
-    int error;
-
-    error = check_args(argc, 1, "TABLE [RECORD...]", err);
-    if (!error) {
-        error = ft_db_table_from_name(argv[0], &t, err);
-    }
-    if (error) {
-        return error;
-    }
-    rows = xmalloc((argc > 1 ? (size_t) argc : db->tables[t].n + 1)
-                   * sizeof *rows);
-    if (argc == 1) {
-        for (size_t i = 0; i < db->tables[t].n; i++) {
-            rows[n++] = db->tables[t].rows[i];
-        }
-    }
-    for (int i = 1; i < argc; i++) {
-        struct ft_db_row *row;
-
-        error = resolve_row(db, argv[0], argv[i], &t, &row, err);
-        if (error) {
-            free(rows);
-            return error;
-        }
-        rows[n++] = row;
-    }
-    data = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (i && format == FT_DB_FORMAT_LIST) {
-            ds_put_char(out, '\n');
-        }
-        list_row(rows[i], format, out, data);
-    }
-    if (format == FT_DB_FORMAT_JSON) {
-        json_t *headings = json_array();
-        json_t *top;
-        char *text;
-
-        ts = ft_db_schema(t);
-        for (size_t i = 0; i < ts->n_columns; i++) {
-            json_array_append_new(headings,
-                                  json_string(ts->columns[i].name));
-        }
-        top = json_pack("{s:O, s:o}", "data", data, "headings", headings);
-        text = json_dumps(top, JSON_COMPACT);
-        ds_put_format(out, "%s\n", text);
-        free(text);
-        json_decref(top);
-    }
-    json_decref(data);
-    free(rows);
-    return 0;
 }
 
 /* ---- Whole-state JSON (snapshots and dumps). ---- */

@@ -974,7 +974,8 @@ test_sigkill(void **state)
             }
         }
         total += acked;
-        print_message("iteration %d: %u acknowledged, %zu warnings\n", iter, acked, w.n);
+        print_message("iteration %d: %u acknowledged, %zu warnings\n",
+                      iter, acked, w.n);
         ft_db_warnings_destroy(&w);
         ft_db_close(db);
     }
