@@ -41,7 +41,8 @@
  * prefetch the slots of several, then probe them and prefetch the keys,
  * then compare, so that their cache misses overlap.  Insert and remove:
  * O(subtables) to find the subtable by mask, O(chain length) within it,
- * amortized O(1) for the hash table to grow or shrink.
+ * O(log distinct priorities) for the priority heap, amortized O(1) for the
+ * hash table to grow or shrink.
  *
  * The rules' 'hnext' member is unused: chains of equal masked keys hang off
  * the slots, which need no links.
