@@ -1,0 +1,247 @@
+/*
+ * netdev.h - port classes: how the software datapath reads and writes the
+ * frames of one network device.
+ *
+ * What?
+ * =====
+ *
+ * A port class ('struct ft_netdev_class') is one way of doing packet I/O on
+ * a device: AF_PACKET with memory-mapped rings on an existing Linux netdev
+ * ("system"), a tap device created for a guest ("tap"), the bridge's own
+ * port ("internal").  The datapath (swpath/dpif.h) opens one
+ * 'struct ft_netdev' per port through the registry below and then only
+ * calls the members of its class, so adding a class (DPDK ethdev, VXLAN)
+ * is one ops struct plus one entry in the registry table in netdev.c.
+ *
+ * Receive
+ * =======
+ *
+ * rx_burst() fills a batch with packets whose buffers the netdev owns
+ * (ring slots or preallocated buffers: nothing is allocated per packet).
+ * They stay valid, and may be modified in place (the executor pushes and
+ * pops VLAN tags, rewrites headers), until the next rx_burst() or close on
+ * the same netdev.  Each has at least FT_NETDEV_MIN_HEADROOM bytes of
+ * headroom.  An 802.1Q/802.1ad tag that the kernel took out of the frame
+ * (AF_PACKET reports it beside the frame) is put back in, so the parser
+ * sees the frame as it was on the wire.
+ *
+ * Transmit
+ * ========
+ *
+ * tx() takes a copy of the frame (the caller's buffer changes right after)
+ * and queues it; tx_flush() sends what is queued in as few system calls as
+ * possible.  A class may send at once from tx() when its queue is full.
+ * Frames the device refuses are counted in the stats, never reported per
+ * packet.
+ *
+ * Checksum offload and large frames
+ * =================================
+ *
+ * The AF_PACKET classes do not use PACKET_VNET_HDR.  A frame that the
+ * sending stack left with a partial TCP, UDP or SCTP checksum (checksum
+ * offload between veths, a guest's virtio) is completed in software on
+ * receive, so the forwarded frame is correct on any device.  Receive
+ * handles frames up to 64 KiB (GRO/TSO super-frames arrive whole), but a
+ * frame larger than the output device's MTU is refused by the kernel on
+ * transmit and counted in 'tx_errors': turn TSO/GSO off (e.g. 'ethtool -K
+ * veth0 tso off gso off') on peers whose large TCP segments must cross
+ * the switch.
+ *
+ * Thread-safety: a netdev belongs to one thread (the datapath's).  Classes
+ * keep all state in their netdev structs; the registry is a constant table.
+ */
+#ifndef SWPATH_NETDEV_H
+#define SWPATH_NETDEV_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+#include "swpath/packet.h"
+
+/* Longest device name, including the NUL (Linux IFNAMSIZ). */
+#define FT_NETDEV_NAME_MAX 16
+
+/* Largest frame received or sent. */
+#define FT_NETDEV_MAX_FRAME 65536
+
+/* Headroom every received packet has, at least. */
+#define FT_NETDEV_MIN_HEADROOM 64
+
+/* A port option, as in the database's Interface options column. */
+struct ft_netdev_option {
+    const char *key;
+    const char *value;
+};
+
+/* Port counters, as 'ovs-ofctl dump-ports' shows them, from the switch's
+ * point of view: 'rx' is what the datapath received from the device, 'tx'
+ * what it sent to it. */
+struct ft_netdev_stats {
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t rx_dropped;        /* Ring full, or no room in the kernel. */
+    uint64_t rx_errors;         /* Truncated or unreadable frames. */
+    uint64_t tx_packets;
+    uint64_t tx_bytes;
+    uint64_t tx_dropped;        /* Kernel queue full (EAGAIN, ENOBUFS). */
+    uint64_t tx_errors;         /* Refused: too large (EMSGSIZE), device
+                                 * down, other errors. */
+};
+
+struct ft_netdev_class;
+
+/* An open device.  Classes embed it as the first member of their own
+ * struct.  Every field is set by open() and read-only afterwards. */
+struct ft_netdev {
+    const struct ft_netdev_class *class;
+    char name[FT_NETDEV_NAME_MAX];
+    int ifindex;                /* Linux ifindex, or 0 if none. */
+};
+
+struct ft_netdev_class {
+    /* Type name, as in the database's Interface type column ("system",
+     * "tap", "internal"). */
+    const char *type;
+
+    /* Opens device 'name' with the 'n_opts' options 'opts' and stores the
+     * new netdev in '*netdevp'.  Returns 0, or a negative errno with 'err'
+     * filled with a reason that names the device ("port vnet9: no such
+     * network device"): -ENODEV if the device does not exist (classes that
+     * use an existing device), -EINVAL for a bad or unknown option, other
+     * errnos from the kernel.  Must not be NULL. */
+    int (*open)(const char *name, const struct ft_netdev_option *opts,
+                size_t n_opts, struct ft_netdev **netdevp,
+                struct ft_error *err);
+
+    /* Closes 'netdev' and frees it, undoing what open() set up on the
+     * device (promiscuous mode, a device it created).  Must not be NULL. */
+    void (*close)(struct ft_netdev *netdev);
+
+    /* Receives up to FT_PACKET_BATCH_MAX - 'batch->count' packets into
+     * 'batch' without blocking; see "Receive" above for their lifetime.
+     * Returns the number added (0 if none is waiting) or a negative errno
+     * for a device error.  Must not be NULL. */
+    int (*rx_burst)(struct ft_netdev *netdev, struct ft_packet_batch *batch);
+
+    /* Queues a copy of 'pkt's frame for transmission; see "Transmit".
+     * Returns 0, or a negative errno if the frame was not queued (e.g.
+     * -EMSGSIZE above FT_NETDEV_MAX_FRAME); either way the stats count
+     * it.  Must not be NULL. */
+    int (*tx)(struct ft_netdev *netdev, const struct ft_packet *pkt);
+
+    /* Sends what tx() queued.  NULL if tx() sends at once. */
+    void (*tx_flush)(struct ft_netdev *netdev);
+
+    /* Returns a file descriptor that polls readable (EPOLLIN) when
+     * rx_burst() would return packets, or -1 if the device must be polled
+     * by calling rx_burst().  NULL means -1. */
+    int (*get_fd)(const struct ft_netdev *netdev);
+
+    /* Stores the counters of 'netdev' in '*stats'.  Returns 0 or a negative
+     * errno.  Must not be NULL. */
+    int (*get_stats)(struct ft_netdev *netdev, struct ft_netdev_stats *);
+
+    /* Stores the device's Ethernet address in '*mac'.  Returns 0 or a
+     * negative errno.  NULL means -EOPNOTSUPP. */
+    int (*get_mac)(const struct ft_netdev *netdev, struct ft_eth_addr *mac);
+};
+
+/* The classes built in (see the registry table in netdev.c). */
+extern const struct ft_netdev_class ft_netdev_afpacket_class;  /* system */
+extern const struct ft_netdev_class ft_netdev_tap_class;       /* tap */
+extern const struct ft_netdev_class ft_netdev_internal_class;  /* internal */
+
+/* Returns the class whose type is 'type', or NULL if there is none. */
+const struct ft_netdev_class *ft_netdev_class_lookup(const char *type);
+
+/* Opens device 'name' of type 'type' (NULL or "" means "system").
+ * Returns 0 with '*netdevp' set, -EOPNOTSUPP with a reason for a type no
+ * class implements, or what the class's open() returns.  'err' may be
+ * NULL. */
+int ft_netdev_open(const char *name, const char *type,
+                   const struct ft_netdev_option *opts, size_t n_opts,
+                   struct ft_netdev **netdevp, struct ft_error *err);
+
+/* Closes 'netdev'.  NULL is a no-op. */
+void ft_netdev_close(struct ft_netdev *netdev);
+
+/* Returns the value of option 'key' among 'opts', or NULL. */
+const char *ft_netdev_option_find(const struct ft_netdev_option *opts,
+                                  size_t n_opts, const char *key);
+
+/* Checks that every key in 'opts' is among the NULL-terminated 'known'.
+ * Returns 0, or -EINVAL with a reason naming 'name' and the option. */
+int ft_netdev_options_check(const char *name, const char *type,
+                            const struct ft_netdev_option *opts,
+                            size_t n_opts, const char *const known[],
+                            struct ft_error *err);
+
+static inline int
+ft_netdev_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
+{
+    return netdev->class->rx_burst(netdev, batch);
+}
+
+static inline int
+ft_netdev_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
+{
+    return netdev->class->tx(netdev, pkt);
+}
+
+static inline void
+ft_netdev_tx_flush(struct ft_netdev *netdev)
+{
+    if (netdev->class->tx_flush) {
+        netdev->class->tx_flush(netdev);
+    }
+}
+
+static inline int
+ft_netdev_get_fd(const struct ft_netdev *netdev)
+{
+    return netdev->class->get_fd ? netdev->class->get_fd(netdev) : -1;
+}
+
+static inline int
+ft_netdev_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
+{
+    return netdev->class->get_stats(netdev, stats);
+}
+
+static inline int
+ft_netdev_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
+{
+    return (netdev->class->get_mac
+            ? netdev->class->get_mac(netdev, mac) : -EOPNOTSUPP);
+}
+
+/* Helpers shared by the Linux classes (netdev.c). */
+
+/* Returns the ifindex of device 'name', or -ENODEV. */
+int ft_netdev_linux_ifindex(const char *name);
+
+/* Reads the Ethernet address of device 'name'.  Returns 0 or -errno. */
+int ft_netdev_linux_get_mac(const char *name, struct ft_eth_addr *mac);
+
+/* Sets the Ethernet address of device 'name'.  Returns 0 or -errno. */
+int ft_netdev_linux_set_mac(const char *name, struct ft_eth_addr mac);
+
+/* Brings device 'name' administratively up.  Returns 0 or -errno. */
+int ft_netdev_linux_set_up(const char *name);
+
+/* Reads the IFF_* flags of device 'name' into '*flags'.  Returns 0 or
+ * -errno. */
+int ft_netdev_linux_get_flags(const char *name, unsigned int *flags);
+
+/* Parses 'xx:xx:xx:xx:xx:xx' into '*mac'.  Returns 0 or -EINVAL. */
+int ft_netdev_parse_mac(const char *s, struct ft_eth_addr *mac);
+
+/* Completes a partial (offloaded) TCP, UDP or SCTP checksum of the parsed
+ * packet 'pkt' in software, as the device that would have offloaded it.
+ * Returns 0, or -EINVAL if 'pkt' has no such L4 header. */
+int ft_netdev_complete_csum(struct ft_packet *pkt);
+
+#endif /* swpath/netdev.h */
