@@ -55,7 +55,8 @@
  *      place, and the ukey takes the new rules.
  *
  * It then expires OpenFlow rules whose idle_timeout or hard_timeout has
- * passed and MAC entries older than the aging time.  Stats seen between a
+ * passed (ft_bridge_take_expired_flows() reports them) and MAC entries
+ * older than the aging time.  Stats seen between a
  * megaflow's last pass and its deletion are credited before it goes.
  *
  * Ports
@@ -89,9 +90,11 @@
  *   -EEXIST   two ports with one name or number.
  *   other     whatever the datapath or the system said, with its reason.
  *
- * Thread-safety: none.  A bridge belongs to the daemon's main loop; all
- * times are monotonic milliseconds passed in by the caller (so tests
- * control time), the same clock for every call.
+ * Thread-safety: none.  A bridge belongs to the daemon's main loop.
+ *
+ * Time: every 'now' is milliseconds on CLOCK_MONOTONIC, passed in by the
+ * caller (so tests can move time forward); the datapath stamps megaflows'
+ * last use on the same clock.
  */
 #ifndef FLOWTIER_MGMT_BRIDGE_H
 #define FLOWTIER_MGMT_BRIDGE_H 1
@@ -119,8 +122,10 @@ struct ft_bridge;
 #define FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE FT_MAC_DEFAULT_MAX
 #define FT_BRIDGE_DEFAULT_MAC_AGING FT_MAC_DEFAULT_IDLE_TIME  /* Seconds. */
 
-/* The revalidator's period, in ms. */
+/* The revalidator's period, in ms, and its shortest period while the
+ * tables keep changing. */
 #define FT_BRIDGE_REVALIDATE_INTERVAL 500
+#define FT_BRIDGE_REVALIDATE_SOON 10
 
 /* The flow Open vSwitch puts in a new bridge's table 0 in standalone fail
  * mode.  A bridge starts with empty tables; the daemon adds this flow
@@ -288,6 +293,13 @@ int ft_bridge_replace_flows(struct ft_bridge *, const char *const *lines,
                             struct ft_bridge_flow_changes *changes,
                             struct ft_error *err);
 
+/* Moves into 'changes' (initialized by the caller) the canonical texts of
+ * the rules that idle_timeout or hard_timeout removed since the last call,
+ * as 'removed' entries, so that the daemon drops them from its database
+ * too.  Call it after ft_bridge_periodic(). */
+void ft_bridge_take_expired_flows(struct ft_bridge *,
+                                  struct ft_bridge_flow_changes *changes);
+
 /* ---- Reading the flow table (dump-flows). ---- */
 
 /* Calls 'cb' for every rule of table 'table_id' (FT_TABLE_ALL for all)
@@ -424,8 +436,9 @@ int ft_bridge_run(struct ft_bridge *, long long int now);
 void ft_bridge_periodic(struct ft_bridge *, long long int now);
 
 /* The time (ms) at which ft_bridge_periodic() next has work: at most
- * FT_BRIDGE_REVALIDATE_INTERVAL after the last pass, and no later than
- * the current time after a flow table or MAC table change. */
+ * FT_BRIDGE_REVALIDATE_INTERVAL after the last pass, and at most
+ * FT_BRIDGE_REVALIDATE_SOON after it once the flow table, the MAC table
+ * or the ports changed. */
 long long int ft_bridge_next_wakeup(const struct ft_bridge *);
 
 /* Runs a revalidator pass at 'now' at once, whatever the timers say (for

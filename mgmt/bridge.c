@@ -1,0 +1,762 @@
+/*
+ * bridge.c - a running bridge: creation, configuration and ports, the
+ * views translation and the CLI read (port map, trace, dump-ports,
+ * statistics), and the event loop hooks (see mgmt/bridge.h).
+ *
+ * Part of the management plane.  Flow table changes live in
+ * bridge-flows.c, upcalls and the revalidator in bridge-revalidator.c.
+ * Owns one userspace datapath (swpath/dpif.h); runs in the daemon's main
+ * loop only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgmt/bridge-private.h"
+
+static const char *const port_types[] = {
+    "system", "internal", "tap", "dpdk", NULL
+};
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+
+    if (!p) {
+        abort();
+    }
+    return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+    char *p = strdup(s);
+
+    if (!p) {
+        abort();
+    }
+    return p;
+}
+
+/* ---- Ports. ---- */
+
+static void
+bridge_port_uninit(struct bridge_port *p)
+{
+    free(p->name);
+    free(p->type);
+    for (size_t i = 0; i < p->n_opts; i++) {
+        free(CONST_CAST(char *, p->opts[i].key));
+        free(CONST_CAST(char *, p->opts[i].value));
+    }
+    free(p->opts);
+    free(p->trunks);
+    memset(p, 0, sizeof *p);
+}
+
+static void
+bridge_ports_free(struct bridge_port *ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bridge_port_uninit(&ports[i]);
+    }
+    free(ports);
+}
+
+/* True if 'a' and 'b' open the same device the same way (the VLAN
+ * configuration may differ). */
+static bool
+bridge_port_same_device(const struct bridge_port *a,
+                        const struct bridge_port *b)
+{
+    if (strcmp(a->name, b->name) || a->ofport != b->ofport
+        || strcmp(a->type, b->type) || a->n_opts != b->n_opts) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].key, b->opts[i].key)
+            || strcmp(a->opts[i].value, b->opts[i].value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+bridge_port_same_vlan(const struct bridge_port *a, const struct bridge_port *b)
+{
+    if (a->vlan_mode != b->vlan_mode || a->tag != b->tag
+        || !a->trunks != !b->trunks) {
+        return false;
+    }
+    return !a->trunks || !memcmp(a->trunks, b->trunks,
+                                 BRIDGE_VLAN_WORDS * sizeof *a->trunks);
+}
+
+static int
+parse_vlan_mode(const struct ft_bridge_port_cfg *pc, enum ft_vlan_mode *mode,
+                struct ft_error *err)
+{
+    static const struct {
+        const char *name;
+        enum ft_vlan_mode mode;
+    } modes[] = {
+        { "access", FT_VLAN_ACCESS },
+        { "trunk", FT_VLAN_TRUNK },
+        { "native-tagged", FT_VLAN_NATIVE_TAGGED },
+        { "native-untagged", FT_VLAN_NATIVE_UNTAGGED },
+    };
+
+    if (!pc->vlan_mode || !*pc->vlan_mode) {
+        *mode = pc->tag >= 0 ? FT_VLAN_ACCESS : FT_VLAN_TRUNK;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        if (!strcmp(pc->vlan_mode, modes[i].name)) {
+            *mode = modes[i].mode;
+            return 0;
+        }
+    }
+    return ft_error_set(err, -EINVAL, "port %s: vlan_mode '%s' is not one "
+                        "of access, native-tagged, native-untagged, trunk",
+                        pc->name, pc->vlan_mode);
+}
+
+/* Checks 'pc' and fills 'p' from it.  Returns 0 or -EINVAL ('p' is then
+ * left for the caller to uninit). */
+static int
+port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
+              struct bridge_port *p, struct ft_error *err)
+{
+    const char *type = pc->type && *pc->type ? pc->type : "system";
+    bool known = false;
+    int error;
+
+    if (!pc->name || !*pc->name) {
+        return ft_error_set(err, -EINVAL, "a port has no name");
+    }
+    for (const char *const *t = port_types; *t; t++) {
+        known = known || !strcmp(type, *t);
+    }
+    if (!known) {
+        return ft_error_set(err, -EINVAL, "port %s: type '%s' is not one of "
+                            "system, internal, tap, dpdk", pc->name, type);
+    }
+    if (!strcmp(type, "internal")) {
+        if (strcmp(pc->name, br->name) || pc->ofport != FT_PORT_LOCAL) {
+            return ft_error_set(err, -EINVAL, "port %s: an internal port "
+                                "is the bridge's own port: it must be named "
+                                "%s and have ofport %u (LOCAL)", pc->name,
+                                br->name, FT_PORT_LOCAL);
+        }
+    } else if (pc->ofport < 1 || pc->ofport > FT_PORT_MAX) {
+        return ft_error_set(err, -EINVAL, "port %s: ofport %"PRIu32" is not "
+                            "in the range 1 to %u", pc->name, pc->ofport,
+                            FT_PORT_MAX);
+    }
+    if (pc->tag < -1 || pc->tag > 4095) {
+        return ft_error_set(err, -EINVAL, "port %s: tag %d is not in the "
+                            "range 0 to 4095", pc->name, pc->tag);
+    }
+    error = parse_vlan_mode(pc, &p->vlan_mode, err);
+    if (error) {
+        return error;
+    }
+    if (p->vlan_mode != FT_VLAN_TRUNK && pc->tag < 0) {
+        return ft_error_set(err, -EINVAL, "port %s: vlan_mode %s needs a "
+                            "tag", pc->name, pc->vlan_mode);
+    }
+
+    p->name = xstrdup(pc->name);
+    p->type = xstrdup(type);
+    p->ofport = pc->ofport;
+    p->tag = pc->tag;
+    if (pc->n_trunks) {
+        p->trunks = xcalloc(BRIDGE_VLAN_WORDS, sizeof *p->trunks);
+        for (size_t i = 0; i < pc->n_trunks; i++) {
+            int64_t vid = pc->trunks[i];
+
+            if (vid < 0 || vid > 4095) {
+                return ft_error_set(err, -EINVAL, "port %s: trunk %"PRId64
+                                    " is not in the range 0 to 4095",
+                                    pc->name, vid);
+            }
+            p->trunks[vid / 64] |= UINT64_C(1) << (vid % 64);
+        }
+    }
+    p->opts = xcalloc(pc->options.n, sizeof *p->opts);
+    for (size_t i = 0; i < pc->options.n; i++) {
+        p->opts[i].key = xstrdup(pc->options.keys[i]);
+        p->opts[i].value = xstrdup(pc->options.values[i]);
+        p->n_opts++;
+    }
+    return 0;
+}
+
+static int
+compare_ports(const void *a_, const void *b_)
+{
+    const struct bridge_port *a = a_, *b = b_;
+
+    return a->ofport < b->ofport ? -1 : a->ofport > b->ofport;
+}
+
+/* Builds the sorted port list of 'cfg' in '*portsp'.  Returns 0, or
+ * -EINVAL / -EEXIST with nothing allocated. */
+static int
+ports_from_cfg(const struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
+               struct bridge_port **portsp, struct ft_error *err)
+{
+    struct bridge_port *ports = xcalloc(cfg->n_ports, sizeof *ports);
+    int error = 0;
+
+    for (size_t i = 0; i < cfg->n_ports && !error; i++) {
+        error = port_from_cfg(br, &cfg->ports[i], &ports[i], err);
+        for (size_t j = 0; j < i && !error; j++) {
+            if (!strcmp(ports[i].name, ports[j].name)) {
+                error = ft_error_set(err, -EEXIST, "port %s is configured "
+                                     "twice", ports[i].name);
+            } else if (ports[i].ofport == ports[j].ofport) {
+                error = ft_error_set(err, -EEXIST, "ports %s and %s both "
+                                     "have ofport %"PRIu32, ports[j].name,
+                                     ports[i].name, ports[i].ofport);
+            }
+        }
+    }
+    if (error) {
+        bridge_ports_free(ports, cfg->n_ports);
+        return error;
+    }
+    qsort(ports, cfg->n_ports, sizeof *ports, compare_ports);
+    *portsp = ports;
+    return 0;
+}
+
+static const struct bridge_port *
+find_port_by_name(const struct bridge_port *ports, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(ports[i].name, name)) {
+            return &ports[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+dp_port_add(struct ft_bridge *br, const struct bridge_port *p,
+            struct ft_error *err)
+{
+    return ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type, p->opts,
+                            p->n_opts, err);
+}
+
+/* Rebuilds the translation view and the port map from 'br->ports'. */
+static void
+bridge_refresh_views(struct ft_bridge *br)
+{
+    free(br->xports);
+    br->xports = xcalloc(br->n_ports, sizeof *br->xports);
+    ft_port_map_destroy(&br->port_map);
+    ft_port_map_init(&br->port_map);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+        struct ft_xport *xp = &br->xports[i];
+
+        xp->port = p->ofport;
+        xp->name = p->name;
+        xp->vlan_mode = p->vlan_mode;
+        xp->tag = p->tag;
+        xp->trunks = p->trunks;
+        xp->no_flood = false;
+        ft_port_map_add(&br->port_map, p->name, p->ofport);
+    }
+}
+
+/* What a reconfiguration does to one old port. */
+enum port_fate {
+    PORT_KEEP,          /* Same device; VLAN settings may change. */
+    PORT_REOPEN,        /* Same name, new number, type or options. */
+    PORT_REMOVE,        /* Gone from the configuration. */
+};
+
+/* Opens the ports of 'new' that need opening and closes the old ones that
+ * go.  All or nothing: see ft_bridge_reconfigure().  Sets '*changed' if
+ * any port was opened or closed. */
+static int
+bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
+                   size_t n_new, bool *changed, struct ft_error *err)
+{
+    enum port_fate *fate = xcalloc(br->n_ports, sizeof *fate);
+    bool *closed_early = xcalloc(br->n_ports, sizeof *closed_early);
+    bool *opened = xcalloc(n_new, sizeof *opened);
+    int error = 0;
+
+    *changed = false;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *old = &br->ports[i];
+        const struct bridge_port *np = find_port_by_name(new, n_new,
+                                                         old->name);
+
+        fate[i] = (!np ? PORT_REMOVE
+                   : bridge_port_same_device(old, np) ? PORT_KEEP
+                   : PORT_REOPEN);
+    }
+
+    /* Close first the old ports whose name or number a port to open
+     * needs. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *old = &br->ports[i];
+        bool conflict = fate[i] == PORT_REOPEN;
+
+        for (size_t j = 0; j < n_new && !conflict && fate[i] != PORT_KEEP;
+             j++) {
+            conflict = new[j].ofport == old->ofport;
+        }
+        if (conflict) {
+            ft_dpif_port_del(br->dpif, old->ofport);
+            closed_early[i] = true;
+        }
+    }
+
+    /* Open the new ports. */
+    for (size_t j = 0; j < n_new; j++) {
+        const struct bridge_port *old = find_port_by_name(br->ports,
+                                                          br->n_ports,
+                                                          new[j].name);
+
+        if (old && bridge_port_same_device(old, &new[j])) {
+            continue;
+        }
+        error = dp_port_add(br, &new[j], err);
+        if (error) {
+            break;
+        }
+        opened[j] = true;
+    }
+
+    if (error) {
+        /* Back to the old port set. */
+        for (size_t j = 0; j < n_new; j++) {
+            if (opened[j]) {
+                ft_dpif_port_del(br->dpif, new[j].ofport);
+            }
+        }
+        for (size_t i = 0; i < br->n_ports; i++) {
+            if (closed_early[i]) {
+                struct ft_error err2;
+
+                if (dp_port_add(br, &br->ports[i], &err2)) {
+                    fprintf(stderr, "flowtier: bridge %s: could not reopen "
+                            "port %s: %s\n", br->name, br->ports[i].name,
+                            err2.reason);
+                }
+            }
+        }
+        goto out;
+    }
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (fate[i] != PORT_KEEP) {
+            if (!closed_early[i]) {
+                ft_dpif_port_del(br->dpif, br->ports[i].ofport);
+            }
+            ft_mac_learning_flush(br->ml, br->ports[i].ofport);
+            br->mac_flushes++;
+            *changed = true;
+        }
+    }
+    for (size_t j = 0; j < n_new; j++) {
+        *changed = *changed || opened[j];
+    }
+
+out:
+    free(fate);
+    free(closed_early);
+    free(opened);
+    return error;
+}
+
+/* ---- other_config. ---- */
+
+struct bridge_settings {
+    long long int max_idle;
+    uint32_t flow_limit;
+    size_t mac_table_size;
+    unsigned int mac_aging;
+};
+
+static int
+parse_uint_key(const char *key, const char *value, long long int min,
+               long long int max, long long int *out, struct ft_error *err)
+{
+    char *end;
+    long long int v;
+
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        return ft_error_set(err, -EINVAL, "other_config:%s: '%s' is not an "
+                            "integer in the range %lld to %lld", key, value,
+                            min, max);
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
+                   struct ft_error *err)
+{
+    s->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
+    s->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
+    s->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
+    s->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
+    for (size_t i = 0; i < oc->n; i++) {
+        const char *key = oc->keys[i], *value = oc->values[i];
+        long long int v;
+        int error = 0;
+
+        if (!strcmp(key, "max-idle")) {
+            error = parse_uint_key(key, value, 500, INT_MAX, &v, err);
+            s->max_idle = v;
+        } else if (!strcmp(key, "flow-limit")) {
+            error = parse_uint_key(key, value, 0, UINT32_MAX, &v, err);
+            s->flow_limit = v;
+        } else if (!strcmp(key, "mac-table-size")) {
+            error = parse_uint_key(key, value, 1, UINT32_MAX, &v, err);
+            s->mac_table_size = v;
+        } else if (!strcmp(key, "mac-aging-time")) {
+            error = parse_uint_key(key, value, 1, UINT32_MAX, &v, err);
+            s->mac_aging = v;
+        }
+        if (error) {
+            return error;
+        }
+    }
+    return 0;
+}
+
+static void
+bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
+{
+    if (s->mac_table_size != br->mac_table_size) {
+        ft_mac_learning_set_max(br->ml, s->mac_table_size);
+        br->mac_table_size = s->mac_table_size;
+    }
+    if (s->mac_aging != br->mac_aging) {
+        ft_mac_learning_set_idle_time(br->ml, s->mac_aging);
+        br->mac_aging = s->mac_aging;
+    }
+    if (s->flow_limit != br->flow_limit) {
+        ft_dpif_set_flow_limit(br->dpif, s->flow_limit);
+        br->flow_limit = s->flow_limit;
+    }
+    br->max_idle = s->max_idle;
+}
+
+/* ---- Lifecycle. ---- */
+
+int
+ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
+                 struct ft_error *err)
+{
+    struct ft_bridge *br;
+    int error;
+
+    ft_error_clear(err);
+    *brp = NULL;
+    if (!name || !*name) {
+        return ft_error_set(err, -EINVAL, "a bridge needs a name");
+    }
+    br = xcalloc(1, sizeof *br);
+    br->name = xstrdup(name);
+    error = ft_dpif_create(name, &br->dpif);
+    if (error) {
+        free(br->name);
+        free(br);
+        return ft_error_set(err, error, "bridge %s: cannot create its "
+                            "datapath: %s", name, strerror(-error));
+    }
+    ft_oftables_init(&br->tables);
+    br->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
+    br->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
+    br->ml = ft_mac_learning_create(br->mac_table_size, br->mac_aging);
+    if (!br->ml) {
+        abort();
+    }
+    br->fail_mode = xstrdup("standalone");
+    br->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
+    br->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
+    ft_dpif_set_flow_limit(br->dpif, br->flow_limit);
+    ft_port_map_init(&br->port_map);
+    ft_bridge_flow_changes_init(&br->expired);
+    br->now = now;
+    br->last_revalidate = now;
+    ft_bridge_upcall_register(br);
+    *brp = br;
+    return 0;
+}
+
+void
+ft_bridge_destroy(struct ft_bridge *br)
+{
+    if (!br) {
+        return;
+    }
+    /* The datapath goes first: it releases the ukeys, which hold
+     * references to rules. */
+    ft_dpif_destroy(br->dpif);
+    ft_oftables_destroy(&br->tables);
+    ft_mac_learning_destroy(br->ml);
+    bridge_ports_free(br->ports, br->n_ports);
+    free(br->xports);
+    ft_port_map_destroy(&br->port_map);
+    ft_bridge_flow_changes_uninit(&br->expired);
+    free(br->fail_mode);
+    free(br->name);
+    free(br);
+}
+
+const char *
+ft_bridge_name(const struct ft_bridge *br)
+{
+    return br->name;
+}
+
+int
+ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
+                      long long int now, struct ft_error *err)
+{
+    const char *fail_mode = cfg->fail_mode && *cfg->fail_mode
+                            ? cfg->fail_mode : "standalone";
+    struct bridge_settings settings;
+    struct bridge_port *ports;
+    bool changed, vlan_changed = false;
+    int error;
+
+    ft_error_clear(err);
+    if (strcmp(fail_mode, "standalone") && strcmp(fail_mode, "secure")) {
+        return ft_error_set(err, -EINVAL, "bridge %s: fail_mode '%s' is not "
+                            "one of secure, standalone", br->name,
+                            fail_mode);
+    }
+    error = parse_other_config(&cfg->other_config, &settings, err);
+    if (error) {
+        return error;
+    }
+    error = ports_from_cfg(br, cfg, &ports, err);
+    if (error) {
+        return error;
+    }
+
+    error = bridge_apply_ports(br, ports, cfg->n_ports, &changed, err);
+    if (error) {
+        bridge_ports_free(ports, cfg->n_ports);
+        return error;
+    }
+
+    for (size_t i = 0; i < cfg->n_ports && !vlan_changed; i++) {
+        const struct bridge_port *old = find_port_by_name(br->ports,
+                                                          br->n_ports,
+                                                          ports[i].name);
+
+        vlan_changed = old && !bridge_port_same_vlan(old, &ports[i]);
+    }
+    bridge_ports_free(br->ports, br->n_ports);
+    br->ports = ports;
+    br->n_ports = cfg->n_ports;
+    bridge_refresh_views(br);
+    if (changed || vlan_changed) {
+        br->port_gen++;
+        br->revalidate_asap = true;
+    }
+
+    free(br->fail_mode);
+    br->fail_mode = xstrdup(fail_mode);
+    bridge_apply_settings(br, &settings);
+    br->now = now;
+    return 0;
+}
+
+const struct ft_port_map *
+ft_bridge_port_map(const struct ft_bridge *br)
+{
+    return &br->port_map;
+}
+
+const struct ft_oftables *
+ft_bridge_tables(const struct ft_bridge *br)
+{
+    return &br->tables;
+}
+
+const struct ft_mac_learning *
+ft_bridge_mac_learning(const struct ft_bridge *br)
+{
+    return br->ml;
+}
+
+void
+ft_bridge_xbridge(const struct ft_bridge *br, struct ft_xbridge *xbr)
+{
+    memset(xbr, 0, sizeof *xbr);
+    xbr->name = br->name;
+    xbr->tables = CONST_CAST(struct ft_oftables *, &br->tables);
+    xbr->ml = br->ml;
+    xbr->ports = br->xports;
+    xbr->n_ports = br->n_ports;
+}
+
+uint64_t
+ft_bridge_mac_gen(const struct ft_bridge *br)
+{
+    struct ft_mac_learning_stats s;
+
+    ft_mac_learning_get_stats(br->ml, &s);
+    return s.n_learned + s.n_moved + s.n_expired + s.n_evicted
+           + br->mac_flushes;
+}
+
+/* ---- Trace. ---- */
+
+int
+ft_bridge_trace(struct ft_bridge *br, const char *flow_text,
+                long long int now, struct ds *out, struct ft_error *err)
+{
+    struct ft_xlate_out xout;
+    struct ft_xbridge xbr;
+    struct ft_xlate_in in;
+    struct ft_match match;
+    struct ft_error xerr;
+    int error;
+
+    ft_error_clear(err);
+    error = ft_match_parse(flow_text, &br->port_map, &match, err);
+    if (error) {
+        return error;
+    }
+    ft_bridge_xbridge(br, &xbr);
+    memset(&in, 0, sizeof in);
+    in.br = &xbr;
+    in.flow = match.flow;
+    for (int i = 0; i < 2; i++) {
+        /* A packet's tags have a TPID; "dl_vlan=5" means 802.1Q. */
+        if (in.flow.vlans[i].tci & FT_VLAN_CFI && !in.flow.vlans[i].tpid) {
+            in.flow.vlans[i].tpid = FT_ETH_TYPE_VLAN;
+        }
+    }
+    in.now = now;
+    in.may_learn = false;
+    in.trace = out;
+
+    ft_xlate_out_init(&xout);
+    ft_xlate(&in, &xout, &xerr);
+    ft_xlate_out_uninit(&xout);
+    return 0;
+}
+
+/* ---- dump-ports. ---- */
+
+void
+ft_bridge_dump_ports(struct ft_bridge *br,
+                     void (*cb)(const struct ft_bridge_port_stats *,
+                                void *aux),
+                     void *aux)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+        struct ft_bridge_port_stats ps;
+        struct ft_netdev_stats ns;
+
+        memset(&ps, 0, sizeof ps);
+        ps.port = p->ofport;
+        ps.name = p->name;
+        ps.type = p->type;
+        if (!ft_dpif_port_get_stats(br->dpif, p->ofport, &ns)) {
+            ps.rx_packets = ns.rx_packets;
+            ps.rx_bytes = ns.rx_bytes;
+            ps.rx_dropped = ns.rx_dropped;
+            ps.rx_errors = ns.rx_errors;
+            ps.tx_packets = ns.tx_packets;
+            ps.tx_bytes = ns.tx_bytes;
+            ps.tx_dropped = ns.tx_dropped;
+            ps.tx_errors = ns.tx_errors;
+        }
+        cb(&ps, aux);
+    }
+}
+
+/* ---- Statistics. ---- */
+
+void
+ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
+{
+    struct ft_dpif_stats ds;
+
+    *stats = br->stats;
+    ft_dpif_get_stats(br->dpif, &ds);
+    stats->n_megaflows = ds.n_flows;
+    stats->flow_limit = br->flow_limit;
+    stats->max_idle = br->max_idle;
+    stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
+    stats->n_missed = ds.n_missed;
+    stats->n_lost = ds.n_lost;
+    stats->n_flow_limit_hits = ds.n_flow_limit_hits;
+}
+
+/* ---- Event loop. ---- */
+
+size_t
+ft_bridge_get_fds(const struct ft_bridge *br, int *fds, size_t max)
+{
+    return ft_dpif_get_fds(br->dpif, fds, max);
+}
+
+int
+ft_bridge_run(struct ft_bridge *br, long long int now)
+{
+    size_t n_ports = ft_dpif_port_count(br->dpif);
+
+    br->now = now;
+    return ft_dpif_run(br->dpif,
+                       (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1)));
+}
+
+static bool
+bridge_is_dirty(const struct ft_bridge *br)
+{
+    return br->revalidate_asap || ft_bridge_mac_gen(br) != br->last_mac_gen;
+}
+
+void
+ft_bridge_revalidate(struct ft_bridge *br, long long int now)
+{
+    ft_bridge_expire_rules(br, now);
+    ft_mac_learning_expire(br->ml, now);
+    br->revalidate_asap = false;
+    br->last_mac_gen = ft_bridge_mac_gen(br);
+    ft_bridge_revalidator_run(br, now);
+    br->last_revalidate = now;
+}
+
+long long int
+ft_bridge_next_wakeup(const struct ft_bridge *br)
+{
+    return br->last_revalidate + (bridge_is_dirty(br)
+                                  ? FT_BRIDGE_REVALIDATE_SOON
+                                  : FT_BRIDGE_REVALIDATE_INTERVAL);
+}
+
+void
+ft_bridge_periodic(struct ft_bridge *br, long long int now)
+{
+    if (now >= ft_bridge_next_wakeup(br)) {
+        ft_bridge_revalidate(br, now);
+    }
+}
