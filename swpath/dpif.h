@@ -259,8 +259,9 @@ size_t ft_dpif_port_count(const struct ft_dpif *);
 /* Running. */
 
 /* Processes packets received on every port, as described at the top of
- * this file, until none is waiting or 'budget' packets have been
- * processed.  Never blocks.  Returns the number of packets processed. */
+ * this file, until none is waiting or at least 'budget' packets have been
+ * processed (checked between bursts, so up to 31 more may be).  Never
+ * blocks.  Returns the number of packets processed. */
 int ft_dpif_run(struct ft_dpif *, int budget);
 
 /* Stores up to 'max' descriptors to poll for readability in 'fds' (one

@@ -1,0 +1,495 @@
+/*
+ * netdev-afpacket.c - the "system" port class: an existing Linux network
+ * device (a veth end, a NIC, a tap someone else created) read through an
+ * AF_PACKET socket with a memory-mapped TPACKET_V3 receive ring and
+ * written with sendmmsg().
+ *
+ * Receive
+ * =======
+ *
+ * The kernel fills blocks of FT_AFPACKET_BLOCK_SIZE bytes with frames and
+ * hands a block over when it is full or FT_AFPACKET_BLOCK_TOV_MS after its
+ * first frame.  rx_burst() walks the blocks it owns and returns pointers
+ * into them, so receiving costs no system call and no copy; a block goes
+ * back to the kernel at the next rx_burst() after its last frame was
+ * returned.  PACKET_RESERVE leaves FT_PACKET_HEADROOM bytes in front of
+ * every frame, used to put back the VLAN tag the kernel moved out of the
+ * frame (TP_STATUS_VLAN_VALID) and, later, by the executor to push tags.
+ * Frames the kernel left with a partial checksum (TP_STATUS_CSUMNOTREADY)
+ * get it completed here (see swpath/netdev.h).
+ *
+ * The socket sets PACKET_IGNORE_OUTGOING, so it sees neither its own
+ * transmissions nor anything else sent out of the device (the datapath
+ * switches what the device receives), and puts the device in promiscuous
+ * mode (PACKET_MR_PROMISC, undone by the kernel when the socket closes).
+ *
+ * Transmit
+ * ========
+ *
+ * tx() copies the frame into one of FT_PACKET_BATCH_MAX preallocated
+ * slots; tx_flush() sends the slots with one sendmmsg() (more only when a
+ * frame is refused).  Slot memory is reserved for 64 KiB frames but only
+ * the pages that frames touch are ever committed.
+ */
+#include "swpath/netdev.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+/* Receive ring geometry: 32 blocks of 128 KiB (4 MiB per port).  A block
+ * holds one 64 KiB frame or about 450 minimum-size frames. */
+#define FT_AFPACKET_BLOCK_SIZE (128 * 1024)
+#define FT_AFPACKET_N_BLOCKS 32
+#define FT_AFPACKET_FRAME_SIZE 2048
+#define FT_AFPACKET_BLOCK_TOV_MS 1
+
+/* Transmit slot: the largest frame plus two pushed VLAN tags. */
+#define FT_AFPACKET_TX_SLOT (FT_NETDEV_MAX_FRAME + 2 * FT_VLAN_HEADER_LEN)
+
+#define BATCH FT_PACKET_BATCH_MAX
+
+struct afpacket_netdev {
+    struct ft_netdev up;
+    int fd;
+
+    /* Receive ring. */
+    uint8_t *ring;
+    size_t ring_size;
+    unsigned int cur_block;         /* Next block to read. */
+    bool in_block;                  /* 'cur_block' is being walked. */
+    unsigned int pkts_left;         /* Frames left in 'cur_block'. */
+    struct tpacket3_hdr *next_hdr;  /* Next frame in 'cur_block'. */
+    unsigned int release[BATCH + 1];    /* Blocks to give back. */
+    unsigned int n_release;
+    struct ft_packet pkts[BATCH];
+
+    /* Transmit queue. */
+    uint8_t *tx_buf;                /* BATCH slots. */
+    struct iovec iov[BATCH];
+    struct mmsghdr msgs[BATCH];
+    size_t n_tx;
+
+    struct ft_netdev_stats stats;   /* rx_dropped from the kernel is added
+                                     * in get_stats(). */
+    uint64_t kernel_drops;
+};
+
+static struct afpacket_netdev *
+afpacket_cast(const struct ft_netdev *netdev)
+{
+    return (struct afpacket_netdev *) netdev;
+}
+
+static struct tpacket_block_desc *
+afpacket_block(const struct afpacket_netdev *dev, unsigned int i)
+{
+    return (struct tpacket_block_desc *) (void *)
+           (dev->ring + (size_t) i * FT_AFPACKET_BLOCK_SIZE);
+}
+
+static int
+afpacket_setsockopt(struct afpacket_netdev *dev, int level, int opt,
+                    const void *val, socklen_t len, const char *what,
+                    struct ft_error *err)
+{
+    if (setsockopt(dev->fd, level, opt, val, len) < 0) {
+        int error = -errno;
+
+        return ft_error_set(err, error, "port %s: cannot set %s: %s",
+                            dev->up.name, what, strerror(-error));
+    }
+    return 0;
+}
+
+static int
+afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
+{
+    int version = TPACKET_V3;
+    int reserve = FT_PACKET_HEADROOM;
+    struct tpacket_req3 req;
+    int error;
+
+    error = afpacket_setsockopt(dev, SOL_PACKET, PACKET_VERSION, &version,
+                                sizeof version, "TPACKET_V3", err);
+    if (!error) {
+        error = afpacket_setsockopt(dev, SOL_PACKET, PACKET_RESERVE,
+                                    &reserve, sizeof reserve,
+                                    "PACKET_RESERVE", err);
+    }
+    if (error) {
+        return error;
+    }
+
+    memset(&req, 0, sizeof req);
+    req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
+    req.tp_block_nr = FT_AFPACKET_N_BLOCKS;
+    req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
+    req.tp_frame_nr = (FT_AFPACKET_BLOCK_SIZE / FT_AFPACKET_FRAME_SIZE
+                       * FT_AFPACKET_N_BLOCKS);
+    req.tp_retire_blk_tov = FT_AFPACKET_BLOCK_TOV_MS;
+    error = afpacket_setsockopt(dev, SOL_PACKET, PACKET_RX_RING, &req,
+                                sizeof req, "the receive ring", err);
+    if (error) {
+        return error;
+    }
+
+    dev->ring_size = (size_t) FT_AFPACKET_BLOCK_SIZE * FT_AFPACKET_N_BLOCKS;
+    dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_LOCKED, dev->fd, 0);
+    if (dev->ring == MAP_FAILED) {
+        /* MAP_LOCKED may exceed RLIMIT_MEMLOCK; the ring works unlocked. */
+        dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
+                         MAP_SHARED, dev->fd, 0);
+    }
+    if (dev->ring == MAP_FAILED) {
+        error = -errno;
+        dev->ring = NULL;
+        return ft_error_set(err, error,
+                            "port %s: cannot map the receive ring: %s",
+                            dev->up.name, strerror(-error));
+    }
+    return 0;
+}
+
+static int
+afpacket_setup_socket(struct afpacket_netdev *dev, struct ft_error *err)
+{
+    struct packet_mreq mreq;
+    struct sockaddr_ll sll;
+    int one = 1;
+    int sndbuf = 4 * 1024 * 1024;
+    int error;
+
+    dev->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (dev->fd < 0) {
+        error = -errno;
+        return ft_error_set(err, error,
+                            "port %s: cannot open an AF_PACKET socket: %s%s",
+                            dev->up.name, strerror(-error),
+                            error == -EPERM ? " (needs CAP_NET_RAW)" : "");
+    }
+    error = afpacket_setsockopt(dev, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+                                &one, sizeof one, "PACKET_IGNORE_OUTGOING",
+                                err);
+    if (!error) {
+        error = afpacket_setup_ring(dev, err);
+    }
+    if (error) {
+        return error;
+    }
+    /* A larger send buffer only avoids ENOBUFS in bursts: not fatal. */
+    if (setsockopt(dev->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+                   sizeof sndbuf) < 0) {
+        setsockopt(dev->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    }
+
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = dev->up.ifindex;
+    if (bind(dev->fd, (struct sockaddr *) &sll, sizeof sll) < 0) {
+        error = -errno;
+        return ft_error_set(err, error, "port %s: cannot bind: %s",
+                            dev->up.name, strerror(-error));
+    }
+
+    /* Clear an error the bind may have left pending (device down). */
+    getsockopt(dev->fd, SOL_SOCKET, SO_ERROR, &error, &(socklen_t) {
+                   sizeof error });
+
+    memset(&mreq, 0, sizeof mreq);
+    mreq.mr_ifindex = dev->up.ifindex;
+    mreq.mr_type = PACKET_MR_PROMISC;
+    return afpacket_setsockopt(dev, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq,
+                               sizeof mreq, "promiscuous mode", err);
+}
+
+static void
+afpacket_close(struct ft_netdev *netdev)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+
+    if (dev->ring) {
+        munmap(dev->ring, dev->ring_size);
+    }
+    if (dev->fd >= 0) {
+        close(dev->fd);
+    }
+    free(dev->tx_buf);
+    free(dev);
+}
+
+static int
+afpacket_open(const char *name, const struct ft_netdev_option *opts,
+              size_t n_opts, struct ft_netdev **netdevp,
+              struct ft_error *err)
+{
+    static const char *const known[] = { NULL };
+    struct afpacket_netdev *dev;
+    int ifindex, error;
+
+    error = ft_netdev_options_check(name, "system", opts, n_opts, known,
+                                    err);
+    if (error) {
+        return error;
+    }
+    ifindex = ft_netdev_linux_ifindex(name);
+    if (ifindex < 0) {
+        return ft_error_set(err, -ENODEV,
+                            "port %s: no such network device", name);
+    }
+
+    dev = calloc(1, sizeof *dev);
+    if (!dev) {
+        return ft_error_set(err, -ENOMEM, "port %s: out of memory", name);
+    }
+    dev->up.class = &ft_netdev_afpacket_class;
+    snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
+    dev->up.ifindex = ifindex;
+    dev->fd = -1;
+
+    dev->tx_buf = malloc((size_t) BATCH * FT_AFPACKET_TX_SLOT);
+    if (!dev->tx_buf) {
+        error = ft_error_set(err, -ENOMEM, "port %s: out of memory", name);
+        goto error;
+    }
+    for (size_t i = 0; i < BATCH; i++) {
+        dev->iov[i].iov_base = dev->tx_buf + i * FT_AFPACKET_TX_SLOT;
+        dev->msgs[i].msg_hdr.msg_iov = &dev->iov[i];
+        dev->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    /* Up first: binding to a device that is down leaves an ENETDOWN
+     * pending on the socket, which the first send would report. */
+    error = ft_netdev_linux_set_up(name);
+    if (error) {
+        ft_error_set(err, error, "port %s: cannot bring the device up: %s",
+                     name, strerror(-error));
+        goto error;
+    }
+    error = afpacket_setup_socket(dev, err);
+    if (error) {
+        goto error;
+    }
+    *netdevp = &dev->up;
+    return 0;
+
+error:
+    afpacket_close(&dev->up);
+    return error;
+}
+
+/* Puts the tag the kernel took out of the frame back in front of the
+ * ethertype, using 4 bytes of headroom. */
+static void
+afpacket_push_vlan(struct ft_packet *pkt, uint16_t tpid, uint16_t tci)
+{
+    uint8_t *old = ft_packet_data(pkt);
+    uint8_t *new = old - FT_VLAN_HEADER_LEN;
+
+    memmove(new, old, 2 * FT_ETH_ALEN);
+    new[12] = tpid >> 8;
+    new[13] = tpid;
+    new[14] = tci >> 8;
+    new[15] = tci;
+    pkt->data_ofs -= FT_VLAN_HEADER_LEN;
+    pkt->size += FT_VLAN_HEADER_LEN;
+}
+
+/* Turns the frame at 'hdr' into 'pkt'.  Returns false if it is to be
+ * skipped. */
+static bool
+afpacket_take_frame(struct afpacket_netdev *dev, struct tpacket3_hdr *hdr,
+                    struct ft_packet *pkt)
+{
+    size_t hdr_end = (TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+                      + sizeof(struct sockaddr_ll));
+    const struct sockaddr_ll *sll = (const void *)
+        ((uint8_t *) hdr + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+    uint8_t *base = (uint8_t *) hdr + hdr_end;
+    uint32_t status = hdr->tp_status;
+
+    if (sll->sll_pkttype == PACKET_OUTGOING) {
+        return false;
+    }
+    if (hdr->tp_snaplen < hdr->tp_len || hdr->tp_mac < hdr_end) {
+        dev->stats.rx_errors++;
+        return false;
+    }
+
+    ft_packet_init(pkt, base, hdr->tp_mac - hdr_end + hdr->tp_snaplen,
+                   hdr->tp_mac - hdr_end);
+    pkt->size = hdr->tp_snaplen;
+    if (status & TP_STATUS_VLAN_VALID && pkt->size >= 2 * FT_ETH_ALEN
+        && ft_packet_headroom(pkt) >= FT_VLAN_HEADER_LEN) {
+        uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID
+                         ? hdr->hv1.tp_vlan_tpid : FT_ETH_TYPE_VLAN);
+
+        afpacket_push_vlan(pkt, tpid, hdr->hv1.tp_vlan_tci);
+    }
+    if (status & TP_STATUS_CSUMNOTREADY) {
+        ft_packet_parse(pkt);
+        ft_netdev_complete_csum(pkt);
+    }
+    dev->stats.rx_packets++;
+    dev->stats.rx_bytes += pkt->size;
+    return true;
+}
+
+static void
+afpacket_finish_block(struct afpacket_netdev *dev)
+{
+    dev->release[dev->n_release++] = dev->cur_block;
+    dev->cur_block = (dev->cur_block + 1) % FT_AFPACKET_N_BLOCKS;
+    dev->in_block = false;
+}
+
+static int
+afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+    int n = 0;
+
+    /* The frames of these blocks were returned by the previous burst and
+     * are done with: hand the blocks back. */
+    for (unsigned int i = 0; i < dev->n_release; i++) {
+        struct tpacket_block_desc *bd = afpacket_block(dev, dev->release[i]);
+
+        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+                         __ATOMIC_RELEASE);
+    }
+    dev->n_release = 0;
+
+    while (batch->count < FT_PACKET_BATCH_MAX) {
+        struct tpacket_block_desc *bd = afpacket_block(dev, dev->cur_block);
+        struct tpacket3_hdr *hdr;
+        struct ft_packet *pkt;
+
+        if (!dev->in_block) {
+            if (!(__atomic_load_n(&bd->hdr.bh1.block_status,
+                                  __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+                break;
+            }
+            dev->in_block = true;
+            dev->pkts_left = bd->hdr.bh1.num_pkts;
+            dev->next_hdr = (struct tpacket3_hdr *) (void *)
+                ((uint8_t *) bd + bd->hdr.bh1.offset_to_first_pkt);
+            if (!dev->pkts_left) {
+                afpacket_finish_block(dev);
+                continue;
+            }
+        }
+
+        hdr = dev->next_hdr;
+        pkt = &dev->pkts[batch->count];
+        if (afpacket_take_frame(dev, hdr, pkt)) {
+            batch->packets[batch->count++] = pkt;
+            n++;
+        }
+        if (--dev->pkts_left) {
+            dev->next_hdr = (struct tpacket3_hdr *) (void *)
+                ((uint8_t *) hdr + hdr->tp_next_offset);
+        } else {
+            afpacket_finish_block(dev);
+        }
+    }
+    return n;
+}
+
+static void
+afpacket_tx_flush(struct ft_netdev *netdev)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+    size_t i = 0;
+
+    while (i < dev->n_tx) {
+        int n = sendmmsg(dev->fd, &dev->msgs[i], dev->n_tx - i,
+                         MSG_DONTWAIT);
+
+        if (n > 0) {
+            for (size_t j = i; j < i + n; j++) {
+                dev->stats.tx_packets++;
+                dev->stats.tx_bytes += dev->iov[j].iov_len;
+            }
+            i += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* Message 'i' was refused: count it and go on after it. */
+            if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+                dev->stats.tx_dropped++;
+            } else {
+                dev->stats.tx_errors++;
+            }
+            i++;
+        }
+    }
+    dev->n_tx = 0;
+}
+
+static int
+afpacket_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+
+    if (pkt->size > FT_AFPACKET_TX_SLOT || !pkt->size) {
+        dev->stats.tx_errors++;
+        return -EMSGSIZE;
+    }
+    if (dev->n_tx >= BATCH) {
+        afpacket_tx_flush(netdev);
+    }
+    memcpy(dev->iov[dev->n_tx].iov_base, ft_packet_data(pkt), pkt->size);
+    dev->iov[dev->n_tx].iov_len = pkt->size;
+    dev->n_tx++;
+    return 0;
+}
+
+static int
+afpacket_get_fd(const struct ft_netdev *netdev)
+{
+    return afpacket_cast(netdev)->fd;
+}
+
+static int
+afpacket_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+    struct tpacket_stats_v3 kst;
+    socklen_t len = sizeof kst;
+
+    /* Reading the kernel's counters resets them: accumulate. */
+    if (!getsockopt(dev->fd, SOL_PACKET, PACKET_STATISTICS, &kst, &len)) {
+        dev->kernel_drops += kst.tp_drops;
+    }
+    *stats = dev->stats;
+    stats->rx_dropped += dev->kernel_drops;
+    return 0;
+}
+
+static int
+afpacket_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
+{
+    return ft_netdev_linux_get_mac(netdev->name, mac);
+}
+
+const struct ft_netdev_class ft_netdev_afpacket_class = {
+    .type = "system",
+    .open = afpacket_open,
+    .close = afpacket_close,
+    .rx_burst = afpacket_rx_burst,
+    .tx = afpacket_tx,
+    .tx_flush = afpacket_tx_flush,
+    .get_fd = afpacket_get_fd,
+    .get_stats = afpacket_get_stats,
+    .get_mac = afpacket_get_mac,
+};

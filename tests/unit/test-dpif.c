@@ -1,0 +1,1118 @@
+/*
+ * test-dpif.c - tests of the userspace datapath and its port classes on
+ * real devices.
+ *
+ * The program moves itself into a new network namespace (so nothing leaks
+ * to the host), creates veth pairs "dpN"/"injN", attaches the "dpN" ends
+ * to a datapath as "system" ports, injects frames on the "injN" ends with
+ * raw AF_PACKET sockets and reads what the datapath forwarded there.  The
+ * upcall callback is a small translator whose answers the tests choose.
+ * Needs root (CAP_NET_ADMIN, CAP_NET_RAW): without it every test fails
+ * with a message saying so.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "swpath/dpif.h"
+#include "swpath/flow-extract.h"
+
+#define N_VETH 3
+#define MAX_FRAME 9100
+
+/* What the test translator answers. */
+struct xlate_rule {
+    bool used;
+    ft_port_no in_port;
+    struct ft_dp_actions actions;
+};
+
+struct fixture {
+    bool ready;
+    char why[512];
+    struct ft_dpif *dpif;
+    int inj[N_VETH];                /* Raw sockets on injN. */
+
+    /* Test translator: megaflow = in_port + dl_dst, actions per port. */
+    struct xlate_rule rules[4];
+    int n_upcalls;
+    struct ft_flow last_key;
+    int fail_upcalls;               /* Return -EIO this many times. */
+
+    int n_cookies_freed;
+    int n_logs;
+    char last_log[512];
+    int n_userspace;
+};
+
+static int
+run_cmd(const char *fmt, ...)
+{
+    char cmd[512];
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, args);
+    va_end(args);
+    return system(cmd);
+}
+
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Opens a raw socket on 'ifname' that sees only what the device receives,
+ * with VLAN tags reported in auxdata. */
+static int
+open_raw(const char *ifname)
+{
+    struct sockaddr_ll sll;
+    int one = 1;
+    int fd;
+
+    fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                htons(ETH_P_ALL));
+    if (fd < 0) {
+        return -errno;
+    }
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = if_nametoindex(ifname);
+    if (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0) {
+        close(fd);
+        return -errno;
+    }
+    return fd;
+}
+
+/* Reads one frame from raw socket 'fd' into 'buf', putting back a VLAN tag
+ * the kernel took out.  Returns its length, or -1 if none is waiting. */
+static int
+raw_recv(int fd, uint8_t *buf, size_t size)
+{
+    union {
+        struct cmsghdr cm;
+        char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+    } cbuf;
+    struct iovec iov = { buf + 4, size - 4 };
+    struct msghdr msg;
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = &cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    n = recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+        return -1;
+    }
+    for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        struct tpacket_auxdata *aux = (void *) CMSG_DATA(cm);
+
+        if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA
+            && aux->tp_status & TP_STATUS_VLAN_VALID && n >= 12) {
+            uint16_t tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID
+                             ? aux->tp_vlan_tpid : ETH_P_8021Q);
+
+            memmove(buf, buf + 4, 12);
+            buf[12] = tpid >> 8;
+            buf[13] = tpid;
+            buf[14] = aux->tp_vlan_tci >> 8;
+            buf[15] = aux->tp_vlan_tci;
+            return n + 4;
+        }
+    }
+    memmove(buf, buf + 4, n);
+    return n;
+}
+
+static void
+drain(int fd)
+{
+    uint8_t buf[MAX_FRAME + 64];
+
+    while (raw_recv(fd, buf, sizeof buf) >= 0) {
+        continue;
+    }
+}
+
+/* Runs the datapath until 'want' frames arrived on raw socket 'fd' (or
+ * 'ms' milliseconds passed, or, with 'fd' < 0, for 'ms').  The last frame
+ * is stored in 'buf' and its length in '*lenp'.  Returns frames read. */
+static int
+pump(struct fixture *f, int fd, int want, uint8_t *buf, size_t size,
+     int *lenp, int ms)
+{
+    long long deadline = now_ms() + ms;
+    int got = 0;
+
+    while (now_ms() < deadline && (fd < 0 || got < want)) {
+        int fds[16];
+        struct pollfd pfd[17];
+        size_t n = ft_dpif_get_fds(f->dpif, fds, 16);
+
+        for (size_t i = 0; i < n; i++) {
+            pfd[i].fd = fds[i];
+            pfd[i].events = POLLIN;
+        }
+        if (fd >= 0) {
+            pfd[n].fd = fd;
+            pfd[n].events = POLLIN;
+        }
+        poll(pfd, n + (fd >= 0), 2);
+        ft_dpif_run(f->dpif, 256);
+        if (fd >= 0) {
+            int len;
+
+            while (got < want && (len = raw_recv(fd, buf, size)) >= 0) {
+                got++;
+                if (lenp) {
+                    *lenp = len;
+                }
+            }
+        }
+    }
+    if (getenv("DPIF_DEBUG") && fd >= 0 && got < want) {
+        struct ft_dpif_stats st;
+
+        ft_dpif_get_stats(f->dpif, &st);
+        fprintf(stderr, "pump: got %d/%d emc %llu mf %llu miss %llu lost %llu "
+                "noport %llu inv %llu up %d\n", got, want,
+                (unsigned long long) st.n_hit_emc,
+                (unsigned long long) st.n_hit_megaflow,
+                (unsigned long long) st.n_missed,
+                (unsigned long long) st.n_lost,
+                (unsigned long long) st.n_tx_no_port,
+                (unsigned long long) st.n_invalid, f->n_upcalls);
+        for (int p = 1; p <= N_VETH; p++) {
+            struct ft_netdev_stats ps;
+
+            ft_dpif_port_get_stats(f->dpif, p, &ps);
+            fprintf(stderr, "  port %d rx %llu tx %llu txdrop %llu txerr %llu rxdrop %llu\n", p,
+                    (unsigned long long) ps.rx_packets,
+                    (unsigned long long) ps.tx_packets,
+                    (unsigned long long) ps.tx_dropped,
+                    (unsigned long long) ps.tx_errors,
+                    (unsigned long long) ps.rx_dropped);
+        }
+    }
+    return got;
+}
+
+/* Test translator. */
+static int
+test_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
+            struct ft_match *megaflow, struct ft_dp_actions *actions,
+            void **cookie, struct ft_error *err)
+{
+    struct fixture *f = aux;
+
+    f->n_upcalls++;
+    f->last_key = *key;
+    assert_int_equal(pkt->in_port, key->in_port);
+    if (f->fail_upcalls > 0) {
+        f->fail_upcalls--;
+        return ft_error_set(err, -EIO, "test translator refused");
+    }
+    megaflow->flow.in_port = key->in_port;
+    megaflow->mask.in_port = UINT32_MAX;
+    megaflow->flow.dl_dst = key->dl_dst;
+    memset(megaflow->mask.dl_dst.ea, 0xff, FT_ETH_ALEN);
+    for (size_t i = 0; i < 4; i++) {
+        if (f->rules[i].used && f->rules[i].in_port == key->in_port) {
+            ft_dp_actions_copy(actions, &f->rules[i].actions);
+        }
+    }
+    *cookie = malloc(16);
+    return 0;
+}
+
+static void
+test_cookie_free(void *aux, void *cookie)
+{
+    struct fixture *f = aux;
+
+    f->n_cookies_freed++;
+    free(cookie);
+}
+
+static void
+test_log(void *aux, const char *msg)
+{
+    struct fixture *f = aux;
+
+    f->n_logs++;
+    snprintf(f->last_log, sizeof f->last_log, "%s", msg);
+}
+
+static void
+test_userspace(void *aux, const struct ft_dpa_userspace *act,
+               const struct ft_packet *pkt)
+{
+    struct fixture *f = aux;
+
+    assert_int_equal(act->reason, FT_USERSPACE_CONTROLLER);
+    assert_true(pkt->size >= 14);
+    f->n_userspace++;
+}
+
+static void
+set_rule(struct fixture *f, int i, ft_port_no in_port)
+{
+    f->rules[i].used = true;
+    f->rules[i].in_port = in_port;
+    ft_dp_actions_clear(&f->rules[i].actions);
+}
+
+/* Builds an Ethernet/IPv4/UDP frame of 'len' bytes (>= 42) into 'buf'. */
+static void
+make_udp(uint8_t *buf, size_t len, uint8_t dst_last, uint8_t src_last,
+         uint16_t dport)
+{
+    static const uint8_t hdr[] = {
+        0x02, 0, 0, 0, 0, 0x00,       /* dl_dst, last byte set below */
+        0x02, 0, 0, 0, 1, 0x00,       /* dl_src */
+        0x08, 0x00,
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0,
+        10, 0, 0, 1, 10, 0, 0, 2,
+        0x30, 0x39, 0, 0, 0, 0, 0, 0,
+    };
+    size_t ip_len = len - 14;
+
+    memset(buf, 0, len);
+    memcpy(buf, hdr, sizeof hdr);
+    buf[5] = dst_last;
+    buf[11] = src_last;
+    buf[16] = ip_len >> 8;
+    buf[17] = ip_len;
+    buf[36] = dport >> 8;
+    buf[37] = dport;
+    buf[38] = (ip_len - 20) >> 8;
+    buf[39] = ip_len - 20;
+    for (size_t i = 42; i < len; i++) {
+        buf[i] = i * 7;
+    }
+}
+
+static void
+inject(struct fixture *f, int i, const void *frame, size_t len)
+{
+    assert_int_equal(send(f->inj[i], frame, len, 0), (ssize_t) len);
+}
+
+static int
+setup_env(struct fixture *f)
+{
+    struct ft_error err;
+    char name[16];
+
+    if (geteuid() != 0) {
+        snprintf(f->why, sizeof f->why, "test-dpif needs root "
+                 "(CAP_NET_ADMIN and CAP_NET_RAW) to create network "
+                 "namespaces, veths and taps; run it as root");
+        return -1;
+    }
+    if (unshare(CLONE_NEWNET) < 0) {
+        snprintf(f->why, sizeof f->why, "unshare(CLONE_NEWNET) failed: %s "
+                 "(needs CAP_SYS_ADMIN)", strerror(errno));
+        return -1;
+    }
+    run_cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+            "net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1");
+    run_cmd("ip link set lo up");
+    for (int i = 0; i < N_VETH; i++) {
+        if (run_cmd("ip link add dp%d mtu 9100 type veth peer name inj%d "
+                    "mtu 9100 && ip link set inj%d up", i, i, i)) {
+            snprintf(f->why, sizeof f->why, "cannot create veth pairs "
+                     "with 'ip link add' (CAP_NET_ADMIN?)");
+            return -1;
+        }
+    }
+    if (ft_dpif_create("br0", &f->dpif)) {
+        snprintf(f->why, sizeof f->why, "ft_dpif_create failed");
+        return -1;
+    }
+    ft_dpif_set_upcall_cb(f->dpif, test_upcall, f);
+    ft_dpif_set_cookie_destructor(f->dpif, test_cookie_free, f);
+    ft_dpif_set_log_cb(f->dpif, test_log, f);
+    ft_dpif_set_userspace_cb(f->dpif, test_userspace, f);
+    for (int i = 0; i < N_VETH; i++) {
+        snprintf(name, sizeof name, "dp%d", i);
+        if (ft_dpif_port_add(f->dpif, i + 1, name, "system", NULL, 0,
+                             &err)) {
+            snprintf(f->why, sizeof f->why, "adding %s: %s", name,
+                     err.reason);
+            return -1;
+        }
+        snprintf(name, sizeof name, "inj%d", i);
+        f->inj[i] = open_raw(name);
+        if (f->inj[i] < 0) {
+            snprintf(f->why, sizeof f->why, "raw socket on %s: %s", name,
+                     strerror(-f->inj[i]));
+            return -1;
+        }
+    }
+    /* Let link-up chatter settle, then forget it. */
+    pump(f, -1, 0, NULL, 0, NULL, 50);
+    return 0;
+}
+
+static int
+group_setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+
+    for (int i = 0; i < 4; i++) {
+        ft_dp_actions_init(&f->rules[i].actions);
+    }
+    f->ready = !setup_env(f);
+    *state = f;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    ft_dpif_destroy(f->dpif);
+    for (int i = 0; i < N_VETH; i++) {
+        if (f->inj[i] > 0) {
+            close(f->inj[i]);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        ft_dp_actions_uninit(&f->rules[i].actions);
+    }
+    free(f);
+    return 0;
+}
+
+/* Every test starts with an empty flow table and quiet sockets. */
+static struct fixture *
+start(void **state)
+{
+    struct fixture *f = *state;
+
+    if (!f->ready) {
+        fail_msg("%s", f->why);
+    }
+    ft_dpif_flow_flush(f->dpif);
+    ft_dpif_set_flow_limit(f->dpif, FT_DPIF_DEFAULT_FLOW_LIMIT);
+    for (int i = 0; i < 4; i++) {
+        f->rules[i].used = false;
+    }
+    pump(f, -1, 0, NULL, 0, NULL, 5);
+    for (int i = 0; i < N_VETH; i++) {
+        drain(f->inj[i]);
+    }
+    f->n_upcalls = 0;
+    f->fail_upcalls = 0;
+    return f;
+}
+
+static void
+test_bad_ports(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_netdev_option opt = { "bogus", "1" };
+    struct ft_dpif_port_info info;
+    struct ft_error err;
+
+    ft_error_clear(&err);
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "vnet9", "system", NULL,
+                                      0, &err), -ENODEV);
+    assert_string_equal(err.reason, "port vnet9: no such network device");
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "dp0", NULL, NULL, 0,
+                                      &err), -EEXIST);
+    assert_non_null(strstr(err.reason, "already in datapath br0"));
+    assert_int_equal(ft_dpif_port_add(f->dpif, 1, "lo", NULL, NULL, 0,
+                                      &err), -EEXIST);
+    assert_non_null(strstr(err.reason, "port number 1 is already used by "
+                           "dp0"));
+    assert_int_equal(ft_dpif_port_add(f->dpif, 0, "lo", NULL, NULL, 0,
+                                      &err), -EINVAL);
+    assert_int_equal(ft_dpif_port_add(f->dpif, 0xfff0, "lo", NULL, NULL, 0,
+                                      &err), -EINVAL);
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "dpdk", NULL, 0,
+                                      &err), -EOPNOTSUPP);
+    assert_non_null(strstr(err.reason, "type 'dpdk' is not supported"));
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "system", &opt, 1,
+                                      &err), -EINVAL);
+    assert_string_equal(err.reason,
+                        "port lo: unknown option 'bogus' for type system");
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "much-too-long-name",
+                                      "system", NULL, 0, &err), -EINVAL);
+    assert_int_equal(ft_dpif_port_count(f->dpif), N_VETH);
+    assert_int_equal(ft_dpif_port_del(f->dpif, 9), -ENOENT);
+    assert_int_equal(ft_dpif_port_get(f->dpif, 9, &info), -ENOENT);
+    assert_int_equal(ft_dpif_port_get_by_name(f->dpif, "dp1", &info), 0);
+    assert_int_equal(info.port_no, 2);
+    assert_string_equal(info.type, "system");
+    assert_true(info.fd >= 0);
+    assert_int_equal(info.ifindex, if_nametoindex("dp1"));
+}
+
+static int
+count_port(const struct ft_dpif_port_info *info, void *aux)
+{
+    ft_port_no *last = aux;
+
+    assert_true(info->port_no > *last);
+    *last = info->port_no;
+    return 0;
+}
+
+static void
+test_fds_and_ports(void **state)
+{
+    struct fixture *f = start(state);
+    ft_port_no last = 0;
+    int fds[2];
+
+    assert_int_equal(ft_dpif_get_fds(f->dpif, fds, 2), N_VETH);
+    assert_true(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1]);
+    assert_false(ft_dpif_needs_polling(f->dpif));
+    assert_int_equal(ft_dpif_port_foreach(f->dpif, count_port, &last), 0);
+    assert_int_equal(last, N_VETH);
+}
+
+static void
+test_miss_then_hits(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[100], buf[MAX_FRAME + 64];
+    struct ft_netdev_stats ps0, ps1, ps0b, ps1b;
+    struct ft_dpif_stats s0, s1;
+    struct ft_dpif_flow_info info;
+    struct ft_match match;
+    struct ft_flow want;
+    int len = 0;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    ft_dpif_get_stats(f->dpif, &s0);
+    ft_dpif_port_get_stats(f->dpif, 1, &ps0);
+    ft_dpif_port_get_stats(f->dpif, 2, &ps1);
+
+    make_udp(frame, sizeof frame, 0x22, 0x11, 53);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, sizeof frame);
+    assert_memory_equal(buf, frame, sizeof frame);
+
+    /* The upcall saw the packet's key. */
+    assert_int_equal(f->n_upcalls, 1);
+    ft_flow_extract(frame, sizeof frame, 1, &want);
+    assert_true(ft_flow_equal(&want, &f->last_key));
+    assert_int_equal(f->last_key.tp_dst, 53);
+    assert_int_equal(f->last_key.nw_src, 0x0a000001);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
+
+    /* Subsequent packets: no upcall, EMC hits. */
+    for (int i = 0; i < 5; i++) {
+        inject(f, 0, frame, sizeof frame);
+    }
+    assert_int_equal(pump(f, f->inj[1], 5, buf, sizeof buf, &len, 2000), 5);
+    assert_int_equal(f->n_upcalls, 1);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_int_equal(s1.n_hit_emc - s0.n_hit_emc, 5);
+    assert_int_equal(s1.n_missed - s0.n_missed, 1);
+
+    /* Another source MAC: same megaflow (it matches in_port and dl_dst
+     * only), found in the megaflow cache. */
+    make_udp(frame, sizeof frame, 0x22, 0x33, 53);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->n_upcalls, 1);
+    ft_dpif_get_stats(f->dpif, &s0);
+    assert_int_equal(s0.n_hit_megaflow - s1.n_hit_megaflow, 1);
+
+    /* Megaflow stats. */
+    memset(&match, 0, sizeof match);
+    match.flow.in_port = 1;
+    match.mask.in_port = UINT32_MAX;
+    match.flow.dl_dst = want.dl_dst;
+    memset(match.mask.dl_dst.ea, 0xff, FT_ETH_ALEN);
+    assert_int_equal(ft_dpif_flow_get(f->dpif, &match, &info), 0);
+    assert_int_equal(info.stats.n_packets, 7);
+    assert_int_equal(info.stats.n_bytes, 7 * sizeof frame);
+    assert_true(info.stats.used > 0);
+    assert_non_null(info.cookie);
+
+    /* Port stats. */
+    ft_dpif_port_get_stats(f->dpif, 1, &ps0b);
+    ft_dpif_port_get_stats(f->dpif, 2, &ps1b);
+    assert_int_equal(ps0b.rx_packets - ps0.rx_packets, 7);
+    assert_int_equal(ps0b.rx_bytes - ps0.rx_bytes, 7 * sizeof frame);
+    assert_int_equal(ps1b.tx_packets - ps1.tx_packets, 7);
+    assert_int_equal(ps1b.tx_bytes - ps1.tx_bytes, 7 * sizeof frame);
+    assert_int_equal(ps1b.tx_errors, 0);
+
+    /* Deleting the megaflow makes the next packet an upcall again. */
+    f->n_cookies_freed = 0;
+    assert_int_equal(ft_dpif_flow_del(f->dpif, &match, NULL), 0);
+    assert_int_equal(f->n_cookies_freed, 1);
+    assert_int_equal(ft_dpif_flow_del(f->dpif, &match, NULL), -ENOENT);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->n_upcalls, 2);
+}
+
+/* Many packets of one new flow in one burst: one upcall. */
+static void
+test_batch_one_upcall(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[64], buf[MAX_FRAME + 64];
+    int len;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    make_udp(frame, sizeof frame, 0x44, 0x11, 99);
+    for (int i = 0; i < 20; i++) {
+        inject(f, 0, frame, sizeof frame);
+    }
+    assert_int_equal(pump(f, f->inj[1], 20, buf, sizeof buf, &len, 2000),
+                     20);
+    /* The ring hands them over in one or a few bursts: at most one upcall
+     * per burst, never one per packet. */
+    assert_true(f->n_upcalls >= 1 && f->n_upcalls <= 3);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
+}
+
+static void
+test_vlan(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[100], tagged[104], buf[MAX_FRAME + 64];
+    struct ft_dp_action *act;
+    int len = 0;
+
+    /* Port 1 -> push VLAN 100 prio 5 -> port 2; port 2 -> pop -> port 1;
+     * port 3 -> as is -> port 1. */
+    set_rule(f, 0, 1);
+    act = ft_dp_actions_put(&f->rules[0].actions, FT_DPA_PUSH_VLAN);
+    act->push_vlan.tpid = FT_ETH_TYPE_VLAN;
+    act->push_vlan.tci = FT_VLAN_CFI | 100 | 5 << FT_VLAN_PCP_SHIFT;
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    set_rule(f, 1, 2);
+    ft_dp_actions_put(&f->rules[1].actions, FT_DPA_POP_VLAN);
+    ft_dp_actions_put_output(&f->rules[1].actions, 1);
+    set_rule(f, 2, 3);
+    ft_dp_actions_put_output(&f->rules[2].actions, 1);
+
+    make_udp(frame, sizeof frame, 0x55, 0x11, 7);
+    memcpy(tagged, frame, 12);
+    tagged[12] = 0x81;
+    tagged[13] = 0x00;
+    tagged[14] = 0xa0;          /* PCP 5, VID 100. */
+    tagged[15] = 100;
+    memcpy(tagged + 16, frame + 12, sizeof frame - 12);
+
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, sizeof tagged);
+    assert_memory_equal(buf, tagged, sizeof tagged);
+
+    /* A tagged frame received keeps its tag in the key and is popped. */
+    inject(f, 1, tagged, sizeof tagged);
+    assert_int_equal(pump(f, f->inj[0], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->last_key.in_port, 2);
+    assert_int_equal(f->last_key.vlans[0].tpid, FT_ETH_TYPE_VLAN);
+    assert_int_equal(f->last_key.vlans[0].tci,
+                     FT_VLAN_CFI | 100 | 5 << FT_VLAN_PCP_SHIFT);
+    assert_int_equal(f->last_key.dl_type, FT_ETH_TYPE_IP);
+    assert_int_equal(len, sizeof frame);
+    assert_memory_equal(buf, frame, sizeof frame);
+
+    /* Forwarded as is, the tag stays on the wire; 802.1ad too. */
+    inject(f, 2, tagged, sizeof tagged);
+    assert_int_equal(pump(f, f->inj[0], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, sizeof tagged);
+    assert_memory_equal(buf, tagged, sizeof tagged);
+    tagged[5] = 0x56;           /* New dl_dst: a new megaflow. */
+    tagged[12] = 0x88;
+    tagged[13] = 0xa8;
+    inject(f, 2, tagged, sizeof tagged);
+    assert_int_equal(pump(f, f->inj[0], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->last_key.vlans[0].tpid, FT_ETH_TYPE_VLAN_AD);
+    assert_int_equal(len, sizeof tagged);
+    assert_memory_equal(buf, tagged, sizeof tagged);
+}
+
+static void
+test_frame_sizes(void **state)
+{
+    struct fixture *f = start(state);
+    static const size_t sizes[] = { 14, 15, 42, 60, 64, 1000, 1514, 1518,
+                                    4000, 9000 };
+    static uint8_t frame[9000], buf[MAX_FRAME + 64];
+    struct ft_dpif_stats s0, s1;
+    int len = 0;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 3);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+
+        if (n >= 42) {
+            make_udp(frame, n, 0x66, 0x11, 1000 + i);
+        } else {
+            memset(frame, 0, n);
+            frame[0] = 0x02;
+            frame[5] = 0x66;
+            frame[6] = 0x02;
+            memset(frame + 12, 0x88, n - 12);
+        }
+        inject(f, 0, frame, n);
+        assert_int_equal(pump(f, f->inj[2], 1, buf, sizeof buf, &len, 2000),
+                         1);
+        assert_int_equal(len, n);
+        assert_memory_equal(buf, frame, n);
+    }
+
+    /* A runt: the kernel may or may not pass it; either way nothing
+     * breaks and the next frame goes through. */
+    ft_dpif_get_stats(f->dpif, &s0);
+    send(f->inj[0], frame, 10, 0);
+    pump(f, -1, 0, NULL, 0, NULL, 20);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_true(s1.n_hit_emc + s1.n_hit_megaflow + s1.n_missed
+                + s1.n_invalid - s0.n_hit_emc - s0.n_hit_megaflow
+                - s0.n_missed - s0.n_invalid <= 1);
+    make_udp(frame, 60, 0x66, 0x11, 5);
+    inject(f, 0, frame, 60);
+    assert_int_equal(pump(f, f->inj[2], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, 60);
+}
+
+/* A frame the datapath gets with fewer than 14 bytes is dropped and
+ * counted (ft_dpif_execute() is the way to hand it one directly). */
+static void
+test_execute(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t mem[256], frame[60], buf[MAX_FRAME + 64];
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dp_action *act;
+    struct ft_dpif_stats s0, s1;
+    struct ft_packet pkt;
+    int len = 0;
+
+    make_udp(frame, sizeof frame, 0x77, 0x11, 1);
+    ft_packet_init(&pkt, mem, sizeof mem, FT_PACKET_HEADROOM);
+    ft_packet_set_frame(&pkt, frame, sizeof frame);
+    pkt.in_port = FT_PORT_NONE;
+
+    ft_dp_actions_put_output(&acts, 2);
+    ft_dp_actions_put_output(&acts, 42);    /* No such port. */
+    act = ft_dp_actions_put(&acts, FT_DPA_USERSPACE);
+    act->userspace.reason = FT_USERSPACE_CONTROLLER;
+    ft_dpif_get_stats(f->dpif, &s0);
+    f->n_userspace = 0;
+    assert_int_equal(ft_dpif_execute(f->dpif, &pkt, &acts), 0);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, sizeof frame);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_int_equal(s1.n_tx_no_port - s0.n_tx_no_port, 1);
+    assert_int_equal(s1.n_userspace - s0.n_userspace, 1);
+    assert_int_equal(f->n_userspace, 1);
+
+    /* Without a userspace callback: counted and dropped. */
+    ft_dpif_set_userspace_cb(f->dpif, NULL, NULL);
+    assert_int_equal(ft_dpif_execute(f->dpif, &pkt, &acts), 0);
+    ft_dpif_set_userspace_cb(f->dpif, test_userspace, f);
+    ft_dpif_get_stats(f->dpif, &s0);
+    assert_int_equal(s0.n_userspace_dropped - s1.n_userspace_dropped, 1);
+    assert_int_equal(f->n_userspace, 1);
+
+    /* A 10-byte frame: a POP_VLAN is skipped, the output still happens. */
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put(&acts, FT_DPA_POP_VLAN);
+    ft_dp_actions_put_output(&acts, 3);
+    ft_packet_set_frame(&pkt, frame, 10);
+    assert_int_equal(ft_dpif_execute(f->dpif, &pkt, &acts), -EINVAL);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_int_equal(s1.n_exec_skipped - s0.n_exec_skipped, 1);
+    ft_dp_actions_uninit(&acts);
+}
+
+static void
+test_upcall_failure(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[80], buf[MAX_FRAME + 64];
+    struct ft_dpif_stats s0, s1;
+    int len;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    f->fail_upcalls = 1;
+    f->n_logs = 0;
+    ft_dpif_get_stats(f->dpif, &s0);
+    make_udp(frame, sizeof frame, 0x88, 0x11, 1);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 300), 0);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_int_equal(s1.n_lost - s0.n_lost, 1);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 0);
+    assert_true(f->n_logs >= 1);
+    assert_non_null(strstr(f->last_log, "test translator refused"));
+
+    /* The next one succeeds. */
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
+}
+
+static void
+test_flow_limit(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[80], buf[MAX_FRAME + 64];
+    struct ft_dpif_stats s0, s1;
+    int len;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    ft_dpif_set_flow_limit(f->dpif, 1);
+    assert_int_equal(ft_dpif_get_flow_limit(f->dpif), 1);
+    f->n_logs = 0;
+    f->n_cookies_freed = 0;
+    ft_dpif_get_stats(f->dpif, &s0);
+
+    make_udp(frame, sizeof frame, 0x91, 0x11, 1);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
+
+    /* Over the limit: forwarded, not installed, counted, logged; every
+     * packet is an upcall. */
+    make_udp(frame, sizeof frame, 0x92, 0x11, 1);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
+    ft_dpif_get_stats(f->dpif, &s1);
+    assert_int_equal(s1.n_flow_limit_hits - s0.n_flow_limit_hits, 2);
+    assert_int_equal(f->n_upcalls, 3);
+    assert_int_equal(f->n_cookies_freed, 2);
+    assert_true(f->n_logs >= 1);
+    assert_non_null(strstr(f->last_log, "flow limit 1 reached"));
+}
+
+/* The checksum a UDP socket leaves to the device (veth offload) is
+ * completed before the frame leaves on another port. */
+static void
+test_partial_checksum(void **state)
+{
+    struct fixture *f = start(state);
+    struct sockaddr_in sin;
+    uint8_t buf[MAX_FRAME + 64];
+    uint32_t sum = 0;
+    int len = 0, fd;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    assert_int_equal(run_cmd("ip addr add 10.9.0.1/24 dev inj0 && "
+                             "ip neigh replace 10.9.0.2 lladdr "
+                             "02:00:00:00:00:99 dev inj0"), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(4789);
+    sin.sin_addr.s_addr = htonl(0x0a090002);
+    assert_int_equal(sendto(fd, "hello, switch", 13, 0,
+                            (struct sockaddr *) &sin, sizeof sin), 13);
+    close(fd);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    run_cmd("ip addr flush dev inj0");
+    assert_int_equal(len, 14 + 20 + 8 + 13);
+    assert_int_equal(buf[23], 17);
+
+    /* Verify: pseudo-header + UDP datagram sums to 0xffff. */
+    for (int i = 26; i < 34; i += 2) {
+        sum += buf[i] << 8 | buf[i + 1];
+    }
+    sum += 17 + (len - 34);
+    for (int i = 34; i < len; i += 2) {
+        sum += buf[i] << 8 | (i + 1 < len ? buf[i + 1] : 0);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    assert_int_not_equal(buf[40] << 8 | buf[41], 0);
+    assert_int_equal(sum, 0xffff);
+}
+
+static void
+test_tap_port(void **state)
+{
+    struct fixture *f = start(state);
+    uint8_t frame[70], buf[MAX_FRAME + 64];
+    struct ft_netdev_stats ps;
+    struct ifreq ifr;
+    struct pollfd pfd;
+    struct ft_error err;
+    int fd, len = 0;
+    ssize_t n;
+
+    assert_int_equal(ft_dpif_port_add(f->dpif, 10, "vm0tap", "tap", NULL, 0,
+                                      &err), 0);
+    assert_true(if_nametoindex("vm0tap") > 0);
+    assert_int_equal(run_cmd("ip link show vm0tap | grep -q ',UP'"), 0);
+
+    /* A guest opens the tap by name, as QEMU does. */
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+    assert_true(fd >= 0);
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "vm0tap");
+    assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+    close(fd);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+    assert_true(fd >= 0);
+    assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+
+    /* Guest -> switch -> port 2; port 1 -> switch -> guest. */
+    set_rule(f, 0, 10);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    set_rule(f, 1, 1);
+    ft_dp_actions_put_output(&f->rules[1].actions, 10);
+    make_udp(frame, sizeof frame, 0xa1, 0x11, 3);
+    assert_int_equal(write(fd, frame, sizeof frame), sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->last_key.in_port, 10);
+    assert_int_equal(len, sizeof frame);
+    assert_memory_equal(buf, frame, sizeof frame);
+
+    make_udp(frame, sizeof frame, 0xa2, 0x11, 4);
+    inject(f, 0, frame, sizeof frame);
+    pump(f, -1, 0, NULL, 0, NULL, 50);
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    n = -1;
+    for (int i = 0; i < 20 && n != (ssize_t) sizeof frame; i++) {
+        poll(&pfd, 1, 50);
+        n = read(fd, buf, sizeof buf);
+        pump(f, -1, 0, NULL, 0, NULL, 5);
+    }
+    assert_int_equal(n, sizeof frame);
+    assert_memory_equal(buf, frame, sizeof frame);
+    assert_int_equal(ft_dpif_port_get_stats(f->dpif, 10, &ps), 0);
+    assert_true(ps.rx_packets >= 1 && ps.tx_packets >= 1);
+
+    /* Deleting the port while the guest holds the tap leaves it to the
+     * guest; once the guest is gone too, the tap disappears. */
+    assert_int_equal(ft_dpif_port_del(f->dpif, 10), 0);
+    assert_true(if_nametoindex("vm0tap") > 0);
+    close(fd);
+    assert_int_equal(ft_dpif_port_add(f->dpif, 10, "vm0tap", "tap", NULL, 0,
+                                      &err), 0);
+    assert_int_equal(ft_dpif_port_del(f->dpif, 10), 0);
+    /* The tap existed before this port_add: left in place. */
+    assert_true(if_nametoindex("vm0tap") > 0);
+    run_cmd("ip link del vm0tap");
+    assert_int_equal(ft_dpif_port_add(f->dpif, 10, "vm1tap", "tap", NULL, 0,
+                                      &err), 0);
+    assert_int_equal(ft_dpif_port_del(f->dpif, 10), 0);
+    assert_int_equal(if_nametoindex("vm1tap"), 0);
+}
+
+static void
+test_internal_port(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_netdev_option opt = { "mac", "02:12:34:56:78:9a" };
+    uint8_t frame[70], buf[MAX_FRAME + 64];
+    struct ft_eth_addr mac;
+    struct ft_error err;
+    int raw, len = 0;
+
+    assert_int_equal(ft_dpif_port_add(f->dpif, FT_PORT_LOCAL, "br0",
+                                      "internal", &opt, 1, &err), 0);
+    assert_true(if_nametoindex("br0") > 0);
+    assert_int_equal(run_cmd("ip link show br0 | grep -q ',UP'"), 0);
+    assert_int_equal(ft_dpif_port_get_mac(f->dpif, FT_PORT_LOCAL, &mac), 0);
+    assert_int_equal(mac.ea[5], 0x9a);
+    assert_int_equal(mac.ea[1], 0x12);
+    raw = open_raw("br0");
+    assert_true(raw >= 0);
+
+    /* Host stack sends on br0 -> switch -> port 2. */
+    set_rule(f, 0, FT_PORT_LOCAL);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    set_rule(f, 1, 1);
+    ft_dp_actions_put_output(&f->rules[1].actions, FT_PORT_LOCAL);
+    make_udp(frame, sizeof frame, 0xb1, 0x11, 3);
+    assert_int_equal(send(raw, frame, sizeof frame, 0), sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->last_key.in_port, FT_PORT_LOCAL);
+    assert_memory_equal(buf, frame, sizeof frame);
+
+    /* Port 1 -> switch -> LOCAL: the host stack receives it. */
+    drain(raw);
+    make_udp(frame, sizeof frame, 0xb2, 0x11, 4);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, raw, 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(len, sizeof frame);
+    assert_memory_equal(buf, frame, sizeof frame);
+    close(raw);
+
+    assert_int_equal(ft_dpif_port_del(f->dpif, FT_PORT_LOCAL), 0);
+    assert_int_equal(if_nametoindex("br0"), 0);
+    opt.value = "01:00:00:00:00:01";
+    assert_int_equal(ft_dpif_port_add(f->dpif, FT_PORT_LOCAL, "br0",
+                                      "internal", &opt, 1, &err), -EINVAL);
+    assert_non_null(strstr(err.reason, "not a unicast"));
+    assert_int_equal(ft_dpif_port_add(f->dpif, FT_PORT_LOCAL, "dp0",
+                                      "internal", NULL, 0, &err), -EEXIST);
+}
+
+struct dump {
+    int n;
+    int deleted;
+    struct ft_dpif *dpif;
+};
+
+static int
+dump_cb(const struct ft_dpif_flow_info *info, void *aux)
+{
+    struct dump *d = aux;
+
+    d->n++;
+    assert_non_null(info->cookie);
+    if (info->match->flow.tp_dst == 2) {
+        struct ft_match m = *info->match;
+
+        assert_int_equal(ft_dpif_flow_del(d->dpif, &m, NULL), 0);
+        d->deleted++;
+    }
+    return 0;
+}
+
+static void
+test_flow_api(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpif_flow_info info;
+    struct ft_match m;
+    struct ft_error err;
+    struct dump d = { 0, 0, f->dpif };
+    uint8_t frame[60], buf[MAX_FRAME + 64];
+    int len;
+
+    f->n_cookies_freed = 0;
+    ft_dp_actions_put_output(&acts, 3);
+    for (int i = 0; i < 4; i++) {
+        memset(&m, 0, sizeof m);
+        m.flow.in_port = 1;
+        m.mask.in_port = UINT32_MAX;
+        m.flow.dl_type = FT_ETH_TYPE_IP;
+        m.mask.dl_type = 0xffff;
+        m.flow.nw_proto = 17;
+        m.mask.nw_proto = 0xff;
+        m.flow.tp_dst = i;
+        m.mask.tp_dst = 0xffff;
+        assert_int_equal(ft_dpif_flow_put(f->dpif, &m, &acts, malloc(1),
+                                          &err), 0);
+    }
+    assert_int_equal(ft_dpif_flow_put(f->dpif, &m, &acts, NULL, &err),
+                     -EEXIST);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 4);
+    ft_dpif_set_flow_limit(f->dpif, 4);
+    m.flow.tp_dst = 9;
+    assert_int_equal(ft_dpif_flow_put(f->dpif, &m, &acts, NULL, &err),
+                     -ENOSPC);
+    assert_non_null(strstr(err.reason, "flow limit 4"));
+    ft_dpif_set_flow_limit(f->dpif, FT_DPIF_DEFAULT_FLOW_LIMIT);
+
+    /* Traffic hits the megaflow for port 3, then its actions change to
+     * port 2, keeping the stats. */
+    make_udp(frame, sizeof frame, 0xc1, 0x11, 3);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[2], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->n_upcalls, 0);
+    m.flow.tp_dst = 3;
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 2);
+    assert_int_equal(ft_dpif_flow_modify_actions(f->dpif, &m, &acts), 0);
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[1], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(ft_dpif_flow_get(f->dpif, &m, &info), 0);
+    assert_int_equal(info.stats.n_packets, 2);
+    assert_true(ft_dp_actions_equal(info.actions, &acts));
+    assert_int_equal(f->n_cookies_freed, 0);
+
+    /* A dump may delete what it visits. */
+    assert_int_equal(ft_dpif_flow_foreach(f->dpif, dump_cb, &d), 0);
+    assert_int_equal(d.n, 4);
+    assert_int_equal(d.deleted, 1);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 3);
+    assert_int_equal(f->n_cookies_freed, 1);
+    ft_dpif_flow_flush(f->dpif);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 0);
+    assert_int_equal(f->n_cookies_freed, 4);
+    m.flow.tp_dst = 0;
+    assert_int_equal(ft_dpif_flow_modify_actions(f->dpif, &m, &acts),
+                     -ENOENT);
+    ft_dp_actions_uninit(&acts);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_ports),
+        cmocka_unit_test(test_fds_and_ports),
+        cmocka_unit_test(test_miss_then_hits),
+        cmocka_unit_test(test_batch_one_upcall),
+        cmocka_unit_test(test_vlan),
+        cmocka_unit_test(test_frame_sizes),
+        cmocka_unit_test(test_execute),
+        cmocka_unit_test(test_upcall_failure),
+        cmocka_unit_test(test_flow_limit),
+        cmocka_unit_test(test_partial_checksum),
+        cmocka_unit_test(test_tap_port),
+        cmocka_unit_test(test_internal_port),
+        cmocka_unit_test(test_flow_api),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
