@@ -561,12 +561,17 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         return error;
     }
 
-    for (size_t i = 0; i < cfg->n_ports && !vlan_changed; i++) {
+    for (size_t i = 0; i < cfg->n_ports; i++) {
         const struct bridge_port *old = find_port_by_name(br->ports,
                                                           br->n_ports,
                                                           ports[i].name);
 
-        vlan_changed = old && !bridge_port_same_vlan(old, &ports[i]);
+        if (old && !bridge_port_same_vlan(old, &ports[i])) {
+            /* What was learned there was learned in other VLANs. */
+            ft_mac_learning_flush(br->ml, old->ofport);
+            br->mac_flushes++;
+            vlan_changed = true;
+        }
     }
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
@@ -581,6 +586,11 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     br->fail_mode = xstrdup(fail_mode);
     bridge_apply_settings(br, &settings);
     br->now = now;
+    if (changed || vlan_changed) {
+        /* Port changes are rare: make them hold for the very next packet
+         * rather than after the next periodic pass. */
+        ft_bridge_revalidate(br, now);
+    }
     return 0;
 }
 
@@ -726,6 +736,12 @@ ft_bridge_run(struct ft_bridge *br, long long int now)
     br->now = now;
     return ft_dpif_run(br->dpif,
                        (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1)));
+}
+
+bool
+ft_bridge_needs_polling(const struct ft_bridge *br)
+{
+    return ft_dpif_needs_polling(br->dpif);
 }
 
 static bool

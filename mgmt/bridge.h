@@ -197,8 +197,6 @@ const char *ft_bridge_name(const struct ft_bridge *);
  *
  *   - validates everything first (values, types, duplicate names or
  *     numbers): nothing changes on -EINVAL / -EEXIST;
- *   - applies other_config (MAC table size and aging, flow limit,
- *     max-idle);
  *   - opens the ports that are new, then closes the ports that are gone.
  *     A port whose type, options or number changed is closed and opened
  *     again.  If a port cannot be opened, the ports opened by this call
@@ -206,10 +204,13 @@ const char *ft_bridge_name(const struct ft_bridge *);
  *     the port's name ("port vnet9: no such network device"): the bridge
  *     keeps its previous ports (a changed port whose new configuration
  *     fails is reopened with its old one);
- *   - VLAN changes apply to the next translation.
+ *   - VLAN changes apply to every megaflow at once (see below);
+ *   - then applies other_config (MAC table size and aging, flow limit,
+ *     max-idle) and fail_mode.
  *
- * Any port change flushes the MAC entries of the ports concerned and
- * makes the next ft_bridge_periodic() revalidate every megaflow.
+ * Any port change (VLAN settings included) flushes the MAC entries of the
+ * ports concerned and runs a revalidator pass at once, so the change holds
+ * for the next packet.
  * Returns 0 or a negative errno with 'err' filled. */
 int ft_bridge_reconfigure(struct ft_bridge *, const struct ft_bridge_cfg *cfg,
                           long long int now, struct ft_error *err);
@@ -425,6 +426,10 @@ void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);
  * room if that exceeds 'max').  The set changes only in
  * ft_bridge_reconfigure(). */
 size_t ft_bridge_get_fds(const struct ft_bridge *, int *fds, size_t max);
+
+/* True if some port has no file descriptor to poll: the caller must then
+ * also call ft_bridge_run() every millisecond or so. */
+bool ft_bridge_needs_polling(const struct ft_bridge *);
 
 /* Receives and processes what the ports have (a bounded burst per port,
  * so that the caller's loop stays responsive), handling upcalls at time

@@ -189,6 +189,12 @@ credit_cb(const struct ft_ofrule *rule, void *aux)
 }
 
 static void
+format_cb(const struct ft_ofrule *rule, void *aux)
+{
+    ft_bridge_format_flow(rule, now_ms(), NULL, aux);
+}
+
+static void
 check_counts_cb(const struct ft_ofrule *rule, void *aux)
 {
     int *n = aux;
@@ -373,6 +379,39 @@ test_rule_timeouts(void **state)
     assert_non_null(strstr(c.removed[0], "idle_timeout=5"));
 
     ft_bridge_flow_changes_uninit(&c);
+    ft_bridge_destroy(br);
+}
+
+static void
+test_format_flow(void **state)
+{
+    struct ft_bridge *br = make_bridge();
+    struct ds out = DS_EMPTY_INITIALIZER;
+    long long int t0 = now_ms();
+    struct ft_error err;
+    const char *line = "priority=100,icmp,in_port=2,actions=drop";
+
+    (void) state;
+    assert_int_equal(ft_bridge_flow_mod_lines(br, FT_FLOW_ADD, &line, 1, 0,
+                                              t0, NULL, &err), 0);
+    ft_bridge_dump_flows(br, FT_TABLE_ALL, NULL, 0, 0, credit_cb, NULL);
+    ft_bridge_dump_flows(br, FT_TABLE_ALL, NULL, 0, 0, format_cb, &out);
+    assert_true(!strncmp(ds_cstr(&out), " cookie=0x0, duration=", 22));
+    assert_non_null(strstr(ds_cstr(&out), "s, table=0, n_packets=7, "
+                           "n_bytes=700, idle_age=0, "
+                           "priority=100,icmp,in_port=2 actions=drop"));
+
+    /* With a port name, a cookie and a timeout. */
+    ds_clear(&out);
+    line = "cookie=0x5,hard_timeout=20,table=3,priority=7,tcp,actions=drop";
+    assert_int_equal(ft_bridge_flow_mod_lines(br, FT_FLOW_ADD, &line, 1, 0,
+                                              t0, NULL, &err), 0);
+    ft_bridge_dump_flows(br, 3, NULL, 0, 0, format_cb, &out);
+    assert_non_null(strstr(ds_cstr(&out), " cookie=0x5, duration="));
+    assert_non_null(strstr(ds_cstr(&out), "s, table=3, n_packets=0, "
+                           "n_bytes=0, hard_timeout=20, idle_age="));
+    assert_non_null(strstr(ds_cstr(&out), "priority=7,tcp actions=drop"));
+    ds_destroy(&out);
     ft_bridge_destroy(br);
 }
 
@@ -722,6 +761,9 @@ test_normal_forwarding(void **state)
 
     ds_destroy(&s);
     destroy_switch(br);
+
+    /* The bridge's own device went with it. */
+    assert_int_equal(if_nametoindex("br0"), 0);
 }
 
 static void
@@ -885,6 +927,104 @@ test_flow_limit(void **state)
     destroy_switch(br);
 }
 
+/* Runs the bridge until 'fd' receives a frame carrying 'tag' and returns
+ * its VLAN ID (-1 if untagged), or -2 if none came within 'ms'. */
+static int
+expect_vid(struct ft_bridge *br, int fd, uint32_t tag, int ms)
+{
+    long long int deadline = now_ms() + ms;
+    int one = 1;
+
+    /* The kernel may take the tag out of the frame and report it beside
+     * it. */
+    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
+    do {
+        union {
+            struct cmsghdr cmsg;
+            char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+        } ctl;
+        uint8_t buf[4096];
+        struct sockaddr_ll sll;
+        struct iovec iov = { buf, sizeof buf };
+        struct msghdr msg;
+        ssize_t n;
+
+        ft_bridge_run(br, now_ms());
+        ft_bridge_periodic(br, now_ms());
+        memset(&msg, 0, sizeof msg);
+        msg.msg_name = &sll;
+        msg.msg_namelen = sizeof sll;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = &ctl;
+        msg.msg_controllen = sizeof ctl;
+        while ((n = recvmsg(fd, &msg, 0)) > 0) {
+            if (sll.sll_pkttype != PACKET_OUTGOING
+                && memmem(buf, n, &tag, sizeof tag)) {
+                struct cmsghdr *c;
+
+                for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                    struct tpacket_auxdata *aux = (void *) CMSG_DATA(c);
+
+                    if (c->cmsg_level == SOL_PACKET
+                        && c->cmsg_type == PACKET_AUXDATA
+                        && aux->tp_status & TP_STATUS_VLAN_VALID) {
+                        return aux->tp_vlan_tci & 0xfff;
+                    }
+                }
+                if (n >= 18 && buf[12] == 0x81 && buf[13] == 0x00) {
+                    return ((buf[14] << 8) | buf[15]) & 0xfff;
+                }
+                return -1;
+            }
+            msg.msg_namelen = sizeof sll;
+            msg.msg_controllen = sizeof ctl;
+        }
+        usleep(1000);
+    } while (now_ms() < deadline);
+    return -2;
+}
+
+static void
+test_vlan_config(void **state)
+{
+    struct ft_bridge_cfg cfg;
+    struct ft_bridge *br;
+    struct ft_error err;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_switch(false, NULL, NULL, 0);
+
+    /* a0 in VLAN 20, b0 in VLAN 10: a broadcast from a0p stays in 20. */
+    port_cfgs[0].tag = 20;
+    port_cfgs[1].tag = 10;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ports = port_cfgs;
+    cfg.n_ports = 3;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x90909090);
+    assert_false(expect_tag(br, peer_fd[1], 0x90909090, 200));
+
+    /* Both in VLAN 10: the installed megaflow is revalidated. */
+    port_cfgs[0].tag = 10;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x91919191);
+    assert_int_equal(expect_vid(br, peer_fd[1], 0x91919191, 1000), -1);
+
+    /* b0 a trunk of VLAN 10 only: the frame arrives tagged 10. */
+    port_cfgs[1].tag = -1;
+    port_cfgs[1].trunks = (const int64_t[]) { 10 };
+    port_cfgs[1].n_trunks = 1;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    drain(peer_fd[1]);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x92929292);
+    assert_int_equal(expect_vid(br, peer_fd[1], 0x92929292, 1000), 10);
+    destroy_switch(br);
+}
+
 struct port_list {
     char names[8][16];
     int n;
@@ -971,6 +1111,7 @@ main(void)
         cmocka_unit_test(test_atomic_batch),
         cmocka_unit_test(test_replace_flows),
         cmocka_unit_test(test_rule_timeouts),
+        cmocka_unit_test(test_format_flow),
         cmocka_unit_test(test_trace),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_normal_forwarding),
@@ -978,6 +1119,7 @@ main(void)
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_max_idle),
         cmocka_unit_test(test_flow_limit),
+        cmocka_unit_test(test_vlan_config),
         cmocka_unit_test(test_port_add_failure),
     };
 
