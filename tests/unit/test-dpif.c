@@ -218,7 +218,8 @@ pump(struct fixture *f, int fd, int want, uint8_t *buf, size_t size,
             struct ft_netdev_stats ps;
 
             ft_dpif_port_get_stats(f->dpif, p, &ps);
-            fprintf(stderr, "  port %d rx %llu tx %llu txdrop %llu txerr %llu rxdrop %llu\n", p,
+            fprintf(stderr, "  port %d rx %llu tx %llu txdrop %llu "
+                    "txerr %llu rxdrop %llu\n", p,
                     (unsigned long long) ps.rx_packets,
                     (unsigned long long) ps.tx_packets,
                     (unsigned long long) ps.tx_dropped,
