@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "mgmt/bridge.h"
+#include "mgmt/log.h"
 #include "swpath/dpif.h"
 
 #define CONST_CAST(TYPE, POINTER) ((TYPE) (uintptr_t) (POINTER))
@@ -83,6 +84,10 @@ struct ft_bridge {
     bool have_timeouts;             /* Some rule may have a timeout. */
     struct ft_bridge_flow_changes expired;  /* Not yet taken. */
     struct ft_bridge_stats stats;   /* The bridge's own counters. */
+
+    /* Warnings. */
+    struct ft_log *log;             /* NULL: stderr. */
+    struct ft_ratelimit xlate_rl;   /* Translation errors. */
 };
 
 /* The OpenFlow rule that embeds 'cr'. */
@@ -99,6 +104,12 @@ void ft_bridge_xbridge(const struct ft_bridge *, struct ft_xbridge *);
 /* The MAC table's generation: changes whenever an entry is added, moved,
  * removed or flushed. */
 uint64_t ft_bridge_mac_gen(const struct ft_bridge *);
+
+/* Writes a warning about 'br' to its log (or stderr), rate limited by
+ * 'rl' if nonnull. */
+void ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Upcall, revalidator and ukey functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);

@@ -134,7 +134,13 @@ bridge_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
     if (error) {
         /* The actions are "drop" and the megaflow is still right: install
          * it, so that the datapath drops the rest without asking. */
+        struct ds flow = DS_EMPTY_INITIALIZER;
+
         br->stats.n_xlate_errors++;
+        ft_flow_format(key, &flow);
+        ft_bridge_warn(br, &br->xlate_rl, "translation failed, dropping "
+                       "%s: %s", ds_cstr(&flow), xerr.reason);
+        ds_destroy(&flow);
     }
 
     ukey = calloc(1, sizeof *ukey);
@@ -143,6 +149,7 @@ bridge_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
     }
     ukey->key = *key;
     ukey->match = xout.megaflow;
+    ft_match_normalize(&ukey->match);
     ukey->created = br->now;
     ukey->ref_cnt = 1;
     ukey_stamp(br, ukey, &xout, error != 0);
@@ -156,12 +163,17 @@ bridge_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
     return 0;
 }
 
+/* The datapath's messages, already rate limited by the datapath. */
 static void
 bridge_dpif_log(void *aux, const char *msg)
 {
     struct ft_bridge *br = aux;
 
-    fprintf(stderr, "flowtier: bridge %s: %s\n", br->name, msg);
+    if (br->log) {
+        ft_log_msg(br->log, FT_LOG_WARN, "bridge", "datapath %s", msg);
+    } else {
+        fprintf(stderr, "flowtier: datapath %s\n", msg);
+    }
 }
 
 void
@@ -236,6 +248,7 @@ ukey_retranslate(struct reval_ctx *ctx, struct bridge_ukey *ukey,
 
     ft_xlate_out_init(&xout);
     error = ft_xlate(&in, &xout, &xerr);
+    ft_match_normalize(&xout.megaflow);
     if (!ft_match_equal(&xout.megaflow, &ukey->match)) {
         delete = true;
     } else {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,9 +353,8 @@ bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
                 struct ft_error err2;
 
                 if (dp_port_add(br, &br->ports[i], &err2)) {
-                    fprintf(stderr, "flowtier: bridge %s: could not reopen "
-                            "port %s: %s\n", br->name, br->ports[i].name,
-                            err2.reason);
+                    ft_bridge_warn(br, NULL, "could not reopen port %s: %s",
+                                   br->ports[i].name, err2.reason);
                 }
             }
         }
@@ -498,6 +498,7 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     ft_bridge_flow_changes_init(&br->expired);
     br->now = now;
     br->last_revalidate = now;
+    br->xlate_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
     ft_bridge_upcall_register(br);
     *brp = br;
     return 0;
@@ -527,6 +528,36 @@ const char *
 ft_bridge_name(const struct ft_bridge *br)
 {
     return br->name;
+}
+
+void
+ft_bridge_set_log(struct ft_bridge *br, struct ft_log *log)
+{
+    br->log = log;
+}
+
+void
+ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
+               const char *fmt, ...)
+{
+    char msg[512];
+    va_list args;
+
+    if (!br->log && rl && !ft_ratelimit_allow(rl, br->now)) {
+        return;
+    }
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof msg, fmt, args);
+    va_end(args);
+    if (!br->log) {
+        fprintf(stderr, "flowtier: bridge %s: %s\n", br->name, msg);
+    } else if (rl) {
+        ft_log_rl(br->log, rl, FT_LOG_WARN, "bridge", "bridge %s: %s",
+                  br->name, msg);
+    } else {
+        ft_log_msg(br->log, FT_LOG_WARN, "bridge", "bridge %s: %s",
+                   br->name, msg);
+    }
 }
 
 int

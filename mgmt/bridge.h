@@ -193,6 +193,14 @@ void ft_bridge_destroy(struct ft_bridge *);
 
 const char *ft_bridge_name(const struct ft_bridge *);
 
+struct ft_log;
+
+/* Sends the bridge's warnings (flow limit reached, translation errors, a
+ * port that could not be reopened) to 'log' (module "bridge"), rate
+ * limited; until then, or with NULL, they go to stderr.  The caller keeps
+ * 'log' alive while the bridge lives. */
+void ft_bridge_set_log(struct ft_bridge *, struct ft_log *log);
+
 /* Makes the bridge match 'cfg' at time 'now':
  *
  *   - validates everything first (values, types, duplicate names or

@@ -1025,6 +1025,46 @@ test_vlan_config(void **state)
     destroy_switch(br);
 }
 
+static void
+test_xlate_error_drop_flow(void **state)
+{
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_switch(false, NULL, NULL, 0);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD,
+                               "priority=10,udp,actions=resubmit(,1)", 0,
+                               NULL, &err), 0);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD,
+                               "table=1,priority=10,actions=resubmit(,1)",
+                               0, NULL, &err), 0);
+    ft_bridge_set_log(br, NULL);
+
+    /* The loop fails translation: a drop megaflow takes the rest. */
+    inject(0, 1, 2, FT_IPPROTO_UDP, 5, 0xa0a0a0a0);
+    assert_false(expect_tag(br, peer_fd[1], 0xa0a0a0a0, 200));
+    inject(0, 1, 2, FT_IPPROTO_UDP, 5, 0xa1a1a1a1);
+    assert_false(expect_tag(br, peer_fd[1], 0xa1a1a1a1, 200));
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_xlate_errors, 1);
+    assert_int_equal(st.n_missed, 1);
+    ft_bridge_dump_dp_flows(br, dp_flow_cb, &s);
+    assert_non_null(strstr(ds_cstr(&s), "packets:2, "));
+    assert_non_null(strstr(ds_cstr(&s), "actions:drop"));
+    ds_destroy(&s);
+
+    /* Other traffic is unaffected. */
+    inject(0, 1, 2, FT_IPPROTO_TCP, 5, 0xa2a2a2a2);
+    assert_true(expect_tag(br, peer_fd[1], 0xa2a2a2a2, 1000));
+    destroy_switch(br);
+}
+
 struct port_list {
     char names[8][16];
     int n;
@@ -1120,6 +1160,7 @@ main(void)
         cmocka_unit_test(test_max_idle),
         cmocka_unit_test(test_flow_limit),
         cmocka_unit_test(test_vlan_config),
+        cmocka_unit_test(test_xlate_error_drop_flow),
         cmocka_unit_test(test_port_add_failure),
     };
 
