@@ -15,4 +15,14 @@ int ft_cli_trace(int argc, char *argv[]);
 /* flowtier parse-flows FILE */
 int ft_cli_parse_flows(int argc, char *argv[]);
 
+/* Every command served by flowtierd (cli-daemon.c): 'argv[0]' names it
+ * (add-br, show, add-flow, dump-flows, ...).  Options: --rundir,
+ * --dbdir, --format json, --timeout SECS, and per command --strict,
+ * --may-exist, --if-exists; configuration writes chain with "--". */
+int ft_cli_daemon(int argc, char *argv[]);
+
+/* flowtier trace: offline with --flows FILE (ft_cli_trace()), else
+ * against the running bridge ('trace BRIDGE FLOW'). */
+int ft_cli_trace_any(int argc, char *argv[]);
+
 #endif /* mgmt/flowtier-cli.h */

@@ -183,10 +183,8 @@ type_matches(enum ft_rpc_type type, const json_t *v)
     return false;
 }
 
-/* Checks 'params' against 'method''s declaration.  Returns 0 or
- * FT_RPC_ERR_PARAMS with 'err' saying what is wrong. */
-static int
-check_params(const struct ft_rpc_method *method, json_t *params,
+int
+ft_rpc_check_params(const struct ft_rpc_method *method, json_t *params,
              struct ft_error *err)
 {
     const struct ft_rpc_param *p;
@@ -286,7 +284,7 @@ ft_rpc_dispatch(const struct ft_rpc_method *methods, size_t n,
     }
 
     ft_error_clear(&err);
-    error = check_params(method, params, &err);
+    error = ft_rpc_check_params(method, params, &err);
     if (!error) {
         error = method->handler(params, &result, &err, aux);
     }

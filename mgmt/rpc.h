@@ -137,6 +137,13 @@ struct ft_rpc_method {
 json_t *ft_rpc_dispatch(const struct ft_rpc_method *methods, size_t n,
                         const char *msg, size_t len, void *aux);
 
+/* Checks 'params' (an object) against 'method''s parameter list, as
+ * ft_rpc_dispatch() does before calling a handler (for methods that run
+ * other methods, like a transaction of several commands).  Returns 0 or
+ * FT_RPC_ERR_PARAMS with 'err' saying what is wrong. */
+int ft_rpc_check_params(const struct ft_rpc_method *method, json_t *params,
+                        struct ft_error *err);
+
 /* Builds an error reply for 'id' (may be NULL: JSON null). */
 json_t *ft_rpc_error_reply(json_t *id, int code, const char *message,
                            int errno_value);

@@ -1,0 +1,853 @@
+/*
+ * server.c - flowtierd's server: the running bridges kept in step with the
+ * configuration database, and the JSON-RPC method table (see server.h).
+ *
+ * Part of the management plane.  This file owns the bridges' lifecycle:
+ * building a bridge configuration from database rows, making the running
+ * bridges match the database inside a transaction (and putting them back
+ * when the transaction fails), and hooking each bridge's file descriptors
+ * and timer into the event loop.  The commands themselves live in
+ * server-config.c and server-flows.c.
+ */
+#include "mgmt/server-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "mgmt/event-loop.h"
+
+#define MODULE "server"
+
+/* ---- Owned bridge configurations. ---- */
+
+static void *
+cfg_keep(struct srv_cfg *c, void *p)
+{
+    if (!p) {
+        abort();
+    }
+    if (c->n_ptrs == c->allocated_ptrs) {
+        c->allocated_ptrs = c->allocated_ptrs ? 2 * c->allocated_ptrs : 16;
+        c->ptrs = realloc(c->ptrs, c->allocated_ptrs * sizeof *c->ptrs);
+        if (!c->ptrs) {
+            abort();
+        }
+    }
+    c->ptrs[c->n_ptrs++] = p;
+    return p;
+}
+
+static char *
+cfg_strdup(struct srv_cfg *c, const char *s)
+{
+    return s ? cfg_keep(c, strdup(s)) : NULL;
+}
+
+void
+srv_cfg_destroy(struct srv_cfg *c)
+{
+    if (c) {
+        for (size_t i = 0; i < c->n_ptrs; i++) {
+            free(c->ptrs[i]);
+        }
+        free(c->ptrs);
+        free(c);
+    }
+}
+
+static struct ft_bridge_smap
+cfg_smap(struct srv_cfg *c, const struct ft_db_datum *d)
+{
+    struct ft_bridge_smap m = { NULL, NULL, 0 };
+
+    if (d && d->n) {
+        char **keys = cfg_keep(c, calloc(d->n, sizeof *keys));
+        char **values = cfg_keep(c, calloc(d->n, sizeof *values));
+
+        for (size_t i = 0; i < d->n; i++) {
+            keys[i] = cfg_strdup(c, d->strs[i]);
+            values[i] = cfg_strdup(c, d->values[i]);
+        }
+        m.keys = keys;
+        m.values = values;
+        m.n = d->n;
+    }
+    return m;
+}
+
+static bool
+bit_test(const uint8_t *bits, unsigned int i)
+{
+    return bits[i / 8] & (1u << (i % 8));
+}
+
+static void
+bit_set(uint8_t *bits, unsigned int i)
+{
+    bits[i / 8] |= 1u << (i % 8);
+}
+
+/* Computes the OpenFlow port number each of the 'n' interfaces 'ifaces' of
+ * bridge 'br_name' will have once the open transaction commits, by the
+ * rule the database applies at commit (db.h): the bridge's own interface
+ * gets LOCAL, then free 'ofport_request's are granted, then interfaces
+ * keep a free 'ofport' they have, then the rest get the lowest free
+ * numbers.  The daemon needs the numbers before the commit, to try the
+ * configuration on the running bridge first; after the commit it checks
+ * that the database agrees. */
+static void
+predict_ofports(const char *br_name, const struct ft_db_row *const *ifaces,
+                size_t n, int64_t *want)
+{
+    static const char *const cols[2] = { "ofport_request", "ofport" };
+    uint8_t used[65536 / 8];
+    unsigned int next = 1;
+
+    memset(used, 0, sizeof used);
+    for (size_t i = 0; i < n; i++) {
+        want[i] = 0;
+        if (!strcmp(ft_db_row_name(ifaces[i]), br_name)) {
+            want[i] = FT_PORT_LOCAL;
+            bit_set(used, FT_PORT_LOCAL);
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t v;
+
+            if (!want[i] && ft_db_row_int(ifaces[i], cols[pass], &v)
+                && v >= 1 && v <= 65279 && !bit_test(used, (unsigned) v)) {
+                want[i] = v;
+                bit_set(used, (unsigned) v);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!want[i]) {
+            while (next <= 65279 && bit_test(used, next)) {
+                next++;
+            }
+            want[i] = next <= 65279 ? next : 0;
+            if (next <= 65279) {
+                bit_set(used, next);
+            }
+        }
+    }
+}
+
+/* Builds the configuration of the bridge in row 'brow' of 'db' (as the
+ * open transaction, if any, has made it).  Returns 0 and '*cfgp', or a
+ * negative errno with 'err' filled for what a bridge cannot run (a port
+ * with several interfaces). */
+static int
+cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
+            struct srv_cfg **cfgp, struct ft_error *err)
+{
+    const char *br_name = ft_db_row_name(brow);
+    const struct ft_db_datum *ports = ft_db_row_get(brow, "ports");
+    struct srv_cfg *c = calloc(1, sizeof *c);
+    const struct ft_db_row **ifaces;
+    struct ft_bridge_port_cfg *pcs;
+    int64_t *ofports;
+
+    if (!c) {
+        abort();
+    }
+    *cfgp = NULL;
+    c->cfg.fail_mode = cfg_strdup(c, ft_db_row_string(brow, "fail_mode"));
+    c->cfg.other_config = cfg_smap(c, ft_db_row_get(brow, "other_config"));
+    c->flows_persist = ft_db_row_bool(brow, "flows_persist");
+    pcs = cfg_keep(c, calloc(ports->n + 1, sizeof *pcs));
+    ifaces = cfg_keep(c, calloc(ports->n + 1, sizeof *ifaces));
+    ofports = cfg_keep(c, calloc(ports->n + 1, sizeof *ofports));
+
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct ft_db_row *prow = ft_db_find(db, FT_DB_PORT,
+                                                  ports->strs[i]);
+        const struct ft_db_datum *ifs = prow
+                                        ? ft_db_row_get(prow, "interfaces")
+                                        : NULL;
+        const struct ft_db_datum *trunks;
+        int64_t tag;
+
+        if (!ifs || ifs->n != 1
+            || !(ifaces[i] = ft_db_find(db, FT_DB_INTERFACE, ifs->strs[0]))) {
+            int error = ft_error_set(err, -EOPNOTSUPP, "port %s: a port "
+                                     "must have exactly one interface "
+                                     "(bonds are not supported)",
+                                     ports->strs[i]);
+
+            srv_cfg_destroy(c);
+            return error;
+        }
+        pcs[i].name = cfg_strdup(c, ports->strs[i]);
+        pcs[i].type = cfg_strdup(c, ft_db_row_string(ifaces[i], "type"));
+        pcs[i].options = cfg_smap(c, ft_db_row_get(ifaces[i], "options"));
+        pcs[i].tag = ft_db_row_int(prow, "tag", &tag) ? (int) tag : -1;
+        trunks = ft_db_row_get(prow, "trunks");
+        if (trunks->n) {
+            int64_t *t = cfg_keep(c, calloc(trunks->n, sizeof *t));
+
+            memcpy(t, trunks->ints, trunks->n * sizeof *t);
+            pcs[i].trunks = t;
+            pcs[i].n_trunks = trunks->n;
+        }
+        pcs[i].vlan_mode = cfg_strdup(c, ft_db_row_string(prow,
+                                                          "vlan_mode"));
+    }
+    predict_ofports(br_name, ifaces, ports->n, ofports);
+    for (size_t i = 0; i < ports->n; i++) {
+        pcs[i].ofport = (ft_port_no) ofports[i];
+    }
+    c->cfg.ports = pcs;
+    c->cfg.n_ports = ports->n;
+    *cfgp = c;
+    return 0;
+}
+
+/* True if the committed database gives every port of 'c' the number that
+ * was predicted for it. */
+static bool
+cfg_ofports_match(const struct ft_db *db, const struct srv_cfg *c)
+{
+    for (size_t i = 0; i < c->cfg.n_ports; i++) {
+        const struct ft_db_row *irow = ft_db_find(db, FT_DB_INTERFACE,
+                                                  c->cfg.ports[i].name);
+        int64_t ofport;
+
+        if (!irow || !ft_db_row_int(irow, "ofport", &ofport)
+            || ofport != c->cfg.ports[i].ofport) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- Bridges in the event loop. ---- */
+
+static void
+bridge_fd_cb(int fd, uint32_t events, void *sb_)
+{
+    struct srv_bridge *sb = sb_;
+
+    ft_bridge_run(sb->br, ft_time_msec());
+    srv_bridge_schedule(sb);
+}
+
+static void
+bridge_poll_cb(void *sb_)
+{
+    struct srv_bridge *sb = sb_;
+
+    ft_bridge_run(sb->br, ft_time_msec());
+    srv_bridge_schedule(sb);
+}
+
+static void
+bridge_unwatch(struct srv_bridge *sb)
+{
+    ft_loop_cancel_timer(sb->server->loop, sb->poll_timer);
+    sb->poll_timer = 0;
+    for (size_t i = 0; i < sb->n_fds; i++) {
+        ft_loop_del_fd(sb->server->loop, sb->fds[i]);
+    }
+    free(sb->fds);
+    sb->fds = NULL;
+    sb->n_fds = 0;
+}
+
+/* Watches the bridge's current descriptors (they change only when the
+ * bridge is reconfigured). */
+static void
+bridge_watch(struct srv_bridge *sb)
+{
+    size_t n, max = 16;
+    int *fds;
+
+    bridge_unwatch(sb);
+    for (;;) {
+        fds = calloc(max, sizeof *fds);
+        if (!fds) {
+            abort();
+        }
+        n = ft_bridge_get_fds(sb->br, fds, max);
+        if (n <= max) {
+            break;
+        }
+        free(fds);
+        max = n;
+    }
+    sb->fds = fds;
+    sb->n_fds = n;
+    if (ft_bridge_needs_polling(sb->br)) {
+        sb->poll_timer = ft_loop_add_timer(sb->server->loop, 1, 1,
+                                           bridge_poll_cb, sb);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int error = ft_loop_add_fd(sb->server->loop, fds[i], EPOLLIN,
+                                   bridge_fd_cb, sb);
+
+        if (error) {
+            ft_log_msg(sb->server->log, FT_LOG_ERR, MODULE, "bridge %s: "
+                       "cannot watch fd %d: %s", sb->name, fds[i],
+                       strerror(-error));
+        }
+    }
+}
+
+/* Drops from the database the flows that timed out on 'sb'. */
+static void
+bridge_sync_expired(struct srv_bridge *sb)
+{
+    struct ft_server *s = sb->server;
+    struct ft_bridge_flow_changes changes;
+    struct ft_db_txn *txn;
+    struct ft_error err;
+    int error;
+
+    ft_bridge_flow_changes_init(&changes);
+    ft_bridge_take_expired_flows(sb->br, &changes);
+    if (!changes.n_removed || !sb->cfg->flows_persist) {
+        goto out;
+    }
+    error = ft_db_txn_begin(s->db, &txn, &err);
+    if (!error) {
+        error = srv_flows_mirror(s, txn, sb, &changes, &err);
+        if (!error) {
+            error = ft_db_txn_commit(txn, &err);
+        } else {
+            ft_db_txn_abort(txn);
+        }
+    }
+    if (error) {
+        ft_log_rl(s->log, &s->rl, FT_LOG_ERR, MODULE, "bridge %s: cannot "
+                  "remove %zu timed-out flows from the database: %s",
+                  sb->name, changes.n_removed, err.reason);
+    }
+out:
+    ft_bridge_flow_changes_uninit(&changes);
+}
+
+static void
+bridge_timer_cb(void *sb_)
+{
+    struct srv_bridge *sb = sb_;
+
+    sb->timer = 0;
+    ft_bridge_periodic(sb->br, ft_time_msec());
+    bridge_sync_expired(sb);
+    srv_bridge_schedule(sb);
+}
+
+void
+srv_bridge_schedule(struct srv_bridge *sb)
+{
+    long long int when = ft_bridge_next_wakeup(sb->br);
+    long long int now = ft_time_msec();
+
+    if (sb->timer && sb->timer_when == when) {
+        return;
+    }
+    ft_loop_cancel_timer(sb->server->loop, sb->timer);
+    sb->timer = ft_loop_add_timer(sb->server->loop, when - now, 0,
+                                  bridge_timer_cb, sb);
+    sb->timer_when = when;
+}
+
+/* Creates running bridge 'name' configured as 'cfg' (which it takes).
+ * Returns 0 and '*sbp' or a negative errno; 'cfg' is freed on error. */
+static int
+bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
+             struct srv_bridge **sbp, struct ft_error *err)
+{
+    long long int now = ft_time_msec();
+    struct srv_bridge *sb;
+    struct ft_bridge *br;
+    int error;
+
+    *sbp = NULL;
+    error = ft_bridge_create(name, now, &br, err);
+    if (!error) {
+        ft_bridge_set_log(br, s->log);
+        error = ft_bridge_reconfigure(br, &cfg->cfg, now, err);
+        if (error) {
+            ft_bridge_destroy(br);
+        }
+    }
+    if (error) {
+        srv_cfg_destroy(cfg);
+        return error;
+    }
+    sb = calloc(1, sizeof *sb);
+    if (!sb || !(sb->name = strdup(name))) {
+        abort();
+    }
+    sb->br = br;
+    sb->cfg = cfg;
+    sb->server = s;
+    if (s->n_bridges == s->allocated_bridges) {
+        s->allocated_bridges = s->allocated_bridges
+                               ? 2 * s->allocated_bridges : 4;
+        s->bridges = realloc(s->bridges,
+                             s->allocated_bridges * sizeof *s->bridges);
+        if (!s->bridges) {
+            abort();
+        }
+    }
+    s->bridges[s->n_bridges++] = sb;
+    bridge_watch(sb);
+    srv_bridge_schedule(sb);
+    *sbp = sb;
+    return 0;
+}
+
+static void
+bridge_stop(struct ft_server *s, struct srv_bridge *sb)
+{
+    for (size_t i = 0; i < s->n_bridges; i++) {
+        if (s->bridges[i] == sb) {
+            memmove(&s->bridges[i], &s->bridges[i + 1],
+                    (s->n_bridges - i - 1) * sizeof *s->bridges);
+            s->n_bridges--;
+            break;
+        }
+    }
+    bridge_unwatch(sb);
+    ft_loop_cancel_timer(s->loop, sb->timer);
+    ft_bridge_destroy(sb->br);
+    srv_cfg_destroy(sb->cfg);
+    free(sb->name);
+    free(sb);
+}
+
+struct srv_bridge *
+srv_bridge_find(const struct ft_server *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_bridges; i++) {
+        if (!strcmp(s->bridges[i]->name, name)) {
+            return s->bridges[i];
+        }
+    }
+    return NULL;
+}
+
+int
+srv_bridge_get(const struct ft_server *s, json_t *params,
+               struct srv_bridge **sbp, struct ft_error *err)
+{
+    const char *name = json_string_value(json_object_get(params, "bridge"));
+
+    *sbp = name ? srv_bridge_find(s, name) : NULL;
+    if (!*sbp) {
+        return ft_error_set(err, -ENOENT, "no bridge named \"%s\"",
+                            name ? name : "");
+    }
+    return 0;
+}
+
+/* Adds the default flow to a new bridge 'sb' (unless its fail_mode is
+ * secure) and, if it persists flows, to its row in 'txn'. */
+static int
+bridge_add_default_flow(struct ft_server *s, struct srv_bridge *sb,
+                        struct ft_db_txn *txn, struct ft_error *err)
+{
+    static const char *const lines[] = { FT_BRIDGE_DEFAULT_FLOW };
+    struct ft_bridge_flow_changes changes;
+    int error;
+
+    if (sb->cfg->cfg.fail_mode && !strcmp(sb->cfg->cfg.fail_mode, "secure")) {
+        return 0;
+    }
+    ft_bridge_flow_changes_init(&changes);
+    error = ft_bridge_flow_mod_lines(sb->br, FT_FLOW_ADD, lines, 1, 0,
+                                     ft_time_msec(), &changes, err);
+    if (!error && txn && sb->cfg->flows_persist) {
+        error = srv_flows_mirror(s, txn, sb, &changes, err);
+    }
+    ft_bridge_flow_changes_uninit(&changes);
+    return error;
+}
+
+/* ---- Making the bridges match the database. ---- */
+
+/* What a transaction did to the running bridges, to undo or finish. */
+struct reconcile {
+    struct srv_bridge **created;        /* Undo: stop. */
+    size_t n_created;
+    struct srv_bridge **changed;        /* Undo: back to 'old_cfgs'. */
+    struct srv_cfg **old_cfgs;
+    size_t n_changed;
+    struct srv_bridge **deleted;        /* Finish: stop. */
+    size_t n_deleted;
+};
+
+static void
+reconcile_destroy(struct reconcile *r)
+{
+    free(r->created);
+    free(r->changed);
+    free(r->old_cfgs);
+    free(r->deleted);
+}
+
+/* Puts the bridges back as they were before the transaction. */
+static void
+reconcile_undo(struct ft_server *s, struct reconcile *r)
+{
+    long long int now = ft_time_msec();
+
+    for (size_t i = r->n_changed; i-- > 0;) {
+        struct srv_bridge *sb = r->changed[i];
+        struct ft_error err;
+
+        if (ft_bridge_reconfigure(sb->br, &r->old_cfgs[i]->cfg, now, &err)) {
+            ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: cannot "
+                       "restore its previous configuration: %s",
+                       sb->name, err.reason);
+        }
+        srv_cfg_destroy(sb->cfg);
+        sb->cfg = r->old_cfgs[i];
+        bridge_watch(sb);
+        srv_bridge_schedule(sb);
+    }
+    for (size_t i = r->n_created; i-- > 0;) {
+        bridge_stop(s, r->created[i]);
+    }
+    r->n_changed = r->n_created = 0;
+}
+
+/* Makes the running bridges match the database as the open transaction
+ * leaves it.  On failure undoes what it did and returns the error. */
+static int
+reconcile_run(struct ft_server *s, struct reconcile *r, struct ft_error *err)
+{
+    size_t n_rows = ft_db_n_rows(s->db, FT_DB_BRIDGE);
+    const struct ft_db_row *row;
+    size_t idx;
+    int error = 0;
+
+    memset(r, 0, sizeof *r);
+    r->created = calloc(n_rows + 1, sizeof *r->created);
+    r->changed = calloc(s->n_bridges + 1, sizeof *r->changed);
+    r->old_cfgs = calloc(s->n_bridges + 1, sizeof *r->old_cfgs);
+    r->deleted = calloc(s->n_bridges + 1, sizeof *r->deleted);
+    if (!r->created || !r->changed || !r->old_cfgs || !r->deleted) {
+        abort();
+    }
+
+    /* Running bridges that the database no longer has. */
+    for (size_t i = 0; i < s->n_bridges; i++) {
+        if (!ft_db_find(s->db, FT_DB_BRIDGE, s->bridges[i]->name)) {
+            r->deleted[r->n_deleted++] = s->bridges[i];
+        }
+    }
+
+    FT_DB_FOR_EACH (row, idx, s->db, FT_DB_BRIDGE) {
+        const char *name = ft_db_row_name(row);
+        struct srv_bridge *sb = srv_bridge_find(s, name);
+        struct srv_cfg *cfg;
+
+        error = cfg_from_db(s->db, row, &cfg, err);
+        if (error) {
+            break;
+        }
+        if (!sb) {
+            error = bridge_start(s, name, cfg, &sb, err);
+            if (!error) {
+                r->created[r->n_created++] = sb;
+                error = bridge_add_default_flow(s, sb, s->txn, err);
+            }
+        } else {
+            bool persist_was = sb->cfg->flows_persist;
+
+            error = ft_bridge_reconfigure(sb->br, &cfg->cfg, ft_time_msec(),
+                                          err);
+            if (error) {
+                srv_cfg_destroy(cfg);
+                break;
+            }
+            r->changed[r->n_changed] = sb;
+            r->old_cfgs[r->n_changed++] = sb->cfg;
+            sb->cfg = cfg;
+            bridge_watch(sb);
+            srv_bridge_schedule(sb);
+            if (persist_was != cfg->flows_persist) {
+                error = srv_flows_persist_changed(s, sb, err);
+            }
+        }
+        if (error) {
+            break;
+        }
+    }
+    if (error) {
+        reconcile_undo(s, r);
+    }
+    return error;
+}
+
+/* After the commit: stops deleted bridges and checks the port numbers. */
+static void
+reconcile_finish(struct ft_server *s, struct reconcile *r)
+{
+    for (size_t i = 0; i < r->n_deleted; i++) {
+        bridge_stop(s, r->deleted[i]);
+    }
+    for (size_t i = 0; i < s->n_bridges; i++) {
+        struct srv_bridge *sb = s->bridges[i];
+        const struct ft_db_row *row = ft_db_find(s->db, FT_DB_BRIDGE,
+                                                 sb->name);
+        struct srv_cfg *cfg;
+        struct ft_error err;
+
+        if (!row || cfg_ofports_match(s->db, sb->cfg)
+            || cfg_from_db(s->db, row, &cfg, &err)) {
+            continue;
+        }
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: port numbers "
+                   "differ from the database's; renumbering", sb->name);
+        if (ft_bridge_reconfigure(sb->br, &cfg->cfg, ft_time_msec(), &err)) {
+            ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: %s",
+                       sb->name, err.reason);
+            srv_cfg_destroy(cfg);
+            continue;
+        }
+        srv_cfg_destroy(sb->cfg);
+        sb->cfg = cfg;
+        bridge_watch(sb);
+        srv_bridge_schedule(sb);
+    }
+    for (size_t i = 0; i < r->n_changed; i++) {
+        srv_cfg_destroy(r->old_cfgs[i]);
+    }
+}
+
+int
+srv_run_writes(struct ft_server *s, const struct srv_write_op *const *ops,
+               json_t **params, size_t n, struct ft_error *err)
+{
+    struct reconcile r;
+    int error;
+
+    error = ft_db_txn_begin(s->db, &s->txn, err);
+    if (error) {
+        return error;
+    }
+    for (size_t i = 0; i < n && !error; i++) {
+        error = ops[i]->fn(s, params[i], err);
+    }
+    if (error) {
+        ft_db_txn_abort(s->txn);
+        s->txn = NULL;
+        return error;
+    }
+    error = reconcile_run(s, &r, err);
+    if (error) {
+        ft_db_txn_abort(s->txn);
+        s->txn = NULL;
+        reconcile_destroy(&r);
+        return error;
+    }
+    error = ft_db_txn_commit(s->txn, err);
+    s->txn = NULL;
+    if (error) {
+        reconcile_undo(s, &r);
+    } else {
+        reconcile_finish(s, &r);
+    }
+    reconcile_destroy(&r);
+    return error;
+}
+
+/* ---- Startup and shutdown. ---- */
+
+/* Starts the bridge of database row 'row' with its flows. */
+static int
+restore_bridge(struct ft_server *s, const struct ft_db_row *row,
+               struct ft_error *err)
+{
+    const char *name = ft_db_row_name(row);
+    const struct ft_db_datum *flows = ft_db_row_get(row, "flows");
+    struct srv_bridge *sb;
+    struct srv_cfg *cfg;
+    int error;
+
+    error = cfg_from_db(s->db, row, &cfg, err);
+    if (!error) {
+        error = bridge_start(s, name, cfg, &sb, err);
+    }
+    if (error) {
+        return error;
+    }
+    if (!sb->cfg->flows_persist) {
+        error = bridge_add_default_flow(s, sb, NULL, err);
+    } else if (flows->n) {
+        error = ft_bridge_flow_mod_lines(sb->br, FT_FLOW_ADD,
+                                         (const char *const *) flows->strs,
+                                         flows->n, 0, ft_time_msec(), NULL,
+                                         err);
+    }
+    if (error) {
+        bridge_stop(s, sb);
+        return error;
+    }
+    srv_bridge_schedule(sb);
+    ft_log_msg(s->log, FT_LOG_INFO, MODULE, "bridge %s: started with %zu "
+               "ports and %zu flows", name, sb->cfg->cfg.n_ports,
+               ft_bridge_tables(sb->br)->n_rules);
+    return 0;
+}
+
+int
+ft_server_create(struct ft_loop *loop, struct ft_log *log,
+                 const struct ft_server_options *opts,
+                 struct ft_server **serverp, struct ft_error *err)
+{
+    struct ft_db_options dbopts = { .no_fsync = opts->db_no_fsync };
+    struct ft_db_warnings warnings;
+    const struct ft_db_row *row;
+    struct ft_server *s;
+    size_t idx;
+    int error;
+
+    *serverp = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        abort();
+    }
+    s->loop = loop;
+    s->log = log;
+    s->rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
+    error = ft_db_open(opts->dbdir, &dbopts, &s->db, &warnings, err);
+    if (error) {
+        free(s);
+        return error;
+    }
+    for (size_t i = 0; i < warnings.n; i++) {
+        ft_log_msg(log, FT_LOG_WARN, "db", "%s: %s", opts->dbdir,
+                   warnings.msgs[i]);
+    }
+    ft_db_warnings_destroy(&warnings);
+    ft_log_msg(log, FT_LOG_INFO, "db", "%s: opened at transaction %"PRIu64,
+               opts->dbdir, ft_db_seq(s->db));
+
+    FT_DB_FOR_EACH (row, idx, s->db, FT_DB_BRIDGE) {
+        struct ft_error e;
+
+        if (opts->no_bridges) {
+            break;
+        }
+        if (restore_bridge(s, row, &e)) {
+            ft_log_msg(log, FT_LOG_ERR, MODULE, "bridge %s: not started: "
+                       "%s", ft_db_row_name(row), e.reason);
+        }
+    }
+    *serverp = s;
+    return 0;
+}
+
+void
+ft_server_destroy(struct ft_server *s)
+{
+    if (!s) {
+        return;
+    }
+    while (s->n_bridges) {
+        bridge_stop(s, s->bridges[s->n_bridges - 1]);
+    }
+    free(s->bridges);
+    ft_db_close(s->db);
+    free(s);
+}
+
+size_t
+ft_server_n_bridges(const struct ft_server *s)
+{
+    return s->n_bridges;
+}
+
+json_t *
+srv_text_result(struct ds *text, json_t *data)
+{
+    json_t *result = json_pack("{s:s, s:o}", "text", ds_cstr(text),
+                               "data", data ? data : json_null());
+
+    ds_destroy(text);
+    return result;
+}
+
+/* ---- The method table. ---- */
+
+#define P(NAME, TYPE, REQUIRED) { NAME, FT_RPC_##TYPE, REQUIRED }
+#define END { NULL, 0, false }
+
+static const struct ft_rpc_param no_params[] = { END };
+static const struct ft_rpc_param transact_params[] = {
+    P("commands", ARRAY, true), END,
+};
+static const struct ft_rpc_param bridge_params[] = {
+    P("bridge", STRING, true), END,
+};
+static const struct ft_rpc_param db_read_params[] = {
+    P("table", STRING, true), P("records", STRINGS, false),
+    P("args", STRINGS, false), END,
+};
+static const struct ft_rpc_param flow_params[] = {
+    P("bridge", STRING, true), P("flow", STRING, true),
+    P("strict", BOOL, false), END,
+};
+static const struct ft_rpc_param flows_params[] = {
+    P("bridge", STRING, true), P("flows", STRINGS, true), END,
+};
+static const struct ft_rpc_param del_flows_params[] = {
+    P("bridge", STRING, true), P("flow", STRING, false),
+    P("flows", STRINGS, false), P("strict", BOOL, false), END,
+};
+static const struct ft_rpc_param dump_flows_params[] = {
+    P("bridge", STRING, true), P("flow", STRING, false), END,
+};
+static const struct ft_rpc_param trace_params[] = {
+    P("bridge", STRING, true), P("flow", STRING, true), END,
+};
+static const struct ft_rpc_param dump_ports_params[] = {
+    P("bridge", STRING, true), P("port", STRING, false), END,
+};
+
+static const struct ft_rpc_method methods[] = {
+    /* Configuration (ovs-vsctl).  The write methods take the parameters
+     * of their entry in srv_write_ops[]. */
+    { "transact", transact_params, srv_transact },
+    { "add-br", srv_add_br_params, srv_add_br },
+    { "del-br", srv_del_br_params, srv_del_br },
+    { "add-port", srv_add_port_params, srv_add_port },
+    { "del-port", srv_del_port_params, srv_del_port },
+    { "set", srv_db_write_params, srv_set },
+    { "clear", srv_db_write_params, srv_clear },
+    { "add", srv_db_write_params, srv_add },
+    { "remove", srv_db_write_params, srv_remove },
+    { "list-br", no_params, srv_list_br },
+    { "list-ports", bridge_params, srv_list_ports },
+    { "get", db_read_params, srv_get },
+    { "list", db_read_params, srv_list },
+    { "show", no_params, srv_show },
+
+    /* Flows (ovs-ofctl). */
+    { "add-flow", flow_params, srv_add_flow },
+    { "add-flows", flows_params, srv_add_flows },
+    { "mod-flows", flow_params, srv_mod_flows },
+    { "del-flows", del_flows_params, srv_del_flows },
+    { "replace-flows", flows_params, srv_replace_flows },
+    { "dump-flows", dump_flows_params, srv_dump_flows },
+    { "trace", trace_params, srv_trace },
+    { "dump-dp-flows", bridge_params, srv_dump_dp_flows },
+    { "dump-ports", dump_ports_params, srv_dump_ports },
+};
+
+const struct ft_rpc_method *
+ft_server_methods(size_t *n)
+{
+    *n = sizeof methods / sizeof methods[0];
+    return methods;
+}
