@@ -286,6 +286,30 @@ enum port_fate {
     PORT_REMOVE,        /* Gone from the configuration. */
 };
 
+/* Goes back to the old port set after a failed reconfiguration: closes
+ * the ports of 'new' marked 'opened' and reopens the old ones marked
+ * 'closed_early'. */
+static void
+ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
+               size_t n_new, const bool *opened, const bool *closed_early)
+{
+    for (size_t j = 0; j < n_new; j++) {
+        if (opened[j]) {
+            ft_dpif_port_del(br->dpif, new[j].ofport);
+        }
+    }
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (closed_early[i]) {
+            struct ft_error err;
+
+            if (dp_port_add(br, &br->ports[i], &err)) {
+                ft_bridge_warn(br, NULL, "could not reopen port %s: %s",
+                               br->ports[i].name, err.reason);
+            }
+        }
+    }
+}
+
 /* Opens the ports of 'new' that need opening and closes the old ones that
  * go.  All or nothing: see ft_bridge_reconfigure().  Sets '*changed' if
  * any port was opened or closed. */
@@ -342,22 +366,7 @@ bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
     }
 
     if (error) {
-        /* Back to the old port set. */
-        for (size_t j = 0; j < n_new; j++) {
-            if (opened[j]) {
-                ft_dpif_port_del(br->dpif, new[j].ofport);
-            }
-        }
-        for (size_t i = 0; i < br->n_ports; i++) {
-            if (closed_early[i]) {
-                struct ft_error err2;
-
-                if (dp_port_add(br, &br->ports[i], &err2)) {
-                    ft_bridge_warn(br, NULL, "could not reopen port %s: %s",
-                                   br->ports[i].name, err2.reason);
-                }
-            }
-        }
+        ports_rollback(br, new, n_new, opened, closed_early);
         goto out;
     }
 
