@@ -150,7 +150,16 @@ is_global_option(const char *arg, bool *takes_value)
     static const char *const opts[] = {
         "--rundir", "--dbdir", "--format", "--timeout", NULL,
     };
+    static const char *const flags[] = {
+        "--may-exist", "--if-exists", "--strict", NULL,
+    };
 
+    for (size_t i = 0; flags[i]; i++) {
+        if (!strcmp(arg, flags[i])) {
+            *takes_value = false;
+            return true;
+        }
+    }
     for (size_t i = 0; opts[i]; i++) {
         size_t len = strlen(opts[i]);
 
