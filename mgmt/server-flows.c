@@ -23,14 +23,6 @@
 
 #define MODULE "flows"
 
-/* The string in 'ds'.  Unlike ds_cstr(), also right for a buffer that a
- * formatter reserved but left empty (ds_reserve() does not terminate). */
-static const char *
-ds_text(const struct ds *ds)
-{
-    return ds->len ? ds_cstr(ds) : "";
-}
-
 /* ---- Mirroring into the database. ---- */
 
 int
@@ -315,8 +307,8 @@ dump_flow_cb(const struct ft_ofrule *rule, void *aux_)
                   "n_packets", (json_int_t) rule->stats.n_packets,
                   "n_bytes", (json_int_t) rule->stats.n_bytes,
                   "priority", (int) spec->priority,
-                  "match", ds_text(&match),
-                  "actions", ds_text(&actions));
+                  "match", ds_cstr(&match),
+                  "actions", ds_cstr(&actions));
     if (spec->idle_timeout) {
         json_object_set_new(j, "idle_timeout",
                             json_integer(spec->idle_timeout));
@@ -416,7 +408,7 @@ dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
                                   "reason", f->reasons[i].reason));
     }
     j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o, s:i}",
-                  "match", ds_text(&match), "actions", ds_text(&actions),
+                  "match", ds_cstr(&match), "actions", ds_cstr(&actions),
                   "packets", (json_int_t) f->stats.n_packets,
                   "bytes", (json_int_t) f->stats.n_bytes,
                   "tier", ft_tier_name(f->tier), "not_in", not_in,

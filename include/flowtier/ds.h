@@ -65,6 +65,7 @@ ds_reserve(struct ds *ds, size_t extra)
         }
         ds->s = p;
         ds->allocated = n;
+        ds->s[ds->len] = '\0';
     }
 }
 
