@@ -153,6 +153,7 @@ struct ft_netdev_class {
 extern const struct ft_netdev_class ft_netdev_afpacket_class;  /* system */
 extern const struct ft_netdev_class ft_netdev_tap_class;       /* tap */
 extern const struct ft_netdev_class ft_netdev_internal_class;  /* internal */
+extern const struct ft_netdev_class ft_netdev_dpdk_class;      /* dpdk */
 
 /* Returns the class whose type is 'type', or NULL if there is none. */
 const struct ft_netdev_class *ft_netdev_class_lookup(const char *type);

@@ -1,0 +1,659 @@
+/*
+ * netdev-dpdk.c - the "dpdk" port class: a DPDK ethdev port, one receive
+ * and one transmit queue, polled by the datapath.
+ *
+ * The device is named by the Interface's options:dpdk-devargs, in DPDK's
+ * syntax: a virtual device with its arguments ("net_tap0,iface=dtap0",
+ * "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap", "net_null0,no-rx=1") or a
+ * PCI address.  open() attaches it with rte_dev_probe() (a device the EAL
+ * already attached, e.g. from --vdev, is taken as it is), takes ownership
+ * of its ethdev port (so two ports cannot share it), configures one RX and
+ * one TX queue with an mbuf pool of its own, starts it and turns
+ * promiscuous mode on.  close() undoes all of it: it stops and closes the
+ * ethdev port and detaches the device with rte_dev_remove() (unless other
+ * ports of the device remain), so the same devargs can be opened again.
+ * DPDK's EAL must be running first (swpath/dpdk-eal.h); the daemon starts
+ * it from its configuration.
+ *
+ * Polling
+ * =======
+ *
+ * A DPDK port has no file descriptor to wait on: get_fd() returns -1, so
+ * ft_dpif_needs_polling() is true for a datapath with such a port, and the
+ * daemon's loop must call ft_dpif_run() on a short timer (about every
+ * millisecond) besides waiting on the other ports' descriptors.  Each
+ * rx_burst() is one non-blocking rte_eth_rx_burst() call; an idle port
+ * costs one such call per tick, not a spinning core.
+ *
+ * Receive without copies
+ * ======================
+ *
+ * rx_burst() hands out the received mbufs' own buffers: a packet's 'base'
+ * is the mbuf's buffer, its headroom the mbuf's (RTE_PKTMBUF_HEADROOM, 128
+ * bytes).  The mbufs stay with the netdev until the next rx_burst() or
+ * close, which free them back to the pool.  A frame is copied, into a
+ * buffer the netdev keeps per batch slot (allocated the first time the
+ * slot needs it), only when the mbuf cannot be used as it is: a chain of
+ * segments, less than FT_NETDEV_MIN_HEADROOM of headroom, or a buffer
+ * shared with other mbufs.  A VLAN tag the device stripped is put back.
+ *
+ * Transmit
+ * ========
+ *
+ * tx() copies the frame into an mbuf from the port's pool and queues it;
+ * a full queue (32 frames) and tx_flush() send the queue with
+ * rte_eth_tx_burst().  Frames larger than one mbuf (2048 bytes) are
+ * refused (-EMSGSIZE, counted in 'tx_errors'); frames the device does not
+ * take, or for which the pool has no mbuf, are counted in 'tx_dropped'.
+ *
+ * Stats come from rte_eth_stats_get() (reset when the port opens), plus
+ * what this class counts itself.
+ */
+#include "swpath/netdev.h"
+
+/* rte_devargs_reset(), the only way to free what rte_devargs_parse()
+ * allocates, is still marked experimental in DPDK 22.11. */
+#define ALLOW_EXPERIMENTAL_API 1
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "swpath/dpdk-eal.h"
+
+#define BATCH FT_PACKET_BATCH_MAX
+
+#define DPDK_DEFAULT_DESC 512
+#define DPDK_MAX_DESC 4096
+#define DPDK_MBUF_CACHE 32
+#define DPDK_MBUF_DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE   /* 2048 + 128. */
+
+/* Bytes of a copied frame's buffer. */
+#define DPDK_LINEAR_SIZE (FT_PACKET_HEADROOM + FT_NETDEV_MAX_FRAME)
+
+struct dpdk_netdev {
+    struct ft_netdev up;
+    char *devargs;
+    uint16_t port_id;
+    uint64_t owner_id;
+    bool attached;              /* open() attached the device (else the
+                                 * EAL had it already, e.g. from --vdev). */
+    bool started;
+    struct rte_mempool *pool;
+    uint16_t n_rxd, n_txd;      /* Descriptors per queue. */
+
+    /* Receive: the mbufs of the last burst and the packets made of them. */
+    struct rte_mbuf *rx_mbufs[BATCH];
+    uint16_t n_rx_mbufs;
+    struct ft_packet rx_pkts[BATCH];
+    uint8_t *linear[BATCH];     /* Copies' buffers, NULL until needed. */
+
+    /* Transmit queue. */
+    struct rte_mbuf *tx_mbufs[BATCH];
+    uint16_t n_tx;
+
+    /* Counted here, on top of the device's own stats. */
+    uint64_t rx_errors, rx_dropped;
+    uint64_t tx_errors, tx_dropped;
+};
+
+static const char *const dpdk_known_options[] = {
+    "dpdk-devargs", "n_rxq_desc", "n_txq_desc", NULL,
+};
+
+static struct dpdk_netdev *
+dpdk_netdev_cast(const struct ft_netdev *netdev)
+{
+    return (struct dpdk_netdev *) netdev;
+}
+
+/* Opening. */
+
+/* Parses the descriptor count option 'key' (a power of 2 from 16 to
+ * DPDK_MAX_DESC) into '*n', DPDK_DEFAULT_DESC if absent. */
+static int
+dpdk_parse_desc(const char *name, const struct ft_netdev_option *opts,
+                size_t n_opts, const char *key, uint16_t *n,
+                struct ft_error *err)
+{
+    const char *s = ft_netdev_option_find(opts, n_opts, key);
+    unsigned long v;
+    char *end;
+
+    *n = DPDK_DEFAULT_DESC;
+    if (!s) {
+        return 0;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 16 || v > DPDK_MAX_DESC
+        || (v & (v - 1))) {
+        return ft_error_set(err, -EINVAL, "interface %s: options:%s=%s is "
+                            "not a power of 2 from 16 to %d", name, key, s,
+                            DPDK_MAX_DESC);
+    }
+    *n = v;
+    return 0;
+}
+
+/* Finds the ethdev port of the device that 'devargs' names: by the
+ * device's name (what precedes the first comma), else, if 'match', by
+ * DPDK's devargs matching, which also finds ports named otherwise (a PCI
+ * address in short form, representors) but logs errors for devargs no
+ * bus knows.  Returns 0 with '*port_id' set, or -ENODEV. */
+static int
+dpdk_find_port(const char *devargs, bool match, uint16_t *port_id)
+{
+    char name[RTE_ETH_NAME_MAX_LEN];
+    struct rte_dev_iterator iter;
+    size_t len = strcspn(devargs, ",");
+    uint16_t id;
+
+    if (len < sizeof name) {
+        memcpy(name, devargs, len);
+        name[len] = '\0';
+        if (!rte_eth_dev_get_port_by_name(name, port_id)) {
+            return 0;
+        }
+    }
+    if (!match) {
+        return -ENODEV;
+    }
+    RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &iter) {
+        *port_id = id;
+        rte_eth_iterator_cleanup(&iter);
+        return 0;
+    }
+    return -ENODEV;
+}
+
+static int dpdk_own(struct dpdk_netdev *, struct ft_error *);
+
+/* Attaches the device of 'dev->devargs' (unless the EAL has it already),
+ * finds its port and takes ownership of it.  Returns 0 or a negative
+ * errno with 'err' filled. */
+static int
+dpdk_attach(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    struct ft_dpdk_log_capture cap;
+    const char *msg;
+    int error;
+
+    /* rte_dev_probe() also succeeds for a device already attached, so
+     * look first: close() must not detach a device open() did not
+     * attach when open() fails (e.g. on another interface's device). */
+    if (!dpdk_find_port(dev->devargs, false, &dev->port_id)) {
+        return dpdk_own(dev, err);
+    }
+
+    ft_dpdk_log_capture_start(&cap);
+    error = rte_dev_probe(dev->devargs);
+    msg = ft_dpdk_log_capture_stop(&cap);
+    if (error == -EFAULT) {
+        /* DPDK's code for "no bus recognizes the device". */
+        return ft_error_set(err, -ENODEV, "interface %s: cannot attach DPDK "
+                            "device '%s': no DPDK bus or driver knows this "
+                            "device name%s%s", dev->up.name, dev->devargs,
+                            *msg ? ": " : "", msg);
+    } else if (error) {
+        return ft_error_set(err, error < 0 ? error : -EINVAL,
+                            "interface %s: cannot attach DPDK device '%s': "
+                            "%s%s%s", dev->up.name, dev->devargs,
+                            rte_strerror(error < 0 ? -error : EINVAL),
+                            *msg ? ": " : "", msg);
+    }
+    dev->attached = true;
+
+    if (dpdk_find_port(dev->devargs, true, &dev->port_id)) {
+        return ft_error_set(err, -ENODEV, "interface %s: DPDK device '%s' "
+                            "has no ethdev port", dev->up.name,
+                            dev->devargs);
+    }
+    return dpdk_own(dev, err);
+}
+
+/* Takes ownership of 'dev->port_id' for 'dev', so that no other interface
+ * can open it.  Returns 0, -EBUSY if another owns it, or another negative
+ * errno, with 'err' filled. */
+static int
+dpdk_own(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    struct rte_eth_dev_owner owner;
+    int error;
+
+    memset(&owner, 0, sizeof owner);
+    snprintf(owner.name, sizeof owner.name, "flowtier interface %s",
+             dev->up.name);
+    error = rte_eth_dev_owner_new(&owner.id);
+    if (!error) {
+        error = rte_eth_dev_owner_set(dev->port_id, &owner);
+    }
+    if (error) {
+        struct rte_eth_dev_owner cur;
+
+        if (!rte_eth_dev_owner_get(dev->port_id, &cur) && cur.id) {
+            return ft_error_set(err, -EBUSY, "interface %s: DPDK device "
+                                "'%s' is already in use by %s", dev->up.name,
+                                dev->devargs, cur.name);
+        }
+        return ft_error_set(err, error, "interface %s: cannot take DPDK "
+                            "device '%s': %s", dev->up.name, dev->devargs,
+                            rte_strerror(-error));
+    }
+    dev->owner_id = owner.id;
+    return 0;
+}
+
+/* Reports the DPDK call 'what' that failed with 'error' on 'dev'. */
+static int
+dpdk_fail(struct dpdk_netdev *dev, const char *what, int error,
+          const char *msg, struct ft_error *err)
+{
+    if (error >= 0) {
+        error = -EIO;
+    }
+    return ft_error_set(err, error, "interface %s: DPDK port %u (%s): %s "
+                        "failed: %s%s%s", dev->up.name, dev->port_id,
+                        dev->devargs, what, rte_strerror(-error),
+                        msg && *msg ? ": " : "", msg ? msg : "");
+}
+
+/* Creates the mbuf pool, configures the queues and starts the port.
+ * Returns 0 or a negative errno with 'err' filled. */
+static int
+dpdk_start(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    struct ft_dpdk_log_capture cap;
+    struct rte_eth_conf conf;
+    char pool_name[RTE_MEMPOOL_NAMESIZE];
+    unsigned int n_mbufs;
+    const char *msg;
+    int socket, error;
+
+    socket = rte_eth_dev_socket_id(dev->port_id);
+    if (socket < 0) {
+        socket = SOCKET_ID_ANY;
+    }
+
+    ft_dpdk_log_capture_start(&cap);
+    memset(&conf, 0, sizeof conf);
+    error = rte_eth_dev_configure(dev->port_id, 1, 1, &conf);
+    if (error) {
+        msg = ft_dpdk_log_capture_stop(&cap);
+        return dpdk_fail(dev, "configuring 1 RX and 1 TX queue", error,
+                         msg, err);
+    }
+    rte_eth_dev_adjust_nb_rx_tx_desc(dev->port_id, &dev->n_rxd,
+                                     &dev->n_txd);
+
+    /* Enough for full RX and TX rings, a received and a queued burst, and
+     * the per-core caches; 2^n - 1 is the mempool's best size. */
+    n_mbufs = dev->n_rxd + dev->n_txd + 2 * BATCH + 2 * DPDK_MBUF_CACHE;
+    n_mbufs = (1u << (32 - __builtin_clz(n_mbufs))) - 1;
+    snprintf(pool_name, sizeof pool_name, "ft_port%u", dev->port_id);
+    dev->pool = rte_pktmbuf_pool_create(pool_name, n_mbufs, DPDK_MBUF_CACHE,
+                                        0, DPDK_MBUF_DATA_ROOM, socket);
+    if (!dev->pool) {
+        error = -rte_errno;
+        msg = ft_dpdk_log_capture_stop(&cap);
+        return dpdk_fail(dev, "creating a pool of mbufs", error, msg, err);
+    }
+
+    error = rte_eth_rx_queue_setup(dev->port_id, 0, dev->n_rxd, socket,
+                                   NULL, dev->pool);
+    if (!error) {
+        error = rte_eth_tx_queue_setup(dev->port_id, 0, dev->n_txd, socket,
+                                       NULL);
+    }
+    if (error) {
+        msg = ft_dpdk_log_capture_stop(&cap);
+        return dpdk_fail(dev, "setting up the queues", error, msg, err);
+    }
+
+    error = rte_eth_dev_start(dev->port_id);
+    msg = ft_dpdk_log_capture_stop(&cap);
+    if (error) {
+        return dpdk_fail(dev, "starting", error, msg, err);
+    }
+    dev->started = true;
+
+    /* Some virtual devices (net_null, net_ring) have no such mode. */
+    error = rte_eth_promiscuous_enable(dev->port_id);
+    if (error && error != -ENOTSUP) {
+        return dpdk_fail(dev, "enabling promiscuous mode", error, NULL, err);
+    }
+    rte_eth_stats_reset(dev->port_id);
+    return 0;
+}
+
+/* Frees the mbufs of the last receive burst. */
+static void
+dpdk_rx_release(struct dpdk_netdev *dev)
+{
+    if (dev->n_rx_mbufs) {
+        rte_pktmbuf_free_bulk(dev->rx_mbufs, dev->n_rx_mbufs);
+        dev->n_rx_mbufs = 0;
+    }
+}
+
+/* Undoes what open() did to 'dev', as far as it got, and frees it. */
+static void
+dpdk_destroy(struct dpdk_netdev *dev)
+{
+    dpdk_rx_release(dev);
+    if (dev->n_tx) {
+        rte_pktmbuf_free_bulk(dev->tx_mbufs, dev->n_tx);
+        dev->n_tx = 0;
+    }
+    if (dev->started) {
+        rte_eth_dev_stop(dev->port_id);
+    }
+    if (dev->owner_id) {
+        struct rte_eth_dev_info info;
+        struct rte_device *rte_dev = NULL;
+        uint16_t other;
+
+        if (!rte_eth_dev_info_get(dev->port_id, &info)) {
+            rte_dev = info.device;
+        }
+        rte_eth_dev_owner_unset(dev->port_id, dev->owner_id);
+        /* Releases the queues, so the pool's mbufs come back. */
+        rte_eth_dev_close(dev->port_id);
+        if (rte_dev) {
+            RTE_ETH_FOREACH_DEV_OF(other, rte_dev) {
+                rte_dev = NULL;     /* Its other ports are still in use. */
+                break;
+            }
+        }
+        if (rte_dev) {
+            rte_dev_remove(rte_dev);
+        }
+    } else if (dev->attached) {
+        /* Attached, but without a port of ours: detach it again. */
+        struct rte_devargs da;
+
+        memset(&da, 0, sizeof da);
+        if (!rte_devargs_parse(&da, dev->devargs)) {
+            rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
+            rte_devargs_reset(&da);
+        }
+    }
+    rte_mempool_free(dev->pool);
+    for (size_t i = 0; i < BATCH; i++) {
+        free(dev->linear[i]);
+    }
+    free(dev->devargs);
+    free(dev);
+}
+
+static int
+dpdk_open(const char *name, const struct ft_netdev_option *opts,
+          size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
+{
+    struct rte_eth_dev_info info;
+    struct dpdk_netdev *dev;
+    const char *devargs;
+    int error;
+
+    *netdevp = NULL;
+    error = ft_netdev_options_check(name, "dpdk", opts, n_opts,
+                                    dpdk_known_options, err);
+    if (error) {
+        return error;
+    }
+    devargs = ft_netdev_option_find(opts, n_opts, "dpdk-devargs");
+    if (!devargs || !devargs[0]) {
+        return ft_error_set(err, -EINVAL, "interface %s: "
+                            "options:dpdk-devargs is required", name);
+    }
+    if (!ft_dpdk_eal_is_running()) {
+        return ft_error_set(err, -EOPNOTSUPP, "interface %s: DPDK is not "
+                            "initialized (the daemon starts DPDK's EAL with "
+                            "the arguments in other_config:dpdk-extra before "
+                            "it opens dpdk ports)", name);
+    }
+
+    dev = calloc(1, sizeof *dev);
+    if (!dev || !(dev->devargs = strdup(devargs))) {
+        free(dev);
+        return ft_error_set(err, -ENOMEM, "interface %s: out of memory",
+                            name);
+    }
+    dev->up.class = &ft_netdev_dpdk_class;
+    snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
+
+    error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &dev->n_rxd,
+                            err);
+    if (!error) {
+        error = dpdk_parse_desc(name, opts, n_opts, "n_txq_desc",
+                                &dev->n_txd, err);
+    }
+    if (!error) {
+        error = dpdk_attach(dev, err);
+    }
+    if (!error) {
+        error = dpdk_start(dev, err);
+    }
+    if (error) {
+        dpdk_destroy(dev);
+        return error;
+    }
+    if (!rte_eth_dev_info_get(dev->port_id, &info) && info.if_index) {
+        dev->up.ifindex = info.if_index;
+    }
+    *netdevp = &dev->up;
+    return 0;
+}
+
+static void
+dpdk_close(struct ft_netdev *netdev)
+{
+    dpdk_destroy(dpdk_netdev_cast(netdev));
+}
+
+/* Receiving. */
+
+/* Copies the frame of 'm' into slot 'i''s own buffer and makes 'pkt' of
+ * it.  Returns false (counted) if the frame cannot be taken. */
+static bool
+dpdk_rx_copy(struct dpdk_netdev *dev, struct rte_mbuf *m, size_t i,
+             struct ft_packet *pkt)
+{
+    const void *src;
+
+    if (m->pkt_len > FT_NETDEV_MAX_FRAME) {
+        dev->rx_errors++;
+        return false;
+    }
+    if (!dev->linear[i]) {
+        dev->linear[i] = malloc(DPDK_LINEAR_SIZE);
+        if (!dev->linear[i]) {
+            dev->rx_dropped++;
+            return false;
+        }
+    }
+    ft_packet_init(pkt, dev->linear[i], DPDK_LINEAR_SIZE,
+                   FT_PACKET_HEADROOM);
+    /* Gathers the segments into the buffer, or points into the first
+     * segment if the frame is all there. */
+    src = rte_pktmbuf_read(m, 0, m->pkt_len, ft_packet_data(pkt));
+    if (!src) {
+        dev->rx_errors++;
+        return false;
+    }
+    if (src != ft_packet_data(pkt)) {
+        memcpy(ft_packet_data(pkt), src, m->pkt_len);
+    }
+    pkt->size = m->pkt_len;
+    return true;
+}
+
+/* Puts back into 'pkt' the VLAN tag 'tci' that the device took out. */
+static void
+dpdk_rx_push_vlan(struct ft_packet *pkt, uint16_t tci)
+{
+    uint8_t *data = ft_packet_data(pkt);
+
+    memmove(data - FT_VLAN_HEADER_LEN, data, 2 * FT_ETH_ALEN);
+    pkt->data_ofs -= FT_VLAN_HEADER_LEN;
+    pkt->size += FT_VLAN_HEADER_LEN;
+    data = ft_packet_data(pkt) + 2 * FT_ETH_ALEN;
+    data[0] = FT_ETH_TYPE_VLAN >> 8;
+    data[1] = FT_ETH_TYPE_VLAN & 0xff;
+    data[2] = tci >> 8;
+    data[3] = tci & 0xff;
+}
+
+/* Makes 'pkt' of the received mbuf 'm' in batch slot 'i'.  Returns false
+ * if it is dropped. */
+static bool
+dpdk_rx_take(struct dpdk_netdev *dev, struct rte_mbuf *m, size_t i,
+             struct ft_packet *pkt)
+{
+    bool stripped = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0;
+    size_t need = FT_NETDEV_MIN_HEADROOM + (stripped ? FT_VLAN_HEADER_LEN
+                                                      : 0);
+
+    if (m->nb_segs == 1 && RTE_MBUF_DIRECT(m)
+        && rte_mbuf_refcnt_read(m) == 1 && m->data_off >= need) {
+        ft_packet_init(pkt, m->buf_addr, m->buf_len, m->data_off);
+        pkt->size = m->data_len;
+    } else if (!dpdk_rx_copy(dev, m, i, pkt)) {
+        return false;
+    }
+    if (stripped && pkt->size >= 2 * FT_ETH_ALEN) {
+        dpdk_rx_push_vlan(pkt, m->vlan_tci);
+    }
+    return true;
+}
+
+static int
+dpdk_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
+{
+    struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+    uint16_t room, n;
+    int added = 0;
+
+    dpdk_rx_release(dev);
+    room = batch->count < BATCH ? BATCH - batch->count : 0;
+    if (!room) {
+        return 0;
+    }
+    n = rte_eth_rx_burst(dev->port_id, 0, dev->rx_mbufs, room);
+    for (uint16_t i = 0; i < n; i++) {
+        struct ft_packet *pkt = &dev->rx_pkts[i];
+
+        if (dpdk_rx_take(dev, dev->rx_mbufs[i], i, pkt)) {
+            batch->packets[batch->count++] = pkt;
+            added++;
+        }
+    }
+    dev->n_rx_mbufs = n;
+    return added;
+}
+
+/* Transmitting. */
+
+static void
+dpdk_tx_flush(struct ft_netdev *netdev)
+{
+    struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+    uint16_t sent = 0;
+
+    /* A second try gives a device whose ring was full a moment to drain
+     * what it already took. */
+    for (int try = 0; try < 2 && sent < dev->n_tx; try++) {
+        sent += rte_eth_tx_burst(dev->port_id, 0, dev->tx_mbufs + sent,
+                                 dev->n_tx - sent);
+    }
+    if (sent < dev->n_tx) {
+        rte_pktmbuf_free_bulk(dev->tx_mbufs + sent, dev->n_tx - sent);
+        dev->tx_dropped += dev->n_tx - sent;
+    }
+    dev->n_tx = 0;
+}
+
+static int
+dpdk_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
+{
+    struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+    struct rte_mbuf *m;
+    char *data;
+
+    if (pkt->size > DPDK_MBUF_DATA_ROOM - RTE_PKTMBUF_HEADROOM) {
+        dev->tx_errors++;
+        return -EMSGSIZE;
+    }
+    m = rte_pktmbuf_alloc(dev->pool);
+    if (!m) {
+        dev->tx_dropped++;
+        return -ENOBUFS;
+    }
+    data = rte_pktmbuf_append(m, pkt->size);
+    memcpy(data, ft_packet_data(pkt), pkt->size);
+    dev->tx_mbufs[dev->n_tx++] = m;
+    if (dev->n_tx == BATCH) {
+        dpdk_tx_flush(netdev);
+    }
+    return 0;
+}
+
+/* Status. */
+
+static int
+dpdk_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
+{
+    struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+    struct rte_eth_stats s;
+    int error;
+
+    error = rte_eth_stats_get(dev->port_id, &s);
+    if (error) {
+        return error;
+    }
+    stats->rx_packets = s.ipackets;
+    stats->rx_bytes = s.ibytes;
+    stats->rx_dropped = s.imissed + s.rx_nombuf + dev->rx_dropped;
+    stats->rx_errors = s.ierrors + dev->rx_errors;
+    stats->tx_packets = s.opackets;
+    stats->tx_bytes = s.obytes;
+    stats->tx_dropped = dev->tx_dropped;
+    stats->tx_errors = s.oerrors + dev->tx_errors;
+    return 0;
+}
+
+static int
+dpdk_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
+{
+    struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+    struct rte_ether_addr addr;
+    int error;
+
+    error = rte_eth_macaddr_get(dev->port_id, &addr);
+    if (!error) {
+        memcpy(mac->ea, addr.addr_bytes, sizeof mac->ea);
+    }
+    return error;
+}
+
+const struct ft_netdev_class ft_netdev_dpdk_class = {
+    .type = "dpdk",
+    .open = dpdk_open,
+    .close = dpdk_close,
+    .rx_burst = dpdk_rx_burst,
+    .tx = dpdk_tx,
+    .tx_flush = dpdk_tx_flush,
+    .get_fd = NULL,             /* Polled: see "Polling" above. */
+    .get_stats = dpdk_get_stats,
+    .get_mac = dpdk_get_mac,
+};
