@@ -465,9 +465,12 @@ test_bad_ports(void **state)
                                       &err), -EINVAL);
     assert_int_equal(ft_dpif_port_add(f->dpif, 0xfff0, "lo", NULL, NULL, 0,
                                       &err), -EINVAL);
-    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "dpdk", NULL, 0,
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "geneve", NULL, 0,
                                       &err), -EOPNOTSUPP);
-    assert_non_null(strstr(err.reason, "type 'dpdk' is not supported"));
+    assert_non_null(strstr(err.reason, "type 'geneve' is not supported"));
+    assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "dpdk", NULL, 0,
+                                      &err), -EINVAL);
+    assert_non_null(strstr(err.reason, "dpdk-devargs is required"));
     assert_int_equal(ft_dpif_port_add(f->dpif, 9, "lo", "system", &opt, 1,
                                       &err), -EINVAL);
     assert_string_equal(err.reason,
