@@ -8,8 +8,15 @@
  * The EAL runs without hugepages or PCI, with a file prefix of its own.
  * It can start only once per process, so the tests that need it not
  * running come first, and the failed start is tried in a child process.
+ * As root, net_tap is tried against the kernel through an AF_PACKET
+ * socket on the tap's kernel side.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -506,6 +514,83 @@ test_ring_loopback(void **state)
     ft_netdev_close(netdev);
 }
 
+/* Opens an AF_PACKET socket bound to 'ifindex'. */
+static int
+packet_socket(int ifindex)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+        .sll_ifindex = ifindex,
+    };
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sll, sizeof sll), 0);
+    return fd;
+}
+
+/* net_tap: what the kernel sends on the tap, the port receives; what the
+ * port sends, the kernel receives.  The kernel may send frames of its own
+ * (IPv6 neighbor discovery), so the test looks for its frames among
+ * others. */
+static void
+test_tap(void **state)
+{
+    static struct frames in, out, got;
+    struct ft_netdev *netdev;
+    char iface[IFNAMSIZ], devargs[64];
+    int fd, ifindex;
+    bool found = false;
+
+    (void) state;
+    if (geteuid()) {
+        skip();
+    }
+    snprintf(iface, sizeof iface, "ftdtap%ld", (long) getpid() % 100000);
+    snprintf(devargs, sizeof devargs, "net_tap0,iface=%s", iface);
+    open_ok("t0", devargs, &netdev);
+    ifindex = if_nametoindex(iface);
+    assert_true(ifindex > 0);
+    assert_int_equal(netdev->ifindex, ifindex);
+    fd = packet_socket(ifindex);
+
+    /* Kernel to port. */
+    in.n = 0;
+    frame_add(&in, 98, 31);
+    assert_int_equal(send(fd, in.data[0], in.len[0], 0), in.len[0]);
+    for (int try = 0; try < 20 && !found; try++) {
+        rx_frames(netdev, 1, &got);
+        for (size_t i = 0; i < got.n; i++) {
+            found |= (got.len[i] == in.len[0]
+                      && !memcmp(got.data[i], in.data[0], in.len[0]));
+        }
+    }
+    assert_true(found);
+
+    /* Port to kernel. */
+    out.n = 0;
+    frame_add(&out, 150, 32);
+    tx_frames(netdev, &out);
+    found = false;
+    for (int try = 0; try < 20 && !found; try++) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        uint8_t buf[2048];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 100) <= 0) {
+            continue;
+        }
+        n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        found = (n == (ssize_t) out.len[0]
+                 && !memcmp(buf, out.data[0], out.len[0]));
+    }
+    assert_true(found);
+    close(fd);
+
+    ft_netdev_close(netdev);
+    assert_int_equal(if_nametoindex(iface), 0);     /* Tap removed. */
+}
+
 static void
 test_null_busy_reopen(void **state)
 {
@@ -599,6 +684,7 @@ main(void)
         cmocka_unit_test(test_pcap_tx),
         cmocka_unit_test(test_ring_loopback),
         cmocka_unit_test(test_null_busy_reopen),
+        cmocka_unit_test(test_tap),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
