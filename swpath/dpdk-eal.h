@@ -30,6 +30,19 @@
  * restores the thread's previous CPU affinity afterwards, so that the
  * daemon keeps running where the system lets it.
  *
+ * What the "dpdk" port class expects (swpath/netdev-dpdk.c)
+ * =========================================================
+ *
+ *   - The EAL runs before the first "dpdk" port opens; otherwise open()
+ *     refuses with -EOPNOTSUPP and a reason saying so.
+ *   - Its ports have no descriptor (get_fd() is -1), so
+ *     ft_dpif_needs_polling() is true while a datapath has one: the
+ *     daemon's loop then calls ft_dpif_run() on a short timer (about every
+ *     millisecond) as well as when other ports' descriptors are readable.
+ *     An idle port costs one non-blocking rte_eth_rx_burst() per tick.
+ *   - Everything runs in the datapath's thread; the class needs no DPDK
+ *     worker core (none is started unless dpdk-extra asks for cores).
+ *
  * Log capture
  * ===========
  *

@@ -177,7 +177,37 @@ dpdk_find_port(const char *devargs, bool match, uint16_t *port_id)
     return -ENODEV;
 }
 
-static int dpdk_own(struct dpdk_netdev *, struct ft_error *);
+/* Takes ownership of 'dev->port_id' for 'dev', so that no other interface
+ * can open it.  Returns 0, -EBUSY if another owns it, or another negative
+ * errno, with 'err' filled. */
+static int
+dpdk_own(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    struct rte_eth_dev_owner owner;
+    int error;
+
+    memset(&owner, 0, sizeof owner);
+    snprintf(owner.name, sizeof owner.name, "flowtier interface %s",
+             dev->up.name);
+    error = rte_eth_dev_owner_new(&owner.id);
+    if (!error) {
+        error = rte_eth_dev_owner_set(dev->port_id, &owner);
+    }
+    if (error) {
+        struct rte_eth_dev_owner cur;
+
+        if (!rte_eth_dev_owner_get(dev->port_id, &cur) && cur.id) {
+            return ft_error_set(err, -EBUSY, "interface %s: DPDK device "
+                                "'%s' is already in use by %s", dev->up.name,
+                                dev->devargs, cur.name);
+        }
+        return ft_error_set(err, error, "interface %s: cannot take DPDK "
+                            "device '%s': %s", dev->up.name, dev->devargs,
+                            rte_strerror(-error));
+    }
+    dev->owner_id = owner.id;
+    return 0;
+}
 
 /* Attaches the device of 'dev->devargs' (unless the EAL has it already),
  * finds its port and takes ownership of it.  Returns 0 or a negative
@@ -220,38 +250,6 @@ dpdk_attach(struct dpdk_netdev *dev, struct ft_error *err)
                             dev->devargs);
     }
     return dpdk_own(dev, err);
-}
-
-/* Takes ownership of 'dev->port_id' for 'dev', so that no other interface
- * can open it.  Returns 0, -EBUSY if another owns it, or another negative
- * errno, with 'err' filled. */
-static int
-dpdk_own(struct dpdk_netdev *dev, struct ft_error *err)
-{
-    struct rte_eth_dev_owner owner;
-    int error;
-
-    memset(&owner, 0, sizeof owner);
-    snprintf(owner.name, sizeof owner.name, "flowtier interface %s",
-             dev->up.name);
-    error = rte_eth_dev_owner_new(&owner.id);
-    if (!error) {
-        error = rte_eth_dev_owner_set(dev->port_id, &owner);
-    }
-    if (error) {
-        struct rte_eth_dev_owner cur;
-
-        if (!rte_eth_dev_owner_get(dev->port_id, &cur) && cur.id) {
-            return ft_error_set(err, -EBUSY, "interface %s: DPDK device "
-                                "'%s' is already in use by %s", dev->up.name,
-                                dev->devargs, cur.name);
-        }
-        return ft_error_set(err, error, "interface %s: cannot take DPDK "
-                            "device '%s': %s", dev->up.name, dev->devargs,
-                            rte_strerror(-error));
-    }
-    dev->owner_id = owner.id;
-    return 0;
 }
 
 /* Reports the DPDK call 'what' that failed with 'error' on 'dev'. */
