@@ -82,7 +82,7 @@ sys_init() {
 # Deletes the test's host namespace and its VM namespaces.
 sys_delete_namespaces() {
     local ns
-    for ns in $(ip netns list | awk '{print $1}'); do
+    for ns in $(ls /run/netns 2>/dev/null); do
         case $ns in
         "$FT_SYS_HOST_NS"-*) ip netns del "$ns" ;;
         esac
@@ -106,7 +106,7 @@ sys_cleanup() {
         done
     } 2>/dev/null
     local ns
-    for ns in $(ip netns list | awk '{print $1}'); do
+    for ns in $(ls /run/netns 2>/dev/null); do
         case $ns in
         "$SYS_NS_PREFIX"*) ip netns pids "$ns" | xargs -r kill -9 2>/dev/null ;;
         esac
@@ -156,6 +156,7 @@ $out"
 # expect_err REGEX: the last command's stderr is one line,
 # 'flowtier: ...REGEX...'.
 expect_err() {
+    [ -n "${SYS_SHOW_ERR:-}" ] && echo "$err" >&2
     [ "$(wc -l <<<"$err")" = 1 ] || fail "error must be one line, got: $err"
     grep -qE -- "^flowtier: .*$1" <<<"$err" \
         || fail "expected 'flowtier: ...$1' on stderr, got: $err"
@@ -266,7 +267,7 @@ tcp_fails() {
 port_stat() {
     local o
     o=$("$FT" dump-ports "$1" "$2") || fail "dump-ports $1 $2 failed"
-    sed -nE "s/^ .*$3 $4=([0-9]+),.*/\\1/p" <<<"$o" | head -1
+    grep -E "^ .* $3 pkts=" <<<"$o" | sed -nE "s/.*[ ,]$4=([0-9]+),.*/\\1/p"
 }
 
 # flow_stat BRIDGE REGEX n_packets|n_bytes: prints that counter of the one
