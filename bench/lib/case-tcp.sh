@@ -1,0 +1,35 @@
+# case-tcp.sh - one TCP stream from ns1 to ns2 (iperf3, default message
+# size), Gbit/s received, over BENCH_SECONDS after BENCH_SKIP seconds of
+# slow start left out (iperf3 --omit).  TX checksum offload (and so TSO)
+# is off in both namespaces (topo.sh): segments are at most one MTU.
+
+CASE_tcp_UNIT=Gbit/s
+CASE_tcp_DESC="one TCP stream ns1 -> ns2 (iperf3), Gbit/s received"
+
+case_tcp_run() {
+    local d=$BENCH_TMP/tcp spid
+    mkdir -p "$d"
+    ip netns exec "$BENCH_NS2" iperf3 -s -1 -B "$BENCH_IP2" -p 5201 \
+        >"$d/server.out" 2>&1 &
+    spid=$!
+    bench_defer "bench_kill $spid"
+    case_wait_listen "$BENCH_NS2" -t 5201 || { bench_log "iperf3 server not listening"; return 1; }
+    ip netns exec "$BENCH_NS1" iperf3 -c "$BENCH_IP2" -p 5201 -J \
+        -t "$(awk -v a="$BENCH_SKIP" -v b="$BENCH_SECONDS" \
+                  'BEGIN { print a + b }')" \
+        -O "$BENCH_SKIP" >"$d/client.json" 2>"$d/client.err" || {
+        bench_log "iperf3 client failed: $(cat "$d/client.err")"
+        return 1
+    }
+    wait "$spid"
+    bench_undefer "bench_kill $spid"
+    CASE_VALUE=$(python3 -c '
+import json, sys
+end = json.load(open(sys.argv[1]))["end"]
+print("%.3f" % (end["sum_received"]["bits_per_second"] / 1e9))
+' "$d/client.json") || return 1
+    CASE_EXTRA="retransmits=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["end"]["sum_sent"].get("retransmits", 0))
+' "$d/client.json")"
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""summarize.py - turns the benchmark's raw runs into the results table and
+the JSON results file.
+
+usage: summarize.py META.json RUNS.tsv OUTPUT.json
+
+RUNS.tsv has one line per measurement: case, switch, round, value (empty
+if the run failed), CPU idle percentage just before the run, and
+KEY=VALUE words with case-specific extras, and the switch's own counters
+after the run (one line of text).  META.json holds the machine
+and configuration description (written by run.sh) and gets the runs and
+the summary added.  The reference switch of the ratios is 'flowtier'
+(and 'flowtier-flows' for 'ovs-flows').
+"""
+import json
+import statistics
+import sys
+
+
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if unit == "pps":
+        return "%.1f k" % (value / 1e3)
+    return "%.2f" % value
+
+
+def main():
+    meta_path, runs_path, out_path = sys.argv[1:4]
+    with open(meta_path) as f:
+        meta = json.load(f)
+    runs = []
+    with open(runs_path) as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            case, switch, rnd, value, idle = fields[:5]
+            extra = {}
+            for word in (fields[5].split() if len(fields) > 5 else []):
+                k, _, v = word.partition("=")
+                try:
+                    extra[k] = float(v) if "." in v else int(v)
+                except ValueError:
+                    extra[k] = v
+            runs.append({"case": case, "switch": switch, "round": int(rnd),
+                         "value": float(value) if value else None,
+                         "cpu_idle_before": int(idle) if idle else None,
+                         "extra": extra,
+                         "switch_report": (fields[6].strip()
+                                           if len(fields) > 6 else "")})
+
+    units = meta.get("units", {})
+    summary = []
+    medians = {}
+    order = []
+    for r in runs:
+        key = (r["case"], r["switch"])
+        if key not in order:
+            order.append(key)
+    for case, switch in order:
+        vals = [r["value"] for r in runs
+                if r["case"] == case and r["switch"] == switch
+                and r["value"] is not None]
+        n_failed = sum(1 for r in runs if r["case"] == case
+                       and r["switch"] == switch and r["value"] is None)
+        s = {"case": case, "switch": switch, "unit": units.get(case, ""),
+             "n": len(vals), "failed": n_failed,
+             "median": statistics.median(vals) if vals else None,
+             "min": min(vals) if vals else None,
+             "max": max(vals) if vals else None}
+        medians[(case, switch)] = s["median"]
+        summary.append(s)
+    for s in summary:
+        ref = "flowtier-flows" if s["switch"] == "ovs-flows" else "flowtier"
+        ft = medians.get((s["case"], ref))
+        s["reference"] = ref
+        s["ratio"] = (ft / s["median"]
+                      if ft is not None and s["median"] else None)
+
+    meta["runs"] = runs
+    meta["summary"] = summary
+    with open(out_path, "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+
+    print("%-7s %-15s %12s %25s %4s  %s" % ("case", "switch", "median",
+                                            "min-max", "n", "FlowTier/this"))
+    for s in summary:
+        unit = s["unit"]
+        rng = ("%s - %s" % (fmt(s["min"], unit), fmt(s["max"], unit))
+               if s["n"] else "-")
+        ratio = "%.2f" % s["ratio"] if s["ratio"] is not None else "-"
+        if s["switch"] == s["reference"]:
+            ratio = ""
+        elif s["reference"] != "flowtier":
+            ratio += " (vs %s)" % s["reference"]
+        failed = " (%d failed)" % s["failed"] if s["failed"] else ""
+        print("%-7s %-15s %12s %25s %4d  %s%s" % (
+            s["case"], s["switch"], fmt(s["median"], unit) + " " +
+            ("pps" if unit == "pps" else unit), rng, s["n"], ratio, failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+#!/bin/bash
+# run.sh - FlowTier's switching benchmark: FlowTier's userspace datapath
+# against Open vSwitch's userspace datapath and the Linux bridge, on the
+# same veth topology, in one run on this machine.
+#
+# Installs what it needs (Debian packages), builds a release tree, then
+# for each round, each case and each switch (A B C A B C ...): makes the
+# namespaces (bench/lib/topo.sh), starts the switch, warms up (ARP and
+# MAC learning), measures, and tears everything down again.  Prints a
+# table (median, min-max, FlowTier's ratio to each switch) and writes
+# every run to a JSON file.  Needs root.
+#
+# usage: bench/run.sh [OPTION]...
+#   --quick            smoke check: 3 s windows, 1 round
+#   --rounds N         rounds (default 3)
+#   --seconds S        measuring window per run (default 10)
+#   --skip S           warm-up time left out of each run (default 2)
+#   --cases LIST       comma-separated cases (default udp64,tcp)
+#   --switches LIST    comma-separated switches (default flowtier,
+#                      flowtier-flows,ovs,ovs-flows,linux-bridge)
+#   --min-idle P       before each run, wait (up to 30 s) for one second in
+#                      which P% of the CPU time was idle (default 80)
+#   --builddir DIR     release build directory (default build-bench)
+#   --commit REV       measure the committed tree REV instead of the work
+#                      tree: it is exported to /tmp/ftbench-commit/src and
+#                      built in /tmp/ftbench-commit/build (kept for the
+#                      next run of the same REV)
+#   --output FILE      JSON results (default bench/results/DATE.json)
+#
+# Adding a case: bench/lib/case-NAME.sh defining CASE_NAME_UNIT,
+# CASE_NAME_DESC and case_NAME_run (sets CASE_VALUE, CASE_EXTRA).  Adding
+# a switch: bench/lib/sw-*.sh defining sw_NAME_start, sw_NAME_stop and
+# sw_NAME_report (NAME with '-' written as '_').
+set -u
+
+BENCH_DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+
+ROUNDS=3
+BENCH_SECONDS=10
+BENCH_SKIP=2
+CASES=udp64,tcp
+SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
+MIN_IDLE=80
+BUILDDIR=$REPO/build-bench
+OUTPUT=
+COMMIT=
+
+usage() {
+    sed -n '/^# usage:/,/^# Adding a case/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) ROUNDS=1 BENCH_SECONDS=3 BENCH_SKIP=1 ;;
+        --rounds) ROUNDS=$2; shift ;;
+        --seconds) BENCH_SECONDS=$2; shift ;;
+        --skip) BENCH_SKIP=$2; shift ;;
+        --cases) CASES=$2; shift ;;
+        --switches) SWITCHES=$2; shift ;;
+        --min-idle) MIN_IDLE=$2; shift ;;
+        --builddir) BUILDDIR=$(readlink -f "$2"); shift ;;
+        --output) OUTPUT=$2; shift ;;
+        --commit) COMMIT=$2; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+    shift || { usage >&2; exit 2; }
+done
+case $ROUNDS in ''|*[!0-9]*|0) echo "bad --rounds" >&2; exit 2 ;; esac
+
+. "$BENCH_DIR/lib/common.sh"
+. "$BENCH_DIR/lib/topo.sh"
+for f in "$BENCH_DIR"/lib/sw-*.sh "$BENCH_DIR"/lib/case-*.sh; do
+    . "$f"
+done
+
+[ "$(id -u)" = 0 ] || bench_die "needs root (network namespaces)"
+
+# ---- Dependencies and the release build.
+. "$REPO/tests/lib/deps.sh"
+ft_install_deps || bench_die "cannot install the build dependencies"
+FT_DEB_PACKAGES="iperf3 ethtool iputils-ping python3 procps"
+ft_install_deps || bench_die "cannot install iperf3, ethtool, ping, python3"
+
+# build SRCDIR BUILDDIR TARGET...: a release build of TARGETs.
+build() {
+    local src=$1 dir=$2 bt
+    shift 2
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$src" --buildtype=release >/dev/null \
+            || bench_die "meson setup $dir failed"
+    fi
+    bt=$(meson introspect --buildoptions "$dir" | python3 -c '
+import json, sys
+print([o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"][0])')
+    if [ "$bt" != release ]; then
+        meson configure "$dir" -Dbuildtype=release >/dev/null \
+            || bench_die "cannot switch $dir to a release build"
+    fi
+    ninja -C "$dir" -j2 "$@" >"$dir/bench-build.log" 2>&1 \
+        || bench_die "build failed (see $dir/bench-build.log)"
+}
+
+# The traffic tools come from this work tree; the switch from the work
+# tree or from --commit.
+build "$REPO" "$BUILDDIR" bench/traffic-send bench/traffic-recv
+BENCH_TOOLS=$BUILDDIR/bench
+BENCH_BUILD=$BUILDDIR
+if [ -n "$COMMIT" ]; then
+    sha=$(git -C "$REPO" rev-parse --verify "$COMMIT^{commit}") \
+        || bench_die "no commit $COMMIT"
+    BENCH_BUILD=/tmp/ftbench-commit/build
+    if [ "$(cat /tmp/ftbench-commit/stamp 2>/dev/null)" != "$sha" ]; then
+        rm -rf /tmp/ftbench-commit
+        mkdir -p /tmp/ftbench-commit/src || bench_die "cannot create /tmp/ftbench-commit"
+        # --touch: every file is newer than any earlier build.
+        git -C "$REPO" archive "$sha" \
+            | tar -x -m -C /tmp/ftbench-commit/src \
+            || bench_die "cannot export $COMMIT"
+        echo "$sha" >/tmp/ftbench-commit/stamp
+    fi
+    build /tmp/ftbench-commit/src "$BENCH_BUILD" mgmt/flowtierd mgmt/flowtier
+else
+    build "$REPO" "$BUILDDIR" mgmt/flowtierd mgmt/flowtier
+fi
+
+# ---- Scratch space and cleanup.
+BENCH_TMP=$(mktemp -d /tmp/ftbench.XXXXXX) || bench_die "mktemp failed"
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+bench_defer "rm -rf $BENCH_TMP"
+topo_names "ftb$$"
+
+DATE=$(date -u +%Y-%m-%dT%H%M%SZ)
+[ -n "$OUTPUT" ] || OUTPUT=$BENCH_DIR/results/$DATE.json
+mkdir -p "$(dirname "$OUTPUT")" || bench_die "cannot create $(dirname "$OUTPUT")"
+
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+LOAD_START=$(bench_loadavg)
+bench_log "$DATE, $CPU, nproc $(nproc), load average $LOAD_START"
+bench_log "cases $CASES; switches $SWITCHES; $ROUNDS round(s) of" \
+          "${BENCH_SECONDS} s (+${BENCH_SKIP} s warm-up)"
+
+RUNS=$BENCH_TMP/runs.tsv
+: >"$RUNS"
+
+# run_one CASE SWITCH ROUND: one measurement, appended to $RUNS.
+run_one() {
+    local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report=
+    CASE_VALUE= CASE_EXTRA=
+    idle=$(bench_wait_quiet "$MIN_IDLE" 30)
+    if ! topo_create; then
+        bench_log "$c/$sw: cannot create the namespaces"
+        ok=0
+    elif ! "sw_${fn}_start" >>"$BENCH_TMP/switch.log" 2>&1; then
+        bench_log "$c/$sw: switch did not start: $(tail -3 "$BENCH_TMP/switch.log")"
+        ok=0
+    elif ! topo_warmup; then
+        bench_log "$c/$sw: ns2 unreachable through the switch"
+        ok=0
+    elif "case_${c}_run"; then
+        value=$CASE_VALUE
+        report=$("sw_${fn}_report" | tr -s '\t\n ' ' ')
+    fi
+    [ $ok = 1 ] && "sw_${fn}_stop" >/dev/null 2>&1
+    topo_destroy
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$sw" "$r" "$value" \
+        "$idle" "$CASE_EXTRA" "$report" >>"$RUNS"
+    bench_log "round $r $c $sw: ${value:-FAILED} $(eval echo \$CASE_${c}_UNIT)" \
+              "(idle before: ${idle}%)"
+}
+
+IFS=, read -ra case_list <<<"$CASES"
+IFS=, read -ra switch_list <<<"$SWITCHES"
+for c in "${case_list[@]}"; do
+    declare -F "case_${c}_run" >/dev/null || bench_die "no case '$c'"
+done
+for sw in "${switch_list[@]}"; do
+    declare -F "sw_${sw//-/_}_start" >/dev/null || bench_die "no switch '$sw'"
+done
+
+for r in $(seq "$ROUNDS"); do
+    for c in "${case_list[@]}"; do
+        for sw in "${switch_list[@]}"; do
+            run_one "$c" "$sw" "$r"
+        done
+    done
+done
+
+# ---- Results.
+units=
+for c in "${case_list[@]}"; do
+    units="$units\"$c\": \"$(eval echo \$CASE_${c}_UNIT)\", "
+done
+cat >"$BENCH_TMP/meta.json" <<JSON
+{
+  "date": "$DATE",
+  "machine": {
+    "cpu": "$CPU",
+    "nproc": $(nproc),
+    "kernel": "$(uname -r)",
+    "loadavg_start": "$LOAD_START",
+    "loadavg_end": "$(bench_loadavg)"
+  },
+  "software": {
+    "flowtier": "$(if [ -n "$COMMIT" ]; then echo "$sha"; else
+                   git -C "$REPO" describe --always --dirty 2>/dev/null; fi)",
+    "buildtype": "release",
+    "compiler": "$(cc --version | head -1)",
+    "ovs": "$(PATH=$PATH:/usr/sbin ovs-vswitchd --version | head -1)"
+  },
+  "config": {
+    "rounds": $ROUNDS,
+    "seconds": $BENCH_SECONDS,
+    "skip": $BENCH_SKIP,
+    "min_idle": $MIN_IDLE,
+    "cases": "$CASES",
+    "switches": "$SWITCHES"
+  },
+  "units": { ${units%, } }
+}
+JSON
+echo
+echo "FlowTier switching benchmark, $DATE"
+echo "$CPU, nproc $(nproc), kernel $(uname -r)," \
+     "load average $LOAD_START (start) / $(bench_loadavg) (end)"
+for c in "${case_list[@]}"; do
+    echo "  $c: $(eval echo \$CASE_${c}_DESC)"
+done
+echo
+python3 "$BENCH_DIR/lib/summarize.py" "$BENCH_TMP/meta.json" "$RUNS" \
+    "$OUTPUT" || bench_die "summary failed"
+echo
+echo "results: $OUTPUT"
