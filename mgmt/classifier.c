@@ -29,9 +29,34 @@
  *   - how many rules it has at each priority, as a max-heap of distinct
  *     priorities indexed by a small hash map, so that its highest priority
  *     ('max_priority') stays exact in O(log distinct priorities) per insert
- *     or remove, whatever the order rules come and go in.
+ *     or remove, whatever the order rules come and go in;
  *
- * The classifier keeps its subtables sorted by 'max_priority', descending.
+ *   - the stages of its mask (classifier.h, "Basic design"): its key
+ *     entries ('words', 'mask_words') are in stage order, so that stage i
+ *     is entries [stage_end[i - 1], stage_end[i]).  Word 18, shared by
+ *     arp_tha (L3) and the ports (L4), may give two entries.  Each stage
+ *     but the last has an index: a counted set of the hashes of the
+ *     distinct masked keys up to that stage;
+ *
+ *   - its prefix lengths on the trie fields, and a ports trie.
+ *
+ * The classifier keeps its subtables sorted by 'max_priority', descending,
+ * and the two prefix tries (every distinct masked key of a subtable with a
+ * CIDR prefix on the field adds its prefix once).
+ *
+ * Staged lookup
+ * =============
+ *
+ * A staged search of a subtable, as in Open vSwitch, goes stage by stage;
+ * at the start of the L3 stage it asks the tries whether the subtable can
+ * be skipped; after each stage but the last it probes the stage's index,
+ * and a miss ends the search, consulting the stages so far; the last stage
+ * probes the hash table, and a miss there with ports in the mask asks the
+ * ports trie.  The lookup gets the same answer and the same 'wc' faster:
+ * it probes every subtable with the whole key first (in prefetched
+ * batches), and only for a subtable that has no match replays the stages
+ * on the index cells (prefetched too) to find what ruled it out.  The
+ * tries are walked lazily, at most once per field per lookup.
  *
  * Cost
  * ====
@@ -39,10 +64,13 @@
  * Lookup: for each subtable searched, O(words) to hash plus an expected
  * O(1) probe; no allocation.  Subtables are probed in batches: hash and
  * prefetch the slots of several, then probe them and prefetch the keys,
- * then compare, so that their cache misses overlap.  Insert and remove:
+ * then compare, so that their cache misses overlap.  With 'wc', each
+ * subtable without a match adds up to one expected O(1) probe per stage,
+ * and the lookup up to two trie walks of O(32) nodes.  Insert and remove:
  * O(subtables) to find the subtable by mask, O(chain length) within it,
  * O(log distinct priorities) for the priority heap, amortized O(1) for the
- * hash table to grow or shrink.
+ * hash tables to grow or shrink, and O(32) per trie for a new or vanished
+ * masked key.
  *
  * The rules' 'hnext' member is unused: chains of equal masked keys hang off
  * the slots, which need no links.
@@ -58,7 +86,28 @@
 
 #define CLS_MIN_SLOTS 8u
 #define CLS_HASH_TAG (UINT32_C(1) << 31)    /* Set in every stored hash. */
+#define CLS_HASH_SEED UINT64_C(0x2545f4914f6cdd1d)
 #define CLS_BATCH 8                         /* Subtables probed together. */
+
+/* Stage groups, in lookup order (see "Staged lookup" above). */
+enum cls_group {
+    CLS_GROUP_META,                     /* Tunnel and pipeline metadata. */
+    CLS_GROUP_L2,
+    CLS_GROUP_L3,                       /* Also ARP addresses, tcp_flags. */
+    CLS_GROUP_L4,                       /* tp_src, tp_dst. */
+    CLS_N_GROUPS
+};
+
+/* A word may be split between two groups (word 18: arp_tha | ports), so a
+ * subtable has at most one key entry per word plus one. */
+#define CLS_MAX_ENTRIES (FT_FLOW_U64S + 1)
+#define CLS_NO_STAGE 0xff
+
+_Static_assert(offsetof(struct ft_flow, tp_dst)
+               == offsetof(struct ft_flow, tp_src) + 2
+               && offsetof(struct ft_flow, tcp_flags)
+                  == offsetof(struct ft_flow, tp_dst) + 2,
+               "the L4 stage expects tp_src, tp_dst, tcp_flags adjacent");
 
 struct cls_slot {
     uint32_t hash;                      /* 0 = empty. */
@@ -72,15 +121,48 @@ struct cls_prio {
     uint32_t count;
 };
 
+/* A stage index: how many distinct masked keys of the subtable have each
+ * hash of their first stages (open addressing, linear probing, at most
+ * half full; hash 0 = empty). */
+struct cls_icell {
+    uint32_t hash;
+    uint32_t count;
+};
+
+struct cls_index {
+    struct cls_icell *cells;
+    uint32_t mask;                      /* Number of cells - 1. */
+    uint32_t n;                         /* Cells in use. */
+};
+
+/* A trie node: 'n_bits' bits of prefix (left-aligned in 'prefix', the
+ * rest zero) on the edge into it, and the number of rules whose prefix
+ * ends exactly here. */
+struct ft_cls_trie_node {
+    uint32_t prefix;
+    uint32_t edges[2];                  /* Children by next bit; 0 = none. */
+    uint32_t n_rules;
+    uint8_t n_bits;
+};
+
 struct ft_cls_subtable {
     /* Read by every lookup that reaches this subtable. */
     int32_t max_priority;
-    uint32_t n_words;
+    uint32_t n_words;                   /* Key entries ('words'). */
     uint32_t slot_mask;                 /* Number of slots - 1. */
     struct cls_slot *slots;
     uint64_t *keys;                     /* n_words per slot. */
-    uint8_t words[FT_FLOW_U64S];        /* Indexes of the words masked. */
-    uint64_t mask_words[FT_FLOW_U64S];  /* Mask of words[i]. */
+    uint8_t words[CLS_MAX_ENTRIES];     /* Word index of each key entry. */
+    uint8_t n_stages;                   /* 1 to CLS_N_GROUPS. */
+    uint8_t stage_end[CLS_N_GROUPS];    /* Entries of stage i end here. */
+    uint8_t trie_stage;                 /* Stage of the L3 group with a
+                                         * trie prefix, or CLS_NO_STAGE. */
+    uint8_t trie_plen[FT_CLS_N_TRIES];  /* Prefix length, 0 = no trie. */
+    uint8_t ports_mask_len;             /* 0 = no ports trie. */
+    uint32_t ports_mask;                /* tp_src << 16 | tp_dst. */
+    uint64_t mask_words[CLS_MAX_ENTRIES];   /* Mask of each key entry. */
+    struct cls_index indices[CLS_N_GROUPS - 1]; /* Of all but the last. */
+    struct ft_cls_trie ports_trie;
 
     /* Maintenance only. */
     struct cls_prio *prios;             /* Max-heap by priority. */
@@ -120,36 +202,65 @@ cls_n_slots(const struct ft_cls_subtable *st)
     return (size_t) st->slot_mask + 1;
 }
 
-/* Hash of the 'n_words' masked key words in 'masked', tagged as stored in
- * the slots.  Private to the classifier (no other module sees these
- * hashes), so it trades flow.h's 32-bit murmur steps for one 64-bit
- * multiply per word: lookups hash once per subtable searched. */
-static inline uint32_t
-cls_hash_words(const uint64_t *masked, uint32_t n_words)
+/* Hashing of masked keys.  Private to the classifier (no other module
+ * sees these hashes), so it trades flow.h's 32-bit murmur steps for one
+ * 64-bit multiply per word: lookups hash once per subtable searched.  The
+ * state runs through the key entries in stage order, and finishing it
+ * after a stage's last entry gives that stage's index hash; after the
+ * last entry, the hash of the whole masked key. */
+static inline uint64_t
+cls_hash_step(uint64_t state, uint64_t word)
 {
-    uint64_t hash = n_words;
-
-    for (uint32_t i = 0; i < n_words; i++) {
-        hash = (hash ^ masked[i]) * UINT64_C(0x9e3779b97f4a7c15);
-        hash ^= hash >> 32;
-    }
-    hash *= UINT64_C(0xd6e8feb86659fd93);
-    hash ^= hash >> 32;
-    return (uint32_t) hash | CLS_HASH_TAG;
+    state = (state ^ word) * UINT64_C(0x9e3779b97f4a7c15);
+    return state ^ (state >> 32);
 }
 
-/* Fills 'masked' with the words of 'flow' under 'st''s mask; returns their
- * hash. */
+/* A finished hash, tagged as stored in slots and index cells. */
+static inline uint32_t
+cls_hash_finish(uint64_t state)
+{
+    state *= UINT64_C(0xd6e8feb86659fd93);
+    state ^= state >> 32;
+    return (uint32_t) state | CLS_HASH_TAG;
+}
+
+/* Fills 'masked' with the key entries of 'flow' under 'st''s mask; returns
+ * their hash. */
 static inline uint32_t
 cls_mask_key(const struct ft_cls_subtable *st, const struct ft_flow *flow,
              uint64_t *masked)
 {
     const uint64_t *f = ft_flow_u64(flow);
+    uint64_t state = CLS_HASH_SEED;
 
     for (uint32_t i = 0; i < st->n_words; i++) {
         masked[i] = f[st->words[i]] & st->mask_words[i];
+        state = cls_hash_step(state, masked[i]);
     }
-    return cls_hash_words(masked, st->n_words);
+    return cls_hash_finish(state);
+}
+
+/* As cls_mask_key(), and also stores in 'ihash[i]' the hash of stages 0
+ * to i, for each stage that has an index. */
+static uint32_t
+cls_mask_key_staged(const struct ft_cls_subtable *st,
+                    const struct ft_flow *flow, uint64_t *masked,
+                    uint32_t ihash[CLS_N_GROUPS - 1])
+{
+    const uint64_t *f = ft_flow_u64(flow);
+    uint64_t state = CLS_HASH_SEED;
+    uint32_t e = 0;
+
+    for (uint32_t s = 0; s < st->n_stages; s++) {
+        for (; e < st->stage_end[s]; e++) {
+            masked[e] = f[st->words[e]] & st->mask_words[e];
+            state = cls_hash_step(state, masked[e]);
+        }
+        if (s + 1 < st->n_stages) {
+            ihash[s] = cls_hash_finish(state);
+        }
+    }
+    return cls_hash_finish(state);
 }
 
 static inline bool
@@ -268,22 +379,430 @@ cls_slot_set_head(struct ft_cls_subtable *st, long slot,
     st->slots[slot].priority = head->priority;
 }
 
+/* Stage indices. */
+
+static void
+cls_index_resize(struct cls_index *idx, size_t n_cells)
+{
+    struct cls_icell *old = idx->cells;
+    size_t old_n = old ? (size_t) idx->mask + 1 : 0;
+
+    idx->cells = cls_xcalloc(n_cells, sizeof *idx->cells);
+    idx->mask = n_cells - 1;
+    for (size_t i = 0; i < old_n; i++) {
+        if (old[i].hash) {
+            uint32_t j = old[i].hash & idx->mask;
+
+            while (idx->cells[j].hash) {
+                j = (j + 1) & idx->mask;
+            }
+            idx->cells[j] = old[i];
+        }
+    }
+    free(old);
+}
+
+/* Returns the cell of 'hash' in 'idx', or the empty cell where it would
+ * go. */
+static inline struct cls_icell *
+cls_index_cell(const struct cls_index *idx, uint32_t hash)
+{
+    uint32_t i = hash & idx->mask;
+
+    while (idx->cells[i].hash && idx->cells[i].hash != hash) {
+        i = (i + 1) & idx->mask;
+    }
+    return &idx->cells[i];
+}
+
+static inline bool
+cls_index_has(const struct cls_index *idx, uint32_t hash)
+{
+    return cls_index_cell(idx, hash)->hash != 0;
+}
+
+/* Counts one more masked key whose stages hash to 'hash'. */
+static void
+cls_index_inc(struct cls_index *idx, uint32_t hash)
+{
+    struct cls_icell *cell;
+
+    if (!idx->cells) {
+        cls_index_resize(idx, CLS_MIN_SLOTS);
+    }
+    cell = cls_index_cell(idx, hash);
+    if (!cell->hash) {
+        if (2 * (idx->n + 1) > idx->mask + 1) {
+            cls_index_resize(idx, 2 * ((size_t) idx->mask + 1));
+            cell = cls_index_cell(idx, hash);
+        }
+        cell->hash = hash;
+        idx->n++;
+    }
+    cell->count++;
+}
+
+/* Counts one masked key fewer at 'hash', which has at least one. */
+static void
+cls_index_dec(struct cls_index *idx, uint32_t hash)
+{
+    struct cls_icell *cell = cls_index_cell(idx, hash);
+    uint32_t mask = idx->mask;
+    uint32_t i, j;
+
+    assert(cell->hash && cell->count);
+    if (--cell->count) {
+        return;
+    }
+
+    /* Delete without tombstones, as cls_slot_delete() does. */
+    i = j = cell - idx->cells;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!idx->cells[j].hash) {
+            break;
+        }
+
+        uint32_t home = idx->cells[j].hash & mask;
+        bool stays = i <= j ? (home > i && home <= j)
+                            : (home > i || home <= j);
+        if (!stays) {
+            idx->cells[i] = idx->cells[j];
+            i = j;
+        }
+    }
+    idx->cells[i].hash = 0;
+    idx->cells[i].count = 0;
+    idx->n--;
+    if (idx->n * 8 < idx->mask + 1 && idx->mask + 1 > CLS_MIN_SLOTS) {
+        cls_index_resize(idx, ((size_t) idx->mask + 1) / 2);
+    }
+}
+
+/* Prefix tries.
+ *
+ * A path-compressed binary trie over 32-bit values, most significant bit
+ * first.  Each rule contributes one prefix (its value and prefix length);
+ * equal prefixes share a node and count.  Nodes live in a pool and link by
+ * index, so that the trie is compact and a lookup touches few lines. */
+
+static inline uint32_t
+cls_prefix32(unsigned int n_bits)
+{
+    return n_bits ? UINT32_MAX << (32 - n_bits) : 0;
+}
+
+/* The bit of 'value' at offset 'ofs' (0 = most significant), 'ofs' < 32. */
+static inline unsigned int
+cls_bit_at(uint32_t value, unsigned int ofs)
+{
+    return (value >> (31 - ofs)) & 1;
+}
+
+/* Number of leading bits on which 'node''s prefix, limited to 'n_bits'
+ * bits, agrees with 'value' from bit 'ofs' on. */
+static inline unsigned int
+cls_trie_eqbits(const struct ft_cls_trie_node *node, unsigned int n_bits,
+                uint32_t value, unsigned int ofs)
+{
+    uint32_t rest = ofs < 32 ? value << ofs : 0;
+    uint32_t diff = (node->prefix ^ rest) & cls_prefix32(n_bits);
+
+    return diff ? (unsigned int) __builtin_clz(diff) : n_bits;
+}
+
+/* Makes room for 'n' more nodes, so that the pool does not move while
+ * pointers into it are held. */
+static void
+cls_trie_reserve(struct ft_cls_trie *t, uint32_t n)
+{
+    uint32_t n_free = 0;
+
+    for (uint32_t i = t->free_list; i && n_free < n;
+         i = t->nodes[i].edges[0]) {
+        n_free++;
+    }
+    if (t->n_nodes + (n - n_free) > t->allocated || !t->nodes) {
+        t->allocated = t->allocated ? 2 * t->allocated : 16;
+        t->nodes = cls_xrealloc(t->nodes, t->allocated * sizeof *t->nodes);
+        if (!t->n_nodes) {
+            t->n_nodes = 1;             /* Index 0 means "none". */
+        }
+    }
+}
+
+/* Returns a new node for bits 'ofs' to 'ofs' + 'n_bits' of 'value'; the
+ * pool must have room (cls_trie_reserve()). */
+static uint32_t
+cls_trie_node_new(struct ft_cls_trie *t, uint32_t value, unsigned int ofs,
+                  unsigned int n_bits, uint32_t n_rules)
+{
+    struct ft_cls_trie_node *node;
+    uint32_t i;
+
+    if (t->free_list) {
+        i = t->free_list;
+        t->free_list = t->nodes[i].edges[0];
+    } else {
+        i = t->n_nodes++;
+    }
+    node = &t->nodes[i];
+    node->prefix = (ofs < 32 ? value << ofs : 0) & cls_prefix32(n_bits);
+    node->n_bits = n_bits;
+    node->n_rules = n_rules;
+    node->edges[0] = node->edges[1] = 0;
+    return i;
+}
+
+static void
+cls_trie_node_free(struct ft_cls_trie *t, uint32_t i)
+{
+    t->nodes[i].edges[0] = t->free_list;
+    t->free_list = i;
+}
+
+static void
+cls_trie_destroy(struct ft_cls_trie *t)
+{
+    free(t->nodes);
+    memset(t, 0, sizeof *t);
+}
+
+/* Adds a rule with prefix 'value'/'plen' (1 <= 'plen' <= 32; the bits of
+ * 'value' past 'plen' are zero). */
+static void
+cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
+{
+    uint32_t *edge;
+    unsigned int ofs = 0;
+
+    cls_trie_reserve(t, 2);
+    for (edge = &t->root; *edge; ) {
+        uint32_t ni = *edge;
+        struct ft_cls_trie_node *node = &t->nodes[ni];
+        unsigned int n = node->n_bits < plen - ofs ? node->n_bits : plen - ofs;
+        unsigned int eq = cls_trie_eqbits(node, n, value, ofs);
+
+        if (eq < node->n_bits) {
+            /* The prefix leaves (or ends inside) this edge: split it. */
+            unsigned int old_branch = cls_bit_at(node->prefix, eq);
+            uint32_t pi = cls_trie_node_new(t, value, ofs, eq,
+                                            ofs + eq == plen);
+            struct ft_cls_trie_node *parent = &t->nodes[pi];
+
+            node = &t->nodes[ni];
+            node->prefix <<= eq;
+            node->n_bits -= eq;
+            parent->edges[old_branch] = ni;
+            if (ofs + eq < plen) {
+                uint32_t li = cls_trie_node_new(t, value, ofs + eq,
+                                                plen - ofs - eq, 1);
+
+                t->nodes[pi].edges[!old_branch] = li;
+            }
+            *edge = pi;
+            return;
+        }
+        ofs += eq;
+        if (ofs == plen) {
+            node->n_rules++;
+            return;
+        }
+        edge = &node->edges[cls_bit_at(value, ofs)];
+    }
+    *edge = cls_trie_node_new(t, value, ofs, plen - ofs, 1);
+}
+
+/* Removes one rule with prefix 'value'/'plen', which the trie holds. */
+static void
+cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
+{
+    uint32_t *edges[34];
+    struct ft_cls_trie_node *node;
+    unsigned int depth = 0, ofs = 0;
+    uint32_t ni;
+
+    edges[0] = &t->root;
+    for (;;) {
+        ni = *edges[depth];
+        assert(ni);
+        node = &t->nodes[ni];
+        assert(cls_trie_eqbits(node, node->n_bits, value, ofs)
+               == node->n_bits);
+        ofs += node->n_bits;
+        if (ofs >= plen) {
+            break;
+        }
+        edges[++depth] = &node->edges[cls_bit_at(value, ofs)];
+    }
+    assert(ofs == plen && node->n_rules);
+    node->n_rules--;
+
+    /* Prune: a node without rules needs two children to stay. */
+    while (!node->n_rules) {
+        uint32_t e0 = node->edges[0], e1 = node->edges[1];
+        uint32_t next = e0 ? e0 : e1;
+
+        if (e0 && e1) {
+            break;
+        }
+        if (next) {
+            /* Merge into the only child (paths never exceed 32 bits). */
+            struct ft_cls_trie_node *child = &t->nodes[next];
+
+            child->prefix = node->prefix | (child->prefix >> node->n_bits);
+            child->n_bits += node->n_bits;
+        }
+        *edges[depth] = next;
+        cls_trie_node_free(t, ni);
+        if (next || !depth) {
+            break;
+        }
+        ni = *edges[--depth];
+        node = &t->nodes[ni];
+    }
+}
+
+/* Looks 'value' up.  Sets bit L of '*plens' for each length L of a prefix
+ * in the trie that 'value' starts with.  Returns how many leading bits of
+ * 'value' that answer depends on: any value agreeing with 'value' on them
+ * gets the same '*plens'.  (As Open vSwitch: the bits followed, plus the
+ * first bit that leaves the trie, if some longer prefix was left.) */
+static unsigned int
+cls_trie_lookup(const struct ft_cls_trie *t, uint32_t value, uint64_t *plens)
+{
+    const struct ft_cls_trie_node *prev = NULL;
+    unsigned int len = 0;
+    uint32_t ni = t->root;
+
+    *plens = 0;
+    while (ni) {
+        const struct ft_cls_trie_node *node = &t->nodes[ni];
+        unsigned int eq = cls_trie_eqbits(node, node->n_bits, value, len);
+
+        len += eq;
+        if (eq < node->n_bits) {
+            return len + 1;             /* The mismatching bit counts. */
+        }
+        if (node->n_rules) {
+            *plens |= UINT64_C(1) << len;
+        }
+        if (len >= 32) {
+            return 32;
+        }
+        prev = node;
+        ni = node->edges[cls_bit_at(value, len)];
+    }
+    /* Fell off the trie: the other branch, if any, was excluded by the
+     * next bit. */
+    return !prev || (!prev->edges[0] && !prev->edges[1]) ? len : len + 1;
+}
+
+/* Length of 'mask' as a CIDR prefix, or 0 if it is none (or empty). */
+static unsigned int
+cls_prefix_len(uint32_t mask)
+{
+    if (!mask || (~mask & (~mask + 1))) {
+        return 0;
+    }
+    return 32 - __builtin_ctz(mask);
+}
+
+/* The fields with a classifier-wide trie, in the order lookups consult
+ * them. */
+static inline uint32_t
+cls_trie_field(const struct ft_flow *flow, int i)
+{
+    return i == 0 ? flow->nw_dst : flow->nw_src;
+}
+
+static inline uint32_t *
+cls_trie_field_rw(struct ft_flow *flow, int i)
+{
+    return i == 0 ? &flow->nw_dst : &flow->nw_src;
+}
+
+static inline uint32_t
+cls_ports(const struct ft_flow *flow)
+{
+    return (uint32_t) flow->tp_src << 16 | flow->tp_dst;
+}
+
+/* Stage groups by byte of struct ft_flow. */
+static enum cls_group
+cls_byte_group(size_t ofs)
+{
+    if (ofs < offsetof(struct ft_flow, dl_dst)) {
+        return CLS_GROUP_META;
+    } else if (ofs < offsetof(struct ft_flow, nw_src)) {
+        return CLS_GROUP_L2;
+    } else if (ofs >= offsetof(struct ft_flow, tp_src)
+               && ofs < offsetof(struct ft_flow, tcp_flags)) {
+        return CLS_GROUP_L4;
+    }
+    return CLS_GROUP_L3;
+}
+
+/* Splits 'st''s mask into key entries by stage group, and sets up the
+ * stages, the stage indices' count and the tries' prefix lengths. */
+static void
+cls_subtable_init_stages(struct ft_cls_subtable *st)
+{
+    struct ft_flow groups[CLS_N_GROUPS];
+    const uint64_t *m = ft_flow_u64(&st->mask);
+
+    memset(groups, 0, sizeof groups);
+    for (size_t ofs = 0; ofs < sizeof(struct ft_flow); ofs++) {
+        ((uint8_t *) &groups[cls_byte_group(ofs)])[ofs] = 0xff;
+    }
+
+    st->n_words = 0;
+    st->n_stages = 0;
+    st->trie_stage = CLS_NO_STAGE;
+    for (int g = 0; g < CLS_N_GROUPS; g++) {
+        const uint64_t *gm = ft_flow_u64(&groups[g]);
+        uint32_t start = st->n_words;
+
+        for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+            if (m[i] & gm[i]) {
+                st->words[st->n_words] = i;
+                st->mask_words[st->n_words] = m[i] & gm[i];
+                st->n_words++;
+            }
+        }
+        if (st->n_words > start) {
+            if (g == CLS_GROUP_L3) {
+                st->trie_stage = st->n_stages;
+            }
+            st->stage_end[st->n_stages++] = st->n_words;
+        }
+    }
+    if (!st->n_stages) {
+        st->stage_end[st->n_stages++] = 0;      /* The catch-all. */
+    }
+
+    bool any_trie = false;
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        st->trie_plen[i] = cls_prefix_len(cls_trie_field(&st->mask, i));
+        any_trie |= st->trie_plen[i] != 0;
+    }
+    if (!any_trie) {
+        st->trie_stage = CLS_NO_STAGE;
+    }
+    st->ports_mask = cls_ports(&st->mask);
+    st->ports_mask_len = st->ports_mask
+                         ? 32 - __builtin_ctz(st->ports_mask) : 0;
+}
+
 static struct ft_cls_subtable *
 cls_subtable_create(const struct ft_flow *mask, uint32_t mask_hash)
 {
     struct ft_cls_subtable *st = cls_xcalloc(1, sizeof *st);
-    const uint64_t *m = ft_flow_u64(mask);
 
     st->mask = *mask;
     st->mask_hash = mask_hash;
     st->max_priority = INT32_MIN;
-    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
-        if (m[i]) {
-            st->words[st->n_words] = i;
-            st->mask_words[st->n_words] = m[i];
-            st->n_words++;
-        }
-    }
+    cls_subtable_init_stages(st);
     cls_resize(st, CLS_MIN_SLOTS);
     return st;
 }
@@ -294,6 +813,10 @@ cls_subtable_destroy(struct ft_cls_subtable *st)
     if (st) {
         free(st->slots);
         free(st->keys);
+        for (int i = 0; i + 1 < st->n_stages; i++) {
+            free(st->indices[i].cells);
+        }
+        cls_trie_destroy(&st->ports_trie);
         free(st->prios);
         free(st->prio_map);
         free(st);
@@ -584,6 +1107,7 @@ ft_cls_init(struct ft_classifier *cls)
     cls->n_subtables = cls->allocated = 0;
     cls->n_rules = 0;
     cls->next_seq = 0;
+    memset(cls->tries, 0, sizeof cls->tries);
 }
 
 void
@@ -594,6 +1118,9 @@ ft_cls_destroy(struct ft_classifier *cls)
             cls_subtable_destroy(cls->subtables[i]);
         }
         free(cls->subtables);
+        for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+            cls_trie_destroy(&cls->tries[i]);
+        }
         ft_cls_init(cls);
     }
 }
@@ -620,10 +1147,59 @@ cls_chain_insert(struct ft_cls_subtable *st, long slot,
     return NULL;
 }
 
+/* Adds the masked key of 'rule', new to 'st', to the stage indices and the
+ * tries. */
+static void
+cls_add_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
+            const struct ft_cls_rule *rule,
+            const uint32_t ihash[CLS_N_GROUPS - 1])
+{
+    for (int i = 0; i + 1 < st->n_stages; i++) {
+        cls_index_inc(&st->indices[i], ihash[i]);
+    }
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        if (st->trie_plen[i]) {
+            cls_trie_insert(&cls->tries[i],
+                            cls_trie_field(&rule->match.flow, i),
+                            st->trie_plen[i]);
+        }
+    }
+    if (st->ports_mask_len) {
+        cls_trie_insert(&st->ports_trie, cls_ports(&rule->match.flow),
+                        st->ports_mask_len);
+    }
+}
+
+/* Undoes cls_add_key() for the last rule of a masked key. */
+static void
+cls_del_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
+            const struct ft_cls_rule *rule)
+{
+    uint64_t masked[CLS_MAX_ENTRIES];
+    uint32_t ihash[CLS_N_GROUPS - 1];
+
+    cls_mask_key_staged(st, &rule->match.flow, masked, ihash);
+    for (int i = 0; i + 1 < st->n_stages; i++) {
+        cls_index_dec(&st->indices[i], ihash[i]);
+    }
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        if (st->trie_plen[i]) {
+            cls_trie_remove(&cls->tries[i],
+                            cls_trie_field(&rule->match.flow, i),
+                            st->trie_plen[i]);
+        }
+    }
+    if (st->ports_mask_len) {
+        cls_trie_remove(&st->ports_trie, cls_ports(&rule->match.flow),
+                        st->ports_mask_len);
+    }
+}
+
 struct ft_cls_rule *
 ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
 {
-    uint64_t masked[FT_FLOW_U64S];
+    uint64_t masked[CLS_MAX_ENTRIES];
+    uint32_t ihash[CLS_N_GROUPS - 1];
     struct ft_cls_subtable *st;
     uint32_t mask_hash;
     long slot;
@@ -638,7 +1214,7 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
         st = cls_add_subtable(cls, &rule->match.mask, mask_hash);
     }
 
-    rule->hash = cls_mask_key(st, &rule->match.flow, masked);
+    rule->hash = cls_mask_key_staged(st, &rule->match.flow, masked, ihash);
     rule->subtable = st;
     rule->hnext = NULL;
     rule->next = NULL;
@@ -656,6 +1232,7 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
         }
         cls_slot_put(st, rule, masked);
         st->n_heads++;
+        cls_add_key(cls, st, rule, ihash);
     }
 
     rule->seq = cls->next_seq++;
@@ -672,13 +1249,10 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
 static long
 cls_rule_slot(const struct ft_cls_subtable *st, const struct ft_cls_rule *rule)
 {
-    uint64_t masked[FT_FLOW_U64S];
-    const uint64_t *r = ft_flow_u64(&rule->match.flow);
+    uint64_t masked[CLS_MAX_ENTRIES];
     long slot;
 
-    for (uint32_t i = 0; i < st->n_words; i++) {
-        masked[i] = r[st->words[i]] & st->mask_words[i];
-    }
+    cls_mask_key(st, &rule->match.flow, masked);
     slot = cls_find_slot(st, masked, rule->hash);
     assert(slot >= 0);
     return slot;
@@ -727,6 +1301,7 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
         } else {
             cls_slot_delete(st, slot);
             st->n_heads--;
+            cls_del_key(cls, st, rule);
         }
     } else {
         struct ft_cls_rule *prev = st->slots[slot].head;
@@ -756,17 +1331,153 @@ ft_cls_remove(struct ft_classifier *cls, struct ft_cls_rule *rule)
     }
 }
 
-const struct ft_cls_rule *
-ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
-              struct ft_flow *wc)
+/* Per-lookup state of the classifier-wide tries: each is looked up at
+ * most once, when a subtable first needs it. */
+struct cls_trie_ctx {
+    bool done[FT_CLS_N_TRIES];
+    uint8_t maskbits[FT_CLS_N_TRIES];
+    uint64_t plens[FT_CLS_N_TRIES];
+};
+
+static inline void
+cls_fold(const struct ft_cls_subtable *st, uint64_t *wcw, uint32_t n_entries)
+{
+    for (uint32_t k = 0; k < n_entries; k++) {
+        wcw[st->words[k]] |= st->mask_words[k];
+    }
+}
+
+/* True if every bit of 'st''s mask is already in 'wcw'. */
+static inline bool
+cls_mask_within(const struct ft_cls_subtable *st, const uint64_t *wcw)
+{
+    uint64_t extra = 0;
+
+    for (uint32_t k = 0; k < st->n_words; k++) {
+        extra |= st->mask_words[k] & ~wcw[st->words[k]];
+    }
+    return !extra;
+}
+
+/* Returns true if the tries show that no rule of 'st' can match 'flow',
+ * having put into 'wc' the field bits that this depends on; false if the
+ * tries cannot tell without consulting more bits than a search of 'st'
+ * would (then 'wc' is unchanged). */
+static bool
+cls_check_tries(const struct ft_classifier *cls,
+                const struct ft_cls_subtable *st, const struct ft_flow *flow,
+                struct ft_flow *wc, struct cls_trie_ctx *ctx)
+{
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        unsigned int plen = st->trie_plen[i];
+
+        if (!plen) {
+            continue;
+        }
+        if (!ctx->done[i]) {
+            ctx->done[i] = true;
+            if (flow->dl_type == FT_ETH_TYPE_IP) {
+                ctx->maskbits[i] = cls_trie_lookup(&cls->tries[i],
+                                                   cls_trie_field(flow, i),
+                                                   &ctx->plens[i]);
+            } else {
+                /* Not IPv4 (ARP reuses these fields): no skipping, as in
+                 * Open vSwitch, whose tries require IPv4. */
+                ctx->plens[i] = UINT64_MAX;
+                ctx->maskbits[i] = 0;
+            }
+        }
+        if (ctx->plens[i] & (UINT64_C(1) << plen)) {
+            continue;                   /* Some rule of length 'plen' may. */
+        }
+
+        /* No rule anywhere has a prefix of length 'plen' that 'flow'
+         * starts with.  Skip 'st' if that costs no bit that searching it
+         * would not have cost, or that is not consulted already. */
+        uint32_t bits = cls_prefix32(ctx->maskbits[i]);
+        uint32_t *field = cls_trie_field_rw(wc, i);
+
+        if (ctx->maskbits[i] <= plen) {
+            *field |= bits;
+            return true;
+        }
+        if ((*field & bits) == bits) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Works out what a staged search of 'st' for 'flow' would have consulted,
+ * given that 'st' has no rule matching 'flow', and ORs that into 'wc' (see
+ * "Staged lookup" above).  'ihash' holds the hashes of 'flow''s stages. */
+static void
+cls_miss_wc(const struct ft_classifier *cls, const struct ft_cls_subtable *st,
+            const struct ft_flow *flow, const uint32_t *ihash,
+            struct ft_flow *wc, struct cls_trie_ctx *ctx)
+{
+    uint64_t *wcw = ft_flow_u64_rw(wc);
+    uint32_t last = st->n_stages - 1;
+    uint32_t value, mbits;
+    uint64_t plens;
+
+    for (uint32_t s = 0; s <= last; s++) {
+        uint32_t start = s ? st->stage_end[s - 1] : 0;
+        bool hit = s < last && cls_index_has(&st->indices[s], ihash[s]);
+
+        /* The tries are consulted at the start of the stage that holds
+         * their fields, before its index.  Probing the index first is
+         * cheaper and gives the same outcome: a hit means some key of the
+         * subtable agrees with 'flow' on the tries' prefixes too, so they
+         * could not rule the subtable out.  (A hash collision in an index
+         * could hide a skip; the cost is a few more bits in 'wc', never a
+         * wrong answer.) */
+        if (!hit && s == st->trie_stage
+            && cls_check_tries(cls, st, flow, wc, ctx)) {
+            cls_fold(st, wcw, start);
+            return;
+        }
+        if (!hit && s < last) {
+            cls_fold(st, wcw, st->stage_end[s]);
+            return;
+        }
+    }
+
+    if (!st->ports_mask_len) {
+        cls_fold(st, wcw, st->n_words);
+        return;
+    }
+
+    /* A miss in the last stage, the ports: the ports trie tells how many
+     * of their leading bits rule out every key of the subtable. */
+    cls_fold(st, wcw, last ? st->stage_end[last - 1] : 0);
+    value = cls_ports(flow) & st->ports_mask;
+    mbits = cls_trie_lookup(&st->ports_trie, value, &plens);
+    value = st->ports_mask & cls_prefix32(mbits);
+    wc->tp_src |= value >> 16;
+    wc->tp_dst |= value & 0xffff;
+}
+
+/* The lookup proper.  Subtables are probed with their whole masked key in
+ * batches (see "Cost" above), which also yields the stage hashes and
+ * prefetches the stage index cells.  Then, in priority order, each
+ * subtable searched adds to 'wc' (if nonnull) its whole mask if it
+ * matched, and what its staged search would have consulted if not
+ * (unless 'wc' has its whole mask already: then nothing changes). */
+static const struct ft_cls_rule *
+cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
+           struct ft_flow *wc)
 {
     uint64_t *wcw = wc ? ft_flow_u64_rw(wc) : NULL;
     const struct ft_cls_rule *best = NULL;
     int32_t best_priority = INT32_MIN;
+    struct cls_trie_ctx ctx;
 
+    memset(ctx.done, 0, sizeof ctx.done);
     for (size_t base = 0; base < cls->n_subtables; base += CLS_BATCH) {
         struct ft_cls_subtable *const *sts = &cls->subtables[base];
-        uint64_t masked[CLS_BATCH][FT_FLOW_U64S];
+        uint64_t masked[CLS_BATCH][CLS_MAX_ENTRIES];
+        uint32_t ihash[CLS_BATCH][CLS_N_GROUPS - 1];
         uint32_t hashes[CLS_BATCH];
         long cand[CLS_BATCH];
         size_t n = cls->n_subtables - base;
@@ -775,9 +1486,10 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
             n = CLS_BATCH;
         }
 
-        /* Stage 1: hash each key and prefetch its home slot.  Subtables
-         * that cannot beat the best match so far end the batch (and, as
-         * they are sorted, the search). */
+        /* Step 1: hash each key and prefetch its home slot (and, to
+         * track wildcards, its index cells).  Subtables that cannot beat
+         * the best match so far end the batch (and, as they are sorted,
+         * the search). */
         for (size_t b = 0; b < n; b++) {
             const struct ft_cls_subtable *st = sts[b];
 
@@ -785,11 +1497,21 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
                 n = b;
                 break;
             }
-            hashes[b] = cls_mask_key(st, flow, masked[b]);
+            if (wc) {
+                hashes[b] = cls_mask_key_staged(st, flow, masked[b],
+                                                ihash[b]);
+                for (int s = 0; s + 1 < st->n_stages; s++) {
+                    const struct cls_index *idx = &st->indices[s];
+
+                    __builtin_prefetch(&idx->cells[ihash[b][s] & idx->mask]);
+                }
+            } else {
+                hashes[b] = cls_mask_key(st, flow, masked[b]);
+            }
             __builtin_prefetch(&st->slots[hashes[b] & st->slot_mask]);
         }
 
-        /* Stage 2: find the first slot with the same hash, and prefetch
+        /* Step 2: find the first slot with the same hash, and prefetch
          * its key. */
         for (size_t b = 0; b < n; b++) {
             const struct ft_cls_subtable *st = sts[b];
@@ -809,11 +1531,9 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
             }
         }
 
-        /* Stage 3: compare keys, in priority order.  This is the search
-         * proper: each subtable it reaches is consulted, and its mask goes
-         * into 'wc'.  A subtable whose best rule cannot beat what we have
-         * needs no look; on a tie, search on: an equal-priority rule
-         * inserted earlier wins. */
+        /* Step 3: compare keys, in priority order.  A subtable whose best
+         * rule cannot beat what we have needs no look; on a tie, search
+         * on: an equal-priority rule inserted earlier wins. */
         for (size_t b = 0; b < n; b++) {
             const struct ft_cls_subtable *st = sts[b];
             const struct cls_slot *slot;
@@ -822,17 +1542,19 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
             if (best && st->max_priority < best_priority) {
                 return best;
             }
-            if (wcw) {
-                for (uint32_t k = 0; k < st->n_words; k++) {
-                    wcw[st->words[k]] |= st->mask_words[k];
-                }
-            }
 
             i = cand[b];
             if (i >= 0 && !cls_slot_has_key(st, i, masked[b])) {
                 /* A hash collision: probe on past it. */
                 i = cls_probe(st, masked[b], hashes[b],
                               (i + 1) & st->slot_mask);
+            }
+            if (wc) {
+                if (i >= 0) {
+                    cls_fold(st, wcw, st->n_words);
+                } else if (!cls_mask_within(st, wcw)) {
+                    cls_miss_wc(cls, st, flow, ihash[b], wc, &ctx);
+                }
             }
             if (i < 0) {
                 continue;
@@ -852,11 +1574,18 @@ ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
     return best;
 }
 
+const struct ft_cls_rule *
+ft_cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
+              struct ft_flow *wc)
+{
+    return cls_lookup(cls, flow, wc);
+}
+
 struct ft_cls_rule *
 ft_cls_find_exact(const struct ft_classifier *cls,
                   const struct ft_match *match, int32_t priority)
 {
-    uint64_t masked[FT_FLOW_U64S];
+    uint64_t masked[CLS_MAX_ENTRIES];
     struct ft_cls_subtable *st;
     struct ft_cls_rule *rule;
     long slot;

@@ -30,6 +30,34 @@
  * the key its mask touches, so hashing and comparing cost only those
  * words.
  *
+ * A subtable that matches consults its whole mask.  One that does not
+ * consults only what ruled it out, as in Open vSwitch 3.1, so that the
+ * megaflows (and the masks of partial set actions) come out the same:
+ *
+ *   - Staged lookup.  A subtable's mask is split into up to four stages,
+ *     by struct ft_flow's groups: metadata (tunnel, in_port, metadata,
+ *     registers: words 0-7), L2 (words 8-10), L3 (words 11-17, the
+ *     arp_tha half of word 18, and tcp_flags in word 19, kept with L3 as
+ *     OVS does) and L4 (tp_src and tp_dst, the other half of word 18).
+ *     Each stage but the last has an index of the hashes of the rules'
+ *     keys up to it; a miss there consults the stages so far only.
+ *
+ *   - Prefix tries on nw_dst and nw_src (OVS's default prefix fields, in
+ *     its order), for IPv4 packets.  Before the L3 stage of a subtable
+ *     with a CIDR prefix on one of them, a trie of every rule's prefix
+ *     tells whether any rule of that prefix length can match and, if not,
+ *     how many leading address bits that depends on; if no more than the
+ *     subtable's prefix (or already consulted), the subtable is ruled out
+ *     with just those bits and the stages before L3.
+ *
+ *   - A ports trie per subtable: when the last stage holds tp_src/tp_dst
+ *     and misses, only the leading port bits that rule out every key of
+ *     the subtable are consulted.
+ *
+ * Where OVS leaves the winner among equal priorities undefined, FlowTier
+ * picks the rule inserted first, so on a tie it searches on and may
+ * consult more than OVS.
+ *
  * Thread-safety
  * =============
  *
@@ -63,11 +91,30 @@ struct ft_cls_rule {
     struct ft_cls_subtable *subtable;
 };
 
+struct ft_cls_trie_node;
+
+/* Private to the classifier: a binary prefix trie over a 32-bit value, its
+ * nodes in one pool (see classifier.c). */
+struct ft_cls_trie {
+    struct ft_cls_trie_node *nodes;     /* nodes[0] is unused. */
+    uint32_t root;                      /* Index into 'nodes', 0 if empty. */
+    uint32_t n_nodes;                   /* Pool entries used, 0 included. */
+    uint32_t allocated;
+    uint32_t free_list;                 /* Index of a free node, or 0. */
+};
+
+/* Prefix tries: the fields a lookup may consult a trie for, as in Open
+ * vSwitch's default (nw_dst, then nw_src). */
+#define FT_CLS_N_TRIES 2
+
 struct ft_classifier {
     struct ft_cls_subtable **subtables; /* Sorted by max priority, desc. */
     size_t n_subtables, allocated;
     size_t n_rules;
     uint64_t next_seq;
+
+    /* Private to the classifier. */
+    struct ft_cls_trie tries[FT_CLS_N_TRIES];
 };
 
 void ft_cls_init(struct ft_classifier *);

@@ -1,10 +1,13 @@
 /*
  * test-classifier.c - unit tests for mgmt/classifier.c.
  *
- * Hand-written cases for insertion, duplicates, replacement, removal and
- * iteration, then a randomized comparison against a trivial linear
- * classifier: same rule for every lookup, and every bit the classifier did
- * not report in 'wc' may change without changing the linear answer.
+ * Hand-written cases for insertion, duplicates, replacement, removal,
+ * iteration and the wildcards of staged lookup and prefix tries (what Open
+ * vSwitch 3.1 un-wildcards in the same cases), then a randomized
+ * comparison against a trivial linear classifier: same rule for every
+ * lookup, every bit the classifier did not report in 'wc' may change
+ * without changing the linear answer, and 'wc' never holds a bit outside
+ * the masks of the subtables a lookup had to search.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -224,11 +227,165 @@ test_catchall_and_miss(void **state)
     key.tp_dst = 443;
     ft_flow_zero(&wc);
     assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
-    assert_int_equal(wc.tp_dst, UINT16_MAX);
+    /* The ports trie: 443 (0x01bb) leaves 80 (0x0050) at bit 7, so only
+     * tp_dst's top 8 bits decide the miss. */
+    assert_int_equal(wc.tp_dst, 0xff00);
     wc.tp_dst = 0;
     assert_true(ft_flow_is_zero(&wc));
     ft_cls_remove(&cls, &any.cr);
     ft_cls_remove(&cls, &web.cr);
+    ft_cls_destroy(&cls);
+}
+
+/* A subtable ruled out by an early stage leaves its later stages
+ * wildcarded: reg0=1,dl_dst=X misses on reg0 before dl_dst is looked at. */
+static void
+test_stage_miss(void **state)
+{
+    struct ft_classifier cls;
+    struct trule hi, any;
+    struct ft_flow key, mask, wc, want;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 1, 0x0a010001, 0x0a000002, 47, 0);
+    key.dl_dst.ea[0] = 0x02;
+    key.dl_dst.ea[5] = 0x04;
+    key.regs[0] = 1;
+    ft_flow_zero(&mask);
+    mask.regs[0] = UINT32_MAX;
+    memset(&mask.dl_dst, 0xff, sizeof mask.dl_dst);
+    trule_init(&hi, &key, &mask, 10);
+    ft_flow_zero(&mask);
+    trule_init(&any, &key, &mask, 0);
+    assert_null(ft_cls_insert(&cls, &hi.cr));
+    assert_null(ft_cls_insert(&cls, &any.cr));
+
+    /* reg0=0: the metadata stage misses; dl_dst stays wildcarded. */
+    key.regs[0] = 0;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    ft_flow_zero(&want);
+    want.regs[0] = UINT32_MAX;
+    assert_true(ft_flow_equal(&wc, &want));
+
+    /* reg0=1 but another dl_dst: both stages were consulted. */
+    key.regs[0] = 1;
+    key.dl_dst.ea[5] = 0x05;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    memset(&want.dl_dst, 0xff, sizeof want.dl_dst);
+    assert_true(ft_flow_equal(&wc, &want));
+
+    /* A hit consults the whole mask. */
+    key.dl_dst.ea[5] = 0x04;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &hi.cr);
+    assert_true(ft_flow_equal(&wc, &want));
+
+    /* A mask that differs only in L4 (in_port=1,tp_dst=80): a packet
+     * from port 2 consults in_port only. */
+    struct trule web;
+
+    ip_flow(&key, 1, 0, 0, 6, 80);
+    ft_flow_zero(&mask);
+    mask.in_port = UINT32_MAX;
+    mask.tp_dst = UINT16_MAX;
+    trule_init(&web, &key, &mask, 20);
+    assert_null(ft_cls_insert(&cls, &web.cr));
+    key.in_port = 2;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.in_port, UINT32_MAX);
+    assert_int_equal(wc.tp_dst, 0);
+
+    ft_cls_remove(&cls, &web.cr);
+    ft_cls_remove(&cls, &hi.cr);
+    ft_cls_remove(&cls, &any.cr);
+    ft_cls_destroy(&cls);
+}
+
+/* Prefix tries: an IPv4 lookup consults only the address bits needed to
+ * rule out every prefix of a subtable's length. */
+static void
+test_prefix_tries(void **state)
+{
+    struct ft_classifier cls;
+    struct trule net24, net8, any;
+    struct ft_flow key, mask, wc;
+
+    (void) state;
+    ft_cls_init(&cls);
+    ip_flow(&key, 1, 0x0a000000, 0, 0, 0);
+    ft_flow_zero(&mask);
+    mask.dl_type = UINT16_MAX;
+    mask.nw_src = prefix_mask(24);
+    trule_init(&net24, &key, &mask, 10);        /* ip,nw_src=10.0.0.0/24 */
+    ft_flow_zero(&mask);
+    trule_init(&any, &key, &mask, 0);
+    assert_null(ft_cls_insert(&cls, &net24.cr));
+    assert_null(ft_cls_insert(&cls, &any.cr));
+
+    /* 10.1.0.1 leaves 10.0.0.0/24 at bit 15: nw_src/16, not /24 (what
+     * OVS 3.1 shows as nw_src=10.1.0.0/16 in the megaflow). */
+    key.nw_src = 0x0a010001;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(16));
+    assert_int_equal(wc.dl_type, UINT16_MAX);   /* The L2 stage matched. */
+
+    /* 10.0.0.77 is inside: a hit consults the whole /24. */
+    key.nw_src = 0x0a00004d;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &net24.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(24));
+
+    /* 10.0.1.1: leaves at bit 23, which is within the /24: the miss
+     * needs all 24 bits. */
+    key.nw_src = 0x0a000101;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(24));
+
+    /* The tries serve IPv4 only (ARP reuses nw_src): no skipping. */
+    key.nw_src = 0x0a010001;
+    key.dl_type = FT_ETH_TYPE_ARP;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.dl_type, UINT16_MAX);
+    assert_int_equal(wc.nw_src, 0);             /* L2 missed first. */
+
+    /* A /8 with a lower priority: 10.1.0.1 is inside the /8, so the trie
+     * has a match of length 8 and one path of length 24 left at bit 15.
+     * The /24 subtable is skipped with 16 bits; the /8 one hits. */
+    key.dl_type = FT_ETH_TYPE_IP;
+    ft_flow_zero(&mask);
+    mask.dl_type = UINT16_MAX;
+    mask.nw_src = prefix_mask(8);
+    trule_init(&net8, &key, &mask, 5);
+    assert_null(ft_cls_insert(&cls, &net8.cr));
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &net8.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(16));
+
+    /* 11.0.0.1: leaves the whole trie at bit 7 (10 = 00001010, 11 =
+     * 00001011): 8 bits, for both subtables. */
+    key.nw_src = 0x0b000001;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &any.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(8));
+
+    ft_cls_remove(&cls, &net24.cr);
+
+    /* With the /24 gone, 10.1.0.1 ends on the /8 leaf: the /8 hits and
+     * consults 8 bits. */
+    key.nw_src = 0x0a010001;
+    ft_flow_zero(&wc);
+    assert_ptr_equal(ft_cls_lookup(&cls, &key, &wc), &net8.cr);
+    assert_int_equal(wc.nw_src, prefix_mask(8));
+
+    ft_cls_remove(&cls, &net8.cr);
+    ft_cls_remove(&cls, &any.cr);
     ft_cls_destroy(&cls);
 }
 
@@ -428,7 +585,8 @@ test_max_priority_descending_removal(void **state)
 
 enum {
     F_IN_PORT, F_DL_TYPE, F_NW_PROTO, F_TP_DST, F_NW_SRC, F_NW_DST,
-    F_TP_SRC, F_METADATA, F_REG3, F_DL_DST, F_VLAN, N_FIELDS
+    F_TP_SRC, F_METADATA, F_REG3, F_DL_DST, F_VLAN, F_DL_SRC, F_NW_TOS,
+    F_TCP_FLAGS, F_ARP_THA, F_IPV6_SRC, N_FIELDS
 };
 
 struct world {
@@ -474,6 +632,12 @@ random_flow(struct world *w, struct ft_flow *f)
     f->metadata = w->metadata_pool[rng_range(rng, 4)];
     f->regs[3] = w->reg_pool[rng_range(rng, 4)];
     f->dl_dst.ea[0] = rng_range(rng, 2);
+    f->dl_src.ea[5] = rng_range(rng, 3);
+    f->nw_tos = rng_range(rng, 2) << 2;
+    f->tcp_flags = rng_range(rng, 2) ? FT_TCP_SYN : FT_TCP_ACK;
+    f->arp_tha.ea[5] = rng_range(rng, 2);
+    f->ipv6_src.s6[0] = 0x20;
+    f->ipv6_src.s6[1] = rng_range(rng, 2);
     f->vlans[0].tci = rng_range(rng, 3) ? FT_VLAN_CFI | (1 + rng_range(rng, 2))
                                         : 0;
 }
@@ -521,6 +685,23 @@ random_mask(struct world *w, struct ft_flow *m)
             break;
         case F_VLAN:
             m->vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+            break;
+        case F_DL_SRC:
+            memset(&m->dl_src, 0xff, sizeof m->dl_src);
+            break;
+        case F_NW_TOS:
+            m->nw_tos = FT_IP_DSCP_MASK;
+            break;
+        case F_TCP_FLAGS:
+            m->tcp_flags = FT_TCP_SYN | FT_TCP_ACK;
+            break;
+        case F_ARP_THA:
+            /* Straddles words 17 and 18 (the L3 half of 18). */
+            memset(&m->arp_tha, 0xff, sizeof m->arp_tha);
+            break;
+        case F_IPV6_SRC:
+            m->ipv6_src.s6[0] = 0xff;
+            m->ipv6_src.s6[1] = 0xff;
             break;
         }
     }
@@ -697,6 +878,24 @@ check_lookup(struct world *w, const struct ft_classifier *cls,
     assert_ptr_equal(ft_cls_lookup(cls, key, NULL), got);
     *n_hits += got != NULL;
 
+    /* 'wc' stays within the masks of the rules that could have won, i.e.
+     * of the subtables a lookup must search: staged lookup and tries only
+     * ever consult less than those whole masks. */
+    struct ft_flow searched;
+
+    ft_flow_zero(&searched);
+    for (size_t i = 0; i < ref->n; i++) {
+        const struct trule *r = ref->pool[i];
+
+        if (r->in && (!want || r->cr.priority >= want->cr.priority)) {
+            ft_flow_or(&searched, &r->cr.match.mask);
+        }
+    }
+    for (size_t j = 0; j < FT_FLOW_U64S; j++) {
+        assert_int_equal(ft_flow_u64(&wc)[j] & ~ft_flow_u64(&searched)[j],
+                         0);
+    }
+
     for (int i = 0; i < n_perturb; i++) {
         struct ft_flow other, noise;
         const uint64_t *k = ft_flow_u64(key);
@@ -721,23 +920,54 @@ check_lookup(struct world *w, const struct ft_classifier *cls,
     }
 }
 
+/* A mask of dl_type (usually) and a prefix of nw_src, of nw_dst or of
+ * both, sometimes with tp_dst or in_port. */
 static void
-run_random(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups)
+random_prefix_mask(struct world *w, struct ft_flow *m)
+{
+    struct rng *rng = &w->rng;
+    uint32_t which = rng_range(rng, 3);
+
+    ft_flow_zero(m);
+    if (rng_range(rng, 8)) {
+        m->dl_type = UINT16_MAX;
+    }
+    if (which != 1) {
+        m->nw_src = prefix_mask(1 + rng_range(rng, 32));
+    }
+    if (which != 0) {
+        m->nw_dst = prefix_mask(1 + rng_range(rng, 32));
+    }
+    if (!rng_range(rng, 4)) {
+        m->tp_dst = rng_range(rng, 2) ? UINT16_MAX : 0xfff0;
+    }
+    if (!rng_range(rng, 4)) {
+        m->in_port = UINT32_MAX;
+    }
+}
+
+static void
+run_random__(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups,
+             bool prefixes)
 {
     struct world w = { .rng = { seed } };
-    struct ft_flow masks[16];
+    struct ft_flow masks[32];
     struct ft_classifier cls;
     struct ref ref = { NULL, 0, 0, 0, 0 };
     size_t n_hits = 0;
     bool has_catchall = false;
 
-    assert_true(n_masks <= 16);
+    assert_true(n_masks <= 32);
     for (int i = 0; i < 4; i++) {
         w.metadata_pool[i] = rng_next(&w.rng);
         w.reg_pool[i] = rng_next(&w.rng);
     }
     for (size_t i = 0; i < n_masks; i++) {
-        random_mask(&w, &masks[i]);
+        if (prefixes) {
+            random_prefix_mask(&w, &masks[i]);
+        } else {
+            random_mask(&w, &masks[i]);
+        }
         has_catchall |= ft_flow_is_zero(&masks[i]);
     }
 
@@ -854,11 +1084,33 @@ run_random(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups)
 }
 
 static void
+run_random(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups)
+{
+    run_random__(seed, n_rules, n_masks, n_lookups, false);
+}
+
+static void
+run_random_prefixes(uint64_t seed, size_t n_rules, size_t n_lookups)
+{
+    run_random__(seed, n_rules, 32, n_lookups, true);
+}
+
+static void
 test_random_vs_linear(void **state)
 {
     (void) state;
     run_random(1, 1200, 8, 60000);
     run_random(2, 1000, 5, 40000);
+}
+
+/* Masks that are all prefixes of nw_src or nw_dst (many lengths, so the
+ * tries decide most misses) over keys that share long prefixes. */
+static void
+test_random_prefixes(void **state)
+{
+    (void) state;
+    run_random_prefixes(5, 1500, 40000);
+    run_random_prefixes(6, 200, 20000);
 }
 
 static void
@@ -878,11 +1130,14 @@ main(void)
         cmocka_unit_test(test_replace_keeps_position),
         cmocka_unit_test(test_remove_updates_max_priority),
         cmocka_unit_test(test_catchall_and_miss),
+        cmocka_unit_test(test_stage_miss),
+        cmocka_unit_test(test_prefix_tries),
         cmocka_unit_test(test_foreach_loose),
         cmocka_unit_test(test_many_rules_one_subtable),
         cmocka_unit_test(test_max_priority_descending_removal),
         cmocka_unit_test(test_random_vs_linear),
         cmocka_unit_test(test_random_few_masks),
+        cmocka_unit_test(test_random_prefixes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
