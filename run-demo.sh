@@ -37,6 +37,7 @@ fi
 # From here on, inside the demo's own network namespace (sys_init re-runs
 # this script there).
 set +e +o pipefail
+SYS_SELF=$PWD/run-demo.sh
 . tests/system/lib.sh
 sys_init "$BUILD/mgmt/flowtier" "$BUILD/mgmt/flowtierd"
 export PATH=$(dirname "$FT"):$PATH

@@ -8,15 +8,20 @@
 # namespaces (and with them every veth and tap).
 #
 # usage, at the top of a test:
-#     . "$(dirname "$0")/lib.sh"
+#     . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
 #     sys_init "$@"             # FLOWTIER FLOWTIERD from meson
 #     sys_start_daemon
 #     sys_add_vm vm1 10.0.0.1 vnet0 br0
 #
 # A test fails (exit 1, message on stderr) when it is not run as root or a
-# tool it needs is missing: it never skips.
+# tool it needs is missing: it never skips.  SYS_KEEP=1 in the environment
+# keeps the temporary directory (daemon log, database); SYS_SHOW_ERR=1
+# prints every error message a test expects.  A script that changes
+# directory before sourcing this file sets SYS_SELF to its own absolute
+# path first.
 
 SYS_NAME=$(basename "$0" .sh)
+SYS_SELF=${SYS_SELF:-$(readlink -f "$0")}
 SYS_PY=/usr/bin/python3
 
 fail() {
@@ -62,7 +67,7 @@ sys_init() {
         export FT_SYS_HOST_NS=ftsys$$
         ip netns add "$FT_SYS_HOST_NS" || fail "cannot create a network namespace"
         local rc=0
-        ip netns exec "$FT_SYS_HOST_NS" "$0" "$@" || rc=$?
+        ip netns exec "$FT_SYS_HOST_NS" "$SYS_SELF" "$@" || rc=$?
         # The test's own trap has cleaned up; make sure of the rest.
         sys_delete_namespaces
         exit $rc
