@@ -1022,11 +1022,14 @@ def main():
                     help='number of random tables (default 250)')
     ap.add_argument('--packets', type=int, default=5,
                     help='packets per random table (default 5)')
-    ap.add_argument('--partial-writes', action='store_true',
-                    default=os.environ.get('FT_DIFF_PARTIAL_WRITES') == '1',
+    ap.add_argument('--partial-writes', dest='partial_writes',
+                    action='store_true',
+                    default=os.environ.get('FT_DIFF_PARTIAL_WRITES') != '0',
                     help='also write parts of header fields (load:..->'
-                    'NXM_OF_ETH_DST[40]); see README.md, "Known '
-                    'differences"')
+                    'NXM_OF_ETH_DST[40]); the default')
+    ap.add_argument('--no-partial-writes', dest='partial_writes',
+                    action='store_false',
+                    help='write whole header fields only')
     ap.add_argument('--no-seeds', action='store_true',
                     help='skip the seed scenarios')
     ap.add_argument('--max-report', type=int, default=20,
