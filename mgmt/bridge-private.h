@@ -31,6 +31,8 @@ struct bridge_port {
     enum ft_vlan_mode vlan_mode;
     int tag;
     uint64_t *trunks;               /* BRIDGE_VLAN_WORDS, or NULL: all. */
+    char *error;                    /* Why it is not open, or NULL if it
+                                     * is open in the datapath. */
 };
 
 /* What the bridge remembers about one megaflow in the datapath (the
@@ -71,8 +73,10 @@ struct ft_bridge {
     /* Ports, sorted by number, and what translation sees of them. */
     struct bridge_port *ports;
     size_t n_ports;
-    struct ft_xport *xports;
-    struct ft_port_map port_map;
+    struct ft_xport *xports;        /* The open ports only. */
+    size_t n_xports;
+    struct ft_port_map port_map;    /* Every port, open or not. */
+    char *dpdk_extra;               /* other_config:dpdk-extra, or NULL. */
     uint64_t port_gen;              /* Bumped on every port change. */
 
     /* Upcalls and revalidation. */
@@ -88,6 +92,7 @@ struct ft_bridge {
     /* Warnings. */
     struct ft_log *log;             /* NULL: stderr. */
     struct ft_ratelimit xlate_rl;   /* Translation errors. */
+    struct ft_ratelimit port_rl;    /* Ports going down or coming up. */
 };
 
 /* The OpenFlow rule that embeds 'cr'. */

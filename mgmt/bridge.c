@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mgmt/bridge-private.h"
+#include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
     "system", "internal", "tap", "dpdk", NULL
@@ -57,6 +59,7 @@ bridge_port_uninit(struct bridge_port *p)
     }
     free(p->opts);
     free(p->trunks);
+    free(p->error);
     memset(p, 0, sizeof *p);
 }
 
@@ -249,33 +252,103 @@ find_port_by_name(const struct bridge_port *ports, size_t n, const char *name)
     return NULL;
 }
 
+/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
+ * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
+ * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
+ * with 'err' filled. */
 static int
-dp_port_add(struct ft_bridge *br, const struct bridge_port *p,
-            struct ft_error *err)
+bridge_dpdk_init(const char *dpdk_extra, const char *port,
+                 struct ft_error *err)
 {
-    return ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type, p->opts,
-                            p->n_opts, err);
+    char args[128];
+    struct ft_error e;
+    int error;
+
+    if (!dpdk_extra) {
+        if (ft_dpdk_eal_is_running()) {
+            return 0;
+        }
+        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
+                 (long) getpid());
+        dpdk_extra = args;
+    }
+    error = ft_dpdk_eal_init(dpdk_extra, &e);
+    if (error) {
+        return ft_error_set(err, error, "port %s: other_config:dpdk-extra: "
+                            "%s", port, e.reason);
+    }
+    return 0;
 }
 
-/* Rebuilds the translation view and the port map from 'br->ports'. */
+/* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
+ * 'dpdk_extra') and records the outcome in 'p->error'.  Returns 0 or the
+ * datapath's error with 'err' filled. */
+static int
+dp_port_add(struct ft_bridge *br, struct bridge_port *p,
+            const char *dpdk_extra, struct ft_error *err)
+{
+    int error = 0;
+
+    if (!strcmp(p->type, "dpdk")) {
+        error = bridge_dpdk_init(dpdk_extra, p->name, err);
+    }
+    if (!error) {
+        error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
+                                 p->opts, p->n_opts, err);
+    }
+    free(p->error);
+    p->error = NULL;
+    if (error == -ENODEV) {
+        /* As Open vSwitch words it in its Interface 'error' column. */
+        if (asprintf(&p->error, "could not open network device %s (%s)",
+                     p->name, strerror(ENODEV)) < 0) {
+            abort();
+        }
+    } else if (error) {
+        p->error = xstrdup(err->reason);
+    }
+    return error;
+}
+
+static void
+bridge_log(struct ft_bridge *br, enum ft_log_level level,
+           struct ft_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Closes the open port 'p' of 'br' and flushes what was learned on it. */
+static void
+dp_port_close(struct ft_bridge *br, const struct bridge_port *p)
+{
+    ft_dpif_port_del(br->dpif, p->ofport);
+    ft_mac_learning_flush(br->ml, p->ofport);
+    br->mac_flushes++;
+}
+
+/* Rebuilds the translation view (open ports) and the port map (all
+ * ports) from 'br->ports'. */
 static void
 bridge_refresh_views(struct ft_bridge *br)
 {
     free(br->xports);
     br->xports = xcalloc(br->n_ports, sizeof *br->xports);
+    br->n_xports = 0;
     ft_port_map_destroy(&br->port_map);
     ft_port_map_init(&br->port_map);
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct bridge_port *p = &br->ports[i];
-        struct ft_xport *xp = &br->xports[i];
+        struct ft_xport *xp = &br->xports[br->n_xports];
 
+        ft_port_map_add(&br->port_map, p->name, p->ofport);
+        if (p->error) {
+            continue;
+        }
+        br->n_xports++;
         xp->port = p->ofport;
         xp->name = p->name;
         xp->vlan_mode = p->vlan_mode;
         xp->tag = p->tag;
         xp->trunks = p->trunks;
         xp->no_flood = false;
-        ft_port_map_add(&br->port_map, p->name, p->ofport);
     }
 }
 
@@ -302,7 +375,7 @@ ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
         if (closed_early[i]) {
             struct ft_error err;
 
-            if (dp_port_add(br, &br->ports[i], &err)) {
+            if (dp_port_add(br, &br->ports[i], br->dpdk_extra, &err)) {
                 ft_bridge_warn(br, NULL, "could not reopen port %s: %s",
                                br->ports[i].name, err.reason);
             }
@@ -310,12 +383,14 @@ ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
     }
 }
 
-/* Opens the ports of 'new' that need opening and closes the old ones that
- * go.  All or nothing: see ft_bridge_reconfigure().  Sets '*changed' if
- * any port was opened or closed. */
+/* Opens the ports of 'new' that need opening (and tries again those that
+ * were not open) and closes the old ones that go.  All or nothing for
+ * the ports that must open: see ft_bridge_reconfigure().  Sets '*changed'
+ * if any port was opened or closed. */
 static int
-bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
-                   size_t n_new, bool *changed, struct ft_error *err)
+bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
+                   size_t n_new, const char *dpdk_extra, bool keep_failed,
+                   bool *changed, struct ft_error *err)
 {
     enum port_fate *fate = xcalloc(br->n_ports, sizeof *fate);
     bool *closed_early = xcalloc(br->n_ports, sizeof *closed_early);
@@ -333,7 +408,7 @@ bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
                    : PORT_REOPEN);
     }
 
-    /* Close first the old ports whose name or number a port to open
+    /* Close first the old open ports whose name or number a port to open
      * needs. */
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct bridge_port *old = &br->ports[i];
@@ -343,26 +418,42 @@ bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
              j++) {
             conflict = new[j].ofport == old->ofport;
         }
-        if (conflict) {
+        if (conflict && !old->error) {
             ft_dpif_port_del(br->dpif, old->ofport);
             closed_early[i] = true;
         }
     }
 
-    /* Open the new ports. */
+    /* Open the new ports, and try again the ones that were not open. */
     for (size_t j = 0; j < n_new; j++) {
         const struct bridge_port *old = find_port_by_name(br->ports,
                                                           br->n_ports,
                                                           new[j].name);
+        struct ft_error e;
 
-        if (old && bridge_port_same_device(old, &new[j])) {
+        if (old && bridge_port_same_device(old, &new[j]) && !old->error) {
             continue;
         }
-        error = dp_port_add(br, &new[j], err);
-        if (error) {
+        error = dp_port_add(br, &new[j], dpdk_extra, &e);
+        if (!error) {
+            opened[j] = true;
+            bridge_log(br, old && old->error ? FT_LOG_INFO : FT_LOG_DBG,
+                       &br->port_rl, "port %s: opened as port %"PRIu32,
+                       new[j].name, new[j].ofport);
+        } else if (keep_failed || (old && old->error)) {
+            /* Kept, not open: the port was failing already, or the caller
+             * wants the bridge up with whatever opens. */
+            if (!old || !old->error || strcmp(old->error, new[j].error)) {
+                bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: %s",
+                           new[j].name, new[j].error);
+            }
+            error = 0;
+        } else {
+            if (err) {
+                *err = e;
+            }
             break;
         }
-        opened[j] = true;
     }
 
     if (error) {
@@ -372,7 +463,7 @@ bridge_apply_ports(struct ft_bridge *br, const struct bridge_port *new,
 
     for (size_t i = 0; i < br->n_ports; i++) {
         if (fate[i] != PORT_KEEP) {
-            if (!closed_early[i]) {
+            if (!closed_early[i] && !br->ports[i].error) {
                 ft_dpif_port_del(br->dpif, br->ports[i].ofport);
             }
             ft_mac_learning_flush(br->ml, br->ports[i].ofport);
@@ -391,6 +482,70 @@ out:
     return error;
 }
 
+int
+ft_bridge_check_ports(struct ft_bridge *br, long long int now)
+{
+    int n_changed = 0;
+
+    br->now = now;
+    /* Open ports whose device is gone: close them. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        struct bridge_port *p = &br->ports[i];
+        struct ft_dpif_port_info info;
+
+        if (p->error || ft_dpif_port_get(br->dpif, p->ofport, &info)
+            || !info.ifindex
+            || ft_netdev_linux_ifindex(info.name) == info.ifindex) {
+            continue;
+        }
+        dp_port_close(br, p);
+        p->error = xstrdup("network device is gone");
+        bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: its network "
+                   "device is gone; closed it", p->name);
+        n_changed++;
+    }
+
+    /* Ports that are not open: try again. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        struct bridge_port *p = &br->ports[i];
+        struct ft_error e;
+
+        if (p->error && !dp_port_add(br, p, br->dpdk_extra, &e)) {
+            bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
+                       "port %"PRIu32, p->name, p->ofport);
+            n_changed++;
+        }
+    }
+
+    if (n_changed) {
+        bridge_refresh_views(br);
+        br->port_gen++;
+        br->revalidate_asap = true;
+        ft_bridge_revalidate(br, now);
+    }
+    return n_changed;
+}
+
+const char *
+ft_bridge_port_error(const struct ft_bridge *br, const char *name)
+{
+    const struct bridge_port *p = find_port_by_name(br->ports, br->n_ports,
+                                                    name);
+
+    return p ? p->error : NULL;
+}
+
+size_t
+ft_bridge_n_failed_ports(const struct ft_bridge *br)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        n += br->ports[i].error != NULL;
+    }
+    return n;
+}
+
 /* ---- other_config. ---- */
 
 struct bridge_settings {
@@ -398,6 +553,7 @@ struct bridge_settings {
     uint32_t flow_limit;
     size_t mac_table_size;
     unsigned int mac_aging;
+    const char *dpdk_extra;     /* The caller's string, or NULL. */
 };
 
 static int
@@ -426,6 +582,7 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
     s->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
     s->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
+    s->dpdk_extra = NULL;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
         long long int v;
@@ -443,6 +600,8 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
         } else if (!strcmp(key, "mac-aging-time")) {
             error = parse_uint_key(key, value, 1, UINT32_MAX, &v, err);
             s->mac_aging = v;
+        } else if (!strcmp(key, "dpdk-extra")) {
+            s->dpdk_extra = value;
         }
         if (error) {
             return error;
@@ -467,6 +626,8 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
         br->flow_limit = s->flow_limit;
     }
     br->max_idle = s->max_idle;
+    free(br->dpdk_extra);
+    br->dpdk_extra = s->dpdk_extra ? xstrdup(s->dpdk_extra) : NULL;
 }
 
 /* ---- Lifecycle. ---- */
@@ -508,6 +669,7 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     br->now = now;
     br->last_revalidate = now;
     br->xlate_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
+    br->port_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 20);
     ft_bridge_upcall_register(br);
     *brp = br;
     return 0;
@@ -529,6 +691,7 @@ ft_bridge_destroy(struct ft_bridge *br)
     ft_port_map_destroy(&br->port_map);
     ft_bridge_flow_changes_uninit(&br->expired);
     free(br->fail_mode);
+    free(br->dpdk_extra);
     free(br->name);
     free(br);
 }
@@ -545,28 +708,56 @@ ft_bridge_set_log(struct ft_bridge *br, struct ft_log *log)
     br->log = log;
 }
 
+static void
+bridge_vlog(struct ft_bridge *br, enum ft_log_level level,
+            struct ft_ratelimit *rl, const char *fmt, va_list args)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+bridge_vlog(struct ft_bridge *br, enum ft_log_level level,
+            struct ft_ratelimit *rl, const char *fmt, va_list args)
+{
+    char msg[512];
+
+    if (!br->log) {
+        /* Only warnings go to stderr. */
+        if (level > FT_LOG_WARN || (rl && !ft_ratelimit_allow(rl, br->now))) {
+            return;
+        }
+    } else if (!ft_log_enabled(br->log, level)) {
+        return;
+    }
+    vsnprintf(msg, sizeof msg, fmt, args);
+    if (!br->log) {
+        fprintf(stderr, "flowtier: bridge %s: %s\n", br->name, msg);
+    } else if (rl) {
+        ft_log_rl(br->log, rl, level, "bridge", "bridge %s: %s", br->name,
+                  msg);
+    } else {
+        ft_log_msg(br->log, level, "bridge", "bridge %s: %s", br->name, msg);
+    }
+}
+
+static void
+bridge_log(struct ft_bridge *br, enum ft_log_level level,
+           struct ft_ratelimit *rl, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    bridge_vlog(br, level, rl, fmt, args);
+    va_end(args);
+}
+
 void
 ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
                const char *fmt, ...)
 {
-    char msg[512];
     va_list args;
 
-    if (!br->log && rl && !ft_ratelimit_allow(rl, br->now)) {
-        return;
-    }
     va_start(args, fmt);
-    vsnprintf(msg, sizeof msg, fmt, args);
+    bridge_vlog(br, FT_LOG_WARN, rl, fmt, args);
     va_end(args);
-    if (!br->log) {
-        fprintf(stderr, "flowtier: bridge %s: %s\n", br->name, msg);
-    } else if (rl) {
-        ft_log_rl(br->log, rl, FT_LOG_WARN, "bridge", "bridge %s: %s",
-                  br->name, msg);
-    } else {
-        ft_log_msg(br->log, FT_LOG_WARN, "bridge", "bridge %s: %s",
-                   br->name, msg);
-    }
 }
 
 int
@@ -595,7 +786,8 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         return error;
     }
 
-    error = bridge_apply_ports(br, ports, cfg->n_ports, &changed, err);
+    error = bridge_apply_ports(br, ports, cfg->n_ports, settings.dpdk_extra,
+                               cfg->keep_failed_ports, &changed, err);
     if (error) {
         bridge_ports_free(ports, cfg->n_ports);
         return error;
@@ -660,7 +852,7 @@ ft_bridge_xbridge(const struct ft_bridge *br, struct ft_xbridge *xbr)
     xbr->tables = CONST_CAST(struct ft_oftables *, &br->tables);
     xbr->ml = br->ml;
     xbr->ports = br->xports;
-    xbr->n_ports = br->n_ports;
+    xbr->n_ports = br->n_xports;
 }
 
 uint64_t
@@ -724,6 +916,9 @@ ft_bridge_dump_ports(struct ft_bridge *br,
         struct ft_bridge_port_stats ps;
         struct ft_netdev_stats ns;
 
+        if (p->error) {
+            continue;
+        }
         memset(&ps, 0, sizeof ps);
         ps.port = p->ofport;
         ps.name = p->name;

@@ -77,6 +77,37 @@
  * Ports the bridge created (internal, tap) are removed from the system
  * when the port is removed or the bridge destroyed.
  *
+ * Ports that cannot be opened
+ * ===========================
+ *
+ * A port stays in the bridge's configuration even while its device cannot
+ * be opened (a virtual machine's tap or veth not there yet after a reboot,
+ * a device deleted while the bridge runs, a DPDK device that failed): it
+ * keeps its name and number in the port map, so flows naming it parse and
+ * stay, but it is not in the datapath, NORMAL and FLOOD skip it, and
+ * dump-ports leaves it out.  ft_bridge_port_error() says why, in the words
+ * Open vSwitch uses for its Interface 'error' column ("could not open
+ * network device vnet9 (No such device)").
+ *
+ *   - ft_bridge_reconfigure() fails on a new port (or a changed one that
+ *     was open) that cannot be opened, unless 'keep_failed_ports' is set;
+ *     a port that was already failing and stays configured never fails
+ *     it.  Every reconfiguration tries the failing ports again.
+ *   - ft_bridge_check_ports() closes the open ports whose device has gone
+ *     (the device was deleted or replaced) and tries the failing ports
+ *     again; the daemon calls it every FT_BRIDGE_PORT_RETRY_INTERVAL ms
+ *     and when a port's descriptor reports an error.
+ *
+ * DPDK
+ * ====
+ *
+ * Before the first "dpdk" port opens, the bridge starts DPDK's EAL (once
+ * per process, swpath/dpdk-eal.h) with the bridge's other_config
+ * "dpdk-extra", or FT_BRIDGE_DEFAULT_DPDK_EXTRA when it has none (then
+ * an EAL already running is used as it is).  An EAL that runs with other
+ * arguments, or fails to start, is the reason the port does not open.
+ * DPDK ports have no descriptor: ft_bridge_needs_polling() is then true.
+ *
  * Errors
  * ======
  *
@@ -121,6 +152,16 @@ struct ft_bridge;
 #define FT_BRIDGE_DEFAULT_FLOW_LIMIT 200000     /* "flow-limit". */
 #define FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE FT_MAC_DEFAULT_MAX
 #define FT_BRIDGE_DEFAULT_MAC_AGING FT_MAC_DEFAULT_IDLE_TIME  /* Seconds. */
+
+/* The DPDK EAL arguments used when other_config:dpdk-extra is not set,
+ * with the process id in place of the %ld: no hugepages, no PCI scan, no
+ * shared configuration, a run-time directory of this process's own. */
+#define FT_BRIDGE_DEFAULT_DPDK_EXTRA \
+    "--no-huge --no-pci -m 512 --no-shconf --no-telemetry " \
+    "--file-prefix=flowtier-%ld"
+
+/* How often (ms) the daemon calls ft_bridge_check_ports(). */
+#define FT_BRIDGE_PORT_RETRY_INTERVAL 5000
 
 /* The revalidator's period, in ms, and its shortest period while the
  * tables keep changing. */
@@ -177,6 +218,13 @@ struct ft_bridge_cfg {
                                           * are ignored. */
     const struct ft_bridge_port_cfg *ports;
     size_t n_ports;
+
+    /* What to do with a new or changed port whose device cannot be opened
+     * (see "Ports that cannot be opened" below): false fails the whole
+     * reconfiguration (a user's command); true keeps the port configured
+     * but not open, with the reason, and goes on (starting the daemon,
+     * putting a configuration back). */
+    bool keep_failed_ports;
 };
 
 /* Creates bridge 'name' with an empty datapath, empty tables and the
@@ -207,11 +255,14 @@ void ft_bridge_set_log(struct ft_bridge *, struct ft_log *log);
  *     numbers): nothing changes on -EINVAL / -EEXIST;
  *   - opens the ports that are new, then closes the ports that are gone.
  *     A port whose type, options or number changed is closed and opened
- *     again.  If a port cannot be opened, the ports opened by this call
- *     are closed again and the error of the datapath is returned with
- *     the port's name ("port vnet9: no such network device"): the bridge
- *     keeps its previous ports (a changed port whose new configuration
- *     fails is reopened with its old one);
+ *     again.  If a new port, or a changed port that was open, cannot be
+ *     opened and 'cfg->keep_failed_ports' is false, the ports opened by
+ *     this call are closed again and the error of the datapath is
+ *     returned with the port's name ("port vnet9: no such network
+ *     device"): the bridge keeps its previous ports (a changed port whose
+ *     new configuration fails is reopened with its old one).  Otherwise
+ *     the port is kept, not open (see "Ports that cannot be opened");
+ *     ports that were not open are tried again;
  *   - VLAN changes apply to every megaflow at once (see below);
  *   - then applies other_config (MAC table size and aging, flow limit,
  *     max-idle) and fail_mode.
@@ -222,6 +273,22 @@ void ft_bridge_set_log(struct ft_bridge *, struct ft_log *log);
  * Returns 0 or a negative errno with 'err' filled. */
 int ft_bridge_reconfigure(struct ft_bridge *, const struct ft_bridge_cfg *cfg,
                           long long int now, struct ft_error *err);
+
+/* Closes the open ports whose device is gone (deleted, or replaced by
+ * another device of the same name), then tries again to open every port
+ * that is not open, at time 'now'.  Logs each port that goes down or
+ * comes up (rate limited).  Returns the number of ports opened or closed:
+ * if nonzero, the descriptors (ft_bridge_get_fds()) and
+ * ft_bridge_needs_polling() may have changed. */
+int ft_bridge_check_ports(struct ft_bridge *, long long int now);
+
+/* Returns why port 'name' is not open, or NULL if it is open (or is not a
+ * port of the bridge).  Valid until the next change of the bridge's
+ * ports. */
+const char *ft_bridge_port_error(const struct ft_bridge *, const char *name);
+
+/* Number of configured ports that are not open. */
+size_t ft_bridge_n_failed_ports(const struct ft_bridge *);
 
 /* Port names <-> numbers of the bridge's current ports (the internal port
  * as its name and LOCAL), for parsing flows and printing.  Valid until the
@@ -393,8 +460,9 @@ struct ft_bridge_port_stats {
     uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
 };
 
-/* Calls 'cb' for every port of the bridge, in ascending port number order
- * (LOCAL last), with the datapath's counters.  'cb' must not change the
+/* Calls 'cb' for every open port of the bridge, in ascending port number
+ * order (LOCAL last), with the datapath's counters (ports that could not
+ * be opened are left out).  'cb' must not change the
  * bridge. */
 void ft_bridge_dump_ports(struct ft_bridge *,
                           void (*cb)(const struct ft_bridge_port_stats *,

@@ -435,8 +435,12 @@ static void
 print_result(const struct cli *c, json_t *result)
 {
     if (c->json) {
+        /* Durations and ages are whole milliseconds in seconds: 15
+         * significant digits print them as they are ("0.43", not
+         * "0.42999999999999999"). */
         char *s = json_dumps(json_object_get(result, "data"),
-                             JSON_INDENT(2) | JSON_ENCODE_ANY);
+                             JSON_INDENT(2) | JSON_ENCODE_ANY
+                             | JSON_REAL_PRECISION(15));
 
         if (s) {
             printf("%s\n", s);

@@ -63,6 +63,10 @@ static const struct ft_db_column port_columns[] = {
 
 static const struct ft_db_column iface_columns[] = {
     { .name = "name", .type = FT_DB_STRING, .read_only = true },
+    /* Status, not configuration: the daemon shows in it why it could not
+     * open the interface; the database keeps it empty. */
+    { .name = "error", .type = FT_DB_STRING, .optional = true,
+      .read_only = true },
     { .name = "external_ids", .type = FT_DB_MAP },
     { .name = "ofport", .type = FT_DB_INT, .optional = true,
       .read_only = true, .min = 1, .max = 65534 },
@@ -168,8 +172,10 @@ db_datum_init_default(struct ft_db_datum *d, const struct ft_db_column *col)
     db_datum_init(d);
     switch (col->type) {
     case FT_DB_STRING:
-        d->present = true;
-        d->s = xstrdup(col->default_value ? col->default_value : "");
+        if (!col->optional) {
+            d->present = true;
+            d->s = xstrdup(col->default_value ? col->default_value : "");
+        }
         break;
     case FT_DB_ENUM:
         if (col->default_value) {

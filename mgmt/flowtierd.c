@@ -26,6 +26,7 @@
 #include "mgmt/log.h"
 #include "mgmt/rpc.h"
 #include "mgmt/server.h"
+#include "swpath/dpdk-eal.h"
 
 #define DEFAULT_RUNDIR "/run/flowtier"
 #define DEFAULT_DBDIR "/var/lib/flowtier"
@@ -66,7 +67,18 @@ usage(FILE *stream)
 "  --log-level=LEVEL    off, err, warn, info (default), dbg\n"
 "  --no-fsync           do not fsync the database (throwaway test\n"
 "                       databases only)\n"
-"  -h, --help           this help\n");
+"  -h, --help           this help\n"
+"\n"
+"DPDK ports (Interface type=dpdk, options:dpdk-devargs=DEVARGS) start\n"
+"DPDK's EAL once per process, with the first such bridge's\n"
+"other_config:dpdk-extra, or by default with\n"
+"  --no-huge --no-pci -m 512 --no-shconf --no-telemetry\n"
+"  --file-prefix=flowtier-PID\n"
+"(no hugepages needed).  Other arguments take effect on restart.\n"
+"\n"
+"An interface whose device cannot be opened when the daemon starts (a\n"
+"guest's tap not there yet) is kept, with the reason in its 'error'\n"
+"column, and tried again every 5 s and on each configuration change.\n");
 }
 
 /* Returns 0, 1 to exit successfully (--help), or 2 for a usage error. */
@@ -274,6 +286,12 @@ error:
 out:
     ft_rpc_server_destroy(rpc);
     ft_server_destroy(server);
+    if (ft_dpdk_eal_runtime_dir()) {
+        /* DPDK leaves the run-time directory of its --file-prefix behind;
+         * with the default arguments it is this process's own and empty
+         * (rmdir() leaves a directory that is not). */
+        rmdir(ft_dpdk_eal_runtime_dir());
+    }
     if (st.sigfd >= 0) {
         close(st.sigfd);
     }

@@ -364,6 +364,125 @@ srv_list_ports(json_t *params, json_t **result, struct ft_error *err,
     return 0;
 }
 
+/* ---- The Interface 'error' column. ----
+ *
+ * 'error' is status, not configuration: why the running bridge could not
+ * open the interface.  The database keeps the column (read-only, always
+ * empty, so it is never persisted); the reads below show the running
+ * bridges' value in it. */
+
+/* Appends 'error' in ovs-vsctl syntax (a quoted string). */
+static void
+format_error_value(const char *error, struct ds *out)
+{
+    char *q = json_dumps(json_string(error), JSON_ENCODE_ANY);
+
+    ds_put_cstr(out, q ? q : "\"\"");
+    free(q);
+}
+
+/* True if 'params' read the Interface table. */
+static bool
+reads_interfaces(json_t *params)
+{
+    enum ft_db_table t;
+
+    return !ft_db_table_from_name(param_string(params, "table"), &t, NULL)
+           && t == FT_DB_INTERFACE;
+}
+
+/* 'get Interface NAME COLUMN...' printed 'text', one line per column:
+ * puts the running value of 'error' in. */
+static void
+get_overlay_error(const struct ft_server *s, json_t *params, struct ds *text)
+{
+    const char *iface = json_string_value(json_array_get(
+                                              json_object_get(params,
+                                                              "records"), 0));
+    const char *error = srv_iface_error(s, iface);
+    json_t *args = json_object_get(params, "args");
+    struct ds out = DS_EMPTY_INITIALIZER;
+    const char *p = ds_cstr(text);
+
+    if (!error) {
+        return;
+    }
+    for (size_t i = 0; *p; i++) {
+        size_t len = strcspn(p, "\n");
+        const char *col = json_string_value(json_array_get(args, i));
+
+        if (col && !strcmp(col, "error")) {
+            format_error_value(error, &out);
+        } else {
+            ds_put_buffer(&out, p, len);
+        }
+        ds_put_char(&out, '\n');
+        p += len + (p[len] == '\n');
+    }
+    ds_destroy(text);
+    *text = out;
+}
+
+/* 'list Interface' printed 'text' (blocks of "COLUMN : VALUE" lines, a
+ * blank line between rows) and 'data' ({"headings": [...], "data":
+ * [[...], ...]}, rows in the same order): puts the running value of
+ * 'error' in both. */
+static void
+list_overlay_error(const struct ft_server *s, struct ds *text, json_t *data)
+{
+    json_t *headings = json_object_get(data, "headings");
+    json_t *rows = json_object_get(data, "data");
+    struct ds out = DS_EMPTY_INITIALIZER;
+    size_t name_idx = SIZE_MAX, error_idx = SIZE_MAX, row = 0;
+    const char *p = ds_cstr(text);
+    json_t *h;
+    size_t i;
+
+    json_array_foreach(headings, i, h) {
+        if (!strcmp(json_string_value(h) ? json_string_value(h) : "",
+                    "name")) {
+            name_idx = i;
+        } else if (!strcmp(json_string_value(h) ? json_string_value(h) : "",
+                           "error")) {
+            error_idx = i;
+        }
+    }
+    if (name_idx == SIZE_MAX || error_idx == SIZE_MAX) {
+        return;
+    }
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        json_t *r = json_array_get(rows, row);
+        const char *name = json_string_value(json_array_get(r, name_idx));
+        const char *error = name ? srv_iface_error(s, name) : NULL;
+
+        if (!len) {
+            row++;
+            ds_put_char(&out, '\n');
+        } else if (error && len > 22 && !strncmp(p, "error ", 6)
+                   && !strncmp(p + 20, ": ", 2)) {
+            ds_put_buffer(&out, p, 22);
+            format_error_value(error, &out);
+            ds_put_char(&out, '\n');
+        } else {
+            ds_put_buffer(&out, p, len);
+            ds_put_char(&out, '\n');
+        }
+        p += len + (p[len] == '\n');
+    }
+    ds_destroy(text);
+    *text = out;
+
+    json_array_foreach(rows, i, h) {
+        const char *name = json_string_value(json_array_get(h, name_idx));
+        const char *error = name ? srv_iface_error(s, name) : NULL;
+
+        if (error) {
+            json_array_set_new(h, error_idx, json_string(error));
+        }
+    }
+}
+
 /* argv TABLE [RECORDS...] [ARGS...] for the database's readers. */
 static const char **
 read_argv(json_t *params, int *argcp)
@@ -409,6 +528,9 @@ srv_get(json_t *params, json_t **result, struct ft_error *err, void *s_)
         ds_destroy(&text);
         return error;
     }
+    if (reads_interfaces(params)) {
+        get_overlay_error(s, params, &text);
+    }
     data = json_array();
     for (const char *p = ds_cstr(&text); *p;) {
         const char *nl = strchr(p, '\n');
@@ -449,6 +571,9 @@ srv_list(json_t *params, json_t **result, struct ft_error *err, void *s_)
     }
     data = json_loads(ds_cstr(&json_text), 0, NULL);
     ds_destroy(&json_text);
+    if (reads_interfaces(params)) {
+        list_overlay_error(s, &text, data);
+    }
     *result = srv_text_result(&text, data);
     return 0;
 }
@@ -498,8 +623,9 @@ datum_to_json(const struct ft_db_datum *d, bool is_map, bool is_ints)
 }
 
 static json_t *
-show_port(const struct ft_db *db, const char *pname, struct ds *text)
+show_port(const struct ft_server *s, const char *pname, struct ds *text)
 {
+    const struct ft_db *db = s->db;
     const struct ft_db_row *prow = ft_db_find(db, FT_DB_PORT, pname);
     const struct ft_db_datum *ifs = ft_db_row_get(prow, "interfaces");
     json_t *jp = json_pack("{s:s}", "name", pname), *jifs = json_array();
@@ -523,6 +649,7 @@ show_port(const struct ft_db *db, const char *pname, struct ds *text)
         const struct ft_db_row *irow = ft_db_find(db, FT_DB_INTERFACE,
                                                   inames[i]);
         const char *type = irow ? ft_db_row_string(irow, "type") : NULL;
+        const char *error = srv_iface_error(s, inames[i]);
         json_t *ji = json_pack("{s:s}", "name", inames[i]);
         int64_t ofport;
 
@@ -535,6 +662,12 @@ show_port(const struct ft_db *db, const char *pname, struct ds *text)
             ds_put_format(text, "                type: %s\n", type);
         }
         show_column(db, "Interface", inames[i], "options", 16, text);
+        if (error) {
+            ds_put_cstr(text, "                error: ");
+            format_error_value(error, text);
+            ds_put_char(text, '\n');
+            json_object_set_new(ji, "error", json_string(error));
+        }
         json_object_set_new(ji, "type", json_string(type ? type : "system"));
         if (ft_db_row_int(irow, "ofport", &ofport)) {
             json_object_set_new(ji, "ofport", json_integer(ofport));
@@ -577,8 +710,7 @@ srv_show(json_t *params, json_t **result, struct ft_error *err, void *s_)
         json_object_set_new(jb, "running",
                             json_boolean(srv_bridge_find(s, name)));
         for (size_t i = 0; i < ports->n; i++) {
-            json_array_append_new(jports, show_port(s->db, pnames[i],
-                                                    &text));
+            json_array_append_new(jports, show_port(s, pnames[i], &text));
         }
         free(pnames);
         json_object_set_new(jb, "ports", jports);

@@ -518,10 +518,17 @@ srv_dump_ports(json_t *params, json_t **result, struct ft_error *err,
     ctx.data = json_array();
     ft_bridge_dump_ports(sb->br, dump_port_cb, &ctx);
     if (port && !ctx.n) {
+        const char *name = ft_port_map_find_port(ft_bridge_port_map(sb->br),
+                                                 ctx.port);
+        const char *why = name ? ft_bridge_port_error(sb->br, name) : NULL;
+
         ds_destroy(&ctx.body);
         json_decref(ctx.data);
-        return ft_error_set(err, -ENOENT, "bridge %s has no port %s",
-                            sb->name, port);
+        return (why
+                ? ft_error_set(err, -ENODEV, "bridge %s: port %s is not "
+                               "open: %s", sb->name, port, why)
+                : ft_error_set(err, -ENOENT, "bridge %s has no port %s",
+                               sb->name, port));
     }
     ds_put_format(&text, "OFPST_PORT reply: %zu ports\n", ctx.n);
     ds_put_cstr(&text, ds_cstr(&ctx.body));

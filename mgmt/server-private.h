@@ -35,6 +35,7 @@ struct srv_bridge {
     size_t n_fds;
     uint64_t timer;             /* Periodic work; 0 if none scheduled. */
     uint64_t poll_timer;        /* For ports without an fd; 0 if none. */
+    uint64_t check_timer;       /* ft_bridge_check_ports(). */
     long long int timer_when;
     struct ft_server *server;
 };
@@ -52,6 +53,8 @@ struct ft_server {
 /* server.c */
 struct srv_bridge *srv_bridge_find(const struct ft_server *,
                                    const char *name);
+/* Why interface 'iface' of a running bridge is not open, or NULL. */
+const char *srv_iface_error(const struct ft_server *, const char *iface);
 int srv_bridge_get(const struct ft_server *, json_t *params,
                    struct srv_bridge **sbp, struct ft_error *err);
 void srv_bridge_schedule(struct srv_bridge *);

@@ -6,8 +6,13 @@
  * building a bridge configuration from database rows, making the running
  * bridges match the database inside a transaction (and putting them back
  * when the transaction fails), and hooking each bridge's file descriptors
- * and timer into the event loop.  The commands themselves live in
- * server-config.c and server-flows.c.
+ * and timers into the event loop: the periodic work, a 1 ms poll while a
+ * bridge has ports without a descriptor (DPDK), and the check of its
+ * ports every FT_BRIDGE_PORT_RETRY_INTERVAL ms (or when a descriptor
+ * reports an error) that closes ports whose device is gone and opens
+ * those that could not be opened.  At startup a bridge runs with the
+ * ports that open.  The commands themselves live in server-config.c and
+ * server-flows.c.
  */
 #include "mgmt/server-private.h"
 
@@ -16,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "mgmt/event-loop.h"
 
@@ -228,12 +234,42 @@ cfg_ofports_match(const struct ft_db *db, const struct srv_cfg *c)
 
 /* ---- Bridges in the event loop. ---- */
 
+static void bridge_watch(struct srv_bridge *);
+
+/* Closes the ports whose device has gone and opens the ones that failed
+ * before; watches the descriptors again if that changed any. */
+static void
+bridge_check_ports(struct srv_bridge *sb)
+{
+    if (ft_bridge_check_ports(sb->br, ft_time_msec())) {
+        bridge_watch(sb);
+    }
+    srv_bridge_schedule(sb);
+}
+
+static void
+bridge_check_cb(void *sb_)
+{
+    bridge_check_ports(sb_);
+}
+
 static void
 bridge_fd_cb(int fd, uint32_t events, void *sb_)
 {
     struct srv_bridge *sb = sb_;
 
     ft_bridge_run(sb->br, ft_time_msec());
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        /* The device may be gone (a veth deleted under the bridge).  A
+         * socket's pending error is taken here, so that a port whose
+         * device is still there does not report it again at once. */
+        int soerr;
+        socklen_t len = sizeof soerr;
+
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        bridge_check_ports(sb);
+        return;
+    }
     srv_bridge_schedule(sb);
 }
 
@@ -400,6 +436,10 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     s->bridges[s->n_bridges++] = sb;
     bridge_watch(sb);
     srv_bridge_schedule(sb);
+    sb->check_timer = ft_loop_add_timer(s->loop,
+                                        FT_BRIDGE_PORT_RETRY_INTERVAL,
+                                        FT_BRIDGE_PORT_RETRY_INTERVAL,
+                                        bridge_check_cb, sb);
     *sbp = sb;
     return 0;
 }
@@ -417,10 +457,24 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
     }
     bridge_unwatch(sb);
     ft_loop_cancel_timer(s->loop, sb->timer);
+    ft_loop_cancel_timer(s->loop, sb->check_timer);
     ft_bridge_destroy(sb->br);
     srv_cfg_destroy(sb->cfg);
     free(sb->name);
     free(sb);
+}
+
+const char *
+srv_iface_error(const struct ft_server *s, const char *iface)
+{
+    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
+    const struct ft_db_row *br = port ? ft_db_port_bridge(
+        s->db, ft_db_row_name(port)) : NULL;
+    struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
+                               : NULL;
+
+    /* A port has one interface of its name (cfg_from_db()). */
+    return sb ? ft_bridge_port_error(sb->br, ft_db_row_name(port)) : NULL;
 }
 
 struct srv_bridge *
@@ -503,6 +557,8 @@ reconcile_undo(struct ft_server *s, struct reconcile *r)
         struct srv_bridge *sb = r->changed[i];
         struct ft_error err;
 
+        /* Back to what it was, devices that are gone or not. */
+        r->old_cfgs[i]->cfg.keep_failed_ports = true;
         if (ft_bridge_reconfigure(sb->br, &r->old_cfgs[i]->cfg, now, &err)) {
             ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: cannot "
                        "restore its previous configuration: %s",
@@ -608,6 +664,7 @@ reconcile_finish(struct ft_server *s, struct reconcile *r)
         }
         ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: port numbers "
                    "differ from the database's; renumbering", sb->name);
+        cfg->cfg.keep_failed_ports = true;
         if (ft_bridge_reconfigure(sb->br, &cfg->cfg, ft_time_msec(), &err)) {
             ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: %s",
                        sb->name, err.reason);
@@ -676,6 +733,9 @@ restore_bridge(struct ft_server *s, const struct ft_db_row *row,
 
     error = cfg_from_db(s->db, row, &cfg, err);
     if (!error) {
+        /* Start with the ports that open; the others are tried again
+         * (a virtual machine's tap may come later). */
+        cfg->cfg.keep_failed_ports = true;
         error = bridge_start(s, name, cfg, &sb, err);
     }
     if (error) {
@@ -697,6 +757,13 @@ restore_bridge(struct ft_server *s, const struct ft_db_row *row,
     ft_log_msg(s->log, FT_LOG_INFO, MODULE, "bridge %s: started with %zu "
                "ports and %zu flows", name, sb->cfg->cfg.n_ports,
                ft_bridge_tables(sb->br)->n_rules);
+    if (ft_bridge_n_failed_ports(sb->br)) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: %zu ports "
+                   "could not be opened; trying again every %d s",
+                   name, ft_bridge_n_failed_ports(sb->br),
+                   FT_BRIDGE_PORT_RETRY_INTERVAL / 1000);
+    }
+    sb->cfg->cfg.keep_failed_ports = false;
     return 0;
 }
 

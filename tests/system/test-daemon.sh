@@ -2,8 +2,10 @@
 # System test of flowtierd and the 'flowtier' commands it serves: every
 # command and its error paths with their outputs checked, malformed input
 # on the socket, kill -9 and restart (bridges, ports and flows survive; a
-# failed command left nothing behind), two daemons side by side, and a
-# clean SIGTERM shutdown.  Needs root (tap devices).
+# failed command left nothing behind), an interface whose device is
+# missing at start or deleted while the daemon runs (kept with its error,
+# opened again when the device is back), two daemons side by side, and a
+# clean SIGTERM shutdown.  Needs root (tap and veth devices).
 #
 # usage: test-daemon.sh FLOWTIER FLOWTIERD
 set -u
@@ -33,12 +35,13 @@ BR=ftb$$
 P1=ftp$$a
 P2=ftp$$b
 BR2=ftc$$
+VE=ftv$$
 
 cleanup() {
     for f in "$A_RUN/flowtierd.pid" "$B_RUN/flowtierd.pid"; do
         [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
     done
-    for dev in "$P1" "$P2" "$BR" "$BR2"; do
+    for dev in "$P1" "$P2" "$BR" "$BR2" "$VE"; do
         ip link del "$dev" 2>/dev/null
     done
     rm -rf "$T"
@@ -192,6 +195,17 @@ for cmd in "list Bridge" "get Port $P1 tag" "list-ports $BR" "dump-flows $BR" \
         || fail "$cmd --format json is not JSON: $out"
     pass
 done
+# Times are milliseconds in seconds, printed as such ("0.43", never
+# "0.42999999999999999").
+sleep 0.2
+for cmd in "dump-flows $BR" "dump-dp-flows $BR"; do
+    ft 0 --format json $cmd
+    ! grep -qE '[0-9]\.[0-9]{4,}' <<<"$out" || fail "$cmd: long fractions: $out"
+    pass
+done
+grep -qE '"duration": [0-9]+\.[0-9]{1,3},?$' <<<"$("$FT" --format json dump-flows "$BR")" \
+    || fail "dump-flows --format json has no duration in seconds"
+pass
 
 # ---- Flows.
 ft 0 add-flow "$BR" "priority=100,icmp,in_port=$P1 actions=drop"
@@ -368,6 +382,103 @@ ft 0 get Bridge "$BR" flows; expect_out 'tp_dst=22'
 ft 0 add-port "$BR" "$P2" -- set Interface "$P2" type=tap
 ft 0 list-ports "$BR"; [ "$out" = "$P1
 $P2" ] || fail "list-ports: $out"
+
+# ---- An interface whose device is missing when the daemon starts.
+veth_add() {
+    ip link add "$VE" type veth peer name "${VE}p" && ip link set "$VE" up \
+        && ip link set "${VE}p" up || fail "cannot create veth $VE"
+}
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$(cat "$A_RUN/flowtierd.pid")/stat"
+}
+veth_add
+ft 0 add-port "$BR" "$VE"
+ft 0 add-flow "$BR" "priority=50,in_port=$VE actions=drop"
+ft 0 get Interface "$VE" error; [ "$out" = "[]" ] || fail "error of an open interface: $out"
+ft 0 get Interface "$VE" ofport; ve_port=$out
+pid=$(cat "$A_RUN/flowtierd.pid")
+kill -TERM "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+ip link del "$VE"
+start_a
+grep -q "bridge $BR: port $VE: could not open network device $VE (No such device)" "$T/a.log" \
+    || fail "no log of the missing device: $(tail -5 "$T/a.log")"
+pass
+ve_error="\"could not open network device $VE (No such device)\""
+ft 0 show
+grep -A3 "^            Interface $VE\$" <<<"$out" | grep -qx "                error: $ve_error" \
+    || fail "show without the interface's error: $out"
+pass
+ft 0 get Interface "$VE" error; [ "$out" = "$ve_error" ] || fail "get error: $out"
+ft 0 get Interface "$VE" ofport error; [ "$out" = "$ve_port
+$ve_error" ] || fail "get ofport error: $out"
+ft 0 list Interface "$VE"
+grep -qxF "error               : $ve_error" <<<"$out" || fail "list: $out"
+ft 0 list Interface
+grep -qxF "error               : $ve_error" <<<"$out" || fail "list all: $out"
+[ "$(grep -c '^error ' <<<"$out")" = 4 ] || fail "list Interface: $out"
+[ "$(grep -c '^error  *: \[\]$' <<<"$out")" = 3 ] || fail "list Interface: $out"
+pass
+ft 0 --format json list Interface "$VE"
+$PY -c '
+import json, sys
+d = json.load(sys.stdin)
+row = d["data"][0]
+assert row[d["headings"].index("error")] == "could not open network device %s (No such device)" % sys.argv[1], d
+' "$VE" <<<"$out" || fail "list --format json: $out"
+pass
+ft 0 --format json show
+$PY -c '
+import json, sys
+d = json.load(sys.stdin)
+ifs = {i["name"]: i for p in d["bridges"][0]["ports"] for i in p["interfaces"]}
+assert "No such device" in ifs[sys.argv[1]]["error"], ifs
+assert "error" not in ifs[sys.argv[2]], ifs
+' "$VE" "$P1" <<<"$out" || fail "show --format json: $out"
+pass
+# The bridge runs with its other ports; the flow naming the interface stays.
+ft 0 dump-ports "$BR"; expect_out '^OFPST_PORT reply: 3 ports$'
+expect_no_out "^  port +$ve_port:"
+ft 1 dump-ports "$BR" "$VE"; expect_err "port $VE is not open: could not open network device"
+ft 0 dump-flows "$BR"; expect_out "priority=50,in_port=$VE actions=drop\$"
+ft 1 set Interface "$VE" error=none; expect_err 'read-only'
+# A command still refuses a device that does not exist, changing nothing.
+ft 1 add-port "$BR" ftnodev$$; expect_err 'no such network device'
+ft 0 list-ports "$BR"; [ "$out" = "$P1
+$P2
+$VE" ] || fail "list-ports after a refused add-port: $out"
+ft 1 get Interface ftnodev$$ type
+# The device is back: a configuration change tries again at once.
+veth_add
+ft 0 set Bridge "$BR" external-ids:retry=1
+ft 0 get Interface "$VE" error; [ "$out" = "[]" ] || fail "error after retry: $out"
+ft 0 dump-ports "$BR" "$VE"
+grep -q "bridge $BR: port $VE: opened as port $ve_port" "$T/a.log" \
+    || fail "no log of the device coming up: $(tail -5 "$T/a.log")"
+pass
+# Deleted under the running daemon: closed with its error, no crash, no
+# busy loop.
+ip link del "$VE"
+sleep 0.3
+kill -0 "$(cat "$A_RUN/flowtierd.pid")" || fail "daemon died when $VE went"
+t0=$(cpu_ticks)
+sleep 1
+t1=$(cpu_ticks)
+[ $(( (t1 - t0) * 100 / $(getconf CLK_TCK) )) -lt 25 ] \
+    || fail "daemon busy after $VE went: $((t1 - t0)) ticks in 1 s"
+pass
+ft 0 get Interface "$VE" error; [ "$out" = "$ve_error" ] || fail "error after delete: $out"
+ft 0 dump-ports "$BR"; expect_out '^OFPST_PORT reply: 3 ports$'
+# Back again: the periodic retry (every 5 s) opens it without a command.
+veth_add
+for i in $(seq 80); do
+    "$FT" get Interface "$VE" error 2>/dev/null | grep -qx '\[\]' && break
+    sleep 0.1
+done
+ft 0 get Interface "$VE" error; [ "$out" = "[]" ] || fail "no periodic retry: $out"
+ft 0 del-port "$BR" "$VE"
+ft 0 remove Bridge "$BR" external-ids retry
+ip link del "$VE"
 
 # ---- A second daemon beside the first.
 FLOWTIER_RUNDIR=$B_RUN FLOWTIER_DBDIR=$B_DB "$FTD" --detach --no-fsync \

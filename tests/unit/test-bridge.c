@@ -9,7 +9,8 @@
  * end of each in the bridge and injects frames on the other end through
  * AF_PACKET sockets: NORMAL forwarding and flooding (to LOCAL too),
  * revalidation after a flow mod, unified counters, max-idle, flow-limit,
- * and a port that cannot be opened.  Without root they are skipped.
+ * a port that cannot be opened (refused, or kept and opened later), and a
+ * device deleted under the bridge.  Without root they are skipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1152,6 +1153,102 @@ test_port_add_failure(void **state)
     destroy_switch(br);
 }
 
+/* A port whose device is missing is kept, not open, with a reason; it
+ * opens once the device appears, and closes again when the device goes,
+ * while the other ports keep forwarding. */
+static void
+test_port_kept_failed(void **state)
+{
+    struct ft_bridge_port_cfg ports[5];
+    struct port_list pl = { .n = 0 };
+    struct ft_bridge_cfg cfg;
+    struct ft_bridge *br;
+    struct ft_error err;
+    const char *why;
+    ft_port_no no;
+    int d0p;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_switch(false, NULL, NULL, 0);
+    memcpy(ports, port_cfgs, 3 * sizeof *ports);
+    memset(&ports[3], 0, 2 * sizeof *ports);
+    ports[3].name = "d0";
+    ports[3].ofport = 4;
+    ports[3].tag = -1;
+    ports[4].name = "e0";
+    ports[4].ofport = 5;
+    ports[4].tag = -1;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ports = ports;
+    cfg.n_ports = 4;
+
+    /* Refused for a command; kept when asked to. */
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err),
+                     -ENODEV);
+    assert_int_equal(ft_bridge_n_failed_ports(br), 0);
+    cfg.keep_failed_ports = true;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    assert_int_equal(ft_bridge_n_failed_ports(br), 1);
+    why = ft_bridge_port_error(br, "d0");
+    assert_non_null(why);
+    assert_string_equal(why, "could not open network device d0 (No such "
+                        "device)");
+    assert_null(ft_bridge_port_error(br, "a0"));
+    assert_int_equal(ft_port_map_find_name(ft_bridge_port_map(br), "d0", &no),
+                     0);
+    assert_int_equal(no, 4);
+    ft_bridge_dump_ports(br, port_list_cb, &pl);
+    assert_int_equal(pl.n, 3);
+
+    /* A failing port that stays does not fail a command; a new one
+     * does, and changes nothing. */
+    cfg.keep_failed_ports = false;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    cfg.n_ports = 5;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err),
+                     -ENODEV);
+    assert_non_null(strstr(err.reason, "e0"));
+    assert_int_equal(ft_port_map_find_name(ft_bridge_port_map(br), "e0", &no),
+                     -ENOENT);
+    cfg.n_ports = 4;
+
+    /* The others forward; nothing is checked while d0 is missing. */
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x84848484);
+    assert_true(expect_tag(br, peer_fd[1], 0x84848484, 1000));
+    assert_int_equal(ft_bridge_check_ports(br, now_ms()), 0);
+
+    /* The device appears: the next check opens it, and floods reach it. */
+    assert_int_equal(sh("ip link add d0 type veth peer name d0p && "
+                        "ip link set d0 up && ip link set d0p up"), 0);
+    d0p = open_sniffer("d0p");
+    assert_true(d0p >= 0);
+    assert_int_equal(ft_bridge_check_ports(br, now_ms()), 1);
+    assert_null(ft_bridge_port_error(br, "d0"));
+    assert_int_equal(ft_bridge_n_failed_ports(br), 0);
+    pl.n = 0;
+    ft_bridge_dump_ports(br, port_list_cb, &pl);
+    assert_int_equal(pl.n, 4);
+    drain(d0p);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x85858585);
+    assert_true(expect_tag(br, d0p, 0x85858585, 1000));
+    close(d0p);
+
+    /* The device goes while the bridge runs: closed, kept, and the rest
+     * goes on. */
+    assert_int_equal(sh("ip link del d0"), 0);
+    ft_bridge_run(br, now_ms());
+    assert_int_equal(ft_bridge_check_ports(br, now_ms()), 1);
+    why = ft_bridge_port_error(br, "d0");
+    assert_non_null(why);
+    assert_non_null(strstr(why, "No such device"));
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x86868686);
+    assert_true(expect_tag(br, peer_fd[1], 0x86868686, 1000));
+    destroy_switch(br);
+}
+
 int
 main(void)
 {
@@ -1172,6 +1269,7 @@ main(void)
         cmocka_unit_test(test_vlan_config),
         cmocka_unit_test(test_xlate_error_drop_flow),
         cmocka_unit_test(test_port_add_failure),
+        cmocka_unit_test(test_port_kept_failed),
     };
 
     return cmocka_run_group_tests(tests, setup_netns, teardown_netns);

@@ -1,0 +1,202 @@
+#!/bin/bash
+# System test of DPDK ports in flowtierd: the daemon starts DPDK's EAL
+# itself (default arguments, no hugepages), frames read by a net_pcap port
+# from a capture file are forwarded by a flow to a second net_pcap port and
+# land in its output file byte for byte, counters follow, a port whose
+# devargs fail is refused with DPDK's reason and changes nothing, a second
+# bridge asking for other EAL arguments is refused, polled ports cost
+# little CPU when idle, and a restart reopens the DPDK ports.  Needs root.
+#
+# usage: test-dpdk.sh FLOWTIER FLOWTIERD
+set -u
+
+FT=$1
+FTD=$2
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+n_pass=0
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "${T:-}/d.log" ] && tail -20 "$T/d.log" >&2
+    exit 1
+}
+pass() {
+    n_pass=$((n_pass + 1))
+}
+
+[ "$(id -u)" = 0 ] || fail "must run as root"
+
+T=$(mktemp -d /tmp/ft-dpdk.XXXXXX)
+BR=ftd$$
+BR2=fte$$
+export FLOWTIER_RUNDIR=$T/run FLOWTIER_DBDIR=$T/db
+
+cleanup() {
+    [ -f "$T/run/flowtierd.pid" ] && kill -9 "$(cat "$T/run/flowtierd.pid")" 2>/dev/null
+    for dev in "$BR" "$BR2"; do
+        ip link del "$dev" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+start() {
+    "$FTD" --detach --log-file="$T/d.log" --no-fsync \
+        || fail "flowtierd did not start: $(tail -3 "$T/d.log")"
+}
+
+# ft EXPECTED_STATUS ARGS...: runs flowtier, keeps stdout in $out and
+# stderr in $err, checks the exit status.
+ft() {
+    local want=$1
+    shift
+    out=$("$FT" "$@" 2>"$T/err")
+    local rc=$?
+    err=$(cat "$T/err")
+    [ "$rc" = "$want" ] || fail "flowtier $* exited $rc, expected $want (stderr: $err)"
+    pass
+}
+
+expect_err() {
+    [ "$(wc -l <<<"$err")" = 1 ] || fail "error must be one line, got: $err"
+    grep -qE -- "^flowtier: .*$1" <<<"$err" || fail "expected 'flowtier: ...$1' on stderr, got: $err"
+    pass
+}
+
+# port_counter PORT rx|tx: packets of PORT in dump-ports.
+port_counter() {
+    "$FT" dump-ports "$BR" "$1" 2>/dev/null \
+        | sed -nE "s/.* $2 pkts=([0-9]+),.*/\\1/p"
+}
+
+# A capture of 5 frames of an unassigned EtherType, numbered in their
+# payload, and an empty one.
+"$PY" - "$T/in.pcap" "$T/empty.pcap" <<'PYEOF' || fail "cannot write the captures"
+import struct, sys
+
+def write(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, frame in enumerate(frames):
+            f.write(struct.pack("<IIII", 1, i, len(frame), len(frame)))
+            f.write(frame)
+
+frames = [bytes.fromhex("0200000000bb" "0200000000aa" "88b5")
+          + b"FTDPDK%04d" % i + bytes(range(40 + i)) for i in range(5)]
+write(sys.argv[1], frames)
+write(sys.argv[2], [])
+PYEOF
+
+start
+pid=$(cat "$T/run/flowtierd.pid")
+ft 0 add-br "$BR"
+ft 0 del-flows "$BR"
+
+# ---- Refusals that change nothing.
+ft 1 add-port "$BR" dbad -- set Interface dbad type=dpdk \
+    options:dpdk-devargs=net_pcap7,rx_pcap=/nonexistent/ft.pcap,tx_pcap=/dev/null
+expect_err "/nonexistent/ft.pcap.*No such file or directory"
+ft 1 add-port "$BR" dbad -- set Interface dbad type=dpdk
+expect_err 'dpdk-devargs'
+ft 0 list-ports "$BR"; [ -z "$out" ] || fail "a refused port was added: $out"
+ft 1 get Interface dbad type
+ft 0 show; grep -q dbad <<<"$out" && fail "show has the refused port: $out"
+pass
+kill -0 "$pid" || fail "daemon died on a refused dpdk port"
+pass
+
+# ---- Forwarding from one pcap port to the other.
+ft 0 add-port "$BR" dout -- set Interface dout type=dpdk ofport_request=20 \
+    "options:dpdk-devargs=net_pcap1,rx_pcap=$T/empty.pcap,tx_pcap=$T/out.pcap"
+ft 0 add-flow "$BR" "priority=100,in_port=10 actions=output:20"
+ft 0 add-port "$BR" din -- set Interface din type=dpdk ofport_request=10 \
+    "options:dpdk-devargs=net_pcap0,rx_pcap=$T/in.pcap,tx_pcap=$T/in-tx.pcap"
+for i in $(seq 100); do
+    [ "$(port_counter din rx)" = 5 ] && [ "$(port_counter dout tx)" = 5 ] && break
+    sleep 0.05
+done
+[ "$(port_counter din rx)" = 5 ] || fail "din received $(port_counter din rx) frames, not 5"
+[ "$(port_counter dout tx)" = 5 ] || fail "dout sent $(port_counter dout tx) frames, not 5"
+pass
+ft 0 dump-ports "$BR"
+grep -q '^OFPST_PORT reply: 3 ports$' <<<"$out" || fail "dump-ports: $out"
+pass
+ft 0 show
+grep -q '^                type: dpdk$' <<<"$out" || fail "show: $out"
+grep -q 'error:' <<<"$out" && fail "show has an error: $out"
+pass
+for i in $(seq 40); do
+    ft 0 dump-flows "$BR"
+    grep -q 'n_packets=5, ' <<<"$out" && break
+    sleep 0.1
+done
+grep -q 'n_packets=5, n_bytes=[0-9]*,.*priority=100,in_port=din actions=output:dout$' <<<"$out" \
+    || fail "flow counters: $out"
+pass
+
+# Idle DPDK ports are polled on a timer, not by a spinning loop.
+t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+sleep 2
+t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+ticks=$(getconf CLK_TCK)
+[ $(( (t1 - t0) * 100 / (2 * ticks) )) -lt 25 ] \
+    || fail "idle daemon with DPDK ports used $((t1 - t0)) ticks in 2 s"
+pass
+
+# Deleting the port closes the device, which writes out the capture.
+ft 0 del-port "$BR" dout
+"$PY" - "$T/in.pcap" "$T/out.pcap" <<'PYEOF' || fail "output capture differs"
+import struct, sys
+
+def frames(path):
+    data = open(path, "rb").read()
+    # Microsecond or nanosecond timestamps.
+    assert struct.unpack_from("<I", data)[0] in (0xa1b2c3d4, 0xa1b23c4d), path
+    off, out = 24, []
+    while off < len(data):
+        _, _, incl, _ = struct.unpack_from("<IIII", data, off)
+        out.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+sent, got = frames(sys.argv[1]), frames(sys.argv[2])
+assert got == sent, "got %d frames: %r" % (len(got), got)
+PYEOF
+pass
+
+# ---- One EAL per process.
+ft 0 add-br "$BR2" -- set Bridge "$BR2" 'other_config:dpdk-extra="--no-huge -m 256"'
+ft 1 add-port "$BR2" dnull -- set Interface dnull type=dpdk \
+    options:dpdk-devargs=net_null0,no-rx=1
+expect_err "DPDK EAL already runs with arguments '--no-huge --no-pci -m 512 .*--file-prefix=flowtier-$pid'"
+ft 0 list-ports "$BR2"; [ -z "$out" ] || fail "refused port added to $BR2: $out"
+# Without dpdk-extra a bridge uses the EAL as it runs.
+ft 0 remove Bridge "$BR2" other_config dpdk-extra
+ft 0 add-port "$BR2" dnull -- set Interface dnull type=dpdk \
+    options:dpdk-devargs=net_null0,no-rx=1
+ft 0 dump-ports "$BR2" dnull
+
+# ---- Restart: the DPDK ports open again (the EAL starts at restore).
+kill -TERM "$pid"
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "flowtierd ignored SIGTERM"
+[ -e "/var/run/dpdk/flowtier-$pid" ] && fail "DPDK run-time directory left behind"
+pass
+start
+pid=$(cat "$T/run/flowtierd.pid")
+for i in $(seq 100); do
+    [ "$(port_counter din rx)" = 5 ] && break
+    sleep 0.05
+done
+[ "$(port_counter din rx)" = 5 ] || fail "din after restart: $(port_counter din rx) frames"
+pass
+ft 0 get Interface din error; [ "$out" = "[]" ] || fail "din error after restart: $out"
+ft 0 dump-ports "$BR2" dnull
+
+kill -TERM "$pid"
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "flowtierd ignored SIGTERM"
+pass
+
+echo "test-dpdk: $n_pass checks passed"
