@@ -250,7 +250,10 @@ parse_header(const struct ft_ofp_token *t, enum ft_flow_cmd cmd,
                 return ft_error_set(err, -EINVAL, "flow additions cannot "
                                     "use a cookie mask");
             }
-            if (ft_ofp_parse_u64(slash, UINT64_MAX, &mask, err)) {
+            /* ovs-ofctl documents "/-1" as the exact-match mask. */
+            if (!strcmp(slash, "-1")) {
+                mask = UINT64_MAX;
+            } else if (ft_ofp_parse_u64(slash, UINT64_MAX, &mask, err)) {
                 return -EINVAL;
             }
         } else if (cmd_is_delete(cmd)) {

@@ -283,6 +283,13 @@ test_modes(void **state)
     assert_string_equal(text, "cookie=0x5/0xff, table=255, ip");
     free(text);
 
+    /* "/-1" is ovs-ofctl's spelling of the exact-match cookie mask. */
+    assert_int_equal(ft_flow_spec_parse("cookie=0xac1/-1", FT_FLOW_DELETE,
+                                        NULL, &spec, &err), 0);
+    assert_true(spec.cookie == 0xac1 && spec.cookie_mask == UINT64_MAX);
+    assert_int_equal(ft_flow_spec_parse("cookie=0xac1/-2", FT_FLOW_DELETE,
+                                        NULL, &spec, &err), -EINVAL);
+
     assert_int_equal(ft_flow_spec_parse("table=2,priority=7,tcp,"
                                         "actions=output:3",
                                         FT_FLOW_MODIFY_STRICT, NULL, &spec,
