@@ -375,10 +375,12 @@ srv_list_ports(json_t *params, json_t **result, struct ft_error *err,
 static void
 format_error_value(const char *error, struct ds *out)
 {
-    char *q = json_dumps(json_string(error), JSON_ENCODE_ANY);
+    json_t *j = json_string(error);
+    char *q = json_dumps(j, JSON_ENCODE_ANY);
 
     ds_put_cstr(out, q ? q : "\"\"");
     free(q);
+    json_decref(j);
 }
 
 /* True if 'params' read the Interface table. */

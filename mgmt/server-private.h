@@ -36,6 +36,8 @@ struct srv_bridge {
     uint64_t timer;             /* Periodic work; 0 if none scheduled. */
     uint64_t poll_timer;        /* For ports without an fd; 0 if none. */
     uint64_t check_timer;       /* ft_bridge_check_ports(). */
+    uint64_t recheck_timer;     /* One more check soon after a descriptor
+                                 * reported an error; 0 if none. */
     long long int timer_when;
     struct ft_server *server;
 };

@@ -254,6 +254,15 @@ bridge_check_cb(void *sb_)
 }
 
 static void
+bridge_recheck_cb(void *sb_)
+{
+    struct srv_bridge *sb = sb_;
+
+    sb->recheck_timer = 0;
+    bridge_check_ports(sb);
+}
+
+static void
 bridge_fd_cb(int fd, uint32_t events, void *sb_)
 {
     struct srv_bridge *sb = sb_;
@@ -268,6 +277,12 @@ bridge_fd_cb(int fd, uint32_t events, void *sb_)
 
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         bridge_check_ports(sb);
+        if (!sb->recheck_timer) {
+            /* A device being deleted reports the error while its name
+             * still exists: look again once the deletion is through. */
+            sb->recheck_timer = ft_loop_add_timer(sb->server->loop, 200, 0,
+                                                  bridge_recheck_cb, sb);
+        }
         return;
     }
     srv_bridge_schedule(sb);
@@ -458,6 +473,7 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
     bridge_unwatch(sb);
     ft_loop_cancel_timer(s->loop, sb->timer);
     ft_loop_cancel_timer(s->loop, sb->check_timer);
+    ft_loop_cancel_timer(s->loop, sb->recheck_timer);
     ft_bridge_destroy(sb->br);
     srv_cfg_destroy(sb->cfg);
     free(sb->name);
