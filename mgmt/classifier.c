@@ -55,8 +55,11 @@
  * ports trie.  The lookup gets the same answer and the same 'wc' faster:
  * it probes every subtable with the whole key first (in prefetched
  * batches), and only for a subtable that has no match replays the stages
- * on the index cells (prefetched too) to find what ruled it out.  The
- * tries are walked lazily, at most once per field per lookup.
+ * on the index cells to find what ruled it out, unless that cannot add to
+ * 'wc' (its whole mask, or its stages before L3 and the trie bits that
+ * rule it out, are in 'wc' already).  The tries are walked at most once
+ * per field per lookup: both at once (so that their cache misses overlap)
+ * for an IPv4 lookup in several subtables, else when first needed.
  *
  * Cost
  * ====
@@ -141,9 +144,12 @@ struct cls_index {
 struct ft_cls_trie_node {
     uint32_t prefix;
     uint32_t edges[2];                  /* Children by next bit; 0 = none. */
-    uint32_t n_rules;
-    uint8_t n_bits;
+    uint32_t n_rules : 24;              /* At most CLS_TRIE_MAX_RULES. */
+    uint32_t n_bits : 8;
 };
+#define CLS_TRIE_MAX_RULES ((UINT32_C(1) << 24) - 1)
+_Static_assert(sizeof(struct ft_cls_trie_node) == 16,
+               "four trie nodes per cache line");
 
 struct ft_cls_subtable {
     /* Read by every lookup that reaches this subtable. */
@@ -605,6 +611,9 @@ cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         }
         ofs += eq;
         if (ofs == plen) {
+            if (node->n_rules == CLS_TRIE_MAX_RULES) {
+                abort();        /* 16M masked keys with one prefix. */
+            }
             node->n_rules++;
             return;
         }
@@ -663,6 +672,69 @@ cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
     }
 }
 
+/* A trie lookup in progress: see cls_trie_lookup(). */
+struct cls_walk {
+    const struct ft_cls_trie_node *nodes;
+    const struct ft_cls_trie_node *prev;
+    uint32_t value;
+    uint32_t ni;                        /* Next node, 0 = none. */
+    unsigned int len;                   /* Bits followed so far. */
+    unsigned int maskbits;              /* The result, once finished. */
+    uint64_t plens;
+    bool finished;
+};
+
+static inline void
+cls_walk_start(struct cls_walk *w, const struct ft_cls_trie *t,
+               uint32_t value)
+{
+    w->nodes = t->nodes;
+    w->prev = NULL;
+    w->value = value;
+    w->ni = t->root;
+    w->len = 0;
+    w->plens = 0;
+    w->finished = false;
+}
+
+/* Follows one node of 'w'.  Both children are prefetched, so that the next
+ * step's node is on its way whichever bit it takes. */
+static inline void
+cls_walk_step(struct cls_walk *w)
+{
+    const struct ft_cls_trie_node *node;
+    unsigned int eq;
+
+    if (!w->ni) {
+        /* Fell off the trie: the other branch, if any, was excluded by
+         * the next bit. */
+        const struct ft_cls_trie_node *prev = w->prev;
+
+        w->maskbits = !prev || (!prev->edges[0] && !prev->edges[1])
+                      ? w->len : w->len + 1;
+        w->finished = true;
+        return;
+    }
+    node = &w->nodes[w->ni];
+    __builtin_prefetch(&w->nodes[node->edges[0]]);
+    __builtin_prefetch(&w->nodes[node->edges[1]]);
+    eq = cls_trie_eqbits(node, node->n_bits, w->value, w->len);
+    w->len += eq;
+    if (eq < node->n_bits) {
+        w->maskbits = w->len + 1;       /* The mismatching bit counts. */
+        w->finished = true;
+        return;
+    }
+    w->plens |= (uint64_t) (node->n_rules != 0) << w->len;
+    if (w->len >= 32) {
+        w->maskbits = 32;
+        w->finished = true;
+        return;
+    }
+    w->prev = node;
+    w->ni = node->edges[cls_bit_at(w->value, w->len)];
+}
+
 /* Looks 'value' up.  Sets bit L of '*plens' for each length L of a prefix
  * in the trie that 'value' starts with.  Returns how many leading bits of
  * 'value' that answer depends on: any value agreeing with 'value' on them
@@ -671,31 +743,14 @@ cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
 static unsigned int
 cls_trie_lookup(const struct ft_cls_trie *t, uint32_t value, uint64_t *plens)
 {
-    const struct ft_cls_trie_node *prev = NULL;
-    unsigned int len = 0;
-    uint32_t ni = t->root;
+    struct cls_walk w;
 
-    *plens = 0;
-    while (ni) {
-        const struct ft_cls_trie_node *node = &t->nodes[ni];
-        unsigned int eq = cls_trie_eqbits(node, node->n_bits, value, len);
-
-        len += eq;
-        if (eq < node->n_bits) {
-            return len + 1;             /* The mismatching bit counts. */
-        }
-        if (node->n_rules) {
-            *plens |= UINT64_C(1) << len;
-        }
-        if (len >= 32) {
-            return 32;
-        }
-        prev = node;
-        ni = node->edges[cls_bit_at(value, len)];
+    cls_walk_start(&w, t, value);
+    while (!w.finished) {
+        cls_walk_step(&w);
     }
-    /* Fell off the trie: the other branch, if any, was excluded by the
-     * next bit. */
-    return !prev || (!prev->edges[0] && !prev->edges[1]) ? len : len + 1;
+    *plens = w.plens;
+    return w.maskbits;
 }
 
 /* Length of 'mask' as a CIDR prefix, or 0 if it is none (or empty). */
@@ -1347,6 +1402,34 @@ cls_fold(const struct ft_cls_subtable *st, uint64_t *wcw, uint32_t n_entries)
     }
 }
 
+/* Walks every trie for 'flow' at once (their cache misses overlap), for a
+ * lookup that will most likely need them: IPv4, several subtables. */
+static void
+cls_tries_prewalk(const struct ft_classifier *cls, const struct ft_flow *flow,
+                  struct cls_trie_ctx *ctx)
+{
+    struct cls_walk w[FT_CLS_N_TRIES];
+    bool busy;
+
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        cls_walk_start(&w[i], &cls->tries[i], cls_trie_field(flow, i));
+    }
+    do {
+        busy = false;
+        for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+            if (!w[i].finished) {
+                cls_walk_step(&w[i]);
+                busy = true;
+            }
+        }
+    } while (busy);
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        ctx->done[i] = true;
+        ctx->plens[i] = w[i].plens;
+        ctx->maskbits[i] = w[i].maskbits;
+    }
+}
+
 /* True if every bit of 'st''s mask is already in 'wcw'. */
 static inline bool
 cls_mask_within(const struct ft_cls_subtable *st, const uint64_t *wcw)
@@ -1408,32 +1491,99 @@ cls_check_tries(const struct ft_classifier *cls,
     return false;
 }
 
+/* True if every trie that 'st' has a prefix for was walked already. */
+static inline bool
+cls_tries_walked(const struct ft_cls_subtable *st,
+                 const struct cls_trie_ctx *ctx)
+{
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        if (st->trie_plen[i] && !ctx->done[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* True if a staged search of 'st' (which has no match) cannot add to 'wc'
+ * whatever its indexes say: its stages before L3 are in 'wc' already, and
+ * the tries, walked already, would rule it out with bits in 'wc' too.
+ * (An earlier index miss would consult only stages already in 'wc'.) */
+static bool
+cls_miss_adds_nothing(const struct ft_cls_subtable *st,
+                      const struct ft_flow *wc,
+                      const struct cls_trie_ctx *ctx)
+{
+    const uint64_t *wcw = ft_flow_u64(wc);
+    uint32_t start;
+
+    if (st->trie_stage == CLS_NO_STAGE || !cls_tries_walked(st, ctx)) {
+        return false;
+    }
+    start = st->trie_stage ? st->stage_end[st->trie_stage - 1] : 0;
+    for (uint32_t k = 0; k < start; k++) {
+        if (st->mask_words[k] & ~wcw[st->words[k]]) {
+            return false;
+        }
+    }
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        unsigned int plen = st->trie_plen[i];
+        uint32_t bits;
+
+        if (!plen || ctx->plens[i] & (UINT64_C(1) << plen)) {
+            continue;
+        }
+        bits = cls_prefix32(ctx->maskbits[i]);
+        if ((cls_trie_field(wc, i) & bits) == bits) {
+            return true;                /* Skipped, adding nothing. */
+        }
+        if (ctx->maskbits[i] <= plen) {
+            return false;               /* Skipped, adding bits. */
+        }
+    }
+    return false;
+}
+
 /* Works out what a staged search of 'st' for 'flow' would have consulted,
  * given that 'st' has no rule matching 'flow', and ORs that into 'wc' (see
- * "Staged lookup" above).  'ihash' holds the hashes of 'flow''s stages. */
+ * "Staged lookup" above).  'masked' holds 'flow''s masked key entries. */
 static void
 cls_miss_wc(const struct ft_classifier *cls, const struct ft_cls_subtable *st,
-            const struct ft_flow *flow, const uint32_t *ihash,
+            const struct ft_flow *flow, const uint64_t *masked,
             struct ft_flow *wc, struct cls_trie_ctx *ctx)
 {
     uint64_t *wcw = ft_flow_u64_rw(wc);
     uint32_t last = st->n_stages - 1;
+    uint64_t state = CLS_HASH_SEED;
     uint32_t value, mbits;
     uint64_t plens;
 
     for (uint32_t s = 0; s <= last; s++) {
         uint32_t start = s ? st->stage_end[s - 1] : 0;
-        bool hit = s < last && cls_index_has(&st->indices[s], ihash[s]);
+        bool tries = s == st->trie_stage;
+        bool hit = false;
 
         /* The tries are consulted at the start of the stage that holds
-         * their fields, before its index.  Probing the index first is
+         * their fields, before its index.  Once walked for this lookup
+         * they are cheap to ask; before that, probing the index first is
          * cheaper and gives the same outcome: a hit means some key of the
          * subtable agrees with 'flow' on the tries' prefixes too, so they
          * could not rule the subtable out.  (A hash collision in an index
          * could hide a skip; the cost is a few more bits in 'wc', never a
          * wrong answer.) */
-        if (!hit && s == st->trie_stage
-            && cls_check_tries(cls, st, flow, wc, ctx)) {
+        if (tries && cls_tries_walked(st, ctx)) {
+            if (cls_check_tries(cls, st, flow, wc, ctx)) {
+                cls_fold(st, wcw, start);
+                return;
+            }
+            tries = false;
+        }
+        if (s < last) {
+            for (uint32_t e = start; e < st->stage_end[s]; e++) {
+                state = cls_hash_step(state, masked[e]);
+            }
+            hit = cls_index_has(&st->indices[s], cls_hash_finish(state));
+        }
+        if (!hit && tries && cls_check_tries(cls, st, flow, wc, ctx)) {
             cls_fold(st, wcw, start);
             return;
         }
@@ -1459,11 +1609,10 @@ cls_miss_wc(const struct ft_classifier *cls, const struct ft_cls_subtable *st,
 }
 
 /* The lookup proper.  Subtables are probed with their whole masked key in
- * batches (see "Cost" above), which also yields the stage hashes and
- * prefetches the stage index cells.  Then, in priority order, each
- * subtable searched adds to 'wc' (if nonnull) its whole mask if it
- * matched, and what its staged search would have consulted if not
- * (unless 'wc' has its whole mask already: then nothing changes). */
+ * batches (see "Cost" above).  Then, in priority order, each subtable
+ * searched adds to 'wc' (if nonnull) its whole mask if it matched, and
+ * what its staged search would have consulted if not, unless that cannot
+ * add anything (cls_mask_within(), cls_miss_adds_nothing()). */
 static const struct ft_cls_rule *
 cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
            struct ft_flow *wc)
@@ -1477,7 +1626,6 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
     for (size_t base = 0; base < cls->n_subtables; base += CLS_BATCH) {
         struct ft_cls_subtable *const *sts = &cls->subtables[base];
         uint64_t masked[CLS_BATCH][CLS_MAX_ENTRIES];
-        uint32_t ihash[CLS_BATCH][CLS_N_GROUPS - 1];
         uint32_t hashes[CLS_BATCH];
         long cand[CLS_BATCH];
         size_t n = cls->n_subtables - base;
@@ -1486,10 +1634,9 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
             n = CLS_BATCH;
         }
 
-        /* Step 1: hash each key and prefetch its home slot (and, to
-         * track wildcards, its index cells).  Subtables that cannot beat
-         * the best match so far end the batch (and, as they are sorted,
-         * the search). */
+        /* Step 1: hash each key and prefetch its home slot.  Subtables
+         * that cannot beat the best match so far end the batch (and, as
+         * they are sorted, the search). */
         for (size_t b = 0; b < n; b++) {
             const struct ft_cls_subtable *st = sts[b];
 
@@ -1497,18 +1644,12 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
                 n = b;
                 break;
             }
-            if (wc) {
-                hashes[b] = cls_mask_key_staged(st, flow, masked[b],
-                                                ihash[b]);
-                for (int s = 0; s + 1 < st->n_stages; s++) {
-                    const struct cls_index *idx = &st->indices[s];
-
-                    __builtin_prefetch(&idx->cells[ihash[b][s] & idx->mask]);
-                }
-            } else {
-                hashes[b] = cls_mask_key(st, flow, masked[b]);
-            }
+            hashes[b] = cls_mask_key(st, flow, masked[b]);
             __builtin_prefetch(&st->slots[hashes[b] & st->slot_mask]);
+        }
+        if (wc && !base && cls->n_subtables > 1
+            && flow->dl_type == FT_ETH_TYPE_IP) {
+            cls_tries_prewalk(cls, flow, &ctx);
         }
 
         /* Step 2: find the first slot with the same hash, and prefetch
@@ -1552,8 +1693,9 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
             if (wc) {
                 if (i >= 0) {
                     cls_fold(st, wcw, st->n_words);
-                } else if (!cls_mask_within(st, wcw)) {
-                    cls_miss_wc(cls, st, flow, ihash[b], wc, &ctx);
+                } else if (!cls_mask_within(st, wcw)
+                           && !cls_miss_adds_nothing(st, wc, &ctx)) {
+                    cls_miss_wc(cls, st, flow, masked[b], wc, &ctx);
                 }
             }
             if (i < 0) {

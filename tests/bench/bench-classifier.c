@@ -12,7 +12,8 @@
  * priority band of its own (more specific masks higher), as in tables
  * whose priorities follow prefix length.
  *
- * Usage: bench-classifier [--banded] [--seconds S]
+ * Usage: bench-classifier [--banded] [--seconds S] [--rules N] [--masks M]
+ * (--rules and --masks run one case instead of the table).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -206,8 +207,9 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds)
 int
 main(int argc, char *argv[])
 {
-    static const size_t sizes[] = { 1000, 10000, 100000 };
-    static const int mask_counts[] = { 1, 4, 16 };
+    size_t sizes[] = { 1000, 10000, 100000 };
+    int mask_counts[] = { 1, 4, 16 };
+    size_t n_sizes = 3, n_mask_counts = 3;
     double seconds = 1.0;
     bool banded = false;
 
@@ -216,8 +218,17 @@ main(int argc, char *argv[])
             banded = true;
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--rules") && i + 1 < argc
+                   && atol(argv[i + 1]) > 0) {
+            sizes[0] = atol(argv[++i]);
+            n_sizes = 1;
+        } else if (!strcmp(argv[i], "--masks") && i + 1 < argc
+                   && atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= 16) {
+            mask_counts[0] = atoi(argv[++i]);
+            n_mask_counts = 1;
         } else {
-            fprintf(stderr, "usage: %s [--banded] [--seconds S]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--banded] [--seconds S] "
+                    "[--rules N] [--masks 1-16]\n", argv[0]);
             return 2;
         }
     }
@@ -229,9 +240,8 @@ main(int argc, char *argv[])
            banded ? "per-mask banded" : "random");
     printf("%8s %6s %10s %12s %12s %6s\n",
            "rules", "masks", "subtables", "inserts/s", "lookups/s", "hits");
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        for (size_t m = 0; m < sizeof mask_counts / sizeof mask_counts[0];
-             m++) {
+    for (size_t s = 0; s < n_sizes; s++) {
+        for (size_t m = 0; m < n_mask_counts; m++) {
             struct bench_result r = bench_case(sizes[s], mask_counts[m],
                                                banded, seconds);
 
