@@ -390,7 +390,7 @@ conn_update_events(struct conn *c)
 static void
 conn_queue(struct conn *c, json_t *reply)
 {
-    char *text = json_dumps(reply, JSON_COMPACT);
+    char *text = json_dumps(reply, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
     if (!text) {
         abort();

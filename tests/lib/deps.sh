@@ -3,7 +3,7 @@
 # machine that has everything pays one dpkg query.
 
 FT_DEB_PACKAGES="gcc pkg-config meson ninja-build libcmocka-dev libjansson-dev
-openvswitch-switch iproute2 libdpdk-dev iputils-ping ethtool socat"
+openvswitch-switch iproute2 libdpdk-dev iputils-ping ethtool socat valgrind"
 
 ft_install_deps() {
     local missing=() p

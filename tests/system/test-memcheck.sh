@@ -5,7 +5,7 @@
 # the daemon, del-port, del-br and SIGTERM.  The daemon runs under
 # valgrind (no leak, no invalid access: valgrind's exit status), or, when
 # it is built with AddressSanitizer, natively with ASan's reports
-# collected (there must be none).  Skipped (77) when neither applies.
+# collected (there must be none).  Fails when neither is available.
 # Needs root.
 #
 # usage: test-memcheck.sh FLOWTIER FLOWTIERD
@@ -27,8 +27,8 @@ if ldd "$FTD" | grep -q libasan; then
 elif command -v valgrind >/dev/null; then
     mode=valgrind
 else
-    echo "neither valgrind nor an ASan build: skipped"
-    exit 77
+    echo "FAIL: neither valgrind nor an ASan build (install valgrind)" >&2
+    exit 1
 fi
 
 T=$(mktemp -d /tmp/ft-memcheck.XXXXXX)
