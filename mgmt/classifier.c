@@ -697,8 +697,7 @@ cls_walk_start(struct cls_walk *w, const struct ft_cls_trie *t,
     w->finished = false;
 }
 
-/* Follows one node of 'w'.  Both children are prefetched, so that the next
- * step's node is on its way whichever bit it takes. */
+/* Follows one node of 'w'. */
 static inline void
 cls_walk_step(struct cls_walk *w)
 {
@@ -716,8 +715,13 @@ cls_walk_step(struct cls_walk *w)
         return;
     }
     node = &w->nodes[w->ni];
-    __builtin_prefetch(&w->nodes[node->edges[0]]);
-    __builtin_prefetch(&w->nodes[node->edges[1]]);
+
+    /* The next node, if this one matches in full: reading it before the
+     * comparison is done shortens the chain of dependent loads. */
+    unsigned int end = w->len + node->n_bits;
+    uint32_t next = end < 32 ? node->edges[cls_bit_at(w->value, end)] : 0;
+
+    __builtin_prefetch(&w->nodes[next]);
     eq = cls_trie_eqbits(node, node->n_bits, w->value, w->len);
     w->len += eq;
     if (eq < node->n_bits) {
@@ -732,7 +736,7 @@ cls_walk_step(struct cls_walk *w)
         return;
     }
     w->prev = node;
-    w->ni = node->edges[cls_bit_at(w->value, w->len)];
+    w->ni = next;
 }
 
 /* Looks 'value' up.  Sets bit L of '*plens' for each length L of a prefix
