@@ -20,6 +20,16 @@
 #                      flowtier-flows,ovs,ovs-flows,linux-bridge)
 #   --min-idle P       before each run, wait (up to 30 s) for one second in
 #                      which P% of the CPU time was idle (default 80)
+#   --send-cpu N, --recv-cpu N, --switch-cpu N
+#                      pin the sender, the receiver, the switch daemon (all
+#                      its threads) to CPU N (default: not pinned)
+#   --perf DIR         sample the whole machine with perf during each run
+#                      and keep DIR/CASE-SWITCH-ROUND.perf{,.txt} (for
+#                      finding where time goes; the sampling slows runs)
+#   --max-others P     a run during which other processes took more than
+#                      P% of the machine's CPU time is kept in the JSON as
+#                      discarded and measured again, at most twice
+#                      (default 15)
 #   --builddir DIR     release build directory (default build-bench)
 #   --commit REV       measure the committed tree REV instead of the work
 #                      tree: it is exported to /tmp/ftbench-commit/src and
@@ -42,9 +52,12 @@ BENCH_SKIP=2
 CASES=udp64,tcp
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
 MIN_IDLE=80
+MAX_OTHERS=15
 BUILDDIR=$REPO/build-bench
 OUTPUT=
 COMMIT=
+PERF_DIR=
+BENCH_SEND_CPU= BENCH_RECV_CPU= BENCH_SWITCH_CPU=
 
 usage() {
     sed -n '/^# usage:/,/^# Adding a case/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -59,15 +72,23 @@ while [ $# -gt 0 ]; do
         --cases) CASES=$2; shift ;;
         --switches) SWITCHES=$2; shift ;;
         --min-idle) MIN_IDLE=$2; shift ;;
+        --max-others) MAX_OTHERS=$2; shift ;;
         --builddir) BUILDDIR=$(readlink -f "$2"); shift ;;
         --output) OUTPUT=$2; shift ;;
         --commit) COMMIT=$2; shift ;;
+        --send-cpu) BENCH_SEND_CPU=$2; shift ;;
+        --recv-cpu) BENCH_RECV_CPU=$2; shift ;;
+        --switch-cpu) BENCH_SWITCH_CPU=$2; shift ;;
+        --perf) PERF_DIR=$(readlink -f "$2"); shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
     shift || { usage >&2; exit 2; }
 done
 case $ROUNDS in ''|*[!0-9]*|0) echo "bad --rounds" >&2; exit 2 ;; esac
+for cpu in "$BENCH_SEND_CPU" "$BENCH_RECV_CPU" "$BENCH_SWITCH_CPU"; do
+    case $cpu in *[!0-9]*) echo "bad CPU number '$cpu'" >&2; exit 2 ;; esac
+done
 
 . "$BENCH_DIR/lib/common.sh"
 . "$BENCH_DIR/lib/topo.sh"
@@ -142,13 +163,20 @@ bench_log "$DATE, $CPU, nproc $(nproc), load average $LOAD_START"
 bench_log "cases $CASES; switches $SWITCHES; $ROUNDS round(s) of" \
           "${BENCH_SECONDS} s (+${BENCH_SKIP} s warm-up)"
 
+if [ -n "$PERF_DIR" ]; then
+    command -v perf >/dev/null || bench_die "--perf needs perf (linux-perf)"
+    mkdir -p "$PERF_DIR" || bench_die "cannot create $PERF_DIR"
+fi
+
 RUNS=$BENCH_TMP/runs.tsv
 : >"$RUNS"
 
-# run_one CASE SWITCH ROUND: one measurement, appended to $RUNS.
+# run_one CASE SWITCH ROUND: one measurement, appended to $RUNS.  Sets
+# RUN_OTHERS to the CPU share other processes took meanwhile.
 run_one() {
     local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report=
-    CASE_VALUE= CASE_EXTRA=
+    local stat0 stat1 swpids sw0 sw1 ours
+    CASE_VALUE= CASE_EXTRA= RUN_OTHERS=0
     idle=$(bench_wait_quiet "$MIN_IDLE" 30)
     if ! topo_create; then
         bench_log "$c/$sw: cannot create the namespaces"
@@ -159,9 +187,32 @@ run_one() {
     elif ! topo_warmup; then
         bench_log "$c/$sw: ns2 unreachable through the switch"
         ok=0
-    elif "case_${c}_run"; then
-        value=$CASE_VALUE
-        report=$("sw_${fn}_report" | tr -s '\t\n ' ' ')
+    elif ! bench_pin_switch "$sw"; then
+        bench_log "$c/$sw: cannot pin the switch to CPU $BENCH_SWITCH_CPU"
+        ok=0
+    else
+        [ -n "$PERF_DIR" ] && bench_perf_start "$PERF_DIR/$c-$sw-$r.perf"
+        # CPU use: the switch's daemons are whatever runs in its
+        # namespace; the case reports its own processes' (CASE_CPU).
+        swpids=$(ip netns pids "$BENCH_SW")
+        stat0=$(bench_stat)
+        sw0=$(bench_pids_ticks $swpids)
+        CASE_CPU=0
+        if "case_${c}_run"; then
+            value=$CASE_VALUE
+            report=$("sw_${fn}_report" | tr -s '\t\n ' ' ')
+        fi
+        stat1=$(bench_stat)
+        sw1=$(bench_pids_ticks $swpids)
+        ours=$(awk -v a="$sw0" -v b="$sw1" \
+                   -v c="$CASE_CPU" -v hz="$(getconf CLK_TCK)" \
+                   'BEGIN { printf "%.0f", b - a + c * hz }')
+        RUN_OTHERS=$(bench_others_pct "$stat0" "$stat1" "$ours")
+        CASE_EXTRA="$CASE_EXTRA others_cpu_pct=$RUN_OTHERS steal_pct=$(bench_steal_pct \
+            "$stat0" "$stat1") load1_after=$(cut -d' ' -f1 /proc/loadavg)"
+        CASE_EXTRA="$CASE_EXTRA switch_cpu_s=$(awk -v a="$sw0" -v b="$sw1" \
+            -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+        [ -n "$PERF_DIR" ] && bench_perf_stop "$PERF_DIR/$c-$sw-$r.perf"
     fi
     [ $ok = 1 ] && "sw_${fn}_stop" >/dev/null 2>&1
     topo_destroy
@@ -183,7 +234,15 @@ done
 for r in $(seq "$ROUNDS"); do
     for c in "${case_list[@]}"; do
         for sw in "${switch_list[@]}"; do
-            run_one "$c" "$sw" "$r"
+            for try in 1 2 3; do
+                run_one "$c" "$sw" "$r"
+                awk -v o="$RUN_OTHERS" -v m="$MAX_OTHERS" \
+                    'BEGIN { exit !(o > m) }' || break
+                [ $try = 3 ] && break
+                bench_log "others took $RUN_OTHERS% of the CPU: discarded," \
+                          "measuring again"
+                sed -i '$s/$/\tdiscarded/' "$RUNS"
+            done
         done
     done
 done
@@ -215,8 +274,13 @@ cat >"$BENCH_TMP/meta.json" <<JSON
     "seconds": $BENCH_SECONDS,
     "skip": $BENCH_SKIP,
     "min_idle": $MIN_IDLE,
+    "max_others": $MAX_OTHERS,
     "cases": "$CASES",
-    "switches": "$SWITCHES"
+    "switches": "$SWITCHES",
+    "send_cpu": "$BENCH_SEND_CPU",
+    "recv_cpu": "$BENCH_RECV_CPU",
+    "switch_cpu": "$BENCH_SWITCH_CPU",
+    "perf": $([ -n "$PERF_DIR" ] && echo true || echo false)
   },
   "units": { ${units%, } }
 }

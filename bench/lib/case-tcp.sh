@@ -9,12 +9,13 @@ CASE_tcp_DESC="one TCP stream ns1 -> ns2 (iperf3), Gbit/s received"
 case_tcp_run() {
     local d=$BENCH_TMP/tcp spid
     mkdir -p "$d"
-    ip netns exec "$BENCH_NS2" iperf3 -s -1 -B "$BENCH_IP2" -p 5201 \
-        >"$d/server.out" 2>&1 &
+    ip netns exec "$BENCH_NS2" $(bench_taskset "$BENCH_RECV_CPU") \
+        iperf3 -s -1 -B "$BENCH_IP2" -p 5201 >"$d/server.out" 2>&1 &
     spid=$!
     bench_defer "bench_kill $spid"
     case_wait_listen "$BENCH_NS2" -t 5201 || { bench_log "iperf3 server not listening"; return 1; }
-    ip netns exec "$BENCH_NS1" iperf3 -c "$BENCH_IP2" -p 5201 -J \
+    ip netns exec "$BENCH_NS1" $(bench_taskset "$BENCH_SEND_CPU") \
+        iperf3 -c "$BENCH_IP2" -p 5201 -J \
         -t "$(awk -v a="$BENCH_SKIP" -v b="$BENCH_SECONDS" \
                   'BEGIN { print a + b }')" \
         -O "$BENCH_SKIP" >"$d/client.json" 2>"$d/client.err" || {
@@ -28,8 +29,15 @@ import json, sys
 end = json.load(open(sys.argv[1]))["end"]
 print("%.3f" % (end["sum_received"]["bits_per_second"] / 1e9))
 ' "$d/client.json") || return 1
-    CASE_EXTRA="retransmits=$(python3 -c '
+    # iperf3 reports its CPU use as percentages of the test's duration.
+    set -- $(python3 -c '
 import json, sys
-print(json.load(open(sys.argv[1]))["end"]["sum_sent"].get("retransmits", 0))
-' "$d/client.json")"
+end = json.load(open(sys.argv[1]))["end"]
+cpu = end["cpu_utilization_percent"]
+secs = end["sum_received"]["seconds"]
+print(end["sum_sent"].get("retransmits", 0),
+      "%.2f" % ((cpu["host_total"] + cpu["remote_total"]) / 100 * secs))
+' "$d/client.json")
+    CASE_EXTRA="retransmits=$1"
+    CASE_CPU=$2
 }

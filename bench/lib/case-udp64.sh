@@ -3,9 +3,9 @@
 # socket in ns2 (packets per second), counted over a window of
 # BENCH_SECONDS that opens BENCH_SKIP seconds after the first packet.
 #
-# Sets CASE_VALUE and CASE_EXTRA (KEY=VALUE words for the results:
-# the sender's rate, packets ns2's eth0 received per second, and the
-# socket's buffer overflows).
+# Sets CASE_VALUE, CASE_CPU (CPU seconds of the sender and the receiver)
+# and CASE_EXTRA (KEY=VALUE words for the results: the sender's rate,
+# packets ns2's eth0 received per second, the socket's buffer overflows).
 
 CASE_udp64_UNIT=pps
 CASE_udp64_DESC="64-byte UDP frames ns1 -> ns2, packets/s delivered to a UDP socket"
@@ -34,7 +34,8 @@ case_udp64_run() {
     send_secs=$(awk -v a="$BENCH_SKIP" -v b="$BENCH_SECONDS" \
                     'BEGIN { print a + b + 1 }')
 
-    ip netns exec "$BENCH_NS2" "$BENCH_TOOLS/traffic-recv" --port 9 \
+    ip netns exec "$BENCH_NS2" $(bench_taskset "$BENCH_RECV_CPU") \
+        "$BENCH_TOOLS/traffic-recv" --port 9 \
         --seconds "$BENCH_SECONDS" --skip "$BENCH_SKIP" --wait 10 \
         >"$d/recv.out" 2>"$d/recv.err" &
     rpid=$!
@@ -43,7 +44,8 @@ case_udp64_run() {
     rx0=$(topo_rx_packets "$BENCH_NS2")
     err0=$(case_udp_rcvbuf_errors "$BENCH_NS2")
 
-    ip netns exec "$BENCH_NS1" "$BENCH_TOOLS/traffic-send" \
+    ip netns exec "$BENCH_NS1" $(bench_taskset "$BENCH_SEND_CPU") \
+        "$BENCH_TOOLS/traffic-send" \
         --dev eth0 --dst-mac "$mac" --src-ip "$BENCH_IP1" \
         --dst-ip "$BENCH_IP2" --dport 9 --seconds "$send_secs" \
         >"$d/send.out" 2>"$d/send.err" || {
@@ -58,6 +60,9 @@ case_udp64_run() {
     sent=$(sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$d/send.out")
     [ -n "$rcvd" ] || { bench_log "receiver: $(cat "$d/recv.err")"; return 1; }
     CASE_VALUE=$rcvd
+    CASE_CPU=$(cat "$d/send.out" "$d/recv.out" \
+                   | sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' \
+                   | awk '{ s += $1 } END { print s + 0 }')
     CASE_EXTRA="sent_pps=$sent ns2_rx_pps=$(awk -v a="$rx0" -v b="$rx1" \
         -v t="$send_secs" 'BEGIN { printf "%.0f", (b - a) / t }') \
 udp_rcvbuf_errors=$((err1 - err0))"

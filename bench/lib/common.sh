@@ -94,3 +94,78 @@ bench_wait_quiet() {
         fi
     done
 }
+
+# bench_perf_start FILE: samples the whole machine (every CPU, kernel
+# included, cpu-clock: this machine has no hardware counters) into FILE
+# until bench_perf_stop.  For --perf runs only: sampling costs CPU time.
+bench_perf_start() {
+    perf record -a -g -e cpu-clock -F 999 -o "$1" >/dev/null 2>&1 &
+    BENCH_PERF_PID=$!
+    bench_defer "bench_kill $BENCH_PERF_PID"
+    sleep 0.5
+}
+
+# bench_perf_stop FILE: stops the sampling of bench_perf_start and writes
+# FILE.txt (samples by command and symbol) beside FILE.
+bench_perf_stop() {
+    kill -INT "$BENCH_PERF_PID" 2>/dev/null
+    wait "$BENCH_PERF_PID" 2>/dev/null
+    bench_undefer "bench_kill $BENCH_PERF_PID"
+    perf report -i "$1" --no-children --sort comm,dso,sym --stdio \
+        -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+        | head -80 >"$1.txt"
+}
+
+# bench_stat: the machine's CPU ticks so far: total, busy in tasks (user,
+# nice, system), in interrupts (irq, softirq), and stolen by the
+# hypervisor.
+bench_stat() {
+    awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $2+$3+$4, $7+$8, $9}' \
+        /proc/stat
+}
+
+# bench_pids_ticks PID...: user + system ticks of these processes (all
+# their threads).
+bench_pids_ticks() {
+    local pid sum=0 t
+    for pid in "$@"; do
+        t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" \
+            2>/dev/null) && sum=$((sum + t))
+    done
+    echo "$sum"
+}
+
+# bench_others_pct STAT0 STAT1 OURS_TICKS: the percentage of the machine's
+# CPU time that processes other than the benchmark's used between the two
+# bench_stat readings, given the ticks the benchmark's processes used.
+# The kernel charges softirq time to the task it interrupted as well as
+# to the softirq counter, so the total is tasks + interrupts.
+bench_others_pct() {
+    echo "$1 $2 $3" | awk '{
+        t = $5 - $1; o = ($6 - $2) + ($7 - $3) - $9
+        printf "%.1f", t ? 100 * o / t : 0 }'
+}
+
+# bench_steal_pct STAT0 STAT1: the percentage of CPU time stolen by the
+# hypervisor between the two readings.
+bench_steal_pct() {
+    echo "$1 $2" | awk '{t = $5 - $1; printf "%.1f", t ? 100 * ($8 - $4) / t : 0}'
+}
+
+# bench_taskset CPU: the command prefix that pins to CPU (none if empty).
+bench_taskset() {
+    [ -n "$1" ] && echo "taskset -c $1"
+}
+
+# bench_pin_switch SWITCH: pins every thread of the switch's daemon to
+# $BENCH_SWITCH_CPU, if set (the Linux bridge has no daemon).
+bench_pin_switch() {
+    local pidfile
+    [ -n "$BENCH_SWITCH_CPU" ] || return 0
+    case $1 in
+        flowtier*) pidfile=$BENCH_TMP/ft/run/flowtierd.pid ;;
+        ovs*) pidfile=$BENCH_TMP/ovs/ovs-vswitchd.pid ;;
+        *) return 0 ;;
+    esac
+    taskset -a -p -c "$BENCH_SWITCH_CPU" "$(cat "$pidfile")" >/dev/null
+}

@@ -6,8 +6,10 @@ usage: summarize.py META.json RUNS.tsv OUTPUT.json
 
 RUNS.tsv has one line per measurement: case, switch, round, value (empty
 if the run failed), CPU idle percentage just before the run, and
-KEY=VALUE words with case-specific extras, and the switch's own counters
-after the run (one line of text).  META.json holds the machine
+KEY=VALUE words with case-specific extras, the switch's own counters
+after the run (one line of text) and "discarded" for a run measured again
+because other processes took too much CPU meanwhile (kept in the JSON, left
+out of the summary).  META.json holds the machine
 and configuration description (written by run.sh) and gets the runs and
 the summary added.  The reference switch of the ratios is 'flowtier'
 (and 'flowtier-flows' for 'ovs-flows').
@@ -46,27 +48,37 @@ def main():
                          "cpu_idle_before": int(idle) if idle else None,
                          "extra": extra,
                          "switch_report": (fields[6].strip()
-                                           if len(fields) > 6 else "")})
+                                           if len(fields) > 6 else ""),
+                         "discarded": len(fields) > 7
+                                      and fields[7] == "discarded"})
 
     units = meta.get("units", {})
     summary = []
     medians = {}
     order = []
-    for r in runs:
+    kept = [r for r in runs if not r["discarded"]]
+    for r in kept:
         key = (r["case"], r["switch"])
         if key not in order:
             order.append(key)
     for case, switch in order:
-        vals = [r["value"] for r in runs
+        vals = [r["value"] for r in kept
                 if r["case"] == case and r["switch"] == switch
                 and r["value"] is not None]
-        n_failed = sum(1 for r in runs if r["case"] == case
+        n_failed = sum(1 for r in kept if r["case"] == case
                        and r["switch"] == switch and r["value"] is None)
         s = {"case": case, "switch": switch, "unit": units.get(case, ""),
              "n": len(vals), "failed": n_failed,
              "median": statistics.median(vals) if vals else None,
              "min": min(vals) if vals else None,
              "max": max(vals) if vals else None}
+        others = [r["extra"]["others_cpu_pct"] for r in kept
+                  if r["case"] == case and r["switch"] == switch
+                  and "others_cpu_pct" in r["extra"]]
+        s["others_cpu_pct_max"] = max(others) if others else None
+        s["discarded"] = sum(1 for r in runs if r["discarded"]
+                             and r["case"] == case
+                             and r["switch"] == switch)
         medians[(case, switch)] = s["median"]
         summary.append(s)
     for s in summary:
@@ -82,8 +94,9 @@ def main():
         json.dump(meta, f, indent=2)
         f.write("\n")
 
-    print("%-7s %-15s %12s %25s %4s  %s" % ("case", "switch", "median",
-                                            "min-max", "n", "FlowTier/this"))
+    print("%-7s %-15s %12s %25s %3s %7s  %s" % (
+        "case", "switch", "median", "min-max", "n", "others",
+        "FlowTier/this"))
     for s in summary:
         unit = s["unit"]
         rng = ("%s - %s" % (fmt(s["min"], unit), fmt(s["max"], unit))
@@ -94,9 +107,16 @@ def main():
         elif s["reference"] != "flowtier":
             ratio += " (vs %s)" % s["reference"]
         failed = " (%d failed)" % s["failed"] if s["failed"] else ""
-        print("%-7s %-15s %12s %25s %4d  %s%s" % (
+        if s["discarded"]:
+            failed += " (%d discarded)" % s["discarded"]
+        others = ("%.0f%%" % s["others_cpu_pct_max"]
+                  if s["others_cpu_pct_max"] is not None else "-")
+        print("%-7s %-15s %12s %25s %3d %7s  %s%s" % (
             s["case"], s["switch"], fmt(s["median"], unit) + " " +
-            ("pps" if unit == "pps" else unit), rng, s["n"], ratio, failed))
+            ("pps" if unit == "pps" else unit), rng, s["n"], others, ratio,
+            failed))
+    print("\nothers: the most CPU time (percent of the machine) that other "
+          "processes took\nduring one of the runs kept.")
     return 0
 
 

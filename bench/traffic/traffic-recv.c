@@ -16,7 +16,8 @@
  *         the same (never read), so that the stack does not answer every
  *         packet with an ICMP port unreachable.
  *
- * Output: one line, "received=N seconds=T pps=R"; exit status 1 if no
+ * Output: one line, "received=N seconds=T pps=R cpu=C" (C: the CPU time,
+ * in seconds, this process used); exit status 1 if no
  * packet arrived within --wait seconds, 2 on a usage error.
  */
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +60,17 @@ struct recv_count {
     unsigned long long n;
     bool done;
 };
+
+/* CPU time (user + system) this process used so far, in seconds. */
+static double
+cpu_sec(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+            + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
 
 static double
 now_sec(void)
@@ -377,7 +390,7 @@ main(int argc, char *argv[])
         printf("received=0 seconds=0 pps=0\n");
         return 1;
     }
-    printf("received=%llu seconds=%.3f pps=%.0f\n", c.n, o.seconds,
-           c.n / o.seconds);
+    printf("received=%llu seconds=%.3f pps=%.0f cpu=%.2f\n", c.n,
+           o.seconds, c.n / o.seconds, cpu_sec());
     return 0;
 }
