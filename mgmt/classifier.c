@@ -38,7 +38,8 @@
  *     but the last has an index: a counted set of the hashes of the
  *     distinct masked keys up to that stage;
  *
- *   - its prefix lengths on the trie fields, and a ports trie.
+ *   - its prefix lengths on the trie fields, and a ports trie (the tries
+ *     themselves are in classifier-trie.c).
  *
  * The classifier keeps its subtables sorted by 'max_priority', descending,
  * and the two prefix tries (every distinct masked key of a subtable with a
@@ -82,6 +83,7 @@
  * no failure path for it, and a half-inserted rule would be worse).
  */
 #include "mgmt/classifier.h"
+#include "mgmt/classifier-trie.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -137,19 +139,6 @@ struct cls_index {
     uint32_t mask;                      /* Number of cells - 1. */
     uint32_t n;                         /* Cells in use. */
 };
-
-/* A trie node: 'n_bits' bits of prefix (left-aligned in 'prefix', the
- * rest zero) on the edge into it, and the number of rules whose prefix
- * ends exactly here. */
-struct ft_cls_trie_node {
-    uint32_t prefix;
-    uint32_t edges[2];                  /* Children by next bit; 0 = none. */
-    uint32_t n_rules : 24;              /* At most CLS_TRIE_MAX_RULES. */
-    uint32_t n_bits : 8;
-};
-#define CLS_TRIE_MAX_RULES ((UINT32_C(1) << 24) - 1)
-_Static_assert(sizeof(struct ft_cls_trie_node) == 16,
-               "four trie nodes per cache line");
 
 struct ft_cls_subtable {
     /* Read by every lookup that reaches this subtable. */
@@ -485,278 +474,6 @@ cls_index_dec(struct cls_index *idx, uint32_t hash)
     }
 }
 
-/* Prefix tries.
- *
- * A path-compressed binary trie over 32-bit values, most significant bit
- * first.  Each rule contributes one prefix (its value and prefix length);
- * equal prefixes share a node and count.  Nodes live in a pool and link by
- * index, so that the trie is compact and a lookup touches few lines. */
-
-static inline uint32_t
-cls_prefix32(unsigned int n_bits)
-{
-    return n_bits ? UINT32_MAX << (32 - n_bits) : 0;
-}
-
-/* The bit of 'value' at offset 'ofs' (0 = most significant), 'ofs' < 32. */
-static inline unsigned int
-cls_bit_at(uint32_t value, unsigned int ofs)
-{
-    return (value >> (31 - ofs)) & 1;
-}
-
-/* Number of leading bits on which 'node''s prefix, limited to 'n_bits'
- * bits, agrees with 'value' from bit 'ofs' on. */
-static inline unsigned int
-cls_trie_eqbits(const struct ft_cls_trie_node *node, unsigned int n_bits,
-                uint32_t value, unsigned int ofs)
-{
-    uint32_t rest = ofs < 32 ? value << ofs : 0;
-    uint32_t diff = (node->prefix ^ rest) & cls_prefix32(n_bits);
-
-    return diff ? (unsigned int) __builtin_clz(diff) : n_bits;
-}
-
-/* Makes room for 'n' more nodes, so that the pool does not move while
- * pointers into it are held. */
-static void
-cls_trie_reserve(struct ft_cls_trie *t, uint32_t n)
-{
-    uint32_t n_free = 0;
-
-    for (uint32_t i = t->free_list; i && n_free < n;
-         i = t->nodes[i].edges[0]) {
-        n_free++;
-    }
-    if (t->n_nodes + (n - n_free) > t->allocated || !t->nodes) {
-        t->allocated = t->allocated ? 2 * t->allocated : 16;
-        t->nodes = cls_xrealloc(t->nodes, t->allocated * sizeof *t->nodes);
-        if (!t->n_nodes) {
-            t->n_nodes = 1;             /* Index 0 means "none". */
-        }
-    }
-}
-
-/* Returns a new node for bits 'ofs' to 'ofs' + 'n_bits' of 'value'; the
- * pool must have room (cls_trie_reserve()). */
-static uint32_t
-cls_trie_node_new(struct ft_cls_trie *t, uint32_t value, unsigned int ofs,
-                  unsigned int n_bits, uint32_t n_rules)
-{
-    struct ft_cls_trie_node *node;
-    uint32_t i;
-
-    if (t->free_list) {
-        i = t->free_list;
-        t->free_list = t->nodes[i].edges[0];
-    } else {
-        i = t->n_nodes++;
-    }
-    node = &t->nodes[i];
-    node->prefix = (ofs < 32 ? value << ofs : 0) & cls_prefix32(n_bits);
-    node->n_bits = n_bits;
-    node->n_rules = n_rules;
-    node->edges[0] = node->edges[1] = 0;
-    return i;
-}
-
-static void
-cls_trie_node_free(struct ft_cls_trie *t, uint32_t i)
-{
-    t->nodes[i].edges[0] = t->free_list;
-    t->free_list = i;
-}
-
-static void
-cls_trie_destroy(struct ft_cls_trie *t)
-{
-    free(t->nodes);
-    memset(t, 0, sizeof *t);
-}
-
-/* Adds a rule with prefix 'value'/'plen' (1 <= 'plen' <= 32; the bits of
- * 'value' past 'plen' are zero). */
-static void
-cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
-{
-    uint32_t *edge;
-    unsigned int ofs = 0;
-
-    cls_trie_reserve(t, 2);
-    for (edge = &t->root; *edge; ) {
-        uint32_t ni = *edge;
-        struct ft_cls_trie_node *node = &t->nodes[ni];
-        unsigned int n = node->n_bits < plen - ofs ? node->n_bits : plen - ofs;
-        unsigned int eq = cls_trie_eqbits(node, n, value, ofs);
-
-        if (eq < node->n_bits) {
-            /* The prefix leaves (or ends inside) this edge: split it. */
-            unsigned int old_branch = cls_bit_at(node->prefix, eq);
-            uint32_t pi = cls_trie_node_new(t, value, ofs, eq,
-                                            ofs + eq == plen);
-            struct ft_cls_trie_node *parent = &t->nodes[pi];
-
-            node = &t->nodes[ni];
-            node->prefix <<= eq;
-            node->n_bits -= eq;
-            parent->edges[old_branch] = ni;
-            if (ofs + eq < plen) {
-                uint32_t li = cls_trie_node_new(t, value, ofs + eq,
-                                                plen - ofs - eq, 1);
-
-                t->nodes[pi].edges[!old_branch] = li;
-            }
-            *edge = pi;
-            return;
-        }
-        ofs += eq;
-        if (ofs == plen) {
-            if (node->n_rules == CLS_TRIE_MAX_RULES) {
-                abort();        /* 16M masked keys with one prefix. */
-            }
-            node->n_rules++;
-            return;
-        }
-        edge = &node->edges[cls_bit_at(value, ofs)];
-    }
-    *edge = cls_trie_node_new(t, value, ofs, plen - ofs, 1);
-}
-
-/* Removes one rule with prefix 'value'/'plen', which the trie holds. */
-static void
-cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
-{
-    uint32_t *edges[34];
-    struct ft_cls_trie_node *node;
-    unsigned int depth = 0, ofs = 0;
-    uint32_t ni;
-
-    edges[0] = &t->root;
-    for (;;) {
-        ni = *edges[depth];
-        assert(ni);
-        node = &t->nodes[ni];
-        assert(cls_trie_eqbits(node, node->n_bits, value, ofs)
-               == node->n_bits);
-        ofs += node->n_bits;
-        if (ofs >= plen) {
-            break;
-        }
-        edges[++depth] = &node->edges[cls_bit_at(value, ofs)];
-    }
-    assert(ofs == plen && node->n_rules);
-    node->n_rules--;
-
-    /* Prune: a node without rules needs two children to stay. */
-    while (!node->n_rules) {
-        uint32_t e0 = node->edges[0], e1 = node->edges[1];
-        uint32_t next = e0 ? e0 : e1;
-
-        if (e0 && e1) {
-            break;
-        }
-        if (next) {
-            /* Merge into the only child (paths never exceed 32 bits). */
-            struct ft_cls_trie_node *child = &t->nodes[next];
-
-            child->prefix = node->prefix | (child->prefix >> node->n_bits);
-            child->n_bits += node->n_bits;
-        }
-        *edges[depth] = next;
-        cls_trie_node_free(t, ni);
-        if (next || !depth) {
-            break;
-        }
-        ni = *edges[--depth];
-        node = &t->nodes[ni];
-    }
-}
-
-/* A trie lookup in progress: see cls_trie_lookup(). */
-struct cls_walk {
-    const struct ft_cls_trie_node *nodes;
-    const struct ft_cls_trie_node *prev;
-    uint32_t value;
-    uint32_t ni;                        /* Next node, 0 = none. */
-    unsigned int len;                   /* Bits followed so far. */
-    unsigned int maskbits;              /* The result, once finished. */
-    uint64_t plens;
-    bool finished;
-};
-
-static inline void
-cls_walk_start(struct cls_walk *w, const struct ft_cls_trie *t,
-               uint32_t value)
-{
-    w->nodes = t->nodes;
-    w->prev = NULL;
-    w->value = value;
-    w->ni = t->root;
-    w->len = 0;
-    w->plens = 0;
-    w->finished = false;
-}
-
-/* Follows one node of 'w'. */
-static inline void
-cls_walk_step(struct cls_walk *w)
-{
-    const struct ft_cls_trie_node *node;
-    unsigned int eq;
-
-    if (!w->ni) {
-        /* Fell off the trie: the other branch, if any, was excluded by
-         * the next bit. */
-        const struct ft_cls_trie_node *prev = w->prev;
-
-        w->maskbits = !prev || (!prev->edges[0] && !prev->edges[1])
-                      ? w->len : w->len + 1;
-        w->finished = true;
-        return;
-    }
-    node = &w->nodes[w->ni];
-
-    /* The next node, if this one matches in full: reading it before the
-     * comparison is done shortens the chain of dependent loads. */
-    unsigned int end = w->len + node->n_bits;
-    uint32_t next = end < 32 ? node->edges[cls_bit_at(w->value, end)] : 0;
-
-    __builtin_prefetch(&w->nodes[next]);
-    eq = cls_trie_eqbits(node, node->n_bits, w->value, w->len);
-    w->len += eq;
-    if (eq < node->n_bits) {
-        w->maskbits = w->len + 1;       /* The mismatching bit counts. */
-        w->finished = true;
-        return;
-    }
-    w->plens |= (uint64_t) (node->n_rules != 0) << w->len;
-    if (w->len >= 32) {
-        w->maskbits = 32;
-        w->finished = true;
-        return;
-    }
-    w->prev = node;
-    w->ni = next;
-}
-
-/* Looks 'value' up.  Sets bit L of '*plens' for each length L of a prefix
- * in the trie that 'value' starts with.  Returns how many leading bits of
- * 'value' that answer depends on: any value agreeing with 'value' on them
- * gets the same '*plens'.  (As Open vSwitch: the bits followed, plus the
- * first bit that leaves the trie, if some longer prefix was left.) */
-static unsigned int
-cls_trie_lookup(const struct ft_cls_trie *t, uint32_t value, uint64_t *plens)
-{
-    struct cls_walk w;
-
-    cls_walk_start(&w, t, value);
-    while (!w.finished) {
-        cls_walk_step(&w);
-    }
-    *plens = w.plens;
-    return w.maskbits;
-}
-
 /* Length of 'mask' as a CIDR prefix, or 0 if it is none (or empty). */
 static unsigned int
 cls_prefix_len(uint32_t mask)
@@ -875,7 +592,7 @@ cls_subtable_destroy(struct ft_cls_subtable *st)
         for (int i = 0; i + 1 < st->n_stages; i++) {
             free(st->indices[i].cells);
         }
-        cls_trie_destroy(&st->ports_trie);
+        ft_cls_trie_destroy(&st->ports_trie);
         free(st->prios);
         free(st->prio_map);
         free(st);
@@ -1178,7 +895,7 @@ ft_cls_destroy(struct ft_classifier *cls)
         }
         free(cls->subtables);
         for (int i = 0; i < FT_CLS_N_TRIES; i++) {
-            cls_trie_destroy(&cls->tries[i]);
+            ft_cls_trie_destroy(&cls->tries[i]);
         }
         ft_cls_init(cls);
     }
@@ -1218,13 +935,13 @@ cls_add_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     }
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
-            cls_trie_insert(&cls->tries[i],
+            ft_cls_trie_insert(&cls->tries[i],
                             cls_trie_field(&rule->match.flow, i),
                             st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
-        cls_trie_insert(&st->ports_trie, cls_ports(&rule->match.flow),
+        ft_cls_trie_insert(&st->ports_trie, cls_ports(&rule->match.flow),
                         st->ports_mask_len);
     }
 }
@@ -1243,13 +960,13 @@ cls_del_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     }
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
-            cls_trie_remove(&cls->tries[i],
+            ft_cls_trie_remove(&cls->tries[i],
                             cls_trie_field(&rule->match.flow, i),
                             st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
-        cls_trie_remove(&st->ports_trie, cls_ports(&rule->match.flow),
+        ft_cls_trie_remove(&st->ports_trie, cls_ports(&rule->match.flow),
                         st->ports_mask_len);
     }
 }
@@ -1412,17 +1129,17 @@ static void
 cls_tries_prewalk(const struct ft_classifier *cls, const struct ft_flow *flow,
                   struct cls_trie_ctx *ctx)
 {
-    struct cls_walk w[FT_CLS_N_TRIES];
+    struct ft_cls_trie_walk w[FT_CLS_N_TRIES];
     bool busy;
 
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
-        cls_walk_start(&w[i], &cls->tries[i], cls_trie_field(flow, i));
+        ft_cls_trie_walk_start(&w[i], &cls->tries[i], cls_trie_field(flow, i));
     }
     do {
         busy = false;
         for (int i = 0; i < FT_CLS_N_TRIES; i++) {
             if (!w[i].finished) {
-                cls_walk_step(&w[i]);
+                ft_cls_trie_walk_step(&w[i]);
                 busy = true;
             }
         }
@@ -1464,7 +1181,7 @@ cls_check_tries(const struct ft_classifier *cls,
         if (!ctx->done[i]) {
             ctx->done[i] = true;
             if (flow->dl_type == FT_ETH_TYPE_IP) {
-                ctx->maskbits[i] = cls_trie_lookup(&cls->tries[i],
+                ctx->maskbits[i] = ft_cls_trie_lookup(&cls->tries[i],
                                                    cls_trie_field(flow, i),
                                                    &ctx->plens[i]);
             } else {
@@ -1481,7 +1198,7 @@ cls_check_tries(const struct ft_classifier *cls,
         /* No rule anywhere has a prefix of length 'plen' that 'flow'
          * starts with.  Skip 'st' if that costs no bit that searching it
          * would not have cost, or that is not consulted already. */
-        uint32_t bits = cls_prefix32(ctx->maskbits[i]);
+        uint32_t bits = ft_cls_prefix32(ctx->maskbits[i]);
         uint32_t *field = cls_trie_field_rw(wc, i);
 
         if (ctx->maskbits[i] <= plen) {
@@ -1536,7 +1253,7 @@ cls_miss_adds_nothing(const struct ft_cls_subtable *st,
         if (!plen || ctx->plens[i] & (UINT64_C(1) << plen)) {
             continue;
         }
-        bits = cls_prefix32(ctx->maskbits[i]);
+        bits = ft_cls_prefix32(ctx->maskbits[i]);
         if ((cls_trie_field(wc, i) & bits) == bits) {
             return true;                /* Skipped, adding nothing. */
         }
@@ -1606,8 +1323,8 @@ cls_miss_wc(const struct ft_classifier *cls, const struct ft_cls_subtable *st,
      * of their leading bits rule out every key of the subtable. */
     cls_fold(st, wcw, last ? st->stage_end[last - 1] : 0);
     value = cls_ports(flow) & st->ports_mask;
-    mbits = cls_trie_lookup(&st->ports_trie, value, &plens);
-    value = st->ports_mask & cls_prefix32(mbits);
+    mbits = ft_cls_trie_lookup(&st->ports_trie, value, &plens);
+    value = st->ports_mask & ft_cls_prefix32(mbits);
     wc->tp_src |= value >> 16;
     wc->tp_dst |= value & 0xffff;
 }
