@@ -75,8 +75,8 @@ struct ft_cls_trie_walk {
 };
 
 static inline void
-ft_cls_trie_walk_start(struct ft_cls_trie_walk *w, const struct ft_cls_trie *t,
-               uint32_t value)
+ft_cls_trie_walk_start(struct ft_cls_trie_walk *w,
+                       const struct ft_cls_trie *t, uint32_t value)
 {
     w->nodes = t->nodes;
     w->prev = NULL;

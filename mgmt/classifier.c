@@ -936,13 +936,13 @@ cls_add_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
             ft_cls_trie_insert(&cls->tries[i],
-                            cls_trie_field(&rule->match.flow, i),
-                            st->trie_plen[i]);
+                               cls_trie_field(&rule->match.flow, i),
+                               st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
         ft_cls_trie_insert(&st->ports_trie, cls_ports(&rule->match.flow),
-                        st->ports_mask_len);
+                           st->ports_mask_len);
     }
 }
 
@@ -961,13 +961,13 @@ cls_del_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
             ft_cls_trie_remove(&cls->tries[i],
-                            cls_trie_field(&rule->match.flow, i),
-                            st->trie_plen[i]);
+                               cls_trie_field(&rule->match.flow, i),
+                               st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
         ft_cls_trie_remove(&st->ports_trie, cls_ports(&rule->match.flow),
-                        st->ports_mask_len);
+                           st->ports_mask_len);
     }
 }
 
@@ -1182,8 +1182,8 @@ cls_check_tries(const struct ft_classifier *cls,
             ctx->done[i] = true;
             if (flow->dl_type == FT_ETH_TYPE_IP) {
                 ctx->maskbits[i] = ft_cls_trie_lookup(&cls->tries[i],
-                                                   cls_trie_field(flow, i),
-                                                   &ctx->plens[i]);
+                                                      cls_trie_field(flow, i),
+                                                      &ctx->plens[i]);
             } else {
                 /* Not IPv4 (ARP reuses these fields): no skipping, as in
                  * Open vSwitch, whose tries require IPv4. */
