@@ -75,8 +75,205 @@ cls_trie_node_free(struct ft_cls_trie *t, uint32_t i)
 void
 ft_cls_trie_destroy(struct ft_cls_trie *t)
 {
+    bool indexed = t->indexed;
+
     free(t->nodes);
+    free(t->table);
     memset(t, 0, sizeof *t);
+    t->indexed = indexed;
+}
+
+/* Table upkeep. */
+
+/* Refreshes the entries of the table in [lo, hi). */
+struct cls_trie_fill {
+    struct ft_cls_trie *t;
+    unsigned int bits;                  /* t->table_bits. */
+    uint32_t lo, hi;
+};
+
+/* First entry of the values whose first 'n' bits (n <= table bits) are
+ * those of 'path', and how many there are. */
+static inline uint32_t
+cls_trie_range(const struct cls_trie_fill *f, uint32_t path, unsigned int n,
+               uint32_t *count)
+{
+    *count = UINT32_C(1) << (f->bits - n);
+    return (path & ft_cls_prefix32(n)) >> (32 - f->bits);
+}
+
+static bool
+cls_trie_fill_wanted(const struct cls_trie_fill *f, uint32_t path,
+                     unsigned int n)
+{
+    uint32_t count, first = cls_trie_range(f, path, n, &count);
+
+    return first < f->hi && first + count > f->lo;
+}
+
+static void
+cls_trie_fill_put(const struct cls_trie_fill *f, uint32_t path,
+                  unsigned int n, uint64_t entry)
+{
+    uint32_t count, first = cls_trie_range(f, path, n, &count);
+    uint32_t lo = first > f->lo ? first : f->lo;
+    uint32_t hi = first + count < f->hi ? first + count : f->hi;
+
+    for (uint32_t i = lo; i < hi; i++) {
+        f->t->table[i] = entry;
+    }
+}
+
+/* Fills the entries of the values that start with the first 'm0' bits of
+ * 'path' and so reach node 'ni', whose edge starts at bit 'start' ('m0'
+ * is 'start', or 'start' + 1 where the parent's branch fixes that bit),
+ * having matched the prefix lengths in 'plens'.  As a walk would: a value
+ * that leaves the edge before the table's bits ends there; one whose walk
+ * needs a bit past them goes on from the node whose edge holds that
+ * bit. */
+static void
+cls_trie_fill(const struct cls_trie_fill *f, uint32_t ni, unsigned int start,
+              unsigned int m0, uint32_t path, uint32_t plens)
+{
+    const struct ft_cls_trie_node *node = &f->t->nodes[ni];
+    unsigned int end = start + node->n_bits;
+    uint32_t bits, full;
+    bool leaf;
+
+    if (!cls_trie_fill_wanted(f, path, m0)) {
+        return;
+    }
+    if (end >= f->bits) {
+        cls_trie_fill_put(f, path, m0, ft_cls_trie_entry(ni, start, plens));
+        return;
+    }
+
+    /* The edge's bits in place, then the values that leave it at bit m. */
+    bits = start < 32 ? node->prefix >> start : 0;
+    for (unsigned int m = m0; m < end; m++) {
+        uint32_t v = path | (bits & ft_cls_prefix32(m))
+                     | (~bits & (UINT32_C(1) << (31 - m)));
+
+        cls_trie_fill_put(f, v, m + 1, ft_cls_trie_entry(0, m + 1, plens));
+    }
+
+    full = path | bits;
+    if (node->n_rules) {
+        plens |= UINT32_C(1) << end;
+    }
+    leaf = !node->edges[0] && !node->edges[1];
+    for (unsigned int c = 0; c < 2; c++) {
+        uint32_t v = full | c << (31 - end);
+
+        if (node->edges[c]) {
+            cls_trie_fill(f, node->edges[c], end, end + 1, v, plens);
+        } else {
+            cls_trie_fill_put(f, v, end + 1,
+                              ft_cls_trie_entry(0, leaf ? end : end + 1,
+                                                plens));
+        }
+    }
+}
+
+/* Refreshes the table entries of the values that start with the first 'n'
+ * bits of 'value'. */
+static void
+cls_trie_table_refresh(struct ft_cls_trie *t, uint32_t value, unsigned int n)
+{
+    struct cls_trie_fill f;
+    uint32_t count;
+
+    if (!t->table) {
+        return;
+    }
+    f.t = t;
+    f.bits = t->table_bits;
+    if (n > f.bits) {
+        n = f.bits;
+    }
+    f.lo = cls_trie_range(&f, value, n, &count);
+    f.hi = f.lo + count;
+    if (!t->root) {
+        cls_trie_fill_put(&f, 0, 0, ft_cls_trie_entry(0, 0, 0));
+        return;
+    }
+
+    /* Go down the path of 'value' while it holds every entry to refresh,
+     * then fill from there. */
+    uint32_t ni = t->root, path = 0, plens = 0;
+    unsigned int start = 0, m0 = 0;
+
+    for (;;) {
+        const struct ft_cls_trie_node *node = &t->nodes[ni];
+        unsigned int end = start + node->n_bits;
+        uint32_t next;
+
+        if (end >= n
+            || ft_cls_trie_eqbits(node, node->n_bits, value, start)
+               < node->n_bits) {
+            break;
+        }
+        next = node->edges[ft_cls_bit_at(value, end)];
+        if (!next) {
+            break;
+        }
+        if (node->n_rules) {
+            plens |= UINT32_C(1) << end;
+        }
+        path = value & ft_cls_prefix32(end + 1);
+        start = end;
+        m0 = end + 1;
+        ni = next;
+    }
+    cls_trie_fill(&f, ni, start, m0, path, plens);
+}
+
+/* Resizes the table if the number of prefixes calls for it: about one
+ * entry per prefix, with slack (grown when the prefixes reach twice the
+ * entries, shrunk when they fall below an eighth), so that a trie that
+ * hovers around a size is not rebuilt on every change.  Returns true if
+ * it did (and so filled every entry). */
+static bool
+cls_trie_table_resize(struct ft_cls_trie *t)
+{
+    uint32_t n = t->n_prefixes;
+    unsigned int lg = n ? 31 - __builtin_clz(n) : 0;
+    unsigned int want = lg < FT_CLS_TRIE_MAX_TABLE_BITS
+                        ? lg : FT_CLS_TRIE_MAX_TABLE_BITS;
+
+    if (!t->indexed) {
+        return false;
+    }
+    if (t->table_bits
+        ? want <= t->table_bits && want + 2 >= t->table_bits
+        : want < FT_CLS_TRIE_MIN_TABLE_BITS) {
+        return false;
+    }
+    if (want < FT_CLS_TRIE_MIN_TABLE_BITS) {
+        want = 0;
+    }
+    if (want == t->table_bits) {
+        return false;
+    }
+    free(t->table);
+    t->table = NULL;
+    t->table_bits = want;
+    if (want) {
+        t->table = cls_trie_xrealloc(NULL, (sizeof *t->table) << want);
+        cls_trie_table_refresh(t, 0, 0);
+    }
+    return true;
+}
+
+/* Brings the table up to date after a change below the first 'n' bits of
+ * 'value' (every node the change touched starts at bit 'n' or later on
+ * the path of 'value'). */
+static void
+cls_trie_table_update(struct ft_cls_trie *t, uint32_t value, unsigned int n)
+{
+    if (!cls_trie_table_resize(t)) {
+        cls_trie_table_refresh(t, value, n);
+    }
 }
 
 void
@@ -110,25 +307,34 @@ ft_cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
                 t->nodes[pi].edges[!old_branch] = li;
             }
             *edge = pi;
-            return;
+            break;
         }
-        ofs += eq;
-        if (ofs == plen) {
+        if (ofs + eq == plen) {
             if (node->n_rules == FT_CLS_TRIE_MAX_RULES) {
                 abort();        /* 16M masked keys with one prefix. */
             }
-            node->n_rules++;
-            return;
+            if (node->n_rules++) {
+                return;         /* Lookups answer as before. */
+            }
+            break;
         }
+        ofs += eq;
         edge = &node->edges[ft_cls_bit_at(value, ofs)];
     }
-    *edge = cls_trie_node_new(t, value, ofs, plen - ofs, 1);
+    if (!*edge) {
+        *edge = cls_trie_node_new(t, value, ofs, plen - ofs, 1);
+    }
+
+    /* Every node changed starts at bit 'ofs' on the path of 'value'. */
+    t->n_prefixes++;
+    cls_trie_table_update(t, value, ofs);
 }
 
 void
 ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
 {
     uint32_t *edges[34];
+    unsigned int starts[34];
     struct ft_cls_trie_node *node;
     unsigned int depth = 0, ofs = 0;
     uint32_t ni;
@@ -140,6 +346,7 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         node = &t->nodes[ni];
         assert(ft_cls_trie_eqbits(node, node->n_bits, value, ofs)
                == node->n_bits);
+        starts[depth] = ofs;
         ofs += node->n_bits;
         if (ofs >= plen) {
             break;
@@ -147,7 +354,9 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         edges[++depth] = &node->edges[ft_cls_bit_at(value, ofs)];
     }
     assert(ofs == plen && node->n_rules);
-    node->n_rules--;
+    if (--node->n_rules) {
+        return;                 /* Lookups answer as before. */
+    }
 
     /* Prune: a node without rules needs two children to stay. */
     while (!node->n_rules) {
@@ -172,6 +381,10 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         ni = *edges[--depth];
         node = &t->nodes[ni];
     }
+
+    /* The highest node changed (or removed) started at starts[depth]. */
+    t->n_prefixes--;
+    cls_trie_table_update(t, value, starts[depth]);
 }
 
 unsigned int

@@ -11,6 +11,18 @@
  * how many of its leading bits that answer depends on (see
  * ft_cls_trie_lookup()).
  *
+ * A trie marked 'indexed' also keeps, once it holds enough prefixes, a
+ * table indexed by the first 'table_bits' bits of a value: where a lookup
+ * of any value starting with those bits stands after them (the node to go
+ * on from, the prefix lengths matched so far), or its whole answer if it
+ * ends sooner.  A lookup then starts with one table read instead of
+ * following the densely branching upper levels bit by bit, which is most
+ * of the walk in a large trie.  The table has about one entry per prefix
+ * (table_bits = floor(log2(prefixes)), at most FT_CLS_TRIE_MAX_TABLE_BITS)
+ * and is rebuilt when the trie doubles or shrinks fourfold; in between, an
+ * insertion or removal refreshes only the entries of the values that can
+ * reach the nodes it changed.
+ *
  * Not thread-safe: the classifier serializes every access.  Allocation
  * failure aborts, as in the classifier.
  */
@@ -34,6 +46,21 @@ struct ft_cls_trie_node {
 #define FT_CLS_TRIE_MAX_RULES ((UINT32_C(1) << 24) - 1)
 _Static_assert(sizeof(struct ft_cls_trie_node) == 16,
                "four trie nodes per cache line");
+
+/* Tables: at most 2**20 entries (8 MB), and none below 2**6 prefixes,
+ * where a walk is short and stays in cache. */
+#define FT_CLS_TRIE_MAX_TABLE_BITS 20
+#define FT_CLS_TRIE_MIN_TABLE_BITS 6
+
+/* A table entry: the node a lookup goes on from (0 if it is finished) in
+ * bits 0-31; the bits it followed before that node's edge (or, if
+ * finished, its result) in bits 32-39; its prefix lengths matched so far
+ * (all below table_bits) in bits 40-63. */
+static inline uint64_t
+ft_cls_trie_entry(uint32_t node, unsigned int len, uint32_t plens)
+{
+    return node | (uint64_t) len << 32 | (uint64_t) plens << 40;
+}
 
 /* The 32-bit mask of a prefix of 'n_bits' bits (0 to 32). */
 static inline uint32_t
@@ -74,17 +101,50 @@ struct ft_cls_trie_walk {
     bool finished;
 };
 
+/* Starts a walk from the root, ignoring any table. */
 static inline void
-ft_cls_trie_walk_start(struct ft_cls_trie_walk *w,
-                       const struct ft_cls_trie *t, uint32_t value)
+ft_cls_trie_walk_start_root(struct ft_cls_trie_walk *w,
+                            const struct ft_cls_trie *t, uint32_t value)
 {
     w->nodes = t->nodes;
     w->prev = NULL;
     w->value = value;
     w->ni = t->root;
     w->len = 0;
+    w->maskbits = 0;
     w->plens = 0;
     w->finished = false;
+}
+
+/* Prefetches what a walk for 'value' reads first. */
+static inline void
+ft_cls_trie_prefetch(const struct ft_cls_trie *t, uint32_t value)
+{
+    if (t->table) {
+        __builtin_prefetch(&t->table[value >> (32 - t->table_bits)]);
+    }
+}
+
+/* Starts a walk for 'value', from the table entry of its first bits if
+ * there is a table. */
+static inline void
+ft_cls_trie_walk_start(struct ft_cls_trie_walk *w,
+                       const struct ft_cls_trie *t, uint32_t value)
+{
+    ft_cls_trie_walk_start_root(w, t, value);
+    if (t->table) {
+        uint64_t e = t->table[value >> (32 - t->table_bits)];
+
+        w->ni = (uint32_t) e;
+        w->len = (e >> 32) & 0xff;
+        w->plens = e >> 40;
+        if (!w->ni) {
+            w->maskbits = w->len;
+            w->finished = true;
+        } else {
+            __builtin_prefetch(&w->nodes[w->ni]);
+        }
+    }
 }
 
 /* Follows one node of 'w'. */

@@ -70,7 +70,9 @@
  * prefetch the slots of several, then probe them and prefetch the keys,
  * then compare, so that their cache misses overlap.  With 'wc', each
  * subtable without a match adds up to one expected O(1) probe per stage,
- * and the lookup up to two trie walks of O(32) nodes.  Insert and remove:
+ * and the lookup up to two trie walks of O(32) nodes, which a trie's
+ * table of its first levels (classifier-trie.h) cuts to one read and the
+ * few nodes below them.  Insert and remove:
  * O(subtables) to find the subtable by mask, O(chain length) within it,
  * O(log distinct priorities) for the priority heap, amortized O(1) for the
  * hash tables to grow or shrink, and O(32) per trie for a new or vanished
@@ -884,6 +886,9 @@ ft_cls_init(struct ft_classifier *cls)
     cls->n_rules = 0;
     cls->next_seq = 0;
     memset(cls->tries, 0, sizeof cls->tries);
+    for (int i = 0; i < FT_CLS_N_TRIES; i++) {
+        cls->tries[i].indexed = true;
+    }
 }
 
 void

@@ -94,13 +94,18 @@ struct ft_cls_rule {
 struct ft_cls_trie_node;
 
 /* Private to the classifier: a binary prefix trie over a 32-bit value, its
- * nodes in one pool (see classifier.c). */
+ * nodes in one pool, and optionally a table of where a lookup stands after
+ * the value's leading bits (see classifier-trie.h). */
 struct ft_cls_trie {
     struct ft_cls_trie_node *nodes;     /* nodes[0] is unused. */
     uint32_t root;                      /* Index into 'nodes', 0 if empty. */
     uint32_t n_nodes;                   /* Pool entries used, 0 included. */
     uint32_t allocated;
     uint32_t free_list;                 /* Index of a free node, or 0. */
+    uint32_t n_prefixes;                /* Nodes with rules. */
+    uint64_t *table;                    /* 2**table_bits entries, or NULL. */
+    uint8_t table_bits;                 /* 0 if no table. */
+    bool indexed;                       /* Keep a table once large. */
 };
 
 /* Prefix tries: the fields a lookup may consult a trie for, as in Open

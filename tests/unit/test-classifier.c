@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "mgmt/classifier.h"
+#include "mgmt/classifier-trie.h"
 
 /* Deterministic pseudo-random numbers (splitmix64). */
 struct rng {
@@ -387,6 +388,123 @@ test_prefix_tries(void **state)
     ft_cls_remove(&cls, &net8.cr);
     ft_cls_remove(&cls, &any.cr);
     ft_cls_destroy(&cls);
+}
+
+/* The answer of a walk of 't' from its root, ignoring its table. */
+static unsigned int
+trie_walk_plain(const struct ft_cls_trie *t, uint32_t value, uint64_t *plens)
+{
+    struct ft_cls_trie_walk w;
+
+    ft_cls_trie_walk_start_root(&w, t, value);
+    while (!w.finished) {
+        ft_cls_trie_walk_step(&w);
+    }
+    *plens = w.plens;
+    return w.maskbits;
+}
+
+/* Checks that lookups through the table of 't' answer as walks from its
+ * root do, for values near 'prefixes' (and some random ones). */
+static void
+check_trie_table(struct rng *rng, const struct ft_cls_trie *t,
+                 const uint32_t *prefixes, size_t n)
+{
+    for (int i = 0; i < 300; i++) {
+        uint32_t v = rng_next(rng);
+        uint64_t plens_table, plens_plain;
+        unsigned int bits_table, bits_plain;
+
+        if (n && rng_range(rng, 8)) {
+            /* A stored prefix, perhaps with one bit flipped, and random
+             * bits past a random point. */
+            uint32_t keep = prefix_mask(rng_range(rng, 33));
+
+            v = (prefixes[rng_range(rng, n)] & keep) | (v & ~keep);
+            if (rng_range(rng, 2)) {
+                v ^= UINT32_C(1) << rng_range(rng, 32);
+            }
+        }
+        bits_table = ft_cls_trie_lookup(t, v, &plens_table);
+        bits_plain = trie_walk_plain(t, v, &plens_plain);
+        assert_int_equal(bits_table, bits_plain);
+        assert_int_equal(plens_table, plens_plain);
+    }
+}
+
+/* A trie's table (the walk state after a value's first bits) stays what
+ * a walk from the root computes, while prefixes come and go and the table
+ * grows and shrinks. */
+static void
+test_trie_table(void **state)
+{
+    enum { MAX_PREFIXES = 6000 };
+    static uint32_t prefixes[MAX_PREFIXES];
+    static uint8_t plens[MAX_PREFIXES];
+    struct rng rng = { 17 };
+    struct ft_cls_trie t;
+    uint32_t bases[8];
+    unsigned int max_bits = 0;
+    uint32_t max_prefixes = 0;
+    size_t n = 0;
+
+    (void) state;
+    memset(&t, 0, sizeof t);
+    t.indexed = true;
+    for (int i = 0; i < 8; i++) {
+        bases[i] = rng_next(&rng);
+    }
+    for (int round = 0; round < 3; round++) {
+        size_t target = round == 1 ? 200 : MAX_PREFIXES;
+
+        /* Grow to 'target' prefixes (clustered around a few bases, of
+         * every length), then shrink to a tenth, checking on the way. */
+        while (n < target) {
+            unsigned int len = 1 + rng_range(&rng, 32);
+            uint32_t v = rng_range(&rng, 4) ? bases[rng_range(&rng, 8)]
+                                              ^ (uint32_t) rng_next(&rng)
+                                                >> rng_range(&rng, 32)
+                                            : (uint32_t) rng_next(&rng);
+
+            prefixes[n] = v & prefix_mask(len);
+            plens[n] = len;
+            ft_cls_trie_insert(&t, prefixes[n], len);
+            n++;
+            if (n % 97 == 0) {
+                check_trie_table(&rng, &t, prefixes, n);
+            }
+            if (t.table_bits > max_bits) {
+                max_bits = t.table_bits;
+            }
+            if (t.n_prefixes > max_prefixes) {
+                max_prefixes = t.n_prefixes;
+            }
+        }
+        while (n > target / 10) {
+            size_t i = rng_range(&rng, n);
+
+            ft_cls_trie_remove(&t, prefixes[i], plens[i]);
+            prefixes[i] = prefixes[n - 1];
+            plens[i] = plens[n - 1];
+            n--;
+            if (n % 89 == 0) {
+                check_trie_table(&rng, &t, prefixes, n);
+            }
+        }
+        check_trie_table(&rng, &t, prefixes, n);
+    }
+    /* About one entry per distinct prefix (some of the 6000 repeat). */
+    assert_true(max_prefixes > 2048);
+    assert_int_equal(max_bits, 31 - __builtin_clz(max_prefixes));
+    while (n) {
+        n--;
+        ft_cls_trie_remove(&t, prefixes[n], plens[n]);
+    }
+    assert_int_equal(t.n_prefixes, 0);
+    assert_int_equal(t.root, 0);
+    assert_null(t.table);
+    check_trie_table(&rng, &t, prefixes, 0);
+    ft_cls_trie_destroy(&t);
 }
 
 static int
@@ -1132,6 +1250,7 @@ main(void)
         cmocka_unit_test(test_catchall_and_miss),
         cmocka_unit_test(test_stage_miss),
         cmocka_unit_test(test_prefix_tries),
+        cmocka_unit_test(test_trie_table),
         cmocka_unit_test(test_foreach_loose),
         cmocka_unit_test(test_many_rules_one_subtable),
         cmocka_unit_test(test_max_priority_descending_removal),
