@@ -265,13 +265,16 @@ cls_trie_table_resize(struct ft_cls_trie *t)
     return true;
 }
 
-/* Brings the table up to date after a change below the first 'n' bits of
- * 'value' (every node the change touched starts at bit 'n' or later on
- * the path of 'value'). */
+/* Brings the table up to date after a change that only lookups reaching
+ * bit 'n' of the path of 'value' can see.  The entries of the values that
+ * take that path for the table's bits change only if 'n' is among those
+ * bits: the others go on from a node that starts no deeper than the
+ * change, and that insertions and removals keep in place (see
+ * ft_cls_trie_insert() and ft_cls_trie_remove()). */
 static void
 cls_trie_table_update(struct ft_cls_trie *t, uint32_t value, unsigned int n)
 {
-    if (!cls_trie_table_resize(t)) {
+    if (!cls_trie_table_resize(t) && n < t->table_bits) {
         cls_trie_table_refresh(t, value, n);
     }
 }
@@ -279,8 +282,8 @@ cls_trie_table_update(struct ft_cls_trie *t, uint32_t value, unsigned int n)
 void
 ft_cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
 {
+    unsigned int ofs = 0, changed = 0;
     uint32_t *edge;
-    unsigned int ofs = 0;
 
     cls_trie_reserve(t, 2);
     for (edge = &t->root; *edge; ) {
@@ -290,44 +293,55 @@ ft_cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         unsigned int eq = ft_cls_trie_eqbits(node, n, value, ofs);
 
         if (eq < node->n_bits) {
-            /* The prefix leaves (or ends inside) this edge: split it. */
+            /* The prefix leaves (or ends inside) this edge: split it.
+             * The node keeps the upper part, so that the table entries
+             * that go on from it stay right; a new node takes the lower
+             * part and the children. */
             unsigned int old_branch = ft_cls_bit_at(node->prefix, eq);
-            uint32_t pi = cls_trie_node_new(t, value, ofs, eq,
-                                            ofs + eq == plen);
-            struct ft_cls_trie_node *parent = &t->nodes[pi];
+            uint32_t lower = cls_trie_node_new(t, 0, 0, 0, node->n_rules);
+            struct ft_cls_trie_node *low = &t->nodes[lower];
 
             node = &t->nodes[ni];
-            node->prefix <<= eq;
-            node->n_bits -= eq;
-            parent->edges[old_branch] = ni;
+            low->prefix = node->prefix << eq;
+            low->n_bits = node->n_bits - eq;
+            low->edges[0] = node->edges[0];
+            low->edges[1] = node->edges[1];
+            node->prefix &= ft_cls_prefix32(eq);
+            node->n_bits = eq;
+            node->n_rules = ofs + eq == plen;
+            node->edges[old_branch] = lower;
+            node->edges[!old_branch] = 0;
             if (ofs + eq < plen) {
                 uint32_t li = cls_trie_node_new(t, value, ofs + eq,
                                                 plen - ofs - eq, 1);
 
-                t->nodes[pi].edges[!old_branch] = li;
+                t->nodes[ni].edges[!old_branch] = li;
             }
-            *edge = pi;
+            changed = ofs + eq;
             break;
         }
-        if (ofs + eq == plen) {
+        ofs += eq;
+        if (ofs == plen) {
             if (node->n_rules == FT_CLS_TRIE_MAX_RULES) {
                 abort();        /* 16M masked keys with one prefix. */
             }
             if (node->n_rules++) {
                 return;         /* Lookups answer as before. */
             }
+            changed = ofs;
             break;
         }
-        ofs += eq;
         edge = &node->edges[ft_cls_bit_at(value, ofs)];
     }
     if (!*edge) {
         *edge = cls_trie_node_new(t, value, ofs, plen - ofs, 1);
+        changed = ofs;
     }
 
-    /* Every node changed starts at bit 'ofs' on the path of 'value'. */
+    /* A lookup answers as before unless it gets to bit 'changed' of the
+     * path of 'value'. */
     t->n_prefixes++;
-    cls_trie_table_update(t, value, ofs);
+    cls_trie_table_update(t, value, changed);
 }
 
 void
@@ -336,7 +350,7 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
     uint32_t *edges[34];
     unsigned int starts[34];
     struct ft_cls_trie_node *node;
-    unsigned int depth = 0, ofs = 0;
+    unsigned int depth = 0, ofs = 0, changed;
     uint32_t ni;
 
     edges[0] = &t->root;
@@ -358,7 +372,11 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
         return;                 /* Lookups answer as before. */
     }
 
-    /* Prune: a node without rules needs two children to stay. */
+    /* Prune: a node without rules needs two children to stay.  One with
+     * one child absorbs it (so that, again, table entries that go on from
+     * the node stay right); one without children goes, and its parent
+     * may then have to absorb its other child. */
+    changed = ofs;
     while (!node->n_rules) {
         uint32_t e0 = node->edges[0], e1 = node->edges[1];
         uint32_t next = e0 ? e0 : e1;
@@ -367,24 +385,30 @@ ft_cls_trie_remove(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
             break;
         }
         if (next) {
-            /* Merge into the only child (paths never exceed 32 bits). */
+            /* Paths never exceed 32 bits. */
             struct ft_cls_trie_node *child = &t->nodes[next];
 
-            child->prefix = node->prefix | (child->prefix >> node->n_bits);
-            child->n_bits += node->n_bits;
+            changed = starts[depth] + node->n_bits;
+            node->prefix |= child->prefix >> node->n_bits;
+            node->n_bits += child->n_bits;
+            node->n_rules = child->n_rules;
+            node->edges[0] = child->edges[0];
+            node->edges[1] = child->edges[1];
+            cls_trie_node_free(t, next);
+            break;
         }
-        *edges[depth] = next;
+        *edges[depth] = 0;
         cls_trie_node_free(t, ni);
-        if (next || !depth) {
+        changed = starts[depth];
+        if (!depth) {
             break;
         }
         ni = *edges[--depth];
         node = &t->nodes[ni];
     }
 
-    /* The highest node changed (or removed) started at starts[depth]. */
     t->n_prefixes--;
-    cls_trie_table_update(t, value, starts[depth]);
+    cls_trie_table_update(t, value, changed);
 }
 
 unsigned int
