@@ -283,10 +283,26 @@ void
 ft_cls_trie_insert(struct ft_cls_trie *t, uint32_t value, unsigned int plen)
 {
     unsigned int ofs = 0, changed = 0;
-    uint32_t *edge;
+    uint32_t *edge = &t->root;
+    uint32_t top;
+
+    /* Every node above the one that the table entry of 'value' goes on
+     * from is on the path of 'value' and ends before 'plen', if 'plen' is
+     * past that node's start: the walk may start there.  (Nothing below
+     * writes to the edge that leads to the first node.) */
+    if (t->table) {
+        uint64_t e = t->table[value >> (32 - t->table_bits)];
+        unsigned int start = (e >> 32) & 0xff;
+
+        if ((uint32_t) e && plen > start) {
+            top = (uint32_t) e;
+            edge = &top;
+            ofs = start;
+        }
+    }
 
     cls_trie_reserve(t, 2);
-    for (edge = &t->root; *edge; ) {
+    while (*edge) {
         uint32_t ni = *edge;
         struct ft_cls_trie_node *node = &t->nodes[ni];
         unsigned int n = node->n_bits < plen - ofs ? node->n_bits : plen - ofs;

@@ -404,11 +404,38 @@ trie_walk_plain(const struct ft_cls_trie *t, uint32_t value, uint64_t *plens)
     return w.maskbits;
 }
 
+/* What a trie lookup of 'v' must answer, from the list of prefixes:
+ * every length of a prefix that 'v' starts with, and the bits that decide
+ * it, the most over all prefixes of (bits in common with 'v', plus the
+ * first bit that differs, if the prefix is longer). */
+static unsigned int
+trie_brute_force(uint32_t v, const uint32_t *prefixes, const uint8_t *lens,
+                 size_t n, uint64_t *plens)
+{
+    unsigned int maskbits = 0;
+
+    *plens = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t diff = (v ^ prefixes[i]) & prefix_mask(lens[i]);
+        unsigned int common = diff ? __builtin_clz(diff) : lens[i];
+        unsigned int bits = common < lens[i] ? common + 1 : lens[i];
+
+        if (common == lens[i]) {
+            *plens |= UINT64_C(1) << lens[i];
+        }
+        if (bits > maskbits) {
+            maskbits = bits;
+        }
+    }
+    return maskbits;
+}
+
 /* Checks that lookups through the table of 't' answer as walks from its
- * root do, for values near 'prefixes' (and some random ones). */
+ * root do, for values near 'prefixes' (and some random ones), and, for
+ * some, as the list of prefixes says they must. */
 static void
 check_trie_table(struct rng *rng, const struct ft_cls_trie *t,
-                 const uint32_t *prefixes, size_t n)
+                 const uint32_t *prefixes, const uint8_t *lens, size_t n)
 {
     for (int i = 0; i < 300; i++) {
         uint32_t v = rng_next(rng);
@@ -429,6 +456,13 @@ check_trie_table(struct rng *rng, const struct ft_cls_trie *t,
         bits_plain = trie_walk_plain(t, v, &plens_plain);
         assert_int_equal(bits_table, bits_plain);
         assert_int_equal(plens_table, plens_plain);
+        if (i % 16 == 0) {
+            uint64_t plens_want;
+
+            assert_int_equal(bits_table, trie_brute_force(v, prefixes, lens,
+                                                          n, &plens_want));
+            assert_int_equal(plens_table, plens_want);
+        }
     }
 }
 
@@ -471,7 +505,7 @@ test_trie_table(void **state)
             ft_cls_trie_insert(&t, prefixes[n], len);
             n++;
             if (n % 97 == 0) {
-                check_trie_table(&rng, &t, prefixes, n);
+                check_trie_table(&rng, &t, prefixes, plens, n);
             }
             if (t.table_bits > max_bits) {
                 max_bits = t.table_bits;
@@ -488,10 +522,10 @@ test_trie_table(void **state)
             plens[i] = plens[n - 1];
             n--;
             if (n % 89 == 0) {
-                check_trie_table(&rng, &t, prefixes, n);
+                check_trie_table(&rng, &t, prefixes, plens, n);
             }
         }
-        check_trie_table(&rng, &t, prefixes, n);
+        check_trie_table(&rng, &t, prefixes, plens, n);
     }
     /* About one entry per distinct prefix (some of the 6000 repeat). */
     assert_true(max_prefixes > 2048);
@@ -503,7 +537,7 @@ test_trie_table(void **state)
     assert_int_equal(t.n_prefixes, 0);
     assert_int_equal(t.root, 0);
     assert_null(t.table);
-    check_trie_table(&rng, &t, prefixes, 0);
+    check_trie_table(&rng, &t, prefixes, plens, 0);
     ft_cls_trie_destroy(&t);
 }
 
