@@ -230,7 +230,7 @@ cls_trie_table_refresh(struct ft_cls_trie *t, uint32_t value, unsigned int n)
 
 /* Resizes the table if the number of prefixes calls for it: about one
  * entry per prefix, with slack (grown when the prefixes reach twice the
- * entries, shrunk when they fall below an eighth), so that a trie that
+ * entries, shrunk when they fall below a quarter), so that a trie that
  * hovers around a size is not rebuilt on every change.  Returns true if
  * it did (and so filled every entry). */
 static bool

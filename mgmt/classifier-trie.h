@@ -19,9 +19,11 @@
  * following the densely branching upper levels bit by bit, which is most
  * of the walk in a large trie.  The table has about one entry per prefix
  * (table_bits = floor(log2(prefixes)), at most FT_CLS_TRIE_MAX_TABLE_BITS)
- * and is rebuilt when the trie doubles or shrinks fourfold; in between, an
- * insertion or removal refreshes only the entries of the values that can
- * reach the nodes it changed.
+ * and is rebuilt when the prefixes reach twice its entries or fall below a
+ * quarter.  In between, a change deeper than the table's bits leaves it
+ * alone (a split or merge keeps the upper node's index, so entries that
+ * name it stay right); one within them refreshes the entries of the
+ * values that reach it.  An insertion also starts from the table's node.
  *
  * Not thread-safe: the classifier serializes every access.  Allocation
  * failure aborts, as in the classifier.

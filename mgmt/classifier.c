@@ -76,11 +76,12 @@
  * subtable without a match adds up to one expected O(1) probe per stage,
  * and the lookup up to two trie walks of O(32) nodes, which a trie's
  * table of its first levels (classifier-trie.h) cuts to one read and the
- * few nodes below them.  Insert and remove:
- * O(subtables) to find the subtable by mask, O(chain length) within it,
- * O(log distinct priorities) for the priority heap, amortized O(1) for the
- * hash tables to grow or shrink, and O(32) per trie for a new or vanished
- * masked key.
+ * few nodes below them.  Insert and remove: O(subtables) to find the
+ * subtable by mask, O(chain length) within it, O(log distinct priorities)
+ * for the priority heap, amortized O(1) for the hash tables and the trie
+ * tables to grow or shrink, and O(32) per trie for a new or vanished
+ * masked key, plus the trie table entries it changes (usually none: only
+ * a change within the table's first bits touches entries).
  *
  * The rules' 'hnext' member is unused: chains of equal masked keys hang off
  * the slots, which need no links.
