@@ -85,7 +85,7 @@ ft_cls_trie_destroy(struct ft_cls_trie *t)
 
 /* Table upkeep. */
 
-/* Refreshes the entries of the table in [lo, hi). */
+/* A refresh of the table's entries [lo, hi). */
 struct cls_trie_fill {
     struct ft_cls_trie *t;
     unsigned int bits;                  /* t->table_bits. */

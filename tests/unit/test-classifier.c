@@ -1,9 +1,11 @@
 /*
- * test-classifier.c - unit tests for mgmt/classifier.c.
+ * test-classifier.c - unit tests for mgmt/classifier.c and
+ * mgmt/classifier-trie.c.
  *
  * Hand-written cases for insertion, duplicates, replacement, removal,
  * iteration and the wildcards of staged lookup and prefix tries (what Open
- * vSwitch 3.1 un-wildcards in the same cases), then a randomized
+ * vSwitch 3.1 un-wildcards in the same cases); the tries' tables against
+ * walks from the root and against the prefixes themselves; then a randomized
  * comparison against a trivial linear classifier: same rule for every
  * lookup, every bit the classifier did not report in 'wc' may change
  * without changing the linear answer, and 'wc' never holds a bit outside
