@@ -118,15 +118,6 @@ ft_cls_trie_walk_start_root(struct ft_cls_trie_walk *w,
     w->finished = false;
 }
 
-/* Prefetches what a walk for 'value' reads first. */
-static inline void
-ft_cls_trie_prefetch(const struct ft_cls_trie *t, uint32_t value)
-{
-    if (t->table) {
-        __builtin_prefetch(&t->table[value >> (32 - t->table_bits)]);
-    }
-}
-
 /* Starts a walk for 'value', from the table entry of its first bits if
  * there is a table. */
 static inline void

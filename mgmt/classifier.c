@@ -1370,16 +1370,11 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
     const struct ft_cls_rule *best = NULL;
     int32_t best_priority = INT32_MIN;
     struct cls_trie_ctx ctx;
-    bool prewalk;
 
-    /* Walk the tries first (see "Staged lookup" above), their first reads
-     * under way while the first batch is hashed. */
+    /* Walk the tries first (see "Staged lookup" above). */
     memset(ctx.done, 0, sizeof ctx.done);
-    prewalk = wc && cls->n_subtables > 1 && flow->dl_type == FT_ETH_TYPE_IP;
-    if (prewalk) {
-        for (int i = 0; i < FT_CLS_N_TRIES; i++) {
-            ft_cls_trie_prefetch(&cls->tries[i], cls_trie_field(flow, i));
-        }
+    if (wc && cls->n_subtables > 1 && flow->dl_type == FT_ETH_TYPE_IP) {
+        cls_tries_prewalk(cls, flow, &ctx);
     }
     for (size_t base = 0; base < cls->n_subtables; base += CLS_BATCH) {
         struct ft_cls_subtable *const *sts = &cls->subtables[base];
@@ -1394,8 +1389,9 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
         }
 
         /* Step 1: hash each key and prefetch its home slot, unless the
-         * tries rule the subtable out.  Subtables that cannot beat the
-         * best match so far end the batch (and, as they are sorted, the
+         * tries rule the subtable out (then its key is masked only if a
+         * miss needs it, below).  Subtables that cannot beat the best
+         * match so far end the batch (and, as they are sorted, the
          * search). */
         for (size_t b = 0; b < n; b++) {
             const struct ft_cls_subtable *st = sts[b];
@@ -1404,16 +1400,9 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
                 n = b;
                 break;
             }
-            hashes[b] = cls_mask_key(st, flow, masked[b]);
-        }
-        if (prewalk && !base) {
-            cls_tries_prewalk(cls, flow, &ctx);
-        }
-        for (size_t b = 0; b < n; b++) {
-            const struct ft_cls_subtable *st = sts[b];
-
             excluded[b] = cls_tries_exclude(st, &ctx);
             if (!excluded[b]) {
+                hashes[b] = cls_mask_key(st, flow, masked[b]);
                 __builtin_prefetch(&st->slots[hashes[b] & st->slot_mask]);
             }
         }
@@ -1465,6 +1454,9 @@ cls_lookup(const struct ft_classifier *cls, const struct ft_flow *flow,
                     cls_fold(st, wcw, st->n_words);
                 } else if (!cls_mask_within(st, wcw)
                            && !cls_miss_adds_nothing(st, wc, &ctx)) {
+                    if (excluded[b]) {
+                        cls_mask_key(st, flow, masked[b]);
+                    }
                     cls_miss_wc(cls, st, flow, masked[b], wc, &ctx);
                 }
             }
