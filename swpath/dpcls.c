@@ -21,7 +21,8 @@ struct ft_dpcls_subtable {
     struct ft_flow mask;
     size_t n_words;                     /* Words of 'mask' that are set. */
     uint8_t words[FT_FLOW_U64S];        /* Their indexes... */
-    uint64_t mask_words[FT_FLOW_U64S];  /* ...and values. */
+    uint64_t mask_words[FT_FLOW_U64S];  /* ...and values... */
+    uint64_t mults[FT_FLOW_U64S];       /* ...and hash multipliers. */
 
     struct ft_dpcls_flow **buckets;
     size_t n_buckets;                   /* A power of 2. */
@@ -29,17 +30,23 @@ struct ft_dpcls_subtable {
     uint64_t hits;                      /* Decayed at each re-sort. */
 };
 
-/* Hash of 'key' & the subtable's mask, over the words the mask touches.
+/* Hash of 'key' & the subtable's mask, over the words the mask touches:
+ * the sum of the masked words, each multiplied by a constant of its own
+ * (the products are independent, so the words hash in parallel), mixed.
  * A normalized match's key hashes the same as any key inside it. */
 static inline uint32_t
 subtable_hash(const struct ft_dpcls_subtable *st, const uint64_t *key)
 {
-    uint32_t hash = 0;
+    uint64_t sum = 0;
 
     for (size_t i = 0; i < st->n_words; i++) {
-        hash = ft_hash_add64(hash, key[st->words[i]] & st->mask_words[i]);
+        sum += (key[st->words[i]] & st->mask_words[i]) * st->mults[i];
     }
-    return ft_hash_finish(hash, st->n_words);
+    sum ^= sum >> 31;
+    sum *= 0x7fb5d329728ea185;
+    sum ^= sum >> 27;
+    sum *= 0x81dadef4bc2dd44d;
+    return (uint32_t) (sum ^ (sum >> 33));
 }
 
 /* True if 'key' is inside 'flow', a megaflow of subtable 'st'. */
@@ -94,6 +101,9 @@ subtable_create(const struct ft_flow *mask)
         if (m[i]) {
             st->words[st->n_words] = i;
             st->mask_words[st->n_words] = m[i];
+            /* Odd, and different for every word. */
+            st->mults[st->n_words] = (0x9e3779b97f4a7c15 * (2 * i + 1))
+                                     | 1;
             st->n_words++;
         }
     }

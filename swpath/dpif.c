@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,14 @@ struct upcall_slot {
     struct ft_match match;
     struct ft_dp_actions actions;
     struct ft_dpcls_flow *flow;     /* Installed megaflow, or NULL. */
+};
+
+/* The packets of one receive batch that share a megaflow. */
+struct dpif_flow_batch {
+    struct ft_dpcls_flow *flow;
+    size_t n;
+    uint64_t bytes;
+    struct ft_packet *pkts[BATCH];
 };
 
 struct ft_dpif {
@@ -79,10 +88,12 @@ struct ft_dpif {
     long long int now;
     struct ft_flow keys[BATCH];
     uint32_t hashes[BATCH];
-    struct ft_dpcls_flow *flows[BATCH];
     bool valid[BATCH];
     struct upcall_slot slots[BATCH];
     size_t n_slots;
+    struct dpif_flow_batch fbatches[BATCH];
+    size_t n_fbatches;
+    uint32_t rng;                   /* For dpif_emc_insert_draw(). */
 };
 
 static long long int
@@ -252,6 +263,7 @@ ft_dpif_create(const char *name, struct ft_dpif **dpifp)
     }
     ft_dpcls_init(&dpif->cls);
     dpif->flow_limit = FT_DPIF_DEFAULT_FLOW_LIMIT;
+    dpif->rng = 0x2545f491;
     dpif->hooks.output = dpif_output;
     dpif->hooks.userspace = dpif_userspace;
     dpif->hooks.aux = dpif;
@@ -634,69 +646,345 @@ dpif_handle_miss(struct ft_dpif *dpif, struct ft_packet *pkt, size_t i)
     dpif_execute_one(dpif, pkt, &slot->actions, slot->flow);
 }
 
-/* Parses and looks up every packet of 'batch' (from 'port_no'). */
-static void
+/* Parsing.  Most frames are untagged IPv4 UDP or TCP without options or
+ * fragmentation: dpif_parse() fills their offsets and key directly and
+ * hashes only the key words it wrote, and hands every other frame to
+ * ft_packet_parse(), ft_flow_extract() and ft_emc_hash(), with the same
+ * result (tests/unit/test-dpif.c compares the two). */
+
+static inline uint16_t
+dpif_be16(const uint8_t *p)
+{
+    return (uint16_t) (p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+dpif_be32(const uint8_t *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
+}
+
+/* Word indexes of the fields the fast parser writes. */
+#define W(FIELD) (offsetof(struct ft_flow, FIELD) / 8)
+
+static inline bool
+dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
+                struct ft_flow *key, uint32_t *hashp)
+{
+    const uint8_t *p = ft_packet_data(pkt);
+    const uint8_t *ip = p + FT_ETH_HEADER_LEN;
+    const uint8_t *l4 = ip + FT_IPV4_HEADER_LEN;
+    uint32_t size = pkt->size;
+    uint32_t tot_len, l4_len;
+    uint64_t sum;
+    uint8_t proto;
+
+    if (size < FT_ETH_HEADER_LEN + FT_IPV4_HEADER_LEN
+        || p[12] != 0x08 || p[13] != 0x00 || ip[0] != 0x45
+        || (dpif_be16(ip + 6) & 0x3fff)) {
+        return false;
+    }
+    tot_len = dpif_be16(ip + 2);
+    if (tot_len < FT_IPV4_HEADER_LEN
+        || tot_len > size - FT_ETH_HEADER_LEN) {
+        return false;
+    }
+    l4_len = tot_len - FT_IPV4_HEADER_LEN;
+    proto = ip[9];
+    if (proto == FT_IPPROTO_UDP) {
+        if (l4_len < 8) {
+            return false;
+        }
+    } else if (proto == FT_IPPROTO_TCP) {
+        if (l4_len < 20 || (l4[12] >> 4) < 5
+            || (l4[12] >> 4) * 4u > l4_len) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+
+    pkt->eth_type = FT_ETH_TYPE_IP;
+    pkt->l3_ofs = FT_ETH_HEADER_LEN;
+    pkt->l4_ofs = FT_ETH_HEADER_LEN + FT_IPV4_HEADER_LEN;
+    pkt->l4_end = FT_ETH_HEADER_LEN + tot_len;
+    pkt->l4_proto = proto;
+    pkt->flags = 0;
+
+    /* Builds the key's words in registers and stores each once: storing
+     * fields and then reading words back would stall on store
+     * forwarding.  The layout is 'struct ft_flow''s on a little-endian
+     * machine (checked below). */
+    uint64_t *kw = ft_flow_u64_rw(key);
+    uint64_t w_port = (uint64_t) in_port << 32;
+    uint64_t w_eth0, w_eth1, w_ip, w_nw, w_tp, w_tcp = 0;
+    uint32_t src_tail;
+
+    memcpy(&w_eth0, p, 8);                  /* dl_dst, dl_src[0..1]. */
+    memcpy(&src_tail, p + 8, 4);            /* dl_src[2..5]. */
+    w_eth1 = src_tail | (uint64_t) FT_ETH_TYPE_IP << 32;
+    w_ip = dpif_be32(ip + 12) | (uint64_t) dpif_be32(ip + 16) << 32;
+    w_nw = (uint64_t) proto << 32 | (uint64_t) ip[1] << 40
+           | (uint64_t) ip[8] << 48;
+    w_tp = (uint64_t) dpif_be16(l4) << 32
+           | (uint64_t) dpif_be16(l4 + 2) << 48;
+    if (proto == FT_IPPROTO_TCP) {
+        w_tcp = dpif_be16(l4 + 12) & FT_TCP_FLAGS_MASK;
+    }
+    /* Every word, in order (a loop of zeros becomes 'rep stos', which
+     * costs more than the rest of the parse). */
+    kw[0] = 0;
+    kw[1] = 0;
+    kw[2] = w_port;
+    kw[3] = 0;
+    kw[4] = 0;
+    kw[5] = 0;
+    kw[6] = 0;
+    kw[7] = 0;
+    kw[8] = w_eth0;
+    kw[9] = w_eth1;
+    kw[10] = 0;
+    kw[11] = w_ip;
+    kw[12] = 0;
+    kw[13] = 0;
+    kw[14] = 0;
+    kw[15] = 0;
+    kw[16] = w_nw;
+    kw[17] = 0;
+    kw[18] = w_tp;
+    kw[19] = w_tcp;
+
+    sum = ft_emc_hash_word(W(in_port), w_port);
+    sum += ft_emc_hash_word(W(dl_dst), w_eth0);
+    sum += ft_emc_hash_word(W(dl_type), w_eth1);
+    sum += ft_emc_hash_word(W(nw_src), w_ip);
+    sum += ft_emc_hash_word(W(nw_proto), w_nw);
+    sum += ft_emc_hash_word(W(tp_src), w_tp);
+    sum += ft_emc_hash_word(W(tcp_flags), w_tcp);
+    *hashp = ft_emc_hash_finish(sum);
+    return true;
+}
+
+/* The word layout dpif_parse_fast() builds. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+               && offsetof(struct ft_flow, in_port) == W(in_port) * 8 + 4
+               && offsetof(struct ft_flow, dl_dst) == W(dl_dst) * 8
+               && offsetof(struct ft_flow, dl_src) == W(dl_dst) * 8 + 6
+               && offsetof(struct ft_flow, dl_type) == W(dl_type) * 8 + 4
+               && W(dl_type) == W(dl_dst) + 1
+               && offsetof(struct ft_flow, nw_src) == W(nw_src) * 8
+               && offsetof(struct ft_flow, nw_dst) == W(nw_src) * 8 + 4
+               && offsetof(struct ft_flow, nw_proto) == W(nw_proto) * 8 + 4
+               && offsetof(struct ft_flow, nw_tos) == W(nw_proto) * 8 + 5
+               && offsetof(struct ft_flow, nw_ttl) == W(nw_proto) * 8 + 6
+               && offsetof(struct ft_flow, tp_src) == W(tp_src) * 8 + 4
+               && offsetof(struct ft_flow, tp_dst) == W(tp_src) * 8 + 6
+               && offsetof(struct ft_flow, tcp_flags) == W(tcp_flags) * 8
+               && W(in_port) == 2 && W(dl_dst) == 8 && W(nw_src) == 11
+               && W(nw_proto) == 16 && W(tp_src) == 18 && FT_FLOW_U64S == 20,
+               "dpif_parse_fast() builds the wrong words");
+
+/* Sets the header offsets of 'pkt' (from 'in_port'), its flow key '*key'
+ * and the key's EMC hash '*hashp'.  Returns false for a frame too short to
+ * have a key. */
+static inline bool
+dpif_parse(struct ft_packet *pkt, ft_port_no in_port, struct ft_flow *key,
+           uint32_t *hashp)
+{
+    pkt->in_port = in_port;
+    if (dpif_parse_fast(pkt, in_port, key, hashp)) {
+        return true;
+    }
+    ft_packet_parse(pkt);
+    if (ft_flow_extract(ft_packet_data(pkt), pkt->size, in_port, key)) {
+        return false;
+    }
+    *hashp = ft_emc_hash(key);
+    return true;
+}
+
+int
+ft_dpif_parse_packet(struct ft_packet *pkt, ft_port_no in_port,
+                     struct ft_flow *key, uint32_t *hash)
+{
+    return dpif_parse(pkt, in_port, key, hash) ? 0 : -EINVAL;
+}
+
+/* Adds packet 'i' of the receive batch to the per-megaflow batch of
+ * 'flow'. */
+static inline void
+dpif_flow_batch_add(struct ft_dpif *dpif, struct ft_dpcls_flow *flow,
+                    struct ft_packet *pkt)
+{
+    struct dpif_flow_batch *fb;
+    size_t i;
+
+    for (i = dpif->n_fbatches; i > 0; i--) {
+        if (dpif->fbatches[i - 1].flow == flow) {
+            break;
+        }
+    }
+    if (i) {
+        fb = &dpif->fbatches[i - 1];
+    } else {
+        fb = &dpif->fbatches[dpif->n_fbatches++];
+        fb->flow = flow;
+        fb->n = 0;
+        fb->bytes = 0;
+    }
+    fb->pkts[fb->n++] = pkt;
+    fb->bytes += pkt->size;
+}
+
+/* True, once every FT_DPIF_EMC_INSERT_INV_PROB calls on average: whether a
+ * megaflow-cache hit is cached in the EMC (as Open vSwitch's
+ * emc-insert-inv-prob), so that traffic with more flows than the EMC holds
+ * does not rewrite it for every packet. */
+static inline bool
+dpif_emc_insert_draw(struct ft_dpif *dpif)
+{
+    uint32_t x = dpif->rng;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    dpif->rng = x;
+    return x % FT_DPIF_EMC_INSERT_INV_PROB == 0;
+}
+
+/* Parses and looks up every packet of 'batch' (from 'port_no'): packets
+ * found in a cache go to their megaflow's batch, the others are marked in
+ * 'miss_map' (bit i: packet i). */
+static uint32_t
 dpif_classify(struct ft_dpif *dpif, struct ft_packet_batch *batch,
               ft_port_no port_no)
 {
     const struct ft_flow *miss_keys[BATCH];
     struct ft_dpcls_flow *found[BATCH];
     size_t miss_idx[BATCH];
+    uint32_t miss_map = 0;
     size_t n_miss = 0;
+    size_t n = batch->count;
 
-    for (size_t i = 0; i < batch->count; i++) {
-        struct ft_packet *pkt = batch->packets[i];
-        struct ft_flow *key = &dpif->keys[i];
+    for (size_t i = 0; i < n; i++) {
+        dpif->valid[i] = dpif_parse(batch->packets[i], port_no,
+                                    &dpif->keys[i], &dpif->hashes[i]);
+        if (dpif->valid[i]) {
+            ft_emc_prefetch(&dpif->emc, dpif->hashes[i]);
+        }
+    }
+    dpif->n_fbatches = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ft_dpcls_flow *flow;
 
-        pkt->in_port = port_no;
-        ft_packet_parse(pkt);
-        dpif->flows[i] = NULL;
-        dpif->valid[i] = !ft_flow_extract(ft_packet_data(pkt), pkt->size,
-                                          port_no, key);
         if (!dpif->valid[i]) {
+            dpif->stats.n_invalid++;
             continue;
         }
-        dpif->hashes[i] = ft_emc_hash(key);
-        dpif->flows[i] = ft_emc_lookup(&dpif->emc, key, dpif->hashes[i]);
-        if (dpif->flows[i]) {
+        flow = ft_emc_lookup(&dpif->emc, &dpif->keys[i], dpif->hashes[i]);
+        if (flow) {
             dpif->stats.n_hit_emc++;
+            dpif_flow_batch_add(dpif, flow, batch->packets[i]);
         } else {
-            miss_keys[n_miss] = key;
+            miss_keys[n_miss] = &dpif->keys[i];
             miss_idx[n_miss++] = i;
         }
     }
     if (!n_miss) {
-        return;
+        return 0;
     }
     ft_dpcls_lookup_batch(&dpif->cls, miss_keys, n_miss, found);
     for (size_t m = 0; m < n_miss; m++) {
         size_t i = miss_idx[m];
 
         if (found[m]) {
-            dpif->flows[i] = found[m];
             dpif->stats.n_hit_megaflow++;
-            ft_emc_insert(&dpif->emc, &dpif->keys[i], dpif->hashes[i],
-                          found[m]);
+            dpif_flow_batch_add(dpif, found[m], batch->packets[i]);
+            if (dpif_emc_insert_draw(dpif)) {
+                ft_emc_insert(&dpif->emc, &dpif->keys[i], dpif->hashes[i],
+                              found[m]);
+            }
+        } else {
+            miss_map |= UINT32_C(1) << i;
         }
     }
+    return miss_map;
+}
+
+/* Queues the 'n' packets 'pkts' on the port numbered 'port_no'
+ * (FT_PORT_IN_PORT: their input port).  'last': this is their last
+ * action, so a port may take their buffers. */
+static void
+dpif_output_batch(struct ft_dpif *dpif, ft_port_no port_no,
+                  struct ft_packet **pkts, size_t n, bool last)
+{
+    struct dpif_port *port;
+
+    if (port_no == FT_PORT_IN_PORT) {
+        port_no = pkts[0]->in_port;
+    }
+    dpif->xstats.n_outputs += n;
+    dpif->xstats.n_actions += n;
+    port = dpif_port_find(dpif, port_no);
+    if (!port) {
+        dpif->stats.n_tx_no_port += n;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct ft_packet *pkt = pkts[i];
+
+        pkt->may_steal = last;
+        ft_netdev_tx(port->netdev, pkt);
+        pkt->may_steal = false;
+    }
+    if (!port->tx_pending) {
+        port->tx_pending = true;
+        dpif->pending[dpif->n_pending++] = port;
+    }
+}
+
+/* Runs the actions of the megaflow batch 'fb' on its packets, action by
+ * action (each action on every packet before the next one), and credits
+ * the megaflow. */
+static void
+dpif_execute_flow_batch(struct ft_dpif *dpif, struct dpif_flow_batch *fb)
+{
+    const struct ft_dp_actions *actions = &fb->flow->actions;
+
+    dpif->xstats.n_packets += fb->n;
+    for (size_t a = 0; a < actions->n; a++) {
+        const struct ft_dp_action *act = &actions->acts[a];
+
+        if (act->type == FT_DPA_OUTPUT) {
+            dpif_output_batch(dpif, act->port, fb->pkts, fb->n,
+                              a + 1 == actions->n);
+            continue;
+        }
+        for (size_t i = 0; i < fb->n; i++) {
+            ft_execute_action(fb->pkts[i], act, &dpif->hooks,
+                              &dpif->xstats);
+        }
+    }
+    ft_dpcls_flow_credit(fb->flow, fb->n, fb->bytes, dpif->now);
 }
 
 static void
 dpif_process_batch(struct ft_dpif *dpif, struct ft_packet_batch *batch,
                    ft_port_no port_no)
 {
-    dpif_classify(dpif, batch, port_no);
-    dpif->n_slots = 0;
-    for (size_t i = 0; i < batch->count; i++) {
-        struct ft_packet *pkt = batch->packets[i];
-        struct ft_dpcls_flow *flow = dpif->flows[i];
+    uint32_t miss_map = dpif_classify(dpif, batch, port_no);
 
-        if (!dpif->valid[i]) {
-            dpif->stats.n_invalid++;
-        } else if (flow) {
-            dpif_execute_one(dpif, pkt, &flow->actions, flow);
-        } else {
-            dpif_handle_miss(dpif, pkt, i);
+    for (size_t b = 0; b < dpif->n_fbatches; b++) {
+        dpif_execute_flow_batch(dpif, &dpif->fbatches[b]);
+    }
+    if (miss_map) {
+        dpif->n_slots = 0;
+        while (miss_map) {
+            size_t i = __builtin_ctz(miss_map);
+
+            miss_map &= miss_map - 1;
+            dpif_handle_miss(dpif, batch->packets[i], i);
         }
     }
     dpif_flush_tx(dpif);
@@ -719,7 +1007,7 @@ ft_dpif_run(struct ft_dpif *dpif, int budget)
             struct ft_packet_batch batch;
             int n;
 
-            ft_packet_batch_init(&batch);
+            batch.count = 0;
             n = ft_netdev_rx_burst(port->netdev, &batch);
             if (n < 0) {
                 dpif_log(dpif, "port %s: receive error: %s",

@@ -20,15 +20,24 @@
  * ft_dpif_run() takes up to 32 packets per port per round (one rx burst)
  * and, for the batch:
  *
- *   1. parses each packet into a flow key (in_port = the port's number);
+ *   1. parses each packet into a flow key (in_port = the port's number)
+ *      and hashes the key (untagged IPv4 UDP and TCP frames take a shorter
+ *      path that gives the same key and hash, ft_dpif_parse_packet());
  *   2. looks each key up in the exact-match cache, then the misses in the
- *      megaflow cache in one batched lookup (the EMC learns the answers);
- *   3. in arrival order, executes each packet's megaflow actions, crediting
- *      the megaflow's stats; outputs are queued on the output ports and
- *      flushed once per batch;
- *   4. a packet that missed both caches goes to the upcall callback (below),
- *      once per distinct megaflow: later packets of the same batch that the
- *      returned megaflow covers reuse the answer without another upcall.
+ *      megaflow cache in one batched lookup; a megaflow-cache hit is cached
+ *      in the EMC once in FT_DPIF_EMC_INSERT_INV_PROB times on average (as
+ *      Open vSwitch's emc-insert-inv-prob), an upcall's answer always;
+ *   3. groups the packets found by megaflow and runs each group's actions
+ *      action by action over the group (groups in the order of their first
+ *      packet, packets in arrival order), crediting the megaflow once per
+ *      group; outputs are queued on the output ports and flushed once per
+ *      batch.  The last action of a list, if it is an output, hands the
+ *      packets over (swpath/packet.h 'may_steal'): a DPDK output port then
+ *      sends a DPDK input port's mbuf itself, without a copy;
+ *   4. then, in arrival order, a packet that missed both caches goes to the
+ *      upcall callback (below), once per distinct megaflow: later packets
+ *      of the same batch that the returned megaflow covers reuse the answer
+ *      without another upcall.
  *
  * Nothing on this path allocates: packets live in the ports' receive rings
  * or preallocated buffers, keys and actions in per-datapath scratch space
@@ -92,6 +101,10 @@
 #include "swpath/packet.h"
 
 struct ft_dpif;
+
+/* A megaflow-cache hit is cached in the EMC once in this many times on
+ * average. */
+#define FT_DPIF_EMC_INSERT_INV_PROB 100
 
 /* Default flow limit: megaflows held before misses stop installing. */
 #define FT_DPIF_DEFAULT_FLOW_LIMIT 200000
@@ -263,6 +276,14 @@ size_t ft_dpif_port_count(const struct ft_dpif *);
  * processed (checked between bursts, so up to 31 more may be).  Never
  * blocks.  Returns the number of packets processed. */
 int ft_dpif_run(struct ft_dpif *, int budget);
+
+/* Finds the header offsets of 'pkt' (as ft_packet_parse()), sets its
+ * 'in_port' to 'in_port', and stores its flow key (as ft_flow_extract())
+ * in '*key' and the key's ft_emc_hash() in '*hash', as the receive path
+ * does.  Returns 0, or -EINVAL for a frame under 14 bytes (then '*hash' is
+ * not set). */
+int ft_dpif_parse_packet(struct ft_packet *pkt, ft_port_no in_port,
+                         struct ft_flow *key, uint32_t *hash);
 
 /* Stores up to 'max' descriptors to poll for readability in 'fds' (one
  * per port that has one) and returns how many there are in all (which

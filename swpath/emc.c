@@ -55,6 +55,21 @@ emc_set(const struct ft_emc *emc, uint32_t hash)
     return &emc->entries[2 * (size_t) (hash & emc->n_sets_mask)];
 }
 
+/* ft_flow_equal() without a call: the EMC compares whole keys on every
+ * hit. */
+static inline bool
+emc_key_equal(const struct ft_flow *a, const struct ft_flow *b)
+{
+    const uint64_t *pa = ft_flow_u64(a);
+    const uint64_t *pb = ft_flow_u64(b);
+    uint64_t diff = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        diff |= pa[i] ^ pb[i];
+    }
+    return !diff;
+}
+
 static inline void
 emc_entry_clear(struct ft_emc_entry *e)
 {
@@ -70,7 +85,7 @@ ft_emc_lookup(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash)
     for (int way = 0; way < 2; way++) {
         struct ft_emc_entry *e = &set[way];
 
-        if (e->flow && e->hash == hash && ft_flow_equal(&e->key, key)) {
+        if (e->flow && e->hash == hash && emc_key_equal(&e->key, key)) {
             if (e->flow->dead) {
                 emc_entry_clear(e);
                 emc->n_stale++;
@@ -93,7 +108,7 @@ ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash,
 
     for (int way = 0; way < 2; way++) {
         if (set[way].flow && set[way].hash == hash
-            && ft_flow_equal(&set[way].key, key)) {
+            && emc_key_equal(&set[way].key, key)) {
             e = &set[way];
             break;
         }

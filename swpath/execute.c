@@ -441,6 +441,21 @@ ft_execute_actions(struct ft_packet *pkt, const struct ft_dp_actions *actions,
 }
 
 int
+ft_execute_action(struct ft_packet *pkt, const struct ft_dp_action *act,
+                  const struct ft_execute_hooks *hooks,
+                  struct ft_execute_stats *stats)
+{
+    int error = exec_one(pkt, act, hooks, stats);
+
+    if (error) {
+        stats->n_skipped++;
+    } else {
+        stats->n_actions++;
+    }
+    return error;
+}
+
+int
 ft_execute_batch(struct ft_packet_batch *batch,
                  const struct ft_dp_actions *actions,
                  const struct ft_execute_hooks *hooks,

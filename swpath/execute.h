@@ -81,6 +81,15 @@ int ft_execute_actions(struct ft_packet *pkt,
                        const struct ft_execute_hooks *hooks,
                        struct ft_execute_stats *stats);
 
+/* Runs the one action 'act' on 'pkt' as ft_execute_actions() would run it
+ * in a list, and counts it in 'stats' (which must not be NULL) as an
+ * applied or skipped action (not as a packet).  For callers that run a
+ * list action by action over a batch of packets.  Returns 0 or the
+ * action's error, as ft_execute_actions(). */
+int ft_execute_action(struct ft_packet *pkt, const struct ft_dp_action *act,
+                      const struct ft_execute_hooks *hooks,
+                      struct ft_execute_stats *stats);
+
 /* Runs 'actions' on every packet of 'batch', one packet after another (all
  * actions of packet 0, then of packet 1, ...).  Returns 0 or the first
  * error, as ft_execute_actions(). */

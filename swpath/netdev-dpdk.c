@@ -30,21 +30,41 @@
  *
  * rx_burst() hands out the received mbufs' own buffers: a packet's 'base'
  * is the mbuf's buffer, its headroom the mbuf's (RTE_PKTMBUF_HEADROOM, 128
- * bytes).  The mbufs stay with the netdev until the next rx_burst() or
- * close, which free them back to the pool.  A frame is copied, into a
- * buffer the netdev keeps per batch slot (allocated the first time the
- * slot needs it), only when the mbuf cannot be used as it is: a chain of
- * segments, less than FT_NETDEV_MIN_HEADROOM of headroom, or a buffer
- * shared with other mbufs.  A VLAN tag the device stripped is put back.
+ * bytes), and its 'mbuf_slot' the netdev's slot for the mbuf.  The mbufs
+ * stay with the netdev until the next rx_burst() or close, which free them
+ * back to the pool, except those another DPDK port took (below).  A frame
+ * is copied, into a buffer the netdev keeps per batch slot (allocated the
+ * first time the slot needs it), only when the mbuf cannot be used as it
+ * is: a chain of segments, less than FT_NETDEV_MIN_HEADROOM of headroom,
+ * or a buffer shared with other mbufs; such a packet has no 'mbuf_slot'.
+ * A VLAN tag the device stripped is put back.
  *
  * Transmit
  * ========
  *
- * tx() copies the frame into an mbuf from the port's pool and queues it;
- * a full queue (32 frames) and tx_flush() send the queue with
- * rte_eth_tx_burst().  Frames larger than one mbuf (2048 bytes) are
- * refused (-EMSGSIZE, counted in 'tx_errors'); frames the device does not
- * take, or for which the pool has no mbuf, are counted in 'tx_dropped'.
+ * A packet with 'may_steal' whose mbuf is still in its receiving port's
+ * slot (swpath/packet.h) is sent as it is: tx() takes the mbuf out of the
+ * slot, points it at the frame as it is now (a pushed VLAN tag lives in
+ * its headroom) and queues it; nothing is copied.  Any other packet is
+ * copied into an mbuf from the port's pool.  A full queue (32 frames) and
+ * tx_flush() send the queue with rte_eth_tx_burst().  Frames larger than
+ * one mbuf (2048 bytes) are refused (-EMSGSIZE, counted in 'tx_errors');
+ * frames the device does not take, or for which the pool has no mbuf, are
+ * counted in 'tx_dropped'.
+ *
+ * Pools
+ * =====
+ *
+ * Each port has its own pool of options:n_mbufs mbufs (default: enough
+ * for full rings and a few bursts, 4095 at the default ring sizes; a
+ * net_pcap port with infinite_rx=1 keeps its whole capture in mbufs of the
+ * pool, so it needs at least as many as the capture has frames).  An mbuf
+ * sent without a copy may still sit in another port's transmit ring when
+ * its own port closes, so close() frees the pool only when all its mbufs
+ * are back; otherwise it marks the pool orphaned, and every later open()
+ * and close() frees the orphaned pools whose mbufs have all come back.
+ * The pools are found through DPDK's own registry of pools
+ * (rte_mempool_walk()), so the class keeps no state outside its netdevs.
  *
  * Stats come from rte_eth_stats_get() (reset when the port opens), plus
  * what this class counts itself.
@@ -67,7 +87,9 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include "swpath/dpdk-eal.h"
 
@@ -77,6 +99,17 @@
 #define DPDK_MAX_DESC 4096
 #define DPDK_MBUF_CACHE 32
 #define DPDK_MBUF_DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE   /* 2048 + 128. */
+#define DPDK_MIN_MBUFS 4095
+#define DPDK_MAX_MBUFS (1u << 26)
+
+/* Names of this class's pools start with this. */
+#define DPDK_POOL_PREFIX "ft_mp_"
+
+/* A pool's private area: DPDK's, then ours. */
+struct dpdk_pool_priv {
+    struct rte_pktmbuf_pool_private mbp;    /* Must come first. */
+    bool orphaned;              /* Its port closed; free once full. */
+};
 
 /* Bytes of a copied frame's buffer. */
 #define DPDK_LINEAR_SIZE (FT_PACKET_HEADROOM + FT_NETDEV_MAX_FRAME)
@@ -91,9 +124,11 @@ struct dpdk_netdev {
     bool started;
     struct rte_mempool *pool;
     uint16_t n_rxd, n_txd;      /* Descriptors per queue. */
+    uint32_t n_mbufs;           /* options:n_mbufs, or 0 for the default. */
 
     /* Receive: the mbufs of the last burst and the packets made of them. */
     struct rte_mbuf *rx_mbufs[BATCH];
+    void *rx_slots[BATCH];      /* The same mbufs, NULL once taken. */
     uint16_t n_rx_mbufs;
     struct ft_packet rx_pkts[BATCH];
     uint8_t *linear[BATCH];     /* Copies' buffers, NULL until needed. */
@@ -108,7 +143,7 @@ struct dpdk_netdev {
 };
 
 static const char *const dpdk_known_options[] = {
-    "dpdk-devargs", "n_rxq_desc", "n_txq_desc", NULL,
+    "dpdk-devargs", "n_rxq_desc", "n_txq_desc", "n_mbufs", NULL,
 };
 
 static struct dpdk_netdev *
@@ -144,6 +179,124 @@ dpdk_parse_desc(const char *name, const struct ft_netdev_option *opts,
     }
     *n = v;
     return 0;
+}
+
+/* Parses options:n_mbufs into '*n' (0 if absent). */
+static int
+dpdk_parse_n_mbufs(const char *name, const struct ft_netdev_option *opts,
+                   size_t n_opts, uint32_t *n, struct ft_error *err)
+{
+    const char *s = ft_netdev_option_find(opts, n_opts, "n_mbufs");
+    unsigned long v;
+    char *end;
+
+    *n = 0;
+    if (!s) {
+        return 0;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 64 || v > DPDK_MAX_MBUFS) {
+        return ft_error_set(err, -EINVAL, "interface %s: options:n_mbufs=%s "
+                            "is not an integer from 64 to %u", name, s,
+                            DPDK_MAX_MBUFS);
+    }
+    *n = v;
+    return 0;
+}
+
+/* Pools. */
+
+static struct dpdk_pool_priv *
+dpdk_pool_priv(struct rte_mempool *mp)
+{
+    return rte_mempool_get_priv(mp);
+}
+
+/* Creates a pool of packet mbufs named 'name' with 'n' mbufs of
+ * DPDK_MBUF_DATA_ROOM bytes, as rte_pktmbuf_pool_create() does, but with
+ * room for 'struct dpdk_pool_priv'.  Returns the pool or NULL with
+ * rte_errno set. */
+static struct rte_mempool *
+dpdk_pool_create(const char *name, unsigned int n, int socket)
+{
+    struct rte_pktmbuf_pool_private mbp;
+    struct rte_mempool *mp;
+    int error;
+
+    mp = rte_mempool_create_empty(name, n,
+                                  sizeof(struct rte_mbuf)
+                                  + DPDK_MBUF_DATA_ROOM,
+                                  DPDK_MBUF_CACHE,
+                                  sizeof(struct dpdk_pool_priv), socket, 0);
+    if (!mp) {
+        return NULL;
+    }
+    error = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(),
+                                       NULL);
+    if (error) {
+        goto fail;
+    }
+    memset(&mbp, 0, sizeof mbp);
+    mbp.mbuf_data_room_size = DPDK_MBUF_DATA_ROOM;
+    mbp.mbuf_priv_size = 0;
+    rte_pktmbuf_pool_init(mp, &mbp);
+    dpdk_pool_priv(mp)->orphaned = false;
+    error = rte_mempool_populate_default(mp);
+    if (error < 0) {
+        goto fail;
+    }
+    rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+    return mp;
+
+fail:
+    rte_mempool_free(mp);
+    rte_errno = error < 0 ? -error : error;
+    return NULL;
+}
+
+/* rte_mempool_walk() callback: frees 'mp' if it is an orphaned pool of
+ * this class whose mbufs are all back. */
+static void
+dpdk_pool_sweep_one(struct rte_mempool *mp, void *aux)
+{
+    struct rte_mempool **victim = aux;
+
+    if (!*victim && !strncmp(mp->name, DPDK_POOL_PREFIX,
+                             strlen(DPDK_POOL_PREFIX))
+        && dpdk_pool_priv(mp)->orphaned && rte_mempool_full(mp)) {
+        *victim = mp;
+    }
+}
+
+/* Frees the orphaned pools whose mbufs have all come back.  (Freeing
+ * inside the walk would change the list being walked: one per walk.) */
+static void
+dpdk_pool_sweep(void)
+{
+    for (;;) {
+        struct rte_mempool *victim = NULL;
+
+        rte_mempool_walk(dpdk_pool_sweep_one, &victim);
+        if (!victim) {
+            break;
+        }
+        rte_mempool_free(victim);
+    }
+}
+
+/* Releases 'mp', a port's pool whose port has closed. */
+static void
+dpdk_pool_release(struct rte_mempool *mp)
+{
+    if (mp) {
+        if (rte_mempool_full(mp)) {
+            rte_mempool_free(mp);
+        } else {
+            dpdk_pool_priv(mp)->orphaned = true;
+        }
+    }
+    dpdk_pool_sweep();
 }
 
 /* Finds the ethdev port of the device that 'devargs' names: by the
@@ -294,13 +447,22 @@ dpdk_start(struct dpdk_netdev *dev, struct ft_error *err)
     rte_eth_dev_adjust_nb_rx_tx_desc(dev->port_id, &dev->n_rxd,
                                      &dev->n_txd);
 
-    /* Enough for full RX and TX rings, a received and a queued burst, and
-     * the per-core caches; 2^n - 1 is the mempool's best size. */
-    n_mbufs = dev->n_rxd + dev->n_txd + 2 * BATCH + 2 * DPDK_MBUF_CACHE;
-    n_mbufs = (1u << (32 - __builtin_clz(n_mbufs))) - 1;
-    snprintf(pool_name, sizeof pool_name, "ft_port%u", dev->port_id);
-    dev->pool = rte_pktmbuf_pool_create(pool_name, n_mbufs, DPDK_MBUF_CACHE,
-                                        0, DPDK_MBUF_DATA_ROOM, socket);
+    /* Enough for full RX and TX rings, of this port and of another that
+     * sends this port's mbufs without copies, received and queued bursts,
+     * and the per-core caches; 2^n - 1 is the mempool's best size. */
+    n_mbufs = dev->n_mbufs;
+    if (!n_mbufs) {
+        n_mbufs = dev->n_rxd + 2 * dev->n_txd + 4 * BATCH
+                  + 2 * DPDK_MBUF_CACHE;
+        n_mbufs = (1u << (32 - __builtin_clz(n_mbufs))) - 1;
+        if (n_mbufs < DPDK_MIN_MBUFS) {
+            n_mbufs = DPDK_MIN_MBUFS;
+        }
+    }
+    /* The owner id is never reused, so an orphaned pool keeps its name. */
+    snprintf(pool_name, sizeof pool_name, DPDK_POOL_PREFIX "%" PRIx64,
+             dev->owner_id);
+    dev->pool = dpdk_pool_create(pool_name, n_mbufs, socket);
     if (!dev->pool) {
         error = -rte_errno;
         msg = ft_dpdk_log_capture_stop(&cap);
@@ -334,14 +496,21 @@ dpdk_start(struct dpdk_netdev *dev, struct ft_error *err)
     return 0;
 }
 
-/* Frees the mbufs of the last receive burst. */
+/* Frees the mbufs of the last receive burst that no port took. */
 static void
 dpdk_rx_release(struct dpdk_netdev *dev)
 {
-    if (dev->n_rx_mbufs) {
-        rte_pktmbuf_free_bulk(dev->rx_mbufs, dev->n_rx_mbufs);
-        dev->n_rx_mbufs = 0;
+    uint16_t n = 0;
+
+    for (uint16_t i = 0; i < dev->n_rx_mbufs; i++) {
+        if (dev->rx_slots[i]) {
+            dev->rx_mbufs[n++] = dev->rx_slots[i];
+        }
     }
+    if (n) {
+        rte_pktmbuf_free_bulk(dev->rx_mbufs, n);
+    }
+    dev->n_rx_mbufs = 0;
 }
 
 /* Undoes what open() did to 'dev', as far as it got, and frees it. */
@@ -386,7 +555,7 @@ dpdk_destroy(struct dpdk_netdev *dev)
             rte_devargs_reset(&da);
         }
     }
-    rte_mempool_free(dev->pool);
+    dpdk_pool_release(dev->pool);
     for (size_t i = 0; i < BATCH; i++) {
         free(dev->linear[i]);
     }
@@ -430,8 +599,12 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
     dev->up.class = &ft_netdev_dpdk_class;
     snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
 
+    dpdk_pool_sweep();
     error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &dev->n_rxd,
                             err);
+    if (!error) {
+        error = dpdk_parse_n_mbufs(name, opts, n_opts, &dev->n_mbufs, err);
+    }
     if (!error) {
         error = dpdk_parse_desc(name, opts, n_opts, "n_txq_desc",
                                 &dev->n_txd, err);
@@ -526,6 +699,7 @@ dpdk_rx_take(struct dpdk_netdev *dev, struct rte_mbuf *m, size_t i,
         && rte_mbuf_refcnt_read(m) == 1 && m->data_off >= need) {
         ft_packet_init(pkt, m->buf_addr, m->buf_len, m->data_off);
         pkt->size = m->data_len;
+        pkt->mbuf_slot = &dev->rx_slots[i];
     } else if (!dpdk_rx_copy(dev, m, i, pkt)) {
         return false;
     }
@@ -551,6 +725,10 @@ dpdk_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     for (uint16_t i = 0; i < n; i++) {
         struct ft_packet *pkt = &dev->rx_pkts[i];
 
+        dev->rx_slots[i] = dev->rx_mbufs[i];
+        if (i + 1 < n) {
+            rte_prefetch0(rte_pktmbuf_mtod(dev->rx_mbufs[i + 1], void *));
+        }
         if (dpdk_rx_take(dev, dev->rx_mbufs[i], i, pkt)) {
             batch->packets[batch->count++] = pkt;
             added++;
@@ -588,6 +766,19 @@ dpdk_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
     struct rte_mbuf *m;
     char *data;
 
+    if (pkt->may_steal && pkt->mbuf_slot && *pkt->mbuf_slot) {
+        /* Send the received mbuf itself (see "Transmit"). */
+        m = *pkt->mbuf_slot;
+        *pkt->mbuf_slot = NULL;
+        m->data_off = pkt->data_ofs;
+        m->data_len = m->pkt_len = pkt->size;
+        m->ol_flags = 0;
+        dev->tx_mbufs[dev->n_tx++] = m;
+        if (dev->n_tx == BATCH) {
+            dpdk_tx_flush(netdev);
+        }
+        return 0;
+    }
     if (pkt->size > DPDK_MBUF_DATA_ROOM - RTE_PKTMBUF_HEADROOM) {
         dev->tx_errors++;
         return -EMSGSIZE;

@@ -27,6 +27,18 @@
  * The executor keeps the offsets right across VLAN push and pop; any other
  * code that moves headers must call ft_packet_parse() again.
  *
+ * Buffers a port may take (zero-copy transmit)
+ * ============================================
+ *
+ * A packet received from a DPDK port lives in an mbuf that the receiving
+ * port keeps until its next receive.  'mbuf_slot' then points to where the
+ * port keeps it (else it is NULL).  Whoever hands the packet to a port's
+ * tx() for the last time (its last action is an output) may set
+ * 'may_steal': a DPDK port then sends the mbuf itself instead of a copy,
+ * taking it from the slot (setting '*mbuf_slot' to NULL), so the receiving
+ * port no longer frees it.  Every other class ignores both fields and
+ * copies, as tx() always does.
+ *
  * Thread-safety: a packet belongs to one thread at a time.
  */
 #ifndef SWPATH_PACKET_H
@@ -85,6 +97,9 @@ struct ft_packet {
     uint8_t flags;              /* FT_PACKET_F_*. */
 
     ft_port_no in_port;
+    bool may_steal;             /* tx() may take the buffer (see above). */
+    void **mbuf_slot;           /* Where the receiving port keeps the
+                                 * DPDK mbuf holding the frame, or NULL. */
     struct ft_packet_tunnel tunnel;
 };
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "swpath/dpif.h"
+#include "swpath/emc.h"
 #include "swpath/flow-extract.h"
 
 #define N_VETH 3
@@ -1099,6 +1100,131 @@ test_flow_api(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* The receive path's parser (with its shortcut for untagged IPv4 UDP and
+ * TCP) gives the key, the hash and the header offsets that
+ * ft_packet_parse(), ft_flow_extract() and ft_emc_hash() give, for
+ * ordinary frames, their edge cases and random damage to them. */
+static void
+check_parse_same(const uint8_t *frame, size_t len)
+{
+    uint8_t buf_a[256], buf_b[256];
+    struct ft_packet a, b;
+    struct ft_flow key_a, key_b;
+    uint32_t hash_a = 0;
+    int error;
+
+    assert_true(len <= sizeof buf_a - 64);
+    ft_packet_init(&a, buf_a, sizeof buf_a, 64);
+    ft_packet_init(&b, buf_b, sizeof buf_b, 64);
+    assert_int_equal(ft_packet_set_frame(&a, frame, len), 0);
+    assert_int_equal(ft_packet_set_frame(&b, frame, len), 0);
+    memset(&a.l3_ofs, 0xa5, sizeof a.l3_ofs);  /* Must be recomputed. */
+    a.l4_ofs = 7;
+
+    error = ft_dpif_parse_packet(&a, 3, &key_a, &hash_a);
+    ft_packet_parse(&b);
+    assert_int_equal(error,
+                     ft_flow_extract(ft_packet_data(&b), b.size, 3, &key_b));
+    assert_int_equal(a.in_port, 3);
+    assert_int_equal(a.l3_ofs, b.l3_ofs);
+    assert_int_equal(a.l4_ofs, b.l4_ofs);
+    assert_int_equal(a.l4_end, b.l4_end);
+    assert_int_equal(a.eth_type, b.eth_type);
+    assert_int_equal(a.l4_proto, b.l4_proto);
+    assert_int_equal(a.flags, b.flags);
+    assert_memory_equal(&key_a, &key_b, sizeof key_a);
+    if (!error) {
+        assert_int_equal(hash_a, ft_emc_hash(&key_b));
+    }
+}
+
+static void
+test_parse_shortcut(void **state)
+{
+    static const uint8_t udp[60] = {
+        0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+        0x45, 0x10, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0,
+        10, 0, 0, 1, 10, 1, 2, 3, 0x30, 0x39, 0, 53, 0, 26, 0, 0,
+    };
+    uint8_t f[128];
+    uint32_t rng = 12345;
+
+    (void) state;
+    check_parse_same(udp, sizeof udp);
+
+    /* TCP: data offsets 5 (ok), 4 (bad) and 15 (beyond the datagram). */
+    for (int doff = 4; doff <= 15; doff += doff == 5 ? 10 : 1) {
+        memcpy(f, udp, sizeof udp);
+        f[23] = 6;
+        f[16] = 0;
+        f[17] = 60;             /* 20 + 40: room for a 20-byte header. */
+        memset(f + 60, 0, 14);
+        f[46] = doff << 4 | 0x1;    /* NS. */
+        f[47] = 0x12;           /* SYN ACK. */
+        check_parse_same(f, 74);
+    }
+    /* IP options, fragments, a total length beyond the frame or under
+     * the header, another version, a short UDP header. */
+    memcpy(f, udp, sizeof udp);
+    f[14] = 0x46;
+    check_parse_same(f, sizeof udp);
+    for (int frag = 0; frag < 3; frag++) {
+        memcpy(f, udp, sizeof udp);
+        f[20] = frag == 0 ? 0x20 : frag == 1 ? 0x00 : 0x40;
+        f[21] = frag == 1 ? 0x08 : 0;
+        check_parse_same(f, sizeof udp);
+    }
+    memcpy(f, udp, sizeof udp);
+    f[17] = 47;
+    check_parse_same(f, sizeof udp);
+    f[17] = 19;
+    check_parse_same(f, sizeof udp);
+    f[17] = 27;                 /* 7 bytes of UDP. */
+    check_parse_same(f, sizeof udp);
+    memcpy(f, udp, sizeof udp);
+    f[14] = 0x65;
+    check_parse_same(f, sizeof udp);
+    /* ICMP, a VLAN tag, ARP, IPv6, short frames. */
+    memcpy(f, udp, sizeof udp);
+    f[23] = 1;
+    check_parse_same(f, sizeof udp);
+    memcpy(f, udp, 12);
+    f[12] = 0x81;
+    f[13] = 0;
+    f[14] = 0;
+    f[15] = 5;
+    memcpy(f + 16, udp + 12, sizeof udp - 12);
+    check_parse_same(f, sizeof udp + 4);
+    memcpy(f, udp, sizeof udp);
+    f[13] = 0x06;
+    check_parse_same(f, sizeof udp);
+    memcpy(f, udp, sizeof udp);
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    f[14] = 0x60;
+    check_parse_same(f, sizeof udp);
+    for (size_t len = 0; len < 44; len++) {
+        check_parse_same(udp, len);
+    }
+
+    /* Random damage to the headers of UDP and TCP frames. */
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 34 + (i % 60);
+
+        memcpy(f, udp, sizeof udp);
+        memset(f + sizeof udp, 0x5a, sizeof f - sizeof udp);
+        if (i & 1) {
+            f[23] = 6;
+            f[46] = 0x50;
+        }
+        for (int n = 0; n < 1 + i % 3; n++) {
+            rng = rng * 1103515245 + 12345;
+            f[12 + (rng >> 16) % 40] = rng >> 8;
+        }
+        check_parse_same(f, len);
+    }
+}
+
 int
 main(void)
 {
@@ -1116,6 +1242,7 @@ main(void)
         cmocka_unit_test(test_tap_port),
         cmocka_unit_test(test_internal_port),
         cmocka_unit_test(test_flow_api),
+        cmocka_unit_test(test_parse_shortcut),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
