@@ -7,6 +7,7 @@
 #define FLOWTIER_MGMT_SERVER_PRIVATE_H 1
 
 #include <jansson.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct srv_bridge {
     size_t n_fds;
     uint64_t timer;             /* Periodic work; 0 if none scheduled. */
     uint64_t poll_timer;        /* For ports without an fd; 0 if none. */
+    bool busy;                  /* Polling without a pause (see server.c,
+                                 * "Polling ports without a descriptor"). */
+    long long int idle_since_ns;    /* First empty poll while busy, or 0. */
     uint64_t check_timer;       /* ft_bridge_check_ports(). */
     uint64_t recheck_timer;     /* One more check soon after a descriptor
                                  * reported an error; 0 if none. */
@@ -50,6 +54,10 @@ struct ft_server {
     size_t n_bridges, allocated_bridges;
     struct ft_db_txn *txn;      /* Open during a configuration write. */
     struct ft_ratelimit rl;
+    int pmd_cpu;                /* CPU the thread is pinned to, or -1. */
+    bool have_affinity;         /* 'affinity' holds the thread's CPUs from
+                                 * before the first pinning. */
+    cpu_set_t affinity;
 };
 
 /* server.c */

@@ -5,7 +5,9 @@
 # land in its output file byte for byte, counters follow, a port whose
 # devargs fail is refused with DPDK's reason and changes nothing, a second
 # bridge asking for other EAL arguments is refused, polled ports cost
-# little CPU when idle, and a restart reopens the DPDK ports.  Needs root.
+# little CPU when idle, a pushed VLAN tag reaches the output port, a port
+# with endless traffic is polled without pauses (and other_config:pmd-cpu
+# pins the daemon), and a restart reopens the DPDK ports.  Needs root.
 #
 # usage: test-dpdk.sh FLOWTIER FLOWTIERD
 set -u
@@ -176,6 +178,67 @@ ft 0 remove Bridge "$BR2" other_config dpdk-extra
 ft 0 add-port "$BR2" dnull -- set Interface dnull type=dpdk \
     options:dpdk-devargs=net_null0,no-rx=1
 ft 0 dump-ports "$BR2" dnull
+
+# ---- A VLAN tag pushed into the received mbuf's headroom, sent as it is.
+# (No NORMAL: the bridge's own port must not flood its IPv6 chatter.)
+ft 0 del-flows "$BR2"
+ft 0 add-port "$BR2" dvo -- set Interface dvo type=dpdk ofport_request=31 \
+    "options:dpdk-devargs=net_pcap3,rx_pcap=$T/empty.pcap,tx_pcap=$T/vlan.pcap"
+ft 0 add-flow "$BR2" "in_port=30,actions=mod_vlan_vid:100,output:31"
+ft 0 add-port "$BR2" dvi -- set Interface dvi type=dpdk ofport_request=30 \
+    "options:dpdk-devargs=net_pcap2,rx_pcap=$T/in.pcap,tx_pcap=$T/dvi-tx.pcap"
+for i in $(seq 100); do
+    [ "$("$FT" dump-ports "$BR2" dvo 2>/dev/null | sed -nE 's/.* tx pkts=([0-9]+),.*/\1/p')" = 5 ] && break
+    sleep 0.05
+done
+ft 0 del-port "$BR2" dvo
+"$PY" - "$T/in.pcap" "$T/vlan.pcap" <<'PYEOF' || fail "tagged output capture differs"
+import struct, sys
+
+def frames(path):
+    data = open(path, "rb").read()
+    off, out = 24, []
+    while off < len(data):
+        _, _, incl, _ = struct.unpack_from("<IIII", data, off)
+        out.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+want = [f[:12] + bytes.fromhex("81000064") + f[12:] for f in frames(sys.argv[1])]
+got = frames(sys.argv[2])
+assert got == want, "got %d frames: %r" % (len(got), got)
+PYEOF
+pass
+ft 0 del-port "$BR2" dvi
+
+# ---- Busy polling: a port that always has packets is polled without
+# pauses (a 1 ms timer would take at most 32,000 packets a second), and
+# the daemon goes back to its timer once the port is gone.
+ft 0 set Bridge "$BR2" other_config:pmd-cpu=0
+grep -q '^Cpus_allowed_list:[[:space:]]*0$' "/proc/$pid/status" \
+    || fail "pmd-cpu=0 did not pin the daemon: $(grep Cpus_allowed_list "/proc/$pid/status")"
+pass
+ft 0 add-flow "$BR2" "in_port=40,actions=output:dnull"
+ft 0 add-port "$BR2" dinf -- set Interface dinf type=dpdk ofport_request=40 \
+    "options:dpdk-devargs=net_pcap4,rx_pcap=$T/in.pcap,infinite_rx=1"
+sleep 0.5
+rx0=$("$FT" dump-ports "$BR2" dinf | sed -nE 's/.* rx pkts=([0-9]+),.*/\1/p')
+sleep 1
+rx1=$("$FT" dump-ports "$BR2" dinf | sed -nE 's/.* rx pkts=([0-9]+),.*/\1/p')
+[ $((rx1 - rx0)) -gt 500000 ] || fail "busy port: only $((rx1 - rx0)) packets in 1 s"
+pass
+ft 0 del-port "$BR2" dinf
+ft 0 remove Bridge "$BR2" other_config pmd-cpu
+grep -q '^Cpus_allowed_list:[[:space:]]*0$' "/proc/$pid/status" \
+    && [ "$(nproc --all)" -gt 1 ] && fail "removing pmd-cpu did not unpin the daemon"
+pass
+sleep 0.2
+t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+sleep 2
+t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+[ $(( (t1 - t0) * 100 / (2 * ticks) )) -lt 25 ] \
+    || fail "daemon still busy after its busy port went: $((t1 - t0)) ticks in 2 s"
+pass
 
 # ---- Restart: the DPDK ports open again (the EAL starts at restore).
 kill -TERM "$pid"
