@@ -48,8 +48,9 @@
  *                --no-shconf --no-telemetry --file-prefix=ftbench-PID",
  *                with M sized for the capture's mbufs)
  *
- * Needs root (DPDK).  Memory: about 2.3 KiB per flow for the capture's
- * mbufs (2.4 GiB at 1M flows).
+ * Needs root (DPDK).  Memory: about 2.5 KiB per flow for the capture's
+ * mbufs; with --no-huge the EAL needs about 6 KiB per flow (6.3 GiB at
+ * 1M flows), which the default --eal gives it.
  */
 #define _GNU_SOURCE 1
 
@@ -259,7 +260,7 @@ make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
         "priority=50,ip,nw_dst=10.1.0.0/16,actions=mod_vlan_vid:100,output:2",
         "priority=200,dl_src=02:00:00:00:00:00,actions=drop",
     };
-    unsigned long mem_mb = 256 + o->flows * 2400 / (1 << 20);
+    unsigned long mem_mb = 256 + o->flows * 6144 / (1 << 20);
     long long int now = ft_time_msec();
     int error;
 
