@@ -30,6 +30,9 @@
 #                      P% of the machine's CPU time is kept in the JSON as
 #                      discarded and measured again, at most twice
 #                      (default 15)
+#   --alt-build DIR    also measure switch 'flowtier-alt': FlowTier
+#                      (NORMAL) from another build directory DIR, for A/B
+#                      comparisons of datapath changes in the same run
 #   --builddir DIR     release build directory (default build-bench)
 #   --commit REV       measure the committed tree REV instead of the work
 #                      tree: it is exported to /tmp/ftbench-commit/src and
@@ -57,6 +60,7 @@ BUILDDIR=$REPO/build-bench
 OUTPUT=
 COMMIT=
 PERF_DIR=
+BENCH_ALT_BUILD=
 BENCH_SEND_CPU= BENCH_RECV_CPU= BENCH_SWITCH_CPU=
 
 usage() {
@@ -80,6 +84,7 @@ while [ $# -gt 0 ]; do
         --recv-cpu) BENCH_RECV_CPU=$2; shift ;;
         --switch-cpu) BENCH_SWITCH_CPU=$2; shift ;;
         --perf) PERF_DIR=$(readlink -f "$2"); shift ;;
+        --alt-build) BENCH_ALT_BUILD=$(readlink -f "$2"); shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -222,6 +227,15 @@ run_one() {
               "(idle before: ${idle}%)"
 }
 
+if [ -n "$BENCH_ALT_BUILD" ]; then
+    [ -x "$BENCH_ALT_BUILD/mgmt/flowtierd" ] \
+        || bench_die "no mgmt/flowtierd in $BENCH_ALT_BUILD"
+    case ,$SWITCHES, in
+        *,flowtier-alt,*) ;;
+        *) SWITCHES=$SWITCHES,flowtier-alt ;;
+    esac
+fi
+
 IFS=, read -ra case_list <<<"$CASES"
 IFS=, read -ra switch_list <<<"$SWITCHES"
 for c in "${case_list[@]}"; do
@@ -277,6 +291,7 @@ cat >"$BENCH_TMP/meta.json" <<JSON
     "max_others": $MAX_OTHERS,
     "cases": "$CASES",
     "switches": "$SWITCHES",
+    "alt_build": "$BENCH_ALT_BUILD",
     "send_cpu": "$BENCH_SEND_CPU",
     "recv_cpu": "$BENCH_RECV_CPU",
     "switch_cpu": "$BENCH_SWITCH_CPU",

@@ -3,6 +3,8 @@
 the JSON results file.
 
 usage: summarize.py META.json RUNS.tsv OUTPUT.json
+       summarize.py --again RESULTS.json   (recompute the summary of a
+                                            results file, in place)
 
 RUNS.tsv has one line per measurement: case, switch, round, value (empty
 if the run failed), CPU idle percentage just before the run, and
@@ -28,9 +30,23 @@ def fmt(value, unit):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--again":
+        out_path = sys.argv[2]
+        with open(out_path) as f:
+            meta = json.load(f)
+        runs = meta.pop("runs")
+        meta.pop("summary", None)
+        return summarize(meta, runs, out_path)
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
     meta_path, runs_path, out_path = sys.argv[1:4]
     with open(meta_path) as f:
         meta = json.load(f)
+    return summarize(meta, read_runs(runs_path), out_path)
+
+
+def read_runs(runs_path):
     runs = []
     with open(runs_path) as f:
         for line in f:
@@ -51,7 +67,10 @@ def main():
                                            if len(fields) > 6 else ""),
                          "discarded": len(fields) > 7
                                       and fields[7] == "discarded"})
+    return runs
 
+
+def summarize(meta, runs, out_path):
     units = meta.get("units", {})
     summary = []
     medians = {}
@@ -76,6 +95,13 @@ def main():
                   if r["case"] == case and r["switch"] == switch
                   and "others_cpu_pct" in r["extra"]]
         s["others_cpu_pct_max"] = max(others) if others else None
+        limit = meta.get("config", {}).get("max_others")
+        clean = [r["value"] for r in kept
+                 if r["case"] == case and r["switch"] == switch
+                 and r["value"] is not None and limit is not None
+                 and r["extra"].get("others_cpu_pct", 0) <= limit]
+        s["n_clean"] = len(clean)
+        s["median_clean"] = statistics.median(clean) if clean else None
         s["discarded"] = sum(1 for r in runs if r["discarded"]
                              and r["case"] == case
                              and r["switch"] == switch)
@@ -94,9 +120,9 @@ def main():
         json.dump(meta, f, indent=2)
         f.write("\n")
 
-    print("%-7s %-15s %12s %25s %3s %7s  %s" % (
+    print("%-7s %-15s %12s %25s %3s %7s %14s  %s" % (
         "case", "switch", "median", "min-max", "n", "others",
-        "FlowTier/this"))
+        "undisturbed", "FlowTier/this"))
     for s in summary:
         unit = s["unit"]
         rng = ("%s - %s" % (fmt(s["min"], unit), fmt(s["max"], unit))
@@ -111,12 +137,16 @@ def main():
             failed += " (%d discarded)" % s["discarded"]
         others = ("%.0f%%" % s["others_cpu_pct_max"]
                   if s["others_cpu_pct_max"] is not None else "-")
-        print("%-7s %-15s %12s %25s %3d %7s  %s%s" % (
+        clean = ("%s (%d)" % (fmt(s["median_clean"], unit), s["n_clean"])
+                 if s["n_clean"] else "-")
+        print("%-7s %-15s %12s %25s %3d %7s %14s  %s%s" % (
             s["case"], s["switch"], fmt(s["median"], unit) + " " +
-            ("pps" if unit == "pps" else unit), rng, s["n"], others, ratio,
-            failed))
+            ("pps" if unit == "pps" else unit), rng, s["n"], others, clean,
+            ratio, failed))
     print("\nothers: the most CPU time (percent of the machine) that other "
-          "processes took\nduring one of the runs kept.")
+          "processes took\nduring one of the runs kept; undisturbed: the "
+          "median (and number) of the\nruns during which others took at "
+          "most --max-others percent.")
     return 0
 
 

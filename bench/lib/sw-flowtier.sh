@@ -6,6 +6,8 @@
 #   flowtier        the default table (priority=0 actions=NORMAL)
 #   flowtier-flows  the table replaced by in_port=1 -> output:2 and
 #                   in_port=2 -> output:1
+#   flowtier-alt    as 'flowtier', with the programs of the build
+#                   directory BENCH_ALT_BUILD (run.sh --alt-build)
 #
 # Needs BENCH_BUILD (a built tree), BENCH_TMP, BENCH_SW.
 
@@ -16,15 +18,21 @@ sw_flowtier_env() {
 }
 
 sw_flowtier_ctl() {
-    "$BENCH_BUILD/mgmt/flowtier" --timeout=20 "$@"
+    "${SW_FLOWTIER_BUILD:-$BENCH_BUILD}/mgmt/flowtier" --timeout=20 "$@"
 }
 
 sw_flowtier_start() {
+    SW_FLOWTIER_BUILD=$BENCH_BUILD
+    sw_flowtier_launch
+}
+
+# Starts flowtierd of $SW_FLOWTIER_BUILD with br0, v1 and v2.
+sw_flowtier_launch() {
     sw_flowtier_env
     rm -rf "$BENCH_TMP/ft"
     mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR" || return 1
     bench_defer "bench_kill_pidfile $FLOWTIER_RUNDIR/flowtierd.pid"
-    ip netns exec "$BENCH_SW" "$BENCH_BUILD/mgmt/flowtierd" --detach \
+    ip netns exec "$BENCH_SW" "$SW_FLOWTIER_BUILD/mgmt/flowtierd" --detach \
         --no-fsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
         bench_log "flowtierd did not start: $(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
         return 1
@@ -59,5 +67,19 @@ sw_flowtier_flows_stop() {
 }
 
 sw_flowtier_flows_report() {
+    sw_flowtier_report
+}
+
+sw_flowtier_alt_start() {
+    [ -n "${BENCH_ALT_BUILD:-}" ] || { bench_log "no --alt-build"; return 1; }
+    SW_FLOWTIER_BUILD=$BENCH_ALT_BUILD
+    sw_flowtier_launch
+}
+
+sw_flowtier_alt_stop() {
+    sw_flowtier_stop
+}
+
+sw_flowtier_alt_report() {
     sw_flowtier_report
 }
