@@ -20,20 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowtier/util.h"
+
 #include "mgmt/bridge-private.h"
 
 /* ---- Net change lists. ---- */
-
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
 
 static void
 texts_push(char ***texts, size_t *n, size_t *allocated, char *s)
@@ -108,7 +99,7 @@ events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
         te->allocated = a;
     }
     ft_flow_spec_format(&rule->spec, NULL, &s);
-    te->ev[te->n].text = s.s ? s.s : xstrdup("");
+    te->ev[te->n].text = s.s ? s.s : ft_xstrdup("");
     te->ev[te->n].delta = delta;
     te->ev[te->n].seq = te->n;
     te->n++;
@@ -618,17 +609,6 @@ specs_destroy(struct ft_flow_spec *specs, size_t n)
     free(specs);
 }
 
-static void *
-xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
 int
 ft_bridge_flow_mod_lines(struct ft_bridge *br, enum ft_flow_cmd cmd,
                          const char *const *lines, size_t n,
@@ -636,7 +616,7 @@ ft_bridge_flow_mod_lines(struct ft_bridge *br, enum ft_flow_cmd cmd,
                          struct ft_bridge_flow_changes *changes,
                          struct ft_error *err)
 {
-    struct ft_flow_spec *specs = xcalloc(n, sizeof *specs);
+    struct ft_flow_spec *specs = ft_xcalloc(n, sizeof *specs);
     struct ft_bridge_flow_op *ops;
     int error;
 
@@ -645,7 +625,7 @@ ft_bridge_flow_mod_lines(struct ft_bridge *br, enum ft_flow_cmd cmd,
         free(specs);
         return error;
     }
-    ops = xcalloc(n, sizeof *ops);
+    ops = ft_xcalloc(n, sizeof *ops);
     for (size_t i = 0; i < n; i++) {
         ops[i].cmd = cmd;
         ops[i].spec = &specs[i];
@@ -692,7 +672,7 @@ spec_rule_text(const struct ft_flow_spec *spec)
     ft_match_normalize(&copy.match);
     ft_flow_spec_format(&copy, NULL, &s);
     ft_flow_spec_uninit(&copy);
-    return s.s ? s.s : xstrdup("");
+    return s.s ? s.s : ft_xstrdup("");
 }
 
 static void
@@ -707,7 +687,7 @@ ft_bridge_replace_flows(struct ft_bridge *br, const char *const *lines,
                         struct ft_bridge_flow_changes *changes,
                         struct ft_error *err)
 {
-    struct ft_flow_spec *specs = xcalloc(n, sizeof *specs);
+    struct ft_flow_spec *specs = ft_xcalloc(n, sizeof *specs);
     struct text_key *new_keys = NULL, *old_keys = NULL;
     struct rule_vec old = { NULL, 0, 0 };
     struct ft_flow_spec *dels = NULL;
@@ -721,7 +701,7 @@ ft_bridge_replace_flows(struct ft_bridge *br, const char *const *lines,
         return error;
     }
 
-    new_keys = xcalloc(n, sizeof *new_keys);
+    new_keys = ft_xcalloc(n, sizeof *new_keys);
     for (size_t i = 0; i < n; i++) {
         new_keys[i].text = spec_rule_text(&specs[i]);
         new_keys[i].index = i;
@@ -729,14 +709,14 @@ ft_bridge_replace_flows(struct ft_bridge *br, const char *const *lines,
     qsort(new_keys, n, sizeof *new_keys, text_key_cmp);
 
     ft_oftables_dump(&br->tables, FT_TABLE_ALL, NULL, 0, 0, collect_cb, &old);
-    old_keys = xcalloc(old.n, sizeof *old_keys);
-    dels = xcalloc(old.n, sizeof *dels);
-    ops = xcalloc(old.n + n, sizeof *ops);
+    old_keys = ft_xcalloc(old.n, sizeof *old_keys);
+    dels = ft_xcalloc(old.n, sizeof *dels);
+    ops = ft_xcalloc(old.n + n, sizeof *ops);
     for (size_t i = 0; i < old.n; i++) {
         struct ds s = DS_EMPTY_INITIALIZER;
 
         ft_flow_spec_format(&old.r[i]->spec, NULL, &s);
-        old_keys[i].text = s.s ? s.s : xstrdup("");
+        old_keys[i].text = s.s ? s.s : ft_xstrdup("");
         old_keys[i].index = i;
 
         ft_flow_spec_init(&dels[i]);
@@ -852,8 +832,8 @@ ft_bridge_expire_rules(struct ft_bridge *br, long long int now)
     }
     ft_oftables_dump(&br->tables, FT_TABLE_ALL, NULL, 0, 0, collect_cb,
                      &all);
-    ops = xcalloc(all.n, sizeof *ops);
-    dels = xcalloc(all.n, sizeof *dels);
+    ops = ft_xcalloc(all.n, sizeof *ops);
+    dels = ft_xcalloc(all.n, sizeof *dels);
     for (size_t i = 0; i < all.n; i++) {
         const struct ft_ofrule *rule = all.r[i];
 

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowtier/util.h"
+
 #include "mgmt/bridge-private.h"
 #include "mgmt/odp-print.h"
 
@@ -69,17 +71,6 @@ ukey_take_rules(struct bridge_ukey *ukey, struct ft_xlate_out *xout)
     xout->n_rules = xout->allocated_rules = 0;
 }
 
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
 /* Decides the tier of a new megaflow.  No offload provider exists yet, so
  * every megaflow stays in userspace, and the reason is kept per megaflow
  * for 'dump-dp-flows'. */
@@ -88,7 +79,7 @@ ukey_place(struct bridge_ukey *ukey)
 {
     ukey->tier = FT_TIER_USER;
     for (int t = 0; t < FT_TIER_USER; t++) {
-        ukey->reasons[t] = xstrdup("no offload provider");
+        ukey->reasons[t] = ft_xstrdup("no offload provider");
     }
 }
 

@@ -17,34 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "flowtier/util.h"
+
 #include "mgmt/bridge-private.h"
 #include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
     "system", "internal", "tap", "dpdk", NULL
 };
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
 
 /* ---- Ports. ---- */
 
@@ -176,12 +156,12 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
                             "tag", pc->name, pc->vlan_mode);
     }
 
-    p->name = xstrdup(pc->name);
-    p->type = xstrdup(type);
+    p->name = ft_xstrdup(pc->name);
+    p->type = ft_xstrdup(type);
     p->ofport = pc->ofport;
     p->tag = pc->tag;
     if (pc->n_trunks) {
-        p->trunks = xcalloc(BRIDGE_VLAN_WORDS, sizeof *p->trunks);
+        p->trunks = ft_xcalloc(BRIDGE_VLAN_WORDS, sizeof *p->trunks);
         for (size_t i = 0; i < pc->n_trunks; i++) {
             int64_t vid = pc->trunks[i];
 
@@ -193,10 +173,10 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
             p->trunks[vid / 64] |= UINT64_C(1) << (vid % 64);
         }
     }
-    p->opts = xcalloc(pc->options.n, sizeof *p->opts);
+    p->opts = ft_xcalloc(pc->options.n, sizeof *p->opts);
     for (size_t i = 0; i < pc->options.n; i++) {
-        p->opts[i].key = xstrdup(pc->options.keys[i]);
-        p->opts[i].value = xstrdup(pc->options.values[i]);
+        p->opts[i].key = ft_xstrdup(pc->options.keys[i]);
+        p->opts[i].value = ft_xstrdup(pc->options.values[i]);
         p->n_opts++;
     }
     return 0;
@@ -216,7 +196,7 @@ static int
 ports_from_cfg(const struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
                struct bridge_port **portsp, struct ft_error *err)
 {
-    struct bridge_port *ports = xcalloc(cfg->n_ports, sizeof *ports);
+    struct bridge_port *ports = ft_xcalloc(cfg->n_ports, sizeof *ports);
     int error = 0;
 
     for (size_t i = 0; i < cfg->n_ports && !error; i++) {
@@ -305,7 +285,7 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
             abort();
         }
     } else if (error) {
-        p->error = xstrdup(err->reason);
+        p->error = ft_xstrdup(err->reason);
     }
     return error;
 }
@@ -330,7 +310,7 @@ static void
 bridge_refresh_views(struct ft_bridge *br)
 {
     free(br->xports);
-    br->xports = xcalloc(br->n_ports, sizeof *br->xports);
+    br->xports = ft_xcalloc(br->n_ports, sizeof *br->xports);
     br->n_xports = 0;
     ft_port_map_destroy(&br->port_map);
     ft_port_map_init(&br->port_map);
@@ -392,9 +372,9 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
                    size_t n_new, const char *dpdk_extra, bool keep_failed,
                    bool *changed, struct ft_error *err)
 {
-    enum port_fate *fate = xcalloc(br->n_ports, sizeof *fate);
-    bool *closed_early = xcalloc(br->n_ports, sizeof *closed_early);
-    bool *opened = xcalloc(n_new, sizeof *opened);
+    enum port_fate *fate = ft_xcalloc(br->n_ports, sizeof *fate);
+    bool *closed_early = ft_xcalloc(br->n_ports, sizeof *closed_early);
+    bool *opened = ft_xcalloc(n_new, sizeof *opened);
     int error = 0;
 
     *changed = false;
@@ -499,7 +479,7 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
             continue;
         }
         dp_port_close(br, p);
-        p->error = xstrdup("network device is gone");
+        p->error = ft_xstrdup("network device is gone");
         bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: its network "
                    "device is gone; closed it", p->name);
         n_changed++;
@@ -627,7 +607,7 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
     }
     br->max_idle = s->max_idle;
     free(br->dpdk_extra);
-    br->dpdk_extra = s->dpdk_extra ? xstrdup(s->dpdk_extra) : NULL;
+    br->dpdk_extra = s->dpdk_extra ? ft_xstrdup(s->dpdk_extra) : NULL;
 }
 
 /* ---- Lifecycle. ---- */
@@ -644,8 +624,8 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     if (!name || !*name) {
         return ft_error_set(err, -EINVAL, "a bridge needs a name");
     }
-    br = xcalloc(1, sizeof *br);
-    br->name = xstrdup(name);
+    br = ft_xcalloc(1, sizeof *br);
+    br->name = ft_xstrdup(name);
     error = ft_dpif_create(name, &br->dpif);
     if (error) {
         free(br->name);
@@ -660,7 +640,7 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     if (!br->ml) {
         abort();
     }
-    br->fail_mode = xstrdup("standalone");
+    br->fail_mode = ft_xstrdup("standalone");
     br->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
     br->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
     ft_dpif_set_flow_limit(br->dpif, br->flow_limit);
@@ -815,7 +795,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     }
 
     free(br->fail_mode);
-    br->fail_mode = xstrdup(fail_mode);
+    br->fail_mode = ft_xstrdup(fail_mode);
     bridge_apply_settings(br, &settings);
     br->now = now;
     if (changed || vlan_changed) {

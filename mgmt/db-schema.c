@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "flowtier/util.h"
+
 #include "mgmt/db-private.h"
 
 /* ---- The column table. ---- */
@@ -139,27 +141,6 @@ db_column_find(enum ft_db_table table, const char *name, size_t *idx)
 
 /* ---- Datum basics. ---- */
 
-static void *
-xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
 void
 db_datum_init(struct ft_db_datum *d)
 {
@@ -174,13 +155,13 @@ db_datum_init_default(struct ft_db_datum *d, const struct ft_db_column *col)
     case FT_DB_STRING:
         if (!col->optional) {
             d->present = true;
-            d->s = xstrdup(col->default_value ? col->default_value : "");
+            d->s = ft_xstrdup(col->default_value ? col->default_value : "");
         }
         break;
     case FT_DB_ENUM:
         if (col->default_value) {
             d->present = true;
-            d->s = xstrdup(col->default_value);
+            d->s = ft_xstrdup(col->default_value);
         }
         break;
     case FT_DB_INT:
@@ -224,25 +205,25 @@ void
 db_datum_clone(struct ft_db_datum *dst, const struct ft_db_datum *src)
 {
     *dst = *src;
-    dst->s = src->s ? xstrdup(src->s) : NULL;
+    dst->s = src->s ? ft_xstrdup(src->s) : NULL;
     dst->allocated = src->n;
     dst->strs = NULL;
     dst->values = NULL;
     dst->ints = NULL;
     if (src->strs) {
-        dst->strs = xrealloc(NULL, src->n * sizeof *dst->strs);
+        dst->strs = ft_xrealloc(NULL, src->n * sizeof *dst->strs);
         for (size_t i = 0; i < src->n; i++) {
-            dst->strs[i] = xstrdup(src->strs[i]);
+            dst->strs[i] = ft_xstrdup(src->strs[i]);
         }
     }
     if (src->values) {
-        dst->values = xrealloc(NULL, src->n * sizeof *dst->values);
+        dst->values = ft_xrealloc(NULL, src->n * sizeof *dst->values);
         for (size_t i = 0; i < src->n; i++) {
-            dst->values[i] = xstrdup(src->values[i]);
+            dst->values[i] = ft_xstrdup(src->values[i]);
         }
     }
     if (src->ints) {
-        dst->ints = xrealloc(NULL, src->n * sizeof *dst->ints);
+        dst->ints = ft_xrealloc(NULL, src->n * sizeof *dst->ints);
         memcpy(dst->ints, src->ints, src->n * sizeof *dst->ints);
     }
 }
@@ -300,11 +281,11 @@ datum_reserve(struct ft_db_datum *d, enum ft_db_type type)
     }
     d->allocated = d->allocated ? d->allocated * 2 : 4;
     if (type == FT_DB_INT_SET) {
-        d->ints = xrealloc(d->ints, d->allocated * sizeof *d->ints);
+        d->ints = ft_xrealloc(d->ints, d->allocated * sizeof *d->ints);
     } else {
-        d->strs = xrealloc(d->strs, d->allocated * sizeof *d->strs);
+        d->strs = ft_xrealloc(d->strs, d->allocated * sizeof *d->strs);
         if (type == FT_DB_MAP) {
-            d->values = xrealloc(d->values,
+            d->values = ft_xrealloc(d->values,
                                  d->allocated * sizeof *d->values);
         }
     }
@@ -596,7 +577,7 @@ lex_atom(const char **pp, const char *stops, char **out,
             return ft_error_set(err, -EINVAL, "%.*s: bad quoted string (%s)",
                                 (int) (p - start), start, jerr.text);
         }
-        *out = xstrdup(json_string_value(j));
+        *out = ft_xstrdup(json_string_value(j));
         json_decref(j);
     } else {
         while (*p && !isspace((unsigned char) *p) && !strchr(stops, *p)) {
@@ -606,7 +587,7 @@ lex_atom(const char **pp, const char *stops, char **out,
             return ft_error_set(err, -EINVAL, "missing value at \"%s\"",
                                 start);
         }
-        *out = xrealloc(NULL, p - start + 1);
+        *out = ft_xrealloc(NULL, p - start + 1);
         memcpy(*out, start, p - start);
         (*out)[p - start] = '\0';
     }
@@ -621,7 +602,7 @@ db_atom_parse_string(const char *text, char **out, struct ft_error *err)
     int error;
 
     if (*text != '"') {
-        *out = xstrdup(text);
+        *out = ft_xstrdup(text);
         return check_string(*out, err);
     }
     error = lex_atom(&p, "", out, err);
@@ -924,7 +905,7 @@ datum_from_json__(const struct ft_db_column *col, const json_t *j,
         if (!json_is_string(j)) {
             return json_type_error(col, err);
         }
-        d->s = xstrdup(json_string_value(j));
+        d->s = ft_xstrdup(json_string_value(j));
         return 0;
     case FT_DB_INT:
         if (!json_is_integer(j)) {
@@ -947,8 +928,8 @@ datum_from_json__(const struct ft_db_column *col, const json_t *j,
                 return json_type_error(col, err);
             }
             if (!db_map_find(d, key, &idx)) {
-                db_map_insert(d, idx, xstrdup(key),
-                              xstrdup(json_string_value(value)));
+                db_map_insert(d, idx, ft_xstrdup(key),
+                              ft_xstrdup(json_string_value(value)));
             }
         }
         return 0;
@@ -973,7 +954,7 @@ datum_from_json__(const struct ft_db_column *col, const json_t *j,
             if (!json_is_string(value)) {
                 return json_type_error(col, err);
             }
-            db_list_insert(d, d->n, xstrdup(json_string_value(value)));
+            db_list_insert(d, d->n, ft_xstrdup(json_string_value(value)));
         }
         return 0;
     }

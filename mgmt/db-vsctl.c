@@ -11,18 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowtier/util.h"
+
 #include "mgmt/db-private.h"
-
-static void *
-xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
 
 /* ---- ovs-vsctl-style verbs. ---- */
 
@@ -75,12 +66,12 @@ split_column_key(const char *arg, size_t len, char **column, char **key,
     size_t clen = colon ? (size_t) (colon - arg) : len;
     int error = 0;
 
-    *column = xmalloc(clen + 1);
+    *column = ft_xmalloc(clen + 1);
     memcpy(*column, arg, clen);
     (*column)[clen] = '\0';
     *key = NULL;
     if (colon) {
-        char *raw = xmalloc(len - clen);
+        char *raw = ft_xmalloc(len - clen);
 
         memcpy(raw, colon + 1, len - clen - 1);
         raw[len - clen - 1] = '\0';
@@ -661,7 +652,7 @@ ft_db_list(const struct ft_db *db, int argc, const char *const *argv,
     if (error) {
         return error;
     }
-    rows = xmalloc((argc > 1 ? (size_t) argc : db->tables[t].n + 1)
+    rows = ft_xmalloc((argc > 1 ? (size_t) argc : db->tables[t].n + 1)
                    * sizeof *rows);
     if (argc == 1) {
         for (size_t i = 0; i < db->tables[t].n; i++) {

@@ -22,32 +22,11 @@
 #include <string.h>
 
 #include "flowtier/port.h"
+#include "flowtier/util.h"
 #include "mgmt/db-private.h"
 
 static const size_t DEFAULT_COMPACT_RECORDS = 1000;
 static const size_t DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
-
-static void *
-xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
 
 /* ---- Warnings. ---- */
 
@@ -67,7 +46,7 @@ db_warn(struct ft_db_warnings *w, const char *format, ...)
     if (!w->msgs) {
         abort();
     }
-    w->msgs[w->n++] = s.s ? s.s : xstrdup("");
+    w->msgs[w->n++] = s.s ? s.s : ft_xstrdup("");
 }
 
 void
@@ -97,13 +76,13 @@ row_create(enum ft_db_table t, const char *name)
     const struct ft_db_table_schema *ts = ft_db_schema(t);
     struct ft_db_row *row;
 
-    row = xmalloc(sizeof *row + ts->n_columns * sizeof row->cols[0]);
+    row = ft_xmalloc(sizeof *row + ts->n_columns * sizeof row->cols[0]);
     row->table = t;
     for (size_t i = 0; i < ts->n_columns; i++) {
         db_datum_init_default(&row->cols[i], &ts->columns[i]);
     }
     free(row->cols[0].s);
-    row->cols[0].s = xstrdup(name);
+    row->cols[0].s = ft_xstrdup(name);
     return row;
 }
 
@@ -219,7 +198,7 @@ undo_push(struct ft_db_txn *txn, enum db_undo_kind kind, enum ft_db_table t,
     memset(u, 0, sizeof *u);
     u->kind = kind;
     u->table = t;
-    u->name = name ? xstrdup(name) : NULL;
+    u->name = name ? ft_xstrdup(name) : NULL;
     return u;
 }
 
@@ -289,7 +268,7 @@ txn_end(struct ft_db_txn *txn, bool rollback)
 static struct ft_db_txn *
 txn_create(struct ft_db *db)
 {
-    struct ft_db_txn *txn = xmalloc(sizeof *txn);
+    struct ft_db_txn *txn = ft_xmalloc(sizeof *txn);
 
     memset(txn, 0, sizeof *txn);
     txn->db = db;
@@ -402,9 +381,9 @@ col_op_map(const struct col_op *c, bool put, bool *changed,
         db_map_remove(d, idx);
     } else if (found) {
         free(d->values[idx]);
-        d->values[idx] = xstrdup(value);
+        d->values[idx] = ft_xstrdup(value);
     } else {
-        db_map_insert(d, idx, xstrdup(key), xstrdup(value));
+        db_map_insert(d, idx, ft_xstrdup(key), ft_xstrdup(value));
     }
     *changed = true;
     return 0;
@@ -461,7 +440,7 @@ col_op_list(const struct col_op *c, bool add, bool *changed,
     value = json_string_value(c->value);
     if (add) {
         col_op_undo(c, DB_UNDO_LIST_ADD)->idx = d->n;
-        db_list_insert(d, d->n, xstrdup(value));
+        db_list_insert(d, d->n, ft_xstrdup(value));
         *changed = true;
         return 0;
     }
@@ -643,10 +622,10 @@ fix_refs(struct ft_db_txn *txn, enum ft_db_table from, const char *cname,
             }
         }
     }
-    orphans = xmalloc((tt->n + 1) * sizeof *orphans);
+    orphans = ft_xmalloc((tt->n + 1) * sizeof *orphans);
     for (size_t i = 0; !error && i < tt->n; i++) {
         if (!owner[i]) {
-            orphans[n_orphans++] = xstrdup(tt->rows[i]->cols[0].s);
+            orphans[n_orphans++] = ft_xstrdup(tt->rows[i]->cols[0].s);
         }
     }
     for (size_t i = 0; i < n_orphans; i++) {
@@ -709,7 +688,7 @@ assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
         }
     }
     memset(used, 0, sizeof used);
-    want = xmalloc((n + 1) * sizeof *want);
+    want = ft_xmalloc((n + 1) * sizeof *want);
     for (size_t i = 0; i < n; i++) {
         want[i] = 0;
         if (!strcmp(ifaces[i]->cols[0].s, br->cols[0].s)) {
@@ -1104,7 +1083,7 @@ ft_db_open(const char *dir, const struct ft_db_options *opts,
         warnings->msgs = NULL;
         warnings->n = 0;
     }
-    db = xmalloc(sizeof *db);
+    db = ft_xmalloc(sizeof *db);
     memset(db, 0, sizeof *db);
     if (opts) {
         db->opts = *opts;

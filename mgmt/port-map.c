@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "flowtier/util.h"
+
 static const struct {
     const char *name;
     ft_port_no port;
@@ -27,17 +29,6 @@ static const struct {
     { "NONE", FT_PORT_NONE },
 };
 #define N_RESERVED (sizeof reserved_ports / sizeof reserved_ports[0])
-
-static char *
-xstrdup(const char *s)
-{
-    char *p = strdup(s);
-
-    if (!p) {
-        abort();
-    }
-    return p;
-}
 
 void
 ft_port_map_init(struct ft_port_map *map)
@@ -77,7 +68,7 @@ ft_port_map_add(struct ft_port_map *map, const char *name, ft_port_no port)
         map->entries = p;
         map->allocated = n;
     }
-    map->entries[map->n].name = xstrdup(name);
+    map->entries[map->n].name = ft_xstrdup(name);
     map->entries[map->n].port = port;
     map->n++;
 }
