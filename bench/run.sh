@@ -64,7 +64,8 @@ BENCH_ALT_BUILD=
 BENCH_SEND_CPU= BENCH_RECV_CPU= BENCH_SWITCH_CPU=
 
 usage() {
-    sed -n '/^# usage:/,/^# Adding a case/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    sed -n '/^# usage:/,/^# Adding a case/p' "$0" | sed '$d' \
+        | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do

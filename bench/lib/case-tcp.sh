@@ -13,7 +13,10 @@ case_tcp_run() {
         iperf3 -s -1 -B "$BENCH_IP2" -p 5201 >"$d/server.out" 2>&1 &
     spid=$!
     bench_defer "bench_kill $spid"
-    case_wait_listen "$BENCH_NS2" -t 5201 || { bench_log "iperf3 server not listening"; return 1; }
+    case_wait_listen "$BENCH_NS2" -t 5201 || {
+        bench_log "iperf3 server not listening"
+        return 1
+    }
     ip netns exec "$BENCH_NS1" $(bench_taskset "$BENCH_SEND_CPU") \
         iperf3 -c "$BENCH_IP2" -p 5201 -J \
         -t "$(awk -v a="$BENCH_SKIP" -v b="$BENCH_SECONDS" \

@@ -8,7 +8,8 @@
 # packets ns2's eth0 received per second, the socket's buffer overflows).
 
 CASE_udp64_UNIT=pps
-CASE_udp64_DESC="64-byte UDP frames ns1 -> ns2, packets/s delivered to a UDP socket"
+CASE_udp64_DESC="64-byte UDP frames ns1 -> ns2, packets/s delivered to a \
+UDP socket"
 
 # case_wait_listen NS -u|-t PORT: until a UDP (-u) or listening TCP (-t)
 # socket is bound to PORT in NS.
@@ -40,7 +41,10 @@ case_udp64_run() {
         >"$d/recv.out" 2>"$d/recv.err" &
     rpid=$!
     bench_defer "bench_kill $rpid"
-    case_wait_listen "$BENCH_NS2" -u 9 || { bench_log "receiver not listening"; return 1; }
+    case_wait_listen "$BENCH_NS2" -u 9 || {
+        bench_log "receiver not listening"
+        return 1
+    }
     rx0=$(topo_rx_packets "$BENCH_NS2")
     err0=$(case_udp_rcvbuf_errors "$BENCH_NS2")
 

@@ -73,7 +73,8 @@ bench_cpu_idle() {
     a=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
     sleep "$1"
     b=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
-    echo "$a $b" | awk '{t = $3 - $1; printf "%.0f", t ? 100 * ($4 - $2) / t : 0}'
+    echo "$a $b" \
+        | awk '{t = $3 - $1; printf "%.0f", t ? 100 * ($4 - $2) / t : 0}'
 }
 
 bench_loadavg() {
@@ -149,7 +150,8 @@ bench_others_pct() {
 # bench_steal_pct STAT0 STAT1: the percentage of CPU time stolen by the
 # hypervisor between the two readings.
 bench_steal_pct() {
-    echo "$1 $2" | awk '{t = $5 - $1; printf "%.1f", t ? 100 * ($8 - $4) / t : 0}'
+    echo "$1 $2" \
+        | awk '{t = $5 - $1; printf "%.1f", t ? 100 * ($8 - $4) / t : 0}'
 }
 
 # bench_taskset CPU: the command prefix that pins to CPU (none if empty).

@@ -19,6 +19,7 @@ sw_linux_bridge_stop() {
 }
 
 sw_linux_bridge_report() {
-    echo "v1 rx $(ip netns exec "$BENCH_SW" cat /sys/class/net/v1/statistics/rx_packets)" \
-         "v2 tx $(ip netns exec "$BENCH_SW" cat /sys/class/net/v2/statistics/tx_packets)"
+    local s=/sys/class/net
+    echo "v1 rx $(ip netns exec "$BENCH_SW" cat $s/v1/statistics/rx_packets)" \
+         "v2 tx $(ip netns exec "$BENCH_SW" cat $s/v2/statistics/tx_packets)"
 }

@@ -34,7 +34,8 @@ sw_flowtier_launch() {
     bench_defer "bench_kill_pidfile $FLOWTIER_RUNDIR/flowtierd.pid"
     ip netns exec "$BENCH_SW" "$SW_FLOWTIER_BUILD/mgmt/flowtierd" --detach \
         --no-fsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
-        bench_log "flowtierd did not start: $(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
+        bench_log "flowtierd did not start:" \
+                  "$(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
         return 1
     }
     sw_flowtier_ctl add-br br0 \

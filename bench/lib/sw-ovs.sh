@@ -42,7 +42,8 @@ sw_ovs_start() {
         --disable-system --disable-system-route \
         --pidfile="$d/ovs-vswitchd.pid" --log-file="$d/ovs-vswitchd.log" \
         -vconsole:off --no-chdir --detach || {
-        bench_log "ovs-vswitchd did not start: $(tail -3 "$d/ovs-vswitchd.log")"
+        bench_log "ovs-vswitchd did not start:" \
+                  "$(tail -3 "$d/ovs-vswitchd.log")"
         return 1
     }
     sw_ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
