@@ -363,22 +363,6 @@ select_rules(const struct ft_oftables *oft, const struct ft_flow_spec *spec,
     }
 }
 
-/* FlowTier has no meters: a flow that names one is refused, as a switch
- * without that meter must. */
-static int
-check_meters(const struct ft_flow_spec *spec, struct ft_error *err)
-{
-    for (size_t i = 0; i < spec->actions.n; i++) {
-        const struct ft_ofpact *a = &spec->actions.acts[i];
-
-        if (a->type == FT_OFPACT_METER) {
-            return ft_error_set(err, -ENOENT, "meter %"PRIu32" does not "
-                                "exist", a->meter_id);
-        }
-    }
-    return 0;
-}
-
 static int
 apply_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
           long long int now, struct undo_log *log, struct text_events *te,
@@ -472,7 +456,7 @@ apply_op(struct ft_oftables *oft, enum ft_flow_cmd cmd,
     if (cmd == FT_FLOW_ADD
         || ((cmd == FT_FLOW_MODIFY || cmd == FT_FLOW_MODIFY_STRICT)
             && spec->has_actions)) {
-        error = check_meters(spec, err);
+        error = ft_ofpacts_check_meters(&spec->actions, err);
         if (error) {
             return error;
         }

@@ -5,6 +5,8 @@
  */
 #include "mgmt/ofp-actions.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,4 +133,16 @@ ft_ofpacts_equal(const struct ft_ofpacts *a, const struct ft_ofpacts *b)
         }
     }
     return true;
+}
+
+int
+ft_ofpacts_check_meters(const struct ft_ofpacts *acts, struct ft_error *err)
+{
+    for (size_t i = 0; i < acts->n; i++) {
+        if (acts->acts[i].type == FT_OFPACT_METER) {
+            return ft_error_set(err, -ENOENT, "meter %"PRIu32" does not "
+                                "exist", acts->acts[i].meter_id);
+        }
+    }
+    return 0;
 }

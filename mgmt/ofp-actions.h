@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowtier/error.h"
 #include "flowtier/port.h"
 #include "mgmt/field.h"
 
@@ -135,5 +136,12 @@ void ft_ofpacts_copy(struct ft_ofpacts *dst, const struct ft_ofpacts *src);
 
 /* Structural equality (same actions, same order, same spellings). */
 bool ft_ofpacts_equal(const struct ft_ofpacts *, const struct ft_ofpacts *);
+
+/* FlowTier has no meter table yet, so every meter:N names a meter that
+ * does not exist.  Returns 0 if 'acts' uses no meter, else -ENOENT with
+ * "meter N does not exist" in 'err' (as a switch without that meter must
+ * refuse the flow). */
+int ft_ofpacts_check_meters(const struct ft_ofpacts *acts,
+                            struct ft_error *err);
 
 #endif /* mgmt/ofp-actions.h */

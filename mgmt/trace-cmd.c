@@ -66,21 +66,6 @@ for_each_line(const char *file,
     return 0;
 }
 
-/* FlowTier has no meters: a flow that uses one cannot be loaded. */
-static int
-check_meters(const struct ft_flow_spec *spec, struct ft_error *err)
-{
-    for (size_t i = 0; i < spec->actions.n; i++) {
-        const struct ft_ofpact *a = &spec->actions.acts[i];
-
-        if (a->type == FT_OFPACT_METER) {
-            return ft_error_set(err, -ENOENT, "meter %"PRIu32" does not "
-                                "exist", a->meter_id);
-        }
-    }
-    return 0;
-}
-
 struct load_ctx {
     const char *file;
     const struct ft_port_map *ports;
@@ -99,7 +84,7 @@ load_line(const char *line, int lineno, void *aux_)
     ft_flow_spec_init(&spec);
     error = ft_flow_spec_parse(line, FT_FLOW_ADD, aux->ports, &spec, &err);
     if (!error) {
-        error = check_meters(&spec, &err);
+        error = ft_ofpacts_check_meters(&spec.actions, &err);
     }
     if (!error) {
         error = ft_oftables_apply(aux->tables, FT_FLOW_ADD, &spec, 0, &err);
