@@ -308,8 +308,8 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
     }
     if ((!strcmp(verb, "list-br") || !strcmp(verb, "show")) && n == 1) {
         p = json_object();
-    } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dump-dp-flows"))
-               && n == 2) {
+    } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dump-dp-flows")
+                || !strcmp(verb, "dpif-show")) && n == 2) {
         p = json_pack("{s:s}", "bridge", a[1]);
     } else if (!strcmp(verb, "get") && n >= 4) {
         p = json_pack("{s:s, s:[s], s:o}", "table", a[1], "records", a[2],

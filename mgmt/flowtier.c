@@ -99,6 +99,11 @@ static const struct ft_command commands[] = {
            "Print the megaflows of BRIDGE's datapath: match, packets, "
            "bytes, last use,\nthe tier holding each, why it is not in a "
            "faster tier, and its actions."),
+    DAEMON("dpif-show", "BRIDGE",
+           "Print BRIDGE's datapath counters, as 'ovs-appctl dpif/show': "
+           "lookups hit,\nmissed and lost, megaflows held against "
+           "flow-limit and installs refused at\nthe limit, translation "
+           "errors, and what the revalidator did."),
     DAEMON("dump-ports", "BRIDGE [PORT]",
            "Print the counters of BRIDGE's ports (or of PORT), as "
            "'ovs-ofctl dump-ports'."),

@@ -443,6 +443,57 @@ srv_dump_dp_flows(json_t *params, json_t **result, struct ft_error *err,
     return 0;
 }
 
+/* ---- dpif-show. ---- */
+
+int
+srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
+              void *s)
+{
+    struct ft_bridge_stats st;
+    struct srv_bridge *sb;
+    struct ds text = DS_EMPTY_INITIALIZER;
+    int error;
+
+    error = srv_bridge_get(s, params, &sb, err);
+    if (error) {
+        return error;
+    }
+    ft_bridge_get_stats(sb->br, &st);
+    ds_put_format(&text, "%s:\n"
+                  "  lookups: hit:%"PRIu64" missed:%"PRIu64" lost:%"PRIu64
+                  "\n"
+                  "  flows: %zu (flow-limit %"PRIu32", installs refused at "
+                  "the limit: %"PRIu64")\n"
+                  "  max-idle: %lld ms\n"
+                  "  translation errors: %"PRIu64"\n"
+                  "  revalidator: %"PRIu64" passes, %"PRIu64" megaflows "
+                  "expired, %"PRIu64" modified, %"PRIu64" deleted\n"
+                  "  OpenFlow rules timed out: %"PRIu64"\n",
+                  sb->name, st.n_hits, st.n_missed, st.n_lost,
+                  st.n_megaflows, st.flow_limit, st.n_flow_limit_hits,
+                  st.max_idle, st.n_xlate_errors, st.n_revalidations,
+                  st.n_megaflows_expired, st.n_megaflows_modified,
+                  st.n_megaflows_deleted, st.n_rules_expired);
+    *result = srv_text_result(&text, json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:I}",
+        "bridge", sb->name,
+        "hits", (json_int_t) st.n_hits,
+        "missed", (json_int_t) st.n_missed,
+        "lost", (json_int_t) st.n_lost,
+        "flows", (json_int_t) st.n_megaflows,
+        "flow_limit", (json_int_t) st.flow_limit,
+        "flow_limit_hits", (json_int_t) st.n_flow_limit_hits,
+        "max_idle_ms", (json_int_t) st.max_idle,
+        "xlate_errors", (json_int_t) st.n_xlate_errors,
+        "revalidations", (json_int_t) st.n_revalidations,
+        "megaflows_expired", (json_int_t) st.n_megaflows_expired,
+        "megaflows_modified", (json_int_t) st.n_megaflows_modified,
+        "megaflows_deleted", (json_int_t) st.n_megaflows_deleted,
+        "rules_expired", (json_int_t) st.n_rules_expired));
+    return 0;
+}
+
 /* ---- dump-ports. ---- */
 
 struct ports_ctx {

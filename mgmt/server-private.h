@@ -100,7 +100,7 @@ ft_rpc_handler srv_transact, srv_add_br, srv_del_br, srv_add_port,
 /* server-flows.c */
 ft_rpc_handler srv_add_flow, srv_add_flows, srv_mod_flows, srv_del_flows,
     srv_replace_flows, srv_dump_flows, srv_trace, srv_dump_dp_flows,
-    srv_dump_ports;
+    srv_dpif_show, srv_dump_ports;
 
 /* Writes the flows of 'sb' into its row of the open transaction, or
  * clears them there, after its flows_persist changed to

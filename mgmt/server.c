@@ -1055,6 +1055,7 @@ static const struct ft_rpc_method methods[] = {
     { "dump-flows", dump_flows_params, srv_dump_flows },
     { "trace", trace_params, srv_trace },
     { "dump-dp-flows", bridge_params, srv_dump_dp_flows },
+    { "dpif-show", bridge_params, srv_dpif_show },
     { "dump-ports", dump_ports_params, srv_dump_ports },
 };
 

@@ -89,4 +89,23 @@ rxb1=$(port_stat br0 vnet0 rx bytes)
 tcp_ok vm1 10.0.0.2 80
 check_port vnet0 rx bytes "$rxb1" 262144
 
+# dpif-show: lookups counted; at a tiny flow-limit installs are refused,
+# counted, and the datapath never holds more than the limit.
+ft 0 dpif-show br0
+missed=$(sed -nE 's/.*missed:([0-9]+) .*/\1/p' <<<"$out")
+[ "${missed:-0}" -ge 1 ] || fail "dpif-show counted no miss: $out"
+pass
+ft 0 set Bridge br0 other_config:flow-limit=1
+ft 0 del-flows br0
+ft 0 add-flow br0 'priority=0,actions=NORMAL'
+ping_ok vm1 10.0.0.2
+ft 0 dpif-show br0
+flows=$(sed -nE 's/.*flows: ([0-9]+) .*/\1/p' <<<"$out")
+refused=$(sed -nE 's/.*refused at the limit: ([0-9]+)\).*/\1/p' <<<"$out")
+[ "${flows:-99}" -le 1 ] || fail "flow-limit 1 but $flows megaflows: $out"
+[ "${refused:-0}" -ge 1 ] || fail "no install refused at flow-limit 1: $out"
+pass
+ft 0 --format json dpif-show br0
+json_check 'assert d["flow_limit"] == 1 and d["flow_limit_hits"] >= 1, d'
+
 sys_done
