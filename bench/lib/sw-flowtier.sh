@@ -28,12 +28,16 @@ sw_flowtier_start() {
 
 # Starts flowtierd of $SW_FLOWTIER_BUILD with br0, v1 and v2.
 sw_flowtier_launch() {
+    local nofsync=--no-fsync
     sw_flowtier_env
+    # A case measuring database commits (CASE_<case>_DURABLE=1) gets the
+    # default, durable mode; the traffic cases do not commit anything.
+    eval "[ -z \"\${CASE_${BENCH_CASE:-none}_DURABLE:-}\" ]" || nofsync=
     rm -rf "$BENCH_TMP/ft"
     mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR" || return 1
     bench_defer "bench_kill_pidfile $FLOWTIER_RUNDIR/flowtierd.pid"
     ip netns exec "$BENCH_SW" "$SW_FLOWTIER_BUILD/mgmt/flowtierd" --detach \
-        --no-fsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
+        $nofsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
         bench_log "flowtierd did not start:" \
                   "$(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
         return 1
