@@ -183,6 +183,7 @@ run_one() {
     local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report=
     local stat0 stat1 swpids sw0 sw1 ours
     CASE_VALUE= CASE_EXTRA= RUN_OTHERS=0
+    BENCH_CASE=$c BENCH_SWITCH=$sw
     idle=$(bench_wait_quiet "$MIN_IDLE" 30)
     if ! topo_create; then
         bench_log "$c/$sw: cannot create the namespaces"
@@ -190,7 +191,8 @@ run_one() {
     elif ! "sw_${fn}_start" >>"$BENCH_TMP/switch.log" 2>&1; then
         bench_log "$c/$sw: switch did not start: $(tail -3 "$BENCH_TMP/switch.log")"
         ok=0
-    elif ! topo_warmup; then
+    elif [ "$(eval echo \${CASE_${c}_WARMUP:-yes})" = yes ] \
+         && ! topo_warmup; then
         bench_log "$c/$sw: ns2 unreachable through the switch"
         ok=0
     elif ! bench_pin_switch "$sw"; then
@@ -248,7 +250,10 @@ done
 
 for r in $(seq "$ROUNDS"); do
     for c in "${case_list[@]}"; do
-        for sw in "${switch_list[@]}"; do
+        # A case may name its own switches (CASE_NAME_SWITCHES).
+        IFS=, read -ra case_switches \
+            <<<"$(eval echo \${CASE_${c}_SWITCHES:-$SWITCHES})"
+        for sw in "${case_switches[@]}"; do
             for try in 1 2 3; do
                 run_one "$c" "$sw" "$r"
                 awk -v o="$RUN_OTHERS" -v m="$MAX_OTHERS" \

@@ -108,7 +108,10 @@ def summarize(meta, runs, out_path):
         medians[(case, switch)] = s["median"]
         summary.append(s)
     for s in summary:
-        ref = "flowtier-flows" if s["switch"] == "ovs-flows" else "flowtier"
+        ref = {"ovs-flows": "flowtier-flows",
+               "ovs-dpdk": "flowtier-dpdk",
+               "flowtier-dpdk": "flowtier-dpdk"}.get(s["switch"],
+                                                     "flowtier")
         ft = medians.get((s["case"], ref))
         s["reference"] = ref
         s["ratio"] = (ft / s["median"]

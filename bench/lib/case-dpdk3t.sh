@@ -1,0 +1,128 @@
+# case-dpdk3t.sh - forwarding between two DPDK ports, one datapath core,
+# the three-flow table of tests/bench/bench-dpdk-fwd.c:
+#
+#   priority=100,udp,tp_dst=53,actions=drop
+#   priority=50,ip,nw_dst=10.1.0.0/16,actions=mod_vlan_vid:100,output:2
+#   (and the switch's table-miss: FlowTier's bridge is fail_mode=secure,
+#   OVS's table gets no other flow)
+#
+# Port 1 is net_pcap0,rx_pcap=FILE,infinite_rx=1 (the driver loads the
+# whole capture into mbufs of the port's pool and replays it forever),
+# port 2 is net_null0,no-rx=1 (a sink).  The capture holds one 60-byte
+# UDP frame per flow, as bench-dpdk-fwd writes it: flow i is
+# 10.0.X.Y:P -> 10.1.X.Y:5000 with X.Y = i mod 65536, P = 1024 + i / 65536
+# (distinct 5-tuples, all inside 10.1.0.0/16, none to port 53).
+#
+# Cases defined here (each runs only with the switches flowtier-dpdk and
+# ovs-dpdk of sw-dpdk.sh, whatever --switches says):
+#   dpdk3t      1,000 flows
+#   dpdk3t64k   65,536 flows
+#   dpdk3t1m    1,048,576 flows (about 8 GiB per switch, see sw-dpdk.sh)
+#
+# The value is the rate (Mpps) of port 1's rx counter of the switch's
+# dump-ports (flowtier dump-ports, ovs-ofctl dump-ports: OVS's database
+# statistics lag by 5 s), read BENCH_SKIP seconds after the port came up
+# and again max(BENCH_SECONDS, 10) seconds later.  CASE_EXTRA has the
+# flow count, port 2's transmit rate and the exact window.
+
+CASE_dpdk3t_UNIT=Mpps
+CASE_dpdk3t_DESC="DPDK net_pcap -> net_null, 3-flow table, 1,000 UDP flows, \
+Mpps"
+CASE_dpdk3t_SWITCHES=flowtier-dpdk,ovs-dpdk
+CASE_dpdk3t_WARMUP=no
+CASE_dpdk3t_FLOWS=1000
+
+CASE_dpdk3t64k_UNIT=Mpps
+CASE_dpdk3t64k_DESC="as dpdk3t, 65,536 UDP flows"
+CASE_dpdk3t64k_SWITCHES=flowtier-dpdk,ovs-dpdk
+CASE_dpdk3t64k_WARMUP=no
+CASE_dpdk3t64k_FLOWS=65536
+
+CASE_dpdk3t1m_UNIT=Mpps
+CASE_dpdk3t1m_DESC="as dpdk3t, 1,048,576 UDP flows"
+CASE_dpdk3t1m_SWITCHES=flowtier-dpdk,ovs-dpdk
+CASE_dpdk3t1m_WARMUP=no
+CASE_dpdk3t1m_FLOWS=1048576
+
+# case_dpdk_flows: the flow count of the current case ($BENCH_CASE), or
+# nothing if it is not a DPDK case.
+case_dpdk_flows() {
+    eval echo "\${CASE_${BENCH_CASE:-none}_FLOWS:-}"
+}
+
+# case_dpdk_pcap FLOWS: prints the path of the capture with FLOWS flows,
+# writing it into $BENCH_TMP the first time.
+case_dpdk_pcap() {
+    local n=$1 f=$BENCH_TMP/dpdk3t-$1.pcap
+    if [ ! -s "$f" ]; then
+        python3 - "$f" "$n" <<'PY' || return 1
+import struct, sys
+
+path, n = sys.argv[1], int(sys.argv[2])
+
+def csum(h):
+    s = sum(h[i] << 8 | h[i + 1] for i in range(0, len(h), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        lo = i & 0xffff
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 46, 0, 0, 64,
+                                   17, 0, bytes([10, 0, lo >> 8, lo & 255]),
+                                   bytes([10, 1, lo >> 8, lo & 255])))
+        ip[10:12] = struct.pack("!H", csum(ip))
+        fr = (bytes.fromhex("020000000002" "020000000001" "0800") + ip
+              + struct.pack("!HHHH", 1024 + i // 65536, 5000, 26, 0))
+        fr += bytes(60 - len(fr))
+        f.write(struct.pack("<IIII", 1, i % 1000000, 60, 60) + fr)
+PY
+    fi
+    echo "$f"
+}
+
+# case_dpdk_now: seconds since the epoch, with nanoseconds.
+case_dpdk_now() {
+    date +%s.%N
+}
+
+case_dpdk_run() {
+    local fn=${BENCH_SWITCH//-/_} secs rx0 rx1 tx0 tx1 t0 t1
+    secs=$(awk -v s="$BENCH_SECONDS" 'BEGIN { print (s < 10 ? 10 : s) }')
+    declare -F "sw_${fn}_counts" >/dev/null || {
+        bench_log "switch $BENCH_SWITCH has no DPDK port counters"
+        return 1
+    }
+    sleep "$BENCH_SKIP"
+    read -r rx0 tx0 < <("sw_${fn}_counts") && [ -n "$tx0" ] || {
+        bench_log "$BENCH_SWITCH: no port counters"
+        return 1
+    }
+    t0=$(case_dpdk_now)
+    sleep "$secs"
+    read -r rx1 tx1 < <("sw_${fn}_counts") && [ -n "$tx1" ] || {
+        bench_log "$BENCH_SWITCH: no port counters"
+        return 1
+    }
+    t1=$(case_dpdk_now)
+    CASE_VALUE=$(awk -v a="$rx0" -v b="$rx1" -v t0="$t0" -v t1="$t1" \
+                     'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }')
+    CASE_EXTRA="flows=$(case_dpdk_flows) window_s=$(awk -v t0="$t0" \
+        -v t1="$t1" 'BEGIN { printf "%.2f", t1 - t0 }') \
+tx_mpps=$(awk -v a="$tx0" -v b="$tx1" -v t0="$t0" -v t1="$t1" \
+              'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }')"
+}
+
+case_dpdk3t_run() {
+    case_dpdk_run
+}
+
+case_dpdk3t64k_run() {
+    case_dpdk_run
+}
+
+case_dpdk3t1m_run() {
+    case_dpdk_run
+}

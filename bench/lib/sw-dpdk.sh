@@ -1,0 +1,183 @@
+# sw-dpdk.sh - FlowTier and Open vSwitch with two DPDK ports, for the
+# DPDK cases (case-dpdk3t.sh, which sets the flow count and writes the
+# capture): port 1 net_pcap0,rx_pcap=CAPTURE,infinite_rx=1, port 2
+# net_null0,no-rx=1, the table of case-dpdk3t.sh, one datapath core
+# (CPU 1).  The daemons run in the switch namespace (for the CPU
+# accounting), although no veth is used.
+#
+# Switches defined here:
+#   flowtier-dpdk  flowtierd, bridge br0 with other_config:pmd-cpu=1 and
+#                  other_config:dpdk-extra, ports of type dpdk; port 1's
+#                  pool (options:n_mbufs) holds the whole capture plus
+#                  8,192 mbufs
+#   ovs-dpdk       a private Open vSwitch with DPDK (Debian's
+#                  openvswitch-switch-dpdk, installed on first use:
+#                  /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk),
+#                  other_config:dpdk-init=true, pmd-cpu-mask=0x2,
+#                  dpdk-extra; bridge br0 of datapath_type=netdev, ports
+#                  of type dpdk
+#
+# Both EALs run without hugepages (none are configured on the benchmark
+# machine) with the same memory, 2 GiB plus 6 KiB per flow: net_pcap's
+# infinite_rx keeps the capture in mbufs, and --no-huge memory costs
+# more than the mbufs themselves.  OVS needs --legacy-mem: without it,
+# it adds --in-memory, which the EAL refuses together with --no-huge.
+#
+# Needs BENCH_TMP, BENCH_SW, BENCH_CASE (a DPDK case) and the functions of
+# sw-flowtier.sh and sw-ovs.sh.
+
+SW_OVS_DPDK_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+SW_DPDK_FWD_FLOW=priority=50,ip,nw_dst=10.1.0.0/16,
+SW_DPDK_FWD_FLOW+=actions=mod_vlan_vid:100,output:2
+
+# sw_dpdk_setup: sets SW_DPDK_FLOWS, SW_DPDK_PCAP and SW_DPDK_MEM (MiB)
+# for the current case.
+sw_dpdk_setup() {
+    SW_DPDK_FLOWS=$(case_dpdk_flows)
+    [ -n "$SW_DPDK_FLOWS" ] || {
+        bench_log "switch ${BENCH_SWITCH:-?} runs only the DPDK cases"
+        return 1
+    }
+    SW_DPDK_PCAP=$(case_dpdk_pcap "$SW_DPDK_FLOWS") || {
+        bench_log "cannot write the capture"
+        return 1
+    }
+    SW_DPDK_MEM=$((2048 + SW_DPDK_FLOWS * 6 / 1024))
+}
+
+# sw_dpdk_counts: prints port 1's rx packets and port 2's tx packets from
+# dump-ports output (OVS's format, which FlowTier's follows) on stdin.
+sw_dpdk_counts() {
+    awk '/port +[0-9A-Z]+:/ { p = $2; sub(":", "", p) }
+         { for (i = 1; i <= NF; i++) {
+               if ($i ~ /^pkts=/ && $(i - 1) == "rx") rx[p] = $i
+               if ($i ~ /^pkts=/ && $(i - 1) == "tx") tx[p] = $i } }
+         END { gsub(/[^0-9]/, "", rx[1]); gsub(/[^0-9]/, "", tx[2])
+               print rx[1], tx[2] }'
+}
+
+sw_flowtier_dpdk_start() {
+    local eal devargs
+    sw_dpdk_setup || return 1
+    sw_flowtier_env
+    SW_FLOWTIER_BUILD=$BENCH_BUILD
+    rm -rf "$BENCH_TMP/ft"
+    mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR" || return 1
+    eal="--no-huge --no-pci -m $SW_DPDK_MEM --no-shconf --no-telemetry"
+    eal="$eal --file-prefix=ftbench-ft-$$"
+    devargs="net_pcap0,rx_pcap=$SW_DPDK_PCAP,infinite_rx=1"
+    bench_defer "bench_kill_pidfile $FLOWTIER_RUNDIR/flowtierd.pid"
+    ip netns exec "$BENCH_SW" "$BENCH_BUILD/mgmt/flowtierd" --detach \
+        --no-fsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
+        bench_log "flowtierd did not start:" \
+                  "$(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
+        return 1
+    }
+    sw_flowtier_ctl add-br br0 -- set Bridge br0 \
+            "other_config:dpdk-extra=\"$eal\"" other_config:pmd-cpu=1 \
+        && sw_flowtier_ctl del-flows br0 \
+        && sw_flowtier_ctl add-flow br0 \
+               'priority=100,udp,tp_dst=53,actions=drop' \
+        && sw_flowtier_ctl add-flow br0 "$SW_DPDK_FWD_FLOW" \
+        && sw_flowtier_ctl add-port br0 dpdk1 -- set Interface dpdk1 \
+               type=dpdk ofport_request=2 \
+               'options:dpdk-devargs="net_null0,no-rx=1"' \
+        && sw_flowtier_ctl add-port br0 dpdk0 -- set Interface dpdk0 \
+               type=dpdk ofport_request=1 \
+               "options:dpdk-devargs=\"$devargs\"" \
+               "options:n_mbufs=$((SW_DPDK_FLOWS + 8192))" || {
+        bench_log "flowtier-dpdk: $(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
+        return 1
+    }
+}
+
+sw_flowtier_dpdk_stop() {
+    sw_flowtier_stop
+}
+
+sw_flowtier_dpdk_report() {
+    sw_flowtier_report
+}
+
+sw_flowtier_dpdk_counts() {
+    sw_flowtier_env
+    sw_flowtier_ctl dump-ports br0 | sw_dpdk_counts
+}
+
+# Installs Debian's openvswitch-switch-dpdk if its ovs-vswitchd is missing
+# (this leaves the ovs-vswitchd alternative, used by sw-ovs.sh, alone:
+# the plain build has the higher priority).
+sw_ovs_dpdk_install() {
+    [ -x "$SW_OVS_DPDK_VSWITCHD" ] && return 0
+    bench_log "installing openvswitch-switch-dpdk"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        openvswitch-switch-dpdk >"$BENCH_TMP/apt-ovs-dpdk.log" 2>&1 \
+        && [ -x "$SW_OVS_DPDK_VSWITCHD" ]
+}
+
+sw_ovs_dpdk_start() {
+    local d=$BENCH_TMP/ovs schema=/usr/share/openvswitch/vswitch.ovsschema
+    local eal devargs i
+    sw_dpdk_setup || return 1
+    sw_ovs_dpdk_install || {
+        bench_log "cannot install openvswitch-switch-dpdk"
+        return 1
+    }
+    sw_ovs_env
+    rm -rf "$d"
+    mkdir -p "$d" || return 1
+    eal="--no-huge --legacy-mem -m $SW_DPDK_MEM --no-pci --no-shconf"
+    eal="$eal --file-prefix=ftbench-ovs-$$"
+    devargs="net_pcap0,rx_pcap=$SW_DPDK_PCAP,infinite_rx=1"
+    ovsdb-tool create "$d/conf.db" "$schema" || return 1
+    bench_defer "bench_kill_pidfile $d/ovsdb-server.pid"
+    ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+        --pidfile="$d/ovsdb-server.pid" --log-file="$d/ovsdb-server.log" \
+        --no-chdir --detach || return 1
+    sw_ovs_vsctl --no-wait init \
+        -- set Open_vSwitch . other_config:dpdk-init=true \
+               other_config:pmd-cpu-mask=0x2 \
+               "other_config:dpdk-extra=\"$eal\"" || return 1
+    bench_defer "bench_kill_pidfile $d/ovs-vswitchd.pid"
+    ip netns exec "$BENCH_SW" "$SW_OVS_DPDK_VSWITCHD" "unix:$d/db.sock" \
+        --disable-system --disable-system-route \
+        --pidfile="$d/ovs-vswitchd.pid" --log-file="$d/ovs-vswitchd.log" \
+        -vconsole:off --no-chdir --detach || {
+        bench_log "ovs-vswitchd-dpdk did not start:" \
+                  "$(tail -3 "$d/ovs-vswitchd.log")"
+        return 1
+    }
+    sw_ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
+               fail_mode=secure \
+        -- add-port br0 dpdk1 -- set interface dpdk1 type=dpdk \
+               ofport_request=2 'options:dpdk-devargs="net_null0,no-rx=1"' \
+        -- add-port br0 dpdk0 -- set interface dpdk0 type=dpdk \
+               ofport_request=1 "options:dpdk-devargs=\"$devargs\"" \
+        || return 1
+    for i in $(seq 100); do
+        ovs-ofctl show br0 >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ovs-ofctl del-flows br0 \
+        && ovs-ofctl add-flow br0 'priority=100,udp,tp_dst=53,actions=drop' \
+        && ovs-ofctl add-flow br0 "$SW_DPDK_FWD_FLOW" \
+        || { bench_log "OVS br0 does not take the flows"; return 1; }
+    [ "$(sw_ovs_vsctl get interface dpdk0 ofport)" = 1 ] || {
+        bench_log "OVS dpdk0 is not up:" \
+                  "$(sw_ovs_vsctl get interface dpdk0 error)"
+        return 1
+    }
+}
+
+sw_ovs_dpdk_stop() {
+    sw_ovs_stop
+}
+
+sw_ovs_dpdk_report() {
+    sw_ovs_report
+}
+
+sw_ovs_dpdk_counts() {
+    sw_ovs_env
+    ovs-ofctl dump-ports br0 | sw_dpdk_counts
+}
