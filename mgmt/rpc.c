@@ -783,6 +783,16 @@ ft_rpc_client_call(struct ft_rpc_client *c, const char *method,
     if (!text) {
         abort();
     }
+    if (strlen(text) + 1 > FT_RPC_MAX_MSG) {
+        /* The daemon would refuse it and close the connection; say why
+         * here rather than report a broken pipe. */
+        error = ft_error_set(err, -EMSGSIZE, "%s: request of %zu bytes is "
+                             "over the control socket's limit of %u bytes "
+                             "(split the input)", method, strlen(text) + 1,
+                             FT_RPC_MAX_MSG);
+        free(text);
+        return error;
+    }
     error = client_send(c, text, strlen(text), err);
     if (!error) {
         error = client_send(c, "\n", 1, err);

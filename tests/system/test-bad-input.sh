@@ -73,6 +73,17 @@ ft 1 add-flows br0 "$SYS_T/bad.flows"; expect_err 'bad\.flows:2: .*frobnicate'
 ft 1 replace-flows br0 "$SYS_T/bad.flows"; expect_err 'bad\.flows:2: .*frobnicate'
 unchanged "bad flows"
 
+# A flows file too large for one control message: refused with the reason
+# before anything is sent, nothing applied.
+"$SYS_PY" -c "
+for i in range(150000):
+    print('priority=%d,tcp,nw_src=10.%d.%d.%d,tp_dst=%d,actions=drop'
+          % (i % 1000, i >> 16, (i >> 8) & 255, i & 255, i % 65535))
+" >"$SYS_T/huge.flows"
+ft 1 add-flows br0 "$SYS_T/huge.flows"
+expect_err "over the control socket's limit"
+unchanged "an oversized add-flows"
+
 # ---- Still answering and forwarding under the old rules.
 ft 0 list-br; [ "$out" = br0 ] || fail "list-br: $out"
 kill -0 "$(sys_daemon_pid)" || fail "flowtierd died"
