@@ -652,10 +652,49 @@ bit_set(uint8_t *bits, unsigned int i)
     bits[i / 8] |= 1u << (i % 8);
 }
 
-/* Gives every interface of 'br' an OpenFlow port number: the bridge's own
- * interface gets OFPP_LOCAL; then requests are honoured when free; then
- * interfaces keep the number they have when still free; the rest get the
- * lowest free numbers. */
+void
+ft_db_plan_ofports(const char *br_name, const struct ft_db_row *const *ifaces,
+                   size_t n, int64_t *ofports)
+{
+    static const char *const cols[2] = { "ofport_request", "ofport" };
+    uint8_t used[65536 / 8];
+    unsigned int next = 1;
+
+    memset(used, 0, sizeof used);
+    for (size_t i = 0; i < n; i++) {
+        ofports[i] = 0;
+        if (!strcmp(ft_db_row_name(ifaces[i]), br_name)) {
+            ofports[i] = FT_PORT_LOCAL;
+            bit_set(used, FT_PORT_LOCAL);
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t v;
+
+            if (!ofports[i] && ft_db_row_int(ifaces[i], cols[pass], &v)
+                && v >= 1 && v <= FT_DB_OFPORT_MAX
+                && !bit_test(used, (unsigned int) v)) {
+                ofports[i] = v;
+                bit_set(used, (unsigned int) v);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ofports[i]) {
+            while (next <= FT_DB_OFPORT_MAX && bit_test(used, next)) {
+                next++;
+            }
+            if (next <= FT_DB_OFPORT_MAX) {
+                ofports[i] = next;
+                bit_set(used, next);
+            }
+        }
+    }
+}
+
+/* Gives every interface of 'br' the OpenFlow port number
+ * ft_db_plan_ofports() plans for it (see db.h). */
 static int
 assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
                struct ft_error *err)
@@ -663,13 +702,10 @@ assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
     struct ft_db *db = txn->db;
     const struct ft_db_datum *ports = ft_db_row_get(br, "ports");
     struct ft_db_row **ifaces = NULL;
-    size_t n = 0, allocated = 0, req_ci, port_ci;
-    uint8_t used[65536 / 8];
+    size_t n = 0, allocated = 0, port_ci;
     int64_t *want;
-    unsigned int next = 1;
     int error = 0;
 
-    db_column_find(FT_DB_INTERFACE, "ofport_request", &req_ci);
     db_column_find(FT_DB_INTERFACE, "ofport", &port_ci);
     for (size_t i = 0; i < ports->n; i++) {
         const struct ft_db_row *p = db_row_find(db, FT_DB_PORT,
@@ -687,41 +723,16 @@ assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
             ifaces[n++] = db_row_find(db, FT_DB_INTERFACE, ifs->strs[j]);
         }
     }
-    memset(used, 0, sizeof used);
     want = ft_xmalloc((n + 1) * sizeof *want);
-    for (size_t i = 0; i < n; i++) {
-        want[i] = 0;
-        if (!strcmp(ifaces[i]->cols[0].s, br->cols[0].s)) {
-            want[i] = FT_PORT_LOCAL;
-            bit_set(used, FT_PORT_LOCAL);
-        }
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            const struct ft_db_datum *d = &ifaces[i]->cols[pass ? port_ci
-                                                                : req_ci];
-
-            if (!want[i] && d->present && d->i >= 1 && d->i <= 65279
-                && !bit_test(used, d->i)) {
-                want[i] = d->i;
-                bit_set(used, d->i);
-            }
-        }
-    }
+    ft_db_plan_ofports(br->cols[0].s, (const struct ft_db_row *const *) ifaces,
+                       n, want);
     for (size_t i = 0; i < n && !error; i++) {
         json_t *op;
 
         if (!want[i]) {
-            while (next <= 65279 && bit_test(used, next)) {
-                next++;
-            }
-            if (next > 65279) {
-                error = ft_error_set(err, -ENOSPC, "bridge %s: no free "
-                                     "OpenFlow port number", br->cols[0].s);
-                break;
-            }
-            want[i] = next;
-            bit_set(used, next);
+            error = ft_error_set(err, -ENOSPC, "bridge %s: no free "
+                                 "OpenFlow port number", br->cols[0].s);
+            break;
         }
         if (ifaces[i]->cols[port_ci].present
             && ifaces[i]->cols[port_ci].i == want[i]) {

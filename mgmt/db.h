@@ -365,6 +365,20 @@ bool ft_db_row_bool(const struct ft_db_row *, const char *column);
 const char *ft_db_row_map_get(const struct ft_db_row *, const char *column,
                               const char *key);
 
+/* Largest OpenFlow port number an interface may get. */
+#define FT_DB_OFPORT_MAX 65279
+
+/* Computes the OpenFlow port numbers that a commit gives the 'n'
+ * interfaces 'ifaces' of bridge 'br_name', in the order given, into
+ * 'ofports': the bridge's own interface gets 65534 (OFPP_LOCAL); then each
+ * free 'ofport_request' is granted; then interfaces keep a free 'ofport'
+ * they already have; the rest get the lowest free numbers (0 when none is
+ * left).  The commit applies exactly this; the daemon calls it to learn
+ * the numbers before committing. */
+void ft_db_plan_ofports(const char *br_name,
+                        const struct ft_db_row *const *ifaces, size_t n,
+                        int64_t *ofports);
+
 /* Returns the bridge holding port 'port', or NULL. */
 const struct ft_db_row *ft_db_port_bridge(const struct ft_db *db,
                                           const char *port);

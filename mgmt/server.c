@@ -112,66 +112,6 @@ cfg_smap(struct srv_cfg *c, const struct ft_db_datum *d)
     return m;
 }
 
-static bool
-bit_test(const uint8_t *bits, unsigned int i)
-{
-    return bits[i / 8] & (1u << (i % 8));
-}
-
-static void
-bit_set(uint8_t *bits, unsigned int i)
-{
-    bits[i / 8] |= 1u << (i % 8);
-}
-
-/* Computes the OpenFlow port number each of the 'n' interfaces 'ifaces' of
- * bridge 'br_name' will have once the open transaction commits, by the
- * rule the database applies at commit (db.h): the bridge's own interface
- * gets LOCAL, then free 'ofport_request's are granted, then interfaces
- * keep a free 'ofport' they have, then the rest get the lowest free
- * numbers.  The daemon needs the numbers before the commit, to try the
- * configuration on the running bridge first; after the commit it checks
- * that the database agrees. */
-static void
-predict_ofports(const char *br_name, const struct ft_db_row *const *ifaces,
-                size_t n, int64_t *want)
-{
-    static const char *const cols[2] = { "ofport_request", "ofport" };
-    uint8_t used[65536 / 8];
-    unsigned int next = 1;
-
-    memset(used, 0, sizeof used);
-    for (size_t i = 0; i < n; i++) {
-        want[i] = 0;
-        if (!strcmp(ft_db_row_name(ifaces[i]), br_name)) {
-            want[i] = FT_PORT_LOCAL;
-            bit_set(used, FT_PORT_LOCAL);
-        }
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            int64_t v;
-
-            if (!want[i] && ft_db_row_int(ifaces[i], cols[pass], &v)
-                && v >= 1 && v <= 65279 && !bit_test(used, (unsigned) v)) {
-                want[i] = v;
-                bit_set(used, (unsigned) v);
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!want[i]) {
-            while (next <= 65279 && bit_test(used, next)) {
-                next++;
-            }
-            want[i] = next <= 65279 ? next : 0;
-            if (next <= 65279) {
-                bit_set(used, next);
-            }
-        }
-    }
-}
-
 /* Builds the configuration of the bridge in row 'brow' of 'db' (as the
  * open transaction, if any, has made it).  Returns 0 and '*cfgp', or a
  * negative errno with 'err' filled for what a bridge cannot run (a port
@@ -232,7 +172,7 @@ cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
         pcs[i].vlan_mode = cfg_strdup(c, ft_db_row_string(prow,
                                                           "vlan_mode"));
     }
-    predict_ofports(br_name, ifaces, ports->n, ofports);
+    ft_db_plan_ofports(br_name, ifaces, ports->n, ofports);
     for (size_t i = 0; i < ports->n; i++) {
         pcs[i].ofport = (ft_port_no) ofports[i];
     }
