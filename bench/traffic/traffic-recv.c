@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define RECV_BATCH 256
 #define RING_BLOCK_SIZE (1 << 20)
 #define RING_N_BLOCKS 64
@@ -60,26 +62,6 @@ struct recv_count {
     unsigned long long n;
     bool done;
 };
-
-/* CPU time (user + system) this process used so far, in seconds. */
-static double
-cpu_sec(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
-            + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-}
-
-static double
-now_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 usage(FILE *out)

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define FRAME_LEN 60            /* Minimum Ethernet frame less the FCS. */
 #define MAX_BATCH 1024
 #define MAX_FLOWS 65536
@@ -50,26 +52,6 @@ struct send_opts {
     unsigned int batch;
     unsigned int flows;
 };
-
-/* CPU time (user + system) this process used so far, in seconds. */
-static double
-cpu_sec(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
-            + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-}
-
-static double
-now_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 usage(FILE *out)
