@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flowtier/util.h"
 
@@ -203,7 +204,18 @@ struct reval_ctx {
     long long int now;
     long long int max_idle;
     uint64_t mac_gen;
+    uint64_t n_flows;           /* Megaflows walked. */
+    uint64_t n_stale;           /* Of those, translated again. */
 };
+
+static uint64_t
+monotonic_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static bool
 ukey_is_stale(const struct reval_ctx *ctx, const struct bridge_ukey *ukey)
@@ -279,6 +291,7 @@ revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
     if (!ukey) {
         return 0;
     }
+    ctx->n_flows++;
     ukey_credit(ukey, &info->stats, ctx->now);
 
     used = info->stats.used ? info->stats.used : ukey->created;
@@ -289,6 +302,8 @@ revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
     }
     if (ukey_is_stale(ctx, ukey)) {
         struct ft_dp_actions actions;
+
+        ctx->n_stale++;
         bool delete;
 
         /* 'info->actions' may change under the modify: compare with a
@@ -310,9 +325,11 @@ revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
+    uint64_t start = monotonic_usec();
     struct reval_ctx ctx;
 
     ctx.br = br;
+    ctx.n_flows = ctx.n_stale = 0;
     ctx.now = now;
     ctx.max_idle = br->max_idle;
     ctx.mac_gen = ft_bridge_mac_gen(br);
@@ -322,6 +339,9 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     }
     ft_dpif_flow_foreach(br->dpif, revalidate_cb, &ctx);
     br->stats.n_revalidations++;
+    br->stats.last_reval_usec = monotonic_usec() - start;
+    br->stats.last_reval_flows = ctx.n_flows;
+    br->stats.last_reval_stale = ctx.n_stale;
 }
 
 /* ---- dump-dp-flows. ---- */

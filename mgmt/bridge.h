@@ -487,6 +487,10 @@ struct ft_bridge_stats {
                                  * megaflow installed). */
     uint64_t n_flow_limit_hits; /* Installs refused at 'flow-limit'. */
     uint64_t n_revalidations;   /* Revalidator passes. */
+    uint64_t last_reval_usec;   /* Wall time of the last pass, us. */
+    uint64_t last_reval_flows;  /* Megaflows the last pass walked. */
+    uint64_t last_reval_stale;  /* Of those, translated again because the
+                                 * tables, ports or MAC table changed. */
     uint64_t n_megaflows_expired;    /* Idle past max-idle. */
     uint64_t n_megaflows_modified;   /* Actions changed on revalidation. */
     uint64_t n_megaflows_deleted;    /* Removed on revalidation. */

@@ -468,15 +468,20 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   "  translation errors: %"PRIu64"\n"
                   "  revalidator: %"PRIu64" passes, %"PRIu64" megaflows "
                   "expired, %"PRIu64" modified, %"PRIu64" deleted\n"
+                  "  last pass: %"PRIu64".%03"PRIu64" ms, %"PRIu64
+                  " megaflows, %"PRIu64" translated again\n"
                   "  OpenFlow rules timed out: %"PRIu64"\n",
                   sb->name, st.n_hits, st.n_missed, st.n_lost,
                   st.n_megaflows, st.flow_limit, st.n_flow_limit_hits,
                   st.max_idle, st.n_xlate_errors, st.n_revalidations,
                   st.n_megaflows_expired, st.n_megaflows_modified,
-                  st.n_megaflows_deleted, st.n_rules_expired);
+                  st.n_megaflows_deleted,
+                  st.last_reval_usec / 1000, st.last_reval_usec % 1000,
+                  st.last_reval_flows, st.last_reval_stale,
+                  st.n_rules_expired);
     *result = srv_text_result(&text, json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I}",
+        "s:I, s:I, s:I, s:I, s:I}",
         "bridge", sb->name,
         "hits", (json_int_t) st.n_hits,
         "missed", (json_int_t) st.n_missed,
@@ -490,6 +495,9 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "megaflows_expired", (json_int_t) st.n_megaflows_expired,
         "megaflows_modified", (json_int_t) st.n_megaflows_modified,
         "megaflows_deleted", (json_int_t) st.n_megaflows_deleted,
+        "last_pass_usec", (json_int_t) st.last_reval_usec,
+        "last_pass_megaflows", (json_int_t) st.last_reval_flows,
+        "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
     return 0;
 }

@@ -95,6 +95,26 @@ ft 0 dpif-show br0
 missed=$(sed -nE 's/.*missed:([0-9]+) .*/\1/p' <<<"$out")
 [ "${missed:-0}" -ge 1 ] || fail "dpif-show counted no miss: $out"
 pass
+
+# A rule change makes the next revalidator pass translate the megaflows
+# again; dpif-show reports that pass's time and work.  Passes follow one
+# another every 500 ms, so poll for the one after the change.
+ping_ok vm1 10.0.0.2
+ft 0 add-flow br0 cookie=0x9,priority=20,icmp,actions=NORMAL
+for i in $(seq 100); do
+    ft 0 --format json dpif-show br0
+    "$SYS_PY" -c 'import json, sys
+d = json.load(sys.stdin)
+sys.exit(not (d["last_pass_retranslated"] >= 1))' <<<"$out" && break
+    sleep 0.02
+done
+json_check 'assert d["last_pass_retranslated"] >= 1, d
+assert d["last_pass_megaflows"] >= d["last_pass_retranslated"], d
+assert d["last_pass_usec"] > 0, d'
+ft 0 dpif-show br0
+grep -qE 'last pass: [0-9]+\.[0-9]{3} ms, [0-9]+ megaflows, [0-9]+ translated again' <<<"$out" \
+    || fail "dpif-show has no last pass line: $out"
+pass
 ft 0 set Bridge br0 other_config:flow-limit=1
 ft 0 del-flows br0
 ft 0 add-flow br0 'priority=0,actions=NORMAL'
