@@ -232,7 +232,7 @@ ukey_is_stale(const struct reval_ctx *ctx, const struct bridge_ukey *ukey)
  * datapath's actions if they changed and the ukey's rules. */
 static bool
 ukey_retranslate(struct reval_ctx *ctx, struct bridge_ukey *ukey,
-                 const struct ft_dp_actions *actions)
+                 const struct ft_dpif_flow_info *info)
 {
     struct ft_bridge *br = ctx->br;
     struct ft_xlate_out xout;
@@ -255,9 +255,8 @@ ukey_retranslate(struct reval_ctx *ctx, struct bridge_ukey *ukey,
     if (!ft_match_equal(&xout.megaflow, &ukey->match)) {
         delete = true;
     } else {
-        if (!ft_dp_actions_equal(&xout.actions, actions)) {
-            ft_dpif_flow_modify_actions(br->dpif, &ukey->match,
-                                        &xout.actions);
+        if (!ft_dp_actions_equal(&xout.actions, info->actions)) {
+            ft_dpif_flow_set_actions(br->dpif, info, &xout.actions);
             br->stats.n_megaflows_modified++;
         }
         ukey_stamp(br, ukey, &xout, error != 0);
@@ -301,23 +300,13 @@ revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
         return 0;
     }
     if (ukey_is_stale(ctx, ukey)) {
-        struct ft_dp_actions actions;
-
         ctx->n_stale++;
-        bool delete;
-
-        /* 'info->actions' may change under the modify: compare with a
-         * copy. */
-        ft_dp_actions_init(&actions);
-        ft_dp_actions_copy(&actions, info->actions);
         ukey_ref(ukey);
-        delete = ukey_retranslate(ctx, ukey, &actions);
-        if (delete) {
+        if (ukey_retranslate(ctx, ukey, info)) {
             ctx->br->stats.n_megaflows_deleted++;
             ukey_delete(ctx, ukey);
         }
         ukey_unref(ukey);
-        ft_dp_actions_uninit(&actions);
     }
     return 0;
 }

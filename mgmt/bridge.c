@@ -565,7 +565,7 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->dpdk_extra = NULL;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
-        long long int v;
+        long long int v = 0;
         int error = 0;
 
         if (!strcmp(key, "max-idle")) {

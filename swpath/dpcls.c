@@ -234,6 +234,15 @@ remove_subtable(struct ft_dpcls *cls, struct ft_dpcls_subtable *st)
     free(st);
 }
 
+void
+ft_dpcls_flow_set_actions(struct ft_dpcls_flow *flow,
+                          const struct ft_dp_actions *actions)
+{
+    if (!ft_dp_actions_equal(&flow->actions, actions)) {
+        ft_dp_actions_copy(&flow->actions, actions);
+    }
+}
+
 int
 ft_dpcls_insert(struct ft_dpcls *cls, const struct ft_match *match,
                 const struct ft_dp_actions *actions, void *user,

@@ -85,6 +85,13 @@ struct ft_dpcls {
     uint32_t lookups_to_resort;
 };
 
+/* Replaces the actions of 'flow' (live or dead) in place.  The datapath
+ * runs in one thread, so no packet is between lookup and execution while
+ * this runs, and the EMC entries that point to 'flow' see the new actions
+ * from their next hit on. */
+void ft_dpcls_flow_set_actions(struct ft_dpcls_flow *,
+                               const struct ft_dp_actions *);
+
 void ft_dpcls_init(struct ft_dpcls *);
 
 /* Removes every megaflow (as ft_dpcls_remove()) and frees the cache's own

@@ -1095,30 +1095,26 @@ ft_dpif_flow_modify_actions(struct ft_dpif *dpif,
                             const struct ft_dp_actions *actions)
 {
     struct ft_dpcls_flow *flow = dpif_flow_find(dpif, match);
-    struct ft_dpcls_flow *new_flow;
-    struct ft_match copy;
-    struct ft_stats stats;
-    void *cookie;
-    int error;
 
     if (!flow) {
         return -ENOENT;
     }
-    if (ft_dp_actions_equal(&flow->actions, actions)) {
-        return 0;
+    ft_dpcls_flow_set_actions(flow, actions);
+    return 0;
+}
+
+int
+ft_dpif_flow_set_actions(struct ft_dpif *dpif,
+                         const struct ft_dpif_flow_info *info,
+                         const struct ft_dp_actions *actions)
+{
+    struct ft_dpcls_flow *flow = info->flow_;
+
+    (void) dpif;
+    if (!flow || flow->dead) {
+        return -ENOENT;
     }
-    /* The cache's megaflows are immutable (EMC entries point to them):
-     * replace it, carrying the stats and cookie over. */
-    copy = flow->match;
-    stats = flow->stats;
-    cookie = flow->user;
-    ft_dpcls_remove(&dpif->cls, flow);
-    error = ft_dpcls_insert(&dpif->cls, &copy, actions, cookie, &new_flow);
-    if (error) {
-        dpif_release_cookie(dpif, cookie);
-        return error;
-    }
-    new_flow->stats = stats;
+    ft_dpcls_flow_set_actions(flow, actions);
     return 0;
 }
 
@@ -1130,6 +1126,7 @@ dpif_flow_to_info(const struct ft_dpcls_flow *flow,
     info->actions = &flow->actions;
     info->stats = flow->stats;
     info->cookie = flow->user;
+    info->flow_ = (struct ft_dpcls_flow *) flow;
 }
 
 int

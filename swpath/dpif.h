@@ -184,6 +184,7 @@ struct ft_dpif_flow_info {
     const struct ft_dp_actions *actions;
     struct ft_stats stats;      /* Userspace tier: packets, bytes, used. */
     void *cookie;
+    void *flow_;                /* Private to the datapath. */
 };
 
 /* Lifecycle. */
@@ -323,6 +324,15 @@ int ft_dpif_flow_del(struct ft_dpif *, const struct ft_match *match,
 int ft_dpif_flow_modify_actions(struct ft_dpif *,
                                 const struct ft_match *match,
                                 const struct ft_dp_actions *actions);
+
+/* Replaces the actions of the megaflow 'info' describes, as
+ * ft_dpif_flow_modify_actions() but without looking it up: 'info' must
+ * come from ft_dpif_flow_foreach() (within its callback) or
+ * ft_dpif_flow_get(), with no change to the datapath's megaflows since.
+ * Returns 0 or -ENOENT (the megaflow is gone). */
+int ft_dpif_flow_set_actions(struct ft_dpif *,
+                             const struct ft_dpif_flow_info *info,
+                             const struct ft_dp_actions *actions);
 
 /* Reports the megaflow whose match equals 'match' in '*info'.  Returns 0
  * or -ENOENT. */

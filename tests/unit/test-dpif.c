@@ -1031,6 +1031,25 @@ dump_cb(const struct ft_dpif_flow_info *info, void *aux)
     return 0;
 }
 
+/* Sends the megaflow for UDP port 3 back to datapath port 3, through the
+ * walk's own handle. */
+static int
+retarget_cb(const struct ft_dpif_flow_info *info, void *aux)
+{
+    struct dump *d = aux;
+
+    if (info->match->flow.tp_dst == 3) {
+        struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+
+        ft_dp_actions_put_output(&acts, 3);
+        assert_int_equal(ft_dpif_flow_set_actions(d->dpif, info, &acts), 0);
+        assert_true(ft_dp_actions_equal(info->actions, &acts));
+        ft_dp_actions_uninit(&acts);
+        d->n++;
+    }
+    return 0;
+}
+
 static void
 test_flow_api(void **state)
 {
@@ -1084,6 +1103,25 @@ test_flow_api(void **state)
     assert_int_equal(info.stats.n_packets, 2);
     assert_true(ft_dp_actions_equal(info.actions, &acts));
     assert_int_equal(f->n_cookies_freed, 0);
+
+    /* A walk changes them back through its handle; the exact-match cache
+     * entry of the frame sees the change, no upcall happens and the stats
+     * stay. */
+    {
+        struct dump r = { .dpif = f->dpif };
+
+        assert_int_equal(ft_dpif_flow_foreach(f->dpif, retarget_cb, &r), 0);
+        assert_int_equal(r.n, 1);
+    }
+    inject(f, 0, frame, sizeof frame);
+    assert_int_equal(pump(f, f->inj[2], 1, buf, sizeof buf, &len, 2000), 1);
+    assert_int_equal(f->n_upcalls, 0);
+    assert_int_equal(ft_dpif_flow_get(f->dpif, &m, &info), 0);
+    assert_int_equal(info.stats.n_packets, 3);
+    assert_int_equal(info.actions->n, 1);
+    assert_int_equal(info.actions->acts[0].port, 3);
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 2);
 
     /* A dump may delete what it visits. */
     assert_int_equal(ft_dpif_flow_foreach(f->dpif, dump_cb, &d), 0);
