@@ -23,7 +23,10 @@
 # dump-ports (flowtier dump-ports, ovs-ofctl dump-ports: OVS's database
 # statistics lag by 5 s), read BENCH_SKIP seconds after the port came up
 # and again max(BENCH_SECONDS, 10) seconds later.  CASE_EXTRA has the
-# flow count, port 2's transmit rate and the exact window.
+# flow count, port 2's transmit rate, the exact window and the cycles per
+# packet of the datapath core (its clock over the rate: both switches
+# poll it all the time; OVS's own figure for the cycles of non-empty polls
+# is there too).
 
 CASE_dpdk3t_UNIT=Mpps
 CASE_dpdk3t_DESC="DPDK net_pcap -> net_null, 3-flow table, 1,000 UDP flows, \
@@ -50,15 +53,18 @@ case_dpdk_flows() {
     eval echo "\${CASE_${BENCH_CASE:-none}_FLOWS:-}"
 }
 
-# case_dpdk_pcap FLOWS: prints the path of the capture with FLOWS flows,
-# writing it into $BENCH_TMP the first time.
+# case_dpdk_pcap FLOWS [KIND]: prints the path of the capture with FLOWS
+# flows, writing it into $BENCH_TMP the first time.  KIND 'fwd' (the
+# default): every frame 02:00:00:00:00:01 -> 02:00:00:00:00:02; 'macs':
+# flow i from 02:00:II:II:II:II (i + 1, big-endian), so that a table with
+# an exact dl_src rule gives each flow its own megaflow.
 case_dpdk_pcap() {
-    local n=$1 f=$BENCH_TMP/dpdk3t-$1.pcap
+    local n=$1 kind=${2:-fwd} f=$BENCH_TMP/dpdk3t-$1-${2:-fwd}.pcap
     if [ ! -s "$f" ]; then
-        python3 - "$f" "$n" <<'PY' || return 1
+        python3 - "$f" "$n" "$kind" <<'PY' || return 1
 import struct, sys
 
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def csum(h):
     s = sum(h[i] << 8 | h[i + 1] for i in range(0, len(h), 2))
@@ -74,7 +80,9 @@ with open(path, "wb") as f:
                                    17, 0, bytes([10, 0, lo >> 8, lo & 255]),
                                    bytes([10, 1, lo >> 8, lo & 255])))
         ip[10:12] = struct.pack("!H", csum(ip))
-        fr = (bytes.fromhex("020000000002" "020000000001" "0800") + ip
+        src = (bytes.fromhex("0200") + struct.pack("!I", i + 1)
+               if kind == "macs" else bytes.fromhex("020000000001"))
+        fr = (bytes.fromhex("020000000002") + src + bytes.fromhex("0800") + ip
               + struct.pack("!HHHH", 1024 + i // 65536, 5000, 26, 0))
         fr += bytes(60 - len(fr))
         f.write(struct.pack("<IIII", 1, i % 1000000, 60, 60) + fr)
@@ -100,6 +108,8 @@ case_dpdk_run() {
         bench_log "$BENCH_SWITCH: no port counters"
         return 1
     }
+    [ "$BENCH_SWITCH" = ovs-dpdk ] \
+        && sw_ovs_dpdk_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
     t0=$(case_dpdk_now)
     sleep "$secs"
     read -r rx1 tx1 < <("sw_${fn}_counts") && [ -n "$tx1" ] || {
@@ -112,7 +122,24 @@ case_dpdk_run() {
     CASE_EXTRA="flows=$(case_dpdk_flows) window_s=$(awk -v t0="$t0" \
         -v t1="$t1" 'BEGIN { printf "%.2f", t1 - t0 }') \
 tx_mpps=$(awk -v a="$tx0" -v b="$tx1" -v t0="$t0" -v t1="$t1" \
-              'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }')"
+              'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }') \
+cycles_per_pkt=$(case_dpdk_cycles "$CASE_VALUE")"
+    if [ "$BENCH_SWITCH" = ovs-dpdk ]; then
+        # OVS's own figure counts only the cycles of polls that got
+        # packets: the ones spent on polls that came back empty are out.
+        CASE_EXTRA="$CASE_EXTRA ovs_processing_cycles_per_pkt=$(
+            sw_ovs_dpdk_appctl dpif-netdev/pmd-stats-show 2>/dev/null | awk '
+                /avg processing cycles per packet/ {
+                    sub(/.*packet: */, ""); print $1; exit }')"
+    fi
+}
+
+# case_dpdk_cycles MPPS: the datapath core's cycles per packet at MPPS:
+# its clock (/proc/cpuinfo's "cpu MHz") over the rate.  Both switches poll
+# their core all the time, so every cycle of it goes to the packets.
+case_dpdk_cycles() {
+    awk -F: -v r="$1" '/^cpu MHz/ { if (r > 0) printf "%.0f", $2 / r; exit }' \
+        /proc/cpuinfo
 }
 
 case_dpdk3t_run() {
