@@ -15,7 +15,9 @@
 #   --rounds N         rounds (default 3)
 #   --seconds S        measuring window per run (default 10)
 #   --skip S           warm-up time left out of each run (default 2)
-#   --cases LIST       comma-separated cases (default udp64,tcp)
+#   --cases LIST       comma-separated cases, or 'all' (the default):
+#                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,reval,
+#                      udp64,tcp,mfmem,memory
 #   --switches LIST    comma-separated switches (default flowtier,
 #                      flowtier-flows,ovs,ovs-flows,linux-bridge)
 #   --min-idle P       before each run, wait (up to 30 s) for one second in
@@ -52,7 +54,8 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-CASES=udp64,tcp
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,reval,udp64,tcp,mfmem,memory
+CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
 MIN_IDLE=80
 MAX_OTHERS=15
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     shift || { usage >&2; exit 2; }
 done
 case $ROUNDS in ''|*[!0-9]*|0) echo "bad --rounds" >&2; exit 2 ;; esac
+[ "$CASES" = all ] && CASES=$ALL_CASES
 for cpu in "$BENCH_SEND_CPU" "$BENCH_RECV_CPU" "$BENCH_SWITCH_CPU"; do
     case $cpu in *[!0-9]*) echo "bad CPU number '$cpu'" >&2; exit 2 ;; esac
 done

@@ -75,13 +75,6 @@ case_flowmod_rss() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# case_flowmod_cpu FILE: the CPU seconds (user + system) of this shell's
-# finished child processes, from the output of 'times' in FILE.
-case_flowmod_cpu() {
-    sed -n 2p "$1" | tr 'ms' '  ' \
-        | awk '{ print $1 * 60 + $2 + $3 * 60 + $4 }'
-}
-
 # case_flowmod_load: empties br0 of the running switch, loads the rules
 # and counts them.  Sets CASE_FLOWMOD_SECS, CASE_FLOWMOD_RSS0,
 # CASE_FLOWMOD_RSS1 (kB) and CASE_FLOWMOD_FSYNC (1 if the switch's
@@ -144,8 +137,8 @@ case_flowmod_load() {
     }
     read -r CASE_FLOWMOD_SECS <"$BENCH_TMP/flowmod.time"
     times >"$BENCH_TMP/flowmod.times1"
-    CASE_CPU=$(awk -v a="$(case_flowmod_cpu "$BENCH_TMP/flowmod.times0")" \
-                   -v b="$(case_flowmod_cpu "$BENCH_TMP/flowmod.times1")" \
+    CASE_CPU=$(awk -v a="$(bench_times_cpu "$BENCH_TMP/flowmod.times0")" \
+                   -v b="$(bench_times_cpu "$BENCH_TMP/flowmod.times1")" \
                    'BEGIN { print b - a }')
 }
 

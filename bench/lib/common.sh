@@ -144,6 +144,9 @@ bench_pids_ticks() {
 bench_others_pct() {
     echo "$1 $2 $3" | awk '{
         t = $5 - $1; o = ($6 - $2) + ($7 - $3) - $9
+        # Tick rounding can make what the benchmark counted exceed
+        # the machine'"'"'s busy time by a tick or two.
+        if (o < 0) o = 0
         printf "%.1f", t ? 100 * o / t : 0 }'
 }
 
@@ -152,6 +155,16 @@ bench_others_pct() {
 bench_steal_pct() {
     echo "$1 $2" \
         | awk '{t = $5 - $1; printf "%.1f", t ? 100 * ($8 - $4) / t : 0}'
+}
+
+# bench_times_cpu FILE: the CPU seconds (user + system) of the shell's
+# finished child processes, from the output of 'times' in FILE.  A case
+# whose own commands (pollers, CLIs) would otherwise count as other
+# processes' CPU runs 'times >FILE0' first (in the case's shell, not a
+# subshell) and 'times >FILE1' last, and sets CASE_CPU to the difference.
+bench_times_cpu() {
+    sed -n 2p "$1" | tr 'ms' '  ' \
+        | awk '{ print $1 * 60 + $2 + $3 * 60 + $4 }'
 }
 
 # bench_taskset CPU: the command prefix that pins to CPU (none if empty).

@@ -20,12 +20,26 @@ import json
 import statistics
 import sys
 
+# The cases where a lower value is better.
+LOWER_IS_BETTER = {"memory", "mfmem", "reval"}
+
+# Goals: case -> (the switch FlowTier is measured against, the least (or,
+# for LOWER_IS_BETTER cases, the most) FlowTier/that ratio).
+GOALS = {
+    "dpdk3t": ("ovs", 1.5), "dpdk3t64k": ("ovs", 1.5),
+    "dpdk3t1m": ("ovs", 1.5), "setup": ("ovs", 2.0),
+    "flowmod": ("ovs", 2.0), "reval": ("ovs", 0.5),
+    "udp64": ("linux-bridge", 1.0), "tcp": ("linux-bridge", 1.0),
+}
+
 
 def fmt(value, unit):
     if value is None:
         return "-"
     if unit == "pps":
         return "%.1f k" % (value / 1e3)
+    if abs(value) >= 1000:
+        return "%.0f" % value
     return "%.2f" % value
 
 
@@ -150,7 +164,74 @@ def summarize(meta, runs, out_path):
           "processes took\nduring one of the runs kept; undisturbed: the "
           "median (and number) of the\nruns during which others took at "
           "most --max-others percent.")
+    compare(summary)
     return 0
+
+
+def compare(summary):
+    """Prints one line per case: FlowTier, Open vSwitch and (where it ran)
+    the Linux bridge side by side, with FlowTier's ratios and its goal."""
+    by = {(s["case"], s["switch"]): s for s in summary}
+    cases = []
+    for s in summary:
+        if s["case"] not in cases:
+            cases.append(s["case"])
+
+    def pick(case, names):
+        for n in names:
+            if (case, n) in by and by[(case, n)]["n"]:
+                return by[(case, n)]
+        for n in names:
+            if (case, n) in by:
+                return by[(case, n)]
+        return None
+
+    def cell(s):
+        if s is None:
+            return "-"
+        if not s["n"]:
+            return "failed"
+        unit = s["unit"]
+        return "%s (%s-%s)" % (fmt(s["median"], unit), fmt(s["min"], unit),
+                               fmt(s["max"], unit))
+
+    def ratio(a, b):
+        if a is None or b is None or not a["n"] or not b["n"] \
+           or not b["median"]:
+            return None
+        return a["median"] / b["median"]
+
+    print("\nFlowTier against Open vSwitch (medians, min-max; ratio = "
+          "FlowTier / the other)")
+    print("%-10s %-12s %-30s %-30s %7s %-26s %7s  %s" % (
+        "case", "unit", "FlowTier", "Open vSwitch", "ratio", "Linux bridge",
+        "ratio", "goal"))
+    for case in cases:
+        ft = pick(case, ["flowtier", "flowtier-dpdk"])
+        ovs = pick(case, ["ovs", "ovs-dpdk"])
+        br = pick(case, ["linux-bridge"])
+        if ft is None:
+            continue
+        r_ovs, r_br = ratio(ft, ovs), ratio(ft, br)
+        goal = ""
+        if case in GOALS:
+            against, target = GOALS[case]
+            r = r_br if against == "linux-bridge" else r_ovs
+            sign = "<=" if case in LOWER_IS_BETTER else ">="
+            who = "bridge" if against == "linux-bridge" else "OVS"
+            met = (r is not None
+                   and (r <= target if case in LOWER_IS_BETTER
+                        else r >= target))
+            goal = "%s %.2gx %s: %s" % (sign, target, who,
+                                        "met" if met else
+                                        ("not met" if r is not None
+                                         else "no ratio"))
+        elif case in LOWER_IS_BETTER:
+            goal = "(lower is better)"
+        print("%-10s %-12s %-30s %-30s %7s %-26s %7s  %s" % (
+            case, ft["unit"], cell(ft), cell(ovs),
+            "%.2f" % r_ovs if r_ovs is not None else "-",
+            cell(br), "%.2f" % r_br if r_br is not None else "-", goal))
 
 
 if __name__ == "__main__":
