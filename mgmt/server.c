@@ -26,7 +26,10 @@
  * 0 ms timer, so the loop goes round without sleeping in epoll_wait()
  * (timeout 0) and still serves the control socket, the other descriptors
  * and the timers between two runs, i.e. every SRV_POLL_ROUNDS polls (about
- * 1 to 2 ms at 20 Mpps).  After SRV_POLL_IDLE_NS of polls that return
+ * 1 to 2 ms at 20 Mpps) or after SRV_POLL_MAX_NS, whichever comes first:
+ * when every packet misses (a flood of new flows), 1,024 rounds of
+ * upcalls would keep the control socket and the revalidator waiting for
+ * a tenth of a second.  After SRV_POLL_IDLE_NS of polls that return
  * nothing, the bridge goes back to the 1 ms timer.
  *
  * The Bridge other_config key "pmd-cpu" (a CPU number) pins the daemon's
@@ -51,6 +54,9 @@
 
 /* Polls in one run of the poll callback while a bridge is busy. */
 #define SRV_POLL_ROUNDS 1024
+
+/* A run of the poll callback gives the loop back after this long. */
+#define SRV_POLL_MAX_NS 1000000
 
 /* Empty polls for this long end the busy state. */
 #define SRV_POLL_IDLE_NS 100000
@@ -272,13 +278,19 @@ bridge_poll_cb(void *sb_)
 {
     struct srv_bridge *sb = sb_;
     long long int now = ft_time_msec();
+    long long int start = srv_time_nsec();
 
     sb->poll_timer = 0;
     for (unsigned int i = 0; i < SRV_POLL_ROUNDS; i++) {
         long long int t;
 
-        if (i && !(i % 64)) {
-            now = ft_time_msec();
+        if (i && !(i % 8)) {
+            if (srv_time_nsec() - start >= SRV_POLL_MAX_NS) {
+                break;
+            }
+            if (!(i % 64)) {
+                now = ft_time_msec();
+            }
         }
         if (ft_bridge_run(sb->br, now) > 0) {
             sb->busy = true;
