@@ -953,6 +953,16 @@ ft_bridge_run(struct ft_bridge *br, long long int now)
                        (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1)));
 }
 
+int
+ft_bridge_run_polled(struct ft_bridge *br, long long int now)
+{
+    size_t n_ports = ft_dpif_port_count(br->dpif);
+
+    br->now = now;
+    return ft_dpif_run_polled(br->dpif, (int) (FT_PACKET_BATCH_MAX
+                                               * (n_ports ? n_ports : 1)));
+}
+
 bool
 ft_bridge_needs_polling(const struct ft_bridge *br)
 {

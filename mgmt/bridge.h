@@ -508,13 +508,19 @@ void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);
 size_t ft_bridge_get_fds(const struct ft_bridge *, int *fds, size_t max);
 
 /* True if some port has no file descriptor to poll: the caller must then
- * also call ft_bridge_run() every millisecond or so. */
+ * also call ft_bridge_run_polled() (or ft_bridge_run()) every millisecond
+ * or so. */
 bool ft_bridge_needs_polling(const struct ft_bridge *);
 
 /* Receives and processes what the ports have (a bounded burst per port,
  * so that the caller's loop stays responsive), handling upcalls at time
  * 'now'.  Returns the number of packets received (>= 0). */
 int ft_bridge_run(struct ft_bridge *, long long int now);
+
+/* As ft_bridge_run(), but only for the ports without a descriptor (see
+ * ft_dpif_run_polled()): what a polling loop calls between the times the
+ * other ports' descriptors are readable. */
+int ft_bridge_run_polled(struct ft_bridge *, long long int now);
 
 /* Runs what is due at 'now': the revalidator (see above), OpenFlow rule
  * timeouts and MAC aging. */

@@ -21,8 +21,10 @@
  * threads but in the daemon's one thread.  Idle, it polls once a
  * millisecond (a one-shot 1 ms timer), so an idle daemon costs next to no
  * CPU.  As soon as a poll returns packets the bridge is busy: each run of
- * the poll callback then polls up to SRV_POLL_ROUNDS times in a row (a
- * burst of up to 32 packets per port each), and re-arms itself with a
+ * the poll callback then polls the ports without a descriptor up to
+ * SRV_POLL_ROUNDS times in a row (a burst of up to 32 packets per port
+ * each; the ports with a descriptor are read when epoll says they are
+ * readable, not with a system call per round), and re-arms itself with a
  * 0 ms timer, so the loop goes round without sleeping in epoll_wait()
  * (timeout 0) and still serves the control socket, the other descriptors
  * and the timers between two runs, i.e. every SRV_POLL_ROUNDS polls (about
@@ -292,7 +294,7 @@ bridge_poll_cb(void *sb_)
                 now = ft_time_msec();
             }
         }
-        if (ft_bridge_run(sb->br, now) > 0) {
+        if (ft_bridge_run_polled(sb->br, now) > 0) {
             sb->busy = true;
             sb->idle_since_ns = 0;
             continue;

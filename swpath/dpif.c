@@ -36,6 +36,7 @@ struct dpif_port {
     char *type;
     struct dpif_port *hnext;    /* In 'port_buckets'. */
     bool tx_pending;            /* Frames queued since the last flush. */
+    bool polled;                /* No descriptor: must be polled. */
 };
 
 /* One upcall's answer, reused by later misses of the same batch. */
@@ -409,6 +410,7 @@ ft_dpif_port_add(struct ft_dpif *dpif, ft_port_no port_no,
         free(port);
         return error;
     }
+    port->polled = ft_netdev_get_fd(port->netdev) < 0;
 
     for (i = dpif->n_ports; i > 0 && dpif->ports[i - 1]->port_no > port_no;
          i--) {
@@ -539,7 +541,7 @@ bool
 ft_dpif_needs_polling(const struct ft_dpif *dpif)
 {
     for (size_t i = 0; i < dpif->n_ports; i++) {
-        if (ft_netdev_get_fd(dpif->ports[i]->netdev) < 0) {
+        if (dpif->ports[i]->polled) {
             return true;
         }
     }
@@ -990,8 +992,8 @@ dpif_process_batch(struct ft_dpif *dpif, struct ft_packet_batch *batch,
     dpif_flush_tx(dpif);
 }
 
-int
-ft_dpif_run(struct ft_dpif *dpif, int budget)
+static int
+dpif_run(struct ft_dpif *dpif, int budget, bool polled_only)
 {
     int total = 0;
 
@@ -1007,6 +1009,9 @@ ft_dpif_run(struct ft_dpif *dpif, int budget)
             struct ft_packet_batch batch;
             int n;
 
+            if (polled_only && !port->polled) {
+                continue;
+            }
             batch.count = 0;
             n = ft_netdev_rx_burst(port->netdev, &batch);
             if (n < 0) {
@@ -1024,6 +1029,18 @@ ft_dpif_run(struct ft_dpif *dpif, int budget)
         }
     }
     return total;
+}
+
+int
+ft_dpif_run(struct ft_dpif *dpif, int budget)
+{
+    return dpif_run(dpif, budget, false);
+}
+
+int
+ft_dpif_run_polled(struct ft_dpif *dpif, int budget)
+{
+    return dpif_run(dpif, budget, true);
 }
 
 int
