@@ -930,6 +930,9 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
     stats->flow_limit = br->flow_limit;
     stats->max_idle = br->max_idle;
     stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
+    stats->n_hit_emc = ds.n_hit_emc;
+    stats->n_emc_skipped = ds.n_emc_skipped;
+    stats->emc_bypassed = ds.emc_bypassed;
     stats->n_missed = ds.n_missed;
     stats->n_lost = ds.n_lost;
     stats->n_flow_limit_hits = ds.n_flow_limit_hits;

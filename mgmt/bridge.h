@@ -481,6 +481,10 @@ struct ft_bridge_stats {
     uint32_t flow_limit;        /* Current "flow-limit". */
     long long int max_idle;     /* Current "max-idle", ms. */
     uint64_t n_hits;            /* Packets that hit a megaflow. */
+    uint64_t n_hit_emc;         /* Of those, found by the EMC. */
+    uint64_t n_emc_skipped;     /* Not looked up in the EMC (its hit rate
+                                 * was too low). */
+    bool emc_bypassed;          /* The EMC is being skipped now. */
     uint64_t n_missed;          /* Upcalls. */
     uint64_t n_lost;            /* Upcalls dropped (no room, bad frame). */
     uint64_t n_xlate_errors;    /* Upcalls whose translation failed (drop

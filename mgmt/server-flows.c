@@ -462,6 +462,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
     ds_put_format(&text, "%s:\n"
                   "  lookups: hit:%"PRIu64" missed:%"PRIu64" lost:%"PRIu64
                   "\n"
+                  "  exact-match cache: %"PRIu64" hits, %"PRIu64" packets "
+                  "past it (hit rate too low)%s\n"
                   "  flows: %zu (flow-limit %"PRIu32", installs refused at "
                   "the limit: %"PRIu64")\n"
                   "  max-idle: %lld ms\n"
@@ -472,6 +474,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   " megaflows, %"PRIu64" translated again\n"
                   "  OpenFlow rules timed out: %"PRIu64"\n",
                   sb->name, st.n_hits, st.n_missed, st.n_lost,
+                  st.n_hit_emc, st.n_emc_skipped,
+                  st.emc_bypassed ? ", skipped now" : "",
                   st.n_megaflows, st.flow_limit, st.n_flow_limit_hits,
                   st.max_idle, st.n_xlate_errors, st.n_revalidations,
                   st.n_megaflows_expired, st.n_megaflows_modified,
@@ -481,11 +485,14 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   st.n_rules_expired);
     *result = srv_text_result(&text, json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I}",
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
         "bridge", sb->name,
         "hits", (json_int_t) st.n_hits,
         "missed", (json_int_t) st.n_missed,
         "lost", (json_int_t) st.n_lost,
+        "emc_hits", (json_int_t) st.n_hit_emc,
+        "emc_skipped", (json_int_t) st.n_emc_skipped,
+        "emc_bypassed", st.emc_bypassed,
         "flows", (json_int_t) st.n_megaflows,
         "flow_limit", (json_int_t) st.flow_limit,
         "flow_limit_hits", (json_int_t) st.n_flow_limit_hits,

@@ -95,6 +95,11 @@ struct ft_dpif {
     struct dpif_flow_batch fbatches[BATCH];
     size_t n_fbatches;
     uint32_t rng;                   /* For dpif_emc_insert_draw(). */
+
+    /* EMC bypass (see "The receive path" in dpif.h). */
+    uint32_t emc_lookups;           /* In the current window. */
+    uint32_t emc_hits;
+    uint32_t emc_bursts;            /* Bursts since the last probe. */
 };
 
 static long long int
@@ -855,6 +860,36 @@ dpif_emc_insert_draw(struct ft_dpif *dpif)
     return x % FT_DPIF_EMC_INSERT_INV_PROB == 0;
 }
 
+/* Whether this burst uses the EMC: always while it is not bypassed, and
+ * one burst in FT_DPIF_EMC_PROBE_EVERY while it is. */
+static inline bool
+dpif_emc_use(struct ft_dpif *dpif)
+{
+    if (!dpif->stats.emc_bypassed) {
+        return true;
+    }
+    if (++dpif->emc_bursts >= FT_DPIF_EMC_PROBE_EVERY) {
+        dpif->emc_bursts = 0;
+        return true;
+    }
+    return false;
+}
+
+/* Counts 'n_lookups' EMC lookups of which 'n_hits' hit, and decides
+ * whether to bypass the EMC at the end of each window. */
+static inline void
+dpif_emc_account(struct ft_dpif *dpif, size_t n_lookups, size_t n_hits)
+{
+    dpif->emc_lookups += n_lookups;
+    dpif->emc_hits += n_hits;
+    if (dpif->emc_lookups >= FT_DPIF_EMC_WINDOW) {
+        dpif->stats.emc_bypassed
+            = (uint64_t) dpif->emc_hits * 100
+              < (uint64_t) dpif->emc_lookups * FT_DPIF_EMC_MIN_HIT_PCT;
+        dpif->emc_lookups = dpif->emc_hits = 0;
+    }
+}
+
 /* Parses and looks up every packet of 'batch' (from 'port_no'): packets
  * found in a cache go to their megaflow's batch, the others are marked in
  * 'miss_map' (bit i: packet i). */
@@ -869,29 +904,42 @@ dpif_classify(struct ft_dpif *dpif, struct ft_packet_batch *batch,
     size_t n_miss = 0;
     size_t n = batch->count;
 
+    bool use_emc = dpif_emc_use(dpif);
+    size_t n_valid = 0, n_emc_hits = 0;
+
     for (size_t i = 0; i < n; i++) {
         dpif->valid[i] = dpif_parse(batch->packets[i], port_no,
                                     &dpif->keys[i], &dpif->hashes[i]);
-        if (dpif->valid[i]) {
+        if (dpif->valid[i] && use_emc) {
             ft_emc_prefetch(&dpif->emc, dpif->hashes[i]);
         }
     }
     dpif->n_fbatches = 0;
     for (size_t i = 0; i < n; i++) {
-        struct ft_dpcls_flow *flow;
+        struct ft_dpcls_flow *flow = NULL;
 
         if (!dpif->valid[i]) {
             dpif->stats.n_invalid++;
             continue;
         }
-        flow = ft_emc_lookup(&dpif->emc, &dpif->keys[i], dpif->hashes[i]);
+        n_valid++;
+        if (use_emc) {
+            flow = ft_emc_lookup(&dpif->emc, &dpif->keys[i],
+                                 dpif->hashes[i]);
+        }
         if (flow) {
-            dpif->stats.n_hit_emc++;
+            n_emc_hits++;
             dpif_flow_batch_add(dpif, flow, batch->packets[i]);
         } else {
             miss_keys[n_miss] = &dpif->keys[i];
             miss_idx[n_miss++] = i;
         }
+    }
+    if (use_emc) {
+        dpif->stats.n_hit_emc += n_emc_hits;
+        dpif_emc_account(dpif, n_valid, n_emc_hits);
+    } else {
+        dpif->stats.n_emc_skipped += n_valid;
     }
     if (!n_miss) {
         return 0;
@@ -903,7 +951,7 @@ dpif_classify(struct ft_dpif *dpif, struct ft_packet_batch *batch,
         if (found[m]) {
             dpif->stats.n_hit_megaflow++;
             dpif_flow_batch_add(dpif, found[m], batch->packets[i]);
-            if (dpif_emc_insert_draw(dpif)) {
+            if (use_emc && dpif_emc_insert_draw(dpif)) {
                 ft_emc_insert(&dpif->emc, &dpif->keys[i], dpif->hashes[i],
                               found[m]);
             }

@@ -26,7 +26,14 @@
  *   2. looks each key up in the exact-match cache, then the misses in the
  *      megaflow cache in one batched lookup; a megaflow-cache hit is cached
  *      in the EMC once in FT_DPIF_EMC_INSERT_INV_PROB times on average (as
- *      Open vSwitch's emc-insert-inv-prob), an upcall's answer always;
+ *      Open vSwitch's emc-insert-inv-prob), an upcall's answer always.
+ *      While the EMC finds fewer than FT_DPIF_EMC_MIN_HIT_PCT percent of
+ *      the keys (many more flows than its entries), a miss in it costs more
+ *      than its hits save: the datapath then skips it, keys going straight
+ *      to the megaflow cache, except in one burst out of
+ *      FT_DPIF_EMC_PROBE_EVERY, which still uses (and fills) it so that
+ *      its hit rate keeps being measured; it is back in use as soon as
+ *      that rate is over the threshold again;
  *   3. groups the packets found by megaflow and runs each group's actions
  *      action by action over the group (groups in the order of their first
  *      packet, packets in arrival order), crediting the megaflow once per
@@ -106,6 +113,13 @@ struct ft_dpif;
  * average. */
 #define FT_DPIF_EMC_INSERT_INV_PROB 100
 
+/* The EMC is skipped while it finds fewer than this percentage of the keys
+ * looked up in it (measured over FT_DPIF_EMC_WINDOW lookups), except in one
+ * receive burst out of FT_DPIF_EMC_PROBE_EVERY. */
+#define FT_DPIF_EMC_MIN_HIT_PCT 30
+#define FT_DPIF_EMC_WINDOW 8192
+#define FT_DPIF_EMC_PROBE_EVERY 16
+
 /* Default flow limit: megaflows held before misses stop installing. */
 #define FT_DPIF_DEFAULT_FLOW_LIMIT 200000
 
@@ -114,6 +128,9 @@ struct ft_dpif;
  * n_hit_megaflow. */
 struct ft_dpif_stats {
     uint64_t n_hit_emc;         /* Packets whose megaflow the EMC found. */
+    uint64_t n_emc_skipped;     /* Packets not looked up in the EMC: its
+                                 * hit rate was too low (see above). */
+    bool emc_bypassed;          /* The EMC is being skipped now. */
     uint64_t n_hit_megaflow;    /* ... found in the megaflow cache. */
     uint64_t n_missed;          /* Packets that missed both caches. */
     uint64_t n_lost;            /* Missed packets dropped: no upcall

@@ -227,6 +227,56 @@ sleep 1
 rx1=$("$FT" dump-ports "$BR2" dinf | sed -nE 's/.* rx pkts=([0-9]+),.*/\1/p')
 [ $((rx1 - rx0)) -gt 500000 ] || fail "busy port: only $((rx1 - rx0)) packets in 1 s"
 pass
+
+# ---- The exact-match cache: in use while it finds the keys (5 flows),
+# skipped while it cannot (40,000 flows for its 8,192 entries: every
+# lookup would be a miss on top of the megaflow cache's), in use again
+# once the flows are few.
+emc_state() {
+    "$FT" --format json dpif-show "$BR2" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print("bypassed" if d["emc_bypassed"] else "used", d["emc_hits"], d["emc_skipped"])'
+}
+read -r state hits0 skipped0 <<<"$(emc_state)"
+[ "$state" = used ] && [ "$hits0" -gt 100000 ] \
+    || fail "5 flows: EMC $state, $hits0 hits"
+pass
+"$PY" - "$T/many.pcap" <<'PYEOF' || fail "cannot write the 40,000-flow capture"
+import struct, sys
+
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(40000):
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 46, 0, 0, 64, 17, 0,
+                         bytes([10, 2, i >> 8, i & 255]),
+                         bytes([10, 3, 0, 1]))
+        fr = (bytes.fromhex("0200000000bb" "0200000000aa" "0800") + ip
+              + struct.pack("!HHHH", 1024 + i % 1000, 5000, 26, 0))
+        fr += bytes(60 - len(fr))
+        f.write(struct.pack("<IIII", 1, i, 60, 60) + fr)
+PYEOF
+ft 0 del-port "$BR2" dinf
+ft 0 add-port "$BR2" dmany -- set Interface dmany type=dpdk \
+    ofport_request=40 options:n_mbufs=48192 \
+    "options:dpdk-devargs=net_pcap5,rx_pcap=$T/many.pcap,infinite_rx=1"
+sleep 1
+read -r state hits1 skipped1 <<<"$(emc_state)"
+[ "$state" = bypassed ] && [ "$skipped1" -gt 100000 ] \
+    || fail "40,000 flows: EMC $state, $skipped1 packets past it"
+pass
+ft 0 dpif-show "$BR2"
+grep -q "packets past it (hit rate too low), skipped now" <<<"$out" \
+    || fail "dpif-show does not say the EMC is skipped: $out"
+pass
+ft 0 del-port "$BR2" dmany
+ft 0 add-port "$BR2" dinf -- set Interface dinf type=dpdk ofport_request=40 \
+    "options:dpdk-devargs=net_pcap4,rx_pcap=$T/in.pcap,infinite_rx=1"
+sleep 1
+read -r state hits2 skipped2 <<<"$(emc_state)"
+[ "$state" = used ] && [ "$hits2" -gt "$hits1" ] \
+    || fail "5 flows again: EMC $state, $((hits2 - hits1)) new hits"
+pass
 ft 0 del-port "$BR2" dinf
 ft 0 remove Bridge "$BR2" other_config pmd-cpu
 grep -q '^Cpus_allowed_list:[[:space:]]*0$' "/proc/$pid/status" \
