@@ -55,21 +55,6 @@ emc_set(const struct ft_emc *emc, uint32_t hash)
     return &emc->entries[2 * (size_t) (hash & emc->n_sets_mask)];
 }
 
-/* ft_flow_equal() without a call: the EMC compares whole keys on every
- * hit. */
-static inline bool
-emc_key_equal(const struct ft_flow *a, const struct ft_flow *b)
-{
-    const uint64_t *pa = ft_flow_u64(a);
-    const uint64_t *pb = ft_flow_u64(b);
-    uint64_t diff = 0;
-
-    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
-        diff |= pa[i] ^ pb[i];
-    }
-    return !diff;
-}
-
 static inline void
 emc_entry_clear(struct ft_emc_entry *e)
 {
@@ -77,26 +62,11 @@ emc_entry_clear(struct ft_emc_entry *e)
     e->flow = NULL;
 }
 
-struct ft_dpcls_flow *
-ft_emc_lookup(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash)
+void
+ft_emc_clear_stale__(struct ft_emc *emc, struct ft_emc_entry *e)
 {
-    struct ft_emc_entry *set = emc_set(emc, hash);
-
-    for (int way = 0; way < 2; way++) {
-        struct ft_emc_entry *e = &set[way];
-
-        if (e->flow && e->hash == hash && emc_key_equal(&e->key, key)) {
-            if (e->flow->dead) {
-                emc_entry_clear(e);
-                emc->n_stale++;
-                break;
-            }
-            emc->n_hits++;
-            return e->flow;
-        }
-    }
-    emc->n_misses++;
-    return NULL;
+    emc_entry_clear(e);
+    emc->n_stale++;
 }
 
 void
@@ -108,7 +78,7 @@ ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash,
 
     for (int way = 0; way < 2; way++) {
         if (set[way].flow && set[way].hash == hash
-            && emc_key_equal(&set[way].key, key)) {
+            && ft_emc_key_equal__(&set[way].key, key)) {
             e = &set[way];
             break;
         }

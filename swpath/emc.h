@@ -119,12 +119,50 @@ ft_emc_prefetch(const struct ft_emc *emc, uint32_t hash)
     __builtin_prefetch(&set[1]);
 }
 
+/* Empties 'e', whose megaflow was removed from the megaflow cache (the
+ * rare case of ft_emc_lookup(), out of line). */
+void ft_emc_clear_stale__(struct ft_emc *emc, struct ft_emc_entry *e);
+
+/* ft_flow_equal() without a call: the EMC compares whole keys on every
+ * hit. */
+static inline bool
+ft_emc_key_equal__(const struct ft_flow *a, const struct ft_flow *b)
+{
+    const uint64_t *pa = ft_flow_u64(a);
+    const uint64_t *pb = ft_flow_u64(b);
+    uint64_t diff = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        diff |= pa[i] ^ pb[i];
+    }
+    return !diff;
+}
+
 /* Returns the live megaflow cached for exactly 'key' (whose ft_emc_hash()
  * is 'hash'), or NULL.  The megaflow stays valid until the caller next
- * changes the megaflow cache or this EMC. */
-struct ft_dpcls_flow *ft_emc_lookup(struct ft_emc *emc,
-                                    const struct ft_flow *key,
-                                    uint32_t hash);
+ * changes the megaflow cache or this EMC.  Inline: it runs for every
+ * packet. */
+static inline struct ft_dpcls_flow *
+ft_emc_lookup(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash)
+{
+    struct ft_emc_entry *set
+        = &emc->entries[2 * (size_t) (hash & emc->n_sets_mask)];
+
+    for (int way = 0; way < 2; way++) {
+        struct ft_emc_entry *e = &set[way];
+
+        if (e->flow && e->hash == hash && ft_emc_key_equal__(&e->key, key)) {
+            if (e->flow->dead) {
+                ft_emc_clear_stale__(emc, e);
+                break;
+            }
+            emc->n_hits++;
+            return e->flow;
+        }
+    }
+    emc->n_misses++;
+    return NULL;
+}
 
 /* Caches 'flow' (live, and containing 'key') for 'key', taking a
  * reference to it. */
