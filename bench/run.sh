@@ -184,7 +184,7 @@ RUNS=$BENCH_TMP/runs.tsv
 # run_one CASE SWITCH ROUND: one measurement, appended to $RUNS.  Sets
 # RUN_OTHERS to the CPU share other processes took meanwhile.
 run_one() {
-    local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report=
+    local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report= started=0
     local stat0 stat1 swpids sw0 sw1 ours
     CASE_VALUE= CASE_EXTRA= RUN_OTHERS=0
     BENCH_CASE=$c BENCH_SWITCH=$sw
@@ -192,7 +192,7 @@ run_one() {
     if ! topo_create; then
         bench_log "$c/$sw: cannot create the namespaces"
         ok=0
-    elif ! "sw_${fn}_start" >>"$BENCH_TMP/switch.log" 2>&1; then
+    elif started=1 && ! "sw_${fn}_start" >>"$BENCH_TMP/switch.log" 2>&1; then
         bench_log "$c/$sw: switch did not start: $(tail -3 "$BENCH_TMP/switch.log")"
         ok=0
     elif [ "$(eval echo \${CASE_${c}_WARMUP:-yes})" = yes ] \
@@ -226,7 +226,9 @@ run_one() {
             -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }')"
         [ -n "$PERF_DIR" ] && bench_perf_stop "$PERF_DIR/$c-$sw-$r.perf"
     fi
-    [ $ok = 1 ] && "sw_${fn}_stop" >/dev/null 2>&1
+    # Also after a failed start: what did start (a daemon that then
+    # refused a port, say) must not run on through the next runs.
+    [ $started = 1 ] && "sw_${fn}_stop" >/dev/null 2>&1
     topo_destroy
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$sw" "$r" "$value" \
         "$idle" "$CASE_EXTRA" "$report" >>"$RUNS"
