@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,10 @@ out:
 
 /* ---- Server. ---- */
 
+/* A connection that read or wrote a message this large gives the memory
+ * its handling freed back to the system when it closes (malloc_trim()). */
+#define RPC_TRIM_BYTES (1u << 20)
+
 struct conn {
     struct ft_rpc_server *server;
     int fd;
@@ -488,6 +493,9 @@ conn_destroy(struct conn *c)
     struct ft_rpc_server *s = c->server;
     size_t idx = (size_t) (c->slot - s->conns);
 
+    bool large = c->in.allocated >= RPC_TRIM_BYTES
+                 || c->out.allocated >= RPC_TRIM_BYTES;
+
     ft_loop_del_fd(s->loop, c->fd);
     close(c->fd);
     ft_rpc_reader_uninit(&c->in);
@@ -495,6 +503,14 @@ conn_destroy(struct conn *c)
     s->conns[idx] = s->conns[--s->n_conns];
     s->conns[idx]->slot = &s->conns[idx];
     free(c);
+    if (large) {
+        /* A large request (add-flows of 100,000 rules is 7.5 MB) or reply
+         * leaves many megabytes of freed buffers, parsed copies and
+         * formatted texts inside the heap, which malloc keeps: without
+         * this, the daemon's resident memory would stay at the peak of
+         * its largest request for good. */
+        malloc_trim(0);
+    }
 }
 
 static void

@@ -129,6 +129,9 @@ case_flowmod_load() {
         bench_log "add-flows failed: $(tail -3 "$BENCH_TMP/flowmod.out")"
         return 1
     }
+    # The daemon's memory once it is done with the request (it may still
+    # be freeing it when the command returns).
+    sleep 1
     CASE_FLOWMOD_RSS1=$(case_flowmod_rss "$(cat "$pidfile")")
     n=$($ctl dump-flows br0 | grep -c 'actions=')
     [ "$n" = "$BENCH_FLOWMOD_RULES" ] || {
