@@ -1159,13 +1159,10 @@ ft_dpif_flow_modify_actions(struct ft_dpif *dpif,
                             const struct ft_match *match,
                             const struct ft_dp_actions *actions)
 {
-    struct ft_dpcls_flow *flow = dpif_flow_find(dpif, match);
+    struct ft_dpif_flow_info info;
+    int error = ft_dpif_flow_get(dpif, match, &info);
 
-    if (!flow) {
-        return -ENOENT;
-    }
-    ft_dpcls_flow_set_actions(flow, actions);
-    return 0;
+    return error ? error : ft_dpif_flow_set_actions(dpif, &info, actions);
 }
 
 int

@@ -46,34 +46,26 @@
 CASE_setup_UNIT=megaflows/s
 CASE_setup_DESC="DPDK, 1,048,576 flows each making its own megaflow, \
 megaflows installed per second"
-CASE_setup_SWITCHES=flowtier-dpdk,ovs-dpdk
-CASE_setup_WARMUP=no
 CASE_setup_FLOWS=1048576
-CASE_setup_CAPTURE=macs
-CASE_setup_TABLE=setup
 CASE_setup_REPLAY=0
-CASE_setup_MEGAFLOWS=1
 
 CASE_mfmem_UNIT=B/megaflow
 CASE_mfmem_DESC="DPDK, the setup load, growth of the daemon's VmRSS per \
 megaflow; lower is better, a ratio above 1: FlowTier uses more"
-CASE_mfmem_SWITCHES=flowtier-dpdk,ovs-dpdk
-CASE_mfmem_WARMUP=no
 CASE_mfmem_FLOWS=1048576
-CASE_mfmem_CAPTURE=macs
-CASE_mfmem_TABLE=setup
 CASE_mfmem_REPLAY=0
-CASE_mfmem_MEGAFLOWS=1
 
 CASE_reval_UNIT=ms
 CASE_reval_DESC="DPDK, 200,000 megaflows, one rule change, the \
 revalidator pass that followed (switch's own figure); lower is better"
-CASE_reval_SWITCHES=flowtier-dpdk,ovs-dpdk
-CASE_reval_WARMUP=no
 CASE_reval_FLOWS=200000
-CASE_reval_CAPTURE=macs
-CASE_reval_TABLE=setup
-CASE_reval_MEGAFLOWS=1
+
+# What the three have in common (see sw-dpdk.sh).
+for c in setup mfmem reval; do
+    eval "CASE_${c}_SWITCHES=flowtier-dpdk,ovs-dpdk CASE_${c}_WARMUP=no"
+    eval "CASE_${c}_CAPTURE=macs CASE_${c}_TABLE=setup CASE_${c}_MEGAFLOWS=1"
+done
+unset c
 
 # case_mf_fill: waits for the megaflows.  Writes 'TIME COUNT RSS_KB'
 # samples to $BENCH_TMP/fill.txt and sets CASE_MF_N (megaflows at the
