@@ -82,6 +82,12 @@ struct ft_bridge {
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
     long long int last_revalidate;  /* ms of the last pass. */
+    struct ft_dpif_walk *reval_walk;    /* The periodic pass in progress
+                                         * (run in slices), or NULL. */
+    long long int reval_last_step;  /* ms of its last slice. */
+    uint64_t reval_start_usec;      /* When it started. */
+    uint64_t reval_flows;           /* Megaflows it walked so far... */
+    uint64_t reval_stale;           /* ...and translated again. */
     bool revalidate_asap;           /* Tables or ports changed. */
     uint64_t mac_flushes;           /* Part of the MAC generation. */
     uint64_t last_mac_gen;          /* MAC generation at the last pass. */
@@ -118,7 +124,15 @@ void ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
 
 /* Upcall, revalidator and ukey functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);
+/* A whole revalidator pass at once (dropping a pass in progress: this one
+ * covers every megaflow). */
 void ft_bridge_revalidator_run(struct ft_bridge *, long long int now);
+/* Starts a pass if none is in progress, then revalidates up to 'max' more
+ * megaflows of it; returns true when the pass is complete. */
+bool ft_bridge_revalidator_step(struct ft_bridge *, long long int now,
+                                size_t max);
+/* Drops the pass in progress, if any. */
+void ft_bridge_revalidator_abort(struct ft_bridge *);
 void ft_bridge_expire_rules(struct ft_bridge *, long long int now);
 
 #endif /* mgmt/bridge-private.h */

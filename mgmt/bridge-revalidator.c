@@ -311,26 +311,81 @@ revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
     return 0;
 }
 
+static void
+reval_ctx_init(struct reval_ctx *ctx, struct ft_bridge *br,
+               long long int now)
+{
+    ctx->br = br;
+    ctx->now = now;
+    ctx->max_idle = br->max_idle;
+    ctx->mac_gen = ft_bridge_mac_gen(br);
+    if (ft_dpif_flow_count(br->dpif) > br->flow_limit
+        && ctx->max_idle > OVER_LIMIT_MAX_IDLE) {
+        ctx->max_idle = OVER_LIMIT_MAX_IDLE;
+    }
+    ctx->n_flows = ctx->n_stale = 0;
+}
+
+static void
+reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
+                uint64_t n_stale)
+{
+    br->stats.n_revalidations++;
+    br->stats.last_reval_usec = monotonic_usec() - start;
+    br->stats.last_reval_flows = n_flows;
+    br->stats.last_reval_stale = n_stale;
+}
+
+void
+ft_bridge_revalidator_abort(struct ft_bridge *br)
+{
+    ft_dpif_walk_finish(br->reval_walk);
+    br->reval_walk = NULL;
+}
+
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
     uint64_t start = monotonic_usec();
     struct reval_ctx ctx;
 
-    ctx.br = br;
-    ctx.n_flows = ctx.n_stale = 0;
-    ctx.now = now;
-    ctx.max_idle = br->max_idle;
-    ctx.mac_gen = ft_bridge_mac_gen(br);
-    if (ft_dpif_flow_count(br->dpif) > br->flow_limit
-        && ctx.max_idle > OVER_LIMIT_MAX_IDLE) {
-        ctx.max_idle = OVER_LIMIT_MAX_IDLE;
-    }
+    ft_bridge_revalidator_abort(br);
+    reval_ctx_init(&ctx, br, now);
     ft_dpif_flow_foreach(br->dpif, revalidate_cb, &ctx);
-    br->stats.n_revalidations++;
-    br->stats.last_reval_usec = monotonic_usec() - start;
-    br->stats.last_reval_flows = ctx.n_flows;
-    br->stats.last_reval_stale = ctx.n_stale;
+    reval_pass_done(br, start, ctx.n_flows, ctx.n_stale);
+}
+
+bool
+ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
+                           size_t max)
+{
+    struct reval_ctx ctx;
+    bool done;
+
+    if (!br->reval_walk) {
+        br->reval_walk = ft_dpif_walk_start(br->dpif);
+        if (!br->reval_walk) {
+            /* No memory for a snapshot: do without one. */
+            ft_bridge_revalidator_run(br, now);
+            return true;
+        }
+        br->reval_start_usec = monotonic_usec();
+        br->reval_flows = br->reval_stale = 0;
+    }
+    /* The tables, MAC table and limits as they are now: what changed since
+     * the pass began is seen by the rest of it (and the next pass, which
+     * the change scheduled, covers the part already done). */
+    reval_ctx_init(&ctx, br, now);
+    done = ft_dpif_walk_step(br->dpif, br->reval_walk, max, revalidate_cb,
+                             &ctx);
+    br->reval_flows += ctx.n_flows;
+    br->reval_stale += ctx.n_stale;
+    if (done) {
+        ft_bridge_revalidator_abort(br);
+        reval_pass_done(br, br->reval_start_usec, br->reval_flows,
+                        br->reval_stale);
+    }
+    return done;
 }
 
 /* ---- dump-dp-flows. ---- */

@@ -661,8 +661,9 @@ ft_bridge_destroy(struct ft_bridge *br)
     if (!br) {
         return;
     }
-    /* The datapath goes first: it releases the ukeys, which hold
-     * references to rules. */
+    /* The datapath goes first (after the revalidator's snapshot of its
+     * megaflows): it releases the ukeys, which hold references to rules. */
+    ft_bridge_revalidator_abort(br);
     ft_dpif_destroy(br->dpif);
     ft_oftables_destroy(&br->tables);
     ft_mac_learning_destroy(br->ml);
@@ -992,15 +993,34 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
+    if (br->reval_walk) {
+        return br->reval_last_step;     /* Due now: the next slice. */
+    }
     return br->last_revalidate + (bridge_is_dirty(br)
                                   ? FT_BRIDGE_REVALIDATE_SOON
                                   : FT_BRIDGE_REVALIDATE_INTERVAL);
 }
 
+/* Runs one slice of the periodic pass. */
+static void
+bridge_revalidate_slice(struct ft_bridge *br, long long int now)
+{
+    br->reval_last_step = now;
+    if (ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE)) {
+        br->last_revalidate = now;
+    }
+}
+
 void
 ft_bridge_periodic(struct ft_bridge *br, long long int now)
 {
-    if (now >= ft_bridge_next_wakeup(br)) {
-        ft_bridge_revalidate(br, now);
+    if (br->reval_walk) {
+        bridge_revalidate_slice(br, now);
+    } else if (now >= ft_bridge_next_wakeup(br)) {
+        ft_bridge_expire_rules(br, now);
+        ft_mac_learning_expire(br->ml, now);
+        br->revalidate_asap = false;
+        br->last_mac_gen = ft_bridge_mac_gen(br);
+        bridge_revalidate_slice(br, now);
     }
 }

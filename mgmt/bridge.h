@@ -59,6 +59,17 @@
  * older than the aging time.  Stats seen between a
  * megaflow's last pass and its deletion are credited before it goes.
  *
+ * The datapath runs in the daemon's one thread, and a pass over 200,000
+ * megaflows that all need translating again takes about 150 ms: so
+ * ft_bridge_periodic() runs a pass in slices of FT_BRIDGE_REVALIDATE_SLICE
+ * megaflows (up to about 4 ms each), over a snapshot of the megaflows
+ * taken at its start, and ft_bridge_next_wakeup() asks for the next slice
+ * at once; the caller forwards packets in between.  Megaflows installed
+ * during a pass were translated against the current tables and wait for
+ * the next one.  ft_bridge_revalidate() (port changes, which must hold for
+ * the very next packet) runs a whole pass at once, dropping a pass in
+ * progress.
+ *
  * Ports
  * =====
  *
@@ -167,6 +178,8 @@ struct ft_bridge;
  * tables keep changing. */
 #define FT_BRIDGE_REVALIDATE_INTERVAL 500
 #define FT_BRIDGE_REVALIDATE_SOON 10
+/* Megaflows per slice of a periodic pass (see ft_bridge_periodic()). */
+#define FT_BRIDGE_REVALIDATE_SLICE 4096
 
 /* The flow Open vSwitch puts in a new bridge's table 0 in standalone fail
  * mode.  A bridge starts with empty tables; the daemon adds this flow
@@ -533,7 +546,8 @@ void ft_bridge_periodic(struct ft_bridge *, long long int now);
 /* The time (ms) at which ft_bridge_periodic() next has work: at most
  * FT_BRIDGE_REVALIDATE_INTERVAL after the last pass, and at most
  * FT_BRIDGE_REVALIDATE_SOON after it once the flow table, the MAC table
- * or the ports changed. */
+ * or the ports changed; while a pass is in progress, now (a time not
+ * after the current one). */
 long long int ft_bridge_next_wakeup(const struct ft_bridge *);
 
 /* Runs a revalidator pass at 'now' at once, whatever the timers say (for

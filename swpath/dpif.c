@@ -1266,6 +1266,55 @@ ft_dpif_flow_foreach(struct ft_dpif *dpif,
     return retval;
 }
 
+struct ft_dpif_walk {
+    struct flow_collect c;
+    size_t next;                /* Index of the next megaflow to visit. */
+};
+
+struct ft_dpif_walk *
+ft_dpif_walk_start(struct ft_dpif *dpif)
+{
+    struct ft_dpif_walk *w = malloc(sizeof *w);
+
+    if (!w) {
+        return NULL;
+    }
+    if (dpif_snapshot_flows(dpif, &w->c)) {
+        free(w);
+        return NULL;
+    }
+    w->next = 0;
+    return w;
+}
+
+bool
+ft_dpif_walk_step(struct ft_dpif *dpif, struct ft_dpif_walk *w, size_t max,
+                  int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+                  void *aux)
+{
+    (void) dpif;
+    for (size_t n = 0; n < max && w->next < w->c.n; n++) {
+        struct ft_dpcls_flow *flow = w->c.flows[w->next++];
+
+        if (!flow->dead) {
+            struct ft_dpif_flow_info info;
+
+            dpif_flow_to_info(flow, &info);
+            cb(&info, aux);
+        }
+    }
+    return w->next >= w->c.n;
+}
+
+void
+ft_dpif_walk_finish(struct ft_dpif_walk *w)
+{
+    if (w) {
+        dpif_snapshot_release(&w->c);
+        free(w);
+    }
+}
+
 static int
 dpif_first_flow(struct ft_dpcls_flow *flow, void *aux)
 {

@@ -350,6 +350,27 @@ int ft_dpif_flow_modify_actions(struct ft_dpif *,
                                 const struct ft_match *match,
                                 const struct ft_dp_actions *actions);
 
+/* A walk over the megaflows in slices, for work too long to do at once:
+ * ft_dpif_walk_start() takes a snapshot of the megaflows (holding a
+ * reference to each, so none is freed under it), each
+ * ft_dpif_walk_step() calls 'cb' for up to 'max' more of them, skipping
+ * those removed since, with the same rules as ft_dpif_flow_foreach()'s
+ * callback, and megaflows installed since the start are not visited.
+ * Packets may be processed between two steps.  ft_dpif_walk_finish()
+ * drops the snapshot, done or not. */
+struct ft_dpif_walk;
+
+/* Returns the walk, or NULL if memory ran out. */
+struct ft_dpif_walk *ft_dpif_walk_start(struct ft_dpif *);
+
+/* Returns true once every megaflow of the snapshot was visited. */
+bool ft_dpif_walk_step(struct ft_dpif *, struct ft_dpif_walk *, size_t max,
+                       int (*cb)(const struct ft_dpif_flow_info *,
+                                 void *aux),
+                       void *aux);
+
+void ft_dpif_walk_finish(struct ft_dpif_walk *);
+
 /* Replaces the actions of the megaflow 'info' describes, as
  * ft_dpif_flow_modify_actions() but without looking it up: 'info' must
  * come from ft_dpif_flow_foreach() (within its callback) or

@@ -1050,6 +1050,91 @@ retarget_cb(const struct ft_dpif_flow_info *info, void *aux)
     return 0;
 }
 
+/* Counts the walk's visits, by UDP port, in aux (an array of 16). */
+static int
+count_visit_cb(const struct ft_dpif_flow_info *info, void *aux)
+{
+    int *seen = aux;
+
+    assert_true(info->match->flow.tp_dst < 16);
+    seen[info->match->flow.tp_dst]++;
+    return 0;
+}
+
+static void
+udp_port_match(struct ft_match *m, uint16_t port)
+{
+    memset(m, 0, sizeof *m);
+    m->flow.in_port = 1;
+    m->mask.in_port = UINT32_MAX;
+    m->flow.dl_type = FT_ETH_TYPE_IP;
+    m->mask.dl_type = 0xffff;
+    m->flow.nw_proto = 17;
+    m->mask.nw_proto = 0xff;
+    m->flow.tp_dst = port;
+    m->mask.tp_dst = 0xffff;
+}
+
+/* A walk in slices visits each megaflow of its snapshot once, skips those
+ * removed since, does not visit those installed since, and frees nothing
+ * of what it held when it finishes. */
+static void
+test_flow_walk(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpif_walk *w;
+    struct ft_match m;
+    struct ft_error err;
+    int seen[16] = { 0 };
+    int total = 0;
+
+    ft_dpif_flow_flush(f->dpif);
+    f->n_cookies_freed = 0;
+    ft_dp_actions_put_output(&acts, 2);
+    for (int i = 0; i < 10; i++) {
+        udp_port_match(&m, i);
+        assert_int_equal(ft_dpif_flow_put(f->dpif, &m, &acts, malloc(1),
+                                          &err), 0);
+    }
+    w = ft_dpif_walk_start(f->dpif);
+    assert_non_null(w);
+    assert_false(ft_dpif_walk_step(f->dpif, w, 3, count_visit_cb, seen));
+    for (int i = 0; i < 16; i++) {
+        total += seen[i];
+    }
+    assert_int_equal(total, 3);
+
+    /* Remove one megaflow not visited yet, install a new one. */
+    for (int i = 0; i < 10; i++) {
+        if (!seen[i]) {
+            udp_port_match(&m, i);
+            assert_int_equal(ft_dpif_flow_del(f->dpif, &m, NULL), 0);
+            seen[i] = -1;
+            break;
+        }
+    }
+    assert_int_equal(f->n_cookies_freed, 1);
+    udp_port_match(&m, 12);
+    assert_int_equal(ft_dpif_flow_put(f->dpif, &m, &acts, malloc(1), &err),
+                     0);
+
+    assert_true(ft_dpif_walk_step(f->dpif, w, 100, count_visit_cb, seen));
+    assert_true(ft_dpif_walk_step(f->dpif, w, 100, count_visit_cb, seen));
+    ft_dpif_walk_finish(w);
+    for (int i = 0; i < 10; i++) {
+        assert_true(seen[i] == 1 || seen[i] == -1);
+    }
+    assert_int_equal(seen[12], 0);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 10);
+    assert_int_equal(f->n_cookies_freed, 1);
+    ft_dpif_walk_finish(NULL);
+
+    ft_dpif_flow_flush(f->dpif);
+    assert_int_equal(f->n_cookies_freed, 11);
+    ft_dp_actions_uninit(&acts);
+}
+
 static void
 test_flow_api(void **state)
 {
@@ -1280,6 +1365,7 @@ main(void)
         cmocka_unit_test(test_tap_port),
         cmocka_unit_test(test_internal_port),
         cmocka_unit_test(test_flow_api),
+        cmocka_unit_test(test_flow_walk),
         cmocka_unit_test(test_parse_shortcut),
     };
 
