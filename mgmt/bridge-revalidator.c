@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "flowtier/util.h"
 
@@ -208,15 +207,6 @@ struct reval_ctx {
     uint64_t n_stale;           /* Of those, translated again. */
 };
 
-static uint64_t
-monotonic_usec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static bool
 ukey_is_stale(const struct reval_ctx *ctx, const struct bridge_ukey *ukey)
 {
@@ -331,7 +321,7 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
                 uint64_t n_stale)
 {
     br->stats.n_revalidations++;
-    br->stats.last_reval_usec = monotonic_usec() - start;
+    br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
     br->stats.last_reval_flows = n_flows;
     br->stats.last_reval_stale = n_stale;
 }
@@ -346,7 +336,7 @@ ft_bridge_revalidator_abort(struct ft_bridge *br)
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
-    uint64_t start = monotonic_usec();
+    uint64_t start = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
 
     ft_bridge_revalidator_abort(br);
@@ -369,7 +359,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
             ft_bridge_revalidator_run(br, now);
             return true;
         }
-        br->reval_start_usec = monotonic_usec();
+        br->reval_start_usec = (uint64_t) ft_time_usec();
         br->reval_flows = br->reval_stale = 0;
     }
     /* The tables, MAC table and limits as they are now: what changed since

@@ -947,24 +947,27 @@ ft_bridge_get_fds(const struct ft_bridge *br, int *fds, size_t max)
     return ft_dpif_get_fds(br->dpif, fds, max);
 }
 
-int
-ft_bridge_run(struct ft_bridge *br, long long int now)
+/* Packets per run: a burst per port. */
+static int
+bridge_run_budget(const struct ft_bridge *br)
 {
     size_t n_ports = ft_dpif_port_count(br->dpif);
 
+    return (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1));
+}
+
+int
+ft_bridge_run(struct ft_bridge *br, long long int now)
+{
     br->now = now;
-    return ft_dpif_run(br->dpif,
-                       (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1)));
+    return ft_dpif_run(br->dpif, bridge_run_budget(br));
 }
 
 int
 ft_bridge_run_polled(struct ft_bridge *br, long long int now)
 {
-    size_t n_ports = ft_dpif_port_count(br->dpif);
-
     br->now = now;
-    return ft_dpif_run_polled(br->dpif, (int) (FT_PACKET_BATCH_MAX
-                                               * (n_ports ? n_ports : 1)));
+    return ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
 }
 
 bool

@@ -37,6 +37,15 @@ ft_time_msec(void)
 }
 
 long long int
+ft_time_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long int) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long int
 ft_time_wall_msec(void)
 {
     struct timespec ts;

@@ -89,6 +89,8 @@ void ft_log_rl(struct ft_log *log, struct ft_ratelimit *rl,
 
 /* Monotonic clock in milliseconds. */
 long long int ft_time_msec(void);
+/* The same clock in microseconds, for timing work. */
+long long int ft_time_usec(void);
 
 /* Wall clock in milliseconds since the epoch. */
 long long int ft_time_wall_msec(void);

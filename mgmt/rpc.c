@@ -492,7 +492,6 @@ conn_destroy(struct conn *c)
 {
     struct ft_rpc_server *s = c->server;
     size_t idx = (size_t) (c->slot - s->conns);
-
     bool large = c->in.allocated >= RPC_TRIM_BYTES
                  || c->out.allocated >= RPC_TRIM_BYTES;
 
