@@ -250,17 +250,21 @@ sw_ovs_dpdk_start() {
         sw_ovs_dpdk_appctl upcall/set-flow-limit "$SW_DPDK_FLOW_LIMIT" >/dev/null \
             || { bench_log "OVS refuses upcall/set-flow-limit"; return 1; }
     fi
-    sw_ovs_vsctl add-port br0 dpdk1 -- set interface dpdk1 type=dpdk \
+    if ! sw_ovs_vsctl add-port br0 dpdk1 -- set interface dpdk1 type=dpdk \
                ofport_request=2 'options:dpdk-devargs="net_null0,no-rx=1"' \
         -- add-port br0 dpdk0 -- set interface dpdk0 type=dpdk \
                ofport_request=1 \
                "options:dpdk-devargs=\"$SW_DPDK_DEVARGS\"" \
-        || return 1
-    [ "$(sw_ovs_vsctl get interface dpdk0 ofport)" = 1 ] || {
+        || [ "$(sw_ovs_vsctl get interface dpdk0 ofport)" != 1 ]; then
         bench_log "OVS dpdk0 is not up:" \
                   "$(sw_ovs_vsctl get interface dpdk0 error)"
+        if [ "$SW_DPDK_REPLAY" = 1 ] && [ "$SW_DPDK_FLOWS" -gt 250000 ]; then
+            bench_log "(infinite_rx needs an mbuf per captured frame," \
+                      "$SW_DPDK_FLOWS here, and OVS's shared pool has" \
+                      "262,144)"
+        fi
         return 1
-    }
+    fi
 }
 
 # sw_ovs_dpdk_appctl ARG...: ovs-appctl to the running ovs-vswitchd-dpdk
