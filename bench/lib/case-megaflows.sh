@@ -26,9 +26,10 @@
 #   reval   200,000 flows, the capture replayed (the megaflows stay in
 #           use); after the fill, one rule change (the nw_dst=10.1.0.0/16
 #           rule's action becomes mod_vlan_vid:200), and the time the
-#           switch reports for the revalidator pass that handled it:
-#           FlowTier's dpif-show 'last pass' (the pass that translated the
-#           megaflows again), Open vSwitch's longest 'dump duration' of
+#           switch reports for the revalidator pass that handled it, in
+#           wall time: FlowTier's dpif-show 'last pass' (the pass that
+#           translated the megaflows again, in slices with forwarding in
+#           between), Open vSwitch's longest 'dump duration' of
 #           upcall/show in the 5 s after the change (its revalidators dump
 #           every 500 ms; the one after a rule change translates every
 #           megaflow again).  Afterwards a dump of the datapath must show
