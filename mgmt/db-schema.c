@@ -291,26 +291,16 @@ datum_reserve(struct ft_db_datum *d, enum ft_db_type type)
     }
 }
 
+static const char *
+datum_str(const void *d, size_t i)
+{
+    return ((const struct ft_db_datum *) d)->strs[i];
+}
+
 bool
 db_map_find(const struct ft_db_datum *d, const char *key, size_t *idx)
 {
-    size_t lo = 0, hi = d->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(key, d->strs[mid]);
-
-        if (!cmp) {
-            *idx = mid;
-            return true;
-        } else if (cmp < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    *idx = lo;
-    return false;
+    return ft_sorted_find(key, d->n, datum_str, d, idx);
 }
 
 void

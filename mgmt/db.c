@@ -99,28 +99,19 @@ row_destroy(struct ft_db_row *row)
     }
 }
 
-/* Binary search: returns true and the index of 'name', or false and the
- * index where it would go. */
+/* A table's rows are sorted by name (column 0). */
+static const char *
+table_row_name(const void *t, size_t i)
+{
+    return ((const struct db_table *) t)->rows[i]->cols[0].s;
+}
+
+/* Returns true and the index of row 'name', or false and the index where
+ * it would go. */
 static bool
 table_find(const struct db_table *t, const char *name, size_t *idx)
 {
-    size_t lo = 0, hi = t->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, t->rows[mid]->cols[0].s);
-
-        if (!cmp) {
-            *idx = mid;
-            return true;
-        } else if (cmp < 0) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    *idx = lo;
-    return false;
+    return ft_sorted_find(name, t->n, table_row_name, t, idx);
 }
 
 struct ft_db_row *
