@@ -140,6 +140,18 @@ set_one(struct ft_db_txn *txn, enum ft_db_table t, const char *rname,
     return error;
 }
 
+/* Checks that there are at least 'min' arguments (else the error says
+ * 'usage') and finds the row of the first two, TABLE RECORD. */
+static int
+row_args(struct ft_db_txn *txn, int argc, const char *const *argv, int min,
+         const char *usage, enum ft_db_table *t, struct ft_db_row **row,
+         struct ft_error *e)
+{
+    int error = check_args(argc, min, usage, e);
+
+    return error ? error : resolve_row(txn->db, argv[0], argv[1], t, row, e);
+}
+
 int
 ft_db_set(struct ft_db_txn *txn, int argc, const char *const *argv,
           struct ft_error *err)
@@ -152,10 +164,8 @@ ft_db_set(struct ft_db_txn *txn, int argc, const char *const *argv,
     if (txn->error.code) {
         return db_txn_poisoned(txn, err);
     }
-    error = check_args(argc, 3, "TABLE RECORD COLUMN[:KEY]=VALUE...", &e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, &e);
-    }
+    error = row_args(txn, argc, argv, 3,
+                     "TABLE RECORD COLUMN[:KEY]=VALUE...", &t, &row, &e);
     for (int i = 2; !error && i < argc; i++) {
         error = set_one(txn, t, argv[1], argv[i], &e);
     }
@@ -174,10 +184,8 @@ ft_db_clear(struct ft_db_txn *txn, int argc, const char *const *argv,
     if (txn->error.code) {
         return db_txn_poisoned(txn, err);
     }
-    error = check_args(argc, 3, "TABLE RECORD COLUMN...", &e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, &e);
-    }
+    error = row_args(txn, argc, argv, 3, "TABLE RECORD COLUMN...", &t, &row,
+                     &e);
     for (int i = 2; !error && i < argc; i++) {
         const struct ft_db_column *col;
         struct ft_db_datum d;
@@ -229,10 +237,8 @@ add_remove(struct ft_db_txn *txn, int argc, const char *const *argv,
     size_t ci;
     int error;
 
-    error = check_args(argc, 4, "TABLE RECORD COLUMN VALUE...", e);
-    if (!error) {
-        error = resolve_row(txn->db, argv[0], argv[1], &t, &row, e);
-    }
+    error = row_args(txn, argc, argv, 4, "TABLE RECORD COLUMN VALUE...", &t,
+                     &row, e);
     if (error) {
         return error;
     }
