@@ -154,6 +154,33 @@ dpdk_netdev_cast(const struct ft_netdev *netdev)
 
 /* Opening. */
 
+/* Parses the integer option 'key' into '*v': 'dflt' if absent, an error
+ * unless it is from 'min' to 'max' (and a power of 2 if 'pow2'). */
+static int
+dpdk_parse_uint(const char *name, const struct ft_netdev_option *opts,
+                size_t n_opts, const char *key, unsigned long min,
+                unsigned long max, bool pow2, unsigned long dflt,
+                unsigned long *v, struct ft_error *err)
+{
+    const char *s = ft_netdev_option_find(opts, n_opts, key);
+    char *end;
+
+    *v = dflt;
+    if (!s) {
+        return 0;
+    }
+    errno = 0;
+    *v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *v < min || *v > max
+        || (pow2 && (*v & (*v - 1)))) {
+        *v = dflt;
+        return ft_error_set(err, -EINVAL, "interface %s: options:%s=%s is "
+                            "not %s from %lu to %lu", name, key, s,
+                            pow2 ? "a power of 2" : "an integer", min, max);
+    }
+    return 0;
+}
+
 /* Parses the descriptor count option 'key' (a power of 2 from 16 to
  * DPDK_MAX_DESC) into '*n', DPDK_DEFAULT_DESC if absent. */
 static int
@@ -161,24 +188,12 @@ dpdk_parse_desc(const char *name, const struct ft_netdev_option *opts,
                 size_t n_opts, const char *key, uint16_t *n,
                 struct ft_error *err)
 {
-    const char *s = ft_netdev_option_find(opts, n_opts, key);
     unsigned long v;
-    char *end;
+    int error = dpdk_parse_uint(name, opts, n_opts, key, 16, DPDK_MAX_DESC,
+                                true, DPDK_DEFAULT_DESC, &v, err);
 
-    *n = DPDK_DEFAULT_DESC;
-    if (!s) {
-        return 0;
-    }
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < 16 || v > DPDK_MAX_DESC
-        || (v & (v - 1))) {
-        return ft_error_set(err, -EINVAL, "interface %s: options:%s=%s is "
-                            "not a power of 2 from 16 to %d", name, key, s,
-                            DPDK_MAX_DESC);
-    }
     *n = v;
-    return 0;
+    return error;
 }
 
 /* Parses options:n_mbufs into '*n' (0 if absent). */
@@ -186,23 +201,12 @@ static int
 dpdk_parse_n_mbufs(const char *name, const struct ft_netdev_option *opts,
                    size_t n_opts, uint32_t *n, struct ft_error *err)
 {
-    const char *s = ft_netdev_option_find(opts, n_opts, "n_mbufs");
     unsigned long v;
-    char *end;
+    int error = dpdk_parse_uint(name, opts, n_opts, "n_mbufs", 64,
+                                DPDK_MAX_MBUFS, false, 0, &v, err);
 
-    *n = 0;
-    if (!s) {
-        return 0;
-    }
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v < 64 || v > DPDK_MAX_MBUFS) {
-        return ft_error_set(err, -EINVAL, "interface %s: options:n_mbufs=%s "
-                            "is not an integer from 64 to %u", name, s,
-                            DPDK_MAX_MBUFS);
-    }
     *n = v;
-    return 0;
+    return error;
 }
 
 /* Pools. */

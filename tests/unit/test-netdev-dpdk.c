@@ -365,6 +365,22 @@ test_options(void **state)
     assert_int_equal(ft_netdev_open("p0", "dpdk", opts, 2, &netdev, &err),
                      -EINVAL);
     assert_non_null(strstr(err.reason, "n_rxq_desc=100 is not a power"));
+    opts[1].key = "n_txq_desc";
+    opts[1].value = "8192";
+    assert_int_equal(ft_netdev_open("p0", "dpdk", opts, 2, &netdev, &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "options:n_txq_desc=8192 is not a "
+                           "power of 2 from 16 to"));
+    opts[1].key = "n_mbufs";
+    opts[1].value = "10";
+    assert_int_equal(ft_netdev_open("p0", "dpdk", opts, 2, &netdev, &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "options:n_mbufs=10 is not an "
+                           "integer from 64 to"));
+    opts[1].value = "64x";
+    assert_int_equal(ft_netdev_open("p0", "dpdk", opts, 2, &netdev, &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "options:n_mbufs=64x is not"));
     opts[1].key = "color";
     assert_int_equal(ft_netdev_open("p0", "dpdk", opts, 2, &netdev, &err),
                      -EINVAL);
