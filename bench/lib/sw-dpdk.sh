@@ -200,41 +200,23 @@ sw_ovs_dpdk_install() {
 }
 
 sw_ovs_dpdk_start() {
-    local d=$BENCH_TMP/ovs schema=/usr/share/openvswitch/vswitch.ovsschema
     local eal i other=
     sw_dpdk_setup || return 1
     sw_ovs_dpdk_install || {
         bench_log "cannot install openvswitch-switch-dpdk"
         return 1
     }
-    sw_ovs_env
-    rm -rf "$d"
-    mkdir -p "$d" || return 1
     eal="--no-huge --legacy-mem -m $SW_DPDK_MEM --no-pci --no-shconf"
     eal="$eal --file-prefix=ftbench-ovs-$$"
     [ -n "$SW_DPDK_FLOW_LIMIT" ] \
         && other="other_config:flow-limit=$SW_DPDK_FLOW_LIMIT"
     [ -n "$SW_DPDK_FLOW_LIMIT" ] \
         && other="$other other_config:max-idle=600000"
-    ovsdb-tool create "$d/conf.db" "$schema" || return 1
-    bench_defer "bench_kill_pidfile $d/ovsdb-server.pid"
-    ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
-        --pidfile="$d/ovsdb-server.pid" --log-file="$d/ovsdb-server.log" \
-        --no-chdir --detach || return 1
     # $other is unquoted on purpose: zero or more words without spaces.
-    sw_ovs_vsctl --no-wait init \
+    sw_ovs_launch "$SW_OVS_DPDK_VSWITCHD" \
         -- set Open_vSwitch . other_config:dpdk-init=true \
                other_config:pmd-cpu-mask=0x2 \
                "other_config:dpdk-extra=\"$eal\"" $other || return 1
-    bench_defer "bench_kill_pidfile $d/ovs-vswitchd.pid"
-    ip netns exec "$BENCH_SW" "$SW_OVS_DPDK_VSWITCHD" "unix:$d/db.sock" \
-        --disable-system --disable-system-route \
-        --pidfile="$d/ovs-vswitchd.pid" --log-file="$d/ovs-vswitchd.log" \
-        -vconsole:off --no-chdir --detach || {
-        bench_log "ovs-vswitchd-dpdk did not start:" \
-                  "$(tail -3 "$d/ovs-vswitchd.log")"
-        return 1
-    }
     # The bridge first, its table next, the ports last: frames that
     # arrive before the table would make drop megaflows.
     sw_ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev \

@@ -24,9 +24,14 @@ sw_ovs_vsctl() {
     ovs-vsctl --db="unix:$BENCH_TMP/ovs/db.sock" --timeout=20 "$@"
 }
 
-sw_ovs_start() {
+# sw_ovs_launch VSWITCHD [INIT-ARG...]: a private Open vSwitch in
+# $BENCH_TMP/ovs: a new database, ovsdb-server, 'ovs-vsctl init' with the
+# INIT-ARGs (e.g. '-- set Open_vSwitch . other_config:...'), and the
+# VSWITCHD binary in the switch namespace.
+sw_ovs_launch() {
     local d=$BENCH_TMP/ovs schema=/usr/share/openvswitch/vswitch.ovsschema
-    local i
+    local vswitchd=$1
+    shift
     sw_ovs_env
     rm -rf "$d"
     mkdir -p "$d" || return 1
@@ -36,16 +41,21 @@ sw_ovs_start() {
     ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
         --pidfile="$d/ovsdb-server.pid" --log-file="$d/ovsdb-server.log" \
         --no-chdir --detach || return 1
-    sw_ovs_vsctl --no-wait init || return 1
+    sw_ovs_vsctl --no-wait init "$@" || return 1
     bench_defer "bench_kill_pidfile $d/ovs-vswitchd.pid"
-    ip netns exec "$BENCH_SW" ovs-vswitchd "unix:$d/db.sock" \
+    ip netns exec "$BENCH_SW" "$vswitchd" "unix:$d/db.sock" \
         --disable-system --disable-system-route \
         --pidfile="$d/ovs-vswitchd.pid" --log-file="$d/ovs-vswitchd.log" \
         -vconsole:off --no-chdir --detach || {
-        bench_log "ovs-vswitchd did not start:" \
+        bench_log "$(basename "$vswitchd") did not start:" \
                   "$(tail -3 "$d/ovs-vswitchd.log")"
         return 1
     }
+}
+
+sw_ovs_start() {
+    local i
+    sw_ovs_launch ovs-vswitchd || return 1
     sw_ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
         -- add-port br0 v1 -- set interface v1 ofport_request=1 \
         -- add-port br0 v2 -- set interface v2 ofport_request=2 || return 1
