@@ -1,5 +1,5 @@
 /*
- * bench-classifier.c - throughput of mgmt/classifier.c on one core.
+ * bench-classifier.c - throughput of mgmt/ofproto/classifier.c on one core.
  *
  * For 1k, 10k and 100k rules spread over 1, 4 and 16 masks, measures how
  * fast rules are inserted into an empty classifier and how fast keys are
@@ -26,7 +26,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mgmt/classifier.h"
+#include "mgmt/ofproto/classifier.h"
 
 #define N_KEYS 8192             /* Distinct lookup keys, cycled. */
 

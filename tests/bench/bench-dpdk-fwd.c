@@ -2,7 +2,7 @@
  * bench-dpdk-fwd.c - forwarding rate and flow setup rate of a bridge with
  * two DPDK ports, on one core, without the daemon.
  *
- * Builds a bridge (mgmt/bridge.h) with DPDK port 1, a net_pcap device that
+ * Builds a bridge (mgmt/bridge/bridge.h) with DPDK port 1, a net_pcap device that
  * replays a capture this program writes (infinite_rx=1), and port 2, a
  * net_null sink, and the OpenFlow table
  *
@@ -64,8 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mgmt/bridge.h"
-#include "mgmt/log.h"
+#include "mgmt/bridge/bridge.h"
+#include "mgmt/daemon/log.h"
 
 struct options {
     unsigned long flows;

@@ -1,5 +1,5 @@
 /*
- * test-bridge.c - unit tests for the running bridge (mgmt/bridge.h).
+ * test-bridge.c - unit tests for the running bridge (mgmt/bridge/bridge.h).
  *
  * Flow table changes (net change texts, dry runs, all-or-nothing batches,
  * replace-flows, meters, rule timeouts) and trace run on a bridge without
@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/bridge.h"
+#include "mgmt/bridge/bridge.h"
 
 static bool in_netns;           /* Root, in a namespace of our own. */
 

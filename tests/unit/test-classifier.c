@@ -1,6 +1,6 @@
 /*
- * test-classifier.c - unit tests for mgmt/classifier.c and
- * mgmt/classifier-trie.c.
+ * test-classifier.c - unit tests for mgmt/ofproto/classifier.c and
+ * mgmt/ofproto/classifier-trie.c.
  *
  * Hand-written cases for insertion, duplicates, replacement, removal,
  * iteration and the wildcards of staged lookup and prefix tries (what Open
@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "mgmt/classifier.h"
-#include "mgmt/classifier-trie.h"
+#include "mgmt/ofproto/classifier.h"
+#include "mgmt/ofproto/classifier-trie.h"
 
 /* Deterministic pseudo-random numbers (splitmix64). */
 struct rng {

@@ -25,7 +25,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "mgmt/db.h"
+#include "mgmt/db/db.h"
 
 /* ---- Helpers. ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test-field.c - unit tests for the field table (mgmt/field.c): names and
+ * test-field.c - unit tests for the field table (mgmt/flowsyntax/field.c): names and
  * synonyms, storage of every field in struct ft_flow, OF1.0 VLAN
  * semantics, prerequisites, value parsing and printing.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/field.h"
+#include "mgmt/flowsyntax/field.h"
 
 static void
 test_ids_and_names(void **state)

@@ -1,6 +1,6 @@
 /*
  * test-mac-learning.c - unit tests for the MAC learning table
- * (mgmt/mac-learning.c): learning and lookup, VLAN separation, moves,
+ * (mgmt/ofproto/mac-learning.c): learning and lookup, VLAN separation, moves,
  * refresh, aging on a fake clock, the size limit, flush, stats and dump.
  * Also checks the table against a linear reference model under a long
  * random sequence of operations.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/mac-learning.h"
+#include "mgmt/ofproto/mac-learning.h"
 
 #define SEC 1000LL      /* The table's clock is in milliseconds. */
 

@@ -1,5 +1,5 @@
 /*
- * test-normal.c - unit tests for the NORMAL action (mgmt/normal.c): VLAN
+ * test-normal.c - unit tests for the NORMAL action (mgmt/ofproto/normal.c): VLAN
  * admission and tagging on access, trunk and native ports, flooding,
  * learned unicast, MAC moves, drops with reasons, trace lines and the
  * bits un-wildcarded for the megaflow.  Bridges are built directly as
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/normal.h"
+#include "mgmt/ofproto/normal.h"
 
 #define TAG(VID) ((uint16_t) (FT_VLAN_CFI | (VID)))
 #define PCP(P) ((uint16_t) ((P) << FT_VLAN_PCP_SHIFT))

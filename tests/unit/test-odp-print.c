@@ -1,6 +1,6 @@
 /*
  * test-odp-print.c - tests of the datapath action, flow and megaflow
- * printers (mgmt/odp-print.c) against Open vSwitch 3.1's output.
+ * printers (mgmt/flowsyntax/odp-print.c) against Open vSwitch 3.1's output.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "flowtier/ds.h"
-#include "mgmt/odp-print.h"
+#include "mgmt/flowsyntax/odp-print.h"
 
 static void
 test_actions(void **state)

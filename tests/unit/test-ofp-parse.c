@@ -1,6 +1,6 @@
 /*
- * test-ofp-parse.c - unit tests for the flow syntax (mgmt/ofp-parse.c,
- * mgmt/ofp-print.c): golden parse -> print round trips read from
+ * test-ofp-parse.c - unit tests for the flow syntax (mgmt/flowsyntax/ofp-parse.c,
+ * mgmt/flowsyntax/ofp-print.c): golden parse -> print round trips read from
  * ofp-golden.txt, error cases with their columns, command modes, and a
  * randomized print -> parse round trip over generated specs.
  */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/ofp-flow.h"
+#include "mgmt/flowsyntax/ofp-flow.h"
 
 #ifndef FT_OFP_GOLDEN
 #define FT_OFP_GOLDEN "tests/unit/ofp-golden.txt"

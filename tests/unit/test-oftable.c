@@ -1,5 +1,5 @@
 /*
- * test-oftable.c - unit tests for mgmt/oftable.c: OpenFlow flow-mod
+ * test-oftable.c - unit tests for mgmt/ofproto/oftable.c: OpenFlow flow-mod
  * semantics (add/replace, modify and delete, strict and not, cookie
  * filters, table ALL), timeouts against a fake clock, counters, the
  * version number, reference counts and dump order.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/oftable.h"
+#include "mgmt/ofproto/oftable.h"
 
 static uint32_t
 prefix_mask(unsigned int len)

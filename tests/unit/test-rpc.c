@@ -1,6 +1,6 @@
 /*
- * test-rpc.c - unit tests of the JSON-RPC layer (mgmt/rpc.c) and the event
- * loop under it (mgmt/event-loop.c): framing with partial reads, limits,
+ * test-rpc.c - unit tests of the JSON-RPC layer (mgmt/daemon/rpc.c) and the event
+ * loop under it (mgmt/daemon/event-loop.c): framing with partial reads, limits,
  * dispatch against a fake method table, and a live server on a Unix
  * socket fed malformed, oversized, truncated and abandoned requests.
  */
@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "mgmt/event-loop.h"
-#include "mgmt/log.h"
-#include "mgmt/rpc.h"
+#include "mgmt/daemon/event-loop.h"
+#include "mgmt/daemon/log.h"
+#include "mgmt/daemon/rpc.h"
 
 /* ---- Framing. ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test-xlate.c - tests of the translator (mgmt/xlate.c).
+ * test-xlate.c - tests of the translator (mgmt/ofproto/xlate.c).
  *
  * Directed cases check the datapath actions Open vSwitch 3.1's
  * ofproto/trace gives for the same tables and packets (seed scenarios,
@@ -19,11 +19,11 @@
 #include <cmocka.h>
 
 #include "flowtier/ds.h"
-#include "mgmt/mac-learning.h"
-#include "mgmt/odp-print.h"
-#include "mgmt/ofp-flow.h"
-#include "mgmt/oftable.h"
-#include "mgmt/xlate.h"
+#include "mgmt/ofproto/mac-learning.h"
+#include "mgmt/flowsyntax/odp-print.h"
+#include "mgmt/flowsyntax/ofp-flow.h"
+#include "mgmt/ofproto/oftable.h"
+#include "mgmt/ofproto/xlate.h"
 
 struct fixture {
     struct ft_oftables tables;

@@ -1,0 +1,1029 @@
+/*
+ * bridge.c - a running bridge: creation, configuration and ports, the
+ * views translation and the CLI read (port map, trace, dump-ports,
+ * statistics), and the event loop hooks (see mgmt/bridge/bridge.h).
+ *
+ * Part of the management plane.  Flow table changes live in
+ * bridge-flows.c, upcalls and the revalidator in bridge-revalidator.c.
+ * Owns one userspace datapath (swpath/dpif.h); runs in the daemon's main
+ * loop only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowtier/util.h"
+
+#include "mgmt/bridge/bridge-private.h"
+#include "swpath/dpdk-eal.h"
+
+static const char *const port_types[] = {
+    "system", "internal", "tap", "dpdk", NULL
+};
+
+/* ---- Ports. ---- */
+
+static void
+bridge_port_uninit(struct bridge_port *p)
+{
+    free(p->name);
+    free(p->type);
+    for (size_t i = 0; i < p->n_opts; i++) {
+        free(CONST_CAST(char *, p->opts[i].key));
+        free(CONST_CAST(char *, p->opts[i].value));
+    }
+    free(p->opts);
+    free(p->trunks);
+    free(p->error);
+    memset(p, 0, sizeof *p);
+}
+
+static void
+bridge_ports_free(struct bridge_port *ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bridge_port_uninit(&ports[i]);
+    }
+    free(ports);
+}
+
+/* True if 'a' and 'b' open the same device the same way (the VLAN
+ * configuration may differ). */
+static bool
+bridge_port_same_device(const struct bridge_port *a,
+                        const struct bridge_port *b)
+{
+    if (strcmp(a->name, b->name) || a->ofport != b->ofport
+        || strcmp(a->type, b->type) || a->n_opts != b->n_opts) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].key, b->opts[i].key)
+            || strcmp(a->opts[i].value, b->opts[i].value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+bridge_port_same_vlan(const struct bridge_port *a, const struct bridge_port *b)
+{
+    if (a->vlan_mode != b->vlan_mode || a->tag != b->tag
+        || !a->trunks != !b->trunks) {
+        return false;
+    }
+    return !a->trunks || !memcmp(a->trunks, b->trunks,
+                                 BRIDGE_VLAN_WORDS * sizeof *a->trunks);
+}
+
+static int
+parse_vlan_mode(const struct ft_bridge_port_cfg *pc, enum ft_vlan_mode *mode,
+                struct ft_error *err)
+{
+    static const struct {
+        const char *name;
+        enum ft_vlan_mode mode;
+    } modes[] = {
+        { "access", FT_VLAN_ACCESS },
+        { "trunk", FT_VLAN_TRUNK },
+        { "native-tagged", FT_VLAN_NATIVE_TAGGED },
+        { "native-untagged", FT_VLAN_NATIVE_UNTAGGED },
+    };
+
+    if (!pc->vlan_mode || !*pc->vlan_mode) {
+        *mode = pc->tag >= 0 ? FT_VLAN_ACCESS : FT_VLAN_TRUNK;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        if (!strcmp(pc->vlan_mode, modes[i].name)) {
+            *mode = modes[i].mode;
+            return 0;
+        }
+    }
+    return ft_error_set(err, -EINVAL, "port %s: vlan_mode '%s' is not one "
+                        "of access, native-tagged, native-untagged, trunk",
+                        pc->name, pc->vlan_mode);
+}
+
+/* Checks 'pc' and fills 'p' from it.  Returns 0 or -EINVAL ('p' is then
+ * left for the caller to uninit). */
+static int
+port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
+              struct bridge_port *p, struct ft_error *err)
+{
+    const char *type = pc->type && *pc->type ? pc->type : "system";
+    bool known = false;
+    int error;
+
+    if (!pc->name || !*pc->name) {
+        return ft_error_set(err, -EINVAL, "a port has no name");
+    }
+    for (const char *const *t = port_types; *t; t++) {
+        known = known || !strcmp(type, *t);
+    }
+    if (!known) {
+        return ft_error_set(err, -EINVAL, "port %s: type '%s' is not one of "
+                            "system, internal, tap, dpdk", pc->name, type);
+    }
+    if (!strcmp(type, "internal")) {
+        if (strcmp(pc->name, br->name) || pc->ofport != FT_PORT_LOCAL) {
+            return ft_error_set(err, -EINVAL, "port %s: an internal port "
+                                "is the bridge's own port: it must be named "
+                                "%s and have ofport %u (LOCAL)", pc->name,
+                                br->name, FT_PORT_LOCAL);
+        }
+    } else if (pc->ofport < 1 || pc->ofport > FT_PORT_MAX) {
+        return ft_error_set(err, -EINVAL, "port %s: ofport %"PRIu32" is not "
+                            "in the range 1 to %u", pc->name, pc->ofport,
+                            FT_PORT_MAX);
+    }
+    if (pc->tag < -1 || pc->tag > 4095) {
+        return ft_error_set(err, -EINVAL, "port %s: tag %d is not in the "
+                            "range 0 to 4095", pc->name, pc->tag);
+    }
+    error = parse_vlan_mode(pc, &p->vlan_mode, err);
+    if (error) {
+        return error;
+    }
+    if (p->vlan_mode != FT_VLAN_TRUNK && pc->tag < 0) {
+        return ft_error_set(err, -EINVAL, "port %s: vlan_mode %s needs a "
+                            "tag", pc->name, pc->vlan_mode);
+    }
+
+    p->name = ft_xstrdup(pc->name);
+    p->type = ft_xstrdup(type);
+    p->ofport = pc->ofport;
+    p->tag = pc->tag;
+    if (pc->n_trunks) {
+        p->trunks = ft_xcalloc(BRIDGE_VLAN_WORDS, sizeof *p->trunks);
+        for (size_t i = 0; i < pc->n_trunks; i++) {
+            int64_t vid = pc->trunks[i];
+
+            if (vid < 0 || vid > 4095) {
+                return ft_error_set(err, -EINVAL, "port %s: trunk %"PRId64
+                                    " is not in the range 0 to 4095",
+                                    pc->name, vid);
+            }
+            p->trunks[vid / 64] |= UINT64_C(1) << (vid % 64);
+        }
+    }
+    p->opts = ft_xcalloc(pc->options.n, sizeof *p->opts);
+    for (size_t i = 0; i < pc->options.n; i++) {
+        p->opts[i].key = ft_xstrdup(pc->options.keys[i]);
+        p->opts[i].value = ft_xstrdup(pc->options.values[i]);
+        p->n_opts++;
+    }
+    return 0;
+}
+
+static int
+compare_ports(const void *a_, const void *b_)
+{
+    const struct bridge_port *a = a_, *b = b_;
+
+    return a->ofport < b->ofport ? -1 : a->ofport > b->ofport;
+}
+
+/* Builds the sorted port list of 'cfg' in '*portsp'.  Returns 0, or
+ * -EINVAL / -EEXIST with nothing allocated. */
+static int
+ports_from_cfg(const struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
+               struct bridge_port **portsp, struct ft_error *err)
+{
+    struct bridge_port *ports = ft_xcalloc(cfg->n_ports, sizeof *ports);
+    int error = 0;
+
+    for (size_t i = 0; i < cfg->n_ports && !error; i++) {
+        error = port_from_cfg(br, &cfg->ports[i], &ports[i], err);
+        for (size_t j = 0; j < i && !error; j++) {
+            if (!strcmp(ports[i].name, ports[j].name)) {
+                error = ft_error_set(err, -EEXIST, "port %s is configured "
+                                     "twice", ports[i].name);
+            } else if (ports[i].ofport == ports[j].ofport) {
+                error = ft_error_set(err, -EEXIST, "ports %s and %s both "
+                                     "have ofport %"PRIu32, ports[j].name,
+                                     ports[i].name, ports[i].ofport);
+            }
+        }
+    }
+    if (error) {
+        bridge_ports_free(ports, cfg->n_ports);
+        return error;
+    }
+    qsort(ports, cfg->n_ports, sizeof *ports, compare_ports);
+    *portsp = ports;
+    return 0;
+}
+
+static const struct bridge_port *
+find_port_by_name(const struct bridge_port *ports, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(ports[i].name, name)) {
+            return &ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
+ * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
+ * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
+ * with 'err' filled. */
+static int
+bridge_dpdk_init(const char *dpdk_extra, const char *port,
+                 struct ft_error *err)
+{
+    char args[128];
+    struct ft_error e;
+    int error;
+
+    if (!dpdk_extra) {
+        if (ft_dpdk_eal_is_running()) {
+            return 0;
+        }
+        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
+                 (long) getpid());
+        dpdk_extra = args;
+    }
+    error = ft_dpdk_eal_init(dpdk_extra, &e);
+    if (error) {
+        return ft_error_set(err, error, "port %s: other_config:dpdk-extra: "
+                            "%s", port, e.reason);
+    }
+    return 0;
+}
+
+/* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
+ * 'dpdk_extra') and records the outcome in 'p->error'.  Returns 0 or the
+ * datapath's error with 'err' filled. */
+static int
+dp_port_add(struct ft_bridge *br, struct bridge_port *p,
+            const char *dpdk_extra, struct ft_error *err)
+{
+    int error = 0;
+
+    if (!strcmp(p->type, "dpdk")) {
+        error = bridge_dpdk_init(dpdk_extra, p->name, err);
+    }
+    if (!error) {
+        error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
+                                 p->opts, p->n_opts, err);
+    }
+    free(p->error);
+    p->error = NULL;
+    if (error == -ENODEV) {
+        /* As Open vSwitch words it in its Interface 'error' column. */
+        if (asprintf(&p->error, "could not open network device %s (%s)",
+                     p->name, strerror(ENODEV)) < 0) {
+            abort();
+        }
+    } else if (error) {
+        p->error = ft_xstrdup(err->reason);
+    }
+    return error;
+}
+
+static void
+bridge_log(struct ft_bridge *br, enum ft_log_level level,
+           struct ft_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Closes the open port 'p' of 'br' and flushes what was learned on it. */
+static void
+dp_port_close(struct ft_bridge *br, const struct bridge_port *p)
+{
+    ft_dpif_port_del(br->dpif, p->ofport);
+    ft_mac_learning_flush(br->ml, p->ofport);
+    br->mac_flushes++;
+}
+
+/* Rebuilds the translation view (open ports) and the port map (all
+ * ports) from 'br->ports'. */
+static void
+bridge_refresh_views(struct ft_bridge *br)
+{
+    free(br->xports);
+    br->xports = ft_xcalloc(br->n_ports, sizeof *br->xports);
+    br->n_xports = 0;
+    ft_port_map_destroy(&br->port_map);
+    ft_port_map_init(&br->port_map);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+        struct ft_xport *xp = &br->xports[br->n_xports];
+
+        ft_port_map_add(&br->port_map, p->name, p->ofport);
+        if (p->error) {
+            continue;
+        }
+        br->n_xports++;
+        xp->port = p->ofport;
+        xp->name = p->name;
+        xp->vlan_mode = p->vlan_mode;
+        xp->tag = p->tag;
+        xp->trunks = p->trunks;
+        xp->no_flood = false;
+    }
+}
+
+/* What a reconfiguration does to one old port. */
+enum port_fate {
+    PORT_KEEP,          /* Same device; VLAN settings may change. */
+    PORT_REOPEN,        /* Same name, new number, type or options. */
+    PORT_REMOVE,        /* Gone from the configuration. */
+};
+
+/* Goes back to the old port set after a failed reconfiguration: closes
+ * the ports of 'new' marked 'opened' and reopens the old ones marked
+ * 'closed_early'. */
+static void
+ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
+               size_t n_new, const bool *opened, const bool *closed_early)
+{
+    for (size_t j = 0; j < n_new; j++) {
+        if (opened[j]) {
+            ft_dpif_port_del(br->dpif, new[j].ofport);
+        }
+    }
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (closed_early[i]) {
+            struct ft_error err;
+
+            if (dp_port_add(br, &br->ports[i], br->dpdk_extra, &err)) {
+                ft_bridge_warn(br, NULL, "could not reopen port %s: %s",
+                               br->ports[i].name, err.reason);
+            }
+        }
+    }
+}
+
+/* Opens the ports of 'new' that need opening (and tries again those that
+ * were not open) and closes the old ones that go.  All or nothing for
+ * the ports that must open: see ft_bridge_reconfigure().  Sets '*changed'
+ * if any port was opened or closed. */
+static int
+bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
+                   size_t n_new, const char *dpdk_extra, bool keep_failed,
+                   bool *changed, struct ft_error *err)
+{
+    enum port_fate *fate = ft_xcalloc(br->n_ports, sizeof *fate);
+    bool *closed_early = ft_xcalloc(br->n_ports, sizeof *closed_early);
+    bool *opened = ft_xcalloc(n_new, sizeof *opened);
+    int error = 0;
+
+    *changed = false;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *old = &br->ports[i];
+        const struct bridge_port *np = find_port_by_name(new, n_new,
+                                                         old->name);
+
+        fate[i] = (!np ? PORT_REMOVE
+                   : bridge_port_same_device(old, np) ? PORT_KEEP
+                   : PORT_REOPEN);
+    }
+
+    /* Close first the old open ports whose name or number a port to open
+     * needs. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *old = &br->ports[i];
+        bool conflict = fate[i] == PORT_REOPEN;
+
+        for (size_t j = 0; j < n_new && !conflict && fate[i] != PORT_KEEP;
+             j++) {
+            conflict = new[j].ofport == old->ofport;
+        }
+        if (conflict && !old->error) {
+            ft_dpif_port_del(br->dpif, old->ofport);
+            closed_early[i] = true;
+        }
+    }
+
+    /* Open the new ports, and try again the ones that were not open. */
+    for (size_t j = 0; j < n_new; j++) {
+        const struct bridge_port *old = find_port_by_name(br->ports,
+                                                          br->n_ports,
+                                                          new[j].name);
+        struct ft_error e;
+
+        if (old && bridge_port_same_device(old, &new[j]) && !old->error) {
+            continue;
+        }
+        error = dp_port_add(br, &new[j], dpdk_extra, &e);
+        if (!error) {
+            opened[j] = true;
+            bridge_log(br, old && old->error ? FT_LOG_INFO : FT_LOG_DBG,
+                       &br->port_rl, "port %s: opened as port %"PRIu32,
+                       new[j].name, new[j].ofport);
+        } else if (keep_failed || (old && old->error)) {
+            /* Kept, not open: the port was failing already, or the caller
+             * wants the bridge up with whatever opens. */
+            if (!old || !old->error || strcmp(old->error, new[j].error)) {
+                bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: %s",
+                           new[j].name, new[j].error);
+            }
+            error = 0;
+        } else {
+            if (err) {
+                *err = e;
+            }
+            break;
+        }
+    }
+
+    if (error) {
+        ports_rollback(br, new, n_new, opened, closed_early);
+        goto out;
+    }
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (fate[i] != PORT_KEEP) {
+            if (!closed_early[i] && !br->ports[i].error) {
+                ft_dpif_port_del(br->dpif, br->ports[i].ofport);
+            }
+            ft_mac_learning_flush(br->ml, br->ports[i].ofport);
+            br->mac_flushes++;
+            *changed = true;
+        }
+    }
+    for (size_t j = 0; j < n_new; j++) {
+        *changed = *changed || opened[j];
+    }
+
+out:
+    free(fate);
+    free(closed_early);
+    free(opened);
+    return error;
+}
+
+int
+ft_bridge_check_ports(struct ft_bridge *br, long long int now)
+{
+    int n_changed = 0;
+
+    br->now = now;
+    /* Open ports whose device is gone: close them. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        struct bridge_port *p = &br->ports[i];
+        struct ft_dpif_port_info info;
+
+        if (p->error || ft_dpif_port_get(br->dpif, p->ofport, &info)
+            || !info.ifindex
+            || ft_netdev_linux_ifindex(info.name) == info.ifindex) {
+            continue;
+        }
+        dp_port_close(br, p);
+        p->error = ft_xstrdup("network device is gone");
+        bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: its network "
+                   "device is gone; closed it", p->name);
+        n_changed++;
+    }
+
+    /* Ports that are not open: try again. */
+    for (size_t i = 0; i < br->n_ports; i++) {
+        struct bridge_port *p = &br->ports[i];
+        struct ft_error e;
+
+        if (p->error && !dp_port_add(br, p, br->dpdk_extra, &e)) {
+            bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
+                       "port %"PRIu32, p->name, p->ofport);
+            n_changed++;
+        }
+    }
+
+    if (n_changed) {
+        bridge_refresh_views(br);
+        br->port_gen++;
+        br->revalidate_asap = true;
+        ft_bridge_revalidate(br, now);
+    }
+    return n_changed;
+}
+
+const char *
+ft_bridge_port_error(const struct ft_bridge *br, const char *name)
+{
+    const struct bridge_port *p = find_port_by_name(br->ports, br->n_ports,
+                                                    name);
+
+    return p ? p->error : NULL;
+}
+
+size_t
+ft_bridge_n_failed_ports(const struct ft_bridge *br)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        n += br->ports[i].error != NULL;
+    }
+    return n;
+}
+
+/* ---- other_config. ---- */
+
+struct bridge_settings {
+    long long int max_idle;
+    uint32_t flow_limit;
+    size_t mac_table_size;
+    unsigned int mac_aging;
+    const char *dpdk_extra;     /* The caller's string, or NULL. */
+};
+
+static int
+parse_uint_key(const char *key, const char *value, long long int min,
+               long long int max, long long int *out, struct ft_error *err)
+{
+    char *end;
+    long long int v;
+
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        return ft_error_set(err, -EINVAL, "other_config:%s: '%s' is not an "
+                            "integer in the range %lld to %lld", key, value,
+                            min, max);
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
+                   struct ft_error *err)
+{
+    s->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
+    s->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
+    s->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
+    s->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
+    s->dpdk_extra = NULL;
+    for (size_t i = 0; i < oc->n; i++) {
+        const char *key = oc->keys[i], *value = oc->values[i];
+        long long int v = 0;
+        int error = 0;
+
+        if (!strcmp(key, "max-idle")) {
+            error = parse_uint_key(key, value, 500, INT_MAX, &v, err);
+            s->max_idle = v;
+        } else if (!strcmp(key, "flow-limit")) {
+            error = parse_uint_key(key, value, 0, UINT32_MAX, &v, err);
+            s->flow_limit = v;
+        } else if (!strcmp(key, "mac-table-size")) {
+            error = parse_uint_key(key, value, 1, UINT32_MAX, &v, err);
+            s->mac_table_size = v;
+        } else if (!strcmp(key, "mac-aging-time")) {
+            error = parse_uint_key(key, value, 1, UINT32_MAX, &v, err);
+            s->mac_aging = v;
+        } else if (!strcmp(key, "dpdk-extra")) {
+            s->dpdk_extra = value;
+        }
+        if (error) {
+            return error;
+        }
+    }
+    return 0;
+}
+
+static void
+bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
+{
+    if (s->mac_table_size != br->mac_table_size) {
+        ft_mac_learning_set_max(br->ml, s->mac_table_size);
+        br->mac_table_size = s->mac_table_size;
+    }
+    if (s->mac_aging != br->mac_aging) {
+        ft_mac_learning_set_idle_time(br->ml, s->mac_aging);
+        br->mac_aging = s->mac_aging;
+    }
+    if (s->flow_limit != br->flow_limit) {
+        ft_dpif_set_flow_limit(br->dpif, s->flow_limit);
+        br->flow_limit = s->flow_limit;
+    }
+    br->max_idle = s->max_idle;
+    free(br->dpdk_extra);
+    br->dpdk_extra = s->dpdk_extra ? ft_xstrdup(s->dpdk_extra) : NULL;
+}
+
+/* ---- Lifecycle. ---- */
+
+int
+ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
+                 struct ft_error *err)
+{
+    struct ft_bridge *br;
+    int error;
+
+    ft_error_clear(err);
+    *brp = NULL;
+    if (!name || !*name) {
+        return ft_error_set(err, -EINVAL, "a bridge needs a name");
+    }
+    br = ft_xcalloc(1, sizeof *br);
+    br->name = ft_xstrdup(name);
+    error = ft_dpif_create(name, &br->dpif);
+    if (error) {
+        free(br->name);
+        free(br);
+        return ft_error_set(err, error, "bridge %s: cannot create its "
+                            "datapath: %s", name, strerror(-error));
+    }
+    ft_oftables_init(&br->tables);
+    br->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
+    br->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
+    br->ml = ft_mac_learning_create(br->mac_table_size, br->mac_aging);
+    if (!br->ml) {
+        abort();
+    }
+    br->fail_mode = ft_xstrdup("standalone");
+    br->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
+    br->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
+    ft_dpif_set_flow_limit(br->dpif, br->flow_limit);
+    ft_port_map_init(&br->port_map);
+    ft_bridge_flow_changes_init(&br->expired);
+    br->now = now;
+    br->last_revalidate = now;
+    br->xlate_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
+    br->port_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 20);
+    ft_bridge_upcall_register(br);
+    *brp = br;
+    return 0;
+}
+
+void
+ft_bridge_destroy(struct ft_bridge *br)
+{
+    if (!br) {
+        return;
+    }
+    /* The datapath goes first (after the revalidator's snapshot of its
+     * megaflows): it releases the ukeys, which hold references to rules. */
+    ft_bridge_revalidator_abort(br);
+    ft_dpif_destroy(br->dpif);
+    ft_oftables_destroy(&br->tables);
+    ft_mac_learning_destroy(br->ml);
+    bridge_ports_free(br->ports, br->n_ports);
+    free(br->xports);
+    ft_port_map_destroy(&br->port_map);
+    ft_bridge_flow_changes_uninit(&br->expired);
+    free(br->fail_mode);
+    free(br->dpdk_extra);
+    free(br->name);
+    free(br);
+}
+
+const char *
+ft_bridge_name(const struct ft_bridge *br)
+{
+    return br->name;
+}
+
+void
+ft_bridge_set_log(struct ft_bridge *br, struct ft_log *log)
+{
+    br->log = log;
+}
+
+static void
+bridge_vlog(struct ft_bridge *br, enum ft_log_level level,
+            struct ft_ratelimit *rl, const char *fmt, va_list args)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+bridge_vlog(struct ft_bridge *br, enum ft_log_level level,
+            struct ft_ratelimit *rl, const char *fmt, va_list args)
+{
+    char msg[512];
+
+    if (!br->log) {
+        /* Only warnings go to stderr. */
+        if (level > FT_LOG_WARN || (rl && !ft_ratelimit_allow(rl, br->now))) {
+            return;
+        }
+    } else if (!ft_log_enabled(br->log, level)) {
+        return;
+    }
+    vsnprintf(msg, sizeof msg, fmt, args);
+    if (!br->log) {
+        fprintf(stderr, "flowtier: bridge %s: %s\n", br->name, msg);
+    } else if (rl) {
+        ft_log_rl(br->log, rl, level, "bridge", "bridge %s: %s", br->name,
+                  msg);
+    } else {
+        ft_log_msg(br->log, level, "bridge", "bridge %s: %s", br->name, msg);
+    }
+}
+
+static void
+bridge_log(struct ft_bridge *br, enum ft_log_level level,
+           struct ft_ratelimit *rl, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    bridge_vlog(br, level, rl, fmt, args);
+    va_end(args);
+}
+
+void
+ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
+               const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    bridge_vlog(br, FT_LOG_WARN, rl, fmt, args);
+    va_end(args);
+}
+
+int
+ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
+                      long long int now, struct ft_error *err)
+{
+    const char *fail_mode = cfg->fail_mode && *cfg->fail_mode
+                            ? cfg->fail_mode : "standalone";
+    struct bridge_settings settings;
+    struct bridge_port *ports;
+    bool changed, vlan_changed = false;
+    int error;
+
+    ft_error_clear(err);
+    if (strcmp(fail_mode, "standalone") && strcmp(fail_mode, "secure")) {
+        return ft_error_set(err, -EINVAL, "bridge %s: fail_mode '%s' is not "
+                            "one of secure, standalone", br->name,
+                            fail_mode);
+    }
+    error = parse_other_config(&cfg->other_config, &settings, err);
+    if (error) {
+        return error;
+    }
+    error = ports_from_cfg(br, cfg, &ports, err);
+    if (error) {
+        return error;
+    }
+
+    error = bridge_apply_ports(br, ports, cfg->n_ports, settings.dpdk_extra,
+                               cfg->keep_failed_ports, &changed, err);
+    if (error) {
+        bridge_ports_free(ports, cfg->n_ports);
+        return error;
+    }
+
+    for (size_t i = 0; i < cfg->n_ports; i++) {
+        const struct bridge_port *old = find_port_by_name(br->ports,
+                                                          br->n_ports,
+                                                          ports[i].name);
+
+        if (old && !bridge_port_same_vlan(old, &ports[i])) {
+            /* What was learned there was learned in other VLANs. */
+            ft_mac_learning_flush(br->ml, old->ofport);
+            br->mac_flushes++;
+            vlan_changed = true;
+        }
+    }
+    bridge_ports_free(br->ports, br->n_ports);
+    br->ports = ports;
+    br->n_ports = cfg->n_ports;
+    bridge_refresh_views(br);
+    if (changed || vlan_changed) {
+        br->port_gen++;
+        br->revalidate_asap = true;
+    }
+
+    free(br->fail_mode);
+    br->fail_mode = ft_xstrdup(fail_mode);
+    bridge_apply_settings(br, &settings);
+    br->now = now;
+    if (changed || vlan_changed) {
+        /* Port changes are rare: make them hold for the very next packet
+         * rather than after the next periodic pass. */
+        ft_bridge_revalidate(br, now);
+    }
+    return 0;
+}
+
+const struct ft_port_map *
+ft_bridge_port_map(const struct ft_bridge *br)
+{
+    return &br->port_map;
+}
+
+const struct ft_oftables *
+ft_bridge_tables(const struct ft_bridge *br)
+{
+    return &br->tables;
+}
+
+const struct ft_mac_learning *
+ft_bridge_mac_learning(const struct ft_bridge *br)
+{
+    return br->ml;
+}
+
+void
+ft_bridge_xbridge(const struct ft_bridge *br, struct ft_xbridge *xbr)
+{
+    memset(xbr, 0, sizeof *xbr);
+    xbr->name = br->name;
+    xbr->tables = CONST_CAST(struct ft_oftables *, &br->tables);
+    xbr->ml = br->ml;
+    xbr->ports = br->xports;
+    xbr->n_ports = br->n_xports;
+}
+
+uint64_t
+ft_bridge_mac_gen(const struct ft_bridge *br)
+{
+    struct ft_mac_learning_stats s;
+
+    ft_mac_learning_get_stats(br->ml, &s);
+    return s.n_learned + s.n_moved + s.n_expired + s.n_evicted
+           + br->mac_flushes;
+}
+
+/* ---- Trace. ---- */
+
+int
+ft_bridge_trace(struct ft_bridge *br, const char *flow_text,
+                long long int now, struct ds *out, struct ft_error *err)
+{
+    struct ft_xlate_out xout;
+    struct ft_xbridge xbr;
+    struct ft_xlate_in in;
+    struct ft_match match;
+    struct ft_error xerr;
+    int error;
+
+    ft_error_clear(err);
+    error = ft_match_parse(flow_text, &br->port_map, &match, err);
+    if (error) {
+        return error;
+    }
+    ft_bridge_xbridge(br, &xbr);
+    memset(&in, 0, sizeof in);
+    in.br = &xbr;
+    in.flow = match.flow;
+    for (int i = 0; i < 2; i++) {
+        /* A packet's tags have a TPID; "dl_vlan=5" means 802.1Q. */
+        if (in.flow.vlans[i].tci & FT_VLAN_CFI && !in.flow.vlans[i].tpid) {
+            in.flow.vlans[i].tpid = FT_ETH_TYPE_VLAN;
+        }
+    }
+    in.now = now;
+    in.may_learn = false;
+    in.trace = out;
+
+    ft_xlate_out_init(&xout);
+    ft_xlate(&in, &xout, &xerr);
+    ft_xlate_out_uninit(&xout);
+    return 0;
+}
+
+/* ---- dump-ports. ---- */
+
+void
+ft_bridge_dump_ports(struct ft_bridge *br,
+                     void (*cb)(const struct ft_bridge_port_stats *,
+                                void *aux),
+                     void *aux)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+        struct ft_bridge_port_stats ps;
+        struct ft_netdev_stats ns;
+
+        if (p->error) {
+            continue;
+        }
+        memset(&ps, 0, sizeof ps);
+        ps.port = p->ofport;
+        ps.name = p->name;
+        ps.type = p->type;
+        if (!ft_dpif_port_get_stats(br->dpif, p->ofport, &ns)) {
+            ps.rx_packets = ns.rx_packets;
+            ps.rx_bytes = ns.rx_bytes;
+            ps.rx_dropped = ns.rx_dropped;
+            ps.rx_errors = ns.rx_errors;
+            ps.tx_packets = ns.tx_packets;
+            ps.tx_bytes = ns.tx_bytes;
+            ps.tx_dropped = ns.tx_dropped;
+            ps.tx_errors = ns.tx_errors;
+        }
+        cb(&ps, aux);
+    }
+}
+
+/* ---- Statistics. ---- */
+
+void
+ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
+{
+    struct ft_dpif_stats ds;
+
+    *stats = br->stats;
+    ft_dpif_get_stats(br->dpif, &ds);
+    stats->n_megaflows = ds.n_flows;
+    stats->flow_limit = br->flow_limit;
+    stats->max_idle = br->max_idle;
+    stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
+    stats->n_hit_emc = ds.n_hit_emc;
+    stats->n_emc_skipped = ds.n_emc_skipped;
+    stats->emc_bypassed = ds.emc_bypassed;
+    stats->n_missed = ds.n_missed;
+    stats->n_lost = ds.n_lost;
+    stats->n_flow_limit_hits = ds.n_flow_limit_hits;
+}
+
+/* ---- Event loop. ---- */
+
+size_t
+ft_bridge_get_fds(const struct ft_bridge *br, int *fds, size_t max)
+{
+    return ft_dpif_get_fds(br->dpif, fds, max);
+}
+
+/* Packets per run: a burst per port. */
+static int
+bridge_run_budget(const struct ft_bridge *br)
+{
+    size_t n_ports = ft_dpif_port_count(br->dpif);
+
+    return (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1));
+}
+
+int
+ft_bridge_run(struct ft_bridge *br, long long int now)
+{
+    br->now = now;
+    return ft_dpif_run(br->dpif, bridge_run_budget(br));
+}
+
+int
+ft_bridge_run_polled(struct ft_bridge *br, long long int now)
+{
+    br->now = now;
+    return ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+}
+
+bool
+ft_bridge_needs_polling(const struct ft_bridge *br)
+{
+    return ft_dpif_needs_polling(br->dpif);
+}
+
+static bool
+bridge_is_dirty(const struct ft_bridge *br)
+{
+    return br->revalidate_asap || ft_bridge_mac_gen(br) != br->last_mac_gen;
+}
+
+void
+ft_bridge_revalidate(struct ft_bridge *br, long long int now)
+{
+    ft_bridge_expire_rules(br, now);
+    ft_mac_learning_expire(br->ml, now);
+    br->revalidate_asap = false;
+    br->last_mac_gen = ft_bridge_mac_gen(br);
+    ft_bridge_revalidator_run(br, now);
+    br->last_revalidate = now;
+}
+
+long long int
+ft_bridge_next_wakeup(const struct ft_bridge *br)
+{
+    if (br->reval_walk) {
+        return br->reval_last_step;     /* Due now: the next slice. */
+    }
+    return br->last_revalidate + (bridge_is_dirty(br)
+                                  ? FT_BRIDGE_REVALIDATE_SOON
+                                  : FT_BRIDGE_REVALIDATE_INTERVAL);
+}
+
+/* Runs one slice of the periodic pass. */
+static void
+bridge_revalidate_slice(struct ft_bridge *br, long long int now)
+{
+    br->reval_last_step = now;
+    if (ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE)) {
+        br->last_revalidate = now;
+    }
+}
+
+void
+ft_bridge_periodic(struct ft_bridge *br, long long int now)
+{
+    if (br->reval_walk) {
+        bridge_revalidate_slice(br, now);
+    } else if (now >= ft_bridge_next_wakeup(br)) {
+        ft_bridge_expire_rules(br, now);
+        ft_mac_learning_expire(br->ml, now);
+        br->revalidate_asap = false;
+        br->last_mac_gen = ft_bridge_mac_gen(br);
+        bridge_revalidate_slice(br, now);
+    }
+}

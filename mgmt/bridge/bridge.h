@@ -1,0 +1,557 @@
+/*
+ * bridge.h - a running bridge: OpenFlow tables, NORMAL and the userspace
+ * datapath joined together.
+ *
+ * What?
+ * =====
+ *
+ * A 'struct ft_bridge' is what flowtierd runs for each Bridge row of its
+ * database.  It owns:
+ *
+ *   - the OpenFlow tables (mgmt/ofproto/oftable.h) and the MAC learning table
+ *     behind NORMAL (mgmt/ofproto/mac-learning.h);
+ *   - a userspace datapath (swpath/dpif.h) with the bridge's ports in it;
+ *   - one "ukey" per megaflow in the datapath: the OpenFlow rules the
+ *     megaflow was translated from, the tables' version and MAC table
+ *     generation it was translated at, and the stats already credited;
+ *   - the revalidator and the timers (rule timeouts, MAC aging).
+ *
+ * The daemon tells it what to be (ft_bridge_reconfigure()), changes its
+ * flows (ft_bridge_flow_mod() and friends), polls its file descriptors and
+ * calls ft_bridge_run() when they are readable, and ft_bridge_periodic()
+ * when ft_bridge_next_wakeup() says so.  Everything a CLI command shows
+ * (dump-flows, dump-dp-flows, dump-ports, trace, fdb) is read through the
+ * functions below.
+ *
+ * Life of a packet
+ * ================
+ *
+ * ft_bridge_run() lets the datapath receive a burst on each port.  A
+ * packet that hits a megaflow never reaches this file.  A miss is an
+ * upcall: the bridge translates the packet's key with ft_xlate() (learning
+ * MACs), installs the megaflow with its actions, records its ukey, and the
+ * datapath executes the actions on the packet.  A translation that fails
+ * (resubmit loop, depth limit, a meter) still yields a megaflow whose
+ * actions are "drop" (as Open vSwitch installs a drop flow): it is counted
+ * in 'n_xlate_errors'.  Past 'flow-limit' megaflows the datapath refuses
+ * the install; the packet is still executed once, the refusal is counted
+ * in 'n_flow_limit_hits' and logged (rate-limited) to stderr.
+ *
+ * Revalidation and counters
+ * =========================
+ *
+ * ft_bridge_periodic() runs the revalidator every
+ * FT_BRIDGE_REVALIDATE_INTERVAL ms, and at the next call after any change
+ * of the OpenFlow tables or of the MAC table.  For each megaflow it:
+ *
+ *   1. reads the datapath's stats and credits the increase since the last
+ *      pass to every OpenFlow rule of its ukey (ft_ofrule_credit()): a
+ *      rule's n_packets / n_bytes are what every tier saw, and its 'used'
+ *      time keeps its idle_timeout from firing;
+ *   2. deletes it when it has been idle longer than 'max-idle' ms;
+ *   3. re-translates it when the tables' version or (for megaflows that
+ *      went through NORMAL) the MAC table changed since its translation:
+ *      a different match deletes it, different actions modify it in
+ *      place, and the ukey takes the new rules.
+ *
+ * It then expires OpenFlow rules whose idle_timeout or hard_timeout has
+ * passed (ft_bridge_take_expired_flows() reports them) and MAC entries
+ * older than the aging time.  Stats seen between a
+ * megaflow's last pass and its deletion are credited before it goes.
+ *
+ * The datapath runs in the daemon's one thread, and a pass over 200,000
+ * megaflows that all need translating again takes about 150 ms: so
+ * ft_bridge_periodic() runs a pass in slices of FT_BRIDGE_REVALIDATE_SLICE
+ * megaflows (up to about 4 ms each), over a snapshot of the megaflows
+ * taken at its start, and ft_bridge_next_wakeup() asks for the next slice
+ * at once; the caller forwards packets in between.  Megaflows installed
+ * during a pass were translated against the current tables and wait for
+ * the next one.  ft_bridge_revalidate() (port changes, which must hold for
+ * the very next packet) runs a whole pass at once, dropping a pass in
+ * progress.
+ *
+ * Ports
+ * =====
+ *
+ * FlowTier uses one port number space: a port's 'ofport' is its number in
+ * the datapath, in datapath actions and in OpenFlow.  Interface types:
+ *
+ *   "system"    an existing network device, opened by name.
+ *   "internal"  the bridge's own port: a tap device named like the bridge,
+ *               created by the datapath, ofport FT_PORT_LOCAL (65534).  It
+ *               is an ordinary member of NORMAL's and FLOOD's flooding.
+ *   "tap"       a tap device created for a virtual machine (QEMU attaches
+ *               to it by name).
+ *   "dpdk"      a DPDK port; 'options' holds "dpdk-devargs".  Refused by
+ *               the datapath with a reason when it has no DPDK port class.
+ *
+ * Ports the bridge created (internal, tap) are removed from the system
+ * when the port is removed or the bridge destroyed.
+ *
+ * Ports that cannot be opened
+ * ===========================
+ *
+ * A port stays in the bridge's configuration even while its device cannot
+ * be opened (a virtual machine's tap or veth not there yet after a reboot,
+ * a device deleted while the bridge runs, a DPDK device that failed): it
+ * keeps its name and number in the port map, so flows naming it parse and
+ * stay, but it is not in the datapath, NORMAL and FLOOD skip it, and
+ * dump-ports leaves it out.  ft_bridge_port_error() says why, in the words
+ * Open vSwitch uses for its Interface 'error' column ("could not open
+ * network device vnet9 (No such device)").
+ *
+ *   - ft_bridge_reconfigure() fails on a new port (or a changed one that
+ *     was open) that cannot be opened, unless 'keep_failed_ports' is set;
+ *     a port that was already failing and stays configured never fails
+ *     it.  Every reconfiguration tries the failing ports again.
+ *   - ft_bridge_check_ports() closes the open ports whose device has gone
+ *     (the device was deleted or replaced) and tries the failing ports
+ *     again; the daemon calls it every FT_BRIDGE_PORT_RETRY_INTERVAL ms
+ *     and when a port's descriptor reports an error.
+ *
+ * DPDK
+ * ====
+ *
+ * Before the first "dpdk" port opens, the bridge starts DPDK's EAL (once
+ * per process, swpath/dpdk-eal.h) with the bridge's other_config
+ * "dpdk-extra", or FT_BRIDGE_DEFAULT_DPDK_EXTRA when it has none (then
+ * an EAL already running is used as it is).  An EAL that runs with other
+ * arguments, or fails to start, is the reason the port does not open.
+ * DPDK ports have no descriptor: ft_bridge_needs_polling() is then true.
+ *
+ * Errors
+ * ======
+ *
+ * Every function that can fail returns 0 or a negative errno and fills
+ * 'err' (which may be NULL) with a reason a person can act on:
+ *   -EINVAL   a configuration value or flow that is wrong ("port p1:
+ *             vlan_mode 'foo' is not one of access, native-tagged,
+ *             native-untagged, trunk"; "line 3: column 5: ...").
+ *   -ENOENT   "meter 1 does not exist"; a device that does not exist
+ *             ("port vnet9: no such network device").
+ *   -EEXIST   two ports with one name or number.
+ *   other     whatever the datapath or the system said, with its reason.
+ *
+ * Thread-safety: none.  A bridge belongs to the daemon's main loop.
+ *
+ * Time: every 'now' is milliseconds on CLOCK_MONOTONIC, passed in by the
+ * caller (so tests can move time forward); the datapath stamps megaflows'
+ * last use on the same clock.
+ */
+#ifndef FLOWTIER_MGMT_BRIDGE_H
+#define FLOWTIER_MGMT_BRIDGE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/dp-actions.h"
+#include "flowtier/ds.h"
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+#include "flowtier/port.h"
+#include "flowtier/stats.h"
+#include "mgmt/ofproto/mac-learning.h"
+#include "mgmt/flowsyntax/ofp-flow.h"
+#include "mgmt/ofproto/oftable.h"
+#include "mgmt/ofproto/xlate.h"
+
+struct ft_bridge;
+
+/* Defaults of the Bridge other_config keys. */
+#define FT_BRIDGE_DEFAULT_MAX_IDLE 10000        /* ms ("max-idle"). */
+#define FT_BRIDGE_DEFAULT_FLOW_LIMIT 200000     /* "flow-limit". */
+#define FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE FT_MAC_DEFAULT_MAX
+#define FT_BRIDGE_DEFAULT_MAC_AGING FT_MAC_DEFAULT_IDLE_TIME  /* Seconds. */
+
+/* The DPDK EAL arguments used when other_config:dpdk-extra is not set,
+ * with the process id in place of the %ld: no hugepages, no PCI scan, no
+ * shared configuration, a run-time directory of this process's own. */
+#define FT_BRIDGE_DEFAULT_DPDK_EXTRA \
+    "--no-huge --no-pci -m 512 --no-shconf --no-telemetry " \
+    "--file-prefix=flowtier-%ld"
+
+/* How often (ms) the daemon calls ft_bridge_check_ports(). */
+#define FT_BRIDGE_PORT_RETRY_INTERVAL 5000
+
+/* The revalidator's period, in ms, and its shortest period while the
+ * tables keep changing. */
+#define FT_BRIDGE_REVALIDATE_INTERVAL 500
+#define FT_BRIDGE_REVALIDATE_SOON 10
+/* Megaflows per slice of a periodic pass (see ft_bridge_periodic()). */
+#define FT_BRIDGE_REVALIDATE_SLICE 4096
+
+/* The flow Open vSwitch puts in a new bridge's table 0 in standalone fail
+ * mode.  A bridge starts with empty tables; the daemon adds this flow
+ * through ft_bridge_flow_mod_lines() when it creates a bridge whose
+ * fail_mode is not "secure", so that the flow is in its database like any
+ * other. */
+#define FT_BRIDGE_DEFAULT_FLOW "priority=0 actions=NORMAL"
+
+/* ---- Configuration. ---- */
+
+/* A string map as the database holds one: 'n' keys and values. */
+struct ft_bridge_smap {
+    char *const *keys;
+    char *const *values;
+    size_t n;
+};
+
+/* One port of the bridge (a Port row with its one Interface).  Every
+ * pointer is the caller's and need only live during the call. */
+struct ft_bridge_port_cfg {
+    const char *name;           /* Port and interface name. */
+    ft_port_no ofport;          /* 1..FT_PORT_MAX, or FT_PORT_LOCAL for the
+                                 * "internal" port. */
+    const char *type;           /* "system" (NULL means this), "internal",
+                                 * "tap", "dpdk". */
+    struct ft_bridge_smap options;      /* Interface options. */
+
+    /* VLAN configuration (Port tag, trunks, vlan_mode). */
+    int tag;                    /* 0..4095, or -1 for none. */
+    const int64_t *trunks;      /* VLANs 0..4095; n_trunks == 0: all. */
+    size_t n_trunks;
+    const char *vlan_mode;      /* "access", "trunk", "native-tagged",
+                                 * "native-untagged", or NULL: "access"
+                                 * with a tag, else "trunk". */
+};
+
+struct ft_bridge_cfg {
+    const char *fail_mode;      /* "standalone" (NULL means this) or
+                                 * "secure".  Recorded and reported;
+                                 * FlowTier has no controller, so the mode
+                                 * only decides the default flow (see
+                                 * FT_BRIDGE_DEFAULT_FLOW). */
+    struct ft_bridge_smap other_config;  /* "max-idle" (ms, >= 500),
+                                          * "flow-limit" (0 = no
+                                          * megaflows), "mac-table-size"
+                                          * (>= 1), "mac-aging-time" (s,
+                                          * >= 1).  Missing keys take the
+                                          * defaults above; unknown keys
+                                          * are ignored. */
+    const struct ft_bridge_port_cfg *ports;
+    size_t n_ports;
+
+    /* What to do with a new or changed port whose device cannot be opened
+     * (see "Ports that cannot be opened" below): false fails the whole
+     * reconfiguration (a user's command); true keeps the port configured
+     * but not open, with the reason, and goes on (starting the daemon,
+     * putting a configuration back). */
+    bool keep_failed_ports;
+};
+
+/* Creates bridge 'name' with an empty datapath, empty tables and the
+ * default configuration (no ports).  Stores it in '*brp' and returns 0, or
+ * returns a negative errno with 'err' filled (the datapath could not be
+ * created).  'now' is the current time (ms). */
+int ft_bridge_create(const char *name, long long int now,
+                     struct ft_bridge **brp, struct ft_error *err);
+
+/* Removes every port from the datapath (deleting the internal and tap
+ * devices the bridge created), frees the megaflows, rules and everything
+ * else.  NULL is a no-op. */
+void ft_bridge_destroy(struct ft_bridge *);
+
+const char *ft_bridge_name(const struct ft_bridge *);
+
+struct ft_log;
+
+/* Sends the bridge's warnings (flow limit reached, translation errors, a
+ * port that could not be reopened) to 'log' (module "bridge"), rate
+ * limited; until then, or with NULL, they go to stderr.  The caller keeps
+ * 'log' alive while the bridge lives. */
+void ft_bridge_set_log(struct ft_bridge *, struct ft_log *log);
+
+/* Makes the bridge match 'cfg' at time 'now':
+ *
+ *   - validates everything first (values, types, duplicate names or
+ *     numbers): nothing changes on -EINVAL / -EEXIST;
+ *   - opens the ports that are new, then closes the ports that are gone.
+ *     A port whose type, options or number changed is closed and opened
+ *     again.  If a new port, or a changed port that was open, cannot be
+ *     opened and 'cfg->keep_failed_ports' is false, the ports opened by
+ *     this call are closed again and the error of the datapath is
+ *     returned with the port's name ("port vnet9: no such network
+ *     device"): the bridge keeps its previous ports (a changed port whose
+ *     new configuration fails is reopened with its old one).  Otherwise
+ *     the port is kept, not open (see "Ports that cannot be opened");
+ *     ports that were not open are tried again;
+ *   - VLAN changes apply to every megaflow at once (see below);
+ *   - then applies other_config (MAC table size and aging, flow limit,
+ *     max-idle) and fail_mode.
+ *
+ * Any port change (VLAN settings included) flushes the MAC entries of the
+ * ports concerned and runs a revalidator pass at once, so the change holds
+ * for the next packet.
+ * Returns 0 or a negative errno with 'err' filled. */
+int ft_bridge_reconfigure(struct ft_bridge *, const struct ft_bridge_cfg *cfg,
+                          long long int now, struct ft_error *err);
+
+/* Closes the open ports whose device is gone (deleted, or replaced by
+ * another device of the same name), then tries again to open every port
+ * that is not open, at time 'now'.  Logs each port that goes down or
+ * comes up (rate limited).  Returns the number of ports opened or closed:
+ * if nonzero, the descriptors (ft_bridge_get_fds()) and
+ * ft_bridge_needs_polling() may have changed. */
+int ft_bridge_check_ports(struct ft_bridge *, long long int now);
+
+/* Returns why port 'name' is not open, or NULL if it is open (or is not a
+ * port of the bridge).  Valid until the next change of the bridge's
+ * ports. */
+const char *ft_bridge_port_error(const struct ft_bridge *, const char *name);
+
+/* Number of configured ports that are not open. */
+size_t ft_bridge_n_failed_ports(const struct ft_bridge *);
+
+/* Port names <-> numbers of the bridge's current ports (the internal port
+ * as its name and LOCAL), for parsing flows and printing.  Valid until the
+ * next ft_bridge_reconfigure(). */
+const struct ft_port_map *ft_bridge_port_map(const struct ft_bridge *);
+
+/* ---- Flow table changes. ---- */
+
+/* What a change did to the flow table, as canonical flow texts
+ * (ft_flow_spec_format() with port numbers, not names: each text parses
+ * back to its rule, and names never go stale), so that the daemon can
+ * mirror it in its database.  The lists are the net change: a rule
+ * removed and added again with the same text appears in neither, and a
+ * rule whose actions a modify changed appears in both (old text removed,
+ * new text added).  Owned by the caller. */
+struct ft_bridge_flow_changes {
+    char **removed;
+    size_t n_removed, allocated_removed;
+    char **added;
+    size_t n_added, allocated_added;
+};
+
+void ft_bridge_flow_changes_init(struct ft_bridge_flow_changes *);
+void ft_bridge_flow_changes_uninit(struct ft_bridge_flow_changes *);
+/* Empties both lists (keeps them initialized). */
+void ft_bridge_flow_changes_clear(struct ft_bridge_flow_changes *);
+
+/* One flow mod of a batch. */
+struct ft_bridge_flow_op {
+    enum ft_flow_cmd cmd;
+    const struct ft_flow_spec *spec;
+};
+
+/* Flags for the flow mod functions. */
+#define FT_BRIDGE_DRY_RUN 0x1   /* Check and report, change nothing. */
+
+/* Applies 'ops[0..n-1]' in order, all or nothing, at time 'now': if any
+ * op fails (e.g. "meter 1 does not exist", a goto_table that goes back),
+ * every op before it is undone (rules, counters and timeouts exactly as
+ * before) and the error is returned with "flow N: " (1-based) in front of
+ * its reason.  With FT_BRIDGE_DRY_RUN the tables are left as they were
+ * even on success.  If 'changes' is nonnull (initialized by the caller)
+ * the net change is appended to it (also for a dry run; left alone on
+ * failure).  Changes bump the tables' version, which makes the next
+ * ft_bridge_periodic() revalidate every megaflow.  Semantics of each op:
+ * ft_oftables_apply().  Returns 0 or a negative errno. */
+int ft_bridge_flow_mod_batch(struct ft_bridge *,
+                             const struct ft_bridge_flow_op *ops, size_t n,
+                             unsigned int flags, long long int now,
+                             struct ft_bridge_flow_changes *changes,
+                             struct ft_error *err);
+
+/* A batch of one. */
+int ft_bridge_flow_mod(struct ft_bridge *, enum ft_flow_cmd cmd,
+                       const struct ft_flow_spec *spec, unsigned int flags,
+                       long long int now,
+                       struct ft_bridge_flow_changes *changes,
+                       struct ft_error *err);
+
+/* Parses 'lines[0..n-1]' for 'cmd' with the bridge's port map and applies
+ * them as one batch ('add-flows FILE', 'del-flows FILE').  A line that
+ * does not parse fails the batch before anything changes, with "line N: "
+ * (1-based index into 'lines') in front of the parser's reason; a line
+ * that fails to apply likewise.  Returns 0 or a negative errno. */
+int ft_bridge_flow_mod_lines(struct ft_bridge *, enum ft_flow_cmd cmd,
+                             const char *const *lines, size_t n,
+                             unsigned int flags, long long int now,
+                             struct ft_bridge_flow_changes *changes,
+                             struct ft_error *err);
+
+/* Makes the flow table hold exactly the flows of 'lines' (add syntax)
+ * ('replace-flows FILE'), all or nothing: rules whose canonical text is
+ * in 'lines' are kept with their counters, other rules are deleted, and
+ * flows not yet present are added.  Errors, 'flags' and 'changes' as for
+ * ft_bridge_flow_mod_lines(). */
+int ft_bridge_replace_flows(struct ft_bridge *, const char *const *lines,
+                            size_t n, unsigned int flags, long long int now,
+                            struct ft_bridge_flow_changes *changes,
+                            struct ft_error *err);
+
+/* Moves into 'changes' (initialized by the caller) the canonical texts of
+ * the rules that idle_timeout or hard_timeout removed since the last call,
+ * as 'removed' entries, so that the daemon drops them from its database
+ * too.  Call it after ft_bridge_periodic(). */
+void ft_bridge_take_expired_flows(struct ft_bridge *,
+                                  struct ft_bridge_flow_changes *changes);
+
+/* ---- Reading the flow table (dump-flows). ---- */
+
+/* Calls 'cb' for every rule of table 'table_id' (FT_TABLE_ALL for all)
+ * that is at least as specific as 'target' (NULL: every rule) and passes
+ * the cookie filter, in dump-flows order.  The rule's 'stats' hold its
+ * unified counters as of the last revalidator pass; 'created' and 'used'
+ * give duration and idle age.  'cb' must not change the bridge. */
+void ft_bridge_dump_flows(const struct ft_bridge *, uint8_t table_id,
+                          const struct ft_match *target, uint64_t cookie,
+                          uint64_t cookie_mask,
+                          void (*cb)(const struct ft_ofrule *, void *aux),
+                          void *aux);
+
+/* Appends 'rule' at time 'now' the way 'ovs-ofctl dump-flows' prints one:
+ * " cookie=0x0, duration=3.962s, table=0, n_packets=2, n_bytes=196,
+ * idle_age=3, priority=100,icmp,in_port=2 actions=drop" (no newline),
+ * with port names from 'ports' (may be NULL). */
+void ft_bridge_format_flow(const struct ft_ofrule *rule, long long int now,
+                           const struct ft_port_map *ports, struct ds *out);
+
+/* The OpenFlow tables themselves, read-only (n_rules, version). */
+const struct ft_oftables *ft_bridge_tables(const struct ft_bridge *);
+
+/* ---- Trace. ---- */
+
+/* Traces 'flow_text' (a match such as "icmp,in_port=p1,dl_dst=..", ports
+ * named or numbered) through the bridge's current tables and MAC table
+ * at 'now', without learning or changing anything, and appends the
+ * report to 'out' in the form of 'ovs-appctl ofproto/trace' (the same
+ * text as the offline 'flowtier trace').  Returns 0, or -EINVAL if
+ * 'flow_text' does not parse (with 'err' filled).  A translation error
+ * is part of the report, not a failure. */
+int ft_bridge_trace(struct ft_bridge *, const char *flow_text,
+                    long long int now, struct ds *out, struct ft_error *err);
+
+/* ---- Megaflows (dump-dp-flows). ---- */
+
+/* Why a megaflow is not in a faster tier. */
+struct ft_bridge_tier_reason {
+    enum ft_tier tier;
+    const char *reason;         /* "no offload provider". */
+};
+
+/* One megaflow as the datapath holds it.  Pointers valid during the
+ * callback only. */
+struct ft_bridge_dp_flow {
+    const struct ft_match *match;
+    const struct ft_dp_actions *actions;
+    struct ft_stats stats;      /* Packets, bytes and last use over every
+                                 * tier, read from the datapath now. */
+    enum ft_tier tier;          /* Where it lives (FT_TIER_USER for now). */
+    const struct ft_bridge_tier_reason *reasons;  /* Each faster tier and
+                                                   * why it refused. */
+    size_t n_reasons;
+    size_t n_rules;             /* OpenFlow rules it was translated from. */
+};
+
+/* Calls 'cb' for every megaflow of the bridge, in no particular order.
+ * 'cb' must not change the bridge. */
+void ft_bridge_dump_dp_flows(struct ft_bridge *,
+                             void (*cb)(const struct ft_bridge_dp_flow *,
+                                        void *aux),
+                             void *aux);
+
+/* Appends 'f' at time 'now' in the style of 'ovs-appctl dpctl/dump-flows'
+ * with the match in megaflow syntax (mgmt/flowsyntax/odp-print.h) and FlowTier's
+ * tier information:
+ *   "ip,in_port=1,nw_dst=10.0.100.3,nw_frag=no, packets:5, bytes:490,
+ *    used:0.081s, tier:user, not in hw: no offload provider, not in
+ *    kernel: no offload provider, actions:push_vlan(vid=100,pcp=0),3"
+ * ("used:never" for an unused megaflow; no newline). */
+void ft_bridge_format_dp_flow(const struct ft_bridge_dp_flow *f,
+                              long long int now, struct ds *out);
+
+/* ---- Ports (dump-ports). ---- */
+
+struct ft_bridge_port_stats {
+    ft_port_no port;
+    const char *name;
+    const char *type;
+    uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
+    uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+};
+
+/* Calls 'cb' for every open port of the bridge, in ascending port number
+ * order (LOCAL last), with the datapath's counters (ports that could not
+ * be opened are left out).  'cb' must not change the
+ * bridge. */
+void ft_bridge_dump_ports(struct ft_bridge *,
+                          void (*cb)(const struct ft_bridge_port_stats *,
+                                     void *aux),
+                          void *aux);
+
+/* ---- MAC table (fdb/show). ---- */
+
+/* The MAC learning table, read-only. */
+const struct ft_mac_learning *ft_bridge_mac_learning(const struct ft_bridge *);
+
+/* ---- Statistics. ---- */
+
+struct ft_bridge_stats {
+    size_t n_megaflows;         /* In the datapath now. */
+    uint32_t flow_limit;        /* Current "flow-limit". */
+    long long int max_idle;     /* Current "max-idle", ms. */
+    uint64_t n_hits;            /* Packets that hit a megaflow. */
+    uint64_t n_hit_emc;         /* Of those, found by the EMC. */
+    uint64_t n_emc_skipped;     /* Not looked up in the EMC (its hit rate
+                                 * was too low). */
+    bool emc_bypassed;          /* The EMC is being skipped now. */
+    uint64_t n_missed;          /* Upcalls. */
+    uint64_t n_lost;            /* Upcalls dropped (no room, bad frame). */
+    uint64_t n_xlate_errors;    /* Upcalls whose translation failed (drop
+                                 * megaflow installed). */
+    uint64_t n_flow_limit_hits; /* Installs refused at 'flow-limit'. */
+    uint64_t n_revalidations;   /* Revalidator passes. */
+    uint64_t last_reval_usec;   /* Wall time of the last pass, us. */
+    uint64_t last_reval_flows;  /* Megaflows the last pass walked. */
+    uint64_t last_reval_stale;  /* Of those, translated again because the
+                                 * tables, ports or MAC table changed. */
+    uint64_t n_megaflows_expired;    /* Idle past max-idle. */
+    uint64_t n_megaflows_modified;   /* Actions changed on revalidation. */
+    uint64_t n_megaflows_deleted;    /* Removed on revalidation. */
+    uint64_t n_rules_expired;   /* OpenFlow rules timed out. */
+};
+
+void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);
+
+/* ---- Event loop. ---- */
+
+/* Stores up to 'max' file descriptors the caller should poll for input
+ * (POLLIN) in 'fds' and returns how many there are (call again with more
+ * room if that exceeds 'max').  The set changes only in
+ * ft_bridge_reconfigure(). */
+size_t ft_bridge_get_fds(const struct ft_bridge *, int *fds, size_t max);
+
+/* True if some port has no file descriptor to poll: the caller must then
+ * also call ft_bridge_run_polled() (or ft_bridge_run()) every millisecond
+ * or so. */
+bool ft_bridge_needs_polling(const struct ft_bridge *);
+
+/* Receives and processes what the ports have (a bounded burst per port,
+ * so that the caller's loop stays responsive), handling upcalls at time
+ * 'now'.  Returns the number of packets received (>= 0). */
+int ft_bridge_run(struct ft_bridge *, long long int now);
+
+/* As ft_bridge_run(), but only for the ports without a descriptor (see
+ * ft_dpif_run_polled()): what a polling loop calls between the times the
+ * other ports' descriptors are readable. */
+int ft_bridge_run_polled(struct ft_bridge *, long long int now);
+
+/* Runs what is due at 'now': the revalidator (see above), OpenFlow rule
+ * timeouts and MAC aging. */
+void ft_bridge_periodic(struct ft_bridge *, long long int now);
+
+/* The time (ms) at which ft_bridge_periodic() next has work: at most
+ * FT_BRIDGE_REVALIDATE_INTERVAL after the last pass, and at most
+ * FT_BRIDGE_REVALIDATE_SOON after it once the flow table, the MAC table
+ * or the ports changed; while a pass is in progress, now (a time not
+ * after the current one). */
+long long int ft_bridge_next_wakeup(const struct ft_bridge *);
+
+/* Runs a revalidator pass at 'now' at once, whatever the timers say (for
+ * tests and for 'revalidator/wait'-style commands). */
+void ft_bridge_revalidate(struct ft_bridge *, long long int now);
+
+#endif /* mgmt/bridge/bridge.h */

@@ -1,0 +1,536 @@
+/*
+ * cli-daemon.c - the 'flowtier' subcommands that talk to flowtierd over
+ * its JSON-RPC socket: ovs-vsctl's verbs (add-br, add-port, set, show,
+ * ...), ovs-ofctl's (add-flow, dump-flows, ...), trace, dump-dp-flows.
+ *
+ * Each command line becomes one request; the daemon returns "text" (what
+ * is printed) and "data" (printed instead with --format json).  Write
+ * commands chained with "--" as in ovs-vsctl ("add-port br0 p1 -- set
+ * Interface p1 type=internal") become one "transact" request: one
+ * database transaction.  When the daemon is not running, the reads of the
+ * configuration (show, list-br, list-ports, get, list) open the database
+ * directly.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "flowtier/ds.h"
+#include "flowtier/error.h"
+#include "mgmt/daemon/event-loop.h"
+#include "mgmt/cli/flowtier-cli.h"
+#include "mgmt/daemon/rpc.h"
+#include "mgmt/daemon/server.h"
+
+#define DEFAULT_RUNDIR "/run/flowtier"
+#define DEFAULT_DBDIR "/var/lib/flowtier"
+#define DEFAULT_TIMEOUT_MS 60000
+
+/* A command line cut into its "--"-separated segments, options taken
+ * out. */
+struct segment {
+    char **args;                /* Positional words; args[0] = verb. */
+    int n;
+    bool may_exist, if_exists, strict;
+};
+
+struct cli {
+    const char *rundir, *dbdir;
+    bool json;
+    int timeout_ms;
+    struct segment *segs;
+    size_t n_segs;
+};
+
+static int
+cli_usage_error(const char *verb, const char *msg)
+{
+    fprintf(stderr, "flowtier %s: %s (use 'flowtier %s --help')\n", verb,
+            msg, verb);
+    return 2;
+}
+
+/* Parses 'argv' (argv[0] = the verb).  Returns 0 or 2 (usage error,
+ * reported). */
+static int
+cli_parse(int argc, char *argv[], struct cli *c)
+{
+    struct segment *seg;
+
+    memset(c, 0, sizeof *c);
+    c->rundir = getenv("FLOWTIER_RUNDIR");
+    c->dbdir = getenv("FLOWTIER_DBDIR");
+    c->timeout_ms = DEFAULT_TIMEOUT_MS;
+    c->segs = calloc((size_t) argc + 1, sizeof *c->segs);
+    if (!c->segs) {
+        abort();
+    }
+    seg = &c->segs[c->n_segs++];
+    seg->args = calloc((size_t) argc + 1, sizeof *seg->args);
+    seg->args[seg->n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        const char *value = NULL;
+        size_t len = strcspn(a, "=");
+
+        if (!strcmp(a, "--")) {
+            seg = &c->segs[c->n_segs++];
+            seg->args = calloc((size_t) argc + 1, sizeof *seg->args);
+            continue;
+        }
+        if (strncmp(a, "--", 2)) {
+            seg->args[seg->n++] = a;
+            continue;
+        }
+#define OPT_IS(NAME) (len == strlen(NAME) && !strncmp(a, NAME, len))
+        if (OPT_IS("--rundir") || OPT_IS("--dbdir") || OPT_IS("--format")
+            || OPT_IS("--timeout")) {
+            if (a[len] == '=') {
+                value = a + len + 1;
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                return cli_usage_error(argv[0], "option needs a value");
+            }
+        }
+        if (OPT_IS("--rundir")) {
+            c->rundir = value;
+        } else if (OPT_IS("--dbdir")) {
+            c->dbdir = value;
+        } else if (OPT_IS("--format")) {
+            if (!strcmp(value, "json")) {
+                c->json = true;
+            } else if (!strcmp(value, "text") || !strcmp(value, "list")) {
+                c->json = false;
+            } else {
+                return cli_usage_error(argv[0], "--format must be json or "
+                                       "text");
+            }
+        } else if (OPT_IS("--timeout")) {
+            char *end;
+            long t = strtol(value, &end, 10);
+
+            if (*end || t <= 0 || t > 86400) {
+                return cli_usage_error(argv[0], "--timeout takes seconds");
+            }
+            c->timeout_ms = (int) t * 1000;
+        } else if (OPT_IS("--may-exist")) {
+            seg->may_exist = true;
+        } else if (OPT_IS("--if-exists")) {
+            seg->if_exists = true;
+        } else if (OPT_IS("--strict")) {
+            seg->strict = true;
+        } else {
+            fprintf(stderr, "flowtier %s: unknown option %s (use 'flowtier "
+                    "%s --help')\n", argv[0], a, argv[0]);
+            return 2;
+        }
+#undef OPT_IS
+    }
+    if (!c->rundir || !*c->rundir) {
+        c->rundir = DEFAULT_RUNDIR;
+    }
+    if (!c->dbdir || !*c->dbdir) {
+        c->dbdir = DEFAULT_DBDIR;
+    }
+    return 0;
+}
+
+static void
+cli_destroy(struct cli *c)
+{
+    for (size_t i = 0; i < c->n_segs; i++) {
+        free(c->segs[i].args);
+    }
+    free(c->segs);
+}
+
+static json_t *
+strings_json(char **args, int n)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(a, json_string(args[i]));
+    }
+    return a;
+}
+
+/* ---- Building requests. ---- */
+
+/* Reads the flows of 'file' ("-" for stdin): one per line, blank lines
+ * and '#' comments skipped.  Returns an array of strings and the file's
+ * line number of each in '*linenos', or NULL after reporting the error. */
+static json_t *
+read_flows(const char *file, int **linenos)
+{
+    FILE *stream = strcmp(file, "-") ? fopen(file, "r") : stdin;
+    json_t *flows;
+    char *line = NULL;
+    size_t size = 0, n = 0, allocated = 0;
+    int lineno = 0;
+
+    *linenos = NULL;
+    if (!stream) {
+        fprintf(stderr, "flowtier: %s: %s\n", file, strerror(errno));
+        return NULL;
+    }
+    flows = json_array();
+    while (getline(&line, &size, stream) != -1) {
+        char *s = line;
+        size_t len;
+
+        lineno++;
+        s += strspn(s, " \t");
+        len = strlen(s);
+        while (len && strchr("\r\n \t", s[len - 1])) {
+            s[--len] = '\0';
+        }
+        if (!*s || *s == '#') {
+            continue;
+        }
+        if (n == allocated) {
+            allocated = allocated ? 2 * allocated : 64;
+            *linenos = realloc(*linenos, allocated * sizeof **linenos);
+            if (!*linenos) {
+                abort();
+            }
+        }
+        (*linenos)[n++] = lineno;
+        json_array_append_new(flows, json_string(s));
+    }
+    free(line);
+    if (stream != stdin) {
+        fclose(stream);
+    }
+    return flows;
+}
+
+/* Turns the daemon's "line N: reason" (N counts the flows sent) into
+ * "FILE:LINE: reason". */
+static void
+rewrite_line_error(struct ft_error *err, const char *file,
+                   const int *linenos, size_t n)
+{
+    unsigned long idx;
+    int used = 0;
+
+    if (sscanf(err->reason, "line %lu: %n", &idx, &used) == 1 && used
+        && idx >= 1 && idx <= n) {
+        char reason[FT_ERROR_REASON_MAX];
+
+        snprintf(reason, sizeof reason, "%s:%d: %s", file,
+                 linenos[idx - 1], err->reason + used);
+        snprintf(err->reason, sizeof err->reason, "%s", reason);
+    }
+}
+
+/* The write commands that can be chained with "--". */
+static int
+write_request(const struct segment *seg, json_t **paramsp, const char **mp)
+{
+    const char *verb = seg->args[0];
+    char **a = seg->args;
+    int n = seg->n;
+    json_t *p;
+
+    *mp = verb;
+    if (!strcmp(verb, "add-br") && n == 2) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+        if (seg->may_exist) {
+            json_object_set_new(p, "may_exist", json_true());
+        }
+    } else if (!strcmp(verb, "del-br") && n == 2) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+        if (seg->if_exists) {
+            json_object_set_new(p, "if_exists", json_true());
+        }
+    } else if (!strcmp(verb, "add-port") && n == 3) {
+        p = json_pack("{s:s, s:s}", "bridge", a[1], "port", a[2]);
+        if (seg->may_exist) {
+            json_object_set_new(p, "may_exist", json_true());
+        }
+    } else if (!strcmp(verb, "del-port") && (n == 2 || n == 3)) {
+        p = json_pack("{s:s}", "port", a[n - 1]);
+        if (n == 3) {
+            json_object_set_new(p, "bridge", json_string(a[1]));
+        }
+        if (seg->if_exists) {
+            json_object_set_new(p, "if_exists", json_true());
+        }
+    } else if ((!strcmp(verb, "set") || !strcmp(verb, "clear")
+                || !strcmp(verb, "add") || !strcmp(verb, "remove"))
+               && n >= 4) {
+        p = json_pack("{s:s, s:s, s:o}", "table", a[1], "record", a[2],
+                      "args", strings_json(a + 3, n - 3));
+    } else {
+        return -EINVAL;
+    }
+    *paramsp = p;
+    return 0;
+}
+
+static bool
+is_write_verb(const char *verb)
+{
+    static const char *const verbs[] = {
+        "add-br", "del-br", "add-port", "del-port", "set", "clear", "add",
+        "remove", NULL,
+    };
+
+    for (size_t i = 0; verbs[i]; i++) {
+        if (!strcmp(verb, verbs[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Builds the request of a read or flow command.  Returns 0, or 2 after
+ * reporting a usage error, or 1 after reporting another error. */
+static int
+other_request(const struct cli *c, json_t **paramsp, int **linenos,
+              const char **file)
+{
+    const struct segment *seg = &c->segs[0];
+    const char *verb = seg->args[0];
+    char **a = seg->args;
+    int n = seg->n;
+    json_t *p = NULL;
+
+    if (c->n_segs > 1) {
+        return cli_usage_error(verb, "only configuration writes can be "
+                               "chained with \"--\"");
+    }
+    if ((!strcmp(verb, "list-br") || !strcmp(verb, "show")) && n == 1) {
+        p = json_object();
+    } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dump-dp-flows")
+                || !strcmp(verb, "dpif-show")) && n == 2) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+    } else if (!strcmp(verb, "get") && n >= 4) {
+        p = json_pack("{s:s, s:[s], s:o}", "table", a[1], "records", a[2],
+                      "args", strings_json(a + 3, n - 3));
+    } else if (!strcmp(verb, "list") && n >= 2) {
+        p = json_pack("{s:s, s:o}", "table", a[1], "records",
+                      strings_json(a + 2, n - 2));
+    } else if ((!strcmp(verb, "add-flow") || !strcmp(verb, "mod-flows")
+                || !strcmp(verb, "trace")) && n == 3) {
+        p = json_pack("{s:s, s:s}", "bridge", a[1], "flow", a[2]);
+    } else if ((!strcmp(verb, "del-flows") || !strcmp(verb, "dump-flows"))
+               && (n == 2 || n == 3)) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+        if (n == 3) {
+            json_object_set_new(p, "flow", json_string(a[2]));
+        }
+    } else if ((!strcmp(verb, "add-flows") || !strcmp(verb, "replace-flows"))
+               && n == 3) {
+        json_t *flows = read_flows(a[2], linenos);
+
+        if (!flows) {
+            return 1;
+        }
+        *file = a[2];
+        p = json_pack("{s:s, s:o}", "bridge", a[1], "flows", flows);
+    } else if (!strcmp(verb, "dump-ports") && (n == 2 || n == 3)) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+        if (n == 3) {
+            json_object_set_new(p, "port", json_string(a[2]));
+        }
+    } else {
+        return cli_usage_error(verb, "wrong number of arguments");
+    }
+    if (seg->strict) {
+        if (strcmp(verb, "mod-flows") && strcmp(verb, "del-flows")) {
+            json_decref(p);
+            return cli_usage_error(verb, "--strict applies to mod-flows and "
+                                   "del-flows only");
+        }
+        json_object_set_new(p, "strict", json_true());
+    }
+    *paramsp = p;
+    return 0;
+}
+
+/* ---- Running requests. ---- */
+
+static bool
+is_config_read(const char *method)
+{
+    return !strcmp(method, "show") || !strcmp(method, "list-br")
+           || !strcmp(method, "list-ports") || !strcmp(method, "get")
+           || !strcmp(method, "list");
+}
+
+/* Runs a configuration read against the database itself (the daemon is
+ * not running). */
+static int
+call_offline(const struct cli *c, const char *method, json_t *params,
+             json_t **result, struct ft_error *err)
+{
+    struct ft_server_options opts = { .dbdir = c->dbdir, .no_bridges = true };
+    const struct ft_rpc_method *methods;
+    struct ft_server *server;
+    json_t *request, *reply, *e;
+    char *text;
+    size_t n;
+    int error;
+
+    *result = NULL;
+    error = ft_server_create(NULL, NULL, &opts, &server, err);
+    if (error) {
+        json_decref(params);
+        return error;
+    }
+    request = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1,
+                        "method", method, "params", params);
+    text = json_dumps(request, JSON_COMPACT);
+    json_decref(request);
+    methods = ft_server_methods(&n);
+    reply = ft_rpc_dispatch(methods, n, text, strlen(text), server);
+    free(text);
+    ft_server_destroy(server);
+    e = json_object_get(reply, "error");
+    if (e) {
+        error = ft_error_set(err, -EINVAL, "%s", json_string_value(
+                                 json_object_get(e, "message")));
+    } else {
+        *result = json_incref(json_object_get(reply, "result"));
+    }
+    json_decref(reply);
+    return error;
+}
+
+static int
+call(const struct cli *c, const char *method, json_t *params,
+     json_t **result, struct ft_error *err)
+{
+    struct ft_rpc_client *client;
+    char *path;
+    int error;
+
+    if (asprintf(&path, "%s/flowtierd.sock", c->rundir) < 0) {
+        abort();
+    }
+    error = ft_rpc_client_open(path, &client, err);
+    free(path);
+    if (error) {
+        if ((error == -ENOENT || error == -ECONNREFUSED)
+            && is_config_read(method)) {
+            return call_offline(c, method, params, result, err);
+        }
+        json_decref(params);
+        return error;
+    }
+    error = ft_rpc_client_call(client, method, params, c->timeout_ms,
+                               result, err);
+    ft_rpc_client_close(client);
+    return error;
+}
+
+static void
+print_result(const struct cli *c, json_t *result)
+{
+    if (c->json) {
+        /* Durations and ages are whole milliseconds in seconds: 15
+         * significant digits print them as they are ("0.43", not
+         * "0.42999999999999999"). */
+        char *s = json_dumps(json_object_get(result, "data"),
+                             JSON_INDENT(2) | JSON_ENCODE_ANY
+                             | JSON_REAL_PRECISION(15));
+
+        if (s) {
+            printf("%s\n", s);
+            free(s);
+        }
+    } else {
+        fputs(json_string_value(json_object_get(result, "text")) ?: "",
+              stdout);
+    }
+}
+
+int
+ft_cli_daemon(int argc, char *argv[])
+{
+    const char *method = argv[0], *file = NULL;
+    json_t *params = NULL, *result = NULL;
+    int *linenos = NULL;
+    struct ft_error err;
+    struct cli c;
+    int status;
+
+    status = cli_parse(argc, argv, &c);
+    if (status) {
+        goto out;
+    }
+    if (is_write_verb(method)) {
+        json_t *commands = json_array();
+
+        for (size_t i = 0; i < c.n_segs; i++) {
+            const char *m;
+            json_t *p;
+
+            if (!c.segs[i].n || write_request(&c.segs[i], &p, &m)) {
+                json_decref(commands);
+                status = cli_usage_error(c.segs[i].n ? c.segs[i].args[0]
+                                                     : method,
+                                         c.segs[i].n && !is_write_verb(
+                                             c.segs[i].args[0])
+                                         ? "only configuration writes can "
+                                           "be chained with \"--\""
+                                         : "wrong number of arguments");
+                goto out;
+            }
+            json_array_append_new(commands, json_pack("{s:s, s:o}", "method",
+                                                      m, "params", p));
+        }
+        if (c.n_segs == 1) {
+            params = json_incref(json_object_get(json_array_get(commands, 0),
+                                                 "params"));
+        } else {
+            method = "transact";
+            params = json_pack("{s:O}", "commands", commands);
+        }
+        json_decref(commands);
+    } else {
+        status = other_request(&c, &params, &linenos, &file);
+        if (status) {
+            goto out;
+        }
+    }
+
+    status = call(&c, method, json_incref(params), &result, &err) ? 1 : 0;
+    if (status) {
+        if (file) {
+            rewrite_line_error(&err, file, linenos,
+                               json_array_size(json_object_get(params,
+                                                               "flows")));
+        }
+        fprintf(stderr, "flowtier: %s\n", err.reason);
+    } else if (json_is_object(result)
+               && json_object_get(result, "text")) {
+        print_result(&c, result);
+    } else if (c.json) {
+        printf("{}\n");
+    }
+    json_decref(result);
+out:
+    json_decref(params);
+    free(linenos);
+    cli_destroy(&c);
+    return status;
+}
+
+int
+ft_cli_trace_any(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--flows") || !strncmp(argv[i], "--flows=", 8)) {
+            return ft_cli_trace(argc, argv);
+        }
+    }
+    return ft_cli_daemon(argc, argv);
+}
