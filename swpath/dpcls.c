@@ -9,7 +9,7 @@
  * words and one bucket chain) and never allocate; insertion and removal
  * may grow or shrink one subtable's bucket array.
  */
-#include "swpath/dpcls.h"
+#include "dpcls.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * argument strings for the life of the process, because the EAL may keep
  * pointers into its argv.
  */
-#include "swpath/dpdk-eal.h"
+#include "dpdk-eal.h"
 
 #include <errno.h>
 #include <sched.h>

@@ -5,7 +5,7 @@
  * for the replacement and invalidation rules.  Every operation but
  * init/uninit/flush touches one set (two entries).
  */
-#include "swpath/emc.h"
+#include "emc.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #include "flowtier/flow.h"
-#include "swpath/dpcls.h"
+#include "dpcls.h"
 
 #define FT_EMC_DEFAULT_ENTRIES 8192
 

@@ -7,7 +7,7 @@
  * against the header offsets of 'struct ft_packet', which ft_packet_parse()
  * validated against the frame length.  No allocation, no global state.
  */
-#include "swpath/execute.h"
+#include "execute.h"
 
 #include <errno.h>
 #include <string.h>

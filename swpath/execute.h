@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #include "flowtier/dp-actions.h"
-#include "swpath/packet.h"
+#include "packet.h"
 
 struct ft_execute_hooks {
     /* Sends 'pkt' (not to be kept) out of 'port'.  May be NULL. */

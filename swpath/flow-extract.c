@@ -15,7 +15,7 @@
  * IPv6 with a six-header extension chain (gcc -O2, one AMD EPYC core, hot
  * cache), most of it zeroing the 160-byte key.
  */
-#include "swpath/flow-extract.h"
+#include "flow-extract.h"
 
 #include <errno.h>
 #include <stdbool.h>

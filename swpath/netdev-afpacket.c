@@ -40,7 +40,7 @@
  * frame is refused).  Slot memory is reserved for 64 KiB frames but only
  * the pages that frames touch are ever committed.
  */
-#include "swpath/netdev.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>

@@ -69,7 +69,7 @@
  * Stats come from rte_eth_stats_get() (reset when the port opens), plus
  * what this class counts itself.
  */
-#include "swpath/netdev.h"
+#include "netdev.h"
 
 /* rte_devargs_reset(), the only way to free what rte_devargs_parse()
  * allocates, is still marked experimental in DPDK 22.11. */
@@ -91,7 +91,7 @@
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 
-#include "swpath/dpdk-eal.h"
+#include "dpdk-eal.h"
 
 #define BATCH FT_PACKET_BATCH_MAX
 
@@ -839,6 +839,12 @@ dpdk_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
     return error;
 }
 
+static void
+dpdk_get_identity(const struct ft_netdev *netdev, struct ft_port_identity *id)
+{
+    id->dpdk_port_id = dpdk_netdev_cast(netdev)->port_id;
+}
+
 const struct ft_netdev_class ft_netdev_dpdk_class = {
     .type = "dpdk",
     .open = dpdk_open,
@@ -849,4 +855,5 @@ const struct ft_netdev_class ft_netdev_dpdk_class = {
     .get_fd = NULL,             /* Polled: see "Polling" above. */
     .get_stats = dpdk_get_stats,
     .get_mac = dpdk_get_mac,
+    .get_identity = dpdk_get_identity,
 };

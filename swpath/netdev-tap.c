@@ -23,7 +23,7 @@
  * FlowTier created is made non-persistent (so it disappears), unless a
  * guest still holds it: then it is left for the guest.
  */
-#include "swpath/netdev.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <fcntl.h>

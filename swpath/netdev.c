@@ -6,9 +6,10 @@
  * a short-lived socket, and finish offloaded checksums in software.  No
  * state lives here.
  */
-#include "swpath/netdev.h"
+#include "netdev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "swpath/execute.h"
+#include "execute.h"
 
 static const struct ft_netdev_class *const netdev_classes[] = {
     &ft_netdev_afpacket_class,
@@ -296,4 +297,81 @@ ft_netdev_complete_csum(struct ft_packet *pkt)
     l4[check_ofs] = csum >> 8;
     l4[check_ofs + 1] = csum;
     return 0;
+}
+
+/* Reads sysfs attribute 'attr' of device 'name' into 'buf' (at most 'size'
+ * bytes with the NUL, trailing newline removed).  Returns its length, or
+ * -1 if the device has no such attribute (or it cannot be read: devices
+ * that are on no e-switch answer EOPNOTSUPP). */
+static int
+netdev_sysfs_read(const char *name, const char *attr, char *buf, size_t size)
+{
+    char path[128];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/%s", name, attr);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+        n--;
+    }
+    buf[n] = '\0';
+    return (int) n;
+}
+
+/* Parses the hexadecimal phys_switch_id 'hex' into 'id'. */
+static void
+netdev_parse_switch_id(const char *hex, struct ft_port_identity *id)
+{
+    size_t len = strlen(hex);
+
+    if (len % 2 || len / 2 > sizeof id->switch_id) {
+        return;
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+        unsigned int byte;
+
+        if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+            id->switch_id_len = 0;
+            return;
+        }
+        id->switch_id[i] = (uint8_t) byte;
+    }
+    id->switch_id_len = (uint8_t) (len / 2);
+}
+
+void
+ft_netdev_get_identity(const struct ft_netdev *netdev, ft_port_no port_no,
+                       struct ft_port_identity *id)
+{
+    char buf[2 * FT_SWITCH_ID_MAX + 2];
+
+    memset(id, 0, sizeof *id);
+    id->port_no = port_no;
+    snprintf(id->name, sizeof id->name, "%s", netdev->name);
+    snprintf(id->type, sizeof id->type, "%s", netdev->class->type);
+    id->ifindex = netdev->ifindex;
+    id->dpdk_port_id = -1;
+    if (netdev->ifindex > 0) {
+        if (netdev_sysfs_read(netdev->name, "phys_switch_id", buf,
+                              sizeof buf) > 0) {
+            netdev_parse_switch_id(buf, id);
+        }
+        if (netdev_sysfs_read(netdev->name, "phys_port_name", buf,
+                              sizeof buf) > 0) {
+            snprintf(id->phys_port_name, sizeof id->phys_port_name, "%s",
+                     buf);
+        }
+    }
+    if (netdev->class->get_identity) {
+        netdev->class->get_identity(netdev, id);
+    }
 }

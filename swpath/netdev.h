@@ -59,7 +59,8 @@
 
 #include "flowtier/error.h"
 #include "flowtier/flow.h"
-#include "swpath/packet.h"
+#include "flowtier/port.h"
+#include "packet.h"
 
 /* Longest device name, including the NUL (Linux IFNAMSIZ). */
 #define FT_NETDEV_NAME_MAX 16
@@ -147,6 +148,13 @@ struct ft_netdev_class {
     /* Stores the device's Ethernet address in '*mac'.  Returns 0 or a
      * negative errno.  NULL means -EOPNOTSUPP. */
     int (*get_mac)(const struct ft_netdev *netdev, struct ft_eth_addr *mac);
+
+    /* Adds to '*id', which ft_netdev_get_identity() filled with the name,
+     * the type, the ifindex and, for a Linux device, its e-switch identity
+     * (switch id, phys_port_name), what only the class knows (a DPDK port
+     * id).  NULL if the class has nothing to add. */
+    void (*get_identity)(const struct ft_netdev *netdev,
+                         struct ft_port_identity *id);
 };
 
 /* The classes built in (see the registry table in netdev.c). */
@@ -218,6 +226,11 @@ ft_netdev_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
     return (netdev->class->get_mac
             ? netdev->class->get_mac(netdev, mac) : -EOPNOTSUPP);
 }
+
+/* Stores what an offload provider needs to know about 'netdev' in '*id'
+ * (flowtier/port.h), 'port_no' included. */
+void ft_netdev_get_identity(const struct ft_netdev *netdev,
+                            ft_port_no port_no, struct ft_port_identity *id);
 
 /* Helpers shared by the Linux classes (netdev.c). */
 

@@ -23,4 +23,32 @@ typedef uint32_t ft_port_no;
 #define FT_PORT_LOCAL      0xfffeu  /* The bridge's own internal port. */
 #define FT_PORT_NONE       0xffffu  /* No port. */
 
+/* Longest phys_switch_id a device reports (Linux MAX_PHYS_ITEM_ID_LEN). */
+#define FT_SWITCH_ID_MAX 32
+/* Longest device or phys_port_name, with the NUL (Linux IFNAMSIZ). */
+#define FT_PORT_NAME_MAX 16
+
+/* What a tier below the management plane needs to know about a port to
+ * program rules for it, filled by the port class that opened it
+ * (swpath/netdev.h) and handed to offload providers (offload/) by the
+ * management plane, so that neither layer includes the other:
+ *
+ *   - a kernel netdev has an 'ifindex' (TC attaches to it);
+ *   - a DPDK ethdev has a 'dpdk_port_id' (rte_flow programs it);
+ *   - a port of a NIC's embedded switch (an SR-IOV VF representor, the
+ *     uplink) has the e-switch's 'switch_id' (sysfs phys_switch_id) and
+ *     its 'phys_port_name' ("pf0vf3", "p0").  Two ports with the same
+ *     switch id are on the same e-switch. */
+struct ft_port_identity {
+    ft_port_no port_no;
+    char name[FT_PORT_NAME_MAX];        /* Device name. */
+    char type[FT_PORT_NAME_MAX];        /* Port class: "system", "tap",
+                                         * "internal", "dpdk". */
+    int ifindex;                        /* Linux ifindex, or 0. */
+    int dpdk_port_id;                   /* DPDK ethdev port, or -1. */
+    uint8_t switch_id[FT_SWITCH_ID_MAX];
+    uint8_t switch_id_len;              /* 0: on no embedded switch. */
+    char phys_port_name[FT_PORT_NAME_MAX];  /* "" if none. */
+};
+
 #endif /* flowtier/port.h */

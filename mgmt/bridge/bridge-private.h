@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "mgmt/bridge/bridge.h"
+#include "mgmt/bridge/megaflow.h"
 #include "mgmt/daemon/log.h"
 #include "swpath/dpif.h"
 
@@ -33,28 +34,23 @@ struct bridge_port {
     uint64_t *trunks;               /* BRIDGE_VLAN_WORDS, or NULL: all. */
     char *error;                    /* Why it is not open, or NULL if it
                                      * is open in the datapath. */
+
+    /* Placement policy of megaflows that come in on it (Interface
+     * other_config), overriding the bridge's. */
+    int hw_offload;                 /* 0, 1, or -1: the bridge's. */
+    enum ft_tier tier_order[FT_N_TIERS];
+    size_t n_tier_order;            /* 0: the bridge's. */
 };
 
-/* What the bridge remembers about one megaflow in the datapath (the
- * datapath's cookie for it).  Reference-counted: the datapath holds one
- * reference until it releases the cookie; the revalidator takes one while
- * it works on a megaflow that may be deleted under it. */
-struct bridge_ukey {
-    struct ft_flow key;             /* The key of the packet that made it. */
-    struct ft_match match;          /* The megaflow, as installed. */
-    struct ft_ofrule **rules;       /* Referenced. */
-    size_t n_rules;
-    uint64_t version;               /* Tables' version at translation. */
-    uint64_t mac_gen;               /* MAC table generation then. */
-    uint64_t port_gen;              /* Port configuration generation. */
-    bool uses_normal;
-    bool xlate_error;               /* Translation failed: drop flow. */
-    long long int created;          /* ms. */
-    struct ft_stats credited;       /* Datapath stats already credited. */
-    enum ft_tier tier;              /* Where the megaflow lives. */
-    char *reasons[FT_N_TIERS];      /* Why not in each faster tier, or
-                                     * NULL (owned). */
-    unsigned int ref_cnt;
+/* An offload provider attached to the bridge, and the open ports it
+ * refused to serve when probed. */
+struct bridge_offload {
+    struct ft_offload *offload;     /* Owned. */
+    struct bridge_offload_refusal {
+        ft_port_no port_no;
+        char *reason;               /* Owned. */
+    } *refused;
+    size_t n_refused;
 };
 
 struct ft_bridge {
@@ -79,11 +75,24 @@ struct ft_bridge {
     char *dpdk_extra;               /* other_config:dpdk-extra, or NULL. */
     uint64_t port_gen;              /* Bumped on every port change. */
 
+    /* Megaflows and the tiers that hold them (bridge/megaflow.h). */
+    struct bridge_megaflows megaflows;
+    struct bridge_offload *offloads;
+    size_t n_offloads;
+    bool hw_offload;                /* other_config:hw-offload. */
+    enum ft_tier tier_order[FT_N_TIERS];    /* other_config:tier-order. */
+    size_t n_tier_order;
+    uint64_t room_gen;              /* Bumped when a megaflow leaves an
+                                     * offload provider. */
+
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
     long long int last_revalidate;  /* ms of the last pass. */
-    struct ft_dpif_walk *reval_walk;    /* The periodic pass in progress
-                                         * (run in slices), or NULL. */
+    struct bridge_megaflow **reval_snapshot;    /* The periodic pass in
+                                                 * progress (run in slices):
+                                                 * referenced records, or
+                                                 * NULL. */
+    size_t reval_n, reval_next;
     long long int reval_last_step;  /* ms of its last slice. */
     uint64_t reval_start_usec;      /* When it started. */
     uint64_t reval_flows;           /* Megaflows it walked so far... */
@@ -122,7 +131,16 @@ void ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
                     const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Upcall, revalidator and ukey functions (bridge-revalidator.c). */
+/* The port numbered 'port_no', open or not, or NULL. */
+struct bridge_port *bridge_port_find(const struct ft_bridge *,
+                                     ft_port_no port_no);
+
+/* Why 'bo' does not serve port 'port_no' (its probe's answer), or NULL if
+ * it does. */
+const char *bridge_offload_port_refusal(const struct bridge_offload *bo,
+                                        ft_port_no port_no);
+
+/* Upcall and revalidator functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);
 /* A whole revalidator pass at once (dropping a pass in progress: this one
  * covers every megaflow). */

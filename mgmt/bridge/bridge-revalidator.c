@@ -1,15 +1,16 @@
 /*
  * bridge-revalidator.c - a running bridge's upcall handler and
- * revalidator: megaflows from translation, their ukeys, unified counters,
- * idle expiry and re-translation (see "Life of a packet" and
- * "Revalidation and counters" in mgmt/bridge/bridge.h).
+ * revalidator: megaflows from translation, unified counters, idle expiry
+ * and re-translation (see "Life of a packet" and "Revalidation and
+ * counters" in mgmt/bridge/bridge.h).
  *
  * Part of the management plane.  The datapath (swpath/dpif.h) calls
- * bridge_upcall() on a miss; the ukey made there is the megaflow's cookie
- * in the datapath, which hands it back to ukey_release() when the
- * megaflow goes.  The revalidator walks the datapath's megaflows and
- * reads, credits, expires, modifies or deletes them.  Runs in the
- * daemon's main loop only.
+ * bridge_upcall() on a miss: it translates the packet's key and hands the
+ * megaflow to the bridge's megaflow table (bridge/megaflow.h), which
+ * places it in a tier.  The revalidator walks that table: it reads the
+ * counters of every tier in batches, credits them to the OpenFlow rules,
+ * and expires, modifies or deletes each megaflow in whichever tier holds
+ * it.  Runs in the daemon's main loop only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,98 +21,82 @@
 
 #include "mgmt/bridge/bridge-private.h"
 #include "mgmt/flowsyntax/odp-print.h"
+#include "offload/offload.h"
 
-/* While the datapath holds more megaflows than the flow limit, idle ones
- * go after this many ms instead of 'max-idle' (as in Open vSwitch). */
+/* While the bridge holds more megaflows than the flow limit, idle ones go
+ * after this many ms instead of 'max-idle' (as in Open vSwitch). */
 #define OVER_LIMIT_MAX_IDLE 100
 
-/* ---- ukeys. ---- */
-
-static struct bridge_ukey *
-ukey_ref(struct bridge_ukey *ukey)
-{
-    ukey->ref_cnt++;
-    return ukey;
-}
-
+/* Moves the rules of 'xout' into 'mf' (dropping its old ones). */
 static void
-ukey_unref(struct bridge_ukey *ukey)
+megaflow_take_rules(struct bridge_megaflow *mf, struct ft_xlate_out *xout)
 {
-    if (ukey && !--ukey->ref_cnt) {
-        for (size_t i = 0; i < ukey->n_rules; i++) {
-            ft_ofrule_unref(ukey->rules[i]);
-        }
-        free(ukey->rules);
-        for (int t = 0; t < FT_N_TIERS; t++) {
-            free(ukey->reasons[t]);
-        }
-        free(ukey);
+    for (size_t i = 0; i < mf->n_rules; i++) {
+        ft_ofrule_unref(mf->rules[i]);
     }
-}
-
-/* The datapath's cookie destructor. */
-static void
-ukey_release(void *aux, void *cookie)
-{
-    (void) aux;
-    ukey_unref(cookie);
-}
-
-/* Moves the rules of 'xout' into 'ukey' (dropping its old ones). */
-static void
-ukey_take_rules(struct bridge_ukey *ukey, struct ft_xlate_out *xout)
-{
-    for (size_t i = 0; i < ukey->n_rules; i++) {
-        ft_ofrule_unref(ukey->rules[i]);
-    }
-    free(ukey->rules);
-    ukey->rules = xout->rules;
-    ukey->n_rules = xout->n_rules;
+    free(mf->rules);
+    mf->rules = xout->rules;
+    mf->n_rules = xout->n_rules;
     xout->rules = NULL;
     xout->n_rules = xout->allocated_rules = 0;
 }
 
-/* Decides the tier of a new megaflow.  No offload provider exists yet, so
- * every megaflow stays in userspace, and the reason is kept per megaflow
- * for 'dump-dp-flows'. */
+/* Records in 'mf' what it was translated at. */
 static void
-ukey_place(struct bridge_ukey *ukey)
+megaflow_stamp(const struct ft_bridge *br, struct bridge_megaflow *mf,
+               const struct ft_xlate_out *xout, bool xlate_error)
 {
-    ukey->tier = FT_TIER_USER;
-    for (int t = 0; t < FT_TIER_USER; t++) {
-        ukey->reasons[t] = ft_xstrdup("no offload provider");
-    }
+    mf->version = br->tables.version;
+    mf->mac_gen = ft_bridge_mac_gen(br);
+    mf->port_gen = br->port_gen;
+    mf->uses_normal = xout->uses_normal;
+    mf->xlate_error = xlate_error;
 }
 
-/* Records in 'ukey' what it was translated at. */
+/* Credits one packet of 'size' bytes at 'now' to the 'n' rules 'rules'. */
 static void
-ukey_stamp(const struct ft_bridge *br, struct bridge_ukey *ukey,
-           const struct ft_xlate_out *xout, bool xlate_error)
+credit_rules(struct ft_ofrule *const *rules, size_t n, uint32_t size,
+             long long int now)
 {
-    ukey->version = br->tables.version;
-    ukey->mac_gen = ft_bridge_mac_gen(br);
-    ukey->port_gen = br->port_gen;
-    ukey->uses_normal = xout->uses_normal;
-    ukey->xlate_error = xlate_error;
+    for (size_t i = 0; i < n; i++) {
+        ft_ofrule_credit(rules[i], 1, size, now);
+    }
 }
 
 /* ---- Upcalls. ---- */
 
+/* A packet of a megaflow that the datapath does not hold is executed
+ * there on its way and counted here: in the datapath's tier of the
+ * record, and on its rules at once. */
+static void
+upcall_count(struct ft_bridge *br, struct bridge_megaflow *mf,
+             uint32_t size)
+{
+    struct ft_stats *ts = &mf->stats.tier[ft_dpif_tier(br->dpif)];
+
+    ts->n_packets++;
+    ts->n_bytes += size;
+    ts->used = br->now;
+    mf->credited.n_packets++;
+    mf->credited.n_bytes += size;
+    credit_rules(mf->rules, mf->n_rules, size, br->now);
+}
+
 static int
-bridge_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
-              struct ft_match *megaflow_out,
-              struct ft_dp_actions *actions_out, void **megaflow_cookie_out,
-              struct ft_error *err)
+bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
+              struct ft_packet *pkt, struct ft_match *megaflow_out,
+              struct ft_dp_actions *actions_out,
+              struct ft_dpif_flow **flow_out, struct ft_error *err)
 {
     struct ft_bridge *br = aux;
+    struct bridge_megaflow *mf;
     struct ft_xlate_out xout;
     struct ft_xbridge xbr;
     struct ft_xlate_in in;
-    struct bridge_ukey *ukey;
-    struct ft_error xerr;
+    struct ft_error xerr, perr;
     int error;
 
-    (void) pkt;
+    (void) dpif;
     (void) err;
     ft_bridge_xbridge(br, &xbr);
     memset(&in, 0, sizeof in);
@@ -133,23 +118,43 @@ bridge_upcall(void *aux, const struct ft_flow *key, struct ft_packet *pkt,
                        "%s: %s", ds_cstr(&flow), xerr.reason);
         ds_destroy(&flow);
     }
-
-    ukey = calloc(1, sizeof *ukey);
-    if (!ukey) {
-        abort();
-    }
-    ukey->key = *key;
-    ukey->match = xout.megaflow;
-    ft_match_normalize(&ukey->match);
-    ukey->created = br->now;
-    ukey->ref_cnt = 1;
-    ukey_stamp(br, ukey, &xout, error != 0);
-    ukey_take_rules(ukey, &xout);
-    ukey_place(ukey);
-
+    ft_match_normalize(&xout.megaflow);
     *megaflow_out = xout.megaflow;
     ft_dp_actions_copy(actions_out, &xout.actions);
-    *megaflow_cookie_out = ukey;
+
+    mf = bridge_megaflow_find(br, &xout.megaflow);
+    if (mf) {
+        /* Held by a faster tier that this packet went around (or just
+         * made by an earlier packet of the same burst). */
+        if (!mf->offload) {
+            *flow_out = mf->handle.dp;
+        } else {
+            upcall_count(br, mf, pkt->size);
+        }
+    } else if (br->megaflows.n >= br->flow_limit) {
+        br->stats.n_flow_limit_hits++;
+        ft_bridge_warn(br, &br->xlate_rl, "flow limit %u reached: megaflow "
+                       "not installed (%llu times so far)", br->flow_limit,
+                       (unsigned long long) br->stats.n_flow_limit_hits);
+        credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
+    } else {
+        ft_error_clear(&perr);
+        mf = bridge_megaflow_create(br, key, &xout.megaflow, &xout.actions,
+                                    br->now, &perr);
+        if (mf) {
+            megaflow_stamp(br, mf, &xout, error != 0);
+            megaflow_take_rules(mf, &xout);
+            if (!mf->offload) {
+                *flow_out = mf->handle.dp;
+            } else {
+                upcall_count(br, mf, pkt->size);
+            }
+        } else {
+            ft_bridge_warn(br, &br->xlate_rl, "megaflow not installed: %s",
+                           perr.reason);
+            credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
+        }
+    }
     ft_xlate_out_uninit(&xout);
     return 0;
 }
@@ -171,31 +176,30 @@ void
 ft_bridge_upcall_register(struct ft_bridge *br)
 {
     ft_dpif_set_upcall_cb(br->dpif, bridge_upcall, br);
-    ft_dpif_set_cookie_destructor(br->dpif, ukey_release, br);
     ft_dpif_set_log_cb(br->dpif, bridge_dpif_log, br);
 }
 
 /* ---- Revalidation. ---- */
 
-/* Credits what the datapath counted for 'ukey' since the last pass to
- * each of its rules. */
+/* Credits what every tier counted for 'mf' since the last credit to each
+ * of its rules. */
 static void
-ukey_credit(struct bridge_ukey *ukey, const struct ft_stats *stats,
-            long long int now)
+megaflow_credit(struct bridge_megaflow *mf, long long int now)
 {
+    struct ft_stats total = bridge_megaflow_total(mf);
     uint64_t packets, bytes;
     long long int used;
 
-    if (stats->n_packets <= ukey->credited.n_packets) {
+    if (total.n_packets <= mf->credited.n_packets) {
         return;
     }
-    packets = stats->n_packets - ukey->credited.n_packets;
-    bytes = stats->n_bytes - ukey->credited.n_bytes;
-    used = stats->used && stats->used <= now ? stats->used : now;
-    for (size_t i = 0; i < ukey->n_rules; i++) {
-        ft_ofrule_credit(ukey->rules[i], packets, bytes, used);
+    packets = total.n_packets - mf->credited.n_packets;
+    bytes = total.n_bytes - mf->credited.n_bytes;
+    used = total.used && total.used <= now ? total.used : now;
+    for (size_t i = 0; i < mf->n_rules; i++) {
+        ft_ofrule_credit(mf->rules[i], packets, bytes, used);
     }
-    ukey->credited = *stats;
+    mf->credited = total;
 }
 
 struct reval_ctx {
@@ -208,97 +212,104 @@ struct reval_ctx {
 };
 
 static bool
-ukey_is_stale(const struct reval_ctx *ctx, const struct bridge_ukey *ukey)
+megaflow_is_stale(const struct reval_ctx *ctx,
+                  const struct bridge_megaflow *mf)
 {
     const struct ft_bridge *br = ctx->br;
 
-    return ukey->version != br->tables.version
-           || ukey->port_gen != br->port_gen
-           || (ukey->uses_normal && ukey->mac_gen != ctx->mac_gen);
+    return mf->version != br->tables.version
+           || mf->port_gen != br->port_gen
+           || (mf->uses_normal && mf->mac_gen != ctx->mac_gen);
 }
 
-/* Translates 'ukey''s key again.  Returns true if the megaflow must go
- * (its match is no longer what translation gives), else updates the
- * datapath's actions if they changed and the ukey's rules. */
-static bool
-ukey_retranslate(struct reval_ctx *ctx, struct bridge_ukey *ukey,
-                 const struct ft_dpif_flow_info *info)
+/* Removes 'mf' from its tier, crediting its last counts first. */
+static void
+megaflow_delete(struct reval_ctx *ctx, struct bridge_megaflow *mf)
+{
+    bridge_megaflow_remove(ctx->br, mf);
+    megaflow_credit(mf, ctx->now);
+}
+
+/* Translates 'mf''s key again: deletes the megaflow if its match is no
+ * longer what translation gives, else changes its actions in its tier if
+ * they changed, and takes the new rules. */
+static void
+megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
 {
     struct ft_bridge *br = ctx->br;
     struct ft_xlate_out xout;
     struct ft_xbridge xbr;
     struct ft_xlate_in in;
     struct ft_error xerr;
-    bool delete = false;
     int error;
 
     ft_bridge_xbridge(br, &xbr);
     memset(&in, 0, sizeof in);
     in.br = &xbr;
-    in.flow = ukey->key;
+    in.flow = mf->key;
     in.now = ctx->now;
     in.may_learn = false;
 
     ft_xlate_out_init(&xout);
     error = ft_xlate(&in, &xout, &xerr);
     ft_match_normalize(&xout.megaflow);
-    if (!ft_match_equal(&xout.megaflow, &ukey->match)) {
-        delete = true;
+    if (!ft_match_equal(&xout.megaflow, &mf->match)) {
+        br->stats.n_megaflows_deleted++;
+        megaflow_delete(ctx, mf);
     } else {
-        if (!ft_dp_actions_equal(&xout.actions, info->actions)) {
-            ft_dpif_flow_set_actions(br->dpif, info, &xout.actions);
+        /* The rules first: if the holder fails the change and no tier
+         * takes the megaflow, its counts go to the right rules. */
+        megaflow_stamp(br, mf, &xout, error != 0);
+        megaflow_take_rules(mf, &xout);
+        if (!ft_dp_actions_equal(&xout.actions, &mf->actions)) {
             br->stats.n_megaflows_modified++;
+            if (bridge_megaflow_modify(br, mf, &xout.actions)) {
+                megaflow_credit(mf, ctx->now);
+            }
         }
-        ukey_stamp(br, ukey, &xout, error != 0);
-        ukey_take_rules(ukey, &xout);
     }
     ft_xlate_out_uninit(&xout);
-    return delete;
 }
 
-/* Deletes the megaflow of 'ukey' from the datapath, crediting what it
- * counted since the last pass first. */
+/* Revalidates 'mf', whose counters were just read. */
 static void
-ukey_delete(struct reval_ctx *ctx, struct bridge_ukey *ukey)
+revalidate_one(struct reval_ctx *ctx, struct bridge_megaflow *mf)
 {
-    struct ft_stats final;
-
-    ukey_ref(ukey);
-    if (!ft_dpif_flow_del(ctx->br->dpif, &ukey->match, &final)) {
-        ukey_credit(ukey, &final, ctx->now);
-    }
-    ukey_unref(ukey);
-}
-
-static int
-revalidate_cb(const struct ft_dpif_flow_info *info, void *aux)
-{
-    struct reval_ctx *ctx = aux;
-    struct bridge_ukey *ukey = info->cookie;
+    struct ft_stats total;
     long long int used;
 
-    if (!ukey) {
-        return 0;
+    if (mf->dead) {
+        return;
     }
     ctx->n_flows++;
-    ukey_credit(ukey, &info->stats, ctx->now);
+    megaflow_credit(mf, ctx->now);
 
-    used = info->stats.used ? info->stats.used : ukey->created;
+    total = bridge_megaflow_total(mf);
+    used = total.used ? total.used : mf->created;
     if (ctx->now - used >= ctx->max_idle) {
         ctx->br->stats.n_megaflows_expired++;
-        ukey_delete(ctx, ukey);
-        return 0;
+        megaflow_delete(ctx, mf);
+        return;
     }
-    if (ukey_is_stale(ctx, ukey)) {
+    if (megaflow_is_stale(ctx, mf)) {
         ctx->n_stale++;
-        ukey_ref(ukey);
-        if (ukey_retranslate(ctx, ukey, info)) {
-            ctx->br->stats.n_megaflows_deleted++;
-            ukey_delete(ctx, ukey);
-        }
-        ukey_unref(ukey);
+        megaflow_retranslate(ctx, mf);
     }
-    return 0;
+    if (!mf->dead && bridge_megaflow_retry_faster(ctx->br, mf)) {
+        ctx->br->stats.n_megaflows_moved++;
+    }
+}
+
+/* Revalidates the 'n' records 'mfs': their counters read in one batch per
+ * tier, then each one. */
+static void
+revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
+                 size_t n)
+{
+    bridge_megaflows_read_stats(ctx->br, mfs, n);
+    for (size_t i = 0; i < n; i++) {
+        revalidate_one(ctx, mfs[i]);
+    }
 }
 
 static void
@@ -309,7 +320,7 @@ reval_ctx_init(struct reval_ctx *ctx, struct ft_bridge *br,
     ctx->now = now;
     ctx->max_idle = br->max_idle;
     ctx->mac_gen = ft_bridge_mac_gen(br);
-    if (ft_dpif_flow_count(br->dpif) > br->flow_limit
+    if (br->megaflows.n > br->flow_limit
         && ctx->max_idle > OVER_LIMIT_MAX_IDLE) {
         ctx->max_idle = OVER_LIMIT_MAX_IDLE;
     }
@@ -329,8 +340,45 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
 void
 ft_bridge_revalidator_abort(struct ft_bridge *br)
 {
-    ft_dpif_walk_finish(br->reval_walk);
-    br->reval_walk = NULL;
+    for (size_t i = 0; i < br->reval_n; i++) {
+        bridge_megaflow_unref(br->reval_snapshot[i]);
+    }
+    free(br->reval_snapshot);
+    br->reval_snapshot = NULL;
+    br->reval_n = br->reval_next = 0;
+}
+
+/* Takes a referenced snapshot of every record for a pass. */
+static void
+reval_snapshot(struct ft_bridge *br)
+{
+    const struct bridge_megaflows *t = &br->megaflows;
+
+    ft_bridge_revalidator_abort(br);
+    br->reval_snapshot = ft_xmalloc(t->n * sizeof *br->reval_snapshot);
+    for (size_t i = 0; i < t->n; i++) {
+        br->reval_snapshot[i] = bridge_megaflow_ref(t->all[i]);
+    }
+    br->reval_n = t->n;
+    br->reval_next = 0;
+}
+
+/* Revalidates up to 'max' more records of the snapshot.  Returns true
+ * when every one was visited. */
+static bool
+reval_snapshot_step(struct reval_ctx *ctx, size_t max)
+{
+    struct ft_bridge *br = ctx->br;
+
+    while (max && br->reval_next < br->reval_n) {
+        size_t n = br->reval_n - br->reval_next;
+
+        n = n < max ? n : max;
+        revalidate_batch(ctx, &br->reval_snapshot[br->reval_next], n);
+        br->reval_next += n;
+        max -= n;
+    }
+    return br->reval_next >= br->reval_n;
 }
 
 void
@@ -339,9 +387,10 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     uint64_t start = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
 
-    ft_bridge_revalidator_abort(br);
+    reval_snapshot(br);
     reval_ctx_init(&ctx, br, now);
-    ft_dpif_flow_foreach(br->dpif, revalidate_cb, &ctx);
+    reval_snapshot_step(&ctx, SIZE_MAX);
+    ft_bridge_revalidator_abort(br);
     reval_pass_done(br, start, ctx.n_flows, ctx.n_stale);
 }
 
@@ -352,13 +401,8 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     struct reval_ctx ctx;
     bool done;
 
-    if (!br->reval_walk) {
-        br->reval_walk = ft_dpif_walk_start(br->dpif);
-        if (!br->reval_walk) {
-            /* No memory for a snapshot: do without one. */
-            ft_bridge_revalidator_run(br, now);
-            return true;
-        }
+    if (!br->reval_snapshot) {
+        reval_snapshot(br);
         br->reval_start_usec = (uint64_t) ft_time_usec();
         br->reval_flows = br->reval_stale = 0;
     }
@@ -366,8 +410,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
-    done = ft_dpif_walk_step(br->dpif, br->reval_walk, max, revalidate_cb,
-                             &ctx);
+    done = reval_snapshot_step(&ctx, max);
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
     if (done) {
@@ -380,49 +423,46 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
 
 /* ---- dump-dp-flows. ---- */
 
-struct dump_ctx {
-    void (*cb)(const struct ft_bridge_dp_flow *, void *aux);
-    void *aux;
-};
-
-static int
-dump_dp_cb(const struct ft_dpif_flow_info *info, void *aux)
-{
-    struct dump_ctx *ctx = aux;
-    struct ft_bridge_tier_reason reasons[FT_N_TIERS];
-    struct bridge_ukey *ukey = info->cookie;
-    struct ft_bridge_dp_flow f;
-
-    memset(&f, 0, sizeof f);
-    f.match = info->match;
-    f.actions = info->actions;
-    f.stats = info->stats;
-    f.tier = FT_TIER_USER;
-    f.reasons = reasons;
-    if (ukey) {
-        f.tier = ukey->tier;
-        f.n_rules = ukey->n_rules;
-        for (int t = 0; t < FT_N_TIERS; t++) {
-            if (ukey->reasons[t]) {
-                reasons[f.n_reasons].tier = t;
-                reasons[f.n_reasons].reason = ukey->reasons[t];
-                f.n_reasons++;
-            }
-        }
-    }
-    ctx->cb(&f, ctx->aux);
-    return 0;
-}
-
 void
 ft_bridge_dump_dp_flows(struct ft_bridge *br,
                         void (*cb)(const struct ft_bridge_dp_flow *,
                                    void *aux),
                         void *aux)
 {
-    struct dump_ctx ctx = { cb, aux };
+    const struct bridge_megaflows *t = &br->megaflows;
+    struct bridge_megaflow **mfs;
+    size_t n = t->n;
 
-    ft_dpif_flow_foreach(br->dpif, dump_dp_cb, &ctx);
+    /* A snapshot: the callback may not change the bridge, but reading the
+     * counters goes to every tier. */
+    mfs = ft_xmalloc(n * sizeof *mfs);
+    memcpy(mfs, t->all, n * sizeof *mfs);
+    bridge_megaflows_read_stats(br, mfs, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct bridge_megaflow *mf = mfs[i];
+        struct ft_bridge_tier_reason reasons[FT_N_TIERS];
+        struct ft_bridge_dp_flow f;
+
+        memset(&f, 0, sizeof f);
+        f.match = &mf->match;
+        f.actions = &mf->actions;
+        f.stats = bridge_megaflow_total(mf);
+        f.tier_stats = mf->stats;
+        f.tier = mf->tier;
+        f.holder = mf->offload ? ft_offload_name(mf->offload)
+                               : ft_dpif_type(br->dpif);
+        f.reasons = reasons;
+        f.n_rules = mf->n_rules;
+        for (int tier = 0; tier < FT_N_TIERS; tier++) {
+            if (mf->reasons[tier] && tier != (int) mf->tier) {
+                reasons[f.n_reasons].tier = tier;
+                reasons[f.n_reasons].reason = mf->reasons[tier];
+                f.n_reasons++;
+            }
+        }
+        cb(&f, aux);
+    }
+    free(mfs);
 }
 
 void

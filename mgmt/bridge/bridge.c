@@ -20,6 +20,7 @@
 #include "flowtier/util.h"
 
 #include "mgmt/bridge/bridge-private.h"
+#include "offload/offload.h"
 #include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
@@ -111,6 +112,67 @@ parse_vlan_mode(const struct ft_bridge_port_cfg *pc, enum ft_vlan_mode *mode,
                         pc->name, pc->vlan_mode);
 }
 
+/* Parses "true" or "false" for other_config key 'key' of 'owner'. */
+static int
+parse_bool_key(const char *owner, const char *key, const char *value,
+               bool *out, struct ft_error *err)
+{
+    if (!strcmp(value, "true")) {
+        *out = true;
+    } else if (!strcmp(value, "false")) {
+        *out = false;
+    } else {
+        return ft_error_set(err, -EINVAL, "%s: other_config:%s: '%s' is not "
+                            "true or false", owner, key, value);
+    }
+    return 0;
+}
+
+/* Fills the placement policy of 'p' from the interface's other_config. */
+static int
+parse_port_policy(const struct ft_bridge_port_cfg *pc, struct bridge_port *p,
+                  struct ft_error *err)
+{
+    p->hw_offload = -1;
+    p->n_tier_order = 0;
+    for (size_t i = 0; i < pc->other_config.n; i++) {
+        const char *key = pc->other_config.keys[i];
+        const char *value = pc->other_config.values[i];
+        int error = 0;
+
+        if (!strcmp(key, "hw-offload")) {
+            bool on = false;
+
+            error = parse_bool_key(pc->name, key, value, &on, err);
+            p->hw_offload = on;
+        } else if (!strcmp(key, "tier-order")) {
+            error = bridge_tier_order_parse(value, p->tier_order,
+                                            &p->n_tier_order, err);
+            if (error) {
+                char reason[FT_ERROR_REASON_MAX];
+
+                snprintf(reason, sizeof reason, "%s", err->reason);
+                ft_error_set(err, error, "port %s: %s", pc->name, reason);
+            }
+        }
+        if (error) {
+            return error;
+        }
+    }
+    return 0;
+}
+
+/* True if 'a' and 'b' place megaflows the same way. */
+static bool
+bridge_port_same_policy(const struct bridge_port *a,
+                        const struct bridge_port *b)
+{
+    return a->hw_offload == b->hw_offload
+           && a->n_tier_order == b->n_tier_order
+           && !memcmp(a->tier_order, b->tier_order,
+                      a->n_tier_order * sizeof *a->tier_order);
+}
+
 /* Checks 'pc' and fills 'p' from it.  Returns 0 or -EINVAL ('p' is then
  * left for the caller to uninit). */
 static int
@@ -154,6 +216,11 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
     if (p->vlan_mode != FT_VLAN_TRUNK && pc->tag < 0) {
         return ft_error_set(err, -EINVAL, "port %s: vlan_mode %s needs a "
                             "tag", pc->name, pc->vlan_mode);
+    }
+
+    error = parse_port_policy(pc, p, err);
+    if (error) {
+        return error;
     }
 
     p->name = ft_xstrdup(pc->name);
@@ -260,6 +327,143 @@ bridge_dpdk_init(const char *dpdk_extra, const char *port,
     return 0;
 }
 
+/* ---- Offload providers. ---- */
+
+static void
+bridge_offload_forget_port(struct bridge_offload *bo, ft_port_no port_no)
+{
+    for (size_t i = 0; i < bo->n_refused; i++) {
+        if (bo->refused[i].port_no == port_no) {
+            free(bo->refused[i].reason);
+            bo->refused[i] = bo->refused[--bo->n_refused];
+            return;
+        }
+    }
+}
+
+const char *
+bridge_offload_port_refusal(const struct bridge_offload *bo,
+                            ft_port_no port_no)
+{
+    for (size_t i = 0; i < bo->n_refused; i++) {
+        if (bo->refused[i].port_no == port_no) {
+            return bo->refused[i].reason;
+        }
+    }
+    return NULL;
+}
+
+/* Probes the open port 'port_no' with the provider 'bo', remembering a
+ * refusal's reason for the megaflows that come in on it. */
+static void
+bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
+                     ft_port_no port_no)
+{
+    struct ft_port_identity id;
+    struct ft_offload_caps caps;
+    struct ft_error err;
+    int error;
+
+    bridge_offload_forget_port(bo, port_no);
+    if (ft_dpif_port_get_identity(br->dpif, port_no, &id)) {
+        return;
+    }
+    ft_error_clear(&err);
+    error = ft_offload_port_add(bo->offload, &id, &caps, &err);
+    if (error) {
+        bo->refused = ft_xrealloc(bo->refused, (bo->n_refused + 1)
+                                               * sizeof *bo->refused);
+        bo->refused[bo->n_refused].port_no = port_no;
+        bo->refused[bo->n_refused].reason
+            = ft_xstrdup(err.reason[0] ? err.reason : strerror(-error));
+        bo->n_refused++;
+    }
+}
+
+static void
+bridge_offload_probe_port(struct ft_bridge *br, ft_port_no port_no)
+{
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        bridge_offload_probe(br, &br->offloads[i], port_no);
+    }
+}
+
+/* Closes port 'port_no' in the datapath, after taking its megaflows out of
+ * the offload providers and the port out of their care. */
+static void
+bridge_dp_port_del(struct ft_bridge *br, ft_port_no port_no)
+{
+    bridge_megaflows_remove_port(br, port_no);
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        ft_offload_port_del(br->offloads[i].offload, port_no);
+        bridge_offload_forget_port(&br->offloads[i], port_no);
+    }
+    ft_dpif_port_del(br->dpif, port_no);
+}
+
+static int
+probe_open_port(const struct ft_dpif_port_info *info, void *aux)
+{
+    struct ft_bridge *br = aux;
+
+    bridge_offload_probe(br, &br->offloads[br->n_offloads - 1],
+                         info->port_no);
+    return 0;
+}
+
+int
+ft_bridge_offload_attach(struct ft_bridge *br, struct ft_offload *offload)
+{
+    struct bridge_offload *bo;
+
+    if (br->n_offloads >= FT_BRIDGE_MAX_OFFLOADS) {
+        return -ENOSPC;
+    }
+    br->offloads = ft_xrealloc(br->offloads, (br->n_offloads + 1)
+                                             * sizeof *br->offloads);
+    bo = &br->offloads[br->n_offloads++];
+    memset(bo, 0, sizeof *bo);
+    bo->offload = offload;
+    ft_dpif_port_foreach(br->dpif, probe_open_port, br);
+    return 0;
+}
+
+static void
+bridge_offloads_destroy(struct ft_bridge *br)
+{
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        struct bridge_offload *bo = &br->offloads[i];
+
+        for (size_t j = 0; j < bo->n_refused; j++) {
+            free(bo->refused[j].reason);
+        }
+        free(bo->refused);
+        ft_offload_destroy(bo->offload);
+    }
+    free(br->offloads);
+    br->offloads = NULL;
+    br->n_offloads = 0;
+}
+
+struct bridge_port *
+bridge_port_find(const struct ft_bridge *br, ft_port_no port_no)
+{
+    size_t lo = 0, hi = br->n_ports;
+
+    /* 'ports' is sorted by number. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (br->ports[mid].ofport < port_no) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return (lo < br->n_ports && br->ports[lo].ofport == port_no
+            ? &br->ports[lo] : NULL);
+}
+
 /* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
  * 'dpdk_extra') and records the outcome in 'p->error'.  Returns 0 or the
  * datapath's error with 'err' filled. */
@@ -275,6 +479,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
     if (!error) {
         error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
                                  p->opts, p->n_opts, err);
+    }
+    if (!error) {
+        bridge_offload_probe_port(br, p->ofport);
     }
     free(p->error);
     p->error = NULL;
@@ -299,7 +506,7 @@ bridge_log(struct ft_bridge *br, enum ft_log_level level,
 static void
 dp_port_close(struct ft_bridge *br, const struct bridge_port *p)
 {
-    ft_dpif_port_del(br->dpif, p->ofport);
+    bridge_dp_port_del(br, p->ofport);
     ft_mac_learning_flush(br->ml, p->ofport);
     br->mac_flushes++;
 }
@@ -348,7 +555,7 @@ ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
 {
     for (size_t j = 0; j < n_new; j++) {
         if (opened[j]) {
-            ft_dpif_port_del(br->dpif, new[j].ofport);
+            bridge_dp_port_del(br, new[j].ofport);
         }
     }
     for (size_t i = 0; i < br->n_ports; i++) {
@@ -399,7 +606,7 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
             conflict = new[j].ofport == old->ofport;
         }
         if (conflict && !old->error) {
-            ft_dpif_port_del(br->dpif, old->ofport);
+            bridge_dp_port_del(br, old->ofport);
             closed_early[i] = true;
         }
     }
@@ -444,7 +651,7 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
     for (size_t i = 0; i < br->n_ports; i++) {
         if (fate[i] != PORT_KEEP) {
             if (!closed_early[i] && !br->ports[i].error) {
-                ft_dpif_port_del(br->dpif, br->ports[i].ofport);
+                bridge_dp_port_del(br, br->ports[i].ofport);
             }
             ft_mac_learning_flush(br->ml, br->ports[i].ofport);
             br->mac_flushes++;
@@ -534,6 +741,9 @@ struct bridge_settings {
     size_t mac_table_size;
     unsigned int mac_aging;
     const char *dpdk_extra;     /* The caller's string, or NULL. */
+    bool hw_offload;
+    enum ft_tier tier_order[FT_N_TIERS];
+    size_t n_tier_order;
 };
 
 static int
@@ -563,6 +773,11 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
     s->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
     s->dpdk_extra = NULL;
+    s->hw_offload = false;
+    s->tier_order[0] = FT_TIER_HW;
+    s->tier_order[1] = FT_TIER_KERNEL;
+    s->tier_order[2] = FT_TIER_USER;
+    s->n_tier_order = 3;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
         long long int v = 0;
@@ -582,12 +797,28 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
             s->mac_aging = v;
         } else if (!strcmp(key, "dpdk-extra")) {
             s->dpdk_extra = value;
+        } else if (!strcmp(key, "hw-offload")) {
+            error = parse_bool_key("bridge", key, value, &s->hw_offload,
+                                   err);
+        } else if (!strcmp(key, "tier-order")) {
+            error = bridge_tier_order_parse(value, s->tier_order,
+                                            &s->n_tier_order, err);
         }
         if (error) {
             return error;
         }
     }
     return 0;
+}
+
+/* Removes every megaflow from its tier, crediting its counts. */
+static void
+bridge_flush_megaflows(struct ft_bridge *br)
+{
+    ft_bridge_revalidator_run(br, br->now);
+    ft_bridge_revalidator_abort(br);
+    bridge_megaflows_destroy(br);
+    bridge_megaflows_init(&br->megaflows);
 }
 
 static void
@@ -601,9 +832,18 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
         ft_mac_learning_set_idle_time(br->ml, s->mac_aging);
         br->mac_aging = s->mac_aging;
     }
-    if (s->flow_limit != br->flow_limit) {
-        ft_dpif_set_flow_limit(br->dpif, s->flow_limit);
-        br->flow_limit = s->flow_limit;
+    br->flow_limit = s->flow_limit;
+    if (s->hw_offload != br->hw_offload
+        || s->n_tier_order != br->n_tier_order
+        || memcmp(s->tier_order, br->tier_order,
+                  s->n_tier_order * sizeof *s->tier_order)) {
+        /* Every megaflow is placed again, under the new policy, by the
+         * next packet that needs it: none stays in a tier it may no longer
+         * be in (hw-offload turned off leaves no rule behind). */
+        br->hw_offload = s->hw_offload;
+        br->n_tier_order = s->n_tier_order;
+        memcpy(br->tier_order, s->tier_order, sizeof br->tier_order);
+        bridge_flush_megaflows(br);
     }
     br->max_idle = s->max_idle;
     free(br->dpdk_extra);
@@ -613,7 +853,8 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
 /* ---- Lifecycle. ---- */
 
 int
-ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
+ft_bridge_create(const char *name, const char *datapath_type,
+                 long long int now, struct ft_bridge **brp,
                  struct ft_error *err)
 {
     struct ft_bridge *br;
@@ -626,13 +867,22 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     }
     br = ft_xcalloc(1, sizeof *br);
     br->name = ft_xstrdup(name);
-    error = ft_dpif_create(name, &br->dpif);
+    error = ft_dpif_create(datapath_type, name, &br->dpif, err);
     if (error) {
+        char reason[FT_ERROR_REASON_MAX];
+
+        snprintf(reason, sizeof reason, "%s", err ? err->reason : "");
         free(br->name);
         free(br);
         return ft_error_set(err, error, "bridge %s: cannot create its "
-                            "datapath: %s", name, strerror(-error));
+                            "datapath: %s", name,
+                            reason[0] ? reason : strerror(-error));
     }
+    bridge_megaflows_init(&br->megaflows);
+    br->tier_order[0] = FT_TIER_HW;
+    br->tier_order[1] = FT_TIER_KERNEL;
+    br->tier_order[2] = FT_TIER_USER;
+    br->n_tier_order = 3;
     ft_oftables_init(&br->tables);
     br->mac_table_size = FT_BRIDGE_DEFAULT_MAC_TABLE_SIZE;
     br->mac_aging = FT_BRIDGE_DEFAULT_MAC_AGING;
@@ -643,7 +893,6 @@ ft_bridge_create(const char *name, long long int now, struct ft_bridge **brp,
     br->fail_mode = ft_xstrdup("standalone");
     br->max_idle = FT_BRIDGE_DEFAULT_MAX_IDLE;
     br->flow_limit = FT_BRIDGE_DEFAULT_FLOW_LIMIT;
-    ft_dpif_set_flow_limit(br->dpif, br->flow_limit);
     ft_port_map_init(&br->port_map);
     ft_bridge_flow_changes_init(&br->expired);
     br->now = now;
@@ -661,9 +910,11 @@ ft_bridge_destroy(struct ft_bridge *br)
     if (!br) {
         return;
     }
-    /* The datapath goes first (after the revalidator's snapshot of its
-     * megaflows): it releases the ukeys, which hold references to rules. */
+    /* The megaflows go first (after the revalidator's snapshot of them):
+     * out of their tiers, and they hold references to rules. */
     ft_bridge_revalidator_abort(br);
+    bridge_megaflows_destroy(br);
+    bridge_offloads_destroy(br);
     ft_dpif_destroy(br->dpif);
     ft_oftables_destroy(&br->tables);
     ft_mac_learning_destroy(br->ml);
@@ -749,7 +1000,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
                             ? cfg->fail_mode : "standalone";
     struct bridge_settings settings;
     struct bridge_port *ports;
-    bool changed, vlan_changed = false;
+    bool changed, vlan_changed = false, policy_changed = false;
     int error;
 
     ft_error_clear(err);
@@ -758,9 +1009,20 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
                             "one of secure, standalone", br->name,
                             fail_mode);
     }
+    if (cfg->datapath_type && *cfg->datapath_type
+        && strcmp(cfg->datapath_type, ft_dpif_type(br->dpif))) {
+        return ft_error_set(err, -EINVAL, "bridge %s: datapath_type is %s; "
+                            "it cannot change while the bridge runs (delete "
+                            "the bridge and add it with datapath_type=%s)",
+                            br->name, ft_dpif_type(br->dpif),
+                            cfg->datapath_type);
+    }
     error = parse_other_config(&cfg->other_config, &settings, err);
     if (error) {
-        return error;
+        char reason[FT_ERROR_REASON_MAX];
+
+        snprintf(reason, sizeof reason, "%s", err->reason);
+        return ft_error_set(err, error, "bridge %s: %s", br->name, reason);
     }
     error = ports_from_cfg(br, cfg, &ports, err);
     if (error) {
@@ -785,6 +1047,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
             br->mac_flushes++;
             vlan_changed = true;
         }
+        policy_changed |= old && !bridge_port_same_policy(old, &ports[i]);
     }
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
@@ -797,8 +1060,11 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
 
     free(br->fail_mode);
     br->fail_mode = ft_xstrdup(fail_mode);
-    bridge_apply_settings(br, &settings);
     br->now = now;
+    bridge_apply_settings(br, &settings);
+    if (policy_changed) {
+        bridge_flush_megaflows(br);
+    }
     if (changed || vlan_changed) {
         /* Port changes are rare: make them hold for the very next packet
          * rather than after the next periodic pass. */
@@ -927,7 +1193,9 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
 
     *stats = br->stats;
     ft_dpif_get_stats(br->dpif, &ds);
-    stats->n_megaflows = ds.n_flows;
+    stats->n_megaflows = br->megaflows.n;
+    memcpy(stats->n_megaflows_tier, br->megaflows.n_tier,
+           sizeof stats->n_megaflows_tier);
     stats->flow_limit = br->flow_limit;
     stats->max_idle = br->max_idle;
     stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
@@ -936,7 +1204,6 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
     stats->emc_bypassed = ds.emc_bypassed;
     stats->n_missed = ds.n_missed;
     stats->n_lost = ds.n_lost;
-    stats->n_flow_limit_hits = ds.n_flow_limit_hits;
 }
 
 /* ---- Event loop. ---- */
@@ -996,7 +1263,7 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
-    if (br->reval_walk) {
+    if (br->reval_snapshot) {
         return br->reval_last_step;     /* Due now: the next slice. */
     }
     return br->last_revalidate + (bridge_is_dirty(br)
@@ -1017,7 +1284,7 @@ bridge_revalidate_slice(struct ft_bridge *br, long long int now)
 void
 ft_bridge_periodic(struct ft_bridge *br, long long int now)
 {
-    if (br->reval_walk) {
+    if (br->reval_snapshot) {
         bridge_revalidate_slice(br, now);
     } else if (now >= ft_bridge_next_wakeup(br)) {
         ft_bridge_expire_rules(br, now);

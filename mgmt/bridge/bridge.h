@@ -1,6 +1,6 @@
 /*
- * bridge.h - a running bridge: OpenFlow tables, NORMAL and the userspace
- * datapath joined together.
+ * bridge.h - a running bridge: OpenFlow tables, NORMAL, a datapath and
+ * the offload providers joined together.
  *
  * What?
  * =====
@@ -8,12 +8,16 @@
  * A 'struct ft_bridge' is what flowtierd runs for each Bridge row of its
  * database.  It owns:
  *
- *   - the OpenFlow tables (mgmt/ofproto/oftable.h) and the MAC learning table
- *     behind NORMAL (mgmt/ofproto/mac-learning.h);
- *   - a userspace datapath (swpath/dpif.h) with the bridge's ports in it;
- *   - one "ukey" per megaflow in the datapath: the OpenFlow rules the
- *     megaflow was translated from, the tables' version and MAC table
- *     generation it was translated at, and the stats already credited;
+ *   - the OpenFlow tables (mgmt/ofproto/oftable.h) and the MAC learning
+ *     table behind NORMAL (mgmt/ofproto/mac-learning.h);
+ *   - a datapath (swpath/dpif.h) of its datapath_type, with the bridge's
+ *     ports in it, and the offload providers given to it
+ *     (offload/offload.h, ft_bridge_offload_attach());
+ *   - one record per megaflow, in whichever tier holds it
+ *     (mgmt/bridge/megaflow.h): its match and actions, the OpenFlow rules
+ *     it was translated from, the tables' version and MAC table generation
+ *     it was translated at, its counters in every tier, and why each
+ *     faster tier did not take it;
  *   - the revalidator and the timers (rule timeouts, MAC aging).
  *
  * The daemon tells it what to be (ft_bridge_reconfigure()), changes its
@@ -27,15 +31,32 @@
  * ================
  *
  * ft_bridge_run() lets the datapath receive a burst on each port.  A
- * packet that hits a megaflow never reaches this file.  A miss is an
- * upcall: the bridge translates the packet's key with ft_xlate() (learning
- * MACs), installs the megaflow with its actions, records its ukey, and the
- * datapath executes the actions on the packet.  A translation that fails
- * (resubmit loop, depth limit, a meter) still yields a megaflow whose
- * actions are "drop" (as Open vSwitch installs a drop flow): it is counted
- * in 'n_xlate_errors'.  Past 'flow-limit' megaflows the datapath refuses
- * the install; the packet is still executed once, the refusal is counted
- * in 'n_flow_limit_hits' and logged (rate-limited) to stderr.
+ * packet that hits a megaflow of a faster tier, or of the datapath, never
+ * reaches this file.  A miss is an upcall: the bridge translates the
+ * packet's key with ft_xlate() (learning MACs), places the megaflow in a
+ * tier (see "Tiers") and installs it there, and the datapath executes the
+ * actions on the packet.  A translation that fails (resubmit loop, depth
+ * limit, a meter) still yields a megaflow whose actions are "drop" (as
+ * Open vSwitch installs a drop flow): it is counted in 'n_xlate_errors'.
+ * With 'flow-limit' megaflows in all tiers together, no new one is made:
+ * the packet is still executed (and counted on its rules), the refusal is
+ * counted in 'n_flow_limit_hits' and logged, rate-limited.
+ *
+ * Tiers
+ * =====
+ *
+ * A megaflow is offered to the tiers in the order other_config:tier-order
+ * gives ("hw,kernel,user" by default; an interface's own other_config
+ * overrides the bridge's for megaflows that come in on it); the hw tier
+ * only with other_config:hw-offload=true (false by default, as in Open
+ * vSwitch).  In each tier the offload providers attached for it are asked
+ * in turn; the datapath's own tier ("user" for datapath_type netdev) is
+ * the datapath, and always the last resort.  The first that takes it
+ * holds it, and every refusal is kept with its reason for dump-dp-flows
+ * ("not in hw: tc: action set(ipv6) not offloadable").  A tier that was
+ * full (-ENOSPC) is asked again when room frees; the megaflow then moves
+ * there with its counters.  A holder that cannot change a megaflow's
+ * actions on revalidation loses it to the next tier, nothing lost.
  *
  * Revalidation and counters
  * =========================
@@ -44,20 +65,22 @@
  * FT_BRIDGE_REVALIDATE_INTERVAL ms, and at the next call after any change
  * of the OpenFlow tables or of the MAC table.  For each megaflow it:
  *
- *   1. reads the datapath's stats and credits the increase since the last
- *      pass to every OpenFlow rule of its ukey (ft_ofrule_credit()): a
- *      rule's n_packets / n_bytes are what every tier saw, and its 'used'
- *      time keeps its idle_timeout from firing;
+ *   1. reads the counters of its tier (one batched read per tier and
+ *      provider) and credits what every tier counted since the last pass
+ *      to each of its OpenFlow rules (ft_ofrule_credit()): a rule's
+ *      n_packets / n_bytes are what hardware, kernel and userspace saw
+ *      together, and its 'used' time keeps its idle_timeout from firing;
  *   2. deletes it when it has been idle longer than 'max-idle' ms;
  *   3. re-translates it when the tables' version or (for megaflows that
  *      went through NORMAL) the MAC table changed since its translation:
  *      a different match deletes it, different actions modify it in
- *      place, and the ukey takes the new rules.
+ *      whichever tier holds it, and the record takes the new rules;
+ *   4. moves it to a faster tier that was full and may have room now.
  *
  * It then expires OpenFlow rules whose idle_timeout or hard_timeout has
  * passed (ft_bridge_take_expired_flows() reports them) and MAC entries
- * older than the aging time.  Stats seen between a
- * megaflow's last pass and its deletion are credited before it goes.
+ * older than the aging time.  Counts seen between a megaflow's last pass
+ * and its deletion are credited before it goes.
  *
  * The datapath runs in the daemon's one thread, and a pass over 200,000
  * megaflows that all need translating again takes about 150 ms: so
@@ -206,6 +229,11 @@ struct ft_bridge_port_cfg {
     const char *type;           /* "system" (NULL means this), "internal",
                                  * "tap", "dpdk". */
     struct ft_bridge_smap options;      /* Interface options. */
+    struct ft_bridge_smap other_config; /* Interface other_config:
+                                         * "hw-offload", "tier-order"
+                                         * override the bridge's for
+                                         * megaflows that come in on this
+                                         * port. */
 
     /* VLAN configuration (Port tag, trunks, vlan_mode). */
     int tag;                    /* 0..4095, or -1 for none. */
@@ -222,7 +250,14 @@ struct ft_bridge_cfg {
                                  * FlowTier has no controller, so the mode
                                  * only decides the default flow (see
                                  * FT_BRIDGE_DEFAULT_FLOW). */
-    struct ft_bridge_smap other_config;  /* "max-idle" (ms, >= 500),
+    const char *datapath_type;  /* "netdev" (NULL or "" mean this) or
+                                 * "system".  Fixed when the bridge is
+                                 * created: a different value is refused. */
+    struct ft_bridge_smap other_config;  /* "hw-offload" ("true" or
+                                          * "false", the default),
+                                          * "tier-order" (default
+                                          * "hw,kernel,user"; see
+                                          * "Tiers"), "max-idle" (ms, >= 500),
                                           * "flow-limit" (0 = no
                                           * megaflows), "mac-table-size"
                                           * (>= 1), "mac-aging-time" (s,
@@ -240,12 +275,28 @@ struct ft_bridge_cfg {
     bool keep_failed_ports;
 };
 
-/* Creates bridge 'name' with an empty datapath, empty tables and the
- * default configuration (no ports).  Stores it in '*brp' and returns 0, or
+/* Creates bridge 'name' with an empty datapath of type 'datapath_type'
+ * ("netdev", "system"; NULL means "netdev"), empty tables and the default
+ * configuration (no ports).  Stores it in '*brp' and returns 0, or
  * returns a negative errno with 'err' filled (the datapath could not be
- * created).  'now' is the current time (ms). */
-int ft_bridge_create(const char *name, long long int now,
-                     struct ft_bridge **brp, struct ft_error *err);
+ * created: "datapath type "system" is not available: ...").  'now' is the
+ * current time (ms). */
+int ft_bridge_create(const char *name, const char *datapath_type,
+                     long long int now, struct ft_bridge **brp,
+                     struct ft_error *err);
+
+struct ft_offload;
+
+/* Gives the bridge the offload provider instance 'offload' (for the tier
+ * it was created for), which it owns from then on and destroys with
+ * itself.  The bridge probes its open ports with it at once, and every
+ * port it opens later; megaflows made from then on are offered to it (see
+ * "Tiers").  Returns 0, or -ENOSPC past FT_BRIDGE_MAX_OFFLOADS (then
+ * 'offload' is still the caller's). */
+int ft_bridge_offload_attach(struct ft_bridge *, struct ft_offload *offload);
+
+/* Offload providers per bridge, at most. */
+#define FT_BRIDGE_MAX_OFFLOADS 8
 
 /* Removes every port from the datapath (deleting the internal and tap
  * devices the bridge created), frees the megaflows, rules and everything
@@ -432,14 +483,16 @@ struct ft_bridge_tier_reason {
     const char *reason;         /* "no offload provider". */
 };
 
-/* One megaflow as the datapath holds it.  Pointers valid during the
- * callback only. */
+/* One megaflow of the bridge.  Pointers valid during the callback only. */
 struct ft_bridge_dp_flow {
     const struct ft_match *match;
     const struct ft_dp_actions *actions;
     struct ft_stats stats;      /* Packets, bytes and last use over every
-                                 * tier, read from the datapath now. */
-    enum ft_tier tier;          /* Where it lives (FT_TIER_USER for now). */
+                                 * tier, read from the tiers now. */
+    struct ft_tier_stats tier_stats;    /* The same, per tier. */
+    enum ft_tier tier;          /* The tier that holds it. */
+    const char *holder;         /* The offload provider holding it ("tc"),
+                                 * or the datapath's type ("netdev"). */
     const struct ft_bridge_tier_reason *reasons;  /* Each faster tier and
                                                    * why it refused. */
     size_t n_reasons;
@@ -490,7 +543,8 @@ const struct ft_mac_learning *ft_bridge_mac_learning(const struct ft_bridge *);
 /* ---- Statistics. ---- */
 
 struct ft_bridge_stats {
-    size_t n_megaflows;         /* In the datapath now. */
+    size_t n_megaflows;         /* In every tier now. */
+    size_t n_megaflows_tier[FT_N_TIERS];    /* ...in each tier. */
     uint32_t flow_limit;        /* Current "flow-limit". */
     long long int max_idle;     /* Current "max-idle", ms. */
     uint64_t n_hits;            /* Packets that hit a megaflow. */
@@ -511,6 +565,8 @@ struct ft_bridge_stats {
     uint64_t n_megaflows_expired;    /* Idle past max-idle. */
     uint64_t n_megaflows_modified;   /* Actions changed on revalidation. */
     uint64_t n_megaflows_deleted;    /* Removed on revalidation. */
+    uint64_t n_megaflows_moved;      /* Moved to a faster tier that had
+                                      * been full. */
     uint64_t n_rules_expired;   /* OpenFlow rules timed out. */
 };
 

@@ -140,6 +140,8 @@ cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
     }
     *cfgp = NULL;
     c->cfg.fail_mode = cfg_strdup(c, ft_db_row_string(brow, "fail_mode"));
+    c->cfg.datapath_type = cfg_strdup(c, ft_db_row_string(brow,
+                                                          "datapath_type"));
     c->cfg.other_config = cfg_smap(c, ft_db_row_get(brow, "other_config"));
     c->flows_persist = ft_db_row_bool(brow, "flows_persist");
     pcs = cfg_keep(c, calloc(ports->n + 1, sizeof *pcs));
@@ -168,6 +170,8 @@ cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
         pcs[i].name = cfg_strdup(c, ports->strs[i]);
         pcs[i].type = cfg_strdup(c, ft_db_row_string(ifaces[i], "type"));
         pcs[i].options = cfg_smap(c, ft_db_row_get(ifaces[i], "options"));
+        pcs[i].other_config = cfg_smap(c, ft_db_row_get(ifaces[i],
+                                                        "other_config"));
         pcs[i].tag = ft_db_row_int(prow, "tag", &tag) ? (int) tag : -1;
         trunks = ft_db_row_get(prow, "trunks");
         if (trunks->n) {
@@ -502,7 +506,7 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     int error;
 
     *sbp = NULL;
-    error = ft_bridge_create(name, now, &br, err);
+    error = ft_bridge_create(name, cfg->cfg.datapath_type, now, &br, err);
     if (!error) {
         ft_bridge_set_log(br, s->log);
         error = ft_bridge_reconfigure(br, &cfg->cfg, now, err);

@@ -26,6 +26,7 @@ static const char *const fail_modes[] = { "secure", "standalone", NULL };
 static const char *const vlan_modes[] = {
     "access", "native-tagged", "native-untagged", "trunk", NULL
 };
+static const char *const datapath_types[] = { "netdev", "system", NULL };
 static const char *const iface_types[] = {
     "dpdk", "internal", "system", "tap", NULL
 };
@@ -39,6 +40,8 @@ static const struct ft_db_key_rule bridge_other_config_keys[] = {
 
 static const struct ft_db_column bridge_columns[] = {
     { .name = "name", .type = FT_DB_STRING, .read_only = true },
+    { .name = "datapath_type", .type = FT_DB_ENUM, .optional = true,
+      .enum_values = datapath_types },
     { .name = "external_ids", .type = FT_DB_MAP },
     { .name = "fail_mode", .type = FT_DB_ENUM, .optional = true,
       .enum_values = fail_modes },
@@ -75,6 +78,7 @@ static const struct ft_db_column iface_columns[] = {
     { .name = "ofport_request", .type = FT_DB_INT, .optional = true,
       .min = 1, .max = 65279 },
     { .name = "options", .type = FT_DB_MAP },
+    { .name = "other_config", .type = FT_DB_MAP },
     { .name = "type", .type = FT_DB_ENUM, .enum_values = iface_types,
       .default_value = "system" },
 };

@@ -298,7 +298,7 @@ make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
     cfg.ports = ports;
     cfg.n_ports = 2;
 
-    error = ft_bridge_create("br0", now, brp, &err);
+    error = ft_bridge_create("br0", NULL, now, brp, &err);
     if (!error) {
         error = ft_bridge_reconfigure(*brp, &cfg, now, &err);
     }

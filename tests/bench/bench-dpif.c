@@ -78,6 +78,7 @@ main(int argc, char *argv[])
     struct ft_netdev_stats rx, tx;
     struct ft_dpif_stats st;
     struct ft_dpif *dpif;
+    struct ft_dpif_flow *flow;
     struct ft_error err;
     struct ft_match m;
     double start, elapsed;
@@ -97,7 +98,7 @@ main(int argc, char *argv[])
         fprintf(stderr, "bench-dpif: cannot create veths\n");
         return 1;
     }
-    if (ft_dpif_create("bench", &dpif)
+    if (ft_dpif_create(NULL, "bench", &dpif, &err)
         || ft_dpif_port_add(dpif, 1, "dp0", "system", NULL, 0, &err)
         || ft_dpif_port_add(dpif, 2, "dp1", "system", NULL, 0, &err)) {
         fprintf(stderr, "bench-dpif: %s\n", err.reason);
@@ -107,7 +108,7 @@ main(int argc, char *argv[])
     m.flow.in_port = 1;
     m.mask.in_port = UINT32_MAX;
     ft_dp_actions_put_output(&acts, 2);
-    ft_dpif_flow_put(dpif, &m, &acts, NULL, NULL);
+    ft_dpif_flow_put(dpif, &m, &acts, &flow, NULL);
 
     child = fork();
     if (!child) {

@@ -54,7 +54,7 @@ make_bridge(void)
     struct ft_bridge *br;
     struct ft_error err;
 
-    assert_int_equal(ft_bridge_create("br0", now_ms(), &br, &err), 0);
+    assert_int_equal(ft_bridge_create("br0", NULL, now_ms(), &br, &err), 0);
     return br;
 }
 
@@ -751,7 +751,8 @@ test_normal_forwarding(void **state)
 
     ft_bridge_dump_dp_flows(br, dp_flow_cb, &s);
     assert_non_null(strstr(ds_cstr(&s), "tier:user"));
-    assert_non_null(strstr(ds_cstr(&s), "not in hw: no offload provider"));
+    assert_non_null(strstr(ds_cstr(&s), "not in hw: hw-offload is off "
+                           "(other_config:hw-offload=true turns it on)"));
     assert_non_null(strstr(ds_cstr(&s), "not in kernel: no offload "
                            "provider"));
     assert_non_null(strstr(ds_cstr(&s), "in_port=1,"));

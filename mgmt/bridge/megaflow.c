@@ -1,0 +1,582 @@
+/*
+ * megaflow.c - a bridge's megaflow records, placement in tiers, and the
+ * moves between tiers (see megaflow.h).
+ *
+ * Part of the management plane's running bridge.  It calls the bridge's
+ * datapath (swpath/dpif.h) and offload providers (offload/offload.h) to
+ * install, change, read and remove megaflows, and never OpenFlow code:
+ * the upcall handler and revalidator (bridge-revalidator.c) translate, this
+ * file places.  Runs in the daemon's main loop only.
+ */
+#include "mgmt/bridge/megaflow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtier/util.h"
+#include "mgmt/bridge/bridge-private.h"
+#include "offload/offload.h"
+
+#define MIN_BUCKETS 64
+
+/* ---- The table. ---- */
+
+void
+bridge_megaflows_init(struct bridge_megaflows *t)
+{
+    memset(t, 0, sizeof *t);
+    t->n_buckets = MIN_BUCKETS;
+    t->buckets = ft_xcalloc(t->n_buckets, sizeof *t->buckets);
+}
+
+/* Hashes the masked key only: two megaflows with one masked key and
+ * different masks share a bucket and are told apart by the comparison. */
+static uint32_t
+megaflow_hash(const struct ft_match *match)
+{
+    return ft_flow_hash_masked(&match->flow, &match->mask, 0);
+}
+
+/* Copies 'src' into 'dst' in an array of exactly its size: a megaflow's
+ * actions never grow, and most megaflows have one or two. */
+static void
+megaflow_set_actions(struct bridge_megaflow *mf,
+                     const struct ft_dp_actions *src)
+{
+    if (mf->actions.allocated < src->n) {
+        free(mf->actions.acts);
+        mf->actions.acts = ft_xmalloc(src->n * sizeof *src->acts);
+        mf->actions.allocated = src->n;
+    }
+    if (src->n) {
+        memcpy(mf->actions.acts, src->acts, src->n * sizeof *src->acts);
+    }
+    mf->actions.n = src->n;
+}
+
+static void
+megaflows_rehash(struct bridge_megaflows *t, size_t n_buckets)
+{
+    struct bridge_megaflow **buckets = ft_xcalloc(n_buckets,
+                                                  sizeof *buckets);
+
+    for (size_t i = 0; i < t->n; i++) {
+        struct bridge_megaflow *mf = t->all[i];
+        size_t b = mf->hash & (n_buckets - 1);
+
+        mf->hnext = buckets[b];
+        buckets[b] = mf;
+    }
+    free(t->buckets);
+    t->buckets = buckets;
+    t->n_buckets = n_buckets;
+}
+
+static void
+megaflows_insert(struct bridge_megaflows *t, struct bridge_megaflow *mf)
+{
+    size_t b;
+
+    if (t->n >= t->allocated) {
+        t->allocated = t->allocated ? 2 * t->allocated : 64;
+        t->all = ft_xrealloc(t->all, t->allocated * sizeof *t->all);
+    }
+    mf->idx = t->n;
+    t->all[t->n++] = mf;
+    if (t->n > t->n_buckets) {
+        megaflows_rehash(t, 2 * t->n_buckets);
+    } else {
+        b = mf->hash & (t->n_buckets - 1);
+        mf->hnext = t->buckets[b];
+        t->buckets[b] = mf;
+    }
+}
+
+static void
+megaflows_unlink(struct bridge_megaflows *t, struct bridge_megaflow *mf)
+{
+    struct bridge_megaflow **pp = &t->buckets[mf->hash & (t->n_buckets - 1)];
+
+    while (*pp != mf) {
+        pp = &(*pp)->hnext;
+    }
+    *pp = mf->hnext;
+    t->all[mf->idx] = t->all[--t->n];
+    t->all[mf->idx]->idx = mf->idx;
+    if (t->n_buckets > MIN_BUCKETS && t->n < t->n_buckets / 4) {
+        megaflows_rehash(t, t->n_buckets / 2);
+    }
+}
+
+struct bridge_megaflow *
+bridge_megaflow_find(const struct ft_bridge *br, const struct ft_match *match)
+{
+    const struct bridge_megaflows *t = &br->megaflows;
+    uint32_t hash = megaflow_hash(match);
+    struct bridge_megaflow *mf;
+
+    for (mf = t->buckets[hash & (t->n_buckets - 1)]; mf; mf = mf->hnext) {
+        if (mf->hash == hash && ft_match_equal(&mf->match, match)) {
+            return mf;
+        }
+    }
+    return NULL;
+}
+
+void
+bridge_megaflow_unref(struct bridge_megaflow *mf)
+{
+    if (mf && !--mf->ref_cnt) {
+        for (size_t i = 0; i < mf->n_rules; i++) {
+            ft_ofrule_unref(mf->rules[i]);
+        }
+        free(mf->rules);
+        for (int t = 0; t < FT_N_TIERS; t++) {
+            free(mf->reasons[t]);
+        }
+        ft_dp_actions_uninit(&mf->actions);
+        free(mf);
+    }
+}
+
+/* ---- Policy. ---- */
+
+int
+bridge_tier_order_parse(const char *s, enum ft_tier order[FT_N_TIERS],
+                        size_t *n, struct ft_error *err)
+{
+    const char *p = s;
+
+    *n = 0;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int tier = -1;
+
+        for (int t = 0; t < FT_N_TIERS; t++) {
+            if (len == strlen(ft_tier_name(t))
+                && !strncmp(p, ft_tier_name(t), len)) {
+                tier = t;
+            }
+        }
+        if (tier < 0) {
+            return ft_error_set(err, -EINVAL, "tier-order: '%.*s' is not a "
+                                "tier (hw, kernel, user) in '%s'",
+                                (int) len, p, s);
+        }
+        for (size_t i = 0; i < *n; i++) {
+            if (order[i] == (enum ft_tier) tier) {
+                return ft_error_set(err, -EINVAL, "tier-order: %s appears "
+                                    "twice in '%s'", ft_tier_name(tier), s);
+            }
+        }
+        order[(*n)++] = tier;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p) {
+                return ft_error_set(err, -EINVAL, "tier-order: '%s' ends "
+                                    "with a comma", s);
+            }
+        }
+    }
+    if (!*n) {
+        return ft_error_set(err, -EINVAL, "tier-order: names no tier");
+    }
+    return 0;
+}
+
+/* The tiers to offer 'mf' to, in order, for its input port; the
+ * datapath's tier is always among them (last, if the policy leaves it
+ * out).  Returns their number. */
+static size_t
+megaflow_tier_order(const struct ft_bridge *br,
+                    const struct bridge_megaflow *mf,
+                    enum ft_tier order[FT_N_TIERS])
+{
+    const struct bridge_port *p = mf->match.mask.in_port
+        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+    enum ft_tier dp_tier = ft_dpif_tier(br->dpif);
+    size_t n;
+    bool have_dp = false;
+
+    if (p && p->n_tier_order) {
+        n = p->n_tier_order;
+        memcpy(order, p->tier_order, n * sizeof *order);
+    } else {
+        n = br->n_tier_order;
+        memcpy(order, br->tier_order, n * sizeof *order);
+    }
+    for (size_t i = 0; i < n; i++) {
+        have_dp |= order[i] == dp_tier;
+    }
+    if (!have_dp) {
+        order[n++] = dp_tier;
+    }
+    return n;
+}
+
+static bool
+megaflow_hw_offload(const struct ft_bridge *br,
+                    const struct bridge_megaflow *mf)
+{
+    const struct bridge_port *p = mf->match.mask.in_port
+        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+
+    return p && p->hw_offload >= 0 ? p->hw_offload : br->hw_offload;
+}
+
+/* ---- Installing in one tier. ---- */
+
+static void
+megaflow_set_reason(struct bridge_megaflow *mf, enum ft_tier tier,
+                    const char *reason)
+{
+    free(mf->reasons[tier]);
+    mf->reasons[tier] = reason ? ft_xstrdup(reason) : NULL;
+}
+
+/* Tries to install 'mf' in tier 'tier' (not the datapath's).  Returns 0
+ * with the holder set, or a negative errno with 'err' saying why. */
+static int
+megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
+                     enum ft_tier tier, struct ft_error *err)
+{
+    int error = -EOPNOTSUPP;
+    bool any = false;
+
+    ft_error_set(err, -EOPNOTSUPP, "no offload provider");
+    if (tier == FT_TIER_HW && !megaflow_hw_offload(br, mf)) {
+        return ft_error_set(err, -EOPNOTSUPP, "hw-offload is off "
+                            "(other_config:hw-offload=true turns it on)");
+    }
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        struct bridge_offload *bo = &br->offloads[i];
+        const char *refusal;
+        struct ft_offload_flow *flow;
+
+        if (ft_offload_tier(bo->offload) != tier) {
+            continue;
+        }
+        any = true;
+        refusal = mf->match.mask.in_port
+                  ? bridge_offload_port_refusal(bo, mf->match.flow.in_port)
+                  : NULL;
+        if (refusal) {
+            error = ft_error_set(err, -EOPNOTSUPP, "%s", refusal);
+            continue;
+        }
+        ft_error_clear(err);
+        error = ft_offload_flow_put(bo->offload, &mf->match, &mf->actions,
+                                    &flow, err);
+        if (!error) {
+            mf->tier = tier;
+            mf->offload = bo->offload;
+            mf->handle.off = flow;
+            return 0;
+        }
+        if (!err->reason[0]) {
+            ft_error_set(err, error, "%s: %s", ft_offload_name(bo->offload),
+                         strerror(-error));
+        }
+    }
+    return any ? error : -EOPNOTSUPP;
+}
+
+static int
+megaflow_put_datapath(struct ft_bridge *br, struct bridge_megaflow *mf,
+                      struct ft_error *err)
+{
+    struct ft_dpif_flow *flow;
+    int error;
+
+    error = ft_dpif_flow_put(br->dpif, &mf->match, &mf->actions, &flow, err);
+    if (!error) {
+        mf->tier = ft_dpif_tier(br->dpif);
+        mf->offload = NULL;
+        mf->handle.dp = flow;
+    }
+    return error;
+}
+
+/* Offers 'mf' (held nowhere) to the tiers of its order from position
+ * 'from' on, until one takes it; records each refusal.  Returns 0, or the
+ * last refusal's errno with 'err' saying why no tier took it. */
+static int
+megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
+               size_t from, struct ft_error *err)
+{
+    enum ft_tier order[FT_N_TIERS + 1], dp_tier = ft_dpif_tier(br->dpif);
+    size_t n = megaflow_tier_order(br, mf, order);
+    int error = -EOPNOTSUPP;
+
+    for (size_t i = from; i < n; i++) {
+        enum ft_tier t = order[i];
+
+        ft_error_clear(err);
+        error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
+                              : megaflow_put_offload(br, mf, t, err));
+        if (!error) {
+            megaflow_set_reason(mf, t, NULL);
+            mf->enospc_tiers &= ~(1u << t);
+            mf->last = (struct ft_stats) { 0, 0, 0 };
+            br->megaflows.n_tier[t]++;
+            return 0;
+        }
+        megaflow_set_reason(mf, t, err->reason);
+        if (error == -ENOSPC) {
+            mf->enospc_tiers |= 1u << t;
+            mf->enospc_gen = br->room_gen;
+        }
+    }
+    return error;
+}
+
+/* Adds 'now' (the holder's counts) to 'mf''s tier counters. */
+static void
+megaflow_account(struct bridge_megaflow *mf, const struct ft_stats *now)
+{
+    struct ft_stats *ts = &mf->stats.tier[mf->tier];
+
+    if (now->n_packets > mf->last.n_packets) {
+        ts->n_packets += now->n_packets - mf->last.n_packets;
+        ts->n_bytes += now->n_bytes - mf->last.n_bytes;
+    }
+    if (now->used > ts->used) {
+        ts->used = now->used;
+    }
+    mf->last = *now;
+}
+
+/* Removes 'mf' from its holder, adding the final counts.  It is then held
+ * nowhere. */
+static void
+megaflow_uninstall(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    struct ft_stats final = mf->last;
+    int error;
+
+    if (mf->offload) {
+        error = ft_offload_flow_del(mf->offload, mf->handle.off, &final);
+        br->room_gen++;
+    } else {
+        error = ft_dpif_flow_del(br->dpif, mf->handle.dp, &final);
+    }
+    if (!error) {
+        megaflow_account(mf, &final);
+    }
+    br->megaflows.n_tier[mf->tier]--;
+    mf->offload = NULL;
+    mf->handle.dp = NULL;
+    mf->last = (struct ft_stats) { 0, 0, 0 };
+}
+
+/* ---- Records. ---- */
+
+struct bridge_megaflow *
+bridge_megaflow_create(struct ft_bridge *br, const struct ft_flow *key,
+                       const struct ft_match *match,
+                       const struct ft_dp_actions *actions, long long int now,
+                       struct ft_error *err)
+{
+    struct bridge_megaflow *mf = ft_xcalloc(1, sizeof *mf);
+
+    mf->key = *key;
+    mf->match = *match;
+    ft_match_normalize(&mf->match);
+    ft_dp_actions_init(&mf->actions);
+    megaflow_set_actions(mf, actions);
+    mf->created = now;
+    mf->hash = megaflow_hash(&mf->match);
+    mf->ref_cnt = 1;
+    if (megaflow_place(br, mf, 0, err)) {
+        bridge_megaflow_unref(mf);
+        return NULL;
+    }
+    megaflows_insert(&br->megaflows, mf);
+    return mf;
+}
+
+void
+bridge_megaflow_remove(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    if (mf->dead) {
+        return;
+    }
+    megaflow_uninstall(br, mf);
+    megaflows_unlink(&br->megaflows, mf);
+    mf->dead = true;
+    bridge_megaflow_unref(mf);
+}
+
+void
+bridge_megaflows_destroy(struct ft_bridge *br)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+
+    while (t->n) {
+        bridge_megaflow_remove(br, t->all[t->n - 1]);
+    }
+    free(t->buckets);
+    free(t->all);
+    memset(t, 0, sizeof *t);
+}
+
+/* The position of 'mf''s holding tier in its tier order. */
+static size_t
+megaflow_order_pos(const struct ft_bridge *br,
+                   const struct bridge_megaflow *mf)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] == mf->tier) {
+            return i;
+        }
+    }
+    return n;
+}
+
+int
+bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
+                       const struct ft_dp_actions *actions)
+{
+    struct ft_error err;
+    size_t pos;
+    int error;
+
+    ft_error_clear(&err);
+    error = (mf->offload
+             ? ft_offload_flow_modify(mf->offload, mf->handle.off, actions,
+                                      &err)
+             : ft_dpif_flow_modify(br->dpif, mf->handle.dp, actions, &err));
+    megaflow_set_actions(mf, actions);
+    if (!error) {
+        return 0;
+    }
+
+    /* The holder cannot take the new actions: it loses the megaflow, which
+     * goes to the next tier that takes it, its counters kept. */
+    pos = megaflow_order_pos(br, mf);
+    megaflow_set_reason(mf, mf->tier, err.reason[0] ? err.reason
+                                                    : strerror(-error));
+    megaflow_uninstall(br, mf);
+    error = megaflow_place(br, mf, pos + 1, &err);
+    if (error) {
+        /* Held nowhere: forget it; the next packet makes it again. */
+        megaflows_unlink(&br->megaflows, mf);
+        mf->dead = true;
+        bridge_megaflow_unref(mf);
+    }
+    return error;
+}
+
+bool
+bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n, pos;
+
+    if (!mf->enospc_tiers || mf->enospc_gen == br->room_gen) {
+        return false;
+    }
+    n = megaflow_tier_order(br, mf, order);
+    pos = megaflow_order_pos(br, mf);
+    for (size_t i = 0; i < pos && i < n; i++) {
+        enum ft_tier t = order[i];
+        struct bridge_megaflow trial;
+        struct ft_error err;
+
+        if (!(mf->enospc_tiers & (1u << t))) {
+            continue;
+        }
+        /* Install in the faster tier first, then take it out of the slower
+         * one: a packet meanwhile is counted by whichever tier saw it. */
+        trial = *mf;
+        ft_error_clear(&err);
+        if (!megaflow_put_offload(br, &trial, t, &err)) {
+            struct ft_stats none = { 0, 0, 0 };
+
+            megaflow_uninstall(br, mf);
+            mf->tier = t;
+            mf->offload = trial.offload;
+            mf->handle = trial.handle;
+            mf->last = none;
+            mf->enospc_tiers &= ~(1u << t);
+            megaflow_set_reason(mf, t, NULL);
+            br->megaflows.n_tier[t]++;
+            return true;
+        }
+        megaflow_set_reason(mf, t, err.reason);
+        if (err.code != -ENOSPC) {
+            mf->enospc_tiers &= ~(1u << t);
+        }
+    }
+    mf->enospc_gen = br->room_gen;
+    return false;
+}
+
+void
+bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+
+    for (size_t i = 0; i < t->n;) {
+        struct bridge_megaflow *mf = t->all[i];
+
+        if (mf->offload && mf->match.mask.in_port
+            && mf->match.flow.in_port == port_no) {
+            bridge_megaflow_remove(br, mf);     /* Moves another to 'i'. */
+        } else {
+            i++;
+        }
+    }
+}
+
+/* ---- Counters. ---- */
+
+#define STATS_BATCH 256
+
+void
+bridge_megaflows_read_stats(struct ft_bridge *br,
+                            struct bridge_megaflow *const mfs[], size_t n)
+{
+    struct ft_dpif_flow *dp_flows[STATS_BATCH];
+    struct ft_offload_flow *off_flows[STATS_BATCH];
+    struct bridge_megaflow *batch[STATS_BATCH];
+    struct ft_stats stats[STATS_BATCH];
+
+    /* One pass per holder: the datapath, then each provider. */
+    for (size_t h = 0; h <= br->n_offloads; h++) {
+        struct ft_offload *o = h ? br->offloads[h - 1].offload : NULL;
+        size_t k = 0;
+
+        for (size_t i = 0; i <= n; i++) {
+            if (i < n) {
+                struct bridge_megaflow *mf = mfs[i];
+
+                if (mf->dead || mf->offload != o) {
+                    continue;
+                }
+                batch[k] = mf;
+                if (o) {
+                    off_flows[k] = mf->handle.off;
+                } else {
+                    dp_flows[k] = mf->handle.dp;
+                }
+                k++;
+            }
+            if (k && (k == STATS_BATCH || i == n)) {
+                int error = (o ? ft_offload_flow_stats(o, off_flows, k, stats)
+                               : ft_dpif_flow_stats(br->dpif, dp_flows, k,
+                                                    stats));
+
+                for (size_t j = 0; !error && j < k; j++) {
+                    megaflow_account(batch[j], &stats[j]);
+                }
+                k = 0;
+            }
+        }
+    }
+}

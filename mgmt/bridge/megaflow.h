@@ -1,0 +1,188 @@
+/*
+ * megaflow.h - a bridge's megaflows: the management plane's record of each
+ * one, the tier that holds it, and placement.  Private to mgmt/bridge/.
+ *
+ * What?
+ * =====
+ *
+ * Every megaflow of a bridge has one record here, found by its match.  The
+ * record holds the match, the datapath actions, the OpenFlow rules it was
+ * translated from (for counters and revalidation), the tier that holds it
+ * and that tier's handle, its counters in every tier, and for each faster
+ * tier the reason that tier refused it.  Datapaths (swpath/dpif.h) and
+ * offload providers (offload/offload.h) hold copies; this table decides.
+ *
+ * Placement
+ * =========
+ *
+ * A new megaflow is offered to the tiers in the policy order of its input
+ * port (other_config:tier-order, default "hw,kernel,user", per bridge or
+ * per interface; the hw tier only with other_config:hw-offload=true).  In
+ * a tier, each offload provider of the bridge serving that tier is asked
+ * in turn; the tier of the bridge's datapath ("user" for the userspace
+ * datapath) is the datapath itself, and always the last resort.  The first
+ * that takes the megaflow holds it; each refusal is kept with its reason.
+ *
+ * A tier that refused for lack of room (-ENOSPC) is asked again once a
+ * megaflow has left any provider since (the revalidator does it): if it
+ * takes the megaflow now, the megaflow moves there and leaves the slower
+ * tier.  A holder that fails to change a megaflow's actions loses it: the
+ * megaflow is placed again, from the next tier on.
+ *
+ * Counters
+ * ========
+ *
+ * 'stats.tier[t]' is everything tier 't' counted for the megaflow, across
+ * every time it held it: a read of the holder adds what it counted since
+ * the last read ('last'), and deleting or moving the megaflow adds the
+ * holder's final counts.  So the counters never go backwards and never
+ * count a packet twice.  Packets the datapath executed for a megaflow held
+ * elsewhere (an upcall for a flow a faster tier holds) count in the
+ * datapath's tier.  'credited' is the total already credited to the
+ * OpenFlow rules.
+ *
+ * Lifetime
+ * ========
+ *
+ * Records are reference counted: the table holds one, a revalidator pass's
+ * snapshot one per record.  A removed record is marked dead and freed when
+ * the last reference goes.
+ */
+#ifndef FLOWTIER_MGMT_BRIDGE_MEGAFLOW_H
+#define FLOWTIER_MGMT_BRIDGE_MEGAFLOW_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/dp-actions.h"
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+#include "flowtier/stats.h"
+
+struct ft_bridge;
+struct ft_dpif_flow;
+struct ft_offload;
+struct ft_offload_flow;
+struct ft_ofrule;
+
+struct bridge_megaflow {
+    struct ft_flow key;             /* The packet key that made it. */
+    struct ft_match match;          /* Normalized. */
+    struct ft_dp_actions actions;   /* As installed. */
+    struct ft_ofrule **rules;       /* Referenced. */
+    size_t n_rules;
+    uint64_t version;               /* Tables' version at translation. */
+    uint64_t mac_gen;               /* MAC table generation then. */
+    uint64_t port_gen;              /* Port configuration generation. */
+    bool uses_normal;
+    bool xlate_error;               /* Translation failed: drop flow. */
+    long long int created;          /* ms. */
+
+    /* Where it is. */
+    enum ft_tier tier;              /* The tier holding it. */
+    struct ft_offload *offload;     /* Its provider, or NULL: the datapath
+                                     * holds it. */
+    union {
+        struct ft_dpif_flow *dp;
+        struct ft_offload_flow *off;
+    } handle;
+    char *reasons[FT_N_TIERS];      /* Why not in each faster tier (owned),
+                                     * or NULL. */
+    uint32_t enospc_tiers;          /* Tiers (1 << t) that were full. */
+    uint64_t enospc_gen;            /* bridge's 'room_gen' then. */
+
+    /* Counters (see "Counters"). */
+    struct ft_tier_stats stats;
+    struct ft_stats last;           /* Holder's counts at the last read. */
+    struct ft_stats credited;
+
+    /* Table. */
+    uint32_t hash;
+    struct bridge_megaflow *hnext;
+    size_t idx;                     /* In the table's array. */
+    bool dead;
+    unsigned int ref_cnt;
+};
+
+struct bridge_megaflows {
+    struct bridge_megaflow **buckets;
+    size_t n_buckets;               /* Power of 2. */
+    struct bridge_megaflow **all;   /* Every live record, any order. */
+    size_t n, allocated;
+    size_t n_tier[FT_N_TIERS];      /* Records per holding tier. */
+};
+
+void bridge_megaflows_init(struct bridge_megaflows *);
+
+/* Uninstalls and frees every record (as bridge_megaflow_remove()). */
+void bridge_megaflows_destroy(struct ft_bridge *);
+
+/* Returns the live record whose match equals 'match' (normalized), or
+ * NULL. */
+struct bridge_megaflow *bridge_megaflow_find(const struct ft_bridge *,
+                                             const struct ft_match *match);
+
+/* Creates a record for 'match' (normalized) and 'actions' (copied) with
+ * 'key', places it (see "Placement") and installs it there.  Returns the
+ * record (the table's reference; 'rules' etc. are the caller's to fill),
+ * or NULL with 'err' saying why if no tier took it (nothing is kept). */
+struct bridge_megaflow *bridge_megaflow_create(struct ft_bridge *,
+                                               const struct ft_flow *key,
+                                               const struct ft_match *match,
+                                               const struct ft_dp_actions *,
+                                               long long int now,
+                                               struct ft_error *err);
+
+/* Uninstalls 'mf' from its holder, adds its final counts, and removes it
+ * from the table (dead; freed with its last reference). */
+void bridge_megaflow_remove(struct ft_bridge *, struct bridge_megaflow *mf);
+
+/* Changes the actions of 'mf' to 'actions' in its holder; if the holder
+ * fails, places the megaflow again from the next tier on (see
+ * "Placement").  Returns 0, or a negative errno if no tier took it
+ * (then 'mf' has been removed). */
+int bridge_megaflow_modify(struct ft_bridge *, struct bridge_megaflow *mf,
+                           const struct ft_dp_actions *actions);
+
+/* Reads the holder's counters of the 'n' records 'mfs' in batches (one
+ * read per holder) and adds what is new to each one's 'stats'. */
+void bridge_megaflows_read_stats(struct ft_bridge *,
+                                 struct bridge_megaflow *const mfs[],
+                                 size_t n);
+
+/* Offers 'mf' again to the tiers before its holder that were full when it
+ * was placed, if room may have freed since; moves it to the first that
+ * takes it.  Returns true if it moved. */
+bool bridge_megaflow_retry_faster(struct ft_bridge *,
+                                  struct bridge_megaflow *mf);
+
+/* Removes every record whose megaflow comes in on port 'port_no' and is
+ * held by an offload provider (before the port leaves the providers). */
+void bridge_megaflows_remove_port(struct ft_bridge *, uint32_t port_no);
+
+/* What every tier counted for 'mf', summed. */
+static inline struct ft_stats
+bridge_megaflow_total(const struct bridge_megaflow *mf)
+{
+    return ft_tier_stats_total(&mf->stats);
+}
+
+static inline struct bridge_megaflow *
+bridge_megaflow_ref(struct bridge_megaflow *mf)
+{
+    mf->ref_cnt++;
+    return mf;
+}
+
+/* Drops a reference, freeing a dead record with its last one.  NULL is a
+ * no-op. */
+void bridge_megaflow_unref(struct bridge_megaflow *mf);
+
+/* Policy: parses a tier-order value ("hw,kernel,user", a subset in any
+ * order, no repeats) into 'order' (FT_N_TIERS entries, filled up to '*n').
+ * Returns 0 or -EINVAL with 'err' naming the bad word. */
+int bridge_tier_order_parse(const char *s, enum ft_tier order[FT_N_TIERS],
+                            size_t *n, struct ft_error *err);
+
+#endif /* mgmt/bridge/megaflow.h */

@@ -1,0 +1,55 @@
+/*
+ * offload-provider.h - the offload provider class, for those who write a
+ * provider (TC flower, rte_flow, verbs; the dummy one for tests).
+ *
+ * A provider is a 'struct ft_offload_class' filled with designated
+ * initializers, and an instance struct that embeds 'struct ft_offload' as
+ * its first member and holds all of the provider's state: no file-scope
+ * globals, so two bridges or two tests can each have an instance.  The
+ * functions in offload.h dispatch to the members below; their contracts
+ * are those of the functions of the same names there.
+ *
+ * A NULL member means "not supported": the dispatcher answers -EOPNOTSUPP
+ * with a reason naming the provider and the operation (flow_modify NULL:
+ * the management plane deletes the rule and places the megaflow again).
+ */
+#ifndef OFFLOAD_OFFLOAD_PROVIDER_H
+#define OFFLOAD_OFFLOAD_PROVIDER_H 1
+
+#include "offload.h"
+
+/* The part of every instance the dispatcher reads. */
+struct ft_offload {
+    const struct ft_offload_class *class;
+    char *name;                 /* Owned; prefixes every reason. */
+    enum ft_tier tier;
+};
+
+struct ft_offload_class {
+    const char *type;           /* "tc", "rte_flow", "dummy". */
+
+    /* Allocates an instance and stores it in '*offloadp'; the dispatcher
+     * fills its 'class', 'name' and 'tier' afterwards.  Must not be NULL. */
+    int (*create)(struct ft_offload **offloadp, struct ft_error *err);
+
+    /* Removes every rule the instance installed and frees it (not
+     * 'name').  Must not be NULL. */
+    void (*destroy)(struct ft_offload *);
+
+    int (*port_add)(struct ft_offload *, const struct ft_port_identity *,
+                    struct ft_offload_caps *, struct ft_error *);
+    void (*port_del)(struct ft_offload *, ft_port_no);
+
+    int (*flow_put)(struct ft_offload *, const struct ft_match *,
+                    const struct ft_dp_actions *, struct ft_offload_flow **,
+                    struct ft_error *);
+    int (*flow_modify)(struct ft_offload *, struct ft_offload_flow *,
+                       const struct ft_dp_actions *, struct ft_error *);
+    int (*flow_del)(struct ft_offload *, struct ft_offload_flow *,
+                    struct ft_stats *);
+    int (*flow_stats)(struct ft_offload *, struct ft_offload_flow *const[],
+                      size_t n, struct ft_stats[]);
+    int (*flush)(struct ft_offload *, ft_port_no);
+};
+
+#endif /* offload/offload-provider.h */

@@ -1,0 +1,137 @@
+/*
+ * offload.h - offload providers: the tiers in front of the software
+ * datapath (the NIC, TC in the kernel), as the management plane uses them.
+ *
+ * What?
+ * =====
+ *
+ * An offload provider programs megaflows into something that switches
+ * packets before the datapath sees them: TC flower (in hardware with
+ * skip_sw, in the kernel with skip_hw), DPDK rte_flow, verbs flow steering.
+ * The management plane creates a provider instance per bridge and tier
+ * ('struct ft_offload'), tells it the bridge's ports (probe: may this
+ * provider program rules for this port, and what can it match and do
+ * there?), and then puts, modifies and deletes megaflows in it and reads
+ * their counters in batches.  It never sees OpenFlow: a megaflow is a
+ * match (flowtier/flow.h) and datapath actions (flowtier/dp-actions.h).
+ *
+ * Refusals
+ * ========
+ *
+ * A provider that cannot take a megaflow answers -EOPNOTSUPP, or -ENOSPC
+ * when it is full, with a reason a person can act on that names the field,
+ * action or port ("tc: action set_field:ipv6_label not offloadable",
+ * "ftnic: table full (65536 rules)").  -EOPNOTSUPP is "not this tier, fall
+ * back"; other errors are failures of the provider itself.  The reason
+ * reaches the CLI (dump-dp-flows).
+ *
+ * Handles
+ * =======
+ *
+ * flow_put() returns a handle ('struct ft_offload_flow', opaque) valid
+ * until flow_del() of it, a flush that covers it, or destroy.
+ *
+ * Thread-safety: none; an instance belongs to one thread.  Instances are
+ * independent of each other (no shared state).
+ */
+#ifndef OFFLOAD_OFFLOAD_H
+#define OFFLOAD_OFFLOAD_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/dp-actions.h"
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+#include "flowtier/port.h"
+#include "flowtier/stats.h"
+
+struct ft_offload;
+struct ft_offload_class;
+struct ft_offload_flow;
+
+/* Groups of match fields a provider may take (ft_offload_caps). */
+enum ft_offload_match_bit {
+    FT_OFFLOAD_M_IN_PORT  = 1 << 0,
+    FT_OFFLOAD_M_ETH      = 1 << 1,   /* dl_src, dl_dst, dl_type. */
+    FT_OFFLOAD_M_VLAN     = 1 << 2,   /* vlan_tci. */
+    FT_OFFLOAD_M_IPV4     = 1 << 3,   /* nw_src, nw_dst, nw_proto, tos, ttl,
+                                       * frag. */
+    FT_OFFLOAD_M_IPV6     = 1 << 4,
+    FT_OFFLOAD_M_L4       = 1 << 5,   /* tp_src, tp_dst. */
+    FT_OFFLOAD_M_TCP_FLAGS = 1 << 6,
+    FT_OFFLOAD_M_ICMP     = 1 << 7,
+    FT_OFFLOAD_M_ARP      = 1 << 8,
+    FT_OFFLOAD_M_TUNNEL   = 1 << 9,   /* tun_id, tun_src, tun_dst. */
+    FT_OFFLOAD_M_METADATA = 1 << 10,  /* metadata, registers. */
+};
+
+/* What a provider can do for one port: probe's answer. */
+struct ft_offload_caps {
+    uint32_t match;             /* FT_OFFLOAD_M_* it can match on. */
+    uint32_t actions;           /* 1 << FT_DPA_* it can execute. */
+    bool tunnel_encap;          /* SET_TUNNEL + output to a tunnel. */
+    bool tunnel_decap;
+    bool counters;              /* flow_stats() reports real counts. */
+    size_t max_flows;           /* Table size; 0: no known bound. */
+};
+
+/* Creates an instance of 'class' named 'name' (used in reasons: "tc",
+ * "dummy-hw") serving tier 'tier' (FT_TIER_HW or FT_TIER_KERNEL) and
+ * stores it in '*offloadp'.  Returns 0 or a negative errno with 'err'
+ * filled. */
+int ft_offload_create(const struct ft_offload_class *class,
+                      const char *name, enum ft_tier tier,
+                      struct ft_offload **offloadp, struct ft_error *err);
+
+/* Removes every rule the instance installed and frees it.  NULL is a
+ * no-op. */
+void ft_offload_destroy(struct ft_offload *);
+
+const char *ft_offload_name(const struct ft_offload *);
+enum ft_tier ft_offload_tier(const struct ft_offload *);
+
+/* Probes port 'id' and, if the provider can program rules for it, starts
+ * serving it: returns 0 with '*caps' filled, or -EOPNOTSUPP with a reason
+ * ("tc: port vnet0: kernel has no cls_flower"), or another negative errno.
+ * Called again for a port that is already known, it probes again (the
+ * device may have changed). */
+int ft_offload_port_add(struct ft_offload *, const struct ft_port_identity *id,
+                        struct ft_offload_caps *caps, struct ft_error *err);
+
+/* Stops serving port 'port_no': removes its rules (flush) and forgets it.
+ * Handles of its rules die.  Unknown ports are ignored. */
+void ft_offload_port_del(struct ft_offload *, ft_port_no port_no);
+
+/* Installs the megaflow 'match' with 'actions' and stores its handle in
+ * '*flowp'.  Returns 0, -EOPNOTSUPP or -ENOSPC with a reason (see
+ * "Refusals"), or another negative errno with a reason. */
+int ft_offload_flow_put(struct ft_offload *, const struct ft_match *match,
+                        const struct ft_dp_actions *actions,
+                        struct ft_offload_flow **flowp, struct ft_error *err);
+
+/* Replaces the actions of 'flow', keeping its counters.  Returns 0 or a
+ * negative errno with a reason; on failure the rule is as it was (the
+ * caller then deletes it and places the megaflow again). */
+int ft_offload_flow_modify(struct ft_offload *, struct ft_offload_flow *flow,
+                           const struct ft_dp_actions *actions,
+                           struct ft_error *err);
+
+/* Removes 'flow'; stores its final counters in '*stats' if nonnull.
+ * Returns 0 or a negative errno (the handle dies either way). */
+int ft_offload_flow_del(struct ft_offload *, struct ft_offload_flow *flow,
+                        struct ft_stats *stats);
+
+/* Stores the counters of the 'n' rules 'flows' in 'stats', read in one
+ * batch.  Returns 0 or a negative errno. */
+int ft_offload_flow_stats(struct ft_offload *,
+                          struct ft_offload_flow *const flows[], size_t n,
+                          struct ft_stats stats[]);
+
+/* Removes every rule whose input port is 'port_no' (FT_PORT_NONE: every
+ * rule of the instance).  Their handles die.  Returns 0 or a negative
+ * errno. */
+int ft_offload_flush(struct ft_offload *, ft_port_no port_no);
+
+#endif /* offload/offload.h */
