@@ -454,7 +454,7 @@ ft_bridge_dump_dp_flows(struct ft_bridge *br,
         f.reasons = reasons;
         f.n_rules = mf->n_rules;
         for (int tier = 0; tier < FT_N_TIERS; tier++) {
-            if (mf->reasons[tier] && tier != (int) mf->tier) {
+            if (mf->reasons[tier] && tier < (int) mf->tier) {
                 reasons[f.n_reasons].tier = tier;
                 reasons[f.n_reasons].reason = mf->reasons[tier];
                 f.n_reasons++;

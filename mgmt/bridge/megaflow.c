@@ -310,6 +310,16 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
     size_t n = megaflow_tier_order(br, mf, order);
     int error = -EOPNOTSUPP;
 
+    for (int t = 0; t < FT_N_TIERS; t++) {
+        bool listed = false;
+
+        for (size_t i = 0; i < n; i++) {
+            listed |= order[i] == (enum ft_tier) t;
+        }
+        if (!listed) {
+            megaflow_set_reason(mf, t, "not in other_config:tier-order");
+        }
+    }
     for (size_t i = from; i < n; i++) {
         enum ft_tier t = order[i];
 

@@ -1,0 +1,464 @@
+/*
+ * test-megaflow.c - unit tests for a bridge's megaflows and their tiers
+ * (mgmt/bridge/megaflow.h): placement in the policy order with every
+ * refusal kept, a full tier freeing room, counters of several tiers summed
+ * into the OpenFlow rules, changes of actions in the tier that holds a
+ * megaflow, and a holder that fails one.
+ *
+ * The hw and kernel tiers are the scriptable dummy provider
+ * (offload/offload-dummy.h): its refusals are scripted and its counters
+ * are what the test credits, never a measurement.  The userspace
+ * datapath is real: packets go through veth pairs in a network namespace
+ * of the test's own (tests/unit/bridge-harness.h), so the tests need root
+ * and skip without it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bridge-harness.h"
+#include "mgmt/bridge/bridge.h"
+#include "offload/offload-dummy.h"
+
+/* What a test keeps of one megaflow from dump-dp-flows. */
+struct dp_flow {
+    struct ft_match match;
+    enum ft_tier tier;
+    struct ft_stats total;
+    struct ft_tier_stats tiers;
+    char text[1024];
+};
+
+struct dp_flows {
+    struct dp_flow flows[8];
+    size_t n;
+};
+
+static void
+collect_cb(const struct ft_bridge_dp_flow *f, void *aux)
+{
+    struct dp_flows *d = aux;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct dp_flow *df;
+
+    assert_true(d->n < 8);
+    df = &d->flows[d->n++];
+    df->match = *f->match;
+    df->tier = f->tier;
+    df->total = f->stats;
+    df->tiers = f->tier_stats;
+    ft_bridge_format_dp_flow(f, now_ms(), &s);
+    snprintf(df->text, sizeof df->text, "%s", ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* The megaflow for UDP destination port 'tp_dst', which must exist. */
+static struct dp_flow
+find_dp_flow(struct ft_bridge *br, uint16_t tp_dst)
+{
+    struct dp_flows d = { .n = 0 };
+
+    ft_bridge_dump_dp_flows(br, collect_cb, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        if (d.flows[i].match.mask.tp_dst
+            && d.flows[i].match.flow.tp_dst == tp_dst) {
+            return d.flows[i];
+        }
+    }
+    fail_msg("no megaflow for tp_dst=%u among %zu", tp_dst, d.n);
+    return d.flows[0];
+}
+
+static struct ft_offload *
+attach_dummy(struct ft_bridge *br, enum ft_tier tier)
+{
+    struct ft_offload *o;
+    struct ft_error err;
+
+    assert_int_equal(ft_offload_create(&ft_offload_dummy_class,
+                                       tier == FT_TIER_HW ? "dummy-hw"
+                                                          : "dummy-kernel",
+                                       tier, &o, &err), 0);
+    assert_int_equal(ft_bridge_offload_attach(br, o), 0);
+    return o;
+}
+
+/* A switch whose bridge has 'hw-offload' and 'max-idle' (if nonnull), with
+ * rules sending UDP ports 7 and 8 to port 2 above NORMAL. */
+static struct ft_bridge *
+make_tier_switch(bool with_c, const char *hw_offload, const char *max_idle)
+{
+    char *keys[2], *values[2];
+    struct ft_bridge *br;
+    struct ft_error err;
+    size_t n = 0;
+
+    keys[n] = "hw-offload";
+    values[n++] = (char *) hw_offload;
+    if (max_idle) {
+        keys[n] = "max-idle";
+        values[n++] = (char *) max_idle;
+    }
+    br = make_switch(with_c, keys, values, n);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "priority=100,udp,tp_dst=7,"
+                               "actions=output:2", 0, NULL, &err), 0);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "priority=100,udp,tp_dst=8,"
+                               "actions=output:2", 0, NULL, &err), 0);
+    return br;
+}
+
+struct rule_count {
+    uint16_t tp_dst;
+    uint64_t n_packets;
+};
+
+static void
+rule_count_cb(const struct ft_ofrule *rule, void *aux)
+{
+    struct rule_count *rc = aux;
+
+    if (rule->spec.match.mask.tp_dst
+        && rule->spec.match.flow.tp_dst == rc->tp_dst) {
+        rc->n_packets = rule->stats.n_packets;
+    }
+}
+
+/* The n_packets of the rule for UDP port 'tp_dst'. */
+static uint64_t
+rule_packets(struct ft_bridge *br, uint16_t tp_dst)
+{
+    struct rule_count rc = { tp_dst, UINT64_MAX };
+
+    ft_bridge_dump_flows(br, FT_TABLE_ALL, NULL, 0, 0, rule_count_cb, &rc);
+    assert_true(rc.n_packets != UINT64_MAX);
+    return rc.n_packets;
+}
+
+/* Sends one UDP frame to port 'tp_dst' from a0p and checks it arrives at
+ * peer 'to'. */
+static void
+send_udp(struct ft_bridge *br, uint16_t tp_dst, int to, uint32_t tag)
+{
+    inject(0, 1, 2, FT_IPPROTO_UDP, tp_dst, tag);
+    assert_true(expect_tag(br, peer_fd[to], tag, 1000));
+}
+
+/* hw refuses a field, kernel takes the megaflow; dump-dp-flows shows both
+ * facts; what the slow path and the kernel tier counted sums into the
+ * rule's n_packets. */
+static void
+test_refusal_and_fallback(void **state)
+{
+    struct ft_offload *hw, *kernel;
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    struct dp_flow df;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    kernel = attach_dummy(br, FT_TIER_KERNEL);
+    assert_int_equal(ft_offload_dummy_refuse_field(hw, "tp_dst"), 0);
+
+    send_udp(br, 7, 1, 0x71000001);
+    df = find_dp_flow(br, 7);
+    assert_int_equal(df.tier, FT_TIER_KERNEL);
+    assert_non_null(strstr(df.text, ", tier:kernel, not in hw: dummy-hw: "
+                           "cannot offload match on tp_dst, actions:2"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
+    assert_int_equal(ft_offload_dummy_n_flows(kernel), 1);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows, 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_USER], 0);
+
+    /* The dummy kernel tier forwards nothing, so this packet climbs to
+     * the datapath again: counted there, once. */
+    send_udp(br, 7, 1, 0x71000002);
+    assert_int_equal(ft_offload_dummy_credit(kernel, &df.match, 10, 1000,
+                                             now_ms()), 1);
+    ft_bridge_revalidate(br, now_ms());
+    df = find_dp_flow(br, 7);
+    assert_int_equal(df.tiers.tier[FT_TIER_KERNEL].n_packets, 10);
+    assert_int_equal(df.tiers.tier[FT_TIER_USER].n_packets, 2);
+    assert_int_equal(df.total.n_packets, 12);
+    assert_int_equal(rule_packets(br, 7), 12);
+
+    /* A second pass credits nothing twice. */
+    ft_bridge_revalidate(br, now_ms());
+    assert_int_equal(rule_packets(br, 7), 12);
+    destroy_switch(br);
+}
+
+/* A full tier sends a megaflow to the next; when room frees it moves back,
+ * its counters continuing. */
+static void
+test_full_tier_and_room(void **state)
+{
+    struct ft_bridge_stats st;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct dp_flow a, b;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", "1000");
+    hw = attach_dummy(br, FT_TIER_HW);
+    ft_offload_dummy_set_max_flows(hw, 1);
+
+    send_udp(br, 7, 1, 0x72000001);         /* A: in hw. */
+    send_udp(br, 8, 1, 0x72000002);         /* B: hw full, in user. */
+    a = find_dp_flow(br, 7);
+    b = find_dp_flow(br, 8);
+    assert_int_equal(a.tier, FT_TIER_HW);
+    assert_int_equal(b.tier, FT_TIER_USER);
+    assert_non_null(strstr(b.text, "not in hw: dummy-hw: table full (1 "
+                           "rules)"));
+    assert_non_null(strstr(b.text, "not in kernel: no offload provider"));
+
+    /* B keeps being used, A does not: A expires and frees room. */
+    usleep(700 * 1000);
+    send_udp(br, 8, 1, 0x72000003);
+    send_udp(br, 8, 1, 0x72000004);
+    ft_bridge_revalidate(br, now_ms() + 400);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows, 1);
+    assert_int_equal(st.n_megaflows_moved, 1);
+    b = find_dp_flow(br, 8);
+    assert_int_equal(b.tier, FT_TIER_HW);
+    assert_non_null(strstr(b.text, ", tier:hw, actions:2"));
+    assert_int_equal(b.tiers.tier[FT_TIER_USER].n_packets, 3);
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 1);
+
+    /* Its counters continue in hw, never counted twice. */
+    ft_offload_dummy_credit(hw, &b.match, 5, 500, now_ms());
+    ft_bridge_revalidate(br, now_ms());
+    b = find_dp_flow(br, 8);
+    assert_int_equal(b.total.n_packets, 8);
+    assert_int_equal(rule_packets(br, 8), 8);
+    destroy_switch(br);
+}
+
+/* A rule change re-translates a megaflow held by a provider and changes
+ * it there; a provider failing a change loses the megaflow to the next
+ * tier, nothing lost. */
+static void
+test_modify_in_provider(void **state)
+{
+    struct ft_offload_dummy_calls calls;
+    const struct ft_dp_actions *acts;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct dp_flow a;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(true, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x73000001);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_HW);
+
+    assert_int_equal(lines_mod(br, FT_FLOW_MODIFY_STRICT,
+                               "priority=100,udp,tp_dst=7,actions=output:3",
+                               0, NULL, &err), 0);
+    ft_bridge_revalidate(br, now_ms());
+    acts = ft_offload_dummy_find(hw, &a.match);
+    assert_non_null(acts);
+    assert_int_equal(acts->n, 1);
+    assert_int_equal(acts->acts[0].port, 3);
+    ft_offload_dummy_get_calls(hw, &calls);
+    assert_int_equal(calls.flow_modify, 1);
+    assert_int_equal(calls.flow_del, 0);
+    assert_int_equal(find_dp_flow(br, 7).tier, FT_TIER_HW);
+
+    /* Now the provider fails the next change. */
+    ft_offload_dummy_credit(hw, &a.match, 40, 4000, now_ms());
+    ft_offload_dummy_fail_modifies(hw, 1);
+    assert_int_equal(lines_mod(br, FT_FLOW_MODIFY_STRICT,
+                               "priority=100,udp,tp_dst=7,actions=output:2",
+                               0, NULL, &err), 0);
+    ft_bridge_revalidate(br, now_ms());
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: dummy-hw: rule update "
+                           "failed (scripted failure)"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
+    assert_int_equal(a.tiers.tier[FT_TIER_HW].n_packets, 40);
+    assert_int_equal(rule_packets(br, 7), 41);
+
+    /* The datapath holds it now, with the new actions: no upcall. */
+    send_udp(br, 7, 1, 0x73000002);
+    ft_bridge_revalidate(br, now_ms());
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tiers.tier[FT_TIER_USER].n_packets, 2);
+    assert_int_equal(rule_packets(br, 7), 42);
+    destroy_switch(br);
+}
+
+/* The flow limit counts the megaflows of every tier. */
+static void
+test_flow_limit_all_tiers(void **state)
+{
+    char *keys[] = { "hw-offload", "flow-limit" };
+    char *values[] = { "true", "1" };
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    struct ft_error err;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_switch(false, keys, values, 2);
+    for (int port = 7; port <= 8; port++) {
+        char rule[64];
+
+        snprintf(rule, sizeof rule, "priority=100,udp,tp_dst=%d,"
+                 "actions=output:2", port);
+        assert_int_equal(lines_mod(br, FT_FLOW_ADD, rule, 0, NULL, &err), 0);
+    }
+    attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x74000001);
+    /* Another megaflow: over the limit, forwarded all the same. */
+    send_udp(br, 8, 1, 0x74000002);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows, 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_HW], 1);
+    assert_true(st.n_flow_limit_hits >= 1);
+    destroy_switch(br);
+}
+
+/* Policy: hw-offload off (the default) and a tier order keep megaflows out
+ * of tiers with that reason; an interface overrides its bridge; turning
+ * hw-offload off takes every megaflow out of hw. */
+static void
+test_policy(void **state)
+{
+    char *keys[] = { "hw-offload", "tier-order" };
+    char *values[] = { "true", "user" };
+    char *pkeys[] = { "hw-offload" }, *pvalues[] = { "false" };
+    struct ft_bridge_cfg cfg;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct dp_flow a;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "false", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x75000001);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: hw-offload is off "
+                           "(other_config:hw-offload=true turns it on)"));
+
+    /* Bridge hw-offload=true, but the input port says false. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ports = port_cfgs;
+    cfg.n_ports = n_port_cfgs;
+    cfg.other_config.keys = keys;
+    cfg.other_config.values = values;
+    cfg.other_config.n = 1;
+    port_cfgs[0].other_config.keys = pkeys;
+    port_cfgs[0].other_config.values = pvalues;
+    port_cfgs[0].other_config.n = 1;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    send_udp(br, 7, 1, 0x75000002);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: hw-offload is off"));
+
+    /* The port follows the bridge again: into hw. */
+    port_cfgs[0].other_config.n = 0;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    send_udp(br, 7, 1, 0x75000003);
+    assert_int_equal(find_dp_flow(br, 7).tier, FT_TIER_HW);
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 1);
+
+    /* A tier order without hw: out of hw at once, and said why. */
+    cfg.other_config.n = 2;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
+    send_udp(br, 7, 1, 0x75000004);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: not in "
+                           "other_config:tier-order"));
+    /* Every packet counted once, across the flushes. */
+    ft_bridge_revalidate(br, now_ms());
+    assert_int_equal(rule_packets(br, 7), 4);
+
+    /* Bad values are refused with the reason, and change nothing. */
+    values[1] = "hw,disk";
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "tier-order: 'disk' is not a tier"));
+    values[1] = "user,user";
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "user appears twice"));
+    values[1] = "user";
+    pvalues[0] = "maybe";
+    port_cfgs[0].other_config.n = 1;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.reason, "a0: other_config:hw-offload: "
+                           "'maybe' is not true or false"));
+    port_cfgs[0].other_config.n = 0;
+    destroy_switch(br);
+}
+
+/* The datapath type is chosen when the bridge is created; one this build
+ * lacks is refused with the reason. */
+static void
+test_datapath_type(void **state)
+{
+    struct ft_bridge *br;
+    struct ft_error err;
+
+    (void) state;
+    assert_int_equal(ft_bridge_create("br9", "system", now_ms(), &br, &err),
+                     -EOPNOTSUPP);
+    assert_non_null(strstr(err.reason, "bridge br9: cannot create its "
+                           "datapath: datapath type \"system\" is not "
+                           "available"));
+    assert_int_equal(ft_bridge_create("br9", "netdev", now_ms(), &br, &err),
+                     0);
+    ft_bridge_destroy(br);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_datapath_type),
+        cmocka_unit_test(test_refusal_and_fallback),
+        cmocka_unit_test(test_full_tier_and_room),
+        cmocka_unit_test(test_modify_in_provider),
+        cmocka_unit_test(test_flow_limit_all_tiers),
+        cmocka_unit_test(test_policy),
+    };
+
+    return cmocka_run_group_tests(tests, setup_netns, teardown_netns);
+}
