@@ -413,6 +413,15 @@ dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
                   "bytes", (json_int_t) f->stats.n_bytes,
                   "tier", ft_tier_name(f->tier), "not_in", not_in,
                   "n_rules", (int) f->n_rules);
+    json_object_set_new(j, "holder", json_string(f->holder));
+    json_object_set_new(j, "packets_per_tier", json_pack(
+                            "{s:I, s:I, s:I}",
+                            "hw", (json_int_t)
+                            f->tier_stats.tier[FT_TIER_HW].n_packets,
+                            "kernel", (json_int_t)
+                            f->tier_stats.tier[FT_TIER_KERNEL].n_packets,
+                            "user", (json_int_t)
+                            f->tier_stats.tier[FT_TIER_USER].n_packets));
     json_object_set_new(j, "used", f->stats.used
                         ? json_real((double) (aux->now - f->stats.used)
                                     / 1000.0)
@@ -466,10 +475,12 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   "past it (hit rate too low)%s\n"
                   "  flows: %zu (flow-limit %"PRIu32", installs refused at "
                   "the limit: %"PRIu64")\n"
+                  "  flows per tier: hw:%zu kernel:%zu user:%zu\n"
                   "  max-idle: %lld ms\n"
                   "  translation errors: %"PRIu64"\n"
                   "  revalidator: %"PRIu64" passes, %"PRIu64" megaflows "
-                  "expired, %"PRIu64" modified, %"PRIu64" deleted\n"
+                  "expired, %"PRIu64" modified, %"PRIu64" deleted, %"PRIu64
+                  " moved to a faster tier\n"
                   "  last pass: %"PRIu64".%03"PRIu64" ms, %"PRIu64
                   " megaflows, %"PRIu64" translated again\n"
                   "  OpenFlow rules timed out: %"PRIu64"\n",
@@ -477,9 +488,12 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   st.n_hit_emc, st.n_emc_skipped,
                   st.emc_bypassed ? ", skipped now" : "",
                   st.n_megaflows, st.flow_limit, st.n_flow_limit_hits,
+                  st.n_megaflows_tier[FT_TIER_HW],
+                  st.n_megaflows_tier[FT_TIER_KERNEL],
+                  st.n_megaflows_tier[FT_TIER_USER],
                   st.max_idle, st.n_xlate_errors, st.n_revalidations,
                   st.n_megaflows_expired, st.n_megaflows_modified,
-                  st.n_megaflows_deleted,
+                  st.n_megaflows_deleted, st.n_megaflows_moved,
                   st.last_reval_usec / 1000, st.last_reval_usec % 1000,
                   st.last_reval_flows, st.last_reval_stale,
                   st.n_rules_expired);
@@ -506,6 +520,17 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_pass_megaflows", (json_int_t) st.last_reval_flows,
         "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
+    json_object_set_new(json_object_get(*result, "data"), "flows_per_tier",
+                        json_pack("{s:I, s:I, s:I}",
+                                  "hw", (json_int_t)
+                                  st.n_megaflows_tier[FT_TIER_HW],
+                                  "kernel", (json_int_t)
+                                  st.n_megaflows_tier[FT_TIER_KERNEL],
+                                  "user", (json_int_t)
+                                  st.n_megaflows_tier[FT_TIER_USER]));
+    json_object_set_new(json_object_get(*result, "data"),
+                        "megaflows_moved",
+                        json_integer((json_int_t) st.n_megaflows_moved));
     return 0;
 }
 

@@ -84,6 +84,23 @@ ft 1 add-flows br0 "$SYS_T/huge.flows"
 expect_err "over the control socket's limit"
 unchanged "an oversized add-flows"
 
+# ---- Tiers: bad placement policy, a datapath type this build lacks.
+ft 1 set Bridge br0 other_config:tier-order=hw,disk
+expect_err "tier-order: 'disk' is not a tier"
+ft 1 set Bridge br0 other_config:hw-offload=maybe
+expect_err "hw-offload: 'maybe' is not true or false"
+ft 1 set Interface vnet0 other_config:tier-order=user,user
+expect_err 'vnet0: tier-order: user appears twice'
+ft 1 set Bridge br0 datapath_type=system
+expect_err 'datapath_type is netdev; it cannot change'
+ft 1 add-br br9 -- set Bridge br9 datapath_type=system
+expect_err 'datapath type "system" is not available'
+ft 1 set Bridge br0 datapath_type=warp; expect_err 'warp'
+unchanged "bad tier settings"
+ft 0 list-br
+grep -q br9 <<<"$out" && fail "a refused add-br left bridge br9: $out"
+pass
+
 # ---- Still answering and forwarding under the old rules.
 ft 0 list-br; [ "$out" = br0 ] || fail "list-br: $out"
 kill -0 "$(sys_daemon_pid)" || fail "flowtierd died"

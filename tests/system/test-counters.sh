@@ -127,5 +127,14 @@ refused=$(sed -nE 's/.*refused at the limit: ([0-9]+)\).*/\1/p' <<<"$out")
 pass
 ft 0 --format json dpif-show br0
 json_check 'assert d["flow_limit"] == 1 and d["flow_limit_hits"] >= 1, d'
+# Megaflows per tier: no offload provider here, so all in the userspace
+# datapath, and the tiers add up to the total.
+json_check 'assert sum(d["flows_per_tier"].values()) == d["flows"], d
+assert d["flows_per_tier"]["hw"] == 0, d
+assert d["flows_per_tier"]["kernel"] == 0, d'
+ft 0 dpif-show br0
+grep -qE '^  flows per tier: hw:0 kernel:0 user:[0-9]+$' <<<"$out" \
+    || fail "dpif-show has no per-tier line: $out"
+pass
 
 sys_done
