@@ -33,7 +33,8 @@
 #                      discarded and measured again, at most twice
 #                      (default 15)
 #   --alt-build DIR    also measure switch 'flowtier-alt': FlowTier
-#                      (NORMAL) from another build directory DIR, for A/B
+#                      (NORMAL) from another build directory DIR, and in
+#                      the DPDK cases 'flowtier-dpdk-alt', for A/B
 #                      comparisons of datapath changes in the same run
 #   --builddir DIR     release build directory (default build-bench)
 #   --commit REV       measure the committed tree REV instead of the work
@@ -259,6 +260,12 @@ for r in $(seq "$ROUNDS"); do
         # A case may name its own switches (CASE_NAME_SWITCHES).
         IFS=, read -ra case_switches \
             <<<"$(eval echo \${CASE_${c}_SWITCHES:-$SWITCHES})"
+        # With --alt-build, the DPDK cases measure the other build too.
+        if [ -n "$BENCH_ALT_BUILD" ]; then
+            case " ${case_switches[*]} " in
+                *" flowtier-dpdk "*) case_switches+=(flowtier-dpdk-alt) ;;
+            esac
+        fi
         for sw in "${case_switches[@]}"; do
             for try in 1 2 3; do
                 run_one "$c" "$sw" "$r"

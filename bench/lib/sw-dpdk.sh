@@ -9,6 +9,7 @@
 #                  other_config:dpdk-extra, ports of type dpdk; with a
 #                  replayed capture, port 1's pool (options:n_mbufs) holds
 #                  the whole capture plus 8,192 mbufs
+#   flowtier-dpdk-alt  the same with the build of run.sh --alt-build
 #   ovs-dpdk       a private Open vSwitch with DPDK (Debian's
 #                  openvswitch-switch-dpdk, installed on first use:
 #                  /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk),
@@ -106,7 +107,7 @@ sw_flowtier_dpdk_start() {
     local eal mbufs= other=
     sw_dpdk_setup || return 1
     sw_flowtier_env
-    SW_FLOWTIER_BUILD=$BENCH_BUILD
+    SW_FLOWTIER_BUILD=${SW_FLOWTIER_DPDK_BUILD:-$BENCH_BUILD}
     rm -rf "$BENCH_TMP/ft"
     mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR" || return 1
     eal="--no-huge --no-pci -m $SW_DPDK_MEM --no-shconf --no-telemetry"
@@ -118,7 +119,7 @@ sw_flowtier_dpdk_start() {
     [ -n "$SW_DPDK_FLOW_LIMIT" ] \
         && other="$other other_config:max-idle=600000"
     bench_defer "bench_kill_pidfile $FLOWTIER_RUNDIR/flowtierd.pid"
-    ip netns exec "$BENCH_SW" "$BENCH_BUILD/mgmt/flowtierd" --detach \
+    ip netns exec "$BENCH_SW" "$SW_FLOWTIER_BUILD/mgmt/flowtierd" --detach \
         --no-fsync --log-file="$BENCH_TMP/ft/flowtierd.log" || {
         bench_log "flowtierd did not start:" \
                   "$(tail -3 "$BENCH_TMP/ft/flowtierd.log")"
@@ -187,6 +188,18 @@ sw_flowtier_dpdk_counts() {
     sw_flowtier_env
     sw_flowtier_ctl dump-ports br0 | sw_dpdk_counts
 }
+
+# flowtier-dpdk-alt: flowtier-dpdk with the programs of BENCH_ALT_BUILD
+# (run.sh --alt-build), for A/B comparisons in the same run.
+sw_flowtier_dpdk_alt_start() {
+    [ -n "${BENCH_ALT_BUILD:-}" ] || { bench_log "no --alt-build"; return 1; }
+    SW_FLOWTIER_DPDK_BUILD=$BENCH_ALT_BUILD sw_flowtier_dpdk_start
+}
+
+for f in table dpif megaflows rss change dp_count stop report counts; do
+    eval "sw_flowtier_dpdk_alt_$f() { sw_flowtier_dpdk_$f \"\$@\"; }"
+done
+unset f
 
 # Installs Debian's openvswitch-switch-dpdk if its ovs-vswitchd is missing
 # (this leaves the ovs-vswitchd alternative, used by sw-ovs.sh, alone:
