@@ -94,6 +94,7 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
     struct ft_xbridge xbr;
     struct ft_xlate_in in;
     struct ft_error xerr, perr;
+    uint32_t hash;
     int error;
 
     (void) dpif;
@@ -122,7 +123,7 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
     *megaflow_out = xout.megaflow;
     ft_dp_actions_copy(actions_out, &xout.actions);
 
-    mf = bridge_megaflow_find(br, &xout.megaflow);
+    mf = bridge_megaflow_find(br, &xout.megaflow, &hash);
     if (mf) {
         /* Held by a faster tier that this packet went around (or just
          * made by an earlier packet of the same burst). */
@@ -139,8 +140,8 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
         credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
     } else {
         ft_error_clear(&perr);
-        mf = bridge_megaflow_create(br, key, &xout.megaflow, &xout.actions,
-                                    br->now, &perr);
+        mf = bridge_megaflow_create(br, key, &xout.megaflow, hash,
+                                    &xout.actions, br->now, &perr);
         if (mf) {
             megaflow_stamp(br, mf, &xout, error != 0);
             megaflow_take_rules(mf, &xout);

@@ -110,12 +110,14 @@ megaflows_unlink(struct bridge_megaflows *t, struct bridge_megaflow *mf)
 }
 
 struct bridge_megaflow *
-bridge_megaflow_find(const struct ft_bridge *br, const struct ft_match *match)
+bridge_megaflow_find(const struct ft_bridge *br, const struct ft_match *match,
+                     uint32_t *hashp)
 {
     const struct bridge_megaflows *t = &br->megaflows;
     uint32_t hash = megaflow_hash(match);
     struct bridge_megaflow *mf;
 
+    *hashp = hash;
     for (mf = t->buckets[hash & (t->n_buckets - 1)]; mf; mf = mf->hnext) {
         if (mf->hash == hash && ft_match_equal(&mf->match, match)) {
             return mf;
@@ -385,7 +387,7 @@ megaflow_uninstall(struct ft_bridge *br, struct bridge_megaflow *mf)
 
 struct bridge_megaflow *
 bridge_megaflow_create(struct ft_bridge *br, const struct ft_flow *key,
-                       const struct ft_match *match,
+                       const struct ft_match *match, uint32_t hash,
                        const struct ft_dp_actions *actions, long long int now,
                        struct ft_error *err)
 {
@@ -397,7 +399,7 @@ bridge_megaflow_create(struct ft_bridge *br, const struct ft_flow *key,
     ft_dp_actions_init(&mf->actions);
     megaflow_set_actions(mf, actions);
     mf->created = now;
-    mf->hash = megaflow_hash(&mf->match);
+    mf->hash = hash;
     mf->ref_cnt = 1;
     if (megaflow_place(br, mf, 0, err)) {
         bridge_megaflow_unref(mf);

@@ -119,17 +119,20 @@ void bridge_megaflows_init(struct bridge_megaflows *);
 void bridge_megaflows_destroy(struct ft_bridge *);
 
 /* Returns the live record whose match equals 'match' (normalized), or
- * NULL. */
+ * NULL; stores the match's hash in '*hash' for bridge_megaflow_create(). */
 struct bridge_megaflow *bridge_megaflow_find(const struct ft_bridge *,
-                                             const struct ft_match *match);
+                                             const struct ft_match *match,
+                                             uint32_t *hash);
 
-/* Creates a record for 'match' (normalized) and 'actions' (copied) with
+/* Creates a record for 'match' (normalized; 'hash' from
+ * bridge_megaflow_find(), which found none) and 'actions' (copied) with
  * 'key', places it (see "Placement") and installs it there.  Returns the
  * record (the table's reference; 'rules' etc. are the caller's to fill),
  * or NULL with 'err' saying why if no tier took it (nothing is kept). */
 struct bridge_megaflow *bridge_megaflow_create(struct ft_bridge *,
                                                const struct ft_flow *key,
                                                const struct ft_match *match,
+                                               uint32_t hash,
                                                const struct ft_dp_actions *,
                                                long long int now,
                                                struct ft_error *err);
