@@ -135,7 +135,7 @@ bridge_megaflow_unref(struct bridge_megaflow *mf)
         }
         free(mf->rules);
         for (int t = 0; t < FT_N_TIERS; t++) {
-            free(mf->reasons[t]);
+            bridge_megaflow_free_reason(mf->reasons[t]);
         }
         ft_dp_actions_uninit(&mf->actions);
         free(mf);
@@ -230,27 +230,54 @@ megaflow_hw_offload(const struct ft_bridge *br,
 
 /* ---- Installing in one tier. ---- */
 
+/* The reasons that are the same for many megaflows: shared, never
+ * copied (most megaflows have two of them, and flow setup should not pay
+ * for formatting and copying the same words each time). */
+static const char reason_no_provider[] = "no offload provider";
+static const char reason_hw_off[] =
+    "hw-offload is off (other_config:hw-offload=true turns it on)";
+static const char reason_not_in_order[] = "not in other_config:tier-order";
+
+static bool
+reason_is_shared(const char *reason)
+{
+    return (reason == reason_no_provider || reason == reason_hw_off
+            || reason == reason_not_in_order);
+}
+
+void
+bridge_megaflow_free_reason(const char *reason)
+{
+    if (!reason_is_shared(reason)) {
+        free(CONST_CAST(char *, reason));
+    }
+}
+
+/* Sets the reason 'mf' is not in 'tier' to 'reason' (a shared reason is
+ * kept as it is, any other copied; NULL: none). */
 static void
 megaflow_set_reason(struct bridge_megaflow *mf, enum ft_tier tier,
                     const char *reason)
 {
-    free(mf->reasons[tier]);
-    mf->reasons[tier] = reason ? ft_xstrdup(reason) : NULL;
+    bridge_megaflow_free_reason(mf->reasons[tier]);
+    mf->reasons[tier] = (!reason || reason_is_shared(reason) ? reason
+                         : ft_xstrdup(reason));
 }
 
 /* Tries to install 'mf' in tier 'tier' (not the datapath's).  Returns 0
- * with the holder set, or a negative errno with 'err' saying why. */
+ * with the holder set, or a negative errno with '*reason' saying why: a
+ * shared reason, or 'err->reason'. */
 static int
 megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
-                     enum ft_tier tier, struct ft_error *err)
+                     enum ft_tier tier, struct ft_error *err,
+                     const char **reason)
 {
     int error = -EOPNOTSUPP;
-    bool any = false;
 
-    ft_error_set(err, -EOPNOTSUPP, "no offload provider");
+    *reason = reason_no_provider;
     if (tier == FT_TIER_HW && !megaflow_hw_offload(br, mf)) {
-        return ft_error_set(err, -EOPNOTSUPP, "hw-offload is off "
-                            "(other_config:hw-offload=true turns it on)");
+        *reason = reason_hw_off;
+        return -EOPNOTSUPP;
     }
     for (size_t i = 0; i < br->n_offloads; i++) {
         struct bridge_offload *bo = &br->offloads[i];
@@ -260,7 +287,7 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
         if (ft_offload_tier(bo->offload) != tier) {
             continue;
         }
-        any = true;
+        *reason = err->reason;
         refusal = mf->match.mask.in_port
                   ? bridge_offload_port_refusal(bo, mf->match.flow.in_port)
                   : NULL;
@@ -282,7 +309,7 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
                          strerror(-error));
         }
     }
-    return any ? error : -EOPNOTSUPP;
+    return error;
 }
 
 static int
@@ -319,15 +346,17 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
             listed |= order[i] == (enum ft_tier) t;
         }
         if (!listed) {
-            megaflow_set_reason(mf, t, "not in other_config:tier-order");
+            megaflow_set_reason(mf, t, reason_not_in_order);
         }
     }
     for (size_t i = from; i < n; i++) {
         enum ft_tier t = order[i];
+        const char *reason = err->reason;
 
         ft_error_clear(err);
         error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
-                              : megaflow_put_offload(br, mf, t, err));
+                              : megaflow_put_offload(br, mf, t, err,
+                                                     &reason));
         if (!error) {
             megaflow_set_reason(mf, t, NULL);
             mf->enospc_tiers &= ~(1u << t);
@@ -335,11 +364,14 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
             br->megaflows.n_tier[t]++;
             return 0;
         }
-        megaflow_set_reason(mf, t, err->reason);
+        megaflow_set_reason(mf, t, reason);
         if (error == -ENOSPC) {
             mf->enospc_tiers |= 1u << t;
             mf->enospc_gen = br->room_gen;
         }
+    }
+    if (error && !err->reason[0]) {
+        ft_error_set(err, error, "%s", mf->reasons[order[n - 1]]);
     }
     return error;
 }
@@ -498,7 +530,9 @@ bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
     for (size_t i = 0; i < pos && i < n; i++) {
         enum ft_tier t = order[i];
         struct bridge_megaflow trial;
+        const char *reason;
         struct ft_error err;
+        int error;
 
         if (!(mf->enospc_tiers & (1u << t))) {
             continue;
@@ -507,7 +541,8 @@ bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
          * one: a packet meanwhile is counted by whichever tier saw it. */
         trial = *mf;
         ft_error_clear(&err);
-        if (!megaflow_put_offload(br, &trial, t, &err)) {
+        error = megaflow_put_offload(br, &trial, t, &err, &reason);
+        if (!error) {
             struct ft_stats none = { 0, 0, 0 };
 
             megaflow_uninstall(br, mf);
@@ -520,8 +555,8 @@ bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
             br->megaflows.n_tier[t]++;
             return true;
         }
-        megaflow_set_reason(mf, t, err.reason);
-        if (err.code != -ENOSPC) {
+        megaflow_set_reason(mf, t, reason);
+        if (error != -ENOSPC) {
             mf->enospc_tiers &= ~(1u << t);
         }
     }

@@ -87,8 +87,9 @@ struct bridge_megaflow {
         struct ft_dpif_flow *dp;
         struct ft_offload_flow *off;
     } handle;
-    char *reasons[FT_N_TIERS];      /* Why not in each faster tier (owned),
-                                     * or NULL. */
+    const char *reasons[FT_N_TIERS];    /* Why not in each faster tier,
+                                         * or NULL (owned, unless one of
+                                         * the shared reasons). */
     uint32_t enospc_tiers;          /* Tiers (1 << t) that were full. */
     uint64_t enospc_gen;            /* bridge's 'room_gen' then. */
 
@@ -181,6 +182,9 @@ bridge_megaflow_ref(struct bridge_megaflow *mf)
 /* Drops a reference, freeing a dead record with its last one.  NULL is a
  * no-op. */
 void bridge_megaflow_unref(struct bridge_megaflow *mf);
+
+/* Frees a reason of a record (not the shared ones). */
+void bridge_megaflow_free_reason(const char *reason);
 
 /* Policy: parses a tier-order value ("hw,kernel,user", a subset in any
  * order, no repeats) into 'order' (FT_N_TIERS entries, filled up to '*n').
