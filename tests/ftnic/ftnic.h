@@ -27,8 +27,9 @@
  * receives it, or for the uplink representor, the wire.
  *
  * Files: main.c (module parameters, nic life cycle), netdev.c (the four
- * kinds of netdev), rules.c (flow-block callbacks, rule parsing, the rule
- * table), eswitch.c (the datapath).
+ * kinds of netdev), devlink.c (devlink instance and port flavours),
+ * rules.c (flow-block callbacks, rule parsing, the rule table), eswitch.c
+ * (the datapath).
  *
  * DOC: Locking
  * Rules are added and removed under nic->rules_lock (a mutex: flow-block
@@ -45,6 +46,7 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/spinlock.h>
+#include <net/devlink.h>
 #include <net/flow_offload.h>
 
 #define FTNIC_MAX_ACTIONS 16
@@ -65,6 +67,8 @@ struct ftnic_port {
 	struct net_device *vf_dev;	/* the VF netdev; NULL for the uplink */
 	struct list_head rules;		/* by priority; RCU readers */
 	struct list_head block_cbs;	/* flow_block_cb_setup_simple() list */
+	struct devlink_port dl_port;	/* devlink=1: the representor's port */
+	bool dl_registered;
 };
 
 /* What a netdev's private area holds. */
@@ -83,6 +87,8 @@ struct ftnic {
 	struct net_device *wire;	/* NULL when cabled to 'peer' */
 	struct ftnic *peer;		/* pair=1: the nic at the cable's end */
 	bool dying;			/* module unload: the datapath drops all */
+	struct platform_device *pdev;	/* devlink=1: the device devlink needs */
+	struct devlink *devlink;	/* devlink=1, else NULL */
 
 	struct mutex rules_lock;	/* the rule table and port lists */
 	DECLARE_HASHTABLE(rules_by_cookie, 10);
@@ -164,6 +170,13 @@ struct net_device *ftnic_netdev_create(struct ftnic *nic, enum ftnic_dev_kind ki
 				       struct ftnic_port *port, const char *name);
 bool ftnic_netdev_is_rep(const struct net_device *dev);
 void ftnic_netdev_rx(struct net_device *dev, struct sk_buff *skb);
+
+/* devlink.c */
+int ftnic_devlink_create(struct ftnic *nic);
+void ftnic_devlink_destroy(struct ftnic *nic);
+int ftnic_devlink_port_register(struct ftnic_port *port);
+void ftnic_devlink_port_set_netdev(struct ftnic_port *port);
+void ftnic_devlink_port_unregister(struct ftnic_port *port);
 
 /* rules.c */
 int ftnic_rules_setup_tc(struct net_device *dev, enum tc_setup_type type,

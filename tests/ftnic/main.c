@@ -8,6 +8,8 @@
  *   max_rules=R   size of each NIC's rule table (default 65536)
  *   pair=1        cable NIC 0's physical port to NIC 1's instead of to
  *                 ftnic0wire and ftnic1wire (needs instances >= 2)
+ *   devlink=0     no devlink instance and ports (default 1): the
+ *                 representors' netdev ops then name the ports
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -30,6 +32,10 @@ static bool pair;
 module_param(pair, bool, 0444);
 MODULE_PARM_DESC(pair, "cable NIC 0's physical port to NIC 1's");
 
+static bool devlink = true;
+module_param(devlink, bool, 0444);
+MODULE_PARM_DESC(devlink, "a devlink instance per NIC, a devlink port per representor");
+
 /* The NICs this module made; module state, not per-NIC state. */
 static struct ftnic **ftnic_nics;
 
@@ -41,12 +47,14 @@ static void ftnic_port_init(struct ftnic *nic, struct ftnic_port *port, int vf)
 	INIT_LIST_HEAD(&port->block_cbs);
 }
 
-/* Unregisters every netdev 'nic' has (any subset may exist). */
+/* Unregisters every netdev and devlink port 'nic' has (any subset may
+ * exist). */
 static void ftnic_unregister_netdevs(struct ftnic *nic)
 {
 	int i;
 
 	for (i = 0; i < nic->num_vfs; i++) {
+		ftnic_devlink_port_unregister(&nic->vfs[i]);
 		if (nic->vfs[i].vf_dev)
 			unregister_netdev(nic->vfs[i].vf_dev);
 		if (nic->vfs[i].rep)
@@ -54,6 +62,7 @@ static void ftnic_unregister_netdevs(struct ftnic *nic)
 		nic->vfs[i].vf_dev = NULL;
 		nic->vfs[i].rep = NULL;
 	}
+	ftnic_devlink_port_unregister(&nic->uplink);
 	if (nic->uplink.rep)
 		unregister_netdev(nic->uplink.rep);
 	nic->uplink.rep = NULL;
@@ -68,11 +77,17 @@ static int ftnic_register_netdevs(struct ftnic *nic, bool with_wire)
 	struct net_device *dev;
 	int i;
 
+	int err;
+
 	snprintf(name, sizeof(name), "ftnic%d", nic->id);
+	err = ftnic_devlink_port_register(&nic->uplink);
+	if (err)
+		return err;
 	dev = ftnic_netdev_create(nic, FTNIC_DEV_REP, &nic->uplink, name);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	nic->uplink.rep = dev;
+	ftnic_devlink_port_set_netdev(&nic->uplink);
 
 	if (with_wire) {
 		snprintf(name, sizeof(name), "ftnic%dwire", nic->id);
@@ -86,10 +101,14 @@ static int ftnic_register_netdevs(struct ftnic *nic, bool with_wire)
 		struct ftnic_port *port = &nic->vfs[i];
 
 		snprintf(name, sizeof(name), "ftnic%dr%d", nic->id, i);
+		err = ftnic_devlink_port_register(port);
+		if (err)
+			return err;
 		dev = ftnic_netdev_create(nic, FTNIC_DEV_REP, port, name);
 		if (IS_ERR(dev))
 			return PTR_ERR(dev);
 		port->rep = dev;
+		ftnic_devlink_port_set_netdev(port);
 
 		snprintf(name, sizeof(name), "ftnic%dvf%d", nic->id, i);
 		dev = ftnic_netdev_create(nic, FTNIC_DEV_VF, port, name);
@@ -135,6 +154,7 @@ static void ftnic_destroy(struct ftnic *nic)
 	/* Unregistering the representors took their TC blocks down, which
 	 * destroyed every offloaded rule; flush what a bug may have left. */
 	ftnic_rules_flush(nic);
+	ftnic_devlink_destroy(nic);
 	mutex_destroy(&nic->rules_lock);
 	kfree(nic->vfs);
 	kfree(nic);
@@ -186,6 +206,11 @@ static int __init ftnic_init(void)
 		ftnic_nics[1]->peer = ftnic_nics[0];
 	}
 	for (i = 0; i < instances; i++) {
+		if (devlink) {
+			err = ftnic_devlink_create(ftnic_nics[i]);
+			if (err)
+				goto remove_all;
+		}
 		err = ftnic_register_netdevs(ftnic_nics[i], !ftnic_nics[i]->peer);
 		if (err)
 			goto remove_all;

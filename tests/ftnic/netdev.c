@@ -65,6 +65,8 @@ static int ftnic_rep_get_port_parent_id(struct net_device *dev,
 {
 	struct ftnic_netdev *p = ftnic_priv(dev);
 
+	if (p->port->dl_registered)
+		return -EOPNOTSUPP;	/* devlink answers from the port */
 	ppid->id_len = sizeof(p->nic->switch_id);
 	memcpy(ppid->id, p->nic->switch_id, ppid->id_len);
 	return 0;
@@ -76,11 +78,20 @@ static int ftnic_rep_get_phys_port_name(struct net_device *dev, char *name,
 	struct ftnic_netdev *p = ftnic_priv(dev);
 	int n;
 
+	if (p->port->dl_registered)
+		return -EOPNOTSUPP;	/* devlink answers from the port */
 	if (p->port->vf < 0)
 		n = snprintf(name, len, "p0");
 	else
 		n = snprintf(name, len, "pf0vf%d", p->port->vf);
 	return n < len ? 0 : -EINVAL;
+}
+
+static struct devlink_port *ftnic_rep_get_devlink_port(struct net_device *dev)
+{
+	struct ftnic_netdev *p = ftnic_priv(dev);
+
+	return p->port->dl_registered ? &p->port->dl_port : NULL;
 }
 
 static const struct net_device_ops ftnic_vf_ops = {
@@ -105,6 +116,7 @@ static const struct net_device_ops ftnic_rep_ops = {
 	.ndo_setup_tc		= ftnic_rules_setup_tc,
 	.ndo_get_port_parent_id	= ftnic_rep_get_port_parent_id,
 	.ndo_get_phys_port_name	= ftnic_rep_get_phys_port_name,
+	.ndo_get_devlink_port	= ftnic_rep_get_devlink_port,
 };
 
 bool ftnic_netdev_is_rep(const struct net_device *dev)

@@ -27,6 +27,18 @@ ip link show ftnic0r4 >/dev/null 2>&1 && fail "a fifth VF with num_vfs=4"
 ip link show ftnic0wire >/dev/null || fail "no wire netdev"
 pass
 
+# devlink: switchdev mode, port flavours tied to the representors.
+devlink dev eswitch show platform/ftnic.0 | grep -q 'mode switchdev' \
+    || fail "devlink does not show the e-switch in switchdev mode"
+ports=$(devlink port show)
+echo "$ports" | grep -q 'netdev ftnic0 flavour physical port 0' \
+    || fail "no physical devlink port for the uplink: $ports"
+for m in 0 1 2 3; do
+    echo "$ports" | grep -q "netdev ftnic0r$m flavour pcivf .*vfnum $m" \
+        || fail "no pcivf devlink port for ftnic0r$m: $ports"
+done
+pass
+
 ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
 ftnic_ns tor ftnic0wire 10.0.0.2/24
 ip link set ftnic0r0 up
@@ -64,11 +76,19 @@ pass
 
 ftnic_unload_clean
 
-# Two NICs, their physical ports cabled together.
-ftnic_load "$ko" instances=2 pair=1 num_vfs=1
+# Two NICs, their physical ports cabled together; without devlink the
+# representors' own netdev ops name the ports.
+ftnic_load "$ko" instances=2 pair=1 num_vfs=1 devlink=0
 ip link show ftnic0wire >/dev/null 2>&1 && fail "a wire netdev with pair=1"
+[ -z "$(devlink port show)" ] || fail "devlink ports with devlink=0"
 [ "$(cat /sys/class/net/ftnic1/phys_switch_id)" != \
   "$(cat /sys/class/net/ftnic0/phys_switch_id)" ] || fail "two NICs share a switch id"
+[ "$(cat /sys/class/net/ftnic1r0/phys_switch_id)" = \
+  "$(cat /sys/class/net/ftnic1/phys_switch_id)" ] || fail "nic 1's ports differ in switch id"
+[ "$(cat /sys/class/net/ftnic1r0/phys_port_name)" = pf0vf0 ] \
+    || fail "ftnic1r0 port name without devlink"
+[ "$(cat /sys/class/net/ftnic1/phys_port_name)" = p0 ] \
+    || fail "ftnic1 port name without devlink"
 ftnic_ns a ftnic0vf0 10.0.0.1/24
 ftnic_ns b ftnic1vf0 10.0.0.2/24
 for n in 0 1; do
