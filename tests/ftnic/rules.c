@@ -98,34 +98,32 @@ static void ftnic_set_msg(struct netlink_ext_ack *extack, const char *msg)
 		extack->_msg = msg;
 }
 
-static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
-			     struct netlink_ext_ack *extack)
+/* Refuses a rule that matches on a field the model does not take,
+ * naming the first such field.  'addr_type' is the control key's. */
+static int ftnic_match_check_keys(struct flow_rule *fr, u16 addr_type,
+				  struct netlink_ext_ack *extack)
 {
 	unsigned int extra = fr->match.dissector->used_keys & ~FTNIC_KEYS_TAKEN;
-	struct ftnic_key *k = &rule->key, *m = &rule->mask;
-	u16 addr_type = 0;
+	unsigned int id;
 
-	/* Flower declares both address keys; the control key's addr_type
-	 * says which one the rule uses. */
-	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_CONTROL)) {
-		struct flow_match_control match;
-
-		flow_rule_match_control(fr, &match);
-		addr_type = match.key->addr_type;
-		if (match.mask->flags)
-			return FTNIC_REFUSE(extack, "match on fragment flags (ip_flags)");
-	}
+	/* Flower declares both address keys; addr_type says which one the
+	 * rule uses. */
 	if (addr_type != FLOW_DISSECTOR_KEY_IPV6_ADDRS)
 		extra &= ~BIT(FLOW_DISSECTOR_KEY_IPV6_ADDRS);
-	if (extra) {
-		unsigned int id = __ffs(extra);
+	if (!extra)
+		return 0;
+	id = __ffs(extra);
+	if (id < FLOW_DISSECTOR_KEY_MAX && ftnic_key_refusals[id])
+		ftnic_set_msg(extack, ftnic_key_refusals[id]);
+	else
+		NL_SET_ERR_MSG(extack, "ftnic: cannot offload match on this field");
+	return -EOPNOTSUPP;
+}
 
-		if (id < FLOW_DISSECTOR_KEY_MAX && ftnic_key_refusals[id])
-			ftnic_set_msg(extack, ftnic_key_refusals[id]);
-		else
-			NL_SET_ERR_MSG(extack, "ftnic: cannot offload match on this field");
-		return -EOPNOTSUPP;
-	}
+/* Ethertype, IP protocol, Ethernet addresses, the VLAN tag. */
+static int ftnic_match_l2(struct flow_rule *fr, struct ftnic_key *k,
+			  struct ftnic_key *m, struct netlink_ext_ack *extack)
+{
 	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_BASIC)) {
 		struct flow_match_basic match;
 
@@ -157,6 +155,13 @@ static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 		k->vlan_prio = match.key->vlan_priority;
 		m->vlan_prio = match.mask->vlan_priority;
 	}
+	return 0;
+}
+
+/* IPv4 addresses, tos and ttl, transport ports, ICMP type and code. */
+static void ftnic_match_l3_l4(struct flow_rule *fr, u16 addr_type,
+			      struct ftnic_key *k, struct ftnic_key *m)
+{
 	if (addr_type == FLOW_DISSECTOR_KEY_IPV4_ADDRS) {
 		struct flow_match_ipv4_addrs match;
 
@@ -193,15 +198,36 @@ static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 		k->icmp_code = match.key->code;
 		m->icmp_code = match.mask->code;
 	}
-	/* The packet key is compared under the mask: keep the rule's key
-	 * inside it. */
-	{
-		u8 *kb = (u8 *)k, *mb = (u8 *)m;
-		size_t i;
+}
 
-		for (i = 0; i < sizeof(*k); i++)
-			kb[i] &= mb[i];
+/* Fills the key and mask of 'rule' from flower's match, or refuses it. */
+static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
+			     struct netlink_ext_ack *extack)
+{
+	u8 *kb = (u8 *)&rule->key, *mb = (u8 *)&rule->mask;
+	u16 addr_type = 0;
+	size_t i;
+	int err;
+
+	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_CONTROL)) {
+		struct flow_match_control match;
+
+		flow_rule_match_control(fr, &match);
+		addr_type = match.key->addr_type;
+		if (match.mask->flags)
+			return FTNIC_REFUSE(extack, "match on fragment flags (ip_flags)");
 	}
+	err = ftnic_match_check_keys(fr, addr_type, extack);
+	if (err)
+		return err;
+	err = ftnic_match_l2(fr, &rule->key, &rule->mask, extack);
+	if (err)
+		return err;
+	ftnic_match_l3_l4(fr, addr_type, &rule->key, &rule->mask);
+
+	/* Packets are compared under the mask: keep the key inside it. */
+	for (i = 0; i < sizeof(rule->key); i++)
+		kb[i] &= mb[i];
 	return 0;
 }
 
