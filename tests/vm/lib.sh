@@ -41,7 +41,9 @@ vm_init() {
     for a in "$@"; do
         if [ -e "$a" ]; then args+=("$(readlink -f "$a")"); else args+=("$a"); fi
     done
-    FT_VM_GUEST=1 exec "$VM_LIB_DIR/run.sh" "$(readlink -f "$0")" "${args[@]}"
+    # Stop a hung guest before meson's 300 s do, to get its console.
+    FT_VM_GUEST=1 FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-240} \
+        exec "$VM_LIB_DIR/run.sh" "$(readlink -f "$0")" "${args[@]}"
 }
 
 # vm_modprobe MODULE...: loads modules of the guest kernel, failing the

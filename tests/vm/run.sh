@@ -158,6 +158,7 @@ cache=$(vm_prepare)
 
 run=$(mktemp -d /tmp/ft-vm.XXXXXX)
 trap 'rm -rf "$run"' EXIT
+trap 'exit 143' TERM INT HUP
 mkdir "$run/io"
 vm_stage2 >"$run/io/stage2"
 {

@@ -11,7 +11,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
     t=$(mktemp -d /tmp/ft-vm-boot.XXXXXX)
     trap 'rm -rf "$t"' EXIT
     rc=0
-    FT_VM_WANT_KERNEL=$want FT_VM_MARK=$t/mark FT_VM_GUEST=1 \
+    FT_VM_WANT_KERNEL=$want FT_VM_WANT_PWD=$PWD FT_VM_MARK=$t/mark FT_VM_GUEST=1 \
         "$VM_LIB_DIR/run.sh" "$(readlink -f "$0")" >"$t/out" 2>"$t/err" || rc=$?
     cat "$t/out"
     [ "$rc" = 3 ] || { cat "$t/err" >&2; fail "exit status $rc, want 3"; }
@@ -26,8 +26,7 @@ fi
 [ "$(uname -r)" = "$FT_VM_WANT_KERNEL" ] \
     || fail "guest runs $(uname -r), want $FT_VM_WANT_KERNEL"
 [ "$(id -u)" = 0 ] || fail "command does not run as root"
-[ "$PWD" = "$(dirname "$(readlink -f "$0")")" ] || [ -d "$PWD" ] \
-    || fail "no working directory"
+[ "$PWD" = "$FT_VM_WANT_PWD" ] || fail "runs in $PWD, not in $FT_VM_WANT_PWD"
 findmnt -n -o FSTYPE / | grep -qx overlay || fail "root is not the overlay"
 echo x >"$FT_VM_MARK" || fail "cannot write under the host's /tmp path"
 echo x >/etc/ft-vm-write || fail "cannot write to /etc"

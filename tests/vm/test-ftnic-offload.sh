@@ -3,9 +3,11 @@
 # (skip_sw: they exist only in the model).  VF0 and VF1 ping each other
 # through two redirect rules while their representors' counters stay
 # still and tc shows the packets on the rules as hardware counts; with the
-# rules gone, nothing forwards.  Then the model's rewrites: pedit of the
-# IPv4 destination and UDP port (the receiver's stack checks the fixed
-# checksum), and a VLAN pushed toward the wire and popped on the way back.
+# rules gone, nothing forwards.  Then the other actions: drop, mirror to a
+# VF, redirect to a representor (the host).  Then the model's rewrites:
+# pedit of the IPv4 destination and UDP port (the receiver's stack checks
+# the fixed checksum), and a VLAN pushed toward the wire and popped on the
+# way back.
 #
 # usage: test-ftnic-offload.sh FTNIC.KO   (runs as root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -53,6 +55,43 @@ ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
     && fail "VF0 still reaches VF1 after the rules are gone"
 [ "$(ftnic_pkts ftnic0r0 rx)" -gt "$r0_rx" ] \
     || fail "without rules, VF0's packets do not reach its representor"
+pass
+
+# --- drop, mirror, and redirect to the host ----------------------------
+ftnic_ns vm2 ftnic0vf2 10.0.0.3/24
+ip link set ftnic0r2 up
+ip link set ftnic0r3 up
+tc filter add dev ftnic0r1 ingress pref 10 protocol all flower skip_sw \
+    action mirred egress redirect dev ftnic0r0 || fail "rule r1 -> r0 refused"
+# Static neighbours: only the pings below hit the rules.
+ip -n vm0 neigh replace 10.0.0.2 dev ftnic0vf0 nud permanent \
+    lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+ip -n vm1 neigh replace 10.0.0.1 dev ftnic0vf1 nud permanent \
+    lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+tc filter add dev ftnic0r0 ingress pref 40 protocol ip flower skip_sw \
+    ip_proto icmp dst_ip 10.0.0.2 action drop || fail "drop rule refused"
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "ping passed a drop rule"
+[ "$(ftnic_hw_pkts ftnic0r0 40)" = 2 ] || fail "the drop rule did not count 2 packets"
+tc filter del dev ftnic0r0 ingress pref 40
+tc filter add dev ftnic0r0 ingress pref 41 protocol ip flower skip_sw \
+    dst_ip 10.0.0.2 action mirred egress mirror dev ftnic0r2 pipe \
+    action mirred egress redirect dev ftnic0r1 || fail "mirror rule refused"
+vf2_rx=$(ftnic_pkts ftnic0vf2 rx vm2)
+ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null \
+    || fail "ping through a mirror and a redirect failed"
+[ "$(ftnic_pkts ftnic0vf2 rx vm2)" -ge $((vf2_rx + 3)) ] \
+    || fail "VF2 did not receive the mirrored copies"
+tc filter del dev ftnic0r0 ingress pref 41
+tc filter add dev ftnic0r0 ingress pref 42 protocol ip flower skip_sw \
+    dst_ip 10.0.0.2 action mirred ingress redirect dev ftnic0r3 \
+    || fail "redirect to a representor refused"
+r3_rx=$(ftnic_pkts ftnic0r3 rx)
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "ping passed a rule sending it to the host"
+[ "$(ftnic_pkts ftnic0r3 rx)" = $((r3_rx + 2)) ] \
+    || fail "the host did not receive 2 packets on ftnic0r3"
+tc filter del dev ftnic0r0 ingress pref 42
 pass
 
 # --- pedit with checksum fixes ------------------------------------------
