@@ -1,9 +1,16 @@
 # Installs the Debian packages FlowTier needs to build and test.  Sourced by
 # run-tests.sh and run-demo.sh.  Installs only what is missing, so a
 # machine that has everything pays one dpkg query.
+#
+# The VM tests (tests/vm/) boot Debian's own kernel under QEMU and build the
+# SmartNIC model module (tests/ftnic/) against its headers:
+# linux-image-amd64 and linux-headers-amd64 move together, so the newest
+# kernel in /boot always has its headers (tests/vm/kernel.sh checks).
 
 FT_DEB_PACKAGES="gcc pkg-config meson ninja-build libcmocka-dev libjansson-dev
-openvswitch-switch iproute2 libdpdk-dev iputils-ping ethtool socat valgrind"
+openvswitch-switch iproute2 libdpdk-dev iputils-ping ethtool socat valgrind
+qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod make
+cpio python3"
 
 ft_install_deps() {
     local missing=() p

@@ -1,0 +1,143 @@
+#!/bin/bash
+# The SmartNIC model (tests/ftnic/) with rules offloaded through TC flower
+# (skip_sw: they exist only in the model).  VF0 and VF1 ping each other
+# through two redirect rules while their representors' counters stay
+# still and tc shows the packets on the rules as hardware counts; with the
+# rules gone, nothing forwards.  Then the other actions: drop, mirror to a
+# VF, redirect to a representor (the host).  Then the model's rewrites:
+# pedit of the IPv4 destination and UDP port (the receiver's stack checks
+# the fixed checksum), and a VLAN pushed toward the wire and popped on the
+# way back.
+#
+# usage: test-ftnic-offload.sh FTNIC.KO   (runs as root; boots the VM)
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+vm_init "$@"
+ko=$1
+
+ftnic_load "$ko" || exit 1
+ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
+ftnic_ns vm1 ftnic0vf1 10.0.0.2/24
+for d in ftnic0r0 ftnic0r1 ftnic0; do
+    ip link set "$d" up
+    tc qdisc add dev "$d" ingress || fail "no ingress qdisc on $d"
+done
+
+# --- VF0 <-> VF1 through two rules in the model --------------------------
+tc filter add dev ftnic0r0 ingress pref 10 protocol all flower skip_sw \
+    action mirred egress redirect dev ftnic0r1 || fail "rule r0 -> r1 refused"
+tc filter add dev ftnic0r1 ingress pref 10 protocol all flower skip_sw \
+    action mirred egress redirect dev ftnic0r0 || fail "rule r1 -> r0 refused"
+for d in ftnic0r0 ftnic0r1; do
+    tc filter show dev $d ingress | grep -q 'in_hw in_hw_count 1' \
+        || fail "the rule on $d is not in hardware"
+done
+pass
+
+before=$(for d in ftnic0r0 ftnic0r1; do ftnic_pkts $d rx; ftnic_pkts $d tx; done)
+ip netns exec vm0 ping -c 5 -i 0.2 -W 2 10.0.0.2 \
+    || fail "VF0 cannot ping VF1 through the offloaded rules"
+after=$(for d in ftnic0r0 ftnic0r1; do ftnic_pkts $d rx; ftnic_pkts $d tx; done)
+[ "$before" = "$after" ] \
+    || fail "representor counters moved: $(echo $before) -> $(echo $after)"
+pass
+for d in ftnic0r0 ftnic0r1; do
+    n=$(ftnic_hw_pkts $d 10)
+    [ "${n:-0}" -ge 5 ] || fail "tc shows ${n:-no} hardware packets on $d's rule"
+    tc -s filter show dev $d ingress | grep -q 'Sent software 0 bytes 0 pkt' \
+        || fail "packets counted in software on $d's skip_sw rule"
+done
+pass
+
+tc filter del dev ftnic0r0 ingress pref 10 || fail "cannot delete a rule"
+tc filter del dev ftnic0r1 ingress pref 10 || fail "cannot delete a rule"
+r0_rx=$(ftnic_pkts ftnic0r0 rx)
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "VF0 still reaches VF1 after the rules are gone"
+[ "$(ftnic_pkts ftnic0r0 rx)" -gt "$r0_rx" ] \
+    || fail "without rules, VF0's packets do not reach its representor"
+pass
+
+# --- drop, mirror, and redirect to the host ----------------------------
+ftnic_ns vm2 ftnic0vf2 10.0.0.3/24
+ip link set ftnic0r2 up
+ip link set ftnic0r3 up
+tc filter add dev ftnic0r1 ingress pref 10 protocol all flower skip_sw \
+    action mirred egress redirect dev ftnic0r0 || fail "rule r1 -> r0 refused"
+# Static neighbours: only the pings below hit the rules.
+ip -n vm0 neigh replace 10.0.0.2 dev ftnic0vf0 nud permanent \
+    lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+ip -n vm1 neigh replace 10.0.0.1 dev ftnic0vf1 nud permanent \
+    lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+tc filter add dev ftnic0r0 ingress pref 40 protocol ip flower skip_sw \
+    ip_proto icmp dst_ip 10.0.0.2 action drop || fail "drop rule refused"
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "ping passed a drop rule"
+[ "$(ftnic_hw_pkts ftnic0r0 40)" = 2 ] || fail "the drop rule did not count 2 packets"
+tc filter del dev ftnic0r0 ingress pref 40
+tc filter add dev ftnic0r0 ingress pref 41 protocol ip flower skip_sw \
+    dst_ip 10.0.0.2 action mirred egress mirror dev ftnic0r2 pipe \
+    action mirred egress redirect dev ftnic0r1 || fail "mirror rule refused"
+vf2_rx=$(ftnic_pkts ftnic0vf2 rx vm2)
+ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null \
+    || fail "ping through a mirror and a redirect failed"
+[ "$(ftnic_pkts ftnic0vf2 rx vm2)" -ge $((vf2_rx + 3)) ] \
+    || fail "VF2 did not receive the mirrored copies"
+tc filter del dev ftnic0r0 ingress pref 41
+tc filter add dev ftnic0r0 ingress pref 42 protocol ip flower skip_sw \
+    dst_ip 10.0.0.2 action mirred ingress redirect dev ftnic0r3 \
+    || fail "redirect to a representor refused"
+r3_rx=$(ftnic_pkts ftnic0r3 rx)
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "ping passed a rule sending it to the host"
+[ "$(ftnic_pkts ftnic0r3 rx)" = $((r3_rx + 2)) ] \
+    || fail "the host did not receive 2 packets on ftnic0r3"
+tc filter del dev ftnic0r0 ingress pref 42
+pass
+
+# --- pedit with checksum fixes ------------------------------------------
+vf1_mac=$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')
+vf0_mac=$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')
+ip -n vm0 neigh add 10.0.0.99 lladdr "$vf1_mac" dev ftnic0vf0 nud permanent
+tc filter add dev ftnic0r0 ingress pref 20 protocol ip flower skip_sw \
+    ip_proto udp dst_ip 10.0.0.99 dst_port 80 \
+    action pedit ex munge ip dst set 10.0.0.2 munge udp dport set 8080 pipe \
+    action csum ip4h udp pipe \
+    action mirred egress redirect dev ftnic0r1 || fail "pedit rule refused"
+ip netns exec vm1 socat -u UDP4-RECV:8080 OPEN:/tmp/udp-got,creat,trunc &
+rcv=$!
+sleep 0.5
+echo "through the model" | ip netns exec vm0 socat -u - UDP4-SENDTO:10.0.0.99:80
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -s /tmp/udp-got ] && break
+    sleep 0.3
+done
+kill $rcv 2>/dev/null
+grep -qx "through the model" /tmp/udp-got 2>/dev/null \
+    || fail "the rewritten UDP datagram did not arrive (bad checksum or rewrite)"
+[ "$(ftnic_hw_pkts ftnic0r0 20)" = 1 ] || fail "the pedit rule did not count 1 packet"
+pass
+
+# --- VLAN push toward the wire, pop on the way back ---------------------
+ftnic_ns tor ftnic0wire 10.9.9.9/32
+ip -n tor link add link ftnic0wire name wire.100 type vlan id 100 \
+    || fail "no VLAN device in the wire's namespace"
+ip -n tor addr add 10.0.1.2/24 dev wire.100
+ip -n tor link set wire.100 up
+ip -n vm0 addr add 10.0.1.1/24 dev ftnic0vf0
+wire_mac=$(ip -n tor -br link show ftnic0wire | awk '{print $3}')
+ip -n vm0 neigh add 10.0.1.2 lladdr "$wire_mac" dev ftnic0vf0 nud permanent
+ip -n tor neigh add 10.0.1.1 lladdr "$vf0_mac" dev wire.100 nud permanent
+tc filter add dev ftnic0r0 ingress pref 30 protocol ip flower skip_sw \
+    dst_ip 10.0.1.2 action vlan push id 100 \
+    action mirred egress redirect dev ftnic0 || fail "VLAN push rule refused"
+tc filter add dev ftnic0 ingress pref 30 protocol 802.1q flower skip_sw \
+    vlan_id 100 vlan_ethtype ip action vlan pop \
+    action mirred egress redirect dev ftnic0r0 || fail "VLAN pop rule refused"
+ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.1.2 \
+    || fail "VF0 cannot reach VLAN 100 on the wire through push and pop"
+[ "$(ftnic_hw_pkts ftnic0r0 30)" -ge 3 ] || fail "the push rule did not count"
+[ "$(ftnic_hw_pkts ftnic0 30)" -ge 3 ] || fail "the pop rule did not count"
+pass
+
+ftnic_unload_clean
+vm_done

@@ -1,0 +1,109 @@
+#!/bin/bash
+# The SmartNIC model (tests/ftnic/) without offloaded rules: its netdevs
+# and switch identity, and the slow path.  A VF in a namespace reaches the
+# wire's namespace only when the host forwards between the representors by
+# hand (a plain tc mirred, in software); two NICs cabled together with
+# pair=1 reach each other the same way.
+#
+# usage: test-ftnic-slowpath.sh FTNIC.KO   (runs as root; boots the VM)
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+vm_init "$@"
+ko=$1
+
+ftnic_load "$ko" || exit 1
+
+# Identity: one switch id on every representor, port names by role.
+sid=$(cat /sys/class/net/ftnic0/phys_switch_id) || fail "ftnic0 has no switch id"
+[ -n "$sid" ] || fail "empty switch id"
+[ "$(cat /sys/class/net/ftnic0/phys_port_name)" = p0 ] || fail "uplink port name"
+for m in 0 1 2 3; do
+    [ "$(cat /sys/class/net/ftnic0r$m/phys_switch_id)" = "$sid" ] \
+        || fail "ftnic0r$m has another switch id"
+    [ "$(cat /sys/class/net/ftnic0r$m/phys_port_name)" = "pf0vf$m" ] \
+        || fail "ftnic0r$m port name"
+    ip link show ftnic0vf$m >/dev/null || fail "no VF netdev ftnic0vf$m"
+done
+ip link show ftnic0r4 >/dev/null 2>&1 && fail "a fifth VF with num_vfs=4"
+ip link show ftnic0wire >/dev/null || fail "no wire netdev"
+pass
+
+# devlink: switchdev mode, port flavours tied to the representors.
+devlink dev eswitch show platform/ftnic.0 | grep -q 'mode switchdev' \
+    || fail "devlink does not show the e-switch in switchdev mode"
+ports=$(devlink port show)
+echo "$ports" | grep -q 'netdev ftnic0 flavour physical port 0' \
+    || fail "no physical devlink port for the uplink: $ports"
+for m in 0 1 2 3; do
+    echo "$ports" | grep -q "netdev ftnic0r$m flavour pcivf .*vfnum $m" \
+        || fail "no pcivf devlink port for ftnic0r$m: $ports"
+done
+pass
+
+ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
+ftnic_ns tor ftnic0wire 10.0.0.2/24
+ip link set ftnic0r0 up
+ip link set ftnic0 up
+
+# Nothing forwards yet: the VF's packets arrive on its representor only.
+r0_rx=$(ftnic_pkts ftnic0r0 rx)
+wire_rx=$(ftnic_pkts ftnic0wire rx tor)
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "ping reached the wire with nothing forwarding"
+[ "$(ftnic_pkts ftnic0r0 rx)" -ge $((r0_rx + 2)) ] \
+    || fail "the VF's packets did not arrive on its representor"
+[ "$(ftnic_pkts ftnic0wire rx tor)" = "$wire_rx" ] \
+    || fail "packets reached the wire with nothing forwarding"
+pass
+
+# The host forwards by hand, in software.
+tc qdisc add dev ftnic0r0 ingress || fail "no ingress qdisc"
+tc qdisc add dev ftnic0 ingress || fail "no ingress qdisc"
+tc filter add dev ftnic0r0 ingress matchall action mirred egress redirect \
+    dev ftnic0 || fail "tc mirred ftnic0r0 -> ftnic0"
+tc filter add dev ftnic0 ingress matchall action mirred egress redirect \
+    dev ftnic0r0 || fail "tc mirred ftnic0 -> ftnic0r0"
+r0_rx=$(ftnic_pkts ftnic0r0 rx)
+up_tx=$(ftnic_pkts ftnic0 tx)
+vf_rx=$(ftnic_pkts ftnic0vf0 rx vm0)
+ip netns exec vm0 ping -c 3 -i 0.3 -W 2 10.0.0.2 \
+    || fail "VF cannot ping the wire through the slow path"
+[ "$(ftnic_pkts ftnic0r0 rx)" -ge $((r0_rx + 3)) ] || fail "representor rx did not count"
+[ "$(ftnic_pkts ftnic0 tx)" -ge $((up_tx + 3)) ] || fail "uplink tx did not count"
+[ "$(ftnic_pkts ftnic0vf0 rx vm0)" -ge $((vf_rx + 3)) ] || fail "VF rx did not count"
+tc -s filter show dev ftnic0r0 ingress | grep -q not_in_hw \
+    || fail "the matchall rule claims to be in hardware"
+pass
+
+ftnic_unload_clean
+
+# Two NICs, their physical ports cabled together; without devlink the
+# representors' own netdev ops name the ports.
+ftnic_load "$ko" instances=2 pair=1 num_vfs=1 devlink=0
+ip link show ftnic0wire >/dev/null 2>&1 && fail "a wire netdev with pair=1"
+[ -z "$(devlink port show)" ] || fail "devlink ports with devlink=0"
+[ "$(cat /sys/class/net/ftnic1/phys_switch_id)" != \
+  "$(cat /sys/class/net/ftnic0/phys_switch_id)" ] || fail "two NICs share a switch id"
+[ "$(cat /sys/class/net/ftnic1r0/phys_switch_id)" = \
+  "$(cat /sys/class/net/ftnic1/phys_switch_id)" ] || fail "nic 1's ports differ in switch id"
+[ "$(cat /sys/class/net/ftnic1r0/phys_port_name)" = pf0vf0 ] \
+    || fail "ftnic1r0 port name without devlink"
+[ "$(cat /sys/class/net/ftnic1/phys_port_name)" = p0 ] \
+    || fail "ftnic1 port name without devlink"
+ftnic_ns a ftnic0vf0 10.0.0.1/24
+ftnic_ns b ftnic1vf0 10.0.0.2/24
+for n in 0 1; do
+    ip link set ftnic${n}r0 up
+    ip link set ftnic$n up
+    tc qdisc add dev ftnic${n}r0 ingress
+    tc qdisc add dev ftnic$n ingress
+    tc filter add dev ftnic${n}r0 ingress matchall action mirred egress \
+        redirect dev ftnic$n || fail "tc mirred on nic $n"
+    tc filter add dev ftnic$n ingress matchall action mirred egress \
+        redirect dev ftnic${n}r0 || fail "tc mirred on nic $n"
+done
+ip netns exec a ping -c 3 -i 0.3 -W 2 10.0.0.2 \
+    || fail "VF of nic 0 cannot ping VF of nic 1 across the cable"
+pass
+
+ftnic_unload_clean
+vm_done
