@@ -22,9 +22,13 @@ ft_install_deps() {
     echo "installing: ${missing[*]}"
     local sudo=
     [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt-get (unattended upgrades, a second build) may hold the
+    # lock: wait for it rather than fail, and fail loudly if apt does.
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq \
+        || { echo "apt-get update failed" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 \
+        install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || { echo "apt-get install ${missing[*]} failed" >&2; return 1; }
     # Debian starts Open vSwitch's system instance on install; the tests run
     # their own instances in private directories and need it off.
     $sudo systemctl stop openvswitch-switch >/dev/null 2>&1 || true
