@@ -482,6 +482,53 @@ megaflow_order_pos(const struct ft_bridge *br,
     return n;
 }
 
+/* Offers 'mf' to the tiers before its holder in its order (only those
+ * that were full, if 'only_full'), and moves it to the first that takes
+ * it: installed there first, then taken out of the slower tier, so a
+ * packet meanwhile is counted by whichever tier saw it.  Records each
+ * refusal.  Returns true if it moved. */
+static bool
+megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
+                     bool only_full)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+    size_t pos = megaflow_order_pos(br, mf);
+
+    for (size_t i = 0; i < pos && i < n; i++) {
+        enum ft_tier t = order[i];
+        struct bridge_megaflow trial;
+        const char *reason;
+        struct ft_error err;
+        int error;
+
+        if (only_full && !(mf->enospc_tiers & (1u << t))) {
+            continue;
+        }
+        trial = *mf;
+        ft_error_clear(&err);
+        error = megaflow_put_offload(br, &trial, t, &err, &reason);
+        if (!error) {
+            megaflow_uninstall(br, mf);
+            mf->tier = t;
+            mf->offload = trial.offload;
+            mf->handle = trial.handle;
+            mf->last = (struct ft_stats) { 0, 0, 0 };
+            mf->enospc_tiers &= ~(1u << t);
+            megaflow_set_reason(mf, t, NULL);
+            br->megaflows.n_tier[t]++;
+            return true;
+        }
+        megaflow_set_reason(mf, t, reason);
+        if (error == -ENOSPC) {
+            mf->enospc_tiers |= 1u << t;
+        } else {
+            mf->enospc_tiers &= ~(1u << t);
+        }
+    }
+    return false;
+}
+
 int
 bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
                        const struct ft_dp_actions *actions)
@@ -490,12 +537,16 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
     size_t pos;
     int error;
 
+    /* New actions may be what a faster tier refused before. */
+    megaflow_set_actions(mf, actions);
+    if (megaflow_move_faster(br, mf, false)) {
+        return 0;
+    }
     ft_error_clear(&err);
     error = (mf->offload
              ? ft_offload_flow_modify(mf->offload, mf->handle.off, actions,
                                       &err)
              : ft_dpif_flow_modify(br->dpif, mf->handle.dp, actions, &err));
-    megaflow_set_actions(mf, actions);
     if (!error) {
         return 0;
     }
@@ -519,49 +570,14 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
 bool
 bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
 {
-    enum ft_tier order[FT_N_TIERS + 1];
-    size_t n, pos;
+    bool moved;
 
     if (!mf->enospc_tiers || mf->enospc_gen == br->room_gen) {
         return false;
     }
-    n = megaflow_tier_order(br, mf, order);
-    pos = megaflow_order_pos(br, mf);
-    for (size_t i = 0; i < pos && i < n; i++) {
-        enum ft_tier t = order[i];
-        struct bridge_megaflow trial;
-        const char *reason;
-        struct ft_error err;
-        int error;
-
-        if (!(mf->enospc_tiers & (1u << t))) {
-            continue;
-        }
-        /* Install in the faster tier first, then take it out of the slower
-         * one: a packet meanwhile is counted by whichever tier saw it. */
-        trial = *mf;
-        ft_error_clear(&err);
-        error = megaflow_put_offload(br, &trial, t, &err, &reason);
-        if (!error) {
-            struct ft_stats none = { 0, 0, 0 };
-
-            megaflow_uninstall(br, mf);
-            mf->tier = t;
-            mf->offload = trial.offload;
-            mf->handle = trial.handle;
-            mf->last = none;
-            mf->enospc_tiers &= ~(1u << t);
-            megaflow_set_reason(mf, t, NULL);
-            br->megaflows.n_tier[t]++;
-            return true;
-        }
-        megaflow_set_reason(mf, t, reason);
-        if (error != -ENOSPC) {
-            mf->enospc_tiers &= ~(1u << t);
-        }
-    }
+    moved = megaflow_move_faster(br, mf, true);
     mf->enospc_gen = br->room_gen;
-    return false;
+    return moved;
 }
 
 void

@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "mgmt/daemon/event-loop.h"
+#include "offload/offload-tc.h"
 
 #define MODULE "server"
 
@@ -494,6 +495,25 @@ srv_bridge_schedule(struct srv_bridge *sb)
     sb->timer_when = when;
 }
 
+/* Gives 'br' the offload providers of this build: TC flower for the hw
+ * tier.  One that cannot start (no rtnetlink) is logged, and the bridge
+ * runs without it: its megaflows then say "no offload provider". */
+static void
+bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
+{
+    struct ft_offload *o;
+    struct ft_error err;
+
+    ft_error_clear(&err);
+    if (ft_offload_create(&ft_offload_tc_class, "tc", FT_TIER_HW, &o,
+                          &err)) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no TC offload: "
+                   "%s", ft_bridge_name(br), err.reason);
+    } else if (ft_bridge_offload_attach(br, o)) {
+        ft_offload_destroy(o);
+    }
+}
+
 /* Creates running bridge 'name' configured as 'cfg' (which it takes).
  * Returns 0 and '*sbp' or a negative errno; 'cfg' is freed on error. */
 static int
@@ -509,6 +529,7 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     error = ft_bridge_create(name, cfg->cfg.datapath_type, now, &br, err);
     if (!error) {
         ft_bridge_set_log(br, s->log);
+        bridge_attach_offloads(s, br);
         error = ft_bridge_reconfigure(br, &cfg->cfg, now, err);
         if (error) {
             ft_bridge_destroy(br);
