@@ -96,6 +96,22 @@ match_refusals(const struct ft_match *m, struct ft_error *err)
     return 0;
 }
 
+/* The ethertype of an untagged match.  Flower reads the L3 and L4 keys
+ * only after TCA_FLOWER_KEY_ETH_TYPE (the filter's protocol alone is not
+ * enough: without the key they would be ignored, silently). */
+static int
+match_eth_type(struct nl_msg *msg, const struct ft_match *m,
+               uint16_t *protocol)
+{
+    if (m->mask.dl_type) {
+        *protocol = htons(m->flow.dl_type);
+        nla_put_u16(msg, TCA_FLOWER_KEY_ETH_TYPE, *protocol);
+    } else {
+        *protocol = htons(ETH_P_ALL);
+    }
+    return 0;
+}
+
 /* The VLAN tag, and the protocol of the filter. */
 static int
 match_vlan(struct nl_msg *msg, const struct ft_match *m, uint16_t *protocol,
@@ -112,8 +128,7 @@ match_vlan(struct nl_msg *msg, const struct ft_match *m, uint16_t *protocol,
             return refuse(err, "a VLAN ID without the tag's presence");
         }
         /* Tagged or not, either way. */
-        *protocol = m->mask.dl_type ? htons(type) : htons(ETH_P_ALL);
-        return 0;
+        return match_eth_type(msg, m, protocol);
     }
     if (!(tci & FT_VLAN_CFI)) {
         if (tci_mask & ~FT_VLAN_CFI & 0xffff
@@ -122,8 +137,7 @@ match_vlan(struct nl_msg *msg, const struct ft_match *m, uint16_t *protocol,
         }
         /* No tag at all. */
         nla_put_u8(msg, TCA_FLOWER_KEY_NUM_OF_VLANS, 0);
-        *protocol = m->mask.dl_type ? htons(type) : htons(ETH_P_ALL);
-        return 0;
+        return match_eth_type(msg, m, protocol);
     }
     if ((tci_mask & FT_VLAN_VID_MASK)
         && (tci_mask & FT_VLAN_VID_MASK) != FT_VLAN_VID_MASK) {
@@ -135,6 +149,7 @@ match_vlan(struct nl_msg *msg, const struct ft_match *m, uint16_t *protocol,
     }
     *protocol = htons(m->mask.vlans[0].tpid && m->flow.vlans[0].tpid
                       ? m->flow.vlans[0].tpid : ETH_P_8021Q);
+    nla_put_u16(msg, TCA_FLOWER_KEY_ETH_TYPE, *protocol);
     if (tci_mask & FT_VLAN_VID_MASK) {
         nla_put_u16(msg, TCA_FLOWER_KEY_VLAN_ID, tci & FT_VLAN_VID_MASK);
     }

@@ -228,8 +228,11 @@ static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 
 		flow_rule_match_control(fr, &match);
 		addr_type = match.key->addr_type;
-		if (match.mask->flags)
-			return FTNIC_REFUSE(extack, "match on fragment flags (ip_flags)");
+		if (match.mask->flags &
+		    ~(FLOW_DIS_IS_FRAGMENT | FLOW_DIS_FIRST_FRAG))
+			return FTNIC_REFUSE(extack, "match on these ip_flags");
+		rule->key.ip_flags = match.key->flags & match.mask->flags;
+		rule->mask.ip_flags = match.mask->flags;
 	}
 	err = ftnic_match_check_keys(fr, addr_type, extack);
 	if (err)
