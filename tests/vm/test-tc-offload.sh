@@ -150,4 +150,48 @@ pass
 
 tc filter del dev ftnic0r0 ingress pref 100
 ftnic_unload_clean
+
+# --- A full table: the next tier, then up when room frees --------------
+setup_vfs() {
+    ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
+    ftnic_ns vm1 ftnic0vf1 10.0.0.2/24
+    for i in 0 1; do
+        ip netns exec vm$i sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.ftnic0vf$i.disable_ipv6=1 || fail "IPv6 on in vm$i"
+    done
+    ip -n vm0 neigh replace 10.0.0.2 dev ftnic0vf0 nud permanent \
+        lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+    ip -n vm1 neigh replace 10.0.0.1 dev ftnic0vf1 nud permanent \
+        lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+    ip link set ftnic0r0 up && ip link set ftnic0r1 up || fail "representors down"
+}
+ftnic_load "$ko" max_rules=1
+setup_vfs
+rm -rf /tmp/ft/db/*
+start_daemon
+ft add-br br0 -- set Bridge br0 other_config:hw-offload=true
+ft add-port br0 ftnic0r0 -- set Interface ftnic0r0 ofport_request=1
+ft add-port br0 ftnic0r1 -- set Interface ftnic0r1 ofport_request=2
+ft add-flow br0 'priority=5,icmp,in_port=1,actions=output:2'
+ft add-flow br0 'priority=5,icmp,in_port=2,actions=output:1'
+ping_n 3
+ft dump-dp-flows br0
+grep -q 'icmp,in_port=1,.*tier:hw' <<<"$out" || fail "requests not in hw: $out"
+grep -q 'icmp,in_port=2,.*tier:user, not in hw: tc: ftnic: .*full' <<<"$out" \
+    || fail "replies not refused for a full table: $out"
+ft del-flows br0 'icmp,in_port=1'
+ft add-flow br0 'priority=4,icmp,in_port=1,actions=output:2'
+sleep 1.5
+ft dump-dp-flows br0
+grep -q 'icmp,in_port=2,.*tier:hw' <<<"$out" || fail "replies did not move up: $out"
+ft dpif-show br0
+grep -qE 'revalidator: .* [1-9][0-9]* moved to a faster tier' <<<"$out" \
+    || fail "no move counted: $out"
+pass
+kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
+for i in $(seq 50); do
+    [ -e "$FLOWTIER_RUNDIR/flowtierd.pid" ] || break
+    sleep 0.1
+done
+ftnic_unload_clean
 vm_done
