@@ -11,6 +11,7 @@
 #include "mgmt/bridge/megaflow.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,22 +280,19 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
         *reason = reason_hw_off;
         return -EOPNOTSUPP;
     }
+    /* A provider that serves the input port and refuses says why best;
+     * if none serves it, the providers' probe answers say why, together
+     * ("tc: port d0 is not a kernel network device; rte_flow: ..."). */
     for (size_t i = 0; i < br->n_offloads; i++) {
         struct bridge_offload *bo = &br->offloads[i];
-        const char *refusal;
         struct ft_offload_flow *flow;
 
-        if (ft_offload_tier(bo->offload) != tier) {
+        if (ft_offload_tier(bo->offload) != tier
+            || (mf->match.mask.in_port
+                && bridge_offload_port_refusal(bo, mf->match.flow.in_port))) {
             continue;
         }
         *reason = err->reason;
-        refusal = mf->match.mask.in_port
-                  ? bridge_offload_port_refusal(bo, mf->match.flow.in_port)
-                  : NULL;
-        if (refusal) {
-            error = ft_error_set(err, -EOPNOTSUPP, "%s", refusal);
-            continue;
-        }
         ft_error_clear(err);
         error = ft_offload_flow_put(bo->offload, &mf->match, &mf->actions,
                                     &flow, err);
@@ -308,6 +306,24 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
             ft_error_set(err, error, "%s: %s", ft_offload_name(bo->offload),
                          strerror(-error));
         }
+        return error;
+    }
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        const struct bridge_offload *bo = &br->offloads[i];
+        const char *refusal;
+        size_t len = strlen(err->reason);
+
+        if (ft_offload_tier(bo->offload) != tier || !mf->match.mask.in_port) {
+            continue;
+        }
+        refusal = bridge_offload_port_refusal(bo, mf->match.flow.in_port);
+        if (*reason != err->reason) {
+            *reason = err->reason;
+            len = 0;
+        }
+        snprintf(err->reason + len, sizeof err->reason - len, "%s%s",
+                 len ? "; " : "", refusal);
+        err->code = error;
     }
     return error;
 }

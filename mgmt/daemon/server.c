@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "mgmt/daemon/event-loop.h"
+#include "offload/offload-rte-flow.h"
 #include "offload/offload-tc.h"
 
 #define MODULE "server"
@@ -495,22 +496,34 @@ srv_bridge_schedule(struct srv_bridge *sb)
     sb->timer_when = when;
 }
 
-/* Gives 'br' the offload providers of this build: TC flower for the hw
- * tier.  One that cannot start (no rtnetlink) is logged, and the bridge
- * runs without it: its megaflows then say "no offload provider". */
+/* Gives 'br' the offload providers of this build, for the hw tier: TC
+ * flower (kernel netdevs) and rte_flow (DPDK ports); each serves the
+ * ports its probe accepts.  One that cannot start (no rtnetlink) is
+ * logged, and the bridge runs without it. */
 static void
 bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
 {
-    struct ft_offload *o;
-    struct ft_error err;
+    static const struct {
+        const struct ft_offload_class *class;
+        const char *name;
+    } providers[] = {
+        { &ft_offload_tc_class, "tc" },
+        { &ft_offload_rte_flow_class, "rte_flow" },
+    };
 
-    ft_error_clear(&err);
-    if (ft_offload_create(&ft_offload_tc_class, "tc", FT_TIER_HW, &o,
-                          &err)) {
-        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no TC offload: "
-                   "%s", ft_bridge_name(br), err.reason);
-    } else if (ft_bridge_offload_attach(br, o)) {
-        ft_offload_destroy(o);
+    for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++) {
+        struct ft_offload *o;
+        struct ft_error err;
+
+        ft_error_clear(&err);
+        if (ft_offload_create(providers[i].class, providers[i].name,
+                              FT_TIER_HW, &o, &err)) {
+            ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no %s "
+                       "offload: %s", ft_bridge_name(br), providers[i].name,
+                       err.reason);
+        } else if (ft_bridge_offload_attach(br, o)) {
+            ft_offload_destroy(o);
+        }
     }
 }
 
