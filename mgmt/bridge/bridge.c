@@ -722,6 +722,17 @@ ft_bridge_port_error(const struct ft_bridge *br, const char *name)
     return p ? p->error : NULL;
 }
 
+int
+ft_bridge_port_identity(const struct ft_bridge *br, const char *name,
+                        struct ft_port_identity *id)
+{
+    const struct bridge_port *p = find_port_by_name(br->ports, br->n_ports,
+                                                    name);
+
+    return (p && !p->error
+            ? ft_dpif_port_get_identity(br->dpif, p->ofport, id) : -ENOENT);
+}
+
 size_t
 ft_bridge_n_failed_ports(const struct ft_bridge *br)
 {

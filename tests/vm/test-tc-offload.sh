@@ -79,6 +79,11 @@ ft add-port br0 ftnic0r1
 # The pings' own rule, so that its counter is theirs alone.
 ft add-flow br0 'priority=5,icmp,actions=NORMAL'
 [ "$(ours ftnic0r1)" = 0 ] || fail "FlowTier's leftover survived: $(tc filter show dev ftnic0r1 ingress)"
+# The representors are known as such, with their e-switch.
+sw=$(cat /sys/class/net/ftnic0r0/phys_switch_id)
+ft show
+grep -A4 'Interface ftnic0r1$' <<<"$out" | grep -q "representor: pf0vf1 of switch $sw" \
+    || fail "show does not name ftnic0r1 a representor of switch $sw: $out"
 tc filter show dev ftnic0r0 ingress pref 100 | grep -q 02:00:00:00:00:99 \
     || fail "the hand-made filter is gone"
 pass
