@@ -635,23 +635,47 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
     return error;
 }
 
-/* The counters of the flows asked about, found in one dump per port. */
+/* The counters of the flows asked about, found in one dump per port:
+ * 'order' indexes 'flows' by handle (unique in an instance), so that each
+ * filter of a dump is looked up in O(log n). */
 struct tc_stats_ctx {
     struct ft_offload_flow *const *flows;
+    const size_t *order;
     size_t n;
     int ifindex;
     struct ft_stats *stats;
 };
 
 static int
+tc_compare_handles(const void *a_, const void *b_, void *flows_)
+{
+    struct ft_offload_flow *const *flows = flows_;
+    uint32_t a = flows[*(const size_t *) a_]->handle;
+    uint32_t b = flows[*(const size_t *) b_]->handle;
+
+    return a < b ? -1 : a > b;
+}
+
+static int
 tc_stats_cb(const struct tc_filter_info *f, void *aux)
 {
     struct tc_stats_ctx *ctx = aux;
+    size_t lo = 0, hi = ctx->n;
 
-    for (size_t i = 0; i < ctx->n; i++) {
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ctx->flows[ctx->order[mid]]->handle < f->handle) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < ctx->n) {
+        size_t i = ctx->order[lo];
         const struct ft_offload_flow *flow = ctx->flows[i];
 
-        if (flow->ifindex == ctx->ifindex && flow->handle == f->handle
+        if (flow->handle == f->handle && flow->ifindex == ctx->ifindex
             && flow->prio == f->prio) {
             ctx->stats[i] = f->stats;
             ctx->stats[i].n_packets += flow->base.n_packets;
@@ -659,7 +683,6 @@ tc_stats_cb(const struct tc_filter_info *f, void *aux)
             if (flow->base.used > ctx->stats[i].used) {
                 ctx->stats[i].used = flow->base.used;
             }
-            break;
         }
     }
     return 0;
@@ -670,28 +693,29 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
               size_t n, struct ft_stats stats[])
 {
     struct tc *tc = tc_cast(o);
-    struct tc_stats_ctx ctx = { flows, n, 0, stats };
+    size_t *order = ft_xmalloc(n * sizeof *order);
+    struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
+    int error = 0;
 
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->base;      /* If its filter is not found. */
+        order[i] = i;
     }
-    for (size_t p = 0; p < tc->n_ports; p++) {
+    qsort_r(order, n, sizeof *order, tc_compare_handles,
+            (void *) flows);
+    for (size_t p = 0; p < tc->n_ports && !error; p++) {
         bool wanted = false;
 
         for (size_t i = 0; i < n && !wanted; i++) {
             wanted = flows[i]->ifindex == tc->ports[p].ifindex;
         }
         if (wanted) {
-            int error;
-
             ctx.ifindex = tc->ports[p].ifindex;
             error = tc_dump_filters(tc, ctx.ifindex, tc_stats_cb, &ctx);
-            if (error) {
-                return error;
-            }
         }
     }
-    return 0;
+    free(order);
+    return error;
 }
 
 static int

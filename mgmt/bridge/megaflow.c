@@ -615,47 +615,64 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
 
 /* ---- Counters. ---- */
 
-#define STATS_BATCH 256
+/* Megaflows of the datapath read per call: their counters are in memory,
+ * so small batches keep the arrays on the stack.  A provider gets every
+ * megaflow it holds among those asked about in one call: its read may be
+ * a dump of a whole port (TC). */
+#define DP_STATS_BATCH 256
 
 void
 bridge_megaflows_read_stats(struct ft_bridge *br,
                             struct bridge_megaflow *const mfs[], size_t n)
 {
-    struct ft_dpif_flow *dp_flows[STATS_BATCH];
-    struct ft_offload_flow *off_flows[STATS_BATCH];
-    struct bridge_megaflow *batch[STATS_BATCH];
-    struct ft_stats stats[STATS_BATCH];
+    struct ft_dpif_flow *dp_flows[DP_STATS_BATCH];
+    struct bridge_megaflow *dp_batch[DP_STATS_BATCH];
+    struct ft_stats dp_stats[DP_STATS_BATCH];
+    size_t k = 0;
 
-    /* One pass per holder: the datapath, then each provider. */
-    for (size_t h = 0; h <= br->n_offloads; h++) {
-        struct ft_offload *o = h ? br->offloads[h - 1].offload : NULL;
-        size_t k = 0;
-
-        for (size_t i = 0; i <= n; i++) {
-            if (i < n) {
-                struct bridge_megaflow *mf = mfs[i];
-
-                if (mf->dead || mf->offload != o) {
-                    continue;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && !mfs[i]->dead && !mfs[i]->offload) {
+            dp_batch[k] = mfs[i];
+            dp_flows[k++] = mfs[i]->handle.dp;
+        }
+        if (k && (k == DP_STATS_BATCH || i == n)) {
+            if (!ft_dpif_flow_stats(br->dpif, dp_flows, k, dp_stats)) {
+                for (size_t j = 0; j < k; j++) {
+                    megaflow_account(dp_batch[j], &dp_stats[j]);
                 }
-                batch[k] = mf;
-                if (o) {
-                    off_flows[k] = mf->handle.off;
-                } else {
-                    dp_flows[k] = mf->handle.dp;
-                }
-                k++;
             }
-            if (k && (k == STATS_BATCH || i == n)) {
-                int error = (o ? ft_offload_flow_stats(o, off_flows, k, stats)
-                               : ft_dpif_flow_stats(br->dpif, dp_flows, k,
-                                                    stats));
+            k = 0;
+        }
+    }
 
-                for (size_t j = 0; !error && j < k; j++) {
-                    megaflow_account(batch[j], &stats[j]);
+    for (size_t h = 0; h < br->n_offloads; h++) {
+        struct ft_offload *o = br->offloads[h].offload;
+        struct ft_offload_flow **flows = NULL;
+        struct bridge_megaflow **batch = NULL;
+        struct ft_stats *stats;
+
+        k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!mfs[i]->dead && mfs[i]->offload == o) {
+                if (!batch) {
+                    batch = ft_xmalloc((n - i) * sizeof *batch);
+                    flows = ft_xmalloc((n - i) * sizeof *flows);
                 }
-                k = 0;
+                batch[k] = mfs[i];
+                flows[k++] = mfs[i]->handle.off;
             }
         }
+        if (!k) {
+            continue;
+        }
+        stats = ft_xmalloc(k * sizeof *stats);
+        if (!ft_offload_flow_stats(o, flows, k, stats)) {
+            for (size_t j = 0; j < k; j++) {
+                megaflow_account(batch[j], &stats[j]);
+            }
+        }
+        free(stats);
+        free(flows);
+        free(batch);
     }
 }
