@@ -1063,6 +1063,11 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;
+    br->port_policies = false;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        br->port_policies |= (br->ports[i].hw_offload >= 0
+                              || br->ports[i].n_tier_order);
+    }
     bridge_refresh_views(br);
     if (changed || vlan_changed) {
         br->port_gen++;

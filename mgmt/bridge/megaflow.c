@@ -31,12 +31,22 @@ bridge_megaflows_init(struct bridge_megaflows *t)
     t->buckets = ft_xcalloc(t->n_buckets, sizeof *t->buckets);
 }
 
-/* Hashes the masked key only: two megaflows with one masked key and
- * different masks share a bucket and are told apart by the comparison. */
+/* Hashes the words of the key that the mask touches (a megaflow's mask
+ * touches a few of the key's 20), with their positions: every flow setup
+ * pays for this once. */
 static uint32_t
 megaflow_hash(const struct ft_match *match)
 {
-    return ft_flow_hash_masked(&match->flow, &match->mask, 0);
+    const uint64_t *f = ft_flow_u64(&match->flow);
+    const uint64_t *m = ft_flow_u64(&match->mask);
+    uint32_t hash = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        if (m[i]) {
+            hash = ft_hash_add64(ft_hash_add(hash, i), f[i] & m[i]);
+        }
+    }
+    return ft_hash_finish(hash, 0);
 }
 
 /* Copies 'src' into 'dst' in an array of exactly its size: a megaflow's
@@ -192,13 +202,22 @@ bridge_tier_order_parse(const char *s, enum ft_tier order[FT_N_TIERS],
 /* The tiers to offer 'mf' to, in order, for its input port; the
  * datapath's tier is always among them (last, if the policy leaves it
  * out).  Returns their number. */
+/* The port of 'mf''s in_port if it has a policy of its own, else NULL
+ * (most bridges have none: no lookup then). */
+static const struct bridge_port *
+megaflow_policy_port(const struct ft_bridge *br,
+                     const struct bridge_megaflow *mf)
+{
+    return (br->port_policies && mf->match.mask.in_port
+            ? bridge_port_find(br, mf->match.flow.in_port) : NULL);
+}
+
 static size_t
 megaflow_tier_order(const struct ft_bridge *br,
                     const struct bridge_megaflow *mf,
                     enum ft_tier order[FT_N_TIERS])
 {
-    const struct bridge_port *p = mf->match.mask.in_port
-        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+    const struct bridge_port *p = megaflow_policy_port(br, mf);
     enum ft_tier dp_tier = ft_dpif_tier(br->dpif);
     size_t n;
     bool have_dp = false;
@@ -223,8 +242,7 @@ static bool
 megaflow_hw_offload(const struct ft_bridge *br,
                     const struct bridge_megaflow *mf)
 {
-    const struct bridge_port *p = mf->match.mask.in_port
-        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+    const struct bridge_port *p = megaflow_policy_port(br, mf);
 
     return p && p->hw_offload >= 0 ? p->hw_offload : br->hw_offload;
 }
