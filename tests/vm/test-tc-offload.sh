@@ -10,7 +10,11 @@
 # refuses keeps its megaflow in userspace with the model's words as the
 # reason.  FlowTier's filters go when its rules go, a leftover of a
 # killed daemon goes when the daemon comes back, all of them go on a clean
-# stop, and a filter added by hand is never touched.
+# stop, and a filter added by hand is never touched.  With a table of one
+# rule, the second megaflow runs in userspace and moves to the NIC when
+# room frees.  When the NIC goes away (driver unloaded) its ports stay
+# configured with the reason and their megaflows go; when it comes back,
+# the ports reopen and offload resumes.
 #
 # usage: test-tc-offload.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -192,6 +196,35 @@ grep -q 'icmp,in_port=2,.*tier:hw' <<<"$out" || fail "replies did not move up: $
 ft dpif-show br0
 grep -qE 'revalidator: .* [1-9][0-9]* moved to a faster tier' <<<"$out" \
     || fail "no move counted: $out"
+pass
+
+# --- The NIC goes away (VFs removed, driver unloaded) and comes back ---
+for ns in vm0 vm1; do ip netns del $ns; done
+rmmod ftnic || fail "rmmod ftnic with FlowTier's filters in place failed"
+for i in $(seq 80); do
+    ft show
+    grep -q 'could not open network device ftnic0r1 (No such device)' \
+        <<<"$out" && break
+    sleep 0.1
+done
+grep -q 'could not open network device ftnic0r0 (No such device)' <<<"$out" \
+    || fail "no error for the vanished representor: $out"
+ft dpif-show br0
+grep -q 'flows per tier: hw:0 kernel:0 user:0' <<<"$out" \
+    || fail "megaflows of vanished ports remain: $out"
+ftnic_load "$ko" max_rules=1
+setup_vfs
+for i in $(seq 80); do
+    ft show
+    grep -q 'could not open' <<<"$out" || break
+    sleep 0.1
+done
+grep -q 'could not open' <<<"$out" && fail "ports not reopened: $out"
+ping_n 3
+ft dpif-show br0
+grep -qE 'flows per tier: hw:[1-9]' <<<"$out" || fail "offload did not resume: $out"
+[ "$(ours ftnic0r0)" -le 1 ] && [ "$(ours ftnic0r1)" -le 1 ] \
+    || fail "more filters than megaflows after the NIC came back"
 pass
 kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
 for i in $(seq 50); do
