@@ -363,6 +363,9 @@ static void ftnic_rule_run(const struct ftnic_rule *rule, struct ftnic_port *por
 		case FTNIC_ACT_PEDIT:
 			err = ftnic_pedit(skb, a, key, l3_off, l4_off);
 			break;
+		case FTNIC_ACT_VXLAN_ENCAP:
+			err = ftnic_tunnel_encap(skb, &a->encap, key);
+			break;
 		}
 	}
 	if (err) {

@@ -28,8 +28,8 @@
  *
  * Files: main.c (module parameters, nic life cycle), netdev.c (the four
  * kinds of netdev), devlink.c (devlink instance and port flavours),
- * rules.c (flow-block callbacks, rule parsing, the rule table), eswitch.c
- * (the datapath).
+ * rules.c (flow-block callbacks, rule parsing, the rule table), tunnel.c
+ * (VXLAN encapsulation), eswitch.c (the datapath).
  *
  * DOC: Locking
  * Rules are added and removed under nic->rules_lock (a mutex: flow-block
@@ -127,6 +127,20 @@ enum ftnic_act_kind {
 	FTNIC_ACT_VLAN_POP,
 	FTNIC_ACT_VLAN_MODIFY,
 	FTNIC_ACT_PEDIT,	/* one 32-bit word: (word & mask) ^ val */
+	FTNIC_ACT_VXLAN_ENCAP,	/* wrap in Ethernet/IPv4/UDP/VXLAN */
+};
+
+/* The outer headers of a VXLAN encapsulation, resolved (route and
+ * neighbour) when the rule was offloaded, as a NIC's tunnel table does. */
+struct ftnic_encap {
+	u8 dst[ETH_ALEN];
+	u8 src[ETH_ALEN];
+	__be32 saddr;
+	__be32 daddr;
+	__be32 vni_field;	/* VNI << 8, network order */
+	__be16 dport;
+	u8 tos;
+	u8 ttl;
 };
 
 struct ftnic_action {
@@ -144,6 +158,7 @@ struct ftnic_action {
 			u32 mask;
 			u32 val;
 		} pedit;
+		struct ftnic_encap encap;
 	};
 };
 
@@ -182,6 +197,15 @@ void ftnic_devlink_port_unregister(struct ftnic_port *port);
 int ftnic_rules_setup_tc(struct net_device *dev, enum tc_setup_type type,
 			 void *type_data);
 void ftnic_rules_flush(struct ftnic *nic);
+
+/* tunnel.c */
+int ftnic_tunnel_parse_encap(struct ftnic_port *port,
+			     const struct flow_action_entry *act,
+			     const struct flow_action_entry *next,
+			     struct ftnic_encap *e,
+			     struct netlink_ext_ack *extack);
+int ftnic_tunnel_encap(struct sk_buff *skb, const struct ftnic_encap *e,
+		       const struct ftnic_key *key);
 
 /* eswitch.c */
 void ftnic_eswitch_ingress(struct ftnic_port *port, struct sk_buff *skb);

@@ -19,7 +19,9 @@
  * representor for the wire), redirect to a representor's ingress (to the
  * host), trap, accept, drop, VLAN push/pop/modify, pedit of Ethernet
  * addresses, IPv4 tos/ttl/addresses and TCP/UDP ports (the model fixes
- * checksums itself, so csum is accepted as a no-op).  Chain 0 only.
+ * checksums itself, so csum is accepted as a no-op), VXLAN encapsulation
+ * (tunnel_key set then a redirect to a VXLAN device; tunnel.c).  Chain 0
+ * only.
  *
  * Locking: see ftnic.h.  Callbacks come from TC in process context.
  */
@@ -69,8 +71,7 @@ static const char *const ftnic_key_refusals[FLOW_DISSECTOR_KEY_MAX] = {
 static const char *const ftnic_action_refusals[] = {
 	[FLOW_ACTION_GOTO] = "ftnic: cannot offload action goto (chains)",
 	[FLOW_ACTION_MIRRED_INGRESS] = "ftnic: cannot offload action mirred ingress mirror",
-	[FLOW_ACTION_TUNNEL_ENCAP] = "ftnic: cannot offload action tunnel_key set (VXLAN encap)",
-	[FLOW_ACTION_TUNNEL_DECAP] = "ftnic: cannot offload action tunnel_key unset (VXLAN decap)",
+	[FLOW_ACTION_TUNNEL_DECAP] = "ftnic: cannot offload action tunnel_key unset (VXLAN decap is not modelled)",
 	[FLOW_ACTION_ADD] = "ftnic: cannot offload action pedit add (only set)",
 	[FLOW_ACTION_MARK] = "ftnic: cannot offload action skbedit mark",
 	[FLOW_ACTION_PTYPE] = "ftnic: cannot offload action skbedit ptype",
@@ -335,7 +336,8 @@ static int ftnic_parse_actions(struct ftnic_port *port, struct flow_rule *fr,
 			       struct ftnic_rule *rule,
 			       struct netlink_ext_ack *extack)
 {
-	const struct flow_action_entry *act;
+	const struct flow_action_entry *act, *next;
+	struct ftnic_action *a;
 	int i, err;
 
 	if (!flow_action_has_entries(&fr->action))
@@ -344,6 +346,23 @@ static int ftnic_parse_actions(struct ftnic_port *port, struct flow_rule *fr,
 		return -EOPNOTSUPP;
 
 	flow_action_for_each(i, act, &fr->action) {
+		if (act->id == FLOW_ACTION_TUNNEL_ENCAP) {
+			/* With the redirect after it: encap, out the uplink. */
+			next = i + 1 < fr->action.num_entries ? act + 1 : NULL;
+			if (rule->n_actions + 2 > FTNIC_MAX_ACTIONS)
+				return FTNIC_REFUSE(extack, "more than 16 actions in a rule");
+			a = &rule->actions[rule->n_actions];
+			err = ftnic_tunnel_parse_encap(port, act, next, &a->encap,
+						       extack);
+			if (err)
+				return err;
+			a->kind = FTNIC_ACT_VXLAN_ENCAP;
+			a[1].kind = FTNIC_ACT_OUTPUT;
+			a[1].port = &port->nic->uplink;
+			rule->n_actions += 2;
+			i++;	/* the redirect is taken */
+			continue;
+		}
 		if (act->id == FLOW_ACTION_CSUM) {
 			/* The model always fixes the checksums it breaks. */
 			if (act->csum_flags & ~(TCA_CSUM_UPDATE_FLAG_IPV4HDR |

@@ -6,8 +6,9 @@
 # rules gone, nothing forwards.  Then the other actions: drop, mirror to a
 # VF, redirect to a representor (the host).  Then the model's rewrites:
 # pedit of the IPv4 destination and UDP port (the receiver's stack checks
-# the fixed checksum), and a VLAN pushed toward the wire and popped on the
-# way back.
+# the fixed checksum), a VLAN pushed toward the wire and popped on the way
+# back, and VXLAN encapsulation toward a VXLAN device behind the wire
+# (refused first while the tunnel's neighbour or route is missing).
 #
 # usage: test-ftnic-offload.sh FTNIC.KO   (runs as root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -137,6 +138,69 @@ ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.1.2 \
     || fail "VF0 cannot reach VLAN 100 on the wire through push and pop"
 [ "$(ftnic_hw_pkts ftnic0r0 30)" -ge 3 ] || fail "the push rule did not count"
 [ "$(ftnic_hw_pkts ftnic0 30)" -ge 3 ] || fail "the pop rule did not count"
+pass
+
+# --- VXLAN encapsulation in the model, decapsulation by the host --------
+# VF0 (10.0.5.1) reaches 10.0.5.2 behind a VXLAN device in the wire's
+# namespace: the model encapsulates toward 192.168.0.2 out of the uplink;
+# replies arrive on the uplink representor, the host's VXLAN device
+# decapsulates them and a software rule sends them to VF0.
+ip -n vm0 addr add 10.0.5.1/24 dev ftnic0vf0
+ip -n tor addr add 192.168.0.2/24 dev ftnic0wire
+ip -n tor link add vx42 type vxlan id 42 local 192.168.0.2 remote 192.168.0.1 \
+    dstport 4789 dev ftnic0wire || fail "no VXLAN device in the wire's namespace"
+ip -n tor addr add 10.0.5.2/24 dev vx42
+ip -n tor link set vx42 up
+ip addr add 192.168.0.1/24 dev ftnic0
+ip link add vxlan0 type vxlan external dstport 4789 || fail "no host VXLAN device"
+ip link set vxlan0 up
+tc qdisc add dev vxlan0 ingress
+tc filter add dev vxlan0 ingress protocol all flower enc_key_id 42 \
+    action tunnel_key unset action mirred egress redirect dev ftnic0r0 \
+    || fail "software decap rule refused"
+
+out=$(tc filter add dev ftnic0r0 ingress pref 50 protocol ip flower skip_sw \
+      dst_ip 10.0.5.2 action tunnel_key set src_ip 192.168.0.1 \
+      dst_ip 192.168.0.2 id 42 dst_port 4789 \
+      action mirred egress redirect dev vxlan0 2>&1) \
+    && fail "encap rule taken with the tunnel neighbour unresolved"
+case $out in
+    *"ftnic: cannot offload tunnel_key set: the tunnel destination's neighbour is not resolved"*) ;;
+    *) fail "unresolved neighbour: got '$out'" ;;
+esac
+out=$(tc filter add dev ftnic0r0 ingress pref 50 protocol ip flower skip_sw \
+      dst_ip 10.0.5.2 action tunnel_key set src_ip 192.168.0.1 \
+      dst_ip 172.31.0.1 id 42 dst_port 4789 \
+      action mirred egress redirect dev vxlan0 2>&1) \
+    && fail "encap rule taken without a route to the tunnel destination"
+case $out in
+    *"ftnic: cannot offload tunnel_key set: no route to the tunnel destination"*) ;;
+    *) fail "no route: got '$out'" ;;
+esac
+pass
+
+wire_mac=$(ip -n tor -br link show ftnic0wire | awk '{print $3}')
+ip neigh replace 192.168.0.2 lladdr "$wire_mac" dev ftnic0 nud permanent
+ip -n tor neigh replace 192.168.0.1 dev ftnic0wire nud permanent \
+    lladdr "$(ip -br link show ftnic0 | awk '{print $3}')"
+ip -n vm0 neigh replace 10.0.5.2 dev ftnic0vf0 nud permanent \
+    lladdr "$(ip -n tor -br link show vx42 | awk '{print $3}')"
+ip -n tor neigh replace 10.0.5.1 lladdr "$vf0_mac" dev vx42 nud permanent
+tc filter add dev ftnic0r0 ingress pref 50 protocol ip flower skip_sw \
+    dst_ip 10.0.5.2 action tunnel_key set src_ip 192.168.0.1 \
+    dst_ip 192.168.0.2 id 42 dst_port 4789 \
+    action mirred egress redirect dev vxlan0 || fail "encap rule refused"
+tc filter show dev ftnic0r0 ingress pref 50 | grep -q 'in_hw in_hw_count 1' \
+    || fail "the encap rule is not in hardware"
+r0_rx=$(ftnic_pkts ftnic0r0 rx)
+vx_rx=$(ftnic_pkts vx42 rx tor)
+ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.5.2 \
+    || fail "VF0 cannot reach 10.0.5.2 over VXLAN encapsulated by the model"
+[ "$(ftnic_hw_pkts ftnic0r0 50)" -ge 3 ] || fail "the encap rule did not count"
+[ "$(ftnic_pkts ftnic0r0 rx)" = "$r0_rx" ] \
+    || fail "VF0's packets reached its representor with encap offloaded"
+[ "$(ftnic_pkts vx42 rx tor)" -ge $((vx_rx + 3)) ] \
+    || fail "the far VXLAN device did not decapsulate the model's packets"
 pass
 
 ftnic_unload_clean

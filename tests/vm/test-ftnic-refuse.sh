@@ -37,10 +37,13 @@ refuse() {
 
 refuse "action skbedit mark" \
     protocol ip flower skip_sw dst_ip 10.1.0.1 action skbedit mark 7
-refuse "action tunnel_key set (VXLAN encap)" \
+refuse "tunnel_key set unless a redirect to a VXLAN device follows" \
     protocol ip flower skip_sw dst_ip 10.1.0.2 \
     action tunnel_key set src_ip 192.0.2.1 dst_ip 192.0.2.2 id 42 dst_port 4789 \
     action mirred egress redirect dev ftnic0
+refuse "action tunnel_key unset (VXLAN decap is not modelled)" \
+    protocol ip flower skip_sw dst_ip 10.1.0.7 action tunnel_key unset \
+    action mirred egress redirect dev ftnic0r1
 refuse "action goto (chains)" \
     protocol ip flower skip_sw dst_ip 10.1.0.3 action goto chain 1
 refuse "action mirred to a device outside this e-switch" \
