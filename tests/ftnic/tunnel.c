@@ -13,9 +13,12 @@
  * saying which.  The model writes no outer UDP checksum (allowed for
  * IPv4) and picks the UDP source port from the inner flow, as VXLAN does.
  *
- * Decapsulation is not modelled: rules on a VXLAN device reach drivers
- * only through indirect flow blocks, which the model does not register;
- * the host's VXLAN device decapsulates in software.
+ * Decapsulation rules live on a VXLAN device's ingress ("enc_* matches,
+ * tunnel_key unset, mirred to a representor").  A VXLAN device has no
+ * ndo_setup_tc, so TC offers its blocks to every driver that registered
+ * an indirect flow-block callback; the model registers one per module and
+ * binds rules.c's decap callback to the ingress block of every VXLAN
+ * device.  eswitch.c matches those rules on packets from the wire.
  */
 #include <linux/jhash.h>
 #include <net/arp.h>
@@ -167,4 +170,70 @@ int ftnic_tunnel_encap(struct sk_buff *skb, const struct ftnic_encap *e,
 	if (skb->ip_summed == CHECKSUM_COMPLETE)
 		skb->ip_summed = CHECKSUM_NONE;
 	return 0;
+}
+
+/* The ingress blocks of VXLAN devices the model is bound to (the list
+ * flow_block_cb_is_busy() checks; kept by TC under its block lock). */
+static LIST_HEAD(ftnic_indr_block_cbs);
+
+static void ftnic_indr_block_release(void *cb_priv)
+{
+	/* Nothing is allocated per binding. */
+}
+
+static int ftnic_indr_bind(struct net_device *dev, struct Qdisc *sch,
+			   void *cb_priv, enum tc_setup_type type,
+			   void *type_data, void *data,
+			   void (*cleanup)(struct flow_block_cb *block_cb))
+{
+	struct flow_block_offload *f = type_data;
+	struct flow_block_cb *block_cb;
+
+	if (type != TC_SETUP_BLOCK || !dev || !netif_is_vxlan(dev) ||
+	    f->binder_type != FLOW_BLOCK_BINDER_TYPE_CLSACT_INGRESS)
+		return -EOPNOTSUPP;
+	f->driver_block_list = &ftnic_indr_block_cbs;
+
+	switch (f->command) {
+	case FLOW_BLOCK_BIND:
+		if (flow_block_cb_is_busy(ftnic_rules_decap_block_cb, dev,
+					  &ftnic_indr_block_cbs))
+			return -EBUSY;
+		block_cb = flow_indr_block_cb_alloc(ftnic_rules_decap_block_cb,
+						    dev, cb_priv,
+						    ftnic_indr_block_release,
+						    f, dev, sch, data, cb_priv,
+						    cleanup);
+		if (IS_ERR(block_cb))
+			return PTR_ERR(block_cb);
+		flow_block_cb_add(block_cb, f);
+		list_add_tail(&block_cb->driver_list, &ftnic_indr_block_cbs);
+		return 0;
+	case FLOW_BLOCK_UNBIND:
+		block_cb = flow_block_cb_lookup(f->block,
+						ftnic_rules_decap_block_cb, dev);
+		if (!block_cb)
+			return -ENOENT;
+		flow_indr_block_cb_remove(block_cb, f);
+		list_del(&block_cb->driver_list);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* Asks TC to offer VXLAN devices' blocks to the NICs in 'indr'.  Returns
+ * 0 or a negative errno. */
+int ftnic_tunnel_indr_register(struct ftnic_indr *indr)
+{
+	return flow_indr_dev_register(ftnic_indr_bind, indr);
+}
+
+/* Undoes ftnic_tunnel_indr_register(): TC unbinds every VXLAN block,
+ * destroying the decap rules, while the NICs still exist.  Takes the
+ * RTNL: call without it. */
+void ftnic_tunnel_indr_unregister(struct ftnic_indr *indr)
+{
+	flow_indr_dev_unregister(ftnic_indr_bind, indr,
+				 ftnic_indr_block_release);
 }

@@ -41,7 +41,7 @@ refuse "tunnel_key set unless a redirect to a VXLAN device follows" \
     protocol ip flower skip_sw dst_ip 10.1.0.2 \
     action tunnel_key set src_ip 192.0.2.1 dst_ip 192.0.2.2 id 42 dst_port 4789 \
     action mirred egress redirect dev ftnic0
-refuse "action tunnel_key unset (VXLAN decap is not modelled)" \
+refuse "action tunnel_key unset here (only first, on a VXLAN device)" \
     protocol ip flower skip_sw dst_ip 10.1.0.7 action tunnel_key unset \
     action mirred egress redirect dev ftnic0r1
 refuse "action goto (chains)" \
