@@ -23,6 +23,11 @@
  * (tunnel_key set then a redirect to a VXLAN device; tunnel.c).  Chain 0
  * only.
  *
+ * Decap rules come from the ingress blocks of VXLAN devices (tunnel.c
+ * binds ftnic_rules_decap_block_cb() there): they may also match on
+ * enc_src_ip, enc_dst_ip, enc_key_id and enc_dst_port, must start with
+ * tunnel_key unset, and go to the table of the NIC they redirect to.
+ *
  * Locking: see ftnic.h.  Callbacks come from TC in process context.
  */
 #include <linux/slab.h>
