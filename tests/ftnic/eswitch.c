@@ -12,6 +12,10 @@
  * on the VF netdev or on the wire (or, with pair=1, entering the peer
  * NIC's e-switch at its uplink).
  *
+ * A packet from the wire first meets the NIC's VXLAN decap rules (rules.c,
+ * tunnel.c): on a hit the outer headers go and the rule runs on the inner
+ * packet.
+ *
  * Runs in the transmit path of the netdevs (BH disabled, under RCU).  No
  * allocation per packet except a clone for a mirror action.
  */
@@ -22,6 +26,7 @@
 #include <linux/icmp.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/vxlan.h>
 #include <asm/unaligned.h>
 #include "ftnic.h"
 
@@ -368,6 +373,9 @@ static void ftnic_rule_run(const struct ftnic_rule *rule, struct ftnic_port *por
 		case FTNIC_ACT_PEDIT:
 			err = ftnic_pedit(skb, a, key, l3_off, l4_off);
 			break;
+		case FTNIC_ACT_VXLAN_ENCAP:
+			err = ftnic_tunnel_encap(skb, &a->encap, key);
+			break;
 		}
 	}
 	if (err) {
@@ -376,6 +384,70 @@ static void ftnic_rule_run(const struct ftnic_rule *rule, struct ftnic_port *por
 	}
 	/* The actions sent it nowhere: on to the host, as tc would. */
 	ftnic_to_host(port, skb);
+}
+
+static bool ftnic_enc_matches(const struct ftnic_rule *rule,
+			      const struct ftnic_enc_key *enc)
+{
+	const struct ftnic_enc_key *k = &rule->enc_key, *m = &rule->enc_mask;
+
+	return !((enc->src ^ k->src) & m->src) &&
+	       !((enc->dst ^ k->dst) & m->dst) &&
+	       !((enc->vni_field ^ k->vni_field) & m->vni_field) &&
+	       !((enc->dport ^ k->dport) & m->dport);
+}
+
+/*
+ * Tries the decap rules of 'uplink''s NIC on a packet from the wire whose
+ * outer headers parsed into 'outer' ('l4_off': its UDP header).  When one
+ * matches the outer fields and the inner packet, strips the outer
+ * headers, runs the rule and returns true (the packet is gone).  Else
+ * leaves the packet as it was and returns false.  Under RCU.
+ */
+static bool ftnic_decap(struct ftnic_port *uplink, struct sk_buff *skb,
+			const struct ftnic_key *outer, int l4_off,
+			unsigned int len)
+{
+	struct ftnic *nic = uplink->nic;
+	struct ftnic_enc_key enc = {};
+	const struct vxlanhdr *vxh;
+	struct ftnic_rule *rule;
+	struct ftnic_key inner;
+	int inner_off, l3, l4;
+
+	if (list_empty(&nic->decap_rules) || outer->ip_proto != IPPROTO_UDP ||
+	    l4_off < 0)
+		return false;
+	inner_off = l4_off + sizeof(struct udphdr) + sizeof(*vxh);
+	if (!pskb_may_pull(skb, inner_off + ETH_HLEN))
+		return false;
+	vxh = (const struct vxlanhdr *)(skb->data + l4_off + sizeof(struct udphdr));
+	if (!(vxh->vx_flags & VXLAN_HF_VNI))
+		return false;
+	enc.src = outer->ipv4_src;
+	enc.dst = outer->ipv4_dst;
+	enc.dport = outer->tp_dst;
+	enc.vni_field = vxh->vx_vni & cpu_to_be32(0xffffff00);
+
+	__skb_pull(skb, inner_off);
+	skb_reset_mac_header(skb);
+	if (ftnic_key_parse(skb, &inner, &l3, &l4))
+		goto restore;
+	list_for_each_entry_rcu(rule, &nic->decap_rules, in_port) {
+		if (ftnic_enc_matches(rule, &enc) &&
+		    ftnic_rule_matches(rule, &inner)) {
+			ftnic_rule_count(rule, len);
+			if (skb->ip_summed == CHECKSUM_COMPLETE)
+				skb->ip_summed = CHECKSUM_NONE;
+			ftnic_rule_run(rule, uplink, skb, &inner, l3, l4);
+			return true;
+		}
+	}
+restore:
+	/* pskb_may_pull() keeps the headroom, outer headers included. */
+	__skb_push(skb, inner_off);
+	skb_reset_mac_header(skb);
+	return false;
 }
 
 /*
@@ -406,6 +478,10 @@ void ftnic_eswitch_ingress(struct ftnic_port *port, struct sk_buff *skb)
 		goto drop_depth;
 
 	rcu_read_lock();
+	if (port->vf < 0 && ftnic_decap(port, skb, &key, l4_off, len)) {
+		rcu_read_unlock();
+		goto out;
+	}
 	list_for_each_entry_rcu(rule, &port->rules, in_port) {
 		if (ftnic_rule_matches(rule, &key)) {
 			ftnic_rule_count(rule, len);

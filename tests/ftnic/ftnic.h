@@ -28,8 +28,9 @@
  *
  * Files: main.c (module parameters, nic life cycle), netdev.c (the four
  * kinds of netdev), devlink.c (devlink instance and port flavours),
- * rules.c (flow-block callbacks, rule parsing, the rule table), eswitch.c
- * (the datapath).
+ * rules.c (flow-block callbacks, rule parsing, the rule table), tunnel.c
+ * (VXLAN: encapsulation, and the indirect blocks that bring decap rules
+ * from VXLAN devices), eswitch.c (the datapath).
  *
  * DOC: Locking
  * Rules are added and removed under nic->rules_lock (a mutex: flow-block
@@ -85,6 +86,7 @@ struct ftnic {
 	struct ftnic_port uplink;
 	struct ftnic_port *vfs;		/* num_vfs of them */
 	struct net_device *wire;	/* NULL when cabled to 'peer' */
+	struct list_head decap_rules;	/* VXLAN decap rules (uplink ingress) */
 	struct ftnic *peer;		/* pair=1: the nic at the cable's end */
 	bool dying;			/* module unload: the datapath drops all */
 	struct platform_device *pdev;	/* devlink=1: the device devlink needs */
@@ -119,6 +121,16 @@ struct ftnic_key {
 	u8 ip_flags;		/* FLOW_DIS_IS_FRAGMENT, FLOW_DIS_FIRST_FRAG */
 };
 
+/* The outer fields of a VXLAN packet from the wire, as decap rules match
+ * them (flower's enc_* keys).  Zeroed before use. */
+struct ftnic_enc_key {
+	__be32 src;
+	__be32 dst;
+	__be32 vni_field;	/* VNI << 8, network order */
+	__be16 dport;
+	u16 pad;
+};
+
 enum ftnic_act_kind {
 	FTNIC_ACT_OUTPUT,	/* leave the e-switch at a port (VF or wire) */
 	FTNIC_ACT_TO_HOST,	/* deliver on a representor (slow path) */
@@ -128,6 +140,20 @@ enum ftnic_act_kind {
 	FTNIC_ACT_VLAN_POP,
 	FTNIC_ACT_VLAN_MODIFY,
 	FTNIC_ACT_PEDIT,	/* one 32-bit word: (word & mask) ^ val */
+	FTNIC_ACT_VXLAN_ENCAP,	/* wrap in Ethernet/IPv4/UDP/VXLAN */
+};
+
+/* The outer headers of a VXLAN encapsulation, resolved (route and
+ * neighbour) when the rule was offloaded, as a NIC's tunnel table does. */
+struct ftnic_encap {
+	u8 dst[ETH_ALEN];
+	u8 src[ETH_ALEN];
+	__be32 saddr;
+	__be32 daddr;
+	__be32 vni_field;	/* VNI << 8, network order */
+	__be16 dport;
+	u8 tos;
+	u8 ttl;
 };
 
 struct ftnic_action {
@@ -145,6 +171,7 @@ struct ftnic_action {
 			u32 mask;
 			u32 val;
 		} pedit;
+		struct ftnic_encap encap;
 	};
 };
 
@@ -155,8 +182,11 @@ struct ftnic_rule {
 	struct ftnic_port *port;	/* where it matches */
 	unsigned long cookie;
 	u32 prio;
-	struct ftnic_key key;
+	struct ftnic_key key;		/* decap rules: the inner packet's */
 	struct ftnic_key mask;
+	bool decap;			/* in nic->decap_rules, not port->rules */
+	struct ftnic_enc_key enc_key;
+	struct ftnic_enc_key enc_mask;
 	int n_actions;
 	struct ftnic_action actions[FTNIC_MAX_ACTIONS];
 
@@ -179,10 +209,30 @@ int ftnic_devlink_port_register(struct ftnic_port *port);
 void ftnic_devlink_port_set_netdev(struct ftnic_port *port);
 void ftnic_devlink_port_unregister(struct ftnic_port *port);
 
+/* The NICs that take rules bound through VXLAN devices' blocks
+ * (indirect flow blocks): a rule goes to the NIC of its redirect target. */
+struct ftnic_indr {
+	struct ftnic **nics;
+	unsigned int n_nics;
+};
+
 /* rules.c */
 int ftnic_rules_setup_tc(struct net_device *dev, enum tc_setup_type type,
 			 void *type_data);
+int ftnic_rules_decap_block_cb(enum tc_setup_type type, void *type_data,
+			       void *cb_priv);
 void ftnic_rules_flush(struct ftnic *nic);
+
+/* tunnel.c */
+int ftnic_tunnel_parse_encap(struct ftnic_port *port,
+			     const struct flow_action_entry *act,
+			     const struct flow_action_entry *next,
+			     struct ftnic_encap *e,
+			     struct netlink_ext_ack *extack);
+int ftnic_tunnel_encap(struct sk_buff *skb, const struct ftnic_encap *e,
+		       const struct ftnic_key *key);
+int ftnic_tunnel_indr_register(struct ftnic_indr *indr);
+void ftnic_tunnel_indr_unregister(struct ftnic_indr *indr);
 
 /* eswitch.c */
 void ftnic_eswitch_ingress(struct ftnic_port *port, struct sk_buff *skb);

@@ -38,6 +38,8 @@ MODULE_PARM_DESC(devlink, "a devlink instance per NIC, a devlink port per repres
 
 /* The NICs this module made; module state, not per-NIC state. */
 static struct ftnic **ftnic_nics;
+static struct ftnic_indr ftnic_indr;	/* for VXLAN devices' blocks */
+static bool ftnic_indr_registered;
 
 static void ftnic_port_init(struct ftnic *nic, struct ftnic_port *port, int vf)
 {
@@ -140,6 +142,7 @@ static struct ftnic *ftnic_create(int id)
 	nic->switch_id[7] = id;
 	mutex_init(&nic->rules_lock);
 	hash_init(nic->rules_by_cookie);
+	INIT_LIST_HEAD(&nic->decap_rules);
 	ftnic_port_init(nic, &nic->uplink, -1);
 	for (i = 0; i < num_vfs; i++)
 		ftnic_port_init(nic, &nic->vfs[i], i);
@@ -163,6 +166,11 @@ static void ftnic_destroy(struct ftnic *nic)
 static void ftnic_remove_all(void)
 {
 	unsigned int i;
+
+	/* Decap rules go with the VXLAN blocks, while the NICs exist. */
+	if (ftnic_indr_registered)
+		ftnic_tunnel_indr_unregister(&ftnic_indr);
+	ftnic_indr_registered = false;
 
 	/* Stop the model's datapath first: once every transmit that may have
 	 * seen dying == false is over, no packet moves between its netdevs
@@ -215,6 +223,12 @@ static int __init ftnic_init(void)
 		if (err)
 			goto remove_all;
 	}
+	ftnic_indr.nics = ftnic_nics;
+	ftnic_indr.n_nics = instances;
+	err = ftnic_tunnel_indr_register(&ftnic_indr);
+	if (err)
+		goto remove_all;
+	ftnic_indr_registered = true;
 	pr_info("ftnic: %u modelled NIC(s) with %u VFs each, %u rules each; a model for tests, not hardware\n",
 		instances, num_vfs, max_rules);
 	return 0;

@@ -19,7 +19,14 @@
  * representor for the wire), redirect to a representor's ingress (to the
  * host), trap, accept, drop, VLAN push/pop/modify, pedit of Ethernet
  * addresses, IPv4 tos/ttl/addresses and TCP/UDP ports (the model fixes
- * checksums itself, so csum is accepted as a no-op).  Chain 0 only.
+ * checksums itself, so csum is accepted as a no-op), VXLAN encapsulation
+ * (tunnel_key set then a redirect to a VXLAN device; tunnel.c).  Chain 0
+ * only.
+ *
+ * Decap rules come from the ingress blocks of VXLAN devices (tunnel.c
+ * binds ftnic_rules_decap_block_cb() there): they may also match on
+ * enc_src_ip, enc_dst_ip, enc_key_id and enc_dst_port, must start with
+ * tunnel_key unset, and go to the table of the NIC they redirect to.
  *
  * Locking: see ftnic.h.  Callbacks come from TC in process context.
  */
@@ -65,12 +72,18 @@ static const char *const ftnic_key_refusals[FLOW_DISSECTOR_KEY_MAX] = {
 			  BIT(FLOW_DISSECTOR_KEY_PORTS) |		\
 			  BIT(FLOW_DISSECTOR_KEY_ICMP))
 
+/* What decap rules (from VXLAN devices' blocks) may match on besides. */
+#define FTNIC_ENC_KEYS_TAKEN (BIT(FLOW_DISSECTOR_KEY_ENC_CONTROL) |	\
+			      BIT(FLOW_DISSECTOR_KEY_ENC_IPV4_ADDRS) |	\
+			      BIT(FLOW_DISSECTOR_KEY_ENC_IPV6_ADDRS) |	\
+			      BIT(FLOW_DISSECTOR_KEY_ENC_KEYID) |	\
+			      BIT(FLOW_DISSECTOR_KEY_ENC_PORTS))
+
 /* Actions the model cannot take, with the words naming them. */
 static const char *const ftnic_action_refusals[] = {
 	[FLOW_ACTION_GOTO] = "ftnic: cannot offload action goto (chains)",
 	[FLOW_ACTION_MIRRED_INGRESS] = "ftnic: cannot offload action mirred ingress mirror",
-	[FLOW_ACTION_TUNNEL_ENCAP] = "ftnic: cannot offload action tunnel_key set (VXLAN encap)",
-	[FLOW_ACTION_TUNNEL_DECAP] = "ftnic: cannot offload action tunnel_key unset (VXLAN decap)",
+	[FLOW_ACTION_TUNNEL_DECAP] = "ftnic: cannot offload action tunnel_key unset here (only first, on a VXLAN device)",
 	[FLOW_ACTION_ADD] = "ftnic: cannot offload action pedit add (only set)",
 	[FLOW_ACTION_MARK] = "ftnic: cannot offload action skbedit mark",
 	[FLOW_ACTION_PTYPE] = "ftnic: cannot offload action skbedit ptype",
@@ -101,7 +114,7 @@ static void ftnic_set_msg(struct netlink_ext_ack *extack, const char *msg)
 /* Refuses a rule that matches on a field the model does not take,
  * naming the first such field.  'addr_type' is the control key's. */
 static int ftnic_match_check_keys(struct flow_rule *fr, u16 addr_type,
-				  struct netlink_ext_ack *extack)
+				  bool decap, struct netlink_ext_ack *extack)
 {
 	unsigned int extra = fr->match.dissector->used_keys & ~FTNIC_KEYS_TAKEN;
 	unsigned int id;
@@ -110,6 +123,8 @@ static int ftnic_match_check_keys(struct flow_rule *fr, u16 addr_type,
 	 * rule uses. */
 	if (addr_type != FLOW_DISSECTOR_KEY_IPV6_ADDRS)
 		extra &= ~BIT(FLOW_DISSECTOR_KEY_IPV6_ADDRS);
+	if (decap)
+		extra &= ~FTNIC_ENC_KEYS_TAKEN;
 	if (!extra)
 		return 0;
 	id = __ffs(extra);
@@ -214,6 +229,51 @@ static void ftnic_match_l3_l4(struct flow_rule *fr, u16 addr_type,
 	}
 }
 
+/* The outer (enc_*) fields of a decap rule. */
+static int ftnic_match_enc(struct flow_rule *fr, struct ftnic_rule *rule,
+			   struct netlink_ext_ack *extack)
+{
+	struct ftnic_enc_key *k = &rule->enc_key, *m = &rule->enc_mask;
+
+	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_ENC_CONTROL)) {
+		struct flow_match_control match;
+
+		flow_rule_match_enc_control(fr, &match);
+		if (match.key->addr_type == FLOW_DISSECTOR_KEY_IPV6_ADDRS)
+			return FTNIC_REFUSE(extack, "match on tunnel fields (enc IPv6 addresses)");
+		if (match.key->addr_type == FLOW_DISSECTOR_KEY_IPV4_ADDRS) {
+			struct flow_match_ipv4_addrs a;
+
+			flow_rule_match_enc_ipv4_addrs(fr, &a);
+			k->src = a.key->src;
+			m->src = a.mask->src;
+			k->dst = a.key->dst;
+			m->dst = a.mask->dst;
+		}
+	}
+	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_ENC_KEYID)) {
+		struct flow_match_enc_keyid match;
+
+		flow_rule_match_enc_keyid(fr, &match);
+		k->vni_field = cpu_to_be32(be32_to_cpu(match.key->keyid) << 8);
+		m->vni_field = cpu_to_be32(be32_to_cpu(match.mask->keyid) << 8);
+	}
+	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_ENC_PORTS)) {
+		struct flow_match_ports match;
+
+		flow_rule_match_enc_ports(fr, &match);
+		if (match.mask->src)
+			return FTNIC_REFUSE(extack, "match on tunnel fields (enc_src_port)");
+		k->dport = match.key->dst;
+		m->dport = match.mask->dst;
+	}
+	k->src &= m->src;
+	k->dst &= m->dst;
+	k->vni_field &= m->vni_field;
+	k->dport &= m->dport;
+	return 0;
+}
+
 /* Fills the key and mask of 'rule' from flower's match, or refuses it. */
 static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 			     struct netlink_ext_ack *extack)
@@ -234,9 +294,14 @@ static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 		rule->key.ip_flags = match.key->flags & match.mask->flags;
 		rule->mask.ip_flags = match.mask->flags;
 	}
-	err = ftnic_match_check_keys(fr, addr_type, extack);
+	err = ftnic_match_check_keys(fr, addr_type, rule->decap, extack);
 	if (err)
 		return err;
+	if (rule->decap) {
+		err = ftnic_match_enc(fr, rule, extack);
+		if (err)
+			return err;
+	}
 	err = ftnic_match_l2(fr, &rule->key, &rule->mask, extack);
 	if (err)
 		return err;
@@ -352,7 +417,8 @@ static int ftnic_parse_actions(struct ftnic_port *port, struct flow_rule *fr,
 			       struct ftnic_rule *rule,
 			       struct netlink_ext_ack *extack)
 {
-	const struct flow_action_entry *act;
+	const struct flow_action_entry *act, *next;
+	struct ftnic_action *a;
 	int i, err;
 
 	if (!flow_action_has_entries(&fr->action))
@@ -361,6 +427,29 @@ static int ftnic_parse_actions(struct ftnic_port *port, struct flow_rule *fr,
 		return -EOPNOTSUPP;
 
 	flow_action_for_each(i, act, &fr->action) {
+		if (rule->decap && i == 0) {
+			/* The model strips the outer headers when it matches. */
+			if (act->id != FLOW_ACTION_TUNNEL_DECAP)
+				return FTNIC_REFUSE(extack, "a rule on a VXLAN device that does not start with tunnel_key unset");
+			continue;
+		}
+		if (act->id == FLOW_ACTION_TUNNEL_ENCAP) {
+			/* With the redirect after it: encap, out the uplink. */
+			next = i + 1 < fr->action.num_entries ? act + 1 : NULL;
+			if (rule->n_actions + 2 > FTNIC_MAX_ACTIONS)
+				return FTNIC_REFUSE(extack, "more than 16 actions in a rule");
+			a = &rule->actions[rule->n_actions];
+			err = ftnic_tunnel_parse_encap(port, act, next, &a->encap,
+						       extack);
+			if (err)
+				return err;
+			a->kind = FTNIC_ACT_VXLAN_ENCAP;
+			a[1].kind = FTNIC_ACT_OUTPUT;
+			a[1].port = &port->nic->uplink;
+			rule->n_actions += 2;
+			i++;	/* the redirect is taken */
+			continue;
+		}
 		if (act->id == FLOW_ACTION_CSUM) {
 			/* The model always fixes the checksums it breaks. */
 			if (act->csum_flags & ~(TCA_CSUM_UPDATE_FLAG_IPV4HDR |
@@ -392,12 +481,16 @@ static struct ftnic_rule *ftnic_rule_find(struct ftnic_port *port,
 	return NULL;
 }
 
-static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f)
+/* Offloads the flower rule 'f' on 'port' (a decap rule when 'decap': it
+ * matches packets from the wire at the uplink, 'port'). */
+static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f,
+			  bool decap)
 {
 	struct netlink_ext_ack *extack = f->common.extack;
 	struct flow_rule *fr = flow_cls_offload_flow_rule(f);
 	struct ftnic *nic = port->nic;
 	struct ftnic_rule *rule, *pos;
+	struct list_head *list;
 	int err;
 
 	if (f->common.chain_index)
@@ -411,6 +504,7 @@ static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f)
 	rule->cookie = f->cookie;
 	rule->prio = f->common.prio;
 	rule->lastused = jiffies;
+	rule->decap = decap;
 	err = ftnic_parse_match(fr, rule, extack);
 	if (err)
 		goto free_rule;
@@ -430,7 +524,8 @@ static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f)
 		goto unlock;
 	}
 	/* Lowest priority value first, as TC walks them. */
-	list_for_each_entry(pos, &port->rules, in_port)
+	list = decap ? &nic->decap_rules : &port->rules;
+	list_for_each_entry(pos, list, in_port)
 		if (pos->prio > rule->prio)
 			break;
 	list_add_tail_rcu(&rule->in_port, &pos->in_port);
@@ -505,11 +600,66 @@ static int ftnic_rules_block_cb(enum tc_setup_type type, void *type_data,
 		return -EOPNOTSUPP;
 	switch (f->command) {
 	case FLOW_CLS_REPLACE:
-		return ftnic_rule_add(port, f);
+		return ftnic_rule_add(port, f, false);
 	case FLOW_CLS_DESTROY:
 		return ftnic_rule_del(port, f);
 	case FLOW_CLS_STATS:
 		return ftnic_rule_stats(port, f);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* The NIC a rule from a VXLAN device's block belongs to: that of the
+ * first representor it redirects to, or NULL. */
+static struct ftnic *ftnic_decap_target(struct ftnic_indr *indr,
+					struct flow_rule *fr)
+{
+	const struct flow_action_entry *act;
+	const struct ftnic_netdev *p;
+	int i;
+
+	flow_action_for_each(i, act, &fr->action) {
+		if (act->id != FLOW_ACTION_REDIRECT || !act->dev ||
+		    !ftnic_netdev_is_rep(act->dev))
+			continue;
+		p = netdev_priv(act->dev);
+		return p->nic;
+	}
+	return NULL;
+}
+
+/*
+ * The flow-block callback for the ingress block of a VXLAN device
+ * (tunnel.c binds it): flower rules there are decap rules.  'cb_priv' is
+ * the struct ftnic_indr.  Rules land in the table of the NIC they
+ * redirect to; destroy and stats find them there by cookie.
+ */
+int ftnic_rules_decap_block_cb(enum tc_setup_type type, void *type_data,
+			       void *cb_priv)
+{
+	struct flow_cls_offload *f = type_data;
+	struct ftnic_indr *indr = cb_priv;
+	struct ftnic *nic;
+	unsigned int i;
+	int err = -ENOENT;
+
+	if (type != TC_SETUP_CLSFLOWER)
+		return -EOPNOTSUPP;
+	switch (f->command) {
+	case FLOW_CLS_REPLACE:
+		nic = ftnic_decap_target(indr, flow_cls_offload_flow_rule(f));
+		if (!nic)
+			return FTNIC_REFUSE(f->common.extack, "a rule on a VXLAN device without a redirect to a representor");
+		return ftnic_rule_add(&nic->uplink, f, true);
+	case FLOW_CLS_DESTROY:
+		for (i = 0; i < indr->n_nics && err == -ENOENT; i++)
+			err = ftnic_rule_del(&indr->nics[i]->uplink, f);
+		return err;
+	case FLOW_CLS_STATS:
+		for (i = 0; i < indr->n_nics && err == -ENOENT; i++)
+			err = ftnic_rule_stats(&indr->nics[i]->uplink, f);
+		return err;
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -96,6 +96,13 @@ ftnic_hw_pkts() {
         | awk '/Sent hardware/ { print $5; exit }'
 }
 
+# ftnic_sw_pkts DEV PREF: packets the software rule at priority PREF of
+# DEV's ingress matched (the host's count, for skip_hw rules).
+ftnic_sw_pkts() {
+    tc -s filter show dev "$1" ingress pref "$2" \
+        | awk '/Sent [0-9]+ bytes/ { print $4; exit }'
+}
+
 # ftnic_unload_clean: deletes the test's namespaces, removes the model and
 # fails on any kernel warning, bug or leak report since it was loaded.
 ftnic_unload_clean() {

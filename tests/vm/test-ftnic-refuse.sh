@@ -37,10 +37,13 @@ refuse() {
 
 refuse "action skbedit mark" \
     protocol ip flower skip_sw dst_ip 10.1.0.1 action skbedit mark 7
-refuse "action tunnel_key set (VXLAN encap)" \
+refuse "tunnel_key set unless a redirect to a VXLAN device follows" \
     protocol ip flower skip_sw dst_ip 10.1.0.2 \
     action tunnel_key set src_ip 192.0.2.1 dst_ip 192.0.2.2 id 42 dst_port 4789 \
     action mirred egress redirect dev ftnic0
+refuse "action tunnel_key unset here (only first, on a VXLAN device)" \
+    protocol ip flower skip_sw dst_ip 10.1.0.7 action tunnel_key unset \
+    action mirred egress redirect dev ftnic0r1
 refuse "action goto (chains)" \
     protocol ip flower skip_sw dst_ip 10.1.0.3 action goto chain 1
 refuse "action mirred to a device outside this e-switch" \
@@ -50,8 +53,8 @@ refuse "action pedit of this field" \
     action pedit ex munge ip protocol set 17 pipe action drop
 refuse "match on IPv6 addresses" \
     protocol ipv6 flower skip_sw dst_ip 2001:db8::1 action drop
-refuse "match on fragment flags (ip_flags)" \
-    protocol ip flower skip_sw ip_flags frag action drop
+refuse "match on a number of VLAN tags other than none" \
+    protocol ip flower skip_sw num_of_vlans 1 action drop
 refuse "match on TCP flags" \
     protocol ip flower skip_sw ip_proto tcp tcp_flags 0x2 action drop
 refuse "rules in chains other than 0" \

@@ -3,7 +3,8 @@
 # and switch identity, and the slow path.  A VF in a namespace reaches the
 # wire's namespace only when the host forwards between the representors by
 # hand (a plain tc mirred, in software); two NICs cabled together with
-# pair=1 reach each other the same way.
+# pair=1 reach each other the same way, and then through skip_sw rules in
+# both e-switches alone.
 #
 # usage: test-ftnic-slowpath.sh FTNIC.KO   (runs as root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -103,6 +104,22 @@ for n in 0 1; do
 done
 ip netns exec a ping -c 3 -i 0.3 -W 2 10.0.0.2 \
     || fail "VF of nic 0 cannot ping VF of nic 1 across the cable"
+pass
+
+# The same path in the two e-switches alone: skip_sw rules instead.
+for n in 0 1; do
+    tc filter del dev ftnic${n}r0 ingress
+    tc filter del dev ftnic$n ingress
+    tc filter add dev ftnic${n}r0 ingress protocol all flower skip_sw \
+        action mirred egress redirect dev ftnic$n || fail "offload on nic $n"
+    tc filter add dev ftnic$n ingress protocol all flower skip_sw \
+        action mirred egress redirect dev ftnic${n}r0 || fail "offload on nic $n"
+done
+before=$(for d in ftnic0r0 ftnic0 ftnic1r0 ftnic1; do ftnic_pkts $d rx; done)
+ip netns exec a ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null \
+    || fail "VFs of two cabled NICs cannot ping through offloaded rules"
+[ "$(for d in ftnic0r0 ftnic0 ftnic1r0 ftnic1; do ftnic_pkts $d rx; done)" = "$before" ] \
+    || fail "packets reached the hosts' representors with the rules offloaded"
 pass
 
 ftnic_unload_clean

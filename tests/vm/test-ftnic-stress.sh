@@ -4,8 +4,9 @@
 # deleted through one tc batch, with their counters read now and then,
 # while VF0 and VF1 ping each other through base rules and the wire pings
 # VF0.  Every rule must be taken; afterwards only the base rules remain and
-# still forward; the module unloads with nothing left, and the kernel log
-# has no warning, bug or leak report.
+# still forward.  Then 600 rules more, and the module unloads under
+# traffic with them in place: nothing may be left, and the kernel log must
+# have no warning, bug or leak report.
 #
 # usage: test-ftnic-stress.sh FTNIC.KO [SEED]   (runs as root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -113,7 +114,19 @@ ip netns exec vm0 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null \
 [ "$(ftnic_hw_pkts ftnic0r0 100)" -gt 3 ] || fail "the base rule did not count traffic"
 pass
 
+# Unload with rules in place and traffic running: TC must destroy every
+# rule as the representors go, and the model must stop forwarding first.
+awk 'BEGIN {
+    for (i = 1; i <= 600; i++)
+        printf "filter add dev ftnic0r%d ingress pref 7 handle %d protocol ip flower skip_sw dst_ip 10.7.%d.%d action drop\n", i % 3, i, int(i / 256), i % 256
+}' >/tmp/rules2.batch
+tc -batch /tmp/rules2.batch || fail "rules before unload refused"
+ip netns exec vm0 ping -q -i 0.01 10.0.0.2 >/dev/null 2>&1 &
+ping0=$!
+sleep 0.5
 ftnic_unload_clean
+kill $ping0 2>/dev/null
+wait $ping0 2>/dev/null
 sleep 1
 slab_after=$(slab_objs)
 [ "$slab_after" -lt $((slab_before + 2000)) ] \
