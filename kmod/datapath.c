@@ -198,7 +198,7 @@ static void ft_dp_destroy(struct ft_dp *dp)
 	rtnl_lock();
 	for (i = 0; i < ARRAY_SIZE(dp->ports); i++)
 		hlist_for_each_entry_safe(vport, n, &dp->ports[i], node)
-			ft_vport_del(vport);
+			ft_vport_del(vport, false);
 	rtnl_unlock();
 	synchronize_net();
 	ft_table_destroy(&dp->table);

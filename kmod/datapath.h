@@ -74,6 +74,7 @@ struct ft_vport {
 	struct ft_dp *dp;
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
+	bool internal;              /* 'dev' is ours (vport.c). */
 	u32 port_no;
 	struct ft_vport_pcpu __percpu *stats;
 	struct ft_upcall_bucket bucket;
@@ -176,7 +177,9 @@ int ft_vport_init(void);
 void ft_vport_exit(void);
 extern struct genl_family ft_vport_family;
 struct ft_vport *ft_vport_lookup(const struct ft_dp *dp, u32 port_no);
-void ft_vport_del(struct ft_vport *vport);
+/* Detaches 'vport' (and unregisters an internal port's device unless
+ * 'dev_gone', the device being unregistered already). */
+void ft_vport_del(struct ft_vport *vport, bool dev_gone);
 void ft_vport_send(struct ft_vport *vport, struct sk_buff *skb);
 
 /* flow.c: key extraction from a frame whose data starts at the Ethernet

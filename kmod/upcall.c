@@ -170,15 +170,14 @@ void ft_dp_process(struct ft_dp *dp, struct ft_vport *vport,
 
 /* Attribute policy of flowtier_packet (EXECUTE):
  *   DP_NAME  the datapath;
- *   DATA     the frame, 14 to 65535 bytes, from its Ethernet header;
+ *   DATA     the frame, from its Ethernet header, at least 14 bytes;
  *   IN_PORT  the port it counts as coming from (FT_PORT_NONE: none);
  *   ACTIONS  nested, as for megaflows;
  *   KEY, USERSPACE, LEN  only in upcalls. */
 static const struct nla_policy ft_packet_policy[FT_KDP_PACKET_ATTR_MAX + 1] = {
 	[FT_KDP_ATTR_DP_NAME] = { .type = NLA_NUL_STRING,
 				  .len = FT_KDP_NAME_MAX - 1 },
-	[FT_KDP_PACKET_ATTR_DATA] = NLA_POLICY_RANGE(NLA_BINARY, ETH_HLEN,
-						     U16_MAX),
+	[FT_KDP_PACKET_ATTR_DATA] = NLA_POLICY_MIN_LEN(ETH_HLEN),
 	[FT_KDP_PACKET_ATTR_IN_PORT] = { .type = NLA_U32 },
 	[FT_KDP_PACKET_ATTR_ACTIONS] = { .type = NLA_NESTED },
 	[FT_KDP_PACKET_ATTR_KEY] = { .type = NLA_REJECT },

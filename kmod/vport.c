@@ -5,7 +5,10 @@
  * datapath (ft_dp_process()) after TC ingress has run, and what the
  * datapath outputs to it leaves through dev_queue_xmit().  Also the
  * flowtier_vport generic netlink family and the netdev notifier that
- * detaches a port whose device goes away.  Locking: datapath.h.
+ * detaches a port whose device goes away.  An internal port is a netdev
+ * of the module's own: what the host transmits on it enters the datapath,
+ * what the datapath outputs to it the host receives.  Locking:
+ * datapath.h.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
@@ -15,16 +18,20 @@
 
 /* Attribute policy of flowtier_vport:
  *   DP_NAME   the datapath (every command);
- *   PORT_NO   1..FT_PORT_MAX or FT_PORT_LOCAL (NEW, DEL, GET);
- *   IFNAME    the existing Ethernet netdev to attach (NEW);
+ *   PORT_NO   1..FT_PORT_MAX or FT_PORT_LOCAL (NEW, DEL, GET; the
+ *             upper bound is checked by NEW, past the policy's s16);
+ *   IFNAME    the existing Ethernet netdev to attach, or the internal
+ *             one to create (NEW);
+ *   TYPE      enum ft_kdp_vport_type, default NETDEV (NEW);
  *   IFINDEX, STATS  only in replies. */
 static const struct nla_policy ft_vport_policy[FT_KDP_VPORT_ATTR_MAX + 1] = {
 	[FT_KDP_ATTR_DP_NAME] = { .type = NLA_NUL_STRING,
 				  .len = FT_KDP_NAME_MAX - 1 },
-	[FT_KDP_VPORT_ATTR_PORT_NO] = NLA_POLICY_RANGE(NLA_U32, 1,
-						       FT_PORT_LOCAL),
+	[FT_KDP_VPORT_ATTR_PORT_NO] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FT_KDP_VPORT_ATTR_IFNAME] = { .type = NLA_NUL_STRING,
 				       .len = IFNAMSIZ - 1 },
+	[FT_KDP_VPORT_ATTR_TYPE] = NLA_POLICY_MAX(NLA_U32,
+						  FT_KDP_VPORT_INTERNAL),
 	[FT_KDP_VPORT_ATTR_IFINDEX] = { .type = NLA_REJECT },
 	[FT_KDP_VPORT_ATTR_STATS] = { .type = NLA_REJECT },
 };
@@ -60,6 +67,93 @@ static rx_handler_result_t ft_vport_rx(struct sk_buff **pskb)
 	return RX_HANDLER_CONSUMED;
 }
 
+/* The internal port's device. */
+struct ft_internal_priv {
+	struct ft_vport __rcu *vport;
+};
+
+static netdev_tx_t ft_internal_xmit(struct sk_buff *skb,
+				    struct net_device *dev)
+{
+	struct ft_internal_priv *priv = netdev_priv(dev);
+	struct ft_vport *vport;
+
+	rcu_read_lock();
+	vport = rcu_dereference(priv->vport);
+	if (likely(vport && skb->len >= ETH_HLEN)) {
+		skb_reset_mac_header(skb);
+		ft_dp_process(vport->dp, vport, skb);
+	} else {
+		kfree_skb(skb);
+	}
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
+}
+
+static int ft_internal_open(struct net_device *dev)
+{
+	netif_start_queue(dev);
+	return 0;
+}
+
+static int ft_internal_stop(struct net_device *dev)
+{
+	netif_stop_queue(dev);
+	return 0;
+}
+
+static const struct net_device_ops ft_internal_ops = {
+	.ndo_open = ft_internal_open,
+	.ndo_stop = ft_internal_stop,
+	.ndo_start_xmit = ft_internal_xmit,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void ft_internal_setup(struct net_device *dev)
+{
+	ether_setup(dev);
+	dev->netdev_ops = &ft_internal_ops;
+	dev->needs_free_netdev = true;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->features |= NETIF_F_LLTX | NETIF_F_SG | NETIF_F_HW_CSUM |
+			 NETIF_F_HIGHDMA;
+	dev->hw_features = dev->features;
+	dev->max_mtu = ETH_MAX_MTU;
+	eth_hw_addr_random(dev);
+}
+
+static struct net_device *ft_internal_create(struct ft_dp *dp,
+					     struct ft_vport *vport,
+					     struct nlattr *ifname,
+					     struct netlink_ext_ack *extack)
+{
+	struct ft_internal_priv *priv;
+	struct net_device *dev;
+	int err;
+
+	if (__dev_get_by_name(dp->net, nla_data(ifname))) {
+		NL_SET_ERR_MSG_ATTR(extack, ifname,
+				    "flowtier: a device of that name exists");
+		return ERR_PTR(-EEXIST);
+	}
+	dev = alloc_netdev(sizeof(*priv), nla_data(ifname), NET_NAME_USER,
+			   ft_internal_setup);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev_net_set(dev, dp->net);
+	priv = netdev_priv(dev);
+	rcu_assign_pointer(priv->vport, vport);
+	err = register_netdevice(dev);
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(extack, ifname,
+				    "flowtier: cannot register the internal device");
+		free_netdev(dev);
+		return ERR_PTR(err);
+	}
+	return dev;
+}
+
 void ft_vport_send(struct ft_vport *vport, struct sk_buff *skb)
 {
 	struct ft_vport_pcpu *s = this_cpu_ptr(vport->stats);
@@ -79,6 +173,16 @@ void ft_vport_send(struct ft_vport *vport, struct sk_buff *skb)
 	skb->dev = dev;
 	skb_reset_mac_header(skb);
 	skb->protocol = eth_type_trans(skb, dev);
+	if (vport->internal) {
+		/* To the host, as if the device had received it. */
+		skb_scrub_packet(skb, !net_eq(dev_net(dev), vport->dp->net));
+		u64_stats_update_begin(&s->syncp);
+		s->tx_packets++;
+		s->tx_bytes += len;
+		u64_stats_update_end(&s->syncp);
+		netif_rx(skb);
+		return;
+	}
 	skb_push(skb, ETH_HLEN);
 	skb_reset_mac_len(skb);
 	skb->pkt_type = PACKET_OUTGOING;
@@ -102,14 +206,24 @@ static void ft_vport_free_rcu(struct rcu_head *rcu)
 
 /* Detaches 'vport' from its device and datapath; freed after a grace
  * period.  RTNL and (except from the notifier) the genl mutex held. */
-void ft_vport_del(struct ft_vport *vport)
+void ft_vport_del(struct ft_vport *vport, bool dev_gone)
 {
+	struct net_device *dev = vport->dev;
+
 	ASSERT_RTNL();
-	netdev_rx_handler_unregister(vport->dev);
-	dev_set_promiscuity(vport->dev, -1);
+	if (vport->internal) {
+		struct ft_internal_priv *priv = netdev_priv(dev);
+
+		RCU_INIT_POINTER(priv->vport, NULL);
+	} else {
+		netdev_rx_handler_unregister(dev);
+		dev_set_promiscuity(dev, -1);
+	}
 	hlist_del_rcu(&vport->node);
 	vport->dp->n_ports--;
-	netdev_put(vport->dev, &vport->dev_tracker);
+	netdev_put(dev, &vport->dev_tracker);
+	if (vport->internal && !dev_gone)
+		unregister_netdevice(dev);
 	call_rcu(&vport->rcu, ft_vport_free_rcu);
 }
 
@@ -193,6 +307,11 @@ static int ft_vport_check_dev(struct net_device *dev, struct nlattr *attr,
 				    "flowtier: the loopback device cannot be a port");
 		return -EINVAL;
 	}
+	if (dev->netdev_ops == &ft_internal_ops) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "flowtier: the device is a datapath's internal port");
+		return -EBUSY;
+	}
 	if (netdev_is_rx_handler_busy(dev)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "flowtier: the device is already in a bridge, bond or datapath (its rx_handler is taken)");
@@ -207,6 +326,13 @@ static int ft_vport_attach(struct ft_dp *dp, struct ft_vport *vport,
 	struct net_device *dev;
 	int err;
 
+	if (vport->internal) {
+		dev = ft_internal_create(dp, vport, ifname, extack);
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
+		vport->dev = dev;
+		goto attached;
+	}
 	dev = __dev_get_by_name(dp->net, nla_data(ifname));
 	if (!dev) {
 		NL_SET_ERR_MSG_ATTR(extack, ifname,
@@ -223,8 +349,9 @@ static int ft_vport_attach(struct ft_dp *dp, struct ft_vport *vport,
 				    "flowtier: cannot attach an rx_handler to the device");
 		return err;
 	}
-	netdev_hold(dev, &vport->dev_tracker, GFP_KERNEL);
 	dev_set_promiscuity(dev, 1);
+attached:
+	netdev_hold(dev, &vport->dev_tracker, GFP_KERNEL);
 	hlist_add_head_rcu(&vport->node,
 			   &dp->ports[hash_32(vport->port_no,
 					      FT_PORT_HASH_BITS)]);
@@ -263,6 +390,9 @@ static int ft_vport_cmd_new(struct sk_buff *skb, struct genl_info *info)
 	spin_lock_init(&vport->bucket.lock);
 	vport->bucket.last = jiffies;
 	vport->port_no = port_no;
+	vport->internal = info->attrs[FT_KDP_VPORT_ATTR_TYPE] &&
+		nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_TYPE]) ==
+		FT_KDP_VPORT_INTERNAL;
 
 	rtnl_lock();
 	dp = ft_dp_from_info(info);
@@ -319,7 +449,7 @@ static int ft_vport_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	dp = ft_dp_from_info(info);
 	vport = dp ? ft_vport_from_info(dp, info) : NULL;
 	if (vport)
-		ft_vport_del(vport);
+		ft_vport_del(vport, false);
 	else
 		err = dp ? -ENOENT : -ENODEV;
 	rtnl_unlock();
@@ -410,11 +540,17 @@ static int ft_vport_netdev_event(struct notifier_block *nb,
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct ft_vport *vport;
 
-	if (event != NETDEV_UNREGISTER || dev->rx_handler != ft_vport_rx)
+	if (event != NETDEV_UNREGISTER)
 		return NOTIFY_DONE;
-	vport = rtnl_dereference(dev->rx_handler_data);
+	if (dev->netdev_ops == &ft_internal_ops)
+		vport = rtnl_dereference(((struct ft_internal_priv *)
+					  netdev_priv(dev))->vport);
+	else if (dev->rx_handler == ft_vport_rx)
+		vport = rtnl_dereference(dev->rx_handler_data);
+	else
+		return NOTIFY_DONE;
 	if (vport)
-		ft_vport_del(vport);
+		ft_vport_del(vport, true);
 	return NOTIFY_DONE;
 }
 

@@ -55,6 +55,7 @@ struct kport {
     ft_port_no port_no;
     char name[FT_PORT_NAME_MAX];
     int ifindex;
+    bool internal;              /* The module created the device. */
 };
 
 struct dpif_kernel {
@@ -227,6 +228,15 @@ flows_clear(struct dpif_kernel *dk)
 
 static int dk_upcall_msg(struct nl_msg *msg, void *arg);
 
+/* Upcalls answer no request: their sequence numbers mean nothing. */
+static int
+dk_no_seq_check(struct nl_msg *msg, void *arg)
+{
+    (void) msg;
+    (void) arg;
+    return NL_OK;
+}
+
 static int
 dk_open_upcall_socket(struct dpif_kernel *dk, struct ft_error *err)
 {
@@ -249,6 +259,7 @@ dk_open_upcall_socket(struct dpif_kernel *dk, struct ft_error *err)
         abort();
     }
     nl_cb_set(dk->ucb, NL_CB_VALID, NL_CB_CUSTOM, dk_upcall_msg, dk);
+    nl_cb_set(dk->ucb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dk_no_seq_check, NULL);
     return 0;
 }
 
@@ -379,12 +390,15 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     char what[64];
     int ifindex = 0, error;
 
+    bool internal = type && !strcmp(type, "internal");
+
     (void) opts;
-    if (type && *type && strcmp(type, "system")) {
+    if (type && *type && strcmp(type, "system") && !internal) {
         return ft_error_set(err, -EOPNOTSUPP, "port %s: type %s is not "
                             "available in the kernel datapath "
                             "(datapath_type=system attaches existing "
-                            "network devices: type system)", devname, type);
+                            "network devices, type system, and makes the "
+                            "bridge's internal port)", devname, type);
     }
     if (n_opts) {
         return ft_error_set(err, -EINVAL, "port %s: the kernel datapath "
@@ -402,6 +416,8 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
                         0, dk->dpname);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
     nla_put_string(msg, FT_KDP_VPORT_ATTR_IFNAME, devname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_TYPE, internal ? FT_KDP_VPORT_INTERNAL
+                                                      : FT_KDP_VPORT_NETDEV);
     error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
                                vport_reply_ifindex, &ifindex, what, err);
     if (error) {
@@ -418,6 +434,7 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     p[i].port_no = port_no;
     snprintf(p[i].name, sizeof p[i].name, "%s", devname);
     p[i].ifindex = ifindex;
+    p[i].internal = internal;
     dk->n_ports++;
     return 0;
 }
@@ -450,7 +467,7 @@ kport_to_info(const struct kport *p, struct ft_dpif_port_info *info)
 {
     info->port_no = p->port_no;
     info->name = p->name;
-    info->type = "system";
+    info->type = p->internal ? "internal" : "system";
     info->ifindex = p->ifindex;
     info->fd = -1;
 }
@@ -564,7 +581,8 @@ dk_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
     memset(id, 0, sizeof *id);
     id->port_no = port_no;
     snprintf(id->name, sizeof id->name, "%s", p->name);
-    snprintf(id->type, sizeof id->type, "system");
+    snprintf(id->type, sizeof id->type, "%s",
+             p->internal ? "internal" : "system");
     id->ifindex = p->ifindex;
     id->dpdk_port_id = -1;
     return 0;

@@ -9,7 +9,9 @@
  *   flowtier_dp      datapaths: NEW, DEL, GET (with its counters), SET
  *                    (the socket upcalls go to, the upcall rate).
  *   flowtier_vport   ports: NEW attaches an existing netdev under a port
- *                    number, DEL detaches it, GET reads one or dumps all.
+ *                    number (or creates an internal one), DEL detaches it
+ *                    (deletes an internal one), GET reads one or dumps
+ *                    all.
  *   flowtier_flow    megaflows: NEW (key + mask + actions) answers the
  *                    flow's id; SET replaces the actions of an id; DEL and
  *                    GET take an id; STATS takes an array of ids and answers
@@ -115,9 +117,19 @@ enum ft_kdp_vport_attr {
     FT_KDP_VPORT_ATTR_IFNAME,       /* string: the netdev to attach. */
     FT_KDP_VPORT_ATTR_IFINDEX,      /* u32 (reply). */
     FT_KDP_VPORT_ATTR_STATS,        /* struct ft_kdp_vport_stats (reply) */
+    FT_KDP_VPORT_ATTR_TYPE,         /* u32 enum ft_kdp_vport_type */
     __FT_KDP_VPORT_ATTR_MAX
 };
 #define FT_KDP_VPORT_ATTR_MAX (__FT_KDP_VPORT_ATTR_MAX - 1)
+
+enum ft_kdp_vport_type {
+    FT_KDP_VPORT_NETDEV,            /* Attach the existing IFNAME. */
+    FT_KDP_VPORT_INTERNAL,          /* Create IFNAME, the bridge's own
+                                     * port: what the host sends on it
+                                     * enters the datapath, what the
+                                     * datapath outputs to it the host
+                                     * receives. */
+};
 
 struct ft_kdp_vport_stats {
     __u64 rx_packets, rx_bytes;     /* Into the datapath from the port. */
