@@ -48,6 +48,13 @@ static const struct nla_policy ft_action_policy[FT_KDP_ACTION_MAX + 1] = {
 		NLA_POLICY_EXACT_LEN(sizeof(struct ft_kdp_userspace)),
 };
 
+/* The union of an action, as bytes: one memcpy() fills whichever member
+ * the type names (a copy through '&k->port' would span fields). */
+static void *ft_kaction_payload(struct ft_kaction *k)
+{
+	return (u8 *)k + offsetof(struct ft_kaction, port);
+}
+
 /* Checks what the policy cannot: port numbers, tag types, protocols. */
 static int ft_action_check(const struct nlattr *a, struct ft_kaction *k,
 			   struct netlink_ext_ack *extack)
@@ -113,7 +120,7 @@ struct ft_kactions *ft_actions_from_nl(const struct nlattr *attr,
 			return ERR_PTR(-EINVAL);
 		}
 		if (nla_len(a))
-			memcpy(&k->port, nla_data(a),
+			memcpy(ft_kaction_payload(k), nla_data(a),
 			       min_t(int, nla_len(a),
 				     sizeof(*k) - offsetof(struct ft_kaction, port)));
 		err = ft_action_check(a, k, extack);
@@ -149,7 +156,8 @@ int ft_actions_to_nl(struct sk_buff *skb, int attrtype,
 	for (i = 0; i < acts->n; i++) {
 		const struct ft_kaction *k = &acts->acts[i];
 
-		if (nla_put(skb, k->type, ft_action_size[k->type], &k->port)) {
+		if (nla_put(skb, k->type, ft_action_size[k->type],
+			    ft_kaction_payload((struct ft_kaction *)k))) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}

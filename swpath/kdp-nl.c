@@ -13,6 +13,9 @@
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 
+/* 0, or -EMSGSIZE if libnl could not append (it answers its own codes). */
+#define PUT(CALL) ((CALL) < 0 ? -EMSGSIZE : 0)
+
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
@@ -239,9 +242,6 @@ ft_kdp_nl_transact(struct ft_kdp_nl *nl, struct nl_msg *msg, int maxattr,
     return 0;
 }
 
-/* 0, or -EMSGSIZE if libnl could not append (it answers its own codes). */
-#define PUT(CALL) ((CALL) < 0 ? -EMSGSIZE : 0)
-
 /* One action as its netlink attribute.  Returns 0 or a negative errno
  * (with 'err' set when the module cannot run the action). */
 static int
@@ -335,6 +335,10 @@ ft_kdp_nl_put_actions(struct nl_msg *msg, int attrtype,
         return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: %zu "
                             "actions, more than the %d it takes",
                             actions->n, FT_KDP_MAX_ACTIONS);
+    }
+    if (!actions->n) {
+        /* Drop.  (libnl's nla_nest_end() would trim an empty nest.) */
+        return PUT(nla_put(msg, attrtype | NLA_F_NESTED, 0, NULL));
     }
     nest = nla_nest_start(msg, attrtype | NLA_F_NESTED);
     if (!nest) {
