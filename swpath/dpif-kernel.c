@@ -1149,6 +1149,8 @@ dk_get_stats(const struct ft_dpif *dpif, struct ft_dpif_stats *stats)
     stats->n_exec_skipped = st.n_exec_skipped;
     stats->n_flows = st.n_flows;
     stats->n_masks = st.n_masks;
+    stats->upcall_rate = st.upcall_rate;
+    stats->n_upcalls_ratelimited = st.n_ratelimited;
 }
 
 const struct ft_dpif_class ft_dpif_kernel_class = {

@@ -48,6 +48,7 @@ expect_out "^ip,in_port=2,.* tier:kernel, .*actions:1\$"
 grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
 ft 0 dpif-show br0
 expect_out 'flows per tier: hw:0 kernel:[1-9][0-9]* user:0'
+expect_out '^  upcall rate limit: 10000/s per port, 0 misses over it'
 
 # Counters: with the megaflows in place, 20 more pings are all fast path.
 lookups() {
