@@ -22,7 +22,8 @@ struct ft_net {
 
 /* Attribute policy of flowtier_dp (every command):
  *   DP_NAME      the datapath, 1..15 bytes, NUL-terminated;
- *   UPCALL_PID   the netlink port upcalls go to (NEW, SET);
+ *   UPCALL_PID   the netlink port upcalls go to (NEW, SET); 0 means none
+ *                (misses are counted as lost);
  *   UPCALL_RATE  upcalls per second per port, at least 1 (NEW, SET);
  *   STATS        only in replies: refused in requests. */
 static const struct nla_policy ft_dp_policy[FT_KDP_DP_ATTR_MAX + 1] = {

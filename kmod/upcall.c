@@ -75,6 +75,12 @@ int ft_upcall(struct ft_dp *dp, struct ft_vport *vport, struct sk_buff *skb,
 	void *hdr;
 	int err;
 
+	if (!pid) {
+		/* Port 0 is the kernel's own socket, which must never get a
+		 * message from softirq context: no upcall socket is set. */
+		err = -ENOTCONN;
+		goto lost;
+	}
 	if (vport && !ft_bucket_take(&vport->bucket,
 				     READ_ONCE(dp->upcall_rate))) {
 		FT_DP_COUNT(dp, n_ratelimited);

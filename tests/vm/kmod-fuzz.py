@@ -26,6 +26,7 @@ FLOW_SIZE = 160
 
 # From flowtier/kdp.h: families and their first family attribute (3).
 DP_NAME = 1
+OWN_PORTID = [0]
 FAMILIES = ["flowtier_dp", "flowtier_vport", "flowtier_flow",
             "flowtier_packet"]
 
@@ -178,6 +179,9 @@ def structured(r, fam, dp, ports, ids):
             name + attr(3, random_frame(r))
             + attr(4, struct.pack("I", r.choice(ports + [0xffff])))
             + attr(6 | NLA_F_NESTED, random_actions(r, ports)))
+    if r.random() < 0.3:                     # No upcall socket, or ours.
+        return fam["flowtier_dp"], 4, name + attr(3, struct.pack(
+            "I", r.choice([0, 0, OWN_PORTID[0]])))
     return fam["flowtier_dp"], r.choice([3, 4]), name + attr(
         r.randrange(3, 6), rand_bytes(r, r.choice([0, 4, 8])))
 
@@ -187,6 +191,7 @@ def main():
                                  sys.argv[3], sys.argv[4])
     r = random.Random(seed)
     nl = Nl()
+    OWN_PORTID[0] = nl.s.getsockname()[0]
     fam = {n: resolve(nl, n) for n in FAMILIES}
     name = attr(DP_NAME, dp.encode() + b"\0")
     rc = nl.transact(msg(fam["flowtier_dp"], 1, NLM_F_ACK, name, 0))
