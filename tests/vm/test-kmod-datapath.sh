@@ -70,6 +70,25 @@ n=$(flow_stat br0 'priority=0 actions=NORMAL' n_packets)
 [ "$n" -ge 50 ] || fail "the NORMAL rule counted $n packets, want the kernel's too"
 pass
 
+# TC ingress runs before the module's rx_handler: what a TC rule takes
+# never reaches the datapath (no packet is handled twice).
+vm_modprobe sch_ingress cls_flower act_gact
+tc qdisc add dev vnet0 ingress || fail "no ingress qdisc"
+tc filter add dev vnet0 ingress pref 10 protocol ip flower ip_proto udp \
+    dst_port 7777 action drop || fail "flower rule refused"
+rx0=$(port_stat br0 vnet0 rx pkts)
+for i in 1 2 3 4 5; do
+    in_vm vm1 sh -c 'echo x | socat - UDP:10.0.0.2:7777' 2>/dev/null
+done
+tc_pkts=$(tc -s filter show dev vnet0 ingress | awk '/Sent/ { print $4; exit }')
+[ "${tc_pkts:-0}" -ge 5 ] || fail "the flower rule counted ${tc_pkts:-0} packets"
+# (An ARP exchange may come in meanwhile; the 5 datagrams must not.)
+rx1=$(port_stat br0 vnet0 rx pkts)
+[ $((rx1 - rx0)) -lt 5 ] \
+    || fail "packets TC dropped reached the kernel datapath ($rx0 -> $rx1)"
+tc qdisc del dev vnet0 ingress
+pass
+
 # An ICMP drop rule: the drop megaflow is in the kernel; TCP still flows.
 ft 0 add-flow br0 priority=100,in_port=vnet0,icmp,actions=drop
 ping_fails vm1 10.0.0.2
