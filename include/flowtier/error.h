@@ -36,19 +36,47 @@ ft_error_clear(struct ft_error *err)
     }
 }
 
+/* Ends 'reason', which holds 'len' bytes of a longer text, before a UTF-8
+ * character cut short, so that it stays valid UTF-8 (a reply carrying it
+ * is JSON, which must be). */
+static inline void
+ft_error_trim_utf8(char *reason, size_t len)
+{
+    size_t start = len;
+
+    /* Back to the first byte of the last character... */
+    while (start > 0 && ((unsigned char) reason[start - 1] & 0xc0) == 0x80) {
+        start--;
+    }
+    if (start > 0 && (unsigned char) reason[start - 1] >= 0xc0) {
+        unsigned char lead = reason[start - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+        /* ...which is dropped if its bytes did not all fit. */
+        if (len - (start - 1) < need) {
+            reason[start - 1] = '\0';
+        }
+    }
+}
+
 /* Records 'code' (a negative errno) and a printf-style reason in 'err' (which
  * may be NULL), and returns 'code' so that callers may write
- * 'return ft_error_set(err, -EINVAL, "...")'. */
+ * 'return ft_error_set(err, -EINVAL, "...")'.  A reason too long for the
+ * buffer is cut at a character boundary. */
 static inline int __attribute__((format(printf, 3, 4)))
 ft_error_set(struct ft_error *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list args;
+        int n;
 
         err->code = code;
         va_start(args, fmt);
-        vsnprintf(err->reason, sizeof err->reason, fmt, args);
+        n = vsnprintf(err->reason, sizeof err->reason, fmt, args);
         va_end(args);
+        if (n >= (int) sizeof err->reason) {
+            ft_error_trim_utf8(err->reason, sizeof err->reason - 1);
+        }
     }
     return code;
 }

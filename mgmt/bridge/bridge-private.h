@@ -80,6 +80,7 @@ struct ft_bridge {
     struct bridge_offload *offloads;
     size_t n_offloads;
     bool hw_offload;                /* other_config:hw-offload. */
+    bool port_policies;             /* Some port overrides the two. */
     enum ft_tier tier_order[FT_N_TIERS];    /* other_config:tier-order. */
     size_t n_tier_order;
     uint64_t room_gen;              /* Bumped when a megaflow leaves an

@@ -722,6 +722,17 @@ ft_bridge_port_error(const struct ft_bridge *br, const char *name)
     return p ? p->error : NULL;
 }
 
+int
+ft_bridge_port_identity(const struct ft_bridge *br, const char *name,
+                        struct ft_port_identity *id)
+{
+    const struct bridge_port *p = find_port_by_name(br->ports, br->n_ports,
+                                                    name);
+
+    return (p && !p->error
+            ? ft_dpif_port_get_identity(br->dpif, p->ofport, id) : -ENOENT);
+}
+
 size_t
 ft_bridge_n_failed_ports(const struct ft_bridge *br)
 {
@@ -1052,6 +1063,11 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;
+    br->port_policies = false;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        br->port_policies |= (br->ports[i].hw_offload >= 0
+                              || br->ports[i].n_tier_order);
+    }
     bridge_refresh_views(br);
     if (changed || vlan_changed) {
         br->port_gen++;

@@ -351,6 +351,12 @@ int ft_bridge_check_ports(struct ft_bridge *, long long int now);
  * ports. */
 const char *ft_bridge_port_error(const struct ft_bridge *, const char *name);
 
+/* Stores what the port class knows of open port 'name' (ifindex, DPDK
+ * port, e-switch id and phys_port_name: flowtier/port.h) in '*id'.
+ * Returns 0, or -ENOENT if the bridge has no such open port. */
+int ft_bridge_port_identity(const struct ft_bridge *, const char *name,
+                            struct ft_port_identity *id);
+
 /* Number of configured ports that are not open. */
 size_t ft_bridge_n_failed_ports(const struct ft_bridge *);
 

@@ -11,6 +11,7 @@
 #include "mgmt/bridge/megaflow.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +31,22 @@ bridge_megaflows_init(struct bridge_megaflows *t)
     t->buckets = ft_xcalloc(t->n_buckets, sizeof *t->buckets);
 }
 
-/* Hashes the masked key only: two megaflows with one masked key and
- * different masks share a bucket and are told apart by the comparison. */
+/* Hashes the words of the key that the mask touches (a megaflow's mask
+ * touches a few of the key's 20), with their positions: every flow setup
+ * pays for this once. */
 static uint32_t
 megaflow_hash(const struct ft_match *match)
 {
-    return ft_flow_hash_masked(&match->flow, &match->mask, 0);
+    const uint64_t *f = ft_flow_u64(&match->flow);
+    const uint64_t *m = ft_flow_u64(&match->mask);
+    uint32_t hash = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        if (m[i]) {
+            hash = ft_hash_add64(ft_hash_add(hash, i), f[i] & m[i]);
+        }
+    }
+    return ft_hash_finish(hash, 0);
 }
 
 /* Copies 'src' into 'dst' in an array of exactly its size: a megaflow's
@@ -191,13 +202,22 @@ bridge_tier_order_parse(const char *s, enum ft_tier order[FT_N_TIERS],
 /* The tiers to offer 'mf' to, in order, for its input port; the
  * datapath's tier is always among them (last, if the policy leaves it
  * out).  Returns their number. */
+/* The port of 'mf''s in_port if it has a policy of its own, else NULL
+ * (most bridges have none: no lookup then). */
+static const struct bridge_port *
+megaflow_policy_port(const struct ft_bridge *br,
+                     const struct bridge_megaflow *mf)
+{
+    return (br->port_policies && mf->match.mask.in_port
+            ? bridge_port_find(br, mf->match.flow.in_port) : NULL);
+}
+
 static size_t
 megaflow_tier_order(const struct ft_bridge *br,
                     const struct bridge_megaflow *mf,
                     enum ft_tier order[FT_N_TIERS])
 {
-    const struct bridge_port *p = mf->match.mask.in_port
-        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+    const struct bridge_port *p = megaflow_policy_port(br, mf);
     enum ft_tier dp_tier = ft_dpif_tier(br->dpif);
     size_t n;
     bool have_dp = false;
@@ -222,8 +242,7 @@ static bool
 megaflow_hw_offload(const struct ft_bridge *br,
                     const struct bridge_megaflow *mf)
 {
-    const struct bridge_port *p = mf->match.mask.in_port
-        ? bridge_port_find(br, mf->match.flow.in_port) : NULL;
+    const struct bridge_port *p = megaflow_policy_port(br, mf);
 
     return p && p->hw_offload >= 0 ? p->hw_offload : br->hw_offload;
 }
@@ -279,22 +298,19 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
         *reason = reason_hw_off;
         return -EOPNOTSUPP;
     }
+    /* A provider that serves the input port and refuses says why best;
+     * if none serves it, the providers' probe answers say why, together
+     * ("tc: port d0 is not a kernel network device; rte_flow: ..."). */
     for (size_t i = 0; i < br->n_offloads; i++) {
         struct bridge_offload *bo = &br->offloads[i];
-        const char *refusal;
         struct ft_offload_flow *flow;
 
-        if (ft_offload_tier(bo->offload) != tier) {
+        if (ft_offload_tier(bo->offload) != tier
+            || (mf->match.mask.in_port
+                && bridge_offload_port_refusal(bo, mf->match.flow.in_port))) {
             continue;
         }
         *reason = err->reason;
-        refusal = mf->match.mask.in_port
-                  ? bridge_offload_port_refusal(bo, mf->match.flow.in_port)
-                  : NULL;
-        if (refusal) {
-            error = ft_error_set(err, -EOPNOTSUPP, "%s", refusal);
-            continue;
-        }
         ft_error_clear(err);
         error = ft_offload_flow_put(bo->offload, &mf->match, &mf->actions,
                                     &flow, err);
@@ -308,6 +324,24 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
             ft_error_set(err, error, "%s: %s", ft_offload_name(bo->offload),
                          strerror(-error));
         }
+        return error;
+    }
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        const struct bridge_offload *bo = &br->offloads[i];
+        const char *refusal;
+        size_t len = strlen(err->reason);
+
+        if (ft_offload_tier(bo->offload) != tier || !mf->match.mask.in_port) {
+            continue;
+        }
+        refusal = bridge_offload_port_refusal(bo, mf->match.flow.in_port);
+        if (*reason != err->reason) {
+            *reason = err->reason;
+            len = 0;
+        }
+        snprintf(err->reason + len, sizeof err->reason - len, "%s%s",
+                 len ? "; " : "", refusal);
+        err->code = error;
     }
     return error;
 }
@@ -482,6 +516,53 @@ megaflow_order_pos(const struct ft_bridge *br,
     return n;
 }
 
+/* Offers 'mf' to the tiers before its holder in its order (only those
+ * that were full, if 'only_full'), and moves it to the first that takes
+ * it: installed there first, then taken out of the slower tier, so a
+ * packet meanwhile is counted by whichever tier saw it.  Records each
+ * refusal.  Returns true if it moved. */
+static bool
+megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
+                     bool only_full)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+    size_t pos = megaflow_order_pos(br, mf);
+
+    for (size_t i = 0; i < pos && i < n; i++) {
+        enum ft_tier t = order[i];
+        struct bridge_megaflow trial;
+        const char *reason;
+        struct ft_error err;
+        int error;
+
+        if (only_full && !(mf->enospc_tiers & (1u << t))) {
+            continue;
+        }
+        trial = *mf;
+        ft_error_clear(&err);
+        error = megaflow_put_offload(br, &trial, t, &err, &reason);
+        if (!error) {
+            megaflow_uninstall(br, mf);
+            mf->tier = t;
+            mf->offload = trial.offload;
+            mf->handle = trial.handle;
+            mf->last = (struct ft_stats) { 0, 0, 0 };
+            mf->enospc_tiers &= ~(1u << t);
+            megaflow_set_reason(mf, t, NULL);
+            br->megaflows.n_tier[t]++;
+            return true;
+        }
+        megaflow_set_reason(mf, t, reason);
+        if (error == -ENOSPC) {
+            mf->enospc_tiers |= 1u << t;
+        } else {
+            mf->enospc_tiers &= ~(1u << t);
+        }
+    }
+    return false;
+}
+
 int
 bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
                        const struct ft_dp_actions *actions)
@@ -490,12 +571,16 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
     size_t pos;
     int error;
 
+    /* New actions may be what a faster tier refused before. */
+    megaflow_set_actions(mf, actions);
+    if (megaflow_move_faster(br, mf, false)) {
+        return 0;
+    }
     ft_error_clear(&err);
     error = (mf->offload
              ? ft_offload_flow_modify(mf->offload, mf->handle.off, actions,
                                       &err)
              : ft_dpif_flow_modify(br->dpif, mf->handle.dp, actions, &err));
-    megaflow_set_actions(mf, actions);
     if (!error) {
         return 0;
     }
@@ -519,49 +604,14 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
 bool
 bridge_megaflow_retry_faster(struct ft_bridge *br, struct bridge_megaflow *mf)
 {
-    enum ft_tier order[FT_N_TIERS + 1];
-    size_t n, pos;
+    bool moved;
 
     if (!mf->enospc_tiers || mf->enospc_gen == br->room_gen) {
         return false;
     }
-    n = megaflow_tier_order(br, mf, order);
-    pos = megaflow_order_pos(br, mf);
-    for (size_t i = 0; i < pos && i < n; i++) {
-        enum ft_tier t = order[i];
-        struct bridge_megaflow trial;
-        const char *reason;
-        struct ft_error err;
-        int error;
-
-        if (!(mf->enospc_tiers & (1u << t))) {
-            continue;
-        }
-        /* Install in the faster tier first, then take it out of the slower
-         * one: a packet meanwhile is counted by whichever tier saw it. */
-        trial = *mf;
-        ft_error_clear(&err);
-        error = megaflow_put_offload(br, &trial, t, &err, &reason);
-        if (!error) {
-            struct ft_stats none = { 0, 0, 0 };
-
-            megaflow_uninstall(br, mf);
-            mf->tier = t;
-            mf->offload = trial.offload;
-            mf->handle = trial.handle;
-            mf->last = none;
-            mf->enospc_tiers &= ~(1u << t);
-            megaflow_set_reason(mf, t, NULL);
-            br->megaflows.n_tier[t]++;
-            return true;
-        }
-        megaflow_set_reason(mf, t, reason);
-        if (error != -ENOSPC) {
-            mf->enospc_tiers &= ~(1u << t);
-        }
-    }
+    moved = megaflow_move_faster(br, mf, true);
     mf->enospc_gen = br->room_gen;
-    return false;
+    return moved;
 }
 
 void
@@ -583,47 +633,64 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
 
 /* ---- Counters. ---- */
 
-#define STATS_BATCH 256
+/* Megaflows of the datapath read per call: their counters are in memory,
+ * so small batches keep the arrays on the stack.  A provider gets every
+ * megaflow it holds among those asked about in one call: its read may be
+ * a dump of a whole port (TC). */
+#define DP_STATS_BATCH 256
 
 void
 bridge_megaflows_read_stats(struct ft_bridge *br,
                             struct bridge_megaflow *const mfs[], size_t n)
 {
-    struct ft_dpif_flow *dp_flows[STATS_BATCH];
-    struct ft_offload_flow *off_flows[STATS_BATCH];
-    struct bridge_megaflow *batch[STATS_BATCH];
-    struct ft_stats stats[STATS_BATCH];
+    struct ft_dpif_flow *dp_flows[DP_STATS_BATCH];
+    struct bridge_megaflow *dp_batch[DP_STATS_BATCH];
+    struct ft_stats dp_stats[DP_STATS_BATCH];
+    size_t k = 0;
 
-    /* One pass per holder: the datapath, then each provider. */
-    for (size_t h = 0; h <= br->n_offloads; h++) {
-        struct ft_offload *o = h ? br->offloads[h - 1].offload : NULL;
-        size_t k = 0;
-
-        for (size_t i = 0; i <= n; i++) {
-            if (i < n) {
-                struct bridge_megaflow *mf = mfs[i];
-
-                if (mf->dead || mf->offload != o) {
-                    continue;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && !mfs[i]->dead && !mfs[i]->offload) {
+            dp_batch[k] = mfs[i];
+            dp_flows[k++] = mfs[i]->handle.dp;
+        }
+        if (k && (k == DP_STATS_BATCH || i == n)) {
+            if (!ft_dpif_flow_stats(br->dpif, dp_flows, k, dp_stats)) {
+                for (size_t j = 0; j < k; j++) {
+                    megaflow_account(dp_batch[j], &dp_stats[j]);
                 }
-                batch[k] = mf;
-                if (o) {
-                    off_flows[k] = mf->handle.off;
-                } else {
-                    dp_flows[k] = mf->handle.dp;
-                }
-                k++;
             }
-            if (k && (k == STATS_BATCH || i == n)) {
-                int error = (o ? ft_offload_flow_stats(o, off_flows, k, stats)
-                               : ft_dpif_flow_stats(br->dpif, dp_flows, k,
-                                                    stats));
+            k = 0;
+        }
+    }
 
-                for (size_t j = 0; !error && j < k; j++) {
-                    megaflow_account(batch[j], &stats[j]);
+    for (size_t h = 0; h < br->n_offloads; h++) {
+        struct ft_offload *o = br->offloads[h].offload;
+        struct ft_offload_flow **flows = NULL;
+        struct bridge_megaflow **batch = NULL;
+        struct ft_stats *stats;
+
+        k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!mfs[i]->dead && mfs[i]->offload == o) {
+                if (!batch) {
+                    batch = ft_xmalloc((n - i) * sizeof *batch);
+                    flows = ft_xmalloc((n - i) * sizeof *flows);
                 }
-                k = 0;
+                batch[k] = mfs[i];
+                flows[k++] = mfs[i]->handle.off;
             }
         }
+        if (!k) {
+            continue;
+        }
+        stats = ft_xmalloc(k * sizeof *stats);
+        if (!ft_offload_flow_stats(o, flows, k, stats)) {
+            for (size_t j = 0; j < k; j++) {
+                megaflow_account(batch[j], &stats[j]);
+            }
+        }
+        free(stats);
+        free(flows);
+        free(batch);
     }
 }

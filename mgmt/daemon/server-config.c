@@ -624,6 +624,35 @@ datum_to_json(const struct ft_db_datum *d, bool is_map, bool is_ints)
     return j;
 }
 
+/* "representor: pf0vf3 of switch 0123abcd": an open interface on a NIC's
+ * embedded switch, as its port class identifies it. */
+static void
+show_representor(const struct ft_server *s, const char *iface,
+                 struct ds *text, json_t *ji)
+{
+    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
+    const struct ft_db_row *br = port ? ft_db_port_bridge(
+        s->db, ft_db_row_name(port)) : NULL;
+    struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
+                               : NULL;
+    struct ft_port_identity id;
+    struct ds sw = DS_EMPTY_INITIALIZER;
+
+    if (!sb || ft_bridge_port_identity(sb->br, iface, &id)
+        || !id.switch_id_len || !id.phys_port_name[0]) {
+        return;
+    }
+    for (size_t i = 0; i < id.switch_id_len; i++) {
+        ds_put_format(&sw, "%02x", id.switch_id[i]);
+    }
+    ds_put_format(text, "                representor: %s of switch %s\n",
+                  id.phys_port_name, ds_cstr(&sw));
+    json_object_set_new(ji, "representor",
+                        json_pack("{s:s, s:s}", "port", id.phys_port_name,
+                                  "switch_id", ds_cstr(&sw)));
+    ds_destroy(&sw);
+}
+
 static json_t *
 show_port(const struct ft_server *s, const char *pname, struct ds *text)
 {
@@ -664,6 +693,7 @@ show_port(const struct ft_server *s, const char *pname, struct ds *text)
             ds_put_format(text, "                type: %s\n", type);
         }
         show_column(db, "Interface", inames[i], "options", 16, text);
+        show_representor(s, inames[i], text, ji);
         if (error) {
             ds_put_cstr(text, "                error: ");
             format_error_value(error, text);

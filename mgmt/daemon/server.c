@@ -51,6 +51,8 @@
 #include <time.h>
 
 #include "mgmt/daemon/event-loop.h"
+#include "offload/offload-rte-flow.h"
+#include "offload/offload-tc.h"
 
 #define MODULE "server"
 
@@ -494,6 +496,37 @@ srv_bridge_schedule(struct srv_bridge *sb)
     sb->timer_when = when;
 }
 
+/* Gives 'br' the offload providers of this build, for the hw tier: TC
+ * flower (kernel netdevs) and rte_flow (DPDK ports); each serves the
+ * ports its probe accepts.  One that cannot start (no rtnetlink) is
+ * logged, and the bridge runs without it. */
+static void
+bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
+{
+    static const struct {
+        const struct ft_offload_class *class;
+        const char *name;
+    } providers[] = {
+        { &ft_offload_tc_class, "tc" },
+        { &ft_offload_rte_flow_class, "rte_flow" },
+    };
+
+    for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++) {
+        struct ft_offload *o;
+        struct ft_error err;
+
+        ft_error_clear(&err);
+        if (ft_offload_create(providers[i].class, providers[i].name,
+                              FT_TIER_HW, &o, &err)) {
+            ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no %s "
+                       "offload: %s", ft_bridge_name(br), providers[i].name,
+                       err.reason);
+        } else if (ft_bridge_offload_attach(br, o)) {
+            ft_offload_destroy(o);
+        }
+    }
+}
+
 /* Creates running bridge 'name' configured as 'cfg' (which it takes).
  * Returns 0 and '*sbp' or a negative errno; 'cfg' is freed on error. */
 static int
@@ -509,6 +542,7 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     error = ft_bridge_create(name, cfg->cfg.datapath_type, now, &br, err);
     if (!error) {
         ft_bridge_set_log(br, s->log);
+        bridge_attach_offloads(s, br);
         error = ft_bridge_reconfigure(br, &cfg->cfg, now, err);
         if (error) {
             ft_bridge_destroy(br);

@@ -80,6 +80,11 @@ int ftnic_key_parse(struct sk_buff *skb, struct ftnic_key *key,
 	key->ip_ttl = iph->ttl;
 	key->ipv4_src = iph->saddr;
 	key->ipv4_dst = iph->daddr;
+	if (iph->frag_off & htons(IP_MF | IP_OFFSET)) {
+		key->ip_flags |= FLOW_DIS_IS_FRAGMENT;
+		if (!(iph->frag_off & htons(IP_OFFSET)))
+			key->ip_flags |= FLOW_DIS_FIRST_FRAG;
+	}
 	if (iph->frag_off & htons(IP_OFFSET))
 		return 0;
 	off += ihl;

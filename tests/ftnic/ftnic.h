@@ -116,6 +116,7 @@ struct ftnic_key {
 	__be16 tp_dst;
 	u8 icmp_type;
 	u8 icmp_code;
+	u8 ip_flags;		/* FLOW_DIS_IS_FRAGMENT, FLOW_DIS_FIRST_FRAG */
 };
 
 enum ftnic_act_kind {

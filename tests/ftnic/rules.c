@@ -51,7 +51,6 @@ static const char *const ftnic_key_refusals[FLOW_DISSECTOR_KEY_MAX] = {
 	[FLOW_DISSECTOR_KEY_ENC_OPTS] = "ftnic: cannot offload match on tunnel options",
 	[FLOW_DISSECTOR_KEY_META] = "ftnic: cannot offload match on the ingress device (indev)",
 	[FLOW_DISSECTOR_KEY_CT] = "ftnic: cannot offload match on conntrack state (ct_*)",
-	[FLOW_DISSECTOR_KEY_NUM_OF_VLANS] = "ftnic: cannot offload match on the number of VLAN tags",
 	[FLOW_DISSECTOR_KEY_PPPOE] = "ftnic: cannot offload match on PPPoE",
 	[FLOW_DISSECTOR_KEY_L2TPV3] = "ftnic: cannot offload match on L2TPv3",
 };
@@ -60,6 +59,7 @@ static const char *const ftnic_key_refusals[FLOW_DISSECTOR_KEY_MAX] = {
 			  BIT(FLOW_DISSECTOR_KEY_BASIC) |		\
 			  BIT(FLOW_DISSECTOR_KEY_ETH_ADDRS) |		\
 			  BIT(FLOW_DISSECTOR_KEY_VLAN) |		\
+			  BIT(FLOW_DISSECTOR_KEY_NUM_OF_VLANS) |	\
 			  BIT(FLOW_DISSECTOR_KEY_IPV4_ADDRS) |		\
 			  BIT(FLOW_DISSECTOR_KEY_IP) |			\
 			  BIT(FLOW_DISSECTOR_KEY_PORTS) |		\
@@ -155,6 +155,20 @@ static int ftnic_match_l2(struct flow_rule *fr, struct ftnic_key *k,
 		k->vlan_prio = match.key->vlan_priority;
 		m->vlan_prio = match.mask->vlan_priority;
 	}
+	if (flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_NUM_OF_VLANS)) {
+		const struct flow_dissector_key_num_of_vlans *key;
+
+		/* No tag: a TPID of zero.  The model has one tag at most.
+		 * (6.1 has the key but no flow_rule_match_ helper for it.) */
+		key = skb_flow_dissector_target(fr->match.dissector,
+						FLOW_DISSECTOR_KEY_NUM_OF_VLANS,
+						fr->match.key);
+		if (key->num_of_vlans ||
+		    flow_rule_match_key(fr, FLOW_DISSECTOR_KEY_VLAN))
+			return FTNIC_REFUSE(extack, "match on a number of VLAN tags other than none");
+		k->vlan_tpid = 0;
+		m->vlan_tpid = htons(0xffff);
+	}
 	return 0;
 }
 
@@ -214,8 +228,11 @@ static int ftnic_parse_match(struct flow_rule *fr, struct ftnic_rule *rule,
 
 		flow_rule_match_control(fr, &match);
 		addr_type = match.key->addr_type;
-		if (match.mask->flags)
-			return FTNIC_REFUSE(extack, "match on fragment flags (ip_flags)");
+		if (match.mask->flags &
+		    ~(FLOW_DIS_IS_FRAGMENT | FLOW_DIS_FIRST_FRAG))
+			return FTNIC_REFUSE(extack, "match on these ip_flags");
+		rule->key.ip_flags = match.key->flags & match.mask->flags;
+		rule->mask.ip_flags = match.mask->flags;
 	}
 	err = ftnic_match_check_keys(fr, addr_type, extack);
 	if (err)

@@ -92,7 +92,7 @@ PYEOF
 
 start
 pid=$(cat "$T/run/flowtierd.pid")
-ft 0 add-br "$BR"
+ft 0 add-br "$BR" -- set Bridge "$BR" other_config:hw-offload=true
 ft 0 del-flows "$BR"
 
 # ---- Refusals that change nothing.
@@ -135,6 +135,12 @@ for i in $(seq 40); do
 done
 grep -q 'n_packets=5, n_bytes=[0-9]*,.*priority=100,in_port=din actions=output:dout$' <<<"$out" \
     || fail "flow counters: $out"
+pass
+# hw-offload is on, but net_pcap has no rte_flow: DPDK's own words say so,
+# next to TC's, which does not serve DPDK ports.
+ft 0 dump-dp-flows "$BR"
+grep -q 'in_port=10,.*tier:user, not in hw: tc: port din is not a kernel network device (type dpdk); rte_flow: port din: Function not implemented' <<<"$out" \
+    || fail "no rte_flow refusal: $out"
 pass
 
 # Idle DPDK ports are polled on a timer, not by a spinning loop.

@@ -1,0 +1,305 @@
+/*
+ * offload-rte-flow.c - the rte_flow offload provider (see
+ * offload-rte-flow.h): megaflows of DPDK ports as rte_flow rules.
+ *
+ * Part of the offload layer, built with DPDK's compile flags.  A port it
+ * serves is a DPDK ethdev (its identity has a DPDK port id); the probe
+ * validates a rule that can match nothing real (destination MAC
+ * 00:00:00:00:00:00, DROP) and a port whose driver refuses it is refused
+ * with the driver's words ("rte_flow: port d0: Function not
+ * implemented").  A megaflow is validated, then created; its counters are
+ * its COUNT action's, queried one rule at a time (rte_flow has no batch
+ * query).  All state is in 'struct rf'.
+ */
+#include "offload-rte-flow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_errno.h>
+#include <rte_flow.h>
+
+#include "flowtier/util.h"
+#include "offload-provider.h"
+#include "rte-flow-xlate.h"
+
+struct rf_port {
+    uint32_t port_no;
+    uint16_t dpdk_port;
+    char name[FT_PORT_NAME_MAX];
+};
+
+struct ft_offload_flow {
+    uint16_t dpdk_port;         /* Where the rule was created. */
+    uint32_t in_port;
+    struct rte_flow *flow;
+    struct ft_stats stats;      /* Accumulated from the COUNT queries. */
+};
+
+struct rf {
+    struct ft_offload up;
+    struct rf_port *ports;
+    size_t n_ports;
+};
+
+static struct rf *
+rf_cast(struct ft_offload *o)
+{
+    return (struct rf *) o;
+}
+
+static struct rf_port *
+rf_port_find(struct rf *rf, uint32_t port_no)
+{
+    for (size_t i = 0; i < rf->n_ports; i++) {
+        if (rf->ports[i].port_no == port_no) {
+            return &rf->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* "rte_flow: WHAT: MESSAGE (strerror)" from DPDK's answer. */
+static int
+rf_error(struct ft_error *err, int error, const char *what,
+         const struct rte_flow_error *fe)
+{
+    int code = error < 0 ? error : -error;
+
+    if (fe->message && strcmp(fe->message, strerror(-code))) {
+        return ft_error_set(err, code, "rte_flow: %s: %s (%s)", what,
+                            fe->message, strerror(-code));
+    }
+    return ft_error_set(err, code, "rte_flow: %s: %s", what,
+                        strerror(-code));
+}
+
+static int
+rf_create(struct ft_offload **op, struct ft_error *err)
+{
+    (void) err;
+    *op = &((struct rf *) ft_xcalloc(1, sizeof(struct rf)))->up;
+    return 0;
+}
+
+static void rf_destroy(struct ft_offload *);
+
+static int
+rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
+            struct ft_offload_caps *caps, struct ft_error *err)
+{
+    struct rf *rf = rf_cast(o);
+    struct rte_flow_item_eth eth, eth_mask;
+    struct rte_flow_item items[2];
+    struct rte_flow_action actions[2];
+    struct rte_flow_attr attr;
+    struct rte_flow_error fe;
+    struct rf_port *p;
+    char what[64];
+    int error;
+
+    if (id->dpdk_port_id < 0) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: port %s is not a "
+                            "DPDK port (type %s)", id->name, id->type);
+    }
+    memset(&attr, 0, sizeof attr);
+    attr.ingress = 1;
+    memset(&eth, 0, sizeof eth);
+    memset(&eth_mask, 0, sizeof eth_mask);
+    memset(eth_mask.dst.addr_bytes, 0xff, 6);
+    memset(items, 0, sizeof items);
+    items[0].type = RTE_FLOW_ITEM_TYPE_ETH;
+    items[0].spec = &eth;
+    items[0].mask = &eth_mask;
+    items[1].type = RTE_FLOW_ITEM_TYPE_END;
+    memset(actions, 0, sizeof actions);
+    actions[0].type = RTE_FLOW_ACTION_TYPE_DROP;
+    actions[1].type = RTE_FLOW_ACTION_TYPE_END;
+    memset(&fe, 0, sizeof fe);
+    error = rte_flow_validate(id->dpdk_port_id, &attr, items, actions, &fe);
+    if (error) {
+        snprintf(what, sizeof what, "port %s", id->name);
+        rf_error(err, error, what, &fe);
+        return -EOPNOTSUPP;
+    }
+    p = rf_port_find(rf, id->port_no);
+    if (!p) {
+        rf->ports = ft_xrealloc(rf->ports, (rf->n_ports + 1)
+                                           * sizeof *rf->ports);
+        p = &rf->ports[rf->n_ports++];
+    }
+    p->port_no = id->port_no;
+    p->dpdk_port = id->dpdk_port_id;
+    memcpy(p->name, id->name, sizeof p->name);
+    memset(caps, 0, sizeof *caps);
+    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
+                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
+                  | FT_OFFLOAD_M_TCP_FLAGS | FT_OFFLOAD_M_ICMP;
+    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
+                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
+                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->counters = true;
+    return 0;
+}
+
+static void
+rf_port_del(struct ft_offload *o, ft_port_no port_no)
+{
+    struct rf *rf = rf_cast(o);
+    struct rf_port *p = rf_port_find(rf, port_no);
+
+    /* The bridge removes the megaflows of a port before letting it go. */
+    if (p) {
+        *p = rf->ports[--rf->n_ports];
+    }
+}
+
+struct rf_lookup_ctx {
+    struct rf *rf;
+};
+
+static int
+rf_output_lookup(void *aux, uint32_t port_no, uint16_t *dpdk_port,
+                 struct ft_error *err)
+{
+    struct rf_lookup_ctx *ctx = aux;
+    const struct rf_port *p = rf_port_find(ctx->rf, port_no);
+
+    if (!p) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output to port %u: "
+                            "not a DPDK port %s offloads", port_no,
+                            ctx->rf->up.name);
+    }
+    *dpdk_port = p->dpdk_port;
+    return 0;
+}
+
+static int
+rf_flow_put(struct ft_offload *o, const struct ft_match *match,
+            const struct ft_dp_actions *actions,
+            struct ft_offload_flow **flowp, struct ft_error *err)
+{
+    struct rf *rf = rf_cast(o);
+    const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
+    struct rf_lookup_ctx ctx = { rf };
+    struct ft_rte_flow_rule *rule;
+    struct ft_offload_flow *flow;
+    struct rte_flow_error fe;
+    struct rte_flow *rte;
+    char what[64];
+    int error;
+
+    if (!in || match->mask.in_port != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
+                            "a port %s offloads", match->flow.in_port,
+                            o->name);
+    }
+    rule = ft_xmalloc(sizeof *rule);
+    error = ft_rte_flow_xlate(match, actions, in->dpdk_port,
+                              rf_output_lookup, &ctx, rule, err);
+    if (error) {
+        free(rule);
+        return error;
+    }
+    snprintf(what, sizeof what, "port %s", in->name);
+    memset(&fe, 0, sizeof fe);
+    error = rte_flow_validate(in->dpdk_port, &rule->attr, rule->items,
+                              rule->actions, &fe);
+    if (error) {
+        rf_error(err, error, what, &fe);
+        free(rule);
+        return -EOPNOTSUPP;
+    }
+    rte = rte_flow_create(in->dpdk_port, &rule->attr, rule->items,
+                          rule->actions, &fe);
+    free(rule);
+    if (!rte) {
+        return rf_error(err, rte_errno ? -rte_errno : -EIO, what, &fe);
+    }
+    flow = ft_xcalloc(1, sizeof *flow);
+    flow->dpdk_port = in->dpdk_port;
+    flow->in_port = in->port_no;
+    flow->flow = rte;
+    *flowp = flow;
+    return 0;
+}
+
+static long long int
+rf_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Adds what 'flow''s COUNT counted since the last query (queried with
+ * reset) to its counters. */
+static void
+rf_query(struct ft_offload_flow *flow)
+{
+    struct rte_flow_action count = { RTE_FLOW_ACTION_TYPE_COUNT, NULL };
+    struct rte_flow_query_count q;
+    struct rte_flow_error fe;
+
+    memset(&q, 0, sizeof q);
+    q.reset = 1;
+    if (!rte_flow_query(flow->dpdk_port, flow->flow, &count, &q, &fe)
+        && q.hits_set && q.hits) {
+        flow->stats.n_packets += q.hits;
+        flow->stats.n_bytes += q.bytes_set ? q.bytes : 0;
+        flow->stats.used = rf_now_ms();
+    }
+}
+
+static int
+rf_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
+              size_t n, struct ft_stats stats[])
+{
+    (void) o;
+    for (size_t i = 0; i < n; i++) {
+        rf_query(flows[i]);
+        stats[i] = flows[i]->stats;
+    }
+    return 0;
+}
+
+static int
+rf_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
+            struct ft_stats *stats)
+{
+    struct rte_flow_error fe;
+    int error;
+
+    (void) o;
+    rf_query(flow);
+    if (stats) {
+        *stats = flow->stats;
+    }
+    error = rte_flow_destroy(flow->dpdk_port, flow->flow, &fe);
+    free(flow);
+    return error ? -EIO : 0;
+}
+
+static void
+rf_destroy(struct ft_offload *o)
+{
+    struct rf *rf = rf_cast(o);
+
+    /* The bridge removed every megaflow before. */
+    free(rf->ports);
+    free(rf);
+}
+
+const struct ft_offload_class ft_offload_rte_flow_class = {
+    .type = "rte_flow",
+    .create = rf_create,
+    .destroy = rf_destroy,
+    .port_add = rf_port_add,
+    .port_del = rf_port_del,
+    .flow_put = rf_flow_put,
+    .flow_del = rf_flow_del,
+    .flow_stats = rf_flow_stats,
+};

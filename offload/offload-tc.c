@@ -1,0 +1,748 @@
+/*
+ * offload-tc.c - the TC flower offload provider (see offload-tc.h): its
+ * ports, the filters of its megaflows, and their counters.
+ *
+ * Part of the offload layer.  Messages go through tc-nl.c; matches and
+ * actions are translated by tc-match.c and tc-action.c.  All state is in
+ * 'struct tc'.
+ */
+#include "offload-tc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/gen_stats.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_gact.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "flowtier/util.h"
+#include "offload-provider.h"
+#include "tc-nl.h"
+#include "tc-translate.h"
+
+#define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+#define TC_MAX_PRIOS 32
+
+struct tc_port {
+    ft_port_no port_no;
+    int ifindex;
+    char name[FT_PORT_NAME_MAX];
+    uint8_t switch_id[FT_SWITCH_ID_MAX];
+    uint8_t switch_id_len;
+};
+
+struct ft_offload_flow {
+    struct ft_match match;      /* For a replace with other actions. */
+    struct ft_stats base;       /* Counts of the filters it replaced. */
+    int ifindex;
+    ft_port_no in_port;
+    uint32_t prio;
+    uint32_t handle;
+    uint16_t protocol;          /* Network byte order. */
+    size_t idx;                 /* In 'struct tc''s 'flows'. */
+};
+
+struct tc {
+    struct ft_offload up;
+    struct nl_sock *sock;
+    uint8_t cookie[FT_TC_COOKIE_LEN];
+
+    struct tc_port *ports;
+    size_t n_ports;
+
+    /* One priority per filter protocol: flower wants a protocol per
+     * priority. */
+    uint16_t prio_protocol[TC_MAX_PRIOS];
+    size_t n_prios;
+
+    struct ft_offload_flow **flows;
+    size_t n_flows, allocated_flows;
+    uint32_t next_handle;
+};
+
+static struct tc *
+tc_cast(struct ft_offload *o)
+{
+    return (struct tc *) o;
+}
+
+/* skip_sw for the hw tier: a filter then exists only in the NIC. */
+static uint32_t
+tc_skip(const struct tc *tc)
+{
+    return tc->up.tier == FT_TIER_HW ? TCA_CLS_FLAGS_SKIP_SW
+                                     : TCA_CLS_FLAGS_SKIP_HW;
+}
+
+static struct tc_port *
+tc_port_find(struct tc *tc, ft_port_no port_no)
+{
+    for (size_t i = 0; i < tc->n_ports; i++) {
+        if (tc->ports[i].port_no == port_no) {
+            return &tc->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* The priority of filters of 'protocol', or 0 if all are in use. */
+static uint32_t
+tc_prio(struct tc *tc, uint16_t protocol)
+{
+    for (size_t i = 0; i < tc->n_prios; i++) {
+        if (tc->prio_protocol[i] == protocol) {
+            return i + 1;
+        }
+    }
+    if (tc->n_prios >= TC_MAX_PRIOS) {
+        return 0;
+    }
+    tc->prio_protocol[tc->n_prios++] = protocol;
+    return tc->n_prios;
+}
+
+static int
+tc_create(struct ft_offload **op, struct ft_error *err)
+{
+    struct tc *tc = ft_xcalloc(1, sizeof *tc);
+    int error = ft_tc_nl_open(&tc->sock, err);
+
+    if (error) {
+        free(tc);
+        return error;
+    }
+    memcpy(tc->cookie, FT_TC_COOKIE_MAGIC, strlen(FT_TC_COOKIE_MAGIC));
+    tc->next_handle = 1;
+    *op = &tc->up;
+    return 0;
+}
+
+/* ---- Filters. ---- */
+
+static struct nl_msg *
+tc_filter_msg(int type, int flags, int ifindex, uint32_t prio,
+              uint16_t protocol, uint32_t handle)
+{
+    struct nl_msg *msg = ft_tc_nl_msg(type, flags, ifindex,
+                                      TC_INGRESS_PARENT, handle,
+                                      TC_H_MAKE(prio << 16, protocol));
+
+    nla_put_string(msg, TCA_KIND, "flower");
+    return msg;
+}
+
+static int
+tc_filter_del(struct tc *tc, int ifindex, uint32_t prio, uint16_t protocol,
+              uint32_t handle, struct ft_error *err)
+{
+    return ft_tc_nl_transact(tc->sock,
+                             tc_filter_msg(RTM_DELTFILTER, 0, ifindex, prio,
+                                           protocol, handle),
+                             "tc: delete filter", err);
+}
+
+/* What one filter of a dump says. */
+struct tc_filter_info {
+    uint32_t prio;
+    uint16_t protocol;
+    uint32_t handle;
+    bool ours;                  /* FlowTier's cookie on its first action. */
+    struct ft_stats stats;
+};
+
+/* Last use, in 1/USER_HZ (100) s ago, from the 'struct tcf_t' of an
+ * action's options, whichever kind it is. */
+static long long int
+tc_action_age_ms(struct nlattr *opts)
+{
+    struct nlattr *a;
+    int rem;
+
+    nla_for_each_nested(a, opts, rem) {
+        if (nla_len(a) == sizeof(struct tcf_t)) {
+            const struct tcf_t *tm = nla_data(a);
+
+            return (long long int) tm->lastuse * 10;
+        }
+    }
+    return -1;
+}
+
+static long long int
+tc_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Parses a filter message of a dump into '*f'.  Returns 0, or -1 if it is
+ * not a flower filter with actions. */
+static int
+tc_filter_parse(struct nl_msg *msg, struct tc_filter_info *f)
+{
+    struct nlmsghdr *nlh = nlmsg_hdr(msg);
+    struct tcmsg *tcm = nlmsg_data(nlh);
+    struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
+    struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
+    struct nlattr *st[TCA_STATS_MAX + 1];
+    long long int age;
+
+    memset(f, 0, sizeof *f);
+    if (nlmsg_parse(nlh, sizeof *tcm, tb, TCA_MAX, NULL) < 0
+        || !tb[TCA_KIND] || strcmp(nla_get_string(tb[TCA_KIND]), "flower")
+        || !tb[TCA_OPTIONS]
+        || nla_parse_nested(fl, TCA_FLOWER_MAX, tb[TCA_OPTIONS], NULL) < 0
+        || !fl[TCA_FLOWER_ACT]
+        || nla_parse_nested(acts, TCA_ACT_MAX_PRIO, fl[TCA_FLOWER_ACT],
+                            NULL) < 0
+        || !acts[1]
+        || nla_parse_nested(act, TCA_ACT_MAX, acts[1], NULL) < 0) {
+        return -1;
+    }
+    f->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
+    f->protocol = TC_H_MIN(tcm->tcm_info);
+    f->handle = tcm->tcm_handle;
+    f->ours = (act[TCA_ACT_COOKIE]
+               && nla_len(act[TCA_ACT_COOKIE]) >= 8
+               && !memcmp(nla_data(act[TCA_ACT_COOKIE]), FT_TC_COOKIE_MAGIC,
+                          strlen(FT_TC_COOKIE_MAGIC)));
+    if (act[TCA_ACT_STATS]
+        && nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS],
+                            NULL) >= 0
+        && st[TCA_STATS_BASIC]
+        && nla_len(st[TCA_STATS_BASIC]) >= (int) sizeof(struct
+                                                        gnet_stats_basic)) {
+        struct gnet_stats_basic b;
+
+        memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
+        f->stats.n_packets = b.packets;
+        f->stats.n_bytes = b.bytes;
+    }
+    age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS]) : -1;
+    if (f->stats.n_packets && age >= 0) {
+        f->stats.used = tc_now_ms() - age;
+    }
+    return 0;
+}
+
+struct tc_dump_ctx {
+    int (*cb)(const struct tc_filter_info *, void *aux);
+    void *aux;
+};
+
+static int
+tc_dump_msg_cb(struct nl_msg *msg, void *aux)
+{
+    struct tc_dump_ctx *ctx = aux;
+    struct tc_filter_info f;
+
+    if (!tc_filter_parse(msg, &f)) {
+        ctx->cb(&f, ctx->aux);
+    }
+    return NL_OK;
+}
+
+/* Calls 'cb' for every flower filter on the ingress of 'ifindex'. */
+static int
+tc_dump_filters(struct tc *tc, int ifindex,
+                int (*cb)(const struct tc_filter_info *, void *aux),
+                void *aux)
+{
+    struct tc_dump_ctx ctx = { cb, aux };
+
+    return ft_tc_nl_dump(tc->sock,
+                         ft_tc_nl_msg(RTM_GETTFILTER, 0, ifindex,
+                                      TC_INGRESS_PARENT, 0, 0),
+                         tc_dump_msg_cb, &ctx);
+}
+
+/* ---- Ports. ---- */
+
+struct tc_leftovers {
+    struct tc_filter_info found[256];
+    size_t n;
+};
+
+static int
+tc_collect_ours(const struct tc_filter_info *f, void *aux)
+{
+    struct tc_leftovers *l = aux;
+
+    if (f->ours && l->n < sizeof l->found / sizeof l->found[0]) {
+        l->found[l->n++] = *f;
+    }
+    return 0;
+}
+
+/* Deletes every filter with FlowTier's cookie on the ingress of
+ * 'ifindex': a crashed daemon's, or this instance's own. */
+static void
+tc_remove_ours(struct tc *tc, int ifindex)
+{
+    struct tc_leftovers *l = ft_xmalloc(sizeof *l);
+    size_t total = 0;
+
+    do {
+        l->n = 0;
+        if (tc_dump_filters(tc, ifindex, tc_collect_ours, l)) {
+            break;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+            tc_filter_del(tc, ifindex, l->found[i].prio,
+                          l->found[i].protocol, l->found[i].handle, NULL);
+        }
+        total += l->n;
+    } while (l->n == sizeof l->found / sizeof l->found[0] && total < 1000000);
+    free(l);
+}
+
+/* Gives 'ifindex' an ingress qdisc (clsact) unless it has one. */
+static int
+tc_ensure_qdisc(struct tc *tc, const struct tc_port *p, struct ft_error *err)
+{
+    struct nl_msg *msg = ft_tc_nl_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL,
+                                      p->ifindex, TC_H_CLSACT,
+                                      TC_H_MAKE(TC_H_CLSACT, 0), 0);
+    char what[64];
+    int error;
+
+    nla_put_string(msg, TCA_KIND, "clsact");
+    snprintf(what, sizeof what, "tc: port %s: clsact qdisc", p->name);
+    error = ft_tc_nl_transact(tc->sock, msg, what, err);
+    return error == -EEXIST ? 0 : error;
+}
+
+/* Installs and removes a filter that can match nothing real (destination
+ * MAC 00:00:00:00:00:00): what the port says to it is the probe's
+ * answer. */
+static int
+tc_probe_filter(struct tc *tc, const struct tc_port *p, struct ft_error *err)
+{
+    uint8_t zero[6] = { 0, 0, 0, 0, 0, 0 }, ones[6];
+    uint32_t prio = tc_prio(tc, htons(ETH_P_ALL));
+    uint32_t handle = tc->next_handle++;
+    struct nlattr *opts, *acts, *act, *aopts;
+    struct nl_msg *msg;
+    struct tc_gact gact;
+    char what[96];
+    int error;
+
+    memset(ones, 0xff, sizeof ones);
+    msg = tc_filter_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, p->ifindex,
+                        prio, htons(ETH_P_ALL), handle);
+    opts = nla_nest_start(msg, TCA_OPTIONS);
+    nla_put(msg, TCA_FLOWER_KEY_ETH_DST, 6, zero);
+    nla_put(msg, TCA_FLOWER_KEY_ETH_DST_MASK, 6, ones);
+    nla_put_u32(msg, TCA_FLOWER_FLAGS, tc_skip(tc));
+    acts = nla_nest_start(msg, TCA_FLOWER_ACT);
+    act = nla_nest_start(msg, 1);
+    nla_put_string(msg, TCA_ACT_KIND, "gact");
+    nla_put(msg, TCA_ACT_COOKIE, FT_TC_COOKIE_LEN, tc->cookie);
+    aopts = nla_nest_start(msg, TCA_ACT_OPTIONS);
+    memset(&gact, 0, sizeof gact);
+    gact.action = TC_ACT_SHOT;
+    nla_put(msg, TCA_GACT_PARMS, sizeof gact, &gact);
+    nla_nest_end(msg, aopts);
+    nla_nest_end(msg, act);
+    nla_nest_end(msg, acts);
+    nla_nest_end(msg, opts);
+    snprintf(what, sizeof what, "tc: port %s", p->name);
+    error = ft_tc_nl_transact(tc->sock, msg, what, err);
+    if (!error) {
+        tc_filter_del(tc, p->ifindex, prio, htons(ETH_P_ALL), handle, NULL);
+    }
+    return error;
+}
+
+static int
+tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
+            struct ft_offload_caps *caps, struct ft_error *err)
+{
+    struct tc *tc = tc_cast(o);
+    struct tc_port p, *old;
+    int error;
+
+    if (id->ifindex <= 0) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s is not a kernel "
+                            "network device (type %s)", id->name, id->type);
+    }
+    if (o->tier != FT_TIER_HW) {
+        /* A packet socket on the port gets its copy before TC ingress
+         * runs: the userspace datapath would handle what a software
+         * filter already forwarded. */
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: TC in "
+                            "software (skip_hw) is not used: the userspace "
+                            "datapath reads the port before TC ingress, so "
+                            "packets would be handled twice", id->name);
+    }
+    if (!id->switch_id_len) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s has no TC "
+                            "offload: not a switchdev port (no "
+                            "phys_switch_id)", id->name);
+    }
+    memset(&p, 0, sizeof p);
+    p.port_no = id->port_no;
+    p.ifindex = id->ifindex;
+    memcpy(p.name, id->name, sizeof p.name);
+    memcpy(p.switch_id, id->switch_id, sizeof p.switch_id);
+    p.switch_id_len = id->switch_id_len;
+
+    error = tc_ensure_qdisc(tc, &p, err);
+    if (!error) {
+        tc_remove_ours(tc, p.ifindex);
+        error = tc_probe_filter(tc, &p, err);
+    }
+    if (error) {
+        return error == -EOPNOTSUPP || error == -ENOENT || error == -EINVAL
+               ? -EOPNOTSUPP : error;
+    }
+    old = tc_port_find(tc, id->port_no);
+    if (old) {
+        *old = p;
+    } else {
+        tc->ports = ft_xrealloc(tc->ports, (tc->n_ports + 1)
+                                           * sizeof *tc->ports);
+        tc->ports[tc->n_ports++] = p;
+    }
+    memset(caps, 0, sizeof *caps);
+    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
+                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
+                  | FT_OFFLOAD_M_TCP_FLAGS | FT_OFFLOAD_M_ICMP
+                  | FT_OFFLOAD_M_ARP;
+    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
+                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
+                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->counters = true;
+    return 0;
+}
+
+static void
+tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
+{
+    tc->flows[flow->idx] = tc->flows[--tc->n_flows];
+    tc->flows[flow->idx]->idx = flow->idx;
+    free(flow);
+}
+
+static int
+tc_flush(struct ft_offload *o, ft_port_no port_no)
+{
+    struct tc *tc = tc_cast(o);
+
+    for (size_t i = 0; i < tc->n_flows;) {
+        struct ft_offload_flow *flow = tc->flows[i];
+
+        if (port_no == FT_PORT_NONE || flow->in_port == port_no) {
+            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
+                          flow->handle, NULL);
+            tc_flow_forget(tc, flow);
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+static void
+tc_port_del(struct ft_offload *o, ft_port_no port_no)
+{
+    struct tc *tc = tc_cast(o);
+    struct tc_port *p = tc_port_find(tc, port_no);
+
+    tc_flush(o, port_no);
+    if (p) {
+        tc_remove_ours(tc, p->ifindex);
+        *p = tc->ports[--tc->n_ports];
+    }
+}
+
+static void
+tc_destroy(struct ft_offload *o)
+{
+    struct tc *tc = tc_cast(o);
+
+    tc_flush(o, FT_PORT_NONE);
+    for (size_t i = 0; i < tc->n_ports; i++) {
+        tc_remove_ours(tc, tc->ports[i].ifindex);
+    }
+    ft_tc_nl_close(tc->sock);
+    free(tc->ports);
+    free(tc->flows);
+    free(tc);
+}
+
+/* ---- Megaflows. ---- */
+
+struct tc_lookup_ctx {
+    struct tc *tc;
+    const struct tc_port *in;
+};
+
+static int
+tc_output_lookup(void *aux, ft_port_no port_no, int *ifindex,
+                 struct ft_error *err)
+{
+    struct tc_lookup_ctx *ctx = aux;
+    const struct tc_port *p = tc_port_find(ctx->tc, port_no);
+
+    if (!p) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: output to port %u: not "
+                            "a port %s offloads", port_no, ctx->tc->up.name);
+    }
+    if (ctx->tc->up.tier == FT_TIER_HW
+        && (p->switch_id_len != ctx->in->switch_id_len
+            || memcmp(p->switch_id, ctx->in->switch_id, p->switch_id_len))) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on the "
+                            "e-switch of %s", p->name, ctx->in->name);
+    }
+    *ifindex = p->ifindex;
+    return 0;
+}
+
+/* Builds the filter of 'match' and 'actions' on 'in' with 'handle' (0:
+ * the next one) in '*msgp'.  Returns 0 with '*prio' and '*protocol' set,
+ * or -EOPNOTSUPP / -ENOSPC with 'err' saying why. */
+static int
+tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
+            const struct ft_match *match, const struct ft_dp_actions *actions,
+            uint32_t handle, struct nl_msg **msgp, uint32_t *prio,
+            uint16_t *protocol, struct ft_error *err)
+{
+    struct tc_lookup_ctx lctx = { tc, in };
+    struct nlattr *opts;
+    struct nl_msg *msg;
+    struct tcmsg *tcm;
+    int error;
+
+    msg = tc_filter_msg(RTM_NEWTFILTER, flags, in->ifindex, 0, 0, 0);
+    opts = nla_nest_start(msg, TCA_OPTIONS);
+    error = ft_tc_match_put(msg, match, protocol, err);
+    if (!error) {
+        error = ft_tc_actions_put(msg, actions, match, tc_output_lookup,
+                                  &lctx, tc->cookie, err);
+    }
+    *prio = tc_prio(tc, *protocol);
+    if (!error && !*prio) {
+        error = ft_error_set(err, -ENOSPC, "tc: more than %d filter "
+                             "protocols", TC_MAX_PRIOS);
+    }
+    if (error) {
+        nlmsg_free(msg);
+        return error;
+    }
+    nla_put_u32(msg, TCA_FLOWER_FLAGS, tc_skip(tc));
+    nla_nest_end(msg, opts);
+    tcm = nlmsg_data(nlmsg_hdr(msg));
+    tcm->tcm_handle = handle;
+    tcm->tcm_info = TC_H_MAKE(*prio << 16, *protocol);
+    *msgp = msg;
+    return 0;
+}
+
+static int
+tc_flow_put(struct ft_offload *o, const struct ft_match *match,
+            const struct ft_dp_actions *actions,
+            struct ft_offload_flow **flowp, struct ft_error *err)
+{
+    struct tc *tc = tc_cast(o);
+    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    struct ft_offload_flow *flow;
+    uint16_t protocol = 0;
+    struct nl_msg *msg;
+    uint32_t prio;
+    int error;
+
+    if (!in || match->mask.in_port != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: in_port %u is not a port "
+                            "%s offloads", match->flow.in_port, o->name);
+    }
+    error = tc_flow_msg(tc, in, NLM_F_CREATE | NLM_F_EXCL, match, actions,
+                        tc->next_handle, &msg, &prio, &protocol, err);
+    if (error) {
+        return error;
+    }
+    error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    if (error) {
+        return error == -EINVAL ? -EOPNOTSUPP : error;
+    }
+
+    flow = ft_xcalloc(1, sizeof *flow);
+    flow->match = *match;
+    flow->ifindex = in->ifindex;
+    flow->in_port = in->port_no;
+    flow->prio = prio;
+    flow->handle = tc->next_handle++;
+    flow->protocol = protocol;
+    if (tc->n_flows >= tc->allocated_flows) {
+        tc->allocated_flows = tc->allocated_flows ? 2 * tc->allocated_flows
+                                                  : 64;
+        tc->flows = ft_xrealloc(tc->flows,
+                                tc->allocated_flows * sizeof *tc->flows);
+    }
+    flow->idx = tc->n_flows;
+    tc->flows[tc->n_flows++] = flow;
+    *flowp = flow;
+    return 0;
+}
+
+static int tc_flow_stats(struct ft_offload *, struct ft_offload_flow *const[],
+                         size_t, struct ft_stats[]);
+
+/* Replaces the filter of 'flow' with one of the new actions.  The kernel
+ * counts a replaced filter from zero: what the old one counted is kept in
+ * 'base', so the counters never go backwards. */
+static int
+tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
+               const struct ft_dp_actions *actions, struct ft_error *err)
+{
+    struct tc *tc = tc_cast(o);
+    const struct tc_port *in = tc_port_find(tc, flow->in_port);
+    struct ft_stats before;
+    uint16_t protocol = 0;
+    struct nl_msg *msg;
+    uint32_t prio;
+    int error;
+
+    if (!in) {
+        return ft_error_set(err, -ENOENT, "tc: port %u is gone",
+                            flow->in_port);
+    }
+    error = tc_flow_msg(tc, in, NLM_F_REPLACE, &flow->match, actions,
+                        flow->handle, &msg, &prio, &protocol, err);
+    if (error) {
+        return error;
+    }
+    if (prio != flow->prio || protocol != flow->protocol) {
+        nlmsg_free(msg);
+        return ft_error_set(err, -EOPNOTSUPP, "tc: the filter's protocol "
+                            "changed");
+    }
+    tc_flow_stats(o, &flow, 1, &before);
+    error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    if (!error) {
+        flow->base = before;
+    }
+    return error;
+}
+
+/* The counters of the flows asked about, found in one dump per port:
+ * 'order' indexes 'flows' by handle (unique in an instance), so that each
+ * filter of a dump is looked up in O(log n). */
+struct tc_stats_ctx {
+    struct ft_offload_flow *const *flows;
+    const size_t *order;
+    size_t n;
+    int ifindex;
+    struct ft_stats *stats;
+};
+
+static int
+tc_compare_handles(const void *a_, const void *b_, void *flows_)
+{
+    struct ft_offload_flow *const *flows = flows_;
+    uint32_t a = flows[*(const size_t *) a_]->handle;
+    uint32_t b = flows[*(const size_t *) b_]->handle;
+
+    return a < b ? -1 : a > b;
+}
+
+static int
+tc_stats_cb(const struct tc_filter_info *f, void *aux)
+{
+    struct tc_stats_ctx *ctx = aux;
+    size_t lo = 0, hi = ctx->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ctx->flows[ctx->order[mid]]->handle < f->handle) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < ctx->n) {
+        size_t i = ctx->order[lo];
+        const struct ft_offload_flow *flow = ctx->flows[i];
+
+        if (flow->handle == f->handle && flow->ifindex == ctx->ifindex
+            && flow->prio == f->prio) {
+            ctx->stats[i] = f->stats;
+            ctx->stats[i].n_packets += flow->base.n_packets;
+            ctx->stats[i].n_bytes += flow->base.n_bytes;
+            if (flow->base.used > ctx->stats[i].used) {
+                ctx->stats[i].used = flow->base.used;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
+              size_t n, struct ft_stats stats[])
+{
+    struct tc *tc = tc_cast(o);
+    size_t *order = ft_xmalloc(n * sizeof *order);
+    struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
+    int error = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        stats[i] = flows[i]->base;      /* If its filter is not found. */
+        order[i] = i;
+    }
+    qsort_r(order, n, sizeof *order, tc_compare_handles,
+            (void *) flows);
+    for (size_t p = 0; p < tc->n_ports && !error; p++) {
+        bool wanted = false;
+
+        for (size_t i = 0; i < n && !wanted; i++) {
+            wanted = flows[i]->ifindex == tc->ports[p].ifindex;
+        }
+        if (wanted) {
+            ctx.ifindex = tc->ports[p].ifindex;
+            error = tc_dump_filters(tc, ctx.ifindex, tc_stats_cb, &ctx);
+        }
+    }
+    free(order);
+    return error;
+}
+
+static int
+tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
+            struct ft_stats *stats)
+{
+    struct tc *tc = tc_cast(o);
+    int error;
+
+    if (stats) {
+        tc_flow_stats(o, &flow, 1, stats);
+    }
+    error = tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
+                          flow->handle, NULL);
+    tc_flow_forget(tc, flow);
+    return error;
+}
+
+const struct ft_offload_class ft_offload_tc_class = {
+    .type = "tc",
+    .create = tc_create,
+    .destroy = tc_destroy,
+    .port_add = tc_port_add,
+    .port_del = tc_port_del,
+    .flow_put = tc_flow_put,
+    .flow_modify = tc_flow_modify,
+    .flow_del = tc_flow_del,
+    .flow_stats = tc_flow_stats,
+    .flush = tc_flush,
+};

@@ -1,0 +1,29 @@
+/*
+ * offload-tc.h - the TC flower offload provider.
+ *
+ * One instance per bridge and tier.  For the hw tier its filters carry
+ * skip_sw: a filter the kernel accepts exists only in the NIC (the kernel
+ * reports it in_hw), so a packet it handles never reaches the kernel's
+ * software path or the daemon; a NIC that cannot take it refuses with its
+ * own words (the extended ack), which become the megaflow's reason.
+ *
+ * Ports: a port it serves is a Linux netdev on a NIC's embedded switch
+ * (it has a phys_switch_id: an SR-IOV VF representor, an uplink); the
+ * provider puts a clsact qdisc on it if it has no ingress qdisc yet
+ * (never deleting one that exists) and its filters on its ingress.  Every
+ * filter carries FlowTier's cookie on its first action: the provider
+ * removes its own leftovers (after a crash) when it starts serving a port
+ * and all of its filters when it stops, and never touches a filter it did
+ * not add.
+ *
+ * Counters come from one dump of a port's filters for all of the
+ * megaflows asked about at once.
+ */
+#ifndef OFFLOAD_OFFLOAD_TC_H
+#define OFFLOAD_OFFLOAD_TC_H 1
+
+#include "offload.h"
+
+extern const struct ft_offload_class ft_offload_tc_class;
+
+#endif /* offload/offload-tc.h */

@@ -1,0 +1,431 @@
+/*
+ * rte-flow-xlate.c - a megaflow as an rte_flow rule (see
+ * rte-flow-xlate.h): pattern ETH [VLAN] [IPV4|IPV6 [TCP|UDP|SCTP|ICMP|
+ * ICMP6]] END, and actions COUNT, then the datapath actions in order
+ * (OF_PUSH_VLAN + OF_SET_VLAN_VID + OF_SET_VLAN_PCP, OF_POP_VLAN,
+ * SET_MAC_*, SET_IPV4_*, SET_TTL, SET_TP_*, REPRESENTED_PORT for each
+ * output), or DROP when nothing goes out, then END.
+ *
+ * Part of the rte_flow provider.  Anything else refuses the megaflow with
+ * the field's or action's name.
+ */
+#include "rte-flow-xlate.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#define IS_SET(FIELD) (!rf_is_zero(&m->mask.FIELD, sizeof m->mask.FIELD))
+
+static bool
+rf_is_zero(const void *p_, size_t n)
+{
+    const uint8_t *p = p_;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+refuse(struct ft_error *err, const char *what)
+{
+    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: match on %s is not "
+                        "offloadable", what);
+}
+
+struct builder {
+    struct ft_rte_flow_rule *r;
+    size_t n_items, n_actions;
+};
+
+static void
+add_item(struct builder *b, enum rte_flow_item_type type, const void *spec,
+         const void *mask)
+{
+    struct rte_flow_item *it = &b->r->items[b->n_items++];
+
+    it->type = type;
+    it->spec = spec;
+    it->mask = mask;
+}
+
+static struct rte_flow_action *
+add_action(struct builder *b, enum rte_flow_action_type type,
+           const void *conf)
+{
+    struct rte_flow_action *a = &b->r->actions[b->n_actions++];
+
+    a->type = type;
+    a->conf = conf;
+    return a;
+}
+
+static int
+pattern_l2(struct builder *b, const struct ft_match *m, struct ft_error *err)
+{
+    struct ft_rte_flow_rule *r = b->r;
+    uint16_t tci = m->flow.vlans[0].tci, tci_mask = m->mask.vlans[0].tci;
+
+    if (m->mask.dl_type && m->mask.dl_type != 0xffff) {
+        return refuse(err, "part of dl_type");
+    }
+    memcpy(r->eth.dst.addr_bytes, m->flow.dl_dst.ea, 6);
+    memcpy(r->eth_mask.dst.addr_bytes, m->mask.dl_dst.ea, 6);
+    memcpy(r->eth.src.addr_bytes, m->flow.dl_src.ea, 6);
+    memcpy(r->eth_mask.src.addr_bytes, m->mask.dl_src.ea, 6);
+    if (tci_mask & FT_VLAN_CFI) {
+        r->eth.has_vlan = !!(tci & FT_VLAN_CFI);
+        r->eth_mask.has_vlan = 1;
+    } else if (tci_mask) {
+        return refuse(err, "a VLAN ID without the tag's presence");
+    }
+    if (!(tci & FT_VLAN_CFI) || !(tci_mask & FT_VLAN_CFI)) {
+        r->eth.type = rte_cpu_to_be_16(m->flow.dl_type & m->mask.dl_type);
+        r->eth_mask.type = rte_cpu_to_be_16(m->mask.dl_type);
+        add_item(b, RTE_FLOW_ITEM_TYPE_ETH, &r->eth, &r->eth_mask);
+        return 0;
+    }
+    add_item(b, RTE_FLOW_ITEM_TYPE_ETH, &r->eth, &r->eth_mask);
+    r->vlan.tci = rte_cpu_to_be_16(tci & ~FT_VLAN_CFI & tci_mask);
+    r->vlan_mask.tci = rte_cpu_to_be_16(tci_mask & ~FT_VLAN_CFI);
+    r->vlan.inner_type = rte_cpu_to_be_16(m->flow.dl_type & m->mask.dl_type);
+    r->vlan_mask.inner_type = rte_cpu_to_be_16(m->mask.dl_type);
+    add_item(b, RTE_FLOW_ITEM_TYPE_VLAN, &r->vlan, &r->vlan_mask);
+    return 0;
+}
+
+static int
+pattern_l3(struct builder *b, const struct ft_match *m, struct ft_error *err)
+{
+    struct ft_rte_flow_rule *r = b->r;
+    uint16_t type = m->mask.dl_type ? m->flow.dl_type : 0;
+
+    if (type == FT_ETH_TYPE_IP) {
+        r->ipv4.hdr.src_addr = rte_cpu_to_be_32(m->flow.nw_src);
+        r->ipv4_mask.hdr.src_addr = rte_cpu_to_be_32(m->mask.nw_src);
+        r->ipv4.hdr.dst_addr = rte_cpu_to_be_32(m->flow.nw_dst);
+        r->ipv4_mask.hdr.dst_addr = rte_cpu_to_be_32(m->mask.nw_dst);
+        r->ipv4.hdr.next_proto_id = m->flow.nw_proto;
+        r->ipv4_mask.hdr.next_proto_id = m->mask.nw_proto;
+        r->ipv4.hdr.type_of_service = m->flow.nw_tos;
+        r->ipv4_mask.hdr.type_of_service = m->mask.nw_tos;
+        r->ipv4.hdr.time_to_live = m->flow.nw_ttl;
+        r->ipv4_mask.hdr.time_to_live = m->mask.nw_ttl;
+        if (m->mask.nw_frag) {
+            if (m->flow.nw_frag || m->mask.nw_frag != FT_FRAG_MASK) {
+                return refuse(err, "fragments");
+            }
+            /* Not a fragment: no MF bit, offset zero. */
+            r->ipv4_mask.hdr.fragment_offset = rte_cpu_to_be_16(0x3fff);
+        }
+        add_item(b, RTE_FLOW_ITEM_TYPE_IPV4, &r->ipv4, &r->ipv4_mask);
+        return 0;
+    }
+    if (type == FT_ETH_TYPE_IPV6) {
+        if (IS_SET(nw_tos) || IS_SET(nw_frag)) {
+            return refuse(err, "IPv6 traffic class or fragments");
+        }
+        memcpy(r->ipv6.hdr.src_addr, m->flow.ipv6_src.s6, 16);
+        memcpy(r->ipv6_mask.hdr.src_addr, m->mask.ipv6_src.s6, 16);
+        memcpy(r->ipv6.hdr.dst_addr, m->flow.ipv6_dst.s6, 16);
+        memcpy(r->ipv6_mask.hdr.dst_addr, m->mask.ipv6_dst.s6, 16);
+        r->ipv6.hdr.proto = m->flow.nw_proto;
+        r->ipv6_mask.hdr.proto = m->mask.nw_proto;
+        r->ipv6.hdr.hop_limits = m->flow.nw_ttl;
+        r->ipv6_mask.hdr.hop_limits = m->mask.nw_ttl;
+        add_item(b, RTE_FLOW_ITEM_TYPE_IPV6, &r->ipv6, &r->ipv6_mask);
+        return 0;
+    }
+    return (IS_SET(nw_src) || IS_SET(nw_dst) || IS_SET(ipv6_src)
+            || IS_SET(ipv6_dst) || IS_SET(nw_proto) || IS_SET(nw_tos)
+            || IS_SET(nw_ttl) || IS_SET(nw_frag) || IS_SET(arp_sha)
+            || IS_SET(arp_tha))
+           ? refuse(err, "L3 fields of this ethertype") : 0;
+}
+
+static int
+pattern_l4(struct builder *b, const struct ft_match *m, struct ft_error *err)
+{
+    struct ft_rte_flow_rule *r = b->r;
+    rte_be16_t src = rte_cpu_to_be_16(m->flow.tp_src);
+    rte_be16_t dst = rte_cpu_to_be_16(m->flow.tp_dst);
+    rte_be16_t src_m = rte_cpu_to_be_16(m->mask.tp_src);
+    rte_be16_t dst_m = rte_cpu_to_be_16(m->mask.tp_dst);
+
+    if (!IS_SET(tp_src) && !IS_SET(tp_dst) && !IS_SET(tcp_flags)) {
+        return 0;
+    }
+    if (m->mask.nw_proto != 0xff) {
+        return refuse(err, "L4 fields without nw_proto");
+    }
+    if (IS_SET(tcp_flags) && m->flow.nw_proto != FT_IPPROTO_TCP) {
+        return refuse(err, "tcp_flags of a non-TCP packet");
+    }
+    switch (m->flow.nw_proto) {
+    case FT_IPPROTO_TCP:
+        r->tcp.hdr.src_port = src, r->tcp_mask.hdr.src_port = src_m;
+        r->tcp.hdr.dst_port = dst, r->tcp_mask.hdr.dst_port = dst_m;
+        r->tcp.hdr.tcp_flags = m->flow.tcp_flags & 0xff;
+        r->tcp_mask.hdr.tcp_flags = m->mask.tcp_flags & 0xff;
+        if (m->mask.tcp_flags & 0xf00) {
+            return refuse(err, "the TCP NS flag");
+        }
+        add_item(b, RTE_FLOW_ITEM_TYPE_TCP, &r->tcp, &r->tcp_mask);
+        return 0;
+    case FT_IPPROTO_UDP:
+        r->udp.hdr.src_port = src, r->udp_mask.hdr.src_port = src_m;
+        r->udp.hdr.dst_port = dst, r->udp_mask.hdr.dst_port = dst_m;
+        add_item(b, RTE_FLOW_ITEM_TYPE_UDP, &r->udp, &r->udp_mask);
+        return 0;
+    case FT_IPPROTO_SCTP:
+        r->sctp.hdr.src_port = src, r->sctp_mask.hdr.src_port = src_m;
+        r->sctp.hdr.dst_port = dst, r->sctp_mask.hdr.dst_port = dst_m;
+        add_item(b, RTE_FLOW_ITEM_TYPE_SCTP, &r->sctp, &r->sctp_mask);
+        return 0;
+    case FT_IPPROTO_ICMP:
+        r->icmp.hdr.icmp_type = m->flow.tp_src;
+        r->icmp_mask.hdr.icmp_type = m->mask.tp_src;
+        r->icmp.hdr.icmp_code = m->flow.tp_dst;
+        r->icmp_mask.hdr.icmp_code = m->mask.tp_dst;
+        add_item(b, RTE_FLOW_ITEM_TYPE_ICMP, &r->icmp, &r->icmp_mask);
+        return 0;
+    case FT_IPPROTO_ICMPV6:
+        r->icmp6.type = m->flow.tp_src, r->icmp6_mask.type = m->mask.tp_src;
+        r->icmp6.code = m->flow.tp_dst, r->icmp6_mask.code = m->mask.tp_dst;
+        add_item(b, RTE_FLOW_ITEM_TYPE_ICMP6, &r->icmp6, &r->icmp6_mask);
+        return 0;
+    default:
+        return refuse(err, "L4 fields of this IP protocol");
+    }
+}
+
+static int
+pattern(struct builder *b, const struct ft_match *m, struct ft_error *err)
+{
+    static const char *const regs[] = {
+        "reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7",
+    };
+    int error;
+
+    if (IS_SET(tun_id) || IS_SET(tun_src) || IS_SET(tun_dst)
+        || IS_SET(tun_tos) || IS_SET(tun_ttl) || IS_SET(tun_flags)) {
+        return refuse(err, "tunnel metadata (tun_*)");
+    }
+    if (IS_SET(metadata)) {
+        return refuse(err, "metadata");
+    }
+    for (size_t i = 0; i < FT_N_REGS; i++) {
+        if (m->mask.regs[i]) {
+            return refuse(err, regs[i]);
+        }
+    }
+    if (IS_SET(vlans[1]) || IS_SET(ipv6_label)) {
+        return refuse(err, IS_SET(ipv6_label) ? "the IPv6 flow label"
+                                              : "an inner VLAN tag");
+    }
+    if (m->mask.in_port != UINT32_MAX) {
+        return refuse(err, "a wildcarded in_port");
+    }
+    error = pattern_l2(b, m, err);
+    if (!error) {
+        error = pattern_l3(b, m, err);
+    }
+    if (!error) {
+        error = pattern_l4(b, m, err);
+    }
+    add_item(b, RTE_FLOW_ITEM_TYPE_END, NULL, NULL);
+    return error;
+}
+
+static bool
+full_mask(const void *p_, size_t n)
+{
+    const uint8_t *p = p_;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0xff) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+refuse_action(struct ft_error *err, const char *what)
+{
+    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: action %s is not "
+                        "offloadable", what);
+}
+
+/* One set action; 'i' counts the sets of its kind so far. */
+static int
+action_set(struct builder *b, const struct ft_dp_action *a, size_t i,
+           struct ft_error *err)
+{
+    struct ft_rte_flow_rule *r = b->r;
+
+    if (i >= 4) {
+        return refuse_action(err, "set (more than four)");
+    }
+    switch (a->type) {
+    case FT_DPA_SET_ETH:
+        if ((!rf_is_zero(a->eth.dst_mask.ea, 6)
+             && !full_mask(a->eth.dst_mask.ea, 6))
+            || (!rf_is_zero(a->eth.src_mask.ea, 6)
+                && !full_mask(a->eth.src_mask.ea, 6))) {
+            return refuse_action(err, "set of part of a MAC address");
+        }
+        if (full_mask(a->eth.dst_mask.ea, 6)) {
+            memcpy(r->macs[i].mac_addr, a->eth.dst.ea, 6);
+            add_action(b, RTE_FLOW_ACTION_TYPE_SET_MAC_DST, &r->macs[i]);
+        }
+        if (full_mask(a->eth.src_mask.ea, 6)) {
+            return refuse_action(err, "set of both MAC addresses at once");
+        }
+        return 0;
+    case FT_DPA_SET_IPV4:
+        if (a->ipv4.tos_mask || (a->ipv4.src_mask && a->ipv4.dst_mask)
+            || (a->ipv4.src_mask && a->ipv4.src_mask != UINT32_MAX)
+            || (a->ipv4.dst_mask && a->ipv4.dst_mask != UINT32_MAX)) {
+            return refuse_action(err, "set(ipv4) of these fields");
+        }
+        if (a->ipv4.src_mask || a->ipv4.dst_mask) {
+            r->ipv4s[i].ipv4_addr = rte_cpu_to_be_32(a->ipv4.src_mask
+                                                     ? a->ipv4.src
+                                                     : a->ipv4.dst);
+            add_action(b, a->ipv4.src_mask ? RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC
+                                           : RTE_FLOW_ACTION_TYPE_SET_IPV4_DST,
+                       &r->ipv4s[i]);
+        }
+        if (a->ipv4.ttl_mask) {
+            r->ttls[i].ttl_value = a->ipv4.ttl;
+            add_action(b, RTE_FLOW_ACTION_TYPE_SET_TTL, &r->ttls[i]);
+        }
+        return 0;
+    case FT_DPA_SET_L4:
+        if ((a->l4.src_mask && a->l4.dst_mask)
+            || (a->l4.src_mask && a->l4.src_mask != 0xffff)
+            || (a->l4.dst_mask && a->l4.dst_mask != 0xffff)) {
+            return refuse_action(err, "set of both or part of the ports");
+        }
+        r->tps[i].port = rte_cpu_to_be_16(a->l4.src_mask ? a->l4.src
+                                                         : a->l4.dst);
+        add_action(b, a->l4.src_mask ? RTE_FLOW_ACTION_TYPE_SET_TP_SRC
+                                     : RTE_FLOW_ACTION_TYPE_SET_TP_DST,
+                   &r->tps[i]);
+        return 0;
+    default:
+        return refuse_action(err, "set(ipv6)");
+    }
+}
+
+static int
+actions_build(struct builder *b, const struct ft_match *m,
+              const struct ft_dp_actions *actions,
+              ft_rte_flow_port_lookup *lookup, void *aux,
+              struct ft_error *err)
+{
+    struct ft_rte_flow_rule *r = b->r;
+    size_t n_out = 0, n_vlan = 0, n_set = 0;
+
+    add_action(b, RTE_FLOW_ACTION_TYPE_COUNT, &r->count);
+    for (size_t i = 0; i < actions->n; i++) {
+        const struct ft_dp_action *a = &actions->acts[i];
+        uint16_t tci;
+        int error = 0;
+
+        if (b->n_actions + 4 >= FT_RTE_FLOW_MAX_ACTIONS) {
+            return refuse_action(err, "list (too long)");
+        }
+        switch (a->type) {
+        case FT_DPA_OUTPUT:
+            error = lookup(aux, a->port == FT_PORT_IN_PORT ? m->flow.in_port
+                                                           : a->port,
+                           &r->ports[n_out].port_id, err);
+            if (!error) {
+                add_action(b, RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT,
+                           &r->ports[n_out++]);
+                r->attr.transfer = 1;
+            }
+            break;
+        case FT_DPA_PUSH_VLAN:
+            if (n_vlan >= 4) {
+                return refuse_action(err, "push_vlan (more than four)");
+            }
+            tci = a->push_vlan.tci;
+            r->push_vlan[n_vlan].ethertype = rte_cpu_to_be_16(
+                a->push_vlan.tpid ? a->push_vlan.tpid : FT_ETH_TYPE_VLAN);
+            r->vid[n_vlan].vlan_vid = rte_cpu_to_be_16(tci & FT_VLAN_VID_MASK);
+            r->pcp[n_vlan].vlan_pcp = (tci & FT_VLAN_PCP_MASK)
+                                      >> FT_VLAN_PCP_SHIFT;
+            add_action(b, RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN,
+                       &r->push_vlan[n_vlan]);
+            add_action(b, RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID,
+                       &r->vid[n_vlan]);
+            add_action(b, RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP,
+                       &r->pcp[n_vlan]);
+            n_vlan++;
+            break;
+        case FT_DPA_POP_VLAN:
+            add_action(b, RTE_FLOW_ACTION_TYPE_OF_POP_VLAN, NULL);
+            break;
+        case FT_DPA_SET_ETH:
+        case FT_DPA_SET_IPV4:
+        case FT_DPA_SET_IPV6:
+        case FT_DPA_SET_L4:
+            error = action_set(b, a, n_set++, err);
+            break;
+        case FT_DPA_SET_TUNNEL:
+            error = refuse_action(err, "set(tunnel)");
+            break;
+        case FT_DPA_USERSPACE:
+            error = refuse_action(err, "userspace (to the controller)");
+            break;
+        }
+        if (error) {
+            return error;
+        }
+    }
+    if (!n_out) {
+        add_action(b, RTE_FLOW_ACTION_TYPE_DROP, NULL);
+    }
+    add_action(b, RTE_FLOW_ACTION_TYPE_END, NULL);
+    return 0;
+}
+
+int
+ft_rte_flow_xlate(const struct ft_match *match,
+                  const struct ft_dp_actions *actions, uint16_t in_port,
+                  ft_rte_flow_port_lookup *lookup, void *aux,
+                  struct ft_rte_flow_rule *rule, struct ft_error *err)
+{
+    struct builder b = { rule, 1, 0 };     /* Item 0: see below. */
+    int error;
+
+    memset(rule, 0, sizeof *rule);
+    error = pattern(&b, match, err);
+    if (!error) {
+        error = actions_build(&b, match, actions, lookup, aux, err);
+    }
+    if (error) {
+        return error;
+    }
+    if (rule->attr.transfer) {
+        /* A rule of the e-switch: the traffic of the input port's
+         * represented entity (its VF, or the wire). */
+        rule->in_port.port_id = in_port;
+        rule->items[0].type = RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT;
+        rule->items[0].spec = &rule->in_port;
+    } else {
+        /* A rule of the port itself, for what it receives. */
+        rule->attr.ingress = 1;
+        memmove(&rule->items[0], &rule->items[1],
+                (b.n_items - 1) * sizeof rule->items[0]);
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * rte-flow-xlate.h - a megaflow in rte_flow's words: pattern items and
+ * actions, for the rte_flow provider (offload-rte-flow.c).
+ *
+ * Private to offload/.  Needs DPDK's headers: built with the provider, in
+ * the library that carries DPDK's compile flags.
+ */
+#ifndef OFFLOAD_RTE_FLOW_XLATE_H
+#define OFFLOAD_RTE_FLOW_XLATE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_flow.h>
+
+#include "flowtier/dp-actions.h"
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+
+#define FT_RTE_FLOW_MAX_ITEMS 8
+#define FT_RTE_FLOW_MAX_ACTIONS 24
+
+/* A rule being built: the items and actions point into the specs, masks
+ * and confs stored here, so it must not move while in use. */
+struct ft_rte_flow_rule {
+    struct rte_flow_attr attr;
+    struct rte_flow_item items[FT_RTE_FLOW_MAX_ITEMS];
+    struct rte_flow_action actions[FT_RTE_FLOW_MAX_ACTIONS];
+
+    /* Item specs and masks. */
+    struct rte_flow_item_ethdev in_port;
+    struct rte_flow_item_eth eth, eth_mask;
+    struct rte_flow_item_vlan vlan, vlan_mask;
+    struct rte_flow_item_ipv4 ipv4, ipv4_mask;
+    struct rte_flow_item_ipv6 ipv6, ipv6_mask;
+    struct rte_flow_item_tcp tcp, tcp_mask;
+    struct rte_flow_item_udp udp, udp_mask;
+    struct rte_flow_item_sctp sctp, sctp_mask;
+    struct rte_flow_item_icmp icmp, icmp_mask;
+    struct rte_flow_item_icmp6 icmp6, icmp6_mask;
+
+    /* Action confs. */
+    struct rte_flow_action_ethdev ports[FT_RTE_FLOW_MAX_ACTIONS];
+    struct rte_flow_action_of_push_vlan push_vlan[4];
+    struct rte_flow_action_of_set_vlan_vid vid[4];
+    struct rte_flow_action_of_set_vlan_pcp pcp[4];
+    struct rte_flow_action_set_mac macs[4];
+    struct rte_flow_action_set_ipv4 ipv4s[4];
+    struct rte_flow_action_set_tp tps[4];
+    struct rte_flow_action_set_ttl ttls[4];
+    struct rte_flow_action_count count;
+};
+
+/* Says which DPDK port an output to port 'port_no' goes to.  Returns 0,
+ * or -EOPNOTSUPP with 'err' saying why it cannot be an output. */
+typedef int ft_rte_flow_port_lookup(void *aux, uint32_t port_no,
+                                    uint16_t *dpdk_port,
+                                    struct ft_error *err);
+
+/* Fills 'rule' (zeroed here) with the pattern of 'match' and the actions
+ * of 'actions', a COUNT first, for a megaflow that comes in on DPDK port
+ * 'in_port'.  A rule with an output is a 'transfer' rule of the NIC's
+ * e-switch, whose pattern starts with REPRESENTED_PORT 'in_port'; a rule
+ * without one (a drop) is an 'ingress' rule of the port.  Returns 0 or
+ * -EOPNOTSUPP with 'err' naming the field or action. */
+int ft_rte_flow_xlate(const struct ft_match *match,
+                      const struct ft_dp_actions *actions, uint16_t in_port,
+                      ft_rte_flow_port_lookup *lookup, void *aux,
+                      struct ft_rte_flow_rule *rule, struct ft_error *err);
+
+#endif /* offload/rte-flow-xlate.h */

@@ -1,0 +1,219 @@
+/*
+ * tc-nl.c - the TC provider's rtnetlink channel (see tc-nl.h), on libnl-3:
+ * its socket, message building and receive loop; the extended ack
+ * (NETLINK_EXT_ACK) is read here so that the kernel's own words become
+ * the refusal reason a user sees.
+ */
+#include "tc-nl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+int
+ft_tc_nl_open(struct nl_sock **sockp, struct ft_error *err)
+{
+    struct nl_sock *sock = nl_socket_alloc();
+    int one = 1;
+    int error;
+
+    *sockp = NULL;
+    if (!sock) {
+        return ft_error_set(err, -ENOMEM, "tc: out of memory");
+    }
+    error = nl_connect(sock, NETLINK_ROUTE);
+    if (error) {
+        nl_socket_free(sock);
+        return ft_error_set(err, -EPERM, "tc: cannot open an rtnetlink "
+                            "socket: %s", nl_geterror(error));
+    }
+    /* Ask for the kernel's reasons, and for acks without a copy of the
+     * request (the reasons then start right after the error). */
+    setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+               sizeof one);
+    setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+               sizeof one);
+    nl_socket_disable_auto_ack(sock);
+    *sockp = sock;
+    return 0;
+}
+
+void
+ft_tc_nl_close(struct nl_sock *sock)
+{
+    if (sock) {
+        nl_socket_free(sock);
+    }
+}
+
+struct nl_msg *
+ft_tc_nl_msg(int type, int flags, int ifindex, uint32_t parent,
+             uint32_t handle, uint32_t info)
+{
+    struct tcmsg tcm;
+    struct nl_msg *msg;
+
+    msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK);
+    if (!msg) {
+        abort();
+    }
+    memset(&tcm, 0, sizeof tcm);
+    tcm.tcm_family = AF_UNSPEC;
+    tcm.tcm_ifindex = ifindex;
+    tcm.tcm_parent = parent;
+    tcm.tcm_handle = handle;
+    tcm.tcm_info = info;
+    if (nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO) < 0) {
+        abort();
+    }
+    return msg;
+}
+
+/* What the error callback found. */
+struct ack {
+    int error;                  /* 0 or negative errno. */
+    char msg[FT_ERROR_REASON_MAX];
+    int done;
+};
+
+/* Reads the extack message that follows 'e' in its netlink message (sent
+ * with NETLINK_CAP_ACK: no copy of the request in between). */
+static void
+ack_read_extack(const struct nlmsgerr *e, struct ack *ack)
+{
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *)
+                                 ((const char *) e - NLMSG_HDRLEN);
+    const char *p = (const char *) e + sizeof *e;
+    const char *end = (const char *) nlh + nlh->nlmsg_len;
+
+    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
+        return;
+    }
+    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+        p += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+    }
+    while (p + sizeof(struct nlattr) <= end) {
+        const struct nlattr *a = (const struct nlattr *) p;
+        size_t len = a->nla_len;
+
+        if (len < sizeof *a || p + len > end) {
+            return;
+        }
+        if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG
+            && len > sizeof *a) {
+            size_t n = len - sizeof *a;
+
+            n = n < sizeof ack->msg ? n : sizeof ack->msg - 1;
+            memcpy(ack->msg, p + sizeof *a, n);
+            ack->msg[n] = '\0';
+            ack->msg[strcspn(ack->msg, "\n")] = '\0';
+            return;
+        }
+        p += NLA_ALIGN(len);
+    }
+}
+
+static int
+ack_error_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *aux)
+{
+    struct ack *ack = aux;
+
+    (void) nla;
+    ack->error = e->error;
+    ack->done = 1;
+    ack_read_extack(e, ack);
+    return NL_STOP;
+}
+
+static int
+ack_finish_cb(struct nl_msg *msg, void *aux)
+{
+    struct ack *ack = aux;
+
+    (void) msg;
+    ack->done = 1;
+    return NL_STOP;
+}
+
+/* Receives until the request's ack or error, passing other messages to
+ * 'valid' (may be NULL). */
+static int
+nl_wait(struct nl_sock *sock, struct ack *ack,
+        int (*valid)(struct nl_msg *, void *), void *aux)
+{
+    struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+    int error = 0;
+
+    if (!cb) {
+        return -ENOMEM;
+    }
+    nl_cb_err(cb, NL_CB_CUSTOM, ack_error_cb, ack);
+    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_finish_cb, ack);
+    nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ack_finish_cb, ack);
+    if (valid) {
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid, aux);
+    }
+    while (!ack->done) {
+        error = nl_recvmsgs(sock, cb);
+        if (error < 0 && !ack->done) {
+            break;
+        }
+        error = 0;
+    }
+    nl_cb_put(cb);
+    return error < 0 ? -EIO : 0;
+}
+
+int
+ft_tc_nl_transact(struct nl_sock *sock, struct nl_msg *msg, const char *what,
+                  struct ft_error *err)
+{
+    struct ack ack = { 0, "", 0 };
+    int error;
+
+    error = nl_send_auto(sock, msg);
+    nlmsg_free(msg);
+    if (error < 0) {
+        return ft_error_set(err, -EIO, "%s: cannot send: %s", what,
+                            nl_geterror(error));
+    }
+    error = nl_wait(sock, &ack, NULL, NULL);
+    if (!error) {
+        error = ack.error;
+    }
+    if (error) {
+        return ft_error_set(err, error, "%s: %s", what,
+                            ack.msg[0] ? ack.msg : strerror(-error));
+    }
+    return 0;
+}
+
+int
+ft_tc_nl_dump(struct nl_sock *sock, struct nl_msg *msg,
+              int (*cb)(struct nl_msg *, void *aux), void *aux)
+{
+    struct ack ack = { 0, "", 0 };
+    int error;
+
+    nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
+    nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+    error = nl_send_auto(sock, msg);
+    nlmsg_free(msg);
+    if (error < 0) {
+        return -EIO;
+    }
+    error = nl_wait(sock, &ack, cb, aux);
+    return error ? error : ack.error;
+}

@@ -1,0 +1,44 @@
+/*
+ * tc-nl.h - the TC provider's rtnetlink channel: one libnl-3 socket per
+ * provider instance, requests answered with the kernel's extended ack
+ * message, and dumps.
+ *
+ * Private to offload/tc*.c.  Every function returns 0 or a negative errno;
+ * a failed request fills 'err' with the kernel's extack message when it
+ * gave one ("Error: ftnic: cannot offload action tunnel_key set"), else
+ * with the errno's words, prefixed by what was being done.
+ */
+#ifndef OFFLOAD_TC_NL_H
+#define OFFLOAD_TC_NL_H 1
+
+#include <stdint.h>
+
+#include "flowtier/error.h"
+
+struct nl_msg;
+struct nl_sock;
+
+/* Opens an rtnetlink socket with extended acks.  Returns 0 with '*sockp'
+ * set or a negative errno with 'err' filled. */
+int ft_tc_nl_open(struct nl_sock **sockp, struct ft_error *err);
+void ft_tc_nl_close(struct nl_sock *);
+
+/* Builds a TC message of 'type' (RTM_NEWTFILTER, ...) with 'flags'
+ * (NLM_F_*, NLM_F_REQUEST and NLM_F_ACK are added) and a struct tcmsg for
+ * 'ifindex', 'parent', 'handle' and 'info'.  Aborts on allocation
+ * failure. */
+struct nl_msg *ft_tc_nl_msg(int type, int flags, int ifindex,
+                            uint32_t parent, uint32_t handle, uint32_t info);
+
+/* Sends 'msg' (freed here) and waits for the kernel's answer.  Returns 0,
+ * or the kernel's negative errno with 'err' set to "WHAT: message" (the
+ * extack message, or the errno's words). */
+int ft_tc_nl_transact(struct nl_sock *, struct nl_msg *msg, const char *what,
+                      struct ft_error *err);
+
+/* Sends the dump request 'msg' (freed here) and calls 'cb' with each
+ * message of the answer.  Returns 0 or a negative errno. */
+int ft_tc_nl_dump(struct nl_sock *, struct nl_msg *msg,
+                  int (*cb)(struct nl_msg *, void *aux), void *aux);
+
+#endif /* offload/tc-nl.h */

@@ -1,0 +1,235 @@
+#!/bin/bash
+# FlowTier's hw tier through TC flower, against the SmartNIC model
+# (tests/ftnic/: a model for tests; its counters are not hardware
+# figures).  VF0 and VF1 in namespaces, their representors in a bridge
+# with hw-offload=true: the first packets go through the userspace
+# datapath, then the megaflows go to the model as skip_sw filters carrying
+# FlowTier's cookie; tc shows them in_hw with rising counters, the
+# representors' own counters stop moving, dump-dp-flows says tier:hw, and
+# the OpenFlow rule's n_packets counts every ping.  A match the model
+# refuses keeps its megaflow in userspace with the model's words as the
+# reason.  FlowTier's filters go when its rules go, a leftover of a
+# killed daemon goes when the daemon comes back, all of them go on a clean
+# stop, and a filter added by hand is never touched.  With a table of one
+# rule, the second megaflow runs in userspace and moves to the NIC when
+# room frees.  When the NIC goes away (driver unloaded) its ports stay
+# configured with the reason and their megaflows go; when it comes back,
+# the ports reopen and offload resumes.
+#
+# usage: test-tc-offload.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+vm_init "$@"
+ko=$1 FT=$2 FTD=$3
+
+export FLOWTIER_RUNDIR=/tmp/ft/run FLOWTIER_DBDIR=/tmp/ft/db
+mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR"
+# FlowTier's cookie: "FlowTier" and 8 zero bytes.
+COOKIE=466c6f7754696572
+
+ft() {
+    out=$("$FT" "$@" 2>&1) || fail "flowtier $*: $out"
+}
+start_daemon() {
+    "$FTD" --detach --no-fsync --log-file=/tmp/ft/flowtierd.log \
+        || fail "flowtierd did not start: $(tail -5 /tmp/ft/flowtierd.log)"
+}
+# ours DEV: FlowTier's filters on DEV's ingress (by their cookie).
+ours() {
+    tc -s filter show dev "$1" ingress | grep -c "cookie $COOKIE"
+}
+# ping_n N: N pings VF0 -> VF1, all answered.
+ping_n() {
+    ip netns exec vm0 ping -c "$1" -i 0.2 -W 2 10.0.0.2 >/tmp/ft/ping.txt \
+        || fail "VF0 cannot ping VF1: $(tail -3 /tmp/ft/ping.txt)"
+}
+# icmp_packets: n_packets of the ICMP rule, after a revalidator pass.
+icmp_packets() {
+    sleep 1.2
+    ft dump-flows br0
+    sed -nE 's/.*n_packets=([0-9]+),.*priority=5,icmp actions=NORMAL.*/\1/p' <<<"$out"
+}
+
+ftnic_load "$ko"
+vm_modprobe tun    # The bridge's own port is a tap.
+ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
+ftnic_ns vm1 ftnic0vf1 10.0.0.2/24
+# No IPv6 chatter in the namespaces either: only the test's packets cross.
+for i in 0 1; do
+    ip netns exec vm$i sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.ftnic0vf$i.disable_ipv6=1 || fail "IPv6 stays on in vm$i"
+done
+# Static neighbours: only the pings below cross the switch.
+ip -n vm0 neigh replace 10.0.0.2 dev ftnic0vf0 nud permanent \
+    lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+ip -n vm1 neigh replace 10.0.0.1 dev ftnic0vf1 nud permanent \
+    lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+ip link set ftnic0r0 up && ip link set ftnic0r1 up || fail "representors down"
+
+# Someone else's filter, and a leftover of an earlier FlowTier.
+tc qdisc add dev ftnic0r0 clsact || fail "no clsact on ftnic0r0"
+tc filter add dev ftnic0r0 ingress pref 100 protocol all flower skip_sw \
+    dst_mac 02:00:00:00:00:99 action drop || fail "hand filter refused"
+tc qdisc add dev ftnic0r1 clsact || fail "no clsact on ftnic0r1"
+tc filter add dev ftnic0r1 ingress pref 7 protocol all flower skip_sw \
+    dst_mac 02:00:00:00:00:77 action drop cookie "${COOKIE}0000000000000000" \
+    || fail "leftover filter refused"
+[ "$(ours ftnic0r1)" = 1 ] || fail "the planted leftover is not there"
+pass
+
+start_daemon
+ft add-br br0 -- set Bridge br0 other_config:hw-offload=true
+ft add-port br0 ftnic0r0
+ft add-port br0 ftnic0r1
+# The pings' own rule, so that its counter is theirs alone.
+ft add-flow br0 'priority=5,icmp,actions=NORMAL'
+[ "$(ours ftnic0r1)" = 0 ] || fail "FlowTier's leftover survived: $(tc filter show dev ftnic0r1 ingress)"
+# The representors are known as such, with their e-switch.
+sw=$(cat /sys/class/net/ftnic0r0/phys_switch_id)
+ft show
+grep -A4 'Interface ftnic0r1$' <<<"$out" | grep -q "representor: pf0vf1 of switch $sw" \
+    || fail "show does not name ftnic0r1 a representor of switch $sw: $out"
+tc filter show dev ftnic0r0 ingress pref 100 | grep -q 02:00:00:00:00:99 \
+    || fail "the hand-made filter is gone"
+pass
+
+# --- Offload --------------------------------------------------------------
+ping_n 10
+ft dump-dp-flows br0
+grep -q ', tier:hw, ' <<<"$out" || fail "no megaflow in hw: $out"
+for d in ftnic0r0 ftnic0r1; do
+    [ "$(ours $d)" -ge 1 ] || fail "no FlowTier filter on $d: $(tc filter show dev $d ingress)"
+    tc filter show dev $d ingress | grep -B30 "cookie $COOKIE" \
+        | grep -q 'in_hw' || fail "FlowTier's filter on $d is not in_hw"
+done
+pass
+rx0=$(ftnic_pkts ftnic0r0 rx) rx1=$(ftnic_pkts ftnic0r1 rx)
+n_before=$(icmp_packets)
+ping_n 10
+[ "$(ftnic_pkts ftnic0r0 rx)" = "$rx0" ] && [ "$(ftnic_pkts ftnic0r1 rx)" = "$rx1" ] \
+    || fail "representors still receive: r0 $rx0 -> $(ftnic_pkts ftnic0r0 rx), r1 $rx1 -> $(ftnic_pkts ftnic0r1 rx)"
+hw=$(tc -s filter show dev ftnic0r0 ingress | awk '/Sent hardware/ { s += $5 } END { print s + 0 }')
+[ "$hw" -ge 10 ] || fail "tc counts $hw hardware packets on ftnic0r0"
+n_after=$(icmp_packets)
+[ $((n_after - n_before)) = 20 ] \
+    || fail "the ICMP rule counted $((n_after - n_before)) packets for 20 offloaded"
+pass
+
+# --- A match the model refuses -----------------------------------------
+ft add-flow br0 'priority=10,tcp,tcp_flags=+syn,actions=drop'
+ip netns exec vm0 socat -u - TCP:10.0.0.2:80,connect-timeout=1 \
+    </dev/null 2>/dev/null
+ft dump-dp-flows br0
+grep -E 'tcp_flags.*tier:user, not in hw: tc: ftnic: cannot offload match on TCP flags' \
+    <<<"$out" >/dev/null || fail "no refusal reason from the model: $out"
+pass
+
+# --- Rules gone, filters gone ---------------------------------------------
+ft del-flows br0
+sleep 1.5
+for d in ftnic0r0 ftnic0r1; do
+    [ "$(ours $d)" = 0 ] || fail "filters left on $d after del-flows"
+done
+pass
+
+# --- kill -9, restart, clean stop -------------------------------------------
+ft add-flow br0 'priority=0,actions=NORMAL'
+ft add-flow br0 'priority=5,icmp,actions=NORMAL'
+ping_n 4
+[ "$(ours ftnic0r0)" -ge 1 ] || fail "no filter after the rules came back"
+kill -9 "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
+sleep 0.3
+[ "$(ours ftnic0r0)" -ge 1 ] || fail "a killed daemon's filters vanished by themselves"
+ping_n 3    # Still switched by the model while no daemon runs.
+start_daemon
+sleep 1
+[ "$(ours ftnic0r0)" = 0 ] || fail "the killed daemon's filters survived its restart"
+ping_n 4
+[ "$(ours ftnic0r0)" -ge 1 ] || fail "no filter after the restart"
+kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
+for i in $(seq 50); do
+    [ -e "$FLOWTIER_RUNDIR/flowtierd.pid" ] || break
+    sleep 0.1
+done
+for d in ftnic0r0 ftnic0r1; do
+    [ "$(ours $d)" = 0 ] || fail "filters left on $d after a clean stop"
+done
+tc filter show dev ftnic0r0 ingress pref 100 | grep -q 02:00:00:00:00:99 \
+    || fail "the hand-made filter is gone after the stop"
+pass
+
+tc filter del dev ftnic0r0 ingress pref 100
+ftnic_unload_clean
+
+# --- A full table: the next tier, then up when room frees --------------
+setup_vfs() {
+    ftnic_ns vm0 ftnic0vf0 10.0.0.1/24
+    ftnic_ns vm1 ftnic0vf1 10.0.0.2/24
+    for i in 0 1; do
+        ip netns exec vm$i sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.ftnic0vf$i.disable_ipv6=1 || fail "IPv6 on in vm$i"
+    done
+    ip -n vm0 neigh replace 10.0.0.2 dev ftnic0vf0 nud permanent \
+        lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+    ip -n vm1 neigh replace 10.0.0.1 dev ftnic0vf1 nud permanent \
+        lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+    ip link set ftnic0r0 up && ip link set ftnic0r1 up || fail "representors down"
+}
+ftnic_load "$ko" max_rules=1
+setup_vfs
+rm -rf /tmp/ft/db/*
+start_daemon
+ft add-br br0 -- set Bridge br0 other_config:hw-offload=true
+ft add-port br0 ftnic0r0 -- set Interface ftnic0r0 ofport_request=1
+ft add-port br0 ftnic0r1 -- set Interface ftnic0r1 ofport_request=2
+ft add-flow br0 'priority=5,icmp,in_port=1,actions=output:2'
+ft add-flow br0 'priority=5,icmp,in_port=2,actions=output:1'
+ping_n 3
+ft dump-dp-flows br0
+grep -q 'icmp,in_port=1,.*tier:hw' <<<"$out" || fail "requests not in hw: $out"
+grep -q 'icmp,in_port=2,.*tier:user, not in hw: tc: ftnic: .*full' <<<"$out" \
+    || fail "replies not refused for a full table: $out"
+ft del-flows br0 'icmp,in_port=1'
+ft add-flow br0 'priority=4,icmp,in_port=1,actions=output:2'
+sleep 1.5
+ft dump-dp-flows br0
+grep -q 'icmp,in_port=2,.*tier:hw' <<<"$out" || fail "replies did not move up: $out"
+ft dpif-show br0
+grep -qE 'revalidator: .* [1-9][0-9]* moved to a faster tier' <<<"$out" \
+    || fail "no move counted: $out"
+pass
+
+# --- The NIC goes away (VFs removed, driver unloaded) and comes back ---
+for ns in vm0 vm1; do ip netns del $ns; done
+rmmod ftnic || fail "rmmod ftnic with FlowTier's filters in place failed"
+for i in $(seq 80); do
+    ft show
+    grep -q 'could not open network device ftnic0r1 (No such device)' \
+        <<<"$out" && break
+    sleep 0.1
+done
+grep -q 'could not open network device ftnic0r0 (No such device)' <<<"$out" \
+    || fail "no error for the vanished representor: $out"
+ft dpif-show br0
+grep -q 'flows per tier: hw:0 kernel:0 user:0' <<<"$out" \
+    || fail "megaflows of vanished ports remain: $out"
+ftnic_load "$ko" max_rules=1
+setup_vfs
+for i in $(seq 80); do
+    ft show
+    grep -q 'could not open' <<<"$out" || break
+    sleep 0.1
+done
+grep -q 'could not open' <<<"$out" && fail "ports not reopened: $out"
+ping_n 3
+ft dpif-show br0
+grep -qE 'flows per tier: hw:[1-9]' <<<"$out" || fail "offload did not resume: $out"
+[ "$(ours ftnic0r0)" -le 1 ] && [ "$(ours ftnic0r1)" -le 1 ] \
+    || fail "more filters than megaflows after the NIC came back"
+pass
+kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
+for i in $(seq 50); do
+    [ -e "$FLOWTIER_RUNDIR/flowtierd.pid" ] || break
+    sleep 0.1
+done
+ftnic_unload_clean
+vm_done
