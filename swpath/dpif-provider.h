@@ -135,5 +135,6 @@ struct ft_dpif_class {
 
 /* The classes built in. */
 extern const struct ft_dpif_class ft_dpif_netdev_class;   /* "netdev" */
+extern const struct ft_dpif_class ft_dpif_kernel_class;   /* "system" */
 
 #endif /* swpath/dpif-provider.h */

@@ -17,6 +17,7 @@
 
 static const struct ft_dpif_class *const dpif_classes[] = {
     &ft_dpif_netdev_class,
+    &ft_dpif_kernel_class,
 };
 
 #define N_CLASSES (sizeof dpif_classes / sizeof dpif_classes[0])
@@ -57,7 +58,8 @@ ft_dpif_create(const char *type, const char *name, struct ft_dpif **dpifp,
     if (!class) {
         return ft_error_set(err, -EOPNOTSUPP, "datapath type \"%s\" is not "
                             "available: this build has \"netdev\" (the "
-                            "userspace datapath)", type);
+                            "userspace datapath) and \"system\" (the "
+                            "kernel module's)", type);
     }
     error = class->create(name, &dpif, err);
     if (error) {

@@ -110,6 +110,9 @@ struct ft_dpif_stats {
                                  * missing, no room for a tag). */
     size_t n_flows;             /* Megaflows installed now. */
     size_t n_masks;             /* Distinct megaflow masks (subtables). */
+    uint32_t upcall_rate;       /* Upcalls/s a port may send, 0: no
+                                 * limit (the kernel datapath has one). */
+    uint64_t n_upcalls_ratelimited; /* Misses over it (in 'n_lost'). */
 };
 
 /* A port as ft_dpif_port_get() and ft_dpif_port_foreach() report it.

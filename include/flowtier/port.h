@@ -9,7 +9,11 @@
 #ifndef FLOWTIER_PORT_H
 #define FLOWTIER_PORT_H 1
 
+#ifdef __KERNEL__                   /* Also read by kmod/. */
+#include <linux/types.h>
+#else
 #include <stdint.h>
+#endif
 
 typedef uint32_t ft_port_no;
 

@@ -560,6 +560,8 @@ struct ft_bridge_stats {
     bool emc_bypassed;          /* The EMC is being skipped now. */
     uint64_t n_missed;          /* Upcalls. */
     uint64_t n_lost;            /* Upcalls dropped (no room, bad frame). */
+    uint32_t upcall_rate;       /* Per port and second, 0: no limit. */
+    uint64_t n_upcalls_ratelimited; /* Misses over it (in 'n_lost'). */
     uint64_t n_xlate_errors;    /* Upcalls whose translation failed (drop
                                  * megaflow installed). */
     uint64_t n_flow_limit_hits; /* Installs refused at 'flow-limit'. */

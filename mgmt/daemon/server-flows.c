@@ -497,6 +497,11 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   st.last_reval_usec / 1000, st.last_reval_usec % 1000,
                   st.last_reval_flows, st.last_reval_stale,
                   st.n_rules_expired);
+    if (st.upcall_rate) {
+        ds_put_format(&text, "  upcall rate limit: %"PRIu32"/s per port, "
+                      "%"PRIu64" misses over it (counted as lost)\n",
+                      st.upcall_rate, st.n_upcalls_ratelimited);
+    }
     *result = srv_text_result(&text, json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -520,6 +525,11 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_pass_megaflows", (json_int_t) st.last_reval_flows,
         "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
+    json_object_set_new(json_object_get(*result, "data"), "upcall_rate",
+                        json_integer(st.upcall_rate));
+    json_object_set_new(json_object_get(*result, "data"),
+                        "upcalls_ratelimited",
+                        json_integer((json_int_t) st.n_upcalls_ratelimited));
     json_object_set_new(json_object_get(*result, "data"), "flows_per_tier",
                         json_pack("{s:I, s:I, s:I}",
                                   "hw", (json_int_t)

@@ -94,7 +94,7 @@ expect_err 'vnet0: tier-order: user appears twice'
 ft 1 set Bridge br0 datapath_type=system
 expect_err 'datapath_type is netdev; it cannot change'
 ft 1 add-br br9 -- set Bridge br9 datapath_type=system
-expect_err 'datapath type "system" is not available'
+expect_err 'datapath type system needs the flowtier kernel module, but this kernel cannot load modules'
 ft 1 set Bridge br0 datapath_type=warp; expect_err 'warp'
 unchanged "bad tier settings"
 ft 0 list-br

@@ -1,0 +1,1181 @@
+/*
+ * dpif-kernel.c - the kernel datapath class (type "system"): a bridge's
+ * packets are switched by FlowTier's kernel module, flowtier.ko (kmod/),
+ * and this class drives it over generic netlink (kdp-nl.h,
+ * flowtier/kdp.h).  Its megaflows are in the kernel tier.
+ *
+ * It sits in swpath/ beside the userspace datapath and touches only its
+ * two netlink sockets: one for requests, one the module sends upcalls to
+ * (misses and userspace actions), which is the descriptor the bridge
+ * polls.  It keeps a handle per megaflow (the module's id, the match and
+ * actions it was given) in a hash table by id, and reads counters from the
+ * module in batches.
+ *
+ * A datapath of the bridge's name left in the kernel by a daemon that was
+ * killed went on forwarding with its megaflows while the daemon was away;
+ * creating the datapath again replaces it (ports and megaflows come back
+ * as the bridge adds its ports and the first packets miss).
+ *
+ * Every upcall's key, extracted by the module, is compared with the key
+ * swpath/flow-extract.c extracts from the same frame: a difference is
+ * counted and logged, since megaflows are computed from that key.
+ */
+#include "dpif-provider.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowtier/kdp.h"
+#include "flowtier/util.h"
+#include "flow-extract.h"
+#include "kdp-nl.h"
+
+#define LOG_INTERVAL_MS 1000
+#define LOG_BURST 10
+#define UPCALL_BUF_SIZE (65536 + FT_PACKET_HEADROOM)
+#define UPCALL_SOCK_RCVBUF (4 * 1024 * 1024)
+
+struct ft_dpif_flow {
+    struct ft_dpif_flow *next;  /* In its hash bucket. */
+    uint32_t id;                /* The module's id. */
+    struct ft_match match;
+    struct ft_dp_actions actions;
+    struct ft_stats extra;      /* Upcalled packets executed on it. */
+};
+
+struct kport {
+    ft_port_no port_no;
+    char name[FT_PORT_NAME_MAX];
+    int ifindex;
+    bool internal;              /* The module created the device. */
+};
+
+struct dpif_kernel {
+    struct ft_dpif up;
+    char dpname[FT_KDP_NAME_MAX];
+    struct ft_kdp_nl nl;
+    struct nl_sock *usock;      /* Upcalls arrive here. */
+    struct nl_cb *ucb;
+
+    struct kport *ports;        /* Sorted by port number. */
+    size_t n_ports;
+
+    struct ft_dpif_flow **buckets;
+    size_t n_buckets;
+    size_t n_flows;
+
+    /* Counted here (the module counts the rest). */
+    uint64_t n_upcalls, n_lost, n_bad_megaflows, n_key_mismatch;
+    uint64_t n_userspace_dropped;
+
+    struct ft_dp_actions scratch;
+    uint8_t *buf;               /* An upcalled frame, with headroom. */
+    int run_budget;             /* Upcalls left in this ft_dpif_run(). */
+
+    long long int log_window;
+    unsigned int log_in_window;
+    uint64_t log_suppressed;
+};
+
+static struct dpif_kernel *
+dk_cast(struct ft_dpif *dpif)
+{
+    return (struct dpif_kernel *) dpif;
+}
+
+static const struct dpif_kernel *
+dk_cast_const(const struct ft_dpif *dpif)
+{
+    return (const struct dpif_kernel *) dpif;
+}
+
+static long long int
+dk_time_msec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long int) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+dk_log(struct dpif_kernel *dk, const char *fmt, ...)
+{
+    char msg[512];
+    long long int now;
+    va_list args;
+    int n;
+
+    if (!dk->up.log_cb) {
+        return;
+    }
+    now = dk_time_msec();
+    if (now - dk->log_window >= LOG_INTERVAL_MS) {
+        dk->log_window = now;
+        dk->log_in_window = 0;
+    }
+    if (dk->log_in_window >= LOG_BURST) {
+        dk->log_suppressed++;
+        return;
+    }
+    dk->log_in_window++;
+    n = snprintf(msg, sizeof msg, "%s: ", dk->up.name);
+    va_start(args, fmt);
+    vsnprintf(msg + n, sizeof msg - n, fmt, args);
+    va_end(args);
+    if (dk->log_suppressed) {
+        size_t len = strlen(msg);
+
+        snprintf(msg + len, sizeof msg - len,
+                 " (%llu earlier messages suppressed)",
+                 (unsigned long long) dk->log_suppressed);
+        dk->log_suppressed = 0;
+    }
+    dk->up.log_cb(dk->up.log_aux, msg);
+}
+
+/* ---- Megaflow handles, by id. ---- */
+
+static struct ft_dpif_flow **
+flow_bucket(const struct dpif_kernel *dk, uint32_t id)
+{
+    return &dk->buckets[ft_hash_finish(id, 0) & (dk->n_buckets - 1)];
+}
+
+static void
+flows_grow(struct dpif_kernel *dk)
+{
+    struct ft_dpif_flow **old = dk->buckets;
+    size_t n_old = dk->n_buckets;
+
+    dk->n_buckets = n_old ? n_old * 2 : 64;
+    dk->buckets = ft_xcalloc(dk->n_buckets, sizeof *dk->buckets);
+    for (size_t i = 0; i < n_old; i++) {
+        struct ft_dpif_flow *f, *next;
+
+        for (f = old[i]; f; f = next) {
+            struct ft_dpif_flow **b = flow_bucket(dk, f->id);
+
+            next = f->next;
+            f->next = *b;
+            *b = f;
+        }
+    }
+    free(old);
+}
+
+static struct ft_dpif_flow *
+flow_find(const struct dpif_kernel *dk, uint32_t id)
+{
+    struct ft_dpif_flow *f;
+
+    if (!dk->n_buckets) {
+        return NULL;
+    }
+    for (f = *flow_bucket(dk, id); f && f->id != id; f = f->next) {
+        continue;
+    }
+    return f;
+}
+
+static void
+flow_insert(struct dpif_kernel *dk, struct ft_dpif_flow *f)
+{
+    struct ft_dpif_flow **b;
+
+    if (dk->n_flows >= dk->n_buckets) {
+        flows_grow(dk);
+    }
+    b = flow_bucket(dk, f->id);
+    f->next = *b;
+    *b = f;
+    dk->n_flows++;
+}
+
+static void
+flow_remove(struct dpif_kernel *dk, struct ft_dpif_flow *f)
+{
+    struct ft_dpif_flow **p;
+
+    for (p = flow_bucket(dk, f->id); *p != f; p = &(*p)->next) {
+        continue;
+    }
+    *p = f->next;
+    dk->n_flows--;
+    ft_dp_actions_uninit(&f->actions);
+    free(f);
+}
+
+static void
+flows_clear(struct dpif_kernel *dk)
+{
+    for (size_t i = 0; i < dk->n_buckets; i++) {
+        while (dk->buckets[i]) {
+            flow_remove(dk, dk->buckets[i]);
+        }
+    }
+}
+
+/* ---- Lifecycle. ---- */
+
+static int dk_upcall_msg(struct nl_msg *msg, void *arg);
+
+/* Upcalls answer no request: their sequence numbers mean nothing. */
+static int
+dk_no_seq_check(struct nl_msg *msg, void *arg)
+{
+    (void) msg;
+    (void) arg;
+    return NL_OK;
+}
+
+static int
+dk_open_upcall_socket(struct dpif_kernel *dk, struct ft_error *err)
+{
+    int error;
+
+    dk->usock = nl_socket_alloc();
+    if (!dk->usock) {
+        return ft_error_set(err, -ENOMEM, "kernel datapath: no memory");
+    }
+    nl_socket_disable_seq_check(dk->usock);
+    error = genl_connect(dk->usock);
+    if (error) {
+        return ft_error_set(err, -EIO, "kernel datapath: cannot open the "
+                            "upcall socket: %s", nl_geterror(error));
+    }
+    nl_socket_set_nonblocking(dk->usock);
+    nl_socket_set_buffer_size(dk->usock, UPCALL_SOCK_RCVBUF, 0);
+    dk->ucb = nl_cb_alloc(NL_CB_DEFAULT);
+    if (!dk->ucb) {
+        abort();
+    }
+    nl_cb_set(dk->ucb, NL_CB_VALID, NL_CB_CUSTOM, dk_upcall_msg, dk);
+    nl_cb_set(dk->ucb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dk_no_seq_check, NULL);
+    return 0;
+}
+
+/* Creates the module's datapath, replacing one of the same name a killed
+ * daemon left behind. */
+static int
+dk_dp_new(struct dpif_kernel *dk, struct ft_error *err)
+{
+    struct nl_msg *msg;
+    int error;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_NEW, 0,
+                            dk->dpname);
+        nla_put_u32(msg, FT_KDP_DP_ATTR_UPCALL_PID,
+                    nl_socket_get_local_port(dk->usock));
+        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_DP_ATTR_MAX, NULL,
+                                   NULL, "kernel datapath", err);
+        if (error != -EEXIST) {
+            return error;
+        }
+        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_DEL, 0,
+                            dk->dpname);
+        error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
+                                   "kernel datapath: replacing the old one",
+                                   err);
+        if (error) {
+            return error;
+        }
+    }
+    return ft_error_set(err, -EEXIST, "kernel datapath %s: exists and "
+                        "could not be replaced", dk->dpname);
+}
+
+static void
+dk_free(struct dpif_kernel *dk)
+{
+    flows_clear(dk);
+    free(dk->buckets);
+    free(dk->ports);
+    if (dk->ucb) {
+        nl_cb_put(dk->ucb);
+    }
+    if (dk->usock) {
+        nl_socket_free(dk->usock);
+    }
+    ft_kdp_nl_close(&dk->nl);
+    ft_dp_actions_uninit(&dk->scratch);
+    free(dk->buf);
+    free(dk);
+}
+
+static int
+dk_create(const char *name, struct ft_dpif **dpifp, struct ft_error *err)
+{
+    struct dpif_kernel *dk;
+    int error;
+
+    if (strlen(name) >= FT_KDP_NAME_MAX) {
+        return ft_error_set(err, -EINVAL, "kernel datapath: bridge name %s "
+                            "is longer than %d characters", name,
+                            FT_KDP_NAME_MAX - 1);
+    }
+    dk = ft_xcalloc(1, sizeof *dk);
+    snprintf(dk->dpname, sizeof dk->dpname, "%s", name);
+    ft_dp_actions_init(&dk->scratch);
+    dk->buf = ft_xmalloc(UPCALL_BUF_SIZE);
+    error = ft_kdp_nl_open(&dk->nl, err);
+    if (!error) {
+        error = dk_open_upcall_socket(dk, err);
+    }
+    if (!error) {
+        error = dk_dp_new(dk, err);
+    }
+    if (error) {
+        dk_free(dk);
+        return error;
+    }
+    *dpifp = &dk->up;
+    return 0;
+}
+
+static void
+dk_destroy(struct ft_dpif *dpif)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct nl_msg *msg;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_DEL, 0,
+                        dk->dpname);
+    ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, "kernel datapath",
+                       NULL);
+    dk_free(dk);
+}
+
+/* ---- Ports. ---- */
+
+static struct kport *
+kport_find(const struct dpif_kernel *dk, ft_port_no port_no)
+{
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (dk->ports[i].port_no == port_no) {
+            return &dk->ports[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+vport_reply_ifindex(struct nlattr **attrs, void *aux)
+{
+    int *ifindex = aux;
+
+    if (attrs[FT_KDP_VPORT_ATTR_IFINDEX]) {
+        *ifindex = (int) nla_get_u32(attrs[FT_KDP_VPORT_ATTR_IFINDEX]);
+    }
+    return 0;
+}
+
+static int
+dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
+            const char *type, const struct ft_netdev_option *opts,
+            size_t n_opts, struct ft_error *err)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct nl_msg *msg;
+    struct kport *p;
+    char what[64];
+    int ifindex = 0, error;
+
+    bool internal = type && !strcmp(type, "internal");
+
+    (void) opts;
+    if (type && *type && strcmp(type, "system") && !internal) {
+        return ft_error_set(err, -EOPNOTSUPP, "port %s: type %s is not "
+                            "available in the kernel datapath "
+                            "(datapath_type=system attaches existing "
+                            "network devices, type system, and makes the "
+                            "bridge's internal port)", devname, type);
+    }
+    if (n_opts) {
+        return ft_error_set(err, -EINVAL, "port %s: the kernel datapath "
+                            "takes no port options", devname);
+    }
+    if (strlen(devname) >= FT_PORT_NAME_MAX) {
+        return ft_error_set(err, -EINVAL, "port %s: name too long", devname);
+    }
+    if (kport_find(dk, port_no)) {
+        return ft_error_set(err, -EEXIST, "port %s: port number %u is in "
+                            "use", devname, port_no);
+    }
+    snprintf(what, sizeof what, "port %s", devname);
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_NEW,
+                        0, dk->dpname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
+    nla_put_string(msg, FT_KDP_VPORT_ATTR_IFNAME, devname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_TYPE, internal ? FT_KDP_VPORT_INTERNAL
+                                                      : FT_KDP_VPORT_NETDEV);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
+                               vport_reply_ifindex, &ifindex, what, err);
+    if (error) {
+        return error;
+    }
+    dk->ports = ft_xrealloc(dk->ports, (dk->n_ports + 1) * sizeof *dk->ports);
+    p = dk->ports;
+    size_t i = dk->n_ports;
+    while (i > 0 && p[i - 1].port_no > port_no) {
+        p[i] = p[i - 1];
+        i--;
+    }
+    memset(&p[i], 0, sizeof p[i]);
+    p[i].port_no = port_no;
+    snprintf(p[i].name, sizeof p[i].name, "%s", devname);
+    p[i].ifindex = ifindex;
+    p[i].internal = internal;
+    dk->n_ports++;
+    return 0;
+}
+
+static int
+dk_port_del(struct ft_dpif *dpif, ft_port_no port_no)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct kport *p = kport_find(dk, port_no);
+    struct nl_msg *msg;
+    size_t i;
+
+    if (!p) {
+        return -ENOENT;
+    }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_DEL,
+                        0, dk->dpname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
+    /* -ENOENT: the device went away and took the port with it. */
+    ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, "port", NULL);
+    i = (size_t) (p - dk->ports);
+    memmove(&dk->ports[i], &dk->ports[i + 1],
+            (dk->n_ports - i - 1) * sizeof *dk->ports);
+    dk->n_ports--;
+    return 0;
+}
+
+static void
+kport_to_info(const struct kport *p, struct ft_dpif_port_info *info)
+{
+    info->port_no = p->port_no;
+    info->name = p->name;
+    info->type = p->internal ? "internal" : "system";
+    info->ifindex = p->ifindex;
+    info->fd = -1;
+}
+
+static int
+dk_port_get(const struct ft_dpif *dpif, ft_port_no port_no,
+            struct ft_dpif_port_info *info)
+{
+    const struct kport *p = kport_find(dk_cast_const(dpif), port_no);
+
+    if (!p) {
+        return -ENOENT;
+    }
+    kport_to_info(p, info);
+    return 0;
+}
+
+static int
+dk_port_get_by_name(const struct ft_dpif *dpif, const char *devname,
+                    struct ft_dpif_port_info *info)
+{
+    const struct dpif_kernel *dk = dk_cast_const(dpif);
+
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (!strcmp(dk->ports[i].name, devname)) {
+            kport_to_info(&dk->ports[i], info);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static int
+vport_reply_stats(struct nlattr **attrs, void *aux)
+{
+    struct ft_kdp_vport_stats *st = aux;
+    struct nlattr *a = attrs[FT_KDP_VPORT_ATTR_STATS];
+
+    if (!a || nla_len(a) < (int) sizeof *st) {
+        return -EPROTO;
+    }
+    memcpy(st, nla_data(a), sizeof *st);
+    return 0;
+}
+
+static int
+dk_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
+                  struct ft_netdev_stats *stats)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct ft_kdp_vport_stats st;
+    struct nl_msg *msg;
+    int error;
+
+    if (!kport_find(dk, port_no)) {
+        return -ENOENT;
+    }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_GET,
+                        0, dk->dpname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
+                               vport_reply_stats, &st, "port", NULL);
+    if (error) {
+        return error;
+    }
+    memset(stats, 0, sizeof *stats);
+    stats->rx_packets = st.rx_packets;
+    stats->rx_bytes = st.rx_bytes;
+    stats->tx_packets = st.tx_packets;
+    stats->tx_bytes = st.tx_bytes;
+    stats->tx_dropped = st.tx_dropped;
+    stats->rx_dropped = st.upcalls_lost;
+    return 0;
+}
+
+static int
+dk_port_get_mac(const struct ft_dpif *dpif, ft_port_no port_no,
+                struct ft_eth_addr *mac)
+{
+    const struct kport *p = kport_find(dk_cast_const(dpif), port_no);
+    struct ifreq ifr;
+    int fd, error = 0;
+
+    if (!p) {
+        return -ENOENT;
+    }
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", p->name);
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+        error = -errno;
+    } else {
+        memcpy(mac->ea, ifr.ifr_hwaddr.sa_data, FT_ETH_ALEN);
+    }
+    close(fd);
+    return error;
+}
+
+static int
+dk_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
+                     struct ft_port_identity *id)
+{
+    const struct kport *p = kport_find(dk_cast_const(dpif), port_no);
+
+    if (!p) {
+        return -ENOENT;
+    }
+    memset(id, 0, sizeof *id);
+    id->port_no = port_no;
+    snprintf(id->name, sizeof id->name, "%s", p->name);
+    snprintf(id->type, sizeof id->type, "%s",
+             p->internal ? "internal" : "system");
+    id->ifindex = p->ifindex;
+    id->dpdk_port_id = -1;
+    return 0;
+}
+
+static int
+dk_port_foreach(const struct ft_dpif *dpif,
+                int (*cb)(const struct ft_dpif_port_info *, void *aux),
+                void *aux)
+{
+    const struct dpif_kernel *dk = dk_cast_const(dpif);
+
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        struct ft_dpif_port_info info;
+        int r;
+
+        kport_to_info(&dk->ports[i], &info);
+        r = cb(&info, aux);
+        if (r) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static size_t
+dk_port_count(const struct ft_dpif *dpif)
+{
+    return dk_cast_const(dpif)->n_ports;
+}
+
+static size_t
+dk_get_fds(const struct ft_dpif *dpif, int fds[], size_t max)
+{
+    if (max) {
+        fds[0] = nl_socket_get_fd(dk_cast_const(dpif)->usock);
+    }
+    return 1;
+}
+
+/* ---- Executing. ---- */
+
+static int
+dk_execute_frame(struct dpif_kernel *dk, const void *data, size_t len,
+                 ft_port_no in_port, const struct ft_dp_actions *actions,
+                 struct ft_error *err)
+{
+    struct nl_msg *msg;
+    int error;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_packet,
+                        FT_KDP_PACKET_CMD_EXECUTE, 0, dk->dpname);
+    error = ft_kdp_nl_put_actions(msg, FT_KDP_PACKET_ATTR_ACTIONS, actions,
+                                  err);
+    if (error) {
+        nlmsg_free(msg);
+        return error;
+    }
+    if (nla_put(msg, FT_KDP_PACKET_ATTR_DATA, (int) len, data) < 0
+        || nla_put_u32(msg, FT_KDP_PACKET_ATTR_IN_PORT, in_port) < 0) {
+        nlmsg_free(msg);
+        return ft_error_set(err, -EMSGSIZE, "kernel datapath: a frame of "
+                            "%zu bytes does not fit a message", len);
+    }
+    return ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
+                              "kernel datapath: execute", err);
+}
+
+static int
+dk_execute(struct ft_dpif *dpif, struct ft_packet *pkt,
+           const struct ft_dp_actions *actions)
+{
+    return dk_execute_frame(dk_cast(dpif), ft_packet_data(pkt), pkt->size,
+                            pkt->in_port, actions, NULL);
+}
+
+/* ---- Upcalls. ---- */
+
+static void
+dk_check_key(struct dpif_kernel *dk, const struct ft_flow *key,
+             const struct ft_packet *pkt)
+{
+    struct ft_flow ukey;
+
+    if (ft_flow_extract(ft_packet_data(pkt), pkt->size, key->in_port, &ukey)
+        || !ft_flow_equal(&ukey, key)) {
+        dk->n_key_mismatch++;
+        dk_log(dk, "the kernel module's key of a %"PRIu32"-byte packet from "
+               "port %"PRIu32" differs from the userspace parser's",
+               pkt->size, key->in_port);
+    }
+}
+
+static void
+dk_handle_miss(struct dpif_kernel *dk, const struct ft_flow *key,
+               struct ft_packet *pkt, bool whole)
+{
+    struct ft_dpif_flow *flow = NULL;
+    struct ft_match megaflow;
+    struct ft_error err;
+    int error;
+
+    if (whole) {
+        dk_check_key(dk, key, pkt);
+    }
+    if (!dk->up.upcall_cb) {
+        dk->n_lost++;
+        return;
+    }
+    memset(&megaflow, 0, sizeof megaflow);
+    ft_dp_actions_clear(&dk->scratch);
+    ft_error_clear(&err);
+    dk->n_upcalls++;
+    error = dk->up.upcall_cb(dk->up.upcall_aux, &dk->up, key, pkt, &megaflow,
+                             &dk->scratch, &flow, &err);
+    if (error) {
+        dk->n_lost++;
+        dk_log(dk, "upcall for a packet from port %"PRIu32" failed: %s",
+               key->in_port, err.reason[0] ? err.reason
+               : strerror(error < 0 ? -error : error));
+        return;
+    }
+    if (flow && !ft_match_contains(&flow->match, key)) {
+        dk->n_bad_megaflows++;
+        dk_log(dk, "upcall for a packet from port %"PRIu32" installed a "
+               "megaflow that does not match it", key->in_port);
+    } else if (flow) {
+        flow->extra.n_packets++;
+        flow->extra.n_bytes += pkt->size;
+        flow->extra.used = dk_time_msec();
+    }
+    ft_error_clear(&err);
+    error = dk_execute_frame(dk, ft_packet_data(pkt), pkt->size, key->in_port,
+                             &dk->scratch, &err);
+    if (error) {
+        dk_log(dk, "executing the actions of an upcalled packet: %s",
+               err.reason);
+    }
+}
+
+static void
+dk_handle_action(struct dpif_kernel *dk, const struct nlattr *a,
+                 const struct ft_packet *pkt)
+{
+    const struct ft_kdp_userspace *u;
+    struct ft_dpa_userspace act;
+
+    if (!a || nla_len(a) < (int) sizeof *u) {
+        return;
+    }
+    if (!dk->up.userspace_cb) {
+        dk->n_userspace_dropped++;
+        return;
+    }
+    u = nla_data(a);
+    memset(&act, 0, sizeof act);
+    act.reason = u->reason;
+    act.max_len = u->max_len;
+    act.cookie = u->cookie;
+    act.table_id = u->table_id;
+    dk->up.userspace_cb(dk->up.userspace_aux, &act, pkt);
+}
+
+/* One message on the upcall socket. */
+static int
+dk_upcall_msg(struct nl_msg *msg, void *arg)
+{
+    struct dpif_kernel *dk = arg;
+    struct nlattr *attrs[FT_KDP_PACKET_ATTR_MAX + 1];
+    struct nlmsghdr *nlh = nlmsg_hdr(msg);
+    struct genlmsghdr *gh = genlmsg_hdr(nlh);
+    struct nlattr *data, *key;
+    struct ft_packet pkt;
+    size_t len;
+
+    dk->run_budget--;
+    if (genlmsg_parse(nlh, 0, attrs, FT_KDP_PACKET_ATTR_MAX, NULL)) {
+        return NL_OK;
+    }
+    data = attrs[FT_KDP_PACKET_ATTR_DATA];
+    key = attrs[FT_KDP_PACKET_ATTR_KEY];
+    if (!data || !key || nla_len(key) != (int) sizeof(struct ft_flow)) {
+        return NL_OK;
+    }
+    len = (size_t) nla_len(data);
+    if (len > UPCALL_BUF_SIZE - FT_PACKET_HEADROOM) {
+        return NL_OK;
+    }
+    ft_packet_init(&pkt, dk->buf, UPCALL_BUF_SIZE, FT_PACKET_HEADROOM);
+    memcpy(ft_packet_data(&pkt), nla_data(data), len);
+    pkt.size = (uint32_t) len;
+    ft_packet_parse(&pkt);
+    pkt.in_port = ((const struct ft_flow *) nla_data(key))->in_port;
+
+    if (gh->cmd == FT_KDP_PACKET_CMD_MISS) {
+        struct ft_flow k;
+        bool whole = attrs[FT_KDP_PACKET_ATTR_LEN]
+                     && nla_get_u32(attrs[FT_KDP_PACKET_ATTR_LEN]) == len;
+
+        memcpy(&k, nla_data(key), sizeof k);
+        dk_handle_miss(dk, &k, &pkt, whole);
+    } else if (gh->cmd == FT_KDP_PACKET_CMD_ACTION) {
+        dk_handle_action(dk, attrs[FT_KDP_PACKET_ATTR_USERSPACE], &pkt);
+    }
+    return NL_OK;
+}
+
+static int
+dk_run(struct ft_dpif *dpif, int budget)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    int error;
+
+    dk->run_budget = budget;
+    while (dk->run_budget > 0) {
+        error = nl_recvmsgs(dk->usock, dk->ucb);
+        if (error == -NLE_AGAIN) {
+            break;
+        } else if (error == -NLE_NOMEM) {
+            dk_log(dk, "the upcall socket overflowed: misses were lost "
+                   "(counted by the module as lost)");
+        } else if (error < 0) {
+            dk_log(dk, "reading upcalls: %s", nl_geterror(error));
+            break;
+        }
+    }
+    return budget - dk->run_budget;
+}
+
+/* ---- Megaflows. ---- */
+
+/* The module extracts no tunnel metadata, OpenFlow metadata or registers:
+ * they are zero in every key it looks up, so a megaflow that matches them
+ * as zero matches the same packets with them wildcarded. */
+static int
+dk_kernel_mask(const struct ft_match *match, struct ft_flow *mask,
+               struct ft_error *err)
+{
+    const struct ft_flow *k = &match->flow;
+    bool nonzero = k->tun_id || k->tun_src || k->tun_dst || k->tun_tos
+                   || k->tun_ttl || k->tun_flags || k->metadata;
+
+    for (int i = 0; i < FT_N_REGS; i++) {
+        nonzero = nonzero || k->regs[i];
+    }
+    if (nonzero) {
+        return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: the "
+                            "megaflow matches tunnel metadata, OpenFlow "
+                            "metadata or registers other than zero");
+    }
+    *mask = match->mask;
+    mask->tun_id = mask->tun_src = mask->tun_dst = 0;
+    mask->tun_tos = mask->tun_ttl = 0;
+    mask->tun_flags = 0;
+    mask->metadata = 0;
+    memset(mask->regs, 0, sizeof mask->regs);
+    return 0;
+}
+
+static int
+flow_reply_id(struct nlattr **attrs, void *aux)
+{
+    uint32_t *id = aux;
+
+    if (!attrs[FT_KDP_FLOW_ATTR_ID]) {
+        return -EPROTO;
+    }
+    *id = nla_get_u32(attrs[FT_KDP_FLOW_ATTR_ID]);
+    return 0;
+}
+
+static struct ft_dpif_flow *
+flow_find_match(const struct dpif_kernel *dk, const struct ft_match *match)
+{
+    for (size_t i = 0; i < dk->n_buckets; i++) {
+        for (struct ft_dpif_flow *f = dk->buckets[i]; f; f = f->next) {
+            if (ft_match_equal(&f->match, match)) {
+                return f;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int
+dk_flow_put(struct ft_dpif *dpif, const struct ft_match *match,
+            const struct ft_dp_actions *actions,
+            struct ft_dpif_flow **flowp, struct ft_error *err)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct ft_dpif_flow *f;
+    struct ft_flow mask;
+    struct nl_msg *msg;
+    uint32_t id = 0;
+    int error;
+
+    *flowp = NULL;
+    error = dk_kernel_mask(match, &mask, err);
+    if (error) {
+        return error;
+    }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_NEW, 0,
+                        dk->dpname);
+    error = ft_kdp_nl_put_actions(msg, FT_KDP_FLOW_ATTR_ACTIONS, actions,
+                                  err);
+    if (error) {
+        nlmsg_free(msg);
+        return error;
+    }
+    nla_put(msg, FT_KDP_FLOW_ATTR_KEY, sizeof match->flow, &match->flow);
+    nla_put(msg, FT_KDP_FLOW_ATTR_MASK, sizeof mask, &mask);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                               flow_reply_id, &id, "kernel datapath", err);
+    if (error) {
+        if (error == -EEXIST) {
+            *flowp = flow_find_match(dk, match);
+        }
+        return error;
+    }
+    f = ft_xcalloc(1, sizeof *f);
+    f->id = id;
+    f->match = *match;
+    ft_dp_actions_init(&f->actions);
+    ft_dp_actions_copy(&f->actions, actions);
+    flow_insert(dk, f);
+    *flowp = f;
+    return 0;
+}
+
+static int
+dk_flow_modify(struct ft_dpif *dpif, struct ft_dpif_flow *flow,
+               const struct ft_dp_actions *actions, struct ft_error *err)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct nl_msg *msg;
+    int error;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_SET, 0,
+                        dk->dpname);
+    nla_put_u32(msg, FT_KDP_FLOW_ATTR_ID, flow->id);
+    error = ft_kdp_nl_put_actions(msg, FT_KDP_FLOW_ATTR_ACTIONS, actions,
+                                  err);
+    if (error) {
+        nlmsg_free(msg);
+        return error;
+    }
+    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
+                               "kernel datapath", err);
+    if (!error) {
+        ft_dp_actions_copy(&flow->actions, actions);
+    }
+    return error;
+}
+
+/* The module's counters of a megaflow plus those of its upcalled packets. */
+static void
+flow_stats_merge(const struct ft_dpif_flow *f,
+                 const struct ft_kdp_flow_stats *ks, long long int now,
+                 struct ft_stats *out)
+{
+    out->n_packets = ks->packets + f->extra.n_packets;
+    out->n_bytes = ks->bytes + f->extra.n_bytes;
+    out->used = ks->used_ms == UINT64_MAX ? 0
+                : now - (long long int) ks->used_ms;
+    if (f->extra.used > out->used) {
+        out->used = f->extra.used;
+    }
+}
+
+static int
+flow_reply_stats(struct nlattr **attrs, void *aux)
+{
+    struct ft_kdp_flow_stats *ks = aux;
+    struct nlattr *a = attrs[FT_KDP_FLOW_ATTR_STATS];
+
+    if (!a || nla_len(a) < (int) sizeof *ks) {
+        return -EPROTO;
+    }
+    memcpy(ks, nla_data(a), sizeof *ks);
+    return 0;
+}
+
+static int
+dk_flow_del(struct ft_dpif *dpif, struct ft_dpif_flow *flow,
+            struct ft_stats *stats)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct ft_kdp_flow_stats ks = { 0, 0, UINT64_MAX };
+    struct nl_msg *msg;
+    int error;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_DEL, 0,
+                        dk->dpname);
+    nla_put_u32(msg, FT_KDP_FLOW_ATTR_ID, flow->id);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                               flow_reply_stats, &ks, "kernel datapath",
+                               NULL);
+    if (stats) {
+        flow_stats_merge(flow, &ks, dk_time_msec(), stats);
+    }
+    flow_remove(dk, flow);
+    return error == -ENOENT ? 0 : error;
+}
+
+struct stats_batch {
+    struct ft_stats *out;
+    struct ft_dpif_flow *const *flows;
+    size_t n;
+    long long int now;
+};
+
+static int
+flow_reply_stats_array(struct nlattr **attrs, void *aux)
+{
+    struct stats_batch *b = aux;
+    struct nlattr *a = attrs[FT_KDP_FLOW_ATTR_STATS_ARRAY];
+    const struct ft_kdp_flow_stats *ks;
+
+    if (!a || (size_t) nla_len(a) != b->n * sizeof *ks) {
+        return -EPROTO;
+    }
+    ks = nla_data(a);
+    for (size_t i = 0; i < b->n; i++) {
+        flow_stats_merge(b->flows[i], &ks[i], b->now, &b->out[i]);
+    }
+    return 0;
+}
+
+static int
+dk_flow_stats(struct ft_dpif *dpif, struct ft_dpif_flow *const flows[],
+              size_t n, struct ft_stats stats[])
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    uint32_t ids[FT_KDP_STATS_BATCH];
+
+    for (size_t done = 0; done < n; ) {
+        size_t k = n - done < FT_KDP_STATS_BATCH ? n - done
+                                                  : FT_KDP_STATS_BATCH;
+        struct stats_batch b = { &stats[done], &flows[done], k,
+                                 dk_time_msec() };
+        struct nl_msg *msg;
+        int error;
+
+        for (size_t i = 0; i < k; i++) {
+            ids[i] = flows[done + i]->id;
+        }
+        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow,
+                            FT_KDP_FLOW_CMD_STATS, 0, dk->dpname);
+        nla_put(msg, FT_KDP_FLOW_ATTR_IDS, (int) (k * sizeof ids[0]), ids);
+        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                                   flow_reply_stats_array, &b,
+                                   "kernel datapath", NULL);
+        if (error) {
+            return error;
+        }
+        done += k;
+    }
+    return 0;
+}
+
+struct dump_ctx {
+    struct dpif_kernel *dk;
+    int (*cb)(const struct ft_dpif_flow_info *, void *aux);
+    void *aux;
+    long long int now;
+};
+
+static int
+flow_dump_one(struct nlattr **attrs, void *aux)
+{
+    struct dump_ctx *c = aux;
+    struct ft_kdp_flow_stats ks;
+    struct ft_dpif_flow_info info;
+    struct ft_dpif_flow *f;
+
+    if (!attrs[FT_KDP_FLOW_ATTR_ID] || flow_reply_stats(attrs, &ks)) {
+        return -EPROTO;
+    }
+    f = flow_find(c->dk, nla_get_u32(attrs[FT_KDP_FLOW_ATTR_ID]));
+    if (!f) {
+        return 0;               /* Not put by this datapath object. */
+    }
+    memset(&info, 0, sizeof info);
+    info.match = &f->match;
+    info.actions = &f->actions;
+    flow_stats_merge(f, &ks, c->now, &info.stats);
+    info.flow = f;
+    return c->cb(&info, c->aux);
+}
+
+static int
+dk_flow_dump(struct ft_dpif *dpif,
+             int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+             void *aux)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct dump_ctx c = { dk, cb, aux, dk_time_msec() };
+    struct nl_msg *msg;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_GET,
+                        NLM_F_DUMP, dk->dpname);
+    return ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                              flow_dump_one, &c, "kernel datapath", NULL);
+}
+
+static void
+dk_flow_flush(struct ft_dpif *dpif)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct nl_msg *msg;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_FLUSH,
+                        0, dk->dpname);
+    ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, "kernel datapath",
+                       NULL);
+    flows_clear(dk);
+}
+
+static size_t
+dk_flow_count(const struct ft_dpif *dpif)
+{
+    return dk_cast_const(dpif)->n_flows;
+}
+
+/* ---- Counters. ---- */
+
+static int
+dp_reply_stats(struct nlattr **attrs, void *aux)
+{
+    struct ft_kdp_dp_stats *st = aux;
+    struct nlattr *a = attrs[FT_KDP_DP_ATTR_STATS];
+
+    if (!a || nla_len(a) < (int) sizeof *st) {
+        return -EPROTO;
+    }
+    memcpy(st, nla_data(a), sizeof *st);
+    return 0;
+}
+
+static void
+dk_get_stats(const struct ft_dpif *dpif, struct ft_dpif_stats *stats)
+{
+    /* Reading counters asks the module: the socket is not const. */
+    struct dpif_kernel *dk = dk_cast((struct ft_dpif *) dpif);
+    struct ft_kdp_dp_stats st;
+    struct nl_msg *msg;
+
+    memset(&st, 0, sizeof st);
+    memset(stats, 0, sizeof *stats);
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_GET, 0,
+                        dk->dpname);
+    ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_DP_ATTR_MAX, dp_reply_stats, &st,
+                       "kernel datapath", NULL);
+    stats->n_hit_megaflow = st.n_hit;
+    stats->n_missed = st.n_missed;
+    stats->n_lost = st.n_lost + dk->n_lost;
+    stats->n_upcalls = dk->n_upcalls;
+    stats->n_bad_megaflows = dk->n_bad_megaflows;
+    stats->n_invalid = st.n_invalid;
+    stats->n_tx_no_port = st.n_tx_no_port;
+    stats->n_userspace = st.n_userspace;
+    stats->n_userspace_dropped = st.n_userspace_lost
+                                 + dk->n_userspace_dropped;
+    stats->n_exec_skipped = st.n_exec_skipped;
+    stats->n_flows = st.n_flows;
+    stats->n_masks = st.n_masks;
+    stats->upcall_rate = st.upcall_rate;
+    stats->n_upcalls_ratelimited = st.n_ratelimited;
+}
+
+const struct ft_dpif_class ft_dpif_kernel_class = {
+    .type = "system",
+    .tier = FT_TIER_KERNEL,
+    .create = dk_create,
+    .destroy = dk_destroy,
+    .port_add = dk_port_add,
+    .port_del = dk_port_del,
+    .port_get = dk_port_get,
+    .port_get_by_name = dk_port_get_by_name,
+    .port_get_stats = dk_port_get_stats,
+    .port_get_mac = dk_port_get_mac,
+    .port_get_identity = dk_port_get_identity,
+    .port_foreach = dk_port_foreach,
+    .port_count = dk_port_count,
+    .run = dk_run,
+    .get_fds = dk_get_fds,
+    .execute = dk_execute,
+    .flow_put = dk_flow_put,
+    .flow_modify = dk_flow_modify,
+    .flow_del = dk_flow_del,
+    .flow_stats = dk_flow_stats,
+    .flow_dump = dk_flow_dump,
+    .flow_flush = dk_flow_flush,
+    .flow_count = dk_flow_count,
+    .get_stats = dk_get_stats,
+};
