@@ -206,7 +206,7 @@ json_t *
 ov_view_build(const struct ov_schema *s, const struct ft_db *db,
               const struct ov_cfg *cfg)
 {
-    json_t *view = json_object(), *root, *bridges = json_array();
+    json_t *view = json_object(), *root, *bridges = json_array(), *sorted;
     const struct ov_table *ovs = ov_schema_table(s, "Open_vSwitch");
     char buf[37];
 
@@ -228,7 +228,11 @@ ov_view_build(const struct ov_schema *s, const struct ft_db *db,
         }
     }
     root = ov_row_default(ovs);
-    json_object_set_new(root, "bridges", json_pack("[s,o]", "set", bridges));
+    bridges = json_pack("[s,o]", "set", bridges);
+    json_decref(ov_datum_parse(ov_table_column(ovs, "bridges"), bridges,
+                               NULL, true, &sorted));
+    json_decref(bridges);
+    json_object_set_new(root, "bridges", sorted);
     json_object_set_new(root, "next_cfg", json_integer(cfg->next_cfg));
     json_object_set_new(root, "cur_cfg", json_integer(cfg->cur_cfg));
     row_uuid("Open_vSwitch", "", buf);
