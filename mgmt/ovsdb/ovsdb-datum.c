@@ -312,15 +312,12 @@ ov_datum_parse(const struct ov_column *c, const json_t *j,
         json_t *a = NULL;
 
         error = parse_atom(&c->key, j, symtab, &a);
-        if (error && json_is_string(json_object_get(error, "error"))
-            && strcmp(json_string_value(json_object_get(error, "error")),
-                      "syntax error")) {
-            /* A constraint, not a shape, failed: report it as is. */
-        } else if (error) {
+        if (error && !strncmp(json_string_value(json_object_get(
+                                  error, "details")), "expected", 8)) {
+            /* Name the column when the value has the wrong shape. */
             json_decref(error);
             error = ov_error("syntax error", "column %s: expected %s",
-                             c->name, json_dumps(c->type_json, 0)
-                             ? type_name(c->key.type) : "");
+                             c->name, type_name(c->key.type));
         }
         if (a) {
             json_array_append_new(elems, a);
