@@ -421,6 +421,11 @@ conn_read(struct conn *c)
         return;
     }
     if (n <= 0) {
+        if (n == 0 && c->in.start < c->in.buf.len && c->in.depth) {
+            conn_send(c, error_reply(NULL, ov_error(
+                "syntax error", "connection closed in the middle of a "
+                "message (%zu bytes)", c->in.buf.len - c->in.start)));
+        }
         c->closing = true;
         return;
     }

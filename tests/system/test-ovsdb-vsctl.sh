@@ -208,6 +208,36 @@ vs 0 set Bridge br0 other_config:max-idle=7000
     || fail "OVSDB change not seen by the CLI"
 pass
 
+# ---- Bad input gets an error reply, and the daemon serves on. ----
+raw() {
+    out=$(printf '%s' "$1" | socat -t2 - "UNIX-CONNECT:$FLOWTIER_RUNDIR/db.sock")
+    case $out in *"$2"*) pass ;; *) fail "sent $1, got: $out (expected $2)" ;; esac
+}
+raw 'garbage' 'expected a JSON object or array'
+raw '{"method":"transact","params":["Open_vSwitch",{"op":' 'in the middle of a message'
+raw '{"method":"transact","params":"x","id":1}' '"params\" must be an array'
+raw '{"method":"transact","params":["Open_vSwitch",{"op":"insert","table":"Bridge","row":{"name":5}}],"id":1}' 'column name: expected string'
+raw '{"method":"transact","params":["nodb"],"id":1}' 'unknown database'
+raw '{"method":"nosuch","params":[],"id":1}' 'unknown method'
+raw '[1]{"id":2,"method":"echo","params":["x"]}' '"result":["x"]'
+# A 17 MB message: the server answers and hangs up before it has it all.
+out=$("$SYS_PY" - "$FLOWTIER_RUNDIR/db.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(10)
+try:
+    for _ in range(17):
+        s.sendall(b'[' * 1000000)
+    print('all sent:', s.recv(4096))
+except (BrokenPipeError, ConnectionResetError) as e:
+    print('closed by the server:', type(e).__name__)
+PY
+)
+case $out in "closed by the server"*|*"longer than"*) pass ;; *) fail "17 MB message: $out" ;; esac
+kill -0 "$(sys_daemon_pid)" || fail "flowtierd died on bad OVSDB input"
+vs 0 br-exists br0
+
 # ---- Survives a restart: it went to FlowTier's journal. ----
 pid=$(sys_daemon_pid)
 kill -TERM "$pid"
