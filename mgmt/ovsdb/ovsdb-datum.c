@@ -241,12 +241,15 @@ ov_datum_check_count(const struct ov_column *c, const json_t *d)
 {
     size_t n = is_scalar(c) ? 1 : json_array_size(json_array_get(d, 1));
 
-    if (n < c->min || n > c->max) {
-        return ov_error("constraint violation", "%s must have %"PRIu32
-                        " to %s%"PRIu32" members but %zu are present",
-                        c->name, c->min,
-                        c->max == OV_UNLIMITED ? "unlimited " : "",
-                        c->max == OV_UNLIMITED ? 0 : c->max, n);
+    if (n < c->min) {
+        return ov_error("constraint violation", "%s must have at least "
+                        "%"PRIu32" members but %zu are present", c->name,
+                        c->min, n);
+    }
+    if (n > c->max) {
+        return ov_error("constraint violation", "%s must have at most "
+                        "%"PRIu32" members but %zu are present", c->name,
+                        c->max, n);
     }
     return NULL;
 }

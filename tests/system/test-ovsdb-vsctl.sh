@@ -142,6 +142,10 @@ both get Port p3 trunks
 both remove Port p3 trunks 10
 both add Port p3 trunks 30
 both get Port p3 trunks
+both set Port p2 tag=30 vlan_mode=native-untagged
+both set Bridge br1 fail_mode=secure datapath_type=netdev other_config:max-idle=5000
+both list Bridge br1
+both clear Bridge br1 fail_mode other_config
 both --columns=name,type list Interface
 both show
 both del-port p3
