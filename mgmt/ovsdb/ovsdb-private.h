@@ -4,7 +4,8 @@
  * "transact" operations), ovsdb-view.c (FlowTier's database seen as
  * Open_vSwitch tables, and changes to it turned back into configuration
  * writes), ovsdb-monitor.c (monitors and their updates), ovsdb-server.c
- * (sockets, framing, methods).  Not for use outside mgmt/ovsdb/.
+ * (sockets, connections, methods), ovsdb-jsonrpc.c (framing).  Not for
+ * use outside mgmt/ovsdb/.
  *
  * A "view" is a JSON object {TABLE: {UUID: ROW}} holding every table of
  * the schema; a ROW is {COLUMN: DATUM} with every column of its table.
@@ -37,7 +38,7 @@ struct ft_db;
 /* ovsdb-schema-text.c */
 extern const char ft_ovsdb_schema_text[];
 
-/* ---- Schema (ovsdb-datum.c). ---- */
+/* ---- Schema (ovsdb-schema.c). ---- */
 
 enum ov_atype { OV_INTEGER, OV_REAL, OV_BOOLEAN, OV_STRING, OV_UUID };
 
@@ -85,17 +86,22 @@ const struct ov_column *ov_table_column(const struct ov_table *,
 /* The pseudo-columns "_uuid" and "_version" (uuid scalars). */
 const struct ov_column *ov_uuid_column(void);
 
-/* ---- Values (ovsdb-datum.c). ---- */
-
-json_t *ov_error(const char *tag, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-int ov_atom_cmp(const json_t *a, const json_t *b);
+/* UUIDs (ovsdb-schema.c).  ov_uuid_hash() fills 'buf' (37 bytes) with a
+ * UUID made from hashing 'a' and 'b' (the same inputs, the same UUID);
+ * ov_uuid_atom() returns ["uuid", 'uuid']. */
 json_t *ov_uuid_atom(const char *uuid);
-/* Fills 'buf' (37 bytes) with a UUID made from hashing 'a' and 'b'. */
 void ov_uuid_hash(const char *a, const char *b, char buf[37]);
 void ov_uuid_random(char buf[37]);
 bool ov_uuid_valid(const char *);
+
+/* ---- Values (ovsdb-datum.c). ---- */
+
+/* A new error object {"error": 'tag', "details": ...}. */
+json_t *ov_error(const char *tag, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Orders atoms (and map pairs, by key then value). */
+int ov_atom_cmp(const json_t *a, const json_t *b);
 
 /* Parses wire datum 'j' of column 'col' into canonical '*out'.  'symtab'
  * (object: uuid-name -> uuid string) resolves ["named-uuid", NAME]; may be
@@ -193,7 +199,7 @@ json_t *ov_monitor_initial(const struct ov_schema *, const json_t *mon,
 json_t *ov_monitor_updates(const struct ov_schema *, const json_t *mon,
                            const json_t *old, const json_t *new);
 
-/* ---- Framing and requests (ovsdb-server.c). ---- */
+/* ---- Framing and requests (ovsdb-jsonrpc.c). ---- */
 
 /* Splits a byte stream into JSON texts (objects or arrays), as OVSDB
  * peers send them back to back without separators. */
