@@ -2,7 +2,9 @@
  * netdev-tap.c - the "tap" and "internal" port classes: tap devices that
  * FlowTier creates through /dev/net/tun (IFF_TAP | IFF_NO_PI).
  *
- * "internal": the bridge's own port (named like the bridge).  FlowTier
+ * "internal": a port of the host's own stack: the bridge's own port
+ * (named like the bridge), or more of them (ovs-vsctl add-port BR NAME --
+ * set Interface NAME type=internal).  FlowTier
  * holds the tap's file descriptor: what the host stack sends out of the
  * device is read from it (rx), what the switch outputs to the port is
  * written to it (and so received by the host stack).  The device exists as

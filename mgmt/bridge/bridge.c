@@ -193,12 +193,11 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
         return ft_error_set(err, -EINVAL, "port %s: type '%s' is not one of "
                             "system, internal, tap, dpdk", pc->name, type);
     }
-    if (!strcmp(type, "internal")) {
-        if (strcmp(pc->name, br->name) || pc->ofport != FT_PORT_LOCAL) {
-            return ft_error_set(err, -EINVAL, "port %s: an internal port "
-                                "is the bridge's own port: it must be named "
-                                "%s and have ofport %u (LOCAL)", pc->name,
-                                br->name, FT_PORT_LOCAL);
+    if (!strcmp(pc->name, br->name)) {
+        if (strcmp(type, "internal") || pc->ofport != FT_PORT_LOCAL) {
+            return ft_error_set(err, -EINVAL, "port %s: the bridge's own "
+                                "port must be of type internal and have "
+                                "ofport %u (LOCAL)", pc->name, FT_PORT_LOCAL);
         }
     } else if (pc->ofport < 1 || pc->ofport > FT_PORT_MAX) {
         return ft_error_set(err, -EINVAL, "port %s: ofport %"PRIu32" is not "

@@ -26,6 +26,7 @@
 #include "mgmt/daemon/log.h"
 #include "mgmt/daemon/rpc.h"
 #include "mgmt/daemon/server.h"
+#include "mgmt/ovsdb/ovsdb.h"
 #include "swpath/dpdk-eal.h"
 
 #define DEFAULT_RUNDIR "/run/flowtier"
@@ -36,6 +37,7 @@ struct options {
     const char *dbdir;
     const char *log_file;
     const char *socket_group;
+    const char *ovsdb_socket;
     enum ft_log_level log_level;
     bool detach;
     bool no_fsync;
@@ -62,6 +64,9 @@ usage(FILE *stream)
 "                       " DEFAULT_DBDIR ")\n"
 "  --socket-group=GROUP group owning the socket (mode 0660); default:\n"
 "                       the group of the user running the daemon\n"
+"  --ovsdb-socket=PATH  serve the OVSDB protocol (ovs-vsctl, libvirt)\n"
+"                       on PATH too, e.g. /run/openvswitch/db.sock; it\n"
+"                       is always served on RUNDIR/db.sock\n"
 "  --detach             run in the background once the socket listens\n"
 "  --log-file=FILE      log to FILE instead of stderr\n"
 "  --log-level=LEVEL    off, err, warn, info (default), dbg\n"
@@ -86,7 +91,7 @@ static int
 parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_RUNDIR = 256, OPT_DBDIR, OPT_DETACH, OPT_LOG_FILE,
-           OPT_LOG_LEVEL, OPT_SOCKET_GROUP, OPT_NO_FSYNC };
+           OPT_LOG_LEVEL, OPT_SOCKET_GROUP, OPT_NO_FSYNC, OPT_OVSDB_SOCKET };
     static const struct option long_options[] = {
         { "rundir", required_argument, NULL, OPT_RUNDIR },
         { "dbdir", required_argument, NULL, OPT_DBDIR },
@@ -95,6 +100,7 @@ parse_options(int argc, char *argv[], struct options *o)
         { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
         { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
         { "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+        { "ovsdb-socket", required_argument, NULL, OPT_OVSDB_SOCKET },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -112,6 +118,7 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_LOG_FILE: o->log_file = optarg; break;
         case OPT_SOCKET_GROUP: o->socket_group = optarg; break;
         case OPT_NO_FSYNC: o->no_fsync = true; break;
+        case OPT_OVSDB_SOCKET: o->ovsdb_socket = optarg; break;
         case OPT_LOG_LEVEL:
             if (ft_log_level_from_string(optarg, &o->log_level)) {
                 fprintf(stderr, "flowtierd: --log-level: '%s' is not one "
@@ -185,6 +192,54 @@ lookup_group(const char *name, gid_t *gid, struct ft_error *err)
                         "\"%s\"", name);
 }
 
+/* Applies an OVSDB client's change as the daemon's "transact" method,
+ * the path every CLI configuration write takes. */
+static int
+ovsdb_apply(void *server, json_t *commands, struct ft_error *err)
+{
+    const struct ft_rpc_method *methods;
+    json_t *params, *result = NULL;
+    size_t n;
+    int error = -ENOSYS;
+
+    methods = ft_server_methods(&n);
+    params = json_pack("{s:O}", "commands", commands);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(methods[i].name, "transact")) {
+            error = methods[i].handler(params, &result, err, server);
+            break;
+        }
+    }
+    json_decref(params);
+    json_decref(result);
+    return error < 0 ? error : error ? -EINVAL : 0;
+}
+
+/* Serves OVSDB on RUNDIR/db.sock and on --ovsdb-socket. */
+static int
+ovsdb_start(const struct options *o, const char *rundir,
+            struct daemon_state *st, struct ft_server *server,
+            struct ft_ovsdb_server **ovsdbp, struct ft_error *err)
+{
+    char *path = NULL;
+    int error;
+
+    error = ft_ovsdb_server_create(st->loop, st->log, ft_server_db(server),
+                                   ovsdb_apply, server, ovsdbp, err);
+    if (error) {
+        return error;
+    }
+    if (asprintf(&path, "%s/db.sock", rundir) < 0) {
+        abort();
+    }
+    error = ft_ovsdb_server_listen(*ovsdbp, path, err);
+    free(path);
+    if (!error && o->ovsdb_socket) {
+        error = ft_ovsdb_server_listen(*ovsdbp, o->ovsdb_socket, err);
+    }
+    return error;
+}
+
 /* Makes 'path' absolute (the daemon changes to '/' when it detaches). */
 static char *
 absolute(const char *path)
@@ -207,6 +262,7 @@ run(const struct options *o, struct ft_daemon_detach *dd)
     struct ft_server_options sopts = { .db_no_fsync = o->no_fsync };
     static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
     struct ft_rpc_server *rpc = NULL;
+    struct ft_ovsdb_server *ovsdb = NULL;
     struct ft_server *server = NULL;
     struct ft_pidfile *pidfile = NULL;
     struct daemon_state st;
@@ -261,7 +317,8 @@ run(const struct options *o, struct ft_daemon_detach *dd)
     }
     methods = ft_server_methods(&n_methods);
     if (ft_rpc_server_create(st.loop, path, &ropts, methods, n_methods,
-                             server, st.log, &rpc, &err)) {
+                             server, st.log, &rpc, &err)
+        || ovsdb_start(o, rundir, &st, server, &ovsdb, &err)) {
         goto error;
     }
     ft_log_msg(st.log, FT_LOG_INFO, "daemon", "flowtierd (pid %ld) "
@@ -284,6 +341,7 @@ error:
         fprintf(stderr, "flowtierd: %s\n", err.reason);
     }
 out:
+    ft_ovsdb_server_destroy(ovsdb);
     ft_rpc_server_destroy(rpc);
     ft_server_destroy(server);
     if (ft_dpdk_eal_runtime_dir()) {

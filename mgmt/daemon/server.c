@@ -967,6 +967,12 @@ ft_server_destroy(struct ft_server *s)
     free(s);
 }
 
+const struct ft_db *
+ft_server_db(const struct ft_server *s)
+{
+    return s->db;
+}
+
 size_t
 ft_server_n_bridges(const struct ft_server *s)
 {

@@ -41,6 +41,7 @@
 #include "flowtier/error.h"
 #include "mgmt/daemon/rpc.h"
 
+struct ft_db;
 struct ft_loop;
 struct ft_log;
 struct ft_server;
@@ -70,6 +71,10 @@ void ft_server_destroy(struct ft_server *server);
 /* The method table, for ft_rpc_server_create() with the server as 'aux'.
  * Static data. */
 const struct ft_rpc_method *ft_server_methods(size_t *n);
+
+/* The configuration database (for readers such as the OVSDB endpoint;
+ * writes go through the methods). */
+const struct ft_db *ft_server_db(const struct ft_server *server);
 
 /* Number of running bridges. */
 size_t ft_server_n_bridges(const struct ft_server *server);
