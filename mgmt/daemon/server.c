@@ -541,6 +541,10 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
                                         FT_BRIDGE_PORT_RETRY_INTERVAL,
                                         FT_BRIDGE_PORT_RETRY_INTERVAL,
                                         bridge_check_cb, sb);
+    if (srv_openflow_start(sb, err)) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no OpenFlow "
+                   "socket: %s", name, err->reason);
+    }
     *sbp = sb;
     return 0;
 }
@@ -556,6 +560,7 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
             break;
         }
     }
+    srv_openflow_stop(sb);
     bridge_unwatch(sb);
     ft_loop_cancel_timer(s->loop, sb->timer);
     ft_loop_cancel_timer(s->loop, sb->check_timer);
@@ -891,8 +896,12 @@ ft_server_create(struct ft_loop *loop, struct ft_log *log,
     s->log = log;
     s->pmd_cpu = -1;
     s->rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
+    if (opts->rundir && !(s->rundir = strdup(opts->rundir))) {
+        abort();
+    }
     error = ft_db_open(opts->dbdir, &dbopts, &s->db, &warnings, err);
     if (error) {
+        free(s->rundir);
         free(s);
         return error;
     }
@@ -930,6 +939,7 @@ ft_server_destroy(struct ft_server *s)
     }
     free(s->bridges);
     ft_db_close(s->db);
+    free(s->rundir);
     free(s);
 }
 
