@@ -327,7 +327,8 @@ ft_ofp_header_read(const uint8_t *buf, struct ft_ofp_header *h)
     h->length = ft_ofp_get16(buf + 2);
     h->xid = ft_ofp_get32(buf + 4);
     m = msg_by_wire(h->version, h->wire_type);
-    h->type = m ? m->type : FT_OFPT_UNKNOWN;
+    h->type = m ? m->type
+              : h->wire_type == 0 ? FT_OFPT_HELLO : FT_OFPT_UNKNOWN;
 }
 
 int
