@@ -451,11 +451,12 @@ encode_nw_addr(const struct ft_match *m, enum ft_field_id id, int shift,
 {
     const struct ft_field *f = ft_field_from_id(id);
     union ft_value v, mask;
-    uint32_t bits = 32;
+    uint32_t bits = 0;
 
+    /* Wildcarded bits: the zeros below a prefix mask (32: all). */
     ft_match_get_field(m, f, &v, &mask);
-    while (bits && (mask.u64 >> (32 - bits)) & 1) {
-        bits--;
+    while (bits < 32 && !((mask.u64 >> bits) & 1)) {
+        bits++;
     }
     p[0] = v.u64 >> 24;
     p[1] = v.u64 >> 16;

@@ -460,14 +460,11 @@ void
 ft_ofp_put_table_stats(struct ft_ofp_mp_reply *r,
                        const struct ft_ofp_table_stats *ts)
 {
-    char name[32];
-
     ft_ofp_mp_prepare(r, 64);
     ft_ofpbuf_put_u8(r->out, ts->table_id);
     ft_ofpbuf_put_zeros(r->out, 3);
     if (r->version == FT_OFP10_VERSION) {
-        snprintf(name, sizeof name, "table%u", ts->table_id);
-        put_string(r->out, name, 32);
+        put_string(r->out, "", 32);         /* No names, as in 1.3. */
         ft_ofpbuf_put_be32(r->out, 0x3fffff);       /* OFPFW10_ALL. */
         ft_ofpbuf_put_be32(r->out, 1000000);        /* max_entries. */
     }
