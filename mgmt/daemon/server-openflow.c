@@ -1,8 +1,12 @@
 /*
- * server-openflow.c - each running bridge's OpenFlow management socket,
- * $FLOWTIER_RUNDIR/BRIDGE.mgmt (as Open vSwitch's BRIDGE.mgmt, so
- * 'ovs-ofctl ... unix:RUNDIR/br0.mgmt' works), and its connections in the
- * daemon's event loop.
+ * server-openflow.c - each running bridge's OpenFlow connections in the
+ * daemon's event loop: its management socket $FLOWTIER_RUNDIR/BRIDGE.mgmt
+ * (as Open vSwitch's BRIDGE.mgmt, so 'ovs-ofctl ... unix:RUNDIR/br0.mgmt'
+ * works), and its controllers (the Bridge's 'controller' column): active
+ * "tcp:IP[:PORT]" and "unix:PATH" connections, reconnected with backoff,
+ * and "ptcp:[PORT][:IP]" listeners.  A standalone bridge whose active
+ * controllers are all disconnected switches everything with NORMAL
+ * (fail-open, as Open vSwitch); a secure one keeps its flows.
  *
  * Part of the management plane (flowtierd).  The protocol is in
  * mgmt/openflow/ofconn.c; this file moves bytes between sockets and
@@ -10,8 +14,11 @@
  * a FLOW_MOD is checked on the bridge as a dry run, committed to the
  * database, then made (server-flows.c), like the CLI's add-flow.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,12 +38,35 @@
  * not read its replies). */
 #define MAX_QUEUED (16u << 20)
 
+/* Reconnection backoff of an active controller, ms (as OVS: 1 s doubling
+ * to 8 s). */
+#define BACKOFF_MIN 1000
+#define BACKOFF_MAX 8000
+
+#define DEFAULT_OF_PORT 6653
+
+struct srv_controller;
+
 struct srv_ofconn {
     struct srv_openflow *of;
+    struct srv_controller *ctl; /* The active controller it is for, or
+                                 * NULL (a client of a listener). */
     int fd;
     struct ft_ofconn *conn;
     uint32_t events;            /* Watched now. */
+    bool connecting;            /* Active connect() under way. */
     bool closing;               /* Close once the output is written. */
+};
+
+/* One target of the 'controller' column. */
+struct srv_controller {
+    struct srv_openflow *of;
+    char *target;
+    bool passive;               /* ptcp: a listener. */
+    int listen_fd;              /* ptcp:, or -1. */
+    struct srv_ofconn *conn;    /* Active: the connection, or NULL. */
+    uint64_t retry_timer;       /* Active: next connect, or 0. */
+    long long int backoff;      /* ms. */
 };
 
 struct srv_openflow {
@@ -45,7 +75,12 @@ struct srv_openflow {
     int fd;
     struct srv_ofconn **conns;
     size_t n_conns, allocated_conns;
+    struct srv_controller **ctls;
+    size_t n_ctls;
 };
+
+static void controller_retry(struct srv_controller *);
+static void update_fail_open(struct srv_openflow *);
 
 static void
 conn_destroy(struct srv_ofconn *sc)
@@ -61,7 +96,12 @@ conn_destroy(struct srv_ofconn *sc)
     ft_loop_del_fd(of->sb->server->loop, sc->fd);
     close(sc->fd);
     ft_ofconn_destroy(sc->conn);
+    if (sc->ctl && !sc->ctl->passive) {
+        sc->ctl->conn = NULL;
+        controller_retry(sc->ctl);
+    }
     free(sc);
+    update_fail_open(of);
 }
 
 /* Writes what it can; returns false if the connection is gone. */
@@ -96,12 +136,43 @@ conn_flush(struct srv_ofconn *sc)
     return true;
 }
 
+/* An active connect() finished (or failed). */
+static bool
+conn_connected(struct srv_ofconn *sc)
+{
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+
+    if (getsockopt(sc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) || soerr) {
+        ft_log_rl(sc->of->sb->server->log, &sc->of->sb->server->rl,
+                  FT_LOG_INFO, MODULE, "bridge %s: controller %s: %s",
+                  sc->of->sb->name, sc->ctl->target,
+                  strerror(soerr ? soerr : errno));
+        conn_destroy(sc);
+        return false;
+    }
+    sc->connecting = false;
+    sc->ctl->backoff = BACKOFF_MIN;
+    ft_log_msg(sc->of->sb->server->log, FT_LOG_INFO, MODULE, "bridge %s: "
+               "connected to controller %s", sc->of->sb->name,
+               sc->ctl->target);
+    return true;
+}
+
 static void
 conn_cb(int fd, uint32_t events, void *sc_)
 {
     struct srv_ofconn *sc = sc_;
     uint8_t buf[65536];
+    uint8_t version;
 
+    if (sc->connecting) {
+        if (conn_connected(sc)) {
+            conn_flush(sc);
+        }
+        return;
+    }
+    version = ft_ofconn_version(sc->conn);
     if (events & EPOLLIN) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
 
@@ -117,6 +188,9 @@ conn_cb(int fd, uint32_t events, void *sc_)
         conn_destroy(sc);
         return;
     }
+    if (sc->ctl && version != ft_ofconn_version(sc->conn)) {
+        update_fail_open(sc->of);       /* Negotiated: a controller. */
+    }
     conn_flush(sc);
 }
 
@@ -129,6 +203,33 @@ of_flow_mods(void *sb_, const struct ft_bridge_flow_op *ops, size_t n,
     struct srv_bridge *sb = sb_;
 
     return srv_flows_apply_ops(sb->server, sb, ops, n, err);
+}
+
+static int
+of_packet_out(void *sb_, ft_port_no in_port, const struct ft_ofpacts *acts,
+              const void *frame, size_t len, struct ft_error *err)
+{
+    struct srv_bridge *sb = sb_;
+    int error = ft_bridge_packet_out(sb->br, in_port, acts, frame, len,
+                                     ft_time_msec(), err);
+
+    srv_bridge_schedule(sb);
+    return error;
+}
+
+/* A CONTROLLER action's packet: to every connection that wants it. */
+static void
+of_packet_in(void *of_, const struct ft_bridge_packet_in *pin)
+{
+    struct srv_openflow *of = of_;
+
+    for (size_t i = of->n_conns; i-- > 0;) {
+        struct srv_ofconn *sc = of->conns[i];
+
+        if (!sc->connecting && ft_ofconn_packet_in(sc->conn, pin)) {
+            conn_flush(sc);
+        }
+    }
 }
 
 struct ports_aux {
@@ -206,23 +307,19 @@ bridge_dpid(const char *name)
     return h & 0xffffffffffffull;
 }
 
-static void
-listener_cb(int fd, uint32_t events, void *of_)
+/* A connection on 'cfd' for 'ctl' (NULL: a listener's client). */
+static struct srv_ofconn *
+conn_create(struct srv_openflow *of, struct srv_controller *ctl, int cfd,
+            bool connecting)
 {
-    struct srv_openflow *of = of_;
     struct ft_ofconn_switch sw;
     struct srv_ofconn *sc;
-    int cfd;
 
-    (void) events;
-    cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (cfd < 0) {
-        return;
-    }
     memset(&sw, 0, sizeof sw);
     sw.br = of->sb->br;
     sw.dpid = bridge_dpid(of->sb->name);
     sw.flow_mods = of_flow_mods;
+    sw.packet_out = of_packet_out;
     sw.ports = of_ports;
     sw.refused = of_refused;
     sw.aux = of->sb;
@@ -231,9 +328,11 @@ listener_cb(int fd, uint32_t events, void *of_)
         abort();
     }
     sc->of = of;
+    sc->ctl = ctl;
     sc->fd = cfd;
-    sc->conn = ft_ofconn_create(&sw);
-    sc->events = EPOLLIN;
+    sc->conn = ft_ofconn_create(&sw, !ctl);
+    sc->connecting = connecting;
+    sc->events = connecting ? EPOLLOUT : EPOLLIN;
     if (of->n_conns == of->allocated_conns) {
         of->allocated_conns = of->allocated_conns
                               ? 2 * of->allocated_conns : 4;
@@ -244,8 +343,338 @@ listener_cb(int fd, uint32_t events, void *of_)
         }
     }
     of->conns[of->n_conns++] = sc;
-    ft_loop_add_fd(of->sb->server->loop, cfd, EPOLLIN, conn_cb, sc);
-    conn_flush(sc);
+    ft_loop_add_fd(of->sb->server->loop, cfd, sc->events, conn_cb, sc);
+    if (!connecting) {
+        conn_flush(sc);
+    }
+    return sc;
+}
+
+static void
+listener_cb(int fd, uint32_t events, void *of_)
+{
+    struct srv_openflow *of = of_;
+    int cfd;
+
+    (void) events;
+    cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd >= 0) {
+        conn_create(of, NULL, cfd, false);
+    }
+}
+
+/* ---- Controllers. ---- */
+
+/* A parsed target. */
+struct target {
+    enum { T_TCP, T_UNIX, T_PTCP } kind;
+    struct sockaddr_in sin;
+    struct sockaddr_un sun;
+};
+
+static int
+parse_port(const char *s, uint16_t *port)
+{
+    char *end;
+    long p = strtol(s, &end, 10);
+
+    if (!*s || *end || p < 1 || p > 65535) {
+        return -EINVAL;
+    }
+    *port = (uint16_t) p;
+    return 0;
+}
+
+static int
+parse_target(const char *target, struct target *t, struct ft_error *err)
+{
+    char buf[128], *ip, *port;
+    uint16_t pn = DEFAULT_OF_PORT;
+
+    memset(t, 0, sizeof *t);
+    if (!strncmp(target, "unix:", 5)) {
+        t->kind = T_UNIX;
+        t->sun.sun_family = AF_UNIX;
+        if (!target[5] || strlen(target + 5) >= sizeof t->sun.sun_path) {
+            return ft_error_set(err, -EINVAL, "\"%s\": the socket path is "
+                                "empty or too long", target);
+        }
+        strcpy(t->sun.sun_path, target + 5);
+        return 0;
+    }
+    if (strncmp(target, "tcp:", 4) && strncmp(target, "ptcp:", 5)) {
+        return ft_error_set(err, -EINVAL, "\"%s\" is not tcp:IP[:PORT], "
+                            "unix:PATH or ptcp:[PORT][:IP]", target);
+    }
+    t->kind = target[0] == 'p' ? T_PTCP : T_TCP;
+    snprintf(buf, sizeof buf, "%s", strchr(target, ':') + 1);
+    t->sin.sin_family = AF_INET;
+    if (t->kind == T_TCP) {
+        ip = buf;
+        port = strchr(buf, ':');
+    } else {
+        port = buf;
+        ip = strchr(buf, ':');
+    }
+    if (port && port == ip) {
+        port = NULL;
+    }
+    if (ip && ip != buf) {
+        *ip++ = '\0';
+    } else if (port && port != buf) {
+        *port++ = '\0';
+    }
+    if ((port && *port && parse_port(port, &pn))
+        || (ip && *ip && inet_pton(AF_INET, ip, &t->sin.sin_addr) != 1)
+        || (t->kind == T_TCP && (!ip || !*ip))) {
+        return ft_error_set(err, -EINVAL, "\"%s\": expected %s (IPv4 "
+                            "address, port 1-65535)", target,
+                            t->kind == T_TCP ? "tcp:IP[:PORT]"
+                                             : "ptcp:[PORT][:IP]");
+    }
+    t->sin.sin_port = htons(pn);
+    return 0;
+}
+
+int
+srv_openflow_check_target(const char *target, struct ft_error *err)
+{
+    struct target t;
+
+    return parse_target(target, &t, err);
+}
+
+static void
+update_fail_open(struct srv_openflow *of)
+{
+    const char *mode = of->sb->cfg->cfg.fail_mode;
+    bool standalone = !mode || strcmp(mode, "secure");
+    bool connected = false, want;
+
+    for (size_t i = 0; i < of->n_conns; i++) {
+        if (of->conns[i]->ctl && ft_ofconn_version(of->conns[i]->conn)) {
+            connected = true;
+        }
+    }
+    want = standalone && of->n_ctls && !connected;
+    if (want != ft_bridge_is_fail_open(of->sb->br)) {
+        ft_log_msg(of->sb->server->log, FT_LOG_INFO, MODULE, "bridge %s: "
+                   "%s fail-open mode (NORMAL switching)", of->sb->name,
+                   want ? "entering" : "leaving");
+        ft_bridge_set_fail_open(of->sb->br, want);
+        srv_bridge_schedule(of->sb);
+    }
+}
+
+static void
+controller_connect(void *ctl_)
+{
+    struct srv_controller *ctl = ctl_;
+    struct srv_openflow *of = ctl->of;
+    struct target t;
+    int fd, error;
+
+    ctl->retry_timer = 0;
+    parse_target(ctl->target, &t, NULL);
+    fd = socket(t.kind == T_UNIX ? AF_UNIX : AF_INET,
+                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        controller_retry(ctl);
+        return;
+    }
+    if (t.kind == T_TCP) {
+        int one = 1;
+
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        error = connect(fd, (struct sockaddr *) &t.sin, sizeof t.sin);
+    } else {
+        error = connect(fd, (struct sockaddr *) &t.sun, sizeof t.sun);
+    }
+    if (error && errno != EINPROGRESS) {
+        close(fd);
+        controller_retry(ctl);
+        return;
+    }
+    ctl->conn = conn_create(of, ctl, fd, true);
+}
+
+static void
+controller_retry(struct srv_controller *ctl)
+{
+    struct ft_loop *loop = ctl->of->sb->server->loop;
+
+    if (ctl->passive || ctl->retry_timer || ctl->conn) {
+        return;
+    }
+    ctl->retry_timer = ft_loop_add_timer(loop, ctl->backoff, 0,
+                                         controller_connect, ctl);
+    ctl->backoff = ctl->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
+                   : ctl->backoff * 2;
+}
+
+static void
+ptcp_cb(int fd, uint32_t events, void *ctl_)
+{
+    struct srv_controller *ctl = ctl_;
+    int cfd;
+
+    (void) events;
+    cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd >= 0) {
+        int one = 1;
+
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn_create(ctl->of, ctl, cfd, false);
+    }
+}
+
+static struct srv_controller *
+controller_create(struct srv_openflow *of, const char *target)
+{
+    struct srv_controller *ctl = calloc(1, sizeof *ctl);
+    struct ft_error err;
+    struct target t;
+
+    if (!ctl || !(ctl->target = strdup(target))) {
+        abort();
+    }
+    ctl->of = of;
+    ctl->listen_fd = -1;
+    ctl->backoff = BACKOFF_MIN;
+    parse_target(target, &t, NULL);
+    if (t.kind != T_PTCP) {
+        controller_connect(ctl);
+        return ctl;
+    }
+    ctl->passive = true;
+    ctl->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK
+                            | SOCK_CLOEXEC, 0);
+    if (ctl->listen_fd >= 0) {
+        int one = 1;
+
+        setsockopt(ctl->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+                   sizeof one);
+        if (bind(ctl->listen_fd, (struct sockaddr *) &t.sin, sizeof t.sin)
+            || listen(ctl->listen_fd, 16)) {
+            ft_error_set(&err, -errno, "%s", strerror(errno));
+            ft_log_msg(of->sb->server->log, FT_LOG_ERR, MODULE, "bridge %s: "
+                       "controller %s: cannot listen: %s", of->sb->name,
+                       target, err.reason);
+            close(ctl->listen_fd);
+            ctl->listen_fd = -1;
+        } else {
+            ft_loop_add_fd(of->sb->server->loop, ctl->listen_fd, EPOLLIN,
+                           ptcp_cb, ctl);
+        }
+    }
+    return ctl;
+}
+
+static void
+controller_destroy(struct srv_controller *ctl)
+{
+    struct srv_openflow *of = ctl->of;
+
+    ft_loop_cancel_timer(of->sb->server->loop, ctl->retry_timer);
+    ctl->retry_timer = 0;
+    ctl->passive = true;        /* No reconnection from conn_destroy(). */
+    for (size_t i = of->n_conns; i-- > 0;) {
+        if (of->conns[i]->ctl == ctl) {
+            conn_destroy(of->conns[i]);
+        }
+    }
+    if (ctl->listen_fd >= 0) {
+        ft_loop_del_fd(of->sb->server->loop, ctl->listen_fd);
+        close(ctl->listen_fd);
+    }
+    free(ctl->target);
+    free(ctl);
+}
+
+void
+srv_openflow_reconfigure(struct srv_bridge *sb)
+{
+    struct srv_openflow *of = sb->openflow;
+    const struct srv_cfg *cfg = sb->cfg;
+    struct srv_controller **ctls;
+    size_t n = 0;
+
+    if (!of) {
+        return;
+    }
+    ctls = calloc(cfg->n_controllers + 1, sizeof *ctls);
+    if (!ctls) {
+        abort();
+    }
+    /* Keep the controllers that stay (their connections with them). */
+    for (size_t i = 0; i < cfg->n_controllers; i++) {
+        for (size_t j = 0; j < of->n_ctls; j++) {
+            if (of->ctls[j] && !strcmp(of->ctls[j]->target,
+                                       cfg->controllers[i])) {
+                ctls[n++] = of->ctls[j];
+                of->ctls[j] = NULL;
+                break;
+            }
+        }
+    }
+    for (size_t j = 0; j < of->n_ctls; j++) {
+        if (of->ctls[j]) {
+            controller_destroy(of->ctls[j]);
+        }
+    }
+    free(of->ctls);
+    of->ctls = ctls;
+    of->n_ctls = n;
+    for (size_t i = 0; i < cfg->n_controllers; i++) {
+        bool have = false;
+
+        for (size_t j = 0; j < n; j++) {
+            have |= !strcmp(ctls[j]->target, cfg->controllers[i]);
+        }
+        if (!have) {
+            of->ctls[of->n_ctls++] = controller_create(of,
+                                                       cfg->controllers[i]);
+        }
+    }
+    update_fail_open(of);
+}
+
+int
+srv_get_controller(json_t *params, json_t **result, struct ft_error *err,
+                   void *s)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    json_t *data = json_array();
+    struct srv_openflow *of;
+    struct srv_bridge *sb;
+    int error;
+
+    error = srv_bridge_get(s, params, &sb, err);
+    if (error) {
+        json_decref(data);
+        return error;
+    }
+    of = sb->openflow;
+    for (size_t i = 0; of && i < of->n_ctls; i++) {
+        const struct srv_controller *ctl = of->ctls[i];
+        size_t n_conns = 0;
+
+        for (size_t j = 0; j < of->n_conns; j++) {
+            n_conns += of->conns[j]->ctl == ctl
+                       && ft_ofconn_version(of->conns[j]->conn);
+        }
+        ds_put_format(&text, "%s%s\n", ctl->target,
+                      ctl->passive ? "" : n_conns ? " (connected)"
+                                                  : " (not connected)");
+        json_array_append_new(data, json_pack("{s:s, s:b, s:i}", "target",
+                                              ctl->target, "connected",
+                                              n_conns > 0, "connections",
+                                              (int) n_conns));
+    }
+    *result = srv_text_result(&text, json_pack("{s:o, s:b}", "controllers",
+                                               data, "fail_open",
+                                               ft_bridge_is_fail_open(sb->br)));
+    return 0;
 }
 
 int
@@ -288,6 +717,8 @@ srv_openflow_start(struct srv_bridge *sb, struct ft_error *err)
     of->fd = fd;
     ft_loop_add_fd(s->loop, fd, EPOLLIN, listener_cb, of);
     sb->openflow = of;
+    ft_bridge_set_packet_in_cb(sb->br, of_packet_in, of);
+    srv_openflow_reconfigure(sb);
     return 0;
 }
 
@@ -299,6 +730,12 @@ srv_openflow_stop(struct srv_bridge *sb)
     if (!of) {
         return;
     }
+    ft_bridge_set_packet_in_cb(sb->br, NULL, NULL);
+    for (size_t i = 0; i < of->n_ctls; i++) {
+        controller_destroy(of->ctls[i]);
+    }
+    free(of->ctls);
+    of->n_ctls = 0;
     while (of->n_conns) {
         conn_destroy(of->conns[of->n_conns - 1]);
     }

@@ -23,6 +23,8 @@
 struct srv_cfg {
     struct ft_bridge_cfg cfg;
     bool flows_persist;
+    char **controllers;         /* OpenFlow controller targets. */
+    size_t n_controllers;
     void **ptrs;                /* Everything to free. */
     size_t n_ptrs, allocated_ptrs;
 };
@@ -124,10 +126,17 @@ int srv_flows_apply_ops(struct ft_server *, struct srv_bridge *sb,
                         struct ft_error *err);
 
 /* server-openflow.c */
+ft_rpc_handler srv_get_controller;
 /* Listens on RUNDIR/BRIDGE.mgmt for OpenFlow connections to 'sb' (nothing
  * without a rundir).  Returns 0 or a negative errno. */
 int srv_openflow_start(struct srv_bridge *sb, struct ft_error *err);
 /* Closes the socket, its connections and removes its file. */
 void srv_openflow_stop(struct srv_bridge *sb);
+/* Checks controller target 'target' ("tcp:IP[:PORT]", "unix:PATH",
+ * "ptcp:[PORT][:IP]").  Returns 0 or -EINVAL with a reason. */
+int srv_openflow_check_target(const char *target, struct ft_error *err);
+/* Makes the bridge's controller connections and listeners match
+ * 'sb->cfg' (after a configuration change was committed). */
+void srv_openflow_reconfigure(struct srv_bridge *sb);
 
 #endif /* mgmt/daemon/server-private.h */

@@ -124,6 +124,26 @@ cfg_smap(struct srv_cfg *c, const struct ft_db_datum *d)
  * open transaction, if any, has made it).  Returns 0 and '*cfgp', or a
  * negative errno with 'err' filled for what a bridge cannot run (a port
  * with several interfaces). */
+/* The controller targets of a bridge, each checked. */
+static int
+cfg_controllers(struct srv_cfg *c, const struct ft_db_datum *d,
+                const char *br_name, struct ft_error *err)
+{
+    c->controllers = cfg_keep(c, calloc(d->n + 1, sizeof *c->controllers));
+    for (size_t i = 0; i < d->n; i++) {
+        if (srv_openflow_check_target(d->strs[i], err)) {
+            char reason[FT_ERROR_REASON_MAX];
+
+            snprintf(reason, sizeof reason, "%s", err->reason);
+            return ft_error_set(err, -EINVAL, "bridge %s: controller: %s",
+                                br_name, reason);
+        }
+        c->controllers[i] = cfg_strdup(c, d->strs[i]);
+    }
+    c->n_controllers = d->n;
+    return 0;
+}
+
 static int
 cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
             struct srv_cfg **cfgp, struct ft_error *err)
@@ -144,6 +164,11 @@ cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
                                                           "datapath_type"));
     c->cfg.other_config = cfg_smap(c, ft_db_row_get(brow, "other_config"));
     c->flows_persist = ft_db_row_bool(brow, "flows_persist");
+    if (cfg_controllers(c, ft_db_row_get(brow, "controller"), br_name,
+                        err)) {
+        srv_cfg_destroy(c);
+        return -EINVAL;
+    }
     pcs = cfg_keep(c, calloc(ports->n + 1, sizeof *pcs));
     ifaces = cfg_keep(c, calloc(ports->n + 1, sizeof *ifaces));
     ofports = cfg_keep(c, calloc(ports->n + 1, sizeof *ofports));
@@ -785,6 +810,7 @@ reconcile_finish(struct ft_server *s, struct reconcile *r)
         srv_bridge_schedule(sb);
     }
     for (size_t i = 0; i < r->n_changed; i++) {
+        srv_openflow_reconfigure(r->changed[i]);
         srv_cfg_destroy(r->old_cfgs[i]);
     }
 }
@@ -1025,6 +1051,9 @@ static const struct ft_rpc_method methods[] = {
     { "dump-dp-flows", bridge_params, srv_dump_dp_flows },
     { "dpif-show", bridge_params, srv_dpif_show },
     { "dump-ports", dump_ports_params, srv_dump_ports },
+
+    /* OpenFlow controllers (ovs-vsctl get-controller). */
+    { "get-controller", bridge_params, srv_get_controller },
 };
 
 const struct ft_rpc_method *

@@ -31,6 +31,8 @@ struct ft_ofconn {
     uint16_t config_flags;
     uint16_t miss_send_len;
     uint32_t role;
+    bool service;               /* See ft_ofconn_create(). */
+    bool async;                 /* Wants packet-ins. */
     struct ft_ofpbuf rx, tx;
     bool failed;
 };
@@ -46,7 +48,7 @@ typedef int ofmsg_handler(struct ft_ofconn *, const struct ofmsg *,
                           struct ft_ofp_error *);
 
 struct ft_ofconn *
-ft_ofconn_create(const struct ft_ofconn_switch *sw)
+ft_ofconn_create(const struct ft_ofconn_switch *sw, bool service)
 {
     struct ft_ofconn *c = calloc(1, sizeof *c);
 
@@ -54,6 +56,8 @@ ft_ofconn_create(const struct ft_ofconn_switch *sw)
         abort();
     }
     c->sw = *sw;
+    c->service = service;
+    c->async = !service;
     c->miss_send_len = FT_OFP_MISS_SEND_LEN;
     ft_ofpbuf_init(&c->rx);
     ft_ofpbuf_init(&c->tx);
@@ -172,6 +176,7 @@ handle_set_config(struct ft_ofconn *c, const struct ofmsg *m,
     }
     c->config_flags = flags;
     c->miss_send_len = ft_ofp_get16(m->data + 10);
+    c->async = true;
     return 0;
 }
 
@@ -229,6 +234,53 @@ handle_flow_mod(struct ft_ofconn *c, const struct ofmsg *m,
     }
     ft_ofp_flow_mod_uninit(&fm);
     return error;
+}
+
+static int
+handle_packet_out(struct ft_ofconn *c, const struct ofmsg *m,
+                  struct ft_ofp_error *oe)
+{
+    struct ft_ofp_packet_out po;
+    struct ft_error err;
+    int error;
+
+    if (c->role == OFPCR_ROLE_SLAVE) {
+        return ft_ofperr_set(oe, FT_OFPERR_FLOW_MOD_EPERM, "a controller "
+                             "in the slave role may not send packets");
+    }
+    error = ft_ofp_packet_out_decode(m->data, m->len, c->version, &po, oe);
+    if (!error) {
+        ft_error_clear(&err);
+        error = c->sw.packet_out(c->sw.aux, po.in_port, &po.actions,
+                                 po.data, po.len, &err);
+        if (error) {
+            error = ft_ofperr_set(oe, FT_OFPERR_ACTION_BAD_ARGUMENT, "%s",
+                                  err.reason);
+        }
+    }
+    ft_ofpacts_uninit(&po.actions);
+    return error;
+}
+
+bool
+ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
+{
+    struct ft_ofp_packet_in p;
+
+    if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
+        || c->failed) {
+        return false;
+    }
+    p.reason = pin->reason == FT_USERSPACE_CONTROLLER ? FT_OFPR_ACTION
+               : FT_OFPR_NO_MATCH;
+    p.table_id = pin->table_id;
+    p.cookie = pin->cookie;
+    p.in_port = pin->in_port;
+    p.data = pin->data;
+    p.total_len = pin->len;
+    p.len = pin->max_len < pin->len ? pin->max_len : pin->len;
+    ft_ofp_put_packet_in(&c->tx, c->version, &p);
+    return true;
 }
 
 static int
@@ -295,7 +347,6 @@ handle_unsupported(struct ft_ofconn *c, const struct ofmsg *m,
           "supported (use 'flowtier set Interface')" },
         { FT_OFPT_TABLE_MOD, "table configuration is not supported" },
         { FT_OFPT_QUEUE_GET_CONFIG_REQUEST, "queues are not supported" },
-        { FT_OFPT_PACKET_OUT, "packet-out is not supported yet" },
     };
     const char *what = "this message is not supported";
 
@@ -568,6 +619,7 @@ static const struct {
     { FT_OFPT_GET_CONFIG_REQUEST, handle_get_config, "GET_CONFIG_REQUEST" },
     { FT_OFPT_SET_CONFIG, handle_set_config, "SET_CONFIG" },
     { FT_OFPT_FLOW_MOD, handle_flow_mod, "FLOW_MOD" },
+    { FT_OFPT_PACKET_OUT, handle_packet_out, "PACKET_OUT" },
     { FT_OFPT_STATS_REQUEST, handle_stats, "STATS_REQUEST" },
     { FT_OFPT_BARRIER_REQUEST, handle_barrier, "BARRIER_REQUEST" },
     { FT_OFPT_ROLE_REQUEST, handle_role, "ROLE_REQUEST" },

@@ -49,6 +49,12 @@ struct ft_ofconn_switch {
      * open ports in ascending number; returns how many. */
     size_t (*ports)(void *aux, struct ft_ofp_port **ports);
 
+    /* Sends a packet-out's frame through the bridge (see
+     * ft_bridge_packet_out()).  Returns 0 or a negative errno with 'err'. */
+    int (*packet_out)(void *aux, ft_port_no in_port,
+                      const struct ft_ofpacts *acts, const void *frame,
+                      size_t len, struct ft_error *err);
+
     /* Reports a refusal sent to the peer (for the log). May be NULL. */
     void (*refused)(void *aux, const char *msg_name,
                     const struct ft_ofp_error *oe);
@@ -58,8 +64,11 @@ struct ft_ofconn_switch {
 struct ft_ofconn;
 
 /* Creates a connection serving 'sw' (copied) that has already queued its
- * HELLO in its output. */
-struct ft_ofconn *ft_ofconn_create(const struct ft_ofconn_switch *sw);
+ * HELLO in its output.  A 'service' connection (ovs-ofctl on BRIDGE.mgmt,
+ * a ptcp: listener's client) gets asynchronous messages (packet-in) only
+ * after it sent a SET_CONFIG, as in Open vSwitch; a controller's always. */
+struct ft_ofconn *ft_ofconn_create(const struct ft_ofconn_switch *sw,
+                                   bool service);
 void ft_ofconn_destroy(struct ft_ofconn *);
 
 /* Feeds 'n' bytes received from the peer; handles every complete message
@@ -71,6 +80,11 @@ int ft_ofconn_input(struct ft_ofconn *, const uint8_t *data, size_t n);
 /* The bytes waiting to go to the peer.  The caller removes what it wrote
  * with ft_ofpbuf_pull(). */
 struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
+
+/* Queues a PACKET_IN for 'pin' if the connection wants it.  Returns true
+ * if it queued one. */
+bool ft_ofconn_packet_in(struct ft_ofconn *,
+                         const struct ft_bridge_packet_in *pin);
 
 /* The negotiated version, 0 before negotiation. */
 uint8_t ft_ofconn_version(const struct ft_ofconn *);

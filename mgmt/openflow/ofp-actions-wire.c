@@ -52,14 +52,20 @@
 
 /* ---- Decoding helpers. ---- */
 
+/* Or'ed into the decoders' 'version' argument for a packet-out's actions,
+ * where output to TABLE is allowed. */
+#define PACKET_OUT_BIT 0x80
+
 static int
 put_output(uint8_t version, uint32_t wire, uint16_t max_len,
            struct ft_ofpacts *acts, struct ft_ofp_error *oe)
 {
+    bool packet_out = version & PACKET_OUT_BIT;
     ft_port_no port;
 
+    version &= (uint8_t) ~PACKET_OUT_BIT;
     if (ft_ofp_port_from_wire(version, wire, &port)
-        || port == FT_PORT_NONE || port == FT_PORT_TABLE
+        || port == FT_PORT_NONE || (port == FT_PORT_TABLE && !packet_out)
         || (port >= FT_PORT_MAX && port < FT_PORT_IN_PORT)) {
         return ft_ofperr_set(oe, FT_OFPERR_ACTION_BAD_OUT_PORT, "output "
                              "to port 0x%x is not allowed in a flow", wire);
@@ -158,7 +164,8 @@ decode_nx_action(const uint8_t *p, size_t len, uint8_t version,
     switch (subtype) {
     case NXAST_RESUBMIT:
     case NXAST_RESUBMIT_TABLE:
-        if (ft_ofp_port_from_wire(FT_OFP10_VERSION, ft_ofp_get16(p + 10),
+        (void) version;
+    if (ft_ofp_port_from_wire(FT_OFP10_VERSION, ft_ofp_get16(p + 10),
                                   &port)) {
             return ft_ofperr_set(oe, FT_OFPERR_ACTION_BAD_ARGUMENT,
                                  "resubmit: bad port");
@@ -404,6 +411,16 @@ ft_ofp13_actions_decode(const uint8_t *p, size_t len,
 {
     return for_each_action(p, len, FT_OFP13_VERSION, decode_ofp13_action,
                            acts, oe);
+}
+
+int
+ft_ofp_packet_out_actions_decode(uint8_t version, const uint8_t *p,
+                                 size_t len, struct ft_ofpacts *acts,
+                                 struct ft_ofp_error *oe)
+{
+    return for_each_action(p, len, version | PACKET_OUT_BIT,
+                           version == FT_OFP10_VERSION ? decode_ofp10_action
+                           : decode_ofp13_action, acts, oe);
 }
 
 /* The instructions in the order OpenFlow runs them, each at most once. */

@@ -293,6 +293,11 @@ int ft_ofp13_instructions_decode(const uint8_t *p, size_t len,
 int ft_ofp13_actions_decode(const uint8_t *p, size_t len,
                             struct ft_ofpacts *acts, struct ft_ofp_error *oe);
 
+/* A packet-out's actions in 'version' (output to TABLE allowed). */
+int ft_ofp_packet_out_actions_decode(uint8_t version, const uint8_t *p,
+                                     size_t len, struct ft_ofpacts *acts,
+                                     struct ft_ofp_error *oe);
+
 /* Appends 'acts' as OF1.0 actions or OF1.3 instructions.  'match' decides
  * whether an OF1.0-style mod_vlan_vid needs a push_vlan in OF1.3. */
 void ft_ofp10_actions_encode(const struct ft_ofpacts *, struct ft_ofpbuf *);
@@ -326,6 +331,40 @@ void ft_ofp_flow_mod_uninit(struct ft_ofp_flow_mod *);
 int ft_ofp_flow_mod_decode(const uint8_t *msg, size_t len, uint8_t version,
                            bool table_id_ext, struct ft_ofp_flow_mod *fm,
                            struct ft_ofp_error *oe);
+
+/* ---- PACKET_OUT and PACKET_IN. ---- */
+
+struct ft_ofp_packet_out {
+    ft_port_no in_port;
+    struct ft_ofpacts actions;  /* Owned: ft_ofpacts_uninit(). */
+    const uint8_t *data;        /* Inside the message. */
+    size_t len;
+};
+
+/* Decodes PACKET_OUT 'msg' ('len' bytes); 'po->actions' is initialized
+ * here and must be uninitialized by the caller whatever the result.
+ * Refuses a buffer id (FlowTier buffers nothing) and a frame shorter than
+ * an Ethernet header. */
+int ft_ofp_packet_out_decode(const uint8_t *msg, size_t len, uint8_t version,
+                             struct ft_ofp_packet_out *po,
+                             struct ft_ofp_error *oe);
+
+#define FT_OFPR_NO_MATCH 0
+#define FT_OFPR_ACTION 1
+
+struct ft_ofp_packet_in {
+    uint8_t reason;             /* FT_OFPR_*. */
+    uint8_t table_id;
+    uint64_t cookie;
+    ft_port_no in_port;
+    const uint8_t *data;
+    size_t len;                 /* Bytes of 'data' to send. */
+    size_t total_len;           /* The frame's whole length. */
+};
+
+/* Appends a PACKET_IN (buffer_id none) in 'version'. */
+void ft_ofp_put_packet_in(struct ft_ofpbuf *, uint8_t version,
+                          const struct ft_ofp_packet_in *);
 
 /* ---- Multipart requests and replies. ---- */
 

@@ -186,6 +186,89 @@ ft_ofp_flow_mod_decode(const uint8_t *msg, size_t len, uint8_t version,
     return error ? error : flow_mod_check(fm, oe);
 }
 
+/* ---- PACKET_OUT and PACKET_IN. ---- */
+
+int
+ft_ofp_packet_out_decode(const uint8_t *msg, size_t len, uint8_t version,
+                         struct ft_ofp_packet_out *po,
+                         struct ft_ofp_error *oe)
+{
+    size_t hlen = version == FT_OFP10_VERSION ? 16 : 24;
+    uint32_t buffer_id = ft_ofp_get32(msg + 8);
+    uint32_t in_port;
+    size_t acts_len;
+    int error;
+
+    memset(po, 0, sizeof *po);
+    ft_ofpacts_init(&po->actions);
+    if (len < hlen) {
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_LEN, "PACKET_OUT of %zu "
+                             "bytes is too short", len);
+    }
+    in_port = version == FT_OFP10_VERSION ? ft_ofp_get16(msg + 12)
+              : ft_ofp_get32(msg + 12);
+    acts_len = ft_ofp_get16(msg + (version == FT_OFP10_VERSION ? 14 : 16));
+    if (buffer_id != FT_OFP_NO_BUFFER) {
+        return ft_ofperr_set(oe, FT_OFPERR_BUFFER_UNKNOWN, "buffer %u does "
+                             "not exist: FlowTier buffers no packets",
+                             buffer_id);
+    }
+    if (ft_ofp_port_from_wire(version, in_port, &po->in_port)) {
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_PORT, "in_port 0x%x is not "
+                             "a port", in_port);
+    }
+    if (acts_len > len - hlen) {
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_LEN, "PACKET_OUT actions of "
+                             "%zu bytes with %zu left", acts_len, len - hlen);
+    }
+    error = ft_ofp_packet_out_actions_decode(version, msg + hlen, acts_len,
+                                             &po->actions, oe);
+    if (error) {
+        return error;
+    }
+    po->data = msg + hlen + acts_len;
+    po->len = len - hlen - acts_len;
+    if (po->len < 14) {
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_LEN, "PACKET_OUT frame of "
+                             "%zu bytes is shorter than an Ethernet header",
+                             po->len);
+    }
+    return 0;
+}
+
+void
+ft_ofp_put_packet_in(struct ft_ofpbuf *b, uint8_t version,
+                     const struct ft_ofp_packet_in *pin)
+{
+    size_t start = ft_ofp_msg_start(b, version, FT_OFPT_PACKET_IN, 0);
+    size_t len = pin->len;
+
+    if (len > FT_OFP_MAX_MSG_LEN - 64) {
+        len = FT_OFP_MAX_MSG_LEN - 64;
+    }
+    ft_ofpbuf_put_be32(b, FT_OFP_NO_BUFFER);
+    ft_ofpbuf_put_be16(b, (uint16_t) (pin->total_len > 0xffff ? 0xffff
+                                      : pin->total_len));
+    if (version == FT_OFP10_VERSION) {
+        ft_ofpbuf_put_be16(b, pin->in_port);
+        ft_ofpbuf_put_u8(b, pin->reason);
+        ft_ofpbuf_put_u8(b, 0);
+    } else {
+        struct ft_match m;
+        union ft_value v = { .u64 = pin->in_port };
+
+        ft_ofpbuf_put_u8(b, pin->reason);
+        ft_ofpbuf_put_u8(b, pin->table_id);
+        ft_ofpbuf_put_be64(b, pin->cookie);
+        ft_match_init_catchall(&m);
+        ft_match_set_field(&m, ft_field_from_id(FT_F_IN_PORT), &v, NULL);
+        ft_oxm_match_encode(&m, b);
+        ft_ofpbuf_put_zeros(b, 2);
+    }
+    ft_ofpbuf_put(b, pin->data, len);
+    ft_ofp_msg_finish(b, start);
+}
+
 /* ---- Multipart requests. ---- */
 
 static int

@@ -129,7 +129,7 @@ check_output(const struct ft_ofpbuf *b, size_t want, uint8_t *type,
 static struct ft_ofconn *
 connect_as(struct fixture *f, uint8_t version)
 {
-    struct ft_ofconn *c = ft_ofconn_create(&f->sw);
+    struct ft_ofconn *c = ft_ofconn_create(&f->sw, false);
     uint8_t hello[16];
 
     assert_int_equal(check_output(ft_ofconn_output(c), 0, NULL, NULL, NULL),
@@ -156,7 +156,7 @@ test_negotiation(void **state)
     /* A peer offering only OpenFlow 1.5. */
     static const uint8_t of15[] = { 6, 0, 0, 16, 0, 0, 0, 1,
                                     0, 1, 0, 8, 0, 0, 0, 0x40 };
-    struct ft_ofconn *c = ft_ofconn_create(&f->sw);
+    struct ft_ofconn *c = ft_ofconn_create(&f->sw, false);
     uint16_t et = 99, ec = 99;
     uint8_t type = 99;
 
@@ -164,7 +164,7 @@ test_negotiation(void **state)
     assert_int_equal(ft_ofconn_version(c), 4);
     ft_ofconn_destroy(c);
 
-    c = ft_ofconn_create(&f->sw);
+    c = ft_ofconn_create(&f->sw, false);
     ft_ofpbuf_clear(ft_ofconn_output(c));
     assert_int_equal(ft_ofconn_input(c, of15, sizeof of15), -EPROTO);
     assert_int_equal(check_output(ft_ofconn_output(c), 0, &type, &et, &ec),
