@@ -206,8 +206,11 @@ srv_flows_apply_ops(struct ft_server *s, struct srv_bridge *sb,
         error = ft_db_txn_begin(s->db, &txn, err);
         if (!error) {
             error = srv_flows_mirror(s, txn, sb, &changes, err);
-            error = error ? (ft_db_txn_abort(txn), error)
-                          : ft_db_txn_commit(txn, err);
+            if (error) {
+                ft_db_txn_abort(txn);
+            } else {
+                error = ft_db_txn_commit(txn, err);
+            }
         }
     }
     if (!error) {

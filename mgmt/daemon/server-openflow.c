@@ -77,7 +77,13 @@ struct srv_openflow {
     size_t n_conns, allocated_conns;
     struct srv_controller **ctls;
     size_t n_ctls;
+    struct ft_ofp_port *ports;  /* As last told to the connections. */
+    size_t n_ports;
+    uint64_t port_timer;        /* Looks for port changes. */
 };
+
+/* How often (ms) link state changes are looked for. */
+#define PORT_CHECK_INTERVAL 1000
 
 static void controller_retry(struct srv_controller *);
 static void update_fail_open(struct srv_openflow *);
@@ -293,6 +299,64 @@ of_refused(void *sb_, const char *msg_name, const struct ft_ofp_error *oe)
     ft_log_rl(sb->server->log, &sb->server->rl, FT_LOG_WARN, MODULE,
               "bridge %s: %s refused with %s: %s", sb->name, msg_name,
               ft_ofperr_name(oe->id), oe->err.reason);
+}
+
+static void
+send_port_status(struct srv_openflow *of, uint8_t reason,
+                 const struct ft_ofp_port *port)
+{
+    for (size_t i = of->n_conns; i-- > 0;) {
+        struct srv_ofconn *sc = of->conns[i];
+
+        if (!sc->connecting && ft_ofconn_port_status(sc->conn, reason, port)) {
+            conn_flush(sc);
+        }
+    }
+}
+
+static const struct ft_ofp_port *
+find_port(const struct ft_ofp_port *ports, size_t n, ft_port_no port)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ports[i].port == port) {
+            return &ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Tells the connections what changed in the bridge's ports since the last
+ * call (PORT_STATUS add, delete, modify). */
+static void
+ports_changed(struct srv_openflow *of)
+{
+    struct ft_ofp_port *ports = NULL;
+    size_t n = of_ports(of->sb, &ports);
+
+    for (size_t i = 0; i < of->n_ports; i++) {
+        if (!find_port(ports, n, of->ports[i].port)) {
+            send_port_status(of, FT_OFPPR_DELETE, &of->ports[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ft_ofp_port *old = find_port(of->ports, of->n_ports,
+                                                  ports[i].port);
+
+        if (!old) {
+            send_port_status(of, FT_OFPPR_ADD, &ports[i]);
+        } else if (memcmp(old, &ports[i], sizeof *old)) {
+            send_port_status(of, FT_OFPPR_MODIFY, &ports[i]);
+        }
+    }
+    free(of->ports);
+    of->ports = ports;
+    of->n_ports = n;
+}
+
+static void
+port_timer_cb(void *of_)
+{
+    ports_changed(of_);
 }
 
 /* A datapath id from the bridge's name: stable across restarts. */
@@ -637,6 +701,7 @@ srv_openflow_reconfigure(struct srv_bridge *sb)
         }
     }
     update_fail_open(of);
+    ports_changed(of);
 }
 
 int
@@ -718,6 +783,9 @@ srv_openflow_start(struct srv_bridge *sb, struct ft_error *err)
     ft_loop_add_fd(s->loop, fd, EPOLLIN, listener_cb, of);
     sb->openflow = of;
     ft_bridge_set_packet_in_cb(sb->br, of_packet_in, of);
+    of->port_timer = ft_loop_add_timer(s->loop, PORT_CHECK_INTERVAL,
+                                       PORT_CHECK_INTERVAL, port_timer_cb,
+                                       of);
     srv_openflow_reconfigure(sb);
     return 0;
 }
@@ -731,6 +799,8 @@ srv_openflow_stop(struct srv_bridge *sb)
         return;
     }
     ft_bridge_set_packet_in_cb(sb->br, NULL, NULL);
+    ft_loop_cancel_timer(sb->server->loop, of->port_timer);
+    free(of->ports);
     for (size_t i = 0; i < of->n_ctls; i++) {
         controller_destroy(of->ctls[i]);
     }

@@ -283,6 +283,17 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
     return true;
 }
 
+bool
+ft_ofconn_port_status(struct ft_ofconn *c, uint8_t reason,
+                      const struct ft_ofp_port *port)
+{
+    if (!c->version || !c->async || c->failed) {
+        return false;
+    }
+    ft_ofp_put_port_status(&c->tx, c->version, reason, port);
+    return true;
+}
+
 static int
 handle_vendor(struct ft_ofconn *c, const struct ofmsg *m,
               struct ft_ofp_error *oe)

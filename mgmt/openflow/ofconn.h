@@ -86,6 +86,12 @@ struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
 bool ft_ofconn_packet_in(struct ft_ofconn *,
                          const struct ft_bridge_packet_in *pin);
 
+/* Queues a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port' if the
+ * connection wants asynchronous messages.  Returns true if it queued
+ * one. */
+bool ft_ofconn_port_status(struct ft_ofconn *, uint8_t reason,
+                           const struct ft_ofp_port *port);
+
 /* The negotiated version, 0 before negotiation. */
 uint8_t ft_ofconn_version(const struct ft_ofconn *);
 

@@ -434,6 +434,14 @@ struct ft_ofp_port {
 void ft_ofp_put_port(struct ft_ofpbuf *, uint8_t version,
                      const struct ft_ofp_port *);
 
+#define FT_OFPPR_ADD 0
+#define FT_OFPPR_DELETE 1
+#define FT_OFPPR_MODIFY 2
+
+/* Appends a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port'. */
+void ft_ofp_put_port_status(struct ft_ofpbuf *, uint8_t version,
+                            uint8_t reason, const struct ft_ofp_port *port);
+
 /* Port counters; UINT64_MAX prints as "?" in ovs-ofctl. */
 struct ft_ofp_port_stats {
     ft_port_no port;

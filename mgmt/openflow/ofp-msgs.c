@@ -585,6 +585,18 @@ ft_ofp_put_port(struct ft_ofpbuf *b, uint8_t version,
 }
 
 void
+ft_ofp_put_port_status(struct ft_ofpbuf *b, uint8_t version, uint8_t reason,
+                       const struct ft_ofp_port *port)
+{
+    size_t start = ft_ofp_msg_start(b, version, FT_OFPT_PORT_STATUS, 0);
+
+    ft_ofpbuf_put_u8(b, reason);
+    ft_ofpbuf_put_zeros(b, 7);
+    ft_ofp_put_port(b, version, port);
+    ft_ofp_msg_finish(b, start);
+}
+
+void
 ft_ofp_put_port_stats(struct ft_ofp_mp_reply *r,
                       const struct ft_ofp_port_stats *ps)
 {

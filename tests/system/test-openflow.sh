@@ -139,6 +139,39 @@ $out"
     pass
 done
 
+# ovs-ofctl monitor on the management socket: a packet-out through TABLE
+# meets a controller rule (PACKET_IN), a packet-out to port 2 leaves by
+# it, and a new port is announced (PORT_STATUS).
+FRAME=ffffffffffff02000000000908004500001c00010000401166c60a0000090a00000204d2162e00080000
+for PROTO in OpenFlow13 OpenFlow10; do
+    of del-flows "$FTS"
+    of add-flow "$FTS" "priority=300,udp,actions=controller"
+    timeout 4 ovs-ofctl -O $PROTO monitor "$FTS" 65535 >"$SYS_T/monitor" 2>&1 &
+    mon=$!
+    sleep 1
+    of packet-out "$FTS" 1 TABLE "$FRAME"
+    tx_before=$(port_stat br0 vnet2 tx pkts)
+    of packet-out "$FTS" 1 output:2 "$FRAME"
+    vnet=vnet${PROTO#OpenFlow}
+    ip link add "$vnet" type veth peer name "${vnet}p"
+    ip link set "$vnet" up
+    "$FT" add-port br0 "$vnet" || fail "add-port $vnet"
+    wait $mon
+    grep -q "OFPT_PACKET_IN.* total_len=42 in_port=1 (via action) data_len=42" "$SYS_T/monitor" \
+        && grep -q 'udp,.*dl_src=02:00:00:00:00:09.*nw_src=10.0.0.9,nw_dst=10.0.0.2.*tp_src=1234,tp_dst=5678' "$SYS_T/monitor" \
+        || fail "$PROTO monitor: no PACKET_IN for the packet-out:
+$(cat "$SYS_T/monitor")"
+    pass
+    grep -qE "OFPT_PORT_STATUS.*ADD: [0-9]+\($vnet\)" "$SYS_T/monitor" \
+        || fail "$PROTO monitor: no PORT_STATUS for $vnet:
+$(cat "$SYS_T/monitor")"
+    pass
+    [ "$(port_stat br0 vnet2 tx pkts)" -gt "$tx_before" ] \
+        || fail "$PROTO packet-out output:2 sent nothing on vnet2"
+    pass
+    "$FT" del-port br0 "$vnet"
+done
+
 # Packets follow the rules added over OpenFlow 1.3 (no NORMAL left).
 PROTO=OpenFlow13
 of del-flows "$FTS"
