@@ -10,7 +10,7 @@
 FT_DEB_PACKAGES="gcc pkg-config meson ninja-build libcmocka-dev libjansson-dev
 openvswitch-switch iproute2 libdpdk-dev iputils-ping ethtool socat valgrind
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod make
-cpio python3 python3-os-ken"
+cpio python3 python3-os-ken clang"
 
 ft_install_deps() {
     local missing=() p
