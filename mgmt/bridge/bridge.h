@@ -246,10 +246,11 @@ struct ft_bridge_port_cfg {
 
 struct ft_bridge_cfg {
     const char *fail_mode;      /* "standalone" (NULL means this) or
-                                 * "secure".  Recorded and reported;
-                                 * FlowTier has no controller, so the mode
-                                 * only decides the default flow (see
-                                 * FT_BRIDGE_DEFAULT_FLOW). */
+                                 * "secure".  Decides the default flow
+                                 * (see FT_BRIDGE_DEFAULT_FLOW); the
+                                 * daemon's OpenFlow code decides
+                                 * fail-open from it (see
+                                 * ft_bridge_set_fail_open()). */
     const char *datapath_type;  /* "netdev" (NULL or "" mean this) or
                                  * "system".  Fixed when the bridge is
                                  * created: a different value is refused. */

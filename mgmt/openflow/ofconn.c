@@ -24,6 +24,17 @@
 #define OFPCR_ROLE_NOCHANGE 0
 #define OFPCR_ROLE_SLAVE 3
 
+/* FLOW_MODs applied together, at most (see "Batches" below). */
+#define MAX_BATCH 4096
+
+/* A decoded FLOW_MOD waiting in the batch. */
+struct pending_fm {
+    struct ft_ofp_flow_mod fm;
+    const uint8_t *msg;         /* In 'rx', valid until it is pulled. */
+    size_t len;
+    uint32_t xid;
+};
+
 struct ft_ofconn {
     struct ft_ofconn_switch sw;
     uint8_t version;            /* 0 until HELLO is received. */
@@ -35,6 +46,8 @@ struct ft_ofconn {
     bool async;                 /* Wants packet-ins. */
     struct ft_ofpbuf rx, tx;
     bool failed;
+    struct pending_fm *batch;
+    size_t n_batch;
 };
 
 /* One message being handled. */
@@ -65,10 +78,14 @@ ft_ofconn_create(const struct ft_ofconn_switch *sw, bool service)
     return c;
 }
 
+static void flush_batch(struct ft_ofconn *);
+
 void
 ft_ofconn_destroy(struct ft_ofconn *c)
 {
     if (c) {
+        flush_batch(c);
+        free(c->batch);
         ft_ofpbuf_uninit(&c->rx);
         ft_ofpbuf_uninit(&c->tx);
         free(c);
@@ -208,32 +225,97 @@ bridge_refusal(const struct ft_error *err, struct ft_ofp_error *oe)
     return ft_ofperr_set(oe, id, "%s", err->reason);
 }
 
+static void
+refuse(struct ft_ofconn *c, const char *name, uint32_t xid,
+       const uint8_t *msg, size_t len, const struct ft_ofp_error *oe)
+{
+    ft_ofp_put_error(&c->tx, c->version, xid, oe->id, msg, len, NULL);
+    if (c->sw.refused) {
+        c->sw.refused(c->sw.aux, name, oe);
+    }
+}
+
+/* Batches
+ * =======
+ *
+ * Consecutive FLOW_MODs (ovs-ofctl add-flows, a controller's burst) are
+ * applied as one batch: one dry run, one database transaction, one change
+ * of the bridge, instead of one each.  OpenFlow makes each FLOW_MOD stand
+ * alone, so if the batch is refused its FLOW_MODs are applied again one
+ * by one and only the ones that fail get an ERROR.  The batch is applied
+ * before any other message is handled (a BARRIER, a dump) and at the end
+ * of each read, so replies keep their order. */
+static void
+flush_batch(struct ft_ofconn *c)
+{
+    struct ft_bridge_flow_op *ops;
+    struct ft_ofp_error oe;
+    struct ft_error err;
+    size_t n = c->n_batch;
+
+    if (!n) {
+        return;
+    }
+    ops = calloc(n, sizeof *ops);
+    if (!ops) {
+        abort();
+    }
+    for (size_t i = 0; i < n; i++) {
+        ops[i].cmd = c->batch[i].fm.cmd;
+        ops[i].spec = &c->batch[i].fm.spec;
+    }
+    ft_error_clear(&err);
+    if (c->sw.flow_mods(c->sw.aux, ops, n, &err)) {
+        for (size_t i = 0; i < n; i++) {
+            struct pending_fm *p = &c->batch[i];
+
+            ft_error_clear(&err);
+            if (n == 1 || c->sw.flow_mods(c->sw.aux, &ops[i], 1, &err)) {
+                bridge_refusal(&err, &oe);
+                refuse(c, "FLOW_MOD", p->xid, p->msg, p->len, &oe);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        ft_ofp_flow_mod_uninit(&c->batch[i].fm);
+    }
+    free(ops);
+    c->n_batch = 0;
+}
+
 static int
 handle_flow_mod(struct ft_ofconn *c, const struct ofmsg *m,
                 struct ft_ofp_error *oe)
 {
-    struct ft_ofp_flow_mod fm;
-    struct ft_bridge_flow_op op;
-    struct ft_error err;
+    struct pending_fm *p;
     int error;
 
     if (c->role == OFPCR_ROLE_SLAVE) {
         return ft_ofperr_set(oe, FT_OFPERR_FLOW_MOD_EPERM, "a controller "
                              "in the slave role may not change flows");
     }
-    error = ft_ofp_flow_mod_decode(m->data, m->len, c->version,
-                                   c->table_id_ext, &fm, oe);
-    if (!error) {
-        op.cmd = fm.cmd;
-        op.spec = &fm.spec;
-        ft_error_clear(&err);
-        error = c->sw.flow_mods(c->sw.aux, &op, 1, &err);
-        if (error) {
-            error = bridge_refusal(&err, oe);
+    if (c->n_batch == MAX_BATCH) {
+        flush_batch(c);
+    }
+    if (!c->batch) {
+        c->batch = calloc(MAX_BATCH, sizeof *c->batch);
+        if (!c->batch) {
+            abort();
         }
     }
-    ft_ofp_flow_mod_uninit(&fm);
-    return error;
+    p = &c->batch[c->n_batch];
+    error = ft_ofp_flow_mod_decode(m->data, m->len, c->version,
+                                   c->table_id_ext, &p->fm, oe);
+    if (error) {
+        ft_ofp_flow_mod_uninit(&p->fm);
+        flush_batch(c);         /* Earlier FLOW_MODs first. */
+        return error;
+    }
+    p->msg = m->data;
+    p->len = m->len;
+    p->xid = m->h.xid;
+    c->n_batch++;
+    return 0;
 }
 
 static int
@@ -644,11 +726,15 @@ handle_msg(struct ft_ofconn *c, const struct ofmsg *m,
 
     *name = "message";
     if (error) {
+        flush_batch(c);
         return error;
     }
     if (!c->version && m->h.type != FT_OFPT_HELLO) {
         return ft_ofperr_set(oe, FT_OFPERR_BAD_TYPE, "the first message "
                              "must be HELLO");
+    }
+    if (m->h.type != FT_OFPT_FLOW_MOD) {
+        flush_batch(c);
     }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         if (handlers[i].type == m->h.type) {
@@ -689,19 +775,19 @@ ft_ofconn_input(struct ft_ofconn *c, const uint8_t *data, size_t n)
         m.len = m.h.length;
         ft_error_clear(&oe.err);
         if (handle_msg(c, &m, &oe, &name)) {
-            ft_ofp_put_error(&c->tx, c->version ? c->version
-                             : (m.h.version == FT_OFP10_VERSION
-                                ? FT_OFP10_VERSION : FT_OFP13_VERSION),
-                             m.h.xid, oe.id, m.data, m.len, NULL);
-            if (c->sw.refused) {
-                c->sw.refused(c->sw.aux, name, &oe);
-            }
             if (!c->version) {
+                c->version = m.h.version == FT_OFP10_VERSION
+                             ? FT_OFP10_VERSION : FT_OFP13_VERSION;
+                refuse(c, name, m.h.xid, m.data, m.len, &oe);
+                c->version = 0;
                 c->failed = true;
+            } else {
+                refuse(c, name, m.h.xid, m.data, m.len, &oe);
             }
         }
         ofs += m.h.length;
     }
+    flush_batch(c);             /* Before the messages it points to go. */
     ft_ofpbuf_pull(&c->rx, ofs);
     return c->failed ? -EPROTO : 0;
 }

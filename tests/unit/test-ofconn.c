@@ -281,6 +281,45 @@ test_errors(void **state)
                  2, 0);
 }
 
+/* Three FLOW_MODs in one read: the middle one (goto_table back from
+ * table 2 to 1) is refused by the bridge, the other two are applied, and
+ * only the middle one gets an ERROR, before the BARRIER_REPLY. */
+static void
+test_batch_with_a_refusal(void **state)
+{
+    static const char *const msgs[] = {
+        "040e00380000000200000000000000000000000000000000010000000000000a"
+        "ffffffffffffffffffffffff000000000001000400000000",
+        "040e00400000000300000000000000000000000000000000020000000000000a"
+        "ffffffffffffffffffffffff0000000000010004000000000001000801000000",
+        "040e00380000000400000000000000000000000000000000030000000000000a"
+        "ffffffffffffffffffffffff000000000001000400000000",
+        "0414000800000005",
+    };
+    struct fixture *f = *state;
+    struct ft_ofconn *c = connect_as(f, 4);
+    const struct ft_oftables *oft = ft_bridge_tables(f->br);
+    const struct ft_ofpbuf *out;
+    uint8_t buf[512], type = 0;
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        n += unhex(msgs[i], buf + n);
+    }
+    assert_int_equal(ft_ofconn_input(c, buf, n), 0);
+    assert_int_equal(ft_cls_count(&oft->tables[1]), 1);
+    assert_int_equal(ft_cls_count(&oft->tables[2]), 0);
+    assert_int_equal(ft_cls_count(&oft->tables[3]), 1);
+    out = ft_ofconn_output(c);
+    assert_int_equal(check_output(out, 0, &type, NULL, NULL), 2);
+    assert_int_equal(type, 1);                          /* ERROR */
+    assert_int_equal(ft_ofp_get32(out->data + 4), 3);   /* its xid */
+    check_output(out, 1, &type, NULL, NULL);
+    assert_int_equal(type, 21);                         /* BARRIER_REPLY */
+    assert_int_equal(f->n_refused, 1);
+    ft_ofconn_destroy(c);
+}
+
 /* Valid messages of both versions, to be cut and corrupted. */
 static const struct {
     uint8_t version;
@@ -388,6 +427,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_flow_mod_and_dump, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_with_a_refusal, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_truncations_and_corruption,
                                         setup, teardown),
     };
