@@ -38,6 +38,11 @@
  * not read its replies). */
 #define MAX_QUEUED (16u << 20)
 
+/* Bytes read from a connection before they are handled: what a peer sent
+ * in a burst is handled at once, so its FLOW_MODs make one batch (one
+ * database commit) rather than one per small read. */
+#define MAX_READ (1u << 20)
+
 /* Reconnection backoff of an active controller, ms (as OVS: 1 s doubling
  * to 8 s). */
 #define BACKOFF_MIN 1000
@@ -165,11 +170,47 @@ conn_connected(struct srv_ofconn *sc)
     return true;
 }
 
+/* Reads what 'fd' has, up to MAX_READ bytes, into '*buf' (malloc'ed).
+ * Returns the number of bytes, 0 at end of file, or a negative errno
+ * (-EAGAIN when nothing was there). */
+static ssize_t
+conn_read(int fd, uint8_t **buf)
+{
+    size_t size = 0, allocated = 65536;
+
+    *buf = malloc(allocated);
+    if (!*buf) {
+        abort();
+    }
+    while (size < MAX_READ) {
+        ssize_t n;
+
+        if (size == allocated) {
+            allocated *= 2;
+            *buf = realloc(*buf, allocated);
+            if (!*buf) {
+                abort();
+            }
+        }
+        n = recv(fd, *buf + size, allocated - size, 0);
+        if (n > 0) {
+            size += (size_t) n;
+        } else if (n == 0) {
+            return size ? (ssize_t) size : 0;
+        } else if (errno == EINTR) {
+            continue;
+        } else {
+            return size ? (ssize_t) size : -errno;
+        }
+    }
+    return (ssize_t) size;
+}
+
 static void
 conn_cb(int fd, uint32_t events, void *sc_)
 {
     struct srv_ofconn *sc = sc_;
-    uint8_t buf[65536];
+    uint8_t *buf = NULL;
     uint8_t version;
 
     if (sc->connecting) {
@@ -180,15 +221,17 @@ conn_cb(int fd, uint32_t events, void *sc_)
     }
     version = ft_ofconn_version(sc->conn);
     if (events & EPOLLIN) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        ssize_t n = conn_read(fd, &buf);
 
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        if (n == 0 || (n < 0 && n != -EAGAIN)) {
+            free(buf);
             conn_destroy(sc);
             return;
         }
         if (n > 0 && ft_ofconn_input(sc->conn, buf, (size_t) n)) {
             sc->closing = true;
         }
+        free(buf);
         srv_bridge_schedule(sc->of->sb);
     } else if (events & (EPOLLHUP | EPOLLERR)) {
         conn_destroy(sc);

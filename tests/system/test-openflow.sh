@@ -105,7 +105,6 @@ for PROTO in OpenFlow13 OpenFlow10; do
     same dump-flows
     same dump-aggregate "table=0"
     # FlowTier's own view is the same table.
-    n_of=$(grep -c priority <<<"$ft_out")
     of dump-flows "$FTS"
     n_of=$(grep -c priority <<<"$out")
     n_ft=$("$FT" dump-flows br0 | grep -c priority)
