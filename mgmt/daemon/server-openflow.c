@@ -61,7 +61,11 @@ struct srv_ofconn {
     uint32_t events;            /* Watched now. */
     bool connecting;            /* Active connect() under way. */
     bool closing;               /* Close once the output is written. */
+    uint64_t batch_timer;       /* Applies waiting FLOW_MODs; 0 if none. */
 };
+
+/* How long (ms) FLOW_MODs may wait for more to join their batch. */
+#define BATCH_DELAY 2
 
 /* One target of the 'controller' column. */
 struct srv_controller {
@@ -105,6 +109,7 @@ conn_destroy(struct srv_ofconn *sc)
         }
     }
     ft_loop_del_fd(of->sb->server->loop, sc->fd);
+    ft_loop_cancel_timer(of->sb->server->loop, sc->batch_timer);
     close(sc->fd);
     ft_ofconn_destroy(sc->conn);
     if (sc->ctl && !sc->ctl->passive) {
@@ -170,6 +175,19 @@ conn_connected(struct srv_ofconn *sc)
     return true;
 }
 
+static bool conn_flush(struct srv_ofconn *);
+
+static void
+batch_timer_cb(void *sc_)
+{
+    struct srv_ofconn *sc = sc_;
+
+    sc->batch_timer = 0;
+    ft_ofconn_flush(sc->conn);
+    srv_bridge_schedule(sc->of->sb);
+    conn_flush(sc);
+}
+
 /* Reads what 'fd' has, up to MAX_READ bytes, into '*buf' (malloc'ed).
  * Returns the number of bytes, 0 at end of file, or a negative errno
  * (-EAGAIN when nothing was there). */
@@ -230,8 +248,14 @@ conn_cb(int fd, uint32_t events, void *sc_)
         }
         if (n > 0 && ft_ofconn_input(sc->conn, buf, (size_t) n)) {
             sc->closing = true;
+            ft_ofconn_flush(sc->conn);
         }
         free(buf);
+        if (ft_ofconn_has_pending(sc->conn) && !sc->batch_timer) {
+            sc->batch_timer = ft_loop_add_timer(sc->of->sb->server->loop,
+                                                BATCH_DELAY, 0,
+                                                batch_timer_cb, sc);
+        }
         srv_bridge_schedule(sc->of->sb);
     } else if (events & (EPOLLHUP | EPOLLERR)) {
         conn_destroy(sc);

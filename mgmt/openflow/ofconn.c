@@ -30,8 +30,8 @@
 /* A decoded FLOW_MOD waiting in the batch. */
 struct pending_fm {
     struct ft_ofp_flow_mod fm;
-    const uint8_t *msg;         /* In 'rx', valid until it is pulled. */
-    size_t len;
+    uint8_t head[64];           /* The message's start, for an ERROR. */
+    size_t len;                 /* Bytes in 'head'. */
     uint32_t xid;
 };
 
@@ -243,8 +243,9 @@ refuse(struct ft_ofconn *c, const char *name, uint32_t xid,
  * of the bridge, instead of one each.  OpenFlow makes each FLOW_MOD stand
  * alone, so if the batch is refused its FLOW_MODs are applied again one
  * by one and only the ones that fail get an ERROR.  The batch is applied
- * before any other message is handled (a BARRIER, a dump) and at the end
- * of each read, so replies keep their order. */
+ * before any other message is handled (a BARRIER, a dump), so replies
+ * keep their order, when it is full, and when the daemon calls
+ * ft_ofconn_flush() (shortly after the peer stops sending). */
 static void
 flush_batch(struct ft_ofconn *c)
 {
@@ -272,7 +273,7 @@ flush_batch(struct ft_ofconn *c)
             ft_error_clear(&err);
             if (n == 1 || c->sw.flow_mods(c->sw.aux, &ops[i], 1, &err)) {
                 bridge_refusal(&err, &oe);
-                refuse(c, "FLOW_MOD", p->xid, p->msg, p->len, &oe);
+                refuse(c, "FLOW_MOD", p->xid, p->head, p->len, &oe);
             }
         }
     }
@@ -311,8 +312,8 @@ handle_flow_mod(struct ft_ofconn *c, const struct ofmsg *m,
         flush_batch(c);         /* Earlier FLOW_MODs first. */
         return error;
     }
-    p->msg = m->data;
-    p->len = m->len;
+    p->len = m->len < sizeof p->head ? m->len : sizeof p->head;
+    memcpy(p->head, m->data, p->len);
     p->xid = m->h.xid;
     c->n_batch++;
     return 0;
@@ -363,6 +364,18 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
     p.len = pin->max_len < pin->len ? pin->max_len : pin->len;
     ft_ofp_put_packet_in(&c->tx, c->version, &p);
     return true;
+}
+
+bool
+ft_ofconn_has_pending(const struct ft_ofconn *c)
+{
+    return c->n_batch > 0;
+}
+
+void
+ft_ofconn_flush(struct ft_ofconn *c)
+{
+    flush_batch(c);
 }
 
 bool
@@ -787,7 +800,6 @@ ft_ofconn_input(struct ft_ofconn *c, const uint8_t *data, size_t n)
         }
         ofs += m.h.length;
     }
-    flush_batch(c);             /* Before the messages it points to go. */
     ft_ofpbuf_pull(&c->rx, ofs);
     return c->failed ? -EPROTO : 0;
 }

@@ -77,6 +77,13 @@ void ft_ofconn_destroy(struct ft_ofconn *);
  * negotiation, a message whose length cannot be trusted). */
 int ft_ofconn_input(struct ft_ofconn *, const uint8_t *data, size_t n);
 
+/* True if FLOW_MODs wait to be applied as a batch; the caller must then
+ * call ft_ofconn_flush() soon (a few ms) unless more input comes. */
+bool ft_ofconn_has_pending(const struct ft_ofconn *);
+/* Applies the FLOW_MODs waiting in the batch (ERRORs for those refused go
+ * to the output). */
+void ft_ofconn_flush(struct ft_ofconn *);
+
 /* The bytes waiting to go to the peer.  The caller removes what it wrote
  * with ft_ofpbuf_pull(). */
 struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
