@@ -84,6 +84,9 @@ struct ft_dpa_tunnel {
 enum ft_dpa_userspace_reason {
     FT_USERSPACE_CONTROLLER,    /* OpenFlow CONTROLLER action. */
     FT_USERSPACE_MISS,          /* Datapath miss (upcall). */
+    FT_USERSPACE_TABLE_MISS,    /* CONTROLLER action of a table-miss rule
+                                 * (priority 0, matching everything): the
+                                 * packet-in says "no match". */
 };
 
 struct ft_dpa_userspace {

@@ -59,6 +59,12 @@ struct ft_bridge {
     struct ft_oftables tables;
     struct ft_mac_learning *ml;
 
+    /* Packets for the controller (bridge-packet.c). */
+    ft_bridge_packet_in_cb *packet_in_cb;
+    void *packet_in_aux;
+
+    bool fail_open;                 /* ft_bridge_set_fail_open(). */
+
     /* Configuration. */
     char *fail_mode;
     long long int max_idle;         /* ms. */

@@ -1115,6 +1115,7 @@ ft_bridge_xbridge(const struct ft_bridge *br, struct ft_xbridge *xbr)
     xbr->ml = br->ml;
     xbr->ports = br->xports;
     xbr->n_ports = br->n_xports;
+    xbr->fail_open = br->fail_open;
 }
 
 uint64_t

@@ -246,10 +246,11 @@ struct ft_bridge_port_cfg {
 
 struct ft_bridge_cfg {
     const char *fail_mode;      /* "standalone" (NULL means this) or
-                                 * "secure".  Recorded and reported;
-                                 * FlowTier has no controller, so the mode
-                                 * only decides the default flow (see
-                                 * FT_BRIDGE_DEFAULT_FLOW). */
+                                 * "secure".  Decides the default flow
+                                 * (see FT_BRIDGE_DEFAULT_FLOW); the
+                                 * daemon's OpenFlow code decides
+                                 * fail-open from it (see
+                                 * ft_bridge_set_fail_open()). */
     const char *datapath_type;  /* "netdev" (NULL or "" mean this) or
                                  * "system".  Fixed when the bridge is
                                  * created: a different value is refused. */
@@ -540,6 +541,45 @@ void ft_bridge_dump_ports(struct ft_bridge *,
                           void (*cb)(const struct ft_bridge_port_stats *,
                                      void *aux),
                           void *aux);
+
+/* ---- Packets to and from a controller (bridge-packet.c). ---- */
+
+/* A packet a CONTROLLER action sent up.  Pointers valid during the
+ * callback only. */
+struct ft_bridge_packet_in {
+    uint8_t reason;             /* enum ft_dpa_userspace_reason. */
+    uint64_t cookie;            /* Of the rule whose action it was. */
+    uint8_t table_id;
+    ft_port_no in_port;
+    const uint8_t *data;        /* The frame as the action saw it. */
+    size_t len;                 /* Its whole length. */
+    uint16_t max_len;           /* Bytes the action asked for (0xffff:
+                                 * all). */
+};
+
+typedef void ft_bridge_packet_in_cb(void *aux,
+                                    const struct ft_bridge_packet_in *);
+
+/* Calls 'cb' for every packet a CONTROLLER action sends up (NULL: such
+ * packets are counted by the datapath and dropped). */
+void ft_bridge_set_packet_in_cb(struct ft_bridge *, ft_bridge_packet_in_cb *cb,
+                                void *aux);
+
+/* Sends the 'len'-byte frame 'frame' as if it came in on 'in_port'
+ * (FT_PORT_NONE, FT_PORT_LOCAL or a port), through 'acts' (translated as
+ * a rule's actions; output to FT_PORT_TABLE runs the flow tables).
+ * Returns 0, or a negative errno with 'err': -EINVAL for a frame shorter
+ * than an Ethernet header, or the translation's or datapath's error. */
+int ft_bridge_packet_out(struct ft_bridge *, ft_port_no in_port,
+                         const struct ft_ofpacts *acts, const void *frame,
+                         size_t len, long long int now, struct ft_error *err);
+
+/* Makes every packet switched by NORMAL, above every OpenFlow rule, while
+ * 'fail_open' (a standalone bridge whose controllers are all
+ * disconnected, as Open vSwitch's fail-open mode); the megaflows are
+ * translated again either way. */
+void ft_bridge_set_fail_open(struct ft_bridge *, bool fail_open);
+bool ft_bridge_is_fail_open(const struct ft_bridge *);
 
 /* ---- MAC table (fdb/show). ---- */
 

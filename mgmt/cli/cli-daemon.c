@@ -267,6 +267,25 @@ write_request(const struct segment *seg, json_t **paramsp, const char **mp)
                && n >= 4) {
         p = json_pack("{s:s, s:s, s:o}", "table", a[1], "record", a[2],
                       "args", strings_json(a + 3, n - 3));
+    } else if (!strcmp(verb, "set-controller") && n >= 3) {
+        /* 'set Bridge BR controller=["T1", "T2"]' */
+        json_t *targets = strings_json(a + 2, n - 2);
+        char *list = json_dumps(targets, JSON_COMPACT);
+        char *arg;
+
+        if (!list || asprintf(&arg, "controller=%s", list) < 0) {
+            abort();
+        }
+        p = json_pack("{s:s, s:s, s:[s]}", "table", "Bridge", "record", a[1],
+                      "args", arg);
+        free(arg);
+        free(list);
+        json_decref(targets);
+        *mp = "set";
+    } else if (!strcmp(verb, "del-controller") && n == 2) {
+        p = json_pack("{s:s, s:s, s:[s]}", "table", "Bridge", "record", a[1],
+                      "args", "controller");
+        *mp = "clear";
     } else {
         return -EINVAL;
     }
@@ -279,7 +298,7 @@ is_write_verb(const char *verb)
 {
     static const char *const verbs[] = {
         "add-br", "del-br", "add-port", "del-port", "set", "clear", "add",
-        "remove", NULL,
+        "remove", "set-controller", "del-controller", NULL,
     };
 
     for (size_t i = 0; verbs[i]; i++) {
@@ -309,7 +328,8 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
     if ((!strcmp(verb, "list-br") || !strcmp(verb, "show")) && n == 1) {
         p = json_object();
     } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dump-dp-flows")
-                || !strcmp(verb, "dpif-show")) && n == 2) {
+                || !strcmp(verb, "dpif-show") || !strcmp(verb, "get-controller"))
+               && n == 2) {
         p = json_pack("{s:s}", "bridge", a[1]);
     } else if (!strcmp(verb, "get") && n >= 4) {
         p = json_pack("{s:s, s:[s], s:o}", "table", a[1], "records", a[2],
@@ -468,6 +488,7 @@ ft_cli_daemon(int argc, char *argv[])
     }
     if (is_write_verb(method)) {
         json_t *commands = json_array();
+        const char *first = method;
 
         for (size_t i = 0; i < c.n_segs; i++) {
             const char *m;
@@ -486,8 +507,12 @@ ft_cli_daemon(int argc, char *argv[])
             }
             json_array_append_new(commands, json_pack("{s:s, s:o}", "method",
                                                       m, "params", p));
+            if (!i) {
+                first = m;
+            }
         }
         if (c.n_segs == 1) {
+            method = first;
             params = json_incref(json_object_get(json_array_get(commands, 0),
                                                  "params"));
         } else {

@@ -47,6 +47,15 @@ static const struct ft_command commands[] = {
            "Set columns of a Bridge, Port or Interface row, in ovs-vsctl "
            "syntax: 'set Port\nvnet0 tag=10', 'set Interface vnet0 "
            "options:k=v', 'set Bridge br0\nother_config:max-idle=5000'."),
+    DAEMON("set-controller", "BRIDGE TARGET... [-- COMMAND...]",
+           "Make BRIDGE connect to the OpenFlow controllers TARGET: "
+           "tcp:IP[:PORT] or\nunix:PATH (reconnected with backoff), or "
+           "listen for them with\nptcp:[PORT][:IP] (port 6653 by default)."),
+    DAEMON("del-controller", "BRIDGE [-- COMMAND...]",
+           "Remove every controller of BRIDGE."),
+    DAEMON("get-controller", "BRIDGE",
+           "Print BRIDGE's controller targets, one per line, and whether "
+           "each is\nconnected."),
     DAEMON("get", "TABLE RECORD COLUMN[:KEY]...",
            "Print the value of each COLUMN (or map KEY) of RECORD."),
     DAEMON("list", "TABLE [RECORD]...",

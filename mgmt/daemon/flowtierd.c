@@ -309,6 +309,7 @@ run(const struct options *o, struct ft_daemon_detach *dd)
         goto error;
     }
     sopts.dbdir = dbdir;
+    sopts.rundir = rundir;
     if (ft_server_create(st.loop, st.log, &sopts, &server, &err)) {
         goto error;
     }

@@ -183,6 +183,50 @@ out:
     return error;
 }
 
+int
+srv_flows_apply_ops(struct ft_server *s, struct srv_bridge *sb,
+                    const struct ft_bridge_flow_op *ops, size_t n,
+                    struct ft_error *err)
+{
+    struct ft_bridge_flow_changes changes;
+    struct ft_db_txn *txn;
+    int error;
+
+    if (!sb->cfg->flows_persist) {
+        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
+                                         NULL, err);
+        srv_bridge_schedule(sb);
+        return error;
+    }
+    /* As flow_change(): check, learn the net change, commit it, make it. */
+    ft_bridge_flow_changes_init(&changes);
+    error = ft_bridge_flow_mod_batch(sb->br, ops, n, FT_BRIDGE_DRY_RUN,
+                                     ft_time_msec(), &changes, err);
+    if (!error && (changes.n_added || changes.n_removed)) {
+        error = ft_db_txn_begin(s->db, &txn, err);
+        if (!error) {
+            error = srv_flows_mirror(s, txn, sb, &changes, err);
+            if (error) {
+                ft_db_txn_abort(txn);
+            } else {
+                error = ft_db_txn_commit(txn, err);
+            }
+        }
+    }
+    if (!error) {
+        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
+                                         NULL, err);
+        if (error) {
+            ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: a flow "
+                       "change committed to the database failed on the "
+                       "bridge: %s", sb->name, err->reason);
+        }
+    }
+    ft_bridge_flow_changes_uninit(&changes);
+    srv_bridge_schedule(sb);
+    return error;
+}
+
 /* The strings of array 'a' (already checked to be strings). */
 static const char **
 string_array(json_t *a, size_t *n)

@@ -23,6 +23,8 @@
 struct srv_cfg {
     struct ft_bridge_cfg cfg;
     bool flows_persist;
+    char **controllers;         /* OpenFlow controller targets. */
+    size_t n_controllers;
     void **ptrs;                /* Everything to free. */
     size_t n_ptrs, allocated_ptrs;
 };
@@ -44,6 +46,7 @@ struct srv_bridge {
                                  * reported an error; 0 if none. */
     long long int timer_when;
     struct ft_server *server;
+    struct srv_openflow *openflow;  /* BRIDGE.mgmt; NULL without rundir. */
 };
 
 struct ft_server {
@@ -58,6 +61,7 @@ struct ft_server {
     bool have_affinity;         /* 'affinity' holds the thread's CPUs from
                                  * before the first pinning. */
     cpu_set_t affinity;
+    char *rundir;               /* For BRIDGE.mgmt sockets; may be NULL. */
 };
 
 /* server.c */
@@ -113,5 +117,26 @@ int srv_flows_mirror(struct ft_server *, struct ft_db_txn *txn,
                      const struct srv_bridge *sb,
                      const struct ft_bridge_flow_changes *changes,
                      struct ft_error *err);
+
+/* Applies 'ops[0..n-1]' to 'sb' all or nothing the way the CLI's flow
+ * changes are applied: a dry run, the net change committed to the
+ * database, then the change on the bridge. */
+int srv_flows_apply_ops(struct ft_server *, struct srv_bridge *sb,
+                        const struct ft_bridge_flow_op *ops, size_t n,
+                        struct ft_error *err);
+
+/* server-openflow.c */
+ft_rpc_handler srv_get_controller;
+/* Listens on RUNDIR/BRIDGE.mgmt for OpenFlow connections to 'sb' (nothing
+ * without a rundir).  Returns 0 or a negative errno. */
+int srv_openflow_start(struct srv_bridge *sb, struct ft_error *err);
+/* Closes the socket, its connections and removes its file. */
+void srv_openflow_stop(struct srv_bridge *sb);
+/* Checks controller target 'target' ("tcp:IP[:PORT]", "unix:PATH",
+ * "ptcp:[PORT][:IP]").  Returns 0 or -EINVAL with a reason. */
+int srv_openflow_check_target(const char *target, struct ft_error *err);
+/* Makes the bridge's controller connections and listeners match
+ * 'sb->cfg' (after a configuration change was committed). */
+void srv_openflow_reconfigure(struct srv_bridge *sb);
 
 #endif /* mgmt/daemon/server-private.h */

@@ -126,6 +126,26 @@ cfg_smap(struct srv_cfg *c, const struct ft_db_datum *d)
  * open transaction, if any, has made it).  Returns 0 and '*cfgp', or a
  * negative errno with 'err' filled for what a bridge cannot run (a port
  * with several interfaces). */
+/* The controller targets of a bridge, each checked. */
+static int
+cfg_controllers(struct srv_cfg *c, const struct ft_db_datum *d,
+                const char *br_name, struct ft_error *err)
+{
+    c->controllers = cfg_keep(c, calloc(d->n + 1, sizeof *c->controllers));
+    for (size_t i = 0; i < d->n; i++) {
+        if (srv_openflow_check_target(d->strs[i], err)) {
+            char reason[FT_ERROR_REASON_MAX];
+
+            snprintf(reason, sizeof reason, "%s", err->reason);
+            return ft_error_set(err, -EINVAL, "bridge %s: controller: %s",
+                                br_name, reason);
+        }
+        c->controllers[i] = cfg_strdup(c, d->strs[i]);
+    }
+    c->n_controllers = d->n;
+    return 0;
+}
+
 static int
 cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
             struct srv_cfg **cfgp, struct ft_error *err)
@@ -146,6 +166,11 @@ cfg_from_db(const struct ft_db *db, const struct ft_db_row *brow,
                                                           "datapath_type"));
     c->cfg.other_config = cfg_smap(c, ft_db_row_get(brow, "other_config"));
     c->flows_persist = ft_db_row_bool(brow, "flows_persist");
+    if (cfg_controllers(c, ft_db_row_get(brow, "controller"), br_name,
+                        err)) {
+        srv_cfg_destroy(c);
+        return -EINVAL;
+    }
     pcs = cfg_keep(c, calloc(ports->n + 1, sizeof *pcs));
     ifaces = cfg_keep(c, calloc(ports->n + 1, sizeof *ifaces));
     ofports = cfg_keep(c, calloc(ports->n + 1, sizeof *ofports));
@@ -575,6 +600,10 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
                                         FT_BRIDGE_PORT_RETRY_INTERVAL,
                                         FT_BRIDGE_PORT_RETRY_INTERVAL,
                                         bridge_check_cb, sb);
+    if (srv_openflow_start(sb, err)) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no OpenFlow "
+                   "socket: %s", name, err->reason);
+    }
     *sbp = sb;
     return 0;
 }
@@ -590,6 +619,7 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
             break;
         }
     }
+    srv_openflow_stop(sb);
     bridge_unwatch(sb);
     ft_loop_cancel_timer(s->loop, sb->timer);
     ft_loop_cancel_timer(s->loop, sb->check_timer);
@@ -814,6 +844,7 @@ reconcile_finish(struct ft_server *s, struct reconcile *r)
         srv_bridge_schedule(sb);
     }
     for (size_t i = 0; i < r->n_changed; i++) {
+        srv_openflow_reconfigure(r->changed[i]);
         srv_cfg_destroy(r->old_cfgs[i]);
     }
 }
@@ -925,8 +956,12 @@ ft_server_create(struct ft_loop *loop, struct ft_log *log,
     s->log = log;
     s->pmd_cpu = -1;
     s->rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
+    if (opts->rundir && !(s->rundir = strdup(opts->rundir))) {
+        abort();
+    }
     error = ft_db_open(opts->dbdir, &dbopts, &s->db, &warnings, err);
     if (error) {
+        free(s->rundir);
         free(s);
         return error;
     }
@@ -964,6 +999,7 @@ ft_server_destroy(struct ft_server *s)
     }
     free(s->bridges);
     ft_db_close(s->db);
+    free(s->rundir);
     free(s);
 }
 
@@ -1055,6 +1091,9 @@ static const struct ft_rpc_method methods[] = {
     { "dump-dp-flows", bridge_params, srv_dump_dp_flows },
     { "dpif-show", bridge_params, srv_dpif_show },
     { "dump-ports", dump_ports_params, srv_dump_ports },
+
+    /* OpenFlow controllers (ovs-vsctl get-controller). */
+    { "get-controller", bridge_params, srv_get_controller },
 };
 
 const struct ft_rpc_method *

@@ -52,6 +52,8 @@ struct ft_server_options {
     bool no_bridges;            /* Open the database only, start no bridge
                                  * (to read the configuration while the
                                  * daemon is down). */
+    const char *rundir;         /* Where each bridge's OpenFlow socket
+                                 * BRIDGE.mgmt goes; NULL: none. */
 };
 
 /* Opens the database in 'opts->dbdir' (logging its recovery warnings) and

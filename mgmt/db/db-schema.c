@@ -40,6 +40,7 @@ static const struct ft_db_key_rule bridge_other_config_keys[] = {
 
 static const struct ft_db_column bridge_columns[] = {
     { .name = "name", .type = FT_DB_STRING, .read_only = true },
+    { .name = "controller", .type = FT_DB_LIST },
     { .name = "datapath_type", .type = FT_DB_ENUM, .optional = true,
       .enum_values = datapath_types },
     { .name = "external_ids", .type = FT_DB_MAP },

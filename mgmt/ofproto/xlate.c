@@ -353,7 +353,9 @@ compose_controller(struct xctx *ctx, uint16_t max_len)
         return;
     }
     a = ft_dp_actions_put(&ctx->out->actions, FT_DPA_USERSPACE);
-    a->userspace.reason = FT_USERSPACE_CONTROLLER;
+    a->userspace.reason = ctx->rule && !ctx->rule->spec.priority
+                          && ft_flow_is_zero(&ctx->rule->spec.match.mask)
+                          ? FT_USERSPACE_TABLE_MISS : FT_USERSPACE_CONTROLLER;
     a->userspace.max_len = max_len;
     a->userspace.cookie = ctx->rule ? ctx->rule->spec.cookie : 0;
     a->userspace.table_id = ctx->table_id;
@@ -500,7 +502,11 @@ xlate_output(struct xctx *ctx, ft_port_no port)
     case FT_PORT_NONE:
         break;
     case FT_PORT_TABLE:
-        report(ctx, TN_WARN, "output to TABLE is only for packet-out");
+        if (ctx->in->actions) {
+            xlate_table(ctx, ctx->flow.in_port, 0);
+        } else {
+            report(ctx, TN_WARN, "output to TABLE is only for packet-out");
+        }
         break;
     default:
         output_port(ctx, port);
@@ -921,7 +927,15 @@ ft_xlate(const struct ft_xlate_in *in, struct ft_xlate_out *out,
     ctx.table_id = 0;
     ctx.depth = -1;
     ctx.resubmits = -1;
-    xlate_table(&ctx, in->flow.in_port, 0);
+    if (in->actions) {
+        do_actions(&ctx, in->actions);
+    } else if (in->br->fail_open) {
+        report(&ctx, TN_DETAIL, "fail-open: no controller is connected, "
+               "NORMAL switching");
+        xlate_normal(&ctx);
+    } else {
+        xlate_table(&ctx, in->flow.in_port, 0);
+    }
 
     if (ctx.error) {
         ft_dp_actions_clear(&out->actions);

@@ -71,6 +71,10 @@ struct ft_xbridge {
     struct ft_mac_learning *ml;         /* NULL: NORMAL only floods. */
     const struct ft_xport *ports;       /* Sorted by port number. */
     size_t n_ports;
+    bool fail_open;             /* Standalone with its controllers gone:
+                                 * NORMAL for every packet, above every
+                                 * OpenFlow rule (as Open vSwitch's
+                                 * fail-open flow). */
 };
 
 struct ft_xlate_in {
@@ -80,6 +84,9 @@ struct ft_xlate_in {
     bool may_learn;             /* Update MAC table (false for trace). */
     struct ds *trace;           /* Append an ofproto/trace style report
                                  * here, or NULL. */
+    const struct ft_ofpacts *actions;   /* Packet-out: run these instead of
+                                         * table 0 (output to TABLE then
+                                         * runs the tables); else NULL. */
 };
 
 struct ft_xlate_out {
