@@ -117,6 +117,10 @@ V="virsh -c qemu:///system"
 start=$(date +%s%N)
 $V create "$SYS_T/guest.xml" >"$SYS_T/virsh.out" 2>&1 \
     || fail "virsh create: $(cat "$SYS_T/virsh.out"; tail -5 /var/log/libvirt/qemu/*.log "$SYS_T/libvirtd.log" 2>/dev/null)"
+# The guest's QEMU outlives libvirtd: the cleanup kills it too, should a
+# check below fail before the guest is destroyed.
+qpid=$(cat /run/libvirt/qemu/ft-ovsdb-guest.pid 2>/dev/null) \
+    && SYS_PIDS+=("$qpid")
 pass
 tap=$($V domiflist ft-ovsdb-guest | awk '$2 == "bridge" { print $1 }')
 [ -n "$tap" ] || fail "no tap in domiflist: $($V domiflist ft-ovsdb-guest)"
