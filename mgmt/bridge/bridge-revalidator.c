@@ -140,7 +140,7 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
         credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
     } else {
         ft_error_clear(&perr);
-        mf = bridge_megaflow_create(br, key, &xout.megaflow, hash,
+        mf = bridge_megaflow_create(br, &xout.megaflow, hash,
                                     &xout.actions, br->now, &perr);
         if (mf) {
             megaflow_stamp(br, mf, &xout, error != 0);
@@ -247,7 +247,7 @@ megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
     ft_bridge_xbridge(br, &xbr);
     memset(&in, 0, sizeof in);
     in.br = &xbr;
-    in.flow = mf->key;
+    in.flow = mf->match.flow;
     in.now = ctx->now;
     in.may_learn = false;
 

@@ -452,14 +452,13 @@ megaflow_uninstall(struct ft_bridge *br, struct bridge_megaflow *mf)
 /* ---- Records. ---- */
 
 struct bridge_megaflow *
-bridge_megaflow_create(struct ft_bridge *br, const struct ft_flow *key,
-                       const struct ft_match *match, uint32_t hash,
+bridge_megaflow_create(struct ft_bridge *br, const struct ft_match *match,
+                       uint32_t hash,
                        const struct ft_dp_actions *actions, long long int now,
                        struct ft_error *err)
 {
     struct bridge_megaflow *mf = ft_xcalloc(1, sizeof *mf);
 
-    mf->key = *key;
     mf->match = *match;
     ft_match_normalize(&mf->match);
     ft_dp_actions_init(&mf->actions);
@@ -639,58 +638,82 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
  * a dump of a whole port (TC). */
 #define DP_STATS_BATCH 256
 
+/* The megaflows of each provider among those asked about. */
+struct stats_group {
+    struct ft_offload_flow **flows;
+    struct bridge_megaflow **batch;
+    size_t n;
+};
+
+/* Reads the datapath's counters of the 'k' megaflows 'batch'. */
+static void
+read_dp_stats(struct ft_bridge *br, struct bridge_megaflow *const batch[],
+              struct ft_dpif_flow *const flows[], size_t k)
+{
+    struct ft_stats stats[DP_STATS_BATCH];
+
+    if (!ft_dpif_flow_stats(br->dpif, flows, k, stats)) {
+        for (size_t j = 0; j < k; j++) {
+            megaflow_account(batch[j], &stats[j]);
+        }
+    }
+}
+
 void
 bridge_megaflows_read_stats(struct ft_bridge *br,
                             struct bridge_megaflow *const mfs[], size_t n)
 {
     struct ft_dpif_flow *dp_flows[DP_STATS_BATCH];
     struct bridge_megaflow *dp_batch[DP_STATS_BATCH];
-    struct ft_stats dp_stats[DP_STATS_BATCH];
+    struct stats_group by[FT_BRIDGE_MAX_OFFLOADS];
     size_t k = 0;
 
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && !mfs[i]->dead && !mfs[i]->offload) {
-            dp_batch[k] = mfs[i];
-            dp_flows[k++] = mfs[i]->handle.dp;
-        }
-        if (k && (k == DP_STATS_BATCH || i == n)) {
-            if (!ft_dpif_flow_stats(br->dpif, dp_flows, k, dp_stats)) {
-                for (size_t j = 0; j < k; j++) {
-                    megaflow_account(dp_batch[j], &dp_stats[j]);
-                }
-            }
-            k = 0;
-        }
-    }
+    /* One pass over the records (each is touched once: they are many and
+     * large), the datapath's read as it goes, the providers' grouped. */
+    memset(by, 0, sizeof by);
+    for (size_t i = 0; i < n; i++) {
+        struct bridge_megaflow *mf = mfs[i];
+        size_t h;
 
-    for (size_t h = 0; h < br->n_offloads; h++) {
-        struct ft_offload *o = br->offloads[h].offload;
-        struct ft_offload_flow **flows = NULL;
-        struct bridge_megaflow **batch = NULL;
-        struct ft_stats *stats;
-
-        k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!mfs[i]->dead && mfs[i]->offload == o) {
-                if (!batch) {
-                    batch = ft_xmalloc((n - i) * sizeof *batch);
-                    flows = ft_xmalloc((n - i) * sizeof *flows);
-                }
-                batch[k] = mfs[i];
-                flows[k++] = mfs[i]->handle.off;
+        if (mf->dead) {
+            continue;
+        } else if (!mf->offload) {
+            dp_batch[k] = mf;
+            dp_flows[k++] = mf->handle.dp;
+            if (k == DP_STATS_BATCH) {
+                read_dp_stats(br, dp_batch, dp_flows, k);
+                k = 0;
             }
-        }
-        if (!k) {
             continue;
         }
-        stats = ft_xmalloc(k * sizeof *stats);
-        if (!ft_offload_flow_stats(o, flows, k, stats)) {
-            for (size_t j = 0; j < k; j++) {
-                megaflow_account(batch[j], &stats[j]);
+        for (h = 0; br->offloads[h].offload != mf->offload; h++) {
+            continue;
+        }
+        if (!by[h].batch) {
+            by[h].batch = ft_xmalloc((n - i) * sizeof *by[h].batch);
+            by[h].flows = ft_xmalloc((n - i) * sizeof *by[h].flows);
+        }
+        by[h].batch[by[h].n] = mf;
+        by[h].flows[by[h].n++] = mf->handle.off;
+    }
+    if (k) {
+        read_dp_stats(br, dp_batch, dp_flows, k);
+    }
+    for (size_t h = 0; h < br->n_offloads; h++) {
+        struct ft_stats *stats;
+
+        if (!by[h].n) {
+            continue;
+        }
+        stats = ft_xmalloc(by[h].n * sizeof *stats);
+        if (!ft_offload_flow_stats(br->offloads[h].offload, by[h].flows,
+                                   by[h].n, stats)) {
+            for (size_t j = 0; j < by[h].n; j++) {
+                megaflow_account(by[h].batch[j], &stats[j]);
             }
         }
         free(stats);
-        free(flows);
-        free(batch);
+        free(by[h].flows);
+        free(by[h].batch);
     }
 }

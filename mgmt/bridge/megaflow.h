@@ -67,31 +67,28 @@ struct ft_offload_flow;
 struct ft_ofrule;
 
 struct bridge_megaflow {
-    struct ft_flow key;             /* The packet key that made it. */
-    struct ft_match match;          /* Normalized. */
-    struct ft_dp_actions actions;   /* As installed. */
-    struct ft_ofrule **rules;       /* Referenced. */
-    size_t n_rules;
-    uint64_t version;               /* Tables' version at translation. */
-    uint64_t mac_gen;               /* MAC table generation then. */
-    uint64_t port_gen;              /* Port configuration generation. */
+    /* What every revalidator pass reads, together at the start (a bridge
+     * may have a million records: each pass should touch few of their
+     * cache lines). */
+    bool dead;
     bool uses_normal;
     bool xlate_error;               /* Translation failed: drop flow. */
-    long long int created;          /* ms. */
-
-    /* Where it is. */
     enum ft_tier tier;              /* The tier holding it. */
+    unsigned int ref_cnt;
+    uint32_t enospc_tiers;          /* Tiers (1 << t) that were full. */
     struct ft_offload *offload;     /* Its provider, or NULL: the datapath
                                      * holds it. */
     union {
         struct ft_dpif_flow *dp;
         struct ft_offload_flow *off;
     } handle;
-    const char *reasons[FT_N_TIERS];    /* Why not in each faster tier,
-                                         * or NULL (owned, unless one of
-                                         * the shared reasons). */
-    uint32_t enospc_tiers;          /* Tiers (1 << t) that were full. */
+    uint64_t version;               /* Tables' version at translation. */
+    uint64_t mac_gen;               /* MAC table generation then. */
+    uint64_t port_gen;              /* Port configuration generation. */
     uint64_t enospc_gen;            /* bridge's 'room_gen' then. */
+    long long int created;          /* ms. */
+    struct ft_ofrule **rules;       /* Referenced. */
+    size_t n_rules;
 
     /* Counters (see "Counters"). */
     struct ft_tier_stats stats;
@@ -102,8 +99,18 @@ struct bridge_megaflow {
     uint32_t hash;
     struct bridge_megaflow *hnext;
     size_t idx;                     /* In the table's array. */
-    bool dead;
-    unsigned int ref_cnt;
+
+    const char *reasons[FT_N_TIERS];    /* Why not in each faster tier,
+                                         * or NULL (owned, unless one of
+                                         * the shared reasons). */
+    struct ft_dp_actions actions;   /* As installed. */
+    struct ft_match match;          /* Normalized.  Its key is what the
+                                     * revalidator translates again: the
+                                     * bits translation consulted are all
+                                     * there, and a translation that now
+                                     * consults others yields another
+                                     * match, which deletes the
+                                     * megaflow. */
 };
 
 struct bridge_megaflows {
@@ -126,12 +133,11 @@ struct bridge_megaflow *bridge_megaflow_find(const struct ft_bridge *,
                                              uint32_t *hash);
 
 /* Creates a record for 'match' (normalized; 'hash' from
- * bridge_megaflow_find(), which found none) and 'actions' (copied) with
- * 'key', places it (see "Placement") and installs it there.  Returns the
+ * bridge_megaflow_find(), which found none) and 'actions' (copied),
+ * places it (see "Placement") and installs it there.  Returns the
  * record (the table's reference; 'rules' etc. are the caller's to fill),
  * or NULL with 'err' saying why if no tier took it (nothing is kept). */
 struct bridge_megaflow *bridge_megaflow_create(struct ft_bridge *,
-                                               const struct ft_flow *key,
                                                const struct ft_match *match,
                                                uint32_t hash,
                                                const struct ft_dp_actions *,
