@@ -16,26 +16,14 @@
 
 #include <rte_byteorder.h>
 
-#define IS_SET(FIELD) (!rf_is_zero(&m->mask.FIELD, sizeof m->mask.FIELD))
+#include "match-check.h"
 
-static bool
-rf_is_zero(const void *p_, size_t n)
-{
-    const uint8_t *p = p_;
-
-    for (size_t i = 0; i < n; i++) {
-        if (p[i]) {
-            return false;
-        }
-    }
-    return true;
-}
+#define IS_SET(FIELD) FT_OFFLOAD_MASKED(m, FIELD)
 
 static int
 refuse(struct ft_error *err, const char *what)
 {
-    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: match on %s is not "
-                        "offloadable", what);
+    return ft_offload_refuse_match("rte_flow", what, err);
 }
 
 struct builder {
@@ -207,29 +195,11 @@ pattern_l4(struct builder *b, const struct ft_match *m, struct ft_error *err)
 static int
 pattern(struct builder *b, const struct ft_match *m, struct ft_error *err)
 {
-    static const char *const regs[] = {
-        "reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7",
-    };
     int error;
 
-    if (IS_SET(tun_id) || IS_SET(tun_src) || IS_SET(tun_dst)
-        || IS_SET(tun_tos) || IS_SET(tun_ttl) || IS_SET(tun_flags)) {
-        return refuse(err, "tunnel metadata (tun_*)");
-    }
-    if (IS_SET(metadata)) {
-        return refuse(err, "metadata");
-    }
-    for (size_t i = 0; i < FT_N_REGS; i++) {
-        if (m->mask.regs[i]) {
-            return refuse(err, regs[i]);
-        }
-    }
-    if (IS_SET(vlans[1]) || IS_SET(ipv6_label)) {
-        return refuse(err, IS_SET(ipv6_label) ? "the IPv6 flow label"
-                                              : "an inner VLAN tag");
-    }
-    if (m->mask.in_port != UINT32_MAX) {
-        return refuse(err, "a wildcarded in_port");
+    error = ft_offload_check_match(m, "rte_flow", err);
+    if (error) {
+        return error;
     }
     error = pattern_l2(b, m, err);
     if (!error) {
@@ -274,9 +244,9 @@ action_set(struct builder *b, const struct ft_dp_action *a, size_t i,
     }
     switch (a->type) {
     case FT_DPA_SET_ETH:
-        if ((!rf_is_zero(a->eth.dst_mask.ea, 6)
+        if ((!ft_offload_is_zero(a->eth.dst_mask.ea, 6)
              && !full_mask(a->eth.dst_mask.ea, 6))
-            || (!rf_is_zero(a->eth.src_mask.ea, 6)
+            || (!ft_offload_is_zero(a->eth.src_mask.ea, 6)
                 && !full_mask(a->eth.src_mask.ea, 6))) {
             return refuse_action(err, "set of part of a MAC address");
         }

@@ -18,26 +18,14 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-#define IS_SET(FIELD) (!ft_is_zero(&m->mask.FIELD, sizeof m->mask.FIELD))
+#include "match-check.h"
 
-static bool
-ft_is_zero(const void *p_, size_t n)
-{
-    const uint8_t *p = p_;
-
-    for (size_t i = 0; i < n; i++) {
-        if (p[i]) {
-            return false;
-        }
-    }
-    return true;
-}
+#define IS_SET(FIELD) FT_OFFLOAD_MASKED(m, FIELD)
 
 static int
 refuse(struct ft_error *err, const char *what)
 {
-    return ft_error_set(err, -EOPNOTSUPP, "tc: match on %s is not "
-                        "offloadable", what);
+    return ft_offload_refuse_match("tc", what, err);
 }
 
 static void
@@ -62,38 +50,6 @@ put_u32_masked(struct nl_msg *msg, int key, int mask_key, uint32_t v,
 {
     nla_put_u32(msg, key, htonl(v & mask));
     nla_put_u32(msg, mask_key, htonl(mask));
-}
-
-/* Fields nothing in TC can match. */
-static int
-match_refusals(const struct ft_match *m, struct ft_error *err)
-{
-    static const char *const regs[] = {
-        "reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7",
-    };
-
-    if (IS_SET(tun_id) || IS_SET(tun_src) || IS_SET(tun_dst)
-        || IS_SET(tun_tos) || IS_SET(tun_ttl) || IS_SET(tun_flags)) {
-        return refuse(err, "tunnel metadata (tun_*)");
-    }
-    if (IS_SET(metadata)) {
-        return refuse(err, "metadata");
-    }
-    for (size_t i = 0; i < FT_N_REGS; i++) {
-        if (m->mask.regs[i]) {
-            return refuse(err, regs[i]);
-        }
-    }
-    if (m->mask.vlans[1].tci || m->mask.vlans[1].tpid) {
-        return refuse(err, "an inner VLAN tag");
-    }
-    if (IS_SET(ipv6_label)) {
-        return refuse(err, "the IPv6 flow label");
-    }
-    if (m->mask.in_port != UINT32_MAX) {
-        return refuse(err, "a wildcarded in_port");
-    }
-    return 0;
 }
 
 /* The ethertype of an untagged match.  Flower reads the L3 and L4 keys
@@ -359,7 +315,7 @@ ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
 {
     int error;
 
-    error = match_refusals(m, err);
+    error = ft_offload_check_match(m, "tc", err);
     if (!error) {
         error = match_vlan(msg, m, protocol, err);
     }

@@ -1,0 +1,79 @@
+/*
+ * match-check.h - what every offload provider's translator needs first:
+ * whether a megaflow's mask touches a field, and the refusal of the
+ * fields no NIC or TC rule here can match (tunnel metadata, OpenFlow
+ * metadata and registers, an inner VLAN tag, the IPv6 flow label, a
+ * wildcarded in_port).
+ *
+ * Private to offload/.  Header-only, so that translators built with other
+ * compile flags (rte_flow's, with DPDK's) use the same code.
+ */
+#ifndef OFFLOAD_MATCH_CHECK_H
+#define OFFLOAD_MATCH_CHECK_H 1
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/error.h"
+#include "flowtier/flow.h"
+
+static inline bool
+ft_offload_is_zero(const void *p_, size_t n)
+{
+    const uint8_t *p = p_;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* True if the mask of match 'M' touches FIELD. */
+#define FT_OFFLOAD_MASKED(M, FIELD) \
+    (!ft_offload_is_zero(&(M)->mask.FIELD, sizeof (M)->mask.FIELD))
+
+/* "PROVIDER: match on WHAT is not offloadable", as -EOPNOTSUPP. */
+static inline int
+ft_offload_refuse_match(const char *provider, const char *what,
+                        struct ft_error *err)
+{
+    return ft_error_set(err, -EOPNOTSUPP, "%s: match on %s is not "
+                        "offloadable", provider, what);
+}
+
+/* Refuses 'm' if its mask touches a field that no provider can match, in
+ * the words of 'provider' ("tc", "rte_flow").  Returns 0 or -EOPNOTSUPP. */
+static inline int
+ft_offload_check_match(const struct ft_match *m, const char *provider,
+                       struct ft_error *err)
+{
+    static const char *const regs[] = {
+        "reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7",
+    };
+    const char *what = NULL;
+
+    if (FT_OFFLOAD_MASKED(m, tun_id) || FT_OFFLOAD_MASKED(m, tun_src)
+        || FT_OFFLOAD_MASKED(m, tun_dst) || FT_OFFLOAD_MASKED(m, tun_tos)
+        || FT_OFFLOAD_MASKED(m, tun_ttl) || FT_OFFLOAD_MASKED(m, tun_flags)) {
+        what = "tunnel metadata (tun_*)";
+    } else if (FT_OFFLOAD_MASKED(m, metadata)) {
+        what = "metadata";
+    } else if (FT_OFFLOAD_MASKED(m, regs)) {
+        for (size_t i = 0; i < FT_N_REGS && !what; i++) {
+            what = m->mask.regs[i] ? regs[i] : NULL;
+        }
+    } else if (FT_OFFLOAD_MASKED(m, vlans[1])) {
+        what = "an inner VLAN tag";
+    } else if (FT_OFFLOAD_MASKED(m, ipv6_label)) {
+        what = "the IPv6 flow label";
+    } else if (m->mask.in_port != UINT32_MAX) {
+        what = "a wildcarded in_port";
+    }
+    return what ? ft_offload_refuse_match(provider, what, err) : 0;
+}
+
+#endif /* offload/match-check.h */
