@@ -95,11 +95,9 @@ struct ft_bridge {
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
     long long int last_revalidate;  /* ms of the last pass. */
-    struct bridge_megaflow **reval_snapshot;    /* The periodic pass in
-                                                 * progress (run in slices):
-                                                 * referenced records, or
-                                                 * NULL. */
-    size_t reval_n, reval_next;
+    bool reval_active;              /* A periodic pass is in progress
+                                     * (run in slices; its place is the
+                                     * megaflow table's walk). */
     long long int reval_last_step;  /* ms of its last slice. */
     uint64_t reval_start_usec;      /* When it started. */
     uint64_t reval_flows;           /* Megaflows it walked so far... */

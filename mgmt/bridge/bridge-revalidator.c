@@ -301,8 +301,9 @@ revalidate_one(struct reval_ctx *ctx, struct bridge_megaflow *mf)
     }
 }
 
-/* Revalidates the 'n' records 'mfs': their counters read in one batch per
- * tier, then each one. */
+/* Revalidates the 'n' records 'mfs' (referenced; this drops the
+ * references): their counters read in one batch per tier, then each
+ * one. */
 static void
 revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
                  size_t n)
@@ -310,6 +311,7 @@ revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
     bridge_megaflows_read_stats(ctx->br, mfs, n);
     for (size_t i = 0; i < n; i++) {
         revalidate_one(ctx, mfs[i]);
+        bridge_megaflow_unref(mfs[i]);
     }
 }
 
@@ -341,45 +343,28 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
 void
 ft_bridge_revalidator_abort(struct ft_bridge *br)
 {
-    for (size_t i = 0; i < br->reval_n; i++) {
-        bridge_megaflow_unref(br->reval_snapshot[i]);
-    }
-    free(br->reval_snapshot);
-    br->reval_snapshot = NULL;
-    br->reval_n = br->reval_next = 0;
+    br->reval_active = false;
+    bridge_megaflows_walk_start(&br->megaflows);
 }
 
-/* Takes a referenced snapshot of every record for a pass. */
-static void
-reval_snapshot(struct ft_bridge *br)
-{
-    const struct bridge_megaflows *t = &br->megaflows;
-
-    ft_bridge_revalidator_abort(br);
-    br->reval_snapshot = ft_xmalloc(t->n * sizeof *br->reval_snapshot);
-    for (size_t i = 0; i < t->n; i++) {
-        br->reval_snapshot[i] = bridge_megaflow_ref(t->all[i]);
-    }
-    br->reval_n = t->n;
-    br->reval_next = 0;
-}
-
-/* Revalidates up to 'max' more records of the snapshot.  Returns true
- * when every one was visited. */
+/* Revalidates up to 'max' more records of the walk.  Returns true when
+ * the walk is done. */
 static bool
-reval_snapshot_step(struct reval_ctx *ctx, size_t max)
+reval_walk_step(struct reval_ctx *ctx, size_t max)
 {
-    struct ft_bridge *br = ctx->br;
+    struct bridge_megaflows *t = &ctx->br->megaflows;
+    size_t left = t->n - t->cursor;
+    struct bridge_megaflow **batch;
+    size_t n;
 
-    while (max && br->reval_next < br->reval_n) {
-        size_t n = br->reval_n - br->reval_next;
-
-        n = n < max ? n : max;
-        revalidate_batch(ctx, &br->reval_snapshot[br->reval_next], n);
-        br->reval_next += n;
-        max -= n;
+    if (left) {
+        n = max < left ? max : left;
+        batch = ft_xmalloc(n * sizeof *batch);
+        n = bridge_megaflows_walk_next(t, batch, n);
+        revalidate_batch(ctx, batch, n);
+        free(batch);
     }
-    return br->reval_next >= br->reval_n;
+    return t->cursor >= t->n;
 }
 
 void
@@ -388,9 +373,9 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     uint64_t start = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
 
-    reval_snapshot(br);
+    ft_bridge_revalidator_abort(br);
     reval_ctx_init(&ctx, br, now);
-    reval_snapshot_step(&ctx, SIZE_MAX);
+    reval_walk_step(&ctx, SIZE_MAX);
     ft_bridge_revalidator_abort(br);
     reval_pass_done(br, start, ctx.n_flows, ctx.n_stale);
 }
@@ -402,8 +387,9 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     struct reval_ctx ctx;
     bool done;
 
-    if (!br->reval_snapshot) {
-        reval_snapshot(br);
+    if (!br->reval_active) {
+        ft_bridge_revalidator_abort(br);
+        br->reval_active = true;
         br->reval_start_usec = (uint64_t) ft_time_usec();
         br->reval_flows = br->reval_stale = 0;
     }
@@ -411,7 +397,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
-    done = reval_snapshot_step(&ctx, max);
+    done = reval_walk_step(&ctx, max);
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
     if (done) {

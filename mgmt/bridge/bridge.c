@@ -920,8 +920,8 @@ ft_bridge_destroy(struct ft_bridge *br)
     if (!br) {
         return;
     }
-    /* The megaflows go first (after the revalidator's snapshot of them):
-     * out of their tiers, and they hold references to rules. */
+    /* The megaflows go first (the revalidator's pass ends): out of their
+     * tiers, and they hold references to rules. */
     ft_bridge_revalidator_abort(br);
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
@@ -1281,7 +1281,7 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
-    if (br->reval_snapshot) {
+    if (br->reval_active) {
         return br->reval_last_step;     /* Due now: the next slice. */
     }
     return br->last_revalidate + (bridge_is_dirty(br)
@@ -1302,7 +1302,7 @@ bridge_revalidate_slice(struct ft_bridge *br, long long int now)
 void
 ft_bridge_periodic(struct ft_bridge *br, long long int now)
 {
-    if (br->reval_snapshot) {
+    if (br->reval_active) {
         bridge_revalidate_slice(br, now);
     } else if (now >= ft_bridge_next_wakeup(br)) {
         ft_bridge_expire_rules(br, now);

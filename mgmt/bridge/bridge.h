@@ -85,11 +85,11 @@
  * The datapath runs in the daemon's one thread, and a pass over 200,000
  * megaflows that all need translating again takes about 150 ms: so
  * ft_bridge_periodic() runs a pass in slices of FT_BRIDGE_REVALIDATE_SLICE
- * megaflows (up to about 4 ms each), over a snapshot of the megaflows
- * taken at its start, and ft_bridge_next_wakeup() asks for the next slice
- * at once; the caller forwards packets in between.  Megaflows installed
- * during a pass were translated against the current tables and wait for
- * the next one.  ft_bridge_revalidate() (port changes, which must hold for
+ * megaflows (up to about 4 ms each), a walk of the megaflow table that
+ * removals during the pass do not disturb, and ft_bridge_next_wakeup()
+ * asks for the next slice at once; the caller forwards packets in
+ * between.  Megaflows installed during a pass come after the walk's
+ * place and are visited by it too.  ft_bridge_revalidate() (port changes, which must hold for
  * the very next packet) runs a whole pass at once, dropping a pass in
  * progress.
  *

@@ -19,16 +19,26 @@
 #include "mgmt/bridge/bridge-private.h"
 #include "offload/offload.h"
 
-#define MIN_BUCKETS 64
+/* The smallest table: slots for 32 megaflows. */
+#define MIN_SLOTS 64
 
-/* ---- The table. ---- */
+/* ---- The table. ----
+ *
+ * Open addressing with linear probing: each slot holds a record and its
+ * match's hash.  A setup looks up a match that is almost never there, in
+ * a table of up to millions of records: a probe compares hashes in the
+ * slots, which share cache lines, and touches a record only when a hash
+ * matches.  (With chained buckets, each record of the chain was a cache
+ * miss of its own.)  At most half of the slots are used, so a miss reads
+ * one or two cache lines.  Removal shifts the following entries of the run
+ * back instead of leaving tombstones. */
 
 void
 bridge_megaflows_init(struct bridge_megaflows *t)
 {
     memset(t, 0, sizeof *t);
-    t->n_buckets = MIN_BUCKETS;
-    t->buckets = ft_xcalloc(t->n_buckets, sizeof *t->buckets);
+    t->n_slots = MIN_SLOTS;
+    t->slots = ft_xcalloc(t->n_slots, sizeof *t->slots);
 }
 
 /* Hashes the words of the key that the mask touches (a megaflow's mask
@@ -67,56 +77,104 @@ megaflow_set_actions(struct bridge_megaflow *mf,
 }
 
 static void
-megaflows_rehash(struct bridge_megaflows *t, size_t n_buckets)
+megaflows_slot_put(struct bridge_megaflows *t, struct bridge_megaflow *mf)
 {
-    struct bridge_megaflow **buckets = ft_xcalloc(n_buckets,
-                                                  sizeof *buckets);
+    size_t mask = t->n_slots - 1;
+    size_t i = mf->hash & mask;
 
-    for (size_t i = 0; i < t->n; i++) {
-        struct bridge_megaflow *mf = t->all[i];
-        size_t b = mf->hash & (n_buckets - 1);
-
-        mf->hnext = buckets[b];
-        buckets[b] = mf;
+    while (t->slots[i].mf) {
+        i = (i + 1) & mask;
     }
-    free(t->buckets);
-    t->buckets = buckets;
-    t->n_buckets = n_buckets;
+    t->slots[i].hash = mf->hash;
+    t->slots[i].mf = mf;
+}
+
+static void
+megaflows_resize(struct bridge_megaflows *t, size_t n_slots)
+{
+    free(t->slots);
+    t->slots = ft_xcalloc(n_slots, sizeof *t->slots);
+    t->n_slots = n_slots;
+    for (size_t i = 0; i < t->n; i++) {
+        megaflows_slot_put(t, t->all[i]);
+    }
+}
+
+/* Empties slot 'i', moving back each following entry of its run that
+ * would otherwise no longer be found from its home slot. */
+static void
+megaflows_slot_clear(struct bridge_megaflows *t, size_t i)
+{
+    size_t mask = t->n_slots - 1;
+    size_t j = i;
+
+    for (;;) {
+        size_t home;
+
+        t->slots[i].mf = NULL;
+        do {
+            j = (j + 1) & mask;
+            if (!t->slots[j].mf) {
+                return;
+            }
+            home = t->slots[j].hash & mask;
+            /* Entry 'j' stays unless its home is cyclically outside
+             * (i, j]: then the hole at 'i' is on its probe path. */
+        } while (i <= j ? (i < home && home <= j) : (i < home || home <= j));
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+}
+
+/* Moves the record at 'from' in the array of every record to 'to'. */
+static void
+megaflows_move(struct bridge_megaflows *t, size_t from, size_t to)
+{
+    if (from != to) {
+        t->all[to] = t->all[from];
+        t->all[to]->idx = to;
+    }
 }
 
 static void
 megaflows_insert(struct bridge_megaflows *t, struct bridge_megaflow *mf)
 {
-    size_t b;
-
     if (t->n >= t->allocated) {
         t->allocated = t->allocated ? 2 * t->allocated : 64;
         t->all = ft_xrealloc(t->all, t->allocated * sizeof *t->all);
     }
     mf->idx = t->n;
     t->all[t->n++] = mf;
-    if (t->n > t->n_buckets) {
-        megaflows_rehash(t, 2 * t->n_buckets);
+    if (2 * t->n > t->n_slots) {
+        megaflows_resize(t, 2 * t->n_slots);
     } else {
-        b = mf->hash & (t->n_buckets - 1);
-        mf->hnext = t->buckets[b];
-        t->buckets[b] = mf;
+        megaflows_slot_put(t, mf);
     }
 }
 
 static void
 megaflows_unlink(struct bridge_megaflows *t, struct bridge_megaflow *mf)
 {
-    struct bridge_megaflow **pp = &t->buckets[mf->hash & (t->n_buckets - 1)];
+    size_t mask = t->n_slots - 1;
+    size_t i = mf->hash & mask;
+    size_t idx = mf->idx;
 
-    while (*pp != mf) {
-        pp = &(*pp)->hnext;
+    while (t->slots[i].mf != mf) {
+        i = (i + 1) & mask;
     }
-    *pp = mf->hnext;
-    t->all[mf->idx] = t->all[--t->n];
-    t->all[mf->idx]->idx = mf->idx;
-    if (t->n_buckets > MIN_BUCKETS && t->n < t->n_buckets / 4) {
-        megaflows_rehash(t, t->n_buckets / 2);
+    megaflows_slot_clear(t, i);
+
+    /* A walk in progress has visited [0, cursor): keep it so (see
+     * bridge_megaflows_walk_next()). */
+    if (idx < t->cursor) {
+        t->cursor--;
+        megaflows_move(t, t->cursor, idx);
+        idx = t->cursor;
+    }
+    t->n--;
+    megaflows_move(t, t->n, idx);
+    if (t->n_slots > MIN_SLOTS && 8 * t->n < t->n_slots) {
+        megaflows_resize(t, t->n_slots / 2);
     }
 }
 
@@ -126,15 +184,28 @@ bridge_megaflow_find(const struct ft_bridge *br, const struct ft_match *match,
 {
     const struct bridge_megaflows *t = &br->megaflows;
     uint32_t hash = megaflow_hash(match);
-    struct bridge_megaflow *mf;
+    size_t mask = t->n_slots - 1;
 
     *hashp = hash;
-    for (mf = t->buckets[hash & (t->n_buckets - 1)]; mf; mf = mf->hnext) {
-        if (mf->hash == hash && ft_match_equal(&mf->match, match)) {
-            return mf;
+    for (size_t i = hash & mask; t->slots[i].mf; i = (i + 1) & mask) {
+        if (t->slots[i].hash == hash
+            && ft_match_equal(&t->slots[i].mf->match, match)) {
+            return t->slots[i].mf;
         }
     }
     return NULL;
+}
+
+size_t
+bridge_megaflows_walk_next(struct bridge_megaflows *t,
+                           struct bridge_megaflow *batch[], size_t max)
+{
+    size_t n = 0;
+
+    while (n < max && t->cursor < t->n) {
+        batch[n++] = bridge_megaflow_ref(t->all[t->cursor++]);
+    }
+    return n;
 }
 
 void
@@ -494,7 +565,7 @@ bridge_megaflows_destroy(struct ft_bridge *br)
     while (t->n) {
         bridge_megaflow_remove(br, t->all[t->n - 1]);
     }
-    free(t->buckets);
+    free(t->slots);
     free(t->all);
     memset(t, 0, sizeof *t);
 }

@@ -44,8 +44,8 @@
  * Lifetime
  * ========
  *
- * Records are reference counted: the table holds one, a revalidator pass's
- * snapshot one per record.  A removed record is marked dead and freed when
+ * Records are reference counted: the table holds one, the revalidator one
+ * for each record of the batch it is working on.  A removed record is marked dead and freed when
  * the last reference goes.
  */
 #ifndef FLOWTIER_MGMT_BRIDGE_MEGAFLOW_H
@@ -97,7 +97,6 @@ struct bridge_megaflow {
 
     /* Table. */
     uint32_t hash;
-    struct bridge_megaflow *hnext;
     size_t idx;                     /* In the table's array. */
 
     const char *reasons[FT_N_TIERS];    /* Why not in each faster tier,
@@ -113,15 +112,39 @@ struct bridge_megaflow {
                                      * megaflow. */
 };
 
+struct bridge_megaflow_slot {
+    uint32_t hash;
+    struct bridge_megaflow *mf;     /* NULL: empty. */
+};
+
 struct bridge_megaflows {
-    struct bridge_megaflow **buckets;
-    size_t n_buckets;               /* Power of 2. */
+    struct bridge_megaflow_slot *slots;     /* Open addressing. */
+    size_t n_slots;                 /* Power of 2, at least 2 * 'n'. */
     struct bridge_megaflow **all;   /* Every live record, any order. */
     size_t n, allocated;
     size_t n_tier[FT_N_TIERS];      /* Records per holding tier. */
+
+    /* A walk (the revalidator's pass) has visited all[0..cursor-1]: a
+     * removal keeps that true, and records created meanwhile come after
+     * it, so a walk sees every record that lives through it once. */
+    size_t cursor;
 };
 
 void bridge_megaflows_init(struct bridge_megaflows *);
+
+/* Walks: restarts the walk at the first record. */
+static inline void
+bridge_megaflows_walk_start(struct bridge_megaflows *t)
+{
+    t->cursor = 0;
+}
+
+/* Stores in 'batch' references to up to 'max' records the walk has not
+ * visited, which it then has.  Returns how many (0: the walk is done).
+ * The caller unrefs them (bridge_megaflow_unref()). */
+size_t bridge_megaflows_walk_next(struct bridge_megaflows *,
+                                  struct bridge_megaflow *batch[],
+                                  size_t max);
 
 /* Uninstalls and frees every record (as bridge_megaflow_remove()). */
 void bridge_megaflows_destroy(struct ft_bridge *);
