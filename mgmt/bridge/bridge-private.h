@@ -102,6 +102,13 @@ struct ft_bridge {
     uint64_t reval_start_usec;      /* When it started. */
     uint64_t reval_flows;           /* Megaflows it walked so far... */
     uint64_t reval_stale;           /* ...and translated again. */
+    /* How long the tables' last change took to reach every megaflow: from
+     * the slice that first saw the new version to the end of the first
+     * pass that began after it (see ft_bridge_stats.change_*). */
+    enum { SETTLE_NONE, SETTLE_WAIT, SETTLE_PASS } settle_state;
+    uint64_t settle_version;        /* Tables' version being followed. */
+    uint64_t settle_start_usec;     /* When a slice first saw it. */
+    uint64_t settle_stale;          /* Translated again since. */
     bool revalidate_asap;           /* Tables or ports changed. */
     uint64_t mac_flushes;           /* Part of the MAC generation. */
     uint64_t last_mac_gen;          /* MAC generation at the last pass. */

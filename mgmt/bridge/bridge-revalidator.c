@@ -340,6 +340,41 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
     br->stats.last_reval_stale = n_stale;
 }
 
+/* The tables' last change: notes a version not seen yet, at 'now_usec'.
+ * A pass that begins from then on is the one that settles it. */
+static void
+reval_settle_notice(struct ft_bridge *br, uint64_t now_usec)
+{
+    if (br->tables.version != br->settle_version) {
+        br->settle_version = br->tables.version;
+        br->settle_start_usec = now_usec;
+        br->settle_stale = 0;
+        br->settle_state = SETTLE_WAIT;
+    }
+}
+
+/* A pass begins ('begin') or runs a slice that translated 'n_stale'
+ * megaflows again and may have ended the pass ('done'). */
+static void
+reval_settle_step(struct ft_bridge *br, bool begin, uint64_t n_stale,
+                  bool done)
+{
+    if (br->settle_state == SETTLE_NONE) {
+        return;
+    }
+    if (begin && br->settle_state == SETTLE_WAIT) {
+        br->settle_state = SETTLE_PASS;
+    }
+    br->settle_stale += n_stale;
+    if (done && br->settle_state == SETTLE_PASS) {
+        br->stats.change_version = br->settle_version;
+        br->stats.change_settle_usec = ((uint64_t) ft_time_usec()
+                                        - br->settle_start_usec);
+        br->stats.change_retranslated = br->settle_stale;
+        br->settle_state = SETTLE_NONE;
+    }
+}
+
 void
 ft_bridge_revalidator_abort(struct ft_bridge *br)
 {
@@ -374,23 +409,28 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     struct reval_ctx ctx;
 
     ft_bridge_revalidator_abort(br);
+    reval_settle_notice(br, start);
     reval_ctx_init(&ctx, br, now);
     reval_walk_step(&ctx, SIZE_MAX);
     ft_bridge_revalidator_abort(br);
     reval_pass_done(br, start, ctx.n_flows, ctx.n_stale);
+    reval_settle_step(br, true, ctx.n_stale, true);
 }
 
 bool
 ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
                            size_t max)
 {
+    uint64_t now_usec = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
+    bool begin = !br->reval_active;
     bool done;
 
-    if (!br->reval_active) {
+    reval_settle_notice(br, now_usec);
+    if (begin) {
         ft_bridge_revalidator_abort(br);
         br->reval_active = true;
-        br->reval_start_usec = (uint64_t) ft_time_usec();
+        br->reval_start_usec = now_usec;
         br->reval_flows = br->reval_stale = 0;
     }
     /* The tables, MAC table and limits as they are now: what changed since
@@ -405,6 +445,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         reval_pass_done(br, br->reval_start_usec, br->reval_flows,
                         br->reval_stale);
     }
+    reval_settle_step(br, begin, ctx.n_stale, done);
     return done;
 }
 

@@ -1214,6 +1214,7 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
            sizeof stats->n_megaflows_tier);
     stats->flow_limit = br->flow_limit;
     stats->max_idle = br->max_idle;
+    stats->tables_version = br->tables.version;
     stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
     stats->n_hit_emc = ds.n_hit_emc;
     stats->n_emc_skipped = ds.n_emc_skipped;

@@ -610,6 +610,14 @@ struct ft_bridge_stats {
     uint64_t last_reval_flows;  /* Megaflows the last pass walked. */
     uint64_t last_reval_stale;  /* Of those, translated again because the
                                  * tables, ports or MAC table changed. */
+    uint64_t tables_version;    /* Bumped by every change of the tables. */
+    uint64_t change_version;    /* The tables' version the figures below
+                                 * are for (0: none settled yet). */
+    uint64_t change_settle_usec;    /* From the first slice that saw it to
+                                     * the end of the first pass begun
+                                     * after: every megaflow reflects it. */
+    uint64_t change_retranslated;   /* Megaflows translated again in that
+                                     * time. */
     uint64_t n_megaflows_expired;    /* Idle past max-idle. */
     uint64_t n_megaflows_modified;   /* Actions changed on revalidation. */
     uint64_t n_megaflows_deleted;    /* Removed on revalidation. */

@@ -541,6 +541,13 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   st.last_reval_usec / 1000, st.last_reval_usec % 1000,
                   st.last_reval_flows, st.last_reval_stale,
                   st.n_rules_expired);
+    if (st.change_version) {
+        ds_put_format(&text, "  last table change: in every megaflow "
+                      "%"PRIu64".%03"PRIu64" ms after, %"PRIu64" "
+                      "translated again\n",
+                      st.change_settle_usec / 1000,
+                      st.change_settle_usec % 1000, st.change_retranslated);
+    }
     if (st.upcall_rate) {
         ds_put_format(&text, "  upcall rate limit: %"PRIu32"/s per port, "
                       "%"PRIu64" misses over it (counted as lost)\n",
@@ -569,6 +576,12 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_pass_megaflows", (json_int_t) st.last_reval_flows,
         "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
+    json_object_update_new(json_object_get(*result, "data"), json_pack(
+        "{s:I, s:I, s:I, s:I}",
+        "tables_version", (json_int_t) st.tables_version,
+        "last_change_version", (json_int_t) st.change_version,
+        "last_change_settle_usec", (json_int_t) st.change_settle_usec,
+        "last_change_retranslated", (json_int_t) st.change_retranslated));
     json_object_set_new(json_object_get(*result, "data"), "upcall_rate",
                         json_integer(st.upcall_rate));
     json_object_set_new(json_object_get(*result, "data"),
