@@ -595,7 +595,11 @@ dpif_handle_miss(struct dpif_netdev *dpif, struct ft_packet *pkt, size_t i)
     }
     slot->match = slot->flow->match;
     dpif->n_slots++;
-    ft_emc_insert(&dpif->emc, key, dpif->hashes[i], slot->flow);
+    if (!dpif->stats.emc_bypassed) {
+        /* (While it is bypassed, a flood of new flows would only evict
+         * entries, each eviction a cache miss on the evicted megaflow.) */
+        ft_emc_insert(&dpif->emc, key, dpif->hashes[i], slot->flow);
+    }
     dpif_execute_one(dpif, pkt, &slot->actions, slot->flow);
 }
 

@@ -19,7 +19,8 @@
  *   2. looks each key up in the exact-match cache, then the misses in the
  *      megaflow cache in one batched lookup; a megaflow-cache hit is cached
  *      in the EMC once in FT_DPIF_EMC_INSERT_INV_PROB times on average (as
- *      Open vSwitch's emc-insert-inv-prob), an upcall's answer always.
+ *      Open vSwitch's emc-insert-inv-prob), an upcall's answer always
+ *      while the EMC is in use.
  *      While the EMC finds fewer than FT_DPIF_EMC_MIN_HIT_PCT percent of
  *      the keys (many more flows than its entries), a miss in it costs more
  *      than its hits save: the datapath then skips it, keys going straight
