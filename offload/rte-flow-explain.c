@@ -105,7 +105,7 @@ item_eth(struct ds *out, const struct rte_flow_item_eth *s,
     field(out, "src", s->src.addr_bytes, m->src.addr_bytes, F_MAC);
     field(out, "type", &s->type, &m->type, F_BE16X);
     if (has_m) {
-        ds_put_format(out, " has_vlan spec %u has_vlan mask 1", has);
+        ds_put_format(out, " has_vlan is %u", has);
     }
 }
 
