@@ -50,6 +50,14 @@ struct ft_offload_class {
     int (*flow_stats)(struct ft_offload *, struct ft_offload_flow *const[],
                       size_t n, struct ft_stats[]);
     int (*flush)(struct ft_offload *, ft_port_no);
+
+    /* Appends to 'out' the rule flow_put() would install for 'match' and
+     * 'actions', as a person would type it for the provider's own tool,
+     * rendered from the provider's own translation.  Changes nothing.
+     * May be NULL. */
+    int (*explain)(struct ft_offload *, const struct ft_match *,
+                   const struct ft_dp_actions *, struct ds *out,
+                   struct ft_error *);
 };
 
 #endif /* offload/offload-provider.h */

@@ -226,6 +226,34 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
     return 0;
 }
 
+/* The rule rf_flow_put() would validate and create, as testpmd's
+ * 'flow create' command. */
+static int
+rf_explain(struct ft_offload *o, const struct ft_match *match,
+           const struct ft_dp_actions *actions, struct ds *out,
+           struct ft_error *err)
+{
+    struct rf *rf = rf_cast(o);
+    const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
+    struct rf_lookup_ctx ctx = { rf };
+    struct ft_rte_flow_rule *rule;
+    int error;
+
+    if (!in || match->mask.in_port != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
+                            "a port %s offloads", match->flow.in_port,
+                            o->name);
+    }
+    rule = ft_xmalloc(sizeof *rule);
+    error = ft_rte_flow_xlate(match, actions, in->dpdk_port,
+                              rf_output_lookup, &ctx, rule, err);
+    if (!error) {
+        ft_rte_flow_explain(rule, in->dpdk_port, out);
+    }
+    free(rule);
+    return error;
+}
+
 static long long int
 rf_now_ms(void)
 {
@@ -302,4 +330,5 @@ const struct ft_offload_class ft_offload_rte_flow_class = {
     .flow_put = rf_flow_put,
     .flow_del = rf_flow_del,
     .flow_stats = rf_flow_stats,
+    .explain = rf_explain,
 };

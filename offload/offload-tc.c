@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -93,9 +94,11 @@ tc_port_find(struct tc *tc, ft_port_no port_no)
     return NULL;
 }
 
-/* The priority of filters of 'protocol', or 0 if all are in use. */
+/* The priority of filters of 'protocol', or 0 if all are in use.  With
+ * 'reserve' false, the priority a first filter of 'protocol' would get,
+ * without reserving it. */
 static uint32_t
-tc_prio(struct tc *tc, uint16_t protocol)
+tc_prio__(struct tc *tc, uint16_t protocol, bool reserve)
 {
     for (size_t i = 0; i < tc->n_prios; i++) {
         if (tc->prio_protocol[i] == protocol) {
@@ -105,8 +108,17 @@ tc_prio(struct tc *tc, uint16_t protocol)
     if (tc->n_prios >= TC_MAX_PRIOS) {
         return 0;
     }
+    if (!reserve) {
+        return tc->n_prios + 1;
+    }
     tc->prio_protocol[tc->n_prios++] = protocol;
     return tc->n_prios;
+}
+
+static uint32_t
+tc_prio(struct tc *tc, uint16_t protocol)
+{
+    return tc_prio__(tc, protocol, true);
 }
 
 static int
@@ -155,7 +167,8 @@ struct tc_filter_info {
     uint16_t protocol;
     uint32_t handle;
     bool ours;                  /* FlowTier's cookie on its first action. */
-    struct ft_stats stats;
+    struct ft_stats stats;      /* As the kernel reports them. */
+    uint64_t hw_packets;        /* Of those, what a NIC counted. */
 };
 
 /* Last use, in 1/USER_HZ (100) s ago, from the 'struct tcf_t' of an
@@ -227,6 +240,11 @@ tc_filter_parse(struct nl_msg *msg, struct tc_filter_info *f)
         memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
         f->stats.n_packets = b.packets;
         f->stats.n_bytes = b.bytes;
+        if (st[TCA_STATS_BASIC_HW]
+            && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
+            memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
+            f->hw_packets = b.packets;
+        }
     }
     age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS]) : -1;
     if (f->stats.n_packets && age >= 0) {
@@ -510,42 +528,32 @@ tc_output_lookup(void *aux, ft_port_no port_no, int *ifindex,
 }
 
 /* Builds the filter of 'match' and 'actions' on 'in' with 'handle' (0:
- * the next one) in '*msgp'.  Returns 0 with '*prio' and '*protocol' set,
- * or -EOPNOTSUPP / -ENOSPC with 'err' saying why. */
+ * the next one) in '*msgp', reserving its priority unless 'dry' (for
+ * --explain).  Returns 0 with '*prio' and '*protocol' set, or
+ * -EOPNOTSUPP / -ENOSPC with 'err' saying why. */
 static int
 tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
             const struct ft_match *match, const struct ft_dp_actions *actions,
-            uint32_t handle, struct nl_msg **msgp, uint32_t *prio,
+            uint32_t handle, bool dry, struct nl_msg **msgp, uint32_t *prio,
             uint16_t *protocol, struct ft_error *err)
 {
     struct tc_lookup_ctx lctx = { tc, in };
-    struct nlattr *opts;
-    struct nl_msg *msg;
-    struct tcmsg *tcm;
     int error;
 
-    msg = tc_filter_msg(RTM_NEWTFILTER, flags, in->ifindex, 0, 0, 0);
-    opts = nla_nest_start(msg, TCA_OPTIONS);
-    error = ft_tc_match_put(msg, match, protocol, err);
-    if (!error) {
-        error = ft_tc_actions_put(msg, actions, match, tc_output_lookup,
-                                  &lctx, tc->cookie, err);
-    }
-    *prio = tc_prio(tc, *protocol);
-    if (!error && !*prio) {
-        error = ft_error_set(err, -ENOSPC, "tc: more than %d filter "
-                             "protocols", TC_MAX_PRIOS);
-    }
+    error = ft_tc_filter_build(flags, in->ifindex, match, actions,
+                               tc_output_lookup, &lctx, tc->cookie,
+                               tc_skip(tc), msgp, protocol, err);
     if (error) {
-        nlmsg_free(msg);
         return error;
     }
-    nla_put_u32(msg, TCA_FLOWER_FLAGS, tc_skip(tc));
-    nla_nest_end(msg, opts);
-    tcm = nlmsg_data(nlmsg_hdr(msg));
-    tcm->tcm_handle = handle;
-    tcm->tcm_info = TC_H_MAKE(*prio << 16, *protocol);
-    *msgp = msg;
+    *prio = tc_prio__(tc, *protocol, !dry);
+    if (!*prio) {
+        nlmsg_free(*msgp);
+        *msgp = NULL;
+        return ft_error_set(err, -ENOSPC, "tc: more than %d filter "
+                            "protocols", TC_MAX_PRIOS);
+    }
+    ft_tc_filter_set_id(*msgp, *prio, *protocol, handle);
     return 0;
 }
 
@@ -567,7 +575,7 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
                             "%s offloads", match->flow.in_port, o->name);
     }
     error = tc_flow_msg(tc, in, NLM_F_CREATE | NLM_F_EXCL, match, actions,
-                        tc->next_handle, &msg, &prio, &protocol, err);
+                        tc->next_handle, false, &msg, &prio, &protocol, err);
     if (error) {
         return error;
     }
@@ -618,7 +626,7 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                             flow->in_port);
     }
     error = tc_flow_msg(tc, in, NLM_F_REPLACE, &flow->match, actions,
-                        flow->handle, &msg, &prio, &protocol, err);
+                        flow->handle, false, &msg, &prio, &protocol, err);
     if (error) {
         return error;
     }
@@ -678,6 +686,10 @@ tc_stats_cb(const struct tc_filter_info *f, void *aux)
         if (flow->handle == f->handle && flow->ifindex == ctx->ifindex
             && flow->prio == f->prio) {
             ctx->stats[i] = f->stats;
+            ctx->stats[i].n_bytes = ft_tc_stats_bytes(&flow->match,
+                                                      f->stats.n_packets,
+                                                      f->stats.n_bytes,
+                                                      f->hw_packets);
             ctx->stats[i].n_packets += flow->base.n_packets;
             ctx->stats[i].n_bytes += flow->base.n_bytes;
             if (flow->base.used > ctx->stats[i].used) {
@@ -734,6 +746,47 @@ tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     return error;
 }
 
+static const char *
+tc_ifname(void *aux, int ifindex, char buf[16])
+{
+    const struct tc *tc = aux;
+
+    for (size_t i = 0; i < tc->n_ports; i++) {
+        if (tc->ports[i].ifindex == ifindex) {
+            return tc->ports[i].name;
+        }
+    }
+    return if_indextoname(ifindex, buf);
+}
+
+/* The filter tc_flow_put() would install, as a 'tc filter add' line.  Its
+ * priority is the one its protocol has or would get; no handle, since a
+ * filter typed by hand gets one from the kernel. */
+static int
+tc_explain(struct ft_offload *o, const struct ft_match *match,
+           const struct ft_dp_actions *actions, struct ds *out,
+           struct ft_error *err)
+{
+    struct tc *tc = tc_cast(o);
+    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    uint16_t protocol = 0;
+    struct nl_msg *msg;
+    uint32_t prio;
+    int error;
+
+    if (!in || match->mask.in_port != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: in_port %u is not a port "
+                            "%s offloads", match->flow.in_port, o->name);
+    }
+    error = tc_flow_msg(tc, in, NLM_F_CREATE | NLM_F_EXCL, match, actions, 0,
+                        true, &msg, &prio, &protocol, err);
+    if (!error) {
+        ft_tc_explain_msg(msg, in->name, tc_ifname, tc, out);
+        nlmsg_free(msg);
+    }
+    return error;
+}
+
 const struct ft_offload_class ft_offload_tc_class = {
     .type = "tc",
     .create = tc_create,
@@ -745,4 +798,5 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_del = tc_flow_del,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
+    .explain = tc_explain,
 };

@@ -62,6 +62,12 @@ ft_offload_name(const struct ft_offload *o)
     return o->name;
 }
 
+const char *
+ft_offload_type(const struct ft_offload *o)
+{
+    return o->class->type;
+}
+
 enum ft_tier
 ft_offload_tier(const struct ft_offload *o)
 {
@@ -137,4 +143,14 @@ ft_offload_flush(struct ft_offload *o, ft_port_no port_no)
     return (o->class->flush
             ? o->class->flush(o, port_no)
             : offload_unsupported(o, "flush rules", NULL));
+}
+
+int
+ft_offload_explain(struct ft_offload *o, const struct ft_match *match,
+                   const struct ft_dp_actions *actions, struct ds *out,
+                   struct ft_error *err)
+{
+    return (o->class->explain
+            ? o->class->explain(o, match, actions, out, err)
+            : offload_unsupported(o, "show its rules as commands", err));
 }

@@ -47,6 +47,7 @@
 #include "flowtier/port.h"
 #include "flowtier/stats.h"
 
+struct ds;
 struct ft_offload;
 struct ft_offload_class;
 struct ft_offload_flow;
@@ -90,6 +91,8 @@ int ft_offload_create(const struct ft_offload_class *class,
 void ft_offload_destroy(struct ft_offload *);
 
 const char *ft_offload_name(const struct ft_offload *);
+/* The provider's kind: "tc", "rte_flow", "dummy". */
+const char *ft_offload_type(const struct ft_offload *);
 enum ft_tier ft_offload_tier(const struct ft_offload *);
 
 /* Probes port 'id' and, if the provider can program rules for it, starts
@@ -133,5 +136,19 @@ int ft_offload_flow_stats(struct ft_offload *,
  * rule of the instance).  Their handles die.  Returns 0 or a negative
  * errno. */
 int ft_offload_flush(struct ft_offload *, ft_port_no port_no);
+
+/* Appends to 'out' the rule the provider would install for the megaflow
+ * 'match' with 'actions', as a person would type it for the provider's own
+ * tool, so that it can be checked by hand on real hardware: for TC a
+ * 'tc filter add dev DEV ingress protocol ... flower ... action ...'
+ * line, for rte_flow a testpmd 'flow create PORT ... pattern ... / end
+ * actions ... / end' line.  The text is rendered from the same
+ * translation flow_put() installs, not from a second one.  Returns 0, or
+ * -EOPNOTSUPP with the reason the provider would refuse the megaflow
+ * before asking the device (what only the device can refuse, it cannot
+ * know).  Changes nothing in the provider or the device. */
+int ft_offload_explain(struct ft_offload *, const struct ft_match *match,
+                       const struct ft_dp_actions *actions, struct ds *out,
+                       struct ft_error *err);
 
 #endif /* offload/offload.h */

@@ -17,6 +17,8 @@
 #include "flowtier/error.h"
 #include "flowtier/flow.h"
 
+struct ds;
+
 #define FT_RTE_FLOW_MAX_ITEMS 8
 #define FT_RTE_FLOW_MAX_ACTIONS 24
 
@@ -67,5 +69,13 @@ int ft_rte_flow_xlate(const struct ft_match *match,
                       const struct ft_dp_actions *actions, uint16_t in_port,
                       ft_rte_flow_port_lookup *lookup, void *aux,
                       struct ft_rte_flow_rule *rule, struct ft_error *err);
+
+/* Appends 'rule' (filled by ft_rte_flow_xlate()) for DPDK port 'port' as
+ * the testpmd command that creates it (rte-flow-explain.c):
+ *   flow create 0 transfer pattern represented_port ethdev_port_id is 0
+ *   / eth type is 0x0800 / ipv4 dst is 10.0.0.2 / end actions count /
+ *   represented_port ethdev_port_id 1 / end */
+void ft_rte_flow_explain(const struct ft_rte_flow_rule *rule, uint16_t port,
+                         struct ds *out);
 
 #endif /* offload/rte-flow-xlate.h */

@@ -328,3 +328,17 @@ ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
     }
     return error;
 }
+
+uint64_t
+ft_tc_stats_bytes(const struct ft_match *m, uint64_t packets, uint64_t bytes,
+                  uint64_t hw_packets)
+{
+    uint64_t sw_packets = packets > hw_packets ? packets - hw_packets : 0;
+    uint64_t l2 = ETH_HLEN;
+
+    if ((m->mask.vlans[0].tci & FT_VLAN_CFI)
+        && (m->flow.vlans[0].tci & FT_VLAN_CFI)) {
+        l2 += 4;                /* VLAN_HLEN. */
+    }
+    return bytes + sw_packets * l2;
+}

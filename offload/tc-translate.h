@@ -10,6 +10,8 @@
 #ifndef OFFLOAD_TC_TRANSLATE_H
 #define OFFLOAD_TC_TRANSLATE_H 1
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flowtier/dp-actions.h"
@@ -17,6 +19,7 @@
 #include "flowtier/flow.h"
 #include "flowtier/port.h"
 
+struct ds;
 struct nl_msg;
 
 /* The cookie on the first action of every filter FlowTier installs: it
@@ -46,5 +49,50 @@ int ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
                       const struct ft_match *match, ft_tc_port_lookup *lookup,
                       void *aux, const uint8_t cookie[FT_TC_COOKIE_LEN],
                       struct ft_error *err);
+
+/* The bytes the userspace datapath would have counted for the 'packets'
+ * and 'bytes' the kernel reports for a filter of megaflow 'match', of
+ * which 'hw_packets' a NIC counted (TCA_STATS_BASIC_HW).  TC in software
+ * counts a packet from its network header (skb->len at ingress leaves
+ * out the 14-byte Ethernet header, and the VLAN tag the kernel took out
+ * of the packet): each such packet gains 14 bytes, and 4 more if 'match'
+ * matches a tag.  A NIC counts frames from their Ethernet header, so what
+ * it counted is kept as it is (the ftnic model does so too). */
+uint64_t ft_tc_stats_bytes(const struct ft_match *match, uint64_t packets,
+                           uint64_t bytes, uint64_t hw_packets);
+
+/* The whole filter (tc-explain.c): a RTM_NEWTFILTER message with
+ * 'nlflags' for the ingress of 'ifindex', of kind flower, with the keys
+ * of 'match', the actions of 'actions' (as ft_tc_match_put() and
+ * ft_tc_actions_put()) and the flags 'skip' (TCA_CLS_FLAGS_SKIP_*).
+ * Its priority, protocol and handle are set by ft_tc_filter_set_id().
+ * Returns 0 with '*msgp' (the caller's) and '*protocol' set, or
+ * -EOPNOTSUPP with 'err' naming the field or action.  The provider
+ * installs what this builds, and --explain renders it. */
+int ft_tc_filter_build(int nlflags, int ifindex, const struct ft_match *match,
+                       const struct ft_dp_actions *actions,
+                       ft_tc_port_lookup *lookup, void *aux,
+                       const uint8_t cookie[FT_TC_COOKIE_LEN], uint32_t skip,
+                       struct nl_msg **msgp, uint16_t *protocol,
+                       struct ft_error *err);
+void ft_tc_filter_set_id(struct nl_msg *msg, uint32_t prio, uint16_t protocol,
+                         uint32_t handle);
+
+/* Names device 'ifindex' for a 'dev NAME' of an explained line, in 'buf'
+ * or in a string of its own; NULL if it has no name. */
+typedef const char *ft_tc_ifname(void *aux, int ifindex,
+                                 char buf[16]);
+
+/* Appends the filter 'msg' (from ft_tc_filter_build()) as the line a
+ * person would type for it, on device 'dev':
+ *   tc filter add dev DEV ingress protocol ip prio 1 flower skip_sw
+ *   ip_proto icmp dst_ip 10.0.0.2 action mirred egress redirect dev r1
+ * with iproute2's words (tc-flower(8) and the action pages).  FlowTier's
+ * cookie is left out: a filter typed by hand is not FlowTier's. */
+void ft_tc_explain_msg(struct nl_msg *msg, const char *dev,
+                       ft_tc_ifname *ifname, void *aux, struct ds *out);
+
+/* True if the 'n' bytes at 'p' are all zero. */
+bool ft_tc_bytes_zero(const uint8_t *p, size_t n);
 
 #endif /* offload/tc-translate.h */

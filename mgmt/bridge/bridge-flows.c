@@ -761,16 +761,44 @@ void
 ft_bridge_format_flow(const struct ft_ofrule *rule, long long int now,
                       const struct ft_port_map *ports, struct ds *out)
 {
+    ft_bridge_format_flow_tiers(rule, now, ports, false, out);
+}
+
+/* " (hw=1,kernel=2,user=3)" of the packets or bytes of 'ts'. */
+static void
+format_tier_split(const struct ft_tier_stats *ts, bool bytes, struct ds *out)
+{
+    for (int t = 0; t < FT_N_TIERS; t++) {
+        ds_put_format(out, "%s%s=%"PRIu64, t ? "," : " (", ft_tier_name(t),
+                      bytes ? ts->tier[t].n_bytes : ts->tier[t].n_packets);
+    }
+    ds_put_char(out, ')');
+}
+
+void
+ft_bridge_format_flow_tiers(const struct ft_ofrule *rule, long long int now,
+                            const struct ft_port_map *ports, bool tiers,
+                            struct ds *out)
+{
     const struct ft_flow_spec *spec = &rule->spec;
     long long int duration = now > rule->created ? now - rule->created : 0;
     long long int idle = now > rule->used ? now - rule->used : 0;
     long long int hard = now > rule->modified ? now - rule->modified : 0;
+    struct ft_tier_stats ts;
 
+    ft_ofrule_tier_stats(rule, &ts);
     ds_put_format(out, " cookie=0x%"PRIx64", duration=%lld.%03llds, "
-                  "table=%u, n_packets=%"PRIu64", n_bytes=%"PRIu64", ",
+                  "table=%u, n_packets=%"PRIu64,
                   spec->cookie, duration / 1000, duration % 1000,
-                  spec->table_id, rule->stats.n_packets,
-                  rule->stats.n_bytes);
+                  spec->table_id, rule->stats.n_packets);
+    if (tiers) {
+        format_tier_split(&ts, false, out);
+    }
+    ds_put_format(out, ", n_bytes=%"PRIu64, rule->stats.n_bytes);
+    if (tiers) {
+        format_tier_split(&ts, true, out);
+    }
+    ds_put_cstr(out, ", ");
     if (spec->idle_timeout) {
         ds_put_format(out, "idle_timeout=%u, ", spec->idle_timeout);
     }

@@ -15,6 +15,7 @@
 #include "mgmt/bridge/bridge.h"
 #include "mgmt/bridge/megaflow.h"
 #include "mgmt/daemon/log.h"
+#include "offload/offload.h"
 #include "swpath/dpif.h"
 
 #define CONST_CAST(TYPE, POINTER) ((TYPE) (uintptr_t) (POINTER))
@@ -42,8 +43,8 @@ struct bridge_port {
     size_t n_tier_order;            /* 0: the bridge's. */
 };
 
-/* An offload provider attached to the bridge, and the open ports it
- * refused to serve when probed. */
+/* An offload provider attached to the bridge, the open ports it refused
+ * to serve when probed, and what its probe said of those it serves. */
 struct bridge_offload {
     struct ft_offload *offload;     /* Owned. */
     struct bridge_offload_refusal {
@@ -51,6 +52,11 @@ struct bridge_offload {
         char *reason;               /* Owned. */
     } *refused;
     size_t n_refused;
+    struct bridge_offload_served {
+        ft_port_no port_no;
+        struct ft_offload_caps caps;
+    } *served;
+    size_t n_served;
 };
 
 struct ft_bridge {
@@ -120,6 +126,8 @@ struct ft_bridge {
     struct ft_log *log;             /* NULL: stderr. */
     struct ft_ratelimit xlate_rl;   /* Translation errors. */
     struct ft_ratelimit port_rl;    /* Ports going down or coming up. */
+    char **logged_reasons;          /* Refusals logged once already. */
+    size_t n_logged_reasons;
 };
 
 /* The OpenFlow rule that embeds 'cr'. */
@@ -149,6 +157,17 @@ struct bridge_port *bridge_port_find(const struct ft_bridge *,
 
 /* Why 'bo' does not serve port 'port_no' (its probe's answer), or NULL if
  * it does. */
+/* What the probe of 'bo' said of port 'port_no' it serves, or NULL. */
+const struct ft_offload_caps *bridge_offload_port_caps(
+    const struct bridge_offload *bo, ft_port_no port_no);
+
+/* Logs at info, once per bridge and distinct reason, why a megaflow is
+ * not in 'tier' (bridge-offload-info.c). */
+void bridge_log_reason_once(struct ft_bridge *, enum ft_tier tier,
+                            const char *reason);
+/* Frees what bridge_log_reason_once() keeps. */
+void bridge_logged_reasons_destroy(struct ft_bridge *);
+
 const char *bridge_offload_port_refusal(const struct bridge_offload *bo,
                                         ft_port_no port_no);
 

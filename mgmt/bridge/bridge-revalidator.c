@@ -53,13 +53,14 @@ megaflow_stamp(const struct ft_bridge *br, struct bridge_megaflow *mf,
     mf->xlate_error = xlate_error;
 }
 
-/* Credits one packet of 'size' bytes at 'now' to the 'n' rules 'rules'. */
+/* Credits one packet of 'size' bytes at 'now', counted in 'tier', to the
+ * 'n' rules 'rules'. */
 static void
-credit_rules(struct ft_ofrule *const *rules, size_t n, uint32_t size,
-             long long int now)
+credit_rules(struct ft_ofrule *const *rules, size_t n, enum ft_tier tier,
+             uint32_t size, long long int now)
 {
     for (size_t i = 0; i < n; i++) {
-        ft_ofrule_credit(rules[i], 1, size, now);
+        ft_ofrule_credit_tier(rules[i], tier, 1, size, now);
     }
 }
 
@@ -72,14 +73,15 @@ static void
 upcall_count(struct ft_bridge *br, struct bridge_megaflow *mf,
              uint32_t size)
 {
-    struct ft_stats *ts = &mf->stats.tier[ft_dpif_tier(br->dpif)];
+    enum ft_tier tier = ft_dpif_tier(br->dpif);
+    struct ft_stats *ts = &mf->stats.tier[tier];
 
     ts->n_packets++;
     ts->n_bytes += size;
     ts->used = br->now;
-    mf->credited.n_packets++;
-    mf->credited.n_bytes += size;
-    credit_rules(mf->rules, mf->n_rules, size, br->now);
+    mf->credited_packets[tier]++;
+    mf->credited_bytes[tier] += size;
+    credit_rules(mf->rules, mf->n_rules, tier, size, br->now);
 }
 
 static int
@@ -137,7 +139,8 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
         ft_bridge_warn(br, &br->xlate_rl, "flow limit %u reached: megaflow "
                        "not installed (%llu times so far)", br->flow_limit,
                        (unsigned long long) br->stats.n_flow_limit_hits);
-        credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
+        credit_rules(xout.rules, xout.n_rules, ft_dpif_tier(br->dpif),
+                         pkt->size, br->now);
     } else {
         ft_error_clear(&perr);
         mf = bridge_megaflow_create(br, &xout.megaflow, hash,
@@ -153,7 +156,8 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
         } else {
             ft_bridge_warn(br, &br->xlate_rl, "megaflow not installed: %s",
                            perr.reason);
-            credit_rules(xout.rules, xout.n_rules, pkt->size, br->now);
+            credit_rules(xout.rules, xout.n_rules, ft_dpif_tier(br->dpif),
+                         pkt->size, br->now);
         }
     }
     ft_xlate_out_uninit(&xout);
@@ -188,19 +192,23 @@ static void
 megaflow_credit(struct bridge_megaflow *mf, long long int now)
 {
     struct ft_stats total = bridge_megaflow_total(mf);
-    uint64_t packets, bytes;
-    long long int used;
+    long long int used = total.used && total.used <= now ? total.used : now;
 
-    if (total.n_packets <= mf->credited.n_packets) {
-        return;
+    for (int t = 0; t < FT_N_TIERS; t++) {
+        const struct ft_stats *ts = &mf->stats.tier[t];
+        uint64_t packets, bytes;
+
+        if (ts->n_packets <= mf->credited_packets[t]) {
+            continue;
+        }
+        packets = ts->n_packets - mf->credited_packets[t];
+        bytes = ts->n_bytes - mf->credited_bytes[t];
+        for (size_t i = 0; i < mf->n_rules; i++) {
+            ft_ofrule_credit_tier(mf->rules[i], t, packets, bytes, used);
+        }
+        mf->credited_packets[t] = ts->n_packets;
+        mf->credited_bytes[t] = ts->n_bytes;
     }
-    packets = total.n_packets - mf->credited.n_packets;
-    bytes = total.n_bytes - mf->credited.n_bytes;
-    used = total.used && total.used <= now ? total.used : now;
-    for (size_t i = 0; i < mf->n_rules; i++) {
-        ft_ofrule_credit(mf->rules[i], packets, bytes, used);
-    }
-    mf->credited = total;
 }
 
 struct reval_ctx {
@@ -479,6 +487,9 @@ ft_bridge_dump_dp_flows(struct ft_bridge *br,
         f.tier = mf->tier;
         f.holder = mf->offload ? ft_offload_name(mf->offload)
                                : ft_dpif_type(br->dpif);
+        f.dp = (mf->offload ? ft_offload_type(mf->offload)
+                : mf->tier == FT_TIER_KERNEL ? "kmod" : "user");
+        f.offloaded = mf->tier == FT_TIER_HW;
         f.reasons = reasons;
         f.n_rules = mf->n_rules;
         for (int tier = 0; tier < FT_N_TIERS; tier++) {
@@ -508,7 +519,8 @@ ft_bridge_format_dp_flow(const struct ft_bridge_dp_flow *f,
     } else {
         ds_put_cstr(out, "never");
     }
-    ds_put_format(out, ", tier:%s", ft_tier_name(f->tier));
+    ds_put_format(out, ", offloaded:%s, dp:%s, tier:%s",
+                  f->offloaded ? "yes" : "no", f->dp, ft_tier_name(f->tier));
     for (size_t i = 0; i < f->n_reasons; i++) {
         ds_put_format(out, ", not in %s: %s",
                       ft_tier_name(f->reasons[i].tier), f->reasons[i].reason);

@@ -331,6 +331,12 @@ bridge_dpdk_init(const char *dpdk_extra, const char *port,
 static void
 bridge_offload_forget_port(struct bridge_offload *bo, ft_port_no port_no)
 {
+    for (size_t i = 0; i < bo->n_served; i++) {
+        if (bo->served[i].port_no == port_no) {
+            bo->served[i] = bo->served[--bo->n_served];
+            break;
+        }
+    }
     for (size_t i = 0; i < bo->n_refused; i++) {
         if (bo->refused[i].port_no == port_no) {
             free(bo->refused[i].reason);
@@ -338,6 +344,17 @@ bridge_offload_forget_port(struct bridge_offload *bo, ft_port_no port_no)
             return;
         }
     }
+}
+
+const struct ft_offload_caps *
+bridge_offload_port_caps(const struct bridge_offload *bo, ft_port_no port_no)
+{
+    for (size_t i = 0; i < bo->n_served; i++) {
+        if (bo->served[i].port_no == port_no) {
+            return &bo->served[i].caps;
+        }
+    }
+    return NULL;
 }
 
 const char *
@@ -376,6 +393,12 @@ bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
         bo->refused[bo->n_refused].reason
             = ft_xstrdup(err.reason[0] ? err.reason : strerror(-error));
         bo->n_refused++;
+    } else {
+        bo->served = ft_xrealloc(bo->served, (bo->n_served + 1)
+                                             * sizeof *bo->served);
+        bo->served[bo->n_served].port_no = port_no;
+        bo->served[bo->n_served].caps = caps;
+        bo->n_served++;
     }
 }
 
@@ -437,6 +460,7 @@ bridge_offloads_destroy(struct ft_bridge *br)
             free(bo->refused[j].reason);
         }
         free(bo->refused);
+        free(bo->served);
         ft_offload_destroy(bo->offload);
     }
     free(br->offloads);
@@ -925,6 +949,7 @@ ft_bridge_destroy(struct ft_bridge *br)
     ft_bridge_revalidator_abort(br);
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
+    bridge_logged_reasons_destroy(br);
     ft_dpif_destroy(br->dpif);
     ft_oftables_destroy(&br->tables);
     ft_mac_learning_destroy(br->ml);

@@ -287,6 +287,7 @@ int ft_bridge_create(const char *name, const char *datapath_type,
                      struct ft_error *err);
 
 struct ft_offload;
+struct ft_offload_caps;
 
 /* Gives the bridge the offload provider instance 'offload' (for the tier
  * it was created for), which it owns from then on and destroys with
@@ -467,6 +468,14 @@ void ft_bridge_dump_flows(const struct ft_bridge *, uint8_t table_id,
 void ft_bridge_format_flow(const struct ft_ofrule *rule, long long int now,
                            const struct ft_port_map *ports, struct ds *out);
 
+/* The same, and with 'tiers' each counter followed by what each tier
+ * counted of it: "n_packets=5 (hw=4,kernel=0,user=1), n_bytes=490
+ * (hw=392,kernel=0,user=98)". */
+void ft_bridge_format_flow_tiers(const struct ft_ofrule *rule,
+                                 long long int now,
+                                 const struct ft_port_map *ports, bool tiers,
+                                 struct ds *out);
+
 /* The OpenFlow tables themselves, read-only (n_rules, version). */
 const struct ft_oftables *ft_bridge_tables(const struct ft_bridge *);
 
@@ -500,6 +509,10 @@ struct ft_bridge_dp_flow {
     enum ft_tier tier;          /* The tier that holds it. */
     const char *holder;         /* The offload provider holding it ("tc"),
                                  * or the datapath's type ("netdev"). */
+    const char *dp;             /* Who runs it, in dpctl's words: the
+                                 * provider's kind ("tc", "rte_flow"), or
+                                 * "kmod" or "user" for a datapath. */
+    bool offloaded;             /* In the hw tier (OVS's "offloaded"). */
     const struct ft_bridge_tier_reason *reasons;  /* Each faster tier and
                                                    * why it refused. */
     size_t n_reasons;
@@ -517,11 +530,73 @@ void ft_bridge_dump_dp_flows(struct ft_bridge *,
  * with the match in megaflow syntax (mgmt/flowsyntax/odp-print.h) and FlowTier's
  * tier information:
  *   "ip,in_port=1,nw_dst=10.0.100.3,nw_frag=no, packets:5, bytes:490,
- *    used:0.081s, tier:user, not in hw: no offload provider, not in
- *    kernel: no offload provider, actions:push_vlan(vid=100,pcp=0),3"
+ *    used:0.081s, offloaded:no, dp:user, tier:user, not in hw: no offload
+ *    provider, not in kernel: no offload provider,
+ *    actions:push_vlan(vid=100,pcp=0),3"
  * ("used:never" for an unused megaflow; no newline). */
 void ft_bridge_format_dp_flow(const struct ft_bridge_dp_flow *f,
                               long long int now, struct ds *out);
+
+/* Which megaflows 'dump-dp-flows type=' shows (OVS's words where they
+ * exist). */
+enum ft_bridge_dp_filter {
+    FT_DP_FILTER_ALL,
+    FT_DP_FILTER_OFFLOADED,         /* In the hw tier. */
+    FT_DP_FILTER_NON_OFFLOADED,
+    FT_DP_FILTER_TC,                /* Held by a TC provider. */
+    FT_DP_FILTER_RTE_FLOW,
+    FT_DP_FILTER_KERNEL,            /* In the kernel tier. */
+    FT_DP_FILTER_USER,
+};
+
+/* Parses the value of 'type=' ("offloaded", "tc", ...) into '*filter'.
+ * Returns 0 or -EINVAL with 'err' listing the words. */
+int ft_bridge_dp_filter_parse(const char *s, enum ft_bridge_dp_filter *filter,
+                              struct ft_error *err);
+
+/* True if 'f' is one of the megaflows 'filter' shows. */
+bool ft_bridge_dp_filter_match(enum ft_bridge_dp_filter filter,
+                               const struct ft_bridge_dp_flow *f);
+
+/* For each offload provider of the bridge, calls 'cb' with the rule it
+ * installs (or would install) for the megaflow 'f' as a person would type
+ * it ('command', see ft_offload_explain()), or with the reason it cannot
+ * ('refusal': the provider's probe answer for the input port, or its
+ * translation's refusal).  Changes nothing. */
+void ft_bridge_explain_dp_flow(struct ft_bridge *,
+                               const struct ft_bridge_dp_flow *f,
+                               void (*cb)(const char *provider,
+                                          const char *command,
+                                          const char *refusal, void *aux),
+                               void *aux);
+
+/* ---- Offload providers and ports (offload show). ---- */
+
+/* What one offload provider says of one port. */
+struct ft_bridge_port_offload {
+    const char *provider;       /* "tc", "rte_flow". */
+    enum ft_tier tier;
+    const struct ft_offload_caps *caps;     /* NULL if it does not serve
+                                             * the port... */
+    const char *refusal;        /* ...then why, from its probe. */
+    size_t n_rules;             /* Megaflows of the port it holds. */
+};
+
+/* One open port of the bridge, as the offload providers see it.
+ * Pointers valid during the callback only. */
+struct ft_bridge_offload_port {
+    const struct ft_port_identity *id;
+    const struct ft_bridge_port_offload *providers;
+    size_t n_providers;
+    size_t flows_per_tier[FT_N_TIERS];  /* Megaflows coming in on it. */
+};
+
+/* Calls 'cb' for every open port of the bridge, in ascending port number
+ * order.  'cb' must not change the bridge. */
+void ft_bridge_offload_ports(struct ft_bridge *,
+                             void (*cb)(const struct ft_bridge_offload_port *,
+                                        void *aux),
+                             void *aux);
 
 /* ---- Ports (dump-ports). ---- */
 

@@ -346,9 +346,12 @@ bridge_megaflow_free_reason(const char *reason)
 /* Sets the reason 'mf' is not in 'tier' to 'reason' (a shared reason is
  * kept as it is, any other copied; NULL: none). */
 static void
-megaflow_set_reason(struct bridge_megaflow *mf, enum ft_tier tier,
-                    const char *reason)
+megaflow_set_reason(struct ft_bridge *br, struct bridge_megaflow *mf,
+                    enum ft_tier tier, const char *reason)
 {
+    if (reason && reason != mf->reasons[tier]) {
+        bridge_log_reason_once(br, tier, reason);
+    }
     bridge_megaflow_free_reason(mf->reasons[tier]);
     mf->reasons[tier] = (!reason || reason_is_shared(reason) ? reason
                          : ft_xstrdup(reason));
@@ -451,7 +454,7 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
             listed |= order[i] == (enum ft_tier) t;
         }
         if (!listed) {
-            megaflow_set_reason(mf, t, reason_not_in_order);
+            megaflow_set_reason(br, mf, t, reason_not_in_order);
         }
     }
     for (size_t i = from; i < n; i++) {
@@ -463,13 +466,13 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
                               : megaflow_put_offload(br, mf, t, err,
                                                      &reason));
         if (!error) {
-            megaflow_set_reason(mf, t, NULL);
+            megaflow_set_reason(br, mf, t, NULL);
             mf->enospc_tiers &= ~(1u << t);
             mf->last = (struct ft_stats) { 0, 0, 0 };
             br->megaflows.n_tier[t]++;
             return 0;
         }
-        megaflow_set_reason(mf, t, reason);
+        megaflow_set_reason(br, mf, t, reason);
         if (error == -ENOSPC) {
             mf->enospc_tiers |= 1u << t;
             mf->enospc_gen = br->room_gen;
@@ -619,11 +622,11 @@ megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
             mf->handle = trial.handle;
             mf->last = (struct ft_stats) { 0, 0, 0 };
             mf->enospc_tiers &= ~(1u << t);
-            megaflow_set_reason(mf, t, NULL);
+            megaflow_set_reason(br, mf, t, NULL);
             br->megaflows.n_tier[t]++;
             return true;
         }
-        megaflow_set_reason(mf, t, reason);
+        megaflow_set_reason(br, mf, t, reason);
         if (error == -ENOSPC) {
             mf->enospc_tiers |= 1u << t;
         } else {
@@ -658,7 +661,7 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
     /* The holder cannot take the new actions: it loses the megaflow, which
      * goes to the next tier that takes it, its counters kept. */
     pos = megaflow_order_pos(br, mf);
-    megaflow_set_reason(mf, mf->tier, err.reason[0] ? err.reason
+    megaflow_set_reason(br, mf, mf->tier, err.reason[0] ? err.reason
                                                     : strerror(-error));
     megaflow_uninstall(br, mf);
     error = megaflow_place(br, mf, pos + 1, &err);

@@ -38,8 +38,8 @@
  * holder's final counts.  So the counters never go backwards and never
  * count a packet twice.  Packets the datapath executed for a megaflow held
  * elsewhere (an upcall for a flow a faster tier holds) count in the
- * datapath's tier.  'credited' is the total already credited to the
- * OpenFlow rules.
+ * datapath's tier.  'credited_*' is what each tier's counts already
+ * credited to the OpenFlow rules.
  *
  * Lifetime
  * ========
@@ -93,7 +93,8 @@ struct bridge_megaflow {
     /* Counters (see "Counters"). */
     struct ft_tier_stats stats;
     struct ft_stats last;           /* Holder's counts at the last read. */
-    struct ft_stats credited;
+    uint64_t credited_packets[FT_N_TIERS];  /* Per tier. */
+    uint64_t credited_bytes[FT_N_TIERS];
 
     /* Table. */
     uint32_t hash;

@@ -36,6 +36,8 @@ struct segment {
     char **args;                /* Positional words; args[0] = verb. */
     int n;
     bool may_exist, if_exists, strict;
+    bool tiers, explain;        /* dump-flows --tiers, dump-dp-flows
+                                 * --explain. */
 };
 
 struct cli {
@@ -124,6 +126,10 @@ cli_parse(int argc, char *argv[], struct cli *c)
             seg->if_exists = true;
         } else if (OPT_IS("--strict")) {
             seg->strict = true;
+        } else if (OPT_IS("--tiers")) {
+            seg->tiers = true;
+        } else if (OPT_IS("--explain")) {
+            seg->explain = true;
         } else {
             fprintf(stderr, "flowtier %s: unknown option %s (use 'flowtier "
                     "%s --help')\n", argv[0], a, argv[0]);
@@ -327,10 +333,26 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
     }
     if ((!strcmp(verb, "list-br") || !strcmp(verb, "show")) && n == 1) {
         p = json_object();
-    } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dump-dp-flows")
-                || !strcmp(verb, "dpif-show") || !strcmp(verb, "get-controller"))
+    } else if ((!strcmp(verb, "list-ports") || !strcmp(verb, "dpif-show")
+                || !strcmp(verb, "get-controller"))
                && n == 2) {
         p = json_pack("{s:s}", "bridge", a[1]);
+    } else if (!strcmp(verb, "dump-dp-flows") && (n == 2 || n == 3)) {
+        p = json_pack("{s:s}", "bridge", a[1]);
+        if (n == 3) {
+            if (strncmp(a[2], "type=", 5)) {
+                json_decref(p);
+                return cli_usage_error(verb, "the second argument is "
+                                       "type=KIND");
+            }
+            json_object_set_new(p, "type", json_string(a[2] + 5));
+        }
+        if (seg->explain) {
+            json_object_set_new(p, "explain", json_true());
+        }
+    } else if (!strcmp(verb, "offload") && (n == 2 || n == 3)
+               && !strcmp(a[1], "show")) {
+        p = n == 3 ? json_pack("{s:s}", "bridge", a[2]) : json_object();
     } else if (!strcmp(verb, "get") && n >= 4) {
         p = json_pack("{s:s, s:[s], s:o}", "table", a[1], "records", a[2],
                       "args", strings_json(a + 3, n - 3));
@@ -345,6 +367,9 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
         p = json_pack("{s:s}", "bridge", a[1]);
         if (n == 3) {
             json_object_set_new(p, "flow", json_string(a[2]));
+        }
+        if (seg->tiers && !strcmp(verb, "dump-flows")) {
+            json_object_set_new(p, "tiers", json_true());
         }
     } else if ((!strcmp(verb, "add-flows") || !strcmp(verb, "replace-flows"))
                && n == 3) {
@@ -362,6 +387,13 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
         }
     } else {
         return cli_usage_error(verb, "wrong number of arguments");
+    }
+    if ((seg->tiers && strcmp(verb, "dump-flows"))
+        || (seg->explain && strcmp(verb, "dump-dp-flows"))) {
+        json_decref(p);
+        return cli_usage_error(verb, seg->tiers ? "--tiers applies to "
+                               "dump-flows only" : "--explain applies to "
+                               "dump-dp-flows only");
     }
     if (seg->strict) {
         if (strcmp(verb, "mod-flows") && strcmp(verb, "del-flows")) {
@@ -524,6 +556,9 @@ ft_cli_daemon(int argc, char *argv[])
         status = other_request(&c, &params, &linenos, &file);
         if (status) {
             goto out;
+        }
+        if (!strcmp(method, "offload")) {
+            method = "offload-show";
         }
     }
 

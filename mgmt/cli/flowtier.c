@@ -87,9 +87,12 @@ static const struct ft_command commands[] = {
            "Make BRIDGE's flow table exactly the flows of FILE: add what is "
            "missing,\ndelete what is not in FILE; unchanged rules keep "
            "their counters."),
-    DAEMON("dump-flows", "BRIDGE [FLOW]",
+    DAEMON("dump-flows", "[--tiers] BRIDGE [FLOW]",
            "Print BRIDGE's rules (those FLOW matches, if given) with their "
-           "counters, as\n'ovs-ofctl dump-flows' does."),
+           "counters, as\n'ovs-ofctl dump-flows' does.  A rule's counters "
+           "are what every tier counted\nfor it; with --tiers each is "
+           "followed by the split, e.g.\n'n_packets=5 (hw=4,kernel=0,"
+           "user=1)'."),
     {
         .name = "trace",
         .usage = "BRIDGE FLOW | --flows FILE [--port NAME=NUMBER]... FLOW",
@@ -104,10 +107,22 @@ static const struct ft_command commands[] = {
                 "zero.",
         .run = ft_cli_trace_any,
     },
-    DAEMON("dump-dp-flows", "BRIDGE",
+    DAEMON("dump-dp-flows", "[--explain] BRIDGE [type=KIND]",
            "Print the megaflows of BRIDGE's datapath: match, packets, "
-           "bytes, last use,\nthe tier holding each, why it is not in a "
-           "faster tier, and its actions."),
+           "bytes, last use,\nwhether it is offloaded (in hardware) and "
+           "what runs it (dp:tc, rte_flow,\nkmod or user), the tier "
+           "holding it, why it is not in a faster tier, and its\nactions.  "
+           "KIND selects some, in dpctl's words: offloaded, non-offloaded, "
+           "tc,\nrte_flow, kernel, user or all.  --explain adds under each "
+           "megaflow, for each\noffload provider, the rule it installs (or "
+           "would) as a person would type it\n('tc filter add ...', "
+           "testpmd's 'flow create ...'), or why it has none."),
+    DAEMON("offload", "show [BRIDGE]",
+           "Print the ports of each bridge (or of BRIDGE) grouped by the "
+           "NIC e-switch\nthey are on, with each offload provider's answer "
+           "for the port: what it can\nmatch and do and the rules it "
+           "holds, or why it does not serve the port; the\nmegaflows of "
+           "the port in each tier; the RDMA device behind the port."),
     DAEMON("dpif-show", "BRIDGE",
            "Print BRIDGE's datapath counters, as 'ovs-appctl dpif/show': "
            "lookups hit,\nmissed and lost, megaflows held against "
@@ -165,7 +180,8 @@ is_global_option(const char *arg, bool *takes_value)
         "--rundir", "--dbdir", "--format", "--timeout", NULL,
     };
     static const char *const flags[] = {
-        "--may-exist", "--if-exists", "--strict", NULL,
+        "--may-exist", "--if-exists", "--strict", "--tiers", "--explain",
+        NULL,
     };
 
     for (size_t i = 0; flags[i]; i++) {

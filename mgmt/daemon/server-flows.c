@@ -326,7 +326,26 @@ struct dump_ctx {
     long long int now;
     struct ds text;
     json_t *data;
+    bool tiers;                         /* dump-flows --tiers. */
+    struct ft_bridge *br;               /* dump-dp-flows: */
+    enum ft_bridge_dp_filter filter;    /* type=. */
+    bool explain;                       /* --explain. */
 };
+
+/* {"hw": {"packets": N, "bytes": N}, "kernel": ..., "user": ...}. */
+static json_t *
+tier_stats_json(const struct ft_tier_stats *ts)
+{
+    json_t *j = json_object();
+
+    for (int t = 0; t < FT_N_TIERS; t++) {
+        json_object_set_new(j, ft_tier_name(t), json_pack(
+                                "{s:I, s:I}",
+                                "packets", (json_int_t) ts->tier[t].n_packets,
+                                "bytes", (json_int_t) ts->tier[t].n_bytes));
+    }
+    return j;
+}
 
 static void
 dump_flow_cb(const struct ft_ofrule *rule, void *aux_)
@@ -338,7 +357,8 @@ dump_flow_cb(const struct ft_ofrule *rule, void *aux_)
     char cookie[32];
     json_t *j;
 
-    ft_bridge_format_flow(rule, aux->now, aux->ports, &aux->text);
+    ft_bridge_format_flow_tiers(rule, aux->now, aux->ports, aux->tiers,
+                                &aux->text);
     ds_put_char(&aux->text, '\n');
 
     ft_match_format(&spec->match, -1, aux->ports, &match);
@@ -360,6 +380,12 @@ dump_flow_cb(const struct ft_ofrule *rule, void *aux_)
     if (spec->hard_timeout) {
         json_object_set_new(j, "hard_timeout",
                             json_integer(spec->hard_timeout));
+    }
+    if (aux->tiers) {
+        struct ft_tier_stats ts;
+
+        ft_ofrule_tier_stats(rule, &ts);
+        json_object_set_new(j, "tiers", tier_stats_json(&ts));
     }
     json_object_set_new(j, "idle_age", json_integer(
                             (aux->now - (rule->used ? rule->used
@@ -384,8 +410,10 @@ srv_dump_flows(json_t *params, json_t **result, struct ft_error *err,
     if (error) {
         return error;
     }
+    memset(&ctx, 0, sizeof ctx);
     ctx.ports = ft_bridge_port_map(sb->br);
     ctx.now = ft_time_msec();
+    ctx.tiers = json_is_true(json_object_get(params, "tiers"));
     ds_init(&ctx.text);
     ctx.data = json_array();
     ft_flow_spec_init(&spec);
@@ -432,14 +460,44 @@ srv_trace(json_t *params, json_t **result, struct ft_error *err, void *s)
 
 /* ---- dump-dp-flows. ---- */
 
+struct explain_ctx {
+    struct ds *text;
+    json_t *list;
+};
+
+/* One provider's rule for a megaflow, or why it has none: an indented
+ * line under the megaflow's. */
+static void
+explain_cb(const char *provider, const char *command, const char *refusal,
+           void *aux_)
+{
+    struct explain_ctx *aux = aux_;
+
+    if (command) {
+        ds_put_format(aux->text, "  %s: %s\n", provider, command);
+        json_array_append_new(aux->list, json_pack("{s:s, s:s}", "provider",
+                                                   provider, "command",
+                                                   command));
+    } else {
+        ds_put_format(aux->text, "  %s: none: %s\n", provider, refusal);
+        json_array_append_new(aux->list, json_pack("{s:s, s:s}", "provider",
+                                                   provider, "refusal",
+                                                   refusal));
+    }
+}
+
 static void
 dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
 {
     struct dump_ctx *aux = aux_;
     struct ds match = DS_EMPTY_INITIALIZER;
     struct ds actions = DS_EMPTY_INITIALIZER;
-    json_t *j, *not_in = json_array();
+    json_t *j, *not_in;
 
+    if (!ft_bridge_dp_filter_match(aux->filter, f)) {
+        return;
+    }
+    not_in = json_array();
     ft_bridge_format_dp_flow(f, aux->now, &aux->text);
     ds_put_char(&aux->text, '\n');
 
@@ -458,6 +516,15 @@ dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
                   "tier", ft_tier_name(f->tier), "not_in", not_in,
                   "n_rules", (int) f->n_rules);
     json_object_set_new(j, "holder", json_string(f->holder));
+    json_object_set_new(j, "dp", json_string(f->dp));
+    json_object_set_new(j, "offloaded", json_boolean(f->offloaded));
+    json_object_set_new(j, "tiers", tier_stats_json(&f->tier_stats));
+    if (aux->explain) {
+        struct explain_ctx ectx = { &aux->text, json_array() };
+
+        ft_bridge_explain_dp_flow(aux->br, f, explain_cb, &ectx);
+        json_object_set_new(j, "explain", ectx.list);
+    }
     json_object_set_new(j, "packets_per_tier", json_pack(
                             "{s:I, s:I, s:I}",
                             "hw", (json_int_t)
@@ -479,6 +546,7 @@ int
 srv_dump_dp_flows(json_t *params, json_t **result, struct ft_error *err,
                   void *s)
 {
+    const char *type = json_string_value(json_object_get(params, "type"));
     struct srv_bridge *sb;
     struct dump_ctx ctx;
     int error;
@@ -487,7 +555,16 @@ srv_dump_dp_flows(json_t *params, json_t **result, struct ft_error *err,
     if (error) {
         return error;
     }
-    ctx.ports = NULL;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.filter = FT_DP_FILTER_ALL;
+    if (type) {
+        error = ft_bridge_dp_filter_parse(type, &ctx.filter, err);
+        if (error) {
+            return error;
+        }
+    }
+    ctx.explain = json_is_true(json_object_get(params, "explain"));
+    ctx.br = sb->br;
     ctx.now = ft_time_msec();
     ds_init(&ctx.text);
     ctx.data = json_array();

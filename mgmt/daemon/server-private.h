@@ -106,6 +106,9 @@ ft_rpc_handler srv_add_flow, srv_add_flows, srv_mod_flows, srv_del_flows,
     srv_replace_flows, srv_dump_flows, srv_trace, srv_dump_dp_flows,
     srv_dpif_show, srv_dump_ports;
 
+/* server-offload.c */
+ft_rpc_handler srv_offload_show;
+
 /* Writes the flows of 'sb' into its row of the open transaction, or
  * clears them there, after its flows_persist changed to
  * 'sb->cfg->flows_persist'. */

@@ -1053,7 +1053,15 @@ static const struct ft_rpc_param del_flows_params[] = {
     P("flows", STRINGS, false), P("strict", BOOL, false), END,
 };
 static const struct ft_rpc_param dump_flows_params[] = {
-    P("bridge", STRING, true), P("flow", STRING, false), END,
+    P("bridge", STRING, true), P("flow", STRING, false),
+    P("tiers", BOOL, false), END,
+};
+static const struct ft_rpc_param dump_dp_flows_params[] = {
+    P("bridge", STRING, true), P("type", STRING, false),
+    P("explain", BOOL, false), END,
+};
+static const struct ft_rpc_param offload_show_params[] = {
+    P("bridge", STRING, false), END,
 };
 static const struct ft_rpc_param trace_params[] = {
     P("bridge", STRING, true), P("flow", STRING, true), END,
@@ -1088,7 +1096,8 @@ static const struct ft_rpc_method methods[] = {
     { "replace-flows", flows_params, srv_replace_flows },
     { "dump-flows", dump_flows_params, srv_dump_flows },
     { "trace", trace_params, srv_trace },
-    { "dump-dp-flows", bridge_params, srv_dump_dp_flows },
+    { "dump-dp-flows", dump_dp_flows_params, srv_dump_dp_flows },
+    { "offload-show", offload_show_params, srv_offload_show },
     { "dpif-show", bridge_params, srv_dpif_show },
     { "dump-ports", dump_ports_params, srv_dump_ports },
 

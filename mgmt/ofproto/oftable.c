@@ -421,6 +421,34 @@ ft_ofrule_unref(struct ft_ofrule *rule)
 }
 
 void
+ft_ofrule_credit_tier(struct ft_ofrule *rule, enum ft_tier tier,
+                      uint64_t n_packets, uint64_t n_bytes,
+                      long long int now)
+{
+    if (tier < FT_TIER_USER) {
+        rule->faster[tier].n_packets += n_packets;
+        rule->faster[tier].n_bytes += n_bytes;
+    }
+    ft_ofrule_credit(rule, n_packets, n_bytes, now);
+}
+
+void
+ft_ofrule_tier_stats(const struct ft_ofrule *rule, struct ft_tier_stats *ts)
+{
+    uint64_t packets = rule->stats.n_packets, bytes = rule->stats.n_bytes;
+
+    memset(ts, 0, sizeof *ts);
+    for (int t = 0; t < FT_TIER_USER; t++) {
+        ts->tier[t].n_packets = rule->faster[t].n_packets;
+        ts->tier[t].n_bytes = rule->faster[t].n_bytes;
+        packets -= rule->faster[t].n_packets;
+        bytes -= rule->faster[t].n_bytes;
+    }
+    ts->tier[FT_TIER_USER].n_packets = packets;
+    ts->tier[FT_TIER_USER].n_bytes = bytes;
+}
+
+void
 ft_ofrule_credit(struct ft_ofrule *rule, uint64_t n_packets, uint64_t n_bytes,
                  long long int now)
 {

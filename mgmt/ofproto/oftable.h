@@ -36,6 +36,10 @@ struct ft_ofrule {
     struct ft_cls_rule cr;          /* cr.match == spec.match. */
     struct ft_flow_spec spec;       /* Table, priority, cookie, actions. */
     struct ft_stats stats;          /* Credited by the revalidator/xlate. */
+    struct {                        /* Of 'stats', what the hw and kernel */
+        uint64_t n_packets;         /* tiers counted (the rest is the */
+        uint64_t n_bytes;           /* user tier's). */
+    } faster[FT_TIER_USER];
     long long int created;          /* ms, for 'duration' and hard_timeout. */
     long long int modified;         /* ms, last add/modify. */
     long long int used;             /* ms, last hit, for idle_timeout. */
@@ -84,8 +88,17 @@ void ft_ofrule_ref(struct ft_ofrule *);
 /* Frees the rule when the last reference goes; NULL is a no-op. */
 void ft_ofrule_unref(struct ft_ofrule *);
 
-/* Credits a hit of 'n_packets' / 'n_bytes' at 'now' (ms). */
+/* Credits a hit of 'n_packets' / 'n_bytes' at 'now' (ms), counted in the
+ * user tier. */
 void ft_ofrule_credit(struct ft_ofrule *, uint64_t n_packets,
                       uint64_t n_bytes, long long int now);
+
+/* The same, counted in tier 'tier'. */
+void ft_ofrule_credit_tier(struct ft_ofrule *, enum ft_tier tier,
+                           uint64_t n_packets, uint64_t n_bytes,
+                           long long int now);
+
+/* What each tier counted of the rule's 'stats' (which is their sum). */
+void ft_ofrule_tier_stats(const struct ft_ofrule *, struct ft_tier_stats *);
 
 #endif /* mgmt/ofproto/oftable.h */

@@ -9,6 +9,8 @@
  * Touches only the netdev and its private area; the datapath is
  * eswitch.c's.
  */
+#include <linux/ethtool.h>
+
 #include "ftnic.h"
 
 static struct ftnic_netdev *ftnic_priv(const struct net_device *dev)
@@ -138,6 +140,20 @@ static void ftnic_netdev_setup(struct net_device *dev)
 	dev->max_mtu = 9000;
 }
 
+/* What 'ethtool -i' says: the model's name, so that a tool can tell the
+ * model from hardware. */
+static void ftnic_get_drvinfo(struct net_device *dev,
+			      struct ethtool_drvinfo *info)
+{
+	strscpy(info->driver, "ftnic", sizeof(info->driver));
+	strscpy(info->version, "model", sizeof(info->version));
+	strscpy(info->bus_info, "ftnic model", sizeof(info->bus_info));
+}
+
+static const struct ethtool_ops ftnic_ethtool_ops = {
+	.get_drvinfo = ftnic_get_drvinfo,
+};
+
 /*
  * Creates and registers one netdev of 'kind' named 'name' for 'port' of
  * 'nic' ('port' is NULL for the wire).  Returns it, or an ERR_PTR.  The
@@ -171,6 +187,7 @@ struct net_device *ftnic_netdev_create(struct ftnic *nic, enum ftnic_dev_kind ki
 		dev->features |= NETIF_F_HW_TC;
 		break;
 	}
+	dev->ethtool_ops = &ftnic_ethtool_ops;
 	eth_hw_addr_random(dev);
 
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);

@@ -99,6 +99,10 @@ done
 grep -q 'n_packets=[1-9].*priority=10,icmp' "$T/out" || fail "icmp flow not hit: $(cat "$T/out")"
 ft --format json dump-flows "$BR"
 ft --format json dump-dp-flows "$BR"
+ft dump-dp-flows --explain "$BR" type=user
+ft --format json dump-flows --tiers "$BR"
+ft offload show
+"$FT" dump-dp-flows "$BR" type=nosuch 2>/dev/null && fail "type=nosuch accepted"
 ft dump-ports "$BR"
 ft show
 ft list Interface

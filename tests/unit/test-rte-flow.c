@@ -10,12 +10,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <errno.h>
 
 #include <cmocka.h>
 
+#include "flowtier/ds.h"
 #include "offload/rte-flow-xlate.h"
 
 static int
@@ -173,6 +175,198 @@ test_refusals(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ---- --explain: the rule as testpmd's 'flow create'. ---- */
+
+static void
+expect_explain(const struct ft_match *m, const struct ft_dp_actions *acts,
+               const char *golden)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct ft_rte_flow_rule r;
+    struct ft_error err;
+
+    ft_error_clear(&err);
+    if (ft_rte_flow_xlate(m, acts, 3, lookup, NULL, &r, &err)) {
+        fail_msg("refused: %s", err.reason);
+    }
+    ft_rte_flow_explain(&r, 3, &out);
+    assert_string_equal(ds_cstr(&out), golden);
+    ds_destroy(&out);
+}
+
+static void
+ipv4_match(struct ft_match *m, uint8_t proto)
+{
+    base_match(m);
+    m->flow.dl_type = FT_ETH_TYPE_IP;
+    m->mask.dl_type = 0xffff;
+    m->flow.nw_proto = proto;
+    m->mask.nw_proto = 0xff;
+}
+
+static void
+test_explain_transfer_vlan(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    m.mask.vlans[0].tci = 0x1fff;
+    m.flow.nw_dst = 0x0a010203;
+    m.mask.nw_dst = UINT32_MAX;
+    m.flow.tp_dst = 53;
+    m.mask.tp_dst = 0xffff;
+    ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN)->push_vlan =
+        (struct ft_vlan) { FT_ETH_TYPE_VLAN,
+                           FT_VLAN_CFI | (2 << FT_VLAN_PCP_SHIFT) | 100 };
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts,
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth type is 0x0800 has_vlan is 0 "
+                   "/ ipv4 dst is 10.1.2.3 proto is 17 / udp dst is 53 / end "
+                   "actions count / of_push_vlan ethertype 0x8100 / "
+                   "of_set_vlan_vid vlan_vid 100 / of_set_vlan_pcp vlan_pcp "
+                   "2 / represented_port ethdev_port_id 5 / end");
+    ft_dp_actions_uninit(&acts);
+
+    /* A tag matched, popped; no output: an ingress drop. */
+    base_match(&m);
+    m.flow.vlans[0].tci = FT_VLAN_CFI | 10;
+    m.mask.vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+    m.flow.dl_type = FT_ETH_TYPE_IP;
+    m.mask.dl_type = 0xffff;
+    ft_dp_actions_put(&acts, FT_DPA_POP_VLAN);
+    expect_explain(&m, &acts,
+                   "flow create 3 ingress pattern eth has_vlan is 1 / vlan "
+                   "tci spec 0x000a tci mask 0x0fff inner_type is 0x0800 / "
+                   "ipv4 / end actions count / of_pop_vlan / drop / end");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* Every IPv4 and TCP field; the rewrites rte_flow has actions for. */
+static void
+test_explain_ipv4_rewrites(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    static const uint8_t src[6] = { 2, 0, 0, 0, 0, 1 };
+    struct ft_dpa_ipv4 *ip;
+    struct ft_dpa_eth *eth;
+    struct ft_dpa_l4 *l4;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_TCP);
+    memcpy(m.flow.dl_src.ea, src, 6);
+    memset(m.mask.dl_src.ea, 0xff, 6);
+    m.mask.dl_dst.ea[0] = 0x01;
+    m.flow.nw_src = 0x0a000001;
+    m.mask.nw_src = UINT32_MAX;
+    m.flow.nw_dst = 0x0a010000;
+    m.mask.nw_dst = 0xffff0000;
+    m.flow.nw_tos = 0x10;
+    m.mask.nw_tos = 0xfc;
+    m.flow.nw_ttl = 64;
+    m.mask.nw_ttl = 0xff;
+    m.mask.nw_frag = FT_FRAG_MASK;
+    m.flow.tp_src = 1234;
+    m.mask.tp_src = 0xffff;
+    m.flow.tp_dst = 0x1000;
+    m.mask.tp_dst = 0xf000;
+    m.flow.tcp_flags = 0x02;
+    m.mask.tcp_flags = 0x12;
+    eth = &ft_dp_actions_put(&acts, FT_DPA_SET_ETH)->eth;
+    memset(eth->dst.ea, 0x22, 6);
+    memset(eth->dst_mask.ea, 0xff, 6);
+    ip = &ft_dp_actions_put(&acts, FT_DPA_SET_IPV4)->ipv4;
+    ip->src = 0x0a000009;
+    ip->src_mask = UINT32_MAX;
+    ip->ttl = 9;
+    ip->ttl_mask = 0xff;
+    ip = &ft_dp_actions_put(&acts, FT_DPA_SET_IPV4)->ipv4;
+    ip->dst = 0x0a00000a;
+    ip->dst_mask = UINT32_MAX;
+    l4 = &ft_dp_actions_put(&acts, FT_DPA_SET_L4)->l4;
+    l4->proto = FT_IPPROTO_TCP;
+    l4->src = 8080;
+    l4->src_mask = 0xffff;
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts,
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth dst spec 00:00:00:00:00:00 dst "
+                   "mask 01:00:00:00:00:00 src is 02:00:00:00:00:01 type is "
+                   "0x0800 / ipv4 src is 10.0.0.1 dst spec 10.1.0.0 dst mask "
+                   "255.255.0.0 proto is 6 tos spec 0x10 tos mask 0xfc ttl "
+                   "is 64 fragment_offset spec 0x0000 fragment_offset mask "
+                   "0x3fff / tcp src is 1234 dst spec 4096 dst mask 61440 "
+                   "flags spec 0x02 flags mask 0x12 / end actions count / "
+                   "set_mac_dst mac_addr 22:22:22:22:22:22 / set_ipv4_src "
+                   "ipv4_addr 10.0.0.9 / set_ttl ttl_value 9 / set_ipv4_dst "
+                   "ipv4_addr 10.0.0.10 / set_tp_src port 8080 / "
+                   "represented_port ethdev_port_id 5 / end");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* UDP, SCTP and ICMP ports or type and code; IPv6 and ICMPv6. */
+static void
+test_explain_l4_ipv6(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpa_l4 *l4;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_SCTP);
+    m.flow.tp_src = 7;
+    m.mask.tp_src = 0xffff;
+    expect_explain(&m, &acts,
+                   "flow create 3 ingress pattern eth type is 0x0800 / ipv4 "
+                   "proto is 132 / sctp src is 7 / end actions count / drop "
+                   "/ end");
+    ipv4_match(&m, FT_IPPROTO_ICMP);
+    m.flow.tp_src = 8;
+    m.mask.tp_src = 0xff;
+    m.mask.tp_dst = 0xff;
+    expect_explain(&m, &acts,
+                   "flow create 3 ingress pattern eth type is 0x0800 / ipv4 "
+                   "proto is 1 / icmp type is 8 code is 0 / end actions "
+                   "count / drop / end");
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    m.mask.tp_dst = 0xffff;
+    m.flow.tp_dst = 4789;
+    l4 = &ft_dp_actions_put(&acts, FT_DPA_SET_L4)->l4;
+    l4->proto = FT_IPPROTO_UDP;
+    l4->dst = 53;
+    l4->dst_mask = 0xffff;
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts,
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth type is 0x0800 / ipv4 proto is "
+                   "17 / udp dst is 4789 / end actions count / set_tp_dst "
+                   "port 53 / represented_port ethdev_port_id 5 / end");
+    ft_dp_actions_uninit(&acts);
+
+    base_match(&m);
+    m.flow.dl_type = FT_ETH_TYPE_IPV6;
+    m.mask.dl_type = 0xffff;
+    m.flow.nw_proto = FT_IPPROTO_ICMPV6;
+    m.mask.nw_proto = 0xff;
+    m.flow.ipv6_src.s6[0] = 0xfd;
+    m.flow.ipv6_src.s6[15] = 1;
+    memset(m.mask.ipv6_src.s6, 0xff, 16);
+    m.flow.ipv6_dst.s6[0] = 0xfd;
+    memset(m.mask.ipv6_dst.s6, 0xff, 8);
+    m.flow.nw_ttl = 255;
+    m.mask.nw_ttl = 0xff;
+    m.flow.tp_src = 135;
+    m.mask.tp_src = 0xff;
+    expect_explain(&m, &acts,
+                   "flow create 3 ingress pattern eth type is 0x86dd / ipv6 "
+                   "src is fd00::1 dst spec fd00:: dst mask ffff:ffff:ffff:"
+                   "ffff:: proto is 58 hop is 255 / icmp6 type is 135 / end "
+                   "actions count / drop / end");
+}
+
 int
 main(void)
 {
@@ -180,6 +374,9 @@ main(void)
         cmocka_unit_test(test_transfer_rule),
         cmocka_unit_test(test_ingress_drop),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_explain_transfer_vlan),
+        cmocka_unit_test(test_explain_ipv4_rewrites),
+        cmocka_unit_test(test_explain_l4_ipv6),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -29,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "flowtier/ds.h"
 #include "offload/tc-nl.h"
 #include "offload/tc-translate.h"
 
@@ -435,6 +438,328 @@ test_action_refusals(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ---- --explain: the filter as a 'tc filter add' line. ---- */
+
+static const char *
+ifname(void *aux, int ifindex, char buf[16])
+{
+    (void) aux;
+    snprintf(buf, 16, "r%d", ifindex / 10);
+    return buf;
+}
+
+/* Builds the filter of 'm' and 'acts' as the provider does, with 'skip'
+ * and priority 1, and returns its explained line (the caller frees it),
+ * or NULL with the refusal in 'err'. */
+static char *
+explain(const struct ft_match *m, const struct ft_dp_actions *acts,
+        uint32_t skip, struct ft_error *err)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct nl_msg *msg;
+    uint16_t proto;
+    char *s;
+
+    ft_error_clear(err);
+    if (ft_tc_filter_build(0, 7, m, acts, lookup, NULL, cookie, skip, &msg,
+                           &proto, err)) {
+        return NULL;
+    }
+    ft_tc_filter_set_id(msg, 1, proto, 0);
+    ft_tc_explain_msg(msg, "r0", ifname, NULL, &out);
+    nlmsg_free(msg);
+    s = strdup(ds_cstr(&out));
+    ds_destroy(&out);
+    return s;
+}
+
+static void
+expect_explain(const struct ft_match *m, const struct ft_dp_actions *acts,
+               uint32_t skip, const char *golden)
+{
+    struct ft_error err;
+    char *s = explain(m, acts, skip, &err);
+
+    if (!s) {
+        fail_msg("refused: %s", err.reason);
+    }
+    assert_string_equal(s, golden);
+    free(s);
+}
+
+static void
+ipv4_match(struct ft_match *m, uint8_t proto)
+{
+    base_match(m);
+    m->flow.dl_type = FT_ETH_TYPE_IP;
+    m->mask.dl_type = 0xffff;
+    m->flow.nw_proto = proto;
+    m->mask.nw_proto = 0xff;
+}
+
+/* Every key of an untagged IPv4 TCP megaflow, and a redirect. */
+static void
+test_explain_ipv4_tcp(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    static const uint8_t src[6] = { 2, 0, 0, 0, 0, 1 };
+    static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 };
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_TCP);
+    memcpy(m.flow.dl_src.ea, src, 6);
+    memset(m.mask.dl_src.ea, 0xff, 6);
+    memcpy(m.flow.dl_dst.ea, dst, 6);
+    memset(m.mask.dl_dst.ea, 0xff, 6);
+    m.mask.dl_dst.ea[5] = 0xf0;
+    m.flow.dl_dst.ea[5] = 0;
+    m.mask.vlans[0].tci = 0x1fff;
+    m.flow.nw_src = 0x0a000001;
+    m.mask.nw_src = UINT32_MAX;
+    m.flow.nw_dst = 0x0a010000;
+    m.mask.nw_dst = 0xffff0000;
+    m.flow.nw_tos = 0x10;
+    m.mask.nw_tos = 0xfc;
+    m.flow.nw_ttl = 64;
+    m.mask.nw_ttl = 0xff;
+    m.mask.nw_frag = FT_FRAG_MASK;
+    m.flow.tp_src = 1234;
+    m.mask.tp_src = 0xffff;
+    m.flow.tp_dst = 0x1000;
+    m.mask.tp_dst = 0xf000;
+    m.flow.tcp_flags = 0x002;
+    m.mask.tcp_flags = 0x012;
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ip prio 1 flower "
+                   "skip_sw num_of_vlans 0 dst_mac 02:00:00:00:00:00/"
+                   "ff:ff:ff:ff:ff:f0 src_mac 02:00:00:00:00:01 ip_proto "
+                   "tcp ip_tos 0x10/0xfc ip_ttl 64 src_ip 10.0.0.1 dst_ip "
+                   "10.1.0.0/16 ip_flags nofrag/nofirstfrag src_port 1234 "
+                   "dst_port 4096/0xf000 tcp_flags 0x2/0x12 action mirred "
+                   "egress redirect dev r2");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* A VLAN tag's ID and priority, the ethertype inside, ICMP type and code;
+ * VLAN pop, push and two outputs. */
+static void
+test_explain_vlan_icmp(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_ICMP);
+    m.flow.vlans[0].tci = FT_VLAN_CFI | (3 << FT_VLAN_PCP_SHIFT) | 100;
+    m.mask.vlans[0].tci = 0xffff;
+    m.flow.tp_src = 8;
+    m.mask.tp_src = 0xff;
+    m.flow.tp_dst = 0;
+    m.mask.tp_dst = 0xff;
+    ft_dp_actions_put(&acts, FT_DPA_POP_VLAN);
+    ft_dp_actions_put_output(&acts, 2);
+    ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN)->push_vlan =
+        (struct ft_vlan) { FT_ETH_TYPE_VLAN,
+                           FT_VLAN_CFI | (5 << FT_VLAN_PCP_SHIFT) | 200 };
+    ft_dp_actions_put_output(&acts, 3);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol 802.1Q prio 1 "
+                   "flower skip_sw vlan_id 100 vlan_prio 3 vlan_ethtype ip "
+                   "ip_proto icmp type 8 code 0 action vlan pop action "
+                   "mirred egress mirror dev r2 action vlan push id 200 "
+                   "protocol 802.1Q priority 5 pipe action mirred egress "
+                   "redirect dev r3");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* ARP's fields, and a drop (no output), in the kernel tier. */
+static void
+test_explain_arp_drop(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    static const uint8_t sha[6] = { 2, 0, 0, 0, 0, 7 };
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    m.flow.dl_type = FT_ETH_TYPE_ARP;
+    m.mask.dl_type = 0xffff;
+    m.flow.nw_src = 0x0a000001;
+    m.mask.nw_src = UINT32_MAX;
+    m.flow.nw_dst = 0x0a000000;
+    m.mask.nw_dst = 0xffffff00;
+    m.flow.nw_proto = 1;
+    m.mask.nw_proto = 0xff;
+    memcpy(m.flow.arp_sha.ea, sha, 6);
+    memset(m.mask.arp_sha.ea, 0xff, 6);
+    memset(m.mask.arp_tha.ea, 0xff, 6);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_HW,
+                   "tc filter add dev r0 ingress protocol arp prio 1 flower "
+                   "skip_hw arp_sip 10.0.0.1 arp_tip 10.0.0.0/24 arp_op "
+                   "request arp_sha 02:00:00:00:00:07 arp_tha "
+                   "00:00:00:00:00:00 action drop");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* IPv6 addresses, UDP ports, ICMPv6; rewrites of both MAC addresses. */
+static void
+test_explain_ipv6(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpa_eth *eth;
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    m.flow.dl_type = FT_ETH_TYPE_IPV6;
+    m.mask.dl_type = 0xffff;
+    m.flow.nw_proto = FT_IPPROTO_UDP;
+    m.mask.nw_proto = 0xff;
+    m.flow.ipv6_src.s6[0] = 0xfd;
+    m.flow.ipv6_src.s6[15] = 1;
+    memset(m.mask.ipv6_src.s6, 0xff, 16);
+    m.flow.ipv6_dst.s6[0] = 0xfd;
+    memset(m.mask.ipv6_dst.s6, 0xff, 8);
+    m.flow.tp_dst = 53;
+    m.mask.tp_dst = 0xffff;
+    eth = &ft_dp_actions_put(&acts, FT_DPA_SET_ETH)->eth;
+    memset(eth->dst.ea, 0x22, 6);
+    memset(eth->dst_mask.ea, 0xff, 6);
+    memset(eth->src.ea, 0x11, 6);
+    memset(eth->src_mask.ea, 0xff, 6);
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ipv6 prio 1 flower "
+                   "skip_sw ip_proto udp src_ip fd00::1 dst_ip fd00::/64 "
+                   "dst_port 53 action pedit ex munge eth dst set "
+                   "22:22:22:22:22:22 munge eth src set 11:11:11:11:11:11 "
+                   "pipe action mirred egress redirect dev r2");
+
+    m.flow.nw_proto = FT_IPPROTO_ICMPV6;
+    m.flow.tp_src = 135;
+    m.mask.tp_src = 0xff;
+    m.mask.tp_dst = 0;
+    m.flow.tp_dst = 0;
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ipv6 prio 1 flower "
+                   "skip_sw ip_proto icmpv6 src_ip fd00::1 dst_ip fd00::/64 "
+                   "type 135 action pedit ex munge eth dst set "
+                   "22:22:22:22:22:22 munge eth src set 11:11:11:11:11:11 "
+                   "pipe action mirred egress redirect dev r2");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* Rewrites of IPv4 tos (part of it), ttl and addresses, and of TCP and
+ * UDP ports, each with the checksums it breaks. */
+static void
+test_explain_rewrites(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpa_ipv4 *ip;
+    struct ft_dpa_l4 *l4;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_TCP);
+    ip = &ft_dp_actions_put(&acts, FT_DPA_SET_IPV4)->ipv4;
+    ip->tos = 0x20;
+    ip->tos_mask = 0xfc;
+    ip->ttl = 9;
+    ip->ttl_mask = 0xff;
+    ip->src = 0x0a000009;
+    ip->src_mask = UINT32_MAX;
+    ip->dst = 0x0a00000a;
+    ip->dst_mask = UINT32_MAX;
+    l4 = &ft_dp_actions_put(&acts, FT_DPA_SET_L4)->l4;
+    l4->proto = FT_IPPROTO_TCP;
+    l4->src = 8080;
+    l4->src_mask = 0xffff;
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ip prio 1 flower "
+                   "skip_sw ip_proto tcp action pedit ex munge ip tos set "
+                   "0x20 retain 0xfc munge ip ttl set 9 munge ip src set "
+                   "10.0.0.9 munge ip dst set 10.0.0.10 pipe action csum "
+                   "ip4h tcp pipe action pedit ex munge tcp sport set 8080 "
+                   "pipe action csum tcp pipe action mirred egress redirect "
+                   "dev r2");
+    ft_dp_actions_uninit(&acts);
+
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    l4 = &ft_dp_actions_put(&acts, FT_DPA_SET_L4)->l4;
+    l4->proto = FT_IPPROTO_UDP;
+    l4->dst = 53;
+    l4->dst_mask = 0xffff;
+    ft_dp_actions_put_output(&acts, 3);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ip prio 1 flower "
+                   "skip_sw ip_proto udp action pedit ex munge udp dport set "
+                   "53 pipe action csum udp pipe action mirred egress "
+                   "redirect dev r3");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* What cannot be translated is refused with the provider's reason, the
+ * same words flow_put() gives. */
+static void
+test_explain_refusals(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_error err;
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    m.mask.ipv6_label = 0xfffff;
+    assert_null(explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW, &err));
+    assert_string_equal(err.reason, "tc: match on the IPv6 flow label is "
+                        "not offloadable");
+    base_match(&m);
+    ft_dp_actions_put(&acts, FT_DPA_SET_IPV6);
+    ft_dp_actions_put_output(&acts, 2);
+    assert_null(explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW, &err));
+    assert_int_equal(err.code, -EOPNOTSUPP);
+    assert_string_equal(err.reason, "tc: action set(ipv6) is not "
+                        "offloadable");
+    ft_dp_actions_uninit(&acts);
+    ft_dp_actions_put_output(&acts, 4);
+    assert_null(explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW, &err));
+    assert_string_equal(err.reason, "tc: output to p4: not on the e-switch "
+                        "of p1");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* ---- Counters. ---- */
+
+/* TC in software counts from the network header: 14 bytes more a packet,
+ * 18 with a VLAN tag the megaflow matches; what a NIC counted stays. */
+static void
+test_stats_bytes(void **state)
+{
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    assert_int_equal(ft_tc_stats_bytes(&m, 0, 0, 0), 0);
+    assert_int_equal(ft_tc_stats_bytes(&m, 3, 3 * 84, 0), 3 * 98);
+    assert_int_equal(ft_tc_stats_bytes(&m, 3, 3 * 98, 3), 3 * 98);
+    assert_int_equal(ft_tc_stats_bytes(&m, 5, 2 * 98 + 3 * 84, 2), 5 * 98);
+    /* A megaflow that says "no tag" gets no tag's bytes. */
+    m.mask.vlans[0].tci = 0x1fff;
+    assert_int_equal(ft_tc_stats_bytes(&m, 1, 84, 0), 98);
+    /* Nor one that does not care. */
+    m.mask.vlans[0].tci = 0;
+    m.flow.vlans[0].tci = 0;
+    assert_int_equal(ft_tc_stats_bytes(&m, 1, 84, 0), 98);
+    m.flow.vlans[0].tci = FT_VLAN_CFI | 10;
+    m.mask.vlans[0].tci = 0x1fff;
+    assert_int_equal(ft_tc_stats_bytes(&m, 2, 2 * 84, 0), 2 * 102);
+    /* A NIC's count never shrinks below what it reported. */
+    assert_int_equal(ft_tc_stats_bytes(&m, 2, 2 * 102, 5), 2 * 102);
+}
+
 int
 main(void)
 {
@@ -446,6 +771,13 @@ main(void)
         cmocka_unit_test(test_actions_outputs_vlan),
         cmocka_unit_test(test_actions_drop_pedit),
         cmocka_unit_test(test_action_refusals),
+        cmocka_unit_test(test_explain_ipv4_tcp),
+        cmocka_unit_test(test_explain_vlan_icmp),
+        cmocka_unit_test(test_explain_arp_drop),
+        cmocka_unit_test(test_explain_ipv6),
+        cmocka_unit_test(test_explain_rewrites),
+        cmocka_unit_test(test_explain_refusals),
+        cmocka_unit_test(test_stats_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

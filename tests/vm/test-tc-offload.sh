@@ -6,7 +6,11 @@
 # datapath, then the megaflows go to the model as skip_sw filters carrying
 # FlowTier's cookie; tc shows them in_hw with rising counters, the
 # representors' own counters stop moving, dump-dp-flows says tier:hw, and
-# the OpenFlow rule's n_packets counts every ping.  A match the model
+# the OpenFlow rule's n_packets counts every ping.  dump-dp-flows
+# type=offloaded lists them with dp:tc, offload show puts both
+# representors under their e-switch (and says ftnic is a model), and each
+# --explain tc line, typed on a veth, makes the filter tc shows for
+# FlowTier's (a UDP port and tos rewrite among them).  A match the model
 # refuses keeps its megaflow in userspace with the model's words as the
 # reason.  FlowTier's filters go when its rules go, a leftover of a
 # killed daemon goes when the daemon comes back, all of them go on a clean
@@ -77,7 +81,10 @@ tc filter add dev ftnic0r1 ingress pref 7 protocol all flower skip_sw \
 pass
 
 start_daemon
-ft add-br br0 -- set Bridge br0 other_config:hw-offload=true
+# No megaflow idles out while the checks below run: under TCG on a busy
+# host the guest's clock can jump by seconds between two pings.
+ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
+    other_config:max-idle=60000
 ft add-port br0 ftnic0r0
 ft add-port br0 ftnic0r1
 # The pings' own rule, so that its counter is theirs alone.
@@ -112,6 +119,95 @@ hw=$(tc -s filter show dev ftnic0r0 ingress | awk '/Sent hardware/ { s += $5 } E
 n_after=$(icmp_packets)
 [ $((n_after - n_before)) = 20 ] \
     || fail "the ICMP rule counted $((n_after - n_before)) packets for 20 offloaded"
+pass
+
+# --- What the CLI says of them --------------------------------------------
+p0=$("$FT" get Interface ftnic0r0 ofport) p1=$("$FT" get Interface ftnic0r1 ofport)
+# A rewrite too, so that --explain shows pedit and csum: UDP to port 9
+# leaves with port 10 and tos 32 (the model rewrites it, checksums fixed).
+ft add-flow br0 'priority=6,udp,tp_dst=9,actions=mod_tp_dst:10,mod_nw_tos:32,NORMAL'
+for i in 1 2; do
+    echo x | ip netns exec vm0 socat -u - UDP:10.0.0.2:9 2>/dev/null
+    sleep 0.3
+done
+ping_n 2    # The ICMP megaflows used just now: none idles out below.
+ft dump-dp-flows br0 type=offloaded
+offl=$out
+n_off=$(grep -c . <<<"$offl")
+[ "$n_off" -ge 3 ] || fail "type=offloaded lists $n_off megaflows: $offl"
+[ "$(grep -c ', offloaded:yes, dp:tc, tier:hw, ' <<<"$offl")" = "$n_off" ] \
+    || fail "type=offloaded lists a megaflow not in hw with dp:tc: $offl"
+for p in $p0 $p1; do
+    grep -q "^icmp,in_port=$p," <<<"$offl" || fail "ICMP from port $p not listed offloaded: $offl"
+done
+grep -q "^udp,in_port=$p0,.*actions:set(" <<<"$offl" || fail "the UDP rewrite is not offloaded: $offl"
+ft dump-dp-flows br0 type=tc
+[ "$(sed 's/, used:[^,]*//' <<<"$out")" = "$(sed 's/, used:[^,]*//' <<<"$offl")" ] \
+    || fail "type=tc differs from type=offloaded here: $out"
+ft dump-dp-flows br0 type=non-offloaded
+grep -q 'offloaded:yes' <<<"$out" && fail "type=non-offloaded lists offloaded ones: $out"
+pass
+
+# offload show: both representors under their e-switch, the model named.
+ft offload show br0
+group=$(sed -n "/^ e-switch $sw:\$/,/^ [^ ]/p" <<<"$out")
+for d in ftnic0r0 ftnic0r1; do
+    grep -qE "^  port [0-9]+ $d \(type system, pf0vf${d#ftnic0r}, driver ftnic\)\$" <<<"$group" \
+        || fail "$d is not under e-switch $sw: $out"
+done
+[ "$(grep -c '^    tc (hw tier): serves it$' <<<"$group")" = 2 ] \
+    || fail "tc does not serve both representors: $out"
+[ "$(grep -c 'ftnic is a SmartNIC model for tests: its counters are not hardware figures' <<<"$group")" = 2 ] \
+    || fail "offload show does not say ftnic is a model: $out"
+grep -qE '^      rules: [1-9][0-9]* \(table size not known\)$' <<<"$group" \
+    || fail "no rules held shown: $out"
+grep -qE '^    flows: hw:[1-9][0-9]* kernel:0 user:' <<<"$group" \
+    || fail "no megaflows in hw shown: $out"
+sed -n '/^ on no e-switch/,$p' <<<"$out" | grep -q '^  port [0-9]* br0 ' \
+    || fail "br0's own port is not on no e-switch: $out"
+pass
+
+# --explain: each tc line, typed on a veth (in software: skip_hw), makes
+# the filter FlowTier installed, as 'tc filter show' prints them both.
+ip link add ftx0 type veth peer name ftx1 && ip link set ftx0 up \
+    && tc qdisc add dev ftx0 clsact || fail "no veth for the explained lines"
+# norm: a filter listing without what differs between the two copies
+# (handles, counters, the hardware state, FlowTier's cookie, indexes),
+# one filter a line.
+norm() {
+    sed -E -e '/Sent|backlog|requeues|in_hw|not_in_hw|skip_sw|skip_hw|used_hw_stats|cookie|^[[:space:]]*$/d' \
+        -e '/^[[:space:]]*index [0-9]+ ref [0-9]+ bind [0-9]+/d' \
+        -e '/^filter protocol .* chain [0-9]+ *$/d' \
+        -e 's/ handle 0x[0-9a-f]+//; s/[[:space:]]+/ /g; s/ $//' \
+        | awk '/^filter / && n++ { print "" } { printf "%s|", $0 } END { print "" }'
+}
+ft dump-dp-flows --explain br0 type=offloaded
+expl=$out
+n_expl=0
+while read -r flow; do
+    line=$(grep -A2 -F -- "$flow" <<<"$expl" | sed -n 's/^  tc: //p' | head -1)
+    [ -n "$line" ] || fail "no tc line under: $flow"
+    dev=$(awk '{print $5}' <<<"$line")
+    prio=$(sed -nE 's/.* prio ([0-9]+) .*/\1/p' <<<"$line")
+    hand=${line/dev $dev /dev ftx0 }
+    hand=${hand/ skip_sw / skip_hw }
+    read -ra words <<<"$hand"
+    "${words[@]}" || fail "tc refuses the explained line: $line"
+    want=$(tc filter show dev "$dev" ingress pref "$prio" | norm)
+    got=$(tc filter show dev ftx0 ingress pref "$prio" | norm)
+    [ -n "$got" ] && grep -qxF -- "$got" <<<"$want" || fail "explained line: $line
+tc shows FlowTier's filter:
+$want
+and the typed one:
+$got"
+    tc filter del dev ftx0 ingress pref "$prio"
+    n_expl=$((n_expl + 1))
+done <<<"$(grep -E '^(icmp|udp),in_port' <<<"$offl" | sed 's/, packets:.*//')"
+[ "$n_expl" -ge 3 ] || fail "only $n_expl explained lines checked"
+grep -q '^  rte_flow: none: rte_flow: port ftnic0r0 is not a DPDK port (type system)$' <<<"$expl" \
+    || fail "no rte_flow reason under the megaflows: $expl"
+ip link del ftx0
+ft del-flows --strict br0 'priority=6,udp,tp_dst=9'
 pass
 
 # --- A match the model refuses -----------------------------------------
