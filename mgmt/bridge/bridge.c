@@ -1246,6 +1246,7 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
     stats->emc_bypassed = ds.emc_bypassed;
     stats->n_missed = ds.n_missed;
     stats->n_lost = ds.n_lost;
+    stats->n_invalid = ds.n_invalid;
     stats->upcall_rate = ds.upcall_rate;
     stats->n_upcalls_ratelimited = ds.n_upcalls_ratelimited;
 }

@@ -89,9 +89,9 @@
  * removals during the pass do not disturb, and ft_bridge_next_wakeup()
  * asks for the next slice at once; the caller forwards packets in
  * between.  Megaflows installed during a pass come after the walk's
- * place and are visited by it too.  ft_bridge_revalidate() (port changes, which must hold for
- * the very next packet) runs a whole pass at once, dropping a pass in
- * progress.
+ * place and are visited by it too.  ft_bridge_revalidate() (port
+ * changes, which must hold for the very next packet) runs a whole pass at
+ * once, dropping a pass in progress.
  *
  * Ports
  * =====
@@ -675,6 +675,9 @@ struct ft_bridge_stats {
     bool emc_bypassed;          /* The EMC is being skipped now. */
     uint64_t n_missed;          /* Upcalls. */
     uint64_t n_lost;            /* Upcalls dropped (no room, bad frame). */
+    uint64_t n_invalid;         /* Frames too short for Ethernet, dropped
+                                 * (every frame received is a hit, a miss
+                                 * or one of these). */
     uint32_t upcall_rate;       /* Per port and second, 0: no limit. */
     uint64_t n_upcalls_ratelimited; /* Misses over it (in 'n_lost'). */
     uint64_t n_xlate_errors;    /* Upcalls whose translation failed (drop

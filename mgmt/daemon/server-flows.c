@@ -591,7 +591,7 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
     ft_bridge_get_stats(sb->br, &st);
     ds_put_format(&text, "%s:\n"
                   "  lookups: hit:%"PRIu64" missed:%"PRIu64" lost:%"PRIu64
-                  "\n"
+                  " invalid:%"PRIu64"\n"
                   "  exact-match cache: %"PRIu64" hits, %"PRIu64" packets "
                   "past it (hit rate too low)%s\n"
                   "  flows: %zu (flow-limit %"PRIu32", installs refused at "
@@ -605,7 +605,7 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   "  last pass: %"PRIu64".%03"PRIu64" ms, %"PRIu64
                   " megaflows, %"PRIu64" translated again\n"
                   "  OpenFlow rules timed out: %"PRIu64"\n",
-                  sb->name, st.n_hits, st.n_missed, st.n_lost,
+                  sb->name, st.n_hits, st.n_missed, st.n_lost, st.n_invalid,
                   st.n_hit_emc, st.n_emc_skipped,
                   st.emc_bypassed ? ", skipped now" : "",
                   st.n_megaflows, st.flow_limit, st.n_flow_limit_hits,
@@ -654,7 +654,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
     json_object_update_new(json_object_get(*result, "data"), json_pack(
-        "{s:I, s:I, s:I, s:I}",
+        "{s:I, s:I, s:I, s:I, s:I}",
+        "invalid", (json_int_t) st.n_invalid,
         "tables_version", (json_int_t) st.tables_version,
         "last_change_version", (json_int_t) st.change_version,
         "last_change_settle_usec", (json_int_t) st.change_settle_usec,
