@@ -6,7 +6,8 @@
 # of the target, printing the input that caused it (saved under WORK_DIR).
 #
 # usage: run.sh TARGET SECONDS [WORK_DIR]
-#   TARGET    packet, flow-syntax, rpc, journal, ofp-msg, ovsdb, tc-dump
+#   TARGET    packet, flow-syntax, rpc, journal, ofp-msg, ovsdb, tc-dump,
+#             kdp-upcall
 #             (tests/fuzz/fuzz-TARGET.c)
 #   SECONDS   how long to fuzz (the meson suite 'fuzz' runs 20 s; a
 #             campaign runs as long as it is given)

@@ -4,8 +4,8 @@ tests/fuzz/corpus/TARGET/ from the inputs of the unit tests: the flow lines
 of tests/unit/ofp-golden.txt, the OVSDB operations of
 tests/unit/test-ovsdb.c, frames of the kinds tests/unit/test-flow-extract.c
 builds, OpenFlow messages as ovs-ofctl sends them, JSON-RPC requests as the
-flowtier CLI sends them, flower filter dumps as the kernel sends them, and
-edits of the reference journal.  Files named crash-* (inputs that once
+flowtier CLI sends them, flower filter dumps as the kernel sends them,
+upcalls as flowtier.ko sends them, and edits of the reference journal.  Files named crash-* (inputs that once
 crashed a target, kept as regression seeds) are left alone.  The journal's
 raw seeds (journal/raw-*) come from a real database and are not rewritten.
 
@@ -284,6 +284,35 @@ def tc_seeds():
     write('tc-dump', 'done', struct.pack('=IHHIIi', 20, 3, 2, 1, 0, 0))
 
 
+# ---- kdp-upcall: generic netlink messages of the upcall socket ----
+
+FLOW_KEY_SIZE = 160         # sizeof(struct ft_flow)
+
+
+def kdp_upcall(cmd=2, frame=None, key=None, whole=True, userspace=False):
+    frame = frame if frame is not None else \
+        eth(M1, M2, 0x0800, ipv4(6, tcp()))
+    key = key if key is not None else \
+        struct.pack('=I', 3) + bytes(FLOW_KEY_SIZE - 4)
+    body = struct.pack('=BBH', cmd, 1, 0)               # genlmsghdr
+    body += nla(3, frame) + nla(5, key)                 # DATA, KEY
+    if whole:
+        body += nla(8, struct.pack('=I', len(frame)))   # LEN
+    if userspace:
+        body += nla(7, struct.pack('=QHBBI', 0x1234, 0xffff, 1, 0, 0))
+    return struct.pack('=IHHII', 16 + len(body), 0x20, 0, 0, 0) + body
+
+
+def kdp_seeds():
+    write('kdp-upcall', 'miss', kdp_upcall())
+    write('kdp-upcall', 'miss-truncated', kdp_upcall(whole=False))
+    write('kdp-upcall', 'action', kdp_upcall(cmd=3, userspace=True))
+    write('kdp-upcall', 'short-key', kdp_upcall(key=bytes(8)))
+    write('kdp-upcall', 'batch', kdp_upcall() + kdp_upcall(cmd=3,
+                                                           userspace=True)
+          + kdp_upcall(frame=b''))
+
+
 # ---- journal: [even byte] edits of the reference journal ----
 
 def journal_seeds():
@@ -303,7 +332,8 @@ def main():
     for t, gen in [('packet', packet_seeds), ('flow-syntax',
                    flow_syntax_seeds), ('rpc', rpc_seeds),
                    ('ofp-msg', ofp_seeds), ('ovsdb', ovsdb_seeds),
-                   ('tc-dump', tc_seeds), ('journal', journal_seeds)]:
+                   ('tc-dump', tc_seeds), ('kdp-upcall', kdp_seeds),
+                   ('journal', journal_seeds)]:
         clear(t)
         gen()
     return 0
