@@ -10,9 +10,11 @@
  * accepted transaction).  The view is built once from a database with a
  * bridge, ports and flows (ov_view_build); nothing is applied to it.
  *
- * Checks, besides the sanitizers: a transaction's result is an array with
- * one entry per operation at least; an accepted transaction yields an
- * array of commands; every reply and update can be written as JSON.
+ * Checks, besides the sanitizers: a text that does not parse gets an
+ * error (ov_error(), as the server builds it: a NULL there made the
+ * server abort); a transaction's result is an array with one entry per
+ * operation at least; an accepted transaction yields an array of
+ * commands; every reply and update can be written as JSON.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -181,11 +183,20 @@ static void
 run_text(struct fuzz_ovsdb *f, json_t **view, json_t *monitors,
          const char *text, size_t len)
 {
-    json_t *j = json_loadb(text, len, 0, NULL);
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, 0, &jerr);
     struct ft_error err;
     struct ov_msg m;
 
     if (!j) {
+        /* The server's answer to a text that does not parse. */
+        json_t *e = ov_error("syntax error", "invalid JSON: %s", jerr.text);
+
+        if (!e) {
+            fail("no error reply for a text that does not parse", NULL);
+        }
+        check_writable(e, "the error reply cannot be written");
+        json_decref(e);
         return;
     }
     if (ov_msg_parse(j, &m, &err)) {
