@@ -58,8 +58,10 @@ esac
 # seed corpus.
 log=$work/$target.log
 TIMEFORMAT='%U %S'
+# A unit stuck for a minute is a hang (10 s is reached by mere CPU
+# starvation on a loaded machine).
 cpu=$( { time nice -n 10 "$fuzzer" -max_total_time="$secs" \
-             -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+             -max_len="$max_len" -timeout=60 -rss_limit_mb=2048 \
              -print_final_stats=1 -artifact_prefix="$work/crashes/$target-" \
              "$work/corpus/$target" "$here/corpus/$target" \
              >"$log" 2>&1; echo "rc=$?" >"$work/$target.rc"; } 2>&1 )
