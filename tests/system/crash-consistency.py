@@ -21,9 +21,10 @@ and a key once seen absent never comes back.  Prints one summary line.
 
 add-flows: per trial, a new bridge gets N_FLOWS flows in one add-flows
 (the flowtier CLI, as a user runs it), and the daemon is killed during
-it: at a random moment in even trials, as soon as the journal grows (the
-commit being written) in odd ones.  After the restart the bridge has all
-of them or none (all of them if the CLI had reported success).
+it: at a random moment (trials 0, 3, ...), once the commit's record is
+whole in the journal (1, 4, ...), or as it is being written (2, 5, ...).
+After the restart the bridge has all of them or none (all of them if the
+CLI had reported success).
 """
 import json
 import os
@@ -211,15 +212,24 @@ def run_add_flows(ft, ftd, trials, n_flows):
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         start = time.time()
-        if t % 2 == 0:
+        journal = os.path.join(DBDIR, 'flowtier.db')
+        size0 = os.path.getsize(journal)
+        if t % 3 == 0:
             # Anywhere in the parse, the dry run, the commit.
             time.sleep(random.uniform(0.2, 8.0))
         else:
-            # Right as the transaction's record reaches the journal.
-            journal = os.path.join(DBDIR, 'flowtier.db')
-            size0 = os.path.getsize(journal)
-            while (os.path.getsize(journal) == size0 and cli.poll() is None
-                   and time.time() - start < 120):
+            # As the transaction's record reaches the journal (t % 3 == 2),
+            # or once it is whole there (t % 3 == 1: the journal grew and
+            # then stayed the same for 10 ms).
+            last, still = size0, 0
+            while cli.poll() is None and time.time() - start < 120:
+                size = os.path.getsize(journal)
+                if size != size0 and t % 3 == 2:
+                    break
+                still = still + 1 if size == last and size != size0 else 0
+                if still >= 5:
+                    break
+                last = size
                 time.sleep(0.002)
         delay = time.time() - start
         done = cli.poll()

@@ -6,8 +6,10 @@
 #     FT_CRASH_SECONDS (default 60): after every restart each acknowledged
 #     commit is there, none is half applied, the database always loads
 #     (tests/system/crash-consistency.py prints the counts).
-#  2. Killed at a random moment during an add-flows of 100,000 rules
-#     (FT_CRASH_ADD_FLOWS_TRIALS times, default 2): all of them or none.
+#  2. Killed during an add-flows of 100,000 rules (FT_CRASH_ADD_FLOWS_TRIALS
+#     times, default 2: at a random moment, then once the commit's record
+#     is whole in the journal; a third trial kills as it is written): all
+#     of them or none.
 #  3. A full disk (the database on a 1 MiB tmpfs): the change that does
 #     not fit is refused with the reason, the daemon goes on answering,
 #     and everything committed before is there after a kill and restart.
