@@ -26,6 +26,7 @@
 
 #include "flowtier/util.h"
 #include "offload-provider.h"
+#include "tc-filter.h"
 #include "tc-nl.h"
 #include "tc-translate.h"
 
@@ -181,9 +182,12 @@ tc_action_age_ms(struct nlattr *opts)
 
     nla_for_each_nested(a, opts, rem) {
         if (nla_len(a) == sizeof(struct tcf_t)) {
-            const struct tcf_t *tm = nla_data(a);
+            struct tcf_t tm;    /* Attributes are only 4-byte aligned. */
 
-            return (long long int) tm->lastuse * 10;
+            memcpy(&tm, nla_data(a), sizeof tm);
+            /* A value too large to be an age is no age. */
+            return tm.lastuse > INT64_MAX / 10
+                   ? -1 : (long long int) tm.lastuse * 10;
         }
     }
     return -1;
@@ -198,12 +202,12 @@ tc_now_ms(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Parses a filter message of a dump into '*f'.  Returns 0, or -1 if it is
- * not a flower filter with actions. */
+/* Parses 'nlh', a filter message of a dump ('nlmsg_len' bytes readable),
+ * into '*f'.  Returns 0, or -1 if it is not a flower filter with actions.
+ * Pure: no socket, no state. */
 static int
-tc_filter_parse(struct nl_msg *msg, struct tc_filter_info *f)
+tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
 {
-    struct nlmsghdr *nlh = nlmsg_hdr(msg);
     struct tcmsg *tcm = nlmsg_data(nlh);
     struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
     struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
@@ -212,7 +216,8 @@ tc_filter_parse(struct nl_msg *msg, struct tc_filter_info *f)
 
     memset(f, 0, sizeof *f);
     if (nlmsg_parse(nlh, sizeof *tcm, tb, TCA_MAX, NULL) < 0
-        || !tb[TCA_KIND] || strcmp(nla_get_string(tb[TCA_KIND]), "flower")
+        || !tb[TCA_KIND] || nla_len(tb[TCA_KIND]) != sizeof "flower"
+        || memcmp(nla_data(tb[TCA_KIND]), "flower", sizeof "flower")
         || !tb[TCA_OPTIONS]
         || nla_parse_nested(fl, TCA_FLOWER_MAX, tb[TCA_OPTIONS], NULL) < 0
         || !fl[TCA_FLOWER_ACT]
@@ -264,7 +269,7 @@ tc_dump_msg_cb(struct nl_msg *msg, void *aux)
     struct tc_dump_ctx *ctx = aux;
     struct tc_filter_info f;
 
-    if (!tc_filter_parse(msg, &f)) {
+    if (!tc_filter_parse(nlmsg_hdr(msg), &f)) {
         ctx->cb(&f, ctx->aux);
     }
     return NL_OK;
@@ -282,6 +287,23 @@ tc_dump_filters(struct tc *tc, int ifindex,
                          ft_tc_nl_msg(RTM_GETTFILTER, 0, ifindex,
                                       TC_INGRESS_PARENT, 0, 0),
                          tc_dump_msg_cb, &ctx);
+}
+
+int
+ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *out)
+{
+    struct tc_filter_info f;
+
+    memset(out, 0, sizeof *out);
+    if (tc_filter_parse((struct nlmsghdr *) nlh, &f)) {
+        return -EINVAL;
+    }
+    out->prio = f.prio;
+    out->protocol = f.protocol;
+    out->handle = f.handle;
+    out->ours = f.ours;
+    out->stats = f.stats;
+    return 0;
 }
 
 /* ---- Ports. ---- */

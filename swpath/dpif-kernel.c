@@ -724,25 +724,23 @@ dk_handle_miss(struct dpif_kernel *dk, const struct ft_flow *key,
 }
 
 static void
-dk_handle_action(struct dpif_kernel *dk, const struct nlattr *a,
+dk_handle_action(struct dpif_kernel *dk, const struct ft_kdp_upcall *up,
                  const struct ft_packet *pkt)
 {
-    const struct ft_kdp_userspace *u;
     struct ft_dpa_userspace act;
 
-    if (!a || nla_len(a) < (int) sizeof *u) {
+    if (!up->has_userspace) {
         return;
     }
     if (!dk->up.userspace_cb) {
         dk->n_userspace_dropped++;
         return;
     }
-    u = nla_data(a);
     memset(&act, 0, sizeof act);
-    act.reason = u->reason;
-    act.max_len = u->max_len;
-    act.cookie = u->cookie;
-    act.table_id = u->table_id;
+    act.reason = up->userspace.reason;
+    act.max_len = up->userspace.max_len;
+    act.cookie = up->userspace.cookie;
+    act.table_id = up->userspace.table_id;
     dk->up.userspace_cb(dk->up.userspace_aux, &act, pkt);
 }
 
@@ -751,41 +749,24 @@ static int
 dk_upcall_msg(struct nl_msg *msg, void *arg)
 {
     struct dpif_kernel *dk = arg;
-    struct nlattr *attrs[FT_KDP_PACKET_ATTR_MAX + 1];
-    struct nlmsghdr *nlh = nlmsg_hdr(msg);
-    struct genlmsghdr *gh = genlmsg_hdr(nlh);
-    struct nlattr *data, *key;
+    struct ft_kdp_upcall up;
     struct ft_packet pkt;
-    size_t len;
 
     dk->run_budget--;
-    if (genlmsg_parse(nlh, 0, attrs, FT_KDP_PACKET_ATTR_MAX, NULL)) {
-        return NL_OK;
-    }
-    data = attrs[FT_KDP_PACKET_ATTR_DATA];
-    key = attrs[FT_KDP_PACKET_ATTR_KEY];
-    if (!data || !key || nla_len(key) != (int) sizeof(struct ft_flow)) {
-        return NL_OK;
-    }
-    len = (size_t) nla_len(data);
-    if (len > UPCALL_BUF_SIZE - FT_PACKET_HEADROOM) {
+    if (ft_kdp_upcall_parse(nlmsg_hdr(msg), &up)
+        || up.len > UPCALL_BUF_SIZE - FT_PACKET_HEADROOM) {
         return NL_OK;
     }
     ft_packet_init(&pkt, dk->buf, UPCALL_BUF_SIZE, FT_PACKET_HEADROOM);
-    memcpy(ft_packet_data(&pkt), nla_data(data), len);
-    pkt.size = (uint32_t) len;
+    memcpy(ft_packet_data(&pkt), up.data, up.len);
+    pkt.size = (uint32_t) up.len;
     ft_packet_parse(&pkt);
-    pkt.in_port = ((const struct ft_flow *) nla_data(key))->in_port;
+    pkt.in_port = up.key.in_port;
 
-    if (gh->cmd == FT_KDP_PACKET_CMD_MISS) {
-        struct ft_flow k;
-        bool whole = attrs[FT_KDP_PACKET_ATTR_LEN]
-                     && nla_get_u32(attrs[FT_KDP_PACKET_ATTR_LEN]) == len;
-
-        memcpy(&k, nla_data(key), sizeof k);
-        dk_handle_miss(dk, &k, &pkt, whole);
-    } else if (gh->cmd == FT_KDP_PACKET_CMD_ACTION) {
-        dk_handle_action(dk, attrs[FT_KDP_PACKET_ATTR_USERSPACE], &pkt);
+    if (up.cmd == FT_KDP_PACKET_CMD_MISS) {
+        dk_handle_miss(dk, &up.key, &pkt, up.whole);
+    } else if (up.cmd == FT_KDP_PACKET_CMD_ACTION) {
+        dk_handle_action(dk, &up, &pkt);
     }
     return NL_OK;
 }

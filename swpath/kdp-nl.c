@@ -354,3 +354,34 @@ ft_kdp_nl_put_actions(struct nl_msg *msg, int attrtype,
     nla_nest_end(msg, nest);
     return 0;
 }
+
+int
+ft_kdp_upcall_parse(const struct nlmsghdr *nlh_, struct ft_kdp_upcall *up)
+{
+    struct nlmsghdr *nlh = (struct nlmsghdr *) nlh_;   /* libnl's API. */
+    struct nlattr *attrs[FT_KDP_PACKET_ATTR_MAX + 1];
+    struct nlattr *data, *key, *len, *user;
+
+    memset(up, 0, sizeof *up);
+    if (genlmsg_parse(nlh, 0, attrs, FT_KDP_PACKET_ATTR_MAX, NULL)) {
+        return -EINVAL;
+    }
+    data = attrs[FT_KDP_PACKET_ATTR_DATA];
+    key = attrs[FT_KDP_PACKET_ATTR_KEY];
+    if (!data || !key || nla_len(key) != (int) sizeof up->key) {
+        return -EINVAL;
+    }
+    up->cmd = genlmsg_hdr(nlh)->cmd;
+    memcpy(&up->key, nla_data(key), sizeof up->key);
+    up->data = nla_data(data);
+    up->len = (size_t) nla_len(data);
+    len = attrs[FT_KDP_PACKET_ATTR_LEN];
+    up->whole = (len && nla_len(len) == (int) sizeof(uint32_t)
+                 && nla_get_u32(len) == up->len);
+    user = attrs[FT_KDP_PACKET_ATTR_USERSPACE];
+    if (user && nla_len(user) >= (int) sizeof up->userspace) {
+        memcpy(&up->userspace, nla_data(user), sizeof up->userspace);
+        up->has_userspace = true;
+    }
+    return 0;
+}

@@ -51,4 +51,23 @@ int ft_kdp_nl_put_actions(struct nl_msg *msg, int attrtype,
                           const struct ft_dp_actions *actions,
                           struct ft_error *err);
 
+/* One message of the upcall socket, as the module sends it. */
+struct ft_kdp_upcall {
+    uint8_t cmd;                /* FT_KDP_PACKET_CMD_MISS or _ACTION. */
+    struct ft_flow key;         /* The module's key (a copy). */
+    const void *data;           /* The frame, inside the message. */
+    size_t len;                 /* Its length. */
+    bool whole;                 /* 'data' is the whole frame (the LEN
+                                 * attribute says so). */
+    bool has_userspace;         /* 'userspace' came with the message. */
+    struct ft_kdp_userspace userspace;
+};
+
+/* Parses 'nlh', a message of the upcall socket whose 'nlmsg_len' bytes are
+ * readable (as libnl hands them to a callback), into '*up', whose 'data'
+ * then points into 'nlh'.  Returns 0, or -EINVAL (then '*up' is zeroed)
+ * if the generic netlink header, the frame or a key of the right size is
+ * missing.  Pure: no socket, no state; reads only within 'nlmsg_len'. */
+int ft_kdp_upcall_parse(const struct nlmsghdr *nlh, struct ft_kdp_upcall *up);
+
 #endif /* swpath/kdp-nl.h */

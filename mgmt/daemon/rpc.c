@@ -127,12 +127,60 @@ ft_rpc_reader_pending(const struct ft_rpc_reader *r)
 
 /* ---- Dispatch. ---- */
 
+/* 'message' as a JSON string even when it is not valid UTF-8 (a reason
+ * cut in the middle of a character, bytes quoted from a bad request):
+ * each byte of a broken sequence becomes '?', and if the result is still
+ * refused (an overlong form, a surrogate), every non-ASCII byte does. */
+static json_t *
+rpc_message_string(const char *message)
+{
+    json_t *j = json_string(message);
+    size_t n = strlen(message);
+    char *copy;
+
+    if (j) {
+        return j;
+    }
+    copy = malloc(n + 1);
+    if (!copy) {
+        abort();
+    }
+    for (size_t i = 0; i < n; ) {
+        const unsigned char c = message[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2
+                     : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4
+                     : 0;
+        size_t k = 1;
+
+        while (len && k < len && i + k < n
+               && (message[i + k] & 0xc0) == 0x80) {
+            k++;
+        }
+        if (len && k == len) {
+            memcpy(copy + i, message + i, len);
+            i += len;
+        } else {
+            copy[i++] = '?';
+        }
+    }
+    copy[n] = '\0';
+    j = json_string(copy);
+    if (!j) {
+        for (size_t i = 0; i < n; i++) {
+            copy[i] = copy[i] & 0x80 ? '?' : copy[i];
+        }
+        j = json_string(copy);
+    }
+    free(copy);
+    return j;
+}
+
 json_t *
 ft_rpc_error_reply(json_t *id, int code, const char *message,
                    int errno_value)
 {
-    json_t *error = json_pack("{s:i, s:s}", "code", code, "message",
-                              message);
+    json_t *error = json_pack("{s:i, s:o}", "code", code, "message",
+                              rpc_message_string(message));
     json_t *reply;
 
     if (errno_value) {

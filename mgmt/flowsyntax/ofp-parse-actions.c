@@ -408,7 +408,7 @@ static int
 act_load(struct ft_ofp_act_ctx *c, const struct ft_ofp_token *t,
          struct ft_error *err)
 {
-    char buf[FT_OFP_VALUE_MAX];
+    char buf[FT_OFP_VALUE_MAX + 1];     /* + 1: the '[' is moved right. */
     const struct ft_field *f;
     unsigned int width, ofs = 0, n_bits = 0;
     union ft_value v, m;

@@ -28,6 +28,14 @@ ov_error(const char *tag, const char *format, ...)
     ds_put_format_valist(&s, format, args);
     va_end(args);
     e = json_pack("{s:s, s:s}", "error", tag, "details", ds_cstr(&s));
+    if (!e) {
+        /* Not UTF-8 (bytes quoted from a bad message, a cut name): the
+         * details in ASCII, '?' for the rest, rather than no error. */
+        for (size_t i = 0; i < s.len; i++) {
+            s.s[i] = s.s[i] & 0x80 ? '?' : s.s[i];
+        }
+        e = json_pack("{s:s, s:s}", "error", tag, "details", ds_cstr(&s));
+    }
     ds_destroy(&s);
     return e;
 }

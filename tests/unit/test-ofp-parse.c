@@ -371,6 +371,31 @@ test_match_and_actions_alone(void **state)
     ft_port_map_destroy(&ports);
 }
 
+/* A "load" whose value fills the longest token: moving its '[' right by
+ * one byte once overran the copy (caught by AddressSanitizer in the ASan
+ * build; found by tests/fuzz/fuzz-flow-syntax.c).  Every length up to the
+ * limit is refused cleanly. */
+static void
+test_load_longest_value(void **state)
+{
+    struct ft_ofpacts acts;
+    struct ft_error err;
+    char text[400];
+
+    (void) state;
+    for (size_t n = 250; n < 260; n++) {
+        size_t len = snprintf(text, sizeof text, "load:1->reg3[");
+
+        memset(text + len, '9', n - (len - 5));
+        text[5 + n] = '\0';
+        assert_int_equal(strlen(text), 5 + n);
+        ft_ofpacts_init(&acts);
+        assert_int_equal(ft_ofpacts_parse(text, NULL, &acts, &err), -EINVAL);
+        assert_true(err.reason[0] != '\0');
+        ft_ofpacts_uninit(&acts);
+    }
+}
+
 static void
 test_ofpacts_helpers(void **state)
 {
@@ -849,6 +874,7 @@ main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_match_and_actions_alone),
         cmocka_unit_test(test_ofpacts_helpers),
+        cmocka_unit_test(test_load_longest_value),
         cmocka_unit_test(test_random_round_trip),
         cmocka_unit_test(test_parse_speed),
     };

@@ -538,10 +538,32 @@ test_monitor(void **state)
     json_decref(mon2);
 }
 
+/* An error whose details are not UTF-8 (jansson's parse error quotes the
+ * bytes of a bad message) is still an error object: it once was NULL and
+ * made the server abort on one malformed message.  Found by
+ * tests/fuzz/fuzz-ovsdb.c. */
+static void
+test_error_not_utf8(void **state)
+{
+    json_t *e = ov_error("syntax error", "invalid JSON: %s",
+                         "invalid escape near '\"\\u00e\xc7'");
+    char *text;
+
+    (void) state;
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "details")),
+                        "invalid JSON: invalid escape near '\"\\u00e?'");
+    text = json_dumps(e, JSON_COMPACT);
+    assert_non_null(text);
+    free(text);
+    json_decref(e);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_not_utf8),
         cmocka_unit_test(test_splitter),
         cmocka_unit_test(test_msg_parse),
         cmocka_unit_test_setup_teardown(test_insert_gc_and_refs, setup,

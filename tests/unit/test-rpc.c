@@ -278,6 +278,38 @@ test_dispatch_bad(void **state)
     assert_int_equal(f.n_calls, 2);
 }
 
+/* A reply whose reason is not valid UTF-8 (bytes quoted from a request
+ * that is not UTF-8, a reason cut in a character) is still sent: the
+ * broken bytes become '?'.  Found by tests/fuzz/fuzz-rpc.c. */
+static void
+test_dispatch_bad_utf8(void **state)
+{
+    static const char bad[] = "{\"jsonrpc\":\"2.0\",\"id\":13,"
+                              "\"params\":{\"b\":\"\\u00e\xc7\xa3\xff\"}}";
+    struct fake f = { 0, NULL };
+    const char *message;
+    json_t *reply;
+    char *text;
+
+    (void) state;
+    assert_int_equal(dispatch(&f, bad, &reply), FT_RPC_ERR_PARSE);
+    text = json_dumps(reply, JSON_COMPACT);
+    assert_non_null(text);
+    free(text);
+    json_decref(reply);
+
+    /* "é" cut after its first byte, and a valid one kept. */
+    reply = ft_rpc_error_reply(NULL, FT_RPC_ERR_FAILED,
+                               "no bridge \xc3\xa9\xc3", ENOENT);
+    assert_non_null(reply);
+    message = json_string_value(json_object_get(json_object_get(reply,
+                                                                "error"),
+                                                "message"));
+    assert_string_equal(message, "no bridge \xc3\xa9?");
+    json_decref(reply);
+    assert_int_equal(f.n_calls, 0);
+}
+
 /* ---- Event loop. ---- */
 
 struct timer_log {
@@ -656,6 +688,7 @@ main(void)
         cmocka_unit_test(test_reader_limit),
         cmocka_unit_test(test_dispatch),
         cmocka_unit_test(test_dispatch_bad),
+        cmocka_unit_test(test_dispatch_bad_utf8),
         cmocka_unit_test(test_loop_timers),
         cmocka_unit_test_setup_teardown(test_server_socket_mode,
                                         live_setup, live_teardown),

@@ -1,0 +1,36 @@
+/*
+ * tc-filter.h - what the TC provider reads back from the kernel: one
+ * flower filter of an RTM_GETTFILTER dump (its priority, protocol and
+ * handle, whether FlowTier installed it, its counters).
+ *
+ * Private to offload/tc*.c and their tests.  The parser (in offload-tc.c,
+ * beside the dumps that use it) is pure: no socket, no state, so that a
+ * reply can be checked, and fuzzed, on its own.
+ */
+#ifndef OFFLOAD_TC_FILTER_H
+#define OFFLOAD_TC_FILTER_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/netlink.h>
+
+#include "flowtier/stats.h"
+
+/* What one filter of a dump says. */
+struct ft_tc_filter {
+    uint32_t prio;
+    uint16_t protocol;
+    uint32_t handle;
+    bool ours;                  /* FlowTier's cookie on its first action. */
+    struct ft_stats stats;      /* 'used' is in this process's monotonic
+                                 * milliseconds, when there were packets. */
+};
+
+/* Parses 'nlh', a message of a filter dump whose 'nlmsg_len' bytes are
+ * readable (as libnl hands them to a dump callback), into '*f'.  Returns 0,
+ * or -EINVAL if it is not a well-formed flower filter with actions (then
+ * '*f' is zeroed).  Reads only within 'nlmsg_len'. */
+int ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *f);
+
+#endif /* offload/tc-filter.h */
