@@ -45,8 +45,8 @@
  * ========
  *
  * Records are reference counted: the table holds one, the revalidator one
- * for each record of the batch it is working on.  A removed record is marked dead and freed when
- * the last reference goes.
+ * for each record of the batch it is working on.  A removed record is
+ * marked dead and freed when the last reference goes.
  */
 #ifndef FLOWTIER_MGMT_BRIDGE_MEGAFLOW_H
 #define FLOWTIER_MGMT_BRIDGE_MEGAFLOW_H 1
