@@ -1,0 +1,172 @@
+#!/bin/bash
+# System test: VXLAN between two hypervisors.  Host A is the test's own
+# namespace, host B a second one; each runs its own flowtierd (own run and
+# database directories) with two VM namespaces, and the two hosts are
+# joined by an underlay veth (172.31.1.1 - 172.31.1.2, MTU 1500).  On each
+# bridge, VMs of VNI 100 sit on access ports of VLAN 100 beside a vxlan
+# port with key=100 (same for 200), as Open vSwitch's guide sets it up, so
+# NORMAL switches between local VMs and the tunnel:
+#
+#   a1 10.0.0.1 (VNI 100) --\            /-- b1 10.0.0.11 (VNI 100)
+#                            br0 ==ul== br0
+#   a2 10.0.0.2 (VNI 200) --/            \-- b2 10.0.0.12 (VNI 200)
+#
+# VMs of one VNI on different hosts ping and move 4 MiB over TCP; VNI 100
+# and 200 stay apart although they share a subnet; full-size frames at the
+# VMs' MTU of 1450 pass; a DF packet too big for the underlay is dropped
+# and counted in dump-ports and dpif-show; the megaflows show the tunnel
+# in dump-dp-flows; bad options are refused with their reason.
+#
+# usage: test-vxlan.sh FLOWTIER FLOWTIERD
+set -u
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+sys_init "$@"
+sys_need sha256sum
+
+HB=${SYS_NS_PREFIX}hostb
+RUN_A=$FLOWTIER_RUNDIR DB_A=$FLOWTIER_DBDIR
+RUN_B=$SYS_T/run-b DB_B=$SYS_T/db-b
+
+# on_b CMD...: runs CMD in host B's namespace, against host B's daemon.
+on_b() {
+    FLOWTIER_RUNDIR=$RUN_B FLOWTIER_DBDIR=$DB_B ip netns exec "$HB" "$@"
+}
+
+# ftb STATUS ARG...: as ft, against host B's daemon.
+ftb() {
+    local save_run=$FLOWTIER_RUNDIR save_db=$FLOWTIER_DBDIR rc=0
+    export FLOWTIER_RUNDIR=$RUN_B FLOWTIER_DBDIR=$DB_B
+    ft "$@" || rc=$?
+    export FLOWTIER_RUNDIR=$save_run FLOWTIER_DBDIR=$save_db
+    return $rc
+}
+
+# add_vm_b VM IP PORT ADD-PORT-ARGS...: sys_add_vm on host B.
+add_vm_b() {
+    local vm=$1 ip=$2 port=$3 ns=$SYS_NS_PREFIX$1 mac
+    shift 3
+    mac=$(printf '02:00:00:00:00:%02x' "${ip##*.}")
+    ip netns add "$ns" || fail "cannot create namespace $ns"
+    on_b ip link add "$port" type veth peer name eth0 netns "$ns" \
+        || fail "cannot create veth $port on host B"
+    in_vm "$vm" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    in_vm "$vm" ip link set eth0 address "$mac"
+    in_vm "$vm" ip addr add "$ip/24" dev eth0
+    in_vm "$vm" ip link set lo up
+    in_vm "$vm" ip link set eth0 up
+    in_vm "$vm" ethtool -K eth0 tx off >/dev/null
+    on_b ip link set "$port" up
+    on_b "$FT" add-port br0 "$port" "$@" || fail "add-port $port on host B"
+    pass
+}
+
+# The underlay.
+ip netns add "$HB" || fail "cannot create host B"
+on_b ip link set lo up
+on_b sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link add ul0 type veth peer name ul0 netns "$HB" || fail "no underlay veth"
+ip addr add 172.31.1.1/24 dev ul0
+ip link set ul0 up
+on_b ip addr add 172.31.1.2/24 dev ul0
+on_b ip link set ul0 up
+
+# The two daemons.
+sys_start_daemon
+mkdir -p "$RUN_B" "$DB_B"
+SYS_RUNDIRS+=("$RUN_B")
+on_b "$FTD" --detach --no-fsync --log-file="$SYS_T/flowtierd-b.log" \
+    || fail "host B's flowtierd did not start: $(tail -5 "$SYS_T/flowtierd-b.log")"
+[ "$(cat "$RUN_A/flowtierd.pid")" != "$(cat "$RUN_B/flowtierd.pid")" ] \
+    || fail "one daemon for both hosts"
+pass
+
+ft 0 add-br br0
+ftb 0 add-br br0
+
+# ---- Bad options are refused, with the reason, and nothing is added.
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:remote_ip=10.1.1
+expect_err "vxbad: options:remote_ip '10.1.1' is not an IPv4 address or 'flow'"
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:remote_ip=172.31.1.2 options:key=16777216
+expect_err "options:key '16777216' is not a number from 0 to 16777215"
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:remote_ip=fd00::2
+expect_err "IPv4 only"
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:key=5
+expect_err "needs options:remote_ip"
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:remote_ip=172.31.1.2 options:df_default=maybe
+expect_err "options:df_default 'maybe' is not 'true' or 'false'"
+ft 1 add-port br0 vxbad -- set Interface vxbad type=vxlan options:remote_ip=172.31.1.2 options:colour=red
+expect_err "unknown option 'colour' for type vxlan"
+ft 0 list-ports br0
+grep -q vxbad <<<"$out" && fail "a refused vxlan port was added"
+pass
+
+# ---- The tunnels: two VNIs to host B, and back.
+ft 0 add-port br0 vx100 -- set Port vx100 tag=100 -- set Interface vx100 type=vxlan \
+    options:remote_ip=172.31.1.2 options:key=100
+ft 0 add-port br0 vx200 -- set Port vx200 tag=200 -- set Interface vx200 type=vxlan \
+    options:remote_ip=172.31.1.2 options:key=200 options:local_ip=172.31.1.1
+ftb 0 add-port br0 vx100 -- set Port vx100 tag=100 -- set Interface vx100 type=vxlan \
+    options:remote_ip=172.31.1.1 options:key=100
+ftb 0 add-port br0 vx200 -- set Port vx200 tag=200 -- set Interface vx200 type=vxlan \
+    options:remote_ip=172.31.1.1 options:key=200
+sys_add_vm a1 10.0.0.1 vnet0 br0 -- set Port vnet0 tag=100
+sys_add_vm a2 10.0.0.2 vnet1 br0 -- set Port vnet1 tag=200
+add_vm_b b1 10.0.0.11 vnet0 -- set Port vnet0 tag=100
+add_vm_b b2 10.0.0.12 vnet1 -- set Port vnet1 tag=200
+for vm in a1 a2 b1 b2; do
+    in_vm $vm ip link set eth0 mtu 1450
+done
+
+ping_ok a1 10.0.0.11
+ping_ok b2 10.0.0.2
+ping_ok a2 10.0.0.12 5
+
+# ---- VNIs 100 and 200 stay apart, though the VMs share a subnet.
+ping_fails a1 10.0.0.12
+ping_fails b2 10.0.0.1
+
+# ---- TCP, 4 MiB each way (checked by SHA-256).
+head -c 4194304 /dev/urandom >"$SYS_T/tcp-data"
+tcp_listen b1 5001
+tcp_ok a1 10.0.0.11 5001
+tcp_listen a2 5002
+tcp_ok b2 10.0.0.2 5002
+
+# ---- Full-size frames at the inner MTU 1450 pass (1422 + 28 = 1450).
+o=$(in_vm a1 ping -n -q -c 3 -i 0.2 -W 2 -M do -s 1422 10.0.0.11 2>&1)
+grep -q " 3 received" <<<"$o" || fail "1450-byte packets did not pass: $o"
+pass
+
+# ---- A DF packet too big for the underlay is dropped and counted.
+ft 0 dpif-show br0
+too_big0=$(sed -nE 's/.*too big for the underlay MTU with DF:([0-9]+).*/\1/p' <<<"$out")
+[ -n "$too_big0" ] || fail "dpif-show has no VXLAN drop counter: $out"
+err0=$(port_stat br0 vx100 tx errs)
+in_vm a1 ip link set eth0 mtu 1500
+ip link set vnet0 mtu 1500
+o=$(in_vm a1 ping -n -q -c 3 -i 0.2 -W 1 -M do -s 1472 10.0.0.11 2>&1) \
+    && fail "1500-byte DF packets crossed a 1500-byte underlay: $o"
+ft 0 dpif-show br0
+too_big=$(sed -nE 's/.*too big for the underlay MTU with DF:([0-9]+).*/\1/p' <<<"$out")
+[ "$too_big" -ge $((too_big0 + 3)) ] \
+    || fail "dpif-show counted $too_big0 -> $too_big DF drops, expected 3 more"
+pass
+err=$(port_stat br0 vx100 tx errs)
+[ "$err" -ge $((err0 + 3)) ] || fail "dump-ports vx100 tx errs $err0 -> $err"
+pass
+in_vm a1 ip link set eth0 mtu 1450
+ping_ok a1 10.0.0.11
+
+# ---- The megaflows show their tunnel, as Open vSwitch's datapath does.
+ft 0 dump-dp-flows br0
+p100=$(ofport vx100)
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.2,dst=172.31.1.1,flags\\(-df-csum\\+key\\)\\),.*in_port=$p100,"
+expect_out "actions:set\\(tunnel\\(tun_id=0x64,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$p100"
+expect_out "actions:set\\(tunnel\\(tun_id=0xc8,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$(ofport vx200)"
+
+# ---- dump-ports counts both ways.
+[ "$(port_stat br0 vx100 rx pkts)" -gt 100 ] || fail "vx100 rx pkts"
+[ "$(port_stat br0 vx100 tx pkts)" -gt 100 ] || fail "vx100 tx pkts"
+pass
+
+sys_done
