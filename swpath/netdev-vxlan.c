@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tnl-route.h"
@@ -56,7 +57,20 @@ struct ft_vxlan_endpoint {
     size_t n_tx;
 };
 
+/* While the kernel has not confirmed a next hop lately, one packet in
+ * this many ms goes through it, so that it checks the neighbour. */
+#define NEIGH_REFRESH_MS 1000
+
 /* ---- The endpoint. ---- */
+
+static long long int
+ep_time_msec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (long long int) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 ep_udp_socket(uint16_t dst_port, struct ft_error *err)
@@ -392,7 +406,7 @@ static int
 ep_tx(struct ft_vxlan_endpoint *ep, const struct ft_packet *pkt)
 {
     const struct ft_packet_tunnel *t = &pkt->tunnel;
-    const struct ft_tnl_nexthop *nh;
+    struct ft_tnl_nexthop *nh;
     struct ft_vxlan_outer o;
     size_t ip_len = pkt->size + FT_VXLAN_IP_OVERHEAD;
     uint8_t *buf;
@@ -417,6 +431,14 @@ ep_tx(struct ft_vxlan_endpoint *ep, const struct ft_packet *pkt)
     }
     if (!nh->resolved || !src) {
         return ep_tx_kernel(ep, pkt, t, src);
+    }
+    if (nh->unconfirmed) {
+        long long int now = ep_time_msec();
+
+        if (now - nh->refreshed >= NEIGH_REFRESH_MS) {
+            nh->refreshed = now;
+            return ep_tx_kernel(ep, pkt, t, src);
+        }
     }
 
     memset(&o, 0, sizeof o);

@@ -236,6 +236,8 @@ nexthop_fill_neigh(struct ft_tnl_route *r, struct ft_tnl_nexthop *nh)
         && ll && nl_addr_get_len(ll) == FT_ETH_ALEN) {
         memcpy(nh->dst_mac.ea, nl_addr_get_binary_addr(ll), FT_ETH_ALEN);
         nh->resolved = true;
+        nh->unconfirmed = rtnl_neigh_get_state(neigh)
+                          & (NUD_STALE | NUD_DELAY | NUD_PROBE);
     }
     rtnl_neigh_put(neigh);
 }
@@ -269,7 +271,7 @@ nexthop_resolve(struct ft_tnl_route *r, uint32_t dst,
     }
 }
 
-const struct ft_tnl_nexthop *
+struct ft_tnl_nexthop *
 ft_tnl_route_lookup(struct ft_tnl_route *r, uint32_t dst)
 {
     uint32_t h = ft_hash_finish(ft_hash_add(0, dst), 4);

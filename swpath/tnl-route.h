@@ -17,6 +17,14 @@
  *   - Devices (Ethernet address, MTU) and neighbours come from libnl
  *     caches that a cache manager keeps in step with the kernel's
  *     RTNLGRP_LINK, RTNLGRP_NEIGH and RTNLGRP_IPV4_ROUTE notifications.
+ *   - Packets sent this way do not go through the kernel's neighbour
+ *     state machine, so the kernel would never check again a neighbour
+ *     it has not confirmed lately (a far end that changed its Ethernet
+ *     address would stay unreachable).  While a next hop is unconfirmed
+ *     the caller sends a packet through the kernel now and then
+ *     ('unconfirmed', 'refreshed'): the kernel then probes it, and the
+ *     notification of the outcome (reachable, or failed) updates the
+ *     cache.
  *   - Answers are cached per destination.  Any notification (a route,
  *     device or neighbour that changed) makes every cached answer stale:
  *     the next packet to each destination asks again.  Changes are rare
@@ -52,7 +60,11 @@ struct ft_tnl_nexthop {
     uint32_t mtu;               /* Of the output device. */
     struct ft_eth_addr src_mac; /* Of the output device. */
     bool resolved;              /* 'dst_mac' known (a usable neighbour). */
+    bool unconfirmed;           /* ... but the kernel has not confirmed it
+                                 * lately (stale, delay, probe). */
     struct ft_eth_addr dst_mac;
+    long long int refreshed;    /* For the caller: when it last made the
+                                 * kernel confirm the neighbour (ms). */
 };
 
 /* Creates a resolver in the calling thread's network namespace.  Returns
@@ -70,9 +82,10 @@ void ft_tnl_route_run(struct ft_tnl_route *r);
 
 /* Returns how packets to 'dst' (host order) go, asking the kernel if the
  * cached answer is missing or stale.  Never NULL; valid until the next
- * call.  Check its 'error' and 'resolved'. */
-const struct ft_tnl_nexthop *ft_tnl_route_lookup(struct ft_tnl_route *r,
-                                                 uint32_t dst);
+ * call.  Check its 'error' and 'resolved'.  The caller may write its
+ * 'refreshed'. */
+struct ft_tnl_nexthop *ft_tnl_route_lookup(struct ft_tnl_route *r,
+                                           uint32_t dst);
 
 /* How many times a notification made the cached answers stale. */
 uint64_t ft_tnl_route_changes(const struct ft_tnl_route *r);

@@ -164,6 +164,70 @@ expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.2,dst=172.31.1.1,flags\\(-df-csum
 expect_out "actions:set\\(tunnel\\(tun_id=0x64,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$p100"
 expect_out "actions:set\\(tunnel\\(tun_id=0xc8,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$(ofport vx200)"
 
+# ---- trace follows a packet into and out of a tunnel.
+ft 0 trace br0 "ip,in_port=vx100,tun_id=0x64,tun_src=172.31.1.2,tun_dst=172.31.1.1,tun_flags=0x4,dl_src=02:00:00:00:00:0b,dl_dst=02:00:00:00:00:01,nw_src=10.0.0.11,nw_dst=10.0.0.1"
+expect_out "input from VXLAN tunnel vx100: VNI 100, from 172.31.1.2"
+expect_out "^Megaflow: .*tun_id=0x64,tun_src=172.31.1.2,tun_dst=172.31.1.1"
+expect_out "^Datapath actions: $(ofport vnet0)\$"
+ft 0 trace br0 "ip,in_port=vnet1,dl_src=02:00:00:00:00:02,dl_dst=02:00:00:00:00:0c,nw_src=10.0.0.2,nw_dst=10.0.0.12"
+expect_out "output to VXLAN tunnel vx200: remote 172.31.1.2, VNI 200, UDP port 4789"
+expect_out "^Datapath actions: set\\(tunnel\\(tun_id=0xc8,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$(ofport vx200)\$"
+
+# ---- The underlay's neighbour and route are followed as they change.
+mac_b=$(on_b cat /sys/class/net/ul0/address)
+ip neigh replace 172.31.1.2 lladdr 02:de:ad:be:ef:01 dev ul0 nud permanent
+ping_fails a1 10.0.0.11
+ip neigh replace 172.31.1.2 lladdr "$mac_b" dev ul0 nud permanent
+ping_ok a1 10.0.0.11
+ip route add blackhole 172.31.1.2/32
+ping_fails a1 10.0.0.11
+ft 0 dpif-show br0
+expect_out "no route:[1-9]"
+ip route del blackhole 172.31.1.2/32
+ping_ok a1 10.0.0.11
+
+# ---- Interop: host C is a Linux vxlan device (VNI 100) on a second
+# underlay link, a second remote on host A's bridge.  Its own address
+# 10.0.0.21 on the device stands for a VM behind it.
+HC=${SYS_NS_PREFIX}hostc
+ip netns add "$HC" || fail "cannot create host C"
+ip link add ul1 type veth peer name ul0 netns "$HC" || fail "no veth to host C"
+ip addr add 172.31.2.1/24 dev ul1
+ip link set ul1 up
+ip netns exec "$HC" sh -e -c '
+    sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip link set lo up
+    ip addr add 172.31.2.3/24 dev ul0
+    ip link set ul0 up
+    ip link add vxl100 type vxlan id 100 remote 172.31.2.1 local 172.31.2.3 \
+        dstport 4789 dev ul0
+    ip link set vxl100 address 02:00:00:00:00:15 mtu 1450
+    ip addr add 10.0.0.21/24 dev vxl100
+    ip link set vxl100 up
+    ethtool -K vxl100 tx off >/dev/null' || fail "cannot set up host C"
+ft 0 add-port br0 vx100c -- set Port vx100c tag=100 -- set Interface vx100c \
+    type=vxlan options:remote_ip=172.31.2.3 options:key=100
+ping_ok a1 10.0.0.21
+o=$(ip netns exec "$HC" ping -n -q -c 3 -i 0.2 -W 2 10.0.0.1 2>&1)
+grep -q " 3 received" <<<"$o" || fail "Linux vxlan -> FlowTier ping failed: $o"
+pass
+# Through host A, tunnel to tunnel, to host B's VM.
+o=$(ip netns exec "$HC" ping -n -q -c 3 -i 0.2 -W 2 10.0.0.11 2>&1)
+grep -q " 3 received" <<<"$o" || fail "Linux vxlan -> A -> B ping failed: $o"
+pass
+ping_fails a2 10.0.0.21
+# TCP both ways.
+sys_bg ip netns exec "$HC" socat TCP-LISTEN:5003,reuseaddr,fork \
+    "SYSTEM:sha256sum | cut -c1-64"
+sleep 0.3
+tcp_ok a1 10.0.0.21 5003
+tcp_listen a1 5004
+got=$(ip netns exec "$HC" timeout 10 socat -t 5 -T 5 - \
+    TCP:10.0.0.1:5004,connect-timeout=2 <"$SYS_T/tcp-data" 2>/dev/null)
+[ "$got" = "$(sha256sum <"$SYS_T/tcp-data" | cut -c1-64)" ] \
+    || fail "TCP Linux vxlan -> FlowTier failed"
+pass
+
 # ---- dump-ports counts both ways.
 [ "$(port_stat br0 vx100 rx pkts)" -gt 100 ] || fail "vx100 rx pkts"
 [ "$(port_stat br0 vx100 tx pkts)" -gt 100 ] || fail "vx100 tx pkts"
