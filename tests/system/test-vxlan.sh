@@ -15,7 +15,11 @@
 # and 200 stay apart although they share a subnet; full-size frames at the
 # VMs' MTU of 1450 pass; a DF packet too big for the underlay is dropped
 # and counted in dump-ports and dpif-show; the megaflows show the tunnel
-# in dump-dp-flows; bad options are refused with their reason.
+# in dump-dp-flows; the underlay's neighbour and route are followed as
+# they change; trace follows a packet into and out of a tunnel; bad
+# options are refused with their reason.  Interop: a Linux vxlan device
+# (host C) and Open vSwitch 3.1's userspace datapath (host D) as peers of
+# host A, both ways, and through A to host B.
 #
 # usage: test-vxlan.sh FLOWTIER FLOWTIERD
 set -u
@@ -226,6 +230,72 @@ got=$(ip netns exec "$HC" timeout 10 socat -t 5 -T 5 - \
     TCP:10.0.0.1:5004,connect-timeout=2 <"$SYS_T/tcp-data" 2>/dev/null)
 [ "$got" = "$(sha256sum <"$SYS_T/tcp-data" | cut -c1-64)" ] \
     || fail "TCP Linux vxlan -> FlowTier failed"
+pass
+
+# ---- Interop: host D is Open vSwitch 3.1 with its userspace datapath
+# (datapath_type=netdev): the underlay address on its br-phy bridge, as
+# OVS's userspace tunnelling wants, and a VM 10.0.0.31 behind a vxlan port
+# of br-int with key 100.
+HD=${SYS_NS_PREFIX}hostd
+OVSD=$SYS_T/ovs
+PATH=$PATH:/usr/sbin
+sys_need ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl
+mkdir -p "$OVSD"
+on_d() {
+    ip netns exec "$HD" env OVS_RUNDIR="$OVSD" OVS_DBDIR="$OVSD" \
+        OVS_LOGDIR="$OVSD" OVS_SYSCONFDIR="$OVSD" "$@"
+}
+ovs() {
+    on_d ovs-vsctl --timeout=10 --db="unix:$OVSD/db.sock" "$@" \
+        || fail "ovs-vsctl $* failed"
+}
+ip netns add "$HD" || fail "cannot create host D"
+ip link add ul2 type veth peer name ul0 netns "$HD" || fail "no veth to host D"
+ip addr add 172.31.3.1/24 dev ul2
+ip link set ul2 up
+on_d sh -e -c 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip link set lo up; ip link set ul0 up' || fail "cannot set up host D"
+on_d ovsdb-tool create "$OVSD/conf.db" /usr/share/openvswitch/vswitch.ovsschema \
+    || fail "ovsdb-tool create failed"
+on_d ovsdb-server "$OVSD/conf.db" --remote="punix:$OVSD/db.sock" \
+    --pidfile="$OVSD/ovsdb-server.pid" --log-file="$OVSD/ovsdb-server.log" \
+    --no-chdir --detach 2>>"$OVSD/start.log" || fail "ovsdb-server did not start"
+SYS_PIDS+=("$(cat "$OVSD/ovsdb-server.pid")")
+ovs --no-wait init
+on_d ovs-vswitchd "unix:$OVSD/db.sock" --pidfile="$OVSD/ovs-vswitchd.pid" \
+    --log-file="$OVSD/ovs-vswitchd.log" --no-chdir --detach \
+    2>>"$OVSD/start.log" || fail "ovs-vswitchd did not start: $(tail -3 "$OVSD/start.log")"
+SYS_PIDS+=("$(cat "$OVSD/ovs-vswitchd.pid")")
+ovs add-br br-phy -- set Bridge br-phy datapath_type=netdev
+ovs add-port br-phy ul0
+on_d ip addr add 172.31.3.4/24 dev br-phy
+on_d ip link set br-phy up
+ovs add-br br-int -- set Bridge br-int datapath_type=netdev
+ovs add-port br-int vx100 -- set Interface vx100 type=vxlan \
+    options:remote_ip=172.31.3.1 options:key=100
+ip netns add "${SYS_NS_PREFIX}d1" || fail "cannot create d1"
+on_d ip link add vm1 type veth peer name eth0 netns "${SYS_NS_PREFIX}d1"
+in_vm d1 sh -e -c 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip link set eth0 address 02:00:00:00:00:1f mtu 1450
+    ip addr add 10.0.0.31/24 dev eth0; ip link set lo up; ip link set eth0 up
+    ethtool -K eth0 tx off >/dev/null' || fail "cannot set up d1"
+on_d ip link set vm1 up
+ovs add-port br-int vm1
+ft 0 add-port br0 vx100d -- set Port vx100d tag=100 -- set Interface vx100d \
+    type=vxlan options:remote_ip=172.31.3.4 options:key=100
+# OVS resolves the underlay neighbour itself, dropping the packets that
+# wait for it: the first pings may be lost.
+in_vm a1 ping -n -q -c 3 -i 0.3 -W 1 10.0.0.31 >/dev/null 2>&1
+ping_ok a1 10.0.0.31
+o=$(in_vm d1 ping -n -q -c 3 -i 0.2 -W 2 10.0.0.11 2>&1)
+grep -q " 3 received" <<<"$o" || fail "OVS -> FlowTier A -> FlowTier B ping failed: $o"
+pass
+tcp_listen d1 5005
+tcp_ok a1 10.0.0.31 5005
+got=$(in_vm d1 timeout 10 socat -t 5 -T 5 - TCP:10.0.0.1:5004,connect-timeout=2 \
+    <"$SYS_T/tcp-data" 2>/dev/null)
+[ "$got" = "$(sha256sum <"$SYS_T/tcp-data" | cut -c1-64)" ] \
+    || fail "TCP OVS -> FlowTier failed"
 pass
 
 # ---- dump-ports counts both ways.
