@@ -81,6 +81,10 @@ opt_dst_port(const char *s, struct ft_tnl_config *c)
 static int
 opt_local_ip(const char *s, struct ft_tnl_config *c)
 {
+    if (!strcmp(s, "flow")) {
+        c->local_flow = true;
+        return 0;
+    }
     return parse_ipv4(s, &c->local_ip);
 }
 
@@ -131,7 +135,7 @@ static const struct tnl_opt tnl_opts[] = {
     { "remote_ip", "an IPv4 address or 'flow'", opt_remote_ip },
     { "key", "a number from 0 to 16777215 or 'flow'", opt_key },
     { "dst_port", "a UDP port from 1 to 65535", opt_dst_port },
-    { "local_ip", "an IPv4 address", opt_local_ip },
+    { "local_ip", "an IPv4 address or 'flow'", opt_local_ip },
     { "tos", "a number from 0 to 255 or 'inherit'", opt_tos },
     { "ttl", "a number from 1 to 255 or 'inherit'", opt_ttl },
     { "df_default", "'true' or 'false'", opt_df_default },
@@ -252,7 +256,14 @@ ft_tnl_config_encap(const struct ft_tnl_config *cfg,
     } else {
         tnl->tun_id = cfg->key;
     }
-    tnl->src = cfg->local_ip;
+    if (cfg->local_flow) {
+        tnl->src = flow->tun_src;
+        if (wc) {
+            wc->tun_src = UINT32_MAX;
+        }
+    } else {
+        tnl->src = cfg->local_ip;
+    }
     if (cfg->tos_inherit || cfg->ttl_inherit) {
         if (wc) {
             wc->dl_type = UINT16_MAX;

@@ -15,6 +15,8 @@
  *   dst_port    outer UDP destination port (default 4789).
  *   local_ip    IPv4 source of the outer header; on input only packets
  *               to it.  Default: the source the underlay route gives.
+ *               "flow": the flow's tun_src (set_field:...->tun_src), or
+ *               the route's when it is 0.
  *   tos         outer TOS byte (0 to 255, default 0) or "inherit" (the
  *               inner IPv4/IPv6 packet's).
  *   ttl         outer TTL (1 to 255, default 64) or "inherit".
@@ -49,6 +51,7 @@ struct ft_tnl_config {
     uint32_t remote_ip;         /* Host order; 0 with remote_flow. */
     bool key_flow;              /* key=flow. */
     uint64_t key;               /* VNI; 0 with key_flow. */
+    bool local_flow;            /* local_ip=flow. */
     uint32_t local_ip;          /* Host order, 0: the route's source. */
     uint16_t dst_port;
     bool tos_inherit;

@@ -177,6 +177,24 @@ ft 0 trace br0 "ip,in_port=vnet1,dl_src=02:00:00:00:00:02,dl_dst=02:00:00:00:00:
 expect_out "output to VXLAN tunnel vx200: remote 172.31.1.2, VNI 200, UDP port 4789"
 expect_out "^Datapath actions: set\\(tunnel\\(tun_id=0xc8,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$(ofport vx200)\$"
 
+# ---- Flow-based tunnels: a port with remote_ip, key and local_ip "flow",
+# driven by OpenFlow rules that set tun_dst, tun_src and the VNI; host B's
+# vx100 takes what it sends.
+ft 0 add-port br0 vxf -- set Interface vxf type=vxlan \
+    options:remote_ip=flow options:key=flow options:local_ip=flow
+pf=$(ofport vxf)
+ft 0 add-flow br0 "priority=300,ip,in_port=vnet0,nw_dst=10.0.0.11,actions=set_field:172.31.1.2->tun_dst,set_field:172.31.1.1->tun_src,set_tunnel:100,output:vxf"
+txf=$(port_stat br0 vxf tx pkts)
+ping_ok a1 10.0.0.11 5
+[ "$(port_stat br0 vxf tx pkts)" -ge $((txf + 5)) ] \
+    || fail "the flow-based tunnel did not carry the pings"
+pass
+ft 0 dump-dp-flows br0
+expect_out "actions:set\\(tunnel\\(tun_id=0x64,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$pf\$"
+ft 0 del-flows br0 "ip,in_port=vnet0,nw_dst=10.0.0.11"
+ft 0 del-port br0 vxf
+ping_ok a1 10.0.0.11
+
 # ---- The underlay's neighbour and route are followed as they change.
 mac_b=$(on_b cat /sys/class/net/ul0/address)
 ip neigh replace 172.31.1.2 lladdr 02:de:ad:be:ef:01 dev ul0 nud permanent

@@ -258,6 +258,7 @@ test_config_parse(void **state)
                            "tos", "inherit", "ttl", "9", "df_default",
                            "false", NULL), 0);
     assert_true(c.remote_flow && c.key_flow && c.tos_inherit && !c.df);
+    assert_false(c.local_flow);
     assert_int_equal(c.dst_port, 8472);
     assert_int_equal(c.local_ip, 0x0a010101);
     assert_int_equal(c.ttl, 9);
@@ -345,18 +346,24 @@ test_config_encap(void **state)
     assert_int_equal(wc.nw_tos, 0xff);
     assert_int_equal(wc.tun_dst, 0);
     assert_int_equal(wc.tun_id, 0);
+    assert_int_equal(wc.tun_src, 0);
+    assert_int_equal(t.src, 0);
 
     memset(&wc, 0, sizeof wc);
     assert_int_equal(parse(&c, &err, "remote_ip", "flow", "key", "flow",
-                           "df_default", "false", NULL), 0);
+                           "local_ip", "flow", "df_default", "false",
+                           NULL), 0);
     assert_int_equal(ft_tnl_config_encap(&c, &flow, &wc, &t, &err),
                      -EINVAL);
     assert_string_equal(err.reason, "remote_ip=flow and the flow has no "
                         "tun_dst (set it with set_field:IP->tun_dst)");
     flow.tun_dst = 0xc0000201;
+    flow.tun_src = 0xc0000202;
     flow.tun_id = 0x12345678;
     assert_int_equal(ft_tnl_config_encap(&c, &flow, &wc, &t, &err), 0);
     assert_int_equal(t.dst, 0xc0000201);
+    assert_int_equal(t.src, 0xc0000202);
+    assert_int_equal(wc.tun_src, UINT32_MAX);
     assert_int_equal(t.tun_id, 0x345678);
     assert_int_equal(t.flags, FT_TNL_F_KEY);
     assert_int_equal(wc.tun_dst, UINT32_MAX);
