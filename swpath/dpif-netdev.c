@@ -7,8 +7,9 @@
  * port number (for polling and listing) and in a small hash table by
  * number (for outputs).  Everything the receive path needs per packet
  * (keys, lookup results, upcall answers) is scratch space inside 'struct
- * dpif_netdev', sized for one batch.  All state is in that struct.  A
- * megaflow's handle is its 'struct ft_dpcls_flow'.
+ * dpif_netdev', sized for one batch.  All state is in that struct, the
+ * VXLAN endpoints its vxlan ports share included.  A megaflow's handle is
+ * its 'struct ft_dpcls_flow'.
  */
 #include "dpif-netdev.h"
 
@@ -1447,17 +1448,7 @@ dpif_netdev_get_stats(const struct ft_dpif *dpif_,
     stats->n_tnl_no_port = dpif->n_tnl_no_port;
     memset(&stats->tnl, 0, sizeof stats->tnl);
     for (size_t i = 0; i < dpif->n_endpoints; i++) {
-        struct ft_vxlan_stats es;
-
-        ft_vxlan_endpoint_get_stats(dpif->endpoints[i], &es);
-        stats->tnl.rx_packets += es.rx_packets;
-        stats->tnl.rx_invalid += es.rx_invalid;
-        stats->tnl.tx_packets += es.tx_packets;
-        stats->tnl.tx_via_kernel += es.tx_via_kernel;
-        stats->tnl.tx_too_big += es.tx_too_big;
-        stats->tnl.tx_no_route += es.tx_no_route;
-        stats->tnl.tx_errors += es.tx_errors;
-        stats->tnl.route_changes += es.route_changes;
+        ft_vxlan_endpoint_add_stats(dpif->endpoints[i], &stats->tnl);
     }
 }
 

@@ -227,6 +227,23 @@ ft_vxlan_endpoint_get_stats(const struct ft_vxlan_endpoint *ep,
     stats->route_changes = ft_tnl_route_changes(ep->route);
 }
 
+void
+ft_vxlan_endpoint_add_stats(const struct ft_vxlan_endpoint *ep,
+                            struct ft_vxlan_stats *sum)
+{
+    struct ft_vxlan_stats s;
+
+    ft_vxlan_endpoint_get_stats(ep, &s);
+    sum->rx_packets += s.rx_packets;
+    sum->rx_invalid += s.rx_invalid;
+    sum->tx_packets += s.tx_packets;
+    sum->tx_via_kernel += s.tx_via_kernel;
+    sum->tx_too_big += s.tx_too_big;
+    sum->tx_no_route += s.tx_no_route;
+    sum->tx_errors += s.tx_errors;
+    sum->route_changes += s.route_changes;
+}
+
 /* Receive. */
 
 /* Reads the outer destination, TOS and TTL of message 'm' into 't'. */

@@ -90,6 +90,10 @@ int ft_vxlan_endpoint_rx(struct ft_vxlan_endpoint *ep,
 void ft_vxlan_endpoint_get_stats(const struct ft_vxlan_endpoint *ep,
                                  struct ft_vxlan_stats *stats);
 
+/* Adds the counters of 'ep' to '*sum'. */
+void ft_vxlan_endpoint_add_stats(const struct ft_vxlan_endpoint *ep,
+                                 struct ft_vxlan_stats *sum);
+
 /* For a "vxlan" netdev: its parsed options, and the endpoint it sends
  * through ('ep' owned by the datapath, which detaches (NULL) before
  * destroying it). */

@@ -71,7 +71,7 @@ opt_key(const char *s, struct ft_tnl_config *c)
 static int
 opt_dst_port(const char *s, struct ft_tnl_config *c)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int error = parse_uint(s, 1, 65535, &v);
 
     c->dst_port = v;
@@ -91,7 +91,7 @@ opt_local_ip(const char *s, struct ft_tnl_config *c)
 static int
 opt_tos(const char *s, struct ft_tnl_config *c)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int error;
 
     if (!strcmp(s, "inherit")) {
@@ -106,7 +106,7 @@ opt_tos(const char *s, struct ft_tnl_config *c)
 static int
 opt_ttl(const char *s, struct ft_tnl_config *c)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int error;
 
     if (!strcmp(s, "inherit")) {
@@ -203,19 +203,17 @@ ft_tnl_config_rx_score(const struct ft_tnl_config *cfg, uint32_t src,
 {
     int score = 1;
 
-    if (cfg->remote_flow) {
-        score += 0;
-    } else if (cfg->remote_ip == src) {
+    if (!cfg->remote_flow) {
+        if (cfg->remote_ip != src) {
+            return 0;
+        }
         score += 4;
-    } else {
-        return 0;
     }
-    if (cfg->key_flow) {
-        score += 0;
-    } else if (cfg->key == vni) {
+    if (!cfg->key_flow) {
+        if (cfg->key != vni) {
+            return 0;
+        }
         score += 2;
-    } else {
-        return 0;
     }
     if (cfg->local_ip) {
         if (cfg->local_ip != dst) {

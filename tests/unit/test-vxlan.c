@@ -234,9 +234,8 @@ parse(struct ft_tnl_config *cfg, struct ft_error *err, ...)
 }
 
 static void
-expect_refusal(const char *reason, int error)
+expect_einval(int error)
 {
-    (void) reason;
     assert_int_equal(error, -EINVAL);
 }
 
@@ -263,31 +262,31 @@ test_config_parse(void **state)
     assert_int_equal(c.local_ip, 0x0a010101);
     assert_int_equal(c.ttl, 9);
 
-    expect_refusal("key", parse(&c, &err, "remote_ip", "1.2.3.4", "key",
-                                "16777216", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "1.2.3.4", "key",
+                        "16777216", NULL));
     assert_string_equal(err.reason, "port vx0: options:key '16777216' is "
                         "not a number from 0 to 16777215 or 'flow'");
-    expect_refusal("port", parse(&c, &err, "remote_ip", "1.2.3.4",
-                                 "dst_port", "0", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "1.2.3.4",
+                        "dst_port", "0", NULL));
     assert_string_equal(err.reason, "port vx0: options:dst_port '0' is not "
                         "a UDP port from 1 to 65535");
-    expect_refusal("ttl", parse(&c, &err, "remote_ip", "1.2.3.4", "ttl",
-                                "0", NULL));
-    expect_refusal("tos", parse(&c, &err, "remote_ip", "1.2.3.4", "tos",
-                                "-1", NULL));
-    expect_refusal("v6", parse(&c, &err, "remote_ip", "fd00::1", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "1.2.3.4", "ttl",
+                        "0", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "1.2.3.4", "tos",
+                        "-1", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "fd00::1", NULL));
     assert_string_equal(err.reason, "port vx0: options:remote_ip "
                         "'fd00::1': the VXLAN underlay is IPv4 only (the "
                         "flow key holds IPv4 tunnel addresses)");
-    expect_refusal("none", parse(&c, &err, "key", "1", NULL));
+    expect_einval(parse(&c, &err, "key", "1", NULL));
     assert_string_equal(err.reason, "port vx0: a vxlan port needs "
                         "options:remote_ip (an IPv4 address or 'flow')");
-    expect_refusal("unknown", parse(&c, &err, "remote_ip", "1.2.3.4",
-                                    "csum", "true", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "1.2.3.4",
+                        "csum", "true", NULL));
     assert_string_equal(err.reason, "port vx0: unknown option 'csum' for "
                         "type vxlan (known: remote_ip, key, dst_port, "
                         "local_ip, tos, ttl, df_default)");
-    expect_refusal("zero", parse(&c, &err, "remote_ip", "0.0.0.0", NULL));
+    expect_einval(parse(&c, &err, "remote_ip", "0.0.0.0", NULL));
 }
 
 static void
