@@ -59,8 +59,13 @@ ft_offload_check_match(const struct ft_match *m, const char *provider,
     if (FT_OFFLOAD_MASKED(m, tun_id) || FT_OFFLOAD_MASKED(m, tun_src)
         || FT_OFFLOAD_MASKED(m, tun_dst) || FT_OFFLOAD_MASKED(m, tun_tos)
         || FT_OFFLOAD_MASKED(m, tun_ttl) || FT_OFFLOAD_MASKED(m, tun_flags)) {
-        what = "tunnel metadata (tun_*)";
-    } else if (FT_OFFLOAD_MASKED(m, metadata)) {
+        return ft_error_set(err, -EOPNOTSUPP, "%s: tunnel decapsulation "
+                            "(a match on tun_id, tun_src, tun_dst or "
+                            "tun_flags) is not offloadable by %s yet: the "
+                            "userspace datapath decapsulates", provider,
+                            provider);
+    }
+    if (FT_OFFLOAD_MASKED(m, metadata)) {
         what = "metadata";
     } else if (FT_OFFLOAD_MASKED(m, regs)) {
         for (size_t i = 0; i < FT_N_REGS && !what; i++) {

@@ -351,7 +351,10 @@ actions_build(struct builder *b, const struct ft_match *m,
             error = action_set(b, a, n_set++, err);
             break;
         case FT_DPA_SET_TUNNEL:
-            error = refuse_action(err, "set(tunnel)");
+            error = ft_error_set(err, -EOPNOTSUPP, "rte_flow: tunnel "
+                                 "encapsulation (set(tunnel)) is not "
+                                 "offloadable by rte_flow yet: the "
+                                 "userspace datapath encapsulates");
             break;
         case FT_DPA_USERSPACE:
             error = refuse_action(err, "userspace (to the controller)");

@@ -293,8 +293,10 @@ ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
             error = put_set(&ctx, a, match, err);
             break;
         case FT_DPA_SET_TUNNEL:
-            error = ft_error_set(err, -EOPNOTSUPP, "tc: action "
-                                 "set(tunnel) is not offloadable");
+            error = ft_error_set(err, -EOPNOTSUPP, "tc: tunnel "
+                                 "encapsulation (set(tunnel)) is not "
+                                 "offloadable by tc yet: the userspace "
+                                 "datapath encapsulates");
             break;
         case FT_DPA_USERSPACE:
             error = ft_error_set(err, -EOPNOTSUPP, "tc: action userspace "

@@ -7,8 +7,9 @@
  * port number (for polling and listing) and in a small hash table by
  * number (for outputs).  Everything the receive path needs per packet
  * (keys, lookup results, upcall answers) is scratch space inside 'struct
- * dpif_netdev', sized for one batch.  All state is in that struct.  A
- * megaflow's handle is its 'struct ft_dpcls_flow'.
+ * dpif_netdev', sized for one batch.  All state is in that struct, the
+ * VXLAN endpoints its vxlan ports share included.  A megaflow's handle is
+ * its 'struct ft_dpcls_flow'.
  */
 #include "dpif-netdev.h"
 
@@ -25,9 +26,11 @@
 #include "emc.h"
 #include "execute.h"
 #include "flow-extract.h"
+#include "netdev-vxlan.h"
 
 #define BATCH FT_PACKET_BATCH_MAX
 #define PORT_BUCKETS 256
+#define MAX_ENDPOINTS 8         /* VXLAN UDP ports per datapath. */
 
 /* Rate limit of log lines. */
 #define LOG_BURST 10
@@ -40,6 +43,7 @@ struct dpif_port {
     struct dpif_port *hnext;    /* In 'port_buckets'. */
     bool tx_pending;            /* Frames queued since the last flush. */
     bool polled;                /* No descriptor: must be polled. */
+    bool tunnel;                /* A "vxlan" port: its endpoint receives. */
 };
 
 /* One upcall's answer, reused by later misses of the same batch. */
@@ -68,6 +72,12 @@ struct dpif_netdev {
 
     struct ft_dpcls cls;
     struct ft_emc emc;
+
+    /* VXLAN endpoints (swpath/netdev-vxlan.h), one per UDP port, each
+     * shared by the vxlan ports on that UDP port. */
+    struct ft_vxlan_endpoint *endpoints[MAX_ENDPOINTS];
+    size_t n_endpoints;
+    uint64_t n_tnl_no_port;         /* Received, no vxlan port took it. */
 
     struct ft_execute_hooks hooks;
     struct ft_execute_stats xstats;
@@ -298,6 +308,70 @@ dpif_netdev_destroy(struct ft_dpif *dpif_)
     free(dpif);
 }
 
+/* VXLAN endpoints. */
+
+static struct ft_vxlan_endpoint *
+dpif_endpoint_find(const struct dpif_netdev *dpif, uint16_t dst_port)
+{
+    for (size_t i = 0; i < dpif->n_endpoints; i++) {
+        if (ft_vxlan_endpoint_port(dpif->endpoints[i]) == dst_port) {
+            return dpif->endpoints[i];
+        }
+    }
+    return NULL;
+}
+
+/* Attaches the vxlan port 'port' to the endpoint of its UDP port, creating
+ * the endpoint for the first port.  Returns 0 or a negative errno. */
+static int
+dpif_tunnel_attach(struct dpif_netdev *dpif, struct dpif_port *port,
+                   struct ft_error *err)
+{
+    const struct ft_tnl_config *cfg = ft_netdev_vxlan_config(port->netdev);
+    struct ft_vxlan_endpoint *ep = dpif_endpoint_find(dpif, cfg->dst_port);
+    struct ft_error ep_err;
+    int error;
+
+    if (!ep) {
+        if (dpif->n_endpoints >= MAX_ENDPOINTS) {
+            return ft_error_set(err, -ENOSPC, "port %s: a bridge has vxlan "
+                                "ports on %d UDP ports (dst_port) at most",
+                                port->netdev->name, MAX_ENDPOINTS);
+        }
+        ft_error_clear(&ep_err);
+        error = ft_vxlan_endpoint_create(cfg->dst_port, &ep, &ep_err);
+        if (error) {
+            return ft_error_set(err, error, "port %s: %s",
+                                port->netdev->name, ep_err.reason);
+        }
+        dpif->endpoints[dpif->n_endpoints++] = ep;
+    }
+    ft_netdev_vxlan_attach(port->netdev, ep);
+    port->tunnel = true;
+    return 0;
+}
+
+/* Destroys the endpoint of 'dst_port' if no port uses it any more. */
+static void
+dpif_endpoint_gc(struct dpif_netdev *dpif, uint16_t dst_port)
+{
+    for (size_t i = 0; i < dpif->n_ports; i++) {
+        const struct dpif_port *p = dpif->ports[i];
+
+        if (p->tunnel
+            && ft_netdev_vxlan_config(p->netdev)->dst_port == dst_port) {
+            return;
+        }
+    }
+    for (size_t i = 0; i < dpif->n_endpoints; i++) {
+        if (ft_vxlan_endpoint_port(dpif->endpoints[i]) == dst_port) {
+            ft_vxlan_endpoint_destroy(dpif->endpoints[i]);
+            dpif->endpoints[i] = dpif->endpoints[--dpif->n_endpoints];
+            return;
+        }
+    }
+}
+
 static int
 dpif_netdev_port_add(struct ft_dpif *dpif_, ft_port_no port_no,
                  const char *devname, const char *type,
@@ -364,7 +438,16 @@ dpif_netdev_port_add(struct ft_dpif *dpif_, ft_port_no port_no,
         free(port);
         return error;
     }
-    port->polled = ft_netdev_get_fd(port->netdev) < 0;
+    if (ft_netdev_is_vxlan(port->netdev)) {
+        error = dpif_tunnel_attach(dpif, port, err);
+        if (error) {
+            ft_netdev_close(port->netdev);
+            free(port->type);
+            free(port);
+            return error;
+        }
+    }
+    port->polled = !port->tunnel && ft_netdev_get_fd(port->netdev) < 0;
 
     for (i = dpif->n_ports; i > 0 && dpif->ports[i - 1]->port_no > port_no;
          i--) {
@@ -400,7 +483,21 @@ dpif_netdev_port_del(struct ft_dpif *dpif_, ft_port_no port_no)
             (dpif->n_ports - i - 1) * sizeof *dpif->ports);
     dpif->n_ports--;
 
-    ft_netdev_close(port->netdev);
+    if (port->tunnel) {
+        uint16_t dst_port
+            = ft_netdev_vxlan_config(port->netdev)->dst_port;
+
+        ft_netdev_close(port->netdev);
+        dpif_endpoint_gc(dpif, dst_port);
+    } else {
+        ft_netdev_close(port->netdev);
+    }
+    for (i = 0; i < dpif->n_pending; i++) {
+        if (dpif->pending[i] == port) {
+            dpif->pending[i] = dpif->pending[--dpif->n_pending];
+            break;
+        }
+    }
     free(port->type);
     free(port);
     return 0;
@@ -510,6 +607,12 @@ dpif_netdev_get_fds(const struct ft_dpif *dpif_, int fds[], size_t max)
             }
             n++;
         }
+    }
+    for (size_t i = 0; i < dpif->n_endpoints; i++) {
+        if (n < max) {
+            fds[n] = ft_vxlan_endpoint_get_fd(dpif->endpoints[i]);
+        }
+        n++;
     }
     return n;
 }
@@ -843,9 +946,24 @@ dpif_emc_account(struct dpif_netdev *dpif, size_t n_lookups, size_t n_hits)
 /* Parses and looks up every packet of 'batch' (from 'port_no'): packets
  * found in a cache go to their megaflow's batch, the others are marked in
  * 'miss_map' (bit i: packet i). */
+/* Puts the outer header of the decapsulated packet 'pkt' in its key and
+ * hashes the key again. */
+static void
+dpif_tunnel_key(const struct ft_packet *pkt, struct ft_flow *key,
+                uint32_t *hashp)
+{
+    key->tun_id = pkt->tunnel.tun_id;
+    key->tun_src = pkt->tunnel.src;
+    key->tun_dst = pkt->tunnel.dst;
+    key->tun_tos = pkt->tunnel.tos;
+    key->tun_ttl = pkt->tunnel.ttl;
+    key->tun_flags = pkt->tunnel.flags;
+    *hashp = ft_emc_hash(key);
+}
+
 static uint32_t
 dpif_classify(struct dpif_netdev *dpif, struct ft_packet_batch *batch,
-              ft_port_no port_no)
+              ft_port_no port_no, bool tunnel)
 {
     const struct ft_flow *miss_keys[BATCH];
     struct ft_dpcls_flow *found[BATCH];
@@ -860,6 +978,10 @@ dpif_classify(struct dpif_netdev *dpif, struct ft_packet_batch *batch,
     for (size_t i = 0; i < n; i++) {
         dpif->valid[i] = dpif_parse(batch->packets[i], port_no,
                                     &dpif->keys[i], &dpif->hashes[i]);
+        if (tunnel && dpif->valid[i]) {
+            dpif_tunnel_key(batch->packets[i], &dpif->keys[i],
+                            &dpif->hashes[i]);
+        }
         if (dpif->valid[i] && use_emc) {
             ft_emc_prefetch(&dpif->emc, dpif->hashes[i]);
         }
@@ -971,9 +1093,9 @@ dpif_execute_flow_batch(struct dpif_netdev *dpif, struct dpif_flow_batch *fb)
 
 static void
 dpif_process_batch(struct dpif_netdev *dpif, struct ft_packet_batch *batch,
-                   ft_port_no port_no)
+                   ft_port_no port_no, bool tunnel)
 {
-    uint32_t miss_map = dpif_classify(dpif, batch, port_no);
+    uint32_t miss_map = dpif_classify(dpif, batch, port_no, tunnel);
 
     for (size_t b = 0; b < dpif->n_fbatches; b++) {
         dpif_execute_flow_batch(dpif, &dpif->fbatches[b]);
@@ -988,6 +1110,100 @@ dpif_process_batch(struct dpif_netdev *dpif, struct ft_packet_batch *batch,
         }
     }
     dpif_flush_tx(dpif);
+}
+
+/* The vxlan port of endpoint 'dst_port' that fits the outer header 't'
+ * best (swpath/tnl-config.h), or NULL. */
+static struct dpif_port *
+dpif_tunnel_port(const struct dpif_netdev *dpif, uint16_t dst_port,
+                 const struct ft_packet_tunnel *t)
+{
+    struct dpif_port *best = NULL;
+    int best_score = 0;
+
+    for (size_t i = 0; i < dpif->n_ports; i++) {
+        struct dpif_port *p = dpif->ports[i];
+        const struct ft_tnl_config *cfg;
+        int score;
+
+        if (!p->tunnel) {
+            continue;
+        }
+        cfg = ft_netdev_vxlan_config(p->netdev);
+        if (cfg->dst_port != dst_port) {
+            continue;
+        }
+        score = ft_tnl_config_rx_score(cfg, t->src, t->dst, t->tun_id);
+        if (score > best_score) {
+            best = p;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Gives each packet of 'batch', received by endpoint 'ep', to the vxlan
+ * port that takes it, and processes them port by port, in arrival order
+ * within each port. */
+static void
+dpif_tunnel_process(struct dpif_netdev *dpif, struct ft_vxlan_endpoint *ep,
+                    struct ft_packet_batch *batch)
+{
+    uint16_t dst_port = ft_vxlan_endpoint_port(ep);
+    struct dpif_port *owner[BATCH];
+    bool done[BATCH];
+
+    for (size_t i = 0; i < batch->count; i++) {
+        owner[i] = dpif_tunnel_port(dpif, dst_port,
+                                    &batch->packets[i]->tunnel);
+        done[i] = !owner[i];
+        if (owner[i]) {
+            ft_netdev_vxlan_count_rx(owner[i]->netdev,
+                                     batch->packets[i]->size);
+        } else {
+            dpif->n_tnl_no_port++;
+        }
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        struct ft_packet_batch sub;
+
+        if (done[i]) {
+            continue;
+        }
+        sub.count = 0;
+        for (size_t j = i; j < batch->count; j++) {
+            if (!done[j] && owner[j] == owner[i]) {
+                done[j] = true;
+                ft_packet_batch_add(&sub, batch->packets[j]);
+            }
+        }
+        dpif_process_batch(dpif, &sub, owner[i]->port_no, true);
+    }
+}
+
+/* Receives one burst from each VXLAN endpoint.  Returns the packets. */
+static int
+dpif_run_tunnels(struct dpif_netdev *dpif)
+{
+    int total = 0;
+
+    for (size_t e = 0; e < dpif->n_endpoints; e++) {
+        struct ft_packet_batch batch;
+        int n;
+
+        batch.count = 0;
+        n = ft_vxlan_endpoint_rx(dpif->endpoints[e], &batch);
+        if (n < 0) {
+            dpif_log(dpif, "vxlan UDP port %u: receive error: %s",
+                     ft_vxlan_endpoint_port(dpif->endpoints[e]),
+                     strerror(-n));
+        }
+        if (batch.count) {
+            dpif_tunnel_process(dpif, dpif->endpoints[e], &batch);
+            total += batch.count;
+        }
+    }
+    return total;
 }
 
 static int
@@ -1017,10 +1233,16 @@ dpif_run(struct dpif_netdev *dpif, int budget, bool polled_only)
                          port->netdev->name, strerror(-n));
             }
             if (batch.count) {
-                dpif_process_batch(dpif, &batch, port->port_no);
+                dpif_process_batch(dpif, &batch, port->port_no, false);
                 total += batch.count;
                 progress += batch.count;
             }
+        }
+        if (!polled_only && total < budget) {
+            int n = dpif_run_tunnels(dpif);
+
+            total += n;
+            progress += n;
         }
         if (!progress || total >= budget) {
             break;
@@ -1226,6 +1448,12 @@ dpif_netdev_get_stats(const struct ft_dpif *dpif_,
     stats->n_exec_skipped = dpif->xstats.n_skipped;
     stats->n_flows = ft_dpcls_count(&dpif->cls);
     stats->n_masks = ft_dpcls_n_subtables(&dpif->cls);
+    stats->n_tnl_endpoints = dpif->n_endpoints;
+    stats->n_tnl_no_port = dpif->n_tnl_no_port;
+    memset(&stats->tnl, 0, sizeof stats->tnl);
+    for (size_t i = 0; i < dpif->n_endpoints; i++) {
+        ft_vxlan_endpoint_add_stats(dpif->endpoints[i], &stats->tnl);
+    }
 }
 
 const struct ft_dpif_class ft_dpif_netdev_class = {

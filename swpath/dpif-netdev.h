@@ -58,6 +58,20 @@
  * is always counted in 'n_userspace', and in 'n_userspace_dropped' when no
  * callback is set.
  *
+ * VXLAN ports
+ * ===========
+ *
+ * The "vxlan" ports on one UDP port share an endpoint (swpath/netdev-
+ * vxlan.h) that the datapath creates with the first of them and destroys
+ * with the last; its descriptor is among ft_dpif_get_fds().  Each round
+ * also takes one burst from each endpoint: every decapsulated packet goes
+ * to the port whose options fit its outer header best (a packet no port
+ * takes is counted and dropped), its key gets the outer header (tun_id,
+ * tun_src, tun_dst, tun_tos, tun_ttl, tun_flags) and in_port, and the
+ * packets of each port go through steps 1-4 as one batch.  An output to
+ * a vxlan port encapsulates with the metadata of the SET_TUNNEL action
+ * before it.
+ *
  * Thread-safety
  * =============
  *

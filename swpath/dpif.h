@@ -75,6 +75,7 @@
 #include "flowtier/port.h"
 #include "flowtier/stats.h"
 #include "netdev.h"
+#include "netdev-vxlan.h"
 #include "packet.h"
 
 struct ft_dpif;
@@ -113,6 +114,12 @@ struct ft_dpif_stats {
     uint32_t upcall_rate;       /* Upcalls/s a port may send, 0: no
                                  * limit (the kernel datapath has one). */
     uint64_t n_upcalls_ratelimited; /* Misses over it (in 'n_lost'). */
+
+    /* VXLAN ports (userspace datapath): their endpoints' counters summed
+     * (swpath/netdev-vxlan.h), and received packets no port took. */
+    size_t n_tnl_endpoints;
+    struct ft_vxlan_stats tnl;
+    uint64_t n_tnl_no_port;
 };
 
 /* A port as ft_dpif_port_get() and ft_dpif_port_foreach() report it.

@@ -318,7 +318,9 @@ put_action(struct nl_msg *msg, const struct ft_dp_action *a,
     }
     case FT_DPA_SET_TUNNEL:
         return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: tunnel "
-                            "actions are not supported (no tunnel ports)");
+                            "encapsulation (set(tunnel)) is not in the "
+                            "kernel module yet (vxlan ports are in "
+                            "datapath_type=netdev)");
     }
     return ft_error_set(err, -EINVAL, "kernel datapath: unknown action %d",
                         (int) a->type);

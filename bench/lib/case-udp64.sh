@@ -52,6 +52,7 @@ case_udp64_run() {
         "$BENCH_TOOLS/traffic-send" \
         --dev eth0 --dst-mac "$mac" --src-ip "$BENCH_IP1" \
         --dst-ip "$BENCH_IP2" --dport 9 --seconds "$send_secs" \
+        --size "${CASE_FRAME_SIZE:-60}" \
         >"$d/send.out" 2>"$d/send.err" || {
         bench_log "sender failed: $(cat "$d/send.err")"
         return 1

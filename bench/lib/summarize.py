@@ -30,6 +30,7 @@ GOALS = {
     "dpdk3t1m": ("ovs", 1.5), "setup": ("ovs", 2.0),
     "flowmod": ("ovs", 2.0), "reval": ("ovs", 0.5),
     "udp64": ("linux-bridge", 1.0), "tcp": ("linux-bridge", 1.0),
+    "vxlan64": ("ovs", 1.5), "vxlan1400": ("ovs", 1.5),
 }
 
 
@@ -207,8 +208,8 @@ def compare(summary):
         "case", "unit", "FlowTier", "Open vSwitch", "ratio", "Linux bridge",
         "ratio", "goal"))
     for case in cases:
-        ft = pick(case, ["flowtier", "flowtier-dpdk"])
-        ovs = pick(case, ["ovs", "ovs-dpdk"])
+        ft = pick(case, ["flowtier", "flowtier-dpdk", "flowtier-vxlan"])
+        ovs = pick(case, ["ovs", "ovs-dpdk", "ovs-vxlan"])
         br = pick(case, ["linux-bridge"])
         if ft is None:
             continue

@@ -1,6 +1,7 @@
 /*
  * traffic-send.c - the benchmark's packet source: sends minimum-size UDP
- * frames (60 bytes on the wire before the FCS) out of one network device
+ * frames (60 bytes on the wire before the FCS; --size for larger ones)
+ * out of one network device
  * through an AF_PACKET raw socket, as fast as sendmmsg() takes them, for a
  * fixed time.
  *
@@ -38,6 +39,7 @@
 #include "clock.h"
 
 #define FRAME_LEN 60            /* Minimum Ethernet frame less the FCS. */
+#define MAX_FRAME_LEN 1514      /* Full-size frame less the FCS. */
 #define MAX_BATCH 1024
 #define MAX_FLOWS 65536
 
@@ -51,6 +53,7 @@ struct send_opts {
     double seconds;
     unsigned int batch;
     unsigned int flows;
+    unsigned int size;          /* Frame length, FRAME_LEN by default. */
 };
 
 static void
@@ -66,7 +69,10 @@ usage(FILE *out)
             "(default 1)\n"
             "  --seconds S      how long to send (default 10)\n"
             "  --batch N        frames per sendmmsg() (default 64, at most "
-            "%d)\n", MAX_BATCH);
+            "%d)\n"
+            "  --size BYTES     frame length without FCS, %d to %d "
+            "(default %d)\n", MAX_BATCH, FRAME_LEN, MAX_FRAME_LEN,
+            FRAME_LEN);
 }
 
 static int
@@ -118,6 +124,7 @@ parse_opts(int argc, char *argv[], struct send_opts *o)
         { "flows", required_argument, NULL, 'f' },
         { "seconds", required_argument, NULL, 'S' },
         { "batch", required_argument, NULL, 'b' },
+        { "size", required_argument, NULL, 'z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -132,6 +139,7 @@ parse_opts(int argc, char *argv[], struct send_opts *o)
     o->seconds = 10;
     o->batch = 64;
     o->flows = 1;
+    o->size = FRAME_LEN;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -186,6 +194,14 @@ parse_opts(int argc, char *argv[], struct send_opts *o)
             }
             o->batch = v;
             break;
+        case 'z':
+            if (parse_uint(optarg, MAX_FRAME_LEN, &v) || v < FRAME_LEN) {
+                fprintf(stderr, "traffic-send: --size must be %d..%d\n",
+                        FRAME_LEN, MAX_FRAME_LEN);
+                return -EINVAL;
+            }
+            o->size = v;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -215,7 +231,7 @@ ip_checksum(const uint8_t *hdr, size_t len)
     return ~sum;
 }
 
-/* Writes the frame of source port 'sport' into 'f' (FRAME_LEN bytes). */
+/* Writes the frame of source port 'sport' into 'f' ('o->size' bytes). */
 static void
 build_frame(const struct send_opts *o, const uint8_t src_mac[6],
             uint16_t sport, uint8_t *f)
@@ -223,13 +239,13 @@ build_frame(const struct send_opts *o, const uint8_t src_mac[6],
     uint8_t *ip = f + 14, *udp = ip + 20;
     uint16_t csum;
 
-    memset(f, 0, FRAME_LEN);
+    memset(f, 0, o->size);
     memcpy(f, o->dst_mac, 6);
     memcpy(f + 6, src_mac, 6);
     f[12] = 0x08;                       /* IPv4 */
     ip[0] = 0x45;
-    ip[2] = 0;
-    ip[3] = FRAME_LEN - 14;             /* Total length. */
+    ip[2] = (o->size - 14) >> 8;        /* Total length. */
+    ip[3] = (o->size - 14) & 0xff;
     ip[6] = 0x40;                       /* Don't fragment. */
     ip[8] = 64;                         /* TTL */
     ip[9] = 17;                         /* UDP */
@@ -242,7 +258,8 @@ build_frame(const struct send_opts *o, const uint8_t src_mac[6],
     udp[1] = sport;
     udp[2] = o->dst_port >> 8;
     udp[3] = o->dst_port;
-    udp[5] = FRAME_LEN - 14 - 20;       /* UDP length; checksum 0. */
+    udp[4] = (o->size - 14 - 20) >> 8;  /* UDP length; checksum 0. */
+    udp[5] = (o->size - 14 - 20) & 0xff;
 }
 
 /* Opens the raw socket on 'o->dev' and reads the device's MAC into
@@ -294,7 +311,7 @@ open_socket(const struct send_opts *o, uint8_t mac[6])
 int
 main(int argc, char *argv[])
 {
-    static uint8_t frames[MAX_FLOWS][FRAME_LEN];
+    uint8_t *frames;
     static struct mmsghdr msgs[MAX_BATCH];
     static struct iovec iovs[MAX_BATCH];
     unsigned long long sent = 0, refused = 0;
@@ -316,11 +333,18 @@ main(int argc, char *argv[])
     if (fd < 0) {
         return 1;
     }
+    frames = malloc((size_t) o.flows * o.size);
+    if (!frames) {
+        fprintf(stderr, "traffic-send: out of memory\n");
+        close(fd);
+        return 1;
+    }
     for (unsigned int i = 0; i < o.flows; i++) {
-        build_frame(&o, src_mac, (uint16_t) (o.src_port + i), frames[i]);
+        build_frame(&o, src_mac, (uint16_t) (o.src_port + i),
+                    frames + (size_t) i * o.size);
     }
     for (unsigned int i = 0; i < o.batch; i++) {
-        iovs[i].iov_len = FRAME_LEN;
+        iovs[i].iov_len = o.size;
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
@@ -331,7 +355,7 @@ main(int argc, char *argv[])
         int n;
 
         for (unsigned int i = 0; i < o.batch; i++) {
-            iovs[i].iov_base = frames[next_flow];
+            iovs[i].iov_base = frames + (size_t) next_flow * o.size;
             if (++next_flow == o.flows) {
                 next_flow = 0;
             }
@@ -344,6 +368,7 @@ main(int argc, char *argv[])
                    && errno != EAGAIN) {
             fprintf(stderr, "traffic-send: sendmmsg: %s\n", strerror(errno));
             close(fd);
+            free(frames);
             return 1;
         } else {
             refused += o.batch;
@@ -354,5 +379,6 @@ main(int argc, char *argv[])
     printf("sent=%llu seconds=%.3f pps=%.0f refused=%llu cpu=%.2f\n", sent,
            now - start, sent / (now - start), refused, cpu_sec());
     close(fd);
+    free(frames);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "mgmt/daemon/log.h"
 #include "offload/offload.h"
 #include "swpath/dpif.h"
+#include "swpath/tnl-config.h"
 
 #define CONST_CAST(TYPE, POINTER) ((TYPE) (uintptr_t) (POINTER))
 
@@ -35,6 +36,8 @@ struct bridge_port {
     uint64_t *trunks;               /* BRIDGE_VLAN_WORDS, or NULL: all. */
     char *error;                    /* Why it is not open, or NULL if it
                                      * is open in the datapath. */
+    bool is_tnl;                    /* Type "vxlan", options in 'tnl'. */
+    struct ft_tnl_config tnl;
 
     /* Placement policy of megaflows that come in on it (Interface
      * other_config), overriding the bridge's. */

@@ -508,7 +508,7 @@ void
 ft_bridge_format_dp_flow(const struct ft_bridge_dp_flow *f,
                          long long int now, struct ds *out)
 {
-    ft_megaflow_format(f->match, out);
+    ft_dp_megaflow_format(f->match, out);
     ds_put_format(out, ", packets:%llu, bytes:%llu, used:",
                   (unsigned long long) f->stats.n_packets,
                   (unsigned long long) f->stats.n_bytes);

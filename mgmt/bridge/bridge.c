@@ -24,7 +24,7 @@
 #include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
-    "system", "internal", "tap", "dpdk", NULL
+    "system", "internal", "tap", "dpdk", "vxlan", NULL
 };
 
 /* ---- Ports. ---- */
@@ -191,7 +191,8 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
     }
     if (!known) {
         return ft_error_set(err, -EINVAL, "port %s: type '%s' is not one of "
-                            "system, internal, tap, dpdk", pc->name, type);
+                            "system, internal, tap, dpdk, vxlan", pc->name,
+                            type);
     }
     if (!strcmp(pc->name, br->name)) {
         if (strcmp(type, "internal") || pc->ofport != FT_PORT_LOCAL) {
@@ -244,6 +245,11 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
         p->opts[i].key = ft_xstrdup(pc->options.keys[i]);
         p->opts[i].value = ft_xstrdup(pc->options.values[i]);
         p->n_opts++;
+    }
+    if (!strcmp(type, "vxlan")) {
+        p->is_tnl = true;
+        return ft_tnl_config_parse(pc->name, p->opts, p->n_opts, &p->tnl,
+                                   err);
     }
     return 0;
 }
@@ -559,6 +565,7 @@ bridge_refresh_views(struct ft_bridge *br)
         xp->tag = p->tag;
         xp->trunks = p->trunks;
         xp->no_flood = false;
+        xp->tnl = p->is_tnl ? &p->tnl : NULL;
     }
 }
 
@@ -1249,6 +1256,9 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
     stats->n_invalid = ds.n_invalid;
     stats->upcall_rate = ds.upcall_rate;
     stats->n_upcalls_ratelimited = ds.n_upcalls_ratelimited;
+    stats->n_tnl_endpoints = ds.n_tnl_endpoints;
+    stats->tnl = ds.tnl;
+    stats->n_tnl_no_port = ds.n_tnl_no_port;
 }
 
 /* ---- Event loop. ---- */

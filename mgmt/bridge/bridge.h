@@ -178,6 +178,7 @@
 #include "mgmt/flowsyntax/ofp-flow.h"
 #include "mgmt/ofproto/oftable.h"
 #include "mgmt/ofproto/xlate.h"
+#include "swpath/netdev-vxlan.h"
 
 struct ft_bridge;
 
@@ -702,6 +703,9 @@ struct ft_bridge_stats {
     uint64_t n_megaflows_moved;      /* Moved to a faster tier that had
                                       * been full. */
     uint64_t n_rules_expired;   /* OpenFlow rules timed out. */
+    size_t n_tnl_endpoints;     /* VXLAN UDP ports the datapath has. */
+    struct ft_vxlan_stats tnl;  /* Their counters (swpath/netdev-vxlan.h). */
+    uint64_t n_tnl_no_port;     /* Received, no vxlan port took it. */
 };
 
 void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);

@@ -501,7 +501,7 @@ dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
     ft_bridge_format_dp_flow(f, aux->now, &aux->text);
     ds_put_char(&aux->text, '\n');
 
-    ft_megaflow_format(f->match, &match);
+    ft_dp_megaflow_format(f->match, &match);
     ft_dp_actions_format(f->actions, &actions);
     for (size_t i = 0; i < f->n_reasons; i++) {
         json_array_append_new(not_in, json_pack(
@@ -575,6 +575,43 @@ srv_dump_dp_flows(json_t *params, json_t **result, struct ft_error *err,
 
 /* ---- dpif-show. ---- */
 
+/* The VXLAN counters, in dpif-show's text. */
+static void
+srv_dpif_show_tunnels(const struct ft_bridge_stats *st, struct ds *text)
+{
+    const struct ft_vxlan_stats *t = &st->tnl;
+
+    ds_put_format(text, "  vxlan: encapsulated:%"PRIu64" (through the "
+                  "kernel: %"PRIu64") decapsulated:%"PRIu64"\n"
+                  "  vxlan dropped: too big for the underlay MTU with "
+                  "DF:%"PRIu64" no route:%"PRIu64" send errors:%"PRIu64
+                  " not VXLAN:%"PRIu64" no port for the outer header:%"
+                  PRIu64"\n"
+                  "  vxlan underlay changes seen: %"PRIu64"\n",
+                  t->tx_packets, t->tx_via_kernel, t->rx_packets,
+                  t->tx_too_big, t->tx_no_route, t->tx_errors,
+                  t->rx_invalid, st->n_tnl_no_port, t->route_changes);
+}
+
+/* The VXLAN counters, in dpif-show's data. */
+static void
+srv_dpif_show_tunnels_json(const struct ft_bridge_stats *st, json_t *result)
+{
+    const struct ft_vxlan_stats *t = &st->tnl;
+
+    json_object_set_new(json_object_get(result, "data"), "vxlan", json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "encapsulated", (json_int_t) t->tx_packets,
+        "through_kernel", (json_int_t) t->tx_via_kernel,
+        "decapsulated", (json_int_t) t->rx_packets,
+        "too_big", (json_int_t) t->tx_too_big,
+        "no_route", (json_int_t) t->tx_no_route,
+        "send_errors", (json_int_t) t->tx_errors,
+        "not_vxlan", (json_int_t) t->rx_invalid,
+        "no_port", (json_int_t) st->n_tnl_no_port,
+        "underlay_changes", (json_int_t) t->route_changes));
+}
+
 int
 srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
               void *s)
@@ -630,6 +667,9 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                       "%"PRIu64" misses over it (counted as lost)\n",
                       st.upcall_rate, st.n_upcalls_ratelimited);
     }
+    if (st.n_tnl_endpoints) {
+        srv_dpif_show_tunnels(&st, &text);
+    }
     *result = srv_text_result(&text, json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -676,6 +716,9 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
     json_object_set_new(json_object_get(*result, "data"),
                         "megaflows_moved",
                         json_integer((json_int_t) st.n_megaflows_moved));
+    if (st.n_tnl_endpoints) {
+        srv_dpif_show_tunnels_json(&st, *result);
+    }
     return 0;
 }
 

@@ -28,7 +28,7 @@ static const char *const vlan_modes[] = {
 };
 static const char *const datapath_types[] = { "netdev", "system", NULL };
 static const char *const iface_types[] = {
-    "dpdk", "internal", "system", "tap", NULL
+    "dpdk", "internal", "system", "tap", "vxlan", NULL
 };
 
 static const struct ft_db_key_rule bridge_other_config_keys[] = {

@@ -196,11 +196,23 @@ format_set(const struct ft_dp_action *a, struct ds *out)
                        0xffff, false);
         break;
     case FT_DPA_SET_TUNNEL:
-        ds_put_format(out, "tunnel(tun_id=%#"PRIx64",src=", a->tunnel.tun_id);
-        put_ipv4(out, a->tunnel.src);
-        ds_put_cstr(out, ",dst=");
+        /* As Open vSwitch prints what it sends: absent attributes (no
+         * key, no source, TOS 0) left out. */
+        ds_put_cstr(out, "tunnel(");
+        if (a->tunnel.flags & FT_TNL_F_KEY) {
+            ds_put_format(out, "tun_id=0x%"PRIx64",", a->tunnel.tun_id);
+        }
+        if (a->tunnel.src) {
+            ds_put_cstr(out, "src=");
+            put_ipv4(out, a->tunnel.src);
+            ds_put_char(out, ',');
+        }
+        ds_put_cstr(out, "dst=");
         put_ipv4(out, a->tunnel.dst);
-        ds_put_format(out, ",tos=%#x,ttl=%u", a->tunnel.tos, a->tunnel.ttl);
+        if (a->tunnel.tos) {
+            ds_put_format(out, ",tos=%#x", a->tunnel.tos);
+        }
+        ds_put_format(out, ",ttl=%u", a->tunnel.ttl);
         if (a->tunnel.tp_dst) {
             ds_put_format(out, ",tp_dst=%u", a->tunnel.tp_dst);
         }
@@ -477,6 +489,65 @@ ft_flow_format(const struct ft_flow *f, struct ds *out)
         return;
     }
     format_l3_l4(f, out);
+}
+
+/* Appends OVS's datapath "tunnel(...)" key of the tunnel fields 'm'
+ * matches, and a comma; nothing if it matches none. */
+static void
+format_tunnel_match(const struct ft_match *m, struct ds *out)
+{
+    static const struct { uint16_t bit; const char *name; } flags[] = {
+        { FT_TNL_F_DONT_FRAGMENT, "df" },
+        { FT_TNL_F_CSUM, "csum" },
+        { FT_TNL_F_KEY, "key" },
+    };
+    const struct ft_flow *f = &m->flow, *k = &m->mask;
+    bool first = true;
+
+    if (!k->tun_id && !k->tun_src && !k->tun_dst && !k->tun_tos
+        && !k->tun_ttl && !k->tun_flags) {
+        return;
+    }
+    ds_put_cstr(out, "tunnel(");
+    if (k->tun_id) {
+        /* "tun_id=0x0", as OVS prints it, where %#x would give "0". */
+        first = false;
+        ds_put_format(out, "tun_id=0x%"PRIx64, f->tun_id & k->tun_id);
+        if (k->tun_id != UINT64_MAX) {
+            ds_put_format(out, "/0x%"PRIx64, k->tun_id);
+        }
+    }
+    put_ipv4_member(out, &first, "src", f->tun_src, k->tun_src);
+    put_ipv4_member(out, &first, "dst", f->tun_dst, k->tun_dst);
+    put_int_member(out, &first, "tos", f->tun_tos, k->tun_tos, 0xff, true);
+    put_int_member(out, &first, "ttl", f->tun_ttl, k->tun_ttl, 0xff, false);
+    if (k->tun_flags) {
+        sep(out, &first);
+        ds_put_cstr(out, "flags(");
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+            if (k->tun_flags & flags[i].bit) {
+                ds_put_format(out, "%c%s", f->tun_flags & flags[i].bit
+                              ? '+' : '-', flags[i].name);
+            }
+        }
+        ds_put_char(out, ')');
+    }
+    ds_put_cstr(out, "),");
+}
+
+void
+ft_dp_megaflow_format(const struct ft_match *megaflow, struct ds *out)
+{
+    struct ft_match m = *megaflow;
+
+    format_tunnel_match(&m, out);
+    m.flow.tun_id = m.mask.tun_id = 0;
+    m.flow.tun_src = m.mask.tun_src = 0;
+    m.flow.tun_dst = m.mask.tun_dst = 0;
+    m.flow.tun_tos = m.mask.tun_tos = 0;
+    m.flow.tun_ttl = m.mask.tun_ttl = 0;
+    m.flow.tun_flags = m.mask.tun_flags = 0;
+    ft_megaflow_format(&m, out);
 }
 
 void

@@ -41,4 +41,10 @@ void ft_flow_format(const struct ft_flow *flow, struct ds *out);
 /* Appends 'megaflow' as ofproto/trace's "Megaflow:" line (see above). */
 void ft_megaflow_format(const struct ft_match *megaflow, struct ds *out);
 
+/* Appends 'megaflow' as dump-dp-flows shows it: the tunnel fields it
+ * matches first, in OVS's datapath syntax ("tunnel(tun_id=0x64,
+ * src=172.31.1.2,dst=172.31.1.1,flags(-df-csum+key)),"), then the rest
+ * as ft_megaflow_format(). */
+void ft_dp_megaflow_format(const struct ft_match *megaflow, struct ds *out);
+
 #endif /* mgmt/flowsyntax/odp-print.h */

@@ -310,14 +310,43 @@ commit(struct xctx *ctx)
 }
 
 /* Output to an existing port, committing header changes first. */
+/* Output to tunnel port 'xp': its outer header, then the output. */
+static void
+compose_tunnel_output(struct xctx *ctx, const struct ft_xport *xp)
+{
+    struct ft_dpa_tunnel tnl;
+    struct ft_error err;
+    int error;
+
+    error = ft_tnl_config_encap(xp->tnl, &ctx->flow, &ctx->wc, &tnl, &err);
+    if (error) {
+        report(ctx, TN_WARN, "output to tunnel %s dropped: %s", xp->name,
+               err.reason);
+        return;
+    }
+    if (!commit(ctx)) {
+        return;
+    }
+    ft_dp_actions_put(&ctx->out->actions, FT_DPA_SET_TUNNEL)->tunnel = tnl;
+    ft_dp_actions_put_output(&ctx->out->actions, xp->port);
+    report(ctx, TN_DETAIL, "output to VXLAN tunnel %s: remote %u.%u.%u.%u, "
+           "VNI %"PRIu64", UDP port %u", xp->name, tnl.dst >> 24,
+           (tnl.dst >> 16) & 0xff, (tnl.dst >> 8) & 0xff, tnl.dst & 0xff,
+           tnl.tun_id, tnl.tp_dst);
+}
+
 static void
 compose_output(struct xctx *ctx, ft_port_no port)
 {
-    if (!find_port(ctx->br, port)) {
+    const struct ft_xport *xp = find_port(ctx->br, port);
+
+    if (!xp) {
         report(ctx, TN_WARN, "Nonexistent output port");
         return;
     }
-    if (commit(ctx)) {
+    if (xp->tnl) {
+        compose_tunnel_output(ctx, xp);
+    } else if (commit(ctx)) {
         ft_dp_actions_put_output(&ctx->out->actions, port);
     }
 }
@@ -846,6 +875,27 @@ wc_init(const struct ft_flow *flow, struct ft_flow *wc)
     }
 }
 
+/* A packet from a tunnel port came out of its outer header: as Open
+ * vSwitch's tunnel receive does, the megaflow matches that header (the
+ * datapath chose the port by it). */
+static void
+wc_init_tunnel(struct xctx *ctx, ft_port_no in_port)
+{
+    const struct ft_xport *xp = find_port(ctx->br, in_port);
+
+    if (!xp || !xp->tnl) {
+        return;
+    }
+    ctx->wc.tun_id = UINT64_MAX;
+    ctx->wc.tun_src = UINT32_MAX;
+    ctx->wc.tun_dst = UINT32_MAX;
+    ctx->wc.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
+    report(ctx, TN_DETAIL, "input from VXLAN tunnel %s: VNI %"PRIu64
+           ", from %u.%u.%u.%u", xp->name, ctx->flow.tun_id,
+           ctx->flow.tun_src >> 24, (ctx->flow.tun_src >> 16) & 0xff,
+           (ctx->flow.tun_src >> 8) & 0xff, ctx->flow.tun_src & 0xff);
+}
+
 /* OVS's xlate_wc_finish(). */
 static void
 wc_finish(const struct ft_flow *flow, struct ft_flow *wc)
@@ -922,6 +972,7 @@ ft_xlate(const struct ft_xlate_in *in, struct ft_xlate_out *out,
         ctx.tcur = report(&ctx, TN_BRIDGE, "bridge(\"%s\")",
                           in->br->name ? in->br->name : "");
     }
+    wc_init_tunnel(&ctx, in->flow.in_port);
 
     /* Table 0 is entered directly: no resubmit accounting. */
     ctx.table_id = 0;

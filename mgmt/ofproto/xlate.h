@@ -38,6 +38,7 @@
 #include "flowtier/port.h"
 #include "mgmt/ofproto/mac-learning.h"
 #include "mgmt/ofproto/oftable.h"
+#include "swpath/tnl-config.h"
 
 #define FT_XLATE_MAX_DEPTH 64
 
@@ -62,6 +63,11 @@ struct ft_xport {
     const uint64_t *trunks;     /* 4096-bit bitmap of allowed VLANs, or
                                  * NULL for all. */
     bool no_flood;              /* Excluded from FLOOD (and NORMAL's). */
+    const struct ft_tnl_config *tnl;    /* A VXLAN port's options, or NULL:
+                                         * an output to it is preceded by
+                                         * set(tunnel(...)), and a packet
+                                         * from it matches its outer
+                                         * header. */
 };
 
 /* A bridge as translation sees it.  The caller owns everything. */

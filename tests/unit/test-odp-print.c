@@ -146,6 +146,67 @@ test_megaflow(void **state)
     ds_destroy(&s);
 }
 
+/* Tunnel matches and actions as Open vSwitch's datapath prints them. */
+static void
+test_tunnel(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dp_action *a;
+    struct ft_match m;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void) state;
+    memset(&m, 0, sizeof m);
+    m.flow.in_port = 3;
+    m.mask.in_port = UINT32_MAX;
+    m.flow.dl_type = FT_ETH_TYPE_ARP;
+    m.mask.dl_type = 0xffff;
+    m.flow.tun_id = 0;
+    m.mask.tun_id = UINT64_MAX;
+    m.flow.tun_src = 0xac1f0102;
+    m.mask.tun_src = UINT32_MAX;
+    m.flow.tun_dst = 0xac1f0101;
+    m.mask.tun_dst = UINT32_MAX;
+    m.flow.tun_flags = FT_TNL_F_KEY;
+    m.mask.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
+    ft_dp_megaflow_format(&m, &s);
+    assert_string_equal(ds_cstr(&s), "tunnel(tun_id=0x0,src=172.31.1.2,"
+                        "dst=172.31.1.1,flags(-df-csum+key)),arp,"
+                        "in_port=3");
+    ds_clear(&s);
+    ft_megaflow_format(&m, &s);
+    assert_string_equal(ds_cstr(&s), "arp,tun_id=0,tun_src=172.31.1.2,"
+                        "tun_dst=172.31.1.1,tun_flags=0x4/0x7,in_port=3");
+    ds_clear(&s);
+    m.mask.tun_id = m.mask.tun_src = m.mask.tun_dst = m.mask.tun_flags = 0;
+    ft_dp_megaflow_format(&m, &s);
+    assert_string_equal(ds_cstr(&s), "arp,in_port=3");
+    ds_clear(&s);
+
+    a = ft_dp_actions_put(&acts, FT_DPA_SET_TUNNEL);
+    a->tunnel.tun_id = 100;
+    a->tunnel.dst = 0xac1f0102;
+    a->tunnel.ttl = 64;
+    a->tunnel.tp_dst = 4789;
+    a->tunnel.flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_KEY;
+    ft_dp_actions_put_output(&acts, 2);
+    ft_dp_actions_format(&acts, &s);
+    assert_string_equal(ds_cstr(&s), "set(tunnel(tun_id=0x64,"
+                        "dst=172.31.1.2,ttl=64,tp_dst=4789,flags(df|key))),"
+                        "2");
+    ds_clear(&s);
+    a = &acts.acts[0];
+    a->tunnel.src = 0xac1f0101;
+    a->tunnel.tos = 0xb8;
+    a->tunnel.flags = 0;
+    ft_dp_actions_format(&acts, &s);
+    assert_string_equal(ds_cstr(&s), "set(tunnel(src=172.31.1.1,"
+                        "dst=172.31.1.2,tos=0xb8,ttl=64,tp_dst=4789,"
+                        "flags())),2");
+    ft_dp_actions_uninit(&acts);
+    ds_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -153,6 +214,7 @@ main(void)
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_flow),
         cmocka_unit_test(test_megaflow),
+        cmocka_unit_test(test_tunnel),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

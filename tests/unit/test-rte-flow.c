@@ -156,8 +156,10 @@ test_refusals(void **state)
     expect_refusal(&m, &acts, "rte_flow: match on reg1 is not offloadable");
     base_match(&m);
     m.mask.tun_id = 1;
-    expect_refusal(&m, &acts, "rte_flow: match on tunnel metadata (tun_*) "
-                   "is not offloadable");
+    expect_refusal(&m, &acts, "rte_flow: tunnel decapsulation (a match on "
+                   "tun_id, tun_src, tun_dst or tun_flags) is not "
+                   "offloadable by rte_flow yet: the userspace datapath "
+                   "decapsulates");
     base_match(&m);
     m.flow.dl_type = FT_ETH_TYPE_IP;
     m.mask.dl_type = 0xffff;
@@ -172,6 +174,12 @@ test_refusals(void **state)
     ft_dp_actions_put(&acts, FT_DPA_USERSPACE);
     expect_refusal(&m, &acts, "rte_flow: action userspace (to the "
                    "controller) is not offloadable");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put(&acts, FT_DPA_SET_TUNNEL)->tunnel.dst = 0xac1f0102;
+    ft_dp_actions_put_output(&acts, 1);
+    expect_refusal(&m, &acts, "rte_flow: tunnel encapsulation "
+                   "(set(tunnel)) is not offloadable by rte_flow yet: the "
+                   "userspace datapath encapsulates");
     ft_dp_actions_uninit(&acts);
 }
 

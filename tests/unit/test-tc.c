@@ -247,8 +247,9 @@ test_match_refusals(void **state)
     expect_refusal(&m, "tc: match on metadata is not offloadable");
     base_match(&m);
     m.mask.tun_id = UINT64_MAX;
-    expect_refusal(&m, "tc: match on tunnel metadata (tun_*) is not "
-                   "offloadable");
+    expect_refusal(&m, "tc: tunnel decapsulation (a match on tun_id, "
+                   "tun_src, tun_dst or tun_flags) is not offloadable by tc "
+                   "yet: the userspace datapath decapsulates");
     base_match(&m);
     m.mask.in_port = 0;
     expect_refusal(&m, "tc: match on a wildcarded in_port is not "
@@ -435,6 +436,14 @@ test_action_refusals(void **state)
                      -EOPNOTSUPP);
     assert_string_equal(err.reason, "tc: action set(ipv6) is not "
                         "offloadable");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put(&acts, FT_DPA_SET_TUNNEL)->tunnel.dst = 0xac1f0102;
+    ft_dp_actions_put_output(&acts, 2);
+    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err),
+                     -EOPNOTSUPP);
+    assert_string_equal(err.reason, "tc: tunnel encapsulation "
+                        "(set(tunnel)) is not offloadable by tc yet: the "
+                        "userspace datapath encapsulates");
     ft_dp_actions_uninit(&acts);
 }
 
