@@ -61,6 +61,8 @@ struct srv_ofconn {
     uint32_t events;            /* Watched now. */
     bool connecting;            /* Active connect() under way. */
     bool closing;               /* Close once the output is written. */
+    bool busy;                  /* Handling its input: the handler writes
+                                 * the output when it is done. */
     uint64_t batch_timer;       /* Applies waiting FLOW_MODs; 0 if none. */
 };
 
@@ -183,7 +185,9 @@ batch_timer_cb(void *sc_)
     struct srv_ofconn *sc = sc_;
 
     sc->batch_timer = 0;
+    sc->busy = true;
     ft_ofconn_flush(sc->conn);
+    sc->busy = false;
     srv_bridge_schedule(sc->of->sb);
     conn_flush(sc);
 }
@@ -246,10 +250,12 @@ conn_cb(int fd, uint32_t events, void *sc_)
             conn_destroy(sc);
             return;
         }
+        sc->busy = true;
         if (n > 0 && ft_ofconn_input(sc->conn, buf, (size_t) n)) {
             sc->closing = true;
             ft_ofconn_flush(sc->conn);
         }
+        sc->busy = false;
         free(buf);
         if (ft_ofconn_has_pending(sc->conn) && !sc->batch_timer) {
             sc->batch_timer = ft_loop_add_timer(sc->of->sb->server->loop,
@@ -299,7 +305,25 @@ of_packet_in(void *of_, const struct ft_bridge_packet_in *pin)
     for (size_t i = of->n_conns; i-- > 0;) {
         struct srv_ofconn *sc = of->conns[i];
 
-        if (!sc->connecting && ft_ofconn_packet_in(sc->conn, pin)) {
+        if (!sc->connecting && ft_ofconn_packet_in(sc->conn, pin)
+            && !sc->busy) {
+            conn_flush(sc);
+        }
+    }
+}
+
+/* A rule flagged send_flow_rem left the tables: every connection that
+ * wants it hears (as in Open vSwitch, not only the one that added it). */
+static void
+of_flow_removed(void *of_, const struct ft_bridge_flow_removed *fr)
+{
+    struct srv_openflow *of = of_;
+
+    for (size_t i = of->n_conns; i-- > 0;) {
+        struct srv_ofconn *sc = of->conns[i];
+
+        if (!sc->connecting && ft_ofconn_flow_removed(sc->conn, fr)
+            && !sc->busy) {
             conn_flush(sc);
         }
     }
@@ -850,6 +874,7 @@ srv_openflow_start(struct srv_bridge *sb, struct ft_error *err)
     ft_loop_add_fd(s->loop, fd, EPOLLIN, listener_cb, of);
     sb->openflow = of;
     ft_bridge_set_packet_in_cb(sb->br, of_packet_in, of);
+    ft_bridge_set_flow_removed_cb(sb->br, of_flow_removed, of);
     of->port_timer = ft_loop_add_timer(s->loop, PORT_CHECK_INTERVAL,
                                        PORT_CHECK_INTERVAL, port_timer_cb,
                                        of);
@@ -866,6 +891,7 @@ srv_openflow_stop(struct srv_bridge *sb)
         return;
     }
     ft_bridge_set_packet_in_cb(sb->br, NULL, NULL);
+    ft_bridge_set_flow_removed_cb(sb->br, NULL, NULL);
     ft_loop_cancel_timer(sb->server->loop, of->port_timer);
     free(of->ports);
     for (size_t i = 0; i < of->n_ctls; i++) {

@@ -367,6 +367,25 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
 }
 
 bool
+ft_ofconn_flow_removed(struct ft_ofconn *c,
+                       const struct ft_bridge_flow_removed *fr)
+{
+    struct ft_ofp_flow_removed m;
+
+    if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
+        || c->failed) {
+        return false;
+    }
+    m.spec = &fr->rule->spec;
+    m.reason = fr->reason;
+    m.duration_ms = fr->now - fr->rule->created;
+    m.n_packets = fr->rule->stats.n_packets;
+    m.n_bytes = fr->rule->stats.n_bytes;
+    ft_ofp_put_flow_removed(&c->tx, c->version, &m);
+    return true;
+}
+
+bool
 ft_ofconn_has_pending(const struct ft_ofconn *c)
 {
     return c->n_batch > 0;
@@ -511,7 +530,8 @@ flow_walk_cb(const struct ft_ofrule *rule, void *aux_)
     fs.duration_ms = w->now - rule->created;
     fs.n_packets = rule->stats.n_packets;
     fs.n_bytes = rule->stats.n_bytes;
-    fs.flags = 0;
+    fs.flags = rule->spec.flags & FT_FLOW_F_SEND_FLOW_REM
+               ? FT_OFPFF_SEND_FLOW_REM : 0;
     ft_ofp_put_flow_stats(w->r, &fs);
 }
 

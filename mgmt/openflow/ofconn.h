@@ -93,6 +93,11 @@ struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
 bool ft_ofconn_packet_in(struct ft_ofconn *,
                          const struct ft_bridge_packet_in *pin);
 
+/* Queues a FLOW_REMOVED for 'fr' if the connection wants asynchronous
+ * messages (not in the slave role).  Returns true if it queued one. */
+bool ft_ofconn_flow_removed(struct ft_ofconn *,
+                            const struct ft_bridge_flow_removed *fr);
+
 /* Queues a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port' if the
  * connection wants asynchronous messages.  Returns true if it queued
  * one. */

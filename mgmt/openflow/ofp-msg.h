@@ -366,6 +366,19 @@ struct ft_ofp_packet_in {
 void ft_ofp_put_packet_in(struct ft_ofpbuf *, uint8_t version,
                           const struct ft_ofp_packet_in *);
 
+/* A rule that left the tables, for FLOW_REMOVED. */
+struct ft_ofp_flow_removed {
+    const struct ft_flow_spec *spec;
+    uint8_t reason;             /* OFPRR_*: 0 idle, 1 hard, 2 delete. */
+    long long int duration_ms;
+    uint64_t n_packets, n_bytes;
+};
+
+/* Appends a FLOW_REMOVED in 'version' (OF1.0 has no table id or
+ * hard_timeout: they are left out). */
+void ft_ofp_put_flow_removed(struct ft_ofpbuf *, uint8_t version,
+                             const struct ft_ofp_flow_removed *);
+
 /* ---- Multipart requests and replies. ---- */
 
 struct ft_ofp_stats_request {

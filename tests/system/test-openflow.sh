@@ -138,6 +138,39 @@ $out"
     pass
 done
 
+# FLOW_REMOVED: a monitor on each switch hears of the rules flagged
+# send_flow_rem that a delete, an idle_timeout or a hard_timeout removes,
+# with the same reason, cookie, priority, match, timeouts and counters as
+# from Open vSwitch (durations masked); a rule without the flag is not
+# announced.  OpenFlow 1.3 dump-flows shows the flag.
+frmask() {
+    grep FLOW_REMOVED | sed -E 's/ \(xid=0x[0-9a-f]+\)//; s/duration[0-9.]+s/duration?/' | sort
+}
+for PROTO in OpenFlow13 OpenFlow10; do
+    both del-flows
+    timeout 4 ovs-ofctl -O $PROTO monitor "$FTS" 65535 >"$SYS_T/fr-ft" 2>&1 &
+    mon_ft=$!
+    timeout 4 ovs-ofctl -O $PROTO monitor "$OVSS" 65535 >"$SYS_T/fr-ovs" 2>&1 &
+    mon_ovs=$!
+    sleep 0.5
+    both add-flow "cookie=0x7,priority=5,ip,send_flow_rem,idle_timeout=1,actions=drop"
+    both add-flow "priority=6,tcp,send_flow_rem,actions=drop"
+    both add-flow "table=3,priority=7,udp,nw_dst=10.9.0.0/16,send_flow_rem,hard_timeout=1,actions=output:2"
+    both add-flow "priority=8,arp,actions=drop"
+    same dump-flows
+    both del-flows "tcp"
+    both del-flows "arp"
+    wait $mon_ft $mon_ovs
+    [ "$(grep -c FLOW_REMOVED "$SYS_T/fr-ft")" = 3 ] \
+        && [ "$(frmask <"$SYS_T/fr-ft")" = "$(frmask <"$SYS_T/fr-ovs")" ] \
+        || fail "$PROTO FLOW_REMOVED differs:
+--- FlowTier
+$(cat "$SYS_T/fr-ft")
+--- Open vSwitch 3.1
+$(cat "$SYS_T/fr-ovs")"
+    pass
+done
+
 # ovs-ofctl monitor on the management socket: a packet-out through TABLE
 # meets a controller rule (PACKET_IN), a packet-out to port 2 leaves by
 # it, and a new port is announced (PORT_STATUS).
