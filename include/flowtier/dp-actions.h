@@ -87,6 +87,9 @@ enum ft_dpa_userspace_reason {
     FT_USERSPACE_TABLE_MISS,    /* CONTROLLER action of a table-miss rule
                                  * (priority 0, matching everything): the
                                  * packet-in says "no match". */
+    FT_USERSPACE_NO_MATCH,      /* No rule matched and an OpenFlow 1.0
+                                 * connection is up: its default table-miss
+                                 * is "send to the controller". */
 };
 
 struct ft_dpa_userspace {

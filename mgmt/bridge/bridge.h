@@ -565,6 +565,13 @@ typedef void ft_bridge_packet_in_cb(void *aux,
 void ft_bridge_set_packet_in_cb(struct ft_bridge *, ft_bridge_packet_in_cb *cb,
                                 void *aux);
 
+/* With 'on', a packet that no rule of table 0 (or of a goto_table)
+ * matches goes up as a packet-in of reason FT_USERSPACE_NO_MATCH instead
+ * of being dropped: OpenFlow 1.0's table-miss, which Open vSwitch applies
+ * while some OpenFlow 1.0 connection is up.  Changing it makes every
+ * megaflow stale. */
+void ft_bridge_set_miss_to_controller(struct ft_bridge *, bool on);
+
 /* Why a rule left the tables (OpenFlow's OFPRR_* numbers). */
 #define FT_BRIDGE_REMOVED_IDLE 0        /* idle_timeout. */
 #define FT_BRIDGE_REMOVED_HARD 1        /* hard_timeout. */

@@ -91,6 +91,7 @@ struct srv_openflow {
     struct ft_ofp_port *ports;  /* As last told to the connections. */
     size_t n_ports;
     uint64_t port_timer;        /* Looks for port changes. */
+    bool miss_to_controller;    /* See update_miss(). */
 };
 
 /* How often (ms) link state changes are looked for. */
@@ -98,6 +99,7 @@ struct srv_openflow {
 
 static void controller_retry(struct srv_controller *);
 static void update_fail_open(struct srv_openflow *);
+static void update_miss(struct srv_openflow *);
 
 static void
 conn_destroy(struct srv_ofconn *sc)
@@ -120,6 +122,7 @@ conn_destroy(struct srv_ofconn *sc)
     }
     free(sc);
     update_fail_open(of);
+    update_miss(of);
 }
 
 /* Writes what it can; returns false if the connection is gone. */
@@ -267,8 +270,11 @@ conn_cb(int fd, uint32_t events, void *sc_)
         conn_destroy(sc);
         return;
     }
-    if (sc->ctl && version != ft_ofconn_version(sc->conn)) {
-        update_fail_open(sc->of);       /* Negotiated: a controller. */
+    if (version != ft_ofconn_version(sc->conn)) {
+        update_miss(sc->of);            /* Negotiated. */
+        if (sc->ctl) {
+            update_fail_open(sc->of);   /* A controller. */
+        }
     }
     conn_flush(sc);
 }
@@ -597,6 +603,23 @@ srv_openflow_check_target(const char *target, struct ft_error *err)
     struct target t;
 
     return parse_target(target, &t, err);
+}
+
+/* Open vSwitch sends table misses to the controller while an OpenFlow 1.0
+ * connection is up (OpenFlow 1.0's default), and drops them otherwise. */
+static void
+update_miss(struct srv_openflow *of)
+{
+    bool of10 = false;
+
+    for (size_t i = 0; i < of->n_conns; i++) {
+        of10 |= ft_ofconn_version(of->conns[i]->conn) == FT_OFP10_VERSION;
+    }
+    if (of10 != of->miss_to_controller) {
+        of->miss_to_controller = of10;
+        ft_bridge_set_miss_to_controller(of->sb->br, of10);
+        srv_bridge_schedule(of->sb);
+    }
 }
 
 static void

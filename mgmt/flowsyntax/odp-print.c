@@ -268,7 +268,9 @@ ft_dp_action_format(const struct ft_dp_action *a, struct ds *out)
         ds_put_format(out, "userspace(pid=0,%s(reason=%d,",
                       a->userspace.reason == FT_USERSPACE_MISS
                       ? "miss" : "controller",
-                      a->userspace.reason == FT_USERSPACE_MISS ? 0 : 1);
+                      a->userspace.reason == FT_USERSPACE_MISS
+                      || a->userspace.reason == FT_USERSPACE_NO_MATCH
+                      ? 0 : 1);
         ds_put_format(out, "rule_cookie=%#"PRIx64",table_id=%u,"
                       "max_len=%u))", a->userspace.cookie,
                       a->userspace.table_id, a->userspace.max_len);

@@ -349,10 +349,18 @@ bool
 ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
 {
     struct ft_ofp_packet_in p;
+    size_t max_len = pin->max_len;
 
     if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
         || c->failed) {
         return false;
+    }
+    if (pin->reason == FT_USERSPACE_NO_MATCH) {
+        /* OpenFlow 1.0's table-miss; OpenFlow 1.3 drops (OVS alike). */
+        if (c->version != FT_OFP10_VERSION) {
+            return false;
+        }
+        max_len = c->miss_send_len;
     }
     p.reason = pin->reason == FT_USERSPACE_CONTROLLER ? FT_OFPR_ACTION
                : FT_OFPR_NO_MATCH;
@@ -361,7 +369,7 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
     p.in_port = pin->in_port;
     p.data = pin->data;
     p.total_len = pin->len;
-    p.len = pin->max_len < pin->len ? pin->max_len : pin->len;
+    p.len = max_len < pin->len ? max_len : pin->len;
     ft_ofp_put_packet_in(&c->tx, c->version, &p);
     return true;
 }

@@ -171,6 +171,33 @@ $(cat "$SYS_T/fr-ovs")"
     pass
 done
 
+# Table-miss with no rule at all: while an OpenFlow 1.0 connection is up,
+# a packet no rule matches goes to it as a PACKET_IN "via no_match";
+# OpenFlow 1.3 connections get nothing (their table-miss is drop).  The
+# same on Open vSwitch, whose port 1 gets the frame from netdev-dummy.
+FRAME=ffffffffffff02000000000908004500001c00010000401166c60a0000090a00000204d2162e00080000
+eval "$("$SANDBOX" env "$SYS_T/ovs")"
+PROTO=OpenFlow13
+both del-flows
+for sw in ft ovs; do
+    [ $sw = ft ] && target=$FTS || target=$OVSS
+    timeout 3 ovs-ofctl -O OpenFlow10 monitor "$target" 65535 >"$SYS_T/miss10-$sw" 2>&1 &
+    timeout 3 ovs-ofctl -O OpenFlow13 monitor "$target" 65535 >"$SYS_T/miss13-$sw" 2>&1 &
+done
+sleep 0.5
+in_vm vm1 python3 -c "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0)); s.send(bytes.fromhex('$FRAME'))"
+ovs-appctl netdev-dummy/receive p1 "$FRAME" >/dev/null || fail "netdev-dummy/receive"
+wait
+for sw in ft ovs; do
+    grep -q "in_port=1 (via no_match) data_len=42" "$SYS_T/miss10-$sw" \
+        || fail "$sw: no OpenFlow 1.0 PACKET_IN for a table miss:
+$(cat "$SYS_T/miss10-$sw")"
+    ! grep -q PACKET_IN "$SYS_T/miss13-$sw" \
+        || fail "$sw: an OpenFlow 1.3 PACKET_IN for a table miss:
+$(cat "$SYS_T/miss13-$sw")"
+    pass
+done
+
 # ovs-ofctl monitor on the management socket: a packet-out through TABLE
 # meets a controller rule (PACKET_IN), a packet-out to port 2 leaves by
 # it, and a new port is announced (PORT_STATUS).
