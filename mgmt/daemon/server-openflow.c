@@ -64,7 +64,17 @@ struct srv_ofconn {
     bool busy;                  /* Handling its input: the handler writes
                                  * the output when it is done. */
     uint64_t batch_timer;       /* Applies waiting FLOW_MODs; 0 if none. */
+    uint64_t probe_timer;       /* Controllers: inactivity probe check. */
+    long long int last_rx;      /* ms, when the peer last sent something. */
+    long long int probe_sent;   /* ms, when the probe went, or 0. */
 };
+
+/* A controller connection idle for PROBE_INTERVAL ms gets an ECHO_REQUEST;
+ * one that stays silent PROBE_INTERVAL ms more is dropped (and an active
+ * one reconnected), as Open vSwitch's default inactivity_probe of 5 s.
+ * Checked every PROBE_TICK ms. */
+#define PROBE_INTERVAL 5000
+#define PROBE_TICK 500
 
 /* How long (ms) FLOW_MODs may wait for more to join their batch. */
 #define BATCH_DELAY 2
@@ -114,6 +124,7 @@ conn_destroy(struct srv_ofconn *sc)
     }
     ft_loop_del_fd(of->sb->server->loop, sc->fd);
     ft_loop_cancel_timer(of->sb->server->loop, sc->batch_timer);
+    ft_loop_cancel_timer(of->sb->server->loop, sc->probe_timer);
     close(sc->fd);
     ft_ofconn_destroy(sc->conn);
     if (sc->ctl && !sc->ctl->passive) {
@@ -173,6 +184,7 @@ conn_connected(struct srv_ofconn *sc)
         return false;
     }
     sc->connecting = false;
+    sc->last_rx = ft_time_msec();
     sc->ctl->backoff = BACKOFF_MIN;
     ft_log_msg(sc->of->sb->server->log, FT_LOG_INFO, MODULE, "bridge %s: "
                "connected to controller %s", sc->of->sb->name,
@@ -181,6 +193,38 @@ conn_connected(struct srv_ofconn *sc)
 }
 
 static bool conn_flush(struct srv_ofconn *);
+
+static void
+probe_timer_cb(void *sc_)
+{
+    struct srv_ofconn *sc = sc_;
+    struct ft_server *s = sc->of->sb->server;
+    long long int now = ft_time_msec();
+
+    if (sc->connecting) {
+        if (now - sc->last_rx >= PROBE_INTERVAL) {
+            ft_log_rl(s->log, &s->rl, FT_LOG_INFO, MODULE, "bridge %s: "
+                      "controller %s: connection timed out",
+                      sc->of->sb->name, sc->ctl->target);
+            conn_destroy(sc);
+        }
+        return;
+    }
+    if (!sc->probe_sent) {
+        if (now - sc->last_rx >= PROBE_INTERVAL) {
+            sc->probe_sent = now;
+            if (ft_ofconn_echo_request(sc->conn)) {
+                conn_flush(sc);
+            }
+        }
+    } else if (now - sc->probe_sent >= PROBE_INTERVAL) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: controller %s: "
+                   "no response to inactivity probe after %d s, "
+                   "disconnecting", sc->of->sb->name, sc->ctl->target,
+                   2 * PROBE_INTERVAL / 1000);
+        conn_destroy(sc);
+    }
+}
 
 static void
 batch_timer_cb(void *sc_)
@@ -252,6 +296,10 @@ conn_cb(int fd, uint32_t events, void *sc_)
             free(buf);
             conn_destroy(sc);
             return;
+        }
+        if (n > 0) {
+            sc->last_rx = ft_time_msec();
+            sc->probe_sent = 0;
         }
         sc->busy = true;
         if (n > 0 && ft_ofconn_input(sc->conn, buf, (size_t) n)) {
@@ -494,6 +542,11 @@ conn_create(struct srv_openflow *of, struct srv_controller *ctl, int cfd,
     sc->conn = ft_ofconn_create(&sw, !ctl);
     sc->connecting = connecting;
     sc->events = connecting ? EPOLLOUT : EPOLLIN;
+    sc->last_rx = ft_time_msec();
+    if (ctl) {
+        sc->probe_timer = ft_loop_add_timer(of->sb->server->loop, PROBE_TICK,
+                                            PROBE_TICK, probe_timer_cb, sc);
+    }
     if (of->n_conns == of->allocated_conns) {
         of->allocated_conns = of->allocated_conns
                               ? 2 * of->allocated_conns : 4;

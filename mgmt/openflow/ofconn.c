@@ -48,6 +48,7 @@ struct ft_ofconn {
     bool failed;
     struct pending_fm *batch;
     size_t n_batch;
+    uint32_t echo_xid;          /* Of the last inactivity probe. */
 };
 
 /* One message being handled. */
@@ -390,6 +391,20 @@ ft_ofconn_flow_removed(struct ft_ofconn *c,
     m.n_packets = fr->rule->stats.n_packets;
     m.n_bytes = fr->rule->stats.n_bytes;
     ft_ofp_put_flow_removed(&c->tx, c->version, &m);
+    return true;
+}
+
+bool
+ft_ofconn_echo_request(struct ft_ofconn *c)
+{
+    size_t start;
+
+    if (!c->version || c->failed) {
+        return false;
+    }
+    start = ft_ofp_msg_start(&c->tx, c->version, FT_OFPT_ECHO_REQUEST,
+                             ++c->echo_xid);
+    ft_ofp_msg_finish(&c->tx, start);
     return true;
 }
 

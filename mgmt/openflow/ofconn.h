@@ -98,6 +98,11 @@ bool ft_ofconn_packet_in(struct ft_ofconn *,
 bool ft_ofconn_flow_removed(struct ft_ofconn *,
                             const struct ft_bridge_flow_removed *fr);
 
+/* Queues an ECHO_REQUEST (an inactivity probe: any message from the peer
+ * answers it) once the version is negotiated.  Returns true if it queued
+ * one. */
+bool ft_ofconn_echo_request(struct ft_ofconn *);
+
 /* Queues a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port' if the
  * connection wants asynchronous messages.  Returns true if it queued
  * one. */
