@@ -67,8 +67,12 @@ struct ft_dpa_ipv6 {
     uint8_t tclass_mask, hlimit_mask;
 };
 
+/* Ports of TCP, UDP or SCTP; or, with FT_IPPROTO_ICMP or _ICMPV6, the ICMP
+ * type ('src') and code ('dst'), 8 bits each (Open vSwitch's set(icmp())
+ * of mod_tp_src / mod_tp_dst on ICMP). */
 struct ft_dpa_l4 {
-    uint8_t proto;              /* FT_IPPROTO_TCP, _UDP or _SCTP. */
+    uint8_t proto;              /* FT_IPPROTO_TCP, _UDP, _SCTP, _ICMP or
+                                 * _ICMPV6. */
     uint16_t src, dst;
     uint16_t src_mask, dst_mask;
 };

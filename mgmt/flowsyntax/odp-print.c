@@ -188,6 +188,13 @@ format_set(const struct ft_dp_action *a, struct ds *out)
                        a->ipv6.hlimit_mask, 0xff, false);
         break;
     case FT_DPA_SET_L4:
+        if (a->l4.proto == FT_IPPROTO_ICMP || a->l4.proto == FT_IPPROTO_ICMPV6) {
+            /* Unmasked, as Open vSwitch's. */
+            ds_put_format(out, "%s(type=%u,code=%u",
+                          a->l4.proto == FT_IPPROTO_ICMP ? "icmp" : "icmpv6",
+                          a->l4.src & 0xff, a->l4.dst & 0xff);
+            break;
+        }
         ds_put_cstr(out, a->l4.proto == FT_IPPROTO_TCP ? "tcp("
                          : a->l4.proto == FT_IPPROTO_UDP ? "udp(" : "sctp(");
         put_int_member(out, &first, "src", a->l4.src, a->l4.src_mask,

@@ -542,7 +542,20 @@ static void
 xlate_set_field(struct xctx *ctx, const struct ft_ofpact_set_field *sf)
 {
     const struct ft_field *f = ft_field_from_id(sf->field);
-    bool ok = ft_field_prereqs_ok(f, &ctx->flow, &ctx->wc);
+    bool mod_tp = sf->spelling == FT_SPELL_MOD_TP_SRC
+                  || sf->spelling == FT_SPELL_MOD_TP_DST;
+    bool ok;
+
+    if (mod_tp) {
+        /* OVS: mod_tp_src/dst write tp_src/dst of any IP packet (for ICMP
+         * its type and code), whatever its protocol. */
+        ok = ft_flow_is_ip(&ctx->flow);
+        if (ok) {
+            ctx->wc.nw_proto = 0xff;
+        }
+    } else {
+        ok = ft_field_prereqs_ok(f, &ctx->flow, &ctx->wc);
+    }
 
     /* L4 headers are absent from later fragments. */
     if (ok && is_l4_field(f) && ctx->flow.nw_frag & FT_FRAG_LATER) {
