@@ -81,6 +81,9 @@ struct text_event {
 struct text_events {
     struct text_event *ev;
     size_t n, allocated;
+    bool off;                   /* The caller wants no changes: record
+                                 * nothing (formatting each rule's text
+                                 * was a seventh of a batch's time). */
 };
 
 static void
@@ -88,6 +91,9 @@ events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
 
+    if (te->off) {
+        return;                 /* Nobody asked for the net change. */
+    }
     if (te->n == te->allocated) {
         size_t a = te->allocated ? 2 * te->allocated : 16;
         struct text_event *p = realloc(te->ev, a * sizeof *p);
@@ -529,7 +535,7 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
                struct ft_error *err)
 {
     struct ft_oftables *oft = &br->tables;
-    struct text_events te = { NULL, 0, 0 };
+    struct text_events te = { NULL, 0, 0, !changes };
     struct undo_log log = { NULL, 0, 0 };
     uint64_t version = oft->version;
 
