@@ -106,6 +106,7 @@ struct srv_openflow {
     size_t n_ports;
     uint64_t port_timer;        /* Looks for port changes. */
     bool miss_to_controller;    /* See update_miss(). */
+    struct ft_ofconn_roles roles;       /* Shared by the connections. */
 };
 
 /* How often (ms) link state changes are looked for. */
@@ -389,6 +390,20 @@ of_flow_removed(void *of_, const struct ft_bridge_flow_removed *fr)
     }
 }
 
+/* 'c' became master: every other master of the bridge becomes a slave. */
+static void
+of_new_master(void *sb_, const struct ft_ofconn *c)
+{
+    struct srv_bridge *sb = sb_;
+    struct srv_openflow *of = sb->openflow;
+
+    for (size_t i = 0; of && i < of->n_conns; i++) {
+        if (of->conns[i]->conn != c) {
+            ft_ofconn_demote(of->conns[i]->conn);
+        }
+    }
+}
+
 struct ports_aux {
     struct ft_ofp_port *ports;
     size_t n, allocated;
@@ -537,6 +552,8 @@ conn_create(struct srv_openflow *of, struct srv_controller *ctl, int cfd,
     sw.packet_out = of_packet_out;
     sw.ports = of_ports;
     sw.refused = of_refused;
+    sw.roles = &of->roles;
+    sw.new_master = of_new_master;
     sw.aux = of->sb;
     sc = calloc(1, sizeof *sc);
     if (!sc) {
