@@ -456,9 +456,17 @@ handle_vendor(struct ft_ofconn *c, const struct ofmsg *m,
         c->table_id_ext = m->data[16] != 0;
         return 0;
     }
-    if (subtype == NXT_SET_FLOW_FORMAT && m->len == 20
-        && ft_ofp_get32(m->data + 16) == 0) {
-        return 0;               /* The OpenFlow 1.0 match: what we speak. */
+    if (subtype == NXT_SET_FLOW_FORMAT && m->len == 20) {
+        uint32_t format = ft_ofp_get32(m->data + 16);
+
+        if (!format) {
+            return 0;           /* The OpenFlow 1.0 match: what we speak. */
+        }
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_SUBTYPE, "flow format %u "
+                             "(NXM) is not supported with OpenFlow 1.0: "
+                             "fields the 1.0 match lacks (IPv6, registers, "
+                             "tunnel ids, cookie masks) need OpenFlow 1.3 "
+                             "(ovs-ofctl -O OpenFlow13)", format);
     }
     return ft_ofperr_set(oe, FT_OFPERR_BAD_SUBTYPE, "Nicira extension "
                          "message %u is not supported (the OpenFlow 1.0 "

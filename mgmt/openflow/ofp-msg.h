@@ -276,10 +276,18 @@ int ft_oxm_field_decode(const uint8_t *p, size_t len,
 int ft_oxm_field_encode(const struct ft_field *f, const union ft_value *value,
                         const union ft_value *mask, struct ft_ofpbuf *);
 
-/* Puts into 'headers' (room for 'max') the OXM headers (class, field,
- * length, no mask bit) of every field FlowTier matches, or only of those
- * it can set when 'writable'; returns how many. */
-size_t ft_oxm_headers(uint32_t *headers, size_t max, bool writable);
+/* Which fields ft_oxm_headers() lists. */
+enum ft_oxm_headers_kind {
+    FT_OXM_HEADERS_MATCH,       /* Every field matched; the mask bit set on
+                                 * those that take arbitrary masks. */
+    FT_OXM_HEADERS_WILDCARDS,   /* Every field matched, no mask bit. */
+    FT_OXM_HEADERS_WRITABLE,    /* Those set_field can set. */
+};
+
+/* Puts into 'headers' (room for 'max') the OXM headers (class, field, mask
+ * bit, length) of the fields of 'kind'; returns how many. */
+size_t ft_oxm_headers(uint32_t *headers, size_t max,
+                      enum ft_oxm_headers_kind kind);
 
 /* ---- Actions and instructions. ---- */
 

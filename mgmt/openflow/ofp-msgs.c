@@ -556,11 +556,12 @@ ft_ofp_put_table_features(struct ft_ofp_mp_reply *r, uint8_t table_id,
     put_tf_prop(&e, 2, next, n_next, 1);
     put_tf_prop(&e, 4, NULL, 0, 4);             /* No write_actions. */
     put_tf_prop(&e, 6, acts, sizeof acts / sizeof acts[0], 4);
-    n_fields = ft_oxm_headers(fields, 64, false);
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_MATCH);
     put_tf_prop(&e, 8, fields, n_fields, 4);    /* MATCH. */
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_WILDCARDS);
     put_tf_prop(&e, 10, fields, n_fields, 4);   /* WILDCARDS. */
     put_tf_prop(&e, 12, NULL, 0, 4);            /* No write_setfield. */
-    n_fields = ft_oxm_headers(fields, 64, true);
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_WRITABLE);
     put_tf_prop(&e, 14, fields, n_fields, 4);   /* APPLY_SETFIELD. */
     ft_ofpbuf_set_be16(&e, 0, (uint16_t) e.size);
     ft_ofp_mp_prepare(r, e.size);
