@@ -278,6 +278,10 @@ action_set(struct builder *b, const struct ft_dp_action *a, size_t i,
         }
         return 0;
     case FT_DPA_SET_L4:
+        if (a->l4.proto == FT_IPPROTO_ICMP
+            || a->l4.proto == FT_IPPROTO_ICMPV6) {
+            return refuse_action(err, "set of ICMP type and code");
+        }
         if ((a->l4.src_mask && a->l4.dst_mask)
             || (a->l4.src_mask && a->l4.src_mask != 0xffff)
             || (a->l4.dst_mask && a->l4.dst_mask != 0xffff)) {

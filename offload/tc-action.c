@@ -229,8 +229,10 @@ put_set(struct action_ctx *ctx, const struct ft_dp_action *a,
         return 0;
     case FT_DPA_SET_L4:
         if (a->l4.proto != FT_IPPROTO_TCP && a->l4.proto != FT_IPPROTO_UDP) {
-            return ft_error_set(err, -EOPNOTSUPP, "tc: action set of SCTP "
-                                "ports is not offloadable");
+            return ft_error_set(err, -EOPNOTSUPP, "tc: action set of %s is "
+                                "not offloadable",
+                                a->l4.proto == FT_IPPROTO_SCTP ? "SCTP ports"
+                                : "ICMP type and code");
         }
         rw.htype = a->l4.proto == FT_IPPROTO_TCP
                    ? TCA_PEDIT_KEY_EX_HDR_TYPE_TCP

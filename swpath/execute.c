@@ -321,6 +321,25 @@ exec_set_ipv6(struct ft_packet *pkt, const struct ft_dpa_ipv6 *a)
     return 0;
 }
 
+/* ICMP type and code, in the message's first two bytes; ICMPv4 and ICMPv6
+ * checksums both cover them as one 16-bit word. */
+static int
+exec_set_icmp(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
+{
+    uint8_t old[2], *l4;
+
+    if (!ft_packet_has_l4(pkt) || pkt->l4_proto != a->proto
+        || ft_packet_l4_size(pkt) < 4) {
+        return -EINVAL;
+    }
+    l4 = ft_packet_data(pkt) + pkt->l4_ofs;
+    memcpy(old, l4, 2);
+    l4[0] = (uint8_t) masked32(l4[0], a->src, a->src_mask & 0xff);
+    l4[1] = (uint8_t) masked32(l4[1], a->dst, a->dst_mask & 0xff);
+    csum_update_bytes(l4 + 2, old, l4, 2);
+    return 0;
+}
+
 static int
 exec_set_l4(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
 {
@@ -330,6 +349,9 @@ exec_set_l4(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
     size_t size = ft_packet_l4_size(pkt);
     uint8_t old[4], *l4;
 
+    if (a->proto == FT_IPPROTO_ICMP || a->proto == FT_IPPROTO_ICMPV6) {
+        return exec_set_icmp(pkt, a);
+    }
     if (!ft_packet_has_l4(pkt) || pkt->l4_proto != a->proto
         || (a->proto != FT_IPPROTO_TCP && a->proto != FT_IPPROTO_UDP
             && a->proto != FT_IPPROTO_SCTP)

@@ -302,7 +302,9 @@ put_action(struct nl_msg *msg, const struct ft_dp_action *a,
         s.dst_mask = a->l4.dst_mask;
         if (s.proto != FT_IPPROTO_TCP && s.proto != FT_IPPROTO_UDP) {
             return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: "
-                                "set_field of SCTP ports is not supported");
+                                "set_field of %s is not supported",
+                                s.proto == FT_IPPROTO_SCTP ? "SCTP ports"
+                                : "ICMP type and code");
         }
         return PUT(nla_put(msg, FT_KDP_ACTION_SET_L4, sizeof s, &s));
     }

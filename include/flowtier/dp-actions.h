@@ -67,8 +67,12 @@ struct ft_dpa_ipv6 {
     uint8_t tclass_mask, hlimit_mask;
 };
 
+/* Ports of TCP, UDP or SCTP; or, with FT_IPPROTO_ICMP or _ICMPV6, the ICMP
+ * type ('src') and code ('dst'), 8 bits each (Open vSwitch's set(icmp())
+ * of mod_tp_src / mod_tp_dst on ICMP). */
 struct ft_dpa_l4 {
-    uint8_t proto;              /* FT_IPPROTO_TCP, _UDP or _SCTP. */
+    uint8_t proto;              /* FT_IPPROTO_TCP, _UDP, _SCTP, _ICMP or
+                                 * _ICMPV6. */
     uint16_t src, dst;
     uint16_t src_mask, dst_mask;
 };
@@ -87,6 +91,9 @@ enum ft_dpa_userspace_reason {
     FT_USERSPACE_TABLE_MISS,    /* CONTROLLER action of a table-miss rule
                                  * (priority 0, matching everything): the
                                  * packet-in says "no match". */
+    FT_USERSPACE_NO_MATCH,      /* No rule matched and an OpenFlow 1.0
+                                 * connection is up: its default table-miss
+                                 * is "send to the controller". */
 };
 
 struct ft_dpa_userspace {

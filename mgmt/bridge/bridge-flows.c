@@ -81,6 +81,9 @@ struct text_event {
 struct text_events {
     struct text_event *ev;
     size_t n, allocated;
+    bool off;                   /* The caller wants no changes: record
+                                 * nothing (formatting each rule's text
+                                 * was a seventh of a batch's time). */
 };
 
 static void
@@ -88,6 +91,9 @@ events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
 
+    if (te->off) {
+        return;                 /* Nobody asked for the net change. */
+    }
     if (te->n == te->allocated) {
         size_t a = te->allocated ? 2 * te->allocated : 16;
         struct text_event *p = realloc(te->ev, a * sizeof *p);
@@ -485,6 +491,43 @@ error_prefix(struct ft_error *err, const char *prefix, size_t n)
     }
 }
 
+static bool rule_is_hard_expired(const struct ft_ofrule *, long long int now);
+
+/* Tells the flow removed callback of the rules 'log' deleted that asked
+ * for it (before the log drops its references to them). */
+static void
+notify_removed(struct ft_bridge *br, const struct undo_log *log,
+               long long int now)
+{
+    struct ft_bridge_flow_removed fr;
+
+    if (!br->flow_removed_cb) {
+        return;
+    }
+    for (size_t i = 0; i < log->n; i++) {
+        const struct ft_ofrule *rule = log->u[i].rule;
+
+        if (log->u[i].type != UNDO_DELETE
+            || !(rule->spec.flags & FT_FLOW_F_SEND_FLOW_REM)) {
+            continue;
+        }
+        fr.rule = rule;
+        fr.now = now;
+        fr.reason = !br->expiring ? FT_BRIDGE_REMOVED_DELETE
+                    : rule_is_hard_expired(rule, now)
+                    ? FT_BRIDGE_REMOVED_HARD : FT_BRIDGE_REMOVED_IDLE;
+        br->flow_removed_cb(br->flow_removed_aux, &fr);
+    }
+}
+
+void
+ft_bridge_set_flow_removed_cb(struct ft_bridge *br,
+                              ft_bridge_flow_removed_cb *cb, void *aux)
+{
+    br->flow_removed_cb = cb;
+    br->flow_removed_aux = aux;
+}
+
 static int
 flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
                size_t n, unsigned int flags, long long int now,
@@ -492,7 +535,7 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
                struct ft_error *err)
 {
     struct ft_oftables *oft = &br->tables;
-    struct text_events te = { NULL, 0, 0 };
+    struct text_events te = { NULL, 0, 0, !changes };
     struct undo_log log = { NULL, 0, 0 };
     uint64_t version = oft->version;
 
@@ -516,6 +559,7 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
     if (flags & FT_BRIDGE_DRY_RUN) {
         undo_log_rollback(oft, &log);
     } else {
+        notify_removed(br, &log, now);
         undo_log_commit(&log);
     }
     if (changes) {
@@ -820,12 +864,18 @@ ft_bridge_format_flow_tiers(const struct ft_ofrule *rule, long long int now,
 /* ---- Rule timeouts. ---- */
 
 static bool
+rule_is_hard_expired(const struct ft_ofrule *rule, long long int now)
+{
+    return rule->spec.hard_timeout
+           && now >= rule->created + rule->spec.hard_timeout * 1000LL;
+}
+
+static bool
 rule_is_expired(const struct ft_ofrule *rule, long long int now)
 {
     const struct ft_flow_spec *spec = &rule->spec;
 
-    return (spec->hard_timeout
-            && now >= rule->created + spec->hard_timeout * 1000LL)
+    return rule_is_hard_expired(rule, now)
            || (spec->idle_timeout
                && now >= rule->used + spec->idle_timeout * 1000LL);
 }
@@ -862,10 +912,12 @@ ft_bridge_expire_rules(struct ft_bridge *br, long long int now)
             n++;
         }
     }
+    br->expiring = true;
     if (n && !flow_mod_batch(br, ops, n, 0, now, "flow", &br->expired,
                              NULL)) {
         br->stats.n_rules_expired += n;
     }
+    br->expiring = false;
     for (size_t i = 0; i < n; i++) {
         ft_flow_spec_uninit(&dels[i]);
     }

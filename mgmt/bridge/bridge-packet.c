@@ -48,6 +48,15 @@ ft_bridge_set_packet_in_cb(struct ft_bridge *br, ft_bridge_packet_in_cb *cb,
 }
 
 void
+ft_bridge_set_miss_to_controller(struct ft_bridge *br, bool on)
+{
+    if (br->miss_to_controller != on) {
+        br->miss_to_controller = on;
+        br->tables.version++;       /* Every megaflow is stale. */
+    }
+}
+
+void
 ft_bridge_set_fail_open(struct ft_bridge *br, bool fail_open)
 {
     if (br->fail_open != fail_open) {

@@ -71,6 +71,10 @@ struct ft_bridge {
     /* Packets for the controller (bridge-packet.c). */
     ft_bridge_packet_in_cb *packet_in_cb;
     void *packet_in_aux;
+    ft_bridge_flow_removed_cb *flow_removed_cb;
+    void *flow_removed_aux;
+    bool expiring;                  /* Deletes are timeouts (expiry). */
+    bool miss_to_controller;        /* ft_bridge_set_miss_to_controller(). */
 
     bool fail_open;                 /* ft_bridge_set_fail_open(). */
 

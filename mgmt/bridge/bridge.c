@@ -1148,6 +1148,7 @@ ft_bridge_xbridge(const struct ft_bridge *br, struct ft_xbridge *xbr)
     xbr->ports = br->xports;
     xbr->n_ports = br->n_xports;
     xbr->fail_open = br->fail_open;
+    xbr->miss_to_controller = br->miss_to_controller;
 }
 
 uint64_t

@@ -641,6 +641,36 @@ typedef void ft_bridge_packet_in_cb(void *aux,
 void ft_bridge_set_packet_in_cb(struct ft_bridge *, ft_bridge_packet_in_cb *cb,
                                 void *aux);
 
+/* With 'on', a packet that no rule of table 0 (or of a goto_table)
+ * matches goes up as a packet-in of reason FT_USERSPACE_NO_MATCH instead
+ * of being dropped: OpenFlow 1.0's table-miss, which Open vSwitch applies
+ * while some OpenFlow 1.0 connection is up.  Changing it makes every
+ * megaflow stale. */
+void ft_bridge_set_miss_to_controller(struct ft_bridge *, bool on);
+
+/* Why a rule left the tables (OpenFlow's OFPRR_* numbers). */
+#define FT_BRIDGE_REMOVED_IDLE 0        /* idle_timeout. */
+#define FT_BRIDGE_REMOVED_HARD 1        /* hard_timeout. */
+#define FT_BRIDGE_REMOVED_DELETE 2      /* A delete (OpenFlow, CLI). */
+
+/* A rule with FT_FLOW_F_SEND_FLOW_REM that left the tables; 'rule' (its
+ * spec, 'created', unified counters as of the last revalidator pass) is
+ * valid during the callback only. */
+struct ft_bridge_flow_removed {
+    const struct ft_ofrule *rule;
+    uint8_t reason;             /* FT_BRIDGE_REMOVED_*. */
+    long long int now;          /* ms, when it left. */
+};
+
+typedef void ft_bridge_flow_removed_cb(void *aux,
+                                       const struct ft_bridge_flow_removed *);
+
+/* Calls 'cb' for every rule flagged send_flow_rem that a committed
+ * delete, idle_timeout or hard_timeout removes (not for a dry run, nor for
+ * a rule an add replaces).  NULL: nobody is told. */
+void ft_bridge_set_flow_removed_cb(struct ft_bridge *,
+                                   ft_bridge_flow_removed_cb *cb, void *aux);
+
 /* Sends the 'len'-byte frame 'frame' as if it came in on 'in_port'
  * (FT_PORT_NONE, FT_PORT_LOCAL or a port), through 'acts' (translated as
  * a rule's actions; output to FT_PORT_TABLE runs the flow tables).

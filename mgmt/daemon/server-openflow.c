@@ -61,8 +61,24 @@ struct srv_ofconn {
     uint32_t events;            /* Watched now. */
     bool connecting;            /* Active connect() under way. */
     bool closing;               /* Close once the output is written. */
+    bool busy;                  /* Handling its input: the handler writes
+                                 * the output when it is done. */
     uint64_t batch_timer;       /* Applies waiting FLOW_MODs; 0 if none. */
+    uint64_t probe_timer;       /* Controllers: inactivity probe check. */
+    long long int last_rx;      /* ms, when the peer last sent something. */
+    long long int probe_sent;   /* ms, when the probe went, or 0. */
+    uint8_t *rbuf;              /* Reads land here (kept: allocating and
+                                 * freeing it per read cost a burst of
+                                 * FLOW_MODs a tenth of its time). */
+    size_t rbuf_size;
 };
+
+/* A controller connection idle for PROBE_INTERVAL ms gets an ECHO_REQUEST;
+ * one that stays silent PROBE_INTERVAL ms more is dropped (and an active
+ * one reconnected), as Open vSwitch's default inactivity_probe of 5 s.
+ * Checked every PROBE_TICK ms. */
+#define PROBE_INTERVAL 5000
+#define PROBE_TICK 500
 
 /* How long (ms) FLOW_MODs may wait for more to join their batch. */
 #define BATCH_DELAY 2
@@ -89,6 +105,8 @@ struct srv_openflow {
     struct ft_ofp_port *ports;  /* As last told to the connections. */
     size_t n_ports;
     uint64_t port_timer;        /* Looks for port changes. */
+    bool miss_to_controller;    /* See update_miss(). */
+    struct ft_ofconn_roles roles;       /* Shared by the connections. */
 };
 
 /* How often (ms) link state changes are looked for. */
@@ -96,6 +114,7 @@ struct srv_openflow {
 
 static void controller_retry(struct srv_controller *);
 static void update_fail_open(struct srv_openflow *);
+static void update_miss(struct srv_openflow *);
 
 static void
 conn_destroy(struct srv_ofconn *sc)
@@ -110,14 +129,17 @@ conn_destroy(struct srv_ofconn *sc)
     }
     ft_loop_del_fd(of->sb->server->loop, sc->fd);
     ft_loop_cancel_timer(of->sb->server->loop, sc->batch_timer);
+    ft_loop_cancel_timer(of->sb->server->loop, sc->probe_timer);
     close(sc->fd);
     ft_ofconn_destroy(sc->conn);
+    free(sc->rbuf);
     if (sc->ctl && !sc->ctl->passive) {
         sc->ctl->conn = NULL;
         controller_retry(sc->ctl);
     }
     free(sc);
     update_fail_open(of);
+    update_miss(of);
 }
 
 /* Writes what it can; returns false if the connection is gone. */
@@ -168,6 +190,7 @@ conn_connected(struct srv_ofconn *sc)
         return false;
     }
     sc->connecting = false;
+    sc->last_rx = ft_time_msec();
     sc->ctl->backoff = BACKOFF_MIN;
     ft_log_msg(sc->of->sb->server->log, FT_LOG_INFO, MODULE, "bridge %s: "
                "connected to controller %s", sc->of->sb->name,
@@ -178,39 +201,76 @@ conn_connected(struct srv_ofconn *sc)
 static bool conn_flush(struct srv_ofconn *);
 
 static void
+probe_timer_cb(void *sc_)
+{
+    struct srv_ofconn *sc = sc_;
+    struct ft_server *s = sc->of->sb->server;
+    long long int now = ft_time_msec();
+
+    if (sc->connecting) {
+        if (now - sc->last_rx >= PROBE_INTERVAL) {
+            ft_log_rl(s->log, &s->rl, FT_LOG_INFO, MODULE, "bridge %s: "
+                      "controller %s: connection timed out",
+                      sc->of->sb->name, sc->ctl->target);
+            conn_destroy(sc);
+        }
+        return;
+    }
+    if (!sc->probe_sent) {
+        if (now - sc->last_rx >= PROBE_INTERVAL) {
+            sc->probe_sent = now;
+            if (ft_ofconn_echo_request(sc->conn)) {
+                conn_flush(sc);
+            }
+        }
+    } else if (now - sc->probe_sent >= PROBE_INTERVAL) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: controller %s: "
+                   "no response to inactivity probe after %d s, "
+                   "disconnecting", sc->of->sb->name, sc->ctl->target,
+                   2 * PROBE_INTERVAL / 1000);
+        conn_destroy(sc);
+    }
+}
+
+static void
 batch_timer_cb(void *sc_)
 {
     struct srv_ofconn *sc = sc_;
 
     sc->batch_timer = 0;
+    sc->busy = true;
     ft_ofconn_flush(sc->conn);
+    sc->busy = false;
     srv_bridge_schedule(sc->of->sb);
     conn_flush(sc);
 }
 
-/* Reads what 'fd' has, up to MAX_READ bytes, into '*buf' (malloc'ed).
- * Returns the number of bytes, 0 at end of file, or a negative errno
- * (-EAGAIN when nothing was there). */
+/* Reads what 'sc' has, up to MAX_READ bytes, into 'sc->rbuf' (grown as
+ * needed).  Returns the number of bytes, 0 at end of file, or a negative
+ * errno (-EAGAIN when nothing was there). */
 static ssize_t
-conn_read(int fd, uint8_t **buf)
+conn_read(struct srv_ofconn *sc)
 {
-    size_t size = 0, allocated = 65536;
+    size_t size = 0;
 
-    *buf = malloc(allocated);
-    if (!*buf) {
-        abort();
+    if (!sc->rbuf) {
+        sc->rbuf_size = 65536;
+        sc->rbuf = malloc(sc->rbuf_size);
+        if (!sc->rbuf) {
+            abort();
+        }
     }
     while (size < MAX_READ) {
         ssize_t n;
 
-        if (size == allocated) {
-            allocated *= 2;
-            *buf = realloc(*buf, allocated);
-            if (!*buf) {
+        if (size == sc->rbuf_size) {
+            sc->rbuf_size *= 2;
+            sc->rbuf = realloc(sc->rbuf, sc->rbuf_size);
+            if (!sc->rbuf) {
                 abort();
             }
         }
-        n = recv(fd, *buf + size, allocated - size, 0);
+        n = recv(sc->fd, sc->rbuf + size, sc->rbuf_size - size, 0);
         if (n > 0) {
             size += (size_t) n;
         } else if (n == 0) {
@@ -228,9 +288,9 @@ static void
 conn_cb(int fd, uint32_t events, void *sc_)
 {
     struct srv_ofconn *sc = sc_;
-    uint8_t *buf = NULL;
     uint8_t version;
 
+    (void) fd;
     if (sc->connecting) {
         if (conn_connected(sc)) {
             conn_flush(sc);
@@ -239,18 +299,22 @@ conn_cb(int fd, uint32_t events, void *sc_)
     }
     version = ft_ofconn_version(sc->conn);
     if (events & EPOLLIN) {
-        ssize_t n = conn_read(fd, &buf);
+        ssize_t n = conn_read(sc);
 
         if (n == 0 || (n < 0 && n != -EAGAIN)) {
-            free(buf);
             conn_destroy(sc);
             return;
         }
-        if (n > 0 && ft_ofconn_input(sc->conn, buf, (size_t) n)) {
+        if (n > 0) {
+            sc->last_rx = ft_time_msec();
+            sc->probe_sent = 0;
+        }
+        sc->busy = true;
+        if (n > 0 && ft_ofconn_input(sc->conn, sc->rbuf, (size_t) n)) {
             sc->closing = true;
             ft_ofconn_flush(sc->conn);
         }
-        free(buf);
+        sc->busy = false;
         if (ft_ofconn_has_pending(sc->conn) && !sc->batch_timer) {
             sc->batch_timer = ft_loop_add_timer(sc->of->sb->server->loop,
                                                 BATCH_DELAY, 0,
@@ -261,8 +325,11 @@ conn_cb(int fd, uint32_t events, void *sc_)
         conn_destroy(sc);
         return;
     }
-    if (sc->ctl && version != ft_ofconn_version(sc->conn)) {
-        update_fail_open(sc->of);       /* Negotiated: a controller. */
+    if (version != ft_ofconn_version(sc->conn)) {
+        update_miss(sc->of);            /* Negotiated. */
+        if (sc->ctl) {
+            update_fail_open(sc->of);   /* A controller. */
+        }
     }
     conn_flush(sc);
 }
@@ -299,8 +366,40 @@ of_packet_in(void *of_, const struct ft_bridge_packet_in *pin)
     for (size_t i = of->n_conns; i-- > 0;) {
         struct srv_ofconn *sc = of->conns[i];
 
-        if (!sc->connecting && ft_ofconn_packet_in(sc->conn, pin)) {
+        if (!sc->connecting && ft_ofconn_packet_in(sc->conn, pin)
+            && !sc->busy) {
             conn_flush(sc);
+        }
+    }
+}
+
+/* A rule flagged send_flow_rem left the tables: every connection that
+ * wants it hears (as in Open vSwitch, not only the one that added it). */
+static void
+of_flow_removed(void *of_, const struct ft_bridge_flow_removed *fr)
+{
+    struct srv_openflow *of = of_;
+
+    for (size_t i = of->n_conns; i-- > 0;) {
+        struct srv_ofconn *sc = of->conns[i];
+
+        if (!sc->connecting && ft_ofconn_flow_removed(sc->conn, fr)
+            && !sc->busy) {
+            conn_flush(sc);
+        }
+    }
+}
+
+/* 'c' became master: every other master of the bridge becomes a slave. */
+static void
+of_new_master(void *sb_, const struct ft_ofconn *c)
+{
+    struct srv_bridge *sb = sb_;
+    struct srv_openflow *of = sb->openflow;
+
+    for (size_t i = 0; of && i < of->n_conns; i++) {
+        if (of->conns[i]->conn != c) {
+            ft_ofconn_demote(of->conns[i]->conn);
         }
     }
 }
@@ -453,6 +552,8 @@ conn_create(struct srv_openflow *of, struct srv_controller *ctl, int cfd,
     sw.packet_out = of_packet_out;
     sw.ports = of_ports;
     sw.refused = of_refused;
+    sw.roles = &of->roles;
+    sw.new_master = of_new_master;
     sw.aux = of->sb;
     sc = calloc(1, sizeof *sc);
     if (!sc) {
@@ -464,6 +565,11 @@ conn_create(struct srv_openflow *of, struct srv_controller *ctl, int cfd,
     sc->conn = ft_ofconn_create(&sw, !ctl);
     sc->connecting = connecting;
     sc->events = connecting ? EPOLLOUT : EPOLLIN;
+    sc->last_rx = ft_time_msec();
+    if (ctl) {
+        sc->probe_timer = ft_loop_add_timer(of->sb->server->loop, PROBE_TICK,
+                                            PROBE_TICK, probe_timer_cb, sc);
+    }
     if (of->n_conns == of->allocated_conns) {
         of->allocated_conns = of->allocated_conns
                               ? 2 * of->allocated_conns : 4;
@@ -573,6 +679,23 @@ srv_openflow_check_target(const char *target, struct ft_error *err)
     struct target t;
 
     return parse_target(target, &t, err);
+}
+
+/* Open vSwitch sends table misses to the controller while an OpenFlow 1.0
+ * connection is up (OpenFlow 1.0's default), and drops them otherwise. */
+static void
+update_miss(struct srv_openflow *of)
+{
+    bool of10 = false;
+
+    for (size_t i = 0; i < of->n_conns; i++) {
+        of10 |= ft_ofconn_version(of->conns[i]->conn) == FT_OFP10_VERSION;
+    }
+    if (of10 != of->miss_to_controller) {
+        of->miss_to_controller = of10;
+        ft_bridge_set_miss_to_controller(of->sb->br, of10);
+        srv_bridge_schedule(of->sb);
+    }
 }
 
 static void
@@ -850,6 +973,7 @@ srv_openflow_start(struct srv_bridge *sb, struct ft_error *err)
     ft_loop_add_fd(s->loop, fd, EPOLLIN, listener_cb, of);
     sb->openflow = of;
     ft_bridge_set_packet_in_cb(sb->br, of_packet_in, of);
+    ft_bridge_set_flow_removed_cb(sb->br, of_flow_removed, of);
     of->port_timer = ft_loop_add_timer(s->loop, PORT_CHECK_INTERVAL,
                                        PORT_CHECK_INTERVAL, port_timer_cb,
                                        of);
@@ -866,6 +990,7 @@ srv_openflow_stop(struct srv_bridge *sb)
         return;
     }
     ft_bridge_set_packet_in_cb(sb->br, NULL, NULL);
+    ft_bridge_set_flow_removed_cb(sb->br, NULL, NULL);
     ft_loop_cancel_timer(sb->server->loop, of->port_timer);
     free(of->ports);
     for (size_t i = 0; i < of->n_ctls; i++) {

@@ -188,6 +188,13 @@ format_set(const struct ft_dp_action *a, struct ds *out)
                        a->ipv6.hlimit_mask, 0xff, false);
         break;
     case FT_DPA_SET_L4:
+        if (a->l4.proto == FT_IPPROTO_ICMP || a->l4.proto == FT_IPPROTO_ICMPV6) {
+            /* Unmasked, as Open vSwitch's. */
+            ds_put_format(out, "%s(type=%u,code=%u",
+                          a->l4.proto == FT_IPPROTO_ICMP ? "icmp" : "icmpv6",
+                          a->l4.src & 0xff, a->l4.dst & 0xff);
+            break;
+        }
         ds_put_cstr(out, a->l4.proto == FT_IPPROTO_TCP ? "tcp("
                          : a->l4.proto == FT_IPPROTO_UDP ? "udp(" : "sctp(");
         put_int_member(out, &first, "src", a->l4.src, a->l4.src_mask,
@@ -280,7 +287,9 @@ ft_dp_action_format(const struct ft_dp_action *a, struct ds *out)
         ds_put_format(out, "userspace(pid=0,%s(reason=%d,",
                       a->userspace.reason == FT_USERSPACE_MISS
                       ? "miss" : "controller",
-                      a->userspace.reason == FT_USERSPACE_MISS ? 0 : 1);
+                      a->userspace.reason == FT_USERSPACE_MISS
+                      || a->userspace.reason == FT_USERSPACE_NO_MATCH
+                      ? 0 : 1);
         ds_put_format(out, "rule_cookie=%#"PRIx64",table_id=%u,"
                       "max_len=%u))", a->userspace.cookie,
                       a->userspace.table_id, a->userspace.max_len);

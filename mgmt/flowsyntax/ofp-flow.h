@@ -71,10 +71,15 @@ struct ft_flow_spec {
     uint64_t cookie_mask;       /* mod/del filter; 0 = any cookie. */
     uint16_t idle_timeout;      /* Seconds; 0 = none. */
     uint16_t hard_timeout;
+    uint16_t flags;             /* FT_FLOW_F_*. */
     struct ft_match match;
     struct ft_ofpacts actions;
     bool has_actions;           /* "actions=" present (mod/del lines). */
 };
+
+/* 'flags': the controller hears of the rule's removal (FLOW_REMOVED), as
+ * "send_flow_rem" in the flow syntax. */
+#define FT_FLOW_F_SEND_FLOW_REM 0x0001
 
 void ft_flow_spec_init(struct ft_flow_spec *);
 void ft_flow_spec_uninit(struct ft_flow_spec *);

@@ -209,6 +209,16 @@ parse_header(const struct ft_ofp_token *t, enum ft_flow_cmd cmd,
 {
     uint64_t v;
 
+    if (!strcmp(t->key, "send_flow_rem")) {
+        if (cmd_is_delete(cmd)) {
+            return ft_error_set(err, -EINVAL, "not used by delete");
+        }
+        if (t->delim != '\0') {
+            return ft_error_set(err, -EINVAL, "a flag takes no value");
+        }
+        spec->flags |= FT_FLOW_F_SEND_FLOW_REM;
+        return 1;
+    }
     if (!strcmp(t->key, "table")) {
         if (ft_ofp_parse_u64(t->value, UINT8_MAX, &v, err)) {
             return -EINVAL;

@@ -430,6 +430,9 @@ ft_flow_spec_format(const struct ft_flow_spec *spec,
     if (spec->hard_timeout) {
         ds_put_format(out, "hard_timeout=%u, ", spec->hard_timeout);
     }
+    if (spec->flags & FT_FLOW_F_SEND_FLOW_REM) {
+        ds_put_cstr(out, "send_flow_rem, ");
+    }
     ft_match_format(&spec->match, spec->priority, ports, out);
     if (spec->has_actions) {
         if (out->len > start && out->s[out->len - 1] != ' ') {

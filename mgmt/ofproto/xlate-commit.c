@@ -165,6 +165,33 @@ commit_l4(const struct ft_flow *flow, struct ft_flow *base,
     base->tp_dst = flow->tp_dst;
 }
 
+static bool
+is_icmp(const struct ft_flow *f)
+{
+    return (f->dl_type == FT_ETH_TYPE_IP && f->nw_proto == FT_IPPROTO_ICMP)
+           || (f->dl_type == FT_ETH_TYPE_IPV6
+               && f->nw_proto == FT_IPPROTO_ICMPV6);
+}
+
+/* OVS's commit_set_icmp_action(): type and code (in tp_src and tp_dst) in
+ * one unmasked set, so the megaflow matches both. */
+static void
+commit_icmp(const struct ft_flow *flow, struct ft_flow *base,
+            struct ft_flow *wc, struct ft_dp_actions *acts)
+{
+    struct ft_dpa_l4 *l4;
+
+    l4 = &ft_dp_actions_put(acts, FT_DPA_SET_L4)->l4;
+    l4->proto = flow->nw_proto;
+    l4->src = flow->tp_src & 0xff;
+    l4->dst = flow->tp_dst & 0xff;
+    l4->src_mask = l4->dst_mask = 0xff;
+    wc->tp_src |= 0xff;
+    wc->tp_dst |= 0xff;
+    base->tp_src = flow->tp_src;
+    base->tp_dst = flow->tp_dst;
+}
+
 static int
 count_vlans(const struct ft_flow *f)
 {
@@ -237,13 +264,6 @@ ft_xlate_commit(const struct ft_flow *flow, struct ft_flow *base,
         return ft_error_set(err, -EOPNOTSUPP, "datapath actions cannot "
                             "rewrite ARP fields");
     }
-    if (tp_changed && flow->nw_proto
-        && !is_l4_proto(flow->nw_proto)
-        && ((v4 && flow->nw_proto == FT_IPPROTO_ICMP)
-            || (v6 && flow->nw_proto == FT_IPPROTO_ICMPV6))) {
-        return ft_error_set(err, -EOPNOTSUPP, "datapath actions cannot "
-                            "rewrite ICMP type or code");
-    }
 
     commit_eth(flow, base, wc, acts);
     if (ip_changed || tp_changed) {
@@ -260,6 +280,10 @@ ft_xlate_commit(const struct ft_flow *flow, struct ft_flow *base,
         }
         if (tp_changed && is_l4_proto(flow->nw_proto)) {
             commit_l4(flow, base, wc, acts);
+        } else if (tp_changed && is_icmp(flow)
+                   && ((flow->tp_src ^ base->tp_src) & 0xff
+                       || (flow->tp_dst ^ base->tp_dst) & 0xff)) {
+            commit_icmp(flow, base, wc, acts);
         }
     }
     commit_vlan(flow, base, acts);

@@ -507,7 +507,15 @@ xlate_normal(struct xctx *ctx)
 
 /* ---- Actions. ---- */
 
-static void xlate_table(struct xctx *, ft_port_no in_port, uint8_t table_id);
+static void xlate_table__(struct xctx *, ft_port_no in_port,
+                          uint8_t table_id, bool may_packet_in);
+
+/* A resubmit: a miss returns to the next action. */
+static void
+xlate_table(struct xctx *ctx, ft_port_no in_port, uint8_t table_id)
+{
+    xlate_table__(ctx, in_port, table_id, false);
+}
 
 static void
 xlate_output(struct xctx *ctx, ft_port_no port)
@@ -532,7 +540,7 @@ xlate_output(struct xctx *ctx, ft_port_no port)
         break;
     case FT_PORT_TABLE:
         if (ctx->in->actions) {
-            xlate_table(ctx, ctx->flow.in_port, 0);
+            xlate_table__(ctx, ctx->flow.in_port, 0, true);
         } else {
             report(ctx, TN_WARN, "output to TABLE is only for packet-out");
         }
@@ -563,7 +571,20 @@ static void
 xlate_set_field(struct xctx *ctx, const struct ft_ofpact_set_field *sf)
 {
     const struct ft_field *f = ft_field_from_id(sf->field);
-    bool ok = ft_field_prereqs_ok(f, &ctx->flow, &ctx->wc);
+    bool mod_tp = sf->spelling == FT_SPELL_MOD_TP_SRC
+                  || sf->spelling == FT_SPELL_MOD_TP_DST;
+    bool ok;
+
+    if (mod_tp) {
+        /* OVS: mod_tp_src/dst write tp_src/dst of any IP packet (for ICMP
+         * its type and code), whatever its protocol. */
+        ok = ft_flow_is_ip(&ctx->flow);
+        if (ok) {
+            ctx->wc.nw_proto = 0xff;
+        }
+    } else {
+        ok = ft_field_prereqs_ok(f, &ctx->flow, &ctx->wc);
+    }
 
     /* L4 headers are absent from later fragments. */
     if (ok && is_l4_field(f) && ctx->flow.nw_frag & FT_FRAG_LATER) {
@@ -650,7 +671,7 @@ do_actions(struct xctx *ctx, const struct ft_ofpacts *acts)
                         ? ctx->table_id : a->resubmit.table_id);
             break;
         case FT_OFPACT_GOTO_TABLE:
-            xlate_table(ctx, flow->in_port, a->table_id);
+            xlate_table__(ctx, flow->in_port, a->table_id, true);
             break;
         case FT_OFPACT_SET_VLAN_VID:
             set_vlan_bits(ctx, FT_VLAN_VID_MASK, a->vlan_vid.vid,
@@ -776,9 +797,30 @@ report_table(struct xctx *ctx, uint8_t table_id, const struct ft_ofrule *r)
     ctx->tcur = ttree_add(ctx->trace, ctx->tcur, TN_TABLE, s.s);
 }
 
-/* Looks 'table_id' up as 'in_port' and runs the rule found, nested. */
+/* The packet goes up for a table miss (see 'miss_to_controller'). */
 static void
-xlate_table(struct xctx *ctx, ft_port_no in_port, uint8_t table_id)
+compose_no_match(struct xctx *ctx, uint8_t table_id)
+{
+    struct ft_dp_action *a;
+
+    report(ctx, TN_ACTION, "controller (no match: an OpenFlow 1.0 "
+           "connection's table-miss)");
+    if (!commit(ctx)) {
+        return;
+    }
+    a = ft_dp_actions_put(&ctx->out->actions, FT_DPA_USERSPACE);
+    a->userspace.reason = FT_USERSPACE_NO_MATCH;
+    a->userspace.max_len = UINT16_MAX;
+    a->userspace.cookie = 0;
+    a->userspace.table_id = table_id;
+}
+
+/* Looks 'table_id' up as 'in_port' and runs the rule found, nested.  A miss
+ * where 'may_packet_in' (table 0, goto_table, packet-out to TABLE) may go
+ * to the controller. */
+static void
+xlate_table__(struct xctx *ctx, ft_port_no in_port, uint8_t table_id,
+              bool may_packet_in)
 {
     bool deepens = table_id <= ctx->table_id;
     const struct ft_ofrule *old_rule = ctx->rule;
@@ -815,7 +857,9 @@ xlate_table(struct xctx *ctx, ft_port_no in_port, uint8_t table_id)
     ctx->flow.in_port = real_in_port;
 
     report_table(ctx, table_id, rule);
-    if (!rule) {
+    if (!rule && may_packet_in && ctx->br->miss_to_controller) {
+        compose_no_match(ctx, table_id);
+    } else if (!rule) {
         report(ctx, TN_ACTION, "drop");
     } else {
         add_rule(ctx->out, rule);
@@ -985,7 +1029,7 @@ ft_xlate(const struct ft_xlate_in *in, struct ft_xlate_out *out,
                "NORMAL switching");
         xlate_normal(&ctx);
     } else {
-        xlate_table(&ctx, in->flow.in_port, 0);
+        xlate_table__(&ctx, in->flow.in_port, 0, true);
     }
 
     if (ctx.error) {

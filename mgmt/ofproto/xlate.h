@@ -81,6 +81,12 @@ struct ft_xbridge {
                                  * NORMAL for every packet, above every
                                  * OpenFlow rule (as Open vSwitch's
                                  * fail-open flow). */
+    bool miss_to_controller;    /* A table 0 or goto_table lookup that finds
+                                 * nothing sends the packet up with
+                                 * FT_USERSPACE_NO_MATCH instead of dropping
+                                 * it (OpenFlow 1.0's table-miss, as Open
+                                 * vSwitch while an OpenFlow 1.0 connection
+                                 * is up). */
 };
 
 struct ft_xlate_in {

@@ -8,6 +8,7 @@
  * 'flow_mods' callback.  Bytes in, bytes out: no socket here.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@
 #define NXT_FLOW_MOD_TABLE_ID 15
 
 #define OFPCR_ROLE_NOCHANGE 0
+#define OFPCR_ROLE_EQUAL 1
+#define OFPCR_ROLE_MASTER 2
 #define OFPCR_ROLE_SLAVE 3
 
 /* FLOW_MODs applied together, at most (see "Batches" below). */
@@ -48,6 +51,9 @@ struct ft_ofconn {
     bool failed;
     struct pending_fm *batch;
     size_t n_batch;
+    uint32_t echo_xid;          /* Of the last inactivity probe. */
+    struct ft_ofpbuf mp_req;    /* A multipart request being reassembled
+                                 * (OFPMPF_REQ_MORE), or empty. */
 };
 
 /* One message being handled. */
@@ -74,6 +80,7 @@ ft_ofconn_create(const struct ft_ofconn_switch *sw, bool service)
     c->miss_send_len = FT_OFP_MISS_SEND_LEN;
     ft_ofpbuf_init(&c->rx);
     ft_ofpbuf_init(&c->tx);
+    ft_ofpbuf_init(&c->mp_req);
     ft_ofp_put_hello(&c->tx, FT_OFP13_VERSION, VERSIONS_BITMAP, 0);
     return c;
 }
@@ -88,6 +95,7 @@ ft_ofconn_destroy(struct ft_ofconn *c)
         free(c->batch);
         ft_ofpbuf_uninit(&c->rx);
         ft_ofpbuf_uninit(&c->tx);
+        ft_ofpbuf_uninit(&c->mp_req);
         free(c);
     }
 }
@@ -349,10 +357,18 @@ bool
 ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
 {
     struct ft_ofp_packet_in p;
+    size_t max_len = pin->max_len;
 
     if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
         || c->failed) {
         return false;
+    }
+    if (pin->reason == FT_USERSPACE_NO_MATCH) {
+        /* OpenFlow 1.0's table-miss; OpenFlow 1.3 drops (OVS alike). */
+        if (c->version != FT_OFP10_VERSION) {
+            return false;
+        }
+        max_len = c->miss_send_len;
     }
     p.reason = pin->reason == FT_USERSPACE_CONTROLLER ? FT_OFPR_ACTION
                : FT_OFPR_NO_MATCH;
@@ -361,8 +377,41 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
     p.in_port = pin->in_port;
     p.data = pin->data;
     p.total_len = pin->len;
-    p.len = pin->max_len < pin->len ? pin->max_len : pin->len;
+    p.len = max_len < pin->len ? max_len : pin->len;
     ft_ofp_put_packet_in(&c->tx, c->version, &p);
+    return true;
+}
+
+bool
+ft_ofconn_flow_removed(struct ft_ofconn *c,
+                       const struct ft_bridge_flow_removed *fr)
+{
+    struct ft_ofp_flow_removed m;
+
+    if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
+        || c->failed) {
+        return false;
+    }
+    m.spec = &fr->rule->spec;
+    m.reason = fr->reason;
+    m.duration_ms = fr->now - fr->rule->created;
+    m.n_packets = fr->rule->stats.n_packets;
+    m.n_bytes = fr->rule->stats.n_bytes;
+    ft_ofp_put_flow_removed(&c->tx, c->version, &m);
+    return true;
+}
+
+bool
+ft_ofconn_echo_request(struct ft_ofconn *c)
+{
+    size_t start;
+
+    if (!c->version || c->failed) {
+        return false;
+    }
+    start = ft_ofp_msg_start(&c->tx, c->version, FT_OFPT_ECHO_REQUEST,
+                             ++c->echo_xid);
+    ft_ofp_msg_finish(&c->tx, start);
     return true;
 }
 
@@ -407,13 +456,47 @@ handle_vendor(struct ft_ofconn *c, const struct ofmsg *m,
         c->table_id_ext = m->data[16] != 0;
         return 0;
     }
-    if (subtype == NXT_SET_FLOW_FORMAT && m->len == 20
-        && ft_ofp_get32(m->data + 16) == 0) {
-        return 0;               /* The OpenFlow 1.0 match: what we speak. */
+    if (subtype == NXT_SET_FLOW_FORMAT && m->len == 20) {
+        uint32_t format = ft_ofp_get32(m->data + 16);
+
+        if (!format) {
+            return 0;           /* The OpenFlow 1.0 match: what we speak. */
+        }
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_SUBTYPE, "flow format %u "
+                             "(NXM) is not supported with OpenFlow 1.0: "
+                             "fields the 1.0 match lacks (IPv6, registers, "
+                             "tunnel ids, cookie masks) need OpenFlow 1.3 "
+                             "(ovs-ofctl -O OpenFlow13)", format);
     }
     return ft_ofperr_set(oe, FT_OFPERR_BAD_SUBTYPE, "Nicira extension "
                          "message %u is not supported (the OpenFlow 1.0 "
                          "match and table ids are)", subtype);
+}
+
+void
+ft_ofconn_demote(struct ft_ofconn *c)
+{
+    if (c->role == OFPCR_ROLE_MASTER) {
+        c->role = OFPCR_ROLE_SLAVE;
+    }
+}
+
+/* A master or slave request's generation id: refused if older than the
+ * newest seen on the bridge (as a 64-bit sequence number, so it may wrap),
+ * else it becomes the newest. */
+static int
+check_generation(struct ft_ofconn *c, uint64_t gen, struct ft_ofp_error *oe)
+{
+    struct ft_ofconn_roles *r = c->sw.roles;
+
+    if (r->generation_set && (int64_t) (gen - r->generation) < 0) {
+        return ft_ofperr_set(oe, FT_OFPERR_ROLE_STALE, "generation id "
+                             "%#"PRIx64" is older than %#"PRIx64", the "
+                             "newest a controller sent", gen, r->generation);
+    }
+    r->generation_set = true;
+    r->generation = gen;
+    return 0;
 }
 
 static int
@@ -421,20 +504,29 @@ handle_role(struct ft_ofconn *c, const struct ofmsg *m,
             struct ft_ofp_error *oe)
 {
     uint32_t role = ft_ofp_get32(m->data + 8);
+    uint64_t gen = ft_ofp_get64(m->data + 16);
+    const struct ft_ofconn_roles *r = c->sw.roles;
     size_t start;
 
     if (role > OFPCR_ROLE_SLAVE) {
         return ft_ofperr_set(oe, FT_OFPERR_ROLE_BAD_ROLE, "role %u is not "
                              "nochange, equal, master or slave", role);
     }
+    if ((role == OFPCR_ROLE_MASTER || role == OFPCR_ROLE_SLAVE)
+        && check_generation(c, gen, oe)) {
+        return -EINVAL;
+    }
     if (role != OFPCR_ROLE_NOCHANGE) {
         c->role = role;
     }
+    if (role == OFPCR_ROLE_MASTER && c->sw.new_master) {
+        c->sw.new_master(c->sw.aux, c);
+    }
     start = ft_ofp_msg_start(&c->tx, c->version, FT_OFPT_ROLE_REPLY,
                              m->h.xid);
-    ft_ofpbuf_put_be32(&c->tx, c->role ? c->role : 1);
+    ft_ofpbuf_put_be32(&c->tx, c->role ? c->role : OFPCR_ROLE_EQUAL);
     ft_ofpbuf_put_zeros(&c->tx, 4);
-    ft_ofpbuf_put(&c->tx, m->data + 16, 8);
+    ft_ofpbuf_put_be64(&c->tx, r->generation_set ? r->generation : 0);
     ft_ofp_msg_finish(&c->tx, start);
     return 0;
 }
@@ -511,7 +603,8 @@ flow_walk_cb(const struct ft_ofrule *rule, void *aux_)
     fs.duration_ms = w->now - rule->created;
     fs.n_packets = rule->stats.n_packets;
     fs.n_bytes = rule->stats.n_bytes;
-    fs.flags = 0;
+    fs.flags = rule->spec.flags & FT_FLOW_F_SEND_FLOW_REM
+               ? FT_OFPFF_SEND_FLOW_REM : 0;
     ft_ofp_put_flow_stats(w->r, &fs);
 }
 
@@ -650,9 +743,73 @@ stats_refused(const struct ft_ofp_stats_request *req,
                          req->type, what);
 }
 
+#define OFPMPF_REQ_MORE 1
+
+/* OpenFlow 1.3 multipart requests in several messages: the parts (same
+ * xid and type, each but the last with OFPMPF_REQ_MORE) are put together
+ * into one request of at most FT_OFP_MAX_MSG_LEN bytes, which is then
+ * handled as if it came whole.  Returns 1 while parts are missing, 0 with
+ * '*m' the whole request (in 'c->mp_req' when it was reassembled), or
+ * -EINVAL with 'oe'. */
 static int
-handle_stats(struct ft_ofconn *c, const struct ofmsg *m,
+mp_reassemble(struct ft_ofconn *c, struct ofmsg *m, struct ft_ofp_error *oe)
+{
+    bool more = ft_ofp_get16(m->data + 10) & OFPMPF_REQ_MORE;
+    struct ft_ofpbuf *b = &c->mp_req;
+
+    if (c->version != FT_OFP13_VERSION || (!more && !b->size)) {
+        return 0;
+    }
+    if (b->size && (ft_ofp_get32(b->data + 4) != m->h.xid
+                    || ft_ofp_get16(b->data + 8)
+                       != ft_ofp_get16(m->data + 8))) {
+        ft_ofpbuf_clear(b);
+        return ft_ofperr_set(oe, FT_OFPERR_BAD_STAT, "a multipart request "
+                             "part of another xid or type came before the "
+                             "last part of the one under way");
+    }
+    if (b->size + m->len - (b->size ? 16 : 0) > FT_OFP_MAX_MSG_LEN) {
+        ft_ofpbuf_clear(b);
+        return ft_ofperr_set(oe, FT_OFPERR_MULTIPART_BUFFER_OVERFLOW,
+                             "multipart request parts over %d bytes in "
+                             "all", FT_OFP_MAX_MSG_LEN);
+    }
+    if (!b->size) {
+        ft_ofpbuf_put(b, m->data, m->len);
+    } else {
+        ft_ofpbuf_put(b, m->data + 16, m->len - 16);
+    }
+    if (more) {
+        return 1;
+    }
+    ft_ofpbuf_set_be16(b, 2, (uint16_t) b->size);
+    ft_ofpbuf_set_be16(b, 10, 0);
+    m->data = b->data;
+    m->len = b->size;
+    return 0;
+}
+
+static int handle_stats__(struct ft_ofconn *, const struct ofmsg *,
+                          struct ft_ofp_error *);
+
+static int
+handle_stats(struct ft_ofconn *c, const struct ofmsg *m_,
              struct ft_ofp_error *oe)
+{
+    struct ofmsg m = *m_;
+    int error = mp_reassemble(c, &m, oe);
+
+    if (error) {
+        return error < 0 ? error : 0;
+    }
+    error = handle_stats__(c, &m, oe);
+    ft_ofpbuf_clear(&c->mp_req);
+    return error;
+}
+
+static int
+handle_stats__(struct ft_ofconn *c, const struct ofmsg *m,
+               struct ft_ofp_error *oe)
 {
     struct ft_ofp_stats_request req;
     struct ft_ofp_mp_reply r;

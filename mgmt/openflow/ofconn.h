@@ -35,6 +35,16 @@
 #include "mgmt/bridge/bridge.h"
 #include "mgmt/openflow/ofp-msg.h"
 
+struct ft_ofconn;
+
+/* The controllers' roles on one bridge, shared by its connections: the
+ * largest generation id a master or slave request carried (OpenFlow 1.3
+ * "master election"). */
+struct ft_ofconn_roles {
+    bool generation_set;
+    uint64_t generation;
+};
+
 /* What a connection needs from its bridge and daemon. */
 struct ft_ofconn_switch {
     struct ft_bridge *br;
@@ -55,13 +65,17 @@ struct ft_ofconn_switch {
                       const struct ft_ofpacts *acts, const void *frame,
                       size_t len, struct ft_error *err);
 
+    /* The bridge's roles (never NULL), and a callback that makes every
+     * other master connection of the bridge a slave (ft_ofconn_demote())
+     * when 'c' becomes master. */
+    struct ft_ofconn_roles *roles;
+    void (*new_master)(void *aux, const struct ft_ofconn *c);
+
     /* Reports a refusal sent to the peer (for the log). May be NULL. */
     void (*refused)(void *aux, const char *msg_name,
                     const struct ft_ofp_error *oe);
     void *aux;
 };
-
-struct ft_ofconn;
 
 /* Creates a connection serving 'sw' (copied) that has already queued its
  * HELLO in its output.  A 'service' connection (ovs-ofctl on BRIDGE.mgmt,
@@ -93,11 +107,25 @@ struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
 bool ft_ofconn_packet_in(struct ft_ofconn *,
                          const struct ft_bridge_packet_in *pin);
 
+/* Queues a FLOW_REMOVED for 'fr' if the connection wants asynchronous
+ * messages (not in the slave role).  Returns true if it queued one. */
+bool ft_ofconn_flow_removed(struct ft_ofconn *,
+                            const struct ft_bridge_flow_removed *fr);
+
+/* Queues an ECHO_REQUEST (an inactivity probe: any message from the peer
+ * answers it) once the version is negotiated.  Returns true if it queued
+ * one. */
+bool ft_ofconn_echo_request(struct ft_ofconn *);
+
 /* Queues a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port' if the
  * connection wants asynchronous messages.  Returns true if it queued
  * one. */
 bool ft_ofconn_port_status(struct ft_ofconn *, uint8_t reason,
                            const struct ft_ofp_port *port);
+
+/* Makes the connection a slave if it is the master (another connection
+ * became master). */
+void ft_ofconn_demote(struct ft_ofconn *);
 
 /* The negotiated version, 0 before negotiation. */
 uint8_t ft_ofconn_version(const struct ft_ofconn *);

@@ -67,6 +67,9 @@ static const struct ofperr_entry ofperrs[FT_N_OFPERRS] = {
     [FT_OFPERR_SWITCH_CONFIG_BAD_FLAGS] = { "OFPSCFC_BAD_FLAGS", 1, 1,
                                             10, 0 },
     [FT_OFPERR_ROLE_BAD_ROLE] = { "OFPRRFC_BAD_ROLE", 1, 1, 11, 2 },
+    [FT_OFPERR_ROLE_STALE] = { "OFPRRFC_STALE", 1, 1, 11, 0 },
+    [FT_OFPERR_MULTIPART_BUFFER_OVERFLOW] = {
+        "OFPBRC_MULTIPART_BUFFER_OVERFLOW", 1, 1, 1, 13 },
 };
 
 int

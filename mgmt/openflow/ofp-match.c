@@ -132,17 +132,21 @@ value_to_wire(const struct oxm_entry *e, const struct ft_field *f,
 }
 
 size_t
-ft_oxm_headers(uint32_t *headers, size_t max, bool writable)
+ft_oxm_headers(uint32_t *headers, size_t max, enum ft_oxm_headers_kind kind)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < N_OXMS && n < max; i++) {
         const struct ft_field *f = ft_field_from_id(oxms[i].id);
+        bool masked = kind == FT_OXM_HEADERS_MATCH && f->maskable;
 
-        if (!writable || (f->writable && f->id != FT_F_IN_PORT)) {
+        if (kind != FT_OXM_HEADERS_WRITABLE
+            || (f->writable && f->id != FT_F_IN_PORT)) {
+            /* With the mask bit, the length counts value and mask. */
             headers[n++] = (uint32_t) oxms[i].class << 16
                            | (uint32_t) oxms[i].field << 9
-                           | oxms[i].wire_len;
+                           | (uint32_t) masked << 8
+                           | (uint32_t) oxms[i].wire_len << masked;
         }
     }
     return n;

@@ -145,6 +145,8 @@ enum ft_ofperr {
     FT_OFPERR_METER_UNKNOWN,
     FT_OFPERR_SWITCH_CONFIG_BAD_FLAGS,
     FT_OFPERR_ROLE_BAD_ROLE,
+    FT_OFPERR_ROLE_STALE,
+    FT_OFPERR_MULTIPART_BUFFER_OVERFLOW,
     FT_N_OFPERRS
 };
 
@@ -274,10 +276,18 @@ int ft_oxm_field_decode(const uint8_t *p, size_t len,
 int ft_oxm_field_encode(const struct ft_field *f, const union ft_value *value,
                         const union ft_value *mask, struct ft_ofpbuf *);
 
-/* Puts into 'headers' (room for 'max') the OXM headers (class, field,
- * length, no mask bit) of every field FlowTier matches, or only of those
- * it can set when 'writable'; returns how many. */
-size_t ft_oxm_headers(uint32_t *headers, size_t max, bool writable);
+/* Which fields ft_oxm_headers() lists. */
+enum ft_oxm_headers_kind {
+    FT_OXM_HEADERS_MATCH,       /* Every field matched; the mask bit set on
+                                 * those that take arbitrary masks. */
+    FT_OXM_HEADERS_WILDCARDS,   /* Every field matched, no mask bit. */
+    FT_OXM_HEADERS_WRITABLE,    /* Those set_field can set. */
+};
+
+/* Puts into 'headers' (room for 'max') the OXM headers (class, field, mask
+ * bit, length) of the fields of 'kind'; returns how many. */
+size_t ft_oxm_headers(uint32_t *headers, size_t max,
+                      enum ft_oxm_headers_kind kind);
 
 /* ---- Actions and instructions. ---- */
 
@@ -365,6 +375,19 @@ struct ft_ofp_packet_in {
 /* Appends a PACKET_IN (buffer_id none) in 'version'. */
 void ft_ofp_put_packet_in(struct ft_ofpbuf *, uint8_t version,
                           const struct ft_ofp_packet_in *);
+
+/* A rule that left the tables, for FLOW_REMOVED. */
+struct ft_ofp_flow_removed {
+    const struct ft_flow_spec *spec;
+    uint8_t reason;             /* OFPRR_*: 0 idle, 1 hard, 2 delete. */
+    long long int duration_ms;
+    uint64_t n_packets, n_bytes;
+};
+
+/* Appends a FLOW_REMOVED in 'version' (OF1.0 has no table id or
+ * hard_timeout: they are left out). */
+void ft_ofp_put_flow_removed(struct ft_ofpbuf *, uint8_t version,
+                             const struct ft_ofp_flow_removed *);
 
 /* ---- Multipart requests and replies. ---- */
 

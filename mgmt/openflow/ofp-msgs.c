@@ -54,14 +54,15 @@ flow_mod_check(struct ft_ofp_flow_mod *fm, struct ft_ofp_error *oe)
                              "not exist: FlowTier buffers no packets "
                              "(n_buffers=0)", fm->buffer_id);
     }
-    if (fm->flags & ~(FT_OFPFF_RESET_COUNTS | FT_OFPFF_NO_PKT_COUNTS
-                      | FT_OFPFF_NO_BYT_COUNTS)) {
+    if (fm->flags & ~(FT_OFPFF_SEND_FLOW_REM | FT_OFPFF_RESET_COUNTS
+                      | FT_OFPFF_NO_PKT_COUNTS | FT_OFPFF_NO_BYT_COUNTS)) {
         return ft_ofperr_set(oe, FT_OFPERR_FLOW_MOD_BAD_FLAGS, "flow mod "
                              "flags 0x%x: %s is not supported", fm->flags,
-                             fm->flags & FT_OFPFF_SEND_FLOW_REM
-                             ? "send_flow_rem" : fm->flags
-                             & FT_OFPFF_CHECK_OVERLAP ? "check_overlap"
-                             : "an unknown flag");
+                             fm->flags & FT_OFPFF_CHECK_OVERLAP
+                             ? "check_overlap" : "an unknown flag");
+    }
+    if (fm->flags & FT_OFPFF_SEND_FLOW_REM && !is_delete) {
+        spec->flags |= FT_FLOW_F_SEND_FLOW_REM;
     }
     if (is_delete ? (fm->out_port != FT_PORT_NONE
                      || fm->out_group != 0xffffffffu) : false) {
@@ -266,6 +267,34 @@ ft_ofp_put_packet_in(struct ft_ofpbuf *b, uint8_t version,
         ft_ofpbuf_put_zeros(b, 2);
     }
     ft_ofpbuf_put(b, pin->data, len);
+    ft_ofp_msg_finish(b, start);
+}
+
+void
+ft_ofp_put_flow_removed(struct ft_ofpbuf *b, uint8_t version,
+                        const struct ft_ofp_flow_removed *fr)
+{
+    const struct ft_flow_spec *spec = fr->spec;
+    size_t start = ft_ofp_msg_start(b, version, FT_OFPT_FLOW_REMOVED, 0);
+    long long int d = fr->duration_ms < 0 ? 0 : fr->duration_ms;
+
+    if (version == FT_OFP10_VERSION) {
+        ft_ofp10_match_encode(&spec->match, b);
+    }
+    ft_ofpbuf_put_be64(b, spec->cookie);
+    ft_ofpbuf_put_be16(b, spec->priority);
+    ft_ofpbuf_put_u8(b, fr->reason);
+    ft_ofpbuf_put_u8(b, version == FT_OFP10_VERSION ? 0 : spec->table_id);
+    ft_ofpbuf_put_be32(b, (uint32_t) (d / 1000));
+    ft_ofpbuf_put_be32(b, (uint32_t) (d % 1000) * 1000000);
+    ft_ofpbuf_put_be16(b, spec->idle_timeout);
+    ft_ofpbuf_put_be16(b, version == FT_OFP10_VERSION ? 0
+                       : spec->hard_timeout);
+    ft_ofpbuf_put_be64(b, fr->n_packets);
+    ft_ofpbuf_put_be64(b, fr->n_bytes);
+    if (version != FT_OFP10_VERSION) {
+        ft_oxm_match_encode(&spec->match, b);
+    }
     ft_ofp_msg_finish(b, start);
 }
 
@@ -527,11 +556,12 @@ ft_ofp_put_table_features(struct ft_ofp_mp_reply *r, uint8_t table_id,
     put_tf_prop(&e, 2, next, n_next, 1);
     put_tf_prop(&e, 4, NULL, 0, 4);             /* No write_actions. */
     put_tf_prop(&e, 6, acts, sizeof acts / sizeof acts[0], 4);
-    n_fields = ft_oxm_headers(fields, 64, false);
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_MATCH);
     put_tf_prop(&e, 8, fields, n_fields, 4);    /* MATCH. */
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_WILDCARDS);
     put_tf_prop(&e, 10, fields, n_fields, 4);   /* WILDCARDS. */
     put_tf_prop(&e, 12, NULL, 0, 4);            /* No write_setfield. */
-    n_fields = ft_oxm_headers(fields, 64, true);
+    n_fields = ft_oxm_headers(fields, 64, FT_OXM_HEADERS_WRITABLE);
     put_tf_prop(&e, 14, fields, n_fields, 4);   /* APPLY_SETFIELD. */
     ft_ofpbuf_set_be16(&e, 0, (uint16_t) e.size);
     ft_ofp_mp_prepare(r, e.size);

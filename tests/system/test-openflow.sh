@@ -138,6 +138,128 @@ $out"
     pass
 done
 
+# TABLE_FEATURES: ovs-ofctl reads a full reply as from Open vSwitch: the
+# same sections for table 0, masked fields apart from exact-only ones.
+PROTO=OpenFlow13
+both dump-table-features
+tf_shape() {
+    sed -n '/^  table 0:/,/^$/p' | sed -E 's/^ +//; s/[:=].*$//' \
+        | grep -v -- '-Actions' | sort -u
+}
+[ "$(tf_shape <<<"$ft_out")" = "$(tf_shape <<<"$ovs_out")" ] \
+    && grep -qE 'arbitrary mask:.* ip_\{src,dst\}' <<<"$ft_out" \
+    && grep -qE 'exact match or wildcard:.* nw_proto' <<<"$ft_out" \
+    && grep -q 'tables 1...254: ditto' <<<"$ft_out" \
+    || fail "dump-table-features:
+--- FlowTier
+$ft_out
+--- Open vSwitch 3.1
+$(head -20 <<<"$ovs_out")"
+pass
+
+# OpenFlow 1.0 with a field its match lacks: ovs-ofctl asks for the NXM
+# flow format, which FlowTier refuses with an OpenFlow error saying to use
+# OpenFlow 1.3 (and adds nothing).
+if timeout 10 ovs-ofctl -O OpenFlow10 add-flow "$FTS" \
+    "priority=5,ipv6,ipv6_src=fd00::1,actions=drop" 2>"$SYS_T/err"; then
+    fail "OpenFlow 1.0 IPv6 match accepted without NXM"
+fi
+grep -q 'does not support any of the usable flow formats' "$SYS_T/err" \
+    && grep -q 'OFPBRC_BAD_SUBTYPE: flow format 2 (NXM) is not supported with OpenFlow 1.0' "$SYS_T/flowtierd.log" \
+    || fail "OpenFlow 1.0 NXM refusal: $(cat "$SYS_T/err")"
+"$FT" dump-flows br0 | grep -q ipv6 && fail "an IPv6 rule was added"
+pass
+
+# FLOW_REMOVED: a monitor on each switch hears of the rules flagged
+# send_flow_rem that a delete, an idle_timeout or a hard_timeout removes,
+# with the same reason, cookie, priority, match, timeouts and counters as
+# from Open vSwitch (durations masked); a rule without the flag is not
+# announced.  OpenFlow 1.3 dump-flows shows the flag.
+frmask() {
+    grep FLOW_REMOVED | grep -v 0x88b5 \
+        | sed -E 's/ \(xid=0x[0-9a-f]+\)//; s/duration[0-9.]+s/duration?/' | sort
+}
+# fr_ready: once both monitors hear of a probe rule's removal (they
+# connect in their own time), they hear everything after.
+fr_ready() {
+    local i
+    for i in $(seq 30); do
+        both add-flow "priority=1,dl_type=0x88b5,send_flow_rem,actions=drop"
+        both del-flows "dl_type=0x88b5"
+        sleep 0.2
+        grep -q 0x88b5 "$SYS_T/fr-ft" && grep -q 0x88b5 "$SYS_T/fr-ovs" && return
+    done
+    fail "$PROTO: the monitors heard no FLOW_REMOVED of the probe rule"
+}
+for PROTO in OpenFlow13 OpenFlow10; do
+    both del-flows
+    timeout 20 ovs-ofctl -O $PROTO monitor "$FTS" 65535 >"$SYS_T/fr-ft" 2>&1 &
+    mon_ft=$!
+    timeout 20 ovs-ofctl -O $PROTO monitor "$OVSS" 65535 >"$SYS_T/fr-ovs" 2>&1 &
+    mon_ovs=$!
+    fr_ready
+    both add-flow "cookie=0x7,priority=5,ip,send_flow_rem,idle_timeout=2,actions=drop"
+    both add-flow "priority=6,tcp,send_flow_rem,actions=drop"
+    both add-flow "table=3,priority=7,udp,nw_dst=10.9.0.0/16,send_flow_rem,hard_timeout=2,actions=output:2"
+    both add-flow "priority=8,arp,actions=drop"
+    same dump-flows
+    both del-flows "tcp"
+    both del-flows "arp"
+    # Both timeouts are 2 s; the expiry runs every second.
+    for i in $(seq 40); do
+        [ "$(frmask <"$SYS_T/fr-ft" | wc -l)" -ge 3 ] \
+            && [ "$(frmask <"$SYS_T/fr-ovs" | wc -l)" -ge 3 ] && break
+        sleep 0.2
+    done
+    sleep 0.3
+    kill $mon_ft $mon_ovs 2>/dev/null
+    wait $mon_ft $mon_ovs 2>/dev/null
+    [ "$(frmask <"$SYS_T/fr-ft" | wc -l)" = 3 ] \
+        && [ "$(frmask <"$SYS_T/fr-ft")" = "$(frmask <"$SYS_T/fr-ovs")" ] \
+        || fail "$PROTO FLOW_REMOVED differs:
+--- FlowTier
+$(cat "$SYS_T/fr-ft")
+--- Open vSwitch 3.1
+$(cat "$SYS_T/fr-ovs")"
+    pass
+done
+
+# Table-miss with no rule at all: while an OpenFlow 1.0 connection is up,
+# a packet no rule matches goes to it as a PACKET_IN "via no_match";
+# OpenFlow 1.3 connections get nothing (their table-miss is drop).  The
+# same on Open vSwitch, whose port 1 gets the frame from netdev-dummy.
+FRAME=ffffffffffff02000000000908004500001c00010000401166c60a0000090a00000204d2162e00080000
+eval "$("$SANDBOX" env "$SYS_T/ovs")"
+PROTO=OpenFlow13
+both del-flows
+mons=()
+for sw in ft ovs; do
+    [ $sw = ft ] && target=$FTS || target=$OVSS
+    timeout 20 ovs-ofctl -O OpenFlow10 monitor "$target" 65535 >"$SYS_T/miss10-$sw" 2>&1 &
+    mons+=($!)
+    timeout 20 ovs-ofctl -O OpenFlow13 monitor "$target" 65535 >"$SYS_T/miss13-$sw" 2>&1 &
+    mons+=($!)
+done
+# The monitors connect in their own time: send until both have seen one.
+for i in $(seq 30); do
+    sleep 0.3
+    in_vm vm1 python3 -c "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0)); s.send(bytes.fromhex('$FRAME'))"
+    ovs-appctl netdev-dummy/receive p1 "$FRAME" >/dev/null || fail "netdev-dummy/receive"
+    grep -q "via no_match" "$SYS_T/miss10-ft" && grep -q "via no_match" "$SYS_T/miss10-ovs" && break
+done
+sleep 0.5
+kill "${mons[@]}" 2>/dev/null
+wait "${mons[@]}" 2>/dev/null
+for sw in ft ovs; do
+    grep -q "in_port=1 (via no_match) data_len=42" "$SYS_T/miss10-$sw" \
+        || fail "$sw: no OpenFlow 1.0 PACKET_IN for a table miss:
+$(cat "$SYS_T/miss10-$sw")"
+    ! grep -q PACKET_IN "$SYS_T/miss13-$sw" \
+        || fail "$sw: an OpenFlow 1.3 PACKET_IN for a table miss:
+$(cat "$SYS_T/miss13-$sw")"
+    pass
+done
+
 # ovs-ofctl monitor on the management socket: a packet-out through TABLE
 # meets a controller rule (PACKET_IN), a packet-out to port 2 leaves by
 # it, and a new port is announced (PORT_STATUS).

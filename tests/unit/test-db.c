@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "mgmt/db/db.h"
+#include "mgmt/db/db-private.h"
 
 /* ---- Helpers. ---- */
 
@@ -985,10 +986,23 @@ test_sigkill(void **state)
     free(dir);
 }
 
+/* The journal's CRC is CRC-32 (IEEE): journals written before stay
+ * readable only if it never changes. */
+static void
+test_crc32(void **state)
+{
+    (void) state;
+    assert_int_equal(db_crc32("123456789", 9), 0xcbf43926);
+    assert_int_equal(db_crc32("", 0), 0);
+    assert_int_equal(db_crc32("The quick brown fox jumps over the lazy dog",
+                              43), 0x414fa339);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_vsctl),
         cmocka_unit_test(test_vsctl_errors),

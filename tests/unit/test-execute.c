@@ -155,10 +155,11 @@ build_l4(uint8_t *l4, uint8_t proto, size_t payload)
         put16(l4 + 2, 38412);
         l4[4] = 0xde;
         break;
+    case FT_IPPROTO_ICMP:
     case FT_IPPROTO_ICMPV6:
         hlen = 8;
         memset(l4, 0, hlen);
-        l4[0] = 128;            /* Echo request. */
+        l4[0] = proto == FT_IPPROTO_ICMP ? 8 : 128;     /* Echo request. */
         put16(l4 + 4, 7);
         break;
     default:
@@ -183,6 +184,8 @@ fill_l4_csum(const uint8_t *ip, int v6, uint8_t proto, uint8_t *l4,
         put16(l4 + 6, c ? c : 0xffff);
     } else if (proto == FT_IPPROTO_ICMPV6) {
         put16(l4 + 2, ref_l4_csum(ip, v6, proto, l4, len));
+    } else if (proto == FT_IPPROTO_ICMP) {
+        put16(l4 + 2, ref_fold(ref_sum(0, l4, len)));  /* No pseudo-header. */
     } else if (proto == FT_IPPROTO_SCTP) {
         uint32_t crc = ref_crc32c(l4, len);
 
@@ -281,6 +284,9 @@ check_csums(const struct ft_packet *pkt)
     case FT_IPPROTO_TCP:
     case FT_IPPROTO_ICMPV6:
         assert_int_equal(ref_l4_csum(ip, v6, pkt->l4_proto, l4, l4_len), 0);
+        break;
+    case FT_IPPROTO_ICMP:
+        assert_int_equal(ref_fold(ref_sum(0, l4, l4_len)), 0);
         break;
     case FT_IPPROTO_UDP:
         if (get16(l4 + 6)) {
@@ -786,6 +792,49 @@ test_udp_csum_zero_result(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ICMP type and code (Open vSwitch's set(icmp()) for mod_tp_src/dst on
+ * ICMP), ICMPv4 and ICMPv6, with the checksum kept right; a packet of
+ * another protocol is left alone. */
+static void
+test_set_icmp(void **state)
+{
+    static const uint8_t protos[] = { FT_IPPROTO_ICMP, FT_IPPROTO_ICMPV6 };
+    uint8_t f[BUF_SIZE];
+    struct test_pkt tp;
+
+    (void) state;
+    for (size_t i = 0; i < 3; i++) {
+        struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+        struct ft_dp_action *a;
+        const uint8_t *l4;
+        size_t len;
+
+        len = i == 2 ? build_ipv4(f, 0, FT_IPPROTO_TCP, 5)
+              : protos[i] == FT_IPPROTO_ICMP
+              ? build_ipv4(f, 1, FT_IPPROTO_ICMP, 13)
+              : build_ipv6(f, 0, FT_IPPROTO_ICMPV6, 13);
+        test_pkt_init(&tp, f, len);
+        a = ft_dp_actions_put(&acts, FT_DPA_SET_L4);
+        a->l4.proto = protos[i % 2];
+        a->l4.src = 3;
+        a->l4.dst = 13;
+        a->l4.src_mask = a->l4.dst_mask = 0xff;
+        l4 = ft_packet_data(&tp.pkt) + tp.pkt.l4_ofs;
+        if (i == 2) {
+            assert_int_not_equal(ft_execute_actions(&tp.pkt, &acts, NULL,
+                                                    NULL), 0);
+            assert_memory_equal(ft_packet_data(&tp.pkt), f, len);
+        } else {
+            assert_int_equal(ft_execute_actions(&tp.pkt, &acts, NULL, NULL),
+                             0);
+            assert_int_equal(l4[0], 3);
+            assert_int_equal(l4[1], 13);
+        }
+        check_csums(&tp.pkt);
+        ft_dp_actions_uninit(&acts);
+    }
+}
+
 static void
 test_crc32c_vector(void **state)
 {
@@ -1119,6 +1168,7 @@ main(void)
         cmocka_unit_test(test_truncated_frames),
         cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_set_icmp),
         cmocka_unit_test(test_extract_after_actions),
     };
 

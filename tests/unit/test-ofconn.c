@@ -25,8 +25,22 @@
 struct fixture {
     struct ft_bridge *br;
     struct ft_ofconn_switch sw;
+    struct ft_ofconn_roles roles;
+    struct ft_ofconn *conns[2];     /* For new_master(), if set. */
     size_t n_refused;
 };
+
+static void
+demote_others(void *f_, const struct ft_ofconn *c)
+{
+    struct fixture *f = f_;
+
+    for (size_t i = 0; i < 2; i++) {
+        if (f->conns[i] && f->conns[i] != c) {
+            ft_ofconn_demote(f->conns[i]);
+        }
+    }
+}
 
 static int
 apply_ops(void *f_, const struct ft_bridge_flow_op *ops, size_t n,
@@ -68,6 +82,8 @@ setup(void **state)
     f->sw.flow_mods = apply_ops;
     f->sw.ports = no_ports;
     f->sw.refused = count_refused;
+    f->sw.roles = &f->roles;
+    f->sw.new_master = demote_others;
     f->sw.aux = f;
     *state = f;
     return 0;
@@ -186,6 +202,151 @@ static const char barrier13[] = "0414000800000003";
 static const char flow_stats13[] =
     "04120038000000020001000000000000ff000000ffffffffffffffff00000000"
     "000000000000000000000000000000000001000400000000";
+
+/* Sends ROLE_REQUEST 'role' with generation 'gen' on 'c'; returns the
+ * reply's role and generation, or the ERROR's type << 16 | code with
+ * '*is_error'. */
+static uint32_t
+role_request(struct ft_ofconn *c, uint32_t role, uint64_t gen,
+             uint64_t *reply_gen, bool *is_error)
+{
+    uint8_t req[24] = { 4, 24, 0, 24, 0, 0, 0, 9 };
+    struct ft_ofpbuf *out = ft_ofconn_output(c);
+    uint16_t et = 0, ec = 0;
+    uint8_t type = 0;
+    uint32_t result;
+
+    for (int i = 0; i < 4; i++) {
+        req[8 + i] = (uint8_t) (role >> (24 - 8 * i));
+    }
+    for (int i = 0; i < 8; i++) {
+        req[16 + i] = (uint8_t) (gen >> (56 - 8 * i));
+    }
+    ft_ofpbuf_clear(out);
+    assert_int_equal(ft_ofconn_input(c, req, sizeof req), 0);
+    assert_int_equal(check_output(out, 0, &type, &et, &ec), 1);
+    *is_error = type == 1;
+    if (*is_error) {
+        result = (uint32_t) et << 16 | ec;
+    } else {
+        assert_int_equal(type, 25);     /* ROLE_REPLY */
+        result = ft_ofp_get32(out->data + 8);
+        *reply_gen = ft_ofp_get64(out->data + 16);
+    }
+    ft_ofpbuf_clear(out);
+    return result;
+}
+
+/* Master election: a stale generation id is refused with OFPRRFC_STALE,
+ * ids compare as wrapping sequence numbers, equal ignores them, and a
+ * new master makes the old one a slave (which may not change flows). */
+static void
+test_role_generation(void **state)
+{
+    struct fixture *f = *state;
+    struct ft_ofconn *a = connect_as(f, 4), *b = connect_as(f, 4);
+    uint8_t buf[512], type = 0;
+    uint64_t gen = 0;
+    bool err;
+    size_t n;
+
+    f->conns[0] = a;
+    f->conns[1] = b;
+    assert_int_equal(role_request(a, 2, 5, &gen, &err), 2);
+    assert_false(err);
+    assert_true(gen == 5);
+    assert_int_equal(role_request(b, 2, 4, &gen, &err), 11 << 16 | 0);
+    assert_true(err);
+    assert_int_equal(role_request(b, 1, 0, &gen, &err), 1);   /* equal */
+    assert_false(err);
+    assert_true(gen == 5);
+    assert_int_equal(role_request(b, 2, 6, &gen, &err), 2);
+    assert_false(err);
+    /* 'a' is a slave now: NOCHANGE says so, and its FLOW_MOD is refused. */
+    assert_int_equal(role_request(a, 0, 0, &gen, &err), 3);
+    assert_true(gen == 6);
+    n = unhex(flow_mod13, buf);
+    assert_int_equal(ft_ofconn_input(a, buf, n), 0);
+    assert_int_equal(check_output(ft_ofconn_output(a), 0, &type, NULL,
+                                  NULL), 1);
+    assert_int_equal(type, 1);
+    /* Wrapping: 0 comes after UINT64_MAX. */
+    assert_int_equal(role_request(b, 2, 0x8000000000000005ull, &gen, &err),
+                     2);
+    assert_false(err);
+    assert_int_equal(role_request(b, 2, UINT64_MAX, &gen, &err), 2);
+    assert_false(err);
+    assert_int_equal(role_request(a, 3, 0, &gen, &err), 3);
+    assert_false(err);
+    assert_int_equal(role_request(a, 3, UINT64_MAX, &gen, &err),
+                     11 << 16 | 0);
+    ft_ofconn_destroy(a);
+    ft_ofconn_destroy(b);
+}
+
+/* Writes a multipart request part: 'flags', xid 'xid', type FLOW, and
+ * 'body_len' bytes of 'body' into 'out'; returns its length. */
+static size_t
+mp_part(uint8_t *out, uint16_t flags, uint32_t xid, const uint8_t *body,
+        size_t body_len)
+{
+    size_t len = 16 + body_len;
+
+    memset(out, 0, 16);
+    out[0] = 4;
+    out[1] = 18;
+    out[2] = (uint8_t) (len >> 8);
+    out[3] = (uint8_t) len;
+    out[7] = (uint8_t) xid;
+    out[9] = 1;                         /* OFPMP_FLOW */
+    out[11] = (uint8_t) flags;
+    memcpy(out + 16, body, body_len);
+    return len;
+}
+
+/* A multipart request in parts (OFPMPF_REQ_MORE) is answered once whole;
+ * parts of another xid in between, or more than 64 kB of parts, are
+ * refused. */
+static void
+test_multipart_request_parts(void **state)
+{
+    struct fixture *f = *state;
+    struct ft_ofconn *c = connect_as(f, 4);
+    static uint8_t big[40000];
+    uint8_t whole[128], buf[41000], type = 0;
+    uint16_t et = 0, ec = 0;
+    size_t n = unhex(flow_stats13, whole), m;
+
+    m = mp_part(buf, 1, 2, whole + 16, 20);
+    assert_int_equal(ft_ofconn_input(c, buf, m), 0);
+    assert_int_equal(ft_ofconn_output(c)->size, 0);
+    m = mp_part(buf, 0, 2, whole + 36, n - 36);
+    assert_int_equal(ft_ofconn_input(c, buf, m), 0);
+    assert_int_equal(check_output(ft_ofconn_output(c), 0, &type, NULL,
+                                  NULL), 1);
+    assert_int_equal(type, 19);         /* MULTIPART_REPLY */
+    ft_ofpbuf_clear(ft_ofconn_output(c));
+
+    m = mp_part(buf, 1, 2, whole + 16, 20);
+    assert_int_equal(ft_ofconn_input(c, buf, m), 0);
+    m = mp_part(buf, 0, 3, whole + 36, n - 36);
+    assert_int_equal(ft_ofconn_input(c, buf, m), 0);
+    assert_int_equal(check_output(ft_ofconn_output(c), 0, &type, &et, &ec),
+                     1);
+    assert_int_equal(type, 1);
+    assert_int_equal(et << 8 | ec, 1 << 8 | 2);     /* BAD_MULTIPART */
+    ft_ofpbuf_clear(ft_ofconn_output(c));
+
+    for (int i = 0; i < 2; i++) {
+        m = mp_part(buf, 1, 4, big, sizeof big);
+        assert_int_equal(ft_ofconn_input(c, buf, m), 0);
+    }
+    assert_int_equal(check_output(ft_ofconn_output(c), 0, &type, &et, &ec),
+                     1);
+    assert_int_equal(type, 1);
+    assert_int_equal(et << 8 | ec, 1 << 8 | 13);    /* BUFFER_OVERFLOW */
+    ft_ofconn_destroy(c);
+}
 
 static void
 test_flow_mod_and_dump(void **state)
@@ -427,6 +588,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_flow_mod_and_dump, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_generation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_request_parts, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_batch_with_a_refusal, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_truncations_and_corruption,

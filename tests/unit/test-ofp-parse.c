@@ -41,6 +41,7 @@ assert_spec_equal(const struct ft_flow_spec *a, const struct ft_flow_spec *b)
     assert_true(a->cookie_mask == b->cookie_mask);
     assert_int_equal(a->idle_timeout, b->idle_timeout);
     assert_int_equal(a->hard_timeout, b->hard_timeout);
+    assert_int_equal(a->flags, b->flags);
     assert_int_equal(a->has_actions, b->has_actions);
     assert_memory_equal(&a->match, &b->match, sizeof a->match);
     assert_true(ft_ofpacts_equal(&a->actions, &b->actions));
@@ -783,6 +784,7 @@ random_spec(uint64_t *s, struct ft_flow_spec *spec)
     spec->cookie = rnd_below(s, 2) ? rnd(s) : 0;
     spec->idle_timeout = rnd_below(s, 2) ? (uint16_t) rnd(s) : 0;
     spec->hard_timeout = rnd_below(s, 2) ? (uint16_t) rnd(s) : 0;
+    spec->flags = rnd_below(s, 2) ? FT_FLOW_F_SEND_FLOW_REM : 0;
     spec->has_actions = true;
     random_match(s, &spec->match);
 

@@ -402,7 +402,8 @@ test_set_field_commit(void **state)
           "set(eth(src=00:11:22:33:44:55)),"
           "set(ipv4(src=1.2.3.4,dst=5.6.7.8,tos=0x10/0xfc)),"
           "set(tcp(dst=80)),2,set(ipv4(ttl=63)),3");
-    /* UDP: the port set is udp(); ICMP: no port set. */
+    /* UDP: the port set is udp(); ICMP: mod_tp_dst is its code, set
+     * with the type (Open vSwitch's set(icmp())). */
     check(&fx, "in_port=1,udp,nw_ttl=5,nw_dst=5.6.7.8",
           "set(eth(src=00:11:22:33:44:55)),"
           "set(ipv4(src=1.2.3.4,tos=0x10/0xfc)),set(udp(dst=80)),2,"
@@ -410,7 +411,8 @@ test_set_field_commit(void **state)
     /* dec_ttl at TTL 1: the rest of the actions are skipped. */
     check(&fx, "in_port=1,icmp,nw_ttl=1",
           "set(eth(src=00:11:22:33:44:55)),"
-          "set(ipv4(src=1.2.3.4,dst=5.6.7.8,tos=0x10/0xfc)),2,"
+          "set(ipv4(src=1.2.3.4,dst=5.6.7.8,tos=0x10/0xfc)),"
+          "set(icmp(type=0,code=80)),2,"
           "userspace(pid=0,controller(reason=1,rule_cookie=0,table_id=1,"
           "max_len=65535))");
     /* mod_nw_dst does not apply to ARP. */
