@@ -51,4 +51,11 @@ int ft_kdp_nl_put_actions(struct nl_msg *msg, int attrtype,
                           const struct ft_dp_actions *actions,
                           struct ft_error *err);
 
+/* Decodes the nested attribute 'nest' (the module's encoding, as
+ * ft_kdp_nl_put_actions() writes it) into 'actions' (initialized; its old
+ * contents are replaced).  Returns 0 or -EPROTO for an action this side
+ * does not know or of the wrong size. */
+int ft_kdp_nl_get_actions(const struct nlattr *nest,
+                          struct ft_dp_actions *actions);
+
 #endif /* swpath/kdp-nl.h */
