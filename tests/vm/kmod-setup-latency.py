@@ -6,16 +6,19 @@ usage: kmod-setup-latency.py flood NETNS SECONDS
          (type 0x88b5), each to the next unknown unicast address, as fast
          as it can for SECONDS: under NORMAL each is a new megaflow, so
          each is an upcall.  Prints how many.
-       kmod-setup-latency.py probe NETNS RXDEV N
-         sends N frames (type 0x88b6) from eth0 in NETNS, one at a time,
-         each to another unknown unicast address (a new megaflow: an
-         upcall), and times each one's arrival on RXDEV (in this
-         namespace), where NORMAL floods it.  Prints "N set up, median M
-         ms, max X ms", or fails if one did not arrive within 3 s.
+       kmod-setup-latency.py probe NETNS RXDEV N PID
+         with the daemon PID stopped (SIGSTOP), sends N frames (type
+         0x88b6) from eth0 in NETNS, each to another unknown unicast
+         address (a new megaflow: an upcall), lets the daemon go on
+         (SIGCONT) and times each frame's arrival on RXDEV (in this
+         namespace), where NORMAL floods it, from then.  Prints "N set
+         up, median M ms, max X ms", or fails if one did not arrive
+         within 3 s.
 """
 import ctypes
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -60,29 +63,30 @@ def flood(netns, seconds):
     print(n)
 
 
-def probe(netns, rxdev, n):
+def probe(netns, rxdev, n, pid):
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                        socket.htons(PROBE_TYPE))
     rx.bind((rxdev, PROBE_TYPE))
     enter_netns(netns)
     tx, src = tx_socket(PROBE_TYPE)
     base = struct.unpack("!I", os.urandom(4))[0] & 0xffffff00
-    times = []
-    for i in range(n):
-        f = frame(base + i, src, PROBE_TYPE, 0xf2)
-        start = time.monotonic()
+    frames = [frame(base + i, src, PROBE_TYPE, 0xf2) for i in range(n)]
+    for f in frames:
         tx.send(f)
-        deadline = start + 3.0
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([rx], [], [], left)[0]:
-                print("probe %d of %d did not arrive on %s within 3 s"
-                      % (i + 1, n, rxdev))
-                sys.exit(1)
-            if rx.recv(2048)[:6] == f[:6]:
-                break
-        times.append((time.monotonic() - start) * 1000)
-    times.sort()
+    start = time.monotonic()
+    os.kill(pid, signal.SIGCONT)
+    waiting = {f[:6] for f in frames}
+    times = []
+    while waiting:
+        left = start + 3.0 - time.monotonic()
+        if left <= 0 or not select.select([rx], [], [], left)[0]:
+            print("%d of %d probes did not arrive on %s within 3 s"
+                  % (len(waiting), n, rxdev))
+            sys.exit(1)
+        dst = rx.recv(2048)[:6]
+        if dst in waiting:
+            waiting.discard(dst)
+            times.append((time.monotonic() - start) * 1000)
     print("%d set up, median %.1f ms, max %.1f ms"
           % (n, times[n // 2], times[-1]))
 
@@ -90,7 +94,7 @@ def probe(netns, rxdev, n):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "flood":
         flood(sys.argv[2], float(sys.argv[3]))
-    elif len(sys.argv) == 5 and sys.argv[1] == "probe":
-        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "probe":
+        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.exit(__doc__)
