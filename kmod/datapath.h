@@ -76,6 +76,7 @@ struct ft_vport {
 	netdevice_tracker dev_tracker;
 	bool internal;              /* 'dev' is ours (vport.c). */
 	u32 port_no;
+	u32 upcall_pid;             /* Its own upcall socket, 0: the dp's. */
 	struct ft_vport_pcpu __percpu *stats;
 	struct ft_upcall_bucket bucket;
 	struct rcu_head rcu;

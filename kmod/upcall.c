@@ -3,10 +3,10 @@
  * upcall.c - the packet path of a datapath and its link to the daemon:
  * ft_dp_process() looks a received frame up in the megaflow table and
  * runs the megaflow's actions, or sends the frame and its key up as a MISS
- * to the datapath's upcall socket; ft_upcall() builds those messages (and
- * the ACTION upcalls of the userspace action) with a token bucket per
- * port, so that a port flooding the daemon with misses uses up its own
- * rate and not the others'.  Also the flowtier_packet family, whose
+ * to the upcall socket of its port (or the datapath's); ft_upcall() builds
+ * those messages (and the ACTION upcalls of the userspace action) with a
+ * token bucket per port, so that a port flooding the daemon with misses
+ * uses up its own rate and fills its own socket, not the others'.  Also the flowtier_packet family, whose
  * EXECUTE runs actions on a frame the daemon sends.  Packets run under
  * RCU in softirq; counters are per CPU.
  */
@@ -69,12 +69,16 @@ int ft_upcall(struct ft_dp *dp, struct ft_vport *vport, struct sk_buff *skb,
 	      const struct ft_kdp_userspace *userspace)
 {
 	u32 full = skb->len + (skb_vlan_tag_present(skb) ? VLAN_HLEN : 0);
-	u32 len = full, pid = READ_ONCE(dp->upcall_pid);
+	u32 len = full, pid = 0;
 	struct sk_buff *msg;
 	struct nlattr *data;
 	void *hdr;
 	int err;
 
+	if (vport)
+		pid = READ_ONCE(vport->upcall_pid);
+	if (!pid)
+		pid = READ_ONCE(dp->upcall_pid);
 	if (!pid) {
 		/* Port 0 is the kernel's own socket, which must never get a
 		 * message from softirq context: no upcall socket is set. */

@@ -23,6 +23,8 @@
  *   IFNAME    the existing Ethernet netdev to attach, or the internal
  *             one to create (NEW);
  *   TYPE      enum ft_kdp_vport_type, default NETDEV (NEW);
+ *   UPCALL_PID  the netlink port of the port's own upcall socket, 0 for
+ *             the datapath's (NEW, SET);
  *   IFINDEX, STATS  only in replies. */
 static const struct nla_policy ft_vport_policy[FT_KDP_VPORT_ATTR_MAX + 1] = {
 	[FT_KDP_ATTR_DP_NAME] = { .type = NLA_NUL_STRING,
@@ -32,6 +34,7 @@ static const struct nla_policy ft_vport_policy[FT_KDP_VPORT_ATTR_MAX + 1] = {
 				       .len = IFNAMSIZ - 1 },
 	[FT_KDP_VPORT_ATTR_TYPE] = NLA_POLICY_MAX(NLA_U32,
 						  FT_KDP_VPORT_INTERNAL),
+	[FT_KDP_VPORT_ATTR_UPCALL_PID] = { .type = NLA_U32 },
 	[FT_KDP_VPORT_ATTR_IFINDEX] = { .type = NLA_REJECT },
 	[FT_KDP_VPORT_ATTR_STATS] = { .type = NLA_REJECT },
 };
@@ -267,6 +270,11 @@ static int ft_vport_fill(struct sk_buff *skb, struct ft_vport *vport,
 	    nla_put_string(skb, FT_KDP_VPORT_ATTR_IFNAME, vport->dev->name) ||
 	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_IFINDEX,
 			vport->dev->ifindex) ||
+	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_TYPE,
+			vport->internal ? FT_KDP_VPORT_INTERNAL
+					: FT_KDP_VPORT_NETDEV) ||
+	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_UPCALL_PID,
+			READ_ONCE(vport->upcall_pid)) ||
 	    nla_put_64bit(skb, FT_KDP_VPORT_ATTR_STATS, sizeof(st), &st,
 			  FT_KDP_ATTR_PAD)) {
 		genlmsg_cancel(skb, hdr);
@@ -393,6 +401,9 @@ static int ft_vport_cmd_new(struct sk_buff *skb, struct genl_info *info)
 	vport->internal = info->attrs[FT_KDP_VPORT_ATTR_TYPE] &&
 		nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_TYPE]) ==
 		FT_KDP_VPORT_INTERNAL;
+	if (info->attrs[FT_KDP_VPORT_ATTR_UPCALL_PID])
+		vport->upcall_pid =
+			nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_UPCALL_PID]);
 
 	rtnl_lock();
 	dp = ft_dp_from_info(info);
@@ -450,6 +461,31 @@ static int ft_vport_cmd_del(struct sk_buff *skb, struct genl_info *info)
 	vport = dp ? ft_vport_from_info(dp, info) : NULL;
 	if (vport)
 		ft_vport_del(vport, false);
+	else
+		err = dp ? -ENOENT : -ENODEV;
+	rtnl_unlock();
+	return err;
+}
+
+/* SET: the socket the port's upcalls go to (a daemon that took over a
+ * datapath points its ports at its own sockets). */
+static int ft_vport_cmd_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *pid = info->attrs[FT_KDP_VPORT_ATTR_UPCALL_PID];
+	struct ft_vport *vport;
+	struct ft_dp *dp;
+	int err = 0;
+
+	if (!pid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "flowtier: SET of a port needs UPCALL_PID");
+		return -EINVAL;
+	}
+	rtnl_lock();
+	dp = ft_dp_from_info(info);
+	vport = dp ? ft_vport_from_info(dp, info) : NULL;
+	if (vport)
+		WRITE_ONCE(vport->upcall_pid, nla_get_u32(pid));
 	else
 		err = dp ? -ENOENT : -ENODEV;
 	rtnl_unlock();
@@ -520,6 +556,8 @@ static const struct genl_ops ft_vport_ops[] = {
 	  .doit = ft_vport_cmd_del },
 	{ .cmd = FT_KDP_VPORT_CMD_GET, .doit = ft_vport_cmd_get,
 	  .dumpit = ft_vport_cmd_dump },
+	{ .cmd = FT_KDP_VPORT_CMD_SET, .flags = GENL_UNS_ADMIN_PERM,
+	  .doit = ft_vport_cmd_set },
 };
 
 struct genl_family ft_vport_family __ro_after_init = {

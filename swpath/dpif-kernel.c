@@ -5,16 +5,24 @@
  * flowtier/kdp.h).  Its megaflows are in the kernel tier.
  *
  * It sits in swpath/ beside the userspace datapath and touches only its
- * two netlink sockets: one for requests, one the module sends upcalls to
- * (misses and userspace actions), which is the descriptor the bridge
- * polls.  It keeps a handle per megaflow (the module's id, the match and
- * actions it was given) in a hash table by id, and reads counters from the
- * module in batches.
+ * netlink sockets: one for requests, and the ones the module sends upcalls
+ * to (misses and userspace actions), which are the descriptors the bridge
+ * polls.  Each port has an upcall socket of its own (a queue per port),
+ * read in turn with an equal share of each run's budget, so a port that
+ * floods misses fills its own queue and waits its turn while the other
+ * ports' misses are still set up; the datapath's socket takes the rest.
+ * It keeps a handle per megaflow (the module's id, the match and actions
+ * it was given) in a hash table by id, and reads counters from the module
+ * in batches.
  *
  * A datapath of the bridge's name left in the kernel by a daemon that was
- * killed went on forwarding with its megaflows while the daemon was away;
- * creating the datapath again replaces it (ports and megaflows come back
- * as the bridge adds its ports and the first packets miss).
+ * killed went on forwarding with its megaflows while the daemon was away.
+ * Creating the datapath again takes it over: its upcalls are pointed at
+ * the new sockets, its ports are kept for the bridge to add again by name
+ * (a port added again under the same number stays attached: no packet is
+ * dropped), and its megaflows are read back with their counters for the
+ * bridge to adopt (ft_dpif_flow_adopt()), which then revalidates them.
+ * Destroying the datapath (a clean stop) removes it from the kernel.
  *
  * Every upcall's key, extracted by the module, is compared with the key
  * swpath/flow-extract.c extracts from the same frame: a difference is
@@ -49,6 +57,10 @@ struct ft_dpif_flow {
     struct ft_match match;
     struct ft_dp_actions actions;
     struct ft_stats extra;      /* Upcalled packets executed on it. */
+    bool adopted;               /* Found in place, not yet reported by
+                                 * dk_flow_adopt(). */
+    bool unreadable;            /* ... with actions this side cannot read:
+                                 * never reported. */
 };
 
 struct kport {
@@ -56,14 +68,16 @@ struct kport {
     char name[FT_PORT_NAME_MAX];
     int ifindex;
     bool internal;              /* The module created the device. */
+    bool adopted;               /* Found in place, not yet added again. */
+    struct nl_sock *usock;      /* Its upcalls (NULL while adopted). */
 };
 
 struct dpif_kernel {
     struct ft_dpif up;
     char dpname[FT_KDP_NAME_MAX];
     struct ft_kdp_nl nl;
-    struct nl_sock *usock;      /* Upcalls arrive here. */
-    struct nl_cb *ucb;
+    struct nl_sock *usock;      /* Upcalls of no port arrive here. */
+    struct nl_cb *ucb;          /* For every upcall socket. */
 
     struct kport *ports;        /* Sorted by port number. */
     size_t n_ports;
@@ -79,6 +93,9 @@ struct dpif_kernel {
     struct ft_dp_actions scratch;
     uint8_t *buf;               /* An upcalled frame, with headroom. */
     int run_budget;             /* Upcalls left in this ft_dpif_run(). */
+    int quota;                  /* ... for the socket being read. */
+    size_t rr;                  /* The socket read first next run. */
+    bool adopting;              /* Adopted megaflows not yet reported. */
 
     long long int log_window;
     unsigned int log_in_window;
@@ -237,61 +254,64 @@ dk_no_seq_check(struct nl_msg *msg, void *arg)
     return NL_OK;
 }
 
+/* Opens an upcall socket in '*sockp' (for the datapath, or for the port
+ * 'what' names). */
+static int
+dk_usock_open(struct nl_sock **sockp, const char *what, struct ft_error *err)
+{
+    struct nl_sock *sock = nl_socket_alloc();
+    int error;
+
+    *sockp = NULL;
+    if (!sock) {
+        return ft_error_set(err, -ENOMEM, "kernel datapath: no memory");
+    }
+    nl_socket_disable_seq_check(sock);
+    error = genl_connect(sock);
+    if (error) {
+        nl_socket_free(sock);
+        return ft_error_set(err, -EIO, "%s: cannot open an upcall socket: "
+                            "%s", what, nl_geterror(error));
+    }
+    nl_socket_set_nonblocking(sock);
+    nl_socket_set_buffer_size(sock, UPCALL_SOCK_RCVBUF, 0);
+    *sockp = sock;
+    return 0;
+}
+
 static int
 dk_open_upcall_socket(struct dpif_kernel *dk, struct ft_error *err)
 {
-    int error;
-
-    dk->usock = nl_socket_alloc();
-    if (!dk->usock) {
-        return ft_error_set(err, -ENOMEM, "kernel datapath: no memory");
-    }
-    nl_socket_disable_seq_check(dk->usock);
-    error = genl_connect(dk->usock);
-    if (error) {
-        return ft_error_set(err, -EIO, "kernel datapath: cannot open the "
-                            "upcall socket: %s", nl_geterror(error));
-    }
-    nl_socket_set_nonblocking(dk->usock);
-    nl_socket_set_buffer_size(dk->usock, UPCALL_SOCK_RCVBUF, 0);
     dk->ucb = nl_cb_alloc(NL_CB_DEFAULT);
     if (!dk->ucb) {
         abort();
     }
     nl_cb_set(dk->ucb, NL_CB_VALID, NL_CB_CUSTOM, dk_upcall_msg, dk);
     nl_cb_set(dk->ucb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dk_no_seq_check, NULL);
-    return 0;
+    return dk_usock_open(&dk->usock, "kernel datapath", err);
 }
 
-/* Creates the module's datapath, replacing one of the same name a killed
- * daemon left behind. */
+static int dk_dp_adopt(struct dpif_kernel *dk, struct ft_error *err);
+
+/* Creates the module's datapath, or takes over the one of the same name a
+ * killed daemon left behind. */
 static int
 dk_dp_new(struct dpif_kernel *dk, struct ft_error *err)
 {
     struct nl_msg *msg;
     int error;
 
-    for (int attempt = 0; attempt < 2; attempt++) {
-        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_NEW, 0,
-                            dk->dpname);
-        nla_put_u32(msg, FT_KDP_DP_ATTR_UPCALL_PID,
-                    nl_socket_get_local_port(dk->usock));
-        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_DP_ATTR_MAX, NULL,
-                                   NULL, "kernel datapath", err);
-        if (error != -EEXIST) {
-            return error;
-        }
-        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_DEL, 0,
-                            dk->dpname);
-        error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
-                                   "kernel datapath: replacing the old one",
-                                   err);
-        if (error) {
-            return error;
-        }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_NEW, 0,
+                        dk->dpname);
+    nla_put_u32(msg, FT_KDP_DP_ATTR_UPCALL_PID,
+                nl_socket_get_local_port(dk->usock));
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_DP_ATTR_MAX, NULL,
+                               NULL, "kernel datapath", err);
+    if (error == -EEXIST) {
+        ft_error_clear(err);
+        error = dk_dp_adopt(dk, err);
     }
-    return ft_error_set(err, -EEXIST, "kernel datapath %s: exists and "
-                        "could not be replaced", dk->dpname);
+    return error;
 }
 
 static void
@@ -299,6 +319,11 @@ dk_free(struct dpif_kernel *dk)
 {
     flows_clear(dk);
     free(dk->buckets);
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (dk->ports[i].usock) {
+            nl_socket_free(dk->ports[i].usock);
+        }
+    }
     free(dk->ports);
     if (dk->ucb) {
         nl_cb_put(dk->ucb);
@@ -379,12 +404,99 @@ vport_reply_ifindex(struct nlattr **attrs, void *aux)
     return 0;
 }
 
+static int dk_port_del(struct ft_dpif *dpif, ft_port_no port_no);
+
+static struct kport *
+kport_find_name(const struct dpif_kernel *dk, const char *devname)
+{
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (!strcmp(dk->ports[i].name, devname)) {
+            return &dk->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Inserts a port in 'dk->ports' (sorted by number) and returns it. */
+static struct kport *
+kport_insert(struct dpif_kernel *dk, ft_port_no port_no, const char *name,
+             int ifindex, bool internal)
+{
+    struct kport *p;
+    size_t i;
+
+    dk->ports = ft_xrealloc(dk->ports, (dk->n_ports + 1) * sizeof *dk->ports);
+    p = dk->ports;
+    for (i = dk->n_ports; i > 0 && p[i - 1].port_no > port_no; i--) {
+        p[i] = p[i - 1];
+    }
+    memset(&p[i], 0, sizeof p[i]);
+    p[i].port_no = port_no;
+    snprintf(p[i].name, sizeof p[i].name, "%s", name);
+    p[i].ifindex = ifindex;
+    p[i].internal = internal;
+    dk->n_ports++;
+    return &p[i];
+}
+
+/* Points the upcalls of the adopted port 'p' at a socket of its own: it is
+ * this run's port from now on, and never left the datapath. */
+static int
+dk_port_claim(struct dpif_kernel *dk, struct kport *p, const char *what,
+              struct ft_error *err)
+{
+    struct nl_sock *sock;
+    struct nl_msg *msg;
+    int error;
+
+    error = dk_usock_open(&sock, what, err);
+    if (error) {
+        return error;
+    }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_SET,
+                        0, dk->dpname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, p->port_no);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_UPCALL_PID,
+                nl_socket_get_local_port(sock));
+    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, what, err);
+    if (error) {
+        nl_socket_free(sock);
+        return error;
+    }
+    p->usock = sock;
+    p->adopted = false;
+    return 0;
+}
+
+/* Detaches the ports of the previous run that stand in the way of port
+ * 'port_no' named 'devname' of type 'internal', unless one is that very
+ * port, which it returns (to be claimed). */
+static struct kport *
+dk_port_clear_adopted(struct dpif_kernel *dk, ft_port_no port_no,
+                      const char *devname, bool internal)
+{
+    struct kport *p = kport_find_name(dk, devname);
+
+    if (p && p->adopted) {
+        if (p->port_no == port_no && p->internal == internal) {
+            return p;
+        }
+        dk_port_del(&dk->up, p->port_no);
+    }
+    p = kport_find(dk, port_no);
+    if (p && p->adopted) {
+        dk_port_del(&dk->up, port_no);
+    }
+    return NULL;
+}
+
 static int
 dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
             const char *type, const struct ft_netdev_option *opts,
             size_t n_opts, struct ft_error *err)
 {
     struct dpif_kernel *dk = dk_cast(dpif);
+    struct nl_sock *sock;
     struct nl_msg *msg;
     struct kport *p;
     char what[64];
@@ -407,35 +519,34 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     if (strlen(devname) >= FT_PORT_NAME_MAX) {
         return ft_error_set(err, -EINVAL, "port %s: name too long", devname);
     }
+    snprintf(what, sizeof what, "port %s", devname);
+    p = dk_port_clear_adopted(dk, port_no, devname, internal);
+    if (p) {
+        return dk_port_claim(dk, p, what, err);
+    }
     if (kport_find(dk, port_no)) {
         return ft_error_set(err, -EEXIST, "port %s: port number %u is in "
                             "use", devname, port_no);
     }
-    snprintf(what, sizeof what, "port %s", devname);
+    error = dk_usock_open(&sock, what, err);
+    if (error) {
+        return error;
+    }
     msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_NEW,
                         0, dk->dpname);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
     nla_put_string(msg, FT_KDP_VPORT_ATTR_IFNAME, devname);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_TYPE, internal ? FT_KDP_VPORT_INTERNAL
                                                       : FT_KDP_VPORT_NETDEV);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_UPCALL_PID,
+                nl_socket_get_local_port(sock));
     error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
                                vport_reply_ifindex, &ifindex, what, err);
     if (error) {
+        nl_socket_free(sock);
         return error;
     }
-    dk->ports = ft_xrealloc(dk->ports, (dk->n_ports + 1) * sizeof *dk->ports);
-    p = dk->ports;
-    size_t i = dk->n_ports;
-    while (i > 0 && p[i - 1].port_no > port_no) {
-        p[i] = p[i - 1];
-        i--;
-    }
-    memset(&p[i], 0, sizeof p[i]);
-    p[i].port_no = port_no;
-    snprintf(p[i].name, sizeof p[i].name, "%s", devname);
-    p[i].ifindex = ifindex;
-    p[i].internal = internal;
-    dk->n_ports++;
+    kport_insert(dk, port_no, devname, ifindex, internal)->usock = sock;
     return 0;
 }
 
@@ -455,6 +566,9 @@ dk_port_del(struct ft_dpif *dpif, ft_port_no port_no)
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
     /* -ENOENT: the device went away and took the port with it. */
     ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, "port", NULL);
+    if (p->usock) {
+        nl_socket_free(p->usock);
+    }
     i = (size_t) (p - dk->ports);
     memmove(&dk->ports[i], &dk->ports[i + 1],
             (dk->n_ports - i - 1) * sizeof *dk->ports);
@@ -478,7 +592,7 @@ dk_port_get(const struct ft_dpif *dpif, ft_port_no port_no,
 {
     const struct kport *p = kport_find(dk_cast_const(dpif), port_no);
 
-    if (!p) {
+    if (!p || p->adopted) {
         return -ENOENT;
     }
     kport_to_info(p, info);
@@ -491,13 +605,13 @@ dk_port_get_by_name(const struct ft_dpif *dpif, const char *devname,
 {
     const struct dpif_kernel *dk = dk_cast_const(dpif);
 
-    for (size_t i = 0; i < dk->n_ports; i++) {
-        if (!strcmp(dk->ports[i].name, devname)) {
-            kport_to_info(&dk->ports[i], info);
-            return 0;
-        }
+    const struct kport *p = kport_find_name(dk, devname);
+
+    if (!p || p->adopted) {
+        return -ENOENT;
     }
-    return -ENOENT;
+    kport_to_info(p, info);
+    return 0;
 }
 
 static int
@@ -599,6 +713,9 @@ dk_port_foreach(const struct ft_dpif *dpif,
         struct ft_dpif_port_info info;
         int r;
 
+        if (dk->ports[i].adopted) {
+            continue;
+        }
         kport_to_info(&dk->ports[i], &info);
         r = cb(&info, aux);
         if (r) {
@@ -611,16 +728,59 @@ dk_port_foreach(const struct ft_dpif *dpif,
 static size_t
 dk_port_count(const struct ft_dpif *dpif)
 {
-    return dk_cast_const(dpif)->n_ports;
+    const struct dpif_kernel *dk = dk_cast_const(dpif);
+    size_t n = 0;
+
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        n += !dk->ports[i].adopted;
+    }
+    return n;
 }
 
+static int
+dk_port_get_upcall_stats(struct ft_dpif *dpif, ft_port_no port_no,
+                         struct ft_dpif_upcall_stats *stats)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct ft_kdp_vport_stats st;
+    struct nl_msg *msg;
+    int error;
+
+    if (!kport_find(dk, port_no)) {
+        return -ENOENT;
+    }
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_GET,
+                        0, dk->dpname);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
+                               vport_reply_stats, &st, "port", NULL);
+    if (!error) {
+        stats->sent = st.upcalls;
+        stats->dropped = st.upcalls_lost;
+    }
+    return error;
+}
+
+/* The upcall sockets: the datapath's, then each port's. */
 static size_t
 dk_get_fds(const struct ft_dpif *dpif, int fds[], size_t max)
 {
-    if (max) {
-        fds[0] = nl_socket_get_fd(dk_cast_const(dpif)->usock);
+    const struct dpif_kernel *dk = dk_cast_const(dpif);
+    size_t n = 0;
+
+    if (n < max) {
+        fds[n] = nl_socket_get_fd(dk->usock);
     }
-    return 1;
+    n++;
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (dk->ports[i].usock) {
+            if (n < max) {
+                fds[n] = nl_socket_get_fd(dk->ports[i].usock);
+            }
+            n++;
+        }
+    }
+    return n;
 }
 
 /* ---- Executing. ---- */
@@ -753,6 +913,7 @@ dk_upcall_msg(struct nl_msg *msg, void *arg)
     struct ft_packet pkt;
 
     dk->run_budget--;
+    dk->quota--;
     if (ft_kdp_upcall_parse(nlmsg_hdr(msg), &up)
         || up.len > UPCALL_BUF_SIZE - FT_PACKET_HEADROOM) {
         return NL_OK;
@@ -771,25 +932,59 @@ dk_upcall_msg(struct nl_msg *msg, void *arg)
     return NL_OK;
 }
 
+/* Reads upcalls from 'sock' until it is empty or this socket's quota or
+ * the run's budget is used up.  Returns true if it may have more. */
+static bool
+dk_read_upcalls(struct dpif_kernel *dk, struct nl_sock *sock, int quota)
+{
+    dk->quota = quota;
+    while (dk->quota > 0 && dk->run_budget > 0) {
+        int error = nl_recvmsgs(sock, dk->ucb);
+
+        if (error == -NLE_AGAIN) {
+            return false;
+        } else if (error == -NLE_NOMEM) {
+            dk_log(dk, "an upcall socket overflowed: misses were lost "
+                   "(counted by the module as lost)");
+        } else if (error < 0) {
+            dk_log(dk, "reading upcalls: %s", nl_geterror(error));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The upcall socket of turn 'i': 0 the datapath's, then the ports'. */
+static struct nl_sock *
+dk_usock_at(const struct dpif_kernel *dk, size_t i)
+{
+    return i ? dk->ports[i - 1].usock : dk->usock;
+}
+
+/* Fair servicing: every socket gets an equal share of the budget in turn,
+ * starting after the one that started last time, and the share of those
+ * that had less is handed round again to those that had more. */
 static int
 dk_run(struct ft_dpif *dpif, int budget)
 {
     struct dpif_kernel *dk = dk_cast(dpif);
-    int error;
+    size_t n = dk->n_ports + 1;
+    bool more = true;
 
     dk->run_budget = budget;
-    while (dk->run_budget > 0) {
-        error = nl_recvmsgs(dk->usock, dk->ucb);
-        if (error == -NLE_AGAIN) {
-            break;
-        } else if (error == -NLE_NOMEM) {
-            dk_log(dk, "the upcall socket overflowed: misses were lost "
-                   "(counted by the module as lost)");
-        } else if (error < 0) {
-            dk_log(dk, "reading upcalls: %s", nl_geterror(error));
-            break;
+    while (more && dk->run_budget > 0) {
+        int quota = dk->run_budget / (int) n;
+
+        more = false;
+        for (size_t k = 0; k < n && dk->run_budget > 0; k++) {
+            struct nl_sock *sock = dk_usock_at(dk, (dk->rr + k) % n);
+
+            if (sock) {
+                more |= dk_read_upcalls(dk, sock, quota > 0 ? quota : 1);
+            }
         }
     }
+    dk->rr = (dk->rr + 1) % n;
     return budget - dk->run_budget;
 }
 
@@ -1029,6 +1224,7 @@ struct dump_ctx {
     int (*cb)(const struct ft_dpif_flow_info *, void *aux);
     void *aux;
     long long int now;
+    bool adopting;              /* Only adopted megaflows, then no longer. */
 };
 
 static int
@@ -1046,6 +1242,12 @@ flow_dump_one(struct nlattr **attrs, void *aux)
     if (!f) {
         return 0;               /* Not put by this datapath object. */
     }
+    if (c->adopting) {
+        if (!f->adopted || f->unreadable) {
+            return 0;
+        }
+        f->adopted = false;
+    }
     memset(&info, 0, sizeof info);
     info.match = &f->match;
     info.actions = &f->actions;
@@ -1060,13 +1262,135 @@ dk_flow_dump(struct ft_dpif *dpif,
              void *aux)
 {
     struct dpif_kernel *dk = dk_cast(dpif);
-    struct dump_ctx c = { dk, cb, aux, dk_time_msec() };
+    struct dump_ctx c = { dk, cb, aux, dk_time_msec(), false };
     struct nl_msg *msg;
 
     msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_GET,
                         NLM_F_DUMP, dk->dpname);
     return ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
                               flow_dump_one, &c, "kernel datapath", NULL);
+}
+
+/* ---- Taking over a datapath a killed daemon left. ---- */
+
+static int
+adopt_port(struct nlattr **attrs, void *aux)
+{
+    struct dpif_kernel *dk = aux;
+    struct nlattr *no = attrs[FT_KDP_VPORT_ATTR_PORT_NO];
+    struct nlattr *name = attrs[FT_KDP_VPORT_ATTR_IFNAME];
+    struct nlattr *type = attrs[FT_KDP_VPORT_ATTR_TYPE];
+    struct nlattr *ifindex = attrs[FT_KDP_VPORT_ATTR_IFINDEX];
+
+    if (!no || !name || nla_len(name) > FT_PORT_NAME_MAX) {
+        return -EPROTO;
+    }
+    kport_insert(dk, nla_get_u32(no), nla_get_string(name),
+                 ifindex ? (int) nla_get_u32(ifindex) : 0,
+                 type && nla_get_u32(type) == FT_KDP_VPORT_INTERNAL)
+        ->adopted = true;
+    return 0;
+}
+
+static int
+adopt_flow(struct nlattr **attrs, void *aux)
+{
+    struct dpif_kernel *dk = aux;
+    struct nlattr *id = attrs[FT_KDP_FLOW_ATTR_ID];
+    struct nlattr *key = attrs[FT_KDP_FLOW_ATTR_KEY];
+    struct nlattr *mask = attrs[FT_KDP_FLOW_ATTR_MASK];
+    struct nlattr *acts = attrs[FT_KDP_FLOW_ATTR_ACTIONS];
+    struct ft_dpif_flow *f;
+
+    if (!id || !key || !mask || !acts
+        || nla_len(key) != (int) sizeof f->match.flow
+        || nla_len(mask) != (int) sizeof f->match.mask) {
+        return -EPROTO;
+    }
+    f = ft_xcalloc(1, sizeof *f);
+    f->id = nla_get_u32(id);
+    memcpy(&f->match.flow, nla_data(key), sizeof f->match.flow);
+    memcpy(&f->match.mask, nla_data(mask), sizeof f->match.mask);
+    ft_dp_actions_init(&f->actions);
+    /* A megaflow with an action this daemon cannot read is never reported:
+     * dk_flow_adopt() deletes it, and the next packet that needs it sets
+     * up another. */
+    f->unreadable = ft_kdp_nl_get_actions(acts, &f->actions) != 0;
+    f->adopted = true;
+    flow_insert(dk, f);
+    return 0;
+}
+
+/* Takes over the datapath of this name: its upcalls come to this run's
+ * socket, its ports wait for the bridge to add them again, its megaflows
+ * for it to adopt them. */
+static int
+dk_dp_adopt(struct dpif_kernel *dk, struct ft_error *err)
+{
+    struct nl_msg *msg;
+    int error;
+
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_SET, 0,
+                        dk->dpname);
+    nla_put_u32(msg, FT_KDP_DP_ATTR_UPCALL_PID,
+                nl_socket_get_local_port(dk->usock));
+    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
+                               "kernel datapath: taking over the one in "
+                               "place", err);
+    if (!error) {
+        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport,
+                            FT_KDP_VPORT_CMD_GET, NLM_F_DUMP, dk->dpname);
+        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
+                                   adopt_port, dk, "kernel datapath: "
+                                   "reading the ports in place", err);
+    }
+    if (!error) {
+        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow,
+                            FT_KDP_FLOW_CMD_GET, NLM_F_DUMP, dk->dpname);
+        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                                   adopt_flow, dk, "kernel datapath: "
+                                   "reading the megaflows in place", err);
+    }
+    dk->adopting = !error;
+    return error;
+}
+
+static int
+dk_flow_adopt(struct ft_dpif *dpif,
+              int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+              void *aux)
+{
+    struct dpif_kernel *dk = dk_cast(dpif);
+    struct dump_ctx c = { dk, cb, aux, dk_time_msec(), true };
+    struct nl_msg *msg;
+    int error;
+
+    if (!dk->adopting) {
+        return 0;
+    }
+    dk->adopting = false;
+    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_GET,
+                        NLM_F_DUMP, dk->dpname);
+    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
+                               flow_dump_one, &c, "kernel datapath", NULL);
+    /* What was not reported (gone meanwhile, or the callback stopped)
+     * goes. */
+    for (size_t i = 0; i < dk->n_buckets; i++) {
+        struct ft_dpif_flow *f, *next;
+
+        for (f = dk->buckets[i]; f; f = next) {
+            next = f->next;
+            if (f->adopted) {
+                dk_flow_del(dpif, f, NULL);
+            }
+        }
+    }
+    for (size_t i = dk->n_ports; i-- > 0; ) {
+        if (dk->ports[i].adopted) {
+            dk_port_del(dpif, dk->ports[i].port_no);
+        }
+    }
+    return error;
 }
 
 static void
@@ -1144,6 +1468,7 @@ const struct ft_dpif_class ft_dpif_kernel_class = {
     .port_get = dk_port_get,
     .port_get_by_name = dk_port_get_by_name,
     .port_get_stats = dk_port_get_stats,
+    .port_get_upcall_stats = dk_port_get_upcall_stats,
     .port_get_mac = dk_port_get_mac,
     .port_get_identity = dk_port_get_identity,
     .port_foreach = dk_port_foreach,
@@ -1157,6 +1482,7 @@ const struct ft_dpif_class ft_dpif_kernel_class = {
     .flow_stats = dk_flow_stats,
     .flow_dump = dk_flow_dump,
     .flow_flush = dk_flow_flush,
+    .flow_adopt = dk_flow_adopt,
     .flow_count = dk_flow_count,
     .get_stats = dk_get_stats,
 };

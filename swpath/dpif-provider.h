@@ -87,6 +87,9 @@ struct ft_dpif_class {
                             struct ft_dpif_port_info *info);
     int (*port_get_stats)(struct ft_dpif *, ft_port_no port_no,
                           struct ft_netdev_stats *stats);
+    /* May be NULL (no per-port upcall queues). */
+    int (*port_get_upcall_stats)(struct ft_dpif *, ft_port_no port_no,
+                                 struct ft_dpif_upcall_stats *stats);
     int (*port_get_mac)(const struct ft_dpif *, ft_port_no port_no,
                         struct ft_eth_addr *mac);
     int (*port_get_identity)(const struct ft_dpif *, ft_port_no port_no,
@@ -127,6 +130,11 @@ struct ft_dpif_class {
                      int (*cb)(const struct ft_dpif_flow_info *, void *aux),
                      void *aux);
     void (*flow_flush)(struct ft_dpif *);
+    /* As ft_dpif_flow_adopt().  May be NULL (nothing is ever taken
+     * over). */
+    int (*flow_adopt)(struct ft_dpif *,
+                      int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+                      void *aux);
     size_t (*flow_count)(const struct ft_dpif *);
 
     /* Datapath-wide counters.  Must not be NULL. */

@@ -151,6 +151,15 @@ ft_dpif_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
 }
 
 int
+ft_dpif_port_get_upcall_stats(struct ft_dpif *dpif, ft_port_no port_no,
+                              struct ft_dpif_upcall_stats *stats)
+{
+    return (dpif->class->port_get_upcall_stats
+            ? dpif->class->port_get_upcall_stats(dpif, port_no, stats)
+            : -EOPNOTSUPP);
+}
+
+int
 ft_dpif_port_get(const struct ft_dpif *dpif, ft_port_no port_no,
                  struct ft_dpif_port_info *info)
 {
@@ -269,6 +278,15 @@ ft_dpif_flow_dump(struct ft_dpif *dpif,
     return (dpif->class->flow_dump
             ? dpif->class->flow_dump(dpif, cb, aux)
             : dpif_unsupported(dpif, "dump its megaflows", NULL));
+}
+
+int
+ft_dpif_flow_adopt(struct ft_dpif *dpif,
+                   int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+                   void *aux)
+{
+    return dpif->class->flow_adopt ? dpif->class->flow_adopt(dpif, cb, aux)
+                                   : 0;
 }
 
 void

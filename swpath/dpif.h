@@ -235,6 +235,20 @@ int ft_dpif_port_del(struct ft_dpif *, ft_port_no port_no);
 int ft_dpif_port_get_stats(struct ft_dpif *, ft_port_no port_no,
                            struct ft_netdev_stats *stats);
 
+/* Upcalls of one port (ft_dpif_port_get_upcall_stats()): a datapath that
+ * queues each port's misses apart, with a rate limit per port. */
+struct ft_dpif_upcall_stats {
+    uint64_t sent;              /* Misses queued to the daemon. */
+    uint64_t dropped;           /* Not queued: over the rate, or the
+                                 * port's queue full. */
+};
+
+/* Stores the upcall counters of port 'port_no' in '*stats'.  Returns 0,
+ * -ENOENT, or -EOPNOTSUPP for a datapath with no per-port upcall queues
+ * (the userspace one: its misses are handled as they are read). */
+int ft_dpif_port_get_upcall_stats(struct ft_dpif *, ft_port_no port_no,
+                                  struct ft_dpif_upcall_stats *stats);
+
 /* Stores the description of port 'port_no' in '*info'.  Returns 0 or
  * -ENOENT. */
 int ft_dpif_port_get(const struct ft_dpif *, ft_port_no port_no,
@@ -332,6 +346,22 @@ int ft_dpif_flow_stats(struct ft_dpif *, struct ft_dpif_flow *const flows[],
 int ft_dpif_flow_dump(struct ft_dpif *,
                       int (*cb)(const struct ft_dpif_flow_info *, void *aux),
                       void *aux);
+
+/* Taking over what a previous run left.  A datapath that outlives its
+ * daemon (the kernel's, when flowtierd is killed) goes on forwarding with
+ * its megaflows; the next run's ft_dpif_create() takes it over instead of
+ * starting empty, and ft_dpif_port_add() takes each port it finds already
+ * attached under the same name and number without detaching it (no packet
+ * is dropped).  Once the bridge has added its ports, it calls this: 'cb'
+ * gets every megaflow taken over (its handle, match, actions and
+ * counters so far), which the datapath now treats as put by this run; the
+ * ports of the previous run that were not added again are removed.  Calls
+ * after the first report nothing.  Returns 0, 'cb''s nonzero value, or a
+ * negative errno.  A datapath that never takes anything over (the
+ * userspace one) reports nothing. */
+int ft_dpif_flow_adopt(struct ft_dpif *,
+                       int (*cb)(const struct ft_dpif_flow_info *, void *aux),
+                       void *aux);
 
 /* Removes every megaflow: every handle dies. */
 void ft_dpif_flow_flush(struct ft_dpif *);

@@ -389,3 +389,127 @@ ft_kdp_upcall_parse(const struct nlmsghdr *nlh_, struct ft_kdp_upcall *up)
     }
     return 0;
 }
+
+/* The action of the module's attribute 'a' appended to 'actions'.
+ * Returns 0 or -EPROTO (unknown type, wrong size). */
+static int
+get_action(const struct nlattr *a, struct ft_dp_actions *actions)
+{
+    static const int sizes[FT_KDP_ACTION_MAX + 1] = {
+        [FT_KDP_ACTION_OUTPUT] = sizeof(uint32_t),
+        [FT_KDP_ACTION_PUSH_VLAN] = sizeof(struct ft_kdp_vlan),
+        [FT_KDP_ACTION_POP_VLAN] = 0,
+        [FT_KDP_ACTION_SET_ETH] = sizeof(struct ft_kdp_set_eth),
+        [FT_KDP_ACTION_SET_IPV4] = sizeof(struct ft_kdp_set_ipv4),
+        [FT_KDP_ACTION_SET_IPV6] = sizeof(struct ft_kdp_set_ipv6),
+        [FT_KDP_ACTION_SET_L4] = sizeof(struct ft_kdp_set_l4),
+        [FT_KDP_ACTION_USERSPACE] = sizeof(struct ft_kdp_userspace),
+    };
+    int type = nla_type(a);
+    const void *d = nla_data(a);
+    struct ft_dp_action *act;
+
+    if (type <= FT_KDP_ACTION_UNSPEC || type > FT_KDP_ACTION_MAX
+        || nla_len(a) < sizes[type]) {
+        return -EPROTO;
+    }
+    switch ((enum ft_kdp_action) type) {
+    case FT_KDP_ACTION_OUTPUT:
+        ft_dp_actions_put_output(actions, nla_get_u32(a));
+        return 0;
+    case FT_KDP_ACTION_PUSH_VLAN: {
+        const struct ft_kdp_vlan *v = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_PUSH_VLAN);
+        act->push_vlan.tpid = v->tpid;
+        act->push_vlan.tci = v->tci;
+        return 0;
+    }
+    case FT_KDP_ACTION_POP_VLAN:
+        ft_dp_actions_put(actions, FT_DPA_POP_VLAN);
+        return 0;
+    case FT_KDP_ACTION_SET_ETH: {
+        const struct ft_kdp_set_eth *e = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_SET_ETH);
+        memcpy(act->eth.src.ea, e->src, 6);
+        memcpy(act->eth.dst.ea, e->dst, 6);
+        memcpy(act->eth.src_mask.ea, e->src_mask, 6);
+        memcpy(act->eth.dst_mask.ea, e->dst_mask, 6);
+        return 0;
+    }
+    case FT_KDP_ACTION_SET_IPV4: {
+        const struct ft_kdp_set_ipv4 *s = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_SET_IPV4);
+        act->ipv4.src = s->src;
+        act->ipv4.dst = s->dst;
+        act->ipv4.src_mask = s->src_mask;
+        act->ipv4.dst_mask = s->dst_mask;
+        act->ipv4.tos = s->tos;
+        act->ipv4.ttl = s->ttl;
+        act->ipv4.tos_mask = s->tos_mask;
+        act->ipv4.ttl_mask = s->ttl_mask;
+        return 0;
+    }
+    case FT_KDP_ACTION_SET_IPV6: {
+        const struct ft_kdp_set_ipv6 *s = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_SET_IPV6);
+        memcpy(act->ipv6.src.s6, s->src, 16);
+        memcpy(act->ipv6.dst.s6, s->dst, 16);
+        memcpy(act->ipv6.src_mask.s6, s->src_mask, 16);
+        memcpy(act->ipv6.dst_mask.s6, s->dst_mask, 16);
+        act->ipv6.label = s->label;
+        act->ipv6.label_mask = s->label_mask;
+        act->ipv6.tclass = s->tclass;
+        act->ipv6.tclass_mask = s->tclass_mask;
+        act->ipv6.hlimit = s->hlimit;
+        act->ipv6.hlimit_mask = s->hlimit_mask;
+        return 0;
+    }
+    case FT_KDP_ACTION_SET_L4: {
+        const struct ft_kdp_set_l4 *s = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_SET_L4);
+        act->l4.proto = s->proto;
+        act->l4.src = s->src;
+        act->l4.dst = s->dst;
+        act->l4.src_mask = s->src_mask;
+        act->l4.dst_mask = s->dst_mask;
+        return 0;
+    }
+    case FT_KDP_ACTION_USERSPACE: {
+        const struct ft_kdp_userspace *u = d;
+
+        act = ft_dp_actions_put(actions, FT_DPA_USERSPACE);
+        act->userspace.cookie = u->cookie;
+        act->userspace.max_len = u->max_len;
+        act->userspace.reason = u->reason;
+        act->userspace.table_id = u->table_id;
+        return 0;
+    }
+    case FT_KDP_ACTION_UNSPEC:
+    case __FT_KDP_ACTION_MAX:
+        break;
+    }
+    return -EPROTO;
+}
+
+int
+ft_kdp_nl_get_actions(const struct nlattr *nest,
+                      struct ft_dp_actions *actions)
+{
+    const struct nlattr *a;
+    int rem;
+
+    ft_dp_actions_clear(actions);
+    nla_for_each_nested(a, nest, rem) {
+        int error = get_action(a, actions);
+
+        if (error) {
+            return error;
+        }
+    }
+    return 0;
+}

@@ -70,4 +70,11 @@ struct ft_kdp_upcall {
  * missing.  Pure: no socket, no state; reads only within 'nlmsg_len'. */
 int ft_kdp_upcall_parse(const struct nlmsghdr *nlh, struct ft_kdp_upcall *up);
 
+/* Decodes the nested attribute 'nest' (the module's encoding, as
+ * ft_kdp_nl_put_actions() writes it) into 'actions' (initialized; its old
+ * contents are replaced).  Returns 0 or -EPROTO for an action this side
+ * does not know or of the wrong size. */
+int ft_kdp_nl_get_actions(const struct nlattr *nest,
+                          struct ft_dp_actions *actions);
+
 #endif /* swpath/kdp-nl.h */

@@ -11,7 +11,7 @@
  *   flowtier_vport   ports: NEW attaches an existing netdev under a port
  *                    number (or creates an internal one), DEL detaches it
  *                    (deletes an internal one), GET reads one or dumps
- *                    all.
+ *                    all, SET changes the socket a port's upcalls go to.
  *   flowtier_flow    megaflows: NEW (key + mask + actions) answers the
  *                    flow's id; SET replaces the actions of an id; DEL and
  *                    GET take an id; STATS takes an array of ids and answers
@@ -109,6 +109,7 @@ enum ft_kdp_vport_cmd {
     FT_KDP_VPORT_CMD_NEW,
     FT_KDP_VPORT_CMD_DEL,
     FT_KDP_VPORT_CMD_GET,
+    FT_KDP_VPORT_CMD_SET,
     __FT_KDP_VPORT_CMD_MAX
 };
 
@@ -118,6 +119,11 @@ enum ft_kdp_vport_attr {
     FT_KDP_VPORT_ATTR_IFINDEX,      /* u32 (reply). */
     FT_KDP_VPORT_ATTR_STATS,        /* struct ft_kdp_vport_stats (reply) */
     FT_KDP_VPORT_ATTR_TYPE,         /* u32 enum ft_kdp_vport_type */
+    FT_KDP_VPORT_ATTR_UPCALL_PID,   /* u32: the netlink port this port's
+                                     * upcalls go to (NEW, SET); 0: the
+                                     * datapath's.  One socket per port
+                                     * is a queue per port: a port that
+                                     * floods misses fills its own. */
     __FT_KDP_VPORT_ATTR_MAX
 };
 #define FT_KDP_VPORT_ATTR_MAX (__FT_KDP_VPORT_ATTR_MAX - 1)

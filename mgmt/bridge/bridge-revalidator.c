@@ -226,7 +226,8 @@ megaflow_is_stale(const struct reval_ctx *ctx,
 {
     const struct ft_bridge *br = ctx->br;
 
-    return mf->version != br->tables.version
+    return mf->adopted
+           || mf->version != br->tables.version
            || mf->port_gen != br->port_gen
            || (mf->uses_normal && mf->mac_gen != ctx->mac_gen);
 }
@@ -257,7 +258,9 @@ megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
     in.br = &xbr;
     in.flow = mf->match.flow;
     in.now = ctx->now;
-    in.may_learn = false;
+    /* A megaflow taken over from a previous run teaches the MAC table what
+     * that run had learned from its packets (they never come up). */
+    in.may_learn = mf->adopted;
 
     ft_xlate_out_init(&xout);
     error = ft_xlate(&in, &xout, &xerr);
@@ -269,6 +272,7 @@ megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
         /* The rules first: if the holder fails the change and no tier
          * takes the megaflow, its counts go to the right rules. */
         megaflow_stamp(br, mf, &xout, error != 0);
+        mf->adopted = false;
         megaflow_take_rules(mf, &xout);
         if (!ft_dp_actions_equal(&xout.actions, &mf->actions)) {
             br->stats.n_megaflows_modified++;

@@ -1034,6 +1034,69 @@ ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
     va_end(args);
 }
 
+struct adopted {
+    struct ft_match match;
+    struct ft_dp_actions actions;
+    struct ft_stats stats;
+    struct ft_dpif_flow *flow;
+};
+
+struct adopt_ctx {
+    struct adopted *flows;
+    size_t n, allocated;
+};
+
+static int
+adopt_collect(const struct ft_dpif_flow_info *info, void *aux)
+{
+    struct adopt_ctx *c = aux;
+    struct adopted *a;
+
+    if (c->n == c->allocated) {
+        c->allocated = c->allocated ? 2 * c->allocated : 64;
+        c->flows = ft_xrealloc(c->flows, c->allocated * sizeof *c->flows);
+    }
+    a = &c->flows[c->n++];
+    a->match = *info->match;
+    ft_dp_actions_init(&a->actions);
+    ft_dp_actions_copy(&a->actions, info->actions);
+    a->stats = info->stats;
+    a->flow = info->flow;
+    return 0;
+}
+
+/* Makes a record of every megaflow the datapath took over from a previous
+ * run, once the ports are there (the datapath kept those added again):
+ * they go on forwarding, and the next revalidator pass, with the OpenFlow
+ * tables in place, keeps, changes or deletes each one. */
+static void
+bridge_adopt_dp_flows(struct ft_bridge *br, long long int now)
+{
+    struct adopt_ctx c = { NULL, 0, 0 };
+    size_t n_kept = 0;
+
+    ft_dpif_flow_adopt(br->dpif, adopt_collect, &c);
+    for (size_t i = 0; i < c.n; i++) {
+        struct adopted *a = &c.flows[i];
+
+        if (bridge_megaflow_adopt(br, &a->match, &a->actions, a->flow,
+                                  &a->stats, now)) {
+            n_kept++;
+        } else {
+            ft_dpif_flow_del(br->dpif, a->flow, NULL);
+        }
+        ft_dp_actions_uninit(&a->actions);
+    }
+    free(c.flows);
+    if (c.n) {
+        br->revalidate_asap = true;
+        bridge_log(br, FT_LOG_INFO, NULL, "bridge %s: took over %zu "
+                   "megaflows the %s datapath kept forwarding while the "
+                   "daemon was away", br->name, n_kept,
+                   ft_dpif_type(br->dpif));
+    }
+}
+
 int
 ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
                       long long int now, struct ft_error *err)
@@ -1117,6 +1180,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
          * rather than after the next periodic pass. */
         ft_bridge_revalidate(br, now);
     }
+    bridge_adopt_dp_flows(br, now);
     return 0;
 }
 
@@ -1263,6 +1327,28 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
 }
 
 /* ---- Event loop. ---- */
+
+int
+ft_bridge_port_upcalls(struct ft_bridge *br,
+                       void (*cb)(const char *name, ft_port_no port_no,
+                                  uint64_t sent, uint64_t dropped,
+                                  void *aux),
+                       void *aux)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+        struct ft_dpif_upcall_stats st;
+        int error;
+
+        error = ft_dpif_port_get_upcall_stats(br->dpif, p->ofport, &st);
+        if (error == -EOPNOTSUPP) {
+            return error;
+        } else if (!error) {
+            cb(p->name, p->ofport, st.sent, st.dropped, aux);
+        }
+    }
+    return 0;
+}
 
 size_t
 ft_bridge_get_fds(const struct ft_bridge *br, int *fds, size_t max)

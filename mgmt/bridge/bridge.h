@@ -740,6 +740,17 @@ struct ft_bridge_stats {
 
 void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);
 
+/* Calls 'cb' with the name, number and upcall counters (misses queued to
+ * the daemon, misses dropped: over the port's rate or its queue full) of
+ * every open port, in port number order, for a datapath that queues each
+ * port's upcalls apart (datapath_type=system).  Returns 0, or -EOPNOTSUPP
+ * for a datapath that does not (nothing is called). */
+int ft_bridge_port_upcalls(struct ft_bridge *,
+                           void (*cb)(const char *name, ft_port_no port_no,
+                                      uint64_t sent, uint64_t dropped,
+                                      void *aux),
+                           void *aux);
+
 /* ---- Event loop. ---- */
 
 /* Stores up to 'max' file descriptors the caller should poll for input

@@ -548,6 +548,39 @@ bridge_megaflow_create(struct ft_bridge *br, const struct ft_match *match,
     return mf;
 }
 
+struct bridge_megaflow *
+bridge_megaflow_adopt(struct ft_bridge *br, const struct ft_match *match,
+                      const struct ft_dp_actions *actions,
+                      struct ft_dpif_flow *handle,
+                      const struct ft_stats *stats, long long int now)
+{
+    struct bridge_megaflow *mf;
+    struct ft_match m = *match;
+    uint32_t hash;
+
+    ft_match_normalize(&m);
+    if (bridge_megaflow_find(br, &m, &hash)) {
+        return NULL;
+    }
+    mf = ft_xcalloc(1, sizeof *mf);
+    mf->match = m;
+    ft_dp_actions_init(&mf->actions);
+    megaflow_set_actions(mf, actions);
+    mf->created = now;
+    mf->hash = hash;
+    mf->ref_cnt = 1;
+    mf->adopted = true;
+    mf->tier = ft_dpif_tier(br->dpif);
+    mf->handle.dp = handle;
+    mf->stats.tier[mf->tier] = *stats;
+    mf->last = *stats;
+    mf->credited_packets[mf->tier] = stats->n_packets;
+    mf->credited_bytes[mf->tier] = stats->n_bytes;
+    br->megaflows.n_tier[mf->tier]++;
+    megaflows_insert(&br->megaflows, mf);
+    return mf;
+}
+
 void
 bridge_megaflow_remove(struct ft_bridge *br, struct bridge_megaflow *mf)
 {

@@ -73,6 +73,8 @@ struct bridge_megaflow {
     bool dead;
     bool uses_normal;
     bool xlate_error;               /* Translation failed: drop flow. */
+    bool adopted;                   /* Taken over from a previous run, not
+                                     * translated by this one yet. */
     enum ft_tier tier;              /* The tier holding it. */
     unsigned int ref_cnt;
     uint32_t enospc_tiers;          /* Tiers (1 << t) that were full. */
@@ -167,6 +169,21 @@ struct bridge_megaflow *bridge_megaflow_create(struct ft_bridge *,
                                                const struct ft_dp_actions *,
                                                long long int now,
                                                struct ft_error *err);
+
+/* Creates a record for a megaflow the datapath took over from a previous
+ * run of the daemon (swpath/dpif.h, ft_dpif_flow_adopt()): 'handle' with
+ * 'match' (normalized here), 'actions' (copied) and 'stats', its counts so
+ * far.  It stays where it is (no placement) and is 'adopted' until the
+ * revalidator translates it again, keeping, changing or deleting it.  Its
+ * counts so far are its tier's, already credited (to the previous run's
+ * rules).  Returns the record (the table's reference), or NULL if the
+ * table has a record of that match (the caller deletes 'handle'). */
+struct bridge_megaflow *bridge_megaflow_adopt(struct ft_bridge *,
+                                              const struct ft_match *match,
+                                              const struct ft_dp_actions *,
+                                              struct ft_dpif_flow *handle,
+                                              const struct ft_stats *stats,
+                                              long long int now);
 
 /* Uninstalls 'mf' from its holder, adds its final counts, and removes it
  * from the table (dead; freed with its last reference). */

@@ -612,11 +612,35 @@ srv_dpif_show_tunnels_json(const struct ft_bridge_stats *st, json_t *result)
         "underlay_changes", (json_int_t) t->route_changes));
 }
 
+/* One line per port of a datapath with a queue of upcalls per port. */
+static void
+dpif_show_port_upcalls(const char *name, ft_port_no port_no, uint64_t sent,
+                       uint64_t dropped, void *text)
+{
+    (void) port_no;
+    ds_put_format(text, "  port %s: upcalls sent:%"PRIu64" dropped:%"PRIu64
+                  "\n", name, sent, dropped);
+}
+
+static void
+dpif_show_port_upcalls_json(const char *name, ft_port_no port_no,
+                            uint64_t sent, uint64_t dropped, void *ports)
+{
+    json_array_append_new(ports, json_pack("{s:s, s:I, s:I, s:I}",
+                                           "port", name,
+                                           "port_no", (json_int_t) port_no,
+                                           "upcalls_sent",
+                                           (json_int_t) sent,
+                                           "upcalls_dropped",
+                                           (json_int_t) dropped));
+}
+
 int
 srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
               void *s)
 {
     struct ft_bridge_stats st;
+    json_t *ports;
     struct srv_bridge *sb;
     struct ds text = DS_EMPTY_INITIALIZER;
     int error;
@@ -670,6 +694,10 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
     if (st.n_tnl_endpoints) {
         srv_dpif_show_tunnels(&st, &text);
     }
+    ports = json_array();
+    if (!ft_bridge_port_upcalls(sb->br, dpif_show_port_upcalls, &text)) {
+        ft_bridge_port_upcalls(sb->br, dpif_show_port_upcalls_json, ports);
+    }
     *result = srv_text_result(&text, json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -713,6 +741,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                                   st.n_megaflows_tier[FT_TIER_KERNEL],
                                   "user", (json_int_t)
                                   st.n_megaflows_tier[FT_TIER_USER]));
+    json_object_set_new(json_object_get(*result, "data"), "port_upcalls",
+                        ports);
     json_object_set_new(json_object_get(*result, "data"),
                         "megaflows_moved",
                         json_integer((json_int_t) st.n_megaflows_moved));

@@ -182,6 +182,11 @@ def structured(r, fam, dp, ports, ids):
     if r.random() < 0.3:                     # No upcall socket, or ours.
         return fam["flowtier_dp"], 4, name + attr(3, struct.pack(
             "I", r.choice([0, 0, OWN_PORTID[0]])))
+    if r.random() < 0.3:                     # A port's own upcall socket:
+        return fam["flowtier_vport"], 4, (  # none, ours, or nobody's.
+            name + attr(3, struct.pack("I", r.choice(ports + [7])))
+            + attr(8, struct.pack("I", r.choice(
+                [0, OWN_PORTID[0], r.getrandbits(32)]))))
     return fam["flowtier_dp"], r.choice([3, 4]), name + attr(
         r.randrange(3, 6), rand_bytes(r, r.choice([0, 4, 8])))
 
