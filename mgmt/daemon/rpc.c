@@ -977,8 +977,9 @@ client_send(struct ft_rpc_client *c, const char *buf, size_t len,
             if (errno == EINTR) {
                 continue;
             }
-            return ft_error_set(err, -errno, "%s: send: %s", c->path,
-                                strerror(errno));
+            /* Not all of it went: the request was never run. */
+            return ft_error_set(err, errno == ECONNRESET ? -EPIPE : -errno,
+                                "%s: send: %s", c->path, strerror(errno));
         }
         buf += n;
         len -= (size_t) n;
@@ -1098,7 +1099,8 @@ ft_rpc_client_call(struct ft_rpc_client *c, const char *method,
             return ft_error_set(err, -ECONNRESET, "%s: the daemon closed "
                                 "the connection without replying", c->path);
         } else if (n < 0 && n != -EAGAIN) {
-            return ft_error_set(err, (int) n, "%s: %s", c->path,
+            /* The request went in full: whatever broke, it may have run. */
+            return ft_error_set(err, -ECONNRESET, "%s: %s", c->path,
                                 strerror((int) -n));
         }
     }

@@ -204,7 +204,12 @@ void ft_rpc_client_close(struct ft_rpc_client *client);
  * or a negative errno with 'err' holding the server's message: the errno
  * the server reported, -EINVAL for a protocol-level error reply (bad
  * parameters, unknown method), -EPROTO for a reply that makes no sense,
- * -ETIMEDOUT, or the socket's error. */
+ * or the socket's error.  Two codes mean the whole request reached the
+ * server but no reply came, so whether it was carried out is unknown:
+ * -ETIMEDOUT (none within 'timeout_ms') and -ECONNRESET (the connection
+ * ended first, e.g. the daemon died).  A request that could not be sent
+ * in full was never carried out (the server runs only whole lines): that
+ * fails with -EPIPE or another errno, never with these two. */
 int ft_rpc_client_call(struct ft_rpc_client *client, const char *method,
                        json_t *params, int timeout_ms, json_t **result,
                        struct ft_error *err);

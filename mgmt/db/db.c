@@ -766,6 +766,10 @@ ft_db_txn_begin(struct ft_db *db, struct ft_db_txn **txnp,
     if (db->txn) {
         return ft_error_set(err, -EBUSY, "a transaction is already open");
     }
+    if (db->opts.read_only) {
+        return ft_error_set(err, -EROFS, "the database %s is open for "
+                            "reading only", db->journal.dir);
+    }
     if (db->journal.broken) {
         return ft_error_set(err, db->journal.broken, "journal %s is in an "
                             "unknown state after an earlier write error; "

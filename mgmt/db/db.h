@@ -191,6 +191,15 @@ struct ft_db_options {
     /* Skip fsync.  Only for throwaway databases (tests that open many
      * copies); a commit is then not durable across a machine crash. */
     bool no_fsync;
+
+    /* Open for reading only, as the CLI does when no daemon runs: a
+     * shared lock instead of an exclusive one, nothing written (a damaged
+     * tail is skipped, not cut), and ft_db_txn_begin() refuses with
+     * -EROFS.  A read-write open that finds the lock taken waits up to 2 s
+     * for it, so that a reader never makes a daemon fail to start; a
+     * read-only open that finds it taken exclusively fails with -EBUSY at
+     * once (a daemon holds the database: ask it). */
+    bool read_only;
 };
 
 /* Messages about recoveries made while opening (a cut tail, an empty
