@@ -31,11 +31,23 @@ static const char *const iface_types[] = {
     "dpdk", "internal", "system", "tap", NULL
 };
 
+/* What mgmt/bridge/bridge.c and mgmt/daemon/server.c read. */
 static const struct ft_db_key_rule bridge_other_config_keys[] = {
-    { "flow-limit", 0, UINT32_MAX },
-    { "mac-table-size", 1, UINT32_MAX },
-    { "max-idle", 500, INT32_MAX },
-    { NULL, 0, 0 },
+    { "dpdk-extra", 0, 0, FT_DB_KEY_STRING },
+    { "flow-limit", 0, UINT32_MAX, FT_DB_KEY_INT },
+    { "hw-offload", 0, 0, FT_DB_KEY_BOOL },
+    { "mac-aging-time", 1, UINT32_MAX, FT_DB_KEY_INT },
+    { "mac-table-size", 1, UINT32_MAX, FT_DB_KEY_INT },
+    { "max-idle", 500, INT32_MAX, FT_DB_KEY_INT },
+    { "pmd-cpu", 0, 1023, FT_DB_KEY_INT },
+    { "tier-order", 0, 0, FT_DB_KEY_TIERS },
+    { NULL, 0, 0, 0 },
+};
+
+static const struct ft_db_key_rule iface_other_config_keys[] = {
+    { "hw-offload", 0, 0, FT_DB_KEY_BOOL },
+    { "tier-order", 0, 0, FT_DB_KEY_TIERS },
+    { NULL, 0, 0, 0 },
 };
 
 static const struct ft_db_column bridge_columns[] = {
@@ -50,7 +62,7 @@ static const struct ft_db_column bridge_columns[] = {
     { .name = "flows_persist", .type = FT_DB_BOOL,
       .default_value = "true" },
     { .name = "other_config", .type = FT_DB_MAP,
-      .key_rules = bridge_other_config_keys },
+      .key_rules = bridge_other_config_keys, .closed_keys = true },
     { .name = "ports", .type = FT_DB_LIST, .is_ref = true,
       .ref_table = FT_DB_PORT },
 };
@@ -79,7 +91,8 @@ static const struct ft_db_column iface_columns[] = {
     { .name = "ofport_request", .type = FT_DB_INT, .optional = true,
       .min = 1, .max = 65279 },
     { .name = "options", .type = FT_DB_MAP },
-    { .name = "other_config", .type = FT_DB_MAP },
+    { .name = "other_config", .type = FT_DB_MAP,
+      .key_rules = iface_other_config_keys, .closed_keys = true },
     { .name = "type", .type = FT_DB_ENUM, .enum_values = iface_types,
       .default_value = "system" },
 };
@@ -470,7 +483,7 @@ db_map_value_check(const struct ft_db_column *col, const char *key,
     for (const struct ft_db_key_rule *r = col->key_rules; r->key; r++) {
         int64_t x;
 
-        if (strcmp(r->key, key)) {
+        if (strcmp(r->key, key) || r->type != FT_DB_KEY_INT) {
             continue;
         }
         if (parse_int(value, &x)) {
@@ -482,6 +495,85 @@ db_map_value_check(const struct ft_db_column *col, const char *key,
                                 "the valid range %"PRId64" to %"PRId64
                                 " (inclusive)", key, x, r->min, r->max);
         }
+    }
+    return 0;
+}
+
+/* Checks 'value' as a list of tiers. */
+static int
+check_tiers(const char *key, const char *value, struct ft_error *err)
+{
+    static const char *const tiers[] = { "hw", "kernel", "user" };
+    bool seen[3] = { false, false, false };
+    const char *p = value;
+
+    do {
+        size_t len = strcspn(p, ",");
+        size_t t;
+
+        for (t = 0; t < 3; t++) {
+            if (len == strlen(tiers[t]) && !strncmp(p, tiers[t], len)) {
+                break;
+            }
+        }
+        if (t == 3 || seen[t]) {
+            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a "
+                                "comma-separated list of the tiers hw, "
+                                "kernel, user, each at most once (e.g. "
+                                "\"kernel,user\")", key, value);
+        }
+        seen[t] = true;
+        p += len;
+    } while (*p++ == ',');
+    return 0;
+}
+
+/* Appends the known keys of 'col' to 'ds', comma-separated. */
+static void
+known_keys(const struct ft_db_column *col, struct ds *ds)
+{
+    for (const struct ft_db_key_rule *r = col->key_rules; r->key; r++) {
+        ds_put_format(ds, "%s%s", r == col->key_rules ? "" : ", ", r->key);
+    }
+}
+
+int
+db_map_key_check(const struct ft_db_column *col, const char *key,
+                 const char *value, struct ft_error *err)
+{
+    const struct ft_db_key_rule *r;
+
+    for (r = col->key_rules; r && r->key; r++) {
+        if (!strcmp(r->key, key)) {
+            break;
+        }
+    }
+    if (!r || !r->key) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        int error = 0;
+
+        if (col->closed_keys) {
+            known_keys(col, &ds);
+            error = ft_error_set(err, -EINVAL, "unknown key \"%s\" (known "
+                                 "keys: %s; free-form data goes in "
+                                 "external_ids)", key, ds_cstr(&ds));
+        }
+        ds_destroy(&ds);
+        return error;
+    }
+    switch (r->type) {
+    case FT_DB_KEY_INT:
+        return db_map_value_check(col, key, value, err);
+    case FT_DB_KEY_BOOL:
+        if (strcmp(value, "true") && strcmp(value, "false")) {
+            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not true "
+                                "or false", key, value);
+        }
+        return 0;
+    case FT_DB_KEY_TIERS:
+        return check_tiers(key, value, err);
+    case FT_DB_KEY_STRING:
+        return 0;
     }
     return 0;
 }

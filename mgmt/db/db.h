@@ -129,11 +129,24 @@ enum ft_db_type {
     FT_DB_LIST,         /* 'strs', ordered (row names, flow text). */
 };
 
-/* A map key whose value must be an integer in [min, max]
- * (other_config:max-idle and friends). */
+/* What a map key's value must be. */
+enum ft_db_key_type {
+    FT_DB_KEY_INT,              /* An integer in [min, max]. */
+    FT_DB_KEY_BOOL,             /* "true" or "false". */
+    FT_DB_KEY_TIERS,            /* Tiers, comma-separated, each at most
+                                 * once: "hw,kernel,user". */
+    FT_DB_KEY_STRING,           /* Anything. */
+};
+
+/* A map key the software reads (other_config:max-idle and friends), and
+ * what its value must be.  Integer ranges are checked on every load; the
+ * other types, and keys a column with 'closed_keys' does not know, are
+ * refused when written (a journal written before they were checked still
+ * loads). */
 struct ft_db_key_rule {
     const char *key;
     int64_t min, max;
+    enum ft_db_key_type type;
 };
 
 struct ft_db_column {
@@ -147,6 +160,7 @@ struct ft_db_column {
     bool is_ref;                /* FT_DB_LIST of names of 'ref_table'. */
     enum ft_db_table ref_table;
     const struct ft_db_key_rule *key_rules;  /* FT_DB_MAP; ends at NULL. */
+    bool closed_keys;           /* Keys not in 'key_rules' are refused. */
 };
 
 struct ft_db_table_schema {
