@@ -353,6 +353,7 @@ struct conn {
     struct conn **slot;         /* Where the server keeps it. */
     long long int last_rx;      /* When bytes last came (ft_time_msec()). */
     size_t counted;             /* Unfinished bytes counted in 'buffered'. */
+    bool large;                 /* Once read a message of RPC_TRIM_BYTES. */
 };
 
 struct ft_rpc_server {
@@ -497,6 +498,7 @@ conn_account(struct conn *c)
     s->buffered = s->buffered - c->counted + pending;
     c->counted = pending;
     if (!pending && c->in.allocated) {
+        c->large |= c->in.allocated >= RPC_TRIM_BYTES;
         ft_rpc_reader_uninit(&c->in);
         ft_rpc_reader_init(&c->in, s->max_msg);
     }
@@ -582,7 +584,7 @@ conn_destroy(struct conn *c)
 {
     struct ft_rpc_server *s = c->server;
     size_t idx = (size_t) (c->slot - s->conns);
-    bool large = c->in.allocated >= RPC_TRIM_BYTES
+    bool large = c->large || c->in.allocated >= RPC_TRIM_BYTES
                  || c->out.allocated >= RPC_TRIM_BYTES;
 
     ft_loop_del_fd(s->loop, c->fd);

@@ -108,10 +108,9 @@ int db_atom_parse_int(const struct ft_db_column *, const char *text,
 int db_map_value_check(const struct ft_db_column *, const char *key,
                        const char *value, struct ft_error *);
 
-/* The checks a write makes of map key 'key' beyond those of
- * db_map_value_check(): the value's type and, for a column with
- * 'closed_keys', that the key is known (the message lists those that
- * are).  Not applied when a journal is replayed. */
+/* The checks a write makes of map key 'key': db_map_value_check()'s and,
+ * for a column with 'closed_keys', that the key is known (the message
+ * lists those that are).  Not applied when a journal is replayed. */
 int db_map_key_check(const struct ft_db_column *, const char *key,
                      const char *value, struct ft_error *);
 void db_datum_format(const struct ft_db_column *, const struct ft_db_datum *,

@@ -32,22 +32,28 @@ static const char *const iface_types[] = {
 };
 
 /* What mgmt/bridge/bridge.c and mgmt/daemon/server.c read. */
+#define INT_KEY(KEY, MIN, MAX) \
+    { .key = KEY, .min = MIN, .max = MAX, .type = FT_DB_KEY_INT }
+#define STRING_KEY(KEY) { .key = KEY, .type = FT_DB_KEY_STRING }
+
 static const struct ft_db_key_rule bridge_other_config_keys[] = {
-    { "dpdk-extra", 0, 0, FT_DB_KEY_STRING },
-    { "flow-limit", 0, UINT32_MAX, FT_DB_KEY_INT },
-    { "hw-offload", 0, 0, FT_DB_KEY_BOOL },
-    { "mac-aging-time", 1, UINT32_MAX, FT_DB_KEY_INT },
-    { "mac-table-size", 1, UINT32_MAX, FT_DB_KEY_INT },
-    { "max-idle", 500, INT32_MAX, FT_DB_KEY_INT },
-    { "pmd-cpu", 0, 1023, FT_DB_KEY_INT },
-    { "tier-order", 0, 0, FT_DB_KEY_TIERS },
-    { NULL, 0, 0, 0 },
+    STRING_KEY("dpdk-extra"),
+    INT_KEY("flow-limit", 0, UINT32_MAX),
+    STRING_KEY("hw-offload"),
+    { .key = "mac-aging-time", .min = 1, .max = UINT32_MAX,
+      .type = FT_DB_KEY_INT, .write_only = true },
+    INT_KEY("mac-table-size", 1, UINT32_MAX),
+    INT_KEY("max-idle", 500, INT32_MAX),
+    { .key = "pmd-cpu", .min = 0, .max = 1023, .type = FT_DB_KEY_INT,
+      .write_only = true },
+    STRING_KEY("tier-order"),
+    { .key = NULL },
 };
 
 static const struct ft_db_key_rule iface_other_config_keys[] = {
-    { "hw-offload", 0, 0, FT_DB_KEY_BOOL },
-    { "tier-order", 0, 0, FT_DB_KEY_TIERS },
-    { NULL, 0, 0, 0 },
+    STRING_KEY("hw-offload"),
+    STRING_KEY("tier-order"),
+    { .key = NULL },
 };
 
 static const struct ft_db_column bridge_columns[] = {
@@ -468,6 +474,25 @@ parse_int(const char *text, int64_t *out)
     return 0;
 }
 
+/* Checks 'value' of integer key rule 'r'. */
+static int
+check_int_key(const struct ft_db_key_rule *r, const char *value,
+              struct ft_error *err)
+{
+    int64_t x;
+
+    if (parse_int(value, &x)) {
+        return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a valid "
+                            "integer", r->key, value);
+    }
+    if (x < r->min || x > r->max) {
+        return ft_error_set(err, -EINVAL, "key %s: %"PRId64" is not in "
+                            "the valid range %"PRId64" to %"PRId64
+                            " (inclusive)", r->key, x, r->min, r->max);
+    }
+    return 0;
+}
+
 int
 db_map_value_check(const struct ft_db_column *col, const char *key,
                    const char *value, struct ft_error *err)
@@ -481,50 +506,11 @@ db_map_value_check(const struct ft_db_column *col, const char *key,
         return error;
     }
     for (const struct ft_db_key_rule *r = col->key_rules; r->key; r++) {
-        int64_t x;
-
-        if (strcmp(r->key, key) || r->type != FT_DB_KEY_INT) {
-            continue;
-        }
-        if (parse_int(value, &x)) {
-            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a valid "
-                                "integer", key, value);
-        }
-        if (x < r->min || x > r->max) {
-            return ft_error_set(err, -EINVAL, "key %s: %"PRId64" is not in "
-                                "the valid range %"PRId64" to %"PRId64
-                                " (inclusive)", key, x, r->min, r->max);
+        if (!strcmp(r->key, key) && r->type == FT_DB_KEY_INT
+            && !r->write_only) {
+            return check_int_key(r, value, err);
         }
     }
-    return 0;
-}
-
-/* Checks 'value' as a list of tiers. */
-static int
-check_tiers(const char *key, const char *value, struct ft_error *err)
-{
-    static const char *const tiers[] = { "hw", "kernel", "user" };
-    bool seen[3] = { false, false, false };
-    const char *p = value;
-
-    do {
-        size_t len = strcspn(p, ",");
-        size_t t;
-
-        for (t = 0; t < 3; t++) {
-            if (len == strlen(tiers[t]) && !strncmp(p, tiers[t], len)) {
-                break;
-            }
-        }
-        if (t == 3 || seen[t]) {
-            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a "
-                                "comma-separated list of the tiers hw, "
-                                "kernel, user, each at most once (e.g. "
-                                "\"kernel,user\")", key, value);
-        }
-        seen[t] = true;
-        p += len;
-    } while (*p++ == ',');
     return 0;
 }
 
@@ -561,21 +547,7 @@ db_map_key_check(const struct ft_db_column *col, const char *key,
         ds_destroy(&ds);
         return error;
     }
-    switch (r->type) {
-    case FT_DB_KEY_INT:
-        return db_map_value_check(col, key, value, err);
-    case FT_DB_KEY_BOOL:
-        if (strcmp(value, "true") && strcmp(value, "false")) {
-            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not true "
-                                "or false", key, value);
-        }
-        return 0;
-    case FT_DB_KEY_TIERS:
-        return check_tiers(key, value, err);
-    case FT_DB_KEY_STRING:
-        return 0;
-    }
-    return 0;
+    return r->type == FT_DB_KEY_INT ? check_int_key(r, value, err) : 0;
 }
 
 int

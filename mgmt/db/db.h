@@ -132,21 +132,20 @@ enum ft_db_type {
 /* What a map key's value must be. */
 enum ft_db_key_type {
     FT_DB_KEY_INT,              /* An integer in [min, max]. */
-    FT_DB_KEY_BOOL,             /* "true" or "false". */
-    FT_DB_KEY_TIERS,            /* Tiers, comma-separated, each at most
-                                 * once: "hw,kernel,user". */
-    FT_DB_KEY_STRING,           /* Anything. */
+    FT_DB_KEY_STRING,           /* A string the bridge checks before the
+                                 * commit (hw-offload, tier-order). */
 };
 
 /* A map key the software reads (other_config:max-idle and friends), and
- * what its value must be.  Integer ranges are checked on every load; the
- * other types, and keys a column with 'closed_keys' does not know, are
- * refused when written (a journal written before they were checked still
- * loads). */
+ * what its value must be.  Integer ranges are checked on every load; keys
+ * a column with 'closed_keys' does not know are refused when written (a
+ * journal written before that check still loads). */
 struct ft_db_key_rule {
     const char *key;
     int64_t min, max;
     enum ft_db_key_type type;
+    bool write_only;            /* Checked on writes only: a journal from
+                                 * before the check may hold anything. */
 };
 
 struct ft_db_column {

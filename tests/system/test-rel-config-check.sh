@@ -14,10 +14,8 @@ ft 0 add-br br0
 ft 0 add-port br0 p0 -- set Interface p0 type=internal
 ft 1 set Bridge br0 other_config:pmd-cpu=abc
 expect_err 'other_config: key pmd-cpu: "abc" is not a valid integer'
-ft 1 set Bridge br0 other_config:hw-offload=on
-expect_err 'key hw-offload: "on" is not true or false'
-ft 1 set Bridge br0 other_config:tier-order=user,gpu
-expect_err 'tier-order: "user,gpu" is not a comma-separated list of the tiers hw, kernel, user'
+ft 1 set Bridge br0 other_config:pmd-cpu=4096
+expect_err 'key pmd-cpu: 4096 is not in the valid range 0 to 1023'
 ft 1 set Bridge br0 other_config:max_idle=1000
 expect_err 'unknown key "max_idle" \(known keys: dpdk-extra, flow-limit, hw-offload, mac-aging-time, mac-table-size, max-idle, pmd-cpu, tier-order; free-form data goes in external_ids\)'
 ft 1 set Interface p0 other_config:speed=10G
