@@ -24,6 +24,13 @@
  * device of that name is used as it is.  When the port is deleted, a tap
  * FlowTier created is made non-persistent (so it disappears), unless a
  * guest still holds it: then it is left for the guest.
+ *
+ * A persistent tap outlives a daemon killed with SIGKILL.  So that the
+ * next daemon knows the device as its own and removes it in turn, a tap
+ * FlowTier creates carries the interface alias TAP_ALIAS (written and
+ * read through /sys/class/net/NAME/ifalias, as 'ip link set NAME alias'
+ * does); a device of that name found with that alias is taken as
+ * created by FlowTier, any other is the user's and is never removed.
  */
 #include "netdev.h"
 
@@ -37,6 +44,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#define TAP_ALIAS "flowtier-tap: created by flowtierd for a tap port"
 #define BATCH FT_PACKET_BATCH_MAX
 #define TAP_BUF_SIZE (FT_PACKET_HEADROOM + FT_NETDEV_MAX_FRAME)
 
@@ -74,6 +82,30 @@ tap_open_tun(const char *name, bool nonblock, struct ft_error *err)
 }
 
 /* "tap". */
+
+/* Writes (if 'set') or compares with TAP_ALIAS the alias of device
+ * 'name'.  Returns true if it was written or matched. */
+static bool
+tap_alias(const char *name, bool set)
+{
+    char path[64 + IFNAMSIZ], buf[sizeof TAP_ALIAS + 1];
+    bool ok = false;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/ifalias", name);
+    f = fopen(path, set ? "we" : "re");
+    if (!f) {
+        return false;
+    }
+    if (set) {
+        ok = fputs(TAP_ALIAS "\n", f) >= 0;
+    } else if (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\n")] = '\0';
+        ok = !strcmp(buf, TAP_ALIAS);
+    }
+    ok = !fclose(f) && ok;
+    return ok;
+}
 
 struct tap_netdev {
     struct ft_netdev up;
@@ -147,6 +179,10 @@ tap_open(const char *name, const struct ft_netdev_option *opts,
         }
         close(fd);
         dev->created = true;
+        tap_alias(name, true);
+    } else {
+        /* Left by a daemon killed before it could remove it? */
+        dev->created = tap_alias(name, false);
     }
 
     error = ft_netdev_open(name, "system", NULL, 0, &dev->ring, err);

@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "flowtier/ds.h"
 #include "flowtier/error.h"
 #include "mgmt/daemon/event-loop.h"
+#include "mgmt/daemon/log.h"
 #include "mgmt/cli/flowtier-cli.h"
 #include "mgmt/daemon/rpc.h"
 #include "mgmt/daemon/server.h"
@@ -29,6 +31,7 @@
 #define DEFAULT_RUNDIR "/run/flowtier"
 #define DEFAULT_DBDIR "/var/lib/flowtier"
 #define DEFAULT_TIMEOUT_MS 60000
+#define CLI_RETRY_MS 20             /* Waiting for a starting daemon. */
 
 /* A command line cut into its "--"-separated segments, options taken
  * out. */
@@ -409,6 +412,25 @@ other_request(const struct cli *c, json_t **paramsp, int **linenos,
 
 /* ---- Running requests. ---- */
 
+/* True for requests that change nothing, which may be sent again. */
+static bool
+is_read(const char *method)
+{
+    static const char *const changes[] = {
+        "add-br", "del-br", "add-port", "del-port", "set", "clear", "add",
+        "remove", "set-controller", "del-controller", "transact",
+        "add-flow", "add-flows", "mod-flows", "del-flows", "replace-flows",
+        NULL,
+    };
+
+    for (size_t i = 0; changes[i]; i++) {
+        if (!strcmp(method, changes[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool
 is_config_read(const char *method)
 {
@@ -423,7 +445,8 @@ static int
 call_offline(const struct cli *c, const char *method, json_t *params,
              json_t **result, struct ft_error *err)
 {
-    struct ft_server_options opts = { .dbdir = c->dbdir, .no_bridges = true };
+    struct ft_server_options opts = { .dbdir = c->dbdir, .no_bridges = true,
+                                      .db_read_only = true };
     const struct ft_rpc_method *methods;
     struct ft_server *server;
     json_t *request, *reply, *e;
@@ -456,10 +479,14 @@ call_offline(const struct cli *c, const char *method, json_t *params,
     return error;
 }
 
+/* Sends the request to the daemon.  A configuration read with no daemon
+ * to answer reads the database itself; if a daemon holds the database
+ * (it is starting), the read waits for its socket, up to the timeout. */
 static int
 call(const struct cli *c, const char *method, json_t *params,
      json_t **result, struct ft_error *err)
 {
+    long long int deadline = ft_time_msec() + c->timeout_ms;
     struct ft_rpc_client *client;
     char *path;
     int error;
@@ -467,19 +494,36 @@ call(const struct cli *c, const char *method, json_t *params,
     if (asprintf(&path, "%s/flowtierd.sock", c->rundir) < 0) {
         abort();
     }
-    error = ft_rpc_client_open(path, &client, err);
-    free(path);
-    if (error) {
-        if ((error == -ENOENT || error == -ECONNREFUSED)
-            && is_config_read(method)) {
-            return call_offline(c, method, params, result, err);
+    for (;;) {
+        error = ft_rpc_client_open(path, &client, err);
+        if (!error) {
+            long long int left = deadline - ft_time_msec();
+
+            error = ft_rpc_client_call(client, method, json_incref(params),
+                                       left > 0 ? (int) left : 1, result,
+                                       err);
+            ft_rpc_client_close(client);
+            if ((error == -ECONNRESET || error == -EPIPE) && is_read(method)
+                && ft_time_msec() < deadline) {
+                /* The daemon went away mid-read (it is stopping or
+                 * restarting): a read may be asked again. */
+                usleep(CLI_RETRY_MS * 1000);
+                continue;
+            }
+            break;
         }
-        json_decref(params);
-        return error;
+        if ((error != -ENOENT && error != -ECONNREFUSED)
+            || !is_config_read(method)) {
+            break;
+        }
+        error = call_offline(c, method, json_incref(params), result, err);
+        if (error != -EBUSY || ft_time_msec() >= deadline) {
+            break;
+        }
+        usleep(CLI_RETRY_MS * 1000);
     }
-    error = ft_rpc_client_call(client, method, params, c->timeout_ms,
-                               result, err);
-    ft_rpc_client_close(client);
+    free(path);
+    json_decref(params);
     return error;
 }
 
@@ -563,7 +607,16 @@ ft_cli_daemon(int argc, char *argv[])
     }
 
     status = call(&c, method, json_incref(params), &result, &err) ? 1 : 0;
-    if (status) {
+    if (status && !is_read(method)
+        && (err.code == -ETIMEDOUT || err.code == -ECONNRESET)) {
+        /* The request went; the answer did not come back. */
+        fprintf(stderr, "flowtier: %s; the request reached the daemon but "
+                "no reply came: whether %s was carried out is "
+                "unknown; check the state (e.g. 'flowtier show', "
+                "'flowtier dump-flows') before trying again\n", err.reason,
+                method);
+        status = FT_CLI_EXIT_UNKNOWN;
+    } else if (status) {
         if (file) {
             rewrite_line_error(&err, file, linenos,
                                json_array_size(json_object_get(params,

@@ -3,11 +3,15 @@
  *
  * Each subcommand takes the arguments after its name ('argv[0]' is the
  * subcommand's name) and returns the process exit status (0 success, 1
- * failure, 2 usage error).  Subcommands print results on stdout and
- * errors on stderr, and never call exit(): main() decides.
+ * failure, 2 usage error, FT_CLI_EXIT_UNKNOWN when a change was sent but
+ * its reply lost, so that it may or may not have been made).
+ * Subcommands print results on stdout and errors on stderr, and never
+ * call exit(): main() decides.
  */
 #ifndef FLOWTIER_MGMT_FLOWTIER_CLI_H
 #define FLOWTIER_MGMT_FLOWTIER_CLI_H 1
+
+#define FT_CLI_EXIT_UNKNOWN 3
 
 /* flowtier trace --flows FILE [--port NAME=NUMBER]... FLOW */
 int ft_cli_trace(int argc, char *argv[]);

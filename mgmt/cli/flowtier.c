@@ -167,7 +167,9 @@ usage(FILE *stream)
             "  --timeout=SECS   wait at most SECS for the daemon "
             "(default 60)\n"
             "\nExit status: 0 success, 1 failure (reason on stderr), "
-            "2 usage error.\n");
+            "2 usage error,\n3 a change reached the daemon but no reply "
+            "came (timeout, daemon died):\nwhether it was made is "
+            "unknown.\n");
 }
 
 /* True for the options every daemon command takes, which may also come

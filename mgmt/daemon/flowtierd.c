@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mgmt/daemon/daemon.h"
@@ -62,8 +63,9 @@ usage(FILE *stream)
 "                       $FLOWTIER_RUNDIR or " DEFAULT_RUNDIR ")\n"
 "  --dbdir=DIR          database directory (default $FLOWTIER_DBDIR or\n"
 "                       " DEFAULT_DBDIR ")\n"
-"  --socket-group=GROUP group owning the socket (mode 0660); default:\n"
-"                       the group of the user running the daemon\n"
+"  --socket-group=GROUP group owning the sockets (mode 0660: control,\n"
+"                       OpenFlow BRIDGE.mgmt, OVSDB) and the run\n"
+"                       directory; default: the daemon's own group\n"
 "  --ovsdb-socket=PATH  serve the OVSDB protocol (ovs-vsctl, libvirt)\n"
 "                       on PATH too, e.g. /run/openvswitch/db.sock; it\n"
 "                       is always served on RUNDIR/db.sock\n"
@@ -215,9 +217,10 @@ ovsdb_apply(void *server, json_t *commands, struct ft_error *err)
     return error < 0 ? error : error ? -EINVAL : 0;
 }
 
-/* Serves OVSDB on RUNDIR/db.sock and on --ovsdb-socket. */
+/* Serves OVSDB on RUNDIR/db.sock and on --ovsdb-socket (given to group
+ * 'gid' unless it is -1). */
 static int
-ovsdb_start(const struct options *o, const char *rundir,
+ovsdb_start(const struct options *o, const char *rundir, gid_t gid,
             struct daemon_state *st, struct ft_server *server,
             struct ft_ovsdb_server **ovsdbp, struct ft_error *err)
 {
@@ -236,6 +239,11 @@ ovsdb_start(const struct options *o, const char *rundir,
     free(path);
     if (!error && o->ovsdb_socket) {
         error = ft_ovsdb_server_listen(*ovsdbp, o->ovsdb_socket, err);
+        if (!error && gid != (gid_t) -1
+            && chown(o->ovsdb_socket, (uid_t) -1, gid) < 0) {
+            error = ft_error_set(err, -errno, "%s: chown: %s",
+                                 o->ovsdb_socket, strerror(errno));
+        }
     }
     return error;
 }
@@ -287,8 +295,12 @@ run(const struct options *o, struct ft_daemon_detach *dd)
     }
     rundir = absolute(o->rundir);
     dbdir = absolute(o->dbdir);
-    if (ropts.gid != (gid_t) -1 && chown(rundir, (uid_t) -1, ropts.gid)) {
-        ft_error_set(&err, -errno, "%s: chown: %s", rundir, strerror(errno));
+    /* With the set-group-ID bit, every socket made in the run directory
+     * (control, OpenFlow BRIDGE.mgmt, OVSDB db.sock) gets the group. */
+    if (ropts.gid != (gid_t) -1 && (chown(rundir, (uid_t) -1, ropts.gid)
+                                    || chmod(rundir, 02750))) {
+        ft_error_set(&err, -errno, "%s: chown or chmod: %s", rundir,
+                     strerror(errno));
         goto error;
     }
     if (asprintf(&path, "%s/flowtierd.pid", rundir) < 0) {
@@ -319,7 +331,7 @@ run(const struct options *o, struct ft_daemon_detach *dd)
     methods = ft_server_methods(&n_methods);
     if (ft_rpc_server_create(st.loop, path, &ropts, methods, n_methods,
                              server, st.log, &rpc, &err)
-        || ovsdb_start(o, rundir, &st, server, &ovsdb, &err)) {
+        || ovsdb_start(o, rundir, ropts.gid, &st, server, &ovsdb, &err)) {
         goto error;
     }
     ft_log_msg(st.log, FT_LOG_INFO, "daemon", "flowtierd (pid %ld) "

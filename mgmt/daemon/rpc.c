@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -362,6 +363,33 @@ out:
  * its handling freed back to the system when it closes (malloc_trim()). */
 #define RPC_TRIM_BYTES (1u << 20)
 
+/* Limits that keep one client, or many, from taking the daemon down.
+ *
+ * File descriptors: the connection cap is the smaller of the configured
+ * one and the open-file limit minus a reserve (a quarter of the limit,
+ * 32 to 256 descriptors) for the database, ports, netlink and the other
+ * sockets.  When the cap is reached, or accept() fails for want of a
+ * descriptor (EMFILE, ENFILE), the connection idle longest is closed if it
+ * has been idle RPC_EVICT_IDLE_MS, so that a CLI command still gets
+ * through; otherwise the newcomer is told why and closed (at the cap), or
+ * the listener is not polled for RPC_ACCEPT_PAUSE_MS (out of descriptors:
+ * level-triggered epoll would report it again at once, forever).
+ *
+ * Memory: a connection holding the first bytes of a request but not its
+ * newline is closed with a reason when no byte came for
+ * RPC_PARTIAL_TIMEOUT_MS.  The bytes of unfinished requests across all
+ * connections are bounded by the server's budget (max_buffered, default
+ * RPC_BUFFER_BUDGET): a connection past RPC_SMALL_REQUEST unfinished bytes
+ * while the total is over the budget is refused with the reason. */
+#define RPC_FD_RESERVE_MIN 32
+#define RPC_FD_RESERVE_MAX 256
+#define RPC_EVICT_IDLE_MS 1000
+#define RPC_ACCEPT_PAUSE_MS 100
+#define RPC_PARTIAL_TIMEOUT_MS 5000
+#define RPC_SWEEP_MS 1000
+#define RPC_BUFFER_BUDGET ((size_t) 64 << 20)
+#define RPC_SMALL_REQUEST ((size_t) 64 << 10)
+
 struct conn {
     struct ft_rpc_server *server;
     int fd;
@@ -371,6 +399,9 @@ struct conn {
     uint32_t events;            /* Watched in the loop. */
     bool closing;               /* Close once 'out' is sent. */
     struct conn **slot;         /* Where the server keeps it. */
+    long long int last_rx;      /* When bytes last came (ft_time_msec()). */
+    size_t counted;             /* Unfinished bytes counted in 'buffered'. */
+    bool large;                 /* Once read a message of RPC_TRIM_BYTES. */
 };
 
 struct ft_rpc_server {
@@ -382,10 +413,14 @@ struct ft_rpc_server {
     size_t n_methods;
     void *aux;
     size_t max_msg;
-    size_t max_conns;
+    size_t max_conns;           /* Configured cap, within the fd limit. */
+    size_t budget;              /* Bound on 'buffered'. */
+    size_t buffered;            /* Unfinished request bytes, all conns. */
     struct conn **conns;
     size_t n_conns, allocated_conns;
     struct ft_ratelimit rl;
+    uint64_t sweep_timer;       /* Periodic: partial request timeouts. */
+    uint64_t resume_timer;      /* Nonzero while the listener is paused. */
 };
 
 static void conn_destroy(struct conn *);
@@ -500,6 +535,65 @@ conn_process(struct conn *c)
     return true;
 }
 
+/* Keeps the server's count of unfinished request bytes in step with
+ * 'c', and gives back the input buffer of a connection that has none. */
+static void
+conn_account(struct conn *c)
+{
+    struct ft_rpc_server *s = c->server;
+    size_t pending = ft_rpc_reader_pending(&c->in);
+
+    s->buffered = s->buffered - c->counted + pending;
+    c->counted = pending;
+    if (!pending && c->in.allocated) {
+        c->large |= c->in.allocated >= RPC_TRIM_BYTES;
+        ft_rpc_reader_uninit(&c->in);
+        ft_rpc_reader_init(&c->in, s->max_msg);
+    }
+}
+
+/* Queues an error reply that says 'reason' and marks 'c' to close. */
+static void
+conn_refuse(struct conn *c, int code, const char *reason, int errno_value)
+{
+    ft_log_rl(c->server->log, &c->server->rl, FT_LOG_WARN, "rpc",
+              "closing a client connection: %s", reason);
+    conn_queue(c, ft_rpc_error_reply(NULL, code, reason, errno_value));
+    c->closing = true;
+}
+
+/* Refuses 'c' if it holds a large unfinished request while the server is
+ * over its budget of unfinished bytes. */
+static void
+conn_check_budget(struct conn *c)
+{
+    struct ft_rpc_server *s = c->server;
+    char reason[FT_ERROR_REASON_MAX];
+
+    if (c->closing || c->counted <= RPC_SMALL_REQUEST
+        || s->buffered <= s->budget) {
+        return;
+    }
+    snprintf(reason, sizeof reason, "request refused: the daemon holds "
+             "%zu MiB of unfinished requests (limit %zu MiB); send it again "
+             "when the others are done", s->buffered >> 20, s->budget >> 20);
+    conn_refuse(c, FT_RPC_ERR_TOO_BIG, reason, ENOBUFS);
+}
+
+/* Sends what can be sent; closes 'c' when it is done or broken.  Returns
+ * false if 'c' is gone. */
+static bool
+conn_settle(struct conn *c)
+{
+    if (conn_flush(c) < 0
+        || (c->closing && c->out.len == c->out_start)) {
+        conn_destroy(c);
+        return false;
+    }
+    conn_update_events(c);
+    return true;
+}
+
 static void
 conn_cb(int fd, uint32_t events, void *c_)
 {
@@ -510,6 +604,7 @@ conn_cb(int fd, uint32_t events, void *c_)
         ssize_t n = ft_rpc_reader_recv(&c->in, fd);
 
         if (n > 0) {
+            c->last_rx = ft_time_msec();
             keep = conn_process(c);
         } else if (n == 0) {
             /* End of stream: leftovers are a truncated message. */
@@ -526,13 +621,10 @@ conn_cb(int fd, uint32_t events, void *c_)
         if (!keep) {
             c->closing = true;
         }
+        conn_account(c);
+        conn_check_budget(c);
     }
-    if (conn_flush(c) < 0
-        || (c->closing && c->out.len == c->out_start)) {
-        conn_destroy(c);
-        return;
-    }
-    conn_update_events(c);
+    conn_settle(c);
 }
 
 static void
@@ -540,11 +632,12 @@ conn_destroy(struct conn *c)
 {
     struct ft_rpc_server *s = c->server;
     size_t idx = (size_t) (c->slot - s->conns);
-    bool large = c->in.allocated >= RPC_TRIM_BYTES
+    bool large = c->large || c->in.allocated >= RPC_TRIM_BYTES
                  || c->out.allocated >= RPC_TRIM_BYTES;
 
     ft_loop_del_fd(s->loop, c->fd);
     close(c->fd);
+    s->buffered -= c->counted;
     ft_rpc_reader_uninit(&c->in);
     ds_destroy(&c->out);
     s->conns[idx] = s->conns[--s->n_conns];
@@ -560,6 +653,91 @@ conn_destroy(struct conn *c)
     }
 }
 
+/* The connection idle longest (nothing unfinished, nothing to send) if
+ * it has been idle RPC_EVICT_IDLE_MS, else NULL. */
+static struct conn *
+idlest_conn(const struct ft_rpc_server *s, long long int now)
+{
+    struct conn *best = NULL;
+
+    for (size_t i = 0; i < s->n_conns; i++) {
+        struct conn *c = s->conns[i];
+
+        if (!c->closing && !c->counted && c->out.len == c->out_start
+            && now - c->last_rx >= RPC_EVICT_IDLE_MS
+            && (!best || c->last_rx < best->last_rx)) {
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* Makes room for a new connection by closing the one idle longest.
+ * Returns false if none has been idle long enough. */
+static bool
+evict_idle(struct ft_rpc_server *s, const char *why)
+{
+    struct conn *c = idlest_conn(s, ft_time_msec());
+    char reason[FT_ERROR_REASON_MAX];
+
+    if (!c) {
+        return false;
+    }
+    snprintf(reason, sizeof reason, "closing this idle connection: %s",
+             why);
+    conn_refuse(c, FT_RPC_ERR_FAILED, reason, EMFILE);
+    (void) conn_flush(c);       /* Best effort: it goes either way. */
+    conn_destroy(c);
+    return true;
+}
+
+static void
+resume_cb(void *s_)
+{
+    struct ft_rpc_server *s = s_;
+
+    s->resume_timer = 0;
+    ft_loop_mod_fd(s->loop, s->fd, EPOLLIN);
+}
+
+/* Out of file descriptors: make room, or stop polling the listener for a
+ * while (the pending connection would be reported again at once). */
+static void
+accept_out_of_fds(struct ft_rpc_server *s, int error)
+{
+    if (evict_idle(s, "the daemon is out of file descriptors")) {
+        return;
+    }
+    ft_log_rl(s->log, &s->rl, FT_LOG_WARN, "rpc", "accept: %s with %zu "
+              "clients connected; not accepting for %d ms",
+              strerror(error), s->n_conns, RPC_ACCEPT_PAUSE_MS);
+    if (!s->resume_timer) {
+        ft_loop_mod_fd(s->loop, s->fd, 0);
+        s->resume_timer = ft_loop_add_timer(s->loop, RPC_ACCEPT_PAUSE_MS, 0,
+                                            resume_cb, s);
+    }
+}
+
+/* Tells the client on 'cfd' why it is refused (if the socket takes it)
+ * and closes it. */
+static void
+refuse_fd(int cfd, const char *reason)
+{
+    json_t *reply = ft_rpc_error_reply(NULL, FT_RPC_ERR_FAILED, reason,
+                                       EMFILE);
+    char *text = json_dumps(reply, JSON_COMPACT);
+
+    if (text) {
+        size_t len = strlen(text);
+
+        text[len] = '\n';
+        (void) !send(cfd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        free(text);
+    }
+    json_decref(reply);
+    close(cfd);
+}
+
 static void
 accept_cb(int fd, uint32_t events, void *s_)
 {
@@ -569,16 +747,24 @@ accept_cb(int fd, uint32_t events, void *s_)
 
     cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+            || errno == ENOMEM) {
+            accept_out_of_fds(s, errno);
+        } else if (errno != EAGAIN && errno != EINTR) {
             ft_log_rl(s->log, &s->rl, FT_LOG_WARN, "rpc", "accept: %s",
                       strerror(errno));
         }
         return;
     }
-    if (s->n_conns >= s->max_conns) {
-        ft_log_rl(s->log, &s->rl, FT_LOG_WARN, "rpc", "refusing a client: "
-                  "%zu connections open already", s->n_conns);
-        close(cfd);
+    if (s->n_conns >= s->max_conns
+        && !evict_idle(s, "the daemon is at its connection limit")) {
+        char reason[FT_ERROR_REASON_MAX];
+
+        snprintf(reason, sizeof reason, "refused: %zu connections are open "
+                 "already (the limit, from the open-file limit) and none "
+                 "is idle; try again", s->n_conns);
+        ft_log_rl(s->log, &s->rl, FT_LOG_WARN, "rpc", "client %s", reason);
+        refuse_fd(cfd, reason);
         return;
     }
     c = calloc(1, sizeof *c);
@@ -587,6 +773,7 @@ accept_cb(int fd, uint32_t events, void *s_)
     }
     c->server = s;
     c->fd = cfd;
+    c->last_rx = ft_time_msec();
     ft_rpc_reader_init(&c->in, s->max_msg);
     ds_init(&c->out);
     c->events = EPOLLIN;
@@ -609,6 +796,54 @@ accept_cb(int fd, uint32_t events, void *s_)
     s->conns[s->n_conns] = c;
     c->slot = &s->conns[s->n_conns];
     s->n_conns++;
+}
+
+/* Closes, with the reason, connections whose unfinished request got no
+ * byte for RPC_PARTIAL_TIMEOUT_MS. */
+static void
+sweep_cb(void *s_)
+{
+    struct ft_rpc_server *s = s_;
+    long long int now = ft_time_msec();
+
+    /* Backwards: closing conns[i] moves an already visited one there. */
+    for (size_t i = s->n_conns; i-- > 0; ) {
+        struct conn *c = s->conns[i];
+        char reason[FT_ERROR_REASON_MAX];
+
+        if (c->closing || !c->counted
+            || now - c->last_rx < RPC_PARTIAL_TIMEOUT_MS) {
+            continue;
+        }
+        snprintf(reason, sizeof reason, "request incomplete: %zu bytes "
+                 "without a newline and none for %d s; closing the "
+                 "connection", c->counted, RPC_PARTIAL_TIMEOUT_MS / 1000);
+        conn_refuse(c, FT_RPC_ERR_PARSE, reason, 0);
+        if (conn_settle(c)) {
+            conn_destroy(c);    /* Its client is not reading either. */
+        }
+    }
+}
+
+/* The connection cap: 'wanted', within the open-file limit less a
+ * reserve for everything else the daemon opens. */
+static size_t
+conn_cap(size_t wanted)
+{
+    struct rlimit rl;
+    size_t limit, reserve;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY) {
+        return wanted;
+    }
+    limit = (size_t) rl.rlim_cur;
+    reserve = limit / 4;
+    reserve = reserve < RPC_FD_RESERVE_MIN ? RPC_FD_RESERVE_MIN
+              : reserve > RPC_FD_RESERVE_MAX ? RPC_FD_RESERVE_MAX : reserve;
+    if (limit <= reserve) {
+        return 1;
+    }
+    return limit - reserve < wanted ? limit - reserve : wanted;
 }
 
 static int
@@ -675,7 +910,8 @@ ft_rpc_server_create(struct ft_loop *loop, const char *path,
     s->n_methods = n;
     s->aux = aux;
     s->max_msg = opts->max_msg ? opts->max_msg : FT_RPC_MAX_MSG;
-    s->max_conns = opts->max_conns ? opts->max_conns : 1024;
+    s->max_conns = conn_cap(opts->max_conns ? opts->max_conns : 1024);
+    s->budget = opts->max_buffered ? opts->max_buffered : RPC_BUFFER_BUDGET;
     s->rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
     error = ft_loop_add_fd(loop, fd, EPOLLIN, accept_cb, s);
     if (error) {
@@ -685,6 +921,8 @@ ft_rpc_server_create(struct ft_loop *loop, const char *path,
         free(s);
         goto unlink_path;
     }
+    s->sweep_timer = ft_loop_add_timer(loop, RPC_SWEEP_MS, RPC_SWEEP_MS,
+                                       sweep_cb, s);
     *serverp = s;
     return 0;
 
@@ -704,6 +942,8 @@ ft_rpc_server_destroy(struct ft_rpc_server *s)
     while (s->n_conns) {
         conn_destroy(s->conns[0]);
     }
+    ft_loop_cancel_timer(s->loop, s->sweep_timer);
+    ft_loop_cancel_timer(s->loop, s->resume_timer);
     ft_loop_del_fd(s->loop, s->fd);
     close(s->fd);
     unlink(s->path);
@@ -787,8 +1027,9 @@ client_send(struct ft_rpc_client *c, const char *buf, size_t len,
             if (errno == EINTR) {
                 continue;
             }
-            return ft_error_set(err, -errno, "%s: send: %s", c->path,
-                                strerror(errno));
+            /* Not all of it went: the request was never run. */
+            return ft_error_set(err, errno == ECONNRESET ? -EPIPE : -errno,
+                                "%s: send: %s", c->path, strerror(errno));
         }
         buf += n;
         len -= (size_t) n;
@@ -908,7 +1149,8 @@ ft_rpc_client_call(struct ft_rpc_client *c, const char *method,
             return ft_error_set(err, -ECONNRESET, "%s: the daemon closed "
                                 "the connection without replying", c->path);
         } else if (n < 0 && n != -EAGAIN) {
-            return ft_error_set(err, (int) n, "%s: %s", c->path,
+            /* The request went in full: whatever broke, it may have run. */
+            return ft_error_set(err, -ECONNRESET, "%s: %s", c->path,
                                 strerror((int) -n));
         }
     }

@@ -32,7 +32,13 @@
  * gets an error reply and the connection stays usable.  Bytes after the
  * last newline when the client shuts down its side are a truncated
  * message: error reply, then close.  A client that goes away in the middle
- * of anything only loses its own connection.
+ * of anything only loses its own connection.  A request left unfinished
+ * (no newline) with no byte for 5 s is answered with an error and closed;
+ * unfinished requests across connections share a memory budget, and a
+ * large one past it is refused with the reason.  The connection cap
+ * follows the open-file limit; at the cap, or out of descriptors, the
+ * connection idle longest makes room, and the listener is never polled in
+ * a loop that cannot accept (rpc.c has the figures).
  *
  * Dispatch is table driven: each 'struct ft_rpc_method' names its
  * parameters and their JSON types, and the dispatcher rejects missing,
@@ -154,7 +160,10 @@ struct ft_rpc_server_options {
     mode_t mode;                /* Socket file mode, e.g. 0660. */
     gid_t gid;                  /* Socket group, or (gid_t) -1 to keep. */
     size_t max_msg;             /* 0: FT_RPC_MAX_MSG. */
-    size_t max_conns;           /* 0: 1024. */
+    size_t max_conns;           /* 0: 1024; never above the open-file
+                                 * limit less a reserve (see rpc.c). */
+    size_t max_buffered;        /* Bytes of unfinished requests across
+                                 * connections; 0: 64 MiB. */
 };
 
 struct ft_rpc_server;
@@ -195,7 +204,12 @@ void ft_rpc_client_close(struct ft_rpc_client *client);
  * or a negative errno with 'err' holding the server's message: the errno
  * the server reported, -EINVAL for a protocol-level error reply (bad
  * parameters, unknown method), -EPROTO for a reply that makes no sense,
- * -ETIMEDOUT, or the socket's error. */
+ * or the socket's error.  Two codes mean the whole request reached the
+ * server but no reply came, so whether it was carried out is unknown:
+ * -ETIMEDOUT (none within 'timeout_ms') and -ECONNRESET (the connection
+ * ended first, e.g. the daemon died).  A request that could not be sent
+ * in full was never carried out (the server runs only whole lines): that
+ * fails with -EPIPE or another errno, never with these two. */
 int ft_rpc_client_call(struct ft_rpc_client *client, const char *method,
                        json_t *params, int timeout_ms, json_t **result,
                        struct ft_error *err);

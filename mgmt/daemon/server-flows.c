@@ -43,10 +43,10 @@ srv_flows_mirror(struct ft_server *s, struct ft_db_txn *txn,
     if (changes->n_removed && changes->n_removed == n_db) {
         /* Everything goes: one operation instead of one per flow. */
         error = ft_db_flows_clear(txn, sb->name, err);
-    } else {
-        for (size_t i = 0; !error && i < changes->n_removed; i++) {
-            error = ft_db_flow_del(txn, sb->name, changes->removed[i], err);
-        }
+    } else if (changes->n_removed) {
+        error = ft_db_flows_del(txn, sb->name,
+                                (const char *const *) changes->removed,
+                                changes->n_removed, err);
     }
     for (size_t i = 0; !error && i < changes->n_added; i++) {
         error = ft_db_flow_add(txn, sb->name, changes->added[i], err);

@@ -940,7 +940,8 @@ ft_server_create(struct ft_loop *loop, struct ft_log *log,
                  const struct ft_server_options *opts,
                  struct ft_server **serverp, struct ft_error *err)
 {
-    struct ft_db_options dbopts = { .no_fsync = opts->db_no_fsync };
+    struct ft_db_options dbopts = { .no_fsync = opts->db_no_fsync,
+                                    .read_only = opts->db_read_only };
     struct ft_db_warnings warnings;
     const struct ft_db_row *row;
     struct ft_server *s;

@@ -49,6 +49,7 @@ struct ft_server;
 struct ft_server_options {
     const char *dbdir;          /* Database directory (must exist). */
     bool db_no_fsync;           /* Throwaway databases only. */
+    bool db_read_only;          /* Reads only (the CLI, no daemon). */
     bool no_bridges;            /* Open the database only, start no bridge
                                  * (to read the configuration while the
                                  * daemon is down). */

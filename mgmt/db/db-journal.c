@@ -465,21 +465,46 @@ replay(struct ft_db *db, const char *buf, size_t size, size_t *good,
     return 0;
 }
 
+/* How long a read-write open waits for a lock a reader holds. */
+#define DB_LOCK_WAIT_MS 2000
+#define DB_LOCK_RETRY_MS 10
+
+/* Takes the directory's lock: shared for 'read_only', else exclusive,
+ * waiting up to DB_LOCK_WAIT_MS for readers to let go. */
 static int
-lock_dir(struct db_journal *j, struct ft_error *err)
+lock_dir(struct db_journal *j, bool read_only, struct ft_error *err)
 {
     char *lock_path = path_join(j->dir, DB_LOCK_NAME);
-    int error = 0;
+    int error = 0, waited = 0;
 
     j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->lock_fd < 0 && read_only) {
+        j->lock_fd = open(lock_path, O_RDONLY | O_CLOEXEC);
+        if (j->lock_fd < 0 && errno == ENOENT) {
+            free(lock_path);
+            return 0;           /* Nobody ever wrote here. */
+        }
+    }
     if (j->lock_fd < 0) {
         error = -errno;
         ft_error_set(err, error, "%s: cannot open lock file: %s", lock_path,
                      strerror(-error));
-    } else if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        error = errno == EWOULDBLOCK ? -EBUSY : -errno;
-        ft_error_set(err, error, "database %s is in use by another process",
-                     j->dir);
+        free(lock_path);
+        return error;
+    }
+    while (flock(j->lock_fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EWOULDBLOCK || read_only
+            || waited >= DB_LOCK_WAIT_MS) {
+            error = errno == EWOULDBLOCK ? -EBUSY : -errno;
+            ft_error_set(err, error, "database %s is in use by another "
+                         "process", j->dir);
+            break;
+        }
+        usleep(DB_LOCK_RETRY_MS * 1000);
+        waited += DB_LOCK_RETRY_MS;
     }
     free(lock_path);
     return error;
@@ -502,7 +527,7 @@ load(struct ft_db *db, struct ft_db_warnings *warnings, struct ft_error *err)
         db_warn(warnings, "journal %s is empty (creation was interrupted); "
                 "starting with an empty database", j->path);
         free(buf);
-        return rewrite(db, err);
+        return db->opts.read_only ? 0 : rewrite(db, err);
     }
     error = replay(db, buf, size, &good, &fresh, warnings, err);
     free(buf);
@@ -512,9 +537,9 @@ load(struct ft_db *db, struct ft_db_warnings *warnings, struct ft_error *err)
     if (fresh) {
         db_state_clear(db);
         db->seq = 0;
-        return rewrite(db, err);
+        return db->opts.read_only ? 0 : rewrite(db, err);
     }
-    if (good < size) {
+    if (good < size && !db->opts.read_only) {
         if (ftruncate(j->fd, good) < 0 || sync_fd(db, j->fd) < 0) {
             error = -errno;
             return ft_error_set(err, error, "journal %s: cannot cut the "
@@ -551,15 +576,18 @@ db_journal_open(struct ft_db *db, const char *dir,
     if (!j->dir) {
         abort();
     }
-    error = lock_dir(j, err);
+    error = lock_dir(j, db->opts.read_only, err);
     if (!error) {
-        /* A leftover of a compaction that did not reach its rename. */
-        unlink(j->tmp_path);
-        j->fd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC);
+        if (!db->opts.read_only) {
+            /* A leftover of a compaction that did not reach its rename. */
+            unlink(j->tmp_path);
+        }
+        j->fd = open(j->path, db->opts.read_only ? O_RDONLY | O_CLOEXEC
+                              : O_RDWR | O_APPEND | O_CLOEXEC);
         if (j->fd >= 0) {
             error = load(db, warnings, err);
         } else if (errno == ENOENT) {
-            error = rewrite(db, err);
+            error = db->opts.read_only ? 0 : rewrite(db, err);
         } else {
             error = -errno;
             ft_error_set(err, error, "%s: cannot open: %s", j->path,

@@ -71,6 +71,7 @@ struct ft_db_txn {
     struct db_undo *undo;
     size_t n_undo, allocated;
     struct ft_error error;      /* First failure; poisons the txn. */
+    bool replay;                /* Loading the journal, not a new write. */
 };
 
 /* db.c, for db-vsctl.c. */
@@ -106,6 +107,12 @@ int db_atom_parse_int(const struct ft_db_column *, const char *text,
                       int64_t *out, struct ft_error *);
 int db_map_value_check(const struct ft_db_column *, const char *key,
                        const char *value, struct ft_error *);
+
+/* The checks a write makes of map key 'key': db_map_value_check()'s and,
+ * for a column with 'closed_keys', that the key is known (the message
+ * lists those that are).  Not applied when a journal is replayed. */
+int db_map_key_check(const struct ft_db_column *, const char *key,
+                     const char *value, struct ft_error *);
 void db_datum_format(const struct ft_db_column *, const struct ft_db_datum *,
                      struct ds *);
 void db_string_format(const char *, struct ds *);

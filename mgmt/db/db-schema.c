@@ -31,11 +31,29 @@ static const char *const iface_types[] = {
     "dpdk", "internal", "system", "tap", "vxlan", NULL
 };
 
+/* What mgmt/bridge/bridge.c and mgmt/daemon/server.c read. */
+#define INT_KEY(KEY, MIN, MAX) \
+    { .key = KEY, .min = MIN, .max = MAX, .type = FT_DB_KEY_INT }
+#define STRING_KEY(KEY) { .key = KEY, .type = FT_DB_KEY_STRING }
+
 static const struct ft_db_key_rule bridge_other_config_keys[] = {
-    { "flow-limit", 0, UINT32_MAX },
-    { "mac-table-size", 1, UINT32_MAX },
-    { "max-idle", 500, INT32_MAX },
-    { NULL, 0, 0 },
+    STRING_KEY("dpdk-extra"),
+    INT_KEY("flow-limit", 0, UINT32_MAX),
+    STRING_KEY("hw-offload"),
+    { .key = "mac-aging-time", .min = 1, .max = UINT32_MAX,
+      .type = FT_DB_KEY_INT, .write_only = true },
+    INT_KEY("mac-table-size", 1, UINT32_MAX),
+    INT_KEY("max-idle", 500, INT32_MAX),
+    { .key = "pmd-cpu", .min = 0, .max = 1023, .type = FT_DB_KEY_INT,
+      .write_only = true },
+    STRING_KEY("tier-order"),
+    { .key = NULL },
+};
+
+static const struct ft_db_key_rule iface_other_config_keys[] = {
+    STRING_KEY("hw-offload"),
+    STRING_KEY("tier-order"),
+    { .key = NULL },
 };
 
 static const struct ft_db_column bridge_columns[] = {
@@ -50,7 +68,7 @@ static const struct ft_db_column bridge_columns[] = {
     { .name = "flows_persist", .type = FT_DB_BOOL,
       .default_value = "true" },
     { .name = "other_config", .type = FT_DB_MAP,
-      .key_rules = bridge_other_config_keys },
+      .key_rules = bridge_other_config_keys, .closed_keys = true },
     { .name = "ports", .type = FT_DB_LIST, .is_ref = true,
       .ref_table = FT_DB_PORT },
 };
@@ -79,7 +97,8 @@ static const struct ft_db_column iface_columns[] = {
     { .name = "ofport_request", .type = FT_DB_INT, .optional = true,
       .min = 1, .max = 65279 },
     { .name = "options", .type = FT_DB_MAP },
-    { .name = "other_config", .type = FT_DB_MAP },
+    { .name = "other_config", .type = FT_DB_MAP,
+      .key_rules = iface_other_config_keys, .closed_keys = true },
     { .name = "type", .type = FT_DB_ENUM, .enum_values = iface_types,
       .default_value = "system" },
 };
@@ -455,6 +474,25 @@ parse_int(const char *text, int64_t *out)
     return 0;
 }
 
+/* Checks 'value' of integer key rule 'r'. */
+static int
+check_int_key(const struct ft_db_key_rule *r, const char *value,
+              struct ft_error *err)
+{
+    int64_t x;
+
+    if (parse_int(value, &x)) {
+        return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a valid "
+                            "integer", r->key, value);
+    }
+    if (x < r->min || x > r->max) {
+        return ft_error_set(err, -EINVAL, "key %s: %"PRId64" is not in "
+                            "the valid range %"PRId64" to %"PRId64
+                            " (inclusive)", r->key, x, r->min, r->max);
+    }
+    return 0;
+}
+
 int
 db_map_value_check(const struct ft_db_column *col, const char *key,
                    const char *value, struct ft_error *err)
@@ -468,22 +506,48 @@ db_map_value_check(const struct ft_db_column *col, const char *key,
         return error;
     }
     for (const struct ft_db_key_rule *r = col->key_rules; r->key; r++) {
-        int64_t x;
-
-        if (strcmp(r->key, key)) {
-            continue;
-        }
-        if (parse_int(value, &x)) {
-            return ft_error_set(err, -EINVAL, "key %s: \"%s\" is not a valid "
-                                "integer", key, value);
-        }
-        if (x < r->min || x > r->max) {
-            return ft_error_set(err, -EINVAL, "key %s: %"PRId64" is not in "
-                                "the valid range %"PRId64" to %"PRId64
-                                " (inclusive)", key, x, r->min, r->max);
+        if (!strcmp(r->key, key) && r->type == FT_DB_KEY_INT
+            && !r->write_only) {
+            return check_int_key(r, value, err);
         }
     }
     return 0;
+}
+
+/* Appends the known keys of 'col' to 'ds', comma-separated. */
+static void
+known_keys(const struct ft_db_column *col, struct ds *ds)
+{
+    for (const struct ft_db_key_rule *r = col->key_rules; r->key; r++) {
+        ds_put_format(ds, "%s%s", r == col->key_rules ? "" : ", ", r->key);
+    }
+}
+
+int
+db_map_key_check(const struct ft_db_column *col, const char *key,
+                 const char *value, struct ft_error *err)
+{
+    const struct ft_db_key_rule *r;
+
+    for (r = col->key_rules; r && r->key; r++) {
+        if (!strcmp(r->key, key)) {
+            break;
+        }
+    }
+    if (!r || !r->key) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        int error = 0;
+
+        if (col->closed_keys) {
+            known_keys(col, &ds);
+            error = ft_error_set(err, -EINVAL, "unknown key \"%s\" (known "
+                                 "keys: %s; free-form data goes in "
+                                 "external_ids)", key, ds_cstr(&ds));
+        }
+        ds_destroy(&ds);
+        return error;
+    }
+    return r->type == FT_DB_KEY_INT ? check_int_key(r, value, err) : 0;
 }
 
 int

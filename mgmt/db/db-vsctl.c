@@ -15,6 +15,11 @@
 
 #include "mgmt/db/db-private.h"
 
+/* ft_db_flows_del() of up to this many flows writes one "list_del" per
+ * flow (each a search of the list); more become one "set" of what stays,
+ * so removing k of n flows costs O(n log k), not O(n * k). */
+#define DB_FLOWS_DEL_ONE_BY_ONE 32
+
 /* ---- ovs-vsctl-style verbs. ---- */
 
 static int
@@ -545,6 +550,98 @@ ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,
             error = op_list(txn, "list_del", FT_DB_BRIDGE, br, "flows", flow,
                             &e);
         }
+    }
+    return db_txn_fail(txn, error, &e, err);
+}
+
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Sets 'br''s flows to those of 'row' not in 'flows' (one element per
+ * copy): one pass over the list and a binary search per flow. */
+static int
+flows_del_bulk(struct ft_db_txn *txn, const char *br,
+               const struct ft_db_row *row, const char *const *flows,
+               size_t n, struct ft_error *e)
+{
+    const struct ft_db_datum *d = ft_db_row_get(row, "flows");
+    const char **sorted = ft_xmalloc((n + 1) * sizeof *sorted);
+    bool *used = calloc(n + 1, sizeof *used);
+    json_t *keep = json_array(), *op;
+    size_t n_used = 0;
+
+    if (!used) {
+        abort();
+    }
+    memcpy(sorted, flows, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, str_ptr_cmp);
+    for (size_t i = 0; i < d->n; i++) {
+        const char *key = d->strs[i];
+        const char **hit = bsearch(&key, sorted, n, sizeof *sorted,
+                                   str_ptr_cmp);
+
+        /* Equal texts sit side by side: take the first copy not used. */
+        while (hit && hit > sorted && !strcmp(hit[-1], key)) {
+            hit--;
+        }
+        while (hit && hit < sorted + n && !strcmp(*hit, key)
+               && used[hit - sorted]) {
+            hit++;
+        }
+        if (hit && hit < sorted + n && !strcmp(*hit, key)) {
+            used[hit - sorted] = true;
+            n_used++;
+        } else {
+            json_array_append_new(keep, json_string(key));
+        }
+    }
+    if (n_used < n) {
+        for (size_t i = 0; i < n; i++) {
+            if (!used[i]) {
+                ft_error_set(e, -ENOENT, "bridge %s has no flow \"%s\"", br,
+                             sorted[i]);
+                break;
+            }
+        }
+        json_decref(keep);
+        free(used);
+        free(sorted);
+        return e->code;
+    }
+    free(used);
+    free(sorted);
+    op = db_op_new("set", FT_DB_BRIDGE, br,
+                   db_column_find(FT_DB_BRIDGE, "flows", NULL));
+    json_object_set_new(op, "value", keep);
+    return db_apply_op(txn, op, e);
+}
+
+int
+ft_db_flows_del(struct ft_db_txn *txn, const char *br,
+                const char *const *flows, size_t n, struct ft_error *err)
+{
+    struct ft_db_row *row;
+    struct ft_error e;
+    int error;
+
+    if (txn->error.code) {
+        return db_txn_poisoned(txn, err);
+    }
+    if (n <= DB_FLOWS_DEL_ONE_BY_ONE) {
+        for (size_t i = 0; i < n; i++) {
+            error = ft_db_flow_del(txn, br, flows[i], err);
+            if (error) {
+                return error;
+            }
+        }
+        return 0;
+    }
+    error = find_bridge(txn, br, &row, &e);
+    if (!error) {
+        error = flows_del_bulk(txn, br, row, flows, n, &e);
     }
     return db_txn_fail(txn, error, &e, err);
 }

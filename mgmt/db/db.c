@@ -322,6 +322,32 @@ col_op_undo(const struct col_op *c, enum db_undo_kind kind)
     return u;
 }
 
+/* A new write to a map checks the entries it adds or changes with
+ * db_map_key_check(); entries already there are left alone, and so is a
+ * journal being replayed. */
+static int
+map_check_new(const struct col_op *c, const struct ft_db_datum *d,
+              struct ft_error *err)
+{
+    const struct ft_db_datum *old = &c->row->cols[c->ci];
+
+    if (c->col->type != FT_DB_MAP || c->txn->replay) {
+        return 0;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        size_t idx;
+
+        if (db_map_find(old, d->strs[i], &idx)
+            && !strcmp(old->values[idx], d->values[i])) {
+            continue;
+        }
+        if (db_map_key_check(c->col, d->strs[i], d->values[i], err)) {
+            return err->code;
+        }
+    }
+    return 0;
+}
+
 static int
 col_op_set(const struct col_op *c, bool *changed, struct ft_error *err)
 {
@@ -335,6 +361,10 @@ col_op_set(const struct col_op *c, bool *changed, struct ft_error *err)
     if (db_datum_equal(&d, &c->row->cols[c->ci], c->col)) {
         db_datum_destroy(&d);
         return 0;
+    }
+    if (map_check_new(c, &d, &e)) {
+        db_datum_destroy(&d);
+        return db_op_error(err, e.code, c->t, c->name, c->col, &e);
     }
     col_op_undo(c, DB_UNDO_COLUMN)->old = c->row->cols[c->ci];
     c->row->cols[c->ci] = d;
@@ -360,7 +390,9 @@ col_op_map(const struct col_op *c, bool put, bool *changed,
         || (put && op_string(c->op, "value", &value, err))) {
         return -EINVAL;
     }
-    if (put && db_map_value_check(c->col, key, value, &e)) {
+    if (put && (db_map_value_check(c->col, key, value, &e)
+                || (!c->txn->replay
+                    && db_map_key_check(c->col, key, value, &e)))) {
         return db_op_error(err, e.code, c->t, c->name, c->col, &e);
     }
     found = db_map_find(d, key, &idx);
@@ -552,6 +584,7 @@ db_ops_replay(struct ft_db *db, const json_t *ops, struct ft_error *err)
         return ft_error_set(err, -EINVAL, "\"ops\" is not an array");
     }
     txn = txn_create(db);
+    txn->replay = true;
     json_array_foreach(ops, i, op) {
         bool changed;
         int error = apply_op__(txn, op, &changed, err);
@@ -739,6 +772,24 @@ assign_ofports(struct ft_db_txn *txn, const struct ft_db_row *br,
     return error;
 }
 
+/* A bridge always keeps its own (local) port, the one named as it is:
+ * clearing or editing its 'ports' may not take it away. */
+static int
+check_local_port(const struct ft_db_row *br, struct ft_error *err)
+{
+    const char *name = br->cols[0].s;
+    const struct ft_db_datum *ports = ft_db_row_get(br, "ports");
+
+    for (size_t i = 0; i < ports->n; i++) {
+        if (!strcmp(ports->strs[i], name)) {
+            return 0;
+        }
+    }
+    return ft_error_set(err, -EINVAL, "Bridge %s column ports: the bridge's "
+                        "own (local) port %s cannot be removed from it "
+                        "(remove the bridge with del-br)", name, name);
+}
+
 static int
 txn_fix(struct ft_db_txn *txn, struct ft_error *err)
 {
@@ -749,6 +800,9 @@ txn_fix(struct ft_db_txn *txn, struct ft_error *err)
     if (!error) {
         error = fix_refs(txn, FT_DB_PORT, "interfaces", FT_DB_INTERFACE,
                          err);
+    }
+    for (size_t i = 0; !error && i < db->tables[FT_DB_BRIDGE].n; i++) {
+        error = check_local_port(db->tables[FT_DB_BRIDGE].rows[i], err);
     }
     for (size_t i = 0; !error && i < db->tables[FT_DB_BRIDGE].n; i++) {
         error = assign_ofports(txn, db->tables[FT_DB_BRIDGE].rows[i], err);
@@ -765,6 +819,10 @@ ft_db_txn_begin(struct ft_db *db, struct ft_db_txn **txnp,
     *txnp = NULL;
     if (db->txn) {
         return ft_error_set(err, -EBUSY, "a transaction is already open");
+    }
+    if (db->opts.read_only) {
+        return ft_error_set(err, -EROFS, "the database %s is open for "
+                            "reading only", db->journal.dir);
     }
     if (db->journal.broken) {
         return ft_error_set(err, db->journal.broken, "journal %s is in an "

@@ -129,11 +129,23 @@ enum ft_db_type {
     FT_DB_LIST,         /* 'strs', ordered (row names, flow text). */
 };
 
-/* A map key whose value must be an integer in [min, max]
- * (other_config:max-idle and friends). */
+/* What a map key's value must be. */
+enum ft_db_key_type {
+    FT_DB_KEY_INT,              /* An integer in [min, max]. */
+    FT_DB_KEY_STRING,           /* A string the bridge checks before the
+                                 * commit (hw-offload, tier-order). */
+};
+
+/* A map key the software reads (other_config:max-idle and friends), and
+ * what its value must be.  Integer ranges are checked on every load; keys
+ * a column with 'closed_keys' does not know are refused when written (a
+ * journal written before that check still loads). */
 struct ft_db_key_rule {
     const char *key;
     int64_t min, max;
+    enum ft_db_key_type type;
+    bool write_only;            /* Checked on writes only: a journal from
+                                 * before the check may hold anything. */
 };
 
 struct ft_db_column {
@@ -147,6 +159,7 @@ struct ft_db_column {
     bool is_ref;                /* FT_DB_LIST of names of 'ref_table'. */
     enum ft_db_table ref_table;
     const struct ft_db_key_rule *key_rules;  /* FT_DB_MAP; ends at NULL. */
+    bool closed_keys;           /* Keys not in 'key_rules' are refused. */
 };
 
 struct ft_db_table_schema {
@@ -191,6 +204,15 @@ struct ft_db_options {
     /* Skip fsync.  Only for throwaway databases (tests that open many
      * copies); a commit is then not durable across a machine crash. */
     bool no_fsync;
+
+    /* Open for reading only, as the CLI does when no daemon runs: a
+     * shared lock instead of an exclusive one, nothing written (a damaged
+     * tail is skipped, not cut), and ft_db_txn_begin() refuses with
+     * -EROFS.  A read-write open that finds the lock taken waits up to 2 s
+     * for it, so that a reader never makes a daemon fail to start; a
+     * read-only open that finds it taken exclusively fails with -EBUSY at
+     * once (a daemon holds the database: ask it). */
+    bool read_only;
 };
 
 /* Messages about recoveries made while opening (a cut tail, an empty
@@ -300,6 +322,12 @@ int ft_db_flow_add(struct ft_db_txn *txn, const char *br, const char *flow,
  * there is none. */
 int ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,
                    struct ft_error *);
+
+/* Removes from 'br''s flows one copy of each of the 'n' texts 'flows', as
+ * many ft_db_flow_del() would, but in time O(F log n) for F flows rather
+ * than O(F * n).  -ENOENT (and nothing removed) if one is missing. */
+int ft_db_flows_del(struct ft_db_txn *txn, const char *br,
+                    const char *const *flows, size_t n, struct ft_error *);
 
 /* Removes every flow of 'br'. */
 int ft_db_flows_clear(struct ft_db_txn *txn, const char *br,

@@ -256,12 +256,39 @@ assert_fails(struct ft_db *db, const char *cmd, int code, const char *reason)
     free(after);
 }
 
+/* Checks that 'cmd' runs but its commit fails with 'code' and a reason
+ * containing 'reason', and leaves the database as it was. */
+static void
+assert_commit_fails(struct ft_db *db, const char *cmd, int code,
+                    const char *reason)
+{
+    char *before = dump(db), *after;
+    uint64_t seq = ft_db_seq(db);
+    struct ft_db_txn *txn;
+    struct ft_error err;
+
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(vsctl(txn, cmd, &err), 0);
+    assert_int_equal(ft_db_txn_commit(txn, &err), code);
+    if (!strstr(err.reason, reason)) {
+        fail_msg("\"%s\": got \"%s\", want \"%s\"", cmd, err.reason,
+                 reason);
+    }
+    after = dump(db);
+    assert_string_equal(before, after);
+    assert_int_equal(ft_db_seq(db), seq);
+    free(before);
+    free(after);
+}
+
 /* ---- Tests. ---- */
 
 static void
 test_open_errors(void **state)
 {
+    const struct ft_db_options ro = { .read_only = true };
     struct ft_db_warnings w;
+    struct ft_db_txn *txn;
     struct ft_error err;
     struct ft_db *db, *db2;
     char *dir = make_tmpdir();
@@ -290,7 +317,20 @@ test_open_errors(void **state)
     assert_int_equal(ft_db_seq(db), 0);
     assert_int_equal(ft_db_open(sub, NULL, &db2, NULL, &err), -EBUSY);
     assert_non_null(strstr(err.reason, "in use"));
+    /* A reader (the CLI with no daemon) finds it held: -EBUSY at once. */
+    assert_int_equal(ft_db_open(sub, &ro, &db2, NULL, &err), -EBUSY);
     run(db, "add-br br0");
+    ft_db_close(db);
+
+    /* Readers share the database, write nothing, and begin no
+     * transaction; a writer waits for them and then gives up. */
+    db = open_ok(sub, &ro, &w);
+    db2 = open_ok(sub, &ro, &w);
+    assert_non_null(ft_db_find(db2, FT_DB_BRIDGE, "br0"));
+    assert_int_equal(ft_db_txn_begin(db2, &txn, &err), -EROFS);
+    assert_non_null(strstr(err.reason, "reading only"));
+    ft_db_close(db2);
+    assert_int_equal(ft_db_open(sub, NULL, &db2, NULL, &err), -EBUSY);
     ft_db_close(db);
 
     /* A damaged snapshot (complete first line) is refused, not cut. */
@@ -361,15 +401,17 @@ test_vsctl(void **state)
     assert_get(db, "Interface br0 ofport", "65534\n");
 
     /* Whole-map syntax, quoting, add/remove, clear. */
-    run(db, "set Bridge br0 other_config={flow-limit=1000,x=\"a,b\"}");
+    run(db, "set Bridge br0 other_config={flow-limit=1000,"
+        "dpdk-extra=\"a,b\"}");
     assert_get(db, "Bridge br0 other_config",
-               "{flow-limit=\"1000\", x=\"a,b\"}\n");
-    run(db, "add Bridge br0 other_config mac-table-size=4096 x=ignored; "
-        "add Port vnet0 trunks 30,40; remove Port vnet0 trunks 10");
-    assert_get(db, "Bridge br0 other_config:x other_config:mac-table-size",
-               "\"a,b\"\n\"4096\"\n");
+               "{dpdk-extra=\"a,b\", flow-limit=\"1000\"}\n");
+    run(db, "add Bridge br0 other_config mac-table-size=4096 "
+        "dpdk-extra=ignored; add Port vnet0 trunks 30,40; "
+        "remove Port vnet0 trunks 10");
+    assert_get(db, "Bridge br0 other_config:dpdk-extra "
+               "other_config:mac-table-size", "\"a,b\"\n\"4096\"\n");
     assert_get(db, "Port vnet0 trunks", "[20, 30, 40]\n");
-    run(db, "remove Bridge br0 other_config x flow-limit=999");
+    run(db, "remove Bridge br0 other_config dpdk-extra flow-limit=999");
     assert_get(db, "Bridge br0 other_config",
                "{flow-limit=\"1000\", mac-table-size=\"4096\"}\n");
     run(db, "clear Port vnet0 trunks tag vlan_mode; "
@@ -486,6 +528,23 @@ test_vsctl_errors(void **state)
                  "valid range 500");
     assert_fails(db, "set Bridge br0 other_config:flow-limit=lots", -EINVAL,
                  "key flow-limit: \"lots\" is not a valid integer");
+    assert_fails(db, "set Bridge br0 other_config:pmd-cpu=abc", -EINVAL,
+                 "key pmd-cpu: \"abc\" is not a valid integer");
+    assert_fails(db, "set Bridge br0 other_config:pmd-cpu=4096", -EINVAL,
+                 "key pmd-cpu: 4096 is not in the valid range 0 to 1023");
+    assert_fails(db, "add Bridge br0 other_config pmd-cpus=1", -EINVAL,
+                 "Bridge br0 column other_config: unknown key \"pmd-cpus\" "
+                 "(known keys: dpdk-extra, flow-limit, hw-offload, "
+                 "mac-aging-time, mac-table-size, max-idle, pmd-cpu, "
+                 "tier-order; free-form data goes in external_ids)");
+    assert_fails(db, "set Interface vnet0 other_config:colour=red", -EINVAL,
+                 "unknown key \"colour\" (known keys: hw-offload, "
+                 "tier-order;");
+    assert_commit_fails(db, "clear Bridge br0 ports", -EINVAL,
+                 "Bridge br0 column ports: the bridge's own (local) port br0 "
+                 "cannot be removed from it (remove the bridge with del-br)");
+    assert_commit_fails(db, "remove Bridge br0 ports br0", -EINVAL,
+                 "own (local) port br0 cannot be removed");
     assert_fails(db, "set Bridge br0 name=br1", -EINVAL,
                  "cannot modify read-only column name in table Bridge");
     assert_fails(db, "set Interface vnet0 ofport=3", -EINVAL,
