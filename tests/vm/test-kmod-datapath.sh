@@ -48,8 +48,8 @@ tcp_listen vm2 8080
 ping_ok vm1 10.0.0.2
 tcp_ok vm1 10.0.0.2 8080
 ft 0 dump-dp-flows br0
-expect_out "^ip,in_port=1,.* tier:kernel, .*actions:2\$"
-expect_out "^ip,in_port=2,.* tier:kernel, .*actions:1\$"
+expect_out "^ip,in_port=1,.* offloaded:no, dp:kmod, tier:kernel, .*actions:2\$"
+expect_out "^ip,in_port=2,.* offloaded:no, dp:kmod, tier:kernel, .*actions:1\$"
 grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
 ft 0 dpif-show br0
 expect_out 'flows per tier: hw:0 kernel:[1-9][0-9]* user:0'
