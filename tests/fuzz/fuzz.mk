@@ -9,19 +9,23 @@ SRC ?= ../..
 OUT ?= .
 CC := clang
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-PKGS := jansson libnl-3.0 libnl-genl-3.0 libdpdk
+PKGS := jansson libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libdpdk
 CFLAGS := -g -O1 $(SAN) -fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE \
           -I$(SRC)/include -I$(SRC) -fno-strict-aliasing \
           -Wno-unused-command-line-argument \
-          $(shell pkg-config --cflags jansson libnl-3.0 libnl-genl-3.0)
+          $(shell pkg-config --cflags jansson libnl-3.0 libnl-genl-3.0 \
+            libnl-route-3.0)
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk)
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 
 TREE_SRCS := $(filter-out $(SRC)/mgmt/cli/% $(SRC)/mgmt/daemon/flowtierd.c, \
                $(wildcard $(SRC)/mgmt/*/*.c)) \
              $(wildcard $(SRC)/swpath/*.c) $(wildcard $(SRC)/offload/*.c)
+# The sources that include DPDK's headers (directly or through
+# rte-flow-xlate.h): compiled with DPDK's flags.
 DPDK_SRCS := $(SRC)/swpath/netdev-dpdk.c $(SRC)/swpath/dpdk-eal.c \
-             $(SRC)/offload/offload-rte-flow.c $(SRC)/offload/rte-flow-xlate.c
+             $(SRC)/offload/offload-rte-flow.c $(SRC)/offload/rte-flow-xlate.c \
+             $(SRC)/offload/rte-flow-explain.c
 OBJS := $(patsubst $(SRC)/%.c,$(OUT)/obj/%.o,$(TREE_SRCS))
 
 $(OUT)/libft-fuzz.a: $(OBJS)
