@@ -627,14 +627,13 @@ vport_reply_stats(struct nlattr **attrs, void *aux)
     return 0;
 }
 
+/* Reads the module's counters of port 'port_no' into '*st'.  Returns 0,
+ * -ENOENT if the datapath has no such port, or the request's error. */
 static int
-dk_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
-                  struct ft_netdev_stats *stats)
+dk_vport_read_stats(struct dpif_kernel *dk, ft_port_no port_no,
+                    struct ft_kdp_vport_stats *st)
 {
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct ft_kdp_vport_stats st;
     struct nl_msg *msg;
-    int error;
 
     if (!kport_find(dk, port_no)) {
         return -ENOENT;
@@ -642,8 +641,18 @@ dk_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
     msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_GET,
                         0, dk->dpname);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
-    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
-                               vport_reply_stats, &st, "port", NULL);
+    return ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
+                              vport_reply_stats, st, "port", NULL);
+}
+
+static int
+dk_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
+                  struct ft_netdev_stats *stats)
+{
+    struct ft_kdp_vport_stats st;
+    int error;
+
+    error = dk_vport_read_stats(dk_cast(dpif), port_no, &st);
     if (error) {
         return error;
     }
@@ -741,19 +750,10 @@ static int
 dk_port_get_upcall_stats(struct ft_dpif *dpif, ft_port_no port_no,
                          struct ft_dpif_upcall_stats *stats)
 {
-    struct dpif_kernel *dk = dk_cast(dpif);
     struct ft_kdp_vport_stats st;
-    struct nl_msg *msg;
     int error;
 
-    if (!kport_find(dk, port_no)) {
-        return -ENOENT;
-    }
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_GET,
-                        0, dk->dpname);
-    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
-    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
-                               vport_reply_stats, &st, "port", NULL);
+    error = dk_vport_read_stats(dk_cast(dpif), port_no, &st);
     if (!error) {
         stats->sent = st.upcalls;
         stats->dropped = st.upcalls_lost;
