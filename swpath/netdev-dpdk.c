@@ -25,6 +25,22 @@
  * rx_burst() is one non-blocking rte_eth_rx_burst() call; an idle port
  * costs one such call per tick, not a spinning core.
  *
+ * Representors
+ * ============
+ *
+ * "0000:08:00.0,representor=vf1" opens one representor port of a NIC's
+ * embedded switch (dpdk-representor.h has the syntax; one representor per
+ * Interface row, the rows of one PF's representors each with the PF's
+ * address).  open() takes the port if an earlier row's probe of the PF
+ * created it, else probes the PF with these devargs, and finds the port
+ * by DPDK's own matching of devargs to ports among those flagged
+ * RTE_ETH_DEV_REPRESENTOR.  A driver that makes no such port is refused
+ * with DPDK's words, or with its name when it probed without complaint.
+ * The identity of a port whose driver reports a switch domain
+ * (rte_eth_dev_info's switch_info) carries it, and a representor's its
+ * name ("vf1"), for rte_flow's transfer rules.  The PF stays attached
+ * while any of its ports is unowned.
+ *
  * Receive without copies
  * ======================
  *
@@ -92,6 +108,7 @@
 #include <rte_prefetch.h>
 
 #include "dpdk-eal.h"
+#include "dpdk-representor.h"
 
 #define BATCH FT_PACKET_BATCH_MAX
 
@@ -125,6 +142,9 @@ struct dpdk_netdev {
     struct rte_mempool *pool;
     uint16_t n_rxd, n_txd;      /* Descriptors per queue. */
     uint32_t n_mbufs;           /* options:n_mbufs, or 0 for the default. */
+    struct ft_dpdk_representors reps;   /* What 'representor=' names. */
+    bool on_switch;             /* The driver reports a switch domain. */
+    uint16_t switch_domain;
 
     /* Receive: the mbufs of the last burst and the packets made of them. */
     struct rte_mbuf *rx_mbufs[BATCH];
@@ -366,22 +386,14 @@ dpdk_own(struct dpdk_netdev *dev, struct ft_error *err)
     return 0;
 }
 
-/* Attaches the device of 'dev->devargs' (unless the EAL has it already),
- * finds its port and takes ownership of it.  Returns 0 or a negative
- * errno with 'err' filled. */
+/* Asks DPDK to probe 'dev->devargs'.  Returns 0, or a negative errno
+ * with DPDK's reason (what it logged) in 'err'. */
 static int
-dpdk_attach(struct dpdk_netdev *dev, struct ft_error *err)
+dpdk_probe(struct dpdk_netdev *dev, struct ft_error *err)
 {
     struct ft_dpdk_log_capture cap;
     const char *msg;
     int error;
-
-    /* rte_dev_probe() also succeeds for a device already attached, so
-     * look first: close() must not detach a device open() did not
-     * attach when open() fails (e.g. on another interface's device). */
-    if (!dpdk_find_port(dev->devargs, false, &dev->port_id)) {
-        return dpdk_own(dev, err);
-    }
 
     ft_dpdk_log_capture_start(&cap);
     error = rte_dev_probe(dev->devargs);
@@ -398,6 +410,90 @@ dpdk_attach(struct dpdk_netdev *dev, struct ft_error *err)
                             "%s%s%s", dev->up.name, dev->devargs,
                             rte_strerror(error < 0 ? -error : EINVAL),
                             *msg ? ": " : "", msg);
+    }
+    return 0;
+}
+
+/* Finds the representor port 'dev->devargs' names, by DPDK's own
+ * matching of devargs to ports (the representor ids the driver gave its
+ * ports), among ports flagged RTE_ETH_DEV_REPRESENTOR.  Returns 0 with
+ * 'dev->port_id' set, or -ENODEV. */
+static int
+dpdk_find_representor(struct dpdk_netdev *dev)
+{
+    struct rte_dev_iterator iter;
+    struct rte_eth_dev_info info;
+    uint16_t id;
+
+    RTE_ETH_FOREACH_MATCHING_DEV(id, dev->devargs, &iter) {
+        if (!rte_eth_dev_info_get(id, &info) && info.dev_flags
+            && *info.dev_flags & RTE_ETH_DEV_REPRESENTOR) {
+            dev->port_id = id;
+            rte_eth_iterator_cleanup(&iter);
+            return 0;
+        }
+    }
+    return -ENODEV;
+}
+
+/* Opens the representor port 'dev->devargs' names: taken as it is if an
+ * earlier interface's probe of the PF created it, else after probing the
+ * PF with these devargs (drivers with representors probe a PF again to
+ * add ports).  Returns 0 or a negative errno with 'err' filled. */
+static int
+dpdk_attach_representor(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    char rep[FT_PORT_NAME_MAX];
+    struct rte_eth_dev_info info;
+    const char *driver = "its driver";
+    uint16_t pf;
+    bool was_there;
+    int error;
+
+    if (!dpdk_find_representor(dev)) {
+        return dpdk_own(dev, err);
+    }
+    was_there = !dpdk_find_port(dev->devargs, false, &pf);
+    error = dpdk_probe(dev, err);
+    if (error) {
+        return error;
+    }
+    dev->attached = !was_there;
+    if (!dpdk_find_representor(dev)) {
+        return dpdk_own(dev, err);
+    }
+    if ((was_there || !dpdk_find_port(dev->devargs, false, &pf))
+        && !rte_eth_dev_info_get(pf, &info) && info.driver_name) {
+        driver = info.driver_name;
+    }
+    ft_dpdk_representor_format(&dev->reps, rep, sizeof rep);
+    return ft_error_set(err, -EOPNOTSUPP, "interface %s: DPDK device '%s' "
+                        "has no representor port %s: %s created none (it "
+                        "implements no representors, or not this one)",
+                        dev->up.name, dev->devargs, rep, driver);
+}
+
+/* Attaches the device of 'dev->devargs' (unless the EAL has it already),
+ * finds its port and takes ownership of it.  Returns 0 or a negative
+ * errno with 'err' filled. */
+static int
+dpdk_attach(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    int error;
+
+    if (dev->reps.type != FT_DPDK_REP_NONE) {
+        return dpdk_attach_representor(dev, err);
+    }
+    /* rte_dev_probe() also succeeds for a device already attached, so
+     * look first: close() must not detach a device open() did not
+     * attach when open() fails (e.g. on another interface's device). */
+    if (!dpdk_find_port(dev->devargs, false, &dev->port_id)) {
+        return dpdk_own(dev, err);
+    }
+
+    error = dpdk_probe(dev, err);
+    if (error) {
+        return error;
     }
     dev->attached = true;
 
@@ -567,6 +663,31 @@ dpdk_destroy(struct dpdk_netdev *dev)
     free(dev);
 }
 
+/* Reads the 'representor=' of 'dev->devargs': one port, or none. */
+static int
+dpdk_parse_representor(struct dpdk_netdev *dev, struct ft_error *err)
+{
+    size_t n;
+    int error;
+
+    error = ft_dpdk_representor_parse(dev->up.name, dev->devargs,
+                                      &dev->reps, err);
+    if (error) {
+        return error;
+    }
+    n = ft_dpdk_representor_count(&dev->reps);
+    if (n > 1) {
+        return ft_error_set(err, -EINVAL, "interface %s: options:dpdk-"
+                            "devargs '%s' names %zu representors, but an "
+                            "interface is one port: give each representor "
+                            "its own Interface row with the same device "
+                            "(0000:08:00.0,representor=vf1 on one, "
+                            "...,representor=vf2 on the next)", dev->up.name,
+                            dev->devargs, n);
+    }
+    return 0;
+}
+
 static int
 dpdk_open(const char *name, const struct ft_netdev_option *opts,
           size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
@@ -614,6 +735,9 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
                                 &dev->n_txd, err);
     }
     if (!error) {
+        error = dpdk_parse_representor(dev, err);
+    }
+    if (!error) {
         error = dpdk_attach(dev, err);
     }
     if (!error) {
@@ -623,8 +747,11 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
         dpdk_destroy(dev);
         return error;
     }
-    if (!rte_eth_dev_info_get(dev->port_id, &info) && info.if_index) {
+    if (!rte_eth_dev_info_get(dev->port_id, &info)) {
         dev->up.ifindex = info.if_index;
+        dev->switch_domain = info.switch_info.domain_id;
+        dev->on_switch = (info.switch_info.domain_id
+                          != RTE_ETH_DEV_SWITCH_DOMAIN_ID_INVALID);
     }
     *netdevp = &dev->up;
     return 0;
@@ -842,7 +969,15 @@ dpdk_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
 static void
 dpdk_get_identity(const struct ft_netdev *netdev, struct ft_port_identity *id)
 {
-    id->dpdk_port_id = dpdk_netdev_cast(netdev)->port_id;
+    const struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
+
+    id->dpdk_port_id = dev->port_id;
+    id->dpdk_on_switch = dev->on_switch;
+    id->dpdk_switch_domain = dev->switch_domain;
+    if (dev->reps.type != FT_DPDK_REP_NONE) {
+        ft_dpdk_representor_format(&dev->reps, id->phys_port_name,
+                                   sizeof id->phys_port_name);
+    }
 }
 
 const struct ft_netdev_class ft_netdev_dpdk_class = {

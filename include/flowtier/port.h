@@ -53,6 +53,11 @@ struct ft_port_identity {
     uint8_t switch_id[FT_SWITCH_ID_MAX];
     uint8_t switch_id_len;              /* 0: on no embedded switch. */
     char phys_port_name[FT_PORT_NAME_MAX];  /* "" if none. */
+    /* A DPDK ethdev whose driver reports a switch domain (a PF, a
+     * representor): rte_flow 'transfer' rules join the ports of one
+     * domain, never ports of two. */
+    uint8_t dpdk_on_switch;             /* 0: none (net_tap, net_null). */
+    uint16_t dpdk_switch_domain;
 };
 
 #endif /* flowtier/port.h */

@@ -422,6 +422,41 @@ test_bad_devargs(void **state)
     ft_netdev_close(netdev);
 }
 
+/* Representors: no driver on this machine makes any, so each open is
+ * refused with DPDK's reason or the driver's name, and leaves nothing
+ * behind; a row naming several is refused before DPDK is asked. */
+static void
+test_representor_refused(void **state)
+{
+    struct ft_netdev *netdev;
+    struct ft_error err;
+
+    (void) state;
+    open_fail("r1", "0000:08:00.0,representor=vf1", &err);
+    assert_non_null(strstr(err.reason, "interface r1: cannot attach DPDK "
+                           "device '0000:08:00.0,representor=vf1': "));
+    print_message("PCI PF: %s\n", err.reason);
+
+    /* net_ring takes any argument and makes no representor. */
+    assert_int_equal(open_fail("r1", "net_ring0,representor=vf1", &err),
+                     -EOPNOTSUPP);
+    assert_string_equal(err.reason, "interface r1: DPDK device "
+                        "'net_ring0,representor=vf1' has no representor "
+                        "port vf1: net_ring created none (it implements no "
+                        "representors, or not this one)");
+    /* ... and was detached again: the plain device opens. */
+    open_ok("r1", "net_ring0", &netdev);
+    ft_netdev_close(netdev);
+
+    assert_int_equal(open_fail("r1", "0000:08:00.0,representor=vf[0-3]",
+                               &err), -EINVAL);
+    assert_non_null(strstr(err.reason, "names 4 representors, but an "
+                           "interface is one port"));
+    assert_int_equal(open_fail("r1", "0000:08:00.0,representor=vf[2-1]",
+                               &err), -EINVAL);
+    assert_non_null(strstr(err.reason, "the range 2-1 goes down"));
+}
+
 static void
 test_pcap_rx(void **state)
 {
@@ -696,6 +731,7 @@ main(void)
         cmocka_unit_test(test_eal_vdev),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_devargs),
+        cmocka_unit_test(test_representor_refused),
         cmocka_unit_test(test_pcap_rx),
         cmocka_unit_test(test_pcap_tx),
         cmocka_unit_test(test_ring_loopback),
