@@ -28,6 +28,8 @@
 struct rf_port {
     uint32_t port_no;
     uint16_t dpdk_port;
+    bool on_switch;             /* Its driver reports a switch domain. */
+    uint16_t switch_domain;
     char name[FT_PORT_NAME_MAX];
 };
 
@@ -132,6 +134,8 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     }
     p->port_no = id->port_no;
     p->dpdk_port = id->dpdk_port_id;
+    p->on_switch = id->dpdk_on_switch;
+    p->switch_domain = id->dpdk_switch_domain;
     memcpy(p->name, id->name, sizeof p->name);
     memset(caps, 0, sizeof *caps);
     caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
@@ -160,8 +164,20 @@ struct rf_lookup_ctx {
     struct rf *rf;
 };
 
+/* 'p' as the translation sees it. */
+static struct ft_rte_flow_port
+rf_xport(const struct rf_port *p)
+{
+    return (struct ft_rte_flow_port) {
+        .dpdk_port = p->dpdk_port,
+        .on_switch = p->on_switch,
+        .switch_domain = p->switch_domain,
+        .name = p->name,
+    };
+}
+
 static int
-rf_output_lookup(void *aux, uint32_t port_no, uint16_t *dpdk_port,
+rf_output_lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
                  struct ft_error *err)
 {
     struct rf_lookup_ctx *ctx = aux;
@@ -172,8 +188,24 @@ rf_output_lookup(void *aux, uint32_t port_no, uint16_t *dpdk_port,
                             "not a DPDK port %s offloads", port_no,
                             ctx->rf->up.name);
     }
-    *dpdk_port = p->dpdk_port;
+    *port = rf_xport(p);
     return 0;
+}
+
+/* The port a rule of 'in' is created on: for a transfer rule, the
+ * switch's transfer proxy (rte_flow_pick_transfer_proxy()), which some
+ * drivers require; else 'in' itself. */
+static uint16_t
+rf_rule_port(const struct rf_port *in, const struct ft_rte_flow_rule *rule)
+{
+    struct rte_flow_error fe;
+    uint16_t proxy;
+
+    if (rule->attr.transfer
+        && !rte_flow_pick_transfer_proxy(in->dpdk_port, &proxy, &fe)) {
+        return proxy;
+    }
+    return in->dpdk_port;
 }
 
 static int
@@ -186,9 +218,11 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
     struct rf_lookup_ctx ctx = { rf };
     struct ft_rte_flow_rule *rule;
     struct ft_offload_flow *flow;
+    struct ft_rte_flow_port xin;
     struct rte_flow_error fe;
     struct rte_flow *rte;
     char what[64];
+    uint16_t port;
     int error;
 
     if (!in || match->mask.in_port != UINT32_MAX) {
@@ -197,29 +231,31 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
                             o->name);
     }
     rule = ft_xmalloc(sizeof *rule);
-    error = ft_rte_flow_xlate(match, actions, in->dpdk_port,
-                              rf_output_lookup, &ctx, rule, err);
+    xin = rf_xport(in);
+    error = ft_rte_flow_xlate(match, actions, &xin, rf_output_lookup, &ctx,
+                              rule, err);
     if (error) {
         free(rule);
         return error;
     }
     snprintf(what, sizeof what, "port %s", in->name);
+    port = rf_rule_port(in, rule);
     memset(&fe, 0, sizeof fe);
-    error = rte_flow_validate(in->dpdk_port, &rule->attr, rule->items,
-                              rule->actions, &fe);
+    error = rte_flow_validate(port, &rule->attr, rule->items, rule->actions,
+                              &fe);
     if (error) {
         rf_error(err, error, what, &fe);
         free(rule);
         return -EOPNOTSUPP;
     }
-    rte = rte_flow_create(in->dpdk_port, &rule->attr, rule->items,
-                          rule->actions, &fe);
+    rte = rte_flow_create(port, &rule->attr, rule->items, rule->actions,
+                          &fe);
     free(rule);
     if (!rte) {
         return rf_error(err, rte_errno ? -rte_errno : -EIO, what, &fe);
     }
     flow = ft_xcalloc(1, sizeof *flow);
-    flow->dpdk_port = in->dpdk_port;
+    flow->dpdk_port = port;
     flow->in_port = in->port_no;
     flow->flow = rte;
     *flowp = flow;
@@ -237,6 +273,7 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
     const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
     struct rf_lookup_ctx ctx = { rf };
     struct ft_rte_flow_rule *rule;
+    struct ft_rte_flow_port xin;
     int error;
 
     if (!in || match->mask.in_port != UINT32_MAX) {
@@ -245,10 +282,11 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
                             o->name);
     }
     rule = ft_xmalloc(sizeof *rule);
-    error = ft_rte_flow_xlate(match, actions, in->dpdk_port,
-                              rf_output_lookup, &ctx, rule, err);
+    xin = rf_xport(in);
+    error = ft_rte_flow_xlate(match, actions, &xin, rf_output_lookup, &ctx,
+                              rule, err);
     if (!error) {
-        ft_rte_flow_explain(rule, in->dpdk_port, out);
+        ft_rte_flow_explain(rule, rf_rule_port(in, rule), out);
     }
     free(rule);
     return error;

@@ -4,7 +4,8 @@
  * ICMP6]] END, and actions COUNT, then the datapath actions in order
  * (OF_PUSH_VLAN + OF_SET_VLAN_VID + OF_SET_VLAN_PCP, OF_POP_VLAN,
  * SET_MAC_*, SET_IPV4_*, SET_TTL, SET_TP_*, REPRESENTED_PORT for each
- * output), or DROP when nothing goes out, then END.
+ * output, to ports of the input port's switch domain only), or DROP
+ * when nothing goes out, then END.
  *
  * Part of the rte_flow provider.  Anything else refuses the megaflow with
  * the field's or action's name.
@@ -12,6 +13,7 @@
 #include "rte-flow-xlate.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -28,6 +30,7 @@ refuse(struct ft_error *err, const char *what)
 
 struct builder {
     struct ft_rte_flow_rule *r;
+    const struct ft_rte_flow_port *in;
     size_t n_items, n_actions;
 };
 
@@ -298,6 +301,52 @@ action_set(struct builder *b, const struct ft_dp_action *a, size_t i,
     }
 }
 
+/* An output to 'port_no': REPRESENTED_PORT of a port of the input port's
+ * switch domain, in a transfer rule. */
+static int
+action_output(struct builder *b, const struct ft_match *m, uint32_t port_no,
+              ft_rte_flow_port_lookup *lookup, void *aux, size_t i,
+              struct ft_error *err)
+{
+    const struct ft_rte_flow_port *in = b->in;
+    struct ft_rte_flow_port out;
+    int error;
+
+    memset(&out, 0, sizeof out);
+    if (port_no == FT_PORT_IN_PORT || port_no == m->flow.in_port) {
+        out = *in;
+    } else {
+        error = lookup(aux, port_no, &out, err);
+        if (error) {
+            return error;
+        }
+    }
+    if (!in->on_switch) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output from port "
+                            "%s to port %s: port %s is on no NIC switch (its "
+                            "DPDK driver reports no switch domain), and only "
+                            "ports of one switch domain can be joined by a "
+                            "transfer rule", in->name, out.name, in->name);
+    }
+    if (!out.on_switch || out.switch_domain != in->switch_domain) {
+        char domain[32] = "no switch domain";
+
+        if (out.on_switch) {
+            snprintf(domain, sizeof domain, "switch domain %u",
+                     out.switch_domain);
+        }
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output from port "
+                            "%s (switch domain %u) to port %s (%s) crosses "
+                            "switch domains: a transfer rule stays within "
+                            "one NIC's embedded switch", in->name,
+                            in->switch_domain, out.name, domain);
+    }
+    b->r->ports[i].port_id = out.dpdk_port;
+    add_action(b, RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &b->r->ports[i]);
+    b->r->attr.transfer = 1;
+    return 0;
+}
+
 static int
 actions_build(struct builder *b, const struct ft_match *m,
               const struct ft_dp_actions *actions,
@@ -318,14 +367,7 @@ actions_build(struct builder *b, const struct ft_match *m,
         }
         switch (a->type) {
         case FT_DPA_OUTPUT:
-            error = lookup(aux, a->port == FT_PORT_IN_PORT ? m->flow.in_port
-                                                           : a->port,
-                           &r->ports[n_out].port_id, err);
-            if (!error) {
-                add_action(b, RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT,
-                           &r->ports[n_out++]);
-                r->attr.transfer = 1;
-            }
+            error = action_output(b, m, a->port, lookup, aux, n_out++, err);
             break;
         case FT_DPA_PUSH_VLAN:
             if (n_vlan >= 4) {
@@ -377,11 +419,12 @@ actions_build(struct builder *b, const struct ft_match *m,
 
 int
 ft_rte_flow_xlate(const struct ft_match *match,
-                  const struct ft_dp_actions *actions, uint16_t in_port,
+                  const struct ft_dp_actions *actions,
+                  const struct ft_rte_flow_port *in,
                   ft_rte_flow_port_lookup *lookup, void *aux,
                   struct ft_rte_flow_rule *rule, struct ft_error *err)
 {
-    struct builder b = { rule, 1, 0 };     /* Item 0: see below. */
+    struct builder b = { rule, in, 1, 0 };     /* Item 0: see below. */
     int error;
 
     memset(rule, 0, sizeof *rule);
@@ -395,7 +438,7 @@ ft_rte_flow_xlate(const struct ft_match *match,
     if (rule->attr.transfer) {
         /* A rule of the e-switch: the traffic of the input port's
          * represented entity (its VF, or the wire). */
-        rule->in_port.port_id = in_port;
+        rule->in_port.port_id = in->dpdk_port;
         rule->items[0].type = RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT;
         rule->items[0].spec = &rule->in_port;
     } else {

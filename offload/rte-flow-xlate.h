@@ -53,20 +53,34 @@ struct ft_rte_flow_rule {
     struct rte_flow_action_count count;
 };
 
-/* Says which DPDK port an output to port 'port_no' goes to.  Returns 0,
- * or -EOPNOTSUPP with 'err' saying why it cannot be an output. */
+/* A DPDK port as the translation sees it. */
+struct ft_rte_flow_port {
+    uint16_t dpdk_port;
+    bool on_switch;             /* Its driver reports a switch domain. */
+    uint16_t switch_domain;     /* The NIC's embedded switch, if so. */
+    const char *name;           /* FlowTier's, for reasons. */
+};
+
+/* Says which DPDK port an output to port 'port_no' goes to, in '*port'.
+ * Returns 0, or -EOPNOTSUPP with 'err' saying why it cannot be an
+ * output. */
 typedef int ft_rte_flow_port_lookup(void *aux, uint32_t port_no,
-                                    uint16_t *dpdk_port,
+                                    struct ft_rte_flow_port *port,
                                     struct ft_error *err);
 
 /* Fills 'rule' (zeroed here) with the pattern of 'match' and the actions
  * of 'actions', a COUNT first, for a megaflow that comes in on DPDK port
- * 'in_port'.  A rule with an output is a 'transfer' rule of the NIC's
- * e-switch, whose pattern starts with REPRESENTED_PORT 'in_port'; a rule
- * without one (a drop) is an 'ingress' rule of the port.  Returns 0 or
- * -EOPNOTSUPP with 'err' naming the field or action. */
+ * 'in'.  A rule with an output is a 'transfer' rule of the NIC's embedded
+ * switch, whose pattern starts with REPRESENTED_PORT 'in' (the traffic
+ * its VF, or the wire, sends) and whose outputs are REPRESENTED_PORT
+ * actions: so every output must be a port of the same switch domain as
+ * 'in', or the megaflow is refused with both ports' domains named.  A
+ * rule without an output (a drop) is an 'ingress' rule of the port.
+ * Returns 0 or -EOPNOTSUPP with 'err' naming the field, action or
+ * port. */
 int ft_rte_flow_xlate(const struct ft_match *match,
-                      const struct ft_dp_actions *actions, uint16_t in_port,
+                      const struct ft_dp_actions *actions,
+                      const struct ft_rte_flow_port *in,
                       ft_rte_flow_port_lookup *lookup, void *aux,
                       struct ft_rte_flow_rule *rule, struct ft_error *err);
 

@@ -2,7 +2,8 @@
  * test-rte-flow.c - unit tests for the rte_flow provider's translation of
  * megaflows into rte_flow rules (offload/rte-flow-xlate.c): the pattern
  * items and actions for each kind of match and action, the attributes
- * (ingress for a drop, transfer with REPRESENTED_PORT for an output), and
+ * (ingress for a drop, transfer with REPRESENTED_PORT for an output
+ * between ports of one switch domain, from a table of test ports), and
  * the refusals' words.  No device is involved: the system test
  * (tests/system/test-dpdk.sh) sends rules to a real driver.
  */
@@ -20,16 +21,53 @@
 #include "flowtier/ds.h"
 #include "offload/rte-flow-xlate.h"
 
-static int
-lookup(void *aux, uint32_t port, uint16_t *dpdk_port, struct ft_error *err)
+/* The test's switch-domain table: FlowTier port numbers and the DPDK
+ * ports behind them.  Ports 1 and 2 are representors of one NIC's
+ * switch (domain 0), port 4 of another NIC's (domain 1), port 6 a DPDK
+ * port on no switch (net_tap, say). */
+static const struct {
+    uint32_t port_no;
+    struct ft_rte_flow_port port;
+} ports[] = {
+    { 1, { 3, true, 0, "rep0" } },
+    { 2, { 5, true, 0, "rep1" } },
+    { 4, { 7, true, 1, "nic1rep0" } },
+    { 6, { 9, false, 0, "tap0" } },
+};
+
+static const struct ft_rte_flow_port *
+port_of(uint32_t port_no)
 {
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        if (ports[i].port_no == port_no) {
+            return &ports[i].port;
+        }
+    }
+    return NULL;
+}
+
+static int
+lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
+       struct ft_error *err)
+{
+    const struct ft_rte_flow_port *p = port_of(port_no);
+
     (void) aux;
-    if (port == 2) {
-        *dpdk_port = 5;
+    if (p) {
+        *port = *p;
         return 0;
     }
     return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output to port %u: "
-                        "not a DPDK port", port);
+                        "not a DPDK port", port_no);
+}
+
+/* Translates for the input port of 'm'. */
+static int
+xlate(const struct ft_match *m, const struct ft_dp_actions *acts,
+      struct ft_rte_flow_rule *r, struct ft_error *err)
+{
+    return ft_rte_flow_xlate(m, acts, port_of(m->flow.in_port), lookup,
+                             NULL, r, err);
 }
 
 static void
@@ -68,7 +106,7 @@ test_transfer_rule(void **state)
     ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN)->push_vlan =
         (struct ft_vlan) { FT_ETH_TYPE_VLAN, FT_VLAN_CFI | 100 };
     ft_dp_actions_put_output(&acts, 2);
-    assert_int_equal(ft_rte_flow_xlate(&m, &acts, 3, lookup, NULL, &r, &err),
+    assert_int_equal(xlate(&m, &acts, &r, &err),
                      0);
     assert_int_equal(r.attr.transfer, 1);
     assert_int_equal(r.attr.ingress, 0);
@@ -117,7 +155,7 @@ test_ingress_drop(void **state)
     base_match(&m);
     m.flow.vlans[0].tci = FT_VLAN_CFI | 10;
     m.mask.vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
-    assert_int_equal(ft_rte_flow_xlate(&m, &acts, 3, lookup, NULL, &r, &err),
+    assert_int_equal(xlate(&m, &acts, &r, &err),
                      0);
     assert_int_equal(r.attr.ingress, 1);
     assert_int_equal(r.attr.transfer, 0);
@@ -139,7 +177,7 @@ expect_refusal(const struct ft_match *m, const struct ft_dp_actions *acts,
     struct ft_rte_flow_rule r;
     struct ft_error err;
 
-    assert_int_equal(ft_rte_flow_xlate(m, acts, 3, lookup, NULL, &r, &err),
+    assert_int_equal(xlate(m, acts, &r, &err),
                      -EOPNOTSUPP);
     assert_string_equal(err.reason, reason);
 }
@@ -194,10 +232,10 @@ expect_explain(const struct ft_match *m, const struct ft_dp_actions *acts,
     struct ft_error err;
 
     ft_error_clear(&err);
-    if (ft_rte_flow_xlate(m, acts, 3, lookup, NULL, &r, &err)) {
+    if (xlate(m, acts, &r, &err)) {
         fail_msg("refused: %s", err.reason);
     }
-    ft_rte_flow_explain(&r, 3, &out);
+    ft_rte_flow_explain(&r, port_of(m->flow.in_port)->dpdk_port, &out);
     assert_string_equal(ds_cstr(&out), golden);
     ds_destroy(&out);
 }
@@ -375,6 +413,57 @@ test_explain_l4_ipv6(void **state)
                    "actions count / drop / end");
 }
 
+/* Between the representors of one switch: a transfer rule whose pattern
+ * starts with the input port's represented entity and whose output is
+ * the other's; across switches or from a port on none: refused with the
+ * domains named. */
+static void
+test_switch_domains(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts,
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth / end actions count / "
+                   "represented_port ethdev_port_id 5 / end");
+    /* Back out of the input port, and to both. */
+    ft_dp_actions_put_output(&acts, FT_PORT_IN_PORT);
+    expect_explain(&m, &acts,
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth / end actions count / "
+                   "represented_port ethdev_port_id 5 / represented_port "
+                   "ethdev_port_id 3 / end");
+    ft_dp_actions_clear(&acts);
+
+    ft_dp_actions_put_output(&acts, 4);
+    expect_refusal(&m, &acts, "rte_flow: output from port rep0 (switch "
+                   "domain 0) to port nic1rep0 (switch domain 1) crosses "
+                   "switch domains: a transfer rule stays within one NIC's "
+                   "embedded switch");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 6);
+    expect_refusal(&m, &acts, "rte_flow: output from port rep0 (switch "
+                   "domain 0) to port tap0 (no switch domain) crosses "
+                   "switch domains: a transfer rule stays within one NIC's "
+                   "embedded switch");
+    m.flow.in_port = 6;
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 2);
+    expect_refusal(&m, &acts, "rte_flow: output from port tap0 to port rep1: "
+                   "port tap0 is on no NIC switch (its DPDK driver reports "
+                   "no switch domain), and only ports of one switch domain "
+                   "can be joined by a transfer rule");
+    /* A drop needs no switch: an ingress rule of the port itself. */
+    ft_dp_actions_clear(&acts);
+    expect_explain(&m, &acts, "flow create 9 ingress pattern eth / end "
+                   "actions count / drop / end");
+    ft_dp_actions_uninit(&acts);
+}
+
 int
 main(void)
 {
@@ -385,6 +474,7 @@ main(void)
         cmocka_unit_test(test_explain_transfer_vlan),
         cmocka_unit_test(test_explain_ipv4_rewrites),
         cmocka_unit_test(test_explain_l4_ipv6),
+        cmocka_unit_test(test_switch_domains),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
