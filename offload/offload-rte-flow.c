@@ -37,6 +37,7 @@ struct ft_offload_flow {
     uint16_t dpdk_port;         /* Where the rule was created. */
     uint32_t in_port;
     struct rte_flow *flow;
+    bool counted;               /* Has its COUNT action (see rf_validate). */
     struct ft_stats stats;      /* Accumulated from the COUNT queries. */
 };
 
@@ -208,6 +209,35 @@ rf_rule_port(const struct rf_port *in, const struct ft_rte_flow_rule *rule)
     return in->dpdk_port;
 }
 
+/* Validates 'rule' on 'port'.  A driver that implements rte_flow but not
+ * COUNT (net_tap: its rules are TC filters it does not read back) gets
+ * the rule without its leading COUNT: the megaflow is still handled where
+ * it belongs, but its counters stay at zero (so the revalidator finds it
+ * idle after max-idle and the next packet places it again).  Returns the
+ * actions to create, with '*error' 0, or sets '*error' with DPDK's answer
+ * to the whole rule in 'fe'. */
+static const struct rte_flow_action *
+rf_validate(uint16_t port, const struct ft_rte_flow_rule *rule,
+            struct rte_flow_error *fe, int *error)
+{
+    const struct rte_flow_action *count = &rule->actions[0];
+    struct rte_flow_error fe2;
+
+    memset(fe, 0, sizeof *fe);
+    *error = rte_flow_validate(port, &rule->attr, rule->items, rule->actions,
+                               fe);
+    if (*error && count->type == RTE_FLOW_ACTION_TYPE_COUNT
+        && fe->type == RTE_FLOW_ERROR_TYPE_ACTION && fe->cause == count) {
+        memset(&fe2, 0, sizeof fe2);
+        if (!rte_flow_validate(port, &rule->attr, rule->items, count + 1,
+                               &fe2)) {
+            *error = 0;
+            return count + 1;
+        }
+    }
+    return rule->actions;
+}
+
 static int
 rf_flow_put(struct ft_offload *o, const struct ft_match *match,
             const struct ft_dp_actions *actions,
@@ -218,10 +248,12 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
     struct rf_lookup_ctx ctx = { rf };
     struct ft_rte_flow_rule *rule;
     struct ft_offload_flow *flow;
+    const struct rte_flow_action *rte_actions;
     struct ft_rte_flow_port xin;
     struct rte_flow_error fe;
     struct rte_flow *rte;
     char what[64];
+    bool counted;
     uint16_t port;
     int error;
 
@@ -240,21 +272,20 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
     }
     snprintf(what, sizeof what, "port %s", in->name);
     port = rf_rule_port(in, rule);
-    memset(&fe, 0, sizeof fe);
-    error = rte_flow_validate(port, &rule->attr, rule->items, rule->actions,
-                              &fe);
+    rte_actions = rf_validate(port, rule, &fe, &error);
     if (error) {
         rf_error(err, error, what, &fe);
         free(rule);
         return -EOPNOTSUPP;
     }
-    rte = rte_flow_create(port, &rule->attr, rule->items, rule->actions,
-                          &fe);
+    counted = rte_actions == rule->actions;
+    rte = rte_flow_create(port, &rule->attr, rule->items, rte_actions, &fe);
     free(rule);
     if (!rte) {
         return rf_error(err, rte_errno ? -rte_errno : -EIO, what, &fe);
     }
     flow = ft_xcalloc(1, sizeof *flow);
+    flow->counted = counted;
     flow->dpdk_port = port;
     flow->in_port = in->port_no;
     flow->flow = rte;
@@ -310,6 +341,9 @@ rf_query(struct ft_offload_flow *flow)
     struct rte_flow_query_count q;
     struct rte_flow_error fe;
 
+    if (!flow->counted) {
+        return;
+    }
     memset(&q, 0, sizeof q);
     q.reset = 1;
     if (!rte_flow_query(flow->dpdk_port, flow->flow, &count, &q, &fe)

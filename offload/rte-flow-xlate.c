@@ -69,7 +69,13 @@ pattern_l2(struct builder *b, const struct ft_match *m, struct ft_error *err)
     memcpy(r->eth_mask.dst.addr_bytes, m->mask.dl_dst.ea, 6);
     memcpy(r->eth.src.addr_bytes, m->flow.dl_src.ea, 6);
     memcpy(r->eth_mask.src.addr_bytes, m->mask.dl_src.ea, 6);
-    if (tci_mask & FT_VLAN_CFI) {
+    if ((tci_mask & FT_VLAN_CFI) && !(tci & FT_VLAN_CFI)
+        && m->mask.dl_type == 0xffff && m->flow.dl_type != FT_ETH_TYPE_VLAN
+        && m->flow.dl_type != FT_ETH_TYPE_VLAN_AD) {
+        /* No tag: ETH's 'type' is the outermost EtherType or TPID, so an
+         * exact non-TPID type already says so, in the words drivers
+         * without has_vlan (net_tap) take. */
+    } else if (tci_mask & FT_VLAN_CFI) {
         r->eth.has_vlan = !!(tci & FT_VLAN_CFI);
         r->eth_mask.has_vlan = 1;
     } else if (tci_mask) {

@@ -705,12 +705,15 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
     int n_changed = 0;
 
     br->now = now;
-    /* Open ports whose device is gone: close them. */
+    /* Open ports whose device is gone: close them.  (A DPDK port's
+     * ifindex, net_tap's, is of a netdev named by its devargs, not by
+     * the interface.) */
     for (size_t i = 0; i < br->n_ports; i++) {
         struct bridge_port *p = &br->ports[i];
         struct ft_dpif_port_info info;
 
-        if (p->error || ft_dpif_port_get(br->dpif, p->ofport, &info)
+        if (p->error || !strcmp(p->type, "dpdk")
+            || ft_dpif_port_get(br->dpif, p->ofport, &info)
             || !info.ifindex
             || ft_netdev_linux_ifindex(info.name) == info.ifindex) {
             continue;

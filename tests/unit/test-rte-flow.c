@@ -79,7 +79,7 @@ base_match(struct ft_match *m)
 }
 
 /* 'flow create 3 transfer pattern represented_port ethdev_port_id is 3 /
- * eth has_vlan is 0 type is 0x0800 / ipv4 dst is 10.1.2.3 proto is 17 /
+ * eth type is 0x0800 / ipv4 dst is 10.1.2.3 proto is 17 /
  * udp dst is 53 / end actions count / of_push_vlan ethertype 0x8100 /
  * of_set_vlan_vid vlan_vid 100 / of_set_vlan_pcp vlan_pcp 0 /
  * represented_port ethdev_port_id 5 / end'. */
@@ -114,9 +114,10 @@ test_transfer_rule(void **state)
     assert_int_equal(((const struct rte_flow_item_ethdev *) r.items[0].spec)
                      ->port_id, 3);
     assert_int_equal(r.items[1].type, RTE_FLOW_ITEM_TYPE_ETH);
-    assert_int_equal(r.eth.has_vlan, 0);
-    assert_int_equal(r.eth_mask.has_vlan, 1);
+    /* No tag: said by the exact, non-TPID type, not by has_vlan. */
+    assert_int_equal(r.eth_mask.has_vlan, 0);
     assert_int_equal(rte_be_to_cpu_16(r.eth.type), 0x0800);
+    assert_int_equal(rte_be_to_cpu_16(r.eth_mask.type), 0xffff);
     assert_int_equal(r.items[2].type, RTE_FLOW_ITEM_TYPE_IPV4);
     ip = r.items[2].spec;
     assert_int_equal(rte_be_to_cpu_32(ip->hdr.dst_addr), 0x0a010203);
@@ -269,8 +270,7 @@ test_explain_transfer_vlan(void **state)
     ft_dp_actions_put_output(&acts, 2);
     expect_explain(&m, &acts,
                    "flow create 3 transfer pattern represented_port "
-                   "ethdev_port_id is 3 / eth type is 0x0800 has_vlan is 0 "
-                   "/ ipv4 dst is 10.1.2.3 proto is 17 / udp dst is 53 / end "
+                   "ethdev_port_id is 3 / eth type is 0x0800 / ipv4 dst is 10.1.2.3 proto is 17 / udp dst is 53 / end "
                    "actions count / of_push_vlan ethertype 0x8100 / "
                    "of_set_vlan_vid vlan_vid 100 / of_set_vlan_pcp vlan_pcp "
                    "2 / represented_port ethdev_port_id 5 / end");
@@ -288,6 +288,17 @@ test_explain_transfer_vlan(void **state)
                    "tci spec 0x000a tci mask 0x0fff inner_type is 0x0800 / "
                    "ipv4 / end actions count / of_pop_vlan / drop / end");
     ft_dp_actions_uninit(&acts);
+
+    /* No tag, and no type to say so: has_vlan says it. */
+    base_match(&m);
+    m.mask.vlans[0].tci = 0x1fff;
+    expect_explain(&m, &acts, "flow create 3 ingress pattern eth has_vlan "
+                   "is 0 / end actions count / drop / end");
+    /* An exact type that is a TPID cannot say it either. */
+    m.flow.dl_type = FT_ETH_TYPE_VLAN_AD;
+    m.mask.dl_type = 0xffff;
+    expect_explain(&m, &acts, "flow create 3 ingress pattern eth type is "
+                   "0x88a8 has_vlan is 0 / end actions count / drop / end");
 }
 
 /* Every IPv4 and TCP field; the rewrites rte_flow has actions for. */
