@@ -193,20 +193,20 @@ rf_output_lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
     return 0;
 }
 
-/* The port a rule of 'in' is created on: for a transfer rule, the
- * switch's transfer proxy (rte_flow_pick_transfer_proxy()), which some
- * drivers require; else 'in' itself. */
+/* The port 'rule' is created on: for a transfer rule, the switch's
+ * transfer proxy (rte_flow_pick_transfer_proxy()), which some drivers
+ * require; else the port the rule is about. */
 static uint16_t
-rf_rule_port(const struct rf_port *in, const struct ft_rte_flow_rule *rule)
+rf_rule_port(const struct ft_rte_flow_rule *rule)
 {
     struct rte_flow_error fe;
     uint16_t proxy;
 
     if (rule->attr.transfer
-        && !rte_flow_pick_transfer_proxy(in->dpdk_port, &proxy, &fe)) {
+        && !rte_flow_pick_transfer_proxy(rule->port, &proxy, &fe)) {
         return proxy;
     }
-    return in->dpdk_port;
+    return rule->port;
 }
 
 /* Validates 'rule' on 'port'.  A driver that implements rte_flow but not
@@ -271,7 +271,7 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
         return error;
     }
     snprintf(what, sizeof what, "port %s", in->name);
-    port = rf_rule_port(in, rule);
+    port = rf_rule_port(rule);
     rte_actions = rf_validate(port, rule, &fe, &error);
     if (error) {
         rf_error(err, error, what, &fe);
@@ -317,7 +317,7 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
     error = ft_rte_flow_xlate(match, actions, &xin, rf_output_lookup, &ctx,
                               rule, err);
     if (!error) {
-        ft_rte_flow_explain(rule, rf_rule_port(in, rule), out);
+        ft_rte_flow_explain(rule, rf_rule_port(rule), out);
     }
     free(rule);
     return error;

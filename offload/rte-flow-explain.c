@@ -10,8 +10,9 @@
  * translation.  Field words are testpmd's (doc/guides/testpmd_app_ug,
  * "Matching pattern" and "Actions list"): a field whose mask is all ones
  * is written 'FIELD is VALUE', a partial one 'FIELD spec VALUE FIELD mask
- * MASK', a field with an empty mask not at all.  Touches nothing but the
- * output string.
+ * MASK', a field with an empty mask not at all.  A rule with
+ * VXLAN_ENCAP is preceded by testpmd's 'set vxlan-tos-ttl' line, which
+ * testpmd needs first.  Touches nothing but the output string.
  */
 #include "rte-flow-xlate.h"
 
@@ -201,11 +202,60 @@ item_pattern(struct ds *out, const struct rte_flow_item *it)
         field(out, "code", &h->code, &hm->code, F_U8);
         break;
     }
+    case RTE_FLOW_ITEM_TYPE_VXLAN: {
+        const struct rte_flow_item_vxlan *h = s, *hm = m;
+        uint8_t vni[4] = { 0, h->vni[0], h->vni[1], h->vni[2] };
+        uint8_t vni_m[4] = { 0, hm->vni[0], hm->vni[1], hm->vni[2] };
+
+        ds_put_cstr(out, " vxlan");
+        if (bytes_all(vni_m, 4, 0)) {
+            break;
+        }
+        /* testpmd takes the VNI as a number, spec and mask alike. */
+        ds_put_format(out, bytes_all(vni_m + 1, 3, 0xff) ? " vni is %u"
+                      : " vni spec %u", (unsigned int) (vni[1] << 16
+                                                        | vni[2] << 8
+                                                        | vni[3]));
+        if (!bytes_all(vni_m + 1, 3, 0xff)) {
+            ds_put_format(out, " vni mask %u", (unsigned int) (
+                              vni_m[1] << 16 | vni_m[2] << 8 | vni_m[3]));
+        }
+        break;
+    }
     default:
         ds_put_format(out, " (item %d)", (int) it->type);
         break;
     }
     ds_put_cstr(out, " /");
+}
+
+/* testpmd's encapsulation header for 'encap', set before the 'flow
+ * create' that uses it: "set vxlan-tos-ttl ip-version ipv4 vni ...".
+ * (testpmd has no word for the outer DF bit: its IPv4 header has none.) */
+static void
+set_vxlan(struct ds *out, const struct rte_flow_action_vxlan_encap *encap)
+{
+    const struct rte_flow_item_eth *eth = encap->definition[0].spec;
+    const struct rte_ipv4_hdr *ip = &((const struct rte_flow_item_ipv4 *)
+                                      encap->definition[1].spec)->hdr;
+    const struct rte_udp_hdr *udp = &((const struct rte_flow_item_udp *)
+                                      encap->definition[2].spec)->hdr;
+    const struct rte_flow_item_vxlan *vx = encap->definition[3].spec;
+
+    ds_put_format(out, "set vxlan-tos-ttl ip-version ipv4 vni %u udp-src %u "
+                  "udp-dst %u ip-tos %u ip-ttl %u ip-src ",
+                  (unsigned int) (vx->vni[0] << 16 | vx->vni[1] << 8
+                                  | vx->vni[2]),
+                  ntohs(udp->src_port), ntohs(udp->dst_port),
+                  ip->type_of_service, ip->time_to_live);
+    put_value(out, (const uint8_t *) &ip->src_addr, F_IP4);
+    ds_put_cstr(out, " ip-dst ");
+    put_value(out, (const uint8_t *) &ip->dst_addr, F_IP4);
+    ds_put_cstr(out, " eth-src ");
+    put_value(out, eth->src.addr_bytes, F_MAC);
+    ds_put_cstr(out, " eth-dst ");
+    put_value(out, eth->dst.addr_bytes, F_MAC);
+    ds_put_cstr(out, "\n");
 }
 
 static void
@@ -265,6 +315,12 @@ action(struct ds *out, const struct rte_flow_action *a)
                       ntohs(((const struct rte_flow_action_set_tp *)
                              c)->port));
         break;
+    case RTE_FLOW_ACTION_TYPE_VXLAN_ENCAP:
+        ds_put_cstr(out, " vxlan_encap");
+        break;
+    case RTE_FLOW_ACTION_TYPE_VXLAN_DECAP:
+        ds_put_cstr(out, " vxlan_decap");
+        break;
     case RTE_FLOW_ACTION_TYPE_SET_TTL:
         ds_put_format(out, " set_ttl ttl_value %u",
                       ((const struct rte_flow_action_set_ttl *)
@@ -281,6 +337,13 @@ void
 ft_rte_flow_explain(const struct ft_rte_flow_rule *rule, uint16_t port,
                     struct ds *out)
 {
+    for (size_t i = 0; i < FT_RTE_FLOW_MAX_ACTIONS
+                       && rule->actions[i].type != RTE_FLOW_ACTION_TYPE_END;
+         i++) {
+        if (rule->actions[i].type == RTE_FLOW_ACTION_TYPE_VXLAN_ENCAP) {
+            set_vxlan(out, rule->actions[i].conf);
+        }
+    }
     ds_put_format(out, "flow create %u%s pattern", port,
                   rule->attr.transfer ? " transfer"
                   : rule->attr.ingress ? " ingress" : "");

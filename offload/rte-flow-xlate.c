@@ -12,6 +12,7 @@
  */
 #include "rte-flow-xlate.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +31,13 @@ refuse(struct ft_error *err, const char *what)
 
 struct builder {
     struct ft_rte_flow_rule *r;
-    const struct ft_rte_flow_port *in;
+    const struct ft_rte_flow_port *in;  /* Where the traffic comes from:
+                                         * the input port, or a VXLAN
+                                         * port's underlay. */
     size_t n_items, n_actions;
+    const struct ft_dpa_tunnel *tunnel; /* The last set(tunnel). */
+    bool encapsulated;                  /* A VXLAN_ENCAP is in. */
+    bool decap;                         /* The input port is VXLAN. */
 };
 
 static void
@@ -201,11 +207,197 @@ pattern_l4(struct builder *b, const struct ft_match *m, struct ft_error *err)
     }
 }
 
+/* ---- VXLAN. ---- */
+
+static int refuse_action(struct ft_error *, const char *what);
+
+/* Refuses a tunnel whose route 'vx' cannot carry rules; 'encap' if the
+ * headers must be written (which needs the next hop's address). */
 static int
-pattern(struct builder *b, const struct ft_match *m, struct ft_error *err)
+tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
+          struct ft_error *err)
 {
+    char ip[INET_ADDRSTRLEN];
+    uint32_t dst = htonl(vx->dst_ip);
+
+    inet_ntop(AF_INET, &dst, ip, sizeof ip);
+    switch (vx->state) {
+    case FT_RTE_TNL_OK:
+        return 0;
+    case FT_RTE_TNL_NO_ROUTE:
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: no "
+                            "underlay route to %s: the userspace datapath "
+                            "handles the tunnel until there is one", port,
+                            ip);
+    case FT_RTE_TNL_NO_NEXTHOP:
+        return !encap ? 0
+               : ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: "
+                              "no next hop yet (the neighbour towards %s is "
+                              "not resolved): the userspace datapath "
+                              "encapsulates until it is", port, ip);
+    case FT_RTE_TNL_IPV6:
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
+                            "underlay to %s is IPv6: rte_flow VXLAN headers "
+                            "are built for an IPv4 underlay only", port, ip);
+    }
+    return -EINVAL;
+}
+
+/* The outer ETH / IPV4 / UDP / VXLAN of a VXLAN port's megaflow 'm', on
+ * its underlay, and clears the tunnel fields of 'm' (a copy). */
+static int
+pattern_vxlan(struct builder *b, const struct ft_rte_flow_port *port,
+              struct ft_match *m, struct ft_error *err)
+{
+    const struct ft_rte_flow_vxlan *vx = port->vxlan;
+    struct ft_rte_flow_rule *r = b->r;
+    uint32_t vni = m->flow.tun_id & 0xffffff;
     int error;
 
+    error = tnl_check(port->name, vx, false, err);
+    if (error) {
+        return error;
+    }
+    if (m->mask.tun_id && (m->mask.tun_id != UINT64_MAX
+                           || m->flow.tun_id > 0xffffff)) {
+        return refuse(err, "part of tun_id, or a tun_id over 24 bits");
+    }
+    if (m->mask.tun_tos || m->mask.tun_ttl) {
+        return refuse(err, "the outer tos or ttl of a tunnel");
+    }
+    /* The userspace datapath says +key, and only that, of every packet
+     * it decapsulates: other flags never match there. */
+    if ((m->flow.tun_flags & m->mask.tun_flags)
+        != (FT_TNL_F_KEY & m->mask.tun_flags)) {
+        return refuse(err, "tun_flags other than +key (never those of a "
+                      "received VXLAN packet)");
+    }
+    r->outer_eth.type = rte_cpu_to_be_16(FT_ETH_TYPE_IP);
+    r->outer_eth_mask.type = 0xffff;
+    add_item(b, RTE_FLOW_ITEM_TYPE_ETH, &r->outer_eth, &r->outer_eth_mask);
+    r->outer_ipv4.hdr.src_addr = rte_cpu_to_be_32(m->flow.tun_src);
+    r->outer_ipv4_mask.hdr.src_addr = rte_cpu_to_be_32(m->mask.tun_src);
+    r->outer_ipv4.hdr.dst_addr = rte_cpu_to_be_32(m->flow.tun_dst);
+    r->outer_ipv4_mask.hdr.dst_addr = rte_cpu_to_be_32(m->mask.tun_dst);
+    r->outer_ipv4.hdr.next_proto_id = FT_IPPROTO_UDP;
+    r->outer_ipv4_mask.hdr.next_proto_id = 0xff;
+    add_item(b, RTE_FLOW_ITEM_TYPE_IPV4, &r->outer_ipv4,
+             &r->outer_ipv4_mask);
+    r->outer_udp.hdr.dst_port = rte_cpu_to_be_16(vx->dst_port);
+    r->outer_udp_mask.hdr.dst_port = 0xffff;
+    add_item(b, RTE_FLOW_ITEM_TYPE_UDP, &r->outer_udp, &r->outer_udp_mask);
+    if (m->mask.tun_id) {
+        r->vxlan.vni[0] = vni >> 16;
+        r->vxlan.vni[1] = vni >> 8;
+        r->vxlan.vni[2] = vni;
+        memset(r->vxlan_mask.vni, 0xff, 3);
+    }
+    add_item(b, RTE_FLOW_ITEM_TYPE_VXLAN, &r->vxlan, &r->vxlan_mask);
+    m->mask.tun_id = 0;
+    m->mask.tun_src = m->mask.tun_dst = 0;
+    m->mask.tun_flags = 0;
+    b->in = &vx->underlay;
+    b->decap = true;
+    return 0;
+}
+
+/* VXLAN_ENCAP for an output to VXLAN port 'port' after set(tunnel) 't':
+ * the headers netdev-vxlan.c writes. */
+static int
+action_vxlan_encap(struct builder *b, const struct ft_rte_flow_port *port,
+                   const struct ft_dpa_tunnel *t, struct ft_error *err)
+{
+    const struct ft_rte_flow_vxlan *vx = port->vxlan;
+    struct ft_rte_flow_rule *r = b->r;
+    struct rte_flow_item *it = r->encap_items;
+    int error;
+
+    if (!t) {
+        return refuse_action(err, "output to a vxlan port without "
+                             "set(tunnel)");
+    }
+    if (b->encapsulated) {
+        return refuse_action(err, "output to a second tunnel");
+    }
+    error = tnl_check(port->name, vx, true, err);
+    if (error) {
+        return error;
+    }
+    if (t->dst != vx->dst_ip || t->tun_id > 0xffffff) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
+                            "route given is for another remote than the "
+                            "flow's, or the VNI is over 24 bits",
+                            port->name);
+    }
+    memcpy(r->encap_eth.src.addr_bytes, vx->src_mac.ea, 6);
+    memcpy(r->encap_eth.dst.addr_bytes, vx->dst_mac.ea, 6);
+    r->encap_eth.type = rte_cpu_to_be_16(FT_ETH_TYPE_IP);
+    r->encap_ipv4.hdr.version_ihl = 0x45;
+    r->encap_ipv4.hdr.type_of_service = t->tos;
+    r->encap_ipv4.hdr.time_to_live = t->ttl;
+    r->encap_ipv4.hdr.fragment_offset = rte_cpu_to_be_16(
+        t->flags & FT_TNL_F_DONT_FRAGMENT ? 0x4000 : 0);
+    r->encap_ipv4.hdr.next_proto_id = FT_IPPROTO_UDP;
+    r->encap_ipv4.hdr.src_addr = rte_cpu_to_be_32(t->src ? t->src
+                                                         : vx->src_ip);
+    r->encap_ipv4.hdr.dst_addr = rte_cpu_to_be_32(t->dst);
+    r->encap_udp.hdr.src_port = rte_cpu_to_be_16(vx->src_port);
+    r->encap_udp.hdr.dst_port = rte_cpu_to_be_16(t->tp_dst ? t->tp_dst
+                                                           : vx->dst_port);
+    r->encap_vxlan.flags = 0x08;
+    r->encap_vxlan.vni[0] = t->tun_id >> 16;
+    r->encap_vxlan.vni[1] = t->tun_id >> 8;
+    r->encap_vxlan.vni[2] = t->tun_id;
+    it[0] = (struct rte_flow_item) { RTE_FLOW_ITEM_TYPE_ETH, &r->encap_eth,
+                                     NULL, NULL };
+    it[1] = (struct rte_flow_item) { RTE_FLOW_ITEM_TYPE_IPV4,
+                                     &r->encap_ipv4, NULL, NULL };
+    it[2] = (struct rte_flow_item) { RTE_FLOW_ITEM_TYPE_UDP, &r->encap_udp,
+                                     NULL, NULL };
+    it[3] = (struct rte_flow_item) { RTE_FLOW_ITEM_TYPE_VXLAN,
+                                     &r->encap_vxlan, NULL, NULL };
+    it[4] = (struct rte_flow_item) { RTE_FLOW_ITEM_TYPE_END, NULL, NULL,
+                                     NULL };
+    r->encap.definition = it;
+    add_action(b, RTE_FLOW_ACTION_TYPE_VXLAN_ENCAP, &r->encap);
+    b->encapsulated = true;
+    return 0;
+}
+
+static int
+pattern(struct builder *b, const struct ft_match *m_, struct ft_error *err)
+{
+    struct ft_match m_copy;
+    const struct ft_match *m = m_;
+    int error;
+
+    m_copy = *m_;
+    m = &m_copy;
+    if (b->in->vxlan) {
+        error = pattern_vxlan(b, b->in, &m_copy, err);
+        if (error) {
+            return error;
+        }
+    } else if (IS_SET(tun_id) || IS_SET(tun_src) || IS_SET(tun_dst)
+               || IS_SET(tun_tos) || IS_SET(tun_ttl) || IS_SET(tun_flags)) {
+        /* A port that is no tunnel: its packets' tunnel fields are all
+         * zero, so zeros always match, and anything else never. */
+        if ((m->flow.tun_id & m->mask.tun_id) || (m->flow.tun_src
+                                                  & m->mask.tun_src)
+            || (m->flow.tun_dst & m->mask.tun_dst)
+            || (m->flow.tun_tos & m->mask.tun_tos)
+            || (m->flow.tun_ttl & m->mask.tun_ttl)
+            || (m->flow.tun_flags & m->mask.tun_flags)) {
+            return ft_error_set(err, -EOPNOTSUPP, "rte_flow: match on "
+                                "tunnel fields of port %s, which is no "
+                                "tunnel port (they never match there)",
+                                b->in->name);
+        }
+        m_copy.mask.tun_id = 0;
+        m_copy.mask.tun_src = m_copy.mask.tun_dst = 0;
+        m_copy.mask.tun_tos = m_copy.mask.tun_ttl = 0;
+        m_copy.mask.tun_flags = 0;
+    }
     error = ft_offload_check_match(m, "rte_flow", err);
     if (error) {
         return error;
@@ -319,13 +511,27 @@ action_output(struct builder *b, const struct ft_match *m, uint32_t port_no,
     int error;
 
     memset(&out, 0, sizeof out);
-    if (port_no == FT_PORT_IN_PORT || port_no == m->flow.in_port) {
+    if (b->decap
+        && (port_no == FT_PORT_IN_PORT || port_no == m->flow.in_port)) {
+        return refuse_action(err, "output back into the tunnel a packet "
+                             "came from");
+    } else if (port_no == FT_PORT_IN_PORT || port_no == m->flow.in_port) {
         out = *in;
     } else {
         error = lookup(aux, port_no, &out, err);
         if (error) {
             return error;
         }
+    }
+    if (out.vxlan) {
+        error = action_vxlan_encap(b, &out, b->tunnel, err);
+        if (error) {
+            return error;
+        }
+        out = out.vxlan->underlay;
+    } else if (b->encapsulated) {
+        return refuse_action(err, "output of the packet after it was "
+                             "encapsulated to a port that is no tunnel");
     }
     if (!in->on_switch) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output from port "
@@ -363,6 +569,9 @@ actions_build(struct builder *b, const struct ft_match *m,
     size_t n_out = 0, n_vlan = 0, n_set = 0;
 
     add_action(b, RTE_FLOW_ACTION_TYPE_COUNT, &r->count);
+    if (b->decap) {
+        add_action(b, RTE_FLOW_ACTION_TYPE_VXLAN_DECAP, NULL);
+    }
     for (size_t i = 0; i < actions->n; i++) {
         const struct ft_dp_action *a = &actions->acts[i];
         uint16_t tci;
@@ -403,10 +612,7 @@ actions_build(struct builder *b, const struct ft_match *m,
             error = action_set(b, a, n_set++, err);
             break;
         case FT_DPA_SET_TUNNEL:
-            error = ft_error_set(err, -EOPNOTSUPP, "rte_flow: tunnel "
-                                 "encapsulation (set(tunnel)) is not "
-                                 "offloadable by rte_flow yet: the "
-                                 "userspace datapath encapsulates");
+            b->tunnel = &a->tunnel;
             break;
         case FT_DPA_USERSPACE:
             error = refuse_action(err, "userspace (to the controller)");
@@ -430,7 +636,8 @@ ft_rte_flow_xlate(const struct ft_match *match,
                   ft_rte_flow_port_lookup *lookup, void *aux,
                   struct ft_rte_flow_rule *rule, struct ft_error *err)
 {
-    struct builder b = { rule, in, 1, 0 };     /* Item 0: see below. */
+    struct builder b = { .r = rule, .in = in, .n_items = 1 };  /* Item 0:
+                                                                 * below. */
     int error;
 
     memset(rule, 0, sizeof *rule);
@@ -441,10 +648,11 @@ ft_rte_flow_xlate(const struct ft_match *match,
     if (error) {
         return error;
     }
+    rule->port = b.in->dpdk_port;
     if (rule->attr.transfer) {
         /* A rule of the e-switch: the traffic of the input port's
          * represented entity (its VF, or the wire). */
-        rule->in_port.port_id = in->dpdk_port;
+        rule->in_port.port_id = b.in->dpdk_port;
         rule->items[0].type = RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT;
         rule->items[0].spec = &rule->in_port;
     } else {

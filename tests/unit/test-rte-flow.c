@@ -25,14 +25,32 @@
  * ports behind them.  Ports 1 and 2 are representors of one NIC's
  * switch (domain 0), port 4 of another NIC's (domain 1), port 6 a DPDK
  * port on no switch (net_tap, say). */
+#define UPLINK { 11, true, 0, "uplink", NULL }
+#define VX(STATE, DST) { STATE, UPLINK, DST, 0xac1f0101, 4789, 49152, \
+                         { { 2, 0, 0, 0, 0xa, 1 } }, \
+                         { { 2, 0, 0, 0, 0xa, 2 } } }
+/* VXLAN ports whose underlay is the uplink of switch 0: one with a route
+ * to 172.31.1.2, then one whose next hop is not resolved, one with no
+ * route, one over IPv6. */
+static const struct ft_rte_flow_vxlan vx0 = VX(FT_RTE_TNL_OK, 0xac1f0102);
+static const struct ft_rte_flow_vxlan vx1 = VX(FT_RTE_TNL_NO_NEXTHOP,
+                                               0xac1f0103);
+static const struct ft_rte_flow_vxlan vx2 = VX(FT_RTE_TNL_NO_ROUTE,
+                                               0xac1f0104);
+static const struct ft_rte_flow_vxlan vx6 = VX(FT_RTE_TNL_IPV6, 0xac1f0105);
+
 static const struct {
     uint32_t port_no;
     struct ft_rte_flow_port port;
 } ports[] = {
-    { 1, { 3, true, 0, "rep0" } },
-    { 2, { 5, true, 0, "rep1" } },
-    { 4, { 7, true, 1, "nic1rep0" } },
-    { 6, { 9, false, 0, "tap0" } },
+    { 8, { 0, false, 0, "vx0", &vx0 } },
+    { 10, { 0, false, 0, "vx1", &vx1 } },
+    { 12, { 0, false, 0, "vx2", &vx2 } },
+    { 14, { 0, false, 0, "vx6", &vx6 } },
+    { 1, { 3, true, 0, "rep0", NULL } },
+    { 2, { 5, true, 0, "rep1", NULL } },
+    { 4, { 7, true, 1, "nic1rep0", NULL } },
+    { 6, { 9, false, 0, "tap0", NULL } },
 };
 
 static const struct ft_rte_flow_port *
@@ -195,10 +213,9 @@ test_refusals(void **state)
     expect_refusal(&m, &acts, "rte_flow: match on reg1 is not offloadable");
     base_match(&m);
     m.mask.tun_id = 1;
-    expect_refusal(&m, &acts, "rte_flow: tunnel decapsulation (a match on "
-                   "tun_id, tun_src, tun_dst or tun_flags) is not "
-                   "offloadable by rte_flow yet: the userspace datapath "
-                   "decapsulates");
+    m.flow.tun_id = 1;
+    expect_refusal(&m, &acts, "rte_flow: match on tunnel fields of port "
+                   "rep0, which is no tunnel port (they never match there)");
     base_match(&m);
     m.flow.dl_type = FT_ETH_TYPE_IP;
     m.mask.dl_type = 0xffff;
@@ -213,12 +230,6 @@ test_refusals(void **state)
     ft_dp_actions_put(&acts, FT_DPA_USERSPACE);
     expect_refusal(&m, &acts, "rte_flow: action userspace (to the "
                    "controller) is not offloadable");
-    ft_dp_actions_clear(&acts);
-    ft_dp_actions_put(&acts, FT_DPA_SET_TUNNEL)->tunnel.dst = 0xac1f0102;
-    ft_dp_actions_put_output(&acts, 1);
-    expect_refusal(&m, &acts, "rte_flow: tunnel encapsulation "
-                   "(set(tunnel)) is not offloadable by rte_flow yet: the "
-                   "userspace datapath encapsulates");
     ft_dp_actions_uninit(&acts);
 }
 
@@ -236,7 +247,7 @@ expect_explain(const struct ft_match *m, const struct ft_dp_actions *acts,
     if (xlate(m, acts, &r, &err)) {
         fail_msg("refused: %s", err.reason);
     }
-    ft_rte_flow_explain(&r, port_of(m->flow.in_port)->dpdk_port, &out);
+    ft_rte_flow_explain(&r, r.port, &out);
     assert_string_equal(ds_cstr(&out), golden);
     ds_destroy(&out);
 }
@@ -475,6 +486,213 @@ test_switch_domains(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ---- VXLAN. ---- */
+
+static struct ft_dpa_tunnel *
+put_tunnel(struct ft_dp_actions *acts, uint32_t dst)
+{
+    struct ft_dpa_tunnel *t = &ft_dp_actions_put(acts,
+                                                 FT_DPA_SET_TUNNEL)->tunnel;
+
+    t->tun_id = 100;
+    t->dst = dst;
+    t->ttl = 64;
+    t->flags = FT_TNL_F_KEY | FT_TNL_F_DONT_FRAGMENT;
+    return t;
+}
+
+/* set(tunnel) + output to a VXLAN port: VXLAN_ENCAP with the headers
+ * netdev-vxlan writes, then out of the underlay (the uplink). */
+static void
+test_vxlan_encap(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    const struct rte_flow_item *def;
+    const struct rte_flow_item_ipv4 *ip;
+    const struct rte_flow_item_vxlan *vx;
+    struct ft_rte_flow_rule r;
+    struct ft_error err;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_TCP);
+    put_tunnel(&acts, 0xac1f0102);
+    ft_dp_actions_put_output(&acts, 8);
+    assert_int_equal(xlate(&m, &acts, &r, &err), 0);
+    assert_int_equal(r.attr.transfer, 1);
+    assert_int_equal(r.port, 3);
+    assert_int_equal(r.actions[1].type, RTE_FLOW_ACTION_TYPE_VXLAN_ENCAP);
+    def = ((const struct rte_flow_action_vxlan_encap *)
+           r.actions[1].conf)->definition;
+    assert_int_equal(def[0].type, RTE_FLOW_ITEM_TYPE_ETH);
+    assert_int_equal(def[1].type, RTE_FLOW_ITEM_TYPE_IPV4);
+    assert_int_equal(def[2].type, RTE_FLOW_ITEM_TYPE_UDP);
+    assert_int_equal(def[3].type, RTE_FLOW_ITEM_TYPE_VXLAN);
+    assert_int_equal(def[4].type, RTE_FLOW_ITEM_TYPE_END);
+    ip = def[1].spec;
+    assert_int_equal(ip->hdr.version_ihl, 0x45);
+    assert_int_equal(rte_be_to_cpu_16(ip->hdr.fragment_offset), 0x4000);
+    assert_int_equal(ip->hdr.next_proto_id, 17);
+    assert_int_equal(rte_be_to_cpu_32(ip->hdr.src_addr), 0xac1f0101);
+    vx = def[3].spec;
+    assert_int_equal(vx->flags, 0x08);
+    assert_int_equal(vx->vni[0] << 16 | vx->vni[1] << 8 | vx->vni[2], 100);
+    assert_int_equal(r.actions[2].type,
+                     RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT);
+    assert_int_equal(((const struct rte_flow_action_ethdev *)
+                      r.actions[2].conf)->port_id, 11);
+
+    /* testpmd needs its 'set vxlan' line first. */
+    expect_explain(&m, &acts,
+                   "set vxlan-tos-ttl ip-version ipv4 vni 100 udp-src 49152 "
+                   "udp-dst 4789 ip-tos 0 ip-ttl 64 ip-src 172.31.1.1 ip-dst "
+                   "172.31.1.2 eth-src 02:00:00:00:0a:01 eth-dst "
+                   "02:00:00:00:0a:02\n"
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth type is 0x0800 / ipv4 proto is "
+                   "6 / end actions count / vxlan_encap / represented_port "
+                   "ethdev_port_id 11 / end");
+
+    /* The flow's own source, tos, UDP port. */
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0102)->src = 0xac1f0109;
+    acts.acts[0].tunnel.tos = 0x10;
+    acts.acts[0].tunnel.tp_dst = 8472;
+    ft_dp_actions_put_output(&acts, 8);
+    expect_explain(&m, &acts,
+                   "set vxlan-tos-ttl ip-version ipv4 vni 100 udp-src 49152 "
+                   "udp-dst 8472 ip-tos 16 ip-ttl 64 ip-src 172.31.1.9 ip-dst "
+                   "172.31.1.2 eth-src 02:00:00:00:0a:01 eth-dst "
+                   "02:00:00:00:0a:02\n"
+                   "flow create 3 transfer pattern represented_port "
+                   "ethdev_port_id is 3 / eth type is 0x0800 / ipv4 proto is "
+                   "6 / end actions count / vxlan_encap / represented_port "
+                   "ethdev_port_id 11 / end");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* A VXLAN port's megaflow (tunnel fields matched): the outer headers on
+ * the underlay, VXLAN_DECAP, the inner actions. */
+static void
+test_vxlan_decap(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_rte_flow_rule r;
+    struct ft_error err;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    m.flow.in_port = 8;
+    m.flow.tun_id = 100;
+    m.mask.tun_id = UINT64_MAX;
+    m.flow.tun_src = 0xac1f0102;
+    m.mask.tun_src = UINT32_MAX;
+    m.flow.tun_dst = 0xac1f0101;
+    m.mask.tun_dst = UINT32_MAX;
+    m.flow.tun_flags = FT_TNL_F_KEY;
+    m.mask.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM | FT_TNL_F_DONT_FRAGMENT;
+    ft_dp_actions_put_output(&acts, 2);
+    assert_int_equal(xlate(&m, &acts, &r, &err), 0);
+    assert_int_equal(r.port, 11);
+    assert_int_equal(r.items[4].type, RTE_FLOW_ITEM_TYPE_VXLAN);
+    assert_int_equal(r.actions[1].type, RTE_FLOW_ACTION_TYPE_VXLAN_DECAP);
+    expect_explain(&m, &acts,
+                   "flow create 11 transfer pattern represented_port "
+                   "ethdev_port_id is 11 / eth type is 0x0800 / ipv4 src is "
+                   "172.31.1.2 dst is 172.31.1.1 proto is 17 / udp dst is "
+                   "4789 / vxlan vni is 100 / eth type is 0x0800 / ipv4 "
+                   "proto is 17 / end actions count / vxlan_decap / "
+                   "represented_port ethdev_port_id 5 / end");
+    /* A drop of what comes out of the tunnel: on the uplink's ingress. */
+    ft_dp_actions_clear(&acts);
+    m.mask.tun_src = 0;
+    expect_explain(&m, &acts,
+                   "flow create 11 ingress pattern eth type is 0x0800 / ipv4 "
+                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 / vxlan "
+                   "vni is 100 / eth type is 0x0800 / ipv4 proto is 17 / end "
+                   "actions count / vxlan_decap / drop / end");
+    /* Decapsulating needs no next hop. */
+    m.flow.in_port = 10;
+    expect_explain(&m, &acts,
+                   "flow create 11 ingress pattern eth type is 0x0800 / ipv4 "
+                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 / vxlan "
+                   "vni is 100 / eth type is 0x0800 / ipv4 proto is 17 / end "
+                   "actions count / vxlan_decap / drop / end");
+
+    m.flow.in_port = 8;
+    m.flow.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM;
+    expect_refusal(&m, &acts, "rte_flow: match on tun_flags other than +key "
+                   "(never those of a received VXLAN packet) is not "
+                   "offloadable");
+    m.flow.tun_flags = FT_TNL_F_KEY;
+    m.mask.tun_id = 0xff;
+    expect_refusal(&m, &acts, "rte_flow: match on part of tun_id, or a "
+                   "tun_id over 24 bits is not offloadable");
+    m.mask.tun_id = UINT64_MAX;
+    ft_dp_actions_put_output(&acts, 4);
+    expect_refusal(&m, &acts, "rte_flow: output from port uplink (switch "
+                   "domain 0) to port nic1rep0 (switch domain 1) crosses "
+                   "switch domains: a transfer rule stays within one NIC's "
+                   "embedded switch");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, FT_PORT_IN_PORT);
+    expect_refusal(&m, &acts, "rte_flow: action output back into the tunnel "
+                   "a packet came from is not offloadable");
+    ft_dp_actions_uninit(&acts);
+}
+
+static void
+test_vxlan_refusals(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    put_tunnel(&acts, 0xac1f0103);
+    ft_dp_actions_put_output(&acts, 10);
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx1: no next hop yet "
+                   "(the neighbour towards 172.31.1.3 is not resolved): the "
+                   "userspace datapath encapsulates until it is");
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0104);
+    ft_dp_actions_put_output(&acts, 12);
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx2: no underlay route "
+                   "to 172.31.1.4: the userspace datapath handles the tunnel "
+                   "until there is one");
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0105);
+    ft_dp_actions_put_output(&acts, 14);
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx6: the underlay to "
+                   "172.31.1.5 is IPv6: rte_flow VXLAN headers are built for "
+                   "an IPv4 underlay only");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 8);
+    expect_refusal(&m, &acts, "rte_flow: action output to a vxlan port "
+                   "without set(tunnel) is not offloadable");
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0199);
+    ft_dp_actions_put_output(&acts, 8);
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx0: the route given is "
+                   "for another remote than the flow's, or the VNI is over "
+                   "24 bits");
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0102);
+    ft_dp_actions_put_output(&acts, 8);
+    ft_dp_actions_put_output(&acts, 8);
+    expect_refusal(&m, &acts, "rte_flow: action output to a second tunnel "
+                   "is not offloadable");
+    ft_dp_actions_clear(&acts);
+    put_tunnel(&acts, 0xac1f0102);
+    ft_dp_actions_put_output(&acts, 8);
+    ft_dp_actions_put_output(&acts, 2);
+    expect_refusal(&m, &acts, "rte_flow: action output of the packet after "
+                   "it was encapsulated to a port that is no tunnel is not "
+                   "offloadable");
+    ft_dp_actions_uninit(&acts);
+}
+
 int
 main(void)
 {
@@ -486,6 +704,9 @@ main(void)
         cmocka_unit_test(test_explain_ipv4_rewrites),
         cmocka_unit_test(test_explain_l4_ipv6),
         cmocka_unit_test(test_switch_domains),
+        cmocka_unit_test(test_vxlan_encap),
+        cmocka_unit_test(test_vxlan_decap),
+        cmocka_unit_test(test_vxlan_refusals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
