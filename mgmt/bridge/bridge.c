@@ -514,8 +514,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
     }
     free(p->error);
     p->error = NULL;
-    if (error == -ENODEV) {
-        /* As Open vSwitch words it in its Interface 'error' column. */
+    if (error == -ENODEV && strcmp(p->type, "dpdk")) {
+        /* As Open vSwitch words it in its Interface 'error' column.  (A
+         * DPDK device's reason is DPDK's, kept as it is.) */
         if (asprintf(&p->error, "could not open network device %s (%s)",
                      p->name, strerror(ENODEV)) < 0) {
             abort();
