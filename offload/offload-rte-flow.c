@@ -27,6 +27,7 @@
 
 struct rf_port {
     uint32_t port_no;
+    bool tunnel;                /* A VXLAN port: known, not served. */
     uint16_t dpdk_port;
     bool on_switch;             /* Its driver reports a switch domain. */
     uint16_t switch_domain;
@@ -89,6 +90,35 @@ rf_create(struct ft_offload **op, struct ft_error *err)
 
 static void rf_destroy(struct ft_offload *);
 
+/* The record of port 'id', new or reset. */
+static struct rf_port *
+rf_port_remember(struct rf *rf, const struct ft_port_identity *id)
+{
+    struct rf_port *p = rf_port_find(rf, id->port_no);
+
+    if (!p) {
+        rf->ports = ft_xrealloc(rf->ports, (rf->n_ports + 1)
+                                           * sizeof *rf->ports);
+        p = &rf->ports[rf->n_ports++];
+    }
+    memset(p, 0, sizeof *p);
+    p->port_no = id->port_no;
+    memcpy(p->name, id->name, sizeof p->name);
+    return p;
+}
+
+/* Why the tunnel port 'p' carries no rte_flow rule.  The translation
+ * writes and reads VXLAN headers (rte-flow-xlate.h) from a tunnel route
+ * that the bridge does not hand this provider. */
+static int
+rf_tunnel_refusal(const struct rf_port *p, struct ft_error *err)
+{
+    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: no "
+                        "underlay route (next hop, uplink port) reaches "
+                        "rte_flow from the bridge: the userspace datapath "
+                        "encapsulates and decapsulates", p->name);
+}
+
 static int
 rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
             struct ft_offload_caps *caps, struct ft_error *err)
@@ -103,6 +133,11 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     char what[64];
     int error;
 
+    if (!strcmp(id->type, "vxlan")) {
+        p = rf_port_remember(rf, id);
+        p->tunnel = true;
+        return rf_tunnel_refusal(p, err);
+    }
     if (id->dpdk_port_id < 0) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: port %s is not a "
                             "DPDK port (type %s)", id->name, id->type);
@@ -127,13 +162,7 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
         rf_error(err, error, what, &fe);
         return -EOPNOTSUPP;
     }
-    p = rf_port_find(rf, id->port_no);
-    if (!p) {
-        rf->ports = ft_xrealloc(rf->ports, (rf->n_ports + 1)
-                                           * sizeof *rf->ports);
-        p = &rf->ports[rf->n_ports++];
-    }
-    p->port_no = id->port_no;
+    p = rf_port_remember(rf, id);
     p->dpdk_port = id->dpdk_port_id;
     p->on_switch = id->dpdk_on_switch;
     p->switch_domain = id->dpdk_switch_domain;
@@ -184,7 +213,9 @@ rf_output_lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
     struct rf_lookup_ctx *ctx = aux;
     const struct rf_port *p = rf_port_find(ctx->rf, port_no);
 
-    if (!p) {
+    if (p && p->tunnel) {
+        return rf_tunnel_refusal(p, err);
+    } else if (!p) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output to port %u: "
                             "not a DPDK port %s offloads", port_no,
                             ctx->rf->up.name);
@@ -257,7 +288,9 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
     uint16_t port;
     int error;
 
-    if (!in || match->mask.in_port != UINT32_MAX) {
+    if (in && in->tunnel) {
+        return rf_tunnel_refusal(in, err);
+    } else if (!in || match->mask.in_port != UINT32_MAX) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
                             "a port %s offloads", match->flow.in_port,
                             o->name);
@@ -307,7 +340,9 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
     struct ft_rte_flow_port xin;
     int error;
 
-    if (!in || match->mask.in_port != UINT32_MAX) {
+    if (in && in->tunnel) {
+        return rf_tunnel_refusal(in, err);
+    } else if (!in || match->mask.in_port != UINT32_MAX) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
                             "a port %s offloads", match->flow.in_port,
                             o->name);
