@@ -111,6 +111,47 @@ item_eth(struct ds *out, const struct rte_flow_item_eth *s,
 }
 
 static void
+item_ipv4(struct ds *out, const struct rte_ipv4_hdr *h,
+          const struct rte_ipv4_hdr *hm)
+{
+    ds_put_cstr(out, " ipv4");
+    field(out, "src", &h->src_addr, &hm->src_addr, F_IP4);
+    field(out, "dst", &h->dst_addr, &hm->dst_addr, F_IP4);
+    field(out, "proto", &h->next_proto_id, &hm->next_proto_id, F_U8);
+    field(out, "tos", &h->type_of_service, &hm->type_of_service, F_U8X);
+    field(out, "ttl", &h->time_to_live, &hm->time_to_live, F_U8);
+    field(out, "fragment_offset", &h->fragment_offset, &hm->fragment_offset,
+          F_BE16X);
+}
+
+static void
+item_ipv6(struct ds *out, const struct rte_ipv6_hdr *h,
+          const struct rte_ipv6_hdr *hm)
+{
+    ds_put_cstr(out, " ipv6");
+    field(out, "src", h->src_addr, hm->src_addr, F_IP6);
+    field(out, "dst", h->dst_addr, hm->dst_addr, F_IP6);
+    field(out, "proto", &h->proto, &hm->proto, F_U8);
+    field(out, "hop", &h->hop_limits, &hm->hop_limits, F_U8);
+}
+
+/* testpmd takes the VNI as a number, spec and mask alike. */
+static void
+item_vxlan(struct ds *out, const struct rte_flow_item_vxlan *h,
+           const struct rte_flow_item_vxlan *hm)
+{
+    unsigned int vni = h->vni[0] << 16 | h->vni[1] << 8 | h->vni[2];
+    unsigned int vni_m = hm->vni[0] << 16 | hm->vni[1] << 8 | hm->vni[2];
+
+    ds_put_cstr(out, " vxlan");
+    if (vni_m == 0xffffff) {
+        ds_put_format(out, " vni is %u", vni);
+    } else if (vni_m) {
+        ds_put_format(out, " vni spec %u vni mask %u", vni, vni_m);
+    }
+}
+
+static void
 item_pattern(struct ds *out, const struct rte_flow_item *it)
 {
     const void *s = it->spec, *m = it->mask;
@@ -131,35 +172,14 @@ item_pattern(struct ds *out, const struct rte_flow_item *it)
         field(out, "inner_type", &v->inner_type, &vm->inner_type, F_BE16X);
         break;
     }
-    case RTE_FLOW_ITEM_TYPE_IPV4: {
-        const struct rte_ipv4_hdr *h = &((const struct rte_flow_item_ipv4 *)
-                                         s)->hdr;
-        const struct rte_ipv4_hdr *hm = &((const struct rte_flow_item_ipv4 *)
-                                          m)->hdr;
-
-        ds_put_cstr(out, " ipv4");
-        field(out, "src", &h->src_addr, &hm->src_addr, F_IP4);
-        field(out, "dst", &h->dst_addr, &hm->dst_addr, F_IP4);
-        field(out, "proto", &h->next_proto_id, &hm->next_proto_id, F_U8);
-        field(out, "tos", &h->type_of_service, &hm->type_of_service, F_U8X);
-        field(out, "ttl", &h->time_to_live, &hm->time_to_live, F_U8);
-        field(out, "fragment_offset", &h->fragment_offset,
-              &hm->fragment_offset, F_BE16X);
+    case RTE_FLOW_ITEM_TYPE_IPV4:
+        item_ipv4(out, &((const struct rte_flow_item_ipv4 *) s)->hdr,
+                  &((const struct rte_flow_item_ipv4 *) m)->hdr);
         break;
-    }
-    case RTE_FLOW_ITEM_TYPE_IPV6: {
-        const struct rte_ipv6_hdr *h = &((const struct rte_flow_item_ipv6 *)
-                                         s)->hdr;
-        const struct rte_ipv6_hdr *hm = &((const struct rte_flow_item_ipv6 *)
-                                          m)->hdr;
-
-        ds_put_cstr(out, " ipv6");
-        field(out, "src", h->src_addr, hm->src_addr, F_IP6);
-        field(out, "dst", h->dst_addr, hm->dst_addr, F_IP6);
-        field(out, "proto", &h->proto, &hm->proto, F_U8);
-        field(out, "hop", &h->hop_limits, &hm->hop_limits, F_U8);
+    case RTE_FLOW_ITEM_TYPE_IPV6:
+        item_ipv6(out, &((const struct rte_flow_item_ipv6 *) s)->hdr,
+                  &((const struct rte_flow_item_ipv6 *) m)->hdr);
         break;
-    }
     case RTE_FLOW_ITEM_TYPE_TCP: {
         const struct rte_tcp_hdr *h = &((const struct rte_flow_item_tcp *)
                                         s)->hdr;
@@ -202,26 +222,9 @@ item_pattern(struct ds *out, const struct rte_flow_item *it)
         field(out, "code", &h->code, &hm->code, F_U8);
         break;
     }
-    case RTE_FLOW_ITEM_TYPE_VXLAN: {
-        const struct rte_flow_item_vxlan *h = s, *hm = m;
-        uint8_t vni[4] = { 0, h->vni[0], h->vni[1], h->vni[2] };
-        uint8_t vni_m[4] = { 0, hm->vni[0], hm->vni[1], hm->vni[2] };
-
-        ds_put_cstr(out, " vxlan");
-        if (bytes_all(vni_m, 4, 0)) {
-            break;
-        }
-        /* testpmd takes the VNI as a number, spec and mask alike. */
-        ds_put_format(out, bytes_all(vni_m + 1, 3, 0xff) ? " vni is %u"
-                      : " vni spec %u", (unsigned int) (vni[1] << 16
-                                                        | vni[2] << 8
-                                                        | vni[3]));
-        if (!bytes_all(vni_m + 1, 3, 0xff)) {
-            ds_put_format(out, " vni mask %u", (unsigned int) (
-                              vni_m[1] << 16 | vni_m[2] << 8 | vni_m[3]));
-        }
+    case RTE_FLOW_ITEM_TYPE_VXLAN:
+        item_vxlan(out, s, m);
         break;
-    }
     default:
         ds_put_format(out, " (item %d)", (int) it->type);
         break;
