@@ -258,9 +258,8 @@ ft_verbs_port_find(const char *netdev, int ifindex,
     ibv_free_device_list(list);
     if (!ctx) {
         return ft_error_set(err, -ENODEV, "verbs: port %s has no RDMA "
-                            "device behind it (none of the %d devices "
-                            "libibverbs lists has it in a GID table, nor "
-                            "does sysfs name one)", netdev, n);
+                            "device behind it (libibverbs lists %d, none "
+                            "on %s)", netdev, n, netdev);
     }
     fill_info(ctx, port, &pa, info);
     if (ctxp) {
