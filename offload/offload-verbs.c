@@ -267,7 +267,7 @@ verbs_port_add(struct ft_offload *o, const struct ft_port_identity *id,
 
     if (o->tier != FT_TIER_HW) {
         return ft_error_set(err, -EOPNOTSUPP, "verbs: port %s: verbs rules "
-                            "live in the NIC, they serve the hw tier only",
+                            "live in the NIC and serve the hw tier only",
                             id->name);
     }
     if (id->ifindex <= 0) {
@@ -319,7 +319,7 @@ verbs_match_port(struct verbs *v, const struct ft_match *match,
     } else if (p->info.counters_error) {
         ft_error_set(err, -EOPNOTSUPP, "verbs: %s has no flow counters "
                      "(ibv_create_counters: %s): a rule there would leave "
-                     "the OpenFlow counters short, so it is not offloaded",
+                     "the OpenFlow counters short and is not offloaded",
                      p->info.dev, strerror(-p->info.counters_error));
         p = NULL;
     }

@@ -249,17 +249,18 @@ ft_verbs_port_find(const char *netdev, int ifindex,
     }
     list = ibv_get_device_list(&n);
     if (!list) {
-        return ft_error_set(err, -ENODEV, "verbs: port %s: libibverbs "
-                            "lists no RDMA device (%s)", netdev,
-                            strerror(errno));
+        /* ENOSYS: no /sys/class/infiniband_verbs. */
+        return ft_error_set(err, -ENODEV, "verbs: port %s has no RDMA "
+                            "device behind it (the kernel lists none; is "
+                            "ib_uverbs loaded?)", netdev);
     }
     memset(&pa, 0, sizeof pa);
     ctx = open_behind(list, n, netdev, ifindex, &port, &pa, &info->found_by);
     ibv_free_device_list(list);
     if (!ctx) {
         return ft_error_set(err, -ENODEV, "verbs: port %s has no RDMA "
-                            "device behind it (libibverbs lists %d, none "
-                            "on %s)", netdev, n, netdev);
+                            "device behind it (none of the %d RDMA devices "
+                            "libibverbs lists is on it)", netdev, n);
     }
     fill_info(ctx, port, &pa, info);
     if (ctxp) {

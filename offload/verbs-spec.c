@@ -234,7 +234,7 @@ xlate_actions(struct spec_builder *b, const struct ft_dp_actions *actions,
             return ft_error_set(err, -EOPNOTSUPP, "verbs: output to port "
                                 "%"PRIu32" is not offloadable: flow "
                                 "steering drops a packet or hands it to a "
-                                "receive queue of this host, it cannot send "
+                                "receive queue of this host and cannot send "
                                 "it out of another port (verbs holds drop "
                                 "rules only)", a->port);
         }
