@@ -4,12 +4,14 @@
  * they are on, with each offload provider's answer for the port (what
  * its probe says it can match and do, the rules it holds, or why it
  * does not serve the port), the megaflows of the port in each tier, and
- * the RDMA device sysfs shows behind the port.
+ * the RDMA device libibverbs finds behind the port with what it can do
+ * for a switch (raw packet QPs, flow steering, counters).
  *
- * Part of mgmt/daemon/.  Reads the bridges (mgmt/bridge/bridge.h) and
- * sysfs (/sys/class/net/DEV/device/...); changes nothing.
+ * Part of mgmt/daemon/.  Reads the bridges (mgmt/bridge/bridge.h), the
+ * ports' drivers (ethtool) and RDMA devices (offload/verbs-device.h, which
+ * opens them and tries a QP and counters, then closes them); changes
+ * nothing.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -17,7 +19,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "flowtier/util.h"
 #include "mgmt/daemon/server-private.h"
 #include "offload/offload.h"
+#include "offload/verbs-device.h"
 
 /* Words for the match groups and actions of 'struct ft_offload_caps'. */
 static const char *const match_words[] = {
@@ -94,28 +96,64 @@ port_driver(const char *dev, char *buf, size_t size)
     return buf;
 }
 
-/* The RDMA devices behind netdev 'dev' (sysfs
- * /sys/class/net/DEV/device/infiniband/), as " name name", into 'text'
- * and 'list'. */
+/* "yes", or "no (WHY)" for a probe that gave negative errno 'error'. */
 static void
-port_rdma(const char *dev, struct ds *text, json_t *list)
+put_probe(struct ds *text, const char *what, int error, json_t *j,
+          const char *key)
 {
-    char path[PATH_MAX];
-    struct dirent *de;
-    DIR *dir;
+    ds_put_format(text, "%s: ", what);
+    if (error) {
+        ds_put_format(text, "no (%s)", strerror(-error));
+    } else {
+        ds_put_cstr(text, "yes");
+    }
+    json_object_set_new(j, key, json_boolean(!error));
+    if (error) {
+        char err_key[64];
 
-    snprintf(path, sizeof path, "/sys/class/net/%s/device/infiniband", dev);
-    dir = opendir(path);
-    if (!dir) {
+        snprintf(err_key, sizeof err_key, "%s_error", key);
+        json_object_set_new(j, err_key, json_string(strerror(-error)));
+    }
+}
+
+/* The RDMA device port behind netdev 'dev' as libibverbs finds it
+ * (offload/verbs-device.h), with what it can do for a switch, into
+ * 'text' and '*rdma' (JSON null if there is none). */
+static void
+port_rdma(const char *dev, int ifindex, struct ds *text, json_t **rdma)
+{
+    struct ft_verbs_port_info info;
+    json_t *j, *caps;
+
+    if (ft_verbs_port_find(dev, ifindex, &info, NULL, NULL)) {
+        *rdma = json_null();
         return;
     }
-    while ((de = readdir(dir))) {
-        if (de->d_name[0] != '.') {
-            ds_put_format(text, " %s", de->d_name);
-            json_array_append_new(list, json_string(de->d_name));
-        }
-    }
-    closedir(dir);
+    j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:n}",
+                  "device", info.dev, "port", info.port_num,
+                  "found_by", info.found_by, "link_layer", info.link_layer,
+                  "state", info.state, "flow_steering", info.flow_steering,
+                  "raw_ip_csum", info.raw_ip_csum, "raw_multi",
+                  info.raw_multi, "raw_scatter_fcs", info.raw_scatter_fcs,
+                  "max_flow_rules");
+    ds_put_format(text, "    rdma: %s port %u (found by %s): link layer %s, "
+                  "state %s\n      ", info.dev, info.port_num, info.found_by,
+                  info.link_layer, info.state);
+    put_probe(text, "raw packet QP", info.raw_qp_error, j, "raw_packet_qp");
+    ds_put_cstr(text, ", raw packet caps: ");
+    caps = json_array();
+    words_json_text(ft_verbs_raw_cap_names, 4, info.raw_packet_caps, text,
+                    caps);
+    json_object_set_new(j, "raw_packet_caps", caps);
+    ds_put_format(text, ", RAW_IP_CSUM %s\n      flow steering: %s",
+                  info.raw_ip_csum ? "yes" : "no",
+                  info.flow_steering ? "yes" : "no "
+                  "(IBV_DEVICE_MANAGED_FLOW_STEERING absent)");
+    ds_put_cstr(text, ", max flow rules: not reported by verbs, ");
+    put_probe(text, "flow counters", info.counters_error, j,
+              "flow_counters");
+    ds_put_char(text, '\n');
+    *rdma = j;
 }
 
 static void
@@ -169,7 +207,7 @@ show_port_cb(const struct ft_bridge_offload_port *op, void *aux_)
     struct show_ctx *aux = aux_;
     const struct ft_port_identity *id = op->id;
     struct show_port *sp;
-    json_t *provs = json_array(), *rdma = json_array();
+    json_t *provs = json_array(), *rdma;
     const char *driver;
     char buf[64];
 
@@ -202,16 +240,9 @@ show_port_cb(const struct ft_bridge_offload_port *op, void *aux_)
                   op->flows_per_tier[FT_TIER_KERNEL],
                   op->flows_per_tier[FT_TIER_USER]);
     if (id->ifindex > 0) {
-        size_t len = sp->text.len;
-
-        ds_put_cstr(&sp->text, "    rdma:");
-        port_rdma(id->name, &sp->text, rdma);
-        if (json_array_size(rdma)) {
-            ds_put_char(&sp->text, '\n');
-        } else {
-            sp->text.len = len;
-            sp->text.s[len] = '\0';
-        }
+        port_rdma(id->name, id->ifindex, &sp->text, &rdma);
+    } else {
+        rdma = json_null();
     }
     sp->json = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I}, "
                          "s:o}",

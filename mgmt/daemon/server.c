@@ -53,6 +53,7 @@
 #include "mgmt/daemon/event-loop.h"
 #include "offload/offload-rte-flow.h"
 #include "offload/offload-tc.h"
+#include "offload/offload-verbs.h"
 
 #define MODULE "server"
 
@@ -522,8 +523,9 @@ srv_bridge_schedule(struct srv_bridge *sb)
 }
 
 /* Gives 'br' the offload providers of this build, for the hw tier: TC
- * flower (kernel netdevs) and rte_flow (DPDK ports); each serves the
- * ports its probe accepts.  One that cannot start (no rtnetlink) is
+ * flower (kernel netdevs), rte_flow (DPDK ports) and verbs flow steering
+ * (netdevs with an RDMA device behind); each serves the ports its probe
+ * accepts, and a megaflow goes to the first that serves its port.  One that cannot start (no rtnetlink) is
  * logged, and the bridge runs without it. */
 static void
 bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
@@ -534,6 +536,7 @@ bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
     } providers[] = {
         { &ft_offload_tc_class, "tc" },
         { &ft_offload_rte_flow_class, "rte_flow" },
+        { &ft_offload_verbs_class, "verbs" },
     };
 
     for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++) {

@@ -43,7 +43,7 @@ pass
 [ "$(grep -cE ', used:[^,]+, offloaded:no, dp:user, tier:user, not in hw: ' <<<"$all")" = "$n" ] \
     || fail "megaflows without offloaded:no, dp:user and their reason: $all"
 pass
-expect_out "^icmp,in_port=$p1,.*, offloaded:no, dp:user, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\), not in kernel: no offload provider, actions:$p2\$"
+expect_out "^icmp,in_port=$p1,.*, offloaded:no, dp:user, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\); verbs: port vnet0 has no RDMA device behind it \([^),]*\), not in kernel: no offload provider, actions:$p2\$"
 
 for t in offloaded tc rte_flow kernel; do
     ft 0 dump-dp-flows br0 type=$t
@@ -82,7 +82,8 @@ ft 0 --format json dump-dp-flows --explain br0
 json_check '
 for f in d:
     e = {x["provider"]: x for x in f["explain"]}
-    assert set(e) == {"tc", "rte_flow"}, f
+    assert set(e) == {"tc", "rte_flow", "verbs"}, f
+    assert "no RDMA device behind it" in e["verbs"]["refusal"], f
     assert "command" not in e["tc"] and "not a switchdev port" in e["tc"]["refusal"], f'
 
 # ---- dump-flows --tiers. ----
@@ -119,6 +120,8 @@ expect_out "^  port $p1 vnet0 \(type system, driver veth\)\$"
 expect_out '^    tc \(hw tier\): no offload: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\)$'
 expect_out '^    rte_flow \(hw tier\): no offload: rte_flow: port vnet1 is not a DPDK port \(type system\)$'
 expect_out '^    tc \(hw tier\): no offload: tc: port br0 has no TC offload: not a switchdev port \(no phys_switch_id\)$'
+expect_out '^    verbs \(hw tier\): no offload: verbs: port vnet1 has no RDMA device behind it \([^),]*\)$'
+grep -q '^    rdma:' <<<"$out" && fail "a veth has an RDMA device here: $out"
 grep -q 'serves it' <<<"$out" && fail "a provider serves a port here: $out"
 pass
 n1=$(grep -c "in_port=$p1," <<<"$all")
@@ -135,6 +138,7 @@ for p in sw["ports"]:
     assert p["flows"]["hw"] == 0 and p["flows"]["kernel"] == 0, p
     for pr in p["providers"]:
         assert pr["refusal"] and "matches" not in pr, p
+    assert p["rdma"] is None, p
 assert names["vnet0"]["flows"]["user"] == '$n1', d'
 ft 1 offload show nosuchbr
 expect_err 'no bridge named "nosuchbr"'
