@@ -81,7 +81,6 @@ ft_tc_slowpath_veth_msg(const char *tx, const char *rx, const char *port_name)
         abort();
     }
     nla_put_string(msg, IFLA_IFNAME, rx);
-    nla_put_string(msg, IFLA_IFALIAS, alias);
     nla_put_u32(msg, IFLA_MTU, 65535);
     nla_nest_end(msg, peer);
     nla_nest_end(msg, data);
@@ -112,7 +111,10 @@ ft_tc_slowpath_catchall_msg(int port_ifindex, int tx_ifindex,
     uint16_t protocol = 0;
     int error;
 
+    /* Every packet: no key but the input port, which is the device the
+     * filter is on. */
     ft_match_init_catchall(&match);
+    match.mask.in_port = UINT32_MAX;
     ft_dp_actions_init(&actions);
     ft_dp_actions_put_output(&actions, FT_PORT_NONE);
     error = ft_tc_filter_build(NLM_F_CREATE | NLM_F_EXCL, port_ifindex,
@@ -173,11 +175,14 @@ slowpath_no_ipv6(const char *name, struct ft_error *err)
                                     "cannot turn IPv6 off", name) : 0;
 }
 
+/* Brings 'name' up, with the alias of 'port_name' (veth takes none for
+ * the peer in the request that creates it). */
 static int
-slowpath_set_up(struct nl_sock *sock, const char *name, int *ifindex,
-                struct ft_error *err)
+slowpath_set_up(struct nl_sock *sock, const char *name, const char *port_name,
+                int *ifindex, struct ft_error *err)
 {
-    char what[64];
+    char what[64], alias[64];
+    struct nl_msg *msg;
 
     *ifindex = (int) if_nametoindex(name);
     if (!*ifindex) {
@@ -185,9 +190,10 @@ slowpath_set_up(struct nl_sock *sock, const char *name, int *ifindex,
                             "vanished", name);
     }
     snprintf(what, sizeof what, "tc: slow-path device %s: up", name);
-    return ft_tc_nl_transact(sock, link_msg(RTM_NEWLINK, 0, *ifindex,
-                                            IFF_UP, IFF_UP),
-                             what, err);
+    snprintf(alias, sizeof alias, "%s%s", FT_TC_SLOWPATH_ALIAS, port_name);
+    msg = link_msg(RTM_NEWLINK, 0, *ifindex, IFF_UP, IFF_UP);
+    nla_put_string(msg, IFLA_IFALIAS, alias);
+    return ft_tc_nl_transact(sock, msg, what, err);
 }
 
 int
@@ -220,10 +226,10 @@ ft_tc_slowpath_create(struct nl_sock *sock, const char *port_name,
         error = slowpath_no_ipv6(rx, err);
     }
     if (!error) {
-        error = slowpath_set_up(sock, rx, rx_ifindex, err);
+        error = slowpath_set_up(sock, rx, port_name, rx_ifindex, err);
     }
     if (!error) {
-        error = slowpath_set_up(sock, tx, tx_ifindex, err);
+        error = slowpath_set_up(sock, tx, port_name, tx_ifindex, err);
     }
     if (error) {
         ft_tc_slowpath_destroy(sock, port_ifindex);

@@ -53,8 +53,8 @@ struct nl_sock;
  * and 'rx', the end the datapath reads. */
 void ft_tc_slowpath_names(int port_ifindex, char tx[16], char rx[16]);
 
-/* The RTM_NEWLINK request that creates the veth pair 'tx' and 'rx' (down,
- * with the alias of 'port_name'). */
+/* The RTM_NEWLINK request that creates the veth pair 'tx' and 'rx' (down;
+ * 'tx' with the alias of 'port_name', which marks the pair FlowTier's). */
 struct nl_msg *ft_tc_slowpath_veth_msg(const char *tx, const char *rx,
                                        const char *port_name);
 

@@ -55,11 +55,9 @@ bridge_port_tc_policy(const struct ft_bridge *br, ft_port_no port_no)
 
 int
 bridge_tc_policy_check(const struct ft_bridge *br,
-                       const struct bridge_offload *bo, ft_port_no port_no,
+                       const struct bridge_offload *bo, const char *name,
                        int policy, struct ft_error *err)
 {
-    const struct bridge_port *p = bridge_port_find(br, port_no);
-    const char *name = p ? p->name : "?";
     enum ft_tier tier = ft_offload_tier(bo->offload);
 
     if (strcmp(ft_offload_type(bo->offload), "tc")) {

@@ -50,7 +50,7 @@ icmp_pkts() {
 ping50() {
     local o
     o=$(in_vm vm1 ping -n -c 50 -i 0.02 -W 2 10.0.0.2 2>&1)
-    grep -q ' 50 packets transmitted, 50 received, 0% packet loss' <<<"$o" \
+    grep -q '^50 packets transmitted, 50 received, 0% packet loss' <<<"$o" \
         || fail "50 pings: $(tail -3 <<<"$o")"
     grep -q 'DUP!\|duplicates' <<<"$o" && fail "duplicated replies: $o"
     [ "$(grep -c 'bytes from 10.0.0.2' <<<"$o")" = 50 ] \
@@ -83,6 +83,13 @@ ft 0 add-br br0 -- set Bridge br0 other_config:tc-policy=skip_hw \
 sys_add_vm vm1 10.0.0.1 vnet0 br0
 sys_add_vm vm2 10.0.0.2 vnet1 br0
 ft 0 add-flow br0 'priority=5,icmp,actions=NORMAL'
+# Static neighbours: no ARP crosses, so that the ports receive only the
+# test's packets (a broadcast goes to the bridge's own port too, and so
+# stays in userspace).
+in_vm vm1 ip neigh replace 10.0.0.2 dev eth0 lladdr 02:00:00:00:00:02 \
+    nud permanent || fail "no static neighbour in vm1"
+in_vm vm2 ip neigh replace 10.0.0.1 dev eth0 lladdr 02:00:00:00:00:01 \
+    nud permanent || fail "no static neighbour in vm2"
 # Someone else's filter: never touched.
 tc filter add dev vnet1 ingress pref 100 protocol all flower skip_hw \
     dst_mac 02:00:00:00:00:99 action drop || fail "hand filter refused"
@@ -144,8 +151,9 @@ pass
 # TCP: 256 KiB, checked by SHA-256, its megaflows in TC too.
 tcp_listen vm2 8080
 tcp_ok vm1 10.0.0.2 8080
-ft 0 dump-dp-flows br0 type=tc
-expect_out "^ip,in_port=1,.*, dp:tc, tier:kernel, .*actions:2\$"
+ft 0 dump-dp-flows br0
+grep -qE "^(tcp|ip),in_port=1,.*, dp:tc, tier:kernel, .*actions:2\$" <<<"$out" \
+    || fail "no TCP megaflow in TC: $out"
 pass
 
 # A deleted rule's filters go.
@@ -154,6 +162,7 @@ wait_for 5 no_icmp_filter || fail "ICMP filters left after del-flows: $(tc filte
 pass
 
 # --- kill -9, restart, clean stop ------------------------------------------
+ping_ok vm1 10.0.0.2 2
 old=$(cat "/sys/class/net/ftsp$i0/ifindex")
 kill -9 "$(sys_daemon_pid)"
 sleep 0.3
