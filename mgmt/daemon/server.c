@@ -536,7 +536,7 @@ bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
     } providers[] = {
         { &ft_offload_tc_class, "tc", FT_TIER_HW },
         { &ft_offload_rte_flow_class, "rte_flow", FT_TIER_HW },
-        { &ft_offload_tc_class, "tc", FT_TIER_KERNEL },
+        { &ft_offload_tc_class, "tc-sw", FT_TIER_KERNEL },
     };
 
     for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++) {

@@ -85,6 +85,6 @@ for f in d:
 ft 0 set Bridge br0 other_config:hw-offload=true
 ping_ok vm1 10.0.0.2
 ft 0 dump-dp-flows br0
-expect_out "^ip,in_port=$p1,.*dl_dst=02:00:00:00:00:02,.*, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\), not in kernel: no offload provider, actions:$p2\$"
+expect_out "^ip,in_port=$p1,.*dl_dst=02:00:00:00:00:02,.*, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\), not in kernel: tc: port vnet0: TC in software is off \(other_config:tc-policy=skip_hw turns it on\), actions:$p2\$"
 
 sys_done

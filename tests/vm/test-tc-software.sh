@@ -112,7 +112,7 @@ pass
 # The bridge's own port (a tap the daemon reads) cannot take it: the
 # reason says so.
 ft 0 offload show br0
-expect_out '^    tc \(kernel tier\): no offload: tc: port br0: TC in software serves ports of type system only \(this one is internal\)$'
+expect_out '^    tc-sw \(kernel tier\): no offload: tc: port br0: TC in software serves ports of type system only \(this one is internal\)$'
 expect_out '^    tc \(hw tier\): no offload: tc: port vnet0: other_config:tc-policy=skip_hw keeps TC rules out of the NIC$'
 
 # --- The kernel tier -------------------------------------------------------
