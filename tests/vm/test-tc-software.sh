@@ -96,15 +96,19 @@ tc filter add dev vnet1 ingress pref 100 protocol all flower skip_hw \
 i0=$(cat /sys/class/net/vnet0/ifindex)
 
 # --- The slow path ---------------------------------------------------------
+links=$(ip -br link show)
 for d in vnet0 vnet1; do
-    [ "$(ours $d)" = 1 ] || fail "want FlowTier's catch-all alone on $d: $(tc filter show dev $d ingress)"
-    [ "$(sp $d)" = 2 ] || fail "no slow-path pair for $d: $(ip -br link)"
     i=$(cat /sys/class/net/$d/ifindex)
-    tc filter show dev $d ingress pref 65535 | grep -q "skip_hw" \
-        || fail "the catch-all of $d is not skip_hw"
-    tc filter show dev $d ingress pref 65535 \
+    f=$(tc filter show dev $d ingress)
+    [ "$(grep -c "cookie $COOKIE" <<<"$f")" = 1 ] \
+        || fail "want FlowTier's catch-all alone on $d: $f"
+    [ "$(grep -cE "^ftsp${i}u?@" <<<"$links")" = 2 ] \
+        || fail "no slow-path pair for $d: $links"
+    grep -A4 '^filter protocol all pref 65535 flower chain 0 handle' <<<"$f" \
+        | grep -q "^  skip_hw" || fail "the catch-all of $d is not skip_hw: $f"
+    grep -A6 '^filter protocol all pref 65535 flower chain 0 handle' <<<"$f" \
         | grep -q "Egress Redirect to device ftsp$i)" \
-        || fail "the catch-all of $d does not redirect to ftsp$i: $(tc filter show dev $d ingress)"
+        || fail "the catch-all of $d does not redirect to ftsp$i: $f"
     grep -q "FlowTier slow path of $d" "/sys/class/net/ftsp${i}u/ifalias" \
         || fail "ftsp${i}u has no FlowTier alias"
 done
@@ -121,10 +125,11 @@ ft 0 dump-dp-flows br0 type=tc
 expect_out "^icmp,in_port=1,.*, offloaded:no, dp:tc, tier:kernel, .*actions:2\$"
 expect_out "^icmp,in_port=2,.*, offloaded:no, dp:tc, tier:kernel, .*actions:1\$"
 grep -q 'tier:user' <<<"$out" && fail "type=tc lists a userspace megaflow: $out"
-tc -s filter show dev vnet0 ingress | grep -B40 "cookie $COOKIE" \
-    | grep -q 'ip_proto icmp' || fail "no ICMP filter of FlowTier's on vnet0"
-tc filter show dev vnet0 ingress | grep -A3 'ip_proto icmp' | grep -q not_in_hw \
-    || fail "the ICMP filter on vnet0 is not not_in_hw: $(tc filter show dev vnet0 ingress)"
+f=$(tc filter show dev vnet0 ingress)
+grep -A8 'ip_proto icmp' <<<"$f" | grep -q "cookie $COOKIE" \
+    || fail "no ICMP filter of FlowTier's on vnet0: $f"
+grep -A3 'ip_proto icmp' <<<"$f" | grep -q not_in_hw \
+    || fail "the ICMP filter on vnet0 is not not_in_hw: $f"
 pass
 
 # 50 pings: each request and reply once; TC switches them all, so the
