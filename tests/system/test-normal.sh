@@ -11,7 +11,9 @@ set -u
 sys_init "$@"
 sys_start_daemon
 
-ft 0 add-br br0
+# No megaflow idles out before the checks read it (a busy machine can
+# take longer than the default 10 s between the first ARP and them).
+ft 0 add-br br0 -- set Bridge br0 other_config:max-idle=60000
 sys_add_vm vm1 10.0.0.1 vnet0 br0
 sys_add_vm vm2 10.0.0.2 vnet1 br0
 
