@@ -3,8 +3,9 @@
  * ports, the filters of its megaflows, and their counters.
  *
  * Part of the offload layer.  Messages go through tc-nl.c; matches and
- * actions are translated by tc-match.c and tc-action.c.  All state is in
- * 'struct tc'.
+ * actions are translated by tc-match.c and tc-action.c; the kernel tier's
+ * slow path (a veth pair per port and a catch-all filter) is
+ * tc-slowpath.c's.  All state is in 'struct tc'.
  */
 #include "offload-tc.h"
 
@@ -28,6 +29,7 @@
 #include "offload-provider.h"
 #include "tc-filter.h"
 #include "tc-nl.h"
+#include "tc-slowpath.h"
 #include "tc-translate.h"
 
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
@@ -39,6 +41,8 @@ struct tc_port {
     char name[FT_PORT_NAME_MAX];
     uint8_t switch_id[FT_SWITCH_ID_MAX];
     uint8_t switch_id_len;
+    int sp_rx_ifindex;          /* Kernel tier: the slow path's end the
+                                 * datapath reads (0: none). */
 };
 
 struct ft_offload_flow {
@@ -404,6 +408,72 @@ tc_probe_filter(struct tc *tc, const struct tc_port *p, struct ft_error *err)
     return error;
 }
 
+/* Refuses port 'id' for the tier of 'tc' if it cannot serve it. */
+static int
+tc_port_check(const struct tc *tc, const struct ft_port_identity *id,
+              struct ft_error *err)
+{
+    if (id->ifindex <= 0) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s is not a kernel "
+                            "network device (type %s)", id->name, id->type);
+    }
+    if (tc->up.tier != FT_TIER_HW) {
+        /* The slow path replaces the port's packet socket: only the
+         * system class reads a port through one. */
+        return (strcmp(id->type, "system")
+                ? ft_error_set(err, -EOPNOTSUPP, "tc: port %s: TC in "
+                               "software serves ports of type system only "
+                               "(this one is %s)", id->name, id->type)
+                : 0);
+    }
+    if (!id->switch_id_len) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s has no TC "
+                            "offload: not a switchdev port (no "
+                            "phys_switch_id)", id->name);
+    }
+    return 0;
+}
+
+/* Kernel tier: creates the slow path of 'p' (its veth pair and the
+ * catch-all filter that redirects every miss into it). */
+static int
+tc_slowpath_start(struct tc *tc, struct tc_port *p, struct ft_error *err)
+{
+    struct nl_msg *msg;
+    char what[96];
+    int tx_ifindex;
+    int error;
+
+    error = ft_tc_slowpath_create(tc->sock, p->name, p->ifindex, &tx_ifindex,
+                                  &p->sp_rx_ifindex, err);
+    if (!error) {
+        error = ft_tc_slowpath_catchall_msg(p->ifindex, tx_ifindex,
+                                            tc->cookie, tc_skip(tc), &msg,
+                                            err);
+    }
+    if (!error) {
+        snprintf(what, sizeof what, "tc: port %s: slow-path filter",
+                 p->name);
+        error = ft_tc_nl_transact(tc->sock, msg, what, err);
+    }
+    if (error) {
+        ft_tc_slowpath_destroy(tc->sock, p->ifindex);
+        p->sp_rx_ifindex = 0;
+    }
+    return error;
+}
+
+/* Removes what FlowTier put on port 'p': its filters (the catch-all
+ * among them), then the slow path they redirected to. */
+static void
+tc_port_clean(struct tc *tc, const struct tc_port *p)
+{
+    tc_remove_ours(tc, p->ifindex);
+    if (tc->up.tier != FT_TIER_HW) {
+        ft_tc_slowpath_destroy(tc->sock, p->ifindex);
+    }
+}
+
 static int
 tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
             struct ft_offload_caps *caps, struct ft_error *err)
@@ -412,23 +482,9 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p, *old;
     int error;
 
-    if (id->ifindex <= 0) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s is not a kernel "
-                            "network device (type %s)", id->name, id->type);
-    }
-    if (o->tier != FT_TIER_HW) {
-        /* A packet socket on the port gets its copy before TC ingress
-         * runs: the userspace datapath would handle what a software
-         * filter already forwarded. */
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: TC in "
-                            "software (skip_hw) is not used: the userspace "
-                            "datapath reads the port before TC ingress, so "
-                            "packets would be handled twice", id->name);
-    }
-    if (!id->switch_id_len) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s has no TC "
-                            "offload: not a switchdev port (no "
-                            "phys_switch_id)", id->name);
+    error = tc_port_check(tc, id, err);
+    if (error) {
+        return error;
     }
     memset(&p, 0, sizeof p);
     p.port_no = id->port_no;
@@ -439,12 +495,15 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
 
     error = tc_ensure_qdisc(tc, &p, err);
     if (!error) {
-        tc_remove_ours(tc, p.ifindex);
+        tc_port_clean(tc, &p);
         error = tc_probe_filter(tc, &p, err);
+    }
+    if (!error && o->tier != FT_TIER_HW) {
+        error = tc_slowpath_start(tc, &p, err);
     }
     if (error) {
         return error == -EOPNOTSUPP || error == -ENOENT || error == -EINVAL
-               ? -EOPNOTSUPP : error;
+               || error == -EEXIST ? -EOPNOTSUPP : error;
     }
     old = tc_port_find(tc, id->port_no);
     if (old) {
@@ -463,6 +522,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
                     | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
                     | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
     caps->counters = true;
+    caps->slow_path_ifindex = p.sp_rx_ifindex;
     return 0;
 }
 
@@ -501,7 +561,7 @@ tc_port_del(struct ft_offload *o, ft_port_no port_no)
 
     tc_flush(o, port_no);
     if (p) {
-        tc_remove_ours(tc, p->ifindex);
+        tc_port_clean(tc, p);
         *p = tc->ports[--tc->n_ports];
     }
 }
@@ -513,7 +573,7 @@ tc_destroy(struct ft_offload *o)
 
     tc_flush(o, FT_PORT_NONE);
     for (size_t i = 0; i < tc->n_ports; i++) {
-        tc_remove_ours(tc, tc->ports[i].ifindex);
+        tc_port_clean(tc, &tc->ports[i]);
     }
     ft_tc_nl_close(tc->sock);
     free(tc->ports);

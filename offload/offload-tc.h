@@ -7,14 +7,23 @@
  * software path or the daemon; a NIC that cannot take it refuses with its
  * own words (the extended ack), which become the megaflow's reason.
  *
- * Ports: a port it serves is a Linux netdev on a NIC's embedded switch
- * (it has a phys_switch_id: an SR-IOV VF representor, an uplink); the
+ * For the kernel tier its filters carry skip_hw: they exist only in the
+ * kernel's software path, and each port it serves gets a slow path
+ * (tc-slowpath.h): a veth pair of FlowTier's and a last, catch-all filter
+ * redirecting every miss into it; the port's caps name the pair's end the
+ * datapath must read instead of the port (slow_path_ifindex), so that a
+ * packet a filter handled never reaches the daemon.
+ *
+ * Ports: a port the hw tier serves is a Linux netdev on a NIC's embedded
+ * switch (it has a phys_switch_id: an SR-IOV VF representor, an uplink);
+ * one the kernel tier serves is any Linux netdev of type system.  The
  * provider puts a clsact qdisc on it if it has no ingress qdisc yet
  * (never deleting one that exists) and its filters on its ingress.  Every
  * filter carries FlowTier's cookie on its first action: the provider
  * removes its own leftovers (after a crash) when it starts serving a port
  * and all of its filters when it stops, and never touches a filter it did
- * not add.
+ * not add; the same goes for the slow-path pairs, which carry FlowTier's
+ * alias.
  *
  * Counters come from one dump of a port's filters for all of the
  * megaflows asked about at once.

@@ -76,6 +76,11 @@ struct ft_offload_caps {
     bool tunnel_decap;
     bool counters;              /* flow_stats() reports real counts. */
     size_t max_flows;           /* Table size; 0: no known bound. */
+    int slow_path_ifindex;      /* Nonzero: the device the datapath must
+                                 * read the port's packets from instead of
+                                 * the port (the kernel TC tier's slow
+                                 * path, offload/tc-slowpath.h); 0: the
+                                 * port itself. */
 };
 
 /* Creates an instance of 'class' named 'name' (used in reasons: "tc",

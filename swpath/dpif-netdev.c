@@ -567,6 +567,19 @@ dpif_netdev_port_get_identity(const struct ft_dpif *dpif_,
 }
 
 static int
+dpif_netdev_port_set_rx_device(struct ft_dpif *dpif_, ft_port_no port_no,
+                               int ifindex, struct ft_error *err)
+{
+    struct dpif_port *port;
+
+    port = dpif_port_find(dpif_netdev_cast(dpif_), port_no);
+    if (!port) {
+        return ft_error_set(err, -ENOENT, "port %u: no such port", port_no);
+    }
+    return ft_netdev_set_rx_device(port->netdev, ifindex, err);
+}
+
+static int
 dpif_netdev_port_foreach(const struct ft_dpif *dpif_,
                      int (*cb)(const struct ft_dpif_port_info *, void *aux),
                      void *aux)
@@ -1468,6 +1481,7 @@ const struct ft_dpif_class ft_dpif_netdev_class = {
     .port_get_stats = dpif_netdev_port_get_stats,
     .port_get_mac = dpif_netdev_port_get_mac,
     .port_get_identity = dpif_netdev_port_get_identity,
+    .port_set_rx_device = dpif_netdev_port_set_rx_device,
     .port_foreach = dpif_netdev_port_foreach,
     .port_count = dpif_netdev_port_count,
     .run = dpif_netdev_run,

@@ -94,6 +94,9 @@ struct ft_dpif_class {
                         struct ft_eth_addr *mac);
     int (*port_get_identity)(const struct ft_dpif *, ft_port_no port_no,
                              struct ft_port_identity *id);
+    /* May be NULL (the datapath reads no port through a socket). */
+    int (*port_set_rx_device)(struct ft_dpif *, ft_port_no port_no,
+                              int ifindex, struct ft_error *err);
     int (*port_foreach)(const struct ft_dpif *,
                         int (*cb)(const struct ft_dpif_port_info *,
                                   void *aux),

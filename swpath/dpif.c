@@ -188,6 +188,17 @@ ft_dpif_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
 }
 
 int
+ft_dpif_port_set_rx_device(struct ft_dpif *dpif, ft_port_no port_no,
+                           int ifindex, struct ft_error *err)
+{
+    return (dpif->class->port_set_rx_device
+            ? dpif->class->port_set_rx_device(dpif, port_no, ifindex, err)
+            : ft_error_set(err, -EOPNOTSUPP, "datapath %s: its ports "
+                           "cannot receive from another device",
+                           dpif->class->type));
+}
+
+int
 ft_dpif_port_foreach(const struct ft_dpif *dpif,
                      int (*cb)(const struct ft_dpif_port_info *, void *aux),
                      void *aux)

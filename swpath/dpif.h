@@ -268,6 +268,14 @@ int ft_dpif_port_get_mac(const struct ft_dpif *, ft_port_no port_no,
 int ft_dpif_port_get_identity(const struct ft_dpif *, ft_port_no port_no,
                               struct ft_port_identity *id);
 
+/* Makes port 'port_no' receive what Linux device 'ifindex' receives
+ * instead of what its own device receives (0: its own again), for the
+ * kernel TC tier's slow path (see 'set_rx_device' in swpath/netdev.h).
+ * Returns 0, -ENOENT, or -EOPNOTSUPP (a datapath or port class that
+ * cannot) or another negative errno, with 'err' saying why. */
+int ft_dpif_port_set_rx_device(struct ft_dpif *, ft_port_no port_no,
+                               int ifindex, struct ft_error *err);
+
 /* Calls 'cb' for every port, in ascending port number order, until it
  * returns nonzero; returns that value, or 0.  'cb' must not add or delete
  * ports. */

@@ -23,6 +23,13 @@
  * switches what the device receives), and puts the device in promiscuous
  * mode (PACKET_MR_PROMISC, undone by the kernel when the socket closes).
  *
+ * For the kernel TC tier the receive socket is bound to another device
+ * instead, a slow-path device TC redirects the port's misses to
+ * (set_rx_device): a packet socket on the port itself would get its copy
+ * of every packet before TC ingress runs, so the packets a TC rule
+ * forwards would be switched a second time.  The port stays promiscuous
+ * and transmits as before.
+ *
  * Transmit
  * ========
  *
@@ -188,18 +195,18 @@ afpacket_socket(const struct afpacket_netdev *dev, int *fdp,
     return 0;
 }
 
-/* Binds 'fd' to the port's device for 'protocol' (network byte order; 0
+/* Binds 'fd' to device 'ifindex' for 'protocol' (network byte order; 0
  * makes the kernel deliver nothing to the socket). */
 static int
-afpacket_bind(const struct afpacket_netdev *dev, int fd, uint16_t protocol,
-              struct ft_error *err)
+afpacket_bind_to(const struct afpacket_netdev *dev, int fd, int ifindex,
+                 uint16_t protocol, struct ft_error *err)
 {
     struct sockaddr_ll sll;
 
     memset(&sll, 0, sizeof sll);
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = protocol;
-    sll.sll_ifindex = dev->up.ifindex;
+    sll.sll_ifindex = ifindex;
     if (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0) {
         int error = -errno;
 
@@ -207,6 +214,14 @@ afpacket_bind(const struct afpacket_netdev *dev, int fd, uint16_t protocol,
                             dev->up.name, strerror(-error));
     }
     return 0;
+}
+
+/* Binds 'fd' to the port's own device. */
+static int
+afpacket_bind(const struct afpacket_netdev *dev, int fd, uint16_t protocol,
+              struct ft_error *err)
+{
+    return afpacket_bind_to(dev, fd, dev->up.ifindex, protocol, err);
 }
 
 /* Opens the receive socket with its ring.  PACKET_IGNORE_OUTGOING and the
@@ -352,6 +367,23 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
 error:
     afpacket_close(&dev->up);
     return error;
+}
+
+/* Receives from device 'ifindex' (0: the port's own).  The ring keeps the
+ * frames already in it: they were received before, on whichever device
+ * the socket was bound to then. */
+static int
+afpacket_set_rx_device(struct ft_netdev *netdev, int ifindex,
+                       struct ft_error *err)
+{
+    struct afpacket_netdev *dev = afpacket_cast(netdev);
+
+    if (ifindex < 0) {
+        return ft_error_set(err, -EINVAL, "port %s: no device %d to "
+                            "receive from", netdev->name, ifindex);
+    }
+    return afpacket_bind_to(dev, dev->fd, ifindex ? ifindex : netdev->ifindex,
+                            htons(ETH_P_ALL), err);
 }
 
 /* Puts the tag the kernel took out of the frame back in front of the
@@ -558,4 +590,5 @@ const struct ft_netdev_class ft_netdev_afpacket_class = {
     .get_fd = afpacket_get_fd,
     .get_stats = afpacket_get_stats,
     .get_mac = afpacket_get_mac,
+    .set_rx_device = afpacket_set_rx_device,
 };

@@ -155,6 +155,16 @@ struct ft_netdev_class {
      * id).  NULL if the class has nothing to add. */
     void (*get_identity)(const struct ft_netdev *netdev,
                          struct ft_port_identity *id);
+
+    /* Makes 'netdev' receive what Linux device 'ifindex' receives instead
+     * of what its own device receives (0: its own again); transmission
+     * stays on its own device.  The kernel TC tier uses it: a port's
+     * misses are redirected by a last TC rule to a device of FlowTier's
+     * (a slow-path device), so that the packets TC rules handle never
+     * reach the datapath.  Returns 0 or a negative errno with 'err'
+     * filled.  NULL means -EOPNOTSUPP. */
+    int (*set_rx_device)(struct ft_netdev *netdev, int ifindex,
+                         struct ft_error *err);
 };
 
 /* The classes built in (see the registry table in netdev.c). */
@@ -226,6 +236,18 @@ ft_netdev_get_mac(const struct ft_netdev *netdev, struct ft_eth_addr *mac)
 {
     return (netdev->class->get_mac
             ? netdev->class->get_mac(netdev, mac) : -EOPNOTSUPP);
+}
+
+/* See 'set_rx_device' in struct ft_netdev_class. */
+static inline int
+ft_netdev_set_rx_device(struct ft_netdev *netdev, int ifindex,
+                        struct ft_error *err)
+{
+    return (netdev->class->set_rx_device
+            ? netdev->class->set_rx_device(netdev, ifindex, err)
+            : ft_error_set(err, -EOPNOTSUPP, "port %s: a port of type %s "
+                           "cannot receive from another device",
+                           netdev->name, netdev->class->type));
 }
 
 /* Stores what an offload provider needs to know about 'netdev' in '*id'

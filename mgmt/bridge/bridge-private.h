@@ -44,6 +44,15 @@ struct bridge_port {
     int hw_offload;                 /* 0, 1, or -1: the bridge's. */
     enum ft_tier tier_order[FT_N_TIERS];
     size_t n_tier_order;            /* 0: the bridge's. */
+    int tc_policy;                  /* enum bridge_tc_policy, or -1: the
+                                     * bridge's. */
+};
+
+/* other_config:tc-policy (Open vSwitch's words): where TC rules go. */
+enum bridge_tc_policy {
+    BRIDGE_TC_SKIP_SW,              /* The NIC only (the hw tier). */
+    BRIDGE_TC_SKIP_HW,              /* The kernel only (the kernel tier,
+                                     * misses through the slow path). */
 };
 
 /* An offload provider attached to the bridge, the open ports it refused
@@ -53,11 +62,13 @@ struct bridge_offload {
     struct bridge_offload_refusal {
         ft_port_no port_no;
         char *reason;               /* Owned. */
+        int tc_policy;              /* The port's when it was probed. */
     } *refused;
     size_t n_refused;
     struct bridge_offload_served {
         ft_port_no port_no;
         struct ft_offload_caps caps;
+        int tc_policy;              /* The port's when it was probed. */
     } *served;
     size_t n_served;
 };
@@ -102,6 +113,7 @@ struct ft_bridge {
     bool port_policies;             /* Some port overrides the two. */
     enum ft_tier tier_order[FT_N_TIERS];    /* other_config:tier-order. */
     size_t n_tier_order;
+    int tc_policy;                  /* other_config:tc-policy. */
     uint64_t room_gen;              /* Bumped when a megaflow leaves an
                                      * offload provider. */
 
@@ -177,6 +189,45 @@ void bridge_logged_reasons_destroy(struct ft_bridge *);
 
 const char *bridge_offload_port_refusal(const struct bridge_offload *bo,
                                         ft_port_no port_no);
+
+/* Probes the open port 'port_no' with the provider 'bo' (again, if it did
+ * before), remembering its answer (bridge.c). */
+void bridge_offload_probe(struct ft_bridge *, struct bridge_offload *bo,
+                          ft_port_no port_no);
+
+/* TC policy (bridge-tc-policy.c). */
+
+/* Parses the value of other_config:tc-policy of 'owner' ("bridge", a
+ * port's name) into '*policy'.  Returns 0 or -EINVAL with 'err' saying
+ * which values there are. */
+int bridge_tc_policy_parse(const char *owner, const char *value,
+                           int *policy, struct ft_error *err);
+/* The policy of port 'port_no': its own or the bridge's. */
+int bridge_port_tc_policy(const struct ft_bridge *, ft_port_no port_no);
+/* Returns 0 if 'policy', the TC policy of port 'name', lets provider
+ * 'bo' serve it, else -EOPNOTSUPP with 'err' saying why and what to
+ * change. */
+int bridge_tc_policy_check(const struct ft_bridge *,
+                           const struct bridge_offload *bo, const char *name,
+                           int policy, struct ft_error *err);
+/* After provider 'bo' took port 'port_no' with 'caps': makes the datapath
+ * read the port's slow path if the provider has one for it.  Returns 0
+ * or a negative errno with 'err' filled (the provider must then let the
+ * port go). */
+int bridge_slow_path_start(struct ft_bridge *, ft_port_no port_no,
+                           const struct ft_offload_caps *caps,
+                           struct ft_error *err);
+/* Makes the datapath read port 'port_no' itself again if it read a slow
+ * path of provider 'bo'. */
+void bridge_slow_path_stop(struct ft_bridge *, const struct bridge_offload *bo,
+                           ft_port_no port_no);
+/* True if some open port's TC policy is not the one it was probed with:
+ * the caller flushes the megaflows, then calls the next function. */
+bool bridge_tc_policy_stale(const struct ft_bridge *);
+/* Probes again, with every provider, each open port whose TC policy is
+ * not the one it was probed with, after taking its offloaded megaflows
+ * out of their tiers. */
+void bridge_tc_policy_refresh(struct ft_bridge *);
 
 /* Upcall and revalidator functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);

@@ -135,6 +135,7 @@ parse_port_policy(const struct ft_bridge_port_cfg *pc, struct bridge_port *p,
 {
     p->hw_offload = -1;
     p->n_tier_order = 0;
+    p->tc_policy = -1;
     for (size_t i = 0; i < pc->other_config.n; i++) {
         const char *key = pc->other_config.keys[i];
         const char *value = pc->other_config.values[i];
@@ -145,6 +146,9 @@ parse_port_policy(const struct ft_bridge_port_cfg *pc, struct bridge_port *p,
 
             error = parse_bool_key(pc->name, key, value, &on, err);
             p->hw_offload = on;
+        } else if (!strcmp(key, "tc-policy")) {
+            error = bridge_tc_policy_parse(pc->name, value, &p->tc_policy,
+                                           err);
         } else if (!strcmp(key, "tier-order")) {
             error = bridge_tier_order_parse(value, p->tier_order,
                                             &p->n_tier_order, err);
@@ -168,6 +172,7 @@ bridge_port_same_policy(const struct bridge_port *a,
                         const struct bridge_port *b)
 {
     return a->hw_offload == b->hw_offload
+           && a->tc_policy == b->tc_policy
            && a->n_tier_order == b->n_tier_order
            && !memcmp(a->tier_order, b->tier_order,
                       a->n_tier_order * sizeof *a->tier_order);
@@ -376,34 +381,53 @@ bridge_offload_port_refusal(const struct bridge_offload *bo,
 }
 
 /* Probes the open port 'port_no' with the provider 'bo', remembering a
- * refusal's reason for the megaflows that come in on it. */
-static void
+ * refusal's reason for the megaflows that come in on it.  A port the
+ * provider served is let go first (and read by the datapath itself
+ * again), so that a policy that no longer lets the provider serve it
+ * leaves nothing of the provider's on it. */
+void
 bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
                      ft_port_no port_no)
 {
+    int policy = bridge_port_tc_policy(br, port_no);
     struct ft_port_identity id;
     struct ft_offload_caps caps;
     struct ft_error err;
     int error;
 
+    if (bridge_offload_port_caps(bo, port_no)) {
+        bridge_slow_path_stop(br, bo, port_no);
+        ft_offload_port_del(bo->offload, port_no);
+    }
     bridge_offload_forget_port(bo, port_no);
     if (ft_dpif_port_get_identity(br->dpif, port_no, &id)) {
         return;
     }
     ft_error_clear(&err);
-    error = ft_offload_port_add(bo->offload, &id, &caps, &err);
+    error = bridge_tc_policy_check(br, bo, id.name, policy, &err);
+    if (!error) {
+        error = ft_offload_port_add(bo->offload, &id, &caps, &err);
+        if (!error) {
+            error = bridge_slow_path_start(br, port_no, &caps, &err);
+            if (error) {
+                ft_offload_port_del(bo->offload, port_no);
+            }
+        }
+    }
     if (error) {
         bo->refused = ft_xrealloc(bo->refused, (bo->n_refused + 1)
                                                * sizeof *bo->refused);
         bo->refused[bo->n_refused].port_no = port_no;
         bo->refused[bo->n_refused].reason
             = ft_xstrdup(err.reason[0] ? err.reason : strerror(-error));
+        bo->refused[bo->n_refused].tc_policy = policy;
         bo->n_refused++;
     } else {
         bo->served = ft_xrealloc(bo->served, (bo->n_served + 1)
                                              * sizeof *bo->served);
         bo->served[bo->n_served].port_no = port_no;
         bo->served[bo->n_served].caps = caps;
+        bo->served[bo->n_served].tc_policy = policy;
         bo->n_served++;
     }
 }
@@ -789,6 +813,7 @@ struct bridge_settings {
     bool hw_offload;
     enum ft_tier tier_order[FT_N_TIERS];
     size_t n_tier_order;
+    int tc_policy;
 };
 
 static int
@@ -823,6 +848,7 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->tier_order[1] = FT_TIER_KERNEL;
     s->tier_order[2] = FT_TIER_USER;
     s->n_tier_order = 3;
+    s->tc_policy = BRIDGE_TC_SKIP_SW;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
         long long int v = 0;
@@ -848,6 +874,9 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
         } else if (!strcmp(key, "tier-order")) {
             error = bridge_tier_order_parse(value, s->tier_order,
                                             &s->n_tier_order, err);
+        } else if (!strcmp(key, "tc-policy")) {
+            error = bridge_tc_policy_parse("bridge", value, &s->tc_policy,
+                                           err);
         }
         if (error) {
             return error;
@@ -890,6 +919,7 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
         memcpy(br->tier_order, s->tier_order, sizeof br->tier_order);
         bridge_flush_megaflows(br);
     }
+    br->tc_policy = s->tc_policy;
     br->max_idle = s->max_idle;
     free(br->dpdk_extra);
     br->dpdk_extra = s->dpdk_extra ? ft_xstrdup(s->dpdk_extra) : NULL;
@@ -1176,9 +1206,10 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     br->fail_mode = ft_xstrdup(fail_mode);
     br->now = now;
     bridge_apply_settings(br, &settings);
-    if (policy_changed) {
+    if (policy_changed || bridge_tc_policy_stale(br)) {
         bridge_flush_megaflows(br);
     }
+    bridge_tc_policy_refresh(br);
     if (changed || vlan_changed) {
         /* Port changes are rare: make them hold for the very next packet
          * rather than after the next periodic pass. */

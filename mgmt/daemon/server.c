@@ -522,21 +522,25 @@ srv_bridge_schedule(struct srv_bridge *sb)
     sb->timer_when = when;
 }
 
-/* Gives 'br' the offload providers of this build, for the hw tier: TC
- * flower (kernel netdevs), rte_flow (DPDK ports) and verbs flow steering
- * (netdevs with an RDMA device behind); each serves the ports its probe
- * accepts, and a megaflow goes to the first that serves its port.  One that cannot start (no rtnetlink) is
- * logged, and the bridge runs without it. */
+/* Gives 'br' the offload providers of this build: TC flower (kernel
+ * netdevs), rte_flow (DPDK ports) and verbs flow steering (netdevs with
+ * an RDMA device behind) for the hw tier, and TC flower in software for
+ * the kernel tier (the ports whose tc-policy is skip_hw); each serves the
+ * ports its probe accepts, and a megaflow goes to the first that serves
+ * its port.  One that cannot start (no rtnetlink) is logged, and the
+ * bridge runs without it. */
 static void
 bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
 {
     static const struct {
         const struct ft_offload_class *class;
         const char *name;
+        enum ft_tier tier;
     } providers[] = {
-        { &ft_offload_tc_class, "tc" },
-        { &ft_offload_rte_flow_class, "rte_flow" },
-        { &ft_offload_verbs_class, "verbs" },
+        { &ft_offload_tc_class, "tc", FT_TIER_HW },
+        { &ft_offload_rte_flow_class, "rte_flow", FT_TIER_HW },
+        { &ft_offload_verbs_class, "verbs", FT_TIER_HW },
+        { &ft_offload_tc_class, "tc-sw", FT_TIER_KERNEL },
     };
 
     for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++) {
@@ -545,7 +549,7 @@ bridge_attach_offloads(struct ft_server *s, struct ft_bridge *br)
 
         ft_error_clear(&err);
         if (ft_offload_create(providers[i].class, providers[i].name,
-                              FT_TIER_HW, &o, &err)) {
+                              providers[i].tier, &o, &err)) {
             ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no %s "
                        "offload: %s", ft_bridge_name(br), providers[i].name,
                        err.reason);

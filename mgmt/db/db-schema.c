@@ -46,12 +46,14 @@ static const struct ft_db_key_rule bridge_other_config_keys[] = {
     INT_KEY("max-idle", 500, INT32_MAX),
     { .key = "pmd-cpu", .min = 0, .max = 1023, .type = FT_DB_KEY_INT,
       .write_only = true },
+    STRING_KEY("tc-policy"),
     STRING_KEY("tier-order"),
     { .key = NULL },
 };
 
 static const struct ft_db_key_rule iface_other_config_keys[] = {
     STRING_KEY("hw-offload"),
+    STRING_KEY("tc-policy"),
     STRING_KEY("tier-order"),
     { .key = NULL },
 };

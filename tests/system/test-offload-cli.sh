@@ -24,7 +24,9 @@ sys_start_daemon
 
 N=10
 ft 0 add-br br0
-ft 0 set Bridge br0 other_config:hw-offload=true
+# No megaflow idles out before the checks read it (a busy machine can
+# take longer than the default 10 s).
+ft 0 set Bridge br0 other_config:hw-offload=true other_config:max-idle=60000
 sys_add_vm vm1 10.0.0.1 vnet0 br0
 sys_add_vm vm2 10.0.0.2 vnet1 br0
 ft 0 add-flow br0 cookie=0x7,priority=10,icmp,actions=NORMAL
@@ -43,7 +45,7 @@ pass
 [ "$(grep -cE ', used:[^,]+, offloaded:no, dp:user, tier:user, not in hw: ' <<<"$all")" = "$n" ] \
     || fail "megaflows without offloaded:no, dp:user and their reason: $all"
 pass
-expect_out "^icmp,in_port=$p1,.*, offloaded:no, dp:user, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\); verbs: port vnet0 has no RDMA device behind it \([^),]*\), not in kernel: no offload provider, actions:$p2\$"
+expect_out "^icmp,in_port=$p1,.*, offloaded:no, dp:user, tier:user, not in hw: tc: port vnet0 has no TC offload: not a switchdev port \(no phys_switch_id\); rte_flow: port vnet0 is not a DPDK port \(type system\); verbs: port vnet0 has no RDMA device behind it \([^),]*\), not in kernel: tc: port vnet0: TC in software is off \(other_config:tc-policy=skip_hw turns it on\), actions:$p2\$"
 
 for t in offloaded tc rte_flow kernel; do
     ft 0 dump-dp-flows br0 type=$t
@@ -82,9 +84,10 @@ ft 0 --format json dump-dp-flows --explain br0
 json_check '
 for f in d:
     e = {x["provider"]: x for x in f["explain"]}
-    assert set(e) == {"tc", "rte_flow", "verbs"}, f
+    assert set(e) == {"tc", "rte_flow", "verbs", "tc-sw"}, f
     assert "no RDMA device behind it" in e["verbs"]["refusal"], f
-    assert "command" not in e["tc"] and "not a switchdev port" in e["tc"]["refusal"], f'
+    assert "command" not in e["tc"] and "not a switchdev port" in e["tc"]["refusal"], f
+    assert "command" not in e["tc-sw"] and "tc-policy=skip_hw turns it on" in e["tc-sw"]["refusal"], f'
 
 # ---- dump-flows --tiers. ----
 ft 0 dump-flows --tiers br0
@@ -150,8 +153,27 @@ r='megaflows not in hw: tc: port vnet0 has no TC offload'
 [ "$(grep -c "INFO.*bridge br0: $r" "$log")" = 1 ] \
     || fail "expected one info line for /$r/ in the log for $n1 megaflows: $(grep 'megaflows not in' "$log")"
 pass
-[ "$(grep -c "bridge br0: megaflows not in kernel: no offload provider" "$log")" = 1 ] \
+[ "$(grep -c "bridge br0: megaflows not in kernel: tc: port vnet0: TC in software is off" "$log")" = 1 ] \
     || fail "expected one info line for the kernel tier's reason: $(grep 'megaflows not in' "$log")"
 pass
+
+# ---- tc-policy. ----
+# TC in software on a port of a kernel without cls_flower: refused with
+# the kernel's words, nothing of FlowTier's left on the port, the port
+# still switched (in userspace).
+ft 0 set Interface vnet1 other_config:tc-policy=skip_hw
+ft 0 offload show br0
+expect_out '^    tc-sw \(kernel tier\): no offload: tc: port vnet1: .+$'
+expect_out '^    tc \(hw tier\): no offload: tc: port vnet1: other_config:tc-policy=skip_hw keeps TC rules out of the NIC$'
+expect_out '^    tc-sw \(kernel tier\): no offload: tc: port vnet0: TC in software is off \(other_config:tc-policy=skip_hw turns it on\)$'
+ip -br link | grep -q '^ftsp' && fail "a slow-path device was left: $(ip -br link)"
+pass
+ping_ok vm1 10.0.0.2 2
+ft 0 dump-dp-flows br0
+expect_out "^icmp,in_port=$p2,.*, tier:user, .*not in kernel: tc: port vnet1: .*actions:$p1\$"
+ft 1 set Interface vnet1 other_config:tc-policy=skip_hx
+expect_err "vnet1: other_config:tc-policy: 'skip_hx' is not one of skip_sw, skip_hw"
+ft 1 set Bridge br0 other_config:tc-policy=none
+expect_err "other_config:tc-policy: 'none' .* is not supported; use skip_sw \(the NIC\) or skip_hw \(TC in software\)"
 
 sys_done

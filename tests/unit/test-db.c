@@ -536,10 +536,11 @@ test_vsctl_errors(void **state)
                  "Bridge br0 column other_config: unknown key \"pmd-cpus\" "
                  "(known keys: dpdk-extra, flow-limit, hw-offload, "
                  "mac-aging-time, mac-table-size, max-idle, pmd-cpu, "
-                 "tier-order; free-form data goes in external_ids)");
+                 "tc-policy, tier-order; free-form data goes in "
+                 "external_ids)");
     assert_fails(db, "set Interface vnet0 other_config:colour=red", -EINVAL,
                  "unknown key \"colour\" (known keys: hw-offload, "
-                 "tier-order;");
+                 "tc-policy, tier-order;");
     assert_commit_fails(db, "clear Bridge br0 ports", -EINVAL,
                  "Bridge br0 column ports: the bridge's own (local) port br0 "
                  "cannot be removed from it (remove the bridge with del-br)");
