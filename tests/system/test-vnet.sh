@@ -10,7 +10,8 @@
 #      on br1, the destination address and port rewritten on the way
 #      (vm1 talks to 10.0.0.99:6000, vm3 listens on 10.0.0.3:7000) and the
 #      source rewritten back: partial checksums kept right across VLAN
-#      push/pop and address and port rewrites;
+#      push/pop and address and port rewrites (vnet3 has checksum offload
+#      off, so the kernel completes them and vm3 checks them);
 #   3. a "guest" attaches to a tap port as QEMU's virtio-net does and
 #      writes one 20,000-byte TCP super-frame: vm1 receives it cut into
 #      MTU-sized segments with right checksums and contiguous sequence
@@ -88,6 +89,10 @@ ft 0 add-port br0 patch0 -- set Interface patch0 ofport_request=10
 ft 0 add-port br1 patch1 -- set Interface patch1 ofport_request=11
 sys_add_vm vm3 10.0.0.3 vnet3 br1 -- set Interface vnet3 ofport_request=3
 offloads_on vm3
+# vm3's side of the veth completes what it sends in software (no checksum
+# offload, no TSO): vm3 then checks every checksum, pseudo-header included,
+# where the rewrites changed it.
+ethtool -K vnet3 tx off >/dev/null || fail "ethtool -K vnet3 tx off failed"
 in_vm vm1 ip neigh replace 10.0.0.99 lladdr 02:00:00:00:00:03 dev eth0
 in_vm vm3 ip neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0
 ft 0 add-flow br0 'priority=100,tcp,nw_dst=10.0.0.99,tp_dst=6000,actions=mod_nw_dst:10.0.0.3,mod_tp_dst:7000,mod_vlan_vid:100,output:10'
