@@ -19,7 +19,7 @@
  * Both sockets set PACKET_VNET_HDR (unless the port has option
  * vnet_hdr=false): the kernel writes a virtio-net header just in front of
  * each frame in the ring, so partial checksums and TSO/GRO super-frames
- * of up to 64 KiB (one per block at worst: a block is 128 KiB) arrive
+ * of up to 64 KiB (three per 256 KiB block) arrive
  * whole and are described in 'pkt->offload', once checked against the
  * frame's own headers (the checksum must start at its L4 header; one that
  * starts elsewhere is completed here, a super-frame whose headers do not
@@ -70,9 +70,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-/* Receive ring geometry: 32 blocks of 128 KiB (4 MiB per port).  A block
- * holds one 64 KiB frame or about 450 minimum-size frames. */
-#define FT_AFPACKET_BLOCK_SIZE (128 * 1024)
+/* Receive ring geometry: 32 blocks of 256 KiB (8 MiB per port).  A block
+ * holds three 64 KiB super-frames (a 128 KiB block held only one: a
+ * second does not fit beside the first) or about 900 minimum-size
+ * frames. */
+#define FT_AFPACKET_BLOCK_SIZE (256 * 1024)
 #define FT_AFPACKET_N_BLOCKS 32
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_BLOCK_TOV_MS 1
