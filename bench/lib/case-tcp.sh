@@ -2,6 +2,7 @@
 # size), Gbit/s received, over BENCH_SECONDS after BENCH_SKIP seconds of
 # slow start left out (iperf3 --omit).  TX checksum offload (and so TSO)
 # is off in both namespaces (topo.sh): segments are at most one MTU.
+# Case tcptso (below) is the same stream with the offloads on.
 
 CASE_tcp_UNIT=Gbit/s
 CASE_tcp_DESC="one TCP stream ns1 -> ns2 (iperf3), Gbit/s received"
