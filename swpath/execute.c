@@ -3,7 +3,8 @@
  *
  * Runs a megaflow's datapath actions on one packet at a time, rewriting the
  * frame in place (VLAN push uses the headroom) and keeping the IPv4 header
- * and L4 checksums right with incremental updates.  Every access is checked
+ * and L4 checksums right with incremental updates (partial checksums of
+ * offloaded frames too: see swpath/packet.h, "Offloads").  Every access is checked
  * against the header offsets of 'struct ft_packet', which ft_packet_parse()
  * validated against the frame length.  No allocation, no global state.
  */
@@ -131,11 +132,20 @@ l4_pseudo_update(struct ft_packet *pkt, const uint8_t *old,
     bool is_udp;
     uint8_t *csum = l4_pseudo_csum(pkt, &is_udp);
 
-    if (csum) {
+    if (!csum) {
+        return;
+    }
+    if (pkt->offload.flags & FT_PACKET_OFL_CSUM) {
+        /* The field holds the pseudo-header sum itself, not its
+         * complement: update the complement of it. */
+        put_be16(csum, ~get_be16(csum));
         csum_update_bytes(csum, old, new, n);
-        if (is_udp && !get_be16(csum)) {
-            put_be16(csum, 0xffff);
-        }
+        put_be16(csum, ~get_be16(csum));
+        return;
+    }
+    csum_update_bytes(csum, old, new, n);
+    if (is_udp && !get_be16(csum)) {
+        put_be16(csum, 0xffff);
     }
 }
 
@@ -361,6 +371,13 @@ exec_set_l4(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
     l4 = ft_packet_data(pkt) + pkt->l4_ofs;
     memcpy(old, l4, 4);
 
+    if (pkt->offload.flags & FT_PACKET_OFL_CSUM) {
+        /* Partial: the ports are summed when the checksum is completed,
+         * and the pseudo-header has none. */
+        put_be16(l4, masked32(get_be16(l4), a->src, a->src_mask));
+        put_be16(l4 + 2, masked32(get_be16(l4 + 2), a->dst, a->dst_mask));
+        return 0;
+    }
     if (a->proto == FT_IPPROTO_SCTP) {
         /* CRC32c is affine over GF(2) for a fixed length, so
          * stored ^ crc(old) ^ crc(new) is crc(new) exactly when the stored

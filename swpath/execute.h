@@ -17,7 +17,11 @@
  * checksums for the ports and SCTP's CRC32c by its difference over the
  * bytes present, so that a bad checksum stays bad.  A UDP checksum of 0
  * ("none") stays 0; an update that would yield 0 writes 0xffff.  Later
- * IP fragments carry no L4 header and are not touched at L4.
+ * IP fragments carry no L4 header and are not touched at L4.  A frame
+ * whose L4 checksum is partial (FT_PACKET_OFL_CSUM, swpath/packet.h) has
+ * only its pseudo-header sum updated for address changes and nothing for
+ * port changes, as Linux does for CHECKSUM_PARTIAL; the checksum is
+ * completed later over the rewritten bytes.
  *
  * Malformed packets
  * =================

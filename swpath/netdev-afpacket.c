@@ -15,8 +15,18 @@
  * returned.  PACKET_RESERVE leaves FT_PACKET_HEADROOM bytes in front of
  * every frame, used to put back the VLAN tag the kernel moved out of the
  * frame (TP_STATUS_VLAN_VALID) and, later, by the executor to push tags.
- * Frames the kernel left with a partial checksum (TP_STATUS_CSUMNOTREADY)
- * get it completed here (see swpath/netdev.h).
+ *
+ * Both sockets set PACKET_VNET_HDR (unless the port has option
+ * vnet_hdr=false): the kernel writes a virtio-net header just in front of
+ * each frame in the ring, so partial checksums and TSO/GRO super-frames
+ * of up to 64 KiB (three per 256 KiB block) arrive
+ * whole and are described in 'pkt->offload', once checked against the
+ * frame's own headers (the checksum must start at its L4 header; one that
+ * starts elsewhere is completed here, a super-frame whose headers do not
+ * match its header is dropped and counted in 'rx_errors').  Without the
+ * header (a kernel that refuses it, or the option), frames the kernel left
+ * with a partial checksum (TP_STATUS_CSUMNOTREADY) get it completed here
+ * (see swpath/netdev.h).
  *
  * The socket sets PACKET_IGNORE_OUTGOING, so it sees neither its own
  * transmissions nor anything else sent out of the device (the datapath
@@ -45,12 +55,18 @@
  * tx() copies the frame into one of FT_PACKET_BATCH_MAX preallocated
  * slots; tx_flush() sends the slots with one sendmmsg() (more only when a
  * frame is refused).  Slot memory is reserved for 64 KiB frames but only
- * the pages that frames touch are ever committed.
+ * the pages that frames touch are ever committed.  With PACKET_VNET_HDR
+ * each message is two pieces, the virtio-net header built from
+ * 'pkt->offload' (zero for an ordinary frame) and the frame: the kernel
+ * segments a super-frame, or completes a checksum, only if the device
+ * cannot take it as it is (dev_queue_xmit()'s validate_xmit_skb()).
  */
 #include "netdev.h"
 
 #include <errno.h>
+#include <endian.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -61,9 +77,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-/* Receive ring geometry: 32 blocks of 128 KiB (4 MiB per port).  A block
- * holds one 64 KiB frame or about 450 minimum-size frames. */
-#define FT_AFPACKET_BLOCK_SIZE (128 * 1024)
+/* Receive ring geometry: 32 blocks of 256 KiB (8 MiB per port).  A block
+ * holds three 64 KiB super-frames (a 128 KiB block held only one: a
+ * second does not fit beside the first) or about 900 minimum-size
+ * frames. */
+#define FT_AFPACKET_BLOCK_SIZE (256 * 1024)
 #define FT_AFPACKET_N_BLOCKS 32
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_BLOCK_TOV_MS 1
@@ -77,6 +95,8 @@ struct afpacket_netdev {
     struct ft_netdev up;
     int fd;                         /* Receive socket, polled. */
     int tx_fd;                      /* Transmit socket, never polled. */
+    bool rx_vnet;                   /* Frames in the ring have a
+                                     * virtio-net header in front. */
 
     /* Receive ring. */
     uint8_t *ring;
@@ -91,7 +111,8 @@ struct afpacket_netdev {
 
     /* Transmit queue. */
     uint8_t *tx_buf;                /* BATCH slots. */
-    struct iovec iov[BATCH];
+    struct iovec iov[BATCH][2];     /* Header (if tx_offloads), frame. */
+    struct virtio_net_hdr vnet[BATCH];
     struct mmsghdr msgs[BATCH];
     size_t n_tx;
 
@@ -228,7 +249,8 @@ afpacket_bind(const struct afpacket_netdev *dev, int fd, uint16_t protocol,
  * ring are set before the bind, so no frame reaches the socket before
  * them. */
 static int
-afpacket_setup_rx_socket(struct afpacket_netdev *dev, struct ft_error *err)
+afpacket_setup_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
+                         struct ft_error *err)
 {
     struct packet_mreq mreq;
     int one = 1;
@@ -239,6 +261,12 @@ afpacket_setup_rx_socket(struct afpacket_netdev *dev, struct ft_error *err)
         error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET,
                                     PACKET_IGNORE_OUTGOING, &one, sizeof one,
                                     "PACKET_IGNORE_OUTGOING", err);
+    }
+    if (!error && want_vnet) {
+        /* Before the ring, which the kernel lays out for it.  Refused by
+         * an old kernel: then frames come without it (see the top). */
+        dev->rx_vnet = !setsockopt(dev->fd, SOL_PACKET, PACKET_VNET_HDR,
+                                   &one, sizeof one);
     }
     if (!error) {
         error = afpacket_setup_ring(dev, err);
@@ -266,9 +294,11 @@ afpacket_setup_rx_socket(struct afpacket_netdev *dev, struct ft_error *err)
  * nothing to it, and never polled, so freeing the frames sent on it wakes
  * nobody. */
 static int
-afpacket_setup_tx_socket(struct afpacket_netdev *dev, struct ft_error *err)
+afpacket_setup_tx_socket(struct afpacket_netdev *dev, bool want_vnet,
+                         struct ft_error *err)
 {
     int sndbuf = 4 * 1024 * 1024;
+    int one = 1;
     int error;
 
     error = afpacket_socket(dev, &dev->tx_fd, err);
@@ -277,6 +307,20 @@ afpacket_setup_tx_socket(struct afpacket_netdev *dev, struct ft_error *err)
     }
     if (error) {
         return error;
+    }
+    /* Without it, ft_netdev_tx() segments and completes in software. */
+    dev->up.tx_offloads = (want_vnet
+                           && !setsockopt(dev->tx_fd, SOL_PACKET,
+                                          PACKET_VNET_HDR, &one,
+                                          sizeof one));
+    for (size_t i = 0; i < BATCH; i++) {
+        struct msghdr *m = &dev->msgs[i].msg_hdr;
+
+        dev->iov[i][0].iov_base = &dev->vnet[i];
+        dev->iov[i][0].iov_len = sizeof dev->vnet[i];
+        dev->iov[i][1].iov_base = dev->tx_buf + i * FT_AFPACKET_TX_SLOT;
+        m->msg_iov = &dev->iov[i][dev->up.tx_offloads ? 0 : 1];
+        m->msg_iovlen = dev->up.tx_offloads ? 2 : 1;
     }
     /* A larger send buffer only avoids ENOBUFS in bursts: not fatal. */
     if (setsockopt(dev->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
@@ -305,17 +349,36 @@ afpacket_close(struct ft_netdev *netdev)
     free(dev);
 }
 
+/* Reads option vnet_hdr (default true) into '*want_vnet'. */
+static int
+afpacket_vnet_option(const char *name, const struct ft_netdev_option *opts,
+                     size_t n_opts, bool *want_vnet, struct ft_error *err)
+{
+    const char *v = ft_netdev_option_find(opts, n_opts, "vnet_hdr");
+
+    *want_vnet = !v || !strcmp(v, "true");
+    if (v && strcmp(v, "true") && strcmp(v, "false")) {
+        return ft_error_set(err, -EINVAL, "port %s: option vnet_hdr=%s "
+                            "must be true or false", name, v);
+    }
+    return 0;
+}
+
 static int
 afpacket_open(const char *name, const struct ft_netdev_option *opts,
               size_t n_opts, struct ft_netdev **netdevp,
               struct ft_error *err)
 {
-    static const char *const known[] = { NULL };
+    static const char *const known[] = { "vnet_hdr", NULL };
     struct afpacket_netdev *dev;
+    bool want_vnet;
     int ifindex, error;
 
     error = ft_netdev_options_check(name, "system", opts, n_opts, known,
                                     err);
+    if (!error) {
+        error = afpacket_vnet_option(name, opts, n_opts, &want_vnet, err);
+    }
     if (error) {
         return error;
     }
@@ -340,11 +403,6 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
         error = ft_error_set(err, -ENOMEM, "port %s: out of memory", name);
         goto error;
     }
-    for (size_t i = 0; i < BATCH; i++) {
-        dev->iov[i].iov_base = dev->tx_buf + i * FT_AFPACKET_TX_SLOT;
-        dev->msgs[i].msg_hdr.msg_iov = &dev->iov[i];
-        dev->msgs[i].msg_hdr.msg_iovlen = 1;
-    }
 
     /* Up first: binding to a device that is down leaves an ENETDOWN
      * pending on the receive socket, which its first poll would report. */
@@ -354,9 +412,9 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
                      name, strerror(-error));
         goto error;
     }
-    error = afpacket_setup_rx_socket(dev, err);
+    error = afpacket_setup_rx_socket(dev, want_vnet, err);
     if (!error) {
-        error = afpacket_setup_tx_socket(dev, err);
+        error = afpacket_setup_tx_socket(dev, want_vnet, err);
     }
     if (error) {
         goto error;
@@ -403,6 +461,67 @@ afpacket_push_vlan(struct ft_packet *pkt, uint16_t tpid, uint16_t tci)
     pkt->size += FT_VLAN_HEADER_LEN;
 }
 
+/* Completes the checksum of the 'len' bytes at 'p' into the field at
+ * 'p + offset' (an Internet checksum over bytes the stack already summed
+ * the pseudo-header into), as Linux's skb_checksum_help(). */
+static void
+afpacket_csum_help(uint8_t *p, size_t len, size_t offset)
+{
+    uint32_t sum = 0;
+    uint16_t csum;
+
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        sum += (uint32_t) (p[i] << 8 | p[i + 1]);
+    }
+    if (len & 1) {
+        sum += (uint32_t) p[len - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    csum = ~sum;
+    p[offset] = csum >> 8;
+    p[offset + 1] = csum;
+}
+
+/* Takes the offloads the virtio-net header 'vh' describes into 'pkt'
+ * ('vlan_pushed': a tag was put back in front of what the header counts
+ * from).  Returns false if the frame is to be dropped: a super-frame whose
+ * header does not match its own headers, or a checksum outside it. */
+static bool
+afpacket_take_vnet(const struct virtio_net_hdr *vh, struct ft_packet *pkt,
+                   bool vlan_pushed)
+{
+    uint32_t start = le16toh(vh->csum_start);
+    uint32_t offset = le16toh(vh->csum_offset);
+    uint8_t type = vh->gso_type;
+
+    if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+        /* A super-frame always needs its checksums; data_valid alone is
+         * nothing to act on. */
+        return type == VIRTIO_NET_HDR_GSO_NONE;
+    }
+    start += vlan_pushed ? FT_VLAN_HEADER_LEN : 0;
+    ft_packet_parse(pkt);
+    if (ft_packet_has_l4(pkt) && start == pkt->l4_ofs
+        && offset + 2 <= ft_packet_l4_size(pkt)) {
+        pkt->offload.flags = FT_PACKET_OFL_CSUM;
+        pkt->offload.csum_offset = offset;
+        pkt->offload.gso_type = type;
+        pkt->offload.gso_size = type ? le16toh(vh->gso_size) : 0;
+        return true;
+    }
+    if (type != VIRTIO_NET_HDR_GSO_NONE || start >= pkt->size
+        || offset + 2 > pkt->size - start) {
+        return false;
+    }
+    /* A checksum of some other layer (an inner header of a tunnel): the
+     * executor would not keep it right, so complete it here. */
+    afpacket_csum_help(ft_packet_data(pkt) + start, pkt->size - start,
+                       offset);
+    return true;
+}
+
 /* Turns the frame at 'hdr' into 'pkt'.  Returns false if it is to be
  * skipped. */
 static bool
@@ -415,15 +534,22 @@ afpacket_take_frame(struct afpacket_netdev *dev, struct tpacket3_hdr *hdr,
         ((uint8_t *) hdr + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
     uint8_t *base = (uint8_t *) hdr + hdr_end;
     uint32_t status = hdr->tp_status;
+    struct virtio_net_hdr vh;
+    bool vlan_pushed = false;
 
     if (sll->sll_pkttype == PACKET_OUTGOING) {
         return false;
     }
-    if (hdr->tp_snaplen < hdr->tp_len || hdr->tp_mac < hdr_end) {
+    if (hdr->tp_snaplen < hdr->tp_len
+        || hdr->tp_mac < hdr_end + (dev->rx_vnet ? sizeof vh : 0)) {
         dev->stats.rx_errors++;
         return false;
     }
 
+    if (dev->rx_vnet) {
+        /* Copied first: putting a VLAN tag back overwrites its end. */
+        memcpy(&vh, (uint8_t *) hdr + hdr->tp_mac - sizeof vh, sizeof vh);
+    }
     ft_packet_init(pkt, base, hdr->tp_mac - hdr_end + hdr->tp_snaplen,
                    hdr->tp_mac - hdr_end);
     pkt->size = hdr->tp_snaplen;
@@ -433,8 +559,15 @@ afpacket_take_frame(struct afpacket_netdev *dev, struct tpacket3_hdr *hdr,
                          ? hdr->hv1.tp_vlan_tpid : FT_ETH_TYPE_VLAN);
 
         afpacket_push_vlan(pkt, tpid, hdr->hv1.tp_vlan_tci);
+        vlan_pushed = true;
     }
-    if (status & TP_STATUS_CSUMNOTREADY) {
+    if (dev->rx_vnet) {
+        if ((vh.flags || vh.gso_type)
+            && !afpacket_take_vnet(&vh, pkt, vlan_pushed)) {
+            dev->stats.rx_errors++;
+            return false;
+        }
+    } else if (status & TP_STATUS_CSUMNOTREADY) {
         ft_packet_parse(pkt);
         ft_netdev_complete_csum(pkt);
     }
@@ -516,7 +649,7 @@ afpacket_tx_flush(struct ft_netdev *netdev)
         if (n > 0) {
             for (size_t j = i; j < i + n; j++) {
                 dev->stats.tx_packets++;
-                dev->stats.tx_bytes += dev->iov[j].iov_len;
+                dev->stats.tx_bytes += dev->iov[j][1].iov_len;
             }
             i += n;
         } else if (n < 0 && errno == EINTR) {
@@ -534,6 +667,32 @@ afpacket_tx_flush(struct ft_netdev *netdev)
     dev->n_tx = 0;
 }
 
+/* Describes the offloads of 'pkt' in the virtio-net header 'vh' (all zero
+ * for an ordinary frame).  The checksum starts at the L4 header wherever
+ * the actions moved it (swpath/packet.h, "Offloads"). */
+static void
+afpacket_put_vnet(const struct ft_packet *pkt, struct virtio_net_hdr *vh)
+{
+    const struct ft_packet_offload *o = &pkt->offload;
+
+    memset(vh, 0, sizeof *vh);
+    if (!(o->flags & FT_PACKET_OFL_CSUM) || !ft_packet_has_l4(pkt)) {
+        return;
+    }
+    vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh->csum_start = htole16(pkt->l4_ofs);
+    vh->csum_offset = htole16(o->csum_offset);
+    if (o->gso_type != FT_PACKET_GSO_NONE) {
+        const uint8_t *l4 = ft_packet_data(pkt) + pkt->l4_ofs;
+        uint32_t l4_hdr = (pkt->l4_proto == FT_IPPROTO_TCP
+                           ? (l4[12] >> 4) * 4u : 8);
+
+        vh->gso_type = o->gso_type;
+        vh->gso_size = htole16(o->gso_size);
+        vh->hdr_len = htole16(pkt->l4_ofs + l4_hdr);
+    }
+}
+
 static int
 afpacket_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
 {
@@ -546,8 +705,11 @@ afpacket_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
     if (dev->n_tx >= BATCH) {
         afpacket_tx_flush(netdev);
     }
-    memcpy(dev->iov[dev->n_tx].iov_base, ft_packet_data(pkt), pkt->size);
-    dev->iov[dev->n_tx].iov_len = pkt->size;
+    if (dev->up.tx_offloads) {
+        afpacket_put_vnet(pkt, &dev->vnet[dev->n_tx]);
+    }
+    memcpy(dev->iov[dev->n_tx][1].iov_base, ft_packet_data(pkt), pkt->size);
+    dev->iov[dev->n_tx][1].iov_len = pkt->size;
     dev->n_tx++;
     return 0;
 }

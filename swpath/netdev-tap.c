@@ -19,7 +19,12 @@
  * persistent (TUNSETPERSIST) and its descriptor closed at once; FlowTier
  * switches its frames through the "system" class (AF_PACKET ring):
  * frames the guest writes are what the device receives, and frames sent
- * on the device go to the guest.  Until a guest attaches, the device has
+ * on the device go to the guest.  With virtio-net headers on that class's
+ * sockets (option vnet_hdr, default true), a guest whose QEMU opened the
+ * tap with IFF_VNET_HDR and enabled offloads (TUNSETOFFLOAD, as virtio-net
+ * does) sends its TSO super-frames and partial checksums through the
+ * switch whole, and receives them whole; the kernel segments or completes
+ * them on the way to a guest that did not enable the offloads.  Until a guest attaches, the device has
  * no carrier and frames sent to it are dropped by the kernel.  An existing
  * device of that name is used as it is.  When the port is deleted, a tap
  * FlowTier created is made non-persistent (so it disappears), unless a
@@ -148,7 +153,7 @@ static int
 tap_open(const char *name, const struct ft_netdev_option *opts,
          size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
 {
-    static const char *const known[] = { NULL };
+    static const char *const known[] = { "vnet_hdr", NULL };
     struct tap_netdev *dev;
     int error;
 
@@ -185,12 +190,13 @@ tap_open(const char *name, const struct ft_netdev_option *opts,
         dev->created = tap_alias(name, false);
     }
 
-    error = ft_netdev_open(name, "system", NULL, 0, &dev->ring, err);
+    error = ft_netdev_open(name, "system", opts, n_opts, &dev->ring, err);
     if (error) {
         tap_close(&dev->up);
         return error;
     }
     dev->up.ifindex = dev->ring->ifindex;
+    dev->up.tx_offloads = dev->ring->tx_offloads;
     *netdevp = &dev->up;
     return 0;
 }

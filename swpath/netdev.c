@@ -3,7 +3,8 @@
  *
  * The registry is a constant table: a new class (DPDK ethdev, VXLAN) is one
  * entry below.  The helpers do device ioctls (ifindex, flags, MAC) through
- * a short-lived socket, and finish offloaded checksums in software.  No
+ * a short-lived socket, finish offloaded checksums in software, and hand a
+ * port that cannot take offloads its frames segmented (gso.c).  No
  * state lives here.
  */
 #include "netdev.h"
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "execute.h"
+#include "gso.h"
 
 static const struct ft_netdev_class *const netdev_classes[] = {
     &ft_netdev_afpacket_class,
@@ -375,4 +377,23 @@ ft_netdev_get_identity(const struct ft_netdev *netdev, ft_port_no port_no,
     if (netdev->class->get_identity) {
         netdev->class->get_identity(netdev, id);
     }
+}
+
+static int
+netdev_tx_emit(void *netdev_, const struct ft_packet *seg)
+{
+    struct ft_netdev *netdev = netdev_;
+
+    return netdev->class->tx(netdev, seg);
+}
+
+int
+ft_netdev_tx_soft(struct ft_netdev *netdev, const struct ft_packet *pkt)
+{
+    /* On the stack: a thread's stack has room for it, and nothing is
+     * allocated per packet. */
+    uint8_t buf[FT_GSO_BUF_SIZE];
+    int n = ft_gso_apply(pkt, buf, sizeof buf, netdev_tx_emit, netdev);
+
+    return n < 0 ? n : 0;
 }

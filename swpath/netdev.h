@@ -37,15 +37,24 @@
  * Checksum offload and large frames
  * =================================
  *
- * The AF_PACKET classes do not use PACKET_VNET_HDR.  A frame that the
- * sending stack left with a partial TCP, UDP or SCTP checksum (checksum
- * offload between veths, a guest's virtio) is completed in software on
- * receive, so the forwarded frame is correct on any device.  Receive
- * handles frames up to 64 KiB (GRO/TSO super-frames arrive whole), but a
- * frame larger than the output device's MTU is refused by the kernel on
- * transmit and counted in 'tx_errors': turn TSO/GSO off (e.g. 'ethtool -K
- * veth0 tso off gso off') on peers whose large TCP segments must cross
- * the switch.
+ * The "system" class (and "tap", which reads its device through it)
+ * exchanges a virtio-net header with the kernel on both of its sockets
+ * (PACKET_VNET_HDR): a frame that the sending stack left with a partial
+ * TCP, UDP or SCTP checksum (checksum offload between veths, a guest's
+ * virtio) or a TCP/UDP super-frame of up to 64 KiB (TSO, GSO, GRO) is
+ * received whole, in one piece, and described in 'pkt->offload'
+ * (swpath/packet.h).  Sent back out with its header, the kernel completes
+ * or segments it only where the device behind cannot take it, or passes
+ * it on whole (a veth peer, a guest that negotiated the offloads).  A
+ * netdev whose 'tx_offloads' is set takes such frames; for any other
+ * port, ft_netdev_tx() segments and completes them in software first
+ * (swpath/gso.h), so a DPDK port, a tunnel or the internal port gets
+ * ordinary frames.  Where the kernel refuses PACKET_VNET_HDR, or the port
+ * has option vnet_hdr=false, the class falls back: partial checksums are
+ * completed on receive, and a frame larger than the output device's MTU
+ * is refused by the kernel on transmit and counted in 'tx_errors' (turn
+ * TSO/GSO off on the peers then, e.g. 'ethtool -K veth0 tso off gso
+ * off').
  *
  * Thread-safety: a netdev belongs to one thread (the datapath's).  Classes
  * keep all state in their netdev structs; the registry is a constant table.
@@ -100,6 +109,8 @@ struct ft_netdev {
     const struct ft_netdev_class *class;
     char name[FT_NETDEV_NAME_MAX];
     int ifindex;                /* Linux ifindex, or 0 if none. */
+    bool tx_offloads;           /* tx() takes frames with offloads
+                                 * (partial checksums, super-frames). */
 };
 
 struct ft_netdev_class {
@@ -205,9 +216,22 @@ ft_netdev_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     return netdev->class->rx_burst(netdev, batch);
 }
 
+/* Segments or completes in software the frame 'pkt', which carries
+ * offloads, and queues the resulting frames on 'netdev' (see "Checksum
+ * offload and large frames").  Returns 0, the first error tx() returned,
+ * or the error of ft_gso_apply() (swpath/gso.h) for a frame whose offload
+ * does not fit its headers, which is counted nowhere else. */
+int ft_netdev_tx_soft(struct ft_netdev *netdev, const struct ft_packet *pkt);
+
+/* Queues 'pkt' on 'netdev' (see the tx() member), segmenting it or
+ * completing its checksum first if it carries offloads the port does not
+ * take. */
 static inline int
 ft_netdev_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
 {
+    if (ft_packet_has_offload(pkt) && !netdev->tx_offloads) {
+        return ft_netdev_tx_soft(netdev, pkt);
+    }
     return netdev->class->tx(netdev, pkt);
 }
 

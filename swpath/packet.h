@@ -39,6 +39,23 @@
  * port no longer frees it.  Every other class ignores both fields and
  * copies, as tx() always does.
  *
+ * Offloads: partial checksums and super-frames (GSO)
+ * ==================================================
+ *
+ * A port that exchanges virtio-net headers with the kernel (see
+ * swpath/netdev.h, "Checksum offload and large frames") may hand over a
+ * frame whose L4 checksum is still to be computed (FT_PACKET_OFL_CSUM: the
+ * checksum field holds only the folded pseudo-header sum, as Linux's
+ * CHECKSUM_PARTIAL), and a TCP or UDP super-frame of up to 64 KiB that is
+ * to be cut into segments of 'gso_size' payload bytes (FT_PACKET_GSO_*),
+ * one set of headers copied onto each.  'offload' says so.  The checksum
+ * always starts at the L4 header ('l4_ofs'), so the executor's offset
+ * bookkeeping (VLAN push and pop) keeps it right; the executor keeps the
+ * pseudo-header sum right across address rewrites and leaves it alone
+ * across port rewrites (ports are summed when the checksum is completed).
+ * A frame with offloads goes out as it is only to a port that takes them;
+ * ft_netdev_tx() completes or segments it in software for any other.
+ *
  * Thread-safety: a packet belongs to one thread at a time.
  */
 #ifndef SWPATH_PACKET_H
@@ -82,6 +99,25 @@ struct ft_packet_tunnel {
     uint64_t tun_id;
 };
 
+/* 'offload.flags' bits. */
+#define FT_PACKET_OFL_CSUM 0x01     /* L4 checksum partial (see above). */
+
+/* 'offload.gso_type' values (those of the virtio-net header). */
+#define FT_PACKET_GSO_NONE 0
+#define FT_PACKET_GSO_TCPV4 1
+#define FT_PACKET_GSO_TCPV6 4
+#define FT_PACKET_GSO_UDP_L4 5
+#define FT_PACKET_GSO_ECN 0x80      /* Flag: TCP with ECN (CWR set). */
+
+/* What the sender left for the device to do (see "Offloads" above).  All
+ * zero for an ordinary frame. */
+struct ft_packet_offload {
+    uint8_t flags;              /* FT_PACKET_OFL_*. */
+    uint8_t gso_type;           /* FT_PACKET_GSO_*, with ECN flag. */
+    uint16_t gso_size;          /* Payload bytes per segment. */
+    uint16_t csum_offset;       /* Checksum field, from 'l4_ofs'. */
+};
+
 struct ft_packet {
     uint8_t *base;              /* Start of the memory (not owned). */
     uint32_t allocated;         /* Bytes at 'base'. */
@@ -101,6 +137,7 @@ struct ft_packet {
     void **mbuf_slot;           /* Where the receiving port keeps the
                                  * DPDK mbuf holding the frame, or NULL. */
     struct ft_packet_tunnel tunnel;
+    struct ft_packet_offload offload;
 };
 
 struct ft_packet_batch {
@@ -275,6 +312,14 @@ ft_packet_set_frame(struct ft_packet *pkt, const void *frame, size_t len)
     pkt->size = len;
     ft_packet_parse(pkt);
     return 0;
+}
+
+/* True if 'pkt' carries work left for the device: a partial checksum or
+ * a super-frame to segment. */
+static inline bool
+ft_packet_has_offload(const struct ft_packet *pkt)
+{
+    return pkt->offload.flags != 0;
 }
 
 static inline bool

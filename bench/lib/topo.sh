@@ -11,6 +11,9 @@
 # userspace switch forwards frames as they are, and a frame left with a
 # partial checksum by a namespace would reach the other namespace broken.
 # The same settings apply to every switch, the Linux bridge included.
+# A case that sets CASE_NAME_OFFLOADS=on keeps every veth's default
+# offloads instead (checksum offload, TSO, GSO: what a guest's virtio-net
+# and a hypervisor's veths have), for switches that pass them through.
 # The addresses exist only inside these namespaces.
 
 BENCH_IP1=10.99.0.1
@@ -23,6 +26,11 @@ topo_names() {
     BENCH_NS2=$1-n2
 }
 
+# topo_offloads: true if the case being measured keeps the offloads on.
+topo_offloads() {
+    [ "$(eval echo "\${CASE_${BENCH_CASE:-none}_OFFLOADS:-off}")" = on ]
+}
+
 topo_create() {
     local ns
     for ns in "$BENCH_SW" "$BENCH_NS1" "$BENCH_NS2"; do
@@ -33,12 +41,15 @@ topo_create() {
     ip -n "$BENCH_SW" link add v1 type veth peer name eth0 netns "$BENCH_NS1" \
         && ip -n "$BENCH_SW" link add v2 type veth peer name eth0 \
                netns "$BENCH_NS2" || return 1
-    ip netns exec "$BENCH_SW" ethtool -K v1 tx off >/dev/null 2>&1
-    ip netns exec "$BENCH_SW" ethtool -K v2 tx off >/dev/null 2>&1
+    if ! topo_offloads; then
+        ip netns exec "$BENCH_SW" ethtool -K v1 tx off >/dev/null 2>&1
+        ip netns exec "$BENCH_SW" ethtool -K v2 tx off >/dev/null 2>&1
+    fi
     ip -n "$BENCH_SW" link set v1 up && ip -n "$BENCH_SW" link set v2 up \
         || return 1
     for ns in "$BENCH_NS1" "$BENCH_NS2"; do
-        ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+        topo_offloads || ip netns exec "$ns" ethtool -K eth0 tx off \
+            >/dev/null 2>&1
         ip -n "$ns" link set eth0 up || return 1
     done
     ip -n "$BENCH_NS1" addr add "$BENCH_IP1/24" dev eth0 \

@@ -1089,6 +1089,96 @@ test_batch(void **state)
     free(cap);
 }
 
+/* Makes the L4 checksum of the parsed 'pkt' partial, as a sender with
+ * checksum offload leaves it: the field holds the pseudo-header sum. */
+static void
+make_partial(struct ft_packet *pkt)
+{
+    uint8_t *f = ft_packet_data(pkt);
+    uint8_t *ip = f + pkt->l3_ofs, *l4 = f + pkt->l4_ofs;
+    size_t len = pkt->l4_end - pkt->l4_ofs;
+    int v6 = pkt->eth_type == FT_ETH_TYPE_IPV6;
+    size_t ofs = pkt->l4_proto == FT_IPPROTO_TCP ? 16 : 6;
+    uint32_t sum = v6 ? ref_sum(0, ip + 8, 32) : ref_sum(0, ip + 12, 8);
+
+    sum += pkt->l4_proto + (uint32_t) len;
+    put16(l4 + ofs, ~ref_fold(sum));
+    pkt->offload.flags = FT_PACKET_OFL_CSUM;
+    pkt->offload.csum_offset = ofs;
+}
+
+/* Completes the partial checksum of 'pkt' as a NIC does: the sum from the
+ * L4 header to the end, field included, complemented into the field. */
+static void
+complete_like_nic(struct ft_packet *pkt)
+{
+    uint8_t *l4 = ft_packet_data(pkt) + pkt->l4_ofs;
+    size_t len = pkt->l4_end - pkt->l4_ofs;
+
+    put16(l4 + pkt->offload.csum_offset, ref_fold(ref_sum(0, l4, len)));
+    pkt->offload.flags = 0;
+}
+
+/* Address and port rewrites and a VLAN push on a frame whose checksum is
+ * partial: completed afterwards, it is the frame that the same actions
+ * make from the fully summed original, byte for byte. */
+static void
+test_partial_csum_rewrites(void **state)
+{
+    static const uint8_t protos[] = { FT_IPPROTO_TCP, FT_IPPROTO_UDP };
+    struct ft_dp_actions acts;
+    struct ft_dp_action *a;
+    struct test_pkt full, part;
+    uint8_t f[BUF_SIZE];
+
+    (void) state;
+    for (int v6 = 0; v6 < 2; v6++) {
+        for (size_t p = 0; p < 2; p++) {
+            size_t len = (v6 ? build_ipv6(f, 0, protos[p], 333)
+                          : build_ipv4(f, 0, protos[p], 333));
+
+            ft_dp_actions_init(&acts);
+            if (v6) {
+                a = ft_dp_actions_put(&acts, FT_DPA_SET_IPV6);
+                memset(&a->ipv6.dst, 0x5a, sizeof a->ipv6.dst);
+                memset(&a->ipv6.dst_mask, 0xff, sizeof a->ipv6.dst_mask);
+            } else {
+                a = ft_dp_actions_put(&acts, FT_DPA_SET_IPV4);
+                a->ipv4.src = 0xc0a80063;
+                a->ipv4.src_mask = 0xffffffff;
+                a->ipv4.dst = 0x0a0b0c0d;
+                a->ipv4.dst_mask = 0xffffffff;
+                a->ipv4.ttl = 3;
+                a->ipv4.ttl_mask = 0xff;
+            }
+            a = ft_dp_actions_put(&acts, FT_DPA_SET_L4);
+            a->l4.proto = protos[p];
+            a->l4.src = 6000;
+            a->l4.src_mask = 0xffff;
+            a->l4.dst = 7001;
+            a->l4.dst_mask = 0xffff;
+            a = ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN);
+            a->push_vlan.tpid = FT_ETH_TYPE_VLAN;
+            a->push_vlan.tci = FT_VLAN_CFI | 100;
+
+            test_pkt_init(&full, f, len);
+            test_pkt_init(&part, f, len);
+            make_partial(&part.pkt);
+            assert_int_equal(ft_execute_actions(&full.pkt, &acts, NULL,
+                                                NULL), 0);
+            assert_int_equal(ft_execute_actions(&part.pkt, &acts, NULL,
+                                                NULL), 0);
+            assert_int_equal(part.pkt.offload.flags, FT_PACKET_OFL_CSUM);
+            complete_like_nic(&part.pkt);
+            check_csums(&full.pkt);
+            assert_int_equal(part.pkt.size, full.pkt.size);
+            assert_memory_equal(ft_packet_data(&part.pkt),
+                                ft_packet_data(&full.pkt), full.pkt.size);
+            ft_dp_actions_uninit(&acts);
+        }
+    }
+}
+
 /* The flow parser sees in the rewritten frame what the actions set. */
 static void
 test_extract_after_actions(void **state)
@@ -1170,6 +1260,7 @@ main(void)
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_set_icmp),
         cmocka_unit_test(test_extract_after_actions),
+        cmocka_unit_test(test_partial_csum_rewrites),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
