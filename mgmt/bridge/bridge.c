@@ -785,6 +785,8 @@ struct bridge_settings {
     bool hw_offload;
     enum ft_tier tier_order[FT_N_TIERS];
     size_t n_tier_order;
+    int pmd_cpus[FT_DPIF_PMD_MAX];  /* other_config:pmd-cpu-mask. */
+    size_t n_pmd_cpus;
 };
 
 static int
@@ -819,6 +821,7 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->tier_order[1] = FT_TIER_KERNEL;
     s->tier_order[2] = FT_TIER_USER;
     s->n_tier_order = 3;
+    s->n_pmd_cpus = 0;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
         long long int v = 0;
@@ -844,6 +847,9 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
         } else if (!strcmp(key, "tier-order")) {
             error = bridge_tier_order_parse(value, s->tier_order,
                                             &s->n_tier_order, err);
+        } else if (!strcmp(key, "pmd-cpu-mask")) {
+            error = ft_bridge_pmd_mask_parse(value, s->pmd_cpus,
+                                             &s->n_pmd_cpus, err);
         }
         if (error) {
             return error;
@@ -887,6 +893,7 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
         bridge_flush_megaflows(br);
     }
     br->max_idle = s->max_idle;
+    ft_bridge_pmd_apply(br, s->pmd_cpus, s->n_pmd_cpus);
     free(br->dpdk_extra);
     br->dpdk_extra = s->dpdk_extra ? ft_xstrdup(s->dpdk_extra) : NULL;
 }
@@ -1128,6 +1135,13 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
 
         snprintf(reason, sizeof reason, "%s", err->reason);
         return ft_error_set(err, error, "bridge %s: %s", br->name, reason);
+    }
+    if (settings.n_pmd_cpus && strcmp(ft_dpif_type(br->dpif), "netdev")) {
+        return ft_error_set(err, -EINVAL, "bridge %s: other_config:pmd-cpu-"
+                            "mask: datapath_type %s forwards in the kernel, "
+                            "not in threads of the daemon (it needs "
+                            "datapath_type=netdev)", br->name,
+                            ft_dpif_type(br->dpif));
     }
     error = ports_from_cfg(br, cfg, &ports, err);
     if (error) {
