@@ -440,9 +440,11 @@ pmd_start(struct dpif_pmd *pmd, struct ft_error *err)
     pthread_attr_destroy(&attr);
     if (error) {
         return ft_error_set(err, -error, "datapath %s: cannot start the "
-                            "forwarding thread for CPU %d: %s",
+                            "forwarding thread for CPU %d: %s%s",
                             pmd->set->dp->up.name, pmd->cpu,
-                            strerror(error));
+                            strerror(error), error == EINVAL
+                            ? " (is that CPU online, and in this process's "
+                              "cpuset?)" : "");
     }
     pmd->running = true;
     return 0;
@@ -649,6 +651,16 @@ dpif_pmds_create(struct dpif_netdev *dp, const int cpus[], size_t n,
     int error = 0;
 
     *setp = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE
+            || (i && cpus[i] <= cpus[i - 1])) {
+            free(set);
+            return ft_error_set(err, -EINVAL, "datapath %s: CPU %d: the "
+                                "forwarding threads' CPUs must be distinct, "
+                                "in ascending order, from 0 to %d",
+                                dp->up.name, cpus[i], CPU_SETSIZE - 1);
+        }
+    }
     if (!set) {
         return ft_error_set(err, -ENOMEM, "datapath %s: out of memory",
                             dp->up.name);
