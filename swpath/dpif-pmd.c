@@ -714,6 +714,17 @@ dpif_pmds_destroy(struct dpif_pmds *set)
     /* What the threads queued up is dropped: their packets were misses
      * not yet handled, as a queue overflow would drop them. */
     ft_dpcls_foreach(&set->dp->main.cls, pmds_unload_flow, set);
+    /* The datapath's counters go on from what the threads counted. */
+    if (set->n) {
+        struct dpif_fwd *main = &set->dp->main;
+        bool bypassed = main->stats.emc_bypassed;
+
+        dpif_pmds_get_stats(set, &main->stats);
+        main->stats.emc_bypassed = bypassed;
+        for (size_t i = 0; i < set->n; i++) {
+            main->xstats.n_skipped += set->pmds[i]->fwd.xstats.n_skipped;
+        }
+    }
     for (size_t i = 0; i < set->n; i++) {
         pmd_destroy(set->pmds[i]);
     }

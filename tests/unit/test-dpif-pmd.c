@@ -550,6 +550,7 @@ static void
 test_stop(void **state)
 {
     struct fixture *f = start(state);
+    struct ft_dpif_stats st0, st;
     struct ft_stats final;
     int tasks;
     const int n = 100;
@@ -559,8 +560,12 @@ test_stop(void **state)
     assert_int_equal(pump(f, f->inj[1], n, 7007, 5000), n);
     assert_int_equal(wait_packets(f, f->handle, n), n);
     tasks = count_tasks();
+    ft_dpif_get_stats(f->dpif, &st0);
     assert_int_equal(ft_dpif_set_pmd_cpus(f->dpif, NULL, 0, NULL), 0);
     assert_int_equal(count_tasks(), tasks - (int) f->n_cpus);
+    ft_dpif_get_stats(f->dpif, &st);
+    assert_int_equal(st.n_hit_emc + st.n_hit_megaflow + st.n_missed,
+                     st0.n_hit_emc + st0.n_hit_megaflow + st0.n_missed);
     assert_int_equal(ft_dpif_pmd_foreach(f->dpif, collect_pmd, NULL), 0);
     assert_int_equal(flow_stats(f, f->handle).n_packets, n);
     inject(f, 0, n, 2, 7007);
