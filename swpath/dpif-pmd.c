@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dpdk-eal.h"
 #include "spsc-ring.h"
 
 #define UPCALL_RING_SLOTS 1024
@@ -106,6 +107,12 @@ struct dpif_pmd {
     struct ft_spsc_ring cmds;           /* Daemon -> this thread. */
     bool woke;                          /* Pushed upcalls this round. */
     uint64_t n_commands;
+
+    /* The longest round (receive bursts and commands) in the current
+     * second and in the last whole one, in ns: the longest time a port
+     * waited to be polled. */
+    uint64_t round_max_cur;
+    uint64_t round_max_prev;
 
     /* Receive queues (set while stopped). */
     struct dpif_port **rxqs;
@@ -343,16 +350,46 @@ pmd_apply_commands(struct dpif_pmd *pmd, size_t max)
     return n;
 }
 
+static uint64_t
+pmd_time_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Accounts for a round that ended at 'now' and began at '*last'. */
+static void
+pmd_round_end(struct dpif_pmd *pmd, uint64_t now, uint64_t *last,
+              uint64_t *window)
+{
+    uint64_t d = now - *last;
+
+    if (d > pmd->round_max_cur) {
+        __atomic_store_n(&pmd->round_max_cur, d, __ATOMIC_RELAXED);
+    }
+    if (now - *window >= 1000000000) {
+        __atomic_store_n(&pmd->round_max_prev, pmd->round_max_cur,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&pmd->round_max_cur, 0, __ATOMIC_RELAXED);
+        *window = now;
+    }
+    *last = now;
+}
+
 static void *
 pmd_main(void *pmd_)
 {
     struct dpif_pmd *pmd = pmd_;
     struct dpif_fwd *fwd = &pmd->fwd;
     unsigned int idle = 0;
+    uint64_t last = pmd_time_ns(), window = last;
     char name[16];
 
     snprintf(name, sizeof name, "pmd-c%02d", pmd->cpu);
     pthread_setname_np(pthread_self(), name);
+    ft_dpdk_thread_register();
     while (!__atomic_load_n(&pmd->exit, __ATOMIC_ACQUIRE)) {
         int n = dpif_fwd_poll(fwd, pmd->rxqs, pmd->n_rxqs, pmd->eps,
                               pmd->n_eps, (int) (DPIF_BATCH
@@ -372,9 +409,11 @@ pmd_main(void *pmd_)
 
             nanosleep(&ts, NULL);
         }
+        pmd_round_end(pmd, pmd_time_ns(), &last, &window);
     }
     pmd_apply_commands(pmd, SIZE_MAX);
     dpif_fwd_flush(fwd);
+    ft_dpdk_thread_unregister();
     if (pmd->woke) {
         pmd->woke = false;
         eventfd_kick(pmd->set->upcall_fd);
@@ -1020,6 +1059,10 @@ dpif_pmds_foreach(const struct dpif_pmds *set,
         info.n_missed = LOAD(fwd->stats.n_missed);
         info.n_lost = LOAD(fwd->stats.n_lost);
         info.n_commands = LOAD(pmd->n_commands);
+        info.max_round_ns = LOAD(pmd->round_max_prev);
+        if (LOAD(pmd->round_max_cur) > info.max_round_ns) {
+            info.max_round_ns = LOAD(pmd->round_max_cur);
+        }
         retval = cb(&info, aux);
         if (retval) {
             return retval;

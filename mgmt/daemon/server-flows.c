@@ -642,11 +642,12 @@ dpif_show_pmd(const struct ft_dpif_pmd_info *pmd, void *text)
 {
     ds_put_format(text, "  pmd thread %u (cpu %d): rx queues: %s; "
                   "megaflows: %zu; hit:%"PRIu64" (emc:%"PRIu64") "
-                  "missed:%"PRIu64" lost:%"PRIu64"; commands: %"PRIu64"\n",
+                  "missed:%"PRIu64" lost:%"PRIu64"; commands: %"PRIu64
+                  "; longest round: %"PRIu64" us\n",
                   pmd->id, pmd->cpu, pmd->rxqs[0] ? pmd->rxqs : "none",
                   pmd->n_flows, pmd->n_hit_emc + pmd->n_hit_megaflow,
                   pmd->n_hit_emc, pmd->n_missed, pmd->n_lost,
-                  pmd->n_commands);
+                  pmd->n_commands, pmd->max_round_ns / 1000);
     return 0;
 }
 
@@ -654,14 +655,15 @@ static int
 dpif_show_pmd_json(const struct ft_dpif_pmd_info *pmd, void *array)
 {
     json_array_append_new(array, json_pack(
-        "{s:I, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "{s:I, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "id", (json_int_t) pmd->id, "cpu", pmd->cpu, "rxqs", pmd->rxqs,
         "flows", (json_int_t) pmd->n_flows,
         "emc_hits", (json_int_t) pmd->n_hit_emc,
         "megaflow_hits", (json_int_t) pmd->n_hit_megaflow,
         "missed", (json_int_t) pmd->n_missed,
         "lost", (json_int_t) pmd->n_lost,
-        "commands", (json_int_t) pmd->n_commands));
+        "commands", (json_int_t) pmd->n_commands,
+        "max_round_ns", (json_int_t) pmd->max_round_ns));
     return 0;
 }
 
