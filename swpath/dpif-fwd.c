@@ -8,7 +8,7 @@
  * threads: misses call the upcall callback at once) or by one forwarding
  * thread (misses are queued to the daemon's thread, dpif-pmd.c); it
  * touches its own state, reads the datapath's ports, and writes only the
- * ports' transmit queues (under the port's 'tx_lock' when there are
+ * ports' transmit queues (under dpif_port_tx_lock() when there are
  * forwarding threads).
  */
 #include "dpif-netdev-private.h"
@@ -94,9 +94,14 @@ dpif_port_claim(struct dpif_fwd *fwd, struct dpif_port *port)
     if (port->tx_pending[fwd->idx]) {
         return;
     }
-    if (fwd->pmd && pthread_mutex_trylock(&port->tx_lock)) {
-        dpif_fwd_flush(fwd);
-        pthread_mutex_lock(&port->tx_lock);
+    if (fwd->pmd) {
+        pthread_mutex_t *lock = dpif_port_tx_lock(fwd->dp, port);
+
+        if (pthread_mutex_trylock(lock)) {
+            /* (Also when this context holds it: vxlan ports share one.) */
+            dpif_fwd_flush(fwd);
+            pthread_mutex_lock(lock);
+        }
     }
     port->tx_pending[fwd->idx] = true;
     fwd->pending[fwd->n_pending++] = port;
@@ -120,7 +125,7 @@ dpif_fwd_flush(struct dpif_fwd *fwd)
         ft_netdev_tx_flush(port->netdev);
         port->tx_pending[fwd->idx] = false;
         if (fwd->pmd) {
-            pthread_mutex_unlock(&port->tx_lock);
+            pthread_mutex_unlock(dpif_port_tx_lock(fwd->dp, port));
         }
     }
     fwd->n_pending = 0;
@@ -134,7 +139,7 @@ dpif_fwd_forget_port(struct dpif_fwd *fwd, struct dpif_port *port)
             fwd->pending[i] = fwd->pending[--fwd->n_pending];
             port->tx_pending[fwd->idx] = false;
             if (fwd->pmd) {
-                pthread_mutex_unlock(&port->tx_lock);
+                pthread_mutex_unlock(dpif_port_tx_lock(fwd->dp, port));
             }
             return;
         }

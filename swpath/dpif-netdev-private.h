@@ -61,7 +61,7 @@ struct dpif_port {
     /* Frames queued since the last flush, per forwarding context. */
     bool tx_pending[DPIF_FWD_MAX];
     /* With forwarding threads, held by the context that queues frames on
-     * the port until it flushes them. */
+     * the port until it flushes them (dpif_port_tx_lock()). */
     pthread_mutex_t tx_lock;
 };
 
@@ -132,9 +132,21 @@ struct dpif_netdev {
     struct ft_vxlan_endpoint *endpoints[DPIF_MAX_ENDPOINTS];
     size_t n_endpoints;
 
+    /* The vxlan ports' transmit lock: they queue into their endpoint's
+     * buffer, which several ports share. */
+    pthread_mutex_t tunnel_tx_lock;
+
     struct dpif_fwd main;
     struct dpif_pmds *pmds;         /* Forwarding threads, or NULL. */
 };
+
+/* The lock that serializes transmission on 'port' between forwarding
+ * threads. */
+static inline pthread_mutex_t *
+dpif_port_tx_lock(struct dpif_netdev *dp, struct dpif_port *port)
+{
+    return port->tunnel ? &dp->tunnel_tx_lock : &port->tx_lock;
+}
 
 static inline struct dpif_port *
 dpif_port_find(const struct dpif_netdev *dp, ft_port_no port_no)

@@ -83,6 +83,7 @@ dpif_netdev_create(const char *name, struct ft_dpif **dpifp,
         return ft_error_set(err, -ENOMEM, "datapath %s: out of memory",
                             name);
     }
+    pthread_mutex_init(&dpif->tunnel_tx_lock, NULL);
     *dpifp = &dpif->up;
     return 0;
 }
@@ -103,6 +104,7 @@ dpif_netdev_destroy(struct ft_dpif *dpif_)
     }
     dpif_netdev_flow_flush(dpif_);
     dpif_fwd_uninit(&dpif->main);
+    pthread_mutex_destroy(&dpif->tunnel_tx_lock);
     free(dpif->ports);
     free(dpif);
 }
