@@ -435,21 +435,36 @@ pmds_send(struct dpif_pmd *pmd, const struct dpif_cmd *cmd)
     }
 }
 
-/* Waits until every thread answered 'reply'. */
+/* Waits until every thread answered 'reply'.  A thread answers within a
+ * round, tens of microseconds: the wait yields (so that a thread sharing
+ * this CPU runs) for up to WAIT_SPIN_NS before it sleeps on the reply
+ * eventfd, because on a busy machine a wakeup from sleep can take
+ * milliseconds, and a revalidator deleting many megaflows waits once per
+ * megaflow. */
+#define WAIT_SPIN_NS 500000
+
 static void
 pmds_wait(struct dpif_pmds *set, struct dpif_reply *reply)
 {
+    uint64_t start = 0;
     unsigned int spins = 0;
 
     while (__atomic_load_n(&reply->pending, __ATOMIC_ACQUIRE)) {
-        if (++spins < 256) {
-            __builtin_ia32_pause();
-            continue;
-        }
-        struct pollfd pfd = { .fd = set->reply_fd, .events = POLLIN };
+        if (!(++spins & 15)) {
+            uint64_t now = pmd_time_ns();
 
-        poll(&pfd, 1, 1);
-        eventfd_drain(set->reply_fd);
+            if (!start) {
+                start = now;
+            } else if (now - start >= WAIT_SPIN_NS) {
+                struct pollfd pfd = { .fd = set->reply_fd,
+                                      .events = POLLIN };
+
+                poll(&pfd, 1, 1);
+                eventfd_drain(set->reply_fd);
+                continue;
+            }
+        }
+        sched_yield();
     }
 }
 

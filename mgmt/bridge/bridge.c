@@ -959,8 +959,12 @@ ft_bridge_destroy(struct ft_bridge *br)
         return;
     }
     /* The megaflows go first (the revalidator's pass ends): out of their
-     * tiers, and they hold references to rules. */
+     * tiers, and they hold references to rules.  The datapath's
+     * forwarding threads stop before (their counts join the megaflows):
+     * deleting each megaflow from running threads costs a round trip
+     * to each. */
     ft_bridge_revalidator_abort(br);
+    ft_dpif_set_pmd_cpus(br->dpif, NULL, 0, NULL);
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
     bridge_logged_reasons_destroy(br);

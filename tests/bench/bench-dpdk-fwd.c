@@ -525,16 +525,20 @@ static int
 bench_setup(struct ft_bridge *br, const struct options *o)
 {
     struct ft_bridge_stats st;
-    double t0, t1;
+    double t0, t1, cpu0, cpu1;
 
+    cpu0 = cpu_sec();
     t0 = now_sec();
     run_until(br, t0 + o->seconds, o->flows, 0, NULL);
     t1 = now_sec();
+    cpu1 = cpu_sec();
     ft_bridge_get_stats(br, &st);
     printf("setup: %zu megaflows in %.3f s: %.0f megaflows/s "
            "(upcalls %" PRIu64 ", lost %" PRIu64 ", limit hits %" PRIu64
-           ")\n", st.n_megaflows, t1 - t0, st.n_megaflows / (t1 - t0),
-           st.n_missed, st.n_lost, st.n_flow_limit_hits);
+           "); CPU %.0f%% of one core, %.0f megaflows per CPU second\n",
+           st.n_megaflows, t1 - t0, st.n_megaflows / (t1 - t0),
+           st.n_missed, st.n_lost, st.n_flow_limit_hits,
+           100 * (cpu1 - cpu0) / (t1 - t0), st.n_megaflows / (cpu1 - cpu0));
     if (st.n_megaflows < o->flows) {
         fprintf(stderr, "bench-dpdk-fwd: only %zu of %lu megaflows in %.0f "
                 "s\n", st.n_megaflows, o->flows, o->seconds);
