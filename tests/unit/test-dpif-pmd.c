@@ -489,7 +489,7 @@ test_churn_under_traffic(void **state)
 {
     struct fixture *f = start(state);
     struct ft_dp_actions acts;
-    struct ft_dpif_flow *flows[2000];
+    struct ft_dpif_flow *flows[500];
     const int n = 200;
 
     f->out[1] = 2;
@@ -498,7 +498,7 @@ test_churn_under_traffic(void **state)
     ft_dp_actions_init(&acts);
     ft_dp_actions_put_output(&acts, 3);
     for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 500; i++) {
             struct ft_match m;
 
             memset(&m, 0, sizeof m);
@@ -510,7 +510,7 @@ test_churn_under_traffic(void **state)
                                               NULL), 0);
         }
         inject(f, 0, n, 2, 7005);
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 500; i++) {
             struct ft_stats st;
 
             assert_int_equal(ft_dpif_flow_del(f->dpif, flows[i], &st), 0);
