@@ -3,7 +3,8 @@
  * (ft_dpif_set_pmd_cpus(), swpath/dpif-pmd.c) on real devices: misses
  * queued to the caller's thread and answered there, megaflows installed
  * in every thread, counters exact through puts, changes, deletions and
- * the threads' own stop, packet-out, and bad CPU lists refused.
+ * the threads' own stop, packet-out, USERSPACE actions handed to the
+ * owner's thread, and bad CPU lists refused.
  *
  * As test-dpif.c, the program moves itself into a new network namespace,
  * attaches veth ends "dpN" to a datapath and injects frames on the peers
@@ -25,6 +26,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,13 @@ struct fixture {
     int n_upcalls;
     struct ft_dpif_flow *handle;    /* The last megaflow installed. */
     int n_installed;
+
+    /* USERSPACE actions: how many reached the callback, and whether each
+     * did on the thread that owns the datapath. */
+    int n_userspace;
+    bool userspace_elsewhere;
+    pthread_t owner;
+    bool to_userspace;              /* The translator's actions: USERSPACE. */
 };
 
 static long long
@@ -143,7 +152,10 @@ test_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
     megaflow->mask.in_port = UINT32_MAX;
     megaflow->flow.dl_dst = key->dl_dst;
     memset(megaflow->mask.dl_dst.ea, 0xff, FT_ETH_ALEN);
-    if (key->in_port <= N_VETH && f->out[key->in_port]) {
+    if (f->to_userspace) {
+        ft_dp_actions_put(actions, FT_DPA_USERSPACE)->userspace.reason
+            = FT_USERSPACE_CONTROLLER;
+    } else if (key->in_port <= N_VETH && f->out[key->in_port]) {
         ft_dp_actions_put_output(actions, f->out[key->in_port]);
     }
     /* As the management plane: a later miss of an installed megaflow
@@ -156,6 +168,17 @@ test_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
         assert_int_equal(error, -EEXIST);
     }
     return 0;
+}
+
+static void
+test_userspace(void *aux, const struct ft_dpa_userspace *act,
+               const struct ft_packet *pkt)
+{
+    struct fixture *f = aux;
+
+    f->n_userspace += act->reason == FT_USERSPACE_CONTROLLER
+                      && pkt->size == 100 && pkt->in_port == 1;
+    f->userspace_elsewhere |= !pthread_equal(pthread_self(), f->owner);
 }
 
 static void
@@ -270,6 +293,8 @@ setup_env(struct fixture *f)
         return -1;
     }
     ft_dpif_set_upcall_cb(f->dpif, test_upcall, f);
+    ft_dpif_set_userspace_cb(f->dpif, test_userspace, f);
+    f->owner = pthread_self();
     for (int i = 0; i < N_VETH; i++) {
         snprintf(name, sizeof name, "dp%d", i);
         if (ft_dpif_port_add(f->dpif, i + 1, name, "system", NULL, 0,
@@ -334,6 +359,7 @@ start(void **state)
     }
     ft_dpif_flow_flush(f->dpif);
     memset(f->out, 0, sizeof f->out);
+    f->to_userspace = false;
     pump(f, -1, 0, 0, 20);
     for (int i = 0; i < N_VETH; i++) {
         while (recv(f->inj[i], buf, sizeof buf, MSG_DONTWAIT) >= 0) {
@@ -544,6 +570,29 @@ test_execute(void **state)
     assert_int_equal(pump(f, f->inj[2], 1, 7006, 2000), 1);
 }
 
+/* USERSPACE actions (OpenFlow CONTROLLER) run in a thread reach the
+ * callback on the owner's thread, once per packet, the first (missed)
+ * packets included. */
+static void
+test_userspace_action(void **state)
+{
+    struct fixture *f = start(state);
+    long long deadline;
+    const int n = 40;
+
+    f->to_userspace = true;
+    f->n_userspace = 0;
+    f->userspace_elsewhere = false;
+    inject(f, 0, n, 2, 7008);
+    deadline = now_ms() + 5000;
+    while (f->n_userspace < n && now_ms() < deadline) {
+        pump(f, -1, 0, 0, 5);
+    }
+    assert_int_equal(f->n_userspace, n);
+    assert_false(f->userspace_elsewhere);
+    assert_int_equal(wait_packets(f, f->handle, n), n);
+}
+
 /* Stopping the threads joins them, keeps the megaflows with their counts,
  * and the caller's thread forwards again. */
 static void
@@ -584,6 +633,7 @@ main(void)
         cmocka_unit_test(test_modify_under_traffic),
         cmocka_unit_test(test_churn_under_traffic),
         cmocka_unit_test(test_execute),
+        cmocka_unit_test(test_userspace_action),
         cmocka_unit_test(test_stop),
     };
 
