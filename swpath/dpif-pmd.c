@@ -328,8 +328,16 @@ pmd_apply(struct dpif_pmd *pmd, struct dpif_cmd *cmd)
         pmd_reply(pmd, cmd->reply);
         break;
     case CMD_EXECUTE:
-        dpif_fwd_execute(fwd, cmd->pkt, cmd->actions,
-                         ext ? ext[pmd->index] : NULL);
+        /* A missed packet whose megaflow was put runs this thread's copy
+         * of its actions (the put came first, any change after it). */
+        copy = ext ? ext[pmd->index] : NULL;
+        if (cmd->actions || copy) {
+            dpif_fwd_execute(fwd, cmd->pkt,
+                             cmd->actions ? cmd->actions : &copy->actions,
+                             copy);
+        } else {
+            fwd->stats.n_lost++;        /* Its put found no memory. */
+        }
         free(cmd->pkt);
         break;
     }
@@ -832,11 +840,15 @@ pmds_handle_miss(struct dpif_pmds *set, struct dpif_upcall *up)
     cmd.type = CMD_EXECUTE;
     cmd.flow = flow;
     cmd.pkt = up->pkt;
-    cmd.actions = actions_clone(&set->scratch_actions);
-    if (!cmd.actions) {
-        stats_fwd->stats.n_lost++;
-        free(up->pkt);
-        return;
+    if (!flow) {
+        /* Held elsewhere or nowhere: the packet takes its actions along.
+         * (Installed here, the thread runs its own copy's.) */
+        cmd.actions = actions_clone(&set->scratch_actions);
+        if (!cmd.actions) {
+            stats_fwd->stats.n_lost++;
+            free(up->pkt);
+            return;
+        }
     }
     pmds_send(set->pmds[up->pmd], &cmd);
 }
