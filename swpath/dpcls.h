@@ -172,10 +172,15 @@ static inline void
 ft_dpcls_flow_credit(struct ft_dpcls_flow *flow, uint64_t n_packets,
                      uint64_t n_bytes, long long int now)
 {
-    flow->stats.n_packets += n_packets;
-    flow->stats.n_bytes += n_bytes;
+    /* Only the owner of the cache writes; others may read the counters
+     * with relaxed atomic loads (swpath/dpif-pmd.c), so each is stored
+     * whole. */
+    __atomic_store_n(&flow->stats.n_packets,
+                     flow->stats.n_packets + n_packets, __ATOMIC_RELAXED);
+    __atomic_store_n(&flow->stats.n_bytes, flow->stats.n_bytes + n_bytes,
+                     __ATOMIC_RELAXED);
     if (now > flow->stats.used) {
-        flow->stats.used = now;
+        __atomic_store_n(&flow->stats.used, now, __ATOMIC_RELAXED);
     }
 }
 

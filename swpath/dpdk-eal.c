@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <rte_eal.h>
+#include <rte_lcore.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 
@@ -219,6 +220,23 @@ ft_dpdk_eal_init(const char *args, struct ft_error *err)
     }
     pthread_mutex_unlock(&eal.mutex);
     return error;
+}
+
+int
+ft_dpdk_thread_register(void)
+{
+    if (!ft_dpdk_eal_is_running() || rte_lcore_id() != LCORE_ID_ANY) {
+        return 0;
+    }
+    return rte_thread_register() ? -rte_errno : 0;
+}
+
+void
+ft_dpdk_thread_unregister(void)
+{
+    if (ft_dpdk_eal_is_running() && rte_lcore_id() != LCORE_ID_ANY) {
+        rte_thread_unregister();
+    }
 }
 
 bool

@@ -81,6 +81,16 @@ int ft_dpdk_eal_init(const char *args, struct ft_error *err);
 /* True if the EAL runs (ft_dpdk_eal_init() succeeded). */
 bool ft_dpdk_eal_is_running(void);
 
+/* Makes the calling thread, one the EAL did not start (a forwarding
+ * thread of the userspace datapath), known to DPDK as an lcore of its own,
+ * so that its mbuf allocations and frees use a per-lcore mempool cache
+ * rather than the pool's shared ring.  Returns 0 (also when the EAL does
+ * not run: nothing to do) or a negative errno (no lcore left); the thread
+ * works either way.  ft_dpdk_thread_unregister() undoes it before the
+ * thread exits. */
+int ft_dpdk_thread_register(void);
+void ft_dpdk_thread_unregister(void);
+
 /* Copies the arguments the EAL runs with (as given to ft_dpdk_eal_init(),
  * one space between arguments) into 'buf' of 'size' bytes and returns
  * 'buf', or returns NULL if the EAL does not run. */

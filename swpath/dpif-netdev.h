@@ -72,11 +72,21 @@
  * a vxlan port encapsulates with the metadata of the SET_TUNNEL action
  * before it.
  *
+ * Forwarding threads
+ * ==================
+ *
+ * After ft_dpif_set_pmd_cpus(), the receive path above runs in one thread
+ * per CPU given, each over its share of the ports, with its own EMC and
+ * megaflow cache; step 4 then queues the missed packet to the owner's
+ * thread, whose ft_dpif_run() calls the upcall callback and sends the
+ * packet back to be executed (swpath/dpif-pmd.c has the design).
+ *
  * Thread-safety
  * =============
  *
  * None: a datapath is owned by one thread, which makes every call.
- * Different datapaths are independent (no shared state).
+ * Different datapaths are independent (no shared state).  Its forwarding
+ * threads are its own business.
  */
 #ifndef SWPATH_DPIF_NETDEV_H
 #define SWPATH_DPIF_NETDEV_H 1

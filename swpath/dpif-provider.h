@@ -140,6 +140,14 @@ struct ft_dpif_class {
                       void *aux);
     size_t (*flow_count)(const struct ft_dpif *);
 
+    /* As ft_dpif_set_pmd_cpus() and ft_dpif_pmd_foreach().  May be NULL
+     * (no forwarding threads). */
+    int (*set_pmd_cpus)(struct ft_dpif *, const int cpus[], size_t n,
+                        struct ft_error *err);
+    int (*pmd_foreach)(const struct ft_dpif *,
+                       int (*cb)(const struct ft_dpif_pmd_info *, void *),
+                       void *aux);
+
     /* Datapath-wide counters.  Must not be NULL. */
     void (*get_stats)(const struct ft_dpif *, struct ft_dpif_stats *);
 };

@@ -319,3 +319,28 @@ ft_dpif_get_stats(const struct ft_dpif *dpif, struct ft_dpif_stats *stats)
 {
     dpif->class->get_stats(dpif, stats);
 }
+
+/* Forwarding threads. */
+
+int
+ft_dpif_set_pmd_cpus(struct ft_dpif *dpif, const int cpus[], size_t n,
+                     struct ft_error *err)
+{
+    if (!dpif->class->set_pmd_cpus) {
+        return n ? ft_error_set(err, -EOPNOTSUPP, "datapath %s: type %s "
+                                "has no forwarding threads of its own "
+                                "(other_config:pmd-cpu-mask needs "
+                                "datapath_type=netdev)", dpif->name,
+                                dpif->class->type) : 0;
+    }
+    return dpif->class->set_pmd_cpus(dpif, cpus, n, err);
+}
+
+int
+ft_dpif_pmd_foreach(const struct ft_dpif *dpif,
+                    int (*cb)(const struct ft_dpif_pmd_info *, void *aux),
+                    void *aux)
+{
+    return (dpif->class->pmd_foreach
+            ? dpif->class->pmd_foreach(dpif, cb, aux) : -EOPNOTSUPP);
+}

@@ -56,6 +56,16 @@
  * datapath that called them, except ft_dpif_flow_put() from the upcall
  * callback (above).
  *
+ * Forwarding threads
+ * ==================
+ *
+ * A datapath that can (the userspace one) forwards, after
+ * ft_dpif_set_pmd_cpus(), in threads of its own, one pinned to each CPU
+ * given (Open vSwitch's PMD threads): the calls below still come from the
+ * one thread that owns the datapath, and the callbacks still run on it,
+ * inside ft_dpif_run(); the missed packets wait in a queue for it, whose
+ * descriptor ft_dpif_get_fds() returns.
+ *
  * Thread-safety
  * =============
  *
@@ -174,6 +184,27 @@ struct ft_dpif_flow_info {
     const struct ft_dp_actions *actions;
     struct ft_stats stats;      /* This datapath's packets, bytes, used. */
     struct ft_dpif_flow *flow;  /* Its handle. */
+};
+
+/* Forwarding threads a datapath runs at most. */
+#define FT_DPIF_PMD_MAX 64
+
+/* One forwarding thread, as ft_dpif_pmd_foreach() reports it. */
+struct ft_dpif_pmd_info {
+    unsigned int id;            /* 0, 1, ... in CPU order. */
+    int cpu;                    /* The CPU it is pinned to. */
+    char rxqs[256];             /* Its receive queues: port names, space
+                                 * separated ("" if none). */
+    size_t n_rxqs;
+    size_t n_flows;             /* Megaflows in its own cache. */
+    uint64_t n_hit_emc;         /* As in 'struct ft_dpif_stats'. */
+    uint64_t n_hit_megaflow;
+    uint64_t n_missed;
+    uint64_t n_lost;            /* Misses not queued: the queue was full. */
+    uint64_t n_commands;        /* Megaflow and execute commands applied. */
+    uint64_t max_round_ns;      /* Longest round (a burst from each queue,
+                                 * then commands) in the last second or
+                                 * two: the longest a queue waited. */
 };
 
 /* Lifecycle. */
@@ -375,6 +406,25 @@ int ft_dpif_flow_adopt(struct ft_dpif *,
 void ft_dpif_flow_flush(struct ft_dpif *);
 
 size_t ft_dpif_flow_count(const struct ft_dpif *);
+
+/* Forwarding threads (see "Forwarding threads" above). */
+
+/* Runs the datapath's forwarding in one thread per CPU of the 'n' CPUs
+ * 'cpus' (distinct, ascending, each < CPU_SETSIZE; 'n' at most
+ * FT_DPIF_PMD_MAX), pinned to it, or, for 'n' == 0, in the owning thread
+ * again.  Megaflows and their counters carry over.  Returns 0, or a
+ * negative errno with 'err' saying why: -EOPNOTSUPP for a datapath that
+ * has no forwarding threads of its own (the kernel's), -EINVAL for a CPU
+ * this process may not run on, or what creating a thread returned. */
+int ft_dpif_set_pmd_cpus(struct ft_dpif *, const int cpus[], size_t n,
+                         struct ft_error *err);
+
+/* Calls 'cb' for each forwarding thread, in order, until it returns
+ * nonzero; returns that, or 0 (also with no threads), or -EOPNOTSUPP. */
+int ft_dpif_pmd_foreach(const struct ft_dpif *,
+                        int (*cb)(const struct ft_dpif_pmd_info *,
+                                  void *aux),
+                        void *aux);
 
 /* Statistics. */
 

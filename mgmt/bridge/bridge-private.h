@@ -95,6 +95,8 @@ struct ft_bridge {
     uint32_t flow_limit;
     size_t mac_table_size;
     unsigned int mac_aging;         /* s. */
+    int pmd_cpus[FT_DPIF_PMD_MAX];  /* Forwarding threads' CPUs. */
+    size_t n_pmd_cpus;              /* 0: forwarding in the daemon. */
 
     /* Ports, sorted by number, and what translation sees of them. */
     struct bridge_port *ports;
@@ -166,6 +168,13 @@ uint64_t ft_bridge_mac_gen(const struct ft_bridge *);
 
 /* Writes a warning about 'br' to its log (or stderr), rate limited by
  * 'rl' if nonnull. */
+/* bridge-pmd.c: other_config:pmd-cpu-mask. */
+int ft_bridge_pmd_mask_parse(const char *value, int cpus[], size_t *n,
+                             struct ft_error *err);
+/* Runs the datapath's forwarding on the 'n' CPUs 'cpus' (0: in the
+ * daemon's thread) if that changed; logs why not if the datapath cannot. */
+void ft_bridge_pmd_apply(struct ft_bridge *, const int cpus[], size_t n);
+
 void ft_bridge_warn(struct ft_bridge *br, struct ft_ratelimit *rl,
                     const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

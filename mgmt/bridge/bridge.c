@@ -814,6 +814,8 @@ struct bridge_settings {
     enum ft_tier tier_order[FT_N_TIERS];
     size_t n_tier_order;
     int tc_policy;
+    int pmd_cpus[FT_DPIF_PMD_MAX];  /* other_config:pmd-cpu-mask. */
+    size_t n_pmd_cpus;
 };
 
 static int
@@ -849,6 +851,7 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
     s->tier_order[2] = FT_TIER_USER;
     s->n_tier_order = 3;
     s->tc_policy = BRIDGE_TC_SKIP_SW;
+    s->n_pmd_cpus = 0;
     for (size_t i = 0; i < oc->n; i++) {
         const char *key = oc->keys[i], *value = oc->values[i];
         long long int v = 0;
@@ -877,6 +880,9 @@ parse_other_config(const struct ft_bridge_smap *oc, struct bridge_settings *s,
         } else if (!strcmp(key, "tc-policy")) {
             error = bridge_tc_policy_parse("bridge", value, &s->tc_policy,
                                            err);
+        } else if (!strcmp(key, "pmd-cpu-mask")) {
+            error = ft_bridge_pmd_mask_parse(value, s->pmd_cpus,
+                                             &s->n_pmd_cpus, err);
         }
         if (error) {
             return error;
@@ -921,6 +927,7 @@ bridge_apply_settings(struct ft_bridge *br, const struct bridge_settings *s)
     }
     br->tc_policy = s->tc_policy;
     br->max_idle = s->max_idle;
+    ft_bridge_pmd_apply(br, s->pmd_cpus, s->n_pmd_cpus);
     free(br->dpdk_extra);
     br->dpdk_extra = s->dpdk_extra ? ft_xstrdup(s->dpdk_extra) : NULL;
 }
@@ -986,8 +993,12 @@ ft_bridge_destroy(struct ft_bridge *br)
         return;
     }
     /* The megaflows go first (the revalidator's pass ends): out of their
-     * tiers, and they hold references to rules. */
+     * tiers, and they hold references to rules.  The datapath's
+     * forwarding threads stop before (their counts join the megaflows):
+     * deleting each megaflow from running threads costs a round trip
+     * to each. */
     ft_bridge_revalidator_abort(br);
+    ft_dpif_set_pmd_cpus(br->dpif, NULL, 0, NULL);
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
     bridge_logged_reasons_destroy(br);
@@ -1162,6 +1173,13 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
 
         snprintf(reason, sizeof reason, "%s", err->reason);
         return ft_error_set(err, error, "bridge %s: %s", br->name, reason);
+    }
+    if (settings.n_pmd_cpus && strcmp(ft_dpif_type(br->dpif), "netdev")) {
+        return ft_error_set(err, -EINVAL, "bridge %s: other_config:pmd-cpu-"
+                            "mask: datapath_type %s forwards in the kernel, "
+                            "not in threads of the daemon (it needs "
+                            "datapath_type=netdev)", br->name,
+                            ft_dpif_type(br->dpif));
     }
     error = ports_from_cfg(br, cfg, &ports, err);
     if (error) {

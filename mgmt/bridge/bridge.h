@@ -740,6 +740,16 @@ struct ft_bridge_stats {
 
 void ft_bridge_get_stats(struct ft_bridge *, struct ft_bridge_stats *);
 
+/* Calls 'cb' for each forwarding thread of the bridge's datapath
+ * (other_config:pmd-cpu-mask), in order, until it returns nonzero;
+ * returns that, 0 (also with no threads), or -EOPNOTSUPP for a datapath
+ * without threads of its own. */
+struct ft_dpif_pmd_info;
+int ft_bridge_pmd_foreach(const struct ft_bridge *,
+                          int (*cb)(const struct ft_dpif_pmd_info *,
+                                    void *aux),
+                          void *aux);
+
 /* Calls 'cb' with the name, number and upcall counters (misses queued to
  * the daemon, misses dropped: over the port's rate or its queue full) of
  * every open port, in port number order, for a datapath that queues each

@@ -20,6 +20,7 @@
 #include "mgmt/daemon/event-loop.h"
 #include "mgmt/flowsyntax/odp-print.h"
 #include "mgmt/daemon/server-private.h"
+#include "swpath/dpif.h"
 
 #define MODULE "flows"
 
@@ -635,10 +636,42 @@ dpif_show_port_upcalls_json(const char *name, ft_port_no port_no,
                                            (json_int_t) dropped));
 }
 
+/* One line per forwarding thread (other_config:pmd-cpu-mask). */
+static int
+dpif_show_pmd(const struct ft_dpif_pmd_info *pmd, void *text)
+{
+    ds_put_format(text, "  pmd thread %u (cpu %d): rx queues: %s; "
+                  "megaflows: %zu; hit:%"PRIu64" (emc:%"PRIu64") "
+                  "missed:%"PRIu64" lost:%"PRIu64"; commands: %"PRIu64
+                  "; longest round: %"PRIu64" us\n",
+                  pmd->id, pmd->cpu, pmd->rxqs[0] ? pmd->rxqs : "none",
+                  pmd->n_flows, pmd->n_hit_emc + pmd->n_hit_megaflow,
+                  pmd->n_hit_emc, pmd->n_missed, pmd->n_lost,
+                  pmd->n_commands, pmd->max_round_ns / 1000);
+    return 0;
+}
+
+static int
+dpif_show_pmd_json(const struct ft_dpif_pmd_info *pmd, void *array)
+{
+    json_array_append_new(array, json_pack(
+        "{s:I, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "id", (json_int_t) pmd->id, "cpu", pmd->cpu, "rxqs", pmd->rxqs,
+        "flows", (json_int_t) pmd->n_flows,
+        "emc_hits", (json_int_t) pmd->n_hit_emc,
+        "megaflow_hits", (json_int_t) pmd->n_hit_megaflow,
+        "missed", (json_int_t) pmd->n_missed,
+        "lost", (json_int_t) pmd->n_lost,
+        "commands", (json_int_t) pmd->n_commands,
+        "max_round_ns", (json_int_t) pmd->max_round_ns));
+    return 0;
+}
+
 int
 srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
               void *s)
 {
+    json_t *pmds;
     struct ft_bridge_stats st;
     json_t *ports;
     struct srv_bridge *sb;
@@ -694,6 +727,9 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
     if (st.n_tnl_endpoints) {
         srv_dpif_show_tunnels(&st, &text);
     }
+    ft_bridge_pmd_foreach(sb->br, dpif_show_pmd, &text);
+    pmds = json_array();
+    ft_bridge_pmd_foreach(sb->br, dpif_show_pmd_json, pmds);
     ports = json_array();
     if (!ft_bridge_port_upcalls(sb->br, dpif_show_port_upcalls, &text)) {
         ft_bridge_port_upcalls(sb->br, dpif_show_port_upcalls_json, ports);
@@ -743,6 +779,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                                   st.n_megaflows_tier[FT_TIER_USER]));
     json_object_set_new(json_object_get(*result, "data"), "port_upcalls",
                         ports);
+    json_object_set_new(json_object_get(*result, "data"), "pmd_threads",
+                        pmds);
     json_object_set_new(json_object_get(*result, "data"),
                         "megaflows_moved",
                         json_integer((json_int_t) st.n_megaflows_moved));

@@ -46,6 +46,7 @@ static const struct ft_db_key_rule bridge_other_config_keys[] = {
     INT_KEY("max-idle", 500, INT32_MAX),
     { .key = "pmd-cpu", .min = 0, .max = 1023, .type = FT_DB_KEY_INT,
       .write_only = true },
+    STRING_KEY("pmd-cpu-mask"),
     STRING_KEY("tc-policy"),
     STRING_KEY("tier-order"),
     { .key = NULL },

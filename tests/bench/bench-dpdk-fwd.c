@@ -38,7 +38,28 @@
  * second until all --flows are installed (flow-limit is raised above
  * --flows).
  *
- * Usage: bench-dpdk-fwd [--flows N] [--seconds S] [--setup] [--cpu C]
+ * Forwarding threads (--pmd-mask MASK): the bridge gets other_config:
+ * pmd-cpu-mask=MASK, so that its datapath forwards in one thread per CPU
+ * of MASK and this program's loop only handles upcalls and the
+ * revalidator, as the daemon's does.  --inputs 2 gives the bridge two
+ * replaying ports (1 and 2, net_pcap0 and net_pcap1, the same capture)
+ * and two sinks (3 and 4), the table sending port 1's frames to 3 and
+ * port 2's to 4: with two threads each polls one input (the datapath
+ * spreads ports round-robin in port number order).  The rate is then
+ * both inputs' together.
+ *
+ * Revalidation mode (--reval, with the --setup capture and table: one
+ * megaflow per frame): once every megaflow is installed and traffic has
+ * run for a second, a rule is added (priority=10,udp,tp_dst=54,actions=
+ * drop), so that the revalidator translates every megaflow again while
+ * the frames keep coming.  Reports how long that took and the longest
+ * time a receive queue waited to be polled meanwhile: without threads,
+ * the longest gap between two receive rounds of this loop (the
+ * revalidator works in slices between them); with threads, the longest
+ * round of any thread (dpif-show's "longest round").
+ *
+ * Usage: bench-dpdk-fwd [--flows N] [--seconds S] [--setup] [--reval]
+ *                       [--cpu C] [--pmd-mask MASK] [--inputs 1|2]
  *                       [--dir DIR] [--eal 'ARGS']
  *   --flows N    distinct flows in the capture (default 1000)
  *   --seconds S  measurement time (default 10)
@@ -64,20 +85,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include "mgmt/bridge/bridge.h"
 #include "mgmt/daemon/log.h"
+#include "swpath/dpif.h"
 
 struct options {
     unsigned long flows;
     double seconds;
     bool setup;
+    bool reval;
     int cpu;
+    const char *pmd_mask;
+    int inputs;
     const char *dir;
     const char *eal;
 };
 
 struct port_counts {
-    uint64_t rx[3], tx[3], tx_dropped[3];
+    uint64_t rx[5], tx[5], tx_dropped[5];
 };
 
 static inline uint64_t
@@ -183,7 +210,7 @@ count_port(const struct ft_bridge_port_stats *ps, void *aux)
 {
     struct port_counts *c = aux;
 
-    if (ps->port == 1 || ps->port == 2) {
+    if (ps->port >= 1 && ps->port <= 4) {
         c->rx[ps->port] = ps->rx_packets;
         c->tx[ps->port] = ps->tx_packets;
         c->tx_dropped[ps->port] = ps->tx_dropped;
@@ -194,7 +221,8 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: bench-dpdk-fwd [--flows N] [--seconds S] "
-            "[--setup] [--cpu C] [--dir DIR] [--eal 'ARGS']\n");
+            "[--setup] [--reval] [--cpu C] [--pmd-mask MASK] "
+            "[--inputs 1|2] [--dir DIR] [--eal 'ARGS']\n");
 }
 
 static int
@@ -203,7 +231,10 @@ parse_options(int argc, char *argv[], struct options *o)
     o->flows = 1000;
     o->seconds = 10;
     o->setup = false;
+    o->reval = false;
     o->cpu = -1;
+    o->pmd_mask = NULL;
+    o->inputs = 1;
     o->dir = "/tmp";
     o->eal = NULL;
     for (int i = 1; i < argc; i++) {
@@ -212,6 +243,10 @@ parse_options(int argc, char *argv[], struct options *o)
 
         if (!strcmp(a, "--setup")) {
             o->setup = true;
+            continue;
+        }
+        if (!strcmp(a, "--reval")) {
+            o->setup = o->reval = true;
             continue;
         }
         if (!v) {
@@ -224,6 +259,10 @@ parse_options(int argc, char *argv[], struct options *o)
             o->seconds = atof(v);
         } else if (!strcmp(a, "--cpu")) {
             o->cpu = atoi(v);
+        } else if (!strcmp(a, "--pmd-mask")) {
+            o->pmd_mask = v;
+        } else if (!strcmp(a, "--inputs")) {
+            o->inputs = atoi(v);
         } else if (!strcmp(a, "--dir")) {
             o->dir = v;
         } else if (!strcmp(a, "--eal")) {
@@ -234,7 +273,8 @@ parse_options(int argc, char *argv[], struct options *o)
         }
         i++;
     }
-    if (!o->flows || o->flows > (1ul << 24) || o->seconds <= 0) {
+    if (!o->flows || o->flows > (1ul << 24) || o->seconds <= 0
+        || o->inputs < 1 || o->inputs > 2) {
         usage();
         return -1;
     }
@@ -245,22 +285,35 @@ parse_options(int argc, char *argv[], struct options *o)
 static int
 make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
 {
-    static char *oc_keys[] = { "dpdk-extra", "flow-limit", "max-idle" };
-    char eal[512], limit[32], in_args[1024], n_mbufs[32];
-    char *oc_values[3] = { eal, limit, "100000" };
+    static char *oc_keys[] = { "dpdk-extra", "flow-limit", "max-idle",
+                               "pmd-cpu-mask" };
+    char eal[512], limit[32], in_args[2][1024], n_mbufs[32];
+    char *oc_values[4] = { eal, limit, "100000", (char *) o->pmd_mask };
     char *in_keys[] = { "dpdk-devargs", "n_mbufs" };
-    char *in_values[] = { in_args, n_mbufs };
+    char *in_values[2][2] = { { in_args[0], n_mbufs },
+                              { in_args[1], n_mbufs } };
     char *out_keys[] = { "dpdk-devargs" };
-    char *out_values[] = { "net_null0,no-rx=1" };
-    struct ft_bridge_port_cfg ports[2];
+    char *out_values[2][1] = { { "net_null0,no-rx=1" },
+                               { "net_null1,no-rx=1" } };
+    static const char *names[4] = { "dpdk0", "dpdk2", "dpdk1", "dpdk3" };
+    struct ft_bridge_port_cfg ports[4];
     struct ft_bridge_cfg cfg;
     struct ft_error err;
-    const char *flows[3] = {
+    const char *flows1[3] = {
         "priority=100,udp,tp_dst=53,actions=drop",
         "priority=50,ip,nw_dst=10.1.0.0/16,actions=mod_vlan_vid:100,output:2",
         "priority=200,dl_src=02:00:00:00:00:00,actions=drop",
     };
-    unsigned long mem_mb = 256 + o->flows * 6144 / (1 << 20);
+    const char *flows2[4] = {
+        "priority=100,udp,tp_dst=53,actions=drop",
+        "priority=50,in_port=1,ip,nw_dst=10.1.0.0/16,"
+        "actions=mod_vlan_vid:100,output:3",
+        "priority=50,in_port=2,ip,nw_dst=10.1.0.0/16,"
+        "actions=mod_vlan_vid:100,output:4",
+        "priority=200,dl_src=02:00:00:00:00:00,actions=drop",
+    };
+    int k = o->inputs;
+    unsigned long mem_mb = 256 + k * o->flows * 6144 / (1 << 20);
     long long int now = ft_time_msec();
     int error;
 
@@ -276,34 +329,46 @@ make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
             snprintf(eal + n, sizeof eal - n, " -l %d", o->cpu);
         }
     }
-    snprintf(limit, sizeof limit, "%lu", o->flows + 1000);
-    snprintf(in_args, sizeof in_args, "net_pcap0,rx_pcap=%s,infinite_rx=1",
-             pcap);
+    snprintf(limit, sizeof limit, "%lu", o->flows * k + 1000);
+    for (int i = 0; i < k; i++) {
+        snprintf(in_args[i], sizeof in_args[i],
+                 "net_pcap%d,rx_pcap=%s,infinite_rx=1", i, pcap);
+    }
     snprintf(n_mbufs, sizeof n_mbufs, "%lu", o->flows + 8192);
 
+    /* Inputs are ports 1..k, sinks k+1..2k. */
     memset(ports, 0, sizeof ports);
-    ports[0].name = "dpdk0";
-    ports[0].ofport = 1;
-    ports[0].type = "dpdk";
-    ports[0].options = (struct ft_bridge_smap) { in_keys, in_values, 2 };
-    ports[0].tag = -1;
-    ports[1].name = "dpdk1";
-    ports[1].ofport = 2;
-    ports[1].type = "dpdk";
-    ports[1].options = (struct ft_bridge_smap) { out_keys, out_values, 1 };
-    ports[1].tag = -1;
+    for (int i = 0; i < k; i++) {
+        struct ft_bridge_port_cfg *in = &ports[i], *out = &ports[k + i];
+
+        in->name = names[i];
+        in->ofport = 1 + i;
+        in->type = "dpdk";
+        in->options = (struct ft_bridge_smap) { in_keys, in_values[i], 2 };
+        in->tag = -1;
+        out->name = names[2 + i];
+        out->ofport = 1 + k + i;
+        out->type = "dpdk";
+        out->options = (struct ft_bridge_smap) { out_keys, out_values[i],
+                                                 1 };
+        out->tag = -1;
+    }
     memset(&cfg, 0, sizeof cfg);
     cfg.fail_mode = "secure";
-    cfg.other_config = (struct ft_bridge_smap) { oc_keys, oc_values, 3 };
+    cfg.other_config = (struct ft_bridge_smap) { oc_keys, oc_values,
+                                                 o->pmd_mask ? 4 : 3 };
     cfg.ports = ports;
-    cfg.n_ports = 2;
+    cfg.n_ports = 2 * k;
 
     error = ft_bridge_create("br0", NULL, now, brp, &err);
     if (!error) {
         error = ft_bridge_reconfigure(*brp, &cfg, now, &err);
     }
-    if (!error) {
-        error = ft_bridge_replace_flows(*brp, flows, o->setup ? 3 : 2, 0,
+    if (!error && k == 1) {
+        error = ft_bridge_replace_flows(*brp, flows1, o->setup ? 3 : 2, 0,
+                                        now, NULL, &err);
+    } else if (!error) {
+        error = ft_bridge_replace_flows(*brp, flows2, o->setup ? 4 : 3, 0,
                                         now, NULL, &err);
     }
     if (error) {
@@ -312,34 +377,95 @@ make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
     return error;
 }
 
+/* The longest round of any forwarding thread now (dpif-show's). */
+static int
+max_round_cb(const struct ft_dpif_pmd_info *info, void *aux)
+{
+    uint64_t *max = aux;
+
+    if (info->max_round_ns > *max) {
+        *max = info->max_round_ns;
+    }
+    return 0;
+}
+
 /* Runs the bridge as the daemon does until 'until' (seconds on
  * CLOCK_MONOTONIC) or, if 'want_flows' is nonzero, until it has that many
- * megaflows.  Returns the packets received. */
+ * megaflows, or, if 'want_version' is nonzero, until the tables' version
+ * 'want_version' is in every megaflow.  With forwarding threads it waits
+ * for their misses as the daemon does (poll() on the bridge's
+ * descriptors); without, it polls the ports all the time.  Stores in
+ * '*max_gap_ns' (if nonnull) the longest a receive queue waited.  Returns
+ * the packets this loop received (0 with threads). */
 static uint64_t
-run_until(struct ft_bridge *br, double until, size_t want_flows)
+run_until(struct ft_bridge *br, double until, size_t want_flows,
+          uint64_t want_version, uint64_t *max_gap_ns)
 {
+    bool threads = !ft_bridge_needs_polling(br);
+    double last = now_sec();
     uint64_t n = 0;
 
     for (unsigned int iter = 0;; iter++) {
         long long int now = ft_time_msec();
 
+        if (threads) {
+            struct pollfd pfd[4];
+            int fds[4];
+            size_t n_fds = ft_bridge_get_fds(br, fds, 4);
+
+            for (size_t i = 0; i < n_fds && i < 4; i++) {
+                pfd[i].fd = fds[i];
+                pfd[i].events = POLLIN;
+            }
+            poll(pfd, n_fds < 4 ? n_fds : 4, 1);
+            now = ft_time_msec();
+        }
         n += ft_bridge_run(br, now);
-        if ((iter & 255) == 0) {
+        if (max_gap_ns && !threads) {
+            double t = now_sec();
+
+            if ((t - last) * 1e9 > *max_gap_ns) {
+                *max_gap_ns = (t - last) * 1e9;
+            }
+            last = t;
+        }
+        if (threads || (iter & 255) == 0) {
             if (now >= ft_bridge_next_wakeup(br)) {
                 ft_bridge_periodic(br, now);
+                if (max_gap_ns) {
+                    last = now_sec();   /* Not a gap: the slice is over. */
+                }
+            }
+            if (max_gap_ns && threads) {
+                ft_bridge_pmd_foreach(br, max_round_cb, max_gap_ns);
             }
             if (now_sec() >= until) {
                 break;
             }
         }
-        if (want_flows) {
+        if (want_flows || want_version) {
             struct ft_bridge_stats st;
 
             ft_bridge_get_stats(br, &st);
-            if (st.n_megaflows >= want_flows) {
+            if (want_flows && st.n_megaflows >= want_flows) {
+                break;
+            }
+            if (want_version && st.change_version >= want_version) {
                 break;
             }
         }
+    }
+    return n;
+}
+
+/* Packets received on the inputs since 'c0'. */
+static uint64_t
+rx_since(const struct port_counts *c0, const struct port_counts *c1, int k)
+{
+    uint64_t n = 0;
+
+    for (int i = 1; i <= k; i++) {
+        n += c1->rx[i] - c0->rx[i];
     }
     return n;
 }
@@ -353,19 +479,20 @@ bench_forward(struct ft_bridge *br, const struct options *o)
     uint64_t tsc0, tsc1, n;
     double hz;
 
-    run_until(br, now_sec() + 1.0, 0);
+    run_until(br, now_sec() + 1.0, 0, 0, NULL);
     memset(&c0, 0, sizeof c0);
     ft_bridge_dump_ports(br, count_port, &c0);
     cpu0 = cpu_sec();
     t0 = now_sec();
     tsc0 = rdtsc();
-    n = run_until(br, t0 + o->seconds, 0);
+    n = run_until(br, t0 + o->seconds, 0, 0, NULL);
     tsc1 = rdtsc();
     t1 = now_sec();
     cpu1 = cpu_sec();
     memset(&c1, 0, sizeof c1);
     ft_bridge_dump_ports(br, count_port, &c1);
     ft_bridge_get_stats(br, &st);
+    n = rx_since(&c0, &c1, o->inputs);
 
     hz = (tsc1 - tsc0) / (t1 - t0);
     printf("flows %lu: %.2f Mpps over %.1f s, %.1f TSC cycles/packet "
@@ -375,12 +502,18 @@ bench_forward(struct ft_bridge *br, const struct options *o)
            (double) (tsc1 - tsc0) / n, hz / 1e6,
            100 * (cpu1 - cpu0) / (t1 - t0), n / (cpu1 - cpu0) / 1e6,
            (cpu1 - cpu0) * hz / n);
-    printf("  port 1 rx %" PRIu64 ", port 2 tx %" PRIu64 " (dropped %"
-           PRIu64 "), megaflows %zu, upcalls %" PRIu64 "\n",
-           c1.rx[1] - c0.rx[1], c1.tx[2] - c0.tx[2],
-           c1.tx_dropped[2] - c0.tx_dropped[2], st.n_megaflows,
-           st.n_missed);
-    if (c1.tx[2] - c0.tx[2] + 1000 < n) {
+    int k = o->inputs;
+    uint64_t tx = 0, dropped = 0;
+
+    for (int i = 1 + k; i <= 2 * k; i++) {
+        tx += c1.tx[i] - c0.tx[i];
+        dropped += c1.tx_dropped[i] - c0.tx_dropped[i];
+    }
+    printf("  inputs rx %" PRIu64 " (port 1: %" PRIu64 "), sinks tx %"
+           PRIu64 " (dropped %" PRIu64 "), megaflows %zu, upcalls %" PRIu64
+           ", threads %s\n", n, c1.rx[1] - c0.rx[1], tx, dropped,
+           st.n_megaflows, st.n_missed, o->pmd_mask ? o->pmd_mask : "none");
+    if (tx + 1000 * k < n) {
         fprintf(stderr, "bench-dpdk-fwd: port 2 sent fewer frames than "
                 "port 1 received\n");
         return 1;
@@ -392,21 +525,64 @@ static int
 bench_setup(struct ft_bridge *br, const struct options *o)
 {
     struct ft_bridge_stats st;
-    double t0, t1;
+    double t0, t1, cpu0, cpu1;
 
+    cpu0 = cpu_sec();
     t0 = now_sec();
-    run_until(br, t0 + o->seconds, o->flows);
+    run_until(br, t0 + o->seconds, o->flows, 0, NULL);
     t1 = now_sec();
+    cpu1 = cpu_sec();
     ft_bridge_get_stats(br, &st);
     printf("setup: %zu megaflows in %.3f s: %.0f megaflows/s "
            "(upcalls %" PRIu64 ", lost %" PRIu64 ", limit hits %" PRIu64
-           ")\n", st.n_megaflows, t1 - t0, st.n_megaflows / (t1 - t0),
-           st.n_missed, st.n_lost, st.n_flow_limit_hits);
+           "); CPU %.0f%% of one core, %.0f megaflows per CPU second\n",
+           st.n_megaflows, t1 - t0, st.n_megaflows / (t1 - t0),
+           st.n_missed, st.n_lost, st.n_flow_limit_hits,
+           100 * (cpu1 - cpu0) / (t1 - t0), st.n_megaflows / (cpu1 - cpu0));
     if (st.n_megaflows < o->flows) {
         fprintf(stderr, "bench-dpdk-fwd: only %zu of %lu megaflows in %.0f "
                 "s\n", st.n_megaflows, o->flows, o->seconds);
         return 1;
     }
+    return 0;
+}
+
+/* Installs every megaflow, forwards for a second, then changes the table
+ * and measures the revalidation under traffic (see the top). */
+static int
+bench_reval(struct ft_bridge *br, const struct options *o)
+{
+    const char *rule[] = { "priority=10,udp,tp_dst=54,actions=drop" };
+    struct port_counts c0, c1;
+    struct ft_bridge_stats st;
+    uint64_t max_gap = 0;
+    double t0, t1;
+    int rc = bench_setup(br, o);
+
+    if (rc) {
+        return rc;
+    }
+    run_until(br, now_sec() + 1.0, 0, 0, NULL);
+    memset(&c0, 0, sizeof c0);
+    ft_bridge_dump_ports(br, count_port, &c0);
+    if (ft_bridge_flow_mod_lines(br, FT_FLOW_ADD, rule, 1, 0,
+                                 ft_time_msec(), NULL, NULL)) {
+        fprintf(stderr, "bench-dpdk-fwd: cannot add the rule\n");
+        return 1;
+    }
+    ft_bridge_get_stats(br, &st);
+    t0 = now_sec();
+    run_until(br, t0 + 120, 0, st.tables_version, &max_gap);
+    t1 = now_sec();
+    memset(&c1, 0, sizeof c1);
+    ft_bridge_dump_ports(br, count_port, &c1);
+    ft_bridge_get_stats(br, &st);
+    printf("reval: %zu megaflows translated again in %.3f s (settled in "
+           "%.3f ms), %.2f Mpps meanwhile, longest wait of a receive "
+           "queue %.3f ms, threads %s\n", st.n_megaflows, t1 - t0,
+           st.change_settle_usec / 1e3,
+           rx_since(&c0, &c1, o->inputs) / (t1 - t0) / 1e6, max_gap / 1e6,
+           o->pmd_mask ? o->pmd_mask : "none");
     return 0;
 }
 
@@ -441,7 +617,8 @@ main(int argc, char *argv[])
         unlink(pcap);
         return 1;
     }
-    rc = o.setup ? bench_setup(br, &o) : bench_forward(br, &o);
+    rc = (o.reval ? bench_reval(br, &o)
+          : o.setup ? bench_setup(br, &o) : bench_forward(br, &o));
     ft_bridge_destroy(br);
     unlink(pcap);
     return rc;

@@ -17,7 +17,7 @@ expect_err 'other_config: key pmd-cpu: "abc" is not a valid integer'
 ft 1 set Bridge br0 other_config:pmd-cpu=4096
 expect_err 'key pmd-cpu: 4096 is not in the valid range 0 to 1023'
 ft 1 set Bridge br0 other_config:max_idle=1000
-expect_err 'unknown key "max_idle" \(known keys: dpdk-extra, flow-limit, hw-offload, mac-aging-time, mac-table-size, max-idle, pmd-cpu, tc-policy, tier-order; free-form data goes in external_ids\)'
+expect_err 'unknown key "max_idle" \(known keys: dpdk-extra, flow-limit, hw-offload, mac-aging-time, mac-table-size, max-idle, pmd-cpu, pmd-cpu-mask, tc-policy, tier-order; free-form data goes in external_ids\)'
 ft 1 set Interface p0 other_config:speed=10G
 expect_err 'unknown key "speed" \(known keys: hw-offload, tc-policy, tier-order;'
 ft 0 set Bridge br0 other_config:pmd-cpu=0 other_config:tier-order=kernel,user external_ids:anything=goes

@@ -536,7 +536,7 @@ test_vsctl_errors(void **state)
                  "Bridge br0 column other_config: unknown key \"pmd-cpus\" "
                  "(known keys: dpdk-extra, flow-limit, hw-offload, "
                  "mac-aging-time, mac-table-size, max-idle, pmd-cpu, "
-                 "tc-policy, tier-order; free-form data goes in "
+                 "pmd-cpu-mask, tc-policy, tier-order; free-form data goes in "
                  "external_ids)");
     assert_fails(db, "set Interface vnet0 other_config:colour=red", -EINVAL,
                  "unknown key \"colour\" (known keys: hw-offload, "
