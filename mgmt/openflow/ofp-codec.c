@@ -292,6 +292,7 @@ static const struct msg_entry msgs[] = {
     M13(ROLE_REQUEST, 24, 24, true, true),
     M13(ROLE_REPLY, 25, 24, true, false),
     M13(GET_ASYNC_REQUEST, 26, 8, true, true),
+    M13(GET_ASYNC_REPLY, 27, 32, true, false),
     M13(SET_ASYNC, 28, 32, true, true),
     M13(METER_MOD, 29, 16, false, true),
 #undef M10
