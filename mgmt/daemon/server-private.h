@@ -122,8 +122,8 @@ int srv_flows_mirror(struct ft_server *, struct ft_db_txn *txn,
                      struct ft_error *err);
 
 /* Applies 'ops[0..n-1]' to 'sb' all or nothing the way the CLI's flow
- * changes are applied: a dry run, the net change committed to the
- * database, then the change on the bridge. */
+ * changes are applied: made on the bridge held, the net change committed
+ * to the database, then kept (or undone if the commit failed). */
 int srv_flows_apply_ops(struct ft_server *, struct srv_bridge *sb,
                         const struct ft_bridge_flow_op *ops, size_t n,
                         struct ft_error *err);

@@ -320,7 +320,7 @@ refuse(struct ft_ofconn *c, const char *name, uint32_t xid,
  * =======
  *
  * Consecutive FLOW_MODs (ovs-ofctl add-flows, a controller's burst) are
- * applied as one batch: one dry run, one database transaction, one change
+ * applied as one batch: one check, one database transaction, one change
  * of the bridge, instead of one each.  OpenFlow makes each FLOW_MOD stand
  * alone, so if the batch is refused its FLOW_MODs are applied again one
  * by one and only the ones that fail get an ERROR.  The batch is applied
