@@ -195,6 +195,30 @@ out:
 }
 
 int
+srv_flows_apply(struct ft_server *s, struct srv_bridge *sb,
+                const struct ft_bridge_flow_op *ops, size_t n,
+                struct ft_bridge_flow_changes *changes, struct ft_error *err)
+{
+    int error;
+
+    if (!sb->cfg->flows_persist) {
+        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
+                                         changes, err);
+        srv_bridge_schedule(sb);
+        return error;
+    }
+    /* As flow_change(): make it held, commit the net change, keep it. */
+    error = ft_bridge_flow_mod_batch(sb->br, ops, n, FT_BRIDGE_HOLD,
+                                     ft_time_msec(), changes, err);
+    if (!error) {
+        error = commit_changes(s, sb, changes, err);
+        ft_bridge_flow_mod_finish(sb->br, !error);
+    }
+    srv_bridge_schedule(sb);
+    return error;
+}
+
+int
 srv_flows_apply_ops(struct ft_server *s, struct srv_bridge *sb,
                     const struct ft_bridge_flow_op *ops, size_t n,
                     struct ft_error *err)
@@ -202,22 +226,9 @@ srv_flows_apply_ops(struct ft_server *s, struct srv_bridge *sb,
     struct ft_bridge_flow_changes changes;
     int error;
 
-    if (!sb->cfg->flows_persist) {
-        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
-                                         NULL, err);
-        srv_bridge_schedule(sb);
-        return error;
-    }
-    /* As flow_change(): make it held, commit the net change, keep it. */
     ft_bridge_flow_changes_init(&changes);
-    error = ft_bridge_flow_mod_batch(sb->br, ops, n, FT_BRIDGE_HOLD,
-                                     ft_time_msec(), &changes, err);
-    if (!error) {
-        error = commit_changes(s, sb, &changes, err);
-        ft_bridge_flow_mod_finish(sb->br, !error);
-    }
+    error = srv_flows_apply(s, sb, ops, n, &changes, err);
     ft_bridge_flow_changes_uninit(&changes);
-    srv_bridge_schedule(sb);
     return error;
 }
 
