@@ -63,7 +63,9 @@ static const struct ofperr_entry ofperrs[FT_N_OFPERRS] = {
                                          5, 6 },
     [FT_OFPERR_FLOW_MOD_BAD_FLAGS] = { "OFPFMFC_BAD_FLAGS", 3, 5, 5, 7 },
     [FT_OFPERR_FLOW_MOD_EPERM] = { "OFPFMFC_EPERM", 3, 2, 5, 4 },
-    [FT_OFPERR_METER_UNKNOWN] = { "OFPMMFC_UNKNOWN_METER", 3, 5, 12, 1 },
+    /* As Open vSwitch answers a flow naming a meter it does not have
+     * (OpenFlow 1.3's code 1 is METER_EXISTS). */
+    [FT_OFPERR_METER_UNKNOWN] = { "OFPMMFC_INVALID_METER", 3, 5, 12, 2 },
     [FT_OFPERR_SWITCH_CONFIG_BAD_FLAGS] = { "OFPSCFC_BAD_FLAGS", 1, 1,
                                             10, 0 },
     [FT_OFPERR_ROLE_BAD_ROLE] = { "OFPRRFC_BAD_ROLE", 1, 1, 11, 2 },

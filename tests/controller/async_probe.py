@@ -17,6 +17,8 @@ it) and 'ctl' (which changes flows and sends packets).  Steps:
   - for several flow_removed masks: a rule with send_flow_rem deleted by
     'ctl'; the reasons 'obs' got;
   - in the slave role (ROLE_REQUEST), the same with the slave masks;
+  - three pipelined FLOW_MODs, the middle one naming a meter that does
+    not exist: the ERRORs (xid, type, code) and the rules added;
   - if PORT_CMD is given: it is run (sh -c) with port_status masks of
     "delete" only, then "add" only, and the PORT_STATUS reasons 'obs' got
     each time (PORT_CMD adds a port the first time it runs with argument
@@ -199,6 +201,38 @@ def port_statuses(obs, cmd, arg):
     return reasons(obs.drain(2.5), PORT_STATUS, 8)
 
 
+def aggregate_count(c, cookie):
+    """Rules of every table with cookie 'cookie' (AGGREGATE stats)."""
+    body = (struct.pack("!HH4x", 2, 0)
+            + struct.pack("!B3xII4xQQ", 0xff, 0xffffffff, 0xffffffff,
+                          cookie, 0xffffffffffffffff) + match([]))
+    m = c.expect(19, c.send(18, body))
+    return struct.unpack("!I", m[32:36])[0] if m[1] == 19 else None
+
+
+def bad_in_batch(ctl):
+    """Three FLOW_MODs back to back, the middle one naming a meter that
+    does not exist: the ERRORs (xid, type, code) and how many of the
+    other two are in the table."""
+    m1 = match([oxm(5, b"\x08\x06")])
+    meter = struct.pack("!HHI", 6, 8, 99)           # OFPIT_METER 99
+    ctl.s.sendall(flow_mod(501, 0, 401, m1, apply_output(2), cookie=0x77)
+                  + flow_mod(502, 0, 402, m1, meter + apply_output(2),
+                             cookie=0x77)
+                  + flow_mod(503, 0, 403, m1, apply_output(1), cookie=0x77))
+    xid = ctl.send(BARRIER_REQ)
+    errs = []
+    while True:
+        r = ctl.read(10)
+        if r is None:
+            sys.exit("async_probe: no BARRIER_REPLY in 10 s")
+        if r[0] == ERROR:
+            errs.append((r[1],) + struct.unpack("!HH", r[2][8:12]))
+        elif r[0] == BARRIER_REP and r[1] == xid:
+            break
+    return "errors %s, rules %s" % (errs, aggregate_count(ctl, 0x77))
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
@@ -250,6 +284,7 @@ def main():
         print("  del:", port_statuses(obs, cmd, "del"))
 
     print("at the end:", get_async(obs))
+    print("batch with a bad FLOW_MOD:", bad_in_batch(ctl))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 # a private Open vSwitch 3.1: the defaults, the masks each switch keeps,
 # and which PACKET_INs (a CONTROLLER action), FLOW_REMOVEDs (a delete of
 # a send_flow_rem rule) and PORT_STATUSes (a port added and removed) one
-# connection gets for each mask, as master/equal and as slave.  The two
-# transcripts must be equal, and FlowTier's must show each mask at work
+# connection gets for each mask, as master/equal and as slave; and a
+# FLOW_MOD refused in the middle of a pipelined batch (its own ERROR, its
+# neighbours added).  The two transcripts must be equal, and FlowTier's must show each mask at work
 # (a message with the reason's bit set, none without).
 #
 # usage: test-openflow-async.sh FLOWTIER FLOWTIERD (as root; meson passes
@@ -91,4 +92,8 @@ sed -n '/^set ps=add only:/{n;p;n;p}' "$SYS_T/ft.out" | tr -d '\n' \
     | grep -qx '  add: \[0\]  del: \[\]' \
     || fail "port status: 'add only' let through other reasons"
 pass
+# A FLOW_MOD refused in the middle of a batch gets its own ERROR (its xid,
+# OFPET_METER_MOD_FAILED / OFPMMFC_INVALID_METER) and its neighbours are
+# added.
+expect "batch with a bad FLOW_MOD: errors [(502, 12, 2)], rules 2"
 sys_done

@@ -562,11 +562,11 @@ test_errors(void **state)
                  "0000000affffffffffffffffffffffff000000000001000400000000"
                  "00040010000000000016000800000007",
                  2, 9);
-    /* Meter instruction: OFPMMFC_UNKNOWN_METER. */
+    /* Meter instruction: OFPMMFC_INVALID_METER, as Open vSwitch. */
     expect_error(f, 4, "040e0040000000020000000000000000000000000000000000000000"
                  "0000000affffffffffffffffffffffff000000000001000400000000"
                  "0006000800000005",
-                 12, 1);
+                 12, 2);
     /* OF1.0 message on a 1.3 connection: OFPBRC_BAD_VERSION. */
     expect_error(f, 4, "0105000800000007", 1, 0);
     /* OF1.0 FLOW_MOD with ENQUEUE: OFPBAC_BAD_TYPE. */
