@@ -16,8 +16,9 @@
 #   --seconds S        measuring window per run (default 10)
 #   --skip S           warm-up time left out of each run (default 2)
 #   --cases LIST       comma-separated cases, or 'all' (the default):
-#                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,reval,
-#                      udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin
+#                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,
+#                      reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,
+#                      vxlan1400,ofmod,pktin
 #   --switches LIST    comma-separated switches (default flowtier,
 #                      flowtier-flows,ovs,ovs-flows,linux-bridge)
 #   --min-idle P       before each run, wait (up to 30 s) for one second in
@@ -55,7 +56,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin
 CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
 MIN_IDLE=80

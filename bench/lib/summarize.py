@@ -31,6 +31,7 @@ GOALS = {
     "flowmod": ("ovs", 2.0), "reval": ("ovs", 0.5),
     "udp64": ("linux-bridge", 1.0), "tcp": ("linux-bridge", 1.0),
     "vxlan64": ("ovs", 1.5), "vxlan1400": ("ovs", 1.5),
+    "ofmod": ("ovs", 2.0), "flowmod1m": ("ovs", 5.0),
 }
 
 

@@ -18,7 +18,8 @@ sw_flowtier_env() {
 }
 
 sw_flowtier_ctl() {
-    "${SW_FLOWTIER_BUILD:-$BENCH_BUILD}/mgmt/flowtier" --timeout=20 "$@"
+    "${SW_FLOWTIER_BUILD:-$BENCH_BUILD}/mgmt/flowtier" \
+        --timeout="${SW_FLOWTIER_TIMEOUT:-20}" "$@"
 }
 
 sw_flowtier_start() {

@@ -540,6 +540,10 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
     uint64_t version = oft->version;
 
     ft_error_clear(err);
+    if (br->held) {
+        return ft_error_set(err, -EBUSY, "the previous flow change is not "
+                            "finished");
+    }
     for (size_t i = 0; i < n; i++) {
         int error;
 
@@ -558,6 +562,10 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
     }
     if (flags & FT_BRIDGE_DRY_RUN) {
         undo_log_rollback(oft, &log);
+    } else if (flags & FT_BRIDGE_HOLD) {
+        br->held = ft_xmalloc(sizeof *br->held);
+        *br->held = log;
+        br->held_now = now;
     } else {
         notify_removed(br, &log, now);
         undo_log_commit(&log);
@@ -580,6 +588,25 @@ ft_bridge_flow_mod_batch(struct ft_bridge *br,
                          struct ft_error *err)
 {
     return flow_mod_batch(br, ops, n, flags, now, "flow", changes, err);
+}
+
+void
+ft_bridge_flow_mod_finish(struct ft_bridge *br, bool keep)
+{
+    struct undo_log *log = br->held;
+
+    if (!log) {
+        return;
+    }
+    br->held = NULL;
+    if (keep) {
+        notify_removed(br, log, br->held_now);
+        undo_log_commit(log);
+    } else {
+        undo_log_rollback(&br->tables, log);
+        br->revalidate_asap = true;
+    }
+    free(log);
 }
 
 int

@@ -141,6 +141,10 @@ struct ft_bridge {
     uint64_t last_mac_gen;          /* MAC generation at the last pass. */
     bool have_timeouts;             /* Some rule may have a timeout. */
     struct ft_bridge_flow_changes expired;  /* Not yet taken. */
+    struct undo_log *held;          /* A change made with FT_BRIDGE_HOLD
+                                     * awaiting ft_bridge_flow_mod_finish(),
+                                     * or NULL. */
+    long long int held_now;         /* Its time. */
     struct ft_bridge_stats stats;   /* The bridge's own counters. */
 
     /* Warnings. */

@@ -992,6 +992,7 @@ ft_bridge_destroy(struct ft_bridge *br)
     if (!br) {
         return;
     }
+    ft_bridge_flow_mod_finish(br, true);
     /* The megaflows go first (the revalidator's pass ends): out of their
      * tiers, and they hold references to rules.  The datapath's
      * forwarding threads stop before (their counts join the megaflows):

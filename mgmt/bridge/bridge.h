@@ -397,6 +397,8 @@ struct ft_bridge_flow_op {
 
 /* Flags for the flow mod functions. */
 #define FT_BRIDGE_DRY_RUN 0x1   /* Check and report, change nothing. */
+#define FT_BRIDGE_HOLD 0x2      /* Make the change, but keep what undoes
+                                 * it until ft_bridge_flow_mod_finish(). */
 
 /* Applies 'ops[0..n-1]' in order, all or nothing, at time 'now': if any
  * op fails (e.g. "meter 1 does not exist", a goto_table that goes back),
@@ -413,6 +415,14 @@ int ft_bridge_flow_mod_batch(struct ft_bridge *,
                              unsigned int flags, long long int now,
                              struct ft_bridge_flow_changes *changes,
                              struct ft_error *err);
+
+/* Ends a change made with FT_BRIDGE_HOLD: 'keep' makes it final (and
+ * tells the flow removed callback of the rules it deleted), otherwise it
+ * is undone (rules, counters and timeouts exactly as before).  Until then
+ * every other flow change of the bridge fails with -EBUSY; the tables
+ * hold the change meanwhile (a packet translated then sees it: call it
+ * before returning to the event loop).  No-op without a held change. */
+void ft_bridge_flow_mod_finish(struct ft_bridge *, bool keep);
 
 /* A batch of one. */
 int ft_bridge_flow_mod(struct ft_bridge *, enum ft_flow_cmd cmd,

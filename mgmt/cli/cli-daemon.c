@@ -562,6 +562,16 @@ ft_cli_daemon(int argc, char *argv[])
     if (status) {
         goto out;
     }
+    if (!strcmp(method, "add-flows") && c.n_segs == 1 && c.segs[0].n == 3
+        && !c.segs[0].strict && !c.segs[0].tiers && !c.segs[0].explain) {
+        /* Streamed: a file of any size, one transaction. */
+        status = ft_cli_add_flows(c.rundir, c.timeout_ms, c.segs[0].args[1],
+                                  c.segs[0].args[2]);
+        if (!status && c.json) {
+            printf("{}\n");
+        }
+        goto out;
+    }
     if (is_write_verb(method)) {
         json_t *commands = json_array();
         const char *first = method;

@@ -25,6 +25,12 @@ int ft_cli_parse_flows(int argc, char *argv[]);
  * --may-exist, --if-exists; configuration writes chain with "--". */
 int ft_cli_daemon(int argc, char *argv[]);
 
+/* flowtier add-flows BRIDGE FILE, streamed to the daemon under 'rundir'
+ * in chunks and committed as one transaction (add-flows-cmd.c); each
+ * call waits at most 'timeout_ms' for its reply. */
+int ft_cli_add_flows(const char *rundir, int timeout_ms, const char *bridge,
+                     const char *file);
+
 /* flowtier trace: offline with --flows FILE (ft_cli_trace()), else
  * against the running bridge ('trace BRIDGE FLOW'). */
 int ft_cli_trace_any(int argc, char *argv[]);

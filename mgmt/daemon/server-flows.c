@@ -4,13 +4,15 @@
  * plus trace, dump-dp-flows and dump-ports, and the mirroring of flow
  * changes into the database.
  *
- * Part of the management plane (flowtierd).  A flow change is tried on
- * the running bridge as a dry run first, which checks it and yields the
- * net change as canonical flow texts; the texts go into the Bridge row's
- * 'flows' in one transaction; after the commit the change is made on the
- * bridge (see server.h).  So a restart replays exactly the committed
- * flows, and a change that fails leaves both the bridge and the database
- * as they were.
+ * Part of the management plane (flowtierd).  A flow change is made on
+ * the running bridge held (FT_BRIDGE_HOLD), which checks it and yields
+ * the net change as canonical flow texts; the texts go into the Bridge
+ * row's 'flows' in one transaction; once the commit is on disk the change
+ * is kept, and if the commit fails it is undone (see server.h).  Nothing
+ * else runs in between (one thread), so no packet and no client sees a
+ * change that is not committed.  So a restart replays exactly the
+ * committed flows, and a change that fails leaves both the bridge and the
+ * database as they were.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,8 +51,10 @@ srv_flows_mirror(struct ft_server *s, struct ft_db_txn *txn,
                                 (const char *const *) changes->removed,
                                 changes->n_removed, err);
     }
-    for (size_t i = 0; !error && i < changes->n_added; i++) {
-        error = ft_db_flow_add(txn, sb->name, changes->added[i], err);
+    if (!error && changes->n_added) {
+        error = ft_db_flows_add(txn, sb->name,
+                                (const char *const *) changes->added,
+                                changes->n_added, err);
     }
     return error;
 }
@@ -93,6 +97,32 @@ srv_flows_persist_changed(struct ft_server *s, struct srv_bridge *sb,
 
 /* ---- Flow changes. ---- */
 
+/* Commits 'changes' (the net change of a flow change held on 'sb''s
+ * bridge) to the database in one transaction.  Returns 0 or a negative
+ * errno with 'err'; the database is unchanged on failure. */
+static int
+commit_changes(struct ft_server *s, struct srv_bridge *sb,
+               const struct ft_bridge_flow_changes *changes,
+               struct ft_error *err)
+{
+    struct ft_db_txn *txn;
+    int error;
+
+    if (!changes->n_added && !changes->n_removed) {
+        return 0;
+    }
+    error = ft_db_txn_begin(s->db, &txn, err);
+    if (error) {
+        return error;
+    }
+    error = srv_flows_mirror(s, txn, sb, changes, err);
+    if (error) {
+        ft_db_txn_abort(txn);
+        return error;
+    }
+    return ft_db_txn_commit(txn, err);
+}
+
 enum flow_change {
     CHANGE_MOD,                 /* ft_bridge_flow_mod_lines(). */
     CHANGE_REPLACE,             /* ft_bridge_replace_flows(). */
@@ -132,7 +162,6 @@ flow_change(struct ft_server *s, json_t *params, enum flow_change kind,
 {
     struct ft_bridge_flow_changes changes;
     struct srv_bridge *sb;
-    struct ft_db_txn *txn;
     int error;
 
     *result = NULL;
@@ -146,31 +175,13 @@ flow_change(struct ft_server *s, json_t *params, enum flow_change kind,
         goto out;
     }
 
-    /* Check, learn the net change, commit it, then make it. */
-    error = apply_change(sb, kind, cmd, lines, n, FT_BRIDGE_DRY_RUN,
-                         &changes, err);
-    if (error) {
-        goto out;
-    }
-    error = ft_db_txn_begin(s->db, &txn, err);
-    if (error) {
-        goto out;
-    }
-    error = srv_flows_mirror(s, txn, sb, &changes, err);
-    if (error) {
-        ft_db_txn_abort(txn);
-        goto out;
-    }
-    error = ft_db_txn_commit(txn, err);
-    if (error) {
-        goto out;
-    }
-    error = apply_change(sb, kind, cmd, lines, n, 0, NULL, err);
-    if (error) {
-        /* The dry run just succeeded on the same tables. */
-        ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: a flow change "
-                   "committed to the database failed on the bridge: %s",
-                   sb->name, err->reason);
+    /* Make it (held), commit the net change, then keep it; a failed
+     * commit undoes it. */
+    error = apply_change(sb, kind, cmd, lines, n, FT_BRIDGE_HOLD, &changes,
+                         err);
+    if (!error) {
+        error = commit_changes(s, sb, &changes, err);
+        ft_bridge_flow_mod_finish(sb->br, !error);
     }
 out:
     if (error) {
@@ -185,46 +196,40 @@ out:
 }
 
 int
+srv_flows_apply(struct ft_server *s, struct srv_bridge *sb,
+                const struct ft_bridge_flow_op *ops, size_t n,
+                struct ft_bridge_flow_changes *changes, struct ft_error *err)
+{
+    int error;
+
+    if (!sb->cfg->flows_persist) {
+        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
+                                         changes, err);
+        srv_bridge_schedule(sb);
+        return error;
+    }
+    /* As flow_change(): make it held, commit the net change, keep it. */
+    error = ft_bridge_flow_mod_batch(sb->br, ops, n, FT_BRIDGE_HOLD,
+                                     ft_time_msec(), changes, err);
+    if (!error) {
+        error = commit_changes(s, sb, changes, err);
+        ft_bridge_flow_mod_finish(sb->br, !error);
+    }
+    srv_bridge_schedule(sb);
+    return error;
+}
+
+int
 srv_flows_apply_ops(struct ft_server *s, struct srv_bridge *sb,
                     const struct ft_bridge_flow_op *ops, size_t n,
                     struct ft_error *err)
 {
     struct ft_bridge_flow_changes changes;
-    struct ft_db_txn *txn;
     int error;
 
-    if (!sb->cfg->flows_persist) {
-        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
-                                         NULL, err);
-        srv_bridge_schedule(sb);
-        return error;
-    }
-    /* As flow_change(): check, learn the net change, commit it, make it. */
     ft_bridge_flow_changes_init(&changes);
-    error = ft_bridge_flow_mod_batch(sb->br, ops, n, FT_BRIDGE_DRY_RUN,
-                                     ft_time_msec(), &changes, err);
-    if (!error && (changes.n_added || changes.n_removed)) {
-        error = ft_db_txn_begin(s->db, &txn, err);
-        if (!error) {
-            error = srv_flows_mirror(s, txn, sb, &changes, err);
-            if (error) {
-                ft_db_txn_abort(txn);
-            } else {
-                error = ft_db_txn_commit(txn, err);
-            }
-        }
-    }
-    if (!error) {
-        error = ft_bridge_flow_mod_batch(sb->br, ops, n, 0, ft_time_msec(),
-                                         NULL, err);
-        if (error) {
-            ft_log_msg(s->log, FT_LOG_ERR, MODULE, "bridge %s: a flow "
-                       "change committed to the database failed on the "
-                       "bridge: %s", sb->name, err->reason);
-        }
-    }
+    error = srv_flows_apply(s, sb, ops, n, &changes, err);
     ft_bridge_flow_changes_uninit(&changes);
-    srv_bridge_schedule(sb);
     return error;
 }
 

@@ -11,8 +11,8 @@
  * Part of the management plane (flowtierd).  The protocol is in
  * mgmt/openflow/ofconn.c; this file moves bytes between sockets and
  * connections, and gives the connections the daemon's flow change path:
- * a FLOW_MOD is checked on the bridge as a dry run, committed to the
- * database, then made (server-flows.c), like the CLI's add-flow.
+ * FLOW_MODs are made on the bridge held, committed to the database, then
+ * kept (server-flows.c), like the CLI's add-flow.
  */
 #include <arpa/inet.h>
 #include <errno.h>

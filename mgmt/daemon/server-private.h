@@ -62,6 +62,9 @@ struct ft_server {
                                  * before the first pinning. */
     cpu_set_t affinity;
     char *rundir;               /* For BRIDGE.mgmt sockets; may be NULL. */
+    struct srv_flow_stream **streams;   /* add-flows streams open. */
+    size_t n_streams;
+    int64_t last_stream_id;
 };
 
 /* server.c */
@@ -121,9 +124,23 @@ int srv_flows_mirror(struct ft_server *, struct ft_db_txn *txn,
                      const struct ft_bridge_flow_changes *changes,
                      struct ft_error *err);
 
+/* As srv_flows_apply_ops(), and appends the net change to 'changes'
+ * (initialized by the caller). */
+int srv_flows_apply(struct ft_server *, struct srv_bridge *sb,
+                    const struct ft_bridge_flow_op *ops, size_t n,
+                    struct ft_bridge_flow_changes *changes,
+                    struct ft_error *err);
+
+/* server-flow-stream.c: add-flows in chunks, one transaction. */
+ft_rpc_handler srv_add_flows_begin;
+ft_rpc_handler srv_add_flows_chunk;
+ft_rpc_handler srv_add_flows_commit;
+ft_rpc_handler srv_add_flows_abort;
+void srv_flow_streams_destroy(struct ft_server *);
+
 /* Applies 'ops[0..n-1]' to 'sb' all or nothing the way the CLI's flow
- * changes are applied: a dry run, the net change committed to the
- * database, then the change on the bridge. */
+ * changes are applied: made on the bridge held, the net change committed
+ * to the database, then kept (or undone if the commit failed). */
 int srv_flows_apply_ops(struct ft_server *, struct srv_bridge *sb,
                         const struct ft_bridge_flow_op *ops, size_t n,
                         struct ft_error *err);

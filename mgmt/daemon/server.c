@@ -1002,6 +1002,7 @@ ft_server_destroy(struct ft_server *s)
     if (!s) {
         return;
     }
+    srv_flow_streams_destroy(s);
     while (s->n_bridges) {
         bridge_stop(s, s->bridges[s->n_bridges - 1]);
     }
@@ -1056,6 +1057,12 @@ static const struct ft_rpc_param flow_params[] = {
 static const struct ft_rpc_param flows_params[] = {
     P("bridge", STRING, true), P("flows", STRINGS, true), END,
 };
+static const struct ft_rpc_param stream_params[] = {
+    P("stream", INT, true), END,
+};
+static const struct ft_rpc_param stream_chunk_params[] = {
+    P("stream", INT, true), P("flows", STRINGS, true), END,
+};
 static const struct ft_rpc_param del_flows_params[] = {
     P("bridge", STRING, true), P("flow", STRING, false),
     P("flows", STRINGS, false), P("strict", BOOL, false), END,
@@ -1099,6 +1106,10 @@ static const struct ft_rpc_method methods[] = {
     /* Flows (ovs-ofctl). */
     { "add-flow", flow_params, srv_add_flow },
     { "add-flows", flows_params, srv_add_flows },
+    { "add-flows-begin", bridge_params, srv_add_flows_begin },
+    { "add-flows-chunk", stream_chunk_params, srv_add_flows_chunk },
+    { "add-flows-commit", stream_params, srv_add_flows_commit },
+    { "add-flows-abort", stream_params, srv_add_flows_abort },
     { "mod-flows", flow_params, srv_mod_flows },
     { "del-flows", del_flows_params, srv_del_flows },
     { "replace-flows", flows_params, srv_replace_flows },

@@ -23,10 +23,12 @@
  * reason.  A bridge that is deleted is destroyed only after the commit.
  *
  * A flow change (add-flow, add-flows, mod-flows, del-flows, replace-flows)
- * is first tried on the bridge without changing it (a dry run), which
- * yields the net change as canonical flow texts; those are mirrored into
- * the Bridge row's 'flows' (a few list edits, however big the table) and
- * committed; only then is the change made on the bridge.  Bridges with
+ * is made on the bridge held (FT_BRIDGE_HOLD: checked, and undoable),
+ * which yields the net change as canonical flow texts; those are mirrored
+ * into the Bridge row's 'flows' (a few list edits, however big the table)
+ * and committed; only then is the change kept, and a failed commit undoes
+ * it.  Nothing else runs in between, so no client and no packet sees a
+ * change before it is committed.  Bridges with
  * flows_persist=false skip the database.  Flows removed by their timeouts
  * are dropped from the database by the periodic timer.
  *

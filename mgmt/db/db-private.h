@@ -53,6 +53,8 @@ enum db_undo_kind {
     DB_UNDO_COLUMN,     /* Column 'col' of 'name' was 'old'. */
     DB_UNDO_LIST_ADD,   /* Element 'idx' of list 'col' was added. */
     DB_UNDO_LIST_DEL,   /* Element 'idx' of list 'col', 'str', was removed. */
+    DB_UNDO_LIST_EXTEND,        /* Elements 'idx' and on of list 'col' were
+                                 * appended. */
 };
 
 struct db_undo {

@@ -524,6 +524,32 @@ ft_db_flow_add(struct ft_db_txn *txn, const char *br, const char *flow,
 }
 
 int
+ft_db_flows_add(struct ft_db_txn *txn, const char *br,
+                const char *const *flows, size_t n, struct ft_error *err)
+{
+    struct ft_db_row *row;
+    struct ft_error e;
+    int error;
+
+    if (txn->error.code) {
+        return db_txn_poisoned(txn, err);
+    }
+    error = find_bridge(txn, br, &row, &e);
+    if (!error && n) {
+        json_t *op = db_op_new("list_extend", FT_DB_BRIDGE, br,
+                               db_column_find(FT_DB_BRIDGE, "flows", NULL));
+        json_t *values = json_array();
+
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(values, json_string(flows[i]));
+        }
+        json_object_set_new(op, "value", values);
+        error = db_apply_op(txn, op, &e);
+    }
+    return db_txn_fail(txn, error, &e, err);
+}
+
+int
 ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,
                struct ft_error *err)
 {

@@ -235,6 +235,17 @@ undo_apply(struct ft_db *db, struct db_undo *u)
             u->str = NULL;
         }
         break;
+    case DB_UNDO_LIST_EXTEND:
+        row = db_row_find(db, u->table, u->name);
+        if (row) {
+            struct ft_db_datum *d = &row->cols[u->col];
+
+            while (d->n > u->idx) {
+                free(d->strs[--d->n]);
+                d->strs[d->n] = NULL;
+            }
+        }
+        break;
     }
 }
 
@@ -483,6 +494,40 @@ col_op_list(const struct col_op *c, bool add, bool *changed,
     return 0;
 }
 
+/* "list_extend": appends every string of the array 'value' to a list, in
+ * order, as that many "list_add" would (one operation, so that a large
+ * batch of flows is one short journal record). */
+static int
+col_op_list_extend(const struct col_op *c, bool *changed,
+                   struct ft_error *err)
+{
+    struct ft_db_datum *d = &c->row->cols[c->ci];
+    const json_t *v;
+    size_t i;
+
+    if (c->col->type != FT_DB_LIST || !json_is_array(c->value)) {
+        return ft_error_set(err, -EINVAL, "%s %s column %s: needs a list and "
+                            "an array of strings", db_table_name(c->t),
+                            c->name, c->col->name);
+    }
+    json_array_foreach(c->value, i, v) {
+        if (!json_is_string(v)) {
+            return ft_error_set(err, -EINVAL, "%s %s column %s: element %zu "
+                                "is not a string", db_table_name(c->t),
+                                c->name, c->col->name, i);
+        }
+    }
+    if (!json_array_size(c->value)) {
+        return 0;
+    }
+    col_op_undo(c, DB_UNDO_LIST_EXTEND)->idx = d->n;
+    json_array_foreach(c->value, i, v) {
+        db_list_insert(d, d->n, ft_xstrdup(json_string_value(v)));
+    }
+    *changed = true;
+    return 0;
+}
+
 static int
 row_op(struct ft_db_txn *txn, const char *verb, enum ft_db_table t,
        const char *name, struct ft_db_row *row, bool *changed,
@@ -554,6 +599,8 @@ apply_op__(struct ft_db_txn *txn, const json_t *op, bool *changed,
         return col_op_int_set(&c, verb[4] == 'a', changed, err);
     } else if (!strcmp(verb, "list_add") || !strcmp(verb, "list_del")) {
         return col_op_list(&c, verb[5] == 'a', changed, err);
+    } else if (!strcmp(verb, "list_extend")) {
+        return col_op_list_extend(&c, changed, err);
     }
     return ft_error_set(err, -EINVAL, "unknown operation \"%s\"", verb);
 }

@@ -318,6 +318,12 @@ int ft_db_del_port(struct ft_db_txn *txn, const char *br, const char *port,
 int ft_db_flow_add(struct ft_db_txn *txn, const char *br, const char *flow,
                    struct ft_error *);
 
+/* Appends the 'n' texts 'flows' to 'br''s flows, in order, as 'n'
+ * ft_db_flow_add() would, but as one operation: one short record in the
+ * journal however many flows it holds. */
+int ft_db_flows_add(struct ft_db_txn *txn, const char *br,
+                    const char *const *flows, size_t n, struct ft_error *);
+
 /* Removes the first flow of 'br' whose text equals 'flow'.  -ENOENT if
  * there is none. */
 int ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,

@@ -27,6 +27,27 @@
 #define OFPCR_ROLE_MASTER 2
 #define OFPCR_ROLE_SLAVE 3
 
+/* Asynchronous messages a connection gets (OpenFlow 1.3 SET_ASYNC):
+ * one bitmap of reasons per kind, for the master and equal roles
+ * (ASYNC_MASTER) and for the slave role (ASYNC_SLAVE), as on the wire. */
+enum { ASYNC_PACKET_IN, ASYNC_PORT_STATUS, ASYNC_FLOW_REMOVED, N_ASYNC };
+enum { ASYNC_MASTER, ASYNC_SLAVE };
+
+/* The reasons each kind has in OpenFlow 1.3; a SET_ASYNC's other bits are
+ * dropped, as Open vSwitch does (packet-in: no_match, action,
+ * invalid_ttl; port status: add, delete, modify; flow removed: idle,
+ * hard, delete, group_delete, and OpenFlow 1.4's meter_delete and
+ * eviction, which Open vSwitch keeps too). */
+static const uint32_t async_known[N_ASYNC] = { 0x7, 0x7, 0x3f };
+
+/* Defaults, as Open vSwitch's for OpenFlow 1.0 and 1.3: the master (and
+ * equal) role gets packet-ins of no_match and action, every port status
+ * and every flow removed reason; the slave role only port status. */
+static const uint32_t async_default[2][N_ASYNC] = {
+    [ASYNC_MASTER] = { 0x3, 0x7, 0xf },
+    [ASYNC_SLAVE] = { 0x0, 0x7, 0x0 },
+};
+
 /* FLOW_MODs applied together, at most (see "Batches" below). */
 #define MAX_BATCH 4096
 
@@ -46,7 +67,8 @@ struct ft_ofconn {
     uint16_t miss_send_len;
     uint32_t role;
     bool service;               /* See ft_ofconn_create(). */
-    bool async;                 /* Wants packet-ins. */
+    bool async;                 /* Wants asynchronous messages. */
+    uint32_t async_masks[2][N_ASYNC];   /* ASYNC_MASTER/SLAVE, by kind. */
     struct ft_ofpbuf rx, tx;
     bool failed;
     struct pending_fm *batch;
@@ -78,6 +100,7 @@ ft_ofconn_create(const struct ft_ofconn_switch *sw, bool service)
     c->service = service;
     c->async = !service;
     c->miss_send_len = FT_OFP_MISS_SEND_LEN;
+    memcpy(c->async_masks, async_default, sizeof c->async_masks);
     ft_ofpbuf_init(&c->rx);
     ft_ofpbuf_init(&c->tx);
     ft_ofpbuf_init(&c->mp_req);
@@ -217,6 +240,56 @@ handle_barrier(struct ft_ofconn *c, const struct ofmsg *m,
     return 0;
 }
 
+/* True if the connection gets asynchronous messages of 'kind' for
+ * 'reason' in its current role. */
+static bool
+async_wanted(const struct ft_ofconn *c, int kind, unsigned int reason)
+{
+    int role = c->role == OFPCR_ROLE_SLAVE ? ASYNC_SLAVE : ASYNC_MASTER;
+
+    if (!c->version || !c->async || c->failed || reason >= 32) {
+        return false;
+    }
+    return c->async_masks[role][kind] & (1u << reason);
+}
+
+/* OpenFlow 1.3 SET_ASYNC: packet_in_mask[2], port_status_mask[2],
+ * flow_removed_mask[2] (master/equal, then slave).  As in Open vSwitch, a
+ * connection of the management socket gets asynchronous messages from
+ * then on, as after a SET_CONFIG. */
+static int
+handle_set_async(struct ft_ofconn *c, const struct ofmsg *m,
+                 struct ft_ofp_error *oe)
+{
+    (void) oe;
+    for (int kind = 0; kind < N_ASYNC; kind++) {
+        for (int role = ASYNC_MASTER; role <= ASYNC_SLAVE; role++) {
+            uint32_t v = ft_ofp_get32(m->data + 8 + 8 * kind + 4 * role);
+
+            c->async_masks[role][kind] = v & async_known[kind];
+        }
+    }
+    c->async = true;
+    return 0;
+}
+
+static int
+handle_get_async(struct ft_ofconn *c, const struct ofmsg *m,
+                 struct ft_ofp_error *oe)
+{
+    size_t start = ft_ofp_msg_start(&c->tx, c->version,
+                                    FT_OFPT_GET_ASYNC_REPLY, m->h.xid);
+
+    (void) oe;
+    for (int kind = 0; kind < N_ASYNC; kind++) {
+        for (int role = ASYNC_MASTER; role <= ASYNC_SLAVE; role++) {
+            ft_ofpbuf_put_be32(&c->tx, c->async_masks[role][kind]);
+        }
+    }
+    ft_ofp_msg_finish(&c->tx, start);
+    return 0;
+}
+
 /* The OpenFlow refusal for a flow change the bridge refused. */
 static int
 bridge_refusal(const struct ft_error *err, struct ft_ofp_error *oe)
@@ -247,7 +320,7 @@ refuse(struct ft_ofconn *c, const char *name, uint32_t xid,
  * =======
  *
  * Consecutive FLOW_MODs (ovs-ofctl add-flows, a controller's burst) are
- * applied as one batch: one dry run, one database transaction, one change
+ * applied as one batch: one check, one database transaction, one change
  * of the bridge, instead of one each.  OpenFlow makes each FLOW_MOD stand
  * alone, so if the batch is refused its FLOW_MODs are applied again one
  * by one and only the ones that fail get an ERROR.  The batch is applied
@@ -359,8 +432,9 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
     struct ft_ofp_packet_in p;
     size_t max_len = pin->max_len;
 
-    if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
-        || c->failed) {
+    p.reason = pin->reason == FT_USERSPACE_CONTROLLER ? FT_OFPR_ACTION
+               : FT_OFPR_NO_MATCH;
+    if (!async_wanted(c, ASYNC_PACKET_IN, p.reason)) {
         return false;
     }
     if (pin->reason == FT_USERSPACE_NO_MATCH) {
@@ -370,8 +444,6 @@ ft_ofconn_packet_in(struct ft_ofconn *c, const struct ft_bridge_packet_in *pin)
         }
         max_len = c->miss_send_len;
     }
-    p.reason = pin->reason == FT_USERSPACE_CONTROLLER ? FT_OFPR_ACTION
-               : FT_OFPR_NO_MATCH;
     p.table_id = pin->table_id;
     p.cookie = pin->cookie;
     p.in_port = pin->in_port;
@@ -388,8 +460,7 @@ ft_ofconn_flow_removed(struct ft_ofconn *c,
 {
     struct ft_ofp_flow_removed m;
 
-    if (!c->version || !c->async || c->role == OFPCR_ROLE_SLAVE
-        || c->failed) {
+    if (!async_wanted(c, ASYNC_FLOW_REMOVED, fr->reason)) {
         return false;
     }
     m.spec = &fr->rule->spec;
@@ -431,7 +502,7 @@ bool
 ft_ofconn_port_status(struct ft_ofconn *c, uint8_t reason,
                       const struct ft_ofp_port *port)
 {
-    if (!c->version || !c->async || c->failed) {
+    if (!async_wanted(c, ASYNC_PORT_STATUS, reason)) {
         return false;
     }
     ft_ofp_put_port_status(&c->tx, c->version, reason, port);
@@ -886,6 +957,8 @@ static const struct {
     { FT_OFPT_STATS_REQUEST, handle_stats, "STATS_REQUEST" },
     { FT_OFPT_BARRIER_REQUEST, handle_barrier, "BARRIER_REQUEST" },
     { FT_OFPT_ROLE_REQUEST, handle_role, "ROLE_REQUEST" },
+    { FT_OFPT_SET_ASYNC, handle_set_async, "SET_ASYNC" },
+    { FT_OFPT_GET_ASYNC_REQUEST, handle_get_async, "GET_ASYNC_REQUEST" },
 };
 
 static int

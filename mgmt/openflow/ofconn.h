@@ -80,7 +80,15 @@ struct ft_ofconn_switch {
 /* Creates a connection serving 'sw' (copied) that has already queued its
  * HELLO in its output.  A 'service' connection (ovs-ofctl on BRIDGE.mgmt,
  * a ptcp: listener's client) gets asynchronous messages (packet-in) only
- * after it sent a SET_CONFIG, as in Open vSwitch; a controller's always. */
+ * after it sent a SET_CONFIG or a SET_ASYNC, as in Open vSwitch; a
+ * controller's always.
+ *
+ * Which asynchronous messages: OpenFlow 1.3's SET_ASYNC sets, for the
+ * master and equal roles and for the slave role, the packet-in, port
+ * status and flow removed reasons the connection gets (GET_ASYNC reads
+ * them back).  The defaults are Open vSwitch's: master and equal get
+ * packet-ins for no_match and action, every port status and flow
+ * removed; a slave only port status. */
 struct ft_ofconn *ft_ofconn_create(const struct ft_ofconn_switch *sw,
                                    bool service);
 void ft_ofconn_destroy(struct ft_ofconn *);
@@ -102,13 +110,15 @@ void ft_ofconn_flush(struct ft_ofconn *);
  * with ft_ofpbuf_pull(). */
 struct ft_ofpbuf *ft_ofconn_output(struct ft_ofconn *);
 
-/* Queues a PACKET_IN for 'pin' if the connection wants it.  Returns true
+/* Queues a PACKET_IN for 'pin' if the connection wants it (its reason in
+ * the connection's role, see ft_ofconn_create()).  Returns true
  * if it queued one. */
 bool ft_ofconn_packet_in(struct ft_ofconn *,
                          const struct ft_bridge_packet_in *pin);
 
 /* Queues a FLOW_REMOVED for 'fr' if the connection wants asynchronous
- * messages (not in the slave role).  Returns true if it queued one. */
+ * messages and this reason in its role (see ft_ofconn_create()).
+ * Returns true if it queued one. */
 bool ft_ofconn_flow_removed(struct ft_ofconn *,
                             const struct ft_bridge_flow_removed *fr);
 
@@ -118,7 +128,7 @@ bool ft_ofconn_flow_removed(struct ft_ofconn *,
 bool ft_ofconn_echo_request(struct ft_ofconn *);
 
 /* Queues a PORT_STATUS of 'reason' (FT_OFPPR_*) for 'port' if the
- * connection wants asynchronous messages.  Returns true if it queued
+ * connection wants asynchronous messages and this reason in its role.  Returns true if it queued
  * one. */
 bool ft_ofconn_port_status(struct ft_ofconn *, uint8_t reason,
                            const struct ft_ofp_port *port);

@@ -63,7 +63,9 @@ static const struct ofperr_entry ofperrs[FT_N_OFPERRS] = {
                                          5, 6 },
     [FT_OFPERR_FLOW_MOD_BAD_FLAGS] = { "OFPFMFC_BAD_FLAGS", 3, 5, 5, 7 },
     [FT_OFPERR_FLOW_MOD_EPERM] = { "OFPFMFC_EPERM", 3, 2, 5, 4 },
-    [FT_OFPERR_METER_UNKNOWN] = { "OFPMMFC_UNKNOWN_METER", 3, 5, 12, 1 },
+    /* As Open vSwitch answers a flow naming a meter it does not have
+     * (OpenFlow 1.3's code 1 is METER_EXISTS). */
+    [FT_OFPERR_METER_UNKNOWN] = { "OFPMMFC_INVALID_METER", 3, 5, 12, 2 },
     [FT_OFPERR_SWITCH_CONFIG_BAD_FLAGS] = { "OFPSCFC_BAD_FLAGS", 1, 1,
                                             10, 0 },
     [FT_OFPERR_ROLE_BAD_ROLE] = { "OFPRRFC_BAD_ROLE", 1, 1, 11, 2 },
@@ -292,6 +294,7 @@ static const struct msg_entry msgs[] = {
     M13(ROLE_REQUEST, 24, 24, true, true),
     M13(ROLE_REPLY, 25, 24, true, false),
     M13(GET_ASYNC_REQUEST, 26, 8, true, true),
+    M13(GET_ASYNC_REPLY, 27, 32, true, false),
     M13(SET_ASYNC, 28, 32, true, true),
     M13(METER_MOD, 29, 16, false, true),
 #undef M10

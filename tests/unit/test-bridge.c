@@ -124,6 +124,28 @@ test_flow_changes(void **state)
     assert_int_equal(ft_bridge_tables(br)->n_rules, 2);
     ft_bridge_flow_changes_clear(&c);
 
+    /* Held: made at once, refusing other changes until finished; undone
+     * when not kept, final when kept. */
+    assert_int_equal(lines_mod(br, FT_FLOW_DELETE, "", FT_BRIDGE_HOLD, &c,
+                               &err), 0);
+    assert_int_equal(c.n_removed, 2);
+    assert_int_equal(ft_bridge_tables(br)->n_rules, 0);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "actions=drop", 0, NULL,
+                               &err), -EBUSY);
+    ft_bridge_flow_mod_finish(br, false);
+    assert_int_equal(ft_bridge_tables(br)->n_rules, 2);
+    ft_bridge_flow_changes_clear(&c);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "table=3,actions=drop",
+                               FT_BRIDGE_HOLD, &c, &err), 0);
+    assert_int_equal(c.n_added, 1);
+    ft_bridge_flow_mod_finish(br, true);
+    ft_bridge_flow_mod_finish(br, true);        /* Nothing held: no-op. */
+    assert_int_equal(ft_bridge_tables(br)->n_rules, 3);
+    assert_int_equal(lines_mod(br, FT_FLOW_DELETE_STRICT, "table=3", 0, NULL,
+                               &err), 0);
+    assert_int_equal(ft_bridge_tables(br)->n_rules, 2);
+    ft_bridge_flow_changes_clear(&c);
+
     /* Strict delete with the wrong priority deletes nothing. */
     assert_int_equal(lines_mod(br, FT_FLOW_DELETE_STRICT,
                                "table=1,priority=6,tcp", 0, &c, &err), 0);

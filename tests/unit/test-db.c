@@ -727,6 +727,77 @@ test_topology(void **state)
     free(dir);
 }
 
+/* ft_db_flows_add(): many flows in one "list_extend" operation, in order
+ * after those already there; undone by an abort and by a failed write
+ * later in the transaction; one journal line however many flows, which
+ * a reopen replays to the same state. */
+static void
+test_flows_add_bulk(void **state)
+{
+    char *dir = make_tmpdir();
+    struct ft_db *db = open_ok(dir, NULL, NULL);
+    const struct ft_db_datum *flows;
+    struct ft_db_txn *txn;
+    struct ft_error err;
+    char *texts[500], *before, *after, *buf;
+    size_t size, lines = 0;
+
+    (void) state;
+    run(db, "add-br br0");
+    for (size_t i = 0; i < 500; i++) {
+        texts[i] = malloc(64);
+        snprintf(texts[i], 64, "priority=%zu,ip actions=drop", i);
+    }
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(ft_db_flow_add(txn, "br0", "actions=NORMAL", &err), 0);
+    assert_int_equal(ft_db_txn_commit(txn, &err), 0);
+
+    /* Aborted, and poisoned by a later failure: nothing stays. */
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(ft_db_flows_add(txn, "br0", (const char *const *) texts,
+                                     500, &err), 0);
+    ft_db_txn_abort(txn);
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(ft_db_flows_add(txn, "br0", (const char *const *) texts,
+                                     500, &err), 0);
+    assert_int_equal(ft_db_flows_add(txn, "nobr", (const char *const *) texts,
+                                     1, &err), -ENOENT);
+    assert_int_equal(ft_db_txn_commit(txn, &err), -ENOENT);
+    flows = ft_db_row_get(ft_db_find(db, FT_DB_BRIDGE, "br0"), "flows");
+    assert_int_equal(flows->n, 1);
+
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(ft_db_flows_add(txn, "br0", (const char *const *) texts,
+                                     500, &err), 0);
+    assert_int_equal(ft_db_txn_commit(txn, &err), 0);
+    flows = ft_db_row_get(ft_db_find(db, FT_DB_BRIDGE, "br0"), "flows");
+    assert_int_equal(flows->n, 501);
+    assert_string_equal(flows->strs[0], "actions=NORMAL");
+    assert_string_equal(flows->strs[1], "priority=0,ip actions=drop");
+    assert_string_equal(flows->strs[500], "priority=499,ip actions=drop");
+    before = dump(db);
+    ft_db_close(db);
+
+    buf = read_whole(journal_path(dir), &size);
+    for (size_t i = 0; i < size; i++) {
+        lines += buf[i] == '\n';
+    }
+    assert_int_equal(lines, 4);         /* snapshot, add-br, 1, 500 */
+    assert_non_null(strstr(buf, "\"list_extend\""));
+    free(buf);
+    db = open_ok(dir, NULL, NULL);
+    after = dump(db);
+    assert_string_equal(before, after);
+    for (size_t i = 0; i < 500; i++) {
+        free(texts[i]);
+    }
+    free(before);
+    free(after);
+    ft_db_close(db);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_flows_and_compaction(void **state)
 {
@@ -1064,6 +1135,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_flows_add_bulk),
         cmocka_unit_test(test_vsctl),
         cmocka_unit_test(test_vsctl_errors),
         cmocka_unit_test(test_txn_atomic),

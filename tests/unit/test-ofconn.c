@@ -284,6 +284,141 @@ test_role_generation(void **state)
     ft_ofconn_destroy(b);
 }
 
+/* Sends SET_ASYNC with 'm' (pin, ps, fr for master, then for slave:
+ * m[kind][role]) and returns what GET_ASYNC reads back in 'got'. */
+static void
+set_get_async(struct ft_ofconn *c, const uint32_t m[3][2], uint32_t got[6])
+{
+    uint8_t msg[32] = { 4, 28, 0, 32, 0, 0, 0, 7 };
+    const uint8_t get[8] = { 4, 26, 0, 8, 0, 0, 0, 8 };
+    struct ft_ofpbuf *out = ft_ofconn_output(c);
+    uint8_t type = 0;
+
+    for (int i = 0; i < 6; i++) {
+        uint32_t v = m[i / 2][i % 2];
+
+        for (int j = 0; j < 4; j++) {
+            msg[8 + 4 * i + j] = (uint8_t) (v >> (24 - 8 * j));
+        }
+    }
+    ft_ofpbuf_clear(out);
+    assert_int_equal(ft_ofconn_input(c, msg, sizeof msg), 0);
+    assert_int_equal(ft_ofconn_input(c, get, sizeof get), 0);
+    assert_int_equal(check_output(out, 0, &type, NULL, NULL), 1);
+    assert_int_equal(type, 27);         /* GET_ASYNC_REPLY */
+    assert_int_equal(out->size, 32);
+    for (int i = 0; i < 6; i++) {
+        got[i] = ft_ofp_get32(out->data + 8 + 4 * i);
+    }
+    ft_ofpbuf_clear(out);
+}
+
+static bool
+sends_packet_in(struct ft_ofconn *c, uint8_t reason)
+{
+    static const uint8_t frame[60];
+    struct ft_bridge_packet_in pin = {
+        .reason = reason, .in_port = 1, .data = frame, .len = sizeof frame,
+        .max_len = 0xffff,
+    };
+    bool sent = ft_ofconn_packet_in(c, &pin);
+
+    ft_ofpbuf_clear(ft_ofconn_output(c));
+    return sent;
+}
+
+static bool
+sends_port_status(struct ft_ofconn *c, uint8_t reason)
+{
+    struct ft_ofp_port port = { .port = 3, .name = "p3" };
+    bool sent = ft_ofconn_port_status(c, reason, &port);
+
+    ft_ofpbuf_clear(ft_ofconn_output(c));
+    return sent;
+}
+
+/* SET_ASYNC and GET_ASYNC: Open vSwitch's defaults, the masks kept per
+ * role (bits no reason has dropped, as OVS does), applied to packet-ins
+ * and port status in each role; a management-socket connection gets
+ * asynchronous messages after SET_ASYNC; a SET_ASYNC of the wrong length
+ * is refused and changes nothing. */
+static void
+test_async_config(void **state)
+{
+    struct fixture *f = *state;
+    struct ft_ofconn *c = connect_as(f, 4);
+    struct ft_ofconn *svc = ft_ofconn_create(&f->sw, true);
+    const uint8_t get[8] = { 4, 26, 0, 8, 0, 0, 0, 8 };
+    const uint8_t short_set[28] = { 4, 28, 0, 28, 0, 0, 0, 9 };
+    const uint32_t defaults[6] = { 0x3, 0x0, 0x7, 0x7, 0xf, 0x0 };
+    const uint32_t all[3][2] = { { ~0u, ~0u }, { ~0u, ~0u }, { ~0u, ~0u } };
+    const uint32_t pin_nomatch[3][2] = { { 1, 2 }, { 2, 1 }, { 4, 0 } };
+    struct ft_ofpbuf *out = ft_ofconn_output(c);
+    uint16_t et = 0, ec = 0;
+    uint8_t type = 0;
+    uint64_t gen;
+    uint32_t got[6];
+    bool err;
+
+    /* Defaults. */
+    assert_int_equal(ft_ofconn_input(c, get, sizeof get), 0);
+    assert_int_equal(check_output(out, 0, &type, NULL, NULL), 1);
+    assert_int_equal(type, 27);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(ft_ofp_get32(out->data + 8 + 4 * i), defaults[i]);
+    }
+    ft_ofpbuf_clear(out);
+    assert_true(sends_packet_in(c, FT_USERSPACE_CONTROLLER));
+    assert_true(sends_port_status(c, 0));
+
+    /* Only the reasons a kind has are kept. */
+    set_get_async(c, all, got);
+    assert_int_equal(got[0], 0x7);
+    assert_int_equal(got[2], 0x7);
+    assert_int_equal(got[4], 0x3f);
+    assert_int_equal(got[5], 0x3f);
+
+    /* Master: packet-in no_match only, port status delete only. */
+    set_get_async(c, pin_nomatch, got);
+    assert_int_equal(got[0], 1);
+    assert_int_equal(got[1], 2);
+    assert_int_equal(got[2], 2);
+    assert_int_equal(got[3], 1);
+    assert_false(sends_packet_in(c, FT_USERSPACE_CONTROLLER));
+    assert_false(sends_port_status(c, 0));
+    assert_true(sends_port_status(c, 1));
+
+    /* Slave: the slave masks apply (action only, add only). */
+    assert_int_equal(role_request(c, 3, 1, &gen, &err), 3);
+    assert_false(err);
+    assert_true(sends_packet_in(c, FT_USERSPACE_CONTROLLER));
+    assert_true(sends_port_status(c, 0));
+    assert_false(sends_port_status(c, 1));
+
+    /* The wrong length: BAD_REQUEST/BAD_LEN, the masks as they were. */
+    assert_int_equal(ft_ofconn_input(c, short_set, sizeof short_set), 0);
+    assert_int_equal(check_output(out, 0, &type, &et, &ec), 1);
+    assert_int_equal(type, 1);
+    assert_int_equal(et, 1);
+    assert_int_equal(ec, 6);
+    ft_ofpbuf_clear(out);
+    assert_true(sends_packet_in(c, FT_USERSPACE_CONTROLLER));
+
+    /* A management-socket connection: nothing until SET_ASYNC. */
+    ft_ofpbuf_clear(ft_ofconn_output(svc));
+    {
+        uint8_t hello[8] = { 4, 0, 0, 8, 0, 0, 0, 1 };
+
+        assert_int_equal(ft_ofconn_input(svc, hello, sizeof hello), 0);
+    }
+    assert_false(sends_packet_in(svc, FT_USERSPACE_CONTROLLER));
+    set_get_async(svc, pin_nomatch, got);
+    assert_false(sends_packet_in(svc, FT_USERSPACE_CONTROLLER));
+    assert_true(sends_port_status(svc, 1));
+    ft_ofconn_destroy(c);
+    ft_ofconn_destroy(svc);
+}
+
 /* Writes a multipart request part: 'flags', xid 'xid', type FLOW, and
  * 'body_len' bytes of 'body' into 'out'; returns its length. */
 static size_t
@@ -427,11 +562,11 @@ test_errors(void **state)
                  "0000000affffffffffffffffffffffff000000000001000400000000"
                  "00040010000000000016000800000007",
                  2, 9);
-    /* Meter instruction: OFPMMFC_UNKNOWN_METER. */
+    /* Meter instruction: OFPMMFC_INVALID_METER, as Open vSwitch. */
     expect_error(f, 4, "040e0040000000020000000000000000000000000000000000000000"
                  "0000000affffffffffffffffffffffff000000000001000400000000"
                  "0006000800000005",
-                 12, 1);
+                 12, 2);
     /* OF1.0 message on a 1.3 connection: OFPBRC_BAD_VERSION. */
     expect_error(f, 4, "0105000800000007", 1, 0);
     /* OF1.0 FLOW_MOD with ENQUEUE: OFPBAC_BAD_TYPE. */
@@ -590,6 +725,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_generation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_async_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart_request_parts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_batch_with_a_refusal, setup,
