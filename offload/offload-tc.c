@@ -727,15 +727,18 @@ tc_find_cb(const struct tc_filter_info *f, void *aux)
     return 0;
 }
 
-/* Installs the decapsulation rule 'msg' on the VXLAN device of 'in'.
- * TC keeps in software what no NIC takes, and there it would do nothing
- * (the device is down; the userspace datapath owns the UDP port): such a
- * rule is deleted again and refused in the NIC's words. */
+/* Sends the decapsulation rule 'msg' (new, or replacing filter
+ * 'handle') to the VXLAN device of 'in'.  TC keeps in software what no
+ * NIC takes, and there it would do nothing (the device is down; the
+ * userspace datapath owns the UDP port): a rule that is not in_hw is
+ * refused in the NIC's words (a new one is deleted again; a replaced one
+ * the caller deletes). */
 static int
 tc_tunnel_put(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
-              uint32_t prio, uint16_t protocol, struct ft_error *err)
+              uint32_t prio, uint16_t protocol, uint32_t handle, bool is_new,
+              struct ft_error *err)
 {
-    struct tc_find_ctx find = { prio, tc->next_handle, false, 0 };
+    struct tc_find_ctx find = { prio, handle, false, 0 };
     char warning[FT_ERROR_REASON_MAX];
     int error;
 
@@ -747,7 +750,9 @@ tc_tunnel_put(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
     if (find.found && find.flags & TCA_CLS_FLAGS_IN_HW) {
         return 0;
     }
-    tc_filter_del(tc, in->ifindex, prio, protocol, find.handle, NULL);
+    if (is_new) {
+        tc_filter_del(tc, in->ifindex, prio, protocol, handle, NULL);
+    }
     return ft_error_set(err, -EOPNOTSUPP, "tc: no NIC took the "
                         "decapsulation rule on %s%s%s",
                         in->name, warning[0] ? ": " : "",
@@ -778,7 +783,8 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
         return error;
     }
     error = in->tnl_dst_port
-            ? tc_tunnel_put(tc, in, msg, prio, protocol, err)
+            ? tc_tunnel_put(tc, in, msg, prio, protocol, tc->next_handle,
+                            true, err)
             : ft_tc_nl_transact(tc->sock, msg, "tc", err);
     if (error) {
         return error == -EINVAL ? -EOPNOTSUPP : error;
@@ -836,7 +842,10 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                             "changed");
     }
     tc_flow_stats(o, &flow, 1, &before);
-    error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    error = in->tnl_dst_port
+            ? tc_tunnel_put(tc, in, msg, prio, protocol, flow->handle,
+                            false, err)
+            : ft_tc_nl_transact(tc->sock, msg, "tc", err);
     if (!error) {
         flow->base = before;
     }
