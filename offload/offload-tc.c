@@ -199,6 +199,38 @@ tc_action_age_ms(struct nlattr *opts)
     return -1;
 }
 
+/* Takes the counts of the parsed action 'act' into 'f' (its age into
+ * '*age') if it is the first with counts ('*taken' false) or counted
+ * more packets than those before it. */
+static void
+tc_action_stats(struct nlattr **act, struct nlattr **st,
+                struct tc_filter_info *f, bool *taken, long long int *age)
+{
+    struct gnet_stats_basic b;
+
+    if (!act[TCA_ACT_STATS]
+        || nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS], NULL) < 0
+        || !st[TCA_STATS_BASIC]
+        || nla_len(st[TCA_STATS_BASIC]) < (int) sizeof b) {
+        return;
+    }
+    memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
+    if (*taken && b.packets <= f->stats.n_packets) {
+        return;
+    }
+    *taken = true;
+    f->stats.n_packets = b.packets;
+    f->stats.n_bytes = b.bytes;
+    f->hw_packets = 0;
+    if (st[TCA_STATS_BASIC_HW]
+        && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
+        memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
+        f->hw_packets = b.packets;
+    }
+    *age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS])
+                                : -1;
+}
+
 static long long int
 tc_now_ms(void)
 {
@@ -218,6 +250,7 @@ tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
     struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
     struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
     struct nlattr *st[TCA_STATS_MAX + 1];
+    bool taken = false;
     long long int age;
 
     memset(f, 0, sizeof *f);
@@ -243,24 +276,15 @@ tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
                && nla_len(act[TCA_ACT_COOKIE]) >= 8
                && !memcmp(nla_data(act[TCA_ACT_COOKIE]), FT_TC_COOKIE_MAGIC,
                           strlen(FT_TC_COOKIE_MAGIC)));
-    if (act[TCA_ACT_STATS]
-        && nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS],
-                            NULL) >= 0
-        && st[TCA_STATS_BASIC]
-        && nla_len(st[TCA_STATS_BASIC]) >= (int) sizeof(struct
-                                                        gnet_stats_basic)) {
-        struct gnet_stats_basic b;
-
-        memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
-        f->stats.n_packets = b.packets;
-        f->stats.n_bytes = b.bytes;
-        if (st[TCA_STATS_BASIC_HW]
-            && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
-            memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
-            f->hw_packets = b.packets;
+    /* Not every action gets a NIC's counts (Linux 6.1's tunnel_key has
+     * no stats_update): as Open vSwitch does, the filter's counts are
+     * those of the action that counted most. */
+    age = -1;
+    for (int i = 1; i <= TCA_ACT_MAX_PRIO && acts[i]; i++) {
+        if (nla_parse_nested(act, TCA_ACT_MAX, acts[i], NULL) >= 0) {
+            tc_action_stats(act, st, f, &taken, &age);
         }
     }
-    age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS]) : -1;
     if (f->stats.n_packets && age >= 0) {
         f->stats.used = tc_now_ms() - age;
     }

@@ -48,7 +48,16 @@ ping_n() {
 $("$FT" dump-dp-flows br0 2>&1)
 $("$FT" dpif-show br0 2>&1)
 $(tc -s filter show dev ftnic0r0 ingress; tc -s filter show dev $VXDEV ingress)
-$(tail -20 /tmp/ft/flowtierd.log)"
+$(tail -20 /tmp/ft/flowtierd.log)
+warm-up: $(cat /tmp/ft/ping0.txt 2>/dev/null)
+$("$FT" dump-ports br0 2>&1)
+$(ip -n vm0 -s link show ftnic0vf0; ip -n tor -s link show vx42; ip -s link show ftnic0r0)"
+}
+
+# encap_mf_packets: packets of the megaflow into VNI 42.
+encap_mf_packets() {
+    "$FT" dump-dp-flows br0 | grep 'set(tunnel(tun_id=0x2a,' \
+        | sed -nE 's/.*packets:([0-9]+),.*/\1/p'
 }
 
 ftnic_load "$ko"
@@ -131,8 +140,16 @@ grep -q 'enc_key_id 42' /tmp/ft/vx.txt && grep -q 'in_hw in_hw_count 1' /tmp/ft/
     && grep -q 'unset' /tmp/ft/vx.txt || fail "no in_hw decapsulation filter: $(cat /tmp/ft/vx.txt)"
 pass
 enc0=$(hw_sum ftnic0r0) dec0=$(hw_sum $VXDEV) rx0=$(ftnic_pkts ftnic0r0 rx)
+mf0=$(encap_mf_packets)
 ping_n 10
 enc1=$(hw_sum ftnic0r0) dec1=$(hw_sum $VXDEV)
+# The megaflow counts what the NIC did (unified counters), and does not
+# idle out while the NIC carries its packets.
+sleep 1.2
+mf1=$(encap_mf_packets)
+[ $((mf1 - mf0)) -ge 10 ] \
+    || fail "the encapsulation megaflow counted $mf0 -> $mf1 for 10 pings in hw"
+
 [ $((enc1 - enc0)) -ge 10 ] && [ $((dec1 - dec0)) -ge 10 ] \
     || fail "the model's counters: encap $enc0 -> $enc1, decap $dec0 -> $dec1"
 [ "$(ftnic_pkts ftnic0r0 rx)" = "$rx0" ] \
