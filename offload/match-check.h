@@ -45,20 +45,30 @@ ft_offload_refuse_match(const char *provider, const char *what,
                         "offloadable", provider, what);
 }
 
+/* True if the mask of 'm' touches a tunnel field. */
+static inline bool
+ft_offload_match_has_tunnel(const struct ft_match *m)
+{
+    return (FT_OFFLOAD_MASKED(m, tun_id) || FT_OFFLOAD_MASKED(m, tun_src)
+            || FT_OFFLOAD_MASKED(m, tun_dst) || FT_OFFLOAD_MASKED(m, tun_tos)
+            || FT_OFFLOAD_MASKED(m, tun_ttl)
+            || FT_OFFLOAD_MASKED(m, tun_flags));
+}
+
 /* Refuses 'm' if its mask touches a field that no provider can match, in
- * the words of 'provider' ("tc", "rte_flow").  Returns 0 or -EOPNOTSUPP. */
+ * the words of 'provider' ("tc", "rte_flow"); tunnel fields too unless
+ * 'tunnel_ok' (the provider translates them itself).  Returns 0 or
+ * -EOPNOTSUPP. */
 static inline int
-ft_offload_check_match(const struct ft_match *m, const char *provider,
-                       struct ft_error *err)
+ft_offload_check_match__(const struct ft_match *m, const char *provider,
+                         bool tunnel_ok, struct ft_error *err)
 {
     static const char *const regs[] = {
         "reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7",
     };
     const char *what = NULL;
 
-    if (FT_OFFLOAD_MASKED(m, tun_id) || FT_OFFLOAD_MASKED(m, tun_src)
-        || FT_OFFLOAD_MASKED(m, tun_dst) || FT_OFFLOAD_MASKED(m, tun_tos)
-        || FT_OFFLOAD_MASKED(m, tun_ttl) || FT_OFFLOAD_MASKED(m, tun_flags)) {
+    if (!tunnel_ok && ft_offload_match_has_tunnel(m)) {
         return ft_error_set(err, -EOPNOTSUPP, "%s: tunnel decapsulation "
                             "(a match on tun_id, tun_src, tun_dst or "
                             "tun_flags) is not offloadable by %s yet: the "
@@ -79,6 +89,13 @@ ft_offload_check_match(const struct ft_match *m, const char *provider,
         what = "a wildcarded in_port";
     }
     return what ? ft_offload_refuse_match(provider, what, err) : 0;
+}
+
+static inline int
+ft_offload_check_match(const struct ft_match *m, const char *provider,
+                       struct ft_error *err)
+{
+    return ft_offload_check_match__(m, provider, false, err);
 }
 
 #endif /* offload/match-check.h */

@@ -5,7 +5,8 @@
  * Part of the offload layer.  Messages go through tc-nl.c; matches and
  * actions are translated by tc-match.c and tc-action.c; the kernel tier's
  * slow path (a veth pair per port and a catch-all filter) is
- * tc-slowpath.c's.  All state is in 'struct tc'.
+ * tc-slowpath.c's; VXLAN ports are served through FlowTier's VXLAN
+ * devices (tc-tunnel.c).  All state is in 'struct tc'.
  */
 #include "offload-tc.h"
 
@@ -31,6 +32,7 @@
 #include "tc-nl.h"
 #include "tc-slowpath.h"
 #include "tc-translate.h"
+#include "tc-tunnel.h"
 
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
 #define TC_MAX_PRIOS 32
@@ -43,6 +45,8 @@ struct tc_port {
     uint8_t switch_id_len;
     int sp_rx_ifindex;          /* Kernel tier: the slow path's end the
                                  * datapath reads (0: none). */
+    uint16_t tnl_dst_port;      /* A VXLAN port: its UDP port; 'ifindex'
+                                 * is FlowTier's VXLAN device for it. */
 };
 
 struct ft_offload_flow {
@@ -138,6 +142,7 @@ tc_create(struct ft_offload **op, struct ft_error *err)
     }
     memcpy(tc->cookie, FT_TC_COOKIE_MAGIC, strlen(FT_TC_COOKIE_MAGIC));
     tc->next_handle = 1;
+    ft_tc_tunnel_dev_sweep(tc->sock);
     *op = &tc->up;
     return 0;
 }
@@ -174,6 +179,7 @@ struct tc_filter_info {
     bool ours;                  /* FlowTier's cookie on its first action. */
     struct ft_stats stats;      /* As the kernel reports them. */
     uint64_t hw_packets;        /* Of those, what a NIC counted. */
+    uint32_t flags;             /* TCA_FLOWER_FLAGS: TCA_CLS_FLAGS_*. */
 };
 
 /* Last use, in 1/USER_HZ (100) s ago, from the 'struct tcf_t' of an
@@ -197,6 +203,38 @@ tc_action_age_ms(struct nlattr *opts)
     return -1;
 }
 
+/* Takes the counts of the parsed action 'act' into 'f' (its age into
+ * '*age') if it is the first with counts ('*taken' false) or counted
+ * more packets than those before it. */
+static void
+tc_action_stats(struct nlattr **act, struct nlattr **st,
+                struct tc_filter_info *f, bool *taken, long long int *age)
+{
+    struct gnet_stats_basic b;
+
+    if (!act[TCA_ACT_STATS]
+        || nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS], NULL) < 0
+        || !st[TCA_STATS_BASIC]
+        || nla_len(st[TCA_STATS_BASIC]) < (int) sizeof b) {
+        return;
+    }
+    memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
+    if (*taken && b.packets <= f->stats.n_packets) {
+        return;
+    }
+    *taken = true;
+    f->stats.n_packets = b.packets;
+    f->stats.n_bytes = b.bytes;
+    f->hw_packets = 0;
+    if (st[TCA_STATS_BASIC_HW]
+        && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
+        memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
+        f->hw_packets = b.packets;
+    }
+    *age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS])
+                                : -1;
+}
+
 static long long int
 tc_now_ms(void)
 {
@@ -216,6 +254,7 @@ tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
     struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
     struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
     struct nlattr *st[TCA_STATS_MAX + 1];
+    bool taken = false;
     long long int age;
 
     memset(f, 0, sizeof *f);
@@ -233,29 +272,23 @@ tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
     }
     f->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
     f->protocol = TC_H_MIN(tcm->tcm_info);
+    if (fl[TCA_FLOWER_FLAGS] && nla_len(fl[TCA_FLOWER_FLAGS]) >= 4) {
+        f->flags = nla_get_u32(fl[TCA_FLOWER_FLAGS]);
+    }
     f->handle = tcm->tcm_handle;
     f->ours = (act[TCA_ACT_COOKIE]
                && nla_len(act[TCA_ACT_COOKIE]) >= 8
                && !memcmp(nla_data(act[TCA_ACT_COOKIE]), FT_TC_COOKIE_MAGIC,
                           strlen(FT_TC_COOKIE_MAGIC)));
-    if (act[TCA_ACT_STATS]
-        && nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS],
-                            NULL) >= 0
-        && st[TCA_STATS_BASIC]
-        && nla_len(st[TCA_STATS_BASIC]) >= (int) sizeof(struct
-                                                        gnet_stats_basic)) {
-        struct gnet_stats_basic b;
-
-        memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
-        f->stats.n_packets = b.packets;
-        f->stats.n_bytes = b.bytes;
-        if (st[TCA_STATS_BASIC_HW]
-            && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
-            memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
-            f->hw_packets = b.packets;
+    /* Not every action gets a NIC's counts (Linux 6.1's tunnel_key has
+     * no stats_update): as Open vSwitch does, the filter's counts are
+     * those of the action that counted most. */
+    age = -1;
+    for (int i = 1; i <= TCA_ACT_MAX_PRIO && acts[i]; i++) {
+        if (nla_parse_nested(act, TCA_ACT_MAX, acts[i], NULL) >= 0) {
+            tc_action_stats(act, st, f, &taken, &age);
         }
     }
-    age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS]) : -1;
     if (f->stats.n_packets && age >= 0) {
         f->stats.used = tc_now_ms() - age;
     }
@@ -474,6 +507,91 @@ tc_port_clean(struct tc *tc, const struct tc_port *p)
     }
 }
 
+/* The port of 'tc' other than 'port_no' on VXLAN UDP port 'dst_port', if
+ * any: the ports of one UDP port share FlowTier's device for it. */
+static const struct tc_port *
+tc_tunnel_sharer(const struct tc *tc, uint16_t dst_port, ft_port_no port_no)
+{
+    for (size_t i = 0; i < tc->n_ports; i++) {
+        if (tc->ports[i].tnl_dst_port == dst_port
+            && tc->ports[i].port_no != port_no) {
+            return &tc->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* A VXLAN port: its decapsulation rules go on the ingress of FlowTier's
+ * VXLAN device for its UDP port (tc-tunnel.h), which the first port of
+ * that UDP port opens, and encapsulation rules on other ports redirect
+ * to that device. */
+static int
+tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
+                   struct ft_offload_caps *caps, struct ft_error *err)
+{
+    const struct tc_port *sharer;
+    struct tc_port p, *old;
+    int error;
+
+    if (tc->up.tier != FT_TIER_HW) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: VXLAN in TC "
+                            "software (skip_hw) is not used: the userspace "
+                            "datapath owns the UDP port", id->name);
+    }
+    memset(&p, 0, sizeof p);
+    p.port_no = id->port_no;
+    memcpy(p.name, id->name, sizeof p.name);
+    p.tnl_dst_port = id->tnl_dst_port;
+    sharer = tc_tunnel_sharer(tc, p.tnl_dst_port, p.port_no);
+    if (sharer) {
+        p.ifindex = sharer->ifindex;
+    } else {
+        error = ft_tc_tunnel_dev_open(tc->sock, p.tnl_dst_port, &p.ifindex,
+                                      err);
+        if (!error) {
+            error = tc_ensure_qdisc(tc, &p, err);
+            if (error) {
+                ft_tc_tunnel_dev_close(tc->sock, p.tnl_dst_port);
+            }
+        }
+        if (error) {
+            return -EOPNOTSUPP;
+        }
+    }
+    old = tc_port_find(tc, id->port_no);
+    if (old) {
+        *old = p;
+    } else {
+        tc->ports = ft_xrealloc(tc->ports, (tc->n_ports + 1)
+                                           * sizeof *tc->ports);
+        tc->ports[tc->n_ports++] = p;
+    }
+    memset(caps, 0, sizeof *caps);
+    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
+                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
+                  | FT_OFFLOAD_M_ICMP | FT_OFFLOAD_M_ARP
+                  | FT_OFFLOAD_M_TUNNEL;
+    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
+                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
+                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->tunnel_decap = true;
+    caps->counters = true;
+    return 0;
+}
+
+/* Removes what 'tc' installed for port 'p' that is not a megaflow's: on
+ * a VXLAN port, FlowTier's device (with its filters) once no other port
+ * uses it; elsewhere what tc_port_clean() removes. */
+static void
+tc_port_release(struct tc *tc, const struct tc_port *p)
+{
+    if (!p->tnl_dst_port) {
+        tc_port_clean(tc, p);
+    } else if (!tc_tunnel_sharer(tc, p->tnl_dst_port, p->port_no)) {
+        ft_tc_tunnel_dev_close(tc->sock, p->tnl_dst_port);
+    }
+}
+
 static int
 tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
             struct ft_offload_caps *caps, struct ft_error *err)
@@ -482,6 +600,9 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p, *old;
     int error;
 
+    if (id->tnl_dst_port) {
+        return tc_tunnel_port_add(tc, id, caps, err);
+    }
     error = tc_port_check(tc, id, err);
     if (error) {
         return error;
@@ -521,6 +642,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
                     | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
                     | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->tunnel_encap = true;
     caps->counters = true;
     caps->slow_path_ifindex = p.sp_rx_ifindex;
     return 0;
@@ -561,7 +683,7 @@ tc_port_del(struct ft_offload *o, ft_port_no port_no)
 
     tc_flush(o, port_no);
     if (p) {
-        tc_port_clean(tc, p);
+        tc_port_release(tc, p);
         *p = tc->ports[--tc->n_ports];
     }
 }
@@ -572,8 +694,8 @@ tc_destroy(struct ft_offload *o)
     struct tc *tc = tc_cast(o);
 
     tc_flush(o, FT_PORT_NONE);
-    for (size_t i = 0; i < tc->n_ports; i++) {
-        tc_port_clean(tc, &tc->ports[i]);
+    while (tc->n_ports) {
+        tc_port_release(tc, &tc->ports[--tc->n_ports]);
     }
     ft_tc_nl_close(tc->sock);
     free(tc->ports);
@@ -588,9 +710,28 @@ struct tc_lookup_ctx {
     const struct tc_port *in;
 };
 
+/* An output to VXLAN port 'p' with tunnel metadata 'tnl': the NIC sends
+ * the packet itself, so the route to the remote end must leave through
+ * its e-switch. */
 static int
-tc_output_lookup(void *aux, ft_port_no port_no, int *ifindex,
-                 struct ft_error *err)
+tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
+                 const struct ft_dpa_tunnel *tnl,
+                 struct ft_tc_port_info *info, struct ft_error *err)
+{
+    info->tnl_dst_port = p->tnl_dst_port;
+    if (!tnl || ctx->in->tnl_dst_port) {
+        return 0;               /* tc-action.c refuses, saying why. */
+    }
+    return ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
+                                    ctx->in->switch_id,
+                                    ctx->in->switch_id_len, ctx->in->name,
+                                    &info->tnl_src, err);
+}
+
+static int
+tc_output_lookup(void *aux, ft_port_no port_no,
+                 const struct ft_dpa_tunnel *tnl,
+                 struct ft_tc_port_info *info, struct ft_error *err)
 {
     struct tc_lookup_ctx *ctx = aux;
     const struct tc_port *p = tc_port_find(ctx->tc, port_no);
@@ -599,13 +740,22 @@ tc_output_lookup(void *aux, ft_port_no port_no, int *ifindex,
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to port %u: not "
                             "a port %s offloads", port_no, ctx->tc->up.name);
     }
-    if (ctx->tc->up.tier == FT_TIER_HW
+    memset(info, 0, sizeof *info);
+    info->ifindex = p->ifindex;
+    if (p->tnl_dst_port) {
+        return tc_tunnel_lookup(ctx, p, tnl, info, err);
+    }
+    if (ctx->in->tnl_dst_port && !p->switch_id_len) {
+        /* After decapsulation by a NIC, the packet must stay in it. */
+        return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on an "
+                            "e-switch", p->name);
+    }
+    if (ctx->tc->up.tier == FT_TIER_HW && !ctx->in->tnl_dst_port
         && (p->switch_id_len != ctx->in->switch_id_len
             || memcmp(p->switch_id, ctx->in->switch_id, p->switch_id_len))) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on the "
                             "e-switch of %s", p->name, ctx->in->name);
     }
-    *ifindex = p->ifindex;
     return 0;
 }
 
@@ -622,9 +772,13 @@ tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
     struct tc_lookup_ctx lctx = { tc, in };
     int error;
 
+    /* Linux takes no skip_sw filter on a VXLAN device (it cannot be
+     * offloaded directly): a decapsulation rule is in both, and
+     * tc_tunnel_check_hw() sees that a NIC took it. */
     error = ft_tc_filter_build(flags, in->ifindex, match, actions,
                                tc_output_lookup, &lctx, tc->cookie,
-                               tc_skip(tc), msgp, protocol, err);
+                               in->tnl_dst_port ? 0 : tc_skip(tc), msgp,
+                               protocol, err);
     if (error) {
         return error;
     }
@@ -637,6 +791,57 @@ tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
     }
     ft_tc_filter_set_id(*msgp, *prio, *protocol, handle);
     return 0;
+}
+
+struct tc_find_ctx {
+    uint32_t prio, handle;
+    bool found;
+    uint32_t flags;
+};
+
+static int
+tc_find_cb(const struct tc_filter_info *f, void *aux)
+{
+    struct tc_find_ctx *ctx = aux;
+
+    if (f->prio == ctx->prio && f->handle == ctx->handle) {
+        ctx->found = true;
+        ctx->flags = f->flags;
+    }
+    return 0;
+}
+
+/* Sends the decapsulation rule 'msg' (new, or replacing filter
+ * 'handle') to the VXLAN device of 'in'.  TC keeps in software what no
+ * NIC takes, and there it would do nothing (the device is down; the
+ * userspace datapath owns the UDP port): a rule that is not in_hw is
+ * refused in the NIC's words (a new one is deleted again; a replaced one
+ * the caller deletes). */
+static int
+tc_tunnel_put(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
+              uint32_t prio, uint16_t protocol, uint32_t handle, bool is_new,
+              struct ft_error *err)
+{
+    struct tc_find_ctx find = { prio, handle, false, 0 };
+    char warning[FT_ERROR_REASON_MAX];
+    int error;
+
+    error = ft_tc_nl_request(tc->sock, msg, NULL, NULL, "tc", warning, err);
+    if (error) {
+        return error;
+    }
+    tc_dump_filters(tc, in->ifindex, tc_find_cb, &find);
+    if (find.found && find.flags & TCA_CLS_FLAGS_IN_HW) {
+        return 0;
+    }
+    if (is_new) {
+        tc_filter_del(tc, in->ifindex, prio, protocol, handle, NULL);
+    }
+    return ft_error_set(err, -EOPNOTSUPP, "tc: no NIC took the "
+                        "decapsulation rule on %s%s%s",
+                        in->name, warning[0] ? ": " : "",
+                        warning[0] ? warning : " (its e-switch has no "
+                        "VXLAN offload)");
 }
 
 static int
@@ -661,7 +866,10 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     if (error) {
         return error;
     }
-    error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    error = in->tnl_dst_port
+            ? tc_tunnel_put(tc, in, msg, prio, protocol, tc->next_handle,
+                            true, err)
+            : ft_tc_nl_transact(tc->sock, msg, "tc", err);
     if (error) {
         return error == -EINVAL ? -EOPNOTSUPP : error;
     }
@@ -718,7 +926,10 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                             "changed");
     }
     tc_flow_stats(o, &flow, 1, &before);
-    error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    error = in->tnl_dst_port
+            ? tc_tunnel_put(tc, in, msg, prio, protocol, flow->handle,
+                            false, err)
+            : ft_tc_nl_transact(tc->sock, msg, "tc", err);
     if (!error) {
         flow->base = before;
     }
@@ -834,7 +1045,7 @@ tc_ifname(void *aux, int ifindex, char buf[16])
     const struct tc *tc = aux;
 
     for (size_t i = 0; i < tc->n_ports; i++) {
-        if (tc->ports[i].ifindex == ifindex) {
+        if (tc->ports[i].ifindex == ifindex && !tc->ports[i].tnl_dst_port) {
             return tc->ports[i].name;
         }
     }
@@ -863,7 +1074,10 @@ tc_explain(struct ft_offload *o, const struct ft_match *match,
     error = tc_flow_msg(tc, in, NLM_F_CREATE | NLM_F_EXCL, match, actions, 0,
                         true, &msg, &prio, &protocol, err);
     if (!error) {
-        ft_tc_explain_msg(msg, in->name, tc_ifname, tc, out);
+        char buf[IF_NAMESIZE];
+        const char *dev = tc_ifname(tc, in->ifindex, buf);
+
+        ft_tc_explain_msg(msg, dev ? dev : in->name, tc_ifname, tc, out);
         nlmsg_free(msg);
     }
     return error;

@@ -2,16 +2,19 @@
  * tc-action.c - a megaflow's datapath actions as TC actions (see
  * tc-translate.h): outputs as mirred (mirror, and redirect for the last),
  * no output as gact drop, VLAN push and pop as act_vlan, header rewrites
- * as pedit followed by csum.
+ * as pedit followed by csum, an output to a tunnel port as tunnel_key set
+ * then mirred to FlowTier's VXLAN device, and the input from a tunnel
+ * port as tunnel_key unset first.
  *
- * Part of the TC provider.  Anything else (tunnel metadata, the daemon as
- * an output, an output off the input port's e-switch) refuses the
- * megaflow with the action's name.
+ * Part of the TC provider.  Anything else (the daemon as an output, an
+ * output off the input port's e-switch, a tunnel TC cannot describe)
+ * refuses the megaflow with the action's name.
  */
 #include "tc-translate.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <linux/pkt_cls.h>
@@ -19,6 +22,7 @@
 #include <linux/tc_act/tc_gact.h>
 #include <linux/tc_act/tc_mirred.h>
 #include <linux/tc_act/tc_pedit.h>
+#include <linux/tc_act/tc_tunnel_key.h>
 #include <linux/tc_act/tc_vlan.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -253,6 +257,97 @@ put_set(struct action_ctx *ctx, const struct ft_dp_action *a,
     }
 }
 
+/* 'tunnel_key unset': the first action of a rule from a tunnel port. */
+static void
+put_tunnel_unset(struct action_ctx *ctx)
+{
+    struct tc_tunnel_key p;
+    struct nlattr *act, *opts = action_begin(ctx, "tunnel_key", &act);
+
+    memset(&p, 0, sizeof p);
+    p.action = TC_ACT_PIPE;
+    p.t_action = TCA_TUNNEL_KEY_ACT_RELEASE;
+    nla_put(ctx->msg, TCA_TUNNEL_KEY_PARMS, sizeof p, &p);
+    action_end(ctx, act, opts);
+}
+
+/* 'tunnel_key set' of 'tnl' for an output to the tunnel port 'out'. */
+static int
+put_tunnel_set(struct action_ctx *ctx, const struct ft_dpa_tunnel *tnl,
+               const struct ft_tc_port_info *out, struct ft_error *err)
+{
+    struct tc_tunnel_key p;
+    struct nlattr *act, *opts;
+
+    if (tnl->tun_id > 0xffffff) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: tunnel encapsulation "
+                            "with a tun_id over 24 bits (0x%"PRIx64") is "
+                            "not offloadable: a VXLAN VNI has 24",
+                            tnl->tun_id);
+    }
+    if (!(tnl->flags & FT_TNL_F_DONT_FRAGMENT)) {
+        /* Linux 6.1's tunnel_key has no flag for DF (nofrag came later):
+         * a rule cannot say it, and the NIC sets DF. */
+        return ft_error_set(err, -EOPNOTSUPP, "tc: tunnel encapsulation "
+                            "without DF (options:df_default=false) is not "
+                            "offloadable: tunnel_key set has no DF flag on "
+                            "this kernel, and the NIC sets DF");
+    }
+    opts = action_begin(ctx, "tunnel_key", &act);
+    memset(&p, 0, sizeof p);
+    p.action = TC_ACT_PIPE;
+    p.t_action = TCA_TUNNEL_KEY_ACT_SET;
+    nla_put(ctx->msg, TCA_TUNNEL_KEY_PARMS, sizeof p, &p);
+    nla_put_u32(ctx->msg, TCA_TUNNEL_KEY_ENC_IPV4_SRC,
+                htonl(tnl->src ? tnl->src : out->tnl_src));
+    nla_put_u32(ctx->msg, TCA_TUNNEL_KEY_ENC_IPV4_DST, htonl(tnl->dst));
+    nla_put_u32(ctx->msg, TCA_TUNNEL_KEY_ENC_KEY_ID,
+                htonl((uint32_t) tnl->tun_id));
+    nla_put_u16(ctx->msg, TCA_TUNNEL_KEY_ENC_DST_PORT,
+                htons(tnl->tp_dst ? tnl->tp_dst : out->tnl_dst_port));
+    nla_put_u8(ctx->msg, TCA_TUNNEL_KEY_NO_CSUM,
+               !(tnl->flags & FT_TNL_F_CSUM));
+    nla_put_u8(ctx->msg, TCA_TUNNEL_KEY_ENC_TOS, tnl->tos);
+    nla_put_u8(ctx->msg, TCA_TUNNEL_KEY_ENC_TTL, tnl->ttl);
+    action_end(ctx, act, opts);
+    return 0;
+}
+
+/* An output to 'port', carrying 'tnl' (the last set(tunnel), or NULL),
+ * from the input port 'in'. */
+static int
+put_output(struct action_ctx *ctx, ft_port_no port,
+           const struct ft_dpa_tunnel *tnl, const struct ft_tc_port_info *in,
+           ft_tc_port_lookup *lookup, void *aux, bool last,
+           struct ft_error *err)
+{
+    struct ft_tc_port_info out;
+    int error;
+
+    memset(&out, 0, sizeof out);
+    error = lookup(aux, port, tnl, &out, err);
+    if (error) {
+        return error;
+    }
+    if (out.tnl_dst_port) {
+        if (in->tnl_dst_port) {
+            return ft_error_set(err, -EOPNOTSUPP, "tc: output from a tunnel "
+                                "port to a tunnel port is not offloadable");
+        }
+        if (!tnl) {
+            return ft_error_set(err, -EOPNOTSUPP, "tc: output to tunnel "
+                                "port %u without tunnel metadata "
+                                "(set(tunnel)) is not offloadable", port);
+        }
+        error = put_tunnel_set(ctx, tnl, &out, err);
+        if (error) {
+            return error;
+        }
+    }
+    put_mirred(ctx, out.ifindex, last);
+    return 0;
+}
+
 int
 ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
                   const struct ft_match *match, ft_tc_port_lookup *lookup,
@@ -261,9 +356,18 @@ ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
 {
     struct action_ctx ctx = { msg, 0, cookie };
     struct nlattr *acts = nla_nest_start(msg, TCA_FLOWER_ACT);
+    const struct ft_dpa_tunnel *tnl = NULL;
     size_t last_output = SIZE_MAX;
-    int error = 0;
+    struct ft_tc_port_info in;
+    int error;
 
+    memset(&in, 0, sizeof in);
+    error = lookup(aux, match->flow.in_port, NULL, &in, err);
+    if (!error && in.tnl_dst_port) {
+        /* The outer headers go first: the rest acts on the inner
+         * packet, as after the userspace datapath's decapsulation. */
+        put_tunnel_unset(&ctx);
+    }
     for (size_t i = 0; i < actions->n; i++) {
         if (actions->acts[i].type == FT_DPA_OUTPUT) {
             last_output = i;
@@ -273,16 +377,12 @@ ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
     for (size_t i = 0; i < actions->n && !error
                        && (last_output == SIZE_MAX || i <= last_output); i++) {
         const struct ft_dp_action *a = &actions->acts[i];
-        int ifindex;
 
         switch (a->type) {
         case FT_DPA_OUTPUT:
-            error = lookup(aux, a->port == FT_PORT_IN_PORT
-                                ? match->flow.in_port : a->port,
-                           &ifindex, err);
-            if (!error) {
-                put_mirred(&ctx, ifindex, i == last_output);
-            }
+            error = put_output(&ctx, a->port == FT_PORT_IN_PORT
+                                     ? match->flow.in_port : a->port,
+                               tnl, &in, lookup, aux, i == last_output, err);
             break;
         case FT_DPA_PUSH_VLAN:
         case FT_DPA_POP_VLAN:
@@ -295,10 +395,8 @@ ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
             error = put_set(&ctx, a, match, err);
             break;
         case FT_DPA_SET_TUNNEL:
-            error = ft_error_set(err, -EOPNOTSUPP, "tc: tunnel "
-                                 "encapsulation (set(tunnel)) is not "
-                                 "offloadable by tc yet: the userspace "
-                                 "datapath encapsulates");
+            /* Metadata only: it reaches the wire with a tunnel output. */
+            tnl = &a->tunnel;
             break;
         case FT_DPA_USERSPACE:
             error = ft_error_set(err, -EOPNOTSUPP, "tc: action userspace "

@@ -8,7 +8,7 @@
  * reads that message back attribute by attribute, so the text shows what
  * is installed, not a second translation.  Key and action words are
  * iproute2's (tc-flower(8), tc-mirred(8), tc-vlan(8), tc-pedit(8),
- * tc-csum(8)), in the order its parser needs them (vlan_ethtype before
+ * tc-csum(8), tc-tunnel_key(8)), in the order its parser needs them (vlan_ethtype before
  * the L3 keys, ip_proto before the L4 keys).  Touches nothing but the
  * message and the output string.
  */
@@ -27,6 +27,7 @@
 #include <linux/tc_act/tc_gact.h>
 #include <linux/tc_act/tc_mirred.h>
 #include <linux/tc_act/tc_pedit.h>
+#include <linux/tc_act/tc_tunnel_key.h>
 #include <linux/tc_act/tc_vlan.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -45,13 +46,18 @@ ft_tc_filter_build(int nlflags, int ifindex, const struct ft_match *match,
     struct nl_msg *msg = ft_tc_nl_msg(RTM_NEWTFILTER, nlflags, ifindex,
                                       TC_H_MAKE(TC_H_CLSACT,
                                                 TC_H_MIN_INGRESS), 0, 0);
+    struct ft_tc_port_info in;
     struct nlattr *opts;
     int error;
 
     *msgp = NULL;
     nla_put_string(msg, TCA_KIND, "flower");
     opts = nla_nest_start(msg, TCA_OPTIONS);
-    error = ft_tc_match_put(msg, match, protocol, err);
+    memset(&in, 0, sizeof in);
+    error = lookup(aux, match->flow.in_port, NULL, &in, err);
+    if (!error) {
+        error = ft_tc_match_put(msg, match, in.tnl_dst_port, protocol, err);
+    }
     if (!error) {
         error = ft_tc_actions_put(msg, actions, match, lookup, aux, cookie,
                                   err);
@@ -325,6 +331,27 @@ keys_l4(struct ds *out, struct nlattr **fl)
            TCA_FLOWER_KEY_ICMPV6_CODE_MASK, false);
 }
 
+/* The outer header of a decapsulation rule: enc_key_id (exact, a 32-bit
+ * key), the outer addresses, UDP port, tos and ttl. */
+static void
+keys_enc(struct ds *out, struct nlattr **fl)
+{
+    if (fl[TCA_FLOWER_KEY_ENC_KEY_ID]) {
+        ds_put_format(out, " enc_key_id %u",
+                      ntohl(nla_get_u32(fl[TCA_FLOWER_KEY_ENC_KEY_ID])));
+    }
+    key_ip(out, "enc_src_ip", fl, TCA_FLOWER_KEY_ENC_IPV4_SRC,
+           TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK, 4);
+    key_ip(out, "enc_dst_ip", fl, TCA_FLOWER_KEY_ENC_IPV4_DST,
+           TCA_FLOWER_KEY_ENC_IPV4_DST_MASK, 4);
+    key_be16(out, "enc_dst_port", fl, TCA_FLOWER_KEY_ENC_UDP_DST_PORT,
+             TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK, false);
+    key_u8(out, "enc_tos", fl, TCA_FLOWER_KEY_ENC_IP_TOS,
+           TCA_FLOWER_KEY_ENC_IP_TOS_MASK, true);
+    key_u8(out, "enc_ttl", fl, TCA_FLOWER_KEY_ENC_IP_TTL,
+           TCA_FLOWER_KEY_ENC_IP_TTL_MASK, false);
+}
+
 static void
 explain_keys(struct ds *out, struct nlattr **fl)
 {
@@ -336,6 +363,7 @@ explain_keys(struct ds *out, struct nlattr **fl)
     } else if (flags & TCA_CLS_FLAGS_SKIP_HW) {
         ds_put_cstr(out, " skip_hw");
     }
+    keys_enc(out, fl);
     key_u8(out, "num_of_vlans", fl, TCA_FLOWER_KEY_NUM_OF_VLANS, 0, false);
     if (fl[TCA_FLOWER_KEY_VLAN_ID]) {
         ds_put_format(out, " vlan_id %u",
@@ -589,6 +617,57 @@ act_csum(const struct explain_ctx *ctx, struct nlattr **opts)
     ds_put_cstr(ctx->out, " pipe");
 }
 
+/* tc-tunnel_key(8): 'unset', or 'set src_ip A dst_ip B id N dst_port P
+ * tos T ttl L nocsum'. */
+static void
+act_tunnel_key(const struct explain_ctx *ctx, struct nlattr **opts)
+{
+    const struct tc_tunnel_key *p;
+    char buf[INET_ADDRSTRLEN];
+    uint32_t a;
+
+    if (!opts[TCA_TUNNEL_KEY_PARMS]) {
+        return;
+    }
+    p = nla_data(opts[TCA_TUNNEL_KEY_PARMS]);
+    if (p->t_action != TCA_TUNNEL_KEY_ACT_SET) {
+        ds_put_cstr(ctx->out, " tunnel_key unset pipe");
+        return;
+    }
+    ds_put_cstr(ctx->out, " tunnel_key set");
+    if (opts[TCA_TUNNEL_KEY_ENC_IPV4_SRC]) {
+        a = nla_get_u32(opts[TCA_TUNNEL_KEY_ENC_IPV4_SRC]);
+        inet_ntop(AF_INET, &a, buf, sizeof buf);
+        ds_put_format(ctx->out, " src_ip %s", buf);
+    }
+    if (opts[TCA_TUNNEL_KEY_ENC_IPV4_DST]) {
+        a = nla_get_u32(opts[TCA_TUNNEL_KEY_ENC_IPV4_DST]);
+        inet_ntop(AF_INET, &a, buf, sizeof buf);
+        ds_put_format(ctx->out, " dst_ip %s", buf);
+    }
+    if (opts[TCA_TUNNEL_KEY_ENC_KEY_ID]) {
+        ds_put_format(ctx->out, " id %u",
+                      ntohl(nla_get_u32(opts[TCA_TUNNEL_KEY_ENC_KEY_ID])));
+    }
+    if (opts[TCA_TUNNEL_KEY_ENC_DST_PORT]) {
+        ds_put_format(ctx->out, " dst_port %u",
+                      ntohs(nla_get_u16(opts[TCA_TUNNEL_KEY_ENC_DST_PORT])));
+    }
+    if (opts[TCA_TUNNEL_KEY_ENC_TOS]) {
+        ds_put_format(ctx->out, " tos 0x%x",
+                      nla_get_u8(opts[TCA_TUNNEL_KEY_ENC_TOS]));
+    }
+    if (opts[TCA_TUNNEL_KEY_ENC_TTL]) {
+        ds_put_format(ctx->out, " ttl %u",
+                      nla_get_u8(opts[TCA_TUNNEL_KEY_ENC_TTL]));
+    }
+    if (opts[TCA_TUNNEL_KEY_NO_CSUM]) {
+        ds_put_cstr(ctx->out, nla_get_u8(opts[TCA_TUNNEL_KEY_NO_CSUM])
+                              ? " nocsum" : " csum");
+    }
+    ds_put_cstr(ctx->out, " pipe");
+}
+
 static const struct {
     const char *kind;
     int max;
@@ -599,6 +678,7 @@ static const struct {
     { "vlan", TCA_VLAN_MAX, act_vlan },
     { "pedit", TCA_PEDIT_MAX, act_pedit },
     { "csum", TCA_CSUM_MAX, act_csum },
+    { "tunnel_key", TCA_TUNNEL_KEY_MAX, act_tunnel_key },
 };
 
 static void

@@ -311,11 +311,21 @@ match_l4(struct nl_msg *msg, const struct ft_match *m, struct ft_error *err)
 
 int
 ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
-                uint16_t *protocol, struct ft_error *err)
+                uint16_t tnl_dst_port, uint16_t *protocol,
+                struct ft_error *err)
 {
     int error;
 
-    error = ft_offload_check_match(m, "tc", err);
+    if (!tnl_dst_port && ft_offload_match_has_tunnel(m)) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: match on tunnel fields "
+                            "(tun_id, tun_src, tun_dst, tun_flags) of "
+                            "packets that did not come from a tunnel port "
+                            "is not offloadable");
+    }
+    error = ft_offload_check_match__(m, "tc", true, err);
+    if (!error && tnl_dst_port) {
+        error = ft_tc_tunnel_match_put(msg, m, tnl_dst_port, err);
+    }
     if (!error) {
         error = match_vlan(msg, m, protocol, err);
     }

@@ -141,8 +141,14 @@ static int
 ack_finish_cb(struct nl_msg *msg, void *aux)
 {
     struct ack *ack = aux;
+    struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
-    (void) msg;
+    /* A request that succeeded may still carry the kernel's words (a
+     * driver that did not take a filter TC kept in software). */
+    if (nlh->nlmsg_type == NLMSG_ERROR
+        && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr)) {
+        ack_read_extack(nlmsg_data(nlh), ack);
+    }
     ack->done = 1;
     return NL_STOP;
 }
@@ -180,16 +186,31 @@ int
 ft_tc_nl_transact(struct nl_sock *sock, struct nl_msg *msg, const char *what,
                   struct ft_error *err)
 {
+    return ft_tc_nl_request(sock, msg, NULL, NULL, what, NULL, err);
+}
+
+int
+ft_tc_nl_request(struct nl_sock *sock, struct nl_msg *msg,
+                 int (*cb)(struct nl_msg *, void *aux), void *aux,
+                 const char *what, char warning[FT_ERROR_REASON_MAX],
+                 struct ft_error *err)
+{
     struct ack ack = { 0, "", 0 };
     int error;
 
+    if (warning) {
+        warning[0] = '\0';
+    }
     error = nl_send_auto(sock, msg);
     nlmsg_free(msg);
     if (error < 0) {
         return ft_error_set(err, -EIO, "%s: cannot send: %s", what,
                             nl_geterror(error));
     }
-    error = nl_wait(sock, &ack, NULL, NULL);
+    error = nl_wait(sock, &ack, cb, aux);
+    if (!error && !ack.error && warning) {
+        memcpy(warning, ack.msg, sizeof ack.msg);
+    }
     if (!error) {
         error = ack.error;
     }

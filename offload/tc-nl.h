@@ -36,6 +36,16 @@ struct nl_msg *ft_tc_nl_msg(int type, int flags, int ifindex,
 int ft_tc_nl_transact(struct nl_sock *, struct nl_msg *msg, const char *what,
                       struct ft_error *err);
 
+/* Sends 'msg' (freed here), passes each message of the answer before
+ * the ack to 'cb' (may be NULL) and waits for the ack.  Returns as
+ * ft_tc_nl_transact(); on success, if 'warning' is nonnull, stores in it
+ * the message the kernel attached to its ack ("" if none): a driver's
+ * refusal of a filter that TC kept in software arrives that way. */
+int ft_tc_nl_request(struct nl_sock *, struct nl_msg *msg,
+                     int (*cb)(struct nl_msg *, void *aux), void *aux,
+                     const char *what, char warning[FT_ERROR_REASON_MAX],
+                     struct ft_error *err);
+
 /* Sends the dump request 'msg' (freed here) and calls 'cb' with each
  * message of the answer.  Returns 0 or a negative errno. */
 int ft_tc_nl_dump(struct nl_sock *, struct nl_msg *msg,

@@ -91,12 +91,15 @@ ft_tc_slowpath_veth_msg(const char *tx, const char *rx, const char *port_name)
 /* The catch-all's one output goes to the slow path, whose ifindex is
  * 'aux'. */
 static int
-slowpath_lookup(void *aux, ft_port_no port_no, int *ifindex,
+slowpath_lookup(void *aux, ft_port_no port_no,
+                const struct ft_dpa_tunnel *tnl, struct ft_tc_port_info *info,
                 struct ft_error *err)
 {
     (void) port_no;
+    (void) tnl;
     (void) err;
-    *ifindex = *(const int *) aux;
+    memset(info, 0, sizeof *info);
+    info->ifindex = *(const int *) aux;
     return 0;
 }
 

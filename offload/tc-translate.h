@@ -30,20 +30,55 @@ struct nl_msg;
 /* Writes the flower keys of 'match' (its in_port is the device the filter
  * is on, not a key) into 'msg', inside TCA_OPTIONS, and stores the
  * filter's protocol (network byte order, ETH_P_ALL if any) in
- * '*protocol'.  Returns 0 or -EOPNOTSUPP with 'err' naming the field. */
+ * '*protocol'.  'tnl_dst_port' is nonzero if the in_port is a tunnel
+ * port on that outer UDP port: the filter is then a decapsulation rule
+ * on FlowTier's VXLAN device and the tunnel fields become enc_* keys
+ * (tc-tunnel.c); elsewhere a match on them is refused.  Returns 0 or
+ * -EOPNOTSUPP with 'err' naming the field. */
 int ft_tc_match_put(struct nl_msg *msg, const struct ft_match *match,
-                    uint16_t *protocol, struct ft_error *err);
+                    uint16_t tnl_dst_port, uint16_t *protocol,
+                    struct ft_error *err);
 
-/* Says where port 'port_no' is for an output action: its ifindex, and
- * whether it is on the same e-switch as the filter's input port.  Returns
- * 0, or -EOPNOTSUPP with 'err' saying why the port cannot be an output. */
-typedef int ft_tc_port_lookup(void *aux, ft_port_no port_no, int *ifindex,
+/* The enc_* keys of a decapsulation rule (tc-tunnel.c): tun_id, tun_src,
+ * tun_dst, tun_tos, tun_ttl and tun_flags of 'match', and 'dst_port' (the
+ * in_port's outer UDP port).  Returns 0 or -EOPNOTSUPP naming the
+ * field. */
+int ft_tc_tunnel_match_put(struct nl_msg *msg, const struct ft_match *match,
+                           uint16_t dst_port, struct ft_error *err);
+
+/* Where a port named by a filter is. */
+struct ft_tc_port_info {
+    int ifindex;                /* The device a mirred names; for a tunnel
+                                 * port, FlowTier's VXLAN device of its
+                                 * UDP port. */
+    uint16_t tnl_dst_port;      /* A tunnel port's outer UDP port; 0 for
+                                 * any other port. */
+    uint32_t tnl_src;           /* For an output with tunnel metadata
+                                 * whose source is 0: the source the
+                                 * route to its destination gives (host
+                                 * order). */
+};
+
+/* Says where port 'port_no' is, for an output action or for the filter's
+ * own in_port: its device, whether it is a tunnel port, and whether an
+ * output to it stays on the e-switch of the filter's input port.  'tnl'
+ * is the tunnel metadata an output would carry (the last set(tunnel)
+ * before it), or NULL: an output to a tunnel port is checked against it
+ * (the route to its destination must leave through a port of the input
+ * port's e-switch).  Returns 0 with '*info' filled, or -EOPNOTSUPP with
+ * 'err' saying why the port cannot be an output. */
+typedef int ft_tc_port_lookup(void *aux, ft_port_no port_no,
+                              const struct ft_dpa_tunnel *tnl,
+                              struct ft_tc_port_info *info,
                               struct ft_error *err);
 
 /* Writes the TC actions of 'actions' (TCA_FLOWER_ACT) into 'msg' for the
  * megaflow 'match' (its in_port is the filter's device; its nw_proto says
  * which checksums a rewrite must fix), with 'cookie' on the first action.
- * A list without an output is a drop.  Returns 0 or -EOPNOTSUPP with
+ * A list without an output is a drop.  From a tunnel port (decap) the
+ * first action is tunnel_key unset; an output to a tunnel port (encap)
+ * is tunnel_key set of the set(tunnel) before it, then a mirred to
+ * FlowTier's VXLAN device.  Returns 0 or -EOPNOTSUPP with
  * 'err' naming the action. */
 int ft_tc_actions_put(struct nl_msg *msg, const struct ft_dp_actions *actions,
                       const struct ft_match *match, ft_tc_port_lookup *lookup,

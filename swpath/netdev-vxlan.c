@@ -584,6 +584,14 @@ vxlan_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
     return 0;
 }
 
+/* A tunnel port is no kernel device: what an offload provider needs is
+ * its outer UDP port. */
+static void
+vxlan_get_identity(const struct ft_netdev *netdev, struct ft_port_identity *id)
+{
+    id->tnl_dst_port = vxlan_cast(netdev)->cfg.dst_port;
+}
+
 const struct ft_netdev_class ft_netdev_vxlan_class = {
     .type = "vxlan",
     .open = vxlan_open,
@@ -592,6 +600,7 @@ const struct ft_netdev_class ft_netdev_vxlan_class = {
     .tx = vxlan_tx,
     .tx_flush = vxlan_tx_flush,
     .get_stats = vxlan_get_stats,
+    .get_identity = vxlan_get_identity,
 };
 
 bool

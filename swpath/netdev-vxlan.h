@@ -24,8 +24,15 @@
  *     port that fits it best (ft_tnl_config_rx_score()): its in_port and
  *     tunnel metadata (tun_id, tun_src, tun_dst, tun_tos, tun_ttl,
  *     tun_flags "key") are in the flow key.  A packet no port takes is
- *     dropped and counted.  The outer DF and UDP checksum of a received
- *     packet are not known this way: tun_flags shows neither.
+ *     dropped and counted.  The outer DF bit and UDP checksum of a
+ *     received packet are not known this way: no socket option hands
+ *     out the IPv4 header's flags or the UDP checksum field (IP_PKTINFO,
+ *     IP_RECVTOS and IP_RECVTTL give addresses, TOS and TTL; the kernel
+ *     has verified a nonzero checksum and says nothing of a zero one).
+ *     A raw IPPROTO_UDP socket would show both, but it gets a copy of
+ *     every UDP datagram of the host, a second copy per packet.  So
+ *     tun_flags is "-df-csum+key" on every received packet; the TC tier
+ *     relies on that (a match on -df-csum takes every packet there).
  *   - Transmit: the whole outer frame is built here (Ethernet, IPv4, UDP
  *     with a source port hashed from the inner flow, VXLAN) and sent on
  *     the underlay device with one AF_PACKET socket, with the route and

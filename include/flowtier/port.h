@@ -42,7 +42,10 @@ typedef uint32_t ft_port_no;
  *   - a port of a NIC's embedded switch (an SR-IOV VF representor, the
  *     uplink) has the e-switch's 'switch_id' (sysfs phys_switch_id) and
  *     its 'phys_port_name' ("pf0vf3", "p0").  Two ports with the same
- *     switch id are on the same e-switch. */
+ *     switch id are on the same e-switch;
+ *   - a tunnel port (type "vxlan") has its outer UDP port
+ *     ('tnl_dst_port'): a provider that offloads tunnels hangs their
+ *     rules on a device of its own for that UDP port. */
 struct ft_port_identity {
     ft_port_no port_no;
     char name[FT_PORT_NAME_MAX];        /* Device name. */
@@ -58,6 +61,8 @@ struct ft_port_identity {
      * domain, never ports of two. */
     uint8_t dpdk_on_switch;             /* 0: none (net_tap, net_null). */
     uint16_t dpdk_switch_domain;
+    uint16_t tnl_dst_port;              /* A tunnel port's outer UDP
+                                         * destination port, or 0. */
 };
 
 #endif /* flowtier/port.h */

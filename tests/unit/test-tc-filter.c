@@ -109,11 +109,67 @@ test_filter_dump(void **state)
     nlmsg_free(msg);
 }
 
+/* Appends action 'n' of 'kind' with 'packets' and, if 'tm', a last use
+ * of 'lastuse' (1/100 s ago). */
+static void
+put_action(struct nl_msg *msg, int n, const char *kind, uint32_t packets,
+           bool tm, uint64_t lastuse)
+{
+    struct gnet_stats_basic b = { .bytes = packets * 100, .packets = packets };
+    struct tcf_t t = { .lastuse = lastuse };
+    struct nlattr *act = nla_nest_start(msg, n), *aopts, *stats;
+
+    nla_put_string(msg, TCA_ACT_KIND, kind);
+    aopts = nla_nest_start(msg, TCA_ACT_OPTIONS);
+    if (tm) {
+        nla_put(msg, 1, sizeof t, &t);     /* TCA_*_TM is 1 for each kind. */
+    }
+    nla_nest_end(msg, aopts);
+    stats = nla_nest_start(msg, TCA_ACT_STATS);
+    nla_put(msg, TCA_STATS_BASIC, sizeof b, &b);
+    nla_nest_end(msg, stats);
+    if (n == 1) {
+        nla_put(msg, TCA_ACT_COOKIE, 16, FT_TC_COOKIE_MAGIC "\0\0\0\0\0\0\0");
+    }
+    nla_nest_end(msg, act);
+}
+
+/* A tunnel rule as Linux 6.1 dumps it after a NIC ran it: tunnel_key
+ * (first, with the cookie) gets no hardware counts, the mirred after it
+ * does.  The filter's counts are the mirred's, with its last use. */
+static void
+test_filter_dump_counts_of_busiest_action(void **state)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_MULTI);
+    struct tcmsg tcm = { .tcm_family = AF_UNSPEC, .tcm_ifindex = 3,
+                         .tcm_handle = 4,
+                         .tcm_info = TC_H_MAKE(3 << 16, htons(ETH_P_IP)) };
+    struct nlattr *opts, *acts;
+    struct ft_tc_filter f;
+
+    (void) state;
+    nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO);
+    nla_put(msg, TCA_KIND, sizeof "flower", "flower");
+    opts = nla_nest_start(msg, TCA_OPTIONS);
+    acts = nla_nest_start(msg, TCA_FLOWER_ACT);
+    put_action(msg, 1, "tunnel_key", 0, true, 500);
+    put_action(msg, 2, "mirred", 7, true, 2);
+    nla_nest_end(msg, acts);
+    nla_nest_end(msg, opts);
+    assert_int_equal(ft_tc_filter_parse(nlmsg_hdr(msg), &f), 0);
+    assert_true(f.ours);
+    assert_int_equal(f.stats.n_packets, 7);
+    assert_int_equal(f.stats.n_bytes, 700);
+    assert_true(f.stats.used > 0);
+    nlmsg_free(msg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_dump),
+        cmocka_unit_test(test_filter_dump_counts_of_busiest_action),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

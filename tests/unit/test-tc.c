@@ -1,6 +1,7 @@
 /*
  * test-tc.c - unit tests for the TC provider's translation of megaflows
- * into flower keys and TC actions (offload/tc-match.c, tc-action.c).
+ * into flower keys and TC actions (offload/tc-match.c, tc-action.c,
+ * tc-tunnel.c).
  *
  * Each case builds the netlink message FlowTier would send, parses it
  * back attribute by attribute and compares with what iproute2's 'tc'
@@ -25,6 +26,7 @@
 #include <linux/tc_act/tc_gact.h>
 #include <linux/tc_act/tc_mirred.h>
 #include <linux/tc_act/tc_pedit.h>
+#include <linux/tc_act/tc_tunnel_key.h>
 #include <linux/tc_act/tc_vlan.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -71,10 +73,15 @@ translate(const struct ft_match *m, const struct ft_dp_actions *acts,
 {
     struct nl_msg *msg = ft_tc_nl_msg(RTM_NEWTFILTER, 0, 7, 0, 0, 0);
     struct nlattr *opts = nla_nest_start(msg, TCA_OPTIONS);
+    struct ft_tc_port_info in;
     int error;
 
     ft_error_clear(err);
-    error = ft_tc_match_put(msg, m, protocol, err);
+    memset(&in, 0, sizeof in);
+    if (lookup) {
+        assert_int_equal(lookup(NULL, m->flow.in_port, NULL, &in, err), 0);
+    }
+    error = ft_tc_match_put(msg, m, in.tnl_dst_port, protocol, err);
     if (!error && acts) {
         error = ft_tc_actions_put(msg, acts, m, lookup, NULL, cookie, err);
     }
@@ -233,6 +240,23 @@ expect_refusal(const struct ft_match *m, const char *reason)
     assert_string_equal(err.reason, reason);
 }
 
+/* 'm' with 'acts' is refused for its match with 'reason'. */
+static int lookup(void *, ft_port_no, const struct ft_dpa_tunnel *,
+                  struct ft_tc_port_info *, struct ft_error *);
+
+static void
+expect_refusal_with(const struct ft_match *m, const struct ft_dp_actions *acts,
+                    const char *reason)
+{
+    struct ft_error err;
+    struct parsed p;
+    uint16_t proto;
+
+    assert_int_equal(translate(m, acts, lookup, &proto, &p, &err),
+                     -EOPNOTSUPP);
+    assert_string_equal(err.reason, reason);
+}
+
 static void
 test_match_refusals(void **state)
 {
@@ -247,9 +271,9 @@ test_match_refusals(void **state)
     expect_refusal(&m, "tc: match on metadata is not offloadable");
     base_match(&m);
     m.mask.tun_id = UINT64_MAX;
-    expect_refusal(&m, "tc: tunnel decapsulation (a match on tun_id, "
-                   "tun_src, tun_dst or tun_flags) is not offloadable by tc "
-                   "yet: the userspace datapath decapsulates");
+    expect_refusal(&m, "tc: match on tunnel fields (tun_id, tun_src, "
+                   "tun_dst, tun_flags) of packets that did not come from a "
+                   "tunnel port is not offloadable");
     base_match(&m);
     m.mask.in_port = 0;
     expect_refusal(&m, "tc: match on a wildcarded in_port is not "
@@ -275,14 +299,29 @@ test_match_refusals(void **state)
                    "not offloadable");
 }
 
-/* Outputs: ports 2 and 3 on the e-switch (ifindex 20, 30); port 9 is
- * not. */
+/* Ports 1 (the usual input), 2 and 3 on the e-switch (ifindex 10, 20,
+ * 30); port 9 is not.  Port 5 is a VXLAN port on UDP port 4789 (FlowTier's
+ * device: ifindex 50); the route to 172.31.1.9 leaves the e-switch, and a
+ * tunnel without a source gets the route's, 172.31.1.1. */
 static int
-lookup(void *aux, ft_port_no port, int *ifindex, struct ft_error *err)
+lookup(void *aux, ft_port_no port, const struct ft_dpa_tunnel *tnl,
+       struct ft_tc_port_info *info, struct ft_error *err)
 {
     (void) aux;
-    if (port == 2 || port == 3) {
-        *ifindex = port * 10;
+    memset(info, 0, sizeof *info);
+    if (port == 1 || port == 2 || port == 3) {
+        info->ifindex = port * 10;
+        return 0;
+    }
+    if (port == 5) {
+        info->ifindex = 50;
+        info->tnl_dst_port = 4789;
+        if (tnl && tnl->dst == 0xac1f0109) {
+            return ft_error_set(err, -EOPNOTSUPP, "tc: tunnel to "
+                                "172.31.1.9: its route leaves through eth0, "
+                                "not a port of the e-switch of p1");
+        }
+        info->tnl_src = tnl ? 0xac1f0101 : 0;
         return 0;
     }
     return ft_error_set(err, -EOPNOTSUPP, "tc: output to p%u: not on the "
@@ -436,14 +475,6 @@ test_action_refusals(void **state)
                      -EOPNOTSUPP);
     assert_string_equal(err.reason, "tc: action set(ipv6) is not "
                         "offloadable");
-    ft_dp_actions_clear(&acts);
-    ft_dp_actions_put(&acts, FT_DPA_SET_TUNNEL)->tunnel.dst = 0xac1f0102;
-    ft_dp_actions_put_output(&acts, 2);
-    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err),
-                     -EOPNOTSUPP);
-    assert_string_equal(err.reason, "tc: tunnel encapsulation "
-                        "(set(tunnel)) is not offloadable by tc yet: the "
-                        "userspace datapath encapsulates");
     ft_dp_actions_uninit(&acts);
 }
 
@@ -453,7 +484,8 @@ static const char *
 ifname(void *aux, int ifindex, char buf[16])
 {
     (void) aux;
-    snprintf(buf, 16, "r%d", ifindex / 10);
+    snprintf(buf, 16, ifindex == 50 ? "ft_vxlan_4789" : "r%d",
+             ifindex / 10);
     return buf;
 }
 
@@ -461,8 +493,9 @@ ifname(void *aux, int ifindex, char buf[16])
  * and priority 1, and returns its explained line (the caller frees it),
  * or NULL with the refusal in 'err'. */
 static char *
-explain(const struct ft_match *m, const struct ft_dp_actions *acts,
-        uint32_t skip, struct ft_error *err)
+explain_on(const char *dev, const struct ft_match *m,
+           const struct ft_dp_actions *acts, uint32_t skip,
+           struct ft_error *err)
 {
     struct ds out = DS_EMPTY_INITIALIZER;
     struct nl_msg *msg;
@@ -475,11 +508,18 @@ explain(const struct ft_match *m, const struct ft_dp_actions *acts,
         return NULL;
     }
     ft_tc_filter_set_id(msg, 1, proto, 0);
-    ft_tc_explain_msg(msg, "r0", ifname, NULL, &out);
+    ft_tc_explain_msg(msg, dev, ifname, NULL, &out);
     nlmsg_free(msg);
     s = strdup(ds_cstr(&out));
     ds_destroy(&out);
     return s;
+}
+
+static char *
+explain(const struct ft_match *m, const struct ft_dp_actions *acts,
+        uint32_t skip, struct ft_error *err)
+{
+    return explain_on("r0", m, acts, skip, err);
 }
 
 static void
@@ -740,6 +780,265 @@ test_explain_refusals(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ---- VXLAN: tunnel_key set before a redirect to FlowTier's device,
+ * and decapsulation rules on that device. ---- */
+
+/* An IPv4 ICMP megaflow from p1 to 10.0.5.2 sent into VXLAN port 5 with
+ * VNI 42 toward 172.31.1.2, DF, no checksum (the port's defaults). */
+static void
+encap_megaflow(struct ft_match *m, struct ft_dp_actions *acts)
+{
+    struct ft_dpa_tunnel *t;
+
+    ipv4_match(m, FT_IPPROTO_ICMP);
+    m->flow.nw_dst = 0x0a000502;
+    m->mask.nw_dst = UINT32_MAX;
+    t = &ft_dp_actions_put(acts, FT_DPA_SET_TUNNEL)->tunnel;
+    t->tun_id = 42;
+    t->dst = 0xac1f0102;
+    t->ttl = 64;
+    t->flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_KEY;
+    ft_dp_actions_put_output(acts, 5);
+}
+
+/* What comes back: VNI 42 from 172.31.1.2 to 172.31.1.1 on VXLAN port 5,
+ * with the tun_flags the userspace datapath reports (-df-csum+key). */
+static void
+decap_megaflow(struct ft_match *m, struct ft_dp_actions *acts)
+{
+    ipv4_match(m, FT_IPPROTO_ICMP);
+    m->flow.in_port = 5;
+    m->flow.tun_id = 42;
+    m->mask.tun_id = UINT64_MAX;
+    m->flow.tun_src = 0xac1f0102;
+    m->mask.tun_src = UINT32_MAX;
+    m->flow.tun_dst = 0xac1f0101;
+    m->mask.tun_dst = UINT32_MAX;
+    m->flow.tun_flags = FT_TNL_F_KEY;
+    m->mask.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
+    m->flow.nw_src = 0x0a000502;
+    m->mask.nw_src = UINT32_MAX;
+    ft_dp_actions_put_output(acts, 1);
+}
+
+static uint32_t
+opt_be32(struct nlattr **o, int key)
+{
+    assert_non_null(o[key]);
+    return ntohl(nla_get_u32(o[key]));
+}
+
+static void
+test_tunnel_encap(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct nlattr *opts, *o[TCA_TUNNEL_KEY_MAX + 1], *ck;
+    struct nlattr *mo[TCA_MIRRED_MAX + 1];
+    const struct tc_tunnel_key *tk;
+    const struct tc_mirred *mp;
+    struct ft_error err;
+    struct ft_match m;
+    struct parsed p;
+    uint16_t proto;
+
+    (void) state;
+    encap_megaflow(&m, &acts);
+    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err), 0);
+    assert_null(p.fl[TCA_FLOWER_KEY_ENC_KEY_ID]);
+    assert_string_equal(action(&p, 1, &opts, &ck), "tunnel_key");
+    assert_non_null(ck);
+    assert_true(nla_parse_nested(o, TCA_TUNNEL_KEY_MAX, opts, NULL) >= 0);
+    tk = nla_data(o[TCA_TUNNEL_KEY_PARMS]);
+    assert_int_equal(tk->t_action, TCA_TUNNEL_KEY_ACT_SET);
+    assert_int_equal(tk->action, TC_ACT_PIPE);
+    /* No source asked: the route's. */
+    assert_int_equal(opt_be32(o, TCA_TUNNEL_KEY_ENC_IPV4_SRC), 0xac1f0101);
+    assert_int_equal(opt_be32(o, TCA_TUNNEL_KEY_ENC_IPV4_DST), 0xac1f0102);
+    assert_int_equal(opt_be32(o, TCA_TUNNEL_KEY_ENC_KEY_ID), 42);
+    assert_int_equal(ntohs(nla_get_u16(o[TCA_TUNNEL_KEY_ENC_DST_PORT])),
+                     4789);
+    assert_int_equal(nla_get_u8(o[TCA_TUNNEL_KEY_NO_CSUM]), 1);
+    assert_int_equal(nla_get_u8(o[TCA_TUNNEL_KEY_ENC_TTL]), 64);
+    assert_int_equal(nla_get_u8(o[TCA_TUNNEL_KEY_ENC_TOS]), 0);
+    assert_string_equal(action(&p, 2, &opts, NULL), "mirred");
+    assert_true(nla_parse_nested(mo, TCA_MIRRED_MAX, opts, NULL) >= 0);
+    mp = nla_data(mo[TCA_MIRRED_PARMS]);
+    assert_int_equal(mp->eaction, TCA_EGRESS_REDIR);
+    assert_int_equal(mp->ifindex, 50);
+    assert_null(p.acts[3]);
+    nlmsg_free(p.msg);
+
+    /* A source, a port and a checksum of the flow's own. */
+    acts.acts[0].tunnel.src = 0xac1f0107;
+    acts.acts[0].tunnel.tp_dst = 8472;
+    acts.acts[0].tunnel.flags |= FT_TNL_F_CSUM;
+    acts.acts[0].tunnel.tos = 0x28;
+    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err), 0);
+    assert_string_equal(action(&p, 1, &opts, NULL), "tunnel_key");
+    assert_true(nla_parse_nested(o, TCA_TUNNEL_KEY_MAX, opts, NULL) >= 0);
+    assert_int_equal(opt_be32(o, TCA_TUNNEL_KEY_ENC_IPV4_SRC), 0xac1f0107);
+    assert_int_equal(ntohs(nla_get_u16(o[TCA_TUNNEL_KEY_ENC_DST_PORT])),
+                     8472);
+    assert_int_equal(nla_get_u8(o[TCA_TUNNEL_KEY_NO_CSUM]), 0);
+    assert_int_equal(nla_get_u8(o[TCA_TUNNEL_KEY_ENC_TOS]), 0x28);
+    nlmsg_free(p.msg);
+    ft_dp_actions_uninit(&acts);
+}
+
+static void
+test_tunnel_decap(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct nlattr *opts, *o[TCA_TUNNEL_KEY_MAX + 1], *ck;
+    const struct tc_tunnel_key *tk;
+    struct ft_error err;
+    struct ft_match m;
+    struct parsed p;
+    uint16_t proto;
+
+    (void) state;
+    decap_megaflow(&m, &acts);
+    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err), 0);
+    assert_int_equal(proto, htons(ETH_P_IP));
+    assert_int_equal(get_be32(&p, TCA_FLOWER_KEY_ENC_KEY_ID), 42);
+    assert_int_equal(get_be32(&p, TCA_FLOWER_KEY_ENC_IPV4_SRC), 0xac1f0102);
+    assert_int_equal(get_be32(&p, TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK),
+                     UINT32_MAX);
+    assert_int_equal(get_be32(&p, TCA_FLOWER_KEY_ENC_IPV4_DST), 0xac1f0101);
+    assert_int_equal(get_be16(&p, TCA_FLOWER_KEY_ENC_UDP_DST_PORT), 4789);
+    assert_int_equal(get_be16(&p, TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK),
+                     0xffff);
+    assert_null(p.fl[TCA_FLOWER_KEY_ENC_IP_TOS]);
+    assert_int_equal(get_be32(&p, TCA_FLOWER_KEY_IPV4_SRC), 0x0a000502);
+    /* The outer headers go first, with the cookie. */
+    assert_string_equal(action(&p, 1, &opts, &ck), "tunnel_key");
+    assert_non_null(ck);
+    assert_true(nla_parse_nested(o, TCA_TUNNEL_KEY_MAX, opts, NULL) >= 0);
+    tk = nla_data(o[TCA_TUNNEL_KEY_PARMS]);
+    assert_int_equal(tk->t_action, TCA_TUNNEL_KEY_ACT_RELEASE);
+    assert_null(o[TCA_TUNNEL_KEY_ENC_IPV4_DST]);
+    assert_string_equal(action(&p, 2, &opts, NULL), "mirred");
+    assert_null(p.acts[3]);
+    nlmsg_free(p.msg);
+
+    /* Outer tos and ttl, when a rule asked. */
+    m.flow.tun_tos = 0x20;
+    m.mask.tun_tos = 0xfc;
+    m.flow.tun_ttl = 63;
+    m.mask.tun_ttl = 0xff;
+    assert_int_equal(translate(&m, &acts, lookup, &proto, &p, &err), 0);
+    assert_int_equal(nla_get_u8(p.fl[TCA_FLOWER_KEY_ENC_IP_TOS]), 0x20);
+    assert_int_equal(nla_get_u8(p.fl[TCA_FLOWER_KEY_ENC_IP_TOS_MASK]), 0xfc);
+    assert_int_equal(nla_get_u8(p.fl[TCA_FLOWER_KEY_ENC_IP_TTL]), 63);
+    nlmsg_free(p.msg);
+    ft_dp_actions_uninit(&acts);
+}
+
+/* 'acts' on 'm' is refused with 'reason'. */
+static void
+expect_action_refusal(const struct ft_match *m,
+                      const struct ft_dp_actions *acts, const char *reason)
+{
+    struct ft_error err;
+    struct parsed p;
+    uint16_t proto;
+
+    assert_int_equal(translate(m, acts, lookup, &proto, &p, &err),
+                     -EOPNOTSUPP);
+    assert_string_equal(err.reason, reason);
+}
+
+static void
+test_tunnel_refusals(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    encap_megaflow(&m, &acts);
+    acts.acts[0].tunnel.flags &= ~FT_TNL_F_DONT_FRAGMENT;
+    expect_action_refusal(&m, &acts, "tc: tunnel encapsulation without DF "
+                          "(options:df_default=false) is not offloadable: "
+                          "tunnel_key set has no DF flag on this kernel, and "
+                          "the NIC sets DF");
+    acts.acts[0].tunnel.flags |= FT_TNL_F_DONT_FRAGMENT;
+    acts.acts[0].tunnel.tun_id = 0x1000000;
+    expect_action_refusal(&m, &acts, "tc: tunnel encapsulation with a "
+                          "tun_id over 24 bits (0x1000000) is not "
+                          "offloadable: a VXLAN VNI has 24");
+    acts.acts[0].tunnel.tun_id = 42;
+    acts.acts[0].tunnel.dst = 0xac1f0109;
+    expect_action_refusal(&m, &acts, "tc: tunnel to 172.31.1.9: its route "
+                          "leaves through eth0, not a port of the e-switch "
+                          "of p1");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 5);
+    expect_action_refusal(&m, &acts, "tc: output to tunnel port 5 without "
+                          "tunnel metadata (set(tunnel)) is not "
+                          "offloadable");
+    ft_dp_actions_clear(&acts);
+
+    decap_megaflow(&m, &acts);
+    m.flow.tun_flags |= FT_TNL_F_DONT_FRAGMENT;
+    expect_refusal_with(&m, &acts, "tc: match on tun_flags +df or +csum (TC "
+                        "has no key for the outer flags here) is not "
+                        "offloadable");
+    m.flow.tun_flags = 0;
+    expect_refusal_with(&m, &acts, "tc: match on tun_flags -key (a VXLAN "
+                        "packet always has a key) is not offloadable");
+    m.flow.tun_flags = FT_TNL_F_KEY;
+    m.mask.tun_id = 0xffff;
+    expect_refusal_with(&m, &acts, "tc: match on part of tun_id (enc_key_id "
+                        "has no mask) is not offloadable");
+    m.mask.tun_id = UINT64_MAX;
+    m.mask.regs[0] = 1;
+    expect_refusal_with(&m, &acts, "tc: match on reg0 is not offloadable");
+    m.mask.regs[0] = 0;
+    /* From one tunnel into another: the NIC would need both. */
+    encap_megaflow(&m, &acts);
+    m.flow.in_port = 5;
+    expect_action_refusal(&m, &acts, "tc: output from a tunnel port to a "
+                          "tunnel port is not offloadable");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* Both ways as 'tc' lines: the encapsulation rule on the VF's
+ * representor (skip_sw: only the NIC), the decapsulation rule on
+ * FlowTier's VXLAN device (no skip flag: Linux takes no skip_sw rule
+ * there; the provider checks that it is in_hw). */
+static void
+test_explain_tunnel(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_error err;
+    struct ft_match m;
+    char *s;
+
+    (void) state;
+    encap_megaflow(&m, &acts);
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_SW,
+                   "tc filter add dev r0 ingress protocol ip prio 1 flower "
+                   "skip_sw ip_proto icmp dst_ip 10.0.5.2 "
+                   "action tunnel_key set src_ip 172.31.1.1 dst_ip "
+                   "172.31.1.2 id 42 dst_port 4789 tos 0x0 ttl 64 nocsum "
+                   "pipe action mirred egress redirect dev ft_vxlan_4789");
+    ft_dp_actions_uninit(&acts);
+
+    decap_megaflow(&m, &acts);
+    s = explain_on("ft_vxlan_4789", &m, &acts, 0, &err);
+    if (!s) {
+        fail_msg("refused: %s", err.reason);
+    }
+    assert_string_equal(s, "tc filter add dev ft_vxlan_4789 ingress "
+                        "protocol ip prio 1 flower enc_key_id 42 enc_src_ip "
+                        "172.31.1.2 enc_dst_ip 172.31.1.1 enc_dst_port 4789 "
+                        "ip_proto icmp src_ip 10.0.5.2 "
+                        "action tunnel_key unset pipe "
+                        "action mirred egress redirect dev r1");
+    free(s);
+    ft_dp_actions_uninit(&acts);
+}
+
 /* ---- Counters. ---- */
 
 /* TC in software counts from the network header: 14 bytes more a packet,
@@ -786,6 +1085,10 @@ main(void)
         cmocka_unit_test(test_explain_ipv6),
         cmocka_unit_test(test_explain_rewrites),
         cmocka_unit_test(test_explain_refusals),
+        cmocka_unit_test(test_tunnel_encap),
+        cmocka_unit_test(test_tunnel_decap),
+        cmocka_unit_test(test_tunnel_refusals),
+        cmocka_unit_test(test_explain_tunnel),
         cmocka_unit_test(test_stats_bytes),
     };
 

@@ -1,0 +1,58 @@
+/*
+ * tc-tunnel.h - what the TC provider needs besides TC to offload VXLAN
+ * (tc-tunnel.c): its own VXLAN device per outer UDP port, and the route
+ * an encapsulated packet would take.
+ *
+ * The device
+ * ==========
+ *
+ * TC has VXLAN rules hang from a VXLAN device in external
+ * (collect_metadata) mode: an encapsulation rule on a representor ends
+ * with a redirect to it, and decapsulation rules sit on its ingress,
+ * where a NIC takes them through an indirect flow block.  FlowTier
+ * creates one such device per outer UDP port, named "ft_vxlan_PORT", and
+ * leaves it down: an up VXLAN device would bind the UDP port in the
+ * kernel, and that port belongs to the userspace datapath's socket, which
+ * receives (and decapsulates) every packet the NIC does not take.  The
+ * device's alias, "FlowTier pid N", says who created it: FlowTier deletes
+ * a device whose alias names a process that is gone (a killed daemon's
+ * leftover), its own device when it stops, and never any other device.
+ *
+ * Private to offload/tc*.c.  Every function returns 0 or a negative errno
+ * with a reason in 'err'.
+ */
+#ifndef OFFLOAD_TC_TUNNEL_H
+#define OFFLOAD_TC_TUNNEL_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtier/error.h"
+
+struct nl_sock;
+
+/* Creates the device for 'dst_port', or takes over the one this process
+ * created, or replaces a killed FlowTier's, and stores its ifindex in
+ * '*ifindex'.  Refuses (-EEXIST) a device of that name another process
+ * or someone else owns. */
+int ft_tc_tunnel_dev_open(struct nl_sock *, uint16_t dst_port, int *ifindex,
+                          struct ft_error *err);
+
+/* Deletes the device for 'dst_port' if this process created it. */
+void ft_tc_tunnel_dev_close(struct nl_sock *, uint16_t dst_port);
+
+/* Deletes every FlowTier VXLAN device whose creator is gone. */
+void ft_tc_tunnel_dev_sweep(struct nl_sock *);
+
+/* Checks that the route to 'dst' (host order), a tunnel's remote end,
+ * leaves through a device of the e-switch 'switch_id' ('len' bytes) of
+ * the rule's input port 'in_name', and stores the source address the
+ * route gives (host order, 0 if none) in '*src'.  Returns 0, or
+ * -EOPNOTSUPP with a reason: no route, or a route off the e-switch (the
+ * NIC could not send the packet itself). */
+int ft_tc_tunnel_route_check(struct nl_sock *, uint32_t dst,
+                             const uint8_t *switch_id, size_t len,
+                             const char *in_name, uint32_t *src,
+                             struct ft_error *err);
+
+#endif /* offload/tc-tunnel.h */
