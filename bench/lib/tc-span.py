@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tc-span.py DEV: seconds from the first to the last insert of the flower
 filters on DEV's ingress, from the kernel's own install times (the
-'installed' age of each filter's first action, in whole seconds, as tc 6.1 prints it).
+'installed' age of each filter's first action, in whole seconds as tc 6.1
+prints it, so the span is +-1 s).
 
 Part of the TC flower benchmark (bench/tc-vm.sh), run in the VM test host
 as root; reads filters with tc, changes nothing.  A full dump computes
