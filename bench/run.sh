@@ -18,7 +18,11 @@
 #   --cases LIST       comma-separated cases, or 'all' (the default):
 #                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,
 #                      reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,
-#                      vxlan1400,ofmod,pktin
+#                      vxlan1400,ofmod,pktin,
+#                      tcins,tcinhw,tccnt (the TC flower cases: all three
+#                      in one boot of the VM test host, bench/tc-vm.sh,
+#                      with their own result file; --quick makes them
+#                      small: 1,000 and 2,000 filters)
 #   --switches LIST    comma-separated switches (default flowtier,
 #                      flowtier-flows,ovs,ovs-flows,linux-bridge)
 #   --min-idle P       before each run, wait (up to 30 s) for one second in
@@ -56,7 +60,8 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tccnt
+TC_ARGS=()
 CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
 MIN_IDLE=80
@@ -75,7 +80,8 @@ usage() {
 
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) ROUNDS=1 BENCH_SECONDS=3 BENCH_SKIP=1 ;;
+        --quick) ROUNDS=1 BENCH_SECONDS=3 BENCH_SKIP=1
+                 TC_ARGS=(--n 1000 --m 2000 --sample 100) ;;
         --rounds) ROUNDS=$2; shift ;;
         --seconds) BENCH_SECONDS=$2; shift ;;
         --skip) BENCH_SKIP=$2; shift ;;
@@ -156,6 +162,24 @@ if [ -n "$COMMIT" ]; then
     build /tmp/ftbench-commit/src "$BENCH_BUILD" mgmt/flowtierd mgmt/flowtier
 else
     build "$REPO" "$BUILDDIR" mgmt/flowtierd mgmt/flowtier
+fi
+
+# ---- The TC flower cases: in the VM test host, apart from the rotation.
+tc_cases= host_cases=
+IFS=, read -ra case_list <<<"$CASES"
+for c in "${case_list[@]}"; do
+    case $c in
+        tcins|tcinhw|tccnt) tc_cases=1 ;;
+        *) host_cases=$host_cases,$c ;;
+    esac
+done
+CASES=${host_cases#,}
+if [ -n "$tc_cases" ]; then
+    build "$([ -n "$COMMIT" ] && echo /tmp/ftbench-commit/src || echo "$REPO")" \
+        "$BENCH_BUILD" tests/ftnic/ftnic.ko
+    "$BENCH_DIR/tc-vm.sh" --builddir "$BENCH_BUILD" "${TC_ARGS[@]}" \
+        || bench_die "the TC flower cases failed"
+    [ -n "$CASES" ] || exit 0
 fi
 
 # ---- Scratch space and cleanup.

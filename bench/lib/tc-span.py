@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""tc-span.py DEV: seconds from the first to the last insert of the flower
+filters on DEV's ingress, from the kernel's own install times (the
+'installed' age of each filter's first action, in whole seconds as tc 6.1
+prints it, so the span is +-1 s).
+
+Part of the TC flower benchmark (bench/tc-vm.sh), run in the VM test host
+as root; reads filters with tc, changes nothing.  A full dump computes
+each age at a different moment, so the oldest and the newest filter found
+in it are read again with two 'filter get's in one tc batch, whose ages
+are taken a few milliseconds apart.  Prints "SECONDS FILTERS"; exits 1
+with the reason when DEV has fewer than two filters."""
+import json
+import subprocess
+import sys
+
+
+def tc_json(args, stdin=None):
+    out = subprocess.run(["tc", "-s", "-j"] + args, input=stdin, text=True,
+                         capture_output=True, check=True).stdout
+    # A batch prints one JSON array per command, one after another.
+    dec, pos, items = json.JSONDecoder(), 0, []
+    while pos < len(out):
+        while pos < len(out) and out[pos].isspace():
+            pos += 1
+        if pos == len(out):
+            break
+        obj, pos = dec.raw_decode(out, pos)
+        items += obj if isinstance(obj, list) else [obj]
+    return items
+
+
+def installed(f):
+    acts = f.get("options", {}).get("actions", [])
+    for a in acts:
+        t = a.get("stats", {}).get("installed", a.get("installed"))
+        if t is not None:
+            return t
+    return None
+
+
+def main():
+    dev = sys.argv[1]
+    filters = [f for f in tc_json(["filter", "show", "dev", dev, "ingress"])
+               if "handle" in f.get("options", {})
+               and installed(f) is not None]
+    if len(filters) < 2:
+        sys.exit("tc-span: %s has %d filters with an install time"
+                 % (dev, len(filters)))
+    first = max(filters, key=installed)
+    last = min(filters, key=installed)
+    batch = "".join("filter get dev %s ingress protocol %s pref %d "
+                    "handle %s flower\n" % (dev, f["protocol"], f["pref"],
+                                            hex(f["options"]["handle"])
+                                            if isinstance(f["options"]["handle"], int)
+                                            else f["options"]["handle"])
+                    for f in (first, last))
+    again = tc_json(["-batch", "-"], stdin=batch)
+    if len(again) != 2:
+        sys.exit("tc-span: the two gets returned %d filters" % len(again))
+    print("%d %d" % (installed(again[0]) - installed(again[1]),
+                       len(filters)))
+
+
+main()
