@@ -1,25 +1,37 @@
 /*
  * netdev-afpacket.c - the "system" port class: an existing Linux network
  * device (a veth end, a NIC, a tap someone else created) read through an
- * AF_PACKET socket with a memory-mapped TPACKET_V3 receive ring and
+ * AF_PACKET socket with a memory-mapped TPACKET_V2 receive ring and
  * written with sendmmsg() on a second AF_PACKET socket.
  *
  * Receive
  * =======
  *
- * The kernel fills blocks of FT_AFPACKET_BLOCK_SIZE bytes with frames and
- * hands a block over when it is full or FT_AFPACKET_BLOCK_TOV_MS after its
- * first frame.  rx_burst() walks the blocks it owns and returns pointers
- * into them, so receiving costs no system call and no copy; a block goes
- * back to the kernel at the next rx_burst() after its last frame was
- * returned.  PACKET_RESERVE leaves FT_PACKET_HEADROOM bytes in front of
- * every frame, used to put back the VLAN tag the kernel moved out of the
- * frame (TP_STATUS_VLAN_VALID) and, later, by the executor to push tags.
+ * The ring is FT_AFPACKET_N_FRAMES slots of FT_AFPACKET_FRAME_SIZE bytes.
+ * The kernel hands each slot over as soon as it has written its frame
+ * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
+ * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
+ * a timer of at least one jiffy expires: that held a ping's round trip at
+ * 1-4 ms.)  rx_burst() takes whatever slots are ready, up to a batch, and
+ * returns pointers into them, so receiving costs no system call and no
+ * copy; a slot goes back to the kernel at the next rx_burst().
+ * PACKET_RESERVE leaves FT_PACKET_HEADROOM bytes in front of every frame,
+ * used to put back the VLAN tag the kernel moved out of the frame
+ * (TP_STATUS_VLAN_VALID) and, later, by the executor to push tags.
+ *
+ * A frame larger than a slot (a TSO/GRO super-frame, a jumbo frame) is
+ * put in the ring truncated and marked TP_STATUS_COPY, because the socket
+ * sets PACKET_COPY_THRESH: the kernel then also queues it whole on the
+ * socket's receive queue, in the same order, and rx_burst() reads it from
+ * there with recvmsg() into one of FT_PACKET_BATCH_MAX buffers of the
+ * port (PACKET_AUXDATA gives its VLAN tag and checksum state).  If the
+ * receive queue is full, the truncated frame is dropped and counted in
+ * 'rx_dropped'.
  *
  * Both sockets set PACKET_VNET_HDR (unless the port has option
  * vnet_hdr=false): the kernel writes a virtio-net header just in front of
- * each frame in the ring, so partial checksums and TSO/GRO super-frames
- * of up to 64 KiB (three per 256 KiB block) arrive
+ * each frame in the ring, and in front of what recvmsg() reads, so partial
+ * checksums and TSO/GRO super-frames of up to 64 KiB arrive
  * whole and are described in 'pkt->offload', once checked against the
  * frame's own headers (the checksum must start at its L4 header; one that
  * starts elsewhere is completed here, a super-frame whose headers do not
@@ -77,14 +89,19 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-/* Receive ring geometry: 32 blocks of 256 KiB (8 MiB per port).  A block
- * holds three 64 KiB super-frames (a 128 KiB block held only one: a
- * second does not fit beside the first) or about 900 minimum-size
- * frames. */
-#define FT_AFPACKET_BLOCK_SIZE (256 * 1024)
-#define FT_AFPACKET_N_BLOCKS 32
+/* Receive ring geometry: 4,096 slots of 2 KiB (8 MiB per port) in blocks
+ * of 64 KiB.  A slot holds the kernel's header, the headroom, the
+ * virtio-net header and a frame of up to about 1,840 bytes (a 1,500-byte
+ * MTU with room to spare); larger frames come through recvmsg(). */
 #define FT_AFPACKET_FRAME_SIZE 2048
-#define FT_AFPACKET_BLOCK_TOV_MS 1
+#define FT_AFPACKET_N_FRAMES 4096
+#define FT_AFPACKET_BLOCK_SIZE (64 * 1024)
+
+/* Receive queue for frames larger than a slot: a few dozen super-frames. */
+#define FT_AFPACKET_RCVBUF (4 * 1024 * 1024)
+
+/* Receive buffer for a frame read with recvmsg(). */
+#define FT_AFPACKET_RX_SLOT (FT_PACKET_HEADROOM + FT_NETDEV_MAX_FRAME)
 
 /* Transmit slot: the largest frame plus two pushed VLAN tags. */
 #define FT_AFPACKET_TX_SLOT (FT_NETDEV_MAX_FRAME + 2 * FT_VLAN_HEADER_LEN)
@@ -101,13 +118,11 @@ struct afpacket_netdev {
     /* Receive ring. */
     uint8_t *ring;
     size_t ring_size;
-    unsigned int cur_block;         /* Next block to read. */
-    bool in_block;                  /* 'cur_block' is being walked. */
-    unsigned int pkts_left;         /* Frames left in 'cur_block'. */
-    struct tpacket3_hdr *next_hdr;  /* Next frame in 'cur_block'. */
-    unsigned int release[BATCH + 1];    /* Blocks to give back. */
+    unsigned int head;              /* Next slot to read. */
+    unsigned int release[BATCH];    /* Slots to give back. */
     unsigned int n_release;
     struct ft_packet pkts[BATCH];
+    uint8_t *rx_buf;                /* BATCH slots for recvmsg(). */
 
     /* Transmit queue. */
     uint8_t *tx_buf;                /* BATCH slots. */
@@ -127,11 +142,12 @@ afpacket_cast(const struct ft_netdev *netdev)
     return (struct afpacket_netdev *) netdev;
 }
 
-static struct tpacket_block_desc *
-afpacket_block(const struct afpacket_netdev *dev, unsigned int i)
+/* Slot 'i' of the ring (blocks hold whole slots, back to back). */
+static struct tpacket2_hdr *
+afpacket_slot(const struct afpacket_netdev *dev, unsigned int i)
 {
-    return (struct tpacket_block_desc *) (void *)
-           (dev->ring + (size_t) i * FT_AFPACKET_BLOCK_SIZE);
+    return (struct tpacket2_hdr *) (void *)
+           (dev->ring + (size_t) i * FT_AFPACKET_FRAME_SIZE);
 }
 
 static int
@@ -151,13 +167,13 @@ afpacket_setsockopt(const struct afpacket_netdev *dev, int fd, int level,
 static int
 afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
 {
-    int version = TPACKET_V3;
+    int version = TPACKET_V2;
     int reserve = FT_PACKET_HEADROOM;
-    struct tpacket_req3 req;
+    struct tpacket_req req;
     int error;
 
     error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_VERSION,
-                                &version, sizeof version, "TPACKET_V3",
+                                &version, sizeof version, "TPACKET_V2",
                                 err);
     if (!error) {
         error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET,
@@ -170,18 +186,17 @@ afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
 
     memset(&req, 0, sizeof req);
     req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
-    req.tp_block_nr = FT_AFPACKET_N_BLOCKS;
+    req.tp_block_nr = (FT_AFPACKET_N_FRAMES * FT_AFPACKET_FRAME_SIZE
+                       / FT_AFPACKET_BLOCK_SIZE);
     req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
-    req.tp_frame_nr = (FT_AFPACKET_BLOCK_SIZE / FT_AFPACKET_FRAME_SIZE
-                       * FT_AFPACKET_N_BLOCKS);
-    req.tp_retire_blk_tov = FT_AFPACKET_BLOCK_TOV_MS;
+    req.tp_frame_nr = FT_AFPACKET_N_FRAMES;
     error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_RX_RING,
                                 &req, sizeof req, "the receive ring", err);
     if (error) {
         return error;
     }
 
-    dev->ring_size = (size_t) FT_AFPACKET_BLOCK_SIZE * FT_AFPACKET_N_BLOCKS;
+    dev->ring_size = (size_t) FT_AFPACKET_N_FRAMES * FT_AFPACKET_FRAME_SIZE;
     dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_LOCKED, dev->fd, 0);
     if (dev->ring == MAP_FAILED) {
@@ -245,6 +260,32 @@ afpacket_bind(const struct afpacket_netdev *dev, int fd, uint16_t protocol,
     return afpacket_bind_to(dev, fd, dev->up.ifindex, protocol, err);
 }
 
+/* Makes the kernel queue frames larger than a ring slot whole on the
+ * receive socket (PACKET_COPY_THRESH), with their VLAN tag and checksum
+ * state (PACKET_AUXDATA), in a receive buffer that holds a burst of
+ * super-frames. */
+static int
+afpacket_setup_copy(struct afpacket_netdev *dev, struct ft_error *err)
+{
+    int rcvbuf = FT_AFPACKET_RCVBUF;
+    int one = 1;
+    int error;
+
+    error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_COPY_THRESH,
+                                &one, sizeof one, "PACKET_COPY_THRESH", err);
+    if (!error) {
+        error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET,
+                                    PACKET_AUXDATA, &one, sizeof one,
+                                    "PACKET_AUXDATA", err);
+    }
+    /* A smaller buffer only drops super-frames in bursts: not fatal. */
+    if (!error && setsockopt(dev->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+                             sizeof rcvbuf) < 0) {
+        setsockopt(dev->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+    return error;
+}
+
 /* Opens the receive socket with its ring.  PACKET_IGNORE_OUTGOING and the
  * ring are set before the bind, so no frame reaches the socket before
  * them. */
@@ -270,6 +311,9 @@ afpacket_setup_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
     }
     if (!error) {
         error = afpacket_setup_ring(dev, err);
+    }
+    if (!error) {
+        error = afpacket_setup_copy(dev, err);
     }
     if (!error) {
         error = afpacket_bind(dev, dev->fd, htons(ETH_P_ALL), err);
@@ -346,6 +390,7 @@ afpacket_close(struct ft_netdev *netdev)
         close(dev->tx_fd);
     }
     free(dev->tx_buf);
+    free(dev->rx_buf);
     free(dev);
 }
 
@@ -398,8 +443,10 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     dev->fd = -1;
     dev->tx_fd = -1;
 
+    /* Only the pages that frames touch are ever committed. */
     dev->tx_buf = malloc((size_t) BATCH * FT_AFPACKET_TX_SLOT);
-    if (!dev->tx_buf) {
+    dev->rx_buf = malloc((size_t) BATCH * FT_AFPACKET_RX_SLOT);
+    if (!dev->tx_buf || !dev->rx_buf) {
         error = ft_error_set(err, -ENOMEM, "port %s: out of memory", name);
         goto error;
     }
@@ -522,52 +569,40 @@ afpacket_take_vnet(const struct virtio_net_hdr *vh, struct ft_packet *pkt,
     return true;
 }
 
-/* Turns the frame at 'hdr' into 'pkt'.  Returns false if it is to be
- * skipped. */
+/* What the kernel says about a frame besides its bytes, from a ring slot
+ * or from recvmsg()'s PACKET_AUXDATA. */
+struct afpacket_meta {
+    uint32_t status;                /* TP_STATUS_* */
+    uint16_t vlan_tci;
+    uint16_t vlan_tpid;
+    const struct virtio_net_hdr *vh;    /* NULL without PACKET_VNET_HDR. */
+};
+
+/* Finishes 'pkt', whose frame is in place: puts back the VLAN tag the
+ * kernel took out and takes in the offloads 'm' describes.  Returns false
+ * if it is to be dropped (counted). */
 static bool
-afpacket_take_frame(struct afpacket_netdev *dev, struct tpacket3_hdr *hdr,
-                    struct ft_packet *pkt)
+afpacket_finish_frame(struct afpacket_netdev *dev,
+                      const struct afpacket_meta *m, struct ft_packet *pkt)
 {
-    size_t hdr_end = (TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
-                      + sizeof(struct sockaddr_ll));
-    const struct sockaddr_ll *sll = (const void *)
-        ((uint8_t *) hdr + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
-    uint8_t *base = (uint8_t *) hdr + hdr_end;
-    uint32_t status = hdr->tp_status;
-    struct virtio_net_hdr vh;
+    const struct virtio_net_hdr *vh = m->vh;
     bool vlan_pushed = false;
 
-    if (sll->sll_pkttype == PACKET_OUTGOING) {
-        return false;
-    }
-    if (hdr->tp_snaplen < hdr->tp_len
-        || hdr->tp_mac < hdr_end + (dev->rx_vnet ? sizeof vh : 0)) {
-        dev->stats.rx_errors++;
-        return false;
-    }
-
-    if (dev->rx_vnet) {
-        /* Copied first: putting a VLAN tag back overwrites its end. */
-        memcpy(&vh, (uint8_t *) hdr + hdr->tp_mac - sizeof vh, sizeof vh);
-    }
-    ft_packet_init(pkt, base, hdr->tp_mac - hdr_end + hdr->tp_snaplen,
-                   hdr->tp_mac - hdr_end);
-    pkt->size = hdr->tp_snaplen;
-    if (status & TP_STATUS_VLAN_VALID && pkt->size >= 2 * FT_ETH_ALEN
+    if (m->status & TP_STATUS_VLAN_VALID && pkt->size >= 2 * FT_ETH_ALEN
         && ft_packet_headroom(pkt) >= FT_VLAN_HEADER_LEN) {
-        uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID
-                         ? hdr->hv1.tp_vlan_tpid : FT_ETH_TYPE_VLAN);
+        uint16_t tpid = (m->status & TP_STATUS_VLAN_TPID_VALID
+                         ? m->vlan_tpid : FT_ETH_TYPE_VLAN);
 
-        afpacket_push_vlan(pkt, tpid, hdr->hv1.tp_vlan_tci);
+        afpacket_push_vlan(pkt, tpid, m->vlan_tci);
         vlan_pushed = true;
     }
-    if (dev->rx_vnet) {
-        if ((vh.flags || vh.gso_type)
-            && !afpacket_take_vnet(&vh, pkt, vlan_pushed)) {
+    if (vh) {
+        if ((vh->flags || vh->gso_type)
+            && !afpacket_take_vnet(vh, pkt, vlan_pushed)) {
             dev->stats.rx_errors++;
             return false;
         }
-    } else if (status & TP_STATUS_CSUMNOTREADY) {
+    } else if (m->status & TP_STATUS_CSUMNOTREADY) {
         ft_packet_parse(pkt);
         ft_netdev_complete_csum(pkt);
     }
@@ -576,12 +611,108 @@ afpacket_take_frame(struct afpacket_netdev *dev, struct tpacket3_hdr *hdr,
     return true;
 }
 
-static void
-afpacket_finish_block(struct afpacket_netdev *dev)
+/* Turns the frame in ring slot 'hdr' into 'pkt'.  Returns false if it is
+ * to be skipped. */
+static bool
+afpacket_take_slot(struct afpacket_netdev *dev, struct tpacket2_hdr *hdr,
+                   uint32_t status, struct ft_packet *pkt)
 {
-    dev->release[dev->n_release++] = dev->cur_block;
-    dev->cur_block = (dev->cur_block + 1) % FT_AFPACKET_N_BLOCKS;
-    dev->in_block = false;
+    size_t hdr_end = (TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+                      + sizeof(struct sockaddr_ll));
+    const struct sockaddr_ll *sll = (const void *)
+        ((uint8_t *) hdr + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+    uint8_t *base = (uint8_t *) hdr + hdr_end;
+    struct afpacket_meta m = { status, hdr->tp_vlan_tci, hdr->tp_vlan_tpid,
+                               NULL };
+    struct virtio_net_hdr vh;
+
+    if (sll->sll_pkttype == PACKET_OUTGOING) {
+        return false;
+    }
+    if (hdr->tp_snaplen < hdr->tp_len) {
+        /* Too large for a slot, and no room left to queue it whole. */
+        dev->stats.rx_dropped++;
+        return false;
+    }
+    if (hdr->tp_mac < hdr_end + (dev->rx_vnet ? sizeof vh : 0)
+        || hdr->tp_mac + hdr->tp_snaplen > FT_AFPACKET_FRAME_SIZE) {
+        dev->stats.rx_errors++;
+        return false;
+    }
+    if (dev->rx_vnet) {
+        /* Copied first: putting a VLAN tag back overwrites its end. */
+        memcpy(&vh, (uint8_t *) hdr + hdr->tp_mac - sizeof vh, sizeof vh);
+        m.vh = &vh;
+    }
+    ft_packet_init(pkt, base, hdr->tp_mac - hdr_end + hdr->tp_snaplen,
+                   hdr->tp_mac - hdr_end);
+    pkt->size = hdr->tp_snaplen;
+    return afpacket_finish_frame(dev, &m, pkt);
+}
+
+/* Reads the frame the kernel queued whole for a TP_STATUS_COPY slot into
+ * receive buffer 'i' and turns it into 'pkt'.  Returns false if it is to
+ * be skipped. */
+static bool
+afpacket_take_copy(struct afpacket_netdev *dev, size_t i,
+                   struct ft_packet *pkt)
+{
+    uint8_t *buf = dev->rx_buf + i * FT_AFPACKET_RX_SLOT;
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+    } control;
+    struct virtio_net_hdr vh;
+    struct iovec iov[2] = {
+        { &vh, sizeof vh },
+        { buf + FT_PACKET_HEADROOM, FT_NETDEV_MAX_FRAME },
+    };
+    struct sockaddr_ll sll;
+    struct msghdr msg = {
+        .msg_name = &sll, .msg_namelen = sizeof sll,
+        .msg_iov = &iov[dev->rx_vnet ? 0 : 1],
+        .msg_iovlen = dev->rx_vnet ? 2 : 1,
+        .msg_control = &control, .msg_controllen = sizeof control,
+    };
+    struct afpacket_meta m = { 0, 0, 0, dev->rx_vnet ? &vh : NULL };
+    ssize_t n;
+
+    do {
+        n = recvmsg(dev->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        dev->stats.rx_dropped++;
+        return false;
+    }
+    n -= dev->rx_vnet ? sizeof vh : 0;
+    if (n <= 0 || msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)
+        || n > FT_NETDEV_MAX_FRAME) {
+        dev->stats.rx_errors++;
+        return false;
+    }
+    if (sll.sll_pkttype == PACKET_OUTGOING) {
+        return false;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+         c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+            struct tpacket_auxdata aux;
+
+            memcpy(&aux, CMSG_DATA(c), sizeof aux);
+            m.status = aux.tp_status;
+            m.vlan_tci = aux.tp_vlan_tci;
+            m.vlan_tpid = aux.tp_vlan_tpid;
+        }
+    }
+    ft_packet_init(pkt, buf, FT_AFPACKET_RX_SLOT, FT_PACKET_HEADROOM);
+    pkt->size = n;
+    return afpacket_finish_frame(dev, &m, pkt);
+}
+
+static void
+afpacket_release_slot(struct tpacket2_hdr *hdr)
+{
+    __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
 static int
@@ -590,48 +721,36 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     struct afpacket_netdev *dev = afpacket_cast(netdev);
     int n = 0;
 
-    /* The frames of these blocks were returned by the previous burst and
-     * are done with: hand the blocks back. */
+    /* The frames of these slots were returned by the previous burst and
+     * are done with: hand the slots back. */
     for (unsigned int i = 0; i < dev->n_release; i++) {
-        struct tpacket_block_desc *bd = afpacket_block(dev, dev->release[i]);
-
-        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
-                         __ATOMIC_RELEASE);
+        afpacket_release_slot(afpacket_slot(dev, dev->release[i]));
     }
     dev->n_release = 0;
 
     while (batch->count < FT_PACKET_BATCH_MAX) {
-        struct tpacket_block_desc *bd = afpacket_block(dev, dev->cur_block);
-        struct tpacket3_hdr *hdr;
-        struct ft_packet *pkt;
+        struct tpacket2_hdr *hdr = afpacket_slot(dev, dev->head);
+        uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
+        struct ft_packet *pkt = &dev->pkts[batch->count];
+        bool copied = status & TP_STATUS_COPY;
+        bool took;
 
-        if (!dev->in_block) {
-            if (!(__atomic_load_n(&bd->hdr.bh1.block_status,
-                                  __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
-                break;
-            }
-            dev->in_block = true;
-            dev->pkts_left = bd->hdr.bh1.num_pkts;
-            dev->next_hdr = (struct tpacket3_hdr *) (void *)
-                ((uint8_t *) bd + bd->hdr.bh1.offset_to_first_pkt);
-            if (!dev->pkts_left) {
-                afpacket_finish_block(dev);
-                continue;
-            }
+        if (!(status & TP_STATUS_USER)) {
+            break;
         }
-
-        hdr = dev->next_hdr;
-        pkt = &dev->pkts[batch->count];
-        if (afpacket_take_frame(dev, hdr, pkt)) {
+        took = (copied ? afpacket_take_copy(dev, batch->count, pkt)
+                       : afpacket_take_slot(dev, hdr, status, pkt));
+        if (took) {
             batch->packets[batch->count++] = pkt;
             n++;
         }
-        if (--dev->pkts_left) {
-            dev->next_hdr = (struct tpacket3_hdr *) (void *)
-                ((uint8_t *) hdr + hdr->tp_next_offset);
+        if (took && !copied) {
+            dev->release[dev->n_release++] = dev->head;
         } else {
-            afpacket_finish_block(dev);
+            /* Nothing returned points into the slot. */
+            afpacket_release_slot(hdr);
         }
+        dev->head = (dev->head + 1) % FT_AFPACKET_N_FRAMES;
     }
     return n;
 }
@@ -724,7 +843,7 @@ static int
 afpacket_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
 {
     struct afpacket_netdev *dev = afpacket_cast(netdev);
-    struct tpacket_stats_v3 kst;
+    struct tpacket_stats kst;
     socklen_t len = sizeof kst;
 
     /* Reading the kernel's counters resets them: accumulate. */

@@ -23,6 +23,22 @@ ping_ok vm2 10.0.0.1
 tcp_listen vm2 80
 tcp_ok vm1 10.0.0.2 80
 
+# A lone frame crosses the switch at once: the median of 20 pings on this
+# idle path is under 0.5 ms (0.14-0.18 ms measured on a loaded machine).
+# A receive ring that hands frames over only on a block timer holds each
+# of the two crossings for up to the timer's period (1 ms, or a 4 ms
+# jiffy): medians of 0.75-1.8 ms were measured with one, whose fastest
+# pings still came under 0.6 ms, so the median is what tells them apart.
+o=$(in_vm vm1 ping -n -c 20 -i 0.05 -W 2 10.0.0.2 2>&1) \
+    || fail "ping vm1 -> vm2 failed: $o"
+rtts=$(sed -n 's|.* time=\([0-9.]*\) ms$|\1|p' <<<"$o" | sort -g)
+[ "$(wc -l <<<"$rtts")" = 20 ] || fail "not 20 round-trip times: $o"
+rtt_med=$(sed -n 10p <<<"$rtts")
+echo "ping vm1 -> vm2 through br0: median $rtt_med ms, $(grep '^rtt' <<<"$o")"
+awk -v m="$rtt_med" 'BEGIN { exit !(m < 0.5) }' \
+    || fail "median of 20 pings vm1 -> vm2 took $rtt_med ms (limit 0.5 ms)"
+pass
+
 # ---- A third: flooding and learning.
 sys_add_vm vm3 10.0.0.3 vnet2 br0
 ping_ok vm3 10.0.0.1
