@@ -507,6 +507,41 @@ tc_port_clean(struct tc *tc, const struct tc_port *p)
     }
 }
 
+/* Adds 'p' to the ports of 'tc', or replaces the entry of its port. */
+static void
+tc_port_store(struct tc *tc, const struct tc_port *p)
+{
+    struct tc_port *old = tc_port_find(tc, p->port_no);
+
+    if (old) {
+        *old = *p;
+    } else {
+        tc->ports = ft_xrealloc(tc->ports, (tc->n_ports + 1)
+                                           * sizeof *tc->ports);
+        tc->ports[tc->n_ports++] = *p;
+    }
+}
+
+/* What a port of the TC provider can hold: a VXLAN port's rules match
+ * tunnel metadata and decapsulate; a plain port's match TCP flags too and
+ * may encapsulate. */
+static void
+tc_port_caps(struct ft_offload_caps *caps, bool tunnel_port)
+{
+    memset(caps, 0, sizeof *caps);
+    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
+                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
+                  | FT_OFFLOAD_M_ICMP | FT_OFFLOAD_M_ARP
+                  | (tunnel_port ? FT_OFFLOAD_M_TUNNEL
+                                 : FT_OFFLOAD_M_TCP_FLAGS);
+    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
+                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
+                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->tunnel_decap = tunnel_port;
+    caps->tunnel_encap = !tunnel_port;
+    caps->counters = true;
+}
+
 /* The port of 'tc' other than 'port_no' on VXLAN UDP port 'dst_port', if
  * any: the ports of one UDP port share FlowTier's device for it. */
 static const struct tc_port *
@@ -530,7 +565,7 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
                    struct ft_offload_caps *caps, struct ft_error *err)
 {
     const struct tc_port *sharer;
-    struct tc_port p, *old;
+    struct tc_port p;
     int error;
 
     if (tc->up.tier != FT_TIER_HW) {
@@ -558,24 +593,8 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
             return -EOPNOTSUPP;
         }
     }
-    old = tc_port_find(tc, id->port_no);
-    if (old) {
-        *old = p;
-    } else {
-        tc->ports = ft_xrealloc(tc->ports, (tc->n_ports + 1)
-                                           * sizeof *tc->ports);
-        tc->ports[tc->n_ports++] = p;
-    }
-    memset(caps, 0, sizeof *caps);
-    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
-                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
-                  | FT_OFFLOAD_M_ICMP | FT_OFFLOAD_M_ARP
-                  | FT_OFFLOAD_M_TUNNEL;
-    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
-                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
-                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
-    caps->tunnel_decap = true;
-    caps->counters = true;
+    tc_port_store(tc, &p);
+    tc_port_caps(caps, true);
     return 0;
 }
 
@@ -597,7 +616,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
             struct ft_offload_caps *caps, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    struct tc_port p, *old;
+    struct tc_port p;
     int error;
 
     if (id->tnl_dst_port) {
@@ -626,24 +645,8 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
         return error == -EOPNOTSUPP || error == -ENOENT || error == -EINVAL
                || error == -EEXIST ? -EOPNOTSUPP : error;
     }
-    old = tc_port_find(tc, id->port_no);
-    if (old) {
-        *old = p;
-    } else {
-        tc->ports = ft_xrealloc(tc->ports, (tc->n_ports + 1)
-                                           * sizeof *tc->ports);
-        tc->ports[tc->n_ports++] = p;
-    }
-    memset(caps, 0, sizeof *caps);
-    caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
-                  | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6 | FT_OFFLOAD_M_L4
-                  | FT_OFFLOAD_M_TCP_FLAGS | FT_OFFLOAD_M_ICMP
-                  | FT_OFFLOAD_M_ARP;
-    caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
-                    | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
-                    | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
-    caps->tunnel_encap = true;
-    caps->counters = true;
+    tc_port_store(tc, &p);
+    tc_port_caps(caps, false);
     caps->slow_path_ifindex = p.sp_rx_ifindex;
     return 0;
 }

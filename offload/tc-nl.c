@@ -81,6 +81,28 @@ ft_tc_nl_msg(int type, int flags, int ifindex, uint32_t parent,
     return msg;
 }
 
+struct nl_msg *
+ft_tc_nl_link_msg(int type, int flags, int ifindex, unsigned int ifi_flags,
+                  unsigned int ifi_change)
+{
+    struct ifinfomsg ifi;
+    struct nl_msg *msg;
+
+    msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK);
+    if (!msg) {
+        abort();
+    }
+    memset(&ifi, 0, sizeof ifi);
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = ifindex;
+    ifi.ifi_flags = ifi_flags;
+    ifi.ifi_change = ifi_change;
+    if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
+        abort();
+    }
+    return msg;
+}
+
 /* What the error callback found. */
 struct ack {
     int error;                  /* 0 or negative errno. */

@@ -30,6 +30,15 @@ void ft_tc_nl_close(struct nl_sock *);
 struct nl_msg *ft_tc_nl_msg(int type, int flags, int ifindex,
                             uint32_t parent, uint32_t handle, uint32_t info);
 
+/* Builds an rtnetlink link message of 'type' (RTM_NEWLINK, RTM_GETLINK,
+ * RTM_DELLINK) with 'flags' (NLM_F_REQUEST and NLM_F_ACK are added) and a
+ * struct ifinfomsg for 'ifindex' (0: by name or for a dump) with
+ * 'ifi_flags' under the mask 'ifi_change'.  Aborts on allocation
+ * failure. */
+struct nl_msg *ft_tc_nl_link_msg(int type, int flags, int ifindex,
+                                 unsigned int ifi_flags,
+                                 unsigned int ifi_change);
+
 /* Sends 'msg' (freed here) and waits for the kernel's answer.  Returns 0,
  * or the kernel's negative errno with 'err' set to "WHAT: message" (the
  * extack message, or the errno's words). */

@@ -36,33 +36,12 @@ ft_tc_slowpath_names(int port_ifindex, char tx[16], char rx[16])
     snprintf(rx, 16, "ftsp%du", port_ifindex);
 }
 
-static struct nl_msg *
-link_msg(int type, int flags, int ifindex, unsigned int ifi_flags,
-         unsigned int ifi_change)
-{
-    struct nl_msg *msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST
-                                                  | NLM_F_ACK);
-    struct ifinfomsg ifi;
-
-    if (!msg) {
-        abort();
-    }
-    memset(&ifi, 0, sizeof ifi);
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = ifindex;
-    ifi.ifi_flags = ifi_flags;
-    ifi.ifi_change = ifi_change;
-    if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-        abort();
-    }
-    return msg;
-}
-
 struct nl_msg *
 ft_tc_slowpath_veth_msg(const char *tx, const char *rx, const char *port_name)
 {
-    struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0,
-                                  0, 0);
+    struct nl_msg *msg = ft_tc_nl_link_msg(RTM_NEWLINK,
+                                           NLM_F_CREATE | NLM_F_EXCL, 0,
+                                           0, 0);
     struct nlattr *linkinfo, *data, *peer;
     struct ifinfomsg peer_ifi;
     char alias[64];
@@ -194,7 +173,7 @@ slowpath_set_up(struct nl_sock *sock, const char *name, const char *port_name,
     }
     snprintf(what, sizeof what, "tc: slow-path device %s: up", name);
     snprintf(alias, sizeof alias, "%s%s", FT_TC_SLOWPATH_ALIAS, port_name);
-    msg = link_msg(RTM_NEWLINK, 0, *ifindex, IFF_UP, IFF_UP);
+    msg = ft_tc_nl_link_msg(RTM_NEWLINK, 0, *ifindex, IFF_UP, IFF_UP);
     nla_put_string(msg, IFLA_IFALIAS, alias);
     return ft_tc_nl_transact(sock, msg, what, err);
 }
@@ -252,7 +231,7 @@ ft_tc_slowpath_destroy(struct nl_sock *sock, int port_ifindex)
         return 0;
     }
     /* Deleting one end of a veth pair deletes both. */
-    msg = link_msg(RTM_DELLINK, 0, 0, 0, 0);
+    msg = ft_tc_nl_link_msg(RTM_DELLINK, 0, 0, 0, 0);
     nla_put_string(msg, IFLA_IFNAME, tx);
     return ft_tc_nl_transact(sock, msg, "tc: delete slow-path device", NULL);
 }

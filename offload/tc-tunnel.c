@@ -164,30 +164,11 @@ link_get_cb(struct nl_msg *msg, void *aux)
     return NL_OK;
 }
 
-static struct nl_msg *
-link_msg(int type, int flags, int ifindex)
-{
-    struct nl_msg *msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST
-                                                  | NLM_F_ACK);
-    struct ifinfomsg ifi;
-
-    if (!msg) {
-        abort();
-    }
-    memset(&ifi, 0, sizeof ifi);
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = ifindex;
-    if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-        abort();
-    }
-    return msg;
-}
-
 /* Reads the link named 'name' into '*li'.  Returns 0 or -ENODEV. */
 static int
 link_get(struct nl_sock *sock, const char *name, struct link_info *li)
 {
-    struct nl_msg *msg = link_msg(RTM_GETLINK, 0, 0);
+    struct nl_msg *msg = ft_tc_nl_link_msg(RTM_GETLINK, 0, 0, 0, 0);
     int error;
 
     memset(li, 0, sizeof *li);
@@ -200,7 +181,8 @@ link_get(struct nl_sock *sock, const char *name, struct link_info *li)
 static int
 link_del(struct nl_sock *sock, int ifindex, struct ft_error *err)
 {
-    return ft_tc_nl_transact(sock, link_msg(RTM_DELLINK, 0, ifindex),
+    return ft_tc_nl_transact(sock,
+                             ft_tc_nl_link_msg(RTM_DELLINK, 0, ifindex, 0, 0),
                              "tc: delete VXLAN device", err);
 }
 
@@ -215,7 +197,8 @@ static int
 dev_create(struct nl_sock *sock, const char *name, uint16_t dst_port,
            struct ft_error *err)
 {
-    struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    struct nl_msg *msg = ft_tc_nl_link_msg(RTM_NEWLINK,
+                                           NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
     struct nlattr *linkinfo, *data;
     char what[64];
 
@@ -235,7 +218,7 @@ dev_create(struct nl_sock *sock, const char *name, uint16_t dst_port,
 static int
 dev_set_alias(struct nl_sock *sock, int ifindex, struct ft_error *err)
 {
-    struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex);
+    struct nl_msg *msg = ft_tc_nl_link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
     char alias[64];
 
     snprintf(alias, sizeof alias, ALIAS_PREFIX "%ld", (long) getpid());
@@ -327,7 +310,8 @@ ft_tc_tunnel_dev_sweep(struct nl_sock *sock)
 {
     struct sweep sw = { .n = 0 };
 
-    if (!ft_tc_nl_dump(sock, link_msg(RTM_GETLINK, 0, 0), sweep_cb, &sw)) {
+    if (!ft_tc_nl_dump(sock, ft_tc_nl_link_msg(RTM_GETLINK, 0, 0, 0, 0),
+                       sweep_cb, &sw)) {
         for (size_t i = 0; i < sw.n; i++) {
             link_del(sock, sw.ifindex[i], NULL);
         }
@@ -443,8 +427,8 @@ ft_tc_tunnel_route_check(struct nl_sock *sock, uint32_t dst,
         return error;
     }
     memset(&li, 0, sizeof li);
-    if (ft_tc_nl_request(sock, link_msg(RTM_GETLINK, 0, oif), link_get_cb,
-                         &li, "tc: link", NULL, NULL) == 0 && li.ifindex) {
+    if (ft_tc_nl_request(sock, ft_tc_nl_link_msg(RTM_GETLINK, 0, oif, 0, 0),
+                         link_get_cb, &li, "tc: link", NULL, NULL) == 0 && li.ifindex) {
         snprintf(name, sizeof name, "%s", li.name);
         n = switch_id_read(name, id);
     }
