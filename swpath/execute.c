@@ -13,36 +13,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* Byte access to unaligned big-endian fields. */
-static inline uint16_t
-get_be16(const uint8_t *p)
-{
-    return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-static inline void
-put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v;
-}
-
-static inline uint32_t
-get_be32(const uint8_t *p)
-{
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
-           | (uint32_t) p[2] << 8 | p[3];
-}
-
-static inline void
-put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = v >> 16;
-    p[2] = v >> 8;
-    p[3] = v;
-}
-
 static inline uint32_t
 get_le32(const uint8_t *p)
 {
@@ -84,12 +54,13 @@ static void
 csum_update_bytes(uint8_t *p, const uint8_t *old, const uint8_t *new,
                   size_t n)
 {
-    uint16_t csum = get_be16(p);
+    uint16_t csum = ft_packet_get_be16(p);
 
     for (size_t i = 0; i < n; i += 2) {
-        csum = csum_update16(csum, get_be16(old + i), get_be16(new + i));
+        csum = csum_update16(csum, ft_packet_get_be16(old + i),
+                             ft_packet_get_be16(new + i));
     }
-    put_be16(p, csum);
+    ft_packet_put_be16(p, csum);
 }
 
 /* Where the checksum that covers the pseudo-header lives in the L4 header
@@ -110,7 +81,7 @@ l4_pseudo_csum(struct ft_packet *pkt, bool *is_udp)
     case FT_IPPROTO_TCP:
         return size >= 20 ? l4 + 16 : NULL;
     case FT_IPPROTO_UDP:
-        if (size < 8 || !get_be16(l4 + 6)) {
+        if (size < 8 || !ft_packet_get_be16(l4 + 6)) {
             return NULL;
         }
         *is_udp = true;
@@ -138,14 +109,14 @@ l4_pseudo_update(struct ft_packet *pkt, const uint8_t *old,
     if (pkt->offload.flags & FT_PACKET_OFL_CSUM) {
         /* The field holds the pseudo-header sum itself, not its
          * complement: update the complement of it. */
-        put_be16(csum, ~get_be16(csum));
+        ft_packet_put_be16(csum, ~ft_packet_get_be16(csum));
         csum_update_bytes(csum, old, new, n);
-        put_be16(csum, ~get_be16(csum));
+        ft_packet_put_be16(csum, ~ft_packet_get_be16(csum));
         return;
     }
     csum_update_bytes(csum, old, new, n);
-    if (is_udp && !get_be16(csum)) {
-        put_be16(csum, 0xffff);
+    if (is_udp && !ft_packet_get_be16(csum)) {
+        ft_packet_put_be16(csum, 0xffff);
     }
 }
 
@@ -198,8 +169,8 @@ exec_push_vlan(struct ft_packet *pkt, const struct ft_vlan *vlan)
         return -ENOSPC;
     }
     /* On the wire the CFI/DEI bit is 0: in 'tci' it means "present". */
-    put_be16(eth + 12, vlan->tpid);
-    put_be16(eth + 14, vlan->tci & ~FT_VLAN_CFI);
+    ft_packet_put_be16(eth + 12, vlan->tpid);
+    ft_packet_put_be16(eth + 14, vlan->tci & ~FT_VLAN_CFI);
     pkt->size += FT_VLAN_HEADER_LEN;
     if (ft_packet_has_l3(pkt)) {
         pkt->l3_ofs += FT_VLAN_HEADER_LEN;
@@ -220,7 +191,7 @@ exec_pop_vlan(struct ft_packet *pkt)
     if (pkt->size < FT_ETH_HEADER_LEN + FT_VLAN_HEADER_LEN) {
         return -EINVAL;
     }
-    tpid = get_be16(eth + 12);
+    tpid = ft_packet_get_be16(eth + 12);
     if (tpid != FT_ETH_TYPE_VLAN && tpid != FT_ETH_TYPE_VLAN_AD) {
         return -EINVAL;
     }
@@ -265,19 +236,19 @@ exec_set_ipv4(struct ft_packet *pkt, const struct ft_dpa_ipv4 *a)
         return -EINVAL;
     }
     ip = ft_packet_data(pkt) + pkt->l3_ofs;
-    csum = get_be16(ip + 10);
+    csum = ft_packet_get_be16(ip + 10);
 
     if (a->tos_mask) {
-        uint16_t old = get_be16(ip);
+        uint16_t old = ft_packet_get_be16(ip);
 
         ip[1] = masked8(ip[1], a->tos, a->tos_mask);
-        csum = csum_update16(csum, old, get_be16(ip));
+        csum = csum_update16(csum, old, ft_packet_get_be16(ip));
     }
     if (a->ttl_mask) {
-        uint16_t old = get_be16(ip + 8);
+        uint16_t old = ft_packet_get_be16(ip + 8);
 
         ip[8] = masked8(ip[8], a->ttl, a->ttl_mask);
-        csum = csum_update16(csum, old, get_be16(ip + 8));
+        csum = csum_update16(csum, old, ft_packet_get_be16(ip + 8));
     }
     for (int i = 0; i < 2; i++) {
         uint32_t mask = i ? a->dst_mask : a->src_mask;
@@ -289,11 +260,13 @@ exec_set_ipv4(struct ft_packet *pkt, const struct ft_dpa_ipv4 *a)
             continue;
         }
         memcpy(old, field, 4);
-        put_be32(field, masked32(get_be32(old), key, mask));
-        csum = csum_update32(csum, get_be32(old), get_be32(field));
+        ft_packet_put_be32(field,
+                           masked32(ft_packet_get_be32(old), key, mask));
+        csum = csum_update32(csum, ft_packet_get_be32(old),
+                             ft_packet_get_be32(field));
         l4_pseudo_update(pkt, old, field, 4);
     }
-    put_be16(ip + 10, csum);
+    ft_packet_put_be16(ip + 10, csum);
     return 0;
 }
 
@@ -309,10 +282,10 @@ exec_set_ipv6(struct ft_packet *pkt, const struct ft_dpa_ipv6 *a)
     ip = ft_packet_data(pkt) + pkt->l3_ofs;
 
     /* Version (4 bits), traffic class (8), flow label (20). */
-    word0 = get_be32(ip);
+    word0 = ft_packet_get_be32(ip);
     mask0 = (uint32_t) a->tclass_mask << 20 | (a->label_mask & 0xfffff);
     key0 = (uint32_t) a->tclass << 20 | (a->label & 0xfffff);
-    put_be32(ip, masked32(word0, key0, mask0));
+    ft_packet_put_be32(ip, masked32(word0, key0, mask0));
     ip[7] = masked8(ip[7], a->hlimit, a->hlimit_mask);
 
     for (int i = 0; i < 2; i++) {
@@ -374,8 +347,12 @@ exec_set_l4(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
     if (pkt->offload.flags & FT_PACKET_OFL_CSUM) {
         /* Partial: the ports are summed when the checksum is completed,
          * and the pseudo-header has none. */
-        put_be16(l4, masked32(get_be16(l4), a->src, a->src_mask));
-        put_be16(l4 + 2, masked32(get_be16(l4 + 2), a->dst, a->dst_mask));
+        ft_packet_put_be16(l4,
+                           masked32(ft_packet_get_be16(l4),
+                                    a->src, a->src_mask));
+        ft_packet_put_be16(l4 + 2,
+                           masked32(ft_packet_get_be16(l4 + 2),
+                                    a->dst, a->dst_mask));
         return 0;
     }
     if (a->proto == FT_IPPROTO_SCTP) {
@@ -387,21 +364,29 @@ exec_set_l4(struct ft_packet *pkt, const struct ft_dpa_l4 *a)
 
         put_le32(l4 + 8, 0);
         crc_old = ft_execute_crc32c(0, l4, size);
-        put_be16(l4, masked32(get_be16(l4), a->src, a->src_mask));
-        put_be16(l4 + 2, masked32(get_be16(l4 + 2), a->dst, a->dst_mask));
+        ft_packet_put_be16(l4,
+                           masked32(ft_packet_get_be16(l4),
+                                    a->src, a->src_mask));
+        ft_packet_put_be16(l4 + 2,
+                           masked32(ft_packet_get_be16(l4 + 2),
+                                    a->dst, a->dst_mask));
         crc_new = ft_execute_crc32c(0, l4, size);
         put_le32(l4 + 8, stored ^ crc_old ^ crc_new);
         return 0;
     }
 
-    put_be16(l4, masked32(get_be16(l4), a->src, a->src_mask));
-    put_be16(l4 + 2, masked32(get_be16(l4 + 2), a->dst, a->dst_mask));
+    ft_packet_put_be16(l4,
+                       masked32(ft_packet_get_be16(l4),
+                                a->src, a->src_mask));
+    ft_packet_put_be16(l4 + 2,
+                       masked32(ft_packet_get_be16(l4 + 2),
+                                a->dst, a->dst_mask));
     if (a->proto == FT_IPPROTO_TCP) {
         csum_update_bytes(l4 + 16, old, l4, 4);
-    } else if (get_be16(l4 + 6)) {
+    } else if (ft_packet_get_be16(l4 + 6)) {
         csum_update_bytes(l4 + 6, old, l4, 4);
-        if (!get_be16(l4 + 6)) {
-            put_be16(l4 + 6, 0xffff);
+        if (!ft_packet_get_be16(l4 + 6)) {
+            ft_packet_put_be16(l4 + 6, 0xffff);
         }
     }
     return 0;

@@ -17,29 +17,6 @@
 #define TCP_FLAG_PSH 0x08
 #define TCP_FLAG_CWR 0x80
 
-static inline void
-gso_put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v;
-}
-
-static inline uint32_t
-gso_get_be32(const uint8_t *p)
-{
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
-           | (uint32_t) p[2] << 8 | p[3];
-}
-
-static inline void
-gso_put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = v >> 24;
-    p[1] = v >> 16;
-    p[2] = v >> 8;
-    p[3] = v;
-}
-
 /* Recomputes the IPv4 header checksum of the header at 'ip'. */
 static void
 gso_ipv4_csum(uint8_t *ip)
@@ -54,7 +31,7 @@ gso_ipv4_csum(uint8_t *ip)
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    gso_put_be16(ip + 10, (uint16_t) ~sum);
+    ft_packet_put_be16(ip + 10, (uint16_t) ~sum);
 }
 
 /* What a super-frame's headers say about its segmentation. */
@@ -139,13 +116,13 @@ gso_build(const struct ft_packet *pkt, const struct gso_plan *plan,
     memcpy(dst, src, plan->hdr_len);
     memcpy(dst + plan->hdr_len, src + plan->hdr_len + off, len);
     if (pkt->eth_type == FT_ETH_TYPE_IP) {
-        gso_put_be16(ip + 2, ip_len);
-        gso_put_be16(ip + 4, (uint16_t) ((ip[4] << 8 | ip[5]) + i));
+        ft_packet_put_be16(ip + 2, ip_len);
+        ft_packet_put_be16(ip + 4, (uint16_t) ((ip[4] << 8 | ip[5]) + i));
     } else {
-        gso_put_be16(ip + 4, ip_len - FT_IPV6_HEADER_LEN);
+        ft_packet_put_be16(ip + 4, ip_len - FT_IPV6_HEADER_LEN);
     }
     if (plan->tcp) {
-        gso_put_be32(l4 + 4, gso_get_be32(l4 + 4) + off);
+        ft_packet_put_be32(l4 + 4, ft_packet_get_be32(l4 + 4) + off);
         if (!last) {
             l4[13] &= ~(TCP_FLAG_FIN | TCP_FLAG_PSH);
         }
@@ -153,7 +130,7 @@ gso_build(const struct ft_packet *pkt, const struct gso_plan *plan,
             l4[13] &= ~TCP_FLAG_CWR;
         }
     } else {
-        gso_put_be16(l4 + 4, 8 + len);
+        ft_packet_put_be16(l4 + 4, 8 + len);
     }
 }
 

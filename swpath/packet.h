@@ -177,10 +177,34 @@ ft_packet_tailroom(const struct ft_packet *pkt)
     return pkt->allocated - pkt->data_ofs - pkt->size;
 }
 
+/* Byte access to unaligned big-endian fields. */
 static inline uint16_t
 ft_packet_get_be16(const uint8_t *p)
 {
     return (uint16_t) (p[0] << 8 | p[1]);
+}
+
+static inline void
+ft_packet_put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = v >> 8;
+    p[1] = v;
+}
+
+static inline uint32_t
+ft_packet_get_be32(const uint8_t *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
+}
+
+static inline void
+ft_packet_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
 }
 
 /* Finds the end of the IPv6 extension header chain that starts after the
