@@ -229,7 +229,10 @@ for line in lines:
             flows = set(cols.get("flows", []))
     for op in txn.get("ops", []):
         if op.get("column") == "flows" and op["row"] == "br0":
-            (flows.add if op["op"] == "list_add" else flows.discard)(op["value"])
+            if op["op"] == "list_extend":      # many flows added at once
+                flows.update(op["value"])
+            else:
+                (flows.add if op["op"] == "list_add" else flows.discard)(op["value"])
 gone = sorted(f for f in flows if "9090" in f or "9091" in f)
 assert len(gone) == 2, (gone, flows)
 txn = json.dumps({"seq": seq + 1, "ops": [
