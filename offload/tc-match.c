@@ -322,7 +322,8 @@ ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
                             "packets that did not come from a tunnel port "
                             "is not offloadable");
     }
-    error = ft_offload_check_match__(m, "tc", true, err);
+    error = ft_offload_check_match__(m, "tc", FT_OFFLOAD_MATCH_TUNNEL
+                                     | FT_OFFLOAD_MATCH_NO_INNER_VLAN, err);
     if (!error && tnl_dst_port) {
         error = ft_tc_tunnel_match_put(msg, m, tnl_dst_port, err);
     }

@@ -299,6 +299,53 @@ test_match_refusals(void **state)
                    "not offloadable");
 }
 
+/* A megaflow of a tagged packet says that no second tag follows (every
+ * one does; NORMAL toward an access port adds the inner VID): the
+ * EtherType after the outer tag says it in flower ('protocol 802.1Q
+ * flower vlan_id 100 vlan_ethtype ip'), so it is taken; an inner tag that
+ * is there, or its absence without an exact non-TPID EtherType, is not. */
+static void
+test_match_no_inner_vlan(void **state)
+{
+    struct ft_error err;
+    struct ft_match m;
+    struct parsed p;
+    uint16_t proto;
+
+    (void) state;
+    base_match(&m);
+    m.flow.vlans[0].tpid = FT_ETH_TYPE_VLAN;
+    m.mask.vlans[0].tpid = 0xffff;
+    m.flow.vlans[0].tci = FT_VLAN_CFI | 100;
+    m.mask.vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+    m.mask.vlans[1].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+    m.flow.dl_type = FT_ETH_TYPE_IP;
+    m.mask.dl_type = 0xffff;
+    assert_int_equal(translate(&m, NULL, NULL, &proto, &p, &err), 0);
+    assert_int_equal(ntohs(proto), ETH_P_8021Q);
+    assert_int_equal(nla_get_u16(p.fl[TCA_FLOWER_KEY_VLAN_ID]), 100);
+    assert_int_equal(get_be16(&p, TCA_FLOWER_KEY_VLAN_ETH_TYPE), ETH_P_IP);
+    assert_null(p.fl[TCA_FLOWER_KEY_CVLAN_ID]);
+    nlmsg_free(p.msg);
+
+    m.flow.vlans[1].tci = FT_VLAN_CFI | 7;      /* A second tag. */
+    m.flow.vlans[1].tpid = FT_ETH_TYPE_VLAN;
+    m.mask.vlans[1].tpid = 0xffff;
+    expect_refusal(&m, "tc: match on an inner VLAN tag is not offloadable");
+    m.flow.vlans[1].tci = 0;
+    m.flow.vlans[1].tpid = 0;
+    m.flow.dl_type = FT_ETH_TYPE_VLAN;          /* No EtherType to say it. */
+    expect_refusal(&m, "tc: match on an inner VLAN tag is not offloadable");
+    m.flow.dl_type = FT_ETH_TYPE_IP;
+    m.mask.dl_type = 0;
+    expect_refusal(&m, "tc: match on an inner VLAN tag is not offloadable");
+    m.mask.dl_type = 0xffff;
+    m.flow.vlans[0].tci = 0;                    /* No outer tag either. */
+    m.mask.vlans[0].tpid = 0;
+    m.flow.vlans[0].tpid = 0;
+    expect_refusal(&m, "tc: match on an inner VLAN tag is not offloadable");
+}
+
 /* Ports 1 (the usual input), 2 and 3 on the e-switch (ifindex 10, 20,
  * 30); port 9 is not.  Port 5 is a VXLAN port on UDP port 4789 (FlowTier's
  * device: ifindex 50); the route to 172.31.1.9 leaves the e-switch, and a
@@ -1074,6 +1121,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_l2_to_l4),
         cmocka_unit_test(test_match_vlan_icmp),
+        cmocka_unit_test(test_match_no_inner_vlan),
         cmocka_unit_test(test_match_arp),
         cmocka_unit_test(test_match_refusals),
         cmocka_unit_test(test_actions_outputs_vlan),
