@@ -2,8 +2,9 @@
  * bridge-offload-info.c - what a bridge tells a user about its offload
  * tiers: which megaflows 'dump-dp-flows type=' shows, each megaflow's
  * rule as the providers' own tools would take it (--explain), each
- * port's providers, capabilities and table use ('offload show'), and the
- * refusal reasons, each logged once.
+ * port's providers, capabilities and table use, and why its megaflows
+ * are not in hw ('offload show'), and the refusal reasons, each logged
+ * once.
  *
  * Part of mgmt/bridge/.  Reads the bridge's megaflow records, ports and
  * offload providers; changes nothing but the set of reasons already
@@ -146,6 +147,24 @@ ft_bridge_explain_dp_flow(struct ft_bridge *br,
 
 /* ---- offload show. ---- */
 
+/* Counts 'reason' among the hw refusals of the megaflows of 'op'. */
+static void
+port_count_reason(struct ft_bridge_offload_port *op, const char *reason)
+{
+    for (size_t i = 0; i < op->n_hw_reasons; i++) {
+        if (!strcmp(op->hw_reasons[i], reason)) {
+            op->hw_reason_flows[i]++;
+            return;
+        }
+    }
+    if (op->n_hw_reasons < FT_BRIDGE_MAX_PORT_REASONS) {
+        op->hw_reasons[op->n_hw_reasons] = reason;
+        op->hw_reason_flows[op->n_hw_reasons++] = 1;
+    } else {
+        op->n_hw_other++;
+    }
+}
+
 void
 ft_bridge_offload_ports(struct ft_bridge *br,
                         void (*cb)(const struct ft_bridge_offload_port *,
@@ -187,6 +206,9 @@ ft_bridge_offload_ports(struct ft_bridge *br,
             op.flows_per_tier[mf->tier]++;
             for (size_t j = 0; j < op.n_providers; j++) {
                 provs[j].n_rules += mf->offload == br->offloads[j].offload;
+            }
+            if (mf->tier != FT_TIER_HW && mf->reasons[FT_TIER_HW]) {
+                port_count_reason(&op, mf->reasons[FT_TIER_HW]);
             }
         }
         cb(&op, aux);

@@ -593,6 +593,9 @@ struct ft_bridge_port_offload {
     size_t n_rules;             /* Megaflows of the port it holds. */
 };
 
+/* At most this many distinct reasons are listed per port. */
+#define FT_BRIDGE_MAX_PORT_REASONS 8
+
 /* One open port of the bridge, as the offload providers see it.
  * Pointers valid during the callback only. */
 struct ft_bridge_offload_port {
@@ -600,6 +603,14 @@ struct ft_bridge_offload_port {
     const struct ft_bridge_port_offload *providers;
     size_t n_providers;
     size_t flows_per_tier[FT_N_TIERS];  /* Megaflows coming in on it. */
+
+    /* Why those not in hw are not: each distinct reason, in the order the
+     * megaflow table holds them, with how many megaflows give it;
+     * 'n_hw_other' counts those whose reason did not fit. */
+    const char *hw_reasons[FT_BRIDGE_MAX_PORT_REASONS];
+    size_t hw_reason_flows[FT_BRIDGE_MAX_PORT_REASONS];
+    size_t n_hw_reasons;
+    size_t n_hw_other;
 };
 
 /* Calls 'cb' for every open port of the bridge, in ascending port number

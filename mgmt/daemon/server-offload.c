@@ -201,13 +201,37 @@ provider_lines(const struct ft_bridge_port_offload *po, struct ds *text,
     json_array_append_new(list, j);
 }
 
+/* Appends to 'text' why the megaflows of port 'op' that are not in hw
+ * are not, one line a reason with how many megaflows give it; returns
+ * the same as a JSON array. */
+static json_t *
+port_hw_reasons(const struct ft_bridge_offload_port *op, struct ds *text)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < op->n_hw_reasons; i++) {
+        ds_put_format(text, "      not in hw: %s (%zu megaflow%s)\n",
+                      op->hw_reasons[i], op->hw_reason_flows[i],
+                      op->hw_reason_flows[i] == 1 ? "" : "s");
+        json_array_append_new(list, json_pack(
+            "{s:s, s:I}", "reason", op->hw_reasons[i],
+            "flows", (json_int_t) op->hw_reason_flows[i]));
+    }
+    if (op->n_hw_other) {
+        ds_put_format(text, "      not in hw: %zu more megaflow%s for %s\n",
+                      op->n_hw_other, op->n_hw_other == 1 ? "" : "s",
+                      "other reasons (dump-dp-flows gives each)");
+    }
+    return list;
+}
+
 static void
 show_port_cb(const struct ft_bridge_offload_port *op, void *aux_)
 {
     struct show_ctx *aux = aux_;
     const struct ft_port_identity *id = op->id;
     struct show_port *sp;
-    json_t *provs = json_array(), *rdma;
+    json_t *provs = json_array(), *rdma, *not_in_hw;
     const char *driver;
     char buf[64];
 
@@ -239,6 +263,7 @@ show_port_cb(const struct ft_bridge_offload_port *op, void *aux_)
                   op->flows_per_tier[FT_TIER_HW],
                   op->flows_per_tier[FT_TIER_KERNEL],
                   op->flows_per_tier[FT_TIER_USER]);
+    not_in_hw = port_hw_reasons(op, &sp->text);
     if (id->ifindex > 0) {
         port_rdma(id->name, id->ifindex, &sp->text, &rdma);
     } else {
@@ -257,6 +282,9 @@ show_port_cb(const struct ft_bridge_offload_port *op, void *aux_)
                          "rdma", rdma);
     json_object_set_new(sp->json, "driver",
                         driver ? json_string(driver) : json_null());
+    json_object_set_new(sp->json, "not_in_hw", not_in_hw);
+    json_object_set_new(sp->json, "not_in_hw_other",
+                        json_integer((json_int_t) op->n_hw_other));
 }
 
 /* Appends bridge 'sb''s ports, grouped by e-switch (those on none last),

@@ -12,7 +12,8 @@
 #   - dump-flows --tiers: each rule's counters split by tier, the sums
 #     equal to the counters, all of it in the user tier;
 #   - offload show: every port on no e-switch, each provider's reason,
-#     the megaflows of each port per tier as dump-dp-flows counts them;
+#     the megaflows of each port per tier as dump-dp-flows counts them,
+#     and the reason they are not in hw with how many give it;
 #   - the daemon's log: each distinct refusal reason logged at info
 #     once, however many megaflows it applies to.
 #
@@ -129,7 +130,14 @@ grep -q 'serves it' <<<"$out" && fail "a provider serves a port here: $out"
 pass
 n1=$(grep -c "in_port=$p1," <<<"$all")
 expect_out "^    flows: hw:0 kernel:0 user:$n1\$"
+# Under it, why they are not in hw: the reason dump-dp-flows gives each.
+r1=$(sed -nE "s/^icmp,in_port=$p1,.*, not in hw: (.*), not in kernel: .*/\1/p" <<<"$all")
+[ -n "$r1" ] || fail "no hw reason for vnet0's ICMP megaflow: $all"
+grep -A12 "^  port $p1 vnet0 " <<<"$out" \
+    | grep -qxF "      not in hw: $r1 ($n1 megaflows)" \
+    || fail "offload show does not give vnet0's $n1 megaflows' reason '$r1': $out"
 ft 0 --format json offload show br0
+export FT_R1=$r1
 json_check '
 [b] = d
 assert b["bridge"] == "br0", d
@@ -142,7 +150,10 @@ for p in sw["ports"]:
     for pr in p["providers"]:
         assert pr["refusal"] and "matches" not in pr, p
     assert p["rdma"] is None, p
-assert names["vnet0"]["flows"]["user"] == '$n1', d'
+assert names["vnet0"]["flows"]["user"] == '$n1', d
+import os
+assert names["vnet0"]["not_in_hw"] == [{"reason": os.environ["FT_R1"], "flows": '$n1'}], d
+assert names["vnet0"]["not_in_hw_other"] == 0, d'
 ft 1 offload show nosuchbr
 expect_err 'no bridge named "nosuchbr"'
 ft 2 offload list

@@ -18,7 +18,8 @@
 # access port by NORMAL in software.  The other NIC's
 # representor: its megaflows stay in software, each with tc's reason
 # (dump-dp-flows, --explain), offload show puts it under its own
-# e-switch, and its pings are switched and counted all the same.
+# e-switch with that reason, and its pings are switched and counted all
+# the same.
 #
 # usage: test-tc-guests.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
 # 1.5 to 3 minutes at a load of 10 on two cores: room for a busier host.
@@ -245,9 +246,14 @@ for p in '1 ftnic0r0 ' '2 ftnic0r1 ' '3 ftnic0 ' '4 ftnic0r2 '; do
 done
 grep -q '^  port 5 ftnic1r0 (type system, pf0vf0, driver ftnic)$' <<<"$g1" \
     || fail "ftnic1r0 not under e-switch $sw1: $out"
-grep -q ftnic1r0 <<<"$g0" && fail "ftnic1r0 under e-switch $sw0: $out"
+grep -q "^  port [0-9]* ftnic1r0 " <<<"$g0" && fail "ftnic1r0 under e-switch $sw0: $out"
 grep -qE '^    flows: hw:0 kernel:0 user:[1-9]' <<<"$g1" \
     || fail "the other NIC's port has megaflows in hw: $out"
+grep -qE '^      not in hw: tc: output to ftnic0r0: not on the e-switch of ftnic1r0 \([1-9][0-9]* megaflows?\)$' <<<"$g1" \
+    || fail "offload show does not say why ftnic1r0's megaflows are not in hw: $out"
+sed -n '/^  port 1 ftnic0r0 /,/^  port /p' <<<"$g0" \
+    | grep -qE '^      not in hw: tc: output to ftnic1r0: not on the e-switch of ftnic0r0 \([1-9][0-9]* megaflows?\)$' \
+    || fail "offload show does not say why ftnic0r0's megaflow to ftnic1r0 is not in hw: $out"
 pass
 
 kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
