@@ -398,7 +398,10 @@ pattern(struct builder *b, const struct ft_match *m_, struct ft_error *err)
         m_copy.mask.tun_tos = m_copy.mask.tun_ttl = 0;
         m_copy.mask.tun_flags = 0;
     }
-    error = ft_offload_check_match(m, "rte_flow", err);
+    /* A tagged megaflow's "no second tag" is the VLAN item's inner_type
+     * (pattern_l2()). */
+    error = ft_offload_check_match__(m, "rte_flow",
+                                     FT_OFFLOAD_MATCH_NO_INNER_VLAN, err);
     if (error) {
         return error;
     }

@@ -189,6 +189,37 @@ test_ingress_drop(void **state)
     assert_int_equal(r.actions[2].type, RTE_FLOW_ACTION_TYPE_END);
 }
 
+/* A tagged megaflow says that no second tag follows: the VLAN item's
+ * inner_type says it ('eth has_vlan is 1 / vlan tci is 100 inner_type is
+ * 0x0800'); a second tag that is there is refused. */
+static void
+test_no_inner_vlan(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_rte_flow_rule r;
+    struct ft_error err;
+    struct ft_match m;
+
+    (void) state;
+    base_match(&m);
+    m.flow.vlans[0].tci = FT_VLAN_CFI | 100;
+    m.mask.vlans[0].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+    m.mask.vlans[1].tci = FT_VLAN_CFI | FT_VLAN_VID_MASK;
+    m.flow.dl_type = FT_ETH_TYPE_IP;
+    m.mask.dl_type = 0xffff;
+    if (xlate(&m, &acts, &r, &err)) {
+        fail_msg("refused: %s", err.reason);
+    }
+    assert_int_equal(r.items[1].type, RTE_FLOW_ITEM_TYPE_VLAN);
+    assert_int_equal(rte_be_to_cpu_16(r.vlan.tci), 100);
+    assert_int_equal(rte_be_to_cpu_16(r.vlan.inner_type), FT_ETH_TYPE_IP);
+    assert_int_equal(rte_be_to_cpu_16(r.vlan_mask.inner_type), 0xffff);
+    m.flow.vlans[1].tci = FT_VLAN_CFI | 7;
+    assert_int_equal(xlate(&m, &acts, &r, &err), -EOPNOTSUPP);
+    assert_string_equal(err.reason, "rte_flow: match on an inner VLAN tag "
+                        "is not offloadable");
+}
+
 static void
 expect_refusal(const struct ft_match *m, const struct ft_dp_actions *acts,
                const char *reason)
@@ -699,6 +730,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transfer_rule),
         cmocka_unit_test(test_ingress_drop),
+        cmocka_unit_test(test_no_inner_vlan),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_explain_transfer_vlan),
         cmocka_unit_test(test_explain_ipv4_rewrites),
