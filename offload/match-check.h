@@ -60,8 +60,8 @@ ft_offload_match_has_tunnel(const struct ft_match *m)
  * TPID.  Every megaflow of a tagged packet says so (a second tag's
  * absence is in each, and NORMAL adds the inner VID toward an access
  * port); a rule that matches the EtherType after the outer tag (tc's
- * vlan_ethtype) says it too, since a second tag would put its TPID
- * there. */
+ * vlan_ethtype, rte_flow's VLAN inner_type) says it too, since a second
+ * tag would put its TPID there. */
 static inline bool
 ft_offload_match_no_inner_vlan(const struct ft_match *m)
 {
