@@ -184,6 +184,7 @@ extern const struct ft_netdev_class ft_netdev_tap_class;       /* tap */
 extern const struct ft_netdev_class ft_netdev_internal_class;  /* internal */
 extern const struct ft_netdev_class ft_netdev_dpdk_class;      /* dpdk */
 extern const struct ft_netdev_class ft_netdev_vxlan_class;     /* vxlan */
+extern const struct ft_netdev_class ft_netdev_afxdp_class;     /* afxdp */
 
 /* Returns the class whose type is 'type', or NULL if there is none. */
 const struct ft_netdev_class *ft_netdev_class_lookup(const char *type);
