@@ -13,7 +13,8 @@
  *
  * Each receive queue 0 .. n_rxq-1 (options:n_rxq, default 1; at most the
  * device's number of receive queues) has its own socket and UMEM of
- * FT_AFXDP_N_FRAMES frames of FT_AFXDP_FRAME_SIZE bytes (16 MiB), its own
+ * FT_AFXDP_N_FRAMES frames of FT_AFXDP_FRAME_SIZE bytes (32 MiB, of which
+ * only the pages frames touch are committed), its own
  * fill, rx, tx and completion rings, and a pool (afxdp-pool.h) that
  * knows where each frame is.  Half of the frames are kept in the fill
  * ring for receiving, the rest serve transmissions.  Frames the kernel
@@ -93,8 +94,12 @@
 #include "afxdp-xdp.h"
 
 #define FT_AFXDP_FRAME_SIZE 4096
-#define FT_AFXDP_N_FRAMES 4096
-#define FT_AFXDP_RING_SIZE 2048     /* Fill, completion, rx and tx. */
+#define FT_AFXDP_N_FRAMES 8192
+#define FT_AFXDP_RX_RING 4096       /* Fill and rx rings: as many frames
+                                     * as an AF_PACKET port's ring holds,
+                                     * for when the daemon is not
+                                     * scheduled for a while. */
+#define FT_AFXDP_TX_RING 2048       /* Tx and completion rings. */
 #define FT_AFXDP_MAX_RXQ 16
 #define FT_AFXDP_KICK_TRIES 4       /* sendto()s per flush at most. */
 
@@ -221,11 +226,11 @@ afxdp_queue_open(struct afxdp_netdev *dev, uint32_t qid, struct ft_error *err)
     struct afxdp_queue *q = &dev->queues[qid];
     size_t size = (size_t) FT_AFXDP_N_FRAMES * FT_AFXDP_FRAME_SIZE;
     struct xsk_umem_config ucfg = {
-        .fill_size = FT_AFXDP_RING_SIZE, .comp_size = FT_AFXDP_RING_SIZE,
+        .fill_size = FT_AFXDP_RX_RING, .comp_size = FT_AFXDP_TX_RING,
         .frame_size = FT_AFXDP_FRAME_SIZE, .frame_headroom = 0,
     };
     struct xsk_socket_config scfg = {
-        .rx_size = FT_AFXDP_RING_SIZE, .tx_size = FT_AFXDP_RING_SIZE,
+        .rx_size = FT_AFXDP_RX_RING, .tx_size = FT_AFXDP_TX_RING,
         .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
         .bind_flags = XDP_COPY,
     };
