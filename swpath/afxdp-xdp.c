@@ -54,6 +54,87 @@ ft_afxdp_mode_parse(const char *s, enum ft_afxdp_mode *mode)
     return -EINVAL;
 }
 
+/* An RTM_SETLINK request carrying one IFLA_XDP. */
+struct xdp_nl_req {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+    char attrs[64];
+};
+
+/* Appends u32 attribute 'type' = 'value' to the nest 'xdp'. */
+static void
+xdp_nl_put_u32(struct nlattr *xdp, uint16_t type, uint32_t value)
+{
+    struct nlattr *a = (struct nlattr *) ((char *) xdp
+                                          + NLA_ALIGN(xdp->nla_len));
+
+    a->nla_type = type;
+    a->nla_len = NLA_HDRLEN + sizeof value;
+    memcpy((char *) a + NLA_HDRLEN, &value, sizeof value);
+    xdp->nla_len = NLA_ALIGN(xdp->nla_len) + a->nla_len;
+}
+
+/* Builds the request in 'req'; see xdp_nl_set(). */
+static void
+xdp_nl_build(struct xdp_nl_req *req, int ifindex, int prog_fd,
+             int expected_fd, uint32_t flags)
+{
+    struct nlattr *xdp;
+
+    memset(req, 0, sizeof *req);
+    req->nh.nlmsg_len = NLMSG_LENGTH(sizeof req->ifi);
+    req->nh.nlmsg_type = RTM_SETLINK;
+    req->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    req->nh.nlmsg_seq = 1;
+    req->ifi.ifi_family = AF_UNSPEC;
+    req->ifi.ifi_index = ifindex;
+
+    xdp = (struct nlattr *) ((char *) req + NLMSG_ALIGN(req->nh.nlmsg_len));
+    xdp->nla_type = IFLA_XDP | NLA_F_NESTED;
+    xdp->nla_len = NLA_HDRLEN;
+    xdp_nl_put_u32(xdp, IFLA_XDP_FD, (uint32_t) prog_fd);
+    xdp_nl_put_u32(xdp, IFLA_XDP_FLAGS, flags);
+    if (flags & XDP_FLAGS_REPLACE) {
+        xdp_nl_put_u32(xdp, IFLA_XDP_EXPECTED_FD, (uint32_t) expected_fd);
+    }
+    req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) + xdp->nla_len;
+}
+
+/* Reads the answer of 'n' bytes in 'buf': returns its error (0 or a
+ * negative errno) and copies the extended ack message, if any, into
+ * 'msg'. */
+static int
+xdp_nl_answer(const char *buf, size_t n, char *msg, size_t msg_size)
+{
+    const struct nlmsghdr *nh = (const struct nlmsghdr *) buf;
+    const struct nlmsgerr *e = NLMSG_DATA(nh);
+    size_t ofs, end;
+
+    if (n < NLMSG_LENGTH(sizeof *e) || nh->nlmsg_type != NLMSG_ERROR) {
+        return -EPROTO;
+    }
+    end = nh->nlmsg_len < n ? nh->nlmsg_len : n;
+    /* Extended ack attributes follow the request (or only its header if
+     * the kernel capped it). */
+    ofs = NLMSG_HDRLEN + sizeof *e;
+    if (!(nh->nlmsg_flags & NLM_F_CAPPED)) {
+        ofs += e->msg.nlmsg_len - sizeof e->msg;
+    }
+    while ((nh->nlmsg_flags & NLM_F_ACK_TLVS) && ofs + NLA_HDRLEN <= end) {
+        const struct nlattr *t = (const struct nlattr *) (buf + ofs);
+
+        if (t->nla_len < NLA_HDRLEN || ofs + t->nla_len > end) {
+            break;
+        }
+        if (t->nla_type == NLMSGERR_ATTR_MSG) {
+            snprintf(msg, msg_size, "%.*s", (int) (t->nla_len - NLA_HDRLEN),
+                     (const char *) t + NLA_HDRLEN);
+        }
+        ofs += NLA_ALIGN(t->nla_len);
+    }
+    return e->error;
+}
+
 /* One rtnetlink request: sets (prog_fd >= 0) or removes (-1) the XDP
  * program of 'ifindex' with 'flags'; with XDP_FLAGS_REPLACE, only if
  * 'expected_fd' is the program there.  Returns 0 or a negative errno
@@ -62,44 +143,13 @@ static int
 xdp_nl_set(int ifindex, int prog_fd, int expected_fd, uint32_t flags,
            char *msg, size_t msg_size)
 {
-    struct {
-        struct nlmsghdr nh;
-        struct ifinfomsg ifi;
-        char attrs[64];
-    } req;
+    struct xdp_nl_req req;
     char buf[4096];
-    struct nlattr *xdp, *a;
     int fd, one = 1, error;
     ssize_t n;
 
     msg[0] = '\0';
-    memset(&req, 0, sizeof req);
-    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-    req.nh.nlmsg_type = RTM_SETLINK;
-    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    req.nh.nlmsg_seq = 1;
-    req.ifi.ifi_family = AF_UNSPEC;
-    req.ifi.ifi_index = ifindex;
-
-    xdp = (struct nlattr *) ((char *) &req + NLMSG_ALIGN(req.nh.nlmsg_len));
-    xdp->nla_type = IFLA_XDP | NLA_F_NESTED;
-    xdp->nla_len = NLA_HDRLEN;
-#define PUT_U32(TYPE, VALUE)                                            \
-    do {                                                                \
-        a = (struct nlattr *) ((char *) xdp + NLA_ALIGN(xdp->nla_len)); \
-        a->nla_type = (TYPE);                                           \
-        a->nla_len = NLA_HDRLEN + 4;                                    \
-        memcpy((char *) a + NLA_HDRLEN, &(uint32_t) { (VALUE) }, 4);    \
-        xdp->nla_len = NLA_ALIGN(xdp->nla_len) + a->nla_len;            \
-    } while (0)
-    PUT_U32(IFLA_XDP_FD, (uint32_t) prog_fd);
-    PUT_U32(IFLA_XDP_FLAGS, flags);
-    if (flags & XDP_FLAGS_REPLACE) {
-        PUT_U32(IFLA_XDP_EXPECTED_FD, (uint32_t) expected_fd);
-    }
-#undef PUT_U32
-    req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + xdp->nla_len;
-
+    xdp_nl_build(&req, ifindex, prog_fd, expected_fd, flags);
     fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) {
         return -errno;
@@ -110,38 +160,11 @@ xdp_nl_set(int ifindex, int prog_fd, int expected_fd, uint32_t flags,
         close(fd);
         return error;
     }
-    n = recv(fd, buf, sizeof buf, 0);
-    error = n < 0 ? -errno : -EPROTO;
+    do {
+        n = recv(fd, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    error = n < 0 ? -errno : xdp_nl_answer(buf, (size_t) n, msg, msg_size);
     close(fd);
-    if (n >= (ssize_t) NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-        struct nlmsghdr *nh = (struct nlmsghdr *) buf;
-        struct nlmsgerr *e = NLMSG_DATA(nh);
-        size_t ofs, end = nh->nlmsg_len < (size_t) n ? nh->nlmsg_len : n;
-
-        if (nh->nlmsg_type != NLMSG_ERROR) {
-            return -EPROTO;
-        }
-        error = e->error;
-        /* Extended ack attributes follow the request (or its header if
-         * the kernel capped it). */
-        ofs = NLMSG_HDRLEN + sizeof *e;
-        if (!(nh->nlmsg_flags & NLM_F_CAPPED)) {
-            ofs += e->msg.nlmsg_len - sizeof e->msg;
-        }
-        while ((nh->nlmsg_flags & NLM_F_ACK_TLVS) && ofs + NLA_HDRLEN <= end) {
-            struct nlattr *t = (struct nlattr *) (buf + ofs);
-
-            if (t->nla_len < NLA_HDRLEN || ofs + t->nla_len > end) {
-                break;
-            }
-            if (t->nla_type == NLMSGERR_ATTR_MSG) {
-                snprintf(msg, msg_size, "%.*s",
-                         (int) (t->nla_len - NLA_HDRLEN),
-                         (char *) t + NLA_HDRLEN);
-            }
-            ofs += NLA_ALIGN(t->nla_len);
-        }
-    }
     return error;
 }
 
