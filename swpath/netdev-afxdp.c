@@ -408,7 +408,9 @@ afxdp_open(const char *name, const struct ft_netdev_option *opts,
     }
     error = ft_afxdp_xdp_check_device(name, ifindex, &removed, &why);
     if (error == -EBUSY) {
-        *err = why;
+        if (err) {
+            *err = why;
+        }
         return error;
     }
 
