@@ -19,6 +19,7 @@
 #                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,
 #                      reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,
 #                      vxlan1400,ofmod,pktin,
+#                      udp64xdp (afxdp ports, native and generic XDP),
 #                      tcins,tcinhw,tccnt (the TC flower cases: all three
 #                      in one boot of the VM test host, bench/tc-vm.sh,
 #                      with their own result file; --quick makes them
@@ -60,7 +61,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tccnt
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tccnt,udp64xdp
 TC_ARGS=()
 CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge

@@ -27,6 +27,7 @@ static const struct ft_netdev_class *const netdev_classes[] = {
     &ft_netdev_internal_class,
     &ft_netdev_dpdk_class,
     &ft_netdev_vxlan_class,
+    &ft_netdev_afxdp_class,
 };
 
 #define N_NETDEV_CLASSES (sizeof netdev_classes / sizeof netdev_classes[0])

@@ -7,8 +7,9 @@
  *
  * A port class ('struct ft_netdev_class') is one way of doing packet I/O on
  * a device: AF_PACKET with memory-mapped rings on an existing Linux netdev
- * ("system"), a tap device created for a guest ("tap"), the bridge's own
- * port ("internal").  The datapath (swpath/dpif.h) opens one
+ * ("system"), AF_XDP sockets on an existing netdev ("afxdp"), a tap device
+ * created for a guest ("tap"), the bridge's own port ("internal").  The
+ * datapath (swpath/dpif.h) opens one
  * 'struct ft_netdev' per port through the registry below and then only
  * calls the members of its class, so adding a class (DPDK ethdev, VXLAN)
  * is one ops struct plus one entry in the registry table in netdev.c.
@@ -184,6 +185,7 @@ extern const struct ft_netdev_class ft_netdev_tap_class;       /* tap */
 extern const struct ft_netdev_class ft_netdev_internal_class;  /* internal */
 extern const struct ft_netdev_class ft_netdev_dpdk_class;      /* dpdk */
 extern const struct ft_netdev_class ft_netdev_vxlan_class;     /* vxlan */
+extern const struct ft_netdev_class ft_netdev_afxdp_class;     /* afxdp */
 
 /* Returns the class whose type is 'type', or NULL if there is none. */
 const struct ft_netdev_class *ft_netdev_class_lookup(const char *type);

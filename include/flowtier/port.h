@@ -31,6 +31,8 @@ typedef uint32_t ft_port_no;
 #define FT_SWITCH_ID_MAX 32
 /* Longest device or phys_port_name, with the NUL (Linux IFNAMSIZ). */
 #define FT_PORT_NAME_MAX 16
+/* Longest 'status' or 'degraded' text of a port, with the NUL. */
+#define FT_PORT_STATUS_MAX 384
 
 /* What a tier below the management plane needs to know about a port to
  * program rules for it, filled by the port class that opened it
@@ -63,6 +65,14 @@ struct ft_port_identity {
     uint16_t dpdk_switch_domain;
     uint16_t tnl_dst_port;              /* A tunnel port's outer UDP
                                          * destination port, or 0. */
+    /* How the port class runs the port, for the Interface's status
+     * ("xdp-mode=generic, n_rxq=1" for an afxdp port), or "". */
+    char status[FT_PORT_STATUS_MAX];
+    /* Why the port runs in a lesser way than its configuration asks (an
+     * afxdp port receiving through AF_PACKET because XDP could not
+     * attach), or "" if it does not.  The port works; the management
+     * plane shows this in the Interface's error column. */
+    char degraded[FT_PORT_STATUS_MAX];
 };
 
 #endif /* flowtier/port.h */

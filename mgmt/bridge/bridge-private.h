@@ -36,6 +36,9 @@ struct bridge_port {
     uint64_t *trunks;               /* BRIDGE_VLAN_WORDS, or NULL: all. */
     char *error;                    /* Why it is not open, or NULL if it
                                      * is open in the datapath. */
+    char *degraded;                 /* Open, but in a lesser way than
+                                     * configured (an afxdp port on
+                                     * AF_PACKET): why; else NULL. */
     bool is_tnl;                    /* Type "vxlan", options in 'tnl'. */
     struct ft_tnl_config tnl;
 

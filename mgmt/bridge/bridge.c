@@ -24,7 +24,7 @@
 #include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
-    "system", "internal", "tap", "dpdk", "vxlan", NULL
+    "system", "internal", "tap", "dpdk", "vxlan", "afxdp", NULL
 };
 
 /* ---- Ports. ---- */
@@ -41,6 +41,7 @@ bridge_port_uninit(struct bridge_port *p)
     free(p->opts);
     free(p->trunks);
     free(p->error);
+    free(p->degraded);
     memset(p, 0, sizeof *p);
 }
 
@@ -196,7 +197,7 @@ port_from_cfg(const struct ft_bridge *br, const struct ft_bridge_port_cfg *pc,
     }
     if (!known) {
         return ft_error_set(err, -EINVAL, "port %s: type '%s' is not one of "
-                            "system, internal, tap, dpdk, vxlan", pc->name,
+                            "system, internal, tap, dpdk, vxlan, afxdp", pc->name,
                             type);
     }
     if (!strcmp(pc->name, br->name)) {
@@ -538,6 +539,16 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
     }
     free(p->error);
     p->error = NULL;
+    free(p->degraded);
+    p->degraded = NULL;
+    if (!error) {
+        struct ft_port_identity id;
+
+        if (!ft_dpif_port_get_identity(br->dpif, p->ofport, &id)
+            && id.degraded[0]) {
+            p->degraded = ft_xstrdup(id.degraded);
+        }
+    }
     if (error == -ENODEV && strcmp(p->type, "dpdk")) {
         /* As Open vSwitch words it in its Interface 'error' column.  (A
          * DPDK device's reason is DPDK's, kept as it is.) */
@@ -674,6 +685,8 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
         struct ft_error e;
 
         if (old && bridge_port_same_device(old, &new[j]) && !old->error) {
+            new[j].degraded = old->degraded ? ft_xstrdup(old->degraded)
+                                            : NULL;
             continue;
         }
         error = dp_port_add(br, &new[j], dpdk_extra, &e);
@@ -778,6 +791,15 @@ ft_bridge_port_error(const struct ft_bridge *br, const char *name)
                                                     name);
 
     return p ? p->error : NULL;
+}
+
+const char *
+ft_bridge_port_degraded(const struct ft_bridge *br, const char *name)
+{
+    const struct bridge_port *p = find_port_by_name(br->ports, br->n_ports,
+                                                    name);
+
+    return p && !p->error ? p->degraded : NULL;
 }
 
 int

@@ -354,6 +354,12 @@ int ft_bridge_check_ports(struct ft_bridge *, long long int now);
  * ports. */
 const char *ft_bridge_port_error(const struct ft_bridge *, const char *name);
 
+/* Returns why open port 'name' runs in a lesser way than configured (an
+ * afxdp port that fell back to AF_PACKET: flowtier/port.h 'degraded'), or
+ * NULL.  Valid until the next change of the bridge's ports. */
+const char *ft_bridge_port_degraded(const struct ft_bridge *,
+                                    const char *name);
+
 /* Stores what the port class knows of open port 'name' (ifindex, DPDK
  * port, e-switch id and phys_port_name: flowtier/port.h) in '*id'.
  * Returns 0, or -ENOENT if the bridge has no such open port. */

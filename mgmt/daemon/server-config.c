@@ -653,6 +653,26 @@ show_representor(const struct ft_server *s, const char *iface,
     ds_destroy(&sw);
 }
 
+/* Appends what the port class says of how it runs the interface
+ * ("xdp-mode=native, n_rxq=1"), as Open vSwitch's Interface status. */
+static void
+show_status(const struct ft_server *s, const char *iface, struct ds *text,
+            json_t *ji)
+{
+    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
+    const struct ft_db_row *br = port ? ft_db_port_bridge(
+        s->db, ft_db_row_name(port)) : NULL;
+    struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
+                               : NULL;
+    struct ft_port_identity id;
+
+    if (sb && !ft_bridge_port_identity(sb->br, iface, &id)
+        && id.status[0]) {
+        ds_put_format(text, "                status: %s\n", id.status);
+        json_object_set_new(ji, "status", json_string(id.status));
+    }
+}
+
 static json_t *
 show_port(const struct ft_server *s, const char *pname, struct ds *text)
 {
@@ -694,6 +714,7 @@ show_port(const struct ft_server *s, const char *pname, struct ds *text)
         }
         show_column(db, "Interface", inames[i], "options", 16, text);
         show_representor(s, inames[i], text, ji);
+        show_status(s, inames[i], text, ji);
         if (error) {
             ds_put_cstr(text, "                error: ");
             format_error_value(error, text);

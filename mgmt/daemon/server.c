@@ -646,9 +646,16 @@ srv_iface_error(const struct ft_server *s, const char *iface)
         s->db, ft_db_row_name(port)) : NULL;
     struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
                                : NULL;
+    const char *error;
 
-    /* A port has one interface of its name (cfg_from_db()). */
-    return sb ? ft_bridge_port_error(sb->br, ft_db_row_name(port)) : NULL;
+    /* A port has one interface of its name (cfg_from_db()).  An open
+     * port that runs degraded (an afxdp port on AF_PACKET) shows why. */
+    if (!sb) {
+        return NULL;
+    }
+    error = ft_bridge_port_error(sb->br, ft_db_row_name(port));
+    return error ? error : ft_bridge_port_degraded(sb->br,
+                                                   ft_db_row_name(port));
 }
 
 struct srv_bridge *

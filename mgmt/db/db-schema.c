@@ -28,7 +28,7 @@ static const char *const vlan_modes[] = {
 };
 static const char *const datapath_types[] = { "netdev", "system", NULL };
 static const char *const iface_types[] = {
-    "dpdk", "internal", "system", "tap", "vxlan", NULL
+    "afxdp", "dpdk", "internal", "system", "tap", "vxlan", NULL
 };
 
 /* What mgmt/bridge/bridge.c and mgmt/daemon/server.c read. */

@@ -9,7 +9,8 @@ SRC ?= ../..
 OUT ?= .
 CC := clang
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-PKGS := jansson libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libdpdk libibverbs
+PKGS := jansson libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libdpdk libibverbs \
+        libxdp libbpf
 CFLAGS := -g -O1 $(SAN) -fsanitize=fuzzer-no-link -std=gnu11 -D_GNU_SOURCE \
           -I$(SRC)/include -I$(SRC) -fno-strict-aliasing \
           -Wno-unused-command-line-argument \

@@ -13,7 +13,7 @@ qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod make
 cpio python3 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
 libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 python3-os-ken clang python3-scapy passwd time
-libibverbs-dev ibverbs-providers"
+libibverbs-dev ibverbs-providers libxdp-dev libbpf-dev"
 
 ft_install_deps() {
     local missing=() p
