@@ -129,6 +129,11 @@ struct ft_bridge {
     uint64_t reval_start_usec;      /* When it started. */
     uint64_t reval_flows;           /* Megaflows it walked so far... */
     uint64_t reval_stale;           /* ...and translated again. */
+    uint64_t mac_expired;           /* MAC entries aged out so far. */
+    uint64_t reval_removed;         /* Megaflows removed and MAC entries
+                                     * aged out so far, when it started. */
+    uint64_t trim_removed;          /* The same at the last
+                                     * malloc_trim(). */
     /* How long the tables' last change took to reach every megaflow: from
      * the slice that first saw the new version to the end of the first
      * pass that began after it (see ft_bridge_stats.change_*). */
