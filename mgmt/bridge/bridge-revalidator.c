@@ -452,6 +452,28 @@ reval_walk_step(struct reval_ctx *ctx, size_t max)
     return t->cursor >= t->n;
 }
 
+/* The smallest slice (megaflows) the time limit may bring a slice to. */
+#define REVAL_SLICE_MIN 64
+
+/* Sizes the next slice from the last one, 'n' megaflows in 'usec': about
+ * what fits in 'max_usec' at that pace, between REVAL_SLICE_MIN and
+ * 'max'.  (A slice reads its megaflows' counters in one batch per tier,
+ * so it is sized before it starts rather than cut short.) */
+static void
+reval_slice_adapt(struct ft_bridge *br, size_t n, uint64_t usec,
+                  size_t max, uint64_t max_usec)
+{
+    size_t next = br->reval_slice;
+
+    if (usec > max_usec && n) {
+        next = (size_t) ((uint64_t) n * max_usec / usec);
+    } else if (usec < max_usec / 2 && n >= br->reval_slice) {
+        next = 2 * br->reval_slice;
+    }
+    br->reval_slice = (next < REVAL_SLICE_MIN ? REVAL_SLICE_MIN
+                       : next > max ? max : next);
+}
+
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
@@ -470,7 +492,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 
 bool
 ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
-                           size_t max)
+                           size_t max, uint64_t max_usec)
 {
     uint64_t now_usec = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
@@ -489,7 +511,15 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
-    done = reval_walk_step(&ctx, max);
+    if (!max_usec) {
+        done = reval_walk_step(&ctx, max);
+    } else {
+        size_t n = br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN;
+
+        done = reval_walk_step(&ctx, n < max ? n : max);
+        reval_slice_adapt(br, ctx.n_flows, (uint64_t) ft_time_usec()
+                          - now_usec, max, max_usec);
+    }
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
     if (done) {

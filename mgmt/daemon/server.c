@@ -318,7 +318,11 @@ bridge_poll_cb(void *sb_)
     for (unsigned int i = 0; i < SRV_POLL_ROUNDS; i++) {
         long long int t;
 
-        if (i && !(i % 8)) {
+        if (i) {
+            /* Every round: when every packet misses, one round's upcalls
+             * (a burst per port, each translated) can take a millisecond
+             * on a loaded machine, and eight of them kept the control
+             * socket waiting. */
             if (srv_time_nsec() - start >= SRV_POLL_MAX_NS) {
                 break;
             }
