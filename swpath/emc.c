@@ -40,6 +40,21 @@ ft_emc_flush(struct ft_emc *emc)
 }
 
 void
+ft_emc_sweep(struct ft_emc *emc)
+{
+    size_t n = 2 * ((size_t) emc->n_sets_mask + 1);
+
+    for (size_t i = 0; emc->entries && i < n; i++) {
+        struct ft_dpcls_flow *flow = emc->entries[i].flow;
+
+        if (flow && flow->dead) {
+            ft_dpcls_flow_unref(flow);
+            emc->entries[i].flow = NULL;
+        }
+    }
+}
+
+void
 ft_emc_uninit(struct ft_emc *emc)
 {
     if (emc) {

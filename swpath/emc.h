@@ -62,6 +62,14 @@ void ft_emc_uninit(struct ft_emc *emc);
 /* Empties 'emc', dropping every entry's reference. */
 void ft_emc_flush(struct ft_emc *emc);
 
+/* Drops the entries whose megaflow was removed, and with them the last
+ * references to those megaflows, which are freed.  Otherwise a removed
+ * megaflow stays allocated until a packet hashing to its set takes its
+ * entry: after a flood of new flows, thousands of them, scattered among
+ * the pages of the heap, would keep that memory from going back to the
+ * system.  Costs one pass over the entries. */
+void ft_emc_sweep(struct ft_emc *emc);
+
 /* The hash of the whole key that the EMC indexes by.
  *
  * A sum of the key's 64-bit words, each multiplied by an odd constant of

@@ -132,6 +132,14 @@ struct ft_bridge {
     uint64_t reval_start_usec;      /* When it started. */
     uint64_t reval_flows;           /* Megaflows it walked so far... */
     uint64_t reval_stale;           /* ...and translated again. */
+    size_t reval_slice;             /* Megaflows in its next slice (see
+                                     * ft_bridge_revalidator_step()), 0
+                                     * until the first. */
+    uint64_t mac_expired;           /* MAC entries aged out so far. */
+    uint64_t reval_removed;         /* Megaflows removed and MAC entries
+                                     * aged out so far, when it started. */
+    uint64_t trim_removed;          /* The same at the last
+                                     * malloc_trim(). */
     /* How long the tables' last change took to reach every megaflow: from
      * the slice that first saw the new version to the end of the first
      * pass that began after it (see ft_bridge_stats.change_*). */
@@ -251,9 +259,11 @@ void ft_bridge_upcall_register(struct ft_bridge *);
  * covers every megaflow). */
 void ft_bridge_revalidator_run(struct ft_bridge *, long long int now);
 /* Starts a pass if none is in progress, then revalidates up to 'max' more
- * megaflows of it; returns true when the pass is complete. */
+ * megaflows of it; returns true when the pass is complete.  With
+ * 'max_usec' (0: none), fewer: as many as the last slices' pace says fit
+ * in 'max_usec' (at least 64). */
 bool ft_bridge_revalidator_step(struct ft_bridge *, long long int now,
-                                size_t max);
+                                size_t max, uint64_t max_usec);
 /* Drops the pass in progress, if any. */
 void ft_bridge_revalidator_abort(struct ft_bridge *);
 void ft_bridge_expire_rules(struct ft_bridge *, long long int now);

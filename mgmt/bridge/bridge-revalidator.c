@@ -13,6 +13,7 @@
  * it.  Runs in the daemon's main loop only.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,14 @@
 #include "mgmt/bridge/bridge-private.h"
 #include "mgmt/flowsyntax/odp-print.h"
 #include "offload/offload.h"
+
+/* Megaflows removed and MAC entries aged out since the last
+ * malloc_trim() that make a pass's end call it again: REVAL_TRIM_WAVE if
+ * they are also a quarter of the megaflows left (a flood is being
+ * cleared), REVAL_TRIM_QUIET once a whole pass removed none (the flood is
+ * over). */
+#define REVAL_TRIM_WAVE 1024
+#define REVAL_TRIM_QUIET 64
 
 /* While the bridge holds more megaflows than the flow limit, idle ones go
  * after this many ms instead of 'max-idle' (as in Open vSwitch). */
@@ -342,10 +351,39 @@ reval_ctx_init(struct reval_ctx *ctx, struct ft_bridge *br,
     ctx->n_flows = ctx->n_stale = 0;
 }
 
+/* Gives the memory of the megaflows removed since the last call back to
+ * the system once there is much of it.  Their records, actions, rules
+ * and the datapath's copies are freed by then (the datapath's EMC lets go
+ * of removed megaflows as they are deleted), but malloc keeps freed
+ * memory inside the heap: after a flood of new flows has expired, the
+ * daemon would keep its peak resident size for good.  malloc_trim()
+ * returns every free page of the heap, not only its top, so what stays
+ * is the pages still holding something in use. */
+static uint64_t
+reval_n_freed(const struct ft_bridge *br)
+{
+    return br->megaflows.n_removed + br->mac_expired;
+}
+
+static void
+reval_trim(struct ft_bridge *br)
+{
+    const struct bridge_megaflows *t = &br->megaflows;
+    uint64_t removed = reval_n_freed(br) - br->trim_removed;
+    bool quiet = reval_n_freed(br) == br->reval_removed;
+
+    if ((removed >= REVAL_TRIM_WAVE && removed >= t->n / 4)
+        || (removed >= REVAL_TRIM_QUIET && quiet)) {
+        malloc_trim(0);
+        br->trim_removed = reval_n_freed(br);
+    }
+}
+
 static void
 reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
                 uint64_t n_stale)
 {
+    reval_trim(br);
     br->stats.n_revalidations++;
     br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
     br->stats.last_reval_flows = n_flows;
@@ -414,6 +452,28 @@ reval_walk_step(struct reval_ctx *ctx, size_t max)
     return t->cursor >= t->n;
 }
 
+/* The smallest slice (megaflows) the time limit may bring a slice to. */
+#define REVAL_SLICE_MIN 64
+
+/* Sizes the next slice from the last one, 'n' megaflows in 'usec': about
+ * what fits in 'max_usec' at that pace, between REVAL_SLICE_MIN and
+ * 'max'.  (A slice reads its megaflows' counters in one batch per tier,
+ * so it is sized before it starts rather than cut short.) */
+static void
+reval_slice_adapt(struct ft_bridge *br, size_t n, uint64_t usec,
+                  size_t max, uint64_t max_usec)
+{
+    size_t next = br->reval_slice;
+
+    if (usec > max_usec && n) {
+        next = (size_t) ((uint64_t) n * max_usec / usec);
+    } else if (usec < max_usec / 2 && n >= br->reval_slice) {
+        next = 2 * br->reval_slice;
+    }
+    br->reval_slice = (next < REVAL_SLICE_MIN ? REVAL_SLICE_MIN
+                       : next > max ? max : next);
+}
+
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
@@ -421,6 +481,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     struct reval_ctx ctx;
 
     ft_bridge_revalidator_abort(br);
+    br->reval_removed = reval_n_freed(br);
     reval_settle_notice(br, start);
     reval_ctx_init(&ctx, br, now);
     reval_walk_step(&ctx, SIZE_MAX);
@@ -431,7 +492,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 
 bool
 ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
-                           size_t max)
+                           size_t max, uint64_t max_usec)
 {
     uint64_t now_usec = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
@@ -444,12 +505,21 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         br->reval_active = true;
         br->reval_start_usec = now_usec;
         br->reval_flows = br->reval_stale = 0;
+        br->reval_removed = reval_n_freed(br);
     }
     /* The tables, MAC table and limits as they are now: what changed since
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
-    done = reval_walk_step(&ctx, max);
+    if (!max_usec) {
+        done = reval_walk_step(&ctx, max);
+    } else {
+        size_t n = br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN;
+
+        done = reval_walk_step(&ctx, n < max ? n : max);
+        reval_slice_adapt(br, ctx.n_flows, (uint64_t) ft_time_usec()
+                          - now_usec, max, max_usec);
+    }
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
     if (done) {

@@ -1471,7 +1471,7 @@ void
 ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 {
     ft_bridge_expire_rules(br, now);
-    ft_mac_learning_expire(br->ml, now);
+    br->mac_expired += ft_mac_learning_expire(br->ml, now);
     br->revalidate_asap = false;
     br->last_mac_gen = ft_bridge_mac_gen(br);
     ft_bridge_revalidator_run(br, now);
@@ -1494,7 +1494,8 @@ static void
 bridge_revalidate_slice(struct ft_bridge *br, long long int now)
 {
     br->reval_last_step = now;
-    if (ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE)) {
+    if (ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE,
+                                   FT_BRIDGE_REVALIDATE_SLICE_USEC)) {
         br->last_revalidate = now;
     }
 }
@@ -1506,7 +1507,7 @@ ft_bridge_periodic(struct ft_bridge *br, long long int now)
         bridge_revalidate_slice(br, now);
     } else if (now >= ft_bridge_next_wakeup(br)) {
         ft_bridge_expire_rules(br, now);
-        ft_mac_learning_expire(br->ml, now);
+        br->mac_expired += ft_mac_learning_expire(br->ml, now);
         br->revalidate_asap = false;
         br->last_mac_gen = ft_bridge_mac_gen(br);
         bridge_revalidate_slice(br, now);

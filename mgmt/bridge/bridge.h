@@ -84,8 +84,11 @@
  *
  * The datapath runs in the daemon's one thread, and a pass over 200,000
  * megaflows that all need translating again takes about 150 ms: so
- * ft_bridge_periodic() runs a pass in slices of FT_BRIDGE_REVALIDATE_SLICE
- * megaflows (up to about 4 ms each), a walk of the megaflow table that
+ * ft_bridge_periodic() runs a pass in slices of at most
+ * FT_BRIDGE_REVALIDATE_SLICE megaflows, each sized from the pace of the
+ * previous ones to take about FT_BRIDGE_REVALIDATE_SLICE_USEC (so a
+ * control request waits for one short slice at most, however slow
+ * translation is on a loaded machine), a walk of the megaflow table that
  * removals during the pass do not disturb, and ft_bridge_next_wakeup()
  * asks for the next slice at once; the caller forwards packets in
  * between.  Megaflows installed during a pass come after the walk's
@@ -202,8 +205,13 @@ struct ft_bridge;
  * tables keep changing. */
 #define FT_BRIDGE_REVALIDATE_INTERVAL 500
 #define FT_BRIDGE_REVALIDATE_SOON 10
-/* Megaflows per slice of a periodic pass (see ft_bridge_periodic()). */
+/* Megaflows per slice of a periodic pass (see ft_bridge_periodic()), at
+ * most, and the time (us) a slice is sized to take: a slice is one
+ * callback of the daemon's loop, so it is what a control request may
+ * wait for, and on a loaded machine 4,096 megaflows translated again
+ * took over 50 ms. */
 #define FT_BRIDGE_REVALIDATE_SLICE 4096
+#define FT_BRIDGE_REVALIDATE_SLICE_USEC 3000
 
 /* The flow Open vSwitch puts in a new bridge's table 0 in standalone fail
  * mode.  A bridge starts with empty tables; the daemon adds this flow

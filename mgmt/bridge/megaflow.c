@@ -172,9 +172,16 @@ megaflows_unlink(struct bridge_megaflows *t, struct bridge_megaflow *mf)
         idx = t->cursor;
     }
     t->n--;
+    t->n_removed++;
     megaflows_move(t, t->n, idx);
     if (t->n_slots > MIN_SLOTS && 8 * t->n < t->n_slots) {
         megaflows_resize(t, t->n_slots / 2);
+    }
+    if (t->allocated > 64 && 4 * t->n < t->allocated) {
+        /* Shrinks as the slots do, so that a table a flood filled does
+         * not keep its peak size. */
+        t->allocated /= 2;
+        t->all = ft_xrealloc(t->all, t->allocated * sizeof *t->all);
     }
 }
 

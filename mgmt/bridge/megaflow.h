@@ -126,6 +126,7 @@ struct bridge_megaflows {
     struct bridge_megaflow **all;   /* Every live record, any order. */
     size_t n, allocated;
     size_t n_tier[FT_N_TIERS];      /* Records per holding tier. */
+    uint64_t n_removed;             /* Records ever removed. */
 
     /* A walk (the revalidator's pass) has visited all[0..cursor-1]: a
      * removal keeps that true, and records created meanwhile come after

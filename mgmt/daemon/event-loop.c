@@ -48,6 +48,7 @@ struct ft_loop {
     uint64_t next_timer_id;
 
     bool stop;
+    uint64_t round;             /* ft_loop_round(). */
 };
 
 static void *
@@ -288,6 +289,7 @@ ft_loop_run_once(struct ft_loop *loop, int max_wait_ms)
     int n;
 
     loop->stop = false;
+    loop->round++;
     n = epoll_wait(loop->epfd, events, MAX_EVENTS,
                    next_wait(loop, max_wait_ms, ft_time_msec()));
     if (n < 0) {
@@ -325,6 +327,12 @@ void
 ft_loop_stop(struct ft_loop *loop)
 {
     loop->stop = true;
+}
+
+uint64_t
+ft_loop_round(const struct ft_loop *loop)
+{
+    return loop->round;
 }
 
 size_t

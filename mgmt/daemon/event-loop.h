@@ -82,6 +82,11 @@ int ft_loop_run(struct ft_loop *loop);
 /* Makes ft_loop_run() return after the current round. */
 void ft_loop_stop(struct ft_loop *loop);
 
+/* The number of the current round (of fd events and timers); it grows by
+ * one with each ft_loop_run_once().  A callback registered for several
+ * fds that does the same work for any of them does it once per round. */
+uint64_t ft_loop_round(const struct ft_loop *loop);
+
 /* Number of fds and timers registered (for tests and 'show'). */
 size_t ft_loop_n_fds(const struct ft_loop *loop);
 size_t ft_loop_n_timers(const struct ft_loop *loop);

@@ -38,6 +38,7 @@ struct srv_bridge {
     size_t n_fds;
     uint64_t timer;             /* Periodic work; 0 if none scheduled. */
     uint64_t poll_timer;        /* For ports without an fd; 0 if none. */
+    uint64_t fd_round;          /* Loop round of the last run for an fd. */
     bool busy;                  /* Polling without a pause (see server.c,
                                  * "Polling ports without a descriptor"). */
     long long int idle_since_ns;    /* First empty poll while busy, or 0. */

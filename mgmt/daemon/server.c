@@ -274,8 +274,16 @@ static void
 bridge_fd_cb(int fd, uint32_t events, void *sb_)
 {
     struct srv_bridge *sb = sb_;
+    uint64_t round = ft_loop_round(sb->server->loop);
 
-    ft_bridge_run(sb->br, ft_time_msec());
+    /* One run reads every port of the bridge (a burst each): with several
+     * ports readable, running it for each of their fds in the same round
+     * multiplied the upcalls a control request waits behind (the fds
+     * still readable are back in the next round). */
+    if (sb->fd_round != round) {
+        sb->fd_round = round;
+        ft_bridge_run(sb->br, ft_time_msec());
+    }
     if (events & (EPOLLERR | EPOLLHUP)) {
         /* The device may be gone (a veth deleted under the bridge).  A
          * socket's pending error is taken here, so that a port whose
@@ -318,7 +326,11 @@ bridge_poll_cb(void *sb_)
     for (unsigned int i = 0; i < SRV_POLL_ROUNDS; i++) {
         long long int t;
 
-        if (i && !(i % 8)) {
+        if (i) {
+            /* Every round: when every packet misses, one round's upcalls
+             * (a burst per port, each translated) can take a millisecond
+             * on a loaded machine, and eight of them kept the control
+             * socket waiting. */
             if (srv_time_nsec() - start >= SRV_POLL_MAX_NS) {
                 break;
             }

@@ -55,6 +55,11 @@ enum db_undo_kind {
     DB_UNDO_LIST_DEL,   /* Element 'idx' of list 'col', 'str', was removed. */
     DB_UNDO_LIST_EXTEND,        /* Elements 'idx' and on of list 'col' were
                                  * appended. */
+    DB_UNDO_MAP,        /* Key 'str' of map 'col' had value 'value' (NULL:
+                         * it was absent).  One entry, not the whole map: a
+                         * map of n keys costs O(log n) per change, so
+                         * replaying a journal of n changes to one map is
+                         * not quadratic. */
 };
 
 struct db_undo {
@@ -65,6 +70,7 @@ struct db_undo {
     size_t col, idx;
     struct ft_db_datum old;
     char *str;
+    char *value;
 };
 
 struct ft_db_txn {

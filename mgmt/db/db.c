@@ -200,6 +200,28 @@ undo_free(struct db_undo *u)
     row_destroy(u->row);
     db_datum_destroy(&u->old);
     free(u->str);
+    free(u->value);
+}
+
+/* Puts back the entry a DB_UNDO_MAP undo recorded. */
+static void
+undo_map_entry(struct ft_db_datum *d, struct db_undo *u)
+{
+    size_t idx;
+    bool found = db_map_find(d, u->str, &idx);
+
+    if (!u->value) {
+        if (found) {
+            db_map_remove(d, idx);
+        }
+    } else if (found) {
+        free(d->values[idx]);
+        d->values[idx] = u->value;
+        u->value = NULL;
+    } else {
+        db_map_insert(d, idx, u->str, u->value);
+        u->str = u->value = NULL;
+    }
 }
 
 static void
@@ -233,6 +255,12 @@ undo_apply(struct ft_db *db, struct db_undo *u)
         if (row) {
             db_list_insert(&row->cols[u->col], u->idx, u->str);
             u->str = NULL;
+        }
+        break;
+    case DB_UNDO_MAP:
+        row = db_row_find(db, u->table, u->name);
+        if (row) {
+            undo_map_entry(&row->cols[u->col], u);
         }
         break;
     case DB_UNDO_LIST_EXTEND:
@@ -389,6 +417,7 @@ col_op_map(const struct col_op *c, bool put, bool *changed,
 {
     struct ft_db_datum *d = &c->row->cols[c->ci];
     const char *key, *value = NULL;
+    struct db_undo *u;
     struct ft_error e;
     bool found;
     size_t idx;
@@ -410,7 +439,9 @@ col_op_map(const struct col_op *c, bool put, bool *changed,
     if (put ? found && !strcmp(d->values[idx], value) : !found) {
         return 0;
     }
-    db_datum_clone(&col_op_undo(c, DB_UNDO_COLUMN)->old, d);
+    u = col_op_undo(c, DB_UNDO_MAP);
+    u->str = ft_xstrdup(key);
+    u->value = found ? ft_xstrdup(d->values[idx]) : NULL;
     if (!put) {
         db_map_remove(d, idx);
     } else if (found) {

@@ -626,6 +626,26 @@ test_txn_atomic(void **state)
     assert_string_equal(before, after);
     free(after);
 
+    /* Map entries changed, added and removed, some twice, are each put
+     * back as they were. */
+    run(db, "set Bridge br0 external_ids:k1=v1 external_ids:k2=v2");
+    free(before);
+    before = dump(db);
+    seq = ft_db_seq(db);
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(vsctl(txn, "set Bridge br0 external_ids:k1=x "
+                           "external_ids:k3=y", &err), 0);
+    assert_int_equal(vsctl(txn, "remove Bridge br0 external_ids k2", &err),
+                     0);
+    assert_int_equal(vsctl(txn, "set Bridge br0 external_ids:k2=z "
+                           "external_ids:k1=w", &err), 0);
+    assert_int_equal(vsctl(txn, "remove Bridge br0 external_ids k3", &err),
+                     0);
+    ft_db_txn_abort(txn);
+    after = dump(db);
+    assert_string_equal(before, after);
+    free(after);
+
     /* A failure found at commit (broken reference) undoes everything. */
     assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
     assert_int_equal(vsctl(txn, "set Port p1 tag=7", &err), 0);

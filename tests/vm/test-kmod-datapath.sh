@@ -285,6 +285,8 @@ if dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|unregister_
     fail "the kernel log has warnings (above)"
 fi
 slab_after=$(slab_objs)
+echo "$VM_NAME: kernel log clean; kmalloc-256/512/1k objects: $slab_before" \
+     "before loading, $slab_after after unloading"
 [ "$slab_after" -lt $((slab_before + 3000)) ] \
     || fail "kmalloc-256/512/1k grew from $slab_before to $slab_after objects: a leak"
 pass
