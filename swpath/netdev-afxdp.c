@@ -87,6 +87,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <xdp/xsk.h>
 
@@ -218,6 +219,37 @@ afxdp_queue_close(struct afxdp_queue *q)
     q->fd = -1;
 }
 
+/* How long a queue's socket waits for the queue to come free.  Closing
+ * an AF_XDP socket releases its buffer pool from a kernel work queue, not
+ * in close() itself: until that work has run the queue is still taken and
+ * a new socket on it fails with EBUSY.  A port reopened at once (its
+ * options changed, or a daemon restarted) meets that window, longer on a
+ * busy machine. */
+#define AFXDP_QUEUE_WAIT_MS 1000
+#define AFXDP_QUEUE_RETRY_MS 10
+
+/* xsk_socket__create() for queue 'qid' of 'name', waiting up to
+ * AFXDP_QUEUE_WAIT_MS while the queue is still held by a socket being
+ * released.  Returns 0 or libxdp's errno. */
+static int
+afxdp_socket_create(struct afxdp_queue *q, const char *name, uint32_t qid,
+                    const struct xsk_socket_config *scfg)
+{
+    const struct timespec pause = {
+        .tv_nsec = AFXDP_QUEUE_RETRY_MS * 1000000L,
+    };
+    int error;
+
+    for (int waited = 0; ; waited += AFXDP_QUEUE_RETRY_MS) {
+        error = xsk_socket__create(&q->xsk, name, qid, q->umem, &q->rx,
+                                   &q->tx, scfg);
+        if (abs(error) != EBUSY || waited >= AFXDP_QUEUE_WAIT_MS) {
+            return error;
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* Opens queue 'qid': UMEM, socket bound in copy mode, fill ring primed,
  * the socket entered in the XSKMAP. */
 static int
@@ -254,8 +286,7 @@ afxdp_queue_open(struct afxdp_netdev *dev, uint32_t qid, struct ft_error *err)
         what = "the UMEM";
     }
     if (!error) {
-        error = xsk_socket__create(&q->xsk, dev->up.name, qid, q->umem,
-                                   &q->rx, &q->tx, &scfg);
+        error = afxdp_socket_create(q, dev->up.name, qid, &scfg);
         what = "the AF_XDP socket";
     }
     if (error) {
