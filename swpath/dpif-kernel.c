@@ -619,7 +619,13 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     if (p) {
         snprintf(p->name, sizeof p->name, "%s", devname);
         p->tnl_dst_port = dst_port;
-        return dk_port_claim(dk, p, what, err);
+        error = dk_port_claim(dk, p, what, err);
+        if (error != -ENOENT) {
+            return error;
+        }
+        /* Its device went meanwhile (a killed daemon's VXLAN device is
+         * made anew), and the port with it: attach the new one. */
+        dk_port_del(&dk->up, port_no);
     }
     if (kport_find(dk, port_no)) {
         return ft_error_set(err, -EEXIST, "port %s: port number %u is in "
@@ -680,7 +686,9 @@ kport_to_info(const struct kport *p, struct ft_dpif_port_info *info)
     info->port_no = p->port_no;
     info->name = p->name;
     info->type = kport_type(p);
-    info->ifindex = p->ifindex;
+    /* (A vxlan port's device is not the port's name: as in the userspace
+     * datapath, the port has no ifindex of its own.) */
+    info->ifindex = p->kind == FT_KDP_VPORT_VXLAN ? 0 : p->ifindex;
     info->fd = -1;
 }
 
