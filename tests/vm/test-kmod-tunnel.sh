@@ -1,0 +1,193 @@
+#!/bin/bash
+# VXLAN in the kernel datapath (kmod/flowtier.ko, datapath_type=system) in
+# Debian's kernel.  A namespace "remote" is a remote host: a Linux VXLAN
+# device of VNI 100 (10.0.0.9) and one of VNI 200, both on UDP port 4789,
+# over a veth underlay (192.168.50.2 <-> 192.168.50.1 here).  vm1
+# (10.0.0.1) sits behind a bridge of datapath_type=system with a vxlan
+# port (remote_ip 192.168.50.2, key 100), which attaches FlowTier's own
+# external VXLAN device, ft_vxlan_4789, up.  vm1 pings 10.0.0.9 through
+# the tunnel: the megaflows are in the kernel (dp:kmod) with the tunnel
+# match on the way in and set(tunnel(...)) on the way out; the OpenFlow
+# rules count every packet; the daemon sees none of them once the
+# megaflows are there (its upcall counters stand still, and it has no
+# UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
+# dropped by a kernel megaflow and never reaches vm1.  A clean stop leaves
+# no FlowTier VXLAN device; the module unloads with the device attached
+# (the daemon killed); the kernel log has no warning and the slab counts
+# come back.
+#
+# usage: test-kmod-tunnel.sh FLOWTIER FLOWTIERD FLOWTIER.KO
+#        (runs as root; boots the VM once)
+set -u
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+# Under QEMU TCG on a busy machine this takes about a minute.
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-280}
+vm_init "$@"
+ko=$(readlink -f "$3")
+[ -f "$ko" ] || fail "no module at '$3' (it is built by the normal build)"
+VXDEV=ft_vxlan_4789
+
+slab_objs() {
+    awk '$1 ~ /^kmalloc-(256|512|1k)$/ { n += $2 } END { print n }' \
+        /proc/slabinfo
+}
+vm_modprobe veth tun vxlan
+slab_before=$(slab_objs)
+dmesg -C
+insmod "$ko" || fail "insmod flowtier.ko failed"
+
+export FT_SYS_HOST_NS=ftk
+SYS_SELF=$(readlink -f "$0")
+. "$(dirname "$SYS_SELF")/../system/lib.sh" || exit 1
+sys_init "$1" "$2"
+
+# The remote host and the underlay.
+rns=${SYS_NS_PREFIX}remote
+ip netns add "$rns" || fail "no namespace for the remote host"
+ip netns exec "$rns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1
+ip link add ul0 type veth peer name ul1 netns "$rns" || fail "no underlay veth"
+ip addr add 192.168.50.1/24 dev ul0 && ip link set ul0 up || fail "ul0"
+ip -n "$rns" addr add 192.168.50.2/24 dev ul1 && ip -n "$rns" link set ul1 up \
+    && ip -n "$rns" link set lo up || fail "ul1"
+for vni in 100 200; do
+    ip -n "$rns" link add vx$vni type vxlan id $vni local 192.168.50.2 \
+        remote 192.168.50.1 dstport 4789 dev ul1 \
+        || fail "no VXLAN device of VNI $vni on the remote host"
+    ip -n "$rns" link set vx$vni address 02:00:00:00:01:$((vni / 100))0
+    ip -n "$rns" link set vx$vni up
+done
+ip -n "$rns" addr add 10.0.0.9/24 dev vx100
+# (VNI 200's device has no address: its pings leave by SO_BINDTODEVICE.)
+
+sys_start_daemon
+ft 0 add-br br0 -- set Bridge br0 datapath_type=system \
+    other_config:max-idle=60000
+sys_add_vm vm1 10.0.0.1 vnet0 br0
+ft 0 add-port br0 vx0 -- set Interface vx0 type=vxlan \
+    options:remote_ip=192.168.50.2 options:key=100
+ft 0 get Interface vx0 error
+case $out in ""|"[]") ;; *) fail "vx0 did not open: $out" ;; esac
+ip -d link show $VXDEV >"$SYS_T/vxdev" 2>&1 \
+    || fail "no $VXDEV for the vxlan port: $(ip -br link)"
+grep -q 'vxlan external' "$SYS_T/vxdev" && grep -q 'dstport 4789' "$SYS_T/vxdev" \
+    && grep -q '[<,]UP[,>]' "$SYS_T/vxdev" \
+    && grep -q "alias FlowTier pid $(sys_daemon_pid)" "$SYS_T/vxdev" \
+    || fail "$VXDEV is not FlowTier's external VXLAN device on 4789, up: $(cat "$SYS_T/vxdev")"
+pass
+vx0=$(ofport vx0)
+vnet0=$(ofport vnet0)
+ft 0 add-flows br0 - <<EOF
+priority=10,in_port=vnet0,actions=output:vx0
+priority=10,in_port=vx0,actions=output:vnet0
+EOF
+
+# Static neighbours: only the pings cross.
+in_vm vm1 ip neigh replace 10.0.0.9 lladdr 02:00:00:00:01:10 dev eth0 nud permanent
+ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx100 nud permanent
+ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx200 nud permanent
+ping_ok vm1 10.0.0.9
+
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:kmod, tier:kernel, .*actions:$vnet0\$"
+expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,ttl=64,(tp_dst=4789,)?flags\(df\|key\)\)\),$vx0\$"
+grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
+
+# Every packet of 30 more pings in the kernel, counted by the rules; the
+# daemon's upcall counters stand still.
+lookups() {
+    "$FT" dpif-show br0 | sed -nE 's/.*lookups: hit:([0-9]+) missed:([0-9]+) lost:([0-9]+).*/\1 \2 \3/p'
+}
+rule_packets() {    # IN-PORT-NAME
+    flow_stat br0 "in_port=\"?$1\"? actions" n_packets
+}
+wait_rule() {       # IN-PORT-NAME WANT: until the rule counts WANT packets
+    local i n
+    for i in $(seq 40); do
+        n=$(rule_packets "$1")
+        [ "$n" -ge "$2" ] && break
+        sleep 0.25
+    done
+    echo "$n"
+}
+read -r hit0 miss0 lost0 <<<"$(lookups)"
+[ -n "$miss0" ] || fail "dpif-show has no lookups line: $("$FT" dpif-show br0)"
+out0=$(wait_rule vnet0 3)
+in0=$(wait_rule vx0 3)
+rx0=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+in_vm vm1 ping -n -q -c 30 -i 0.05 -W 2 10.0.0.9 >"$SYS_T/ping30" 2>&1 \
+    || fail "30 pings through the tunnel failed: $(cat "$SYS_T/ping30")"
+grep -q ' 30 received' "$SYS_T/ping30" || fail "pings lost: $(cat "$SYS_T/ping30")"
+read -r hit1 miss1 lost1 <<<"$(lookups)"
+[ "$miss1" = "$miss0" ] \
+    || fail "the daemon got $((miss1 - miss0)) upcalls during 30 pings with the megaflows in place:
+$("$FT" dump-dp-flows br0)
+$("$FT" dpif-show br0)
+$(tail -20 "$SYS_T/flowtierd.log")"
+[ $((hit1 - hit0)) -ge 60 ] \
+    || fail "kernel megaflow hits rose by $((hit1 - hit0)), want >= 60"
+out1=$(wait_rule vnet0 $((out0 + 30)))
+in1=$(wait_rule vx0 $((in0 + 30)))
+[ $((out1 - out0)) = 30 ] \
+    || fail "the rule into the tunnel counted $((out1 - out0)) of 30 echo requests"
+[ $((in1 - in0)) = 30 ] \
+    || fail "the rule out of the tunnel counted $((in1 - in0)) of 30 echo replies"
+rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+[ $((rx1 - rx0)) = 30 ] || fail "vm1 received $((rx1 - rx0)) frames for 30 replies"
+ss -Hlun "sport = :4789" -p | grep -q flowtierd \
+    && fail "flowtierd has a UDP socket on 4789: $(ss -Hlun -p)"
+pass
+
+# VNI 200 to vm1's MAC and address: the vxlan port does not take it; a
+# kernel megaflow drops it and vm1 sees nothing.
+rx0=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+in0=$(rule_packets vx0)
+ip netns exec "$rns" ping -n -q -c 10 -i 0.05 -W 1 -I vx200 10.0.0.1 \
+    >"$SYS_T/ping200" 2>&1
+grep -q ' 0 received' "$SYS_T/ping200" \
+    || fail "VNI 200 got through to vm1: $(cat "$SYS_T/ping200")"
+sleep 1
+rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+[ "$rx1" = "$rx0" ] || fail "vm1 received $((rx1 - rx0)) frames of VNI 200"
+[ "$(rule_packets vx0)" = "$in0" ] || fail "the rule of vx0 counted VNI 200's packets"
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:([2-9]|10), .*dp:kmod, tier:kernel, .*actions:drop\$"
+ft 0 trace br0 "icmp,in_port=vx0,tun_id=200,tun_src=192.168.50.2,tun_dst=192.168.50.1,tun_flags=0x4"
+expect_out 'does not take VNI 200'
+ping_ok vm1 10.0.0.9
+
+# Every upcall's key (outer header included) is the userspace parser's.
+grep -q 'differs from the userspace parser' "$SYS_T/flowtierd.log" \
+    && fail "kernel and userspace keys differ: $(grep differs "$SYS_T/flowtierd.log")"
+pass
+
+# A clean stop takes the device with it.
+kill -TERM "$(sys_daemon_pid)"
+for i in $(seq 50); do
+    [ -e /sys/class/net/$VXDEV ] || break
+    sleep 0.1
+done
+[ -e /sys/class/net/$VXDEV ] && fail "$VXDEV left after a clean stop"
+pass
+
+# Unloading with the device attached: a killed daemon leaves datapath,
+# port and device; rmmod detaches them.
+sys_start_daemon
+ping_ok vm1 10.0.0.9
+kill -9 "$(sys_daemon_pid)"
+ping_ok vm1 10.0.0.9
+rmmod flowtier || fail "rmmod with the VXLAN port attached failed"
+ip link set $VXDEV down && ip link del $VXDEV \
+    || fail "cannot delete the device the killed daemon left"
+pass
+sys_cleanup
+trap - EXIT
+sleep 1
+if dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|unregister_netdevice: waiting|leak|UBSAN|KASAN' >&2; then
+    fail "the kernel log has warnings (above)"
+fi
+slab_after=$(slab_objs)
+[ "$slab_after" -lt $((slab_before + 3000)) ] \
+    || fail "kmalloc-256/512/1k grew from $slab_before to $slab_after objects: a leak"
+pass
+vm_done
