@@ -68,57 +68,64 @@ ft 0 add-port br0 vx0 -- set Interface vx0 type=vxlan \
     options:remote_ip=192.168.50.2 options:key=100
 ft 0 get Interface vx0 error
 case $out in ""|"[]") ;; *) fail "vx0 did not open: $out" ;; esac
-ip -d link show $VXDEV >"$SYS_T/vxdev" 2>&1 \
-    || fail "no $VXDEV for the vxlan port: $(ip -br link)"
-grep -q 'vxlan external' "$SYS_T/vxdev" && grep -q 'dstport 4789' "$SYS_T/vxdev" \
-    && grep -q '[<,]UP[,>]' "$SYS_T/vxdev" \
-    && grep -q "alias FlowTier pid $(sys_daemon_pid)" "$SYS_T/vxdev" \
-    || fail "$VXDEV is not FlowTier's external VXLAN device on 4789, up: $(cat "$SYS_T/vxdev")"
+# (Under TCG on a loaded host every process counts: few of them.)
+d=$(ip -d link show $VXDEV 2>&1) || fail "no $VXDEV for the vxlan port: $(ip -br link)"
+[[ $d = *"vxlan external"* && $d = *"dstport 4789"* && $d =~ [\<,]UP[,\>] \
+   && $d = *"alias FlowTier pid $(sys_daemon_pid)"* ]] \
+    || fail "$VXDEV is not FlowTier's external VXLAN device on 4789, up: $d"
 pass
-vx0=$(ofport vx0)
-vnet0=$(ofport vnet0)
+vnet0=1 vx0=2       # (ofports in the order the ports were added)
 ft 0 add-flows br0 - <<EOF
 priority=10,in_port=vnet0,actions=output:vx0
 priority=10,in_port=vx0,actions=output:vnet0
 EOF
 
-# Static neighbours: only the pings cross.
+# Static neighbours, underlay too: only the pings cross.
 in_vm vm1 ip neigh replace 10.0.0.9 lladdr 02:00:00:00:01:10 dev eth0 nud permanent
 ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx100 nud permanent
 ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx200 nud permanent
-ping_ok vm1 10.0.0.9
+ip neigh replace 192.168.50.2 dev ul0 nud permanent \
+    lladdr "$(ip -n "$rns" -br link show ul1 | awk '{print $3}')"
+ip -n "$rns" neigh replace 192.168.50.1 dev ul1 nud permanent \
+    lladdr "$(ip -br link show ul0 | awk '{print $3}')"
+# tunnel_ping COUNT: COUNT pings from vm1 to 10.0.0.9, all answered.  A
+# reply may come late: the first packets are upcalls, and under TCG on a
+# loaded host the guest's clock jumps.
+tunnel_ping() {
+    in_vm vm1 ping -n -q -c "$1" -i 0.05 -W 5 10.0.0.9 >"$SYS_T/ping" 2>&1
+    grep -q " $1 received" "$SYS_T/ping" \
+        || fail "pings from vm1 through the tunnel lost: $(cat "$SYS_T/ping")
+$("$FT" dump-dp-flows br0 2>&1)
+$("$FT" dpif-show br0 2>&1)
+$(ip -s link show $VXDEV; ip -n "$rns" -s link show vx100)
+$(tail -20 "$SYS_T/flowtierd.log")"
+    pass
+}
+tunnel_ping 3
 
 ft 0 dump-dp-flows br0
 expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:kmod, tier:kernel, .*actions:$vnet0\$"
 expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,ttl=64,(tp_dst=4789,)?flags\(df\|key\)\)\),$vx0\$"
 grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
 
-# Every packet of 30 more pings in the kernel, counted by the rules; the
-# daemon's upcall counters stand still.
+# Every packet of 30 more pings in the kernel; the daemon's upcall
+# counters stand still; the rules count every packet, 33 each way.
 lookups() {
     "$FT" dpif-show br0 | sed -nE 's/.*lookups: hit:([0-9]+) missed:([0-9]+) lost:([0-9]+).*/\1 \2 \3/p'
 }
-rule_packets() {    # IN-PORT-NAME
-    flow_stat br0 "in_port=\"?$1\"? actions" n_packets
-}
-wait_rule() {       # IN-PORT-NAME WANT: until the rule counts WANT packets
-    local i n
-    for i in $(seq 40); do
-        n=$(rule_packets "$1")
-        [ "$n" -ge "$2" ] && break
-        sleep 0.25
-    done
-    echo "$n"
+# rule_packets: "N-INTO-THE-TUNNEL N-OUT-OF-IT", the two rules' n_packets.
+rule_packets() {
+    "$FT" dump-flows br0 | awk '
+        /in_port=vnet0 actions/ { match($0, /n_packets=[0-9]+/); o = substr($0, RSTART + 10, RLENGTH - 10) }
+        /in_port=vx0 actions/ { match($0, /n_packets=[0-9]+/); i = substr($0, RSTART + 10, RLENGTH - 10) }
+        END { print o + 0, i + 0 }'
 }
 read -r hit0 miss0 lost0 <<<"$(lookups)"
 [ -n "$miss0" ] || fail "dpif-show has no lookups line: $("$FT" dpif-show br0)"
-out0=$(wait_rule vnet0 3)
-in0=$(wait_rule vx0 3)
 rx0=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
-in_vm vm1 ping -n -q -c 30 -i 0.05 -W 2 10.0.0.9 >"$SYS_T/ping30" 2>&1 \
-    || fail "30 pings through the tunnel failed: $(cat "$SYS_T/ping30")"
-grep -q ' 30 received' "$SYS_T/ping30" || fail "pings lost: $(cat "$SYS_T/ping30")"
+tunnel_ping 30
 read -r hit1 miss1 lost1 <<<"$(lookups)"
+rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
 [ "$miss1" = "$miss0" ] \
     || fail "the daemon got $((miss1 - miss0)) upcalls during 30 pings with the megaflows in place:
 $("$FT" dump-dp-flows br0)
@@ -126,35 +133,36 @@ $("$FT" dpif-show br0)
 $(tail -20 "$SYS_T/flowtierd.log")"
 [ $((hit1 - hit0)) -ge 60 ] \
     || fail "kernel megaflow hits rose by $((hit1 - hit0)), want >= 60"
-out1=$(wait_rule vnet0 $((out0 + 30)))
-in1=$(wait_rule vx0 $((in0 + 30)))
-[ $((out1 - out0)) = 30 ] \
-    || fail "the rule into the tunnel counted $((out1 - out0)) of 30 echo requests"
-[ $((in1 - in0)) = 30 ] \
-    || fail "the rule out of the tunnel counted $((in1 - in0)) of 30 echo replies"
-rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
 [ $((rx1 - rx0)) = 30 ] || fail "vm1 received $((rx1 - rx0)) frames for 30 replies"
+# (The revalidator credits the kernel's counts to the rules in its pass.)
+for i in $(seq 20); do
+    read -r n_out n_in <<<"$(rule_packets)"
+    [ "$n_out" -ge 33 ] && [ "$n_in" -ge 33 ] && break
+    sleep 0.5
+done
+[ "$n_out" = 33 ] \
+    || fail "the rule into the tunnel counted $n_out packets of 33 echo requests"
+[ "$n_in" = 33 ] \
+    || fail "the rule out of the tunnel counted $n_in packets of 33 echo replies"
 ss -Hlun "sport = :4789" -p | grep -q flowtierd \
     && fail "flowtierd has a UDP socket on 4789: $(ss -Hlun -p)"
 pass
 
 # VNI 200 to vm1's MAC and address: the vxlan port does not take it; a
 # kernel megaflow drops it and vm1 sees nothing.
-rx0=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
-in0=$(rule_packets vx0)
-ip netns exec "$rns" ping -n -q -c 10 -i 0.05 -W 1 -I vx200 10.0.0.1 \
+ip netns exec "$rns" ping -n -q -c 5 -i 0.05 -W 1 -I vx200 10.0.0.1 \
     >"$SYS_T/ping200" 2>&1
 grep -q ' 0 received' "$SYS_T/ping200" \
     || fail "VNI 200 got through to vm1: $(cat "$SYS_T/ping200")"
-sleep 1
-rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
-[ "$rx1" = "$rx0" ] || fail "vm1 received $((rx1 - rx0)) frames of VNI 200"
-[ "$(rule_packets vx0)" = "$in0" ] || fail "the rule of vx0 counted VNI 200's packets"
+rx2=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+[ "$rx2" = "$rx1" ] || fail "vm1 received $((rx2 - rx1)) frames of VNI 200"
 ft 0 dump-dp-flows br0
-expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:([2-9]|10), .*dp:kmod, tier:kernel, .*actions:drop\$"
+expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[2-5], .*dp:kmod, tier:kernel, .*actions:drop\$"
+read -r n_out2 n_in2 <<<"$(rule_packets)"
+[ "$n_in2" = "$n_in" ] || fail "the rule of vx0 counted VNI 200's packets ($n_in -> $n_in2)"
 ft 0 trace br0 "icmp,in_port=vx0,tun_id=200,tun_src=192.168.50.2,tun_dst=192.168.50.1,tun_flags=0x4"
 expect_out 'does not take VNI 200'
-ping_ok vm1 10.0.0.9
+tunnel_ping 3
 
 # Every upcall's key (outer header included) is the userspace parser's.
 grep -q 'differs from the userspace parser' "$SYS_T/flowtierd.log" \
@@ -163,7 +171,7 @@ pass
 
 # A clean stop takes the device with it.
 kill -TERM "$(sys_daemon_pid)"
-for i in $(seq 50); do
+for i in $(seq 100); do
     [ -e /sys/class/net/$VXDEV ] || break
     sleep 0.1
 done
@@ -171,11 +179,10 @@ done
 pass
 
 # Unloading with the device attached: a killed daemon leaves datapath,
-# port and device; rmmod detaches them.
+# port, device and megaflows; rmmod detaches and frees them.
 sys_start_daemon
-ping_ok vm1 10.0.0.9
+tunnel_ping 3
 kill -9 "$(sys_daemon_pid)"
-ping_ok vm1 10.0.0.9
 rmmod flowtier || fail "rmmod with the VXLAN port attached failed"
 ip link set $VXDEV down && ip link del $VXDEV \
     || fail "cannot delete the device the killed daemon left"
