@@ -26,7 +26,13 @@
  *
  * Every upcall's key, extracted by the module, is compared with the key
  * swpath/flow-extract.c extracts from the same frame: a difference is
- * counted and logged, since megaflows are computed from that key.
+ * counted and logged, since megaflows are computed from that key.  (The
+ * outer header of a packet a vxlan port received is not in the frame:
+ * the module's tunnel fields are taken as they are.)
+ *
+ * A vxlan port is a VXLAN device in external mode that the caller opened
+ * (FlowTier's, see dpif.h), attached as a port of kind VXLAN: the module
+ * puts the outer header in the key and encapsulates after set(tunnel).
  */
 #include "dpif-provider.h"
 

@@ -11,7 +11,8 @@
 # rules count every packet; the daemon sees none of them once the
 # megaflows are there (its upcall counters stand still, and it has no
 # UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
-# dropped by a kernel megaflow and never reaches vm1.  A clean stop leaves
+# dropped by a kernel megaflow and never reaches vm1.  Bad tunnel requests
+# to the module are refused with its reason.  A clean stop leaves
 # no FlowTier VXLAN device; the module unloads with the device attached
 # (the daemon killed); the kernel log has no warning and the slab counts
 # come back.
@@ -163,6 +164,12 @@ read -r n_out2 n_in2 <<<"$(rule_packets)"
 ft 0 trace br0 "icmp,in_port=vx0,tun_id=200,tun_src=192.168.50.2,tun_dst=192.168.50.1,tun_flags=0x4"
 expect_out 'does not take VNI 200'
 tunnel_ping 3
+
+# Bad tunnel requests are refused with the module's reason.
+o=$(/usr/bin/python3 "$(dirname "$SYS_SELF")/kmod-extack.py" br0 ul0 2>&1) \
+    || fail "a bad tunnel request was accepted, or refused without a reason:
+$o"
+pass
 
 # Every upcall's key (outer header included) is the userspace parser's.
 grep -q 'differs from the userspace parser' "$SYS_T/flowtierd.log" \
