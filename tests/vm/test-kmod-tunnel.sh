@@ -169,6 +169,7 @@ tunnel_ping 3
 o=$(/usr/bin/python3 "$(dirname "$SYS_SELF")/kmod-extack.py" br0 ul0 2>&1) \
     || fail "a bad tunnel request was accepted, or refused without a reason:
 $o"
+sed "s/^/$VM_NAME: refused: /" <<<"$o"
 pass
 
 # Every upcall's key (outer header included) is the userspace parser's.
