@@ -12,10 +12,12 @@
 # megaflows are there (its upcall counters stand still, and it has no
 # UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
 # dropped by a kernel megaflow and never reaches vm1.  Bad tunnel requests
-# to the module are refused with its reason.  A clean stop leaves
-# no FlowTier VXLAN device; the module unloads with the device attached
-# (the daemon killed); the kernel log has no warning and the slab counts
-# come back.
+# to the module are refused with its reason.  flowtierd killed, the
+# kernel goes on; the next daemon replaces the device and takes the
+# datapath over with its tunnel megaflows.  The module unloads with the
+# device attached (the daemon killed); a clean stop leaves no FlowTier
+# VXLAN device; the kernel log has no warning and the slab counts come
+# back.
 #
 # usage: test-kmod-tunnel.sh FLOWTIER FLOWTIERD FLOWTIER.KO
 #        (runs as root; boots the VM once)
@@ -177,7 +179,32 @@ grep -q 'differs from the userspace parser' "$SYS_T/flowtierd.log" \
     && fail "kernel and userspace keys differ: $(grep differs "$SYS_T/flowtierd.log")"
 pass
 
+# flowtierd killed: the kernel goes on through the tunnel; the next
+# daemon replaces the killed one's device (the port is attached again),
+# takes the datapath over and adopts its megaflows, set(tunnel) included.
+kill -9 "$(sys_daemon_pid)"
+tunnel_ping 3
+sys_start_daemon
+grep -qE 'took over [1-9][0-9]* megaflows' "$SYS_T/flowtierd.log" \
+    || fail "the new daemon took over no megaflows: $(tail -5 "$SYS_T/flowtierd.log")"
+tunnel_ping 3
+ft 0 dump-dp-flows br0
+expect_out "^.*in_port=$vnet0[, ].* packets:[1-9][0-9]*, .*dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,.*\)\),$vx0\$"
+d=$(ip -d link show $VXDEV 2>&1)
+[[ $d = *"alias FlowTier pid $(sys_daemon_pid)"* ]] \
+    || fail "$VXDEV is not the new daemon's: $d"
+
+# Unloading with the device attached: a killed daemon leaves datapath,
+# port, device and megaflows; rmmod detaches and frees them.
+kill -9 "$(sys_daemon_pid)"
+rmmod flowtier || fail "rmmod with the VXLAN port attached failed"
+pass
+
 # A clean stop takes the device with it.
+insmod "$ko" || fail "insmod after rmmod failed"
+sys_start_daemon
+ft 0 get Interface vx0 error
+case $out in ""|"[]") ;; *) fail "vx0 did not open again: $out" ;; esac
 kill -TERM "$(sys_daemon_pid)"
 for i in $(seq 100); do
     [ -e /sys/class/net/$VXDEV ] || break
@@ -185,16 +212,7 @@ for i in $(seq 100); do
 done
 [ -e /sys/class/net/$VXDEV ] && fail "$VXDEV left after a clean stop"
 pass
-
-# Unloading with the device attached: a killed daemon leaves datapath,
-# port, device and megaflows; rmmod detaches and frees them.
-sys_start_daemon
-tunnel_ping 3
-kill -9 "$(sys_daemon_pid)"
-rmmod flowtier || fail "rmmod with the VXLAN port attached failed"
-ip link set $VXDEV down && ip link del $VXDEV \
-    || fail "cannot delete the device the killed daemon left"
-pass
+rmmod flowtier || fail "rmmod after a clean stop failed"
 sys_cleanup
 trap - EXIT
 sleep 1
