@@ -4,7 +4,9 @@
  * output (a clone per output but the last), push and pop VLAN, masked
  * sets of Ethernet, IPv4, IPv6 and TCP/UDP fields with their checksums
  * fixed up (IPv4 header, and the TCP/UDP/ICMPv6 pseudo-header sums,
- * CHECKSUM_PARTIAL included), and userspace (an upcall).  An action whose
+ * CHECKSUM_PARTIAL included), set tunnel (the TX tunnel metadata a
+ * following output to a VXLAN port encapsulates with, attached to the skb
+ * as its dst), and userspace (an upcall).  An action whose
  * header is missing is skipped and counted.  Runs under RCU with BHs off;
  * allocates only the clones an output needs.
  */
@@ -286,6 +288,17 @@ static int ft_userspace(struct ft_dp *dp, struct sk_buff *skb,
 	return 0;
 }
 
+/* Attaches the action's TX tunnel metadata to 'skb' (a reference: the
+ * action list keeps its own), replacing the RX metadata of a packet a
+ * VXLAN port decapsulated. */
+static int ft_set_tunnel(struct sk_buff *skb, const struct ft_ktunnel *t)
+{
+	skb_dst_drop(skb);
+	dst_hold(&t->md->dst);
+	skb_dst_set(skb, &t->md->dst);
+	return 0;
+}
+
 /* Runs one action that is not an output. */
 static int ft_action_modify(struct ft_dp *dp, struct sk_buff *skb,
 			    const struct ft_flow *key,
@@ -307,6 +320,8 @@ static int ft_action_modify(struct ft_dp *dp, struct sk_buff *skb,
 		return ft_set_ipv6(skb, &a->ipv6);
 	case FT_KDP_ACTION_SET_L4:
 		return ft_set_l4(skb, &a->l4);
+	case FT_KDP_ACTION_SET_TUNNEL:
+		return ft_set_tunnel(skb, &a->tunnel);
 	case FT_KDP_ACTION_USERSPACE:
 		return ft_userspace(dp, skb, key, &a->userspace);
 	default:

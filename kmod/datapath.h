@@ -31,6 +31,7 @@
 #include <linux/skbuff.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/dst_metadata.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -75,11 +76,24 @@ struct ft_vport {
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
 	bool internal;              /* 'dev' is ours (vport.c). */
+	bool vxlan;                 /* 'dev' is an external VXLAN device:
+				     * its packets carry tunnel metadata. */
 	u32 port_no;
 	u32 upcall_pid;             /* Its own upcall socket, 0: the dp's. */
 	struct ft_vport_pcpu __percpu *stats;
 	struct ft_upcall_bucket bucket;
 	struct rcu_head rcu;
+};
+
+/* A SET_TUNNEL action: its attributes (host order, for dumps) and the TX
+ * tunnel metadata built from them once, of which every packet it runs
+ * on takes a reference (released with the action list). */
+struct ft_ktunnel {
+	struct metadata_dst *md;
+	u64 id;
+	u32 src, dst;
+	u8 tos, ttl;
+	u16 flags, tp_dst;
 };
 
 /* One action, decoded from its netlink attribute. */
@@ -93,6 +107,7 @@ struct ft_kaction {
 		struct ft_kdp_set_ipv6 ipv6;
 		struct ft_kdp_set_l4 l4;
 		struct ft_kdp_userspace userspace;
+		struct ft_ktunnel tunnel;
 	};
 };
 
@@ -187,6 +202,10 @@ void ft_vport_send(struct ft_vport *vport, struct sk_buff *skb);
  * header; returns 0 or -EINVAL (under 14 bytes). */
 int ft_flow_key_extract(struct sk_buff *skb, u32 in_port,
 			struct ft_flow *key);
+/* Puts the outer header of the RX tunnel metadata 'info' in the tunnel
+ * fields of 'key'. */
+void ft_flow_key_tunnel(const struct ip_tunnel_info *info,
+			struct ft_flow *key);
 
 /* flow_table.c */
 int ft_table_init(struct ft_flow_table *table);
@@ -211,6 +230,10 @@ struct ft_kactions *ft_actions_from_nl(const struct nlattr *attr,
 				       struct netlink_ext_ack *extack);
 int ft_actions_to_nl(struct sk_buff *skb, int attrtype,
 		     const struct ft_kactions *acts);
+/* Frees 'acts' (NULL: nothing) and what its actions hold, now, or after
+ * a grace period (packets may still run them). */
+void ft_actions_free(struct ft_kactions *acts);
+void ft_actions_free_rcu(struct ft_kactions *acts);
 
 /* actions.c: runs 'acts' on 'skb' (consumed), which came in on port
  * 'in_port' of 'dp' with key 'key'.  Under RCU, BHs off. */

@@ -8,7 +8,9 @@
  * computes from a key matches the packets it was computed for.  The
  * userspace side compares the two parsers on every upcall.  Reads only
  * the skb (skb_header_pointer(), no pull, no write); called in softirq
- * and from the packet family's EXECUTE.
+ * and from the packet family's EXECUTE.  The tunnel fields of a packet a
+ * VXLAN port decapsulated come from its RX tunnel metadata
+ * (ft_flow_key_tunnel()), as the outer header is gone from the frame.
  */
 #include <linux/if_ether.h>
 #include <linux/skbuff.h>
@@ -334,4 +336,20 @@ int ft_flow_key_extract(struct sk_buff *skb, u32 in_port,
 		break;
 	}
 	return 0;
+}
+
+void ft_flow_key_tunnel(const struct ip_tunnel_info *info,
+			struct ft_flow *key)
+{
+	const struct ip_tunnel_key *t = &info->key;
+
+	key->tun_id = be64_to_cpu(t->tun_id);
+	key->tun_src = ntohl(t->u.ipv4.src);
+	key->tun_dst = ntohl(t->u.ipv4.dst);
+	key->tun_tos = t->tos;
+	key->tun_ttl = t->ttl;
+	key->tun_flags = ((t->tun_flags & TUNNEL_KEY) ? FT_TNL_F_KEY : 0) |
+			 ((t->tun_flags & TUNNEL_CSUM) ? FT_TNL_F_CSUM : 0) |
+			 ((t->tun_flags & TUNNEL_DONT_FRAGMENT) ?
+			  FT_TNL_F_DONT_FRAGMENT : 0);
 }

@@ -4,7 +4,9 @@
  * and out of a datapath's table (flow_table.c), their actions decoded from
  * and encoded to nested attributes, and their counters read by id in
  * batches.  Every attribute goes through a policy table; every refusal
- * says which attribute and why.  Runs under the genl mutex.
+ * says which attribute and why.  A SET_TUNNEL action's TX tunnel metadata
+ * (a metadata_dst) is built here, once per action list, and released
+ * with it.  Runs under the genl mutex.
  */
 #include "datapath.h"
 
@@ -12,8 +14,8 @@
  *   DP_NAME  the datapath (every command);
  *   ID       a megaflow's id, as NEW answered it (DEL, GET, SET);
  *   KEY      a struct ft_flow, masked by MASK (NEW);
- *   MASK     a struct ft_flow; tunnel metadata, OpenFlow metadata and
- *            registers must be wildcarded (NEW);
+ *   MASK     a struct ft_flow; OpenFlow metadata and registers must be
+ *            wildcarded (NEW);
  *   ACTIONS  nested, ft_action_policy below (NEW, SET);
  *   IDS      up to FT_KDP_STATS_BATCH u32 ids (STATS);
  *   STATS, STATS_ARRAY  only in replies. */
@@ -46,7 +48,114 @@ static const struct nla_policy ft_action_policy[FT_KDP_ACTION_MAX + 1] = {
 		NLA_POLICY_EXACT_LEN(sizeof(struct ft_kdp_set_l4)),
 	[FT_KDP_ACTION_USERSPACE] =
 		NLA_POLICY_EXACT_LEN(sizeof(struct ft_kdp_userspace)),
+	[FT_KDP_ACTION_SET_TUNNEL] = { .type = NLA_NESTED },
 };
+
+/* A VNI is 24 bits. */
+static struct netlink_range_validation ft_vni_range __ro_after_init = {
+	.max = 0xffffff,
+};
+
+/* Policy of the outer header inside a SET_TUNNEL nest. */
+static const struct nla_policy
+ft_tunnel_policy[FT_KDP_TUNNEL_ATTR_MAX + 1] = {
+	[FT_KDP_TUNNEL_ATTR_ID] = NLA_POLICY_FULL_RANGE(NLA_U64, &ft_vni_range),
+	[FT_KDP_TUNNEL_ATTR_SRC] = { .type = NLA_U32 },
+	[FT_KDP_TUNNEL_ATTR_DST] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FT_KDP_TUNNEL_ATTR_TOS] = { .type = NLA_U8 },
+	[FT_KDP_TUNNEL_ATTR_TTL] = { .type = NLA_U8 },
+	[FT_KDP_TUNNEL_ATTR_FLAGS] =
+		NLA_POLICY_MASK(NLA_U16, FT_TNL_F_DONT_FRAGMENT |
+					 FT_TNL_F_CSUM | FT_TNL_F_KEY),
+	[FT_KDP_TUNNEL_ATTR_TP_DST] = { .type = NLA_U16 },
+};
+
+/* Decodes the SET_TUNNEL nest 'a' into 'k' and builds its TX metadata. */
+static int ft_tunnel_from_nl(const struct nlattr *a, struct ft_ktunnel *k,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[FT_KDP_TUNNEL_ATTR_MAX + 1];
+	struct ip_tunnel_info *info;
+	__be16 flags;
+	int err;
+
+	err = nla_parse_nested(tb, FT_KDP_TUNNEL_ATTR_MAX, a, ft_tunnel_policy,
+			       extack);
+	if (err)
+		return err;
+	if (!tb[FT_KDP_TUNNEL_ATTR_DST]) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "flowtier: set_tunnel needs an outer destination");
+		return -EINVAL;
+	}
+	k->id = tb[FT_KDP_TUNNEL_ATTR_ID] ?
+		nla_get_u64(tb[FT_KDP_TUNNEL_ATTR_ID]) : 0;
+	k->src = tb[FT_KDP_TUNNEL_ATTR_SRC] ?
+		 nla_get_u32(tb[FT_KDP_TUNNEL_ATTR_SRC]) : 0;
+	k->dst = nla_get_u32(tb[FT_KDP_TUNNEL_ATTR_DST]);
+	k->tos = tb[FT_KDP_TUNNEL_ATTR_TOS] ?
+		 nla_get_u8(tb[FT_KDP_TUNNEL_ATTR_TOS]) : 0;
+	k->ttl = tb[FT_KDP_TUNNEL_ATTR_TTL] ?
+		 nla_get_u8(tb[FT_KDP_TUNNEL_ATTR_TTL]) : 0;
+	k->flags = tb[FT_KDP_TUNNEL_ATTR_FLAGS] ?
+		   nla_get_u16(tb[FT_KDP_TUNNEL_ATTR_FLAGS]) : 0;
+	k->tp_dst = tb[FT_KDP_TUNNEL_ATTR_TP_DST] ?
+		    nla_get_u16(tb[FT_KDP_TUNNEL_ATTR_TP_DST]) : 0;
+
+	k->md = metadata_dst_alloc(0, METADATA_IP_TUNNEL, GFP_KERNEL);
+	if (!k->md)
+		return -ENOMEM;
+	flags = ((k->flags & FT_TNL_F_KEY) ? TUNNEL_KEY : 0) |
+		((k->flags & FT_TNL_F_CSUM) ? TUNNEL_CSUM : 0) |
+		((k->flags & FT_TNL_F_DONT_FRAGMENT) ? TUNNEL_DONT_FRAGMENT : 0);
+	info = &k->md->u.tun_info;
+	info->mode = IP_TUNNEL_INFO_TX;
+	ip_tunnel_key_init(&info->key, htonl(k->src), htonl(k->dst), k->tos,
+			   k->ttl, 0, 0, htons(k->tp_dst), cpu_to_be64(k->id),
+			   flags);
+	return 0;
+}
+
+static int ft_tunnel_to_nl(struct sk_buff *skb, const struct ft_ktunnel *k)
+{
+	struct nlattr *nest = nla_nest_start(skb, FT_KDP_ACTION_SET_TUNNEL);
+
+	if (!nest ||
+	    nla_put(skb, FT_KDP_TUNNEL_ATTR_ID, sizeof(k->id), &k->id) ||
+	    nla_put_u32(skb, FT_KDP_TUNNEL_ATTR_SRC, k->src) ||
+	    nla_put_u32(skb, FT_KDP_TUNNEL_ATTR_DST, k->dst) ||
+	    nla_put_u8(skb, FT_KDP_TUNNEL_ATTR_TOS, k->tos) ||
+	    nla_put_u8(skb, FT_KDP_TUNNEL_ATTR_TTL, k->ttl) ||
+	    nla_put_u16(skb, FT_KDP_TUNNEL_ATTR_FLAGS, k->flags) ||
+	    nla_put_u16(skb, FT_KDP_TUNNEL_ATTR_TP_DST, k->tp_dst))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+void ft_actions_free(struct ft_kactions *acts)
+{
+	u32 i;
+
+	if (!acts)
+		return;
+	for (i = 0; i < acts->n; i++)
+		if (acts->acts[i].type == FT_KDP_ACTION_SET_TUNNEL &&
+		    acts->acts[i].tunnel.md)
+			dst_release(&acts->acts[i].tunnel.md->dst);
+	kfree(acts);
+}
+
+static void ft_actions_free_cb(struct rcu_head *rcu)
+{
+	ft_actions_free(container_of(rcu, struct ft_kactions, rcu));
+}
+
+void ft_actions_free_rcu(struct ft_kactions *acts)
+{
+	if (acts)
+		call_rcu(&acts->rcu, ft_actions_free_cb);
+}
 
 /* The union of an action, as bytes: one memcpy() fills whichever member
  * the type names (a copy through '&k->port' would span fields). */
@@ -116,8 +225,16 @@ struct ft_kactions *ft_actions_from_nl(const struct nlattr *attr,
 		if (k->type == FT_KDP_ACTION_UNSPEC) {
 			NL_SET_ERR_MSG_ATTR(extack, a,
 					    "flowtier: action of type 0");
-			kfree(acts);
+			ft_actions_free(acts);
 			return ERR_PTR(-EINVAL);
+		}
+		if (k->type == FT_KDP_ACTION_SET_TUNNEL) {
+			err = ft_tunnel_from_nl(a, &k->tunnel, extack);
+			if (err) {
+				ft_actions_free(acts);
+				return ERR_PTR(err);
+			}
+			continue;
 		}
 		if (nla_len(a))
 			memcpy(ft_kaction_payload(k), nla_data(a),
@@ -125,7 +242,7 @@ struct ft_kactions *ft_actions_from_nl(const struct nlattr *attr,
 				     sizeof(*k) - offsetof(struct ft_kaction, port)));
 		err = ft_action_check(a, k, extack);
 		if (err) {
-			kfree(acts);
+			ft_actions_free(acts);
 			return ERR_PTR(err);
 		}
 	}
@@ -156,7 +273,9 @@ int ft_actions_to_nl(struct sk_buff *skb, int attrtype,
 	for (i = 0; i < acts->n; i++) {
 		const struct ft_kaction *k = &acts->acts[i];
 
-		if (nla_put(skb, k->type, ft_action_size[k->type],
+		if (k->type == FT_KDP_ACTION_SET_TUNNEL ?
+		    ft_tunnel_to_nl(skb, &k->tunnel) :
+		    nla_put(skb, k->type, ft_action_size[k->type],
 			    ft_kaction_payload((struct ft_kaction *)k))) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
@@ -166,18 +285,13 @@ int ft_actions_to_nl(struct sk_buff *skb, int attrtype,
 	return 0;
 }
 
-/* Refuses a mask on fields the module does not extract. */
+/* Refuses a mask on fields the module does not extract.  (Tunnel fields
+ * are extracted: from a VXLAN port's packets, zero from the others'.) */
 static int ft_mask_check(const struct ft_flow *mask, const struct nlattr *a,
 			 struct netlink_ext_ack *extack)
 {
 	int i;
 
-	if (mask->tun_id || mask->tun_src || mask->tun_dst || mask->tun_tos ||
-	    mask->tun_ttl || mask->tun_flags) {
-		NL_SET_ERR_MSG_ATTR(extack, a,
-				    "flowtier: tunnel metadata cannot be matched in the kernel datapath");
-		return -EOPNOTSUPP;
-	}
 	for (i = 0; i < FT_N_REGS; i++)
 		if (mask->regs[i])
 			break;
@@ -257,14 +371,14 @@ static int ft_flow_cmd_new(struct sk_buff *skb, struct genl_info *info)
 	flow = ft_kflow_alloc(nla_data(a[FT_KDP_FLOW_ATTR_KEY]),
 			      nla_data(a[FT_KDP_FLOW_ATTR_MASK]));
 	if (!flow) {
-		kfree(acts);
+		ft_actions_free(acts);
 		return -ENOMEM;
 	}
 	RCU_INIT_POINTER(flow->acts, acts);
 	err = ft_table_insert(&dp->table, flow,
 			      nla_data(a[FT_KDP_FLOW_ATTR_MASK]), info->extack);
 	if (err) {
-		kfree(acts);
+		ft_actions_free(acts);
 		free_percpu(flow->stats);
 		kfree(flow);
 		return err;
@@ -387,7 +501,7 @@ static int ft_flow_cmd_set(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(acts))
 		return PTR_ERR(acts);
 	old = rcu_replace_pointer(flow->acts, acts, ft_genl_is_held());
-	kfree_rcu(old, rcu);
+	ft_actions_free_rcu(old);
 	return 0;
 }
 

@@ -61,7 +61,7 @@ static void ft_kflow_free_rcu(struct rcu_head *rcu)
 {
 	struct ft_kflow *flow = container_of(rcu, struct ft_kflow, rcu);
 
-	kfree(rcu_dereference_raw(flow->acts));
+	ft_actions_free(rcu_dereference_raw(flow->acts));
 	free_percpu(flow->stats);
 	kfree(flow);
 }

@@ -139,6 +139,20 @@ static void ft_flow_count(struct ft_kflow *flow, unsigned int len)
 	u64_stats_update_end(&s->syncp);
 }
 
+/* The outer header of a packet a VXLAN port received, into 'key'.
+ * Returns 0, or -EAFNOSUPPORT for an IPv6 underlay (the key holds IPv4
+ * tunnel addresses only) or a packet without RX tunnel metadata. */
+static int ft_vport_tunnel_key(struct sk_buff *skb, struct ft_flow *key)
+{
+	const struct ip_tunnel_info *info = skb_tunnel_info(skb);
+
+	if (!info || info->mode & IP_TUNNEL_INFO_TX ||
+	    ip_tunnel_info_af(info) != AF_INET)
+		return -EAFNOSUPPORT;
+	ft_flow_key_tunnel(info, key);
+	return 0;
+}
+
 void ft_dp_process(struct ft_dp *dp, struct ft_vport *vport,
 		   struct sk_buff *skb)
 {
@@ -161,7 +175,8 @@ void ft_dp_process(struct ft_dp *dp, struct ft_vport *vport,
 	if (skb->ip_summed == CHECKSUM_COMPLETE)
 		skb->ip_summed = CHECKSUM_NONE;
 
-	if (unlikely(ft_flow_key_extract(skb, vport->port_no, &key))) {
+	if (unlikely(ft_flow_key_extract(skb, vport->port_no, &key)) ||
+	    unlikely(vport->vxlan && ft_vport_tunnel_key(skb, &key))) {
 		FT_DP_COUNT(dp, n_invalid);
 		kfree_skb(skb);
 		return;
@@ -239,7 +254,7 @@ static int ft_packet_cmd_execute(struct sk_buff *in, struct genl_info *info)
 		return PTR_ERR(acts);
 	skb = ft_packet_build(a[FT_KDP_PACKET_ATTR_DATA]);
 	if (!skb) {
-		kfree(acts);
+		ft_actions_free(acts);
 		return -ENOMEM;
 	}
 	ft_flow_key_extract(skb, in_port, &key);
@@ -248,7 +263,7 @@ static int ft_packet_cmd_execute(struct sk_buff *in, struct genl_info *info)
 	ft_actions_execute(dp, skb, &key, acts);
 	local_bh_enable();
 	rcu_read_unlock();
-	kfree(acts);
+	ft_actions_free(acts);
 	return 0;
 }
 

@@ -7,12 +7,17 @@
  * flowtier_vport generic netlink family and the netdev notifier that
  * detaches a port whose device goes away.  An internal port is a netdev
  * of the module's own: what the host transmits on it enters the datapath,
- * what the datapath outputs to it the host receives.  Locking:
- * datapath.h.
+ * what the datapath outputs to it the host receives.  A VXLAN port is an
+ * external (collect_metadata) VXLAN device attached the same way: what it
+ * decapsulates arrives with RX tunnel metadata, which ft_dp_process()
+ * puts in the key; what the datapath outputs to it must carry the TX
+ * tunnel metadata of a SET_TUNNEL action, which the device encapsulates
+ * with (anything else is dropped and counted).  Locking: datapath.h.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
+#include <net/vxlan.h>
 
 #include "datapath.h"
 
@@ -22,7 +27,8 @@
  *             upper bound is checked by NEW, past the policy's s16);
  *   IFNAME    the existing Ethernet netdev to attach, or the internal
  *             one to create (NEW);
- *   TYPE      enum ft_kdp_vport_type, default NETDEV (NEW);
+ *   TYPE      enum ft_kdp_vport_type, default NETDEV (NEW): NETDEV and
+ *             VXLAN attach IFNAME, INTERNAL creates it;
  *   UPCALL_PID  the netlink port of the port's own upcall socket, 0 for
  *             the datapath's (NEW, SET);
  *   IFINDEX, STATS  only in replies. */
@@ -33,7 +39,7 @@ static const struct nla_policy ft_vport_policy[FT_KDP_VPORT_ATTR_MAX + 1] = {
 	[FT_KDP_VPORT_ATTR_IFNAME] = { .type = NLA_NUL_STRING,
 				       .len = IFNAMSIZ - 1 },
 	[FT_KDP_VPORT_ATTR_TYPE] = NLA_POLICY_MAX(NLA_U32,
-						  FT_KDP_VPORT_INTERNAL),
+						  FT_KDP_VPORT_VXLAN),
 	[FT_KDP_VPORT_ATTR_UPCALL_PID] = { .type = NLA_U32 },
 	[FT_KDP_VPORT_ATTR_IFINDEX] = { .type = NLA_REJECT },
 	[FT_KDP_VPORT_ATTR_STATS] = { .type = NLA_REJECT },
@@ -173,6 +179,22 @@ void ft_vport_send(struct ft_vport *vport, struct sk_buff *skb)
 		u64_stats_update_end(&s->syncp);
 		return;
 	}
+	if (vport->vxlan) {
+		const struct ip_tunnel_info *info = skb_tunnel_info(skb);
+
+		/* The device drops what has no outer header to get, and
+		 * says nothing: count it here. */
+		if (unlikely(!info || !(info->mode & IP_TUNNEL_INFO_TX))) {
+			kfree_skb(skb);
+			u64_stats_update_begin(&s->syncp);
+			s->tx_dropped++;
+			u64_stats_update_end(&s->syncp);
+			return;
+		}
+	} else {
+		/* A decapsulated packet's RX metadata stays behind. */
+		skb_dst_drop(skb);
+	}
 	skb->dev = dev;
 	skb_reset_mac_header(skb);
 	skb->protocol = eth_type_trans(skb, dev);
@@ -220,7 +242,8 @@ void ft_vport_del(struct ft_vport *vport, bool dev_gone)
 		RCU_INIT_POINTER(priv->vport, NULL);
 	} else {
 		netdev_rx_handler_unregister(dev);
-		dev_set_promiscuity(dev, -1);
+		if (!vport->vxlan)
+			dev_set_promiscuity(dev, -1);
 	}
 	hlist_del_rcu(&vport->node);
 	vport->dp->n_ports--;
@@ -271,8 +294,9 @@ static int ft_vport_fill(struct sk_buff *skb, struct ft_vport *vport,
 	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_IFINDEX,
 			vport->dev->ifindex) ||
 	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_TYPE,
-			vport->internal ? FT_KDP_VPORT_INTERNAL
-					: FT_KDP_VPORT_NETDEV) ||
+			vport->internal ? FT_KDP_VPORT_INTERNAL :
+			vport->vxlan ? FT_KDP_VPORT_VXLAN :
+			FT_KDP_VPORT_NETDEV) ||
 	    nla_put_u32(skb, FT_KDP_VPORT_ATTR_UPCALL_PID,
 			READ_ONCE(vport->upcall_pid)) ||
 	    nla_put_64bit(skb, FT_KDP_VPORT_ATTR_STATS, sizeof(st), &st,
@@ -301,10 +325,37 @@ static int ft_vport_reply(struct ft_vport *vport, struct genl_info *info,
 	return genlmsg_reply(reply, info);
 }
 
-/* Checks that 'dev' can be a port; RTNL held. */
-static int ft_vport_check_dev(struct net_device *dev, struct nlattr *attr,
+/* True if 'dev' is a VXLAN device in external (collect_metadata) mode. */
+static bool ft_vxlan_external(struct net_device *dev)
+{
+	const struct vxlan_dev *vxlan;
+
+	if (!netif_is_vxlan(dev))
+		return false;
+	vxlan = netdev_priv(dev);
+	return vxlan->cfg.flags & VXLAN_F_COLLECT_METADATA;
+}
+
+/* Checks that 'dev' can be a port of kind 'vxlan' or not; RTNL held. */
+static int ft_vport_check_dev(struct net_device *dev, bool vxlan,
+			      struct nlattr *attr,
 			      struct netlink_ext_ack *extack)
 {
+	if (vxlan && !netif_is_vxlan(dev)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "flowtier: a port of type VXLAN needs a VXLAN device");
+		return -EINVAL;
+	}
+	if (vxlan && !ft_vxlan_external(dev)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "flowtier: the VXLAN device is not in external (collect_metadata) mode: its packets would carry no outer header");
+		return -EINVAL;
+	}
+	if (!vxlan && ft_vxlan_external(dev)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "flowtier: an external VXLAN device is a port of type VXLAN (as a plain port it could not encapsulate)");
+		return -EINVAL;
+	}
 	if (dev->type != ARPHRD_ETHER || dev->addr_len != ETH_ALEN) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "flowtier: the device is not Ethernet");
@@ -347,7 +398,7 @@ static int ft_vport_attach(struct ft_dp *dp, struct ft_vport *vport,
 				    "flowtier: no such network device");
 		return -ENODEV;
 	}
-	err = ft_vport_check_dev(dev, ifname, extack);
+	err = ft_vport_check_dev(dev, vport->vxlan, ifname, extack);
 	if (err)
 		return err;
 	vport->dev = dev;
@@ -357,7 +408,9 @@ static int ft_vport_attach(struct ft_dp *dp, struct ft_vport *vport,
 				    "flowtier: cannot attach an rx_handler to the device");
 		return err;
 	}
-	dev_set_promiscuity(dev, 1);
+	/* (A VXLAN device takes every inner destination as it is.) */
+	if (!vport->vxlan)
+		dev_set_promiscuity(dev, 1);
 attached:
 	netdev_hold(dev, &vport->dev_tracker, GFP_KERNEL);
 	hlist_add_head_rcu(&vport->node,
@@ -398,9 +451,12 @@ static int ft_vport_cmd_new(struct sk_buff *skb, struct genl_info *info)
 	spin_lock_init(&vport->bucket.lock);
 	vport->bucket.last = jiffies;
 	vport->port_no = port_no;
-	vport->internal = info->attrs[FT_KDP_VPORT_ATTR_TYPE] &&
-		nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_TYPE]) ==
-		FT_KDP_VPORT_INTERNAL;
+	if (info->attrs[FT_KDP_VPORT_ATTR_TYPE]) {
+		u32 type = nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_TYPE]);
+
+		vport->internal = type == FT_KDP_VPORT_INTERNAL;
+		vport->vxlan = type == FT_KDP_VPORT_VXLAN;
+	}
 	if (info->attrs[FT_KDP_VPORT_ATTR_UPCALL_PID])
 		vport->upcall_pid =
 			nla_get_u32(info->attrs[FT_KDP_VPORT_ATTR_UPCALL_PID]);

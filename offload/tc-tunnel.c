@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
@@ -29,6 +30,7 @@
 #include "tc-translate.h"
 
 #define ALIAS_PREFIX "FlowTier pid "
+#define ALIAS_USERS " users "
 
 /* ---- The enc_* keys of a decapsulation rule. ---- */
 
@@ -123,6 +125,7 @@ struct link_info {
     char name[FT_PORT_NAME_MAX];
     char kind[16];
     long pid;                   /* From a FlowTier alias; 0 if none. */
+    int users;                  /* Its opens not yet closed (alias). */
 };
 
 static void
@@ -152,7 +155,11 @@ link_parse(struct nl_msg *nmsg, struct link_info *li)
 
         nla_strlcpy(alias, tb[IFLA_IFALIAS], sizeof alias);
         if (!strncmp(alias, ALIAS_PREFIX, strlen(ALIAS_PREFIX))) {
+            const char *users;
+
             li->pid = strtol(alias + strlen(ALIAS_PREFIX), NULL, 10);
+            users = strstr(alias, ALIAS_USERS);
+            li->users = users ? atoi(users + strlen(ALIAS_USERS)) : 1;
         }
     }
 }
@@ -215,13 +222,16 @@ dev_create(struct nl_sock *sock, const char *name, uint16_t dst_port,
     return ft_tc_nl_transact(sock, msg, what, err);
 }
 
+/* Names this process the device's owner, with 'users' opens of it. */
 static int
-dev_set_alias(struct nl_sock *sock, int ifindex, struct ft_error *err)
+dev_set_alias(struct nl_sock *sock, int ifindex, int users,
+              struct ft_error *err)
 {
     struct nl_msg *msg = ft_tc_nl_link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
     char alias[64];
 
-    snprintf(alias, sizeof alias, ALIAS_PREFIX "%ld", (long) getpid());
+    snprintf(alias, sizeof alias, ALIAS_PREFIX "%ld" ALIAS_USERS "%d",
+             (long) getpid(), users);
     nla_put_string(msg, IFLA_IFALIAS, alias);
     return ft_tc_nl_transact(sock, msg, "tc: name the VXLAN device's owner",
                              err);
@@ -239,7 +249,7 @@ ft_tc_tunnel_dev_open(struct nl_sock *sock, uint16_t dst_port, int *ifindex,
     if (!link_get(sock, name, &li)) {
         if (li.pid == getpid()) {
             *ifindex = li.ifindex;
-            return 0;
+            return dev_set_alias(sock, li.ifindex, li.users + 1, err);
         }
         if (!li.pid || strcmp(li.kind, "vxlan")) {
             return ft_error_set(err, -EEXIST, "tc: a device %s exists that "
@@ -261,7 +271,7 @@ ft_tc_tunnel_dev_open(struct nl_sock *sock, uint16_t dst_port, int *ifindex,
             return ft_error_set(err, error, "tc: VXLAN device %s vanished",
                                 name);
         }
-        error = dev_set_alias(sock, li.ifindex, err);
+        error = dev_set_alias(sock, li.ifindex, 1, err);
         if (error) {
             link_del(sock, li.ifindex, NULL);
             return error;
@@ -280,8 +290,23 @@ ft_tc_tunnel_dev_close(struct nl_sock *sock, uint16_t dst_port)
     dev_name(dst_port, name);
     if (!link_get(sock, name, &li) && li.pid == getpid()
         && !strcmp(li.kind, "vxlan")) {
-        link_del(sock, li.ifindex, NULL);
+        if (li.users > 1) {
+            dev_set_alias(sock, li.ifindex, li.users - 1, NULL);
+        } else {
+            link_del(sock, li.ifindex, NULL);
+        }
     }
+}
+
+int
+ft_tc_tunnel_dev_up(struct nl_sock *sock, int ifindex, struct ft_error *err)
+{
+    return ft_tc_nl_transact(sock, ft_tc_nl_link_msg(RTM_NEWLINK, 0, ifindex,
+                                                     IFF_UP, IFF_UP),
+                             "bring FlowTier's VXLAN device up (is its UDP "
+                             "port taken by another socket, such as a "
+                             "datapath_type=netdev bridge's vxlan port?)",
+                             err);
 }
 
 struct sweep {

@@ -14,6 +14,8 @@
  * leaves it down: an up VXLAN device would bind the UDP port in the
  * kernel, and that port belongs to the userspace datapath's socket, which
  * receives (and decapsulates) every packet the NIC does not take.  The
+ * kernel datapath (datapath_type=system) is the exception: it attaches
+ * the device as its vxlan port and brings it up (tunnel-dev.h).  The
  * device's alias, "FlowTier pid N", says who created it: FlowTier deletes
  * a device whose alias names a process that is gone (a killed daemon's
  * leftover), its own device when it stops, and never any other device.
@@ -34,12 +36,20 @@ struct nl_sock;
 /* Creates the device for 'dst_port', or takes over the one this process
  * created, or replaces a killed FlowTier's, and stores its ifindex in
  * '*ifindex'.  Refuses (-EEXIST) a device of that name another process
- * or someone else owns. */
+ * or someone else owns.  Each open of this process's device is counted
+ * (in its alias: the count outlives no process), so that the TC tier and
+ * the kernel datapath (tunnel-dev.h) share it. */
 int ft_tc_tunnel_dev_open(struct nl_sock *, uint16_t dst_port, int *ifindex,
                           struct ft_error *err);
 
-/* Deletes the device for 'dst_port' if this process created it. */
+/* Closes one open of the device for 'dst_port' if this process created
+ * it, and deletes it with its last. */
 void ft_tc_tunnel_dev_close(struct nl_sock *, uint16_t dst_port);
+
+/* Brings the device 'ifindex' up: it then binds its UDP port and the
+ * kernel decapsulates what arrives there (-EADDRINUSE if a socket has the
+ * port).  It stays up until deleted. */
+int ft_tc_tunnel_dev_up(struct nl_sock *, int ifindex, struct ft_error *err);
 
 /* Deletes every FlowTier VXLAN device whose creator is gone. */
 void ft_tc_tunnel_dev_sweep(struct nl_sock *);

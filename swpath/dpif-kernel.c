@@ -26,7 +26,13 @@
  *
  * Every upcall's key, extracted by the module, is compared with the key
  * swpath/flow-extract.c extracts from the same frame: a difference is
- * counted and logged, since megaflows are computed from that key.
+ * counted and logged, since megaflows are computed from that key.  (The
+ * outer header of a packet a vxlan port received is not in the frame:
+ * the module's tunnel fields are taken as they are.)
+ *
+ * A vxlan port is a VXLAN device in external mode that the caller opened
+ * (FlowTier's, see dpif.h), attached as a port of kind VXLAN: the module
+ * puts the outer header in the key and encapsulates after set(tunnel).
  */
 #include "dpif-provider.h"
 
@@ -45,6 +51,7 @@
 #include "flowtier/util.h"
 #include "flow-extract.h"
 #include "kdp-nl.h"
+#include "tnl-config.h"
 
 #define LOG_INTERVAL_MS 1000
 #define LOG_BURST 10
@@ -65,9 +72,13 @@ struct ft_dpif_flow {
 
 struct kport {
     ft_port_no port_no;
-    char name[FT_PORT_NAME_MAX];
+    char name[FT_PORT_NAME_MAX];    /* The port's. */
+    char dev[FT_PORT_NAME_MAX];     /* Its device's: 'name', but for a vxlan
+                                     * port FlowTier's VXLAN device. */
     int ifindex;
-    bool internal;              /* The module created the device. */
+    enum ft_kdp_vport_type kind;    /* INTERNAL: the module created the
+                                     * device. */
+    uint16_t tnl_dst_port;          /* A vxlan port's UDP port, or 0. */
     bool adopted;               /* Found in place, not yet added again. */
     struct nl_sock *usock;      /* Its upcalls (NULL while adopted). */
 };
@@ -417,10 +428,29 @@ kport_find_name(const struct dpif_kernel *dk, const char *devname)
     return NULL;
 }
 
-/* Inserts a port in 'dk->ports' (sorted by number) and returns it. */
+static const char *
+kport_type(const struct kport *p)
+{
+    return (p->kind == FT_KDP_VPORT_INTERNAL ? "internal"
+            : p->kind == FT_KDP_VPORT_VXLAN ? "vxlan" : "system");
+}
+
+static struct kport *
+kport_find_dev(const struct dpif_kernel *dk, const char *dev)
+{
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        if (!strcmp(dk->ports[i].dev, dev)) {
+            return &dk->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Inserts port 'name' of device 'dev' in 'dk->ports' (sorted by number)
+ * and returns it. */
 static struct kport *
 kport_insert(struct dpif_kernel *dk, ft_port_no port_no, const char *name,
-             int ifindex, bool internal)
+             const char *dev, int ifindex, enum ft_kdp_vport_type kind)
 {
     struct kport *p;
     size_t i;
@@ -433,8 +463,9 @@ kport_insert(struct dpif_kernel *dk, ft_port_no port_no, const char *name,
     memset(&p[i], 0, sizeof p[i]);
     p[i].port_no = port_no;
     snprintf(p[i].name, sizeof p[i].name, "%s", name);
+    snprintf(p[i].dev, sizeof p[i].dev, "%s", dev);
     p[i].ifindex = ifindex;
-    p[i].internal = internal;
+    p[i].kind = kind;
     dk->n_ports++;
     return &p[i];
 }
@@ -469,16 +500,16 @@ dk_port_claim(struct dpif_kernel *dk, struct kport *p, const char *what,
 }
 
 /* Detaches the ports of the previous run that stand in the way of port
- * 'port_no' named 'devname' of type 'internal', unless one is that very
- * port, which it returns (to be claimed). */
+ * 'port_no' of device 'dev' of kind 'kind', unless one is that very port,
+ * which it returns (to be claimed). */
 static struct kport *
 dk_port_clear_adopted(struct dpif_kernel *dk, ft_port_no port_no,
-                      const char *devname, bool internal)
+                      const char *dev, enum ft_kdp_vport_type kind)
 {
-    struct kport *p = kport_find_name(dk, devname);
+    struct kport *p = kport_find_dev(dk, dev);
 
     if (p && p->adopted) {
-        if (p->port_no == port_no && p->internal == internal) {
+        if (p->port_no == port_no && p->kind == kind) {
             return p;
         }
         dk_port_del(&dk->up, p->port_no);
@@ -490,39 +521,117 @@ dk_port_clear_adopted(struct dpif_kernel *dk, ft_port_no port_no,
     return NULL;
 }
 
+/* Checks the options 'opts' of vxlan port 'name' and finds in them the
+ * device the bridge opened for it (FT_DPIF_OPT_TNL_DEVICE), stored in
+ * 'dev'; stores its UDP port in '*dst_port'. */
+static int
+dk_vxlan_opts(const struct dpif_kernel *dk, const char *name,
+              const struct ft_netdev_option *opts, size_t n_opts,
+              char dev[FT_PORT_NAME_MAX], uint16_t *dst_port,
+              struct ft_error *err)
+{
+    struct ft_netdev_option *user = ft_xcalloc(n_opts + 1, sizeof *user);
+    struct ft_tnl_config cfg;
+    size_t n_user = 0;
+    int error;
+
+    dev[0] = '\0';
+    for (size_t i = 0; i < n_opts; i++) {
+        if (!strcmp(opts[i].key, FT_DPIF_OPT_TNL_DEVICE)) {
+            snprintf(dev, FT_PORT_NAME_MAX, "%s", opts[i].value);
+        } else {
+            user[n_user++] = opts[i];
+        }
+    }
+    error = ft_tnl_config_parse(name, user, n_user, &cfg, err);
+    free(user);
+    if (error) {
+        return error;
+    }
+    if (!dev[0]) {
+        return ft_error_set(err, -EINVAL, "port %s: a vxlan port of the "
+                            "kernel datapath needs FlowTier's VXLAN device "
+                            "for UDP port %u (the bridge opens it)", name,
+                            cfg.dst_port);
+    }
+    for (size_t i = 0; i < dk->n_ports; i++) {
+        const struct kport *p = &dk->ports[i];
+
+        if (!p->adopted && p->tnl_dst_port == cfg.dst_port
+            && strcmp(p->name, name)) {
+            return ft_error_set(err, -EEXIST, "port %s: the kernel datapath "
+                                "takes one vxlan port per UDP port, and "
+                                "port %s has UDP port %u (its VXLAN device "
+                                "receives every VNI and remote of it)",
+                                name, p->name, cfg.dst_port);
+        }
+    }
+    *dst_port = cfg.dst_port;
+    return 0;
+}
+
+/* The kind of port of 'type' ("system", "internal", "vxlan"), or -1. */
+static int
+dk_port_kind(const char *type)
+{
+    if (!type || !*type || !strcmp(type, "system")) {
+        return FT_KDP_VPORT_NETDEV;
+    }
+    return (!strcmp(type, "internal") ? FT_KDP_VPORT_INTERNAL
+            : !strcmp(type, "vxlan") ? FT_KDP_VPORT_VXLAN : -1);
+}
+
 static int
 dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
             const char *type, const struct ft_netdev_option *opts,
             size_t n_opts, struct ft_error *err)
 {
     struct dpif_kernel *dk = dk_cast(dpif);
+    int kind = dk_port_kind(type);
+    char dev[FT_PORT_NAME_MAX];
+    uint16_t dst_port = 0;
     struct nl_sock *sock;
     struct nl_msg *msg;
     struct kport *p;
     char what[64];
     int ifindex = 0, error;
 
-    bool internal = type && !strcmp(type, "internal");
-
-    (void) opts;
-    if (type && *type && strcmp(type, "system") && !internal) {
+    if (kind < 0) {
         return ft_error_set(err, -EOPNOTSUPP, "port %s: type %s is not "
                             "available in the kernel datapath "
                             "(datapath_type=system attaches existing "
-                            "network devices, type system, and makes the "
-                            "bridge's internal port)", devname, type);
-    }
-    if (n_opts) {
-        return ft_error_set(err, -EINVAL, "port %s: the kernel datapath "
-                            "takes no port options", devname);
+                            "network devices, type system, VXLAN tunnels, "
+                            "type vxlan, and makes the bridge's internal "
+                            "port)", devname, type);
     }
     if (strlen(devname) >= FT_PORT_NAME_MAX) {
         return ft_error_set(err, -EINVAL, "port %s: name too long", devname);
     }
+    if (kind == FT_KDP_VPORT_VXLAN) {
+        error = dk_vxlan_opts(dk, devname, opts, n_opts, dev, &dst_port,
+                              err);
+        if (error) {
+            return error;
+        }
+    } else if (n_opts) {
+        return ft_error_set(err, -EINVAL, "port %s: the kernel datapath "
+                            "takes no options for a port of type %s",
+                            devname, type ? type : "system");
+    } else {
+        snprintf(dev, sizeof dev, "%s", devname);
+    }
     snprintf(what, sizeof what, "port %s", devname);
-    p = dk_port_clear_adopted(dk, port_no, devname, internal);
+    p = dk_port_clear_adopted(dk, port_no, dev, kind);
     if (p) {
-        return dk_port_claim(dk, p, what, err);
+        snprintf(p->name, sizeof p->name, "%s", devname);
+        p->tnl_dst_port = dst_port;
+        error = dk_port_claim(dk, p, what, err);
+        if (error != -ENOENT) {
+            return error;
+        }
+        /* Its device went meanwhile (a killed daemon's VXLAN device is
+         * made anew), and the port with it: attach the new one. */
+        dk_port_del(&dk->up, port_no);
     }
     if (kport_find(dk, port_no)) {
         return ft_error_set(err, -EEXIST, "port %s: port number %u is in "
@@ -535,9 +644,8 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_NEW,
                         0, dk->dpname);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, port_no);
-    nla_put_string(msg, FT_KDP_VPORT_ATTR_IFNAME, devname);
-    nla_put_u32(msg, FT_KDP_VPORT_ATTR_TYPE, internal ? FT_KDP_VPORT_INTERNAL
-                                                      : FT_KDP_VPORT_NETDEV);
+    nla_put_string(msg, FT_KDP_VPORT_ATTR_IFNAME, dev);
+    nla_put_u32(msg, FT_KDP_VPORT_ATTR_TYPE, (uint32_t) kind);
     nla_put_u32(msg, FT_KDP_VPORT_ATTR_UPCALL_PID,
                 nl_socket_get_local_port(sock));
     error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
@@ -546,7 +654,9 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
         nl_socket_free(sock);
         return error;
     }
-    kport_insert(dk, port_no, devname, ifindex, internal)->usock = sock;
+    p = kport_insert(dk, port_no, devname, dev, ifindex, kind);
+    p->usock = sock;
+    p->tnl_dst_port = dst_port;
     return 0;
 }
 
@@ -581,8 +691,10 @@ kport_to_info(const struct kport *p, struct ft_dpif_port_info *info)
 {
     info->port_no = p->port_no;
     info->name = p->name;
-    info->type = p->internal ? "internal" : "system";
-    info->ifindex = p->ifindex;
+    info->type = kport_type(p);
+    /* (A vxlan port's device is not the port's name: as in the userspace
+     * datapath, the port has no ifindex of its own.) */
+    info->ifindex = p->kind == FT_KDP_VPORT_VXLAN ? 0 : p->ifindex;
     info->fd = -1;
 }
 
@@ -704,9 +816,11 @@ dk_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
     memset(id, 0, sizeof *id);
     id->port_no = port_no;
     snprintf(id->name, sizeof id->name, "%s", p->name);
-    snprintf(id->type, sizeof id->type, "%s",
-             p->internal ? "internal" : "system");
-    id->ifindex = p->ifindex;
+    snprintf(id->type, sizeof id->type, "%s", kport_type(p));
+    /* A vxlan port is FlowTier's device for its UDP port, which a
+     * provider that offloads tunnels opens itself. */
+    id->ifindex = p->kind == FT_KDP_VPORT_VXLAN ? 0 : p->ifindex;
+    id->tnl_dst_port = p->tnl_dst_port;
     id->dpdk_port_id = -1;
     return 0;
 }
@@ -826,9 +940,18 @@ dk_check_key(struct dpif_kernel *dk, const struct ft_flow *key,
              const struct ft_packet *pkt)
 {
     struct ft_flow ukey;
+    int error;
 
-    if (ft_flow_extract(ft_packet_data(pkt), pkt->size, key->in_port, &ukey)
-        || !ft_flow_equal(&ukey, key)) {
+    error = ft_flow_extract(ft_packet_data(pkt), pkt->size, key->in_port,
+                            &ukey);
+    /* The outer header is not in the frame: the module's is the key's. */
+    ukey.tun_id = key->tun_id;
+    ukey.tun_src = key->tun_src;
+    ukey.tun_dst = key->tun_dst;
+    ukey.tun_tos = key->tun_tos;
+    ukey.tun_ttl = key->tun_ttl;
+    ukey.tun_flags = key->tun_flags;
+    if (error || !ft_flow_equal(&ukey, key)) {
         dk->n_key_mismatch++;
         dk_log(dk, "the kernel module's key of a %"PRIu32"-byte packet from "
                "port %"PRIu32" differs from the userspace parser's",
@@ -990,29 +1113,26 @@ dk_run(struct ft_dpif *dpif, int budget)
 
 /* ---- Megaflows. ---- */
 
-/* The module extracts no tunnel metadata, OpenFlow metadata or registers:
- * they are zero in every key it looks up, so a megaflow that matches them
- * as zero matches the same packets with them wildcarded. */
+/* The module extracts no OpenFlow metadata or registers: they are zero in
+ * every key it looks up, so a megaflow that matches them as zero matches
+ * the same packets with them wildcarded.  (It extracts the tunnel fields
+ * of a vxlan port's packets, zero for the others'.) */
 static int
 dk_kernel_mask(const struct ft_match *match, struct ft_flow *mask,
                struct ft_error *err)
 {
     const struct ft_flow *k = &match->flow;
-    bool nonzero = k->tun_id || k->tun_src || k->tun_dst || k->tun_tos
-                   || k->tun_ttl || k->tun_flags || k->metadata;
+    bool nonzero = k->metadata;
 
     for (int i = 0; i < FT_N_REGS; i++) {
         nonzero = nonzero || k->regs[i];
     }
     if (nonzero) {
         return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: the "
-                            "megaflow matches tunnel metadata, OpenFlow "
-                            "metadata or registers other than zero");
+                            "megaflow matches OpenFlow metadata or "
+                            "registers other than zero");
     }
     *mask = match->mask;
-    mask->tun_id = mask->tun_src = mask->tun_dst = 0;
-    mask->tun_tos = mask->tun_ttl = 0;
-    mask->tun_flags = 0;
     mask->metadata = 0;
     memset(mask->regs, 0, sizeof mask->regs);
     return 0;
@@ -1286,8 +1406,10 @@ adopt_port(struct nlattr **attrs, void *aux)
         return -EPROTO;
     }
     kport_insert(dk, nla_get_u32(no), nla_get_string(name),
+                 nla_get_string(name),
                  ifindex ? (int) nla_get_u32(ifindex) : 0,
-                 type && nla_get_u32(type) == FT_KDP_VPORT_INTERNAL)
+                 type ? (enum ft_kdp_vport_type) nla_get_u32(type)
+                      : FT_KDP_VPORT_NETDEV)
         ->adopted = true;
     return 0;
 }

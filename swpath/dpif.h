@@ -250,7 +250,14 @@ void ft_dpif_set_log_cb(struct ft_dpif *, ft_dpif_log_cb *cb, void *aux);
  *   other        what opening the device returned (-EPERM without
  *                CAP_NET_ADMIN/CAP_NET_RAW, ...).
  *
+ * A "vxlan" port of the kernel datapath (type "system") is a VXLAN
+ * device in external mode that the caller opened and brought up for the
+ * port's UDP port, named by the option FT_DPIF_OPT_TNL_DEVICE besides the
+ * port's own (swpath/tnl-config.h); one vxlan port per UDP port (-EEXIST
+ * for a second: the device receives every VNI and remote of it).
+ *
  * After adding or deleting a port, call ft_dpif_get_fds() again. */
+#define FT_DPIF_OPT_TNL_DEVICE "dp_device"
 int ft_dpif_port_add(struct ft_dpif *, ft_port_no port_no,
                      const char *devname, const char *type,
                      const struct ft_netdev_option *opts, size_t n_opts,

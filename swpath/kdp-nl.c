@@ -242,6 +242,27 @@ ft_kdp_nl_transact(struct ft_kdp_nl *nl, struct nl_msg *msg, int maxattr,
     return 0;
 }
 
+/* The outer header 't' as a SET_TUNNEL nest. */
+static int
+put_tunnel(struct nl_msg *msg, const struct ft_dpa_tunnel *t)
+{
+    struct nlattr *nest = nla_nest_start(msg, FT_KDP_ACTION_SET_TUNNEL
+                                              | NLA_F_NESTED);
+
+    if (!nest
+        || nla_put_u64(msg, FT_KDP_TUNNEL_ATTR_ID, t->tun_id) < 0
+        || nla_put_u32(msg, FT_KDP_TUNNEL_ATTR_SRC, t->src) < 0
+        || nla_put_u32(msg, FT_KDP_TUNNEL_ATTR_DST, t->dst) < 0
+        || nla_put_u8(msg, FT_KDP_TUNNEL_ATTR_TOS, t->tos) < 0
+        || nla_put_u8(msg, FT_KDP_TUNNEL_ATTR_TTL, t->ttl) < 0
+        || nla_put_u16(msg, FT_KDP_TUNNEL_ATTR_FLAGS, t->flags) < 0
+        || nla_put_u16(msg, FT_KDP_TUNNEL_ATTR_TP_DST, t->tp_dst) < 0) {
+        return -EMSGSIZE;
+    }
+    nla_nest_end(msg, nest);
+    return 0;
+}
+
 /* One action as its netlink attribute.  Returns 0 or a negative errno
  * (with 'err' set when the module cannot run the action). */
 static int
@@ -319,10 +340,7 @@ put_action(struct nl_msg *msg, const struct ft_dp_action *a,
         return PUT(nla_put(msg, FT_KDP_ACTION_USERSPACE, sizeof u, &u));
     }
     case FT_DPA_SET_TUNNEL:
-        return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: tunnel "
-                            "encapsulation (set(tunnel)) is not in the "
-                            "kernel module yet (vxlan ports are in "
-                            "datapath_type=netdev)");
+        return put_tunnel(msg, &a->tunnel);
     }
     return ft_error_set(err, -EINVAL, "kernel datapath: unknown action %d",
                         (int) a->type);
@@ -387,6 +405,65 @@ ft_kdp_upcall_parse(const struct nlmsghdr *nlh_, struct ft_kdp_upcall *up)
         memcpy(&up->userspace, nla_data(user), sizeof up->userspace);
         up->has_userspace = true;
     }
+    return 0;
+}
+
+/* The SET_TUNNEL nest 'a' appended to 'actions'.  Returns 0 or -EPROTO. */
+static int
+get_tunnel(const struct nlattr *a, struct ft_dp_actions *actions)
+{
+    static const int sizes[FT_KDP_TUNNEL_ATTR_MAX + 1] = {
+        [FT_KDP_TUNNEL_ATTR_ID] = sizeof(uint64_t),
+        [FT_KDP_TUNNEL_ATTR_SRC] = sizeof(uint32_t),
+        [FT_KDP_TUNNEL_ATTR_DST] = sizeof(uint32_t),
+        [FT_KDP_TUNNEL_ATTR_TOS] = sizeof(uint8_t),
+        [FT_KDP_TUNNEL_ATTR_TTL] = sizeof(uint8_t),
+        [FT_KDP_TUNNEL_ATTR_FLAGS] = sizeof(uint16_t),
+        [FT_KDP_TUNNEL_ATTR_TP_DST] = sizeof(uint16_t),
+    };
+    struct ft_dpa_tunnel t;
+    const struct nlattr *f;
+    int rem;
+
+    memset(&t, 0, sizeof t);
+    nla_for_each_nested(f, a, rem) {
+        int type = nla_type(f);
+
+        if (type <= FT_KDP_TUNNEL_ATTR_UNSPEC || type > FT_KDP_TUNNEL_ATTR_MAX
+            || nla_len(f) < sizes[type]) {
+            return -EPROTO;
+        }
+        switch ((enum ft_kdp_tunnel_attr) type) {
+        case FT_KDP_TUNNEL_ATTR_ID:
+            memcpy(&t.tun_id, nla_data(f), sizeof t.tun_id);
+            break;
+        case FT_KDP_TUNNEL_ATTR_SRC:
+            t.src = nla_get_u32(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_DST:
+            t.dst = nla_get_u32(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_TOS:
+            t.tos = nla_get_u8(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_TTL:
+            t.ttl = nla_get_u8(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_FLAGS:
+            t.flags = nla_get_u16(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_TP_DST:
+            t.tp_dst = nla_get_u16(f);
+            break;
+        case FT_KDP_TUNNEL_ATTR_UNSPEC:
+        case __FT_KDP_TUNNEL_ATTR_MAX:
+            return -EPROTO;
+        }
+    }
+    if (!t.dst) {
+        return -EPROTO;
+    }
+    ft_dp_actions_put(actions, FT_DPA_SET_TUNNEL)->tunnel = t;
     return 0;
 }
 
@@ -489,6 +566,8 @@ get_action(const struct nlattr *a, struct ft_dp_actions *actions)
         act->userspace.table_id = u->table_id;
         return 0;
     }
+    case FT_KDP_ACTION_SET_TUNNEL:
+        return get_tunnel(a, actions);
     case FT_KDP_ACTION_UNSPEC:
     case __FT_KDP_ACTION_MAX:
         break;

@@ -32,8 +32,11 @@
  * (FT_KDP_FLOW_ATTR_MASK) are a 'struct ft_flow' (flowtier/flow-key.h)
  * byte for byte: the module extracts the same fields with the same rules
  * as swpath/flow-extract.c.  Only the fields the module extracts may be
- * masked: tunnel metadata, OpenFlow metadata and registers must be
- * wildcarded (the module refuses the megaflow otherwise).
+ * masked: OpenFlow metadata and registers must be wildcarded (the module
+ * refuses the megaflow otherwise).  Tunnel metadata (tun_id, tun_src,
+ * tun_dst, tun_tos, tun_ttl, tun_flags) is the outer header a VXLAN port
+ * (FT_KDP_VPORT_VXLAN) received the packet with; it is zero in the key of
+ * a packet from any other port.
  *
  * Actions
  * =======
@@ -42,6 +45,9 @@
  * attribute per action (enum ft_kdp_action), in order.  An empty nest is
  * drop.  Set actions carry a key and a mask (1-bits are written) in host
  * byte order, like FlowTier's datapath actions (flowtier/dp-actions.h).
+ * SET_TUNNEL nests enum ft_kdp_tunnel_attr: the outer header a following
+ * output to a VXLAN port gives the packet (the module attaches it to the
+ * skb as the TX tunnel metadata the VXLAN device encapsulates with).
  */
 #ifndef FLOWTIER_KDP_H
 #define FLOWTIER_KDP_H 1
@@ -92,7 +98,9 @@ struct ft_kdp_dp_stats {
     __u64 n_lost;                   /* Misses not sent: socket full or
                                      * gone, or the port over its rate. */
     __u64 n_ratelimited;            /* ... of them over the rate. */
-    __u64 n_invalid;                /* Frames under 14 bytes. */
+    __u64 n_invalid;                /* Frames under 14 bytes, and VXLAN
+                                     * packets over IPv6 (the key holds
+                                     * IPv4 tunnel addresses only). */
     __u64 n_tx_no_port;             /* Outputs to a missing port. */
     __u64 n_userspace;              /* USERSPACE actions run. */
     __u64 n_userspace_lost;         /* ... whose upcall was not sent. */
@@ -135,6 +143,18 @@ enum ft_kdp_vport_type {
                                      * enters the datapath, what the
                                      * datapath outputs to it the host
                                      * receives. */
+    FT_KDP_VPORT_VXLAN,             /* Attach the existing IFNAME, a VXLAN
+                                     * device in external mode
+                                     * (collect_metadata): what it
+                                     * decapsulates enters the datapath
+                                     * with its outer header in the key's
+                                     * tunnel fields; what the datapath
+                                     * outputs to it after a SET_TUNNEL is
+                                     * encapsulated with that header, and
+                                     * anything else is dropped (counted in
+                                     * tx_dropped).  The device must be up
+                                     * for the kernel to receive on its
+                                     * UDP port. */
 };
 
 struct ft_kdp_vport_stats {
@@ -207,9 +227,26 @@ enum ft_kdp_action {
     FT_KDP_ACTION_SET_IPV6,         /* struct ft_kdp_set_ipv6 */
     FT_KDP_ACTION_SET_L4,           /* struct ft_kdp_set_l4 */
     FT_KDP_ACTION_USERSPACE,        /* struct ft_kdp_userspace */
+    FT_KDP_ACTION_SET_TUNNEL,       /* nested enum ft_kdp_tunnel_attr */
     __FT_KDP_ACTION_MAX
 };
 #define FT_KDP_ACTION_MAX (__FT_KDP_ACTION_MAX - 1)
+
+/* Inside FT_KDP_ACTION_SET_TUNNEL: the outer header, host byte order.
+ * DST is required; the others default to 0 (SRC 0: the route's source;
+ * TTL 0: the route's hop limit; TP_DST 0: the device's UDP port). */
+enum ft_kdp_tunnel_attr {
+    FT_KDP_TUNNEL_ATTR_UNSPEC,
+    FT_KDP_TUNNEL_ATTR_ID,          /* u64: VNI, at most 24 bits. */
+    FT_KDP_TUNNEL_ATTR_SRC,         /* u32: outer IPv4 source. */
+    FT_KDP_TUNNEL_ATTR_DST,         /* u32: outer IPv4 destination. */
+    FT_KDP_TUNNEL_ATTR_TOS,         /* u8 */
+    FT_KDP_TUNNEL_ATTR_TTL,         /* u8 */
+    FT_KDP_TUNNEL_ATTR_FLAGS,       /* u16: FT_TNL_F_* (flow-key.h). */
+    FT_KDP_TUNNEL_ATTR_TP_DST,      /* u16: outer UDP destination port. */
+    __FT_KDP_TUNNEL_ATTR_MAX
+};
+#define FT_KDP_TUNNEL_ATTR_MAX (__FT_KDP_TUNNEL_ATTR_MAX - 1)
 
 struct ft_kdp_vlan {
     __u16 tpid;                     /* 0x8100 or 0x88a8 */

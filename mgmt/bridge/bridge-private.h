@@ -253,6 +253,22 @@ bool bridge_tc_policy_stale(const struct ft_bridge *);
  * out of their tiers. */
 void bridge_tc_policy_refresh(struct ft_bridge *);
 
+/* Vxlan ports of a kernel datapath (bridge-tunnel.c). */
+
+/* True if port 'p' of 'br' is opened by bridge_tnl_port_add(): a vxlan
+ * port of a kernel datapath. */
+bool bridge_tnl_needs_dev(const struct ft_bridge *, const struct bridge_port *);
+/* Opens FlowTier's VXLAN device for the UDP port of 'p' (up) and adds 'p'
+ * to the datapath with it.  Returns 0, or a negative errno with 'err'
+ * naming the port (the device is then closed again). */
+int bridge_tnl_port_add(struct ft_bridge *, const struct bridge_port *p,
+                        struct ft_error *err);
+/* The UDP port whose device the open port 'port_no' holds, or 0 (call it
+ * before closing the port in the datapath, and then the next function). */
+uint16_t bridge_tnl_dev_port(const struct ft_bridge *, ft_port_no port_no);
+/* Closes one open of the device of 'dst_port' (0: nothing). */
+void bridge_tnl_dev_close(uint16_t dst_port);
+
 /* Upcall and revalidator functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);
 /* A whole revalidator pass at once (dropping a pass in progress: this one

@@ -446,12 +446,15 @@ bridge_offload_probe_port(struct ft_bridge *br, ft_port_no port_no)
 static void
 bridge_dp_port_del(struct ft_bridge *br, ft_port_no port_no)
 {
+    uint16_t tnl_dev = bridge_tnl_dev_port(br, port_no);
+
     bridge_megaflows_remove_port(br, port_no);
     for (size_t i = 0; i < br->n_offloads; i++) {
         ft_offload_port_del(br->offloads[i].offload, port_no);
         bridge_offload_forget_port(&br->offloads[i], port_no);
     }
     ft_dpif_port_del(br->dpif, port_no);
+    bridge_tnl_dev_close(tnl_dev);
 }
 
 static int
@@ -530,7 +533,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
     if (!strcmp(p->type, "dpdk")) {
         error = bridge_dpdk_init(dpdk_extra, p->name, err);
     }
-    if (!error) {
+    if (!error && bridge_tnl_needs_dev(br, p)) {
+        error = bridge_tnl_port_add(br, p, err);
+    } else if (!error) {
         error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
                                  p->opts, p->n_opts, err);
     }
@@ -1025,6 +1030,13 @@ ft_bridge_destroy(struct ft_bridge *br)
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
     bridge_logged_reasons_destroy(br);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        /* (The device goes from under its port, which the datapath's
+         * destruction then finds detached.) */
+        if (!br->ports[i].error && bridge_tnl_needs_dev(br, &br->ports[i])) {
+            bridge_tnl_dev_close(br->ports[i].tnl.dst_port);
+        }
+    }
     ft_dpif_destroy(br->dpif);
     ft_oftables_destroy(&br->tables);
     ft_mac_learning_destroy(br->ml);

@@ -921,14 +921,18 @@ wc_init(const struct ft_flow *flow, struct ft_flow *wc)
 
 /* A packet from a tunnel port came out of its outer header: as Open
  * vSwitch's tunnel receive does, the megaflow matches that header (the
- * datapath chose the port by it). */
-static void
+ * datapath chose the port by it).  Returns false if the header, one a
+ * datapath received (FT_TNL_F_KEY set), is not one the port takes (a
+ * kernel datapath's VXLAN device receives every VNI and remote of its UDP
+ * port): the packet is then dropped, by a megaflow matching that header. */
+static bool
 wc_init_tunnel(struct xctx *ctx, ft_port_no in_port)
 {
     const struct ft_xport *xp = find_port(ctx->br, in_port);
+    const struct ft_flow *f = &ctx->flow;
 
     if (!xp || !xp->tnl) {
-        return;
+        return true;
     }
     ctx->wc.tun_id = UINT64_MAX;
     ctx->wc.tun_src = UINT32_MAX;
@@ -938,6 +942,19 @@ wc_init_tunnel(struct xctx *ctx, ft_port_no in_port)
            ", from %u.%u.%u.%u", xp->name, ctx->flow.tun_id,
            ctx->flow.tun_src >> 24, (ctx->flow.tun_src >> 16) & 0xff,
            (ctx->flow.tun_src >> 8) & 0xff, ctx->flow.tun_src & 0xff);
+    if (f->tun_flags & FT_TNL_F_KEY
+        && !ft_tnl_config_rx_score(xp->tnl, f->tun_src, f->tun_dst,
+                                   f->tun_id)) {
+        report(ctx, TN_WARN, "VXLAN tunnel %s does not take VNI %"PRIu64
+               " from %u.%u.%u.%u to %u.%u.%u.%u (its remote_ip, key or "
+               "local_ip differ): dropped", xp->name, f->tun_id,
+               f->tun_src >> 24, (f->tun_src >> 16) & 0xff,
+               (f->tun_src >> 8) & 0xff, f->tun_src & 0xff, f->tun_dst >> 24,
+               (f->tun_dst >> 16) & 0xff, (f->tun_dst >> 8) & 0xff,
+               f->tun_dst & 0xff);
+        return false;
+    }
+    return true;
 }
 
 /* OVS's xlate_wc_finish(). */
@@ -1016,13 +1033,13 @@ ft_xlate(const struct ft_xlate_in *in, struct ft_xlate_out *out,
         ctx.tcur = report(&ctx, TN_BRIDGE, "bridge(\"%s\")",
                           in->br->name ? in->br->name : "");
     }
-    wc_init_tunnel(&ctx, in->flow.in_port);
-
     /* Table 0 is entered directly: no resubmit accounting. */
     ctx.table_id = 0;
     ctx.depth = -1;
     ctx.resubmits = -1;
-    if (in->actions) {
+    if (!wc_init_tunnel(&ctx, in->flow.in_port)) {
+        /* Not the port's packet: the empty action list drops it. */
+    } else if (in->actions) {
         do_actions(&ctx, in->actions);
     } else if (in->br->fail_open) {
         report(&ctx, TN_DETAIL, "fail-open: no controller is connected, "

@@ -2,8 +2,10 @@
  * test-kdp-nl.c - tests of the kernel datapath's netlink encoding of
  * actions (swpath/kdp-nl.c): every action the module runs goes out and
  * comes back the same (a daemon that takes over a datapath reads the
- * actions its predecessor wrote), an empty list is drop both ways, and an
- * action this side does not know is refused, not guessed.  No kernel
+ * actions its predecessor wrote), the outer header of set(tunnel(...))
+ * included, an empty list is drop both ways, and an action this side does
+ * not know, or a tunnel without its destination, is refused, not
+ * guessed.  No kernel
  * needed: the messages are built and read in memory.
  */
 #include <setjmp.h>
@@ -74,6 +76,14 @@ test_every_action(void **state)
     a->userspace.max_len = 128;
     a->userspace.reason = 1;
     a->userspace.table_id = 3;
+    a = ft_dp_actions_put(&in, FT_DPA_SET_TUNNEL);
+    a->tunnel.tun_id = 0xabcdef;
+    a->tunnel.src = 0xc0a80001;
+    a->tunnel.dst = 0xc0a80002;
+    a->tunnel.tos = 0x10;
+    a->tunnel.ttl = 63;
+    a->tunnel.flags = FT_TNL_F_KEY | FT_TNL_F_DONT_FRAGMENT;
+    a->tunnel.tp_dst = 4790;
     ft_dp_actions_put_output(&in, 2);
     ft_dp_actions_put_output(&in, FT_PORT_LOCAL);
 
@@ -102,7 +112,7 @@ test_unknown_refused(void **state)
 {
     struct ft_dp_actions out = FT_DP_ACTIONS_INITIALIZER;
     struct nl_msg *msg = nlmsg_alloc();
-    struct nlattr *nest;
+    struct nlattr *nest, *tnl;
     uint32_t port = 1;
 
     (void) state;
@@ -118,6 +128,17 @@ test_unknown_refused(void **state)
     msg = nlmsg_alloc();
     nest = nla_nest_start(msg, FT_KDP_FLOW_ATTR_ACTIONS | NLA_F_NESTED);
     nla_put(msg, FT_KDP_ACTION_OUTPUT, 2, &port);
+    nla_nest_end(msg, nest);
+    nest = nlmsg_find_attr(nlmsg_hdr(msg), 0, FT_KDP_FLOW_ATTR_ACTIONS);
+    assert_int_equal(ft_kdp_nl_get_actions(nest, &out), -EPROTO);
+    nlmsg_free(msg);
+
+    /* A tunnel without an outer destination. */
+    msg = nlmsg_alloc();
+    nest = nla_nest_start(msg, FT_KDP_FLOW_ATTR_ACTIONS | NLA_F_NESTED);
+    tnl = nla_nest_start(msg, FT_KDP_ACTION_SET_TUNNEL | NLA_F_NESTED);
+    nla_put_u64(msg, FT_KDP_TUNNEL_ATTR_ID, 100);
+    nla_nest_end(msg, tnl);
     nla_nest_end(msg, nest);
     nest = nlmsg_find_attr(nlmsg_hdr(msg), 0, FT_KDP_FLOW_ATTR_ACTIONS);
     assert_int_equal(ft_kdp_nl_get_actions(nest, &out), -EPROTO);

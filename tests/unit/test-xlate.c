@@ -3,7 +3,8 @@
  *
  * Directed cases check the datapath actions Open vSwitch 3.1's
  * ofproto/trace gives for the same tables and packets (seed scenarios,
- * resubmit semantics, loops, depth limit, VLAN and header commits).  The
+ * resubmit semantics, loops, depth limit, VLAN and header commits, a
+ * received outer header a vxlan port does not take).  The
  * property test builds random multi-table pipelines and random packets,
  * and checks the megaflow contract: every packet inside a megaflow gets
  * the same datapath actions as the packet that produced it.
@@ -453,6 +454,53 @@ test_meter_refused(void **state)
 #define N_TABLES 500
 #define N_PACKETS 60
 
+/* A packet a datapath received on a vxlan port with an outer header the
+ * port does not take (a kernel VXLAN device receives every VNI of its UDP
+ * port) is dropped by a megaflow matching that header; one with the
+ * port's VNI and remote goes through the tables. */
+static void
+test_tunnel_foreign_vni(void **state)
+{
+    static const char *const flows[] = {
+        "priority=10,in_port=2,actions=output:1",
+        NULL,
+    };
+    struct ft_tnl_config tnl = {
+        .remote_ip = 0xc0a83202, .key = 100, .dst_port = 4789, .ttl = 64,
+        .df = true,
+    };
+    struct ft_xlate_out out;
+    struct ds trace = DS_EMPTY_INITIALIZER;
+    struct fixture fx;
+    struct ft_flow flow;
+    char *got;
+
+    (void) state;
+    fixture_init(&fx, NULL);
+    fx.ports[1].tnl = &tnl;
+    add_flows(&fx, flows);
+
+    check(&fx, "ip,in_port=2,tun_id=100,tun_src=192.168.50.2,"
+          "tun_dst=192.168.50.1,tun_flags=0x4", "1");
+    parse_packet("ip,in_port=2,tun_id=200,tun_src=192.168.50.2,"
+                 "tun_dst=192.168.50.1,tun_flags=0x4", &flow);
+    got = xlate_text(&fx, &flow, NULL, &out, &trace);
+    assert_string_equal(got, "drop");
+    assert_true(out.megaflow.mask.tun_id == UINT64_MAX);
+    assert_true(out.megaflow.mask.tun_src == UINT32_MAX);
+    assert_non_null(strstr(ds_cstr(&trace), "does not take VNI 200"));
+    free(got);
+    ft_xlate_out_uninit(&out);
+    ds_destroy(&trace);
+    /* Another remote. */
+    check(&fx, "ip,in_port=2,tun_id=100,tun_src=192.168.50.3,"
+          "tun_dst=192.168.50.1,tun_flags=0x4", "drop");
+    /* Not received by a datapath (a trace without the outer header's
+     * flags): the tables decide, as before. */
+    check(&fx, "ip,in_port=2,tun_id=200", "1");
+    fixture_destroy(&fx);
+}
+
 static uint32_t rng_state = 12345;
 
 static uint32_t
@@ -792,6 +840,7 @@ main(void)
         cmocka_unit_test(test_vlan_commit),
         cmocka_unit_test(test_set_field_commit),
         cmocka_unit_test(test_meter_refused),
+        cmocka_unit_test(test_tunnel_foreign_vni),
         cmocka_unit_test(test_megaflow_property),
     };
 

@@ -2,7 +2,8 @@
 """Sends a stream of malformed and random generic netlink messages to
 flowtier.ko's four families (tests/vm/test-kmod-datapath.sh): random
 commands, attribute types, lengths, nesting and payloads, and well-formed
-requests for datapath DP with random keys, masks, action lists and frames,
+requests for datapath DP with random keys, masks, action lists (set
+tunnel nests included) and frames,
 so that the policies, the action decoder, the megaflow table and the
 action executor all see garbage.  The kernel must refuse what is wrong
 and stay clean; the caller checks the kernel log.
@@ -100,12 +101,46 @@ def random_attrs(r, depth=0):
 
 
 ACTION_SIZES = {1: 4, 2: 4, 3: 0, 4: 24, 5: 20, 6: 76, 7: 12, 8: 16}
+SET_TUNNEL = 9
+# The attributes of a SET_TUNNEL nest (ID .. TP_DST) and their sizes.
+TUNNEL_SIZES = {1: 8, 2: 4, 3: 4, 4: 1, 5: 1, 6: 2, 7: 2}
+
+
+def random_tunnel(r):
+    """A SET_TUNNEL nest: mostly well-formed, with a VNI past 24 bits, no
+    destination, unknown flags or a wrong size now and then."""
+    out = b""
+    for t in sorted(TUNNEL_SIZES, key=lambda _: r.random()):
+        if r.random() < 0.15 and t != 3:
+            continue
+        if t == 3 and r.random() < 0.1:
+            continue                        # No destination.
+        n = TUNNEL_SIZES[t]
+        if r.random() < 0.05:
+            n = r.randrange(0, 12)          # Wrong size on purpose.
+        if t == 1 and n == 8:
+            v = r.getrandbits(24) if r.random() < 0.9 else r.getrandbits(64)
+            out += attr(t, struct.pack("Q", v))
+        elif t == 3 and n == 4:
+            out += attr(t, struct.pack("I", r.choice([0x0a000002, 0,
+                                                      r.getrandbits(32)])))
+        elif t == 6 and n == 2:
+            out += attr(t, struct.pack("H", r.choice([4, 5, 7,
+                                                      r.getrandbits(16)])))
+        else:
+            out += attr(t, rand_bytes(r, n))
+    if r.random() < 0.05:
+        out += attr(r.randrange(0, 12), rand_bytes(r, r.randrange(0, 9)))
+    return attr(SET_TUNNEL | (NLA_F_NESTED if r.random() < 0.95 else 0), out)
 
 
 def random_actions(r, ports):
     out = b""
     for _ in range(r.randrange(0, 8)):
-        t = r.randrange(0, 10)
+        t = r.randrange(0, 11)
+        if t == SET_TUNNEL:
+            out += random_tunnel(r)
+            continue
         n = ACTION_SIZES.get(t, r.randrange(0, 40))
         if r.random() < 0.1:
             n = r.randrange(0, 80)          # Wrong size on purpose.

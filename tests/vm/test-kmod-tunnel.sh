@@ -1,0 +1,226 @@
+#!/bin/bash
+# VXLAN in the kernel datapath (kmod/flowtier.ko, datapath_type=system) in
+# Debian's kernel.  A namespace "remote" is a remote host: a Linux VXLAN
+# device of VNI 100 (10.0.0.9) and one of VNI 200, both on UDP port 4789,
+# over a veth underlay (192.168.50.2 <-> 192.168.50.1 here).  vm1
+# (10.0.0.1) sits behind a bridge of datapath_type=system with a vxlan
+# port (remote_ip 192.168.50.2, key 100), which attaches FlowTier's own
+# external VXLAN device, ft_vxlan_4789, up.  vm1 pings 10.0.0.9 through
+# the tunnel: the megaflows are in the kernel (dp:kmod) with the tunnel
+# match on the way in and set(tunnel(...)) on the way out; the OpenFlow
+# rules count every packet; the daemon sees none of them once the
+# megaflows are there (its upcall counters stand still, and it has no
+# UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
+# dropped by a kernel megaflow and never reaches vm1.  Bad tunnel requests
+# to the module are refused with its reason.  flowtierd killed, the
+# kernel goes on; the next daemon replaces the device and takes the
+# datapath over with its tunnel megaflows.  The module unloads with the
+# device attached (the daemon killed); a clean stop leaves no FlowTier
+# VXLAN device; the kernel log has no warning and the slab counts come
+# back.
+#
+# usage: test-kmod-tunnel.sh FLOWTIER FLOWTIERD FLOWTIER.KO
+#        (runs as root; boots the VM once)
+set -u
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+# Under QEMU TCG on a busy machine this takes about a minute.
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-280}
+vm_init "$@"
+ko=$(readlink -f "$3")
+[ -f "$ko" ] || fail "no module at '$3' (it is built by the normal build)"
+VXDEV=ft_vxlan_4789
+
+slab_objs() {
+    awk '$1 ~ /^kmalloc-(256|512|1k)$/ { n += $2 } END { print n }' \
+        /proc/slabinfo
+}
+vm_modprobe veth tun vxlan
+slab_before=$(slab_objs)
+dmesg -C
+insmod "$ko" || fail "insmod flowtier.ko failed"
+
+export FT_SYS_HOST_NS=ftk
+SYS_SELF=$(readlink -f "$0")
+. "$(dirname "$SYS_SELF")/../system/lib.sh" || exit 1
+sys_init "$1" "$2"
+
+# The remote host and the underlay.
+rns=${SYS_NS_PREFIX}remote
+ip netns add "$rns" || fail "no namespace for the remote host"
+ip netns exec "$rns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1
+ip link add ul0 type veth peer name ul1 netns "$rns" || fail "no underlay veth"
+ip addr add 192.168.50.1/24 dev ul0 && ip link set ul0 up || fail "ul0"
+ip -n "$rns" addr add 192.168.50.2/24 dev ul1 && ip -n "$rns" link set ul1 up \
+    && ip -n "$rns" link set lo up || fail "ul1"
+for vni in 100 200; do
+    ip -n "$rns" link add vx$vni type vxlan id $vni local 192.168.50.2 \
+        remote 192.168.50.1 dstport 4789 dev ul1 \
+        || fail "no VXLAN device of VNI $vni on the remote host"
+    ip -n "$rns" link set vx$vni address 02:00:00:00:01:$((vni / 100))0
+    ip -n "$rns" link set vx$vni up
+done
+ip -n "$rns" addr add 10.0.0.9/24 dev vx100
+# (VNI 200's device has no address: its pings leave by SO_BINDTODEVICE.)
+
+sys_start_daemon
+ft 0 add-br br0 -- set Bridge br0 datapath_type=system \
+    other_config:max-idle=60000
+sys_add_vm vm1 10.0.0.1 vnet0 br0
+ft 0 add-port br0 vx0 -- set Interface vx0 type=vxlan \
+    options:remote_ip=192.168.50.2 options:key=100
+ft 0 get Interface vx0 error
+case $out in ""|"[]") ;; *) fail "vx0 did not open: $out" ;; esac
+# (Under TCG on a loaded host every process counts: few of them.)
+d=$(ip -d link show $VXDEV 2>&1) || fail "no $VXDEV for the vxlan port: $(ip -br link)"
+[[ $d = *"vxlan external"* && $d = *"dstport 4789"* && $d =~ [\<,]UP[,\>] \
+   && $d = *"alias FlowTier pid $(sys_daemon_pid)"* ]] \
+    || fail "$VXDEV is not FlowTier's external VXLAN device on 4789, up: $d"
+pass
+vnet0=1 vx0=2       # (ofports in the order the ports were added)
+ft 0 add-flows br0 - <<EOF
+priority=10,in_port=vnet0,actions=output:vx0
+priority=10,in_port=vx0,actions=output:vnet0
+EOF
+
+# Static neighbours, underlay too: only the pings cross.
+in_vm vm1 ip neigh replace 10.0.0.9 lladdr 02:00:00:00:01:10 dev eth0 nud permanent
+ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx100 nud permanent
+ip -n "$rns" neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev vx200 nud permanent
+ip neigh replace 192.168.50.2 dev ul0 nud permanent \
+    lladdr "$(ip -n "$rns" -br link show ul1 | awk '{print $3}')"
+ip -n "$rns" neigh replace 192.168.50.1 dev ul1 nud permanent \
+    lladdr "$(ip -br link show ul0 | awk '{print $3}')"
+# tunnel_ping COUNT: COUNT pings from vm1 to 10.0.0.9, all answered.  A
+# reply may come late: the first packets are upcalls, and under TCG on a
+# loaded host the guest's clock jumps.
+tunnel_ping() {
+    in_vm vm1 ping -n -q -c "$1" -i 0.05 -W 5 10.0.0.9 >"$SYS_T/ping" 2>&1
+    grep -q " $1 received" "$SYS_T/ping" \
+        || fail "pings from vm1 through the tunnel lost: $(cat "$SYS_T/ping")
+$("$FT" dump-dp-flows br0 2>&1)
+$("$FT" dpif-show br0 2>&1)
+$(ip -s link show $VXDEV; ip -n "$rns" -s link show vx100)
+$(tail -20 "$SYS_T/flowtierd.log")"
+    pass
+}
+tunnel_ping 3
+
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:kmod, tier:kernel, .*actions:$vnet0\$"
+expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,ttl=64,(tp_dst=4789,)?flags\(df\|key\)\)\),$vx0\$"
+grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
+
+# Every packet of 30 more pings in the kernel; the daemon's upcall
+# counters stand still; the rules count every packet, 33 each way.
+lookups() {
+    "$FT" dpif-show br0 | sed -nE 's/.*lookups: hit:([0-9]+) missed:([0-9]+) lost:([0-9]+).*/\1 \2 \3/p'
+}
+# rule_packets: "N-INTO-THE-TUNNEL N-OUT-OF-IT", the two rules' n_packets.
+rule_packets() {
+    "$FT" dump-flows br0 | awk '
+        /in_port=vnet0 actions/ { match($0, /n_packets=[0-9]+/); o = substr($0, RSTART + 10, RLENGTH - 10) }
+        /in_port=vx0 actions/ { match($0, /n_packets=[0-9]+/); i = substr($0, RSTART + 10, RLENGTH - 10) }
+        END { print o + 0, i + 0 }'
+}
+read -r hit0 miss0 lost0 <<<"$(lookups)"
+[ -n "$miss0" ] || fail "dpif-show has no lookups line: $("$FT" dpif-show br0)"
+rx0=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+tunnel_ping 30
+read -r hit1 miss1 lost1 <<<"$(lookups)"
+rx1=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+[ "$miss1" = "$miss0" ] \
+    || fail "the daemon got $((miss1 - miss0)) upcalls during 30 pings with the megaflows in place:
+$("$FT" dump-dp-flows br0)
+$("$FT" dpif-show br0)
+$(tail -20 "$SYS_T/flowtierd.log")"
+[ $((hit1 - hit0)) -ge 60 ] \
+    || fail "kernel megaflow hits rose by $((hit1 - hit0)), want >= 60"
+[ $((rx1 - rx0)) = 30 ] || fail "vm1 received $((rx1 - rx0)) frames for 30 replies"
+# (The revalidator credits the kernel's counts to the rules in its pass.)
+for i in $(seq 20); do
+    read -r n_out n_in <<<"$(rule_packets)"
+    [ "$n_out" -ge 33 ] && [ "$n_in" -ge 33 ] && break
+    sleep 0.5
+done
+[ "$n_out" = 33 ] \
+    || fail "the rule into the tunnel counted $n_out packets of 33 echo requests"
+[ "$n_in" = 33 ] \
+    || fail "the rule out of the tunnel counted $n_in packets of 33 echo replies"
+ss -Hlun "sport = :4789" -p | grep -q flowtierd \
+    && fail "flowtierd has a UDP socket on 4789: $(ss -Hlun -p)"
+pass
+
+# VNI 200 to vm1's MAC and address: the vxlan port does not take it; a
+# kernel megaflow drops it and vm1 sees nothing.
+ip netns exec "$rns" ping -n -q -c 5 -i 0.05 -W 1 -I vx200 10.0.0.1 \
+    >"$SYS_T/ping200" 2>&1
+grep -q ' 0 received' "$SYS_T/ping200" \
+    || fail "VNI 200 got through to vm1: $(cat "$SYS_T/ping200")"
+rx2=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
+[ "$rx2" = "$rx1" ] || fail "vm1 received $((rx2 - rx1)) frames of VNI 200"
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[2-5], .*dp:kmod, tier:kernel, .*actions:drop\$"
+read -r n_out2 n_in2 <<<"$(rule_packets)"
+[ "$n_in2" = "$n_in" ] || fail "the rule of vx0 counted VNI 200's packets ($n_in -> $n_in2)"
+ft 0 trace br0 "icmp,in_port=vx0,tun_id=200,tun_src=192.168.50.2,tun_dst=192.168.50.1,tun_flags=0x4"
+expect_out 'does not take VNI 200'
+tunnel_ping 3
+
+# Bad tunnel requests are refused with the module's reason.
+o=$(/usr/bin/python3 "$(dirname "$SYS_SELF")/kmod-extack.py" br0 ul0 2>&1) \
+    || fail "a bad tunnel request was accepted, or refused without a reason:
+$o"
+sed "s/^/$VM_NAME: refused: /" <<<"$o"
+pass
+
+# Every upcall's key (outer header included) is the userspace parser's.
+grep -q 'differs from the userspace parser' "$SYS_T/flowtierd.log" \
+    && fail "kernel and userspace keys differ: $(grep differs "$SYS_T/flowtierd.log")"
+pass
+
+# flowtierd killed: the kernel goes on through the tunnel; the next
+# daemon replaces the killed one's device (the port is attached again),
+# takes the datapath over and adopts its megaflows, set(tunnel) included.
+kill -9 "$(sys_daemon_pid)"
+tunnel_ping 3
+sys_start_daemon
+grep -qE 'took over [1-9][0-9]* megaflows' "$SYS_T/flowtierd.log" \
+    || fail "the new daemon took over no megaflows: $(tail -5 "$SYS_T/flowtierd.log")"
+tunnel_ping 3
+ft 0 dump-dp-flows br0
+expect_out "^.*in_port=$vnet0[, ].* packets:[1-9][0-9]*, .*dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,.*\)\),$vx0\$"
+d=$(ip -d link show $VXDEV 2>&1)
+[[ $d = *"alias FlowTier pid $(sys_daemon_pid)"* ]] \
+    || fail "$VXDEV is not the new daemon's: $d"
+
+# Unloading with the device attached: a killed daemon leaves datapath,
+# port, device and megaflows; rmmod detaches and frees them.
+kill -9 "$(sys_daemon_pid)"
+rmmod flowtier || fail "rmmod with the VXLAN port attached failed"
+pass
+
+# A clean stop takes the device with it.
+insmod "$ko" || fail "insmod after rmmod failed"
+sys_start_daemon
+ft 0 get Interface vx0 error
+case $out in ""|"[]") ;; *) fail "vx0 did not open again: $out" ;; esac
+kill -TERM "$(sys_daemon_pid)"
+for i in $(seq 100); do
+    [ -e /sys/class/net/$VXDEV ] || break
+    sleep 0.1
+done
+[ -e /sys/class/net/$VXDEV ] && fail "$VXDEV left after a clean stop"
+pass
+rmmod flowtier || fail "rmmod after a clean stop failed"
+sys_cleanup
+trap - EXIT
+sleep 1
+if dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|unregister_netdevice: waiting|leak|UBSAN|KASAN' >&2; then
+    fail "the kernel log has warnings (above)"
+fi
+slab_after=$(slab_objs)
+[ "$slab_after" -lt $((slab_before + 3000)) ] \
+    || fail "kmalloc-256/512/1k grew from $slab_before to $slab_after objects: a leak"
+pass
+vm_done
