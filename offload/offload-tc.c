@@ -721,14 +721,29 @@ tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
                  const struct ft_dpa_tunnel *tnl,
                  struct ft_tc_port_info *info, struct ft_error *err)
 {
+    struct ft_offload_underlay u;
+    int error;
+
     info->tnl_dst_port = p->tnl_dst_port;
     if (!tnl || ctx->in->tnl_dst_port) {
         return 0;               /* tc-action.c refuses, saying why. */
     }
-    return ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
-                                    ctx->in->switch_id,
-                                    ctx->in->switch_id_len, ctx->in->name,
-                                    &info->tnl_src, err);
+    error = ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
+                                     ctx->in->switch_id,
+                                     ctx->in->switch_id_len, ctx->in->name,
+                                     &info->tnl_src, err);
+    if (error) {
+        return error;
+    }
+    /* The NIC resolves the next hop when it takes the rule and keeps what
+     * it found: a rule taken before the kernel knows the neighbour would
+     * be refused in the NIC's words, or (on NICs that wait) send nothing
+     * until then.  The bridge places the rule again when the route or the
+     * neighbour changes (ft_offload_set_underlay()). */
+    if (!ctx->tc->up.underlay) {
+        return 0;
+    }
+    return ft_offload_underlay_get(&ctx->tc->up, tnl->dst, &u, err);
 }
 
 static int
