@@ -569,9 +569,10 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
     int error;
 
     if (tc->up.tier != FT_TIER_HW) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: VXLAN in TC "
-                            "software (skip_hw) is not used: the userspace "
-                            "datapath owns the UDP port", id->name);
+        char what[FT_PORT_NAME_MAX + 8];
+
+        snprintf(what, sizeof what, "port %s", id->name);
+        return ft_tc_tunnel_refuse_software(what, err);
     }
     memset(&p, 0, sizeof p);
     p.port_no = id->port_no;
@@ -754,6 +755,14 @@ tc_output_lookup(void *aux, ft_port_no port_no,
     struct tc_lookup_ctx *ctx = aux;
     const struct tc_port *p = tc_port_find(ctx->tc, port_no);
 
+    if (tnl && ctx->tc->up.tier != FT_TIER_HW) {
+        struct in_addr a = { htonl(tnl->dst) };
+        char abuf[INET_ADDRSTRLEN], what[INET_ADDRSTRLEN + 16];
+
+        inet_ntop(AF_INET, &a, abuf, sizeof abuf);
+        snprintf(what, sizeof what, "tunnel to %s", abuf);
+        return ft_tc_tunnel_refuse_software(what, err);
+    }
     if (!p) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to port %u: not "
                             "a port %s offloads", port_no, ctx->tc->up.name);

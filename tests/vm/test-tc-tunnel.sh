@@ -15,7 +15,9 @@
 # unresolved, stay in userspace with the reason.  The encapsulation rule
 # follows the underlay: a new neighbour address or route replaces it, a
 # neighbour gone takes it out (the megaflow in userspace with why) until
-# the kernel resolves it again, and the rule's counters stay exact.  A killed
+# the kernel resolves it again, and the rule's counters stay exact.  With
+# tc-policy=skip_hw (TC in software) both megaflows stay in userspace,
+# refused with why, the pings answered and counted exactly.  A killed
 # daemon's device goes when the daemon comes back; a clean stop leaves no
 # FlowTier filter and no FlowTier device; a device FlowTier did not create
 # is never touched.
@@ -323,6 +325,33 @@ sleep 1.2
 n1=$(rule_packets)
 [ $((n1 - n0)) = "$sent" ] \
     || fail "the rule into vx0 counted $n0 -> $n1 for $sent packets sent"
+pass
+
+# --- TC in software (tc-policy=skip_hw) takes no tunnel ----------------------
+# Its rules would need an up VXLAN device, which would take UDP port 4789
+# from the userspace datapath: the megaflows stay in userspace, saying so.
+ft set Bridge br0 other_config:tc-policy=skip_hw
+sleep 1.2
+n0=$(rule_packets) sent=0
+ping_n 6 && count_sent /tmp/ft/ping.txt
+ft dump-dp-flows br0
+why='VXLAN stays in userspace with tc-policy=skip_hw: TC in software needs an up VXLAN device, which would take the UDP port from the userspace datapath \(tc-policy=skip_sw offloads VXLAN to a NIC\)'
+grep 'set(tunnel(tun_id=0x2a,' <<<"$out" | grep 'tier:user' \
+    | grep -qE "not in kernel: tc: tunnel to 192.168.0.2: $why" \
+    || fail "the encapsulation megaflow is not refused by TC in software with why: $out"
+grep '^tunnel(tun_id=0x2a,' <<<"$out" | grep 'tier:user' \
+    | grep -qE "not in kernel: tc: port vx0: $why" \
+    || fail "the decapsulation megaflow is not refused by TC in software with why: $out"
+ft offload show br0
+grep -qE "tc-sw \(kernel tier\): no offload: tc: port vx0: $why" <<<"$out" \
+    || fail "offload show does not say why vx0 is not in TC in software: $out"
+tc filter show dev ftnic0r0 ingress | grep -q tunnel_key \
+    && fail "a tunnel filter on ftnic0r0 with tc-policy=skip_hw: $(tc filter show dev ftnic0r0 ingress)"
+sleep 1.2
+n1=$(rule_packets)
+[ $((n1 - n0)) = "$sent" ] \
+    || fail "with tc-policy=skip_hw the rule into vx0 counted $n0 -> $n1 for $sent packets sent"
+ft set Bridge br0 other_config:tc-policy=skip_sw
 pass
 
 # --- kill -9, restart, clean stop -----------------------------------------
