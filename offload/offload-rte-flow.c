@@ -220,7 +220,8 @@ static const struct rf_port *
 rf_port_by_ifindex(const struct rf *rf, int ifindex)
 {
     for (size_t i = 0; i < rf->n_ports; i++) {
-        if (!rf->ports[i].tunnel && ifindex && rf->ports[i].ifindex == ifindex) {
+        if (!rf->ports[i].tunnel && ifindex
+            && rf->ports[i].ifindex == ifindex) {
             return &rf->ports[i];
         }
     }
