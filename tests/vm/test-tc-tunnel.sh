@@ -24,7 +24,7 @@
 #
 # usage: test-tc-tunnel.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-# About 7 minutes at a load of 10-20: the guest gets more than the
+# 4.5 to 8 minutes on a loaded 2-core host: the guest gets more than the
 # default.
 export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-600}
 vm_init "$@"
