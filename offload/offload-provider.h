@@ -23,7 +23,20 @@ struct ft_offload {
     const struct ft_offload_class *class;
     char *name;                 /* Owned; prefixes every reason. */
     enum ft_tier tier;
+    ft_offload_underlay_fn *underlay;   /* ft_offload_set_underlay(), or
+                                         * NULL. */
+    void *underlay_aux;
 };
+
+/* For providers: asks the instance's underlay resolver how packets to the
+ * tunnel remote 'dst' (host order) leave, into '*out'.  Returns 0 if the
+ * route and the next hop's Ethernet address are known; -EOPNOTSUPP with a
+ * reason prefixed by the instance's name if not ("tc: tunnel to
+ * 192.168.0.2: no neighbour for 192.168.0.2 yet"); -ENOENT with a reason
+ * if the instance has no resolver. */
+int ft_offload_underlay_get(const struct ft_offload *, uint32_t dst,
+                            struct ft_offload_underlay *out,
+                            struct ft_error *err);
 
 struct ft_offload_class {
     const char *type;           /* "tc", "rte_flow", "dummy". */

@@ -27,7 +27,10 @@
 
 struct rf_port {
     uint32_t port_no;
-    bool tunnel;                /* A VXLAN port: known, not served. */
+    bool tunnel;                /* A VXLAN port: an output encapsulates
+                                 * (VXLAN_ENCAP); as an input, not served. */
+    uint16_t tnl_dst_port;      /* A VXLAN port's outer UDP port. */
+    int ifindex;                /* A DPDK port's Linux device, or 0. */
     uint16_t dpdk_port;
     bool on_switch;             /* Its driver reports a switch domain. */
     uint16_t switch_domain;
@@ -107,16 +110,18 @@ rf_port_remember(struct rf *rf, const struct ft_port_identity *id)
     return p;
 }
 
-/* Why the tunnel port 'p' carries no rte_flow rule.  The translation
- * writes and reads VXLAN headers (rte-flow-xlate.h) from a tunnel route
- * that the bridge does not hand this provider. */
+/* Why the megaflows of tunnel port 'p' (decapsulation) carry no rte_flow
+ * rule: the translation can match the outer headers (rte-flow-xlate.h),
+ * but which DPDK port receives them is not resolved yet.  Outputs to the
+ * port (encapsulation) are served, through the bridge's underlay
+ * resolver. */
 static int
 rf_tunnel_refusal(const struct rf_port *p, struct ft_error *err)
 {
-    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: no "
-                        "underlay route (next hop, uplink port) reaches "
-                        "rte_flow from the bridge: the userspace datapath "
-                        "encapsulates and decapsulates", p->name);
+    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: "
+                        "decapsulation is not offloaded to rte_flow (the "
+                        "userspace datapath decapsulates; encapsulation "
+                        "toward %s is)", p->name, p->name);
 }
 
 static int
@@ -136,6 +141,7 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     if (!strcmp(id->type, "vxlan")) {
         p = rf_port_remember(rf, id);
         p->tunnel = true;
+        p->tnl_dst_port = id->tnl_dst_port ? id->tnl_dst_port : 4789;
         return rf_tunnel_refusal(p, err);
     }
     if (id->dpdk_port_id < 0) {
@@ -163,6 +169,7 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
         return -EOPNOTSUPP;
     }
     p = rf_port_remember(rf, id);
+    p->ifindex = id->ifindex;
     p->dpdk_port = id->dpdk_port_id;
     p->on_switch = id->dpdk_on_switch;
     p->switch_domain = id->dpdk_switch_domain;
@@ -192,6 +199,8 @@ rf_port_del(struct ft_offload *o, ft_port_no port_no)
 
 struct rf_lookup_ctx {
     struct rf *rf;
+    const struct ft_match *match;
+    struct ft_rte_flow_vxlan vx;    /* An output to a VXLAN port's. */
 };
 
 /* 'p' as the translation sees it. */
@@ -206,15 +215,64 @@ rf_xport(const struct rf_port *p)
     };
 }
 
+/* The DPDK port whose Linux device is 'ifindex', or NULL. */
+static const struct rf_port *
+rf_port_by_ifindex(const struct rf *rf, int ifindex)
+{
+    for (size_t i = 0; i < rf->n_ports; i++) {
+        if (!rf->ports[i].tunnel && ifindex
+            && rf->ports[i].ifindex == ifindex) {
+            return &rf->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* An output to VXLAN port 'p' of a packet with tunnel metadata 'tnl':
+ * its outer headers from the bridge's underlay answer for the remote, out
+ * of the DPDK port the route leaves through (ft_rte_flow_vxlan).  The
+ * bridge places the megaflow again when that answer changes. */
 static int
-rf_output_lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
-                 struct ft_error *err)
+rf_tunnel_lookup(struct rf_lookup_ctx *ctx, const struct rf_port *p,
+                 const struct ft_dpa_tunnel *tnl,
+                 struct ft_rte_flow_port *port, struct ft_error *err)
+{
+    struct ft_rte_flow_port xup;
+    struct ft_offload_underlay u;
+    const struct rf_port *up;
+    int error;
+
+    memset(port, 0, sizeof *port);
+    port->name = p->name;
+    port->vxlan = &ctx->vx;
+    memset(&ctx->vx, 0, sizeof ctx->vx);
+    if (!tnl) {
+        return 0;               /* The translation refuses, saying why. */
+    }
+    error = ft_offload_underlay_get(&ctx->rf->up, tnl->dst, &u, err);
+    if (error == -ENOENT) {
+        return -EOPNOTSUPP;
+    }
+    up = u.error ? NULL : rf_port_by_ifindex(ctx->rf, u.ifindex);
+    if (up) {
+        xup = rf_xport(up);
+    }
+    ft_rte_flow_vxlan_from_underlay(&u, tnl, p->tnl_dst_port,
+                                    ft_rte_flow_vxlan_src_port(ctx->match),
+                                    up ? &xup : NULL, &ctx->vx);
+    ft_error_clear(err);
+    return 0;                   /* The translation refuses a bad state. */
+}
+
+static int
+rf_output_lookup(void *aux, uint32_t port_no, const struct ft_dpa_tunnel *tnl,
+                 struct ft_rte_flow_port *port, struct ft_error *err)
 {
     struct rf_lookup_ctx *ctx = aux;
     const struct rf_port *p = rf_port_find(ctx->rf, port_no);
 
     if (p && p->tunnel) {
-        return rf_tunnel_refusal(p, err);
+        return rf_tunnel_lookup(ctx, p, tnl, port, err);
     } else if (!p) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: output to port %u: "
                             "not a DPDK port %s offloads", port_no,
@@ -276,7 +334,7 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
 {
     struct rf *rf = rf_cast(o);
     const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
-    struct rf_lookup_ctx ctx = { rf };
+    struct rf_lookup_ctx ctx = { rf, match, { 0 } };
     struct ft_rte_flow_rule *rule;
     struct ft_offload_flow *flow;
     const struct rte_flow_action *rte_actions;
@@ -335,7 +393,7 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
 {
     struct rf *rf = rf_cast(o);
     const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
-    struct rf_lookup_ctx ctx = { rf };
+    struct rf_lookup_ctx ctx = { rf, match, { 0 } };
     struct ft_rte_flow_rule *rule;
     struct ft_rte_flow_port xin;
     int error;

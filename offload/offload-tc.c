@@ -569,9 +569,10 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
     int error;
 
     if (tc->up.tier != FT_TIER_HW) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: VXLAN in TC "
-                            "software (skip_hw) is not used: the userspace "
-                            "datapath owns the UDP port", id->name);
+        char what[FT_PORT_NAME_MAX + 8];
+
+        snprintf(what, sizeof what, "port %s", id->name);
+        return ft_tc_tunnel_refuse_software(what, err);
     }
     memset(&p, 0, sizeof p);
     p.port_no = id->port_no;
@@ -721,14 +722,29 @@ tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
                  const struct ft_dpa_tunnel *tnl,
                  struct ft_tc_port_info *info, struct ft_error *err)
 {
+    struct ft_offload_underlay u;
+    int error;
+
     info->tnl_dst_port = p->tnl_dst_port;
     if (!tnl || ctx->in->tnl_dst_port) {
         return 0;               /* tc-action.c refuses, saying why. */
     }
-    return ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
-                                    ctx->in->switch_id,
-                                    ctx->in->switch_id_len, ctx->in->name,
-                                    &info->tnl_src, err);
+    error = ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
+                                     ctx->in->switch_id,
+                                     ctx->in->switch_id_len, ctx->in->name,
+                                     &info->tnl_src, err);
+    if (error) {
+        return error;
+    }
+    /* The NIC resolves the next hop when it takes the rule and keeps what
+     * it found: a rule taken before the kernel knows the neighbour would
+     * be refused in the NIC's words, or (on NICs that wait) send nothing
+     * until then.  The bridge places the rule again when the route or the
+     * neighbour changes (ft_offload_set_underlay()). */
+    if (!ctx->tc->up.underlay) {
+        return 0;
+    }
+    return ft_offload_underlay_get(&ctx->tc->up, tnl->dst, &u, err);
 }
 
 static int
@@ -739,6 +755,14 @@ tc_output_lookup(void *aux, ft_port_no port_no,
     struct tc_lookup_ctx *ctx = aux;
     const struct tc_port *p = tc_port_find(ctx->tc, port_no);
 
+    if (tnl && ctx->tc->up.tier != FT_TIER_HW) {
+        struct in_addr a = { htonl(tnl->dst) };
+        char abuf[INET_ADDRSTRLEN], what[INET_ADDRSTRLEN + 16];
+
+        inet_ntop(AF_INET, &a, abuf, sizeof abuf);
+        snprintf(what, sizeof what, "tunnel to %s", abuf);
+        return ft_tc_tunnel_refuse_software(what, err);
+    }
     if (!p) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to port %u: not "
                             "a port %s offloads", port_no, ctx->tc->up.name);

@@ -8,8 +8,10 @@
  */
 #include "offload-provider.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flowtier/util.h"
 
@@ -153,4 +155,44 @@ ft_offload_explain(struct ft_offload *o, const struct ft_match *match,
     return (o->class->explain
             ? o->class->explain(o, match, actions, out, err)
             : offload_unsupported(o, "show its rules as commands", err));
+}
+
+void
+ft_offload_set_underlay(struct ft_offload *o, ft_offload_underlay_fn *fn,
+                        void *aux)
+{
+    o->underlay = fn;
+    o->underlay_aux = aux;
+}
+
+int
+ft_offload_underlay_get(const struct ft_offload *o, uint32_t dst,
+                        struct ft_offload_underlay *out, struct ft_error *err)
+{
+    struct in_addr a = { htonl(dst) }, g;
+    char abuf[INET_ADDRSTRLEN], gbuf[INET_ADDRSTRLEN];
+
+    memset(out, 0, sizeof *out);
+    out->dst = dst;
+    inet_ntop(AF_INET, &a, abuf, sizeof abuf);
+    if (!o->underlay) {
+        return ft_error_set(err, -ENOENT, "%s: tunnel to %s: the bridge "
+                            "gives this provider no underlay route",
+                            o->name, abuf);
+    }
+    o->underlay(o->underlay_aux, dst, out);
+    if (out->error) {
+        return ft_error_set(err, -EOPNOTSUPP, "%s: tunnel to %s: no route "
+                            "to it (%s)", o->name, abuf,
+                            strerror(-out->error));
+    }
+    if (!out->resolved) {
+        g.s_addr = htonl(out->gateway ? out->gateway : dst);
+        inet_ntop(AF_INET, &g, gbuf, sizeof gbuf);
+        return ft_error_set(err, -EOPNOTSUPP, "%s: tunnel to %s: no "
+                            "neighbour for %s yet (the userspace datapath "
+                            "sends through the kernel meanwhile, which "
+                            "resolves it)", o->name, abuf, gbuf);
+    }
+    return 0;
 }

@@ -83,6 +83,31 @@ struct ft_offload_caps {
                                  * port itself. */
 };
 
+/* How encapsulated packets toward one tunnel remote leave this host: the
+ * underlay route and the next hop's Ethernet address, as the management
+ * plane resolves them (the host's own routing and neighbour tables, the
+ * same answers the userspace datapath encapsulates with).  What a provider
+ * that writes outer headers needs, and what one whose NIC resolves them
+ * itself checks before it takes a tunnel rule. */
+struct ft_offload_underlay {
+    uint32_t dst;               /* The remote asked about (host order). */
+    int error;                  /* 0, or why it cannot be reached
+                                 * (-ENETUNREACH: no route). */
+    int ifindex;                /* The route's output device. */
+    uint32_t src;               /* The route's preferred source (host
+                                 * order; 0: none). */
+    uint32_t gateway;           /* The next hop: the gateway, or 'dst'. */
+    uint32_t mtu;               /* Of the output device. */
+    bool resolved;              /* 'dst_mac' is known. */
+    struct ft_eth_addr src_mac; /* The output device's. */
+    struct ft_eth_addr dst_mac; /* The next hop's. */
+};
+
+/* Fills '*out' with how packets to 'dst' (host order) leave now.  'out'
+ * is always filled: its 'error' and 'resolved' say whether it is usable. */
+typedef void ft_offload_underlay_fn(void *aux, uint32_t dst,
+                                    struct ft_offload_underlay *out);
+
 /* Creates an instance of 'class' named 'name' (used in reasons: "tc",
  * "dummy-hw") serving tier 'tier' (FT_TIER_HW or FT_TIER_KERNEL) and
  * stores it in '*offloadp'.  Returns 0 or a negative errno with 'err'
@@ -99,6 +124,16 @@ const char *ft_offload_name(const struct ft_offload *);
 /* The provider's kind: "tc", "rte_flow", "dummy". */
 const char *ft_offload_type(const struct ft_offload *);
 enum ft_tier ft_offload_tier(const struct ft_offload *);
+
+/* Gives the instance the management plane's underlay resolver 'fn' (with
+ * 'aux'): the provider asks it about a tunnel's remote whenever it builds
+ * a rule that encapsulates.  When the answer for a remote changes, the
+ * management plane places the megaflows that encapsulate toward it again
+ * (so a rule never keeps an old route or next hop): providers need not
+ * follow the underlay themselves.  Without a resolver (NULL), a provider
+ * that must write outer headers refuses tunnel encapsulation, saying so. */
+void ft_offload_set_underlay(struct ft_offload *, ft_offload_underlay_fn *fn,
+                             void *aux);
 
 /* Probes port 'id' and, if the provider can program rules for it, starts
  * serving it: returns 0 with '*caps' filled, or -EOPNOTSUPP with a reason

@@ -239,6 +239,12 @@ tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
                             "underlay to %s is IPv6: rte_flow VXLAN headers "
                             "are built for an IPv4 underlay only", port, ip);
+    case FT_RTE_TNL_OFF_DPDK:
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
+                            "route to %s leaves through a device (ifindex "
+                            "%d) that is no DPDK port of this bridge: the "
+                            "userspace datapath encapsulates", port, ip,
+                            vx->route_ifindex);
     }
     return -EINVAL;
 }
@@ -521,7 +527,7 @@ action_output(struct builder *b, const struct ft_match *m, uint32_t port_no,
     } else if (port_no == FT_PORT_IN_PORT || port_no == m->flow.in_port) {
         out = *in;
     } else {
-        error = lookup(aux, port_no, &out, err);
+        error = lookup(aux, port_no, b->tunnel, &out, err);
         if (error) {
             return error;
         }
@@ -665,4 +671,49 @@ ft_rte_flow_xlate(const struct ft_match *match,
                 (b.n_items - 1) * sizeof rule->items[0]);
     }
     return 0;
+}
+
+void
+ft_rte_flow_vxlan_from_underlay(const struct ft_offload_underlay *u,
+                                const struct ft_dpa_tunnel *t,
+                                uint16_t dst_port, uint16_t src_port,
+                                const struct ft_rte_flow_port *underlay,
+                                struct ft_rte_flow_vxlan *vx)
+{
+    memset(vx, 0, sizeof *vx);
+    vx->dst_ip = t->dst;
+    vx->dst_port = dst_port;
+    vx->src_port = src_port;
+    vx->route_ifindex = u->ifindex;
+    if (u->error) {
+        vx->state = FT_RTE_TNL_NO_ROUTE;
+        return;
+    }
+    vx->src_ip = u->src;
+    vx->src_mac = u->src_mac;
+    if (!underlay) {
+        vx->state = FT_RTE_TNL_OFF_DPDK;
+        return;
+    }
+    vx->underlay = *underlay;
+    vx->underlay.vxlan = NULL;
+    if (!u->resolved) {
+        vx->state = FT_RTE_TNL_NO_NEXTHOP;
+        return;
+    }
+    vx->dst_mac = u->dst_mac;
+    vx->state = FT_RTE_TNL_OK;
+}
+
+uint16_t
+ft_rte_flow_vxlan_src_port(const struct ft_match *m)
+{
+    const uint8_t *f = (const uint8_t *) &m->flow;
+    const uint8_t *k = (const uint8_t *) &m->mask;
+    uint32_t h = 2166136261u;           /* FNV-1a over the matched bits. */
+
+    for (size_t i = 0; i < sizeof m->flow; i++) {
+        h = (h ^ (uint8_t) (f[i] & k[i])) * 16777619u;
+    }
+    return (uint16_t) (49152 + ((h ^ (h >> 16)) & 0x3fff));
 }

@@ -16,6 +16,7 @@
 #include "flowtier/dp-actions.h"
 #include "flowtier/error.h"
 #include "flowtier/flow.h"
+#include "offload.h"
 
 struct ds;
 
@@ -88,6 +89,8 @@ enum ft_rte_flow_tnl_state {
     FT_RTE_TNL_NO_ROUTE,        /* No route to the remote. */
     FT_RTE_TNL_NO_NEXTHOP,      /* The next hop's MAC is not known yet. */
     FT_RTE_TNL_IPV6,            /* The underlay is IPv6. */
+    FT_RTE_TNL_OFF_DPDK,        /* The route leaves through a device that
+                                 * is no DPDK port of the provider's. */
 };
 
 /* A VXLAN port as the translation sees it: the headers the userspace
@@ -105,12 +108,37 @@ struct ft_rte_flow_vxlan {
     uint16_t src_port;          /* UDP source port written. */
     struct ft_eth_addr src_mac; /* The underlay device's. */
     struct ft_eth_addr dst_mac; /* The next hop's. */
+    int route_ifindex;          /* The route's output device (Linux). */
 };
 
-/* Says which DPDK port an output to port 'port_no' goes to, in '*port'.
+/* Fills '*vx' for an output to a VXLAN port whose outer UDP port is
+ * 'dst_port', of a packet with tunnel metadata 't', from the management
+ * plane's underlay answer 'u' for t->dst (offload.h) and 'underlay', the
+ * DPDK port that owns the route's output device (NULL if none does):
+ * outer Ethernet source and destination from the device and the
+ * neighbour, outer IPv4 source from the route (unless 't' sets one),
+ * 'src_port' as the UDP source port.  The state says what the
+ * translation must refuse: no route, no next hop yet, a route off DPDK.
+ * Pure: no DPDK call. */
+void ft_rte_flow_vxlan_from_underlay(const struct ft_offload_underlay *u,
+                                     const struct ft_dpa_tunnel *t,
+                                     uint16_t dst_port, uint16_t src_port,
+                                     const struct ft_rte_flow_port *underlay,
+                                     struct ft_rte_flow_vxlan *vx);
+
+/* The outer UDP source port of the megaflow 'm''s encapsulated packets,
+ * in 49152-65535 (RFC 7348), from a hash of the inner fields it matches:
+ * a rule writes one source port for all its packets, so different inner
+ * flows get different ones for the underlay's ECMP. */
+uint16_t ft_rte_flow_vxlan_src_port(const struct ft_match *m);
+
+/* Says which DPDK port an output to port 'port_no' goes to, in '*port';
+ * for a VXLAN port, 'tnl' is the tunnel metadata set before the output
+ * (NULL if none), whose remote the port's 'vxlan' must describe.
  * Returns 0, or -EOPNOTSUPP with 'err' saying why it cannot be an
  * output. */
 typedef int ft_rte_flow_port_lookup(void *aux, uint32_t port_no,
+                                    const struct ft_dpa_tunnel *tnl,
                                     struct ft_rte_flow_port *port,
                                     struct ft_error *err);
 

@@ -466,3 +466,13 @@ ft_tc_tunnel_route_check(struct nl_sock *sock, uint32_t dst,
     }
     return 0;
 }
+
+int
+ft_tc_tunnel_refuse_software(const char *what, struct ft_error *err)
+{
+    return ft_error_set(err, -EOPNOTSUPP, "tc: %s: VXLAN stays in userspace "
+                        "with tc-policy=skip_hw: TC in software needs an up "
+                        "VXLAN device, which would take the UDP port from "
+                        "the userspace datapath (tc-policy=skip_sw offloads "
+                        "VXLAN to a NIC)", what);
+}

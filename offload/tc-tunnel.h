@@ -65,4 +65,20 @@ int ft_tc_tunnel_route_check(struct nl_sock *, uint32_t dst,
                              const char *in_name, uint32_t *src,
                              struct ft_error *err);
 
+/* Refuses VXLAN in TC in software (the kernel tier, skip_hw) for 'what'
+ * ("port vx0", "tunnel to 192.168.0.2"), with -EOPNOTSUPP and why.
+ *
+ * Why the kernel tier does not take tunnels: a skip_hw rule runs in the
+ * kernel's own stack, so it needs a VXLAN device that is up, both to
+ * encapsulate (mirred to a down device drops) and to decapsulate (the
+ * device's UDP socket receives).  An up VXLAN device binds its UDP port
+ * (4789) in the namespace, and only one socket can: the userspace
+ * datapath's, which receives every tunnel packet no rule takes, would
+ * lose it.  Nor could the misses be handed to the daemon another way: a
+ * packet the device decapsulated and no filter took carries its outer
+ * header only as metadata, which neither a redirect to the slow-path pair
+ * nor a packet socket passes on.  So the userspace datapath keeps its
+ * socket, and with it every tunnel packet the NIC does not handle. */
+int ft_tc_tunnel_refuse_software(const char *what, struct ft_error *err);
+
 #endif /* offload/tc-tunnel.h */

@@ -118,7 +118,16 @@ ft_tnl_route_get_fd(const struct ft_tnl_route *r)
 void
 ft_tnl_route_run(struct ft_tnl_route *r)
 {
-    nl_cache_mngr_data_ready(r->mngr);
+    if (nl_cache_mngr_data_ready(r->mngr) < 0) {
+        /* Notifications were lost (the socket's buffer overflowed before
+         * its owner read it, ENOBUFS): the caches are read again from the
+         * kernel, and every cached answer goes stale as for a
+         * notification, so no change is missed. */
+        nl_cache_refill(r->query, r->links);
+        nl_cache_refill(r->query, r->neighs);
+        nl_cache_refill(r->query, r->routes);
+        r->generation++;
+    }
 }
 
 uint64_t

@@ -77,7 +77,9 @@ void ft_tnl_route_destroy(struct ft_tnl_route *r);
 /* The descriptor that polls readable when notifications wait. */
 int ft_tnl_route_get_fd(const struct ft_tnl_route *r);
 
-/* Reads the waiting notifications, without blocking. */
+/* Reads the waiting notifications, without blocking.  If some were lost
+ * (the socket's buffer overflowed), reads the kernel's tables again and
+ * counts a change. */
 void ft_tnl_route_run(struct ft_tnl_route *r);
 
 /* Returns how packets to 'dst' (host order) go, asking the kernel if the

@@ -19,6 +19,8 @@
 #include "swpath/dpif.h"
 #include "swpath/tnl-config.h"
 
+struct ft_tnl_route;
+
 #define CONST_CAST(TYPE, POINTER) ((TYPE) (uintptr_t) (POINTER))
 
 /* Words of a 4096-bit VLAN bitmap. */
@@ -76,6 +78,20 @@ struct bridge_offload {
     size_t n_served;
 };
 
+/* The underlay toward tunnel remotes, as the bridge told it to its
+ * offload providers (bridge-underlay.c). */
+struct bridge_underlay {
+    struct ft_tnl_route *route;     /* Created on the first question. */
+    uint64_t changes_seen;          /* Its notifications already followed. */
+    uint64_t gen;                   /* Bumped when an answer changes. */
+    struct bridge_remote {
+        uint32_t dst;               /* A remote a provider asked about. */
+        struct ft_offload_underlay told;    /* The last answer. */
+        uint64_t changed_gen;       /* 'gen' when 'told' last changed. */
+    } *remotes;
+    size_t n_remotes;
+};
+
 struct ft_bridge {
     char *name;
     struct ft_dpif *dpif;
@@ -121,6 +137,7 @@ struct ft_bridge {
     int tc_policy;                  /* other_config:tc-policy. */
     uint64_t room_gen;              /* Bumped when a megaflow leaves an
                                      * offload provider. */
+    struct bridge_underlay underlay;
 
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
@@ -268,6 +285,22 @@ int bridge_tnl_port_add(struct ft_bridge *, const struct bridge_port *p,
 uint16_t bridge_tnl_dev_port(const struct ft_bridge *, ft_port_no port_no);
 /* Closes one open of the device of 'dst_port' (0: nothing). */
 void bridge_tnl_dev_close(uint16_t dst_port);
+
+/* Tunnel underlay (bridge-underlay.c). */
+
+/* The resolver the bridge gives its offload providers
+ * (ft_offload_underlay_fn, with the bridge as 'aux'): the route and next
+ * hop toward 'dst' now, remembered as what providers were told. */
+void bridge_underlay_resolve(void *br, uint32_t dst,
+                             struct ft_offload_underlay *out);
+/* Follows the kernel's notifications: asks again about every remote
+ * providers were told of, and marks those whose answer changed.  Cheap
+ * when nothing changed (reads a socket). */
+void bridge_underlay_run(struct ft_bridge *);
+/* True if 'mf' encapsulates toward a remote whose answer changed since
+ * 'mf' was last checked (then it must be placed again); stamps it. */
+bool bridge_underlay_stale(struct ft_bridge *, struct bridge_megaflow *mf);
+void bridge_underlay_destroy(struct ft_bridge *);
 
 /* Upcall and revalidator functions (bridge-revalidator.c). */
 void ft_bridge_upcall_register(struct ft_bridge *);

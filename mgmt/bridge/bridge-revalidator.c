@@ -317,6 +317,11 @@ revalidate_one(struct reval_ctx *ctx, struct bridge_megaflow *mf)
         ctx->n_stale++;
         megaflow_retranslate(ctx, mf);
     }
+    if (!mf->dead && bridge_underlay_stale(ctx->br, mf)) {
+        if (bridge_megaflow_replace(ctx->br, mf)) {
+            megaflow_credit(mf, ctx->now);
+        }
+    }
     if (!mf->dead && bridge_megaflow_retry_faster(ctx->br, mf)) {
         ctx->br->stats.n_megaflows_moved++;
     }
@@ -482,6 +487,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 
     ft_bridge_revalidator_abort(br);
     br->reval_removed = reval_n_freed(br);
+    bridge_underlay_run(br);
     reval_settle_notice(br, start);
     reval_ctx_init(&ctx, br, now);
     reval_walk_step(&ctx, SIZE_MAX);
@@ -500,6 +506,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     bool done;
 
     reval_settle_notice(br, now_usec);
+    bridge_underlay_run(br);
     if (begin) {
         ft_bridge_revalidator_abort(br);
         br->reval_active = true;

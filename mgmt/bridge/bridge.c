@@ -480,6 +480,7 @@ ft_bridge_offload_attach(struct ft_bridge *br, struct ft_offload *offload)
     bo = &br->offloads[br->n_offloads++];
     memset(bo, 0, sizeof *bo);
     bo->offload = offload;
+    ft_offload_set_underlay(offload, bridge_underlay_resolve, br);
     ft_dpif_port_foreach(br->dpif, probe_open_port, br);
     return 0;
 }
@@ -1029,6 +1030,7 @@ ft_bridge_destroy(struct ft_bridge *br)
     ft_dpif_set_pmd_cpus(br->dpif, NULL, 0, NULL);
     bridge_megaflows_destroy(br);
     bridge_offloads_destroy(br);
+    bridge_underlay_destroy(br);
     bridge_logged_reasons_destroy(br);
     for (size_t i = 0; i < br->n_ports; i++) {
         /* (The device goes from under its port, which the datapath's

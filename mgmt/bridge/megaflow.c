@@ -551,6 +551,7 @@ bridge_megaflow_create(struct ft_bridge *br, const struct ft_match *match,
         bridge_megaflow_unref(mf);
         return NULL;
     }
+    mf->underlay_gen = br->underlay.gen;
     megaflows_insert(&br->megaflows, mf);
     return mf;
 }
@@ -705,6 +706,28 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
                                                     : strerror(-error));
     megaflow_uninstall(br, mf);
     error = megaflow_place(br, mf, pos + 1, &err);
+    if (error) {
+        /* Held nowhere: forget it; the next packet makes it again. */
+        megaflows_unlink(&br->megaflows, mf);
+        mf->dead = true;
+        bridge_megaflow_unref(mf);
+    }
+    return error;
+}
+
+int
+bridge_megaflow_replace(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    struct ft_error err;
+    int error;
+
+    if (!mf->offload) {
+        megaflow_move_faster(br, mf, false);
+        return 0;
+    }
+    megaflow_uninstall(br, mf);
+    ft_error_clear(&err);
+    error = megaflow_place(br, mf, 0, &err);
     if (error) {
         /* Held nowhere: forget it; the next packet makes it again. */
         megaflows_unlink(&br->megaflows, mf);

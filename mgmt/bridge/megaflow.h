@@ -88,6 +88,8 @@ struct bridge_megaflow {
     uint64_t mac_gen;               /* MAC table generation then. */
     uint64_t port_gen;              /* Port configuration generation. */
     uint64_t enospc_gen;            /* bridge's 'room_gen' then. */
+    uint64_t underlay_gen;          /* bridge's underlay generation when
+                                     * last checked (bridge-underlay.c). */
     long long int created;          /* ms. */
     struct ft_ofrule **rules;       /* Referenced. */
     size_t n_rules;
@@ -196,6 +198,15 @@ void bridge_megaflow_remove(struct ft_bridge *, struct bridge_megaflow *mf);
  * (then 'mf' has been removed). */
 int bridge_megaflow_modify(struct ft_bridge *, struct bridge_megaflow *mf,
                            const struct ft_dp_actions *actions);
+
+/* Places 'mf' again because what its holder was told of a tunnel's
+ * underlay changed: a megaflow an offload provider holds is taken out of
+ * it and offered to its tiers from the first (the provider resolves the
+ * underlay again: it takes the megaflow with the new next hop, or refuses
+ * it saying why and a slower tier takes it); one the datapath holds is
+ * offered to the faster tiers.  Counters kept.  Returns 0, or a negative
+ * errno if no tier took it (then 'mf' has been removed). */
+int bridge_megaflow_replace(struct ft_bridge *, struct bridge_megaflow *mf);
 
 /* Reads the holder's counters of the 'n' records 'mfs' in batches (one
  * read per holder) and adds what is new to each one's 'stats'. */

@@ -28,7 +28,7 @@
 #define UPLINK { 11, true, 0, "uplink", NULL }
 #define VX(STATE, DST) { STATE, UPLINK, DST, 0xac1f0101, 4789, 49152, \
                          { { 2, 0, 0, 0, 0xa, 1 } }, \
-                         { { 2, 0, 0, 0, 0xa, 2 } } }
+                         { { 2, 0, 0, 0, 0xa, 2 } }, 0 }
 /* VXLAN ports whose underlay is the uplink of switch 0: one with a route
  * to 172.31.1.2, then one whose next hop is not resolved, one with no
  * route, one over IPv6. */
@@ -65,12 +65,13 @@ port_of(uint32_t port_no)
 }
 
 static int
-lookup(void *aux, uint32_t port_no, struct ft_rte_flow_port *port,
-       struct ft_error *err)
+lookup(void *aux, uint32_t port_no, const struct ft_dpa_tunnel *tnl,
+       struct ft_rte_flow_port *port, struct ft_error *err)
 {
     const struct ft_rte_flow_port *p = port_of(port_no);
 
     (void) aux;
+    (void) tnl;
     if (p) {
         *port = *p;
         return 0;
@@ -724,6 +725,222 @@ test_vxlan_refusals(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* ---- VXLAN from the bridge's underlay answer. ---- */
+
+/* Port 16, "vxu": a VXLAN port whose headers come from 'u', the answer
+ * of the bridge's underlay resolver (offload.h), as the provider builds
+ * them (ft_rte_flow_vxlan_from_underlay()); its route leaves through the
+ * uplink's device (ifindex 7) unless 'off_dpdk'. */
+struct underlay_ctx {
+    struct ft_offload_underlay u;
+    bool off_dpdk;
+    uint16_t src_port;
+    struct ft_rte_flow_vxlan vx;
+};
+
+static int
+lookup_underlay(void *ctx_, uint32_t port_no, const struct ft_dpa_tunnel *tnl,
+                struct ft_rte_flow_port *port, struct ft_error *err)
+{
+    static const struct ft_rte_flow_port uplink = UPLINK;
+    struct underlay_ctx *ctx = ctx_;
+
+    if (port_no != 16) {
+        return lookup(NULL, port_no, tnl, port, err);
+    }
+    memset(port, 0, sizeof *port);
+    port->name = "vxu";
+    port->vxlan = &ctx->vx;
+    if (tnl) {
+        ft_rte_flow_vxlan_from_underlay(&ctx->u, tnl, 4789, ctx->src_port,
+                                        ctx->off_dpdk ? NULL : &uplink,
+                                        &ctx->vx);
+    }
+    return 0;
+}
+
+static void
+underlay_answer(struct underlay_ctx *ctx, const struct ft_match *m)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->u.dst = 0xc0a80002;                    /* 192.168.0.2 */
+    ctx->u.ifindex = 7;
+    ctx->u.src = 0xc0a80001;                    /* The route's source. */
+    ctx->u.gateway = 0xc0a800fe;                /* Through a router. */
+    ctx->u.mtu = 1500;
+    ctx->u.resolved = true;
+    ctx->u.src_mac = (struct ft_eth_addr) { { 2, 0, 0, 0, 0xb, 1 } };
+    ctx->u.dst_mac = (struct ft_eth_addr) { { 2, 0, 0, 0, 0xb, 0xfe } };
+    ctx->src_port = ft_rte_flow_vxlan_src_port(m);
+}
+
+static int
+xlate_underlay(struct underlay_ctx *ctx, const struct ft_match *m,
+               const struct ft_dp_actions *acts, struct ft_rte_flow_rule *r,
+               struct ft_error *err)
+{
+    ft_error_clear(err);
+    return ft_rte_flow_xlate(m, acts, port_of(m->flow.in_port),
+                             lookup_underlay, ctx, r, err);
+}
+
+/* The whole VXLAN_ENCAP definition, field by field, as the provider
+ * writes it from a route through a gateway: outer Ethernet from the
+ * device and the gateway's neighbour, the route's source, the flow's
+ * tos, ttl, DF and VNI, the UDP ports. */
+static void
+test_vxlan_encap_underlay(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    const struct rte_flow_item_eth *eth;
+    const struct rte_flow_item_ipv4 *ip;
+    const struct rte_flow_item_udp *udp;
+    const struct rte_flow_item_vxlan *vx;
+    const struct rte_flow_item *def;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct underlay_ctx ctx;
+    struct ft_rte_flow_rule r;
+    struct ft_dpa_tunnel *t;
+    struct ft_error err;
+    struct ft_match m;
+    char golden[512];
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    t = put_tunnel(&acts, 0xc0a80002);
+    t->tun_id = 42;
+    t->tos = 0x10;
+    t->ttl = 63;
+    ft_dp_actions_put_output(&acts, 16);
+    underlay_answer(&ctx, &m);
+    assert_true(ctx.src_port >= 49152);
+    assert_int_equal(xlate_underlay(&ctx, &m, &acts, &r, &err), 0);
+    assert_int_equal(r.attr.transfer, 1);
+    assert_int_equal(r.actions[0].type, RTE_FLOW_ACTION_TYPE_COUNT);
+    assert_int_equal(r.actions[1].type, RTE_FLOW_ACTION_TYPE_VXLAN_ENCAP);
+    assert_int_equal(r.actions[2].type,
+                     RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT);
+    assert_int_equal(((const struct rte_flow_action_ethdev *)
+                      r.actions[2].conf)->port_id, 11);
+    assert_int_equal(r.actions[3].type, RTE_FLOW_ACTION_TYPE_END);
+
+    def = ((const struct rte_flow_action_vxlan_encap *)
+           r.actions[1].conf)->definition;
+    assert_int_equal(def[0].type, RTE_FLOW_ITEM_TYPE_ETH);
+    eth = def[0].spec;
+    assert_memory_equal(eth->dst.addr_bytes, ctx.u.dst_mac.ea, 6);
+    assert_memory_equal(eth->src.addr_bytes, ctx.u.src_mac.ea, 6);
+    assert_int_equal(rte_be_to_cpu_16(eth->type), 0x0800);
+    assert_int_equal(def[1].type, RTE_FLOW_ITEM_TYPE_IPV4);
+    ip = def[1].spec;
+    assert_int_equal(ip->hdr.version_ihl, 0x45);
+    assert_int_equal(ip->hdr.type_of_service, 0x10);
+    assert_int_equal(ip->hdr.time_to_live, 63);
+    assert_int_equal(rte_be_to_cpu_16(ip->hdr.fragment_offset), 0x4000);
+    assert_int_equal(ip->hdr.next_proto_id, 17);
+    assert_int_equal(rte_be_to_cpu_32(ip->hdr.src_addr), 0xc0a80001);
+    assert_int_equal(rte_be_to_cpu_32(ip->hdr.dst_addr), 0xc0a80002);
+    assert_int_equal(def[2].type, RTE_FLOW_ITEM_TYPE_UDP);
+    udp = def[2].spec;
+    assert_int_equal(rte_be_to_cpu_16(udp->hdr.src_port), ctx.src_port);
+    assert_int_equal(rte_be_to_cpu_16(udp->hdr.dst_port), 4789);
+    assert_int_equal(def[3].type, RTE_FLOW_ITEM_TYPE_VXLAN);
+    vx = def[3].spec;
+    assert_int_equal(vx->flags, 0x08);
+    assert_int_equal(vx->vni[0] << 16 | vx->vni[1] << 8 | vx->vni[2], 42);
+    assert_int_equal(def[4].type, RTE_FLOW_ITEM_TYPE_END);
+
+    ft_rte_flow_explain(&r, r.port, &out);
+    snprintf(golden, sizeof golden,
+             "set vxlan-tos-ttl ip-version ipv4 vni 42 udp-src %u udp-dst "
+             "4789 ip-tos 16 ip-ttl 63 ip-src 192.168.0.1 ip-dst "
+             "192.168.0.2 eth-src 02:00:00:00:0b:01 eth-dst "
+             "02:00:00:00:0b:fe\n"
+             "flow create 3 transfer pattern represented_port "
+             "ethdev_port_id is 3 / eth type is 0x0800 / ipv4 proto is 17 "
+             "/ end actions count / vxlan_encap / represented_port "
+             "ethdev_port_id 11 / end", ctx.src_port);
+    assert_string_equal(ds_cstr(&out), golden);
+    ds_destroy(&out);
+
+    /* A new next hop address: the rule written again carries it. */
+    ctx.u.dst_mac.ea[5] = 0xfd;
+    assert_int_equal(xlate_underlay(&ctx, &m, &acts, &r, &err), 0);
+    def = ((const struct rte_flow_action_vxlan_encap *)
+           r.actions[1].conf)->definition;
+    eth = def[0].spec;
+    assert_int_equal(eth->dst.addr_bytes[5], 0xfd);
+    ft_dp_actions_uninit(&acts);
+}
+
+/* What the underlay answer cannot give is refused, saying what. */
+static void
+test_vxlan_underlay_refusals(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct underlay_ctx ctx;
+    struct ft_rte_flow_rule r;
+    struct ft_error err;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    put_tunnel(&acts, 0xc0a80002);
+    ft_dp_actions_put_output(&acts, 16);
+
+    underlay_answer(&ctx, &m);
+    ctx.u.resolved = false;
+    assert_int_equal(xlate_underlay(&ctx, &m, &acts, &r, &err), -EOPNOTSUPP);
+    assert_string_equal(err.reason, "rte_flow: vxlan port vxu: no next hop "
+                        "yet (the neighbour towards 192.168.0.2 is not "
+                        "resolved): the userspace datapath encapsulates "
+                        "until it is");
+    underlay_answer(&ctx, &m);
+    ctx.u.error = -ENETUNREACH;
+    assert_int_equal(xlate_underlay(&ctx, &m, &acts, &r, &err), -EOPNOTSUPP);
+    assert_string_equal(err.reason, "rte_flow: vxlan port vxu: no underlay "
+                        "route to 192.168.0.2: the userspace datapath "
+                        "handles the tunnel until there is one");
+    underlay_answer(&ctx, &m);
+    ctx.off_dpdk = true;
+    assert_int_equal(xlate_underlay(&ctx, &m, &acts, &r, &err), -EOPNOTSUPP);
+    assert_string_equal(err.reason, "rte_flow: vxlan port vxu: the route to "
+                        "192.168.0.2 leaves through a device (ifindex 7) "
+                        "that is no DPDK port of this bridge: the userspace "
+                        "datapath encapsulates");
+    ft_dp_actions_uninit(&acts);
+}
+
+/* The outer UDP source port: in RFC 7348's range, the same for one
+ * megaflow, spread over different inner flows. */
+static void
+test_vxlan_src_port(void **state)
+{
+    uint16_t seen[64];
+    size_t distinct = 0;
+    struct ft_match m;
+
+    (void) state;
+    ipv4_match(&m, FT_IPPROTO_UDP);
+    m.mask.nw_dst = UINT32_MAX;
+    for (size_t i = 0; i < 64; i++) {
+        bool dup = false;
+
+        m.flow.nw_dst = 0x0a000000 + (uint32_t) i;
+        seen[i] = ft_rte_flow_vxlan_src_port(&m);
+        assert_true(seen[i] >= 49152);
+        assert_int_equal(seen[i], ft_rte_flow_vxlan_src_port(&m));
+        for (size_t j = 0; j < i; j++) {
+            dup |= seen[j] == seen[i];
+        }
+        distinct += !dup;
+    }
+    assert_true(distinct >= 48);
+    /* Bits the megaflow does not match do not count. */
+    m.flow.nw_src = 0x01020304;
+    assert_int_equal(ft_rte_flow_vxlan_src_port(&m), seen[63]);
+}
+
 int
 main(void)
 {
@@ -739,6 +956,9 @@ main(void)
         cmocka_unit_test(test_vxlan_encap),
         cmocka_unit_test(test_vxlan_decap),
         cmocka_unit_test(test_vxlan_refusals),
+        cmocka_unit_test(test_vxlan_encap_underlay),
+        cmocka_unit_test(test_vxlan_underlay_refusals),
+        cmocka_unit_test(test_vxlan_src_port),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
