@@ -64,8 +64,18 @@ ft_ofpacts_copy(struct ft_ofpacts *dst, const struct ft_ofpacts *src)
         return;
     }
     dst->n = 0;
+    if (src->n > dst->allocated) {
+        /* Exactly what 'src' needs: a copy is usually a rule's, kept as
+         * long as the rule and never appended to. */
+        struct ft_ofpact *p = realloc(dst->acts, src->n * sizeof *p);
+
+        if (!p) {
+            abort();
+        }
+        dst->acts = p;
+        dst->allocated = src->n;
+    }
     if (src->n) {
-        reserve(dst, src->n);
         memcpy(dst->acts, src->acts, src->n * sizeof *src->acts);
     }
     dst->n = src->n;

@@ -209,7 +209,7 @@ oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
     ft_flow_spec_copy(&rule->spec, spec);
     rule->spec.cookie_mask = 0;
     ft_match_normalize(&rule->spec.match);
-    rule->cr.match = rule->spec.match;
+    rule->cr.match = &rule->spec.match;
     rule->cr.priority = spec->priority;
     rule->created = rule->modified = rule->used = now;
     rule->ref_cnt = 1;
@@ -378,7 +378,7 @@ dump_cmp(const void *a_, const void *b_)
     if (a->created != b->created) {
         return a->created < b->created ? -1 : 1;
     }
-    return memcmp(&a->cr.match, &b->cr.match, sizeof a->cr.match);
+    return memcmp(a->cr.match, b->cr.match, sizeof *a->cr.match);
 }
 
 void

@@ -33,7 +33,7 @@
 #include "mgmt/flowsyntax/ofp-flow.h"
 
 struct ft_ofrule {
-    struct ft_cls_rule cr;          /* cr.match == spec.match. */
+    struct ft_cls_rule cr;          /* cr.match points to spec.match. */
     struct ft_flow_spec spec;       /* Table, priority, cookie, actions. */
     struct ft_stats stats;          /* Credited by the revalidator/xlate. */
     struct {                        /* Of 'stats', what the hw and kernel */
