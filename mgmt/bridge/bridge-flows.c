@@ -84,12 +84,16 @@ struct text_events {
     bool off;                   /* The caller wants no changes: record
                                  * nothing (formatting each rule's text
                                  * was a seventh of a batch's time). */
+    struct ds scratch;          /* Where each text is formatted, then
+                                 * copied to its exact size: the database
+                                 * keeps the copies. */
 };
 
 static void
 events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ds *s = &te->scratch;
+    char *text;
 
     if (te->off) {
         return;                 /* Nobody asked for the net change. */
@@ -104,8 +108,11 @@ events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
         te->ev = p;
         te->allocated = a;
     }
-    ft_flow_spec_format(&rule->spec, NULL, &s);
-    te->ev[te->n].text = s.s ? s.s : ft_xstrdup("");
+    ds_clear(s);
+    ft_flow_spec_format(&rule->spec, NULL, s);
+    text = ft_xmalloc(s->len + 1);
+    memcpy(text, ds_cstr(s), s->len + 1);
+    te->ev[te->n].text = text;
     te->ev[te->n].delta = delta;
     te->ev[te->n].seq = te->n;
     te->n++;
@@ -118,6 +125,7 @@ events_destroy(struct text_events *te)
         free(te->ev[i].text);
     }
     free(te->ev);
+    ds_destroy(&te->scratch);
     memset(te, 0, sizeof *te);
 }
 
@@ -535,7 +543,7 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
                struct ft_error *err)
 {
     struct ft_oftables *oft = &br->tables;
-    struct text_events te = { NULL, 0, 0, !changes };
+    struct text_events te = { NULL, 0, 0, !changes, DS_EMPTY_INITIALIZER };
     struct undo_log log = { NULL, 0, 0 };
     uint64_t version = oft->version;
 
