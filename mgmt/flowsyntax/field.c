@@ -883,12 +883,22 @@ format_mac(const struct ft_eth_addr *m, struct ds *out)
 static void
 format_ipv4(uint32_t ip, struct ds *out)
 {
+    char buf[16];
+    size_t n = 0;
+
     for (int shift = 24; shift >= 0; shift -= 8) {
-        ds_put_uint(out, (ip >> shift) & 0xff);
-        if (shift) {
-            ds_put_char(out, '.');
+        unsigned int b = (ip >> shift) & 0xff;
+
+        if (b >= 100) {
+            buf[n++] = (char) ('0' + b / 100);
         }
+        if (b >= 10) {
+            buf[n++] = (char) ('0' + b / 10 % 10);
+        }
+        buf[n++] = (char) ('0' + b % 10);
+        buf[n++] = '.';
     }
+    ds_put_buffer(out, buf, n - 1);
 }
 
 static void

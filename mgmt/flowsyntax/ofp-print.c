@@ -35,8 +35,18 @@ static void
 put_field(const struct ft_match *m, enum ft_field_id id, struct ds *out)
 {
     const struct ft_field *f = ft_field_from_id(id);
+    const uint8_t *storage = (const uint8_t *) &m->mask + f->ofs;
     union ft_value v, mask;
+    uint8_t any = 0;
 
+    /* Most fields of most matches are wildcarded: a glance at the mask's
+     * storage bytes settles those without decoding the field. */
+    for (size_t i = 0; i < f->n_bytes; i++) {
+        any |= storage[i];
+    }
+    if (!any) {
+        return;
+    }
     ft_match_get_field(m, f, &v, &mask);
     if (ft_field_mask_is_zero(f, &mask)) {
         return;
