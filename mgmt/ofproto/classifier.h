@@ -86,8 +86,8 @@ struct ft_cls_rule {
     int32_t priority;
 
     /* Private to the classifier. */
-    uint64_t seq;                       /* Insertion order, for ties. */
     uint32_t hash;
+    uint64_t seq;                       /* Insertion order, for ties. */
     struct ft_cls_rule *next;           /* Same masked key, lower prio. */
     struct ft_cls_rule *hnext;          /* Hash bucket chain (heads). */
     struct ft_cls_subtable *subtable;

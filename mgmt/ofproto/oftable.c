@@ -202,12 +202,21 @@ ft_oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
         return error;
     }
 
-    rule = calloc(1, sizeof *rule);
+    /* One allocation holds the rule and its actions (a modify that needs
+     * more moves them out, see struct ft_ofpacts). */
+    rule = calloc(1, sizeof *rule
+                     + spec->actions.n * sizeof *spec->actions.acts);
     if (!rule) {
         abort();
     }
-    ft_flow_spec_init(&rule->spec);
-    ft_flow_spec_copy(&rule->spec, spec);
+    rule->spec = *spec;
+    rule->spec.actions.acts = spec->actions.n ? (struct ft_ofpact *) (rule + 1)
+                                              : NULL;
+    rule->spec.actions.allocated = 0;
+    if (spec->actions.n) {
+        memcpy(rule->spec.actions.acts, spec->actions.acts,
+               spec->actions.n * sizeof *spec->actions.acts);
+    }
     rule->spec.cookie_mask = 0;
     ft_match_normalize(&rule->spec.match);
     rule->cr.match = &rule->spec.match;
