@@ -90,12 +90,13 @@ int db_op_error(struct ft_error *, int code, enum ft_db_table,
                 const char *row, const struct ft_db_column *,
                 const struct ft_error *inner);
 int db_apply_op(struct ft_db_txn *, json_t *op, struct ft_error *);
-/* Appends the strings 'strs' (their ownership taken here whatever the
- * outcome: each element is set to NULL; the array stays the caller's) to list column 'col' of row 'name' of table
- * 't' as one "list_extend" operation.  Printable ASCII strings (flow
- * texts) are moved into the row as they are and written into the
- * journal record directly rather than built as JSON; others take
- * db_apply_op()'s way.  Returns 0 or a negative errno with 'err'. */
+/* Appends the strings 'strs' to list column 'col' of row 'name' of table
+ * 't' as one "list_extend" operation, taking their ownership whatever
+ * the outcome (each element is set to NULL; the array stays the
+ * caller's).  Printable ASCII strings (flow texts) are moved into the
+ * row as they are and written into the journal record directly rather
+ * than built as JSON; others take db_apply_op()'s way.  Returns 0 or a
+ * negative errno with 'err'. */
 int db_apply_list_extend(struct ft_db_txn *, enum ft_db_table t,
                          const char *name, const struct ft_db_column *col,
                          char **strs, size_t n, struct ft_error *err);
