@@ -8,10 +8,15 @@
  * "column":"other_config","key":"max-idle","value":"5000"}.  One function,
  * db_apply_op(), validates and applies operations and records how to undo
  * them, so what is replayed from the journal is exactly what was
- * committed.  A transaction is the list of operations it applied plus
- * their undo log; commit adds the operations that keep references whole
- * (garbage collection, ofport numbers), then hands the list to
- * db-journal.c, and only then forgets the undo log.
+ * committed.  A transaction is the list of operations it applied, kept
+ * as the text of its journal record, plus their undo log; commit adds
+ * the operations that keep references whole (garbage collection, ofport
+ * numbers), then hands the record to db-journal.c, and only then forgets
+ * the undo log.  One operation takes a shorter way, for the sake of
+ * large batches of flows: db_apply_list_extend() moves the flow texts
+ * into the row and writes its record text directly, the same JSON the
+ * general way would write and the replay reads back with
+ * db_apply_op()'s rules.
  *
  * Touches no file itself; all I/O is in db-journal.c.
  */
