@@ -98,20 +98,30 @@ ds_put_char_multiple(struct ds *ds, char c, size_t n)
     }
 }
 
+/* Formats into the room already allocated first, and only if the text
+ * does not fit there grows the buffer and formats again: one vsnprintf()
+ * for most calls instead of two. */
 static inline void
 ds_put_format_valist(struct ds *ds, const char *fmt, va_list args)
 {
+    size_t room;
     va_list copy;
     int n;
 
+    ds_reserve(ds, 63);
+    room = ds->allocated - ds->len;
     va_copy(copy, args);
-    n = vsnprintf(NULL, 0, fmt, copy);
+    n = vsnprintf(ds->s + ds->len, room, fmt, copy);
     va_end(copy);
-    if (n > 0) {
+    if (n < 0) {
+        ds->s[ds->len] = '\0';
+        return;
+    }
+    if ((size_t) n >= room) {
         ds_reserve(ds, (size_t) n);
         vsnprintf(ds->s + ds->len, (size_t) n + 1, fmt, args);
-        ds->len += (size_t) n;
     }
+    ds->len += (size_t) n;
 }
 
 static inline void __attribute__((format(printf, 2, 3)))
@@ -122,6 +132,51 @@ ds_put_format(struct ds *ds, const char *fmt, ...)
     va_start(args, fmt);
     ds_put_format_valist(ds, fmt, args);
     va_end(args);
+}
+
+/* Appends 'v' in decimal, as "%"PRIu64 would, without printf. */
+static inline void
+ds_put_uint(struct ds *ds, unsigned long long int v)
+{
+    char buf[20];
+    size_t i = sizeof buf;
+
+    do {
+        buf[--i] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ds_put_buffer(ds, buf + i, sizeof buf - i);
+}
+
+/* Appends 'v' in lowercase hexadecimal with at least 'width' digits
+ * (zero-padded; 'width' up to 32), as "%0*"PRIx64 would, without
+ * printf. */
+static inline void
+ds_put_hex(struct ds *ds, unsigned long long int v, int width)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[32];
+    size_t i = sizeof buf;
+
+    do {
+        buf[--i] = digits[v & 0xf];
+        v >>= 4;
+    } while (v);
+    while (sizeof buf - i < (size_t) width && i > 0) {
+        buf[--i] = '0';
+    }
+    ds_put_buffer(ds, buf + i, sizeof buf - i);
+}
+
+/* Appends 'v' as "%#"PRIx64 does: "0" for zero, else "0x" and the
+ * digits. */
+static inline void
+ds_put_hex_0x(struct ds *ds, unsigned long long int v)
+{
+    if (v) {
+        ds_put_buffer(ds, "0x", 2);
+    }
+    ds_put_hex(ds, v, 1);
 }
 
 static inline const char *

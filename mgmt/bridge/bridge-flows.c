@@ -84,12 +84,16 @@ struct text_events {
     bool off;                   /* The caller wants no changes: record
                                  * nothing (formatting each rule's text
                                  * was a seventh of a batch's time). */
+    struct ds scratch;          /* Where each text is formatted, then
+                                 * copied to its exact size: the database
+                                 * keeps the copies. */
 };
 
 static void
 events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ds *s = &te->scratch;
+    char *text;
 
     if (te->off) {
         return;                 /* Nobody asked for the net change. */
@@ -104,8 +108,11 @@ events_put(struct text_events *te, const struct ft_ofrule *rule, int delta)
         te->ev = p;
         te->allocated = a;
     }
-    ft_flow_spec_format(&rule->spec, NULL, &s);
-    te->ev[te->n].text = s.s ? s.s : ft_xstrdup("");
+    ds_clear(s);
+    ft_flow_spec_format(&rule->spec, NULL, s);
+    text = ft_xmalloc(s->len + 1);
+    memcpy(text, ds_cstr(s), s->len + 1);
+    te->ev[te->n].text = text;
     te->ev[te->n].delta = delta;
     te->ev[te->n].seq = te->n;
     te->n++;
@@ -118,6 +125,7 @@ events_destroy(struct text_events *te)
         free(te->ev[i].text);
     }
     free(te->ev);
+    ds_destroy(&te->scratch);
     memset(te, 0, sizeof *te);
 }
 
@@ -144,9 +152,20 @@ static void
 events_to_changes(struct text_events *te, struct ft_bridge_flow_changes *c)
 {
     size_t n_net = 0;
+    bool any_removed = false;
 
     if (!te->n) {
         return;
+    }
+    for (size_t i = 0; i < te->n && !any_removed; i++) {
+        any_removed = te->ev[i].delta < 0;
+    }
+    if (!any_removed) {
+        /* Only additions (the usual batch of new rules): nothing cancels
+         * out, since a text can only come back after it went, so the
+         * events are the net change as they stand. */
+        n_net = te->n;
+        goto out;
     }
     qsort(te->ev, te->n, sizeof *te->ev, event_cmp_text);
     for (size_t i = 0; i < te->n; ) {
@@ -170,8 +189,9 @@ events_to_changes(struct text_events *te, struct ft_bridge_flow_changes *c)
         }
         i = j;
     }
+    qsort(te->ev, n_net, sizeof *te->ev, event_cmp_seq);
+out:
     te->n = n_net;
-    qsort(te->ev, te->n, sizeof *te->ev, event_cmp_seq);
     for (size_t i = 0; i < te->n; i++) {
         if (te->ev[i].delta < 0) {
             texts_push(&c->removed, &c->n_removed, &c->allocated_removed,
@@ -374,27 +394,16 @@ apply_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
           long long int now, struct undo_log *log, struct text_events *te,
           struct ft_error *err)
 {
-    struct ft_ofrule *old = NULL, *rule;
-    struct ft_cls_rule *cr;
+    struct ft_ofrule *old, *rule;
     struct undo *u;
     int error;
 
-    if (spec->table_id < FT_N_TABLES) {
-        cr = ft_cls_find_exact(&oft->tables[spec->table_id], &spec->match,
-                               spec->priority);
-        if (cr) {
-            old = ft_bridge_ofrule_from_cls(cr);
-            ft_ofrule_ref(old);
-        }
-    }
-    error = ft_oftables_apply(oft, FT_FLOW_ADD, spec, now, err);
+    /* The rule it replaces, if any, comes with the tables' reference,
+     * which the undo log keeps. */
+    error = ft_oftables_add(oft, spec, now, &rule, &old, err);
     if (error < 0) {
-        ft_ofrule_unref(old);
         return error;
     }
-    cr = ft_cls_find_exact(&oft->tables[spec->table_id], &spec->match,
-                           spec->priority);
-    rule = ft_bridge_ofrule_from_cls(cr);
     u = undo_put(log, UNDO_ADD, rule);
     u->old = old;
     if (old) {
@@ -535,7 +544,7 @@ flow_mod_batch(struct ft_bridge *br, const struct ft_bridge_flow_op *ops,
                struct ft_error *err)
 {
     struct ft_oftables *oft = &br->tables;
-    struct text_events te = { NULL, 0, 0, !changes };
+    struct text_events te = { NULL, 0, 0, !changes, DS_EMPTY_INITIALIZER };
     struct undo_log log = { NULL, 0, 0 };
     uint64_t version = oft->version;
 

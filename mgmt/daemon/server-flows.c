@@ -31,7 +31,7 @@
 int
 srv_flows_mirror(struct ft_server *s, struct ft_db_txn *txn,
                  const struct srv_bridge *sb,
-                 const struct ft_bridge_flow_changes *changes,
+                 struct ft_bridge_flow_changes *changes,
                  struct ft_error *err)
 {
     const struct ft_db_row *row = ft_db_find(s->db, FT_DB_BRIDGE, sb->name);
@@ -52,9 +52,9 @@ srv_flows_mirror(struct ft_server *s, struct ft_db_txn *txn,
                                 changes->n_removed, err);
     }
     if (!error && changes->n_added) {
-        error = ft_db_flows_add(txn, sb->name,
-                                (const char *const *) changes->added,
-                                changes->n_added, err);
+        /* The database keeps the texts themselves, not copies. */
+        error = ft_db_flows_add_take(txn, sb->name, changes->added,
+                                     changes->n_added, err);
     }
     return error;
 }
@@ -102,7 +102,7 @@ srv_flows_persist_changed(struct ft_server *s, struct srv_bridge *sb,
  * errno with 'err'; the database is unchanged on failure. */
 static int
 commit_changes(struct ft_server *s, struct srv_bridge *sb,
-               const struct ft_bridge_flow_changes *changes,
+               struct ft_bridge_flow_changes *changes,
                struct ft_error *err)
 {
     struct ft_db_txn *txn;

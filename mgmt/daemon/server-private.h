@@ -119,10 +119,12 @@ ft_rpc_handler srv_offload_show;
 int srv_flows_persist_changed(struct ft_server *, struct srv_bridge *sb,
                               struct ft_error *err);
 
-/* Mirrors 'changes' into bridge 'sb''s database row inside 'txn'. */
+/* Mirrors 'changes' into bridge 'sb''s database row inside 'txn'.  The
+ * texts of the flows added move into the database (the elements of
+ * 'changes->added' are NULL afterwards; the counts stay). */
 int srv_flows_mirror(struct ft_server *, struct ft_db_txn *txn,
                      const struct srv_bridge *sb,
-                     const struct ft_bridge_flow_changes *changes,
+                     struct ft_bridge_flow_changes *changes,
                      struct ft_error *err);
 
 /* As srv_flows_apply_ops(), and appends the net change to 'changes'

@@ -157,7 +157,28 @@ sync_dir(const struct ft_db *db, const char *dir)
     return error;
 }
 
-/* Formats 'txn' as one journal line into 'line'. */
+_Static_assert(LINE_PAYLOAD_OFS == DB_RECORD_HEAD_LEN,
+               "the room db.c leaves for a line's head");
+
+/* Makes 'line' (DB_RECORD_HEAD_LEN bytes of room, then a record's JSON
+ * text) one journal line: the head with the text's checksum, and the
+ * end. */
+static void
+finish_line(struct ds *line)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *payload = line->s + LINE_PAYLOAD_OFS;
+    uint32_t crc = db_crc32(payload, line->len - LINE_PAYLOAD_OFS);
+
+    memcpy(line->s, LINE_HEAD, LINE_HEAD_LEN);
+    for (int i = 0; i < 8; i++) {
+        line->s[LINE_HEAD_LEN + i] = hex[(crc >> (28 - 4 * i)) & 0xf];
+    }
+    memcpy(line->s + LINE_HEAD_LEN + 8, LINE_MID, 8);
+    ds_put_buffer(line, "}\n", 2);
+}
+
+/* Formats 'txn' as one journal line into 'line' (empty). */
 static int
 format_line(const json_t *txn, struct ds *line)
 {
@@ -166,9 +187,10 @@ format_line(const json_t *txn, struct ds *line)
     if (!payload) {
         return -ENOMEM;
     }
-    ds_put_format(line, LINE_HEAD "%08"PRIx32 LINE_MID "%s}\n",
-                  db_crc32(payload, strlen(payload)), payload);
+    ds_put_char_multiple(line, ' ', LINE_PAYLOAD_OFS);
+    ds_put_cstr(line, payload);
     free(payload);
+    finish_line(line);
     return 0;
 }
 
@@ -601,10 +623,9 @@ db_journal_open(struct ft_db *db, const char *dir,
 }
 
 int
-db_journal_append(struct ft_db *db, const json_t *txn, struct ft_error *err)
+db_journal_append(struct ft_db *db, struct ds *line, struct ft_error *err)
 {
     struct db_journal *j = &db->journal;
-    struct ds line = DS_EMPTY_INITIALIZER;
     int error;
 
     if (j->broken) {
@@ -612,13 +633,12 @@ db_journal_append(struct ft_db *db, const json_t *txn, struct ft_error *err)
                             "state after an earlier write error; reopen the "
                             "database", j->path);
     }
-    error = format_line(txn, &line);
-    if (error) {
-        ds_destroy(&line);
-        return ft_error_set(err, error, "journal %s: cannot format record",
-                            j->path);
+    if (line->len < LINE_PAYLOAD_OFS) {
+        return ft_error_set(err, -EINVAL, "journal %s: record without the "
+                            "room for its head", j->path);
     }
-    error = write_all(j->fd, line.s, line.len);
+    finish_line(line);
+    error = write_all(j->fd, line->s, line->len);
     if (!error) {
         error = sync_fd(db, j->fd);
         if (error) {
@@ -630,13 +650,11 @@ db_journal_append(struct ft_db *db, const json_t *txn, struct ft_error *err)
         if (ftruncate(j->fd, j->size) < 0) {
             j->broken = -EIO;
         }
-        ds_destroy(&line);
         return ft_error_set(err, error, "journal %s: write failed: %s",
                             j->path, strerror(-error));
     }
-    j->size += line.len;
+    j->size += line->len;
     j->n_records++;
-    ds_destroy(&line);
     return 0;
 }
 

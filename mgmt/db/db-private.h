@@ -75,7 +75,11 @@ struct db_undo {
 
 struct ft_db_txn {
     struct ft_db *db;
-    json_t *ops;                /* Operations applied that changed data. */
+    struct ds ops;              /* The operations applied that changed
+                                 * data, as the journal record's "ops"
+                                 * elements: compact JSON objects, comma
+                                 * separated. */
+    size_t n_ops;
     struct db_undo *undo;
     size_t n_undo, allocated;
     struct ft_error error;      /* First failure; poisons the txn. */
@@ -92,6 +96,16 @@ int db_op_error(struct ft_error *, int code, enum ft_db_table,
                 const char *row, const struct ft_db_column *,
                 const struct ft_error *inner);
 int db_apply_op(struct ft_db_txn *, json_t *op, struct ft_error *);
+/* Appends the strings 'strs' to list column 'col' of row 'name' of table
+ * 't' as one "list_extend" operation, taking their ownership whatever
+ * the outcome (each element is set to NULL; the array stays the
+ * caller's).  Printable ASCII strings (flow texts) are moved into the
+ * row as they are and written into the journal record directly rather
+ * than built as JSON; others take db_apply_op()'s way.  Returns 0 or a
+ * negative errno with 'err'. */
+int db_apply_list_extend(struct ft_db_txn *, enum ft_db_table t,
+                         const char *name, const struct ft_db_column *col,
+                         char **strs, size_t n, struct ft_error *err);
 int db_txn_fail(struct ft_db_txn *, int error, const struct ft_error *,
                 struct ft_error *);
 int db_txn_poisoned(const struct ft_db_txn *, struct ft_error *);
@@ -154,7 +168,11 @@ void db_state_clear(struct ft_db *);
 uint32_t db_crc32(const void *, size_t);
 int db_journal_open(struct ft_db *, const char *dir,
                     struct ft_db_warnings *, struct ft_error *);
-int db_journal_append(struct ft_db *, const json_t *txn, struct ft_error *);
+/* Appends 'record' as one journal line and syncs it.  'record' holds
+ * DB_RECORD_HEAD_LEN bytes of room, then the record's JSON text; this
+ * fills in the room and adds the line's end. */
+#define DB_RECORD_HEAD_LEN 24
+int db_journal_append(struct ft_db *, struct ds *record, struct ft_error *);
 int db_journal_compact(struct ft_db *, struct ft_error *);
 bool db_journal_should_compact(const struct ft_db *);
 void db_journal_close(struct ft_db *);

@@ -536,17 +536,45 @@ ft_db_flows_add(struct ft_db_txn *txn, const char *br,
     }
     error = find_bridge(txn, br, &row, &e);
     if (!error && n) {
-        json_t *op = db_op_new("list_extend", FT_DB_BRIDGE, br,
-                               db_column_find(FT_DB_BRIDGE, "flows", NULL));
-        json_t *values = json_array();
+        char **copies = ft_xmalloc(n * sizeof *copies);
 
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(values, json_string(flows[i]));
+            copies[i] = ft_xstrdup(flows[i]);
         }
-        json_object_set_new(op, "value", values);
-        error = db_apply_op(txn, op, &e);
+        error = db_apply_list_extend(txn, FT_DB_BRIDGE, br,
+                                     db_column_find(FT_DB_BRIDGE, "flows",
+                                                    NULL),
+                                     copies, n, &e);
+        free(copies);
     }
     return db_txn_fail(txn, error, &e, err);
+}
+
+int
+ft_db_flows_add_take(struct ft_db_txn *txn, const char *br, char **flows,
+                     size_t n, struct ft_error *err)
+{
+    struct ft_db_row *row;
+    struct ft_error e;
+    int error;
+
+    if (txn->error.code) {
+        error = db_txn_poisoned(txn, err);
+    } else {
+        error = find_bridge(txn, br, &row, &e);
+        if (!error) {
+            error = db_apply_list_extend(txn, FT_DB_BRIDGE, br,
+                                         db_column_find(FT_DB_BRIDGE,
+                                                        "flows", NULL),
+                                         flows, n, &e);
+        }
+        error = db_txn_fail(txn, error, &e, err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(flows[i]);
+        flows[i] = NULL;
+    }
+    return error;
 }
 
 int

@@ -324,6 +324,13 @@ int ft_db_flow_add(struct ft_db_txn *txn, const char *br, const char *flow,
 int ft_db_flows_add(struct ft_db_txn *txn, const char *br,
                     const char *const *flows, size_t n, struct ft_error *);
 
+/* As ft_db_flows_add(), but takes the texts 'flows' points to: the
+ * database keeps them as they are rather than copies, and each element
+ * is set to NULL (freed if the operation failed); the array stays the
+ * caller's. */
+int ft_db_flows_add_take(struct ft_db_txn *txn, const char *br,
+                         char **flows, size_t n, struct ft_error *);
+
 /* Removes the first flow of 'br' whose text equals 'flow'.  -ENOENT if
  * there is none. */
 int ft_db_flow_del(struct ft_db_txn *txn, const char *br, const char *flow,

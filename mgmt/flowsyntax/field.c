@@ -867,15 +867,38 @@ ft_field_parse(const struct ft_field *f, const char *text,
 static void
 format_mac(const struct ft_eth_addr *m, struct ds *out)
 {
-    ds_put_format(out, "%02x:%02x:%02x:%02x:%02x:%02x",
-                  m->ea[0], m->ea[1], m->ea[2], m->ea[3], m->ea[4], m->ea[5]);
+    static const char digits[] = "0123456789abcdef";
+    char buf[17];
+
+    for (int i = 0; i < 6; i++) {
+        buf[3 * i] = digits[m->ea[i] >> 4];
+        buf[3 * i + 1] = digits[m->ea[i] & 0xf];
+        if (i < 5) {
+            buf[3 * i + 2] = ':';
+        }
+    }
+    ds_put_buffer(out, buf, sizeof buf);
 }
 
 static void
 format_ipv4(uint32_t ip, struct ds *out)
 {
-    ds_put_format(out, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
-                  (ip >> 8) & 0xff, ip & 0xff);
+    char buf[16];
+    size_t n = 0;
+
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned int b = (ip >> shift) & 0xff;
+
+        if (b >= 100) {
+            buf[n++] = (char) ('0' + b / 100);
+        }
+        if (b >= 10) {
+            buf[n++] = (char) ('0' + b / 10 % 10);
+        }
+        buf[n++] = (char) ('0' + b % 10);
+        buf[n++] = '.';
+    }
+    ds_put_buffer(out, buf, n - 1);
 }
 
 static void
@@ -991,10 +1014,10 @@ ft_field_format(const struct ft_field *f, const union ft_value *value,
         if (!exact) {
             int len = ipv4_cidr_len((uint32_t) mask->u64);
 
+            ds_put_char(out, '/');
             if (len >= 0) {
-                ds_put_format(out, "/%d", len);
+                ds_put_uint(out, (unsigned int) len);
             } else {
-                ds_put_char(out, '/');
                 format_ipv4((uint32_t) mask->u64, out);
             }
         }
@@ -1022,15 +1045,16 @@ ft_field_format(const struct ft_field *f, const union ft_value *value,
     case FT_FMT_PORT:
     case FT_FMT_DECIMAL:
         if (exact) {
-            ds_put_format(out, "%"PRIu64, value->u64);
+            ds_put_uint(out, value->u64);
             return;
         }
         break;
     case FT_FMT_HEX:
         break;
     }
-    ds_put_format(out, "%#"PRIx64, value->u64);
+    ds_put_hex_0x(out, value->u64);
     if (!exact) {
-        ds_put_format(out, "/%#"PRIx64, mask->u64);
+        ds_put_char(out, '/');
+        ds_put_hex_0x(out, mask->u64);
     }
 }

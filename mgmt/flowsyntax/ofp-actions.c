@@ -21,9 +21,33 @@ void
 ft_ofpacts_uninit(struct ft_ofpacts *acts)
 {
     if (acts) {
-        free(acts->acts);
+        if (acts->allocated) {
+            free(acts->acts);
+        }
         ft_ofpacts_init(acts);
     }
+}
+
+/* Storage of 'acts' resized to 'n' actions, its own even if it shared
+ * another's (the first 'acts->n' actions kept). */
+static struct ft_ofpact *
+acts_realloc(struct ft_ofpacts *acts, size_t n)
+{
+    struct ft_ofpact *p;
+
+    if (acts->allocated || !acts->acts) {
+        p = realloc(acts->acts, n * sizeof *p);
+    } else {
+        p = malloc(n * sizeof *p);
+        if (p && acts->n) {
+            memcpy(p, acts->acts,
+                   (acts->n < n ? acts->n : n) * sizeof *p);
+        }
+    }
+    if (!p) {
+        abort();
+    }
+    return p;
 }
 
 static void
@@ -36,10 +60,7 @@ reserve(struct ft_ofpacts *acts, size_t n)
         while (allocated < n) {
             allocated *= 2;
         }
-        p = realloc(acts->acts, allocated * sizeof *p);
-        if (!p) {
-            abort();
-        }
+        p = acts_realloc(acts, allocated);
         acts->acts = p;
         acts->allocated = allocated;
     }
@@ -64,8 +85,15 @@ ft_ofpacts_copy(struct ft_ofpacts *dst, const struct ft_ofpacts *src)
         return;
     }
     dst->n = 0;
+    if (src->n > dst->allocated) {
+        /* Exactly what 'src' needs: a copy is usually a rule's, kept as
+         * long as the rule and never appended to. */
+        struct ft_ofpact *p = acts_realloc(dst, src->n);
+
+        dst->acts = p;
+        dst->allocated = src->n;
+    }
     if (src->n) {
-        reserve(dst, src->n);
         memcpy(dst->acts, src->acts, src->n * sizeof *src->acts);
     }
     dst->n = src->n;

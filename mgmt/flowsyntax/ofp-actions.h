@@ -117,8 +117,12 @@ struct ft_ofpact {
     };
 };
 
+/* 'acts' is owned (freed by ft_ofpacts_uninit()) when 'allocated' is
+ * nonzero.  With 'allocated' zero it is NULL or storage someone else
+ * keeps (an OpenFlow rule's actions share the rule's allocation): then
+ * growing or copying into the list moves it to storage of its own. */
 struct ft_ofpacts {
-    struct ft_ofpact *acts;     /* Owned; NULL when n == 0. */
+    struct ft_ofpact *acts;
     size_t n;
     size_t allocated;
 };

@@ -64,17 +64,19 @@ enum ft_flow_cmd {
     FT_FLOW_DELETE_STRICT,
 };
 
+/* The members are ordered so that the small ones share words: every
+ * OpenFlow rule holds one. */
 struct ft_flow_spec {
     uint8_t table_id;           /* FT_TABLE_ALL allowed for mod/del. */
+    bool has_actions;           /* "actions=" present (mod/del lines). */
     uint16_t priority;
-    uint64_t cookie;
-    uint64_t cookie_mask;       /* mod/del filter; 0 = any cookie. */
     uint16_t idle_timeout;      /* Seconds; 0 = none. */
     uint16_t hard_timeout;
+    uint64_t cookie;
+    uint64_t cookie_mask;       /* mod/del filter; 0 = any cookie. */
     uint16_t flags;             /* FT_FLOW_F_*. */
     struct ft_match match;
     struct ft_ofpacts actions;
-    bool has_actions;           /* "actions=" present (mod/del lines). */
 };
 
 /* 'flags': the controller hears of the rule's removal (FLOW_REMOVED), as

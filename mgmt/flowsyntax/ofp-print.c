@@ -35,13 +35,24 @@ static void
 put_field(const struct ft_match *m, enum ft_field_id id, struct ds *out)
 {
     const struct ft_field *f = ft_field_from_id(id);
+    const uint8_t *storage = (const uint8_t *) &m->mask + f->ofs;
     union ft_value v, mask;
+    uint8_t any = 0;
 
+    /* Most fields of most matches are wildcarded: a glance at the mask's
+     * storage bytes settles those without decoding the field. */
+    for (size_t i = 0; i < f->n_bytes; i++) {
+        any |= storage[i];
+    }
+    if (!any) {
+        return;
+    }
     ft_match_get_field(m, f, &v, &mask);
     if (ft_field_mask_is_zero(f, &mask)) {
         return;
     }
-    ds_put_format(out, "%s=", f->name);
+    ds_put_cstr(out, f->name);
+    ds_put_char(out, '=');
     ft_field_format(f, &v, &mask, out);
     ds_put_char(out, ',');
 }
@@ -104,16 +115,23 @@ put_vlan(const struct ft_match *m, struct ds *out)
         && (!pcp_mask || pcp_mask == FT_VLAN_PCP_MASK)
         && (vid_mask || pcp_mask)) {
         if (vid_mask) {
-            ds_put_format(out, "dl_vlan=%u,", tci & FT_VLAN_VID_MASK);
+            ds_put_cstr(out, "dl_vlan=");
+            ds_put_uint(out, tci & FT_VLAN_VID_MASK);
+            ds_put_char(out, ',');
         }
         if (pcp_mask) {
-            ds_put_format(out, "dl_vlan_pcp=%u,", tci >> FT_VLAN_PCP_SHIFT);
+            ds_put_cstr(out, "dl_vlan_pcp=");
+            ds_put_uint(out, tci >> FT_VLAN_PCP_SHIFT);
+            ds_put_char(out, ',');
         }
-    } else if (mask == 0xffff) {
-        ds_put_format(out, "vlan_tci=0x%04"PRIx16",", tci);
     } else {
-        ds_put_format(out, "vlan_tci=0x%04"PRIx16"/0x%04"PRIx16",",
-                      tci, mask);
+        ds_put_cstr(out, "vlan_tci=0x");
+        ds_put_hex(out, tci, 4);
+        if (mask != 0xffff) {
+            ds_put_cstr(out, "/0x");
+            ds_put_hex(out, mask, 4);
+        }
+        ds_put_char(out, ',');
     }
 }
 
@@ -143,18 +161,23 @@ put_l3_l4(const struct ft_match *m, bool is_arp, bool is_v6,
         put_field(m, FT_F_IPV4_DST, out);
     }
     if (!skip_proto && w->nw_proto) {
-        ds_put_format(out, "%s=%u,", is_arp ? "arp_op" : "nw_proto",
-                      f->nw_proto);
+        ds_put_cstr(out, is_arp ? "arp_op=" : "nw_proto=");
+        ds_put_uint(out, f->nw_proto);
+        ds_put_char(out, ',');
     }
     if (is_arp) {
         put_field(m, FT_F_ARP_SHA, out);
         put_field(m, FT_F_ARP_THA, out);
     }
     if (w->nw_tos & FT_IP_DSCP_MASK) {
-        ds_put_format(out, "nw_tos=%u,", f->nw_tos & FT_IP_DSCP_MASK);
+        ds_put_cstr(out, "nw_tos=");
+        ds_put_uint(out, f->nw_tos & FT_IP_DSCP_MASK);
+        ds_put_char(out, ',');
     }
     if (w->nw_tos & FT_IP_ECN_MASK) {
-        ds_put_format(out, "nw_ecn=%u,", f->nw_tos & FT_IP_ECN_MASK);
+        ds_put_cstr(out, "nw_ecn=");
+        ds_put_uint(out, f->nw_tos & FT_IP_ECN_MASK);
+        ds_put_char(out, ',');
     }
     put_field(m, FT_F_IP_TTL, out);
     put_field(m, FT_F_IP_FRAG, out);
@@ -185,10 +208,13 @@ ft_match_format(const struct ft_match *m, int priority,
 
     ds_reserve(out, 64);
     if (priority >= 0 && priority != FT_DEFAULT_PRIORITY) {
-        ds_put_format(out, "priority=%d,", priority);
+        ds_put_cstr(out, "priority=");
+        ds_put_uint(out, (unsigned int) priority);
+        ds_put_char(out, ',');
     }
     if (sh) {
-        ds_put_format(out, "%s,", sh);
+        ds_put_cstr(out, sh);
+        ds_put_char(out, ',');
     }
     for (int i = 0; i < FT_N_REGS; i++) {
         put_field(m, FT_F_REG0 + i, out);
@@ -209,7 +235,9 @@ ft_match_format(const struct ft_match *m, int priority,
     put_field(m, FT_F_ETH_SRC, out);
     put_field(m, FT_F_ETH_DST, out);
     if (!sh && w->dl_type) {
-        ds_put_format(out, "dl_type=0x%04"PRIx16",", f->dl_type);
+        ds_put_cstr(out, "dl_type=0x");
+        ds_put_hex(out, f->dl_type, 4);
+        ds_put_char(out, ',');
     }
     put_l3_l4(m, is_arp, is_v6, skip_proto, out);
     if (out->len > start) {
@@ -302,7 +330,8 @@ format_set_field(const struct ft_ofpact_set_field *sf,
     }
     if (sf->spelling > FT_SPELL_LOAD
         && sf->spelling < sizeof mod_names / sizeof mod_names[0]) {
-        ds_put_format(out, "%s:", mod_names[sf->spelling]);
+        ds_put_cstr(out, mod_names[sf->spelling]);
+        ds_put_char(out, ':');
         ft_field_format(f, &sf->value, NULL, out);
         return;
     }
@@ -347,13 +376,15 @@ format_ofpact(const struct ft_ofpact *a, const struct ft_port_map *ports,
         ft_port_format(a->output.port, ports, out);
         break;
     case FT_OFPACT_CONTROLLER:
-        ds_put_format(out, "CONTROLLER:%u", a->controller.max_len);
+        ds_put_cstr(out, "CONTROLLER:");
+        ds_put_uint(out, a->controller.max_len);
         break;
     case FT_OFPACT_RESUBMIT:
         format_resubmit(&a->resubmit, ports, out);
         break;
     case FT_OFPACT_GOTO_TABLE:
-        ds_put_format(out, "goto_table:%u", a->table_id);
+        ds_put_cstr(out, "goto_table:");
+        ds_put_uint(out, a->table_id);
         break;
     case FT_OFPACT_SET_VLAN_VID:
         ds_put_format(out, "%s:%u", a->vlan_vid.push_vlan_if_needed
@@ -415,20 +446,29 @@ ft_flow_spec_format(const struct ft_flow_spec *spec,
 {
     size_t start = out->len;
 
-    if (spec->cookie_mask) {
-        ds_put_format(out, "cookie=%#"PRIx64"/%#"PRIx64", ", spec->cookie,
-                      spec->cookie_mask);
-    } else if (spec->cookie) {
-        ds_put_format(out, "cookie=%#"PRIx64", ", spec->cookie);
+    if (spec->cookie_mask || spec->cookie) {
+        ds_put_cstr(out, "cookie=");
+        ds_put_hex_0x(out, spec->cookie);
+        if (spec->cookie_mask) {
+            ds_put_char(out, '/');
+            ds_put_hex_0x(out, spec->cookie_mask);
+        }
+        ds_put_cstr(out, ", ");
     }
     if (spec->table_id) {
-        ds_put_format(out, "table=%u, ", spec->table_id);
+        ds_put_cstr(out, "table=");
+        ds_put_uint(out, spec->table_id);
+        ds_put_cstr(out, ", ");
     }
     if (spec->idle_timeout) {
-        ds_put_format(out, "idle_timeout=%u, ", spec->idle_timeout);
+        ds_put_cstr(out, "idle_timeout=");
+        ds_put_uint(out, spec->idle_timeout);
+        ds_put_cstr(out, ", ");
     }
     if (spec->hard_timeout) {
-        ds_put_format(out, "hard_timeout=%u, ", spec->hard_timeout);
+        ds_put_cstr(out, "hard_timeout=");
+        ds_put_uint(out, spec->hard_timeout);
+        ds_put_cstr(out, ", ");
     }
     if (spec->flags & FT_FLOW_F_SEND_FLOW_REM) {
         ds_put_cstr(out, "send_flow_rem, ");

@@ -180,6 +180,6 @@ ft_port_format(ft_port_no port, const struct ft_port_map *ports,
     if (name && port_name_is_plain(name)) {
         ds_put_cstr(out, name);
     } else {
-        ds_put_format(out, "%"PRIu32, port);
+        ds_put_uint(out, port);
     }
 }

@@ -239,12 +239,12 @@ cls_add_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
             ft_cls_trie_insert(&cls->tries[i],
-                               cls_trie_field(&rule->match.flow, i),
+                               cls_trie_field(&rule->match->flow, i),
                                st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
-        ft_cls_trie_insert(&st->ports_trie, cls_ports(&rule->match.flow),
+        ft_cls_trie_insert(&st->ports_trie, cls_ports(&rule->match->flow),
                            st->ports_mask_len);
     }
 }
@@ -257,19 +257,19 @@ cls_del_key(struct ft_classifier *cls, struct ft_cls_subtable *st,
     uint64_t masked[CLS_MAX_ENTRIES];
     uint32_t ihash[CLS_N_GROUPS - 1];
 
-    cls_mask_key_staged(st, &rule->match.flow, masked, ihash);
+    cls_mask_key_staged(st, &rule->match->flow, masked, ihash);
     for (int i = 0; i + 1 < st->n_stages; i++) {
         cls_index_dec(&st->indices[i], ihash[i]);
     }
     for (int i = 0; i < FT_CLS_N_TRIES; i++) {
         if (st->trie_plen[i]) {
             ft_cls_trie_remove(&cls->tries[i],
-                               cls_trie_field(&rule->match.flow, i),
+                               cls_trie_field(&rule->match->flow, i),
                                st->trie_plen[i]);
         }
     }
     if (st->ports_mask_len) {
-        ft_cls_trie_remove(&st->ports_trie, cls_ports(&rule->match.flow),
+        ft_cls_trie_remove(&st->ports_trie, cls_ports(&rule->match->flow),
                            st->ports_mask_len);
     }
 }
@@ -285,15 +285,15 @@ ft_cls_insert(struct ft_classifier *cls, struct ft_cls_rule *rule)
 
     /* Rules must be normalized; make sure, so that a stray key bit cannot
      * make a rule unreachable. */
-    ft_match_normalize(&rule->match);
+    ft_match_normalize(rule->match);
 
-    mask_hash = cls_mask_hash(&rule->match.mask);
-    st = cls_find_subtable(cls, &rule->match.mask, mask_hash);
+    mask_hash = cls_mask_hash(&rule->match->mask);
+    st = cls_find_subtable(cls, &rule->match->mask, mask_hash);
     if (!st) {
-        st = cls_add_subtable(cls, &rule->match.mask, mask_hash);
+        st = cls_add_subtable(cls, &rule->match->mask, mask_hash);
     }
 
-    rule->hash = cls_mask_key_staged(st, &rule->match.flow, masked, ihash);
+    rule->hash = cls_mask_key_staged(st, &rule->match->flow, masked, ihash);
     rule->subtable = st;
     rule->hnext = NULL;
     rule->next = NULL;
@@ -331,7 +331,7 @@ cls_rule_slot(const struct ft_cls_subtable *st, const struct ft_cls_rule *rule)
     uint64_t masked[CLS_MAX_ENTRIES];
     long slot;
 
-    cls_mask_key(st, &rule->match.flow, masked);
+    cls_mask_key(st, &rule->match->flow, masked);
     slot = cls_find_slot(st, masked, rule->hash);
     assert(slot >= 0);
     return slot;
@@ -345,7 +345,7 @@ ft_cls_replace(struct ft_classifier *cls, struct ft_cls_rule *old,
     long slot = cls_rule_slot(st, old);
 
     assert(new->priority == old->priority);
-    assert(ft_match_equal(&new->match, &old->match));
+    assert(ft_match_equal(new->match, old->match));
 
     new->seq = old->seq;
     new->hash = old->hash;
@@ -813,8 +813,8 @@ bool
 ft_cls_rule_is_loose_match(const struct ft_cls_rule *rule,
                            const struct ft_match *target)
 {
-    const uint64_t *rm = ft_flow_u64(&rule->match.mask);
-    const uint64_t *rk = ft_flow_u64(&rule->match.flow);
+    const uint64_t *rm = ft_flow_u64(&rule->match->mask);
+    const uint64_t *rk = ft_flow_u64(&rule->match->flow);
     const uint64_t *tm = ft_flow_u64(&target->mask);
     const uint64_t *tk = ft_flow_u64(&target->flow);
 
@@ -859,7 +859,7 @@ ft_cls_foreach(const struct ft_classifier *cls, const struct ft_match *target,
             /* Rules of one chain share their key, so one test serves the
              * whole chain. */
             if (!rule || (target && !ft_match_contains(target,
-                                                       &rule->match.flow))) {
+                                                       &rule->match->flow))) {
                 continue;
             }
             while (rule) {

@@ -76,16 +76,18 @@
 struct ft_cls_subtable;
 
 /* A rule, embedded in a caller's struct (e.g. struct ft_ofrule).  The
- * caller fills 'match' (normalized) and 'priority' before insertion and
- * must not change them while the rule is in a classifier; the other
- * members are the classifier's. */
+ * caller points 'match' at its own copy of the match (normalized; an
+ * OpenFlow rule's is its flow spec's, so the match is stored once) and
+ * fills 'priority' before insertion, and must change neither, nor free
+ * the match, while the rule is in a classifier; the other members are
+ * the classifier's. */
 struct ft_cls_rule {
-    struct ft_match match;
+    struct ft_match *match;
     int32_t priority;
 
     /* Private to the classifier. */
-    uint64_t seq;                       /* Insertion order, for ties. */
     uint32_t hash;
+    uint64_t seq;                       /* Insertion order, for ties. */
     struct ft_cls_rule *next;           /* Same masked key, lower prio. */
     struct ft_cls_rule *hnext;          /* Hash bucket chain (heads). */
     struct ft_cls_subtable *subtable;

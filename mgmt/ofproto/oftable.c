@@ -180,9 +180,10 @@ check_actions(const struct ft_ofpacts *acts, uint8_t table_id,
     return 0;
 }
 
-static int
-oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
-             long long int now, struct ft_error *err)
+int
+ft_oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
+                long long int now, struct ft_ofrule **addedp,
+                struct ft_ofrule **replacedp, struct ft_error *err)
 {
     struct ft_classifier *cls;
     struct ft_cls_rule *old;
@@ -201,19 +202,31 @@ oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
         return error;
     }
 
-    rule = calloc(1, sizeof *rule);
+    /* One allocation holds the rule and its actions (a modify that needs
+     * more moves them out, see struct ft_ofpacts). */
+    rule = calloc(1, sizeof *rule
+                     + spec->actions.n * sizeof *spec->actions.acts);
     if (!rule) {
         abort();
     }
-    ft_flow_spec_init(&rule->spec);
-    ft_flow_spec_copy(&rule->spec, spec);
+    rule->spec = *spec;
+    rule->spec.actions.acts = spec->actions.n ? (struct ft_ofpact *) (rule + 1)
+                                              : NULL;
+    rule->spec.actions.allocated = 0;
+    if (spec->actions.n) {
+        memcpy(rule->spec.actions.acts, spec->actions.acts,
+               spec->actions.n * sizeof *spec->actions.acts);
+    }
     rule->spec.cookie_mask = 0;
     ft_match_normalize(&rule->spec.match);
-    rule->cr.match = rule->spec.match;
+    rule->cr.match = &rule->spec.match;
     rule->cr.priority = spec->priority;
     rule->created = rule->modified = rule->used = now;
     rule->ref_cnt = 1;
 
+    if (replacedp) {
+        *replacedp = NULL;
+    }
     cls = &oft->tables[spec->table_id];
     old = ft_cls_insert(cls, &rule->cr);
     if (old) {
@@ -223,9 +236,16 @@ oftables_add(struct ft_oftables *oft, const struct ft_flow_spec *spec,
 
         ft_cls_replace(cls, old, &rule->cr);
         old_rule->removed = true;
-        ft_ofrule_unref(old_rule);
+        if (replacedp) {
+            *replacedp = old_rule;      /* The tables' reference. */
+        } else {
+            ft_ofrule_unref(old_rule);
+        }
     } else {
         oft->n_rules++;
+    }
+    if (addedp) {
+        *addedp = rule;
     }
     oft->version++;
     return 1;
@@ -304,7 +324,7 @@ ft_oftables_apply(struct ft_oftables *oft, enum ft_flow_cmd cmd,
     ft_error_clear(err);
     switch (cmd) {
     case FT_FLOW_ADD:
-        return oftables_add(oft, spec, now, err);
+        return ft_oftables_add(oft, spec, now, NULL, NULL, err);
     case FT_FLOW_MODIFY:
         return oftables_modify(oft, spec, false, now, err);
     case FT_FLOW_MODIFY_STRICT:
@@ -378,7 +398,7 @@ dump_cmp(const void *a_, const void *b_)
     if (a->created != b->created) {
         return a->created < b->created ? -1 : 1;
     }
-    return memcmp(&a->cr.match, &b->cr.match, sizeof a->cr.match);
+    return memcmp(a->cr.match, b->cr.match, sizeof *a->cr.match);
 }
 
 void

@@ -33,7 +33,7 @@
 #include "mgmt/flowsyntax/ofp-flow.h"
 
 struct ft_ofrule {
-    struct ft_cls_rule cr;          /* cr.match == spec.match. */
+    struct ft_cls_rule cr;          /* cr.match points to spec.match. */
     struct ft_flow_spec spec;       /* Table, priority, cookie, actions. */
     struct ft_stats stats;          /* Credited by the revalidator/xlate. */
     struct {                        /* Of 'stats', what the hw and kernel */
@@ -63,6 +63,17 @@ void ft_oftables_destroy(struct ft_oftables *);
 int ft_oftables_apply(struct ft_oftables *, enum ft_flow_cmd cmd,
                       const struct ft_flow_spec *spec, long long int now,
                       struct ft_error *err);
+
+/* ft_oftables_apply() of FT_FLOW_ADD that also tells which rule it made,
+ * in '*addedp' (the tables hold it; no reference for the caller), and,
+ * if 'replacedp' is nonnull, the rule of identical match and priority it
+ * replaced in '*replacedp' (removed, with the reference the tables held,
+ * which the caller now owns), else NULL.  Either pointer may be NULL.
+ * Returns 1 or a negative errno with 'err' filled (then neither is
+ * set). */
+int ft_oftables_add(struct ft_oftables *, const struct ft_flow_spec *spec,
+                    long long int now, struct ft_ofrule **addedp,
+                    struct ft_ofrule **replacedp, struct ft_error *err);
 
 /* Looks 'flow' up in table 'table_id'; see ft_cls_lookup() for 'wc'. */
 struct ft_ofrule *ft_oftables_lookup(const struct ft_oftables *,

@@ -785,7 +785,7 @@ report_table(struct xctx *ctx, uint8_t table_id, const struct ft_ofrule *r)
     if (!r) {
         ds_put_cstr(&s, "No match.");
     } else {
-        ft_match_format(&r->cr.match, -1, NULL, &s);
+        ft_match_format(r->cr.match, -1, NULL, &s);
         if (s.s[s.len - 1] != ' ') {
             ds_put_cstr(&s, ", ");
         }

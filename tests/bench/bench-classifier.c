@@ -129,6 +129,7 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds,
 {
     struct bench_rng rng = { n_rules * 31 + n_masks };
     struct ft_cls_rule *rules = calloc(n_rules, sizeof *rules);
+    struct ft_match *matches = calloc(n_rules, sizeof *matches);
     struct ft_flow *keys = calloc(N_KEYS, sizeof *keys);
     struct ft_flow masks[16];
     struct bench_result res;
@@ -136,7 +137,7 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds,
     size_t n_hits, n_lookups, n_inserted;
     double t0, t;
 
-    if (!rules || !keys) {
+    if (!rules || !matches || !keys) {
         fprintf(stderr, "bench-classifier: out of memory\n");
         abort();
     }
@@ -148,7 +149,8 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds,
         int m = bench_rand(&rng) % n_masks;
 
         bench_flow(&rng, &key);
-        ft_match_init(&rules[i].match, &key, &masks[m]);
+        ft_match_init(&matches[i], &key, &masks[m]);
+        rules[i].match = &matches[i];
         rules[i].priority = (banded ? (n_masks - m) * 4096 : 0)
                             + bench_rand(&rng) % (banded ? 4096 : 65536);
     }
@@ -176,8 +178,8 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds,
         if (bench_rand(&rng) % 10) {
             const struct ft_cls_rule *r = &rules[bench_rand(&rng) % n_rules];
             uint64_t *k = ft_flow_u64_rw(&keys[i]);
-            const uint64_t *rk = ft_flow_u64(&r->match.flow);
-            const uint64_t *rm = ft_flow_u64(&r->match.mask);
+            const uint64_t *rk = ft_flow_u64(&r->match->flow);
+            const uint64_t *rm = ft_flow_u64(&r->match->mask);
 
             for (size_t j = 0; j < FT_FLOW_U64S; j++) {
                 k[j] = rk[j] | (k[j] & ~rm[j]);
@@ -205,6 +207,7 @@ bench_case(size_t n_rules, int n_masks, bool banded, double seconds,
 
     bench_empty(&cls, rules, n_rules);
     free(rules);
+    free(matches);
     free(keys);
     return res;
 }

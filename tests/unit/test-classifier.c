@@ -54,6 +54,7 @@ prefix_mask(unsigned int len)
 /* A rule as the tests hold it. */
 struct trule {
     struct ft_cls_rule cr;
+    struct ft_match match;  /* What cr.match points to. */
     uint64_t ref_seq;       /* Insertion order, for the linear reference. */
     bool in;                /* In the classifier now. */
 };
@@ -63,7 +64,8 @@ trule_init(struct trule *r, const struct ft_flow *key,
            const struct ft_flow *mask, int32_t priority)
 {
     memset(r, 0, sizeof *r);
-    ft_match_init(&r->cr.match, key, mask);
+    ft_match_init(&r->match, key, mask);
+    r->cr.match = &r->match;
     r->cr.priority = priority;
 }
 
@@ -109,9 +111,9 @@ test_insert_duplicate(void **state)
 
     /* Same masked key, two priorities: the higher one wins. */
     assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &c.cr);
-    assert_ptr_equal(ft_cls_find_exact(&cls, &a.cr.match, 100), &a.cr);
-    assert_ptr_equal(ft_cls_find_exact(&cls, &a.cr.match, 200), &c.cr);
-    assert_null(ft_cls_find_exact(&cls, &a.cr.match, 150));
+    assert_ptr_equal(ft_cls_find_exact(&cls, a.cr.match, 100), &a.cr);
+    assert_ptr_equal(ft_cls_find_exact(&cls, a.cr.match, 200), &c.cr);
+    assert_null(ft_cls_find_exact(&cls, a.cr.match, 150));
 
     ft_cls_remove(&cls, &c.cr);
     assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &a.cr);
@@ -150,7 +152,7 @@ test_replace_keeps_position(void **state)
     ft_cls_replace(&cls, &a.cr, &b.cr);
     assert_int_equal(ft_cls_count(&cls), 2);
     assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &b.cr);
-    assert_ptr_equal(ft_cls_find_exact(&cls, &b.cr.match, 7), &b.cr);
+    assert_ptr_equal(ft_cls_find_exact(&cls, b.cr.match, 7), &b.cr);
 
     ft_cls_remove(&cls, &b.cr);
     assert_ptr_equal(ft_cls_lookup(&cls, &key, NULL), &x.cr);
@@ -876,7 +878,7 @@ ref_lookup(const struct ref *ref, const struct ft_flow *flow)
     for (size_t i = 0; i < ref->n; i++) {
         const struct trule *r = ref->pool[i];
 
-        if (r->in && ft_match_contains(&r->cr.match, flow)
+        if (r->in && ft_match_contains(r->cr.match, flow)
             && (!best || r->cr.priority > best->cr.priority
                 || (r->cr.priority == best->cr.priority
                     && r->ref_seq < best->ref_seq))) {
@@ -893,7 +895,7 @@ ref_find_dup(const struct ref *ref, const struct trule *rule)
         struct trule *r = ref->pool[i];
 
         if (r->in && r->cr.priority == rule->cr.priority
-            && ft_match_equal(&r->cr.match, &rule->cr.match)) {
+            && ft_match_equal(r->cr.match, rule->cr.match)) {
             return r;
         }
     }
@@ -945,7 +947,7 @@ both_replace(struct ft_classifier *cls, struct ref *ref, struct trule *old)
 {
     struct trule *new = ref_new_rule(ref);
 
-    trule_init(new, &old->cr.match.flow, &old->cr.match.mask,
+    trule_init(new, &old->cr.match->flow, &old->cr.match->mask,
                old->cr.priority);
     assert_ptr_equal(ft_cls_insert(cls, &new->cr), &old->cr);
     ft_cls_replace(cls, &old->cr, &new->cr);
@@ -993,14 +995,15 @@ check_foreach(struct world *w, const struct ft_classifier *cls,
     ft_cls_foreach(cls, &target, count_cb, &n_cls);
     for (size_t i = 0; i < ref->n; i++) {
         const struct trule *r = ref->pool[i];
-        const uint64_t *rm = ft_flow_u64(&r->cr.match.mask);
+        const uint64_t *rm = ft_flow_u64(&r->cr.match->mask);
         const uint64_t *tm = ft_flow_u64(&mask);
         bool loose = r->in;
 
         for (size_t k = 0; loose && k < FT_FLOW_U64S; k++) {
             loose = (rm[k] & tm[k]) == tm[k];
         }
-        loose = loose && ft_flow_equal_masked(&r->cr.match.flow, &key, &mask);
+        loose = loose
+                && ft_flow_equal_masked(&r->cr.match->flow, &key, &mask);
         n_ref += loose;
         if (r->in) {
             assert_int_equal(ft_cls_rule_is_loose_match(&r->cr, &target),
@@ -1042,7 +1045,7 @@ check_lookup(struct world *w, const struct ft_classifier *cls,
         const struct trule *r = ref->pool[i];
 
         if (r->in && (!want || r->cr.priority >= want->cr.priority)) {
-            ft_flow_or(&searched, &r->cr.match.mask);
+            ft_flow_or(&searched, &r->cr.match->mask);
         }
     }
     for (size_t j = 0; j < FT_FLOW_U64S; j++) {
@@ -1153,8 +1156,8 @@ run_random__(uint64_t seed, size_t n_rules, size_t n_masks, size_t n_lookups,
             /* Derived from a rule: it (or something better) matches. */
             const struct trule *r = ref.pool[rng_range(&w.rng, ref.n)];
             uint64_t *k = ft_flow_u64_rw(&key);
-            const uint64_t *rk = ft_flow_u64(&r->cr.match.flow);
-            const uint64_t *rm = ft_flow_u64(&r->cr.match.mask);
+            const uint64_t *rk = ft_flow_u64(&r->cr.match->flow);
+            const uint64_t *rm = ft_flow_u64(&r->cr.match->mask);
 
             for (size_t j = 0; j < FT_FLOW_U64S; j++) {
                 k[j] = rk[j] | (k[j] & ~rm[j]);

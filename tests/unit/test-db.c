@@ -818,6 +818,72 @@ test_flows_add_bulk(void **state)
     free(dir);
 }
 
+/* ft_db_flows_add_take(): the texts move into the database (the caller's
+ * elements are NULL after), and the record written without jansson
+ * escapes what JSON needs escaped: a reopen replays the same strings,
+ * quotes, backslashes and a non-ASCII text (which takes the general
+ * path) included. */
+static void
+test_flows_add_take(void **state)
+{
+    static const char *const want[] = {
+        "priority=1,ip actions=drop",
+        "a \"quoted\" \\ back\\slash",
+        "caf\xc3\xa9 \"x\"",
+        "",
+    };
+    enum { N = sizeof want / sizeof want[0] };
+    char *dir = make_tmpdir();
+    struct ft_db *db = open_ok(dir, NULL, NULL);
+    const struct ft_db_datum *flows;
+    struct ft_db_txn *txn;
+    struct ft_error err;
+    char *texts[N], *before, *after;
+
+    (void) state;
+    run(db, "add-br br0");
+    for (size_t i = 0; i < N; i++) {
+        texts[i] = strdup(want[i]);
+    }
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    assert_int_equal(ft_db_flows_add_take(txn, "br0", texts, 2, &err), 0);
+    assert_int_equal(ft_db_flows_add_take(txn, "br0", texts + 2, N - 2,
+                                          &err), 0);
+    assert_int_equal(ft_db_txn_commit(txn, &err), 0);
+    for (size_t i = 0; i < N; i++) {
+        assert_null(texts[i]);
+    }
+
+    /* A failed one frees the texts and poisons the transaction. */
+    assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
+    texts[0] = strdup("x");
+    assert_int_equal(ft_db_flows_add_take(txn, "nobr", texts, 1, &err),
+                     -ENOENT);
+    assert_null(texts[0]);
+    assert_int_equal(ft_db_txn_commit(txn, &err), -ENOENT);
+
+    flows = ft_db_row_get(ft_db_find(db, FT_DB_BRIDGE, "br0"), "flows");
+    assert_int_equal(flows->n, N);
+    for (size_t i = 0; i < N; i++) {
+        assert_string_equal(flows->strs[i], want[i]);
+    }
+    before = dump(db);
+    ft_db_close(db);
+    db = open_ok(dir, NULL, NULL);
+    flows = ft_db_row_get(ft_db_find(db, FT_DB_BRIDGE, "br0"), "flows");
+    assert_int_equal(flows->n, N);
+    for (size_t i = 0; i < N; i++) {
+        assert_string_equal(flows->strs[i], want[i]);
+    }
+    after = dump(db);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    ft_db_close(db);
+    remove_tree(dir);
+    free(dir);
+}
+
 static void
 test_flows_and_compaction(void **state)
 {
@@ -1156,6 +1222,7 @@ main(void)
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_flows_add_bulk),
+        cmocka_unit_test(test_flows_add_take),
         cmocka_unit_test(test_vsctl),
         cmocka_unit_test(test_vsctl_errors),
         cmocka_unit_test(test_txn_atomic),

@@ -332,6 +332,60 @@ test_parse_format(void **state)
     }
 }
 
+/* The number appenders the flow printers use instead of printf must write
+ * what printf writes, for every width and the edges of each range. */
+static void
+test_ds_numbers_match_printf(void **state)
+{
+    static const unsigned long long int values[] = {
+        0, 1, 9, 10, 15, 16, 99, 100, 255, 256, 0xfff, 0x1000, 65535,
+        65536, 0xfffff, 4294967295ULL, 4294967296ULL, 0x8000000000000000ULL,
+        18446744073709551615ULL,
+    };
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+    (void) state;
+    for (size_t i = 0; i < 1000 + sizeof values / sizeof values[0]; i++) {
+        unsigned long long int v;
+        char want[64], long_want[512];
+        struct ds ds = DS_EMPTY_INITIALIZER;
+
+        if (i < sizeof values / sizeof values[0]) {
+            v = values[i];
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = x >> (i % 64);
+        }
+        ds_put_uint(&ds, v);
+        snprintf(want, sizeof want, "%llu", v);
+        assert_string_equal(ds_cstr(&ds), want);
+        for (int width = 0; width <= 17; width++) {
+            ds_clear(&ds);
+            ds_put_hex(&ds, v, width);
+            snprintf(want, sizeof want, "%0*llx", width ? width : 1, v);
+            assert_string_equal(ds_cstr(&ds), want);
+        }
+        ds_clear(&ds);
+        ds_put_hex_0x(&ds, v);
+        snprintf(want, sizeof want, "%#llx", v);
+        assert_string_equal(ds_cstr(&ds), want);
+
+        /* And ds_put_format() past the room it first tries. */
+        ds_clear(&ds);
+        long_want[0] = '\0';
+        for (int k = 0; k < 20; k++) {
+            size_t len = strlen(long_want);
+
+            ds_put_format(&ds, "%llu,", v);
+            snprintf(long_want + len, sizeof long_want - len, "%llu,", v);
+        }
+        assert_string_equal(ds_cstr(&ds), long_want);
+        ds_destroy(&ds);
+    }
+}
+
 int
 main(void)
 {
@@ -343,6 +397,7 @@ main(void)
         cmocka_unit_test(test_prereqs),
         cmocka_unit_test(test_unwildcard_and_masks),
         cmocka_unit_test(test_parse_format),
+        cmocka_unit_test(test_ds_numbers_match_printf),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -613,6 +613,62 @@ test_many_rules(void **state)
     free(oft);
 }
 
+/* A rule keeps its actions in its own allocation: a modify to more
+ * actions moves them out, to fewer or none and back, a replacing add and
+ * a delete leave nothing behind (the AddressSanitizer build checks the
+ * frees), and each rule reads back the actions it was last given. */
+static void
+test_actions_in_rule(void **state)
+{
+    struct ft_oftables *oft = malloc(sizeof *oft);
+    struct ft_flow_spec spec;
+    struct ft_ofrule *rule;
+    struct ft_error err;
+
+    (void) state;
+    ft_oftables_init(oft);
+    assert_int_equal(apply(oft, FT_FLOW_ADD, 0, 10, 0x0a000001, 32, 2, 0), 1);
+    assert_int_equal(apply(oft, FT_FLOW_ADD, 0, 11, 0x0a000002, 32, -1, 0),
+                     1);
+    rule = find_rule(oft, 0, 10, 0x0a000001, 32);
+    assert_int_equal(rule->spec.actions.n, 1);
+    assert_int_equal(out_port(rule), 2);
+    assert_int_equal(out_port(find_rule(oft, 0, 11, 0x0a000002, 32)), -1);
+
+    /* Modify to three outputs: more than the rule's own room. */
+    make_spec(&spec, 0, 10, 0x0a000001, 32, 5);
+    ft_ofpacts_put(&spec.actions, FT_OFPACT_OUTPUT)->output.port = 6;
+    ft_ofpacts_put(&spec.actions, FT_OFPACT_OUTPUT)->output.port = 7;
+    assert_int_equal(ft_oftables_apply(oft, FT_FLOW_MODIFY_STRICT, &spec, 1,
+                                       &err), 1);
+    ft_flow_spec_uninit(&spec);
+    rule = find_rule(oft, 0, 10, 0x0a000001, 32);
+    assert_int_equal(rule->spec.actions.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rule->spec.actions.acts[i].output.port, 5 + i);
+    }
+
+    /* To none, then one again; the drop rule to one. */
+    assert_int_equal(apply(oft, FT_FLOW_MODIFY_STRICT, 0, 10, 0x0a000001, 32,
+                           -1, 2), 1);
+    assert_int_equal(out_port(find_rule(oft, 0, 10, 0x0a000001, 32)), -1);
+    assert_int_equal(apply(oft, FT_FLOW_MODIFY_STRICT, 0, 10, 0x0a000001, 32,
+                           9, 3), 1);
+    assert_int_equal(out_port(find_rule(oft, 0, 10, 0x0a000001, 32)), 9);
+    assert_int_equal(apply(oft, FT_FLOW_MODIFY_STRICT, 0, 11, 0x0a000002, 32,
+                           4, 3), 1);
+    assert_int_equal(out_port(find_rule(oft, 0, 11, 0x0a000002, 32)), 4);
+
+    /* Replaced by an add, and deleted. */
+    assert_int_equal(apply(oft, FT_FLOW_ADD, 0, 10, 0x0a000001, 32, 3, 4), 1);
+    assert_int_equal(out_port(find_rule(oft, 0, 10, 0x0a000001, 32)), 3);
+    assert_int_equal(apply(oft, FT_FLOW_DELETE_STRICT, 0, 11, 0x0a000002, 32,
+                           -1, 5), 1);
+    assert_int_equal(oft->n_rules, 1);
+    ft_oftables_destroy(oft);
+    free(oft);
+}
+
 int
 main(void)
 {
@@ -627,6 +683,7 @@ main(void)
         cmocka_unit_test(test_hard_timeout_with_traffic),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_many_rules),
+        cmocka_unit_test(test_actions_in_rule),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
