@@ -624,17 +624,24 @@ datum_to_json(const struct ft_db_datum *d, bool is_map, bool is_ints)
     return j;
 }
 
+/* The running bridge whose port holds interface 'iface', or NULL. */
+static struct srv_bridge *
+iface_bridge(const struct ft_server *s, const char *iface)
+{
+    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
+    const struct ft_db_row *br = port ? ft_db_port_bridge(
+        s->db, ft_db_row_name(port)) : NULL;
+
+    return br ? srv_bridge_find(s, ft_db_row_name(br)) : NULL;
+}
+
 /* "representor: pf0vf3 of switch 0123abcd": an open interface on a NIC's
  * embedded switch, as its port class identifies it. */
 static void
 show_representor(const struct ft_server *s, const char *iface,
                  struct ds *text, json_t *ji)
 {
-    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
-    const struct ft_db_row *br = port ? ft_db_port_bridge(
-        s->db, ft_db_row_name(port)) : NULL;
-    struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
-                               : NULL;
+    struct srv_bridge *sb = iface_bridge(s, iface);
     struct ft_port_identity id;
     struct ds sw = DS_EMPTY_INITIALIZER;
 
@@ -659,11 +666,7 @@ static void
 show_status(const struct ft_server *s, const char *iface, struct ds *text,
             json_t *ji)
 {
-    const struct ft_db_row *port = ft_db_iface_port(s->db, iface);
-    const struct ft_db_row *br = port ? ft_db_port_bridge(
-        s->db, ft_db_row_name(port)) : NULL;
-    struct srv_bridge *sb = br ? srv_bridge_find(s, ft_db_row_name(br))
-                               : NULL;
+    struct srv_bridge *sb = iface_bridge(s, iface);
     struct ft_port_identity id;
 
     if (sb && !ft_bridge_port_identity(sb->br, iface, &id)
