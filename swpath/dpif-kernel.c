@@ -33,8 +33,12 @@
  * A vxlan port is a VXLAN device in external mode that the caller opened
  * (FlowTier's, see dpif.h), attached as a port of kind VXLAN: the module
  * puts the outer header in the key and encapsulates after set(tunnel).
+ *
+ * This file holds the class's lifecycle, ports, execution, upcalls and
+ * counters; its megaflows are in dpif-kernel-flow.c, the takeover in
+ * dpif-kernel-takeover.c (dpif-kernel-private.h: what they share).
  */
-#include "dpif-provider.h"
+#include "dpif-kernel-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -47,10 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flowtier/kdp.h"
 #include "flowtier/util.h"
 #include "flow-extract.h"
-#include "kdp-nl.h"
 #include "tnl-config.h"
 
 #define LOG_INTERVAL_MS 1000
@@ -58,74 +60,8 @@
 #define UPCALL_BUF_SIZE (65536 + FT_PACKET_HEADROOM)
 #define UPCALL_SOCK_RCVBUF (4 * 1024 * 1024)
 
-struct ft_dpif_flow {
-    struct ft_dpif_flow *next;  /* In its hash bucket. */
-    uint32_t id;                /* The module's id. */
-    struct ft_match match;
-    struct ft_dp_actions actions;
-    struct ft_stats extra;      /* Upcalled packets executed on it. */
-    bool adopted;               /* Found in place, not yet reported by
-                                 * dk_flow_adopt(). */
-    bool unreadable;            /* ... with actions this side cannot read:
-                                 * never reported. */
-};
 
-struct kport {
-    ft_port_no port_no;
-    char name[FT_PORT_NAME_MAX];    /* The port's. */
-    char dev[FT_PORT_NAME_MAX];     /* Its device's: 'name', but for a vxlan
-                                     * port FlowTier's VXLAN device. */
-    int ifindex;
-    enum ft_kdp_vport_type kind;    /* INTERNAL: the module created the
-                                     * device. */
-    uint16_t tnl_dst_port;          /* A vxlan port's UDP port, or 0. */
-    bool adopted;               /* Found in place, not yet added again. */
-    struct nl_sock *usock;      /* Its upcalls (NULL while adopted). */
-};
-
-struct dpif_kernel {
-    struct ft_dpif up;
-    char dpname[FT_KDP_NAME_MAX];
-    struct ft_kdp_nl nl;
-    struct nl_sock *usock;      /* Upcalls of no port arrive here. */
-    struct nl_cb *ucb;          /* For every upcall socket. */
-
-    struct kport *ports;        /* Sorted by port number. */
-    size_t n_ports;
-
-    struct ft_dpif_flow **buckets;
-    size_t n_buckets;
-    size_t n_flows;
-
-    /* Counted here (the module counts the rest). */
-    uint64_t n_upcalls, n_lost, n_bad_megaflows, n_key_mismatch;
-    uint64_t n_userspace_dropped;
-
-    struct ft_dp_actions scratch;
-    uint8_t *buf;               /* An upcalled frame, with headroom. */
-    int run_budget;             /* Upcalls left in this ft_dpif_run(). */
-    int quota;                  /* ... for the socket being read. */
-    size_t rr;                  /* The socket read first next run. */
-    bool adopting;              /* Adopted megaflows not yet reported. */
-
-    long long int log_window;
-    unsigned int log_in_window;
-    uint64_t log_suppressed;
-};
-
-static struct dpif_kernel *
-dk_cast(struct ft_dpif *dpif)
-{
-    return (struct dpif_kernel *) dpif;
-}
-
-static const struct dpif_kernel *
-dk_cast_const(const struct ft_dpif *dpif)
-{
-    return (const struct dpif_kernel *) dpif;
-}
-
-static long long int
+long long int
 dk_time_msec(void)
 {
     struct timespec ts;
@@ -170,88 +106,6 @@ dk_log(struct dpif_kernel *dk, const char *fmt, ...)
     dk->up.log_cb(dk->up.log_aux, msg);
 }
 
-/* ---- Megaflow handles, by id. ---- */
-
-static struct ft_dpif_flow **
-flow_bucket(const struct dpif_kernel *dk, uint32_t id)
-{
-    return &dk->buckets[ft_hash_finish(id, 0) & (dk->n_buckets - 1)];
-}
-
-static void
-flows_grow(struct dpif_kernel *dk)
-{
-    struct ft_dpif_flow **old = dk->buckets;
-    size_t n_old = dk->n_buckets;
-
-    dk->n_buckets = n_old ? n_old * 2 : 64;
-    dk->buckets = ft_xcalloc(dk->n_buckets, sizeof *dk->buckets);
-    for (size_t i = 0; i < n_old; i++) {
-        struct ft_dpif_flow *f, *next;
-
-        for (f = old[i]; f; f = next) {
-            struct ft_dpif_flow **b = flow_bucket(dk, f->id);
-
-            next = f->next;
-            f->next = *b;
-            *b = f;
-        }
-    }
-    free(old);
-}
-
-static struct ft_dpif_flow *
-flow_find(const struct dpif_kernel *dk, uint32_t id)
-{
-    struct ft_dpif_flow *f;
-
-    if (!dk->n_buckets) {
-        return NULL;
-    }
-    for (f = *flow_bucket(dk, id); f && f->id != id; f = f->next) {
-        continue;
-    }
-    return f;
-}
-
-static void
-flow_insert(struct dpif_kernel *dk, struct ft_dpif_flow *f)
-{
-    struct ft_dpif_flow **b;
-
-    if (dk->n_flows >= dk->n_buckets) {
-        flows_grow(dk);
-    }
-    b = flow_bucket(dk, f->id);
-    f->next = *b;
-    *b = f;
-    dk->n_flows++;
-}
-
-static void
-flow_remove(struct dpif_kernel *dk, struct ft_dpif_flow *f)
-{
-    struct ft_dpif_flow **p;
-
-    for (p = flow_bucket(dk, f->id); *p != f; p = &(*p)->next) {
-        continue;
-    }
-    *p = f->next;
-    dk->n_flows--;
-    ft_dp_actions_uninit(&f->actions);
-    free(f);
-}
-
-static void
-flows_clear(struct dpif_kernel *dk)
-{
-    for (size_t i = 0; i < dk->n_buckets; i++) {
-        while (dk->buckets[i]) {
-            flow_remove(dk, dk->buckets[i]);
-        }
-    }
-}
-
 /* ---- Lifecycle. ---- */
 
 static int dk_upcall_msg(struct nl_msg *msg, void *arg);
@@ -267,7 +121,7 @@ dk_no_seq_check(struct nl_msg *msg, void *arg)
 
 /* Opens an upcall socket in '*sockp' (for the datapath, or for the port
  * 'what' names). */
-static int
+int
 dk_usock_open(struct nl_sock **sockp, const char *what, struct ft_error *err)
 {
     struct nl_sock *sock = nl_socket_alloc();
@@ -301,8 +155,6 @@ dk_open_upcall_socket(struct dpif_kernel *dk, struct ft_error *err)
     nl_cb_set(dk->ucb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dk_no_seq_check, NULL);
     return dk_usock_open(&dk->usock, "kernel datapath", err);
 }
-
-static int dk_dp_adopt(struct dpif_kernel *dk, struct ft_error *err);
 
 /* Creates the module's datapath, or takes over the one of the same name a
  * killed daemon left behind. */
@@ -393,7 +245,7 @@ dk_destroy(struct ft_dpif *dpif)
 
 /* ---- Ports. ---- */
 
-static struct kport *
+struct kport *
 kport_find(const struct dpif_kernel *dk, ft_port_no port_no)
 {
     for (size_t i = 0; i < dk->n_ports; i++) {
@@ -415,8 +267,6 @@ vport_reply_ifindex(struct nlattr **attrs, void *aux)
     return 0;
 }
 
-static int dk_port_del(struct ft_dpif *dpif, ft_port_no port_no);
-
 static struct kport *
 kport_find_name(const struct dpif_kernel *dk, const char *devname)
 {
@@ -435,7 +285,7 @@ kport_type(const struct kport *p)
             : p->kind == FT_KDP_VPORT_VXLAN ? "vxlan" : "system");
 }
 
-static struct kport *
+struct kport *
 kport_find_dev(const struct dpif_kernel *dk, const char *dev)
 {
     for (size_t i = 0; i < dk->n_ports; i++) {
@@ -448,7 +298,7 @@ kport_find_dev(const struct dpif_kernel *dk, const char *dev)
 
 /* Inserts port 'name' of device 'dev' in 'dk->ports' (sorted by number)
  * and returns it. */
-static struct kport *
+struct kport *
 kport_insert(struct dpif_kernel *dk, ft_port_no port_no, const char *name,
              const char *dev, int ifindex, enum ft_kdp_vport_type kind)
 {
@@ -468,57 +318,6 @@ kport_insert(struct dpif_kernel *dk, ft_port_no port_no, const char *name,
     p[i].kind = kind;
     dk->n_ports++;
     return &p[i];
-}
-
-/* Points the upcalls of the adopted port 'p' at a socket of its own: it is
- * this run's port from now on, and never left the datapath. */
-static int
-dk_port_claim(struct dpif_kernel *dk, struct kport *p, const char *what,
-              struct ft_error *err)
-{
-    struct nl_sock *sock;
-    struct nl_msg *msg;
-    int error;
-
-    error = dk_usock_open(&sock, what, err);
-    if (error) {
-        return error;
-    }
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport, FT_KDP_VPORT_CMD_SET,
-                        0, dk->dpname);
-    nla_put_u32(msg, FT_KDP_VPORT_ATTR_PORT_NO, p->port_no);
-    nla_put_u32(msg, FT_KDP_VPORT_ATTR_UPCALL_PID,
-                nl_socket_get_local_port(sock));
-    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, what, err);
-    if (error) {
-        nl_socket_free(sock);
-        return error;
-    }
-    p->usock = sock;
-    p->adopted = false;
-    return 0;
-}
-
-/* Detaches the ports of the previous run that stand in the way of port
- * 'port_no' of device 'dev' of kind 'kind', unless one is that very port,
- * which it returns (to be claimed). */
-static struct kport *
-dk_port_clear_adopted(struct dpif_kernel *dk, ft_port_no port_no,
-                      const char *dev, enum ft_kdp_vport_type kind)
-{
-    struct kport *p = kport_find_dev(dk, dev);
-
-    if (p && p->adopted) {
-        if (p->port_no == port_no && p->kind == kind) {
-            return p;
-        }
-        dk_port_del(&dk->up, p->port_no);
-    }
-    p = kport_find(dk, port_no);
-    if (p && p->adopted) {
-        dk_port_del(&dk->up, port_no);
-    }
-    return NULL;
 }
 
 /* Checks the options 'opts' of vxlan port 'name' and finds in them the
@@ -660,7 +459,7 @@ dk_port_add(struct ft_dpif *dpif, ft_port_no port_no, const char *devname,
     return 0;
 }
 
-static int
+int
 dk_port_del(struct ft_dpif *dpif, ft_port_no port_no)
 {
     struct dpif_kernel *dk = dk_cast(dpif);
@@ -1109,429 +908,6 @@ dk_run(struct ft_dpif *dpif, int budget)
     }
     dk->rr = (dk->rr + 1) % n;
     return budget - dk->run_budget;
-}
-
-/* ---- Megaflows. ---- */
-
-/* The module extracts no OpenFlow metadata or registers: they are zero in
- * every key it looks up, so a megaflow that matches them as zero matches
- * the same packets with them wildcarded.  (It extracts the tunnel fields
- * of a vxlan port's packets, zero for the others'.) */
-static int
-dk_kernel_mask(const struct ft_match *match, struct ft_flow *mask,
-               struct ft_error *err)
-{
-    const struct ft_flow *k = &match->flow;
-    bool nonzero = k->metadata;
-
-    for (int i = 0; i < FT_N_REGS; i++) {
-        nonzero = nonzero || k->regs[i];
-    }
-    if (nonzero) {
-        return ft_error_set(err, -EOPNOTSUPP, "kernel datapath: the "
-                            "megaflow matches OpenFlow metadata or "
-                            "registers other than zero");
-    }
-    *mask = match->mask;
-    mask->metadata = 0;
-    memset(mask->regs, 0, sizeof mask->regs);
-    return 0;
-}
-
-static int
-flow_reply_id(struct nlattr **attrs, void *aux)
-{
-    uint32_t *id = aux;
-
-    if (!attrs[FT_KDP_FLOW_ATTR_ID]) {
-        return -EPROTO;
-    }
-    *id = nla_get_u32(attrs[FT_KDP_FLOW_ATTR_ID]);
-    return 0;
-}
-
-static struct ft_dpif_flow *
-flow_find_match(const struct dpif_kernel *dk, const struct ft_match *match)
-{
-    for (size_t i = 0; i < dk->n_buckets; i++) {
-        for (struct ft_dpif_flow *f = dk->buckets[i]; f; f = f->next) {
-            if (ft_match_equal(&f->match, match)) {
-                return f;
-            }
-        }
-    }
-    return NULL;
-}
-
-static int
-dk_flow_put(struct ft_dpif *dpif, const struct ft_match *match,
-            const struct ft_dp_actions *actions,
-            struct ft_dpif_flow **flowp, struct ft_error *err)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct ft_dpif_flow *f;
-    struct ft_flow mask;
-    struct nl_msg *msg;
-    uint32_t id = 0;
-    int error;
-
-    *flowp = NULL;
-    error = dk_kernel_mask(match, &mask, err);
-    if (error) {
-        return error;
-    }
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_NEW, 0,
-                        dk->dpname);
-    error = ft_kdp_nl_put_actions(msg, FT_KDP_FLOW_ATTR_ACTIONS, actions,
-                                  err);
-    if (error) {
-        nlmsg_free(msg);
-        return error;
-    }
-    nla_put(msg, FT_KDP_FLOW_ATTR_KEY, sizeof match->flow, &match->flow);
-    nla_put(msg, FT_KDP_FLOW_ATTR_MASK, sizeof mask, &mask);
-    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                               flow_reply_id, &id, "kernel datapath", err);
-    if (error) {
-        if (error == -EEXIST) {
-            *flowp = flow_find_match(dk, match);
-        }
-        return error;
-    }
-    f = ft_xcalloc(1, sizeof *f);
-    f->id = id;
-    f->match = *match;
-    ft_dp_actions_init(&f->actions);
-    ft_dp_actions_copy(&f->actions, actions);
-    flow_insert(dk, f);
-    *flowp = f;
-    return 0;
-}
-
-static int
-dk_flow_modify(struct ft_dpif *dpif, struct ft_dpif_flow *flow,
-               const struct ft_dp_actions *actions, struct ft_error *err)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct nl_msg *msg;
-    int error;
-
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_SET, 0,
-                        dk->dpname);
-    nla_put_u32(msg, FT_KDP_FLOW_ATTR_ID, flow->id);
-    error = ft_kdp_nl_put_actions(msg, FT_KDP_FLOW_ATTR_ACTIONS, actions,
-                                  err);
-    if (error) {
-        nlmsg_free(msg);
-        return error;
-    }
-    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
-                               "kernel datapath", err);
-    if (!error) {
-        ft_dp_actions_copy(&flow->actions, actions);
-    }
-    return error;
-}
-
-/* The module's counters of a megaflow plus those of its upcalled packets. */
-static void
-flow_stats_merge(const struct ft_dpif_flow *f,
-                 const struct ft_kdp_flow_stats *ks, long long int now,
-                 struct ft_stats *out)
-{
-    out->n_packets = ks->packets + f->extra.n_packets;
-    out->n_bytes = ks->bytes + f->extra.n_bytes;
-    out->used = ks->used_ms == UINT64_MAX ? 0
-                : now - (long long int) ks->used_ms;
-    if (f->extra.used > out->used) {
-        out->used = f->extra.used;
-    }
-}
-
-static int
-flow_reply_stats(struct nlattr **attrs, void *aux)
-{
-    struct ft_kdp_flow_stats *ks = aux;
-    struct nlattr *a = attrs[FT_KDP_FLOW_ATTR_STATS];
-
-    if (!a || nla_len(a) < (int) sizeof *ks) {
-        return -EPROTO;
-    }
-    memcpy(ks, nla_data(a), sizeof *ks);
-    return 0;
-}
-
-static int
-dk_flow_del(struct ft_dpif *dpif, struct ft_dpif_flow *flow,
-            struct ft_stats *stats)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct ft_kdp_flow_stats ks = { 0, 0, UINT64_MAX };
-    struct nl_msg *msg;
-    int error;
-
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_DEL, 0,
-                        dk->dpname);
-    nla_put_u32(msg, FT_KDP_FLOW_ATTR_ID, flow->id);
-    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                               flow_reply_stats, &ks, "kernel datapath",
-                               NULL);
-    if (stats) {
-        flow_stats_merge(flow, &ks, dk_time_msec(), stats);
-    }
-    flow_remove(dk, flow);
-    return error == -ENOENT ? 0 : error;
-}
-
-struct stats_batch {
-    struct ft_stats *out;
-    struct ft_dpif_flow *const *flows;
-    size_t n;
-    long long int now;
-};
-
-static int
-flow_reply_stats_array(struct nlattr **attrs, void *aux)
-{
-    struct stats_batch *b = aux;
-    struct nlattr *a = attrs[FT_KDP_FLOW_ATTR_STATS_ARRAY];
-    const struct ft_kdp_flow_stats *ks;
-
-    if (!a || (size_t) nla_len(a) != b->n * sizeof *ks) {
-        return -EPROTO;
-    }
-    ks = nla_data(a);
-    for (size_t i = 0; i < b->n; i++) {
-        flow_stats_merge(b->flows[i], &ks[i], b->now, &b->out[i]);
-    }
-    return 0;
-}
-
-static int
-dk_flow_stats(struct ft_dpif *dpif, struct ft_dpif_flow *const flows[],
-              size_t n, struct ft_stats stats[])
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    uint32_t ids[FT_KDP_STATS_BATCH];
-
-    for (size_t done = 0; done < n; ) {
-        size_t k = n - done < FT_KDP_STATS_BATCH ? n - done
-                                                  : FT_KDP_STATS_BATCH;
-        struct stats_batch b = { &stats[done], &flows[done], k,
-                                 dk_time_msec() };
-        struct nl_msg *msg;
-        int error;
-
-        for (size_t i = 0; i < k; i++) {
-            ids[i] = flows[done + i]->id;
-        }
-        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow,
-                            FT_KDP_FLOW_CMD_STATS, 0, dk->dpname);
-        nla_put(msg, FT_KDP_FLOW_ATTR_IDS, (int) (k * sizeof ids[0]), ids);
-        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                                   flow_reply_stats_array, &b,
-                                   "kernel datapath", NULL);
-        if (error) {
-            return error;
-        }
-        done += k;
-    }
-    return 0;
-}
-
-struct dump_ctx {
-    struct dpif_kernel *dk;
-    int (*cb)(const struct ft_dpif_flow_info *, void *aux);
-    void *aux;
-    long long int now;
-    bool adopting;              /* Only adopted megaflows, then no longer. */
-};
-
-static int
-flow_dump_one(struct nlattr **attrs, void *aux)
-{
-    struct dump_ctx *c = aux;
-    struct ft_kdp_flow_stats ks;
-    struct ft_dpif_flow_info info;
-    struct ft_dpif_flow *f;
-
-    if (!attrs[FT_KDP_FLOW_ATTR_ID] || flow_reply_stats(attrs, &ks)) {
-        return -EPROTO;
-    }
-    f = flow_find(c->dk, nla_get_u32(attrs[FT_KDP_FLOW_ATTR_ID]));
-    if (!f) {
-        return 0;               /* Not put by this datapath object. */
-    }
-    if (c->adopting) {
-        if (!f->adopted || f->unreadable) {
-            return 0;
-        }
-        f->adopted = false;
-    }
-    memset(&info, 0, sizeof info);
-    info.match = &f->match;
-    info.actions = &f->actions;
-    flow_stats_merge(f, &ks, c->now, &info.stats);
-    info.flow = f;
-    return c->cb(&info, c->aux);
-}
-
-static int
-dk_flow_dump(struct ft_dpif *dpif,
-             int (*cb)(const struct ft_dpif_flow_info *, void *aux),
-             void *aux)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct dump_ctx c = { dk, cb, aux, dk_time_msec(), false };
-    struct nl_msg *msg;
-
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_GET,
-                        NLM_F_DUMP, dk->dpname);
-    return ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                              flow_dump_one, &c, "kernel datapath", NULL);
-}
-
-/* ---- Taking over a datapath a killed daemon left. ---- */
-
-static int
-adopt_port(struct nlattr **attrs, void *aux)
-{
-    struct dpif_kernel *dk = aux;
-    struct nlattr *no = attrs[FT_KDP_VPORT_ATTR_PORT_NO];
-    struct nlattr *name = attrs[FT_KDP_VPORT_ATTR_IFNAME];
-    struct nlattr *type = attrs[FT_KDP_VPORT_ATTR_TYPE];
-    struct nlattr *ifindex = attrs[FT_KDP_VPORT_ATTR_IFINDEX];
-
-    if (!no || !name || nla_len(name) > FT_PORT_NAME_MAX) {
-        return -EPROTO;
-    }
-    kport_insert(dk, nla_get_u32(no), nla_get_string(name),
-                 nla_get_string(name),
-                 ifindex ? (int) nla_get_u32(ifindex) : 0,
-                 type ? (enum ft_kdp_vport_type) nla_get_u32(type)
-                      : FT_KDP_VPORT_NETDEV)
-        ->adopted = true;
-    return 0;
-}
-
-static int
-adopt_flow(struct nlattr **attrs, void *aux)
-{
-    struct dpif_kernel *dk = aux;
-    struct nlattr *id = attrs[FT_KDP_FLOW_ATTR_ID];
-    struct nlattr *key = attrs[FT_KDP_FLOW_ATTR_KEY];
-    struct nlattr *mask = attrs[FT_KDP_FLOW_ATTR_MASK];
-    struct nlattr *acts = attrs[FT_KDP_FLOW_ATTR_ACTIONS];
-    struct ft_dpif_flow *f;
-
-    if (!id || !key || !mask || !acts
-        || nla_len(key) != (int) sizeof f->match.flow
-        || nla_len(mask) != (int) sizeof f->match.mask) {
-        return -EPROTO;
-    }
-    f = ft_xcalloc(1, sizeof *f);
-    f->id = nla_get_u32(id);
-    memcpy(&f->match.flow, nla_data(key), sizeof f->match.flow);
-    memcpy(&f->match.mask, nla_data(mask), sizeof f->match.mask);
-    ft_dp_actions_init(&f->actions);
-    /* A megaflow with an action this daemon cannot read is never reported:
-     * dk_flow_adopt() deletes it, and the next packet that needs it sets
-     * up another. */
-    f->unreadable = ft_kdp_nl_get_actions(acts, &f->actions) != 0;
-    f->adopted = true;
-    flow_insert(dk, f);
-    return 0;
-}
-
-/* Takes over the datapath of this name: its upcalls come to this run's
- * socket, its ports wait for the bridge to add them again, its megaflows
- * for it to adopt them. */
-static int
-dk_dp_adopt(struct dpif_kernel *dk, struct ft_error *err)
-{
-    struct nl_msg *msg;
-    int error;
-
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_dp, FT_KDP_DP_CMD_SET, 0,
-                        dk->dpname);
-    nla_put_u32(msg, FT_KDP_DP_ATTR_UPCALL_PID,
-                nl_socket_get_local_port(dk->usock));
-    error = ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL,
-                               "kernel datapath: taking over the one in "
-                               "place", err);
-    if (!error) {
-        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_vport,
-                            FT_KDP_VPORT_CMD_GET, NLM_F_DUMP, dk->dpname);
-        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_VPORT_ATTR_MAX,
-                                   adopt_port, dk, "kernel datapath: "
-                                   "reading the ports in place", err);
-    }
-    if (!error) {
-        msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow,
-                            FT_KDP_FLOW_CMD_GET, NLM_F_DUMP, dk->dpname);
-        error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                                   adopt_flow, dk, "kernel datapath: "
-                                   "reading the megaflows in place", err);
-    }
-    dk->adopting = !error;
-    return error;
-}
-
-static int
-dk_flow_adopt(struct ft_dpif *dpif,
-              int (*cb)(const struct ft_dpif_flow_info *, void *aux),
-              void *aux)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct dump_ctx c = { dk, cb, aux, dk_time_msec(), true };
-    struct nl_msg *msg;
-    int error;
-
-    if (!dk->adopting) {
-        return 0;
-    }
-    dk->adopting = false;
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_GET,
-                        NLM_F_DUMP, dk->dpname);
-    error = ft_kdp_nl_transact(&dk->nl, msg, FT_KDP_FLOW_ATTR_MAX,
-                               flow_dump_one, &c, "kernel datapath", NULL);
-    /* What was not reported (gone meanwhile, or the callback stopped)
-     * goes. */
-    for (size_t i = 0; i < dk->n_buckets; i++) {
-        struct ft_dpif_flow *f, *next;
-
-        for (f = dk->buckets[i]; f; f = next) {
-            next = f->next;
-            if (f->adopted) {
-                dk_flow_del(dpif, f, NULL);
-            }
-        }
-    }
-    for (size_t i = dk->n_ports; i-- > 0; ) {
-        if (dk->ports[i].adopted) {
-            dk_port_del(dpif, dk->ports[i].port_no);
-        }
-    }
-    return error;
-}
-
-static void
-dk_flow_flush(struct ft_dpif *dpif)
-{
-    struct dpif_kernel *dk = dk_cast(dpif);
-    struct nl_msg *msg;
-
-    msg = ft_kdp_nl_msg(&dk->nl, dk->nl.family_flow, FT_KDP_FLOW_CMD_FLUSH,
-                        0, dk->dpname);
-    ft_kdp_nl_transact(&dk->nl, msg, 0, NULL, NULL, "kernel datapath",
-                       NULL);
-    flows_clear(dk);
-}
-
-static size_t
-dk_flow_count(const struct ft_dpif *dpif)
-{
-    return dk_cast_const(dpif)->n_flows;
 }
 
 /* ---- Counters. ---- */
