@@ -38,6 +38,8 @@ struct dummy {
     /* The script. */
     const char *refused_field;          /* Static name, or NULL. */
     size_t field_ofs, field_len;
+    const char *slower_field;           /* Static name, or NULL. */
+    size_t slower_ofs, slower_len;
     int refused_action;                 /* enum ft_dpa_type, or -1. */
     struct dummy_refused_port ports[DUMMY_MAX_REFUSED_PORTS];
     size_t max_flows;
@@ -157,11 +159,11 @@ dummy_port_add(struct ft_offload *o, const struct ft_port_identity *id,
 }
 
 static bool
-dummy_field_used(const struct dummy *d, const struct ft_match *match)
+dummy_mask_used(const struct ft_match *match, size_t ofs, size_t len)
 {
-    const uint8_t *mask = (const uint8_t *) &match->mask + d->field_ofs;
+    const uint8_t *mask = (const uint8_t *) &match->mask + ofs;
 
-    for (size_t i = 0; i < d->field_len; i++) {
+    for (size_t i = 0; i < len; i++) {
         if (mask[i]) {
             return true;
         }
@@ -174,7 +176,8 @@ static int
 dummy_check(const struct dummy *d, const struct ft_match *match,
             const struct ft_dp_actions *actions, struct ft_error *err)
 {
-    if (d->refused_field && match && dummy_field_used(d, match)) {
+    if (d->refused_field && match
+        && dummy_mask_used(match, d->field_ofs, d->field_len)) {
         return ft_error_set(err, -EOPNOTSUPP, "%s: cannot offload match "
                             "on %s", d->up.name, d->refused_field);
     }
@@ -304,6 +307,23 @@ dummy_port_del(struct ft_offload *o, ft_port_no port_no)
     dummy_flush(o, port_no);
 }
 
+static enum ft_tier
+dummy_flow_tier(const struct ft_offload *o,
+                const struct ft_offload_flow *flow, struct ft_error *why)
+{
+    const struct dummy *d = dummy_cast_const(o);
+
+    if (o->tier != FT_TIER_HW || !d->slower_field
+        || !dummy_mask_used(&flow->match, d->slower_ofs, d->slower_len)) {
+        return o->tier;
+    }
+    if (why) {
+        ft_error_set(why, -EOPNOTSUPP, "%s: cannot offload match on %s "
+                     "(kept in the kernel)", o->name, d->slower_field);
+    }
+    return FT_TIER_KERNEL;
+}
+
 const struct ft_offload_class ft_offload_dummy_class = {
     .type = "dummy",
     .create = dummy_create,
@@ -311,6 +331,7 @@ const struct ft_offload_class ft_offload_dummy_class = {
     .port_add = dummy_port_add,
     .port_del = dummy_port_del,
     .flow_put = dummy_flow_put,
+    .flow_tier = dummy_flow_tier,
     .flow_modify = dummy_flow_modify,
     .flow_del = dummy_flow_del,
     .flow_stats = dummy_flow_stats,
@@ -334,6 +355,27 @@ ft_offload_dummy_refuse_field(struct ft_offload *o, const char *field)
             d->refused_field = dummy_fields[i].name;
             d->field_ofs = dummy_fields[i].ofs;
             d->field_len = dummy_fields[i].len;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int
+ft_offload_dummy_keep_slower(struct ft_offload *o, const char *field)
+{
+    struct dummy *d = dummy_cast(o);
+
+    d->slower_field = NULL;
+    if (!field) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof dummy_fields / sizeof dummy_fields[0];
+         i++) {
+        if (!strcmp(dummy_fields[i].name, field)) {
+            d->slower_field = dummy_fields[i].name;
+            d->slower_ofs = dummy_fields[i].ofs;
+            d->slower_len = dummy_fields[i].len;
             return 0;
         }
     }

@@ -43,6 +43,10 @@ struct ft_offload_class {
     int (*flow_put)(struct ft_offload *, const struct ft_match *,
                     const struct ft_dp_actions *, struct ft_offload_flow **,
                     struct ft_error *);
+    /* May be NULL: every rule is in the instance's tier. */
+    enum ft_tier (*flow_tier)(const struct ft_offload *,
+                              const struct ft_offload_flow *,
+                              struct ft_error *why);
     int (*flow_modify)(struct ft_offload *, struct ft_offload_flow *,
                        const struct ft_dp_actions *, struct ft_error *);
     int (*flow_del)(struct ft_offload *, struct ft_offload_flow *,

@@ -104,6 +104,14 @@ ft_offload_flow_put(struct ft_offload *o, const struct ft_match *match,
             : offload_unsupported(o, "install megaflows", err));
 }
 
+enum ft_tier
+ft_offload_flow_tier(const struct ft_offload *o,
+                     const struct ft_offload_flow *flow, struct ft_error *why)
+{
+    return (o->class->flow_tier ? o->class->flow_tier(o, flow, why)
+                                : o->tier);
+}
+
 int
 ft_offload_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                        const struct ft_dp_actions *actions,

@@ -119,6 +119,16 @@ int ft_offload_flow_put(struct ft_offload *, const struct ft_match *match,
                         const struct ft_dp_actions *actions,
                         struct ft_offload_flow **flowp, struct ft_error *err);
 
+/* The tier that holds 'flow' now: the instance's own, unless the device
+ * decides per rule (TC with neither skip flag, on a port probed with
+ * 'hw_or_kernel') and kept it in a slower one.  Then 'why' (if nonnull)
+ * says why the instance's tier did not take it, in the device's words
+ * when it gave some ("tc: ftnic: cannot offload match on TCP flags").
+ * Valid after flow_put() and flow_modify(), which decide it anew. */
+enum ft_tier ft_offload_flow_tier(const struct ft_offload *,
+                                  const struct ft_offload_flow *flow,
+                                  struct ft_error *why);
+
 /* Replaces the actions of 'flow', keeping its counters.  Returns 0 or a
  * negative errno with a reason; on failure the rule is as it was (the
  * caller then deletes it and places the megaflow again). */

@@ -12,6 +12,7 @@
 #ifdef __KERNEL__                   /* Also read by kmod/. */
 #include <linux/types.h>
 #else
+#include <stdbool.h>
 #include <stdint.h>
 #endif
 
@@ -63,6 +64,11 @@ struct ft_port_identity {
     uint16_t dpdk_switch_domain;
     uint16_t tnl_dst_port;              /* A tunnel port's outer UDP
                                          * destination port, or 0. */
+    /* Set by the management plane before a provider of the hw tier
+     * probes the port: true lets it leave to the kernel whether each rule
+     * goes into the NIC or stays in the kernel's software path (TC with
+     * neither skip flag: other_config:tc-policy=none). */
+    bool hw_or_kernel;
 };
 
 #endif /* flowtier/port.h */

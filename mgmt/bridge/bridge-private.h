@@ -53,6 +53,10 @@ enum bridge_tc_policy {
     BRIDGE_TC_SKIP_SW,              /* The NIC only (the hw tier). */
     BRIDGE_TC_SKIP_HW,              /* The kernel only (the kernel tier,
                                      * misses through the slow path). */
+    BRIDGE_TC_NONE,                 /* Neither skip flag: the kernel puts
+                                     * each rule in the NIC or keeps it in
+                                     * software (the hw tier's provider,
+                                     * misses through the slow path). */
 };
 
 /* An offload provider attached to the bridge, the open ports it refused

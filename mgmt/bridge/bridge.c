@@ -403,6 +403,7 @@ bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
     if (ft_dpif_port_get_identity(br->dpif, port_no, &id)) {
         return;
     }
+    id.hw_or_kernel = policy == BRIDGE_TC_NONE;
     ft_error_clear(&err);
     error = bridge_tc_policy_check(br, bo, id.name, policy, &err);
     if (!error) {

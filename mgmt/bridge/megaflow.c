@@ -357,9 +357,51 @@ megaflow_set_reason(struct ft_bridge *br, struct bridge_megaflow *mf,
                          : ft_xstrdup(reason));
 }
 
+/* True if 'tier' is in the tier order of 'mf'. */
+static bool
+megaflow_tier_listed(const struct ft_bridge *br,
+                     const struct bridge_megaflow *mf, enum ft_tier tier)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] == tier) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 'mf' was just installed in provider 'o' for tier 'tier'; the device
+ * may have kept it in a slower tier (TC with neither skip flag).  Sets
+ * 'mf->tier' to the tier holding it and, if that is not 'tier', 'err' to
+ * why.  Returns 0, or -EOPNOTSUPP (the rule deleted again) if that tier
+ * is not in the megaflow's tier order. */
+static int
+megaflow_note_tier(const struct ft_bridge *br, struct bridge_megaflow *mf,
+                   struct ft_offload *o, struct ft_offload_flow *flow,
+                   enum ft_tier tier, struct ft_error *err)
+{
+    enum ft_tier held = ft_offload_flow_tier(o, flow, err);
+    size_t len;
+
+    if (held == tier || megaflow_tier_listed(br, mf, held)) {
+        mf->tier = held;
+        return 0;
+    }
+    ft_offload_flow_del(o, flow, NULL);
+    len = strlen(err->reason);
+    snprintf(err->reason + len, sizeof err->reason - len, " (and %s is "
+             "not in other_config:tier-order)", ft_tier_name(held));
+    err->code = -EOPNOTSUPP;
+    return -EOPNOTSUPP;
+}
+
 /* Tries to install 'mf' in tier 'tier' (not the datapath's).  Returns 0
- * with the holder set, or a negative errno with '*reason' saying why: a
- * shared reason, or 'err->reason'. */
+ * with the holder set (in 'mf->tier', which may be a slower tier the
+ * device chose: then 'err' says why not 'tier'), or a negative errno with
+ * '*reason' saying why: a shared reason, or 'err->reason'. */
 static int
 megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
                      enum ft_tier tier, struct ft_error *err,
@@ -389,7 +431,10 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
         error = ft_offload_flow_put(bo->offload, &mf->match, &mf->actions,
                                     &flow, err);
         if (!error) {
-            mf->tier = tier;
+            error = megaflow_note_tier(br, mf, bo->offload, flow, tier,
+                                       err);
+        }
+        if (!error) {
             mf->offload = bo->offload;
             mf->handle.off = flow;
             return 0;
@@ -465,6 +510,11 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
         error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
                               : megaflow_put_offload(br, mf, t, err,
                                                      &reason));
+        if (!error && mf->tier != t) {
+            /* The device kept it in a slower tier, and said why. */
+            megaflow_set_reason(br, mf, t, err->reason);
+            t = mf->tier;
+        }
         if (!error) {
             megaflow_set_reason(br, mf, t, NULL);
             mf->enospc_tiers &= ~(1u << t);
@@ -606,6 +656,18 @@ bridge_megaflows_destroy(struct ft_bridge *br)
     memset(t, 0, sizeof *t);
 }
 
+/* The position of 'tier' in the 'n' tiers 'order', or 'n'. */
+static size_t
+megaflow_tier_pos(const enum ft_tier order[], size_t n, enum ft_tier tier)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] == tier) {
+            return i;
+        }
+    }
+    return n;
+}
+
 /* The position of 'mf''s holding tier in its tier order. */
 static size_t
 megaflow_order_pos(const struct ft_bridge *br,
@@ -614,12 +676,27 @@ megaflow_order_pos(const struct ft_bridge *br,
     enum ft_tier order[FT_N_TIERS + 1];
     size_t n = megaflow_tier_order(br, mf, order);
 
-    for (size_t i = 0; i < n; i++) {
-        if (order[i] == mf->tier) {
-            return i;
-        }
+    return megaflow_tier_pos(order, n, mf->tier);
+}
+
+/* After its holder took new actions for 'mf': the device may have put
+ * the rule in another tier (TC with neither skip flag decides again). */
+static void
+megaflow_refresh_tier(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    enum ft_tier own = ft_offload_tier(mf->offload), now;
+    struct ft_error why;
+
+    ft_error_clear(&why);
+    now = ft_offload_flow_tier(mf->offload, mf->handle.off, &why);
+    if (now == mf->tier) {
+        return;
     }
-    return n;
+    br->megaflows.n_tier[mf->tier]--;
+    br->megaflows.n_tier[now]++;
+    mf->tier = now;
+    megaflow_set_reason(br, mf, now, NULL);
+    megaflow_set_reason(br, mf, own, now != own ? why.reason : NULL);
 }
 
 /* Offers 'mf' to the tiers before its holder in its order (only those
@@ -642,21 +719,33 @@ megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
         struct ft_error err;
         int error;
 
-        if (only_full && !(mf->enospc_tiers & (1u << t))) {
+        if ((only_full && !(mf->enospc_tiers & (1u << t)))
+            || (mf->offload && ft_offload_tier(mf->offload) == t)) {
+            /* A holder that serves 't' and kept it slower decides again
+             * when the megaflow changes. */
             continue;
         }
         trial = *mf;
         ft_error_clear(&err);
         error = megaflow_put_offload(br, &trial, t, &err, &reason);
+        if (!error && trial.tier != t
+            && megaflow_tier_pos(order, n, trial.tier) >= pos) {
+            /* The device kept it no faster than where it is. */
+            ft_offload_flow_del(trial.offload, trial.handle.off, NULL);
+            megaflow_set_reason(br, mf, t, err.reason);
+            continue;
+        }
         if (!error) {
             megaflow_uninstall(br, mf);
-            mf->tier = t;
+            megaflow_set_reason(br, mf, t, trial.tier != t ? err.reason
+                                                           : NULL);
+            mf->tier = trial.tier;
             mf->offload = trial.offload;
             mf->handle = trial.handle;
             mf->last = (struct ft_stats) { 0, 0, 0 };
             mf->enospc_tiers &= ~(1u << t);
-            megaflow_set_reason(br, mf, t, NULL);
-            br->megaflows.n_tier[t]++;
+            megaflow_set_reason(br, mf, mf->tier, NULL);
+            br->megaflows.n_tier[mf->tier]++;
             return true;
         }
         megaflow_set_reason(br, mf, t, reason);
@@ -688,6 +777,9 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
                                       &err)
              : ft_dpif_flow_modify(br->dpif, mf->handle.dp, actions, &err));
     if (!error) {
+        if (mf->offload) {
+            megaflow_refresh_tier(br, mf);
+        }
         return 0;
     }
 
