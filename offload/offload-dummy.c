@@ -22,6 +22,8 @@ struct ft_offload_flow {
     struct ft_match match;
     struct ft_dp_actions actions;
     struct ft_stats stats;
+    int error;                  /* A deferred refusal, or 0. */
+    char *why;                  /* Its reason (owned). */
 };
 
 struct dummy_refused_port {
@@ -44,6 +46,9 @@ struct dummy {
     struct dummy_refused_port ports[DUMMY_MAX_REFUSED_PORTS];
     size_t max_flows;
     unsigned int failing_modifies;
+    bool defer;                         /* Refusals wait for commit. */
+    struct ft_offload_flow **deferred;  /* Refused, not reported yet. */
+    size_t n_deferred;
 
     struct ft_offload_dummy_calls calls;
 };
@@ -109,6 +114,7 @@ static void
 dummy_flow_free(struct ft_offload_flow *flow)
 {
     ft_dp_actions_uninit(&flow->actions);
+    free(flow->why);
     free(flow);
 }
 
@@ -120,6 +126,10 @@ dummy_destroy(struct ft_offload *o)
     for (size_t i = 0; i < d->n_flows; i++) {
         dummy_flow_free(d->flows[i]);
     }
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        dummy_flow_free(d->deferred[i]);
+    }
+    free(d->deferred);
     for (size_t i = 0; i < DUMMY_MAX_REFUSED_PORTS; i++) {
         free(d->ports[i].reason);
     }
@@ -209,6 +219,20 @@ dummy_flow_put(struct ft_offload *o, const struct ft_match *match,
                             p->port_no, p->reason);
     }
     error = dummy_check(d, match, actions, err);
+    if (error && d->defer) {
+        /* Taken for now; refused when committed. */
+        flow = ft_xcalloc(1, sizeof *flow);
+        flow->match = *match;
+        ft_dp_actions_init(&flow->actions);
+        flow->error = error;
+        flow->why = ft_xstrdup(err->reason);
+        ft_error_clear(err);
+        d->deferred = ft_xrealloc(d->deferred, (d->n_deferred + 1)
+                                               * sizeof *d->deferred);
+        d->deferred[d->n_deferred++] = flow;
+        *flowp = flow;
+        return 0;
+    }
     if (error) {
         return error;
     }
@@ -256,6 +280,13 @@ dummy_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     struct dummy *d = dummy_cast(o);
 
     d->calls.flow_del++;
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        if (d->deferred[i] == flow) {
+            d->deferred[i] = d->deferred[--d->n_deferred];
+            dummy_flow_free(flow);
+            return 0;
+        }
+    }
     for (size_t i = 0; i < d->n_flows; i++) {
         if (d->flows[i] == flow) {
             if (stats) {
@@ -286,6 +317,18 @@ dummy_flush(struct ft_offload *o, ft_port_no port_no)
     struct dummy *d = dummy_cast(o);
 
     d->calls.flush++;
+    for (size_t i = 0; i < d->n_deferred;) {
+        struct ft_offload_flow *flow = d->deferred[i];
+
+        if (port_no == FT_PORT_NONE
+            || (flow->match.mask.in_port
+                && flow->match.flow.in_port == port_no)) {
+            d->deferred[i] = d->deferred[--d->n_deferred];
+            dummy_flow_free(flow);
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < d->n_flows;) {
         struct ft_offload_flow *flow = d->flows[i];
 
@@ -305,6 +348,23 @@ static void
 dummy_port_del(struct ft_offload *o, ft_port_no port_no)
 {
     dummy_flush(o, port_no);
+}
+
+static int
+dummy_commit(struct ft_offload *o,
+             void (*failed)(void *aux, struct ft_offload_flow *, int error,
+                            const char *reason),
+             void *aux)
+{
+    struct dummy *d = dummy_cast(o);
+
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        failed(aux, d->deferred[i], d->deferred[i]->error,
+               d->deferred[i]->why);
+        dummy_flow_free(d->deferred[i]);
+    }
+    d->n_deferred = 0;
+    return 0;
 }
 
 static enum ft_tier
@@ -336,6 +396,7 @@ const struct ft_offload_class ft_offload_dummy_class = {
     .flow_del = dummy_flow_del,
     .flow_stats = dummy_flow_stats,
     .flush = dummy_flush,
+    .commit = dummy_commit,
 };
 
 /* The script. */
@@ -359,6 +420,12 @@ ft_offload_dummy_refuse_field(struct ft_offload *o, const char *field)
         }
     }
     return -EINVAL;
+}
+
+void
+ft_offload_dummy_defer_refusals(struct ft_offload *o, bool defer)
+{
+    dummy_cast(o)->defer = defer;
 }
 
 int

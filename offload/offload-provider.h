@@ -55,6 +55,18 @@ struct ft_offload_class {
                       size_t n, struct ft_stats[]);
     int (*flush)(struct ft_offload *, ft_port_no);
 
+    /* May be NULL: flow_put() answers for the device at once.  A provider
+     * that batches its requests may return 0 from flow_put() before the
+     * device answered; commit waits for every answer outstanding and
+     * calls 'failed' for each put the device refused (then the handle
+     * dies when 'failed' returns).  Any other member first waits for the
+     * answers too, keeping the refusals for commit; flow_del of a refused
+     * handle frees it, and it is then not reported. */
+    int (*commit)(struct ft_offload *,
+                  void (*failed)(void *aux, struct ft_offload_flow *,
+                                 int error, const char *reason),
+                  void *aux);
+
     /* Appends to 'out' the rule flow_put() would install for 'match' and
      * 'actions', as a person would type it for the provider's own tool,
      * rendered from the provider's own translation.  Changes nothing.

@@ -37,6 +37,12 @@
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
 #define TC_MAX_PRIOS 32
 
+/* Filter requests sent before their acks are read: enough to take the
+ * round trip out of each insertion, few enough that the acks (and the
+ * filters an NLM_F_ECHO request gets back) fit in the socket's receive
+ * buffer. */
+#define TC_MAX_PENDING 64
+
 struct tc_port {
     ft_port_no port_no;
     int ifindex;
@@ -62,7 +68,16 @@ struct ft_offload_flow {
     uint16_t protocol;          /* Network byte order. */
     size_t idx;                 /* In 'struct tc''s 'flows'. */
     bool in_hw;                 /* In a NIC (always, with skip_sw). */
-    char *why;                  /* Not in a NIC: why (owned), or NULL. */
+    char *why;                  /* Not in a NIC, or refused: why (owned),
+                                 * or NULL. */
+    /* A put sent without waiting for its ack (see "Batches" in
+     * offload.h): its request's sequence number, what came back. */
+    bool pending;
+    uint32_t seq;
+    bool echoed;                /* The kernel sent the filter back. */
+    uint32_t echo_flags;        /* Its TCA_FLOWER_FLAGS. */
+    int error;                  /* Refused: the kernel's errno (the flow
+                                 * is then in 'failed', not 'flows'). */
 };
 
 struct tc {
@@ -81,6 +96,14 @@ struct tc {
     struct ft_offload_flow **flows;
     size_t n_flows, allocated_flows;
     uint32_t next_handle;
+
+    /* Batches: puts sent whose acks are not read yet, in the order sent
+     * (that of the acks), and those the kernel refused, until commit
+     * reports them. */
+    struct ft_offload_flow *pending[TC_MAX_PENDING];
+    size_t n_pending;
+    struct ft_offload_flow **failed;
+    size_t n_failed, allocated_failed;
 };
 
 static struct tc *
@@ -88,6 +111,8 @@ tc_cast(struct ft_offload *o)
 {
     return (struct tc *) o;
 }
+
+static void tc_drain(struct tc *);
 
 /* The flags of the filters on port 'id': skip_sw for the hw tier (a
  * filter then exists only in the NIC), skip_hw for the kernel tier, and
@@ -648,6 +673,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p;
     int error;
 
+    tc_drain(tc);
     if (id->tnl_dst_port) {
         return tc_tunnel_port_add(tc, id, caps, err);
     }
@@ -695,6 +721,18 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
 {
     struct tc *tc = tc_cast(o);
 
+    tc_drain(tc);
+    for (size_t i = 0; i < tc->n_failed;) {
+        struct ft_offload_flow *flow = tc->failed[i];
+
+        if (port_no == FT_PORT_NONE || flow->in_port == port_no) {
+            tc->failed[i] = tc->failed[--tc->n_failed];
+            free(flow->why);
+            free(flow);
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < tc->n_flows;) {
         struct ft_offload_flow *flow = tc->flows[i];
 
@@ -735,6 +773,7 @@ tc_destroy(struct ft_offload *o)
     ft_tc_nl_close(tc->sock);
     free(tc->ports);
     free(tc->flows);
+    free(tc->failed);
     free(tc);
 }
 
@@ -949,13 +988,171 @@ static enum ft_tier
 tc_flow_tier(const struct ft_offload *o, const struct ft_offload_flow *flow,
              struct ft_error *why)
 {
-    if (o->tier != FT_TIER_HW || flow->in_hw) {
-        return o->tier;
+    if (o->tier != FT_TIER_HW || flow->in_hw || flow->pending) {
+        return o->tier;     /* A pending put: known after commit. */
     }
     if (why) {
         ft_error_set(why, -EOPNOTSUPP, "%s", flow->why ? flow->why : "tc");
     }
     return FT_TIER_KERNEL;
+}
+
+/* ---- Batches (see "Batches" in offload.h). ---- */
+
+/* The pending put whose request had sequence number 'seq', or NULL. */
+static struct ft_offload_flow *
+tc_pending_find(struct tc *tc, uint32_t seq)
+{
+    for (size_t i = 0; i < tc->n_pending; i++) {
+        if (tc->pending[i] && tc->pending[i]->seq == seq) {
+            return tc->pending[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+tc_drain_msg_cb(const struct nlmsghdr *nlh, void *tc_)
+{
+    struct ft_offload_flow *flow = tc_pending_find(tc_, nlh->nlmsg_seq);
+    struct ft_tc_filter f;
+
+    if (flow && nlh->nlmsg_type == RTM_NEWTFILTER
+        && !ft_tc_filter_parse(nlh, &f)) {
+        flow->echoed = true;
+        flow->echo_flags = f.flags;
+    }
+}
+
+/* Moves 'flow', which the kernel refused with 'error' and 'msg', from
+ * 'flows' to 'failed'. */
+static void
+tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
+              const char *msg)
+{
+    struct ft_error e;
+
+    ft_error_set(&e, error == -EINVAL ? -EOPNOTSUPP : error, "tc: %s",
+                 msg && msg[0] ? msg : strerror(-error));
+    flow->error = e.code;
+    free(flow->why);
+    flow->why = ft_xstrdup(e.reason);
+    tc->flows[flow->idx] = tc->flows[--tc->n_flows];
+    tc->flows[flow->idx]->idx = flow->idx;
+    if (tc->n_failed >= tc->allocated_failed) {
+        tc->allocated_failed = tc->allocated_failed
+                               ? 2 * tc->allocated_failed : 16;
+        tc->failed = ft_xrealloc(tc->failed, tc->allocated_failed
+                                             * sizeof *tc->failed);
+    }
+    tc->failed[tc->n_failed++] = flow;
+}
+
+/* The ack of the pending put with 'seq': it is installed (where, the
+ * echo says, or for a skip_sw filter the flag itself) or refused. */
+static void
+tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
+{
+    struct tc *tc = tc_;
+    struct ft_offload_flow *flow = tc_pending_find(tc, seq);
+    const struct tc_port *in;
+    struct ft_tc_filter f;
+    struct ft_error why;
+
+    if (!flow) {
+        return;
+    }
+    flow->pending = false;
+    for (size_t i = 0; i < tc->n_pending; i++) {
+        if (tc->pending[i] == flow) {
+            tc->pending[i] = NULL;
+        }
+    }
+    if (error) {
+        tc_put_failed(tc, flow, error, msg);
+        return;
+    }
+    in = tc_port_find(tc, flow->in_port);
+    if (!in || in->skip & TCA_CLS_FLAGS_SKIP_SW) {
+        flow->in_hw = true;
+        return;
+    }
+    memset(&f, 0, sizeof f);
+    f.flags = flow->echo_flags;
+    ft_error_clear(&why);
+    flow->in_hw = ft_tc_filter_in_hw(&f, msg, in->name, &why);
+    if (!flow->echoed) {
+        ft_error_set(&why, -EOPNOTSUPP, "tc: port %s: the kernel did not "
+                     "say where it put the filter", in->name);
+    }
+    free(flow->why);
+    flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
+}
+
+/* Reads the acks of every pending put.  A socket that fails loses them:
+ * those puts are refused (their filters may exist: they are deleted). */
+static void
+tc_drain(struct tc *tc)
+{
+    int error;
+
+    if (!tc->n_pending) {
+        return;
+    }
+    error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
+                             tc_drain_ack_cb, tc);
+    for (size_t i = 0; error && i < tc->n_pending; i++) {
+        struct ft_offload_flow *flow = tc->pending[i];
+
+        if (flow) {
+            flow->pending = false;
+            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
+                          flow->handle, NULL);
+            tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
+        }
+    }
+    tc->n_pending = 0;
+}
+
+static int
+tc_commit(struct ft_offload *o,
+          void (*failed)(void *aux, struct ft_offload_flow *, int error,
+                         const char *reason),
+          void *aux)
+{
+    struct tc *tc = tc_cast(o);
+
+    tc_drain(tc);
+    for (size_t i = 0; i < tc->n_failed; i++) {
+        struct ft_offload_flow *flow = tc->failed[i];
+
+        failed(aux, flow, flow->error, flow->why);
+        free(flow->why);
+        free(flow);
+    }
+    tc->n_failed = 0;
+    return 0;
+}
+
+/* Sends the new filter 'msg' of 'flow' on 'in' without waiting for its
+ * ack; with neither skip flag, asks for the filter back (NLM_F_ECHO),
+ * which says where the kernel put it. */
+static int
+tc_filter_send_async(struct tc *tc, const struct tc_port *in,
+                     struct nl_msg *msg, struct ft_offload_flow *flow,
+                     struct ft_error *err)
+{
+    int error;
+
+    if (!(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
+        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
+    }
+    error = ft_tc_nl_send(tc->sock, msg, &flow->seq, "tc", err);
+    if (!error) {
+        flow->pending = true;
+        tc->pending[tc->n_pending++] = flow;
+    }
+    return error;
 }
 
 static int
@@ -981,8 +1178,13 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
         return error;
     }
     flow = ft_xcalloc(1, sizeof *flow);
-    error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle, true,
-                           flow, err);
+    if (in->tnl_dst_port) {
+        tc_drain(tc);
+        error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle,
+                               true, flow, err);
+    } else {
+        error = tc_filter_send_async(tc, in, msg, flow, err);
+    }
     if (error) {
         free(flow->why);
         free(flow);
@@ -1003,6 +1205,9 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     flow->idx = tc->n_flows;
     tc->flows[tc->n_flows++] = flow;
     *flowp = flow;
+    if (tc->n_pending >= TC_MAX_PENDING) {
+        tc_drain(tc);
+    }
     return 0;
 }
 
@@ -1024,6 +1229,10 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
     uint32_t prio;
     int error;
 
+    tc_drain(tc);
+    if (flow->error) {
+        return ft_error_set(err, flow->error, "%s", flow->why);
+    }
     if (!in) {
         return ft_error_set(err, -ENOENT, "tc: port %u is gone",
                             flow->in_port);
@@ -1113,6 +1322,7 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
     int error = 0;
 
+    tc_drain(tc);
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->base;      /* If its filter is not found. */
         order[i] = i;
@@ -1141,6 +1351,22 @@ tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     struct tc *tc = tc_cast(o);
     int error;
 
+    tc_drain(tc);
+    if (flow->error) {
+        /* Refused, not reported yet: it never will be. */
+        for (size_t i = 0; i < tc->n_failed; i++) {
+            if (tc->failed[i] == flow) {
+                tc->failed[i] = tc->failed[--tc->n_failed];
+                break;
+            }
+        }
+        if (stats) {
+            *stats = flow->base;
+        }
+        free(flow->why);
+        free(flow);
+        return 0;
+    }
     if (stats) {
         tc_flow_stats(o, &flow, 1, stats);
     }
@@ -1206,5 +1432,6 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_del = tc_flow_del,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
+    .commit = tc_commit,
     .explain = tc_explain,
 };

@@ -34,6 +34,13 @@
  *
  * Counters come from one dump of a port's filters for all of the
  * megaflows asked about at once.
+ *
+ * New filters are sent in batches (offload.h, "Batches"): each request
+ * goes out at once and flow_put() returns, up to TC_MAX_PENDING of them;
+ * their acks (and, with neither skip flag, the filters sent back) are
+ * read together when the batch is full, at commit, or before any other
+ * request on the socket, each matched to its filter by sequence number,
+ * so that a refusal keeps its own extack message.
  */
 #ifndef OFFLOAD_OFFLOAD_TC_H
 #define OFFLOAD_OFFLOAD_TC_H 1

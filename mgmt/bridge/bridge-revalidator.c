@@ -420,6 +420,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     uint64_t start = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
 
+    bridge_megaflows_commit(br);
     ft_bridge_revalidator_abort(br);
     reval_settle_notice(br, start);
     reval_ctx_init(&ctx, br, now);
@@ -438,6 +439,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     bool begin = !br->reval_active;
     bool done;
 
+    bridge_megaflows_commit(br);
     reval_settle_notice(br, now_usec);
     if (begin) {
         ft_bridge_revalidator_abort(br);
@@ -471,7 +473,10 @@ ft_bridge_dump_dp_flows(struct ft_bridge *br,
 {
     const struct bridge_megaflows *t = &br->megaflows;
     struct bridge_megaflow **mfs;
-    size_t n = t->n;
+    size_t n;
+
+    bridge_megaflows_commit(br);
+    n = t->n;
 
     /* A snapshot: the callback may not change the bridge, but reading the
      * counters goes to every tier. */

@@ -1420,18 +1420,28 @@ bridge_run_budget(const struct ft_bridge *br)
     return (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1));
 }
 
+/* After a burst of upcalls: the offload providers' answers to the puts
+ * they batched (megaflow.h, bridge_megaflows_commit()). */
 int
 ft_bridge_run(struct ft_bridge *br, long long int now)
 {
+    int n;
+
     br->now = now;
-    return ft_dpif_run(br->dpif, bridge_run_budget(br));
+    n = ft_dpif_run(br->dpif, bridge_run_budget(br));
+    bridge_megaflows_commit(br);
+    return n;
 }
 
 int
 ft_bridge_run_polled(struct ft_bridge *br, long long int now)
 {
+    int n;
+
     br->now = now;
-    return ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+    n = ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+    bridge_megaflows_commit(br);
+    return n;
 }
 
 bool

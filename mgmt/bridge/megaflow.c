@@ -481,6 +481,26 @@ megaflow_put_datapath(struct ft_bridge *br, struct bridge_megaflow *mf,
     return error;
 }
 
+/* Remembers 'mf', just installed, if its holder batches: its answer is
+ * still to come (bridge_megaflows_commit()). */
+static void
+megaflow_note_uncommitted(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+
+    if (!mf->offload || !ft_offload_batches(mf->offload)) {
+        return;
+    }
+    if (t->n_uncommitted >= t->allocated_uncommitted) {
+        t->allocated_uncommitted = t->allocated_uncommitted
+                                   ? 2 * t->allocated_uncommitted : 64;
+        t->uncommitted = ft_xrealloc(t->uncommitted,
+                                     t->allocated_uncommitted
+                                     * sizeof *t->uncommitted);
+    }
+    t->uncommitted[t->n_uncommitted++] = bridge_megaflow_ref(mf);
+}
+
 /* Offers 'mf' (held nowhere) to the tiers of its order from position
  * 'from' on, until one takes it; records each refusal.  Returns 0, or the
  * last refusal's errno with 'err' saying why no tier took it. */
@@ -520,6 +540,7 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
             mf->enospc_tiers &= ~(1u << t);
             mf->last = (struct ft_stats) { 0, 0, 0 };
             br->megaflows.n_tier[t]++;
+            megaflow_note_uncommitted(br, mf);
             return 0;
         }
         megaflow_set_reason(br, mf, t, reason);
@@ -651,6 +672,10 @@ bridge_megaflows_destroy(struct ft_bridge *br)
     while (t->n) {
         bridge_megaflow_remove(br, t->all[t->n - 1]);
     }
+    for (size_t i = 0; i < t->n_uncommitted; i++) {
+        bridge_megaflow_unref(t->uncommitted[i]);
+    }
+    free(t->uncommitted);
     free(t->slots);
     free(t->all);
     memset(t, 0, sizeof *t);
@@ -746,6 +771,7 @@ megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
             mf->enospc_tiers &= ~(1u << t);
             megaflow_set_reason(br, mf, mf->tier, NULL);
             br->megaflows.n_tier[mf->tier]++;
+            megaflow_note_uncommitted(br, mf);
             return true;
         }
         megaflow_set_reason(br, mf, t, reason);
@@ -827,6 +853,120 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
             i++;
         }
     }
+}
+
+/* ---- Batches. ---- */
+
+/* A put the provider refused, with its reason. */
+struct commit_refusal {
+    struct bridge_megaflow *mf;     /* Referenced. */
+    enum ft_tier tier;              /* The tier it was in. */
+    int error;
+    char *reason;                   /* Owned. */
+};
+
+struct commit_ctx {
+    struct ft_bridge *br;
+    struct ft_offload *offload;
+    struct bridge_megaflow **list;  /* The uncommitted records. */
+    size_t n;
+    struct commit_refusal *refused;
+    size_t n_refused;
+};
+
+/* The provider refused the put of 'flow': its record is held nowhere
+ * from now on (the handle dies on return). */
+static void
+commit_failed_cb(void *ctx_, struct ft_offload_flow *flow, int error,
+                 const char *reason)
+{
+    struct commit_ctx *ctx = ctx_;
+
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct bridge_megaflow *mf = ctx->list[i];
+        struct commit_refusal *r;
+
+        if (mf->dead || mf->offload != ctx->offload
+            || mf->handle.off != flow) {
+            continue;
+        }
+        ctx->refused = ft_xrealloc(ctx->refused, (ctx->n_refused + 1)
+                                                 * sizeof *ctx->refused);
+        r = &ctx->refused[ctx->n_refused++];
+        r->mf = bridge_megaflow_ref(mf);
+        r->tier = mf->tier;
+        r->error = error;
+        r->reason = ft_xstrdup(reason ? reason : strerror(-error));
+        ctx->br->megaflows.n_tier[mf->tier]--;
+        ctx->br->room_gen++;
+        mf->offload = NULL;
+        mf->handle.dp = NULL;
+        return;
+    }
+}
+
+/* Places a refused record again, from the tier after the one that
+ * refused it; forgets it if no tier takes it. */
+static void
+commit_replace(struct ft_bridge *br, struct commit_refusal *r)
+{
+    struct bridge_megaflow *mf = r->mf;
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+    struct ft_error err;
+
+    megaflow_set_reason(br, mf, r->tier, r->reason);
+    if (r->error == -ENOSPC) {
+        mf->enospc_tiers |= 1u << r->tier;
+        mf->enospc_gen = br->room_gen;
+    }
+    ft_error_clear(&err);
+    if (megaflow_place(br, mf, megaflow_tier_pos(order, n, r->tier) + 1,
+                       &err)) {
+        megaflows_unlink(&br->megaflows, mf);
+        mf->dead = true;
+        bridge_megaflow_unref(mf);
+    }
+}
+
+void
+bridge_megaflows_commit(struct ft_bridge *br)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+    struct commit_ctx ctx;
+
+    if (!t->n_uncommitted) {
+        return;
+    }
+    memset(&ctx, 0, sizeof ctx);
+    ctx.br = br;
+    ctx.list = t->uncommitted;
+    ctx.n = t->n_uncommitted;
+    t->uncommitted = NULL;          /* Puts made below start a new list. */
+    t->n_uncommitted = t->allocated_uncommitted = 0;
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        ctx.offload = br->offloads[i].offload;
+        if (ft_offload_batches(ctx.offload)) {
+            ft_offload_commit(ctx.offload, commit_failed_cb, &ctx);
+        }
+    }
+    for (size_t i = 0; i < ctx.n_refused; i++) {
+        if (!ctx.refused[i].mf->dead) {
+            commit_replace(br, &ctx.refused[i]);
+        }
+        bridge_megaflow_unref(ctx.refused[i].mf);
+        free(ctx.refused[i].reason);
+    }
+    for (size_t i = 0; i < ctx.n; i++) {
+        struct bridge_megaflow *mf = ctx.list[i];
+
+        if (!mf->dead && mf->offload) {
+            megaflow_refresh_tier(br, mf);
+        }
+        bridge_megaflow_unref(mf);
+    }
+    free(ctx.refused);
+    free(ctx.list);
 }
 
 /* ---- Counters. ---- */

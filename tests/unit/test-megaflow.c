@@ -501,6 +501,58 @@ test_device_decides_tier(void **state)
     destroy_switch(br);
 }
 
+/* A provider that batches its puts answers later: a megaflow it then
+ * refuses goes to the next tier with the provider's reason, counted
+ * there and only there; one it takes stays, and nothing is left of the
+ * refused one in the provider. */
+static void
+test_batched_refusal(void **state)
+{
+    struct ft_offload *hw, *kernel;
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct dp_flow a, b;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    kernel = attach_dummy(br, FT_TIER_KERNEL);
+    ft_offload_dummy_defer_refusals(hw, true);
+    ft_offload_dummy_refuse_action(hw, FT_DPA_SET_IPV4);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "priority=100,udp,tp_dst=9,"
+                               "actions=mod_nw_tos:4,output:2", 0, NULL,
+                               &err), 0);
+
+    send_udp(br, 7, 1, 0x77000001);         /* Taken by hw. */
+    send_udp(br, 9, 1, 0x77000002);         /* Refused by hw, later. */
+    a = find_dp_flow(br, 7);
+    b = find_dp_flow(br, 9);
+    assert_int_equal(a.tier, FT_TIER_HW);
+    assert_int_equal(b.tier, FT_TIER_KERNEL);
+    assert_non_null(strstr(b.text, ", tier:kernel, not in hw: dummy-hw: "
+                           "cannot offload action set(ipv4), actions:"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 1);
+    assert_int_equal(ft_offload_dummy_n_flows(kernel), 1);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_HW], 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 1);
+
+    assert_int_equal(ft_offload_dummy_credit(kernel, &b.match, 4, 400,
+                                             now_ms()), 1);
+    assert_int_equal(ft_offload_dummy_credit(hw, &b.match, 50, 5000,
+                                             now_ms()), 0);
+    ft_bridge_revalidate(br, now_ms());
+    b = find_dp_flow(br, 9);
+    assert_int_equal(b.tiers.tier[FT_TIER_HW].n_packets, 0);
+    assert_int_equal(b.tiers.tier[FT_TIER_KERNEL].n_packets, 4);
+    assert_int_equal(rule_packets(br, 9), 5);
+    destroy_switch(br);
+}
+
 /* The datapath type is chosen when the bridge is created; one this build
  * lacks is refused with the reason, and so is "system" where the kernel
  * module is not loaded (the unit tests run on a kernel without it). */
@@ -537,6 +589,7 @@ main(void)
         cmocka_unit_test(test_flow_limit_all_tiers),
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_device_decides_tier),
+        cmocka_unit_test(test_batched_refusal),
     };
 
     return cmocka_run_group_tests(tests, setup_netns, teardown_netns);
