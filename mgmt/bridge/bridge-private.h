@@ -126,6 +126,8 @@ struct ft_bridge {
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
     long long int last_revalidate;  /* ms of the last pass. */
+    bool reval_stats_read;          /* This pass read every counter at
+                                     * its start (several slices). */
     bool reval_active;              /* A periodic pass is in progress
                                      * (run in slices; its place is the
                                      * megaflow table's walk). */

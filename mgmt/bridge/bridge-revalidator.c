@@ -218,6 +218,8 @@ struct reval_ctx {
     uint64_t mac_gen;
     uint64_t n_flows;           /* Megaflows walked. */
     uint64_t n_stale;           /* Of those, translated again. */
+    bool stats_read;            /* The pass read every counter at its
+                                 * start: the slices read none. */
 };
 
 static bool
@@ -320,7 +322,9 @@ static void
 revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
                  size_t n)
 {
-    bridge_megaflows_read_stats(ctx->br, mfs, n);
+    if (!ctx->stats_read) {
+        bridge_megaflows_read_stats(ctx->br, mfs, n);
+    }
     for (size_t i = 0; i < n; i++) {
         revalidate_one(ctx, mfs[i]);
         bridge_megaflow_unref(mfs[i]);
@@ -340,6 +344,30 @@ reval_ctx_init(struct reval_ctx *ctx, struct ft_bridge *br,
         ctx->max_idle = OVER_LIMIT_MAX_IDLE;
     }
     ctx->n_flows = ctx->n_stale = 0;
+    ctx->stats_read = false;
+}
+
+/* A pass in slices reads the counters of every megaflow once, at its
+ * start: a provider's read is a dump of whole ports (TC), which each
+ * slice would otherwise repeat, so that a pass over N megaflows cost
+ * N / slice dumps of N filters, and new flows' upcalls waited behind
+ * them. */
+static void
+reval_read_all_stats(struct ft_bridge *br)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+    struct bridge_megaflow **mfs;
+    size_t n = t->n;
+
+    mfs = ft_xmalloc((n ? n : 1) * sizeof *mfs);
+    for (size_t i = 0; i < n; i++) {
+        mfs[i] = bridge_megaflow_ref(t->all[i]);
+    }
+    bridge_megaflows_read_stats(br, mfs, n);
+    for (size_t i = 0; i < n; i++) {
+        bridge_megaflow_unref(mfs[i]);
+    }
+    free(mfs);
 }
 
 static void
@@ -446,11 +474,16 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         br->reval_active = true;
         br->reval_start_usec = now_usec;
         br->reval_flows = br->reval_stale = 0;
+        br->reval_stats_read = br->megaflows.n > max;
+        if (br->reval_stats_read) {
+            reval_read_all_stats(br);
+        }
     }
     /* The tables, MAC table and limits as they are now: what changed since
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
+    ctx.stats_read = br->reval_stats_read;
     done = reval_walk_step(&ctx, max);
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
