@@ -24,6 +24,7 @@ struct ft_offload_flow {
     struct ft_stats stats;
     int error;                  /* A deferred refusal, or 0. */
     char *why;                  /* Its reason (owned). */
+    bool uncommitted;           /* Deferring: its tier is known at commit. */
 };
 
 struct dummy_refused_port {
@@ -248,6 +249,7 @@ dummy_flow_put(struct ft_offload *o, const struct ft_match *match,
     flow->match = *match;
     ft_dp_actions_init(&flow->actions);
     ft_dp_actions_copy(&flow->actions, actions);
+    flow->uncommitted = d->defer;
     d->flows[d->n_flows++] = flow;
     *flowp = flow;
     return 0;
@@ -364,6 +366,9 @@ dummy_commit(struct ft_offload *o,
         dummy_flow_free(d->deferred[i]);
     }
     d->n_deferred = 0;
+    for (size_t i = 0; i < d->n_flows; i++) {
+        d->flows[i]->uncommitted = false;
+    }
     return 0;
 }
 
@@ -373,7 +378,7 @@ dummy_flow_tier(const struct ft_offload *o,
 {
     const struct dummy *d = dummy_cast_const(o);
 
-    if (o->tier != FT_TIER_HW || !d->slower_field
+    if (o->tier != FT_TIER_HW || !d->slower_field || flow->uncommitted
         || !dummy_mask_used(&flow->match, d->slower_ofs, d->slower_len)) {
         return o->tier;
     }

@@ -23,7 +23,8 @@ int ft_offload_dummy_refuse_field(struct ft_offload *, const char *field);
 
 /* With 'defer', a put the script refuses returns 0 as a batching provider's
  * does before the device answered, and the refusal (with its reason) comes
- * from commit (offload.h, "Batches"). */
+ * from commit (offload.h, "Batches"); so does the slower tier of
+ * ft_offload_dummy_keep_slower(). */
 void ft_offload_dummy_defer_refusals(struct ft_offload *, bool defer);
 
 /* An instance of the hw tier holds every megaflow whose mask touches

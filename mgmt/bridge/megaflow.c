@@ -929,6 +929,28 @@ commit_replace(struct ft_bridge *br, struct commit_refusal *r)
     }
 }
 
+/* 'mf', committed, is held in a tier its order does not list (the
+ * device kept it slower): out of it, and placed after its provider's
+ * tier, with both reasons. */
+static void
+commit_unlisted(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    enum ft_tier own = ft_offload_tier(mf->offload);
+    char reason[FT_ERROR_REASON_MAX];
+    struct commit_refusal r;
+
+    snprintf(reason, sizeof reason, "%s (and %s is not in "
+             "other_config:tier-order)",
+             mf->reasons[own] ? mf->reasons[own] : ft_offload_name(mf->offload),
+             ft_tier_name(mf->tier));
+    megaflow_uninstall(br, mf);
+    r.mf = mf;
+    r.tier = own;
+    r.error = -EOPNOTSUPP;
+    r.reason = reason;
+    commit_replace(br, &r);
+}
+
 void
 bridge_megaflows_commit(struct ft_bridge *br)
 {
@@ -962,6 +984,9 @@ bridge_megaflows_commit(struct ft_bridge *br)
 
         if (!mf->dead && mf->offload) {
             megaflow_refresh_tier(br, mf);
+            if (!megaflow_tier_listed(br, mf, mf->tier)) {
+                commit_unlisted(br, mf);
+            }
         }
         bridge_megaflow_unref(mf);
     }

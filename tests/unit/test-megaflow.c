@@ -499,6 +499,18 @@ test_device_decides_tier(void **state)
     ft_bridge_get_stats(br, &st);
     assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 0);
     assert_int_equal(st.n_megaflows_tier[FT_TIER_USER], 1);
+
+    /* The same when the device says where it put the rule only at
+     * commit, as TC does for a batch. */
+    ft_offload_dummy_defer_refusals(hw, true);
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    send_udp(br, 8, 1, 0x76000003);
+    a = find_dp_flow(br, 8);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: dummy-hw: cannot offload "
+                           "match on tp_dst (kept in the kernel) (and "
+                           "kernel is not in other_config:tier-order)"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
     destroy_switch(br);
 }
 
