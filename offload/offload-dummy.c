@@ -22,6 +22,9 @@ struct ft_offload_flow {
     struct ft_match match;
     struct ft_dp_actions actions;
     struct ft_stats stats;
+    int error;                  /* A deferred refusal, or 0. */
+    char *why;                  /* Its reason (owned). */
+    bool uncommitted;           /* Deferring: its tier is known at commit. */
 };
 
 struct dummy_refused_port {
@@ -38,10 +41,15 @@ struct dummy {
     /* The script. */
     const char *refused_field;          /* Static name, or NULL. */
     size_t field_ofs, field_len;
+    const char *slower_field;           /* Static name, or NULL. */
+    size_t slower_ofs, slower_len;
     int refused_action;                 /* enum ft_dpa_type, or -1. */
     struct dummy_refused_port ports[DUMMY_MAX_REFUSED_PORTS];
     size_t max_flows;
     unsigned int failing_modifies;
+    bool defer;                         /* Refusals wait for commit. */
+    struct ft_offload_flow **deferred;  /* Refused, not reported yet. */
+    size_t n_deferred;
 
     struct ft_offload_dummy_calls calls;
 };
@@ -107,6 +115,7 @@ static void
 dummy_flow_free(struct ft_offload_flow *flow)
 {
     ft_dp_actions_uninit(&flow->actions);
+    free(flow->why);
     free(flow);
 }
 
@@ -118,6 +127,10 @@ dummy_destroy(struct ft_offload *o)
     for (size_t i = 0; i < d->n_flows; i++) {
         dummy_flow_free(d->flows[i]);
     }
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        dummy_flow_free(d->deferred[i]);
+    }
+    free(d->deferred);
     for (size_t i = 0; i < DUMMY_MAX_REFUSED_PORTS; i++) {
         free(d->ports[i].reason);
     }
@@ -157,11 +170,11 @@ dummy_port_add(struct ft_offload *o, const struct ft_port_identity *id,
 }
 
 static bool
-dummy_field_used(const struct dummy *d, const struct ft_match *match)
+dummy_mask_used(const struct ft_match *match, size_t ofs, size_t len)
 {
-    const uint8_t *mask = (const uint8_t *) &match->mask + d->field_ofs;
+    const uint8_t *mask = (const uint8_t *) &match->mask + ofs;
 
-    for (size_t i = 0; i < d->field_len; i++) {
+    for (size_t i = 0; i < len; i++) {
         if (mask[i]) {
             return true;
         }
@@ -174,7 +187,8 @@ static int
 dummy_check(const struct dummy *d, const struct ft_match *match,
             const struct ft_dp_actions *actions, struct ft_error *err)
 {
-    if (d->refused_field && match && dummy_field_used(d, match)) {
+    if (d->refused_field && match
+        && dummy_mask_used(match, d->field_ofs, d->field_len)) {
         return ft_error_set(err, -EOPNOTSUPP, "%s: cannot offload match "
                             "on %s", d->up.name, d->refused_field);
     }
@@ -206,6 +220,20 @@ dummy_flow_put(struct ft_offload *o, const struct ft_match *match,
                             p->port_no, p->reason);
     }
     error = dummy_check(d, match, actions, err);
+    if (error && d->defer) {
+        /* Taken for now; refused when committed. */
+        flow = ft_xcalloc(1, sizeof *flow);
+        flow->match = *match;
+        ft_dp_actions_init(&flow->actions);
+        flow->error = error;
+        flow->why = ft_xstrdup(err->reason);
+        ft_error_clear(err);
+        d->deferred = ft_xrealloc(d->deferred, (d->n_deferred + 1)
+                                               * sizeof *d->deferred);
+        d->deferred[d->n_deferred++] = flow;
+        *flowp = flow;
+        return 0;
+    }
     if (error) {
         return error;
     }
@@ -221,6 +249,7 @@ dummy_flow_put(struct ft_offload *o, const struct ft_match *match,
     flow->match = *match;
     ft_dp_actions_init(&flow->actions);
     ft_dp_actions_copy(&flow->actions, actions);
+    flow->uncommitted = d->defer;
     d->flows[d->n_flows++] = flow;
     *flowp = flow;
     return 0;
@@ -253,6 +282,13 @@ dummy_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     struct dummy *d = dummy_cast(o);
 
     d->calls.flow_del++;
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        if (d->deferred[i] == flow) {
+            d->deferred[i] = d->deferred[--d->n_deferred];
+            dummy_flow_free(flow);
+            return 0;
+        }
+    }
     for (size_t i = 0; i < d->n_flows; i++) {
         if (d->flows[i] == flow) {
             if (stats) {
@@ -283,6 +319,18 @@ dummy_flush(struct ft_offload *o, ft_port_no port_no)
     struct dummy *d = dummy_cast(o);
 
     d->calls.flush++;
+    for (size_t i = 0; i < d->n_deferred;) {
+        struct ft_offload_flow *flow = d->deferred[i];
+
+        if (port_no == FT_PORT_NONE
+            || (flow->match.mask.in_port
+                && flow->match.flow.in_port == port_no)) {
+            d->deferred[i] = d->deferred[--d->n_deferred];
+            dummy_flow_free(flow);
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < d->n_flows;) {
         struct ft_offload_flow *flow = d->flows[i];
 
@@ -304,6 +352,43 @@ dummy_port_del(struct ft_offload *o, ft_port_no port_no)
     dummy_flush(o, port_no);
 }
 
+static int
+dummy_commit(struct ft_offload *o,
+             void (*failed)(void *aux, struct ft_offload_flow *, int error,
+                            const char *reason),
+             void *aux)
+{
+    struct dummy *d = dummy_cast(o);
+
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        failed(aux, d->deferred[i], d->deferred[i]->error,
+               d->deferred[i]->why);
+        dummy_flow_free(d->deferred[i]);
+    }
+    d->n_deferred = 0;
+    for (size_t i = 0; i < d->n_flows; i++) {
+        d->flows[i]->uncommitted = false;
+    }
+    return 0;
+}
+
+static enum ft_tier
+dummy_flow_tier(const struct ft_offload *o,
+                const struct ft_offload_flow *flow, struct ft_error *why)
+{
+    const struct dummy *d = dummy_cast_const(o);
+
+    if (o->tier != FT_TIER_HW || !d->slower_field || flow->uncommitted
+        || !dummy_mask_used(&flow->match, d->slower_ofs, d->slower_len)) {
+        return o->tier;
+    }
+    if (why) {
+        ft_error_set(why, -EOPNOTSUPP, "%s: cannot offload match on %s "
+                     "(kept in the kernel)", o->name, d->slower_field);
+    }
+    return FT_TIER_KERNEL;
+}
+
 const struct ft_offload_class ft_offload_dummy_class = {
     .type = "dummy",
     .create = dummy_create,
@@ -311,10 +396,12 @@ const struct ft_offload_class ft_offload_dummy_class = {
     .port_add = dummy_port_add,
     .port_del = dummy_port_del,
     .flow_put = dummy_flow_put,
+    .flow_tier = dummy_flow_tier,
     .flow_modify = dummy_flow_modify,
     .flow_del = dummy_flow_del,
     .flow_stats = dummy_flow_stats,
     .flush = dummy_flush,
+    .commit = dummy_commit,
 };
 
 /* The script. */
@@ -334,6 +421,33 @@ ft_offload_dummy_refuse_field(struct ft_offload *o, const char *field)
             d->refused_field = dummy_fields[i].name;
             d->field_ofs = dummy_fields[i].ofs;
             d->field_len = dummy_fields[i].len;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void
+ft_offload_dummy_defer_refusals(struct ft_offload *o, bool defer)
+{
+    dummy_cast(o)->defer = defer;
+}
+
+int
+ft_offload_dummy_keep_slower(struct ft_offload *o, const char *field)
+{
+    struct dummy *d = dummy_cast(o);
+
+    d->slower_field = NULL;
+    if (!field) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof dummy_fields / sizeof dummy_fields[0];
+         i++) {
+        if (!strcmp(dummy_fields[i].name, field)) {
+            d->slower_field = dummy_fields[i].name;
+            d->slower_ofs = dummy_fields[i].ofs;
+            d->slower_len = dummy_fields[i].len;
             return 0;
         }
     }

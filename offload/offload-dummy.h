@@ -21,6 +21,19 @@ extern const struct ft_offload_class ft_offload_dummy_class;
  * Returns 0, or -EINVAL for an unknown field name. */
 int ft_offload_dummy_refuse_field(struct ft_offload *, const char *field);
 
+/* With 'defer', a put the script refuses returns 0 as a batching provider's
+ * does before the device answered, and the refusal (with its reason) comes
+ * from commit (offload.h, "Batches"); so does the slower tier of
+ * ft_offload_dummy_keep_slower(). */
+void ft_offload_dummy_defer_refusals(struct ft_offload *, bool defer);
+
+/* An instance of the hw tier holds every megaflow whose mask touches
+ * 'field' but reports it in the kernel tier (flow_tier), with "NAME:
+ * cannot offload match on FIELD (kept in the kernel)": what TC with
+ * neither skip flag does with a rule the NIC refuses.  NULL clears.
+ * Returns 0, or -EINVAL for an unknown field name. */
+int ft_offload_dummy_keep_slower(struct ft_offload *, const char *field);
+
 /* Refuses every megaflow with an action of 'type' (enum ft_dpa_type), with
  * "NAME: cannot offload action TYPE"; a negative 'type' clears. */
 void ft_offload_dummy_refuse_action(struct ft_offload *, int type);

@@ -56,6 +56,10 @@ struct ft_offload_class {
     int (*flow_put)(struct ft_offload *, const struct ft_match *,
                     const struct ft_dp_actions *, struct ft_offload_flow **,
                     struct ft_error *);
+    /* May be NULL: every rule is in the instance's tier. */
+    enum ft_tier (*flow_tier)(const struct ft_offload *,
+                              const struct ft_offload_flow *,
+                              struct ft_error *why);
     int (*flow_modify)(struct ft_offload *, struct ft_offload_flow *,
                        const struct ft_dp_actions *, struct ft_error *);
     int (*flow_del)(struct ft_offload *, struct ft_offload_flow *,
@@ -63,6 +67,18 @@ struct ft_offload_class {
     int (*flow_stats)(struct ft_offload *, struct ft_offload_flow *const[],
                       size_t n, struct ft_stats[]);
     int (*flush)(struct ft_offload *, ft_port_no);
+
+    /* May be NULL: flow_put() answers for the device at once.  A provider
+     * that batches its requests may return 0 from flow_put() before the
+     * device answered; commit waits for every answer outstanding and
+     * calls 'failed' for each put the device refused (then the handle
+     * dies when 'failed' returns).  Any other member first waits for the
+     * answers too, keeping the refusals for commit; flow_del of a refused
+     * handle frees it, and it is then not reported. */
+    int (*commit)(struct ft_offload *,
+                  void (*failed)(void *aux, struct ft_offload_flow *,
+                                 int error, const char *reason),
+                  void *aux);
 
     /* Appends to 'out' the rule flow_put() would install for 'match' and
      * 'actions', as a person would type it for the provider's own tool,

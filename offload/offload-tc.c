@@ -37,13 +37,22 @@
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
 #define TC_MAX_PRIOS 32
 
+/* Filter requests sent before their acks are read: enough to take the
+ * round trip out of each insertion, few enough that the acks (and the
+ * filters an NLM_F_ECHO request gets back) fit in the socket's receive
+ * buffer. */
+#define TC_MAX_PENDING 64
+
 struct tc_port {
     ft_port_no port_no;
     int ifindex;
     char name[FT_PORT_NAME_MAX];
     uint8_t switch_id[FT_SWITCH_ID_MAX];
     uint8_t switch_id_len;
-    int sp_rx_ifindex;          /* Kernel tier: the slow path's end the
+    uint32_t skip;              /* Its filters' TCA_FLOWER_FLAGS: a
+                                 * TCA_CLS_FLAGS_SKIP_*, or VERBOSE when
+                                 * the kernel places each one. */
+    int sp_rx_ifindex;          /* Unless skip_sw: the slow path's end the
                                  * datapath reads (0: none). */
     uint16_t tnl_dst_port;      /* A VXLAN port: its UDP port; 'ifindex'
                                  * is FlowTier's VXLAN device for it. */
@@ -58,6 +67,17 @@ struct ft_offload_flow {
     uint32_t handle;
     uint16_t protocol;          /* Network byte order. */
     size_t idx;                 /* In 'struct tc''s 'flows'. */
+    bool in_hw;                 /* In a NIC (always, with skip_sw). */
+    char *why;                  /* Not in a NIC, or refused: why (owned),
+                                 * or NULL. */
+    /* A put sent without waiting for its ack (see "Batches" in
+     * offload.h): its request's sequence number, what came back. */
+    bool pending;
+    uint32_t seq;
+    bool echoed;                /* The kernel sent the filter back. */
+    uint32_t echo_flags;        /* Its TCA_FLOWER_FLAGS. */
+    int error;                  /* Refused: the kernel's errno (the flow
+                                 * is then in 'failed', not 'flows'). */
 };
 
 struct tc {
@@ -76,6 +96,14 @@ struct tc {
     struct ft_offload_flow **flows;
     size_t n_flows, allocated_flows;
     uint32_t next_handle;
+
+    /* Batches: puts sent whose acks are not read yet, in the order sent
+     * (that of the acks), and those the kernel refused, until commit
+     * reports them. */
+    struct ft_offload_flow *pending[TC_MAX_PENDING];
+    size_t n_pending;
+    struct ft_offload_flow **failed;
+    size_t n_failed, allocated_failed;
 };
 
 static struct tc *
@@ -84,12 +112,19 @@ tc_cast(struct ft_offload *o)
     return (struct tc *) o;
 }
 
-/* skip_sw for the hw tier: a filter then exists only in the NIC. */
+static void tc_drain(struct tc *);
+
+/* The flags of the filters on port 'id': skip_sw for the hw tier (a
+ * filter then exists only in the NIC), skip_hw for the kernel tier, and
+ * neither where the kernel is to decide (other_config:tc-policy=none):
+ * then verbose, without which the kernel does not pass a driver the
+ * means to say why it did not take a filter. */
 static uint32_t
-tc_skip(const struct tc *tc)
+tc_skip(const struct tc *tc, const struct ft_port_identity *id)
 {
-    return tc->up.tier == FT_TIER_HW ? TCA_CLS_FLAGS_SKIP_SW
-                                     : TCA_CLS_FLAGS_SKIP_HW;
+    return (tc->up.tier != FT_TIER_HW ? TCA_CLS_FLAGS_SKIP_HW
+            : id->hw_or_kernel ? TCA_CLS_FLAGS_VERBOSE
+            : TCA_CLS_FLAGS_SKIP_SW);
 }
 
 static struct tc_port *
@@ -340,7 +375,24 @@ ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *out)
     out->handle = f.handle;
     out->ours = f.ours;
     out->stats = f.stats;
+    out->flags = f.flags;
     return 0;
+}
+
+bool
+ft_tc_filter_in_hw(const struct ft_tc_filter *f, const char *warning,
+                   const char *port, struct ft_error *why)
+{
+    if (f->flags & TCA_CLS_FLAGS_IN_HW) {
+        return true;
+    }
+    if (warning && warning[0]) {
+        ft_error_set(why, -EOPNOTSUPP, "tc: %s", warning);
+    } else {
+        ft_error_set(why, -EOPNOTSUPP, "tc: port %s: no NIC took the "
+                     "filter, TC runs it in software (not_in_hw)", port);
+    }
+    return false;
 }
 
 /* ---- Ports. ---- */
@@ -420,7 +472,7 @@ tc_probe_filter(struct tc *tc, const struct tc_port *p, struct ft_error *err)
     opts = nla_nest_start(msg, TCA_OPTIONS);
     nla_put(msg, TCA_FLOWER_KEY_ETH_DST, 6, zero);
     nla_put(msg, TCA_FLOWER_KEY_ETH_DST_MASK, 6, ones);
-    nla_put_u32(msg, TCA_FLOWER_FLAGS, tc_skip(tc));
+    nla_put_u32(msg, TCA_FLOWER_FLAGS, p->skip);
     acts = nla_nest_start(msg, TCA_FLOWER_ACT);
     act = nla_nest_start(msg, 1);
     nla_put_string(msg, TCA_ACT_KIND, "gact");
@@ -450,7 +502,7 @@ tc_port_check(const struct tc *tc, const struct ft_port_identity *id,
         return ft_error_set(err, -EOPNOTSUPP, "tc: port %s is not a kernel "
                             "network device (type %s)", id->name, id->type);
     }
-    if (tc->up.tier != FT_TIER_HW) {
+    if (tc->up.tier != FT_TIER_HW || id->hw_or_kernel) {
         /* The slow path replaces the port's packet socket: only the
          * system class reads a port through one. */
         return (strcmp(id->type, "system")
@@ -467,8 +519,9 @@ tc_port_check(const struct tc *tc, const struct ft_port_identity *id,
     return 0;
 }
 
-/* Kernel tier: creates the slow path of 'p' (its veth pair and the
- * catch-all filter that redirects every miss into it). */
+/* Unless skip_sw: creates the slow path of 'p' (its veth pair and the
+ * catch-all filter, in software only, that redirects every miss into
+ * it). */
 static int
 tc_slowpath_start(struct tc *tc, struct tc_port *p, struct ft_error *err)
 {
@@ -481,7 +534,8 @@ tc_slowpath_start(struct tc *tc, struct tc_port *p, struct ft_error *err)
                                   &p->sp_rx_ifindex, err);
     if (!error) {
         error = ft_tc_slowpath_catchall_msg(p->ifindex, tx_ifindex,
-                                            tc->cookie, tc_skip(tc), &msg,
+                                            tc->cookie, TCA_CLS_FLAGS_SKIP_HW,
+                                            &msg,
                                             err);
     }
     if (!error) {
@@ -497,14 +551,13 @@ tc_slowpath_start(struct tc *tc, struct tc_port *p, struct ft_error *err)
 }
 
 /* Removes what FlowTier put on port 'p': its filters (the catch-all
- * among them), then the slow path they redirected to. */
+ * among them), then the slow path they redirected to (whatever policy
+ * the port had then: a killed daemon may have had another). */
 static void
 tc_port_clean(struct tc *tc, const struct tc_port *p)
 {
     tc_remove_ours(tc, p->ifindex);
-    if (tc->up.tier != FT_TIER_HW) {
-        ft_tc_slowpath_destroy(tc->sock, p->ifindex);
-    }
+    ft_tc_slowpath_destroy(tc->sock, p->ifindex);
 }
 
 /* Adds 'p' to the ports of 'tc', or replaces the entry of its port. */
@@ -578,6 +631,7 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
     p.port_no = id->port_no;
     memcpy(p.name, id->name, sizeof p.name);
     p.tnl_dst_port = id->tnl_dst_port;
+    p.skip = TCA_CLS_FLAGS_SKIP_SW;
     sharer = tc_tunnel_sharer(tc, p.tnl_dst_port, p.port_no);
     if (sharer) {
         p.ifindex = sharer->ifindex;
@@ -620,6 +674,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p;
     int error;
 
+    tc_drain(tc);
     if (id->tnl_dst_port) {
         return tc_tunnel_port_add(tc, id, caps, err);
     }
@@ -633,13 +688,14 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     memcpy(p.name, id->name, sizeof p.name);
     memcpy(p.switch_id, id->switch_id, sizeof p.switch_id);
     p.switch_id_len = id->switch_id_len;
+    p.skip = tc_skip(tc, id);
 
     error = tc_ensure_qdisc(tc, &p, err);
     if (!error) {
         tc_port_clean(tc, &p);
         error = tc_probe_filter(tc, &p, err);
     }
-    if (!error && o->tier != FT_TIER_HW) {
+    if (!error && p.skip != TCA_CLS_FLAGS_SKIP_SW) {
         error = tc_slowpath_start(tc, &p, err);
     }
     if (error) {
@@ -657,6 +713,7 @@ tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
 {
     tc->flows[flow->idx] = tc->flows[--tc->n_flows];
     tc->flows[flow->idx]->idx = flow->idx;
+    free(flow->why);
     free(flow);
 }
 
@@ -665,6 +722,18 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
 {
     struct tc *tc = tc_cast(o);
 
+    tc_drain(tc);
+    for (size_t i = 0; i < tc->n_failed;) {
+        struct ft_offload_flow *flow = tc->failed[i];
+
+        if (port_no == FT_PORT_NONE || flow->in_port == port_no) {
+            tc->failed[i] = tc->failed[--tc->n_failed];
+            free(flow->why);
+            free(flow);
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < tc->n_flows;) {
         struct ft_offload_flow *flow = tc->flows[i];
 
@@ -683,9 +752,10 @@ static void
 tc_port_del(struct ft_offload *o, ft_port_no port_no)
 {
     struct tc *tc = tc_cast(o);
-    struct tc_port *p = tc_port_find(tc, port_no);
+    struct tc_port *p;
 
     tc_flush(o, port_no);
+    p = tc_port_find(tc, port_no);
     if (p) {
         tc_port_release(tc, p);
         *p = tc->ports[--tc->n_ports];
@@ -704,6 +774,7 @@ tc_destroy(struct ft_offload *o)
     ft_tc_nl_close(tc->sock);
     free(tc->ports);
     free(tc->flows);
+    free(tc->failed);
     free(tc);
 }
 
@@ -777,7 +848,7 @@ tc_output_lookup(void *aux, ft_port_no port_no,
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on an "
                             "e-switch", p->name);
     }
-    if (ctx->tc->up.tier == FT_TIER_HW && !ctx->in->tnl_dst_port
+    if (ctx->in->skip == TCA_CLS_FLAGS_SKIP_SW && !ctx->in->tnl_dst_port
         && (p->switch_id_len != ctx->in->switch_id_len
             || memcmp(p->switch_id, ctx->in->switch_id, p->switch_id_len))) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on the "
@@ -804,7 +875,7 @@ tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
      * tc_tunnel_check_hw() sees that a NIC took it. */
     error = ft_tc_filter_build(flags, in->ifindex, match, actions,
                                tc_output_lookup, &lctx, tc->cookie,
-                               in->tnl_dst_port ? 0 : tc_skip(tc), msgp,
+                               in->tnl_dst_port ? 0 : in->skip, msgp,
                                protocol, err);
     if (error) {
         return error;
@@ -871,6 +942,243 @@ tc_tunnel_put(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
                         "VXLAN offload)");
 }
 
+/* The filter a request with NLM_F_ECHO gets back. */
+struct tc_echo {
+    bool found;
+    struct ft_tc_filter f;
+};
+
+static int
+tc_echo_cb(struct nl_msg *msg, void *aux)
+{
+    struct tc_echo *echo = aux;
+
+    if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWTFILTER
+        && !ft_tc_filter_parse(nlmsg_hdr(msg), &echo->f)) {
+        echo->found = true;
+    }
+    return NL_OK;
+}
+
+/* Sends 'msg' (freed here), a new filter or one replacing filter 'handle'
+ * of 'flow' on 'in' (a new one is not in 'flow' yet), and records in
+ * 'flow' whether it is in a NIC and if not why.  With skip_sw it is, if
+ * the kernel took it; with no skip flag the kernel decides, and says what
+ * it did in the filter it sends back (NLM_F_ECHO) and why in its ack's
+ * message (a driver's refusal). */
+static int
+tc_filter_send(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
+               uint32_t prio, uint16_t protocol, uint32_t handle, bool is_new,
+               struct ft_offload_flow *flow, struct ft_error *err)
+{
+    char warning[FT_ERROR_REASON_MAX];
+    struct tc_echo echo;
+    struct ft_error why;
+    int error;
+
+    if (in->tnl_dst_port) {
+        error = tc_tunnel_put(tc, in, msg, prio, protocol, handle, is_new,
+                              err);
+        flow->in_hw = flow->in_hw || !error;
+        return error;
+    }
+    if (in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW)) {
+        error = ft_tc_nl_transact(tc->sock, msg, "tc", err);
+        if (!error) {
+            flow->in_hw = in->skip == TCA_CLS_FLAGS_SKIP_SW;
+        }
+        return error;
+    }
+    memset(&echo, 0, sizeof echo);
+    nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
+    error = ft_tc_nl_request(tc->sock, msg, tc_echo_cb, &echo, "tc", warning,
+                             err);
+    if (error) {
+        return error;
+    }
+    ft_error_clear(&why);
+    flow->in_hw = echo.found && ft_tc_filter_in_hw(&echo.f, warning,
+                                                   in->name, &why);
+    if (!echo.found) {
+        ft_error_set(&why, -EOPNOTSUPP, "tc: port %s: the kernel did not "
+                     "say where it put the filter", in->name);
+    }
+    free(flow->why);
+    flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
+    return 0;
+}
+
+static enum ft_tier
+tc_flow_tier(const struct ft_offload *o, const struct ft_offload_flow *flow,
+             struct ft_error *why)
+{
+    if (o->tier != FT_TIER_HW || flow->in_hw || flow->pending) {
+        return o->tier;     /* A pending put: known after commit. */
+    }
+    if (why) {
+        ft_error_set(why, -EOPNOTSUPP, "%s", flow->why ? flow->why : "tc");
+    }
+    return FT_TIER_KERNEL;
+}
+
+/* ---- Batches (see "Batches" in offload.h). ---- */
+
+/* The pending put whose request had sequence number 'seq', or NULL. */
+static struct ft_offload_flow *
+tc_pending_find(struct tc *tc, uint32_t seq)
+{
+    for (size_t i = 0; i < tc->n_pending; i++) {
+        if (tc->pending[i] && tc->pending[i]->seq == seq) {
+            return tc->pending[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+tc_drain_msg_cb(const struct nlmsghdr *nlh, void *tc_)
+{
+    struct ft_offload_flow *flow = tc_pending_find(tc_, nlh->nlmsg_seq);
+    struct ft_tc_filter f;
+
+    if (flow && nlh->nlmsg_type == RTM_NEWTFILTER
+        && !ft_tc_filter_parse(nlh, &f)) {
+        flow->echoed = true;
+        flow->echo_flags = f.flags;
+    }
+}
+
+/* Moves 'flow', which the kernel refused with 'error' and 'msg', from
+ * 'flows' to 'failed'. */
+static void
+tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
+              const char *msg)
+{
+    struct ft_error e;
+
+    ft_error_set(&e, error == -EINVAL ? -EOPNOTSUPP : error, "tc: %s",
+                 msg && msg[0] ? msg : strerror(-error));
+    flow->error = e.code;
+    free(flow->why);
+    flow->why = ft_xstrdup(e.reason);
+    tc->flows[flow->idx] = tc->flows[--tc->n_flows];
+    tc->flows[flow->idx]->idx = flow->idx;
+    if (tc->n_failed >= tc->allocated_failed) {
+        tc->allocated_failed = tc->allocated_failed
+                               ? 2 * tc->allocated_failed : 16;
+        tc->failed = ft_xrealloc(tc->failed, tc->allocated_failed
+                                             * sizeof *tc->failed);
+    }
+    tc->failed[tc->n_failed++] = flow;
+}
+
+/* The ack of the pending put with 'seq': it is installed (where, the
+ * echo says, or for a skip_sw filter the flag itself) or refused. */
+static void
+tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
+{
+    struct tc *tc = tc_;
+    struct ft_offload_flow *flow = tc_pending_find(tc, seq);
+    const struct tc_port *in;
+    struct ft_tc_filter f;
+    struct ft_error why;
+
+    if (!flow) {
+        return;
+    }
+    flow->pending = false;
+    for (size_t i = 0; i < tc->n_pending; i++) {
+        if (tc->pending[i] == flow) {
+            tc->pending[i] = NULL;
+        }
+    }
+    if (error) {
+        tc_put_failed(tc, flow, error, msg);
+        return;
+    }
+    in = tc_port_find(tc, flow->in_port);
+    if (!in || in->skip & TCA_CLS_FLAGS_SKIP_SW) {
+        flow->in_hw = true;
+        return;
+    }
+    memset(&f, 0, sizeof f);
+    f.flags = flow->echo_flags;
+    ft_error_clear(&why);
+    flow->in_hw = ft_tc_filter_in_hw(&f, msg, in->name, &why);
+    if (!flow->echoed) {
+        ft_error_set(&why, -EOPNOTSUPP, "tc: port %s: the kernel did not "
+                     "say where it put the filter", in->name);
+    }
+    free(flow->why);
+    flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
+}
+
+/* Reads the acks of every pending put.  A socket that fails loses them:
+ * those puts are refused (their filters may exist: they are deleted). */
+static void
+tc_drain(struct tc *tc)
+{
+    int error;
+
+    if (!tc->n_pending) {
+        return;
+    }
+    error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
+                             tc_drain_ack_cb, tc);
+    for (size_t i = 0; error && i < tc->n_pending; i++) {
+        struct ft_offload_flow *flow = tc->pending[i];
+
+        if (flow) {
+            flow->pending = false;
+            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
+                          flow->handle, NULL);
+            tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
+        }
+    }
+    tc->n_pending = 0;
+}
+
+static int
+tc_commit(struct ft_offload *o,
+          void (*failed)(void *aux, struct ft_offload_flow *, int error,
+                         const char *reason),
+          void *aux)
+{
+    struct tc *tc = tc_cast(o);
+
+    tc_drain(tc);
+    for (size_t i = 0; i < tc->n_failed; i++) {
+        struct ft_offload_flow *flow = tc->failed[i];
+
+        failed(aux, flow, flow->error, flow->why);
+        free(flow->why);
+        free(flow);
+    }
+    tc->n_failed = 0;
+    return 0;
+}
+
+/* Sends the new filter 'msg' of 'flow' on 'in' without waiting for its
+ * ack; with neither skip flag, asks for the filter back (NLM_F_ECHO),
+ * which says where the kernel put it. */
+static int
+tc_filter_send_async(struct tc *tc, const struct tc_port *in,
+                     struct nl_msg *msg, struct ft_offload_flow *flow,
+                     struct ft_error *err)
+{
+    int error;
+
+    if (!(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
+        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
+    }
+    error = ft_tc_nl_send(tc->sock, msg, &flow->seq, "tc", err);
+    if (!error) {
+        flow->pending = true;
+        tc->pending[tc->n_pending++] = flow;
+    }
+    return error;
+}
+
 static int
 tc_flow_put(struct ft_offload *o, const struct ft_match *match,
             const struct ft_dp_actions *actions,
@@ -893,15 +1201,19 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     if (error) {
         return error;
     }
-    error = in->tnl_dst_port
-            ? tc_tunnel_put(tc, in, msg, prio, protocol, tc->next_handle,
-                            true, err)
-            : ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    flow = ft_xcalloc(1, sizeof *flow);
+    if (in->tnl_dst_port) {
+        tc_drain(tc);
+        error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle,
+                               true, flow, err);
+    } else {
+        error = tc_filter_send_async(tc, in, msg, flow, err);
+    }
     if (error) {
+        free(flow->why);
+        free(flow);
         return error == -EINVAL ? -EOPNOTSUPP : error;
     }
-
-    flow = ft_xcalloc(1, sizeof *flow);
     flow->match = *match;
     flow->ifindex = in->ifindex;
     flow->in_port = in->port_no;
@@ -917,6 +1229,9 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     flow->idx = tc->n_flows;
     tc->flows[tc->n_flows++] = flow;
     *flowp = flow;
+    if (tc->n_pending >= TC_MAX_PENDING) {
+        tc_drain(tc);
+    }
     return 0;
 }
 
@@ -938,6 +1253,10 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
     uint32_t prio;
     int error;
 
+    tc_drain(tc);
+    if (flow->error) {
+        return ft_error_set(err, flow->error, "%s", flow->why);
+    }
     if (!in) {
         return ft_error_set(err, -ENOENT, "tc: port %u is gone",
                             flow->in_port);
@@ -953,10 +1272,8 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                             "changed");
     }
     tc_flow_stats(o, &flow, 1, &before);
-    error = in->tnl_dst_port
-            ? tc_tunnel_put(tc, in, msg, prio, protocol, flow->handle,
-                            false, err)
-            : ft_tc_nl_transact(tc->sock, msg, "tc", err);
+    error = tc_filter_send(tc, in, msg, prio, protocol, flow->handle, false,
+                           flow, err);
     if (!error) {
         flow->base = before;
     }
@@ -1029,6 +1346,7 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
     int error = 0;
 
+    tc_drain(tc);
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->base;      /* If its filter is not found. */
         order[i] = i;
@@ -1057,6 +1375,22 @@ tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     struct tc *tc = tc_cast(o);
     int error;
 
+    tc_drain(tc);
+    if (flow->error) {
+        /* Refused, not reported yet: it never will be. */
+        for (size_t i = 0; i < tc->n_failed; i++) {
+            if (tc->failed[i] == flow) {
+                tc->failed[i] = tc->failed[--tc->n_failed];
+                break;
+            }
+        }
+        if (stats) {
+            *stats = flow->base;
+        }
+        free(flow->why);
+        free(flow);
+        return 0;
+    }
     if (stats) {
         tc_flow_stats(o, &flow, 1, stats);
     }
@@ -1117,9 +1451,11 @@ const struct ft_offload_class ft_offload_tc_class = {
     .port_add = tc_port_add,
     .port_del = tc_port_del,
     .flow_put = tc_flow_put,
+    .flow_tier = tc_flow_tier,
     .flow_modify = tc_flow_modify,
     .flow_del = tc_flow_del,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
+    .commit = tc_commit,
     .explain = tc_explain,
 };

@@ -7,6 +7,13 @@
  * software path or the daemon; a NIC that cannot take it refuses with its
  * own words (the extended ack), which become the megaflow's reason.
  *
+ * On a port probed with 'hw_or_kernel' (other_config:tc-policy=none) the
+ * hw tier's filters carry neither flag: the kernel puts each in the NIC
+ * if its driver takes it and keeps it in software otherwise; the filter
+ * the kernel sends back (NLM_F_ECHO) says which (in_hw), the ack's
+ * message why not, and flow_tier() reports it.  Such a port gets the
+ * kernel tier's slow path, below.
+ *
  * For the kernel tier its filters carry skip_hw: they exist only in the
  * kernel's software path, and each port it serves gets a slow path
  * (tc-slowpath.h): a veth pair of FlowTier's and a last, catch-all filter
@@ -27,6 +34,13 @@
  *
  * Counters come from one dump of a port's filters for all of the
  * megaflows asked about at once.
+ *
+ * New filters are sent in batches (offload.h, "Batches"): each request
+ * goes out at once and flow_put() returns, up to TC_MAX_PENDING of them;
+ * their acks (and, with neither skip flag, the filters sent back) are
+ * read together when the batch is full, at commit, or before any other
+ * request on the socket, each matched to its filter by sequence number,
+ * so that a refusal keeps its own extack message.
  */
 #ifndef OFFLOAD_OFFLOAD_TC_H
 #define OFFLOAD_OFFLOAD_TC_H 1

@@ -106,6 +106,29 @@ ft_offload_flow_put(struct ft_offload *o, const struct ft_match *match,
             : offload_unsupported(o, "install megaflows", err));
 }
 
+bool
+ft_offload_batches(const struct ft_offload *o)
+{
+    return o->class->commit != NULL;
+}
+
+int
+ft_offload_commit(struct ft_offload *o,
+                  void (*failed)(void *aux, struct ft_offload_flow *flow,
+                                 int error, const char *reason),
+                  void *aux)
+{
+    return o->class->commit ? o->class->commit(o, failed, aux) : 0;
+}
+
+enum ft_tier
+ft_offload_flow_tier(const struct ft_offload *o,
+                     const struct ft_offload_flow *flow, struct ft_error *why)
+{
+    return (o->class->flow_tier ? o->class->flow_tier(o, flow, why)
+                                : o->tier);
+}
+
 int
 ft_offload_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                        const struct ft_dp_actions *actions,

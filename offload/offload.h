@@ -29,7 +29,18 @@
  * =======
  *
  * flow_put() returns a handle ('struct ft_offload_flow', opaque) valid
- * until flow_del() of it, a flush that covers it, or destroy.
+ * until flow_del() of it, a flush that covers it, destroy, or
+ * ft_offload_commit() reporting that the device refused it.
+ *
+ * Batches
+ * =======
+ *
+ * A provider may send its puts to the device back to back without
+ * waiting for each answer (TC: one netlink request after another, the
+ * acks read together): its flow_put() then returns 0 once the request is
+ * sent, and ft_offload_commit(), which the management plane calls after
+ * each batch of upcalls and before it revalidates, reports the ones the
+ * device refused, each with its reason.
  *
  * Thread-safety: none; an instance belongs to one thread.  Instances are
  * independent of each other (no shared state).
@@ -153,6 +164,32 @@ void ft_offload_port_del(struct ft_offload *, ft_port_no port_no);
 int ft_offload_flow_put(struct ft_offload *, const struct ft_match *match,
                         const struct ft_dp_actions *actions,
                         struct ft_offload_flow **flowp, struct ft_error *err);
+
+/* The tier that holds 'flow' now: the instance's own, unless the device
+ * decides per rule (TC with neither skip flag, on a port probed with
+ * 'hw_or_kernel') and kept it in a slower one.  Then 'why' (if nonnull)
+ * says why the instance's tier did not take it, in the device's words
+ * when it gave some ("tc: ftnic: cannot offload match on TCP flags").
+ * Valid after flow_put() and flow_modify(), which decide it anew. */
+enum ft_tier ft_offload_flow_tier(const struct ft_offload *,
+                                  const struct ft_offload_flow *flow,
+                                  struct ft_error *why);
+
+/* True if flow_put() of the instance may answer 0 before the device has
+ * (batched requests): the device's answer then comes through
+ * ft_offload_commit(). */
+bool ft_offload_batches(const struct ft_offload *);
+
+/* Waits for the device's answers to every flow_put() that returned before
+ * them, and calls 'failed' with each one the device refused: its handle,
+ * the negative errno (-EOPNOTSUPP, -ENOSPC or another) and the reason, in
+ * the device's words when it gave some.  The handle dies when 'failed'
+ * returns.  Returns 0, or a negative errno if the answers could not be
+ * read (the puts concerned are then reported failed). */
+int ft_offload_commit(struct ft_offload *,
+                      void (*failed)(void *aux, struct ft_offload_flow *flow,
+                                     int error, const char *reason),
+                      void *aux);
 
 /* Replaces the actions of 'flow', keeping its counters.  Returns 0 or a
  * negative errno with a reason; on failure the rule is as it was (the

@@ -363,6 +363,9 @@ explain_keys(struct ds *out, struct nlattr **fl)
     } else if (flags & TCA_CLS_FLAGS_SKIP_HW) {
         ds_put_cstr(out, " skip_hw");
     }
+    if (flags & TCA_CLS_FLAGS_VERBOSE) {
+        ds_put_cstr(out, " verbose");
+    }
     keys_enc(out, fl);
     key_u8(out, "num_of_vlans", fl, TCA_FLOWER_KEY_NUM_OF_VLANS, 0, false);
     if (fl[TCA_FLOWER_KEY_VLAN_ID]) {

@@ -15,6 +15,7 @@
 
 #include <linux/netlink.h>
 
+#include "flowtier/error.h"
 #include "flowtier/stats.h"
 
 /* What one filter of a dump says. */
@@ -25,6 +26,8 @@ struct ft_tc_filter {
     bool ours;                  /* FlowTier's cookie on its first action. */
     struct ft_stats stats;      /* 'used' is in this process's monotonic
                                  * milliseconds, when there were packets. */
+    uint32_t flags;             /* TCA_FLOWER_FLAGS: TCA_CLS_FLAGS_*
+                                 * (skip_sw, in_hw, not_in_hw...). */
 };
 
 /* Parses 'nlh', a message of a filter dump whose 'nlmsg_len' bytes are
@@ -32,5 +35,12 @@ struct ft_tc_filter {
  * or -EINVAL if it is not a well-formed flower filter with actions (then
  * '*f' is zeroed).  Reads only within 'nlmsg_len'. */
 int ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *f);
+
+/* Whether the filter 'f' (read back from the kernel) is in a NIC.  If not,
+ * stores in 'why' the reason: 'warning', the message the kernel attached
+ * to its ack of the filter (a driver's refusal; "" or NULL if none), else
+ * that no NIC took it on port 'port'.  Pure. */
+bool ft_tc_filter_in_hw(const struct ft_tc_filter *f, const char *warning,
+                        const char *port, struct ft_error *why);
 
 #endif /* offload/tc-filter.h */

@@ -46,6 +46,8 @@ ft_tc_nl_open(struct nl_sock **sockp, struct ft_error *err)
     setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_CAP_ACK, &one,
                sizeof one);
     nl_socket_disable_auto_ack(sock);
+    /* Room for the answers of a batch of pipelined requests. */
+    nl_socket_set_buffer_size(sock, 1 << 20, 0);
     *sockp = sock;
     return 0;
 }
@@ -240,6 +242,71 @@ ft_tc_nl_request(struct nl_sock *sock, struct nl_msg *msg,
         return ft_error_set(err, error, "%s: %s", what,
                             ack.msg[0] ? ack.msg : strerror(-error));
     }
+    return 0;
+}
+
+int
+ft_tc_nl_send(struct nl_sock *sock, struct nl_msg *msg, uint32_t *seq,
+              const char *what, struct ft_error *err)
+{
+    int error;
+
+    nl_complete_msg(sock, msg);
+    *seq = nlmsg_hdr(msg)->nlmsg_seq;
+    error = nl_send(sock, msg);
+    nlmsg_free(msg);
+    return (error < 0
+            ? ft_error_set(err, -EIO, "%s: cannot send: %s", what,
+                           nl_geterror(error))
+            : 0);
+}
+
+int
+ft_tc_nl_collect(struct nl_sock *sock, size_t n,
+                 void (*msg_cb)(const struct nlmsghdr *, void *aux),
+                 void (*ack_cb)(uint32_t seq, int error, const char *msg,
+                                void *aux),
+                 void *aux)
+{
+    enum { BUF_SIZE = 65536 };
+    char *buf;
+    int fd = nl_socket_get_fd(sock);
+
+    if (!n) {
+        return 0;
+    }
+    buf = malloc(BUF_SIZE);
+    if (!buf) {
+        return -ENOMEM;
+    }
+    while (n) {
+        ssize_t len = recv(fd, buf, BUF_SIZE, 0);
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+        int left;
+
+        if (len < 0 && errno == EINTR) {
+            continue;
+        }
+        if (len <= 0) {
+            free(buf);
+            return -EIO;
+        }
+        for (left = (int) len; n && NLMSG_OK(nlh, left);
+             nlh = NLMSG_NEXT(nlh, left)) {
+            if (nlh->nlmsg_type == NLMSG_ERROR
+                && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr)) {
+                const struct nlmsgerr *e = NLMSG_DATA(nlh);
+                struct ack ack = { e->error, "", 1 };
+
+                ack_read_extack(e, &ack);
+                ack_cb(nlh->nlmsg_seq, ack.error, ack.msg, aux);
+                n--;
+            } else if (msg_cb) {
+                msg_cb(nlh, aux);
+            }
+        }
+    }
+    free(buf);
     return 0;
 }
 

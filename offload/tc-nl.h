@@ -17,6 +17,7 @@
 
 struct nl_msg;
 struct nl_sock;
+struct nlmsghdr;
 
 /* Opens an rtnetlink socket with extended acks.  Returns 0 with '*sockp'
  * set or a negative errno with 'err' filled. */
@@ -54,6 +55,28 @@ int ft_tc_nl_request(struct nl_sock *, struct nl_msg *msg,
                      int (*cb)(struct nl_msg *, void *aux), void *aux,
                      const char *what, char warning[FT_ERROR_REASON_MAX],
                      struct ft_error *err);
+
+/* Pipelined requests: ft_tc_nl_send() sends a request without waiting
+ * for its answer, and ft_tc_nl_collect() then reads the answers of every
+ * request sent so, in the order the kernel handled them (that of the
+ * sends).  No other request may use the socket in between. */
+
+/* Sends 'msg' (freed here), NLM_F_ACK set, and stores its sequence number
+ * in '*seq'.  Returns 0, or -EIO with 'err' set to "WHAT: ...". */
+int ft_tc_nl_send(struct nl_sock *, struct nl_msg *msg, uint32_t *seq,
+                  const char *what, struct ft_error *err);
+
+/* Receives until 'n' acks have arrived, calling 'ack_cb' with each (its
+ * sequence number, 0 or the kernel's negative errno, and the message the
+ * kernel attached, "" if none) and 'msg_cb' (may be NULL) with every
+ * other message (the filter an NLM_F_ECHO request gets back comes before
+ * its ack).  Returns 0, or -EIO if the socket failed (the requests not
+ * acked then have an unknown fate). */
+int ft_tc_nl_collect(struct nl_sock *, size_t n,
+                     void (*msg_cb)(const struct nlmsghdr *, void *aux),
+                     void (*ack_cb)(uint32_t seq, int error, const char *msg,
+                                    void *aux),
+                     void *aux);
 
 /* Sends the dump request 'msg' (freed here) and calls 'cb' with each
  * message of the answer.  Returns 0 or a negative errno. */

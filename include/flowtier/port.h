@@ -12,6 +12,7 @@
 #ifdef __KERNEL__                   /* Also read by kmod/. */
 #include <linux/types.h>
 #else
+#include <stdbool.h>
 #include <stdint.h>
 #endif
 
@@ -73,6 +74,11 @@ struct ft_port_identity {
      * attach), or "" if it does not.  The port works; the management
      * plane shows this in the Interface's error column. */
     char degraded[FT_PORT_STATUS_MAX];
+    /* Set by the management plane before a provider of the hw tier
+     * probes the port: true lets it leave to the kernel whether each rule
+     * goes into the NIC or stays in the kernel's software path (TC with
+     * neither skip flag: other_config:tc-policy=none). */
+    bool hw_or_kernel;
 };
 
 #endif /* flowtier/port.h */

@@ -58,6 +58,10 @@ enum bridge_tc_policy {
     BRIDGE_TC_SKIP_SW,              /* The NIC only (the hw tier). */
     BRIDGE_TC_SKIP_HW,              /* The kernel only (the kernel tier,
                                      * misses through the slow path). */
+    BRIDGE_TC_NONE,                 /* Neither skip flag: the kernel puts
+                                     * each rule in the NIC or keeps it in
+                                     * software (the hw tier's provider,
+                                     * misses through the slow path). */
 };
 
 /* An offload provider attached to the bridge, the open ports it refused
@@ -142,6 +146,8 @@ struct ft_bridge {
     /* Upcalls and revalidation. */
     long long int now;              /* Time of the current run(). */
     long long int last_revalidate;  /* ms of the last pass. */
+    bool reval_stats_read;          /* This pass read every counter at
+                                     * its start (several slices). */
     bool reval_active;              /* A periodic pass is in progress
                                      * (run in slices; its place is the
                                      * megaflow table's walk). */

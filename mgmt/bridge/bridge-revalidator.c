@@ -227,6 +227,8 @@ struct reval_ctx {
     uint64_t mac_gen;
     uint64_t n_flows;           /* Megaflows walked. */
     uint64_t n_stale;           /* Of those, translated again. */
+    bool stats_read;            /* The pass read every counter at its
+                                 * start: the slices read none. */
 };
 
 static bool
@@ -334,7 +336,9 @@ static void
 revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
                  size_t n)
 {
-    bridge_megaflows_read_stats(ctx->br, mfs, n);
+    if (!ctx->stats_read) {
+        bridge_megaflows_read_stats(ctx->br, mfs, n);
+    }
     for (size_t i = 0; i < n; i++) {
         revalidate_one(ctx, mfs[i]);
         bridge_megaflow_unref(mfs[i]);
@@ -354,6 +358,30 @@ reval_ctx_init(struct reval_ctx *ctx, struct ft_bridge *br,
         ctx->max_idle = OVER_LIMIT_MAX_IDLE;
     }
     ctx->n_flows = ctx->n_stale = 0;
+    ctx->stats_read = false;
+}
+
+/* A pass in slices reads the counters of every megaflow once, at its
+ * start: a provider's read is a dump of whole ports (TC), which each
+ * slice would otherwise repeat, so that a pass over N megaflows cost
+ * N / slice dumps of N filters, and new flows' upcalls waited behind
+ * them. */
+static void
+reval_read_all_stats(struct ft_bridge *br)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+    struct bridge_megaflow **mfs;
+    size_t n = t->n;
+
+    mfs = ft_xmalloc((n ? n : 1) * sizeof *mfs);
+    for (size_t i = 0; i < n; i++) {
+        mfs[i] = bridge_megaflow_ref(t->all[i]);
+    }
+    bridge_megaflows_read_stats(br, mfs, n);
+    for (size_t i = 0; i < n; i++) {
+        bridge_megaflow_unref(mfs[i]);
+    }
+    free(mfs);
 }
 
 /* Gives the memory of the megaflows removed since the last call back to
@@ -479,12 +507,23 @@ reval_slice_adapt(struct ft_bridge *br, size_t n, uint64_t usec,
                        : next > max ? max : next);
 }
 
+/* How many megaflows the next slice of a pass walks: 'max' without a
+ * time bound, else the size reval_slice_adapt() last chose. */
+static size_t
+reval_next_slice(const struct ft_bridge *br, size_t max, uint64_t max_usec)
+{
+    size_t n = br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN;
+
+    return !max_usec || n > max ? max : n;
+}
+
 void
 ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 {
     uint64_t start = (uint64_t) ft_time_usec();
     struct reval_ctx ctx;
 
+    bridge_megaflows_commit(br);
     ft_bridge_revalidator_abort(br);
     br->reval_removed = reval_n_freed(br);
     bridge_underlay_run(br);
@@ -505,6 +544,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     bool begin = !br->reval_active;
     bool done;
 
+    bridge_megaflows_commit(br);
     reval_settle_notice(br, now_usec);
     bridge_underlay_run(br);
     if (begin) {
@@ -513,17 +553,25 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         br->reval_start_usec = now_usec;
         br->reval_flows = br->reval_stale = 0;
         br->reval_removed = reval_n_freed(br);
+        /* A pass longer than one slice reads every counter now
+         * (reval_read_all_stats()); the slice's pace is timed without that
+         * read. */
+        br->reval_stats_read = br->megaflows.n > reval_next_slice(br, max,
+                                                                  max_usec);
+        if (br->reval_stats_read) {
+            reval_read_all_stats(br);
+            now_usec = (uint64_t) ft_time_usec();
+        }
     }
     /* The tables, MAC table and limits as they are now: what changed since
      * the pass began is seen by the rest of it (and the next pass, which
      * the change scheduled, covers the part already done). */
     reval_ctx_init(&ctx, br, now);
+    ctx.stats_read = br->reval_stats_read;
     if (!max_usec) {
         done = reval_walk_step(&ctx, max);
     } else {
-        size_t n = br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN;
-
-        done = reval_walk_step(&ctx, n < max ? n : max);
+        done = reval_walk_step(&ctx, reval_next_slice(br, max, max_usec));
         reval_slice_adapt(br, ctx.n_flows, (uint64_t) ft_time_usec()
                           - now_usec, max, max_usec);
     }
@@ -548,7 +596,10 @@ ft_bridge_dump_dp_flows(struct ft_bridge *br,
 {
     const struct bridge_megaflows *t = &br->megaflows;
     struct bridge_megaflow **mfs;
-    size_t n = t->n;
+    size_t n;
+
+    bridge_megaflows_commit(br);
+    n = t->n;
 
     /* A snapshot: the callback may not change the bridge, but reading the
      * counters goes to every tier. */

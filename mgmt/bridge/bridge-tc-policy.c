@@ -5,7 +5,8 @@
  *
  * Part of the management plane (mgmt/bridge).  It decides which offload
  * providers of type "tc" may serve a port (skip_sw: the one of the hw
- * tier, skip_hw: the one of the kernel tier) and, when a provider gives a
+ * tier, skip_hw: the one of the kernel tier, none: the one of the hw tier
+ * with neither skip flag, the kernel deciding per rule) and, when a provider gives a
  * port a slow path (offload/offload.h, slow_path_ifindex), makes the
  * datapath read the port's packets from there (swpath/dpif.h).  Touches
  * the bridge's offload records and its datapath's ports only.
@@ -22,6 +23,7 @@ static const struct {
 } tc_policies[] = {
     { "skip_sw", BRIDGE_TC_SKIP_SW },
     { "skip_hw", BRIDGE_TC_SKIP_HW },
+    { "none", BRIDGE_TC_NONE },
 };
 
 int
@@ -34,15 +36,8 @@ bridge_tc_policy_parse(const char *owner, const char *value, int *policy,
             return 0;
         }
     }
-    if (!strcmp(value, "none")) {
-        return ft_error_set(err, -EINVAL, "%s: other_config:tc-policy: "
-                            "'none' (the kernel choosing between the NIC "
-                            "and software per rule) is not supported; use "
-                            "skip_sw (the NIC) or skip_hw (TC in "
-                            "software)", owner);
-    }
     return ft_error_set(err, -EINVAL, "%s: other_config:tc-policy: '%s' is "
-                        "not one of skip_sw, skip_hw", owner, value);
+                        "not one of skip_sw, skip_hw, none", owner, value);
 }
 
 int
@@ -67,6 +62,20 @@ bridge_tc_policy_check(const struct ft_bridge *br,
         return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: "
                             "other_config:tc-policy=skip_hw keeps TC rules "
                             "out of the NIC", name);
+    }
+    if (tier == FT_TIER_HW && policy == BRIDGE_TC_NONE
+        && ft_dpif_tier(br->dpif) == FT_TIER_KERNEL) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: "
+                            "other_config:tc-policy=none needs the "
+                            "userspace datapath (datapath_type=netdev): "
+                            "TC's misses go to it through a slow path",
+                            name);
+    }
+    if (tier == FT_TIER_KERNEL && policy == BRIDGE_TC_NONE) {
+        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: with "
+                            "other_config:tc-policy=none the hw tier's "
+                            "provider puts TC rules and the kernel keeps "
+                            "in software what the NIC does not take", name);
     }
     if (tier == FT_TIER_KERNEL && policy != BRIDGE_TC_SKIP_HW) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: TC in software "

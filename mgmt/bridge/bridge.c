@@ -404,6 +404,7 @@ bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
     if (ft_dpif_port_get_identity(br->dpif, port_no, &id)) {
         return;
     }
+    id.hw_or_kernel = policy == BRIDGE_TC_NONE;
     ft_error_clear(&err);
     error = bridge_tc_policy_check(br, bo, id.name, policy, &err);
     if (!error) {
@@ -1455,18 +1456,28 @@ bridge_run_budget(const struct ft_bridge *br)
     return (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1));
 }
 
+/* After a burst of upcalls: the offload providers' answers to the puts
+ * they batched (megaflow.h, bridge_megaflows_commit()). */
 int
 ft_bridge_run(struct ft_bridge *br, long long int now)
 {
+    int n;
+
     br->now = now;
-    return ft_dpif_run(br->dpif, bridge_run_budget(br));
+    n = ft_dpif_run(br->dpif, bridge_run_budget(br));
+    bridge_megaflows_commit(br);
+    return n;
 }
 
 int
 ft_bridge_run_polled(struct ft_bridge *br, long long int now)
 {
+    int n;
+
     br->now = now;
-    return ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+    n = ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+    bridge_megaflows_commit(br);
+    return n;
 }
 
 bool

@@ -364,9 +364,51 @@ megaflow_set_reason(struct ft_bridge *br, struct bridge_megaflow *mf,
                          : ft_xstrdup(reason));
 }
 
+/* True if 'tier' is in the tier order of 'mf'. */
+static bool
+megaflow_tier_listed(const struct ft_bridge *br,
+                     const struct bridge_megaflow *mf, enum ft_tier tier)
+{
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] == tier) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 'mf' was just installed in provider 'o' for tier 'tier'; the device
+ * may have kept it in a slower tier (TC with neither skip flag).  Sets
+ * 'mf->tier' to the tier holding it and, if that is not 'tier', 'err' to
+ * why.  Returns 0, or -EOPNOTSUPP (the rule deleted again) if that tier
+ * is not in the megaflow's tier order. */
+static int
+megaflow_note_tier(const struct ft_bridge *br, struct bridge_megaflow *mf,
+                   struct ft_offload *o, struct ft_offload_flow *flow,
+                   enum ft_tier tier, struct ft_error *err)
+{
+    enum ft_tier held = ft_offload_flow_tier(o, flow, err);
+    size_t len;
+
+    if (held == tier || megaflow_tier_listed(br, mf, held)) {
+        mf->tier = held;
+        return 0;
+    }
+    ft_offload_flow_del(o, flow, NULL);
+    len = strlen(err->reason);
+    snprintf(err->reason + len, sizeof err->reason - len, " (and %s is "
+             "not in other_config:tier-order)", ft_tier_name(held));
+    err->code = -EOPNOTSUPP;
+    return -EOPNOTSUPP;
+}
+
 /* Tries to install 'mf' in tier 'tier' (not the datapath's).  Returns 0
- * with the holder set, or a negative errno with '*reason' saying why: a
- * shared reason, or 'err->reason'. */
+ * with the holder set (in 'mf->tier', which may be a slower tier the
+ * device chose: then 'err' says why not 'tier'), or a negative errno with
+ * '*reason' saying why: a shared reason, or 'err->reason'. */
 static int
 megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
                      enum ft_tier tier, struct ft_error *err,
@@ -396,7 +438,10 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
         error = ft_offload_flow_put(bo->offload, &mf->match, &mf->actions,
                                     &flow, err);
         if (!error) {
-            mf->tier = tier;
+            error = megaflow_note_tier(br, mf, bo->offload, flow, tier,
+                                       err);
+        }
+        if (!error) {
             mf->offload = bo->offload;
             mf->handle.off = flow;
             return 0;
@@ -443,6 +488,26 @@ megaflow_put_datapath(struct ft_bridge *br, struct bridge_megaflow *mf,
     return error;
 }
 
+/* Remembers 'mf', just installed, if its holder batches: its answer is
+ * still to come (bridge_megaflows_commit()). */
+static void
+megaflow_note_uncommitted(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+
+    if (!mf->offload || !ft_offload_batches(mf->offload)) {
+        return;
+    }
+    if (t->n_uncommitted >= t->allocated_uncommitted) {
+        t->allocated_uncommitted = t->allocated_uncommitted
+                                   ? 2 * t->allocated_uncommitted : 64;
+        t->uncommitted = ft_xrealloc(t->uncommitted,
+                                     t->allocated_uncommitted
+                                     * sizeof *t->uncommitted);
+    }
+    t->uncommitted[t->n_uncommitted++] = bridge_megaflow_ref(mf);
+}
+
 /* Offers 'mf' (held nowhere) to the tiers of its order from position
  * 'from' on, until one takes it; records each refusal.  Returns 0, or the
  * last refusal's errno with 'err' saying why no tier took it. */
@@ -472,11 +537,17 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
         error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
                               : megaflow_put_offload(br, mf, t, err,
                                                      &reason));
+        if (!error && mf->tier != t) {
+            /* The device kept it in a slower tier, and said why. */
+            megaflow_set_reason(br, mf, t, err->reason);
+            t = mf->tier;
+        }
         if (!error) {
             megaflow_set_reason(br, mf, t, NULL);
             mf->enospc_tiers &= ~(1u << t);
             mf->last = (struct ft_stats) { 0, 0, 0 };
             br->megaflows.n_tier[t]++;
+            megaflow_note_uncommitted(br, mf);
             return 0;
         }
         megaflow_set_reason(br, mf, t, reason);
@@ -609,9 +680,25 @@ bridge_megaflows_destroy(struct ft_bridge *br)
     while (t->n) {
         bridge_megaflow_remove(br, t->all[t->n - 1]);
     }
+    for (size_t i = 0; i < t->n_uncommitted; i++) {
+        bridge_megaflow_unref(t->uncommitted[i]);
+    }
+    free(t->uncommitted);
     free(t->slots);
     free(t->all);
     memset(t, 0, sizeof *t);
+}
+
+/* The position of 'tier' in the 'n' tiers 'order', or 'n'. */
+static size_t
+megaflow_tier_pos(const enum ft_tier order[], size_t n, enum ft_tier tier)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] == tier) {
+            return i;
+        }
+    }
+    return n;
 }
 
 /* The position of 'mf''s holding tier in its tier order. */
@@ -622,12 +709,27 @@ megaflow_order_pos(const struct ft_bridge *br,
     enum ft_tier order[FT_N_TIERS + 1];
     size_t n = megaflow_tier_order(br, mf, order);
 
-    for (size_t i = 0; i < n; i++) {
-        if (order[i] == mf->tier) {
-            return i;
-        }
+    return megaflow_tier_pos(order, n, mf->tier);
+}
+
+/* After its holder took new actions for 'mf': the device may have put
+ * the rule in another tier (TC with neither skip flag decides again). */
+static void
+megaflow_refresh_tier(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    enum ft_tier own = ft_offload_tier(mf->offload), now;
+    struct ft_error why;
+
+    ft_error_clear(&why);
+    now = ft_offload_flow_tier(mf->offload, mf->handle.off, &why);
+    if (now == mf->tier) {
+        return;
     }
-    return n;
+    br->megaflows.n_tier[mf->tier]--;
+    br->megaflows.n_tier[now]++;
+    mf->tier = now;
+    megaflow_set_reason(br, mf, now, NULL);
+    megaflow_set_reason(br, mf, own, now != own ? why.reason : NULL);
 }
 
 /* Offers 'mf' to the tiers before its holder in its order (only those
@@ -650,21 +752,34 @@ megaflow_move_faster(struct ft_bridge *br, struct bridge_megaflow *mf,
         struct ft_error err;
         int error;
 
-        if (only_full && !(mf->enospc_tiers & (1u << t))) {
+        if ((only_full && !(mf->enospc_tiers & (1u << t)))
+            || (mf->offload && ft_offload_tier(mf->offload) == t)) {
+            /* A holder that serves 't' and kept it slower decides again
+             * when the megaflow changes. */
             continue;
         }
         trial = *mf;
         ft_error_clear(&err);
         error = megaflow_put_offload(br, &trial, t, &err, &reason);
+        if (!error && trial.tier != t
+            && megaflow_tier_pos(order, n, trial.tier) >= pos) {
+            /* The device kept it no faster than where it is. */
+            ft_offload_flow_del(trial.offload, trial.handle.off, NULL);
+            megaflow_set_reason(br, mf, t, err.reason);
+            continue;
+        }
         if (!error) {
             megaflow_uninstall(br, mf);
-            mf->tier = t;
+            megaflow_set_reason(br, mf, t, trial.tier != t ? err.reason
+                                                           : NULL);
+            mf->tier = trial.tier;
             mf->offload = trial.offload;
             mf->handle = trial.handle;
             mf->last = (struct ft_stats) { 0, 0, 0 };
             mf->enospc_tiers &= ~(1u << t);
-            megaflow_set_reason(br, mf, t, NULL);
-            br->megaflows.n_tier[t]++;
+            megaflow_set_reason(br, mf, mf->tier, NULL);
+            br->megaflows.n_tier[mf->tier]++;
+            megaflow_note_uncommitted(br, mf);
             return true;
         }
         megaflow_set_reason(br, mf, t, reason);
@@ -696,6 +811,9 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
                                       &err)
              : ft_dpif_flow_modify(br->dpif, mf->handle.dp, actions, &err));
     if (!error) {
+        if (mf->offload) {
+            megaflow_refresh_tier(br, mf);
+        }
         return 0;
     }
 
@@ -765,6 +883,145 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
             i++;
         }
     }
+}
+
+/* ---- Batches. ---- */
+
+/* A put the provider refused, with its reason. */
+struct commit_refusal {
+    struct bridge_megaflow *mf;     /* Referenced. */
+    enum ft_tier tier;              /* The tier it was in. */
+    int error;
+    char *reason;                   /* Owned. */
+};
+
+struct commit_ctx {
+    struct ft_bridge *br;
+    struct ft_offload *offload;
+    struct bridge_megaflow **list;  /* The uncommitted records. */
+    size_t n;
+    struct commit_refusal *refused;
+    size_t n_refused;
+};
+
+/* The provider refused the put of 'flow': its record is held nowhere
+ * from now on (the handle dies on return). */
+static void
+commit_failed_cb(void *ctx_, struct ft_offload_flow *flow, int error,
+                 const char *reason)
+{
+    struct commit_ctx *ctx = ctx_;
+
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct bridge_megaflow *mf = ctx->list[i];
+        struct commit_refusal *r;
+
+        if (mf->dead || mf->offload != ctx->offload
+            || mf->handle.off != flow) {
+            continue;
+        }
+        ctx->refused = ft_xrealloc(ctx->refused, (ctx->n_refused + 1)
+                                                 * sizeof *ctx->refused);
+        r = &ctx->refused[ctx->n_refused++];
+        r->mf = bridge_megaflow_ref(mf);
+        r->tier = mf->tier;
+        r->error = error;
+        r->reason = ft_xstrdup(reason ? reason : strerror(-error));
+        ctx->br->megaflows.n_tier[mf->tier]--;
+        ctx->br->room_gen++;
+        mf->offload = NULL;
+        mf->handle.dp = NULL;
+        return;
+    }
+}
+
+/* Places a refused record again, from the tier after the one that
+ * refused it; forgets it if no tier takes it. */
+static void
+commit_replace(struct ft_bridge *br, struct commit_refusal *r)
+{
+    struct bridge_megaflow *mf = r->mf;
+    enum ft_tier order[FT_N_TIERS + 1];
+    size_t n = megaflow_tier_order(br, mf, order);
+    struct ft_error err;
+
+    megaflow_set_reason(br, mf, r->tier, r->reason);
+    if (r->error == -ENOSPC) {
+        mf->enospc_tiers |= 1u << r->tier;
+        mf->enospc_gen = br->room_gen;
+    }
+    ft_error_clear(&err);
+    if (megaflow_place(br, mf, megaflow_tier_pos(order, n, r->tier) + 1,
+                       &err)) {
+        megaflows_unlink(&br->megaflows, mf);
+        mf->dead = true;
+        bridge_megaflow_unref(mf);
+    }
+}
+
+/* 'mf', committed, is held in a tier its order does not list (the
+ * device kept it slower): out of it, and placed after its provider's
+ * tier, with both reasons. */
+static void
+commit_unlisted(struct ft_bridge *br, struct bridge_megaflow *mf)
+{
+    enum ft_tier own = ft_offload_tier(mf->offload);
+    char reason[FT_ERROR_REASON_MAX];
+    struct commit_refusal r;
+
+    snprintf(reason, sizeof reason, "%s (and %s is not in "
+             "other_config:tier-order)",
+             mf->reasons[own] ? mf->reasons[own] : ft_offload_name(mf->offload),
+             ft_tier_name(mf->tier));
+    megaflow_uninstall(br, mf);
+    r.mf = mf;
+    r.tier = own;
+    r.error = -EOPNOTSUPP;
+    r.reason = reason;
+    commit_replace(br, &r);
+}
+
+void
+bridge_megaflows_commit(struct ft_bridge *br)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+    struct commit_ctx ctx;
+
+    if (!t->n_uncommitted) {
+        return;
+    }
+    memset(&ctx, 0, sizeof ctx);
+    ctx.br = br;
+    ctx.list = t->uncommitted;
+    ctx.n = t->n_uncommitted;
+    t->uncommitted = NULL;          /* Puts made below start a new list. */
+    t->n_uncommitted = t->allocated_uncommitted = 0;
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        ctx.offload = br->offloads[i].offload;
+        if (ft_offload_batches(ctx.offload)) {
+            ft_offload_commit(ctx.offload, commit_failed_cb, &ctx);
+        }
+    }
+    for (size_t i = 0; i < ctx.n_refused; i++) {
+        if (!ctx.refused[i].mf->dead) {
+            commit_replace(br, &ctx.refused[i]);
+        }
+        bridge_megaflow_unref(ctx.refused[i].mf);
+        free(ctx.refused[i].reason);
+    }
+    for (size_t i = 0; i < ctx.n; i++) {
+        struct bridge_megaflow *mf = ctx.list[i];
+
+        if (!mf->dead && mf->offload) {
+            megaflow_refresh_tier(br, mf);
+            if (!megaflow_tier_listed(br, mf, mf->tier)) {
+                commit_unlisted(br, mf);
+            }
+        }
+        bridge_megaflow_unref(mf);
+    }
+    free(ctx.refused);
+    free(ctx.list);
 }
 
 /* ---- Counters. ---- */

@@ -134,6 +134,12 @@ struct bridge_megaflows {
      * removal keeps that true, and records created meanwhile come after
      * it, so a walk sees every record that lives through it once. */
     size_t cursor;
+
+    /* Records installed in a provider that batches since the last
+     * bridge_megaflows_commit() (referenced): the provider's answer for
+     * them is still to come. */
+    struct bridge_megaflow **uncommitted;
+    size_t n_uncommitted, allocated_uncommitted;
 };
 
 void bridge_megaflows_init(struct bridge_megaflows *);
@@ -219,6 +225,14 @@ void bridge_megaflows_read_stats(struct ft_bridge *,
  * takes it.  Returns true if it moved. */
 bool bridge_megaflow_retry_faster(struct ft_bridge *,
                                   struct bridge_megaflow *mf);
+
+/* Collects the answers of the providers that batch (offload/offload.h,
+ * "Batches") for the records installed since the last call: a refused
+ * one goes to the next tier of its order that takes it (as when its
+ * holder fails a change), with the provider's reason kept; one the
+ * device kept in a slower tier is counted there.  Called after each
+ * batch of upcalls and before a revalidator pass or a dump. */
+void bridge_megaflows_commit(struct ft_bridge *);
 
 /* Removes every record whose megaflow comes in on port 'port_no' and is
  * held by an offload provider (before the port leaves the providers). */

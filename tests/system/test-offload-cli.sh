@@ -183,8 +183,18 @@ ping_ok vm1 10.0.0.2 2
 ft 0 dump-dp-flows br0
 expect_out "^icmp,in_port=$p2,.*, tier:user, .*not in kernel: tc: port vnet1: .*actions:$p1\$"
 ft 1 set Interface vnet1 other_config:tc-policy=skip_hx
-expect_err "vnet1: other_config:tc-policy: 'skip_hx' is not one of skip_sw, skip_hw"
-ft 1 set Bridge br0 other_config:tc-policy=none
-expect_err "other_config:tc-policy: 'none' .* is not supported; use skip_sw \(the NIC\) or skip_hw \(TC in software\)"
+expect_err "vnet1: other_config:tc-policy: 'skip_hx' is not one of skip_sw, skip_hw, none"
+# none: the hw tier's provider puts the filters, with neither skip flag;
+# where the kernel has no cls_flower its probe says so, the kernel tier
+# says whose the port is, nothing is left on it, and it still switches.
+ft 0 set Interface vnet1 other_config:tc-policy=none
+ft 0 offload show br0
+expect_out '^    tc \(hw tier\): no offload: tc: port vnet1: .+$'
+expect_out '^    tc-sw \(kernel tier\): no offload: tc: port vnet1: with other_config:tc-policy=none the hw tier.s provider puts TC rules and the kernel keeps in software what the NIC does not take$'
+ip -br link | grep -q '^ftsp' && fail "a slow-path device was left: $(ip -br link)"
+tc filter show dev vnet1 ingress 2>/dev/null | grep -q . \
+    && fail "a filter was left on vnet1: $(tc filter show dev vnet1 ingress)"
+pass
+ping_ok vm1 10.0.0.2 2
 
 sys_done

@@ -3,7 +3,8 @@
  * (mgmt/bridge/megaflow.h): placement in the policy order with every
  * refusal kept, a full tier freeing room, counters of several tiers summed
  * into the OpenFlow rules, changes of actions in the tier that holds a
- * megaflow, and a holder that fails one.
+ * megaflow, and a holder that fails one; a device that keeps a megaflow
+ * in a slower tier than its provider's.
  *
  * The hw and kernel tiers are the scriptable dummy provider
  * (offload/offload-dummy.h): its refusals are scripted and its counters
@@ -26,6 +27,7 @@
 #include <cmocka.h>
 
 #include "bridge-harness.h"
+#include "mgmt/bridge/bridge-private.h"
 #include "mgmt/bridge/bridge.h"
 #include "offload/offload-dummy.h"
 
@@ -429,6 +431,180 @@ test_policy(void **state)
     destroy_switch(br);
 }
 
+/* A device that decides per rule where it goes (TC with neither skip
+ * flag) keeps a megaflow in the kernel: the megaflow is reported there,
+ * held by the hw tier's provider, with the device's words for hw; its
+ * counts are the kernel tier's.  With a tier order without kernel, it is
+ * not left there: refused, with both reasons, and in userspace. */
+static void
+test_device_decides_tier(void **state)
+{
+    char *keys[] = { "hw-offload", "tier-order" };
+    char *values[] = { "true", "hw,user" };
+    struct ft_bridge_stats st;
+    struct ft_bridge_cfg cfg;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct dp_flow a;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    assert_int_equal(ft_offload_dummy_keep_slower(hw, "tp_dst"), 0);
+    assert_int_equal(ft_offload_dummy_keep_slower(hw, "tp_dsx"), -EINVAL);
+    assert_int_equal(ft_offload_dummy_keep_slower(hw, "tp_dst"), 0);
+
+    send_udp(br, 7, 1, 0x76000001);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_KERNEL);
+    assert_non_null(strstr(a.text, ", offloaded:no, dp:dummy, tier:kernel, "
+                           "not in hw: dummy-hw: cannot offload match on "
+                           "tp_dst (kept in the kernel), actions:2"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 1);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_HW], 0);
+
+    /* What the device counted is the kernel tier's, added once. */
+    assert_int_equal(ft_offload_dummy_credit(hw, &a.match, 10, 1000,
+                                             now_ms()), 1);
+    ft_bridge_revalidate(br, now_ms());
+    ft_bridge_revalidate(br, now_ms());
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tiers.tier[FT_TIER_KERNEL].n_packets, 10);
+    assert_int_equal(a.tiers.tier[FT_TIER_HW].n_packets, 0);
+    assert_int_equal(a.tiers.tier[FT_TIER_USER].n_packets, 1);
+    assert_int_equal(rule_packets(br, 7), 11);
+
+    /* hw,user: the device would keep it in the kernel, not in the
+     * order: userspace, and nothing left in the device. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ports = port_cfgs;
+    cfg.n_ports = n_port_cfgs;
+    cfg.other_config.keys = keys;
+    cfg.other_config.values = values;
+    cfg.other_config.n = 2;
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    send_udp(br, 7, 1, 0x76000002);
+    a = find_dp_flow(br, 7);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: dummy-hw: cannot offload "
+                           "match on tp_dst (kept in the kernel) (and "
+                           "kernel is not in other_config:tier-order)"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 0);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_USER], 1);
+
+    /* The same when the device says where it put the rule only at
+     * commit, as TC does for a batch. */
+    ft_offload_dummy_defer_refusals(hw, true);
+    assert_int_equal(ft_bridge_reconfigure(br, &cfg, now_ms(), &err), 0);
+    send_udp(br, 8, 1, 0x76000003);
+    a = find_dp_flow(br, 8);
+    assert_int_equal(a.tier, FT_TIER_USER);
+    assert_non_null(strstr(a.text, "not in hw: dummy-hw: cannot offload "
+                           "match on tp_dst (kept in the kernel) (and "
+                           "kernel is not in other_config:tier-order)"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 0);
+    destroy_switch(br);
+}
+
+/* A provider that batches its puts answers later: a megaflow it then
+ * refuses goes to the next tier with the provider's reason, counted
+ * there and only there; one it takes stays, and nothing is left of the
+ * refused one in the provider. */
+static void
+test_batched_refusal(void **state)
+{
+    struct ft_offload *hw, *kernel;
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    struct ft_error err;
+    struct dp_flow a, b;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    kernel = attach_dummy(br, FT_TIER_KERNEL);
+    ft_offload_dummy_defer_refusals(hw, true);
+    ft_offload_dummy_refuse_action(hw, FT_DPA_SET_IPV4);
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "priority=100,udp,tp_dst=9,"
+                               "actions=mod_nw_tos:4,output:2", 0, NULL,
+                               &err), 0);
+
+    send_udp(br, 7, 1, 0x77000001);         /* Taken by hw. */
+    send_udp(br, 9, 1, 0x77000002);         /* Refused by hw, later. */
+    a = find_dp_flow(br, 7);
+    b = find_dp_flow(br, 9);
+    assert_int_equal(a.tier, FT_TIER_HW);
+    assert_int_equal(b.tier, FT_TIER_KERNEL);
+    assert_non_null(strstr(b.text, ", tier:kernel, not in hw: dummy-hw: "
+                           "cannot offload action set(ipv4), actions:"));
+    assert_int_equal(ft_offload_dummy_n_flows(hw), 1);
+    assert_int_equal(ft_offload_dummy_n_flows(kernel), 1);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_HW], 1);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_KERNEL], 1);
+
+    assert_int_equal(ft_offload_dummy_credit(kernel, &b.match, 4, 400,
+                                             now_ms()), 1);
+    assert_int_equal(ft_offload_dummy_credit(hw, &b.match, 50, 5000,
+                                             now_ms()), 0);
+    ft_bridge_revalidate(br, now_ms());
+    b = find_dp_flow(br, 9);
+    assert_int_equal(b.tiers.tier[FT_TIER_HW].n_packets, 0);
+    assert_int_equal(b.tiers.tier[FT_TIER_KERNEL].n_packets, 4);
+    assert_int_equal(rule_packets(br, 9), 5);
+    destroy_switch(br);
+}
+
+/* A pass in slices reads every megaflow's counters once, at its start
+ * (a provider's read may dump whole ports), not once per slice; what it
+ * read is credited. */
+static void
+test_sliced_pass_reads_once(void **state)
+{
+    struct ft_offload_dummy_calls before, after;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct dp_flow a, b;
+    int slices = 0;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x78000001);
+    send_udp(br, 8, 1, 0x78000002);
+    a = find_dp_flow(br, 7);
+    b = find_dp_flow(br, 8);
+    assert_int_equal(a.tier, FT_TIER_HW);
+    assert_int_equal(b.tier, FT_TIER_HW);
+    ft_offload_dummy_credit(hw, &a.match, 3, 300, now_ms());
+    ft_offload_dummy_credit(hw, &b.match, 5, 500, now_ms());
+
+    ft_offload_dummy_get_calls(hw, &before);
+    do {
+        slices++;
+    } while (!ft_bridge_revalidator_step(br, now_ms(), 1, 0));
+    ft_offload_dummy_get_calls(hw, &after);
+    assert_int_equal(slices, 2);
+    assert_int_equal(after.flow_stats - before.flow_stats, 1);
+    assert_int_equal(rule_packets(br, 7), 4);
+    assert_int_equal(rule_packets(br, 8), 6);
+    destroy_switch(br);
+}
+
 /* The datapath type is chosen when the bridge is created; one this build
  * lacks is refused with the reason, and so is "system" where the kernel
  * module is not loaded (the unit tests run on a kernel without it). */
@@ -464,6 +640,9 @@ main(void)
         cmocka_unit_test(test_modify_in_provider),
         cmocka_unit_test(test_flow_limit_all_tiers),
         cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_device_decides_tier),
+        cmocka_unit_test(test_batched_refusal),
+        cmocka_unit_test(test_sliced_pass_reads_once),
     };
 
     return cmocka_run_group_tests(tests, setup_netns, teardown_netns);

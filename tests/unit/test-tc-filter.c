@@ -3,7 +3,8 @@
  * dumps (offload/offload-tc.c, ft_tc_filter_parse(); tc-filter.h): flower
  * filters built as the kernel sends them in a dump are read back (their
  * priority, protocol, handle, whether they are FlowTier's, counters), and
- * malformed ones are refused without reading past them.  No kernel is
+ * malformed ones are refused without reading past them, and where the
+ * kernel put a filter with neither skip flag.  No kernel is
  * involved.  tests/fuzz/fuzz-tc-dump.c fuzzes the same parser.
  */
 #include <setjmp.h>
@@ -164,12 +165,77 @@ test_filter_dump_counts_of_busiest_action(void **state)
     nlmsg_free(msg);
 }
 
+/* The filter the kernel sends back for a request with NLM_F_ECHO, with
+ * TCA_FLOWER_FLAGS 'flags' (none if 0). */
+static struct nl_msg *
+echo_filter(uint32_t flags)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_ECHO);
+    struct tcmsg tcm = { .tcm_family = AF_UNSPEC, .tcm_ifindex = 3,
+                         .tcm_handle = 4,
+                         .tcm_info = TC_H_MAKE(1 << 16, htons(ETH_P_IP)) };
+    struct nlattr *opts, *acts;
+
+    nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO);
+    nla_put_string(msg, TCA_KIND, "flower");
+    opts = nla_nest_start(msg, TCA_OPTIONS);
+    if (flags) {
+        nla_put_u32(msg, TCA_FLOWER_FLAGS, flags);
+    }
+    acts = nla_nest_start(msg, TCA_FLOWER_ACT);
+    put_action(msg, 1, "mirred", 0, true, 0);
+    nla_nest_end(msg, acts);
+    nla_nest_end(msg, opts);
+    return msg;
+}
+
+/* Where a filter with neither skip flag went: in_hw in a NIC; not_in_hw
+ * (or no flags at all: no driver was asked) in software, with the
+ * driver's words when its ack carried some, else a reason naming the
+ * port. */
+static void
+test_filter_in_hw(void **state)
+{
+    struct ft_tc_filter f;
+    struct ft_error why;
+    struct nl_msg *msg;
+
+    (void) state;
+    msg = echo_filter(TCA_CLS_FLAGS_IN_HW);
+    assert_int_equal(ft_tc_filter_parse(nlmsg_hdr(msg), &f), 0);
+    assert_int_equal(f.flags, TCA_CLS_FLAGS_IN_HW);
+    ft_error_clear(&why);
+    assert_true(ft_tc_filter_in_hw(&f, "", "r0", &why));
+    assert_string_equal(why.reason, "");
+    nlmsg_free(msg);
+
+    msg = echo_filter(TCA_CLS_FLAGS_NOT_IN_HW);
+    assert_int_equal(ft_tc_filter_parse(nlmsg_hdr(msg), &f), 0);
+    assert_false(ft_tc_filter_in_hw(&f, "ftnic: cannot offload match on "
+                                    "IPv6 addresses", "r0", &why));
+    assert_string_equal(why.reason, "tc: ftnic: cannot offload match on "
+                        "IPv6 addresses");
+    assert_int_equal(why.code, -EOPNOTSUPP);
+    assert_false(ft_tc_filter_in_hw(&f, NULL, "r0", &why));
+    assert_string_equal(why.reason, "tc: port r0: no NIC took the filter, "
+                        "TC runs it in software (not_in_hw)");
+    nlmsg_free(msg);
+
+    msg = echo_filter(0);
+    assert_int_equal(ft_tc_filter_parse(nlmsg_hdr(msg), &f), 0);
+    assert_int_equal(f.flags, 0);
+    assert_false(ft_tc_filter_in_hw(&f, "", "veth0", &why));
+    assert_non_null(strstr(why.reason, "port veth0: no NIC took"));
+    nlmsg_free(msg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_dump),
         cmocka_unit_test(test_filter_dump_counts_of_busiest_action),
+        cmocka_unit_test(test_filter_in_hw),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,10 +18,17 @@
 # rule, the second megaflow runs in userspace and moves to the NIC when
 # room frees.  When the NIC goes away (driver unloaded) its ports stay
 # configured with the reason and their megaflows go; when it comes back,
-# the ports reopen and offload resumes.
+# the ports reopen and offload resumes.  With tc-policy=none the filters
+# carry neither skip flag: the model takes the IPv4 ones (tier hw) and
+# refuses the IPv6 ones, which stay in TC software (tier kernel, the
+# model's words as the reason) behind the slow path; both forward every
+# packet once and count exactly, each in its tier.
 #
 # usage: test-tc-offload.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+# About 2.5 minutes on a busy machine, more on a very busy one: stop a
+# hung guest before meson's 480 s do.
+FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-420}
 vm_init "$@"
 ko=$1 FT=$2 FTD=$3
 
@@ -251,6 +258,124 @@ for d in ftnic0r0 ftnic0r1; do
 done
 tc filter show dev ftnic0r0 ingress pref 100 | grep -q 02:00:00:00:00:99 \
     || fail "the hand-made filter is gone after the stop"
+pass
+
+# --- tc-policy=none: the kernel decides, FlowTier reports ----------------
+# Filters with neither skip flag: the model takes the IPv4 ones (in_hw,
+# tier hw) and refuses the IPv6 ones (a match on IPv6 addresses), which
+# the kernel keeps in software (not_in_hw, tier kernel, the model's words
+# as the reason).  Misses go through the slow path, as with skip_hw: both
+# kinds forward every packet once, and each rule's counters, per tier,
+# count exactly the pings.
+stop_daemon() {
+    kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
+    for i in $(seq 50); do
+        [ -e "$FLOWTIER_RUNDIR/flowtierd.pid" ] || break
+        sleep 0.1
+    done
+}
+# tiers: dump-flows --tiers after a revalidator pass, into $out.
+# tier_pkts REGEX TIER: that tier's n_packets of the one rule of $out
+# matching REGEX.
+tiers() {
+    sleep 1.2
+    ft dump-flows --tiers br0
+}
+tier_pkts() {
+    grep -E -- "$1" <<<"$out" | sed -nE 's/.* n_packets=[0-9]+ \(([^)]*)\).*/\1/p' \
+        | tr , '\n' | sed -n "s/^$2=//p"
+}
+# blocks DEV: DEV's ingress filters, one a line (tc -s filter show).
+blocks() {
+    tc -s filter show dev "$1" ingress \
+        | awk '/^filter / && n++ { print "" } { printf "%s|", $0 } END { print "" }'
+}
+# sw6_pkts: what FlowTier's ICMPv6 filters on ftnic0r0 counted.
+sw6_pkts() {
+    blocks ftnic0r0 | grep -E 'ip_proto (icmpv6|ipv6-icmp)' \
+        | sed -nE 's/.*Sent [0-9]+ bytes ([0-9]+) pkt.*/\1/p' \
+        | awk '{ n += $1 } END { print n + 0 }'
+}
+# ping6_n N: N pings6 VF0 -> VF1, all answered once.
+ping6_n() {
+    local o
+    o=$(ip netns exec vm0 ping -6 -n -c "$1" -i 0.2 -W 2 fd00::2 2>&1)
+    grep -q "^$1 packets transmitted, $1 received, 0% packet loss" <<<"$o" \
+        || fail "$1 IPv6 pings: $(tail -3 <<<"$o")"
+    grep -q 'DUP!\|duplicates' <<<"$o" && fail "duplicated IPv6 replies: $o"
+}
+for i in 0 1; do
+    ip netns exec vm$i sysctl -qw net.ipv6.conf.ftnic0vf$i.disable_ipv6=0 \
+        || fail "IPv6 stays off in vm$i"
+    ip -n vm$i -6 addr add fd00::$((i + 1))/64 dev ftnic0vf$i nodad \
+        || fail "no IPv6 address in vm$i"
+done
+ip -n vm0 -6 neigh replace fd00::2 dev ftnic0vf0 nud permanent \
+    lladdr "$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')"
+ip -n vm1 -6 neigh replace fd00::1 dev ftnic0vf1 nud permanent \
+    lladdr "$(ip -n vm0 -br link show ftnic0vf0 | awk '{print $3}')"
+start_daemon
+ft set Bridge br0 other_config:tc-policy=none
+ft add-flow br0 'priority=7,icmp6,ipv6_src=fd00::/64,actions=NORMAL'
+for i in $(seq 50); do
+    ft offload show br0
+    [ "$(grep -c '^    tc (hw tier): serves it$' <<<"$out")" = 2 ] && break
+    sleep 0.1
+done
+[ "$(grep -c '^    tc (hw tier): serves it$' <<<"$out")" = 2 ] \
+    || fail "tc does not serve both representors under tc-policy=none: $out"
+grep -q '^    tc-sw (kernel tier): no offload: tc: port ftnic0r0: with other_config:tc-policy=none the hw tier.s provider puts TC rules' <<<"$out" \
+    || fail "tc-sw does not say why it leaves none ports alone: $out"
+links=$(ip -br link show)
+for d in ftnic0r0 ftnic0r1; do
+    i=$(cat /sys/class/net/$d/ifindex)
+    [ "$(grep -cE "^ftsp${i}u?@" <<<"$links")" = 2 ] \
+        || fail "no slow-path pair for $d under tc-policy=none: $links"
+    tc filter show dev $d ingress pref 65535 | grep -q "Redirect to device ftsp$i)" \
+        || fail "no catch-all on $d: $(tc filter show dev $d ingress)"
+done
+pass
+ping_n 3
+ping6_n 3
+ft dump-dp-flows br0 type=tc
+tcflows=$out
+for p in $p0 $p1; do
+    grep -qE "^icmp,in_port=$p,.*, offloaded:yes, dp:tc, tier:hw, actions:[0-9]+\$" <<<"$tcflows" \
+        || fail "ICMP from port $p is not in hw under tc-policy=none: $tcflows"
+    grep -qE "^icmp6,in_port=$p,.*, offloaded:no, dp:tc, tier:kernel, not in hw: tc: ftnic: cannot offload match on IPv6 addresses, actions:[0-9]+\$" <<<"$tcflows" \
+        || fail "ICMPv6 from port $p is not in TC software with the model's words: $tcflows"
+done
+f=$(blocks ftnic0r0)
+v4=$(grep "cookie $COOKIE" <<<"$f" | grep -E '\|  ip_proto icmp\|')
+v6=$(grep "cookie $COOKIE" <<<"$f" | grep -E 'ip_proto (icmpv6|ipv6-icmp)')
+[ -n "$v4" ] && [ -n "$v6" ] || fail "no ICMP and ICMPv6 filters of FlowTier's on ftnic0r0: $f"
+grep -q 'skip_' <<<"$v4$v6" && fail "a filter carries a skip flag under tc-policy=none: $f"
+grep -q '|  in_hw in_hw_count 1|' <<<"$v4" || fail "the ICMP filter on ftnic0r0 is not in_hw: $f"
+grep -q '|  not_in_hw|' <<<"$v6" || fail "the ICMPv6 filter on ftnic0r0 is not not_in_hw: $f"
+pass
+# 20 pings each way and family: every one forwarded once; the IPv4 rule's
+# packets all in hw, the IPv6 rule's all in the kernel, none in userspace.
+tiers
+v4_hw=$(tier_pkts 'priority=5,icmp ' hw) v4_user=$(tier_pkts 'priority=5,icmp ' user)
+v6_k=$(tier_pkts 'priority=7,icmp6' kernel) v6_user=$(tier_pkts 'priority=7,icmp6' user)
+sw6=$(sw6_pkts)
+ping_n 20
+ping6_n 20
+tiers
+[ "$(tier_pkts 'priority=5,icmp ' hw)" = $((v4_hw + 40)) ] \
+    && [ "$(tier_pkts 'priority=5,icmp ' user)" = "$v4_user" ] \
+    || fail "for 40 ICMP packets in hw the rule counted hw $v4_hw -> $(tier_pkts 'priority=5,icmp ' hw), user $v4_user -> $(tier_pkts 'priority=5,icmp ' user): $out"
+[ "$(tier_pkts 'priority=7,icmp6' kernel)" = $((v6_k + 40)) ] \
+    && [ "$(tier_pkts 'priority=7,icmp6' user)" = "$v6_user" ] \
+    || fail "for 40 ICMPv6 packets in TC software the rule counted kernel $v6_k -> $(tier_pkts 'priority=7,icmp6' kernel), user $v6_user -> $(tier_pkts 'priority=7,icmp6' user): $out"
+[ "$(sw6_pkts)" = $((sw6 + 20)) ] \
+    || fail "TC software counted $(($(sw6_pkts) - sw6)) IPv6 requests on ftnic0r0 for 20"
+pass
+stop_daemon
+for d in ftnic0r0 ftnic0r1; do
+    [ "$(ours $d)" = 0 ] || fail "filters left on $d after a clean stop (none)"
+done
+ip -br link show | grep -q '^ftsp' && fail "a slow-path pair was left: $(ip -br link show)"
 pass
 
 tc filter del dev ftnic0r0 ingress pref 100
