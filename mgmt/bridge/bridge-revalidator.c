@@ -27,8 +27,8 @@
 /* Megaflows removed and MAC entries aged out since the last
  * malloc_trim() that make a pass's end call it again: REVAL_TRIM_WAVE if
  * they are also a quarter of the megaflows left (a flood is being
- * cleared), REVAL_TRIM_QUIET once a whole pass removed none (the flood is
- * over). */
+ * cleared), REVAL_TRIM_QUIET once a whole pass removed none or none is
+ * left (the flood is over). */
 #define REVAL_TRIM_WAVE 1024
 #define REVAL_TRIM_QUIET 64
 
@@ -405,8 +405,10 @@ reval_trim(struct ft_bridge *br)
     uint64_t removed = reval_n_freed(br) - br->trim_removed;
     bool quiet = reval_n_freed(br) == br->reval_removed;
 
+    /* An empty table trims at once: no later pass may come to see the
+     * quiet. */
     if ((removed >= REVAL_TRIM_WAVE && removed >= t->n / 4)
-        || (removed >= REVAL_TRIM_QUIET && quiet)) {
+        || (removed >= REVAL_TRIM_QUIET && (quiet || !t->n))) {
         malloc_trim(0);
         br->trim_removed = reval_n_freed(br);
     }

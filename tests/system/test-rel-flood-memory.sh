@@ -18,8 +18,14 @@ sys_need python3
 PCAP_SEND=${3:?usage: $0 FLOWTIER FLOWTIERD PCAP-SEND}
 N_MACS=${FT_FLOOD_MACS:-60000}
 N_SENDERS=3
-CEILING_KB=$((40 * 1024))       # Growth allowed during the flood.
-MARGIN_KB=$((6 * 1024))         # Growth allowed once every megaflow is gone.
+# Growth allowed during the flood, as in system-hostile-traffic: the
+# peak includes the replies to this test's own dump-dp-flows of up to
+# 12,000 megaflows every 0.2 s (seen from +22 to +70 MB).
+CEILING_KB=$((96 * 1024))
+# Growth allowed once every megaflow is gone: measured +3.4 to +15.3 MB
+# (docs/reliability.md), against +27.8 MB before freed megaflows were
+# let go and trimmed.
+MARGIN_KB=$((20 * 1024))
 
 sys_start_daemon
 ft 0 add-br br0
