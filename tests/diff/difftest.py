@@ -447,13 +447,22 @@ def tnl_push_as_set_tunnel(tok, ul_out, following):
 
 def canonical_tunnels(acts, ul_out):
     """Rewrites every 'tnl_push(...),UL' of 'acts' with
-    tnl_push_as_set_tunnel(); anything else (a push in another form, say
-    inside a 'clone(...)') is left as it is and shows as a mismatch."""
+    tnl_push_as_set_tunnel(), also inside a 'clone(...)' holding nothing
+    else (OVS clones the push when more actions follow it); anything else
+    is left as it is and shows as a mismatch."""
     if acts == 'drop':
         return acts
     toks, out, i = split_top(acts), [], 0
     while i < len(toks):
         tok = toks[i]
+        if tok.startswith('clone(') and tok.endswith(')'):
+            inner = split_top(tok[len('clone('):-1])
+            if len(inner) == 2:
+                new = tnl_push_as_set_tunnel(inner[0], ul_out, inner[1])
+                if new:
+                    out += new
+                    i += 1
+                    continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         new = tnl_push_as_set_tunnel(tok, ul_out, nxt)
         if new:
