@@ -270,6 +270,33 @@ out_tables:
     return status;
 }
 
+/* Adds the bridge's own port to the '*n' ports of 'xports' (which has
+ * room for it), sorts them by number and names them from 'map'.  Returns
+ * 0, or -EINVAL after saying on stderr which number was given twice. */
+static int
+finish_ports(struct ft_xport *xports, size_t *n, const struct ft_port_map *map)
+{
+    xports[*n].port = FT_PORT_LOCAL;
+    xports[*n].name = BRIDGE_NAME;
+    xports[*n].vlan_mode = FT_VLAN_TRUNK;
+    xports[*n].tag = -1;
+    (*n)++;
+    qsort(xports, *n, sizeof *xports, compare_xports);
+    for (size_t i = 1; i < *n; i++) {
+        if (xports[i].port == xports[i - 1].port) {
+            fprintf(stderr, "flowtier trace: port number %"PRIu32" given "
+                    "twice\n", xports[i].port);
+            return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (!xports[i].name) {
+            xports[i].name = ft_port_map_find_port(map, xports[i].port);
+        }
+    }
+    return 0;
+}
+
 int
 ft_cli_trace(int argc, char *argv[])
 {
@@ -328,25 +355,9 @@ ft_cli_trace(int argc, char *argv[])
         goto out;
     }
 
-    /* The bridge's own port. */
-    xports[n_xports].port = FT_PORT_LOCAL;
-    xports[n_xports].name = BRIDGE_NAME;
-    xports[n_xports].vlan_mode = FT_VLAN_TRUNK;
-    xports[n_xports].tag = -1;
-    n_xports++;
-    qsort(xports, n_xports, sizeof *xports, compare_xports);
-    for (size_t i = 1; i < n_xports; i++) {
-        if (xports[i].port == xports[i - 1].port) {
-            fprintf(stderr, "flowtier trace: port number %"PRIu32" given "
-                    "twice\n", xports[i].port);
-            status = 1;
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n_xports; i++) {
-        if (!xports[i].name) {
-            xports[i].name = ft_port_map_find_port(&map, xports[i].port);
-        }
+    if (finish_ports(xports, &n_xports, &map)) {
+        status = 1;
+        goto out;
     }
     status = run_trace(flows_file, flow_text, xports, n_xports, &map);
 
