@@ -224,6 +224,29 @@ ft_tnl_config_rx_score(const struct ft_tnl_config *cfg, uint32_t src,
     return score;
 }
 
+#define TNL_ECN_ECT_0 0x02
+#define TNL_ECN_CE 0x03
+
+/* The outer ECN bits of an IP packet are always the inner packet's, as in
+ * Open vSwitch (RFC 6040's normal mode), except that Congestion
+ * Experienced becomes ECT(0), and they are ORed into a fixed options:tos. */
+static void
+encap_ecn(const struct ft_flow *flow, bool ip, struct ft_flow *wc,
+          struct ft_dpa_tunnel *tnl)
+{
+    uint8_t ecn;
+
+    if (!ip) {
+        return;
+    }
+    if (wc) {
+        wc->dl_type = UINT16_MAX;
+        wc->nw_tos |= FT_IP_ECN_MASK;
+    }
+    ecn = flow->nw_tos & FT_IP_ECN_MASK;
+    tnl->tos |= ecn == TNL_ECN_CE ? TNL_ECN_ECT_0 : ecn;
+}
+
 int
 ft_tnl_config_encap(const struct ft_tnl_config *cfg,
                     const struct ft_flow *flow, struct ft_flow *wc,
@@ -268,13 +291,14 @@ ft_tnl_config_encap(const struct ft_tnl_config *cfg,
         }
     }
     if (cfg->tos_inherit) {
-        tnl->tos = ip ? flow->nw_tos : 0;
+        tnl->tos = ip ? flow->nw_tos & ~FT_IP_ECN_MASK : 0;
         if (wc && ip) {
-            wc->nw_tos = UINT8_MAX;
+            wc->nw_tos |= (uint8_t) ~FT_IP_ECN_MASK;
         }
     } else {
         tnl->tos = cfg->tos;
     }
+    encap_ecn(flow, ip, wc, tnl);
     if (cfg->ttl_inherit && ip) {
         tnl->ttl = flow->nw_ttl;
         if (wc) {

@@ -18,7 +18,9 @@
  *               "flow": the flow's tun_src (set_field:...->tun_src), or
  *               the route's when it is 0.
  *   tos         outer TOS byte (0 to 255, default 0) or "inherit" (the
- *               inner IPv4/IPv6 packet's).
+ *               inner IPv4/IPv6 packet's DSCP).  Either way an IP packet's
+ *               ECN bits are ORed in, Congestion Experienced as ECT(0),
+ *               as Open vSwitch does.
  *   ttl         outer TTL (1 to 255, default 64) or "inherit".
  *   df_default  "true" (default) or "false": the outer header's don't
  *               fragment bit.

@@ -95,7 +95,7 @@ static const struct ft_command commands[] = {
            "user=1)'."),
     {
         .name = "trace",
-        .usage = "BRIDGE FLOW | --flows FILE [--port NAME=NUMBER]... FLOW",
+        .usage = "BRIDGE FLOW | --flows FILE [--port NAME=NUMBER[,type=vxlan,options:K=V...]]... FLOW",
         .help = "Show how the packet FLOW (e.g. 'in_port=vnet0,icmp,"
                 "nw_dst=10.0.0.2') goes\nthrough BRIDGE's tables, as "
                 "'ovs-appctl ofproto/trace' does: tables and actions\n"
@@ -103,8 +103,10 @@ static const struct ft_command commands[] = {
                 "is learned.\n\nWith --flows, no daemon is needed: the "
                 "flows of FILE (one per line, as\n'ovs-ofctl add-flows' "
                 "reads them) are loaded into a throwaway bridge whose\n"
-                "ports are given with --port.  Fields of FLOW left out are "
-                "zero.",
+                "ports are given with --port; NAME=NUMBER,type=vxlan,"
+                "options:remote_ip=IP|flow,\noptions:key=VNI|flow (and the "
+                "other VXLAN options) is a tunnel port.\nFields of FLOW "
+                "left out are zero.",
         .run = ft_cli_trace_any,
     },
     DAEMON("dump-dp-flows", "[--explain] BRIDGE [type=KIND]",

@@ -22,6 +22,7 @@
 #include "mgmt/flowsyntax/ofp-flow.h"
 #include "mgmt/ofproto/oftable.h"
 #include "mgmt/ofproto/xlate.h"
+#include "swpath/tnl-config.h"
 
 #define BRIDGE_NAME "br0"
 
@@ -105,12 +106,63 @@ compare_xports(const void *a_, const void *b_)
     return a->port < b->port ? -1 : a->port > b->port;
 }
 
-/* Parses "NAME=NUMBER" into 'ports' and 'map'. */
+/* Parses the tunnel part of a --port argument, ",type=vxlan" followed by
+ * ",options:KEY=VALUE" items (the Interface columns as 'ovs-vsctl' spells
+ * them), into '*cfg' for port 'name'.  'spec' is the text after NUMBER.
+ * Returns 0, or -EINVAL after saying why on stderr. */
 static int
-add_port_arg(const char *arg, struct ft_xport *xp, struct ft_port_map *map)
+parse_tunnel_spec(const char *name, const char *spec,
+                  struct ft_tnl_config *cfg)
+{
+    struct ft_netdev_option opts[16];
+    char *copy = strdup(spec), *save = NULL, *item;
+    size_t n_opts = 0;
+    bool vxlan = false;
+    struct ft_error err;
+    int error = 0;
+
+    if (!copy) {
+        abort();
+    }
+    for (item = strtok_r(copy, ",", &save); item && !error;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+
+        if (!strcmp(item, "type=vxlan")) {
+            vxlan = true;
+        } else if (!strncmp(item, "options:", 8) && eq && eq > item + 8
+                   && n_opts < sizeof opts / sizeof *opts) {
+            *eq = '\0';
+            opts[n_opts].key = item + 8;
+            opts[n_opts++].value = eq + 1;
+        } else {
+            fprintf(stderr, "flowtier trace: --port %s: '%s' is not "
+                    "type=vxlan or options:KEY=VALUE (at most %zu)\n",
+                    name, item, sizeof opts / sizeof *opts);
+            error = -EINVAL;
+        }
+    }
+    if (!error && !vxlan) {
+        fprintf(stderr, "flowtier trace: --port %s: options need "
+                "type=vxlan (the only port type with options)\n", name);
+        error = -EINVAL;
+    }
+    if (!error && ft_tnl_config_parse(name, opts, n_opts, cfg, &err)) {
+        fprintf(stderr, "flowtier trace: %s\n", err.reason);
+        error = -EINVAL;
+    }
+    free(copy);
+    return error;
+}
+
+/* Parses "NAME=NUMBER[,type=vxlan[,options:KEY=VALUE]...]" into 'xp',
+ * 'map' and, for a VXLAN port, '*cfg' (which 'xp' then points to). */
+static int
+add_port_arg(const char *arg, struct ft_xport *xp, struct ft_port_map *map,
+             struct ft_tnl_config *cfg)
 {
     const char *eq = strchr(arg, '=');
-    char *end;
+    char *end, *name;
     unsigned long n;
 
     if (!eq || eq == arg || !eq[1]) {
@@ -120,7 +172,7 @@ add_port_arg(const char *arg, struct ft_xport *xp, struct ft_port_map *map)
     }
     errno = 0;
     n = strtoul(eq + 1, &end, 10);
-    if (errno || *end || !n || n > FT_PORT_MAX) {
+    if (errno || (*end && *end != ',') || !n || n > FT_PORT_MAX) {
         fprintf(stderr, "flowtier trace: --port %s: port number must be "
                 "1..%u\n", arg, FT_PORT_MAX);
         return -EINVAL;
@@ -130,15 +182,17 @@ add_port_arg(const char *arg, struct ft_xport *xp, struct ft_port_map *map)
     xp->vlan_mode = FT_VLAN_TRUNK;
     xp->tag = -1;
     xp->name = NULL;
-    {
-        char *name = strndup(arg, (size_t) (eq - arg));
-
-        if (!name) {
-            abort();
-        }
-        ft_port_map_add(map, name, xp->port);
-        free(name);
+    name = strndup(arg, (size_t) (eq - arg));
+    if (!name) {
+        abort();
     }
+    if (*end && parse_tunnel_spec(name, end + 1, cfg)) {
+        free(name);
+        return -EINVAL;
+    }
+    xp->tnl = *end ? cfg : NULL;
+    ft_port_map_add(map, name, xp->port);
+    free(name);
     return 0;
 }
 
@@ -146,7 +200,7 @@ static int
 trace_usage(void)
 {
     fprintf(stderr, "usage: flowtier trace --flows FILE "
-            "[--port NAME=NUMBER]... FLOW\n");
+            "[--port NAME=NUMBER[,type=vxlan,options:KEY=VALUE...]]... FLOW\n");
     return 2;
 }
 
@@ -216,6 +270,33 @@ out_tables:
     return status;
 }
 
+/* Adds the bridge's own port to the '*n' ports of 'xports' (which has
+ * room for it), sorts them by number and names them from 'map'.  Returns
+ * 0, or -EINVAL after saying on stderr which number was given twice. */
+static int
+finish_ports(struct ft_xport *xports, size_t *n, const struct ft_port_map *map)
+{
+    xports[*n].port = FT_PORT_LOCAL;
+    xports[*n].name = BRIDGE_NAME;
+    xports[*n].vlan_mode = FT_VLAN_TRUNK;
+    xports[*n].tag = -1;
+    (*n)++;
+    qsort(xports, *n, sizeof *xports, compare_xports);
+    for (size_t i = 1; i < *n; i++) {
+        if (xports[i].port == xports[i - 1].port) {
+            fprintf(stderr, "flowtier trace: port number %"PRIu32" given "
+                    "twice\n", xports[i].port);
+            return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (!xports[i].name) {
+            xports[i].name = ft_port_map_find_port(map, xports[i].port);
+        }
+    }
+    return 0;
+}
+
 int
 ft_cli_trace(int argc, char *argv[])
 {
@@ -223,11 +304,15 @@ ft_cli_trace(int argc, char *argv[])
     const char *flow_text = NULL;
     struct ft_port_map map;
     struct ft_xport *xports;
+    struct ft_tnl_config *tnls;
     size_t n_xports = 0;
     int status = 2;
 
     xports = calloc((size_t) argc + 1, sizeof *xports);
-    if (!xports) {
+    tnls = calloc((size_t) argc + 1, sizeof *tnls);
+    if (!xports || !tnls) {
+        free(xports);
+        free(tnls);
         return 1;
     }
     ft_port_map_init(&map);
@@ -241,15 +326,20 @@ ft_cli_trace(int argc, char *argv[])
             }
             if (arg[2] == 'f') {
                 flows_file = argv[++i];
-            } else if (add_port_arg(argv[++i], &xports[n_xports++], &map)) {
+            } else if (add_port_arg(argv[++i], &xports[n_xports],
+                                    &map, &tnls[n_xports])) {
                 goto out;
+            } else {
+                n_xports++;
             }
         } else if (!strncmp(arg, "--flows=", 8)) {
             flows_file = arg + 8;
         } else if (!strncmp(arg, "--port=", 7)) {
-            if (add_port_arg(arg + 7, &xports[n_xports++], &map)) {
+            if (add_port_arg(arg + 7, &xports[n_xports], &map,
+                             &tnls[n_xports])) {
                 goto out;
             }
+            n_xports++;
         } else if (arg[0] == '-' && arg[1] == '-') {
             fprintf(stderr, "flowtier trace: unknown option %s\n", arg);
             goto out;
@@ -265,31 +355,16 @@ ft_cli_trace(int argc, char *argv[])
         goto out;
     }
 
-    /* The bridge's own port. */
-    xports[n_xports].port = FT_PORT_LOCAL;
-    xports[n_xports].name = BRIDGE_NAME;
-    xports[n_xports].vlan_mode = FT_VLAN_TRUNK;
-    xports[n_xports].tag = -1;
-    n_xports++;
-    qsort(xports, n_xports, sizeof *xports, compare_xports);
-    for (size_t i = 1; i < n_xports; i++) {
-        if (xports[i].port == xports[i - 1].port) {
-            fprintf(stderr, "flowtier trace: port number %"PRIu32" given "
-                    "twice\n", xports[i].port);
-            status = 1;
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < n_xports; i++) {
-        if (!xports[i].name) {
-            xports[i].name = ft_port_map_find_port(&map, xports[i].port);
-        }
+    if (finish_ports(xports, &n_xports, &map)) {
+        status = 1;
+        goto out;
     }
     status = run_trace(flows_file, flow_text, xports, n_xports, &map);
 
 out:
     ft_port_map_destroy(&map);
     free(xports);
+    free(tnls);
     return status;
 }
 
@@ -332,13 +407,14 @@ ft_cli_parse_flows(int argc, char *argv[])
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         struct ft_xport xp;
+        struct ft_tnl_config tnl;
 
         if (!strcmp(arg, "--port") && i + 1 < argc) {
-            if (add_port_arg(argv[++i], &xp, &map)) {
+            if (add_port_arg(argv[++i], &xp, &map, &tnl)) {
                 goto out;
             }
         } else if (!strncmp(arg, "--port=", 7)) {
-            if (add_port_arg(arg + 7, &xp, &map)) {
+            if (add_port_arg(arg + 7, &xp, &map, &tnl)) {
                 goto out;
             }
         } else if (arg[0] != '-' && !file) {

@@ -13,7 +13,8 @@ The same OpenFlow table (an 'ovs-ofctl add-flows' file) and the same packet
 
 The "Datapath actions:" lines must be equal once OVS's datapath port
 numbers are mapped to OpenFlow port numbers.  The only other
-canonicalization is the documented one for flooding (see README.md).
+canonicalizations are the documented ones for flooding and for OVS's
+native tunnelling (tnl_push) on the tunnel bridge br1 (see README.md).
 
 Cases: the hand-written seed scenarios in seeds/ (NAME.flows plus
 NAME.packets) and tables from a seeded random generator.
@@ -42,6 +43,32 @@ SEEDS = os.path.join(HERE, 'seeds')
 
 OFPP_LOCAL = 65534
 N_PORTS = 4
+
+# The tunnel bridge: plain ports and VXLAN ports with the same options on
+# both switches (Interface options on OVS, --port ...,type=vxlan,options:
+# on FlowTier).  Each VXLAN port has a UDP port of its own, because OVS's
+# userspace datapath numbers a tunnel port by it (vx1 is datapath port
+# 4789): that keeps the datapath-to-OpenFlow port map one to one.
+TUNNEL_BRIDGE = 'br1'
+TUNNEL_PORTS = [
+    ('q1', 1, None),
+    ('q2', 2, None),
+    ('vx1', 5, [('remote_ip', 'flow'), ('key', 'flow')]),
+    ('vx2', 6, [('remote_ip', '172.31.50.2'), ('key', '100'),
+                ('dst_port', '4790')]),
+    ('vx3', 7, [('remote_ip', 'flow'), ('key', '300'), ('dst_port', '4791'),
+                ('ttl', '9'), ('tos', 'inherit'), ('df_default', 'false')]),
+]
+# OVS's userspace datapath pushes the outer header itself ("native
+# tunnelling"): it needs a route and a neighbour for the far end.  They
+# live on an underlay bridge of their own whose table sends what its own
+# port emits to its one port; every tunnel destination of the seeds is in
+# UNDERLAY_NET and reached through UNDERLAY_GW.
+UNDERLAY_BRIDGE = 'ul'
+UNDERLAY_IP = '172.31.0.1/16'
+UNDERLAY_NET = '172.31.0.0/16'
+UNDERLAY_GW = '172.31.0.254'
+UNDERLAY_GW_MAC = '02:00:00:00:0a:fe'
 OVS_PATH = os.environ.get('PATH', '') + ':/usr/sbin:/sbin'
 
 
@@ -118,7 +145,9 @@ class OvsSandbox:
             raise HarnessError('cannot find the control socket of '
                                'ovs-vswitchd in %s' % self.dir)
         self.ctl = Unixctl(ctls[0])
-        self.dp_to_of = self._port_map()
+        self._add_tunnel_bridge()
+        self.maps = self._port_maps()
+        self.dp_to_of = self.maps['br0']
         self.flood_orders = self._flood_orders()
 
     def stop(self):
@@ -137,20 +166,68 @@ class OvsSandbox:
             raise HarnessError('%s: %s' % (method, str(error).strip()))
         return result
 
-    def _port_map(self):
-        """Maps datapath port numbers to OpenFlow port numbers using
-        'dpif/show' lines like "    p1 1/2: (dummy)" (ofport/dpport);
-        the bridge's own port (ofport 65534) stays LOCAL = 65534."""
+    def _vsctl(self, *args):
+        proc = subprocess.run(['ovs-vsctl', '--timeout=20'] + list(args),
+                              env=self.env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise HarnessError('ovs-vsctl %s: %s' % (' '.join(args),
+                                                     proc.stderr.strip()))
+
+    def _add_tunnel_bridge(self):
+        """Creates TUNNEL_BRIDGE with TUNNEL_PORTS, and the underlay
+        (bridge, address, route, neighbour) that native tunnelling needs
+        to emit an outer header."""
+        args = []
+        for br, mac in ((TUNNEL_BRIDGE, '02:00:00:00:01:fe'),
+                        (UNDERLAY_BRIDGE, '02:00:00:00:02:fe')):
+            args += ['--', 'add-br', br, '--', 'set', 'bridge', br,
+                     'datapath_type=dummy', 'fail-mode=secure',
+                     'other-config:hwaddr=' + mac]
+        for name, ofport, opts in TUNNEL_PORTS:
+            args += ['--', 'add-port', TUNNEL_BRIDGE, name, '--', 'set',
+                     'interface', name, 'ofport_request=%d' % ofport,
+                     'type=' + ('vxlan' if opts else 'dummy')]
+            args += ['options:%s=%s' % kv for kv in opts or []]
+        args += ['--', 'add-port', UNDERLAY_BRIDGE, 'u1', '--', 'set',
+                 'interface', 'u1', 'type=dummy', 'ofport_request=1']
+        self._vsctl(*args)
+        proc = subprocess.run(['ovs-ofctl', 'add-flow', UNDERLAY_BRIDGE,
+                               'in_port=LOCAL,actions=output:1'],
+                              env=self.env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise HarnessError('underlay flow: ' + proc.stderr.strip())
+        self.appctl('netdev-dummy/ip4addr', UNDERLAY_BRIDGE, UNDERLAY_IP)
+        self.appctl('ovs/route/add', UNDERLAY_NET, UNDERLAY_BRIDGE,
+                    UNDERLAY_GW)
+        self.appctl('tnl/neigh/set', UNDERLAY_BRIDGE, UNDERLAY_GW,
+                    UNDERLAY_GW_MAC)
+
+    def _port_maps(self):
+        """Maps datapath port numbers to OpenFlow port numbers, per bridge,
+        using 'dpif/show' lines like "    p1 1/2: (dummy)" (ofport/dpport)
+        under "  br0:"; the bridge's own port (ofport 65534) stays LOCAL =
+        65534."""
         text = self.appctl('dpif/show')
-        mapping = {}
+        maps, mapping = {}, None
         for line in text.splitlines():
-            m = re.match(r'\s+(\S+) (\d+)/(\d+):', line)
+            m = re.match(r'  (\S+):$', line)
             if m:
+                mapping = maps.setdefault(m.group(1), {})
+                continue
+            m = re.match(r'\s+(\S+) (\d+)/(\d+):', line)
+            if m and mapping is not None:
                 mapping[int(m.group(3))] = int(m.group(2))
-        want = set(range(1, self.n_ports + 1)) | {OFPP_LOCAL}
-        if set(mapping.values()) != want:
-            raise HarnessError('unexpected OVS ports in dpif/show:\n' + text)
-        return mapping
+        wants = {
+            'br0': set(range(1, self.n_ports + 1)) | {OFPP_LOCAL},
+            TUNNEL_BRIDGE: {p[1] for p in TUNNEL_PORTS} | {OFPP_LOCAL},
+            UNDERLAY_BRIDGE: {1, OFPP_LOCAL},
+        }
+        for br, want in wants.items():
+            if set(maps.get(br, {}).values()) != want \
+                    or len(maps[br]) != len(want):
+                raise HarnessError('unexpected OVS ports in dpif/show:\n'
+                                   + text)
+        return maps
 
     def _flood_orders(self):
         """OVS floods in the order of its internal port lists (one for
@@ -183,14 +260,14 @@ class OvsSandbox:
                     orders[inp].append(order)
         return orders
 
-    def load(self, flows_file, of13):
+    def load(self, flows_file, of13, bridge='br0'):
         """Replaces br0's table with 'flows_file'.  Returns None, or the
         error text of ovs-ofctl."""
         # (replace-flows cannot use OpenFlow 1.0's table_id extension,
         # so the table is emptied and loaded in two steps.)
         proto = ['-O', 'OpenFlow13'] if of13 else []
-        for verb in (['del-flows', 'br0'], ['add-flows', 'br0',
-                                            flows_file]):
+        for verb in (['del-flows', bridge], ['add-flows', bridge,
+                                             flows_file]):
             proc = subprocess.run(['ovs-ofctl'] + proto + verb,
                                   env=self.env, capture_output=True,
                                   text=True)
@@ -199,10 +276,20 @@ class OvsSandbox:
                         or 'exit status %d' % proc.returncode)
         return None
 
-    def trace(self, flow):
+    def canonical(self, acts, bridge):
+        """OVS's datapath actions in FlowTier's terms: native tunnel pushes
+        as set(tunnel(...)) plus an output to the tunnel port, then
+        OpenFlow port numbers."""
+        if bridge == TUNNEL_BRIDGE:
+            ul_out = [dp for dp, of in self.maps[UNDERLAY_BRIDGE].items()
+                      if of == 1][0]
+            acts = canonical_tunnels(acts, ul_out)
+        return canonical_ports(acts, self.maps[bridge])
+
+    def trace(self, flow, bridge='br0'):
         """Returns (full trace text, datapath actions string)."""
-        self.appctl('fdb/flush', 'br0')
-        result, error = self.ctl.call('ofproto/trace', 'br0', flow)
+        self.appctl('fdb/flush', bridge)
+        result, error = self.ctl.call('ofproto/trace', bridge, flow)
         if error is not None:
             return 'ovs-vswitchd: ' + str(error).strip(), None
         return result, datapath_actions(result)
@@ -234,13 +321,19 @@ def needs_of13(flows_text):
 class FlowTier:
     def __init__(self, exe, n_ports):
         self.exe = exe
-        self.port_args = []
+        self.port_args = {'br0': [], TUNNEL_BRIDGE: []}
         for i in range(1, n_ports + 1):
-            self.port_args += ['--port', 'p%d=%d' % (i, i)]
+            self.port_args['br0'] += ['--port', 'p%d=%d' % (i, i)]
+        for name, ofport, opts in TUNNEL_PORTS:
+            spec = '%s=%d' % (name, ofport)
+            if opts:
+                spec += ',type=vxlan' + ''.join(',options:%s=%s' % kv
+                                                for kv in opts)
+            self.port_args[TUNNEL_BRIDGE] += ['--port', spec]
 
-    def trace(self, flows_file, flow):
-        cmd = [self.exe, 'trace', '--flows', flows_file] + self.port_args \
-            + [flow]
+    def trace(self, flows_file, flow, bridge='br0'):
+        cmd = [self.exe, 'trace', '--flows', flows_file] \
+            + self.port_args[bridge] + [flow]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True,
                                   timeout=30)
@@ -265,10 +358,10 @@ class OvsAsSecond:
     def __init__(self, ovs):
         self.ovs = ovs
 
-    def trace(self, flows_file, flow):
-        text, acts = self.ovs.trace(flow)
+    def trace(self, flows_file, flow, bridge='br0'):
+        text, acts = self.ovs.trace(flow, bridge)
         if acts is not None:
-            acts = canonical_ports(acts, self.ovs.dp_to_of)
+            acts = self.ovs.canonical(acts, bridge)
             acts = canonical_floods(
                 acts, self.ovs.flood_orders.get(packet_in_port(flow)))
         return text, acts
@@ -320,6 +413,64 @@ def canonical_ports(acts, dp_to_of):
             n = int(tok)
             tok = port_name(dp_to_of[n]) if n in dp_to_of else 'dp%d' % n
         out.append(tok)
+    return ','.join(out)
+
+
+TNL_PUSH_RE = re.compile(
+    r'tnl_push\(tnl_port\((\d+)\),header\(size=\d+,type=4,eth\([^)]*\),'
+    r'ipv4\(src=[0-9.]+,dst=([0-9.]+),proto=17,tos=(\w+),ttl=(\d+),'
+    r'frag=(\w+)\),udp\(src=0,dst=(\d+),csum=0x0\),'
+    r'vxlan\(flags=0x8000000,vni=(\w+)\)\),out_port\(\d+\)\)$')
+
+
+def tnl_push_as_set_tunnel(tok, ul_out, following):
+    """Rewrites one VXLAN 'tnl_push(...)' of OVS's userspace datapath,
+    followed by the underlay's output 'following', into what a datapath
+    without native tunnelling is given (FlowTier's form): 'set(tunnel(...))'
+    and an output to the tunnel port, which has datapath port number
+    tnl_port (one UDP port per tunnel port, see TUNNEL_PORTS).  The outer
+    source address and Ethernet header come from OVS's underlay route and
+    neighbour table and are dropped.  Returns the two tokens, or None when
+    'tok' is not such a push."""
+    m = TNL_PUSH_RE.match(tok)
+    if not m or following != str(ul_out):
+        return None
+    dp_port, dst, tos, ttl, frag, tp_dst, vni = m.groups()
+    flags = (['df'] if int(frag, 0) & 0x4000 else []) + ['key']
+    parts = ['tun_id=%#x' % int(vni, 0), 'dst=' + dst]
+    if int(tos, 0):
+        parts.append('tos=%#x' % int(tos, 0))
+    parts += ['ttl=' + ttl, 'tp_dst=' + tp_dst,
+              'flags(%s)' % '|'.join(flags)]
+    return ['set(tunnel(%s))' % ','.join(parts), dp_port]
+
+
+def canonical_tunnels(acts, ul_out):
+    """Rewrites every 'tnl_push(...),UL' of 'acts' with
+    tnl_push_as_set_tunnel(), also inside a 'clone(...)' holding nothing
+    else (OVS clones the push when more actions follow it); anything else
+    is left as it is and shows as a mismatch."""
+    if acts == 'drop':
+        return acts
+    toks, out, i = split_top(acts), [], 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.startswith('clone(') and tok.endswith(')'):
+            inner = split_top(tok[len('clone('):-1])
+            if len(inner) == 2:
+                new = tnl_push_as_set_tunnel(inner[0], ul_out, inner[1])
+                if new:
+                    out += new
+                    i += 1
+                    continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        new = tnl_push_as_set_tunnel(tok, ul_out, nxt)
+        if new:
+            out += new
+            i += 2
+        else:
+            out.append(tok)
+            i += 1
     return ','.join(out)
 
 
@@ -933,6 +1084,18 @@ class Generator:
 # ---------------------------------------------------------------------------
 # Running cases.
 
+def seed_bridge(flows_text):
+    """The bridge a seed's table goes to: br0, or the one its
+    '# bridge: NAME' line names (TUNNEL_BRIDGE is the only other)."""
+    m = re.search(r'^# bridge: (\S+)$', flows_text, re.M)
+    if not m:
+        return 'br0'
+    if m.group(1) != TUNNEL_BRIDGE:
+        raise HarnessError('seed names bridge %s; there are br0 and %s'
+                           % (m.group(1), TUNNEL_BRIDGE))
+    return m.group(1)
+
+
 def read_packets(path):
     pkts = []
     with open(path) as f:
@@ -955,25 +1118,26 @@ class Runner:
         self.max_report = max_report
         self.failures = []
 
-    def run_table(self, name, flows_text, packets):
+    def run_table(self, name, flows_text, packets, bridge='br0'):
         path = os.path.join(self.workdir, name + '.flows')
         with open(path, 'w') as f:
             f.write(flows_text)
-        err = self.ovs.load(path, needs_of13(flows_text))
+        err = self.ovs.load(path, needs_of13(flows_text), bridge)
         if err is not None:
             raise HarnessError('OVS rejected table %s (a bug in the seed '
                                'or the generator):\n%s\n--- table:\n%s'
                                % (name, err, flows_text))
         for pkt in packets:
-            ovs_text, ovs_acts = self.ovs.trace(pkt)
+            ovs_text, ovs_acts = self.ovs.trace(pkt, bridge)
             if ovs_acts is None:
                 raise HarnessError('OVS could not trace packet %s of %s:\n%s'
                                    % (pkt, name, ovs_text))
-            ovs_acts = canonical_ports(ovs_acts, self.ovs.dp_to_of)
-            ft_text, ft_acts = self.second.trace(path, pkt)
+            ovs_acts = self.ovs.canonical(ovs_acts, bridge)
+            ft_text, ft_acts = self.second.trace(path, pkt, bridge)
             if self.verbose:
                 print('%s: %s\n  -> %s' % (name, pkt, ovs_acts))
-            orders = self.ovs.flood_orders.get(packet_in_port(pkt))
+            orders = self.ovs.flood_orders.get(packet_in_port(pkt)) \
+                if bridge == 'br0' else None
             if compare(ovs_acts, ft_acts, orders):
                 self.passed += 1
                 continue
@@ -1071,7 +1235,8 @@ def main():
                     text = f.read()
                 runner.run_table('seed-' + name, text,
                                  read_packets(flows[:-len('.flows')]
-                                              + '.packets'))
+                                              + '.packets'),
+                                 seed_bridge(text))
             n_seed = runner.passed + runner.failed
             print('seed scenarios: %d packets, %d mismatches'
                   % (n_seed, runner.failed))

@@ -6,7 +6,7 @@
 # Usage:
 #   ovs-sandbox.sh start DIR NPORTS   start OVS with its state under DIR
 #                                     (created if needed), bridge br0
-#                                     (datapath_type=netdev) and dummy
+#                                     (datapath_type=dummy) and dummy
 #                                     ports p1..pN with OpenFlow ports 1..N
 #   ovs-sandbox.sh stop DIR           kill both daemons started in DIR
 #   ovs-sandbox.sh env DIR            print the environment (sh syntax)
@@ -21,12 +21,16 @@
 # environment of 'env' plain 'ovs-vsctl show', 'ovs-ofctl dump-flows br0'
 # and 'ovs-appctl ofproto/trace br0 FLOW' talk to the sandbox.
 #
-# ovs-vswitchd runs with --enable-dummy=override: every netdev class,
-# including the bridge's internal port, is a dummy device, so nothing
-# appears in the host's network namespace and several sandboxes (and a
-# separately running OVS) never collide on device names.  Translation
-# (ofproto/trace) is the same as with real devices: it sees only port
-# numbers and the flow tables.
+# ovs-vswitchd runs with --enable-dummy and every bridge has
+# datapath_type=dummy: the datapath is OVS's userspace one (dpif-netdev)
+# under another name, whose bridge ports are "dummy-internal" devices, and
+# every other port is type=dummy, so nothing appears in the host's network
+# namespace and several sandboxes (and a separately running OVS) never
+# collide on device names.  Unlike --enable-dummy=override, which would
+# turn VXLAN ports into plain dummies too, tunnel ports stay real tunnel
+# ports of the userspace datapath (which creates no device either).
+# Translation (ofproto/trace) is the same as with real devices: it sees
+# only port numbers and the flow tables.
 #
 # Exit status: 0 on success, 1 on failure (with a message on stderr),
 # 77 when Open vSwitch is not installed (the automake/meson "skip" code is
@@ -138,7 +142,7 @@ do_start() {
     ovs-vsctl --no-wait --db="unix:$d/db.sock" init >>"$d/setup.log" 2>&1 \
         || { do_stop "$d"; die "ovs-vsctl init failed"; }
     ovs-vswitchd "unix:$d/db.sock" \
-        --enable-dummy=override --disable-system --disable-system-route \
+        --enable-dummy --disable-system --disable-system-route \
         --pidfile="$d/ovs-vswitchd.pid" \
         --log-file="$d/ovs-vswitchd.log" \
         -vconsole:off \
@@ -150,7 +154,7 @@ do_start() {
 
     # One transaction: the bridge and all its ports.
     set -- --db="unix:$d/db.sock" --timeout=20 \
-        add-br br0 -- set bridge br0 datapath_type=netdev \
+        add-br br0 -- set bridge br0 datapath_type=dummy \
         fail-mode=secure other-config:hwaddr=02:00:00:00:00:fe
     i=1
     while [ $i -le "$n" ]; do

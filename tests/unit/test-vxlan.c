@@ -348,6 +348,31 @@ test_config_encap(void **state)
     assert_int_equal(wc.tun_src, 0);
     assert_int_equal(t.src, 0);
 
+    /* ECN is always inherited (CE as ECT(0)), with or without tos=inherit,
+     * and un-wildcarded; a fixed tos keeps its own DSCP. */
+    flow.nw_tos = 0xb9;
+    assert_int_equal(ft_tnl_config_encap(&c, &flow, NULL, &t, &err), 0);
+    assert_int_equal(t.tos, 0xb9);
+    flow.nw_tos = 0xbb;
+    assert_int_equal(ft_tnl_config_encap(&c, &flow, NULL, &t, &err), 0);
+    assert_int_equal(t.tos, 0xba);
+    memset(&wc, 0, sizeof wc);
+    assert_int_equal(parse(&c, &err, "remote_ip", "172.31.1.2", "tos", "0x20",
+                           NULL), 0);
+    assert_int_equal(ft_tnl_config_encap(&c, &flow, &wc, &t, &err), 0);
+    assert_int_equal(t.tos, 0x22);
+    assert_int_equal(wc.nw_tos, 0x03);
+    flow.nw_tos = 0x01;
+    assert_int_equal(ft_tnl_config_encap(&c, &flow, NULL, &t, &err), 0);
+    assert_int_equal(t.tos, 0x21);
+    flow.dl_type = FT_ETH_TYPE_ARP;
+    memset(&wc, 0, sizeof wc);
+    assert_int_equal(ft_tnl_config_encap(&c, &flow, &wc, &t, &err), 0);
+    assert_int_equal(t.tos, 0x20);
+    assert_int_equal(wc.nw_tos, 0);
+    flow.dl_type = FT_ETH_TYPE_IP;
+    flow.nw_tos = 0xb8;
+
     memset(&wc, 0, sizeof wc);
     assert_int_equal(parse(&c, &err, "remote_ip", "flow", "key", "flow",
                            "local_ip", "flow", "df_default", "false",
