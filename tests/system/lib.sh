@@ -138,6 +138,20 @@ sys_daemon_pid() {
     cat "$FLOWTIER_RUNDIR/flowtierd.pid"
 }
 
+# sys_kill9_daemon: kill -9 of the running daemon, returning once it is
+# gone (a process killed in the middle of a large write may take a while
+# to exit, and until then its pid file is still locked).
+sys_kill9_daemon() {
+    local pid i
+    pid=$(sys_daemon_pid)
+    kill -9 "$pid"
+    for i in $(seq 200); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    fail "flowtierd (pid $pid) still there 10 s after kill -9"
+}
+
 # ft STATUS ARG...: runs 'flowtier ARG...' and checks its exit status;
 # stdout is left in $out, stderr in $err.
 ft() {

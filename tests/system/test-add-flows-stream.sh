@@ -72,8 +72,7 @@ rss_tenth=$(cat "$SYS_T/rss-tenth")
 pass
 
 # Durable: the same rules after kill -9 and restart.
-kill -9 "$(sys_daemon_pid)"
-sleep 0.2
+sys_kill9_daemon
 sys_start_daemon
 [ "$(count)" = $N ] || fail "$(count) rules after a restart, not $N"
 pass
@@ -83,7 +82,7 @@ pass
 "$FT" --timeout=300 add-flows br0 "$SYS_T/flows" 2>/dev/null &
 cli=$!
 sleep 2
-kill -9 "$(sys_daemon_pid)"
+sys_kill9_daemon
 wait $cli 2>/dev/null
 sys_start_daemon
 n=$(count)

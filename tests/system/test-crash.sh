@@ -60,8 +60,7 @@ if ! "$FT" set Bridge br0 external_ids:after=1 2>"$SYS_T/err"; then
     [ -s "$SYS_T/err" ] || fail "a refused change without a reason"
 fi
 # Nothing committed is lost, across a kill and a restart on the full disk.
-kill -9 "$(sys_daemon_pid)"
-while kill -0 "$(sys_daemon_pid)" 2>/dev/null; do sleep 0.05; done
+sys_kill9_daemon
 sys_start_daemon
 ft 0 get Bridge br0 external_ids
 for i in $(seq 1 "$acked"); do
