@@ -60,27 +60,33 @@ ft_tc_nl_close(struct nl_sock *sock)
     }
 }
 
+/* A request of 'type' asking for an ack, its fixed header 'hdr' of 'len'
+ * bytes first; aborts when out of memory, as libnl's callers here do. */
+static struct nl_msg *
+nl_request(int type, int flags, const void *hdr, size_t len)
+{
+    struct nl_msg *msg;
+
+    msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK);
+    if (!msg || nlmsg_append(msg, (void *) hdr, len, NLMSG_ALIGNTO) < 0) {
+        abort();
+    }
+    return msg;
+}
+
 struct nl_msg *
 ft_tc_nl_msg(int type, int flags, int ifindex, uint32_t parent,
              uint32_t handle, uint32_t info)
 {
     struct tcmsg tcm;
-    struct nl_msg *msg;
 
-    msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK);
-    if (!msg) {
-        abort();
-    }
     memset(&tcm, 0, sizeof tcm);
     tcm.tcm_family = AF_UNSPEC;
     tcm.tcm_ifindex = ifindex;
     tcm.tcm_parent = parent;
     tcm.tcm_handle = handle;
     tcm.tcm_info = info;
-    if (nlmsg_append(msg, &tcm, sizeof tcm, NLMSG_ALIGNTO) < 0) {
-        abort();
-    }
-    return msg;
+    return nl_request(type, flags, &tcm, sizeof tcm);
 }
 
 struct nl_msg *
@@ -88,21 +94,13 @@ ft_tc_nl_link_msg(int type, int flags, int ifindex, unsigned int ifi_flags,
                   unsigned int ifi_change)
 {
     struct ifinfomsg ifi;
-    struct nl_msg *msg;
 
-    msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK);
-    if (!msg) {
-        abort();
-    }
     memset(&ifi, 0, sizeof ifi);
     ifi.ifi_family = AF_UNSPEC;
     ifi.ifi_index = ifindex;
     ifi.ifi_flags = ifi_flags;
     ifi.ifi_change = ifi_change;
-    if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-        abort();
-    }
-    return msg;
+    return nl_request(type, flags, &ifi, sizeof ifi);
 }
 
 /* What the error callback found. */
