@@ -430,31 +430,50 @@ static int ft_flow_fill(struct sk_buff *skb, const struct ft_kflow *flow,
 	return 0;
 }
 
+/* Builds the reply describing 'flow' (its counters as they are now) for
+ * the request 'info'.  Returns NULL with *errp set on failure. */
+static struct sk_buff *ft_flow_reply(struct ft_kflow *flow,
+				     struct genl_info *info, u8 cmd, int *errp)
+{
+	struct sk_buff *reply;
+	int err;
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	err = ft_flow_fill(reply, flow, info->snd_portid, info->snd_seq, 0,
+			   cmd);
+	if (err) {
+		kfree_skb(reply);
+		*errp = err;
+		return NULL;
+	}
+	return reply;
+}
+
 static int ft_flow_cmd_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ft_dp *dp = ft_dp_from_info(info);
 	struct ft_kflow *flow;
 	struct sk_buff *reply;
-	int err;
+	int err = 0;
 
 	if (!dp)
 		return -ENODEV;
 	flow = ft_flow_from_info(dp, info);
 	if (!flow)
 		return -ENOENT;
-	/* The reply carries the final counters. */
-	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
-	err = ft_flow_fill(reply, flow, info->snd_portid, info->snd_seq, 0,
-			   FT_KDP_FLOW_CMD_DEL);
+	/* The reply carries the final counters.  Without memory for it the
+	 * flow stays (the request failed); a flow too large to describe
+	 * still goes. */
+	reply = ft_flow_reply(flow, info, FT_KDP_FLOW_CMD_DEL, &err);
+	if (!reply && err == -ENOMEM)
+		return err;
 	ft_table_remove(&dp->table, flow);
 	ft_kflow_free(flow);
-	if (err) {
-		kfree_skb(reply);
-		return err;
-	}
-	return genlmsg_reply(reply, info);
+	return reply ? genlmsg_reply(reply, info) : err;
 }
 
 static int ft_flow_cmd_get(struct sk_buff *skb, struct genl_info *info)
@@ -462,23 +481,15 @@ static int ft_flow_cmd_get(struct sk_buff *skb, struct genl_info *info)
 	struct ft_dp *dp = ft_dp_from_info(info);
 	struct ft_kflow *flow;
 	struct sk_buff *reply;
-	int err;
+	int err = 0;
 
 	if (!dp)
 		return -ENODEV;
 	flow = ft_flow_from_info(dp, info);
 	if (!flow)
 		return -ENOENT;
-	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
-	err = ft_flow_fill(reply, flow, info->snd_portid, info->snd_seq, 0,
-			   FT_KDP_FLOW_CMD_GET);
-	if (err) {
-		kfree_skb(reply);
-		return err;
-	}
-	return genlmsg_reply(reply, info);
+	reply = ft_flow_reply(flow, info, FT_KDP_FLOW_CMD_GET, &err);
+	return reply ? genlmsg_reply(reply, info) : err;
 }
 
 static int ft_flow_cmd_set(struct sk_buff *skb, struct genl_info *info)

@@ -119,6 +119,28 @@ stream_get(struct ft_server *s, json_t *params, struct srv_flow_stream **stp,
                         STREAM_IDLE_MS / 1000);
 }
 
+/* Finds the stream named by 'params' and its bridge.  A stream whose
+ * bridge was deleted since it began is ended here, with that reason. */
+static int
+stream_get_with_bridge(struct ft_server *s, json_t *params,
+                       struct srv_flow_stream **stp, struct srv_bridge **sbp,
+                       struct ft_error *err)
+{
+    int error = stream_get(s, params, stp, err);
+
+    if (error) {
+        return error;
+    }
+    *sbp = srv_bridge_find(s, (*stp)->bridge);
+    if (!*sbp) {
+        error = ft_error_set(err, -ENOENT, "bridge %s was deleted",
+                             (*stp)->bridge);
+        stream_destroy(*stp);
+        return error;
+    }
+    return 0;
+}
+
 int
 srv_add_flows_begin(json_t *params, json_t **result, struct ft_error *err,
                     void *s_)
@@ -163,15 +185,8 @@ srv_add_flows_chunk(json_t *params, json_t **result, struct ft_error *err,
     int error;
 
     *result = NULL;
-    error = stream_get(s, params, &st, err);
+    error = stream_get_with_bridge(s, params, &st, &sb, err);
     if (error) {
-        return error;
-    }
-    sb = srv_bridge_find(s, st->bridge);
-    if (!sb) {
-        error = ft_error_set(err, -ENOENT, "bridge %s was deleted",
-                             st->bridge);
-        stream_destroy(st);
         return error;
     }
     if (st->n + n > st->allocated) {
@@ -215,15 +230,8 @@ srv_add_flows_commit(json_t *params, json_t **result, struct ft_error *err,
     int error;
 
     *result = NULL;
-    error = stream_get(s, params, &st, err);
+    error = stream_get_with_bridge(s, params, &st, &sb, err);
     if (error) {
-        return error;
-    }
-    sb = srv_bridge_find(s, st->bridge);
-    if (!sb) {
-        error = ft_error_set(err, -ENOENT, "bridge %s was deleted",
-                             st->bridge);
-        stream_destroy(st);
         return error;
     }
     ops = ft_xcalloc(st->n ? st->n : 1, sizeof *ops);

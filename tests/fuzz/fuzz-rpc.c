@@ -41,61 +41,23 @@ check(int ok, const char *what, const char *msg, size_t len)
     }
 }
 
-static bool
-type_ok(enum ft_rpc_type type, const json_t *v)
-{
-    size_t i;
-    json_t *e;
-
-    switch (type) {
-    case FT_RPC_STRING: return json_is_string(v);
-    case FT_RPC_INT: return json_is_integer(v);
-    case FT_RPC_BOOL: return json_is_boolean(v);
-    case FT_RPC_ARRAY: return json_is_array(v);
-    case FT_RPC_OBJECT: return json_is_object(v);
-    case FT_RPC_STRINGS:
-        if (!json_is_array(v)) {
-            return false;
-        }
-        json_array_foreach (v, i, e) {
-            if (!json_is_string(e)) {
-                return false;
-            }
-        }
-        return true;
-    }
-    return false;
-}
-
 /* Stands for every method's handler: checks the contract of dispatch. */
 static int
 echo_handler(json_t *params, json_t **result, struct ft_error *err,
              void *aux)
 {
     struct fuzz_rpc *ctx = aux;
-    const struct ft_rpc_param *p;
-    const char *key;
-    json_t *value;
+    struct ft_error check_err;
 
     (void) err;
     ctx->calls++;
     check(ctx->method != NULL, "a handler ran for an unknown method", "", 0);
     check(json_is_object(params), "params is not an object", "", 0);
-    json_object_foreach (params, key, value) {
-        for (p = ctx->method->params; p && p->name; p++) {
-            if (!strcmp(p->name, key)) {
-                break;
-            }
-        }
-        check(p && p->name, "a handler got an undeclared parameter", key,
-              strlen(key));
-        check(type_ok(p->type, value), "a handler got a parameter of the "
-              "wrong type", key, strlen(key));
-    }
-    for (p = ctx->method->params; p && p->name; p++) {
-        check(!p->required || json_object_get(params, p->name) != NULL,
-              "a handler ran without a required parameter", p->name,
-              strlen(p->name));
+    /* Every parameter declared, of its type, the required ones there:
+     * what dispatch promises to check before a handler runs. */
+    if (ft_rpc_check_params(ctx->method, params, &check_err)) {
+        check(0, "a handler got parameters its method refuses",
+              check_err.reason, strlen(check_err.reason));
     }
     *result = json_deep_copy(params);
     return 0;
