@@ -243,10 +243,45 @@ tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
                             "route to %s leaves through a device (ifindex "
                             "%d) that is no DPDK port of this bridge: the "
-                            "userspace datapath encapsulates", port, ip,
-                            vx->route_ifindex);
+                            "userspace datapath %s", port, ip,
+                            vx->route_ifindex,
+                            encap ? "encapsulates" : "decapsulates");
     }
     return -EINVAL;
+}
+
+/* The received outer header's flags a VXLAN port's megaflow 'm' matches
+ * (tun_flags, as the userspace datapath sets them on decapsulation): df
+ * is the outer IPv4 DF bit, -csum a zero outer UDP checksum; +csum (a
+ * checksum that is not zero) has no rte_flow words, and -key never
+ * matches a VXLAN packet. */
+static int
+pattern_tun_flags(struct ft_rte_flow_rule *r, const struct ft_match *m,
+                  struct ft_error *err)
+{
+    uint16_t mask = m->mask.tun_flags, flags = m->flow.tun_flags & mask;
+
+    if (mask & ~(FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY)) {
+        return refuse(err, "tun_flags other than df, csum and key");
+    }
+    if ((mask & FT_TNL_F_KEY) && !(flags & FT_TNL_F_KEY)) {
+        return refuse(err, "tun_flags -key (every received VXLAN packet "
+                      "has its key)");
+    }
+    if (flags & FT_TNL_F_CSUM) {
+        return refuse(err, "tun_flags +csum (rte_flow can match a zero "
+                      "outer UDP checksum, not any non-zero one)");
+    }
+    if (mask & FT_TNL_F_DONT_FRAGMENT) {
+        r->outer_ipv4.hdr.fragment_offset = rte_cpu_to_be_16(
+            flags & FT_TNL_F_DONT_FRAGMENT ? 0x4000 : 0);
+        r->outer_ipv4_mask.hdr.fragment_offset = rte_cpu_to_be_16(0x4000);
+    }
+    if (mask & FT_TNL_F_CSUM) {
+        r->outer_udp.hdr.dgram_cksum = 0;
+        r->outer_udp_mask.hdr.dgram_cksum = 0xffff;
+    }
+    return 0;
 }
 
 /* The outer ETH / IPV4 / UDP / VXLAN of a VXLAN port's megaflow 'm', on
@@ -271,12 +306,9 @@ pattern_vxlan(struct builder *b, const struct ft_rte_flow_port *port,
     if (m->mask.tun_tos || m->mask.tun_ttl) {
         return refuse(err, "the outer tos or ttl of a tunnel");
     }
-    /* The userspace datapath says +key, and only that, of every packet
-     * it decapsulates: other flags never match there. */
-    if ((m->flow.tun_flags & m->mask.tun_flags)
-        != (FT_TNL_F_KEY & m->mask.tun_flags)) {
-        return refuse(err, "tun_flags other than +key (never those of a "
-                      "received VXLAN packet)");
+    error = pattern_tun_flags(r, m, err);
+    if (error) {
+        return error;
     }
     r->outer_eth.type = rte_cpu_to_be_16(FT_ETH_TYPE_IP);
     r->outer_eth_mask.type = 0xffff;
