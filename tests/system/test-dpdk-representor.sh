@@ -101,7 +101,7 @@ ft 0 set Bridge "$BR" other_config:hw-offload=true
 ft 0 add-port "$BR" vx0 -- set Interface vx0 type=vxlan \
     options:remote_ip=172.31.250.2 options:key=100
 ft 0 offload show "$BR"
-grep -A3 -E 'port [0-9]+ vx0 \(type vxlan\)' <<<"$out" \
+sed -n '/ vx0 (type vxlan)$/,/^    flows:/p' <<<"$out" \
     | grep -q '^    rte_flow (hw tier): serves it$' || fail "offload show: $out"
 pass
 ft 0 del-port "$BR" vx0
