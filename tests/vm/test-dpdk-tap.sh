@@ -17,7 +17,7 @@
 #
 # usage: test-dpdk-tap.sh FLOWTIER FLOWTIERD  (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-200}
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-240}
 vm_init "$@"
 FT=$1 FTD=$2
 
