@@ -12,9 +12,7 @@
  * is written 'FIELD is VALUE', a partial one 'FIELD spec VALUE FIELD mask
  * MASK', a field with an empty mask not at all.  A rule with
  * VXLAN_ENCAP is preceded by testpmd's 'set vxlan-tos-ttl' line, which
- * testpmd needs first.  The outer UDP checksum a decapsulation matches
- * (tun_flags -csum: zero) is written 'cksum is 0x0000', a word testpmd
- * 22.11 lacks: the rule is programmed through the API, not testpmd.  Touches nothing but the output string.
+ * testpmd needs first.  Touches nothing but the output string.
  */
 #include "rte-flow-xlate.h"
 
@@ -203,9 +201,6 @@ item_pattern(struct ds *out, const struct rte_flow_item *it)
                                                             : " sctp");
         field(out, "src", &h[0], &hm[0], F_BE16);
         field(out, "dst", &h[1], &hm[1], F_BE16);
-        if (it->type == RTE_FLOW_ITEM_TYPE_UDP) {
-            field(out, "cksum", &h[3], &hm[3], F_BE16X);
-        }
         break;
     }
     case RTE_FLOW_ITEM_TYPE_ICMP: {

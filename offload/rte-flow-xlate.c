@@ -250,14 +250,16 @@ tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
     return -EINVAL;
 }
 
-/* The received outer header's flags a VXLAN port's megaflow 'm' matches
- * (tun_flags, as the userspace datapath sets them on decapsulation): df
- * is the outer IPv4 DF bit, -csum a zero outer UDP checksum; +csum (a
- * checksum that is not zero) has no rte_flow words, and -key never
- * matches a VXLAN packet. */
+/* The received flags a VXLAN port's megaflow 'm' matches (tun_flags).
+ * The userspace datapath receives through a UDP socket, which shows
+ * neither the outer DF bit nor the UDP checksum, and says "-df-csum+key"
+ * of every packet (swpath/netdev-vxlan.h): a rule must take the packets
+ * that megaflow takes there, so "-df" and "-csum" put nothing in the
+ * pattern (as in the TC tier, offload/tc-tunnel.c), "+df" and "+csum"
+ * (which no such packet has) are refused, and so is "-key" (every VXLAN
+ * packet has its key). */
 static int
-pattern_tun_flags(struct ft_rte_flow_rule *r, const struct ft_match *m,
-                  struct ft_error *err)
+pattern_tun_flags(const struct ft_match *m, struct ft_error *err)
 {
     uint16_t mask = m->mask.tun_flags, flags = m->flow.tun_flags & mask;
 
@@ -268,18 +270,10 @@ pattern_tun_flags(struct ft_rte_flow_rule *r, const struct ft_match *m,
         return refuse(err, "tun_flags -key (every received VXLAN packet "
                       "has its key)");
     }
-    if (flags & FT_TNL_F_CSUM) {
-        return refuse(err, "tun_flags +csum (rte_flow can match a zero "
-                      "outer UDP checksum, not any non-zero one)");
-    }
-    if (mask & FT_TNL_F_DONT_FRAGMENT) {
-        r->outer_ipv4.hdr.fragment_offset = rte_cpu_to_be_16(
-            flags & FT_TNL_F_DONT_FRAGMENT ? 0x4000 : 0);
-        r->outer_ipv4_mask.hdr.fragment_offset = rte_cpu_to_be_16(0x4000);
-    }
-    if (mask & FT_TNL_F_CSUM) {
-        r->outer_udp.hdr.dgram_cksum = 0;
-        r->outer_udp_mask.hdr.dgram_cksum = 0xffff;
+    if (flags & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
+        return refuse(err, "tun_flags +df or +csum (the userspace datapath "
+                      "sees neither of a received packet, so no rule "
+                      "could take the same packets)");
     }
     return 0;
 }
@@ -306,7 +300,7 @@ pattern_vxlan(struct builder *b, const struct ft_rte_flow_port *port,
     if (m->mask.tun_tos || m->mask.tun_ttl) {
         return refuse(err, "the outer tos or ttl of a tunnel");
     }
-    error = pattern_tun_flags(r, m, err);
+    error = pattern_tun_flags(m, err);
     if (error) {
         return error;
     }
