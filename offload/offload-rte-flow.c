@@ -7,7 +7,10 @@
  * validates a rule that can match nothing real (destination MAC
  * 00:00:00:00:00:00, DROP) and a port whose driver refuses it is refused
  * with the driver's words ("rte_flow: port d0: Function not
- * implemented").  A megaflow is validated, then created; its counters are
+ * implemented").  A VXLAN port is served through its underlay: outputs
+ * to it encapsulate, its own megaflows decapsulate, on the DPDK port the
+ * bridge's underlay route to the remote leaves through (rte-flow-xlate.h).
+ * A megaflow is validated, then created; its counters are
  * its COUNT action's, queried one rule at a time (rte_flow has no batch
  * query).  All state is in 'struct rf'.
  */
@@ -28,7 +31,8 @@
 struct rf_port {
     uint32_t port_no;
     bool tunnel;                /* A VXLAN port: an output encapsulates
-                                 * (VXLAN_ENCAP); as an input, not served. */
+                                 * (VXLAN_ENCAP), its input decapsulates
+                                 * (VXLAN_DECAP). */
     uint16_t tnl_dst_port;      /* A VXLAN port's outer UDP port. */
     int ifindex;                /* A DPDK port's Linux device, or 0. */
     uint16_t dpdk_port;
@@ -110,20 +114,6 @@ rf_port_remember(struct rf *rf, const struct ft_port_identity *id)
     return p;
 }
 
-/* Why the megaflows of tunnel port 'p' (decapsulation) carry no rte_flow
- * rule: the translation can match the outer headers (rte-flow-xlate.h),
- * but which DPDK port receives them is not resolved yet.  Outputs to the
- * port (encapsulation) are served, through the bridge's underlay
- * resolver. */
-static int
-rf_tunnel_refusal(const struct rf_port *p, struct ft_error *err)
-{
-    return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: "
-                        "decapsulation is not offloaded to rte_flow (the "
-                        "userspace datapath decapsulates; encapsulation "
-                        "toward %s is)", p->name, p->name);
-}
-
 static int
 rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
             struct ft_offload_caps *caps, struct ft_error *err)
@@ -142,7 +132,18 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
         p = rf_port_remember(rf, id);
         p->tunnel = true;
         p->tnl_dst_port = id->tnl_dst_port ? id->tnl_dst_port : 4789;
-        return rf_tunnel_refusal(p, err);
+        memset(caps, 0, sizeof *caps);
+        caps->match = FT_OFFLOAD_M_IN_PORT | FT_OFFLOAD_M_TUNNEL
+                      | FT_OFFLOAD_M_ETH | FT_OFFLOAD_M_VLAN
+                      | FT_OFFLOAD_M_IPV4 | FT_OFFLOAD_M_IPV6
+                      | FT_OFFLOAD_M_L4 | FT_OFFLOAD_M_TCP_FLAGS
+                      | FT_OFFLOAD_M_ICMP;
+        caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
+                        | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
+                        | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+        caps->tunnel_decap = true;
+        caps->counters = true;
+        return 0;
     }
     if (id->dpdk_port_id < 0) {
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: port %s is not a "
@@ -181,6 +182,7 @@ rf_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     caps->actions = (1u << FT_DPA_OUTPUT) | (1u << FT_DPA_PUSH_VLAN)
                     | (1u << FT_DPA_POP_VLAN) | (1u << FT_DPA_SET_ETH)
                     | (1u << FT_DPA_SET_IPV4) | (1u << FT_DPA_SET_L4);
+    caps->tunnel_encap = true;
     caps->counters = true;
     return 0;
 }
@@ -201,6 +203,7 @@ struct rf_lookup_ctx {
     struct rf *rf;
     const struct ft_match *match;
     struct ft_rte_flow_vxlan vx;    /* An output to a VXLAN port's. */
+    struct ft_rte_flow_vxlan vx_in; /* The input VXLAN port's. */
 };
 
 /* 'p' as the translation sees it. */
@@ -264,6 +267,49 @@ rf_tunnel_lookup(struct rf_lookup_ctx *ctx, const struct rf_port *p,
     return 0;                   /* The translation refuses a bad state. */
 }
 
+/* The input of a megaflow 'ctx->match' of VXLAN port 'p': its packets
+ * arrive encapsulated on the DPDK port through which the route to the
+ * remote they come from (the megaflow's exact tun_src) leaves, as the
+ * bridge's underlay resolver answers (routes are taken as symmetric, as
+ * the kernel's reverse-path filter does).  Fills '*xin' with the tunnel,
+ * whose state the translation checks (no route, off DPDK, IPv6), or
+ * refuses a megaflow that names no remote. */
+static int
+rf_decap_port(struct rf_lookup_ctx *ctx, const struct rf_port *p,
+              struct ft_rte_flow_port *xin, struct ft_error *err)
+{
+    const struct ft_match *m = ctx->match;
+    struct ft_dpa_tunnel remote;
+    struct ft_rte_flow_port xup;
+    struct ft_offload_underlay u;
+    const struct rf_port *up;
+
+    if (m->mask.tun_src != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: "
+                            "the megaflow does not match the outer source "
+                            "(tun_src), so no DPDK port can be named as the "
+                            "one its packets arrive on: the userspace "
+                            "datapath decapsulates", p->name);
+    }
+    if (ft_offload_underlay_get(&ctx->rf->up, m->flow.tun_src, &u, err)
+        == -ENOENT) {
+        return -EOPNOTSUPP;
+    }
+    up = u.error ? NULL : rf_port_by_ifindex(ctx->rf, u.ifindex);
+    if (up) {
+        xup = rf_xport(up);
+    }
+    memset(&remote, 0, sizeof remote);
+    remote.dst = m->flow.tun_src;
+    ft_rte_flow_vxlan_from_underlay(&u, &remote, p->tnl_dst_port, 0,
+                                    up ? &xup : NULL, &ctx->vx_in);
+    memset(xin, 0, sizeof *xin);
+    xin->name = p->name;
+    xin->vxlan = &ctx->vx_in;
+    ft_error_clear(err);
+    return 0;                   /* The translation refuses a bad state. */
+}
+
 static int
 rf_output_lookup(void *aux, uint32_t port_no, const struct ft_dpa_tunnel *tnl,
                  struct ft_rte_flow_port *port, struct ft_error *err)
@@ -279,6 +325,25 @@ rf_output_lookup(void *aux, uint32_t port_no, const struct ft_dpa_tunnel *tnl,
                             ctx->rf->up.name);
     }
     *port = rf_xport(p);
+    return 0;
+}
+
+/* The input port of megaflow 'ctx->match', 'in', as the translation sees
+ * it, in '*xin'. */
+static int
+rf_input(struct rf_lookup_ctx *ctx, const struct rf_port *in,
+         struct ft_rte_flow_port *xin, struct ft_error *err)
+{
+    const struct ft_match *m = ctx->match;
+
+    if (!in || m->mask.in_port != UINT32_MAX) {
+        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
+                            "a port %s offloads", m->flow.in_port,
+                            ctx->rf->up.name);
+    } else if (in->tunnel) {
+        return rf_decap_port(ctx, in, xin, err);
+    }
+    *xin = rf_xport(in);
     return 0;
 }
 
@@ -327,6 +392,19 @@ rf_validate(uint16_t port, const struct ft_rte_flow_rule *rule,
     return rule->actions;
 }
 
+/* Names the rule of a megaflow from 'xin' in DPDK's refusals: "port d0",
+ * or "vxlan port vx0 on port d0" for a decapsulation. */
+static void
+rf_what(const struct ft_rte_flow_port *xin, char *what, size_t size)
+{
+    if (xin->vxlan) {
+        snprintf(what, size, "vxlan port %s on port %s", xin->name,
+                 xin->vxlan->underlay.name);
+    } else {
+        snprintf(what, size, "port %s", xin->name);
+    }
+}
+
 static int
 rf_flow_put(struct ft_offload *o, const struct ft_match *match,
             const struct ft_dp_actions *actions,
@@ -334,34 +412,30 @@ rf_flow_put(struct ft_offload *o, const struct ft_match *match,
 {
     struct rf *rf = rf_cast(o);
     const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
-    struct rf_lookup_ctx ctx = { rf, match, { 0 } };
+    struct rf_lookup_ctx ctx = { rf, match, { 0 }, { 0 } };
     struct ft_rte_flow_rule *rule;
     struct ft_offload_flow *flow;
     const struct rte_flow_action *rte_actions;
     struct ft_rte_flow_port xin;
     struct rte_flow_error fe;
     struct rte_flow *rte;
-    char what[64];
+    char what[2 * FT_PORT_NAME_MAX + 32];
     bool counted;
     uint16_t port;
     int error;
 
-    if (in && in->tunnel) {
-        return rf_tunnel_refusal(in, err);
-    } else if (!in || match->mask.in_port != UINT32_MAX) {
-        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
-                            "a port %s offloads", match->flow.in_port,
-                            o->name);
+    error = rf_input(&ctx, in, &xin, err);
+    if (error) {
+        return error;
     }
     rule = ft_xmalloc(sizeof *rule);
-    xin = rf_xport(in);
     error = ft_rte_flow_xlate(match, actions, &xin, rf_output_lookup, &ctx,
                               rule, err);
     if (error) {
         free(rule);
         return error;
     }
-    snprintf(what, sizeof what, "port %s", in->name);
+    rf_what(&xin, what, sizeof what);
     port = rf_rule_port(rule);
     rte_actions = rf_validate(port, rule, &fe, &error);
     if (error) {
@@ -393,20 +467,16 @@ rf_explain(struct ft_offload *o, const struct ft_match *match,
 {
     struct rf *rf = rf_cast(o);
     const struct rf_port *in = rf_port_find(rf, match->flow.in_port);
-    struct rf_lookup_ctx ctx = { rf, match, { 0 } };
+    struct rf_lookup_ctx ctx = { rf, match, { 0 }, { 0 } };
     struct ft_rte_flow_rule *rule;
     struct ft_rte_flow_port xin;
     int error;
 
-    if (in && in->tunnel) {
-        return rf_tunnel_refusal(in, err);
-    } else if (!in || match->mask.in_port != UINT32_MAX) {
-        return ft_error_set(err, -EOPNOTSUPP, "rte_flow: in_port %u is not "
-                            "a port %s offloads", match->flow.in_port,
-                            o->name);
+    error = rf_input(&ctx, in, &xin, err);
+    if (error) {
+        return error;
     }
     rule = ft_xmalloc(sizeof *rule);
-    xin = rf_xport(in);
     error = ft_rte_flow_xlate(match, actions, &xin, rf_output_lookup, &ctx,
                               rule, err);
     if (!error) {

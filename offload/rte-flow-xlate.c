@@ -243,10 +243,39 @@ tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
         return ft_error_set(err, -EOPNOTSUPP, "rte_flow: vxlan port %s: the "
                             "route to %s leaves through a device (ifindex "
                             "%d) that is no DPDK port of this bridge: the "
-                            "userspace datapath encapsulates", port, ip,
-                            vx->route_ifindex);
+                            "userspace datapath %s", port, ip,
+                            vx->route_ifindex,
+                            encap ? "encapsulates" : "decapsulates");
     }
     return -EINVAL;
+}
+
+/* The received flags a VXLAN port's megaflow 'm' matches (tun_flags).
+ * The userspace datapath receives through a UDP socket, which shows
+ * neither the outer DF bit nor the UDP checksum, and says "-df-csum+key"
+ * of every packet (swpath/netdev-vxlan.h): a rule must take the packets
+ * that megaflow takes there, so "-df" and "-csum" put nothing in the
+ * pattern (as in the TC tier, offload/tc-tunnel.c), "+df" and "+csum"
+ * (which no such packet has) are refused, and so is "-key" (every VXLAN
+ * packet has its key). */
+static int
+pattern_tun_flags(const struct ft_match *m, struct ft_error *err)
+{
+    uint16_t mask = m->mask.tun_flags, flags = m->flow.tun_flags & mask;
+
+    if (mask & ~(FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY)) {
+        return refuse(err, "tun_flags other than df, csum and key");
+    }
+    if ((mask & FT_TNL_F_KEY) && !(flags & FT_TNL_F_KEY)) {
+        return refuse(err, "tun_flags -key (every received VXLAN packet "
+                      "has its key)");
+    }
+    if (flags & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
+        return refuse(err, "tun_flags +df or +csum (the userspace datapath "
+                      "sees neither of a received packet, so no rule "
+                      "could take the same packets)");
+    }
+    return 0;
 }
 
 /* The outer ETH / IPV4 / UDP / VXLAN of a VXLAN port's megaflow 'm', on
@@ -271,12 +300,9 @@ pattern_vxlan(struct builder *b, const struct ft_rte_flow_port *port,
     if (m->mask.tun_tos || m->mask.tun_ttl) {
         return refuse(err, "the outer tos or ttl of a tunnel");
     }
-    /* The userspace datapath says +key, and only that, of every packet
-     * it decapsulates: other flags never match there. */
-    if ((m->flow.tun_flags & m->mask.tun_flags)
-        != (FT_TNL_F_KEY & m->mask.tun_flags)) {
-        return refuse(err, "tun_flags other than +key (never those of a "
-                      "received VXLAN packet)");
+    error = pattern_tun_flags(m, err);
+    if (error) {
+        return error;
     }
     r->outer_eth.type = rte_cpu_to_be_16(FT_ETH_TYPE_IP);
     r->outer_eth_mask.type = 0xffff;

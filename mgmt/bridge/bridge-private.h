@@ -303,8 +303,9 @@ void bridge_underlay_resolve(void *br, uint32_t dst,
  * providers were told of, and marks those whose answer changed.  Cheap
  * when nothing changed (reads a socket). */
 void bridge_underlay_run(struct ft_bridge *);
-/* True if 'mf' encapsulates toward a remote whose answer changed since
- * 'mf' was last checked (then it must be placed again); stamps it. */
+/* True if 'mf' encapsulates toward, or matches packets from (exact
+ * tun_src), a remote whose answer changed since 'mf' was last checked
+ * (then it must be placed again); stamps it. */
 bool bridge_underlay_stale(struct ft_bridge *, struct bridge_megaflow *mf);
 void bridge_underlay_destroy(struct ft_bridge *);
 

@@ -11,7 +11,8 @@
  * the last answer a provider got ('told'); a revalidator pass that sees
  * new notifications asks again for every remote, and a remote whose answer
  * differs (route, source, next hop, its Ethernet address, resolved or not)
- * makes the megaflows that encapsulate toward it stale: the revalidator
+ * makes the megaflows that encapsulate toward it, or decapsulate what
+ * comes from it (their exact tun_src), stale: the revalidator
  * places each one again (bridge_megaflow_replace()), so no rule keeps an
  * old next hop.  Touches only the bridge's 'underlay' and its megaflows'
  * 'underlay_gen'.
@@ -151,6 +152,14 @@ bridge_underlay_stale(struct ft_bridge *br, struct bridge_megaflow *mf)
 
     if (mf->underlay_gen == u->gen) {
         return false;
+    }
+    /* A megaflow of tunnel input: a decapsulating rule sits on the port
+     * the route to the remote it comes from leaves through. */
+    if (mf->match.mask.tun_src == UINT32_MAX) {
+        const struct bridge_remote *r;
+
+        r = underlay_remote_find(u, mf->match.flow.tun_src);
+        stale = r && r->changed_gen > mf->underlay_gen;
     }
     for (size_t i = 0; i < mf->actions.n && !stale; i++) {
         const struct ft_dp_action *a = &mf->actions.acts[i];

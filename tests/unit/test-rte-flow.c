@@ -38,6 +38,8 @@ static const struct ft_rte_flow_vxlan vx1 = VX(FT_RTE_TNL_NO_NEXTHOP,
 static const struct ft_rte_flow_vxlan vx2 = VX(FT_RTE_TNL_NO_ROUTE,
                                                0xac1f0104);
 static const struct ft_rte_flow_vxlan vx6 = VX(FT_RTE_TNL_IPV6, 0xac1f0105);
+static const struct ft_rte_flow_vxlan vx7 = VX(FT_RTE_TNL_OFF_DPDK,
+                                               0xac1f0107);
 
 static const struct {
     uint32_t port_no;
@@ -47,6 +49,7 @@ static const struct {
     { 10, { 0, false, 0, "vx1", &vx1 } },
     { 12, { 0, false, 0, "vx2", &vx2 } },
     { 14, { 0, false, 0, "vx6", &vx6 } },
+    { 18, { 0, false, 0, "vx7", &vx7 } },
     { 1, { 3, true, 0, "rep0", NULL } },
     { 2, { 5, true, 0, "rep1", NULL } },
     { 4, { 7, true, 1, "nic1rep0", NULL } },
@@ -603,65 +606,178 @@ test_vxlan_encap(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* A VXLAN port's megaflow as the userspace datapath makes it: tun_id,
+ * tun_src, tun_dst and the received flags -df-csum+key matched. */
+static void
+decap_match(struct ft_match *m, uint8_t proto)
+{
+    ipv4_match(m, proto);
+    m->flow.in_port = 8;
+    m->flow.tun_id = 100;
+    m->mask.tun_id = UINT64_MAX;
+    m->flow.tun_src = 0xac1f0102;
+    m->mask.tun_src = UINT32_MAX;
+    m->flow.tun_dst = 0xac1f0101;
+    m->mask.tun_dst = UINT32_MAX;
+    m->flow.tun_flags = FT_TNL_F_KEY;
+    m->mask.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM | FT_TNL_F_DONT_FRAGMENT;
+}
+
 /* A VXLAN port's megaflow (tunnel fields matched): the outer headers on
  * the underlay, VXLAN_DECAP, the inner actions. */
 static void
 test_vxlan_decap(void **state)
 {
     struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    const struct rte_flow_item_ipv4 *ip_mask;
+    const struct rte_flow_item_udp *udp_mask;
     struct ft_rte_flow_rule r;
     struct ft_error err;
     struct ft_match m;
 
     (void) state;
-    ipv4_match(&m, FT_IPPROTO_UDP);
-    m.flow.in_port = 8;
-    m.flow.tun_id = 100;
-    m.mask.tun_id = UINT64_MAX;
-    m.flow.tun_src = 0xac1f0102;
-    m.mask.tun_src = UINT32_MAX;
-    m.flow.tun_dst = 0xac1f0101;
-    m.mask.tun_dst = UINT32_MAX;
-    m.flow.tun_flags = FT_TNL_F_KEY;
-    m.mask.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM | FT_TNL_F_DONT_FRAGMENT;
+    decap_match(&m, FT_IPPROTO_UDP);
     ft_dp_actions_put_output(&acts, 2);
     assert_int_equal(xlate(&m, &acts, &r, &err), 0);
     assert_int_equal(r.port, 11);
+    assert_true(r.attr.transfer);
+    assert_false(r.attr.ingress);
+    assert_int_equal(r.items[0].type, RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT);
+    assert_int_equal(r.items[1].type, RTE_FLOW_ITEM_TYPE_ETH);
+    assert_int_equal(r.items[2].type, RTE_FLOW_ITEM_TYPE_IPV4);
+    assert_int_equal(r.items[3].type, RTE_FLOW_ITEM_TYPE_UDP);
     assert_int_equal(r.items[4].type, RTE_FLOW_ITEM_TYPE_VXLAN);
+    assert_int_equal(r.items[5].type, RTE_FLOW_ITEM_TYPE_ETH);
+    assert_int_equal(r.items[6].type, RTE_FLOW_ITEM_TYPE_IPV4);
+    assert_int_equal(r.items[7].type, RTE_FLOW_ITEM_TYPE_END);
+    /* "-df-csum", what the userspace datapath says of every received
+     * packet, leaves the outer fragment bits and checksum unmatched. */
+    ip_mask = r.items[2].mask;
+    assert_int_equal(ip_mask->hdr.fragment_offset, 0);
+    udp_mask = r.items[3].mask;
+    assert_int_equal(udp_mask->hdr.dgram_cksum, 0);
+    assert_int_equal(r.actions[0].type, RTE_FLOW_ACTION_TYPE_COUNT);
     assert_int_equal(r.actions[1].type, RTE_FLOW_ACTION_TYPE_VXLAN_DECAP);
+    assert_int_equal(r.actions[2].type,
+                     RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT);
+    assert_int_equal(r.actions[3].type, RTE_FLOW_ACTION_TYPE_END);
     expect_explain(&m, &acts,
                    "flow create 11 transfer pattern represented_port "
                    "ethdev_port_id is 11 / eth type is 0x0800 / ipv4 src is "
                    "172.31.1.2 dst is 172.31.1.1 proto is 17 / udp dst is "
-                   "4789 / vxlan vni is 100 / eth type is 0x0800 / ipv4 "
-                   "proto is 17 / end actions count / vxlan_decap / "
-                   "represented_port ethdev_port_id 5 / end");
-    /* A drop of what comes out of the tunnel: on the uplink's ingress. */
+                   "4789 / vxlan vni is 100 / eth type is "
+                   "0x0800 / ipv4 proto is 17 / end actions count / "
+                   "vxlan_decap / represented_port ethdev_port_id 5 / end");
+
+    /* The key only: any remote, any flags. */
+    m.mask.tun_src = m.mask.tun_dst = 0;
+    m.mask.tun_flags = 0;
+    expect_explain(&m, &acts,
+                   "flow create 11 transfer pattern represented_port "
+                   "ethdev_port_id is 11 / eth type is 0x0800 / ipv4 proto "
+                   "is 17 / udp dst is 4789 / vxlan vni is 100 / eth type is "
+                   "0x0800 / ipv4 proto is 17 / end actions count / "
+                   "vxlan_decap / represented_port ethdev_port_id 5 / end");
+
+    /* The inner L4 header and addresses, then a VLAN pushed onto the
+     * decapsulated frame. */
+    decap_match(&m, FT_IPPROTO_TCP);
+    m.flow.nw_dst = 0x0a000002;
+    m.mask.nw_dst = UINT32_MAX;
+    m.flow.tp_dst = 80;
+    m.mask.tp_dst = 0xffff;
     ft_dp_actions_clear(&acts);
+    ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN)->push_vlan =
+        (struct ft_vlan) { FT_ETH_TYPE_VLAN, FT_VLAN_CFI | 7 };
+    ft_dp_actions_put_output(&acts, 2);
+    expect_explain(&m, &acts,
+                   "flow create 11 transfer pattern represented_port "
+                   "ethdev_port_id is 11 / eth type is 0x0800 / ipv4 src is "
+                   "172.31.1.2 dst is 172.31.1.1 proto is 17 / udp dst is "
+                   "4789 / vxlan vni is 100 / eth type is "
+                   "0x0800 / ipv4 dst is 10.0.0.2 proto is 6 / tcp dst is 80 "
+                   "/ end actions count / vxlan_decap / of_push_vlan "
+                   "ethertype 0x8100 / of_set_vlan_vid vlan_vid 7 / "
+                   "of_set_vlan_pcp vlan_pcp 0 / represented_port "
+                   "ethdev_port_id 5 / end");
+
+    /* A drop of what comes out of the tunnel: on the uplink's ingress. */
+    decap_match(&m, FT_IPPROTO_UDP);
+    ft_dp_actions_clear(&acts);
+    assert_int_equal(xlate(&m, &acts, &r, &err), 0);
+    assert_true(r.attr.ingress);
+    assert_false(r.attr.transfer);
+    assert_int_equal(r.items[0].type, RTE_FLOW_ITEM_TYPE_ETH);
     m.mask.tun_src = 0;
     expect_explain(&m, &acts,
                    "flow create 11 ingress pattern eth type is 0x0800 / ipv4 "
-                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 / vxlan "
-                   "vni is 100 / eth type is 0x0800 / ipv4 proto is 17 / end "
-                   "actions count / vxlan_decap / drop / end");
+                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 "
+                   "/ vxlan vni is 100 / eth type is 0x0800 "
+                   "/ ipv4 proto is 17 / end actions count / vxlan_decap / "
+                   "drop / end");
     /* Decapsulating needs no next hop. */
     m.flow.in_port = 10;
     expect_explain(&m, &acts,
                    "flow create 11 ingress pattern eth type is 0x0800 / ipv4 "
-                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 / vxlan "
-                   "vni is 100 / eth type is 0x0800 / ipv4 proto is 17 / end "
-                   "actions count / vxlan_decap / drop / end");
+                   "dst is 172.31.1.1 proto is 17 / udp dst is 4789 "
+                   "/ vxlan vni is 100 / eth type is 0x0800 "
+                   "/ ipv4 proto is 17 / end actions count / vxlan_decap / "
+                   "drop / end");
+    ft_dp_actions_uninit(&acts);
+}
 
-    m.flow.in_port = 8;
+/* Decapsulations the translation refuses, and why. */
+static void
+test_vxlan_decap_refusals(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_match m;
+
+    (void) state;
+    decap_match(&m, FT_IPPROTO_UDP);
     m.flow.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM;
-    expect_refusal(&m, &acts, "rte_flow: match on tun_flags other than +key "
-                   "(never those of a received VXLAN packet) is not "
+    expect_refusal(&m, &acts, "rte_flow: match on tun_flags +df or +csum "
+                   "(the userspace datapath sees neither of a received "
+                   "packet, so no rule could take the same packets) is not "
                    "offloadable");
+    m.flow.tun_flags = FT_TNL_F_KEY | FT_TNL_F_DONT_FRAGMENT;
+    expect_refusal(&m, &acts, "rte_flow: match on tun_flags +df or +csum "
+                   "(the userspace datapath sees neither of a received "
+                   "packet, so no rule could take the same packets) is not "
+                   "offloadable");
+    m.flow.tun_flags = 0;
+    expect_refusal(&m, &acts, "rte_flow: match on tun_flags -key (every "
+                   "received VXLAN packet has its key) is not offloadable");
     m.flow.tun_flags = FT_TNL_F_KEY;
+    m.mask.tun_flags |= 0x8;
+    expect_refusal(&m, &acts, "rte_flow: match on tun_flags other than df, "
+                   "csum and key is not offloadable");
+    decap_match(&m, FT_IPPROTO_UDP);
     m.mask.tun_id = 0xff;
     expect_refusal(&m, &acts, "rte_flow: match on part of tun_id, or a "
                    "tun_id over 24 bits is not offloadable");
-    m.mask.tun_id = UINT64_MAX;
+    decap_match(&m, FT_IPPROTO_UDP);
+    m.mask.tun_ttl = 0xff;
+    m.flow.tun_ttl = 64;
+    expect_refusal(&m, &acts, "rte_flow: match on the outer tos or ttl of a "
+                   "tunnel is not offloadable");
+    /* The underlay's state, as the provider found it. */
+    decap_match(&m, FT_IPPROTO_UDP);
+    m.flow.in_port = 14;
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx6: the underlay to "
+                   "172.31.1.5 is IPv6: rte_flow VXLAN headers are built for "
+                   "an IPv4 underlay only");
+    m.flow.in_port = 12;
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx2: no underlay route "
+                   "to 172.31.1.4: the userspace datapath handles the tunnel "
+                   "until there is one");
+    m.flow.in_port = 18;
+    expect_refusal(&m, &acts, "rte_flow: vxlan port vx7: the route to "
+                   "172.31.1.7 leaves through a device (ifindex 0) that is "
+                   "no DPDK port of this bridge: the userspace datapath "
+                   "decapsulates");
+    /* Outputs of the decapsulated packet. */
+    m.flow.in_port = 8;
     ft_dp_actions_put_output(&acts, 4);
     expect_refusal(&m, &acts, "rte_flow: output from port uplink (switch "
                    "domain 0) to port nic1rep0 (switch domain 1) crosses "
@@ -669,6 +785,10 @@ test_vxlan_decap(void **state)
                    "embedded switch");
     ft_dp_actions_clear(&acts);
     ft_dp_actions_put_output(&acts, FT_PORT_IN_PORT);
+    expect_refusal(&m, &acts, "rte_flow: action output back into the tunnel "
+                   "a packet came from is not offloadable");
+    ft_dp_actions_clear(&acts);
+    ft_dp_actions_put_output(&acts, 8);
     expect_refusal(&m, &acts, "rte_flow: action output back into the tunnel "
                    "a packet came from is not offloadable");
     ft_dp_actions_uninit(&acts);
@@ -955,6 +1075,7 @@ main(void)
         cmocka_unit_test(test_switch_domains),
         cmocka_unit_test(test_vxlan_encap),
         cmocka_unit_test(test_vxlan_decap),
+        cmocka_unit_test(test_vxlan_decap_refusals),
         cmocka_unit_test(test_vxlan_refusals),
         cmocka_unit_test(test_vxlan_encap_underlay),
         cmocka_unit_test(test_vxlan_underlay_refusals),

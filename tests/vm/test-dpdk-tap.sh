@@ -10,12 +10,14 @@
 # offloaded:yes, dp:rte_flow with its testpmd line, tc shows net_tap's
 # filter for it counting the frames, and the port's own receive counter
 # stops moving while frames go on.  Deleting the OpenFlow rule removes the
-# filter.  DPDK runs without hugepages (the daemon's default EAL
-# arguments).  One boot.
+# filter.  Then a VXLAN port behind dtap0: its decapsulating megaflow is
+# offered to net_tap, whose refusal (no VXLAN item) dump-dp-flows shows.
+# DPDK runs without hugepages (the daemon's default EAL arguments).  One
+# boot.
 #
 # usage: test-dpdk-tap.sh FLOWTIER FLOWTIERD  (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-200}
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-240}
 vm_init "$@"
 FT=$1 FTD=$2
 
@@ -119,6 +121,47 @@ for i in $(seq 50); do
     sleep 0.1
 done
 [ "$(rx)" = 5 ] || fail "d0 received $(( $(rx) - 2 )) of 3 frames after the rule went"
+pass
+
+# VXLAN decapsulation: a VXLAN port whose remote lies behind dtap0 (the
+# route to 10.9.0.2 leaves through d0's device).  Its megaflow becomes a
+# rule of d0 (ETH / IPV4 / UDP / VXLAN, VXLAN_DECAP, DROP) that net_tap,
+# which has no VXLAN item, refuses: its words ("item not supported", DPDK
+# 22.11) reach dump-dp-flows, and the userspace datapath decapsulates.  TC stays off the port so that
+# rte_flow is the hw tier's provider that answers for it.
+ip addr add 10.9.0.1/24 dev dtap0 || fail "cannot address dtap0"
+ft add-port br0 vx0 -- set Interface vx0 type=vxlan \
+    options:remote_ip=10.9.0.2 options:key=100 \
+    other_config:tc-policy=skip_hw
+ft offload show br0
+sed -n '/ vx0 (type vxlan)$/,/^    flows:/p' <<<"$out" \
+    | grep -q '^    rte_flow (hw tier): serves it$' || fail "rte_flow refused vx0: $out"
+ft add-flow br0 'priority=100,in_port=2,dl_type=0x88b5,actions=drop'
+# A VXLAN packet from 10.9.0.2, VNI 100, delivered locally to the daemon's
+# UDP socket (a raw socket may give any source).
+/usr/bin/python3 -c '
+import socket
+inner = bytes.fromhex("020000000902" "020000000901" "88b5") + bytes(50)
+vx = bytes.fromhex("08000000") + (100).to_bytes(3, "big") + bytes(1)
+n = 8 + len(vx) + len(inner)
+udp = (49999).to_bytes(2, "big") + (4789).to_bytes(2, "big") + n.to_bytes(2, "big") + bytes(2)
+ip = bytes([0x45, 0]) + (20 + n).to_bytes(2, "big") + bytes(4) + bytes([64, 17]) \
+    + bytes(2) + socket.inet_aton("10.9.0.2") + socket.inet_aton("10.9.0.1")
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.sendto(ip + udp + vx + inner, ("10.9.0.1", 0))
+' || fail "cannot send the VXLAN packet"
+for i in $(seq 50); do
+    ft dump-dp-flows br0
+    grep -q 'tun_id=0x64' <<<"$out" && break
+    sleep 0.1
+done
+line=$(grep 'tun_id=0x64' <<<"$out")
+echo "decapsulation megaflow: $line"
+grep -qE '^tunnel\(tun_id=0x64,src=10\.9\.0\.2,dst=10\.9\.0\.1,flags\(-df-csum\+key\)\),in_port=2,.*tier:user, not in hw: rte_flow: vxlan port vx0 on port d0: item not supported \(Operation not supported\), .*actions:drop$' \
+    <<<"$line" || fail "no decapsulation megaflow with net_tap's refusal: $out"
+ft dump-dp-flows --explain br0
+grep -qE '^  rte_flow: flow create [0-9]+ ingress pattern eth type is 0x0800 / ipv4 src is 10\.9\.0\.2 dst is 10\.9\.0\.1 proto is 17 .*/ udp dst is 4789 .*/ vxlan vni is 100 / eth .*type is 0x88b5 / end actions count / vxlan_decap / drop / end$' \
+    <<<"$out" || fail "no testpmd line for the decapsulation: $out"
 pass
 
 kill -TERM "$(cat "$FLOWTIER_RUNDIR/flowtierd.pid")"
