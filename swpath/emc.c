@@ -37,6 +37,7 @@ ft_emc_flush(struct ft_emc *emc)
         ft_dpcls_flow_unref(emc->entries[i].flow);
         emc->entries[i].flow = NULL;
     }
+    emc->n_dels_unswept = 0;
 }
 
 void
@@ -51,6 +52,16 @@ ft_emc_sweep(struct ft_emc *emc)
             ft_dpcls_flow_unref(flow);
             emc->entries[i].flow = NULL;
         }
+    }
+}
+
+void
+ft_emc_note_removal(struct ft_emc *emc, size_t n_left)
+{
+    if ((++emc->n_dels_unswept >= FT_EMC_SWEEP_MIN
+         && emc->n_dels_unswept >= n_left / 8) || !n_left) {
+        ft_emc_sweep(emc);
+        emc->n_dels_unswept = 0;
     }
 }
 

@@ -50,6 +50,7 @@ struct ft_emc {
     uint64_t n_hits;
     uint64_t n_misses;
     uint64_t n_stale;               /* Hits on removed megaflows. */
+    size_t n_dels_unswept;          /* Removals since the last sweep. */
 };
 
 /* Initializes 'emc' with room for 'n_entries' entries (rounded up to a
@@ -69,6 +70,15 @@ void ft_emc_flush(struct ft_emc *emc);
  * the pages of the heap, would keep that memory from going back to the
  * system.  Costs one pass over the entries. */
 void ft_emc_sweep(struct ft_emc *emc);
+
+/* Notes that the megaflow cache behind 'emc' has just removed a megaflow
+ * and holds 'n_left' now, and sweeps 'emc' (ft_emc_sweep()) once the
+ * removals since the last sweep reach FT_EMC_SWEEP_MIN and an eighth of
+ * the megaflows left, or none is left.  So a removal costs a few entries'
+ * look on average, and once every megaflow is gone none stays allocated.
+ * Called by the thread that owns 'emc', never from the packet path. */
+#define FT_EMC_SWEEP_MIN 64
+void ft_emc_note_removal(struct ft_emc *emc, size_t n_left);
 
 /* The hash of the whole key that the EMC indexes by.
  *
