@@ -1089,6 +1089,7 @@ dpif_pmds_foreach(const struct dpif_pmds *set,
         info.n_missed = LOAD(fwd->stats.n_missed);
         info.n_lost = LOAD(fwd->stats.n_lost);
         info.n_commands = LOAD(pmd->n_commands);
+        info.n_emc_used = LOAD(fwd->emc.n_used);
         info.max_round_ns = LOAD(pmd->round_max_prev);
         if (LOAD(pmd->round_max_cur) > info.max_round_ns) {
             info.max_round_ns = LOAD(pmd->round_max_cur);

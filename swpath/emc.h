@@ -50,6 +50,7 @@ struct ft_emc {
     uint64_t n_hits;
     uint64_t n_misses;
     uint64_t n_stale;               /* Hits on removed megaflows. */
+    size_t n_used;                  /* Entries holding a megaflow. */
     size_t n_dels_unswept;          /* Removals since the last sweep. */
 };
 
