@@ -21,8 +21,9 @@
  * Each entry holds a reference to its megaflow (swpath/dpcls.h).  When the
  * megaflow cache removes a megaflow it marks it dead; an EMC hit on a dead
  * megaflow is a miss, and the entry is cleared and its reference dropped
- * then.  So removing megaflows needs no walk of the EMC, and a removed
- * megaflow is never returned.
+ * then.  So a removed megaflow is never returned, and removing one needs
+ * no walk of the EMC; the owner sweeps the EMC of dead megaflows now and
+ * then (ft_emc_note_removal()) so that they do not stay allocated.
  *
  * Thread-safety: none; the thread that owns the megaflow cache owns its
  * EMCs.
