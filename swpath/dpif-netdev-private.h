@@ -138,10 +138,6 @@ struct dpif_netdev {
 
     struct dpif_fwd main;
     struct dpif_pmds *pmds;         /* Forwarding threads, or NULL. */
-
-    /* Megaflows deleted since the main EMC was last swept of them
-     * (ft_emc_sweep()). */
-    size_t n_dels_unswept;
 };
 
 /* The lock that serializes transmission on 'port' between forwarding

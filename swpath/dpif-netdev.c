@@ -611,27 +611,6 @@ dpif_netdev_flow_put(struct ft_dpif *dpif_, const struct ft_match *match,
     return 0;
 }
 
-/* Deleted megaflows that the EMC may keep allocated: at least this many,
- * or an eighth of the megaflows left, whichever is more, before a sweep.
- * A sweep is one pass over the EMC's entries, so each deletion costs a
- * few entries' look; and the last deletion sweeps, so once every
- * megaflow is gone none stays allocated. */
-#define DPIF_EMC_SWEEP_MIN 64
-
-/* Counts a megaflow deletion; drops the EMC's references to deleted
- * megaflows once enough of them may be kept there. */
-static void
-dpif_netdev_sweep_emc(struct dpif_netdev *dpif)
-{
-    size_t left = ft_dpcls_count(&dpif->main.cls);
-
-    if ((++dpif->n_dels_unswept >= DPIF_EMC_SWEEP_MIN
-         && dpif->n_dels_unswept >= left / 8) || !left) {
-        ft_emc_sweep(&dpif->main.emc);
-        dpif->n_dels_unswept = 0;
-    }
-}
-
 static int
 dpif_netdev_flow_del(struct ft_dpif *dpif_, struct ft_dpif_flow *flow_,
                      struct ft_stats *stats)
@@ -651,7 +630,7 @@ dpif_netdev_flow_del(struct ft_dpif *dpif_, struct ft_dpif_flow *flow_,
         *stats = final;
     }
     ft_dpcls_remove(&dpif->main.cls, flow);
-    dpif_netdev_sweep_emc(dpif);
+    ft_emc_note_removal(&dpif->main.emc, ft_dpcls_count(&dpif->main.cls));
     return 0;
 }
 

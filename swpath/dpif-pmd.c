@@ -265,7 +265,9 @@ pmd_reply(struct dpif_pmd *pmd, struct dpif_reply *reply)
 }
 
 /* Removes this thread's copy of 'flow' and stores its final counts in
- * '*final'. */
+ * '*final'.  The copy stays allocated while this thread's EMC holds it:
+ * the EMC is swept here, on this thread (which alone touches it), as the
+ * daemon's thread sweeps its own (ft_emc_note_removal()). */
 static void
 pmd_flow_del(struct dpif_pmd *pmd, struct ft_dpcls_flow *flow,
              struct ft_stats *final)
@@ -278,6 +280,7 @@ pmd_flow_del(struct dpif_pmd *pmd, struct ft_dpcls_flow *flow,
         *final = copy->stats;
         __atomic_store_n(&ext[pmd->index], NULL, __ATOMIC_RELEASE);
         ft_dpcls_remove(&pmd->fwd.cls, copy);
+        ft_emc_note_removal(&pmd->fwd.emc, ft_dpcls_count(&pmd->fwd.cls));
     }
 }
 
@@ -1086,6 +1089,7 @@ dpif_pmds_foreach(const struct dpif_pmds *set,
         info.n_missed = LOAD(fwd->stats.n_missed);
         info.n_lost = LOAD(fwd->stats.n_lost);
         info.n_commands = LOAD(pmd->n_commands);
+        info.n_emc_used = LOAD(fwd->emc.n_used);
         info.max_round_ns = LOAD(pmd->round_max_prev);
         if (LOAD(pmd->round_max_cur) > info.max_round_ns) {
             info.max_round_ns = LOAD(pmd->round_max_cur);

@@ -202,6 +202,9 @@ struct ft_dpif_pmd_info {
     uint64_t n_missed;
     uint64_t n_lost;            /* Misses not queued: the queue was full. */
     uint64_t n_commands;        /* Megaflow and execute commands applied. */
+    size_t n_emc_used;          /* Entries of its exact-match cache that
+                                 * hold a megaflow (deleted ones go as the
+                                 * thread deletes its copies). */
     uint64_t max_round_ns;      /* Longest round (a burst from each queue,
                                  * then commands) in the last second or
                                  * two: the longest a queue waited. */

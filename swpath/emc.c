@@ -37,6 +37,8 @@ ft_emc_flush(struct ft_emc *emc)
         ft_dpcls_flow_unref(emc->entries[i].flow);
         emc->entries[i].flow = NULL;
     }
+    emc->n_used = 0;
+    emc->n_dels_unswept = 0;
 }
 
 void
@@ -50,7 +52,18 @@ ft_emc_sweep(struct ft_emc *emc)
         if (flow && flow->dead) {
             ft_dpcls_flow_unref(flow);
             emc->entries[i].flow = NULL;
+            emc->n_used--;
         }
+    }
+}
+
+void
+ft_emc_note_removal(struct ft_emc *emc, size_t n_left)
+{
+    if ((++emc->n_dels_unswept >= FT_EMC_SWEEP_MIN
+         && emc->n_dels_unswept >= n_left / 8) || !n_left) {
+        ft_emc_sweep(emc);
+        emc->n_dels_unswept = 0;
     }
 }
 
@@ -71,16 +84,19 @@ emc_set(const struct ft_emc *emc, uint32_t hash)
 }
 
 static inline void
-emc_entry_clear(struct ft_emc_entry *e)
+emc_entry_clear(struct ft_emc *emc, struct ft_emc_entry *e)
 {
-    ft_dpcls_flow_unref(e->flow);
-    e->flow = NULL;
+    if (e->flow) {
+        ft_dpcls_flow_unref(e->flow);
+        e->flow = NULL;
+        emc->n_used--;
+    }
 }
 
 void
 ft_emc_clear_stale__(struct ft_emc *emc, struct ft_emc_entry *e)
 {
-    emc_entry_clear(e);
+    emc_entry_clear(emc, e);
     emc->n_stale++;
 }
 
@@ -102,15 +118,16 @@ ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash,
         if (set[0].flow && !set[0].flow->dead) {
             /* Newest first: way 0 moves to way 1, whose entry (the oldest,
              * or an empty or stale one) goes. */
-            emc_entry_clear(&set[1]);
+            emc_entry_clear(emc, &set[1]);
             set[1] = set[0];
             set[0].flow = NULL;
         }
         e = &set[0];
     }
     ft_dpcls_flow_ref(flow);
-    emc_entry_clear(e);
+    emc_entry_clear(emc, e);
     e->flow = flow;
+    emc->n_used++;
     e->hash = hash;
     e->key = *key;
 }

@@ -21,8 +21,9 @@
  * Each entry holds a reference to its megaflow (swpath/dpcls.h).  When the
  * megaflow cache removes a megaflow it marks it dead; an EMC hit on a dead
  * megaflow is a miss, and the entry is cleared and its reference dropped
- * then.  So removing megaflows needs no walk of the EMC, and a removed
- * megaflow is never returned.
+ * then.  So a removed megaflow is never returned, and removing one needs
+ * no walk of the EMC; the owner sweeps the EMC of dead megaflows now and
+ * then (ft_emc_note_removal()) so that they do not stay allocated.
  *
  * Thread-safety: none; the thread that owns the megaflow cache owns its
  * EMCs.
@@ -50,6 +51,8 @@ struct ft_emc {
     uint64_t n_hits;
     uint64_t n_misses;
     uint64_t n_stale;               /* Hits on removed megaflows. */
+    size_t n_used;                  /* Entries holding a megaflow. */
+    size_t n_dels_unswept;          /* Removals since the last sweep. */
 };
 
 /* Initializes 'emc' with room for 'n_entries' entries (rounded up to a
@@ -69,6 +72,15 @@ void ft_emc_flush(struct ft_emc *emc);
  * the pages of the heap, would keep that memory from going back to the
  * system.  Costs one pass over the entries. */
 void ft_emc_sweep(struct ft_emc *emc);
+
+/* Notes that the megaflow cache behind 'emc' has just removed a megaflow
+ * and holds 'n_left' now, and sweeps 'emc' (ft_emc_sweep()) once the
+ * removals since the last sweep reach FT_EMC_SWEEP_MIN and an eighth of
+ * the megaflows left, or none is left.  So a removal costs a few entries'
+ * look on average, and once every megaflow is gone none stays allocated.
+ * Called by the thread that owns 'emc', never from the packet path. */
+#define FT_EMC_SWEEP_MIN 64
+void ft_emc_note_removal(struct ft_emc *emc, size_t n_left);
 
 /* The hash of the whole key that the EMC indexes by.
  *

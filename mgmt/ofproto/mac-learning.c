@@ -13,6 +13,19 @@
  *   - a doubly linked LRU list, least recently learned (or refreshed) at
  *     the head.
  *
+ * The entries live in one array, the first 'count' of its slots, linked
+ * by index; removing an entry moves the last one into its slot (patching
+ * the two links and the bucket link that point at it).  A flood of new
+ * source MACs fills the table while thousands of other short-lived
+ * objects are allocated: entries malloc'd one by one would sit scattered
+ * among them, and once those are freed each entry would keep a page of
+ * the heap from going back to the system (with the table full, 8,192
+ * entries of 64 bytes held 11 MB after a flood had expired).  The entry
+ * array and the bucket array double when full and halve once less than a
+ * quarter is used, so a table near a threshold does not resize back and
+ * forth; a halving copies at most a quarter of the entry array and
+ * rehashes at most the entries left, once per that many removals.
+ *
  * All entries share one idle time, so the LRU order is also the order in
  * which entries age out: expiry pops from the head until it meets a live
  * entry, and eviction of "the least recently learned entry" is the head.
@@ -47,26 +60,30 @@
 #define ML_MIN_IDLE_TIME 15             /* Seconds, as in OVS. */
 #define ML_MAX_IDLE_TIME 3600           /* Seconds, as in OVS. */
 #define ML_INITIAL_BUCKETS 64           /* Power of 2. */
+#define ML_MIN_ENTRIES 64               /* Slots of the smallest array. */
+#define ML_NONE UINT32_MAX              /* No entry (end of a list). */
 
 struct ml_entry {
-    struct ml_entry *hash_next;         /* Next in the same bucket. */
-    struct ml_entry *lru_prev;          /* Towards the most recent. */
-    struct ml_entry *lru_next;          /* Towards the oldest. */
+    uint32_t hash_next;                 /* Next in the same bucket. */
+    uint32_t lru_prev;                  /* Towards the most recent. */
+    uint32_t lru_next;                  /* Towards the oldest. */
+    uint32_t hash;
     struct ft_eth_addr mac;
     uint16_t vlan;
     ft_port_no port;
     long long int used;                 /* ms: last learned or refreshed. */
-    uint32_t hash;
 };
 
 struct ft_mac_learning {
-    struct ml_entry **buckets;
-    size_t n_buckets;                   /* Power of 2. */
+    struct ml_entry *entries;           /* 'count' used of 'allocated'. */
+    size_t allocated;
     size_t count;
+    uint32_t *buckets;                  /* Each chain's first entry. */
+    size_t n_buckets;                   /* Power of 2. */
 
-    /* LRU list sentinel: 'lru.lru_prev' is the oldest entry, 'lru.lru_next'
-     * the newest; an empty list points at itself. */
-    struct ml_entry lru;
+    /* LRU list ends: the newest and oldest entries, ML_NONE if empty. */
+    uint32_t newest;
+    uint32_t oldest;
 
     size_t max_entries;
     long long int idle_ms;
@@ -110,44 +127,57 @@ ml_is_aged(const struct ft_mac_learning *ml, const struct ml_entry *e,
     return now - e->used > ml->idle_ms;
 }
 
-/* LRU list.  The head ('lru.lru_prev') is the oldest entry. */
+/* LRU list, by index.  'oldest' is the head, 'newest' the tail. */
 
 static void
-lru_remove(struct ml_entry *e)
+lru_remove(struct ft_mac_learning *ml, uint32_t i)
 {
-    e->lru_prev->lru_next = e->lru_next;
-    e->lru_next->lru_prev = e->lru_prev;
+    struct ml_entry *e = &ml->entries[i];
+
+    if (e->lru_prev != ML_NONE) {
+        ml->entries[e->lru_prev].lru_next = e->lru_next;
+    } else {
+        ml->newest = e->lru_next;
+    }
+    if (e->lru_next != ML_NONE) {
+        ml->entries[e->lru_next].lru_prev = e->lru_prev;
+    } else {
+        ml->oldest = e->lru_prev;
+    }
 }
 
-/* Inserts 'e' as the most recently learned entry. */
+/* Inserts entry 'i' as the most recently learned entry. */
 static void
-lru_push_newest(struct ft_mac_learning *ml, struct ml_entry *e)
+lru_push_newest(struct ft_mac_learning *ml, uint32_t i)
 {
-    struct ml_entry *head = &ml->lru;
+    struct ml_entry *e = &ml->entries[i];
 
-    e->lru_prev = head;
-    e->lru_next = head->lru_next;
-    head->lru_next->lru_prev = e;
-    head->lru_next = e;
-}
-
-static struct ml_entry *
-lru_oldest(const struct ft_mac_learning *ml)
-{
-    struct ml_entry *e = ml->lru.lru_prev;
-
-    return e == &ml->lru ? NULL : e;
+    e->lru_prev = ML_NONE;
+    e->lru_next = ml->newest;
+    if (ml->newest != ML_NONE) {
+        ml->entries[ml->newest].lru_prev = i;
+    } else {
+        ml->oldest = i;
+    }
+    ml->newest = i;
 }
 
 /* Hash table. */
+
+static uint32_t *
+ml_bucket(const struct ft_mac_learning *ml, uint32_t hash)
+{
+    return &ml->buckets[hash & (ml->n_buckets - 1)];
+}
 
 static struct ml_entry *
 ml_find(const struct ft_mac_learning *ml, struct ft_eth_addr mac,
         uint16_t vlan, uint32_t hash)
 {
-    struct ml_entry *e;
+    for (uint32_t i = *ml_bucket(ml, hash); i != ML_NONE;
+         i = ml->entries[i].hash_next) {
+        struct ml_entry *e = &ml->entries[i];
 
-    for (e = ml->buckets[hash & (ml->n_buckets - 1)]; e; e = e->hash_next) {
         if (e->hash == hash && e->vlan == vlan
             && ft_eth_addr_equal(e->mac, mac)) {
             return e;
@@ -156,63 +186,125 @@ ml_find(const struct ft_mac_learning *ml, struct ft_eth_addr mac,
     return NULL;
 }
 
-/* Doubles the bucket array.  On allocation failure keeps the old one: the
- * table still works, with longer chains. */
+/* Puts every entry into a bucket array of 'n' (a power of 2) buckets.  On
+ * allocation failure keeps the old one: the table still works, with longer
+ * or emptier chains.  Costs O(n + count). */
 static void
-ml_grow(struct ft_mac_learning *ml)
+ml_rehash(struct ft_mac_learning *ml, size_t n)
 {
-    size_t n = ml->n_buckets * 2;
-    struct ml_entry **buckets = calloc(n, sizeof *buckets);
+    uint32_t *buckets = malloc(n * sizeof *buckets);
 
     if (!buckets) {
         return;
     }
-    for (size_t i = 0; i < ml->n_buckets; i++) {
-        struct ml_entry *e, *next;
+    for (size_t b = 0; b < n; b++) {
+        buckets[b] = ML_NONE;
+    }
+    for (size_t i = 0; i < ml->count; i++) {
+        struct ml_entry *e = &ml->entries[i];
+        uint32_t *b = &buckets[e->hash & (n - 1)];
 
-        for (e = ml->buckets[i]; e; e = next) {
-            struct ml_entry **b = &buckets[e->hash & (n - 1)];
-
-            next = e->hash_next;
-            e->hash_next = *b;
-            *b = e;
-        }
+        e->hash_next = *b;
+        *b = (uint32_t) i;
     }
     free(ml->buckets);
     ml->buckets = buckets;
     ml->n_buckets = n;
 }
 
-static void
-ml_hash_remove(struct ft_mac_learning *ml, struct ml_entry *e)
+/* Resizes the entry array to 'n' slots (at least 'count').  Returns false
+ * if it could not grow; a failed shrink keeps the larger array. */
+static bool
+ml_resize_entries(struct ft_mac_learning *ml, size_t n)
 {
-    struct ml_entry **p = &ml->buckets[e->hash & (ml->n_buckets - 1)];
+    struct ml_entry *entries = realloc(ml->entries, n * sizeof *entries);
 
-    while (*p != e) {
-        p = &(*p)->hash_next;
+    if (!entries) {
+        return n < ml->allocated;
     }
-    *p = e->hash_next;
+    ml->entries = entries;
+    ml->allocated = n;
+    return true;
 }
 
-/* Unlinks 'e' from both structures and frees it. */
-static void
-ml_remove(struct ft_mac_learning *ml, struct ml_entry *e)
+/* The link that points at entry 'i' in its bucket's chain. */
+static uint32_t *
+ml_hash_link(struct ft_mac_learning *ml, uint32_t i)
 {
-    ml_hash_remove(ml, e);
-    lru_remove(e);
+    uint32_t *p = ml_bucket(ml, ml->entries[i].hash);
+
+    while (*p != i) {
+        p = &ml->entries[*p].hash_next;
+    }
+    return p;
+}
+
+/* Moves entry 'from' into the free slot 'to', patching what points at
+ * it. */
+static void
+ml_move(struct ft_mac_learning *ml, uint32_t from, uint32_t to)
+{
+    struct ml_entry *e;
+
+    *ml_hash_link(ml, from) = to;
+    ml->entries[to] = ml->entries[from];
+    e = &ml->entries[to];
+    if (e->lru_prev != ML_NONE) {
+        ml->entries[e->lru_prev].lru_next = to;
+    } else {
+        ml->newest = to;
+    }
+    if (e->lru_next != ML_NONE) {
+        ml->entries[e->lru_next].lru_prev = to;
+    } else {
+        ml->oldest = to;
+    }
+}
+
+/* Halves the arrays once less than a quarter of them is used. */
+static void
+ml_shrink(struct ft_mac_learning *ml)
+{
+    if (ml->allocated > ML_MIN_ENTRIES && 4 * ml->count < ml->allocated) {
+        ml_resize_entries(ml, ml->allocated / 2);
+    }
+    if (ml->n_buckets > ML_INITIAL_BUCKETS
+        && 4 * ml->count < ml->n_buckets) {
+        ml_rehash(ml, ml->n_buckets / 2);
+    }
+}
+
+/* Unlinks entry 'i' from both structures and frees its slot (the last
+ * entry moves there). */
+static void
+ml_remove(struct ft_mac_learning *ml, uint32_t i)
+{
+    uint32_t last = (uint32_t) ml->count - 1;
+
+    *ml_hash_link(ml, i) = ml->entries[i].hash_next;
+    lru_remove(ml, i);
+    if (i != last) {
+        ml_move(ml, last, i);
+    }
     ml->count--;
-    free(e);
+    ml_shrink(ml);
+}
+
+static uint32_t
+ml_index(const struct ft_mac_learning *ml, const struct ml_entry *e)
+{
+    return (uint32_t) (e - ml->entries);
 }
 
 /* Removes aged-out entries from the LRU head; returns how many. */
 static size_t
 ml_expire_aged(struct ft_mac_learning *ml, long long int now)
 {
-    struct ml_entry *e;
     size_t n = 0;
 
-    while ((e = lru_oldest(ml)) && ml_is_aged(ml, e, now)) {
-        ml_remove(ml, e);
+    while (ml->oldest != ML_NONE
+           && ml_is_aged(ml, &ml->entries[ml->oldest], now)) {
+        ml_remove(ml, ml->oldest);
         n++;
     }
     ml->stats.n_expired += n;
@@ -223,12 +315,40 @@ ml_expire_aged(struct ft_mac_learning *ml, long long int now)
 static void
 ml_evict_to(struct ft_mac_learning *ml, size_t limit)
 {
-    struct ml_entry *e;
-
-    while (ml->count > limit && (e = lru_oldest(ml))) {
-        ml_remove(ml, e);
+    while (ml->count > limit && ml->oldest != ML_NONE) {
+        ml_remove(ml, ml->oldest);
         ml->stats.n_evicted++;
     }
+}
+
+/* Adds a new entry, the newest; returns false on allocation failure. */
+static bool
+ml_insert(struct ft_mac_learning *ml, struct ft_eth_addr mac, uint16_t vlan,
+          ft_port_no port, long long int now, uint32_t hash)
+{
+    uint32_t i = (uint32_t) ml->count;
+    struct ml_entry *e;
+    uint32_t *b;
+
+    if (ml->count >= ml->allocated
+        && !ml_resize_entries(ml, 2 * ml->allocated)) {
+        return false;
+    }
+    if (ml->count >= ml->n_buckets) {
+        ml_rehash(ml, 2 * ml->n_buckets);
+    }
+    e = &ml->entries[i];
+    e->mac = mac;
+    e->vlan = vlan;
+    e->port = port;
+    e->used = now;
+    e->hash = hash;
+    b = ml_bucket(ml, hash);
+    e->hash_next = *b;
+    *b = i;
+    ml->count++;
+    lru_push_newest(ml, i);
+    return true;
 }
 
 struct ft_mac_learning *
@@ -239,13 +359,20 @@ ft_mac_learning_create(size_t max_entries, unsigned int idle_time_s)
     if (!ml) {
         return NULL;
     }
-    ml->buckets = calloc(ML_INITIAL_BUCKETS, sizeof *ml->buckets);
-    if (!ml->buckets) {
+    ml->entries = malloc(ML_MIN_ENTRIES * sizeof *ml->entries);
+    ml->buckets = malloc(ML_INITIAL_BUCKETS * sizeof *ml->buckets);
+    if (!ml->entries || !ml->buckets) {
+        free(ml->entries);
+        free(ml->buckets);
         free(ml);
         return NULL;
     }
+    ml->allocated = ML_MIN_ENTRIES;
     ml->n_buckets = ML_INITIAL_BUCKETS;
-    ml->lru.lru_prev = ml->lru.lru_next = &ml->lru;
+    for (size_t b = 0; b < ml->n_buckets; b++) {
+        ml->buckets[b] = ML_NONE;
+    }
+    ml->newest = ml->oldest = ML_NONE;
     ml->max_entries = ml_normalize_max(max_entries);
     ml->idle_ms = ml_normalize_idle(idle_time_s) * 1000LL;
     return ml;
@@ -257,7 +384,7 @@ ft_mac_learning_destroy(struct ft_mac_learning *ml)
     if (!ml) {
         return;
     }
-    ft_mac_learning_flush(ml, FT_PORT_NONE);
+    free(ml->entries);
     free(ml->buckets);
     free(ml);
 }
@@ -276,7 +403,7 @@ ft_mac_learning_learn(struct ft_mac_learning *ml, struct ft_eth_addr mac,
     hash = ml_hash(mac, vlan);
     e = ml_find(ml, mac, vlan, hash);
     if (e && ml_is_aged(ml, e, now)) {
-        ml_remove(ml, e);
+        ml_remove(ml, ml_index(ml, e));
         ml->stats.n_expired++;
         e = NULL;
     }
@@ -289,8 +416,8 @@ ft_mac_learning_learn(struct ft_mac_learning *ml, struct ft_eth_addr mac,
             ml->stats.n_moved++;
         }
         e->used = now;
-        lru_remove(e);
-        lru_push_newest(ml, e);
+        lru_remove(ml, ml_index(ml, e));
+        lru_push_newest(ml, ml_index(ml, e));
         return moved;
     }
 
@@ -299,23 +426,9 @@ ft_mac_learning_learn(struct ft_mac_learning *ml, struct ft_eth_addr mac,
     if (ml->count >= ml->max_entries) {
         ml_evict_to(ml, ml->max_entries - 1);
     }
-
-    e = malloc(sizeof *e);
-    if (!e) {
+    if (!ml_insert(ml, mac, vlan, port, now, hash)) {
         return false;
     }
-    e->mac = mac;
-    e->vlan = vlan;
-    e->port = port;
-    e->used = now;
-    e->hash = hash;
-    if (ml->count >= ml->n_buckets) {
-        ml_grow(ml);
-    }
-    e->hash_next = ml->buckets[hash & (ml->n_buckets - 1)];
-    ml->buckets[hash & (ml->n_buckets - 1)] = e;
-    lru_push_newest(ml, e);
-    ml->count++;
     ml->stats.n_learned++;
     return true;
 }
@@ -343,15 +456,12 @@ ft_mac_learning_expire(struct ft_mac_learning *ml, long long int now)
 void
 ft_mac_learning_flush(struct ft_mac_learning *ml, ft_port_no port)
 {
-    struct ml_entry *e = ml->lru.lru_next;
-
-    while (e != &ml->lru) {
-        struct ml_entry *next = e->lru_next;
-
-        if (port == FT_PORT_NONE || e->port == port) {
-            ml_remove(ml, e);
+    /* From the last slot down: a removal moves the last entry, already
+     * visited, into the freed slot. */
+    for (size_t i = ml->count; i-- > 0;) {
+        if (port == FT_PORT_NONE || ml->entries[i].port == port) {
+            ml_remove(ml, (uint32_t) i);
         }
-        e = next;
     }
 }
 
@@ -359,6 +469,12 @@ size_t
 ft_mac_learning_count(const struct ft_mac_learning *ml)
 {
     return ml->count;
+}
+
+size_t
+ft_mac_learning_capacity(const struct ft_mac_learning *ml)
+{
+    return ml->allocated;
 }
 
 /* Lowers or raises the limit; when lowered below the current count, the
@@ -395,9 +511,9 @@ ft_mac_learning_dump(const struct ft_mac_learning *ml, long long int now,
                                 void *aux),
                      void *aux)
 {
-    const struct ml_entry *e;
-
-    for (e = ml->lru.lru_next; e != &ml->lru; e = e->lru_next) {
+    for (uint32_t i = ml->newest; i != ML_NONE;
+         i = ml->entries[i].lru_next) {
+        const struct ml_entry *e = &ml->entries[i];
         long long int age_ms = now - e->used;
 
         if (ml_is_aged(ml, e, now)) {

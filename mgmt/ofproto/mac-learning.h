@@ -58,6 +58,11 @@ size_t ft_mac_learning_expire(struct ft_mac_learning *, long long int now);
 void ft_mac_learning_flush(struct ft_mac_learning *, ft_port_no port);
 
 size_t ft_mac_learning_count(const struct ft_mac_learning *);
+
+/* The number of entries the table holds without allocating: it doubles
+ * as the table fills and halves once less than a quarter of it is used,
+ * so that a table a flood filled gives its memory back as it empties. */
+size_t ft_mac_learning_capacity(const struct ft_mac_learning *);
 void ft_mac_learning_set_max(struct ft_mac_learning *, size_t max_entries);
 void ft_mac_learning_set_idle_time(struct ft_mac_learning *,
                                    unsigned int idle_time_s);

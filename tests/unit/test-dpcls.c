@@ -591,6 +591,56 @@ test_emc_basic(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* Removed megaflows leave the EMC in sweeps: once the removals since
+ * the last sweep reach FT_EMC_SWEEP_MIN and an eighth of what is left,
+ * and at the last removal. */
+static void
+test_emc_sweep(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpcls_flow *flows[200];
+    struct ft_dpcls cls;
+    struct ft_emc emc;
+    uint32_t seed = 9;
+
+    (void) state;
+    ft_dpcls_init(&cls);
+    assert_int_equal(ft_emc_init(&emc, 512), 0);
+    for (uint32_t i = 0; i < 200; i++) {
+        struct ft_match m;
+        struct ft_flow key;
+
+        ft_match_init_catchall(&m);
+        m.mask.nw_dst = UINT32_MAX;
+        m.flow.nw_dst = i;
+        assert_int_equal(ft_dpcls_insert(&cls, &m, &acts, NULL, &flows[i]),
+                         0);
+        random_key(&key, &seed);
+        key.nw_dst = i;
+        ft_emc_insert(&emc, &key, i, flows[i]);     /* A set each. */
+    }
+    assert_int_equal(emc.n_used, 200);
+    for (int i = 0; i < FT_EMC_SWEEP_MIN - 1; i++) {
+        ft_dpcls_remove(&cls, flows[i]);
+        ft_emc_note_removal(&emc, ft_dpcls_count(&cls));
+        assert_int_equal(emc.n_used, 200);
+    }
+    ft_dpcls_remove(&cls, flows[FT_EMC_SWEEP_MIN - 1]);
+    ft_emc_note_removal(&emc, ft_dpcls_count(&cls));
+    assert_int_equal(emc.n_used, 200 - FT_EMC_SWEEP_MIN);
+    for (int i = FT_EMC_SWEEP_MIN; i < 199; i++) {
+        ft_dpcls_remove(&cls, flows[i]);
+        ft_emc_note_removal(&emc, ft_dpcls_count(&cls));
+    }
+    assert_true(emc.n_used > 1);
+    ft_dpcls_remove(&cls, flows[199]);
+    ft_emc_note_removal(&emc, ft_dpcls_count(&cls));
+    assert_int_equal(emc.n_used, 0);
+    ft_emc_uninit(&emc);
+    ft_dpcls_destroy(&cls);
+    ft_dp_actions_uninit(&acts);
+}
+
 /* One set of 2 ways: the third key evicts the oldest. */
 static void
 test_emc_replacement(void **state)
@@ -696,6 +746,7 @@ main(void)
         cmocka_unit_test(test_flow_ref),
         cmocka_unit_test(test_emc_basic),
         cmocka_unit_test(test_emc_replacement),
+        cmocka_unit_test(test_emc_sweep),
         cmocka_unit_test(test_emc_random),
     };
 

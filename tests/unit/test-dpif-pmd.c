@@ -549,6 +549,39 @@ test_churn_under_traffic(void **state)
     assert_int_equal(ft_dpif_flow_count(f->dpif), 1);
 }
 
+static int
+sum_emc_used(const struct ft_dpif_pmd_info *info, void *aux)
+{
+    *(size_t *) aux += info->n_emc_used;
+    return 0;
+}
+
+/* A thread's exact-match cache lets go of a deleted megaflow as the
+ * thread deletes its copy: none of its entries keeps one allocated. */
+static void
+test_emc_swept(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_dpif_stats st;
+    size_t used = 0;
+    const int n = 300;
+
+    f->out[1] = 2;
+    for (int k = 0; k < 10; k++) {
+        inject(f, 0, n, 2, 7100 + k);
+        assert_int_equal(pump(f, f->inj[1], n, 7100 + k, 5000), n);
+    }
+    ft_dpif_get_stats(f->dpif, &st);
+    assert_true(st.n_hit_emc > 0);
+    assert_int_equal(ft_dpif_pmd_foreach(f->dpif, sum_emc_used, &used), 0);
+    assert_true(used > 0);
+    assert_int_equal(ft_dpif_flow_del(f->dpif, f->handle, NULL), 0);
+    assert_int_equal(ft_dpif_flow_count(f->dpif), 0);
+    used = 0;
+    assert_int_equal(ft_dpif_pmd_foreach(f->dpif, sum_emc_used, &used), 0);
+    assert_int_equal(used, 0);
+}
+
 /* A packet the caller executes (packet-out) leaves through a thread. */
 static void
 test_execute(void **state)
@@ -632,6 +665,7 @@ main(void)
         cmocka_unit_test(test_threads_and_queues),
         cmocka_unit_test(test_modify_under_traffic),
         cmocka_unit_test(test_churn_under_traffic),
+        cmocka_unit_test(test_emc_swept),
         cmocka_unit_test(test_execute),
         cmocka_unit_test(test_userspace_action),
         cmocka_unit_test(test_stop),

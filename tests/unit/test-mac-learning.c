@@ -3,7 +3,8 @@
  * (mgmt/ofproto/mac-learning.c): learning and lookup, VLAN separation, moves,
  * refresh, aging on a fake clock, the size limit, flush, stats and dump.
  * Also checks the table against a linear reference model under a long
- * random sequence of operations.
+ * random sequence of operations, small and large enough to grow and
+ * shrink, and that its memory follows its population.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -293,7 +294,7 @@ struct ref_entry {
 };
 
 struct ref_table {
-    struct ref_entry e[64];
+    struct ref_entry *e;            /* 'max' entries. */
     size_t n, max;
     long long int idle_ms;
     unsigned long long seq;
@@ -365,25 +366,33 @@ ref_lookup(const struct ref_table *r, uint32_t m, uint16_t vlan,
     return FT_PORT_NONE;
 }
 
+/* Runs 'steps' random operations on MACs 0..n_macs-1 against the
+ * reference model; once in 'jump' steps the clock jumps past the idle
+ * time, so that the table empties and fills again. */
 static void
-test_against_reference(void **state)
+check_against_reference(size_t max, uint32_t n_macs, int steps, int jump)
 {
-    struct ft_mac_learning *ml = ft_mac_learning_create(40, 20);
-    struct ref_table ref = { .n = 0, .max = 40, .idle_ms = 20 * SEC };
+    struct ft_mac_learning *ml = ft_mac_learning_create(max, 20);
+    struct ref_table ref = { .n = 0, .max = max, .idle_ms = 20 * SEC };
     long long int now = 0;
     unsigned int seed = 12345;
 
-    for (int step = 0; step < 20000; step++) {
+    ref.e = calloc(max, sizeof *ref.e);
+    assert_non_null(ref.e);
+    for (int step = 0; step < steps; step++) {
         uint32_t m, op;
         uint16_t vlan;
         ft_port_no port;
 
         seed = seed * 1103515245 + 12345;
         op = (seed >> 16) % 100;
-        m = (seed >> 8) % 97;
+        m = (seed >> 3) % n_macs;
         vlan = (seed >> 4) % 3;
         port = 1 + (seed >> 20) % 4;
         now += (seed >> 24) % 200;
+        if (jump && step % jump == jump - 1) {
+            now += 21 * SEC;
+        }
 
         if (op < 50) {
             assert_int_equal(ft_mac_learning_learn(ml, mac(m), vlan, port,
@@ -397,7 +406,80 @@ test_against_reference(void **state)
             ref_expire(&ref, now);
             assert_int_equal(ft_mac_learning_count(ml), ref.n);
         }
-        assert_true(ft_mac_learning_count(ml) <= 40);
+        assert_true(ft_mac_learning_count(ml) <= max);
+    }
+    free(ref.e);
+    ft_mac_learning_destroy(ml);
+}
+
+static void
+test_against_reference(void **state)
+{
+    (void) state;
+    check_against_reference(40, 97, 20000, 0);
+}
+
+/* Large enough for the arrays to grow and shrink many times over, with
+ * entries moved into freed slots all along. */
+static void
+test_against_reference_grow_shrink(void **state)
+{
+    (void) state;
+    check_against_reference(3000, 9000, 40000, 5000);
+}
+
+/* The table's memory follows its population: it grows for a flood and
+ * shrinks once the entries are gone, with hysteresis. */
+static void
+test_capacity_follows_count(void **state)
+{
+    struct ft_mac_learning *ml = ft_mac_learning_create(8192, 15);
+    size_t small, cap;
+
+    (void) state;
+    small = ft_mac_learning_capacity(ml);
+    for (uint32_t i = 0; i < 5000; i++) {
+        ft_mac_learning_learn(ml, mac(i), 0, 1, 0);
+    }
+    assert_true(ft_mac_learning_capacity(ml) >= 5000);
+    assert_true(ft_mac_learning_capacity(ml) <= 2 * 5000);
+    for (uint32_t i = 0; i < 10; i++) {
+        ft_mac_learning_learn(ml, mac(100000 + i), 0, 2, 14 * SEC);
+    }
+    /* The flood ages out; the 10 learned later stay, and so do their
+     * ports. */
+    assert_int_equal(ft_mac_learning_expire(ml, 16 * SEC), 5000);
+    assert_int_equal(ft_mac_learning_count(ml), 10);
+    assert_int_equal(ft_mac_learning_capacity(ml), small);
+    for (uint32_t i = 0; i < 10; i++) {
+        assert_int_equal(ft_mac_learning_lookup(ml, mac(100000 + i), 0,
+                                                16 * SEC), 2);
+    }
+    assert_int_equal(ft_mac_learning_lookup(ml, mac(7), 0, 16 * SEC),
+                     FT_PORT_NONE);
+
+    ft_mac_learning_destroy(ml);
+
+    /* Just past a doubling, a removal and a new entry in turn do not
+     * resize the table each time. */
+    ml = ft_mac_learning_create(1000, 15);
+    for (uint32_t i = 0; i < 1000; i++) {
+        ft_mac_learning_learn(ml, mac(i), 0, 1, 0);
+        if (ft_mac_learning_capacity(ml) < ft_mac_learning_count(ml) + 1) {
+            break;
+        }
+    }
+    cap = ft_mac_learning_count(ml);
+    assert_int_equal(ft_mac_learning_capacity(ml), cap);
+    ft_mac_learning_learn(ml, mac(5000), 0, 1, 0);
+    assert_int_equal(ft_mac_learning_capacity(ml), 2 * cap);
+    for (uint32_t i = 0; i < 50; i++) {
+        ft_mac_learning_set_max(ml, cap);
+        assert_int_equal(ft_mac_learning_capacity(ml), 2 * cap);
+        ft_mac_learning_set_max(ml, cap + 1);
+        ft_mac_learning_learn(ml, mac(6000 + i), 0, 1, 0);
+        assert_int_equal(ft_mac_learning_count(ml), cap + 1);
+        assert_int_equal(ft_mac_learning_capacity(ml), 2 * cap);
     }
     ft_mac_learning_destroy(ml);
 }
@@ -416,6 +498,8 @@ main(void)
         cmocka_unit_test(test_flush),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_against_reference),
+        cmocka_unit_test(test_against_reference_grow_shrink),
+        cmocka_unit_test(test_capacity_follows_count),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
