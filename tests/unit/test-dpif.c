@@ -939,6 +939,13 @@ test_tap_port(void **state)
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
     assert_true(fd >= 0);
     assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+    /* The guest's attach turns the carrier on; the kernel's link watch
+     * (up to a second later) then gives the device its queue back, and
+     * until it has, what is sent to the device is dropped.  Its
+     * operational state turns "up" in the same step. */
+    assert_int_equal(run_cmd("for i in $(seq 100); do ip -o link show "
+                             "vm0tap | grep -q ' state UP ' && exit 0; "
+                             "sleep 0.05; done; exit 1"), 0);
 
     /* Guest -> switch -> port 2; port 1 -> switch -> guest. */
     set_rule(f, 0, 10);
