@@ -57,6 +57,10 @@ struct ft_tc_port_info {
                                  * whose source is 0: the source the
                                  * route to its destination gives (host
                                  * order). */
+    bool sw_encap;              /* For an output with tunnel metadata:
+                                 * the kernel's VXLAN device encapsulates
+                                 * in software (the kernel tier), not a
+                                 * NIC. */
 };
 
 /* Says where port 'port_no' is, for an output action or for the filter's

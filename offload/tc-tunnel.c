@@ -435,6 +435,15 @@ switch_id_read(const char *name, uint8_t id[FT_SWITCH_ID_MAX])
 }
 
 int
+ft_tc_tunnel_route_src(struct nl_sock *sock, uint32_t dst, uint32_t *src,
+                       struct ft_error *err)
+{
+    int oif;
+
+    return tunnel_route(sock, dst, &oif, src, err);
+}
+
+int
 ft_tc_tunnel_route_check(struct nl_sock *sock, uint32_t dst,
                          const uint8_t *switch_id, size_t len,
                          const char *in_name, uint32_t *src,
@@ -474,5 +483,6 @@ ft_tc_tunnel_refuse_software(const char *what, struct ft_error *err)
                         "with tc-policy=skip_hw: TC in software needs an up "
                         "VXLAN device, which would take the UDP port from "
                         "the userspace datapath (tc-policy=skip_sw offloads "
-                        "VXLAN to a NIC)", what);
+                        "VXLAN to a NIC; a datapath_type=system bridge "
+                        "takes it in TC in software)", what);
 }

@@ -472,6 +472,25 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
     return error;
 }
 
+/* True if an offload provider of the datapath's own tier 'tier' serves
+ * the input port of 'mf': TC in software in front of the kernel
+ * datapath (datapath_type=system, tc-policy=skip_hw), whose misses go on
+ * to that datapath. */
+static bool
+megaflow_tier_has_front(const struct ft_bridge *br,
+                        const struct bridge_megaflow *mf, enum ft_tier tier)
+{
+    for (size_t i = 0; i < br->n_offloads && mf->match.mask.in_port; i++) {
+        const struct bridge_offload *bo = &br->offloads[i];
+
+        if (ft_offload_tier(bo->offload) == tier
+            && bridge_offload_port_caps(bo, mf->match.flow.in_port)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 megaflow_put_datapath(struct ft_bridge *br, struct bridge_megaflow *mf,
                       struct ft_error *err)
@@ -534,9 +553,20 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
         const char *reason = err->reason;
 
         ft_error_clear(err);
-        error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
-                              : megaflow_put_offload(br, mf, t, err,
-                                                     &reason));
+        if (t != dp_tier) {
+            error = megaflow_put_offload(br, mf, t, err, &reason);
+        } else {
+            /* The provider in front of the datapath first; what it
+             * refuses the datapath behind it holds. */
+            error = -EOPNOTSUPP;
+            if (megaflow_tier_has_front(br, mf, t)) {
+                error = megaflow_put_offload(br, mf, t, err, &reason);
+            }
+            if (error) {
+                ft_error_clear(err);
+                error = megaflow_put_datapath(br, mf, err);
+            }
+        }
         if (!error && mf->tier != t) {
             /* The device kept it in a slower tier, and said why. */
             megaflow_set_reason(br, mf, t, err->reason);
