@@ -807,11 +807,11 @@ tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
     int error;
 
     info->tnl_dst_port = p->tnl_dst_port;
+    info->sw_tunnel = ctx->tc->up.tier != FT_TIER_HW;
     if (!tnl || ctx->in->tnl_dst_port) {
         return 0;               /* tc-action.c refuses, saying why. */
     }
     if (ctx->tc->up.tier != FT_TIER_HW) {
-        info->sw_encap = true;
         return ft_tc_tunnel_route_src(ctx->tc->sock, tnl->dst,
                                       &info->tnl_src, err);
     }

@@ -536,6 +536,7 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
 {
     enum ft_tier order[FT_N_TIERS + 1], dp_tier = ft_dpif_tier(br->dpif);
     size_t n = megaflow_tier_order(br, mf, order);
+    char front[FT_ERROR_REASON_MAX];
     int error = -EOPNOTSUPP;
 
     for (int t = 0; t < FT_N_TIERS; t++) {
@@ -553,14 +554,18 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
         const char *reason = err->reason;
 
         ft_error_clear(err);
+        front[0] = '\0';
         if (t != dp_tier) {
             error = megaflow_put_offload(br, mf, t, err, &reason);
         } else {
             /* The provider in front of the datapath first; what it
-             * refuses the datapath behind it holds. */
+             * refuses the datapath behind it holds, and says why. */
             error = -EOPNOTSUPP;
             if (megaflow_tier_has_front(br, mf, t)) {
                 error = megaflow_put_offload(br, mf, t, err, &reason);
+                if (error) {
+                    snprintf(front, sizeof front, "%s", reason);
+                }
             }
             if (error) {
                 ft_error_clear(err);
@@ -573,7 +578,7 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
             t = mf->tier;
         }
         if (!error) {
-            megaflow_set_reason(br, mf, t, NULL);
+            megaflow_set_reason(br, mf, t, front[0] ? front : NULL);
             mf->enospc_tiers &= ~(1u << t);
             mf->last = (struct ft_stats) { 0, 0, 0 };
             br->megaflows.n_tier[t]++;

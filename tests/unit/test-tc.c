@@ -81,7 +81,7 @@ translate(const struct ft_match *m, const struct ft_dp_actions *acts,
     if (lookup) {
         assert_int_equal(lookup(NULL, m->flow.in_port, NULL, &in, err), 0);
     }
-    error = ft_tc_match_put(msg, m, in.tnl_dst_port, protocol, err);
+    error = ft_tc_match_put(msg, m, &in, protocol, err);
     if (!error && acts) {
         error = ft_tc_actions_put(msg, acts, m, lookup, NULL, cookie, err);
     }
@@ -366,7 +366,7 @@ lookup(void *aux, ft_port_no port, const struct ft_dpa_tunnel *tnl,
         info->ifindex = 50;
         info->tnl_dst_port = 4789;
         info->tnl_src = tnl ? 0xac1f0101 : 0;
-        info->sw_encap = tnl != NULL;
+        info->sw_tunnel = true;
         return 0;
     }
     if (port == 5) {
@@ -1124,8 +1124,11 @@ test_explain_tunnel_software(void **state)
                    "pipe action mirred egress redirect dev ft_vxlan_4789");
     ft_dp_actions_uninit(&acts);
 
+    /* The sender's checksum (+csum), which flower cannot see: the
+     * filter takes the tunnel's packets whatever their outer flags. */
     decap_megaflow(&m, &acts);
     m.flow.in_port = 6;
+    m.flow.tun_flags |= FT_TNL_F_CSUM;
     s = explain_on("ft_vxlan_4789", &m, &acts, TCA_CLS_FLAGS_SKIP_HW, &err);
     if (!s) {
         fail_msg("refused: %s", err.reason);

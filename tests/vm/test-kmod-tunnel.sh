@@ -69,7 +69,7 @@ ft 0 add-br br0 -- set Bridge br0 datapath_type=system \
     other_config:max-idle=60000
 sys_add_vm vm1 10.0.0.1 vnet0 br0
 ft 0 add-port br0 vx0 -- set Interface vx0 type=vxlan \
-    options:remote_ip=192.168.50.2 options:key=100
+    options:remote_ip=192.168.50.2 options:key=100 options:df_default=false
 ft 0 get Interface vx0 error
 case $out in ""|"[]") ;; *) fail "vx0 did not open: $out" ;; esac
 # (Under TCG on a loaded host every process counts: few of them.)
@@ -109,7 +109,7 @@ tunnel_ping 3
 
 ft 0 dump-dp-flows br0
 expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:kmod, tier:kernel, .*actions:$vnet0\$"
-expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,ttl=64,(tp_dst=4789,)?flags\(df\|key\)\)\),$vx0\$"
+expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,ttl=64,(tp_dst=4789,)?flags\(key\)\)\),$vx0\$"
 grep -q 'tier:user' <<<"$out" && fail "a megaflow is in user: $out"
 
 # Every packet of 30 more pings in the kernel; the daemon's upcall
@@ -186,15 +186,14 @@ pass
 # $VXDEV), the decapsulation one on $VXDEV's ingress (enc_key_id,
 # tunnel_key unset, redirect to vnet0); what no filter takes goes on to
 # the module's receive handler with its outer header, so the daemon
-# still sees it.  tunnel_key set has no DF flag on this kernel: the port
-# sends without DF (df_default=false) for the encapsulation to be TC's.
+# still sees it.  (tunnel_key set has no DF flag on this kernel: vx0
+# sends without DF, df_default=false, for its encapsulation to be TC's.)
 # tc_pkts DEV: packets FlowTier's tunnel_key filters on DEV counted.
 tc_pkts() {
     tc -s -j filter show dev "$1" ingress | jq '[.[] | .options.actions[0]?
         | select(.kind == "tunnel_key") | .stats.packets] | add // 0'
 }
-ft 0 set Bridge br0 other_config:tc-policy=skip_hw \
-    -- set Interface vx0 options:df_default=false
+ft 0 set Bridge br0 other_config:tc-policy=skip_hw
 sleep 1.2   # (a revalidator pass)
 read -r n_out0 n_in0 <<<"$(rule_packets)"
 tunnel_ping 3
@@ -238,10 +237,9 @@ ip netns exec "$rns" ping -n -q -c 3 -i 0.05 -W 1 -I vx200 10.0.0.1 \
 rx2=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
 [ "$rx2" = "$rx1" ] || fail "vm1 received $((rx2 - rx1)) frames of VNI 200"
 ft 0 dump-dp-flows br0
-expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[1-3], .*tier:kernel, .*actions:drop\$"
+expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[1-3], .*dp:tc, tier:kernel, .*actions:drop\$"
 # Back to the module alone: no FlowTier filter stays.
-ft 0 set Bridge br0 other_config:tc-policy=skip_sw \
-    -- set Interface vx0 options:df_default=true
+ft 0 set Bridge br0 other_config:tc-policy=skip_sw
 sleep 1.2
 tc filter show dev vnet0 ingress | grep -q tunnel_key \
     && fail "a filter left on vnet0: $(tc filter show dev vnet0 ingress)"
