@@ -12,7 +12,10 @@
 # megaflows are there (its upcall counters stand still, and it has no
 # UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
 # dropped by a kernel megaflow and never reaches vm1.  Bad tunnel requests
-# to the module are refused with its reason.  flowtierd killed, the
+# to the module are refused with its reason.  With tc-policy=skip_hw TC
+# in software sits in front of the module: skip_hw filters both ways
+# count every packet, the module sees none, and a VNI no filter takes
+# still reaches the daemon through it.  flowtierd killed, the
 # kernel goes on; the next daemon replaces the device and takes the
 # datapath over with its tunnel megaflows.  The module unloads with the
 # device attached (the daemon killed); a clean stop leaves no FlowTier
@@ -23,8 +26,8 @@
 #        (runs as root; boots the VM once)
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-# Under QEMU TCG on a busy machine this takes about a minute.
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-280}
+# Under QEMU TCG on a busy machine this takes 1.5 to 4.5 minutes.
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-400}
 vm_init "$@"
 ko=$(readlink -f "$3")
 [ -f "$ko" ] || fail "no module at '$3' (it is built by the normal build)"
@@ -245,7 +248,6 @@ tc filter show dev vnet0 ingress | grep -q tunnel_key \
     && fail "a filter left on vnet0: $(tc filter show dev vnet0 ingress)"
 tc filter show dev $VXDEV ingress | grep -q tunnel_key \
     && fail "a filter left on $VXDEV: $(tc filter show dev $VXDEV ingress)"
-tunnel_ping 3
 pass
 
 # flowtierd killed: the kernel goes on through the tunnel; the next
