@@ -496,7 +496,6 @@ ft_tc_tunnel_refuse_software(const char *what, struct ft_error *err)
     return ft_error_set(err, -EOPNOTSUPP, "tc: %s: VXLAN stays in userspace "
                         "with tc-policy=skip_hw: TC in software needs an up "
                         "VXLAN device, which would take the UDP port from "
-                        "the userspace datapath (tc-policy=skip_sw offloads "
-                        "VXLAN to a NIC; a datapath_type=system bridge "
-                        "takes it in TC in software)", what);
+                        "the userspace datapath (skip_sw offloads it to a "
+                        "NIC; datapath_type=system takes it)", what);
 }

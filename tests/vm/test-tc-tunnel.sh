@@ -337,7 +337,7 @@ sleep 1.2
 n0=$(rule_packets) sent=0
 ping_n 6 && count_sent /tmp/ft/ping.txt
 ft dump-dp-flows br0
-why='VXLAN stays in userspace with tc-policy=skip_hw: TC in software needs an up VXLAN device, which would take the UDP port from the userspace datapath \(tc-policy=skip_sw offloads VXLAN to a NIC; a datapath_type=system bridge takes it in TC in software\)'
+why='VXLAN stays in userspace with tc-policy=skip_hw: TC in software needs an up VXLAN device, which would take the UDP port from the userspace datapath \(skip_sw offloads it to a NIC; datapath_type=system takes it\)'
 grep 'set(tunnel(tun_id=0x2a,' <<<"$out" | grep 'tier:user' \
     | grep -qE "not in kernel: tc: tunnel to 192.168.0.2: $why" \
     || fail "the encapsulation megaflow is not refused by TC in software with why: $out"
