@@ -248,6 +248,7 @@ tc filter show dev vnet0 ingress | grep -q tunnel_key \
     && fail "a filter left on vnet0: $(tc filter show dev vnet0 ingress)"
 tc filter show dev $VXDEV ingress | grep -q tunnel_key \
     && fail "a filter left on $VXDEV: $(tc filter show dev $VXDEV ingress)"
+tunnel_ping 3   # (megaflows in the module again, for the kill -9 below)
 pass
 
 # flowtierd killed: the kernel goes on through the tunnel; the next
