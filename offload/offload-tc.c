@@ -56,6 +56,10 @@ struct tc_port {
                                  * datapath reads (0: none). */
     uint16_t tnl_dst_port;      /* A VXLAN port: its UDP port; 'ifindex'
                                  * is FlowTier's VXLAN device for it. */
+    bool kernel_dp;             /* A port of the kernel datapath: what no
+                                 * filter takes goes on to its receive
+                                 * handler (no slow path), and a VXLAN
+                                 * port's device is up. */
 };
 
 struct ft_offload_flow {
@@ -612,7 +616,9 @@ tc_tunnel_sharer(const struct tc *tc, uint16_t dst_port, ft_port_no port_no)
 /* A VXLAN port: its decapsulation rules go on the ingress of FlowTier's
  * VXLAN device for its UDP port (tc-tunnel.h), which the first port of
  * that UDP port opens, and encapsulation rules on other ports redirect
- * to that device. */
+ * to that device.  In the kernel tier only a port of the kernel
+ * datapath: its device is up and decapsulates, and what no filter takes
+ * goes on to the datapath's receive handler with its tunnel metadata. */
 static int
 tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
                    struct ft_offload_caps *caps, struct ft_error *err)
@@ -621,7 +627,7 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
     struct tc_port p;
     int error;
 
-    if (tc->up.tier != FT_TIER_HW) {
+    if (tc->up.tier != FT_TIER_HW && !id->kernel_datapath) {
         char what[FT_PORT_NAME_MAX + 8];
 
         snprintf(what, sizeof what, "port %s", id->name);
@@ -631,7 +637,9 @@ tc_tunnel_port_add(struct tc *tc, const struct ft_port_identity *id,
     p.port_no = id->port_no;
     memcpy(p.name, id->name, sizeof p.name);
     p.tnl_dst_port = id->tnl_dst_port;
-    p.skip = TCA_CLS_FLAGS_SKIP_SW;
+    p.skip = tc->up.tier == FT_TIER_HW ? TCA_CLS_FLAGS_SKIP_SW
+                                       : TCA_CLS_FLAGS_SKIP_HW;
+    p.kernel_dp = id->kernel_datapath;
     sharer = tc_tunnel_sharer(tc, p.tnl_dst_port, p.port_no);
     if (sharer) {
         p.ifindex = sharer->ifindex;
@@ -695,7 +703,8 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
         tc_port_clean(tc, &p);
         error = tc_probe_filter(tc, &p, err);
     }
-    if (!error && p.skip != TCA_CLS_FLAGS_SKIP_SW) {
+    p.kernel_dp = id->kernel_datapath;
+    if (!error && p.skip != TCA_CLS_FLAGS_SKIP_SW && !p.kernel_dp) {
         error = tc_slowpath_start(tc, &p, err);
     }
     if (error) {
@@ -787,7 +796,8 @@ struct tc_lookup_ctx {
 
 /* An output to VXLAN port 'p' with tunnel metadata 'tnl': the NIC sends
  * the packet itself, so the route to the remote end must leave through
- * its e-switch. */
+ * its e-switch.  In the kernel tier the up VXLAN device sends it, routed
+ * and resolved by the kernel: only the route's source is needed. */
 static int
 tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
                  const struct ft_dpa_tunnel *tnl,
@@ -797,8 +807,13 @@ tc_tunnel_lookup(struct tc_lookup_ctx *ctx, const struct tc_port *p,
     int error;
 
     info->tnl_dst_port = p->tnl_dst_port;
+    info->sw_tunnel = ctx->tc->up.tier != FT_TIER_HW;
     if (!tnl || ctx->in->tnl_dst_port) {
         return 0;               /* tc-action.c refuses, saying why. */
+    }
+    if (ctx->tc->up.tier != FT_TIER_HW) {
+        return ft_tc_tunnel_route_src(ctx->tc->sock, tnl->dst,
+                                      &info->tnl_src, err);
     }
     error = ft_tc_tunnel_route_check(ctx->tc->sock, tnl->dst,
                                      ctx->in->switch_id,
@@ -826,7 +841,7 @@ tc_output_lookup(void *aux, ft_port_no port_no,
     struct tc_lookup_ctx *ctx = aux;
     const struct tc_port *p = tc_port_find(ctx->tc, port_no);
 
-    if (tnl && ctx->tc->up.tier != FT_TIER_HW) {
+    if (tnl && ctx->tc->up.tier != FT_TIER_HW && !(p && p->kernel_dp)) {
         struct in_addr a = { htonl(tnl->dst) };
         char abuf[INET_ADDRSTRLEN], what[INET_ADDRSTRLEN + 16];
 
@@ -843,7 +858,8 @@ tc_output_lookup(void *aux, ft_port_no port_no,
     if (p->tnl_dst_port) {
         return tc_tunnel_lookup(ctx, p, tnl, info, err);
     }
-    if (ctx->in->tnl_dst_port && !p->switch_id_len) {
+    if (ctx->in->tnl_dst_port && !p->switch_id_len
+        && ctx->tc->up.tier == FT_TIER_HW) {
         /* After decapsulation by a NIC, the packet must stay in it. */
         return ft_error_set(err, -EOPNOTSUPP, "tc: output to %s: not on an "
                             "e-switch", p->name);
@@ -872,10 +888,12 @@ tc_flow_msg(struct tc *tc, const struct tc_port *in, int flags,
 
     /* Linux takes no skip_sw filter on a VXLAN device (it cannot be
      * offloaded directly): a decapsulation rule is in both, and
-     * tc_tunnel_check_hw() sees that a NIC took it. */
+     * tc_tunnel_put() sees that a NIC took it. */
     error = ft_tc_filter_build(flags, in->ifindex, match, actions,
                                tc_output_lookup, &lctx, tc->cookie,
-                               in->tnl_dst_port ? 0 : in->skip, msgp,
+                               in->tnl_dst_port
+                               && in->skip == TCA_CLS_FLAGS_SKIP_SW
+                               ? 0 : in->skip, msgp,
                                protocol, err);
     if (error) {
         return error;
@@ -976,7 +994,7 @@ tc_filter_send(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
     struct ft_error why;
     int error;
 
-    if (in->tnl_dst_port) {
+    if (in->tnl_dst_port && in->skip == TCA_CLS_FLAGS_SKIP_SW) {
         error = tc_tunnel_put(tc, in, msg, prio, protocol, handle, is_new,
                               err);
         flow->in_hw = flow->in_hw || !error;

@@ -285,7 +285,18 @@ put_tunnel_set(struct action_ctx *ctx, const struct ft_dpa_tunnel *tnl,
                             "not offloadable: a VXLAN VNI has 24",
                             tnl->tun_id);
     }
-    if (!(tnl->flags & FT_TNL_F_DONT_FRAGMENT)) {
+    if (out->sw_tunnel && (tnl->flags & FT_TNL_F_DONT_FRAGMENT)) {
+        /* Nor can the rule ask the kernel's VXLAN device for DF, which
+         * then sends without it: a packet too big for the underlay would
+         * be fragmented where the other datapaths drop it. */
+        return ft_error_set(err, -EOPNOTSUPP, "tc: tunnel encapsulation "
+                            "with DF (options:df_default=true, the default) "
+                            "is not done by TC in software: tunnel_key set "
+                            "has no DF flag on this kernel, and the VXLAN "
+                            "device would send without DF "
+                            "(options:df_default=false lets TC take it)");
+    }
+    if (!out->sw_tunnel && !(tnl->flags & FT_TNL_F_DONT_FRAGMENT)) {
         /* Linux 6.1's tunnel_key has no flag for DF (nofrag came later):
          * a rule cannot say it, and the NIC sets DF. */
         return ft_error_set(err, -EOPNOTSUPP, "tc: tunnel encapsulation "

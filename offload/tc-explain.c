@@ -56,7 +56,7 @@ ft_tc_filter_build(int nlflags, int ifindex, const struct ft_match *match,
     memset(&in, 0, sizeof in);
     error = lookup(aux, match->flow.in_port, NULL, &in, err);
     if (!error) {
-        error = ft_tc_match_put(msg, match, in.tnl_dst_port, protocol, err);
+        error = ft_tc_match_put(msg, match, &in, protocol, err);
     }
     if (!error) {
         error = ft_tc_actions_put(msg, actions, match, lookup, aux, cookie,

@@ -311,9 +311,10 @@ match_l4(struct nl_msg *msg, const struct ft_match *m, struct ft_error *err)
 
 int
 ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
-                uint16_t tnl_dst_port, uint16_t *protocol,
+                const struct ft_tc_port_info *in, uint16_t *protocol,
                 struct ft_error *err)
 {
+    uint16_t tnl_dst_port = in->tnl_dst_port;
     int error;
 
     if (!tnl_dst_port && ft_offload_match_has_tunnel(m)) {
@@ -325,7 +326,7 @@ ft_tc_match_put(struct nl_msg *msg, const struct ft_match *m,
     error = ft_offload_check_match__(m, "tc", FT_OFFLOAD_MATCH_TUNNEL
                                      | FT_OFFLOAD_MATCH_NO_INNER_VLAN, err);
     if (!error && tnl_dst_port) {
-        error = ft_tc_tunnel_match_put(msg, m, tnl_dst_port, err);
+        error = ft_tc_tunnel_match_put(msg, m, in, err);
     }
     if (!error) {
         error = match_vlan(msg, m, protocol, err);

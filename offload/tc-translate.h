@@ -27,24 +27,27 @@ struct nl_msg;
 #define FT_TC_COOKIE_MAGIC "FlowTier"
 #define FT_TC_COOKIE_LEN 16
 
+struct ft_tc_port_info;
+
 /* Writes the flower keys of 'match' (its in_port is the device the filter
  * is on, not a key) into 'msg', inside TCA_OPTIONS, and stores the
  * filter's protocol (network byte order, ETH_P_ALL if any) in
- * '*protocol'.  'tnl_dst_port' is nonzero if the in_port is a tunnel
- * port on that outer UDP port: the filter is then a decapsulation rule
- * on FlowTier's VXLAN device and the tunnel fields become enc_* keys
+ * '*protocol'.  'in' says where the in_port is: if it is a tunnel port
+ * ('in->tnl_dst_port' nonzero) the filter is a decapsulation rule on
+ * FlowTier's VXLAN device and the tunnel fields become enc_* keys
  * (tc-tunnel.c); elsewhere a match on them is refused.  Returns 0 or
  * -EOPNOTSUPP with 'err' naming the field. */
 int ft_tc_match_put(struct nl_msg *msg, const struct ft_match *match,
-                    uint16_t tnl_dst_port, uint16_t *protocol,
+                    const struct ft_tc_port_info *in, uint16_t *protocol,
                     struct ft_error *err);
 
 /* The enc_* keys of a decapsulation rule (tc-tunnel.c): tun_id, tun_src,
- * tun_dst, tun_tos, tun_ttl and tun_flags of 'match', and 'dst_port' (the
- * in_port's outer UDP port).  Returns 0 or -EOPNOTSUPP naming the
- * field. */
+ * tun_dst, tun_tos, tun_ttl and tun_flags of 'match', and the in_port's
+ * outer UDP port ('in->tnl_dst_port').  Returns 0 or -EOPNOTSUPP naming
+ * the field. */
 int ft_tc_tunnel_match_put(struct nl_msg *msg, const struct ft_match *match,
-                           uint16_t dst_port, struct ft_error *err);
+                           const struct ft_tc_port_info *in,
+                           struct ft_error *err);
 
 /* Where a port named by a filter is. */
 struct ft_tc_port_info {
@@ -57,6 +60,11 @@ struct ft_tc_port_info {
                                  * whose source is 0: the source the
                                  * route to its destination gives (host
                                  * order). */
+    bool sw_tunnel;             /* A tunnel port whose packets the
+                                 * kernel's own VXLAN device encapsulates
+                                 * and decapsulates in software (the
+                                 * kernel tier in front of the kernel
+                                 * datapath), not a NIC. */
 };
 
 /* Says where port 'port_no' is, for an output action or for the filter's

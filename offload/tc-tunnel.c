@@ -35,13 +35,25 @@
 /* ---- The enc_* keys of a decapsulation rule. ---- */
 
 static int
-match_tun_flags(const struct ft_match *m, struct ft_error *err)
+match_tun_flags(const struct ft_match *m, bool sw_tunnel,
+                struct ft_error *err)
 {
     uint16_t mask = m->mask.tun_flags, v = m->flow.tun_flags & mask;
 
     if (mask & ~(FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY)) {
         return ft_offload_refuse_match("tc", "tun_flags other than df, "
                                        "csum and key", err);
+    }
+    /* In front of the kernel datapath the device hands on the sender's
+     * real outer flags, which every megaflow of a tunnel port matches
+     * (the translation matches the whole outer header, as Open
+     * vSwitch's does) and flower cannot see: the filter takes the
+     * tunnel's packets whatever their DF and checksum flags.  Their
+     * treatment differs only under an OpenFlow rule on tun_flags' df or
+     * csum bits (README, "In the kernel tier"). */
+    if (sw_tunnel) {
+        mask &= ~(FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM);
+        v &= mask;
     }
     /* The userspace datapath receives through a UDP socket, which shows
      * neither the outer DF bit nor the UDP checksum: it reports both
@@ -63,10 +75,12 @@ match_tun_flags(const struct ft_match *m, struct ft_error *err)
 
 int
 ft_tc_tunnel_match_put(struct nl_msg *msg, const struct ft_match *m,
-                       uint16_t dst_port, struct ft_error *err)
+                       const struct ft_tc_port_info *in,
+                       struct ft_error *err)
 {
+    uint16_t dst_port = in->tnl_dst_port;
     uint64_t id_mask = m->mask.tun_id;
-    int error = match_tun_flags(m, err);
+    int error = match_tun_flags(m, in->sw_tunnel, err);
 
     if (error) {
         return error;
@@ -435,6 +449,15 @@ switch_id_read(const char *name, uint8_t id[FT_SWITCH_ID_MAX])
 }
 
 int
+ft_tc_tunnel_route_src(struct nl_sock *sock, uint32_t dst, uint32_t *src,
+                       struct ft_error *err)
+{
+    int oif;
+
+    return tunnel_route(sock, dst, &oif, src, err);
+}
+
+int
 ft_tc_tunnel_route_check(struct nl_sock *sock, uint32_t dst,
                          const uint8_t *switch_id, size_t len,
                          const char *in_name, uint32_t *src,
@@ -473,6 +496,6 @@ ft_tc_tunnel_refuse_software(const char *what, struct ft_error *err)
     return ft_error_set(err, -EOPNOTSUPP, "tc: %s: VXLAN stays in userspace "
                         "with tc-policy=skip_hw: TC in software needs an up "
                         "VXLAN device, which would take the UDP port from "
-                        "the userspace datapath (tc-policy=skip_sw offloads "
-                        "VXLAN to a NIC)", what);
+                        "the userspace datapath (skip_sw offloads it to a "
+                        "NIC; datapath_type=system takes it)", what);
 }

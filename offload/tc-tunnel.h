@@ -65,10 +65,23 @@ int ft_tc_tunnel_route_check(struct nl_sock *, uint32_t dst,
                              const char *in_name, uint32_t *src,
                              struct ft_error *err);
 
-/* Refuses VXLAN in TC in software (the kernel tier, skip_hw) for 'what'
- * ("port vx0", "tunnel to 192.168.0.2"), with -EOPNOTSUPP and why.
+/* Stores in '*src' the source address (host order, 0 if none) the route
+ * to 'dst' (host order) gives: a rule of the kernel tier encapsulates
+ * through the kernel's routing.  Returns 0, or -EOPNOTSUPP with a reason
+ * (no route). */
+int ft_tc_tunnel_route_src(struct nl_sock *, uint32_t dst, uint32_t *src,
+                           struct ft_error *err);
+
+/* Refuses VXLAN in TC in software (the kernel tier, skip_hw) in front of
+ * the userspace datapath for 'what' ("port vx0", "tunnel to
+ * 192.168.0.2"), with -EOPNOTSUPP and why.
  *
- * Why the kernel tier does not take tunnels: a skip_hw rule runs in the
+ * In front of the kernel datapath (datapath_type=system) the kernel tier
+ * does take tunnels: that datapath's VXLAN device is up and owns the UDP
+ * port, and a packet no filter on the device's ingress takes goes on to
+ * the datapath's receive handler, which keeps its tunnel metadata.
+ *
+ * Why the kernel tier does not take them otherwise: a skip_hw rule runs in the
  * kernel's own stack, so it needs a VXLAN device that is up, both to
  * encapsulate (mirred to a down device drops) and to decapsulate (the
  * device's UDP socket receives).  An up VXLAN device binds its UDP port

@@ -621,6 +621,7 @@ dk_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
     id->ifindex = p->kind == FT_KDP_VPORT_VXLAN ? 0 : p->ifindex;
     id->tnl_dst_port = p->tnl_dst_port;
     id->dpdk_port_id = -1;
+    id->kernel_datapath = true;
     return 0;
 }
 

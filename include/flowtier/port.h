@@ -79,6 +79,12 @@ struct ft_port_identity {
      * goes into the NIC or stays in the kernel's software path (TC with
      * neither skip flag: other_config:tc-policy=none). */
     bool hw_or_kernel;
+    /* Set by the kernel datapath (datapath_type=system): its receive
+     * handler on the port's device gets what TC ingress lets through, so
+     * a TC rule in software needs no slow path in front of it, and
+     * FlowTier's VXLAN device of a tunnel port is up (it owns the UDP
+     * port and decapsulates). */
+    bool kernel_datapath;
 };
 
 #endif /* flowtier/port.h */

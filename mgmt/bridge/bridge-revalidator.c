@@ -626,6 +626,7 @@ ft_bridge_dump_dp_flows(struct ft_bridge *br,
         f.offloaded = mf->tier == FT_TIER_HW;
         f.reasons = reasons;
         f.n_rules = mf->n_rules;
+        f.front_reason = mf->offload ? NULL : mf->reasons[mf->tier];
         for (int tier = 0; tier < FT_N_TIERS; tier++) {
             if (mf->reasons[tier] && tier < (int) mf->tier) {
                 reasons[f.n_reasons].tier = tier;
@@ -658,6 +659,9 @@ ft_bridge_format_dp_flow(const struct ft_bridge_dp_flow *f,
     for (size_t i = 0; i < f->n_reasons; i++) {
         ds_put_format(out, ", not in %s: %s",
                       ft_tier_name(f->reasons[i].tier), f->reasons[i].reason);
+    }
+    if (f->front_reason) {
+        ds_put_format(out, ", not in TC: %s", f->front_reason);
     }
     ds_put_cstr(out, ", actions:");
     ft_dp_actions_format(f->actions, out);

@@ -10,6 +10,11 @@
  * port a slow path (offload/offload.h, slow_path_ifindex), makes the
  * datapath read the port's packets from there (swpath/dpif.h).  Touches
  * the bridge's offload records and its datapath's ports only.
+ *
+ * TC in software (skip_hw) serves the ports of either datapath: in front
+ * of the userspace one through a slow path per port, in front of the
+ * kernel one (datapath_type=system) with none, since TC ingress runs
+ * before the kernel datapath's receive handler.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,11 +87,9 @@ bridge_tc_policy_check(const struct ft_bridge *br,
                             "is off (other_config:tc-policy=skip_hw turns "
                             "it on)", name);
     }
-    if (tier == FT_TIER_KERNEL && ft_dpif_tier(br->dpif) == FT_TIER_KERNEL) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: the kernel tier "
-                            "is the kernel datapath's (datapath_type=system)",
-                            name);
-    }
+    /* In front of the kernel datapath (datapath_type=system) TC in
+     * software needs no slow path: what no filter takes goes on to the
+     * datapath's receive handler on the same device. */
     return 0;
 }
 

@@ -541,6 +541,10 @@ struct ft_bridge_dp_flow {
     const struct ft_bridge_tier_reason *reasons;  /* Each faster tier and
                                                    * why it refused. */
     size_t n_reasons;
+    const char *front_reason;   /* Held by the datapath: why TC in front
+                                 * of it (tc-policy=skip_hw on a
+                                 * datapath_type=system bridge) refused
+                                 * it, or NULL. */
     size_t n_rules;             /* OpenFlow rules it was translated from. */
 };
 

@@ -472,6 +472,25 @@ megaflow_put_offload(struct ft_bridge *br, struct bridge_megaflow *mf,
     return error;
 }
 
+/* True if an offload provider of the datapath's own tier 'tier' serves
+ * the input port of 'mf': TC in software in front of the kernel
+ * datapath (datapath_type=system, tc-policy=skip_hw), whose misses go on
+ * to that datapath. */
+static bool
+megaflow_tier_has_front(const struct ft_bridge *br,
+                        const struct bridge_megaflow *mf, enum ft_tier tier)
+{
+    for (size_t i = 0; i < br->n_offloads && mf->match.mask.in_port; i++) {
+        const struct bridge_offload *bo = &br->offloads[i];
+
+        if (ft_offload_tier(bo->offload) == tier
+            && bridge_offload_port_caps(bo, mf->match.flow.in_port)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 megaflow_put_datapath(struct ft_bridge *br, struct bridge_megaflow *mf,
                       struct ft_error *err)
@@ -517,6 +536,7 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
 {
     enum ft_tier order[FT_N_TIERS + 1], dp_tier = ft_dpif_tier(br->dpif);
     size_t n = megaflow_tier_order(br, mf, order);
+    char front[FT_ERROR_REASON_MAX];
     int error = -EOPNOTSUPP;
 
     for (int t = 0; t < FT_N_TIERS; t++) {
@@ -534,16 +554,31 @@ megaflow_place(struct ft_bridge *br, struct bridge_megaflow *mf,
         const char *reason = err->reason;
 
         ft_error_clear(err);
-        error = (t == dp_tier ? megaflow_put_datapath(br, mf, err)
-                              : megaflow_put_offload(br, mf, t, err,
-                                                     &reason));
+        front[0] = '\0';
+        if (t != dp_tier) {
+            error = megaflow_put_offload(br, mf, t, err, &reason);
+        } else {
+            /* The provider in front of the datapath first; what it
+             * refuses the datapath behind it holds, and says why. */
+            error = -EOPNOTSUPP;
+            if (megaflow_tier_has_front(br, mf, t)) {
+                error = megaflow_put_offload(br, mf, t, err, &reason);
+                if (error) {
+                    snprintf(front, sizeof front, "%s", reason);
+                }
+            }
+            if (error) {
+                ft_error_clear(err);
+                error = megaflow_put_datapath(br, mf, err);
+            }
+        }
         if (!error && mf->tier != t) {
             /* The device kept it in a slower tier, and said why. */
             megaflow_set_reason(br, mf, t, err->reason);
             t = mf->tier;
         }
         if (!error) {
-            megaflow_set_reason(br, mf, t, NULL);
+            megaflow_set_reason(br, mf, t, front[0] ? front : NULL);
             mf->enospc_tiers &= ~(1u << t);
             mf->last = (struct ft_stats) { 0, 0, 0 };
             br->megaflows.n_tier[t]++;

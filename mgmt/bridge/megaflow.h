@@ -106,7 +106,12 @@ struct bridge_megaflow {
 
     const char *reasons[FT_N_TIERS];    /* Why not in each faster tier,
                                          * or NULL (owned, unless one of
-                                         * the shared reasons). */
+                                         * the shared reasons).  In the
+                                         * datapath's own tier, held by
+                                         * the datapath: why the provider
+                                         * in front of it (TC in software
+                                         * before the kernel datapath)
+                                         * did not take it. */
     struct ft_dp_actions actions;   /* As installed. */
     struct ft_match match;          /* Normalized.  Its key is what the
                                      * revalidator translates again: the

@@ -522,6 +522,10 @@ dump_dp_flow_cb(const struct ft_bridge_dp_flow *f, void *aux_)
                   "tier", ft_tier_name(f->tier), "not_in", not_in,
                   "n_rules", (int) f->n_rules);
     json_object_set_new(j, "holder", json_string(f->holder));
+    if (f->front_reason) {
+        json_object_set_new(j, "front_refusal",
+                            json_string(f->front_reason));
+    }
     json_object_set_new(j, "dp", json_string(f->dp));
     json_object_set_new(j, "offloaded", json_boolean(f->offloaded));
     json_object_set_new(j, "tiers", tier_stats_json(&f->tier_stats));

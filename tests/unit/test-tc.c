@@ -81,7 +81,7 @@ translate(const struct ft_match *m, const struct ft_dp_actions *acts,
     if (lookup) {
         assert_int_equal(lookup(NULL, m->flow.in_port, NULL, &in, err), 0);
     }
-    error = ft_tc_match_put(msg, m, in.tnl_dst_port, protocol, err);
+    error = ft_tc_match_put(msg, m, &in, protocol, err);
     if (!error && acts) {
         error = ft_tc_actions_put(msg, acts, m, lookup, NULL, cookie, err);
     }
@@ -349,7 +349,9 @@ test_match_no_inner_vlan(void **state)
 /* Ports 1 (the usual input), 2 and 3 on the e-switch (ifindex 10, 20,
  * 30); port 9 is not.  Port 5 is a VXLAN port on UDP port 4789 (FlowTier's
  * device: ifindex 50); the route to 172.31.1.9 leaves the e-switch, and a
- * tunnel without a source gets the route's, 172.31.1.1. */
+ * tunnel without a source gets the route's, 172.31.1.1.  Port 6 is the
+ * same as the kernel tier sees it in front of the kernel datapath: the
+ * device encapsulates in software. */
 static int
 lookup(void *aux, ft_port_no port, const struct ft_dpa_tunnel *tnl,
        struct ft_tc_port_info *info, struct ft_error *err)
@@ -358,6 +360,13 @@ lookup(void *aux, ft_port_no port, const struct ft_dpa_tunnel *tnl,
     memset(info, 0, sizeof *info);
     if (port == 1 || port == 2 || port == 3) {
         info->ifindex = port * 10;
+        return 0;
+    }
+    if (port == 6) {
+        info->ifindex = 50;
+        info->tnl_dst_port = 4789;
+        info->tnl_src = tnl ? 0xac1f0101 : 0;
+        info->sw_tunnel = true;
         return 0;
     }
     if (port == 5) {
@@ -1086,6 +1095,54 @@ test_explain_tunnel(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
+/* TC in software in front of the kernel datapath (port 6): skip_hw both
+ * ways, the decapsulation rule on FlowTier's up VXLAN device; DF refused,
+ * since tunnel_key set cannot ask the device for it on this kernel. */
+static void
+test_explain_tunnel_software(void **state)
+{
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_error err;
+    struct ft_match m;
+    char *s;
+
+    (void) state;
+    encap_megaflow(&m, &acts);
+    acts.acts[1].port = 6;
+    expect_action_refusal(&m, &acts, "tc: tunnel encapsulation with DF "
+                          "(options:df_default=true, the default) is not "
+                          "done by TC in software: tunnel_key set has no DF "
+                          "flag on this kernel, and the VXLAN device would "
+                          "send without DF (options:df_default=false lets "
+                          "TC take it)");
+    acts.acts[0].tunnel.flags &= ~FT_TNL_F_DONT_FRAGMENT;
+    expect_explain(&m, &acts, TCA_CLS_FLAGS_SKIP_HW,
+                   "tc filter add dev r0 ingress protocol ip prio 1 flower "
+                   "skip_hw ip_proto icmp dst_ip 10.0.5.2 "
+                   "action tunnel_key set src_ip 172.31.1.1 dst_ip "
+                   "172.31.1.2 id 42 dst_port 4789 tos 0x0 ttl 64 nocsum "
+                   "pipe action mirred egress redirect dev ft_vxlan_4789");
+    ft_dp_actions_uninit(&acts);
+
+    /* The sender's checksum (+csum), which flower cannot see: the
+     * filter takes the tunnel's packets whatever their outer flags. */
+    decap_megaflow(&m, &acts);
+    m.flow.in_port = 6;
+    m.flow.tun_flags |= FT_TNL_F_CSUM;
+    s = explain_on("ft_vxlan_4789", &m, &acts, TCA_CLS_FLAGS_SKIP_HW, &err);
+    if (!s) {
+        fail_msg("refused: %s", err.reason);
+    }
+    assert_string_equal(s, "tc filter add dev ft_vxlan_4789 ingress "
+                        "protocol ip prio 1 flower skip_hw enc_key_id 42 "
+                        "enc_src_ip 172.31.1.2 enc_dst_ip 172.31.1.1 "
+                        "enc_dst_port 4789 ip_proto icmp src_ip 10.0.5.2 "
+                        "action tunnel_key unset pipe "
+                        "action mirred egress redirect dev r1");
+    free(s);
+    ft_dp_actions_uninit(&acts);
+}
+
 /* ---- Counters. ---- */
 
 /* TC in software counts from the network header: 14 bytes more a packet,
@@ -1137,6 +1194,7 @@ main(void)
         cmocka_unit_test(test_tunnel_decap),
         cmocka_unit_test(test_tunnel_refusals),
         cmocka_unit_test(test_explain_tunnel),
+        cmocka_unit_test(test_explain_tunnel_software),
         cmocka_unit_test(test_stats_bytes),
     };
 

@@ -327,15 +327,17 @@ n1=$(rule_packets)
     || fail "the rule into vx0 counted $n0 -> $n1 for $sent packets sent"
 pass
 
-# --- TC in software (tc-policy=skip_hw) takes no tunnel ----------------------
-# Its rules would need an up VXLAN device, which would take UDP port 4789
-# from the userspace datapath: the megaflows stay in userspace, saying so.
+# --- TC in software (tc-policy=skip_hw) takes no tunnel here ----------------
+# In front of the userspace datapath its rules would need an up VXLAN
+# device, which would take UDP port 4789 from it: the megaflows stay in
+# userspace, saying so (a datapath_type=system bridge takes them:
+# test-kmod-tunnel.sh).
 ft set Bridge br0 other_config:tc-policy=skip_hw
 sleep 1.2
 n0=$(rule_packets) sent=0
 ping_n 6 && count_sent /tmp/ft/ping.txt
 ft dump-dp-flows br0
-why='VXLAN stays in userspace with tc-policy=skip_hw: TC in software needs an up VXLAN device, which would take the UDP port from the userspace datapath \(tc-policy=skip_sw offloads VXLAN to a NIC\)'
+why='VXLAN stays in userspace with tc-policy=skip_hw: TC in software needs an up VXLAN device, which would take the UDP port from the userspace datapath \(skip_sw offloads it to a NIC; datapath_type=system takes it\)'
 grep 'set(tunnel(tun_id=0x2a,' <<<"$out" | grep 'tier:user' \
     | grep -qE "not in kernel: tc: tunnel to 192.168.0.2: $why" \
     || fail "the encapsulation megaflow is not refused by TC in software with why: $out"
