@@ -13,7 +13,10 @@
  * ethdev port and detaches the device with rte_dev_remove() (unless other
  * ports of the device remain), so the same devargs can be opened again.
  * DPDK's EAL must be running first (swpath/dpdk-eal.h); the daemon starts
- * it from its configuration.
+ * it from its configuration.  open() and close() make DPDK's device
+ * control calls under ft_dpdk_control_lock(), so that ports may open in
+ * threads of their own (swpath/netdev-opener.h) while others close; an
+ * open takes a second or more, and a close waits for one in progress.
  *
  * Polling
  * =======
@@ -688,6 +691,8 @@ dpdk_parse_representor(struct dpdk_netdev *dev, struct ft_error *err)
     return 0;
 }
 
+static void dpdk_close(struct ft_netdev *);
+
 static int
 dpdk_open(const char *name, const struct ft_netdev_option *opts,
           size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
@@ -724,7 +729,6 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
     dev->up.class = &ft_netdev_dpdk_class;
     snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
 
-    dpdk_pool_sweep();
     error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &dev->n_rxd,
                             err);
     if (!error) {
@@ -737,14 +741,20 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
     if (!error) {
         error = dpdk_parse_representor(dev, err);
     }
-    if (!error) {
-        error = dpdk_attach(dev, err);
+    if (error) {
+        dpdk_close(&dev->up);
+        return error;
     }
+
+    ft_dpdk_control_lock();
+    dpdk_pool_sweep();
+    error = dpdk_attach(dev, err);
     if (!error) {
         error = dpdk_start(dev, err);
     }
     if (error) {
         dpdk_destroy(dev);
+        ft_dpdk_control_unlock();
         return error;
     }
     if (!rte_eth_dev_info_get(dev->port_id, &info)) {
@@ -753,6 +763,7 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
         dev->on_switch = (info.switch_info.domain_id
                           != RTE_ETH_DEV_SWITCH_DOMAIN_ID_INVALID);
     }
+    ft_dpdk_control_unlock();
     *netdevp = &dev->up;
     return 0;
 }
@@ -760,7 +771,9 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
 static void
 dpdk_close(struct ft_netdev *netdev)
 {
+    ft_dpdk_control_lock();
     dpdk_destroy(dpdk_netdev_cast(netdev));
+    ft_dpdk_control_unlock();
 }
 
 /* Receiving. */

@@ -32,6 +32,7 @@ static const char *const port_types[] = {
 static void
 bridge_port_uninit(struct bridge_port *p)
 {
+    bridge_port_open_abandon(p);
     free(p->name);
     free(p->type);
     for (size_t i = 0; i < p->n_opts; i++) {
@@ -523,8 +524,38 @@ bridge_port_find(const struct ft_bridge *br, ft_port_no port_no)
             ? &br->ports[lo] : NULL);
 }
 
+/* Starts opening 'p', a port that opens apart, in a thread: the EAL's
+ * arguments are checked at once if it runs, else the thread starts it
+ * with 'dpdk_extra' (or the defaults).  Returns 0 (the port is opening)
+ * or a negative errno, recorded in 'p->error', with 'err' filled. */
+static int
+dp_port_open_apart(struct ft_bridge *br, struct bridge_port *p,
+                   const char *dpdk_extra, struct ft_error *err)
+{
+    char args[128];
+    int error = 0;
+
+    if (ft_dpdk_eal_is_running()) {
+        error = bridge_dpdk_init(dpdk_extra, p->name, err);
+        dpdk_extra = NULL;
+    } else if (!dpdk_extra) {
+        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
+                 (long) getpid());
+        dpdk_extra = args;
+    }
+    if (!error) {
+        error = bridge_port_open_start(br, p, dpdk_extra, err);
+    }
+    if (error) {
+        bridge_port_record_open(br, p, error, err);
+    }
+    return error;
+}
+
 /* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
- * 'dpdk_extra') and records the outcome in 'p->error'.  Returns 0 or the
+ * 'dpdk_extra') and records the outcome in 'p->error'.  A port that opens
+ * apart (bridge_port_opens_apart()) is only started: it is opening, and
+ * ft_bridge_finish_opens() records the outcome.  Returns 0 or the
  * datapath's error with 'err' filled. */
 static int
 dp_port_add(struct ft_bridge *br, struct bridge_port *p,
@@ -532,6 +563,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
 {
     int error = 0;
 
+    if (bridge_port_opens_apart(br, p)) {
+        return dp_port_open_apart(br, p, dpdk_extra, err);
+    }
     if (!strcmp(p->type, "dpdk")) {
         error = bridge_dpdk_init(dpdk_extra, p->name, err);
     }
@@ -541,6 +575,14 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
         error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
                                  p->opts, p->n_opts, err);
     }
+    bridge_port_record_open(br, p, error, err);
+    return error;
+}
+
+void
+bridge_port_record_open(struct ft_bridge *br, struct bridge_port *p,
+                        int error, const struct ft_error *err)
+{
     if (!error) {
         bridge_offload_probe_port(br, p->ofport);
     }
@@ -564,9 +606,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
             abort();
         }
     } else if (error) {
-        p->error = ft_xstrdup(err->reason);
+        p->error = ft_xstrdup(err->reason[0] ? err->reason
+                                             : strerror(-error));
     }
-    return error;
 }
 
 static void
@@ -609,6 +651,23 @@ bridge_refresh_views(struct ft_bridge *br)
         xp->trunks = p->trunks;
         xp->no_flood = false;
         xp->tnl = p->is_tnl ? &p->tnl : NULL;
+    }
+}
+
+/* Gives each port of 'new' that is opening without an opener of its own
+ * (kept from the old set: bridge_apply_ports()) the old port's. */
+static void
+ports_take_openers(struct bridge_port *new, size_t n_new,
+                   struct bridge_port *old, size_t n_old)
+{
+    for (size_t j = 0; j < n_new; j++) {
+        for (size_t i = 0; i < n_old && !new[j].opener; i++) {
+            if (old[i].opener && !strcmp(old[i].name, new[j].name)
+                && bridge_port_same_device(&old[i], &new[j])) {
+                new[j].opener = old[i].opener;
+                old[i].opener = NULL;
+            }
+        }
     }
 }
 
@@ -678,7 +737,10 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
              j++) {
             conflict = new[j].ofport == old->ofport;
         }
-        if (conflict && !old->error) {
+        if (conflict && old->opener) {
+            bridge_port_open_abandon(&br->ports[i]);
+            closed_early[i] = true;
+        } else if (conflict && !old->error) {
             bridge_dp_port_del(br, old->ofport);
             closed_early[i] = true;
         }
@@ -691,13 +753,22 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
                                                           new[j].name);
         struct ft_error e;
 
-        if (old && bridge_port_same_device(old, &new[j]) && !old->error) {
+        if (old && bridge_port_same_device(old, &new[j])
+            && (!old->error || old->opener
+                || bridge_port_opens_apart(br, old))) {
+            /* Open, or opening (ports_take_openers() moves the opener
+             * once the new ports are in place), or a port that opens
+             * apart and failed: ft_bridge_check_ports() tries it again,
+             * not every change of the configuration. */
             new[j].degraded = old->degraded ? ft_xstrdup(old->degraded)
                                             : NULL;
+            new[j].error = old->error ? ft_xstrdup(old->error) : NULL;
             continue;
         }
         error = dp_port_add(br, &new[j], dpdk_extra, &e);
-        if (!error) {
+        if (!error && new[j].opener) {
+            opened[j] = true;
+        } else if (!error) {
             opened[j] = true;
             bridge_log(br, old && old->error ? FT_LOG_INFO : FT_LOG_DBG,
                        &br->port_rl, "port %s: opened as port %"PRIu32,
@@ -775,7 +846,8 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
         struct bridge_port *p = &br->ports[i];
         struct ft_error e;
 
-        if (p->error && !dp_port_add(br, p, br->dpdk_extra, &e)) {
+        if (p->error && !p->opener
+            && !dp_port_add(br, p, br->dpdk_extra, &e) && !p->opener) {
             bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
                        "port %"PRIu32, p->name, p->ofport);
             n_changed++;
@@ -783,12 +855,18 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
     }
 
     if (n_changed) {
-        bridge_refresh_views(br);
-        br->port_gen++;
-        br->revalidate_asap = true;
-        ft_bridge_revalidate(br, now);
+        bridge_ports_refresh(br, now);
     }
     return n_changed;
+}
+
+void
+bridge_ports_refresh(struct ft_bridge *br, long long int now)
+{
+    bridge_refresh_views(br);
+    br->port_gen++;
+    br->revalidate_asap = true;
+    ft_bridge_revalidate(br, now);
 }
 
 const char *
@@ -1022,6 +1100,7 @@ ft_bridge_destroy(struct ft_bridge *br)
         return;
     }
     ft_bridge_flow_mod_finish(br, true);
+    bridge_opens_wait(br);
     /* The megaflows go first (the revalidator's pass ends): out of their
      * tiers, and they hold references to rules.  The datapath's
      * forwarding threads stop before (their counts join the megaflows):
@@ -1103,6 +1182,16 @@ bridge_log(struct ft_bridge *br, enum ft_log_level level,
 
     va_start(args, fmt);
     bridge_vlog(br, level, rl, fmt, args);
+    va_end(args);
+}
+
+void
+bridge_info(struct ft_bridge *br, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    bridge_vlog(br, FT_LOG_INFO, &br->port_rl, fmt, args);
     va_end(args);
 }
 
@@ -1244,6 +1333,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         }
         policy_changed |= old && !bridge_port_same_policy(old, &ports[i]);
     }
+    ports_take_openers(ports, cfg->n_ports, br->ports, br->n_ports);
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;
@@ -1506,12 +1596,18 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
+    long long int when;
+
     if (br->reval_active) {
         return br->reval_last_step;     /* Due now: the next slice. */
     }
-    return br->last_revalidate + (bridge_is_dirty(br)
+    when = br->last_revalidate + (bridge_is_dirty(br)
                                   ? FT_BRIDGE_REVALIDATE_SOON
                                   : FT_BRIDGE_REVALIDATE_INTERVAL);
+    if (bridge_has_opening(br) && br->open_check_at < when) {
+        when = br->open_check_at;
+    }
+    return when;
 }
 
 /* Runs one slice of the periodic pass. */
