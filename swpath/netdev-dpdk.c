@@ -693,16 +693,16 @@ dpdk_parse_representor(struct dpdk_netdev *dev, struct ft_error *err)
 
 static void dpdk_close(struct ft_netdev *);
 
+/* The options of an interface, checked without opening it. */
 static int
-dpdk_open(const char *name, const struct ft_netdev_option *opts,
-          size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
+dpdk_check(const char *name, const struct ft_netdev_option *opts,
+           size_t n_opts, struct ft_error *err)
 {
-    struct rte_eth_dev_info info;
-    struct dpdk_netdev *dev;
     const char *devargs;
+    uint32_t n_mbufs;
+    uint16_t n_desc;
     int error;
 
-    *netdevp = NULL;
     error = ft_netdev_options_check(name, "dpdk", opts, n_opts,
                                     dpdk_known_options, err);
     if (error) {
@@ -713,6 +713,32 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
         return ft_error_set(err, -EINVAL, "interface %s: "
                             "options:dpdk-devargs is required", name);
     }
+    error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &n_desc, err);
+    if (!error) {
+        error = dpdk_parse_desc(name, opts, n_opts, "n_txq_desc", &n_desc,
+                                err);
+    }
+    if (!error) {
+        error = dpdk_parse_n_mbufs(name, opts, n_opts, &n_mbufs, err);
+    }
+    return error;
+}
+
+static int
+dpdk_open(const char *name, const struct ft_netdev_option *opts,
+          size_t n_opts, struct ft_netdev **netdevp, struct ft_error *err)
+{
+    struct rte_eth_dev_info info;
+    struct dpdk_netdev *dev;
+    const char *devargs;
+    int error;
+
+    *netdevp = NULL;
+    error = dpdk_check(name, opts, n_opts, err);
+    if (error) {
+        return error;
+    }
+    devargs = ft_netdev_option_find(opts, n_opts, "dpdk-devargs");
     if (!ft_dpdk_eal_is_running()) {
         return ft_error_set(err, -EOPNOTSUPP, "interface %s: DPDK is not "
                             "initialized (the daemon starts DPDK's EAL with "
@@ -995,6 +1021,7 @@ dpdk_get_identity(const struct ft_netdev *netdev, struct ft_port_identity *id)
 
 const struct ft_netdev_class ft_netdev_dpdk_class = {
     .type = "dpdk",
+    .check = dpdk_check,
     .open = dpdk_open,
     .close = dpdk_close,
     .rx_burst = dpdk_rx_burst,

@@ -31,6 +31,11 @@ bridge_port_open_start(struct ft_bridge *br, struct bridge_port *p,
     int error;
 
     bridge_port_open_abandon(p);
+    /* Bad options are refused now, not once the thread has run. */
+    error = ft_netdev_check(p->name, p->type, p->opts, p->n_opts, err);
+    if (error) {
+        return error;
+    }
     error = ft_netdev_opener_start(p->name, p->type, p->opts, p->n_opts,
                                    eal_args, &p->opener, err);
     if (error) {

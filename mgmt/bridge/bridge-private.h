@@ -295,9 +295,10 @@ void bridge_tc_policy_refresh(struct ft_bridge *);
  * that takes open devices. */
 bool bridge_port_opens_apart(const struct ft_bridge *,
                              const struct bridge_port *p);
-/* Starts opening 'p' in a thread, with DPDK's EAL started first with
- * 'eal_args' if that is not NULL; 'p->error' says it is opening.  Returns
- * 0 or a negative errno with 'err' filled (no thread). */
+/* Checks the options of 'p' (at once) and starts opening it in a thread,
+ * with DPDK's EAL started first with 'eal_args' if that is not NULL;
+ * 'p->error' says it is opening.  Returns 0, or a negative errno with
+ * 'err' filled (bad options, no thread). */
 int bridge_port_open_start(struct ft_bridge *, struct bridge_port *p,
                            const char *eal_args, struct ft_error *err);
 /* Gives up the open of 'p', if any, without waiting. */
