@@ -7,7 +7,7 @@
  * pool, queues, start): its device is opened by a swpath opener
  * (swpath/netdev-opener.h) while the loop goes on, and joins the
  * datapath here, in the loop, once it is fully open.  Touches the
- * bridge's ports and datapath only.
+ * bridge's ports and datapath, and makes the loop's thread a DPDK lcore.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +16,7 @@
 #include "flowtier/util.h"
 
 #include "mgmt/bridge/bridge-private.h"
+#include "swpath/dpdk-eal.h"
 
 bool
 bridge_port_opens_apart(const struct ft_bridge *br,
@@ -105,8 +106,15 @@ bridge_port_open_end(struct ft_bridge *br, struct bridge_port *p)
         ft_bridge_warn(br, &br->port_rl, "port %s: %s", p->name, p->error);
         return false;
     }
+    if (!strcmp(p->type, "dpdk")) {
+        /* The EAL may have been started by the opening thread: the loop's
+         * own thread becomes an lcore of its own, as it was when it
+         * started the EAL itself, so that its mbuf allocations and frees
+         * use a per-lcore cache of the pools. */
+        ft_dpdk_thread_register();
+    }
     bridge_info(br, "port %s: opened as port %"PRIu32, p->name,
-                   p->ofport);
+                p->ofport);
     return true;
 }
 
