@@ -666,27 +666,29 @@ dpdk_destroy(struct dpdk_netdev *dev)
     free(dev);
 }
 
-/* Reads the 'representor=' of 'dev->devargs': one port, or none. */
+/* Reads the 'representor=' of 'devargs' of interface 'name' into 'reps':
+ * one port, or none. */
 static int
-dpdk_parse_representor(struct dpdk_netdev *dev, struct ft_error *err)
+dpdk_parse_representor(const char *name, const char *devargs,
+                       struct ft_dpdk_representors *reps,
+                       struct ft_error *err)
 {
     size_t n;
     int error;
 
-    error = ft_dpdk_representor_parse(dev->up.name, dev->devargs,
-                                      &dev->reps, err);
+    error = ft_dpdk_representor_parse(name, devargs, reps, err);
     if (error) {
         return error;
     }
-    n = ft_dpdk_representor_count(&dev->reps);
+    n = ft_dpdk_representor_count(reps);
     if (n > 1) {
         return ft_error_set(err, -EINVAL, "interface %s: options:dpdk-"
                             "devargs '%s' names %zu representors, but an "
                             "interface is one port: give each representor "
                             "its own Interface row with the same device "
                             "(0000:08:00.0,representor=vf1 on one, "
-                            "...,representor=vf2 on the next)", dev->up.name,
-                            dev->devargs, n);
+                            "...,representor=vf2 on the next)", name,
+                            devargs, n);
     }
     return 0;
 }
@@ -720,6 +722,11 @@ dpdk_check(const char *name, const struct ft_netdev_option *opts,
     }
     if (!error) {
         error = dpdk_parse_n_mbufs(name, opts, n_opts, &n_mbufs, err);
+    }
+    if (!error) {
+        struct ft_dpdk_representors reps;
+
+        error = dpdk_parse_representor(name, devargs, &reps, err);
     }
     return error;
 }
@@ -765,7 +772,7 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
                                 &dev->n_txd, err);
     }
     if (!error) {
-        error = dpdk_parse_representor(dev, err);
+        error = dpdk_parse_representor(name, devargs, &dev->reps, err);
     }
     if (error) {
         dpdk_close(&dev->up);
