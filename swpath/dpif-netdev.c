@@ -368,15 +368,16 @@ dpif_netdev_port_add_netdev(struct ft_dpif *dpif_, ft_port_no port_no,
     struct dpif_netdev *dpif = dpif_netdev_cast(dpif_);
     int error;
 
+    /* The device is fully open: only now may the forwarding threads,
+     * paused while the ports change (room is made for one more in their
+     * tables too), see it. */
+    dpif_ports_change_begin(dpif);
     error = dpif_port_add_check(dpif, port_no, netdev->name, err);
     if (error) {
         ft_netdev_close(netdev);
-        return error;
+    } else {
+        error = dpif_port_insert(dpif, port_no, type, netdev, err);
     }
-    /* The device is fully open: only now may the forwarding threads,
-     * paused meanwhile, see it. */
-    dpif_ports_change_begin(dpif);
-    error = dpif_port_insert(dpif, port_no, type, netdev, err);
     dpif_ports_change_end(dpif);
     return error;
 }

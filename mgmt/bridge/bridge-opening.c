@@ -6,17 +6,83 @@
  * takes a second or more to open (DPDK's EAL on the first one, probe,
  * pool, queues, start): its device is opened by a swpath opener
  * (swpath/netdev-opener.h) while the loop goes on, and joins the
- * datapath here, in the loop, once it is fully open.  Touches the
- * bridge's ports and datapath, and makes the loop's thread a DPDK lcore.
+ * datapath here, in the loop, once it is fully open.  Also where DPDK's
+ * EAL is started or checked for a port.  Touches the bridge's ports and
+ * datapath, DPDK's EAL, and makes the loop's thread a DPDK lcore.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowtier/util.h"
 
 #include "mgmt/bridge/bridge-private.h"
 #include "swpath/dpdk-eal.h"
+
+int
+bridge_dpdk_init(const char *dpdk_extra, const char *port,
+                 struct ft_error *err)
+{
+    char args[128];
+    struct ft_error e;
+    int error;
+
+    if (!dpdk_extra) {
+        if (ft_dpdk_eal_is_running()) {
+            return 0;
+        }
+        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
+                 (long) getpid());
+        dpdk_extra = args;
+    }
+    error = ft_dpdk_eal_init(dpdk_extra, &e);
+    if (error) {
+        return ft_error_set(err, error, "port %s: other_config:dpdk-extra: "
+                            "%s", port, e.reason);
+    }
+    return 0;
+}
+
+int
+bridge_port_open_apart(struct ft_bridge *br, struct bridge_port *p,
+                       const char *dpdk_extra, struct ft_error *err)
+{
+    char args[128];
+    int error = 0;
+
+    if (ft_dpdk_eal_is_running()) {
+        error = bridge_dpdk_init(dpdk_extra, p->name, err);
+        dpdk_extra = NULL;
+    } else if (!dpdk_extra) {
+        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
+                 (long) getpid());
+        dpdk_extra = args;
+    }
+    if (!error) {
+        error = bridge_port_open_start(br, p, dpdk_extra, err);
+    }
+    if (error) {
+        bridge_port_record_open(br, p, error, err);
+    }
+    return error;
+}
+
+void
+bridge_ports_take_openers(struct bridge_port *new, size_t n_new,
+                          struct bridge_port *old, size_t n_old)
+{
+    for (size_t j = 0; j < n_new; j++) {
+        for (size_t i = 0; i < n_old && !new[j].opener; i++) {
+            if (old[i].opener && !strcmp(old[i].name, new[j].name)
+                && bridge_port_same_device(&old[i], &new[j])) {
+                new[j].opener = old[i].opener;
+                old[i].opener = NULL;
+            }
+        }
+    }
+}
 
 bool
 bridge_port_opens_apart(const struct ft_bridge *br,

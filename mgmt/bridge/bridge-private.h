@@ -291,6 +291,26 @@ void bridge_tc_policy_refresh(struct ft_bridge *);
 /* How often (ms) the event loop looks at the opening ports. */
 #define BRIDGE_OPEN_CHECK_INTERVAL 10
 
+/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
+ * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
+ * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
+ * with 'err' filled. */
+int bridge_dpdk_init(const char *dpdk_extra, const char *port,
+                     struct ft_error *err);
+/* Starts opening 'p', a port that opens apart, in a thread: the EAL's
+ * arguments are checked at once if it runs, else the thread starts it
+ * with 'dpdk_extra' (or the defaults).  Returns 0 (the port is opening)
+ * or a negative errno, recorded in 'p->error', with 'err' filled. */
+int bridge_port_open_apart(struct ft_bridge *, struct bridge_port *p,
+                           const char *dpdk_extra, struct ft_error *err);
+/* True if 'a' and 'b' open the same device the same way (the VLAN
+ * configuration may differ) (bridge.c). */
+bool bridge_port_same_device(const struct bridge_port *a,
+                             const struct bridge_port *b);
+/* Gives each port of 'new' that is opening without an opener of its own
+ * (kept from the old set by a reconfiguration) the old port's. */
+void bridge_ports_take_openers(struct bridge_port *new, size_t n_new,
+                               struct bridge_port *old, size_t n_old);
 /* True if 'p' opens in a thread of its own: a DPDK port of a datapath
  * that takes open devices. */
 bool bridge_port_opens_apart(const struct ft_bridge *,

@@ -21,7 +21,6 @@
 
 #include "mgmt/bridge/bridge-private.h"
 #include "offload/offload.h"
-#include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
     "system", "internal", "tap", "dpdk", "vxlan", "afxdp", NULL
@@ -55,9 +54,7 @@ bridge_ports_free(struct bridge_port *ports, size_t n)
     free(ports);
 }
 
-/* True if 'a' and 'b' open the same device the same way (the VLAN
- * configuration may differ). */
-static bool
+bool
 bridge_port_same_device(const struct bridge_port *a,
                         const struct bridge_port *b)
 {
@@ -311,34 +308,6 @@ find_port_by_name(const struct bridge_port *ports, size_t n, const char *name)
     return NULL;
 }
 
-/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
- * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
- * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
- * with 'err' filled. */
-static int
-bridge_dpdk_init(const char *dpdk_extra, const char *port,
-                 struct ft_error *err)
-{
-    char args[128];
-    struct ft_error e;
-    int error;
-
-    if (!dpdk_extra) {
-        if (ft_dpdk_eal_is_running()) {
-            return 0;
-        }
-        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
-                 (long) getpid());
-        dpdk_extra = args;
-    }
-    error = ft_dpdk_eal_init(dpdk_extra, &e);
-    if (error) {
-        return ft_error_set(err, error, "port %s: other_config:dpdk-extra: "
-                            "%s", port, e.reason);
-    }
-    return 0;
-}
-
 /* ---- Offload providers. ---- */
 
 static void
@@ -524,34 +493,6 @@ bridge_port_find(const struct ft_bridge *br, ft_port_no port_no)
             ? &br->ports[lo] : NULL);
 }
 
-/* Starts opening 'p', a port that opens apart, in a thread: the EAL's
- * arguments are checked at once if it runs, else the thread starts it
- * with 'dpdk_extra' (or the defaults).  Returns 0 (the port is opening)
- * or a negative errno, recorded in 'p->error', with 'err' filled. */
-static int
-dp_port_open_apart(struct ft_bridge *br, struct bridge_port *p,
-                   const char *dpdk_extra, struct ft_error *err)
-{
-    char args[128];
-    int error = 0;
-
-    if (ft_dpdk_eal_is_running()) {
-        error = bridge_dpdk_init(dpdk_extra, p->name, err);
-        dpdk_extra = NULL;
-    } else if (!dpdk_extra) {
-        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
-                 (long) getpid());
-        dpdk_extra = args;
-    }
-    if (!error) {
-        error = bridge_port_open_start(br, p, dpdk_extra, err);
-    }
-    if (error) {
-        bridge_port_record_open(br, p, error, err);
-    }
-    return error;
-}
-
 /* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
  * 'dpdk_extra') and records the outcome in 'p->error'.  A port that opens
  * apart (bridge_port_opens_apart()) is only started: it is opening, and
@@ -564,7 +505,7 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
     int error = 0;
 
     if (bridge_port_opens_apart(br, p)) {
-        return dp_port_open_apart(br, p, dpdk_extra, err);
+        return bridge_port_open_apart(br, p, dpdk_extra, err);
     }
     if (!strcmp(p->type, "dpdk")) {
         error = bridge_dpdk_init(dpdk_extra, p->name, err);
@@ -654,23 +595,6 @@ bridge_refresh_views(struct ft_bridge *br)
     }
 }
 
-/* Gives each port of 'new' that is opening without an opener of its own
- * (kept from the old set: bridge_apply_ports()) the old port's. */
-static void
-ports_take_openers(struct bridge_port *new, size_t n_new,
-                   struct bridge_port *old, size_t n_old)
-{
-    for (size_t j = 0; j < n_new; j++) {
-        for (size_t i = 0; i < n_old && !new[j].opener; i++) {
-            if (old[i].opener && !strcmp(old[i].name, new[j].name)
-                && bridge_port_same_device(&old[i], &new[j])) {
-                new[j].opener = old[i].opener;
-                old[i].opener = NULL;
-            }
-        }
-    }
-}
-
 /* What a reconfiguration does to one old port. */
 enum port_fate {
     PORT_KEEP,          /* Same device; VLAN settings may change. */
@@ -756,7 +680,7 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
         if (old && bridge_port_same_device(old, &new[j])
             && (!old->error || old->opener
                 || bridge_port_opens_apart(br, old))) {
-            /* Open, or opening (ports_take_openers() moves the opener
+            /* Open, or opening (bridge_ports_take_openers() moves the opener
              * once the new ports are in place), or a port that opens
              * apart and failed: ft_bridge_check_ports() tries it again,
              * not every change of the configuration. */
@@ -1333,7 +1257,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         }
         policy_changed |= old && !bridge_port_same_policy(old, &ports[i]);
     }
-    ports_take_openers(ports, cfg->n_ports, br->ports, br->n_ports);
+    bridge_ports_take_openers(ports, cfg->n_ports, br->ports, br->n_ports);
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;
