@@ -828,7 +828,7 @@ ft_bridge_n_failed_ports(const struct ft_bridge *br)
     size_t n = 0;
 
     for (size_t i = 0; i < br->n_ports; i++) {
-        n += br->ports[i].error != NULL;
+        n += br->ports[i].error && !br->ports[i].opener;
     }
     return n;
 }

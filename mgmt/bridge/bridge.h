@@ -405,7 +405,8 @@ const char *ft_bridge_port_degraded(const struct ft_bridge *,
 int ft_bridge_port_identity(const struct ft_bridge *, const char *name,
                             struct ft_port_identity *id);
 
-/* Number of configured ports that are not open. */
+/* Number of configured ports that are not open (those opening in the
+ * background left out). */
 size_t ft_bridge_n_failed_ports(const struct ft_bridge *);
 
 /* Port names <-> numbers of the bridge's current ports (the internal port
