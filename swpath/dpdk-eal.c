@@ -33,7 +33,11 @@ enum eal_state {
 
 static struct {
     pthread_mutex_t mutex;
-    enum eal_state state;
+    enum eal_state state;           /* Written under 'mutex'; read with
+                                     * atomic loads (a thread starting
+                                     * the EAL holds 'mutex' for a second
+                                     * or more). */
+    pthread_mutex_t control;        /* ft_dpdk_control_lock(). */
     char args[EAL_ARGS_SIZE];       /* As given, one space between. */
     struct ft_error failure;        /* Why the start failed (EAL_FAILED). */
 
@@ -42,6 +46,7 @@ static struct {
     char *argv[EAL_MAX_ARGS + 1];
 } eal = {
     .mutex = PTHREAD_MUTEX_INITIALIZER,
+    .control = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* Splits 'args' at white space into 'out' (one space between arguments,
@@ -196,7 +201,8 @@ ft_dpdk_eal_init(const char *args, struct ft_error *err)
     case EAL_NOT_STARTED:
         memcpy(eal.args, normalized, sizeof eal.args);
         error = eal_start(&eal.failure);
-        eal.state = error ? EAL_FAILED : EAL_RUNNING;
+        __atomic_store_n(&eal.state, error ? EAL_FAILED : EAL_RUNNING,
+                         __ATOMIC_RELEASE);
         if (error && err) {
             *err = eal.failure;
         }
@@ -242,12 +248,19 @@ ft_dpdk_thread_unregister(void)
 bool
 ft_dpdk_eal_is_running(void)
 {
-    bool running;
+    return __atomic_load_n(&eal.state, __ATOMIC_ACQUIRE) == EAL_RUNNING;
+}
 
-    pthread_mutex_lock(&eal.mutex);
-    running = eal.state == EAL_RUNNING;
-    pthread_mutex_unlock(&eal.mutex);
-    return running;
+void
+ft_dpdk_control_lock(void)
+{
+    pthread_mutex_lock(&eal.control);
+}
+
+void
+ft_dpdk_control_unlock(void)
+{
+    pthread_mutex_unlock(&eal.control);
 }
 
 const char *
@@ -255,12 +268,11 @@ ft_dpdk_eal_args(char *buf, size_t size)
 {
     const char *ret = NULL;
 
-    pthread_mutex_lock(&eal.mutex);
-    if (eal.state == EAL_RUNNING && size) {
+    /* eal.args does not change once the EAL runs. */
+    if (ft_dpdk_eal_is_running() && size) {
         snprintf(buf, size, "%s", eal.args);
         ret = buf;
     }
-    pthread_mutex_unlock(&eal.mutex);
     return ret;
 }
 

@@ -40,8 +40,26 @@
  *     daemon's loop then calls ft_dpif_run() on a short timer (about every
  *     millisecond) as well as when other ports' descriptors are readable.
  *     An idle port costs one non-blocking rte_eth_rx_burst() per tick.
- *   - Everything runs in the datapath's thread; the class needs no DPDK
- *     worker core (none is started unless dpdk-extra asks for cores).
+ *   - Receiving and sending run in the datapath's threads; the class
+ *     needs no DPDK worker core (none is started unless dpdk-extra asks
+ *     for cores).
+ *
+ * Threads
+ * =======
+ *
+ * Starting the EAL and opening a port take a second or more, so the
+ * daemon does both in a thread of their own (swpath/netdev-opener.h),
+ * never in its event loop.  The thread that starts the EAL becomes its
+ * main lcore and may end afterwards: FlowTier launches nothing on lcores,
+ * and the EAL's own threads (interrupts, multi-process channel) do not
+ * depend on it.  Other threads are non-EAL threads (rte_lcore_id() is
+ * LCORE_ID_ANY) unless ft_dpdk_thread_register() made them lcores.
+ * DPDK's device control calls (rte_dev_probe(), rte_eth_dev_configure(),
+ * queue setup, start, stop, close, rte_dev_remove(), and the devargs list
+ * behind them) are not thread-safe: every caller takes
+ * ft_dpdk_control_lock() around them, so one thread at a time opens or
+ * closes ports.  Receive and transmit bursts on a started port need no
+ * such lock.
  *
  * Log capture
  * ===========
@@ -78,8 +96,14 @@
  *              reason holds rte_strerror() and DPDK's own error message. */
 int ft_dpdk_eal_init(const char *args, struct ft_error *err);
 
-/* True if the EAL runs (ft_dpdk_eal_init() succeeded). */
+/* True if the EAL runs (ft_dpdk_eal_init() succeeded).  Never waits, not
+ * even while another thread starts the EAL (false then). */
 bool ft_dpdk_eal_is_running(void);
+
+/* Serializes DPDK's device control calls (see "Threads" above): held
+ * while a port opens (a second or more) or closes.  Not recursive. */
+void ft_dpdk_control_lock(void);
+void ft_dpdk_control_unlock(void);
 
 /* Makes the calling thread, one the EAL did not start (a forwarding
  * thread of the userspace datapath), known to DPDK as an lcore of its own,

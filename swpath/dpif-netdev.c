@@ -173,15 +173,13 @@ dpif_endpoint_gc(struct dpif_netdev *dpif, uint16_t dst_port)
     }
 }
 
+/* Checks that 'port_no' and 'devname' are free in 'dpif' and makes room
+ * for one more port.  Returns 0 or a negative errno with 'err' filled. */
 static int
-dpif_port_add__(struct dpif_netdev *dpif, ft_port_no port_no,
-                const char *devname, const char *type,
-                const struct ft_netdev_option *opts, size_t n_opts,
-                struct ft_error *err)
+dpif_port_add_check(struct dpif_netdev *dpif, ft_port_no port_no,
+                    const char *devname, struct ft_error *err)
 {
-    struct dpif_port *port, *other;
-    size_t i;
-    int error;
+    struct dpif_port *other;
 
     if (!devname || !devname[0]) {
         return ft_error_set(err, -EINVAL, "port: empty device name");
@@ -218,29 +216,39 @@ dpif_port_add__(struct dpif_netdev *dpif, ft_port_no port_no,
         }
         dpif->allocated_ports = n;
     }
+    return 0;
+}
 
-    port = calloc(1, sizeof *port);
-    if (!port) {
-        return ft_error_set(err, -ENOMEM, "port %s: out of memory", devname);
+/* Makes the open 'netdev' of type 'type' port 'port_no' of 'dpif', which
+ * dpif_port_add_check() made room for.  Takes 'netdev' whatever the
+ * outcome (closes it on failure).  Returns 0 or a negative errno with
+ * 'err' filled. */
+static int
+dpif_port_insert(struct dpif_netdev *dpif, ft_port_no port_no,
+                 const char *type, struct ft_netdev *netdev,
+                 struct ft_error *err)
+{
+    struct dpif_port *port = calloc(1, sizeof *port);
+    size_t i;
+    int error;
+
+    if (port) {
+        port->type = strdup(type && type[0] ? type : "system");
+    }
+    if (!port || !port->type) {
+        free(port);
+        ft_netdev_close(netdev);
+        return ft_error_set(err, -ENOMEM, "port %s: out of memory",
+                            netdev->name);
     }
     port->port_no = port_no;
     pthread_mutex_init(&port->tx_lock, NULL);
-    port->type = strdup(type && type[0] ? type : "system");
-    if (!port->type) {
-        free(port);
-        return ft_error_set(err, -ENOMEM, "port %s: out of memory", devname);
-    }
-    error = ft_netdev_open(devname, port->type, opts, n_opts, &port->netdev,
-                           err);
-    if (error) {
-        free(port->type);
-        free(port);
-        return error;
-    }
+    port->netdev = netdev;
     if (ft_netdev_is_vxlan(port->netdev)) {
         error = dpif_tunnel_attach(dpif, port, err);
         if (error) {
             ft_netdev_close(port->netdev);
+            pthread_mutex_destroy(&port->tx_lock);
             free(port->type);
             free(port);
             return error;
@@ -257,6 +265,24 @@ dpif_port_add__(struct dpif_netdev *dpif, ft_port_no port_no,
     port->hnext = dpif->port_buckets[port_no % PORT_BUCKETS];
     dpif->port_buckets[port_no % PORT_BUCKETS] = port;
     return 0;
+}
+
+static int
+dpif_port_add__(struct dpif_netdev *dpif, ft_port_no port_no,
+                const char *devname, const char *type,
+                const struct ft_netdev_option *opts, size_t n_opts,
+                struct ft_error *err)
+{
+    struct ft_netdev *netdev;
+    int error;
+
+    error = dpif_port_add_check(dpif, port_no, devname, err);
+    if (!error) {
+        error = ft_netdev_open(devname, type && type[0] ? type : "system",
+                               opts, n_opts, &netdev, err);
+    }
+    return error ? error : dpif_port_insert(dpif, port_no, type, netdev,
+                                            err);
 }
 
 static int
@@ -330,6 +356,28 @@ dpif_netdev_port_add(struct ft_dpif *dpif_, ft_port_no port_no,
 
     dpif_ports_change_begin(dpif);
     error = dpif_port_add__(dpif, port_no, devname, type, opts, n_opts, err);
+    dpif_ports_change_end(dpif);
+    return error;
+}
+
+static int
+dpif_netdev_port_add_netdev(struct ft_dpif *dpif_, ft_port_no port_no,
+                            const char *type, struct ft_netdev *netdev,
+                            struct ft_error *err)
+{
+    struct dpif_netdev *dpif = dpif_netdev_cast(dpif_);
+    int error;
+
+    /* The device is fully open: only now may the forwarding threads,
+     * paused while the ports change (room is made for one more in their
+     * tables too), see it. */
+    dpif_ports_change_begin(dpif);
+    error = dpif_port_add_check(dpif, port_no, netdev->name, err);
+    if (error) {
+        ft_netdev_close(netdev);
+    } else {
+        error = dpif_port_insert(dpif, port_no, type, netdev, err);
+    }
     dpif_ports_change_end(dpif);
     return error;
 }
@@ -803,6 +851,7 @@ const struct ft_dpif_class ft_dpif_netdev_class = {
     .create = dpif_netdev_create,
     .destroy = dpif_netdev_destroy,
     .port_add = dpif_netdev_port_add,
+    .port_add_netdev = dpif_netdev_port_add_netdev,
     .port_del = dpif_netdev_port_del,
     .port_get = dpif_netdev_port_get,
     .port_get_by_name = dpif_netdev_port_get_by_name,

@@ -80,6 +80,10 @@ struct ft_dpif_class {
                     const char *devname, const char *type,
                     const struct ft_netdev_option *opts, size_t n_opts,
                     struct ft_error *err);
+    /* May be NULL (the datapath opens its ports' devices itself). */
+    int (*port_add_netdev)(struct ft_dpif *, ft_port_no port_no,
+                           const char *type, struct ft_netdev *netdev,
+                           struct ft_error *err);
     int (*port_del)(struct ft_dpif *, ft_port_no port_no);
     int (*port_get)(const struct ft_dpif *, ft_port_no port_no,
                     struct ft_dpif_port_info *info);

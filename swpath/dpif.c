@@ -138,6 +138,29 @@ ft_dpif_port_add(struct ft_dpif *dpif, ft_port_no port_no,
 }
 
 int
+ft_dpif_port_add_netdev(struct ft_dpif *dpif, ft_port_no port_no,
+                        const char *type, struct ft_netdev *netdev,
+                        struct ft_error *err)
+{
+    if (!dpif->class->port_add_netdev) {
+        int error = ft_error_set(err, -EOPNOTSUPP, "port %s: datapath %s "
+                                 "(type %s) opens its ports' devices "
+                                 "itself", netdev->name, dpif->name,
+                                 dpif->class->type);
+
+        ft_netdev_close(netdev);
+        return error;
+    }
+    return dpif->class->port_add_netdev(dpif, port_no, type, netdev, err);
+}
+
+bool
+ft_dpif_can_add_netdev(const struct ft_dpif *dpif)
+{
+    return dpif->class->port_add_netdev != NULL;
+}
+
+int
 ft_dpif_port_del(struct ft_dpif *dpif, ft_port_no port_no)
 {
     return dpif->class->port_del(dpif, port_no);

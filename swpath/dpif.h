@@ -266,6 +266,20 @@ int ft_dpif_port_add(struct ft_dpif *, ft_port_no port_no,
                      const struct ft_netdev_option *opts, size_t n_opts,
                      struct ft_error *err);
 
+/* Adds 'netdev', a device of type 'type' already opened (by an opener in
+ * a thread of its own, swpath/netdev-opener.h), as port 'port_no', as
+ * ft_dpif_port_add() would have opened and added it.  Takes 'netdev'
+ * whatever the outcome: it is closed on failure.  Returns 0, the errors
+ * of ft_dpif_port_add() about the number or the name, or -EOPNOTSUPP
+ * with a reason if 'dpif' opens its devices itself (the kernel
+ * datapath). */
+int ft_dpif_port_add_netdev(struct ft_dpif *, ft_port_no port_no,
+                            const char *type, struct ft_netdev *netdev,
+                            struct ft_error *err);
+
+/* True if ft_dpif_port_add_netdev() works on 'dpif'. */
+bool ft_dpif_can_add_netdev(const struct ft_dpif *);
+
 /* Removes port 'port_no' and closes its device.  Megaflows that output to
  * it stay (their outputs to it are then counted in 'n_tx_no_port'); the
  * revalidator replaces them.  Returns 0 or -ENOENT. */

@@ -13,7 +13,10 @@
  * ethdev port and detaches the device with rte_dev_remove() (unless other
  * ports of the device remain), so the same devargs can be opened again.
  * DPDK's EAL must be running first (swpath/dpdk-eal.h); the daemon starts
- * it from its configuration.
+ * it from its configuration.  open() and close() make DPDK's device
+ * control calls under ft_dpdk_control_lock(), so that ports may open in
+ * threads of their own (swpath/netdev-opener.h) while others close; an
+ * open takes a second or more, and a close waits for one in progress.
  *
  * Polling
  * =======
@@ -663,29 +666,69 @@ dpdk_destroy(struct dpdk_netdev *dev)
     free(dev);
 }
 
-/* Reads the 'representor=' of 'dev->devargs': one port, or none. */
+/* Reads the 'representor=' of 'devargs' of interface 'name' into 'reps':
+ * one port, or none. */
 static int
-dpdk_parse_representor(struct dpdk_netdev *dev, struct ft_error *err)
+dpdk_parse_representor(const char *name, const char *devargs,
+                       struct ft_dpdk_representors *reps,
+                       struct ft_error *err)
 {
     size_t n;
     int error;
 
-    error = ft_dpdk_representor_parse(dev->up.name, dev->devargs,
-                                      &dev->reps, err);
+    error = ft_dpdk_representor_parse(name, devargs, reps, err);
     if (error) {
         return error;
     }
-    n = ft_dpdk_representor_count(&dev->reps);
+    n = ft_dpdk_representor_count(reps);
     if (n > 1) {
         return ft_error_set(err, -EINVAL, "interface %s: options:dpdk-"
                             "devargs '%s' names %zu representors, but an "
                             "interface is one port: give each representor "
                             "its own Interface row with the same device "
                             "(0000:08:00.0,representor=vf1 on one, "
-                            "...,representor=vf2 on the next)", dev->up.name,
-                            dev->devargs, n);
+                            "...,representor=vf2 on the next)", name,
+                            devargs, n);
     }
     return 0;
+}
+
+static void dpdk_close(struct ft_netdev *);
+
+/* The options of an interface, checked without opening it. */
+static int
+dpdk_check(const char *name, const struct ft_netdev_option *opts,
+           size_t n_opts, struct ft_error *err)
+{
+    const char *devargs;
+    uint32_t n_mbufs;
+    uint16_t n_desc;
+    int error;
+
+    error = ft_netdev_options_check(name, "dpdk", opts, n_opts,
+                                    dpdk_known_options, err);
+    if (error) {
+        return error;
+    }
+    devargs = ft_netdev_option_find(opts, n_opts, "dpdk-devargs");
+    if (!devargs || !devargs[0]) {
+        return ft_error_set(err, -EINVAL, "interface %s: "
+                            "options:dpdk-devargs is required", name);
+    }
+    error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &n_desc, err);
+    if (!error) {
+        error = dpdk_parse_desc(name, opts, n_opts, "n_txq_desc", &n_desc,
+                                err);
+    }
+    if (!error) {
+        error = dpdk_parse_n_mbufs(name, opts, n_opts, &n_mbufs, err);
+    }
+    if (!error) {
+        struct ft_dpdk_representors reps;
+
+        error = dpdk_parse_representor(name, devargs, &reps, err);
+    }
+    return error;
 }
 
 static int
@@ -698,16 +741,11 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
     int error;
 
     *netdevp = NULL;
-    error = ft_netdev_options_check(name, "dpdk", opts, n_opts,
-                                    dpdk_known_options, err);
+    error = dpdk_check(name, opts, n_opts, err);
     if (error) {
         return error;
     }
     devargs = ft_netdev_option_find(opts, n_opts, "dpdk-devargs");
-    if (!devargs || !devargs[0]) {
-        return ft_error_set(err, -EINVAL, "interface %s: "
-                            "options:dpdk-devargs is required", name);
-    }
     if (!ft_dpdk_eal_is_running()) {
         return ft_error_set(err, -EOPNOTSUPP, "interface %s: DPDK is not "
                             "initialized (the daemon starts DPDK's EAL with "
@@ -724,7 +762,6 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
     dev->up.class = &ft_netdev_dpdk_class;
     snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
 
-    dpdk_pool_sweep();
     error = dpdk_parse_desc(name, opts, n_opts, "n_rxq_desc", &dev->n_rxd,
                             err);
     if (!error) {
@@ -735,16 +772,22 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
                                 &dev->n_txd, err);
     }
     if (!error) {
-        error = dpdk_parse_representor(dev, err);
+        error = dpdk_parse_representor(name, devargs, &dev->reps, err);
     }
-    if (!error) {
-        error = dpdk_attach(dev, err);
+    if (error) {
+        dpdk_close(&dev->up);
+        return error;
     }
+
+    ft_dpdk_control_lock();
+    dpdk_pool_sweep();
+    error = dpdk_attach(dev, err);
     if (!error) {
         error = dpdk_start(dev, err);
     }
     if (error) {
         dpdk_destroy(dev);
+        ft_dpdk_control_unlock();
         return error;
     }
     if (!rte_eth_dev_info_get(dev->port_id, &info)) {
@@ -753,6 +796,7 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
         dev->on_switch = (info.switch_info.domain_id
                           != RTE_ETH_DEV_SWITCH_DOMAIN_ID_INVALID);
     }
+    ft_dpdk_control_unlock();
     *netdevp = &dev->up;
     return 0;
 }
@@ -760,7 +804,9 @@ dpdk_open(const char *name, const struct ft_netdev_option *opts,
 static void
 dpdk_close(struct ft_netdev *netdev)
 {
+    ft_dpdk_control_lock();
     dpdk_destroy(dpdk_netdev_cast(netdev));
+    ft_dpdk_control_unlock();
 }
 
 /* Receiving. */
@@ -982,6 +1028,7 @@ dpdk_get_identity(const struct ft_netdev *netdev, struct ft_port_identity *id)
 
 const struct ft_netdev_class ft_netdev_dpdk_class = {
     .type = "dpdk",
+    .check = dpdk_check,
     .open = dpdk_open,
     .close = dpdk_close,
     .rx_burst = dpdk_rx_burst,

@@ -43,15 +43,15 @@ ft_netdev_class_lookup(const char *type)
     return NULL;
 }
 
-int
-ft_netdev_open(const char *name, const char *type,
-               const struct ft_netdev_option *opts, size_t n_opts,
-               struct ft_netdev **netdevp, struct ft_error *err)
+/* Checks 'name' and finds the class of 'type' in '*classp'.  Returns 0,
+ * or -EINVAL or -EOPNOTSUPP with 'err' filled. */
+static int
+netdev_lookup(const char *name, const char *type,
+              const struct ft_netdev_class **classp, struct ft_error *err)
 {
     const struct ft_netdev_class *class;
     char known[128] = "";
 
-    *netdevp = NULL;
     if (!name || !name[0] || strlen(name) >= FT_NETDEV_NAME_MAX
         || strchr(name, '/') || strchr(name, ' ')) {
         return ft_error_set(err, -EINVAL,
@@ -75,7 +75,33 @@ ft_netdev_open(const char *name, const char *type,
                             "by the userspace datapath (supported: %s)",
                             name, type, known);
     }
-    return class->open(name, opts, n_opts, netdevp, err);
+    *classp = class;
+    return 0;
+}
+
+int
+ft_netdev_check(const char *name, const char *type,
+                const struct ft_netdev_option *opts, size_t n_opts,
+                struct ft_error *err)
+{
+    const struct ft_netdev_class *class;
+    int error = netdev_lookup(name, type, &class, err);
+
+    return (error ? error
+            : class->check ? class->check(name, opts, n_opts, err) : 0);
+}
+
+int
+ft_netdev_open(const char *name, const char *type,
+               const struct ft_netdev_option *opts, size_t n_opts,
+               struct ft_netdev **netdevp, struct ft_error *err)
+{
+    const struct ft_netdev_class *class;
+    int error;
+
+    *netdevp = NULL;
+    error = netdev_lookup(name, type, &class, err);
+    return error ? error : class->open(name, opts, n_opts, netdevp, err);
 }
 
 void

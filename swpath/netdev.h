@@ -129,6 +129,13 @@ struct ft_netdev_class {
                 size_t n_opts, struct ft_netdev **netdevp,
                 struct ft_error *err);
 
+    /* Checks the options 'opts' of device 'name' as open() would, without
+     * opening anything, quickly: an open that takes long (done in a thread
+     * of its own, swpath/netdev-opener.h) can refuse bad options at once.
+     * Returns 0 or -EINVAL with 'err' filled.  NULL means no check. */
+    int (*check)(const char *name, const struct ft_netdev_option *opts,
+                 size_t n_opts, struct ft_error *err);
+
     /* Closes 'netdev' and frees it, undoing what open() set up on the
      * device (promiscuous mode, a device it created).  Must not be NULL. */
     void (*close)(struct ft_netdev *netdev);
@@ -197,6 +204,13 @@ const struct ft_netdev_class *ft_netdev_class_lookup(const char *type);
 int ft_netdev_open(const char *name, const char *type,
                    const struct ft_netdev_option *opts, size_t n_opts,
                    struct ft_netdev **netdevp, struct ft_error *err);
+
+/* Checks the options of device 'name' of type 'type' without opening it
+ * (the class's check()).  Returns 0, or what ft_netdev_open() would return
+ * for a bad name, type or option, with 'err' (may be NULL) filled. */
+int ft_netdev_check(const char *name, const char *type,
+                    const struct ft_netdev_option *opts, size_t n_opts,
+                    struct ft_error *err);
 
 /* Closes 'netdev'.  NULL is a no-op. */
 void ft_netdev_close(struct ft_netdev *netdev);

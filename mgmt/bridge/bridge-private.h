@@ -17,6 +17,7 @@
 #include "mgmt/daemon/log.h"
 #include "offload/offload.h"
 #include "swpath/dpif.h"
+#include "swpath/netdev-opener.h"
 #include "swpath/tnl-config.h"
 
 struct ft_tnl_route;
@@ -38,6 +39,9 @@ struct bridge_port {
     uint64_t *trunks;               /* BRIDGE_VLAN_WORDS, or NULL: all. */
     char *error;                    /* Why it is not open, or NULL if it
                                      * is open in the datapath. */
+    struct ft_netdev_opener *opener;    /* Its device is opening in a
+                                         * thread (bridge-opening.c); then
+                                         * 'error' says so. */
     char *degraded;                 /* Open, but in a lesser way than
                                      * configured (an afxdp port on
                                      * AF_PACKET): why; else NULL. */
@@ -129,6 +133,8 @@ struct ft_bridge {
     struct ft_port_map port_map;    /* Every port, open or not. */
     char *dpdk_extra;               /* other_config:dpdk-extra, or NULL. */
     uint64_t port_gen;              /* Bumped on every port change. */
+    long long int open_check_at;    /* Next look at the ports that are
+                                     * opening (ms). */
 
     /* Megaflows and the tiers that hold them (bridge/megaflow.h). */
     struct bridge_megaflows megaflows;
@@ -275,6 +281,64 @@ bool bridge_tc_policy_stale(const struct ft_bridge *);
  * not the one it was probed with, after taking its offloaded megaflows
  * out of their tiers. */
 void bridge_tc_policy_refresh(struct ft_bridge *);
+
+/* Ports whose device opens in a thread (bridge-opening.c). */
+
+/* What a port's Interface error column says while its device opens. */
+#define BRIDGE_OPENING_REASON "opening: the device is being started in " \
+    "the background; the port joins the datapath when it is ready"
+
+/* How often (ms) the event loop looks at the opening ports. */
+#define BRIDGE_OPEN_CHECK_INTERVAL 10
+
+/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
+ * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
+ * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
+ * with 'err' filled. */
+int bridge_dpdk_init(const char *dpdk_extra, const char *port,
+                     struct ft_error *err);
+/* Starts opening 'p', a port that opens apart, in a thread: the EAL's
+ * arguments are checked at once if it runs, else the thread starts it
+ * with 'dpdk_extra' (or the defaults).  Returns 0 (the port is opening)
+ * or a negative errno, recorded in 'p->error', with 'err' filled. */
+int bridge_port_open_apart(struct ft_bridge *, struct bridge_port *p,
+                           const char *dpdk_extra, struct ft_error *err);
+/* True if 'a' and 'b' open the same device the same way (the VLAN
+ * configuration may differ) (bridge.c). */
+bool bridge_port_same_device(const struct bridge_port *a,
+                             const struct bridge_port *b);
+/* Gives each port of 'new' that is opening without an opener of its own
+ * (kept from the old set by a reconfiguration) the old port's. */
+void bridge_ports_take_openers(struct bridge_port *new, size_t n_new,
+                               struct bridge_port *old, size_t n_old);
+/* True if 'p' opens in a thread of its own: a DPDK port of a datapath
+ * that takes open devices. */
+bool bridge_port_opens_apart(const struct ft_bridge *,
+                             const struct bridge_port *p);
+/* Checks the options of 'p' (at once) and starts opening it in a thread,
+ * with DPDK's EAL started first with 'eal_args' if that is not NULL;
+ * 'p->error' says it is opening.  Returns 0, or a negative errno with
+ * 'err' filled (bad options, no thread). */
+int bridge_port_open_start(struct ft_bridge *, struct bridge_port *p,
+                           const char *eal_args, struct ft_error *err);
+/* Gives up the open of 'p', if any, without waiting. */
+void bridge_port_open_abandon(struct bridge_port *p);
+/* True if a port of 'br' is opening. */
+bool bridge_has_opening(const struct ft_bridge *);
+/* Waits for every open of 'br' to end and closes what they opened. */
+void bridge_opens_wait(struct ft_bridge *);
+/* Records the outcome of opening 'p' in the datapath ('error', with 'err'
+ * when it is not 0): on success the offload providers probe it, and its
+ * degraded state is read (bridge.c). */
+void bridge_port_record_open(struct ft_bridge *, struct bridge_port *p,
+                             int error, const struct ft_error *err);
+
+/* After ports joined or left the datapath: the translation views and
+ * the port map again, and every megaflow revalidated now (bridge.c). */
+void bridge_ports_refresh(struct ft_bridge *, long long int now);
+/* Logs the port event 'fmt' at level info, rate-limited (bridge.c). */
+void bridge_info(struct ft_bridge *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Vxlan ports of a kernel datapath (bridge-tunnel.c). */
 

@@ -21,7 +21,6 @@
 
 #include "mgmt/bridge/bridge-private.h"
 #include "offload/offload.h"
-#include "swpath/dpdk-eal.h"
 
 static const char *const port_types[] = {
     "system", "internal", "tap", "dpdk", "vxlan", "afxdp", NULL
@@ -32,6 +31,7 @@ static const char *const port_types[] = {
 static void
 bridge_port_uninit(struct bridge_port *p)
 {
+    bridge_port_open_abandon(p);
     free(p->name);
     free(p->type);
     for (size_t i = 0; i < p->n_opts; i++) {
@@ -54,9 +54,7 @@ bridge_ports_free(struct bridge_port *ports, size_t n)
     free(ports);
 }
 
-/* True if 'a' and 'b' open the same device the same way (the VLAN
- * configuration may differ). */
-static bool
+bool
 bridge_port_same_device(const struct bridge_port *a,
                         const struct bridge_port *b)
 {
@@ -310,34 +308,6 @@ find_port_by_name(const struct bridge_port *ports, size_t n, const char *name)
     return NULL;
 }
 
-/* Starts DPDK's EAL, for port 'port', with the arguments 'dpdk_extra'
- * (other_config:dpdk-extra), or with FT_BRIDGE_DEFAULT_DPDK_EXTRA if that
- * is NULL and the EAL does not run yet.  Returns 0 or a negative errno
- * with 'err' filled. */
-static int
-bridge_dpdk_init(const char *dpdk_extra, const char *port,
-                 struct ft_error *err)
-{
-    char args[128];
-    struct ft_error e;
-    int error;
-
-    if (!dpdk_extra) {
-        if (ft_dpdk_eal_is_running()) {
-            return 0;
-        }
-        snprintf(args, sizeof args, FT_BRIDGE_DEFAULT_DPDK_EXTRA,
-                 (long) getpid());
-        dpdk_extra = args;
-    }
-    error = ft_dpdk_eal_init(dpdk_extra, &e);
-    if (error) {
-        return ft_error_set(err, error, "port %s: other_config:dpdk-extra: "
-                            "%s", port, e.reason);
-    }
-    return 0;
-}
-
 /* ---- Offload providers. ---- */
 
 static void
@@ -524,7 +494,9 @@ bridge_port_find(const struct ft_bridge *br, ft_port_no port_no)
 }
 
 /* Opens 'p' in the datapath (starting DPDK first for a "dpdk" port, with
- * 'dpdk_extra') and records the outcome in 'p->error'.  Returns 0 or the
+ * 'dpdk_extra') and records the outcome in 'p->error'.  A port that opens
+ * apart (bridge_port_opens_apart()) is only started: it is opening, and
+ * ft_bridge_finish_opens() records the outcome.  Returns 0 or the
  * datapath's error with 'err' filled. */
 static int
 dp_port_add(struct ft_bridge *br, struct bridge_port *p,
@@ -532,6 +504,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
 {
     int error = 0;
 
+    if (bridge_port_opens_apart(br, p)) {
+        return bridge_port_open_apart(br, p, dpdk_extra, err);
+    }
     if (!strcmp(p->type, "dpdk")) {
         error = bridge_dpdk_init(dpdk_extra, p->name, err);
     }
@@ -541,6 +516,14 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
         error = ft_dpif_port_add(br->dpif, p->ofport, p->name, p->type,
                                  p->opts, p->n_opts, err);
     }
+    bridge_port_record_open(br, p, error, err);
+    return error;
+}
+
+void
+bridge_port_record_open(struct ft_bridge *br, struct bridge_port *p,
+                        int error, const struct ft_error *err)
+{
     if (!error) {
         bridge_offload_probe_port(br, p->ofport);
     }
@@ -564,9 +547,9 @@ dp_port_add(struct ft_bridge *br, struct bridge_port *p,
             abort();
         }
     } else if (error) {
-        p->error = ft_xstrdup(err->reason);
+        p->error = ft_xstrdup(err->reason[0] ? err->reason
+                                             : strerror(-error));
     }
-    return error;
 }
 
 static void
@@ -678,7 +661,10 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
              j++) {
             conflict = new[j].ofport == old->ofport;
         }
-        if (conflict && !old->error) {
+        if (conflict && old->opener) {
+            bridge_port_open_abandon(&br->ports[i]);
+            closed_early[i] = true;
+        } else if (conflict && !old->error) {
             bridge_dp_port_del(br, old->ofport);
             closed_early[i] = true;
         }
@@ -691,13 +677,22 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
                                                           new[j].name);
         struct ft_error e;
 
-        if (old && bridge_port_same_device(old, &new[j]) && !old->error) {
+        if (old && bridge_port_same_device(old, &new[j])
+            && (!old->error || old->opener
+                || bridge_port_opens_apart(br, old))) {
+            /* Open, or opening (bridge_ports_take_openers() moves the opener
+             * once the new ports are in place), or a port that opens
+             * apart and failed: ft_bridge_check_ports() tries it again,
+             * not every change of the configuration. */
             new[j].degraded = old->degraded ? ft_xstrdup(old->degraded)
                                             : NULL;
+            new[j].error = old->error ? ft_xstrdup(old->error) : NULL;
             continue;
         }
         error = dp_port_add(br, &new[j], dpdk_extra, &e);
-        if (!error) {
+        if (!error && new[j].opener) {
+            opened[j] = true;
+        } else if (!error) {
             opened[j] = true;
             bridge_log(br, old && old->error ? FT_LOG_INFO : FT_LOG_DBG,
                        &br->port_rl, "port %s: opened as port %"PRIu32,
@@ -775,7 +770,8 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
         struct bridge_port *p = &br->ports[i];
         struct ft_error e;
 
-        if (p->error && !dp_port_add(br, p, br->dpdk_extra, &e)) {
+        if (p->error && !p->opener
+            && !dp_port_add(br, p, br->dpdk_extra, &e) && !p->opener) {
             bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
                        "port %"PRIu32, p->name, p->ofport);
             n_changed++;
@@ -783,12 +779,18 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
     }
 
     if (n_changed) {
-        bridge_refresh_views(br);
-        br->port_gen++;
-        br->revalidate_asap = true;
-        ft_bridge_revalidate(br, now);
+        bridge_ports_refresh(br, now);
     }
     return n_changed;
+}
+
+void
+bridge_ports_refresh(struct ft_bridge *br, long long int now)
+{
+    bridge_refresh_views(br);
+    br->port_gen++;
+    br->revalidate_asap = true;
+    ft_bridge_revalidate(br, now);
 }
 
 const char *
@@ -826,7 +828,7 @@ ft_bridge_n_failed_ports(const struct ft_bridge *br)
     size_t n = 0;
 
     for (size_t i = 0; i < br->n_ports; i++) {
-        n += br->ports[i].error != NULL;
+        n += br->ports[i].error && !br->ports[i].opener;
     }
     return n;
 }
@@ -1022,6 +1024,7 @@ ft_bridge_destroy(struct ft_bridge *br)
         return;
     }
     ft_bridge_flow_mod_finish(br, true);
+    bridge_opens_wait(br);
     /* The megaflows go first (the revalidator's pass ends): out of their
      * tiers, and they hold references to rules.  The datapath's
      * forwarding threads stop before (their counts join the megaflows):
@@ -1103,6 +1106,16 @@ bridge_log(struct ft_bridge *br, enum ft_log_level level,
 
     va_start(args, fmt);
     bridge_vlog(br, level, rl, fmt, args);
+    va_end(args);
+}
+
+void
+bridge_info(struct ft_bridge *br, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    bridge_vlog(br, FT_LOG_INFO, &br->port_rl, fmt, args);
     va_end(args);
 }
 
@@ -1244,6 +1257,7 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         }
         policy_changed |= old && !bridge_port_same_policy(old, &ports[i]);
     }
+    bridge_ports_take_openers(ports, cfg->n_ports, br->ports, br->n_ports);
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;
@@ -1506,12 +1520,18 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
+    long long int when;
+
     if (br->reval_active) {
         return br->reval_last_step;     /* Due now: the next slice. */
     }
-    return br->last_revalidate + (bridge_is_dirty(br)
+    when = br->last_revalidate + (bridge_is_dirty(br)
                                   ? FT_BRIDGE_REVALIDATE_SOON
                                   : FT_BRIDGE_REVALIDATE_INTERVAL);
+    if (bridge_has_opening(br) && br->open_check_at < when) {
+        when = br->open_check_at;
+    }
+    return when;
 }
 
 /* Runs one slice of the periodic pass. */

@@ -145,6 +145,24 @@
  * arguments, or fails to start, is the reason the port does not open.
  * DPDK ports have no descriptor: ft_bridge_needs_polling() is then true.
  *
+ * Ports that open in the background
+ * =================================
+ *
+ * Opening a DPDK port takes a second or more (the EAL on the first one,
+ * probe, mbuf pool, queues, start), which the daemon's one loop cannot
+ * spend: in a datapath that takes open devices (the userspace one), a
+ * "dpdk" port's device is opened in a thread of its own
+ * (swpath/netdev-opener.h, the EAL started there too when it does not
+ * run yet).  Meanwhile the port is "opening": its error says so
+ * (BRIDGE_OPENING_REASON, in the Interface error column and 'show'), it
+ * is in no datapath, NORMAL and FLOOD skip it.  ft_bridge_finish_opens()
+ * adds it to the datapath once its device is fully open (the forwarding
+ * threads never see it before), or records DPDK's reason as its error,
+ * as for any port that does not open.  Removed or changed while opening,
+ * the open is abandoned: its thread closes what it opened.  An EAL that
+ * already runs with other arguments refuses the port at once.  Stopping
+ * the bridge waits for the opens under way.
+ *
  * Errors
  * ======
  *
@@ -357,6 +375,19 @@ int ft_bridge_reconfigure(struct ft_bridge *, const struct ft_bridge_cfg *cfg,
  * ft_bridge_needs_polling() may have changed. */
 int ft_bridge_check_ports(struct ft_bridge *, long long int now);
 
+/* Adds to the datapath the ports whose device finished opening in the
+ * background (see "Ports that open in the background"), and records why
+ * for those that did not open.  The daemon calls it when
+ * ft_bridge_next_wakeup() says so (every BRIDGE_OPEN_CHECK_INTERVAL, 10
+ * ms, while a port opens).  Returns the number of opens that ended: if
+ * nonzero, the descriptors and ft_bridge_needs_polling() may have
+ * changed. */
+int ft_bridge_finish_opens(struct ft_bridge *, long long int now);
+
+/* True if port 'name' is opening in the background (its error says so
+ * meanwhile). */
+bool ft_bridge_port_opening(const struct ft_bridge *, const char *name);
+
 /* Returns why port 'name' is not open, or NULL if it is open (or is not a
  * port of the bridge).  Valid until the next change of the bridge's
  * ports. */
@@ -374,7 +405,8 @@ const char *ft_bridge_port_degraded(const struct ft_bridge *,
 int ft_bridge_port_identity(const struct ft_bridge *, const char *name,
                             struct ft_port_identity *id);
 
-/* Number of configured ports that are not open. */
+/* Number of configured ports that are not open (those opening in the
+ * background left out). */
 size_t ft_bridge_n_failed_ports(const struct ft_bridge *);
 
 /* Port names <-> numbers of the bridge's current ports (the internal port

@@ -527,6 +527,65 @@ call(const struct cli *c, const char *method, json_t *params,
     return error;
 }
 
+/* True if a name of 'names' is in 'opening' (arrays of strings). */
+static bool
+any_opening(json_t *names, json_t *opening)
+{
+    size_t i, j;
+    json_t *n, *o;
+
+    json_array_foreach(names, i, n) {
+        json_array_foreach(opening, j, o) {
+            if (json_equal(n, o)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* After a write whose result names ports the daemon opens in the
+ * background (DPDK ports): waits, up to the timeout, for their open to
+ * end, so that the command returns once they forward, as Open vSwitch's
+ * ovs-vsctl waits for its switch.  A port that did not open stays
+ * configured with its reason in the Interface error column, as in Open
+ * vSwitch: the reason is printed as a warning (the write was done). */
+static void
+wait_opening_ports(const struct cli *c, json_t *result)
+{
+    long long int deadline = ft_time_msec() + c->timeout_ms;
+    json_t *names = json_object_get(result, "opening");
+
+    while (json_array_size(names)) {
+        json_t *params = json_pack("{s:O}", "ports", names);
+        json_t *reply = NULL, *data;
+        struct ft_error err;
+        const char *name;
+        json_t *why;
+
+        if (call(c, "opening-ports", params, &reply, &err)) {
+            fprintf(stderr, "flowtier: warning: cannot tell whether ports "
+                    "opened: %s\n", err.reason);
+            return;
+        }
+        data = json_object_get(reply, "data");
+        if (any_opening(names, json_object_get(data, "opening"))
+            && ft_time_msec() < deadline) {
+            json_decref(reply);
+            usleep(CLI_RETRY_MS * 1000);
+            continue;
+        }
+        json_object_foreach(json_object_get(data, "errors"), name, why) {
+            fprintf(stderr, "flowtier: warning: port %s is not open: %s "
+                    "(it stays configured, its Interface error column "
+                    "says why; 'flowtier del-port %s' removes it)\n",
+                    name, json_string_value(why), name);
+        }
+        json_decref(reply);
+        return;
+    }
+}
+
 static void
 print_result(const struct cli *c, json_t *result)
 {
@@ -633,11 +692,15 @@ ft_cli_daemon(int argc, char *argv[])
                                                                "flows")));
         }
         fprintf(stderr, "flowtier: %s\n", err.reason);
-    } else if (json_is_object(result)
-               && json_object_get(result, "text")) {
-        print_result(&c, result);
-    } else if (c.json) {
-        printf("{}\n");
+    } else {
+        if (is_write_verb(argv[0])) {
+            wait_opening_ports(&c, result);
+        }
+        if (json_is_object(result) && json_object_get(result, "text")) {
+            print_result(&c, result);
+        } else if (c.json) {
+            printf("{}\n");
+        }
     }
     json_decref(result);
 out:

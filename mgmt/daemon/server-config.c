@@ -36,6 +36,9 @@ const struct ft_rpc_param srv_db_write_params[] = {
     P("table", STRING, true), P("record", STRING, true),
     P("args", STRINGS, true), END,
 };
+const struct ft_rpc_param srv_opening_ports_params[] = {
+    P("ports", STRINGS, false), END,
+};
 
 static const char *
 param_string(json_t *params, const char *name)
@@ -186,14 +189,45 @@ srv_write_op_find(const char *name)
     return NULL;
 }
 
+/* The names of the ports whose device is opening in the background. */
+static json_t *
+opening_names(const struct ft_server *s)
+{
+    json_t *names = json_array();
+
+    for (size_t b = 0; b < s->n_bridges; b++) {
+        const struct srv_bridge *sb = s->bridges[b];
+
+        for (size_t p = 0; p < sb->cfg->cfg.n_ports; p++) {
+            const char *name = sb->cfg->cfg.ports[p].name;
+
+            if (ft_bridge_port_opening(sb->br, name)) {
+                json_array_append_new(names, json_string(name));
+            }
+        }
+    }
+    return names;
+}
+
+/* A write's result: {"opening": [PORT...]}, the ports whose device is
+ * opening in the background once it is done (the CLI waits for them with
+ * "opening-ports"). */
+static json_t *
+opening_result(const struct ft_server *s)
+{
+    return json_pack("{s:o}", "opening", opening_names(s));
+}
+
 static int
 run_one(const char *name, json_t *params, json_t **result,
         struct ft_error *err, void *s)
 {
     const struct srv_write_op *op = srv_write_op_find(name);
 
-    *result = NULL;
-    return srv_run_writes(s, &op, &params, 1, err);
+    int error = srv_run_writes(s, &op, &params, 1, err);
+
+    *result = error ? NULL : opening_result(s);
+    return error;
 }
 
 int
@@ -288,6 +322,9 @@ srv_transact(json_t *params, json_t **result, struct ft_error *err,
     }
     if (!error) {
         error = srv_run_writes(s, ops, op_params, n, err);
+    }
+    if (!error) {
+        *result = opening_result(s);
     }
     free(ops);
     free(op_params);
@@ -773,5 +810,36 @@ srv_show(json_t *params, json_t **result, struct ft_error *err, void *s_)
         json_array_append_new(bridges, jb);
     }
     *result = srv_text_result(&text, json_pack("{s:o}", "bridges", bridges));
+    return 0;
+}
+
+/* opening-ports [PORTS]: the ports whose device is opening in the
+ * background (the CLI waits for them after a write), and the error of
+ * each of the interfaces 'ports' that has one. */
+int
+srv_opening_ports(json_t *params, json_t **result, struct ft_error *err,
+                  void *s_)
+{
+    struct ft_server *s = s_;
+    json_t *asked = json_object_get(params, "ports");
+    json_t *opening = opening_names(s), *errors = json_object();
+    struct ds text = DS_EMPTY_INITIALIZER;
+    size_t i;
+    json_t *v;
+
+    (void) err;
+    json_array_foreach(opening, i, v) {
+        ds_put_format(&text, "%s\n", json_string_value(v));
+    }
+    json_array_foreach(asked, i, v) {
+        const char *why = srv_iface_error(s, json_string_value(v));
+
+        if (why) {
+            json_object_set_new(errors, json_string_value(v),
+                                json_string(why));
+        }
+    }
+    *result = srv_text_result(&text, json_pack("{s:o, s:o}", "opening",
+                                               opening, "errors", errors));
     return 0;
 }

@@ -96,14 +96,15 @@ int srv_run_writes(struct ft_server *, const struct srv_write_op *const *ops,
 
 /* server-config.c */
 extern const struct ft_rpc_param srv_add_br_params[], srv_del_br_params[],
-    srv_add_port_params[], srv_del_port_params[], srv_db_write_params[];
+    srv_add_port_params[], srv_del_port_params[], srv_db_write_params[],
+    srv_opening_ports_params[];
 extern const struct srv_write_op srv_write_ops[];
 extern const size_t srv_n_write_ops;
 const struct srv_write_op *srv_write_op_find(const char *name);
 
 ft_rpc_handler srv_transact, srv_add_br, srv_del_br, srv_add_port,
     srv_del_port, srv_set, srv_clear, srv_add, srv_remove, srv_list_br,
-    srv_list_ports, srv_get, srv_list, srv_show;
+    srv_list_ports, srv_get, srv_list, srv_show, srv_opening_ports;
 
 /* server-flows.c */
 ft_rpc_handler srv_add_flow, srv_add_flows, srv_mod_flows, srv_del_flows,

@@ -514,6 +514,9 @@ bridge_timer_cb(void *sb_)
     struct srv_bridge *sb = sb_;
 
     sb->timer = 0;
+    if (ft_bridge_finish_opens(sb->br, ft_time_msec())) {
+        bridge_watch(sb);
+    }
     ft_bridge_periodic(sb->br, ft_time_msec());
     bridge_sync_expired(sb);
     srv_bridge_schedule(sb);
@@ -1121,6 +1124,7 @@ static const struct ft_rpc_method methods[] = {
     { "get", db_read_params, srv_get },
     { "list", db_read_params, srv_list },
     { "show", no_params, srv_show },
+    { "opening-ports", srv_opening_ports_params, srv_opening_ports },
 
     /* Flows (ovs-ofctl). */
     { "add-flow", flow_params, srv_add_flow },

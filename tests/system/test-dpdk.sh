@@ -3,7 +3,9 @@
 # itself (default arguments, no hugepages), frames read by a net_pcap port
 # from a capture file are forwarded by a flow to a second net_pcap port and
 # land in its output file byte for byte, counters follow, a port whose
-# devargs fail is refused with DPDK's reason and changes nothing, a second
+# devargs fail stays configured with DPDK's reason in its error column
+# (opened in the background, the CLI waits and warns), a port without
+# devargs is refused and changes nothing, a second
 # bridge asking for other EAL arguments is refused, polled ports cost
 # little CPU when idle, a pushed VLAN tag reaches the output port, a port
 # with endless traffic is polled without pauses (and other_config:pmd-cpu
@@ -95,12 +97,29 @@ pid=$(cat "$T/run/flowtierd.pid")
 ft 0 add-br "$BR" -- set Bridge "$BR" other_config:hw-offload=true
 ft 0 del-flows "$BR"
 
-# ---- Refusals that change nothing.
-ft 1 add-port "$BR" dbad -- set Interface dbad type=dpdk \
+# ---- A device DPDK cannot open (the first DPDK port: the EAL starts in
+# the port's thread too): the port stays, as in Open vSwitch, with DPDK's
+# reason in its error column; add-port waits for the outcome and warns.
+ft 0 add-port "$BR" dbad -- set Interface dbad type=dpdk \
     options:dpdk-devargs=net_pcap7,rx_pcap=/nonexistent/ft.pcap,tx_pcap=/dev/null
-expect_err "/nonexistent/ft.pcap.*No such file or directory"
+expect_err "warning: port dbad is not open: .*/nonexistent/ft.pcap.*No such file or directory"
+ft 0 get Interface dbad error
+grep -q '/nonexistent/ft.pcap.*No such file or directory' <<<"$out" \
+    || fail "the error column does not say why: $out"
+pass
+ft 0 show
+grep -q 'error: ".*/nonexistent/ft.pcap' <<<"$out" || fail "show: $out"
+pass
+ft 1 dump-ports "$BR" dbad
+expect_err "port dbad is not open: .*/nonexistent/ft.pcap"
+ft 0 del-port "$BR" dbad
+
+# ---- Refusals that change nothing.
 ft 1 add-port "$BR" dbad -- set Interface dbad type=dpdk
 expect_err 'dpdk-devargs'
+ft 1 add-port "$BR" dbad -- set Interface dbad type=dpdk \
+    options:dpdk-devargs=net_null0 options:n_rxq_desc=100
+expect_err 'n_rxq_desc=100 is not a power of 2'
 ft 0 list-ports "$BR"; [ -z "$out" ] || fail "a refused port was added: $out"
 ft 1 get Interface dbad type
 ft 0 show; grep -q dbad <<<"$out" && fail "show has the refused port: $out"

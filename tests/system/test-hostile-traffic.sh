@@ -7,7 +7,9 @@
 # the capture file, with valid UDP datagrams interleaved (1 in 100) and
 # pings between two other ports meanwhile.  The daemon stays up and answers the
 # control socket during both floods (95% within 100 ms, none over a
-# second; the DPDK port's own start is left out), the flow limit holds, its
+# second) and while the DPDK port is added (DPDK's EAL started and the
+# port opened in a thread, not in the event loop: none over half a
+# second, where the loop waited 1.2 s and more), the flow limit holds, its
 # memory grows by less than a stated ceiling, every frame received is
 # counted as a hit, a miss or an invalid frame, and the valid traffic is
 # switched intact.
@@ -24,6 +26,11 @@ N_FRAMES=${FT_HOSTILE_FRAMES:-1000000}
 FLOW_LIMIT=4000
 RSS_CEILING_KB=$((96 * 1024))   # Growth allowed over the whole test.
 MAX_ANSWER_MS=100
+# The slowest answer allowed while the DPDK port is added (EAL, probe,
+# pool, queues, start: over a second when the loop did it itself), and
+# during the floods.
+MAX_SLOWEST_ADDPORT_MS=500
+MAX_SLOWEST_FLOOD_MS=1000
 
 sys_start_daemon
 ft 0 add-br br0
@@ -108,11 +115,18 @@ pass
 probe_stop afpacket
 
 # ---- DPDK: the same frames read from the capture by a net_pcap port.
-# Adding the port starts DPDK's EAL inside the daemon's loop (over a
-# second on the loaded machine): a configuration change of its own, not
-# part of the flood, so the probe of the flood starts once it is done.
+# Adding the port starts DPDK's EAL (the first DPDK port of the daemon)
+# and opens the port: probed on its own, since the CLI returns only once
+# the port is open.
+probe_start addport
+start=$(date +%s.%N)
 ft 0 add-port br0 dhostile -- set Interface dhostile type=dpdk \
     "options:dpdk-devargs=net_pcap0,rx_pcap=$SYS_T/hostile.pcap,tx_pcap=/dev/null"
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+probe_stop addport
+echo "DPDK: add-port returned in ${secs}s"
+[ -z "$err" ] || fail "add-port: $err"
+ft 0 dump-ports br0 dhostile     # Open once add-port has returned.
 probe_start dpdk
 for i in $(seq 1200); do
     rx=$(port_stat br0 dhostile rx pkts)
@@ -130,20 +144,24 @@ ping_ok vm3 10.0.0.2
 [ "$(sys_daemon_pid)" = "$pid_before" ] && kill -0 "$pid_before" \
     || fail "flowtierd did not survive the frames"
 pass
-for phase in afpacket dpdk; do
+for phase in addport afpacket dpdk; do
     read -r _ p95_ms _ max_ms _ max_flows _ limit _ samples _ errors \
         <"$SYS_T/probe-$phase.out"
-    echo "control socket during the $phase flood: $samples answers, 95%" \
+    echo "control socket during the $phase phase: $samples answers, 95%" \
          "within ${p95_ms} ms, the slowest ${max_ms} ms, $errors" \
          "unanswered; most megaflows seen $max_flows (flow-limit $limit)"
-    [ "$samples" -ge 10 ] && [ "$errors" = 0 ] \
+    slowest=$MAX_SLOWEST_FLOOD_MS min_samples=10
+    if [ "$phase" = addport ]; then
+        slowest=$MAX_SLOWEST_ADDPORT_MS min_samples=3
+    fi
+    [ "$samples" -ge "$min_samples" ] && [ "$errors" = 0 ] \
         || fail "$phase: $samples dpif-show answers, $errors requests unanswered"
-    # 95% of the answers within 100 ms, none over a second: on a 2-core
-    # machine shared with the frame sources, the slowest answer also
-    # waits for the scheduler.
-    awk -v p="$p95_ms" -v m="$max_ms" -v c="$MAX_ANSWER_MS" \
-        'BEGIN { exit !(p < c && m < 1000) }' \
-        || fail "$phase: answers too slow: 95% within $p95_ms ms, slowest $max_ms ms"
+    # 95% of the answers within 100 ms, the slowest within the phase's
+    # bound: on a 2-core machine shared with the frame sources, the
+    # slowest answer also waits for the scheduler.
+    awk -v p="$p95_ms" -v m="$max_ms" -v c="$MAX_ANSWER_MS" -v s="$slowest" \
+        'BEGIN { exit !(p < c && m < s) }' \
+        || fail "$phase: answers too slow: 95% within $p95_ms ms, slowest $max_ms ms (bound: 95% within $MAX_ANSWER_MS ms, all within $slowest ms)"
     [ "$max_flows" -le "$limit" ] && [ "$limit" = "$FLOW_LIMIT" ] \
         || fail "$phase: $max_flows megaflows over flow-limit $limit"
     pass

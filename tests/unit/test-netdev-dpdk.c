@@ -9,7 +9,10 @@
  * It can start only once per process, so the tests that need it not
  * running come first, and the failed start is tried in a child process.
  * As root, net_tap is tried against the kernel through an AF_PACKET
- * socket on the tap's kernel side.
+ * socket on the tap's kernel side.  The EAL is started as the daemon
+ * starts it, by the thread of a port's opener (swpath/netdev-opener.h),
+ * which ends afterwards; the other tests then use DPDK from the main
+ * thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +36,7 @@
 #include "flowtier/error.h"
 #include "swpath/dpdk-eal.h"
 #include "swpath/netdev.h"
+#include "swpath/netdev-opener.h"
 
 /* pcap files. */
 
@@ -297,6 +301,97 @@ test_eal_init_fails(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Starts an opener of DPDK port 'name' on 'devargs' (and the EAL with
+ * 'eal_args' if not NULL) and returns its outcome, waiting for it. */
+static int
+opener_run(const char *name, const char *devargs, const char *eal_args,
+           struct ft_netdev **netdevp, struct ft_error *err)
+{
+    struct ft_netdev_option opt = { "dpdk-devargs", devargs };
+    struct ft_netdev_opener *op;
+
+    ft_error_clear(err);
+    assert_int_equal(ft_netdev_opener_start(name, "dpdk", &opt, 1, eal_args,
+                                            &op, err), 0);
+    for (int i = 0; i < 30000 && !ft_netdev_opener_done(op); i++) {
+        usleep(1000);
+    }
+    assert_true(ft_netdev_opener_done(op));
+    *netdevp = (struct ft_netdev *) err;        /* Must be overwritten. */
+    return ft_netdev_opener_finish(op, netdevp, err);
+}
+
+/* The EAL started by an opener's thread, as the daemon starts it, with the
+ * port's device opened after it in the same thread. */
+static void
+test_opener_starts_eal(void **state)
+{
+    struct ft_netdev *netdev;
+    struct ft_error err;
+
+    (void) state;
+    assert_false(ft_dpdk_eal_is_running());
+    assert_int_equal(opener_run("o0", "net_null0,no-rx=1", fx.eal_args,
+                                &netdev, &err), 0);
+    assert_true(ft_dpdk_eal_is_running());
+    assert_non_null(netdev);
+    assert_string_equal(netdev->name, "o0");
+    assert_string_equal(netdev->class->type, "dpdk");
+    ft_netdev_close(netdev);        /* From another thread than the open. */
+}
+
+/* Openers once the EAL runs: DPDK's reason of a failed open, the EAL's
+ * reason for other arguments, options checked without opening, and an
+ * open abandoned while it runs, whose device its thread closes. */
+static void
+test_opener(void **state)
+{
+    struct ft_netdev_option opts[2] = {
+        { "dpdk-devargs", "net_null3" }, { "n_rxq_desc", "100" },
+    };
+    struct ft_netdev_opener *op;
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    int error = -1;
+
+    (void) state;
+    assert_int_equal(opener_run("o1", "net_pcap0,rx_pcap=/nonexistent",
+                                NULL, &netdev, &err), -EPERM);
+    assert_null(netdev);
+    assert_non_null(strstr(err.reason, "/nonexistent: No such file"));
+
+    assert_int_equal(opener_run("o1", "net_null2", "--no-huge -m 256",
+                                &netdev, &err), -EALREADY);
+    assert_null(netdev);
+    assert_non_null(strstr(err.reason, "port o1: other_config:dpdk-extra: "
+                           "DPDK EAL already runs with arguments"));
+
+    assert_int_equal(ft_netdev_check("o1", "dpdk", opts, 2, &err), -EINVAL);
+    assert_non_null(strstr(err.reason, "n_rxq_desc=100 is not a power"));
+    assert_int_equal(ft_netdev_check("o1", "dpdk", opts, 1, &err), 0);
+    assert_int_equal(ft_netdev_check("o1", "dpdk", NULL, 0, &err), -EINVAL);
+    assert_string_equal(err.reason,
+                        "interface o1: options:dpdk-devargs is required");
+    assert_int_equal(ft_netdev_check("o1", "nosuch", NULL, 0, &err),
+                     -EOPNOTSUPP);
+
+    /* Abandoned at once: the device is closed by the opener's thread, so
+     * that it opens again (busy only until then). */
+    assert_int_equal(ft_netdev_opener_start("o2", "dpdk", opts, 1, NULL,
+                                            &op, &err), 0);
+    ft_netdev_opener_abandon(op);
+    for (int i = 0; i < 3000 && error; i++) {
+        error = ft_netdev_open("o3", "dpdk", opts, 1, &netdev, &err);
+        if (error) {
+            assert_int_equal(error, -EBUSY);
+            usleep(1000);
+        }
+    }
+    assert_int_equal(error, 0);
+    ft_netdev_close(netdev);
+    ft_netdev_opener_abandon(NULL);
 }
 
 static void
@@ -727,7 +822,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_before_eal),
         cmocka_unit_test(test_eal_init_fails),
+        cmocka_unit_test(test_opener_starts_eal),
         cmocka_unit_test(test_eal_init),
+        cmocka_unit_test(test_opener),
         cmocka_unit_test(test_eal_vdev),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_devargs),
