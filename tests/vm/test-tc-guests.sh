@@ -28,7 +28,7 @@
 # usage: test-tc-guests.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
 # 2 to 5 minutes at a load of 10 to 25 on two cores (the VF removed and
 # back: about a minute of it at a load of 20).
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-420}
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-480}
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
 vm_init "$@"
 ko=$1 FT=$2 FTD=$3
@@ -137,7 +137,8 @@ head -c 262144 /dev/urandom >/tmp/ft/tcp-src
     || fail "flowtierd did not start: $(tail -5 /tmp/ft/flowtierd.log)"
 # No megaflow idles out while the checks below run: under TCG on a busy
 # host the guest's clock can jump by seconds between two pings, and a
-# section can take over a minute: longer than the test may run.
+# section can take over a minute; 10 minutes is longer than the whole
+# test may run (FT_VM_TIMEOUT).
 ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
     other_config:max-idle=600000 \
     -- add-port br0 ftnic0r0 -- set Interface ftnic0r0 ofport_request=1 \
