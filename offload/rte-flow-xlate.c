@@ -535,7 +535,12 @@ action_set(struct builder *b, const struct ft_dp_action *a, size_t i,
 }
 
 /* An output to 'port_no': REPRESENTED_PORT of a port of the input port's
- * switch domain, in a transfer rule. */
+ * switch domain, in a transfer rule.  An output of the datapath means the
+ * entity behind a representor (its VF, or the wire behind the uplink's),
+ * which is REPRESENTED_PORT's destination (DPDK 21.11+).  PORT_REPRESENTOR
+ * would hand the packet to the representor ethdev itself, that is to the
+ * application reading it: here, the daemon's slow path, which needs no
+ * rule (a miss in the e-switch arrives there). */
 static int
 action_output(struct builder *b, const struct ft_match *m, uint32_t port_no,
               ft_rte_flow_port_lookup *lookup, void *aux, size_t i,
@@ -650,7 +655,15 @@ actions_build(struct builder *b, const struct ft_match *m,
             b->tunnel = &a->tunnel;
             break;
         case FT_DPA_USERSPACE:
-            error = refuse_action(err, "userspace (to the controller)");
+            /* PORT_REPRESENTOR of the input port would bring the
+             * packet up, but as a packet of the port: the daemon would
+             * switch and count it again. */
+            error = ft_error_set(err, -EOPNOTSUPP, "rte_flow: action "
+                                 "userspace (to the controller) stays in "
+                                 "software: a rule can hand the packet to "
+                                 "the daemon only as a packet of the port "
+                                 "(PORT_REPRESENTOR), which the daemon "
+                                 "would switch and count a second time");
             break;
         }
         if (error) {

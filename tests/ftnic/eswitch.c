@@ -127,25 +127,37 @@ static bool ftnic_rule_matches(const struct ftnic_rule *rule,
 	return true;
 }
 
+/* Delivers 'skb' on the representor of 'port' (dropped when its VF was
+ * removed).  Takes ownership of 'skb'. */
 static void ftnic_to_host(struct ftnic_port *port, struct sk_buff *skb)
 {
-	ftnic_netdev_rx(port->rep, skb);
+	struct net_device *rep = READ_ONCE(port->rep);
+
+	if (rep)
+		ftnic_netdev_rx(rep, skb);
+	else
+		kfree_skb(skb);
 }
 
 /*
- * Sends 'skb' out of the e-switch at 'port': VF 'port->vf' receives it, or
- * for the uplink, the wire (or the peer NIC).  Takes ownership of 'skb'.
+ * Sends 'skb' out of the e-switch at 'port': VF 'port->vf' receives it
+ * (nobody, when that VF was removed: a rule to it may outlive it), or for
+ * the uplink, the wire (or the peer NIC).  Takes ownership of 'skb'.
  */
 void ftnic_eswitch_egress(struct ftnic_port *port, struct sk_buff *skb)
 {
 	struct ftnic *nic = port->nic;
+	struct net_device *vf_dev;
 
 	if (READ_ONCE(nic->dying)) {
 		kfree_skb(skb);
 		return;
 	}
-	if (port->vf_dev)
-		ftnic_netdev_rx(port->vf_dev, skb);
+	vf_dev = READ_ONCE(port->vf_dev);
+	if (vf_dev)
+		ftnic_netdev_rx(vf_dev, skb);
+	else if (port->vf >= 0)
+		kfree_skb(skb);
 	else if (nic->wire)
 		ftnic_netdev_rx(nic->wire, skb);
 	else if (nic->peer)

@@ -30,13 +30,18 @@
  * kinds of netdev), devlink.c (devlink instance and port flavours),
  * rules.c (flow-block callbacks, rule parsing, the rule table), tunnel.c
  * (VXLAN: encapsulation, and the indirect blocks that bring decap rules
- * from VXLAN devices), eswitch.c (the datapath).
+ * from VXLAN devices), eswitch.c (the datapath), sriov.c (one VF removed
+ * and made again while the module is loaded, through sysfs).
  *
  * DOC: Locking
  * Rules are added and removed under nic->rules_lock (a mutex: flow-block
  * callbacks run in process context).  The datapath walks each port's rule
  * list under RCU (it runs in the transmit path, BH disabled); a removed
  * rule is freed after a grace period.  Rule counters take rule->lock.
+ * VFs are made and removed under nic->vfs_lock; the datapath reads a
+ * port's 'rep' and 'vf_dev' with READ_ONCE() under RCU and drops what
+ * would go to one that is NULL (a removed VF), and a removal waits for a
+ * grace period before unregistering the netdevs.
  */
 #ifndef FTNIC_H
 #define FTNIC_H
@@ -64,8 +69,9 @@ struct ftnic;
 struct ftnic_port {
 	struct ftnic *nic;
 	int vf;
-	struct net_device *rep;		/* its representor */
-	struct net_device *vf_dev;	/* the VF netdev; NULL for the uplink */
+	struct net_device *rep;		/* its representor; NULL: VF removed */
+	struct net_device *vf_dev;	/* the VF netdev; NULL for the uplink
+					 * and a removed VF */
 	struct list_head rules;		/* by priority; RCU readers */
 	struct list_head block_cbs;	/* flow_block_cb_setup_simple() list */
 	struct devlink_port dl_port;	/* devlink=1: the representor's port */
@@ -85,6 +91,9 @@ struct ftnic {
 	int num_vfs;
 	struct ftnic_port uplink;
 	struct ftnic_port *vfs;		/* num_vfs of them */
+	struct mutex vfs_lock;		/* VFs made and removed (sriov.c) */
+	int n_vfs_present;		/* VFs that exist now */
+	bool sriov_attrs;		/* sriov.c's sysfs files are there */
 	struct net_device *wire;	/* NULL when cabled to 'peer' */
 	struct list_head decap_rules;	/* VXLAN decap rules (uplink ingress) */
 	struct ftnic *peer;		/* pair=1: the nic at the cable's end */
@@ -222,6 +231,12 @@ int ftnic_rules_setup_tc(struct net_device *dev, enum tc_setup_type type,
 int ftnic_rules_decap_block_cb(enum tc_setup_type type, void *type_data,
 			       void *cb_priv);
 void ftnic_rules_flush(struct ftnic *nic);
+
+/* sriov.c */
+int ftnic_vf_add(struct ftnic *nic, int vf);
+void ftnic_vf_remove(struct ftnic *nic, int vf);
+int ftnic_sriov_attrs_add(struct ftnic *nic);
+void ftnic_sriov_attrs_remove(struct ftnic *nic);
 
 /* tunnel.c */
 int ftnic_tunnel_parse_encap(struct ftnic_port *port,

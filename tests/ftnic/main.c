@@ -9,7 +9,11 @@
  *   pair=1        cable NIC 0's physical port to NIC 1's instead of to
  *                 ftnic0wire and ftnic1wire (needs instances >= 2)
  *   devlink=0     no devlink instance and ports (default 1): the
- *                 representors' netdev ops then name the ports
+ *                 representors' netdev ops then name the ports, and
+ *                 there are no sysfs files to remove or make VFs
+ *
+ * VFs come and go while it is loaded through sysfs files of each NIC's
+ * platform device (sriov.c).
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -55,15 +59,9 @@ static void ftnic_unregister_netdevs(struct ftnic *nic)
 {
 	int i;
 
-	for (i = 0; i < nic->num_vfs; i++) {
-		ftnic_devlink_port_unregister(&nic->vfs[i]);
-		if (nic->vfs[i].vf_dev)
-			unregister_netdev(nic->vfs[i].vf_dev);
-		if (nic->vfs[i].rep)
-			unregister_netdev(nic->vfs[i].rep);
-		nic->vfs[i].vf_dev = NULL;
-		nic->vfs[i].rep = NULL;
-	}
+	ftnic_sriov_attrs_remove(nic);
+	for (i = 0; i < nic->num_vfs; i++)
+		ftnic_vf_remove(nic, i);
 	ftnic_devlink_port_unregister(&nic->uplink);
 	if (nic->uplink.rep)
 		unregister_netdev(nic->uplink.rep);
@@ -100,25 +98,11 @@ static int ftnic_register_netdevs(struct ftnic *nic, bool with_wire)
 	}
 
 	for (i = 0; i < nic->num_vfs; i++) {
-		struct ftnic_port *port = &nic->vfs[i];
-
-		snprintf(name, sizeof(name), "ftnic%dr%d", nic->id, i);
-		err = ftnic_devlink_port_register(port);
+		err = ftnic_vf_add(nic, i);
 		if (err)
 			return err;
-		dev = ftnic_netdev_create(nic, FTNIC_DEV_REP, port, name);
-		if (IS_ERR(dev))
-			return PTR_ERR(dev);
-		port->rep = dev;
-		ftnic_devlink_port_set_netdev(port);
-
-		snprintf(name, sizeof(name), "ftnic%dvf%d", nic->id, i);
-		dev = ftnic_netdev_create(nic, FTNIC_DEV_VF, port, name);
-		if (IS_ERR(dev))
-			return PTR_ERR(dev);
-		port->vf_dev = dev;
 	}
-	return 0;
+	return ftnic_sriov_attrs_add(nic);
 }
 
 static struct ftnic *ftnic_create(int id)
@@ -141,6 +125,7 @@ static struct ftnic *ftnic_create(int id)
 	memcpy(nic->switch_id, "\x02" "ftnic\0", 7);
 	nic->switch_id[7] = id;
 	mutex_init(&nic->rules_lock);
+	mutex_init(&nic->vfs_lock);
 	hash_init(nic->rules_by_cookie);
 	INIT_LIST_HEAD(&nic->decap_rules);
 	ftnic_port_init(nic, &nic->uplink, -1);
@@ -159,6 +144,7 @@ static void ftnic_destroy(struct ftnic *nic)
 	ftnic_rules_flush(nic);
 	ftnic_devlink_destroy(nic);
 	mutex_destroy(&nic->rules_lock);
+	mutex_destroy(&nic->vfs_lock);
 	kfree(nic->vfs);
 	kfree(nic);
 }

@@ -264,7 +264,10 @@ test_refusals(void **state)
     ft_dp_actions_clear(&acts);
     ft_dp_actions_put(&acts, FT_DPA_USERSPACE);
     expect_refusal(&m, &acts, "rte_flow: action userspace (to the "
-                   "controller) is not offloadable");
+                   "controller) stays in software: a rule can hand the "
+                   "packet to the daemon only as a packet of the port "
+                   "(PORT_REPRESENTOR), which the daemon would switch and "
+                   "count a second time");
     ft_dp_actions_uninit(&acts);
 }
 

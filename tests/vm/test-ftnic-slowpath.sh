@@ -4,7 +4,9 @@
 # wire's namespace only when the host forwards between the representors by
 # hand (a plain tc mirred, in software); two NICs cabled together with
 # pair=1 reach each other the same way, and then through skip_sw rules in
-# both e-switches alone.
+# both e-switches alone.  VFs are removed and made again through the
+# model's sysfs files (all through sriov_numvfs, one through vf_del and
+# vf_new) with the uplink staying.
 #
 # usage: test-ftnic-slowpath.sh FTNIC.KO   (runs as root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
@@ -37,6 +39,39 @@ echo "$ports" | grep -q 'netdev ftnic0 flavour physical port 0' \
 for m in 0 1 2 3; do
     echo "$ports" | grep -q "netdev ftnic0r$m flavour pcivf .*vfnum $m" \
         || fail "no pcivf devlink port for ftnic0r$m: $ports"
+done
+pass
+
+# VFs going and coming back (sriov.c): sriov_numvfs as the PCI core's
+# (0, then N; any other change refused), vf_del and vf_new for one VF.
+sysdev=/sys/bus/platform/devices/ftnic.0
+[ "$(cat $sysdev/sriov_totalvfs):$(cat $sysdev/sriov_numvfs)" = 4:4 ] \
+    || fail "sriov_totalvfs:sriov_numvfs not 4:4"
+echo 2 >$sysdev/sriov_numvfs 2>/dev/null && fail "sriov_numvfs went from 4 to 2"
+dmesg | grep -q '4 VFs already enabled; write 0 before enabling 2' \
+    || fail "no reason logged for the refused sriov_numvfs change"
+echo 5 >$sysdev/sriov_numvfs 2>/dev/null && fail "sriov_numvfs took more than sriov_totalvfs"
+echo 2 >$sysdev/vf_del || fail "vf_del 2 failed"
+ip link show ftnic0r2 >/dev/null 2>&1 && fail "ftnic0r2 stays after vf_del 2"
+ip link show ftnic0vf2 >/dev/null 2>&1 && fail "ftnic0vf2 stays after vf_del 2"
+devlink port show | grep -q 'vfnum 2 ' && fail "VF 2's devlink port stays after vf_del"
+for m in 0 1 3; do
+    ip link show ftnic0r$m >/dev/null 2>&1 || fail "vf_del 2 took ftnic0r$m too"
+done
+[ "$(cat $sysdev/sriov_numvfs)" = 3 ] || fail "sriov_numvfs not 3 after vf_del 2"
+echo 2 >$sysdev/vf_del 2>/dev/null && fail "vf_del 2 twice succeeded"
+echo 2 >$sysdev/vf_new || fail "vf_new 2 failed"
+echo 2 >$sysdev/vf_new 2>/dev/null && fail "vf_new 2 twice succeeded"
+[ "$(cat /sys/class/net/ftnic0r2/phys_port_name)" = pf0vf2 ] \
+    || fail "ftnic0r2 back with another port name"
+devlink port show | grep -q "netdev ftnic0r2 flavour pcivf .*vfnum 2" \
+    || fail "no devlink port for ftnic0r2 back"
+echo 0 >$sysdev/sriov_numvfs || fail "sriov_numvfs 0 failed"
+ip -br link show | grep -qE '^ftnic0(r|vf)[0-9]' && fail "VFs stay after sriov_numvfs 0"
+ip link show ftnic0 >/dev/null 2>&1 || fail "the uplink went with the VFs"
+echo 4 >$sysdev/sriov_numvfs || fail "sriov_numvfs 4 after 0 failed"
+for m in 0 1 2 3; do
+    ip link show ftnic0vf$m >/dev/null 2>&1 || fail "no ftnic0vf$m after sriov_numvfs 4"
 done
 pass
 

@@ -19,11 +19,16 @@
 # representor: its megaflows stay in software, each with tc's reason
 # (dump-dp-flows, --explain), offload show puts it under its own
 # e-switch with that reason, and its pings are switched and counted all
-# the same.
+# the same.  Then VF 1 goes (the model removes it alone) while vm0 pings
+# the wire in hw: its port keeps its configuration with the reason in
+# its error column, its megaflows and every filter to it go, and the
+# rules count every packet; it comes back with new netdevs, the port
+# reopens by itself and its megaflows are in hw again, counted exactly.
 #
 # usage: test-tc-guests.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
-# 1.5 to 3 minutes at a load of 10 on two cores: room for a busier host.
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-420}
+# 2 to 5 minutes at a load of 10 to 25 on two cores (the VF removed and
+# back: 27 s of it at a load of 15, 64 s at 22).
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-480}
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
 vm_init "$@"
 ko=$1 FT=$2 FTD=$3
@@ -131,9 +136,11 @@ head -c 262144 /dev/urandom >/tmp/ft/tcp-src
 "$FTD" --detach --no-fsync --log-file=/tmp/ft/flowtierd.log \
     || fail "flowtierd did not start: $(tail -5 /tmp/ft/flowtierd.log)"
 # No megaflow idles out while the checks below run: under TCG on a busy
-# host the guest's clock can jump by seconds between two pings.
+# host the guest's clock can jump by seconds between two pings, and a
+# section can take over a minute; 10 minutes is longer than the whole
+# test may run (FT_VM_TIMEOUT).
 ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
-    other_config:max-idle=60000 \
+    other_config:max-idle=600000 \
     -- add-port br0 ftnic0r0 -- set Interface ftnic0r0 ofport_request=1 \
     -- add-port br0 ftnic0r1 -- set Interface ftnic0r1 ofport_request=2 \
     -- add-port br0 ftnic0 -- set Interface ftnic0 ofport_request=3 \
@@ -254,6 +261,100 @@ grep -qE '^      not in hw: tc: output to ftnic0r0: not on the e-switch of ftnic
 sed -n '/^  port 1 ftnic0r0 /,/^  port /p' <<<"$g0" \
     | grep -qE '^      not in hw: tc: output to ftnic1r0: not on the e-switch of ftnic0r0 \([1-9][0-9]* megaflows?\)$' \
     || fail "offload show does not say why ftnic0r0's megaflow to ftnic1r0 is not in hw: $out"
+pass
+
+# --- One guest's VF goes while the others keep going, and comes back ----
+# The model removes VF 1 alone (its netdev and its representor, port 2;
+# sriov.c says why through vf_del and not sriov_numvfs), while vm0 pings
+# the wire through rules in the model.  The port stays configured with
+# the reason in its error column, its megaflows and every filter sending
+# to it go, and the others' rules stay in hw: the daemon receives nothing
+# from vm0 or the wire meanwhile and the ICMP rule counts every packet.
+sysdev=/sys/bus/platform/devices/ftnic.0
+vf_t0=$(date +%s)
+# Port 2 has megaflows in hw to lose, and vm0's to the wire are there.
+ping_from vm1 10.0.0.1 2
+ping_from vm0 10.0.0.3 2
+counts
+icmp0=$icmp rx1=$(rx_port 1) rx3=$(rx_port 3)
+ip netns exec vm0 ping -c 12 -i 0.2 -W 2 10.0.0.3 >/tmp/ft/ping-bg.txt &
+bg=$!
+sleep 0.5
+echo 1 >$sysdev/vf_del || fail "the model did not remove VF 1"
+ip link show ftnic0r1 >/dev/null 2>&1 && fail "ftnic0r1 stays after VF 1 went"
+for i in $(seq 50); do
+    out=$("$FT" get Interface ftnic0r1 error 2>&1)
+    [[ $out == *"could not open network device ftnic0r1 (No such device)"* ]] && break
+    sleep 0.1
+done
+[[ $out == *"could not open network device ftnic0r1 (No such device)"* ]] \
+    || fail "no reason in the error column of the removed VF's port: $out"
+ft show
+grep -q 'ftnic0r1' <<<"$out" || fail "the removed VF's port left the configuration: $out"
+ft dump-dp-flows br0
+grep -E '(^|,)in_port=2,|actions:([^ ]*,)?2(,|$)' <<<"$out" \
+    && fail "megaflows of the removed VF's port remain: $out"
+for d in ftnic0r0 ftnic0 ftnic0r2; do
+    f=$(tc filter show dev $d ingress)
+    grep -qE 'ftnic0r1|device \*' <<<"$f" \
+        && fail "a filter on $d still sends to the removed VF: $f"
+done
+wait $bg || fail "vm0's pings to the wire were lost while VF 1 went: $(tail -3 /tmp/ft/ping-bg.txt)"
+counts
+[ "$(rx_port 1):$(rx_port 3)" = "$rx1:$rx3" ] \
+    || fail "the daemon received from vm0 or the wire while VF 1 went: $rx1:$rx3 -> $(rx_port 1):$(rx_port 3)"
+[ $((icmp - icmp0)) = 24 ] \
+    || fail "the ICMP rule counted $((icmp - icmp0)) of 24 packets while VF 1 went"
+pass
+
+# Back: new netdevs (new ifindexes, new MAC address), the port reopens by
+# itself and its megaflows go to hw again.
+echo 1 >$sysdev/vf_new || fail "the model did not make VF 1 again"
+# A namespace without IPv6 before the VF is in it, as above (its address
+# autoconfiguration would otherwise reach the daemon).
+ip netns del vm1
+ip netns add vm1 && ip netns exec vm1 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1 || fail "IPv6 stays on in vm1"
+ip link set ftnic0vf1 netns vm1 && ip -n vm1 addr add ${ip_of[vm1]}/24 dev ftnic0vf1 \
+    && ip -n vm1 link set ftnic0vf1 up || fail "VF 1 does not go back to vm1"
+mac_of[vm1]=$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')
+for b in vm0 vm3 tor; do
+    echo "neigh replace ${ip_of[$b]} dev ftnic0vf1 nud permanent lladdr ${mac_of[$b]}"
+done | ip -n vm1 -batch - || fail "no static neighbours in vm1"
+for a in vm0 vm3 tor; do
+    ip -n $a neigh replace ${ip_of[vm1]} dev ${dev_of[$a]} nud permanent \
+        lladdr ${mac_of[vm1]} || fail "no static neighbour for vm1 in $a"
+done
+ip link set ftnic0r1 up || fail "ftnic0r1 does not come up again"
+t0=$(date +%s%N)
+for i in $(seq 100); do
+    out=$("$FT" get Interface ftnic0r1 error 2>&1)
+    [[ $out == *"could not open"* ]] || break
+    sleep 0.1
+done
+echo "VF 1's port reopened $((($(date +%s%N) - t0) / 1000000)) ms after it came up"
+[[ $out == *"could not open"* ]] && fail "the port of VF 1 did not reopen: $out"
+ping_from vm1 10.0.0.1 2
+ping_from vm1 10.0.0.3 2
+counts
+icmp0=$icmp rx0=$rx
+ping_from vm1 10.0.0.1 5
+ping_from vm1 10.0.0.3 5
+counts
+[ "${rx% 5:*}" = "${rx0% 5:*}" ] \
+    || fail "the daemon received on the representors after VF 1 came back: $rx0 -> $rx"
+[ $((icmp - icmp0)) = 20 ] \
+    || fail "the ICMP rule counted $((icmp - icmp0)) of 20 packets after VF 1 came back"
+ft dump-dp-flows br0 type=offloaded
+for want in "in_port=2,$novlan.* actions:1" "in_port=1,$novlan.* actions:2" \
+            "in_port=2,$novlan.* actions:3" "in_port=3,$novlan.* actions:2"; do
+    [[ $out =~ (^|$'\n')icmp,$want($'\n'|$) ]] \
+        || fail "no icmp megaflow $want in hw after VF 1 came back: $out"
+done
+filters ftnic0r1 | grep 'in_hw in_hw_count 1' \
+    | grep -q 'mirred (Egress Redirect to device ftnic0r0)' \
+    || fail "no filter in hw on the new ftnic0r1: $(tc filter show dev ftnic0r1 ingress)"
+echo "VF 1 removed and back in $(($(date +%s) - vf_t0)) s"
 pass
 
 kill -TERM "$(cat $FLOWTIER_RUNDIR/flowtierd.pid)"
