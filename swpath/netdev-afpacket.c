@@ -66,8 +66,14 @@
  *
  * tx() copies the frame into one of FT_PACKET_BATCH_MAX preallocated
  * slots; tx_flush() sends the slots with one sendmmsg() (more only when a
- * frame is refused).  Slot memory is reserved for 64 KiB frames but only
- * the pages that frames touch are ever committed.  With PACKET_VNET_HDR
+ * frame is refused).  A frame handed over for the last time ('may_steal',
+ * swpath/packet.h: its last action is this output) is not copied: its
+ * message points at the frame where it was received (the receive ring's
+ * slot, or the buffer recvmsg() filled), which the datapath leaves alone
+ * until it has flushed.  That saves a copy of up to 64 KiB per
+ * super-frame; the kernel still copies the frame into the skb it sends.
+ * Slot memory is reserved for 64 KiB frames but only the pages that
+ * frames touch are ever committed.  With PACKET_VNET_HDR
  * each message is two pieces, the virtio-net header built from
  * 'pkt->offload' (zero for an ordinary frame) and the frame: the kernel
  * segments a super-frame, or completes a checksum, only if the device
@@ -148,6 +154,13 @@ afpacket_slot(const struct afpacket_netdev *dev, unsigned int i)
 {
     return (struct tpacket2_hdr *) (void *)
            (dev->ring + (size_t) i * FT_AFPACKET_FRAME_SIZE);
+}
+
+/* Transmit slot 'i'. */
+static uint8_t *
+afpacket_tx_slot(const struct afpacket_netdev *dev, size_t i)
+{
+    return dev->tx_buf + i * FT_AFPACKET_TX_SLOT;
 }
 
 static int
@@ -362,7 +375,6 @@ afpacket_setup_tx_socket(struct afpacket_netdev *dev, bool want_vnet,
 
         dev->iov[i][0].iov_base = &dev->vnet[i];
         dev->iov[i][0].iov_len = sizeof dev->vnet[i];
-        dev->iov[i][1].iov_base = dev->tx_buf + i * FT_AFPACKET_TX_SLOT;
         m->msg_iov = &dev->iov[i][dev->up.tx_offloads ? 0 : 1];
         m->msg_iovlen = dev->up.tx_offloads ? 2 : 1;
     }
@@ -827,7 +839,14 @@ afpacket_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
     if (dev->up.tx_offloads) {
         afpacket_put_vnet(pkt, &dev->vnet[dev->n_tx]);
     }
-    memcpy(dev->iov[dev->n_tx][1].iov_base, ft_packet_data(pkt), pkt->size);
+    if (pkt->may_steal) {
+        /* Its bytes stay as they are until the flush (swpath/packet.h). */
+        dev->iov[dev->n_tx][1].iov_base = ft_packet_data(pkt);
+    } else {
+        dev->iov[dev->n_tx][1].iov_base = afpacket_tx_slot(dev, dev->n_tx);
+        memcpy(dev->iov[dev->n_tx][1].iov_base, ft_packet_data(pkt),
+               pkt->size);
+    }
     dev->iov[dev->n_tx][1].iov_len = pkt->size;
     dev->n_tx++;
     return 0;

@@ -36,7 +36,11 @@
  * tx() for the last time (its last action is an output) may set
  * 'may_steal': a DPDK port then sends the mbuf itself instead of a copy,
  * taking it from the slot (setting '*mbuf_slot' to NULL), so the receiving
- * port no longer frees it.  Every other class ignores both fields and
+ * port no longer frees it.  An AF_PACKET ("system" or "tap") port sends
+ * the bytes where they are, without copying them first, at its next
+ * tx_flush(): so whoever sets 'may_steal' neither changes nor reuses the
+ * packet's storage before flushing the port (the datapath flushes at the
+ * end of each received batch).  Every other class ignores both fields and
  * copies, as tx() always does.
  *
  * Offloads: partial checksums and super-frames (GSO)

@@ -753,6 +753,51 @@ test_frame_sizes(void **state)
     assert_int_equal(len, 60);
 }
 
+/* A burst of frames of one megaflow whose actions are output:2,output:3:
+ * port 2 gets copies, port 3 (the last output) the frames themselves,
+ * sent from where port 1 received them (a ring slot, or for the larger
+ * ones the buffer recvmsg() filled).  Each frame must arrive on both,
+ * intact and in order, whichever way it went. */
+static void
+test_last_output_burst(void **state)
+{
+    struct fixture *f = start(state);
+    static const size_t sizes[] = { 60, 1514, 4000, 64, 9000, 100, 2000, 42 };
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    static uint8_t frames[N][9000], buf[MAX_FRAME + 64];
+    int len = 0;
+
+    set_rule(f, 0, 1);
+    ft_dp_actions_put_output(&f->rules[0].actions, 2);
+    ft_dp_actions_put_output(&f->rules[0].actions, 3);
+
+    /* The megaflow first, so that the burst hits it. */
+    make_udp(frames[0], 60, 0x77, 0x11, 1);
+    inject(f, 0, frames[0], 60);
+    assert_int_equal(pump(f, f->inj[2], 1, buf, sizeof buf, &len, 2000), 1);
+    pump(f, -1, 0, NULL, 0, NULL, 20);
+    drain(f->inj[1]);
+    drain(f->inj[2]);
+
+    for (size_t i = 0; i < N; i++) {
+        make_udp(frames[i], sizes[i], 0x77, 0x11, 100 + i);
+        inject(f, 0, frames[i], sizes[i]);
+    }
+    for (int p = 2; p >= 1; p--) {
+        for (size_t i = 0; i < N; i++) {
+            long long deadline = now_ms() + 2000;
+
+            while ((len = raw_recv(f->inj[p], buf, sizeof buf)) < 0
+                   && now_ms() < deadline) {
+                pump(f, -1, 0, NULL, 0, NULL, 2);
+            }
+            assert_int_equal(len, sizes[i]);
+            assert_memory_equal(buf, frames[i], sizes[i]);
+        }
+    }
+    assert_int_equal(f->n_upcalls, 1);
+}
+
 /* A frame the datapath gets with fewer than 14 bytes is dropped and
  * counted (ft_dpif_execute() is the way to hand it one directly). */
 static void
@@ -1284,6 +1329,7 @@ main(void)
         cmocka_unit_test(test_batch_one_upcall),
         cmocka_unit_test(test_vlan),
         cmocka_unit_test(test_frame_sizes),
+        cmocka_unit_test(test_last_output_burst),
         cmocka_unit_test(test_execute),
         cmocka_unit_test(test_upcall_failure),
         cmocka_unit_test(test_held_elsewhere),
