@@ -28,6 +28,7 @@
 
 #include "flowtier/util.h"
 #include "offload-provider.h"
+#include "tc-del.h"
 #include "tc-filter.h"
 #include "tc-nl.h"
 #include "tc-slowpath.h"
@@ -70,14 +71,37 @@ struct ft_offload_flow {
     bool in_hw;                 /* In a NIC (always, with skip_sw). */
     char *why;                  /* Not in a NIC, or refused: why (owned),
                                  * or NULL. */
-    /* A put sent without waiting for its ack (see "Batches" in
-     * offload.h): its request's sequence number, what came back. */
+    /* A put or a replace sent without waiting for its ack (see
+     * "Batches" in offload.h), and what came back. */
     bool pending;
-    uint32_t seq;
     bool echoed;                /* The kernel sent the filter back. */
     uint32_t echo_flags;        /* Its TCA_FLOWER_FLAGS. */
+    bool got_before;            /* A replace: 'before' holds the counts */
+    struct ft_stats before;     /* read just before it (with 'base'). */
     int error;                  /* Refused: the kernel's errno (the flow
                                  * is then in 'failed', not 'flows'). */
+};
+
+/* A request sent without waiting for its answer. */
+enum tc_req_op {
+    TC_REQ_PUT,                 /* A new filter. */
+    TC_REQ_GET,                 /* The counts of a filter about to be
+                                 * replaced. */
+    TC_REQ_REPLACE,             /* A filter with other actions. */
+};
+
+struct tc_req {
+    enum tc_req_op op;
+    uint32_t seq;
+    struct ft_offload_flow *flow;   /* NULL once its ack is read. */
+};
+
+/* A filter FlowTier must remove but the kernel has not let go of yet (a
+ * delete that failed, the old filter of a refused replace): tried again
+ * at every commit, batch of deletes and flush until it is gone. */
+struct tc_gone {
+    struct ft_tc_filter_id id;
+    ft_port_no in_port;
 };
 
 struct tc {
@@ -97,13 +121,15 @@ struct tc {
     size_t n_flows, allocated_flows;
     uint32_t next_handle;
 
-    /* Batches: puts sent whose acks are not read yet, in the order sent
-     * (that of the acks), and those the kernel refused, until commit
-     * reports them. */
-    struct ft_offload_flow *pending[TC_MAX_PENDING];
+    /* Batches: requests sent whose acks are not read yet, in the order
+     * sent (that of the acks), the puts and replaces the kernel refused,
+     * until commit reports them, and the filters still to remove. */
+    struct tc_req pending[TC_MAX_PENDING];
     size_t n_pending;
     struct ft_offload_flow **failed;
     size_t n_failed, allocated_failed;
+    struct tc_gone *gone;
+    size_t n_gone, allocated_gone;
 };
 
 static struct tc *
@@ -206,132 +232,8 @@ tc_filter_del(struct tc *tc, int ifindex, uint32_t prio, uint16_t protocol,
                              "tc: delete filter", err);
 }
 
-/* What one filter of a dump says. */
-struct tc_filter_info {
-    uint32_t prio;
-    uint16_t protocol;
-    uint32_t handle;
-    bool ours;                  /* FlowTier's cookie on its first action. */
-    struct ft_stats stats;      /* As the kernel reports them. */
-    uint64_t hw_packets;        /* Of those, what a NIC counted. */
-    uint32_t flags;             /* TCA_FLOWER_FLAGS: TCA_CLS_FLAGS_*. */
-};
-
-/* Last use, in 1/USER_HZ (100) s ago, from the 'struct tcf_t' of an
- * action's options, whichever kind it is. */
-static long long int
-tc_action_age_ms(struct nlattr *opts)
-{
-    struct nlattr *a;
-    int rem;
-
-    nla_for_each_nested(a, opts, rem) {
-        if (nla_len(a) == sizeof(struct tcf_t)) {
-            struct tcf_t tm;    /* Attributes are only 4-byte aligned. */
-
-            memcpy(&tm, nla_data(a), sizeof tm);
-            /* A value too large to be an age is no age. */
-            return tm.lastuse > INT64_MAX / 10
-                   ? -1 : (long long int) tm.lastuse * 10;
-        }
-    }
-    return -1;
-}
-
-/* Takes the counts of the parsed action 'act' into 'f' (its age into
- * '*age') if it is the first with counts ('*taken' false) or counted
- * more packets than those before it. */
-static void
-tc_action_stats(struct nlattr **act, struct nlattr **st,
-                struct tc_filter_info *f, bool *taken, long long int *age)
-{
-    struct gnet_stats_basic b;
-
-    if (!act[TCA_ACT_STATS]
-        || nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS], NULL) < 0
-        || !st[TCA_STATS_BASIC]
-        || nla_len(st[TCA_STATS_BASIC]) < (int) sizeof b) {
-        return;
-    }
-    memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
-    if (*taken && b.packets <= f->stats.n_packets) {
-        return;
-    }
-    *taken = true;
-    f->stats.n_packets = b.packets;
-    f->stats.n_bytes = b.bytes;
-    f->hw_packets = 0;
-    if (st[TCA_STATS_BASIC_HW]
-        && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
-        memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
-        f->hw_packets = b.packets;
-    }
-    *age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS])
-                                : -1;
-}
-
-static long long int
-tc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Parses 'nlh', a filter message of a dump ('nlmsg_len' bytes readable),
- * into '*f'.  Returns 0, or -1 if it is not a flower filter with actions.
- * Pure: no socket, no state. */
-static int
-tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
-{
-    struct tcmsg *tcm = nlmsg_data(nlh);
-    struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
-    struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
-    struct nlattr *st[TCA_STATS_MAX + 1];
-    bool taken = false;
-    long long int age;
-
-    memset(f, 0, sizeof *f);
-    if (nlmsg_parse(nlh, sizeof *tcm, tb, TCA_MAX, NULL) < 0
-        || !tb[TCA_KIND] || nla_len(tb[TCA_KIND]) != sizeof "flower"
-        || memcmp(nla_data(tb[TCA_KIND]), "flower", sizeof "flower")
-        || !tb[TCA_OPTIONS]
-        || nla_parse_nested(fl, TCA_FLOWER_MAX, tb[TCA_OPTIONS], NULL) < 0
-        || !fl[TCA_FLOWER_ACT]
-        || nla_parse_nested(acts, TCA_ACT_MAX_PRIO, fl[TCA_FLOWER_ACT],
-                            NULL) < 0
-        || !acts[1]
-        || nla_parse_nested(act, TCA_ACT_MAX, acts[1], NULL) < 0) {
-        return -1;
-    }
-    f->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
-    f->protocol = TC_H_MIN(tcm->tcm_info);
-    if (fl[TCA_FLOWER_FLAGS] && nla_len(fl[TCA_FLOWER_FLAGS]) >= 4) {
-        f->flags = nla_get_u32(fl[TCA_FLOWER_FLAGS]);
-    }
-    f->handle = tcm->tcm_handle;
-    f->ours = (act[TCA_ACT_COOKIE]
-               && nla_len(act[TCA_ACT_COOKIE]) >= 8
-               && !memcmp(nla_data(act[TCA_ACT_COOKIE]), FT_TC_COOKIE_MAGIC,
-                          strlen(FT_TC_COOKIE_MAGIC)));
-    /* Not every action gets a NIC's counts (Linux 6.1's tunnel_key has
-     * no stats_update): as Open vSwitch does, the filter's counts are
-     * those of the action that counted most. */
-    age = -1;
-    for (int i = 1; i <= TCA_ACT_MAX_PRIO && acts[i]; i++) {
-        if (nla_parse_nested(act, TCA_ACT_MAX, acts[i], NULL) >= 0) {
-            tc_action_stats(act, st, f, &taken, &age);
-        }
-    }
-    if (f->stats.n_packets && age >= 0) {
-        f->stats.used = tc_now_ms() - age;
-    }
-    return 0;
-}
-
 struct tc_dump_ctx {
-    int (*cb)(const struct tc_filter_info *, void *aux);
+    int (*cb)(const struct ft_tc_filter *, void *aux);
     void *aux;
 };
 
@@ -339,9 +241,9 @@ static int
 tc_dump_msg_cb(struct nl_msg *msg, void *aux)
 {
     struct tc_dump_ctx *ctx = aux;
-    struct tc_filter_info f;
+    struct ft_tc_filter f;
 
-    if (!tc_filter_parse(nlmsg_hdr(msg), &f)) {
+    if (!ft_tc_filter_parse(nlmsg_hdr(msg), &f)) {
         ctx->cb(&f, ctx->aux);
     }
     return NL_OK;
@@ -350,7 +252,7 @@ tc_dump_msg_cb(struct nl_msg *msg, void *aux)
 /* Calls 'cb' for every flower filter on the ingress of 'ifindex'. */
 static int
 tc_dump_filters(struct tc *tc, int ifindex,
-                int (*cb)(const struct tc_filter_info *, void *aux),
+                int (*cb)(const struct ft_tc_filter *, void *aux),
                 void *aux)
 {
     struct tc_dump_ctx ctx = { cb, aux };
@@ -361,49 +263,15 @@ tc_dump_filters(struct tc *tc, int ifindex,
                          tc_dump_msg_cb, &ctx);
 }
 
-int
-ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *out)
-{
-    struct tc_filter_info f;
-
-    memset(out, 0, sizeof *out);
-    if (tc_filter_parse((struct nlmsghdr *) nlh, &f)) {
-        return -EINVAL;
-    }
-    out->prio = f.prio;
-    out->protocol = f.protocol;
-    out->handle = f.handle;
-    out->ours = f.ours;
-    out->stats = f.stats;
-    out->flags = f.flags;
-    return 0;
-}
-
-bool
-ft_tc_filter_in_hw(const struct ft_tc_filter *f, const char *warning,
-                   const char *port, struct ft_error *why)
-{
-    if (f->flags & TCA_CLS_FLAGS_IN_HW) {
-        return true;
-    }
-    if (warning && warning[0]) {
-        ft_error_set(why, -EOPNOTSUPP, "tc: %s", warning);
-    } else {
-        ft_error_set(why, -EOPNOTSUPP, "tc: port %s: no NIC took the "
-                     "filter, TC runs it in software (not_in_hw)", port);
-    }
-    return false;
-}
-
 /* ---- Ports. ---- */
 
 struct tc_leftovers {
-    struct tc_filter_info found[256];
+    struct ft_tc_filter found[256];
     size_t n;
 };
 
 static int
-tc_collect_ours(const struct tc_filter_info *f, void *aux)
+tc_collect_ours(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_leftovers *l = aux;
 
@@ -717,10 +585,16 @@ tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
     free(flow);
 }
 
+static size_t tc_del_flows(struct tc *, struct ft_offload_flow *const[],
+                           size_t, struct ft_stats[], int[]);
+static void tc_gone_retry(struct tc *, ft_port_no);
+
 static int
 tc_flush(struct ft_offload *o, ft_port_no port_no)
 {
     struct tc *tc = tc_cast(o);
+    struct ft_offload_flow **doomed;
+    size_t n = 0;
 
     tc_drain(tc);
     for (size_t i = 0; i < tc->n_failed;) {
@@ -734,18 +608,33 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
             i++;
         }
     }
-    for (size_t i = 0; i < tc->n_flows;) {
-        struct ft_offload_flow *flow = tc->flows[i];
-
-        if (port_no == FT_PORT_NONE || flow->in_port == port_no) {
-            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
-            tc_flow_forget(tc, flow);
-        } else {
-            i++;
+    doomed = ft_xmalloc((tc->n_flows + 1) * sizeof *doomed);
+    for (size_t i = 0; i < tc->n_flows; i++) {
+        if (port_no == FT_PORT_NONE || tc->flows[i]->in_port == port_no) {
+            doomed[n++] = tc->flows[i];
         }
     }
+    tc_del_flows(tc, doomed, n, NULL, NULL);
+    free(doomed);
+    if (tc->n_gone) {
+        tc_gone_retry(tc, port_no);
+    }
     return 0;
+}
+
+/* Forgets the filters of port 'port_no' still to remove: its cleaning
+ * (tc_port_clean()) removed every filter of FlowTier's there. */
+static void
+tc_gone_forget_port(struct tc *tc, ft_port_no port_no)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < tc->n_gone; i++) {
+        if (tc->gone[i].in_port != port_no) {
+            tc->gone[kept++] = tc->gone[i];
+        }
+    }
+    tc->n_gone = kept;
 }
 
 static void
@@ -758,6 +647,7 @@ tc_port_del(struct ft_offload *o, ft_port_no port_no)
     p = tc_port_find(tc, port_no);
     if (p) {
         tc_port_release(tc, p);
+        tc_gone_forget_port(tc, port_no);
         *p = tc->ports[--tc->n_ports];
     }
 }
@@ -775,6 +665,7 @@ tc_destroy(struct ft_offload *o)
     free(tc->ports);
     free(tc->flows);
     free(tc->failed);
+    free(tc->gone);
     free(tc);
 }
 
@@ -898,7 +789,7 @@ struct tc_find_ctx {
 };
 
 static int
-tc_find_cb(const struct tc_filter_info *f, void *aux)
+tc_find_cb(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_find_ctx *ctx = aux;
 
@@ -1023,26 +914,44 @@ tc_flow_tier(const struct ft_offload *o, const struct ft_offload_flow *flow,
 
 /* ---- Batches (see "Batches" in offload.h). ---- */
 
-/* The pending put whose request had sequence number 'seq', or NULL. */
-static struct ft_offload_flow *
+/* The pending request with sequence number 'seq', or NULL. */
+static struct tc_req *
 tc_pending_find(struct tc *tc, uint32_t seq)
 {
     for (size_t i = 0; i < tc->n_pending; i++) {
-        if (tc->pending[i] && tc->pending[i]->seq == seq) {
-            return tc->pending[i];
+        if (tc->pending[i].flow && tc->pending[i].seq == seq) {
+            return &tc->pending[i];
         }
     }
     return NULL;
 }
 
+/* What a request got back before its ack: a new or replaced filter (its
+ * flags say where the kernel put it), or the counts of a filter about to
+ * be replaced. */
 static void
 tc_drain_msg_cb(const struct nlmsghdr *nlh, void *tc_)
 {
-    struct ft_offload_flow *flow = tc_pending_find(tc_, nlh->nlmsg_seq);
+    struct tc_req *req = tc_pending_find(tc_, nlh->nlmsg_seq);
+    struct ft_offload_flow *flow = req ? req->flow : NULL;
     struct ft_tc_filter f;
 
-    if (flow && nlh->nlmsg_type == RTM_NEWTFILTER
-        && !ft_tc_filter_parse(nlh, &f)) {
+    if (!flow || nlh->nlmsg_type != RTM_NEWTFILTER
+        || ft_tc_filter_parse(nlh, &f)) {
+        return;
+    }
+    if (req->op == TC_REQ_GET) {
+        flow->got_before = true;
+        flow->before = flow->base;
+        flow->before.n_packets += f.stats.n_packets;
+        flow->before.n_bytes += ft_tc_stats_bytes(&flow->match,
+                                                  f.stats.n_packets,
+                                                  f.stats.n_bytes,
+                                                  f.hw_packets);
+        if (f.stats.used > flow->before.used) {
+            flow->before.used = f.stats.used;
+        }
+    } else {
         flow->echoed = true;
         flow->echo_flags = f.flags;
     }
@@ -1072,33 +981,40 @@ tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
     tc->failed[tc->n_failed++] = flow;
 }
 
-/* The ack of the pending put with 'seq': it is installed (where, the
- * echo says, or for a skip_sw filter the flag itself) or refused. */
+/* Remembers that the filter of 'flow' must go (tc_gone_retry()). */
 static void
-tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
+tc_gone_add(struct tc *tc, const struct ft_offload_flow *flow)
 {
-    struct tc *tc = tc_;
-    struct ft_offload_flow *flow = tc_pending_find(tc, seq);
-    const struct tc_port *in;
+    struct tc_gone *g;
+
+    if (tc->n_gone >= tc->allocated_gone) {
+        tc->allocated_gone = tc->allocated_gone ? 2 * tc->allocated_gone
+                                                : 16;
+        tc->gone = ft_xrealloc(tc->gone,
+                               tc->allocated_gone * sizeof *tc->gone);
+    }
+    g = &tc->gone[tc->n_gone++];
+    g->id = (struct ft_tc_filter_id) { flow->ifindex, flow->prio,
+                                       flow->protocol, flow->handle };
+    g->in_port = flow->in_port;
+}
+
+/* The filter of 'flow' is in the kernel: says where (with skip_sw, in a
+ * NIC; with no skip flag, what the echo said, and why not in a NIC from
+ * the ack's message 'msg'). */
+static void
+tc_note_placed(struct tc *tc, struct ft_offload_flow *flow, const char *msg)
+{
+    const struct tc_port *in = tc_port_find(tc, flow->in_port);
     struct ft_tc_filter f;
     struct ft_error why;
 
-    if (!flow) {
-        return;
-    }
-    flow->pending = false;
-    for (size_t i = 0; i < tc->n_pending; i++) {
-        if (tc->pending[i] == flow) {
-            tc->pending[i] = NULL;
-        }
-    }
-    if (error) {
-        tc_put_failed(tc, flow, error, msg);
-        return;
-    }
-    in = tc_port_find(tc, flow->in_port);
     if (!in || in->skip & TCA_CLS_FLAGS_SKIP_SW) {
         flow->in_hw = true;
+        return;
+    }
+    if (in->skip & TCA_CLS_FLAGS_SKIP_HW) {
+        flow->in_hw = false;
         return;
     }
     memset(&f, 0, sizeof f);
@@ -1113,8 +1029,74 @@ tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
     flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
 }
 
-/* Reads the acks of every pending put.  A socket that fails loses them:
- * those puts are refused (their filters may exist: they are deleted). */
+/* The ack of the pending request with 'seq'.  A put is installed or
+ * refused; a replace too, and a refused one leaves the old filter, which
+ * is to go (the flow moves to the next tier). */
+static void
+tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
+{
+    struct tc *tc = tc_;
+    struct tc_req *req = tc_pending_find(tc, seq);
+    struct ft_offload_flow *flow = req ? req->flow : NULL;
+    enum tc_req_op op = req ? req->op : TC_REQ_GET;
+
+    if (!flow) {
+        return;
+    }
+    req->flow = NULL;
+    if (op == TC_REQ_GET || flow->error) {
+        return;             /* A put already refused: so is its replace. */
+    }
+    flow->pending = false;
+    if (error) {
+        if (op == TC_REQ_REPLACE) {
+            tc_gone_add(tc, flow);
+        }
+        tc_put_failed(tc, flow, error, msg);
+        return;
+    }
+    if (op == TC_REQ_REPLACE && flow->got_before) {
+        flow->base = flow->before;
+    }
+    tc_note_placed(tc, flow, msg);
+}
+
+/* Tries again to delete every filter in 'gone' (on 'port_no', or all if
+ * FT_PORT_NONE); keeps those the kernel still refuses. */
+static void
+tc_gone_retry(struct tc *tc, ft_port_no port_no)
+{
+    struct ft_tc_filter_id *ids = ft_xmalloc((tc->n_gone + 1) * sizeof *ids);
+    size_t *at = ft_xmalloc((tc->n_gone + 1) * sizeof *at);
+    struct ft_tc_del_result *res;
+    size_t n = 0, kept = 0;
+
+    for (size_t i = 0; i < tc->n_gone; i++) {
+        if (port_no == FT_PORT_NONE || tc->gone[i].in_port == port_no) {
+            at[n] = i;
+            ids[n++] = tc->gone[i].id;
+        }
+    }
+    res = ft_xmalloc((n + 1) * sizeof *res);
+    ft_tc_del_filters(tc->sock, ids, n, res);
+    for (size_t i = 0, j = 0; i < tc->n_gone; i++) {
+        bool tried = j < n && at[j] == i;
+        bool done = tried && (!res[j].error || res[j].error == -ENOENT);
+
+        j += tried;
+        if (!done) {
+            tc->gone[kept++] = tc->gone[i];
+        }
+    }
+    tc->n_gone = kept;
+    free(res);
+    free(at);
+    free(ids);
+}
+
+/* Reads the acks of every pending request.  A socket that fails loses
+ * them: those puts and replaces are refused (their filters may exist:
+ * they are deleted). */
 static void
 tc_drain(struct tc *tc)
 {
@@ -1126,14 +1108,14 @@ tc_drain(struct tc *tc)
     error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
                              tc_drain_ack_cb, tc);
     for (size_t i = 0; error && i < tc->n_pending; i++) {
-        struct ft_offload_flow *flow = tc->pending[i];
+        struct ft_offload_flow *flow = tc->pending[i].flow;
 
-        if (flow) {
+        if (flow && !flow->error) {
             flow->pending = false;
-            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
+            tc_gone_add(tc, flow);
             tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
         }
+        tc->pending[i].flow = NULL;
     }
     tc->n_pending = 0;
 }
@@ -1147,6 +1129,9 @@ tc_commit(struct ft_offload *o,
     struct tc *tc = tc_cast(o);
 
     tc_drain(tc);
+    if (tc->n_gone) {
+        tc_gone_retry(tc, FT_PORT_NONE);
+    }
     for (size_t i = 0; i < tc->n_failed; i++) {
         struct ft_offload_flow *flow = tc->failed[i];
 
@@ -1158,23 +1143,29 @@ tc_commit(struct ft_offload *o,
     return 0;
 }
 
-/* Sends the new filter 'msg' of 'flow' on 'in' without waiting for its
- * ack; with neither skip flag, asks for the filter back (NLM_F_ECHO),
- * which says where the kernel put it. */
+/* Sends 'msg' for 'flow' as a request of kind 'op' without waiting for
+ * its ack.  A new or replaced filter with neither skip flag asks for the
+ * filter back (NLM_F_ECHO), which says where the kernel put it. */
 static int
-tc_filter_send_async(struct tc *tc, const struct tc_port *in,
-                     struct nl_msg *msg, struct ft_offload_flow *flow,
-                     struct ft_error *err)
+tc_send_async(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
+              enum tc_req_op op, struct ft_offload_flow *flow,
+              struct ft_error *err)
 {
+    struct tc_req *req = &tc->pending[tc->n_pending];
     int error;
 
-    if (!(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
+    if (op != TC_REQ_GET
+        && !(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
         nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
     }
-    error = ft_tc_nl_send(tc->sock, msg, &flow->seq, "tc", err);
+    error = ft_tc_nl_send(tc->sock, msg, &req->seq, "tc", err);
     if (!error) {
-        flow->pending = true;
-        tc->pending[tc->n_pending++] = flow;
+        req->op = op;
+        req->flow = flow;
+        tc->n_pending++;
+        if (op != TC_REQ_GET) {
+            flow->pending = true;
+        }
     }
     return error;
 }
@@ -1207,7 +1198,7 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
         error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle,
                                true, flow, err);
     } else {
-        error = tc_filter_send_async(tc, in, msg, flow, err);
+        error = tc_send_async(tc, in, msg, TC_REQ_PUT, flow, err);
     }
     if (error) {
         free(flow->why);
@@ -1238,22 +1229,27 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
 static int tc_flow_stats(struct ft_offload *, struct ft_offload_flow *const[],
                          size_t, struct ft_stats[]);
 
-/* Replaces the filter of 'flow' with one of the new actions.  The kernel
- * counts a replaced filter from zero: what the old one counted is kept in
- * 'base', so the counters never go backwards. */
+/* Replaces the filter of 'flow' with one of the new actions, without
+ * waiting (see "Batches" in offload.h): a request for the old filter's
+ * counts, then the replace, back to back, both answered at the next
+ * drain.  The kernel counts a replaced filter from zero: what the old one
+ * counted, read just before the kernel replaced it, goes to 'base', so
+ * the counters never go backwards.  A refused replace is reported by
+ * commit with the kernel's words, and the old filter removed. */
 static int
 tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                const struct ft_dp_actions *actions, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
     const struct tc_port *in = tc_port_find(tc, flow->in_port);
-    struct ft_stats before;
     uint16_t protocol = 0;
     struct nl_msg *msg;
     uint32_t prio;
     int error;
 
-    tc_drain(tc);
+    if (tc->n_pending + 2 > TC_MAX_PENDING || (in && in->tnl_dst_port)) {
+        tc_drain(tc);
+    }
     if (flow->error) {
         return ft_error_set(err, flow->error, "%s", flow->why);
     }
@@ -1271,11 +1267,27 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
         return ft_error_set(err, -EOPNOTSUPP, "tc: the filter's protocol "
                             "changed");
     }
-    tc_flow_stats(o, &flow, 1, &before);
-    error = tc_filter_send(tc, in, msg, prio, protocol, flow->handle, false,
-                           flow, err);
+    if (in->tnl_dst_port) {
+        struct ft_stats before;
+
+        tc_flow_stats(o, &flow, 1, &before);
+        error = tc_filter_send(tc, in, msg, prio, protocol, flow->handle,
+                               false, flow, err);
+        if (!error) {
+            flow->base = before;
+        }
+        return error;
+    }
+    flow->got_before = false;
+    flow->echoed = false;
+    error = tc_send_async(tc, in, tc_filter_msg(RTM_GETTFILTER, 0,
+                                                flow->ifindex, prio,
+                                                protocol, flow->handle),
+                          TC_REQ_GET, flow, err);
     if (!error) {
-        flow->base = before;
+        error = tc_send_async(tc, in, msg, TC_REQ_REPLACE, flow, err);
+    } else {
+        nlmsg_free(msg);
     }
     return error;
 }
@@ -1302,7 +1314,7 @@ tc_compare_handles(const void *a_, const void *b_, void *flows_)
 }
 
 static int
-tc_stats_cb(const struct tc_filter_info *f, void *aux)
+tc_stats_cb(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_stats_ctx *ctx = aux;
     size_t lo = 0, hi = ctx->n;
@@ -1368,6 +1380,75 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     return error;
 }
 
+/* Frees 'flow', refused and not reported yet: it never will be. */
+static void
+tc_failed_forget(struct tc *tc, struct ft_offload_flow *flow)
+{
+    for (size_t i = 0; i < tc->n_failed; i++) {
+        if (tc->failed[i] == flow) {
+            tc->failed[i] = tc->failed[--tc->n_failed];
+            break;
+        }
+    }
+    free(flow->why);
+    free(flow);
+}
+
+/* Deletes the filters of the 'n' flows 'flows' in one batch (tc-del.h)
+ * and frees them: 'stats[i]' (if 'stats' is nonnull) gets flows[i]'s
+ * final counts, from the deleted filter the kernel sent back, and
+ * 'errors[i]' (if nonnull) 0 or why the kernel kept it; such a filter is
+ * kept in 'gone' and tried again later.  Returns the number of failures. */
+static size_t
+tc_del_flows(struct tc *tc, struct ft_offload_flow *const flows[], size_t n,
+             struct ft_stats stats[], int errors[])
+{
+    struct ft_tc_filter_id *ids = ft_xmalloc((n + 1) * sizeof *ids);
+    struct ft_tc_del_result *res = ft_xmalloc((n + 1) * sizeof *res);
+    size_t n_failed = 0;
+
+    tc_drain(tc);
+    for (size_t i = 0; i < n; i++) {
+        const struct ft_offload_flow *f = flows[i];
+
+        ids[i] = (struct ft_tc_filter_id) { f->ifindex, f->prio, f->protocol,
+                                            f->handle };
+    }
+    ft_tc_del_filters(tc->sock, ids, n, res);
+    for (size_t i = 0; i < n; i++) {
+        struct ft_offload_flow *flow = flows[i];
+        const struct ft_tc_del_result *r = &res[i];
+        int error = r->error == -ENOENT ? 0 : r->error;
+
+        if (stats) {
+            stats[i] = flow->base;
+            if (r->echoed) {
+                const struct ft_stats *fs = &r->filter.stats;
+
+                stats[i].n_packets += fs->n_packets;
+                stats[i].n_bytes += ft_tc_stats_bytes(&flow->match,
+                                                      fs->n_packets,
+                                                      fs->n_bytes,
+                                                      r->filter.hw_packets);
+                if (fs->used > stats[i].used) {
+                    stats[i].used = fs->used;
+                }
+            }
+        }
+        if (errors) {
+            errors[i] = error;
+        }
+        if (error) {
+            tc_gone_add(tc, flow);
+            n_failed++;
+        }
+        tc_flow_forget(tc, flow);
+    }
+    free(res);
+    free(ids);
+    return n_failed;
+}
+
 static int
 tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
             struct ft_stats *stats)
@@ -1377,27 +1458,51 @@ tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
 
     tc_drain(tc);
     if (flow->error) {
-        /* Refused, not reported yet: it never will be. */
-        for (size_t i = 0; i < tc->n_failed; i++) {
-            if (tc->failed[i] == flow) {
-                tc->failed[i] = tc->failed[--tc->n_failed];
-                break;
-            }
-        }
         if (stats) {
             *stats = flow->base;
         }
-        free(flow->why);
-        free(flow);
+        tc_failed_forget(tc, flow);
         return 0;
     }
-    if (stats) {
-        tc_flow_stats(o, &flow, 1, stats);
-    }
-    error = tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
-    tc_flow_forget(tc, flow);
+    tc_del_flows(tc, &flow, 1, stats, &error);
     return error;
+}
+
+static size_t
+tc_flow_del_batch(struct ft_offload *o, struct ft_offload_flow *const flows[],
+                  size_t n, struct ft_stats stats[], int errors[])
+{
+    struct tc *tc = tc_cast(o);
+    struct ft_offload_flow **live = ft_xcalloc(n + 1, sizeof *live);
+    struct ft_stats *live_stats = ft_xmalloc((n + 1) * sizeof *live_stats);
+    int *live_errors = ft_xmalloc((n + 1) * sizeof *live_errors);
+    size_t *at = ft_xmalloc((n + 1) * sizeof *at);
+    size_t n_live = 0, n_failed;
+
+    tc_drain(tc);
+    if (tc->n_gone) {
+        tc_gone_retry(tc, FT_PORT_NONE);
+    }
+    for (size_t i = 0; i < n; i++) {
+        errors[i] = 0;
+        if (flows[i]->error) {
+            stats[i] = flows[i]->base;
+            tc_failed_forget(tc, flows[i]);
+        } else {
+            at[n_live] = i;
+            live[n_live++] = flows[i];
+        }
+    }
+    n_failed = tc_del_flows(tc, live, n_live, live_stats, live_errors);
+    for (size_t j = 0; j < n_live; j++) {
+        stats[at[j]] = live_stats[j];
+        errors[at[j]] = live_errors[j];
+    }
+    free(at);
+    free(live_errors);
+    free(live_stats);
+    free(live);
+    return n_failed;
 }
 
 static const char *
@@ -1454,6 +1559,7 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_tier = tc_flow_tier,
     .flow_modify = tc_flow_modify,
     .flow_del = tc_flow_del,
+    .flow_del_batch = tc_flow_del_batch,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
     .commit = tc_commit,
