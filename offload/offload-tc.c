@@ -6,7 +6,8 @@
  * actions are translated by tc-match.c and tc-action.c; the kernel tier's
  * slow path (a veth pair per port and a catch-all filter) is
  * tc-slowpath.c's; VXLAN ports are served through FlowTier's VXLAN
- * devices (tc-tunnel.c).  All state is in 'struct tc'.
+ * devices (tc-tunnel.c); requests sent without waiting and removals in
+ * batches are tc-batch.c's.  All state is in 'struct tc' (tc-provider.h).
  */
 #include "offload-tc.h"
 
@@ -28,117 +29,14 @@
 
 #include "flowtier/util.h"
 #include "offload-provider.h"
-#include "tc-del.h"
 #include "tc-filter.h"
 #include "tc-nl.h"
+#include "tc-provider.h"
 #include "tc-slowpath.h"
 #include "tc-translate.h"
 #include "tc-tunnel.h"
 
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define TC_MAX_PRIOS 32
-
-/* Filter requests sent before their acks are read: enough to take the
- * round trip out of each insertion, few enough that the acks (and the
- * filters an NLM_F_ECHO request gets back) fit in the socket's receive
- * buffer. */
-#define TC_MAX_PENDING 64
-
-struct tc_port {
-    ft_port_no port_no;
-    int ifindex;
-    char name[FT_PORT_NAME_MAX];
-    uint8_t switch_id[FT_SWITCH_ID_MAX];
-    uint8_t switch_id_len;
-    uint32_t skip;              /* Its filters' TCA_FLOWER_FLAGS: a
-                                 * TCA_CLS_FLAGS_SKIP_*, or VERBOSE when
-                                 * the kernel places each one. */
-    int sp_rx_ifindex;          /* Unless skip_sw: the slow path's end the
-                                 * datapath reads (0: none). */
-    uint16_t tnl_dst_port;      /* A VXLAN port: its UDP port; 'ifindex'
-                                 * is FlowTier's VXLAN device for it. */
-};
-
-struct ft_offload_flow {
-    struct ft_match match;      /* For a replace with other actions. */
-    struct ft_stats base;       /* Counts of the filters it replaced. */
-    int ifindex;
-    ft_port_no in_port;
-    uint32_t prio;
-    uint32_t handle;
-    uint16_t protocol;          /* Network byte order. */
-    size_t idx;                 /* In 'struct tc''s 'flows'. */
-    bool in_hw;                 /* In a NIC (always, with skip_sw). */
-    char *why;                  /* Not in a NIC, or refused: why (owned),
-                                 * or NULL. */
-    /* A put or a replace sent without waiting for its ack (see
-     * "Batches" in offload.h), and what came back. */
-    bool pending;
-    bool echoed;                /* The kernel sent the filter back. */
-    uint32_t echo_flags;        /* Its TCA_FLOWER_FLAGS. */
-    bool got_before;            /* A replace: 'before' holds the counts */
-    struct ft_stats before;     /* read just before it (with 'base'). */
-    int error;                  /* Refused: the kernel's errno (the flow
-                                 * is then in 'failed', not 'flows'). */
-};
-
-/* A request sent without waiting for its answer. */
-enum tc_req_op {
-    TC_REQ_PUT,                 /* A new filter. */
-    TC_REQ_GET,                 /* The counts of a filter about to be
-                                 * replaced. */
-    TC_REQ_REPLACE,             /* A filter with other actions. */
-};
-
-struct tc_req {
-    enum tc_req_op op;
-    uint32_t seq;
-    struct ft_offload_flow *flow;   /* NULL once its ack is read. */
-};
-
-/* A filter FlowTier must remove but the kernel has not let go of yet (a
- * delete that failed, the old filter of a refused replace): tried again
- * at every commit, batch of deletes and flush until it is gone. */
-struct tc_gone {
-    struct ft_tc_filter_id id;
-    ft_port_no in_port;
-};
-
-struct tc {
-    struct ft_offload up;
-    struct nl_sock *sock;
-    uint8_t cookie[FT_TC_COOKIE_LEN];
-
-    struct tc_port *ports;
-    size_t n_ports;
-
-    /* One priority per filter protocol: flower wants a protocol per
-     * priority. */
-    uint16_t prio_protocol[TC_MAX_PRIOS];
-    size_t n_prios;
-
-    struct ft_offload_flow **flows;
-    size_t n_flows, allocated_flows;
-    uint32_t next_handle;
-
-    /* Batches: requests sent whose acks are not read yet, in the order
-     * sent (that of the acks), the puts and replaces the kernel refused,
-     * until commit reports them, and the filters still to remove. */
-    struct tc_req pending[TC_MAX_PENDING];
-    size_t n_pending;
-    struct ft_offload_flow **failed;
-    size_t n_failed, allocated_failed;
-    struct tc_gone *gone;
-    size_t n_gone, allocated_gone;
-};
-
-static struct tc *
-tc_cast(struct ft_offload *o)
-{
-    return (struct tc *) o;
-}
-
-static void tc_drain(struct tc *);
 
 /* The flags of the filters on port 'id': skip_sw for the hw tier (a
  * filter then exists only in the NIC), skip_hw for the kernel tier, and
@@ -153,8 +51,8 @@ tc_skip(const struct tc *tc, const struct ft_port_identity *id)
             : TCA_CLS_FLAGS_SKIP_SW);
 }
 
-static struct tc_port *
-tc_port_find(struct tc *tc, ft_port_no port_no)
+struct tc_port *
+ft_tc_port_find(struct tc *tc, ft_port_no port_no)
 {
     for (size_t i = 0; i < tc->n_ports; i++) {
         if (tc->ports[i].port_no == port_no) {
@@ -432,7 +330,7 @@ tc_port_clean(struct tc *tc, const struct tc_port *p)
 static void
 tc_port_store(struct tc *tc, const struct tc_port *p)
 {
-    struct tc_port *old = tc_port_find(tc, p->port_no);
+    struct tc_port *old = ft_tc_port_find(tc, p->port_no);
 
     if (old) {
         *old = *p;
@@ -542,7 +440,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p;
     int error;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     if (id->tnl_dst_port) {
         return tc_tunnel_port_add(tc, id, caps, err);
     }
@@ -576,18 +474,14 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     return 0;
 }
 
-static void
-tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
+void
+ft_tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
 {
     tc->flows[flow->idx] = tc->flows[--tc->n_flows];
     tc->flows[flow->idx]->idx = flow->idx;
     free(flow->why);
     free(flow);
 }
-
-static size_t tc_del_flows(struct tc *, struct ft_offload_flow *const[],
-                           size_t, struct ft_stats[], int[]);
-static void tc_gone_retry(struct tc *, ft_port_no);
 
 static int
 tc_flush(struct ft_offload *o, ft_port_no port_no)
@@ -596,7 +490,7 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
     struct ft_offload_flow **doomed;
     size_t n = 0;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     for (size_t i = 0; i < tc->n_failed;) {
         struct ft_offload_flow *flow = tc->failed[i];
 
@@ -614,27 +508,12 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
             doomed[n++] = tc->flows[i];
         }
     }
-    tc_del_flows(tc, doomed, n, NULL, NULL);
+    ft_tc_del_flows(tc, doomed, n, NULL, NULL);
     free(doomed);
     if (tc->n_gone) {
-        tc_gone_retry(tc, port_no);
+        ft_tc_gone_retry(tc, port_no);
     }
     return 0;
-}
-
-/* Forgets the filters of port 'port_no' still to remove: its cleaning
- * (tc_port_clean()) removed every filter of FlowTier's there. */
-static void
-tc_gone_forget_port(struct tc *tc, ft_port_no port_no)
-{
-    size_t kept = 0;
-
-    for (size_t i = 0; i < tc->n_gone; i++) {
-        if (tc->gone[i].in_port != port_no) {
-            tc->gone[kept++] = tc->gone[i];
-        }
-    }
-    tc->n_gone = kept;
 }
 
 static void
@@ -644,10 +523,10 @@ tc_port_del(struct ft_offload *o, ft_port_no port_no)
     struct tc_port *p;
 
     tc_flush(o, port_no);
-    p = tc_port_find(tc, port_no);
+    p = ft_tc_port_find(tc, port_no);
     if (p) {
         tc_port_release(tc, p);
-        tc_gone_forget_port(tc, port_no);
+        ft_tc_gone_forget_port(tc, port_no);
         *p = tc->ports[--tc->n_ports];
     }
 }
@@ -715,7 +594,7 @@ tc_output_lookup(void *aux, ft_port_no port_no,
                  struct ft_tc_port_info *info, struct ft_error *err)
 {
     struct tc_lookup_ctx *ctx = aux;
-    const struct tc_port *p = tc_port_find(ctx->tc, port_no);
+    const struct tc_port *p = ft_tc_port_find(ctx->tc, port_no);
 
     if (tnl && ctx->tc->up.tier != FT_TIER_HW) {
         struct in_addr a = { htonl(tnl->dst) };
@@ -912,271 +791,13 @@ tc_flow_tier(const struct ft_offload *o, const struct ft_offload_flow *flow,
     return FT_TIER_KERNEL;
 }
 
-/* ---- Batches (see "Batches" in offload.h). ---- */
-
-/* The pending request with sequence number 'seq', or NULL. */
-static struct tc_req *
-tc_pending_find(struct tc *tc, uint32_t seq)
-{
-    for (size_t i = 0; i < tc->n_pending; i++) {
-        if (tc->pending[i].flow && tc->pending[i].seq == seq) {
-            return &tc->pending[i];
-        }
-    }
-    return NULL;
-}
-
-/* What a request got back before its ack: a new or replaced filter (its
- * flags say where the kernel put it), or the counts of a filter about to
- * be replaced. */
-static void
-tc_drain_msg_cb(const struct nlmsghdr *nlh, void *tc_)
-{
-    struct tc_req *req = tc_pending_find(tc_, nlh->nlmsg_seq);
-    struct ft_offload_flow *flow = req ? req->flow : NULL;
-    struct ft_tc_filter f;
-
-    if (!flow || nlh->nlmsg_type != RTM_NEWTFILTER
-        || ft_tc_filter_parse(nlh, &f)) {
-        return;
-    }
-    if (req->op == TC_REQ_GET) {
-        flow->got_before = true;
-        flow->before = flow->base;
-        flow->before.n_packets += f.stats.n_packets;
-        flow->before.n_bytes += ft_tc_stats_bytes(&flow->match,
-                                                  f.stats.n_packets,
-                                                  f.stats.n_bytes,
-                                                  f.hw_packets);
-        if (f.stats.used > flow->before.used) {
-            flow->before.used = f.stats.used;
-        }
-    } else {
-        flow->echoed = true;
-        flow->echo_flags = f.flags;
-    }
-}
-
-/* Moves 'flow', which the kernel refused with 'error' and 'msg', from
- * 'flows' to 'failed'. */
-static void
-tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
-              const char *msg)
-{
-    struct ft_error e;
-
-    ft_error_set(&e, error == -EINVAL ? -EOPNOTSUPP : error, "tc: %s",
-                 msg && msg[0] ? msg : strerror(-error));
-    flow->error = e.code;
-    free(flow->why);
-    flow->why = ft_xstrdup(e.reason);
-    tc->flows[flow->idx] = tc->flows[--tc->n_flows];
-    tc->flows[flow->idx]->idx = flow->idx;
-    if (tc->n_failed >= tc->allocated_failed) {
-        tc->allocated_failed = tc->allocated_failed
-                               ? 2 * tc->allocated_failed : 16;
-        tc->failed = ft_xrealloc(tc->failed, tc->allocated_failed
-                                             * sizeof *tc->failed);
-    }
-    tc->failed[tc->n_failed++] = flow;
-}
-
-/* Remembers that the filter of 'flow' must go (tc_gone_retry()). */
-static void
-tc_gone_add(struct tc *tc, const struct ft_offload_flow *flow)
-{
-    struct tc_gone *g;
-
-    if (tc->n_gone >= tc->allocated_gone) {
-        tc->allocated_gone = tc->allocated_gone ? 2 * tc->allocated_gone
-                                                : 16;
-        tc->gone = ft_xrealloc(tc->gone,
-                               tc->allocated_gone * sizeof *tc->gone);
-    }
-    g = &tc->gone[tc->n_gone++];
-    g->id = (struct ft_tc_filter_id) { flow->ifindex, flow->prio,
-                                       flow->protocol, flow->handle };
-    g->in_port = flow->in_port;
-}
-
-/* The filter of 'flow' is in the kernel: says where (with skip_sw, in a
- * NIC; with no skip flag, what the echo said, and why not in a NIC from
- * the ack's message 'msg'). */
-static void
-tc_note_placed(struct tc *tc, struct ft_offload_flow *flow, const char *msg)
-{
-    const struct tc_port *in = tc_port_find(tc, flow->in_port);
-    struct ft_tc_filter f;
-    struct ft_error why;
-
-    if (!in || in->skip & TCA_CLS_FLAGS_SKIP_SW) {
-        flow->in_hw = true;
-        return;
-    }
-    if (in->skip & TCA_CLS_FLAGS_SKIP_HW) {
-        flow->in_hw = false;
-        return;
-    }
-    memset(&f, 0, sizeof f);
-    f.flags = flow->echo_flags;
-    ft_error_clear(&why);
-    flow->in_hw = ft_tc_filter_in_hw(&f, msg, in->name, &why);
-    if (!flow->echoed) {
-        ft_error_set(&why, -EOPNOTSUPP, "tc: port %s: the kernel did not "
-                     "say where it put the filter", in->name);
-    }
-    free(flow->why);
-    flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
-}
-
-/* The ack of the pending request with 'seq'.  A put is installed or
- * refused; a replace too, and a refused one leaves the old filter, which
- * is to go (the flow moves to the next tier). */
-static void
-tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
-{
-    struct tc *tc = tc_;
-    struct tc_req *req = tc_pending_find(tc, seq);
-    struct ft_offload_flow *flow = req ? req->flow : NULL;
-    enum tc_req_op op = req ? req->op : TC_REQ_GET;
-
-    if (!flow) {
-        return;
-    }
-    req->flow = NULL;
-    if (op == TC_REQ_GET || flow->error) {
-        return;             /* A put already refused: so is its replace. */
-    }
-    flow->pending = false;
-    if (error) {
-        if (op == TC_REQ_REPLACE) {
-            tc_gone_add(tc, flow);
-        }
-        tc_put_failed(tc, flow, error, msg);
-        return;
-    }
-    if (op == TC_REQ_REPLACE && flow->got_before) {
-        flow->base = flow->before;
-    }
-    tc_note_placed(tc, flow, msg);
-}
-
-/* Tries again to delete every filter in 'gone' (on 'port_no', or all if
- * FT_PORT_NONE); keeps those the kernel still refuses. */
-static void
-tc_gone_retry(struct tc *tc, ft_port_no port_no)
-{
-    struct ft_tc_filter_id *ids = ft_xmalloc((tc->n_gone + 1) * sizeof *ids);
-    size_t *at = ft_xmalloc((tc->n_gone + 1) * sizeof *at);
-    struct ft_tc_del_result *res;
-    size_t n = 0, kept = 0;
-
-    for (size_t i = 0; i < tc->n_gone; i++) {
-        if (port_no == FT_PORT_NONE || tc->gone[i].in_port == port_no) {
-            at[n] = i;
-            ids[n++] = tc->gone[i].id;
-        }
-    }
-    res = ft_xmalloc((n + 1) * sizeof *res);
-    ft_tc_del_filters(tc->sock, ids, n, res);
-    for (size_t i = 0, j = 0; i < tc->n_gone; i++) {
-        bool tried = j < n && at[j] == i;
-        bool done = tried && (!res[j].error || res[j].error == -ENOENT);
-
-        j += tried;
-        if (!done) {
-            tc->gone[kept++] = tc->gone[i];
-        }
-    }
-    tc->n_gone = kept;
-    free(res);
-    free(at);
-    free(ids);
-}
-
-/* Reads the acks of every pending request.  A socket that fails loses
- * them: those puts and replaces are refused (their filters may exist:
- * they are deleted). */
-static void
-tc_drain(struct tc *tc)
-{
-    int error;
-
-    if (!tc->n_pending) {
-        return;
-    }
-    error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
-                             tc_drain_ack_cb, tc);
-    for (size_t i = 0; error && i < tc->n_pending; i++) {
-        struct ft_offload_flow *flow = tc->pending[i].flow;
-
-        if (flow && !flow->error) {
-            flow->pending = false;
-            tc_gone_add(tc, flow);
-            tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
-        }
-        tc->pending[i].flow = NULL;
-    }
-    tc->n_pending = 0;
-}
-
-static int
-tc_commit(struct ft_offload *o,
-          void (*failed)(void *aux, struct ft_offload_flow *, int error,
-                         const char *reason),
-          void *aux)
-{
-    struct tc *tc = tc_cast(o);
-
-    tc_drain(tc);
-    if (tc->n_gone) {
-        tc_gone_retry(tc, FT_PORT_NONE);
-    }
-    for (size_t i = 0; i < tc->n_failed; i++) {
-        struct ft_offload_flow *flow = tc->failed[i];
-
-        failed(aux, flow, flow->error, flow->why);
-        free(flow->why);
-        free(flow);
-    }
-    tc->n_failed = 0;
-    return 0;
-}
-
-/* Sends 'msg' for 'flow' as a request of kind 'op' without waiting for
- * its ack.  A new or replaced filter with neither skip flag asks for the
- * filter back (NLM_F_ECHO), which says where the kernel put it. */
-static int
-tc_send_async(struct tc *tc, const struct tc_port *in, struct nl_msg *msg,
-              enum tc_req_op op, struct ft_offload_flow *flow,
-              struct ft_error *err)
-{
-    struct tc_req *req = &tc->pending[tc->n_pending];
-    int error;
-
-    if (op != TC_REQ_GET
-        && !(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
-        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
-    }
-    error = ft_tc_nl_send(tc->sock, msg, &req->seq, "tc", err);
-    if (!error) {
-        req->op = op;
-        req->flow = flow;
-        tc->n_pending++;
-        if (op != TC_REQ_GET) {
-            flow->pending = true;
-        }
-    }
-    return error;
-}
-
 static int
 tc_flow_put(struct ft_offload *o, const struct ft_match *match,
             const struct ft_dp_actions *actions,
             struct ft_offload_flow **flowp, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    const struct tc_port *in = ft_tc_port_find(tc, match->flow.in_port);
     struct ft_offload_flow *flow;
     uint16_t protocol = 0;
     struct nl_msg *msg;
@@ -1194,11 +815,11 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     }
     flow = ft_xcalloc(1, sizeof *flow);
     if (in->tnl_dst_port) {
-        tc_drain(tc);
+        ft_tc_drain(tc);
         error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle,
                                true, flow, err);
     } else {
-        error = tc_send_async(tc, in, msg, TC_REQ_PUT, flow, err);
+        error = ft_tc_send_async(tc, in, msg, TC_REQ_PUT, flow, err);
     }
     if (error) {
         free(flow->why);
@@ -1221,7 +842,7 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     tc->flows[tc->n_flows++] = flow;
     *flowp = flow;
     if (tc->n_pending >= TC_MAX_PENDING) {
-        tc_drain(tc);
+        ft_tc_drain(tc);
     }
     return 0;
 }
@@ -1241,14 +862,14 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                const struct ft_dp_actions *actions, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, flow->in_port);
+    const struct tc_port *in = ft_tc_port_find(tc, flow->in_port);
     uint16_t protocol = 0;
     struct nl_msg *msg;
     uint32_t prio;
     int error;
 
     if (tc->n_pending + 2 > TC_MAX_PENDING || (in && in->tnl_dst_port)) {
-        tc_drain(tc);
+        ft_tc_drain(tc);
     }
     if (flow->error) {
         return ft_error_set(err, flow->error, "%s", flow->why);
@@ -1280,12 +901,12 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
     }
     flow->got_before = false;
     flow->echoed = false;
-    error = tc_send_async(tc, in, tc_filter_msg(RTM_GETTFILTER, 0,
+    error = ft_tc_send_async(tc, in, tc_filter_msg(RTM_GETTFILTER, 0,
                                                 flow->ifindex, prio,
                                                 protocol, flow->handle),
                           TC_REQ_GET, flow, err);
     if (!error) {
-        error = tc_send_async(tc, in, msg, TC_REQ_REPLACE, flow, err);
+        error = ft_tc_send_async(tc, in, msg, TC_REQ_REPLACE, flow, err);
     } else {
         nlmsg_free(msg);
     }
@@ -1358,7 +979,7 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
     int error = 0;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->base;      /* If its filter is not found. */
         order[i] = i;
@@ -1378,131 +999,6 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     }
     free(order);
     return error;
-}
-
-/* Frees 'flow', refused and not reported yet: it never will be. */
-static void
-tc_failed_forget(struct tc *tc, struct ft_offload_flow *flow)
-{
-    for (size_t i = 0; i < tc->n_failed; i++) {
-        if (tc->failed[i] == flow) {
-            tc->failed[i] = tc->failed[--tc->n_failed];
-            break;
-        }
-    }
-    free(flow->why);
-    free(flow);
-}
-
-/* Deletes the filters of the 'n' flows 'flows' in one batch (tc-del.h)
- * and frees them: 'stats[i]' (if 'stats' is nonnull) gets flows[i]'s
- * final counts, from the deleted filter the kernel sent back, and
- * 'errors[i]' (if nonnull) 0 or why the kernel kept it; such a filter is
- * kept in 'gone' and tried again later.  Returns the number of failures. */
-static size_t
-tc_del_flows(struct tc *tc, struct ft_offload_flow *const flows[], size_t n,
-             struct ft_stats stats[], int errors[])
-{
-    struct ft_tc_filter_id *ids = ft_xmalloc((n + 1) * sizeof *ids);
-    struct ft_tc_del_result *res = ft_xmalloc((n + 1) * sizeof *res);
-    size_t n_failed = 0;
-
-    tc_drain(tc);
-    for (size_t i = 0; i < n; i++) {
-        const struct ft_offload_flow *f = flows[i];
-
-        ids[i] = (struct ft_tc_filter_id) { f->ifindex, f->prio, f->protocol,
-                                            f->handle };
-    }
-    ft_tc_del_filters(tc->sock, ids, n, res);
-    for (size_t i = 0; i < n; i++) {
-        struct ft_offload_flow *flow = flows[i];
-        const struct ft_tc_del_result *r = &res[i];
-        int error = r->error == -ENOENT ? 0 : r->error;
-
-        if (stats) {
-            stats[i] = flow->base;
-            if (r->echoed) {
-                const struct ft_stats *fs = &r->filter.stats;
-
-                stats[i].n_packets += fs->n_packets;
-                stats[i].n_bytes += ft_tc_stats_bytes(&flow->match,
-                                                      fs->n_packets,
-                                                      fs->n_bytes,
-                                                      r->filter.hw_packets);
-                if (fs->used > stats[i].used) {
-                    stats[i].used = fs->used;
-                }
-            }
-        }
-        if (errors) {
-            errors[i] = error;
-        }
-        if (error) {
-            tc_gone_add(tc, flow);
-            n_failed++;
-        }
-        tc_flow_forget(tc, flow);
-    }
-    free(res);
-    free(ids);
-    return n_failed;
-}
-
-static int
-tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
-            struct ft_stats *stats)
-{
-    struct tc *tc = tc_cast(o);
-    int error;
-
-    tc_drain(tc);
-    if (flow->error) {
-        if (stats) {
-            *stats = flow->base;
-        }
-        tc_failed_forget(tc, flow);
-        return 0;
-    }
-    tc_del_flows(tc, &flow, 1, stats, &error);
-    return error;
-}
-
-static size_t
-tc_flow_del_batch(struct ft_offload *o, struct ft_offload_flow *const flows[],
-                  size_t n, struct ft_stats stats[], int errors[])
-{
-    struct tc *tc = tc_cast(o);
-    struct ft_offload_flow **live = ft_xcalloc(n + 1, sizeof *live);
-    struct ft_stats *live_stats = ft_xmalloc((n + 1) * sizeof *live_stats);
-    int *live_errors = ft_xmalloc((n + 1) * sizeof *live_errors);
-    size_t *at = ft_xmalloc((n + 1) * sizeof *at);
-    size_t n_live = 0, n_failed;
-
-    tc_drain(tc);
-    if (tc->n_gone) {
-        tc_gone_retry(tc, FT_PORT_NONE);
-    }
-    for (size_t i = 0; i < n; i++) {
-        errors[i] = 0;
-        if (flows[i]->error) {
-            stats[i] = flows[i]->base;
-            tc_failed_forget(tc, flows[i]);
-        } else {
-            at[n_live] = i;
-            live[n_live++] = flows[i];
-        }
-    }
-    n_failed = tc_del_flows(tc, live, n_live, live_stats, live_errors);
-    for (size_t j = 0; j < n_live; j++) {
-        stats[at[j]] = live_stats[j];
-        errors[at[j]] = live_errors[j];
-    }
-    free(at);
-    free(live_errors);
-    free(live_stats);
-    free(live);
-    return n_failed;
 }
 
 static const char *
@@ -1527,7 +1023,7 @@ tc_explain(struct ft_offload *o, const struct ft_match *match,
            struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    const struct tc_port *in = ft_tc_port_find(tc, match->flow.in_port);
     uint16_t protocol = 0;
     struct nl_msg *msg;
     uint32_t prio;
@@ -1558,10 +1054,10 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_put = tc_flow_put,
     .flow_tier = tc_flow_tier,
     .flow_modify = tc_flow_modify,
-    .flow_del = tc_flow_del,
-    .flow_del_batch = tc_flow_del_batch,
+    .flow_del = ft_tc_flow_del,
+    .flow_del_batch = ft_tc_flow_del_batch,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
-    .commit = tc_commit,
+    .commit = ft_tc_commit,
     .explain = tc_explain,
 };
