@@ -29,7 +29,6 @@ struct nl_sock;
 /* Filter protocols at most: one priority each. */
 #define TC_MAX_PRIOS 32
 
-
 /* Filter requests sent before their acks are read: enough to take the
  * round trip out of each insertion, few enough that the acks (and the
  * filters an NLM_F_ECHO request gets back) fit in the socket's receive
