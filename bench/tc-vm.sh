@@ -203,8 +203,11 @@ fill() {
         done
         if [ "$round" = 1 ]; then
             FIRST_HW=$last
-            FIRST_DROPS=$(paste -d' ' <(tr ' ' '\n' <<<"$d0") \
-                <(drops | tr ' ' '\n') | awk '{ printf "%s%d", NR > 1 ? " " : "", $2 - $1 }')
+            # No process substitution: the guest has no /dev/fd.
+            local a0 b0 c0 a1 b1 c1
+            read -r a0 b0 c0 <<<"$d0"
+            read -r a1 b1 c1 <<<"$(drops)"
+            FIRST_DROPS="$((${a1:-0} - ${a0:-0})) $((${b1:-0} - ${b0:-0})) $((${c1:-0} - ${c0:-0}))"
             log "first round: $last of $2 in hw; dropped (softnet port lost): $FIRST_DROPS"
         fi
         [ "$last" -ge "$2" ] && return 0
@@ -300,12 +303,15 @@ for r in $(seq 1 "$rounds"); do
     mod_s="$mod_s $(elapsed "$t0" "$t1")"
     # tcdel: every rule gone, so every megaflow.
     del0=$(counter 4)
+    # Megaflows no rule made (a stray packet's table-miss drop) outlive
+    # del-flows: only the N of the rules must go.
+    before=$(ours_with ftnic0r0 "")
     t0=$(now)
     ft del-flows br0
     wait_settled 4 $((del0 + n)) || capped tcdel "$CAPPED_AT"
     t1=$(now)
     left=$(ours_with ftnic0r0 "")
-    [ "$left" = 0 ] || fail "after del-flows tc still shows $left of FlowTier's filters"
+    [ "$left" -le $((before - n)) ] || fail "after del-flows tc still shows $left of FlowTier's $before filters"
     del_s="$del_s $(elapsed "$t0" "$t1")"
     log "FlowTier: $n filters modified in $(echo $mod_s | awk '{print $NF}') s, deleted in $(echo $del_s | awk '{print $NF}') s"
     ft add-flows br0 /tmp/ftb/rules.of
