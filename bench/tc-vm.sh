@@ -228,7 +228,9 @@ in_hw() {
 # "deleted") reaches TARGET and a revalidator pass (which commits every
 # answer outstanding) has ended after that.
 counter() {
-    "$FT" dpif-show br0 | sed -nE "s/.*revalidator: ([0-9]+) passes, ([0-9]+) megaflows expired, ([0-9]+) modified, ([0-9]+) deleted.*/\\$1/p"
+    local v
+    v=$("$FT" dpif-show br0 | sed -nE "s/.*revalidator: ([0-9]+) passes, ([0-9]+) megaflows expired, ([0-9]+) modified, ([0-9]+) deleted.*/\\$1/p")
+    echo "${v:-0}"      # A daemon too busy to answer has done nothing more.
 }
 # capped WHAT DONE: the case WHAT did DONE of N in the cap: reports that
 # alone (with tcins's first round) and ends the run.
