@@ -102,6 +102,7 @@ setup(void **state)
         assert_int_equal(ft_offload_flow_put(fx->o, &m, &acts,
                                              &fx->flows[i], &err), 0);
     }
+    ft_dp_actions_uninit(&acts);
     assert_int_equal(ft_offload_commit(fx->o, no_failure, NULL), 0);
     assert_int_equal(fx->fake.n, N_FLOWS);
     for (size_t i = 0; i < fx->fake.n; i++) {
@@ -290,6 +291,7 @@ test_modify_batch(void **state)
         }
         assert_int_equal(packets_of(fx, fx->flows[i]), before[i] + 3);
     }
+    ft_dp_actions_uninit(&drop);
 }
 
 int
