@@ -20,8 +20,9 @@
 #                      reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,
 #                      vxlan1400,ofmod,pktin,
 #                      udp64xdp (afxdp ports, native and generic XDP),
-#                      tcins,tcinhw,tccnt (the TC flower cases: all three
-#                      in one boot of the VM test host, bench/tc-vm.sh,
+#                      tcins,tcinhw,tcmod,tcdel,tccnt (the TC flower
+#                      cases: all in one boot of the VM test host,
+#                      bench/tc-vm.sh,
 #                      with their own result file; --quick makes them
 #                      small: 1,000 and 2,000 filters)
 #   --switches LIST    comma-separated switches (default flowtier,
@@ -61,7 +62,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tccnt,udp64xdp
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tcmod,tcdel,tccnt,udp64xdp
 TC_ARGS=()
 CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge
@@ -170,7 +171,7 @@ tc_cases= host_cases=
 IFS=, read -ra case_list <<<"$CASES"
 for c in "${case_list[@]}"; do
     case $c in
-        tcins|tcinhw|tccnt) tc_cases=1 ;;
+        tcins|tcinhw|tcmod|tcdel|tccnt) tc_cases=1 ;;
         *) host_cases=$host_cases,$c ;;
     esac
 done

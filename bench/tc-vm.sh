@@ -12,7 +12,15 @@
 #           filter in hw to its Nth (the kernel's install times, +-1 s),
 #           against 'tc -batch' of the very same filters (FlowTier's
 #           --explain lines) on a fresh representor, over the command's
-#           wall time;
+#           wall time, with flowtierd stopped (SIGSTOP) meanwhile so that
+#           the peer has the guest's vCPU to itself; R rounds of each,
+#           alternated (FlowTier, tc, FlowTier, tc...), medians reported
+#           with every round;
+#   tcmod   seconds until all N filters carry new actions after one
+#           mod-flows changed the rule of each (revalidation: N replaces),
+#           in each FlowTier round;
+#   tcdel   seconds until all N filters are gone after one del-flows
+#           (revalidation: N deletes), in each FlowTier round;
 #   tcinhw  seconds from the first packet until all N of FlowTier's
 #           filters show in_hw in 'tc -s filter show', against the batch's
 #           time until all of its filters show in_hw;
@@ -22,13 +30,16 @@
 #           'tc -batch', extrapolated to M.
 #
 # usage: sudo bench/tc-vm.sh [--builddir DIR] [--output FILE]
-#                            [--n N] [--m M] [--sample S]
+#                            [--n N] [--m M] [--sample S] [--rounds R]
 #   --builddir DIR  build holding mgmt/flowtier, mgmt/flowtierd and
 #                   tests/ftnic/ftnic.ko (default build/)
 #   --output FILE   JSON results (default bench/results/DATE-tc.json)
 #   --n N           megaflows of tcins and tcinhw (default 10000)
 #   --m M           filters of tccnt (default 20000)
 #   --sample S      'filter get's timed for tccnt (default 1000)
+#   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
+#   --cap S         seconds tcmod or tcdel may take (default 900); past
+#                   it the run reports how far it got and ends there
 set -u
 here=$(dirname "$(readlink -f "$0")")
 repo=$(cd "$here/.." && pwd)
@@ -39,7 +50,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
         case $1 in
             --builddir) build=$(readlink -f "$2"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample) args+=("$1" "$2"); shift ;;
+            --n|--m|--sample|--rounds|--cap) args+=("$1" "$2"); shift ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -77,13 +88,15 @@ fi
 
 # ---- In the guest.
 build=$2
-n=10000 m=20000 sample=1000
+n=10000 m=20000 sample=1000 rounds=2 cap=900
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
         --n) n=$2 ;;
         --m) m=$2 ;;
         --sample) sample=$2 ;;
+        --rounds) rounds=$2 ;;
+        --cap) cap=$2 ;;
     esac
     shift 2
 done
@@ -150,10 +163,24 @@ send() {
         done
         echo start > \$pg/pgctrl"
 }
+# drops: where first packets were dropped so far, as "SOFTNET PORT LOST":
+# the kernel's backlog queues (/proc/net/softnet_stat, all CPUs), FlowTier's
+# port ftnic0r0 (dump-ports drop: its AF_PACKET ring's kernel drops and its
+# own), the datapath's lost misses (dpif-show).
+drops() {
+    local s=0 d no
+    while read -r _ d _; do s=$((s + 0x$d)); done </proc/net/softnet_stat
+    no=$("$FT" get Interface ftnic0r0 ofport)
+    echo "$s $("$FT" dump-ports br0 | sed -nE "s/^  port +$no: rx pkts=.*drop=([0-9]+),.*/\1/p") \
+$("$FT" dpif-show br0 | sed -nE 's/.*missed:[0-9]+ lost:([0-9]+).*/\1/p')"
+}
 # fill FROM TO: sends until FlowTier holds TO filters in hw (lost upcalls
-# are sent again, at most 5 rounds); sets ROUNDS.
+# are sent again, at most 5 rounds); sets ROUNDS, FIRST_HW (in hw after
+# the first round) and FIRST_DROPS (drops in the first round, as drops()).
 fill() {
-    local c round
+    local c round d0
+    d0=$(drops)
+    FIRST_HW=$2 FIRST_DROPS=
     for round in 1 2 3 4 5; do
         ROUNDS=$round
         send "$1" "$2" &
@@ -174,6 +201,15 @@ fill() {
             last=$(hw_count)
             sleep 1
         done
+        if [ "$round" = 1 ]; then
+            FIRST_HW=$last
+            # No process substitution: the guest has no /dev/fd.
+            local a0 b0 c0 a1 b1 c1
+            read -r a0 b0 c0 <<<"$d0"
+            read -r a1 b1 c1 <<<"$(drops)"
+            FIRST_DROPS="$((${a1:-0} - ${a0:-0})) $((${b1:-0} - ${b0:-0})) $((${c1:-0} - ${c0:-0}))"
+            log "first round: $last of $2 in hw; dropped (softnet port lost): $FIRST_DROPS"
+        fi
         [ "$last" -ge "$2" ] && return 0
         log "round $round: $last of $2 in hw, sending again"
     done
@@ -187,42 +223,130 @@ in_hw() {
         index($0, c) && hw { n++ } END { print n + 0 }'
 }
 
-# ---- tcins and tcinhw: N megaflows.
-log "$n megaflows by traffic"
-t0=$(now)
+# ---- tcins, tcinhw, tcmod, tcdel: N megaflows, R rounds of each side.
+# wait_settled COUNTER TARGET: waits until dpif-show's COUNTER ("modified",
+# "deleted") reaches TARGET and a revalidator pass (which commits every
+# answer outstanding) has ended after that.
+counter() {
+    local v
+    v=$("$FT" dpif-show br0 | sed -nE "s/.*revalidator: ([0-9]+) passes, ([0-9]+) megaflows expired, ([0-9]+) modified, ([0-9]+) deleted.*/\\$1/p")
+    echo "${v:-0}"      # A daemon too busy to answer has done nothing more.
+}
+# capped WHAT DONE: the case WHAT did DONE of N in the cap: reports that
+# alone (with tcins's first round) and ends the run.
+capped() {
+    log "$1: $2 of $n in $cap s (capped); the run ends here"
+    cat <<EOF | tr -d '\n'; echo
+RESULT-JSON {
+"tcins": {"unit": "rules/s", "n": $n, "flowtier_rounds": [$(echo $ft_rates | sed 's/ /, /g')]},
+"$1": {"unit": "s", "n": $n, "capped_at_seconds": $cap, "done_in_cap": $2,
+"per_second": $(awk -v d="$2" -v c="$cap" 'BEGIN { printf "%.1f", d / c }')}
+}
+EOF
+    exit 0
+}
+wait_settled() {
+    local col=$1 target=$2 p end=$(($(date +%s) + cap))
+    while [ "$(counter "$col")" -lt "$target" ]; do
+        if [ "$(date +%s)" -ge "$end" ]; then
+            CAPPED_AT=$(($(counter "$col") - target + n))
+            return 1
+        fi
+        sleep 0.2
+    done
+    p=$(counter 1)
+    while [ "$(counter 1)" -le "$p" ]; do sleep 0.2; done
+}
+# ours_with DEV PATTERN: FlowTier's filters on DEV whose text has PATTERN.
+ours_with() {
+    tc filter show dev "$1" ingress | awk -v c="cookie $COOKIE" -v p="$2" '
+        /^filter / && / handle / { hit = 0 }
+        index($0, p) { hit = 1 }
+        index($0, c) && hit { n++ } END { print n + 0 }'
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+    printf "%s", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ftd_pid=$(pidof flowtierd) || fail "no flowtierd process"
+ft_rates= tc_rates= mod_s= del_s= ins_rounds_all= first_hw_all= first_drops_all=
+tc_ins_all= tc_cmd_all=
+tc qdisc del dev ftnic0r2 clsact 2>/dev/null
+for r in $(seq 1 "$rounds"); do
+    log "round $r: FlowTier, $n megaflows by traffic"
+    t0=$(now)
+    fill 0 "$n"
+    t_fill=$(elapsed "$t0" "$(now)")
+    span_r=$("$span" ftnic0r0) || fail "no install times on ftnic0r0"
+    read -r t_ins n_ins <<<"$span_r"
+    rate=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
+    ft_rates="$ft_rates $rate" ins_rounds_all="$ins_rounds_all $ROUNDS"
+    first_hw_all="$first_hw_all $FIRST_HW"
+    first_drops_all="$first_drops_all,\"${FIRST_DROPS:-none}\""
+    log "FlowTier: $n_ins filters, first to last insert $t_ins s ($rate rules/s), all in hw $t_fill s after the first packet"
+    if [ "$r" = 1 ]; then
+        t_inhw=$t_fill
+        ours_hw=$(in_hw ftnic0r0)
+        [ "$ours_hw" -ge "$n" ] || fail "tc shows $ours_hw of FlowTier's $n filters in_hw"
+        # The peer: the same filters (FlowTier's --explain lines) on a
+        # fresh representor, in one tc -batch.
+        ft dump-dp-flows --explain br0 type=offloaded
+        sed -n 's/^  tc: tc //p' <<<"$out" | sed 's/ dev ftnic0r0 / dev ftnic0r2 /' \
+            >/tmp/ftb/peer.batch
+        n_peer=$(grep -c ' dev ftnic0r2 ' /tmp/ftb/peer.batch)
+        [ "$n_peer" -ge "$n" ] || fail "only $n_peer explained lines on ftnic0r0 for $n megaflows"
+    fi
+    # tcmod: every rule's actions changed, so every megaflow's.
+    mod0=$(counter 3)
+    t0=$(now)
+    ft mod-flows br0 "ip,actions=drop"
+    wait_settled 3 $((mod0 + n)) || capped tcmod "$CAPPED_AT"
+    t1=$(now)
+    n_mod=$(ours_with ftnic0r0 "gact action drop")
+    [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
+    mod_s="$mod_s $(elapsed "$t0" "$t1")"
+    # tcdel: every rule gone, so every megaflow.
+    del0=$(counter 4)
+    # Megaflows no rule made (a stray packet's table-miss drop) outlive
+    # del-flows: only the N of the rules must go.
+    before=$(ours_with ftnic0r0 "")
+    t0=$(now)
+    ft del-flows br0
+    wait_settled 4 $((del0 + n)) || capped tcdel "$CAPPED_AT"
+    t1=$(now)
+    left=$(ours_with ftnic0r0 "")
+    [ "$left" -le $((before - n)) ] || fail "after del-flows tc still shows $left of FlowTier's $before filters"
+    del_s="$del_s $(elapsed "$t0" "$t1")"
+    log "FlowTier: $n filters modified in $(echo $mod_s | awk '{print $NF}') s, deleted in $(echo $del_s | awk '{print $NF}') s"
+    ft add-flows br0 /tmp/ftb/rules.of
+    # The peer, alone on the vCPU: flowtierd stopped while tc runs.
+    log "round $r: tc -batch of $n_peer filters, flowtierd stopped"
+    tc qdisc add dev ftnic0r2 clsact || fail "no clsact on ftnic0r2"
+    kill -STOP "$ftd_pid"
+    t0=$(now)
+    tc -batch /tmp/ftb/peer.batch >/tmp/ftb/peer.out 2>&1
+    rc=$?
+    t1=$(now)
+    kill -CONT "$ftd_pid"
+    [ "$rc" = 0 ] || fail "tc -batch refused FlowTier's explained filters: $(tail -3 /tmp/ftb/peer.out)"
+    peer_hw=$(tc -s filter show dev ftnic0r2 ingress | grep -c 'in_hw in_hw_count 1')
+    t2=$(now)
+    [ "$peer_hw" = "$n_peer" ] || fail "tc shows $peer_hw of the batch's $n_peer filters in_hw"
+    [ "$r" = 1 ] && tc_inhw=$(elapsed "$t0" "$t2")
+    span_r=$("$span" ftnic0r2) || fail "no install times on ftnic0r2"
+    read -r tc_ins_s n_tc <<<"$span_r"
+    tc_cmd_s=$(elapsed "$t0" "$t1")
+    rate=$(awk -v n="$n_tc" -v t="$tc_cmd_s" 'BEGIN { printf "%.0f", n / t }')
+    tc_rates="$tc_rates $rate" tc_ins_all="$tc_ins_all $tc_ins_s" tc_cmd_all="$tc_cmd_all $tc_cmd_s"
+    tc qdisc del dev ftnic0r2 clsact
+    log "tc -batch: $n_tc filters, command $tc_cmd_s s ($rate rules/s), first to last insert $tc_ins_s s"
+done
+ft_ins_rate=$(median <<<"$ft_rates")
+tc_ins_rate=$(median <<<"$tc_rates")
+ft_mod_s=$(median <<<"$mod_s")
+ft_del_s=$(median <<<"$del_s")
+# json_list "a b c": [a, b, c]
+json_list() { echo "[$(echo $1 | sed 's/ /, /g')]"; }
+# The megaflows again, for tccnt.
 fill 0 "$n"
-ours_hw=$(in_hw ftnic0r0)
-t_inhw=$(elapsed "$t0" "$(now)")
-r=$("$span" ftnic0r0) || fail "no install times on ftnic0r0"
-read -r t_ins n_ins <<<"$r"
-ft_ins_rate=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
-[ "$ours_hw" -ge "$n" ] || fail "tc shows $ours_hw of FlowTier's $n filters in_hw"
-ins_rounds=$ROUNDS
-log "FlowTier: $n_ins filters, first to last insert ${t_ins} s, all in_hw ${t_inhw} s after the first packet"
-
-# The peer: the same filters (FlowTier's --explain lines) on a fresh
-# representor, in one tc -batch.
-ft dump-dp-flows --explain br0 type=offloaded
-sed -n 's/^  tc: tc //p' <<<"$out" | sed 's/ dev ftnic0r0 / dev ftnic0r2 /' \
-    >/tmp/ftb/peer.batch
-n_peer=$(grep -c ' dev ftnic0r2 ' /tmp/ftb/peer.batch)
-[ "$n_peer" -ge "$n" ] || fail "only $n_peer explained lines on ftnic0r0 for $n megaflows"
-tc qdisc add dev ftnic0r2 clsact || fail "no clsact on ftnic0r2"
-t0=$(now)
-tc -batch /tmp/ftb/peer.batch >/tmp/ftb/peer.out 2>&1 \
-    || fail "tc -batch refused FlowTier's explained filters: $(tail -3 /tmp/ftb/peer.out)"
-t1=$(now)
-peer_hw=$(tc -s filter show dev ftnic0r2 ingress | grep -c 'in_hw in_hw_count 1')
-t2=$(now)
-[ "$peer_hw" = "$n_peer" ] || fail "tc shows $peer_hw of the batch's $n_peer filters in_hw"
-tc_inhw=$(elapsed "$t0" "$t2")
-r=$("$span" ftnic0r2) || fail "no install times on ftnic0r2"
-read -r tc_ins_s n_tc <<<"$r"
-tc_ins_rate=$(awk -v n="$n_tc" -v t="$(elapsed "$t0" "$t1")" 'BEGIN { printf "%.0f", n / t }')
-tc qdisc del dev ftnic0r2 clsact
-tc_cmd_s=$(elapsed "$t0" "$t1")
-log "tc -batch: $n_tc filters, first to last insert $tc_ins_s s (command $tc_cmd_s s), all in_hw after $tc_inhw s"
-
 # ---- tccnt: M filters, counters read in one pass.
 log "$m megaflows by traffic"
 fill "$n" "$m"
@@ -266,13 +390,20 @@ echo "TC flower benchmark (VM under emulation: QEMU TCG, 1 vCPU; ftnic model, no
 printf '%-7s %-12s %14s %14s %8s  %s\n' case unit flowtier tc ratio goal
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcins rules/s "$ft_ins_rate" "$tc_ins_rate" "$r_ins" '>= 0.8 (flowtier/tc)'
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcinhw s "$t_inhw" "$tc_inhw" "$r_inhw" 'tc/flowtier, higher is better for FlowTier'
+printf '%-7s %-12s %14s %14s %8s  %s\n' tcmod s "$ft_mod_s" - - "$n filters' actions changed (rounds:$mod_s)"
+printf '%-7s %-12s %14s %14s %8s  %s\n' tcdel s "$ft_del_s" - - "$n filters removed (rounds:$del_s)"
 printf '%-7s %-12s %14s %14s %8s  %s\n' tccnt ms "$ft_pass_ms" "~$tc_cnt_ms" "$r_cnt" 'tc/flowtier; tc extrapolated from a sample'
 cat <<EOF | tr -d '\n'; echo
 RESULT-JSON {
 "tcins": {"unit": "rules/s", "n": $n, "flowtier": $ft_ins_rate, "tc": $tc_ins_rate,
-"ratio_flowtier_to_tc": $r_ins, "goal": ">= 0.8", "flowtier_seconds": $t_ins, "flowtier_seconds_resolution": 1,
-"flowtier_send_rounds": $ins_rounds, "send_gap_ns": $SEND_DELAY_NS,
-"tc_seconds": $tc_ins_s, "tc_filters": $n_tc, "tc_command_seconds": $tc_cmd_s},
+"ratio_flowtier_to_tc": $r_ins, "goal": ">= 0.8", "medians_of_rounds": $rounds, "order": "ABAB: FlowTier then tc each round, flowtierd SIGSTOPped while tc runs",
+"flowtier_rounds": $(json_list "$ft_rates"), "tc_rounds": $(json_list "$tc_rates"), "flowtier_seconds_resolution": 1,
+"flowtier_send_rounds": $(json_list "$ins_rounds_all"), "send_gap_ns": $SEND_DELAY_NS,
+"flowtier_first_round_in_hw": $(json_list "$first_hw_all"),
+"flowtier_first_round_dropped_softnet_port_lost": [${first_drops_all#,}],
+"tc_insert_span_seconds": $(json_list "$tc_ins_all"), "tc_filters": $n_tc, "tc_command_seconds": $(json_list "$tc_cmd_all")},
+"tcmod": {"unit": "s", "n": $n, "flowtier": $ft_mod_s, "flowtier_rounds": $(json_list "$mod_s")},
+"tcdel": {"unit": "s", "n": $n, "flowtier": $ft_del_s, "flowtier_rounds": $(json_list "$del_s")},
 "tcinhw": {"unit": "s", "n": $n, "flowtier": $t_inhw, "tc": $tc_inhw,
 "ratio_tc_to_flowtier": $r_inhw},
 "tccnt": {"unit": "ms", "m": $m, "flowtier": $ft_pass_ms, "flowtier_megaflows": $ft_pass_n,

@@ -64,6 +64,10 @@ struct ft_offload_class {
                        const struct ft_dp_actions *, struct ft_error *);
     int (*flow_del)(struct ft_offload *, struct ft_offload_flow *,
                     struct ft_stats *);
+    /* May be NULL: ft_offload_flow_del_batch() calls flow_del for each. */
+    size_t (*flow_del_batch)(struct ft_offload *,
+                             struct ft_offload_flow *const[], size_t n,
+                             struct ft_stats[], int errors[]);
     int (*flow_stats)(struct ft_offload *, struct ft_offload_flow *const[],
                       size_t n, struct ft_stats[]);
     int (*flush)(struct ft_offload *, ft_port_no);
@@ -72,7 +76,9 @@ struct ft_offload_class {
      * that batches its requests may return 0 from flow_put() before the
      * device answered; commit waits for every answer outstanding and
      * calls 'failed' for each put the device refused (then the handle
-     * dies when 'failed' returns).  Any other member first waits for the
+     * dies when 'failed' returns); flow_modify may likewise return 0
+     * before the device answered, and a refused change is reported the
+     * same way (the rule then gone).  Any other member first waits for the
      * answers too, keeping the refusals for commit; flow_del of a refused
      * handle frees it, and it is then not reported. */
     int (*commit)(struct ft_offload *,

@@ -6,7 +6,8 @@
  * actions are translated by tc-match.c and tc-action.c; the kernel tier's
  * slow path (a veth pair per port and a catch-all filter) is
  * tc-slowpath.c's; VXLAN ports are served through FlowTier's VXLAN
- * devices (tc-tunnel.c).  All state is in 'struct tc'.
+ * devices (tc-tunnel.c); requests sent without waiting and removals in
+ * batches are tc-batch.c's.  All state is in 'struct tc' (tc-provider.h).
  */
 #include "offload-tc.h"
 
@@ -30,93 +31,12 @@
 #include "offload-provider.h"
 #include "tc-filter.h"
 #include "tc-nl.h"
+#include "tc-provider.h"
 #include "tc-slowpath.h"
 #include "tc-translate.h"
 #include "tc-tunnel.h"
 
 #define TC_INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define TC_MAX_PRIOS 32
-
-/* Filter requests sent before their acks are read: enough to take the
- * round trip out of each insertion, few enough that the acks (and the
- * filters an NLM_F_ECHO request gets back) fit in the socket's receive
- * buffer. */
-#define TC_MAX_PENDING 64
-
-struct tc_port {
-    ft_port_no port_no;
-    int ifindex;
-    char name[FT_PORT_NAME_MAX];
-    uint8_t switch_id[FT_SWITCH_ID_MAX];
-    uint8_t switch_id_len;
-    uint32_t skip;              /* Its filters' TCA_FLOWER_FLAGS: a
-                                 * TCA_CLS_FLAGS_SKIP_*, or VERBOSE when
-                                 * the kernel places each one. */
-    int sp_rx_ifindex;          /* Unless skip_sw: the slow path's end the
-                                 * datapath reads (0: none). */
-    uint16_t tnl_dst_port;      /* A VXLAN port: its UDP port; 'ifindex'
-                                 * is FlowTier's VXLAN device for it. */
-    bool kernel_dp;             /* A port of the kernel datapath: what no
-                                 * filter takes goes on to its receive
-                                 * handler (no slow path), and a VXLAN
-                                 * port's device is up. */
-};
-
-struct ft_offload_flow {
-    struct ft_match match;      /* For a replace with other actions. */
-    struct ft_stats base;       /* Counts of the filters it replaced. */
-    int ifindex;
-    ft_port_no in_port;
-    uint32_t prio;
-    uint32_t handle;
-    uint16_t protocol;          /* Network byte order. */
-    size_t idx;                 /* In 'struct tc''s 'flows'. */
-    bool in_hw;                 /* In a NIC (always, with skip_sw). */
-    char *why;                  /* Not in a NIC, or refused: why (owned),
-                                 * or NULL. */
-    /* A put sent without waiting for its ack (see "Batches" in
-     * offload.h): its request's sequence number, what came back. */
-    bool pending;
-    uint32_t seq;
-    bool echoed;                /* The kernel sent the filter back. */
-    uint32_t echo_flags;        /* Its TCA_FLOWER_FLAGS. */
-    int error;                  /* Refused: the kernel's errno (the flow
-                                 * is then in 'failed', not 'flows'). */
-};
-
-struct tc {
-    struct ft_offload up;
-    struct nl_sock *sock;
-    uint8_t cookie[FT_TC_COOKIE_LEN];
-
-    struct tc_port *ports;
-    size_t n_ports;
-
-    /* One priority per filter protocol: flower wants a protocol per
-     * priority. */
-    uint16_t prio_protocol[TC_MAX_PRIOS];
-    size_t n_prios;
-
-    struct ft_offload_flow **flows;
-    size_t n_flows, allocated_flows;
-    uint32_t next_handle;
-
-    /* Batches: puts sent whose acks are not read yet, in the order sent
-     * (that of the acks), and those the kernel refused, until commit
-     * reports them. */
-    struct ft_offload_flow *pending[TC_MAX_PENDING];
-    size_t n_pending;
-    struct ft_offload_flow **failed;
-    size_t n_failed, allocated_failed;
-};
-
-static struct tc *
-tc_cast(struct ft_offload *o)
-{
-    return (struct tc *) o;
-}
-
-static void tc_drain(struct tc *);
 
 /* The flags of the filters on port 'id': skip_sw for the hw tier (a
  * filter then exists only in the NIC), skip_hw for the kernel tier, and
@@ -131,8 +51,8 @@ tc_skip(const struct tc *tc, const struct ft_port_identity *id)
             : TCA_CLS_FLAGS_SKIP_SW);
 }
 
-static struct tc_port *
-tc_port_find(struct tc *tc, ft_port_no port_no)
+struct tc_port *
+ft_tc_port_find(struct tc *tc, ft_port_no port_no)
 {
     for (size_t i = 0; i < tc->n_ports; i++) {
         if (tc->ports[i].port_no == port_no) {
@@ -210,132 +130,8 @@ tc_filter_del(struct tc *tc, int ifindex, uint32_t prio, uint16_t protocol,
                              "tc: delete filter", err);
 }
 
-/* What one filter of a dump says. */
-struct tc_filter_info {
-    uint32_t prio;
-    uint16_t protocol;
-    uint32_t handle;
-    bool ours;                  /* FlowTier's cookie on its first action. */
-    struct ft_stats stats;      /* As the kernel reports them. */
-    uint64_t hw_packets;        /* Of those, what a NIC counted. */
-    uint32_t flags;             /* TCA_FLOWER_FLAGS: TCA_CLS_FLAGS_*. */
-};
-
-/* Last use, in 1/USER_HZ (100) s ago, from the 'struct tcf_t' of an
- * action's options, whichever kind it is. */
-static long long int
-tc_action_age_ms(struct nlattr *opts)
-{
-    struct nlattr *a;
-    int rem;
-
-    nla_for_each_nested(a, opts, rem) {
-        if (nla_len(a) == sizeof(struct tcf_t)) {
-            struct tcf_t tm;    /* Attributes are only 4-byte aligned. */
-
-            memcpy(&tm, nla_data(a), sizeof tm);
-            /* A value too large to be an age is no age. */
-            return tm.lastuse > INT64_MAX / 10
-                   ? -1 : (long long int) tm.lastuse * 10;
-        }
-    }
-    return -1;
-}
-
-/* Takes the counts of the parsed action 'act' into 'f' (its age into
- * '*age') if it is the first with counts ('*taken' false) or counted
- * more packets than those before it. */
-static void
-tc_action_stats(struct nlattr **act, struct nlattr **st,
-                struct tc_filter_info *f, bool *taken, long long int *age)
-{
-    struct gnet_stats_basic b;
-
-    if (!act[TCA_ACT_STATS]
-        || nla_parse_nested(st, TCA_STATS_MAX, act[TCA_ACT_STATS], NULL) < 0
-        || !st[TCA_STATS_BASIC]
-        || nla_len(st[TCA_STATS_BASIC]) < (int) sizeof b) {
-        return;
-    }
-    memcpy(&b, nla_data(st[TCA_STATS_BASIC]), sizeof b);
-    if (*taken && b.packets <= f->stats.n_packets) {
-        return;
-    }
-    *taken = true;
-    f->stats.n_packets = b.packets;
-    f->stats.n_bytes = b.bytes;
-    f->hw_packets = 0;
-    if (st[TCA_STATS_BASIC_HW]
-        && nla_len(st[TCA_STATS_BASIC_HW]) >= (int) sizeof b) {
-        memcpy(&b, nla_data(st[TCA_STATS_BASIC_HW]), sizeof b);
-        f->hw_packets = b.packets;
-    }
-    *age = act[TCA_ACT_OPTIONS] ? tc_action_age_ms(act[TCA_ACT_OPTIONS])
-                                : -1;
-}
-
-static long long int
-tc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Parses 'nlh', a filter message of a dump ('nlmsg_len' bytes readable),
- * into '*f'.  Returns 0, or -1 if it is not a flower filter with actions.
- * Pure: no socket, no state. */
-static int
-tc_filter_parse(struct nlmsghdr *nlh, struct tc_filter_info *f)
-{
-    struct tcmsg *tcm = nlmsg_data(nlh);
-    struct nlattr *tb[TCA_MAX + 1], *fl[TCA_FLOWER_MAX + 1];
-    struct nlattr *acts[TCA_ACT_MAX_PRIO + 1], *act[TCA_ACT_MAX + 1];
-    struct nlattr *st[TCA_STATS_MAX + 1];
-    bool taken = false;
-    long long int age;
-
-    memset(f, 0, sizeof *f);
-    if (nlmsg_parse(nlh, sizeof *tcm, tb, TCA_MAX, NULL) < 0
-        || !tb[TCA_KIND] || nla_len(tb[TCA_KIND]) != sizeof "flower"
-        || memcmp(nla_data(tb[TCA_KIND]), "flower", sizeof "flower")
-        || !tb[TCA_OPTIONS]
-        || nla_parse_nested(fl, TCA_FLOWER_MAX, tb[TCA_OPTIONS], NULL) < 0
-        || !fl[TCA_FLOWER_ACT]
-        || nla_parse_nested(acts, TCA_ACT_MAX_PRIO, fl[TCA_FLOWER_ACT],
-                            NULL) < 0
-        || !acts[1]
-        || nla_parse_nested(act, TCA_ACT_MAX, acts[1], NULL) < 0) {
-        return -1;
-    }
-    f->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
-    f->protocol = TC_H_MIN(tcm->tcm_info);
-    if (fl[TCA_FLOWER_FLAGS] && nla_len(fl[TCA_FLOWER_FLAGS]) >= 4) {
-        f->flags = nla_get_u32(fl[TCA_FLOWER_FLAGS]);
-    }
-    f->handle = tcm->tcm_handle;
-    f->ours = (act[TCA_ACT_COOKIE]
-               && nla_len(act[TCA_ACT_COOKIE]) >= 8
-               && !memcmp(nla_data(act[TCA_ACT_COOKIE]), FT_TC_COOKIE_MAGIC,
-                          strlen(FT_TC_COOKIE_MAGIC)));
-    /* Not every action gets a NIC's counts (Linux 6.1's tunnel_key has
-     * no stats_update): as Open vSwitch does, the filter's counts are
-     * those of the action that counted most. */
-    age = -1;
-    for (int i = 1; i <= TCA_ACT_MAX_PRIO && acts[i]; i++) {
-        if (nla_parse_nested(act, TCA_ACT_MAX, acts[i], NULL) >= 0) {
-            tc_action_stats(act, st, f, &taken, &age);
-        }
-    }
-    if (f->stats.n_packets && age >= 0) {
-        f->stats.used = tc_now_ms() - age;
-    }
-    return 0;
-}
-
 struct tc_dump_ctx {
-    int (*cb)(const struct tc_filter_info *, void *aux);
+    int (*cb)(const struct ft_tc_filter *, void *aux);
     void *aux;
 };
 
@@ -343,9 +139,9 @@ static int
 tc_dump_msg_cb(struct nl_msg *msg, void *aux)
 {
     struct tc_dump_ctx *ctx = aux;
-    struct tc_filter_info f;
+    struct ft_tc_filter f;
 
-    if (!tc_filter_parse(nlmsg_hdr(msg), &f)) {
+    if (!ft_tc_filter_parse(nlmsg_hdr(msg), &f)) {
         ctx->cb(&f, ctx->aux);
     }
     return NL_OK;
@@ -354,7 +150,7 @@ tc_dump_msg_cb(struct nl_msg *msg, void *aux)
 /* Calls 'cb' for every flower filter on the ingress of 'ifindex'. */
 static int
 tc_dump_filters(struct tc *tc, int ifindex,
-                int (*cb)(const struct tc_filter_info *, void *aux),
+                int (*cb)(const struct ft_tc_filter *, void *aux),
                 void *aux)
 {
     struct tc_dump_ctx ctx = { cb, aux };
@@ -365,49 +161,15 @@ tc_dump_filters(struct tc *tc, int ifindex,
                          tc_dump_msg_cb, &ctx);
 }
 
-int
-ft_tc_filter_parse(const struct nlmsghdr *nlh, struct ft_tc_filter *out)
-{
-    struct tc_filter_info f;
-
-    memset(out, 0, sizeof *out);
-    if (tc_filter_parse((struct nlmsghdr *) nlh, &f)) {
-        return -EINVAL;
-    }
-    out->prio = f.prio;
-    out->protocol = f.protocol;
-    out->handle = f.handle;
-    out->ours = f.ours;
-    out->stats = f.stats;
-    out->flags = f.flags;
-    return 0;
-}
-
-bool
-ft_tc_filter_in_hw(const struct ft_tc_filter *f, const char *warning,
-                   const char *port, struct ft_error *why)
-{
-    if (f->flags & TCA_CLS_FLAGS_IN_HW) {
-        return true;
-    }
-    if (warning && warning[0]) {
-        ft_error_set(why, -EOPNOTSUPP, "tc: %s", warning);
-    } else {
-        ft_error_set(why, -EOPNOTSUPP, "tc: port %s: no NIC took the "
-                     "filter, TC runs it in software (not_in_hw)", port);
-    }
-    return false;
-}
-
 /* ---- Ports. ---- */
 
 struct tc_leftovers {
-    struct tc_filter_info found[256];
+    struct ft_tc_filter found[256];
     size_t n;
 };
 
 static int
-tc_collect_ours(const struct tc_filter_info *f, void *aux)
+tc_collect_ours(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_leftovers *l = aux;
 
@@ -568,7 +330,7 @@ tc_port_clean(struct tc *tc, const struct tc_port *p)
 static void
 tc_port_store(struct tc *tc, const struct tc_port *p)
 {
-    struct tc_port *old = tc_port_find(tc, p->port_no);
+    struct tc_port *old = ft_tc_port_find(tc, p->port_no);
 
     if (old) {
         *old = *p;
@@ -682,7 +444,7 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     struct tc_port p;
     int error;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     if (id->tnl_dst_port) {
         return tc_tunnel_port_add(tc, id, caps, err);
     }
@@ -717,8 +479,8 @@ tc_port_add(struct ft_offload *o, const struct ft_port_identity *id,
     return 0;
 }
 
-static void
-tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
+void
+ft_tc_flow_forget(struct tc *tc, struct ft_offload_flow *flow)
 {
     tc->flows[flow->idx] = tc->flows[--tc->n_flows];
     tc->flows[flow->idx]->idx = flow->idx;
@@ -730,8 +492,10 @@ static int
 tc_flush(struct ft_offload *o, ft_port_no port_no)
 {
     struct tc *tc = tc_cast(o);
+    struct ft_offload_flow **doomed;
+    size_t n = 0;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     for (size_t i = 0; i < tc->n_failed;) {
         struct ft_offload_flow *flow = tc->failed[i];
 
@@ -743,16 +507,16 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
             i++;
         }
     }
-    for (size_t i = 0; i < tc->n_flows;) {
-        struct ft_offload_flow *flow = tc->flows[i];
-
-        if (port_no == FT_PORT_NONE || flow->in_port == port_no) {
-            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
-            tc_flow_forget(tc, flow);
-        } else {
-            i++;
+    doomed = ft_xmalloc((tc->n_flows + 1) * sizeof *doomed);
+    for (size_t i = 0; i < tc->n_flows; i++) {
+        if (port_no == FT_PORT_NONE || tc->flows[i]->in_port == port_no) {
+            doomed[n++] = tc->flows[i];
         }
+    }
+    ft_tc_del_flows(tc, doomed, n, NULL, NULL);
+    free(doomed);
+    if (tc->n_gone) {
+        ft_tc_gone_retry(tc, port_no);
     }
     return 0;
 }
@@ -764,9 +528,10 @@ tc_port_del(struct ft_offload *o, ft_port_no port_no)
     struct tc_port *p;
 
     tc_flush(o, port_no);
-    p = tc_port_find(tc, port_no);
+    p = ft_tc_port_find(tc, port_no);
     if (p) {
         tc_port_release(tc, p);
+        ft_tc_gone_forget_port(tc, port_no);
         *p = tc->ports[--tc->n_ports];
     }
 }
@@ -784,6 +549,7 @@ tc_destroy(struct ft_offload *o)
     free(tc->ports);
     free(tc->flows);
     free(tc->failed);
+    free(tc->gone);
     free(tc);
 }
 
@@ -839,7 +605,7 @@ tc_output_lookup(void *aux, ft_port_no port_no,
                  struct ft_tc_port_info *info, struct ft_error *err)
 {
     struct tc_lookup_ctx *ctx = aux;
-    const struct tc_port *p = tc_port_find(ctx->tc, port_no);
+    const struct tc_port *p = ft_tc_port_find(ctx->tc, port_no);
 
     if (tnl && ctx->tc->up.tier != FT_TIER_HW && !(p && p->kernel_dp)) {
         struct in_addr a = { htonl(tnl->dst) };
@@ -916,7 +682,7 @@ struct tc_find_ctx {
 };
 
 static int
-tc_find_cb(const struct tc_filter_info *f, void *aux)
+tc_find_cb(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_find_ctx *ctx = aux;
 
@@ -1039,171 +805,13 @@ tc_flow_tier(const struct ft_offload *o, const struct ft_offload_flow *flow,
     return FT_TIER_KERNEL;
 }
 
-/* ---- Batches (see "Batches" in offload.h). ---- */
-
-/* The pending put whose request had sequence number 'seq', or NULL. */
-static struct ft_offload_flow *
-tc_pending_find(struct tc *tc, uint32_t seq)
-{
-    for (size_t i = 0; i < tc->n_pending; i++) {
-        if (tc->pending[i] && tc->pending[i]->seq == seq) {
-            return tc->pending[i];
-        }
-    }
-    return NULL;
-}
-
-static void
-tc_drain_msg_cb(const struct nlmsghdr *nlh, void *tc_)
-{
-    struct ft_offload_flow *flow = tc_pending_find(tc_, nlh->nlmsg_seq);
-    struct ft_tc_filter f;
-
-    if (flow && nlh->nlmsg_type == RTM_NEWTFILTER
-        && !ft_tc_filter_parse(nlh, &f)) {
-        flow->echoed = true;
-        flow->echo_flags = f.flags;
-    }
-}
-
-/* Moves 'flow', which the kernel refused with 'error' and 'msg', from
- * 'flows' to 'failed'. */
-static void
-tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
-              const char *msg)
-{
-    struct ft_error e;
-
-    ft_error_set(&e, error == -EINVAL ? -EOPNOTSUPP : error, "tc: %s",
-                 msg && msg[0] ? msg : strerror(-error));
-    flow->error = e.code;
-    free(flow->why);
-    flow->why = ft_xstrdup(e.reason);
-    tc->flows[flow->idx] = tc->flows[--tc->n_flows];
-    tc->flows[flow->idx]->idx = flow->idx;
-    if (tc->n_failed >= tc->allocated_failed) {
-        tc->allocated_failed = tc->allocated_failed
-                               ? 2 * tc->allocated_failed : 16;
-        tc->failed = ft_xrealloc(tc->failed, tc->allocated_failed
-                                             * sizeof *tc->failed);
-    }
-    tc->failed[tc->n_failed++] = flow;
-}
-
-/* The ack of the pending put with 'seq': it is installed (where, the
- * echo says, or for a skip_sw filter the flag itself) or refused. */
-static void
-tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
-{
-    struct tc *tc = tc_;
-    struct ft_offload_flow *flow = tc_pending_find(tc, seq);
-    const struct tc_port *in;
-    struct ft_tc_filter f;
-    struct ft_error why;
-
-    if (!flow) {
-        return;
-    }
-    flow->pending = false;
-    for (size_t i = 0; i < tc->n_pending; i++) {
-        if (tc->pending[i] == flow) {
-            tc->pending[i] = NULL;
-        }
-    }
-    if (error) {
-        tc_put_failed(tc, flow, error, msg);
-        return;
-    }
-    in = tc_port_find(tc, flow->in_port);
-    if (!in || in->skip & TCA_CLS_FLAGS_SKIP_SW) {
-        flow->in_hw = true;
-        return;
-    }
-    memset(&f, 0, sizeof f);
-    f.flags = flow->echo_flags;
-    ft_error_clear(&why);
-    flow->in_hw = ft_tc_filter_in_hw(&f, msg, in->name, &why);
-    if (!flow->echoed) {
-        ft_error_set(&why, -EOPNOTSUPP, "tc: port %s: the kernel did not "
-                     "say where it put the filter", in->name);
-    }
-    free(flow->why);
-    flow->why = flow->in_hw ? NULL : ft_xstrdup(why.reason);
-}
-
-/* Reads the acks of every pending put.  A socket that fails loses them:
- * those puts are refused (their filters may exist: they are deleted). */
-static void
-tc_drain(struct tc *tc)
-{
-    int error;
-
-    if (!tc->n_pending) {
-        return;
-    }
-    error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
-                             tc_drain_ack_cb, tc);
-    for (size_t i = 0; error && i < tc->n_pending; i++) {
-        struct ft_offload_flow *flow = tc->pending[i];
-
-        if (flow) {
-            flow->pending = false;
-            tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
-            tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
-        }
-    }
-    tc->n_pending = 0;
-}
-
-static int
-tc_commit(struct ft_offload *o,
-          void (*failed)(void *aux, struct ft_offload_flow *, int error,
-                         const char *reason),
-          void *aux)
-{
-    struct tc *tc = tc_cast(o);
-
-    tc_drain(tc);
-    for (size_t i = 0; i < tc->n_failed; i++) {
-        struct ft_offload_flow *flow = tc->failed[i];
-
-        failed(aux, flow, flow->error, flow->why);
-        free(flow->why);
-        free(flow);
-    }
-    tc->n_failed = 0;
-    return 0;
-}
-
-/* Sends the new filter 'msg' of 'flow' on 'in' without waiting for its
- * ack; with neither skip flag, asks for the filter back (NLM_F_ECHO),
- * which says where the kernel put it. */
-static int
-tc_filter_send_async(struct tc *tc, const struct tc_port *in,
-                     struct nl_msg *msg, struct ft_offload_flow *flow,
-                     struct ft_error *err)
-{
-    int error;
-
-    if (!(in->skip & (TCA_CLS_FLAGS_SKIP_SW | TCA_CLS_FLAGS_SKIP_HW))) {
-        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ECHO;
-    }
-    error = ft_tc_nl_send(tc->sock, msg, &flow->seq, "tc", err);
-    if (!error) {
-        flow->pending = true;
-        tc->pending[tc->n_pending++] = flow;
-    }
-    return error;
-}
-
 static int
 tc_flow_put(struct ft_offload *o, const struct ft_match *match,
             const struct ft_dp_actions *actions,
             struct ft_offload_flow **flowp, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    const struct tc_port *in = ft_tc_port_find(tc, match->flow.in_port);
     struct ft_offload_flow *flow;
     uint16_t protocol = 0;
     struct nl_msg *msg;
@@ -1221,11 +829,11 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     }
     flow = ft_xcalloc(1, sizeof *flow);
     if (in->tnl_dst_port) {
-        tc_drain(tc);
+        ft_tc_drain(tc);
         error = tc_filter_send(tc, in, msg, prio, protocol, tc->next_handle,
                                true, flow, err);
     } else {
-        error = tc_filter_send_async(tc, in, msg, flow, err);
+        error = ft_tc_send_async(tc, in, msg, TC_REQ_PUT, flow, err);
     }
     if (error) {
         free(flow->why);
@@ -1248,7 +856,7 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
     tc->flows[tc->n_flows++] = flow;
     *flowp = flow;
     if (tc->n_pending >= TC_MAX_PENDING) {
-        tc_drain(tc);
+        ft_tc_drain(tc);
     }
     return 0;
 }
@@ -1256,22 +864,27 @@ tc_flow_put(struct ft_offload *o, const struct ft_match *match,
 static int tc_flow_stats(struct ft_offload *, struct ft_offload_flow *const[],
                          size_t, struct ft_stats[]);
 
-/* Replaces the filter of 'flow' with one of the new actions.  The kernel
- * counts a replaced filter from zero: what the old one counted is kept in
- * 'base', so the counters never go backwards. */
+/* Replaces the filter of 'flow' with one of the new actions, without
+ * waiting (see "Batches" in offload.h): a request for the old filter's
+ * counts, then the replace, back to back, both answered at the next
+ * drain.  The kernel counts a replaced filter from zero: what the old one
+ * counted, read just before the kernel replaced it, goes to 'base', so
+ * the counters never go backwards.  A refused replace is reported by
+ * commit with the kernel's words, and the old filter removed. */
 static int
 tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                const struct ft_dp_actions *actions, struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, flow->in_port);
-    struct ft_stats before;
+    const struct tc_port *in = ft_tc_port_find(tc, flow->in_port);
     uint16_t protocol = 0;
     struct nl_msg *msg;
     uint32_t prio;
     int error;
 
-    tc_drain(tc);
+    if (tc->n_pending + 2 > TC_MAX_PENDING || (in && in->tnl_dst_port)) {
+        ft_tc_drain(tc);
+    }
     if (flow->error) {
         return ft_error_set(err, flow->error, "%s", flow->why);
     }
@@ -1289,11 +902,27 @@ tc_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
         return ft_error_set(err, -EOPNOTSUPP, "tc: the filter's protocol "
                             "changed");
     }
-    tc_flow_stats(o, &flow, 1, &before);
-    error = tc_filter_send(tc, in, msg, prio, protocol, flow->handle, false,
-                           flow, err);
+    if (in->tnl_dst_port) {
+        struct ft_stats before;
+
+        tc_flow_stats(o, &flow, 1, &before);
+        error = tc_filter_send(tc, in, msg, prio, protocol, flow->handle,
+                               false, flow, err);
+        if (!error) {
+            flow->base = before;
+        }
+        return error;
+    }
+    flow->got_before = false;
+    flow->echoed = false;
+    error = ft_tc_send_async(tc, in, tc_filter_msg(RTM_GETTFILTER, 0,
+                                                flow->ifindex, prio,
+                                                protocol, flow->handle),
+                          TC_REQ_GET, flow, err);
     if (!error) {
-        flow->base = before;
+        error = ft_tc_send_async(tc, in, msg, TC_REQ_REPLACE, flow, err);
+    } else {
+        nlmsg_free(msg);
     }
     return error;
 }
@@ -1320,7 +949,7 @@ tc_compare_handles(const void *a_, const void *b_, void *flows_)
 }
 
 static int
-tc_stats_cb(const struct tc_filter_info *f, void *aux)
+tc_stats_cb(const struct ft_tc_filter *f, void *aux)
 {
     struct tc_stats_ctx *ctx = aux;
     size_t lo = 0, hi = ctx->n;
@@ -1364,7 +993,7 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     struct tc_stats_ctx ctx = { flows, order, n, 0, stats };
     int error = 0;
 
-    tc_drain(tc);
+    ft_tc_drain(tc);
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->base;      /* If its filter is not found. */
         order[i] = i;
@@ -1383,38 +1012,6 @@ tc_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
         }
     }
     free(order);
-    return error;
-}
-
-static int
-tc_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
-            struct ft_stats *stats)
-{
-    struct tc *tc = tc_cast(o);
-    int error;
-
-    tc_drain(tc);
-    if (flow->error) {
-        /* Refused, not reported yet: it never will be. */
-        for (size_t i = 0; i < tc->n_failed; i++) {
-            if (tc->failed[i] == flow) {
-                tc->failed[i] = tc->failed[--tc->n_failed];
-                break;
-            }
-        }
-        if (stats) {
-            *stats = flow->base;
-        }
-        free(flow->why);
-        free(flow);
-        return 0;
-    }
-    if (stats) {
-        tc_flow_stats(o, &flow, 1, stats);
-    }
-    error = tc_filter_del(tc, flow->ifindex, flow->prio, flow->protocol,
-                          flow->handle, NULL);
-    tc_flow_forget(tc, flow);
     return error;
 }
 
@@ -1440,7 +1037,7 @@ tc_explain(struct ft_offload *o, const struct ft_match *match,
            struct ft_error *err)
 {
     struct tc *tc = tc_cast(o);
-    const struct tc_port *in = tc_port_find(tc, match->flow.in_port);
+    const struct tc_port *in = ft_tc_port_find(tc, match->flow.in_port);
     uint16_t protocol = 0;
     struct nl_msg *msg;
     uint32_t prio;
@@ -1471,9 +1068,10 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_put = tc_flow_put,
     .flow_tier = tc_flow_tier,
     .flow_modify = tc_flow_modify,
-    .flow_del = tc_flow_del,
+    .flow_del = ft_tc_flow_del,
+    .flow_del_batch = ft_tc_flow_del_batch,
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
-    .commit = tc_commit,
+    .commit = ft_tc_commit,
     .explain = tc_explain,
 };

@@ -40,7 +40,14 @@
  * their acks (and, with neither skip flag, the filters sent back) are
  * read together when the batch is full, at commit, or before any other
  * request on the socket, each matched to its filter by sequence number,
- * so that a refusal keeps its own extack message.
+ * so that a refusal keeps its own extack message.  A change of actions
+ * goes the same way: a get of the old filter's counts and the replace,
+ * back to back (the replaced filter counts from zero; the old counts are
+ * kept), a refusal reported by commit, the old filter then removed.
+ * Removals go out up to 64 at a time, each asking for the deleted filter
+ * back (NLM_F_ECHO), which carries its last counters: no dump per
+ * removal.  A filter the kernel would not delete is kept and tried again
+ * at every commit, batch of removals and flush until it is gone.
  */
 #ifndef OFFLOAD_OFFLOAD_TC_H
 #define OFFLOAD_OFFLOAD_TC_H 1

@@ -149,6 +149,24 @@ ft_offload_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
             : offload_unsupported(o, "delete rules", NULL));
 }
 
+size_t
+ft_offload_flow_del_batch(struct ft_offload *o,
+                          struct ft_offload_flow *const flows[], size_t n,
+                          struct ft_stats stats[], int errors[])
+{
+    size_t n_failed = 0;
+
+    if (o->class->flow_del_batch) {
+        return o->class->flow_del_batch(o, flows, n, stats, errors);
+    }
+    for (size_t i = 0; i < n; i++) {
+        stats[i] = (struct ft_stats) { 0, 0, 0 };
+        errors[i] = ft_offload_flow_del(o, flows[i], &stats[i]);
+        n_failed += errors[i] != 0;
+    }
+    return n_failed;
+}
+
 int
 ft_offload_flow_stats(struct ft_offload *o,
                       struct ft_offload_flow *const flows[], size_t n,

@@ -193,7 +193,12 @@ int ft_offload_commit(struct ft_offload *,
 
 /* Replaces the actions of 'flow', keeping its counters.  Returns 0 or a
  * negative errno with a reason; on failure the rule is as it was (the
- * caller then deletes it and places the megaflow again). */
+ * caller then deletes it and places the megaflow again).  A provider that
+ * batches (ft_offload_batches()) may return 0 before the device answered:
+ * ft_offload_commit() then reports a refused change like a refused put,
+ * with the device's reason, and the rule is gone (the caller places the
+ * megaflow in the next tier); the counts the old rule gathered since the
+ * last ft_offload_flow_stats() are lost in that case only. */
 int ft_offload_flow_modify(struct ft_offload *, struct ft_offload_flow *flow,
                            const struct ft_dp_actions *actions,
                            struct ft_error *err);
@@ -202,6 +207,18 @@ int ft_offload_flow_modify(struct ft_offload *, struct ft_offload_flow *flow,
  * Returns 0 or a negative errno (the handle dies either way). */
 int ft_offload_flow_del(struct ft_offload *, struct ft_offload_flow *flow,
                         struct ft_stats *stats);
+
+/* Removes the 'n' rules 'flows' as ft_offload_flow_del() does each, in
+ * one batch where the provider can (TC: the requests back to back, their
+ * answers read together): stores flows[i]'s final counters in 'stats[i]'
+ * and 0 or a negative errno in 'errors[i]'.  Every handle dies.  A rule
+ * the device failed to remove is not forgotten: the provider tries again
+ * at each later commit, batch of removals and flush until the device lets
+ * it go.  Returns how many failed now. */
+size_t ft_offload_flow_del_batch(struct ft_offload *,
+                                 struct ft_offload_flow *const flows[],
+                                 size_t n, struct ft_stats stats[],
+                                 int errors[]);
 
 /* Stores the counters of the 'n' rules 'flows' in 'stats', read in one
  * batch.  Returns 0 or a negative errno. */

@@ -3,9 +3,9 @@
  * flower filter of an RTM_GETTFILTER dump (its priority, protocol and
  * handle, whether FlowTier installed it, its counters).
  *
- * Private to offload/tc*.c and their tests.  The parser (in offload-tc.c,
- * beside the dumps that use it) is pure: no socket, no state, so that a
- * reply can be checked, and fuzzed, on its own.
+ * Private to offload/tc*.c and their tests.  The parser (tc-filter.c) is
+ * pure: no socket, no state, so that a reply can be checked, and fuzzed,
+ * on its own.
  */
 #ifndef OFFLOAD_TC_FILTER_H
 #define OFFLOAD_TC_FILTER_H 1
@@ -26,11 +26,13 @@ struct ft_tc_filter {
     bool ours;                  /* FlowTier's cookie on its first action. */
     struct ft_stats stats;      /* 'used' is in this process's monotonic
                                  * milliseconds, when there were packets. */
+    uint64_t hw_packets;        /* Of 'stats', what a NIC counted. */
     uint32_t flags;             /* TCA_FLOWER_FLAGS: TCA_CLS_FLAGS_*
                                  * (skip_sw, in_hw, not_in_hw...). */
 };
 
-/* Parses 'nlh', a message of a filter dump whose 'nlmsg_len' bytes are
+/* Parses 'nlh', a filter message (of a dump, or the answer to a get or
+ * to an NLM_F_ECHO request) whose 'nlmsg_len' bytes are
  * readable (as libnl hands them to a dump callback), into '*f'.  Returns 0,
  * or -EINVAL if it is not a well-formed flower filter with actions (then
  * '*f' is zeroed).  Reads only within 'nlmsg_len'. */

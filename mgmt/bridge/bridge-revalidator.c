@@ -229,6 +229,10 @@ struct reval_ctx {
     uint64_t n_stale;           /* Of those, translated again. */
     bool stats_read;            /* The pass read every counter at its
                                  * start: the slices read none. */
+    /* The batch's megaflows to delete (referenced), removed together at
+     * its end, so that a provider sends the removals back to back. */
+    struct bridge_megaflow **doomed;
+    size_t n_doomed;
 };
 
 static bool
@@ -243,20 +247,22 @@ megaflow_is_stale(const struct reval_ctx *ctx,
            || (mf->uses_normal && mf->mac_gen != ctx->mac_gen);
 }
 
-/* Removes 'mf' from its tier, crediting its last counts first. */
+/* Marks 'mf' for removal from its tier at the end of the batch
+ * (revalidate_batch()), which credits its last counts then. */
 static void
 megaflow_delete(struct reval_ctx *ctx, struct bridge_megaflow *mf)
 {
-    bridge_megaflow_remove(ctx->br, mf);
-    megaflow_credit(mf, ctx->now);
+    ctx->doomed[ctx->n_doomed++] = bridge_megaflow_ref(mf);
 }
 
 /* Translates 'mf''s key again: deletes the megaflow if its match is no
  * longer what translation gives, else changes its actions in its tier if
  * they changed, and takes the new rules. */
-static void
+static bool
 megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
 {
+    bool deleted = false;
+
     struct ft_bridge *br = ctx->br;
     struct ft_xlate_out xout;
     struct ft_xbridge xbr;
@@ -279,6 +285,7 @@ megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
     if (!ft_match_equal(&xout.megaflow, &mf->match)) {
         br->stats.n_megaflows_deleted++;
         megaflow_delete(ctx, mf);
+        deleted = true;
     } else {
         /* The rules first: if the holder fails the change and no tier
          * takes the megaflow, its counts go to the right rules. */
@@ -293,6 +300,7 @@ megaflow_retranslate(struct reval_ctx *ctx, struct bridge_megaflow *mf)
         }
     }
     ft_xlate_out_uninit(&xout);
+    return deleted;
 }
 
 /* Revalidates 'mf', whose counters were just read. */
@@ -317,15 +325,14 @@ revalidate_one(struct reval_ctx *ctx, struct bridge_megaflow *mf)
     }
     if (megaflow_is_stale(ctx, mf)) {
         ctx->n_stale++;
-        megaflow_retranslate(ctx, mf);
+        if (megaflow_retranslate(ctx, mf)) {
+            return;
+        }
     }
     if (!mf->dead && bridge_underlay_stale(ctx->br, mf)) {
         if (bridge_megaflow_replace(ctx->br, mf)) {
             megaflow_credit(mf, ctx->now);
         }
-    }
-    if (!mf->dead && bridge_megaflow_retry_faster(ctx->br, mf)) {
-        ctx->br->stats.n_megaflows_moved++;
     }
 }
 
@@ -339,8 +346,23 @@ revalidate_batch(struct reval_ctx *ctx, struct bridge_megaflow *const mfs[],
     if (!ctx->stats_read) {
         bridge_megaflows_read_stats(ctx->br, mfs, n);
     }
+    ctx->doomed = ft_xmalloc((n + 1) * sizeof *ctx->doomed);
+    ctx->n_doomed = 0;
     for (size_t i = 0; i < n; i++) {
         revalidate_one(ctx, mfs[i]);
+    }
+    bridge_megaflows_remove_many(ctx->br, ctx->doomed, ctx->n_doomed);
+    for (size_t i = 0; i < ctx->n_doomed; i++) {
+        megaflow_credit(ctx->doomed[i], ctx->now);
+        bridge_megaflow_unref(ctx->doomed[i]);
+    }
+    free(ctx->doomed);
+    ctx->doomed = NULL;
+    /* Last, so that the room those removals freed is seen. */
+    for (size_t i = 0; i < n; i++) {
+        if (!mfs[i]->dead && bridge_megaflow_retry_faster(ctx->br, mfs[i])) {
+            ctx->br->stats.n_megaflows_moved++;
+        }
         bridge_megaflow_unref(mfs[i]);
     }
 }

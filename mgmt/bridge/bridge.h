@@ -803,6 +803,8 @@ struct ft_bridge_stats {
     uint64_t n_megaflows_deleted;    /* Removed on revalidation. */
     uint64_t n_megaflows_moved;      /* Moved to a faster tier that had
                                       * been full. */
+    uint64_t n_offload_del_failed;   /* Rule removals a provider failed
+                                      * (it tries again until it works). */
     uint64_t n_rules_expired;   /* OpenFlow rules timed out. */
     size_t n_tnl_endpoints;     /* VXLAN UDP ports the datapath has. */
     struct ft_vxlan_stats tnl;  /* Their counters (swpath/netdev-vxlan.h). */

@@ -638,6 +638,61 @@ megaflow_uninstall(struct ft_bridge *br, struct bridge_megaflow *mf)
 
 /* ---- Records. ---- */
 
+/* Removes the records of 'mfs' held by provider 'o', in one batch. */
+static void
+megaflows_remove_offloaded(struct ft_bridge *br, struct ft_offload *o,
+                           struct bridge_megaflow *const mfs[], size_t n)
+{
+    struct bridge_megaflow **mine = ft_xmalloc((n + 1) * sizeof *mine);
+    struct ft_offload_flow **flows = ft_xmalloc((n + 1) * sizeof *flows);
+    struct ft_stats *stats = ft_xmalloc((n + 1) * sizeof *stats);
+    int *errors = ft_xmalloc((n + 1) * sizeof *errors);
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!mfs[i]->dead && mfs[i]->offload == o) {
+            mine[k] = mfs[i];
+            flows[k++] = mfs[i]->handle.off;
+        }
+    }
+    if (k) {
+        ft_offload_flow_del_batch(o, flows, k, stats, errors);
+        br->room_gen++;
+    }
+    for (size_t i = 0; i < k; i++) {
+        struct bridge_megaflow *mf = mine[i];
+
+        if (!errors[i]) {
+            megaflow_account(mf, &stats[i]);
+        } else {
+            br->stats.n_offload_del_failed++;
+        }
+        br->megaflows.n_tier[mf->tier]--;
+        mf->offload = NULL;
+        mf->handle.dp = NULL;
+        mf->last = (struct ft_stats) { 0, 0, 0 };
+        megaflows_unlink(&br->megaflows, mf);
+        mf->dead = true;
+        bridge_megaflow_unref(mf);
+    }
+    free(errors);
+    free(stats);
+    free(flows);
+    free(mine);
+}
+
+void
+bridge_megaflows_remove_many(struct ft_bridge *br,
+                             struct bridge_megaflow *const mfs[], size_t n)
+{
+    for (size_t h = 0; h < br->n_offloads; h++) {
+        megaflows_remove_offloaded(br, br->offloads[h].offload, mfs, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        bridge_megaflow_remove(br, mfs[i]);     /* No-op if dead. */
+    }
+}
+
 struct bridge_megaflow *
 bridge_megaflow_create(struct ft_bridge *br, const struct ft_match *match,
                        uint32_t hash,
@@ -848,6 +903,8 @@ bridge_megaflow_modify(struct ft_bridge *br, struct bridge_megaflow *mf,
     if (!error) {
         if (mf->offload) {
             megaflow_refresh_tier(br, mf);
+            /* A provider that batches answers at commit. */
+            megaflow_note_uncommitted(br, mf);
         }
         return 0;
     }

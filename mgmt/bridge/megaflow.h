@@ -203,6 +203,14 @@ struct bridge_megaflow *bridge_megaflow_adopt(struct ft_bridge *,
  * from the table (dead; freed with its last reference). */
 void bridge_megaflow_remove(struct ft_bridge *, struct bridge_megaflow *mf);
 
+/* Removes the 'n' records 'mfs' as bridge_megaflow_remove() does each,
+ * those of one offload provider in one batch (the provider sends the
+ * removals back to back).  A removal the provider failed is counted
+ * (ft_bridge_stats' n_offload_del_failed); the provider keeps trying. */
+void bridge_megaflows_remove_many(struct ft_bridge *,
+                                  struct bridge_megaflow *const mfs[],
+                                  size_t n);
+
 /* Changes the actions of 'mf' to 'actions' in its holder; if the holder
  * fails, places the megaflow again from the next tier on (see
  * "Placement").  Returns 0, or a negative errno if no tier took it

@@ -728,6 +728,11 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                       st.change_settle_usec / 1000,
                       st.change_settle_usec % 1000, st.change_retranslated);
     }
+    if (st.n_offload_del_failed) {
+        ds_put_format(&text, "  offloaded rule removals failed: %"PRIu64
+                      " (each tried again until it works)\n",
+                      st.n_offload_del_failed);
+    }
     if (st.upcall_rate) {
         ds_put_format(&text, "  upcall rate limit: %"PRIu32"/s per port, "
                       "%"PRIu64" misses over it (counted as lost)\n",
