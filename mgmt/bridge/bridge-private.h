@@ -55,6 +55,16 @@ struct bridge_port {
     size_t n_tier_order;            /* 0: the bridge's. */
     int tc_policy;                  /* enum bridge_tc_policy, or -1: the
                                      * bridge's. */
+
+    /* Device notifications for its name (bridge-link.c). */
+    bool link_seen;                 /* In the batch being read... */
+    bool link_deleted;              /* ...the last one a deletion... */
+    int link_ifindex;               /* ...of this device... */
+    unsigned int link_flags;        /* ...with these flags. */
+    long long int link_fail_at;     /* Last open a notification started
+                                     * that failed (ms), or 0... */
+    int link_fail_ifindex;          /* ...on this device... */
+    unsigned int link_fail_flags;   /* ...with these flags. */
 };
 
 /* other_config:tc-policy (Open vSwitch's words): where TC rules go. */
@@ -193,6 +203,11 @@ struct ft_bridge {
     struct ft_ratelimit port_rl;    /* Ports going down or coming up. */
     char **logged_reasons;          /* Refusals logged once already. */
     size_t n_logged_reasons;
+
+    /* Device notifications (bridge-link.c). */
+    struct ft_link_watch *links;    /* NULL until ft_bridge_link_start(). */
+    bool link_close_check;          /* The batch being read may have taken
+                                     * an open port's device away. */
 };
 
 /* The OpenFlow rule that embeds 'cr'. */
@@ -336,6 +351,10 @@ void bridge_port_record_open(struct ft_bridge *, struct bridge_port *p,
 /* After ports joined or left the datapath: the translation views and
  * the port map again, and every megaflow revalidated now (bridge.c). */
 void bridge_ports_refresh(struct ft_bridge *, long long int now);
+/* ft_bridge_check_ports(), trying again only the ports 'i' not open with
+ * 'retry[i]' true ('retry' NULL: every port not open) (bridge.c). */
+int bridge_ports_check(struct ft_bridge *, long long int now,
+                       const bool *retry);
 /* Logs the port event 'fmt' at level info, rate-limited (bridge.c). */
 void bridge_info(struct ft_bridge *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -742,6 +742,13 @@ out:
 int
 ft_bridge_check_ports(struct ft_bridge *br, long long int now)
 {
+    return bridge_ports_check(br, now, NULL);
+}
+
+int
+bridge_ports_check(struct ft_bridge *br, long long int now,
+                   const bool *retry)
+{
     int n_changed = 0;
 
     br->now = now;
@@ -770,7 +777,7 @@ ft_bridge_check_ports(struct ft_bridge *br, long long int now)
         struct bridge_port *p = &br->ports[i];
         struct ft_error e;
 
-        if (p->error && !p->opener
+        if (p->error && !p->opener && (!retry || retry[i])
             && !dp_port_add(br, p, br->dpdk_extra, &e) && !p->opener) {
             bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
                        "port %"PRIu32, p->name, p->ofport);
@@ -1036,6 +1043,7 @@ ft_bridge_destroy(struct ft_bridge *br)
     bridge_offloads_destroy(br);
     bridge_underlay_destroy(br);
     bridge_logged_reasons_destroy(br);
+    ft_link_watch_destroy(br->links);
     for (size_t i = 0; i < br->n_ports; i++) {
         /* (The device goes from under its port, which the datapath's
          * destruction then finds detached.) */

@@ -133,7 +133,35 @@
  *   - ft_bridge_check_ports() closes the open ports whose device has gone
  *     (the device was deleted or replaced) and tries the failing ports
  *     again; the daemon calls it every FT_BRIDGE_PORT_RETRY_INTERVAL ms
- *     and when a port's descriptor reports an error.
+ *     and when a port's descriptor reports an error.  That is the
+ *     safety net: the kernel's device notifications make it act at once
+ *     (see "Device notifications").
+ *
+ * Device notifications
+ * ====================
+ *
+ * ft_bridge_link_start() subscribes the bridge to the kernel's device
+ * notifications (swpath/link-watch.h); the daemon polls
+ * ft_bridge_link_fd() and calls ft_bridge_link_run() when it is readable.
+ * For each batch read:
+ *
+ *   - a deletion, or any change of a device that names no port (a port's
+ *     device renamed), closes every open port whose device is gone, as
+ *     ft_bridge_check_ports() does (so a device deleted and made again
+ *     under the same name, another ifindex, is closed and then opened
+ *     again on the new one);
+ *   - a port not open whose name a device now has (made, renamed to it,
+ *     brought up) is opened, unless the last notification of the batch
+ *     for that name deleted it;
+ *   - notifications lost (the socket's buffer overflowed) run
+ *     ft_bridge_check_ports() whole.
+ *
+ * Devices that name no port only cost the close check, once per batch;
+ * FlowTier's own devices (taps, slow-path pairs, vxlan devices) do not
+ * loop: an open port ignores its own device appearing, and a port whose
+ * open a notification started and that failed is not tried again by a
+ * notification for BRIDGE_LINK_HOLDOFF ms, unless its device's flags
+ * changed (the 5 s check still tries it).
  *
  * DPDK
  * ====
@@ -199,6 +227,7 @@
 #include "mgmt/flowsyntax/ofp-flow.h"
 #include "mgmt/ofproto/oftable.h"
 #include "mgmt/ofproto/xlate.h"
+#include "swpath/link-watch.h"
 #include "swpath/netdev-vxlan.h"
 
 struct ft_bridge;
@@ -374,6 +403,30 @@ int ft_bridge_reconfigure(struct ft_bridge *, const struct ft_bridge_cfg *cfg,
  * if nonzero, the descriptors (ft_bridge_get_fds()) and
  * ft_bridge_needs_polling() may have changed. */
 int ft_bridge_check_ports(struct ft_bridge *, long long int now);
+
+/* Subscribes 'br' to the kernel's device notifications (see "Device
+ * notifications"), in the calling thread's network namespace.  Returns 0
+ * (also when already subscribed) or a negative errno with 'err' filled;
+ * without them the bridge still checks its ports every
+ * FT_BRIDGE_PORT_RETRY_INTERVAL ms. */
+int ft_bridge_link_start(struct ft_bridge *, struct ft_error *err);
+
+/* The descriptor that polls readable when device notifications wait, or
+ * -1 before ft_bridge_link_start(). */
+int ft_bridge_link_fd(const struct ft_bridge *);
+
+/* Reads the waiting device notifications, without blocking, and closes
+ * and opens the ports they concern at time 'now' (see "Device
+ * notifications").  Returns the number of ports opened or closed, as
+ * ft_bridge_check_ports() does. */
+int ft_bridge_link_run(struct ft_bridge *, long long int now);
+
+/* What ft_bridge_link_run() does with the batch of 'n' notifications
+ * 'evs' ('lost': some were lost after them) at time 'now': the decisions
+ * alone, for tests and for callers that read notifications themselves.
+ * Returns the number of ports opened or closed. */
+int ft_bridge_link_events(struct ft_bridge *, const struct ft_link_event *evs,
+                          size_t n, bool lost, long long int now);
 
 /* Adds to the datapath the ports whose device finished opening in the
  * background (see "Ports that open in the background"), and records why

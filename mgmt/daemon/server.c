@@ -270,6 +270,20 @@ bridge_recheck_cb(void *sb_)
     bridge_check_ports(sb);
 }
 
+/* Device notifications: ports closed and opened at once. */
+static void
+bridge_link_cb(int fd, uint32_t events, void *sb_)
+{
+    struct srv_bridge *sb = sb_;
+
+    (void) fd;
+    (void) events;
+    if (ft_bridge_link_run(sb->br, ft_time_msec())) {
+        bridge_watch(sb);
+    }
+    srv_bridge_schedule(sb);
+}
+
 static void
 bridge_fd_cb(int fd, uint32_t events, void *sb_)
 {
@@ -616,6 +630,20 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
         }
     }
     s->bridges[s->n_bridges++] = sb;
+    error = ft_bridge_link_start(br, err);
+    if (!error) {
+        error = ft_loop_add_fd(s->loop, ft_bridge_link_fd(br), EPOLLIN,
+                               bridge_link_cb, sb);
+        if (error) {
+            ft_error_set(err, error, "%s", strerror(-error));
+        }
+    }
+    if (error) {
+        ft_log_msg(s->log, FT_LOG_WARN, MODULE, "bridge %s: no device "
+                   "notifications, ports follow their devices every %d "
+                   "ms: %s", name, FT_BRIDGE_PORT_RETRY_INTERVAL,
+                   err->reason);
+    }
     bridge_watch(sb);
     srv_bridge_schedule(sb);
     sb->check_timer = ft_loop_add_timer(s->loop,
@@ -643,6 +671,9 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
     }
     srv_openflow_stop(sb);
     bridge_unwatch(sb);
+    if (ft_bridge_link_fd(sb->br) >= 0) {
+        ft_loop_del_fd(s->loop, ft_bridge_link_fd(sb->br));
+    }
     ft_loop_cancel_timer(s->loop, sb->timer);
     ft_loop_cancel_timer(s->loop, sb->check_timer);
     ft_loop_cancel_timer(s->loop, sb->recheck_timer);

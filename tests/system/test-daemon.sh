@@ -36,12 +36,13 @@ P1=ftp$$a
 P2=ftp$$b
 BR2=ftc$$
 VE=ftv$$
+VO=ftw$$
 
 cleanup() {
     for f in "$A_RUN/flowtierd.pid" "$B_RUN/flowtierd.pid"; do
         [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
     done
-    for dev in "$P1" "$P2" "$BR" "$BR2" "$VE"; do
+    for dev in "$P1" "$P2" "$BR" "$BR2" "$VE" "${VE}r" "$VO"; do
         ip link del "$dev" 2>/dev/null
     done
     rm -rf "$T"
@@ -388,6 +389,41 @@ veth_add() {
     ip link add "$VE" type veth peer name "${VE}p" && ip link set "$VE" up \
         && ip link set "${VE}p" up || fail "cannot create veth $VE"
 }
+# wait_error VALUE: waits up to 1 s for the Interface error of $VE to be
+# VALUE (a device notification's time, not the 5 s periodic check's).
+wait_error() {
+    local i
+    for i in $(seq 20); do
+        out=$("$FT" get Interface "$VE" error 2>/dev/null)
+        [ "$out" = "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# forwards: a frame of ethertype 0x88b5 sent into ${VE}p comes out of
+# ${VO}p (retried for 3 s: the first goes up to the daemon).
+forwards() {
+    "$PY" - "${VE}p" "${VO}p" <<'PYEOF'
+import os, socket, sys, time
+tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+tx.bind((sys.argv[1], 0))
+rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+rx.bind((sys.argv[2], 0))
+rx.settimeout(0.2)
+tag = os.urandom(8)
+frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + tag + bytes(46)
+end = time.time() + 3
+while time.time() < end:
+    tx.send(frame)
+    try:
+        while True:
+            if tag in rx.recv(2048):
+                sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit(1)
+PYEOF
+}
 cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$(cat "$A_RUN/flowtierd.pid")/stat"
 }
@@ -456,10 +492,16 @@ ft 0 dump-ports "$BR" "$VE"
 grep -q "bridge $BR: port $VE: opened as port $ve_port" "$T/a.log" \
     || fail "no log of the device coming up: $(tail -5 "$T/a.log")"
 pass
-# Deleted under the running daemon: closed with its error, no crash, no
-# busy loop.
+# Deleted under the running daemon: closed with its error at once (the
+# kernel's device notification), no crash, no busy loop.
+ip link add "$VO" type veth peer name "${VO}p" && ip link set "$VO" up \
+    && ip link set "${VO}p" up || fail "cannot create veth $VO"
+ft 0 add-port "$BR" "$VO"
+ft 0 add-flow "$BR" "priority=100,in_port=$VE,dl_type=0x88b5 actions=output:$VO"
+forwards || fail "$VE does not forward to $VO"
+pass
 ip link del "$VE"
-sleep 0.3
+wait_error "$ve_error" || fail "error after delete: $out"
 kill -0 "$(cat "$A_RUN/flowtierd.pid")" || fail "daemon died when $VE went"
 t0=$(cpu_ticks)
 sleep 1
@@ -467,18 +509,35 @@ t1=$(cpu_ticks)
 [ $(( (t1 - t0) * 100 / $(getconf CLK_TCK) )) -lt 25 ] \
     || fail "daemon busy after $VE went: $((t1 - t0)) ticks in 1 s"
 pass
-ft 0 get Interface "$VE" error; [ "$out" = "$ve_error" ] || fail "error after delete: $out"
-ft 0 dump-ports "$BR"; expect_out '^OFPST_PORT reply: 3 ports$'
-# Back again: the periodic retry (every 5 s) opens it without a command.
+ft 0 dump-ports "$BR"; expect_out '^OFPST_PORT reply: 4 ports$'
+# Back again, a new device of the same name (another ifindex): opened
+# within a second, without a command (the periodic check alone takes up
+# to 5 s), and it forwards.
 veth_add
-for i in $(seq 80); do
-    "$FT" get Interface "$VE" error 2>/dev/null | grep -qx '\[\]' && break
-    sleep 0.1
-done
-ft 0 get Interface "$VE" error; [ "$out" = "[]" ] || fail "no periodic retry: $out"
+wait_error '[]' || fail "not opened again at once: $out"
+forwards || fail "$VE does not forward after it came back"
+pass
+# Deleted and made again at once, the daemon reading both notifications
+# together: opened on the new device.
+ip link del "$VE" && veth_add
+sleep 0.3
+wait_error '[]' || fail "not open on the new $VE: $out"
+forwards || fail "$VE does not forward on its new device"
+pass
+# Renamed away and back: closed, then opened, each within a second.
+ip link set "$VE" down && ip link set "$VE" name "${VE}r" \
+    || fail "cannot rename $VE"
+wait_error "$ve_error" || fail "open after its device was renamed: $out"
+ip link set "${VE}r" name "$VE" && ip link set "$VE" up \
+    || fail "cannot rename ${VE}r back"
+wait_error '[]' || fail "not opened after the rename back: $out"
+forwards || fail "$VE does not forward after the rename back"
+pass
+ft 0 del-port "$BR" "$VO"
 ft 0 del-port "$BR" "$VE"
 ft 0 remove Bridge "$BR" external-ids retry
 ip link del "$VE"
+ip link del "$VO"
 
 # ---- A second daemon beside the first.
 FLOWTIER_RUNDIR=$B_RUN FLOWTIER_DBDIR=$B_DB "$FTD" --detach --no-fsync \
