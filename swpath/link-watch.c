@@ -12,6 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -83,8 +84,16 @@ ft_link_watch_create(struct ft_link_watch **watchp, struct ft_error *err)
         error = nl_socket_set_nonblocking(w->sock);
     }
     if (!error) {
+        int size = FT_LINK_WATCH_RCVBUF;
+
+        /* Beyond net.core.rmem_max if the process may (CAP_NET_ADMIN);
+         * else as much as SO_RCVBUF gives, and lost notifications are
+         * caught by the owner's full check. */
         what = "receive buffer";
-        error = nl_socket_set_buffer_size(w->sock, FT_LINK_WATCH_RCVBUF, 0);
+        if (setsockopt(nl_socket_get_fd(w->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+                       &size, sizeof size)) {
+            error = nl_socket_set_buffer_size(w->sock, size, 0);
+        }
     }
     if (error) {
         ft_error_set(err, -EIO, "device notifications: cannot set up the "

@@ -352,7 +352,8 @@ void bridge_port_record_open(struct ft_bridge *, struct bridge_port *p,
  * the port map again, and every megaflow revalidated now (bridge.c). */
 void bridge_ports_refresh(struct ft_bridge *, long long int now);
 /* ft_bridge_check_ports(), trying again only the ports 'i' not open with
- * 'retry[i]' true ('retry' NULL: every port not open) (bridge.c). */
+ * 'retry[i]' true and the ones it closed ('retry' NULL: every port not
+ * open) (bridge.c). */
 int bridge_ports_check(struct ft_bridge *, long long int now,
                        const bool *retry);
 /* Logs the port event 'fmt' at level info, rate-limited (bridge.c). */

@@ -749,6 +749,8 @@ int
 bridge_ports_check(struct ft_bridge *br, long long int now,
                    const bool *retry)
 {
+    bool *closed = ft_xcalloc(br->n_ports ? br->n_ports : 1,
+                              sizeof *closed);
     int n_changed = 0;
 
     br->now = now;
@@ -769,21 +771,25 @@ bridge_ports_check(struct ft_bridge *br, long long int now,
         p->error = ft_xstrdup("network device is gone");
         bridge_log(br, FT_LOG_WARN, &br->port_rl, "port %s: its network "
                    "device is gone; closed it", p->name);
+        closed[i] = true;
         n_changed++;
     }
 
-    /* Ports that are not open: try again. */
+    /* Ports that are not open: try again (the ones just closed too, for
+     * their error to say why: the device replaced opens, a missing one
+     * says so in Open vSwitch's words). */
     for (size_t i = 0; i < br->n_ports; i++) {
         struct bridge_port *p = &br->ports[i];
         struct ft_error e;
 
-        if (p->error && !p->opener && (!retry || retry[i])
+        if (p->error && !p->opener && (!retry || retry[i] || closed[i])
             && !dp_port_add(br, p, br->dpdk_extra, &e) && !p->opener) {
             bridge_log(br, FT_LOG_INFO, &br->port_rl, "port %s: opened as "
                        "port %"PRIu32, p->name, p->ofport);
             n_changed++;
         }
     }
+    free(closed);
 
     if (n_changed) {
         bridge_ports_refresh(br, now);
