@@ -13,8 +13,9 @@
  * the owner reads it the kernel drops them and says so (ENOBUFS).  Then
  * ft_link_watch_run() returns -ENOBUFS: the owner must look at every
  * device it cares about again, as if each had changed.  The receive
- * buffer is large (FT_LINK_WATCH_RCVBUF) so that a burst of a thousand
- * devices made at once fits.
+ * buffer is large (FT_LINK_WATCH_RCVBUF, beyond net.core.rmem_max when
+ * the process has CAP_NET_ADMIN) so that a burst of a thousand devices
+ * made at once fits.
  *
  * Thread-safety: none; one owner thread.
  */
