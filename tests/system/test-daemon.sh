@@ -4,7 +4,8 @@
 # on the socket, kill -9 and restart (bridges, ports and flows survive; a
 # failed command left nothing behind), an interface whose device is
 # missing at start or deleted while the daemon runs (kept with its error,
-# opened again when the device is back), two daemons side by side, and a
+# closed and opened again within a second as its device goes, comes back,
+# is replaced or renamed, forwarding again), two daemons side by side, and a
 # clean SIGTERM shutdown.  Needs root (tap and veth devices).
 #
 # usage: test-daemon.sh FLOWTIER FLOWTIERD
