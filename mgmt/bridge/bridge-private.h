@@ -174,6 +174,8 @@ struct ft_bridge {
     size_t reval_slice;             /* Megaflows in its next slice (see
                                      * ft_bridge_revalidator_step()), 0
                                      * until the first. */
+    uint64_t n_upcalls;             /* Upcalls handled so far... */
+    uint64_t reval_upcalls;         /* ...when the last slice ended. */
     uint64_t mac_expired;           /* MAC entries aged out so far. */
     uint64_t reval_removed;         /* Megaflows removed and MAC entries
                                      * aged out so far, when it started. */
@@ -399,11 +401,14 @@ void ft_bridge_upcall_register(struct ft_bridge *);
  * covers every megaflow). */
 void ft_bridge_revalidator_run(struct ft_bridge *, long long int now);
 /* Starts a pass if none is in progress, then revalidates up to 'max' more
- * megaflows of it; returns true when the pass is complete.  With
- * 'max_usec' (0: none), fewer: as many as the last slices' pace says fit
- * in 'max_usec' (at least 64). */
+ * megaflows of it; returns true when the pass is complete.  A pass covers
+ * the megaflows there were when it started.  With 'max_usec' (0: none),
+ * fewer: as many as the last slices' pace says fit in 'max_usec', or in
+ * 'busy_usec' (if nonzero and shorter) when upcalls were handled since
+ * the previous slice (at least 64 either way). */
 bool ft_bridge_revalidator_step(struct ft_bridge *, long long int now,
-                                size_t max, uint64_t max_usec);
+                                size_t max, uint64_t max_usec,
+                                uint64_t busy_usec);
 /* Drops the pass in progress, if any. */
 void ft_bridge_revalidator_abort(struct ft_bridge *);
 void ft_bridge_expire_rules(struct ft_bridge *, long long int now);

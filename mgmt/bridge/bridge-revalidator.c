@@ -110,6 +110,7 @@ bridge_upcall(void *aux, struct ft_dpif *dpif, const struct ft_flow *key,
 
     (void) dpif;
     (void) err;
+    br->n_upcalls++;
     ft_bridge_xbridge(br, &xbr);
     memset(&in, 0, sizeof in);
     in.br = &xbr;
@@ -495,7 +496,7 @@ static bool
 reval_walk_step(struct reval_ctx *ctx, size_t max)
 {
     struct bridge_megaflows *t = &ctx->br->megaflows;
-    size_t left = t->n - t->cursor;
+    size_t left = bridge_megaflows_walk_left(t);
     struct bridge_megaflow **batch;
     size_t n;
 
@@ -506,39 +507,64 @@ reval_walk_step(struct reval_ctx *ctx, size_t max)
         revalidate_batch(ctx, batch, n);
         free(batch);
     }
-    return t->cursor >= t->n;
+    return !bridge_megaflows_walk_left(t);
 }
 
 /* The smallest slice (megaflows) the time limit may bring a slice to. */
 #define REVAL_SLICE_MIN 64
 
-/* Sizes the next slice from the last one, 'n' megaflows in 'usec': about
- * what fits in 'max_usec' at that pace, between REVAL_SLICE_MIN and
- * 'max'.  (A slice reads its megaflows' counters in one batch per tier,
- * so it is sized before it starts rather than cut short.) */
+/* Sizes the next slice from the last one, 'n' megaflows in 'usec' when it
+ * was sized to take 'budget_usec': about what fits in 'max_usec' at that
+ * pace, between REVAL_SLICE_MIN and 'max'.  (A slice reads its
+ * megaflows' counters in one batch per tier, so it is sized before it
+ * starts rather than cut short.) */
 static void
 reval_slice_adapt(struct ft_bridge *br, size_t n, uint64_t usec,
-                  size_t max, uint64_t max_usec)
+                  size_t planned, uint64_t budget_usec, size_t max,
+                  uint64_t max_usec)
 {
     size_t next = br->reval_slice;
 
-    if (usec > max_usec && n) {
+    if (usec > budget_usec && n) {
         next = (size_t) ((uint64_t) n * max_usec / usec);
-    } else if (usec < max_usec / 2 && n >= br->reval_slice) {
-        next = 2 * br->reval_slice;
+    } else if (usec < budget_usec / 2 && n >= planned) {
+        next = 2 * (br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN);
     }
     br->reval_slice = (next < REVAL_SLICE_MIN ? REVAL_SLICE_MIN
                        : next > max ? max : next);
 }
 
+/* The time (us) the next slice is sized to take: 'busy_usec' if the
+ * datapath handed up misses since the last slice (more are most likely
+ * waiting: a flood of new flows, whose upcalls would otherwise wait
+ * behind the slices of a pass), else 'max_usec'.  0: no time bound. */
+static uint64_t
+reval_slice_budget(const struct ft_bridge *br, uint64_t max_usec,
+                   uint64_t busy_usec)
+{
+    bool misses = br->n_upcalls != br->reval_upcalls;
+
+    return misses && busy_usec && busy_usec < max_usec ? busy_usec
+                                                       : max_usec;
+}
+
 /* How many megaflows the next slice of a pass walks: 'max' without a
- * time bound, else the size reval_slice_adapt() last chose. */
+ * time bound, else the size reval_slice_adapt() last chose for
+ * 'max_usec', scaled to 'budget_usec'. */
 static size_t
-reval_next_slice(const struct ft_bridge *br, size_t max, uint64_t max_usec)
+reval_next_slice(const struct ft_bridge *br, size_t max, uint64_t max_usec,
+                 uint64_t budget_usec)
 {
     size_t n = br->reval_slice ? br->reval_slice : REVAL_SLICE_MIN;
 
-    return !max_usec || n > max ? max : n;
+    if (!max_usec) {
+        return max;
+    }
+    if (budget_usec < max_usec) {
+        n = (size_t) ((uint64_t) n * budget_usec / max_usec);
+        n = n < REVAL_SLICE_MIN ? REVAL_SLICE_MIN : n;
+    }
+    return n > max ? max : n;
 }
 
 void
@@ -561,9 +587,11 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 
 bool
 ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
-                           size_t max, uint64_t max_usec)
+                           size_t max, uint64_t max_usec, uint64_t busy_usec)
 {
     uint64_t now_usec = (uint64_t) ft_time_usec();
+    uint64_t budget = reval_slice_budget(br, max_usec, busy_usec);
+    size_t planned = reval_next_slice(br, max, max_usec, budget);
     struct reval_ctx ctx;
     bool begin = !br->reval_active;
     bool done;
@@ -580,8 +608,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         /* A pass longer than one slice reads every counter now
          * (reval_read_all_stats()); the slice's pace is timed without that
          * read. */
-        br->reval_stats_read = br->megaflows.n > reval_next_slice(br, max,
-                                                                  max_usec);
+        br->reval_stats_read = br->megaflows.n > planned;
         if (br->reval_stats_read) {
             reval_read_all_stats(br);
             now_usec = (uint64_t) ft_time_usec();
@@ -595,10 +622,11 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     if (!max_usec) {
         done = reval_walk_step(&ctx, max);
     } else {
-        done = reval_walk_step(&ctx, reval_next_slice(br, max, max_usec));
+        done = reval_walk_step(&ctx, planned);
         reval_slice_adapt(br, ctx.n_flows, (uint64_t) ft_time_usec()
-                          - now_usec, max, max_usec);
+                          - now_usec, planned, budget, max, max_usec);
     }
+    br->reval_upcalls = br->n_upcalls;
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
     if (done) {

@@ -1554,7 +1554,8 @@ bridge_revalidate_slice(struct ft_bridge *br, long long int now)
 {
     br->reval_last_step = now;
     if (ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE,
-                                   FT_BRIDGE_REVALIDATE_SLICE_USEC)) {
+                                   FT_BRIDGE_REVALIDATE_SLICE_USEC,
+                                   FT_BRIDGE_REVALIDATE_BUSY_USEC)) {
         br->last_revalidate = now;
     }
 }

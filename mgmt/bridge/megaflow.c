@@ -164,12 +164,19 @@ megaflows_unlink(struct bridge_megaflows *t, struct bridge_megaflow *mf)
     }
     megaflows_slot_clear(t, i);
 
-    /* A walk in progress has visited [0, cursor): keep it so (see
-     * bridge_megaflows_walk_next()). */
+    /* A walk in progress has visited [0, cursor) and has [cursor, end)
+     * left: keep it so (see bridge_megaflows_walk_next()), the hole
+     * going from one range to the next until it reaches the last
+     * record. */
     if (idx < t->cursor) {
         t->cursor--;
         megaflows_move(t, t->cursor, idx);
         idx = t->cursor;
+    }
+    if (idx < t->end) {
+        t->end--;
+        megaflows_move(t, t->end, idx);
+        idx = t->end;
     }
     t->n--;
     t->n_removed++;
@@ -209,7 +216,7 @@ bridge_megaflows_walk_next(struct bridge_megaflows *t,
 {
     size_t n = 0;
 
-    while (n < max && t->cursor < t->n) {
+    while (n < max && t->cursor < t->end) {
         batch[n++] = bridge_megaflow_ref(t->all[t->cursor++]);
     }
     return n;

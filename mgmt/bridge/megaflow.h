@@ -135,10 +135,15 @@ struct bridge_megaflows {
     size_t n_tier[FT_N_TIERS];      /* Records per holding tier. */
     uint64_t n_removed;             /* Records ever removed. */
 
-    /* A walk (the revalidator's pass) has visited all[0..cursor-1]: a
-     * removal keeps that true, and records created meanwhile come after
-     * it, so a walk sees every record that lives through it once. */
+    /* A walk (the revalidator's pass) has visited all[0..cursor-1] and
+     * has all[cursor..end-1] left to visit: the records there were when
+     * it started.  A removal keeps both true, and records created
+     * meanwhile come at 'end' or after, so a walk sees every record that
+     * lives through it once and no record created after it started (a
+     * pass during a flood of new flows would otherwise chase them and
+     * never end). */
     size_t cursor;
+    size_t end;
 
     /* Records installed in a provider that batches since the last
      * bridge_megaflows_commit() (referenced): the provider's answer for
@@ -149,15 +154,24 @@ struct bridge_megaflows {
 
 void bridge_megaflows_init(struct bridge_megaflows *);
 
-/* Walks: restarts the walk at the first record. */
+/* Walks: restarts the walk at the first record; it covers the records
+ * there are now. */
 static inline void
 bridge_megaflows_walk_start(struct bridge_megaflows *t)
 {
     t->cursor = 0;
+    t->end = t->n;
+}
+
+/* Records the walk has yet to visit. */
+static inline size_t
+bridge_megaflows_walk_left(const struct bridge_megaflows *t)
+{
+    return t->end - t->cursor;
 }
 
 /* Stores in 'batch' references to up to 'max' records the walk has not
- * visited, which it then has.  Returns how many (0: the walk is done).
+ * visited (of those there were at its start), which it then has.  Returns how many (0: the walk is done).
  * The caller unrefs them (bridge_megaflow_unref()). */
 size_t bridge_megaflows_walk_next(struct bridge_megaflows *,
                                   struct bridge_megaflow *batch[],

@@ -4,7 +4,9 @@
  * refusal kept, a full tier freeing room, counters of several tiers summed
  * into the OpenFlow rules, changes of actions in the tier that holds a
  * megaflow, and a holder that fails one; a device that keeps a megaflow
- * in a slower tier than its provider's.
+ * in a slower tier than its provider's; a revalidator pass in slices:
+ * counters read once, shorter slices while upcalls come, no megaflow
+ * installed during the pass walked by it.
  *
  * The hw and kernel tiers are the scriptable dummy provider
  * (offload/offload-dummy.h): its refusals are scripted and its counters
@@ -596,12 +598,129 @@ test_sliced_pass_reads_once(void **state)
     ft_offload_dummy_get_calls(hw, &before);
     do {
         slices++;
-    } while (!ft_bridge_revalidator_step(br, now_ms(), 1, 0));
+    } while (!ft_bridge_revalidator_step(br, now_ms(), 1, 0, 0));
     ft_offload_dummy_get_calls(hw, &after);
     assert_int_equal(slices, 2);
     assert_int_equal(after.flow_stats - before.flow_stats, 1);
     assert_int_equal(rule_packets(br, 7), 4);
     assert_int_equal(rule_packets(br, 8), 6);
+    destroy_switch(br);
+}
+
+/* Installs 'n' megaflows of in_port 1 and IPv4 sources 'base' .. 'base' +
+ * n - 1 straight into the bridge's table (no packet, no upcall), with
+ * "drop" for actions. */
+static void
+install_megaflows(struct ft_bridge *br, uint32_t base, size_t n)
+{
+    struct ft_dp_actions drop = FT_DP_ACTIONS_INITIALIZER;
+
+    for (size_t i = 0; i < n; i++) {
+        struct ft_match m;
+        struct ft_error err;
+        uint32_t hash;
+
+        memset(&m, 0, sizeof m);
+        m.flow.in_port = 1;
+        m.flow.dl_type = 0x0800;
+        m.flow.nw_src = base + (uint32_t) i;
+        m.mask.in_port = UINT32_MAX;
+        m.mask.dl_type = UINT16_MAX;
+        m.mask.nw_src = UINT32_MAX;
+        ft_match_normalize(&m);
+        assert_null(bridge_megaflow_find(br, &m, &hash));
+        assert_non_null(bridge_megaflow_create(br, &m, hash, &drop, now_ms(),
+                                               &err));
+    }
+}
+
+/* Runs one slice of a pass sized for 'max_usec', or 'busy_usec' after
+ * upcalls, at time 'now'; returns how many megaflows it walked and sets
+ * '*done' when the pass ended. */
+static uint64_t
+reval_slice(struct ft_bridge *br, long long int now, uint64_t max_usec,
+            uint64_t busy_usec, bool *done)
+{
+    uint64_t before = br->reval_active ? br->reval_flows : 0;
+
+    *done = ft_bridge_revalidator_step(br, now, FT_BRIDGE_REVALIDATE_SLICE,
+                                       max_usec, busy_usec);
+    return br->reval_flows - before;
+}
+
+/* Sends a UDP frame to port 'tp_dst' from a0p and runs the bridge's
+ * datapath (only: no revalidator slice) until it has handed it up. */
+static void
+send_upcall(struct ft_bridge *br, uint16_t tp_dst, uint32_t tag)
+{
+    long long int deadline = now_ms() + 2000;
+    struct ft_bridge_stats st;
+    uint64_t missed;
+
+    ft_bridge_get_stats(br, &st);
+    missed = st.n_missed;
+    inject(0, 1, 2, FT_IPPROTO_UDP, tp_dst, tag);
+    do {
+        ft_bridge_run(br, now_ms());
+        ft_bridge_get_stats(br, &st);
+    } while (st.n_missed == missed && now_ms() < deadline);
+    assert_int_equal(st.n_missed, missed + 1);
+}
+
+/* A slice run right after upcalls (new flows being set up) is sized for
+ * the short time, the next one without upcalls in between for the long
+ * one again, at the same pace; and a pass walks the megaflows there were
+ * when it began, not those installed during it.  The times are so long
+ * that every slice is fast enough to double the next one: the sizes do
+ * not depend on the machine's speed.  The pass runs in the far future,
+ * so that every megaflow it walks has been idle too long and goes: what
+ * is left at its end is what it did not walk. */
+static void
+test_sliced_pass_yields_to_upcalls(void **state)
+{
+    const uint64_t max_usec = 60000000, busy_usec = 10000000;
+    long long int later = now_ms() + 1000000;
+    struct ft_bridge_stats st;
+    struct ft_bridge *br;
+    uint64_t total = 0, n;
+    bool done;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "false", NULL);
+    install_megaflows(br, 0x0a000000, 4096);
+
+    /* At rest: 64 megaflows, then twice as many each time. */
+    for (uint64_t want = 64; want <= 256; want *= 2) {
+        n = reval_slice(br, later, max_usec, busy_usec, &done);
+        assert_false(done);
+        assert_int_equal(n, want);
+        total += n;
+    }
+    /* A new flow's upcall: the next slice is a sixth of its size at rest
+     * (512), and the megaflow it made is not part of the pass. */
+    send_upcall(br, 7, 0x78000003);
+    n = reval_slice(br, later, max_usec, busy_usec, &done);
+    assert_false(done);
+    assert_int_equal(n, 512 * busy_usec / max_usec);
+    total += n;
+    /* No upcall since: the size at rest again, doubled from 512. */
+    n = reval_slice(br, later, max_usec, busy_usec, &done);
+    assert_false(done);
+    assert_int_equal(n, 1024);
+    total += n;
+    do {
+        total += reval_slice(br, later, max_usec, busy_usec, &done);
+    } while (!done);
+
+    assert_int_equal(total, 4096);
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.last_reval_flows, 4096);
+    assert_int_equal(st.n_megaflows_expired, 4096);
+    assert_int_equal(st.n_megaflows, 1);
+    (void) find_dp_flow(br, 7);
     destroy_switch(br);
 }
 
@@ -643,6 +762,7 @@ main(void)
         cmocka_unit_test(test_device_decides_tier),
         cmocka_unit_test(test_batched_refusal),
         cmocka_unit_test(test_sliced_pass_reads_once),
+        cmocka_unit_test(test_sliced_pass_yields_to_upcalls),
     };
 
     return cmocka_run_group_tests(tests, setup_netns, teardown_netns);
