@@ -377,6 +377,14 @@ int bridge_tnl_port_add(struct ft_bridge *, const struct bridge_port *p,
 uint16_t bridge_tnl_dev_port(const struct ft_bridge *, ft_port_no port_no);
 /* Closes one open of the device of 'dst_port' (0: nothing). */
 void bridge_tnl_dev_close(uint16_t dst_port);
+/* Opens once more the device the open port 'port_no' holds, so that
+ * closing and opening the port again (an options change) keeps the same
+ * device: its ifindex, which the datapath's port, TC's qdisc and filters
+ * and every redirect to it name, stays valid.  Returns the UDP port to
+ * give bridge_tnl_dev_close() once the port is open again (or gone), or
+ * 0 if 'port_no' holds no device or it could not be held (the port then
+ * reopens on a new device, as before). */
+uint16_t bridge_tnl_dev_hold(const struct ft_bridge *, ft_port_no port_no);
 
 /* Tunnel underlay (bridge-underlay.c). */
 

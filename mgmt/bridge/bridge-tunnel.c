@@ -5,7 +5,9 @@
  * to the datapath as the port's device (swpath/dpif.h,
  * FT_DPIF_OPT_TNL_DEVICE); it is closed when the port closes.  Opens are
  * counted with the TC provider's, which hangs its hw tier decapsulation
- * rules from the same device, so neither closes it under the other.
+ * rules from the same device, so neither closes it under the other.  A
+ * port that is closed and opened again (its options changed) keeps the
+ * device: the bridge holds one more open across the change.
  *
  * Part of the management plane (mgmt/bridge): the one place that joins
  * the offload layer's device to the kernel datapath, since the software
@@ -71,4 +73,18 @@ bridge_tnl_dev_close(uint16_t dst_port)
     if (dst_port) {
         ft_tunnel_dev_close(dst_port);
     }
+}
+
+uint16_t
+bridge_tnl_dev_hold(const struct ft_bridge *br, ft_port_no port_no)
+{
+    uint16_t dst_port = bridge_tnl_dev_port(br, port_no);
+    char dev[FT_PORT_NAME_MAX];
+    struct ft_error e;
+    int ifindex;
+
+    if (!dst_port || ft_tunnel_dev_open(dst_port, dev, &ifindex, &e)) {
+        return 0;
+    }
+    return dst_port;
 }

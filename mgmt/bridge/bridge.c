@@ -420,6 +420,7 @@ bridge_dp_port_del(struct ft_bridge *br, ft_port_no port_no)
     uint16_t tnl_dev = bridge_tnl_dev_port(br, port_no);
 
     bridge_megaflows_remove_port(br, port_no);
+    bridge_megaflows_remove_output(br, port_no);
     for (size_t i = 0; i < br->n_offloads; i++) {
         ft_offload_port_del(br->offloads[i].offload, port_no);
         bridge_offload_forget_port(&br->offloads[i], port_no);
@@ -638,6 +639,7 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
     enum port_fate *fate = ft_xcalloc(br->n_ports, sizeof *fate);
     bool *closed_early = ft_xcalloc(br->n_ports, sizeof *closed_early);
     bool *opened = ft_xcalloc(n_new, sizeof *opened);
+    uint16_t *held = ft_xcalloc(br->n_ports, sizeof *held);
     int error = 0;
 
     *changed = false;
@@ -649,6 +651,10 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
         fate[i] = (!np ? PORT_REMOVE
                    : bridge_port_same_device(old, np) ? PORT_KEEP
                    : PORT_REOPEN);
+        if (fate[i] == PORT_REOPEN && !old->error && !old->opener) {
+            /* Its VXLAN device outlives the close and open. */
+            held[i] = bridge_tnl_dev_hold(br, old->ofport);
+        }
     }
 
     /* Close first the old open ports whose name or number a port to open
@@ -733,6 +739,10 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
     }
 
 out:
+    for (size_t i = 0; i < br->n_ports; i++) {
+        bridge_tnl_dev_close(held[i]);
+    }
+    free(held);
     free(fate);
     free(closed_early);
     free(opened);

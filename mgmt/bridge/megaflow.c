@@ -984,6 +984,34 @@ bridge_megaflows_remove_port(struct ft_bridge *br, uint32_t port_no)
     }
 }
 
+static bool
+megaflow_outputs_to(const struct bridge_megaflow *mf, uint32_t port_no)
+{
+    for (size_t i = 0; i < mf->actions.n; i++) {
+        if (mf->actions.acts[i].type == FT_DPA_OUTPUT
+            && mf->actions.acts[i].port == port_no) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+bridge_megaflows_remove_output(struct ft_bridge *br, uint32_t port_no)
+{
+    struct bridge_megaflows *t = &br->megaflows;
+
+    for (size_t i = 0; i < t->n;) {
+        struct bridge_megaflow *mf = t->all[i];
+
+        if (megaflow_outputs_to(mf, port_no)) {
+            bridge_megaflow_remove(br, mf);     /* Moves another to 'i'. */
+        } else {
+            i++;
+        }
+    }
+}
+
 /* ---- Batches. ---- */
 
 /* A put the provider refused, with its reason. */

@@ -265,6 +265,13 @@ void bridge_megaflows_commit(struct ft_bridge *);
  * held by an offload provider (before the port leaves the providers). */
 void bridge_megaflows_remove_port(struct ft_bridge *, uint32_t port_no);
 
+/* Removes every record whose actions output to port 'port_no', whoever
+ * holds it: a port closed (or closed and opened again with other
+ * options) may now refuse what a tier took, or let a tier take what it
+ * refused, and a tier's rule may name the port's old device.  The next
+ * packet of each is an upcall, translated and placed afresh. */
+void bridge_megaflows_remove_output(struct ft_bridge *, uint32_t port_no);
+
 /* What every tier counted for 'mf', summed. */
 static inline struct ft_stats
 bridge_megaflow_total(const struct bridge_megaflow *mf)

@@ -321,4 +321,24 @@ pass
 [ "$(port_stat br0 vx100 tx pkts)" -gt 100 ] || fail "vx100 tx pkts"
 pass
 
+# ---- A vxlan port's options changed while it carries pings: the port
+# reopens (the UDP socket, shared with vx200, stays), the pings go on (a
+# few may be lost during the change, no more) and the megaflows
+# encapsulate as the new options say; then back.  (Last: the port's
+# counters start again when it reopens.)
+for df in false true; do
+    in_vm a1 ping -n -q -c 20 -i 0.1 -W 2 10.0.0.11 >"$SYS_T/pingbg" 2>&1 &
+    pid=$!
+    sleep 0.7
+    ft 0 set Interface vx100 options:df_default=$df
+    wait "$pid"
+    got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$SYS_T/pingbg")
+    [ "${got:-0}" -ge 16 ] \
+        || fail "changing vx100's df_default to $df lost $((20 - ${got:-0})) of 20 pings: $(cat "$SYS_T/pingbg")"
+    ping_ok a1 10.0.0.11
+    [ $df = true ] && flags='df\|key' || flags=key
+    ft 0 dump-dp-flows br0
+    expect_out "actions:set\\(tunnel\\(tun_id=0x64,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\($flags\\)\\)\\),$p100"
+done
+
 sys_done

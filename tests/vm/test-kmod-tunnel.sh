@@ -11,7 +11,13 @@
 # rules count every packet; the daemon sees none of them once the
 # megaflows are there (its upcall counters stand still, and it has no
 # UDP socket of its own on 4789).  VNI 200 traffic to vm1's address is
-# dropped by a kernel megaflow and never reaches vm1.  Bad tunnel requests
+# dropped by a kernel megaflow and never reaches vm1.  vx0's df_default
+# changed while vm1 pings, without TC in front and then with it, both
+# ways: the port reopens on the same device (same ifindex), the pings
+# go on, and the megaflows are placed afresh (the encapsulation is TC's
+# while vx0 sends without DF, the module's with DF); no filter
+# redirects to a device that is gone.
+# Bad tunnel requests
 # to the module are refused with its reason.  With tc-policy=skip_hw TC
 # in software sits in front of the module: skip_hw filters both ways
 # count every packet, the module sees none, and a VNI no filter takes
@@ -171,6 +177,46 @@ ft 0 trace br0 "icmp,in_port=vx0,tun_id=200,tun_src=192.168.50.2,tun_dst=192.168
 expect_out 'does not take VNI 200'
 tunnel_ping 3
 
+# change_under_ping OPTION=VALUE: sets vx0's OPTION while vm1 pings
+# through the tunnel.  The port reopens on the same device ($VXDEV keeps
+# its ifindex: the kernel datapath's port, TC's qdisc and filters and
+# the redirects to it stay valid), the pings go on and the next ones are
+# all answered; no filter redirects to a device that is gone.  Replies
+# that arrive while the daemon closes and opens the port are lost: they
+# reach $VXDEV with no module port attached and no filter there yet.
+# Under QEMU TCG on a loaded host that took up to 0.9 s, so at most 12
+# of 20 pings 0.1 s apart may go unanswered.
+change_under_ping() {
+    local ifx pid got r
+    ifx=$(cat /sys/class/net/$VXDEV/ifindex)
+    in_vm vm1 ping -n -q -c 20 -i 0.1 -W 5 10.0.0.9 >"$SYS_T/pingbg" 2>&1 &
+    pid=$!
+    sleep 0.7
+    ft 0 set Interface vx0 "options:$1"
+    wait "$pid"
+    got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$SYS_T/pingbg")
+    [ "${got:-0}" -ge 8 ] \
+        || fail "changing vx0's $1 lost $((20 - ${got:-0})) of 20 pings: $(cat "$SYS_T/pingbg")
+$("$FT" dump-dp-flows br0 2>&1)
+$(tail -20 "$SYS_T/flowtierd.log")"
+    tunnel_ping 3
+    [ "$(cat /sys/class/net/$VXDEV/ifindex 2>&1)" = "$ifx" ] \
+        || fail "changing vx0's $1 re-created $VXDEV: $(ip -br link)"
+    for dev in vnet0 $VXDEV; do
+        for r in $(tc filter show dev $dev ingress \
+                   | sed -nE 's/.*Redirect to device ([^ )]+).*/\1/p'); do
+            [ -e "/sys/class/net/$r" ] \
+                || fail "a filter on $dev redirects to a device that is gone ($r) after vx0's $1"
+        done
+    done
+    pass
+}
+
+# Without TC in front: vx0 sends with DF from now on, through the module.
+change_under_ping df_default=true
+ft 0 dump-dp-flows br0
+expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,.*df.*\)\),$vx0\$"
+
 # Bad tunnel requests are refused with the module's reason.
 o=$(/usr/bin/python3 "$(dirname "$SYS_SELF")/kmod-extack.py" br0 ul0 2>&1) \
     || fail "a bad tunnel request was accepted, or refused without a reason:
@@ -190,13 +236,17 @@ pass
 # tunnel_key unset, redirect to vnet0); what no filter takes goes on to
 # the module's receive handler with its outer header, so the daemon
 # still sees it.  (tunnel_key set has no DF flag on this kernel: vx0
-# sends without DF, df_default=false, for its encapsulation to be TC's.)
+# sends without DF, df_default=false, set back here with TC in front, for
+# its encapsulation to be TC's.)
 # tc_pkts DEV: packets FlowTier's tunnel_key filters on DEV counted.
 tc_pkts() {
     tc -s -j filter show dev "$1" ingress | jq '[.[] | .options.actions[0]?
         | select(.kind == "tunnel_key") | .stats.packets] | add // 0'
 }
 ft 0 set Bridge br0 other_config:tc-policy=skip_hw
+# vx0 back to sending without DF while TC is in front: its port reopens
+# under the filters.
+change_under_ping df_default=false
 sleep 1.2   # (a revalidator pass)
 read -r n_out0 n_in0 <<<"$(rule_packets)"
 tunnel_ping 3
@@ -241,6 +291,14 @@ rx2=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
 [ "$rx2" = "$rx1" ] || fail "vm1 received $((rx2 - rx1)) frames of VNI 200"
 ft 0 dump-dp-flows br0
 expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[1-3], .*dp:tc, tier:kernel, .*actions:drop\$"
+# With DF again, TC in front: its encapsulation filter on vnet0 goes (TC
+# cannot set DF) and the module takes it; the decapsulation stays TC's.
+change_under_ping df_default=true
+ft 0 dump-dp-flows br0
+expect_out "^.*in_port=$vnet0[, ].* dp:kmod, tier:kernel, .*not in TC: tc: tunnel encapsulation with DF.*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,.*df.*\)\),$vx0\$"
+expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:tc, tier:kernel, .*actions:$vnet0\$"
+tc filter show dev vnet0 ingress | grep -q tunnel_key \
+    && fail "an encapsulation filter stayed on vnet0 with DF on: $(tc filter show dev vnet0 ingress)"
 # Back to the module alone: no FlowTier filter stays.
 ft 0 set Bridge br0 other_config:tc-policy=skip_sw
 sleep 1.2
