@@ -66,45 +66,6 @@ ft_tc_nl_close(struct nl_sock *sock)
     (void) sock;
 }
 
-static struct nl_msg *
-nl_request(int type, int flags, const void *hdr, size_t len)
-{
-    struct nl_msg *msg = nlmsg_alloc_simple(type, flags | NLM_F_REQUEST
-                                                  | NLM_F_ACK);
-
-    if (!msg || nlmsg_append(msg, (void *) hdr, len, NLMSG_ALIGNTO) < 0) {
-        abort();
-    }
-    return msg;
-}
-
-struct nl_msg *
-ft_tc_nl_msg(int type, int flags, int ifindex, uint32_t parent,
-             uint32_t handle, uint32_t info)
-{
-    struct tcmsg tcm;
-
-    memset(&tcm, 0, sizeof tcm);
-    tcm.tcm_ifindex = ifindex;
-    tcm.tcm_parent = parent;
-    tcm.tcm_handle = handle;
-    tcm.tcm_info = info;
-    return nl_request(type, flags, &tcm, sizeof tcm);
-}
-
-struct nl_msg *
-ft_tc_nl_link_msg(int type, int flags, int ifindex, unsigned int ifi_flags,
-                  unsigned int ifi_change)
-{
-    struct ifinfomsg ifi;
-
-    memset(&ifi, 0, sizeof ifi);
-    ifi.ifi_index = ifindex;
-    ifi.ifi_flags = ifi_flags;
-    ifi.ifi_change = ifi_change;
-    return nl_request(type, flags, &ifi, sizeof ifi);
-}
-
 /* The filter 'ff' as the kernel sends it: message 'type', one action of
  * its kind with FlowTier's cookie and its counters. */
 static struct nl_msg *
