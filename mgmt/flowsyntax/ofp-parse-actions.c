@@ -162,6 +162,12 @@ act_resubmit(struct ft_ofp_act_ctx *c, const struct ft_ofp_token *t,
         return ft_error_set(err, -EINVAL, "missing arguments (resubmit:PORT "
                             "or resubmit(PORT,TABLE))");
     }
+    if (in_port == FT_PORT_IN_PORT && table == FT_TABLE_ALL) {
+        /* resubmit:IN_PORT: as Open vSwitch, refused like resubmit(,). */
+        return ft_error_set(err, -EINVAL, "at least one of in_port and "
+                            "table must be given (resubmit:IN_PORT names "
+                            "neither another port nor a table)");
+    }
     a = ft_ofpacts_put(c->acts, FT_OFPACT_RESUBMIT);
     a->resubmit.in_port = in_port;
     a->resubmit.table_id = (uint8_t) table;

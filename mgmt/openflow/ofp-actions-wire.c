@@ -170,6 +170,15 @@ decode_nx_action(const uint8_t *p, size_t len, uint8_t version,
             return ft_ofperr_set(oe, FT_OFPERR_ACTION_BAD_ARGUMENT,
                                  "resubmit: bad port");
         }
+        if (port == FT_PORT_IN_PORT
+            && (subtype == NXAST_RESUBMIT || p[12] == 255)) {
+            /* The same port in the same table: the packet resubmitted to
+             * itself.  Refused as the flow syntax refuses resubmit(,),
+             * so that every rule prints as text that parses again. */
+            return ft_ofperr_set(oe, FT_OFPERR_ACTION_BAD_ARGUMENT,
+                                 "resubmit: at least one of in_port and "
+                                 "table must be given");
+        }
         a = ft_ofpacts_put(acts, FT_OFPACT_RESUBMIT);
         a->resubmit.in_port = port;
         a->resubmit.table_id = subtype == NXAST_RESUBMIT ? 255 : p[12];

@@ -569,6 +569,15 @@ test_errors(void **state)
                  12, 2);
     /* OF1.0 message on a 1.3 connection: OFPBRC_BAD_VERSION. */
     expect_error(f, 4, "0105000800000007", 1, 0);
+    /* resubmit(IN_PORT) in table 255, the current one: the packet
+     * resubmitted to itself, OFPBAC_BAD_ARGUMENT (the flow syntax refuses
+     * it too, so every rule's text parses again). */
+    expect_error(f, 4, "040e0078000000020000000000000000000000000000000000000000"
+                 "0000000affffffffffffffffffffffff000000000001000a80000a02"
+                 "08060000000000000004003000000000001100088100000000190010"
+                 "80000c021065000000000000ffff001000002320000efff8ff000000"
+                 "0001000804000000",
+                 2, 5);
     /* OF1.0 FLOW_MOD with ENQUEUE: OFPBAC_BAD_TYPE. */
     expect_error(f, 1, "010e005800000002003fffff00000000000000000000000000000000"
                  "00000000000000000000000000000000000000000000000000000000"

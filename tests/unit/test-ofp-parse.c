@@ -160,6 +160,8 @@ static const struct error_case error_cases[] = {
     { FT_FLOW_ADD, "actions=resubmit(", 9, "resubmit", "missing ')'" },
     { FT_FLOW_ADD, "actions=resubmit(,)", 9, "resubmit",
       "at least one of" },
+    { FT_FLOW_ADD, "actions=resubmit:IN_PORT", 9, "resubmit",
+      "at least one of" },
     { FT_FLOW_ADD, "actions=resubmit(,255)", 9, "resubmit",
       "out of range" },
     { FT_FLOW_ADD, "ip,actions=", 4, "actions", "empty action list" },
