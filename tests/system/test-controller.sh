@@ -41,6 +41,13 @@ OSKEN=$!
 SYS_PIDS+=($OSKEN)
 ft 0 set-controller br0 "tcp:127.0.0.1:$PORT"
 wait_connected
+# The controller installs its table-miss rule once it has the switch's
+# features, a moment after the connection is up; before that, a secure
+# bridge drops the first ARP and ping gives up.
+for i in $(seq 100); do
+    "$FT" dump-flows br0 | grep -q 'actions=CONTROLLER' && break
+    sleep 0.1
+done
 pass
 
 ping_ok vm1 10.0.0.2
