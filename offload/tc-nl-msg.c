@@ -1,9 +1,10 @@
 /*
  * tc-nl-msg.c - the fixed headers of the TC provider's rtnetlink requests
- * (struct tcmsg, struct ifinfomsg; see tc-nl.h).  Apart from tc-nl.c's
- * socket so that a model of the kernel's side (tests/unit/tc-nl-fake.c),
- * linked in place of tc-nl.c, sends the very requests the provider
- * builds.  Touches nothing but the messages it returns.
+ * (struct tcmsg, struct ifinfomsg; see tc-nl.h), and the request that
+ * wants only its ack.  Apart from tc-nl.c's socket so that a model of the
+ * kernel's side (tests/unit/tc-nl-fake.c), linked in place of tc-nl.c,
+ * sends the very requests the provider builds.  Touches nothing but the
+ * messages it returns.
  */
 #include "tc-nl.h"
 
@@ -56,4 +57,11 @@ ft_tc_nl_link_msg(int type, int flags, int ifindex, unsigned int ifi_flags,
     ifi.ifi_flags = ifi_flags;
     ifi.ifi_change = ifi_change;
     return nl_request(type, flags, &ifi, sizeof ifi);
+}
+
+int
+ft_tc_nl_transact(struct nl_sock *sock, struct nl_msg *msg, const char *what,
+                  struct ft_error *err)
+{
+    return ft_tc_nl_request(sock, msg, NULL, NULL, what, NULL, err);
 }

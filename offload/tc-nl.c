@@ -163,13 +163,6 @@ nl_wait(struct nl_sock *sock, struct ack *ack,
 }
 
 int
-ft_tc_nl_transact(struct nl_sock *sock, struct nl_msg *msg, const char *what,
-                  struct ft_error *err)
-{
-    return ft_tc_nl_request(sock, msg, NULL, NULL, what, NULL, err);
-}
-
-int
 ft_tc_nl_request(struct nl_sock *sock, struct nl_msg *msg,
                  int (*cb)(struct nl_msg *, void *aux), void *aux,
                  const char *what, char warning[FT_ERROR_REASON_MAX],
