@@ -443,8 +443,9 @@ daemon_bound() {
                              found = 1 }
                          END { exit !found }' - /proc/net/packet
 }
-# wait_reopened: waits up to 1 s for $VE to be open, without an error,
-# on its device of now.
+# wait_reopened: waits for $VE to be open, without an error, on its
+# device of now: 20 looks 50 ms apart, as wait_error (a notification's
+# time, not the 5 s periodic check's).
 wait_reopened() {
     local i idx
     read -r idx <"/sys/class/net/$VE/ifindex" || return 1
