@@ -70,7 +70,14 @@ bridge_link_note(const struct ft_link_event *ev, void *br_)
     br->link_close_check = true;
 }
 
-/* True if a notification should open the port 'p', not open. */
+/* True if a notification should open the port 'p', not open.  Only the
+ * device that had the port's name when a notification's open of it
+ * failed is held off, and only while its flags stay as they were: a
+ * device made since (another ifindex) is tried at once.  The failed open
+ * may have been started by the old device's last notification (its going
+ * down), read once it was gone; holding off by that notification's
+ * ifindex, or by any notification of the name, would leave the new
+ * device to the periodic check. */
 static bool
 bridge_link_should_retry(const struct bridge_port *p, long long int now)
 {
@@ -78,8 +85,20 @@ bridge_link_should_retry(const struct bridge_port *p, long long int now)
         return false;
     }
     return !p->link_fail_at || now - p->link_fail_at >= BRIDGE_LINK_HOLDOFF
-           || (p->link_ifindex == p->link_fail_ifindex
-               && p->link_flags != p->link_fail_flags);
+           || p->link_ifindex != p->link_fail_ifindex
+           || p->link_flags != p->link_fail_flags;
+}
+
+/* Records that the open of 'p' a notification started at 'now' failed:
+ * against the device its name names now, if any. */
+static void
+bridge_link_note_failure(struct bridge_port *p, long long int now)
+{
+    int ifindex = ft_netdev_linux_ifindex(p->name);
+
+    p->link_fail_at = now ? now : 1;
+    p->link_fail_ifindex = ifindex > 0 ? ifindex : 0;
+    p->link_fail_flags = p->link_flags;
 }
 
 /* Acts on the notifications noted on the ports since the last call. */
@@ -103,9 +122,7 @@ bridge_link_apply(struct ft_bridge *br, bool lost, long long int now)
         struct bridge_port *p = &br->ports[i];
 
         if (retry[i] && p->error && !p->opener) {
-            p->link_fail_at = now ? now : 1;
-            p->link_fail_ifindex = p->link_ifindex;
-            p->link_fail_flags = p->link_flags;
+            bridge_link_note_failure(p, now);
         } else if (retry[i]) {
             p->link_fail_at = 0;
         }

@@ -63,8 +63,9 @@ struct bridge_port {
     unsigned int link_flags;        /* ...with these flags. */
     long long int link_fail_at;     /* Last open a notification started
                                      * that failed (ms), or 0... */
-    int link_fail_ifindex;          /* ...on this device... */
-    unsigned int link_fail_flags;   /* ...with these flags. */
+    int link_fail_ifindex;          /* ...the device its name named then
+                                     * (0: none)... */
+    unsigned int link_fail_flags;   /* ...the notification's flags. */
 };
 
 /* other_config:tc-policy (Open vSwitch's words): where TC rules go. */

@@ -164,9 +164,15 @@
  * Devices that name no port only cost the close check, once per batch;
  * FlowTier's own devices (taps, slow-path pairs, vxlan devices) do not
  * loop: an open port ignores its own device appearing, and a port whose
- * open a notification started and that failed is not tried again by a
- * notification for BRIDGE_LINK_HOLDOFF ms, unless its device's flags
- * changed (the 5 s check still tries it).
+ * open a notification started and that failed is not tried again for
+ * BRIDGE_LINK_HOLDOFF ms by a notification of the device its name named
+ * then, unless that device's flags changed (the 5 s check still tries
+ * it).  A device made since (another ifindex) is tried at once: when a
+ * device is deleted and made again in one go, the old one's last
+ * notification may be read once its name is gone, and the open it starts
+ * fails; the new device's notifications must still open the port.  A
+ * device FlowTier's own failing open makes and removes again sends its
+ * notifications of both in the same batch, the deletion last.
  *
  * DPDK
  * ====

@@ -1,8 +1,10 @@
 /*
  * test-bridge-link.c - a bridge's ports following the kernel's device
  * notifications (mgmt/bridge/bridge-link.c, swpath/link-watch.c): the
- * decisions on notifications made up by the test (a failed open held off,
- * a deletion last in a batch, notifications lost), then real devices in a
+ * decisions on notifications made up by the test (a failed open held off
+ * for the device that failed but not for a device made since, the old
+ * device's last notification read once it is gone, a deletion last in a
+ * batch, notifications lost), then real devices in a
  * network namespace of the test's own: deleted, made again under the
  * same name, renamed away and back, each noticed from the notification
  * alone, and forwarding again.
@@ -17,7 +19,9 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -58,14 +62,29 @@ link_ev(bool deleted, const char *name, int ifindex, unsigned int flags)
     return ev;
 }
 
-/* The decisions alone, on notifications the test makes up. */
+/* A UDP socket bound to 'port' on every address, held so that a VXLAN
+ * device on that port cannot be brought up. */
+static int
+bind_udp(uint16_t port)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_port = htons(port) };
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sin, sizeof sin), 0);
+    return fd;
+}
+
+/* The decisions alone, on notifications the test makes up (and real
+ * devices behind them). */
 static void
 test_link_decisions(void **state)
 {
     long long int t = now_ms();
     struct ft_link_event evs[2];
     struct ft_bridge *br;
-    int ifindex;
+    int ifindex, udp, d0p;
 
     (void) state;
     if (!in_netns) {
@@ -85,19 +104,61 @@ test_link_decisions(void **state)
     assert_non_null(strstr(ft_bridge_port_error(br, "d0"),
                            "No such device"));
 
-    /* Now it exists, but a new device of the name within the hold-off
-     * (the storm FlowTier's own failing device could make) is not tried;
-     * the same device with other flags (brought up) is. */
-    assert_int_equal(sh("ip link add d0 type veth peer name d0p && "
-                        "ip link set d0p up"), 0);
+    /* A device made since the open failed (the name named none then) is
+     * tried at once.  It is a VXLAN device whose UDP port the test holds,
+     * so that it cannot be brought up: the open fails again, in the
+     * kernel's words. */
+    udp = bind_udp(4790);
+    assert_int_equal(sh("ip link add d0 type vxlan id 7 dstport 4790"), 0);
     ifindex = (int) if_nametoindex("d0");
     assert_true(ifindex > 0);
     evs[0] = link_ev(false, "d0", ifindex, 0);
     assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 10), 0);
-    assert_non_null(ft_bridge_port_error(br, "d0"));
-    evs[0] = link_ev(false, "d0", 4242, IFF_UP);
-    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 20), 1);
+    assert_non_null(strstr(ft_bridge_port_error(br, "d0"),
+                           "Address already in use"));
+
+    /* Then it could open (the port is free), but that device with the
+     * same flags is held off (the storm a device FlowTier's own failing
+     * open changes could make); with other flags (brought up) it is
+     * tried. */
+    close(udp);
+    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 20), 0);
+    assert_non_null(strstr(ft_bridge_port_error(br, "d0"),
+                           "Address already in use"));
+    evs[0] = link_ev(false, "d0", ifindex, IFF_UP);
+    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 30), 1);
     assert_null(ft_bridge_port_error(br, "d0"));
+    assert_int_equal(sh("ip link del d0 && ip link add d0 type veth peer "
+                        "name d0p && ip link set d0 up && "
+                        "ip link set d0p up"), 0);
+    assert_int_equal(ft_bridge_check_ports(br, t + 30), 2);
+    assert_null(ft_bridge_port_error(br, "d0"));
+
+    /* Deleted and made again in one go, the old device's last
+     * notification (going down) read once its name is gone: closed, the
+     * open it started fails; the new device's notification, within the
+     * hold-off, opens the port on the new device. */
+    ifindex = (int) if_nametoindex("d0");
+    assert_int_equal(sh("ip link del d0"), 0);
+    evs[0] = link_ev(false, "d0", ifindex, 0);
+    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 40), 1);
+    assert_non_null(strstr(ft_bridge_port_error(br, "d0"),
+                           "No such device"));
+    assert_int_equal(sh("ip link add d0 type veth peer name d0p && "
+                        "ip link set d0 up && ip link set d0p up"), 0);
+    evs[0] = link_ev(true, "d0", ifindex, 0);
+    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 50), 0);
+    assert_non_null(ft_bridge_port_error(br, "d0"));
+    evs[0] = link_ev(false, "d0", (int) if_nametoindex("d0"), IFF_UP);
+    assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 60), 1);
+    assert_null(ft_bridge_port_error(br, "d0"));
+    d0p = open_sniffer("d0p");
+    assert_true(d0p >= 0);
+    drain(d0p);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x92929201);
+    assert_true(expect_tag(br, d0p, 0x92929201, 1000));
+    close(d0p);
+    ifindex = (int) if_nametoindex("d0");
 
     /* The device is replaced by one of the same name (another ifindex),
      * both notifications in one batch: closed, and opened on the new. */
@@ -107,7 +168,7 @@ test_link_decisions(void **state)
     assert_int_not_equal((int) if_nametoindex("d0"), ifindex);
     evs[0] = link_ev(true, "d0", ifindex, 0);
     evs[1] = link_ev(false, "d0", (int) if_nametoindex("d0"), IFF_UP);
-    assert_int_equal(ft_bridge_link_events(br, evs, 2, false, t + 30), 2);
+    assert_int_equal(ft_bridge_link_events(br, evs, 2, false, t + 70), 2);
     assert_null(ft_bridge_port_error(br, "d0"));
 
     /* Made and deleted in one batch, the device gone: closed, not
@@ -116,7 +177,7 @@ test_link_decisions(void **state)
     assert_int_equal(sh("ip link del d0"), 0);
     evs[0] = link_ev(false, "d0", ifindex, IFF_UP);
     evs[1] = link_ev(true, "d0", ifindex, IFF_UP);
-    assert_int_equal(ft_bridge_link_events(br, evs, 2, false, t + 40), 1);
+    assert_int_equal(ft_bridge_link_events(br, evs, 2, false, t + 80), 1);
     assert_non_null(strstr(ft_bridge_port_error(br, "d0"),
                            "No such device"));
 
@@ -124,9 +185,9 @@ test_link_decisions(void **state)
      * notification of it. */
     assert_int_equal(sh("ip link add d0 type veth peer name d0p && "
                         "ip link set d0 up && ip link set d0p up"), 0);
-    assert_int_equal(ft_bridge_link_events(br, NULL, 0, false, t + 50), 0);
+    assert_int_equal(ft_bridge_link_events(br, NULL, 0, false, t + 90), 0);
     assert_non_null(ft_bridge_port_error(br, "d0"));
-    assert_int_equal(ft_bridge_link_events(br, NULL, 0, true, t + 50), 1);
+    assert_int_equal(ft_bridge_link_events(br, NULL, 0, true, t + 90), 1);
     assert_null(ft_bridge_port_error(br, "d0"));
     destroy_switch(br);
     assert_int_equal(sh("ip link del d0"), 0);
