@@ -55,6 +55,7 @@
 #include "netdev.h"
 #include "packet.h"
 #include "tnl-config.h"
+#include "flowtier/error.h"
 
 struct ft_vxlan_endpoint;
 
@@ -68,6 +69,10 @@ struct ft_vxlan_stats {
     uint64_t tx_no_route;       /* No usable route to the far end. */
     uint64_t tx_errors;         /* Refused by the kernel. */
     uint64_t route_changes;     /* Notifications that made routes stale. */
+    uint64_t rx_sockets;        /* Receive sockets (vxlan-rxgroup.h). */
+    /* Why the outer DF and UDP checksum of received packets are not seen
+     * (the kernel refused the socket group), or "". */
+    char no_flags_reason[FT_ERROR_REASON_MAX];
 };
 
 /* Creates the endpoint of UDP port 'dst_port' in the calling thread's
