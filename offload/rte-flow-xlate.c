@@ -270,10 +270,13 @@ pattern_tun_flags(const struct ft_match *m, struct ft_error *err)
         return refuse(err, "tun_flags -key (every received VXLAN packet "
                       "has its key)");
     }
-    if (flags & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
-        return refuse(err, "tun_flags +df or +csum (the userspace datapath "
-                      "sees neither of a received packet, so no rule "
-                      "could take the same packets)");
+    /* In the mask only where an OpenFlow rule on tun_flags looked at
+     * them (mgmt/ofproto/xlate.c, wc_init_tunnel). */
+    if (mask & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
+        return refuse(err, "the outer tun_flags df or csum (an OpenFlow "
+                      "rule matches tun_flags' df or csum bit, which the "
+                      "outer IPV4 and UDP items here do not carry: a rule "
+                      "would take +df and -df alike)");
     }
     return 0;
 }
