@@ -251,13 +251,11 @@ tnl_check(const char *port, const struct ft_rte_flow_vxlan *vx, bool encap,
 }
 
 /* The received flags a VXLAN port's megaflow 'm' matches (tun_flags).
- * The userspace datapath receives through a UDP socket, which shows
- * neither the outer DF bit nor the UDP checksum, and says "-df-csum+key"
- * of every packet (swpath/netdev-vxlan.h): a rule must take the packets
- * that megaflow takes there, so "-df" and "-csum" put nothing in the
- * pattern (as in the TC tier, offload/tc-tunnel.c), "+df" and "+csum"
- * (which no such packet has) are refused, and so is "-key" (every VXLAN
- * packet has its key). */
+ * The translation puts the outer DF and csum flags in a megaflow's mask
+ * only where an OpenFlow rule on tun_flags looked at them; the outer
+ * items here do not carry them, so such a megaflow is refused (a rule
+ * would take +df and -df alike, as in the TC tier, offload/tc-tunnel.c),
+ * and so is "-key" (every VXLAN packet has its key). */
 static int
 pattern_tun_flags(const struct ft_match *m, struct ft_error *err)
 {
@@ -270,10 +268,13 @@ pattern_tun_flags(const struct ft_match *m, struct ft_error *err)
         return refuse(err, "tun_flags -key (every received VXLAN packet "
                       "has its key)");
     }
-    if (flags & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
-        return refuse(err, "tun_flags +df or +csum (the userspace datapath "
-                      "sees neither of a received packet, so no rule "
-                      "could take the same packets)");
+    /* In the mask only where an OpenFlow rule on tun_flags looked at
+     * them (mgmt/ofproto/xlate.c, wc_init_tunnel). */
+    if (mask & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
+        return refuse(err, "the outer tun_flags df or csum (an OpenFlow "
+                      "rule matches tun_flags' df or csum bit, which the "
+                      "outer IPV4 and UDP items here do not carry: a rule "
+                      "would take +df and -df alike)");
     }
     return 0;
 }

@@ -34,9 +34,14 @@
 
 /* ---- The enc_* keys of a decapsulation rule. ---- */
 
+/* Refuses a decapsulation megaflow whose mask has the outer DF or csum
+ * bit: flower has no key for a tunnel's outer flags before Linux 6.11,
+ * so a filter would take +df and -df packets alike.  The translation
+ * puts them in the mask only where an OpenFlow rule on tun_flags looked
+ * at them (mgmt/ofproto/xlate.c, wc_init_tunnel), so the megaflows of a
+ * table without such a rule stay offloadable whatever the senders set. */
 static int
-match_tun_flags(const struct ft_match *m, bool sw_tunnel,
-                struct ft_error *err)
+match_tun_flags(const struct ft_match *m, struct ft_error *err)
 {
     uint16_t mask = m->mask.tun_flags, v = m->flow.tun_flags & mask;
 
@@ -44,27 +49,14 @@ match_tun_flags(const struct ft_match *m, bool sw_tunnel,
         return ft_offload_refuse_match("tc", "tun_flags other than df, "
                                        "csum and key", err);
     }
-    /* In front of the kernel datapath the device hands on the sender's
-     * real outer flags, which every megaflow of a tunnel port matches
-     * (the translation matches the whole outer header, as Open
-     * vSwitch's does) and flower cannot see: the filter takes the
-     * tunnel's packets whatever their DF and checksum flags.  Their
-     * treatment differs only under an OpenFlow rule on tun_flags' df or
-     * csum bits (README, "In the kernel tier"). */
-    if (sw_tunnel) {
-        mask &= ~(FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM);
-        v &= mask;
-    }
-    /* The userspace datapath receives through a UDP socket, which shows
-     * neither the outer DF bit nor the UDP checksum: it reports both
-     * clear on every packet of a tunnel port.  A rule that cannot look
-     * at them (flower has no key for the outer flags before Linux 6.11)
-     * takes the same packets as "-df-csum"; "+df" or "+csum" it would
-     * take wrongly. */
-    if (v & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
-        return ft_offload_refuse_match("tc", "tun_flags +df or +csum (TC "
-                                       "has no key for the outer flags "
-                                       "here)", err);
+    if (mask & (FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM)) {
+        return ft_offload_refuse_match("tc", "the outer tun_flags df or csum "
+                                       "(an OpenFlow rule matches "
+                                       "tun_flags' df or csum bit, and TC "
+                                       "has no key for a tunnel's outer "
+                                       "flags before Linux 6.11: a filter "
+                                       "would take +df and -df alike)",
+                                       err);
     }
     if ((mask & FT_TNL_F_KEY) && !(v & FT_TNL_F_KEY)) {
         return ft_offload_refuse_match("tc", "tun_flags -key (a VXLAN "
@@ -80,7 +72,7 @@ ft_tc_tunnel_match_put(struct nl_msg *msg, const struct ft_match *m,
 {
     uint16_t dst_port = in->tnl_dst_port;
     uint64_t id_mask = m->mask.tun_id;
-    int error = match_tun_flags(m, in->sw_tunnel, err);
+    int error = match_tun_flags(m, err);
 
     if (error) {
         return error;

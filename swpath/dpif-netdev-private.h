@@ -46,7 +46,9 @@
 
 #define DPIF_BATCH FT_PACKET_BATCH_MAX
 #define DPIF_PORT_BUCKETS 256
-#define DPIF_MAX_ENDPOINTS 8        /* VXLAN UDP ports per datapath. */
+#define DPIF_MAX_ENDPOINTS 8        /* VXLAN UDP ports per datapath (each
+                                     * holds FT_VXLAN_RX_SOCKS receive
+                                     * sockets and 3 more descriptors). */
 
 /* Forwarding contexts: the datapath's own (index 0) and one per thread. */
 #define DPIF_FWD_MAX (FT_DPIF_PMD_MAX + 1)

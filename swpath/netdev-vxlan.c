@@ -25,20 +25,23 @@
 
 #include "tnl-route.h"
 #include "vxlan.h"
+#include "vxlan-rxgroup.h"
 
 #define BATCH FT_PACKET_BATCH_MAX
 #define RX_BUF_SIZE (FT_PACKET_HEADROOM + 65536)
 #define TX_BUF_SIZE (FT_VXLAN_ENCAP_LEN + FT_NETDEV_MAX_FRAME)
 #define CTRL_SIZE 128
 
-enum { EV_UDP = 1, EV_ROUTE = 2 };
+/* epoll tags: the route fd, or EV_UDP + the index of a receive socket. */
+enum { EV_ROUTE = 1, EV_UDP = 2 };
 
 struct ft_vxlan_endpoint {
     uint16_t dst_port;
-    int udp_fd;                 /* Receives; sends while unresolved. */
+    struct ft_vxlan_rxgroup rx; /* Receive; rx.fds[0] sends while
+                                 * unresolved. */
     int tx_fd;                  /* AF_PACKET, send only. */
-    int ep_fd;                  /* epoll of udp_fd and the route fd. */
-    int pmtudisc;               /* IP_MTU_DISCOVER now set on udp_fd. */
+    int ep_fd;                  /* epoll of rx.fds and the route fd. */
+    int pmtudisc;               /* IP_MTU_DISCOVER now set on rx.fds[0]. */
     struct ft_tnl_route *route;
     uint16_t ip_id;
     struct ft_vxlan_stats stats;
@@ -70,36 +73,6 @@ ep_time_msec(void)
 
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (long long int) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-ep_udp_socket(uint16_t dst_port, struct ft_error *err)
-{
-    struct sockaddr_in sin = { .sin_family = AF_INET,
-                               .sin_port = htons(dst_port) };
-    int one = 1, fd, error;
-
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        error = -errno;
-        return ft_error_set(err, error, "vxlan: cannot open a UDP socket: "
-                            "%s", strerror(-error));
-    }
-    if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one)
-        || setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one)
-        || setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one)
-        || bind(fd, (struct sockaddr *) &sin, sizeof sin)) {
-        error = -errno;
-        close(fd);
-        return ft_error_set(err, error, "vxlan: cannot receive on UDP port "
-                            "%u: %s%s", dst_port, strerror(-error),
-                            error == -EADDRINUSE
-                            ? " (a Linux vxlan device, another program or "
-                              "another bridge's vxlan port has it; the "
-                              "vxlan ports of one UDP port must be on one "
-                              "bridge)" : "");
-    }
-    return fd;
 }
 
 static int
@@ -139,7 +112,7 @@ ft_vxlan_endpoint_create(uint16_t dst_port, struct ft_vxlan_endpoint **epp,
         return ft_error_set(err, -ENOMEM, "vxlan: out of memory");
     }
     ep->dst_port = dst_port;
-    ep->udp_fd = ep->tx_fd = ep->ep_fd = -1;
+    ep->tx_fd = ep->ep_fd = -1;
     ep->pmtudisc = -1;
     ep->rx_bufs = malloc((size_t) BATCH * RX_BUF_SIZE);
     ep->tx_bufs = malloc((size_t) BATCH * TX_BUF_SIZE);
@@ -147,9 +120,8 @@ ft_vxlan_endpoint_create(uint16_t dst_port, struct ft_vxlan_endpoint **epp,
         error = ft_error_set(err, -ENOMEM, "vxlan: out of memory");
         goto fail;
     }
-    ep->udp_fd = ep_udp_socket(dst_port, err);
-    if (ep->udp_fd < 0) {
-        error = ep->udp_fd;
+    error = ft_vxlan_rxgroup_open(&ep->rx, dst_port, NULL, err);
+    if (error) {
         goto fail;
     }
     ep->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -166,8 +138,8 @@ ft_vxlan_endpoint_create(uint16_t dst_port, struct ft_vxlan_endpoint **epp,
     }
     ep->ep_fd = epoll_create1(EPOLL_CLOEXEC);
     error = ep->ep_fd < 0 ? -errno : 0;
-    if (!error) {
-        error = ep_epoll_add(ep->ep_fd, ep->udp_fd, EV_UDP);
+    for (size_t i = 0; !error && i < ep->rx.n_fds; i++) {
+        error = ep_epoll_add(ep->ep_fd, ep->rx.fds[i], EV_UDP + i);
     }
     if (!error) {
         error = ep_epoll_add(ep->ep_fd, ft_tnl_route_get_fd(ep->route),
@@ -195,9 +167,7 @@ ft_vxlan_endpoint_destroy(struct ft_vxlan_endpoint *ep)
     if (ep->ep_fd >= 0) {
         close(ep->ep_fd);
     }
-    if (ep->udp_fd >= 0) {
-        close(ep->udp_fd);
-    }
+    ft_vxlan_rxgroup_close(&ep->rx);
     if (ep->tx_fd >= 0) {
         close(ep->tx_fd);
     }
@@ -225,6 +195,9 @@ ft_vxlan_endpoint_get_stats(const struct ft_vxlan_endpoint *ep,
 {
     *stats = ep->stats;
     stats->route_changes = ft_tnl_route_changes(ep->route);
+    stats->rx_sockets = ep->rx.n_fds;
+    snprintf(stats->no_flags_reason, sizeof stats->no_flags_reason, "%s",
+             ep->rx.no_flags_reason);
 }
 
 void
@@ -242,6 +215,11 @@ ft_vxlan_endpoint_add_stats(const struct ft_vxlan_endpoint *ep,
     sum->tx_no_route += s.tx_no_route;
     sum->tx_errors += s.tx_errors;
     sum->route_changes += s.route_changes;
+    sum->rx_sockets += s.rx_sockets;
+    if (!sum->no_flags_reason[0]) {
+        memcpy(sum->no_flags_reason, s.no_flags_reason,
+               sizeof sum->no_flags_reason);
+    }
 }
 
 /* Receive. */
@@ -270,22 +248,32 @@ ep_rx_ancillary(struct msghdr *m, struct ft_packet_tunnel *t)
     }
 }
 
+/* Receives from socket 'sock' of the group into the free slots of
+ * 'batch' and the endpoint's buffers from 'slot' on.  Returns the number
+ * of slots used, or a negative errno. */
 static int
-ep_rx_udp(struct ft_vxlan_endpoint *ep, struct ft_packet_batch *batch)
+ep_rx_udp(struct ft_vxlan_endpoint *ep, size_t sock, size_t slot,
+          struct ft_packet_batch *batch)
 {
+    uint16_t flags = FT_TNL_F_KEY | ft_vxlan_rxgroup_flags(&ep->rx, sock);
+    size_t used = batch->count > slot ? batch->count : slot;
+    size_t room = used < BATCH ? BATCH - used : 0;
     int n;
 
-    for (size_t i = 0; i < BATCH; i++) {
+    if (!room) {
+        return 0;
+    }
+    for (size_t i = slot; i < slot + room; i++) {
         ep->rx_msgs[i].msg_hdr.msg_namelen = sizeof ep->rx_addr[i];
         ep->rx_msgs[i].msg_hdr.msg_controllen = CTRL_SIZE;
         ep->rx_msgs[i].msg_hdr.msg_flags = 0;
     }
-    n = recvmmsg(ep->udp_fd, ep->rx_msgs, BATCH - batch->count,
-                 MSG_DONTWAIT, NULL);
+    n = recvmmsg(ep->rx.fds[sock], &ep->rx_msgs[slot], room, MSG_DONTWAIT,
+                 NULL);
     if (n < 0) {
         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
     }
-    for (int i = 0; i < n; i++) {
+    for (size_t i = slot; i < slot + (size_t) n; i++) {
         struct msghdr *m = &ep->rx_msgs[i].msg_hdr;
         size_t len = ep->rx_msgs[i].msg_len;
         struct ft_packet *pkt = &ep->rx_pkts[i];
@@ -302,7 +290,7 @@ ep_rx_udp(struct ft_vxlan_endpoint *ep, struct ft_packet_batch *batch)
         pkt->tunnel.valid = true;
         pkt->tunnel.tun_id = vni;
         pkt->tunnel.src = ntohl(ep->rx_addr[i].sin_addr.s_addr);
-        pkt->tunnel.flags = FT_TNL_F_KEY;
+        pkt->tunnel.flags = flags;
         pkt->tunnel.tp_dst = ep->dst_port;
         ep_rx_ancillary(m, &pkt->tunnel);
         ep->stats.rx_packets++;
@@ -315,8 +303,9 @@ int
 ft_vxlan_endpoint_rx(struct ft_vxlan_endpoint *ep,
                      struct ft_packet_batch *batch)
 {
-    struct epoll_event evs[2];
-    int n = epoll_wait(ep->ep_fd, evs, 2, 0);
+    struct epoll_event evs[FT_VXLAN_RX_SOCKS + 1];
+    int n = epoll_wait(ep->ep_fd, evs, FT_VXLAN_RX_SOCKS + 1, 0);
+    size_t slot = 0;
     int retval = 0;
 
     for (int i = 0; i < n; i++) {
@@ -324,9 +313,10 @@ ft_vxlan_endpoint_rx(struct ft_vxlan_endpoint *ep,
             ft_tnl_route_run(ep->route);
         }
     }
-    for (int i = 0; i < n; i++) {
-        if (evs[i].data.u32 == EV_UDP) {
-            retval = ep_rx_udp(ep, batch);
+    for (int i = 0; i < n && retval >= 0; i++) {
+        if (evs[i].data.u32 >= EV_UDP) {
+            retval = ep_rx_udp(ep, evs[i].data.u32 - EV_UDP, slot, batch);
+            slot += retval > 0 ? (size_t) retval : 0;
         }
     }
     return retval < 0 ? retval : (int) batch->count;
@@ -404,11 +394,11 @@ ep_tx_kernel(struct ft_vxlan_endpoint *ep, const struct ft_packet *pkt,
     memcpy(CMSG_DATA(c), &ttl, sizeof ttl);
 
     if (pmtu != ep->pmtudisc
-        && !setsockopt(ep->udp_fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+        && !setsockopt(ep->rx.fds[0], IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
                        sizeof pmtu)) {
         ep->pmtudisc = pmtu;
     }
-    if (sendmsg(ep->udp_fd, &m, MSG_DONTWAIT) < 0) {
+    if (sendmsg(ep->rx.fds[0], &m, MSG_DONTWAIT) < 0) {
         ep->stats.tx_errors++;
         return -errno;
     }

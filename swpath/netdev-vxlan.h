@@ -12,40 +12,36 @@
  * per UDP port per datapath, which the datapath creates with the first
  * port on that UDP port and destroys with the last:
  *
- *   - Receive: a UDP socket bound to the port.  The underlay is the
- *     host's IP stack, as for Linux's own vxlan device: the kernel has
- *     already checked the outer checksums, reassembled fragments and
- *     filtered by address, and nothing else answers the packets with
- *     ICMP port unreachable.  The same ring-per-port receive as the other
- *     classes would have to see every frame of the underlay device and
- *     could not stop the kernel from handling them too.  One recvmmsg()
- *     takes a batch; the outer source, destination, TOS and TTL come from
- *     socket ancillary data.  The datapath then gives each packet to the
- *     port that fits it best (ft_tnl_config_rx_score()): its in_port and
- *     tunnel metadata (tun_id, tun_src, tun_dst, tun_tos, tun_ttl,
- *     tun_flags "key") are in the flow key.  A packet no port takes is
- *     dropped and counted.  The outer DF bit and UDP checksum of a
- *     received packet are not known this way: no socket option hands
- *     out the IPv4 header's flags or the UDP checksum field (IP_PKTINFO,
- *     IP_RECVTOS and IP_RECVTTL give addresses, TOS and TTL; the kernel
- *     has verified a nonzero checksum and says nothing of a zero one).
- *     A raw IPPROTO_UDP socket would show both, but it gets a copy of
- *     every UDP datagram of the host, a second copy per packet.  So
- *     tun_flags is "-df-csum+key" on every received packet; the TC tier
- *     relies on that (a match on -df-csum takes every packet there).
+ *   - Receive: UDP sockets bound to the port (swpath/vxlan-rxgroup.h).
+ *     The underlay is the host's IP stack, as for Linux's own vxlan
+ *     device: the kernel has already checked the outer checksums,
+ *     reassembled fragments and filtered by address, and nothing else
+ *     answers the packets with ICMP port unreachable.  The same
+ *     ring-per-port receive as the other classes would have to see every
+ *     frame of the underlay device and could not stop the kernel from
+ *     handling them too.  One recvmmsg() per ready socket takes a batch;
+ *     the outer source, destination, TOS and TTL come from socket
+ *     ancillary data, the outer DF bit and whether the UDP checksum was
+ *     set from the socket of the group the kernel's reuseport program
+ *     chose.  The datapath then gives each packet to the port that fits
+ *     it best (ft_tnl_config_rx_score()): its in_port and tunnel metadata
+ *     (tun_id, tun_src, tun_dst, tun_tos, tun_ttl, tun_flags df, csum and
+ *     key) are in the flow key.  A packet no port takes is dropped and
+ *     counted.  A kernel that refuses the reuseport program leaves one
+ *     socket, whose packets are all "-df-csum" (dpif-show says why).
  *   - Transmit: the whole outer frame is built here (Ethernet, IPv4, UDP
  *     with a source port hashed from the inner flow, VXLAN) and sent on
  *     the underlay device with one AF_PACKET socket, with the route and
  *     next hop's address from swpath/tnl-route.h.  While the next hop's
  *     address is unknown, or for a packet without DF larger than the
- *     underlay MTU, the packet goes through the UDP socket instead: the
+ *     underlay MTU, the packet goes through the first UDP socket instead: the
  *     kernel then resolves the neighbour (which the neighbour cache then
  *     shows, so the next packets take the fast way) or fragments.  A
  *     packet with DF larger than the underlay MTU is dropped and counted
  *     ('tx_errors' of its port; "too big" in the endpoint's counters).
  *
- * The endpoint's descriptor is an epoll set of the UDP socket and the
- * route notifications, so the datapath polls one descriptor for both.
+ * The endpoint's descriptor is an epoll set of the UDP sockets and the
+ * route notifications, so the datapath polls one descriptor for all.
  */
 #ifndef SWPATH_NETDEV_VXLAN_H
 #define SWPATH_NETDEV_VXLAN_H 1
@@ -55,6 +51,7 @@
 #include "netdev.h"
 #include "packet.h"
 #include "tnl-config.h"
+#include "flowtier/error.h"
 
 struct ft_vxlan_endpoint;
 
@@ -68,6 +65,10 @@ struct ft_vxlan_stats {
     uint64_t tx_no_route;       /* No usable route to the far end. */
     uint64_t tx_errors;         /* Refused by the kernel. */
     uint64_t route_changes;     /* Notifications that made routes stale. */
+    uint64_t rx_sockets;        /* Receive sockets (vxlan-rxgroup.h). */
+    /* Why the outer DF and UDP checksum of received packets are not seen
+     * (the kernel refused the socket group), or "". */
+    char no_flags_reason[FT_ERROR_REASON_MAX];
 };
 
 /* Creates the endpoint of UDP port 'dst_port' in the calling thread's

@@ -601,6 +601,12 @@ srv_dpif_show_tunnels(const struct ft_bridge_stats *st, struct ds *text)
                   t->tx_packets, t->tx_via_kernel, t->rx_packets,
                   t->tx_too_big, t->tx_no_route, t->tx_errors,
                   t->rx_invalid, st->n_tnl_no_port, t->route_changes);
+    if (t->rx_sockets) {
+        ds_put_format(text, "  vxlan receive sockets: %"PRIu64" (%s)\n",
+                      t->rx_sockets, t->no_flags_reason[0]
+                      ? t->no_flags_reason
+                      : "outer DF and UDP checksum seen");
+    }
 }
 
 /* The VXLAN counters, in dpif-show's data. */
@@ -610,7 +616,7 @@ srv_dpif_show_tunnels_json(const struct ft_bridge_stats *st, json_t *result)
     const struct ft_vxlan_stats *t = &st->tnl;
 
     json_object_set_new(json_object_get(result, "data"), "vxlan", json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
         "encapsulated", (json_int_t) t->tx_packets,
         "through_kernel", (json_int_t) t->tx_via_kernel,
         "decapsulated", (json_int_t) t->rx_packets,
@@ -619,7 +625,10 @@ srv_dpif_show_tunnels_json(const struct ft_bridge_stats *st, json_t *result)
         "send_errors", (json_int_t) t->tx_errors,
         "not_vxlan", (json_int_t) t->rx_invalid,
         "no_port", (json_int_t) st->n_tnl_no_port,
-        "underlay_changes", (json_int_t) t->route_changes));
+        "underlay_changes", (json_int_t) t->route_changes,
+        "rx_sockets", (json_int_t) t->rx_sockets,
+        "no_flags_reason", t->no_flags_reason[0] ? t->no_flags_reason
+                                                 : NULL));
 }
 
 /* One line per port of a datapath with a queue of upcalls per port. */

@@ -937,7 +937,12 @@ wc_init_tunnel(struct xctx *ctx, ft_port_no in_port)
     ctx->wc.tun_id = UINT64_MAX;
     ctx->wc.tun_src = UINT32_MAX;
     ctx->wc.tun_dst = UINT32_MAX;
-    ctx->wc.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
+    /* "key" says the outer header is VXLAN's, which this port's check
+     * below relies on.  DF and csum are matched only where an OpenFlow
+     * rule consulted them (the classifier adds them to 'wc' then): a
+     * megaflow of every DF sender matching +df would leave the hardware
+     * tiers, which cannot match the outer flags (offload/tc-tunnel.c). */
+    ctx->wc.tun_flags |= FT_TNL_F_KEY;
     report(ctx, TN_DETAIL, "input from VXLAN tunnel %s: VNI %"PRIu64
            ", from %u.%u.%u.%u", xp->name, ctx->flow.tun_id,
            ctx->flow.tun_src >> 24, (ctx->flow.tun_src >> 16) & 0xff,

@@ -164,9 +164,17 @@ ping_ok a1 10.0.0.11
 # ---- The megaflows show their tunnel, as Open vSwitch's datapath does.
 ft 0 dump-dp-flows br0
 p100=$(ofport vx100)
-expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.2,dst=172.31.1.1,flags\\(-df-csum\\+key\\)\\),.*in_port=$p100,"
+# No rule looks at the outer DF or checksum, so the megaflows match
+# "key" only (and stay offloadable), on both hosts.
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.2,dst=172.31.1.1,flags\\(\\+key\\)\\),.*in_port=$p100,"
+grep -E '^tunnel\(.*(df|csum)' <<<"$out" && fail "df or csum in a megaflow of a table that never looks at them"
 expect_out "actions:set\\(tunnel\\(tun_id=0x64,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$p100"
 expect_out "actions:set\\(tunnel\\(tun_id=0xc8,src=172.31.1.1,dst=172.31.1.2,ttl=64,tp_dst=4789,flags\\(df\\|key\\)\\)\\),$(ofport vx200)"
+ftb 0 dump-dp-flows br0
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.1,dst=172.31.1.2,flags\\(\\+key\\)\\),"
+grep -E '^tunnel\(.*(df|csum)' <<<"$out" && fail "df or csum in a megaflow of host B's table"
+ft 0 dpif-show br0
+expect_out "vxlan receive sockets: 4 \\(outer DF and UDP checksum seen\\)"
 
 # ---- trace follows a packet into and out of a tunnel.
 ft 0 trace br0 "ip,in_port=vx100,tun_id=0x64,tun_src=172.31.1.2,tun_dst=172.31.1.1,tun_flags=0x4,dl_src=02:00:00:00:00:0b,dl_dst=02:00:00:00:00:01,nw_src=10.0.0.11,nw_dst=10.0.0.1"
@@ -222,7 +230,7 @@ ip netns exec "$HC" sh -e -c '
     ip addr add 172.31.2.3/24 dev ul0
     ip link set ul0 up
     ip link add vxl100 type vxlan id 100 remote 172.31.2.1 local 172.31.2.3 \
-        dstport 4789 dev ul0
+        dstport 4789 dev ul0 df unset noudpcsum
     ip link set vxl100 address 02:00:00:00:00:15 mtu 1450
     ip addr add 10.0.0.21/24 dev vxl100
     ip link set vxl100 up
@@ -249,6 +257,70 @@ got=$(ip netns exec "$HC" timeout 10 socat -t 5 -T 5 - \
 [ "$got" = "$(sha256sum <"$SYS_T/tcp-data" | cut -c1-64)" ] \
     || fail "TCP Linux vxlan -> FlowTier failed"
 pass
+
+# ---- The outer DF bit and UDP checksum of received packets.  Host E is a
+# second Linux vxlan peer (VNI 100), with "df set" and "udpcsum", where
+# host C's device has neither ("df unset noudpcsum"); host B (FlowTier) sets DF without a
+# checksum.  OpenFlow rules on tun_flags tell them apart: host E's echo
+# requests are dropped, host C's switched; host B's match neither rule.
+HE=${SYS_NS_PREFIX}hoste
+# wait_stat MIN CMD...: CMD's number once it is at least MIN (the rule
+# counters follow the datapath's every revalidator pass), or after 3 s.
+wait_stat() {
+    local min=$1 v i
+    shift
+    for i in $(seq 30); do
+        v=$("$@")
+        [ "$v" -ge "$min" ] && break
+        sleep 0.1
+    done
+    echo "$v"
+}
+ip netns add "$HE" || fail "cannot create host E"
+ip link add ul3 type veth peer name ul0 netns "$HE" || fail "no veth to host E"
+ip addr add 172.31.4.1/24 dev ul3
+ip link set ul3 up
+ip netns exec "$HE" sh -e -c '
+    sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip link set lo up
+    ip addr add 172.31.4.5/24 dev ul0
+    ip link set ul0 up
+    ip link add vxl100 type vxlan id 100 remote 172.31.4.1 local 172.31.4.5 \
+        dstport 4789 dev ul0 df set udpcsum
+    ip link set vxl100 address 02:00:00:00:00:16 mtu 1450
+    ip addr add 10.0.0.22/24 dev vxl100
+    ip link set vxl100 up
+    ethtool -K vxl100 tx off >/dev/null' || fail "cannot set up host E"
+ft 0 add-port br0 vx100e -- set Port vx100e tag=100 -- set Interface vx100e \
+    type=vxlan options:remote_ip=172.31.4.5 options:key=100
+o=$(ip netns exec "$HE" ping -n -q -c 3 -i 0.2 -W 2 10.0.0.1 2>&1)
+grep -q " 3 received" <<<"$o" || fail "Linux vxlan (df, udpcsum) -> FlowTier ping failed: $o"
+pass
+ft 0 add-flow br0 "cookie=0xdf3,priority=300,icmp,icmp_type=8,tun_id=100,tun_flags=0x3/0x3,actions=drop"
+ft 0 add-flow br0 "cookie=0xdf0,priority=290,icmp,icmp_type=8,tun_id=100,tun_flags=0/0x3,actions=NORMAL"
+o=$(ip netns exec "$HE" ping -n -q -c 3 -i 0.2 -W 1 10.0.0.1 2>&1)
+grep -q " 0 received" <<<"$o" || fail "host E's +df+csum pings were not dropped: $o"
+pass
+o=$(ip netns exec "$HC" ping -n -q -c 3 -i 0.2 -W 2 10.0.0.1 2>&1)
+grep -q " 3 received" <<<"$o" || fail "host C's -df-csum pings did not pass: $o"
+pass
+ping_ok b1 10.0.0.1
+[ "$(wait_stat 3 flow_stat br0 cookie=0xdf3 n_packets)" -ge 3 ] \
+    || fail "the +df+csum rule did not count host E's pings"
+[ "$(wait_stat 3 flow_stat br0 cookie=0xdf0 n_packets)" -ge 3 ] \
+    || fail "the -df-csum rule did not count host C's pings"
+[ "$(flow_stat br0 cookie=0xdf3 n_packets)" -le 3 ] \
+    || fail "the +df+csum rule counted more than host E's 3 pings"
+[ "$(flow_stat br0 cookie=0xdf0 n_packets)" -le 3 ] \
+    || fail "the -df-csum rule counted more than host C's 3 pings"
+pass
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.4.5,dst=172.31.4.1,flags\\(\\+df\\+csum\\+key\\)\\),.*actions:drop"
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.2.3,dst=172.31.2.1,flags\\(-df-csum\\+key\\)\\),.*icmp"
+expect_out "^tunnel\\(tun_id=0x64,src=172.31.1.2,dst=172.31.1.1,flags\\(\\+df-csum\\+key\\)\\),.*in_port=$p100,"
+ft 0 del-flows br0 cookie=0xdf3/0xffffffffffffffff
+ft 0 del-flows br0 cookie=0xdf0/0xffffffffffffffff
+ft 0 del-port br0 vx100e
 
 # ---- Interop: host D is Open vSwitch 3.1 with its userspace datapath
 # (datapath_type=netdev): the underlay address on its br-phy bridge, as

@@ -609,8 +609,9 @@ test_vxlan_encap(void **state)
     ft_dp_actions_uninit(&acts);
 }
 
-/* A VXLAN port's megaflow as the userspace datapath makes it: tun_id,
- * tun_src, tun_dst and the received flags -df-csum+key matched. */
+/* A VXLAN port's megaflow as the translation makes it without an
+ * OpenFlow rule on the outer flags: tun_id, tun_src, tun_dst and +key
+ * matched, df and csum not. */
 static void
 decap_match(struct ft_match *m, uint8_t proto)
 {
@@ -623,7 +624,7 @@ decap_match(struct ft_match *m, uint8_t proto)
     m->flow.tun_dst = 0xac1f0101;
     m->mask.tun_dst = UINT32_MAX;
     m->flow.tun_flags = FT_TNL_F_KEY;
-    m->mask.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM | FT_TNL_F_DONT_FRAGMENT;
+    m->mask.tun_flags = FT_TNL_F_KEY;
 }
 
 /* A VXLAN port's megaflow (tunnel fields matched): the outer headers on
@@ -653,8 +654,8 @@ test_vxlan_decap(void **state)
     assert_int_equal(r.items[5].type, RTE_FLOW_ITEM_TYPE_ETH);
     assert_int_equal(r.items[6].type, RTE_FLOW_ITEM_TYPE_IPV4);
     assert_int_equal(r.items[7].type, RTE_FLOW_ITEM_TYPE_END);
-    /* "-df-csum", what the userspace datapath says of every received
-     * packet, leaves the outer fragment bits and checksum unmatched. */
+    /* Without df and csum in the megaflow's mask the outer fragment
+     * bits and checksum stay unmatched. */
     ip_mask = r.items[2].mask;
     assert_int_equal(ip_mask->hdr.fragment_offset, 0);
     udp_mask = r.items[3].mask;
@@ -738,16 +739,18 @@ test_vxlan_decap_refusals(void **state)
 
     (void) state;
     decap_match(&m, FT_IPPROTO_UDP);
-    m.flow.tun_flags = FT_TNL_F_KEY | FT_TNL_F_CSUM;
-    expect_refusal(&m, &acts, "rte_flow: match on tun_flags +df or +csum "
-                   "(the userspace datapath sees neither of a received "
-                   "packet, so no rule could take the same packets) is not "
-                   "offloadable");
-    m.flow.tun_flags = FT_TNL_F_KEY | FT_TNL_F_DONT_FRAGMENT;
-    expect_refusal(&m, &acts, "rte_flow: match on tun_flags +df or +csum "
-                   "(the userspace datapath sees neither of a received "
-                   "packet, so no rule could take the same packets) is not "
-                   "offloadable");
+    /* Any megaflow whose mask has df or csum, set or clear. */
+    for (int i = 0; i < 4; i++) {
+        m.mask.tun_flags = FT_TNL_F_KEY | (i < 2 ? FT_TNL_F_DONT_FRAGMENT
+                                                 : FT_TNL_F_CSUM);
+        m.flow.tun_flags = FT_TNL_F_KEY | (i & 1 ? m.mask.tun_flags : 0);
+        expect_refusal(&m, &acts, "rte_flow: match on the outer tun_flags "
+                       "df or csum (an OpenFlow rule matches tun_flags' df "
+                       "or csum bit, which the outer IPV4 and UDP items "
+                       "here do not carry: a rule would take +df and -df "
+                       "alike) is not offloadable");
+    }
+    m.mask.tun_flags = FT_TNL_F_KEY;
     m.flow.tun_flags = 0;
     expect_refusal(&m, &acts, "rte_flow: match on tun_flags -key (every "
                    "received VXLAN packet has its key) is not offloadable");

@@ -857,8 +857,16 @@ encap_megaflow(struct ft_match *m, struct ft_dp_actions *acts)
     ft_dp_actions_put_output(acts, 5);
 }
 
+/* Why a decapsulation megaflow that matches the outer DF or csum flag is
+ * refused, in every TC tier. */
+#define TC_TUN_FLAGS_REFUSAL \
+    "tc: match on the outer tun_flags df or csum (an OpenFlow rule " \
+    "matches tun_flags' df or csum bit, and TC has no key for a tunnel's " \
+    "outer flags before Linux 6.11: a filter would take +df and -df " \
+    "alike) is not offloadable"
+
 /* What comes back: VNI 42 from 172.31.1.2 to 172.31.1.1 on VXLAN port 5,
- * with the tun_flags the userspace datapath reports (-df-csum+key). */
+ * with the tun_flags mask of a table without a rule on them (key). */
 static void
 decap_megaflow(struct ft_match *m, struct ft_dp_actions *acts)
 {
@@ -871,7 +879,7 @@ decap_megaflow(struct ft_match *m, struct ft_dp_actions *acts)
     m->flow.tun_dst = 0xac1f0101;
     m->mask.tun_dst = UINT32_MAX;
     m->flow.tun_flags = FT_TNL_F_KEY;
-    m->mask.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
+    m->mask.tun_flags = FT_TNL_F_KEY;
     m->flow.nw_src = 0x0a000502;
     m->mask.nw_src = UINT32_MAX;
     ft_dp_actions_put_output(acts, 1);
@@ -1035,11 +1043,18 @@ test_tunnel_refusals(void **state)
     ft_dp_actions_clear(&acts);
 
     decap_megaflow(&m, &acts);
-    m.flow.tun_flags |= FT_TNL_F_DONT_FRAGMENT;
-    expect_refusal_with(&m, &acts, "tc: match on tun_flags +df or +csum (TC "
-                        "has no key for the outer flags here) is not "
-                        "offloadable");
+    /* Any megaflow whose mask has df or csum, set or clear: a filter
+     * cannot tell them apart. */
+    for (int i = 0; i < 4; i++) {
+        m.mask.tun_flags = FT_TNL_F_KEY | (i < 2 ? FT_TNL_F_DONT_FRAGMENT
+                                                 : FT_TNL_F_CSUM);
+        m.flow.tun_flags = FT_TNL_F_KEY | (i & 1 ? m.mask.tun_flags : 0);
+        expect_refusal_with(&m, &acts, TC_TUN_FLAGS_REFUSAL);
+    }
+    m.mask.tun_flags = FT_TNL_F_DONT_FRAGMENT | FT_TNL_F_CSUM | FT_TNL_F_KEY;
     m.flow.tun_flags = 0;
+    expect_refusal_with(&m, &acts, TC_TUN_FLAGS_REFUSAL);
+    m.mask.tun_flags = FT_TNL_F_KEY;
     expect_refusal_with(&m, &acts, "tc: match on tun_flags -key (a VXLAN "
                         "packet always has a key) is not offloadable");
     m.flow.tun_flags = FT_TNL_F_KEY;
@@ -1124,11 +1139,18 @@ test_explain_tunnel_software(void **state)
                    "pipe action mirred egress redirect dev ft_vxlan_4789");
     ft_dp_actions_uninit(&acts);
 
-    /* The sender's checksum (+csum), which flower cannot see: the
-     * filter takes the tunnel's packets whatever their outer flags. */
+    /* An OpenFlow rule on the sender's checksum put csum in the mask:
+     * refused in software as in hardware, not taken imprecisely. */
     decap_megaflow(&m, &acts);
     m.flow.in_port = 6;
+    m.mask.tun_flags |= FT_TNL_F_CSUM;
     m.flow.tun_flags |= FT_TNL_F_CSUM;
+    assert_null(explain_on("ft_vxlan_4789", &m, &acts, TCA_CLS_FLAGS_SKIP_HW,
+                           &err));
+    assert_string_equal(err.reason, TC_TUN_FLAGS_REFUSAL);
+    /* Without such a rule the filter takes the port's packets whatever
+     * their outer flags, as the megaflow does. */
+    m.mask.tun_flags = m.flow.tun_flags = FT_TNL_F_KEY;
     s = explain_on("ft_vxlan_4789", &m, &acts, TCA_CLS_FLAGS_SKIP_HW, &err);
     if (!s) {
         fail_msg("refused: %s", err.reason);

@@ -501,6 +501,74 @@ test_tunnel_foreign_vni(void **state)
     fixture_destroy(&fx);
 }
 
+/* Translates 'packet' (from the vxlan port 2 of 'fx') and checks its
+ * actions and the tun_flags bits of its megaflow's mask. */
+static void
+check_tun_flags_mask(struct fixture *fx, const char *packet,
+                     const char *actions, uint16_t mask)
+{
+    struct ft_xlate_out out;
+    struct ft_flow flow;
+    char *got;
+
+    parse_packet(packet, &flow);
+    got = xlate_text(fx, &flow, NULL, &out, NULL);
+    assert_string_equal(got, actions);
+    assert_int_equal(out.megaflow.mask.tun_flags, mask);
+    free(got);
+    ft_xlate_out_uninit(&out);
+}
+
+/* A megaflow of a tunnel port matches "key" always, and the outer DF and
+ * csum flags only where an OpenFlow rule looked at them. */
+static void
+test_tunnel_flags_mask(void **state)
+{
+    static const char *const plain[] = {
+        "priority=10,in_port=2,actions=output:1",
+        NULL,
+    };
+    static const char *const by_df[] = {
+        "priority=20,in_port=2,tun_flags=0x1/0x1,actions=output:3",
+        NULL,
+    };
+    static const char *const by_csum[] = {
+        "priority=30,in_port=2,tun_flags=0x2/0x2,actions=output:4",
+        NULL,
+    };
+    struct ft_tnl_config tnl = {
+        .remote_ip = 0xc0a83202, .key = 100, .dst_port = 4789, .ttl = 64,
+        .df = true,
+    };
+    const char *pkt = "ip,in_port=2,tun_id=100,tun_src=192.168.50.2,"
+                      "tun_dst=192.168.50.1,tun_flags=";
+    char text[160];
+    struct fixture fx;
+
+    (void) state;
+    fixture_init(&fx, NULL);
+    fx.ports[1].tnl = &tnl;
+    add_flows(&fx, plain);
+    for (int flags = 4; flags < 8; flags++) {
+        snprintf(text, sizeof text, "%s%#x", pkt, flags);
+        check_tun_flags_mask(&fx, text, "1", FT_TNL_F_KEY);
+    }
+    add_flows(&fx, by_df);
+    snprintf(text, sizeof text, "%s0x5", pkt);
+    check_tun_flags_mask(&fx, text, "3", FT_TNL_F_KEY
+                         | FT_TNL_F_DONT_FRAGMENT);
+    snprintf(text, sizeof text, "%s0x6", pkt);
+    check_tun_flags_mask(&fx, text, "1", FT_TNL_F_KEY
+                         | FT_TNL_F_DONT_FRAGMENT);
+    add_flows(&fx, by_csum);
+    snprintf(text, sizeof text, "%s0x6", pkt);
+    check_tun_flags_mask(&fx, text, "4", FT_TNL_F_KEY | FT_TNL_F_CSUM);
+    snprintf(text, sizeof text, "%s0x5", pkt);
+    check_tun_flags_mask(&fx, text, "3", FT_TNL_F_KEY | FT_TNL_F_CSUM
+                         | FT_TNL_F_DONT_FRAGMENT);
+    fixture_destroy(&fx);
+}
+
 static uint32_t rng_state = 12345;
 
 static uint32_t
@@ -841,6 +909,7 @@ main(void)
         cmocka_unit_test(test_set_field_commit),
         cmocka_unit_test(test_meter_refused),
         cmocka_unit_test(test_tunnel_foreign_vni),
+        cmocka_unit_test(test_tunnel_flags_mask),
         cmocka_unit_test(test_megaflow_property),
     };
 

@@ -157,8 +157,17 @@ for i in $(seq 50); do
 done
 line=$(grep 'tun_id=0x64' <<<"$out")
 echo "decapsulation megaflow: $line"
-grep -qE '^tunnel\(tun_id=0x64,src=10\.9\.0\.2,dst=10\.9\.0\.1,flags\(-df-csum\+key\)\),in_port=2,.*tier:user, not in hw: rte_flow: vxlan port vx0 on port d0: item not supported \(Operation not supported\), .*actions:drop$' \
+grep -qE '^tunnel\(tun_id=0x64,src=10\.9\.0\.2,dst=10\.9\.0\.1,flags\(\+key\)\),in_port=2,.*tier:user, not in hw: rte_flow: vxlan port vx0 on port d0: item not supported \(Operation not supported\), .*actions:drop$' \
     <<<"$line" || fail "no decapsulation megaflow with net_tap's refusal: $out"
+# Linux 6.1 takes the reuseport program that tells the outer flags.
+ft dpif-show br0
+grep -q '^  vxlan receive sockets: 4 (outer DF and UDP checksum seen)$' \
+    <<<"$out" || fail "the outer flags of received packets are not seen: $out"
+# ... and sorts each combination of DF and UDP checksum onto its socket
+# here as on the build machine's kernel (the unit test, run in the guest).
+rxtest=$(dirname "$(dirname "$(readlink -f "$FT")")")/tests/unit/test-vxlan-rx
+[ -x "$rxtest" ] || fail "no $rxtest (build the unit tests)"
+o=$("$rxtest" 2>&1) || fail "test-vxlan-rx on $(uname -r): $o"
 ft dump-dp-flows --explain br0
 grep -qE '^  rte_flow: flow create [0-9]+ ingress pattern eth type is 0x0800 / ipv4 src is 10\.9\.0\.2 dst is 10\.9\.0\.1 proto is 17 .*/ udp dst is 4789 .*/ vxlan vni is 100 / eth .*type is 0x88b5 / end actions count / vxlan_decap / drop / end$' \
     <<<"$out" || fail "no testpmd line for the decapsulation: $out"
