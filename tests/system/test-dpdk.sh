@@ -277,13 +277,21 @@ for i in $(seq 500); do
     "$FT" get Interface dslow error 2>/dev/null | grep -q '^"opening: ' && break
     sleep 0.01
 done
+# A client asks the control socket for dpif-show every 50 ms meanwhile.
+"$PY" "$(dirname "$(readlink -f "$0")")/hostile-frames.py" probe \
+    "$T/run/flowtierd.sock" "$BR2" "$T/probe.stop" "$T/probe.out" &
+probe_pid=$!
+sleep 0.2
 t0=$(date +%s%N)
 ft 0 del-port "$BR2" dbig
 del_ms=$((($(date +%s%N) - t0) / 1000000))
 ft 0 get Interface dslow error
+touch "$T/probe.stop"
+wait "$probe_pid"
 grep -q '^"opening: ' <<<"$out" \
     || fail "del-port of dbig returned after $del_ms ms, once dslow had opened (it waited for dslow's open): $out"
 pass
+read -r _ probe_p95 _ probe_max _ _ _ _ _ probe_n _ probe_errors <"$T/probe.out"
 ft 0 list-ports "$BR2"
 grep -q dbig <<<"$out" && fail "dbig still listed: $out"
 pass
@@ -296,9 +304,14 @@ ft 0 dump-ports "$BR2" dbig
 wait "$slow_job" || fail "add-port dslow: $(cat "$T/slow.out")"
 slow_ms=$((($(date +%s%N) - slow_t0) / 1000000))
 echo "del-port of dbig answered in $del_ms ms, while dslow opened" \
-     "(its add-port returned after $slow_ms ms)"
+     "(its add-port returned after $slow_ms ms); control socket" \
+     "meanwhile: $probe_n answers, the slowest $probe_max ms"
 [ "$del_ms" -lt "$DEL_PORT_MAX_MS" ] \
     || fail "del-port of dbig took $del_ms ms (bound $DEL_PORT_MAX_MS ms)"
+[ "$probe_n" -ge 2 ] && [ "$probe_errors" = 0 ] \
+    || fail "control socket during del-port: $probe_n answers, $probe_errors unanswered"
+awk -v m="$probe_max" -v b="$DEL_PORT_MAX_MS" 'BEGIN { exit !(m < b) }' \
+    || fail "control socket during del-port: the slowest answer $probe_max ms (bound $DEL_PORT_MAX_MS ms)"
 pass
 ft 0 del-port "$BR2" dslow
 
