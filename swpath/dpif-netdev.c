@@ -285,16 +285,15 @@ dpif_port_add__(struct dpif_netdev *dpif, ft_port_no port_no,
                                             err);
 }
 
-static int
-dpif_port_del__(struct dpif_netdev *dpif, ft_port_no port_no)
+/* Takes 'port' out of 'dpif''s tables (not out of the forwarding
+ * threads'). */
+static void
+dpif_port_unlink(struct dpif_netdev *dpif, struct dpif_port *port)
 {
-    struct dpif_port *port = dpif_port_find(dpif, port_no);
+    ft_port_no port_no = port->port_no;
     struct dpif_port **pp;
     size_t i;
 
-    if (!port) {
-        return -ENOENT;
-    }
     for (pp = &dpif->port_buckets[port_no % PORT_BUCKETS]; *pp != port;
          pp = &(*pp)->hnext) {
         continue;
@@ -306,7 +305,31 @@ dpif_port_del__(struct dpif_netdev *dpif, ft_port_no port_no)
     memmove(&dpif->ports[i], &dpif->ports[i + 1],
             (dpif->n_ports - i - 1) * sizeof *dpif->ports);
     dpif->n_ports--;
+}
 
+/* Frees 'port', whose device is closed or handed over, after the
+ * forwarding threads forget it. */
+static void
+dpif_port_free(struct dpif_netdev *dpif, struct dpif_port *port)
+{
+    dpif_fwd_forget_port(&dpif->main, port);
+    if (dpif->pmds) {
+        dpif_pmds_forget_port(dpif->pmds, port);
+    }
+    pthread_mutex_destroy(&port->tx_lock);
+    free(port->type);
+    free(port);
+}
+
+static int
+dpif_port_del__(struct dpif_netdev *dpif, ft_port_no port_no)
+{
+    struct dpif_port *port = dpif_port_find(dpif, port_no);
+
+    if (!port) {
+        return -ENOENT;
+    }
+    dpif_port_unlink(dpif, port);
     if (port->tunnel) {
         uint16_t dst_port
             = ft_netdev_vxlan_config(port->netdev)->dst_port;
@@ -316,13 +339,7 @@ dpif_port_del__(struct dpif_netdev *dpif, ft_port_no port_no)
     } else {
         ft_netdev_close(port->netdev);
     }
-    dpif_fwd_forget_port(&dpif->main, port);
-    if (dpif->pmds) {
-        dpif_pmds_forget_port(dpif->pmds, port);
-    }
-    pthread_mutex_destroy(&port->tx_lock);
-    free(port->type);
-    free(port);
+    dpif_port_free(dpif, port);
     return 0;
 }
 
@@ -392,6 +409,30 @@ dpif_netdev_port_del(struct ft_dpif *dpif_, ft_port_no port_no)
     error = dpif_port_del__(dpif, port_no);
     dpif_ports_change_end(dpif);
     return error;
+}
+
+static int
+dpif_netdev_port_take(struct ft_dpif *dpif_, ft_port_no port_no,
+                      struct ft_netdev **netdevp)
+{
+    struct dpif_netdev *dpif = dpif_netdev_cast(dpif_);
+    struct dpif_port *port = dpif_port_find(dpif, port_no);
+
+    if (!port) {
+        return -ENOENT;
+    }
+    if (port->tunnel) {
+        /* Its endpoint is shared with the other vxlan ports. */
+        return -EOPNOTSUPP;
+    }
+    /* The forwarding threads, paused, forget the port before they run
+     * again: none of them uses the device once this returns. */
+    dpif_ports_change_begin(dpif);
+    dpif_port_unlink(dpif, port);
+    *netdevp = port->netdev;
+    dpif_port_free(dpif, port);
+    dpif_ports_change_end(dpif);
+    return 0;
 }
 
 static int
@@ -853,6 +894,7 @@ const struct ft_dpif_class ft_dpif_netdev_class = {
     .port_add = dpif_netdev_port_add,
     .port_add_netdev = dpif_netdev_port_add_netdev,
     .port_del = dpif_netdev_port_del,
+    .port_take = dpif_netdev_port_take,
     .port_get = dpif_netdev_port_get,
     .port_get_by_name = dpif_netdev_port_get_by_name,
     .port_get_stats = dpif_netdev_port_get_stats,

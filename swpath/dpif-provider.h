@@ -85,6 +85,9 @@ struct ft_dpif_class {
                            const char *type, struct ft_netdev *netdev,
                            struct ft_error *err);
     int (*port_del)(struct ft_dpif *, ft_port_no port_no);
+    /* May be NULL (the datapath closes its ports' devices itself). */
+    int (*port_take)(struct ft_dpif *, ft_port_no port_no,
+                     struct ft_netdev **netdevp);
     int (*port_get)(const struct ft_dpif *, ft_port_no port_no,
                     struct ft_dpif_port_info *info);
     int (*port_get_by_name)(const struct ft_dpif *, const char *devname,

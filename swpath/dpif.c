@@ -167,6 +167,15 @@ ft_dpif_port_del(struct ft_dpif *dpif, ft_port_no port_no)
 }
 
 int
+ft_dpif_port_take(struct ft_dpif *dpif, ft_port_no port_no,
+                  struct ft_netdev **netdevp)
+{
+    *netdevp = NULL;
+    return (dpif->class->port_take
+            ? dpif->class->port_take(dpif, port_no, netdevp) : -EOPNOTSUPP);
+}
+
+int
 ft_dpif_port_get_stats(struct ft_dpif *dpif, ft_port_no port_no,
                        struct ft_netdev_stats *stats)
 {

@@ -285,6 +285,16 @@ bool ft_dpif_can_add_netdev(const struct ft_dpif *);
  * revalidator replaces them.  Returns 0 or -ENOENT. */
 int ft_dpif_port_del(struct ft_dpif *, ft_port_no port_no);
 
+/* Removes port 'port_no' as ft_dpif_port_del() does, but hands its open
+ * device to the caller in '*netdevp' instead of closing it, so that it
+ * can be closed in a thread of its own (swpath/netdev-closer.h): once
+ * this returns, no thread of the datapath sends to or receives from it
+ * any more.  Returns 0, -ENOENT, or -EOPNOTSUPP if 'dpif' closes its
+ * devices itself (the kernel datapath) or the port is one the datapath
+ * shares state with (a vxlan port): call ft_dpif_port_del() then. */
+int ft_dpif_port_take(struct ft_dpif *, ft_port_no port_no,
+                      struct ft_netdev **netdevp);
+
 /* Stores the counters of port 'port_no' in '*stats'.  Returns 0, -ENOENT,
  * or the device's error. */
 int ft_dpif_port_get_stats(struct ft_dpif *, ft_port_no port_no,

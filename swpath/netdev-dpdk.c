@@ -16,7 +16,10 @@
  * it from its configuration.  open() and close() make DPDK's device
  * control calls under ft_dpdk_control_lock(), so that ports may open in
  * threads of their own (swpath/netdev-opener.h) while others close; an
- * open takes a second or more, and a close waits for one in progress.
+ * open takes a second or more, and a close waits for one in progress;
+ * the daemon closes its ports in threads too (swpath/netdev-closer.h),
+ * since releasing the queues and the pool (DPDK clears the memory it
+ * frees) and detaching a device take hundreds of milliseconds.
  *
  * Polling
  * =======

@@ -4,8 +4,9 @@
  *
  * Part of the software datapath.  Each opener is one detachable thread
  * and the state it shares with its starter, guarded by the opener's
- * mutex; it touches nothing but the netdev it opens and, when asked,
- * DPDK's EAL (swpath/dpdk-eal.h).  No state outside the openers.
+ * mutex; it touches nothing but the netdev it opens, the closers it was
+ * given (the releases it waits for) and, when asked, DPDK's EAL
+ * (swpath/dpdk-eal.h).  No state outside the openers.
  */
 #include "netdev-opener.h"
 
@@ -26,6 +27,8 @@ struct ft_netdev_opener {
     char *eal_args;                 /* NULL: the EAL is not needed. */
     struct ft_netdev_option *opts;
     size_t n_opts;
+    struct ft_netdev_closer **after;    /* Releases to wait for first. */
+    size_t n_after;
 
     /* Outcome, under 'mutex'. */
     bool done;                      /* Also read with atomic loads. */
@@ -43,6 +46,10 @@ opener_free(struct ft_netdev_opener *op)
         free((char *) op->opts[i].value);
     }
     free(op->opts);
+    for (size_t i = 0; i < op->n_after; i++) {
+        ft_netdev_closer_finish(op->after[i]);
+    }
+    free(op->after);
     free(op->eal_args);
     free(op->type);
     free(op->name);
@@ -60,6 +67,11 @@ opener_main(void *op_)
     int error = 0;
 
     ft_error_clear(&err);
+    for (size_t i = 0; i < op->n_after; i++) {
+        /* The same device's release, begun before this open. */
+        ft_netdev_closer_finish(op->after[i]);
+    }
+    op->n_after = 0;
     if (op->eal_args) {
         struct ft_error e;
 
@@ -106,6 +118,19 @@ ft_netdev_opener_start(const char *name, const char *type,
                        struct ft_netdev_opener **openerp,
                        struct ft_error *err)
 {
+    return ft_netdev_opener_start_after(name, type, opts, n_opts, eal_args,
+                                        NULL, 0, openerp, err);
+}
+
+int
+ft_netdev_opener_start_after(const char *name, const char *type,
+                             const struct ft_netdev_option *opts,
+                             size_t n_opts, const char *eal_args,
+                             struct ft_netdev_closer *const *after,
+                             size_t n_after,
+                             struct ft_netdev_opener **openerp,
+                             struct ft_error *err)
+{
     struct ft_netdev_opener *op = calloc(1, sizeof *op);
     bool oom = !op;
     int error;
@@ -123,6 +148,8 @@ ft_netdev_opener_start(const char *name, const char *type,
             op->opts[i].value = opener_strdup(opts[i].value, &oom);
             op->n_opts++;
         }
+        op->after = calloc(n_after ? n_after : 1, sizeof *op->after);
+        oom = oom || !op->after;
     }
     if (oom) {
         if (op) {
@@ -131,8 +158,13 @@ ft_netdev_opener_start(const char *name, const char *type,
         return ft_error_set(err, -ENOMEM, "port %s: out of memory",
                             name ? name : "");
     }
+    if (n_after) {
+        memcpy(op->after, after, n_after * sizeof *after);
+        op->n_after = n_after;
+    }
     error = pthread_create(&op->thread, NULL, opener_main, op);
     if (error) {
+        op->n_after = 0;            /* They stay the caller's. */
         opener_free(op);
         return ft_error_set(err, -error, "port %s: cannot start a thread "
                             "to open the device: %s", name,

@@ -15,6 +15,12 @@
  * datapath (ft_dpif_port_add_netdev()).  No forwarding thread ever sees
  * the device before it is fully open: it is in no datapath until then.
  *
+ * A device whose release is still under way (a port of the same name or
+ * device closed a moment ago, swpath/netdev-closer.h) is opened only once
+ * that release has ended: ft_netdev_opener_start_after() gives the
+ * opener the closers, whose ends its thread waits for before it opens,
+ * so the loop never waits for them.
+ *
  * A port removed or changed while it opens is abandoned
  * (ft_netdev_opener_abandon(), never waiting): the thread closes what it
  * opened, when it is done, and frees everything.
@@ -32,6 +38,7 @@
 #include <stddef.h>
 
 #include "flowtier/error.h"
+#include "netdev-closer.h"
 #include "netdev.h"
 
 struct ft_netdev_opener;
@@ -46,6 +53,18 @@ int ft_netdev_opener_start(const char *name, const char *type,
                            size_t n_opts, const char *eal_args,
                            struct ft_netdev_opener **openerp,
                            struct ft_error *err);
+
+/* As ft_netdev_opener_start(), but the thread first waits for the
+ * 'n_after' closers 'after' (the releases of this port's device under
+ * way) to end and finishes them.  On success the opener owns them (the
+ * array itself is the caller's); on failure they stay the caller's. */
+int ft_netdev_opener_start_after(const char *name, const char *type,
+                                 const struct ft_netdev_option *opts,
+                                 size_t n_opts, const char *eal_args,
+                                 struct ft_netdev_closer *const *after,
+                                 size_t n_after,
+                                 struct ft_netdev_opener **openerp,
+                                 struct ft_error *err);
 
 /* True once the open has ended, well or not.  Never waits. */
 bool ft_netdev_opener_done(const struct ft_netdev_opener *);

@@ -1,14 +1,20 @@
 /*
- * bridge-opening.c - ports whose device opens in a thread of its own
- * (mgmt/bridge/bridge.h, "Ports that open in the background").
+ * bridge-opening.c - ports whose device opens and closes in a thread of
+ * its own (mgmt/bridge/bridge.h, "Ports that open in the background").
  *
  * Part of the management plane, in the daemon's main loop.  A DPDK port
  * takes a second or more to open (DPDK's EAL on the first one, probe,
  * pool, queues, start): its device is opened by a swpath opener
  * (swpath/netdev-opener.h) while the loop goes on, and joins the
- * datapath here, in the loop, once it is fully open.  Also where DPDK's
- * EAL is started or checked for a port.  Touches the bridge's ports and
- * datapath, DPDK's EAL, and makes the loop's thread a DPDK lcore.
+ * datapath here, in the loop, once it is fully open.  Its close (stop,
+ * close, pool and queues released, a virtual device detached) takes
+ * hundreds of milliseconds, or waits a second for another port's open:
+ * the port leaves the datapath here at once and a swpath closer
+ * (swpath/netdev-closer.h) releases the device; an open of the same name
+ * or device waits for that release in its own thread.  Also where
+ * DPDK's EAL is started or checked for a port.  Touches the bridge's
+ * ports, its closers and datapath, DPDK's EAL, and makes the loop's
+ * thread a DPDK lcore.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -78,6 +84,7 @@ bridge_ports_take_openers(struct bridge_port *new, size_t n_new,
             if (old[i].opener && !strcmp(old[i].name, new[j].name)
                 && bridge_port_same_device(&old[i], &new[j])) {
                 new[j].opener = old[i].opener;
+                new[j].open_id = old[i].open_id;
                 old[i].opener = NULL;
             }
         }
@@ -91,29 +98,111 @@ bridge_port_opens_apart(const struct ft_bridge *br,
     return !strcmp(p->type, "dpdk") && ft_dpif_can_add_netdev(br->dpif);
 }
 
+/* Stores in 'key' (of 'size' bytes) what names the device of 'p', a port
+ * that opens apart, among the devices being released: the device name
+ * that begins its dpdk-devargs ("net_pcap0" of "net_pcap0,rx_pcap=x"),
+ * or "" if it has none. */
+static void
+bridge_port_device_key(const struct bridge_port *p, char *key, size_t size)
+{
+    const char *devargs = ft_netdev_option_find(p->opts, p->n_opts,
+                                                "dpdk-devargs");
+
+    snprintf(key, size, "%.*s", devargs ? (int) strcspn(devargs, ",") : 0,
+             devargs ? devargs : "");
+}
+
+/* Moves into 'after' (room for br->n_closings) the closers of 'br' that
+ * release the device of 'p', or one of its name, and returns how many. */
+static size_t
+bridge_closings_of(struct ft_bridge *br, const struct bridge_port *p,
+                   struct ft_netdev_closer **after)
+{
+    char key[128];
+    size_t n = 0, kept = 0;
+
+    bridge_port_device_key(p, key, sizeof key);
+    for (size_t i = 0; i < br->n_closings; i++) {
+        struct ft_netdev_closer *c = br->closings[i];
+
+        if (!strcmp(ft_netdev_closer_name(c), p->name)
+            || (key[0] && !strcmp(ft_netdev_closer_key(c), key))) {
+            after[n++] = c;
+        } else {
+            br->closings[kept++] = c;
+        }
+    }
+    br->n_closings = kept;
+    return n;
+}
+
 int
 bridge_port_open_start(struct ft_bridge *br, struct bridge_port *p,
                        const char *eal_args, struct ft_error *err)
 {
+    struct ft_netdev_closer **after;
+    size_t n_after;
     int error;
 
-    bridge_port_open_abandon(p);
+    bridge_port_open_release(br, p);
     /* Bad options are refused now, not once the thread has run. */
     error = ft_netdev_check(p->name, p->type, p->opts, p->n_opts, err);
     if (error) {
         return error;
     }
-    error = ft_netdev_opener_start(p->name, p->type, p->opts, p->n_opts,
-                                   eal_args, &p->opener, err);
+    /* A release of the same device under way: the opening thread waits
+     * for it, the loop does not. */
+    after = ft_xcalloc(br->n_closings + 1, sizeof *after);
+    n_after = bridge_closings_of(br, p, after);
+    error = ft_netdev_opener_start_after(p->name, p->type, p->opts,
+                                         p->n_opts, eal_args, after,
+                                         n_after, &p->opener, err);
     if (error) {
+        /* Still ours: back into the list. */
+        for (size_t i = 0; i < n_after; i++) {
+            br->closings[br->n_closings++] = after[i];
+        }
+        free(after);
         return error;
     }
+    free(after);
+    p->open_id = ++br->n_opens;
     free(p->error);
     p->error = ft_xstrdup(BRIDGE_OPENING_REASON);
     free(p->degraded);
     p->degraded = NULL;
     br->open_check_at = br->now + BRIDGE_OPEN_CHECK_INTERVAL;
     return 0;
+}
+
+/* Keeps 'closer' among the releases under way in 'br'. */
+static void
+bridge_closings_add(struct ft_bridge *br, struct ft_netdev_closer *closer)
+{
+    br->closings = ft_xrealloc(br->closings, (br->n_closings + 1)
+                                             * sizeof *br->closings);
+    br->closings[br->n_closings++] = closer;
+    br->open_check_at = br->now + BRIDGE_OPEN_CHECK_INTERVAL;
+}
+
+void
+bridge_port_open_release(struct ft_bridge *br, struct bridge_port *p)
+{
+    struct ft_netdev_closer *closer;
+    struct ft_error err;
+    char key[128];
+
+    if (!p->opener) {
+        return;
+    }
+    bridge_port_device_key(p, key, sizeof key);
+    if (ft_netdev_closer_start_opener(p->opener, p->name, key, &closer,
+                                      &err)) {
+        ft_bridge_warn(br, &br->port_rl, "%s", err.reason);
+    } else {
+        bridge_closings_add(br, closer);
+    }
+    p->opener = NULL;
 }
 
 void
@@ -125,9 +214,53 @@ bridge_port_open_abandon(struct bridge_port *p)
     }
 }
 
+void
+bridge_port_close_apart(struct ft_bridge *br, const struct bridge_port *p)
+{
+    struct ft_netdev_closer *closer;
+    struct ft_netdev *netdev;
+    char key[128];
+    struct ft_error err;
+
+    if (!bridge_port_opens_apart(br, p)
+        || ft_dpif_port_take(br->dpif, p->ofport, &netdev)) {
+        ft_dpif_port_del(br->dpif, p->ofport);
+        return;
+    }
+    bridge_port_device_key(p, key, sizeof key);
+    if (ft_netdev_closer_start(netdev, key, &closer, &err)) {
+        /* Closed already, in the loop. */
+        ft_bridge_warn(br, &br->port_rl, "%s", err.reason);
+        return;
+    }
+    bridge_closings_add(br, closer);
+}
+
+void
+bridge_closes_reap(struct ft_bridge *br)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < br->n_closings; i++) {
+        struct ft_netdev_closer *c = br->closings[i];
+
+        if (ft_netdev_closer_done(c)) {
+            bridge_info(br, "port %s: device released",
+                       ft_netdev_closer_name(c));
+            ft_netdev_closer_finish(c);
+        } else {
+            br->closings[kept++] = c;
+        }
+    }
+    br->n_closings = kept;
+}
+
 bool
 bridge_has_opening(const struct ft_bridge *br)
 {
+    if (br->n_closings) {
+        return true;
+    }
     for (size_t i = 0; i < br->n_ports; i++) {
         if (br->ports[i].opener) {
             return true;
@@ -149,6 +282,12 @@ bridge_opens_wait(struct ft_bridge *br)
         }
         p->opener = NULL;
     }
+    for (size_t i = 0; i < br->n_closings; i++) {
+        ft_netdev_closer_finish(br->closings[i]);
+    }
+    free(br->closings);
+    br->closings = NULL;
+    br->n_closings = 0;
 }
 
 /* Adds the port 'p', whose open ended, to the datapath (or records why
@@ -191,6 +330,7 @@ ft_bridge_finish_opens(struct ft_bridge *br, long long int now)
 
     br->now = now;
     br->open_check_at = now + BRIDGE_OPEN_CHECK_INTERVAL;
+    bridge_closes_reap(br);
     for (size_t i = 0; i < br->n_ports; i++) {
         struct bridge_port *p = &br->ports[i];
 
@@ -208,10 +348,16 @@ ft_bridge_finish_opens(struct ft_bridge *br, long long int now)
 bool
 ft_bridge_port_opening(const struct ft_bridge *br, const char *name)
 {
+    return ft_bridge_port_open_id(br, name) != 0;
+}
+
+uint64_t
+ft_bridge_port_open_id(const struct ft_bridge *br, const char *name)
+{
     for (size_t i = 0; i < br->n_ports; i++) {
         if (br->ports[i].opener && !strcmp(br->ports[i].name, name)) {
-            return true;
+            return br->ports[i].open_id;
         }
     }
-    return false;
+    return 0;
 }

@@ -17,6 +17,7 @@
 #include "mgmt/daemon/log.h"
 #include "offload/offload.h"
 #include "swpath/dpif.h"
+#include "swpath/netdev-closer.h"
 #include "swpath/netdev-opener.h"
 #include "swpath/tnl-config.h"
 
@@ -41,7 +42,9 @@ struct bridge_port {
                                      * is open in the datapath. */
     struct ft_netdev_opener *opener;    /* Its device is opening in a
                                          * thread (bridge-opening.c); then
-                                         * 'error' says so. */
+                                         * 'error' says so... */
+    uint64_t open_id;                   /* ...in this open of the
+                                         * bridge's. */
     char *degraded;                 /* Open, but in a lesser way than
                                      * configured (an afxdp port on
                                      * AF_PACKET): why; else NULL. */
@@ -145,7 +148,11 @@ struct ft_bridge {
     char *dpdk_extra;               /* other_config:dpdk-extra, or NULL. */
     uint64_t port_gen;              /* Bumped on every port change. */
     long long int open_check_at;    /* Next look at the ports that are
-                                     * opening (ms). */
+                                     * opening or closing (ms). */
+    uint64_t n_opens;               /* Opens in a thread started. */
+    struct ft_netdev_closer **closings; /* Devices of removed ports being
+                                         * released in threads. */
+    size_t n_closings;
 
     /* Megaflows and the tiers that hold them (bridge/megaflow.h). */
     struct bridge_megaflows megaflows;
@@ -341,10 +348,24 @@ int bridge_port_open_start(struct ft_bridge *, struct bridge_port *p,
                            const char *eal_args, struct ft_error *err);
 /* Gives up the open of 'p', if any, without waiting. */
 void bridge_port_open_abandon(struct bridge_port *p);
-/* True if a port of 'br' is opening. */
+/* Gives up the open of 'p', if any, without waiting, as one of the
+ * releases under way in 'br': an open of the same name or device waits
+ * for it, and stopping the bridge too. */
+void bridge_port_open_release(struct ft_bridge *, struct bridge_port *p);
+/* True if a port of 'br' is opening, or a removed port's device is
+ * being released. */
 bool bridge_has_opening(const struct ft_bridge *);
-/* Waits for every open of 'br' to end and closes what they opened. */
+/* Waits for every open of 'br' to end and closes what they opened, and
+ * for every release of a removed port's device. */
 void bridge_opens_wait(struct ft_bridge *);
+/* Takes the open port 'p' out of the datapath and, for a port that
+ * opens apart, releases its device in a thread of its own (a new open
+ * of the same name or device waits for that release, in its thread):
+ * no packet goes to or comes from it once this returns.  Other ports'
+ * devices are closed at once, as ft_dpif_port_del() does. */
+void bridge_port_close_apart(struct ft_bridge *, const struct bridge_port *p);
+/* Frees the closers of 'br' whose release has ended. */
+void bridge_closes_reap(struct ft_bridge *);
 /* Records the outcome of opening 'p' in the datapath ('error', with 'err'
  * when it is not 0): on success the offload providers probe it, and its
  * degraded state is read (bridge.c). */

@@ -412,11 +412,13 @@ bridge_offload_probe_port(struct ft_bridge *br, ft_port_no port_no)
     }
 }
 
-/* Closes port 'port_no' in the datapath, after taking its megaflows out of
- * the offload providers and the port out of their care. */
+/* Closes the open port 'p' in the datapath, after taking its megaflows
+ * out of the offload providers and the port out of their care (a DPDK
+ * port's device is released in a thread: bridge_port_close_apart()). */
 static void
-bridge_dp_port_del(struct ft_bridge *br, ft_port_no port_no)
+bridge_dp_port_del(struct ft_bridge *br, const struct bridge_port *p)
 {
+    ft_port_no port_no = p->ofport;
     uint16_t tnl_dev = bridge_tnl_dev_port(br, port_no);
 
     bridge_megaflows_remove_port(br, port_no);
@@ -425,7 +427,7 @@ bridge_dp_port_del(struct ft_bridge *br, ft_port_no port_no)
         ft_offload_port_del(br->offloads[i].offload, port_no);
         bridge_offload_forget_port(&br->offloads[i], port_no);
     }
-    ft_dpif_port_del(br->dpif, port_no);
+    bridge_port_close_apart(br, p);
     bridge_tnl_dev_close(tnl_dev);
 }
 
@@ -562,7 +564,7 @@ bridge_log(struct ft_bridge *br, enum ft_log_level level,
 static void
 dp_port_close(struct ft_bridge *br, const struct bridge_port *p)
 {
-    bridge_dp_port_del(br, p->ofport);
+    bridge_dp_port_del(br, p);
     ft_mac_learning_flush(br->ml, p->ofport);
     br->mac_flushes++;
 }
@@ -612,7 +614,7 @@ ports_rollback(struct ft_bridge *br, const struct bridge_port *new,
 {
     for (size_t j = 0; j < n_new; j++) {
         if (opened[j]) {
-            bridge_dp_port_del(br, new[j].ofport);
+            bridge_dp_port_del(br, &new[j]);
         }
     }
     for (size_t i = 0; i < br->n_ports; i++) {
@@ -668,10 +670,10 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
             conflict = new[j].ofport == old->ofport;
         }
         if (conflict && old->opener) {
-            bridge_port_open_abandon(&br->ports[i]);
+            bridge_port_open_release(br, &br->ports[i]);
             closed_early[i] = true;
         } else if (conflict && !old->error) {
-            bridge_dp_port_del(br, old->ofport);
+            bridge_dp_port_del(br, old);
             closed_early[i] = true;
         }
     }
@@ -727,7 +729,7 @@ bridge_apply_ports(struct ft_bridge *br, struct bridge_port *new,
     for (size_t i = 0; i < br->n_ports; i++) {
         if (fate[i] != PORT_KEEP) {
             if (!closed_early[i] && !br->ports[i].error) {
-                bridge_dp_port_del(br, br->ports[i].ofport);
+                bridge_dp_port_del(br, &br->ports[i]);
             }
             ft_mac_learning_flush(br->ml, br->ports[i].ofport);
             br->mac_flushes++;
@@ -1264,6 +1266,9 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
     error = bridge_apply_ports(br, ports, cfg->n_ports, settings.dpdk_extra,
                                cfg->keep_failed_ports, &changed, err);
     if (error) {
+        for (size_t i = 0; i < cfg->n_ports; i++) {
+            bridge_port_open_release(br, &ports[i]);
+        }
         bridge_ports_free(ports, cfg->n_ports);
         return error;
     }
@@ -1282,6 +1287,10 @@ ft_bridge_reconfigure(struct ft_bridge *br, const struct ft_bridge_cfg *cfg,
         policy_changed |= old && !bridge_port_same_policy(old, &ports[i]);
     }
     bridge_ports_take_openers(ports, cfg->n_ports, br->ports, br->n_ports);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        /* Removed while opening. */
+        bridge_port_open_release(br, &br->ports[i]);
+    }
     bridge_ports_free(br->ports, br->n_ports);
     br->ports = ports;
     br->n_ports = cfg->n_ports;

@@ -199,8 +199,15 @@
  * threads never see it before), or records DPDK's reason as its error,
  * as for any port that does not open.  Removed or changed while opening,
  * the open is abandoned: its thread closes what it opened.  An EAL that
- * already runs with other arguments refuses the port at once.  Stopping
- * the bridge waits for the opens under way.
+ * already runs with other arguments refuses the port at once.  Removed
+ * or changed once open, such a port leaves the datapath at once (no
+ * packet goes to or comes from it afterwards) and its device is released
+ * in a thread of its own (swpath/netdev-closer.h: stop, close, queues
+ * and pool freed, a virtual device detached; hundreds of milliseconds,
+ * or longer while another port opens); an open of the same name or
+ * device (added again at once) waits for that release in its own
+ * thread.  Stopping the bridge waits for the opens and the releases
+ * under way.
  *
  * Errors
  * ======
@@ -457,6 +464,11 @@ int ft_bridge_finish_opens(struct ft_bridge *, long long int now);
 /* True if port 'name' is opening in the background (its error says so
  * meanwhile). */
 bool ft_bridge_port_opening(const struct ft_bridge *, const char *name);
+
+/* If port 'name' is opening in the background, returns a number that
+ * tells this open from the bridge's other opens (the first is 1), else
+ * 0: a write names only the opens it started. */
+uint64_t ft_bridge_port_open_id(const struct ft_bridge *, const char *name);
 
 /* Returns why port 'name' is not open, or NULL if it is open (or is not a
  * port of the bridge).  Valid until the next change of the bridge's

@@ -10,6 +10,7 @@
  * text the CLI prints and the same data as JSON ("text" and "data").
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,9 +190,10 @@ srv_write_op_find(const char *name)
     return NULL;
 }
 
-/* The names of the ports whose device is opening in the background. */
+/* The names of the ports whose device is opening in the background, or,
+ * if 'keys' is not NULL, their opens' keys ("BRIDGE PORT ID"). */
 static json_t *
-opening_names(const struct ft_server *s)
+opening_names__(const struct ft_server *s, bool keys)
 {
     json_t *names = json_array();
 
@@ -200,8 +202,13 @@ opening_names(const struct ft_server *s)
 
         for (size_t p = 0; p < sb->cfg->cfg.n_ports; p++) {
             const char *name = sb->cfg->cfg.ports[p].name;
+            uint64_t id = ft_bridge_port_open_id(sb->br, name);
 
-            if (ft_bridge_port_opening(sb->br, name)) {
+            if (id && keys) {
+                json_array_append_new(names, json_sprintf("%s %s %"PRIu64,
+                                                          sb->name, name,
+                                                          id));
+            } else if (id) {
                 json_array_append_new(names, json_string(name));
             }
         }
@@ -209,13 +216,53 @@ opening_names(const struct ft_server *s)
     return names;
 }
 
-/* A write's result: {"opening": [PORT...]}, the ports whose device is
- * opening in the background once it is done (the CLI waits for them with
- * "opening-ports"). */
 static json_t *
-opening_result(const struct ft_server *s)
+opening_names(const struct ft_server *s)
 {
-    return json_pack("{s:o}", "opening", opening_names(s));
+    return opening_names__(s, false);
+}
+
+/* True if the JSON array of strings 'a' holds 'str'. */
+static bool
+json_strings_have(json_t *a, const char *str)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(a, i, v) {
+        if (!strcmp(json_string_value(v), str)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A write's result: {"opening": [PORT...]}, the ports whose device is
+ * opening in the background once it is done, in an open the write
+ * started (not in those under way before it, 'before' as from
+ * opening_names__() with keys): the CLI waits for them with
+ * "opening-ports", and a write that opens nothing answers at once.
+ * Frees 'before'. */
+static json_t *
+opening_result(const struct ft_server *s, json_t *before)
+{
+    json_t *keys = opening_names__(s, true), *names = json_array();
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(keys, i, v) {
+        const char *key = json_string_value(v);
+
+        if (!json_strings_have(before, key)) {
+            const char *port = strchr(key, ' ') + 1;
+
+            json_array_append_new(names, json_stringn(port,
+                                                      strcspn(port, " ")));
+        }
+    }
+    json_decref(keys);
+    json_decref(before);
+    return json_pack("{s:o}", "opening", names);
 }
 
 static int
@@ -223,10 +270,15 @@ run_one(const char *name, json_t *params, json_t **result,
         struct ft_error *err, void *s)
 {
     const struct srv_write_op *op = srv_write_op_find(name);
-
+    json_t *before = opening_names__(s, true);
     int error = srv_run_writes(s, &op, &params, 1, err);
 
-    *result = error ? NULL : opening_result(s);
+    *result = NULL;
+    if (error) {
+        json_decref(before);
+    } else {
+        *result = opening_result(s, before);
+    }
     return error;
 }
 
@@ -287,7 +339,7 @@ srv_transact(json_t *params, json_t **result, struct ft_error *err,
     json_t *commands = json_object_get(params, "commands");
     size_t n = json_array_size(commands);
     const struct srv_write_op **ops;
-    json_t **op_params;
+    json_t **op_params, *before = NULL;
     int error = 0;
 
     *result = NULL;
@@ -321,10 +373,13 @@ srv_transact(json_t *params, json_t **result, struct ft_error *err,
         }
     }
     if (!error) {
+        before = opening_names__(s, true);
         error = srv_run_writes(s, ops, op_params, n, err);
     }
     if (!error) {
-        *result = opening_result(s);
+        *result = opening_result(s, before);
+    } else {
+        json_decref(before);
     }
     free(ops);
     free(op_params);

@@ -9,7 +9,8 @@
 # control socket during both floods (95% within 100 ms, none over a
 # second) and while the DPDK port is added (DPDK's EAL started and the
 # port opened in a thread, not in the event loop: none over half a
-# second, where the loop waited 1.2 s and more), the flow limit holds, its
+# second, where the loop waited 1.2 s and more) and removed (its device
+# released in a thread), the flow limit holds, its
 # memory grows by less than a stated ceiling, every frame received is
 # counted as a hit, a miss or an invalid frame, and the valid traffic is
 # switched intact.
@@ -27,8 +28,8 @@ FLOW_LIMIT=4000
 RSS_CEILING_KB=$((96 * 1024))   # Growth allowed over the whole test.
 MAX_ANSWER_MS=100
 # The slowest answer allowed while the DPDK port is added (EAL, probe,
-# pool, queues, start: over a second when the loop did it itself), and
-# during the floods.
+# pool, queues, start: over a second when the loop did it itself) or
+# removed, and during the floods.
 MAX_SLOWEST_ADDPORT_MS=500
 MAX_SLOWEST_FLOOD_MS=1000
 
@@ -190,5 +191,25 @@ print("ports received %d frames; hits %d + misses %d + invalid %d = %d"
 assert dp["invalid"] > 0, "no invalid frame counted"
 assert rx == seen, (rx, seen)
 PY
+pass
+
+# ---- Removing the DPDK port: it leaves the datapath at once and its
+# device is released in a thread of its own, the control socket
+# answering meanwhile (probed half a second past del-port's return).
+probe_start delport
+start=$(date +%s.%N)
+ft 0 del-port br0 dhostile
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+sleep 0.5
+probe_stop delport
+read -r _ p95_ms _ max_ms _ _ _ _ _ samples _ errors \
+    <"$SYS_T/probe-delport.out"
+echo "DPDK: del-port returned in ${secs}s; control socket meanwhile:" \
+     "$samples answers, 95% within ${p95_ms} ms, the slowest ${max_ms} ms," \
+     "$errors unanswered"
+[ "$samples" -ge 3 ] && [ "$errors" = 0 ] \
+    || fail "delport: $samples dpif-show answers, $errors requests unanswered"
+awk -v m="$max_ms" -v s="$MAX_SLOWEST_ADDPORT_MS" 'BEGIN { exit !(m < s) }' \
+    || fail "delport: the slowest answer took $max_ms ms (bound: $MAX_SLOWEST_ADDPORT_MS ms)"
 pass
 sys_done

@@ -36,6 +36,7 @@
 #include "flowtier/error.h"
 #include "swpath/dpdk-eal.h"
 #include "swpath/netdev.h"
+#include "swpath/netdev-closer.h"
 #include "swpath/netdev-opener.h"
 
 /* pcap files. */
@@ -392,6 +393,62 @@ test_opener(void **state)
     assert_int_equal(error, 0);
     ft_netdev_close(netdev);
     ft_netdev_opener_abandon(NULL);
+}
+
+/* A device released by a closer while another port's open holds DPDK's
+ * control lock: starting the closer does not wait for the lock, the
+ * release waits, and an open of the same device and name given the
+ * closer waits in its own thread for the release, then opens it. */
+static void
+test_closer(void **state)
+{
+    struct ft_netdev_option opts[2] = {
+        { "dpdk-devargs", "net_null5" }, { "n_mbufs", "16383" },
+    };
+    struct ft_netdev_closer *closer;
+    struct ft_netdev_opener *op;
+    struct ft_netdev *netdev, *other;
+    struct ft_error err;
+
+    (void) state;
+    ft_error_clear(&err);
+    assert_int_equal(ft_netdev_open("c1", "dpdk", opts, 2, &netdev, &err),
+                     0);
+    /* Without the release, the device is busy. */
+    assert_int_equal(ft_netdev_open("c2", "dpdk", opts, 1, &other, &err),
+                     -EBUSY);
+    assert_non_null(strstr(err.reason, "already in use by flowtier "
+                           "interface c1"));
+
+    ft_dpdk_control_lock();         /* As another port's open does. */
+    assert_int_equal(ft_netdev_closer_start(netdev, "net_null5", &closer,
+                                            &err), 0);
+    assert_string_equal(ft_netdev_closer_name(closer), "c1");
+    assert_string_equal(ft_netdev_closer_key(closer), "net_null5");
+    usleep(50000);
+    assert_false(ft_netdev_closer_done(closer));
+    assert_int_equal(ft_netdev_opener_start_after("c1", "dpdk", opts, 1,
+                                                  NULL, &closer, 1, &op,
+                                                  &err), 0);
+    usleep(20000);
+    assert_false(ft_netdev_opener_done(op));
+    ft_dpdk_control_unlock();
+
+    for (int i = 0; i < 30000 && !ft_netdev_opener_done(op); i++) {
+        usleep(1000);
+    }
+    assert_int_equal(ft_netdev_opener_finish(op, &netdev, &err), 0);
+    assert_string_equal(netdev->name, "c1");
+
+    /* A closer finished by its owner. */
+    assert_int_equal(ft_netdev_closer_start(netdev, NULL, &closer, &err),
+                     0);
+    assert_string_equal(ft_netdev_closer_key(closer), "");
+    ft_netdev_closer_finish(closer);
+    assert_int_equal(ft_netdev_open("c2", "dpdk", opts, 1, &other, &err),
+                     0);
+    ft_netdev_close(other);
+    ft_netdev_closer_finish(NULL);
 }
 
 static void
@@ -825,6 +882,7 @@ main(void)
         cmocka_unit_test(test_opener_starts_eal),
         cmocka_unit_test(test_eal_init),
         cmocka_unit_test(test_opener),
+        cmocka_unit_test(test_closer),
         cmocka_unit_test(test_eal_vdev),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_bad_devargs),
