@@ -38,8 +38,8 @@
 #        (runs as root; boots the VM once)
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-# Under QEMU TCG on a busy machine this takes 1.5 to 4.5 minutes.
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-400}
+# Under QEMU TCG on a busy machine this takes 2 to 5.5 minutes.
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-480}
 vm_init "$@"
 ko=$(readlink -f "$3")
 [ -f "$ko" ] || fail "no module at '$3' (it is built by the normal build)"
