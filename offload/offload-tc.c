@@ -217,6 +217,46 @@ tc_ensure_qdisc(struct tc *tc, const struct tc_port *p, struct ft_error *err)
     return error == -EEXIST ? 0 : error;
 }
 
+static int
+tc_count_msg_cb(struct nl_msg *msg, void *aux)
+{
+    size_t *n = aux;
+
+    if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWTFILTER) {
+        (*n)++;
+    }
+    return NL_OK;
+}
+
+/* Deletes the clsact qdisc of 'p' if no filter of any kind is left on it,
+ * ingress or egress: FlowTier adds one where a port has none, and one
+ * that holds nothing (FlowTier's filters gone, nobody else's there) does
+ * nothing for anyone.  A qdisc of another kind (ingress) is never
+ * touched: the kernel refuses the deletion by kind. */
+static void
+tc_qdisc_drop_if_empty(struct tc *tc, const struct tc_port *p)
+{
+    static const uint32_t parents[] = {
+        TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+        TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+    };
+    struct nl_msg *msg;
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof parents / sizeof parents[0]; i++) {
+        if (ft_tc_nl_dump(tc->sock, ft_tc_nl_msg(RTM_GETTFILTER, 0,
+                                                 p->ifindex, parents[i], 0,
+                                                 0),
+                          tc_count_msg_cb, &n) || n) {
+            return;
+        }
+    }
+    msg = ft_tc_nl_msg(RTM_DELQDISC, 0, p->ifindex, TC_H_CLSACT,
+                       TC_H_MAKE(TC_H_CLSACT, 0), 0);
+    nla_put_string(msg, TCA_KIND, "clsact");
+    ft_tc_nl_transact(tc->sock, msg, "tc: delete clsact qdisc", NULL);
+}
+
 /* Installs and removes a filter that can match nothing real (destination
  * MAC 00:00:00:00:00:00): what the port says to it is the probe's
  * answer. */
@@ -543,7 +583,12 @@ tc_destroy(struct ft_offload *o)
 
     tc_flush(o, FT_PORT_NONE);
     while (tc->n_ports) {
-        tc_port_release(tc, &tc->ports[--tc->n_ports]);
+        const struct tc_port *p = &tc->ports[--tc->n_ports];
+
+        tc_port_release(tc, p);
+        if (!p->tnl_dst_port) {
+            tc_qdisc_drop_if_empty(tc, p);
+        }
     }
     ft_tc_nl_close(tc->sock);
     free(tc->ports);

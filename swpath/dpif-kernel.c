@@ -53,6 +53,7 @@
 
 #include "flowtier/util.h"
 #include "flow-extract.h"
+#include "netdev.h"
 #include "tnl-config.h"
 
 #define LOG_INTERVAL_MS 1000
@@ -622,6 +623,10 @@ dk_port_get_identity(const struct ft_dpif *dpif, ft_port_no port_no,
     id->tnl_dst_port = p->tnl_dst_port;
     id->dpdk_port_id = -1;
     id->kernel_datapath = true;
+    if (id->ifindex > 0) {
+        /* A NIC's representor: its e-switch, for the hw tier in front. */
+        ft_netdev_get_switch_identity(p->name, id);
+    }
     return 0;
 }
 

@@ -379,11 +379,22 @@ netdev_parse_switch_id(const char *hex, struct ft_port_identity *id)
 }
 
 void
-ft_netdev_get_identity(const struct ft_netdev *netdev, ft_port_no port_no,
-                       struct ft_port_identity *id)
+ft_netdev_get_switch_identity(const char *name, struct ft_port_identity *id)
 {
     char buf[2 * FT_SWITCH_ID_MAX + 2];
 
+    if (netdev_sysfs_read(name, "phys_switch_id", buf, sizeof buf) > 0) {
+        netdev_parse_switch_id(buf, id);
+    }
+    if (netdev_sysfs_read(name, "phys_port_name", buf, sizeof buf) > 0) {
+        snprintf(id->phys_port_name, sizeof id->phys_port_name, "%s", buf);
+    }
+}
+
+void
+ft_netdev_get_identity(const struct ft_netdev *netdev, ft_port_no port_no,
+                       struct ft_port_identity *id)
+{
     memset(id, 0, sizeof *id);
     id->port_no = port_no;
     snprintf(id->name, sizeof id->name, "%s", netdev->name);
@@ -391,15 +402,7 @@ ft_netdev_get_identity(const struct ft_netdev *netdev, ft_port_no port_no,
     id->ifindex = netdev->ifindex;
     id->dpdk_port_id = -1;
     if (netdev->ifindex > 0) {
-        if (netdev_sysfs_read(netdev->name, "phys_switch_id", buf,
-                              sizeof buf) > 0) {
-            netdev_parse_switch_id(buf, id);
-        }
-        if (netdev_sysfs_read(netdev->name, "phys_port_name", buf,
-                              sizeof buf) > 0) {
-            snprintf(id->phys_port_name, sizeof id->phys_port_name, "%s",
-                     buf);
-        }
+        ft_netdev_get_switch_identity(netdev->name, id);
     }
     if (netdev->class->get_identity) {
         netdev->class->get_identity(netdev, id);

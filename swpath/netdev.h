@@ -295,6 +295,13 @@ ft_netdev_set_rx_device(struct ft_netdev *netdev, int ifindex,
 void ft_netdev_get_identity(const struct ft_netdev *netdev,
                             ft_port_no port_no, struct ft_port_identity *id);
 
+/* Adds to '*id' the embedded switch of the Linux device 'name', from
+ * sysfs: its phys_switch_id (left empty on a device on no e-switch) and
+ * phys_port_name.  For a datapath whose ports are kernel devices it
+ * does not open as netdevs (the kernel module's). */
+void ft_netdev_get_switch_identity(const char *name,
+                                   struct ft_port_identity *id);
+
 /* Helpers shared by the Linux classes (netdev.c). */
 
 /* Returns the ifindex of device 'name', or -ENODEV. */

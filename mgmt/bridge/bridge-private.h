@@ -285,8 +285,7 @@ int bridge_port_tc_policy(const struct ft_bridge *, ft_port_no port_no);
 /* Returns 0 if 'policy', the TC policy of port 'name', lets provider
  * 'bo' serve it, else -EOPNOTSUPP with 'err' saying why and what to
  * change. */
-int bridge_tc_policy_check(const struct ft_bridge *,
-                           const struct bridge_offload *bo, const char *name,
+int bridge_tc_policy_check(const struct bridge_offload *bo, const char *name,
                            int policy, struct ft_error *err);
 /* After provider 'bo' took port 'port_no' with 'caps': makes the datapath
  * read the port's slow path if the provider has one for it.  Returns 0

@@ -54,8 +54,7 @@ bridge_port_tc_policy(const struct ft_bridge *br, ft_port_no port_no)
 }
 
 int
-bridge_tc_policy_check(const struct ft_bridge *br,
-                       const struct bridge_offload *bo, const char *name,
+bridge_tc_policy_check(const struct bridge_offload *bo, const char *name,
                        int policy, struct ft_error *err)
 {
     enum ft_tier tier = ft_offload_tier(bo->offload);
@@ -67,14 +66,6 @@ bridge_tc_policy_check(const struct ft_bridge *br,
         return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: "
                             "other_config:tc-policy=skip_hw keeps TC rules "
                             "out of the NIC", name);
-    }
-    if (tier == FT_TIER_HW && policy == BRIDGE_TC_NONE
-        && ft_dpif_tier(br->dpif) == FT_TIER_KERNEL) {
-        return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: "
-                            "other_config:tc-policy=none needs the "
-                            "userspace datapath (datapath_type=netdev): "
-                            "TC's misses go to it through a slow path",
-                            name);
     }
     if (tier == FT_TIER_KERNEL && policy == BRIDGE_TC_NONE) {
         return ft_error_set(err, -EOPNOTSUPP, "tc: port %s: with "
@@ -89,7 +80,9 @@ bridge_tc_policy_check(const struct ft_bridge *br,
     }
     /* In front of the kernel datapath (datapath_type=system) TC in
      * software needs no slow path: what no filter takes goes on to the
-     * datapath's receive handler on the same device. */
+     * datapath's receive handler on the same device.  So with
+     * tc-policy=none there, a filter the NIC did not take is run by TC
+     * in software before the datapath sees the packet, as with skip_hw. */
     return 0;
 }
 

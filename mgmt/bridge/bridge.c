@@ -376,7 +376,7 @@ bridge_offload_probe(struct ft_bridge *br, struct bridge_offload *bo,
     }
     id.hw_or_kernel = policy == BRIDGE_TC_NONE;
     ft_error_clear(&err);
-    error = bridge_tc_policy_check(br, bo, id.name, policy, &err);
+    error = bridge_tc_policy_check(bo, id.name, policy, &err);
     if (!error) {
         error = ft_offload_port_add(bo->offload, &id, &caps, &err);
         if (!error) {

@@ -67,7 +67,8 @@ ft_tc_nl_close(struct nl_sock *sock)
 }
 
 /* The filter 'ff' as the kernel sends it: message 'type', one action of
- * its kind with FlowTier's cookie and its counters. */
+ * its kind with FlowTier's cookie (unless it is someone else's) and its
+ * counters. */
 static struct nl_msg *
 filter_msg(const struct tc_fake_filter *ff, int type, uint32_t seq)
 {
@@ -88,7 +89,10 @@ filter_msg(const struct tc_fake_filter *ff, int type, uint32_t seq)
     acts = nla_nest_start(msg, TCA_FLOWER_ACT);
     act = nla_nest_start(msg, 1);
     nla_put_string(msg, TCA_ACT_KIND, ff->action);
-    nla_put(msg, TCA_ACT_COOKIE, 16, FT_TC_COOKIE_MAGIC "\0\0\0\0\0\0\0");
+    if (!ff->foreign) {
+        nla_put(msg, TCA_ACT_COOKIE, 16,
+                FT_TC_COOKIE_MAGIC "\0\0\0\0\0\0\0");
+    }
     stats = nla_nest_start(msg, TCA_ACT_STATS);
     nla_put(msg, TCA_STATS_BASIC, sizeof b, &b);
     nla_nest_end(msg, stats);
@@ -193,8 +197,14 @@ fake_handle(struct tc_fake *f, struct nlmsghdr *nlh, const char **msg,
         *ff = f->filters[--f->n];
         f->n_deleted++;
         return 0;
+    case RTM_DELQDISC:
+        if (f->n_qdiscs_deleted < sizeof f->qdiscs_deleted
+                                  / sizeof f->qdiscs_deleted[0]) {
+            f->qdiscs_deleted[f->n_qdiscs_deleted++] = tcm->tcm_ifindex;
+        }
+        return 0;
     default:
-        return 0;               /* Qdiscs, links: taken. */
+        return 0;               /* Other qdisc requests, links: taken. */
     }
 }
 

@@ -21,6 +21,7 @@ struct tc_fake_filter {
     uint32_t flags;             /* TCA_FLOWER_FLAGS as requested. */
     char action[16];            /* The first action's kind. */
     uint64_t packets, bytes;    /* What the test says it counted. */
+    bool foreign;               /* Someone else's: no FlowTier cookie. */
 };
 
 /* An answer of a request sent without waiting (ft_tc_nl_send()). */
@@ -50,6 +51,8 @@ struct tc_fake {
     size_t n_dumps;             /* Filter dumps. */
     size_t n_replaced, n_deleted;
     size_t max_in_flight;       /* Requests sent, not yet answered. */
+    int qdiscs_deleted[16];     /* The ifindex of each qdisc deletion. */
+    size_t n_qdiscs_deleted;
 };
 
 /* Makes 'f' empty and the model every provider socket opened from now on

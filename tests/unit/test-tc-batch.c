@@ -9,7 +9,8 @@
  * for the kernel about N / 64 times, reads no dump, and still gets each
  * filter's exact counters; a refused change is reported with the
  * kernel's own words and its old filter removed; a failed delete is
- * reported and tried again until it works.
+ * reported and tried again until it works.  A clean stop deletes the
+ * clsact qdisc of a port it leaves with no filter, and only that.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +295,30 @@ test_modify_batch(void **state)
     ft_dp_actions_uninit(&drop);
 }
 
+/* A clean stop: port 1's qdisc, emptied of FlowTier's filters, is
+ * deleted; port 2's, which holds someone else's filter, stays, and so
+ * does that filter. */
+static void
+test_stop_drops_empty_qdisc(void **state)
+{
+    struct fixture *fx = *state;
+    struct tc_fake_filter *other = &fx->fake.filters[fx->fake.n++];
+
+    memset(other, 0, sizeof *other);
+    other->ifindex = IFINDEX + 1;
+    other->handle = 0x999;
+    other->prio = 100;
+    snprintf(other->action, sizeof other->action, "gact");
+    other->foreign = true;
+    ft_offload_destroy(fx->o);
+    fx->o = NULL;
+    assert_int_equal(fx->fake.n_qdiscs_deleted, 1);
+    assert_int_equal(fx->fake.qdiscs_deleted[0], IFINDEX);
+    assert_int_equal(fx->fake.n, 1);
+    assert_true(fx->fake.filters[0].foreign);
+    fx->fake.n = 0;             /* For teardown: nothing of ours left. */
+}
+
 int
 main(void)
 {
@@ -304,6 +329,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_del_refused_retried, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_modify_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_drops_empty_qdisc, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,13 @@
 # to the module are refused with its reason.  With tc-policy=skip_hw TC
 # in software sits in front of the module: skip_hw filters both ways
 # count every packet, the module sees none, and a VNI no filter takes
-# still reaches the daemon through it.  flowtierd killed, the
+# still reaches the daemon through it.  flowtierd killed with those
+# filters in place: filters, device and datapath stay and switch on; the
+# next daemon removes its leftovers only (a filter made by hand on vnet0
+# and a hand-made VXLAN device with a filter stay) and the tunnel is
+# back in TC, counted exactly; a clean stop then leaves no FlowTier
+# filter, no clsact qdisc it added, no device and no datapath.
+# flowtierd killed with the megaflows in the module, the
 # kernel goes on; the next daemon replaces the device and takes the
 # datapath over with its tunnel megaflows.  The module unloads with the
 # device attached (the daemon killed); a clean stop leaves no FlowTier
@@ -32,8 +38,8 @@
 #        (runs as root; boots the VM once)
 set -u
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-# Under QEMU TCG on a busy machine this takes 1.5 to 4.5 minutes.
-export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-400}
+# Under QEMU TCG on a busy machine this takes 2 to 5.5 minutes.
+export FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-480}
 vm_init "$@"
 ko=$(readlink -f "$3")
 [ -f "$ko" ] || fail "no module at '$3' (it is built by the normal build)"
@@ -293,6 +299,93 @@ rx2=$(in_vm vm1 cat /sys/class/net/eth0/statistics/rx_packets)
 [ "$rx2" = "$rx1" ] || fail "vm1 received $((rx2 - rx1)) frames of VNI 200"
 ft 0 dump-dp-flows br0
 expect_out "^tunnel\(tun_id=0xc8,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* packets:[1-3], .*dp:tc, tier:kernel, .*actions:drop\$"
+
+# flowtierd killed with TC in front: its filters (FlowTier's cookie),
+# $VXDEV and the kernel datapath stay, and go on switching.  Someone
+# else's things: a filter added by hand on vnet0, and a VXLAN device made
+# by hand on UDP port 4790 with a filter of its own.  The next daemon
+# removes the killed one's filters and device only (the new filters
+# count from zero), and the tunnel is back in TC, each packet counted
+# once there and never seen by the module.  A clean stop then leaves no
+# FlowTier filter, no clsact qdisc on vnet0 (FlowTier added it), no
+# $VXDEV and no datapath (its internal port br0 goes with it).
+COOKIE=466c6f7754696572
+ours() {
+    tc filter show dev "$1" ingress 2>/dev/null | grep -c "cookie $COOKIE"
+}
+tc filter add dev vnet0 ingress pref 100 protocol all flower skip_hw \
+    dst_mac 02:00:00:00:00:99 action drop || fail "hand filter on vnet0 refused"
+ip link add ft_vxlan_4790 type vxlan external dstport 4790 \
+    && tc qdisc add dev ft_vxlan_4790 clsact \
+    && tc filter add dev ft_vxlan_4790 ingress pref 1 protocol ip flower \
+        skip_hw action drop || fail "no hand-made VXLAN device with a filter"
+enc0=$(tc_pkts vnet0) dec0=$(tc_pkts $VXDEV)
+old_ifx=$(cat /sys/class/net/$VXDEV/ifindex)
+sys_kill9_daemon
+[ "$(ours vnet0)" -ge 1 ] && [ "$(ours $VXDEV)" -ge 1 ] && [ -e /sys/class/net/br0 ] \
+    || fail "a killed daemon's filters, $VXDEV or datapath vanished: $(ip -br link; tc filter show dev vnet0 ingress)"
+tunnel_ping 3   # (TC alone: no daemon)
+[ $(($(tc_pkts vnet0) - enc0)) = 3 ] && [ $(($(tc_pkts $VXDEV) - dec0)) = 3 ] \
+    || fail "without the daemon the filters counted $(($(tc_pkts vnet0) - enc0)) and $(($(tc_pkts $VXDEV) - dec0)) of 3 pings each way"
+pass
+sys_start_daemon
+ft 0 get Interface vx0 error
+case $out in ""|"[]") ;; *) fail "vx0 did not open after kill -9: $out" ;; esac
+[ "$(cat /sys/class/net/$VXDEV/ifindex)" != "$old_ifx" ] \
+    || fail "the killed daemon's $VXDEV was kept: $(ip -d link show $VXDEV)"
+d=$(ip -d link show $VXDEV 2>&1)
+[[ $d = *"alias FlowTier pid $(sys_daemon_pid)"* && $d =~ [\<,]UP[,\>] ]] \
+    || fail "$VXDEV is not the new daemon's, up: $d"
+tc filter show dev vnet0 ingress pref 100 | grep -q 02:00:00:00:00:99 \
+    || fail "the hand-made filter on vnet0 is gone: $(tc filter show dev vnet0 ingress)"
+d=$(ip -d link show ft_vxlan_4790 2>&1)
+[[ $d = *"dstport 4790"* ]] && tc filter show dev ft_vxlan_4790 ingress | grep -q 'action order 1: gact action drop' \
+    || fail "the hand-made ft_vxlan_4790 or its filter is gone: $d $(tc filter show dev ft_vxlan_4790 ingress)"
+tunnel_ping 3
+for i in $(seq 20); do
+    [ "$(ours vnet0)" -ge 1 ] && [ "$(ours $VXDEV)" -ge 1 ] && break
+    sleep 0.2
+done
+f=$(tc -s filter show dev vnet0 ingress)
+[[ $f = *skip_hw*not_in_hw*"tunnel_key"*"set"*"key_id 100"*"Redirect to device $VXDEV"* ]] \
+    || fail "no skip_hw encapsulation filter on vnet0 after the restart: $f"
+f=$(tc -s filter show dev $VXDEV ingress)
+[[ $f = *"enc_key_id 100"*skip_hw*not_in_hw*"tunnel_key"*"unset"*"Redirect to device vnet0"* ]] \
+    || fail "no skip_hw decapsulation filter on $VXDEV after the restart: $f"
+enc0=$(tc_pkts vnet0) dec0=$(tc_pkts $VXDEV)
+[ "$enc0" -le 3 ] && [ "$dec0" -le 3 ] \
+    || fail "the filters after the restart counted $enc0 and $dec0 packets: the killed daemon's stayed"
+read -r hit0 miss0 lost0 <<<"$(lookups)"
+tunnel_ping 10
+read -r hit1 miss1 lost1 <<<"$(lookups)"
+[ $(($(tc_pkts vnet0) - enc0)) = 10 ] && [ $(($(tc_pkts $VXDEV) - dec0)) = 10 ] \
+    || fail "after the restart the filters counted $(($(tc_pkts vnet0) - enc0)) and $(($(tc_pkts $VXDEV) - dec0)) of 10 pings each way"
+[ "$hit1 $miss1" = "$hit0 $miss0" ] \
+    || fail "after the restart the module saw packets the filters took: hits $hit0 -> $hit1, misses $miss0 -> $miss1"
+ft 0 dump-dp-flows br0
+expect_out "^tunnel\(tun_id=0x64,src=192\.168\.50\.2,dst=192\.168\.50\.1,.*in_port=$vx0[, ].* dp:tc, tier:kernel, .*actions:$vnet0\$"
+expect_out "^.*in_port=$vnet0[, ].* dp:tc, tier:kernel, .*actions:set\(tunnel\(tun_id=0x64,dst=192\.168\.50\.2,.*\)\),$vx0\$"
+pass
+tc filter del dev vnet0 ingress pref 100 || fail "cannot delete the hand-made filter"
+pid=$(sys_daemon_pid)
+kill -TERM "$pid"
+for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && fail "flowtierd did not stop on SIGTERM"
+[ "$(ours vnet0)" = 0 ] || fail "FlowTier filters left on vnet0 after a clean stop: $(tc filter show dev vnet0 ingress)"
+tc qdisc show dev vnet0 | grep -qE 'clsact|ingress' \
+    && fail "FlowTier's qdisc left on vnet0 after a clean stop: $(tc qdisc show dev vnet0)"
+[ -e /sys/class/net/$VXDEV ] && fail "$VXDEV left after a clean stop"
+[ -e /sys/class/net/br0 ] && fail "the datapath (its port br0) left after a clean stop"
+tc filter show dev ft_vxlan_4790 ingress | grep -q 'gact action drop' \
+    || fail "the hand-made ft_vxlan_4790 or its filter went with the clean stop"
+ip link del ft_vxlan_4790
+pass
+# The rest goes on from here, with the same configuration.
+sys_start_daemon
+tunnel_ping 3
 # With DF again, TC in front: its encapsulation filter on vnet0 goes (TC
 # cannot set DF) and the module takes it; the decapsulation stays TC's.
 change_under_ping df_default=true

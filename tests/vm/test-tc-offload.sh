@@ -22,15 +22,21 @@
 # carry neither skip flag: the model takes the IPv4 ones (tier hw) and
 # refuses the IPv6 ones, which stay in TC software (tier kernel, the
 # model's words as the reason) behind the slow path; both forward every
-# packet once and count exactly, each in its tier.
+# packet once and count exactly, each in its tier.  Then the same in
+# front of FlowTier's kernel module (datapath_type=system, flowtier.ko):
+# with skip_sw what the model refuses goes to the module (dp:kmod, the
+# model's words as the reason), with none it stays in TC software in
+# front of it; every packet handled once, counted exactly per tier.
 #
-# usage: test-tc-offload.sh FTNIC.KO FLOWTIER FLOWTIERD  (root; boots the VM)
+# usage: test-tc-offload.sh FTNIC.KO FLOWTIER FLOWTIERD FLOWTIER.KO
+#        (root; boots the VM)
 . "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
-# About 2.5 minutes on a busy machine, more on a very busy one: stop a
-# hung guest before meson's 480 s do.
-FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-420}
+# About 3 minutes on a busy machine, 6.5 on a very busy one: stop a
+# hung guest before meson's 600 s do.
+FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-560}
 vm_init "$@"
-ko=$1 FT=$2 FTD=$3
+ko=$1 FT=$2 FTD=$3 kko=$4
+[ -f "$kko" ] || fail "no module at '$4' (it is built by the normal build)"
 
 export FLOWTIER_RUNDIR=/tmp/ft/run FLOWTIER_DBDIR=/tmp/ft/db
 mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR"
@@ -111,7 +117,9 @@ ping_n 10
 ft dump-dp-flows br0
 grep -q ', tier:hw, ' <<<"$out" || fail "no megaflow in hw: $out"
 for d in ftnic0r0 ftnic0r1; do
-    [ "$(ours $d)" -ge 1 ] || fail "no FlowTier filter on $d: $(tc filter show dev $d ingress)"
+    [ "$(ours $d)" -ge 1 ] || fail "no FlowTier filter on $d: $(tc filter show dev $d ingress)
+$out
+$(tail -20 /tmp/ft/flowtierd.log)"
     tc filter show dev $d ingress | grep -B30 "cookie $COOKIE" \
         | grep -q 'in_hw' || fail "FlowTier's filter on $d is not in_hw"
 done
@@ -376,6 +384,128 @@ for d in ftnic0r0 ftnic0r1; do
     [ "$(ours $d)" = 0 ] || fail "filters left on $d after a clean stop (none)"
 done
 ip -br link show | grep -q '^ftsp' && fail "a slow-path pair was left: $(ip -br link show)"
+pass
+
+# --- The model in front of the kernel datapath (datapath_type=system) ----
+# The same representors in a bridge of FlowTier's kernel module with
+# hw-offload=true.  skip_sw: the IPv4 megaflows go into the model (in_hw,
+# tier hw), the IPv6 ones, which it refuses, go to the next tier, the
+# module (dp:kmod, tier kernel, the model's words as the reason).  The
+# model switches the IPv4 packets, so the module sees only the IPv6 ones:
+# its lookups rise by exactly the IPv6 packets (none handled twice) and
+# each rule's per-tier counters by exactly its pings.  Then
+# tc-policy=none: filters with neither skip flag, the model taking the
+# IPv4 ones and the kernel keeping the IPv6 ones in TC software in front
+# of the module (dp:tc, tier kernel), which then sees no packet at all.
+# (The model's counts are a software model's under QEMU TCG, not
+# hardware figures.)
+insmod "$kko" || fail "insmod flowtier.ko failed"
+rm -rf /tmp/ft/db/*
+start_daemon
+ft add-br br0 -- set Bridge br0 datapath_type=system \
+    other_config:hw-offload=true other_config:max-idle=60000
+ft add-port br0 ftnic0r0
+ft add-port br0 ftnic0r1
+ft add-flow br0 'priority=5,icmp,actions=NORMAL'
+ft add-flow br0 'priority=7,icmp6,ipv6_src=fd00::/64,actions=NORMAL'
+p0=$("$FT" get Interface ftnic0r0 ofport) p1=$("$FT" get Interface ftnic0r1 ofport)
+# lookups: "HIT MISSED", the module's megaflow lookups.
+lookups() {
+    "$FT" dpif-show br0 | sed -nE 's/.*lookups: hit:([0-9]+) missed:([0-9]+) .*/\1 \2/p'
+}
+# hw_sum DEV: what the model counted for FlowTier's filters on DEV.
+hw_sum() {
+    blocks "$1" | grep "cookie $COOKIE" \
+        | sed -nE 's/.*Sent hardware [0-9]+ bytes ([0-9]+) pkt.*/\1/p' \
+        | awk '{ n += $1 } END { print n + 0 }'
+}
+# pings_both N: N pings of each family VF0 -> VF1, 50 ms apart, every
+# one answered once.
+pings_both() {
+    local fam o
+    for fam in 4 6; do
+        o=$(ip netns exec vm0 ping -$fam -n -c "$1" -i 0.05 -W 2 \
+            "$([ $fam = 4 ] && echo 10.0.0.2 || echo fd00::2)" 2>&1)
+        grep -q "^$1 packets transmitted, $1 received, 0% packet loss" <<<"$o" \
+            && ! grep -q 'DUP!\|duplicates' <<<"$o" \
+            || fail "$1 IPv$fam pings on a system bridge: $o"
+    done
+}
+# kernel_tiers POLICY MOD_LOOKUPS: 10 pings of each family, every one
+# answered once; the ICMP rule counts 20 more in hw, the ICMPv6 rule 20
+# more in the kernel, neither any in userspace; the model counts the 10
+# requests on ftnic0r0; the module looks up MOD_LOOKUPS packets (hits),
+# no miss.
+kernel_tiers() {
+    local h0 m0 h1 m1 hw0
+    tiers
+    v4_hw=$(tier_pkts 'priority=5,icmp ' hw) v4_user=$(tier_pkts 'priority=5,icmp ' user)
+    v6_k=$(tier_pkts 'priority=7,icmp6' kernel) v6_user=$(tier_pkts 'priority=7,icmp6' user)
+    read -r h0 m0 <<<"$(lookups)"
+    hw0=$(hw_sum ftnic0r0)
+    pings_both 10
+    read -r h1 m1 <<<"$(lookups)"
+    tiers
+    [ "$(tier_pkts 'priority=5,icmp ' hw)" = $((v4_hw + 20)) ] \
+        && [ "$(tier_pkts 'priority=5,icmp ' user)" = "$v4_user" ] \
+        || fail "$1 on a system bridge: for 20 ICMP packets in hw the rule counted hw $v4_hw -> $(tier_pkts 'priority=5,icmp ' hw), user $v4_user -> $(tier_pkts 'priority=5,icmp ' user): $out"
+    [ "$(tier_pkts 'priority=7,icmp6' kernel)" = $((v6_k + 20)) ] \
+        && [ "$(tier_pkts 'priority=7,icmp6' user)" = "$v6_user" ] \
+        || fail "$1 on a system bridge: for 20 ICMPv6 packets in the kernel the rule counted kernel $v6_k -> $(tier_pkts 'priority=7,icmp6' kernel), user $v6_user -> $(tier_pkts 'priority=7,icmp6' user): $out"
+    [ $(($(hw_sum ftnic0r0) - hw0)) = 10 ] \
+        || fail "$1 on a system bridge: the model counted $(($(hw_sum ftnic0r0) - hw0)) of 10 ICMP requests on ftnic0r0"
+    [ $((h1 - h0)) = "$2" ] && [ "$m1" = "$m0" ] \
+        || fail "$1 on a system bridge: the module's lookups rose by hit $((h1 - h0)) missed $((m1 - m0)), want $2 and 0"
+    echo "$VM_NAME: $1, system bridge (ftnic is a software model under QEMU TCG, not hardware): 20 ICMP in hw, 20 ICMPv6 in the kernel, module hits +$((h1 - h0))"
+}
+pings_both 3
+ft dump-dp-flows br0
+for p in $p0 $p1; do
+    grep -qE "^icmp,in_port=$p,.*, offloaded:yes, dp:tc, tier:hw, actions:[0-9]+\$" <<<"$out" \
+        || fail "ICMP from port $p is not in the model on a system bridge: $out"
+    grep -qE "^icmp6,in_port=$p,.*, offloaded:no, dp:kmod, tier:kernel, not in hw: tc: ftnic: cannot offload match on IPv6 addresses[,]" <<<"$out" \
+        || fail "ICMPv6 from port $p is not in the module with the model's words: $out"
+done
+f=$(blocks ftnic0r0)
+v4=$(grep "cookie $COOKIE" <<<"$f" | grep -E '\|  ip_proto icmp\|')
+grep -q '|  skip_sw|' <<<"$v4" && grep -q '|  in_hw in_hw_count 1|' <<<"$v4" \
+    || fail "no skip_sw in_hw ICMP filter of FlowTier's on ftnic0r0: $f"
+grep -qE 'ip_proto (icmpv6|ipv6-icmp)' <<<"$f" && fail "an ICMPv6 filter on ftnic0r0 under skip_sw: $f"
+pass
+kernel_tiers skip_sw 20
+pass
+ft set Bridge br0 other_config:tc-policy=none
+for i in $(seq 50); do
+    ft offload show br0
+    [ "$(grep -c '^    tc (hw tier): serves it$' <<<"$out")" = 2 ] && break
+    sleep 0.1
+done
+[ "$(grep -c '^    tc (hw tier): serves it$' <<<"$out")" = 2 ] \
+    || fail "tc does not serve both representors of a system bridge under tc-policy=none: $out"
+ip -br link show | grep -q '^ftsp' && fail "a slow-path pair on a system bridge: $(ip -br link show)"
+pings_both 3
+ft dump-dp-flows br0
+for p in $p0 $p1; do
+    grep -qE "^icmp,in_port=$p,.*, offloaded:yes, dp:tc, tier:hw, actions:[0-9]+\$" <<<"$out" \
+        || fail "ICMP from port $p is not in hw under tc-policy=none on a system bridge: $out"
+    grep -qE "^icmp6,in_port=$p,.*, offloaded:no, dp:tc, tier:kernel, not in hw: tc: ftnic: cannot offload match on IPv6 addresses, actions:[0-9]+\$" <<<"$out" \
+        || fail "ICMPv6 from port $p is not in TC software with the model's words on a system bridge: $out"
+done
+f=$(blocks ftnic0r0)
+v4=$(grep "cookie $COOKIE" <<<"$f" | grep -E '\|  ip_proto icmp\|')
+v6=$(grep "cookie $COOKIE" <<<"$f" | grep -E 'ip_proto (icmpv6|ipv6-icmp)')
+[ -n "$v4" ] && [ -n "$v6" ] && ! grep -q 'skip_' <<<"$v4$v6" \
+    && grep -q '|  in_hw in_hw_count 1|' <<<"$v4" && grep -q '|  not_in_hw|' <<<"$v6" \
+    || fail "no ICMP filter in_hw and ICMPv6 filter not_in_hw, neither with a skip flag: $f"
+pass
+kernel_tiers none 0
+pass
+stop_daemon
+for d in ftnic0r0 ftnic0r1; do
+    [ "$(ours $d)" = 0 ] || fail "filters left on $d after a clean stop (system bridge)"
+done
+ip link show br0 >/dev/null 2>&1 && fail "the datapath (its port br0) outlived a clean stop"
+rmmod flowtier || fail "rmmod flowtier after a clean stop failed"
 pass
 
 tc filter del dev ftnic0r0 ingress pref 100
