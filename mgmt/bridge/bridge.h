@@ -62,7 +62,9 @@
  * =========================
  *
  * ft_bridge_periodic() runs the revalidator every
- * FT_BRIDGE_REVALIDATE_INTERVAL ms, and at the next call after any change
+ * FT_BRIDGE_REVALIDATE_INTERVAL ms, or less often when a pass costs much
+ * (ft_bridge_revalidate_period(): up to nine times a pass's work, at most
+ * 5 s and a quarter of max-idle), and at the next call after any change
  * of the OpenFlow tables or of the MAC table.  For each megaflow it:
  *
  *   1. reads the counters of its tier (one batched read per tier and
