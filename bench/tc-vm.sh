@@ -50,7 +50,9 @@
 #                   whole guest (user, system, softirq,
 #                   idle), the daemon's revalidator passes, and 'perf
 #                   record -a -g' of the insertion (perf report's top
-#                   entries), printed to standard error
+#                   entries), printed to standard error; under TCG perf
+#                   takes tens of seconds to start recording, so an
+#                   insertion shorter than that is barely sampled
 set -u
 here=$(dirname "$(readlink -f "$0")")
 repo=$(cd "$here/.." && pwd)
