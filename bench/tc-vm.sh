@@ -50,9 +50,10 @@
 #                   whole guest (user, system, softirq,
 #                   idle), the daemon's revalidator passes, and 'perf
 #                   record -a -g' of the insertion (perf report's top
-#                   entries), printed to standard error; under TCG perf
-#                   takes tens of seconds to start recording, so an
-#                   insertion shorter than that is barely sampled
+#                   entries), printed to standard error (perf starts
+#                   with its events off; the first packet waits until
+#                   perf has them on: under TCG it takes tens of seconds
+#                   to start)
 set -u
 here=$(dirname "$(readlink -f "$0")")
 repo=$(cd "$here/.." && pwd)
@@ -267,16 +268,26 @@ cpu_ticks() { awk '/^cpu / { print $2 + $3, $4, $7 + $8, $5 + $6 }' /proc/stat; 
 # thread's shows in perf's per-command shares) and a perf record
 # of the whole guest between the two, reported to standard error.
 profile_start() {
+    command -v perf >/dev/null || fail "--profile: no perf in the guest"
+    # Started with its events off, and on once it says so: under TCG perf
+    # takes tens of seconds to start, and the insertion may be shorter.
+    rm -f /tmp/ftb/perf.ctl /tmp/ftb/perf.ack
+    mkfifo /tmp/ftb/perf.ctl /tmp/ftb/perf.ack || fail "--profile: no fifo"
+    perf record -e cpu-clock -F 499 -a -g -D -1 \
+        --control fifo:/tmp/ftb/perf.ctl,/tmp/ftb/perf.ack \
+        -o /tmp/ftb/perf.data >/tmp/ftb/perf.log 2>&1 &
+    PROF_PID=$!
+    exec 8>/tmp/ftb/perf.ctl 9</tmp/ftb/perf.ack
+    echo enable >&8
+    read -r -t 300 ack <&9 || fail "--profile: perf did not start: $(tail -3 /tmp/ftb/perf.log)"
+    log "profile: perf recording"
     PROF_SI=$(pgrep -x ksoftirqd/0)
     PROF_T0="$(ticks "$ftd_pid") $(ticks "$PROF_SI") $(cpu_ticks)"
     PROF_DP0=$("$FT" dpif-show br0)
-    command -v perf >/dev/null || fail "--profile: no perf in the guest"
-    perf record -e cpu-clock -F 499 -a -g -o /tmp/ftb/perf.data \
-        >/tmp/ftb/perf.log 2>&1 &
-    PROF_PID=$!
 }
 profile_stop() {
     kill -INT "$PROF_PID"; wait "$PROF_PID"
+    exec 8>&- 9<&-
     local t1 dp1
     t1="$(ticks "$ftd_pid") $(ticks "$PROF_SI") $(cpu_ticks)"
     dp1=$("$FT" dpif-show br0)
