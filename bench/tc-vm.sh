@@ -45,6 +45,9 @@
 #                   in alternating order, each daemon started afresh (new
 #                   database, no filter left on the representors), then
 #                   tc; tccnt runs with --builddir's build
+#   --rx-ring-frames N  options:rx_ring_frames=N on ftnic0r0, the
+#                   representor whose first packets FlowTier handles
+#                   (default: none, the port's default ring of 4,096)
 #   --profile       where the guest's vCPU goes during round 1's FlowTier
 #                   insertion: CPU time of flowtierd, ksoftirqd and the
 #                   whole guest (user, system, softirq,
@@ -65,7 +68,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --builddir) build=$(readlink -f "$2"); shift ;;
             --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap) args+=("$1" "$2"); shift ;;
+            --n|--m|--sample|--rounds|--cap|--rx-ring-frames) args+=("$1" "$2"); shift ;;
             --profile) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
@@ -106,7 +109,7 @@ fi
 
 # ---- In the guest.
 build=$2
-n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt=
+n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -117,6 +120,7 @@ while [ $# -gt 0 ]; do
         --cap) cap=$2 ;;
         --profile) profile=1 ;;
         --alt-builddir) alt=$2 ;;
+        --rx-ring-frames) rx_ring=$2 ;;
     esac
     shift 2
 done
@@ -160,7 +164,7 @@ ftd_start() {
     # No megaflow may idle out while the cases run (TCG's clock jumps).
     ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
         other_config:max-idle=3600000
-    ft add-port br0 ftnic0r0
+    ft add-port br0 ftnic0r0 ${rx_ring:+-- set Interface ftnic0r0 options:rx_ring_frames=$rx_ring}
     ft add-port br0 ftnic0r1
     p1=$("$FT" get Interface ftnic0r1 ofport)
     awk -v m=$m -v p=$p1 'BEGIN {
@@ -520,6 +524,7 @@ printf '%-7s %-12s %14s %14s %8s  %s\n' tccnt ms "$ft_pass_ms" "~$tc_cnt_ms" "$r
 cat <<EOF | tr -d '\n'; echo
 RESULT-JSON {
 "tcins": {"unit": "rules/s", "n": $n, "flowtier": $ft_ins_rate, "tc": $tc_ins_rate,
+"rx_ring_frames": "${rx_ring:-default}",
 "ratio_flowtier_to_tc": $r_ins, "goal": ">= 0.8", "medians_of_rounds": $rounds, "order": "ABAB: FlowTier then tc each round, flowtierd SIGSTOPped while tc runs",
 "flowtier_rounds": $(json_list "$ft_rates"), "tc_rounds": $(json_list "$tc_rates"), "flowtier_seconds_resolution": 1,
 "flowtier_send_rounds": $(json_list "$ins_rounds_all"), "send_gap_ns": $SEND_DELAY_NS,
