@@ -40,24 +40,45 @@
 #   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
 #   --cap S         seconds tcmod or tcdel may take (default 900); past
 #                   it the run reports how far it got and ends there
+#   --alt-builddir DIR  a second FlowTier build, for a same-boot A/B: each
+#                   round runs tcins (and tcmod, tcdel) with both builds,
+#                   in alternating order, each daemon started afresh (new
+#                   database, no filter left on the representors), then
+#                   tc; tccnt runs with --builddir's build
+#   --rx-ring-frames N  options:rx_ring_frames=N on ftnic0r0, the
+#                   representor whose first packets FlowTier handles
+#                   (default: none, the port's default ring of 4,096)
+#   --profile       where the guest's vCPU goes during round 1's FlowTier
+#                   insertion: CPU time of flowtierd, ksoftirqd and the
+#                   whole guest (user, system, softirq,
+#                   idle), the daemon's revalidator passes, and 'perf
+#                   record -a -g' of the insertion (perf report's top
+#                   entries), printed to standard error (perf starts
+#                   with its events off; the first packet waits until
+#                   perf has them on: under TCG it takes tens of seconds
+#                   to start)
 set -u
 here=$(dirname "$(readlink -f "$0")")
 repo=$(cd "$here/.." && pwd)
 
 if [ "${FT_VM_GUEST:-}" != 1 ]; then
-    build=$repo/build output= args=()
+    build=$repo/build output= args=() alt=
     while [ $# -gt 0 ]; do
         case $1 in
             --builddir) build=$(readlink -f "$2"); shift ;;
+            --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap) args+=("$1" "$2"); shift ;;
+            --n|--m|--sample|--rounds|--cap|--rx-ring-frames) args+=("$1" "$2"); shift ;;
+            --profile) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
         shift || exit 2
     done
     for f in mgmt/flowtier mgmt/flowtierd tests/ftnic/ftnic.ko; do
-        [ -e "$build/$f" ] || { echo "tc-vm: no $build/$f: build first" >&2; exit 1; }
+        for b in "$build" ${alt:+"$alt"}; do
+            [ -e "$b/$f" ] || { echo "tc-vm: no $b/$f: build first" >&2; exit 1; }
+        done
     done
     date=$(date -u +%Y-%m-%dT%H%M%SZ)
     [ -n "$output" ] || output=$here/results/$date-tc.json
@@ -88,7 +109,7 @@ fi
 
 # ---- In the guest.
 build=$2
-n=10000 m=20000 sample=1000 rounds=2 cap=900
+n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -97,14 +118,16 @@ while [ $# -gt 0 ]; do
         --sample) sample=$2 ;;
         --rounds) rounds=$2 ;;
         --cap) cap=$2 ;;
+        --profile) profile=1 ;;
+        --alt-builddir) alt=$2 ;;
+        --rx-ring-frames) rx_ring=$2 ;;
     esac
     shift 2
 done
 VM_NAME=tc-vm
 . "$repo/tests/vm/lib.sh" || exit 1
-FT=$build/mgmt/flowtier FTD=$build/mgmt/flowtierd
-export FLOWTIER_RUNDIR=/tmp/ftb/run FLOWTIER_DBDIR=/tmp/ftb/db
-mkdir -p "$FLOWTIER_RUNDIR" "$FLOWTIER_DBDIR"
+export FLOWTIER_RUNDIR=/tmp/ftb/run
+mkdir -p "$FLOWTIER_RUNDIR"
 COOKIE=466c6f7754696572
 span=$repo/bench/lib/tc-span.py
 # pktgen's gap between two first packets (ns).
@@ -124,25 +147,47 @@ for d in ftnic0r0 ftnic0r1 ftnic0r2; do
 done
 vf1_mac=$(ip -n vm1 -br link show ftnic0vf1 | awk '{print $3}')
 
-"$FTD" --detach --no-fsync --log-file=/tmp/ftb/ftd.log \
-    || fail "flowtierd did not start: $(tail -3 /tmp/ftb/ftd.log)"
 ft() { out=$("$FT" "$@" 2>&1) || fail "flowtier $*: $out"; }
-# No megaflow may idle out while the cases run (TCG's clock jumps).
-ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
-    other_config:max-idle=3600000
-ft add-port br0 ftnic0r0
-ft add-port br0 ftnic0r1
-p1=$("$FT" get Interface ftnic0r1 ofport)
-
 # One exact rule a destination: each flow's first packet makes a megaflow
 # of its own (nw_dst exact), offloaded as one filter.
 dst() { echo "10.$((1 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
-awk -v m=$m -v p=$p1 'BEGIN {
-    for (i = 0; i < m; i++)
-        printf "priority=5,ip,nw_dst=10.%d.%d.%d,actions=output:%d\n",
-               1 + int(i / 65536), int(i / 256) % 256, i % 256, p
-}' >/tmp/ftb/rules.of
-ft add-flows br0 /tmp/ftb/rules.of
+# ftd_start BUILD: BUILD's flowtierd, started with a database of its own,
+# bridge br0 over the two representors and the M rules; sets FT, FTD,
+# FTD_BUILD and ftd_pid.
+ftd_start() {
+    FTD_BUILD=$1 FT=$1/mgmt/flowtier FTD=$1/mgmt/flowtierd
+    export FLOWTIER_DBDIR=/tmp/ftb/db-$((++ftd_starts))
+    mkdir -p "$FLOWTIER_DBDIR"
+    "$FTD" --detach --no-fsync --log-file=/tmp/ftb/ftd.log \
+        || fail "flowtierd did not start: $(tail -3 /tmp/ftb/ftd.log)"
+    ftd_pid=$(pidof flowtierd) || fail "no flowtierd process"
+    # No megaflow may idle out while the cases run (TCG's clock jumps).
+    ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
+        other_config:max-idle=3600000
+    ft add-port br0 ftnic0r0 ${rx_ring:+-- set Interface ftnic0r0 options:rx_ring_frames=$rx_ring}
+    ft add-port br0 ftnic0r1
+    p1=$("$FT" get Interface ftnic0r1 ofport)
+    awk -v m=$m -v p=$p1 'BEGIN {
+        for (i = 0; i < m; i++)
+            printf "priority=5,ip,nw_dst=10.%d.%d.%d,actions=output:%d\n",
+                   1 + int(i / 65536), int(i / 256) % 256, i % 256, p
+    }' >/tmp/ftb/rules.of
+    ft add-flows br0 /tmp/ftb/rules.of
+}
+# ftd_stop: the daemon gone and the representors' filters with it (a
+# daemon keeps its filters over a restart; the next build starts clean).
+ftd_stop() {
+    kill "$ftd_pid"
+    while kill -0 "$ftd_pid" 2>/dev/null; do sleep 0.1; done
+    for d in ftnic0r0 ftnic0r1; do
+        tc qdisc del dev $d ingress 2>/dev/null
+        tc qdisc del dev $d clsact 2>/dev/null
+    done
+    [ "$(tc filter show dev ftnic0r0 ingress | grep -c .)" = 0 ] \
+        || fail "filters left on ftnic0r0 after the daemon stopped"
+}
+ftd_starts=0
+ftd_start "$build"
 
 # hw_count: FlowTier's megaflows in the hw tier (dpif-show).
 hw_count() {
@@ -183,22 +228,17 @@ fill() {
     FIRST_HW=$2 FIRST_DROPS=
     for round in 1 2 3 4 5; do
         ROUNDS=$round
-        send "$1" "$2" &
-        local pg=$!
-        while :; do
-            c=$(hw_count)
-            if [ "${c:-0}" -ge "$2" ]; then
-                wait $pg
-                return 0
-            fi
-            kill -0 $pg 2>/dev/null || break
-            sleep 1
-        done
-        wait $pg
+        # No polling while pktgen sends: under emulation each 'flowtier'
+        # and 'sed' process costs the guest's one vCPU tens of
+        # milliseconds, which FlowTier's insertion (and not tc's) paid.
+        send "$1" "$2"
         # Upcalls still being handled: wait until the count stops moving.
         local last=-1
-        while [ "$(hw_count)" != "$last" ]; do
-            last=$(hw_count)
+        while :; do
+            c=$(hw_count)
+            [ "${c:-0}" -ge "$2" ] && { last=$c; break; }
+            [ "$c" = "$last" ] && break
+            last=$c
             sleep 1
         done
         if [ "$round" = 1 ]; then
@@ -221,6 +261,54 @@ in_hw() {
         /^filter / && / handle / { hw = 0 }
         /in_hw/ && !/not_in_hw/ { hw = 1 }
         index($0, c) && hw { n++ } END { print n + 0 }'
+}
+
+# ---- --profile: where the vCPU goes during an insertion.
+# ticks PID: the process's user and system CPU time (clock ticks).
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_ticks: the guest's user+nice, system, softirq+irq and idle ticks.
+cpu_ticks() { awk '/^cpu / { print $2 + $3, $4, $7 + $8, $5 + $6 }' /proc/stat; }
+# profile_start / profile_stop: CPU time of the parties (pktgen's kernel
+# thread's shows in perf's per-command shares) and a perf record
+# of the whole guest between the two, reported to standard error.
+profile_start() {
+    command -v perf >/dev/null || fail "--profile: no perf in the guest"
+    # Started with its events off, and on once it says so: under TCG perf
+    # takes tens of seconds to start, and the insertion may be shorter.
+    rm -f /tmp/ftb/perf.ctl /tmp/ftb/perf.ack
+    mkfifo /tmp/ftb/perf.ctl /tmp/ftb/perf.ack || fail "--profile: no fifo"
+    perf record -e cpu-clock -F 499 -a -g -D -1 \
+        --control fifo:/tmp/ftb/perf.ctl,/tmp/ftb/perf.ack \
+        -o /tmp/ftb/perf.data >/tmp/ftb/perf.log 2>&1 &
+    PROF_PID=$!
+    exec 8>/tmp/ftb/perf.ctl 9</tmp/ftb/perf.ack
+    echo enable >&8
+    read -r -t 300 ack <&9 || fail "--profile: perf did not start: $(tail -3 /tmp/ftb/perf.log)"
+    log "profile: perf recording"
+    PROF_SI=$(pgrep -x ksoftirqd/0)
+    PROF_T0="$(ticks "$ftd_pid") $(ticks "$PROF_SI") $(cpu_ticks)"
+    PROF_DP0=$("$FT" dpif-show br0)
+}
+profile_stop() {
+    kill -INT "$PROF_PID"; wait "$PROF_PID"
+    exec 8>&- 9<&-
+    local t1 dp1
+    t1="$(ticks "$ftd_pid") $(ticks "$PROF_SI") $(cpu_ticks)"
+    dp1=$("$FT" dpif-show br0)
+    awk -v a="$PROF_T0" -v b="$t1" 'BEGIN {
+        split(a, x); split(b, y); hz = 100
+        split("flowtierd ksoftirqd/0 guest-user guest-system guest-softirq+irq guest-idle", name)
+        for (i = 1; i <= 6; i++)
+            printf "tc-vm: profile: %-18s %8.2f s\n", name[i], (y[i] - x[i]) / hz > "/dev/stderr"
+    }'
+    log "profile: dpif-show before: $(grep -E 'revalidator|last pass|missed' <<<"$PROF_DP0" | tr -s ' \n' ' ')"
+    log "profile: dpif-show after: $(grep -E 'revalidator|last pass|missed' <<<"$dp1" | tr -s ' \n' ' ')"
+    perf report -i /tmp/ftb/perf.data --no-children --sort comm,dso,sym \
+        --stdio -g none --percent-limit 0.7 2>/dev/null | grep -v '^$' | head -70 >&2
+    perf report -i /tmp/ftb/perf.data --no-children --sort comm,dso \
+        --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20 >&2
+    perf report -i /tmp/ftb/perf.data --children --sort sym --comm flowtierd \
+        --stdio -g none --percent-limit 3 2>/dev/null | grep -v '^$' | head -60 >&2
 }
 
 # ---- tcins, tcinhw, tcmod, tcdel: N megaflows, R rounds of each side.
@@ -266,26 +354,27 @@ ours_with() {
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
     printf "%s", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ftd_pid=$(pidof flowtierd) || fail "no flowtierd process"
-ft_rates= tc_rates= mod_s= del_s= ins_rounds_all= first_hw_all= first_drops_all=
-tc_ins_all= tc_cmd_all=
-tc qdisc del dev ftnic0r2 clsact 2>/dev/null
-for r in $(seq 1 "$rounds"); do
-    log "round $r: FlowTier, $n megaflows by traffic"
+# ft_round R: round R of FlowTier's side with the running daemon: tcins,
+# then tcmod and tcdel; sets R_RATE, R_MOD, R_DEL, ROUNDS, FIRST_HW and
+# FIRST_DROPS, and (the first time) the peer's batch and tcinhw.
+ft_round() {
+    local r=$1 t0 t1 span_r t_ins n_ins t_fill before left n_mod
+    log "round $r: FlowTier ($FTD_BUILD), $n megaflows by traffic"
+    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ] && profile_start
     t0=$(now)
     fill 0 "$n"
     t_fill=$(elapsed "$t0" "$(now)")
+    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ] && profile_stop
     span_r=$("$span" ftnic0r0) || fail "no install times on ftnic0r0"
     read -r t_ins n_ins <<<"$span_r"
-    rate=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
-    ft_rates="$ft_rates $rate" ins_rounds_all="$ins_rounds_all $ROUNDS"
-    first_hw_all="$first_hw_all $FIRST_HW"
-    first_drops_all="$first_drops_all,\"${FIRST_DROPS:-none}\""
-    log "FlowTier: $n_ins filters, first to last insert $t_ins s ($rate rules/s), all in hw $t_fill s after the first packet"
-    if [ "$r" = 1 ]; then
+    R_RATE=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
+    log "FlowTier: $n_ins filters, first to last insert $t_ins s ($R_RATE rules/s), all in hw $t_fill s after the first packet"
+    if [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ]; then
         t_inhw=$t_fill
         ours_hw=$(in_hw ftnic0r0)
         [ "$ours_hw" -ge "$n" ] || fail "tc shows $ours_hw of FlowTier's $n filters in_hw"
+    fi
+    if [ ! -s /tmp/ftb/peer.batch ]; then
         # The peer: the same filters (FlowTier's --explain lines) on a
         # fresh representor, in one tc -batch.
         ft dump-dp-flows --explain br0 type=offloaded
@@ -302,7 +391,7 @@ for r in $(seq 1 "$rounds"); do
     t1=$(now)
     n_mod=$(ours_with ftnic0r0 "gact action drop")
     [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
-    mod_s="$mod_s $(elapsed "$t0" "$t1")"
+    R_MOD=$(elapsed "$t0" "$t1")
     # tcdel: every rule gone, so every megaflow.
     del0=$(counter 4)
     # Megaflows no rule made (a stray packet's table-miss drop) outlive
@@ -314,9 +403,39 @@ for r in $(seq 1 "$rounds"); do
     t1=$(now)
     left=$(ours_with ftnic0r0 "")
     [ "$left" -le $((before - n)) ] || fail "after del-flows tc still shows $left of FlowTier's $before filters"
-    del_s="$del_s $(elapsed "$t0" "$t1")"
-    log "FlowTier: $n filters modified in $(echo $mod_s | awk '{print $NF}') s, deleted in $(echo $del_s | awk '{print $NF}') s"
+    R_DEL=$(elapsed "$t0" "$t1")
+    log "FlowTier: $n filters modified in $R_MOD s, deleted in $R_DEL s"
     ft add-flows br0 /tmp/ftb/rules.of
+}
+ft_rates= tc_rates= mod_s= del_s= ins_rounds_all= first_hw_all= first_drops_all=
+alt_rates= alt_mod_s= alt_del_s= alt_rounds_all= alt_first_hw_all= alt_first_drops_all=
+tc_ins_all= tc_cmd_all=
+rm -f /tmp/ftb/peer.batch
+tc qdisc del dev ftnic0r2 clsact 2>/dev/null
+for r in $(seq 1 "$rounds"); do
+    # With a second build: A B in odd rounds, B A in even ones.
+    sides=main
+    if [ -n "$alt" ]; then
+        [ $((r % 2)) = 1 ] && sides="main alt" || sides="alt main"
+    fi
+    for side in $sides; do
+        want=$build
+        [ "$side" = alt ] && want=$alt
+        if [ "$FTD_BUILD" != "$want" ]; then
+            ftd_stop
+            ftd_start "$want"
+        fi
+        ft_round "$r"
+        if [ "$side" = main ]; then
+            ft_rates="$ft_rates $R_RATE" mod_s="$mod_s $R_MOD" del_s="$del_s $R_DEL"
+            ins_rounds_all="$ins_rounds_all $ROUNDS" first_hw_all="$first_hw_all $FIRST_HW"
+            first_drops_all="$first_drops_all,\"${FIRST_DROPS:-none}\""
+        else
+            alt_rates="$alt_rates $R_RATE" alt_mod_s="$alt_mod_s $R_MOD" alt_del_s="$alt_del_s $R_DEL"
+            alt_rounds_all="$alt_rounds_all $ROUNDS" alt_first_hw_all="$alt_first_hw_all $FIRST_HW"
+            alt_first_drops_all="$alt_first_drops_all,\"${FIRST_DROPS:-none}\""
+        fi
+    done
     # The peer, alone on the vCPU: flowtierd stopped while tc runs.
     log "round $r: tc -batch of $n_peer filters, flowtierd stopped"
     tc qdisc add dev ftnic0r2 clsact || fail "no clsact on ftnic0r2"
@@ -345,7 +464,11 @@ ft_mod_s=$(median <<<"$mod_s")
 ft_del_s=$(median <<<"$del_s")
 # json_list "a b c": [a, b, c]
 json_list() { echo "[$(echo $1 | sed 's/ /, /g')]"; }
-# The megaflows again, for tccnt.
+# The megaflows again, for tccnt, with --builddir's build.
+if [ "$FTD_BUILD" != "$build" ]; then
+    ftd_stop
+    ftd_start "$build"
+fi
 fill 0 "$n"
 # ---- tccnt: M filters, counters read in one pass.
 log "$m megaflows by traffic"
@@ -389,6 +512,11 @@ echo
 echo "TC flower benchmark (VM under emulation: QEMU TCG, 1 vCPU; ftnic model, not hardware)"
 printf '%-7s %-12s %14s %14s %8s  %s\n' case unit flowtier tc ratio goal
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcins rules/s "$ft_ins_rate" "$tc_ins_rate" "$r_ins" '>= 0.8 (flowtier/tc)'
+if [ -n "$alt" ]; then
+    alt_ins_rate=$(median <<<"$alt_rates")
+    r_alt=$(ratio "$alt_ins_rate" "$tc_ins_rate")
+    printf '%-7s %-12s %14s %14s %8s  %s\n' tcins rules/s "$alt_ins_rate" "$tc_ins_rate" "$r_alt" "--alt-builddir (rounds:$alt_rates; main:$ft_rates; tc:$tc_rates)"
+fi
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcinhw s "$t_inhw" "$tc_inhw" "$r_inhw" 'tc/flowtier, higher is better for FlowTier'
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcmod s "$ft_mod_s" - - "$n filters' actions changed (rounds:$mod_s)"
 printf '%-7s %-12s %14s %14s %8s  %s\n' tcdel s "$ft_del_s" - - "$n filters removed (rounds:$del_s)"
@@ -396,12 +524,19 @@ printf '%-7s %-12s %14s %14s %8s  %s\n' tccnt ms "$ft_pass_ms" "~$tc_cnt_ms" "$r
 cat <<EOF | tr -d '\n'; echo
 RESULT-JSON {
 "tcins": {"unit": "rules/s", "n": $n, "flowtier": $ft_ins_rate, "tc": $tc_ins_rate,
+"rx_ring_frames": "${rx_ring:-default}",
 "ratio_flowtier_to_tc": $r_ins, "goal": ">= 0.8", "medians_of_rounds": $rounds, "order": "ABAB: FlowTier then tc each round, flowtierd SIGSTOPped while tc runs",
 "flowtier_rounds": $(json_list "$ft_rates"), "tc_rounds": $(json_list "$tc_rates"), "flowtier_seconds_resolution": 1,
 "flowtier_send_rounds": $(json_list "$ins_rounds_all"), "send_gap_ns": $SEND_DELAY_NS,
 "flowtier_first_round_in_hw": $(json_list "$first_hw_all"),
 "flowtier_first_round_dropped_softnet_port_lost": [${first_drops_all#,}],
 "tc_insert_span_seconds": $(json_list "$tc_ins_all"), "tc_filters": $n_tc, "tc_command_seconds": $(json_list "$tc_cmd_all")},
+$([ -n "$alt" ] && echo "\"tcins_alt\": {\"unit\": \"rules/s\", \"n\": $n, \"builddir\": \"$alt\", \"flowtier\": $alt_ins_rate,
+\"ratio_flowtier_to_tc\": $r_alt, \"flowtier_rounds\": $(json_list "$alt_rates"),
+\"order\": \"main then alt in odd rounds, alt then main in even ones, tc after both\",
+\"flowtier_send_rounds\": $(json_list "$alt_rounds_all"), \"flowtier_first_round_in_hw\": $(json_list "$alt_first_hw_all"),
+\"flowtier_first_round_dropped_softnet_port_lost\": [${alt_first_drops_all#,}],
+\"tcmod_rounds\": $(json_list "$alt_mod_s"), \"tcdel_rounds\": $(json_list "$alt_del_s")},")
 "tcmod": {"unit": "s", "n": $n, "flowtier": $ft_mod_s, "flowtier_rounds": $(json_list "$mod_s")},
 "tcdel": {"unit": "s", "n": $n, "flowtier": $ft_del_s, "flowtier_rounds": $(json_list "$del_s")},
 "tcinhw": {"unit": "s", "n": $n, "flowtier": $t_inhw, "tc": $tc_inhw,

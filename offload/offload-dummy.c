@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flowtier/util.h"
 #include "offload-provider.h"
@@ -47,6 +48,7 @@ struct dummy {
     struct dummy_refused_port ports[DUMMY_MAX_REFUSED_PORTS];
     size_t max_flows;
     unsigned int failing_modifies;
+    uint64_t stats_delay_usec;          /* Added to each flow_stats. */
     bool defer;                         /* Refusals wait for commit. */
     struct ft_offload_flow **deferred;  /* Refused, not reported yet. */
     size_t n_deferred;
@@ -306,7 +308,19 @@ static int
 dummy_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
                  size_t n, struct ft_stats stats[])
 {
-    dummy_cast(o)->calls.flow_stats++;
+    struct dummy *d = dummy_cast(o);
+
+    d->calls.flow_stats++;
+    if (d->stats_delay_usec) {
+        struct timespec ts = {
+            .tv_sec = (time_t) (d->stats_delay_usec / 1000000),
+            .tv_nsec = (long) (d->stats_delay_usec % 1000000) * 1000,
+        };
+
+        while (nanosleep(&ts, &ts) && errno == EINTR) {
+            continue;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->stats;
     }
@@ -486,6 +500,12 @@ void
 ft_offload_dummy_set_max_flows(struct ft_offload *o, size_t max)
 {
     dummy_cast(o)->max_flows = max;
+}
+
+void
+ft_offload_dummy_set_stats_delay(struct ft_offload *o, uint64_t usec)
+{
+    dummy_cast(o)->stats_delay_usec = usec;
 }
 
 void

@@ -45,6 +45,10 @@ void ft_offload_dummy_refuse_port(struct ft_offload *, ft_port_no port_no,
 /* Holds at most 'max' rules; a put beyond gets -ENOSPC (0: no bound). */
 void ft_offload_dummy_set_max_flows(struct ft_offload *, size_t max);
 
+/* Makes every batched counter read (flow_stats) take 'usec' of wall time
+ * more, as a driver that reads each rule through the NIC does (0: none). */
+void ft_offload_dummy_set_stats_delay(struct ft_offload *, uint64_t usec);
+
 /* Makes the next 'n' calls of flow_modify fail with -EIO. */
 void ft_offload_dummy_fail_modifies(struct ft_offload *, unsigned int n);
 

@@ -7,7 +7,11 @@
  * Receive
  * =======
  *
- * The ring is FT_AFPACKET_N_FRAMES slots of FT_AFPACKET_FRAME_SIZE bytes.
+ * The ring is FT_AFPACKET_N_FRAMES slots of FT_AFPACKET_FRAME_SIZE bytes,
+ * or as many as option rx_ring_frames says (a port whose first packets
+ * come in bursts, such as a SmartNIC representor whose misses reach the
+ * daemon while it installs the rules before them, loses the frames past
+ * the ring's end while the daemon is busy).
  * The kernel hands each slot over as soon as it has written its frame
  * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
  * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
@@ -101,6 +105,11 @@
  * MTU with room to spare); larger frames come through recvmsg(). */
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_N_FRAMES 4096
+/* Bounds of option rx_ring_frames (2 MiB to 128 MiB a port); it must be
+ * a multiple of the slots in a block. */
+#define FT_AFPACKET_MIN_FRAMES 1024
+#define FT_AFPACKET_MAX_FRAMES 65536
+#define FT_AFPACKET_BLOCK_FRAMES (FT_AFPACKET_BLOCK_SIZE / FT_AFPACKET_FRAME_SIZE)
 #define FT_AFPACKET_BLOCK_SIZE (64 * 1024)
 
 /* Receive queue for frames larger than a slot: a few dozen super-frames. */
@@ -124,6 +133,7 @@ struct afpacket_netdev {
     /* Receive ring. */
     uint8_t *ring;
     size_t ring_size;
+    unsigned int n_frames;          /* Slots in it. */
     unsigned int head;              /* Next slot to read. */
     unsigned int release[BATCH];    /* Slots to give back. */
     unsigned int n_release;
@@ -199,17 +209,16 @@ afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
 
     memset(&req, 0, sizeof req);
     req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
-    req.tp_block_nr = (FT_AFPACKET_N_FRAMES * FT_AFPACKET_FRAME_SIZE
-                       / FT_AFPACKET_BLOCK_SIZE);
+    req.tp_block_nr = dev->n_frames / FT_AFPACKET_BLOCK_FRAMES;
     req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
-    req.tp_frame_nr = FT_AFPACKET_N_FRAMES;
+    req.tp_frame_nr = dev->n_frames;
     error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_RX_RING,
                                 &req, sizeof req, "the receive ring", err);
     if (error) {
         return error;
     }
 
-    dev->ring_size = (size_t) FT_AFPACKET_N_FRAMES * FT_AFPACKET_FRAME_SIZE;
+    dev->ring_size = (size_t) dev->n_frames * FT_AFPACKET_FRAME_SIZE;
     dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_LOCKED, dev->fd, 0);
     if (dev->ring == MAP_FAILED) {
@@ -421,13 +430,46 @@ afpacket_vnet_option(const char *name, const struct ft_netdev_option *opts,
     return 0;
 }
 
+/* Reads option rx_ring_frames (default FT_AFPACKET_N_FRAMES) into
+ * '*n_frames'. */
+static int
+afpacket_ring_option(const char *name, const struct ft_netdev_option *opts,
+                     size_t n_opts, unsigned int *n_frames,
+                     struct ft_error *err)
+{
+    const char *v = ft_netdev_option_find(opts, n_opts, "rx_ring_frames");
+    char *end;
+    unsigned long n;
+
+    *n_frames = FT_AFPACKET_N_FRAMES;
+    if (!v) {
+        return 0;
+    }
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno || end == v || *end || *v == '-'
+        || n < FT_AFPACKET_MIN_FRAMES || n > FT_AFPACKET_MAX_FRAMES
+        || n % FT_AFPACKET_BLOCK_FRAMES) {
+        return ft_error_set(err, -EINVAL, "port %s: option rx_ring_frames="
+                            "%s must be a multiple of %d from %d to %d "
+                            "(slots of %d bytes in the receive ring)", name,
+                            v, FT_AFPACKET_BLOCK_FRAMES,
+                            FT_AFPACKET_MIN_FRAMES, FT_AFPACKET_MAX_FRAMES,
+                            FT_AFPACKET_FRAME_SIZE);
+    }
+    *n_frames = (unsigned int) n;
+    return 0;
+}
+
 static int
 afpacket_open(const char *name, const struct ft_netdev_option *opts,
               size_t n_opts, struct ft_netdev **netdevp,
               struct ft_error *err)
 {
-    static const char *const known[] = { "vnet_hdr", NULL };
+    static const char *const known[] = { "vnet_hdr", "rx_ring_frames",
+                                         NULL };
     struct afpacket_netdev *dev;
+    unsigned int n_frames;
     bool want_vnet;
     int ifindex, error;
 
@@ -435,6 +477,9 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
                                     err);
     if (!error) {
         error = afpacket_vnet_option(name, opts, n_opts, &want_vnet, err);
+    }
+    if (!error) {
+        error = afpacket_ring_option(name, opts, n_opts, &n_frames, err);
     }
     if (error) {
         return error;
@@ -454,6 +499,7 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     dev->up.ifindex = ifindex;
     dev->fd = -1;
     dev->tx_fd = -1;
+    dev->n_frames = n_frames;
 
     /* Only the pages that frames touch are ever committed. */
     dev->tx_buf = malloc((size_t) BATCH * FT_AFPACKET_TX_SLOT);
@@ -762,7 +808,7 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
             /* Nothing returned points into the slot. */
             afpacket_release_slot(hdr);
         }
-        dev->head = (dev->head + 1) % FT_AFPACKET_N_FRAMES;
+        dev->head = (dev->head + 1) % dev->n_frames;
     }
     return n;
 }

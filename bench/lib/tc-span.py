@@ -58,8 +58,13 @@ def main():
     again = tc_json(["-batch", "-"], stdin=batch)
     if len(again) != 2:
         sys.exit("tc-span: the two gets returned %d filters" % len(again))
-    print("%d %d" % (installed(again[0]) - installed(again[1]),
-                       len(filters)))
+    span = installed(again[0]) - installed(again[1])
+    if span < 0:
+        # The oldest filter of the dump was replaced before the get (a
+        # megaflow modified meanwhile): its time is not the first insert.
+        sys.exit("tc-span: %s: the oldest filter was made again between "
+                 "the dump and the get (span %d s): no span" % (dev, span))
+    print("%d %d" % (span, len(filters)))
 
 
 main()

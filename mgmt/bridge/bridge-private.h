@@ -177,6 +177,9 @@ struct ft_bridge {
                                      * megaflow table's walk). */
     long long int reval_last_step;  /* ms of its last slice. */
     uint64_t reval_start_usec;      /* When it started. */
+    uint64_t reval_work_usec;       /* Its slices' time so far. */
+    uint64_t reval_last_work_usec;  /* The last whole pass's slices'
+                                     * time (ft_bridge_next_wakeup()). */
     uint64_t reval_flows;           /* Megaflows it walked so far... */
     uint64_t reval_stale;           /* ...and translated again. */
     size_t reval_slice;             /* Megaflows in its next slice (see

@@ -444,6 +444,7 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
     reval_trim(br);
     br->stats.n_revalidations++;
     br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
+    br->stats.last_reval_work_usec = br->reval_last_work_usec;
     br->stats.last_reval_flows = n_flows;
     br->stats.last_reval_stale = n_stale;
 }
@@ -581,6 +582,7 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
     reval_ctx_init(&ctx, br, now);
     reval_walk_step(&ctx, SIZE_MAX);
     ft_bridge_revalidator_abort(br);
+    br->reval_last_work_usec = (uint64_t) ft_time_usec() - start;
     reval_pass_done(br, start, ctx.n_flows, ctx.n_stale);
     reval_settle_step(br, true, ctx.n_stale, true);
 }
@@ -590,6 +592,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
                            size_t max, uint64_t max_usec, uint64_t busy_usec)
 {
     uint64_t now_usec = (uint64_t) ft_time_usec();
+    uint64_t step_start = now_usec;
     uint64_t budget = reval_slice_budget(br, max_usec, busy_usec);
     size_t planned = reval_next_slice(br, max, max_usec, budget);
     struct reval_ctx ctx;
@@ -603,6 +606,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         ft_bridge_revalidator_abort(br);
         br->reval_active = true;
         br->reval_start_usec = now_usec;
+        br->reval_work_usec = 0;
         br->reval_flows = br->reval_stale = 0;
         br->reval_removed = reval_n_freed(br);
         /* A pass longer than one slice reads every counter now
@@ -629,8 +633,10 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     br->reval_upcalls = br->n_upcalls;
     br->reval_flows += ctx.n_flows;
     br->reval_stale += ctx.n_stale;
+    br->reval_work_usec += (uint64_t) ft_time_usec() - step_start;
     if (done) {
         ft_bridge_revalidator_abort(br);
+        br->reval_last_work_usec = br->reval_work_usec;
         reval_pass_done(br, br->reval_start_usec, br->reval_flows,
                         br->reval_stale);
     }

@@ -1449,6 +1449,7 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
            sizeof stats->n_megaflows_tier);
     stats->flow_limit = br->flow_limit;
     stats->max_idle = br->max_idle;
+    stats->reval_period = ft_bridge_revalidate_period(br);
     stats->tables_version = br->tables.version;
     stats->n_hits = ds.n_hit_emc + ds.n_hit_megaflow;
     stats->n_hit_emc = ds.n_hit_emc;
@@ -1551,6 +1552,24 @@ ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 }
 
 long long int
+ft_bridge_revalidate_period(const struct ft_bridge *br)
+{
+    long long int cap = br->max_idle / 4;
+    long long int period = (long long int) (br->reval_last_work_usec
+                                            / 1000)
+                           * FT_BRIDGE_REVALIDATE_WORK_RATIO;
+
+    if (cap > FT_BRIDGE_REVALIDATE_INTERVAL_MAX) {
+        cap = FT_BRIDGE_REVALIDATE_INTERVAL_MAX;
+    }
+    if (period > cap) {
+        period = cap;
+    }
+    return (period > FT_BRIDGE_REVALIDATE_INTERVAL
+            ? period : FT_BRIDGE_REVALIDATE_INTERVAL);
+}
+
+long long int
 ft_bridge_next_wakeup(const struct ft_bridge *br)
 {
     long long int when;
@@ -1560,7 +1579,7 @@ ft_bridge_next_wakeup(const struct ft_bridge *br)
     }
     when = br->last_revalidate + (bridge_is_dirty(br)
                                   ? FT_BRIDGE_REVALIDATE_SOON
-                                  : FT_BRIDGE_REVALIDATE_INTERVAL);
+                                  : ft_bridge_revalidate_period(br));
     if (bridge_has_opening(br) && br->open_check_at < when) {
         when = br->open_check_at;
     }

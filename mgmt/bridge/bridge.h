@@ -62,7 +62,9 @@
  * =========================
  *
  * ft_bridge_periodic() runs the revalidator every
- * FT_BRIDGE_REVALIDATE_INTERVAL ms, and at the next call after any change
+ * FT_BRIDGE_REVALIDATE_INTERVAL ms, or less often when a pass costs much
+ * (ft_bridge_revalidate_period(): up to nine times a pass's work, at most
+ * 5 s and a quarter of max-idle), and at the next call after any change
  * of the OpenFlow tables or of the MAC table.  For each megaflow it:
  *
  *   1. reads the counters of its tier (one batched read per tier and
@@ -270,6 +272,17 @@ struct ft_bridge;
  * tables keep changing. */
 #define FT_BRIDGE_REVALIDATE_INTERVAL 500
 #define FT_BRIDGE_REVALIDATE_SOON 10
+/* The period grows with what a pass costs: at least
+ * FT_BRIDGE_REVALIDATE_WORK_RATIO times the time the last pass's slices
+ * took together (so periodic passes take at most a tenth of the daemon's
+ * time, however many megaflows there are: reading the counters of 10,000
+ * TC filters through a NIC's driver took over half a second of an
+ * emulated guest's CPU, every 500 ms, while new flows waited), but never
+ * more than FT_BRIDGE_REVALIDATE_INTERVAL_MAX nor a quarter of max-idle,
+ * so counters stay at most a few seconds old and idle megaflows go in
+ * time. */
+#define FT_BRIDGE_REVALIDATE_WORK_RATIO 9
+#define FT_BRIDGE_REVALIDATE_INTERVAL_MAX 5000
 /* Megaflows per slice of a periodic pass (see ft_bridge_periodic()), at
  * most, and the time (us) a slice is sized to take: a slice is one
  * callback of the daemon's loop, so it is what a control request may
@@ -869,6 +882,8 @@ struct ft_bridge_stats {
     uint64_t n_flow_limit_hits; /* Installs refused at 'flow-limit'. */
     uint64_t n_revalidations;   /* Revalidator passes. */
     uint64_t last_reval_usec;   /* Wall time of the last pass, us. */
+    uint64_t last_reval_work_usec;  /* Its slices' time together, us. */
+    long long int reval_period; /* ft_bridge_revalidate_period(), ms. */
     uint64_t last_reval_flows;  /* Megaflows the last pass walked. */
     uint64_t last_reval_stale;  /* Of those, translated again because the
                                  * tables, ports or MAC table changed. */
@@ -944,11 +959,18 @@ int ft_bridge_run_polled(struct ft_bridge *, long long int now);
 void ft_bridge_periodic(struct ft_bridge *, long long int now);
 
 /* The time (ms) at which ft_bridge_periodic() next has work: at most
- * FT_BRIDGE_REVALIDATE_INTERVAL after the last pass, and at most
+ * ft_bridge_revalidate_period() after the last pass, and at most
  * FT_BRIDGE_REVALIDATE_SOON after it once the flow table, the MAC table
  * or the ports changed; while a pass is in progress, now (a time not
  * after the current one). */
 long long int ft_bridge_next_wakeup(const struct ft_bridge *);
+
+/* The revalidator's period (ms) while nothing changes:
+ * FT_BRIDGE_REVALIDATE_INTERVAL, or FT_BRIDGE_REVALIDATE_WORK_RATIO times
+ * the time the last pass's slices took if that is longer, bounded by
+ * FT_BRIDGE_REVALIDATE_INTERVAL_MAX and a quarter of max-idle (never
+ * below FT_BRIDGE_REVALIDATE_INTERVAL). */
+long long int ft_bridge_revalidate_period(const struct ft_bridge *);
 
 /* Runs a revalidator pass at 'now' at once, whatever the timers say (for
  * tests and for 'revalidator/wait'-style commands). */

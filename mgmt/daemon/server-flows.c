@@ -716,6 +716,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   " moved to a faster tier\n"
                   "  last pass: %"PRIu64".%03"PRIu64" ms, %"PRIu64
                   " megaflows, %"PRIu64" translated again\n"
+                  "  revalidator period: %lld ms (the last pass worked "
+                  "%"PRIu64".%03"PRIu64" ms)\n"
                   "  OpenFlow rules timed out: %"PRIu64"\n",
                   sb->name, st.n_hits, st.n_missed, st.n_lost, st.n_invalid,
                   st.n_hit_emc, st.n_emc_skipped,
@@ -729,6 +731,8 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                   st.n_megaflows_deleted, st.n_megaflows_moved,
                   st.last_reval_usec / 1000, st.last_reval_usec % 1000,
                   st.last_reval_flows, st.last_reval_stale,
+                  st.reval_period, st.last_reval_work_usec / 1000,
+                  st.last_reval_work_usec % 1000,
                   st.n_rules_expired);
     if (st.change_version) {
         ds_put_format(&text, "  last table change: in every megaflow "
@@ -781,8 +785,10 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_pass_retranslated", (json_int_t) st.last_reval_stale,
         "rules_expired", (json_int_t) st.n_rules_expired));
     json_object_update_new(json_object_get(*result, "data"), json_pack(
-        "{s:I, s:I, s:I, s:I, s:I}",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "invalid", (json_int_t) st.n_invalid,
+        "revalidator_period_ms", (json_int_t) st.reval_period,
+        "last_pass_work_usec", (json_int_t) st.last_reval_work_usec,
         "tables_version", (json_int_t) st.tables_version,
         "last_change_version", (json_int_t) st.change_version,
         "last_change_settle_usec", (json_int_t) st.change_settle_usec,

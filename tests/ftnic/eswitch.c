@@ -5,7 +5,8 @@
  *
  * A packet enters at a port (a VF transmits it, or the wire delivers it to
  * the uplink), is parsed into a struct ftnic_key and matched against that
- * port's offloaded rules in priority order.  A hit counts the packet on
+ * port's offloaded rules in priority order (one hash lookup per mask of
+ * the port's rules: "Lookup" in ftnic.h).  A hit counts the packet on
  * the rule and runs its actions; a miss, or a rule whose actions end
  * without sending the packet anywhere, delivers it on the port's
  * representor: the slow path.  A packet leaves at a port by being received
@@ -27,6 +28,7 @@
 #include <net/checksum.h>
 #include <net/ip.h>
 #include <net/vxlan.h>
+#include <linux/jhash.h>
 #include <asm/unaligned.h>
 #include "ftnic.h"
 
@@ -125,6 +127,45 @@ static bool ftnic_rule_matches(const struct ftnic_rule *rule,
 		if ((k[i] ^ rk[i]) & rm[i])
 			return false;
 	return true;
+}
+
+/* The hash of 'key' under mask group 'm' (the key's bits outside the mask
+ * do not count), in nic->rules_by_key. */
+u32 ftnic_key_hash_masked(const struct ftnic_key *key,
+			  const struct ftnic_mask *m)
+{
+	const u8 *k = (const u8 *)key;
+	const u8 *mk = (const u8 *)&m->mask;
+	u8 masked[sizeof(*key)];
+	size_t i;
+
+	for (i = 0; i < sizeof(*key); i++)
+		masked[i] = k[i] & mk[i];
+	return jhash(masked, sizeof(masked), (u32)(unsigned long)m);
+}
+
+/* The first of 'port's rules in priority order (lowest priority value,
+ * then the oldest) that 'key' matches, or NULL: one lookup per mask of
+ * the port's rules.  Under RCU. */
+static struct ftnic_rule *ftnic_rule_lookup(struct ftnic_port *port,
+					    const struct ftnic_key *key)
+{
+	struct ftnic_rule *rule, *best = NULL;
+	struct ftnic_mask *m;
+
+	list_for_each_entry_rcu(m, &port->masks, node) {
+		u32 hash = ftnic_key_hash_masked(key, m);
+
+		hash_for_each_possible_rcu(port->nic->rules_by_key, rule,
+					   by_key, hash)
+			if (rule->mask_group == m &&
+			    ftnic_rule_matches(rule, key) &&
+			    (!best || rule->prio < best->prio ||
+			     (rule->prio == best->prio &&
+			      rule->seq < best->seq)))
+				best = rule;
+	}
+	return best;
 }
 
 /* Delivers 'skb' on the representor of 'port' (dropped when its VF was
@@ -494,13 +535,12 @@ void ftnic_eswitch_ingress(struct ftnic_port *port, struct sk_buff *skb)
 		rcu_read_unlock();
 		goto out;
 	}
-	list_for_each_entry_rcu(rule, &port->rules, in_port) {
-		if (ftnic_rule_matches(rule, &key)) {
-			ftnic_rule_count(rule, len);
-			ftnic_rule_run(rule, port, skb, &key, l3_off, l4_off);
-			rcu_read_unlock();
-			goto out;
-		}
+	rule = ftnic_rule_lookup(port, &key);
+	if (rule) {
+		ftnic_rule_count(rule, len);
+		ftnic_rule_run(rule, port, skb, &key, l3_off, l4_off);
+		rcu_read_unlock();
+		goto out;
 	}
 	rcu_read_unlock();
 	ftnic_to_host(port, skb);

@@ -50,6 +50,7 @@ static void ftnic_port_init(struct ftnic *nic, struct ftnic_port *port, int vf)
 	port->nic = nic;
 	port->vf = vf;
 	INIT_LIST_HEAD(&port->rules);
+	INIT_LIST_HEAD(&port->masks);
 	INIT_LIST_HEAD(&port->block_cbs);
 }
 
@@ -127,6 +128,7 @@ static struct ftnic *ftnic_create(int id)
 	mutex_init(&nic->rules_lock);
 	mutex_init(&nic->vfs_lock);
 	hash_init(nic->rules_by_cookie);
+	hash_init(nic->rules_by_key);
 	INIT_LIST_HEAD(&nic->decap_rules);
 	ftnic_port_init(nic, &nic->uplink, -1);
 	for (i = 0; i < num_vfs; i++)

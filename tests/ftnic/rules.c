@@ -481,6 +481,29 @@ static struct ftnic_rule *ftnic_rule_find(struct ftnic_port *port,
 	return NULL;
 }
 
+/* Puts 'rule' (not a decap rule) in its port's group of rules with its
+ * mask, made if there is none, and in the hash by masked key.  Caller
+ * holds rules_lock. */
+static int ftnic_rule_hash(struct ftnic_port *port, struct ftnic_rule *rule)
+{
+	struct ftnic_mask *m;
+
+	list_for_each_entry(m, &port->masks, node)
+		if (!memcmp(&m->mask, &rule->mask, sizeof(m->mask)))
+			goto found;
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->mask = rule->mask;
+	list_add_tail_rcu(&m->node, &port->masks);
+found:
+	m->n_rules++;
+	rule->mask_group = m;
+	hash_add_rcu(port->nic->rules_by_key, &rule->by_key,
+		     ftnic_key_hash_masked(&rule->key, m));
+	return 0;
+}
+
 /* Offloads the flower rule 'f' on 'port' (a decap rule when 'decap': it
  * matches packets from the wire at the uplink, 'port'). */
 static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f,
@@ -523,12 +546,24 @@ static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f,
 		err = -ENOSPC;
 		goto unlock;
 	}
+	if (!decap) {
+		err = ftnic_rule_hash(port, rule);
+		if (err)
+			goto unlock;
+	}
+	rule->seq = nic->next_seq++;
 	/* Lowest priority value first, as TC walks them. */
 	list = decap ? &nic->decap_rules : &port->rules;
-	list_for_each_entry(pos, list, in_port)
-		if (pos->prio > rule->prio)
-			break;
-	list_add_tail_rcu(&rule->in_port, &pos->in_port);
+	pos = list_last_entry(list, struct ftnic_rule, in_port);
+	if (list_empty(list) || pos->prio <= rule->prio) {
+		/* The usual case, rules of one priority: no walk. */
+		list_add_tail_rcu(&rule->in_port, list);
+	} else {
+		list_for_each_entry(pos, list, in_port)
+			if (pos->prio > rule->prio)
+				break;
+		list_add_tail_rcu(&rule->in_port, &pos->in_port);
+	}
 	hash_add(nic->rules_by_cookie, &rule->by_cookie, rule->cookie);
 	nic->n_rules++;
 	mutex_unlock(&nic->rules_lock);
@@ -545,8 +580,17 @@ free_rule:
  * Caller holds rules_lock. */
 static void ftnic_rule_remove(struct ftnic *nic, struct ftnic_rule *rule)
 {
+	struct ftnic_mask *m = rule->mask_group;
+
 	hash_del(&rule->by_cookie);
 	list_del_rcu(&rule->in_port);
+	if (m) {
+		hash_del_rcu(&rule->by_key);
+		if (!--m->n_rules) {
+			list_del_rcu(&m->node);
+			kfree_rcu(m, rcu);
+		}
+	}
 	nic->n_rules--;
 	kfree_rcu(rule, rcu);
 }

@@ -38,6 +38,7 @@
 #include "swpath/dpif-netdev.h"
 #include "swpath/emc.h"
 #include "swpath/flow-extract.h"
+#include "swpath/netdev.h"
 
 #define N_VETH 3
 #define MAX_FRAME 9100
@@ -514,6 +515,85 @@ test_bad_ports(void **state)
     assert_string_equal(info.type, "system");
     assert_true(info.fd >= 0);
     assert_int_equal(info.ifindex, if_nametoindex("dp1"));
+}
+
+/* Sends 'n' frames into veth end 'inj' while nothing reads the "system"
+ * port on its peer 'dev', opened with option rx_ring_frames='frames'
+ * (NULL: none); then reads the port dry.  Returns the frames read and
+ * sets '*dropped' to the port's rx_dropped. */
+static int
+ring_burst(const char *dev, const char *inj, const char *frames, int n,
+           uint64_t *dropped)
+{
+    struct ft_netdev_option opt = { "rx_ring_frames", frames };
+    uint8_t frame[60] = {
+        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
+    };
+    struct ft_netdev_stats st;
+    struct ft_packet_batch batch;
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    int fd, got = 0, idle = 0;
+
+    assert_int_equal(ft_netdev_open(dev, "system", &opt, frames ? 1 : 0,
+                                    &netdev, &err), 0);
+    fd = open_raw(inj);
+    assert_true(fd >= 0);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(send(fd, frame, sizeof frame, 0),
+                         (ssize_t) sizeof frame);
+    }
+    while (idle < 3) {
+        ft_packet_batch_init(&batch);
+        if (ft_netdev_rx_burst(netdev, &batch) > 0) {
+            got += (int) batch.count;
+            idle = 0;
+        } else {
+            idle++;
+            usleep(1000);
+        }
+    }
+    ft_netdev_get_stats(netdev, &st);
+    *dropped = st.rx_dropped;
+    close(fd);
+    ft_netdev_close(netdev);
+    return got;
+}
+
+/* Option rx_ring_frames: a ring of 8,192 slots holds a burst of 6,000
+ * frames that the default 4,096 cannot (the rest counted as dropped), and
+ * a size the ring cannot have is refused with the reason. */
+static void
+test_rx_ring_frames(void **state)
+{
+    struct ft_netdev_option opt = { "rx_ring_frames", "5000" };
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    uint64_t dropped;
+    int got;
+
+    (void) start(state);
+    assert_int_equal(run_cmd("ip link add rb0 type veth peer name rbi0 && "
+                             "ip link set rbi0 up"), 0);
+    got = ring_burst("rb0", "rbi0", NULL, 6000, &dropped);
+    assert_true(got <= 4096);
+    assert_true(dropped >= (uint64_t) (6000 - got));
+    got = ring_burst("rb0", "rbi0", "8192", 6000, &dropped);
+    assert_true(got >= 6000);
+    assert_int_equal(dropped, 0);
+
+    assert_int_equal(ft_netdev_open("rb0", "system", &opt, 1, &netdev,
+                                    &err), -EINVAL);
+    assert_string_equal(err.reason, "port rb0: option rx_ring_frames=5000 "
+                        "must be a multiple of 32 from 1024 to 65536 (slots "
+                        "of 2048 bytes in the receive ring)");
+    opt.value = "131072";
+    assert_int_equal(ft_netdev_open("rb0", "system", &opt, 1, &netdev,
+                                    &err), -EINVAL);
+    opt.value = "-4096";
+    assert_int_equal(ft_netdev_open("rb0", "system", &opt, 1, &netdev,
+                                    &err), -EINVAL);
+    run_cmd("ip link del rb0");
 }
 
 static int
@@ -1324,6 +1404,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_ports),
+        cmocka_unit_test(test_rx_ring_frames),
         cmocka_unit_test(test_fds_and_ports),
         cmocka_unit_test(test_miss_then_hits),
         cmocka_unit_test(test_batch_one_upcall),

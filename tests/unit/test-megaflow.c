@@ -724,6 +724,65 @@ test_sliced_pass_yields_to_upcalls(void **state)
     destroy_switch(br);
 }
 
+/* The revalidator's period follows what a pass costs: the usual 500 ms
+ * while passes are cheap, nine times a pass's work when reading the
+ * counters is slow (a NIC driver walking thousands of rules), bounded by
+ * a quarter of max-idle and by FT_BRIDGE_REVALIDATE_INTERVAL_MAX, and
+ * back to 500 ms once passes are cheap again. */
+static long long int
+reval_period_after(struct ft_bridge *br, struct ft_offload *hw,
+                   uint64_t delay_usec, long long int t,
+                   struct ft_bridge_stats *st)
+{
+    ft_offload_dummy_set_stats_delay(hw, delay_usec);
+    ft_bridge_revalidate(br, t);
+    ft_bridge_get_stats(br, st);
+    assert_true(st->last_reval_work_usec >= delay_usec);
+    assert_int_equal(ft_bridge_revalidate_period(br), st->reval_period);
+    return ft_bridge_next_wakeup(br) - t;
+}
+
+static void
+test_reval_period_follows_work(void **state)
+{
+    struct ft_bridge_stats st;
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    long long int t, want;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", "4000");
+    hw = attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x7a000001);
+    t = now_ms();
+    assert_int_equal(reval_period_after(br, hw, 0, t, &st),
+                     FT_BRIDGE_REVALIDATE_INTERVAL);
+    /* Counters that take 80 ms to read: nine times the work, at most a
+     * quarter of max-idle. */
+    assert_true(reval_period_after(br, hw, 80000, t, &st) >= 720);
+    want = (long long int) (st.last_reval_work_usec / 1000) * 9;
+    assert_int_equal(st.reval_period, want < 1000 ? want : 1000);
+    assert_int_equal(ft_bridge_next_wakeup(br), t + st.reval_period);
+    /* 300 ms: 2,700 ms, bounded by max-idle / 4. */
+    assert_int_equal(reval_period_after(br, hw, 300000, t, &st), 1000);
+    /* Cheap again: the usual period at once. */
+    assert_int_equal(reval_period_after(br, hw, 0, t, &st),
+                     FT_BRIDGE_REVALIDATE_INTERVAL);
+    destroy_switch(br);
+
+    /* With an hour of max-idle, the bound is
+     * FT_BRIDGE_REVALIDATE_INTERVAL_MAX. */
+    br = make_tier_switch(false, "true", "3600000");
+    hw = attach_dummy(br, FT_TIER_HW);
+    send_udp(br, 7, 1, 0x7a000002);
+    assert_int_equal(reval_period_after(br, hw, 600000, now_ms(), &st),
+                     FT_BRIDGE_REVALIDATE_INTERVAL_MAX);
+    destroy_switch(br);
+}
+
 /* The datapath type is chosen when the bridge is created; one this build
  * lacks is refused with the reason, and so is "system" where the kernel
  * module is not loaded (the unit tests run on a kernel without it). */
@@ -763,6 +822,7 @@ main(void)
         cmocka_unit_test(test_batched_refusal),
         cmocka_unit_test(test_sliced_pass_reads_once),
         cmocka_unit_test(test_sliced_pass_yields_to_upcalls),
+        cmocka_unit_test(test_reval_period_follows_work),
     };
 
     return cmocka_run_group_tests(tests, setup_netns, teardown_netns);

@@ -50,6 +50,25 @@ for d in ftnic0r0 ftnic0r1; do
 done
 pass
 
+# Priority across masks (the model looks rules up per mask): a narrower
+# rule before pref 10 wins, whichever was added first; after it, it
+# never sees a packet.
+tc filter add dev ftnic0r0 ingress pref 5 protocol ip flower skip_sw \
+    ip_proto icmp dst_ip 10.0.0.2 action drop || fail "pref 5 drop refused"
+ip netns exec vm0 ping -c 2 -i 0.3 -W 1 10.0.0.2 >/dev/null \
+    && fail "VF0 reaches VF1 past the pref 5 drop rule"
+n=$(ftnic_hw_pkts ftnic0r0 5)
+[ "${n:-0}" -ge 2 ] || fail "the pref 5 rule counted ${n:-no} packets"
+tc filter del dev ftnic0r0 ingress pref 5 || fail "cannot delete a rule"
+tc filter add dev ftnic0r0 ingress pref 20 protocol ip flower skip_sw \
+    ip_proto icmp dst_ip 10.0.0.2 action drop || fail "pref 20 drop refused"
+ip netns exec vm0 ping -c 2 -i 0.3 -W 2 10.0.0.2 >/dev/null \
+    || fail "the pref 20 drop rule took packets from the pref 10 rule"
+n=$(ftnic_hw_pkts ftnic0r0 20)
+[ "${n:-0}" = 0 ] || fail "the pref 20 rule counted $n packets behind pref 10"
+tc filter del dev ftnic0r0 ingress pref 20 || fail "cannot delete a rule"
+pass
+
 tc filter del dev ftnic0r0 ingress pref 10 || fail "cannot delete a rule"
 tc filter del dev ftnic0r1 ingress pref 10 || fail "cannot delete a rule"
 r0_rx=$(ftnic_pkts ftnic0r0 rx)
