@@ -76,6 +76,20 @@ bind_udp(uint16_t port)
     return fd;
 }
 
+/* A broadcast from port 1 tagged 'tag' floods out of d0: its peer d0p
+ * receives it. */
+static void
+flood_reaches_d0(struct ft_bridge *br, uint32_t tag)
+{
+    int d0p = open_sniffer("d0p");
+
+    assert_true(d0p >= 0);
+    drain(d0p);
+    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, tag);
+    assert_true(expect_tag(br, d0p, tag, 1000));
+    close(d0p);
+}
+
 /* The decisions alone, on notifications the test makes up (and real
  * devices behind them). */
 static void
@@ -84,7 +98,7 @@ test_link_decisions(void **state)
     long long int t = now_ms();
     struct ft_link_event evs[2];
     struct ft_bridge *br;
-    int ifindex, udp, d0p;
+    int ifindex, udp;
 
     (void) state;
     if (!in_netns) {
@@ -152,12 +166,7 @@ test_link_decisions(void **state)
     evs[0] = link_ev(false, "d0", (int) if_nametoindex("d0"), IFF_UP);
     assert_int_equal(ft_bridge_link_events(br, evs, 1, false, t + 60), 1);
     assert_null(ft_bridge_port_error(br, "d0"));
-    d0p = open_sniffer("d0p");
-    assert_true(d0p >= 0);
-    drain(d0p);
-    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, 0x92929201);
-    assert_true(expect_tag(br, d0p, 0x92929201, 1000));
-    close(d0p);
+    flood_reaches_d0(br, 0x92929201);
     ifindex = (int) if_nametoindex("d0");
 
     /* The device is replaced by one of the same name (another ifindex),
@@ -220,7 +229,6 @@ test_link_devices(void **state)
     struct ft_bridge *br;
     struct ft_error err;
     uint32_t tag = 0x91919100;
-    int d0p;
 
     (void) state;
     if (!in_netns) {
@@ -237,12 +245,7 @@ test_link_devices(void **state)
                         "ip link set d0 up && ip link set d0p up"), 0);
     assert_true(link_wait(br, true));
     for (int round = 0; round < 3; round++) {
-        d0p = open_sniffer("d0p");
-        assert_true(d0p >= 0);
-        drain(d0p);
-        inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, ++tag);
-        assert_true(expect_tag(br, d0p, tag, 1000));
-        close(d0p);
+        flood_reaches_d0(br, ++tag);
 
         /* Deleted: closed, with Open vSwitch's words; the others go on. */
         assert_int_equal(sh("ip link del d0"), 0);
@@ -263,12 +266,7 @@ test_link_devices(void **state)
     assert_true(link_wait(br, false));
     assert_int_equal(sh("ip link set d0r name d0 && ip link set d0 up"), 0);
     assert_true(link_wait(br, true));
-    d0p = open_sniffer("d0p");
-    assert_true(d0p >= 0);
-    drain(d0p);
-    inject(0, 1, 0xff, FT_IPPROTO_UDP, 53, ++tag);
-    assert_true(expect_tag(br, d0p, tag, 1000));
-    close(d0p);
+    flood_reaches_d0(br, ++tag);
 
     /* Two hundred devices of other names at once (they stay until the
      * namespace goes: deleting veths is slow): read without harm, d0
