@@ -187,11 +187,6 @@ struct ft_bridge {
                                      * until the first. */
     uint64_t n_upcalls;             /* Upcalls handled so far... */
     uint64_t reval_upcalls;         /* ...when the last slice ended. */
-    uint64_t mac_expired;           /* MAC entries aged out so far. */
-    uint64_t reval_removed;         /* Megaflows removed and MAC entries
-                                     * aged out so far, when it started. */
-    uint64_t trim_removed;          /* The same at the last
-                                     * malloc_trim(). */
     /* How long the tables' last change took to reach every megaflow: from
      * the slice that first saw the new version to the end of the first
      * pass that began after it (see ft_bridge_stats.change_*). */

@@ -13,10 +13,13 @@
  * it.  Runs in the daemon's main loop only.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowtier/util.h"
 
@@ -24,13 +27,10 @@
 #include "mgmt/flowsyntax/odp-print.h"
 #include "offload/offload.h"
 
-/* Megaflows removed and MAC entries aged out since the last
- * malloc_trim() that make a pass's end call it again: REVAL_TRIM_WAVE if
- * they are also a quarter of the megaflows left (a flood is being
- * cleared), REVAL_TRIM_QUIET once a whole pass removed none or none is
- * left (the flood is over). */
-#define REVAL_TRIM_WAVE 1024
-#define REVAL_TRIM_QUIET 64
+/* Growth of the resident memory that malloc does not have in use, since
+ * its lowest point after the last malloc_trim(), that makes a pass's end
+ * call malloc_trim() again. */
+#define REVAL_TRIM_BYTES (4 << 20)
 
 /* While the bridge holds more megaflows than the flow limit, idle ones go
  * after this many ms instead of 'max-idle' (as in Open vSwitch). */
@@ -407,33 +407,64 @@ reval_read_all_stats(struct ft_bridge *br)
     free(mfs);
 }
 
-/* Gives the memory of the megaflows removed since the last call back to
- * the system once there is much of it.  Their records, actions, rules
- * and the datapath's copies are freed by then (the datapath's EMC lets go
- * of removed megaflows as they are deleted), but malloc keeps freed
- * memory inside the heap: after a flood of new flows has expired, the
- * daemon would keep its peak resident size for good.  malloc_trim()
- * returns every free page of the heap, not only its top, so what stays
- * is the pages still holding something in use. */
-static uint64_t
-reval_n_freed(const struct ft_bridge *br)
+/* Gives memory freed inside the heap back to the system once there is
+ * much of it.  malloc keeps freed memory resident: after a flood of new
+ * flows has expired, the daemon would keep its peak resident size for
+ * good.  malloc_trim() returns every free page of the heap (not only its
+ * top); what stays is the pages still holding something in use.
+ *
+ * The measure is what is resident and not in use, whoever freed it and
+ * however it lies: the megaflows' records go when the revalidator removes
+ * them, the forwarding threads' copies as the threads apply the
+ * deletions, the last few after the pass that freed most; and a free
+ * region becomes worth returning only once the last small allocation in
+ * its pages goes, which barely changes the heap's free bytes.  Counting
+ * removals (as this did) trimmed once, before the stragglers, and left
+ * 20 MB resident after a flood of 12,000 megaflows. */
+static long long int
+reval_resident_unused(void)
 {
-    return br->megaflows.n_removed + br->mac_expired;
+    struct mallinfo2 mi = mallinfo2();
+    long long int page = sysconf(_SC_PAGESIZE);
+    unsigned long long int size, resident, shared;
+    char buf[128];
+    ssize_t n;
+    int fd;
+
+    fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    if (sscanf(buf, "%llu %llu %llu", &size, &resident, &shared) != 3
+        || shared > resident) {
+        return 0;
+    }
+    /* Resident anonymous memory (file and shared pages, such as the
+     * packet rings, are not malloc's) less what malloc has handed out. */
+    return (long long int) (resident - shared) * page
+           - (long long int) (mi.uordblks + mi.hblkhd);
 }
 
-static void
-reval_trim(struct ft_bridge *br)
-{
-    const struct bridge_megaflows *t = &br->megaflows;
-    uint64_t removed = reval_n_freed(br) - br->trim_removed;
-    bool quiet = reval_n_freed(br) == br->reval_removed;
+/* The lowest reval_resident_unused() since the last trim: one heap for
+ * the whole daemon, whose bridges all run in its main loop. */
+static long long int resident_unused_low = LLONG_MAX;
 
-    /* An empty table trims at once: no later pass may come to see the
-     * quiet. */
-    if ((removed >= REVAL_TRIM_WAVE && removed >= t->n / 4)
-        || (removed >= REVAL_TRIM_QUIET && (quiet || !t->n))) {
+static void
+reval_trim(void)
+{
+    long long int unused = reval_resident_unused();
+
+    if (unused < resident_unused_low) {
+        resident_unused_low = unused;
+    } else if (unused - resident_unused_low >= REVAL_TRIM_BYTES) {
         malloc_trim(0);
-        br->trim_removed = reval_n_freed(br);
+        resident_unused_low = reval_resident_unused();
     }
 }
 
@@ -441,7 +472,7 @@ static void
 reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
                 uint64_t n_stale)
 {
-    reval_trim(br);
+    reval_trim();
     br->stats.n_revalidations++;
     br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
     br->stats.last_reval_work_usec = br->reval_last_work_usec;
@@ -576,7 +607,6 @@ ft_bridge_revalidator_run(struct ft_bridge *br, long long int now)
 
     bridge_megaflows_commit(br);
     ft_bridge_revalidator_abort(br);
-    br->reval_removed = reval_n_freed(br);
     bridge_underlay_run(br);
     reval_settle_notice(br, start);
     reval_ctx_init(&ctx, br, now);
@@ -608,7 +638,6 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         br->reval_start_usec = now_usec;
         br->reval_work_usec = 0;
         br->reval_flows = br->reval_stale = 0;
-        br->reval_removed = reval_n_freed(br);
         /* A pass longer than one slice reads every counter now
          * (reval_read_all_stats()); the slice's pace is timed without that
          * read. */

@@ -1544,7 +1544,7 @@ void
 ft_bridge_revalidate(struct ft_bridge *br, long long int now)
 {
     ft_bridge_expire_rules(br, now);
-    br->mac_expired += ft_mac_learning_expire(br->ml, now);
+    ft_mac_learning_expire(br->ml, now);
     br->revalidate_asap = false;
     br->last_mac_gen = ft_bridge_mac_gen(br);
     ft_bridge_revalidator_run(br, now);
@@ -1605,7 +1605,7 @@ ft_bridge_periodic(struct ft_bridge *br, long long int now)
         bridge_revalidate_slice(br, now);
     } else if (now >= ft_bridge_next_wakeup(br)) {
         ft_bridge_expire_rules(br, now);
-        br->mac_expired += ft_mac_learning_expire(br->ml, now);
+        ft_mac_learning_expire(br->ml, now);
         br->revalidate_asap = false;
         br->last_mac_gen = ft_bridge_mac_gen(br);
         bridge_revalidate_slice(br, now);
