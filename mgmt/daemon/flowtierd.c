@@ -232,6 +232,7 @@ ovsdb_start(const struct options *o, const char *rundir, gid_t gid,
     if (error) {
         return error;
     }
+    ft_ovsdb_server_set_status(*ovsdbp, ft_server_iface_status, server);
     if (asprintf(&path, "%s/db.sock", rundir) < 0) {
         abort();
     }

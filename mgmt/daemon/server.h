@@ -84,4 +84,13 @@ const struct ft_db *ft_server_db(const struct ft_server *server);
 /* Number of running bridges. */
 size_t ft_server_n_bridges(const struct ft_server *server);
 
+/* The status of every open port of every running bridge, for the OVSDB
+ * endpoint's Interface table (ft_ovsdb_status_fn, mgmt/ovsdb/ovsdb.h;
+ * 'server' is a struct ft_server): {NAME: {"statistics": {...},
+ * "ifindex": N, "mtu": N, "mac_in_use": "...", "admin_state": "up",
+ * "link_state": "up", "error": "..."}}, the device's part only for ports
+ * that are kernel devices, "error" only for interfaces not open or
+ * degraded.  Returns a new reference (server-status.c). */
+json_t *ft_server_iface_status(void *server);
+
 #endif /* mgmt/daemon/server.h */

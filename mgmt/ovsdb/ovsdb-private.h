@@ -173,8 +173,13 @@ struct ov_cfg {
     int64_t next_cfg, cur_cfg;
 };
 
+/* The view of 'db' and 'cfg'.  'status' (may be NULL) is the running
+ * switch's {INTERFACE-NAME: {COLUMN: VALUE}} for the Interface table's
+ * status columns (admin_state, error, ifindex, link_state, mac_in_use,
+ * mtu, statistics; a map as a JSON object); an interface it does not name
+ * keeps their defaults. */
 json_t *ov_view_build(const struct ov_schema *, const struct ft_db *db,
-                      const struct ov_cfg *cfg);
+                      const struct ov_cfg *cfg, const json_t *status);
 void ov_view_uuid_for(const struct ov_table *, const json_t *row,
                       char buf[37]);
 /* Turns the change from 'old' to 'new' into FlowTier configuration

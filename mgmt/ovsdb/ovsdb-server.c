@@ -29,6 +29,9 @@
 #define MAX_UNSENT (64u * 1024 * 1024)
 #define MAX_CONNS 256
 #define POLL_MS 100
+/* How often the Interface table's status columns are read from the
+ * running switch (Open vSwitch's default stats-update-interval). */
+#define STATUS_MS 5000
 
 struct listener {
     int fd;
@@ -63,6 +66,9 @@ struct ft_ovsdb_server {
     struct ov_cfg cfg;
     uint64_t timer;
     struct ft_ratelimit rl;
+    ft_ovsdb_status_fn *status;
+    void *status_aux;
+    long long int status_at;    /* When 'view' last read the status. */
 };
 
 static const struct ov_txn_hooks hooks = { ov_view_uuid_for };
@@ -143,10 +149,21 @@ error_reply(json_t *id, json_t *error)
 
 /* Rebuilds the view from the database and tells every monitor what
  * changed. */
+static json_t *
+server_view(struct ft_ovsdb_server *s)
+{
+    json_t *status = s->status ? s->status(s->status_aux) : NULL;
+    json_t *view = ov_view_build(s->schema, s->db, &s->cfg, status);
+
+    json_decref(status);
+    s->status_at = ft_time_msec();
+    return view;
+}
+
 static void
 publish(struct ft_ovsdb_server *s)
 {
-    json_t *view = ov_view_build(s->schema, s->db, &s->cfg);
+    json_t *view = server_view(s);
 
     s->seq = ft_db_seq(s->db);
     if (json_equal(view, s->view)) {
@@ -193,7 +210,8 @@ poll_cb(void *s_)
 {
     struct ft_ovsdb_server *s = s_;
 
-    if (ft_db_seq(s->db) != s->seq) {
+    if (ft_db_seq(s->db) != s->seq
+        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
         publish(s);
     }
 }
@@ -227,7 +245,8 @@ m_transact(struct conn *c, const json_t *params, json_t **result)
     if ((error = check_db(params, 1))) {
         return error;
     }
-    if (ft_db_seq(s->db) != s->seq) {
+    if (ft_db_seq(s->db) != s->seq
+        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
         publish(s);
     }
     ops = json_array();
@@ -287,7 +306,8 @@ m_monitor(struct conn *c, const json_t *params, json_t **result, int version)
         free(key);
         return error ? error : ov_error("syntax error", "bad monitor ID");
     }
-    if (ft_db_seq(s->db) != s->seq) {
+    if (ft_db_seq(s->db) != s->seq
+        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
         publish(s);
     }
     json_object_set(mon, "id", json_array_get(params, 1));
@@ -518,11 +538,20 @@ ft_ovsdb_server_create(struct ft_loop *loop, struct ft_log *log,
     s->apply = apply;
     s->aux = aux;
     s->rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
-    s->view = ov_view_build(s->schema, db, &s->cfg);
+    s->view = server_view(s);
     s->seq = ft_db_seq(db);
     s->timer = ft_loop_add_timer(loop, POLL_MS, POLL_MS, poll_cb, s);
     *serverp = s;
     return 0;
+}
+
+void
+ft_ovsdb_server_set_status(struct ft_ovsdb_server *s,
+                           ft_ovsdb_status_fn *status, void *aux)
+{
+    s->status = status;
+    s->status_aux = aux;
+    publish(s);
 }
 
 int

@@ -70,6 +70,14 @@ static const struct col_map maps[] = {
     { "Interface", "options", MK_MAP, 0 },
     { "Interface", "other_config", MK_MAP, 0 },
     { "Interface", "type", MK_TYPE, 0 },
+    /* The running switch's view of the interface (ov_view_build()'s
+     * 'status'), refreshed every few seconds as in Open vSwitch. */
+    { "Interface", "admin_state", MK_STATUS, 0 },
+    { "Interface", "ifindex", MK_STATUS, 0 },
+    { "Interface", "link_state", MK_STATUS, 0 },
+    { "Interface", "mac_in_use", MK_STATUS, 0 },
+    { "Interface", "mtu", MK_STATUS, 0 },
+    { "Interface", "statistics", MK_STATUS, 0 },
 };
 
 #define N_MAPS (sizeof maps / sizeof maps[0])
@@ -202,9 +210,48 @@ view_row(const struct ov_table *t, const struct ft_db_row *frow)
     return row;
 }
 
+/* Puts the running switch's status of the interface 'row' names, from
+ * 'status' ({COLUMN: VALUE}: integers and strings as they are, a map as
+ * a JSON object), in the row's status columns.  A value outside the
+ * column's type is left out: the column keeps its default. */
+static void
+view_status(const struct ov_table *t, json_t *row, const json_t *status)
+{
+    const char *column;
+    json_t *v;
+
+    json_object_foreach ((json_t *) status, column, v) {
+        const struct col_map *m = map_find(t->name, column);
+        const struct ov_column *c = ov_table_column(t, column);
+        json_t *wire, *d = NULL, *error;
+
+        if (!m || m->kind != MK_STATUS || !c) {
+            continue;
+        }
+        if (json_is_object(v)) {
+            const char *key;
+            json_t *value, *pairs = json_array();
+
+            json_object_foreach (v, key, value) {
+                json_array_append_new(pairs, json_pack("[s,O]", key, value));
+            }
+            wire = json_pack("[s,o]", "map", pairs);
+        } else {
+            wire = json_incref(v);
+        }
+        error = ov_datum_parse(c, wire, NULL, true, &d);
+        json_decref(wire);
+        if (error) {
+            json_decref(error);
+            continue;
+        }
+        json_object_set_new(row, c->name, d);
+    }
+}
+
 json_t *
 ov_view_build(const struct ov_schema *s, const struct ft_db *db,
-              const struct ov_cfg *cfg)
+              const struct ov_cfg *cfg, const json_t *status)
 {
     json_t *view = json_object(), *root, *bridges = json_array(), *sorted;
     const struct ov_table *ovs = ov_schema_table(s, "Open_vSwitch");
@@ -220,8 +267,15 @@ ov_view_build(const struct ov_schema *s, const struct ft_db *db,
         size_t idx;
 
         FT_DB_FOR_EACH (frow, idx, db, t) {
+            json_t *row = view_row(ot, frow);
+            const json_t *st = t == FT_DB_INTERFACE && status
+                ? json_object_get(status, ft_db_row_name(frow)) : NULL;
+
+            if (json_is_object(st)) {
+                view_status(ot, row, st);
+            }
             row_uuid(ft_tables[t], ft_db_row_name(frow), buf);
-            json_object_set_new(rows, buf, view_row(ot, frow));
+            json_object_set_new(rows, buf, row);
             if (t == FT_DB_BRIDGE) {
                 json_array_append_new(bridges, ov_uuid_atom(buf));
             }

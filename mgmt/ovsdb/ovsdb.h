@@ -62,6 +62,21 @@ int ft_ovsdb_server_create(struct ft_loop *loop, struct ft_log *log,
                            void *aux, struct ft_ovsdb_server **serverp,
                            struct ft_error *err);
 
+/* The running switch's status of its interfaces: a new JSON object
+ * {INTERFACE-NAME: {COLUMN: VALUE}} for the Interface table's status
+ * columns "admin_state" and "link_state" ("up" or "down"), "ifindex",
+ * "mtu" (integers), "mac_in_use" ("aa:bb:cc:dd:ee:ff") and "statistics"
+ * (an object of counter name -> integer, Open vSwitch's names:
+ * "rx_packets", "tx_bytes", ...), "error" (why it is not open).  A column left out keeps its default;
+ * an interface left out keeps all of them. */
+typedef json_t *ft_ovsdb_status_fn(void *aux);
+
+/* Reads the Interface table's status columns from 'status' (with 'aux')
+ * now and every 5 seconds from now on, as Open vSwitch refreshes them;
+ * monitors of those columns get the changes. */
+void ft_ovsdb_server_set_status(struct ft_ovsdb_server *,
+                                ft_ovsdb_status_fn *status, void *aux);
+
 /* Listens on Unix socket 'path' too (mode 0660; a stale file there is
  * replaced).  Returns 0 or a negative errno with 'err' filled. */
 int ft_ovsdb_server_listen(struct ft_ovsdb_server *, const char *path,

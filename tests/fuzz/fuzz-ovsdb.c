@@ -97,7 +97,7 @@ fuzz_setup(void)
         fprintf(stderr, "fuzz-ovsdb: setup: %s\n", err.reason);
         abort();
     }
-    f->view = ov_view_build(f->schema, db, &cfg);
+    f->view = ov_view_build(f->schema, db, &cfg, NULL);
     ft_db_close(db);
     remove_db(dir);
     return f;

@@ -4,11 +4,15 @@
 # UUIDs (each server makes its own), the order of rows and of ports (OVS
 # prints them in UUID order), and the OpenFlow port numbers FlowTier
 # assigns where a bare ovsdb-server, with no switch behind it, leaves
-# 'ofport' empty.  Reads stdin, writes stdout.
+# 'ofport' empty, and the Interface status columns the running switch
+# fills (STATUS) where a bare ovsdb-server leaves them empty.  Reads
+# stdin, writes stdout.
 import json
 import re
 import sys
 
+STATUS = ('admin_state', 'ifindex', 'link_state', 'mac_in_use', 'mtu',
+          'statistics')
 UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
@@ -33,9 +37,16 @@ def tree_sort(lines):
 def main():
     text = UUID.sub('<uuid>', sys.stdin.read())
     text = re.sub(r'(?m)^(ofport +: ).*$', r'\1<ofport>', text)
+    text = re.sub(r'(?m)^((?:%s) +: ).*$' % '|'.join(STATUS), r'\1<status>',
+                  text)
     try:
         d = json.loads(text)
         if isinstance(d, dict) and 'data' in d:
+            heads = d.get('headings', [])
+            for row in d['data']:
+                for i, h in enumerate(heads):
+                    if h in STATUS and i < len(row):
+                        row[i] = '<status>'
             d['data'].sort(key=lambda r: json.dumps(r, sort_keys=True))
         print(json.dumps(d, sort_keys=True))
         return

@@ -2,13 +2,15 @@
 # System test: Debian's real ovs-vsctl configures FlowTier through its OVSDB
 # endpoint ($FLOWTIER_RUNDIR/db.sock), and every answer matches the one
 # Open vSwitch 3.1's own ovsdb-server gives to the same command after the
-# same changes (UUIDs, row order and the port numbers a bare ovsdb-server
-# leaves empty are masked by ovsdb-norm.py).  FlowTier's side runs
+# same changes (UUIDs, row order, and the port numbers and Interface
+# status columns a bare ovsdb-server leaves empty are masked by
+# ovsdb-norm.py).  FlowTier's side runs
 # without --no-wait and with --timeout=5: ovs-vsctl waits there for
 # cur_cfg to reach next_cfg, so a hang fails the test.  Then packets
 # cross the bridge through ports ovs-vsctl added, changes FlowTier cannot
-# make are refused by name with nothing applied, and the CLI's changes
-# reach OVSDB clients.
+# make are refused by name with nothing applied, the Interface status
+# columns (statistics, ifindex, link_state, ...) follow the running
+# switch, and the CLI's changes reach OVSDB clients.
 #
 # usage: test-ovsdb-vsctl.sh FLOWTIER FLOWTIERD
 set -u
@@ -183,6 +185,61 @@ vs 0 del-port vnet2
 ping_fails vm1 10.0.0.2
 "$FT" list-ports br0 | grep -qx vnet2 && fail "vnet2 still on br0 for the CLI"
 pass
+
+# ---- The Interface table's status columns come from the running switch:
+# vnet1's kernel device, and the datapath's counters under Open vSwitch's
+# names (read every 5 s, as Open vSwitch does; libvirt's domifstat reads
+# them for vhost-user ports).  Clients cannot write them. ----
+vs 0 get Interface vnet1 ifindex
+[ "$out" = "$(cat /sys/class/net/vnet1/ifindex)" ] || fail "ifindex $out"
+vs 0 get Interface vnet1 mac_in_use
+[ "$out" = "\"$(cat /sys/class/net/vnet1/address)\"" ] || fail "mac_in_use $out"
+vs 0 get Interface vnet1 mtu
+[ "$out" = "$(cat /sys/class/net/vnet1/mtu)" ] || fail "mtu $out"
+vs 0 get Interface vnet1 admin_state link_state
+[ "$out" = "$(printf 'up\nup')" ] || fail "admin_state, link_state: $out"
+vs 1 set Interface vnet1 statistics:rx_packets=5
+case $err in *"set by FlowTier"*) pass ;; *) fail "statistics written: $err" ;; esac
+
+# Changes seen at the next reading (within 5 s): vnet1's link goes down;
+# an interface whose device went has an error that says why, as the
+# CLI's.  Then, with vnet1 up and gone0 back, the error is gone and the
+# statistics are dump-ports' counters, read between two dump-ports.
+ip link add gone0 type veth peer name gone0p || fail "ip link add gone0"
+vs 0 add-port br0 gone0
+ip link set vnet1 down
+ip link del gone0
+for i in $(seq 70); do
+    vs 0 get Interface vnet1 link_state
+    down=$out
+    vs 0 get Interface gone0 error
+    [ "$down" = down ] && [ "$out" != "[]" ] && break
+    sleep 0.1
+done
+cli_err=$("$FT" get Interface gone0 error)
+[ "$down" = down ] || fail "link_state still $down 7 s after vnet1 went down"
+[ "$out" != "[]" ] && [ "$out" = "$cli_err" ] \
+    || fail "error over OVSDB: $out; the CLI's: $cli_err"
+ip link set vnet1 up
+ip link add gone0 type veth peer name gone0p || fail "ip link add gone0 again"
+# (vm2 left br0 above: vm1's ARP requests are what vnet1 receives.)
+in_vm vm1 ping -c 10 -i 0.05 -W 1 10.0.0.2 >/dev/null 2>&1
+rx0=$(port_stat br0 vnet1 rx pkts) tx0=$(port_stat br0 vnet1 tx pkts)
+[ "$rx0" -ge 10 ] || fail "vnet1 received only $rx0 frames"
+for i in $(seq 70); do
+    vs 0 get Interface vnet1 statistics:rx_packets statistics:tx_packets
+    rx=${out%%$'\n'*} tx=${out##*$'\n'}
+    vs 0 get Interface gone0 error
+    [ "$rx" -ge "$rx0" ] && [ "$tx" -ge "$tx0" ] && [ "$out" = "[]" ] && break
+    sleep 0.1
+done
+rx1=$(port_stat br0 vnet1 rx pkts) tx1=$(port_stat br0 vnet1 tx pkts)
+[ "$out" = "[]" ] || fail "error still $out after gone0 came back"
+[ "$rx" -ge "$rx0" ] && [ "$rx" -le "$rx1" ] && [ "$tx" -ge "$tx0" ] \
+    && [ "$tx" -le "$tx1" ] \
+    || fail "OVSDB statistics rx=$rx tx=$tx, dump-ports rx $rx0..$rx1 tx $tx0..$tx1"
+vs 0 del-port gone0
+ip link del gone0
 
 # ---- What FlowTier does not implement is refused by name, all or nothing. ----
 vs 1 set Interface p1 mtu_request=9000 external_ids:x=y

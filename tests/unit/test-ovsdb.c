@@ -48,7 +48,7 @@ setup(void **state)
     strcpy(f->dir, "/tmp/ft-test-ovsdb-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(ft_db_open(f->dir, &opts, &f->db, NULL, &err), 0);
-    f->view = ov_view_build(f->schema, f->db, &cfg);
+    f->view = ov_view_build(f->schema, f->db, &cfg, NULL);
     *state = f;
     return 0;
 }
@@ -485,6 +485,109 @@ test_view_commands(void **state)
     json_decref(after);
 }
 
+/* The Interface table's status columns come from the running switch's
+ * status: in OVSDB's types, a value outside its column's type left at
+ * the default, other interfaces untouched; a client cannot write them;
+ * a monitor of them sees a new reading. */
+static void
+test_view_status(void **state)
+{
+    struct fixture *f = *state;
+    struct ov_cfg cfg = { 0, 0 };
+    struct ft_db_txn *txn;
+    struct ft_error err;
+    json_t *status, *view, *iface, *row, *r, *after, *cmds = NULL, *error;
+    json_t *reqs, *mon, *upd;
+    const char *uuid;
+    char *text;
+    bool ok;
+
+    assert_int_equal(ft_db_txn_begin(f->db, &txn, &err), 0);
+    assert_int_equal(ft_db_add_br(txn, "br0", &err), 0);
+    assert_int_equal(ft_db_add_port(txn, "br0", "vnet0", "tap", &err), 0);
+    assert_int_equal(ft_db_txn_commit(txn, &err), 0);
+    status = json_loads("{\"vnet0\": {\"ifindex\": 7, \"mtu\": 1500,"
+                        "\"link_state\": \"sideways\", \"admin_state\": "
+                        "\"up\", \"mac_in_use\": \"02:00:00:00:00:07\","
+                        "\"statistics\": {\"rx_packets\": 3, \"tx_bytes\":"
+                        " 420}, \"options\": {\"x\": \"y\"}}}", 0, NULL);
+    assert_non_null(status);
+    view = ov_view_build(f->schema, f->db, &cfg, status);
+    iface = json_object_get(view, "Interface");
+    assert_int_equal(json_object_size(iface), 2);
+    json_object_foreach (iface, uuid, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+
+        text = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!strcmp(name, "vnet0")) {
+            assert_non_null(strstr(text, "\"ifindex\":[\"set\",[7]],"));
+            assert_non_null(strstr(text, "\"mtu\":[\"set\",[1500]],"));
+            assert_non_null(strstr(text, "\"admin_state\":[\"set\",[\"up\"]],"));
+            assert_non_null(strstr(text, "\"mac_in_use\":[\"set\","
+                                   "[\"02:00:00:00:00:07\"]],"));
+            assert_non_null(strstr(text, "\"statistics\":[\"map\","
+                                   "[[\"rx_packets\",3],[\"tx_bytes\","
+                                   "420]]],"));
+            /* Not one of link_state's values; not a status column. */
+            assert_non_null(strstr(text, "\"link_state\":[\"set\",[]],"));
+            assert_non_null(strstr(text, "\"options\":[\"map\",[]],"));
+        } else {
+            assert_string_equal(name, "br0");
+            assert_non_null(strstr(text, "\"ifindex\":[\"set\",[]],"));
+            assert_non_null(strstr(text, "\"statistics\":[\"map\",[]],"));
+        }
+        free(text);
+    }
+    json_decref(f->view);
+    f->view = view;
+
+    /* Writing one is refused; the other columns of the row still work. */
+    r = run(f, "[{\"op\":\"update\",\"table\":\"Interface\","
+            "\"where\":[[\"name\",\"==\",\"vnet0\"]],\"row\":"
+            "{\"statistics\":[\"map\",[[\"rx_packets\",5]]]}}]", &ok, &after);
+    assert_true(ok);
+    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    assert_non_null(error);
+    assert_non_null(strstr(json_string_value(json_object_get(error,
+                                                             "details")),
+                           "statistics of table Interface is set by "
+                           "FlowTier"));
+    json_decref(error);
+    json_decref(r);
+    json_decref(after);
+    r = run(f, "[{\"op\":\"update\",\"table\":\"Interface\","
+            "\"where\":[[\"name\",\"==\",\"vnet0\"]],\"row\":"
+            "{\"external_ids\":[\"map\",[[\"a\",\"b\"]]]}}]", &ok, &after);
+    assert_true(ok);
+    assert_null(ov_view_commands(f->schema, f->view, after, &cmds, &cfg));
+    text = json_dumps(cmds, JSON_COMPACT);
+    assert_non_null(strstr(text, "external_ids"));
+    assert_null(strstr(text, "statistics"));
+    free(text);
+    json_decref(cmds);
+    json_decref(r);
+    json_decref(after);
+
+    /* A new reading reaches a monitor of the column. */
+    reqs = json_loads("{\"Interface\":[{\"columns\":[\"statistics\"]}]}",
+                      0, NULL);
+    assert_null(ov_monitor_parse(f->schema, 2, reqs, &mon));
+    json_object_set_new(json_object_get(json_object_get(status, "vnet0"),
+                                        "statistics"),
+                        "rx_packets", json_integer(4));
+    view = ov_view_build(f->schema, f->db, &cfg, status);
+    upd = ov_monitor_updates(f->schema, mon, f->view, view);
+    text = json_dumps(upd, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(strstr(text, "{\"modify\":{\"statistics\":[\"map\","
+                           "[[\"rx_packets\",4]]]}}"));
+    free(text);
+    json_decref(upd);
+    json_decref(view);
+    json_decref(mon);
+    json_decref(reqs);
+    json_decref(status);
+}
+
 /* ---- Monitors. ---- */
 
 static void
@@ -573,6 +676,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fuzz_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
