@@ -11,7 +11,10 @@
  * every FT_BRIDGE_PORT_RETRY_INTERVAL ms (or when a descriptor reports an
  * error) that closes ports whose device is gone and opens those that
  * could not be opened.  At startup a bridge runs with the ports that
- * open.  The commands themselves live in server-config.c and
+ * open.  It keeps the set of releases of removed DPDK ports' devices
+ * that the bridges share and that outlives them (a deleted bridge's
+ * ports are released there, in threads); the server's destruction waits
+ * for them.  The commands themselves live in server-config.c and
  * server-flows.c.
  *
  * Polling ports without a descriptor
