@@ -11,10 +11,12 @@
  * hundreds of milliseconds, or waits a second for another port's open:
  * the port leaves the datapath here at once and a swpath closer
  * (swpath/netdev-closer.h) releases the device; an open of the same name
- * or device waits for that release in its own thread.  Also where
- * DPDK's EAL is started or checked for a port.  Touches the bridge's
- * ports, its closers and datapath, DPDK's EAL, and makes the loop's
- * thread a DPDK lcore.
+ * or device waits for that release in its own thread.  The closers are
+ * kept in a set of releases, which the daemon's bridges share and which
+ * outlives them (a deleted bridge's ports are released there too).  Also
+ * where DPDK's EAL is started or checked for a port.  Touches the
+ * bridge's ports, its set of releases and datapath, DPDK's EAL, and
+ * makes the loop's thread a DPDK lcore.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -112,36 +114,149 @@ bridge_port_device_key(const struct bridge_port *p, char *key, size_t size)
              devargs ? devargs : "");
 }
 
-/* Moves into 'after' (room for br->n_closings) the closers of 'br' that
- * release the device of 'p', or one of its name, and returns how many. */
-static size_t
-bridge_closings_of(struct ft_bridge *br, const struct bridge_port *p,
-                   struct ft_netdev_closer **after)
+/* One release under way, in a set of releases. */
+struct bridge_release {
+    struct ft_netdev_closer *closer;
+    char *bridge;                   /* The bridge the port was in. */
+};
+
+/* The releases of removed ports' devices under way (bridge.h).  The
+ * bridges that share it add to it and take from it, in the loop's
+ * thread. */
+struct ft_bridge_releases {
+    struct bridge_release *r;
+    size_t n;
+};
+
+struct ft_bridge_releases *
+ft_bridge_releases_create(void)
 {
-    char key[128];
+    return ft_xcalloc(1, sizeof(struct ft_bridge_releases));
+}
+
+void
+ft_bridge_releases_destroy(struct ft_bridge_releases *rel)
+{
+    if (!rel) {
+        return;
+    }
+    for (size_t i = 0; i < rel->n; i++) {
+        ft_netdev_closer_finish(rel->r[i].closer);
+        free(rel->r[i].bridge);
+    }
+    free(rel->r);
+    free(rel);
+}
+
+size_t
+ft_bridge_releases_reap(struct ft_bridge_releases *rel, struct ft_log *log)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < rel->n; i++) {
+        struct bridge_release *r = &rel->r[i];
+
+        if (!ft_netdev_closer_done(r->closer)) {
+            rel->r[kept++] = *r;
+            continue;
+        }
+        if (log) {
+            ft_log_msg(log, FT_LOG_INFO, "bridge", "bridge %s: port %s: "
+                       "device released", r->bridge,
+                       ft_netdev_closer_name(r->closer));
+        }
+        ft_netdev_closer_finish(r->closer);
+        free(r->bridge);
+    }
+    rel->n = kept;
+    return kept;
+}
+
+/* Keeps 'r' among the releases under way in 'rel'. */
+static void
+bridge_releases_add(struct ft_bridge_releases *rel,
+                    const struct bridge_release *r)
+{
+    rel->r = ft_xrealloc(rel->r, (rel->n + 1) * sizeof *rel->r);
+    rel->r[rel->n++] = *r;
+}
+
+void
+ft_bridge_set_releases(struct ft_bridge *br, struct ft_bridge_releases *rel)
+{
+    for (size_t i = 0; i < br->releases->n; i++) {
+        bridge_releases_add(rel, &br->releases->r[i]);
+    }
+    br->releases->n = 0;
+    if (br->own_releases) {
+        ft_bridge_releases_destroy(br->releases);
+    }
+    br->releases = rel;
+    br->own_releases = false;
+}
+
+/* Moves into 'taken' (room for the releases of 'br') the releases of the
+ * device of 'p', or of one of its name, and returns how many. */
+static size_t
+bridge_releases_of(struct ft_bridge *br, const struct bridge_port *p,
+                   struct bridge_release *taken)
+{
+    struct ft_bridge_releases *rel = br->releases;
     size_t n = 0, kept = 0;
+    char key[128];
 
     bridge_port_device_key(p, key, sizeof key);
-    for (size_t i = 0; i < br->n_closings; i++) {
-        struct ft_netdev_closer *c = br->closings[i];
+    for (size_t i = 0; i < rel->n; i++) {
+        struct ft_netdev_closer *c = rel->r[i].closer;
 
         if (!strcmp(ft_netdev_closer_name(c), p->name)
             || (key[0] && !strcmp(ft_netdev_closer_key(c), key))) {
-            after[n++] = c;
+            taken[n++] = rel->r[i];
         } else {
-            br->closings[kept++] = c;
+            rel->r[kept++] = rel->r[i];
         }
     }
-    br->n_closings = kept;
+    rel->n = kept;
     return n;
+}
+
+/* Starts the opener of 'p' (ft_netdev_opener_start_after()) behind the
+ * releases of its device or name under way, which it takes. */
+static int
+bridge_port_opener_start(struct ft_bridge *br, struct bridge_port *p,
+                         const char *eal_args, struct ft_error *err)
+{
+    struct bridge_release *taken;
+    struct ft_netdev_closer **after;
+    size_t n_after;
+    int error;
+
+    taken = ft_xcalloc(br->releases->n + 1, sizeof *taken);
+    after = ft_xcalloc(br->releases->n + 1, sizeof *after);
+    n_after = bridge_releases_of(br, p, taken);
+    for (size_t i = 0; i < n_after; i++) {
+        after[i] = taken[i].closer;
+    }
+    error = ft_netdev_opener_start_after(p->name, p->type, p->opts,
+                                         p->n_opts, eal_args, after,
+                                         n_after, &p->opener, err);
+    for (size_t i = 0; i < n_after; i++) {
+        if (error) {
+            /* Still ours: back into the set. */
+            bridge_releases_add(br->releases, &taken[i]);
+        } else {
+            free(taken[i].bridge);
+        }
+    }
+    free(after);
+    free(taken);
+    return error;
 }
 
 int
 bridge_port_open_start(struct ft_bridge *br, struct bridge_port *p,
                        const char *eal_args, struct ft_error *err)
 {
-    struct ft_netdev_closer **after;
-    size_t n_after;
     int error;
 
     bridge_port_open_release(br, p);
@@ -152,20 +267,10 @@ bridge_port_open_start(struct ft_bridge *br, struct bridge_port *p,
     }
     /* A release of the same device under way: the opening thread waits
      * for it, the loop does not. */
-    after = ft_xcalloc(br->n_closings + 1, sizeof *after);
-    n_after = bridge_closings_of(br, p, after);
-    error = ft_netdev_opener_start_after(p->name, p->type, p->opts,
-                                         p->n_opts, eal_args, after,
-                                         n_after, &p->opener, err);
+    error = bridge_port_opener_start(br, p, eal_args, err);
     if (error) {
-        /* Still ours: back into the list. */
-        for (size_t i = 0; i < n_after; i++) {
-            br->closings[br->n_closings++] = after[i];
-        }
-        free(after);
         return error;
     }
-    free(after);
     p->open_id = ++br->n_opens;
     free(p->error);
     p->error = ft_xstrdup(BRIDGE_OPENING_REASON);
@@ -175,13 +280,13 @@ bridge_port_open_start(struct ft_bridge *br, struct bridge_port *p,
     return 0;
 }
 
-/* Keeps 'closer' among the releases under way in 'br'. */
+/* Keeps 'closer' among the releases under way in the set of 'br'. */
 static void
 bridge_closings_add(struct ft_bridge *br, struct ft_netdev_closer *closer)
 {
-    br->closings = ft_xrealloc(br->closings, (br->n_closings + 1)
-                                             * sizeof *br->closings);
-    br->closings[br->n_closings++] = closer;
+    struct bridge_release r = { closer, ft_xstrdup(br->name) };
+
+    bridge_releases_add(br->releases, &r);
     br->open_check_at = br->now + BRIDGE_OPEN_CHECK_INTERVAL;
 }
 
@@ -239,26 +344,13 @@ bridge_port_close_apart(struct ft_bridge *br, const struct bridge_port *p)
 void
 bridge_closes_reap(struct ft_bridge *br)
 {
-    size_t kept = 0;
-
-    for (size_t i = 0; i < br->n_closings; i++) {
-        struct ft_netdev_closer *c = br->closings[i];
-
-        if (ft_netdev_closer_done(c)) {
-            bridge_info(br, "port %s: device released",
-                       ft_netdev_closer_name(c));
-            ft_netdev_closer_finish(c);
-        } else {
-            br->closings[kept++] = c;
-        }
-    }
-    br->n_closings = kept;
+    ft_bridge_releases_reap(br->releases, br->log);
 }
 
 bool
 bridge_has_opening(const struct ft_bridge *br)
 {
-    if (br->n_closings) {
+    if (br->releases->n) {
         return true;
     }
     for (size_t i = 0; i < br->n_ports; i++) {
@@ -270,24 +362,23 @@ bridge_has_opening(const struct ft_bridge *br)
 }
 
 void
-bridge_opens_wait(struct ft_bridge *br)
+bridge_opens_release(struct ft_bridge *br)
 {
     for (size_t i = 0; i < br->n_ports; i++) {
-        struct bridge_port *p = &br->ports[i];
-        struct ft_netdev *netdev;
+        bridge_port_open_release(br, &br->ports[i]);
+    }
+}
 
-        if (p->opener && !ft_netdev_opener_finish(p->opener, &netdev,
-                                                  NULL)) {
-            ft_netdev_close(netdev);
+void
+bridge_ports_release(struct ft_bridge *br)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct bridge_port *p = &br->ports[i];
+
+        if (!p->error && bridge_port_opens_apart(br, p)) {
+            bridge_port_close_apart(br, p);
         }
-        p->opener = NULL;
     }
-    for (size_t i = 0; i < br->n_closings; i++) {
-        ft_netdev_closer_finish(br->closings[i]);
-    }
-    free(br->closings);
-    br->closings = NULL;
-    br->n_closings = 0;
 }
 
 /* Adds the port 'p', whose open ended, to the datapath (or records why

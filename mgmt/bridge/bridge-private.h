@@ -150,9 +150,11 @@ struct ft_bridge {
     long long int open_check_at;    /* Next look at the ports that are
                                      * opening or closing (ms). */
     uint64_t n_opens;               /* Opens in a thread started. */
-    struct ft_netdev_closer **closings; /* Devices of removed ports being
-                                         * released in threads. */
-    size_t n_closings;
+    struct ft_bridge_releases *releases;    /* Devices of removed ports
+                                             * being released in threads,
+                                             * maybe other bridges' too
+                                             * (bridge-opening.c)... */
+    bool own_releases;              /* ...and whether 'releases' is ours. */
 
     /* Megaflows and the tiers that hold them (bridge/megaflow.h). */
     struct bridge_megaflows megaflows;
@@ -352,16 +354,20 @@ void bridge_port_open_release(struct ft_bridge *, struct bridge_port *p);
 /* True if a port of 'br' is opening, or a removed port's device is
  * being released. */
 bool bridge_has_opening(const struct ft_bridge *);
-/* Waits for every open of 'br' to end and closes what they opened, and
- * for every release of a removed port's device. */
-void bridge_opens_wait(struct ft_bridge *);
+/* Gives up every open of 'br' under way, without waiting, as releases
+ * of its set (bridge_port_open_release()). */
+void bridge_opens_release(struct ft_bridge *);
+/* Takes every open port of 'br' that opens apart out of the datapath and
+ * releases its device in a thread of its own, kept in the bridge's set
+ * of releases (bridge_port_close_apart()).  Without waiting. */
+void bridge_ports_release(struct ft_bridge *);
 /* Takes the open port 'p' out of the datapath and, for a port that
  * opens apart, releases its device in a thread of its own (a new open
  * of the same name or device waits for that release, in its thread):
  * no packet goes to or comes from it once this returns.  Other ports'
  * devices are closed at once, as ft_dpif_port_del() does. */
 void bridge_port_close_apart(struct ft_bridge *, const struct bridge_port *p);
-/* Frees the closers of 'br' whose release has ended. */
+/* Frees the closers of the set of 'br' whose release has ended. */
 void bridge_closes_reap(struct ft_bridge *);
 /* Records the outcome of opening 'p' in the datapath ('error', with 'err'
  * when it is not 0): on success the offload providers probe it, and its

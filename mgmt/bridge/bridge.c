@@ -1037,6 +1037,8 @@ ft_bridge_create(const char *name, const char *datapath_type,
     br->last_revalidate = now;
     br->xlate_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 10);
     br->port_rl = (struct ft_ratelimit) FT_RATELIMIT_INIT(60, 20);
+    br->releases = ft_bridge_releases_create();
+    br->own_releases = true;
     ft_bridge_upcall_register(br);
     *brp = br;
     return 0;
@@ -1049,7 +1051,7 @@ ft_bridge_destroy(struct ft_bridge *br)
         return;
     }
     ft_bridge_flow_mod_finish(br, true);
-    bridge_opens_wait(br);
+    bridge_opens_release(br);
     /* The megaflows go first (the revalidator's pass ends): out of their
      * tiers, and they hold references to rules.  The datapath's
      * forwarding threads stop before (their counts join the megaflows):
@@ -1069,7 +1071,13 @@ ft_bridge_destroy(struct ft_bridge *br)
             bridge_tnl_dev_close(br->ports[i].tnl.dst_port);
         }
     }
+    /* DPDK ports leave the datapath, their devices released in threads
+     * (their offloaded rules are gone with the providers). */
+    bridge_ports_release(br);
     ft_dpif_destroy(br->dpif);
+    if (br->own_releases) {
+        ft_bridge_releases_destroy(br->releases);
+    }
     ft_oftables_destroy(&br->tables);
     ft_mac_learning_destroy(br->ml);
     bridge_ports_free(br->ports, br->n_ports);

@@ -208,8 +208,14 @@
  * and pool freed, a virtual device detached; hundreds of milliseconds,
  * or longer while another port opens); an open of the same name or
  * device (added again at once) waits for that release in its own
- * thread.  Stopping the bridge waits for the opens and the releases
- * under way.
+ * thread.  Destroying the bridge (del-br) does the same with each of its
+ * DPDK ports, and releases those still opening once their open ends:
+ * their releases go to the set the bridge was given
+ * (ft_bridge_set_releases()), shared with the daemon's other bridges and
+ * outliving them, so that the bridge, or a port of the same name or
+ * device in any bridge, made again at once waits for them in its opening
+ * thread, and the daemon's stop waits for them.  A bridge with no such
+ * set waits, when it is destroyed, for its opens and releases under way.
  *
  * Errors
  * ======
@@ -395,8 +401,37 @@ int ft_bridge_offload_attach(struct ft_bridge *, struct ft_offload *offload);
 
 /* Removes every port from the datapath (deleting the internal and tap
  * devices the bridge created), frees the megaflows, rules and everything
- * else.  NULL is a no-op. */
+ * else.  The devices of DPDK ports, and of those still opening, are
+ * released in threads ("Ports that open in the background"): kept in
+ * the set given by ft_bridge_set_releases(), or waited for here if the
+ * bridge has none.  NULL is a no-op. */
 void ft_bridge_destroy(struct ft_bridge *);
+
+/* A set of releases of removed DPDK ports' devices under way, which
+ * bridges share and which outlives them ("Ports that open in the
+ * background").  It belongs to the thread that runs its bridges. */
+struct ft_bridge_releases;
+struct ft_log;
+
+/* Returns a new, empty set of releases. */
+struct ft_bridge_releases *ft_bridge_releases_create(void);
+
+/* Waits for every release in 'rel' to end and frees it.  Destroy it after
+ * the bridges that use it.  NULL is a no-op. */
+void ft_bridge_releases_destroy(struct ft_bridge_releases *rel);
+
+/* Frees the releases of 'rel' that have ended, each logged at info level
+ * to 'log' (NULL: not logged), and returns how many are still under way.
+ * Never waits. */
+size_t ft_bridge_releases_reap(struct ft_bridge_releases *rel,
+                               struct ft_log *log);
+
+/* Makes 'br' keep the releases of its removed ports' devices in 'rel'
+ * from now on, and look there for those an open of its ports waits for
+ * (releases of 'br' under way move there).  The caller keeps 'rel' until
+ * after ft_bridge_destroy(br), which leaves the bridge's last releases in
+ * it. */
+void ft_bridge_set_releases(struct ft_bridge *, struct ft_bridge_releases *);
 
 const char *ft_bridge_name(const struct ft_bridge *);
 

@@ -66,6 +66,9 @@ struct ft_server {
     struct srv_flow_stream **streams;   /* add-flows streams open. */
     size_t n_streams;
     int64_t last_stream_id;
+    struct ft_bridge_releases *releases;    /* Of the bridges' removed
+                                             * DPDK ports' devices. */
+    uint64_t releases_timer;    /* Looks at 'releases' while not empty. */
 };
 
 /* server.c */

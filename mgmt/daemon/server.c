@@ -11,7 +11,10 @@
  * every FT_BRIDGE_PORT_RETRY_INTERVAL ms (or when a descriptor reports an
  * error) that closes ports whose device is gone and opens those that
  * could not be opened.  At startup a bridge runs with the ports that
- * open.  The commands themselves live in server-config.c and
+ * open.  It keeps the set of releases of removed DPDK ports' devices
+ * that the bridges share and that outlives them (a deleted bridge's
+ * ports are released there, in threads); the server's destruction waits
+ * for them.  The commands themselves live in server-config.c and
  * server-flows.c.
  *
  * Polling ports without a descriptor
@@ -603,6 +606,7 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     error = ft_bridge_create(name, cfg->cfg.datapath_type, now, &br, err);
     if (!error) {
         ft_bridge_set_log(br, s->log);
+        ft_bridge_set_releases(br, s->releases);
         bridge_attach_offloads(s, br);
         error = ft_bridge_reconfigure(br, &cfg->cfg, now, err);
         if (error) {
@@ -658,6 +662,32 @@ bridge_start(struct ft_server *s, const char *name, struct srv_cfg *cfg,
     return 0;
 }
 
+static void releases_watch(struct ft_server *);
+
+/* Frees the releases of removed DPDK ports' devices that have ended and
+ * looks again later while some are under way. */
+static void
+releases_timer_cb(void *s_)
+{
+    struct ft_server *s = s_;
+
+    s->releases_timer = 0;
+    releases_watch(s);
+}
+
+/* The bridges free their releases that ended on their timers, but those
+ * of a deleted bridge may be left with no bridge to: the server looks at
+ * them every RELEASES_CHECK_MS while there are some. */
+#define RELEASES_CHECK_MS 100
+static void
+releases_watch(struct ft_server *s)
+{
+    if (!s->releases_timer && ft_bridge_releases_reap(s->releases, s->log)) {
+        s->releases_timer = ft_loop_add_timer(s->loop, RELEASES_CHECK_MS, 0,
+                                              releases_timer_cb, s);
+    }
+}
+
 static void
 bridge_stop(struct ft_server *s, struct srv_bridge *sb)
 {
@@ -677,7 +707,10 @@ bridge_stop(struct ft_server *s, struct srv_bridge *sb)
     ft_loop_cancel_timer(s->loop, sb->timer);
     ft_loop_cancel_timer(s->loop, sb->check_timer);
     ft_loop_cancel_timer(s->loop, sb->recheck_timer);
+    /* Its DPDK ports' devices are released in threads (kept in
+     * 's->releases'). */
     ft_bridge_destroy(sb->br);
+    releases_watch(s);
     srv_cfg_destroy(sb->cfg);
     free(sb->name);
     free(sb);
@@ -1026,6 +1059,7 @@ ft_server_create(struct ft_loop *loop, struct ft_log *log,
         free(s);
         return error;
     }
+    s->releases = ft_bridge_releases_create();
     for (size_t i = 0; i < warnings.n; i++) {
         ft_log_msg(log, FT_LOG_WARN, "db", "%s: %s", opts->dbdir,
                    warnings.msgs[i]);
@@ -1059,6 +1093,9 @@ ft_server_destroy(struct ft_server *s)
     while (s->n_bridges) {
         bridge_stop(s, s->bridges[s->n_bridges - 1]);
     }
+    /* Nothing is left half released. */
+    ft_loop_cancel_timer(s->loop, s->releases_timer);
+    ft_bridge_releases_destroy(s->releases);
     free(s->bridges);
     ft_db_close(s->db);
     free(s->rundir);

@@ -11,8 +11,10 @@
 # with endless traffic is polled without pauses (and other_config:pmd-cpu
 # pins the daemon), del-port answers at once while another DPDK port
 # opens (the device is released in a thread) and the same port added
-# again at once opens, a restart reopens the DPDK ports, and SIGTERM
-# right after a del-port waits for the release.  Needs root.
+# again at once opens, del-br of a bridge whose DPDK port still opens
+# answers at once too and the bridge made again at once with the same
+# ports opens and forwards, a restart reopens the DPDK ports, and SIGTERM
+# right after a del-br or a del-port waits for the releases.  Needs root.
 #
 # usage: test-dpdk.sh FLOWTIER FLOWTIERD
 set -u
@@ -24,6 +26,10 @@ FTD=$2
 # and more here; a command of the CLI alone takes 0.1 to 0.7 s on the
 # loaded 2-core machine).
 DEL_PORT_MAX_MS=${FT_DEL_PORT_MAX_MS:-1000}
+# The slowest answer of the control socket allowed while a bridge whose
+# DPDK port opens is deleted (done in the loop, del-br held it until that
+# open ended, 1 s or more; in threads, answers take tens of milliseconds).
+DEL_BR_ANSWER_MAX_MS=${FT_DEL_BR_ANSWER_MAX_MS:-500}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
@@ -42,11 +48,13 @@ pass() {
 T=$(mktemp -d /tmp/ft-dpdk.XXXXXX)
 BR=ftd$$
 BR2=fte$$
+BR3=ftf$$
 export FLOWTIER_RUNDIR=$T/run FLOWTIER_DBDIR=$T/db
 
 cleanup() {
     [ -f "$T/run/flowtierd.pid" ] && kill -9 "$(cat "$T/run/flowtierd.pid")" 2>/dev/null
-    for dev in "$BR" "$BR2"; do
+    [ -n "${vhu_pid:-}" ] && kill "$vhu_pid" 2>/dev/null
+    for dev in "$BR" "$BR2" "$BR3"; do
         ip link del "$dev" 2>/dev/null
     done
     rm -rf "$T"
@@ -315,6 +323,99 @@ awk -v m="$probe_max" -v b="$DEL_PORT_MAX_MS" 'BEGIN { exit !(m < b) }' \
 pass
 ft 0 del-port "$BR2" dslow
 
+# ---- Deleting a bridge answers at once too, even while one of its DPDK
+# ports still opens (in the loop, del-br waited for that open, then
+# released each DPDK port's device in turn, each release waiting for
+# DPDK's control lock): its ports leave the datapath at once and their
+# devices are released in threads, the opening one's once its open is
+# over.  The bridge and its ports made again at once, with the same
+# names and devices, open behind those releases and forward.
+#
+# The slow open: a virtio_user port whose vhost-user server answers no
+# request and hangs up after SLOW_OPEN_S seconds; DPDK's probe waits for
+# its answer that long (holding DPDK's control lock), then fails.
+SLOW_OPEN_S=2
+"$PY" - "$T/vhu.sock" "$SLOW_OPEN_S" <<'PYEOF' &
+import socket, sys, time
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    time.sleep(float(sys.argv[2]))
+    c.close()
+PYEOF
+vhu_pid=$!
+add_br3() {
+    ft 0 add-br "$BR3"
+    ft 0 del-flows "$BR3"
+    ft 0 add-port "$BR3" d3out -- set Interface d3out type=dpdk \
+        ofport_request=51 \
+        "options:dpdk-devargs=net_pcap8,rx_pcap=$T/empty.pcap,tx_pcap=$T/d3out.pcap"
+    ft 0 add-flow "$BR3" "in_port=50,actions=output:51"
+    ft 0 add-port "$BR3" d3in -- set Interface d3in type=dpdk \
+        ofport_request=50 \
+        "options:dpdk-devargs=net_pcap9,rx_pcap=$T/in.pcap,tx_pcap=$T/d3in-tx.pcap"
+}
+add_br3
+# A client asks the control socket for dpif-show every 50 ms from before
+# d3slow's add-port until after the del-br.
+rm -f "$T/probe.stop"
+"$PY" "$(dirname "$(readlink -f "$0")")/hostile-frames.py" probe \
+    "$T/run/flowtierd.sock" "$BR2" "$T/probe.stop" "$T/probe.out" &
+probe_pid=$!
+sleep 0.3
+[ -S "$T/vhu.sock" ] || fail "no vhost-user server"
+"$FT" add-port "$BR3" d3slow -- set Interface d3slow type=dpdk \
+    "options:dpdk-devargs=net_virtio_user3,path=$T/vhu.sock" \
+    >"$T/slow3.out" 2>&1 &
+slow_job=$!
+for i in $(seq 500); do
+    "$FT" get Interface d3slow error 2>/dev/null | grep -q '^"opening: ' && break
+    sleep 0.01
+done
+t0=$(date +%s%N)
+ft 0 del-br "$BR3"
+del_ms=$((($(date +%s%N) - t0) / 1000000))
+sleep 0.2
+touch "$T/probe.stop"
+wait "$probe_pid"
+read -r _ probe_p95 _ probe_max _ _ _ _ _ probe_n _ probe_errors <"$T/probe.out"
+wait "$slow_job" || fail "add-port d3slow: $(cat "$T/slow3.out")"
+# (The capture d3out made again writes, not the old one.)
+rm -f "$T/d3out.pcap"
+ft 0 list-br
+grep -qx "$BR3" <<<"$out" && fail "$BR3 still listed: $out"
+pass
+echo "del-br of $BR3 answered in $del_ms ms, while its port d3slow" \
+     "opened; control socket meanwhile: $probe_n answers, the slowest" \
+     "$probe_max ms"
+[ "$del_ms" -lt "$DEL_PORT_MAX_MS" ] \
+    || fail "del-br of $BR3 took $del_ms ms (bound $DEL_PORT_MAX_MS ms)"
+[ "$probe_n" -ge 2 ] && [ "$probe_errors" = 0 ] \
+    || fail "control socket during del-br: $probe_n answers, $probe_errors unanswered"
+awk -v m="$probe_max" -v b="$DEL_BR_ANSWER_MAX_MS" 'BEGIN { exit !(m < b) }' \
+    || fail "control socket during del-br: the slowest answer $probe_max ms (bound $DEL_BR_ANSWER_MAX_MS ms)"
+pass
+add_br3
+for port in d3out d3in; do
+    ft 0 get Interface "$port" error
+    [ "$out" = "[]" ] || fail "$port added again at once: $out"
+done
+for i in $(seq 100); do
+    "$PY" "$T/same-frames.py" "$T/in.pcap" "$T/d3out.pcap" 2>/dev/null && break
+    sleep 0.05
+done
+"$PY" "$T/same-frames.py" "$T/in.pcap" "$T/d3out.pcap" \
+    || fail "$BR3 made again does not forward d3in's frames to d3out"
+pass
+ft 0 dump-ports "$BR3" d3out
+grep -q ' tx pkts=5,' <<<"$out" || fail "d3out's counters: $out"
+pass
+kill "$vhu_pid"
+wait "$vhu_pid" 2>/dev/null
+
 # ---- Busy polling: a port that always has packets is polled without
 # pauses (a 1 ms timer would take at most 32,000 packets a second), and
 # the daemon goes back to its timer once the port is gone.
@@ -395,6 +496,10 @@ t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 pass
 
 # ---- Restart: the DPDK ports open again (the EAL starts at restore).
+# SIGTERM right after a del-br: the daemon waits for the releases of its
+# DPDK ports' devices (the AddressSanitizer build reports what it would
+# leak).
+ft 0 del-br "$BR3"
 kill -TERM "$pid"
 for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && fail "flowtierd ignored SIGTERM"
