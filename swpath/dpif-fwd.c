@@ -664,12 +664,16 @@ dpif_output_batch(struct dpif_fwd *fwd, ft_port_no port_no,
         return;
     }
     dpif_port_claim(fwd, port);
+    if (!last) {
+        ft_netdev_tx_n(port->netdev, pkts, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        struct ft_packet *pkt = pkts[i];
-
-        pkt->may_steal = last;
-        ft_netdev_tx(port->netdev, pkt);
-        pkt->may_steal = false;
+        pkts[i]->may_steal = true;
+    }
+    ft_netdev_tx_n(port->netdev, pkts, n);
+    for (size_t i = 0; i < n; i++) {
+        pkts[i]->may_steal = false;
     }
 }
 
