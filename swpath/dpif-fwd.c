@@ -333,7 +333,7 @@ dpif_be32(const uint8_t *p)
 
 static inline bool
 dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
-                struct ft_flow *key, uint32_t *hashp, bool want_hash)
+                struct ft_flow *key, uint32_t *hashp)
 {
     const uint8_t *p = ft_packet_data(pkt);
     const uint8_t *ip = p + FT_ETH_HEADER_LEN;
@@ -418,10 +418,6 @@ dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
     kw[18] = w_tp;
     kw[19] = w_tcp;
 
-    if (!want_hash) {
-        *hashp = 0;
-        return true;
-    }
     sum = ft_emc_hash_word(W(in_port), w_port);
     sum += ft_emc_hash_word(W(dl_dst), w_eth0);
     sum += ft_emc_hash_word(W(dl_type), w_eth1);
@@ -453,23 +449,21 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                "dpif_parse_fast() builds the wrong words");
 
 /* Sets the header offsets of 'pkt' (from 'in_port'), its flow key '*key'
- * and, if 'want_hash', the key's EMC hash '*hashp' (else 0: a burst that
- * skips the EMC has no use for it, and the megaflow cache hashes the
- * masked key itself).  Returns false for a frame too short to have a
- * key. */
+ * and the key's EMC hash '*hashp'.  Returns false for a frame too short to
+ * have a key. */
 static inline bool
 dpif_parse(struct ft_packet *pkt, ft_port_no in_port, struct ft_flow *key,
-           uint32_t *hashp, bool want_hash)
+           uint32_t *hashp)
 {
     pkt->in_port = in_port;
-    if (dpif_parse_fast(pkt, in_port, key, hashp, want_hash)) {
+    if (dpif_parse_fast(pkt, in_port, key, hashp)) {
         return true;
     }
     ft_packet_parse(pkt);
     if (ft_flow_extract(ft_packet_data(pkt), pkt->size, in_port, key)) {
         return false;
     }
-    *hashp = want_hash ? ft_emc_hash(key) : 0;
+    *hashp = ft_emc_hash(key);
     return true;
 }
 
@@ -477,7 +471,7 @@ int
 ft_dpif_parse_packet(struct ft_packet *pkt, ft_port_no in_port,
                      struct ft_flow *key, uint32_t *hash)
 {
-    return dpif_parse(pkt, in_port, key, hash, true) ? 0 : -EINVAL;
+    return dpif_parse(pkt, in_port, key, hash) ? 0 : -EINVAL;
 }
 
 /* Adds packet 'i' of the receive batch to the per-megaflow batch of
@@ -555,11 +549,11 @@ dpif_emc_account(struct dpif_fwd *fwd, size_t n_lookups, size_t n_hits)
 /* Parses and looks up every packet of 'batch' (from 'port_no'): packets
  * found in a cache go to their megaflow's batch, the others are marked in
  * 'miss_map' (bit i: packet i). */
-/* Puts the outer header of the decapsulated packet 'pkt' in its key and,
- * if 'want_hash', hashes the key again. */
+/* Puts the outer header of the decapsulated packet 'pkt' in its key and
+ * hashes the key again. */
 static void
 dpif_tunnel_key(const struct ft_packet *pkt, struct ft_flow *key,
-                uint32_t *hashp, bool want_hash)
+                uint32_t *hashp)
 {
     key->tun_id = pkt->tunnel.tun_id;
     key->tun_src = pkt->tunnel.src;
@@ -567,7 +561,7 @@ dpif_tunnel_key(const struct ft_packet *pkt, struct ft_flow *key,
     key->tun_tos = pkt->tunnel.tos;
     key->tun_ttl = pkt->tunnel.ttl;
     key->tun_flags = pkt->tunnel.flags;
-    *hashp = want_hash ? ft_emc_hash(key) : 0;
+    *hashp = ft_emc_hash(key);
 }
 
 static uint32_t
@@ -586,11 +580,10 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
 
     for (size_t i = 0; i < n; i++) {
         fwd->valid[i] = dpif_parse(batch->packets[i], port_no,
-                                    &fwd->keys[i], &fwd->hashes[i],
-                                    use_emc);
+                                    &fwd->keys[i], &fwd->hashes[i]);
         if (tunnel && fwd->valid[i]) {
             dpif_tunnel_key(batch->packets[i], &fwd->keys[i],
-                            &fwd->hashes[i], use_emc);
+                            &fwd->hashes[i]);
         }
         if (fwd->valid[i] && use_emc) {
             ft_emc_prefetch(&fwd->emc, fwd->hashes[i]);
