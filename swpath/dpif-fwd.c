@@ -657,12 +657,16 @@ dpif_output_batch(struct dpif_fwd *fwd, ft_port_no port_no,
         return;
     }
     dpif_port_claim(fwd, port);
+    if (!last) {
+        ft_netdev_tx_n(port->netdev, pkts, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        struct ft_packet *pkt = pkts[i];
-
-        pkt->may_steal = last;
-        ft_netdev_tx(port->netdev, pkt);
-        pkt->may_steal = false;
+        pkts[i]->may_steal = true;
+    }
+    ft_netdev_tx_n(port->netdev, pkts, n);
+    for (size_t i = 0; i < n; i++) {
+        pkts[i]->may_steal = false;
     }
 }
 
@@ -683,10 +687,8 @@ dpif_execute_flow_batch(struct dpif_fwd *fwd, struct dpif_flow_batch *fb)
                               a + 1 == actions->n);
             continue;
         }
-        for (size_t i = 0; i < fb->n; i++) {
-            ft_execute_action(fb->pkts[i], act, &fwd->hooks,
-                              &fwd->xstats);
-        }
+        ft_execute_action_n(fb->pkts, fb->n, act, &fwd->hooks,
+                            &fwd->xstats);
     }
     ft_dpcls_flow_credit(fb->flow, fb->n, fb->bytes, fwd->now);
 }

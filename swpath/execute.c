@@ -484,6 +484,29 @@ ft_execute_action(struct ft_packet *pkt, const struct ft_dp_action *act,
     return error;
 }
 
+void
+ft_execute_action_n(struct ft_packet *const pkts[], size_t n,
+                    const struct ft_dp_action *act,
+                    const struct ft_execute_hooks *hooks,
+                    struct ft_execute_stats *stats)
+{
+    size_t n_skipped = 0;
+
+    if (act->type == FT_DPA_PUSH_VLAN) {
+        /* The common rewrite (an access port's tag) without a call and a
+         * dispatch per packet. */
+        for (size_t i = 0; i < n; i++) {
+            n_skipped += exec_push_vlan(pkts[i], &act->push_vlan) != 0;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            n_skipped += exec_one(pkts[i], act, hooks, stats) != 0;
+        }
+    }
+    stats->n_skipped += n_skipped;
+    stats->n_actions += n - n_skipped;
+}
+
 int
 ft_execute_batch(struct ft_packet_batch *batch,
                  const struct ft_dp_actions *actions,

@@ -94,6 +94,16 @@ int ft_execute_action(struct ft_packet *pkt, const struct ft_dp_action *act,
                       const struct ft_execute_hooks *hooks,
                       struct ft_execute_stats *stats);
 
+/* Runs the one action 'act' on each of the 'n' packets 'pkts', as 'n'
+ * calls of ft_execute_action() would, in the same order and with the same
+ * counts in 'stats' (which must not be NULL), but choosing what to do once
+ * for all of them: the datapath's way of running a megaflow's actions on
+ * the packets of a burst that share it. */
+void ft_execute_action_n(struct ft_packet *const pkts[], size_t n,
+                         const struct ft_dp_action *act,
+                         const struct ft_execute_hooks *hooks,
+                         struct ft_execute_stats *stats);
+
 /* Runs 'actions' on every packet of 'batch', one packet after another (all
  * actions of packet 0, then of packet 1, ...).  Returns 0 or the first
  * error, as ft_execute_actions(). */

@@ -939,7 +939,7 @@ dpdk_tx_flush(struct ft_netdev *netdev)
     dev->n_tx = 0;
 }
 
-static int
+static inline int
 dpdk_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
 {
     struct dpdk_netdev *dev = dpdk_netdev_cast(netdev);
@@ -975,6 +975,14 @@ dpdk_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
         dpdk_tx_flush(netdev);
     }
     return 0;
+}
+
+static void
+dpdk_tx_n(struct ft_netdev *netdev, struct ft_packet *const pkts[], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dpdk_tx(netdev, pkts[i]);
+    }
 }
 
 /* Status. */
@@ -1036,6 +1044,7 @@ const struct ft_netdev_class ft_netdev_dpdk_class = {
     .close = dpdk_close,
     .rx_burst = dpdk_rx_burst,
     .tx = dpdk_tx,
+    .tx_n = dpdk_tx_n,
     .tx_flush = dpdk_tx_flush,
     .get_fd = NULL,             /* Polled: see "Polling" above. */
     .get_stats = dpdk_get_stats,

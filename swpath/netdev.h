@@ -152,6 +152,13 @@ struct ft_netdev_class {
      * it.  Must not be NULL. */
     int (*tx)(struct ft_netdev *netdev, const struct ft_packet *pkt);
 
+    /* Queues the 'n' packets 'pkts' as 'n' calls of tx(), in order, would
+     * (the datapath's outputs of a burst that shares a megaflow), none of
+     * them with offloads unless 'tx_offloads' is set.  NULL: the caller
+     * calls tx() for each. */
+    void (*tx_n)(struct ft_netdev *netdev, struct ft_packet *const pkts[],
+                 size_t n);
+
     /* Sends what tx() queued.  NULL if tx() sends at once. */
     void (*tx_flush)(struct ft_netdev *netdev);
 
@@ -249,6 +256,29 @@ ft_netdev_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
         return ft_netdev_tx_soft(netdev, pkt);
     }
     return netdev->class->tx(netdev, pkt);
+}
+
+/* Queues the 'n' packets 'pkts' on 'netdev' as 'n' calls of
+ * ft_netdev_tx() would, through one call of the class where it can take a
+ * burst. */
+static inline void
+ft_netdev_tx_n(struct ft_netdev *netdev, struct ft_packet *const pkts[],
+               size_t n)
+{
+    bool soft = false;
+
+    if (netdev->class->tx_n) {
+        for (size_t i = 0; i < n && !netdev->tx_offloads; i++) {
+            soft |= ft_packet_has_offload(pkts[i]);
+        }
+        if (!soft) {
+            netdev->class->tx_n(netdev, pkts, n);
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        ft_netdev_tx(netdev, pkts[i]);
+    }
 }
 
 static inline void

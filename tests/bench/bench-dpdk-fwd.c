@@ -281,6 +281,35 @@ parse_options(int argc, char *argv[], struct options *o)
     return 0;
 }
 
+/* Waits until the 'n' ports 'ports' of 'br', which open in the
+ * background (mgmt/bridge/bridge.h), are in its datapath.  Returns 0, or
+ * -EIO with the reason printed if one did not open. */
+static int
+wait_opens(struct ft_bridge *br, const struct ft_bridge_port_cfg *ports,
+           int n)
+{
+    for (;;) {
+        bool opening = false;
+
+        ft_bridge_finish_opens(br, ft_time_msec());
+        for (int i = 0; i < n; i++) {
+            const char *why;
+
+            if (ft_bridge_port_opening(br, ports[i].name)) {
+                opening = true;
+            } else if ((why = ft_bridge_port_error(br, ports[i].name))) {
+                fprintf(stderr, "bench-dpdk-fwd: port %s: %s\n",
+                        ports[i].name, why);
+                return -EIO;
+            }
+        }
+        if (!opening) {
+            return 0;
+        }
+        usleep(10000);
+    }
+}
+
 /* Creates the bridge of the top of this file. */
 static int
 make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
@@ -373,8 +402,9 @@ make_bridge(const struct options *o, const char *pcap, struct ft_bridge **brp)
     }
     if (error) {
         fprintf(stderr, "bench-dpdk-fwd: %s\n", err.reason);
+        return error;
     }
-    return error;
+    return wait_opens(*brp, ports, 2 * k);
 }
 
 /* The longest round of any forwarding thread now (dpif-show's). */

@@ -1089,6 +1089,78 @@ test_batch(void **state)
     free(cap);
 }
 
+/* ft_execute_action_n() against ft_execute_action() packet by packet, on
+ * twin packets: the same frames, offsets and counts, for the VLAN push
+ * it runs inline (one packet without headroom, which takes the tag in its
+ * tailroom, and one too short, skipped) and for an action it dispatches
+ * (an IPv4 rewrite, skipped on the short frame). */
+static void
+test_action_n(void **state)
+{
+    enum { N = 4 };
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    struct test_pkt *one = calloc(N, sizeof *one);
+    struct test_pkt *many = calloc(N, sizeof *many);
+    struct ft_packet *pkts[N];
+    struct ft_dp_action *a;
+    uint8_t f[BUF_SIZE];
+    size_t len;
+
+    (void) state;
+    a = ft_dp_actions_put(&acts, FT_DPA_PUSH_VLAN);
+    a->push_vlan.tpid = FT_ETH_TYPE_VLAN;
+    a->push_vlan.tci = FT_VLAN_CFI | 3 << FT_VLAN_PCP_SHIFT | 100;
+    a = ft_dp_actions_put(&acts, FT_DPA_SET_IPV4);
+    a->ipv4.dst = 0x0a0a0a0a;
+    a->ipv4.dst_mask = 0xffffffff;
+    for (size_t k = 0; k < acts.n; k++) {
+        struct ft_execute_stats st1 = { 0 }, stn = { 0 };
+
+        for (int i = 0; i < N; i++) {
+            len = build_ipv4(f, 0, i ? FT_IPPROTO_UDP : FT_IPPROTO_TCP,
+                             i * 7);
+            if (i == N - 1) {
+                len = 10;
+            }
+            test_pkt_init(&one[i], f, len);
+            test_pkt_init(&many[i], f, len);
+            if (i == 1) {
+                one[i].pkt.data_ofs = many[i].pkt.data_ofs = 0;
+                memcpy(one[i].mem, f, len);
+                memcpy(many[i].mem, f, len);
+            }
+            ft_packet_parse(&one[i].pkt);
+            ft_packet_parse(&many[i].pkt);
+            pkts[i] = &many[i].pkt;
+            ft_execute_action(&one[i].pkt, &acts.acts[k], NULL, &st1);
+        }
+        ft_execute_action_n(pkts, N, &acts.acts[k], NULL, &stn);
+        assert_int_equal(stn.n_actions, N - 1);
+        assert_int_equal(stn.n_skipped, 1);
+        assert_memory_equal(&stn, &st1, sizeof stn);
+        for (int i = 0; i < N; i++) {
+            const struct ft_packet *p1 = &one[i].pkt, *pn = &many[i].pkt;
+
+            assert_int_equal(pn->size, p1->size);
+            assert_int_equal(pn->data_ofs, p1->data_ofs);
+            assert_int_equal(pn->l3_ofs, p1->l3_ofs);
+            assert_int_equal(pn->l4_ofs, p1->l4_ofs);
+            assert_int_equal(pn->l4_end, p1->l4_end);
+            assert_memory_equal(ft_packet_data(pn), ft_packet_data(p1),
+                                p1->size);
+        }
+        if (k == 0) {
+            assert_int_equal(many[0].pkt.size, build_ipv4(f, 0,
+                             FT_IPPROTO_TCP, 0) + FT_VLAN_HEADER_LEN);
+            assert_int_equal(get16(ft_packet_data(&many[1].pkt) + 12),
+                             FT_ETH_TYPE_VLAN);
+        }
+    }
+    ft_dp_actions_uninit(&acts);
+    free(one);
+    free(many);
+}
+
 /* Makes the L4 checksum of the parsed 'pkt' partial, as a sender with
  * checksum offload leaves it: the field holds the pseudo-header sum. */
 static void
@@ -1258,6 +1330,7 @@ main(void)
         cmocka_unit_test(test_truncated_frames),
         cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_action_n),
         cmocka_unit_test(test_set_icmp),
         cmocka_unit_test(test_extract_after_actions),
         cmocka_unit_test(test_partial_csum_rewrites),
