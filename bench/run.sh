@@ -40,9 +40,10 @@
 #                      discarded and measured again, at most twice
 #                      (default 15)
 #   --alt-build DIR    also measure switch 'flowtier-alt': FlowTier
-#                      (NORMAL) from another build directory DIR, and in
-#                      the DPDK cases 'flowtier-dpdk-alt', for A/B
-#                      comparisons of datapath changes in the same run
+#                      (NORMAL) from another build directory DIR, also in
+#                      the cases that name their own switches (flowmod),
+#                      and in the DPDK cases 'flowtier-dpdk-alt', for A/B
+#                      comparisons of changes in the same run
 #   --builddir DIR     release build directory (default build-bench)
 #   --commit REV       measure the committed tree REV instead of the work
 #                      tree: it is exported to /tmp/ftbench-commit/src and
@@ -287,10 +288,15 @@ for r in $(seq "$ROUNDS"); do
         # A case may name its own switches (CASE_NAME_SWITCHES).
         IFS=, read -ra case_switches \
             <<<"$(eval echo \${CASE_${c}_SWITCHES:-$SWITCHES})"
-        # With --alt-build, the DPDK cases measure the other build too.
+        # With --alt-build, the cases measure the other build too (those
+        # that name their own switches, as flowmod does, included).
         if [ -n "$BENCH_ALT_BUILD" ]; then
             case " ${case_switches[*]} " in
                 *" flowtier-dpdk "*) case_switches+=(flowtier-dpdk-alt) ;;
+            esac
+            case " ${case_switches[*]} " in
+                *" flowtier-alt "*) ;;
+                *" flowtier "*) case_switches+=(flowtier-alt) ;;
             esac
         fi
         for sw in "${case_switches[@]}"; do

@@ -7,7 +7,11 @@
 #   flowtier-flows  the table replaced by in_port=1 -> output:2 and
 #                   in_port=2 -> output:1
 #   flowtier-alt    as 'flowtier', with the programs of the build
-#                   directory BENCH_ALT_BUILD (run.sh --alt-build)
+#                   directory BENCH_ALT_BUILD (run.sh --alt-build) and,
+#                   if SW_FLOWTIER_ALT_OPTIONS is set, its words added to
+#                   both ports' Interface (options:rx_ring_frames=1024,
+#                   say: an A/B of a port option with --alt-build naming
+#                   the same build)
 #
 # Needs BENCH_BUILD (a built tree), BENCH_TMP, BENCH_SW.
 
@@ -23,7 +27,7 @@ sw_flowtier_ctl() {
 }
 
 sw_flowtier_start() {
-    SW_FLOWTIER_BUILD=$BENCH_BUILD
+    SW_FLOWTIER_BUILD=$BENCH_BUILD SW_FLOWTIER_IFACE=
     sw_flowtier_launch
 }
 
@@ -45,9 +49,9 @@ sw_flowtier_launch() {
     }
     sw_flowtier_ctl add-br br0 \
         && sw_flowtier_ctl add-port br0 v1 -- set Interface v1 \
-               ofport_request=1 \
+               ofport_request=1 ${SW_FLOWTIER_IFACE:-} \
         && sw_flowtier_ctl add-port br0 v2 -- set Interface v2 \
-               ofport_request=2
+               ofport_request=2 ${SW_FLOWTIER_IFACE:-}
 }
 
 sw_flowtier_stop() {
@@ -79,6 +83,7 @@ sw_flowtier_flows_report() {
 sw_flowtier_alt_start() {
     [ -n "${BENCH_ALT_BUILD:-}" ] || { bench_log "no --alt-build"; return 1; }
     SW_FLOWTIER_BUILD=$BENCH_ALT_BUILD
+    SW_FLOWTIER_IFACE=${SW_FLOWTIER_ALT_OPTIONS:-}
     sw_flowtier_launch
 }
 
