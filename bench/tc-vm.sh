@@ -388,7 +388,8 @@ ft_round() {
     fill 0 "$n"
     t_fill=$(elapsed "$t0" "$(now)")
     [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_SIDE" = main ] && profile_stop
-    span_r=$("$span" ftnic0r0) || fail "no install times on ftnic0r0"
+    # The rules' filters only (10.1.x.x): not a stray packet's.
+    span_r=$("$span" ftnic0r0 10.1.) || fail "no install times on ftnic0r0"
     read -r t_ins n_ins <<<"$span_r"
     R_RATE=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
     log "FlowTier: $n_ins filters, first to last insert $t_ins s ($R_RATE rules/s), all in hw $t_fill s after the first packet"
@@ -471,7 +472,7 @@ for r in $(seq 1 "$rounds"); do
     t2=$(now)
     [ "$peer_hw" = "$n_peer" ] || fail "tc shows $peer_hw of the batch's $n_peer filters in_hw"
     [ "$r" = 1 ] && tc_inhw=$(elapsed "$t0" "$t2")
-    span_r=$("$span" ftnic0r2) || fail "no install times on ftnic0r2"
+    span_r=$("$span" ftnic0r2 10.1.) || fail "no install times on ftnic0r2"
     read -r tc_ins_s n_tc <<<"$span_r"
     tc_cmd_s=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="$n_tc" -v t="$tc_cmd_s" 'BEGIN { printf "%.0f", n / t }')
