@@ -38,6 +38,8 @@
 #   --m M           filters of tccnt (default 20000)
 #   --sample S      'filter get's timed for tccnt (default 1000)
 #   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
+#   --no-tcmod      rounds without tcmod (tcins, then tcdel to start the
+#                   next round afresh)
 #   --cap S         seconds tcmod or tcdel may take (default 900); past
 #                   it the run reports how far it got and ends there
 #   --alt-builddir DIR  a second FlowTier build, for a same-boot A/B: each
@@ -74,7 +76,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
             --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames)
                 args+=("$1" "$2"); shift ;;
-            --profile) args+=("$1" 1) ;;
+            --profile|--no-tcmod) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -115,6 +117,7 @@ fi
 # ---- In the guest.
 build=$2
 n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring= alt_ring=
+no_tcmod=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -124,6 +127,7 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2 ;;
         --cap) cap=$2 ;;
         --profile) profile=1 ;;
+        --no-tcmod) no_tcmod=1 ;;
         --alt-builddir) alt=$2 ;;
         --rx-ring-frames) rx_ring=$2 ;;
         --alt-rx-ring-frames) alt_ring=$2 ;;
@@ -377,11 +381,23 @@ ours_with() {
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
     printf "%s", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# ft_tcmod: one mod-flows changing every rule's actions; sets R_MOD.
+ft_tcmod() {
+    local t0 t1 mod0 n_mod
+    mod0=$(counter 3)
+    t0=$(now)
+    ft mod-flows br0 "ip,actions=drop"
+    wait_settled 3 $((mod0 + n)) || capped tcmod "$CAPPED_AT"
+    t1=$(now)
+    n_mod=$(ours_with ftnic0r0 "gact action drop")
+    [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
+    R_MOD=$(elapsed "$t0" "$t1")
+}
 # ft_round R: round R of FlowTier's side with the running daemon: tcins,
 # then tcmod and tcdel; sets R_RATE, R_MOD, R_DEL, ROUNDS, FIRST_HW and
 # FIRST_DROPS, and (the first time) the peer's batch and tcinhw.
 ft_round() {
-    local r=$1 t0 t1 span_r t_ins n_ins t_fill left n_mod
+    local r=$1 t0 t1 span_r t_ins n_ins t_fill left
     log "round $r: FlowTier ($FTD_BUILD), $n megaflows by traffic"
     [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_SIDE" = main ] && profile_start
     t0=$(now)
@@ -408,14 +424,8 @@ ft_round() {
         [ "$n_peer" -ge "$n" ] || fail "only $n_peer explained lines on ftnic0r0 for $n megaflows"
     fi
     # tcmod: every rule's actions changed, so every megaflow's.
-    mod0=$(counter 3)
-    t0=$(now)
-    ft mod-flows br0 "ip,actions=drop"
-    wait_settled 3 $((mod0 + n)) || capped tcmod "$CAPPED_AT"
-    t1=$(now)
-    n_mod=$(ours_with ftnic0r0 "gact action drop")
-    [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
-    R_MOD=$(elapsed "$t0" "$t1")
+    R_MOD=null
+    [ -z "$no_tcmod" ] && ft_tcmod
     # tcdel: every rule gone, so every megaflow.
     del0=$(counter 4)
     # Megaflows no rule made (a stray packet's table-miss drop, which may
@@ -482,7 +492,7 @@ for r in $(seq 1 "$rounds"); do
 done
 ft_ins_rate=$(median <<<"$ft_rates")
 tc_ins_rate=$(median <<<"$tc_rates")
-ft_mod_s=$(median <<<"$mod_s")
+ft_mod_s=$([ -n "$no_tcmod" ] && echo null || median <<<"$mod_s")
 ft_del_s=$(median <<<"$del_s")
 # json_list "a b c": [a, b, c]
 json_list() { echo "[$(echo $1 | sed 's/ /, /g')]"; }
