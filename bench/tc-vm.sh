@@ -38,6 +38,8 @@
 #   --m M           filters of tccnt (default 20000)
 #   --sample S      'filter get's timed for tccnt (default 1000)
 #   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
+#   --no-tcmod      rounds without tcmod (tcins, then tcdel to start the
+#                   next round afresh)
 #   --cap S         seconds tcmod or tcdel may take (default 900); past
 #                   it the run reports how far it got and ends there
 #   --alt-builddir DIR  a second FlowTier build, for a same-boot A/B: each
@@ -48,6 +50,10 @@
 #   --rx-ring-frames N  options:rx_ring_frames=N on ftnic0r0, the
 #                   representor whose first packets FlowTier handles
 #                   (default: none, the port's default ring of 4,096)
+#   --alt-rx-ring-frames N  a same-boot A/B of the ring: the second side
+#                   of each round (as with --alt-builddir, whose build it
+#                   uses if given, --builddir's otherwise) sets
+#                   options:rx_ring_frames=N on ftnic0r0 instead
 #   --profile       where the guest's vCPU goes during round 1's FlowTier
 #                   insertion: CPU time of flowtierd, ksoftirqd and the
 #                   whole guest (user, system, softirq,
@@ -68,8 +74,9 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --builddir) build=$(readlink -f "$2"); shift ;;
             --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap|--rx-ring-frames) args+=("$1" "$2"); shift ;;
-            --profile) args+=("$1" 1) ;;
+            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames)
+                args+=("$1" "$2"); shift ;;
+            --profile|--no-tcmod) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -109,7 +116,8 @@ fi
 
 # ---- In the guest.
 build=$2
-n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring=
+n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring= alt_ring=
+no_tcmod=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -119,19 +127,26 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2 ;;
         --cap) cap=$2 ;;
         --profile) profile=1 ;;
+        --no-tcmod) no_tcmod=1 ;;
         --alt-builddir) alt=$2 ;;
         --rx-ring-frames) rx_ring=$2 ;;
+        --alt-rx-ring-frames) alt_ring=$2 ;;
     esac
     shift 2
 done
+[ -n "$alt_ring" ] && [ -z "$alt" ] && alt=$build
 VM_NAME=tc-vm
 . "$repo/tests/vm/lib.sh" || exit 1
+# tcdel tells the rules' filters from strays by their 10.1.x.x destination.
+[ "$n" -le 65536 ] || fail "--n $n: at most 65,536 (one 10.1.x.x destination each)"
 export FLOWTIER_RUNDIR=/tmp/ftb/run
 mkdir -p "$FLOWTIER_RUNDIR"
 COOKIE=466c6f7754696572
 span=$repo/bench/lib/tc-span.py
 # pktgen's gap between two first packets (ns).
 SEND_DELAY_NS=200000
+# tccnt's first packets a burst: three quarters of the main side's ring.
+FILL_CHUNK=$((${rx_ring:-4096} * 3 / 4))
 now() { date +%s.%N; }
 # elapsed T0 T1: seconds between two now()s.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -151,11 +166,15 @@ ft() { out=$("$FT" "$@" 2>&1) || fail "flowtier $*: $out"; }
 # One exact rule a destination: each flow's first packet makes a megaflow
 # of its own (nw_dst exact), offloaded as one filter.
 dst() { echo "10.$((1 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256))"; }
-# ftd_start BUILD: BUILD's flowtierd, started with a database of its own,
-# bridge br0 over the two representors and the M rules; sets FT, FTD,
-# FTD_BUILD and ftd_pid.
+# ftd_start SIDE: the side's (main: --builddir and --rx-ring-frames; alt:
+# --alt-builddir and --alt-rx-ring-frames) flowtierd, started with a
+# database of its own, bridge br0 over the two representors and the N
+# rules of tcins; sets FT, FTD, FTD_BUILD, FTD_SIDE and ftd_pid.
 ftd_start() {
-    FTD_BUILD=$1 FT=$1/mgmt/flowtier FTD=$1/mgmt/flowtierd
+    local ring=$rx_ring
+    FTD_SIDE=$1 FTD_BUILD=$build
+    [ "$1" = alt ] && FTD_BUILD=$alt ring=$alt_ring
+    FT=$FTD_BUILD/mgmt/flowtier FTD=$FTD_BUILD/mgmt/flowtierd
     export FLOWTIER_DBDIR=/tmp/ftb/db-$((++ftd_starts))
     mkdir -p "$FLOWTIER_DBDIR"
     "$FTD" --detach --no-fsync --log-file=/tmp/ftb/ftd.log \
@@ -164,15 +183,23 @@ ftd_start() {
     # No megaflow may idle out while the cases run (TCG's clock jumps).
     ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
         other_config:max-idle=3600000
-    ft add-port br0 ftnic0r0 ${rx_ring:+-- set Interface ftnic0r0 options:rx_ring_frames=$rx_ring}
+    ft add-port br0 ftnic0r0 ${ring:+-- set Interface ftnic0r0 options:rx_ring_frames=$ring}
+    log "flowtierd ($FTD_SIDE: $FTD_BUILD, receive ring ${ring:-default})"
     ft add-port br0 ftnic0r1
     p1=$("$FT" get Interface ftnic0r1 ofport)
-    awk -v m=$m -v p=$p1 'BEGIN {
-        for (i = 0; i < m; i++)
+    # tcins's N rules; tccnt adds the M - N others when it runs (fewer
+    # rules to add at each daemon start and after each tcdel).
+    rules_of 0 "$n" >/tmp/ftb/rules.of
+    rules_of "$n" "$m" >/tmp/ftb/rules-cnt.of
+    ft add-flows br0 /tmp/ftb/rules.of
+}
+# rules_of FROM TO: the rules of destinations FROM..TO-1 (ofport in p1).
+rules_of() {
+    awk -v a="$1" -v b="$2" -v p="$p1" 'BEGIN {
+        for (i = a; i < b; i++)
             printf "priority=5,ip,nw_dst=10.%d.%d.%d,actions=output:%d\n",
                    1 + int(i / 65536), int(i / 256) % 256, i % 256, p
-    }' >/tmp/ftb/rules.of
-    ft add-flows br0 /tmp/ftb/rules.of
+    }'
 }
 # ftd_stop: the daemon gone and the representors' filters with it (a
 # daemon keeps its filters over a restart; the next build starts clean).
@@ -187,7 +214,7 @@ ftd_stop() {
         || fail "filters left on ftnic0r0 after the daemon stopped"
 }
 ftd_starts=0
-ftd_start "$build"
+ftd_start main
 
 # hw_count: FlowTier's megaflows in the hw tier (dpif-show).
 hw_count() {
@@ -354,22 +381,35 @@ ours_with() {
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
     printf "%s", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# ft_tcmod: one mod-flows changing every rule's actions; sets R_MOD.
+ft_tcmod() {
+    local t0 t1 mod0 n_mod
+    mod0=$(counter 3)
+    t0=$(now)
+    ft mod-flows br0 "ip,actions=drop"
+    wait_settled 3 $((mod0 + n)) || capped tcmod "$CAPPED_AT"
+    t1=$(now)
+    n_mod=$(ours_with ftnic0r0 "gact action drop")
+    [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
+    R_MOD=$(elapsed "$t0" "$t1")
+}
 # ft_round R: round R of FlowTier's side with the running daemon: tcins,
 # then tcmod and tcdel; sets R_RATE, R_MOD, R_DEL, ROUNDS, FIRST_HW and
 # FIRST_DROPS, and (the first time) the peer's batch and tcinhw.
 ft_round() {
-    local r=$1 t0 t1 span_r t_ins n_ins t_fill before left n_mod
+    local r=$1 t0 t1 span_r t_ins n_ins t_fill left
     log "round $r: FlowTier ($FTD_BUILD), $n megaflows by traffic"
-    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ] && profile_start
+    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_SIDE" = main ] && profile_start
     t0=$(now)
     fill 0 "$n"
     t_fill=$(elapsed "$t0" "$(now)")
-    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ] && profile_stop
-    span_r=$("$span" ftnic0r0) || fail "no install times on ftnic0r0"
+    [ -n "$profile" ] && [ "$r" = 1 ] && [ "$FTD_SIDE" = main ] && profile_stop
+    # The rules' filters only (10.1.x.x): not a stray packet's.
+    span_r=$("$span" ftnic0r0 10.1.) || fail "no install times on ftnic0r0"
     read -r t_ins n_ins <<<"$span_r"
     R_RATE=$(awk -v n="$n_ins" -v t="$t_ins" 'BEGIN { printf "%.0f", (n - 1) / (t > 0 ? t : 1) }')
     log "FlowTier: $n_ins filters, first to last insert $t_ins s ($R_RATE rules/s), all in hw $t_fill s after the first packet"
-    if [ "$r" = 1 ] && [ "$FTD_BUILD" = "$build" ]; then
+    if [ "$r" = 1 ] && [ "$FTD_SIDE" = main ]; then
         t_inhw=$t_fill
         ours_hw=$(in_hw ftnic0r0)
         [ "$ours_hw" -ge "$n" ] || fail "tc shows $ours_hw of FlowTier's $n filters in_hw"
@@ -384,25 +424,19 @@ ft_round() {
         [ "$n_peer" -ge "$n" ] || fail "only $n_peer explained lines on ftnic0r0 for $n megaflows"
     fi
     # tcmod: every rule's actions changed, so every megaflow's.
-    mod0=$(counter 3)
-    t0=$(now)
-    ft mod-flows br0 "ip,actions=drop"
-    wait_settled 3 $((mod0 + n)) || capped tcmod "$CAPPED_AT"
-    t1=$(now)
-    n_mod=$(ours_with ftnic0r0 "gact action drop")
-    [ "$n_mod" -ge "$n" ] || fail "after mod-flows tc shows $n_mod of $n filters with the new action"
-    R_MOD=$(elapsed "$t0" "$t1")
+    R_MOD=null
+    [ -z "$no_tcmod" ] && ft_tcmod
     # tcdel: every rule gone, so every megaflow.
     del0=$(counter 4)
-    # Megaflows no rule made (a stray packet's table-miss drop) outlive
-    # del-flows: only the N of the rules must go.
-    before=$(ours_with ftnic0r0 "")
+    # Megaflows no rule made (a stray packet's table-miss drop, which may
+    # come at any time) outlive del-flows: only the N of the rules, whose
+    # destinations are 10.1.x.x (N <= 65,536), must go.
     t0=$(now)
     ft del-flows br0
     wait_settled 4 $((del0 + n)) || capped tcdel "$CAPPED_AT"
     t1=$(now)
-    left=$(ours_with ftnic0r0 "")
-    [ "$left" -le $((before - n)) ] || fail "after del-flows tc still shows $left of FlowTier's $before filters"
+    left=$(ours_with ftnic0r0 "dst_ip 10.1.")
+    [ "$left" = 0 ] || fail "after del-flows tc still shows $left of FlowTier's $n filters: $(tc filter show dev ftnic0r0 ingress | grep -m3 'dst_ip 10\.1\.')"
     R_DEL=$(elapsed "$t0" "$t1")
     log "FlowTier: $n filters modified in $R_MOD s, deleted in $R_DEL s"
     ft add-flows br0 /tmp/ftb/rules.of
@@ -419,11 +453,9 @@ for r in $(seq 1 "$rounds"); do
         [ $((r % 2)) = 1 ] && sides="main alt" || sides="alt main"
     fi
     for side in $sides; do
-        want=$build
-        [ "$side" = alt ] && want=$alt
-        if [ "$FTD_BUILD" != "$want" ]; then
+        if [ "$FTD_SIDE" != "$side" ]; then
             ftd_stop
-            ftd_start "$want"
+            ftd_start "$side"
         fi
         ft_round "$r"
         if [ "$side" = main ]; then
@@ -450,7 +482,7 @@ for r in $(seq 1 "$rounds"); do
     t2=$(now)
     [ "$peer_hw" = "$n_peer" ] || fail "tc shows $peer_hw of the batch's $n_peer filters in_hw"
     [ "$r" = 1 ] && tc_inhw=$(elapsed "$t0" "$t2")
-    span_r=$("$span" ftnic0r2) || fail "no install times on ftnic0r2"
+    span_r=$("$span" ftnic0r2 10.1.) || fail "no install times on ftnic0r2"
     read -r tc_ins_s n_tc <<<"$span_r"
     tc_cmd_s=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="$n_tc" -v t="$tc_cmd_s" 'BEGIN { printf "%.0f", n / t }')
@@ -460,20 +492,27 @@ for r in $(seq 1 "$rounds"); do
 done
 ft_ins_rate=$(median <<<"$ft_rates")
 tc_ins_rate=$(median <<<"$tc_rates")
-ft_mod_s=$(median <<<"$mod_s")
+ft_mod_s=$([ -n "$no_tcmod" ] && echo null || median <<<"$mod_s")
 ft_del_s=$(median <<<"$del_s")
 # json_list "a b c": [a, b, c]
 json_list() { echo "[$(echo $1 | sed 's/ /, /g')]"; }
 # The megaflows again, for tccnt, with --builddir's build.
-if [ "$FTD_BUILD" != "$build" ]; then
+if [ "$FTD_SIDE" != main ]; then
     ftd_stop
-    ftd_start "$build"
+    ftd_start main
 fi
-fill 0 "$n"
 # ---- tccnt: M filters, counters read in one pass.
-log "$m megaflows by traffic"
-fill "$n" "$m"
-cnt_rounds=$ROUNDS
+log "$m megaflows by traffic, in bursts of $FILL_CHUNK"
+ft add-flows br0 /tmp/ftb/rules-cnt.of
+t0=$(now)
+cnt_rounds=0
+# In bursts the receive ring holds (the filling is not what is timed):
+# one burst of M first packets overruns it and needs send rounds.
+for ((c = 0; c < m; c += FILL_CHUNK)); do
+    fill "$c" $((c + FILL_CHUNK < m ? c + FILL_CHUNK : m))
+    cnt_rounds=$((cnt_rounds + ROUNDS))
+done
+log "$m megaflows in hw after $(elapsed "$t0" "$(now)") s, $cnt_rounds send rounds"
 # Two revalidator passes after the last install: the second reads M.
 sleep 1
 pass0=$("$FT" dpif-show br0 | sed -nE 's/.*revalidator: ([0-9]+) passes.*/\1/p')
@@ -534,6 +573,7 @@ RESULT-JSON {
 $([ -n "$alt" ] && echo "\"tcins_alt\": {\"unit\": \"rules/s\", \"n\": $n, \"builddir\": \"$alt\", \"flowtier\": $alt_ins_rate,
 \"ratio_flowtier_to_tc\": $r_alt, \"flowtier_rounds\": $(json_list "$alt_rates"),
 \"order\": \"main then alt in odd rounds, alt then main in even ones, tc after both\",
+\"rx_ring_frames\": \"${alt_ring:-${rx_ring:-default}}\",
 \"flowtier_send_rounds\": $(json_list "$alt_rounds_all"), \"flowtier_first_round_in_hw\": $(json_list "$alt_first_hw_all"),
 \"flowtier_first_round_dropped_softnet_port_lost\": [${alt_first_drops_all#,}],
 \"tcmod_rounds\": $(json_list "$alt_mod_s"), \"tcdel_rounds\": $(json_list "$alt_del_s")},")
@@ -543,6 +583,6 @@ $([ -n "$alt" ] && echo "\"tcins_alt\": {\"unit\": \"rules/s\", \"n\": $n, \"bui
 "ratio_tc_to_flowtier": $r_inhw},
 "tccnt": {"unit": "ms", "m": $m, "flowtier": $ft_pass_ms, "flowtier_megaflows": $ft_pass_n,
 "tc": $tc_cnt_ms, "tc_extrapolated_from_gets": $sample, "tc_sample_seconds": $tc_get_s,
-"ratio_tc_to_flowtier": $r_cnt, "flowtier_send_rounds": $cnt_rounds}
+"ratio_tc_to_flowtier": $r_cnt, "flowtier_send_rounds": $cnt_rounds, "fill_burst": $FILL_CHUNK}
 }
 EOF

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""tc-span.py DEV: seconds from the first to the last insert of the flower
-filters on DEV's ingress, from the kernel's own install times (the
+"""tc-span.py DEV [PREFIX]: seconds from the first to the last insert of the
+flower filters on DEV's ingress (only those whose dst_ip starts with
+PREFIX, if given: a filter the benchmark's rules did not make, such as a
+stray packet's, may be older or newer than all of theirs), from the kernel's own install times (the
 'installed' age of each filter's first action, in whole seconds as tc 6.1
 prints it, so the span is +-1 s).
 
@@ -41,12 +43,16 @@ def installed(f):
 
 def main():
     dev = sys.argv[1]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else ""
     filters = [f for f in tc_json(["filter", "show", "dev", dev, "ingress"])
                if "handle" in f.get("options", {})
-               and installed(f) is not None]
+               and installed(f) is not None
+               and str(f["options"].get("keys", {}).get("dst_ip", "")
+                       ).startswith(prefix)]
     if len(filters) < 2:
-        sys.exit("tc-span: %s has %d filters with an install time"
-                 % (dev, len(filters)))
+        sys.exit("tc-span: %s has %d filters with an install time%s"
+                 % (dev, len(filters),
+                    " and dst_ip %s..." % prefix if prefix else ""))
     first = max(filters, key=installed)
     last = min(filters, key=installed)
     batch = "".join("filter get dev %s ingress protocol %s pref %d "
