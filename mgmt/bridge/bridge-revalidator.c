@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,7 @@
 /* Growth of the resident memory that malloc does not have in use, since
  * its lowest point after the last malloc_trim(), that makes a pass's end
  * call malloc_trim() again. */
-#define REVAL_TRIM_BYTES (4 << 20)
+#define REVAL_TRIM_BYTES (1 << 20)
 
 /* While the bridge holds more megaflows than the flow limit, idle ones go
  * after this many ms instead of 'max-idle' (as in Open vSwitch). */
@@ -451,20 +450,21 @@ reval_resident_unused(void)
            - (long long int) (mi.uordblks + mi.hblkhd);
 }
 
-/* The lowest reval_resident_unused() since the last trim: one heap for
- * the whole daemon, whose bridges all run in its main loop. */
-static long long int resident_unused_low = LLONG_MAX;
-
+/* Trims once the memory resident and unused has grown REVAL_TRIM_BYTES
+ * above its lowest since this bridge's last trim.  The heap is the whole
+ * daemon's: with several bridges each keeps its own lowest point, so a
+ * growth may be trimmed once per bridge, which costs only the call. */
 static void
-reval_trim(void)
+reval_trim(struct ft_bridge *br)
 {
     long long int unused = reval_resident_unused();
 
-    if (unused < resident_unused_low) {
-        resident_unused_low = unused;
-    } else if (unused - resident_unused_low >= REVAL_TRIM_BYTES) {
+    if (!br->trim_unused_low_set || unused < br->trim_unused_low) {
+        br->trim_unused_low = unused;
+        br->trim_unused_low_set = true;
+    } else if (unused - br->trim_unused_low >= REVAL_TRIM_BYTES) {
         malloc_trim(0);
-        resident_unused_low = reval_resident_unused();
+        br->trim_unused_low = reval_resident_unused();
     }
 }
 
@@ -472,7 +472,7 @@ static void
 reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
                 uint64_t n_stale)
 {
-    reval_trim();
+    reval_trim(br);
     br->stats.n_revalidations++;
     br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
     br->stats.last_reval_work_usec = br->reval_last_work_usec;

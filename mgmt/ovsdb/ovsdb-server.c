@@ -205,13 +205,23 @@ publish(struct ft_ovsdb_server *s)
     }
 }
 
+/* Whether the status columns were read more than STATUS_MS ago.  They
+ * are read again only while a client is connected (and when one
+ * connects): with nobody to read them, a view rebuilt every few seconds
+ * would only churn the heap, and one built during a flood of new flows
+ * would keep pages of it resident after the flood. */
+static bool
+status_stale(const struct ft_ovsdb_server *s)
+{
+    return s->status && ft_time_msec() - s->status_at >= STATUS_MS;
+}
+
 static void
 poll_cb(void *s_)
 {
     struct ft_ovsdb_server *s = s_;
 
-    if (ft_db_seq(s->db) != s->seq
-        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
+    if (ft_db_seq(s->db) != s->seq || (s->n_conns && status_stale(s))) {
         publish(s);
     }
 }
@@ -245,8 +255,7 @@ m_transact(struct conn *c, const json_t *params, json_t **result)
     if ((error = check_db(params, 1))) {
         return error;
     }
-    if (ft_db_seq(s->db) != s->seq
-        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
+    if (ft_db_seq(s->db) != s->seq || (s->n_conns && status_stale(s))) {
         publish(s);
     }
     ops = json_array();
@@ -306,8 +315,7 @@ m_monitor(struct conn *c, const json_t *params, json_t **result, int version)
         free(key);
         return error ? error : ov_error("syntax error", "bad monitor ID");
     }
-    if (ft_db_seq(s->db) != s->seq
-        || (s->status && ft_time_msec() - s->status_at >= STATUS_MS)) {
+    if (ft_db_seq(s->db) != s->seq || (s->n_conns && status_stale(s))) {
         publish(s);
     }
     json_object_set(mon, "id", json_array_get(params, 1));
@@ -513,6 +521,9 @@ accept_cb(int fd, uint32_t events, void *l_)
     }
     s->conns = ft_xrealloc(s->conns, (s->n_conns + 1) * sizeof *s->conns);
     s->conns[s->n_conns++] = c;
+    if (status_stale(s)) {
+        publish(s);
+    }
 }
 
 /* ---- Server. ---- */

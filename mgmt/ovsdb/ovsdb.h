@@ -72,7 +72,8 @@ int ft_ovsdb_server_create(struct ft_loop *loop, struct ft_log *log,
 typedef json_t *ft_ovsdb_status_fn(void *aux);
 
 /* Reads the Interface table's status columns from 'status' (with 'aux')
- * now and every 5 seconds from now on, as Open vSwitch refreshes them;
+ * now, then every 5 seconds while a client is connected (as Open vSwitch
+ * refreshes them) and when one connects if the last reading is older;
  * monitors of those columns get the changes. */
 void ft_ovsdb_server_set_status(struct ft_ovsdb_server *,
                                 ft_ovsdb_status_fn *status, void *aux);
