@@ -180,6 +180,23 @@ wire_value(const struct col_map *m, const struct ft_db_column *fc,
     return json_null();
 }
 
+/* Sets column 'c' of 'row' to wire datum 'wire' (whose reference it
+ * takes) in canonical form, unless 'wire' is not of the column's type:
+ * then the column keeps its value. */
+static void
+row_set_wire(json_t *row, const struct ov_column *c, json_t *wire)
+{
+    json_t *d = NULL, *error;
+
+    error = ov_datum_parse(c, wire, NULL, true, &d);
+    json_decref(wire);
+    if (error) {
+        json_decref(error);
+        return;
+    }
+    json_object_set_new(row, c->name, d);
+}
+
 static json_t *
 view_row(const struct ov_table *t, const struct ft_db_row *frow)
 {
@@ -190,22 +207,15 @@ view_row(const struct ov_table *t, const struct ft_db_row *frow)
     for (size_t i = 0; i < fs->n_columns; i++) {
         const struct col_map *m = map_find(t->name, fs->columns[i].name);
         const struct ov_column *c = m ? ov_table_column(t, m->column) : NULL;
-        json_t *wire, *d = NULL, *error;
 
         if (!c) {
             continue;
         }
-        wire = wire_value(m, &fs->columns[i],
-                          ft_db_row_get(frow, fs->columns[i].name));
-        error = ov_datum_parse(c, wire, NULL, true, &d);
-        json_decref(wire);
-        if (error) {
-            /* A FlowTier value outside OVS's type (cannot happen with the
-             * two schemas as they are): leave the default. */
-            json_decref(error);
-            continue;
-        }
-        json_object_set_new(row, c->name, d);
+        /* A FlowTier value outside OVS's type (cannot happen with the
+         * two schemas as they are) leaves the default. */
+        row_set_wire(row, c, wire_value(m, &fs->columns[i],
+                                        ft_db_row_get(frow,
+                                                      fs->columns[i].name)));
     }
     return row;
 }
@@ -223,7 +233,7 @@ view_status(const struct ov_table *t, json_t *row, const json_t *status)
     json_object_foreach ((json_t *) status, column, v) {
         const struct col_map *m = map_find(t->name, column);
         const struct ov_column *c = ov_table_column(t, column);
-        json_t *wire, *d = NULL, *error;
+        json_t *wire;
 
         if (!m || m->kind != MK_STATUS || !c) {
             continue;
@@ -239,13 +249,7 @@ view_status(const struct ov_table *t, json_t *row, const json_t *status)
         } else {
             wire = json_incref(v);
         }
-        error = ov_datum_parse(c, wire, NULL, true, &d);
-        json_decref(wire);
-        if (error) {
-            json_decref(error);
-            continue;
-        }
-        json_object_set_new(row, c->name, d);
+        row_set_wire(row, c, wire);
     }
 }
 
