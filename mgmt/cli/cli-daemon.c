@@ -503,6 +503,12 @@ call(const struct cli *c, const char *method, json_t *params,
                                        left > 0 ? (int) left : 1, result,
                                        err);
             ft_rpc_client_close(client);
+            if (error == -ETIMEDOUT) {
+                /* The call had what was left of the timeout; the user
+                 * asked for the whole of it. */
+                ft_error_set(err, -ETIMEDOUT, "%s: no reply within %d ms",
+                             path, c->timeout_ms);
+            }
             if ((error == -ECONNRESET || error == -EPIPE) && is_read(method)
                 && ft_time_msec() < deadline) {
                 /* The daemon went away mid-read (it is stopping or
