@@ -434,8 +434,11 @@ pings_both() {
 # kernel_tiers POLICY MOD_LOOKUPS: 10 pings of each family, every one
 # answered once; the ICMP rule counts 20 more in hw, the ICMPv6 rule 20
 # more in the kernel, neither any in userspace; the model counts the 10
-# requests on ftnic0r0; the module looks up MOD_LOOKUPS packets (hits),
-# no miss.
+# requests on ftnic0r0; the module looks up MOD_LOOKUPS packets (hits)
+# and misses at most 2: a ping a filter handled and the module saw again
+# would be a miss (with none, the ICMPv6 megaflow is not in the module),
+# 10 or 20 of them; the guests' own frames (IPv6 neighbour discovery,
+# MLD) may miss once or twice in the meantime.
 kernel_tiers() {
     local h0 m0 h1 m1 hw0
     tiers
@@ -454,8 +457,8 @@ kernel_tiers() {
         || fail "$1 on a system bridge: for 20 ICMPv6 packets in the kernel the rule counted kernel $v6_k -> $(tier_pkts 'priority=7,icmp6' kernel), user $v6_user -> $(tier_pkts 'priority=7,icmp6' user): $out"
     [ $(($(hw_sum ftnic0r0) - hw0)) = 10 ] \
         || fail "$1 on a system bridge: the model counted $(($(hw_sum ftnic0r0) - hw0)) of 10 ICMP requests on ftnic0r0"
-    [ $((h1 - h0)) = "$2" ] && [ "$m1" = "$m0" ] \
-        || fail "$1 on a system bridge: the module's lookups rose by hit $((h1 - h0)) missed $((m1 - m0)), want $2 and 0"
+    [ $((h1 - h0)) = "$2" ] && [ $((m1 - m0)) -le 2 ] \
+        || fail "$1 on a system bridge: the module's lookups rose by hit $((h1 - h0)) missed $((m1 - m0)), want $2 and at most 2"
     echo "$VM_NAME: $1, system bridge (ftnic is a software model under QEMU TCG, not hardware): 20 ICMP in hw, 20 ICMPv6 in the kernel, module hits +$((h1 - h0))"
 }
 pings_both 3
