@@ -189,8 +189,8 @@ struct ft_bridge {
                                      * until the first. */
     long long int trim_unused_low;  /* Memory resident and unused at its
                                      * lowest since the last trim
-                                     * (bridge-revalidator.c)... */
-    bool trim_unused_low_set;       /* ...once a pass has measured it. */
+                                     * (bridge-revalidator.c); LLONG_MAX
+                                     * until a pass has measured it. */
     uint64_t n_upcalls;             /* Upcalls handled so far... */
     uint64_t reval_upcalls;         /* ...when the last slice ended. */
     /* How long the tables' last change took to reach every megaflow: from

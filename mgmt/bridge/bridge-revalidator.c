@@ -459,9 +459,8 @@ reval_trim(struct ft_bridge *br)
 {
     long long int unused = reval_resident_unused();
 
-    if (!br->trim_unused_low_set || unused < br->trim_unused_low) {
+    if (unused < br->trim_unused_low) {
         br->trim_unused_low = unused;
-        br->trim_unused_low_set = true;
     } else if (unused - br->trim_unused_low >= REVAL_TRIM_BYTES) {
         malloc_trim(0);
         br->trim_unused_low = reval_resident_unused();

@@ -1005,6 +1005,7 @@ ft_bridge_create(const char *name, const char *datapath_type,
     }
     br = ft_xcalloc(1, sizeof *br);
     br->name = ft_xstrdup(name);
+    br->trim_unused_low = LLONG_MAX;    /* Not measured yet. */
     error = ft_dpif_create(datapath_type, name, &br->dpif, err);
     if (error) {
         char reason[FT_ERROR_REASON_MAX];

@@ -5,8 +5,9 @@
  * Open vSwitch's "statistics" names, and for ports that are kernel
  * devices (system, internal, tap, afxdp) the device's ifindex, MTU, MAC
  * address and state; and for an interface that could not be opened (or
- * runs degraded) the reason, in "error".  This is what `virsh domifstat` reads for a guest
- * whose interface is <virtualport type='openvswitch'/>.
+ * runs degraded) the reason, in "error".  libvirt reads "statistics" for
+ * a guest's vhost-user interface (for a tap, it reads the kernel's
+ * counters).
  *
  * Part of flowtierd's management plane; reads the running bridges and
  * asks the kernel about devices (ioctl on a datagram socket); changes
