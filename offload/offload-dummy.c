@@ -49,6 +49,8 @@ struct dummy {
     size_t max_flows;
     unsigned int failing_modifies;
     uint64_t stats_delay_usec;          /* Added to each flow_stats. */
+    uint64_t change_delay_usec;         /* Added to each flow_modify and
+                                         * flow_del. */
     bool defer;                         /* Refusals wait for commit. */
     struct ft_offload_flow **deferred;  /* Refused, not reported yet. */
     size_t n_deferred;
@@ -257,6 +259,20 @@ dummy_flow_put(struct ft_offload *o, const struct ft_match *match,
     return 0;
 }
 
+/* Waits 'usec' of wall time (0: not at all). */
+static void
+dummy_sleep(uint64_t usec)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t) (usec / 1000000),
+        .tv_nsec = (long) (usec % 1000000) * 1000,
+    };
+
+    while (usec && nanosleep(&ts, &ts) && errno == EINTR) {
+        continue;
+    }
+}
+
 static int
 dummy_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
                   const struct ft_dp_actions *actions, struct ft_error *err)
@@ -265,6 +281,7 @@ dummy_flow_modify(struct ft_offload *o, struct ft_offload_flow *flow,
     int error;
 
     d->calls.flow_modify++;
+    dummy_sleep(d->change_delay_usec);
     if (d->failing_modifies) {
         d->failing_modifies--;
         return ft_error_set(err, -EIO, "%s: rule update failed (scripted "
@@ -284,6 +301,7 @@ dummy_flow_del(struct ft_offload *o, struct ft_offload_flow *flow,
     struct dummy *d = dummy_cast(o);
 
     d->calls.flow_del++;
+    dummy_sleep(d->change_delay_usec);
     for (size_t i = 0; i < d->n_deferred; i++) {
         if (d->deferred[i] == flow) {
             d->deferred[i] = d->deferred[--d->n_deferred];
@@ -311,16 +329,7 @@ dummy_flow_stats(struct ft_offload *o, struct ft_offload_flow *const flows[],
     struct dummy *d = dummy_cast(o);
 
     d->calls.flow_stats++;
-    if (d->stats_delay_usec) {
-        struct timespec ts = {
-            .tv_sec = (time_t) (d->stats_delay_usec / 1000000),
-            .tv_nsec = (long) (d->stats_delay_usec % 1000000) * 1000,
-        };
-
-        while (nanosleep(&ts, &ts) && errno == EINTR) {
-            continue;
-        }
-    }
+    dummy_sleep(d->stats_delay_usec);
     for (size_t i = 0; i < n; i++) {
         stats[i] = flows[i]->stats;
     }
@@ -500,6 +509,12 @@ void
 ft_offload_dummy_set_max_flows(struct ft_offload *o, size_t max)
 {
     dummy_cast(o)->max_flows = max;
+}
+
+void
+ft_offload_dummy_set_change_delay(struct ft_offload *o, uint64_t usec)
+{
+    dummy_cast(o)->change_delay_usec = usec;
 }
 
 void

@@ -49,6 +49,11 @@ void ft_offload_dummy_set_max_flows(struct ft_offload *, size_t max);
  * more, as a driver that reads each rule through the NIC does (0: none). */
 void ft_offload_dummy_set_stats_delay(struct ft_offload *, uint64_t usec);
 
+/* Makes every flow_modify and flow_del take 'usec' of wall time more, as
+ * a device whose rule changes are slow does (TC under an emulated CPU)
+ * (0: none). */
+void ft_offload_dummy_set_change_delay(struct ft_offload *, uint64_t usec);
+
 /* Makes the next 'n' calls of flow_modify fail with -EIO. */
 void ft_offload_dummy_fail_modifies(struct ft_offload *, unsigned int n);
 

@@ -579,6 +579,35 @@ reval_slice_budget(const struct ft_bridge *br, uint64_t max_usec,
                                                        : max_usec;
 }
 
+/* Walks up to 'max' more records of the pass in batches of
+ * REVAL_SLICE_MIN, and stops early once the slice begun at 'start_usec'
+ * has used 'budget_usec': a slice's size comes from the pace of the
+ * slices before it, and after a change of the tables each megaflow may
+ * cost a change of its rule in a tier (TC under an emulated CPU: a few
+ * ms each) where the passes before cost microseconds each, so that a
+ * slice sized at rest (4,096 megaflows) held the loop for seconds.  The
+ * counters must have been read already (the batches read none).  Returns
+ * true when the walk is done. */
+static bool
+reval_walk_timed(struct reval_ctx *ctx, size_t max, uint64_t start_usec,
+                 uint64_t budget_usec)
+{
+    size_t walked = 0;
+    bool done = false;
+
+    while (!done && walked < max) {
+        size_t n = max - walked < REVAL_SLICE_MIN ? max - walked
+                                                  : REVAL_SLICE_MIN;
+
+        done = reval_walk_step(ctx, n);
+        walked += n;
+        if ((uint64_t) ft_time_usec() - start_usec >= budget_usec) {
+            break;
+        }
+    }
+    return done;
+}
+
 /* How many megaflows the next slice of a pass walks: 'max' without a
  * time bound, else the size reval_slice_adapt() last chose for
  * 'max_usec', scaled to 'budget_usec'. */
@@ -637,10 +666,11 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
         br->reval_start_usec = now_usec;
         br->reval_work_usec = 0;
         br->reval_flows = br->reval_stale = 0;
-        /* A pass longer than one slice reads every counter now
-         * (reval_read_all_stats()); the slice's pace is timed without that
-         * read. */
-        br->reval_stats_read = br->megaflows.n > planned;
+        /* A pass longer than one slice, or one whose slices are timed
+         * (they may stop early: reval_walk_timed()), reads every counter
+         * now (reval_read_all_stats()), in one read as a single slice
+         * would; the slice's pace is timed without that read. */
+        br->reval_stats_read = br->megaflows.n > planned || max_usec;
         if (br->reval_stats_read) {
             reval_read_all_stats(br);
             now_usec = (uint64_t) ft_time_usec();
@@ -654,7 +684,7 @@ ft_bridge_revalidator_step(struct ft_bridge *br, long long int now,
     if (!max_usec) {
         done = reval_walk_step(&ctx, max);
     } else {
-        done = reval_walk_step(&ctx, planned);
+        done = reval_walk_timed(&ctx, planned, now_usec, budget);
         reval_slice_adapt(br, ctx.n_flows, (uint64_t) ft_time_usec()
                           - now_usec, planned, budget, max, max_usec);
     }

@@ -15,6 +15,7 @@
  * of the test's own (tests/unit/bridge-harness.h), so the tests need root
  * and skip without it.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <errno.h>
 #include <unistd.h>
@@ -724,6 +726,104 @@ test_sliced_pass_yields_to_upcalls(void **state)
     destroy_switch(br);
 }
 
+/* Wall-clock microseconds. */
+static uint64_t
+usec_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* The time (us) one commit takes to place 'n' megaflows again whose
+ * puts a batching hw tier refused, all reported at that commit. */
+static uint64_t
+commit_refusals_usec(size_t n)
+{
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    uint64_t start, usec;
+    struct ft_bridge_stats st;
+
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    ft_offload_dummy_defer_refusals(hw, true);
+    assert_int_equal(ft_offload_dummy_refuse_field(hw, "nw_src"), 0);
+    install_megaflows(br, 0x0b000000, n);
+    start = usec_now();
+    bridge_megaflows_commit(br);
+    usec = usec_now() - start;
+    ft_bridge_get_stats(br, &st);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_HW], 0);
+    assert_int_equal(st.n_megaflows_tier[FT_TIER_USER], n);
+    destroy_switch(br);
+    return usec ? usec : 1;
+}
+
+/* A commit that reports many refusals finds each one's megaflow without
+ * walking the whole batch: a walk per refusal made 64,000 refusals in one
+ * commit two billion steps (about 10 s here); found through an index,
+ * they take well under a second (placing each one again in the datapath
+ * included).  The bound, 2.5 s, leaves room both ways on a loaded
+ * machine. */
+static void
+test_commit_refusals_linear(void **state)
+{
+    uint64_t usec;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    usec = commit_refusals_usec(64000);
+    print_message("commit of 64,000 refusals: %"PRIu64" us\n", usec);
+    assert_true(usec < 2500000);
+}
+
+/* The first slice after a table change, sized from passes that changed
+ * nothing (up to FT_BRIDGE_REVALIDATE_SLICE megaflows, each cheap then),
+ * stops once its time is used up, however slow each change of a rule in
+ * the tier is: with 1 ms a change, a slice sized for 3 ms changes a few
+ * dozen megaflows, not 4,096 (4 s in one callback of the loop).  (The
+ * new rule's translation consults fields these megaflows do not match:
+ * each change is a removal from the tier.) */
+static void
+test_slice_after_change_bounded(void **state)
+{
+    struct ft_offload *hw;
+    struct ft_bridge *br;
+    struct ft_error err;
+    uint64_t start, usec, n;
+    bool done;
+
+    (void) state;
+    if (!in_netns) {
+        skip();
+    }
+    br = make_tier_switch(false, "true", NULL);
+    hw = attach_dummy(br, FT_TIER_HW);
+    install_megaflows(br, 0x0c000000, 4096);
+    bridge_megaflows_commit(br);
+    /* What passes at rest taught the revalidator. */
+    br->reval_slice = FT_BRIDGE_REVALIDATE_SLICE;
+    assert_int_equal(lines_mod(br, FT_FLOW_ADD, "priority=200,ip,"
+                               "actions=output:2", 0, NULL, &err), 0);
+    ft_offload_dummy_set_change_delay(hw, 1000);
+    start = usec_now();
+    n = reval_slice(br, now_ms(), FT_BRIDGE_REVALIDATE_SLICE_USEC,
+                    FT_BRIDGE_REVALIDATE_BUSY_USEC, &done);
+    usec = usec_now() - start;
+    print_message("first slice after the change: %"PRIu64" megaflows in "
+                  "%"PRIu64" us\n", n, usec);
+    assert_false(done);
+    assert_true(n >= 1);
+    assert_true(n <= 128);
+    assert_true(usec < 1000000);
+    ft_offload_dummy_set_change_delay(hw, 0);
+    destroy_switch(br);
+}
+
 /* The revalidator's period follows what a pass costs: the usual 500 ms
  * while passes are cheap, nine times a pass's work when reading the
  * counters is slow (a NIC driver walking thousands of rules), bounded by
@@ -822,6 +922,8 @@ main(void)
         cmocka_unit_test(test_batched_refusal),
         cmocka_unit_test(test_sliced_pass_reads_once),
         cmocka_unit_test(test_sliced_pass_yields_to_upcalls),
+        cmocka_unit_test(test_commit_refusals_linear),
+        cmocka_unit_test(test_slice_after_change_bounded),
         cmocka_unit_test(test_reval_period_follows_work),
     };
 
