@@ -213,12 +213,16 @@ ft_tc_gone_retry(struct tc *tc, ft_port_no port_no)
 void
 ft_tc_drain(struct tc *tc)
 {
+    uint32_t seqs[TC_MAX_PENDING];
     int error;
 
     if (!tc->n_pending) {
         return;
     }
-    error = ft_tc_nl_collect(tc->sock, tc->n_pending, tc_drain_msg_cb,
+    for (size_t i = 0; i < tc->n_pending; i++) {
+        seqs[i] = tc->pending[i].seq;
+    }
+    error = ft_tc_nl_collect(tc->sock, seqs, tc->n_pending, tc_drain_msg_cb,
                              tc_drain_ack_cb, tc);
     for (size_t i = 0; error && i < tc->n_pending; i++) {
         struct ft_offload_flow *flow = tc->pending[i].flow;

@@ -91,7 +91,8 @@ del_window_run(struct nl_sock *sock, struct del_window *w)
         sent += !error;
     }
     /* What was sent is answered even if a later send failed. */
-    if (sent && ft_tc_nl_collect(sock, sent, del_msg_cb, del_ack_cb, w)) {
+    if (sent && ft_tc_nl_collect(sock, w->seqs, sent, del_msg_cb,
+                                 del_ack_cb, w)) {
         error = -EIO;
     }
     for (size_t i = 0; error && i < w->n; i++) {

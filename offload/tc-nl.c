@@ -8,9 +8,12 @@
 #include "tc-nl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
 
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
@@ -22,6 +25,23 @@
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
+
+/* Sets how long a receive on 'sock' waits for the kernel's next message
+ * before giving up. */
+static void
+nl_set_rcvtimeo(struct nl_sock *sock, int ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+    setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv,
+               sizeof tv);
+}
+
+void
+ft_tc_nl_set_timeout(struct nl_sock *sock, int ms)
+{
+    nl_set_rcvtimeo(sock, ms);
+}
 
 int
 ft_tc_nl_open(struct nl_sock **sockp, struct ft_error *err)
@@ -49,6 +69,10 @@ ft_tc_nl_open(struct nl_sock **sockp, struct ft_error *err)
     nl_socket_disable_auto_ack(sock);
     /* Room for the answers of a batch of pipelined requests. */
     nl_socket_set_buffer_size(sock, 1 << 20, 0);
+    /* The kernel answers a request while handling it, before the send
+     * returns, and a dump while it is read: a receive that waits long
+     * waits for an answer that was lost. */
+    nl_set_rcvtimeo(sock, FT_TC_NL_TIMEOUT_MS);
     *sockp = sock;
     return 0;
 }
@@ -66,7 +90,18 @@ struct ack {
     int error;                  /* 0 or negative errno. */
     char msg[FT_ERROR_REASON_MAX];
     int done;
+    uint32_t seq;               /* The request's sequence number. */
 };
+
+/* Skips every message that answers another request than 'ack''s (one
+ * sent earlier whose answer came late or was not read). */
+static int
+ack_seq_check_cb(struct nl_msg *msg, void *aux)
+{
+    const struct ack *ack = aux;
+
+    return nlmsg_hdr(msg)->nlmsg_seq == ack->seq ? NL_OK : NL_SKIP;
+}
 
 /* Reads the extack message that follows 'e' in its netlink message (sent
  * with NETLINK_CAP_ACK: no copy of the request in between). */
@@ -145,6 +180,7 @@ nl_wait(struct nl_sock *sock, struct ack *ack,
     if (!cb) {
         return -ENOMEM;
     }
+    nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, ack_seq_check_cb, ack);
     nl_cb_err(cb, NL_CB_CUSTOM, ack_error_cb, ack);
     nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_finish_cb, ack);
     nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ack_finish_cb, ack);
@@ -159,7 +195,7 @@ nl_wait(struct nl_sock *sock, struct ack *ack,
         error = 0;
     }
     nl_cb_put(cb);
-    return error < 0 ? -EIO : 0;
+    return error == -NLE_AGAIN ? -ETIMEDOUT : error < 0 ? -EIO : 0;
 }
 
 int
@@ -168,19 +204,24 @@ ft_tc_nl_request(struct nl_sock *sock, struct nl_msg *msg,
                  const char *what, char warning[FT_ERROR_REASON_MAX],
                  struct ft_error *err)
 {
-    struct ack ack = { 0, "", 0 };
+    struct ack ack = { 0, "", 0, 0 };
     int error;
 
     if (warning) {
         warning[0] = '\0';
     }
     error = nl_send_auto(sock, msg);
+    ack.seq = nlmsg_hdr(msg)->nlmsg_seq;
     nlmsg_free(msg);
     if (error < 0) {
         return ft_error_set(err, -EIO, "%s: cannot send: %s", what,
                             nl_geterror(error));
     }
     error = nl_wait(sock, &ack, cb, aux);
+    if (error == -ETIMEDOUT) {
+        return ft_error_set(err, error, "%s: no answer from the kernel in "
+                            "%d ms", what, FT_TC_NL_TIMEOUT_MS);
+    }
     if (!error && !ack.error && warning) {
         memcpy(warning, ack.msg, sizeof ack.msg);
     }
@@ -210,65 +251,94 @@ ft_tc_nl_send(struct nl_sock *sock, struct nl_msg *msg, uint32_t *seq,
             : 0);
 }
 
+/* The position of 'seq' among the 'n' sequence numbers 'seqs' not answered
+ * yet ('answered'), or -1. */
+static ssize_t
+collect_find(const uint32_t seqs[], const bool answered[], size_t n,
+             uint32_t seq)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (seqs[i] == seq && !answered[i]) {
+            return (ssize_t) i;
+        }
+    }
+    return -1;
+}
+
 int
-ft_tc_nl_collect(struct nl_sock *sock, size_t n,
+ft_tc_nl_collect(struct nl_sock *sock, const uint32_t seqs[], size_t n,
                  void (*msg_cb)(const struct nlmsghdr *, void *aux),
                  void (*ack_cb)(uint32_t seq, int error, const char *msg,
                                 void *aux),
                  void *aux)
 {
     enum { BUF_SIZE = 65536 };
-    char *buf;
     int fd = nl_socket_get_fd(sock);
+    bool *answered;
+    size_t left = n;
+    char *buf;
+    int error = 0;
 
     if (!n) {
         return 0;
     }
     buf = malloc(BUF_SIZE);
-    if (!buf) {
+    answered = calloc(n, sizeof *answered);
+    if (!buf || !answered) {
+        free(answered);
+        free(buf);
         return -ENOMEM;
     }
-    while (n) {
+    while (left) {
         ssize_t len = recv(fd, buf, BUF_SIZE, 0);
         const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
-        int left;
+        int room;
 
         if (len < 0 && errno == EINTR) {
             continue;
         }
         if (len <= 0) {
-            free(buf);
-            return -EIO;
+            error = (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                     ? -ETIMEDOUT : -EIO);
+            break;
         }
-        for (left = (int) len; n && NLMSG_OK(nlh, left);
-             nlh = NLMSG_NEXT(nlh, left)) {
+        for (room = (int) len; left && NLMSG_OK(nlh, room);
+             nlh = NLMSG_NEXT(nlh, room)) {
+            ssize_t i = collect_find(seqs, answered, n, nlh->nlmsg_seq);
+
+            if (i < 0) {
+                continue;       /* An earlier request's, late. */
+            }
             if (nlh->nlmsg_type == NLMSG_ERROR
                 && nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nlmsgerr)) {
                 const struct nlmsgerr *e = NLMSG_DATA(nlh);
-                struct ack ack = { e->error, "", 1 };
+                struct ack ack = { e->error, "", 1, nlh->nlmsg_seq };
 
                 ack_read_extack(e, &ack);
+                answered[i] = true;
+                left--;
                 ack_cb(nlh->nlmsg_seq, ack.error, ack.msg, aux);
-                n--;
             } else if (msg_cb) {
                 msg_cb(nlh, aux);
             }
         }
     }
+    free(answered);
     free(buf);
-    return 0;
+    return error;
 }
 
 int
 ft_tc_nl_dump(struct nl_sock *sock, struct nl_msg *msg,
               int (*cb)(struct nl_msg *, void *aux), void *aux)
 {
-    struct ack ack = { 0, "", 0 };
+    struct ack ack = { 0, "", 0, 0 };
     int error;
 
     nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
     nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
     error = nl_send_auto(sock, msg);
+    ack.seq = nlmsg_hdr(msg)->nlmsg_seq;
     nlmsg_free(msg);
     if (error < 0) {
         return -EIO;

@@ -188,6 +188,7 @@ fake_handle(struct tc_fake *f, struct nlmsghdr *nlh, const char **msg,
             return -ENOENT;
         }
         if (f->refuse_del == ff->handle) {
+            f->n_del_refused++;
             *msg = f->refuse_msg;
             return -EBUSY;
         }
@@ -259,19 +260,27 @@ ft_tc_nl_send(struct nl_sock *sock, struct nl_msg *msg, uint32_t *seq,
 }
 
 int
-ft_tc_nl_collect(struct nl_sock *sock, size_t n,
+ft_tc_nl_collect(struct nl_sock *sock, const uint32_t seqs[], size_t n,
                  void (*msg_cb)(const struct nlmsghdr *, void *aux),
                  void (*ack_cb)(uint32_t seq, int error, const char *msg,
                                 void *aux),
                  void *aux)
 {
     struct tc_fake *f = (struct tc_fake *) sock;
-    size_t i;
+    size_t answered = 0, kept = 0;
 
     f->n_waits++;
-    for (i = 0; i < n && i < f->n_queued; i++) {
+    for (size_t i = 0; i < f->n_queued; i++) {
         struct tc_fake_answer *a = &f->queued[i];
+        bool wanted = false;
 
+        for (size_t j = 0; j < n && !wanted; j++) {
+            wanted = seqs[j] == a->seq;
+        }
+        if (!wanted) {
+            f->queued[kept++] = *a;
+            continue;
+        }
         if (a->reply) {
             if (msg_cb) {
                 msg_cb(nlmsg_hdr(a->reply), aux);
@@ -279,10 +288,17 @@ ft_tc_nl_collect(struct nl_sock *sock, size_t n,
             nlmsg_free(a->reply);
         }
         ack_cb(a->seq, a->error, a->msg, aux);
+        answered++;
     }
-    memmove(f->queued, &f->queued[i], (f->n_queued - i) * sizeof *f->queued);
-    f->n_queued -= i;
-    return i == n ? 0 : -EIO;
+    f->n_queued = kept;
+    return answered == n ? 0 : -EIO;
+}
+
+void
+ft_tc_nl_set_timeout(struct nl_sock *sock, int ms)
+{
+    (void) sock;
+    (void) ms;
 }
 
 int

@@ -50,6 +50,7 @@ struct tc_fake {
     size_t n_waits;             /* Round trips: each wait for answers. */
     size_t n_dumps;             /* Filter dumps. */
     size_t n_replaced, n_deleted;
+    size_t n_del_refused;       /* Deletes refused (refuse_del). */
     size_t max_in_flight;       /* Requests sent, not yet answered. */
     int qdiscs_deleted[16];     /* The ifindex of each qdisc deletion. */
     size_t n_qdiscs_deleted;
