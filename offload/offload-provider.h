@@ -86,6 +86,11 @@ struct ft_offload_class {
                                  int error, const char *reason),
                   void *aux);
 
+    /* Stores what became of the rules the instance failed to remove.
+     * May be NULL: it keeps none (a failed removal is only reported). */
+    void (*get_removals)(const struct ft_offload *,
+                         struct ft_offload_removals *);
+
     /* Appends to 'out' the rule flow_put() would install for 'match' and
      * 'actions', as a person would type it for the provider's own tool,
      * rendered from the provider's own translation.  Changes nothing.

@@ -556,7 +556,7 @@ tc_flush(struct ft_offload *o, ft_port_no port_no)
     ft_tc_del_flows(tc, doomed, n, NULL, NULL);
     free(doomed);
     if (tc->n_gone) {
-        ft_tc_gone_retry(tc, port_no);
+        ft_tc_gone_retry(tc, port_no, true);
     }
     return 0;
 }
@@ -1118,5 +1118,6 @@ const struct ft_offload_class ft_offload_tc_class = {
     .flow_stats = tc_flow_stats,
     .flush = tc_flush,
     .commit = ft_tc_commit,
+    .get_removals = ft_tc_get_removals,
     .explain = tc_explain,
 };

@@ -121,6 +121,17 @@ ft_offload_commit(struct ft_offload *o,
     return o->class->commit ? o->class->commit(o, failed, aux) : 0;
 }
 
+void
+ft_offload_get_removals(const struct ft_offload *o,
+                        struct ft_offload_removals *r)
+{
+    if (o->class->get_removals) {
+        o->class->get_removals(o, r);
+    } else {
+        memset(r, 0, sizeof *r);
+    }
+}
+
 enum ft_tier
 ft_offload_flow_tier(const struct ft_offload *o,
                      const struct ft_offload_flow *flow, struct ft_error *why)

@@ -213,12 +213,27 @@ int ft_offload_flow_del(struct ft_offload *, struct ft_offload_flow *flow,
  * answers read together): stores flows[i]'s final counters in 'stats[i]'
  * and 0 or a negative errno in 'errors[i]'.  Every handle dies.  A rule
  * the device failed to remove is not forgotten: the provider tries again
- * at each later commit, batch of removals and flush until the device lets
- * it go.  Returns how many failed now. */
+ * at later commits, batches of removals and flushes, less and less often,
+ * and after a few failed tries gives it up (ft_offload_get_removals()
+ * counts it and says why).  Returns how many failed now. */
 size_t ft_offload_flow_del_batch(struct ft_offload *,
                                  struct ft_offload_flow *const flows[],
                                  size_t n, struct ft_stats stats[],
                                  int errors[]);
+
+/* What became of the rules a provider failed to remove. */
+struct ft_offload_removals {
+    uint64_t n_retrying;        /* Still to remove: tried again. */
+    uint64_t n_given_up;        /* Given up after the provider's last
+                                 * try: left in the device. */
+    char last_given_up[FT_ERROR_REASON_MAX];    /* Why the last one was
+                                                 * given up, "" if none. */
+};
+
+/* Stores in '*r' what became of the rules 'o' failed to remove (all zero
+ * for a provider that keeps none). */
+void ft_offload_get_removals(const struct ft_offload *o,
+                             struct ft_offload_removals *r);
 
 /* Stores the counters of the 'n' rules 'flows' in 'stats', read in one
  * batch.  Returns 0 or a negative errno. */

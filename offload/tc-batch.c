@@ -5,7 +5,8 @@
  * replace for a change of actions), the answers read together and each
  * matched to its request by sequence number so that a refusal keeps its
  * own extack message, and removals sent back to back (tc-del.h), a
- * removal the kernel refuses kept and tried again until it works.
+ * removal the kernel refuses kept and tried again, less and less often,
+ * until it works or is given up (counted, with the kernel's words).
  *
  * Part of the offload layer; shares 'struct tc' with offload-tc.c
  * (tc-provider.h) and talks to the kernel only through tc-nl.c and
@@ -14,6 +15,7 @@
 #include "tc-provider.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,9 +96,11 @@ tc_put_failed(struct tc *tc, struct ft_offload_flow *flow, int error,
     tc->failed[tc->n_failed++] = flow;
 }
 
-/* Remembers that the filter of 'flow' must go (ft_tc_gone_retry()). */
+/* Remembers that the filter of 'flow' must go (ft_tc_gone_retry()), after
+ * 'tries' failed deletes of it (0 or 1). */
 static void
-tc_gone_add(struct tc *tc, const struct ft_offload_flow *flow)
+tc_gone_add(struct tc *tc, const struct ft_offload_flow *flow,
+            unsigned int tries)
 {
     struct tc_gone *g;
 
@@ -110,6 +114,30 @@ tc_gone_add(struct tc *tc, const struct ft_offload_flow *flow)
     g->id = (struct ft_tc_filter_id) { flow->ifindex, flow->prio,
                                        flow->protocol, flow->handle };
     g->in_port = flow->in_port;
+    g->tries = tries;
+    g->skip = 0;
+}
+
+/* Notes a failed delete of 'g' ('error', the kernel's message 'msg'):
+ * returns true if 'g' is given up, else sets when it is tried next. */
+static bool
+tc_gone_failed(struct tc *tc, struct tc_gone *g, int error, const char *msg)
+{
+    const struct tc_port *p = ft_tc_port_find(tc, g->in_port);
+    const char *name = p ? p->name : "?";
+
+    g->tries++;
+    if (g->tries < TC_GONE_MAX_TRIES) {
+        g->skip = (1u << (g->tries - 1)) - 1;
+        return false;
+    }
+    tc->n_gone_given_up++;
+    snprintf(tc->gone_given_up_why, sizeof tc->gone_given_up_why,
+             "tc: port %.16s: a filter the kernel did not let go in %u "
+             "tries (%.60s) stays there ('tc filter show dev %.16s "
+             "ingress') until the port is cleaned", name, g->tries,
+             msg && msg[0] ? msg : strerror(-error), name);
+    return true;
 }
 
 /* The filter of 'flow' is in the kernel: says where (with skip_sw, in a
@@ -163,7 +191,7 @@ tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
     flow->pending = false;
     if (error) {
         if (op == TC_REQ_REPLACE) {
-            tc_gone_add(tc, flow);
+            tc_gone_add(tc, flow, 0);
         }
         tc_put_failed(tc, flow, error, msg);
         return;
@@ -174,10 +202,11 @@ tc_drain_ack_cb(uint32_t seq, int error, const char *msg, void *tc_)
     tc_note_placed(tc, flow, msg);
 }
 
-/* Tries again to delete every filter in 'gone' (on 'port_no', or all if
- * FT_PORT_NONE); keeps those the kernel still refuses. */
+/* Tries again to delete the filters in 'gone' (on 'port_no', or all if
+ * FT_PORT_NONE) whose turn it is, or all if 'force'; keeps those the
+ * kernel still refuses, until they are given up. */
 void
-ft_tc_gone_retry(struct tc *tc, ft_port_no port_no)
+ft_tc_gone_retry(struct tc *tc, ft_port_no port_no, bool force)
 {
     struct ft_tc_filter_id *ids = ft_xmalloc((tc->n_gone + 1) * sizeof *ids);
     size_t *at = ft_xmalloc((tc->n_gone + 1) * sizeof *at);
@@ -185,10 +214,22 @@ ft_tc_gone_retry(struct tc *tc, ft_port_no port_no)
     size_t n = 0, kept = 0;
 
     for (size_t i = 0; i < tc->n_gone; i++) {
-        if (port_no == FT_PORT_NONE || tc->gone[i].in_port == port_no) {
-            at[n] = i;
-            ids[n++] = tc->gone[i].id;
+        struct tc_gone *g = &tc->gone[i];
+
+        if (port_no != FT_PORT_NONE && g->in_port != port_no) {
+            continue;
         }
+        if (g->skip && !force) {
+            g->skip--;
+            continue;
+        }
+        at[n] = i;
+        ids[n++] = g->id;
+    }
+    if (!n) {
+        free(at);
+        free(ids);
+        return;
     }
     res = ft_xmalloc((n + 1) * sizeof *res);
     ft_tc_del_filters(tc->sock, ids, n, res);
@@ -196,6 +237,10 @@ ft_tc_gone_retry(struct tc *tc, ft_port_no port_no)
         bool tried = j < n && at[j] == i;
         bool done = tried && (!res[j].error || res[j].error == -ENOENT);
 
+        if (tried && !done) {
+            done = tc_gone_failed(tc, &tc->gone[i], res[j].error,
+                                  res[j].msg);
+        }
         j += tried;
         if (!done) {
             tc->gone[kept++] = tc->gone[i];
@@ -229,7 +274,7 @@ ft_tc_drain(struct tc *tc)
 
         if (flow && !flow->error) {
             flow->pending = false;
-            tc_gone_add(tc, flow);
+            tc_gone_add(tc, flow, 0);
             tc_put_failed(tc, flow, -EIO, "the kernel's answer was lost");
         }
         tc->pending[i].flow = NULL;
@@ -247,7 +292,7 @@ ft_tc_commit(struct ft_offload *o,
 
     ft_tc_drain(tc);
     if (tc->n_gone) {
-        ft_tc_gone_retry(tc, FT_PORT_NONE);
+        ft_tc_gone_retry(tc, FT_PORT_NONE, false);
     }
     for (size_t i = 0; i < tc->n_failed; i++) {
         struct ft_offload_flow *flow = tc->failed[i];
@@ -345,7 +390,7 @@ ft_tc_del_flows(struct tc *tc, struct ft_offload_flow *const flows[], size_t n,
             errors[i] = error;
         }
         if (error) {
-            tc_gone_add(tc, flow);
+            tc_gone_add(tc, flow, 1);
             n_failed++;
         }
         ft_tc_flow_forget(tc, flow);
@@ -387,7 +432,7 @@ ft_tc_flow_del_batch(struct ft_offload *o, struct ft_offload_flow *const flows[]
 
     ft_tc_drain(tc);
     if (tc->n_gone) {
-        ft_tc_gone_retry(tc, FT_PORT_NONE);
+        ft_tc_gone_retry(tc, FT_PORT_NONE, false);
     }
     for (size_t i = 0; i < n; i++) {
         errors[i] = 0;
@@ -424,3 +469,15 @@ ft_tc_gone_forget_port(struct tc *tc, ft_port_no port_no)
     tc->n_gone = kept;
 }
 
+
+void
+ft_tc_get_removals(const struct ft_offload *o, struct ft_offload_removals *r)
+{
+    const struct tc *tc = (const struct tc *) o;
+
+    memset(r, 0, sizeof *r);
+    r->n_retrying = tc->n_gone;
+    r->n_given_up = tc->n_gone_given_up;
+    snprintf(r->last_given_up, sizeof r->last_given_up, "%s",
+             tc->gone_given_up_why);
+}

@@ -92,12 +92,23 @@ struct tc_req {
 };
 
 /* A filter FlowTier must remove but the kernel has not let go of yet (a
- * delete that failed, the old filter of a refused replace): tried again
- * at every commit, batch of deletes and flush until it is gone. */
+ * delete that failed, the old filter of a refused replace, one whose
+ * answer was lost): tried again at the commits and batches of deletes
+ * that follow, each failure doubling the number of them it lets pass
+ * before the next try, and given up after TC_GONE_MAX_TRIES failed
+ * deletes (counted, with the kernel's reason: the filter stays in the
+ * kernel, where 'tc filter show' lists it, until the port is cleaned).
+ * A flush tries every one of its port at once. */
 struct tc_gone {
     struct ft_tc_filter_id id;
     ft_port_no in_port;
+    unsigned int tries;         /* Deletes of it that failed so far. */
+    unsigned int skip;          /* Retries to let pass before the next. */
 };
+
+/* Failed deletes of one filter before it is given up: at most
+ * 1 + 2 + ... + 2^(TC_GONE_MAX_TRIES - 2) retries pass meanwhile. */
+#define TC_GONE_MAX_TRIES 8
 
 struct tc {
     struct ft_offload up;
@@ -125,6 +136,9 @@ struct tc {
     size_t n_failed, allocated_failed;
     struct tc_gone *gone;
     size_t n_gone, allocated_gone;
+    uint64_t n_gone_given_up;   /* Filters of 'gone' given up. */
+    char gone_given_up_why[FT_ERROR_REASON_MAX];    /* The last one's
+                                                     * reason, or "". */
 };
 
 static inline struct tc *
@@ -169,8 +183,13 @@ size_t ft_tc_del_flows(struct tc *, struct ft_offload_flow *const flows[],
                        size_t n, struct ft_stats stats[], int errors[]);
 
 /* Tries again to delete the filters still to remove on 'port_no' (all if
- * FT_PORT_NONE); keeps those the kernel still refuses. */
-void ft_tc_gone_retry(struct tc *, ft_port_no port_no);
+ * FT_PORT_NONE) whose turn it is, or all of them if 'force'; keeps those
+ * the kernel still refuses, or gives them up (see 'struct tc_gone'). */
+void ft_tc_gone_retry(struct tc *, ft_port_no port_no, bool force);
+
+/* The class's get_removals (offload-provider.h). */
+void ft_tc_get_removals(const struct ft_offload *,
+                        struct ft_offload_removals *);
 
 /* Forgets the filters still to remove on 'port_no' (its cleaning removed
  * every filter of FlowTier's there). */

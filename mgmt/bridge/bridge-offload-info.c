@@ -11,6 +11,7 @@
  * logged.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,29 @@ bridge_log_reason_once(struct ft_bridge *br, enum ft_tier tier,
                "%s: %s%s", br->name, ft_tier_name(tier), reason,
                br->n_logged_reasons == MAX_LOGGED_REASONS
                ? " (further distinct reasons are not logged)" : "");
+}
+
+void
+bridge_log_removals_given_up(struct ft_bridge *br)
+{
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        struct bridge_offload *bo = &br->offloads[i];
+        struct ft_offload_removals r;
+
+        ft_offload_get_removals(bo->offload, &r);
+        if (!r.n_given_up || !r.last_given_up[0]
+            || (bo->given_up_logged
+                && !strcmp(bo->given_up_logged, r.last_given_up))) {
+            continue;
+        }
+        free(bo->given_up_logged);
+        bo->given_up_logged = ft_xstrdup(r.last_given_up);
+        if (br->log && ft_log_enabled(br->log, FT_LOG_INFO)) {
+            ft_log_msg(br->log, FT_LOG_INFO, "bridge", "bridge %s: rule "
+                       "removals given up so far: %"PRIu64"; the last: %s",
+                       br->name, r.n_given_up, r.last_given_up);
+        }
+    }
 }
 
 void

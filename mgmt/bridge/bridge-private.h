@@ -98,6 +98,9 @@ struct bridge_offload {
         int tc_policy;              /* The port's when it was probed. */
     } *served;
     size_t n_served;
+    char *given_up_logged;          /* The provider's last reason for a
+                                     * removal given up, as logged (owned;
+                                     * NULL: none yet). */
 };
 
 /* The underlay toward tunnel remotes, as the bridge told it to its
@@ -266,6 +269,9 @@ const struct ft_offload_caps *bridge_offload_port_caps(
  * not in 'tier' (bridge-offload-info.c). */
 void bridge_log_reason_once(struct ft_bridge *, enum ft_tier tier,
                             const char *reason);
+/* Logs at info, once per provider and reason, why a provider gave up
+ * removing rules (bridge-offload-info.c). */
+void bridge_log_removals_given_up(struct ft_bridge *);
 /* Frees what bridge_log_reason_once() keeps. */
 void bridge_logged_reasons_destroy(struct ft_bridge *);
 

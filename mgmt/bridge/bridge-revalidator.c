@@ -472,6 +472,7 @@ reval_pass_done(struct ft_bridge *br, uint64_t start, uint64_t n_flows,
                 uint64_t n_stale)
 {
     reval_trim(br);
+    bridge_log_removals_given_up(br);
     br->stats.n_revalidations++;
     br->stats.last_reval_usec = (uint64_t) ft_time_usec() - start;
     br->stats.last_reval_work_usec = br->reval_last_work_usec;

@@ -470,6 +470,7 @@ bridge_offloads_destroy(struct ft_bridge *br)
         }
         free(bo->refused);
         free(bo->served);
+        free(bo->given_up_logged);
         ft_offload_destroy(bo->offload);
     }
     free(br->offloads);
@@ -1472,6 +1473,13 @@ ft_bridge_get_stats(struct ft_bridge *br, struct ft_bridge_stats *stats)
     stats->n_tnl_endpoints = ds.n_tnl_endpoints;
     stats->tnl = ds.tnl;
     stats->n_tnl_no_port = ds.n_tnl_no_port;
+    for (size_t i = 0; i < br->n_offloads; i++) {
+        struct ft_offload_removals r;
+
+        ft_offload_get_removals(br->offloads[i].offload, &r);
+        stats->n_offload_del_retrying += r.n_retrying;
+        stats->n_offload_del_given_up += r.n_given_up;
+    }
 }
 
 /* ---- Event loop. ---- */

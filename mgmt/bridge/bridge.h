@@ -936,7 +936,11 @@ struct ft_bridge_stats {
     uint64_t n_megaflows_moved;      /* Moved to a faster tier that had
                                       * been full. */
     uint64_t n_offload_del_failed;   /* Rule removals a provider failed
-                                      * (it tries again until it works). */
+                                      * (it tries again a few times). */
+    uint64_t n_offload_del_retrying; /* Of those, still tried again. */
+    uint64_t n_offload_del_given_up; /* Of those, given up: the rules
+                                      * stay in the device (the log says
+                                      * why, once per reason). */
     uint64_t n_rules_expired;   /* OpenFlow rules timed out. */
     size_t n_tnl_endpoints;     /* VXLAN UDP ports the datapath has. */
     struct ft_vxlan_stats tnl;  /* Their counters (swpath/netdev-vxlan.h). */

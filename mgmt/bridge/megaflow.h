@@ -220,7 +220,8 @@ void bridge_megaflow_remove(struct ft_bridge *, struct bridge_megaflow *mf);
 /* Removes the 'n' records 'mfs' as bridge_megaflow_remove() does each,
  * those of one offload provider in one batch (the provider sends the
  * removals back to back).  A removal the provider failed is counted
- * (ft_bridge_stats' n_offload_del_failed); the provider keeps trying. */
+ * (ft_bridge_stats' n_offload_del_failed); the provider tries again a
+ * few times (n_offload_del_retrying, n_offload_del_given_up). */
 void bridge_megaflows_remove_many(struct ft_bridge *,
                                   struct bridge_megaflow *const mfs[],
                                   size_t n);

@@ -741,10 +741,14 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
                       st.change_settle_usec / 1000,
                       st.change_settle_usec % 1000, st.change_retranslated);
     }
-    if (st.n_offload_del_failed) {
+    if (st.n_offload_del_failed || st.n_offload_del_retrying
+        || st.n_offload_del_given_up) {
         ds_put_format(&text, "  offloaded rule removals failed: %"PRIu64
-                      " (each tried again until it works)\n",
-                      st.n_offload_del_failed);
+                      " (%"PRIu64" still tried again, less and less often; "
+                      "%"PRIu64" given up, left in the device: the log "
+                      "says why)\n",
+                      st.n_offload_del_failed, st.n_offload_del_retrying,
+                      st.n_offload_del_given_up);
     }
     if (st.upcall_rate) {
         ds_put_format(&text, "  upcall rate limit: %"PRIu32"/s per port, "
@@ -795,6 +799,11 @@ srv_dpif_show(json_t *params, json_t **result, struct ft_error *err,
         "last_change_retranslated", (json_int_t) st.change_retranslated));
     json_object_set_new(json_object_get(*result, "data"), "upcall_rate",
                         json_integer(st.upcall_rate));
+    json_object_update_new(json_object_get(*result, "data"), json_pack(
+        "{s:I, s:I, s:I}",
+        "offload_del_failed", (json_int_t) st.n_offload_del_failed,
+        "offload_del_retrying", (json_int_t) st.n_offload_del_retrying,
+        "offload_del_given_up", (json_int_t) st.n_offload_del_given_up));
     json_object_set_new(json_object_get(*result, "data"),
                         "upcalls_ratelimited",
                         json_integer((json_int_t) st.n_upcalls_ratelimited));

@@ -9,7 +9,8 @@
  * for the kernel about N / 64 times, reads no dump, and still gets each
  * filter's exact counters; a refused change is reported with the
  * kernel's own words and its old filter removed; a failed delete is
- * reported and tried again until it works.  A clean stop deletes the
+ * reported and tried again, less and less often, until it works or is
+ * given up (counted, with the kernel's words).  A clean stop deletes the
  * clsact qdisc of a port it leaves with no filter, and only that.
  */
 #include <setjmp.h>
@@ -182,8 +183,9 @@ test_del_one_no_dump(void **state)
     fx->flows[3] = fx->flows[N_FLOWS - 1];      /* For teardown's flush. */
 }
 
-/* A delete the kernel refuses: reported, the filter kept in mind and
- * removed at the next commit once the kernel lets it go. */
+/* A delete the kernel refuses: reported, the filter kept in mind, tried
+ * again at the next commit, then after one more (the gaps grow), and
+ * removed once the kernel lets it go. */
 static void
 test_del_refused_retried(void **state)
 {
@@ -209,11 +211,54 @@ test_del_refused_retried(void **state)
 
     /* Still refused: still kept. */
     assert_int_equal(ft_offload_commit(fx->o, no_failure, NULL), 0);
+    assert_int_equal(fx->fake.n_del_refused, 2);
     assert_int_equal(fx->fake.n, 1);
 
     fx->fake.refuse_del = 0;
     assert_int_equal(ft_offload_commit(fx->o, no_failure, NULL), 0);
+    assert_int_equal(fx->fake.n, 1);    /* Its turn is the next one. */
+    assert_int_equal(ft_offload_commit(fx->o, no_failure, NULL), 0);
     assert_int_equal(fx->fake.n, 0);
+}
+
+/* A delete the kernel refuses for good: tried a bounded number of times
+ * (less and less often as the commits go by), then given up, counted and
+ * explained, not sent again at every commit for the daemon's whole
+ * life. */
+static void
+test_del_refused_given_up(void **state)
+{
+    struct fixture *fx = *state;
+    struct ft_stats stats[N_FLOWS];
+    int errors[N_FLOWS];
+    uint32_t victim = fx->fake.filters[5].handle;
+    struct ft_offload_removals r;
+
+    fx->fake.refuse_del = victim;
+    fx->fake.refuse_msg = "ftnic: rule busy";
+    assert_int_equal(ft_offload_flow_del_batch(fx->o, fx->flows, N_FLOWS,
+                                               stats, errors), 1);
+    assert_int_equal(fx->fake.n_del_refused, 1);
+    ft_offload_get_removals(fx->o, &r);
+    assert_int_equal(r.n_retrying, 1);
+    assert_int_equal(r.n_given_up, 0);
+    for (size_t i = 0; i < 1000; i++) {
+        assert_int_equal(ft_offload_commit(fx->o, no_failure, NULL), 0);
+    }
+    /* The first delete and at most 7 more, not one a commit. */
+    assert_true(fx->fake.n_del_refused <= 8);
+    assert_true(fx->fake.n_del_refused >= 2);
+    assert_non_null(tc_fake_find(&fx->fake, IFINDEX, victim));
+    /* Counted and explained, the kernel's words in it. */
+    ft_offload_get_removals(fx->o, &r);
+    assert_int_equal(r.n_retrying, 0);
+    assert_int_equal(r.n_given_up, 1);
+    assert_non_null(strstr(r.last_given_up, "ftnic: rule busy"));
+    assert_non_null(strstr(r.last_given_up, "tc filter show dev rep0 ingress"));
+
+    /* A clean stop still removes it (it removes every filter of
+     * FlowTier's on its ports). */
+    fx->fake.refuse_del = 0;
 }
 
 struct refusals {
@@ -327,6 +372,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_del_one_no_dump, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_del_refused_retried, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_del_refused_given_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_modify_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drops_empty_qdisc, setup,
