@@ -47,7 +47,11 @@
  * Removals go out up to 64 at a time, each asking for the deleted filter
  * back (NLM_F_ECHO), which carries its last counters: no dump per
  * removal.  A filter the kernel would not delete is kept and tried again
- * at every commit, batch of removals and flush until it is gone.
+ * at later commits and batches of removals, each failure doubling the
+ * gap, and at every flush of its port; after 8 failed deletes it is given
+ * up and counted with the kernel's reason (ft_offload_get_removals()).
+ * Every wait for the kernel's answers ends after FT_TC_NL_TIMEOUT_MS
+ * (tc-nl.h) if they do not come.
  */
 #ifndef OFFLOAD_OFFLOAD_TC_H
 #define OFFLOAD_OFFLOAD_TC_H 1
