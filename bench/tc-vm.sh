@@ -31,7 +31,7 @@
 #
 # usage: sudo bench/tc-vm.sh [--builddir DIR] [--output FILE]
 #                            [--n N] [--m M] [--sample S] [--rounds R]
-#                            [--only-tccnt]
+#                            [--only-tccnt] [--profile-tccnt F]
 #   --builddir DIR  build holding mgmt/flowtier, mgmt/flowtierd and
 #                   tests/ftnic/ftnic.ko (default build/)
 #   --output FILE   JSON results (default bench/results/DATE-tc.json)
@@ -41,6 +41,9 @@
 #   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
 #   --no-tcmod      rounds without tcmod (tcins, then tcdel to start the
 #                   next round afresh)
+#   --profile-tccnt F  as --profile, for tccnt's fill burst that starts
+#                   at F filters in hw (a multiple of the burst, 3,072
+#                   with the default ring) instead of round 1's insertion
 #   --only-tccnt    tccnt alone: no rounds of tcins, tcmod, tcdel, tcinhw
 #                   (the daemon still starts with the N rules of tcins,
 #                   whose destinations are the first N of tccnt's M)
@@ -78,7 +81,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --builddir) build=$(readlink -f "$2"); shift ;;
             --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames)
+            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
                 args+=("$1" "$2"); shift ;;
             --profile|--no-tcmod|--only-tccnt) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -121,7 +124,7 @@ fi
 # ---- In the guest.
 build=$2
 n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring= alt_ring=
-no_tcmod= only_tccnt=
+no_tcmod= only_tccnt= profile_cnt=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -133,6 +136,7 @@ while [ $# -gt 0 ]; do
         --profile) profile=1 ;;
         --no-tcmod) no_tcmod=1 ;;
         --only-tccnt) only_tccnt=1 ;;
+        --profile-tccnt) profile_cnt=$2 ;;
         --alt-builddir) alt=$2 ;;
         --rx-ring-frames) rx_ring=$2 ;;
         --alt-rx-ring-frames) alt_ring=$2 ;;
@@ -521,7 +525,9 @@ cnt_rounds=0
 # last pass and period (one 'flowtier' call a burst, after its send).
 b_t=$t0 b_ftd=$(ticks "$ftd_pid") b_idle=$(cpu_ticks | cut -d' ' -f4)
 for ((c = 0; c < m; c += FILL_CHUNK)); do
+    [ "$c" = "$profile_cnt" ] && profile_start
     fill "$c" $((c + FILL_CHUNK < m ? c + FILL_CHUNK : m))
+    [ "$c" = "$profile_cnt" ] && profile_stop
     cnt_rounds=$((cnt_rounds + ROUNDS))
     e_t=$(now) e_ftd=$(ticks "$ftd_pid") e_idle=$(cpu_ticks | cut -d' ' -f4)
     s=$("$FT" dpif-show br0)
