@@ -553,18 +553,17 @@ static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f,
 			goto unlock;
 	}
 	rule->seq = nic->next_seq++;
-	/* Lowest priority value first, as TC walks them. */
+	/* Lowest priority value first, as TC walks them; after the rules of
+	 * its own priority.  Walked from the tail: the rules behind a new one
+	 * are those of higher priority values, usually few (a handful of
+	 * table-miss filters behind 100,000 of one priority made a walk from
+	 * the head cost each insertion the whole list). */
 	list = decap ? &nic->decap_rules : &port->rules;
-	pos = list_last_entry(list, struct ftnic_rule, in_port);
-	if (list_empty(list) || pos->prio <= rule->prio) {
-		/* The usual case, rules of one priority: no walk. */
-		list_add_tail_rcu(&rule->in_port, list);
-	} else {
-		list_for_each_entry(pos, list, in_port)
-			if (pos->prio > rule->prio)
-				break;
-		list_add_tail_rcu(&rule->in_port, &pos->in_port);
-	}
+	list_for_each_entry_reverse(pos, list, in_port)
+		if (pos->prio <= rule->prio)
+			break;
+	/* 'pos' is the last rule not after 'rule', or the list head. */
+	list_add_rcu(&rule->in_port, &pos->in_port);
 	hlist_add_head(&rule->by_cookie, ftnic_cookie_bucket(nic, rule->cookie));
 	nic->n_rules++;
 	mutex_unlock(&nic->rules_lock);
