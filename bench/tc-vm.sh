@@ -31,6 +31,7 @@
 #
 # usage: sudo bench/tc-vm.sh [--builddir DIR] [--output FILE]
 #                            [--n N] [--m M] [--sample S] [--rounds R]
+#                            [--only-tccnt] [--profile-tccnt F]
 #   --builddir DIR  build holding mgmt/flowtier, mgmt/flowtierd and
 #                   tests/ftnic/ftnic.ko (default build/)
 #   --output FILE   JSON results (default bench/results/DATE-tc.json)
@@ -40,6 +41,12 @@
 #   --rounds R      rounds of tcins (and tcmod, tcdel) each (default 2)
 #   --no-tcmod      rounds without tcmod (tcins, then tcdel to start the
 #                   next round afresh)
+#   --profile-tccnt F  as --profile, for tccnt's fill burst that starts
+#                   at F filters in hw (a multiple of the burst, 3,072
+#                   with the default ring) instead of round 1's insertion
+#   --only-tccnt    tccnt alone: no rounds of tcins, tcmod, tcdel, tcinhw
+#                   (the daemon still starts with the N rules of tcins,
+#                   whose destinations are the first N of tccnt's M)
 #   --cap S         seconds tcmod or tcdel may take (default 900); past
 #                   it the run reports how far it got and ends there
 #   --alt-builddir DIR  a second FlowTier build, for a same-boot A/B: each
@@ -74,9 +81,9 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --builddir) build=$(readlink -f "$2"); shift ;;
             --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames)
+            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
                 args+=("$1" "$2"); shift ;;
-            --profile|--no-tcmod) args+=("$1" 1) ;;
+            --profile|--no-tcmod|--only-tccnt) args+=("$1" 1) ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -117,7 +124,7 @@ fi
 # ---- In the guest.
 build=$2
 n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring= alt_ring=
-no_tcmod=
+no_tcmod= only_tccnt= profile_cnt=
 shift 2
 while [ $# -gt 0 ]; do
     case $1 in
@@ -128,6 +135,8 @@ while [ $# -gt 0 ]; do
         --cap) cap=$2 ;;
         --profile) profile=1 ;;
         --no-tcmod) no_tcmod=1 ;;
+        --only-tccnt) only_tccnt=1 ;;
+        --profile-tccnt) profile_cnt=$2 ;;
         --alt-builddir) alt=$2 ;;
         --rx-ring-frames) rx_ring=$2 ;;
         --alt-rx-ring-frames) alt_ring=$2 ;;
@@ -446,6 +455,7 @@ alt_rates= alt_mod_s= alt_del_s= alt_rounds_all= alt_first_hw_all= alt_first_dro
 tc_ins_all= tc_cmd_all=
 rm -f /tmp/ftb/peer.batch
 tc qdisc del dev ftnic0r2 clsact 2>/dev/null
+[ -n "$only_tccnt" ] && rounds=0
 for r in $(seq 1 "$rounds"); do
     # With a second build: A B in odd rounds, B A in even ones.
     sides=main
@@ -490,10 +500,12 @@ for r in $(seq 1 "$rounds"); do
     tc qdisc del dev ftnic0r2 clsact
     log "tc -batch: $n_tc filters, command $tc_cmd_s s ($rate rules/s), first to last insert $tc_ins_s s"
 done
+if [ -z "$only_tccnt" ]; then
 ft_ins_rate=$(median <<<"$ft_rates")
 tc_ins_rate=$(median <<<"$tc_rates")
 ft_mod_s=$([ -n "$no_tcmod" ] && echo null || median <<<"$mod_s")
 ft_del_s=$(median <<<"$del_s")
+fi
 # json_list "a b c": [a, b, c]
 json_list() { echo "[$(echo $1 | sed 's/ /, /g')]"; }
 # The megaflows again, for tccnt, with --builddir's build.
@@ -508,11 +520,22 @@ t0=$(now)
 cnt_rounds=0
 # In bursts the receive ring holds (the filling is not what is timed):
 # one burst of M first packets overruns it and needs send rounds.
+# Each burst's line says where the guest's time went meanwhile: the
+# daemon's CPU seconds, the guest's idle seconds, and the revalidator's
+# last pass and period (one 'flowtier' call a burst, after its send).
+b_t=$t0 b_ftd=$(ticks "$ftd_pid") b_idle=$(cpu_ticks | cut -d' ' -f4)
 for ((c = 0; c < m; c += FILL_CHUNK)); do
+    [ "$c" = "$profile_cnt" ] && profile_start
     fill "$c" $((c + FILL_CHUNK < m ? c + FILL_CHUNK : m))
+    [ "$c" = "$profile_cnt" ] && profile_stop
     cnt_rounds=$((cnt_rounds + ROUNDS))
+    e_t=$(now) e_ftd=$(ticks "$ftd_pid") e_idle=$(cpu_ticks | cut -d' ' -f4)
+    s=$("$FT" dpif-show br0)
+    log "tccnt fill: $(sed -nE 's/.*flows per tier: hw:([0-9]+) .*/\1/p' <<<"$s") in hw, burst $(elapsed "$b_t" "$e_t") s (flowtierd CPU $(((e_ftd - b_ftd))) ticks, guest idle $((e_idle - b_idle)) ticks, 100/s); $(grep -E 'revalidator:|last pass|period' <<<"$s" | tr -s ' \n' ' ')"
+    b_t=$e_t b_ftd=$e_ftd b_idle=$e_idle
 done
-log "$m megaflows in hw after $(elapsed "$t0" "$(now)") s, $cnt_rounds send rounds"
+t_fill_cnt=$(elapsed "$t0" "$(now)")
+log "$m megaflows in hw after $t_fill_cnt s, $cnt_rounds send rounds"
 # Two revalidator passes after the last install: the second reads M.
 sleep 1
 pass0=$("$FT" dpif-show br0 | sed -nE 's/.*revalidator: ([0-9]+) passes.*/\1/p')
@@ -544,9 +567,21 @@ tc_cnt_ms=$(awk -v t="$tc_get_s" -v s=$sample -v m=$m 'BEGIN { printf "%.0f", t 
 log "FlowTier: pass over $ft_pass_n megaflows $ft_pass_ms ms; tc: $sample gets $tc_get_s s, x$((m / sample)) = $tc_cnt_ms ms (extrapolated)"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+r_cnt=$(ratio "$tc_cnt_ms" "$ft_pass_ms")
+tccnt_json="\"tccnt\": {\"unit\": \"ms\", \"m\": $m, \"flowtier\": $ft_pass_ms, \"flowtier_megaflows\": $ft_pass_n,
+\"tc\": $tc_cnt_ms, \"tc_extrapolated_from_gets\": $sample, \"tc_sample_seconds\": $tc_get_s,
+\"ratio_tc_to_flowtier\": $r_cnt, \"flowtier_send_rounds\": $cnt_rounds, \"fill_burst\": $FILL_CHUNK,
+\"fill_seconds\": $t_fill_cnt}"
+if [ -n "$only_tccnt" ]; then
+    echo
+    echo "TC flower benchmark (VM under emulation: QEMU TCG, 1 vCPU; ftnic model, not hardware)"
+    printf '%-7s %-12s %14s %14s %8s  %s\n' case unit flowtier tc ratio goal
+    printf '%-7s %-12s %14s %14s %8s  %s\n' tccnt ms "$ft_pass_ms" "~$tc_cnt_ms" "$r_cnt" 'tc/flowtier; tc extrapolated from a sample'
+    echo "RESULT-JSON {$(tr -d '\n' <<<"$tccnt_json")}"
+    exit 0
+fi
 r_ins=$(ratio "$ft_ins_rate" "$tc_ins_rate")
 r_inhw=$(ratio "$tc_inhw" "$t_inhw")
-r_cnt=$(ratio "$tc_cnt_ms" "$ft_pass_ms")
 echo
 echo "TC flower benchmark (VM under emulation: QEMU TCG, 1 vCPU; ftnic model, not hardware)"
 printf '%-7s %-12s %14s %14s %8s  %s\n' case unit flowtier tc ratio goal
@@ -581,8 +616,6 @@ $([ -n "$alt" ] && echo "\"tcins_alt\": {\"unit\": \"rules/s\", \"n\": $n, \"bui
 "tcdel": {"unit": "s", "n": $n, "flowtier": $ft_del_s, "flowtier_rounds": $(json_list "$del_s")},
 "tcinhw": {"unit": "s", "n": $n, "flowtier": $t_inhw, "tc": $tc_inhw,
 "ratio_tc_to_flowtier": $r_inhw},
-"tccnt": {"unit": "ms", "m": $m, "flowtier": $ft_pass_ms, "flowtier_megaflows": $ft_pass_n,
-"tc": $tc_cnt_ms, "tc_extrapolated_from_gets": $sample, "tc_sample_seconds": $tc_get_s,
-"ratio_tc_to_flowtier": $r_cnt, "flowtier_send_rounds": $cnt_rounds, "fill_burst": $FILL_CHUNK}
+$tccnt_json
 }
 EOF

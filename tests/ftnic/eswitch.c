@@ -156,8 +156,9 @@ static struct ftnic_rule *ftnic_rule_lookup(struct ftnic_port *port,
 	list_for_each_entry_rcu(m, &port->masks, node) {
 		u32 hash = ftnic_key_hash_masked(key, m);
 
-		hash_for_each_possible_rcu(port->nic->rules_by_key, rule,
-					   by_key, hash)
+		hlist_for_each_entry_rcu(rule,
+					 ftnic_key_bucket(port->nic, hash),
+					 by_key)
 			if (rule->mask_group == m &&
 			    ftnic_rule_matches(rule, key) &&
 			    (!best || rule->prio < best->prio ||

@@ -57,7 +57,7 @@
 #define FTNIC_H
 
 #include <linux/etherdevice.h>
-#include <linux/hashtable.h>
+#include <linux/hash.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
@@ -113,8 +113,13 @@ struct ftnic {
 	struct devlink *devlink;	/* devlink=1, else NULL */
 
 	struct mutex rules_lock;	/* the rule table and port lists */
-	DECLARE_HASHTABLE(rules_by_cookie, 10);
-	DECLARE_HASHTABLE(rules_by_key, 13);	/* masked key; RCU readers */
+	/* Both tables have 1 << rule_hash_bits buckets, sized at module
+	 * load from max_rules (about one rule a bucket when full): a filter's
+	 * stats, replace and destroy each look its cookie up, and a fixed
+	 * 1,024 buckets held ~100 rules each at 100,000 filters. */
+	struct hlist_head *rules_by_cookie;
+	struct hlist_head *rules_by_key;	/* masked key; RCU readers */
+	unsigned int rule_hash_bits;
 	u64 next_seq;			/* the next rule's ftnic_rule.seq */
 	unsigned int n_rules;
 	unsigned int max_rules;
@@ -279,6 +284,19 @@ void ftnic_eswitch_ingress(struct ftnic_port *port, struct sk_buff *skb);
 void ftnic_eswitch_egress(struct ftnic_port *port, struct sk_buff *skb);
 int ftnic_key_parse(struct sk_buff *skb, struct ftnic_key *key,
 		    int *l3_off, int *l4_off);
+/* The bucket of cookie 'cookie' in nic->rules_by_cookie. */
+static inline struct hlist_head *ftnic_cookie_bucket(struct ftnic *nic,
+						     unsigned long cookie)
+{
+	return &nic->rules_by_cookie[hash_long(cookie, nic->rule_hash_bits)];
+}
+
+/* The bucket of masked-key hash 'hash' in nic->rules_by_key. */
+static inline struct hlist_head *ftnic_key_bucket(struct ftnic *nic, u32 hash)
+{
+	return &nic->rules_by_key[hash_32(hash, nic->rule_hash_bits)];
+}
+
 u32 ftnic_key_hash_masked(const struct ftnic_key *key,
 			  const struct ftnic_mask *m);
 

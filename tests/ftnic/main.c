@@ -122,13 +122,24 @@ static struct ftnic *ftnic_create(int id)
 	nic->id = id;
 	nic->num_vfs = num_vfs;
 	nic->max_rules = max_rules;
+	/* A bucket a rule when the table is full, at least 1,024. */
+	nic->rule_hash_bits = max(10, order_base_2(max_rules));
+	nic->rules_by_cookie = kvcalloc(1U << nic->rule_hash_bits,
+					sizeof(*nic->rules_by_cookie), GFP_KERNEL);
+	nic->rules_by_key = kvcalloc(1U << nic->rule_hash_bits,
+				     sizeof(*nic->rules_by_key), GFP_KERNEL);
+	if (!nic->rules_by_cookie || !nic->rules_by_key) {
+		kvfree(nic->rules_by_cookie);
+		kvfree(nic->rules_by_key);
+		kfree(nic->vfs);
+		kfree(nic);
+		return NULL;
+	}
 	/* A locally administered, recognisable switch id per NIC. */
 	memcpy(nic->switch_id, "\x02" "ftnic\0", 7);
 	nic->switch_id[7] = id;
 	mutex_init(&nic->rules_lock);
 	mutex_init(&nic->vfs_lock);
-	hash_init(nic->rules_by_cookie);
-	hash_init(nic->rules_by_key);
 	INIT_LIST_HEAD(&nic->decap_rules);
 	ftnic_port_init(nic, &nic->uplink, -1);
 	for (i = 0; i < num_vfs; i++)
@@ -147,6 +158,8 @@ static void ftnic_destroy(struct ftnic *nic)
 	ftnic_devlink_destroy(nic);
 	mutex_destroy(&nic->rules_lock);
 	mutex_destroy(&nic->vfs_lock);
+	kvfree(nic->rules_by_cookie);
+	kvfree(nic->rules_by_key);
 	kfree(nic->vfs);
 	kfree(nic);
 }

@@ -475,7 +475,7 @@ static struct ftnic_rule *ftnic_rule_find(struct ftnic_port *port,
 {
 	struct ftnic_rule *rule;
 
-	hash_for_each_possible(port->nic->rules_by_cookie, rule, by_cookie, cookie)
+	hlist_for_each_entry(rule, ftnic_cookie_bucket(port->nic, cookie), by_cookie)
 		if (rule->cookie == cookie && rule->port == port)
 			return rule;
 	return NULL;
@@ -499,8 +499,9 @@ static int ftnic_rule_hash(struct ftnic_port *port, struct ftnic_rule *rule)
 found:
 	m->n_rules++;
 	rule->mask_group = m;
-	hash_add_rcu(port->nic->rules_by_key, &rule->by_key,
-		     ftnic_key_hash_masked(&rule->key, m));
+	hlist_add_head_rcu(&rule->by_key,
+			   ftnic_key_bucket(port->nic,
+					    ftnic_key_hash_masked(&rule->key, m)));
 	return 0;
 }
 
@@ -552,19 +553,18 @@ static int ftnic_rule_add(struct ftnic_port *port, struct flow_cls_offload *f,
 			goto unlock;
 	}
 	rule->seq = nic->next_seq++;
-	/* Lowest priority value first, as TC walks them. */
+	/* Lowest priority value first, as TC walks them; after the rules of
+	 * its own priority.  Walked from the tail: the rules behind a new one
+	 * are those of higher priority values, usually few (a handful of
+	 * table-miss filters behind 100,000 of one priority made a walk from
+	 * the head cost each insertion the whole list). */
 	list = decap ? &nic->decap_rules : &port->rules;
-	pos = list_last_entry(list, struct ftnic_rule, in_port);
-	if (list_empty(list) || pos->prio <= rule->prio) {
-		/* The usual case, rules of one priority: no walk. */
-		list_add_tail_rcu(&rule->in_port, list);
-	} else {
-		list_for_each_entry(pos, list, in_port)
-			if (pos->prio > rule->prio)
-				break;
-		list_add_tail_rcu(&rule->in_port, &pos->in_port);
-	}
-	hash_add(nic->rules_by_cookie, &rule->by_cookie, rule->cookie);
+	list_for_each_entry_reverse(pos, list, in_port)
+		if (pos->prio <= rule->prio)
+			break;
+	/* 'pos' is the last rule not after 'rule', or the list head. */
+	list_add_rcu(&rule->in_port, &pos->in_port);
+	hlist_add_head(&rule->by_cookie, ftnic_cookie_bucket(nic, rule->cookie));
 	nic->n_rules++;
 	mutex_unlock(&nic->rules_lock);
 	return 0;
@@ -582,10 +582,10 @@ static void ftnic_rule_remove(struct ftnic *nic, struct ftnic_rule *rule)
 {
 	struct ftnic_mask *m = rule->mask_group;
 
-	hash_del(&rule->by_cookie);
+	hlist_del_init(&rule->by_cookie);
 	list_del_rcu(&rule->in_port);
 	if (m) {
-		hash_del_rcu(&rule->by_key);
+		hlist_del_init_rcu(&rule->by_key);
 		if (!--m->n_rules) {
 			list_del_rcu(&m->node);
 			kfree_rcu(m, rcu);
@@ -731,14 +731,16 @@ void ftnic_rules_flush(struct ftnic *nic)
 {
 	struct ftnic_rule *rule;
 	struct hlist_node *tmp;
-	int bkt;
+	unsigned int bkt;
 
 	mutex_lock(&nic->rules_lock);
 	/* TC destroys every rule before the representors go: any left is
 	 * a leak in the model, which the tests look for in the log. */
 	if (nic->n_rules)
 		pr_warn("ftnic%d: %u rules left at unload\n", nic->id, nic->n_rules);
-	hash_for_each_safe(nic->rules_by_cookie, bkt, tmp, rule, by_cookie)
-		ftnic_rule_remove(nic, rule);
+	for (bkt = 0; bkt < (1U << nic->rule_hash_bits); bkt++)
+		hlist_for_each_entry_safe(rule, tmp, &nic->rules_by_cookie[bkt],
+					  by_cookie)
+			ftnic_rule_remove(nic, rule);
 	mutex_unlock(&nic->rules_lock);
 }
