@@ -189,6 +189,16 @@ fr_ready() {
         sleep 0.2
         grep -q 0x88b5 "$SYS_T/fr-ft" && grep -q 0x88b5 "$SYS_T/fr-ovs" && return
     done
+    # Say which monitor heard nothing, whether it still runs, and what it
+    # printed (a refused or dropped connection shows here).
+    local sw pid
+    for sw in ft ovs; do
+        [ $sw = ft ] && pid=$mon_ft || pid=$mon_ovs
+        grep -q 0x88b5 "$SYS_T/fr-$sw" && continue
+        kill -0 "$pid" 2>/dev/null && echo "monitor of $sw: running" >&2 \
+            || echo "monitor of $sw: exited" >&2
+        tail -20 "$SYS_T/fr-$sw" >&2
+    done
     fail "$PROTO: the monitors heard no FLOW_REMOVED of the probe rule"
 }
 for PROTO in OpenFlow13 OpenFlow10; do
