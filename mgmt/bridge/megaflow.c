@@ -1035,12 +1035,14 @@ struct commit_ctx {
     struct ft_offload *offload;
     struct bridge_megaflow **list;  /* The uncommitted records. */
     size_t n;
-    /* The live records of 'list' that 'offload' holds, sorted by handle:
-     * a refusal finds its record in O(log n), where a walk of 'list' for
-     * each made a commit of N refusals cost N * N / 2 steps (32,000
-     * refusals: 2.5 s of one callback of the loop). */
-    struct commit_entry *by_handle;
+    /* The live records of 'list' that 'offload' holds, sorted by handle,
+     * made at the provider's first refusal (a commit without one pays
+     * nothing): a refusal finds its record in O(log n), where a walk of
+     * 'list' for each made a commit of N refusals cost N * N / 2 steps
+     * (32,000 refusals: 2.5 s of one callback of the loop). */
+    struct commit_entry *by_handle; /* NULL until a commit needs it. */
     size_t n_by_handle;
+    bool indexed;                   /* 'by_handle' is 'offload''s. */
     struct commit_refusal *refused;
     size_t n_refused, allocated_refused;
 };
@@ -1058,6 +1060,10 @@ commit_compare_handles(const void *a_, const void *b_)
 static void
 commit_index(struct commit_ctx *ctx)
 {
+    if (!ctx->by_handle) {
+        ctx->by_handle = ft_xmalloc(ctx->n * sizeof *ctx->by_handle);
+    }
+    ctx->indexed = true;
     ctx->n_by_handle = 0;
     for (size_t i = 0; i < ctx->n; i++) {
         struct bridge_megaflow *mf = ctx->list[i];
@@ -1099,9 +1105,13 @@ commit_failed_cb(void *ctx_, struct ft_offload_flow *flow, int error,
                  const char *reason)
 {
     struct commit_ctx *ctx = ctx_;
-    struct bridge_megaflow *mf = commit_find(ctx, flow);
+    struct bridge_megaflow *mf;
     struct commit_refusal *r;
 
+    if (!ctx->indexed) {
+        commit_index(ctx);
+    }
+    mf = commit_find(ctx, flow);
     if (!mf || mf->dead || mf->offload != ctx->offload
         || mf->handle.off != flow) {
         return;
@@ -1184,11 +1194,10 @@ bridge_megaflows_commit(struct ft_bridge *br)
     ctx.n = t->n_uncommitted;
     t->uncommitted = NULL;          /* Puts made below start a new list. */
     t->n_uncommitted = t->allocated_uncommitted = 0;
-    ctx.by_handle = ft_xmalloc(ctx.n * sizeof *ctx.by_handle);
     for (size_t i = 0; i < br->n_offloads; i++) {
         ctx.offload = br->offloads[i].offload;
         if (ft_offload_batches(ctx.offload)) {
-            commit_index(&ctx);
+            ctx.indexed = false;
             ft_offload_commit(ctx.offload, commit_failed_cb, &ctx);
         }
     }
