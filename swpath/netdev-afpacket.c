@@ -105,6 +105,11 @@
  * MTU with room to spare); larger frames come through recvmsg(). */
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_N_FRAMES 4096
+/* Without option rx_ring_frames a ring that overflowed doubles, up to
+ * this (32 MiB): a port whose new flows' first packets come in bursts
+ * (a SmartNIC representor) keeps them while the daemon sets up the flows
+ * before them, and only such a port pays for the larger ring. */
+#define FT_AFPACKET_GROW_FRAMES 16384
 /* Bounds of option rx_ring_frames (2 MiB to 128 MiB a port); it must be
  * a multiple of the slots in a block. */
 #define FT_AFPACKET_MIN_FRAMES 1024
@@ -134,6 +139,10 @@ struct afpacket_netdev {
     uint8_t *ring;
     size_t ring_size;
     unsigned int n_frames;          /* Slots in it. */
+    unsigned int grow_max;          /* Slots it may grow to, 0: fixed. */
+    bool grow_wanted;               /* The kernel dropped frames for want
+                                     * of a slot: grow when empty.  Set by
+                                     * get_stats() too (atomic). */
     unsigned int head;              /* Next slot to read. */
     unsigned int release[BATCH];    /* Slots to give back. */
     unsigned int n_release;
@@ -187,12 +196,62 @@ afpacket_setsockopt(const struct afpacket_netdev *dev, int fd, int level,
     return 0;
 }
 
+/* Maps the socket's receive ring of 'n_frames' slots. */
+static int
+afpacket_mmap_ring(struct afpacket_netdev *dev, unsigned int n_frames,
+                   struct ft_error *err)
+{
+    size_t size = (size_t) n_frames * FT_AFPACKET_FRAME_SIZE;
+    uint8_t *ring;
+    int error;
+
+    ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED,
+                dev->fd, 0);
+    if (ring == MAP_FAILED) {
+        /* MAP_LOCKED may exceed RLIMIT_MEMLOCK; the ring works unlocked. */
+        ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    dev->fd, 0);
+    }
+    if (ring == MAP_FAILED) {
+        error = -errno;
+        return ft_error_set(err, error,
+                            "port %s: cannot map the receive ring: %s",
+                            dev->up.name, strerror(-error));
+    }
+    dev->ring = ring;
+    dev->ring_size = size;
+    __atomic_store_n(&dev->n_frames, n_frames, __ATOMIC_RELAXED);
+    dev->head = 0;
+    return 0;
+}
+
+/* Asks the kernel for a receive ring of 'n_frames' slots (0: none; the
+ * socket must have none when asking for one) and, if 'n_frames', maps
+ * it. */
+static int
+afpacket_map_ring(struct afpacket_netdev *dev, unsigned int n_frames,
+                  struct ft_error *err)
+{
+    struct tpacket_req req;
+    int error;
+
+    memset(&req, 0, sizeof req);
+    if (n_frames) {
+        req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
+        req.tp_block_nr = n_frames / FT_AFPACKET_BLOCK_FRAMES;
+        req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
+        req.tp_frame_nr = n_frames;
+    }
+    error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_RX_RING,
+                                &req, sizeof req, "the receive ring", err);
+    return error || !n_frames ? error : afpacket_mmap_ring(dev, n_frames, err);
+}
+
 static int
 afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
 {
     int version = TPACKET_V2;
     int reserve = FT_PACKET_HEADROOM;
-    struct tpacket_req req;
     int error;
 
     error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_VERSION,
@@ -203,35 +262,64 @@ afpacket_setup_ring(struct afpacket_netdev *dev, struct ft_error *err)
                                     PACKET_RESERVE, &reserve, sizeof reserve,
                                     "PACKET_RESERVE", err);
     }
-    if (error) {
-        return error;
+    if (!error) {
+        error = afpacket_map_ring(dev, dev->n_frames, err);
     }
+    return error;
+}
 
-    memset(&req, 0, sizeof req);
-    req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
-    req.tp_block_nr = dev->n_frames / FT_AFPACKET_BLOCK_FRAMES;
-    req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
-    req.tp_frame_nr = dev->n_frames;
-    error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_RX_RING,
-                                &req, sizeof req, "the receive ring", err);
-    if (error) {
-        return error;
-    }
+/* Adds the frames the kernel dropped since the last call (reading its
+ * counters resets them) to 'kernel_drops' and returns how many.  Called
+ * by the receiving thread (when the ring grows) and by whoever reads the
+ * port's counters. */
+static uint64_t
+afpacket_read_drops(struct afpacket_netdev *dev)
+{
+    struct tpacket_stats kst;
+    socklen_t len = sizeof kst;
 
-    dev->ring_size = (size_t) dev->n_frames * FT_AFPACKET_FRAME_SIZE;
-    dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_LOCKED, dev->fd, 0);
-    if (dev->ring == MAP_FAILED) {
-        /* MAP_LOCKED may exceed RLIMIT_MEMLOCK; the ring works unlocked. */
-        dev->ring = mmap(NULL, dev->ring_size, PROT_READ | PROT_WRITE,
-                         MAP_SHARED, dev->fd, 0);
+    if (getsockopt(dev->fd, SOL_PACKET, PACKET_STATISTICS, &kst, &len)
+        || !kst.tp_drops) {
+        return 0;
     }
-    if (dev->ring == MAP_FAILED) {
-        error = -errno;
-        dev->ring = NULL;
-        return ft_error_set(err, error,
-                            "port %s: cannot map the receive ring: %s",
-                            dev->up.name, strerror(-error));
+    __atomic_fetch_add(&dev->kernel_drops, kst.tp_drops, __ATOMIC_RELAXED);
+    return kst.tp_drops;
+}
+
+/* Replaces the ring with one twice as large (at most 'grow_max' slots).
+ * Called only when every slot belongs to the kernel and no frame returned
+ * points into the ring: the kernel drops the old ring's slots and the
+ * frames it queued whole for them (the ring is empty, so there are none),
+ * and a frame arriving meanwhile is lost as it would have been anyway.
+ * The kernel frees a ring only while no one maps it (EBUSY: a child
+ * process may still share the mapping; then try again at the next
+ * drop), and takes a new one only once the old is freed.  If the larger
+ * ring cannot be had, the old size is asked for again and the port stops
+ * growing; if not even that, the port has no ring and its receive fails
+ * from then on. */
+static int
+afpacket_grow_ring(struct afpacket_netdev *dev)
+{
+    unsigned int old = dev->n_frames;
+    unsigned int want = old * 2 < dev->grow_max ? old * 2 : dev->grow_max;
+    struct ft_error err;
+
+    /* The drops so far are the old ring's: counted here, so that the next
+     * get_stats() does not take them for the new one's. */
+    afpacket_read_drops(dev);
+    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
+    munmap(dev->ring, dev->ring_size);
+    dev->ring = NULL;
+    if (afpacket_map_ring(dev, 0, &err)) {
+        if (err.code != -EBUSY) {
+            __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
+        }
+        return afpacket_mmap_ring(dev, old, &err);
+    }
+    if (afpacket_map_ring(dev, want, &err)) {
+        __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
+        afpacket_map_ring(dev, 0, &err);
+        return afpacket_map_ring(dev, old, &err);
     }
     return 0;
 }
@@ -430,18 +518,21 @@ afpacket_vnet_option(const char *name, const struct ft_netdev_option *opts,
     return 0;
 }
 
-/* Reads option rx_ring_frames (default FT_AFPACKET_N_FRAMES) into
- * '*n_frames'. */
+/* Reads option rx_ring_frames into '*n_frames' and '*grow_max': a size
+ * given is kept; without one the ring starts at FT_AFPACKET_N_FRAMES and
+ * doubles, up to FT_AFPACKET_GROW_FRAMES, each time the kernel drops
+ * frames for want of a free slot. */
 static int
 afpacket_ring_option(const char *name, const struct ft_netdev_option *opts,
                      size_t n_opts, unsigned int *n_frames,
-                     struct ft_error *err)
+                     unsigned int *grow_max, struct ft_error *err)
 {
     const char *v = ft_netdev_option_find(opts, n_opts, "rx_ring_frames");
     char *end;
     unsigned long n;
 
     *n_frames = FT_AFPACKET_N_FRAMES;
+    *grow_max = FT_AFPACKET_GROW_FRAMES;
     if (!v) {
         return 0;
     }
@@ -458,6 +549,7 @@ afpacket_ring_option(const char *name, const struct ft_netdev_option *opts,
                             FT_AFPACKET_FRAME_SIZE);
     }
     *n_frames = (unsigned int) n;
+    *grow_max = 0;
     return 0;
 }
 
@@ -469,7 +561,7 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     static const char *const known[] = { "vnet_hdr", "rx_ring_frames",
                                          NULL };
     struct afpacket_netdev *dev;
-    unsigned int n_frames;
+    unsigned int n_frames, grow_max;
     bool want_vnet;
     int ifindex, error;
 
@@ -479,7 +571,8 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
         error = afpacket_vnet_option(name, opts, n_opts, &want_vnet, err);
     }
     if (!error) {
-        error = afpacket_ring_option(name, opts, n_opts, &n_frames, err);
+        error = afpacket_ring_option(name, opts, n_opts, &n_frames,
+                                     &grow_max, err);
     }
     if (error) {
         return error;
@@ -500,6 +593,7 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     dev->fd = -1;
     dev->tx_fd = -1;
     dev->n_frames = n_frames;
+    dev->grow_max = grow_max;
 
     /* Only the pages that frames touch are ever committed. */
     dev->tx_buf = malloc((size_t) BATCH * FT_AFPACKET_TX_SLOT);
@@ -786,6 +880,19 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     }
     dev->n_release = 0;
 
+    if (!dev->ring) {
+        return -ENOMEM;
+    }
+    if (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
+        && !(__atomic_load_n(&afpacket_slot(dev, dev->head)->tp_status,
+                             __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+        int error = afpacket_grow_ring(dev);
+
+        if (error) {
+            return error;
+        }
+    }
+
     while (batch->count < FT_PACKET_BATCH_MAX) {
         struct tpacket2_hdr *hdr = afpacket_slot(dev, dev->head);
         uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
@@ -795,6 +902,9 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
 
         if (!(status & TP_STATUS_USER)) {
             break;
+        }
+        if (status & TP_STATUS_LOSING && dev->n_frames < dev->grow_max) {
+            __atomic_store_n(&dev->grow_wanted, true, __ATOMIC_RELAXED);
         }
         took = (copied ? afpacket_take_copy(dev, batch->count, pkt)
                        : afpacket_take_slot(dev, hdr, status, pkt));
@@ -908,15 +1018,16 @@ static int
 afpacket_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
 {
     struct afpacket_netdev *dev = afpacket_cast(netdev);
-    struct tpacket_stats kst;
-    socklen_t len = sizeof kst;
 
-    /* Reading the kernel's counters resets them: accumulate. */
-    if (!getsockopt(dev->fd, SOL_PACKET, PACKET_STATISTICS, &kst, &len)) {
-        dev->kernel_drops += kst.tp_drops;
+    if (afpacket_read_drops(dev)
+        && __atomic_load_n(&dev->n_frames, __ATOMIC_RELAXED)
+           < __atomic_load_n(&dev->grow_max, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&dev->grow_wanted, true, __ATOMIC_RELAXED);
     }
     *stats = dev->stats;
-    stats->rx_dropped += dev->kernel_drops;
+    stats->rx_dropped += __atomic_load_n(&dev->kernel_drops,
+                                         __ATOMIC_RELAXED);
+    stats->rx_ring_frames = __atomic_load_n(&dev->n_frames, __ATOMIC_RELAXED);
     return 0;
 }
 

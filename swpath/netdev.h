@@ -66,6 +66,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "flowtier/error.h"
 #include "flowtier/flow.h"
@@ -100,6 +101,9 @@ struct ft_netdev_stats {
     uint64_t tx_dropped;        /* Kernel queue full (EAGAIN, ENOBUFS). */
     uint64_t tx_errors;         /* Refused: too large (EMSGSIZE), device
                                  * down, other errors. */
+    uint32_t rx_ring_frames;    /* Slots of the receive ring now (an
+                                 * AF_PACKET port's grows after drops),
+                                 * 0 if the port has none. */
 };
 
 struct ft_netdev_class;
@@ -298,6 +302,7 @@ ft_netdev_get_fd(const struct ft_netdev *netdev)
 static inline int
 ft_netdev_get_stats(struct ft_netdev *netdev, struct ft_netdev_stats *stats)
 {
+    memset(stats, 0, sizeof *stats);
     return netdev->class->get_stats(netdev, stats);
 }
 

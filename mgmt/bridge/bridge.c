@@ -1440,6 +1440,7 @@ ft_bridge_dump_ports(struct ft_bridge *br,
             ps.tx_bytes = ns.tx_bytes;
             ps.tx_dropped = ns.tx_dropped;
             ps.tx_errors = ns.tx_errors;
+            ps.rx_ring_frames = ns.rx_ring_frames;
         }
         cb(&ps, aux);
     }

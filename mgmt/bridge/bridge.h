@@ -808,6 +808,7 @@ struct ft_bridge_port_stats {
     const char *type;
     uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
     uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
+    uint32_t rx_ring_frames;    /* Receive ring slots, 0 if none. */
 };
 
 /* Calls 'cb' for every open port of the bridge, in ascending port number

@@ -14,6 +14,7 @@
  * nothing.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +98,14 @@ port_status_cb(const struct ft_bridge_port_stats *p, void *ctx_)
         "tx_errors", (json_int_t) p->tx_errors));
     if (ctx->sock >= 0 && is_kernel_device(p->type)) {
         device_status(ctx->sock, p->name, st);
+    }
+    if (p->rx_ring_frames) {
+        char frames[16];
+
+        snprintf(frames, sizeof frames, "%"PRIu32, p->rx_ring_frames);
+        json_object_set_new(st, "status", json_pack("{s:s}",
+                                                     "rx_ring_frames",
+                                                     frames));
     }
     json_object_set_new(ctx->out, p->name, st);
 }

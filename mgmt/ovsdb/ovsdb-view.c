@@ -78,6 +78,7 @@ static const struct col_map maps[] = {
     { "Interface", "mac_in_use", MK_STATUS, 0 },
     { "Interface", "mtu", MK_STATUS, 0 },
     { "Interface", "statistics", MK_STATUS, 0 },
+    { "Interface", "status", MK_STATUS, 0 },
 };
 
 #define N_MAPS (sizeof maps / sizeof maps[0])

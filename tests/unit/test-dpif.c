@@ -596,6 +596,125 @@ test_rx_ring_frames(void **state)
     run_cmd("ip link del rb0");
 }
 
+/* Sends 'n' 60-byte frames on raw socket 'fd' and gives the kernel 50 ms
+ * to deliver those it queued. */
+static void
+send_frames(int fd, int n)
+{
+    uint8_t frame[60] = {
+        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
+    };
+
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(send(fd, frame, sizeof frame, 0),
+                         (ssize_t) sizeof frame);
+    }
+    usleep(50000);
+}
+
+/* Reads 'netdev' until three polls 1 ms apart find nothing; returns the
+ * frames read. */
+static int
+read_dry(struct ft_netdev *netdev)
+{
+    struct ft_packet_batch batch;
+    int got = 0, idle = 0;
+
+    while (idle < 3) {
+        ft_packet_batch_init(&batch);
+        if (ft_netdev_rx_burst(netdev, &batch) > 0) {
+            got += (int) batch.count;
+            idle = 0;
+        } else {
+            idle++;
+            usleep(1000);
+        }
+    }
+    return got;
+}
+
+/* Without option rx_ring_frames a port's ring doubles once the kernel
+ * dropped frames for want of a slot, from 4,096 to at most 16,384 slots,
+ * and the burst that overflowed it fits the next time.  The drop is seen
+ * either by the frames marked TP_STATUS_LOSING after it or by the
+ * counters; a ring of the size given by the option never grows. */
+static void
+test_rx_ring_grows(void **state)
+{
+    struct ft_netdev_option opt = { "rx_ring_frames", "4096" };
+    struct ft_netdev_stats st;
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    uint64_t dropped;
+    int fd, got;
+
+    (void) start(state);
+    assert_int_equal(run_cmd("ip link add rg0 type veth peer name rgi0 && "
+                             "ip link set rgi0 up"), 0);
+    fd = open_raw("rgi0");
+    assert_true(fd >= 0);
+    assert_int_equal(ft_netdev_open("rg0", "system", NULL, 0, &netdev,
+                                    &err), 0);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 4096);
+
+    /* Overflow, then one frame after the drop: it comes marked "losing",
+     * and the ring grows at the next poll that finds it empty, before
+     * anything read the counters. */
+    send_frames(fd, 6000);
+    got = read_dry(netdev);
+    assert_true(got <= 4096);
+    send_frames(fd, 1);
+    assert_int_equal(read_dry(netdev), 1);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 8192);
+    assert_true(st.rx_dropped >= (uint64_t) (6000 - got));
+    dropped = st.rx_dropped;
+
+    /* The same burst now fits. */
+    send_frames(fd, 6000);
+    assert_int_equal(read_dry(netdev), 6000);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_dropped, dropped);
+
+    /* A larger burst overflows 8,192: seen by the counters this time (no
+     * frame after it), the ring grows to its limit and stays there. */
+    send_frames(fd, 12000);
+    got = read_dry(netdev);
+    assert_true(got <= 8192);
+    ft_netdev_get_stats(netdev, &st);
+    assert_true(st.rx_dropped >= dropped + (uint64_t) (12000 - got));
+    assert_int_equal(read_dry(netdev), 0);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 16384);
+    dropped = st.rx_dropped;
+    send_frames(fd, 12000);
+    assert_int_equal(read_dry(netdev), 12000);
+    send_frames(fd, 20000);
+    read_dry(netdev);
+    ft_netdev_get_stats(netdev, &st);
+    assert_true(st.rx_dropped > dropped);
+    assert_int_equal(read_dry(netdev), 0);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 16384);
+    ft_netdev_close(netdev);
+
+    /* A size given is kept. */
+    assert_int_equal(ft_netdev_open("rg0", "system", &opt, 1, &netdev,
+                                    &err), 0);
+    send_frames(fd, 6000);
+    assert_true(read_dry(netdev) <= 4096);
+    ft_netdev_get_stats(netdev, &st);
+    assert_true(st.rx_dropped > 0);
+    send_frames(fd, 1);
+    read_dry(netdev);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 4096);
+    ft_netdev_close(netdev);
+    close(fd);
+    run_cmd("ip link del rg0");
+}
+
 static int
 count_port(const struct ft_dpif_port_info *info, void *aux)
 {
@@ -1405,6 +1524,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_ports),
         cmocka_unit_test(test_rx_ring_frames),
+        cmocka_unit_test(test_rx_ring_grows),
         cmocka_unit_test(test_fds_and_ports),
         cmocka_unit_test(test_miss_then_hits),
         cmocka_unit_test(test_batch_one_upcall),
