@@ -11,6 +11,7 @@
  *   devlink=0     no devlink instance and ports (default 1): the
  *                 representors' netdev ops then name the ports, and
  *                 there are no sysfs files to remove or make VFs
+ *   rules         read only: the rules in the NICs' tables now
  *
  * VFs come and go while it is loaded through sysfs files of each NIC's
  * platform device (sriov.c).
@@ -44,6 +45,26 @@ MODULE_PARM_DESC(devlink, "a devlink instance per NIC, a devlink port per repres
 static struct ftnic **ftnic_nics;
 static struct ftnic_indr ftnic_indr;	/* for VXLAN devices' blocks */
 static bool ftnic_indr_registered;
+
+/* rules (read only): the rules in all NICs' tables now, a file a
+ * benchmark can poll without starting a process (read while the module
+ * is loaded; the count is a snapshot, not taken under the rules' lock). */
+static int ftnic_rules_get(char *buf, const struct kernel_param *kp)
+{
+	struct ftnic **nics = READ_ONCE(ftnic_nics);
+	unsigned int i, n = 0;
+
+	for (i = 0; nics && i < instances; i++)
+		if (nics[i])
+			n += READ_ONCE(nics[i]->n_rules);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static const struct kernel_param_ops ftnic_rules_ops = {
+	.get = ftnic_rules_get,
+};
+module_param_cb(rules, &ftnic_rules_ops, NULL, 0444);
+MODULE_PARM_DESC(rules, "rules in the NICs' tables now (read only)");
 
 static void ftnic_port_init(struct ftnic *nic, struct ftnic_port *port, int vf)
 {
