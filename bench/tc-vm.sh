@@ -33,7 +33,13 @@
 #
 # usage: sudo bench/tc-vm.sh [--builddir DIR] [--output FILE]
 #                            [--n N] [--m M] [--sample S] [--rounds R]
-#                            [--only-tccnt] [--profile-tccnt F]
+#                            [--only-tccnt] [--profile-tccnt F] [--cpus 2]
+#   --cpus 2        a guest of two vCPUs (each a host core): the traffic
+#                   (pktgen, and the model's path of its packets, which
+#                   runs in pktgen's context) on vCPU 1, flowtierd and
+#                   tc on vCPU 0, so that FlowTier's side does not share
+#                   its vCPU with the traffic source (default: one vCPU
+#                   for everything)
 #   --builddir DIR  build holding mgmt/flowtier, mgmt/flowtierd and
 #                   tests/ftnic/ftnic.ko (default build/)
 #   --output FILE   JSON results (default bench/results/DATE-tc.json)
@@ -86,6 +92,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
                 args+=("$1" "$2"); shift ;;
             --profile|--no-tcmod|--only-tccnt) args+=("$1" 1) ;;
+            --cpus) export FT_VM_CPUS=$2; shift ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -112,7 +119,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
   "date": "$date",
   "machine": {
     "host": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), nproc $(nproc), load average $load at the end",
-    "guest": "VM under emulation (QEMU TCG, 1 vCPU, 1 GiB), Debian 12 kernel",
+    "guest": "VM under emulation (QEMU TCG, ${FT_VM_CPUS:-1} vCPU(s), 1 GiB), Debian 12 kernel",
     "nic": "ftnic model (tests/ftnic/): a software model, not hardware"
   },
   "flowtier": "$(git -C "$repo" describe --always --dirty 2>/dev/null)",
@@ -160,6 +167,13 @@ exec 7<>/tmp/ftb/nap.fifo
 nap() { read -r -t "$1" -u 7 _ || true; }
 COOKIE=466c6f7754696572
 span=$repo/bench/lib/tc-span.py
+# With two vCPUs: pktgen's thread on the second, flowtierd and tc pinned
+# to the first.
+PG_CPU=0 PIN0=
+if [ "$(nproc)" -ge 2 ]; then
+    PG_CPU=1 PIN0="taskset 1"
+    echo "tc-vm: two vCPUs: traffic on vCPU 1, flowtierd and tc on vCPU 0" >&2
+fi
 # pktgen's gap between two first packets (ns).
 SEND_DELAY_NS=200000
 # tccnt's first packets a burst: three quarters of the main side's ring.
@@ -197,6 +211,7 @@ ftd_start() {
     "$FTD" --detach --no-fsync --log-file=/tmp/ftb/ftd.log \
         || fail "flowtierd did not start: $(tail -3 /tmp/ftb/ftd.log)"
     ftd_pid=$(pidof flowtierd) || fail "no flowtierd process"
+    [ -n "$PIN0" ] && { taskset -a -p 1 "$ftd_pid" >/dev/null || fail "cannot pin flowtierd"; }
     # No megaflow may idle out while the cases run (TCG's clock jumps).
     ft add-br br0 -- set Bridge br0 other_config:hw-offload=true \
         other_config:max-idle=3600000
@@ -242,8 +257,8 @@ hw_count() {
 send() {
     ip netns exec vm0 sh -c "
         pg=/proc/net/pktgen
-        echo rem_device_all > \$pg/kpktgend_0
-        echo add_device ftnic0vf0 > \$pg/kpktgend_0
+        echo rem_device_all > \$pg/kpktgend_$PG_CPU
+        echo add_device ftnic0vf0 > \$pg/kpktgend_$PG_CPU
         for c in 'count $(($2 - $1))' 'clone_skb 0' 'pkt_size 60' \
                  'delay $SEND_DELAY_NS' 'dst_min $(dst $1)' 'dst_max $(dst $(($2 - 1)))' \
                  'dst_mac $vf1_mac' 'udp_src_min 9' 'udp_src_max 9' \
@@ -521,7 +536,7 @@ for r in $(seq 1 "$rounds"); do
     tc qdisc add dev ftnic0r2 clsact || fail "no clsact on ftnic0r2"
     kill -STOP "$ftd_pid"
     t0=$(now)
-    tc -batch /tmp/ftb/peer.batch >/tmp/ftb/peer.out 2>&1
+    $PIN0 tc -batch /tmp/ftb/peer.batch >/tmp/ftb/peer.out 2>&1
     rc=$?
     t1=$(now)
     kill -CONT "$ftd_pid"

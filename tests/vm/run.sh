@@ -25,6 +25,8 @@
 #   FT_VM_CACHE    cache directory (default /var/cache/flowtier-vm)
 #   FT_VM_TIMEOUT  seconds before the VM is killed (default 600)
 #   FT_VM_CONSOLE  1: copy the guest's console (kernel log) to stderr
+#   FT_VM_CPUS     vCPUs (default 1; more run as threads of their own,
+#                  QEMU's multi-threaded TCG, each wanting a host core)
 #
 # Exit status: COMMAND's; 125 when the VM stopped without reporting one
 # (kernel panic, timeout, QEMU failure), with the console's tail on stderr.
@@ -33,6 +35,11 @@ set -euo pipefail
 VM_DIR=$(dirname "$(readlink -f "$0")")
 VM_CACHE=${FT_VM_CACHE:-/var/cache/flowtier-vm}
 VM_TIMEOUT=${FT_VM_TIMEOUT:-600}
+VM_CPUS=${FT_VM_CPUS:-1}
+case $VM_CPUS in
+    [1-8]) ;;
+    *) echo "run.sh: FT_VM_CPUS=$VM_CPUS: 1 to 8" >&2; exit 125 ;;
+esac
 
 die() {
     echo "vm/run.sh: $*" >&2
@@ -174,7 +181,7 @@ append+=" tsc=reliable no_timer_check i8042.noaux i8042.nokbd 8250.nr_uarts=1"
 append+=" random.trust_cpu=on"
 rc=0
 timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 \
-    -M pc,accel=tcg -cpu max -smp 1 -m 1024 \
+    -M pc,accel=tcg -cpu max -smp "$VM_CPUS" -m 1024 \
     -nodefaults -no-reboot -display none -monitor none \
     -serial "file:$run/console" \
     -kernel "$cache/vmlinux" -initrd "$cache/initrd.cpio" -append "$append" \
