@@ -12,7 +12,7 @@ import re
 import sys
 
 STATUS = ('admin_state', 'ifindex', 'link_state', 'mac_in_use', 'mtu',
-          'statistics')
+          'statistics', 'status')
 UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
