@@ -196,6 +196,8 @@ vs 0 get Interface vnet1 mac_in_use
 [ "$out" = "\"$(cat /sys/class/net/vnet1/address)\"" ] || fail "mac_in_use $out"
 vs 0 get Interface vnet1 mtu
 [ "$out" = "$(cat /sys/class/net/vnet1/mtu)" ] || fail "mtu $out"
+vs 0 get Interface vnet1 status:rx_ring_frames
+case $out in '"4096"'|4096) ;; *) fail "status:rx_ring_frames $out" ;; esac
 vs 0 get Interface vnet1 admin_state link_state
 [ "$out" = "$(printf 'up\nup')" ] || fail "admin_state, link_state: $out"
 vs 1 set Interface vnet1 statistics:rx_packets=5
