@@ -33,13 +33,14 @@
 #
 # usage: sudo bench/tc-vm.sh [--builddir DIR] [--output FILE]
 #                            [--n N] [--m M] [--sample S] [--rounds R]
-#                            [--only-tccnt] [--profile-tccnt F] [--cpus 2]
-#   --cpus 2        a guest of two vCPUs (each a host core): the traffic
-#                   (pktgen, and the model's path of its packets, which
-#                   runs in pktgen's context) on vCPU 1, flowtierd and
-#                   tc on vCPU 0, so that FlowTier's side does not share
-#                   its vCPU with the traffic source (default: one vCPU
-#                   for everything)
+#                            [--only-tccnt] [--profile-tccnt F] [--cpus C]
+#   --cpus C        the guest's vCPUs, 1 or 2 (default 2 where the host
+#                   has two cores or more: each vCPU takes a host core).
+#                   With two the traffic (pktgen, and the model's path of
+#                   its packets, which runs in pktgen's context) runs on
+#                   vCPU 1, flowtierd and tc on vCPU 0, so that FlowTier's
+#                   side does not share its vCPU with the traffic source
+#                   while tc's runs alone; with one, everything shares it
 #   --builddir DIR  build holding mgmt/flowtier, mgmt/flowtierd and
 #                   tests/ftnic/ftnic.ko (default build/)
 #   --output FILE   JSON results (default bench/results/DATE-tc.json)
@@ -84,6 +85,7 @@ repo=$(cd "$here/.." && pwd)
 
 if [ "${FT_VM_GUEST:-}" != 1 ]; then
     build=$repo/build output= args=() alt=
+    cpus=$(( $(nproc) >= 2 ? 2 : 1 ))
     while [ $# -gt 0 ]; do
         case $1 in
             --builddir) build=$(readlink -f "$2"); shift ;;
@@ -92,7 +94,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
                 args+=("$1" "$2"); shift ;;
             --profile|--no-tcmod|--only-tccnt) args+=("$1" 1) ;;
-            --cpus) export FT_VM_CPUS=$2; shift ;;
+            --cpus) cpus=$2; shift ;;
             *) sed -n '/^# usage:/,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
                exit 2 ;;
         esac
@@ -106,6 +108,8 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
     date=$(date -u +%Y-%m-%dT%H%M%SZ)
     [ -n "$output" ] || output=$here/results/$date-tc.json
     out=$(mktemp /tmp/ftbench-tc.XXXXXX) || exit 1
+    case $cpus in 1|2) ;; *) echo "tc-vm: --cpus $cpus: 1 or 2" >&2; exit 2 ;; esac
+    export FT_VM_CPUS=$cpus
     FT_VM_GUEST=1 FT_VM_TIMEOUT=${FT_VM_TIMEOUT:-1500} "$repo/tests/vm/run.sh" \
         "$(readlink -f "$0")" --builddir "$build" "${args[@]}" | tee "$out"
     rc=${PIPESTATUS[0]}
