@@ -311,10 +311,16 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     munmap(dev->ring, dev->ring_size);
     dev->ring = NULL;
     if (afpacket_map_ring(dev, 0, &err)) {
+        unsigned int head = dev->head;
+        int error;
+
         if (err.code != -EBUSY) {
             __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
         }
-        return afpacket_mmap_ring(dev, old, &err);
+        /* The same ring again: the kernel writes on where it was. */
+        error = afpacket_mmap_ring(dev, old, &err);
+        dev->head = head;
+        return error;
     }
     if (afpacket_map_ring(dev, want, &err)) {
         __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);

@@ -26,11 +26,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -713,6 +715,57 @@ test_rx_ring_grows(void **state)
     ft_netdev_close(netdev);
     close(fd);
     run_cmd("ip link del rg0");
+}
+
+/* The kernel frees a ring only while no process maps it: with a child
+ * holding a copy of the mapping the ring cannot grow, and the port keeps
+ * its ring and its place in it (frames after the attempt arrive, in
+ * order); once the child is gone, the next overflow grows it. */
+static void
+test_rx_ring_grow_busy(void **state)
+{
+    struct ft_netdev_stats st;
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    pid_t child;
+    int fd;
+
+    (void) start(state);
+    assert_int_equal(run_cmd("ip link add rh0 type veth peer name rhi0 && "
+                             "ip link set rhi0 up"), 0);
+    fd = open_raw("rhi0");
+    assert_true(fd >= 0);
+    assert_int_equal(ft_netdev_open("rh0", "system", NULL, 0, &netdev,
+                                    &err), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (!child) {
+        pause();
+        _exit(0);
+    }
+
+    send_frames(fd, 6000);
+    assert_true(read_dry(netdev) <= 4096);
+    send_frames(fd, 1);
+    assert_int_equal(read_dry(netdev), 1);
+    send_frames(fd, 3000);
+    assert_int_equal(read_dry(netdev), 3000);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 4096);
+
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    send_frames(fd, 6000);
+    assert_true(read_dry(netdev) <= 4096);
+    send_frames(fd, 1);
+    assert_int_equal(read_dry(netdev), 1);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_ring_frames, 8192);
+    send_frames(fd, 6000);
+    assert_int_equal(read_dry(netdev), 6000);
+    ft_netdev_close(netdev);
+    close(fd);
+    run_cmd("ip link del rh0");
 }
 
 static int
@@ -1525,6 +1578,7 @@ main(void)
         cmocka_unit_test(test_bad_ports),
         cmocka_unit_test(test_rx_ring_frames),
         cmocka_unit_test(test_rx_ring_grows),
+        cmocka_unit_test(test_rx_ring_grow_busy),
         cmocka_unit_test(test_fds_and_ports),
         cmocka_unit_test(test_miss_then_hits),
         cmocka_unit_test(test_batch_one_upcall),
