@@ -519,32 +519,30 @@ test_bad_ports(void **state)
     assert_int_equal(info.ifindex, if_nametoindex("dp1"));
 }
 
-/* Sends 'n' frames into veth end 'inj' while nothing reads the "system"
- * port on its peer 'dev', opened with option rx_ring_frames='frames'
- * (NULL: none); then reads the port dry.  Returns the frames read and
- * sets '*dropped' to the port's rx_dropped. */
-static int
-ring_burst(const char *dev, const char *inj, const char *frames, int n,
-           uint64_t *dropped)
+/* Sends 'n' 60-byte frames on raw socket 'fd' and gives the kernel 50 ms
+ * to deliver those it queued. */
+static void
+send_frames(int fd, int n)
 {
-    struct ft_netdev_option opt = { "rx_ring_frames", frames };
     uint8_t frame[60] = {
         0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
     };
-    struct ft_netdev_stats st;
-    struct ft_packet_batch batch;
-    struct ft_netdev *netdev;
-    struct ft_error err;
-    int fd, got = 0, idle = 0;
 
-    assert_int_equal(ft_netdev_open(dev, "system", &opt, frames ? 1 : 0,
-                                    &netdev, &err), 0);
-    fd = open_raw(inj);
-    assert_true(fd >= 0);
     for (int i = 0; i < n; i++) {
         assert_int_equal(send(fd, frame, sizeof frame, 0),
                          (ssize_t) sizeof frame);
     }
+    usleep(50000);
+}
+
+/* Reads 'netdev' until three polls 1 ms apart find nothing; returns the
+ * frames read. */
+static int
+read_dry(struct ft_netdev *netdev)
+{
+    struct ft_packet_batch batch;
+    int got = 0, idle = 0;
+
     while (idle < 3) {
         ft_packet_batch_init(&batch);
         if (ft_netdev_rx_burst(netdev, &batch) > 0) {
@@ -555,6 +553,29 @@ ring_burst(const char *dev, const char *inj, const char *frames, int n,
             usleep(1000);
         }
     }
+    return got;
+}
+
+/* Sends 'n' frames into veth end 'inj' while nothing reads the "system"
+ * port on its peer 'dev', opened with option rx_ring_frames='frames'
+ * (NULL: none); then reads the port dry.  Returns the frames read and
+ * sets '*dropped' to the port's rx_dropped. */
+static int
+ring_burst(const char *dev, const char *inj, const char *frames, int n,
+           uint64_t *dropped)
+{
+    struct ft_netdev_option opt = { "rx_ring_frames", frames };
+    struct ft_netdev_stats st;
+    struct ft_netdev *netdev;
+    struct ft_error err;
+    int fd, got;
+
+    assert_int_equal(ft_netdev_open(dev, "system", &opt, frames ? 1 : 0,
+                                    &netdev, &err), 0);
+    fd = open_raw(inj);
+    assert_true(fd >= 0);
+    send_frames(fd, n);
+    got = read_dry(netdev);
     ft_netdev_get_stats(netdev, &st);
     *dropped = st.rx_dropped;
     close(fd);
@@ -598,41 +619,23 @@ test_rx_ring_frames(void **state)
     run_cmd("ip link del rb0");
 }
 
-/* Sends 'n' 60-byte frames on raw socket 'fd' and gives the kernel 50 ms
- * to deliver those it queued. */
-static void
-send_frames(int fd, int n)
-{
-    uint8_t frame[60] = {
-        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
-    };
-
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(send(fd, frame, sizeof frame, 0),
-                         (ssize_t) sizeof frame);
-    }
-    usleep(50000);
-}
-
-/* Reads 'netdev' until three polls 1 ms apart find nothing; returns the
- * frames read. */
+/* Makes veth pair 'dev'-'inj', opens 'dev' as a "system" port with its
+ * default ring into '*netdevp' and returns a raw socket on 'inj'. */
 static int
-read_dry(struct ft_netdev *netdev)
+veth_port(const char *dev, const char *inj, struct ft_netdev **netdevp)
 {
-    struct ft_packet_batch batch;
-    int got = 0, idle = 0;
+    char cmd[128];
+    struct ft_error err;
+    int fd;
 
-    while (idle < 3) {
-        ft_packet_batch_init(&batch);
-        if (ft_netdev_rx_burst(netdev, &batch) > 0) {
-            got += (int) batch.count;
-            idle = 0;
-        } else {
-            idle++;
-            usleep(1000);
-        }
-    }
-    return got;
+    snprintf(cmd, sizeof cmd, "ip link add %s type veth peer name %s && "
+             "ip link set %s up", dev, inj, inj);
+    assert_int_equal(run_cmd(cmd), 0);
+    fd = open_raw(inj);
+    assert_true(fd >= 0);
+    assert_int_equal(ft_netdev_open(dev, "system", NULL, 0, netdevp, &err),
+                     0);
+    return fd;
 }
 
 /* Without option rx_ring_frames a port's ring doubles once the kernel
@@ -651,12 +654,7 @@ test_rx_ring_grows(void **state)
     int fd, got;
 
     (void) start(state);
-    assert_int_equal(run_cmd("ip link add rg0 type veth peer name rgi0 && "
-                             "ip link set rgi0 up"), 0);
-    fd = open_raw("rgi0");
-    assert_true(fd >= 0);
-    assert_int_equal(ft_netdev_open("rg0", "system", NULL, 0, &netdev,
-                                    &err), 0);
+    fd = veth_port("rg0", "rgi0", &netdev);
     ft_netdev_get_stats(netdev, &st);
     assert_int_equal(st.rx_ring_frames, 4096);
 
@@ -726,17 +724,11 @@ test_rx_ring_grow_busy(void **state)
 {
     struct ft_netdev_stats st;
     struct ft_netdev *netdev;
-    struct ft_error err;
     pid_t child;
     int fd;
 
     (void) start(state);
-    assert_int_equal(run_cmd("ip link add rh0 type veth peer name rhi0 && "
-                             "ip link set rhi0 up"), 0);
-    fd = open_raw("rhi0");
-    assert_true(fd >= 0);
-    assert_int_equal(ft_netdev_open("rh0", "system", NULL, 0, &netdev,
-                                    &err), 0);
+    fd = veth_port("rh0", "rhi0", &netdev);
     child = fork();
     assert_true(child >= 0);
     if (!child) {
