@@ -45,6 +45,8 @@
 #include "netdev-vxlan.h"
 
 #define DPIF_BATCH FT_PACKET_BATCH_MAX
+#define DPIF_FAST_WORDS 7           /* Key words the parser's shortcut
+                                     * sets (dpif-fwd.c). */
 #define DPIF_PORT_BUCKETS 256
 #define DPIF_MAX_ENDPOINTS 8        /* VXLAN UDP ports per datapath (each
                                      * holds FT_VXLAN_RX_SOCKS receive
