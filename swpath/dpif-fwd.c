@@ -335,6 +335,12 @@ dpif_be32(const uint8_t *p)
 /* Word indexes of the fields the fast parser writes. */
 #define W(FIELD) (offsetof(struct ft_flow, FIELD) / 8)
 
+/* The words of the key dpif_parse_fast() makes, in this order. */
+static const uint8_t dpif_fast_idx[DPIF_FAST_WORDS] = {
+    W(in_port), W(dl_dst), W(dl_type), W(nw_src), W(nw_proto), W(tp_src),
+    W(tcp_flags),
+};
+
 /* The shortcut (see above): for an untagged IPv4 UDP or TCP frame in
  * 'pkt', sets its header offsets, stores the words of its key in 'w'
  * and their hash in '*hashp', and returns true; for any other frame
@@ -582,9 +588,6 @@ dpif_emc_account(struct dpif_fwd *fwd, size_t n_lookups, size_t n_hits)
     }
 }
 
-/* Parses and looks up every packet of 'batch' (from 'port_no'): packets
- * found in a cache go to their megaflow's batch, the others are marked in
- * 'miss_map' (bit i: packet i). */
 /* Puts the outer header of the decapsulated packet 'pkt' in its key and
  * hashes the key again. */
 static void
@@ -600,6 +603,9 @@ dpif_tunnel_key(const struct ft_packet *pkt, struct ft_flow *key,
     *hashp = ft_emc_hash(key);
 }
 
+/* Parses and looks up every packet of 'batch' (from 'port_no'): packets
+ * found in a cache go to their megaflow's batch, the others are marked in
+ * the returned map (bit i: packet i), with their keys in 'fwd->keys'. */
 static uint32_t
 dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
               ft_port_no port_no, bool tunnel)
@@ -613,13 +619,31 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
 
     bool use_emc = dpif_emc_use(fwd);
     size_t n_valid = 0, n_emc_hits = 0;
+    /* Bit i: packet i's key is only its words in 'fwd->words' (see
+     * "Parsing").  Only for the EMC: the megaflow cache takes whole keys,
+     * and a tunnel's key has words the shortcut does not set. */
+    bool by_words = use_emc && !tunnel;
+    uint32_t words_map = 0;
 
     for (size_t i = 0; i < n; i++) {
-        fwd->valid[i] = dpif_parse(batch->packets[i], port_no,
-                                    &fwd->keys[i], &fwd->hashes[i]);
-        if (tunnel && fwd->valid[i]) {
-            dpif_tunnel_key(batch->packets[i], &fwd->keys[i],
-                            &fwd->hashes[i]);
+        struct ft_packet *pkt = batch->packets[i];
+
+        if (by_words) {
+            pkt->in_port = port_no;
+            if (dpif_parse_fast(pkt, port_no, fwd->words[i],
+                                &fwd->hashes[i])) {
+                fwd->valid[i] = true;
+                words_map |= UINT32_C(1) << i;
+            } else {
+                fwd->valid[i] = dpif_parse_slow(pkt, port_no, &fwd->keys[i],
+                                                &fwd->hashes[i]);
+            }
+        } else {
+            fwd->valid[i] = dpif_parse(pkt, port_no, &fwd->keys[i],
+                                       &fwd->hashes[i]);
+            if (tunnel && fwd->valid[i]) {
+                dpif_tunnel_key(pkt, &fwd->keys[i], &fwd->hashes[i]);
+            }
         }
         if (fwd->valid[i] && use_emc) {
             ft_emc_prefetch(&fwd->emc, fwd->hashes[i]);
@@ -627,6 +651,7 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
     }
     fwd->n_fbatches = 0;
     for (size_t i = 0; i < n; i++) {
+        bool words = words_map & (UINT32_C(1) << i);
         struct ft_dpcls_flow *flow = NULL;
 
         if (!fwd->valid[i]) {
@@ -634,7 +659,11 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
             continue;
         }
         n_valid++;
-        if (use_emc) {
+        if (words) {
+            flow = ft_emc_lookup_words(&fwd->emc, dpif_fast_idx,
+                                       DPIF_FAST_WORDS, fwd->words[i],
+                                       fwd->hashes[i]);
+        } else if (use_emc) {
             flow = ft_emc_lookup(&fwd->emc, &fwd->keys[i],
                                  fwd->hashes[i]);
         }
@@ -642,6 +671,9 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
             n_emc_hits++;
             dpif_flow_batch_add(fwd, flow, batch->packets[i]);
         } else {
+            if (words) {
+                dpif_key_from_words(&fwd->keys[i], fwd->words[i]);
+            }
             miss_keys[n_miss] = &fwd->keys[i];
             miss_idx[n_miss++] = i;
         }

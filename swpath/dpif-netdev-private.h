@@ -109,7 +109,10 @@ struct dpif_fwd {
 
     /* Receive path scratch, for one batch. */
     long long int now;
-    struct ft_flow keys[DPIF_BATCH];
+    struct ft_flow keys[DPIF_BATCH];   /* Not for a packet whose key is
+                                        * only its 'words' (dpif-fwd.c,
+                                        * "Parsing"). */
+    uint64_t words[DPIF_BATCH][DPIF_FAST_WORDS];
     uint32_t hashes[DPIF_BATCH];
     bool valid[DPIF_BATCH];
     struct dpif_upcall_slot slots[DPIF_BATCH];
