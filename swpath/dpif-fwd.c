@@ -310,10 +310,14 @@ dpif_handle_miss(struct dpif_fwd *fwd, struct ft_packet *pkt, size_t i)
 }
 
 /* Parsing.  Most frames are untagged IPv4 UDP or TCP without options or
- * fragmentation: dpif_parse() fills their offsets and key directly and
- * hashes only the key words it wrote, and hands every other frame to
+ * fragmentation: dpif_parse_fast() fills their offsets directly and makes
+ * the DPIF_FAST_WORDS words of their key that may be nonzero (the words
+ * at 'dpif_fast_idx', every other word of such a key is zero) and the
+ * hash of those, and dpif_parse_slow() hands every other frame to
  * ft_packet_parse(), ft_flow_extract() and ft_emc_hash(), with the same
- * result (tests/unit/test-dpif.c compares the two). */
+ * result (tests/unit/test-dpif.c compares the two).  A burst that uses
+ * the EMC keeps a shortcut frame's key as its words until the EMC misses
+ * (ft_emc_lookup_words()): a hit never writes the whole key. */
 
 static inline uint16_t
 dpif_be16(const uint8_t *p)
@@ -331,9 +335,19 @@ dpif_be32(const uint8_t *p)
 /* Word indexes of the fields the fast parser writes. */
 #define W(FIELD) (offsetof(struct ft_flow, FIELD) / 8)
 
+/* The words of the key dpif_parse_fast() makes, in this order. */
+static const uint8_t dpif_fast_idx[DPIF_FAST_WORDS] = {
+    W(in_port), W(dl_dst), W(dl_type), W(nw_src), W(nw_proto), W(tp_src),
+    W(tcp_flags),
+};
+
+/* The shortcut (see above): for an untagged IPv4 UDP or TCP frame in
+ * 'pkt', sets its header offsets, stores the words of its key in 'w'
+ * and their hash in '*hashp', and returns true; for any other frame
+ * returns false. */
 static inline bool
 dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
-                struct ft_flow *key, uint32_t *hashp)
+                uint64_t w[DPIF_FAST_WORDS], uint32_t *hashp)
 {
     const uint8_t *p = ft_packet_data(pkt);
     const uint8_t *ip = p + FT_ETH_HEADER_LEN;
@@ -379,7 +393,6 @@ dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
      * fields and then reading words back would stall on store
      * forwarding.  The layout is 'struct ft_flow''s on a little-endian
      * machine (checked below). */
-    uint64_t *kw = ft_flow_u64_rw(key);
     uint64_t w_port = (uint64_t) in_port << 32;
     uint64_t w_eth0, w_eth1, w_ip, w_nw, w_tp, w_tcp = 0;
     uint32_t src_tail;
@@ -395,28 +408,13 @@ dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
     if (proto == FT_IPPROTO_TCP) {
         w_tcp = dpif_be16(l4 + 12) & FT_TCP_FLAGS_MASK;
     }
-    /* Every word, in order (a loop of zeros becomes 'rep stos', which
-     * costs more than the rest of the parse). */
-    kw[0] = 0;
-    kw[1] = 0;
-    kw[2] = w_port;
-    kw[3] = 0;
-    kw[4] = 0;
-    kw[5] = 0;
-    kw[6] = 0;
-    kw[7] = 0;
-    kw[8] = w_eth0;
-    kw[9] = w_eth1;
-    kw[10] = 0;
-    kw[11] = w_ip;
-    kw[12] = 0;
-    kw[13] = 0;
-    kw[14] = 0;
-    kw[15] = 0;
-    kw[16] = w_nw;
-    kw[17] = 0;
-    kw[18] = w_tp;
-    kw[19] = w_tcp;
+    w[0] = w_port;
+    w[1] = w_eth0;
+    w[2] = w_eth1;
+    w[3] = w_ip;
+    w[4] = w_nw;
+    w[5] = w_tp;
+    w[6] = w_tcp;
 
     sum = ft_emc_hash_word(W(in_port), w_port);
     sum += ft_emc_hash_word(W(dl_dst), w_eth0);
@@ -427,6 +425,36 @@ dpif_parse_fast(struct ft_packet *pkt, ft_port_no in_port,
     sum += ft_emc_hash_word(W(tcp_flags), w_tcp);
     *hashp = ft_emc_hash_finish(sum);
     return true;
+}
+
+/* Writes the whole key '*key' whose words at 'dpif_fast_idx' are 'w'. */
+static inline void
+dpif_key_from_words(struct ft_flow *key, const uint64_t w[DPIF_FAST_WORDS])
+{
+    uint64_t *kw = ft_flow_u64_rw(key);
+
+    /* Every word, in order (a loop of zeros becomes 'rep stos', which
+     * costs more than the rest of the parse). */
+    kw[0] = 0;
+    kw[1] = 0;
+    kw[2] = w[0];
+    kw[3] = 0;
+    kw[4] = 0;
+    kw[5] = 0;
+    kw[6] = 0;
+    kw[7] = 0;
+    kw[8] = w[1];
+    kw[9] = w[2];
+    kw[10] = 0;
+    kw[11] = w[3];
+    kw[12] = 0;
+    kw[13] = 0;
+    kw[14] = 0;
+    kw[15] = 0;
+    kw[16] = w[4];
+    kw[17] = 0;
+    kw[18] = w[5];
+    kw[19] = w[6];
 }
 
 /* The word layout dpif_parse_fast() builds. */
@@ -448,6 +476,22 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                && W(nw_proto) == 16 && W(tp_src) == 18 && FT_FLOW_U64S == 20,
                "dpif_parse_fast() builds the wrong words");
 
+/* Every frame the shortcut does not take: sets the header offsets of
+ * 'pkt', its flow key '*key' (from 'in_port') and the key's EMC hash
+ * '*hashp'.  Returns false for a frame too short to have a key.  Out of
+ * line: the shortcut is what runs for every packet. */
+static bool __attribute__((noinline))
+dpif_parse_slow(struct ft_packet *pkt, ft_port_no in_port,
+                struct ft_flow *key, uint32_t *hashp)
+{
+    ft_packet_parse(pkt);
+    if (ft_flow_extract(ft_packet_data(pkt), pkt->size, in_port, key)) {
+        return false;
+    }
+    *hashp = ft_emc_hash(key);
+    return true;
+}
+
 /* Sets the header offsets of 'pkt' (from 'in_port'), its flow key '*key'
  * and the key's EMC hash '*hashp'.  Returns false for a frame too short to
  * have a key. */
@@ -455,16 +499,14 @@ static inline bool
 dpif_parse(struct ft_packet *pkt, ft_port_no in_port, struct ft_flow *key,
            uint32_t *hashp)
 {
+    uint64_t w[DPIF_FAST_WORDS];
+
     pkt->in_port = in_port;
-    if (dpif_parse_fast(pkt, in_port, key, hashp)) {
+    if (dpif_parse_fast(pkt, in_port, w, hashp)) {
+        dpif_key_from_words(key, w);
         return true;
     }
-    ft_packet_parse(pkt);
-    if (ft_flow_extract(ft_packet_data(pkt), pkt->size, in_port, key)) {
-        return false;
-    }
-    *hashp = ft_emc_hash(key);
-    return true;
+    return dpif_parse_slow(pkt, in_port, key, hashp);
 }
 
 int
@@ -546,9 +588,6 @@ dpif_emc_account(struct dpif_fwd *fwd, size_t n_lookups, size_t n_hits)
     }
 }
 
-/* Parses and looks up every packet of 'batch' (from 'port_no'): packets
- * found in a cache go to their megaflow's batch, the others are marked in
- * 'miss_map' (bit i: packet i). */
 /* Puts the outer header of the decapsulated packet 'pkt' in its key and
  * hashes the key again. */
 static void
@@ -564,6 +603,9 @@ dpif_tunnel_key(const struct ft_packet *pkt, struct ft_flow *key,
     *hashp = ft_emc_hash(key);
 }
 
+/* Parses and looks up every packet of 'batch' (from 'port_no'): packets
+ * found in a cache go to their megaflow's batch, the others are marked in
+ * the returned map (bit i: packet i), with their keys in 'fwd->keys'. */
 static uint32_t
 dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
               ft_port_no port_no, bool tunnel)
@@ -577,13 +619,31 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
 
     bool use_emc = dpif_emc_use(fwd);
     size_t n_valid = 0, n_emc_hits = 0;
+    /* Bit i: packet i's key is only its words in 'fwd->words' (see
+     * "Parsing").  Only for the EMC: the megaflow cache takes whole keys,
+     * and a tunnel's key has words the shortcut does not set. */
+    bool by_words = use_emc && !tunnel;
+    uint32_t words_map = 0;
 
     for (size_t i = 0; i < n; i++) {
-        fwd->valid[i] = dpif_parse(batch->packets[i], port_no,
-                                    &fwd->keys[i], &fwd->hashes[i]);
-        if (tunnel && fwd->valid[i]) {
-            dpif_tunnel_key(batch->packets[i], &fwd->keys[i],
-                            &fwd->hashes[i]);
+        struct ft_packet *pkt = batch->packets[i];
+
+        if (by_words) {
+            pkt->in_port = port_no;
+            if (dpif_parse_fast(pkt, port_no, fwd->words[i],
+                                &fwd->hashes[i])) {
+                fwd->valid[i] = true;
+                words_map |= UINT32_C(1) << i;
+            } else {
+                fwd->valid[i] = dpif_parse_slow(pkt, port_no, &fwd->keys[i],
+                                                &fwd->hashes[i]);
+            }
+        } else {
+            fwd->valid[i] = dpif_parse(pkt, port_no, &fwd->keys[i],
+                                       &fwd->hashes[i]);
+            if (tunnel && fwd->valid[i]) {
+                dpif_tunnel_key(pkt, &fwd->keys[i], &fwd->hashes[i]);
+            }
         }
         if (fwd->valid[i] && use_emc) {
             ft_emc_prefetch(&fwd->emc, fwd->hashes[i]);
@@ -591,6 +651,7 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
     }
     fwd->n_fbatches = 0;
     for (size_t i = 0; i < n; i++) {
+        bool words = words_map & (UINT32_C(1) << i);
         struct ft_dpcls_flow *flow = NULL;
 
         if (!fwd->valid[i]) {
@@ -598,7 +659,11 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
             continue;
         }
         n_valid++;
-        if (use_emc) {
+        if (words) {
+            flow = ft_emc_lookup_words(&fwd->emc, dpif_fast_idx,
+                                       DPIF_FAST_WORDS, fwd->words[i],
+                                       fwd->hashes[i]);
+        } else if (use_emc) {
             flow = ft_emc_lookup(&fwd->emc, &fwd->keys[i],
                                  fwd->hashes[i]);
         }
@@ -606,6 +671,9 @@ dpif_classify(struct dpif_fwd *fwd, struct ft_packet_batch *batch,
             n_emc_hits++;
             dpif_flow_batch_add(fwd, flow, batch->packets[i]);
         } else {
+            if (words) {
+                dpif_key_from_words(&fwd->keys[i], fwd->words[i]);
+            }
             miss_keys[n_miss] = &fwd->keys[i];
             miss_idx[n_miss++] = i;
         }

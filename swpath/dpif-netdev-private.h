@@ -45,6 +45,8 @@
 #include "netdev-vxlan.h"
 
 #define DPIF_BATCH FT_PACKET_BATCH_MAX
+#define DPIF_FAST_WORDS 7           /* Key words the parser's shortcut
+                                     * sets (dpif-fwd.c). */
 #define DPIF_PORT_BUCKETS 256
 #define DPIF_MAX_ENDPOINTS 8        /* VXLAN UDP ports per datapath (each
                                      * holds FT_VXLAN_RX_SOCKS receive
@@ -107,7 +109,10 @@ struct dpif_fwd {
 
     /* Receive path scratch, for one batch. */
     long long int now;
-    struct ft_flow keys[DPIF_BATCH];
+    struct ft_flow keys[DPIF_BATCH];   /* Not for a packet whose key is
+                                        * only its 'words' (dpif-fwd.c,
+                                        * "Parsing"). */
+    uint64_t words[DPIF_BATCH][DPIF_FAST_WORDS];
     uint32_t hashes[DPIF_BATCH];
     bool valid[DPIF_BATCH];
     struct dpif_upcall_slot slots[DPIF_BATCH];

@@ -100,6 +100,19 @@ ft_emc_clear_stale__(struct ft_emc *emc, struct ft_emc_entry *e)
     emc->n_stale++;
 }
 
+/* Bit i set: word i of 'key' is not zero. */
+static uint32_t
+emc_nonzero_words(const struct ft_flow *key)
+{
+    const uint64_t *k = ft_flow_u64(key);
+    uint32_t map = 0;
+
+    for (size_t i = 0; i < FT_FLOW_U64S; i++) {
+        map |= (uint32_t) (k[i] != 0) << i;
+    }
+    return map;
+}
+
 void
 ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash,
               struct ft_dpcls_flow *flow)
@@ -129,6 +142,7 @@ ft_emc_insert(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash,
     e->flow = flow;
     emc->n_used++;
     e->hash = hash;
+    e->nonzero = emc_nonzero_words(key);
     e->key = *key;
 }
 

@@ -42,8 +42,10 @@
 struct ft_emc_entry {
     struct ft_dpcls_flow *flow;     /* NULL if empty; holds a reference. */
     uint32_t hash;
+    uint32_t nonzero;               /* Bit i: word i of 'key' is not 0. */
     struct ft_flow key;
 };
+_Static_assert(FT_FLOW_U64S <= 32, "ft_emc_entry's 'nonzero' is too small");
 
 struct ft_emc {
     struct ft_emc_entry *entries;   /* 2 * (n_sets_mask + 1) entries. */
@@ -158,6 +160,20 @@ ft_emc_key_equal__(const struct ft_flow *a, const struct ft_flow *b)
     return !diff;
 }
 
+/* The megaflow of entry 'e', whose key is the one looked up, or NULL (and
+ * the entry cleared) if it was removed. */
+static inline struct ft_dpcls_flow *
+ft_emc_hit__(struct ft_emc *emc, struct ft_emc_entry *e)
+{
+    if (e->flow->dead) {
+        ft_emc_clear_stale__(emc, e);
+        emc->n_misses++;
+        return NULL;
+    }
+    emc->n_hits++;
+    return e->flow;
+}
+
 /* Returns the live megaflow cached for exactly 'key' (whose ft_emc_hash()
  * is 'hash'), or NULL.  The megaflow stays valid until the caller next
  * changes the megaflow cache or this EMC.  Inline: it runs for every
@@ -172,12 +188,45 @@ ft_emc_lookup(struct ft_emc *emc, const struct ft_flow *key, uint32_t hash)
         struct ft_emc_entry *e = &set[way];
 
         if (e->flow && e->hash == hash && ft_emc_key_equal__(&e->key, key)) {
-            if (e->flow->dead) {
-                ft_emc_clear_stale__(emc, e);
-                break;
+            return ft_emc_hit__(emc, e);
+        }
+    }
+    emc->n_misses++;
+    return NULL;
+}
+
+/* ft_emc_lookup() of a key given by the words that may be nonzero: word
+ * 'idx[j]' of the key is 'words[j]' for j < 'n', and every other word is
+ * zero.  A parser that knows which words of a key it sets (the datapath's
+ * shortcut for untagged IPv4 UDP and TCP sets 7 of FT_FLOW_U64S) need not
+ * write the others, and the lookup reads 'n' words of an entry's key
+ * instead of all of them: an entry holds that key if its other words are
+ * zero ('nonzero') and these 'n' are equal.  'idx' and 'n' should be
+ * constants, so that the loops unroll. */
+static inline struct ft_dpcls_flow *
+ft_emc_lookup_words(struct ft_emc *emc, const uint8_t idx[], size_t n,
+                    const uint64_t words[], uint32_t hash)
+{
+    struct ft_emc_entry *set
+        = &emc->entries[2 * (size_t) (hash & emc->n_sets_mask)];
+    uint32_t map = 0;
+
+    for (size_t j = 0; j < n; j++) {
+        map |= UINT32_C(1) << idx[j];
+    }
+    for (int way = 0; way < 2; way++) {
+        struct ft_emc_entry *e = &set[way];
+
+        if (e->flow && e->hash == hash && !(e->nonzero & ~map)) {
+            const uint64_t *k = ft_flow_u64(&e->key);
+            uint64_t diff = 0;
+
+            for (size_t j = 0; j < n; j++) {
+                diff |= k[idx[j]] ^ words[j];
             }
-            emc->n_hits++;
-            return e->flow;
+            if (!diff) {
+                return ft_emc_hit__(emc, e);
+            }
         }
     }
     emc->n_misses++;

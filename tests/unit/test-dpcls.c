@@ -732,6 +732,78 @@ test_emc_random(void **state)
     free(rs.refs);
 }
 
+/* ft_emc_lookup_words() against ft_emc_lookup() of the whole key: keys
+ * given by 7 of their words (the others zero) must find what the whole
+ * key finds, also with the hash of a cached key whose other words are not
+ * zero (tagged, with metadata or a register): same words, another key. */
+static void
+test_emc_words(void **state)
+{
+    static const uint8_t idx[7] = { 2, 8, 9, 11, 16, 18, 19 };
+    struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
+    enum { N_KEYS = 300 };
+    struct ft_flow keys[N_KEYS];
+    struct ft_dpcls cls;
+    struct ft_emc emc;
+    uint32_t seed = 77;
+    size_t n_hits = 0, n_other = 0;
+
+    (void) state;
+    ft_dpcls_init(&cls);
+    assert_int_equal(ft_emc_init(&emc, 1024), 0);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        struct ft_dpcls_flow *f;
+        struct ft_match m;
+
+        /* A megaflow per value of the words outside 'idx', so that a
+         * wrong entry gives a wrong megaflow. */
+        random_key(&keys[i], &seed);
+        if (i % 2) {
+            /* Only words in 'idx' set, as the parser's shortcut makes. */
+            keys[i].metadata = 0;
+            keys[i].regs[0] = 0;
+            memset(keys[i].vlans, 0, sizeof keys[i].vlans);
+        }
+        ft_match_init_catchall(&m);
+        m.mask.nw_dst = UINT32_MAX;
+        m.mask.metadata = UINT64_MAX;
+        m.mask.regs[0] = UINT32_MAX;
+        m.mask.vlans[0].tpid = UINT16_MAX;
+        m.mask.vlans[0].tci = UINT16_MAX;
+        ft_match_init(&m, &keys[i], &m.mask);
+        f = ft_dpcls_find_exact(&cls, &m);
+        if (!f) {
+            assert_int_equal(ft_dpcls_insert(&cls, &m, &acts, NULL, &f), 0);
+        }
+        ft_emc_insert(&emc, &keys[i], ft_emc_hash(&keys[i]), f);
+    }
+    for (int r = 0; r < 4000; r++) {
+        const struct ft_flow *k = &keys[rand_next(&seed) % N_KEYS];
+        const uint64_t *kw = ft_flow_u64(k);
+        uint64_t words[7];
+        struct ft_flow q;
+        uint64_t *qw = ft_flow_u64_rw(&q);
+
+        ft_flow_zero(&q);
+        for (size_t j = 0; j < 7; j++) {
+            words[j] = qw[idx[j]] = kw[idx[j]];
+        }
+        n_other += !ft_flow_equal(&q, k);
+        for (int h = 0; h < 2; h++) {
+            uint32_t hash = ft_emc_hash(h ? k : &q);
+            struct ft_dpcls_flow *want = ft_emc_lookup(&emc, &q, hash);
+
+            assert_ptr_equal(ft_emc_lookup_words(&emc, idx, 7, words, hash),
+                             want);
+            n_hits += want != NULL;
+        }
+    }
+    assert_true(n_hits > 1000);
+    assert_true(n_other > 1000);
+    ft_emc_uninit(&emc);
+    ft_dpcls_destroy(&cls);
+}
+
 int
 main(void)
 {
@@ -748,6 +820,7 @@ main(void)
         cmocka_unit_test(test_emc_replacement),
         cmocka_unit_test(test_emc_sweep),
         cmocka_unit_test(test_emc_random),
+        cmocka_unit_test(test_emc_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
