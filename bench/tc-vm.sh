@@ -56,6 +56,10 @@
 #   --only-tccnt    tccnt alone: no rounds of tcins, tcmod, tcdel, tcinhw
 #                   (the daemon still starts with the N rules of tcins,
 #                   whose destinations are the first N of tccnt's M)
+#   --gap NS        pktgen's gap between two first packets (default
+#                   200000: 5,000 a second, which caps FlowTier's tcins
+#                   rate; a smaller gap lets FlowTier's insertion, not
+#                   the source, set the pace, and fills the ring faster)
 #   --cap S         seconds tcmod or tcdel may take (default 900); past
 #                   it the run reports how far it got and ends there
 #   --alt-builddir DIR  a second FlowTier build, for a same-boot A/B: each
@@ -91,7 +95,7 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
             --builddir) build=$(readlink -f "$2"); shift ;;
             --alt-builddir) alt=$(readlink -f "$2"); args+=("$1" "$alt"); shift ;;
             --output) output=$(readlink -f "$(dirname "$2")")/$(basename "$2"); shift ;;
-            --n|--m|--sample|--rounds|--cap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
+            --n|--m|--sample|--rounds|--cap|--gap|--rx-ring-frames|--alt-rx-ring-frames|--profile-tccnt)
                 args+=("$1" "$2"); shift ;;
             --profile|--no-tcmod|--only-tccnt) args+=("$1" 1) ;;
             --cpus) cpus=$2; shift ;;
@@ -137,6 +141,7 @@ fi
 # ---- In the guest.
 build=$2
 n=10000 m=20000 sample=1000 rounds=2 cap=900 profile= alt= rx_ring= alt_ring=
+gap=200000
 no_tcmod= only_tccnt= profile_cnt=
 shift 2
 while [ $# -gt 0 ]; do
@@ -146,6 +151,7 @@ while [ $# -gt 0 ]; do
         --sample) sample=$2 ;;
         --rounds) rounds=$2 ;;
         --cap) cap=$2 ;;
+        --gap) gap=$2 ;;
         --profile) profile=1 ;;
         --no-tcmod) no_tcmod=1 ;;
         --only-tccnt) only_tccnt=1 ;;
@@ -178,8 +184,9 @@ if [ "$(nproc)" -ge 2 ]; then
     PG_CPU=1 PIN0="taskset 1"
     echo "tc-vm: two vCPUs: traffic on vCPU 1, flowtierd and tc on vCPU 0" >&2
 fi
-# pktgen's gap between two first packets (ns).
-SEND_DELAY_NS=200000
+# pktgen's gap between two first packets (ns): at the default 200 us,
+# 5,000 a second, the most tcins can show for FlowTier.
+SEND_DELAY_NS=$gap
 # tccnt's first packets a burst: three quarters of the main side's ring.
 FILL_CHUNK=$((${rx_ring:-4096} * 3 / 4))
 now() { date +%s.%N; }
