@@ -18,8 +18,8 @@
 # The guest boots a tiny initramfs (static busybox plus the virtio, 9p and
 # overlay modules) and the uncompressed kernel (the ELF inside the bzImage,
 # entered through PVH), built once per kernel release into a cache
-# directory.  TCG only: KVM hangs on the machines this runs on.  One vCPU,
-# 1 GiB.  A boot costs about 2-3 s.
+# directory.  TCG only: KVM hangs on the machines this runs on.  One vCPU
+# (unless FT_VM_CPUS says more), 1 GiB.  A boot costs about 2-3 s.
 #
 # Environment:
 #   FT_VM_CACHE    cache directory (default /var/cache/flowtier-vm)
