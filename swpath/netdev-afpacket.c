@@ -8,10 +8,12 @@
  * =======
  *
  * The ring is FT_AFPACKET_N_FRAMES slots of FT_AFPACKET_FRAME_SIZE bytes,
- * or as many as option rx_ring_frames says (a port whose first packets
+ * or as many as option rx_ring_frames says.  A port whose first packets
  * come in bursts, such as a SmartNIC representor whose misses reach the
  * daemon while it installs the rules before them, loses the frames past
- * the ring's end while the daemon is busy).
+ * the ring's end while the daemon is busy: without the option its ring
+ * doubles after such a loss, up to FT_AFPACKET_GROW_FRAMES
+ * (afpacket_grow_ring()).
  * The kernel hands each slot over as soon as it has written its frame
  * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
  * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
