@@ -12,8 +12,10 @@
  * come in bursts, such as a SmartNIC representor whose misses reach the
  * daemon while it installs the rules before them, loses the frames past
  * the ring's end while the daemon is busy: without the option its ring
- * doubles after such a loss, up to FT_AFPACKET_GROW_FRAMES
- * (afpacket_grow_ring()).
+ * grows to FT_AFPACKET_GROW_FRAMES as soon as it is nearly full, or after
+ * a loss (afpacket_grow_ring()).  The frames it holds then are moved
+ * aside first and returned before the new ring's, so growing loses
+ * nothing the ring had.
  * The kernel hands each slot over as soon as it has written its frame
  * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
  * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
@@ -107,9 +109,9 @@
  * MTU with room to spare); larger frames come through recvmsg(). */
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_N_FRAMES 4096
-/* Without option rx_ring_frames a ring that overflowed doubles, up to
- * this (32 MiB): a port whose new flows' first packets come in bursts
- * (a SmartNIC representor) keeps them while the daemon sets up the flows
+/* Without option rx_ring_frames a ring that filled up grows to this
+ * (32 MiB): a port whose new flows' first packets come in bursts (a
+ * SmartNIC representor) keeps them while the daemon sets up the flows
  * before them, and only such a port pays for the larger ring. */
 #define FT_AFPACKET_GROW_FRAMES 16384
 /* Bounds of option rx_ring_frames (2 MiB to 128 MiB a port); it must be
@@ -143,9 +145,19 @@ struct afpacket_netdev {
     unsigned int n_frames;          /* Slots in it. */
     unsigned int grow_max;          /* Slots it may grow to, 0: fixed. */
     bool grow_wanted;               /* The kernel dropped frames for want
-                                     * of a slot: grow when empty.  Set by
+                                     * of a slot: grow.  Set by
                                      * get_stats() too (atomic). */
     unsigned int head;              /* Next slot to read. */
+
+    /* Frames moved out of the ring before it grew, returned before the
+     * new ring's; freed at the rx_burst() after the last one went. */
+    struct ft_packet *backlog;      /* 'n_backlog' of them, each pointing
+                                     * into 'backlog_buf'. */
+    uint8_t *backlog_buf;
+    size_t backlog_used;            /* Bytes of 'backlog_buf' in use. */
+    unsigned int n_backlog;
+    unsigned int backlog_next;      /* Next to return. */
+
     unsigned int release[BATCH];    /* Slots to give back. */
     unsigned int n_release;
     struct ft_packet pkts[BATCH];
@@ -288,48 +300,15 @@ afpacket_read_drops(struct afpacket_netdev *dev)
     return kst.tp_drops;
 }
 
-/* Replaces the ring with one twice as large (at most 'grow_max' slots).
- * Called only when every slot belongs to the kernel and no frame returned
- * points into the ring: the kernel drops the old ring's slots and the
- * frames it queued whole for them (the ring is empty, so there are none),
- * and a frame arriving meanwhile is lost as it would have been anyway.
- * The kernel frees a ring only while no one maps it (EBUSY: a child
- * process may still share the mapping; then try again at the next
- * drop), and takes a new one only once the old is freed.  If the larger
- * ring cannot be had, the old size is asked for again and the port stops
- * growing; if not even that, the port has no ring and its receive fails
- * from then on. */
-static int
-afpacket_grow_ring(struct afpacket_netdev *dev)
+static void
+afpacket_free_backlog(struct afpacket_netdev *dev)
 {
-    unsigned int old = dev->n_frames;
-    unsigned int want = old * 2 < dev->grow_max ? old * 2 : dev->grow_max;
-    struct ft_error err;
-
-    /* The drops so far are the old ring's: counted here, so that the next
-     * get_stats() does not take them for the new one's. */
-    afpacket_read_drops(dev);
-    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
-    munmap(dev->ring, dev->ring_size);
-    dev->ring = NULL;
-    if (afpacket_map_ring(dev, 0, &err)) {
-        unsigned int head = dev->head;
-        int error;
-
-        if (err.code != -EBUSY) {
-            __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
-        }
-        /* The same ring again: the kernel writes on where it was. */
-        error = afpacket_mmap_ring(dev, old, &err);
-        dev->head = head;
-        return error;
-    }
-    if (afpacket_map_ring(dev, want, &err)) {
-        __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
-        afpacket_map_ring(dev, 0, &err);
-        return afpacket_map_ring(dev, old, &err);
-    }
-    return 0;
+    free(dev->backlog);
+    free(dev->backlog_buf);
+    dev->backlog = NULL;
+    dev->backlog_buf = NULL;
+    dev->n_backlog = dev->backlog_next = 0;
+    dev->backlog_used = 0;
 }
 
 /* Opens a non-blocking AF_PACKET socket into '*fdp'. */
@@ -500,6 +479,7 @@ afpacket_close(struct ft_netdev *netdev)
     if (dev->ring) {
         munmap(dev->ring, dev->ring_size);
     }
+    afpacket_free_backlog(dev);
     if (dev->fd >= 0) {
         close(dev->fd);
     }
@@ -875,6 +855,131 @@ afpacket_release_slot(struct tpacket2_hdr *hdr)
     __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
+/* Copies 'pkt', a frame taken from the ring, to the end of the backlog
+ * (of 'size' bytes) with the headroom it had, up to FT_PACKET_HEADROOM. */
+static void
+afpacket_backlog_add(struct afpacket_netdev *dev, size_t size,
+                     const struct ft_packet *pkt)
+{
+    uint32_t headroom = (pkt->data_ofs < FT_PACKET_HEADROOM
+                         ? pkt->data_ofs : FT_PACKET_HEADROOM);
+    size_t need = (headroom + pkt->size + 63) & ~(size_t) 63;
+    struct ft_packet *copy;
+
+    if (dev->backlog_used + need > size) {
+        /* Cannot happen with the sizes afpacket_save_backlog() reserves;
+         * counted as a drop if it does. */
+        dev->stats.rx_dropped++;
+        return;
+    }
+    copy = &dev->backlog[dev->n_backlog++];
+    *copy = *pkt;
+    copy->base = dev->backlog_buf + dev->backlog_used;
+    copy->allocated = headroom + pkt->size;
+    copy->data_ofs = headroom;
+    memcpy(copy->base + headroom, ft_packet_data(pkt), pkt->size);
+    dev->backlog_used += need;
+}
+
+/* Moves every frame the ring holds (and those the kernel queued whole for
+ * its TP_STATUS_COPY slots) into the backlog, giving the slots back.  The
+ * kernel may keep writing behind the reader, so at most one ring's worth
+ * is taken.  The backlog has room for a full ring of frames as large as a
+ * slot plus a full receive queue of larger ones; only the pages frames
+ * touch are committed, and all of it is freed once they were returned. */
+static void
+afpacket_save_backlog(struct afpacket_netdev *dev)
+{
+    size_t size = ((size_t) dev->n_frames * FT_AFPACKET_FRAME_SIZE
+                   + 2 * FT_AFPACKET_RCVBUF);
+
+    dev->backlog = malloc((size_t) dev->n_frames * sizeof *dev->backlog);
+    dev->backlog_buf = malloc(size);
+    if (!dev->backlog || !dev->backlog_buf) {
+        /* The ring grows without them: lost, as they would have been. */
+        afpacket_free_backlog(dev);
+        return;
+    }
+    for (unsigned int i = 0; i < dev->n_frames; i++) {
+        struct tpacket2_hdr *hdr = afpacket_slot(dev, dev->head);
+        uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
+        struct ft_packet pkt;
+        bool took;
+
+        if (!(status & TP_STATUS_USER)) {
+            break;
+        }
+        took = (status & TP_STATUS_COPY
+                ? afpacket_take_copy(dev, 0, &pkt)
+                : afpacket_take_slot(dev, hdr, status, &pkt));
+        if (took) {
+            afpacket_backlog_add(dev, size, &pkt);
+        }
+        afpacket_release_slot(hdr);
+        dev->head = (dev->head + 1) % dev->n_frames;
+    }
+    if (!dev->n_backlog) {
+        afpacket_free_backlog(dev);
+    }
+}
+
+/* Replaces the ring with one of 'grow_max' slots.  Called with no frame
+ * returned pointing into the ring; the frames in it are moved to the
+ * backlog first.  The kernel drops the old ring's slots and the frames it
+ * queued whole for them (none are left), and a frame arriving between the
+ * move and the new ring is lost.  The kernel frees a ring only while no
+ * one maps it (EBUSY: a child process may still share the mapping; then
+ * try again at the next overflow), and takes a new one only once the old
+ * is freed.  If the larger ring cannot be had, the old size is asked for
+ * again and the port stops growing; if not even that, the port has no
+ * ring and its receive fails from then on. */
+static int
+afpacket_grow_ring(struct afpacket_netdev *dev)
+{
+    unsigned int old = dev->n_frames;
+    unsigned int want = dev->grow_max;
+    struct ft_error err;
+
+    afpacket_save_backlog(dev);
+    /* The drops so far are the old ring's: counted here, so that the next
+     * get_stats() does not take them for the new one's. */
+    afpacket_read_drops(dev);
+    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
+    munmap(dev->ring, dev->ring_size);
+    dev->ring = NULL;
+    if (afpacket_map_ring(dev, 0, &err)) {
+        unsigned int head = dev->head;
+        int error;
+
+        if (err.code != -EBUSY) {
+            __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
+        }
+        /* The same ring again: the kernel writes on where it was. */
+        error = afpacket_mmap_ring(dev, old, &err);
+        dev->head = head;
+        return error;
+    }
+    if (afpacket_map_ring(dev, want, &err)) {
+        __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
+        afpacket_map_ring(dev, 0, &err);
+        return afpacket_map_ring(dev, old, &err);
+    }
+    return 0;
+}
+
+/* True if the kernel filled the slot 2 * BATCH behind 'head' again after
+ * it was given back: its writing went round the whole ring and is about
+ * to reach the slots not read yet, so it will soon drop frames.  (Every
+ * slot that far behind was given back at least one rx_burst() ago.) */
+static bool
+afpacket_ring_nearly_full(const struct afpacket_netdev *dev)
+{
+    unsigned int i = (dev->head + dev->n_frames - 2 * BATCH) % dev->n_frames;
+
+    return __atomic_load_n(&afpacket_slot(dev, i)->tp_status,
+                           __ATOMIC_RELAXED) & TP_STATUS_USER;
+}
+
 static int
 afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
 {
@@ -887,18 +992,30 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
         afpacket_release_slot(afpacket_slot(dev, dev->release[i]));
     }
     dev->n_release = 0;
+    if (dev->backlog && dev->backlog_next == dev->n_backlog) {
+        afpacket_free_backlog(dev);
+    }
 
     if (!dev->ring) {
         return -ENOMEM;
     }
-    if (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
-        && !(__atomic_load_n(&afpacket_slot(dev, dev->head)->tp_status,
-                             __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+    if (!dev->backlog
+        && dev->n_frames < __atomic_load_n(&dev->grow_max, __ATOMIC_RELAXED)
+        && (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
+            || afpacket_ring_nearly_full(dev))) {
         int error = afpacket_grow_ring(dev);
 
         if (error) {
             return error;
         }
+    }
+    if (dev->backlog) {
+        while (batch->count < FT_PACKET_BATCH_MAX
+               && dev->backlog_next < dev->n_backlog) {
+            batch->packets[batch->count++] = &dev->backlog[dev->backlog_next++];
+            n++;
+        }
+        return n;
     }
 
     while (batch->count < FT_PACKET_BATCH_MAX) {

@@ -519,8 +519,11 @@ test_bad_ports(void **state)
     assert_int_equal(info.ifindex, if_nametoindex("dp1"));
 }
 
-/* Sends 'n' 60-byte frames on raw socket 'fd' and gives the kernel 50 ms
- * to deliver those it queued. */
+/* Numbers of the frames send_frames() sent and read_burst() read last. */
+static uint32_t frames_sent, frames_read;
+
+/* Sends 'n' 60-byte frames on raw socket 'fd', each numbered after the
+ * ethertype, and gives the kernel 50 ms to deliver those it queued. */
 static void
 send_frames(int fd, int n)
 {
@@ -529,10 +532,35 @@ send_frames(int fd, int n)
     };
 
     for (int i = 0; i < n; i++) {
+        uint32_t seq = htonl(++frames_sent);
+
+        memcpy(&frame[14], &seq, sizeof seq);
         assert_int_equal(send(fd, frame, sizeof frame, 0),
                          (ssize_t) sizeof frame);
     }
     usleep(50000);
+}
+
+/* Reads one burst from 'netdev' and returns its frames, checking that
+ * they come in the order they were sent (a dropped frame leaves a gap). */
+static int
+read_burst(struct ft_netdev *netdev)
+{
+    struct ft_packet_batch batch;
+    int n;
+
+    ft_packet_batch_init(&batch);
+    n = ft_netdev_rx_burst(netdev, &batch);
+    for (int i = 0; i < n; i++) {
+        const uint8_t *p = ft_packet_data(batch.packets[i]);
+        uint32_t seq;
+
+        assert_int_equal(batch.packets[i]->size, 60);
+        memcpy(&seq, p + 14, sizeof seq);
+        assert_true(ntohl(seq) > frames_read);
+        frames_read = ntohl(seq);
+    }
+    return n;
 }
 
 /* Reads 'netdev' until three polls 1 ms apart find nothing; returns the
@@ -540,13 +568,13 @@ send_frames(int fd, int n)
 static int
 read_dry(struct ft_netdev *netdev)
 {
-    struct ft_packet_batch batch;
     int got = 0, idle = 0;
 
     while (idle < 3) {
-        ft_packet_batch_init(&batch);
-        if (ft_netdev_rx_burst(netdev, &batch) > 0) {
-            got += (int) batch.count;
+        int n = read_burst(netdev);
+
+        if (n > 0) {
+            got += n;
             idle = 0;
         } else {
             idle++;
@@ -638,11 +666,11 @@ veth_port(const char *dev, const char *inj, struct ft_netdev **netdevp)
     return fd;
 }
 
-/* Without option rx_ring_frames a port's ring doubles once the kernel
- * dropped frames for want of a slot, from 4,096 to at most 16,384 slots,
- * and the burst that overflowed it fits the next time.  The drop is seen
- * either by the frames marked TP_STATUS_LOSING after it or by the
- * counters; a ring of the size given by the option never grows. */
+/* Without option rx_ring_frames a port's ring grows from 4,096 to 16,384
+ * slots once it fills up, and loses none of the frames it held: they
+ * come first, in order, then the new ring's; a burst that overflowed the
+ * small ring fits the large one.  A ring of the size given by the option
+ * never grows. */
 static void
 test_rx_ring_grows(void **state)
 {
@@ -658,44 +686,34 @@ test_rx_ring_grows(void **state)
     ft_netdev_get_stats(netdev, &st);
     assert_int_equal(st.rx_ring_frames, 4096);
 
-    /* Overflow, then one frame after the drop: it comes marked "losing",
-     * and the ring grows at the next poll that finds it empty, before
-     * anything read the counters. */
+    /* Overflow while nothing reads: the kernel drops what the ring cannot
+     * hold.  The first read finds the ring full and grows it; the 4,096
+     * frames it held arrive all the same, before the 100 sent after the
+     * growth. */
     send_frames(fd, 6000);
-    got = read_dry(netdev);
-    assert_true(got <= 4096);
-    send_frames(fd, 1);
-    assert_int_equal(read_dry(netdev), 1);
+    got = read_burst(netdev);
+    assert_int_equal(got, FT_PACKET_BATCH_MAX);
     ft_netdev_get_stats(netdev, &st);
-    assert_int_equal(st.rx_ring_frames, 8192);
-    assert_true(st.rx_dropped >= (uint64_t) (6000 - got));
+    assert_int_equal(st.rx_ring_frames, 16384);
+    assert_int_equal(st.rx_dropped, 6000 - 4096);
+    send_frames(fd, 100);
+    got += read_dry(netdev);
+    assert_int_equal(got, 4096 + 100);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_dropped, 6000 - 4096);
     dropped = st.rx_dropped;
 
-    /* The same burst now fits. */
-    send_frames(fd, 6000);
-    assert_int_equal(read_dry(netdev), 6000);
+    /* Twice that burst now fits. */
+    send_frames(fd, 12000);
+    assert_int_equal(read_dry(netdev), 12000);
     ft_netdev_get_stats(netdev, &st);
     assert_int_equal(st.rx_dropped, dropped);
 
-    /* A larger burst overflows 8,192: seen by the counters this time (no
-     * frame after it), the ring grows to its limit and stays there. */
-    send_frames(fd, 12000);
-    got = read_dry(netdev);
-    assert_true(got <= 8192);
-    ft_netdev_get_stats(netdev, &st);
-    assert_true(st.rx_dropped >= dropped + (uint64_t) (12000 - got));
-    assert_int_equal(read_dry(netdev), 0);
-    ft_netdev_get_stats(netdev, &st);
-    assert_int_equal(st.rx_ring_frames, 16384);
-    dropped = st.rx_dropped;
-    send_frames(fd, 12000);
-    assert_int_equal(read_dry(netdev), 12000);
+    /* 16,384 is the limit. */
     send_frames(fd, 20000);
-    read_dry(netdev);
+    assert_int_equal(read_dry(netdev), 16384);
     ft_netdev_get_stats(netdev, &st);
-    assert_true(st.rx_dropped > dropped);
-    assert_int_equal(read_dry(netdev), 0);
-    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_dropped, dropped + 20000 - 16384);
     assert_int_equal(st.rx_ring_frames, 16384);
     ft_netdev_close(netdev);
 
@@ -703,9 +721,9 @@ test_rx_ring_grows(void **state)
     assert_int_equal(ft_netdev_open("rg0", "system", &opt, 1, &netdev,
                                     &err), 0);
     send_frames(fd, 6000);
-    assert_true(read_dry(netdev) <= 4096);
+    assert_int_equal(read_dry(netdev), 4096);
     ft_netdev_get_stats(netdev, &st);
-    assert_true(st.rx_dropped > 0);
+    assert_int_equal(st.rx_dropped, 6000 - 4096);
     send_frames(fd, 1);
     read_dry(netdev);
     ft_netdev_get_stats(netdev, &st);
@@ -717,8 +735,8 @@ test_rx_ring_grows(void **state)
 
 /* The kernel frees a ring only while no process maps it: with a child
  * holding a copy of the mapping the ring cannot grow, and the port keeps
- * its ring and its place in it (frames after the attempt arrive, in
- * order); once the child is gone, the next overflow grows it. */
+ * its ring, its place in it and the frames it held; once the child is
+ * gone, the next overflow grows it. */
 static void
 test_rx_ring_grow_busy(void **state)
 {
@@ -737,7 +755,7 @@ test_rx_ring_grow_busy(void **state)
     }
 
     send_frames(fd, 6000);
-    assert_true(read_dry(netdev) <= 4096);
+    assert_int_equal(read_dry(netdev), 4096);
     send_frames(fd, 1);
     assert_int_equal(read_dry(netdev), 1);
     send_frames(fd, 3000);
@@ -748,13 +766,11 @@ test_rx_ring_grow_busy(void **state)
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     send_frames(fd, 6000);
-    assert_true(read_dry(netdev) <= 4096);
-    send_frames(fd, 1);
-    assert_int_equal(read_dry(netdev), 1);
+    assert_int_equal(read_dry(netdev), 4096);
     ft_netdev_get_stats(netdev, &st);
-    assert_int_equal(st.rx_ring_frames, 8192);
-    send_frames(fd, 6000);
-    assert_int_equal(read_dry(netdev), 6000);
+    assert_int_equal(st.rx_ring_frames, 16384);
+    send_frames(fd, 12000);
+    assert_int_equal(read_dry(netdev), 12000);
     ft_netdev_close(netdev);
     close(fd);
     run_cmd("ip link del rh0");
