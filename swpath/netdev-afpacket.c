@@ -13,9 +13,14 @@
  * daemon while it installs the rules before them, loses the frames past
  * the ring's end while the daemon is busy: without the option its ring
  * grows to FT_AFPACKET_GROW_FRAMES as soon as it is nearly full, or after
- * a loss (afpacket_grow_ring()).  The frames it holds then are moved
- * aside first and returned before the new ring's, so growing loses
- * nothing the ring had.
+ * a loss (afpacket_grow_ring()).  The kernel cannot resize a ring in
+ * place without detaching the socket for the time it takes to allocate
+ * the new one (tens of milliseconds under load, every frame lost), so
+ * growing opens a second socket with the large ring, switches the device
+ * over to it, and moves the frames the old ring held aside, to be
+ * returned before the new ring's: nothing is lost or delivered twice.
+ * Such a port is polled through an epoll set of its own, so that the
+ * descriptor the event loop watches stays the same.
  * The kernel hands each slot over as soon as it has written its frame
  * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
  * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
@@ -98,6 +103,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,7 +141,13 @@
 
 struct afpacket_netdev {
     struct ft_netdev up;
-    int fd;                         /* Receive socket, polled. */
+    int fd;                         /* Receive socket. */
+    int epfd;                       /* Polled instead of 'fd' by a port
+                                     * whose ring may grow (-1: none): an
+                                     * epoll set holding the socket, which
+                                     * growing replaces. */
+    int rx_ifindex;                 /* Device the socket is bound to
+                                     * (atomic: set_rx_device()). */
     int tx_fd;                      /* Transmit socket, never polled. */
     bool rx_vnet;                   /* Frames in the ring have a
                                      * virtio-net header in front. */
@@ -154,7 +167,9 @@ struct afpacket_netdev {
     struct ft_packet *backlog;      /* 'n_backlog' of them, each pointing
                                      * into 'backlog_buf'. */
     uint8_t *backlog_buf;
+    size_t backlog_size;            /* Bytes at 'backlog_buf'. */
     size_t backlog_used;            /* Bytes of 'backlog_buf' in use. */
+    unsigned int backlog_max;       /* Room in 'backlog'. */
     unsigned int n_backlog;
     unsigned int backlog_next;      /* Next to return. */
 
@@ -307,8 +322,8 @@ afpacket_free_backlog(struct afpacket_netdev *dev)
     free(dev->backlog_buf);
     dev->backlog = NULL;
     dev->backlog_buf = NULL;
-    dev->n_backlog = dev->backlog_next = 0;
-    dev->backlog_used = 0;
+    dev->n_backlog = dev->backlog_next = dev->backlog_max = 0;
+    dev->backlog_used = dev->backlog_size = 0;
 }
 
 /* Opens a non-blocking AF_PACKET socket into '*fdp'. */
@@ -383,12 +398,13 @@ afpacket_setup_copy(struct afpacket_netdev *dev, struct ft_error *err)
     return error;
 }
 
-/* Opens the receive socket with its ring.  PACKET_IGNORE_OUTGOING and the
- * ring are set before the bind, so no frame reaches the socket before
- * them. */
+/* Opens the receive socket 'dev->fd' with its ring of 'dev->n_frames'
+ * slots, unbound: PACKET_IGNORE_OUTGOING and the ring are set before the
+ * bind, so no frame reaches the socket before them.  The socket puts the
+ * device in promiscuous mode. */
 static int
-afpacket_setup_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
-                         struct ft_error *err)
+afpacket_prepare_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
+                           struct ft_error *err)
 {
     struct packet_mreq mreq;
     int one = 1;
@@ -412,23 +428,59 @@ afpacket_setup_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
     if (!error) {
         error = afpacket_setup_copy(dev, err);
     }
-    if (!error) {
-        error = afpacket_bind(dev, dev->fd, htons(ETH_P_ALL), err);
-    }
     if (error) {
         return error;
     }
-
-    /* Clear an error the bind may have left pending (device down). */
-    getsockopt(dev->fd, SOL_SOCKET, SO_ERROR, &error, &(socklen_t) {
-                   sizeof error });
-
     memset(&mreq, 0, sizeof mreq);
     mreq.mr_ifindex = dev->up.ifindex;
     mreq.mr_type = PACKET_MR_PROMISC;
     return afpacket_setsockopt(dev, dev->fd, SOL_PACKET,
                                PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq,
                                "promiscuous mode", err);
+}
+
+/* Binds receive socket 'fd' to device 'ifindex' for every protocol and
+ * clears the error the bind may have left pending (device down). */
+static int
+afpacket_bind_rx(const struct afpacket_netdev *dev, int fd, int ifindex,
+                 struct ft_error *err)
+{
+    int error = afpacket_bind_to(dev, fd, ifindex, htons(ETH_P_ALL), err);
+
+    if (!error) {
+        int pending;
+
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &(socklen_t) {
+                       sizeof pending });
+    }
+    return error;
+}
+
+/* Opens the receive socket with its ring, bound to the port's device, and
+ * for a port whose ring may grow the epoll set it is polled through. */
+static int
+afpacket_setup_rx_socket(struct afpacket_netdev *dev, bool want_vnet,
+                         struct ft_error *err)
+{
+    int error = afpacket_prepare_rx_socket(dev, want_vnet, err);
+
+    if (!error) {
+        dev->rx_ifindex = dev->up.ifindex;
+        error = afpacket_bind_rx(dev, dev->fd, dev->rx_ifindex, err);
+    }
+    if (!error && dev->grow_max > dev->n_frames) {
+        struct epoll_event ev = { .events = EPOLLIN };
+
+        dev->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (dev->epfd < 0 || epoll_ctl(dev->epfd, EPOLL_CTL_ADD, dev->fd,
+                                       &ev)) {
+            error = -errno;
+            ft_error_set(err, error, "port %s: cannot make an epoll set "
+                         "for the receive socket: %s", dev->up.name,
+                         strerror(-error));
+        }
+    }
+    return error;
 }
 
 /* Opens the transmit socket: bound with protocol 0, so the kernel delivers
@@ -483,6 +535,9 @@ afpacket_close(struct ft_netdev *netdev)
     if (dev->fd >= 0) {
         close(dev->fd);
     }
+    if (dev->epfd >= 0) {
+        close(dev->epfd);
+    }
     if (dev->tx_fd >= 0) {
         close(dev->tx_fd);
     }
@@ -508,8 +563,7 @@ afpacket_vnet_option(const char *name, const struct ft_netdev_option *opts,
 
 /* Reads option rx_ring_frames into '*n_frames' and '*grow_max': a size
  * given is kept; without one the ring starts at FT_AFPACKET_N_FRAMES and
- * doubles, up to FT_AFPACKET_GROW_FRAMES, each time the kernel drops
- * frames for want of a free slot. */
+ * grows to FT_AFPACKET_GROW_FRAMES once it fills up. */
 static int
 afpacket_ring_option(const char *name, const struct ft_netdev_option *opts,
                      size_t n_opts, unsigned int *n_frames,
@@ -579,6 +633,7 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
     dev->up.ifindex = ifindex;
     dev->fd = -1;
+    dev->epfd = -1;
     dev->tx_fd = -1;
     dev->n_frames = n_frames;
     dev->grow_max = grow_max;
@@ -627,8 +682,9 @@ afpacket_set_rx_device(struct ft_netdev *netdev, int ifindex,
         return ft_error_set(err, -EINVAL, "port %s: no device %d to "
                             "receive from", netdev->name, ifindex);
     }
-    return afpacket_bind_to(dev, dev->fd, ifindex ? ifindex : netdev->ifindex,
-                            htons(ETH_P_ALL), err);
+    ifindex = ifindex ? ifindex : netdev->ifindex;
+    __atomic_store_n(&dev->rx_ifindex, ifindex, __ATOMIC_RELAXED);
+    return afpacket_bind_to(dev, dev->fd, ifindex, htons(ETH_P_ALL), err);
 }
 
 /* Puts the tag the kernel took out of the frame back in front of the
@@ -856,17 +912,17 @@ afpacket_release_slot(struct tpacket2_hdr *hdr)
 }
 
 /* Copies 'pkt', a frame taken from the ring, to the end of the backlog
- * (of 'size' bytes) with the headroom it had, up to FT_PACKET_HEADROOM. */
+ * with the headroom it had, up to FT_PACKET_HEADROOM. */
 static void
-afpacket_backlog_add(struct afpacket_netdev *dev, size_t size,
-                     const struct ft_packet *pkt)
+afpacket_backlog_add(struct afpacket_netdev *dev, const struct ft_packet *pkt)
 {
     uint32_t headroom = (pkt->data_ofs < FT_PACKET_HEADROOM
                          ? pkt->data_ofs : FT_PACKET_HEADROOM);
     size_t need = (headroom + pkt->size + 63) & ~(size_t) 63;
     struct ft_packet *copy;
 
-    if (dev->backlog_used + need > size) {
+    if (dev->n_backlog >= dev->backlog_max
+        || dev->backlog_used + need > dev->backlog_size) {
         /* Cannot happen with the sizes afpacket_save_backlog() reserves;
          * counted as a drop if it does. */
         dev->stats.rx_dropped++;
@@ -882,23 +938,29 @@ afpacket_backlog_add(struct afpacket_netdev *dev, size_t size,
 }
 
 /* Moves every frame the ring holds (and those the kernel queued whole for
- * its TP_STATUS_COPY slots) into the backlog, giving the slots back.  The
- * kernel may keep writing behind the reader, so at most one ring's worth
- * is taken.  The backlog has room for a full ring of frames as large as a
- * slot plus a full receive queue of larger ones; only the pages frames
- * touch are committed, and all of it is freed once they were returned. */
+ * its TP_STATUS_COPY slots) to the end of the backlog, giving the slots
+ * back.  The kernel may keep writing behind the reader, so at most one
+ * ring's worth is taken a call.  The backlog has room for two calls: two
+ * rings of frames as large as a slot plus two receive queues of larger
+ * ones; only the pages frames touch are committed, and all of it is
+ * freed once they were returned. */
 static void
 afpacket_save_backlog(struct afpacket_netdev *dev)
 {
-    size_t size = ((size_t) dev->n_frames * FT_AFPACKET_FRAME_SIZE
-                   + 2 * FT_AFPACKET_RCVBUF);
-
-    dev->backlog = malloc((size_t) dev->n_frames * sizeof *dev->backlog);
-    dev->backlog_buf = malloc(size);
-    if (!dev->backlog || !dev->backlog_buf) {
-        /* The ring grows without them: lost, as they would have been. */
-        afpacket_free_backlog(dev);
-        return;
+    if (!dev->backlog) {
+        dev->backlog_max = 2 * dev->n_frames;
+        dev->backlog_size = 2 * ((size_t) dev->n_frames
+                                 * FT_AFPACKET_FRAME_SIZE
+                                 + 2 * FT_AFPACKET_RCVBUF);
+        dev->backlog = malloc((size_t) dev->backlog_max
+                              * sizeof *dev->backlog);
+        dev->backlog_buf = malloc(dev->backlog_size);
+        if (!dev->backlog || !dev->backlog_buf) {
+            /* The ring grows without them: lost, as they would have
+             * been. */
+            afpacket_free_backlog(dev);
+            return;
+        }
     }
     for (unsigned int i = 0; i < dev->n_frames; i++) {
         struct tpacket2_hdr *hdr = afpacket_slot(dev, dev->head);
@@ -913,57 +975,136 @@ afpacket_save_backlog(struct afpacket_netdev *dev)
                 ? afpacket_take_copy(dev, 0, &pkt)
                 : afpacket_take_slot(dev, hdr, status, &pkt));
         if (took) {
-            afpacket_backlog_add(dev, size, &pkt);
+            afpacket_backlog_add(dev, &pkt);
         }
         afpacket_release_slot(hdr);
         dev->head = (dev->head + 1) % dev->n_frames;
     }
-    if (!dev->n_backlog) {
-        afpacket_free_backlog(dev);
-    }
 }
 
-/* Replaces the ring with one of 'grow_max' slots.  Called with no frame
- * returned pointing into the ring; the frames in it are moved to the
- * backlog first.  The kernel drops the old ring's slots and the frames it
- * queued whole for them (none are left), and a frame arriving between the
- * move and the new ring is lost.  The kernel frees a ring only while no
- * one maps it (EBUSY: a child process may still share the mapping; then
- * try again at the next overflow), and takes a new one only once the old
- * is freed.  If the larger ring cannot be had, the old size is asked for
- * again and the port stops growing; if not even that, the port has no
- * ring and its receive fails from then on. */
+/* Stops growing: the port keeps the ring it has. */
+static void
+afpacket_stop_growing(struct afpacket_netdev *dev)
+{
+    __atomic_store_n(&dev->grow_max, dev->n_frames, __ATOMIC_RELAXED);
+    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
+}
+
+/* Replaces the receive socket with one whose ring has 'grow_max' slots
+ * (see the top).  Called with no frame returned pointing into the ring.
+ *
+ * The old ring's frames move to the backlog first, so that it has room
+ * for what arrives while the kernel allocates the new ring (milliseconds
+ * for 32 MiB), and the new socket is set up unbound.  Then the old one
+ * gets a filter that
+ * accepts nothing and the new one is bound where the old one was: from
+ * here on the new ring receives (a frame arriving between the two system
+ * calls is the only one that can be missed).  Binding the old socket to
+ * protocol 0 returns once no CPU still delivers to it; the frames it took
+ * meanwhile (and those queued whole for it) move to the backlog after the
+ * others, and the new socket
+ * takes the old one's descriptor number with dup2(), which closes the
+ * old, so whoever reads the port's counters keeps a valid descriptor.  The
+ * epoll set polled for the port watches the new socket from before the
+ * bind.
+ *
+ * If the new socket cannot be had (no memory for the ring), the port keeps
+ * its ring and stops growing; if a step of the switch fails, the old
+ * socket is given back its device. */
 static int
 afpacket_grow_ring(struct afpacket_netdev *dev)
 {
-    unsigned int old = dev->n_frames;
-    unsigned int want = dev->grow_max;
+    static struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+    struct sock_fprog drop_all = { 1, none };
+    struct epoll_event ev = { .events = EPOLLIN };
+    unsigned int old_frames = dev->n_frames, head = dev->head;
+    uint8_t *old_ring = dev->ring;
+    size_t old_size = dev->ring_size;
+    bool rx_vnet = dev->rx_vnet;
+    int old_fd = dev->fd, new_fd, ifindex, error;
+    uint8_t *new_ring;
+    size_t new_size;
     struct ft_error err;
 
+    /* Emptied first, so that the old ring keeps taking frames while the
+     * kernel allocates the new one. */
     afpacket_save_backlog(dev);
-    /* The drops so far are the old ring's: counted here, so that the next
-     * get_stats() does not take them for the new one's. */
-    afpacket_read_drops(dev);
-    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
-    munmap(dev->ring, dev->ring_size);
+    old_frames = dev->n_frames;
+    head = dev->head;
+    dev->fd = -1;
     dev->ring = NULL;
-    if (afpacket_map_ring(dev, 0, &err)) {
-        unsigned int head = dev->head;
-        int error;
+    dev->n_frames = dev->grow_max;
+    error = afpacket_prepare_rx_socket(dev, rx_vnet, &err);
+    if (!error && dev->rx_vnet != rx_vnet) {
+        error = -EPROTO;
+    }
+    if (!error && epoll_ctl(dev->epfd, EPOLL_CTL_ADD, dev->fd, &ev)) {
+        error = -errno;
+    }
+    new_fd = dev->fd;
+    new_ring = dev->ring;
+    new_size = dev->ring_size;
+    dev->fd = old_fd;
+    dev->ring = old_ring;
+    dev->ring_size = old_size;
+    __atomic_store_n(&dev->n_frames, old_frames, __ATOMIC_RELAXED);
+    dev->head = head;
+    dev->rx_vnet = rx_vnet;
+    if (error) {
+        goto fail;
+    }
 
-        if (err.code != -EBUSY) {
-            __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
-        }
-        /* The same ring again: the kernel writes on where it was. */
-        error = afpacket_mmap_ring(dev, old, &err);
-        dev->head = head;
-        return error;
+    ifindex = __atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED);
+    if (setsockopt(old_fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop_all,
+                   sizeof drop_all)) {
+        error = -errno;
+        goto fail;
     }
-    if (afpacket_map_ring(dev, want, &err)) {
-        __atomic_store_n(&dev->grow_max, 0, __ATOMIC_RELAXED);
-        afpacket_map_ring(dev, 0, &err);
-        return afpacket_map_ring(dev, old, &err);
+    error = afpacket_bind_rx(dev, new_fd, ifindex, &err);
+    if (error) {
+        setsockopt(old_fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+        goto fail;
     }
+    afpacket_bind_to(dev, old_fd, ifindex, 0, &err);
+
+    afpacket_save_backlog(dev);
+    afpacket_read_drops(dev);
+    munmap(old_ring, old_size);
+    if (dup2(new_fd, old_fd) < 0) {
+        /* Only EINTR or EBUSY (a racing open in another thread) could
+         * get here; the new socket then keeps its own number. */
+        dev->fd = new_fd;
+        close(old_fd);
+    } else {
+        close(new_fd);
+    }
+    dev->ring = new_ring;
+    dev->ring_size = new_size;
+    dev->head = 0;
+    __atomic_store_n(&dev->n_frames, dev->grow_max, __ATOMIC_RELAXED);
+    __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
+    if (dev->backlog && !dev->n_backlog) {
+        afpacket_free_backlog(dev);
+    }
+    if (__atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED) != ifindex) {
+        /* set_rx_device() bound the old socket meanwhile. */
+        afpacket_bind_rx(dev, dev->fd,
+                         __atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED),
+                         &err);
+    }
+    return 0;
+
+fail:
+    if (new_ring) {
+        munmap(new_ring, new_size);
+    }
+    if (new_fd >= 0) {
+        close(new_fd);
+    }
+    if (dev->backlog && !dev->n_backlog) {
+        afpacket_free_backlog(dev);
+    }
+    afpacket_stop_growing(dev);
     return 0;
 }
 
@@ -1136,7 +1277,9 @@ afpacket_tx(struct ft_netdev *netdev, const struct ft_packet *pkt)
 static int
 afpacket_get_fd(const struct ft_netdev *netdev)
 {
-    return afpacket_cast(netdev)->fd;
+    const struct afpacket_netdev *dev = afpacket_cast(netdev);
+
+    return dev->epfd >= 0 ? dev->epfd : dev->fd;
 }
 
 static int

@@ -25,12 +25,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -733,44 +735,88 @@ test_rx_ring_grows(void **state)
     run_cmd("ip link del rg0");
 }
 
-/* The kernel frees a ring only while no process maps it: with a child
- * holding a copy of the mapping the ring cannot grow, and the port keeps
- * its ring, its place in it and the frames it held; once the child is
- * gone, the next overflow grows it. */
+struct sender {
+    int fd;
+    int n;
+};
+
+/* Sends 'n' frames, one every 20 us. */
+static void *
+sender_main(void *s_)
+{
+    struct sender *s = s_;
+
+    for (int i = 0; i < s->n; i++) {
+        uint8_t frame[60] = {
+            0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
+        };
+        uint32_t seq = htonl(__atomic_add_fetch(&frames_sent, 1,
+                                                __ATOMIC_RELAXED));
+
+        memcpy(&frame[14], &seq, sizeof seq);
+        if (send(s->fd, frame, sizeof frame, 0) != (ssize_t) sizeof frame) {
+            abort();
+        }
+        usleep(20);
+    }
+    return NULL;
+}
+
+/* The ring grows by moving the device to a new socket: frames that keep
+ * arriving meanwhile all arrive, in order, none twice; a child process
+ * still mapping the old ring does not hold the growth back; and the
+ * descriptor the port is polled through stays the same and wakes for the
+ * new socket's frames. */
 static void
-test_rx_ring_grow_busy(void **state)
+test_rx_ring_grow_live(void **state)
 {
     struct ft_netdev_stats st;
     struct ft_netdev *netdev;
+    struct sender sender;
+    struct pollfd pfd;
+    pthread_t thread;
     pid_t child;
-    int fd;
+    int fd, got;
 
     (void) start(state);
     fd = veth_port("rh0", "rhi0", &netdev);
+    pfd.fd = ft_netdev_get_fd(netdev);
+    pfd.events = POLLIN;
     child = fork();
     assert_true(child >= 0);
     if (!child) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         pause();
         _exit(0);
     }
 
-    send_frames(fd, 6000);
-    assert_int_equal(read_dry(netdev), 4096);
-    send_frames(fd, 1);
-    assert_int_equal(read_dry(netdev), 1);
-    send_frames(fd, 3000);
-    assert_int_equal(read_dry(netdev), 3000);
+    /* Nearly full (56 slots left): the next read grows the ring while
+     * 3,000 more frames come, and not one is dropped. */
+    send_frames(fd, 4040);
+    sender.fd = fd;
+    sender.n = 3000;
+    assert_int_equal(pthread_create(&thread, NULL, sender_main, &sender), 0);
+    got = read_burst(netdev);
     ft_netdev_get_stats(netdev, &st);
-    assert_int_equal(st.rx_ring_frames, 4096);
+    assert_int_equal(st.rx_ring_frames, 16384);
+    pthread_join(thread, NULL);
+    usleep(50000);
+    got += read_dry(netdev);
+    assert_int_equal(got, 4040 + 3000);
+    ft_netdev_get_stats(netdev, &st);
+    assert_int_equal(st.rx_dropped, 0);
+
+    assert_int_equal(poll(&pfd, 1, 0), 0);
+    send_frames(fd, 1);
+    assert_int_equal(poll(&pfd, 1, 1000), 1);
+    assert_true(pfd.revents & POLLIN);
+    assert_int_equal(ft_netdev_get_fd(netdev), pfd.fd);
+    assert_int_equal(read_dry(netdev), 1);
+    send_frames(fd, 12000);
+    assert_int_equal(read_dry(netdev), 12000);
 
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    send_frames(fd, 6000);
-    assert_int_equal(read_dry(netdev), 4096);
-    ft_netdev_get_stats(netdev, &st);
-    assert_int_equal(st.rx_ring_frames, 16384);
-    send_frames(fd, 12000);
-    assert_int_equal(read_dry(netdev), 12000);
     ft_netdev_close(netdev);
     close(fd);
     run_cmd("ip link del rh0");
@@ -1586,7 +1632,7 @@ main(void)
         cmocka_unit_test(test_bad_ports),
         cmocka_unit_test(test_rx_ring_frames),
         cmocka_unit_test(test_rx_ring_grows),
-        cmocka_unit_test(test_rx_ring_grow_busy),
+        cmocka_unit_test(test_rx_ring_grow_live),
         cmocka_unit_test(test_fds_and_ports),
         cmocka_unit_test(test_miss_then_hits),
         cmocka_unit_test(test_batch_one_upcall),
