@@ -12,8 +12,8 @@
  * come in bursts, such as a SmartNIC representor whose misses reach the
  * daemon while it installs the rules before them, loses the frames past
  * the ring's end while the daemon is busy: without the option its ring
- * grows to FT_AFPACKET_GROW_FRAMES as soon as it is nearly full, or after
- * a loss (afpacket_grow_ring()).  The kernel cannot resize a ring in
+ * grows to FT_AFPACKET_GROW_FRAMES as soon as it is half full, or after a
+ * loss (afpacket_grow_ring()).  The kernel cannot resize a ring in
  * place without detaching the socket for the time it takes to allocate
  * the new one (tens of milliseconds under load, every frame lost), so
  * growing opens a second socket with the large ring, switches the device
@@ -103,6 +103,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -990,34 +992,150 @@ afpacket_stop_growing(struct afpacket_netdev *dev)
     __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
 }
 
+/* Removes the filter of socket 'fd' (the kernel wants an int, unused). */
+static void
+afpacket_detach_filter(int fd)
+{
+    int unused = 0;
+
+    setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
+}
+
+/* Loads the eBPF socket filter "take the frame if word 0 of array map
+ * 'map_fd' is 'owner'", returning its descriptor or a negative errno. */
+static int
+afpacket_owner_filter(int map_fd, int owner)
+{
+    struct bpf_insn insns[] = {
+        /* Key 0 on the stack; r1 = the map, r2 = &key. */
+        { .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10,
+          .off = -4, .imm = 0 },
+        { .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+          .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+        { .code = 0 },
+        { .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2,
+          .src_reg = BPF_REG_10 },
+        { .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2,
+          .imm = -4 },
+        { .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
+        /* No value, or not ours: to "refuse". */
+        { .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0,
+          .off = 4, .imm = 0 },
+        { .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_0,
+          .src_reg = BPF_REG_0 },
+        { .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = BPF_REG_0,
+          .off = 2, .imm = owner },
+        /* Take the whole frame. */
+        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+          .imm = -1 },
+        { .code = BPF_JMP | BPF_EXIT },
+        /* refuse: */
+        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+          .imm = 0 },
+        { .code = BPF_JMP | BPF_EXIT },
+    };
+    int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "ft_rx_owner",
+                           "GPL", insns, sizeof insns / sizeof insns[0],
+                           NULL);
+
+    return fd < 0 ? -errno : fd;
+}
+
+/* Switches the device from receive socket 'old_fd' to 'new_fd' (set up,
+ * unbound), binding the new one to 'ifindex'.
+ *
+ * Each socket gets an eBPF filter that takes a frame only while a shared
+ * one-word map names it: the old one first (the map says "old", so it
+ * takes everything as before), then the new one, which is bound.  One
+ * write of the map moves every later frame from the old socket to the
+ * new: a frame is taken by exactly one of them unless the map changes
+ * between the two sockets' filters running on that same frame (the new
+ * socket's, listed first by the kernel, refused it and the old one's
+ * too), a window of a few hundred nanoseconds.
+ *
+ * Where eBPF cannot be had, the old socket gets a classic filter that
+ * takes nothing and then the new one is bound: a frame arriving between
+ * the two system calls is missed.
+ *
+ * Returns 0 with the new socket receiving and the old one taking nothing
+ * more, or a negative errno with the old one receiving as before. */
+static int
+afpacket_switch_socket(struct afpacket_netdev *dev, int old_fd, int new_fd,
+                       int ifindex)
+{
+    static struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+    struct sock_fprog drop_all = { 1, none };
+    int map_fd, old_prog = -1, new_prog = -1, error;
+    uint32_t key = 0, owner = 1;
+    struct ft_error err;
+
+    map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ft_rx_owner", sizeof key,
+                            sizeof owner, 1, NULL);
+    if (map_fd >= 0) {
+        old_prog = afpacket_owner_filter(map_fd, 0);
+        new_prog = afpacket_owner_filter(map_fd, 1);
+    }
+    if (old_prog >= 0 && new_prog >= 0
+        && !setsockopt(old_fd, SOL_SOCKET, SO_ATTACH_BPF, &old_prog,
+                       sizeof old_prog)) {
+        if (setsockopt(new_fd, SOL_SOCKET, SO_ATTACH_BPF, &new_prog,
+                       sizeof new_prog)) {
+            error = -errno;
+        } else {
+            error = afpacket_bind_rx(dev, new_fd, ifindex, &err);
+        }
+        if (!error && bpf_map_update_elem(map_fd, &key, &owner, BPF_ANY)) {
+            error = -errno;
+        }
+        if (error) {
+            afpacket_detach_filter(old_fd);
+        }
+    } else if (setsockopt(old_fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop_all,
+                          sizeof drop_all)) {
+        error = -errno;
+    } else {
+        error = afpacket_bind_rx(dev, new_fd, ifindex, &err);
+        if (error) {
+            afpacket_detach_filter(old_fd);
+        }
+    }
+    if (!error) {
+        /* Returns once no CPU still delivers to it. */
+        afpacket_bind_to(dev, old_fd, ifindex, 0, &err);
+    }
+    /* The sockets keep the programs (and they the map) while attached. */
+    if (new_prog >= 0) {
+        close(new_prog);
+    }
+    if (old_prog >= 0) {
+        close(old_prog);
+    }
+    if (map_fd >= 0) {
+        close(map_fd);
+    }
+    return error;
+}
+
 /* Replaces the receive socket with one whose ring has 'grow_max' slots
  * (see the top).  Called with no frame returned pointing into the ring.
  *
  * The old ring's frames move to the backlog first, so that it has room
  * for what arrives while the kernel allocates the new ring (milliseconds
- * for 32 MiB), and the new socket is set up unbound.  Then the old one
- * gets a filter that
- * accepts nothing and the new one is bound where the old one was: from
- * here on the new ring receives (a frame arriving between the two system
- * calls is the only one that can be missed).  Binding the old socket to
- * protocol 0 returns once no CPU still delivers to it; the frames it took
+ * for 32 MiB), and the new socket is set up unbound.  Then the device
+ * moves to it (afpacket_switch_socket()); the frames the old socket took
  * meanwhile (and those queued whole for it) move to the backlog after the
- * others, and the new socket
- * takes the old one's descriptor number with dup2(), which closes the
- * old, so whoever reads the port's counters keeps a valid descriptor.  The
- * epoll set polled for the port watches the new socket from before the
- * bind.
+ * others, and the new socket takes the old one's descriptor number with
+ * dup2(), which closes the old, so whoever reads the port's counters
+ * keeps a valid descriptor.  The epoll set polled for the port watches
+ * the new socket from before the switch.
  *
- * If the new socket cannot be had (no memory for the ring), the port keeps
- * its ring and stops growing; if a step of the switch fails, the old
- * socket is given back its device. */
+ * If the new socket cannot be had (no memory for the ring), or the switch
+ * fails, the port keeps its socket and ring and stops growing. */
 static int
 afpacket_grow_ring(struct afpacket_netdev *dev)
 {
-    static struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-    struct sock_fprog drop_all = { 1, none };
     struct epoll_event ev = { .events = EPOLLIN };
-    unsigned int old_frames = dev->n_frames, head = dev->head;
+    unsigned int old_frames, head;
     uint8_t *old_ring = dev->ring;
     size_t old_size = dev->ring_size;
     bool rx_vnet = dev->rx_vnet;
@@ -1055,18 +1173,10 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     }
 
     ifindex = __atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED);
-    if (setsockopt(old_fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop_all,
-                   sizeof drop_all)) {
-        error = -errno;
-        goto fail;
-    }
-    error = afpacket_bind_rx(dev, new_fd, ifindex, &err);
+    error = afpacket_switch_socket(dev, old_fd, new_fd, ifindex);
     if (error) {
-        setsockopt(old_fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
         goto fail;
     }
-    afpacket_bind_to(dev, old_fd, ifindex, 0, &err);
-
     afpacket_save_backlog(dev);
     afpacket_read_drops(dev);
     munmap(old_ring, old_size);
@@ -1078,6 +1188,8 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     } else {
         close(new_fd);
     }
+    /* The map names the new socket for good: its filter is only a cost. */
+    afpacket_detach_filter(dev->fd);
     dev->ring = new_ring;
     dev->ring_size = new_size;
     dev->head = 0;
@@ -1108,14 +1220,13 @@ fail:
     return 0;
 }
 
-/* True if the kernel filled the slot 2 * BATCH behind 'head' again after
- * it was given back: its writing went round the whole ring and is about
- * to reach the slots not read yet, so it will soon drop frames.  (Every
- * slot that far behind was given back at least one rx_burst() ago.) */
+/* True if the kernel has written the slot half a ring ahead of 'head':
+ * the reader is half a ring behind, and the ring grows while the other
+ * half still has room for what arrives meanwhile. */
 static bool
-afpacket_ring_nearly_full(const struct afpacket_netdev *dev)
+afpacket_ring_half_full(const struct afpacket_netdev *dev)
 {
-    unsigned int i = (dev->head + dev->n_frames - 2 * BATCH) % dev->n_frames;
+    unsigned int i = (dev->head + dev->n_frames / 2) % dev->n_frames;
 
     return __atomic_load_n(&afpacket_slot(dev, i)->tp_status,
                            __ATOMIC_RELAXED) & TP_STATUS_USER;
@@ -1143,7 +1254,7 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     if (!dev->backlog
         && dev->n_frames < __atomic_load_n(&dev->grow_max, __ATOMIC_RELAXED)
         && (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
-            || afpacket_ring_nearly_full(dev))) {
+            || afpacket_ring_half_full(dev))) {
         int error = afpacket_grow_ring(dev);
 
         if (error) {
