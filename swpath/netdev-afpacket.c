@@ -17,10 +17,10 @@
  * place without detaching the socket for the time it takes to allocate
  * the new one (tens of milliseconds under load, every frame lost), so
  * growing opens a second socket with the large ring, switches the device
- * over to it, and moves the frames the old ring held aside, to be
- * returned before the new ring's: nothing is lost or delivered twice.
- * Such a port is polled through an epoll set of its own, so that the
- * descriptor the event loop watches stays the same.
+ * over to it, and reads the old ring to its end before the new one:
+ * nothing is lost or delivered twice.  Such a port is polled through an
+ * epoll set of its own, so that the descriptor the event loop watches
+ * stays the same.
  * The kernel hands each slot over as soon as it has written its frame
  * (TP_STATUS_USER) and wakes the poller then, so a lone frame waits for
  * nothing.  (A TPACKET_V3 ring hands over whole blocks, when full or when
@@ -164,16 +164,12 @@ struct afpacket_netdev {
                                      * get_stats() too (atomic). */
     unsigned int head;              /* Next slot to read. */
 
-    /* Frames moved out of the ring before it grew, returned before the
-     * new ring's; freed at the rx_burst() after the last one went. */
-    struct ft_packet *backlog;      /* 'n_backlog' of them, each pointing
-                                     * into 'backlog_buf'. */
-    uint8_t *backlog_buf;
-    size_t backlog_size;            /* Bytes at 'backlog_buf'. */
-    size_t backlog_used;            /* Bytes of 'backlog_buf' in use. */
-    unsigned int backlog_max;       /* Room in 'backlog'. */
-    unsigned int n_backlog;
-    unsigned int backlog_next;      /* Next to return. */
+    /* While a grown ring's old one is drained (afpacket_grow_ring()):
+     * the new socket and its ring, taken over once the old ring is empty.
+     * 'next_fd' is -1 otherwise. */
+    int next_fd;
+    uint8_t *next_ring;
+    size_t next_size;
 
     unsigned int release[BATCH];    /* Slots to give back. */
     unsigned int n_release;
@@ -315,17 +311,6 @@ afpacket_read_drops(struct afpacket_netdev *dev)
     }
     __atomic_fetch_add(&dev->kernel_drops, kst.tp_drops, __ATOMIC_RELAXED);
     return kst.tp_drops;
-}
-
-static void
-afpacket_free_backlog(struct afpacket_netdev *dev)
-{
-    free(dev->backlog);
-    free(dev->backlog_buf);
-    dev->backlog = NULL;
-    dev->backlog_buf = NULL;
-    dev->n_backlog = dev->backlog_next = dev->backlog_max = 0;
-    dev->backlog_used = dev->backlog_size = 0;
 }
 
 /* Opens a non-blocking AF_PACKET socket into '*fdp'. */
@@ -533,7 +518,12 @@ afpacket_close(struct ft_netdev *netdev)
     if (dev->ring) {
         munmap(dev->ring, dev->ring_size);
     }
-    afpacket_free_backlog(dev);
+    if (dev->next_ring) {
+        munmap(dev->next_ring, dev->next_size);
+    }
+    if (dev->next_fd >= 0) {
+        close(dev->next_fd);
+    }
     if (dev->fd >= 0) {
         close(dev->fd);
     }
@@ -635,6 +625,7 @@ afpacket_open(const char *name, const struct ft_netdev_option *opts,
     snprintf(dev->up.name, sizeof dev->up.name, "%s", name);
     dev->up.ifindex = ifindex;
     dev->fd = -1;
+    dev->next_fd = -1;
     dev->epfd = -1;
     dev->tx_fd = -1;
     dev->n_frames = n_frames;
@@ -686,7 +677,10 @@ afpacket_set_rx_device(struct ft_netdev *netdev, int ifindex,
     }
     ifindex = ifindex ? ifindex : netdev->ifindex;
     __atomic_store_n(&dev->rx_ifindex, ifindex, __ATOMIC_RELAXED);
-    return afpacket_bind_to(dev, dev->fd, ifindex, htons(ETH_P_ALL), err);
+    /* During a growth the old socket takes nothing more (see
+     * afpacket_grow_ring()). */
+    return afpacket_bind_to(dev, dev->next_fd >= 0 ? dev->next_fd : dev->fd,
+                            ifindex, htons(ETH_P_ALL), err);
 }
 
 /* Puts the tag the kernel took out of the frame back in front of the
@@ -913,77 +907,6 @@ afpacket_release_slot(struct tpacket2_hdr *hdr)
     __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
-/* Copies 'pkt', a frame taken from the ring, to the end of the backlog
- * with the headroom it had, up to FT_PACKET_HEADROOM. */
-static void
-afpacket_backlog_add(struct afpacket_netdev *dev, const struct ft_packet *pkt)
-{
-    uint32_t headroom = (pkt->data_ofs < FT_PACKET_HEADROOM
-                         ? pkt->data_ofs : FT_PACKET_HEADROOM);
-    size_t need = (headroom + pkt->size + 63) & ~(size_t) 63;
-    struct ft_packet *copy;
-
-    if (dev->n_backlog >= dev->backlog_max
-        || dev->backlog_used + need > dev->backlog_size) {
-        /* Cannot happen with the sizes afpacket_save_backlog() reserves;
-         * counted as a drop if it does. */
-        dev->stats.rx_dropped++;
-        return;
-    }
-    copy = &dev->backlog[dev->n_backlog++];
-    *copy = *pkt;
-    copy->base = dev->backlog_buf + dev->backlog_used;
-    copy->allocated = headroom + pkt->size;
-    copy->data_ofs = headroom;
-    memcpy(copy->base + headroom, ft_packet_data(pkt), pkt->size);
-    dev->backlog_used += need;
-}
-
-/* Moves every frame the ring holds (and those the kernel queued whole for
- * its TP_STATUS_COPY slots) to the end of the backlog, giving the slots
- * back.  The kernel may keep writing behind the reader, so at most one
- * ring's worth is taken a call.  The backlog has room for two calls: two
- * rings of frames as large as a slot plus two receive queues of larger
- * ones; only the pages frames touch are committed, and all of it is
- * freed once they were returned. */
-static void
-afpacket_save_backlog(struct afpacket_netdev *dev)
-{
-    if (!dev->backlog) {
-        dev->backlog_max = 2 * dev->n_frames;
-        dev->backlog_size = 2 * ((size_t) dev->n_frames
-                                 * FT_AFPACKET_FRAME_SIZE
-                                 + 2 * FT_AFPACKET_RCVBUF);
-        dev->backlog = malloc((size_t) dev->backlog_max
-                              * sizeof *dev->backlog);
-        dev->backlog_buf = malloc(dev->backlog_size);
-        if (!dev->backlog || !dev->backlog_buf) {
-            /* The ring grows without them: lost, as they would have
-             * been. */
-            afpacket_free_backlog(dev);
-            return;
-        }
-    }
-    for (unsigned int i = 0; i < dev->n_frames; i++) {
-        struct tpacket2_hdr *hdr = afpacket_slot(dev, dev->head);
-        uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
-        struct ft_packet pkt;
-        bool took;
-
-        if (!(status & TP_STATUS_USER)) {
-            break;
-        }
-        took = (status & TP_STATUS_COPY
-                ? afpacket_take_copy(dev, 0, &pkt)
-                : afpacket_take_slot(dev, hdr, status, &pkt));
-        if (took) {
-            afpacket_backlog_add(dev, &pkt);
-        }
-        afpacket_release_slot(hdr);
-        dev->head = (dev->head + 1) % dev->n_frames;
-    }
-}
-
 /* Stops growing: the port keeps the ring it has. */
 static void
 afpacket_stop_growing(struct afpacket_netdev *dev)
@@ -1117,25 +1040,23 @@ afpacket_switch_socket(struct afpacket_netdev *dev, int old_fd, int new_fd,
 }
 
 /* Replaces the receive socket with one whose ring has 'grow_max' slots
- * (see the top).  Called with no frame returned pointing into the ring.
+ * (see the top).
  *
- * The old ring's frames move to the backlog first, so that it has room
- * for what arrives while the kernel allocates the new ring (milliseconds
- * for 32 MiB), and the new socket is set up unbound.  Then the device
- * moves to it (afpacket_switch_socket()); the frames the old socket took
- * meanwhile (and those queued whole for it) move to the backlog after the
- * others, and the new socket takes the old one's descriptor number with
- * dup2(), which closes the old, so whoever reads the port's counters
- * keeps a valid descriptor.  The epoll set polled for the port watches
- * the new socket from before the switch.
+ * The new socket is set up unbound while the old ring, at most half full,
+ * keeps taking what arrives during the allocation (milliseconds for 32
+ * MiB).  Then the device moves to it (afpacket_switch_socket()), and the
+ * old socket, which takes nothing more, stays the port's until its ring
+ * and the frames queued whole for it are read: afpacket_finish_growth()
+ * then gives the new socket the old one's descriptor number.  The epoll
+ * set polled for the port watches both meanwhile.
  *
  * If the new socket cannot be had (no memory for the ring), or the switch
  * fails, the port keeps its socket and ring and stops growing. */
-static int
+static void
 afpacket_grow_ring(struct afpacket_netdev *dev)
 {
     struct epoll_event ev = { .events = EPOLLIN };
-    unsigned int old_frames, head;
+    unsigned int old_frames = dev->n_frames, head = dev->head;
     uint8_t *old_ring = dev->ring;
     size_t old_size = dev->ring_size;
     bool rx_vnet = dev->rx_vnet;
@@ -1144,11 +1065,6 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     size_t new_size;
     struct ft_error err;
 
-    /* Emptied first, so that the old ring keeps taking frames while the
-     * kernel allocates the new one. */
-    afpacket_save_backlog(dev);
-    old_frames = dev->n_frames;
-    head = dev->head;
     dev->fd = -1;
     dev->ring = NULL;
     dev->n_frames = dev->grow_max;
@@ -1168,56 +1084,58 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     __atomic_store_n(&dev->n_frames, old_frames, __ATOMIC_RELAXED);
     dev->head = head;
     dev->rx_vnet = rx_vnet;
-    if (error) {
-        goto fail;
-    }
 
     ifindex = __atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED);
-    error = afpacket_switch_socket(dev, old_fd, new_fd, ifindex);
+    if (!error) {
+        error = afpacket_switch_socket(dev, old_fd, new_fd, ifindex);
+    }
     if (error) {
-        goto fail;
+        if (new_ring) {
+            munmap(new_ring, new_size);
+        }
+        if (new_fd >= 0) {
+            close(new_fd);
+        }
+        afpacket_stop_growing(dev);
+        return;
     }
-    afpacket_save_backlog(dev);
-    afpacket_read_drops(dev);
-    munmap(old_ring, old_size);
-    if (dup2(new_fd, old_fd) < 0) {
-        /* Only EINTR or EBUSY (a racing open in another thread) could
-         * get here; the new socket then keeps its own number. */
-        dev->fd = new_fd;
-        close(old_fd);
-    } else {
-        close(new_fd);
-    }
-    /* The map names the new socket for good: its filter is only a cost. */
-    afpacket_detach_filter(dev->fd);
-    dev->ring = new_ring;
-    dev->ring_size = new_size;
-    dev->head = 0;
-    __atomic_store_n(&dev->n_frames, dev->grow_max, __ATOMIC_RELAXED);
+    dev->next_fd = new_fd;
+    dev->next_ring = new_ring;
+    dev->next_size = new_size;
     __atomic_store_n(&dev->grow_wanted, false, __ATOMIC_RELAXED);
-    if (dev->backlog && !dev->n_backlog) {
-        afpacket_free_backlog(dev);
-    }
     if (__atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED) != ifindex) {
         /* set_rx_device() bound the old socket meanwhile. */
-        afpacket_bind_rx(dev, dev->fd,
+        afpacket_bind_rx(dev, new_fd,
                          __atomic_load_n(&dev->rx_ifindex, __ATOMIC_RELAXED),
                          &err);
     }
-    return 0;
+}
 
-fail:
-    if (new_ring) {
-        munmap(new_ring, new_size);
+/* Called once the old ring of a growth has been read to its end, with no
+ * frame returned pointing into it: unmaps it and puts the new socket at
+ * the old one's descriptor number with dup2(), which closes the old, so
+ * whoever reads the port's counters keeps a valid descriptor. */
+static void
+afpacket_finish_growth(struct afpacket_netdev *dev)
+{
+    afpacket_read_drops(dev);
+    munmap(dev->ring, dev->ring_size);
+    if (dup2(dev->next_fd, dev->fd) < 0) {
+        /* Only EINTR or EBUSY (a racing open in another thread) could
+         * get here; the new socket then keeps its own number. */
+        close(dev->fd);
+        dev->fd = dev->next_fd;
+    } else {
+        close(dev->next_fd);
     }
-    if (new_fd >= 0) {
-        close(new_fd);
-    }
-    if (dev->backlog && !dev->n_backlog) {
-        afpacket_free_backlog(dev);
-    }
-    afpacket_stop_growing(dev);
-    return 0;
+    /* The map names the new socket for good: its filter is only a cost. */
+    afpacket_detach_filter(dev->fd);
+    dev->ring = dev->next_ring;
+    dev->ring_size = dev->next_size;
+    dev->head = 0;
+    dev->next_fd = -1;
+    dev->next_ring = NULL;
+    __atomic_store_n(&dev->n_frames, dev->grow_max, __ATOMIC_RELAXED);
 }
 
 /* True if the kernel has written the slot half a ring ahead of 'head':
@@ -1244,30 +1162,22 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
         afpacket_release_slot(afpacket_slot(dev, dev->release[i]));
     }
     dev->n_release = 0;
-    if (dev->backlog && dev->backlog_next == dev->n_backlog) {
-        afpacket_free_backlog(dev);
-    }
 
     if (!dev->ring) {
         return -ENOMEM;
     }
-    if (!dev->backlog
-        && dev->n_frames < __atomic_load_n(&dev->grow_max, __ATOMIC_RELAXED)
-        && (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
-            || afpacket_ring_half_full(dev))) {
-        int error = afpacket_grow_ring(dev);
-
-        if (error) {
-            return error;
+    if (dev->next_fd >= 0) {
+        /* The old ring of a growth takes nothing more: once read to its
+         * end, the new one takes over. */
+        if (!(__atomic_load_n(&afpacket_slot(dev, dev->head)->tp_status,
+                              __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+            afpacket_finish_growth(dev);
         }
-    }
-    if (dev->backlog) {
-        while (batch->count < FT_PACKET_BATCH_MAX
-               && dev->backlog_next < dev->n_backlog) {
-            batch->packets[batch->count++] = &dev->backlog[dev->backlog_next++];
-            n++;
-        }
-        return n;
+    } else if (dev->n_frames < __atomic_load_n(&dev->grow_max,
+                                               __ATOMIC_RELAXED)
+               && (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
+                   || afpacket_ring_half_full(dev))) {
+        afpacket_grow_ring(dev);
     }
 
     while (batch->count < FT_PACKET_BATCH_MAX) {
