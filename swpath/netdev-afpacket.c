@@ -12,8 +12,8 @@
  * come in bursts, such as a SmartNIC representor whose misses reach the
  * daemon while it installs the rules before them, loses the frames past
  * the ring's end while the daemon is busy: without the option its ring
- * grows to FT_AFPACKET_GROW_FRAMES as soon as it is half full, or after a
- * loss (afpacket_grow_ring()).  The kernel cannot resize a ring in
+ * grows to FT_AFPACKET_GROW_FRAMES as soon as it is a quarter full, or
+ * after a loss (afpacket_grow_ring()).  The kernel cannot resize a ring in
  * place without detaching the socket for the time it takes to allocate
  * the new one (tens of milliseconds under load, every frame lost), so
  * growing opens a second socket with the large ring, switches the device
@@ -1042,7 +1042,7 @@ afpacket_switch_socket(struct afpacket_netdev *dev, int old_fd, int new_fd,
 /* Replaces the receive socket with one whose ring has 'grow_max' slots
  * (see the top).
  *
- * The new socket is set up unbound while the old ring, at most half full,
+ * The new socket is set up unbound while the old ring, a quarter full,
  * keeps taking what arrives during the allocation (milliseconds for 32
  * MiB).  Then the device moves to it (afpacket_switch_socket()), and the
  * old socket, which takes nothing more, stays the port's until its ring
@@ -1138,13 +1138,13 @@ afpacket_finish_growth(struct afpacket_netdev *dev)
     __atomic_store_n(&dev->n_frames, dev->grow_max, __ATOMIC_RELAXED);
 }
 
-/* True if the kernel has written the slot half a ring ahead of 'head':
- * the reader is half a ring behind, and the ring grows while the other
- * half still has room for what arrives meanwhile. */
+/* True if the kernel has written the slot a quarter of a ring ahead of
+ * 'head': the reader is that far behind, and the ring grows while the
+ * other three quarters still have room for what arrives meanwhile. */
 static bool
-afpacket_ring_half_full(const struct afpacket_netdev *dev)
+afpacket_ring_behind(const struct afpacket_netdev *dev)
 {
-    unsigned int i = (dev->head + dev->n_frames / 2) % dev->n_frames;
+    unsigned int i = (dev->head + dev->n_frames / 4) % dev->n_frames;
 
     return __atomic_load_n(&afpacket_slot(dev, i)->tp_status,
                            __ATOMIC_RELAXED) & TP_STATUS_USER;
@@ -1176,7 +1176,7 @@ afpacket_rx_burst(struct ft_netdev *netdev, struct ft_packet_batch *batch)
     } else if (dev->n_frames < __atomic_load_n(&dev->grow_max,
                                                __ATOMIC_RELAXED)
                && (__atomic_load_n(&dev->grow_wanted, __ATOMIC_RELAXED)
-                   || afpacket_ring_half_full(dev))) {
+                   || afpacket_ring_behind(dev))) {
         afpacket_grow_ring(dev);
     }
 

@@ -669,7 +669,7 @@ veth_port(const char *dev, const char *inj, struct ft_netdev **netdevp)
 }
 
 /* Without option rx_ring_frames a port's ring grows from 4,096 to 16,384
- * slots once it is half full, and loses none of the frames it held: they
+ * slots once it is a quarter full, and loses none of the frames it held: they
  * come first, in order, then the new ring's; a burst that overflowed the
  * small ring fits the large one.  A ring of the size given by the option
  * never grows. */
@@ -788,15 +788,15 @@ test_rx_ring_grow_live(void **state)
         _exit(0);
     }
 
-    /* Less than half full: no growth. */
-    send_frames(fd, 2000);
-    assert_int_equal(read_dry(netdev), 2000);
+    /* Less than a quarter full: no growth. */
+    send_frames(fd, 1000);
+    assert_int_equal(read_dry(netdev), 1000);
     ft_netdev_get_stats(netdev, &st);
     assert_int_equal(st.rx_ring_frames, 4096);
 
-    /* Over half full: the next read grows the ring while 3,000 more
+    /* Over a quarter full: the next read grows the ring while 3,000 more
      * frames come, and not one is dropped. */
-    send_frames(fd, 2100);
+    send_frames(fd, 1100);
     sender.fd = fd;
     sender.n = 3000;
     assert_int_equal(pthread_create(&thread, NULL, sender_main, &sender), 0);
@@ -804,7 +804,7 @@ test_rx_ring_grow_live(void **state)
     pthread_join(thread, NULL);
     usleep(50000);
     got += read_dry(netdev);
-    assert_int_equal(got, 2100 + 3000);
+    assert_int_equal(got, 1100 + 3000);
     ft_netdev_get_stats(netdev, &st);
     assert_int_equal(st.rx_ring_frames, 16384);
     assert_int_equal(st.rx_dropped, 0);
