@@ -185,6 +185,12 @@ ft_ofp_check_match_prereqs(const struct ft_ofp_match_ctx *c,
             bad = f;
         }
     }
+    if (bad && find_shorthand(c->field_key[bad->id]) >= 0) {
+        return ft_error_set(err, -EINVAL, "column %zu: %s: conflicts with "
+                            "dl_type=0x%04x given after it",
+                            c->field_col[bad->id], c->field_key[bad->id],
+                            c->match.flow.dl_type);
+    }
     if (bad) {
         return ft_error_set(err, -EINVAL, "column %zu: %s: requires %s "
                             "in the match", c->field_col[bad->id],
@@ -210,6 +216,13 @@ ft_ofp_parse_match_item(struct ft_ofp_match_ctx *c,
                                 "value", t->key_ofs + 1, t->key);
         }
         apply_shorthand(&c->match, i);
+        if (shorthands[i].nw_proto >= 0 && !c->field_col[FT_F_IP_PROTO]) {
+            /* Its protocol is checked with the fields given, so that a
+             * dl_type after it cannot leave the protocol without its
+             * prerequisite ("icmp,dl_type=0x1"). */
+            c->field_col[FT_F_IP_PROTO] = t->key_ofs + 1;
+            memcpy(c->field_key[FT_F_IP_PROTO], t->key, t->key_len + 1);
+        }
         return 1;
     }
     f = ft_field_from_name(t->key);

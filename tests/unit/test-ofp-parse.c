@@ -139,6 +139,8 @@ static const struct error_case error_cases[] = {
       "requires arp" },
     { FT_FLOW_ADD, "tcp,icmp_type=3,actions=drop", 5, "icmp_type",
       "requires icmp" },
+    { FT_FLOW_ADD, "dl_type=0x1,icmp,dl_type=0x1,actions=drop", 13, "icmp",
+      "conflicts with dl_type=0x0001 given after it" },
     { FT_FLOW_ADD, "vlan_pcp=3,actions=drop", 1, "vlan_pcp",
       "VLAN tag" },
     { FT_FLOW_ADD, "ip,nw_src=10.0.0.0/33,actions=drop", 4, "nw_src",
