@@ -118,8 +118,8 @@
  * MTU with room to spare); larger frames come through recvmsg(). */
 #define FT_AFPACKET_FRAME_SIZE 2048
 #define FT_AFPACKET_N_FRAMES 4096
-/* Without option rx_ring_frames a ring that filled up grows to this
- * (32 MiB): a port whose new flows' first packets come in bursts (a
+/* Without option rx_ring_frames a ring the daemon falls a quarter of it
+ * behind on grows to this (32 MiB): a port whose new flows' first packets come in bursts (a
  * SmartNIC representor) keeps them while the daemon sets up the flows
  * before them, and only such a port pays for the larger ring. */
 #define FT_AFPACKET_GROW_FRAMES 16384
@@ -158,7 +158,8 @@ struct afpacket_netdev {
     uint8_t *ring;
     size_t ring_size;
     unsigned int n_frames;          /* Slots in it. */
-    unsigned int grow_max;          /* Slots it may grow to, 0: fixed. */
+    unsigned int grow_max;          /* Slots it may grow to; it does not
+                                     * grow if not more than 'n_frames'. */
     bool grow_wanted;               /* The kernel dropped frames for want
                                      * of a slot: grow.  Set by
                                      * get_stats() too (atomic). */
@@ -252,9 +253,8 @@ afpacket_mmap_ring(struct afpacket_netdev *dev, unsigned int n_frames,
     return 0;
 }
 
-/* Asks the kernel for a receive ring of 'n_frames' slots (0: none; the
- * socket must have none when asking for one) and, if 'n_frames', maps
- * it. */
+/* Asks the kernel for a receive ring of 'n_frames' slots (the socket must
+ * have none yet) and maps it. */
 static int
 afpacket_map_ring(struct afpacket_netdev *dev, unsigned int n_frames,
                   struct ft_error *err)
@@ -263,15 +263,13 @@ afpacket_map_ring(struct afpacket_netdev *dev, unsigned int n_frames,
     int error;
 
     memset(&req, 0, sizeof req);
-    if (n_frames) {
-        req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
-        req.tp_block_nr = n_frames / FT_AFPACKET_BLOCK_FRAMES;
-        req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
-        req.tp_frame_nr = n_frames;
-    }
+    req.tp_block_size = FT_AFPACKET_BLOCK_SIZE;
+    req.tp_block_nr = n_frames / FT_AFPACKET_BLOCK_FRAMES;
+    req.tp_frame_size = FT_AFPACKET_FRAME_SIZE;
+    req.tp_frame_nr = n_frames;
     error = afpacket_setsockopt(dev, dev->fd, SOL_PACKET, PACKET_RX_RING,
                                 &req, sizeof req, "the receive ring", err);
-    return error || !n_frames ? error : afpacket_mmap_ring(dev, n_frames, err);
+    return error ? error : afpacket_mmap_ring(dev, n_frames, err);
 }
 
 static int
@@ -555,7 +553,7 @@ afpacket_vnet_option(const char *name, const struct ft_netdev_option *opts,
 
 /* Reads option rx_ring_frames into '*n_frames' and '*grow_max': a size
  * given is kept; without one the ring starts at FT_AFPACKET_N_FRAMES and
- * grows to FT_AFPACKET_GROW_FRAMES once it fills up. */
+ * grows to FT_AFPACKET_GROW_FRAMES (see afpacket_rx_burst()). */
 static int
 afpacket_ring_option(const char *name, const struct ft_netdev_option *opts,
                      size_t n_opts, unsigned int *n_frames,
@@ -1065,6 +1063,8 @@ afpacket_grow_ring(struct afpacket_netdev *dev)
     size_t new_size;
     struct ft_error err;
 
+    /* The new socket is set up in the port's receive fields, which then
+     * get the old socket's back until the switch is over. */
     dev->fd = -1;
     dev->ring = NULL;
     dev->n_frames = dev->grow_max;
