@@ -58,8 +58,24 @@
 
 #define UPCALL_RING_SLOTS 1024
 #define CMD_RING_SLOTS 8192
+#define TRASH_RING_SLOTS CMD_RING_SLOTS
 #define CMD_BURST 64
 #define PKT_HEADROOM 128
+
+/* A thread's copies of missed packets come from a pool of its own: a
+ * miss costs no malloc(), and no other thread ever frees into this
+ * thread's heap arena (a free() of another arena's chunk takes that
+ * arena's lock, which a thread copying misses at full rate holds most of
+ * the time).  Each copy goes up with its upcall and comes back down with
+ * the EXECUTE or RELEASE that answers it.  PKT_POOL_N covers a full
+ * upcall ring and as many answers on their way back; PKT_POOL_BUF holds
+ * the packet's header, PKT_HEADROOM and a frame of up to PKT_POOL_ROOM
+ * bytes (a 1500-byte MTU with two VLAN tags).  Bigger frames (jumbo,
+ * TSO super-frames) are copied with malloc() and freed by the thread
+ * too. */
+#define PKT_POOL_N 2048
+#define PKT_POOL_BUF 1792
+#define PKT_POOL_ROOM (PKT_POOL_BUF - sizeof(struct ft_packet) - PKT_HEADROOM)
 
 /* Empty rounds after which an idle thread naps IDLE_NAP_NS between
  * rounds, so that an idle datapath does not keep its CPUs at 100%. */
@@ -77,7 +93,10 @@ struct dpif_upcall {
     struct ft_flow key;                 /* UP_MISS. */
 };
 
-enum cmd_type { CMD_PUT, CMD_MODIFY, CMD_DEL, CMD_FLUSH, CMD_EXECUTE };
+enum cmd_type {
+    CMD_PUT, CMD_MODIFY, CMD_DEL, CMD_FLUSH, CMD_EXECUTE,
+    CMD_RELEASE,                        /* A missed packet, not sent. */
+};
 
 /* What DEL and FLUSH answer: each thread stores its copy's final counts
  * in its slot and counts 'pending' down; the last wakes the daemon. */
@@ -90,7 +109,7 @@ struct dpif_cmd {
     enum cmd_type type;
     struct ft_dpcls_flow *flow;         /* The handle ('main.cls'). */
     struct ft_dp_actions *actions;      /* PUT, MODIFY, EXECUTE (owned). */
-    struct ft_packet *pkt;              /* EXECUTE (owned). */
+    struct ft_packet *pkt;              /* EXECUTE, RELEASE (owned). */
     struct dpif_reply *reply;           /* DEL, FLUSH. */
 };
 
@@ -104,6 +123,13 @@ struct dpif_pmd {
 
     struct dpif_fwd fwd;
     struct ft_spsc_ring upcalls;        /* This thread -> daemon. */
+    struct ft_spsc_ring trash;          /* This thread -> daemon: actions
+                                         * the daemon allocated, for it to
+                                         * free (see pmd_trash()). */
+    unsigned char *pool;                /* PKT_POOL_N buffers. */
+    uint32_t *pool_free;                /* Indexes of the free ones. */
+    uint32_t pool_n_free;               /* Touched by the thread only
+                                         * (or with the thread stopped). */
     struct ft_spsc_ring cmds;           /* Daemon -> this thread. */
     bool woke;                          /* Pushed upcalls this round. */
     uint64_t n_commands;
@@ -153,16 +179,12 @@ eventfd_drain(int fd)
 
 /* ---- Packet copies. ---- */
 
+/* Copies 'src' into the 'allocated' bytes at 'base', which 'pkt' heads. */
 static struct ft_packet *
-packet_clone(const struct ft_packet *src)
+packet_copy_into(struct ft_packet *pkt, void *base, size_t allocated,
+                 const struct ft_packet *src)
 {
-    size_t alloc = PKT_HEADROOM + src->size;
-    struct ft_packet *pkt = malloc(sizeof *pkt + alloc);
-
-    if (!pkt) {
-        return NULL;
-    }
-    ft_packet_init(pkt, pkt + 1, alloc, PKT_HEADROOM);
+    ft_packet_init(pkt, base, allocated, PKT_HEADROOM);
     memcpy(ft_packet_data(pkt), ft_packet_data(src), src->size);
     pkt->size = src->size;
     pkt->l3_ofs = src->l3_ofs;
@@ -173,7 +195,52 @@ packet_clone(const struct ft_packet *src)
     pkt->flags = src->flags;
     pkt->in_port = src->in_port;
     pkt->tunnel = src->tunnel;
+    pkt->offload = src->offload;
     return pkt;
+}
+
+static struct ft_packet *
+packet_clone(const struct ft_packet *src)
+{
+    size_t alloc = PKT_HEADROOM + src->size;
+    struct ft_packet *pkt = malloc(sizeof *pkt + alloc);
+
+    return pkt ? packet_copy_into(pkt, pkt + 1, alloc, src) : NULL;
+}
+
+/* A copy of 'src' for an upcall of 'pmd': from its pool, or from malloc()
+ * for a frame too big for a pool buffer.  NULL if the pool is empty (as
+ * many misses are on their way as it holds) or malloc() fails. */
+static struct ft_packet *
+pmd_packet_clone(struct dpif_pmd *pmd, const struct ft_packet *src)
+{
+    struct ft_packet *pkt;
+    uint32_t i;
+
+    if (src->size > PKT_POOL_ROOM) {
+        return packet_clone(src);
+    }
+    if (!pmd->pool_n_free) {
+        return NULL;
+    }
+    i = pmd->pool_free[--pmd->pool_n_free];
+    pkt = (struct ft_packet *) (pmd->pool + (size_t) i * PKT_POOL_BUF);
+    return packet_copy_into(pkt, pkt + 1, PKT_POOL_BUF - sizeof *pkt, src);
+}
+
+/* Frees a packet that came down to 'pmd' (a copy from its pool or from
+ * malloc()).  Runs on the thread, or with the thread stopped. */
+static void
+pmd_packet_free(struct dpif_pmd *pmd, struct ft_packet *pkt)
+{
+    uintptr_t ofs = (uintptr_t) pkt - (uintptr_t) pmd->pool;
+
+    if (pkt && pmd->pool && (uintptr_t) pkt >= (uintptr_t) pmd->pool
+        && ofs < (uintptr_t) PKT_POOL_N * PKT_POOL_BUF) {
+        pmd->pool_free[pmd->pool_n_free++] = ofs / PKT_POOL_BUF;
+    } else {
+        free(pkt);
+    }
 }
 
 static struct ft_dp_actions *
@@ -206,12 +273,21 @@ pmd_push_upcall(struct dpif_fwd *fwd, struct dpif_upcall *up)
 
     up->pmd = pmd->index;
     if (!ft_spsc_ring_push(&pmd->upcalls, up)) {
-        free(up->pkt);
+        pmd_packet_free(pmd, up->pkt);
         free(up->msg);
         fwd->stats.n_lost++;
         return;
     }
     pmd->woke = true;
+}
+
+/* True if 'pmd' has room to send an upcall: a miss that would not fit
+ * is dropped before its copy is made. */
+static bool
+pmd_upcall_room(const struct dpif_pmd *pmd)
+{
+    return (ft_spsc_ring_count(&pmd->upcalls)
+            < ft_spsc_ring_capacity(&pmd->upcalls));
 }
 
 void
@@ -220,8 +296,14 @@ dpif_pmd_upcall_miss(struct dpif_fwd *fwd, struct ft_packet *pkt,
 {
     struct dpif_upcall up = { .type = UP_MISS };
 
-    up.pkt = packet_clone(pkt);
+    if (!pmd_upcall_room(fwd->pmd)) {
+        fwd->stats.n_upcalls++;
+        fwd->stats.n_lost++;
+        return;
+    }
+    up.pkt = pmd_packet_clone(fwd->pmd, pkt);
     if (!up.pkt) {
+        fwd->stats.n_upcalls++;
         fwd->stats.n_lost++;
         return;
     }
@@ -237,7 +319,7 @@ dpif_pmd_upcall_userspace(struct dpif_fwd *fwd,
 {
     struct dpif_upcall up = { .type = UP_USERSPACE, .act = *act };
 
-    up.pkt = packet_clone(pkt);
+    up.pkt = pmd_packet_clone(fwd->pmd, pkt);
     if (!up.pkt) {
         fwd->stats.n_userspace_dropped++;
         return;
@@ -253,6 +335,20 @@ dpif_pmd_upcall_log(struct dpif_fwd *fwd, const char *msg)
     up.msg = strdup(msg);
     if (up.msg) {
         pmd_push_upcall(fwd, &up);
+    }
+}
+
+/* Hands actions that came down with a command back to the daemon's
+ * thread, which allocated them, to free: freeing them here would take
+ * the daemon's heap arena lock once the thread's cache of free chunks is
+ * full, about every other command while megaflows are being set up, and
+ * the daemon, allocating all the time then, would wait for it in turn.
+ * Freed here only if the ring is full. */
+static void
+pmd_trash(struct dpif_pmd *pmd, struct ft_dp_actions *actions)
+{
+    if (actions && !ft_spsc_ring_push(&pmd->trash, &actions)) {
+        actions_free(actions);
     }
 }
 
@@ -341,10 +437,13 @@ pmd_apply(struct dpif_pmd *pmd, struct dpif_cmd *cmd)
         } else {
             fwd->stats.n_lost++;        /* Its put found no memory. */
         }
-        free(cmd->pkt);
+        pmd_packet_free(pmd, cmd->pkt);
+        break;
+    case CMD_RELEASE:
+        pmd_packet_free(pmd, cmd->pkt);
         break;
     }
-    actions_free(cmd->actions);
+    pmd_trash(pmd, cmd->actions);
 }
 
 /* Applies up to 'max' queued commands.  Returns how many. */
@@ -441,7 +540,11 @@ pmds_send(struct dpif_pmd *pmd, const struct dpif_cmd *cmd)
 {
     while (!ft_spsc_ring_push(&pmd->cmds, cmd)) {
         struct timespec ts = { 0, 10000 };
+        struct ft_dp_actions *actions;
 
+        while (ft_spsc_ring_pop(&pmd->trash, &actions)) {
+            actions_free(actions);
+        }
         nanosleep(&ts, NULL);
     }
 }
@@ -621,10 +724,25 @@ pmd_create(struct dpif_pmds *set, unsigned int index, int cpu)
         || ft_spsc_ring_init(&pmd->upcalls, UPCALL_RING_SLOTS,
                              sizeof(struct dpif_upcall))
         || ft_spsc_ring_init(&pmd->cmds, CMD_RING_SLOTS,
-                             sizeof(struct dpif_cmd))) {
+                             sizeof(struct dpif_cmd))
+        || ft_spsc_ring_init(&pmd->trash, TRASH_RING_SLOTS,
+                             sizeof(struct ft_dp_actions *))) {
         pmd_destroy(pmd);
         return NULL;
     }
+    /* Untouched buffers cost no memory until a miss needs them. */
+    pmd->pool = malloc((size_t) PKT_POOL_N * PKT_POOL_BUF);
+    pmd->pool_free = malloc(PKT_POOL_N * sizeof *pmd->pool_free);
+    if (!pmd->pool || !pmd->pool_free) {
+        pmd_destroy(pmd);
+        return NULL;
+    }
+    /* Handed out from the lowest index up, so that a light load keeps
+     * touching the same few buffers. */
+    for (uint32_t i = 0; i < PKT_POOL_N; i++) {
+        pmd->pool_free[i] = PKT_POOL_N - 1 - i;
+    }
+    pmd->pool_n_free = PKT_POOL_N;
     return pmd;
 }
 
@@ -641,18 +759,28 @@ pmd_destroy(struct dpif_pmd *pmd)
     pmd_stop(pmd);
     if (pmd->upcalls.slots) {
         while (ft_spsc_ring_pop(&pmd->upcalls, &up)) {
-            free(up.pkt);
+            pmd_packet_free(pmd, up.pkt);
             free(up.msg);
         }
     }
     if (pmd->cmds.slots) {
         while (ft_spsc_ring_pop(&pmd->cmds, &cmd)) {
-            free(cmd.pkt);
+            pmd_packet_free(pmd, cmd.pkt);
             actions_free(cmd.actions);
+        }
+    }
+    if (pmd->trash.slots) {
+        struct ft_dp_actions *actions;
+
+        while (ft_spsc_ring_pop(&pmd->trash, &actions)) {
+            actions_free(actions);
         }
     }
     ft_spsc_ring_uninit(&pmd->upcalls);
     ft_spsc_ring_uninit(&pmd->cmds);
+    ft_spsc_ring_uninit(&pmd->trash);
+    free(pmd->pool);
+    free(pmd->pool_free);
     dpif_fwd_uninit(&pmd->fwd);
     free(pmd->rxqs);
     free(pmd);
@@ -803,6 +931,18 @@ dpif_pmds_destroy(struct dpif_pmds *set)
     free(set);
 }
 
+/* Gives the packet of 'up' back to its thread, which frees it. */
+static void
+pmds_release(struct dpif_pmds *set, struct dpif_upcall *up)
+{
+    struct dpif_cmd cmd = { .type = CMD_RELEASE, .pkt = up->pkt };
+
+    if (up->pkt) {
+        pmds_send(set->pmds[up->pmd], &cmd);
+        up->pkt = NULL;
+    }
+}
+
 /* Handles one miss of thread 'up->pmd': the upcall callback, then the
  * packet back to its thread with the actions. */
 static void
@@ -828,7 +968,7 @@ pmds_handle_miss(struct dpif_pmds *set, struct dpif_upcall *up)
         dpif_fwd_log(stats_fwd, "upcall for a packet from port %u failed: "
                      "%s", up->key.in_port, err.reason[0] ? err.reason
                      : strerror(error < 0 ? -error : error));
-        free(up->pkt);
+        pmds_release(set, up);
         return;
     }
     flow = (struct ft_dpcls_flow *) installed;
@@ -849,7 +989,7 @@ pmds_handle_miss(struct dpif_pmds *set, struct dpif_upcall *up)
         cmd.actions = actions_clone(&set->scratch_actions);
         if (!cmd.actions) {
             stats_fwd->stats.n_lost++;
-            free(up->pkt);
+            pmds_release(set, up);
             return;
         }
     }
@@ -880,8 +1020,21 @@ pmds_handle(struct dpif_pmds *set, struct dpif_upcall *up)
         }
         break;
     }
-    free(up->pkt);
+    pmds_release(set, up);
     free(up->msg);
+}
+
+/* Frees what the threads handed back (pmd_trash()). */
+static void
+pmds_empty_trash(struct dpif_pmds *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct ft_dp_actions *actions;
+
+        while (ft_spsc_ring_pop(&set->pmds[i]->trash, &actions)) {
+            actions_free(actions);
+        }
+    }
 }
 
 int
@@ -891,6 +1044,7 @@ dpif_pmds_run(struct dpif_pmds *set, int budget)
     bool more = true;
 
     eventfd_drain(set->upcall_fd);
+    pmds_empty_trash(set);
     while (more && total < budget) {
         more = false;
         for (size_t k = 0; k < set->n && total < budget; k++) {

@@ -626,6 +626,80 @@ test_userspace_action(void **state)
     assert_int_equal(wait_packets(f, f->handle, n), n);
 }
 
+/* Sends 'n' UDP frames of 'len' bytes, as inject(). */
+static void
+inject_len(struct fixture *f, int i, int n, size_t len, uint8_t dst_last,
+           uint16_t dport)
+{
+    uint8_t frame[2048];
+
+    assert_true(len <= sizeof frame);
+    make_udp(frame, len, dst_last, dport);
+    for (int k = 0; k < n; k++) {
+        while (send(f->inj[i], frame, len, 0) < 0) {
+            assert_int_equal(errno, ENOBUFS);
+            usleep(100);
+        }
+    }
+}
+
+/* A thread copies the packets it sends up into buffers of its own, which
+ * come back to it with the daemon's answer: more packets than it has
+ * buffers (2,048) all go up and come back, whether the answer runs them
+ * (EXECUTE) or only returns them (a USERSPACE action's packet, once the
+ * callback has it); frames too big for a buffer (1,700 bytes) are copied
+ * another way and come back the same. */
+static void
+test_upcall_buffers_recycled(void **state)
+{
+    struct fixture *f = start(state);
+    struct ft_dpif_stats st0, st;
+    long long deadline;
+    const int rounds = 6, n = 500;   /* 3,000 packets. */
+
+    /* USERSPACE: 3,000 packets up, each returned after the callback. */
+    f->to_userspace = true;
+    f->n_userspace = 0;
+    ft_dpif_get_stats(f->dpif, &st0);
+    for (int r = 0; r < rounds; r++) {
+        inject(f, 0, n, 2, 7010);
+        deadline = now_ms() + 5000;
+        while (f->n_userspace < (r + 1) * n && now_ms() < deadline) {
+            pump(f, -1, 0, 0, 5);
+        }
+        assert_int_equal(f->n_userspace, (r + 1) * n);
+    }
+    ft_dpif_get_stats(f->dpif, &st);
+    assert_int_equal(st.n_userspace_dropped, st0.n_userspace_dropped);
+
+    /* EXECUTE: 3,000 misses, 250 destinations a round, each its own
+     * megaflow, forwarded to port 2. */
+    f->to_userspace = false;
+    f->out[1] = 2;
+    ft_dpif_get_stats(f->dpif, &st0);
+    for (int r = 0; r < 12; r++) {
+        ft_dpif_flow_flush(f->dpif);
+        for (int d = 0; d < 250; d++) {
+            inject(f, 0, 1, d, 7011);
+        }
+        assert_int_equal(pump(f, f->inj[1], 250, 7011, 5000), 250);
+    }
+    ft_dpif_get_stats(f->dpif, &st);
+    assert_true(st.n_missed - st0.n_missed >= 3000);
+    assert_int_equal(st.n_lost, st0.n_lost);
+
+    /* Frames bigger than a buffer. */
+    system("for d in dp0 inj0 dp1 inj1; do ip link set $d mtu 1800; done");
+    ft_dpif_flow_flush(f->dpif);
+    ft_dpif_get_stats(f->dpif, &st0);
+    inject_len(f, 0, n, 1700, 40, 7012);
+    assert_int_equal(pump(f, f->inj[1], n, 7012, 5000), n);
+    ft_dpif_get_stats(f->dpif, &st);
+    assert_true(st.n_missed > st0.n_missed);
+    assert_int_equal(st.n_lost, st0.n_lost);
+    system("for d in dp0 inj0 dp1 inj1; do ip link set $d mtu 1500; done");
+}
+
 /* Stopping the threads joins them, keeps the megaflows with their counts,
  * and the caller's thread forwards again. */
 static void
@@ -668,6 +742,7 @@ main(void)
         cmocka_unit_test(test_emc_swept),
         cmocka_unit_test(test_execute),
         cmocka_unit_test(test_userspace_action),
+        cmocka_unit_test(test_upcall_buffers_recycled),
         cmocka_unit_test(test_stop),
     };
 
