@@ -11,9 +11,10 @@
  * Design
  * ======
  *
- * Up: a packet that misses a thread's caches is copied, with its key,
- * into the thread's upcall ring (swpath/spsc-ring.h), and an eventfd
- * wakes the daemon, whose ft_dpif_run() calls the upcall callback for it
+ * Up: a packet that misses a thread's caches is copied into a buffer of
+ * the thread's own pool and sent, with its key, through the thread's
+ * upcall ring (swpath/spsc-ring.h), and an eventfd wakes the daemon,
+ * whose ft_dpif_run() calls the upcall callback for it
  * (translation, placement) exactly as without threads.  USERSPACE actions
  * and log lines go up the same way.  A full ring drops the miss (counted
  * in the thread's 'n_lost'): a thread never waits for the daemon.
@@ -22,8 +23,12 @@
  * thread's command ring: PUT (a copy of a megaflow the management plane
  * put), MODIFY (new actions), DEL and FLUSH (with a reply), and EXECUTE
  * (a missed packet, or a packet-out, with its actions, run by the thread
- * on its ports and credited to its copy of the megaflow).  A thread
- * applies up to CMD_BURST commands after each round of receive bursts.
+ * on its ports and credited to its copy of the megaflow), and RELEASE (a
+ * missed packet given back unsent).  Every packet that went up comes
+ * back down to be freed by its thread, and actions the daemon allocated
+ * for a command go back up (the 'trash' ring) to be freed by the daemon:
+ * neither thread frees into the other's heap arena.  A thread applies
+ * up to CMD_BURST commands after each round of receive bursts.
  * Every megaflow is put in every thread, so whichever thread a flow's
  * packets arrive on finds it; a ring's order makes a PUT precede the
  * EXECUTE of the missed packet that caused it.
