@@ -16,7 +16,8 @@
 #   --seconds S        measuring window per run (default 10)
 #   --skip S           warm-up time left out of each run (default 2)
 #   --cases LIST       comma-separated cases, or 'all' (the default):
-#                      dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,
+#                      dpdk3t,dpdk3t64k,dpdk3t1m,dpdk3tgen,dpdk3tgen1m,
+#                      setup,flowmod,flowmod1m,
 #                      reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,
 #                      vxlan1400,ofmod,pktin,
 #                      udp64xdp (afxdp ports, native and generic XDP),
@@ -63,7 +64,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=3
 BENCH_SECONDS=10
 BENCH_SKIP=2
-ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tcmod,tcdel,tccnt,udp64xdp
+ALL_CASES=dpdk3t,dpdk3t64k,dpdk3t1m,dpdk3tgen,dpdk3tgen1m,setup,flowmod,flowmod1m,reval,udp64,tcp,tcptso,mfmem,memory,vxlan64,vxlan1400,ofmod,pktin,tcins,tcinhw,tcmod,tcdel,tccnt,udp64xdp
 TC_ARGS=()
 CASES=all
 SWITCHES=flowtier,flowtier-flows,ovs,ovs-flows,linux-bridge

@@ -18,6 +18,11 @@
 #   dpdk3t      1,000 flows
 #   dpdk3t64k   65,536 flows
 #   dpdk3t1m    1,048,576 flows (about 8 GiB per switch, see sw-dpdk.sh)
+#   dpdk3tgen, dpdk3tgen1m
+#               1,000 and 1,048,576 flows whose frames bench-memif-gen
+#               (tests/bench) makes as it sends them, on CPU 0, to port 1
+#               of type net_memif: no capture in mbufs, so Open vSwitch
+#               can run a million flows too
 #
 # The value is the rate (Mpps) of port 1's rx counter of the switch's
 # dump-ports (flowtier dump-ports, ovs-ofctl dump-ports: OVS's database
@@ -46,6 +51,21 @@ CASE_dpdk3t1m_DESC="as dpdk3t, 1,048,576 UDP flows"
 CASE_dpdk3t1m_SWITCHES=flowtier-dpdk,ovs-dpdk
 CASE_dpdk3t1m_WARMUP=no
 CASE_dpdk3t1m_FLOWS=1048576
+
+CASE_dpdk3tgen_UNIT=Mpps
+CASE_dpdk3tgen_DESC="as dpdk3t, the frames made as they are sent by \
+bench-memif-gen on CPU 0 and received over memif"
+CASE_dpdk3tgen_SWITCHES=flowtier-dpdk,ovs-dpdk
+CASE_dpdk3tgen_WARMUP=no
+CASE_dpdk3tgen_FLOWS=1000
+CASE_dpdk3tgen_SOURCE=memif
+
+CASE_dpdk3tgen1m_UNIT=Mpps
+CASE_dpdk3tgen1m_DESC="as dpdk3tgen, 1,048,576 UDP flows"
+CASE_dpdk3tgen1m_SWITCHES=flowtier-dpdk,ovs-dpdk
+CASE_dpdk3tgen1m_WARMUP=no
+CASE_dpdk3tgen1m_FLOWS=1048576
+CASE_dpdk3tgen1m_SOURCE=memif
 
 # case_dpdk_flows: the flow count of the current case ($BENCH_CASE), or
 # nothing if it is not a DPDK case.
@@ -151,5 +171,13 @@ case_dpdk3t64k_run() {
 }
 
 case_dpdk3t1m_run() {
+    case_dpdk_run
+}
+
+case_dpdk3tgen_run() {
+    case_dpdk_run
+}
+
+case_dpdk3tgen1m_run() {
     case_dpdk_run
 }

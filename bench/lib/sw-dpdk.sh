@@ -26,6 +26,11 @@
 #              'priority=200,dl_src=02:ff:ff:ff:ff:ff,actions=drop' (a
 #              blocked host: every frame's megaflow then matches its exact
 #              source MAC, so each flow of a 'macs' capture makes one)
+#   SOURCE     'pcap' (the default): port 1 reads the capture; 'memif':
+#              port 1 is net_memif0, the client of bench-memif-gen
+#              (tests/bench), which runs on CPU 0 and makes the capture's
+#              frames as it sends them (no capture, no mbuf per flow:
+#              both switches can take a million flows)
 #   MEGAFLOWS  1: room for 2 x FLOWS megaflows that never idle out (both
 #              switches: other_config flow-limit, max-idle 600,000 ms;
 #              OVS also 'upcall/set-flow-limit', which lifts the limit it
@@ -54,13 +59,25 @@ sw_dpdk_case() {
 
 # sw_dpdk_setup: sets SW_DPDK_FLOWS, SW_DPDK_PCAP, SW_DPDK_DEVARGS (port
 # 1), SW_DPDK_MEM (MiB), SW_DPDK_REPLAY and
-# SW_DPDK_FLOW_LIMIT (empty: the switch's default) for the current case.
+# SW_DPDK_FLOW_LIMIT (empty: the switch's default) for the current case;
+# with a memif source, starts bench-memif-gen.
 sw_dpdk_setup() {
     SW_DPDK_FLOWS=$(case_dpdk_flows)
     [ -n "$SW_DPDK_FLOWS" ] || {
         bench_log "switch ${BENCH_SWITCH:-?} runs only the DPDK cases"
         return 1
     }
+    SW_DPDK_FLOW_LIMIT=
+    [ "$(sw_dpdk_case MEGAFLOWS 0)" = 1 ] \
+        && SW_DPDK_FLOW_LIMIT=$((2 * SW_DPDK_FLOWS))
+    if [ "$(sw_dpdk_case SOURCE pcap)" = memif ]; then
+        SW_DPDK_REPLAY=0
+        SW_DPDK_MEM=2048
+        SW_DPDK_DEVARGS="net_memif0,role=client,socket=$BENCH_TMP/memif.sock"
+        SW_DPDK_DEVARGS="$SW_DPDK_DEVARGS,socket-abstract=no"
+        sw_dpdk_memif_start
+        return
+    fi
     SW_DPDK_PCAP=$(case_dpdk_pcap "$SW_DPDK_FLOWS" \
                        "$(sw_dpdk_case CAPTURE fwd)") || {
         bench_log "cannot write the capture"
@@ -73,10 +90,29 @@ sw_dpdk_setup() {
         SW_DPDK_DEVARGS="$SW_DPDK_DEVARGS,infinite_rx=1"
         SW_DPDK_MEM=$((2048 + SW_DPDK_FLOWS * 6 / 1024))
     fi
-    SW_DPDK_FLOW_LIMIT=
-    [ "$(sw_dpdk_case MEGAFLOWS 0)" = 1 ] \
-        && SW_DPDK_FLOW_LIMIT=$((2 * SW_DPDK_FLOWS))
     return 0
+}
+
+# sw_dpdk_memif_start: starts bench-memif-gen on CPU 0 as the server of
+# $BENCH_TMP/memif.sock, sending the case's flows, and waits for its
+# socket.  It is stopped with the switch.
+sw_dpdk_memif_start() {
+    local sock=$BENCH_TMP/memif.sock gen=$BENCH_BUILD/tests/bench/bench-memif-gen
+    local i pid
+    [ -x "$gen" ] || { bench_log "no $gen"; return 1; }
+    rm -f "$sock"
+    "$gen" --socket "$sock" --flows "$SW_DPDK_FLOWS" --cpu 0 \
+        >"$BENCH_TMP/memif-gen.log" 2>&1 &
+    pid=$!
+    bench_defer "bench_kill $pid"
+    for i in $(seq 100); do
+        [ -S "$sock" ] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    bench_log "bench-memif-gen did not start:" \
+              "$(tail -3 "$BENCH_TMP/memif-gen.log")"
+    return 1
 }
 
 # sw_dpdk_table: prints the current case's OpenFlow table, a rule a line.
