@@ -117,12 +117,14 @@ case_dpdk_now() {
 }
 
 case_dpdk_run() {
-    local fn=${BENCH_SWITCH//-/_} secs rx0 rx1 tx0 tx1 t0 t1
+    local fn=${BENCH_SWITCH//-/_} secs rx0 rx1 tx0 tx1 t0 t1 gen0 gen1 ticks0
     secs=$(awk -v s="$BENCH_SECONDS" 'BEGIN { print (s < 10 ? 10 : s) }')
     declare -F "sw_${fn}_counts" >/dev/null || {
         bench_log "switch $BENCH_SWITCH has no DPDK port counters"
         return 1
     }
+    # The generator is this case's own process: its CPU is not others'.
+    ticks0=$(sw_dpdk_memif_ticks)
     sleep "$BENCH_SKIP"
     read -r rx0 tx0 < <("sw_${fn}_counts") && [ -n "$tx0" ] || {
         bench_log "$BENCH_SWITCH: no port counters"
@@ -131,12 +133,16 @@ case_dpdk_run() {
     [ "$BENCH_SWITCH" = ovs-dpdk ] \
         && sw_ovs_dpdk_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
     t0=$(case_dpdk_now)
+    gen0=$(sw_dpdk_memif_mark)
     sleep "$secs"
     read -r rx1 tx1 < <("sw_${fn}_counts") && [ -n "$tx1" ] || {
         bench_log "$BENCH_SWITCH: no port counters"
         return 1
     }
     t1=$(case_dpdk_now)
+    gen1=$(sw_dpdk_memif_mark)
+    CASE_CPU=$(awk -v a="$ticks0" -v b="$(sw_dpdk_memif_ticks)" \
+                   -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')
     CASE_VALUE=$(awk -v a="$rx0" -v b="$rx1" -v t0="$t0" -v t1="$t1" \
                      'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }')
     CASE_EXTRA="flows=$(case_dpdk_flows) window_s=$(awk -v t0="$t0" \
@@ -144,6 +150,14 @@ case_dpdk_run() {
 tx_mpps=$(awk -v a="$tx0" -v b="$tx1" -v t0="$t0" -v t1="$t1" \
               'BEGIN { printf "%.3f", (b - a) / (t1 - t0) / 1e6 }') \
 cycles_per_pkt=$(case_dpdk_cycles "$CASE_VALUE")"
+    if [ -n "$gen0" ] && [ -n "$gen1" ]; then
+        # The generator's rate over about the same window, and the bursts
+        # the switch's memif ring did not take (nonzero: the switch set
+        # the pace, not the generator).
+        CASE_EXTRA="$CASE_EXTRA $(echo "$gen0 $gen1" | awk '{
+            printf "gen_mpps=%.3f gen_full_bursts=%d",
+                   ($5 - $2) / ($4 - $1) / 1e6, $6 - $3 }')"
+    fi
     if [ "$BENCH_SWITCH" = ovs-dpdk ]; then
         # OVS's own figure counts only the cycles of polls that got
         # packets: the ones spent on polls that came back empty are out.

@@ -95,7 +95,7 @@ sw_dpdk_setup() {
 
 # sw_dpdk_memif_start: starts bench-memif-gen on CPU 0 as the server of
 # $BENCH_TMP/memif.sock, sending the case's flows, and waits for its
-# socket.  It is stopped with the switch.
+# socket.  sw_dpdk_memif_stop, called by the switches' stop, stops it.
 sw_dpdk_memif_start() {
     local sock=$BENCH_TMP/memif.sock gen=$BENCH_BUILD/tests/bench/bench-memif-gen
     local i pid
@@ -104,7 +104,9 @@ sw_dpdk_memif_start() {
     "$gen" --socket "$sock" --flows "$SW_DPDK_FLOWS" --cpu 0 \
         >"$BENCH_TMP/memif-gen.log" 2>&1 &
     pid=$!
-    bench_defer "bench_kill $pid"
+    SW_DPDK_GEN_PID=$pid
+    SW_DPDK_GEN_STOP="bench_kill $pid"
+    bench_defer "$SW_DPDK_GEN_STOP"
     for i in $(seq 100); do
         [ -S "$sock" ] && return 0
         kill -0 "$pid" 2>/dev/null || break
@@ -113,6 +115,41 @@ sw_dpdk_memif_start() {
     bench_log "bench-memif-gen did not start:" \
               "$(tail -3 "$BENCH_TMP/memif-gen.log")"
     return 1
+}
+
+# sw_dpdk_memif_mark: asks the running generator for its counts and
+# prints "T SENT FULL" (seconds since its start, frames sent, bursts the
+# switch's ring did not take), or nothing.
+sw_dpdk_memif_mark() {
+    local n
+    [ -n "${SW_DPDK_GEN_PID:-}" ] || return 0
+    n=$(grep -c '^at ' "$BENCH_TMP/memif-gen.log")
+    kill -USR1 "$SW_DPDK_GEN_PID" 2>/dev/null || return 0
+    for _ in $(seq 50); do
+        [ "$(grep -c '^at ' "$BENCH_TMP/memif-gen.log")" -gt "$n" ] && break
+        sleep 0.02
+    done
+    awk '/^at / { t = $2; s = $5; f = $7 } END { if (t != "") print t, s, f }' \
+        "$BENCH_TMP/memif-gen.log"
+}
+
+# sw_dpdk_memif_ticks: the generator's CPU time so far (clock ticks), or
+# 0 without one.
+sw_dpdk_memif_ticks() {
+    [ -n "${SW_DPDK_GEN_PID:-}" ] \
+        && awk '{ print $14 + $15; exit }' "/proc/$SW_DPDK_GEN_PID/stat" \
+               2>/dev/null \
+        || echo 0
+}
+
+# sw_dpdk_memif_stop: stops the generator of sw_dpdk_memif_start, if
+# any, and keeps the last line of its log (frames sent, and how many
+# bursts the switch's ring did not take) in $BENCH_TMP/memif-gen.last.
+sw_dpdk_memif_stop() {
+    [ -n "${SW_DPDK_GEN_STOP:-}" ] || return 0
+    bench_undefer "$SW_DPDK_GEN_STOP"
+    SW_DPDK_GEN_STOP= SW_DPDK_GEN_PID=
+    tail -1 "$BENCH_TMP/memif-gen.log" >"$BENCH_TMP/memif-gen.last" 2>/dev/null
 }
 
 # sw_dpdk_table: prints the current case's OpenFlow table, a rule a line.
@@ -214,6 +251,7 @@ sw_flowtier_dpdk_dp_count() {
 
 sw_flowtier_dpdk_stop() {
     sw_flowtier_stop
+    sw_dpdk_memif_stop
 }
 
 sw_flowtier_dpdk_report() {
@@ -340,6 +378,7 @@ sw_ovs_dpdk_upcall() {
 
 sw_ovs_dpdk_stop() {
     sw_ovs_stop
+    sw_dpdk_memif_stop
 }
 
 sw_ovs_dpdk_report() {

@@ -19,8 +19,11 @@
  * that order as fast as the client's ring takes them; a burst the ring
  * does not take is offered again, so no flow is skipped.
  *
- * Prints, on SIGINT or SIGTERM (or after --seconds), the frames sent and
- * the rate, and exits 0.
+ * On SIGUSR1, prints a line "at T s: sent N frames; F bursts not all
+ * taken" (T since the start; a burst not all taken means the client's
+ * ring was full: the switch, not this program, set the pace) and goes on.
+ * On SIGINT or SIGTERM (or after --seconds), prints the totals and the
+ * rate, and exits 0.
  *
  * Usage: bench-memif-gen --socket PATH [--flows N] [--cpu C]
  *                        [--seconds S] [--eal 'ARGS']
@@ -56,13 +59,16 @@
 #define MAX_FLOWS (1u << 24)
 #define N_RXQ 8
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void
 on_signal(int sig)
 {
-    (void) sig;
-    stop = 1;
+    if (sig == SIGUSR1) {
+        report = 1;
+    } else {
+        stop = 1;
+    }
 }
 
 static double
@@ -250,6 +256,7 @@ main(int argc, char *argv[])
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_signal);
     gen_init(&g, flows);
     fprintf(stderr, "bench-memif-gen: %lu flows on %s, CPU %lu\n", flows,
             socket_path, cpu);
@@ -261,6 +268,12 @@ main(int argc, char *argv[])
 
         if (!(iter & 0xffff) && deadline && now_sec() >= deadline) {
             break;
+        }
+        if (report) {
+            report = 0;
+            printf("at %.3f s: sent %" PRIu64 " frames; %" PRIu64
+                   " bursts not all taken\n", now_sec() - t0, sent, full);
+            fflush(stdout);
         }
         if (rte_pktmbuf_alloc_bulk(mp, pkts, BURST)) {
             continue;
