@@ -301,13 +301,8 @@ dpif_pmd_upcall_miss(struct dpif_fwd *fwd, struct ft_packet *pkt,
 {
     struct dpif_upcall up = { .type = UP_MISS };
 
-    if (!pmd_upcall_room(fwd->pmd)) {
-        fwd->stats.n_upcalls++;
-        fwd->stats.n_lost++;
-        return;
-    }
-    up.pkt = pmd_packet_clone(fwd->pmd, pkt);
-    if (!up.pkt) {
+    if (!pmd_upcall_room(fwd->pmd)
+        || !(up.pkt = pmd_packet_clone(fwd->pmd, pkt))) {
         fwd->stats.n_upcalls++;
         fwd->stats.n_lost++;
         return;
@@ -353,6 +348,18 @@ static void
 pmd_trash(struct dpif_pmd *pmd, struct ft_dp_actions *actions)
 {
     if (actions && !ft_spsc_ring_push(&pmd->trash, &actions)) {
+        actions_free(actions);
+    }
+}
+
+/* Frees what 'pmd' handed back with pmd_trash(): on the daemon's thread,
+ * or with the thread stopped. */
+static void
+pmd_empty_trash(struct dpif_pmd *pmd)
+{
+    struct ft_dp_actions *actions;
+
+    while (ft_spsc_ring_pop(&pmd->trash, &actions)) {
         actions_free(actions);
     }
 }
@@ -545,11 +552,8 @@ pmds_send(struct dpif_pmd *pmd, const struct dpif_cmd *cmd)
 {
     while (!ft_spsc_ring_push(&pmd->cmds, cmd)) {
         struct timespec ts = { 0, 10000 };
-        struct ft_dp_actions *actions;
 
-        while (ft_spsc_ring_pop(&pmd->trash, &actions)) {
-            actions_free(actions);
-        }
+        pmd_empty_trash(pmd);
         nanosleep(&ts, NULL);
     }
 }
@@ -775,11 +779,7 @@ pmd_destroy(struct dpif_pmd *pmd)
         }
     }
     if (pmd->trash.slots) {
-        struct ft_dp_actions *actions;
-
-        while (ft_spsc_ring_pop(&pmd->trash, &actions)) {
-            actions_free(actions);
-        }
+        pmd_empty_trash(pmd);
     }
     ft_spsc_ring_uninit(&pmd->upcalls);
     ft_spsc_ring_uninit(&pmd->cmds);
@@ -1034,11 +1034,7 @@ static void
 pmds_empty_trash(struct dpif_pmds *set)
 {
     for (size_t i = 0; i < set->n; i++) {
-        struct ft_dp_actions *actions;
-
-        while (ft_spsc_ring_pop(&set->pmds[i]->trash, &actions)) {
-            actions_free(actions);
-        }
+        pmd_empty_trash(set->pmds[i]);
     }
 }
 
