@@ -1524,8 +1524,6 @@ bridge_run_budget(const struct ft_bridge *br)
     return (int) (FT_PACKET_BATCH_MAX * (n_ports ? n_ports : 1));
 }
 
-/* After a burst of upcalls: the offload providers' answers to the puts
- * they batched (megaflow.h, bridge_megaflows_commit()). */
 /* Asks for transparent huge pages on the part of the heap that grew
  * since the last call (what glibc's tunable glibc.malloc.hugetlb=1 does,
  * without depending on the environment the daemon was started in).
@@ -1557,6 +1555,8 @@ bridge_heap_advise(void)
     }
 }
 
+/* After a burst of upcalls: the offload providers' answers to the puts
+ * they batched (megaflow.h, bridge_megaflows_commit()). */
 int
 ft_bridge_run(struct ft_bridge *br, long long int now)
 {
