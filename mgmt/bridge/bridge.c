@@ -1552,6 +1552,9 @@ bridge_heap_advise(void)
 
         madvise((void *) start, end - start, MADV_HUGEPAGE);
         advised = end;
+    } else {
+        /* The heap shrank (a trim): what grows back is advised again. */
+        advised = end;
     }
 }
 
