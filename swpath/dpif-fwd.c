@@ -880,14 +880,15 @@ dpif_run_tunnels(struct dpif_fwd *fwd, struct ft_vxlan_endpoint *const eps[],
 int
 dpif_fwd_poll(struct dpif_fwd *fwd, struct dpif_port *const ports[],
               size_t n_ports, struct ft_vxlan_endpoint *const eps[],
-              size_t n_ep, int budget, bool polled_only)
+              size_t n_ep, int budget, bool polled_only,
+              long long int now_ms)
 {
     int total = 0;
 
     if (budget <= 0) {
         return 0;
     }
-    fwd->now = dpif_time_msec();
+    fwd->now = now_ms;
     for (;;) {
         int progress = 0;
 

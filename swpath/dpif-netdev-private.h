@@ -184,10 +184,14 @@ int dpif_fwd_reserve(struct dpif_fwd *fwd, size_t n_ports);
 /* Receives from the 'n' ports 'ports' (only those without a descriptor if
  * 'polled_only') and, unless 'polled_only', from the 'n_ep' endpoints
  * 'eps', bursts in turn, until none has anything or 'budget' packets were
- * processed.  Returns the packets processed. */
+ * processed.  The megaflows hit are stamped used at 'now_ms' (the caller's
+ * reading of dpif_time_msec(): a forwarding thread reads the clock once a
+ * round, which with short bursts was a visible part of the round).
+ * Returns the packets processed. */
 int dpif_fwd_poll(struct dpif_fwd *fwd, struct dpif_port *const ports[],
                   size_t n, struct ft_vxlan_endpoint *const eps[],
-                  size_t n_ep, int budget, bool polled_only);
+                  size_t n_ep, int budget, bool polled_only,
+                  long long int now_ms);
 
 /* Runs 'actions' on 'pkt', sends its outputs, and credits 'flow' (may be
  * NULL) with it.  Returns 0 or the executor's error. */

@@ -593,7 +593,8 @@ dpif_netdev_run(struct ft_dpif *dpif_, int budget)
         return dpif_pmds_run(dpif->pmds, budget);
     }
     return dpif_fwd_poll(&dpif->main, dpif->ports, dpif->n_ports,
-                         dpif->endpoints, dpif->n_endpoints, budget, false);
+                         dpif->endpoints, dpif->n_endpoints, budget, false,
+                         dpif_time_msec());
 }
 
 static int
@@ -605,7 +606,8 @@ dpif_netdev_run_polled(struct ft_dpif *dpif_, int budget)
         return 0;
     }
     return dpif_fwd_poll(&dpif->main, dpif->ports, dpif->n_ports,
-                         dpif->endpoints, dpif->n_endpoints, budget, true);
+                         dpif->endpoints, dpif->n_endpoints, budget, true,
+                         dpif_time_msec());
 }
 
 /* With forwarding threads, the first one runs the packet: the ports are

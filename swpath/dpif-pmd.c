@@ -513,11 +513,12 @@ pmd_main(void *pmd_)
     pthread_setname_np(pthread_self(), name);
     ft_dpdk_thread_register();
     while (!__atomic_load_n(&pmd->exit, __ATOMIC_ACQUIRE)) {
+        /* The round's clock is the one read at the end of the last. */
         int n = dpif_fwd_poll(fwd, pmd->rxqs, pmd->n_rxqs, pmd->eps,
                               pmd->n_eps, (int) (DPIF_BATCH
                                                  * (pmd->n_rxqs
                                                     + pmd->n_eps + 1)),
-                              false);
+                              false, (long long int) (last / 1000000));
         size_t n_cmds = pmd_apply_commands(pmd, CMD_BURST);
 
         if (pmd->woke) {
