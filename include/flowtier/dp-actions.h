@@ -177,14 +177,27 @@ ft_dp_actions_put_output(struct ft_dp_actions *a, ft_port_no port)
     ft_dp_actions_put(a, FT_DPA_OUTPUT)->port = port;
 }
 
-/* Deep copy: 'dst' must be initialized; its old contents are replaced. */
+/* Deep copy: 'dst' must be initialized; its old contents are replaced.
+ * A 'dst' with too little room gets exactly what 'src' holds: copies are
+ * what megaflows keep (one in the daemon, one per forwarding thread), most
+ * hold one or two actions, and the 8 slots an append starts with would be
+ * 704 bytes each.  Aborts on allocation failure, as an append does. */
 static inline void
 ft_dp_actions_copy(struct ft_dp_actions *dst, const struct ft_dp_actions *src)
 {
-    dst->n = 0;
-    for (size_t i = 0; i < src->n; i++) {
-        *ft_dp_actions_put(dst, src->acts[i].type) = src->acts[i];
+    if (dst->allocated < src->n) {
+        struct ft_dp_action *p = realloc(dst->acts, src->n * sizeof *p);
+
+        if (!p) {
+            abort();
+        }
+        dst->acts = p;
+        dst->allocated = src->n;
     }
+    if (src->n) {
+        memcpy(dst->acts, src->acts, src->n * sizeof *src->acts);
+    }
+    dst->n = src->n;
 }
 
 static inline bool

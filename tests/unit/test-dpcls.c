@@ -375,6 +375,54 @@ test_random_many_masks(void **state)
     run_random(40, 800, 3);
 }
 
+/* A megaflow's actions are copied to their size, not to the 8 slots an
+ * append starts with; a copy into room already there keeps it, and the
+ * copy can still be appended to. */
+static void
+test_actions_copy_sized(void **state)
+{
+    struct ft_dp_actions src = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dp_actions dst = FT_DP_ACTIONS_INITIALIZER;
+    struct ft_dpcls_flow *flow;
+    struct ft_match m;
+    struct ft_dpcls cls;
+
+    (void) state;
+    ft_dp_actions_copy(&dst, &src);             /* Nothing to copy. */
+    assert_int_equal(dst.n, 0);
+    assert_null(dst.acts);
+
+    ft_dp_actions_put_output(&src, 3);
+    ft_dp_actions_put(&src, FT_DPA_POP_VLAN);
+    assert_int_equal(src.allocated, 8);
+    ft_dp_actions_copy(&dst, &src);
+    assert_int_equal(dst.n, 2);
+    assert_int_equal(dst.allocated, 2);
+    assert_true(ft_dp_actions_equal(&dst, &src));
+
+    ft_dp_actions_put_output(&dst, 4);          /* Grows as before. */
+    assert_int_equal(dst.n, 3);
+    assert_true(dst.allocated >= 3);
+    assert_int_equal(dst.acts[0].port, 3);
+    assert_int_equal(dst.acts[2].port, 4);
+
+    src.n = 1;                                  /* Fits: room kept. */
+    ft_dp_actions_copy(&dst, &src);
+    assert_int_equal(dst.n, 1);
+    assert_true(dst.allocated >= 3);
+    assert_true(ft_dp_actions_equal(&dst, &src));
+
+    ft_dpcls_init(&cls);
+    ft_match_init_catchall(&m);
+    src.n = 2;
+    assert_int_equal(ft_dpcls_insert(&cls, &m, &src, NULL, &flow), 0);
+    assert_int_equal(flow->actions.allocated, 2);
+    assert_true(ft_dp_actions_equal(&flow->actions, &src));
+    ft_dpcls_destroy(&cls);
+    ft_dp_actions_uninit(&dst);
+    ft_dp_actions_uninit(&src);
+}
+
 static void
 test_insert_duplicate(void **state)
 {
@@ -812,6 +860,7 @@ main(void)
         cmocka_unit_test(test_random_few_masks),
         cmocka_unit_test(test_random_many_masks),
         cmocka_unit_test(test_insert_duplicate),
+        cmocka_unit_test(test_actions_copy_sized),
         cmocka_unit_test(test_catchall),
         cmocka_unit_test(test_resort),
         cmocka_unit_test(test_batch_too_large),
