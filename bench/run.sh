@@ -53,8 +53,9 @@
 #   --output FILE      JSON results (default bench/results/DATE.json)
 #
 # Adding a case: bench/lib/case-NAME.sh defining CASE_NAME_UNIT,
-# CASE_NAME_DESC and case_NAME_run (sets CASE_VALUE, CASE_EXTRA).  Adding
-# a switch: bench/lib/sw-*.sh defining sw_NAME_start, sw_NAME_stop and
+# CASE_NAME_DESC and case_NAME_run (sets CASE_VALUE, CASE_EXTRA; or
+# CASE_REFUSED=1 with a reason logged, for a switch it cannot measure,
+# which is then not tried again).  Adding a switch: bench/lib/sw-*.sh defining sw_NAME_start, sw_NAME_stop and
 # sw_NAME_report (NAME with '-' written as '_').
 set -u
 
@@ -216,7 +217,7 @@ RUNS=$BENCH_TMP/runs.tsv
 run_one() {
     local c=$1 sw=$2 r=$3 fn=${2//-/_} idle value= ok=1 report= started=0
     local stat0 stat1 swpids sw0 sw1 ours
-    CASE_VALUE= CASE_EXTRA= RUN_OTHERS=0
+    CASE_VALUE= CASE_EXTRA= CASE_REFUSED= RUN_OTHERS=0
     BENCH_CASE=$c BENCH_SWITCH=$sw
     idle=$(bench_wait_quiet "$MIN_IDLE" 30)
     if ! topo_create; then
@@ -303,6 +304,9 @@ for r in $(seq "$ROUNDS"); do
         for sw in "${case_switches[@]}"; do
             for try in 1 2 3; do
                 run_one "$c" "$sw" "$r"
+                # A case that refused the switch (CASE_REFUSED, with its
+                # reason logged) would refuse it again.
+                [ -z "$CASE_REFUSED" ] || break
                 awk -v o="$RUN_OTHERS" -v m="$MAX_OTHERS" \
                     'BEGIN { exit !(o > m) }' || break
                 [ $try = 3 ] && break

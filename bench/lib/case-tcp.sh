@@ -64,6 +64,7 @@ case_tcptso_run() {
             # checksums would reach the other side unfinished (README).
             bench_log "tcptso: $BENCH_SWITCH: AF_XDP ports need peers that" \
                       "send complete checksums (offloads off): use case tcp"
+            CASE_REFUSED=1
             return 1 ;;
     esac
     case_tcp_run
