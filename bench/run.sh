@@ -55,8 +55,9 @@
 # Adding a case: bench/lib/case-NAME.sh defining CASE_NAME_UNIT,
 # CASE_NAME_DESC and case_NAME_run (sets CASE_VALUE, CASE_EXTRA; or
 # CASE_REFUSED=1 with a reason logged, for a switch it cannot measure,
-# which is then not tried again).  Adding a switch: bench/lib/sw-*.sh defining sw_NAME_start, sw_NAME_stop and
-# sw_NAME_report (NAME with '-' written as '_').
+# which is then not tried again).  Adding a switch: bench/lib/sw-*.sh
+# defining sw_NAME_start, sw_NAME_stop and sw_NAME_report (NAME with '-'
+# written as '_').
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)

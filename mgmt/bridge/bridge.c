@@ -1545,17 +1545,15 @@ bridge_heap_advise(void)
 
     if (!advised) {
         mallopt(M_TOP_PAD, HEAP_TOP_PAD);
-        advised = end;
     } else if (end > advised) {
         uintptr_t page = sysconf(_SC_PAGESIZE);
         uintptr_t start = advised & ~(page - 1);
 
         madvise((void *) start, end - start, MADV_HUGEPAGE);
-        advised = end;
-    } else {
-        /* The heap shrank (a trim): what grows back is advised again. */
-        advised = end;
     }
+    /* Also after the heap shrank (a trim): what grows back is advised
+     * again. */
+    advised = end;
 }
 
 /* After a burst of upcalls: the offload providers' answers to the puts
