@@ -1,18 +1,32 @@
 #!/bin/bash
-# Kernel datapath benchmark: packets per second between two namespaces
-# through flowtier.ko (driven by flowtierd, datapath_type=system) and
-# through openvswitch.ko (driven by Debian's ovs-vswitchd, system
-# datapath), both switching with NORMAL, in one boot of the VM test host
-# (tests/vm/run.sh), taking turns round by round.  The sender is the
-# kernel's pktgen (64-byte UDP, one flow) on ns1's veth; the rate is what
-# ns2's veth receives.  Both run under QEMU TCG with one vCPU: only the
-# ratio means anything.
+# Kernel datapath benchmark, in one boot of the VM test host
+# (tests/vm/run.sh), the switches taking turns round by round.  Both modes
+# run under QEMU TCG: only the ratios mean anything.
 #
-# usage: sudo bench/kmod-vm.sh [BUILDDIR] [ROUNDS] [SECONDS]
+# Packets (the default): packets per second between two namespaces through
+# flowtier.ko (driven by flowtierd, datapath_type=system) and through
+# openvswitch.ko (driven by Debian's ovs-vswitchd, system datapath), both
+# switching with NORMAL.  The sender is the kernel's pktgen (64-byte UDP,
+# one flow) on ns1's veth; the rate is what ns2's veth receives.  One vCPU.
+#
+# --tcp: one TCP stream (iperf3, offloads on: the veths' TSO super-frames
+# and partial checksums, as in bench/run.sh's case tcptso) from ns1 to ns2
+# through the Linux bridge, flowtier.ko, openvswitch.ko and flowtierd's
+# userspace datapath (datapath_type=netdev), in Gbit/s received.  Two
+# vCPUs (FT_VM_CPUS), so that sender and receiver each have one: the
+# bridge and the kernel datapaths forward in the sender's system call,
+# the userspace datapath in its own thread beside them.
+#
+# usage: sudo bench/kmod-vm.sh [--tcp] [BUILDDIR] [ROUNDS] [SECONDS]
 #        (BUILDDIR holds mgmt/flowtier, mgmt/flowtierd, kmod/flowtier.ko;
 #         default build/, 3 rounds, 5 s each)
 set -u
 here=$(dirname "$(readlink -f "$0")")
+mode=pps
+if [ "${1:-}" = --tcp ]; then
+    mode=tcp
+    shift
+fi
 build=$(readlink -f "${1:-$here/../build}")
 rounds=${2:-3}
 secs=${3:-5}
@@ -21,16 +35,27 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
     for f in mgmt/flowtier mgmt/flowtierd kmod/flowtier.ko; do
         [ -e "$build/$f" ] || { echo "no $build/$f: build first" >&2; exit 1; }
     done
+    if [ $mode = tcp ]; then
+        command -v iperf3 >/dev/null \
+            || { echo "--tcp needs iperf3 (apt-get install iperf3)" >&2; exit 1; }
+        export FT_VM_CPUS=${FT_VM_CPUS:-2}
+    fi
     FT_VM_GUEST=1 FT_VM_TIMEOUT=900 exec "$here/../tests/vm/run.sh" \
-        "$(readlink -f "$0")" "$build" "$rounds" "$secs"
+        "$(readlink -f "$0")" $([ $mode = tcp ] && echo --tcp) \
+        "$build" "$rounds" "$secs"
 fi
 
 FT=$build/mgmt/flowtier
 FTD=$build/mgmt/flowtierd
 die() { echo "kmod-vm: $*" >&2; exit 1; }
 
-modprobe -a veth pktgen openvswitch || die "cannot load veth, pktgen, openvswitch"
+modprobe -a veth pktgen openvswitch bridge \
+    || die "cannot load veth, pktgen, openvswitch, bridge"
 insmod "$build/kmod/flowtier.ko" || die "cannot load flowtier.ko"
+# The userspace datapath's bridge port is a tap device.
+[ $mode = pps ] || [ -e /dev/net/tun ] || {
+    mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && modprobe tun
+} || die "cannot make /dev/net/tun"
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
 topo_up() {
@@ -50,14 +75,28 @@ topo_down() {
     ip netns del ns2
 }
 
+# flowtier_up [DATAPATH_TYPE]: flowtierd with bridge br0 on v1 and v2.
 flowtier_up() {
     export FLOWTIER_RUNDIR=/tmp/ftb/run FLOWTIER_DBDIR=/tmp/ftb/db
     rm -rf /tmp/ftb
     mkdir -p /tmp/ftb
     "$FTD" --detach --no-fsync --log-file=/tmp/ftb/ftd.log || die "flowtierd"
-    "$FT" add-br br0 -- set Bridge br0 datapath_type=system \
-        || die "add-br system"
+    "$FT" add-br br0 -- set Bridge br0 datapath_type="${1:-system}" \
+        || die "add-br ${1:-system}"
     "$FT" add-port br0 v1 && "$FT" add-port br0 v2 || die "add-port"
+}
+
+flowtier_user_up() { flowtier_up netdev; }
+flowtier_user_down() { flowtier_down; }
+
+bridge_up() {
+    ip link add br0 type bridge || die "ip link add br0 type bridge"
+    ip link set v1 master br0 && ip link set v2 master br0 \
+        && ip link set br0 up || die "bridge ports"
+}
+
+bridge_down() {
+    ip link del br0
 }
 
 flowtier_down() {
@@ -115,22 +154,70 @@ measure() {
     echo $(( (r1 - r0) / secs ))
 }
 
+# measure_tcp: prints the Gbit/s ns2 receives of one TCP stream from ns1
+# (iperf3, SECONDS after a one-second start left out), then the sender's
+# retransmissions.  The veths keep their offloads (TSO, checksum).
+measure_tcp() {
+    local out=/tmp/ftb-iperf.json spid
+    ip netns exec ns1 ping -c 2 -i 0.2 -W 2 10.99.0.2 >/dev/null \
+        || die "no ping through the switch"
+    ip netns exec ns2 iperf3 -s -1 -B 10.99.0.2 -p 5201 >/dev/null 2>&1 &
+    spid=$!
+    sleep 0.5
+    ip netns exec ns1 timeout $((secs + 60)) iperf3 -c 10.99.0.2 -p 5201 \
+        -J -t $((secs + 1)) -O 1 >"$out" 2>/dev/null \
+        || { kill $spid 2>/dev/null; die "iperf3 failed or stalled"; }
+    wait $spid
+    python3 -c '
+import json, sys
+end = json.load(open(sys.argv[1]))["end"]
+print("%.3f %d" % (end["sum_received"]["bits_per_second"] / 1e9,
+                   end["sum_sent"].get("retransmits", 0)))' "$out"
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
 declare -A all
+if [ $mode = tcp ]; then
+    switches="bridge flowtier ovs flowtier_user"
+else
+    switches="flowtier ovs"
+fi
 for r in $(seq "$rounds"); do
-    for sw in flowtier ovs; do
+    for sw in $switches; do
         topo_up
         "${sw}_up"
-        pps=$(measure)
+        if [ $mode = tcp ]; then
+            set -- $(measure_tcp)
+            v=$1
+            echo "round $r: $sw $v Gbit/s, $2 retransmits"
+        else
+            v=$(measure)
+            echo "round $r: $sw $v pps"
+        fi
         "${sw}_down"
         topo_down
-        echo "round $r: $sw $pps pps"
-        all[$sw]="${all[$sw]:-} $pps"
+        all[$sw]="${all[$sw]:-} $v"
     done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ft=$(echo "${all[flowtier]}" | median)
-ovs=$(echo "${all[ovs]}" | median)
-echo "flowtier.ko: median $ft pps (${all[flowtier]# })"
-echo "openvswitch.ko: median $ovs pps (${all[ovs]# })"
-awk -v a="$ft" -v b="$ovs" 'BEGIN { if (b > 0) printf "ratio flowtier/ovs: %.2fx (QEMU TCG, 1 vCPU: only the ratio counts)\n", a / b }'
+if [ $mode = tcp ]; then
+    br=$(echo "${all[bridge]}" | median)
+    for sw in $switches; do
+        m=$(echo "${all[$sw]}" | median)
+        awk -v sw="$sw" -v m="$m" -v b="$br" -v a="${all[$sw]# }" 'BEGIN {
+            name["bridge"] = "Linux bridge"
+            name["flowtier"] = "flowtier.ko"
+            name["ovs"] = "openvswitch.ko"
+            name["flowtier_user"] = "flowtierd userspace"
+            printf "%s: median %s Gbit/s (%s), %.2fx the bridge\n",
+                   name[sw], m, a, (b > 0 ? m / b : 0) }'
+    done
+    echo "(QEMU TCG, $(nproc) vCPUs: only the ratios count)"
+else
+    ft=$(echo "${all[flowtier]}" | median)
+    ovs=$(echo "${all[ovs]}" | median)
+    echo "flowtier.ko: median $ft pps (${all[flowtier]# })"
+    echo "openvswitch.ko: median $ovs pps (${all[ovs]# })"
+    awk -v a="$ft" -v b="$ovs" 'BEGIN { if (b > 0) printf "ratio flowtier/ovs: %.2fx (QEMU TCG, 1 vCPU: only the ratio counts)\n", a / b }'
+fi
 rmmod flowtier || die "rmmod flowtier"
