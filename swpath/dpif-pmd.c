@@ -963,6 +963,22 @@ pmds_handle_miss(struct dpif_pmds *set, struct dpif_upcall *up)
     struct dpif_cmd cmd;
     int error;
 
+    /* A megaflow put since the packet missed answers it as the thread's
+     * lookup would have, had the put arrived first: the packet takes the
+     * thread's copy of its actions, without a second translation.  That
+     * is the common case while flows are set up: a flow's later packets
+     * miss too until the put its first packet caused reaches the thread,
+     * and each of them came up here. */
+    flow = ft_dpcls_lookup(&dp->main.cls, &up->key);
+    if (flow) {
+        memset(&cmd, 0, sizeof cmd);
+        cmd.type = CMD_EXECUTE;
+        cmd.flow = flow;
+        cmd.pkt = up->pkt;
+        pmds_send(set->pmds[up->pmd], &cmd);
+        return;
+    }
+
     memset(&match, 0, sizeof match);
     ft_dp_actions_clear(&set->scratch_actions);
     ft_error_clear(&err);
