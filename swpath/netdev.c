@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -227,6 +229,60 @@ ft_netdev_linux_set_up(const char *name)
     }
     ifr.ifr_flags |= IFF_UP;
     return netdev_ioctl(name, SIOCSIFFLAGS, &ifr);
+}
+
+/* Runs ethtool command 'data' (its first member is the command) on
+ * device 'name'.  Returns 0 or -errno. */
+static int
+netdev_ethtool(const char *name, void *data)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_data = data;
+    return netdev_ioctl(name, SIOCETHTOOL, &ifr);
+}
+
+int
+ft_netdev_linux_get_driver(const char *name, char *buf, size_t size)
+{
+    struct ethtool_drvinfo info;
+    int error;
+
+    memset(&info, 0, sizeof info);
+    info.cmd = ETHTOOL_GDRVINFO;
+    error = netdev_ethtool(name, &info);
+    if (!error) {
+        snprintf(buf, size, "%.*s", (int) sizeof info.driver, info.driver);
+    }
+    return error;
+}
+
+int
+ft_netdev_linux_get_gro(const char *name, bool *on)
+{
+    struct ethtool_value v = { .cmd = ETHTOOL_GGRO };
+    int error = netdev_ethtool(name, &v);
+
+    if (!error) {
+        *on = v.data != 0;
+    }
+    return error;
+}
+
+int
+ft_netdev_linux_set_gro(const char *name, bool on)
+{
+    struct ethtool_value v = { .cmd = ETHTOOL_SGRO, .data = on };
+    bool now;
+    int error = netdev_ethtool(name, &v);
+
+    /* A device may keep GRO off (the kernel drops a wanted feature the
+     * device cannot have) without failing the request. */
+    if (!error && !ft_netdev_linux_get_gro(name, &now) && now != on) {
+        error = -EOPNOTSUPP;
+    }
+    return error;
 }
 
 int

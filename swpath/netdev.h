@@ -355,6 +355,16 @@ int ft_netdev_linux_set_up(const char *name);
  * -errno. */
 int ft_netdev_linux_get_flags(const char *name, unsigned int *flags);
 
+/* Reads the name of the driver of device 'name' ("veth", "mlx5_core")
+ * into 'buf'.  Returns 0 or -errno. */
+int ft_netdev_linux_get_driver(const char *name, char *buf, size_t size);
+
+/* Reads (into '*on') or sets whether device 'name' does generic receive
+ * offload.  Return 0 or -errno (-EOPNOTSUPP: the device kept its
+ * setting). */
+int ft_netdev_linux_get_gro(const char *name, bool *on);
+int ft_netdev_linux_set_gro(const char *name, bool on);
+
 /* Parses 'xx:xx:xx:xx:xx:xx' into '*mac'.  Returns 0 or -EINVAL. */
 int ft_netdev_parse_mac(const char *s, struct ft_eth_addr *mac);
 

@@ -1,0 +1,116 @@
+#!/bin/bash
+# System test: generic receive offload on the veths the switch attaches
+# (swpath/netdev-afpacket.c, "Generic receive offload").  The VMs send
+# with checksum offload and TSO off (sys_add_vm), so every TCP segment
+# leaves them at most one MTU long:
+#   1. a port on a veth turns GRO on in it while it is a port, and the
+#      device's own setting (off) comes back when the port is deleted;
+#   2. 8 MiB over TCP vm1 -> vm2 arrive intact (SHA-256: vm2 checks every
+#      checksum), and the frames vnet1 received average well above one
+#      MTU: the kernel coalesced the segments before the switch, which
+#      sent them on whole and had them cut again for vm2;
+#   3. gro=false on a veth whose GRO is on turns it off while the port
+#      lives (frames of at most one MTU cross the switch), and back on
+#      after;
+#   4. gro=maybe is refused, and so is gro=true without virtio-net
+#      headers (vnet_hdr=false), each with its reason.
+#
+# usage: test-gro.sh FLOWTIER FLOWTIERD
+set -u
+. "$(dirname "$(readlink -f "$0")")/lib.sh" || exit 1
+sys_init "$@"
+sys_need socat sha256sum ethtool
+sys_start_daemon
+
+# gro DEVICE: prints on or off.
+gro() {
+    ethtool -k "$1" | sed -n 's/^generic-receive-offload: \([a-z]*\).*/\1/p'
+}
+
+# expect_gro DEVICE on|off
+expect_gro() {
+    local g
+    g=$(gro "$1")
+    [ "$g" = "$2" ] || fail "GRO of $1 is '$g', expected $2"
+    pass
+}
+
+# transfer FROM_VM DST_IP TO_VM PORT MIB: MIB MiB over TCP, compared by
+# SHA-256.
+transfer() {
+    local from=$1 dst=$2 to=$3 port=$4 mib=$5 f=$SYS_T/xfer i
+    head -c $((mib * 1024 * 1024)) /dev/urandom >"$f.in"
+    rm -f "$f.out"
+    in_vm "$to" timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr" \
+        "CREATE:$f.out" &
+    local spid=$!
+    for i in $(seq 50); do
+        in_vm "$to" ss -ltn 2>/dev/null | grep -q ":$port " && break
+        sleep 0.1
+    done
+    in_vm "$from" timeout 30 socat -u "OPEN:$f.in" "TCP:$dst:$port" \
+        || fail "TCP $from -> $dst:$port failed"
+    wait "$spid" || fail "TCP receiver in $to failed"
+    [ "$(sha256sum <"$f.in")" = "$(sha256sum <"$f.out")" ] \
+        || fail "TCP $from -> $dst:$port: data differs ($(stat -c %s \
+                "$f.out") of $((mib * 1024 * 1024)) bytes)"
+    pass
+}
+
+# port_avg_rx BRIDGE PORT: average size of the frames PORT received.
+port_avg_rx() {
+    ft 0 dump-ports "$1" "$2"
+    sed -n 's/.*rx pkts=\([0-9]*\), bytes=\([0-9]*\),.*/\1 \2/p' \
+        <<<"$out" | awk '{ print int($2 / ($1 ? $1 : 1)); exit }'
+}
+
+ft 0 add-br br0
+
+# 1. On while a port.
+ip link add vprobe type veth peer name vprobe1
+expect_gro vprobe off
+ip link set vprobe up
+ft 0 add-port br0 vprobe
+expect_gro vprobe on
+ft 0 del-port br0 vprobe
+expect_gro vprobe off
+
+# 2. Segments of one MTU coalesced, sent on whole, cut again.
+sys_add_vm vm1 10.0.0.1 vnet1 br0
+sys_add_vm vm2 10.0.0.2 vnet2 br0
+expect_gro vnet1 on
+ping_ok vm1 10.0.0.2
+transfer vm1 10.0.0.2 vm2 5001 8
+avg=$(port_avg_rx br0 vnet1)
+[ "${avg:-0}" -gt 3000 ] \
+    || fail "vnet1 received frames of $avg bytes on average: nothing coalesced"
+pass
+avg=$(port_avg_rx br0 vnet2)
+[ "${avg:-0}" -lt 1600 ] \
+    || fail "vnet2 received frames of $avg bytes on average: its ACKs are small"
+pass
+
+# 3. gro=false: off while a port, back on after.
+ft 0 del-port br0 vnet1
+ethtool -K vnet1 gro on >/dev/null || fail "ethtool -K vnet1 gro on failed"
+ft 0 add-port br0 vnet1 -- set Interface vnet1 options:gro=false
+expect_gro vnet1 off
+transfer vm1 10.0.0.2 vm2 5002 2
+avg=$(port_avg_rx br0 vnet1)
+[ "${avg:-0}" -gt 0 ] && [ "$avg" -le 1514 ] \
+    || fail "vnet1 received frames of $avg bytes on average with gro=false"
+pass
+ft 0 del-port br0 vnet1
+expect_gro vnet1 on
+
+# 4. Refusals.
+ip link add vbad type veth peer name vbad1
+ip link set vbad up
+ft 1 add-port br0 vbad -- set Interface vbad options:gro=maybe
+expect_err 'gro=maybe must be true or false'
+ft 1 add-port br0 vbad -- set Interface vbad options:gro=true \
+    options:vnet_hdr=false
+expect_err 'gro=true needs virtio-net headers'
+expect_gro vbad off
+
+sys_done
