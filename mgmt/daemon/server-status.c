@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,10 +41,38 @@ is_kernel_device(const char *type)
     return false;
 }
 
-/* Adds what the kernel says of device 'name' to 'st'; nothing if it
- * cannot be asked (the device went since the port was listed). */
+/* Adds the device's driver (OVS's status key driver_name) and whether it
+ * does generic receive offload (swpath/netdev-afpacket.c turns it on in
+ * a veth port) to 'status'. */
 static void
-device_status(int sock, const char *name, json_t *st)
+device_ethtool_status(int sock, const char *name, json_t *status)
+{
+    struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+    struct ethtool_value gro = { .cmd = ETHTOOL_GGRO };
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, name);
+    ifr.ifr_data = (void *) &info;
+    if (!ioctl(sock, SIOCETHTOOL, &ifr) && info.driver[0]) {
+        char driver[sizeof info.driver + 1];
+
+        snprintf(driver, sizeof driver, "%.*s", (int) sizeof info.driver,
+                 info.driver);
+        json_object_set_new(status, "driver_name", json_string(driver));
+    }
+    ifr.ifr_data = (void *) &gro;
+    if (!ioctl(sock, SIOCETHTOOL, &ifr)) {
+        json_object_set_new(status, "gro",
+                            json_string(gro.data ? "true" : "false"));
+    }
+}
+
+/* Adds what the kernel says of device 'name' to 'st' and 'status';
+ * nothing if it cannot be asked (the device went since the port was
+ * listed). */
+static void
+device_status(int sock, const char *name, json_t *st, json_t *status)
 {
     struct ifreq ifr;
     char mac[18];
@@ -73,6 +103,7 @@ device_status(int sock, const char *name, json_t *st)
                  a[0], a[1], a[2], a[3], a[4], a[5]);
         json_object_set_new(st, "mac_in_use", json_string(mac));
     }
+    device_ethtool_status(sock, name, status);
 }
 
 struct status_ctx {
@@ -85,6 +116,7 @@ port_status_cb(const struct ft_bridge_port_stats *p, void *ctx_)
 {
     struct status_ctx *ctx = ctx_;
     json_t *st = json_object();
+    json_t *status = json_object();
 
     json_object_set_new(st, "statistics", json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -97,15 +129,18 @@ port_status_cb(const struct ft_bridge_port_stats *p, void *ctx_)
         "tx_dropped", (json_int_t) p->tx_dropped,
         "tx_errors", (json_int_t) p->tx_errors));
     if (ctx->sock >= 0 && is_kernel_device(p->type)) {
-        device_status(ctx->sock, p->name, st);
+        device_status(ctx->sock, p->name, st, status);
     }
     if (p->rx_ring_frames) {
         char frames[16];
 
         snprintf(frames, sizeof frames, "%"PRIu32, p->rx_ring_frames);
-        json_object_set_new(st, "status", json_pack("{s:s}",
-                                                     "rx_ring_frames",
-                                                     frames));
+        json_object_set_new(status, "rx_ring_frames", json_string(frames));
+    }
+    if (json_object_size(status)) {
+        json_object_set_new(st, "status", status);
+    } else {
+        json_decref(status);
     }
     json_object_set_new(ctx->out, p->name, st);
 }

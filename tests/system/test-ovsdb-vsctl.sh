@@ -198,6 +198,9 @@ vs 0 get Interface vnet1 mtu
 [ "$out" = "$(cat /sys/class/net/vnet1/mtu)" ] || fail "mtu $out"
 vs 0 get Interface vnet1 status:rx_ring_frames
 case $out in '"4096"'|4096) ;; *) fail "status:rx_ring_frames $out" ;; esac
+# A port on a veth has generic receive offload on (netdev-afpacket.c).
+vs 0 get Interface vnet1 status:driver_name status:gro
+[ "$out" = "$(printf 'veth\n"true"')" ] || fail "status:driver_name, gro: $out"
 vs 0 get Interface vnet1 admin_state link_state
 [ "$out" = "$(printf 'up\nup')" ] || fail "admin_state, link_state: $out"
 vs 1 set Interface vnet1 statistics:rx_packets=5
