@@ -218,6 +218,36 @@ sys_add_vm() {
     pass
 }
 
+# sys_tcp_transfer FROM_VM DST_IP DST_PORT TO_VM LISTEN_PORT MIB: MIB MiB
+# over TCP, compared by SHA-256 (the test sys_needs socat and sha256sum).
+sys_tcp_transfer() {
+    local from=$1 dst=$2 dport=$3 to=$4 lport=$5 mib=$6 f=$SYS_T/xfer
+    head -c $((mib * 1024 * 1024)) /dev/urandom >"$f.in"
+    rm -f "$f.out"
+    in_vm "$to" timeout 30 socat -u "TCP-LISTEN:$lport,reuseaddr" \
+        "CREATE:$f.out" &
+    local spid=$!
+    local i
+    for i in $(seq 50); do
+        in_vm "$to" ss -ltn 2>/dev/null | grep -q ":$lport " && break
+        sleep 0.1
+    done
+    in_vm "$from" timeout 30 socat -u "OPEN:$f.in" "TCP:$dst:$dport" \
+        || fail "TCP $from -> $dst:$dport failed"
+    wait "$spid" || fail "TCP receiver in $to failed"
+    [ "$(sha256sum <"$f.in")" = "$(sha256sum <"$f.out")" ] \
+        || fail "TCP $from -> $dst:$dport: data differs ($(stat -c %s \
+                "$f.out") of $((mib * 1024 * 1024)) bytes)"
+    pass
+}
+
+# sys_port_avg_rx BRIDGE PORT: average size of the frames PORT received.
+sys_port_avg_rx() {
+    ft 0 dump-ports "$1" "$2"
+    sed -n 's/.*rx pkts=\([0-9]*\), bytes=\([0-9]*\),.*/\1 \2/p' \
+        <<<"$out" | awk '{ print int($2 / ($1 ? $1 : 1)); exit }'
+}
+
 # sys_bg CMD...: runs CMD in the background; the cleanup kills it.
 sys_bg() {
     "$@" &

@@ -35,35 +35,6 @@ expect_gro() {
     pass
 }
 
-# transfer FROM_VM DST_IP TO_VM PORT MIB: MIB MiB over TCP, compared by
-# SHA-256.
-transfer() {
-    local from=$1 dst=$2 to=$3 port=$4 mib=$5 f=$SYS_T/xfer i
-    head -c $((mib * 1024 * 1024)) /dev/urandom >"$f.in"
-    rm -f "$f.out"
-    in_vm "$to" timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr" \
-        "CREATE:$f.out" &
-    local spid=$!
-    for i in $(seq 50); do
-        in_vm "$to" ss -ltn 2>/dev/null | grep -q ":$port " && break
-        sleep 0.1
-    done
-    in_vm "$from" timeout 30 socat -u "OPEN:$f.in" "TCP:$dst:$port" \
-        || fail "TCP $from -> $dst:$port failed"
-    wait "$spid" || fail "TCP receiver in $to failed"
-    [ "$(sha256sum <"$f.in")" = "$(sha256sum <"$f.out")" ] \
-        || fail "TCP $from -> $dst:$port: data differs ($(stat -c %s \
-                "$f.out") of $((mib * 1024 * 1024)) bytes)"
-    pass
-}
-
-# port_avg_rx BRIDGE PORT: average size of the frames PORT received.
-port_avg_rx() {
-    ft 0 dump-ports "$1" "$2"
-    sed -n 's/.*rx pkts=\([0-9]*\), bytes=\([0-9]*\),.*/\1 \2/p' \
-        <<<"$out" | awk '{ print int($2 / ($1 ? $1 : 1)); exit }'
-}
-
 ft 0 add-br br0
 
 # 1. On while a port.
@@ -80,12 +51,12 @@ sys_add_vm vm1 10.0.0.1 vnet1 br0
 sys_add_vm vm2 10.0.0.2 vnet2 br0
 expect_gro vnet1 on
 ping_ok vm1 10.0.0.2
-transfer vm1 10.0.0.2 vm2 5001 8
-avg=$(port_avg_rx br0 vnet1)
+sys_tcp_transfer vm1 10.0.0.2 5001 vm2 5001 8
+avg=$(sys_port_avg_rx br0 vnet1)
 [ "${avg:-0}" -gt 3000 ] \
     || fail "vnet1 received frames of $avg bytes on average: nothing coalesced"
 pass
-avg=$(port_avg_rx br0 vnet2)
+avg=$(sys_port_avg_rx br0 vnet2)
 [ "${avg:-0}" -lt 1600 ] \
     || fail "vnet2 received frames of $avg bytes on average: its ACKs are small"
 pass
@@ -95,8 +66,8 @@ ft 0 del-port br0 vnet1
 ethtool -K vnet1 gro on >/dev/null || fail "ethtool -K vnet1 gro on failed"
 ft 0 add-port br0 vnet1 -- set Interface vnet1 options:gro=false
 expect_gro vnet1 off
-transfer vm1 10.0.0.2 vm2 5002 2
-avg=$(port_avg_rx br0 vnet1)
+sys_tcp_transfer vm1 10.0.0.2 5002 vm2 5002 2
+avg=$(sys_port_avg_rx br0 vnet1)
 [ "${avg:-0}" -gt 0 ] && [ "$avg" -le 1514 ] \
     || fail "vnet1 received frames of $avg bytes on average with gro=false"
 pass

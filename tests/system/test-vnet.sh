@@ -40,36 +40,6 @@ offloads_on() {
         || fail "ethtool -K eth0 tx on tso on gso on failed in $1"
 }
 
-# transfer FROM_VM DST_IP DST_PORT TO_VM LISTEN_PORT MIB: MIB MiB over
-# TCP, compared by SHA-256.
-transfer() {
-    local from=$1 dst=$2 dport=$3 to=$4 lport=$5 mib=$6 f=$SYS_T/xfer
-    head -c $((mib * 1024 * 1024)) /dev/urandom >"$f.in"
-    rm -f "$f.out"
-    in_vm "$to" timeout 30 socat -u "TCP-LISTEN:$lport,reuseaddr" \
-        "CREATE:$f.out" &
-    local spid=$!
-    local i
-    for i in $(seq 50); do
-        in_vm "$to" ss -ltn 2>/dev/null | grep -q ":$lport " && break
-        sleep 0.1
-    done
-    in_vm "$from" timeout 30 socat -u "OPEN:$f.in" "TCP:$dst:$dport" \
-        || fail "TCP $from -> $dst:$dport failed"
-    wait "$spid" || fail "TCP receiver in $to failed"
-    [ "$(sha256sum <"$f.in")" = "$(sha256sum <"$f.out")" ] \
-        || fail "TCP $from -> $dst:$dport: data differs ($(stat -c %s \
-                "$f.out") of $((mib * 1024 * 1024)) bytes)"
-    pass
-}
-
-# port_avg_rx BRIDGE PORT: average size of the frames PORT received.
-port_avg_rx() {
-    ft 0 dump-ports "$1" "$2"
-    sed -n 's/.*rx pkts=\([0-9]*\), bytes=\([0-9]*\),.*/\1 \2/p' \
-        <<<"$out" | awk '{ print int($2 / ($1 ? $1 : 1)); exit }'
-}
-
 ft 0 add-br br0
 sys_add_vm vm1 10.0.0.1 vnet1 br0
 sys_add_vm vm2 10.0.0.2 vnet2 br0
@@ -78,8 +48,8 @@ offloads_on vm2
 
 # 1. NORMAL, super-frames both ways.
 ping_ok vm1 10.0.0.2
-transfer vm1 10.0.0.2 5001 vm2 5001 "$MIB"
-avg=$(port_avg_rx br0 vnet1)
+sys_tcp_transfer vm1 10.0.0.2 5001 vm2 5001 "$MIB"
+avg=$(sys_port_avg_rx br0 vnet1)
 [ "${avg:-0}" -gt 1600 ] \
     || fail "vnet1 received frames of $avg bytes on average: no super-frames"
 pass
@@ -103,8 +73,8 @@ ft 0 add-flow br0 'priority=100,tcp,nw_dst=10.0.0.99,tp_dst=6000,actions=mod_nw_
 ft 0 add-flow br0 'priority=100,in_port=10,dl_vlan=100,tcp,actions=strip_vlan,mod_nw_src:10.0.0.99,mod_tp_src:6000,NORMAL'
 ft 0 add-flow br1 'priority=100,in_port=11,dl_vlan=100,actions=strip_vlan,output:3'
 ft 0 add-flow br1 'priority=100,in_port=3,actions=mod_vlan_vid:100,output:11'
-transfer vm1 10.0.0.99 6000 vm3 7000 "$MIB"
-avg=$(port_avg_rx br1 patch1)
+sys_tcp_transfer vm1 10.0.0.99 6000 vm3 7000 "$MIB"
+avg=$(sys_port_avg_rx br1 patch1)
 [ "${avg:-0}" -gt 1600 ] \
     || fail "patch1 received frames of $avg bytes on average: no super-frames"
 pass
@@ -145,7 +115,7 @@ ip link set vdpdk up
 ft 0 add-port br0 vdpdk -- set Interface vdpdk type=dpdk \
     options:dpdk-devargs=net_af_packet0,iface=vdpdk
 ping_ok vm1 10.0.0.4
-transfer vm1 10.0.0.4 5004 vm4 5004 $(((MIB + 1) / 2))
+sys_tcp_transfer vm1 10.0.0.4 5004 vm4 5004 $(((MIB + 1) / 2))
 
 # 5. Without virtio-net headers.
 ft 1 add-port br0 vbad -- set Interface vbad options:vnet_hdr=maybe
@@ -153,6 +123,6 @@ expect_err 'vnet_hdr=maybe must be true or false'
 sys_add_vm vm5 10.0.0.5 vnet5 br0 -- set Interface vnet5 options:vnet_hdr=false
 ping_ok vm5 10.0.0.2
 in_vm vm5 ethtool -K eth0 tx on tso off >/dev/null
-transfer vm5 10.0.0.2 5005 vm2 5005 1
+sys_tcp_transfer vm5 10.0.0.2 5005 vm2 5005 1
 
 sys_done
