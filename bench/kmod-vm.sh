@@ -36,8 +36,10 @@ if [ "${FT_VM_GUEST:-}" != 1 ]; then
         [ -e "$build/$f" ] || { echo "no $build/$f: build first" >&2; exit 1; }
     done
     if [ $mode = tcp ]; then
-        command -v iperf3 >/dev/null \
-            || { echo "--tcp needs iperf3 (apt-get install iperf3)" >&2; exit 1; }
+        for t in iperf3 python3; do
+            command -v $t >/dev/null \
+                || { echo "--tcp needs $t (apt-get install $t)" >&2; exit 1; }
+        done
         export FT_VM_CPUS=${FT_VM_CPUS:-2}
     fi
     FT_VM_GUEST=1 FT_VM_TIMEOUT=900 exec "$here/../tests/vm/run.sh" \
@@ -49,8 +51,13 @@ FT=$build/mgmt/flowtier
 FTD=$build/mgmt/flowtierd
 die() { echo "kmod-vm: $*" >&2; exit 1; }
 
-modprobe -a veth pktgen openvswitch bridge \
-    || die "cannot load veth, pktgen, openvswitch, bridge"
+if [ $mode = tcp ]; then
+    modules="veth openvswitch bridge"
+else
+    modules="veth pktgen openvswitch"
+fi
+# $modules unquoted on purpose: one word per module.
+modprobe -a $modules || die "cannot load $modules"
 insmod "$build/kmod/flowtier.ko" || die "cannot load flowtier.ko"
 # The userspace datapath's bridge port is a tap device.
 [ $mode = pps ] || [ -e /dev/net/tun ] || {
@@ -187,12 +194,15 @@ for r in $(seq "$rounds"); do
     for sw in $switches; do
         topo_up
         "${sw}_up"
+        # measure and measure_tcp run in a subshell: their die() ends
+        # only it, so their failure is caught here.
         if [ $mode = tcp ]; then
-            set -- $(measure_tcp)
+            out=$(measure_tcp) || die "$sw: no measurement"
+            set -- $out
             v=$1
             echo "round $r: $sw $v Gbit/s, $2 retransmits"
         else
-            v=$(measure)
+            v=$(measure) || die "$sw: no measurement"
             echo "round $r: $sw $v pps"
         fi
         "${sw}_down"

@@ -1117,8 +1117,10 @@ dpif_pmds_flow_put(struct dpif_pmds *set, struct ft_dpcls_flow *flow)
 
         cmd.actions = actions_clone(&flow->actions);
         if (!cmd.actions) {
-            /* That thread sends the megaflow's packets up; the daemon
-             * executes them and they are counted on it. */
+            /* That thread has no copy: the megaflow's packets miss there
+             * and come up, and their EXECUTE finds no actions to run, so
+             * they are dropped and counted in its 'n_lost' (out of
+             * memory, as when its own copy of a put fails). */
             continue;
         }
         pmds_send(set->pmds[i], &cmd);

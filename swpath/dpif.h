@@ -110,7 +110,10 @@ struct ft_dpif_stats {
     uint64_t n_missed;          /* Packets that missed both caches. */
     uint64_t n_lost;            /* Missed packets dropped: no upcall
                                  * callback, or it failed. */
-    uint64_t n_upcalls;         /* Upcall callback invocations. */
+    uint64_t n_upcalls;         /* Misses sent up: to the upcall
+                                 * callback, or with forwarding threads
+                                 * also those a megaflow put since
+                                 * answered (swpath/dpif-pmd.c). */
     uint64_t n_bad_megaflows;   /* Upcalls whose megaflow did not contain
                                  * the key: not installed, actions run. */
     uint64_t n_invalid;         /* Frames under 14 bytes, dropped. */

@@ -67,7 +67,8 @@
  * the output cannot take it).  Option gro=true does the same for any
  * device, gro=false turns GRO off (every frame is then switched as it
  * was sent, and counted so); either way the device's setting goes back
- * when the port closes.  OpenFlow counters count coalesced frames, as
+ * when the last port on it closes (afpacket_gro_hold).  An AF_XDP port
+ * that falls back to this class gets the default.  OpenFlow counters count coalesced frames, as
  * they count a guest's TSO frames.
  *
  * The socket sets PACKET_IGNORE_OUTGOING, so it sees neither its own
@@ -117,6 +118,7 @@
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,11 +207,25 @@ struct afpacket_netdev {
                                      * in get_stats(). */
     uint64_t kernel_drops;
 
-    /* Generic receive offload, if the port changed it: put back to
-     * 'gro_was' at close. */
-    bool gro_changed;
-    bool gro_was;
+    bool gro_held;                  /* Counted in the device's
+                                     * afpacket_gro_hold. */
 };
+
+/* The devices whose GRO ports set, each with how many ports hold it: a
+ * device can be a port of two bridges for a moment (one bridge deleted
+ * while another adds the device), and only the last port to close puts
+ * the device's own setting back.  Ports open on background threads
+ * (mgmt/bridge/bridge.h), hence the lock. */
+struct afpacket_gro_hold {
+    struct afpacket_gro_hold *next;
+    int ifindex;
+    unsigned int n_ports;
+    bool changed;                   /* A port changed GRO... */
+    bool was;                       /* ...from this. */
+};
+
+static struct afpacket_gro_hold *afpacket_gro_holds;
+static pthread_mutex_t afpacket_gro_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* Option gro. */
 enum afpacket_gro {
@@ -545,6 +561,7 @@ afpacket_setup_gro(struct afpacket_netdev *dev, enum afpacket_gro want,
 {
     const char *name = dev->up.name;
     bool on = false, target = want != AFPACKET_GRO_OFF;
+    struct afpacket_gro_hold *hold;
     char driver[32];
     int error;
 
@@ -561,14 +578,39 @@ afpacket_setup_gro(struct afpacket_netdev *dev, enum afpacket_gro want,
                             "them a coalesced frame cannot be forwarded "
                             "whole", name);
     }
+    pthread_mutex_lock(&afpacket_gro_mutex);
+    for (hold = afpacket_gro_holds; hold; hold = hold->next) {
+        if (hold->ifindex == dev->up.ifindex) {
+            break;
+        }
+    }
     error = ft_netdev_linux_get_gro(name, &on);
     if (!error && on != target) {
         error = ft_netdev_linux_set_gro(name, target);
-        if (!error) {
-            dev->gro_changed = true;
-            dev->gro_was = on;
+    }
+    if (!error && !hold) {
+        hold = calloc(1, sizeof *hold);
+        if (hold) {
+            hold->ifindex = dev->up.ifindex;
+            hold->next = afpacket_gro_holds;
+            afpacket_gro_holds = hold;
+        } else {
+            if (on != target) {
+                ft_netdev_linux_set_gro(name, on);
+            }
+            error = -ENOMEM;
         }
     }
+    if (!error) {
+        if (on != target && !hold->changed) {
+            hold->changed = true;
+            hold->was = on;
+        }
+        hold->n_ports++;
+        dev->gro_held = true;
+    }
+    pthread_mutex_unlock(&afpacket_gro_mutex);
+
     if (error && want != AFPACKET_GRO_DEFAULT) {
         return ft_error_set(err, error, "port %s: cannot turn generic "
                             "receive offload %s: %s", name,
@@ -579,13 +621,36 @@ afpacket_setup_gro(struct afpacket_netdev *dev, enum afpacket_gro want,
     return 0;
 }
 
+/* Lets go of the device's GRO: the last port puts its setting back. */
+static void
+afpacket_release_gro(struct afpacket_netdev *dev)
+{
+    struct afpacket_gro_hold **p, *hold;
+
+    pthread_mutex_lock(&afpacket_gro_mutex);
+    for (p = &afpacket_gro_holds; (hold = *p); p = &hold->next) {
+        if (hold->ifindex == dev->up.ifindex) {
+            if (!--hold->n_ports) {
+                if (hold->changed) {
+                    ft_netdev_linux_set_gro(dev->up.name, hold->was);
+                }
+                *p = hold->next;
+                free(hold);
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&afpacket_gro_mutex);
+    dev->gro_held = false;
+}
+
 static void
 afpacket_close(struct ft_netdev *netdev)
 {
     struct afpacket_netdev *dev = afpacket_cast(netdev);
 
-    if (dev->gro_changed) {
-        ft_netdev_linux_set_gro(dev->up.name, dev->gro_was);
+    if (dev->gro_held) {
+        afpacket_release_gro(dev);
     }
     if (dev->ring) {
         munmap(dev->ring, dev->ring_size);

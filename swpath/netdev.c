@@ -278,8 +278,11 @@ ft_netdev_linux_set_gro(const char *name, bool on)
     int error = netdev_ethtool(name, &v);
 
     /* A device may keep GRO off (the kernel drops a wanted feature the
-     * device cannot have) without failing the request. */
+     * device cannot have) without failing the request: then the wanted
+     * setting goes back to what the device has. */
     if (!error && !ft_netdev_linux_get_gro(name, &now) && now != on) {
+        v.data = now;
+        netdev_ethtool(name, &v);
         error = -EOPNOTSUPP;
     }
     return error;

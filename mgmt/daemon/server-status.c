@@ -52,7 +52,7 @@ device_ethtool_status(int sock, const char *name, json_t *status)
     struct ifreq ifr;
 
     memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, name);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
     ifr.ifr_data = (void *) &info;
     if (!ioctl(sock, SIOCETHTOOL, &ifr) && info.driver[0]) {
         char driver[sizeof info.driver + 1];
