@@ -466,11 +466,22 @@ ft 0 add-port "$BR2" dmany -- set Interface dmany type=dpdk \
     ofport_request=40 options:n_mbufs=48192 \
     "options:dpdk-devargs=net_pcap5,rx_pcap=$T/many.pcap,infinite_rx=1"
 sleep 1
-read -r state hits1 skipped1 <<<"$(emc_state)"
+# A bypassed EMC is tried again now and then to see whether the hit
+# rate recovered: a single reading can fall in such a trial.
+for i in $(seq 40); do
+    read -r state hits1 skipped1 <<<"$(emc_state)"
+    [ "$state" = bypassed ] && [ "$skipped1" -gt 100000 ] && break
+    sleep 0.05
+done
 [ "$state" = bypassed ] && [ "$skipped1" -gt 100000 ] \
     || fail "40,000 flows: EMC $state, $skipped1 packets past it"
 pass
-ft 0 dpif-show "$BR2"
+for i in $(seq 40); do
+    ft 0 dpif-show "$BR2"
+    grep -q "packets past it (hit rate too low), skipped now" <<<"$out" \
+        && break
+    sleep 0.05
+done
 grep -q "packets past it (hit rate too low), skipped now" <<<"$out" \
     || fail "dpif-show does not say the EMC is skipped: $out"
 pass
