@@ -381,11 +381,48 @@ check_port_free(const struct ft_db *db, const char *name,
     return 0;
 }
 
+/* A port that an earlier command of this transaction took off its bridge
+ * ("del-port br0 p -- add-port br1 p") is still a row until the commit
+ * collects it.  A port added again under its name is a new port, as in
+ * Open vSwitch: the old row and its interfaces go now. */
+static int
+drop_detached_port(struct ft_db_txn *txn, const char *port,
+                   struct ft_error *e)
+{
+    const struct ft_db_row *row = db_row_find(txn->db, FT_DB_PORT, port);
+    size_t ci, n;
+    char **ifaces;
+    int error;
+
+    if (!row || ft_db_port_bridge(txn->db, port)) {
+        return 0;
+    }
+    db_column_find(FT_DB_PORT, "interfaces", &ci);
+    n = row->cols[ci].n;
+    ifaces = ft_xmalloc((n + 1) * sizeof *ifaces);
+    for (size_t i = 0; i < n; i++) {
+        ifaces[i] = ft_xstrdup(row->cols[ci].strs[i]);
+    }
+    error = op_row(txn, "delete", FT_DB_PORT, port, e);
+    for (size_t i = 0; i < n; i++) {
+        if (!error) {
+            error = op_row(txn, "delete", FT_DB_INTERFACE, ifaces[i], e);
+        }
+        free(ifaces[i]);
+    }
+    free(ifaces);
+    return error;
+}
+
 static int
 add_port__(struct ft_db_txn *txn, const char *br, const char *port,
            const char *type, struct ft_error *e)
 {
-    int error = check_port_free(txn->db, port, e);
+    int error = drop_detached_port(txn, port, e);
+
+    if (!error) {
+        error = check_port_free(txn->db, port, e);
+    }
 
     if (!error) {
         error = op_row(txn, "insert", FT_DB_PORT, port, e);

@@ -147,10 +147,14 @@ json_t *ov_row_default(const struct ov_table *table);
 
 /* How a transaction names the rows it inserts: 'uuid_for' fills 'buf'
  * with the UUID of a new row of 'table' (FlowTier derives it from the
- * row's name). */
+ * row's name).  When a new row takes over the UUID of a row the commit
+ * removed, 'reinserted' (may be NULL) may carry columns the server owns
+ * from 'old' to 'new'. */
 struct ov_txn_hooks {
     void (*uuid_for)(const struct ov_table *table, const json_t *row,
                      char buf[37]);
+    void (*reinserted)(const struct ov_table *table, const json_t *old,
+                       json_t *new);
 };
 
 /* Runs the operations 'ops' (the "transact" params after the database
@@ -180,6 +184,10 @@ struct ov_cfg {
  * keeps their defaults. */
 json_t *ov_view_build(const struct ov_schema *, const struct ft_db *db,
                       const struct ov_cfg *cfg, const json_t *status);
+/* Copies the status columns (set by FlowTier, not by clients) of 'old'
+ * to 'new', a row inserted again under the same name. */
+void ov_view_reinserted(const struct ov_table *, const json_t *old,
+                        json_t *new);
 void ov_view_uuid_for(const struct ov_table *, const json_t *row,
                       char buf[37]);
 /* Turns the change from 'old' to 'new' into FlowTier configuration

@@ -71,7 +71,9 @@ struct ft_ovsdb_server {
     long long int status_at;    /* When 'view' last read the status. */
 };
 
-static const struct ov_txn_hooks hooks = { ov_view_uuid_for };
+static const struct ov_txn_hooks hooks = {
+    ov_view_uuid_for, ov_view_reinserted
+};
 
 /* ---- Output. ---- */
 

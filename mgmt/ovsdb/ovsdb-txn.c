@@ -21,7 +21,40 @@ struct txn_ctx {
     const struct ov_txn_hooks *hooks;
     json_t *view;
     json_t *symtab;             /* uuid-name -> uuid. */
+    json_t *renames;            /* temporary uuid -> [the hook's uuid,
+                                 * the row that held it or null]. */
 };
+
+/* Puts in 'buf' the UUID for a row of 't' that 'rowj' inserts.  The
+ * hooks may derive a row's UUID from its name; when a row of that UUID
+ * already exists (one this transaction may still delete, or leave for the
+ * commit's garbage collection, as "del-port br0 p -- add-port br1 p"
+ * does) or an earlier insert took it, the new row gets a random UUID
+ * until the commit, which gives it the hook's once the old row is gone
+ * (rename_inserts()). */
+static void
+insert_uuid(struct txn_ctx *ctx, const struct ov_table *t,
+            const json_t *rowj, char buf[37])
+{
+    json_t *rows = json_object_get(ctx->view, t->name);
+    const char *temp;
+    json_t *v;
+
+    ctx->hooks->uuid_for(t, rowj, buf);
+    json_t *old = json_object_get(rows, buf);
+    bool taken = old != NULL;
+    json_object_foreach (ctx->renames, temp, v) {
+        taken |= !strcmp(json_string_value(json_array_get(v, 0)), buf);
+    }
+    if (taken) {
+        json_t *final = json_string(buf);
+
+        ov_uuid_random(buf);
+        json_object_set_new(ctx->renames, buf,
+                            json_pack("[o,O]", final, old ? old
+                                      : json_null()));
+    }
+}
 
 static json_t *
 op_table(struct txn_ctx *ctx, const json_t *op, const struct ov_table **tp,
@@ -96,7 +129,7 @@ op_insert(struct txn_ctx *ctx, const json_t *op, json_t **result)
     if (!uname) {
         char buf[37];
 
-        ctx->hooks->uuid_for(t, json_object_get(op, "row"), buf);
+        insert_uuid(ctx, t, json_object_get(op, "row"), buf);
         json_object_set_new(ctx->symtab, "", json_string(buf));
         uuid = json_string_value(json_object_get(ctx->symtab, ""));
     }
@@ -470,7 +503,7 @@ name_inserts(struct txn_ctx *ctx, const json_t *ops)
             return ov_error("duplicate uuid-name", "This \"uuid-name\" "
                             "appeared on an earlier \"insert\" operation.");
         }
-        ctx->hooks->uuid_for(t, json_object_get(op, "row"), buf);
+        insert_uuid(ctx, t, json_object_get(op, "row"), buf);
         json_object_set_new(ctx->symtab, uname, json_string(buf));
     }
     return NULL;
@@ -494,11 +527,73 @@ run_op(struct txn_ctx *ctx, const json_t *op, json_t **result)
     return ov_error("syntax error", "No operation \"%s\"", name);
 }
 
+/* Replaces every string 'from' in 'j' (values, not object keys) by 'to'.
+ * A random UUID's text occurs nowhere but in references to its row. */
+static void
+replace_string(json_t *j, const char *from, const char *to)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (json_is_array(j)) {
+        json_array_foreach (j, i, v) {
+            if (json_is_string(v) && !strcmp(json_string_value(v), from)) {
+                json_array_set_new(j, i, json_string(to));
+            } else {
+                replace_string(v, from, to);
+            }
+        }
+    } else if (json_is_object(j)) {
+        json_object_foreach (j, key, v) {
+            if (json_is_string(v) && !strcmp(json_string_value(v), from)) {
+                json_object_set_new(j, key, json_string(to));
+            } else {
+                replace_string(v, from, to);
+            }
+        }
+    }
+}
+
+/* After a commit's checks: each row inserted under a temporary UUID takes
+ * the one the hooks gave it, in the view and in 'results', if the row
+ * that held it is gone.  A row whose old holder stayed keeps the
+ * temporary UUID (the hooks' owner refuses it, or the index check already
+ * did). */
+static void
+rename_inserts(struct txn_ctx *ctx, json_t *results)
+{
+    const char *temp;
+    json_t *v;
+
+    json_object_foreach (ctx->renames, temp, v) {
+        const char *final = json_string_value(json_array_get(v, 0));
+        const json_t *old = json_array_get(v, 1);
+
+        for (size_t t = 0; t < ctx->schema->n_tables; t++) {
+            const struct ov_table *tb = &ctx->schema->tables[t];
+            json_t *rows = json_object_get(ctx->view, tb->name);
+            json_t *row = json_object_get(rows, temp);
+
+            if (!row || json_object_get(rows, final)) {
+                continue;
+            }
+            if (json_is_object(old) && ctx->hooks->reinserted) {
+                ctx->hooks->reinserted(tb, old, row);
+            }
+            json_object_set(rows, final, row);
+            json_object_del(rows, temp);
+            replace_string(ctx->view, temp, final);
+            replace_string(results, temp, final);
+        }
+    }
+}
+
 json_t *
 ov_txn_run(const struct ov_schema *s, const struct ov_txn_hooks *hooks,
            json_t *view, const json_t *ops, bool *ok)
 {
-    struct txn_ctx ctx = { s, hooks, view, json_object() };
+    struct txn_ctx ctx = { s, hooks, view, json_object(), json_object() };
     json_t *results = json_array(), *error;
     size_t n = json_array_size(ops), i = 0;
 
@@ -520,9 +615,11 @@ ov_txn_run(const struct ov_schema *s, const struct ov_txn_hooks *hooks,
     } else if ((error = ov_txn_check(s, view))) {
         json_array_append_new(results, error);
     } else {
+        rename_inserts(&ctx, results);
         *ok = true;
     }
     json_decref(ctx.symtab);
+    json_decref(ctx.renames);
     return results;
 }
 

@@ -117,6 +117,20 @@ row_uuid(const char *table, const char *name, char buf[37])
 }
 
 void
+ov_view_reinserted(const struct ov_table *t, const json_t *old, json_t *new)
+{
+    for (size_t i = 0; i < t->n_columns; i++) {
+        const char *name = t->columns[i].name;
+        const struct col_map *m = map_find(t->name, name);
+
+        if (m && m->kind == MK_STATUS && json_object_get(old, name)) {
+            json_object_set_new(new, name,
+                                json_deep_copy(json_object_get(old, name)));
+        }
+    }
+}
+
+void
 ov_view_uuid_for(const struct ov_table *t, const json_t *row, char buf[37])
 {
     const char *name = json_string_value(json_object_get(row, "name"));

@@ -35,7 +35,9 @@ struct fuzz_ovsdb {
     json_t *view;               /* Of the reference database. */
 };
 
-static const struct ov_txn_hooks hooks = { ov_view_uuid_for };
+static const struct ov_txn_hooks hooks = {
+    ov_view_uuid_for, ov_view_reinserted
+};
 
 static void
 fail(const char *what, const json_t *j)

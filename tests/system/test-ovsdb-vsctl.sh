@@ -155,6 +155,12 @@ both --if-exists del-port p3
 both del-port p3
 both del-port br0 br0
 both show
+# A port moved between bridges in one transaction: the new rows share
+# the names of rows the commit removes.
+both del-port br0 p2 -- add-port br1 p2
+both port-to-br p2
+both add-port br1 p1
+both show
 both --format=json --columns=name,type,external_ids list Interface
 both list Bridge br1
 both --may-exist add-port br0 vnet1 tag=5 -- set Interface vnet1 \

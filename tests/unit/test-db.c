@@ -707,6 +707,14 @@ test_topology(void **state)
     assert_null(ft_db_find(db, FT_DB_PORT, "p1"));
     assert_null(ft_db_find(db, FT_DB_INTERFACE, "p1"));
 
+    /* A port moved to another bridge in one transaction is a new port
+     * there (its old columns stay behind), and the move commits. */
+    run(db, "add-port br1 p5; set Port p5 tag=4");
+    run(db, "del-port p5; add-port br0 p5");
+    assert_string_equal(ft_db_port_bridge(db, "p5")->cols[0].s, "br0");
+    assert_get(db, "Port p5 tag", "[]\n");
+    run(db, "del-port p5");
+
     /* Name clashes and missing rows. */
     assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);
     assert_int_equal(ft_db_add_port(txn, "br1", "p2", NULL, &err), -EEXIST);

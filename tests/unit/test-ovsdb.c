@@ -32,7 +32,9 @@ struct fixture {
     json_t *view;
 };
 
-static const struct ov_txn_hooks hooks = { ov_view_uuid_for };
+static const struct ov_txn_hooks hooks = {
+    ov_view_uuid_for, ov_view_reinserted
+};
 
 static int
 setup(void **state)
@@ -272,6 +274,114 @@ test_insert_gc_and_refs(void **state)
             "\"uuid-name\":\"b\",\"row\":{\"name\":\"x\"}}]", &ok, NULL);
     assert_false(ok);
     assert_string_equal(tag(r, 1), "constraint violation");
+    json_decref(r);
+}
+
+/* Moving a port between bridges in one transaction ("del-port br0 p1 --
+ * add-port br1 p1"): the new Port and Interface rows have the names, and
+ * so the UUIDs, of rows the commit's garbage collection removes.  They
+ * get those UUIDs once the old rows are gone; without the removal the
+ * name index refuses the transaction. */
+static void
+test_move_port(void **state)
+{
+    struct fixture *f = *state;
+    json_t *r, *after, *cmds = NULL, *error, *row, *ports;
+    struct ov_cfg cfg = { 0, 0 };
+    char port_uuid[37], ops[2048], *text;
+    const char *uuid;
+    bool ok;
+
+    r = run(f, "[{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b0\","
+            "\"row\":{\"name\":\"br0\",\"ports\":[\"named-uuid\",\"p\"]}},"
+            "{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b1\","
+            "\"row\":{\"name\":\"br1\"}},"
+            "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+            "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+            "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+            "\"row\":{\"name\":\"p1\"}},"
+            "{\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],"
+            "\"row\":{\"bridges\":[\"set\",[[\"named-uuid\",\"b0\"],"
+            "[\"named-uuid\",\"b1\"]]]}}]", &ok, &after);
+    assert_true(ok);
+    json_decref(r);
+    json_decref(f->view);
+    f->view = after;
+
+    row = json_pack("{s:s}", "name", "p1");
+    ov_view_uuid_for(ov_schema_table(f->schema, "Port"), row, port_uuid);
+    json_decref(row);
+    assert_non_null(json_object_get(json_object_get(f->view, "Port"),
+                                    port_uuid));
+    /* A status column the switch filled in: the move must not read as a
+     * client writing it. */
+    json_object_foreach (json_object_get(f->view, "Interface"), uuid, row) {
+        json_object_set_new(row, "admin_state", json_string("up"));
+    }
+
+    /* The move, as ovs-vsctl sends it: br0 loses the reference, the rows
+     * are inserted again, br1 gains the reference. */
+    snprintf(ops, sizeof ops, "[{\"op\":\"mutate\",\"table\":\"Bridge\","
+             "\"where\":[[\"name\",\"==\",\"br0\"]],\"mutations\":[[\"ports\","
+             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
+             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+             "\"row\":{\"name\":\"p1\"}},"
+             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
+             "\"==\",\"br1\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
+             "[[\"named-uuid\",\"p\"]]]]]}]", port_uuid);
+    r = run(f, ops, &ok, &after);
+    assert_true(ok);
+    /* The insert's result names the row by the UUID it has after the
+     * commit. */
+    text = json_dumps(json_array_get(r, 1), JSON_COMPACT);
+    assert_non_null(strstr(text, port_uuid));
+    free(text);
+    assert_int_equal(json_object_size(json_object_get(after, "Port")), 1);
+    assert_int_equal(json_object_size(json_object_get(after, "Interface")),
+                     1);
+    json_object_foreach (json_object_get(after, "Interface"), uuid, row) {
+        assert_string_equal(json_string_value(json_object_get(
+                                row, "admin_state")), "up");
+    }
+    json_object_foreach (json_object_get(after, "Bridge"), uuid, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+
+        ports = json_object_get(row, "ports");
+        text = json_dumps(ports, JSON_COMPACT);
+        if (!strcmp(name, "br1")) {
+            assert_non_null(strstr(text, port_uuid));
+        } else {
+            assert_null(strstr(text, port_uuid));
+        }
+        free(text);
+    }
+    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    assert_null(error);
+    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(strstr(text, "{\"method\":\"del-port\",\"params\":"
+                           "{\"bridge\":\"br0\",\"port\":\"p1\"}}"));
+    assert_non_null(strstr(text, "{\"method\":\"add-port\""));
+    assert_non_null(strstr(text, "\"br1\""));
+    free(text);
+    json_decref(cmds);
+    json_decref(r);
+    json_decref(after);
+
+    /* The same without taking the port off br0: two ports named p1. */
+    snprintf(ops, sizeof ops,
+             "[{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+             "\"row\":{\"name\":\"p1\"}},"
+             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
+             "\"==\",\"br1\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
+             "[[\"named-uuid\",\"p\"]]]]]}]");
+    r = run(f, ops, &ok, NULL);
+    assert_false(ok);
+    assert_string_equal(tag(r, 3), "constraint violation");
+    assert_true(details_has(r, 3, "identical values"));
     json_decref(r);
 }
 
@@ -671,6 +781,7 @@ main(void)
         cmocka_unit_test(test_msg_parse),
         cmocka_unit_test_setup_teardown(test_insert_gc_and_refs, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_move_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_op_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_wait_mutate, setup,
                                         teardown),
