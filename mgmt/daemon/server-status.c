@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "mgmt/daemon/server-private.h"
+#include "swpath/netdev.h"
 
 /* Port types whose interface is a kernel network device of its name. */
 static bool
@@ -45,26 +45,18 @@ is_kernel_device(const char *type)
  * does generic receive offload (swpath/netdev-afpacket.c turns it on in
  * a veth port) to 'status'. */
 static void
-device_ethtool_status(int sock, const char *name, json_t *status)
+device_ethtool_status(const char *name, json_t *status)
 {
-    struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-    struct ethtool_value gro = { .cmd = ETHTOOL_GGRO };
-    struct ifreq ifr;
+    char driver[64];
+    bool gro;
 
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    ifr.ifr_data = (void *) &info;
-    if (!ioctl(sock, SIOCETHTOOL, &ifr) && info.driver[0]) {
-        char driver[sizeof info.driver + 1];
-
-        snprintf(driver, sizeof driver, "%.*s", (int) sizeof info.driver,
-                 info.driver);
+    if (!ft_netdev_linux_get_driver(name, driver, sizeof driver)
+        && driver[0]) {
         json_object_set_new(status, "driver_name", json_string(driver));
     }
-    ifr.ifr_data = (void *) &gro;
-    if (!ioctl(sock, SIOCETHTOOL, &ifr)) {
-        json_object_set_new(status, "gro",
-                            json_string(gro.data ? "true" : "false"));
+    if (!ft_netdev_linux_get_gro(name, &gro)) {
+        json_object_set_new(status, "gro", json_string(gro ? "true"
+                                                            : "false"));
     }
 }
 
@@ -103,7 +95,7 @@ device_status(int sock, const char *name, json_t *st, json_t *status)
                  a[0], a[1], a[2], a[3], a[4], a[5]);
         json_object_set_new(st, "mac_in_use", json_string(mac));
     }
-    device_ethtool_status(sock, name, status);
+    device_ethtool_status(name, status);
 }
 
 struct status_ctx {
