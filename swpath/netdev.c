@@ -86,7 +86,7 @@ ft_netdev_check(const char *name, const char *type,
                 const struct ft_netdev_option *opts, size_t n_opts,
                 struct ft_error *err)
 {
-    const struct ft_netdev_class *class;
+    const struct ft_netdev_class *class = NULL;
     int error = netdev_lookup(name, type, &class, err);
 
     return (error ? error
@@ -98,7 +98,7 @@ ft_netdev_open(const char *name, const char *type,
                const struct ft_netdev_option *opts, size_t n_opts,
                struct ft_netdev **netdevp, struct ft_error *err)
 {
-    const struct ft_netdev_class *class;
+    const struct ft_netdev_class *class = NULL;
     int error;
 
     *netdevp = NULL;

@@ -146,8 +146,8 @@ srv_add_flows_begin(json_t *params, json_t **result, struct ft_error *err,
                     void *s_)
 {
     struct ft_server *s = s_;
-    struct srv_flow_stream *st;
-    struct srv_bridge *sb;
+    struct srv_flow_stream *st = NULL;
+    struct srv_bridge *sb = NULL;
     int error;
 
     *result = NULL;
@@ -179,8 +179,8 @@ srv_add_flows_chunk(json_t *params, json_t **result, struct ft_error *err,
 {
     json_t *flows = json_object_get(params, "flows");
     struct ft_server *s = s_;
-    struct srv_flow_stream *st;
-    struct srv_bridge *sb;
+    struct srv_flow_stream *st = NULL;
+    struct srv_bridge *sb = NULL;
     size_t n = json_array_size(flows);
     int error;
 
@@ -225,8 +225,8 @@ srv_add_flows_commit(json_t *params, json_t **result, struct ft_error *err,
     struct ft_server *s = s_;
     struct ft_bridge_flow_changes changes;
     struct ft_bridge_flow_op *ops;
-    struct srv_flow_stream *st;
-    struct srv_bridge *sb;
+    struct srv_flow_stream *st = NULL;
+    struct srv_bridge *sb = NULL;
     int error;
 
     *result = NULL;
@@ -259,7 +259,7 @@ int
 srv_add_flows_abort(json_t *params, json_t **result, struct ft_error *err,
                     void *s_)
 {
-    struct srv_flow_stream *st;
+    struct srv_flow_stream *st = NULL;
     int error;
 
     *result = NULL;
