@@ -598,7 +598,8 @@ dpif_netdev_run(struct ft_dpif *dpif_, int budget)
 }
 
 static int
-dpif_netdev_run_polled(struct ft_dpif *dpif_, int budget)
+dpif_netdev_run_polled(struct ft_dpif *dpif_, int budget,
+                       long long int now_ms)
 {
     struct dpif_netdev *dpif = dpif_netdev_cast(dpif_);
 
@@ -607,7 +608,7 @@ dpif_netdev_run_polled(struct ft_dpif *dpif_, int budget)
     }
     return dpif_fwd_poll(&dpif->main, dpif->ports, dpif->n_ports,
                          dpif->endpoints, dpif->n_endpoints, budget, true,
-                         dpif_time_msec());
+                         now_ms);
 }
 
 /* With forwarding threads, the first one runs the packet: the ports are

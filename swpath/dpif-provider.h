@@ -115,7 +115,7 @@ struct ft_dpif_class {
      * get_fds() NULL means no descriptors; needs_polling() NULL means
      * false. */
     int (*run)(struct ft_dpif *, int budget);
-    int (*run_polled)(struct ft_dpif *, int budget);
+    int (*run_polled)(struct ft_dpif *, int budget, long long int now_ms);
     size_t (*get_fds)(const struct ft_dpif *, int fds[], size_t max);
     bool (*needs_polling)(const struct ft_dpif *);
 

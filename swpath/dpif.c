@@ -253,10 +253,10 @@ ft_dpif_run(struct ft_dpif *dpif, int budget)
 }
 
 int
-ft_dpif_run_polled(struct ft_dpif *dpif, int budget)
+ft_dpif_run_polled(struct ft_dpif *dpif, int budget, long long int now_ms)
 {
-    return dpif->class->run_polled ? dpif->class->run_polled(dpif, budget)
-                                   : 0;
+    return (dpif->class->run_polled
+            ? dpif->class->run_polled(dpif, budget, now_ms) : 0);
 }
 
 size_t

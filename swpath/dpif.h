@@ -366,8 +366,12 @@ int ft_dpif_run(struct ft_dpif *, int budget);
  * (DPDK ports), which nothing would wake the caller for.  A busy polling
  * loop calls this, and ft_dpif_run() when a descriptor is readable:
  * reading a tap or socket that has nothing costs a system call per round,
- * which at 20 Mpps is several percent of the time. */
-int ft_dpif_run_polled(struct ft_dpif *, int budget);
+ * which at 20 Mpps is several percent of the time.  'now_ms' is the
+ * caller's reading of CLOCK_MONOTONIC in milliseconds, credited to the
+ * megaflows the packets hit: a polling loop reads the clock once a round
+ * for its own budget, and a second reading here cost as much as a small
+ * burst's lookups. */
+int ft_dpif_run_polled(struct ft_dpif *, int budget, long long int now_ms);
 
 /* Stores up to 'max' descriptors to poll for readability in 'fds' (one
  * per port that has one) and returns how many there are in all (which

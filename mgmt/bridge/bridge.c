@@ -1576,7 +1576,7 @@ ft_bridge_run_polled(struct ft_bridge *br, long long int now)
     int n;
 
     br->now = now;
-    n = ft_dpif_run_polled(br->dpif, bridge_run_budget(br));
+    n = ft_dpif_run_polled(br->dpif, bridge_run_budget(br), now);
     bridge_megaflows_commit(br);
     bridge_heap_advise();
     return n;
