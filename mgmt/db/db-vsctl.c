@@ -382,9 +382,10 @@ check_port_free(const struct ft_db *db, const char *name,
 }
 
 /* A port that an earlier command of this transaction took off its bridge
- * ("del-port br0 p -- add-port br1 p") is still a row until the commit
- * collects it.  A port added again under its name is a new port, as in
- * Open vSwitch: the old row and its interfaces go now. */
+ * ("del-port br0 p -- add-port br1 p", or "del-br br0 -- add-br br0",
+ * whose bridge port outlives the deleted bridge) is still a row until the
+ * commit collects it.  A port added again under its name is a new port,
+ * as in Open vSwitch: the old row and its interfaces go now. */
 static int
 drop_detached_port(struct ft_db_txn *txn, const char *port,
                    struct ft_error *e)
@@ -459,6 +460,9 @@ ft_db_add_br(struct ft_db_txn *txn, const char *br, struct ft_error *err)
     error = check_name("bridge", br, &e);
     if (!error && db_row_find(txn->db, FT_DB_BRIDGE, br)) {
         error = ft_error_set(&e, -EEXIST, "bridge \"%s\" already exists", br);
+    }
+    if (!error) {
+        error = drop_detached_port(txn, br, &e);
     }
     if (!error) {
         error = check_port_free(txn->db, br, &e);

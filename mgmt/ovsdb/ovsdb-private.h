@@ -162,9 +162,12 @@ struct ov_txn_hooks {
  * and keeps the original to compare).  Returns the result array and sets
  * '*ok' when every operation succeeded and the references are whole
  * (garbage collected, checked).  A failed operation's error takes its
- * place in the array, later ones are null. */
+ * place in the array, later ones are null.  'recreated' (may be NULL)
+ * gets the UUIDs of rows that a committed transaction removed and
+ * inserted again under the same UUID (see ov_txn_hooks), as keys. */
 json_t *ov_txn_run(const struct ov_schema *, const struct ov_txn_hooks *,
-                   json_t *view, const json_t *ops, bool *ok);
+                   json_t *view, const json_t *ops, bool *ok,
+                   json_t *recreated);
 
 /* Deletes unreferenced rows of non-root tables, drops dangling weak
  * references and checks strong ones and the indexes.  Returns an error
@@ -185,18 +188,21 @@ struct ov_cfg {
 json_t *ov_view_build(const struct ov_schema *, const struct ft_db *db,
                       const struct ov_cfg *cfg, const json_t *status);
 /* Copies the status columns (set by FlowTier, not by clients) of 'old'
- * to 'new', a row inserted again under the same name. */
+ * to 'new', a row inserted again under the same name, where the client
+ * left them at their defaults. */
 void ov_view_reinserted(const struct ov_table *, const json_t *old,
                         json_t *new);
 void ov_view_uuid_for(const struct ov_table *, const json_t *row,
                       char buf[37]);
 /* Turns the change from 'old' to 'new' into FlowTier configuration
  * commands (the daemon's "transact" form) in '*commands' and the new
- * counters in '*cfg'.  Returns an error object naming what FlowTier
- * cannot apply, or NULL. */
+ * counters in '*cfg'.  The rows whose UUIDs are keys of 'recreated' (may
+ * be NULL; from ov_txn_run()) were deleted and inserted again: a bridge
+ * or port among them is deleted and added, not changed in place.
+ * Returns an error object naming what FlowTier cannot apply, or NULL. */
 json_t *ov_view_commands(const struct ov_schema *, const json_t *old,
-                         const json_t *new, json_t **commands,
-                         struct ov_cfg *cfg);
+                         const json_t *new, const json_t *recreated,
+                         json_t **commands, struct ov_cfg *cfg);
 
 /* ---- Monitors (ovsdb-monitor.c). ---- */
 

@@ -250,7 +250,7 @@ static json_t *
 m_transact(struct conn *c, const json_t *params, json_t **result)
 {
     struct ft_ovsdb_server *s = c->server;
-    json_t *ops, *view, *results, *commands = NULL, *error;
+    json_t *ops, *view, *results, *commands = NULL, *error, *recreated;
     struct ov_cfg cfg = s->cfg;
     bool ok;
 
@@ -265,9 +265,10 @@ m_transact(struct conn *c, const json_t *params, json_t **result)
         json_array_append(ops, json_array_get(params, i));
     }
     view = json_deep_copy(s->view);
-    results = ov_txn_run(s->schema, &hooks, view, ops, &ok);
-    if (ok && (error = ov_view_commands(s->schema, s->view, view, &commands,
-                                        &cfg))) {
+    recreated = json_object();
+    results = ov_txn_run(s->schema, &hooks, view, ops, &ok, recreated);
+    if (ok && (error = ov_view_commands(s->schema, s->view, view, recreated,
+                                        &commands, &cfg))) {
         json_array_append_new(results, error);
         ok = false;
     }
@@ -288,6 +289,7 @@ m_transact(struct conn *c, const json_t *params, json_t **result)
         publish(s);
     }
     json_decref(commands);
+    json_decref(recreated);
     json_decref(view);
     json_decref(ops);
     *result = results;

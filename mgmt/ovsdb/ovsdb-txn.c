@@ -23,29 +23,28 @@ struct txn_ctx {
     json_t *symtab;             /* uuid-name -> uuid. */
     json_t *renames;            /* temporary uuid -> [the hook's uuid,
                                  * the row that held it or null]. */
+    json_t *given;              /* The hook's uuids given to inserts. */
 };
 
 /* Puts in 'buf' the UUID for a row of 't' that 'rowj' inserts.  The
  * hooks may derive a row's UUID from its name; when a row of that UUID
  * already exists (one this transaction may still delete, or leave for the
  * commit's garbage collection, as "del-port br0 p -- add-port br1 p"
- * does) or an earlier insert took it, the new row gets a random UUID
- * until the commit, which gives it the hook's once the old row is gone
- * (rename_inserts()). */
+ * does) or an earlier insert of this transaction was given it, the new
+ * row gets a random UUID until the commit, which gives it the hook's once
+ * the old row is gone (rename_inserts()).  Two inserts of one name are
+ * then refused by the commit's index check. */
 static void
 insert_uuid(struct txn_ctx *ctx, const struct ov_table *t,
             const json_t *rowj, char buf[37])
 {
     json_t *rows = json_object_get(ctx->view, t->name);
-    const char *temp;
-    json_t *v;
 
     ctx->hooks->uuid_for(t, rowj, buf);
     json_t *old = json_object_get(rows, buf);
-    bool taken = old != NULL;
-    json_object_foreach (ctx->renames, temp, v) {
-        taken |= !strcmp(json_string_value(json_array_get(v, 0)), buf);
-    }
+    bool taken = old || json_object_get(ctx->given, buf);
+
+    json_object_set_new(ctx->given, buf, json_true());
     if (taken) {
         json_t *final = json_string(buf);
 
@@ -561,7 +560,7 @@ replace_string(json_t *j, const char *from, const char *to)
  * temporary UUID (the hooks' owner refuses it, or the index check already
  * did). */
 static void
-rename_inserts(struct txn_ctx *ctx, json_t *results)
+rename_inserts(struct txn_ctx *ctx, json_t *results, json_t *recreated)
 {
     const char *temp;
     json_t *v;
@@ -578,8 +577,13 @@ rename_inserts(struct txn_ctx *ctx, json_t *results)
             if (!row || json_object_get(rows, final)) {
                 continue;
             }
-            if (json_is_object(old) && ctx->hooks->reinserted) {
-                ctx->hooks->reinserted(tb, old, row);
+            if (json_is_object(old)) {
+                if (ctx->hooks->reinserted) {
+                    ctx->hooks->reinserted(tb, old, row);
+                }
+                if (recreated) {
+                    json_object_set_new(recreated, final, json_true());
+                }
             }
             json_object_set(rows, final, row);
             json_object_del(rows, temp);
@@ -591,9 +595,10 @@ rename_inserts(struct txn_ctx *ctx, json_t *results)
 
 json_t *
 ov_txn_run(const struct ov_schema *s, const struct ov_txn_hooks *hooks,
-           json_t *view, const json_t *ops, bool *ok)
+           json_t *view, const json_t *ops, bool *ok, json_t *recreated)
 {
-    struct txn_ctx ctx = { s, hooks, view, json_object(), json_object() };
+    struct txn_ctx ctx = { s, hooks, view, json_object(), json_object(),
+                           json_object() };
     json_t *results = json_array(), *error;
     size_t n = json_array_size(ops), i = 0;
 
@@ -615,11 +620,12 @@ ov_txn_run(const struct ov_schema *s, const struct ov_txn_hooks *hooks,
     } else if ((error = ov_txn_check(s, view))) {
         json_array_append_new(results, error);
     } else {
-        rename_inserts(&ctx, results);
+        rename_inserts(&ctx, results, recreated);
         *ok = true;
     }
     json_decref(ctx.symtab);
     json_decref(ctx.renames);
+    json_decref(ctx.given);
     return results;
 }
 

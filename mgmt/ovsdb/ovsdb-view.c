@@ -123,7 +123,9 @@ ov_view_reinserted(const struct ov_table *t, const json_t *old, json_t *new)
         const char *name = t->columns[i].name;
         const struct col_map *m = map_find(t->name, name);
 
-        if (m && m->kind == MK_STATUS && json_object_get(old, name)) {
+        if (m && m->kind == MK_STATUS && json_object_get(old, name)
+            && ov_datum_is_default(&t->columns[i],
+                                   json_object_get(new, name))) {
             json_object_set_new(new, name,
                                 json_deep_copy(json_object_get(old, name)));
         }
@@ -575,9 +577,21 @@ set_cmds(const struct ov_table *t, const json_t *old, const json_t *new,
     }
 }
 
+/* True if the row of 'table' named 'name' was deleted and inserted again
+ * in the transaction ('recreated' from ov_txn_run()). */
+static bool
+is_recreated(const json_t *recreated, const char *table, const char *name)
+{
+    char buf[37];
+
+    row_uuid(table, name, buf);
+    return json_object_get(recreated, buf) != NULL;
+}
+
 static void
-topology_cmds(const json_t *old, const json_t *new, const json_t *oown,
-              const json_t *nown, json_t *cmds, json_t *created)
+topology_cmds(const json_t *old, const json_t *new, const json_t *recreated,
+              const json_t *oown, const json_t *nown, json_t *cmds,
+              json_t *created)
 {
     const char *name;
     json_t *v;
@@ -588,21 +602,24 @@ topology_cmds(const json_t *old, const json_t *new, const json_t *oown,
         char buf[37];
 
         row_uuid("Bridge", ob, buf);
-        if ((!nb || strcmp(nb, ob))
-            && json_object_get(json_object_get(new, "Bridge"), buf)) {
+        if ((!nb || strcmp(nb, ob) || is_recreated(recreated, "Port", name))
+            && json_object_get(json_object_get(new, "Bridge"), buf)
+            && !json_object_get(recreated, buf)) {
             add_cmd(cmds, "del-port", json_pack("{s:s, s:s}", "bridge", ob,
                                                 "port", name));
         }
     }
     json_object_foreach (json_object_get(old, "Bridge"), name, v) {
-        if (!json_object_get(json_object_get(new, "Bridge"), name)) {
+        if (!json_object_get(json_object_get(new, "Bridge"), name)
+            || json_object_get(recreated, name)) {
             add_cmd(cmds, "del-br", json_pack("{s:s}", "bridge",
                                               json_string_value(
                                                   json_object_get(v, "name"))));
         }
     }
     json_object_foreach (json_object_get(new, "Bridge"), name, v) {
-        if (!json_object_get(json_object_get(old, "Bridge"), name)) {
+        if (!json_object_get(json_object_get(old, "Bridge"), name)
+            || json_object_get(recreated, name)) {
             const char *bname = json_string_value(json_object_get(v, "name"));
 
             add_cmd(cmds, "add-br", json_pack("{s:s}", "bridge", bname));
@@ -613,7 +630,8 @@ topology_cmds(const json_t *old, const json_t *new, const json_t *oown,
         const char *ob = json_string_value(json_object_get(oown, name));
         const char *nb = json_string_value(v);
 
-        if (ob && !strcmp(ob, nb) && !json_object_get(created, nb)) {
+        if (ob && !strcmp(ob, nb) && !json_object_get(created, nb)
+            && !is_recreated(recreated, "Port", name)) {
             continue;
         }
         if (!strcmp(name, nb) && json_object_get(created, nb)) {
@@ -627,7 +645,8 @@ topology_cmds(const json_t *old, const json_t *new, const json_t *oown,
 
 json_t *
 ov_view_commands(const struct ov_schema *s, const json_t *old,
-                 const json_t *new, json_t **commands, struct ov_cfg *cfg)
+                 const json_t *new, const json_t *recreated,
+                 json_t **commands, struct ov_cfg *cfg)
 {
     json_t *oown = NULL, *nown = NULL, *created, *cmds, *error;
 
@@ -641,7 +660,7 @@ ov_view_commands(const struct ov_schema *s, const json_t *old,
     }
     cmds = json_array();
     created = json_object();
-    topology_cmds(old, new, oown, nown, cmds, created);
+    topology_cmds(old, new, recreated, oown, nown, cmds, created);
     for (int i = 0; i < FT_DB_N_TABLES; i++) {
         const struct ov_table *t = ov_schema_table(s, ft_tables[i]);
         json_t *nrows = json_object_get(new, t->name), *nrow;

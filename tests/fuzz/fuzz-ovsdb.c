@@ -123,18 +123,20 @@ run_transact(struct fuzz_ovsdb *f, json_t **view, json_t *monitors,
 {
     json_t *ops = after_db(params), *copy = json_deep_copy(*view);
     json_t *results, *commands = NULL, *error = NULL;
+    json_t *recreated = json_object();
     struct ov_cfg cfg = { 1, 1 };
     const char *key;
     json_t *mon;
     bool ok;
 
-    results = ov_txn_run(f->schema, &hooks, copy, ops, &ok);
+    results = ov_txn_run(f->schema, &hooks, copy, ops, &ok, recreated);
     if (!json_is_array(results)
         || json_array_size(results) < json_array_size(ops)) {
         fail("a transaction's result is not one entry per operation", ops);
     }
     if (ok) {
-        error = ov_view_commands(f->schema, *view, copy, &commands, &cfg);
+        error = ov_view_commands(f->schema, *view, copy, recreated,
+                                 &commands, &cfg);
         if (!error && !json_is_array(commands)) {
             fail("an accepted transaction gave no commands", ops);
         }
@@ -155,6 +157,7 @@ run_transact(struct fuzz_ovsdb *f, json_t **view, json_t *monitors,
     }
     json_decref(error);
     json_decref(commands);
+    json_decref(recreated);
     json_decref(results);
     json_decref(copy);
     json_decref(ops);

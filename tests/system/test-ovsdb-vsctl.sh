@@ -159,7 +159,13 @@ both show
 # the names of rows the commit removes.
 both del-port br0 p2 -- add-port br1 p2
 both port-to-br p2
-both add-port br1 p1
+both show
+# A bridge started afresh in one transaction: its ports and settings go.
+both set Bridge br1 other_config:max-idle=7000
+both --if-exists del-br br1 -- add-br br1
+both list-ports br1
+both get Bridge br1 other_config
+both add-port br1 t0 -- set Interface t0 type=tap
 both show
 both --format=json --columns=name,type,external_ids list Interface
 both list Bridge br1

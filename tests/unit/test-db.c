@@ -714,6 +714,14 @@ test_topology(void **state)
     assert_string_equal(ft_db_port_bridge(db, "p5")->cols[0].s, "br0");
     assert_get(db, "Port p5 tag", "[]\n");
     run(db, "del-port p5");
+    /* A bridge deleted and added again in one transaction: its bridge
+     * port is new too, its other ports are gone. */
+    run(db, "add-br br2; add-port br2 p6; set Port br2 tag=3");
+    run(db, "del-br br2; add-br br2");
+    assert_null(ft_db_find(db, FT_DB_PORT, "p6"));
+    assert_string_equal(ft_db_port_bridge(db, "br2")->cols[0].s, "br2");
+    assert_get(db, "Port br2 tag", "[]\n");
+    run(db, "del-br br2");
 
     /* Name clashes and missing rows. */
     assert_int_equal(ft_db_txn_begin(db, &txn, &err), 0);

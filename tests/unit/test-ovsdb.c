@@ -30,6 +30,7 @@ struct fixture {
     struct ft_db *db;
     char dir[64];
     json_t *view;
+    json_t *recreated;          /* From the last run(). */
 };
 
 static const struct ov_txn_hooks hooks = {
@@ -62,6 +63,7 @@ teardown(void **state)
     char path[128];
 
     json_decref(f->view);
+    json_decref(f->recreated);
     ft_db_close(f->db);
     ov_schema_destroy(f->schema);
     snprintf(path, sizeof path, "%s/flowtier.db", f->dir);
@@ -102,7 +104,9 @@ run(struct fixture *f, const char *ops_text, bool *ok, json_t **after)
         fail_msg("bad test JSON: %s: %s", jerr.text, buf);
     }
     view = json_deep_copy(f->view);
-    results = ov_txn_run(f->schema, &hooks, view, ops, ok);
+    json_decref(f->recreated);
+    f->recreated = json_object();
+    results = ov_txn_run(f->schema, &hooks, view, ops, ok, f->recreated);
     json_decref(ops);
     if (after) {
         *after = view;
@@ -268,12 +272,23 @@ test_insert_gc_and_refs(void **state)
     assert_string_equal(tag(r, 1), "referential integrity violation");
     json_decref(r);
 
-    /* Two bridges of one name (the index). */
+    /* Two bridges of one name (the index, checked after the garbage
+     * collection as ovsdb-server does: both are referenced). */
+    r = run(f, "[{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"a\","
+            "\"row\":{\"name\":\"x\"}},{\"op\":\"insert\",\"table\":\"Bridge\","
+            "\"uuid-name\":\"b\",\"row\":{\"name\":\"x\"}},"
+            "{\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],"
+            "\"row\":{\"bridges\":[\"set\",[[\"named-uuid\",\"a\"],"
+            "[\"named-uuid\",\"b\"]]]}}]", &ok, NULL);
+    assert_false(ok);
+    assert_string_equal(tag(r, 3), "constraint violation");
+    assert_true(details_has(r, 3, "identical values"));
+    json_decref(r);
+    /* Unreferenced, both are collected before the index is checked. */
     r = run(f, "[{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"a\","
             "\"row\":{\"name\":\"x\"}},{\"op\":\"insert\",\"table\":\"Bridge\","
             "\"uuid-name\":\"b\",\"row\":{\"name\":\"x\"}}]", &ok, NULL);
-    assert_false(ok);
-    assert_string_equal(tag(r, 1), "constraint violation");
+    assert_true(ok);
     json_decref(r);
 }
 
@@ -288,7 +303,7 @@ test_move_port(void **state)
     struct fixture *f = *state;
     json_t *r, *after, *cmds = NULL, *error, *row, *ports;
     struct ov_cfg cfg = { 0, 0 };
-    char port_uuid[37], ops[2048], *text;
+    char port_uuid[37], br_uuid[37], ops[2048], *text;
     const char *uuid;
     bool ok;
 
@@ -297,7 +312,8 @@ test_move_port(void **state)
             "{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b1\","
             "\"row\":{\"name\":\"br1\"}},"
             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
-            "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+            "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"],"
+            "\"tag\":5}},"
             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
             "\"row\":{\"name\":\"p1\"}},"
             "{\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],"
@@ -357,13 +373,85 @@ test_move_port(void **state)
         }
         free(text);
     }
-    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    assert_non_null(json_object_get(f->recreated, port_uuid));
+    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
+                             &cfg);
     assert_null(error);
     text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_non_null(strstr(text, "{\"method\":\"del-port\",\"params\":"
-                           "{\"bridge\":\"br0\",\"port\":\"p1\"}}"));
-    assert_non_null(strstr(text, "{\"method\":\"add-port\""));
-    assert_non_null(strstr(text, "\"br1\""));
+    assert_string_equal(text,
+        "[{\"method\":\"del-port\",\"params\":{\"bridge\":\"br0\","
+        "\"port\":\"p1\"}},{\"method\":\"add-port\",\"params\":"
+        "{\"bridge\":\"br1\",\"port\":\"p1\"}},{\"method\":\"set\","
+        "\"params\":{\"args\":[\"type=system\"],\"record\":\"p1\","
+        "\"table\":\"Interface\"}}]");
+    free(text);
+    json_decref(cmds);
+    json_decref(r);
+    json_decref(after);
+
+    /* Deleted and added again on the same bridge ("del-port br0 p1 --
+     * add-port br0 p1"): a new port, not the old one edited in place, so
+     * its tag goes with the old row. */
+    snprintf(ops, sizeof ops, "[{\"op\":\"mutate\",\"table\":\"Bridge\","
+             "\"where\":[[\"name\",\"==\",\"br0\"]],\"mutations\":[[\"ports\","
+             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
+             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+             "\"row\":{\"name\":\"p1\"}},"
+             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
+             "\"==\",\"br0\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
+             "[[\"named-uuid\",\"p\"]]]]]}]", port_uuid);
+    r = run(f, ops, &ok, &after);
+    assert_true(ok);
+    assert_non_null(json_object_get(f->recreated, port_uuid));
+    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
+                             &cfg);
+    assert_null(error);
+    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(text,
+        "[{\"method\":\"del-port\",\"params\":{\"bridge\":\"br0\","
+        "\"port\":\"p1\"}},{\"method\":\"add-port\",\"params\":"
+        "{\"bridge\":\"br0\",\"port\":\"p1\"}},{\"method\":\"set\","
+        "\"params\":{\"args\":[\"type=system\"],\"record\":\"p1\","
+        "\"table\":\"Interface\"}}]");
+    free(text);
+    json_decref(cmds);
+    json_decref(r);
+    json_decref(after);
+
+    /* The same bridge deleted and added again ("del-br br1 -- add-br
+     * br1", ovs-vsctl's way to start a bridge afresh). */
+    row = json_pack("{s:s}", "name", "br1");
+    ov_view_uuid_for(ov_schema_table(f->schema, "Bridge"), row, br_uuid);
+    json_decref(row);
+    snprintf(ops, sizeof ops, "[{\"op\":\"mutate\",\"table\":"
+             "\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"bridges\","
+             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
+             "{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b\","
+             "\"row\":{\"name\":\"br1\",\"ports\":[\"named-uuid\",\"p\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+             "\"row\":{\"name\":\"br1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+             "\"row\":{\"name\":\"br1\",\"type\":\"internal\"}},"
+             "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+             "\"mutations\":[[\"bridges\",\"insert\",[\"set\","
+             "[[\"named-uuid\",\"b\"]]]]]}]", br_uuid);
+    r = run(f, ops, &ok, &after);
+    assert_true(ok);
+    assert_non_null(json_object_get(json_object_get(after, "Bridge"),
+                                    br_uuid));
+    assert_non_null(json_object_get(f->recreated, br_uuid));
+    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
+                             &cfg);
+    assert_null(error);
+    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(strstr(text, "{\"method\":\"del-br\",\"params\":"
+                           "{\"bridge\":\"br1\"}}"));
+    assert_non_null(strstr(text, "{\"method\":\"add-br\",\"params\":"
+                           "{\"bridge\":\"br1\"}}"));
+    assert_true(strstr(text, "del-br") < strstr(text, "add-br"));
+    assert_null(strstr(text, "del-port"));
     free(text);
     json_decref(cmds);
     json_decref(r);
@@ -526,7 +614,7 @@ test_fuzz_types(void **state)
                                     json_loads(wrong[w], JSON_DECODE_ANY,
                                                NULL));
                 view = json_deep_copy(f->view);
-                r = ov_txn_run(f->schema, &hooks, view, copy, &ok);
+                r = ov_txn_run(f->schema, &hooks, view, copy, &ok, NULL);
                 assert_true(json_is_array(r));
                 assert_true(json_array_size(r) >= json_array_size(copy));
                 json_decref(r);
@@ -561,7 +649,7 @@ test_view_commands(void **state)
             "\"row\":{\"bridges\":[\"named-uuid\",\"b\"],\"next_cfg\":4}}]",
             &ok, &after);
     assert_true(ok);
-    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    error = ov_view_commands(f->schema, f->view, after, NULL, &cmds, &cfg);
     assert_null(error);
     text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(text,
@@ -585,7 +673,7 @@ test_view_commands(void **state)
             "\"Open_vSwitch\",\"where\":[],\"row\":{\"manager_options\":"
             "[\"named-uuid\",\"m\"]}}]", &ok, &after);
     assert_true(ok);
-    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    error = ov_view_commands(f->schema, f->view, after, NULL, &cmds, &cfg);
     assert_non_null(error);
     assert_non_null(strstr(json_string_value(json_object_get(error,
                                                              "details")),
@@ -656,7 +744,7 @@ test_view_status(void **state)
             "\"where\":[[\"name\",\"==\",\"vnet0\"]],\"row\":"
             "{\"statistics\":[\"map\",[[\"rx_packets\",5]]]}}]", &ok, &after);
     assert_true(ok);
-    error = ov_view_commands(f->schema, f->view, after, &cmds, &cfg);
+    error = ov_view_commands(f->schema, f->view, after, NULL, &cmds, &cfg);
     assert_non_null(error);
     assert_non_null(strstr(json_string_value(json_object_get(error,
                                                              "details")),
@@ -669,7 +757,8 @@ test_view_status(void **state)
             "\"where\":[[\"name\",\"==\",\"vnet0\"]],\"row\":"
             "{\"external_ids\":[\"map\",[[\"a\",\"b\"]]]}}]", &ok, &after);
     assert_true(ok);
-    assert_null(ov_view_commands(f->schema, f->view, after, &cmds, &cfg));
+    assert_null(ov_view_commands(f->schema, f->view, after, NULL, &cmds,
+                                 &cfg));
     text = json_dumps(cmds, JSON_COMPACT);
     assert_non_null(strstr(text, "external_ids"));
     assert_null(strstr(text, "statistics"));
