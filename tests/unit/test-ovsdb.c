@@ -292,6 +292,60 @@ test_insert_gc_and_refs(void **state)
     json_decref(r);
 }
 
+/* The commands that turn the fixture's view into 'after' (the rows
+ * f->recreated names deleted and inserted again), as compact JSON text
+ * for the caller to free. */
+static char *
+commands_text(struct fixture *f, const json_t *after)
+{
+    struct ov_cfg cfg = { 0, 0 };
+    json_t *cmds = NULL, *error;
+    char *text;
+
+    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
+                             &cfg);
+    assert_null(error);
+    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(cmds);
+    return text;
+}
+
+/* Checks that the commands take port p1 off bridge 'from' and add a new
+ * p1 to bridge 'to'. */
+static void
+assert_p1_readded(struct fixture *f, const json_t *after, const char *from,
+                  const char *to)
+{
+    char want[512], *text = commands_text(f, after);
+
+    snprintf(want, sizeof want,
+             "[{\"method\":\"del-port\",\"params\":{\"bridge\":\"%s\","
+             "\"port\":\"p1\"}},{\"method\":\"add-port\",\"params\":"
+             "{\"bridge\":\"%s\",\"port\":\"p1\"}},{\"method\":\"set\","
+             "\"params\":{\"args\":[\"type=system\"],\"record\":\"p1\","
+             "\"table\":\"Interface\"}}]", from, to);
+    assert_string_equal(text, want);
+    free(text);
+}
+
+/* Puts in 'ops' what ovs-vsctl sends for "del-port br0 p1 -- add-port
+ * 'to' p1": br0 loses the reference to 'port_uuid', the Port and
+ * Interface rows are inserted again, 'to' gains the reference. */
+static void
+move_p1_ops(char *ops, size_t size, const char *port_uuid, const char *to)
+{
+    snprintf(ops, size, "[{\"op\":\"mutate\",\"table\":\"Bridge\","
+             "\"where\":[[\"name\",\"==\",\"br0\"]],\"mutations\":[[\"ports\","
+             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
+             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
+             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
+             "\"row\":{\"name\":\"p1\"}},"
+             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
+             "\"==\",\"%s\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
+             "[[\"named-uuid\",\"p\"]]]]]}]", port_uuid, to);
+}
+
 /* Moving a port between bridges in one transaction ("del-port br0 p1 --
  * add-port br1 p1"): the new Port and Interface rows have the names, and
  * so the UUIDs, of rows the commit's garbage collection removes.  They
@@ -301,8 +355,7 @@ static void
 test_move_port(void **state)
 {
     struct fixture *f = *state;
-    json_t *r, *after, *cmds = NULL, *error, *row, *ports;
-    struct ov_cfg cfg = { 0, 0 };
+    json_t *r, *after, *row, *ports;
     char port_uuid[37], br_uuid[37], ops[2048], *text;
     const char *uuid;
     bool ok;
@@ -335,18 +388,9 @@ test_move_port(void **state)
         json_object_set_new(row, "admin_state", json_string("up"));
     }
 
-    /* The move, as ovs-vsctl sends it: br0 loses the reference, the rows
-     * are inserted again, br1 gains the reference. */
-    snprintf(ops, sizeof ops, "[{\"op\":\"mutate\",\"table\":\"Bridge\","
-             "\"where\":[[\"name\",\"==\",\"br0\"]],\"mutations\":[[\"ports\","
-             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
-             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
-             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
-             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
-             "\"row\":{\"name\":\"p1\"}},"
-             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
-             "\"==\",\"br1\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
-             "[[\"named-uuid\",\"p\"]]]]]}]", port_uuid);
+    /* The move, as ovs-vsctl sends it. */
+    move_p1_ops(ops, sizeof ops, port_uuid, "br1");
+
     r = run(f, ops, &ok, &after);
     assert_true(ok);
     /* The insert's result names the row by the UUID it has after the
@@ -374,49 +418,19 @@ test_move_port(void **state)
         free(text);
     }
     assert_non_null(json_object_get(f->recreated, port_uuid));
-    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
-                             &cfg);
-    assert_null(error);
-    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(text,
-        "[{\"method\":\"del-port\",\"params\":{\"bridge\":\"br0\","
-        "\"port\":\"p1\"}},{\"method\":\"add-port\",\"params\":"
-        "{\"bridge\":\"br1\",\"port\":\"p1\"}},{\"method\":\"set\","
-        "\"params\":{\"args\":[\"type=system\"],\"record\":\"p1\","
-        "\"table\":\"Interface\"}}]");
-    free(text);
-    json_decref(cmds);
+    assert_p1_readded(f, after, "br0", "br1");
     json_decref(r);
     json_decref(after);
 
     /* Deleted and added again on the same bridge ("del-port br0 p1 --
      * add-port br0 p1"): a new port, not the old one edited in place, so
      * its tag goes with the old row. */
-    snprintf(ops, sizeof ops, "[{\"op\":\"mutate\",\"table\":\"Bridge\","
-             "\"where\":[[\"name\",\"==\",\"br0\"]],\"mutations\":[[\"ports\","
-             "\"delete\",[\"set\",[[\"uuid\",\"%s\"]]]]]},"
-             "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\","
-             "\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
-             "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\","
-             "\"row\":{\"name\":\"p1\"}},"
-             "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\","
-             "\"==\",\"br0\"]],\"mutations\":[[\"ports\",\"insert\",[\"set\","
-             "[[\"named-uuid\",\"p\"]]]]]}]", port_uuid);
+    move_p1_ops(ops, sizeof ops, port_uuid, "br0");
+
     r = run(f, ops, &ok, &after);
     assert_true(ok);
     assert_non_null(json_object_get(f->recreated, port_uuid));
-    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
-                             &cfg);
-    assert_null(error);
-    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(text,
-        "[{\"method\":\"del-port\",\"params\":{\"bridge\":\"br0\","
-        "\"port\":\"p1\"}},{\"method\":\"add-port\",\"params\":"
-        "{\"bridge\":\"br0\",\"port\":\"p1\"}},{\"method\":\"set\","
-        "\"params\":{\"args\":[\"type=system\"],\"record\":\"p1\","
-        "\"table\":\"Interface\"}}]");
-    free(text);
-    json_decref(cmds);
+    assert_p1_readded(f, after, "br0", "br0");
     json_decref(r);
     json_decref(after);
 
@@ -442,10 +456,7 @@ test_move_port(void **state)
     assert_non_null(json_object_get(json_object_get(after, "Bridge"),
                                     br_uuid));
     assert_non_null(json_object_get(f->recreated, br_uuid));
-    error = ov_view_commands(f->schema, f->view, after, f->recreated, &cmds,
-                             &cfg);
-    assert_null(error);
-    text = json_dumps(cmds, JSON_COMPACT | JSON_SORT_KEYS);
+    text = commands_text(f, after);
     assert_non_null(strstr(text, "{\"method\":\"del-br\",\"params\":"
                            "{\"bridge\":\"br1\"}}"));
     assert_non_null(strstr(text, "{\"method\":\"add-br\",\"params\":"
@@ -453,7 +464,6 @@ test_move_port(void **state)
     assert_true(strstr(text, "del-br") < strstr(text, "add-br"));
     assert_null(strstr(text, "del-port"));
     free(text);
-    json_decref(cmds);
     json_decref(r);
     json_decref(after);
 
