@@ -526,29 +526,38 @@ run_op(struct txn_ctx *ctx, const json_t *op, json_t **result)
     return ov_error("syntax error", "No operation \"%s\"", name);
 }
 
-/* Replaces every string 'from' in 'j' (values, not object keys) by 'to'.
- * A random UUID's text occurs nowhere but in references to its row. */
+/* Replaces every string of 'j' (values, not object keys) that is a key
+ * of 'map' by its value there.  A random UUID's text occurs nowhere but
+ * in references to its row. */
 static void
-replace_string(json_t *j, const char *from, const char *to)
+replace_strings(json_t *j, const json_t *map)
 {
     const char *key;
-    json_t *v;
+    json_t *v, *to;
     size_t i;
 
     if (json_is_array(j)) {
         json_array_foreach (j, i, v) {
-            if (json_is_string(v) && !strcmp(json_string_value(v), from)) {
-                json_array_set_new(j, i, json_string(to));
+            if (json_is_string(v)) {
+                to = json_object_get(map, json_string_value(v));
+                if (to) {
+                    json_array_set_new(j, i,
+                                       json_string(json_string_value(to)));
+                }
             } else {
-                replace_string(v, from, to);
+                replace_strings(v, map);
             }
         }
     } else if (json_is_object(j)) {
         json_object_foreach (j, key, v) {
-            if (json_is_string(v) && !strcmp(json_string_value(v), from)) {
-                json_object_set_new(j, key, json_string(to));
+            if (json_is_string(v)) {
+                to = json_object_get(map, json_string_value(v));
+                if (to) {
+                    json_object_set_new(j, key,
+                                        json_string(json_string_value(to)));
+                }
             } else {
-                replace_string(v, from, to);
+                replace_strings(v, map);
             }
         }
     }
@@ -556,14 +565,14 @@ replace_string(json_t *j, const char *from, const char *to)
 
 /* After a commit's checks: each row inserted under a temporary UUID takes
  * the one the hooks gave it, in the view and in 'results', if the row
- * that held it is gone.  A row whose old holder stayed keeps the
- * temporary UUID (the hooks' owner refuses it, or the index check already
- * did). */
+ * that held it is gone (one walk of each for all the renames).  A row
+ * whose old holder stayed keeps the temporary UUID (the hooks' owner
+ * refuses it, or the index check already did). */
 static void
 rename_inserts(struct txn_ctx *ctx, json_t *results, json_t *recreated)
 {
+    json_t *map = json_object(), *v;
     const char *temp;
-    json_t *v;
 
     json_object_foreach (ctx->renames, temp, v) {
         const char *final = json_string_value(json_array_get(v, 0));
@@ -587,10 +596,14 @@ rename_inserts(struct txn_ctx *ctx, json_t *results, json_t *recreated)
             }
             json_object_set(rows, final, row);
             json_object_del(rows, temp);
-            replace_string(ctx->view, temp, final);
-            replace_string(results, temp, final);
+            json_object_set(map, temp, json_array_get(v, 0));
         }
     }
+    if (json_object_size(map)) {
+        replace_strings(ctx->view, map);
+        replace_strings(results, map);
+    }
+    json_decref(map);
 }
 
 json_t *
