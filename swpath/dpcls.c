@@ -17,9 +17,27 @@
 
 #define MIN_BUCKETS 16
 
-struct ft_dpcls_subtable {
+/* A subtable's mask, shared by its megaflows: a megaflow that was removed
+ * but is still referenced (an EMC entry, a caller's reference) keeps it
+ * after the subtable is gone. */
+struct ft_dpcls_mask {
+    unsigned int ref_cnt;
     struct ft_flow mask;
     size_t n_words;                     /* Words of 'mask' that are set. */
+    uint8_t words[FT_FLOW_U64S];        /* Their indexes. */
+};
+
+static void
+mask_unref(struct ft_dpcls_mask *m)
+{
+    if (m && !--m->ref_cnt) {
+        free(m);
+    }
+}
+
+struct ft_dpcls_subtable {
+    struct ft_dpcls_mask *mask;         /* Referenced. */
+    size_t n_words;                     /* Words of the mask that are set. */
     uint8_t words[FT_FLOW_U64S];        /* Their indexes... */
     uint64_t mask_words[FT_FLOW_U64S];  /* ...and values... */
     uint64_t mults[FT_FLOW_U64S];       /* ...and hash multipliers. */
@@ -54,12 +72,8 @@ static inline bool
 subtable_flow_matches(const struct ft_dpcls_subtable *st,
                       const struct ft_dpcls_flow *flow, const uint64_t *key)
 {
-    const uint64_t *fk = ft_flow_u64(&flow->match.flow);
-
     for (size_t i = 0; i < st->n_words; i++) {
-        size_t w = st->words[i];
-
-        if ((key[w] & st->mask_words[i]) != fk[w]) {
+        if ((key[st->words[i]] & st->mask_words[i]) != flow->key[i]) {
             return false;
         }
     }
@@ -91,12 +105,16 @@ subtable_create(const struct ft_flow *mask)
         return NULL;
     }
     st->buckets = calloc(MIN_BUCKETS, sizeof *st->buckets);
-    if (!st->buckets) {
+    st->mask = calloc(1, sizeof *st->mask);
+    if (!st->buckets || !st->mask) {
+        free(st->buckets);
+        free(st->mask);
         free(st);
         return NULL;
     }
     st->n_buckets = MIN_BUCKETS;
-    st->mask = *mask;
+    st->mask->ref_cnt = 1;
+    st->mask->mask = *mask;
     for (size_t i = 0; i < FT_FLOW_U64S; i++) {
         if (m[i]) {
             st->words[st->n_words] = i;
@@ -107,7 +125,17 @@ subtable_create(const struct ft_flow *mask)
             st->n_words++;
         }
     }
+    st->mask->n_words = st->n_words;
+    memcpy(st->mask->words, st->words, sizeof st->words);
     return st;
+}
+
+static void
+subtable_destroy(struct ft_dpcls_subtable *st)
+{
+    free(st->buckets);
+    mask_unref(st->mask);
+    free(st);
 }
 
 /* Moves every megaflow of 'st' into a bucket array of 'n' (a power of 2)
@@ -141,7 +169,7 @@ static struct ft_dpcls_subtable *
 find_subtable(const struct ft_dpcls *cls, const struct ft_flow *mask)
 {
     for (size_t i = 0; i < cls->n_subtables; i++) {
-        if (ft_flow_equal(&cls->subtables[i]->mask, mask)) {
+        if (ft_flow_equal(&cls->subtables[i]->mask->mask, mask)) {
             return cls->subtables[i];
         }
     }
@@ -175,8 +203,7 @@ ft_dpcls_destroy(struct ft_dpcls *cls)
                 ft_dpcls_flow_unref(flow);
             }
         }
-        free(st->buckets);
-        free(st);
+        subtable_destroy(st);
     }
     free(cls->subtables);
     ft_dpcls_init(cls);
@@ -187,8 +214,41 @@ ft_dpcls_flow_unref(struct ft_dpcls_flow *flow)
 {
     if (flow && !--flow->ref_cnt) {
         ft_dp_actions_uninit(&flow->actions);
+        mask_unref(flow->mask);
         free(flow);
     }
+}
+
+void
+ft_dpcls_flow_get_match(const struct ft_dpcls_flow *flow,
+                        struct ft_match *match)
+{
+    const struct ft_dpcls_mask *m = flow->mask;
+    uint64_t *k = ft_flow_u64_rw(&match->flow);
+
+    memset(&match->flow, 0, sizeof match->flow);
+    match->mask = m->mask;
+    for (size_t i = 0; i < m->n_words; i++) {
+        k[m->words[i]] = flow->key[i];
+    }
+}
+
+bool
+ft_dpcls_flow_contains(const struct ft_dpcls_flow *flow,
+                       const struct ft_flow *key)
+{
+    const struct ft_dpcls_mask *m = flow->mask;
+    const uint64_t *k = ft_flow_u64(key);
+    const uint64_t *mw = ft_flow_u64(&m->mask);
+
+    for (size_t i = 0; i < m->n_words; i++) {
+        size_t w = m->words[i];
+
+        if ((k[w] & mw[w]) != flow->key[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Returns the subtable for 'mask', creating it at the end of the search
@@ -230,8 +290,7 @@ remove_subtable(struct ft_dpcls *cls, struct ft_dpcls_subtable *st)
             break;
         }
     }
-    free(st->buckets);
-    free(st);
+    subtable_destroy(st);
 }
 
 void
@@ -265,14 +324,18 @@ ft_dpcls_insert(struct ft_dpcls *cls, const struct ft_match *match,
         return -EEXIST;
     }
 
-    flow = calloc(1, sizeof *flow);
+    flow = calloc(1, sizeof *flow + st->n_words * sizeof flow->key[0]);
     if (!flow) {
         if (!st->n_flows) {
             remove_subtable(cls, st);
         }
         return -ENOMEM;
     }
-    flow->match = m;
+    for (size_t i = 0; i < st->n_words; i++) {
+        flow->key[i] = ft_flow_u64(&m.flow)[st->words[i]];
+    }
+    flow->mask = st->mask;
+    st->mask->ref_cnt++;
     ft_dp_actions_init(&flow->actions);
     ft_dp_actions_copy(&flow->actions, actions);
     flow->user = user;

@@ -60,12 +60,16 @@
 #define FT_DPCLS_RESORT_INTERVAL 4096
 
 struct ft_dpcls_subtable;
+struct ft_dpcls_mask;
 
-/* A megaflow.  'match', 'actions' and 'user' are set at insertion and do
- * not change while the megaflow is in the cache; 'stats' is the caller's
- * to update (ft_dpcls_flow_credit()). */
+/* A megaflow.  Its match (ft_dpcls_flow_get_match()), 'actions' and
+ * 'user' are set at insertion and do not change while the megaflow is in
+ * the cache; 'stats' is the caller's to update (ft_dpcls_flow_credit()).
+ *
+ * The match is kept as its subtable's mask, shared by the subtable's
+ * megaflows, and the key's words under it: a megaflow of a few fields
+ * takes tens of bytes for its key instead of two whole flows. */
 struct ft_dpcls_flow {
-    struct ft_match match;          /* Normalized. */
     struct ft_dp_actions actions;   /* Owned copy. */
     struct ft_stats stats;          /* Packets, bytes, last use (ms). */
     void *user;                     /* Caller's, never dereferenced. */
@@ -76,7 +80,19 @@ struct ft_dpcls_flow {
     unsigned int ref_cnt;
     struct ft_dpcls_flow *hnext;    /* Bucket chain. */
     struct ft_dpcls_subtable *subtable;
+    struct ft_dpcls_mask *mask;     /* Referenced: outlives the subtable
+                                     * while a removed megaflow does. */
+    uint64_t key[];                 /* The key's words the mask touches,
+                                     * masked, in the mask's order. */
 };
+
+/* Stores the normalized match of 'flow' (live or removed) in '*match'. */
+void ft_dpcls_flow_get_match(const struct ft_dpcls_flow *,
+                             struct ft_match *match);
+
+/* True if 'key' is inside the match of 'flow'. */
+bool ft_dpcls_flow_contains(const struct ft_dpcls_flow *,
+                            const struct ft_flow *key);
 
 struct ft_dpcls {
     struct ft_dpcls_subtable **subtables;   /* Search order. */

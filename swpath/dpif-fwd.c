@@ -292,14 +292,14 @@ dpif_handle_miss(struct dpif_fwd *fwd, struct ft_packet *pkt, size_t i)
         dpif_execute_one(fwd, pkt, &slot->actions, NULL);
         return;
     }
-    if (!ft_match_contains(&slot->flow->match, key)) {
+    if (!ft_dpcls_flow_contains(slot->flow, key)) {
         fwd->stats.n_bad_megaflows++;
         dpif_fwd_log(fwd, "upcall for a packet from port %u installed a "
                  "megaflow that does not match it", key->in_port);
         dpif_execute_one(fwd, pkt, &slot->actions, NULL);
         return;
     }
-    slot->match = slot->flow->match;
+    ft_dpcls_flow_get_match(slot->flow, &slot->match);
     fwd->n_slots++;
     if (!fwd->stats.emc_bypassed) {
         /* (While it is bypassed, a flood of new flows would only evict

@@ -808,13 +808,15 @@ dpif_netdev_flow_dump(struct ft_dpif *dpif_,
         return -ENOMEM;
     }
     for (size_t i = 0; i < c.n && !retval; i++) {
+        struct ft_match match;
         struct ft_dpif_flow_info info = {
-            .match = &c.flows[i]->match,
+            .match = &match,
             .actions = &c.flows[i]->actions,
             .stats = c.flows[i]->stats,
             .flow = (struct ft_dpif_flow *) c.flows[i],
         };
 
+        ft_dpcls_flow_get_match(c.flows[i], &match);
         if (dpif->pmds) {
             dpif_pmds_flow_stats(dpif->pmds, c.flows[i], &info.stats);
         }

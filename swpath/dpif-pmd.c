@@ -410,11 +410,13 @@ pmd_apply(struct dpif_pmd *pmd, struct dpif_cmd *cmd)
     struct dpif_fwd *fwd = &pmd->fwd;
     struct ft_dpcls_flow **ext = cmd->flow ? cmd->flow->user : NULL;
     struct ft_dpcls_flow *copy = NULL;
+    struct ft_match match;
 
     pmd->n_commands++;
     switch (cmd->type) {
     case CMD_PUT:
-        if (!ft_dpcls_insert(&fwd->cls, &cmd->flow->match, cmd->actions,
+        ft_dpcls_flow_get_match(cmd->flow, &match);
+        if (!ft_dpcls_insert(&fwd->cls, &match, cmd->actions,
                              cmd->flow, &copy)) {
             __atomic_store_n(&ext[pmd->index], copy, __ATOMIC_RELEASE);
         } else {
@@ -805,16 +807,18 @@ pmds_load_flow(struct ft_dpcls_flow *flow, void *aux)
     struct pmds_load *load = aux;
     struct dpif_pmds *set = load->set;
     struct ft_dpcls_flow **ext = calloc(set->n, sizeof *ext);
+    struct ft_match match;
 
     if (!ext) {
         load->error = -ENOMEM;
         return 1;
     }
     flow->user = ext;
+    ft_dpcls_flow_get_match(flow, &match);
     for (size_t i = 0; i < set->n; i++) {
         struct dpif_fwd *fwd = &set->pmds[i]->fwd;
 
-        if (ft_dpcls_insert(&fwd->cls, &flow->match, &flow->actions, flow,
+        if (ft_dpcls_insert(&fwd->cls, &match, &flow->actions, flow,
                             &ext[i])) {
             load->error = -ENOMEM;
             return 1;
@@ -994,7 +998,7 @@ pmds_handle_miss(struct dpif_pmds *set, struct dpif_upcall *up)
         return;
     }
     flow = (struct ft_dpcls_flow *) installed;
-    if (flow && !ft_match_contains(&flow->match, &up->key)) {
+    if (flow && !ft_dpcls_flow_contains(flow, &up->key)) {
         stats_fwd->stats.n_bad_megaflows++;
         dpif_fwd_log(stats_fwd, "upcall for a packet from port %u "
                      "installed a megaflow that does not match it",

@@ -167,7 +167,7 @@ fill_random(struct ft_dpcls *cls, struct ref_set *rs, size_t n,
     size_t added = 0;
 
     for (size_t tries = 0; added < n && tries < n * 50; tries++) {
-        struct ft_match m;
+        struct ft_match m, got;
         struct ft_flow key;
         struct ref *r;
         int error;
@@ -186,7 +186,9 @@ fill_random(struct ft_dpcls *cls, struct ref_set *rs, size_t n,
         assert_non_null(r->flow);
         assert_ptr_equal(r->flow->user, r);
         assert_int_equal(r->flow->actions.acts[0].port, rs->n);
-        assert_true(ft_match_equal(&r->flow->match, &m));
+        ft_dpcls_flow_get_match(r->flow, &got);
+        assert_true(ft_match_equal(&got, &m));
+        assert_true(ft_dpcls_flow_contains(r->flow, &m.flow));
         rs->n++;
         added++;
     }
@@ -428,7 +430,7 @@ test_insert_duplicate(void **state)
 {
     struct ft_dp_actions acts = FT_DP_ACTIONS_INITIALIZER;
     struct ft_dpcls_flow *a, *b;
-    struct ft_match m;
+    struct ft_match m, got;
     struct ft_dpcls cls;
 
     (void) state;
@@ -439,7 +441,10 @@ test_insert_duplicate(void **state)
     m.flow.tp_dst = 80;             /* Outside the mask: normalized away. */
     ft_dp_actions_put_output(&acts, 1);
     assert_int_equal(ft_dpcls_insert(&cls, &m, &acts, NULL, &a), 0);
-    assert_int_equal(a->match.flow.tp_dst, 0);
+    ft_dpcls_flow_get_match(a, &got);
+    assert_int_equal(got.flow.tp_dst, 0);
+    assert_int_equal(got.flow.nw_dst, 0x0a000000);
+    assert_int_equal(got.mask.nw_dst, 0xffffff00);
     assert_int_equal(a->stats.n_packets, 0);
 
     m.flow.tp_dst = 0;
@@ -461,6 +466,21 @@ test_insert_duplicate(void **state)
     assert_int_equal(a->stats.n_packets, 4);
     assert_int_equal(a->stats.n_bytes, 240);
     assert_int_equal(a->stats.used, 1000);
+
+    /* A removed megaflow still referenced keeps its match after its
+     * subtable went with its last megaflow. */
+    ft_dpcls_flow_ref(a);
+    ft_dpcls_remove(&cls, a);
+    assert_int_equal(ft_dpcls_n_subtables(&cls), 1);
+    assert_true(a->dead);
+    ft_dpcls_flow_get_match(a, &got);
+    assert_int_equal(got.flow.nw_dst, 0x0a000000);
+    assert_int_equal(got.mask.nw_dst, 0xffffff00);
+    m.flow.nw_dst = 0x0a000005;
+    assert_true(ft_dpcls_flow_contains(a, &m.flow));
+    m.flow.nw_dst = 0x0a000105;
+    assert_false(ft_dpcls_flow_contains(a, &m.flow));
+    ft_dpcls_flow_unref(a);
 
     ft_dpcls_destroy(&cls);
     assert_int_equal(ft_dpcls_count(&cls), 0);
