@@ -526,6 +526,16 @@ run_op(struct txn_ctx *ctx, const json_t *op, json_t **result)
     return ov_error("syntax error", "No operation \"%s\"", name);
 }
 
+/* A copy of the value 'map' has for string 'v', or NULL. */
+static json_t *
+renamed(const json_t *v, const json_t *map)
+{
+    const json_t *to = (json_is_string(v)
+                        ? json_object_get(map, json_string_value(v)) : NULL);
+
+    return to ? json_string(json_string_value(to)) : NULL;
+}
+
 /* Replaces every string of 'j' (values, not object keys) that is a key
  * of 'map' by its value there.  A random UUID's text occurs nowhere but
  * in references to its row. */
@@ -538,24 +548,16 @@ replace_strings(json_t *j, const json_t *map)
 
     if (json_is_array(j)) {
         json_array_foreach (j, i, v) {
-            if (json_is_string(v)) {
-                to = json_object_get(map, json_string_value(v));
-                if (to) {
-                    json_array_set_new(j, i,
-                                       json_string(json_string_value(to)));
-                }
+            if ((to = renamed(v, map))) {
+                json_array_set_new(j, i, to);
             } else {
                 replace_strings(v, map);
             }
         }
     } else if (json_is_object(j)) {
         json_object_foreach (j, key, v) {
-            if (json_is_string(v)) {
-                to = json_object_get(map, json_string_value(v));
-                if (to) {
-                    json_object_set_new(j, key,
-                                        json_string(json_string_value(to)));
-                }
+            if ((to = renamed(v, map))) {
+                json_object_set_new(j, key, to);
             } else {
                 replace_strings(v, map);
             }
