@@ -391,28 +391,19 @@ drop_detached_port(struct ft_db_txn *txn, const char *port,
                    struct ft_error *e)
 {
     const struct ft_db_row *row = db_row_find(txn->db, FT_DB_PORT, port);
-    size_t ci, n;
-    char **ifaces;
-    int error;
+    int error = 0;
+    size_t ci;
 
     if (!row || ft_db_port_bridge(txn->db, port)) {
         return 0;
     }
+    /* The interfaces first, while the port's row names them. */
     db_column_find(FT_DB_PORT, "interfaces", &ci);
-    n = row->cols[ci].n;
-    ifaces = ft_xmalloc((n + 1) * sizeof *ifaces);
-    for (size_t i = 0; i < n; i++) {
-        ifaces[i] = ft_xstrdup(row->cols[ci].strs[i]);
+    for (size_t i = 0; !error && i < row->cols[ci].n; i++) {
+        error = op_row(txn, "delete", FT_DB_INTERFACE, row->cols[ci].strs[i],
+                       e);
     }
-    error = op_row(txn, "delete", FT_DB_PORT, port, e);
-    for (size_t i = 0; i < n; i++) {
-        if (!error) {
-            error = op_row(txn, "delete", FT_DB_INTERFACE, ifaces[i], e);
-        }
-        free(ifaces[i]);
-    }
-    free(ifaces);
-    return error;
+    return error ? error : op_row(txn, "delete", FT_DB_PORT, port, e);
 }
 
 static int
